@@ -1,0 +1,196 @@
+/*
+ * <privd/client.h> - the privd client library (libprivd).
+ *
+ * A service stores and reads personal data in privd through this library.
+ * privd decides every request against its policy, audits it, and answers;
+ * this library carries requests over ZeroMQ with CURVE encryption and
+ * authentication (privd knows the caller by its CURVE public key).
+ *
+ * Conventions
+ * - Every function that can fail returns int: PRIVD_OK (0) or a PRIVD_E*
+ *   status (a positive number); privd_strerror() names it. After a failure,
+ *   privd_errmsg() gives privd's explanation, if any.
+ * - Results are owned by the caller and freed with the matching *_free()
+ *   function, which also sets the caller's pointer to NULL.
+ * - No global state: everything lives in the handle.
+ *
+ * Thread safety
+ * - A privd_client handle must be used by one thread at a time (like a ZeroMQ
+ *   socket). Use one handle per thread; handles are independent of each other
+ *   and may be used concurrently from different threads.
+ * - Results (privd_record) are plain memory and may be passed between threads.
+ *
+ * Deadlines
+ * - Every call waits at most the handle's timeout (default 5000 ms,
+ *   privd_set_timeout()). If privd cannot be reached the call returns
+ *   PRIVD_EUNAVAILABLE; if it was reached but did not answer in time,
+ *   PRIVD_ETIMEOUT. In the second case the request may or may not have been
+ *   carried out. The handle reconnects by itself: the next call works again
+ *   once privd is back.
+ */
+#ifndef PRIVD_CLIENT_H
+#define PRIVD_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes. Stable: values are never renumbered. */
+#define PRIVD_OK 0           /* success */
+#define PRIVD_EINVAL 1       /* invalid argument or value (privd: INVALID) */
+#define PRIVD_EDENIED 2      /* the policy denies it; see privd_reason() */
+#define PRIVD_ENOTFOUND 3    /* no such subject or field */
+#define PRIVD_ECONFLICT 4    /* a version or state precondition failed */
+#define PRIVD_ERETAINED 5    /* data kept by a legal minimum or hold */
+#define PRIVD_ETOOBIG 6      /* request larger than the size limit */
+#define PRIVD_EUNAVAILABLE 7 /* privd could not be reached or is stopping */
+#define PRIVD_ETIMEOUT 8     /* no answer before the deadline */
+#define PRIVD_EPROTO 9       /* privd's answer could not be understood */
+#define PRIVD_EINTERNAL 10   /* privd failed; the request had no effect */
+#define PRIVD_ENOMEM 11      /* out of memory in the client */
+#define PRIVD_EKEY 12        /* a key or key file is malformed or unreadable */
+
+/* Z85 text of a 32-byte CURVE key: 40 characters plus NUL. */
+#define PRIVD_KEY_Z85_LEN 41
+
+/* Default deadline of a call, in milliseconds. */
+#define PRIVD_DEFAULT_TIMEOUT_MS 5000
+/* Default largest request the client sends (privd's default limit). */
+#define PRIVD_DEFAULT_MAX_REQUEST (1024 * 1024)
+
+typedef struct privd_client privd_client;
+
+/* One field of a subject: a name and an opaque value of len bytes. */
+typedef struct privd_field {
+	const char *name;
+	const uint8_t *value;
+	size_t len;
+} privd_field;
+
+/* Fields read from privd. The record owns every name and value; they are
+ * valid until privd_record_free(). Each value is also NUL-terminated (not
+ * counted in len), so text values can be printed directly. */
+typedef struct privd_record {
+	size_t nfields;
+	privd_field *fields;
+} privd_record;
+
+/* What privd says about itself and the caller (privd_ping). */
+typedef struct privd_pong {
+	char server_version[32];
+	char principal[65]; /* the policy's name for the caller's key */
+	uint64_t policy_version;
+} privd_pong;
+
+/*
+ * Generate a new CURVE key pair as Z85 text.
+ * public_key, secret_key: buffers of PRIVD_KEY_Z85_LEN bytes.
+ * Errors: PRIVD_EINTERNAL if the library has no CURVE support.
+ */
+int privd_keygen(char public_key[PRIVD_KEY_Z85_LEN],
+    char secret_key[PRIVD_KEY_Z85_LEN]);
+
+/*
+ * Read a key pair file as written by `privctl keygen`:
+ *   public-key = <Z85>
+ *   secret-key = <Z85>
+ * ('#' starts a comment line). Errors: PRIVD_EKEY (missing, unreadable,
+ * malformed, or readable by group/other).
+ */
+int privd_keypair_load(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
+    char secret_key[PRIVD_KEY_Z85_LEN]);
+
+/*
+ * Like privd_keypair_load(), and on failure also says why in why (a buffer of
+ * whylen bytes, always NUL-terminated; may be NULL), e.g. "file is readable
+ * by group or other (chmod 600)". The text never contains key material.
+ */
+int privd_keypair_load_err(const char *path,
+    char public_key[PRIVD_KEY_Z85_LEN], char secret_key[PRIVD_KEY_Z85_LEN],
+    char *why, size_t whylen);
+
+/*
+ * Create a handle that talks to privd at endpoint ("ipc:///path" or
+ * "tcp://host:port"). server_key is privd's public key, public_key and
+ * secret_key the caller's key pair, all Z85. Connecting is lazy: this call
+ * does not wait for privd, so it succeeds while privd is down.
+ * On success *out is the new handle (free with privd_close).
+ * Errors: PRIVD_EINVAL (NULL or bad endpoint), PRIVD_EKEY (malformed key),
+ * PRIVD_ENOMEM.
+ */
+int privd_connect(privd_client **out, const char *endpoint,
+    const char *server_key, const char *public_key, const char *secret_key);
+
+/* Close a handle, drop unsent requests, and set *c to NULL. NULL-safe. */
+void privd_close(privd_client **c);
+
+/* Set the deadline of every later call, in milliseconds (> 0). */
+void privd_set_timeout(privd_client *c, int timeout_ms);
+
+/* Set the largest request the client will send; bigger ones fail with
+ * PRIVD_ETOOBIG without being sent. Match privd's --max-request. */
+void privd_set_max_request(privd_client *c, size_t bytes);
+
+/*
+ * Check that privd answers and knows the caller. pong may be NULL.
+ * Errors: PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO.
+ */
+int privd_ping(privd_client *c, privd_pong *pong);
+
+/*
+ * Store fields of a subject for a purpose: all of them or none.
+ * reg: register name; subject: the caller's id for the person (1..256 bytes);
+ * fields: n >= 1 fields, each name at most once.
+ * Errors: PRIVD_EINVAL (bad argument, unknown field type check failed),
+ * PRIVD_EDENIED, PRIVD_ETOOBIG, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, ...
+ */
+int privd_put(privd_client *c, const char *reg, const char *subject,
+    const char *purpose, const privd_field *fields, size_t n);
+
+/*
+ * Read fields of a subject for a purpose. names: n field names, or n == 0 for
+ * every stored field the caller may read. On PRIVD_OK *out is a new record
+ * (possibly with fewer fields than asked: fields not stored are absent); free
+ * it with privd_record_free(). Errors: PRIVD_ENOTFOUND (no such subject),
+ * PRIVD_EDENIED, PRIVD_EINVAL, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, ...
+ */
+int privd_get(privd_client *c, const char *reg, const char *subject,
+    const char *purpose, const char *const *names, size_t n,
+    privd_record **out);
+
+/*
+ * Delete named fields of a subject (n > 0), or the whole subject and its
+ * data key (n == 0). deleted (may be NULL) receives the number of stored
+ * fields removed. Errors: PRIVD_ENOTFOUND (no such subject), PRIVD_EDENIED,
+ * ...
+ */
+int privd_delete(privd_client *c, const char *reg, const char *subject,
+    const char *purpose, const char *const *names, size_t n,
+    uint32_t *deleted);
+
+/* Free a record and set *r to NULL. NULL-safe. */
+void privd_record_free(privd_record **r);
+
+/* Find a field in a record by name; NULL if absent. Valid as long as r. */
+const privd_field *privd_record_field(const privd_record *r, const char *name);
+
+/* A static, human-readable description of a status code. */
+const char *privd_strerror(int status);
+
+/* privd's message about the last failed call on this handle ("" if none).
+ * Valid until the next call on the handle. Never contains personal data. */
+const char *privd_errmsg(const privd_client *c);
+
+/* For PRIVD_EDENIED: the deny reason code of the last call (privd.v1
+ * DenyReason; 0 if none) and its name, e.g. "unknown_field". */
+int privd_reason(const privd_client *c);
+const char *privd_reason_name(int reason);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRIVD_CLIENT_H */

@@ -1,0 +1,100 @@
+/*
+ * crypto.h - privd's key hierarchy and value encryption (libsodium).
+ *
+ *   master key (master.key, 32 bytes, 0600)
+ *     -> crypto_kdf subkeys: key wrapping, subject ids, audit pseudonyms,
+ *        blind index, daemon-secret wrapping
+ *   per-subject data key (random), stored wrapped with the key-wrapping key
+ *     (XChaCha20-Poly1305-IETF, AAD = register + subject)
+ *   values sealed with the subject's data key
+ *     (XChaCha20-Poly1305-IETF, AAD = register + subject + field)
+ *
+ * Every AAD is a tagged, length-prefixed encoding, so no two different
+ * (register, subject, field) triples share one, and a ciphertext moved to
+ * another place does not open. All secrets live in sodium_malloc memory.
+ * sodium_init() must have been called before any of this.
+ */
+#ifndef PRIVD_CRYPTO_H
+#define PRIVD_CRYPTO_H
+
+#include <sodium.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRYPTO_KEYBYTES   32
+#define CRYPTO_NONCEBYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define CRYPTO_TAGBYTES   crypto_aead_xchacha20poly1305_ietf_ABYTES
+/* A sealed blob is nonce || ciphertext || tag. */
+#define CRYPTO_SEAL_OVERHEAD    (CRYPTO_NONCEBYTES + CRYPTO_TAGBYTES)
+#define CRYPTO_WRAPPED_KEYBYTES (CRYPTO_KEYBYTES + CRYPTO_SEAL_OVERHEAD)
+#define CRYPTO_SUBJECT_IDBYTES  32
+
+#define CRYPTO_MAX_SUBJECT 256 /* bytes in a subject id */
+#define CRYPTO_MAX_NAME    64  /* bytes in a register or field name */
+#define CRYPTO_AAD_MAX     (1 + 3 * 2 + CRYPTO_MAX_NAME * 2 + CRYPTO_MAX_SUBJECT)
+
+/* Derived keys. Read-only after crypto_keys_load/create. */
+typedef struct crypto_keys {
+	uint8_t wrap[CRYPTO_KEYBYTES];      /* wraps subject data keys */
+	uint8_t subject[CRYPTO_KEYBYTES];   /* keyed hash of subject ids */
+	uint8_t pseudonym[CRYPTO_KEYBYTES]; /* audit pseudonyms */
+	uint8_t blind[CRYPTO_KEYBYTES];     /* blind index of lookup values */
+	uint8_t secret[CRYPTO_KEYBYTES];    /* wraps the daemon's own secrets */
+} crypto_keys;
+
+/*
+ * Load master.key and derive the subkeys. Refuses a file that is missing,
+ * not a regular file, readable or writable by group/other, or not exactly
+ * 32 bytes; err (errlen bytes) then says which. Returns 0 and a new key set
+ * in *out (free with crypto_keys_free), or -1.
+ */
+int crypto_keys_load(const char *path, crypto_keys **out, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+
+/* Create a new random master.key (mode 0600, never overwriting) and derive
+ * the subkeys. Same return convention as crypto_keys_load. */
+int crypto_keys_create(const char *path, crypto_keys **out, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
+
+/* Derive the subkeys from a master key held by the caller (tests). */
+crypto_keys *crypto_keys_derive(const uint8_t master[CRYPTO_KEYBYTES]);
+
+/* Wipe and free a key set; NULL-safe; sets *k to NULL. */
+void crypto_keys_free(crypto_keys **k);
+
+/* The storage id of a subject: BLAKE2b keyed with the subject key over
+ * (register, subject). Plaintext subject ids never reach the disk. */
+void crypto_subject_id(const crypto_keys *k, const char *reg,
+    const uint8_t *subj, size_t subjlen, uint8_t out[CRYPTO_SUBJECT_IDBYTES]);
+
+/* Wrap / unwrap a subject's data key, bound to (register, subject).
+ * unwrap returns -1 if the blob was altered or belongs elsewhere. */
+void crypto_key_wrap(const crypto_keys *k, const char *reg, const uint8_t *subj,
+    size_t subjlen, const uint8_t dk[CRYPTO_KEYBYTES],
+    uint8_t out[CRYPTO_WRAPPED_KEYBYTES]);
+int crypto_key_unwrap(const crypto_keys *k, const char *reg,
+    const uint8_t *subj, size_t subjlen,
+    const uint8_t in[CRYPTO_WRAPPED_KEYBYTES], uint8_t dk[CRYPTO_KEYBYTES])
+    __attribute__((warn_unused_result));
+
+/* Seal a value of mlen bytes into out (mlen + CRYPTO_SEAL_OVERHEAD bytes),
+ * bound to (register, subject, field). */
+void crypto_value_seal(const uint8_t dk[CRYPTO_KEYBYTES], const char *reg,
+    const uint8_t *subj, size_t subjlen, const char *field, const uint8_t *m,
+    size_t mlen, uint8_t *out);
+
+/* Open a sealed value of clen bytes into m (clen - CRYPTO_SEAL_OVERHEAD
+ * bytes). Returns -1 if clen is too short, or the blob was altered or moved. */
+int crypto_value_open(const uint8_t dk[CRYPTO_KEYBYTES], const char *reg,
+    const uint8_t *subj, size_t subjlen, const char *field, const uint8_t *c,
+    size_t clen, uint8_t *m) __attribute__((warn_unused_result));
+
+/* Seal / open a daemon secret (CURVE secret key, audit signing key) under
+ * the secret-wrapping key, bound to a label such as "curve-server". */
+void crypto_secret_seal(const crypto_keys *k, const char *label,
+    const uint8_t *m, size_t mlen, uint8_t *out);
+int crypto_secret_open(const crypto_keys *k, const char *label,
+    const uint8_t *c, size_t clen, uint8_t *m)
+    __attribute__((warn_unused_result));
+
+#endif

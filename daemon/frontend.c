@@ -1,0 +1,359 @@
+/*
+ * frontend.c - the ZeroMQ side of privd.
+ *
+ * DESIGN: runs in the main thread, and is the only thread that touches a
+ * ZeroMQ socket. It owns one ROUTER socket (CURVE server, bound to every
+ * --listen endpoint) and the ZAP handler socket. Incoming requests become
+ * jobs on the work queue; finished jobs come back on the reply queue (its
+ * eventfd wakes the poll) and are sent to their peer. It never blocks on a
+ * peer: sends are non-blocking and a ROUTER drops what a gone or stalled
+ * peer cannot take. It stops reading new requests when SERVER_MAX_INFLIGHT
+ * are in flight, which pushes back on clients through ZeroMQ's queues.
+ *
+ * ZAP (RFC 27): a CURVE client whose public key is not a principal of the
+ * policy in force is refused during the handshake, before it can send
+ * anything. An accepted connection carries the principal's name as User-Id
+ * and its key as the X-Key property; workers check both against the policy
+ * on every request.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+
+#define ZAP_ENDPOINT       "inproc://zeromq.zap.01"
+#define RECV_BURST         256 /* requests read per poll round */
+#define FREELIST_MAX       1024
+#define SHUTDOWN_LINGER_MS 2000
+
+typedef struct frontend {
+	server *srv;
+	void *ctx;
+	void *router;
+	void *zap;
+	size_t inflight;
+	job *freelist;
+	size_t nfree;
+	bool stopping;
+} frontend;
+
+static job *job_get(frontend *fe)
+{
+	job *j;
+
+	if ((j = fe->freelist) != NULL) {
+		fe->freelist = j->next;
+		fe->nfree--;
+		j->next = NULL;
+		return j;
+	}
+	return job_new();
+}
+
+static void job_put(frontend *fe, job *j)
+{
+	job_clear(j);
+	if (fe->nfree >= FREELIST_MAX) {
+		job_free(j);
+		return;
+	}
+	j->next = fe->freelist;
+	fe->freelist = j;
+	fe->nfree++;
+}
+
+/* Receive one frame into a fresh message; returns its size or -1. */
+static int recv_frame(void *sock, zmq_msg_t *m, int flags)
+{
+	zmq_msg_init(m);
+	if (zmq_msg_recv(m, sock, flags) < 0) {
+		zmq_msg_close(m);
+		return -1;
+	}
+	return (int)zmq_msg_size(m);
+}
+
+static bool frame_is(zmq_msg_t *m, const char *s)
+{
+	size_t n = strlen(s);
+
+	return zmq_msg_size(m) == n && memcmp(zmq_msg_data(m), s, n) == 0;
+}
+
+/*
+ * Answer one ZAP request. Only the CURVE mechanism with a 32-byte key is
+ * acceptable; the key must name a principal of the policy in force.
+ */
+static void zap_handle(frontend *fe)
+{
+	zmq_msg_t f[8];
+	size_t nf = 0, i;
+	const pol_principal *p = NULL;
+	snapshot *snap = NULL;
+	uint8_t meta[1 + 5 + 4 + 41];
+	char z85[41];
+	zmq_msg_t extra;
+	int more = 0;
+	size_t morelen = sizeof(more);
+
+	do {
+		if (nf < 8) {
+			if (recv_frame(fe->zap, &f[nf], 0) < 0)
+				break;
+			nf++;
+		} else if (recv_frame(fe->zap, &extra, 0) >= 0) {
+			zmq_msg_close(&extra); /* more than ZAP defines */
+		}
+		zmq_getsockopt(fe->zap, ZMQ_RCVMORE, &more, &morelen);
+	} while (more);
+	if (nf < 7)
+		goto reply;
+	if (frame_is(&f[0], "1.0") && frame_is(&f[5], "CURVE") &&
+	    zmq_msg_size(&f[6]) == POL_KEY_BYTES) {
+		snap = snapshot_acquire(&fe->srv->policy);
+		p = pol_principal_by_key(snap->pol, zmq_msg_data(&f[6]));
+	}
+reply:
+	if (nf >= 2) {
+		zmq_send(fe->zap, "1.0", 3, ZMQ_SNDMORE);
+		zmq_send(fe->zap, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]),
+		    ZMQ_SNDMORE);
+	} else {
+		zmq_send(fe->zap, "1.0", 3, ZMQ_SNDMORE);
+		zmq_send(fe->zap, "", 0, ZMQ_SNDMORE);
+	}
+	if (p != NULL) {
+		zmq_z85_encode(z85, zmq_msg_data(&f[6]), POL_KEY_BYTES);
+		meta[0] = 5;
+		memcpy(meta + 1, "X-Key", 5);
+		meta[6] = meta[7] = meta[8] = 0;
+		meta[9] = 40;
+		memcpy(meta + 10, z85, 40);
+		zmq_send(fe->zap, "200", 3, ZMQ_SNDMORE);
+		zmq_send(fe->zap, "OK", 2, ZMQ_SNDMORE);
+		zmq_send(fe->zap, p->name, strlen(p->name), ZMQ_SNDMORE);
+		zmq_send(fe->zap, meta, 50, 0);
+		log_debug("accepted a connection for principal %s", p->name);
+	} else {
+		zmq_send(fe->zap, "400", 3, ZMQ_SNDMORE);
+		zmq_send(fe->zap, "unknown client key", 18, ZMQ_SNDMORE);
+		zmq_send(fe->zap, "", 0, ZMQ_SNDMORE);
+		zmq_send(fe->zap, "", 0, 0);
+		log_warn("refused a connection: client key is not a principal "
+		         "of the policy");
+	}
+	snapshot_release(&snap);
+	for (i = 0; i < nf; i++)
+		zmq_msg_close(&f[i]);
+}
+
+/*
+ * Read one request from the ROUTER into a job: routing id, the request
+ * frame (kept as a zmq_msg_t, no copy), and who sent it. Returns NULL when
+ * nothing is waiting.
+ */
+static job *recv_request(frontend *fe)
+{
+	zmq_msg_t id, extra;
+	const char *user, *key;
+	job *j;
+	int more;
+	size_t morelen = sizeof(more);
+
+	if (recv_frame(fe->router, &id, ZMQ_DONTWAIT) < 0)
+		return NULL;
+	if ((j = job_get(fe)) == NULL) {
+		/* out of memory: drop the message, the client times out */
+		zmq_msg_close(&id);
+		do {
+			if (recv_frame(fe->router, &extra, 0) < 0)
+				break;
+			zmq_msg_close(&extra);
+			zmq_getsockopt(
+			    fe->router, ZMQ_RCVMORE, &more, &morelen);
+		} while (more);
+		return NULL;
+	}
+	j->ridlen = zmq_msg_size(&id);
+	if (j->ridlen > sizeof(j->rid))
+		j->ridlen = sizeof(j->rid); /* cannot happen: ids are <= 255 */
+	memcpy(j->rid, zmq_msg_data(&id), j->ridlen);
+	zmq_msg_close(&id);
+	zmq_msg_close(&j->frame);
+	if (recv_frame(fe->router, &j->frame, 0) < 0) {
+		zmq_msg_init(&j->frame);
+		j->multipart = true; /* an empty message: answer INVALID */
+	}
+	user = zmq_msg_gets(&j->frame, "User-Id");
+	key = zmq_msg_gets(&j->frame, "X-Key");
+	if (user != NULL)
+		snprintf(j->principal, sizeof(j->principal), "%s", user);
+	else
+		j->principal[0] = '\0';
+	j->has_key = key != NULL && strlen(key) == 40 &&
+	             zmq_z85_decode(j->key, key) != NULL;
+	zmq_getsockopt(fe->router, ZMQ_RCVMORE, &more, &morelen);
+	while (more) {
+		j->multipart = true;
+		if (recv_frame(fe->router, &extra, 0) < 0)
+			break;
+		zmq_msg_close(&extra);
+		zmq_getsockopt(fe->router, ZMQ_RCVMORE, &more, &morelen);
+	}
+	return j;
+}
+
+static void free_reply(void *data, void *hint)
+{
+	free(data);
+}
+
+/* Send a finished job's reply to its peer (never blocking), recycle it. */
+static void send_reply(frontend *fe, job *j)
+{
+	zmq_msg_t m;
+
+	if (j->reply != NULL && zmq_send(fe->router, j->rid, j->ridlen,
+	                            ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
+		if (zmq_msg_init_data(
+		        &m, j->reply, j->replylen, free_reply, NULL) == 0) {
+			j->reply = NULL; /* ZeroMQ frees it */
+			if (zmq_msg_send(&m, fe->router, ZMQ_DONTWAIT) < 0)
+				zmq_msg_close(&m);
+		}
+	}
+	fe->inflight--;
+	job_put(fe, j);
+}
+
+static int setup_router(frontend *fe)
+{
+	server *srv = fe->srv;
+	int one = 1, hwm = 100000, linger = SHUTDOWN_LINGER_MS;
+	int64_t maxmsg = (int64_t)srv->cfg.max_request;
+	size_t i;
+
+	fe->router = zmq_socket(fe->ctx, ZMQ_ROUTER);
+	if (fe->router == NULL ||
+	    zmq_setsockopt(fe->router, ZMQ_CURVE_SERVER, &one, sizeof(one)) ||
+	    zmq_setsockopt(
+	        fe->router, ZMQ_CURVE_SECRETKEY, srv->curve_secret, 32) ||
+	    zmq_setsockopt(fe->router, ZMQ_ZAP_DOMAIN, "privd", 5) ||
+	    zmq_setsockopt(
+	        fe->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) ||
+	    zmq_setsockopt(fe->router, ZMQ_SNDHWM, &hwm, sizeof(hwm)) ||
+	    zmq_setsockopt(fe->router, ZMQ_RCVHWM, &hwm, sizeof(hwm)) ||
+	    zmq_setsockopt(fe->router, ZMQ_LINGER, &linger, sizeof(linger))) {
+		log_err("cannot set up the ROUTER socket: %s",
+		    zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	for (i = 0; i < srv->cfg.nlisten; i++) {
+		if (zmq_bind(fe->router, srv->cfg.listen[i]) != 0) {
+			log_err("cannot listen on %s: %s", srv->cfg.listen[i],
+			    zmq_strerror(zmq_errno()));
+			return -1;
+		}
+		log_info("listening on %s", srv->cfg.listen[i]);
+	}
+	return 0;
+}
+
+int frontend_run(server *srv, int sigfd)
+{
+	frontend fe = {.srv = srv};
+	zmq_pollitem_t items[4];
+	struct signalfd_siginfo si;
+	job *batch, *last, *j, *next;
+	int rc = 0, n, burst;
+
+	fe.ctx = zmq_ctx_new();
+	/* ZAP must be bound before the ROUTER binds, or early handshakes
+	 * would go unauthenticated. */
+	fe.zap = zmq_socket(fe.ctx, ZMQ_REP);
+	if (fe.zap == NULL || zmq_bind(fe.zap, ZAP_ENDPOINT) != 0) {
+		log_err("cannot bind the ZAP handler: %s",
+		    zmq_strerror(zmq_errno()));
+		rc = -1;
+		goto out;
+	}
+	if (setup_router(&fe) != 0) {
+		rc = -1;
+		goto out;
+	}
+	log_info("privd %s ready: %d workers, max request %zu bytes",
+	    PRIVD_VERSION, srv->cfg.workers, srv->cfg.max_request);
+	for (;;) {
+		memset(items, 0, sizeof(items));
+		items[0].socket = fe.zap;
+		items[0].events = ZMQ_POLLIN;
+		items[1].fd = srv->replies.efd;
+		items[1].events = ZMQ_POLLIN;
+		items[2].fd = sigfd;
+		items[2].events = ZMQ_POLLIN;
+		items[3].socket = fe.router;
+		items[3].events =
+		    !fe.stopping && fe.inflight < SERVER_MAX_INFLIGHT
+		        ? ZMQ_POLLIN
+		        : 0;
+		n = zmq_poll(items, 4, -1);
+		if (n < 0) {
+			if (zmq_errno() == EINTR)
+				continue;
+			log_err("poll: %s", zmq_strerror(zmq_errno()));
+			rc = -1;
+			break;
+		}
+		if (items[2].revents & ZMQ_POLLIN &&
+		    read(sigfd, &si, sizeof(si)) == sizeof(si) &&
+		    !fe.stopping) {
+			log_info("signal %u: stopping, %zu requests in flight",
+			    si.ssi_signo, fe.inflight);
+			fe.stopping = true;
+		}
+		if (items[0].revents & ZMQ_POLLIN)
+			zap_handle(&fe);
+		if (items[1].revents & ZMQ_POLLIN) {
+			for (j = jobq_take_nowait(&srv->replies); j != NULL;
+			     j = next) {
+				next = j->next;
+				send_reply(&fe, j);
+			}
+		}
+		if (items[3].revents & ZMQ_POLLIN) {
+			/* Hand a burst of requests to the workers with one
+			 * queue operation. */
+			batch = last = NULL;
+			for (burst = 0; burst < RECV_BURST &&
+			                fe.inflight < SERVER_MAX_INFLIGHT;
+			     burst++) {
+				if ((j = recv_request(&fe)) == NULL)
+					break;
+				fe.inflight++;
+				if (last != NULL)
+					last->next = j;
+				else
+					batch = j;
+				last = j;
+			}
+			jobq_push(&srv->work, batch);
+		}
+		if (fe.stopping && fe.inflight == 0)
+			break;
+	}
+out:
+	if (fe.router != NULL)
+		zmq_close(fe.router); /* lingers to flush the last replies */
+	if (fe.zap != NULL)
+		zmq_close(fe.zap);
+	zmq_ctx_term(fe.ctx);
+	while ((j = fe.freelist) != NULL) {
+		fe.freelist = j->next;
+		job_free(j);
+	}
+	return rc;
+}

@@ -1,0 +1,282 @@
+/*
+ * job.c - jobs, their arenas, and the queues between privd's threads.
+ */
+#include "job.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "snapshot.h"
+
+#define ARENA_INITIAL 4096
+#define ARENA_ALIGN   16
+
+void *arena_alloc(arena *a, size_t n)
+{
+	size_t off = (a->used + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	void *p, **extra;
+
+	if (a->buf == NULL) {
+		if ((a->buf = malloc(ARENA_INITIAL)) == NULL)
+			return NULL;
+		a->cap = ARENA_INITIAL;
+		off = 0;
+	}
+	if (n <= a->cap && off <= a->cap - n) {
+		a->used = off + n;
+		return a->buf + off;
+	}
+	/* Too big for the block: a separate allocation, freed on reset. */
+	if (a->nextra == a->capextra) {
+		size_t ncap = a->capextra ? a->capextra * 2 : 8;
+
+		if ((extra = realloc(a->extra, ncap * sizeof(*extra))) == NULL)
+			return NULL;
+		a->extra = extra;
+		a->capextra = ncap;
+	}
+	if ((p = malloc(n ? n : 1)) == NULL)
+		return NULL;
+	a->extra[a->nextra++] = p;
+	return p;
+}
+
+/*
+ * Reset for the next request. If the last request overflowed the block, grow
+ * the block (up to 1 MiB) so that requests of that size fit from now on.
+ */
+void arena_reset(arena *a)
+{
+	size_t i, want = a->cap;
+
+	for (i = 0; i < a->nextra; i++)
+		free(a->extra[i]);
+	if (a->nextra > 0 && a->cap < 1024 * 1024) {
+		want = a->cap * 4;
+		free(a->buf);
+		if ((a->buf = malloc(want)) == NULL)
+			want = 0;
+		a->cap = want;
+	}
+	a->nextra = 0;
+	a->used = 0;
+}
+
+void arena_free(arena *a)
+{
+	arena_reset(a);
+	free(a->buf);
+	free(a->extra);
+	memset(a, 0, sizeof(*a));
+}
+
+static void *pb_arena_alloc(void *data, size_t n)
+{
+	return arena_alloc(data, n);
+}
+
+static void pb_arena_free(void *data, void *p)
+{
+	/* freed with the arena */
+}
+
+const ProtobufCAllocator arena_pb_allocator = {
+    .alloc = pb_arena_alloc,
+    .free = pb_arena_free,
+    .allocator_data = NULL,
+};
+
+job *job_new(void)
+{
+	job *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return NULL;
+	zmq_msg_init(&j->frame);
+	return j;
+}
+
+void job_clear(job *j)
+{
+	zmq_msg_close(&j->frame);
+	zmq_msg_init(&j->frame);
+	snapshot_release(&j->snap);
+	arena_reset(&j->ar);
+	free(j->reply); /* NULL unless it was never handed to ZeroMQ */
+	j->reply = NULL;
+	j->replylen = 0;
+	j->req = NULL;
+	j->values = NULL;
+	j->nvalues = 0;
+	j->reg = NULL;
+	j->purpose = NULL;
+	j->kind = JOB_ANSWERED;
+	j->status = 0;
+	j->reason = 0;
+	j->message[0] = '\0';
+	j->count = 0;
+	j->new_key = false;
+	j->has_key = false;
+	j->multipart = false;
+	j->next = NULL;
+	if (j->reccap > 64 * 1024) { /* do not pin a huge request's buffer */
+		sodium_memzero(j->recbuf, j->reccap);
+		free(j->recbuf);
+		j->recbuf = NULL;
+		j->reccap = 0;
+	}
+}
+
+void job_free(job *j)
+{
+	if (j == NULL)
+		return;
+	job_clear(j);
+	zmq_msg_close(&j->frame);
+	arena_free(&j->ar);
+	free(j->recbuf);
+	free(j);
+}
+
+void job_pack(job *j, Privd__V1__Response *resp)
+{
+	Privd__V1__Response empty = PRIVD__V1__RESPONSE__INIT;
+	size_t n;
+
+	if (resp == NULL)
+		resp = &empty;
+	resp->request_id = j->request_id;
+	resp->status = j->status;
+	resp->reason = j->reason;
+	resp->message = j->message;
+	free(j->reply);
+	n = privd__v1__response__get_packed_size(resp);
+	if ((j->reply = malloc(n ? n : 1)) == NULL) {
+		j->replylen = 0;
+		return;
+	}
+	j->replylen = privd__v1__response__pack(resp, j->reply);
+}
+
+void job_fail(job *j, int status, int reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	j->kind = JOB_ANSWERED;
+	j->status = status;
+	j->reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(j->message, sizeof(j->message), fmt, ap);
+	va_end(ap);
+	job_pack(j, NULL);
+}
+
+int jobq_init(jobq *q, bool with_eventfd)
+{
+	memset(q, 0, sizeof(*q));
+	q->efd = -1;
+	if (with_eventfd &&
+	    (q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		return -1;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	return 0;
+}
+
+void jobq_destroy(jobq *q)
+{
+	job *j, *next;
+
+	for (j = q->head; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	if (q->efd >= 0)
+		close(q->efd);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+}
+
+void jobq_push(jobq *q, job *first)
+{
+	job *last;
+	size_t n = 1;
+	uint64_t one = 1;
+
+	if (first == NULL)
+		return;
+	for (last = first; last->next != NULL; last = last->next)
+		n++;
+	pthread_mutex_lock(&q->mu);
+	if (q->tail != NULL)
+		q->tail->next = first;
+	else
+		q->head = first;
+	q->tail = last;
+	q->len += n;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	if (q->efd >= 0 && write(q->efd, &one, sizeof(one)) < 0) {
+		/* counter full: the reader is already due to wake */
+	}
+}
+
+/* Detach up to max jobs from the head; caller holds q->mu. */
+static job *take_locked(jobq *q, size_t max)
+{
+	job *first = q->head, *last = first;
+	size_t n = 1;
+
+	if (first == NULL)
+		return NULL;
+	while (n < max && last->next != NULL) {
+		last = last->next;
+		n++;
+	}
+	q->head = last->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	last->next = NULL;
+	q->len -= n;
+	if (q->head != NULL)
+		pthread_cond_signal(&q->cv); /* more for another taker */
+	return first;
+}
+
+job *jobq_take(jobq *q, size_t max)
+{
+	job *j;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->head == NULL && !q->closed)
+		pthread_cond_wait(&q->cv, &q->mu);
+	j = take_locked(q, max);
+	pthread_mutex_unlock(&q->mu);
+	return j;
+}
+
+job *jobq_take_nowait(jobq *q)
+{
+	uint64_t v;
+	job *j;
+
+	if (q->efd >= 0 && read(q->efd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing signalled, but look anyway */
+	}
+	pthread_mutex_lock(&q->mu);
+	j = take_locked(q, SIZE_MAX);
+	pthread_mutex_unlock(&q->mu);
+	return j;
+}
+
+void jobq_close(jobq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closed = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}

@@ -1,0 +1,135 @@
+/*
+ * job.h - one request on its way through privd, and the queues that carry it.
+ *
+ * A job is born in the frontend (routing id, principal, request frame),
+ * decoded, decided and prepared by a worker, committed by the writer, and
+ * answered and recycled by the frontend. Exactly one thread owns a job at a
+ * time: whoever took it from a queue. Jobs are recycled by the frontend, so
+ * their arenas and buffers are reused and the steady-state request path does
+ * not allocate for decoding.
+ */
+#ifndef PRIVD_JOB_H
+#define PRIVD_JOB_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#include "crypto.h"
+#include "policy.h"
+#include "privd.pb-c.h"
+#include "store.h"
+
+typedef struct snapshot snapshot;
+
+typedef enum job_kind {
+	JOB_ANSWERED = 0, /* the reply is packed; nothing to change */
+	JOB_PUT,          /* values to write */
+	JOB_DELETE,       /* fields or a subject to delete */
+} job_kind;
+
+/* A bump allocator for protobuf-c: one request's decoded message lives in
+ * it, and it is reset, not freed, between requests. */
+typedef struct arena {
+	uint8_t *buf;
+	size_t cap, used;
+	void **extra; /* overflow blocks, freed on reset */
+	size_t nextra, capextra;
+} arena;
+
+void *arena_alloc(arena *a, size_t n);
+void arena_reset(arena *a);
+void arena_free(arena *a);
+/* A ProtobufCAllocator that allocates from a (allocator_data = arena). */
+extern const ProtobufCAllocator arena_pb_allocator;
+
+/* One value of a put: where its plaintext is (in the decoded request) and
+ * its finished record (header + sealed value) ready for the store. */
+typedef struct job_value {
+	const char *field;
+	const uint8_t *plain;
+	size_t plainlen;
+	uint8_t *rec; /* in job->recbuf */
+	size_t reclen;
+	size_t hdrlen;
+} job_value;
+
+typedef struct job {
+	struct job *next;
+
+	/* frontend */
+	uint8_t rid[256]; /* ROUTER routing id of the peer */
+	size_t ridlen;
+	char principal[POL_MAX_NAME + 1]; /* ZAP User-Id */
+	uint8_t key[POL_KEY_BYTES];       /* the peer's CURVE public key */
+	bool has_key;
+	zmq_msg_t frame; /* the request as received */
+	bool multipart;  /* the peer sent more than one frame */
+
+	/* worker */
+	arena ar;
+	Privd__V1__Request *req; /* decoded, in ar */
+	snapshot *snap;
+	job_kind kind;
+	uint64_t request_id;
+	const pol_register *reg;
+	const char *purpose;
+	uint8_t sid[CRYPTO_SUBJECT_IDBYTES];
+	store_subject subject; /* the data key the values were sealed with */
+	bool new_key;          /* the worker created that key */
+	job_value *values;     /* in ar */
+	size_t nvalues;
+	uint8_t *recbuf; /* records of all values; reused */
+	size_t reccap;
+
+	/* writer */
+	int status; /* Privd__V1__Status */
+	int reason; /* pol_reason */
+	char message[160];
+	uint32_t count; /* fields written or deleted */
+
+	/* the packed reply; ownership passes to ZeroMQ when sent */
+	uint8_t *reply;
+	size_t replylen;
+} job;
+
+job *job_new(void);
+/* Drop everything request-specific, keep buffers for reuse. */
+void job_clear(job *j);
+void job_free(job *j);
+
+/*
+ * Pack the reply of a finished job: status, reason and message from the
+ * job, payload from the caller (NULL for none). On allocation failure the
+ * job's reply stays NULL and the frontend drops the request.
+ */
+void job_pack(job *j, Privd__V1__Response *resp);
+/* Finish a job with an error status and message (no payload). */
+void job_fail(job *j, int status, int reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A FIFO of jobs with a lock and a condition variable; optional eventfd that
+ * is written on every push (for the frontend's poll loop). */
+typedef struct jobq {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	job *head, *tail;
+	size_t len;
+	bool closed;
+	int efd; /* -1 if none */
+} jobq;
+
+int jobq_init(jobq *q, bool with_eventfd);
+void jobq_destroy(jobq *q);
+/* Append a list of jobs (linked by next, NULL-terminated). */
+void jobq_push(jobq *q, job *first);
+/* Wait for jobs; take up to max of them as a list. NULL once closed and
+ * empty. */
+job *jobq_take(jobq *q, size_t max);
+/* Take everything without waiting (after the eventfd fired). */
+job *jobq_take_nowait(jobq *q);
+void jobq_close(jobq *q);
+
+#endif

@@ -1,0 +1,595 @@
+/*
+ * main.c - the privd program: `privd init` and `privd serve`.
+ *
+ * init creates a data directory: master key, LMDB store, the server's CURVE
+ * key pair and the audit signing key (both sealed under the master key), and
+ * the first policy. serve opens it, starts the threads of server.h and runs
+ * the frontend until SIGTERM/SIGINT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+
+#define EXIT_USAGE        2
+#define MAX_POLICY_BYTES  (4 * 1024 * 1024)
+#define META_FORMAT       "format"
+#define META_CURVE_PUBLIC "curve_public"
+#define META_CURVE_SECRET "curve_secret"
+#define META_SIGN_PUBLIC  "audit_sign_public"
+#define META_SIGN_SECRET  "audit_sign_secret"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: privd init --data-dir DIR --policy FILE\n"
+	    "       privd serve --data-dir DIR [--listen ENDPOINT]... "
+	    "[--workers N]\n"
+	    "                   [--max-request BYTES] [--map-size BYTES] "
+	    "[--log-level LEVEL]\n"
+	    "       privd pubkey --data-dir DIR\n"
+	    "       privd --version | --help\n"
+	    "\n"
+	    "init    create DIR with a new master key, keys and the policy "
+	    "as version 1;\n"
+	    "        prints the server's public key (Z85)\n"
+	    "serve   serve DIR until SIGTERM/SIGINT; default endpoint "
+	    "ipc://DIR/privd.sock\n"
+	    "pubkey  print the server's public key (Z85)\n");
+}
+
+/* Settings of `privd serve`: one table with bounds and defaults. */
+typedef struct setting {
+	const char *flag;
+	long long min, max, def; /* def 0: computed at start */
+	const char *what;
+} setting;
+
+enum { SET_WORKERS, SET_MAX_REQUEST, SET_MAP_SIZE, SET_N };
+
+static const setting settings[SET_N] = {
+    [SET_WORKERS] = {"--workers", 1, 256, 0, "worker threads (default: cores)"},
+    [SET_MAX_REQUEST] = {"--max-request", 1024, 64LL << 20,
+        SERVER_DEFAULT_MAX_REQUEST, "largest request frame in bytes"},
+    [SET_MAP_SIZE] = {"--map-size", STORE_MIN_MAPSIZE, 1LL << 40,
+        STORE_DEFAULT_MAPSIZE, "initial LMDB map size in bytes"},
+};
+
+static int parse_setting(int which, const char *arg, long long *out)
+{
+	const setting *s = &settings[which];
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < s->min ||
+	    v > s->max) {
+		fprintf(stderr,
+		    "privd: %s must be an integer in %lld..%lld (%s)\n",
+		    s->flag, s->min, s->max, s->what);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int path_join(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= len) {
+		fprintf(stderr, "privd: path too long: %s/%s\n", dir, name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Take the store's lock file, so that one privd at a time owns DIR.
+ * Returns the descriptor (kept open while running) or -1. */
+static int lock_datadir(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (path_join(path, sizeof(path), dir, "privd.lock") != 0)
+		return -1;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		fprintf(stderr, "privd: cannot open %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			fprintf(stderr,
+			    "privd: another privd is using %s; "
+			    "refusing to start\n",
+			    dir);
+		else
+			fprintf(stderr, "privd: cannot lock %s: %s\n", path,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static char *read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		fprintf(stderr, "privd: cannot open %s: %s\n", path,
+		    strerror(errno));
+		return NULL;
+	}
+	if ((buf = malloc(max + 1)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, max + 1, f);
+	fclose(f);
+	if (n > max) {
+		fprintf(
+		    stderr, "privd: %s is larger than %zu bytes\n", path, max);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Parse a policy document, reporting errors the way `privctl policy check`
+ * does: file, JSON path, reason. */
+static pol_policy *load_policy(const char *path, char **json, size_t *len)
+{
+	pol_policy *pol;
+	pol_error err;
+
+	if ((*json = read_file(path, MAX_POLICY_BYTES, len)) == NULL)
+		return NULL;
+	if (pol_parse(*json, *len, &pol, &err) != 0) {
+		fprintf(stderr, "privd: policy %s: %s: %s\n", path, err.path,
+		    err.reason);
+		free(*json);
+		*json = NULL;
+		return NULL;
+	}
+	return pol;
+}
+
+static int write_pubkey_file(const char *dir, const char *z85)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (path_join(path, sizeof(path), dir, "server.pub") != 0)
+		return -1;
+	if ((f = fopen(path, "we")) == NULL || fprintf(f, "%s\n", z85) < 0 ||
+	    fclose(f) != 0) {
+		fprintf(stderr, "privd: cannot write %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Refuse to init over anything that looks like a store. */
+static int check_fresh_dir(const char *dir)
+{
+	static const char *const files[] = {
+	    "master.key", "data.mdb", "lock.mdb"};
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "privd: cannot create %s: %s\n", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "privd: %s is not a directory\n", dir);
+		return -1;
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (path_join(path, sizeof(path), dir, files[i]) != 0)
+			return -1;
+		if (lstat(path, &st) == 0) {
+			fprintf(stderr,
+			    "privd: %s already holds a privd store (%s); "
+			    "refusing to overwrite it\n",
+			    dir, files[i]);
+			return -1;
+		}
+	}
+	if (chmod(dir, 0700) != 0) {
+		fprintf(stderr, "privd: cannot chmod %s: %s\n", dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Generate the daemon's own key pairs and store them sealed. */
+static int init_keys(
+    store *st, MDB_txn *txn, const crypto_keys *keys, char *z85)
+{
+	uint8_t cpub[crypto_box_PUBLICKEYBYTES],
+	    spub[crypto_sign_PUBLICKEYBYTES];
+	uint8_t *csec, *ssec;
+	uint8_t sealed[crypto_sign_SECRETKEYBYTES + CRYPTO_SEAL_OVERHEAD];
+	uint32_t format = STORE_FORMAT;
+	int rc = -1;
+
+	csec = sodium_malloc(crypto_box_SECRETKEYBYTES);
+	ssec = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	if (csec == NULL || ssec == NULL)
+		goto out;
+	/* CURVE keys are Curve25519 key pairs, as crypto_box makes them. */
+	crypto_box_keypair(cpub, csec);
+	crypto_sign_keypair(spub, ssec);
+	if (store_meta_put(st, txn, META_FORMAT, &format, sizeof(format)) ||
+	    store_meta_put(st, txn, META_CURVE_PUBLIC, cpub, sizeof(cpub)) ||
+	    store_meta_put(st, txn, META_SIGN_PUBLIC, spub, sizeof(spub)))
+		goto out;
+	crypto_secret_seal(
+	    keys, META_CURVE_SECRET, csec, crypto_box_SECRETKEYBYTES, sealed);
+	if (store_meta_put(st, txn, META_CURVE_SECRET, sealed,
+	        crypto_box_SECRETKEYBYTES + CRYPTO_SEAL_OVERHEAD))
+		goto out;
+	crypto_secret_seal(
+	    keys, META_SIGN_SECRET, ssec, crypto_sign_SECRETKEYBYTES, sealed);
+	if (store_meta_put(st, txn, META_SIGN_SECRET, sealed, sizeof(sealed)))
+		goto out;
+	zmq_z85_encode(z85, cpub, sizeof(cpub));
+	rc = 0;
+out:
+	sodium_free(csec);
+	sodium_free(ssec);
+	return rc;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+	const char *dir = NULL, *policy = NULL;
+	char keypath[PATH_MAX], z85[41], *json = NULL;
+	crypto_keys *keys = NULL;
+	pol_policy *pol = NULL;
+	store *st = NULL;
+	MDB_txn *txn = NULL;
+	char err[256];
+	size_t len;
+	int i, lockfd = -1, rc = 1;
+
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
+			policy = argv[++i];
+		else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (dir == NULL || policy == NULL) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((pol = load_policy(policy, &json, &len)) == NULL)
+		return 1;
+	if (check_fresh_dir(dir) != 0 || (lockfd = lock_datadir(dir)) < 0 ||
+	    path_join(keypath, sizeof(keypath), dir, "master.key") != 0)
+		goto out;
+	if (crypto_keys_create(keypath, &keys, err, sizeof(err)) != 0) {
+		fprintf(stderr, "privd: %s\n", err);
+		goto out;
+	}
+	if (store_open(
+	        dir, STORE_DEFAULT_MAPSIZE, true, &st, err, sizeof(err)) != 0) {
+		fprintf(stderr, "privd: %s\n", err);
+		goto undo;
+	}
+	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0 ||
+	    init_keys(st, txn, keys, z85) != 0 ||
+	    store_policy_put(st, txn, 1, now_us(), "privd init", json, len) !=
+	        0) {
+		fprintf(stderr, "privd: cannot initialise the store\n");
+		if (txn != NULL)
+			mdb_txn_abort(txn);
+		goto undo;
+	}
+	if (mdb_txn_commit(txn) != 0) {
+		fprintf(stderr, "privd: cannot commit the new store\n");
+		goto undo;
+	}
+	if (write_pubkey_file(dir, z85) != 0)
+		goto out;
+	fprintf(stderr, "privd: initialised %s with policy version 1\n", dir);
+	printf("%s\n", z85);
+	rc = 0;
+	goto out;
+undo:
+	/* Leave no half-made store behind: init can simply be run again. */
+	store_close(&st);
+	unlink(keypath);
+	if (path_join(keypath, sizeof(keypath), dir, "data.mdb") == 0)
+		unlink(keypath);
+	if (path_join(keypath, sizeof(keypath), dir, "lock.mdb") == 0)
+		unlink(keypath);
+out:
+	store_close(&st);
+	crypto_keys_free(&keys);
+	pol_free(&pol);
+	free(json);
+	if (lockfd >= 0)
+		close(lockfd);
+	return rc;
+}
+
+/*
+ * Open an initialised data directory: master key (with its permission
+ * checks), store, the server's CURVE secret, and the policy in force.
+ */
+static int open_datadir(server *srv)
+{
+	const char *dir = srv->cfg.datadir;
+	char path[PATH_MAX], err[256];
+	const char *json;
+	pol_policy *pol;
+	pol_error perr;
+	snapshot *snap;
+	MDB_txn *txn;
+	MDB_val v;
+	uint64_t version;
+	size_t len;
+	int rc;
+
+	if (path_join(path, sizeof(path), dir, "master.key") != 0)
+		return -1;
+	if (crypto_keys_load(path, &srv->keys, err, sizeof(err)) != 0 ||
+	    store_open(dir, srv->cfg.mapsize, false, &srv->st, err,
+	        sizeof(err)) != 0) {
+		fprintf(stderr, "privd: %s\n", err);
+		return -1;
+	}
+	if ((rc = mdb_txn_begin(srv->st->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		fprintf(stderr, "privd: %s\n", mdb_strerror(rc));
+		return -1;
+	}
+	rc = -1;
+	if (store_meta_get(srv->st, txn, META_CURVE_SECRET, &v) != 0 ||
+	    v.mv_size != 32 + CRYPTO_SEAL_OVERHEAD ||
+	    crypto_secret_open(srv->keys, META_CURVE_SECRET, v.mv_data,
+	        v.mv_size, srv->curve_secret) != 0) {
+		fprintf(stderr,
+		    "privd: the server key does not open with this master "
+		    "key (wrong master.key, or a damaged store)\n");
+		goto out;
+	}
+	crypto_scalarmult_base(srv->curve_public, srv->curve_secret);
+	if (store_policy_latest(srv->st, txn, &version, &json, &len) != 0) {
+		fprintf(stderr, "privd: the store holds no policy\n");
+		goto out;
+	}
+	if (pol_parse(json, len, &pol, &perr) != 0) {
+		fprintf(stderr, "privd: stored policy version %llu: %s: %s\n",
+		    (unsigned long long)version, perr.path, perr.reason);
+		goto out;
+	}
+	if ((snap = snapshot_new(pol, version)) == NULL) {
+		pol_free(&pol);
+		goto out;
+	}
+	snapshot_cell_init(&srv->policy, snap);
+	log_info("policy version %llu in force", (unsigned long long)version);
+	rc = 0;
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int cmd_pubkey(int argc, char **argv)
+{
+	char path[PATH_MAX], line[64];
+	FILE *f;
+
+	if (argc != 4 || strcmp(argv[2], "--data-dir") != 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (path_join(path, sizeof(path), argv[3], "server.pub") != 0)
+		return 1;
+	if ((f = fopen(path, "re")) == NULL ||
+	    fgets(line, sizeof(line), f) == NULL) {
+		fprintf(stderr, "privd: cannot read %s\n", path);
+		if (f != NULL)
+			fclose(f);
+		return 1;
+	}
+	fclose(f);
+	fputs(line, stdout);
+	return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static char deflisten[PATH_MAX + 16];
+	server srv;
+	pthread_t writer, *workers = NULL;
+	long long val[SET_N];
+	char absdir[PATH_MAX];
+	sigset_t sigs;
+	int i, w, started = 0, lockfd = -1, sigfd = -1, rc = 1;
+	bool writer_started = false;
+
+	memset(&srv, 0, sizeof(srv));
+	val[SET_WORKERS] = sysconf(_SC_NPROCESSORS_ONLN);
+	if (val[SET_WORKERS] < 1)
+		val[SET_WORKERS] = 1;
+	val[SET_MAX_REQUEST] = settings[SET_MAX_REQUEST].def;
+	val[SET_MAP_SIZE] = settings[SET_MAP_SIZE].def;
+	for (i = 2; i < argc; i++) {
+		const char *a = argv[i],
+		           *arg = i + 1 < argc ? argv[i + 1] : NULL;
+		int s;
+
+		for (s = 0; s < SET_N; s++)
+			if (strcmp(a, settings[s].flag) == 0)
+				break;
+		if (arg == NULL) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (s < SET_N) {
+			if (parse_setting(s, arg, &val[s]) != 0)
+				return EXIT_USAGE;
+		} else if (strcmp(a, "--data-dir") == 0) {
+			srv.cfg.datadir = arg;
+		} else if (strcmp(a, "--listen") == 0) {
+			if (srv.cfg.nlisten == SERVER_MAX_LISTEN) {
+				fprintf(stderr, "privd: at most %d --listen\n",
+				    SERVER_MAX_LISTEN);
+				return EXIT_USAGE;
+			}
+			srv.cfg.listen[srv.cfg.nlisten++] = arg;
+		} else if (strcmp(a, "--log-level") == 0) {
+			if (strcmp(arg, "error") == 0)
+				log_set_level(LOG_ERR);
+			else if (strcmp(arg, "warn") == 0)
+				log_set_level(LOG_WARN);
+			else if (strcmp(arg, "info") == 0)
+				log_set_level(LOG_INFO);
+			else if (strcmp(arg, "debug") == 0)
+				log_set_level(LOG_DEBUG);
+			else {
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+		} else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		i++;
+	}
+	if (srv.cfg.datadir == NULL) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	srv.cfg.workers = (int)val[SET_WORKERS];
+	srv.cfg.max_request = (size_t)val[SET_MAX_REQUEST];
+	srv.cfg.mapsize = (size_t)val[SET_MAP_SIZE];
+	if (srv.cfg.nlisten == 0) {
+		if (realpath(srv.cfg.datadir, absdir) == NULL) {
+			fprintf(stderr, "privd: %s: %s\n", srv.cfg.datadir,
+			    strerror(errno));
+			return 1;
+		}
+		if (path_join(absdir + strlen(absdir),
+		        sizeof(absdir) - strlen(absdir), "", "privd.sock") != 0)
+			return EXIT_USAGE;
+		snprintf(deflisten, sizeof(deflisten), "ipc://%.*s",
+		    (int)(sizeof(deflisten) - 7), absdir);
+		srv.cfg.listen[srv.cfg.nlisten++] = deflisten;
+	}
+
+	if ((lockfd = lock_datadir(srv.cfg.datadir)) < 0)
+		return 1;
+	if ((srv.curve_secret = sodium_malloc(32)) == NULL)
+		fatal("out of secure memory");
+	if (open_datadir(&srv) != 0)
+		goto out;
+
+	/* Signals: delivered to the frontend's poll through a signalfd; every
+	 * thread inherits the blocked mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((sigfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0)
+		fatal("signalfd: %s", strerror(errno));
+
+	if (jobq_init(&srv.work, false) != 0 ||
+	    jobq_init(&srv.commit, false) != 0 ||
+	    jobq_init(&srv.replies, true) != 0)
+		fatal("cannot create queues: %s", strerror(errno));
+	if (pthread_create(&writer, NULL, writer_main, &srv) != 0)
+		fatal("cannot start the writer thread");
+	writer_started = true;
+	if ((workers = calloc(srv.cfg.workers, sizeof(*workers))) == NULL)
+		fatal("out of memory");
+	for (w = 0; w < srv.cfg.workers; w++) {
+		if (pthread_create(&workers[w], NULL, worker_main, &srv) != 0)
+			fatal("cannot start worker threads");
+		started++;
+	}
+
+	rc = frontend_run(&srv, sigfd) == 0 ? 0 : 1;
+
+	/* Every request the frontend took has been answered; stop the
+	 * pipeline from the front. */
+	jobq_close(&srv.work);
+	for (w = 0; w < started; w++)
+		pthread_join(workers[w], NULL);
+	jobq_close(&srv.commit);
+	if (writer_started)
+		pthread_join(writer, NULL);
+	jobq_destroy(&srv.work);
+	jobq_destroy(&srv.commit);
+	jobq_destroy(&srv.replies);
+	snapshot_cell_destroy(&srv.policy);
+	log_info("stopped");
+out:
+	free(workers);
+	if (sigfd >= 0)
+		close(sigfd);
+	store_close(&srv.st);
+	crypto_keys_free(&srv.keys);
+	sodium_free(srv.curve_secret);
+	close(lockfd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (sodium_init() < 0) {
+		fprintf(stderr, "privd: cannot initialise libsodium\n");
+		return 1;
+	}
+	umask(077);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "init") == 0)
+		return cmd_init(argc, argv);
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc, argv);
+	if (strcmp(argv[1], "pubkey") == 0)
+		return cmd_pubkey(argc, argv);
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("privd %s\n", PRIVD_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,289 @@
+/*
+ * store.c - the LMDB layout of store.h.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+#define STORE_MAXDBS     16
+#define STORE_MAXREADERS 512
+
+static int open_dbi(
+    MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
+{
+	return mdb_dbi_open(txn, name, flags, dbi);
+}
+
+int store_open(const char *dir, size_t mapsize, bool create, store **out,
+    char *err, size_t errlen)
+{
+	store *s;
+	MDB_txn *txn = NULL;
+	MDB_envinfo info;
+	unsigned dbflags = create ? MDB_CREATE : 0;
+	int rc;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (mapsize < STORE_MIN_MAPSIZE)
+		mapsize = STORE_MIN_MAPSIZE;
+	pthread_rwlock_init(&s->maplock, NULL);
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, STORE_MAXDBS)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env, STORE_MAXREADERS)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
+		goto fail;
+	/* MDB_NOTLS: read transactions belong to workers, not threads. Both
+	 * syncs stay on: an acknowledged write must survive an OS crash. */
+	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0)
+		goto fail;
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		goto fail;
+	if ((rc = open_dbi(txn, "meta", dbflags, &s->meta)) != 0 ||
+	    (rc = open_dbi(txn, "policy", dbflags, &s->policy)) != 0 ||
+	    (rc = open_dbi(txn, "subjects", dbflags, &s->subjects)) != 0 ||
+	    (rc = open_dbi(txn, "values", dbflags, &s->values)) != 0)
+		goto fail;
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		goto fail;
+	}
+	mdb_env_info(s->env, &info);
+	s->mapsize = info.me_mapsize;
+	*out = s;
+	return 0;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND)
+		snprintf(err, errlen, "%s does not hold a privd store", dir);
+	else
+		snprintf(err, errlen, "cannot open store in %s: %s", dir,
+		    mdb_strerror(rc));
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	pthread_rwlock_destroy(&s->maplock);
+	free(s);
+	return -1;
+}
+
+void store_close(store **sp)
+{
+	store *s;
+
+	if (sp == NULL || (s = *sp) == NULL)
+		return;
+	mdb_env_close(s->env);
+	pthread_rwlock_destroy(&s->maplock);
+	free(s);
+	*sp = NULL;
+}
+
+int store_grow(store *s)
+{
+	size_t want = s->mapsize * 2;
+	int rc;
+
+	pthread_rwlock_wrlock(&s->maplock);
+	rc = mdb_env_set_mapsize(s->env, want);
+	if (rc == 0)
+		s->mapsize = want;
+	pthread_rwlock_unlock(&s->maplock);
+	if (rc == 0)
+		log_info("store map grown to %zu MiB", want >> 20);
+	else
+		log_err("cannot grow store map to %zu MiB: %s", want >> 20,
+		    mdb_strerror(rc));
+	return rc;
+}
+
+/*
+ * A worker keeps one read transaction handle for its lifetime and renews it
+ * per request: cheaper than begin/abort, and it holds no snapshot (so does
+ * not pin old pages) between requests.
+ */
+int store_read_begin(store *s, MDB_txn **txn)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	if (*txn == NULL)
+		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+	else
+		rc = mdb_txn_renew(*txn);
+	if (rc != 0)
+		pthread_rwlock_unlock(&s->maplock);
+	return rc;
+}
+
+void store_read_end(store *s, MDB_txn *txn)
+{
+	mdb_txn_reset(txn);
+	pthread_rwlock_unlock(&s->maplock);
+}
+
+int store_meta_get(store *s, MDB_txn *txn, const char *name, MDB_val *v)
+{
+	MDB_val k = {strlen(name), (void *)name};
+
+	return mdb_get(txn, s->meta, &k, v);
+}
+
+int store_meta_put(
+    store *s, MDB_txn *txn, const char *name, const void *p, size_t len)
+{
+	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)p};
+
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+int store_policy_put(store *s, MDB_txn *txn, uint64_t version, uint64_t time_us,
+    const char *who, const char *json, size_t len)
+{
+	uint8_t kb[8], *p;
+	size_t wholen = strlen(who);
+	MDB_val k = {8, kb}, v;
+	int rc;
+
+	if (wholen > 255)
+		wholen = 255;
+	store_be64(kb, version);
+	v.mv_size = 8 + 1 + wholen + len;
+	if ((rc = mdb_put(txn, s->policy, &k, &v, MDB_RESERVE)) != 0)
+		return rc;
+	p = v.mv_data;
+	store_be64(p, time_us);
+	p[8] = (uint8_t)wholen;
+	memcpy(p + 9, who, wholen);
+	memcpy(p + 9 + wholen, json, len);
+	return 0;
+}
+
+int store_policy_latest(
+    store *s, MDB_txn *txn, uint64_t *version, const char **json, size_t *len)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	const uint8_t *p;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->policy, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc != 0)
+		return rc;
+	p = v.mv_data;
+	if (k.mv_size != 8 || v.mv_size < 9 || v.mv_size < 9u + p[8])
+		return MDB_CORRUPTED;
+	*version = store_get_be64(k.mv_data);
+	*json = (const char *)p + 9 + p[8];
+	*len = v.mv_size - 9 - p[8];
+	return 0;
+}
+
+int store_subject_get(store *s, MDB_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], store_subject *out)
+{
+	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	const uint8_t *p;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->subjects, &k, &v)) != 0)
+		return rc;
+	p = v.mv_data;
+	if (v.mv_size != STORE_SUBJECT_RECBYTES || p[0] != STORE_FORMAT)
+		return MDB_CORRUPTED;
+	out->created_us = store_get_be64(p + 1);
+	memcpy(out->wrapped, p + 9, CRYPTO_WRAPPED_KEYBYTES);
+	return 0;
+}
+
+int store_subject_put(store *s, MDB_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const store_subject *sub)
+{
+	uint8_t rec[STORE_SUBJECT_RECBYTES];
+	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid},
+	        v = {sizeof(rec), rec};
+
+	rec[0] = STORE_FORMAT;
+	store_be64(rec + 1, sub->created_us);
+	memcpy(rec + 9, sub->wrapped, CRYPTO_WRAPPED_KEYBYTES);
+	return mdb_put(txn, s->subjects, &k, &v, 0);
+}
+
+size_t store_value_key(
+    uint8_t *key, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field)
+{
+	size_t n = strnlen(field, CRYPTO_MAX_NAME);
+
+	memcpy(key, sid, CRYPTO_SUBJECT_IDBYTES);
+	memcpy(key + CRYPTO_SUBJECT_IDBYTES, field, n);
+	return CRYPTO_SUBJECT_IDBYTES + n;
+}
+
+size_t store_value_header(uint8_t *hdr, uint64_t created_us,
+    uint64_t updated_us, const char *purpose, size_t purposelen)
+{
+	hdr[0] = STORE_FORMAT;
+	store_be64(hdr + 1, created_us);
+	store_be64(hdr + 9, updated_us);
+	hdr[17] = (uint8_t)purposelen;
+	memcpy(hdr + STORE_VALUE_HDRBYTES, purpose, purposelen);
+	return STORE_VALUE_HDRBYTES + purposelen;
+}
+
+int store_value_decode(const MDB_val *rec, store_value *out)
+{
+	const uint8_t *p = rec->mv_data;
+	size_t hl;
+
+	if (rec->mv_size < STORE_VALUE_HDRBYTES || p[0] != STORE_FORMAT)
+		return -1;
+	hl = STORE_VALUE_HDRBYTES + p[17];
+	if (rec->mv_size < hl + CRYPTO_SEAL_OVERHEAD)
+		return -1;
+	out->created_us = store_get_be64(p + 1);
+	out->updated_us = store_get_be64(p + 9);
+	out->purpose = (const char *)p + STORE_VALUE_HDRBYTES;
+	out->purposelen = p[17];
+	out->sealed = p + hl;
+	out->sealedlen = rec->mv_size - hl;
+	return 0;
+}
+
+int store_subject_delete(store *s, MDB_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], unsigned *nvalues)
+{
+	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	MDB_cursor *c;
+	unsigned n = 0;
+	int rc;
+
+	*nvalues = 0;
+	if ((rc = mdb_del(txn, s->subjects, &k, NULL)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->values, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size >= CRYPTO_SUBJECT_IDBYTES &&
+	       memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) == 0) {
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		n++;
+		/* after a delete, MDB_NEXT yields the item that followed */
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	*nvalues = n;
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}

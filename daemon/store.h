@@ -1,0 +1,128 @@
+/*
+ * store.h - privd's LMDB store: layout of the named databases and records.
+ *
+ * One environment in the data directory. Databases (DESIGN.md section 3):
+ *   meta      ASCII name -> bytes      format version, wrapped daemon keys
+ *   policy    be64 version -> record   every policy version ever applied
+ *   subjects  sid(32) -> record        a subject's wrapped data key
+ *   values    sid(32) || field -> rec  one sealed value per field
+ * sid is crypto_subject_id(register, subject): a keyed hash, so neither a
+ * subject id nor a register-subject pair appears on disk, and every key has
+ * a fixed, short size whatever the subject id's length. A subject's values
+ * are one range scan (prefix sid), sorted by field name.
+ *
+ * Threads: any thread may run read transactions (the environment is opened
+ * with MDB_NOTLS) while holding maplock shared; only the writer thread runs
+ * write transactions, and only it grows the map, holding maplock exclusive.
+ */
+#ifndef PRIVD_STORE_H
+#define PRIVD_STORE_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+
+#define STORE_FORMAT          1
+#define STORE_DEFAULT_MAPSIZE (64u * 1024 * 1024)
+#define STORE_MIN_MAPSIZE     (1u * 1024 * 1024)
+
+typedef struct store {
+	MDB_env *env;
+	MDB_dbi meta;
+	MDB_dbi policy;
+	MDB_dbi subjects;
+	MDB_dbi values;
+	pthread_rwlock_t maplock; /* readers shared, map growth exclusive */
+	size_t mapsize;
+} store;
+
+/* subjects record: fmt(1) created_us(8) wrapped data key */
+#define STORE_SUBJECT_RECBYTES (1 + 8 + CRYPTO_WRAPPED_KEYBYTES)
+typedef struct store_subject {
+	uint64_t created_us;
+	uint8_t wrapped[CRYPTO_WRAPPED_KEYBYTES];
+} store_subject;
+
+/* values record: fmt(1) created_us(8) updated_us(8) purpose_len(1) purpose
+ * sealed value (nonce || ciphertext || tag). */
+#define STORE_VALUE_HDRBYTES (1 + 8 + 8 + 1)
+typedef struct store_value {
+	uint64_t created_us;
+	uint64_t updated_us;
+	const char *purpose; /* not NUL-terminated; points into the record */
+	size_t purposelen;
+	const uint8_t *sealed; /* points into the record */
+	size_t sealedlen;
+} store_value;
+
+#define STORE_VALUE_KEYMAX (CRYPTO_SUBJECT_IDBYTES + CRYPTO_MAX_NAME)
+
+/*
+ * Open (create == true: create) the store in dir. mapsize is the initial map
+ * size; an existing larger store keeps its size. Returns 0, or -1 with err.
+ */
+int store_open(const char *dir, size_t mapsize, bool create, store **out,
+    char *err, size_t errlen);
+void store_close(store **s);
+
+/* Double the map. Writer thread only, with no transaction of its own open.
+ * Waits for readers to leave (maplock). Returns an LMDB error code. */
+int store_grow(store *s);
+
+/* Read transactions for workers: begin (or renew) under maplock shared,
+ * end releases both. */
+int store_read_begin(store *s, MDB_txn **txn);
+void store_read_end(store *s, MDB_txn *txn);
+
+int store_meta_get(store *s, MDB_txn *txn, const char *name, MDB_val *v);
+int store_meta_put(
+    store *s, MDB_txn *txn, const char *name, const void *p, size_t len);
+
+/* Policy versions: record = time_us(8) wholen(1) who json. */
+int store_policy_put(store *s, MDB_txn *txn, uint64_t version, uint64_t time_us,
+    const char *who, const char *json, size_t len);
+/* Latest version: *version and the JSON (valid for the transaction). */
+int store_policy_latest(
+    store *s, MDB_txn *txn, uint64_t *version, const char **json, size_t *len);
+
+int store_subject_get(store *s, MDB_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], store_subject *out);
+int store_subject_put(store *s, MDB_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const store_subject *sub);
+
+/* Build a values key; returns its length. key: STORE_VALUE_KEYMAX bytes. */
+size_t store_value_key(
+    uint8_t *key, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field);
+/* Encode a value record header into hdr (STORE_VALUE_HDRBYTES + purposelen
+ * bytes); the sealed blob follows it. Returns the header length. */
+size_t store_value_header(uint8_t *hdr, uint64_t created_us,
+    uint64_t updated_us, const char *purpose, size_t purposelen);
+/* Decode a record; -1 if it is malformed. */
+int store_value_decode(const MDB_val *rec, store_value *out);
+
+/* Delete a subject: every value and its key record. *nvalues receives the
+ * number of values removed. MDB_NOTFOUND if there was no subject. */
+int store_subject_delete(store *s, MDB_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], unsigned *nvalues);
+
+/* Little helpers for the big-endian integers of the layout. */
+static inline void store_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t store_get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+#endif

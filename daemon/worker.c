@@ -1,0 +1,493 @@
+/*
+ * worker.c - decode, decide, read, prepare.
+ *
+ * DESIGN: N worker threads, each looping over the work queue. A worker owns
+ * the job it took until it pushes it to the writer. It may touch: the job,
+ * the current policy snapshot (acquire/release), the key set (read-only),
+ * and LMDB through its own read transaction. It never writes to the store
+ * and never touches a ZeroMQ socket. Every job goes on to the writer, even a
+ * denial or an invalid request: nothing is answered before the writer has
+ * made the request's audit event durable (DESIGN.md section 2).
+ *
+ * Untrusted input ends here: everything in the decoded request is checked
+ * before it is used, and an error reply names at most a register, purpose or
+ * field, never a value or a subject id.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "server.h"
+
+#define MAX_FIELDS_PER_REQUEST POL_MAX_FIELDS
+#define MAX_VALUE              (64 * 1024)
+
+#define ST(x) PRIVD__V1__STATUS__##x
+
+typedef struct worker {
+	server *srv;
+	MDB_txn *rtxn;
+	uint8_t *dk; /* sodium_malloc: the subject's data key while in use */
+} worker;
+
+uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* A name from the request: non-empty and at most POL_MAX_NAME bytes. */
+static bool name_ok(const char *s)
+{
+	size_t n = strnlen(s, POL_MAX_NAME + 1);
+
+	return n > 0 && n <= POL_MAX_NAME;
+}
+
+/*
+ * Check what every data operation names: register, subject, purpose, and
+ * the field list's size. Fails the job and returns -1 if something is off.
+ */
+static int check_target(
+    job *j, const char *reg, const char *subject, size_t nfields)
+{
+	size_t slen;
+
+	if (!name_ok(reg)) {
+		job_fail(j, ST(INVALID), 0, "register name must be 1..%d bytes",
+		    POL_MAX_NAME);
+		return -1;
+	}
+	slen = strnlen(subject, CRYPTO_MAX_SUBJECT + 1);
+	if (slen == 0 || slen > CRYPTO_MAX_SUBJECT) {
+		job_fail(j, ST(INVALID), 0, "subject id must be 1..%d bytes",
+		    CRYPTO_MAX_SUBJECT);
+		return -1;
+	}
+	if (!name_ok(j->req->purpose)) {
+		job_fail(j, ST(INVALID), 0, "purpose must be 1..%d bytes",
+		    POL_MAX_NAME);
+		return -1;
+	}
+	if (nfields > MAX_FIELDS_PER_REQUEST) {
+		job_fail(j, ST(INVALID), 0, "at most %d fields per request",
+		    MAX_FIELDS_PER_REQUEST);
+		return -1;
+	}
+	return 0;
+}
+
+/* The policy's principal for this connection: the ZAP User-Id names it, and
+ * its key must still be the one the peer authenticated with, so a removed or
+ * re-keyed principal loses access on its very next request. */
+static const pol_principal *principal_of(const job *j)
+{
+	const pol_principal *p;
+
+	p = pol_principal_by_name(j->snap->pol, j->principal);
+	if (p != NULL &&
+	    (!j->has_key || memcmp(p->key, j->key, POL_KEY_BYTES) != 0))
+		p = NULL;
+	return p;
+}
+
+/*
+ * Decide a data request and check its field names (each at most once).
+ * Returns 0 if allowed (*d filled), or fails the job and returns -1.
+ */
+static int decide(job *j, const char *reg, unsigned op, char **names, size_t n,
+    pol_decision *d)
+{
+	uint64_t seen[POL_FIELD_WORDS] = {0};
+	const pol_field *f;
+	pol_request pr;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!name_ok(names[i])) {
+			job_fail(j, ST(INVALID), 0,
+			    "field names must be 1..%d bytes", POL_MAX_NAME);
+			return -1;
+		}
+	}
+	memset(&pr, 0, sizeof(pr));
+	pr.principal = principal_of(j);
+	pr.reg = reg;
+	pr.purpose = j->req->purpose;
+	pr.op = op;
+	pr.fields = (const char *const *)names;
+	pr.nfields = n;
+	pr.subject = NULL; /* subject-rights state: a later issue */
+	pol_decide(j->snap->pol, &pr, d);
+	if (d->reason != POL_ALLOW) {
+		job_fail(j, ST(DENIED), d->reason, "%s", d->message);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		f = pol_field_find(d->reg, names[i]);
+		if (seen[f->index / 64] & (1ull << (f->index % 64))) {
+			job_fail(
+			    j, ST(INVALID), 0, "field %s named twice", f->name);
+			return -1;
+		}
+		seen[f->index / 64] |= 1ull << (f->index % 64);
+	}
+	j->reg = d->reg;
+	j->purpose = d->purpose->name;
+	return 0;
+}
+
+static void do_ping(worker *w, job *j)
+{
+	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__PingResponse pong = PRIVD__V1__PING_RESPONSE__INIT;
+	const pol_principal *p;
+
+	if ((p = principal_of(j)) == NULL) {
+		job_fail(j, ST(DENIED), POL_DENY_UNKNOWN_PRINCIPAL,
+		    "this key is not a principal of the policy in force");
+		return;
+	}
+	pong.server_version = PRIVD_VERSION;
+	pong.principal = p->name;
+	pong.policy_version = j->snap->version;
+	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_PING;
+	resp.ping = &pong;
+	j->status = ST(OK);
+	job_pack(j, &resp);
+}
+
+/* Open one stored value into the arena and append it to the reply. */
+static int open_value(worker *w, job *j, const char *field, const MDB_val *rec,
+    Privd__V1__Field *out)
+{
+	const char *subj = j->req->get->subject;
+	store_value sv;
+	uint8_t *plain;
+	size_t plen;
+
+	if (store_value_decode(rec, &sv) != 0)
+		return -1;
+	plen = sv.sealedlen - CRYPTO_SEAL_OVERHEAD;
+	if ((plain = arena_alloc(&j->ar, plen + 1)) == NULL)
+		return -1;
+	if (crypto_value_open(w->dk, j->reg->name, (const uint8_t *)subj,
+	        strlen(subj), field, sv.sealed, sv.sealedlen, plain) != 0)
+		return -1;
+	privd__v1__field__init(out);
+	out->name = (char *)field;
+	out->value.data = plain;
+	out->value.len = plen;
+	return 0;
+}
+
+/*
+ * Unwrap the subject's data key into w->dk, inside a read transaction.
+ * Returns 0, MDB_NOTFOUND, or -1 (failed job: store damaged).
+ */
+static int subject_key(worker *w, job *j, const char *subj, store_subject *sub)
+{
+	server *srv = w->srv;
+	int rc;
+
+	rc = store_subject_get(srv->st, w->rtxn, j->sid, sub);
+	if (rc == MDB_NOTFOUND)
+		return rc;
+	if (rc == 0 &&
+	    crypto_key_unwrap(srv->keys, j->reg->name, (const uint8_t *)subj,
+	        strlen(subj), sub->wrapped, w->dk) == 0)
+		return 0;
+	log_err("register %s: a subject key record is damaged (%s)",
+	    j->reg->name, rc ? mdb_strerror(rc) : "does not authenticate");
+	job_fail(j, ST(INTERNAL), 0, "stored data failed an integrity check");
+	return -1;
+}
+
+static void do_get(worker *w, job *j)
+{
+	Privd__V1__GetRequest *g = j->req->get;
+	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__GetResponse gr = PRIVD__V1__GET_RESPONSE__INIT;
+	Privd__V1__Field *items, **ptrs;
+	server *srv = w->srv;
+	const pol_field *f;
+	store_subject sub;
+	pol_decision d;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t key[STORE_VALUE_KEYMAX];
+	char name[POL_MAX_NAME + 1];
+	size_t i, n = 0, max, klen;
+	int rc;
+
+	if (check_target(j, g->register_, g->subject, g->n_fields) != 0 ||
+	    decide(j, g->register_, POL_OP_READ, g->fields, g->n_fields, &d) !=
+	        0)
+		return;
+	max = g->n_fields ? g->n_fields : j->reg->nfields;
+	items = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*items));
+	ptrs = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*ptrs));
+	if (items == NULL || ptrs == NULL) {
+		job_fail(j, ST(INTERNAL), 0, "out of memory");
+		return;
+	}
+	crypto_subject_id(srv->keys, j->reg->name, (const uint8_t *)g->subject,
+	    strlen(g->subject), j->sid);
+	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
+		log_err("read transaction: %s", mdb_strerror(rc));
+		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		return;
+	}
+	if ((rc = subject_key(w, j, g->subject, &sub)) != 0) {
+		if (rc == MDB_NOTFOUND)
+			job_fail(j, ST(NOT_FOUND), 0, "no such subject");
+		goto out;
+	}
+	if (g->n_fields > 0) {
+		for (i = 0; i < g->n_fields; i++) {
+			klen = store_value_key(key, j->sid, g->fields[i]);
+			k.mv_size = klen;
+			k.mv_data = key;
+			if ((rc = mdb_get(w->rtxn, srv->st->values, &k, &v)) ==
+			    MDB_NOTFOUND)
+				continue;
+			f = pol_field_find(j->reg, g->fields[i]);
+			if (rc != 0 ||
+			    open_value(w, j, f->name, &v, &items[n]) != 0)
+				goto damaged;
+			ptrs[n] = &items[n];
+			n++;
+		}
+	} else {
+		/* Every stored field the grant lets this caller read. */
+		if ((rc = mdb_cursor_open(w->rtxn, srv->st->values, &cur)) != 0)
+			goto damaged;
+		k.mv_size = CRYPTO_SUBJECT_IDBYTES;
+		k.mv_data = j->sid;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		while (rc == 0 && k.mv_size > CRYPTO_SUBJECT_IDBYTES &&
+		       memcmp(k.mv_data, j->sid, CRYPTO_SUBJECT_IDBYTES) == 0) {
+			klen = k.mv_size - CRYPTO_SUBJECT_IDBYTES;
+			if (klen <= POL_MAX_NAME) {
+				memcpy(name,
+				    (uint8_t *)k.mv_data +
+				        CRYPTO_SUBJECT_IDBYTES,
+				    klen);
+				name[klen] = '\0';
+				f = pol_field_find(j->reg, name);
+				if (f != NULL && n < max &&
+				    (d.fields[f->index / 64] &
+				        (1ull << (f->index % 64)))) {
+					if (open_value(w, j, f->name, &v,
+					        &items[n]) != 0) {
+						mdb_cursor_close(cur);
+						goto damaged;
+					}
+					ptrs[n] = &items[n];
+					n++;
+				}
+			}
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
+		mdb_cursor_close(cur);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			goto damaged;
+	}
+	gr.n_fields = n;
+	gr.fields = ptrs;
+	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_GET;
+	resp.get = &gr;
+	j->status = ST(OK);
+	job_pack(j, &resp);
+	goto out;
+damaged:
+	log_err("register %s: a stored value is damaged or does not "
+	        "authenticate",
+	    j->reg->name);
+	job_fail(j, ST(INTERNAL), 0, "stored data failed an integrity check");
+out:
+	sodium_memzero(w->dk, CRYPTO_KEYBYTES);
+	store_read_end(srv->st, w->rtxn);
+}
+
+/*
+ * Seal every value of a put under data key dk into the job's record buffer.
+ * Called by the worker, and again by the writer in the rare case that the
+ * subject's key changed between the worker's read and the commit.
+ */
+int put_seal(const crypto_keys *keys, job *j, const uint8_t *dk, uint64_t now)
+{
+	const char *subj = j->req->put->subject;
+	size_t i, total = 0, slen = strlen(subj), plen = strlen(j->purpose);
+	job_value *jv;
+	uint8_t *p;
+
+	for (i = 0; i < j->nvalues; i++)
+		total += STORE_VALUE_HDRBYTES + plen + j->values[i].plainlen +
+		         CRYPTO_SEAL_OVERHEAD;
+	if (total > j->reccap) {
+		if ((p = malloc(total)) == NULL)
+			return -1;
+		free(j->recbuf);
+		j->recbuf = p;
+		j->reccap = total;
+	}
+	p = j->recbuf;
+	for (i = 0; i < j->nvalues; i++) {
+		jv = &j->values[i];
+		jv->rec = p;
+		jv->hdrlen = store_value_header(p, now, now, j->purpose, plen);
+		crypto_value_seal(dk, j->reg->name, (const uint8_t *)subj, slen,
+		    jv->field, jv->plain, jv->plainlen, p + jv->hdrlen);
+		jv->reclen = jv->hdrlen + jv->plainlen + CRYPTO_SEAL_OVERHEAD;
+		p += jv->reclen;
+	}
+	return 0;
+}
+
+static void do_put(worker *w, job *j)
+{
+	Privd__V1__PutRequest *pr = j->req->put;
+	server *srv = w->srv;
+	const pol_field *f;
+	pol_decision d;
+	char **names, why[96];
+	size_t i, n = pr->n_fields;
+	int rc;
+
+	if (check_target(j, pr->register_, pr->subject, n) != 0)
+		return;
+	if (n == 0) {
+		job_fail(j, ST(INVALID), 0, "a put needs at least one field");
+		return;
+	}
+	names = arena_alloc(&j->ar, n * sizeof(*names));
+	j->values = arena_alloc(&j->ar, n * sizeof(*j->values));
+	if (names == NULL || j->values == NULL) {
+		job_fail(j, ST(INTERNAL), 0, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		names[i] = pr->fields[i]->name;
+	if (decide(j, pr->register_, POL_OP_WRITE, names, n, &d) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		f = pol_field_find(j->reg, names[i]);
+		if (pr->fields[i]->value.len > MAX_VALUE) {
+			job_fail(j, ST(TOO_LARGE), 0,
+			    "field %s: value larger than %d bytes", f->name,
+			    MAX_VALUE);
+			return;
+		}
+		if (pol_value_check(f, pr->fields[i]->value.data,
+		        pr->fields[i]->value.len, why, sizeof(why)) != 0) {
+			job_fail(
+			    j, ST(INVALID), 0, "field %s: %s", f->name, why);
+			return;
+		}
+		j->values[i].field = f->name;
+		j->values[i].plain = pr->fields[i]->value.data;
+		j->values[i].plainlen = pr->fields[i]->value.len;
+	}
+	j->nvalues = n;
+	crypto_subject_id(srv->keys, j->reg->name, (const uint8_t *)pr->subject,
+	    strlen(pr->subject), j->sid);
+	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
+		log_err("read transaction: %s", mdb_strerror(rc));
+		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		return;
+	}
+	rc = subject_key(w, j, pr->subject, &j->subject);
+	store_read_end(srv->st, w->rtxn);
+	if (rc == MDB_NOTFOUND) {
+		/* A new subject: its own random data key. */
+		randombytes_buf(w->dk, CRYPTO_KEYBYTES);
+		crypto_key_wrap(srv->keys, j->reg->name,
+		    (const uint8_t *)pr->subject, strlen(pr->subject), w->dk,
+		    j->subject.wrapped);
+		j->subject.created_us = now_us();
+		j->new_key = true;
+	} else if (rc != 0) {
+		return; /* job failed */
+	}
+	if (put_seal(srv->keys, j, w->dk, now_us()) != 0)
+		job_fail(j, ST(INTERNAL), 0, "out of memory");
+	else
+		j->kind = JOB_PUT;
+	sodium_memzero(w->dk, CRYPTO_KEYBYTES);
+}
+
+static void do_delete(worker *w, job *j)
+{
+	Privd__V1__DeleteRequest *dr = j->req->delete_;
+	pol_decision d;
+
+	if (check_target(j, dr->register_, dr->subject, dr->n_fields) != 0 ||
+	    decide(j, dr->register_, POL_OP_DELETE, dr->fields, dr->n_fields,
+	        &d) != 0)
+		return;
+	crypto_subject_id(w->srv->keys, j->reg->name,
+	    (const uint8_t *)dr->subject, strlen(dr->subject), j->sid);
+	j->kind = JOB_DELETE;
+}
+
+/* Decode and dispatch one request. Leaves the job answered or prepared. */
+static void handle(worker *w, job *j)
+{
+	ProtobufCAllocator alloc = arena_pb_allocator;
+	Privd__V1__Request *req;
+
+	j->kind = JOB_ANSWERED;
+	if (j->multipart) {
+		job_fail(
+		    j, ST(INVALID), 0, "a request must be exactly one frame");
+		return;
+	}
+	alloc.allocator_data = &j->ar;
+	req = privd__v1__request__unpack(
+	    &alloc, zmq_msg_size(&j->frame), zmq_msg_data(&j->frame));
+	if (req == NULL) {
+		job_fail(j, ST(INVALID), 0, "not a privd.v1.Request message");
+		return;
+	}
+	j->req = req;
+	j->request_id = req->request_id;
+	j->snap = snapshot_acquire(&w->srv->policy);
+	switch (req->op_case) {
+	case PRIVD__V1__REQUEST__OP_PING:
+		do_ping(w, j);
+		break;
+	case PRIVD__V1__REQUEST__OP_PUT:
+		do_put(w, j);
+		break;
+	case PRIVD__V1__REQUEST__OP_GET:
+		do_get(w, j);
+		break;
+	case PRIVD__V1__REQUEST__OP_DELETE:
+		do_delete(w, j);
+		break;
+	default:
+		job_fail(j, ST(INVALID), 0, "the request names no operation");
+		break;
+	}
+}
+
+void *worker_main(void *arg)
+{
+	worker w = {.srv = arg};
+	job *j;
+
+	if ((w.dk = sodium_malloc(CRYPTO_KEYBYTES)) == NULL)
+		fatal("worker: out of secure memory");
+	while ((j = jobq_take(&w.srv->work, 1)) != NULL) {
+		handle(&w, j);
+		jobq_push(&w.srv->commit, j);
+	}
+	if (w.rtxn != NULL)
+		mdb_txn_abort(w.rtxn);
+	sodium_free(w.dk);
+	return NULL;
+}

@@ -1,0 +1,238 @@
+/*
+ * writer.c - group commit.
+ *
+ * DESIGN: exactly one writer thread. It takes every job waiting in the commit
+ * queue (up to SERVER_BATCH_MAX), applies all their changes in ONE LMDB write
+ * transaction, commits (LMDB syncs to disk before mdb_txn_commit returns),
+ * and only then hands the whole batch to the frontend to answer. So no reply
+ * leaves privd before its request is durable, and a burst of N writes costs
+ * one fsync, not N. The writer may touch: the jobs of its batch, the store
+ * (the only write transactions in the process), the key set (read-only).
+ *
+ * Every job passes through here, answered ones (reads, denials, invalid
+ * requests) included: their audit events are appended in the same
+ * transaction (DESIGN.md section 5), which is why they wait for the commit.
+ */
+#include <string.h>
+
+#include "log.h"
+#include "server.h"
+
+#define ST(x)            PRIVD__V1__STATUS__##x
+#define JOB_FAILED       1 /* apply: this job failed, the transaction is fine */
+#define MAX_GROW_RETRIES 16
+
+typedef struct writer {
+	server *srv;
+	uint8_t *dk; /* sodium_malloc: a data key while resealing */
+} writer;
+
+/*
+ * The worker sealed the values under the subject key it saw. If the key
+ * changed since (another put created the subject first, or a delete removed
+ * it), seal them again under the key that will be stored: never store a
+ * value under a key that is not the subject's, and never bring back the key
+ * of a deleted subject.
+ */
+static int put_reconcile_key(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	server *srv = wr->srv;
+	const char *subj = j->req->put->subject;
+	store_subject cur;
+	int rc;
+
+	rc = store_subject_get(srv->st, txn, j->sid, &cur);
+	if (rc == MDB_NOTFOUND) {
+		if (!j->new_key) {
+			randombytes_buf(wr->dk, CRYPTO_KEYBYTES);
+			crypto_key_wrap(srv->keys, j->reg->name,
+			    (const uint8_t *)subj, strlen(subj), wr->dk,
+			    j->subject.wrapped);
+			j->subject.created_us = now;
+			j->new_key = true;
+			if (put_seal(srv->keys, j, wr->dk, now) != 0)
+				goto nomem;
+		}
+		return store_subject_put(srv->st, txn, j->sid, &j->subject);
+	}
+	if (rc != 0)
+		return rc;
+	if (memcmp(cur.wrapped, j->subject.wrapped, sizeof(cur.wrapped)) == 0)
+		return 0;
+	if (crypto_key_unwrap(srv->keys, j->reg->name, (const uint8_t *)subj,
+	        strlen(subj), cur.wrapped, wr->dk) != 0) {
+		log_err("register %s: a subject key record does not "
+		        "authenticate",
+		    j->reg->name);
+		job_fail(j, ST(INTERNAL), 0,
+		    "stored data failed an integrity check");
+		return JOB_FAILED;
+	}
+	j->subject = cur;
+	j->new_key = false;
+	if (put_seal(srv->keys, j, wr->dk, now) != 0)
+		goto nomem;
+	return 0;
+nomem:
+	job_fail(j, ST(INTERNAL), 0, "out of memory");
+	return JOB_FAILED;
+}
+
+static int apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	store *st = wr->srv->st;
+	uint8_t key[STORE_VALUE_KEYMAX];
+	store_value old;
+	MDB_val k, v, cur;
+	size_t i;
+	int rc;
+
+	rc = put_reconcile_key(wr, txn, j, now);
+	sodium_memzero(wr->dk, CRYPTO_KEYBYTES);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < j->nvalues; i++) {
+		k.mv_size = store_value_key(key, j->sid, j->values[i].field);
+		k.mv_data = key;
+		/* "collected" is when the field was first stored */
+		if (mdb_get(txn, st->values, &k, &cur) == 0 &&
+		    store_value_decode(&cur, &old) == 0)
+			store_be64(j->values[i].rec + 1, old.created_us);
+		v.mv_size = j->values[i].reclen;
+		v.mv_data = j->values[i].rec;
+		if ((rc = mdb_put(txn, st->values, &k, &v, 0)) != 0)
+			return rc;
+	}
+	j->count = (uint32_t)j->nvalues;
+	j->status = ST(OK);
+	return 0;
+}
+
+static int apply_delete(writer *wr, MDB_txn *txn, job *j)
+{
+	Privd__V1__DeleteRequest *dr = j->req->delete_;
+	store *st = wr->srv->st;
+	uint8_t key[STORE_VALUE_KEYMAX];
+	store_subject sub;
+	unsigned n = 0;
+	MDB_val k;
+	size_t i;
+	int rc;
+
+	if (dr->n_fields == 0) {
+		/* The wrapped key goes with the subject: crypto-shredding. */
+		rc = store_subject_delete(st, txn, j->sid, &n);
+	} else if ((rc = store_subject_get(st, txn, j->sid, &sub)) == 0) {
+		for (i = 0; i < dr->n_fields; i++) {
+			k.mv_size = store_value_key(key, j->sid, dr->fields[i]);
+			k.mv_data = key;
+			rc = mdb_del(txn, st->values, &k, NULL);
+			if (rc == 0)
+				n++;
+			else if (rc != MDB_NOTFOUND)
+				return rc;
+		}
+		rc = 0;
+	}
+	if (rc == MDB_NOTFOUND) {
+		job_fail(j, ST(NOT_FOUND), 0, "no such subject");
+		return JOB_FAILED;
+	}
+	if (rc != 0)
+		return rc;
+	j->count = n;
+	j->status = ST(OK);
+	return 0;
+}
+
+/* Pack the reply of a job that the writer finished. */
+static void pack_result(job *j)
+{
+	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__PutResponse put = PRIVD__V1__PUT_RESPONSE__INIT;
+	Privd__V1__DeleteResponse del = PRIVD__V1__DELETE_RESPONSE__INIT;
+
+	if (j->status != ST(OK)) {
+		job_pack(j, NULL);
+		return;
+	}
+	if (j->kind == JOB_PUT) {
+		put.written = j->count;
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_PUT;
+		resp.put = &put;
+	} else {
+		del.deleted = j->count;
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_DELETE;
+		resp.delete_ = &del;
+	}
+	job_pack(j, &resp);
+}
+
+/*
+ * Apply one batch in one write transaction and commit it. If the map is
+ * full, abort, grow the map and apply the whole batch again: clients see only
+ * a slower commit. Any other failure fails every change of the batch (none of
+ * them happened) with INTERNAL.
+ */
+static void commit_batch(writer *wr, job *batch)
+{
+	store *st = wr->srv->st;
+	MDB_txn *txn;
+	uint64_t now;
+	bool changes = false;
+	int rc = 0, attempt;
+	job *j;
+
+	for (j = batch; j != NULL; j = j->next)
+		if (j->kind != JOB_ANSWERED)
+			changes = true;
+	for (attempt = 0; changes; attempt++) {
+		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+			break;
+		now = now_us();
+		for (j = batch; j != NULL && rc == 0; j = j->next) {
+			if (j->kind == JOB_PUT)
+				rc = apply_put(wr, txn, j, now);
+			else if (j->kind == JOB_DELETE)
+				rc = apply_delete(wr, txn, j);
+			if (rc == JOB_FAILED) {
+				j->kind = JOB_ANSWERED;
+				rc = 0;
+			}
+		}
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		if (rc == MDB_MAP_FULL && attempt < MAX_GROW_RETRIES &&
+		    store_grow(st) == 0)
+			continue;
+		break;
+	}
+	if (rc != 0)
+		log_err(
+		    "commit failed, batch not applied: %s", mdb_strerror(rc));
+	for (j = batch; j != NULL; j = j->next) {
+		if (j->kind == JOB_ANSWERED)
+			continue;
+		if (rc != 0)
+			job_fail(j, ST(INTERNAL), 0,
+			    "the change could not be committed");
+		else
+			pack_result(j);
+	}
+	jobq_push(&wr->srv->replies, batch);
+}
+
+void *writer_main(void *arg)
+{
+	writer wr = {.srv = arg};
+	job *batch;
+
+	if ((wr.dk = sodium_malloc(CRYPTO_KEYBYTES)) == NULL)
+		fatal("writer: out of secure memory");
+	while ((batch = jobq_take(&wr.srv->commit, SERVER_BATCH_MAX)) != NULL)
+		commit_batch(&wr, batch);
+	sodium_free(wr.dk);
+	return NULL;
+}

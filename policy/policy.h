@@ -1,0 +1,247 @@
+/*
+ * policy.h - the privd policy model: parse and validate a policy document,
+ * and decide requests against it.
+ *
+ * Pure code: no I/O, no threads, no globals. A parsed policy (pol_policy) is
+ * immutable once pol_parse() returns it, so any number of threads may read it
+ * at once; the daemon shares one snapshot between its workers and counts
+ * references to it itself.
+ *
+ * The JSON schema is documented in README.md ("Policy format").
+ */
+#ifndef PRIVD_POLICY_H
+#define PRIVD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define POL_KEY_BYTES 32       /* CURVE public key, raw */
+#define POL_MAX_FIELDS 256     /* fields per register */
+#define POL_MAX_PURPOSES 64    /* purposes per register */
+#define POL_MAX_NAME 64        /* bytes in any name (register, field, ...) */
+#define POL_FIELD_WORDS (POL_MAX_FIELDS / 64)
+
+typedef enum pol_ftype {
+	POL_FT_STRING = 0,
+	POL_FT_TEXT,
+	POL_FT_EMAIL,
+	POL_FT_PHONE,
+	POL_FT_INTEGER,
+	POL_FT_DATE,
+	POL_FT_BYTES,
+} pol_ftype;
+
+typedef enum pol_basis {
+	POL_BASIS_CONSENT = 0,
+	POL_BASIS_CONTRACT,
+	POL_BASIS_LEGAL_OBLIGATION,
+	POL_BASIS_VITAL_INTERESTS,
+	POL_BASIS_PUBLIC_TASK,
+	POL_BASIS_LEGITIMATE_INTEREST,
+} pol_basis;
+
+/* Operations a grant may allow (bit flags). */
+enum {
+	POL_OP_READ = 1u << 0,
+	POL_OP_WRITE = 1u << 1,
+	POL_OP_DELETE = 1u << 2,
+};
+
+/* Roles (bit flags). A role never gives access to data. */
+enum {
+	POL_ROLE_AUDITOR = 1u << 0,
+	POL_ROLE_POLICY_ADMIN = 1u << 1,
+	POL_ROLE_SUBJECT_RIGHTS = 1u << 2,
+};
+
+/* Why a request was denied; values equal privd.v1.DenyReason on the wire. */
+typedef enum pol_reason {
+	POL_ALLOW = 0,
+	POL_DENY_OTHER = 1,
+	POL_DENY_UNKNOWN_PRINCIPAL = 2,
+	POL_DENY_UNKNOWN_REGISTER = 3,
+	POL_DENY_UNKNOWN_FIELD = 4,
+	POL_DENY_UNKNOWN_PURPOSE = 5,
+	POL_DENY_NO_GRANT = 6,
+	POL_DENY_FIELD_NOT_GRANTED = 7,
+	POL_DENY_REGION = 8,
+	POL_DENY_RESTRICTED = 9,
+	POL_DENY_OBJECTED = 10,
+	POL_DENY_ROLE_REQUIRED = 11,
+} pol_reason;
+
+typedef struct pol_field {
+	char *name;
+	char *category;
+	char *source; /* NULL if not declared */
+	pol_ftype type;
+	bool identifying;
+	bool lookup;
+	bool allow_identity_code;
+	uint16_t index; /* position in pol_register.fields */
+} pol_field;
+
+typedef struct pol_purpose {
+	char *name;
+	pol_basis basis;
+	bool objectable;
+	bool allowed_when_restricted;
+	uint8_t index; /* position in pol_register.purposes */
+} pol_purpose;
+
+typedef struct pol_retention {
+	char *id;
+	char **categories; /* "*" matches every category */
+	size_t ncategories;
+	char *from;           /* collected | updated | relationship_end | contract_end */
+	int64_t after_s;      /* -1 if not set */
+	int64_t keep_least_s; /* -1 if not set */
+	char *action;         /* "delete" | "anonymize" | NULL */
+} pol_retention;
+
+typedef struct pol_register {
+	char *name;
+	pol_field *fields;
+	size_t nfields;
+	pol_purpose *purposes;
+	size_t npurposes;
+	char **allowed_countries; /* expanded ISO codes; NULL = no transfer rule */
+	size_t nallowed_countries;
+	pol_retention *retention;
+	size_t nretention;
+} pol_register;
+
+typedef struct pol_grant {
+	const pol_register *reg;
+	uint64_t purposes;                /* bit i = reg->purposes[i] */
+	uint64_t fields[POL_FIELD_WORDS]; /* bit i = reg->fields[i] */
+	unsigned ops;                     /* POL_OP_* */
+} pol_grant;
+
+typedef struct pol_principal {
+	char *name;
+	uint8_t key[POL_KEY_BYTES];
+	char region[3]; /* ISO 3166-1 alpha-2, "" if not declared */
+	unsigned roles; /* POL_ROLE_* */
+	pol_grant *grants;
+	size_t ngrants;
+} pol_principal;
+
+typedef struct pol_policy {
+	char *controller_name;
+	char *controller_business_id;
+	pol_register *registers;
+	size_t nregisters;
+	pol_principal *principals;
+	size_t nprincipals;
+	int64_t audit_retention_s; /* default 5 years */
+} pol_policy;
+
+/* A parse or validation failure: where (a JSON path such as
+ * "$.registers.customers.fields.email.type") and why. */
+typedef struct pol_error {
+	char path[256];
+	char reason[256];
+} pol_error;
+
+/*
+ * Parse and completely validate a policy document. On success *out is a new
+ * policy owned by the caller (free with pol_free) and 0 is returned. On
+ * failure returns -1, *out is NULL and *err (if not NULL) says where and why.
+ * Error text never contains a value from the document other than names and
+ * keys' JSON paths.
+ */
+int pol_parse(const char *json, size_t len, pol_policy **out, pol_error *err);
+
+/* Free a policy and set *p to NULL. NULL-safe. */
+void pol_free(pol_policy **p);
+
+/* Lookups; the returned pointers live as long as the policy. NULL if absent. */
+const pol_register *pol_register_find(const pol_policy *p, const char *name);
+const pol_field *pol_field_find(const pol_register *r, const char *name);
+const pol_purpose *pol_purpose_find(const pol_register *r, const char *name);
+const pol_principal *pol_principal_by_key(const pol_policy *p,
+    const uint8_t key[POL_KEY_BYTES]);
+const pol_principal *pol_principal_by_name(const pol_policy *p,
+    const char *name);
+
+/* The subject's processing state, as recorded by subject-rights operations. */
+typedef struct pol_subject_state {
+	bool restricted;
+	uint64_t objected; /* bit i = objection to reg->purposes[i] */
+} pol_subject_state;
+
+/* One data request to decide. */
+typedef struct pol_request {
+	const pol_principal *principal; /* NULL if unknown */
+	const char *reg;                /* register name */
+	const char *purpose;
+	unsigned op;                  /* exactly one POL_OP_* */
+	const char *const *fields;    /* field names touched; may be NULL */
+	size_t nfields;               /* 0 = all fields (read/delete) */
+	const pol_subject_state *subject; /* NULL = no restrictions recorded */
+} pol_request;
+
+typedef struct pol_decision {
+	pol_reason reason; /* POL_ALLOW or a denial */
+	const pol_register *reg;
+	const pol_purpose *purpose;
+	/* Fields the request may touch: for a request naming fields, exactly those;
+	 * for a read of "all fields", the fields the grants allow. */
+	uint64_t fields[POL_FIELD_WORDS];
+	/* For a denial, a short explanation naming what was refused (a register,
+	 * purpose or field name; never a value or subject id). */
+	char message[160];
+} pol_decision;
+
+/*
+ * Decide a data request. Never fails: every outcome is a decision. A request
+ * is allowed only if the principal is known, the register and purpose are
+ * declared, the principal has a grant for (register, purpose, op) covering
+ * every field touched, its region is allowed by the register's transfer rule,
+ * and the subject's state does not forbid the purpose.
+ */
+void pol_decide(const pol_policy *p, const pol_request *req, pol_decision *d);
+
+/* Name of a reason code, e.g. "no_grant"; "allow" for POL_ALLOW. */
+const char *pol_reason_name(pol_reason r);
+
+/* True if s is a valid policy name: [A-Za-z0-9_.-]{1,POL_MAX_NAME}. Use it
+ * before quoting a name that came from a client in a message or a log. */
+bool pol_name_valid(const char *s);
+
+/*
+ * Parse a duration such as "30 days" or "1 year": a positive integer, one
+ * space, and a unit (second, minute, hour, day, week, month = 30 days,
+ * year = 365 days; singular or plural). Returns 0 and the length in seconds
+ * in *out, or -1 if s is not such a duration or overflows int64.
+ */
+int pol_duration_parse(const char *s, int64_t *out);
+
+/* Field sets (pol_grant.fields, pol_decision.fields): bit i = field index i. */
+static inline bool pol_fieldset_has(const uint64_t set[POL_FIELD_WORDS],
+    size_t i)
+{
+	return i < POL_MAX_FIELDS && (set[i / 64] >> (i % 64)) & 1;
+}
+
+static inline void pol_fieldset_add(uint64_t set[POL_FIELD_WORDS], size_t i)
+{
+	if (i < POL_MAX_FIELDS)
+		set[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+/*
+ * Check a value against the field's type before it is written. Returns 0 if
+ * it is acceptable; otherwise -1 and a reason in why (never quoting the
+ * value), e.g. "not an integer" or "contains a personal identity code".
+ */
+int pol_value_check(const pol_field *f, const uint8_t *v, size_t len,
+    char *why, size_t whylen);
+
+/* True if text contains a Finnish personal identity code (HETU) with a valid
+ * check character. Exposed for tests. */
+bool pol_contains_hetu(const uint8_t *s, size_t len);
+
+#endif /* PRIVD_POLICY_H */

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Install the Debian packages privd needs, only those that are missing.
+#   scripts/deps.sh build   libraries and tools to build privd
+#   scripts/deps.sh test    also what the tests need (Python wire test, faketime)
+# Checks with pkg-config / command -v / an import, so an already set-up
+# machine is left alone and nothing needs the network.
+set -eu
+
+mode=${1:-build}
+missing=""
+
+need_pkg() { # pkg-config module, Debian package
+	if ! command -v pkg-config >/dev/null 2>&1 ||
+	    ! pkg-config --exists "$1" 2>/dev/null; then
+		missing="$missing $2"
+	fi
+}
+need_cmd() { # command, Debian package
+	command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
+}
+
+need_cmd cc gcc
+need_cmd pkg-config pkg-config
+need_cmd meson meson
+need_cmd ninja ninja-build
+need_cmd protoc-c protobuf-c-compiler
+need_pkg lmdb liblmdb-dev
+need_pkg libsodium libsodium-dev
+need_pkg libprotobuf-c libprotobuf-c-dev
+need_pkg libzmq libzmq3-dev
+need_pkg jansson libjansson-dev
+need_pkg cmocka libcmocka-dev
+
+if [ "$mode" = test ]; then
+	need_cmd protoc protobuf-compiler
+	need_cmd faketime faketime
+	if [ -x /usr/bin/python3 ]; then
+		/usr/bin/python3 -c 'import zmq' 2>/dev/null ||
+		    missing="$missing python3-zmq"
+		/usr/bin/python3 -c 'import google.protobuf' 2>/dev/null ||
+		    missing="$missing python3-protobuf"
+	else
+		missing="$missing python3 python3-zmq python3-protobuf"
+	fi
+fi
+
+[ -z "$missing" ] && exit 0
+
+echo "privd: installing Debian packages:$missing"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=sudo
+	else
+		echo "privd: need root (or sudo) to install:$missing" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing
