@@ -16,11 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define POL_KEY_BYTES 32       /* CURVE public key, raw */
-#define POL_MAX_FIELDS 256     /* fields per register */
-#define POL_MAX_PURPOSES 64    /* purposes per register */
-#define POL_MAX_NAME 64        /* bytes in any name (register, field, ...) */
-#define POL_FIELD_WORDS (POL_MAX_FIELDS / 64)
+#define POL_KEY_BYTES    32  /* CURVE public key, raw */
+#define POL_MAX_FIELDS   256 /* fields per register */
+#define POL_MAX_PURPOSES 64  /* purposes per register */
+#define POL_MAX_NAME     64  /* bytes in any name (register, field, ...) */
+#define POL_FIELD_WORDS  (POL_MAX_FIELDS / 64)
 
 typedef enum pol_ftype {
 	POL_FT_STRING = 0,
@@ -94,7 +94,7 @@ typedef struct pol_retention {
 	char *id;
 	char **categories; /* "*" matches every category */
 	size_t ncategories;
-	char *from;           /* collected | updated | relationship_end | contract_end */
+	char *from; /* collected | updated | relationship_end | contract_end */
 	int64_t after_s;      /* -1 if not set */
 	int64_t keep_least_s; /* -1 if not set */
 	char *action;         /* "delete" | "anonymize" | NULL */
@@ -106,7 +106,8 @@ typedef struct pol_register {
 	size_t nfields;
 	pol_purpose *purposes;
 	size_t npurposes;
-	char **allowed_countries; /* expanded ISO codes; NULL = no transfer rule */
+	char **
+	    allowed_countries; /* expanded ISO codes; NULL = no transfer rule */
 	size_t nallowed_countries;
 	pol_retention *retention;
 	size_t nretention;
@@ -161,10 +162,10 @@ void pol_free(pol_policy **p);
 const pol_register *pol_register_find(const pol_policy *p, const char *name);
 const pol_field *pol_field_find(const pol_register *r, const char *name);
 const pol_purpose *pol_purpose_find(const pol_register *r, const char *name);
-const pol_principal *pol_principal_by_key(const pol_policy *p,
-    const uint8_t key[POL_KEY_BYTES]);
-const pol_principal *pol_principal_by_name(const pol_policy *p,
-    const char *name);
+const pol_principal *pol_principal_by_key(
+    const pol_policy *p, const uint8_t key[POL_KEY_BYTES]);
+const pol_principal *pol_principal_by_name(
+    const pol_policy *p, const char *name);
 
 /* The subject's processing state, as recorded by subject-rights operations. */
 typedef struct pol_subject_state {
@@ -177,9 +178,9 @@ typedef struct pol_request {
 	const pol_principal *principal; /* NULL if unknown */
 	const char *reg;                /* register name */
 	const char *purpose;
-	unsigned op;                  /* exactly one POL_OP_* */
-	const char *const *fields;    /* field names touched; may be NULL */
-	size_t nfields;               /* 0 = all fields (read/delete) */
+	unsigned op;                      /* exactly one POL_OP_* */
+	const char *const *fields;        /* field names touched; may be NULL */
+	size_t nfields;                   /* 0 = all fields (read/delete) */
 	const pol_subject_state *subject; /* NULL = no restrictions recorded */
 } pol_request;
 
@@ -187,11 +188,11 @@ typedef struct pol_decision {
 	pol_reason reason; /* POL_ALLOW or a denial */
 	const pol_register *reg;
 	const pol_purpose *purpose;
-	/* Fields the request may touch: for a request naming fields, exactly those;
-	 * for a read of "all fields", the fields the grants allow. */
+	/* Fields the request may touch: for a request naming fields, exactly
+	 * those; for a read of "all fields", the fields the grants allow. */
 	uint64_t fields[POL_FIELD_WORDS];
-	/* For a denial, a short explanation naming what was refused (a register,
-	 * purpose or field name; never a value or subject id). */
+	/* For a denial, a short explanation naming what was refused (a
+	 * register, purpose or field name; never a value or subject id). */
 	char message[160];
 } pol_decision;
 
@@ -220,13 +221,14 @@ bool pol_name_valid(const char *s);
 int pol_duration_parse(const char *s, int64_t *out);
 
 /* Field sets (pol_grant.fields, pol_decision.fields): bit i = field index i. */
-static inline bool pol_fieldset_has(const uint64_t set[POL_FIELD_WORDS],
-    size_t i)
+static inline bool
+pol_fieldset_has(const uint64_t set[POL_FIELD_WORDS], size_t i)
 {
 	return i < POL_MAX_FIELDS && (set[i / 64] >> (i % 64)) & 1;
 }
 
-static inline void pol_fieldset_add(uint64_t set[POL_FIELD_WORDS], size_t i)
+static inline void
+pol_fieldset_add(uint64_t set[POL_FIELD_WORDS], size_t i)
 {
 	if (i < POL_MAX_FIELDS)
 		set[i / 64] |= UINT64_C(1) << (i % 64);
@@ -237,8 +239,8 @@ static inline void pol_fieldset_add(uint64_t set[POL_FIELD_WORDS], size_t i)
  * it is acceptable; otherwise -1 and a reason in why (never quoting the
  * value), e.g. "not an integer" or "contains a personal identity code".
  */
-int pol_value_check(const pol_field *f, const uint8_t *v, size_t len,
-    char *why, size_t whylen);
+int pol_value_check(
+    const pol_field *f, const uint8_t *v, size_t len, char *why, size_t whylen);
 
 /* True if text contains a Finnish personal identity code (HETU) with a valid
  * check character. Exposed for tests. */
