@@ -39,19 +39,19 @@ extern "C" {
 #endif
 
 /* Status codes. Stable: values are never renumbered. */
-#define PRIVD_OK 0           /* success */
-#define PRIVD_EINVAL 1       /* invalid argument or value (privd: INVALID) */
-#define PRIVD_EDENIED 2      /* the policy denies it; see privd_reason() */
-#define PRIVD_ENOTFOUND 3    /* no such subject or field */
-#define PRIVD_ECONFLICT 4    /* a version or state precondition failed */
-#define PRIVD_ERETAINED 5    /* data kept by a legal minimum or hold */
-#define PRIVD_ETOOBIG 6      /* request larger than the size limit */
-#define PRIVD_EUNAVAILABLE 7 /* privd could not be reached or is stopping */
-#define PRIVD_ETIMEOUT 8     /* no answer before the deadline */
-#define PRIVD_EPROTO 9       /* privd's answer could not be understood */
-#define PRIVD_EINTERNAL 10   /* privd failed; the request had no effect */
-#define PRIVD_ENOMEM 11      /* out of memory in the client */
-#define PRIVD_EKEY 12        /* a key or key file is malformed or unreadable */
+#define PRIVD_OK           0  /* success */
+#define PRIVD_EINVAL       1  /* invalid argument or value (privd: INVALID) */
+#define PRIVD_EDENIED      2  /* the policy denies it; see privd_reason() */
+#define PRIVD_ENOTFOUND    3  /* no such subject or field */
+#define PRIVD_ECONFLICT    4  /* a version or state precondition failed */
+#define PRIVD_ERETAINED    5  /* data kept by a legal minimum or hold */
+#define PRIVD_ETOOBIG      6  /* request larger than the size limit */
+#define PRIVD_EUNAVAILABLE 7  /* privd could not be reached or is stopping */
+#define PRIVD_ETIMEOUT     8  /* no answer before the deadline */
+#define PRIVD_EPROTO       9  /* privd's answer could not be understood */
+#define PRIVD_EINTERNAL    10 /* privd failed; the request had no effect */
+#define PRIVD_ENOMEM       11 /* out of memory in the client */
+#define PRIVD_EKEY         12 /* a key or key file is malformed or unreadable */
 
 /* Z85 text of a 32-byte CURVE key: 40 characters plus NUL. */
 #define PRIVD_KEY_Z85_LEN 41
@@ -90,8 +90,8 @@ typedef struct privd_pong {
  * public_key, secret_key: buffers of PRIVD_KEY_Z85_LEN bytes.
  * Errors: PRIVD_EINTERNAL if the library has no CURVE support.
  */
-int privd_keygen(char public_key[PRIVD_KEY_Z85_LEN],
-    char secret_key[PRIVD_KEY_Z85_LEN]);
+int privd_keygen(
+    char public_key[PRIVD_KEY_Z85_LEN], char secret_key[PRIVD_KEY_Z85_LEN]);
 
 /*
  * Read a key pair file as written by `privctl keygen`:
@@ -105,12 +105,11 @@ int privd_keypair_load(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
 
 /*
  * Like privd_keypair_load(), and on failure also says why in why (a buffer of
- * whylen bytes, always NUL-terminated; may be NULL), e.g. "file is readable
+ * whylen bytes, always NUL-terminated; may be NULL), e.g. "file is accessible
  * by group or other (chmod 600)". The text never contains key material.
  */
-int privd_keypair_load_err(const char *path,
-    char public_key[PRIVD_KEY_Z85_LEN], char secret_key[PRIVD_KEY_Z85_LEN],
-    char *why, size_t whylen);
+int privd_keypair_load_err(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
+    char secret_key[PRIVD_KEY_Z85_LEN], char *why, size_t whylen);
 
 /*
  * Create a handle that talks to privd at endpoint ("ipc:///path" or
@@ -168,8 +167,7 @@ int privd_get(privd_client *c, const char *reg, const char *subject,
  * ...
  */
 int privd_delete(privd_client *c, const char *reg, const char *subject,
-    const char *purpose, const char *const *names, size_t n,
-    uint32_t *deleted);
+    const char *purpose, const char *const *names, size_t n, uint32_t *deleted);
 
 /* Free a record and set *r to NULL. NULL-safe. */
 void privd_record_free(privd_record **r);

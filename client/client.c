@@ -1,0 +1,1162 @@
+/*
+ * libprivd: the privd client library (see <privd/client.h>).
+ *
+ * DESIGN
+ * Runs in the caller's thread; a handle is used by one thread at a time.
+ * Each handle owns its ZeroMQ context, so handles share nothing and libzmq's
+ * I/O thread of one handle never waits on another.
+ *
+ * One call = one request frame out, one reply frame back, on a DEALER socket
+ * with ZMQ_IMMEDIATE (a request is only queued on a connection whose CURVE
+ * handshake has completed, so it is never buffered for a privd that is not
+ * there). On a deadline the socket is closed and a fresh one is opened by the
+ * next call ("lazy pirate"): a request that timed out is never delivered
+ * late to a privd that comes back.
+ *
+ * Unknown client keys: privd's ZAP handler refuses them during the handshake,
+ * which a DEALER only sees as "never writable". A socket monitor reports
+ * ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, so a refused key fails fast with
+ * PRIVD_EDENIED instead of waiting out the deadline. The monitor is attached
+ * from the moment a socket is opened until its first request has been sent:
+ * that window sees every handshake of the socket, and the monitor queue
+ * cannot grow while the handle sits idle afterwards.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "privd.pb-c.h"
+#include <privd/client.h>
+
+/* Limits of the protocol (proto/privd.proto), checked before sending so that
+ * an obviously bad request costs no round trip. */
+#define MAX_SUBJECT 256
+#define MAX_FIELDS  256
+#define MAX_VALUE   (64 * 1024)
+
+#define KEY_BYTES   32
+#define Z85_CHARS   40
+#define KEYFILE_MAX 4096
+
+/* Reconnect back-off of a handle's socket, in milliseconds. */
+#define RECONNECT_IVL     100
+#define RECONNECT_IVL_MAX 1000
+
+/* The handshake outcomes the monitor reports; nothing else, so that the
+ * monitor queue holds at most one event per connection attempt. */
+#define MON_EVENTS                                                             \
+	(ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+
+struct privd_client {
+	void *ctx;
+	void *sock;      /* DEALER; NULL until the next call after a failure */
+	void *mon;       /* PAIR for sock's handshake events, or NULL */
+	int auth_failed; /* the monitor's last word was an auth failure */
+	unsigned gen;    /* names the monitor endpoint of each new socket */
+	char *endpoint;
+	uint8_t server_key[KEY_BYTES];
+	uint8_t public_key[KEY_BYTES];
+	uint8_t secret_key[KEY_BYTES];
+	int timeout_ms;
+	size_t max_request;
+	uint64_t next_id;
+	int reason;
+	char errmsg[256];
+	/* scratch for privd_put, reused across calls */
+	Privd__V1__Field *fbuf;
+	Privd__V1__Field **fptr;
+	size_t fcap;
+};
+
+static const char z85_chars[] =
+    "0123456789abcdefghijklmnopqrstuvwxyz"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+/* Overwrite secrets so that the compiler cannot drop the stores. */
+static void
+wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
+/*
+ * Decode a Z85 CURVE key into 32 bytes. Checks the alphabet itself before
+ * handing the text to libzmq so that no garbage reaches its decoder.
+ * Returns 0 or -1.
+ */
+static int
+z85_key_decode(uint8_t out[KEY_BYTES], const char *text)
+{
+	size_t i;
+
+	if (text == NULL || strlen(text) != Z85_CHARS)
+		return -1;
+	for (i = 0; i < Z85_CHARS; i++)
+		if (strchr(z85_chars, text[i]) == NULL)
+			return -1;
+	return zmq_z85_decode(out, text) == NULL ? -1 : 0;
+}
+
+/* Monotonic milliseconds, for deadlines that survive clock changes. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A starting request id that differs between handles and processes, so that
+ * ids in privd's audit log are not all small numbers from every client.
+ * Not a secret: /dev/urandom if possible, else the clock and an address.
+ */
+static uint64_t
+random_id(void)
+{
+	uint64_t v = 0;
+	ssize_t r = -1;
+	int fd;
+
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		r = read(fd, &v, sizeof(v));
+		close(fd);
+	}
+	if (r != (ssize_t)sizeof(v))
+		v = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^
+		    (uint64_t)(uintptr_t)&v ^ (uint64_t)getpid() << 32;
+	return v;
+}
+
+/* Record a local failure's explanation; returns status for tail calls. */
+static int fail(privd_client *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(privd_client *c, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->errmsg, sizeof(c->errmsg), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+/*
+ * Keep privd's message for privd_errmsg(). It is printed by callers, so
+ * control characters become '?', and a cut never splits a UTF-8 sequence.
+ */
+static void
+set_server_message(privd_client *c, const char *msg)
+{
+	size_t n, i;
+
+	if (msg == NULL)
+		msg = "";
+	n = strlen(msg);
+	if (n >= sizeof(c->errmsg)) {
+		n = sizeof(c->errmsg) - 1;
+		while (n > 0 && ((unsigned char)msg[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)msg[i];
+		c->errmsg[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	c->errmsg[n] = '\0';
+}
+
+/*
+ * Stop the monitor of the current socket and close its PAIR. Stopping first
+ * matters: libzmq sends events with a blocking send, and an event sent to a
+ * closed PAIR would hang the context's I/O thread.
+ */
+static void
+mon_stop(privd_client *c)
+{
+	if (c->mon == NULL)
+		return;
+	if (c->sock != NULL)
+		zmq_socket_monitor(c->sock, NULL, 0);
+	zmq_close(c->mon);
+	c->mon = NULL;
+}
+
+/* Close the socket (dropping anything unsent) and its monitor. */
+static void
+sock_close(privd_client *c)
+{
+	if (c->sock != NULL)
+		zmq_socket_monitor(c->sock, NULL, 0);
+	mon_stop(c);
+	if (c->sock != NULL) {
+		zmq_close(c->sock);
+		c->sock = NULL;
+	}
+	c->auth_failed = 0;
+}
+
+/* Map a libzmq errno from socket set-up to a status. */
+static int
+zmq_status(int err)
+{
+	if (err == ENOMEM)
+		return PRIVD_ENOMEM;
+	if (err == EINVAL || err == EPROTONOSUPPORT || err == ENOCOMPATPROTO)
+		return PRIVD_EINVAL;
+	return PRIVD_EINTERNAL;
+}
+
+/*
+ * Open a fresh DEALER with the handle's keys, attach the handshake monitor
+ * and start connecting. The monitor is attached before zmq_connect() so it
+ * sees the first handshake. Returns a status; on failure nothing is left
+ * open.
+ */
+static int
+sock_open(privd_client *c)
+{
+	char monep[64];
+	int zero = 0, one = 1, ivl = RECONNECT_IVL, ivlmax = RECONNECT_IVL_MAX;
+	int e;
+
+	c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
+	if (c->sock == NULL)
+		goto err;
+	if (zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) !=
+	        0 ||
+	    zmq_setsockopt(
+	        c->sock, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof(ivlmax)) != 0 ||
+	    zmq_setsockopt(
+	        c->sock, ZMQ_CURVE_SERVERKEY, c->server_key, KEY_BYTES) != 0 ||
+	    zmq_setsockopt(
+	        c->sock, ZMQ_CURVE_PUBLICKEY, c->public_key, KEY_BYTES) != 0 ||
+	    zmq_setsockopt(
+	        c->sock, ZMQ_CURVE_SECRETKEY, c->secret_key, KEY_BYTES) != 0)
+		goto err;
+
+	/* inproc names are per context, and the context is the handle's */
+	snprintf(monep, sizeof(monep), "inproc://privd-monitor-%u", c->gen++);
+	if (zmq_socket_monitor(c->sock, monep, MON_EVENTS) != 0)
+		goto err;
+	c->mon = zmq_socket(c->ctx, ZMQ_PAIR);
+	if (c->mon == NULL)
+		goto err;
+	/* unbounded queue: a full one would block libzmq's I/O thread */
+	if (zmq_setsockopt(c->mon, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(c->mon, ZMQ_RCVHWM, &zero, sizeof(zero)) != 0 ||
+	    zmq_connect(c->mon, monep) != 0)
+		goto err;
+	c->auth_failed = 0;
+
+	if (zmq_connect(c->sock, c->endpoint) != 0)
+		goto err;
+	return PRIVD_OK;
+
+err:
+	e = errno;
+	sock_close(c);
+	return fail(c, zmq_status(e), "cannot open a socket to privd: %s",
+	    zmq_strerror(e));
+}
+
+/*
+ * Read every queued monitor event and remember whether the last handshake
+ * outcome was an authentication failure. Events are two frames (v1 format):
+ * 16-bit event and 32-bit value, then the endpoint.
+ */
+static void
+mon_drain(privd_client *c)
+{
+	zmq_msg_t m;
+	uint16_t ev;
+	int more;
+	size_t len;
+
+	zmq_msg_init(&m);
+	while (c->mon != NULL && zmq_msg_recv(&m, c->mon, ZMQ_DONTWAIT) >= 0) {
+		len = zmq_msg_size(&m);
+		more = zmq_msg_more(&m);
+		if (len >= sizeof(ev)) {
+			memcpy(&ev, zmq_msg_data(&m), sizeof(ev));
+			if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+				c->auth_failed = 1;
+			else if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+				c->auth_failed = 0;
+		}
+		/* skip the endpoint frame */
+		while (more && zmq_msg_recv(&m, c->mon, ZMQ_DONTWAIT) >= 0)
+			more = zmq_msg_more(&m);
+	}
+	zmq_msg_close(&m);
+}
+
+/* Is the socket ready to take a request right now? */
+static int
+sock_writable(privd_client *c)
+{
+	int ev = 0;
+	size_t len = sizeof(ev);
+
+	if (zmq_getsockopt(c->sock, ZMQ_EVENTS, &ev, &len) != 0)
+		return 0;
+	return (ev & ZMQ_POLLOUT) != 0;
+}
+
+/* Milliseconds left until deadline, never negative. */
+static long
+remaining(int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+
+	return left > 0 ? (long)left : 0;
+}
+
+/*
+ * Wait until the socket has a connection with a completed handshake, or the
+ * monitor reports that privd refused our key, or the deadline passes.
+ */
+static int
+wait_writable(privd_client *c, int64_t deadline)
+{
+	zmq_pollitem_t it[2];
+	long left;
+	int rc, n;
+
+	for (;;) {
+		it[0] = (zmq_pollitem_t){c->sock, 0, ZMQ_POLLOUT, 0};
+		n = 1;
+		if (c->mon != NULL) {
+			it[1] = (zmq_pollitem_t){c->mon, 0, ZMQ_POLLIN, 0};
+			n = 2;
+		}
+		left = remaining(deadline);
+		rc = zmq_poll(it, n, left);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail(c, PRIVD_EINTERNAL, "zmq_poll: %s",
+			    zmq_strerror(errno));
+		}
+		if (it[0].revents & ZMQ_POLLOUT)
+			return PRIVD_OK;
+		if (n == 2 && (it[1].revents & ZMQ_POLLIN)) {
+			mon_drain(c);
+			if (c->auth_failed) {
+				c->reason =
+				    PRIVD__V1__DENY_REASON__DENY_UNKNOWN_PRINCIPAL;
+				return fail(c, PRIVD_EDENIED,
+				    "privd refused this client key");
+			}
+		}
+		if (left == 0)
+			return fail(
+			    c, PRIVD_EUNAVAILABLE, "privd is not reachable");
+	}
+}
+
+/*
+ * Wait for the reply to request id. Replies with another id are late answers
+ * to calls that timed out earlier; they are dropped. On success *out is the
+ * unpacked response (free with privd__v1__response__free_unpacked).
+ */
+static int
+wait_reply(
+    privd_client *c, uint64_t id, int64_t deadline, Privd__V1__Response **out)
+{
+	Privd__V1__Response *r;
+	zmq_pollitem_t it;
+	zmq_msg_t m;
+	long left;
+	int rc, more;
+
+	for (;;) {
+		it = (zmq_pollitem_t){c->sock, 0, ZMQ_POLLIN, 0};
+		left = remaining(deadline);
+		rc = zmq_poll(&it, 1, left);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail(c, PRIVD_EINTERNAL, "zmq_poll: %s",
+			    zmq_strerror(errno));
+		}
+		if (rc == 0) {
+			if (left == 0)
+				return fail(c, PRIVD_ETIMEOUT,
+				    "no answer from privd within %d ms",
+				    c->timeout_ms);
+			continue;
+		}
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			continue;
+		}
+		more = zmq_msg_more(&m);
+		if (more) {
+			/* privd answers in one frame; this is not a reply */
+			while (more &&
+			       zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) >= 0)
+				more = zmq_msg_more(&m);
+			zmq_msg_close(&m);
+			continue;
+		}
+		r = privd__v1__response__unpack(
+		    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+		zmq_msg_close(&m);
+		if (r == NULL)
+			return fail(c, PRIVD_EPROTO,
+			    "privd's answer could not be decoded");
+		if (r->request_id != id) {
+			privd__v1__response__free_unpacked(r, NULL);
+			continue;
+		}
+		*out = r;
+		return PRIVD_OK;
+	}
+}
+
+/* Map a wire status to a PRIVD_E* code; unknown values are protocol errors. */
+static int
+map_status(Privd__V1__Status s)
+{
+	switch (s) {
+	case PRIVD__V1__STATUS__OK:
+		return PRIVD_OK;
+	case PRIVD__V1__STATUS__INVALID:
+		return PRIVD_EINVAL;
+	case PRIVD__V1__STATUS__DENIED:
+		return PRIVD_EDENIED;
+	case PRIVD__V1__STATUS__NOT_FOUND:
+		return PRIVD_ENOTFOUND;
+	case PRIVD__V1__STATUS__CONFLICT:
+		return PRIVD_ECONFLICT;
+	case PRIVD__V1__STATUS__RETAINED:
+		return PRIVD_ERETAINED;
+	case PRIVD__V1__STATUS__TOO_LARGE:
+		return PRIVD_ETOOBIG;
+	case PRIVD__V1__STATUS__UNAVAILABLE:
+		return PRIVD_EUNAVAILABLE;
+	case PRIVD__V1__STATUS__INTERNAL:
+		return PRIVD_EINTERNAL;
+	default:
+		return PRIVD_EPROTO;
+	}
+}
+
+/*
+ * Carry one request: give it an id, pack it straight into a ZeroMQ message
+ * (no intermediate buffer), send it once the connection is ready, and wait
+ * for its reply. payload is the response payload an OK answer must carry.
+ * On PRIVD_OK *out is the response, owned by the caller. Any other status
+ * has set the handle's message (and reason for PRIVD_EDENIED).
+ */
+static int
+call(privd_client *c, Privd__V1__Request *req,
+    Privd__V1__Response__PayloadCase payload, Privd__V1__Response **out)
+{
+	Privd__V1__Response *r = NULL;
+	zmq_msg_t m;
+	int64_t deadline;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	/* the id is part of the packed size (a varint): set it first */
+	req->request_id = c->next_id++;
+	if (c->next_id == 0)
+		c->next_id = 1;
+	len = privd__v1__request__get_packed_size(req);
+	if (len > c->max_request)
+		return fail(c, PRIVD_ETOOBIG,
+		    "request of %zu bytes exceeds the limit of %zu bytes", len,
+		    c->max_request);
+	deadline = now_ms() + c->timeout_ms;
+
+	/*
+	 * A socket without its monitor that cannot send right now lost its
+	 * connection since its first request: start over with a fresh,
+	 * monitored socket so a refused key is reported, not waited out.
+	 */
+	if (c->sock != NULL && c->mon == NULL && !sock_writable(c))
+		sock_close(c);
+	if (c->sock == NULL && (rc = sock_open(c)) != PRIVD_OK)
+		return rc;
+
+	if (zmq_msg_init_size(&m, len) != 0)
+		return fail(c, PRIVD_ENOMEM, "out of memory");
+	if (privd__v1__request__pack(req, zmq_msg_data(&m)) != len) {
+		zmq_msg_close(&m);
+		return fail(c, PRIVD_EINTERNAL, "request packing failed");
+	}
+
+	for (;;) {
+		rc = wait_writable(c, deadline);
+		if (rc != PRIVD_OK) {
+			zmq_msg_close(&m);
+			sock_close(c);
+			return rc;
+		}
+		if (zmq_msg_send(&m, c->sock, ZMQ_DONTWAIT) >= 0)
+			break;
+		if (errno != EAGAIN && errno != EINTR) {
+			rc = fail(c, PRIVD_EINTERNAL, "zmq_msg_send: %s",
+			    zmq_strerror(errno));
+			zmq_msg_close(&m);
+			sock_close(c);
+			return rc;
+		}
+	}
+	zmq_msg_close(&m);
+	mon_stop(c);
+
+	rc = wait_reply(c, req->request_id, deadline, &r);
+	if (rc != PRIVD_OK) {
+		/* the request may still be in flight: drop this socket */
+		sock_close(c);
+		return rc;
+	}
+
+	rc = map_status(r->status);
+	if (rc != PRIVD_OK) {
+		if (rc == PRIVD_EPROTO)
+			fail(c, rc, "privd's answer has an unknown status (%d)",
+			    (int)r->status);
+		else
+			set_server_message(c, r->message);
+		if (rc == PRIVD_EDENIED)
+			c->reason = (int)r->reason;
+		privd__v1__response__free_unpacked(r, NULL);
+		return rc;
+	}
+	if (r->payload_case != payload) {
+		privd__v1__response__free_unpacked(r, NULL);
+		return fail(c, PRIVD_EPROTO,
+		    "privd's answer does not match the request");
+	}
+	*out = r;
+	return PRIVD_OK;
+}
+
+/* Forget the outcome of the previous call. */
+static void
+reset_error(privd_client *c)
+{
+	c->errmsg[0] = '\0';
+	c->reason = 0;
+}
+
+/*
+ * Local checks shared by the data calls: catch what privd would refuse
+ * anyway before spending a round trip (and an audit event) on it.
+ */
+static int
+check_target(
+    privd_client *c, const char *reg, const char *subject, const char *purpose)
+{
+	if (reg == NULL || *reg == '\0')
+		return fail(c, PRIVD_EINVAL, "register name is empty");
+	if (subject == NULL || *subject == '\0')
+		return fail(c, PRIVD_EINVAL, "subject id is empty");
+	if (strlen(subject) > MAX_SUBJECT)
+		return fail(c, PRIVD_EINVAL,
+		    "subject id is longer than %d bytes", MAX_SUBJECT);
+	if (purpose == NULL || *purpose == '\0')
+		return fail(c, PRIVD_EINVAL, "purpose is empty");
+	return PRIVD_OK;
+}
+
+/* Check a list of n field names (for get and delete). */
+static int
+check_names(privd_client *c, const char *const *names, size_t n)
+{
+	size_t i;
+
+	if (n > MAX_FIELDS)
+		return fail(c, PRIVD_EINVAL, "more than %d fields", MAX_FIELDS);
+	if (n > 0 && names == NULL)
+		return fail(c, PRIVD_EINVAL, "field name list is NULL");
+	for (i = 0; i < n; i++)
+		if (names[i] == NULL || *names[i] == '\0')
+			return fail(
+			    c, PRIVD_EINVAL, "field name %zu is empty", i + 1);
+	return PRIVD_OK;
+}
+
+int
+privd_keygen(
+    char public_key[PRIVD_KEY_Z85_LEN], char secret_key[PRIVD_KEY_Z85_LEN])
+{
+	if (public_key == NULL || secret_key == NULL)
+		return PRIVD_EINVAL;
+	if (zmq_curve_keypair(public_key, secret_key) != 0)
+		return PRIVD_EINTERNAL;
+	return PRIVD_OK;
+}
+
+/* Copy a bounded explanation for privd_keypair_load_err(). */
+static int
+key_fail(char *why, size_t whylen, const char *msg)
+{
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "%s", msg);
+	return PRIVD_EKEY;
+}
+
+/* Strip leading and trailing blanks in place; returns the new start. */
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* Take one key line's value: once only, and a valid Z85 key. */
+static int
+key_take(char *dst, int *seen, const char *val, const char *what, char *why,
+    size_t whylen)
+{
+	uint8_t raw[KEY_BYTES];
+	char msg[64];
+	int bad;
+
+	if ((*seen)++) {
+		snprintf(msg, sizeof(msg), "%s appears twice", what);
+		return key_fail(why, whylen, msg);
+	}
+	bad = z85_key_decode(raw, val) != 0;
+	wipe(raw, sizeof(raw));
+	if (bad) {
+		snprintf(
+		    msg, sizeof(msg), "%s is not a 40-character Z85 key", what);
+		return key_fail(why, whylen, msg);
+	}
+	memcpy(dst, val, PRIVD_KEY_Z85_LEN);
+	return PRIVD_OK;
+}
+
+/*
+ * Parse a key pair file's text (modified in place). Each key must appear
+ * exactly once and decode as a 32-byte Z85 key; the public key must belong
+ * to the secret key, which catches a file pasted together from two pairs.
+ */
+static int
+keyfile_parse(char *text, char *pub, char *sec, char *why, size_t whylen)
+{
+	char *line, *next, *eq, *name, *val, derived[PRIVD_KEY_Z85_LEN];
+	int havepub = 0, havesec = 0, rc = PRIVD_OK;
+
+	for (line = text; line != NULL && rc == PRIVD_OK; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		line = trim(line);
+		if (*line == '\0' || *line == '#')
+			continue;
+		if ((eq = strchr(line, '=')) == NULL) {
+			rc = key_fail(why, whylen, "line without '='");
+			break;
+		}
+		*eq = '\0';
+		name = trim(line);
+		val = trim(eq + 1);
+		if (strcmp(name, "public-key") == 0) {
+			rc = key_take(
+			    pub, &havepub, val, "public-key", why, whylen);
+		} else if (strcmp(name, "secret-key") == 0) {
+			rc = key_take(
+			    sec, &havesec, val, "secret-key", why, whylen);
+		} else
+			rc = key_fail(why, whylen, "unknown setting");
+	}
+	if (rc == PRIVD_OK && (!havepub || !havesec))
+		rc = key_fail(why, whylen,
+		    !havepub ? "no public-key line" : "no secret-key line");
+	if (rc == PRIVD_OK &&
+	    (zmq_curve_public(derived, sec) != 0 || strcmp(derived, pub) != 0))
+		rc = key_fail(
+		    why, whylen, "public-key does not belong to secret-key");
+	wipe(derived, sizeof(derived));
+	return rc;
+}
+
+int
+privd_keypair_load_err(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
+    char secret_key[PRIVD_KEY_Z85_LEN], char *why, size_t whylen)
+{
+	char buf[KEYFILE_MAX + 1];
+	char pub[PRIVD_KEY_Z85_LEN], sec[PRIVD_KEY_Z85_LEN];
+	struct stat st;
+	ssize_t r;
+	size_t len = 0;
+	int fd, rc;
+
+	if (why != NULL && whylen > 0)
+		*why = '\0';
+	if (path == NULL || public_key == NULL || secret_key == NULL)
+		return key_fail(why, whylen, "no key file given");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return key_fail(why, whylen, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return key_fail(why, whylen, "not a regular file");
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		close(fd);
+		return key_fail(why, whylen,
+		    "file is accessible by group or other (chmod 600)");
+	}
+	while (len < sizeof(buf)) {
+		r = read(fd, buf + len, sizeof(buf) - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (len > KEYFILE_MAX) {
+		wipe(buf, sizeof(buf));
+		return key_fail(why, whylen, "file is too large");
+	}
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len) != NULL)
+		rc = key_fail(why, whylen, "file contains a NUL byte");
+	else
+		rc = keyfile_parse(buf, pub, sec, why, whylen);
+	if (rc == PRIVD_OK) {
+		memcpy(public_key, pub, PRIVD_KEY_Z85_LEN);
+		memcpy(secret_key, sec, PRIVD_KEY_Z85_LEN);
+	}
+	wipe(buf, sizeof(buf));
+	wipe(sec, sizeof(sec));
+	return rc;
+}
+
+int
+privd_keypair_load(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
+    char secret_key[PRIVD_KEY_Z85_LEN])
+{
+	return privd_keypair_load_err(path, public_key, secret_key, NULL, 0);
+}
+
+int
+privd_connect(privd_client **out, const char *endpoint, const char *server_key,
+    const char *public_key, const char *secret_key)
+{
+	privd_client *c;
+	char derived[PRIVD_KEY_Z85_LEN];
+	int rc, mismatch;
+
+	if (out == NULL)
+		return PRIVD_EINVAL;
+	*out = NULL;
+	if (endpoint == NULL ||
+	    (strncmp(endpoint, "ipc://", 6) != 0 &&
+	        strncmp(endpoint, "tcp://", 6) != 0) ||
+	    endpoint[6] == '\0')
+		return PRIVD_EINVAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return PRIVD_ENOMEM;
+	if (z85_key_decode(c->server_key, server_key) != 0 ||
+	    z85_key_decode(c->public_key, public_key) != 0 ||
+	    z85_key_decode(c->secret_key, secret_key) != 0) {
+		rc = PRIVD_EKEY;
+		goto bad;
+	}
+	/* a key pair that does not match would only show as "refused" */
+	mismatch = zmq_curve_public(derived, secret_key) != 0 ||
+	           strcmp(derived, public_key) != 0;
+	wipe(derived, sizeof(derived));
+	if (mismatch) {
+		rc = PRIVD_EKEY;
+		goto bad;
+	}
+	if ((c->endpoint = strdup(endpoint)) == NULL) {
+		rc = PRIVD_ENOMEM;
+		goto bad;
+	}
+	if ((c->ctx = zmq_ctx_new()) == NULL) {
+		rc = errno == ENOMEM ? PRIVD_ENOMEM : PRIVD_EINTERNAL;
+		goto bad;
+	}
+	zmq_ctx_set(c->ctx, ZMQ_BLOCKY, 0);
+	c->timeout_ms = PRIVD_DEFAULT_TIMEOUT_MS;
+	c->max_request = PRIVD_DEFAULT_MAX_REQUEST;
+	c->next_id = random_id();
+	if (c->next_id == 0)
+		c->next_id = 1;
+	/* start the handshake now so that the first call finds it done */
+	if ((rc = sock_open(c)) != PRIVD_OK)
+		goto bad;
+	*out = c;
+	return PRIVD_OK;
+
+bad:
+	privd_close(&c);
+	return rc;
+}
+
+void
+privd_close(privd_client **cp)
+{
+	privd_client *c;
+
+	if (cp == NULL || (c = *cp) == NULL)
+		return;
+	sock_close(c);
+	if (c->ctx != NULL)
+		while (zmq_ctx_term(c->ctx) != 0 && errno == EINTR)
+			;
+	free(c->endpoint);
+	free(c->fbuf);
+	free(c->fptr);
+	wipe(c, sizeof(*c));
+	free(c);
+	*cp = NULL;
+}
+
+void
+privd_set_timeout(privd_client *c, int timeout_ms)
+{
+	if (c != NULL && timeout_ms > 0)
+		c->timeout_ms = timeout_ms;
+}
+
+void
+privd_set_max_request(privd_client *c, size_t bytes)
+{
+	if (c != NULL && bytes > 0)
+		c->max_request = bytes;
+}
+
+/* Copy src into a fixed buffer, truncated and NUL-terminated. */
+static void
+copy_str(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src != NULL ? src : "");
+}
+
+int
+privd_ping(privd_client *c, privd_pong *pong)
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__PingRequest ping = PRIVD__V1__PING_REQUEST__INIT;
+	Privd__V1__Response *r;
+	int rc;
+
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	reset_error(c);
+	req.op_case = PRIVD__V1__REQUEST__OP_PING;
+	req.ping = &ping;
+	rc = call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_PING, &r);
+	if (rc != PRIVD_OK)
+		return rc;
+	if (pong != NULL) {
+		copy_str(pong->server_version, sizeof(pong->server_version),
+		    r->ping->server_version);
+		copy_str(pong->principal, sizeof(pong->principal),
+		    r->ping->principal);
+		pong->policy_version = r->ping->policy_version;
+	}
+	privd__v1__response__free_unpacked(r, NULL);
+	return PRIVD_OK;
+}
+
+/* Make the handle's put scratch hold n fields. */
+static int
+fields_reserve(privd_client *c, size_t n)
+{
+	Privd__V1__Field *fb;
+	Privd__V1__Field **fp;
+
+	if (n <= c->fcap)
+		return PRIVD_OK;
+	fb = realloc(c->fbuf, n * sizeof(*fb));
+	if (fb == NULL)
+		return fail(c, PRIVD_ENOMEM, "out of memory");
+	c->fbuf = fb;
+	fp = realloc(c->fptr, n * sizeof(*fp));
+	if (fp == NULL)
+		return fail(c, PRIVD_ENOMEM, "out of memory");
+	c->fptr = fp;
+	c->fcap = n;
+	return PRIVD_OK;
+}
+
+int
+privd_put(privd_client *c, const char *reg, const char *subject,
+    const char *purpose, const privd_field *fields, size_t n)
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__PutRequest put = PRIVD__V1__PUT_REQUEST__INIT;
+	static const Privd__V1__Field init = PRIVD__V1__FIELD__INIT;
+	Privd__V1__Response *r;
+	size_t i;
+	int rc;
+
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	reset_error(c);
+	if ((rc = check_target(c, reg, subject, purpose)) != PRIVD_OK)
+		return rc;
+	if (n == 0 || fields == NULL)
+		return fail(c, PRIVD_EINVAL, "no fields to write");
+	if (n > MAX_FIELDS)
+		return fail(c, PRIVD_EINVAL, "more than %d fields", MAX_FIELDS);
+	for (i = 0; i < n; i++) {
+		if (fields[i].name == NULL || *fields[i].name == '\0')
+			return fail(
+			    c, PRIVD_EINVAL, "field name %zu is empty", i + 1);
+		if (fields[i].len > MAX_VALUE)
+			return fail(c, PRIVD_EINVAL,
+			    "value of field %s is larger than %d bytes",
+			    fields[i].name, MAX_VALUE);
+		if (fields[i].value == NULL && fields[i].len > 0)
+			return fail(c, PRIVD_EINVAL,
+			    "value of field %s is NULL", fields[i].name);
+	}
+	if ((rc = fields_reserve(c, n)) != PRIVD_OK)
+		return rc;
+	/* the wire structs point into the caller's memory: no copies */
+	for (i = 0; i < n; i++) {
+		c->fbuf[i] = init;
+		c->fbuf[i].name = (char *)fields[i].name;
+		c->fbuf[i].value.data = (uint8_t *)fields[i].value;
+		c->fbuf[i].value.len = fields[i].len;
+		c->fptr[i] = &c->fbuf[i];
+	}
+	put.register_ = (char *)reg;
+	put.subject = (char *)subject;
+	put.n_fields = n;
+	put.fields = c->fptr;
+	req.purpose = (char *)purpose;
+	req.op_case = PRIVD__V1__REQUEST__OP_PUT;
+	req.put = &put;
+	rc = call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_PUT, &r);
+	if (rc != PRIVD_OK)
+		return rc;
+	privd__v1__response__free_unpacked(r, NULL);
+	return PRIVD_OK;
+}
+
+/* A record and its field array in one allocation; the flexible array member
+ * gives the fields their proper alignment. Names and values follow. */
+struct record_block {
+	privd_record rec;
+	privd_field f[];
+};
+
+/*
+ * Copy a GetResponse into one caller-owned block, so that a record is freed
+ * with one free() and can be handed to another thread as plain memory.
+ */
+static int
+record_build(
+    privd_client *c, const Privd__V1__GetResponse *g, privd_record **out)
+{
+	struct record_block *b;
+	size_t i, total, nl;
+	char *p;
+
+	total = sizeof(*b) + g->n_fields * sizeof(privd_field);
+	for (i = 0; i < g->n_fields; i++) {
+		if (g->fields[i] == NULL || g->fields[i]->name == NULL)
+			return fail(c, PRIVD_EPROTO,
+			    "privd's answer has a field without a name");
+		total += strlen(g->fields[i]->name) + 1 +
+		         g->fields[i]->value.len + 1;
+	}
+	if ((b = malloc(total)) == NULL)
+		return fail(c, PRIVD_ENOMEM, "out of memory");
+	b->rec.nfields = g->n_fields;
+	b->rec.fields = b->f;
+	p = (char *)&b->f[g->n_fields];
+	for (i = 0; i < g->n_fields; i++) {
+		const Privd__V1__Field *src = g->fields[i];
+
+		nl = strlen(src->name) + 1;
+		memcpy(p, src->name, nl);
+		b->f[i].name = p;
+		p += nl;
+		if (src->value.len > 0)
+			memcpy(p, src->value.data, src->value.len);
+		p[src->value.len] = '\0';
+		b->f[i].value = (const uint8_t *)p;
+		b->f[i].len = src->value.len;
+		p += src->value.len + 1;
+	}
+	*out = &b->rec;
+	return PRIVD_OK;
+}
+
+int
+privd_get(privd_client *c, const char *reg, const char *subject,
+    const char *purpose, const char *const *names, size_t n, privd_record **out)
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__GetRequest get = PRIVD__V1__GET_REQUEST__INIT;
+	Privd__V1__Response *r;
+	int rc;
+
+	if (c == NULL || out == NULL)
+		return PRIVD_EINVAL;
+	*out = NULL;
+	reset_error(c);
+	if ((rc = check_target(c, reg, subject, purpose)) != PRIVD_OK ||
+	    (rc = check_names(c, names, n)) != PRIVD_OK)
+		return rc;
+	get.register_ = (char *)reg;
+	get.subject = (char *)subject;
+	get.n_fields = n;
+	get.fields = (char **)names;
+	req.purpose = (char *)purpose;
+	req.op_case = PRIVD__V1__REQUEST__OP_GET;
+	req.get = &get;
+	rc = call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_GET, &r);
+	if (rc != PRIVD_OK)
+		return rc;
+	rc = record_build(c, r->get, out);
+	privd__v1__response__free_unpacked(r, NULL);
+	return rc;
+}
+
+int
+privd_delete(privd_client *c, const char *reg, const char *subject,
+    const char *purpose, const char *const *names, size_t n, uint32_t *deleted)
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__DeleteRequest del = PRIVD__V1__DELETE_REQUEST__INIT;
+	Privd__V1__Response *r;
+	int rc;
+
+	if (deleted != NULL)
+		*deleted = 0;
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	reset_error(c);
+	if ((rc = check_target(c, reg, subject, purpose)) != PRIVD_OK ||
+	    (rc = check_names(c, names, n)) != PRIVD_OK)
+		return rc;
+	del.register_ = (char *)reg;
+	del.subject = (char *)subject;
+	del.n_fields = n;
+	del.fields = (char **)names;
+	req.purpose = (char *)purpose;
+	req.op_case = PRIVD__V1__REQUEST__OP_DELETE;
+	req.delete_ = &del;
+	rc = call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_DELETE, &r);
+	if (rc != PRIVD_OK)
+		return rc;
+	if (deleted != NULL)
+		*deleted = r->delete_->deleted;
+	privd__v1__response__free_unpacked(r, NULL);
+	return PRIVD_OK;
+}
+
+void
+privd_record_free(privd_record **r)
+{
+	if (r == NULL || *r == NULL)
+		return;
+	/* the record is the start of its block (record_build) */
+	free(*r);
+	*r = NULL;
+}
+
+const privd_field *
+privd_record_field(const privd_record *r, const char *name)
+{
+	size_t i;
+
+	if (r == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < r->nfields; i++)
+		if (strcmp(r->fields[i].name, name) == 0)
+			return &r->fields[i];
+	return NULL;
+}
+
+const char *
+privd_strerror(int status)
+{
+	switch (status) {
+	case PRIVD_OK:
+		return "success";
+	case PRIVD_EINVAL:
+		return "invalid argument or value";
+	case PRIVD_EDENIED:
+		return "denied by policy";
+	case PRIVD_ENOTFOUND:
+		return "not found";
+	case PRIVD_ECONFLICT:
+		return "conflict";
+	case PRIVD_ERETAINED:
+		return "data retained by a legal minimum or hold";
+	case PRIVD_ETOOBIG:
+		return "request too large";
+	case PRIVD_EUNAVAILABLE:
+		return "privd unavailable";
+	case PRIVD_ETIMEOUT:
+		return "timed out";
+	case PRIVD_EPROTO:
+		return "protocol error";
+	case PRIVD_EINTERNAL:
+		return "internal error";
+	case PRIVD_ENOMEM:
+		return "out of memory";
+	case PRIVD_EKEY:
+		return "bad key or key file";
+	default:
+		return "unknown status";
+	}
+}
+
+const char *
+privd_errmsg(const privd_client *c)
+{
+	return c != NULL ? c->errmsg : "";
+}
+
+int
+privd_reason(const privd_client *c)
+{
+	return c != NULL ? c->reason : 0;
+}
+
+const char *
+privd_reason_name(int reason)
+{
+	static const char *const names[] = {"none", "other",
+	    "unknown_principal", "unknown_register", "unknown_field",
+	    "unknown_purpose", "no_grant", "field_not_granted", "region",
+	    "restricted", "objected", "role_required"};
+
+	if (reason < 0 || (size_t)reason >= sizeof(names) / sizeof(names[0]))
+		return "other";
+	return names[reason];
+}

@@ -1,0 +1,758 @@
+/*
+ * privctl: command-line client of privd, built on libprivd only.
+ *
+ * Human output by default, one JSON object on stdout with --json. Exit codes
+ * are stable (DESIGN.md section 8) so that scripts can branch on them:
+ * 0 ok, 1 anything else, 2 usage, 3 denied, 4 not found, 5 invalid input,
+ * 6 retained or conflict. Error messages never contain a subject id or a
+ * value: they are built from privd's messages (which never do either) and
+ * from command-line positions, never from the arguments themselves.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include <privd/client.h>
+
+#ifndef PRIVD_VERSION
+#define PRIVD_VERSION "unknown"
+#endif
+
+#define EXIT_USAGE    2
+#define EXIT_DENIED   3
+#define EXIT_NOTFOUND 4
+#define EXIT_INVALID  5
+#define EXIT_KEPT     6
+
+/* Settings from the command line and the environment. */
+struct opts {
+	const char *endpoint;
+	const char *keyfile;
+	const char *server_key;
+	const char *purpose;
+	const char *out;
+	int timeout_ms;
+	int json;
+};
+
+static const char usage_text[] =
+    "usage: privctl [options] COMMAND [ARGS...]\n"
+    "\n"
+    "privctl talks to privd, the privacy-enforcing storage daemon, over\n"
+    "ZeroMQ with CURVE. privd knows the caller by its key pair and decides\n"
+    "every request against its policy; every request is audited.\n"
+    "\n"
+    "Commands:\n"
+    "  keygen [--out FILE]\n"
+    "      Generate a new CURVE key pair for a client. With --out, write the\n"
+    "      key pair file FILE (mode 0600; an existing FILE is never\n"
+    "      overwritten) and print the public key, which is what the policy\n"
+    "      names. Without --out, print the key pair file to stdout.\n"
+    "      Needs no connection to privd.\n"
+    "  ping\n"
+    "      Check that privd answers and knows this key: prints the server\n"
+    "      version, the principal name the policy gives this key and the\n"
+    "      policy version in force.\n"
+    "  put REGISTER SUBJECT --purpose P FIELD=VALUE...\n"
+    "      Store fields of a subject, all or none. VALUE is taken literally\n"
+    "      (everything after the first '='; may be empty).\n"
+    "  get REGISTER SUBJECT --purpose P [FIELD...]\n"
+    "      Read the named fields, or every stored field this key may read.\n"
+    "      Prints 'name: value' lines; a value that is not printable UTF-8\n"
+    "      text is shown as 'base64:...'. Fields not stored are omitted.\n"
+    "  delete REGISTER SUBJECT --purpose P [FIELD...]\n"
+    "      Delete the named fields; with no FIELD, delete the whole subject\n"
+    "      and its data key. Prints the number of stored fields removed.\n"
+    "\n"
+    "Options (before or after the command):\n"
+    "  --endpoint EP      privd's endpoint, ipc:///path or tcp://host:port\n"
+    "                     (default: $PRIVD_ENDPOINT)\n"
+    "  --key FILE         this client's key pair file, as written by\n"
+    "                     'privctl keygen --out' (default: $PRIVD_KEY)\n"
+    "  --server-key KEY   privd's public key: 40-character Z85 text, or a\n"
+    "                     file whose first line holds it, e.g.\n"
+    "                     DATA_DIR/server.pub (default: $PRIVD_SERVER_KEY)\n"
+    "  --purpose P        the purpose of processing; required by put, get\n"
+    "                     and delete, and checked against the policy\n"
+    "  --out FILE         keygen: the key pair file to create\n"
+    "  --timeout MS       give up after MS milliseconds (default 5000)\n"
+    "  --json             print one JSON object on stdout, errors included:\n"
+    "                       ping   {\"server_version\", \"principal\",\n"
+    "                               \"policy_version\"}\n"
+    "                       put    {\"written\": N}\n"
+    "                       get    {\"fields\": {\"name\": \"value\" or\n"
+    "                               {\"base64\": \"...\"}}}\n"
+    "                       delete {\"deleted\": N}\n"
+    "                       error  {\"error\": {\"status\", \"reason\",\n"
+    "                               \"message\"}}\n"
+    "  -h, --help         show this help\n"
+    "  --version          show privctl's version\n"
+    "  --                 end of options (for a SUBJECT starting with '-')\n"
+    "\n"
+    "Exit status:\n"
+    "  0 success            4 not found\n"
+    "  1 any other failure  5 invalid input, request too large or bad key\n"
+    "  2 usage error        6 data retained (legal minimum or hold) or\n"
+    "  3 denied by policy     conflict\n"
+    "\n"
+    "Errors go to stderr as 'privctl: <error>: <privd's message>', or to\n"
+    "stdout as JSON with --json. They never show subject ids or values.\n";
+
+/* Print a usage error and the hint; returns the usage exit code. */
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("privctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'privctl --help' for more information.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* The stable exit code of a libprivd status. */
+static int
+exit_code(int status)
+{
+	switch (status) {
+	case PRIVD_OK:
+		return 0;
+	case PRIVD_EDENIED:
+		return EXIT_DENIED;
+	case PRIVD_ENOTFOUND:
+		return EXIT_NOTFOUND;
+	case PRIVD_EINVAL:
+	case PRIVD_ETOOBIG:
+	case PRIVD_EKEY:
+		return EXIT_INVALID;
+	case PRIVD_ERETAINED:
+	case PRIVD_ECONFLICT:
+		return EXIT_KEPT;
+	default:
+		return 1;
+	}
+}
+
+/* Short machine-readable name of a status, for JSON errors. */
+static const char *
+status_name(int status)
+{
+	static const char *const names[] = {"ok", "invalid", "denied",
+	    "not_found", "conflict", "retained", "too_large", "unavailable",
+	    "timeout", "protocol", "internal", "no_memory", "bad_key"};
+
+	if (status < 0 || (size_t)status >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[status];
+}
+
+/* Write a JSON value and a newline to stdout; takes the reference.
+ * Returns an exit code: 0, or 1 if the value could not be built or written. */
+static int
+json_print(json_t *v)
+{
+	int rc = 0;
+
+	if (v == NULL || json_dumpf(v, stdout, JSON_COMPACT) != 0) {
+		fputs("privctl: cannot format JSON output\n", stderr);
+		rc = 1;
+	} else
+		fputc('\n', stdout);
+	json_decref(v);
+	return rc;
+}
+
+/*
+ * Report a failed call: JSON on stdout with --json, else one line on
+ * stderr. message is privd's or the library's explanation (may be empty);
+ * reason is the deny reason for PRIVD_EDENIED. Returns the exit code.
+ */
+static int
+report(const struct opts *o, int status, const char *message, int reason)
+{
+	json_t *err;
+
+	if (message == NULL)
+		message = "";
+	if (o->json) {
+		err = json_pack("{s:s, s:s}", "status", status_name(status),
+		    "message", message);
+		if (err != NULL && status == PRIVD_EDENIED)
+			json_object_set_new(err, "reason",
+			    json_string(privd_reason_name(reason)));
+		json_print(json_pack("{s:o*}", "error", err));
+	} else if (status == PRIVD_EDENIED)
+		fprintf(stderr, "privctl: %s: %s%s(%s)\n",
+		    privd_strerror(status), message, *message ? " " : "",
+		    privd_reason_name(reason));
+	else if (*message)
+		fprintf(stderr, "privctl: %s: %s\n", privd_strerror(status),
+		    message);
+	else
+		fprintf(stderr, "privctl: %s\n", privd_strerror(status));
+	return exit_code(status);
+}
+
+/* Report the failure of the last call on c. */
+static int
+report_call(const struct opts *o, privd_client *c, int status)
+{
+	return report(o, status, privd_errmsg(c), privd_reason(c));
+}
+
+/* Report a local failure with a formatted explanation. */
+static int report_local(const struct opts *o, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+report_local(const struct opts *o, int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return report(o, status, msg, 0);
+}
+
+/*
+ * Report a local I/O failure (keygen's file): not a libprivd status, so it
+ * is shown without one, as status "io" in JSON. Exit code 1.
+ */
+static int report_io(const struct opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+report_io(const struct opts *o, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (o->json)
+		json_print(json_pack(
+		    "{s:{s:s, s:s}}", "error", "status", "io", "message", msg));
+	else
+		fprintf(stderr, "privctl: %s\n", msg);
+	return 1;
+}
+
+/*
+ * Is v[0..len) printable UTF-8 text: well-formed (no overlongs, surrogates
+ * or code points past U+10FFFF) and free of C0/C1 controls and DEL? Only
+ * such values are printed as they are; anything else could garble a
+ * terminal or be ambiguous, and is shown as base64.
+ */
+static int
+printable_utf8(const uint8_t *v, size_t len)
+{
+	size_t i = 0, n, k;
+	uint32_t cp, min;
+
+	while (i < len) {
+		uint8_t b = v[i];
+
+		if (b < 0x80) {
+			if (b < 0x20 || b == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if (b >= 0xc2 && b <= 0xdf) {
+			n = 1, cp = b & 0x1f, min = 0x80;
+		} else if (b >= 0xe0 && b <= 0xef) {
+			n = 2, cp = b & 0x0f, min = 0x800;
+		} else if (b >= 0xf0 && b <= 0xf4) {
+			n = 3, cp = b & 0x07, min = 0x10000;
+		} else
+			return 0;
+		if (len - i - 1 < n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((v[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (v[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp <= 0x9f))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/* Base64 (standard alphabet, padded) of v; malloc'd, NULL if out of memory. */
+static char *
+base64(const uint8_t *v, size_t len)
+{
+	size_t n =
+	    sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+	char *s = malloc(n);
+
+	if (s != NULL)
+		sodium_bin2base64(s, n, v, len, sodium_base64_VARIANT_ORIGINAL);
+	return s;
+}
+
+/* Does s look like a Z85 key (40 characters of the Z85 alphabet)? Whether
+ * it decodes is checked by privd_connect(). */
+static int
+is_z85_key(const char *s)
+{
+	static const char z85[] =
+	    "0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+	return strlen(s) == PRIVD_KEY_Z85_LEN - 1 &&
+	       strspn(s, z85) == PRIVD_KEY_Z85_LEN - 1;
+}
+
+/*
+ * Resolve --server-key: an existing file wins (its first non-comment line is
+ * the key, bare or as "public-key = KEY"); otherwise the argument must be
+ * the key itself. Public key material only, so no mode check.
+ */
+static int
+server_key_resolve(
+    const struct opts *o, const char *arg, char key[PRIVD_KEY_Z85_LEN])
+{
+	char line[256], *s = NULL, *e;
+	FILE *f;
+	int found = 0;
+
+	if (access(arg, F_OK) != 0) {
+		if (!is_z85_key(arg))
+			return report_local(o, PRIVD_EKEY,
+			    "--server-key is neither a Z85 key nor a file");
+		memcpy(key, arg, PRIVD_KEY_Z85_LEN);
+		return 0;
+	}
+	if ((f = fopen(arg, "r")) == NULL)
+		return report_local(
+		    o, PRIVD_EKEY, "%s: %s", arg, strerror(errno));
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		s = line + strspn(line, " \t");
+		if (*s == '#' || *s == '\n' || *s == '\r' || *s == '\0')
+			continue;
+		if (strncmp(s, "public-key", 10) == 0 &&
+		    (e = strchr(s, '=')) != NULL)
+			s = e + 1 + strspn(e + 1, " \t");
+		e = s + strcspn(s, " \t\r\n");
+		*e = '\0';
+		found = 1;
+	}
+	fclose(f);
+	if (!found || !is_z85_key(s))
+		return report_local(o, PRIVD_EKEY,
+		    "%s: first line is not a Z85 server key", arg);
+	memcpy(key, s, PRIVD_KEY_Z85_LEN);
+	return 0;
+}
+
+/* Write the whole buffer to fd; returns 0 or -1 with errno set. */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * keygen: the secret key goes either to a new 0600 file (created with
+ * O_EXCL so an existing key is never clobbered) or to stdout when the
+ * operator asked for that; it is wiped from memory either way.
+ */
+static int
+cmd_keygen(const struct opts *o)
+{
+	char pub[PRIVD_KEY_Z85_LEN], sec[PRIVD_KEY_Z85_LEN], text[256];
+	int fd, rc, n;
+
+	if ((rc = privd_keygen(pub, sec)) != PRIVD_OK)
+		return report_local(o, rc, "libzmq has no CURVE support");
+	n = snprintf(text, sizeof(text),
+	    "# privd client key pair (privctl keygen). Keep it secret.\n"
+	    "public-key = %s\nsecret-key = %s\n",
+	    pub, sec);
+	if (o->out == NULL) {
+		if (o->json)
+			rc = json_print(json_pack("{s:s, s:s}", "public_key",
+			    pub, "secret_key", sec));
+		else
+			rc = fputs(text, stdout) == EOF ? 1 : 0;
+		sodium_memzero(sec, sizeof(sec));
+		sodium_memzero(text, sizeof(text));
+		return rc;
+	}
+	fd = open(
+	    o->out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	rc = 0;
+	if (fd < 0)
+		rc = report_io(o, "%s: %s%s", o->out, strerror(errno),
+		    errno == EEXIST ? " (refusing to overwrite)" : "");
+	else if (fchmod(fd, 0600) != 0 || write_all(fd, text, (size_t)n) != 0 ||
+	         fsync(fd) != 0) {
+		rc = report_io(o, "%s: %s", o->out, strerror(errno));
+		unlink(o->out);
+	}
+	if (fd >= 0 && close(fd) != 0 && rc == 0) {
+		rc = report_io(o, "%s: %s", o->out, strerror(errno));
+		unlink(o->out);
+	}
+	sodium_memzero(sec, sizeof(sec));
+	sodium_memzero(text, sizeof(text));
+	if (rc != 0)
+		return rc;
+	if (o->json)
+		return json_print(
+		    json_pack("{s:s, s:s}", "public_key", pub, "file", o->out));
+	printf("%s\n", pub);
+	return 0;
+}
+
+static int
+cmd_ping(const struct opts *o, privd_client *c)
+{
+	privd_pong p;
+	int rc;
+
+	if ((rc = privd_ping(c, &p)) != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json)
+		return json_print(json_pack("{s:s, s:s, s:I}", "server_version",
+		    p.server_version, "principal", p.principal,
+		    "policy_version", (json_int_t)p.policy_version));
+	printf("privd %s, you are \"%s\", policy version %llu\n",
+	    p.server_version, p.principal,
+	    (unsigned long long)p.policy_version);
+	return 0;
+}
+
+/* put: args are REGISTER SUBJECT FIELD=VALUE... */
+static int
+cmd_put(const struct opts *o, privd_client *c, char **args, int nargs)
+{
+	privd_field *f;
+	char *eq;
+	int i, rc;
+
+	if ((f = calloc((size_t)nargs - 2, sizeof(*f))) == NULL)
+		return report_local(o, PRIVD_ENOMEM, "out of memory");
+	for (i = 2; i < nargs; i++) {
+		/* checked by main(); split in place: argv is ours to modify */
+		eq = strchr(args[i], '=');
+		*eq = '\0';
+		f[i - 2].name = args[i];
+		f[i - 2].value = (const uint8_t *)(eq + 1);
+		f[i - 2].len = strlen(eq + 1);
+	}
+	rc = privd_put(c, args[0], args[1], o->purpose, f, (size_t)nargs - 2);
+	free(f);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json)
+		return json_print(json_pack("{s:i}", "written", nargs - 2));
+	printf("wrote %d field(s)\n", nargs - 2);
+	return 0;
+}
+
+/* One field of a get answer as JSON: a string, or {"base64": ...}. */
+static json_t *
+json_value(const privd_field *f)
+{
+	json_t *v;
+	char *b;
+
+	if (printable_utf8(f->value, f->len))
+		return json_stringn((const char *)f->value, f->len);
+	if ((b = base64(f->value, f->len)) == NULL)
+		return NULL;
+	v = json_pack("{s:s}", "base64", b);
+	free(b);
+	return v;
+}
+
+static int
+print_record(const struct opts *o, const privd_record *r)
+{
+	json_t *fields;
+	char *b;
+	size_t i;
+
+	if (o->json) {
+		fields = json_object();
+		for (i = 0; fields != NULL && i < r->nfields; i++)
+			if (json_object_set_new(fields, r->fields[i].name,
+			        json_value(&r->fields[i])) != 0) {
+				json_decref(fields);
+				return report_local(o, PRIVD_EPROTO,
+				    "cannot express field %zu as JSON", i + 1);
+			}
+		return json_print(json_pack("{s:o*}", "fields", fields));
+	}
+	for (i = 0; i < r->nfields; i++) {
+		const privd_field *f = &r->fields[i];
+
+		if (!printable_utf8((const uint8_t *)f->name, strlen(f->name)))
+			return report_local(o, PRIVD_EPROTO,
+			    "field %zu has an unprintable name", i + 1);
+		if (printable_utf8(f->value, f->len)) {
+			printf("%s: %s\n", f->name, (const char *)f->value);
+			continue;
+		}
+		if ((b = base64(f->value, f->len)) == NULL)
+			return report_local(o, PRIVD_ENOMEM, "out of memory");
+		printf("%s: base64:%s\n", f->name, b);
+		free(b);
+	}
+	return 0;
+}
+
+static int
+cmd_get(const struct opts *o, privd_client *c, char **args, int nargs)
+{
+	privd_record *r = NULL;
+	int rc;
+
+	rc = privd_get(c, args[0], args[1], o->purpose,
+	    (const char *const *)args + 2, (size_t)nargs - 2, &r);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	rc = print_record(o, r);
+	privd_record_free(&r);
+	return rc;
+}
+
+static int
+cmd_delete(const struct opts *o, privd_client *c, char **args, int nargs)
+{
+	uint32_t n = 0;
+	int rc;
+
+	rc = privd_delete(c, args[0], args[1], o->purpose,
+	    (const char *const *)args + 2, (size_t)nargs - 2, &n);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json)
+		return json_print(json_pack("{s:I}", "deleted", (json_int_t)n));
+	printf("deleted %lu field(s)\n", (unsigned long)n);
+	return 0;
+}
+
+/*
+ * Connect with the settings from options and environment, then run one
+ * data command. Missing settings are usage errors; a bad key is invalid
+ * input (exit 5).
+ */
+static int
+run_connected(struct opts *o, const char *cmd, char **args, int nargs)
+{
+	char pub[PRIVD_KEY_Z85_LEN], sec[PRIVD_KEY_Z85_LEN];
+	char skey[PRIVD_KEY_Z85_LEN], why[160];
+	privd_client *c = NULL;
+	int rc;
+
+	if (o->endpoint == NULL)
+		o->endpoint = getenv("PRIVD_ENDPOINT");
+	if (o->keyfile == NULL)
+		o->keyfile = getenv("PRIVD_KEY");
+	if (o->server_key == NULL)
+		o->server_key = getenv("PRIVD_SERVER_KEY");
+	if (o->endpoint == NULL || *o->endpoint == '\0')
+		return usage_error("no endpoint: use --endpoint or set "
+		                   "PRIVD_ENDPOINT");
+	if (o->keyfile == NULL || *o->keyfile == '\0')
+		return usage_error("no key pair file: use --key or set "
+		                   "PRIVD_KEY");
+	if (o->server_key == NULL || *o->server_key == '\0')
+		return usage_error("no server key: use --server-key or set "
+		                   "PRIVD_SERVER_KEY");
+	if (strcmp(cmd, "ping") != 0 &&
+	    (o->purpose == NULL || *o->purpose == '\0'))
+		return usage_error("%s needs --purpose", cmd);
+
+	if (server_key_resolve(o, o->server_key, skey) != 0)
+		return EXIT_INVALID;
+	rc = privd_keypair_load_err(o->keyfile, pub, sec, why, sizeof(why));
+	if (rc != PRIVD_OK)
+		return report_local(o, rc, "%s: %s", o->keyfile, why);
+	rc = privd_connect(&c, o->endpoint, skey, pub, sec);
+	sodium_memzero(sec, sizeof(sec));
+	if (rc == PRIVD_EINVAL)
+		return usage_error("bad endpoint (expected ipc:///path or "
+		                   "tcp://host:port)");
+	if (rc != PRIVD_OK)
+		return report_local(o, rc, "cannot set up the connection");
+	if (o->timeout_ms > 0)
+		privd_set_timeout(c, o->timeout_ms);
+
+	if (strcmp(cmd, "ping") == 0)
+		rc = cmd_ping(o, c);
+	else if (strcmp(cmd, "put") == 0)
+		rc = cmd_put(o, c, args, nargs);
+	else if (strcmp(cmd, "get") == 0)
+		rc = cmd_get(o, c, args, nargs);
+	else
+		rc = cmd_delete(o, c, args, nargs);
+	privd_close(&c);
+	return rc;
+}
+
+/* Make sure the output really left (a full disk or a closed pipe is a
+ * failure a script must see); returns the exit code. */
+static int
+finish(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "privctl: cannot write output: %s\n",
+		    strerror(errno));
+		if (rc == 0)
+			rc = 1;
+	}
+	return rc;
+}
+
+enum {
+	OPT_ENDPOINT = 256,
+	OPT_KEY,
+	OPT_SERVER_KEY,
+	OPT_TIMEOUT,
+	OPT_JSON,
+	OPT_VERSION,
+	OPT_PURPOSE,
+	OPT_OUT,
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
+	    {"key", required_argument, NULL, OPT_KEY},
+	    {"server-key", required_argument, NULL, OPT_SERVER_KEY},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {"purpose", required_argument, NULL, OPT_PURPOSE},
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {NULL, 0, NULL, 0},
+	};
+	struct opts o = {0};
+	const char *cmd, *eq;
+	char *end;
+	long v;
+	int ch, nargs, i;
+
+	if (sodium_init() < 0) {
+		fputs("privctl: cannot initialise libsodium\n", stderr);
+		return 1;
+	}
+	/* GNU getopt permutes, so options may follow the command too */
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_ENDPOINT:
+			o.endpoint = optarg;
+			break;
+		case OPT_KEY:
+			o.keyfile = optarg;
+			break;
+		case OPT_SERVER_KEY:
+			o.server_key = optarg;
+			break;
+		case OPT_TIMEOUT:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    v <= 0 || v > INT_MAX)
+				return usage_error("--timeout needs a positive "
+				                   "number of milliseconds");
+			o.timeout_ms = (int)v;
+			break;
+		case OPT_JSON:
+			o.json = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("privctl %s\n", PRIVD_VERSION);
+			return 0;
+		case OPT_PURPOSE:
+			o.purpose = optarg;
+			break;
+		case OPT_OUT:
+			o.out = optarg;
+			break;
+		default:
+			/* getopt has said what was wrong */
+			fputs("Try 'privctl --help' for more information.\n",
+			    stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command given");
+	cmd = argv[optind];
+	nargs = argc - optind - 1;
+
+	if (strcmp(cmd, "keygen") == 0) {
+		if (nargs != 0 || o.purpose != NULL)
+			return usage_error(
+			    "usage: privctl keygen [--out FILE]");
+		return finish(cmd_keygen(&o));
+	}
+	if (strcmp(cmd, "ping") != 0 && strcmp(cmd, "put") != 0 &&
+	    strcmp(cmd, "get") != 0 && strcmp(cmd, "delete") != 0)
+		return usage_error("unknown command '%s'", cmd);
+	if (o.out != NULL)
+		return usage_error("--out is only for keygen");
+	if (strcmp(cmd, "ping") == 0 && (nargs != 0 || o.purpose != NULL))
+		return usage_error("usage: privctl ping");
+	if (strcmp(cmd, "put") == 0 && nargs < 3)
+		return usage_error("usage: privctl put REGISTER SUBJECT "
+		                   "--purpose P FIELD=VALUE...");
+	/* never echo the argument: it may hold personal data */
+	for (i = 2; strcmp(cmd, "put") == 0 && i < nargs; i++) {
+		eq = strchr(argv[optind + 1 + i], '=');
+		if (eq == NULL || eq == argv[optind + 1 + i])
+			return usage_error(
+			    "put: argument %d is not FIELD=VALUE", i + 1);
+	}
+	if (strcmp(cmd, "get") == 0 && nargs < 2)
+		return usage_error("usage: privctl get REGISTER SUBJECT "
+		                   "--purpose P [FIELD...]");
+	if (strcmp(cmd, "delete") == 0 && nargs < 2)
+		return usage_error("usage: privctl delete REGISTER SUBJECT "
+		                   "--purpose P [FIELD...]");
+	return finish(run_connected(&o, cmd, argv + optind + 1, nargs));
+}
