@@ -1,0 +1,252 @@
+/*
+ * harness.h - run a real privd for integration tests.
+ *
+ * A harness owns one temporary directory (mkdtemp under $TMPDIR or /tmp)
+ * holding the policy file, the data directory, the ipc socket and a log file
+ * that receives privd's stderr, and at most one running `privd serve` child.
+ * h_destroy() stops the child (SIGTERM, then SIGKILL) and removes the
+ * directory; harnesses still alive at exit are destroyed by an atexit hook,
+ * and children die with the test process (PR_SET_PDEATHSIG), so a failing
+ * test leaves nothing behind.
+ *
+ * Binaries come from the environment: PRIVD_BIN (the daemon) and PRIVCTL_BIN
+ * (the CLI), both set by meson.
+ *
+ * Not thread-safe: call harness functions from the test's main thread only
+ * (privd clients made with h_connect() may be used from any one thread).
+ * Harness functions never call cmocka assertions; they return -1 and print
+ * why on stderr, so they can be used from setup and teardown functions.
+ */
+#ifndef PRIVD_TEST_HARNESS_H
+#define PRIVD_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <privd/client.h>
+
+#define H_PATH_MAX 256
+#define H_MAX_KEYS 8
+#define H_NAME_MAX 32
+
+/* A text field for privd_put(): name and the bytes of s (no NUL). */
+static inline privd_field
+h_field(const char *name, const char *s)
+{
+	privd_field f = {name, (const uint8_t *)s, 0};
+
+	while (s[f.len] != '\0')
+		f.len++;
+	return f;
+}
+
+/* Deadlines used by the helpers, in milliseconds. */
+#define H_READY_TIMEOUT_MS 10000 /* privd serve answers a ping */
+#define H_STOP_TIMEOUT_MS  10000 /* privd exits after SIGTERM */
+#define H_RUN_TIMEOUT_MS   10000 /* a short command (init, refusing serve) */
+
+/* A client key pair, as Z85 text, under a name the policy template uses. */
+typedef struct h_key {
+	char name[H_NAME_MAX];
+	char pub[PRIVD_KEY_Z85_LEN];
+	char sec[PRIVD_KEY_Z85_LEN];
+} h_key;
+
+typedef struct harness {
+	char root[H_PATH_MAX];     /* temporary directory, removed at the end */
+	char data_dir[H_PATH_MAX]; /* root/data: made by privd init */
+	char policy[H_PATH_MAX];   /* root/policy.json */
+	char log[H_PATH_MAX];  /* root/privd.log: stderr of every privd run */
+	char sock[H_PATH_MAX]; /* root/s: the ipc socket path */
+	char endpoint[H_PATH_MAX];          /* "ipc://" + sock */
+	char server_key[PRIVD_KEY_Z85_LEN]; /* from privd init's stdout */
+	h_key keys[H_MAX_KEYS];
+	size_t nkeys;
+	const char *privd_bin;
+	const char *privctl_bin;
+	pid_t pid;        /* running privd serve, or -1 */
+	int last_wstatus; /* wait status of the last privd serve that ended */
+} harness;
+
+/*
+ * The policy of most tests: register "customers" (transfer EEA; purposes
+ * invoicing and marketing; fields name/string, email/email, notes/text,
+ * blob/bytes) and principal "svc" (region FI) granted read, write and delete
+ * of every field for invoicing. "@KEY:svc@" stands for svc's public key.
+ */
+extern const char h_policy_default[];
+
+/* Output of a command run by h_run(). */
+typedef struct h_result {
+	int wstatus;    /* as from waitpid(); meaningful unless timed_out */
+	bool timed_out; /* killed after the deadline */
+	char out[4096]; /* stdout, NUL-terminated, truncated if longer */
+	char err[4096]; /* stderr, NUL-terminated, truncated if longer */
+} h_result;
+
+/*
+ * Create a harness: a fresh temporary directory and the paths in it. Needs
+ * PRIVD_BIN in the environment. Returns NULL (and says why) on failure.
+ * Free with h_destroy().
+ */
+harness *h_new(void);
+
+/*
+ * Stop privd if it runs (SIGKILL if SIGTERM does not end it in time), remove
+ * the temporary directory recursively, free h, set *hp to NULL. NULL-safe.
+ */
+void h_destroy(harness **hp);
+
+/* Generate a key pair under name; the pointer lives as long as h. NULL on
+ * failure (too many keys, name too long, no CURVE support). */
+const h_key *h_key_new(harness *h, const char *name);
+
+/* The key pair registered under name, or NULL. */
+const h_key *h_key_get(const harness *h, const char *name);
+
+/*
+ * Write h->policy from a template in which every "@KEY:<name>@" is replaced
+ * by the public key registered under <name>. Fails on an unknown name.
+ */
+int h_policy_write(harness *h, const char *tmpl);
+
+/*
+ * Run `privd init --data-dir DATA --policy POLICY`; on success (exit 0 and
+ * one Z85 key on stdout) store the key in h->server_key. res (may be NULL)
+ * receives the command's output and status.
+ */
+int h_init(harness *h, h_result *res);
+
+/*
+ * Start `privd serve --data-dir DATA --listen ENDPOINT [extra...]` as a child
+ * (stderr appended to the log) and wait until it answers a ping from the
+ * first registered key. extra is a NULL-terminated list, or NULL. Fails if
+ * privd already runs, exits early, or is not ready within
+ * H_READY_TIMEOUT_MS (the child is then killed).
+ */
+int h_start(harness *h, const char *const *extra);
+
+/*
+ * Ping privd with the first registered key until it answers, the child
+ * exits, or timeout_ms passes. 0 when privd answered.
+ */
+int h_wait_ready(harness *h, int timeout_ms);
+
+/*
+ * Send SIGTERM to privd and wait up to timeout_ms for it to exit; SIGKILL it
+ * after that. *wstatus (may be NULL) receives the wait status. Returns 0 if
+ * it exited by itself in time, -1 if it had to be killed or was not running.
+ */
+int h_stop(harness *h, int timeout_ms, int *wstatus);
+
+/* h_stop() that requires exit status 0, then h_start() with no extra args. */
+int h_restart(harness *h);
+
+/* True while the privd serve child has not exited (reaps it if it has, and
+ * keeps its status in h->last_wstatus). */
+bool h_running(harness *h);
+
+/*
+ * Run a command (argv[0] is the program path, argv NULL-terminated) to
+ * completion with stdin from /dev/null, capturing stdout and stderr (stderr
+ * is also appended to the log). After timeout_ms the command is killed and
+ * res->timed_out set. Returns 0 if the command ran (whatever its exit
+ * status), -1 if it could not be started.
+ */
+int h_run(harness *h, const char *const *argv, int timeout_ms, h_result *res);
+
+/*
+ * Convenience: `privd <args...>` with h_run(). args NULL-terminated.
+ */
+int h_run_privd(
+    harness *h, const char *const *args, int timeout_ms, h_result *res);
+
+/*
+ * Connect a libprivd handle to this harness's privd with the key pair
+ * registered under keyname. *out is owned by the caller (privd_close).
+ */
+int h_connect(harness *h, const char *keyname, privd_client **out);
+
+/*
+ * Print the last max_lines lines of the privd log on stderr, prefixed, so a
+ * failing test shows what privd said.
+ */
+void h_dump_log(const harness *h, int max_lines);
+
+/* One byte string to look for with h_scan_dir(). */
+typedef struct h_needle {
+	const void *data;
+	size_t len;
+	const char *label; /* for messages */
+} h_needle;
+
+/*
+ * Read every regular file under dir (recursively, not following symlinks)
+ * and look for each needle. Returns the number of (file, needle) hits, each
+ * reported on stderr, or -1 if a file could not be read.
+ */
+int h_scan_dir(const char *dir, const h_needle *needles, size_t n);
+
+/* Same for one file. */
+int h_scan_file(const char *path, const h_needle *needles, size_t n);
+
+/* Read a whole (small) file into a malloc'd buffer; -1 on failure. */
+int h_read_file(const char *path, uint8_t **buf, size_t *len);
+
+/* Write a buffer to a file (created or truncated, with mode). */
+int h_write_file(const char *path, const void *buf, size_t len, int mode);
+
+/* Milliseconds on a monotonic clock. */
+int64_t h_now_ms(void);
+
+/*
+ * cmocka setup/teardown for the common case: a harness with key "svc", the
+ * default policy, privd initialised and serving. *state is the harness.
+ * The teardown stops privd, prints the tail of its log (meson shows it for
+ * failing tests) and destroys the harness.
+ */
+int h_setup_default(void **state);
+int h_teardown(void **state);
+
+/*
+ * A raw ZeroMQ DEALER with CURVE, for tests that speak the wire protocol
+ * without libprivd.
+ */
+typedef struct h_dealer {
+	void *ctx;
+	void *sock;
+	void *mon; /* PAIR receiving socket events, or NULL */
+} h_dealer;
+
+/*
+ * Connect a DEALER to h->endpoint as the key registered under keyname,
+ * trusting server_key (NULL: h->server_key). With monitor, socket events are
+ * delivered to d->mon (see h_dealer_wait_event). Returns 0 or -1.
+ */
+int h_dealer_open(harness *h, const char *keyname, const char *server_key,
+    bool monitor, h_dealer *d);
+
+/* Close the sockets and the context (linger 0). NULL-safe on members. */
+void h_dealer_close(h_dealer *d);
+
+/* Send nparts frames. Returns 0 or -1. */
+int h_dealer_send(
+    h_dealer *d, const void *const *parts, const size_t *lens, size_t nparts);
+
+/*
+ * Receive one message within timeout_ms. On success *buf (malloc'd, caller
+ * frees) holds its first frame, *len its size, *nframes the number of frames
+ * (extra frames are discarded). Returns 0, or -1 on timeout or error.
+ */
+int h_dealer_recv(
+    h_dealer *d, int timeout_ms, uint8_t **buf, size_t *len, size_t *nframes);
+
+/*
+ * Wait up to timeout_ms for a socket event in mask on d->mon. Returns the
+ * event number, or -1 on timeout.
+ */
+int h_dealer_wait_event(h_dealer *d, int mask, int timeout_ms);
+
+#endif /* PRIVD_TEST_HARNESS_H */

@@ -1,0 +1,300 @@
+#!/usr/bin/python3
+"""Wire test: a Python service talks to a real privd without libprivd.
+
+Uses only python3-zmq, python3-protobuf and the module that protoc generates
+from proto/privd.proto (into the test's temporary directory; never committed).
+
+Environment (set by meson): PRIVD_BIN (the daemon), PRIVD_PROTO (path of
+privd.proto), PROTOC (protoc; found on PATH if empty).
+
+Exit code 77 (meson: skipped) only if python3-zmq or python3-protobuf is
+missing.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+try:
+    import zmq
+    import google.protobuf  # noqa: F401  (the generated module needs it)
+except ImportError as e:
+    print(f"SKIP: wire test needs python3-zmq and python3-protobuf ({e})",
+          file=sys.stderr)
+    sys.exit(77)
+
+PRIVD_BIN = os.environ.get("PRIVD_BIN", "")
+PRIVD_PROTO = os.environ.get("PRIVD_PROTO", "")
+PROTOC = os.environ.get("PROTOC") or shutil.which("protoc") or ""
+
+READY_TIMEOUT_S = 10.0
+REPLY_TIMEOUT_MS = 5000
+STOP_TIMEOUT_S = 10.0
+
+POLICY = {
+    "controller": {"name": "Test Oy", "business_id": "1234567-8"},
+    "registers": {"customers": {
+        "transfer": {"allowed_regions": ["EEA"]},
+        "purposes": {
+            "invoicing": {"legal_basis": "contract"},
+            "marketing": {"legal_basis": "legitimate_interest",
+                          "objectable": True}},
+        "fields": {
+            "name": {"category": "identity", "type": "string",
+                     "identifying": True},
+            "email": {"category": "contact", "type": "email",
+                      "identifying": True, "lookup": True},
+            "notes": {"category": "feedback", "type": "text"},
+            "blob": {"category": "other", "type": "bytes"}}}},
+    "principals": {"svc": {
+        "key": None,  # filled in with the client's public key
+        "region": "FI",
+        "grants": [{"register": "customers", "purposes": ["invoicing"],
+                    "fields": ["*"], "ops": ["read", "write", "delete"]}]}},
+}
+
+pb = None  # the generated privd_pb2 module, loaded by load_proto()
+
+
+def load_proto(out_dir):
+    """Generate privd_pb2 from privd.proto into out_dir and import it."""
+    global pb
+    if not PROTOC:
+        raise RuntimeError("protoc not found (install protobuf-compiler)")
+    if not os.path.isfile(PRIVD_PROTO):
+        raise RuntimeError(f"PRIVD_PROTO is not a file: {PRIVD_PROTO!r}")
+    proto_dir, proto_name = os.path.split(os.path.abspath(PRIVD_PROTO))
+    subprocess.run([PROTOC, f"--proto_path={proto_dir}",
+                    f"--python_out={out_dir}", proto_name],
+                   check=True, timeout=60)
+    sys.path.insert(0, out_dir)
+    import privd_pb2
+    pb = privd_pb2
+
+
+class Privd:
+    """One privd in a temporary directory: init, serve, stop, clean up."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="privd-wire-", dir="/tmp")
+        self.data_dir = os.path.join(self.root, "data")
+        self.policy = os.path.join(self.root, "policy.json")
+        self.log_path = os.path.join(self.root, "privd.log")
+        self.endpoint = "ipc://" + os.path.join(self.root, "s")
+        self.proc = None
+        self.server_key = None
+        self.pub, self.sec = zmq.curve_keypair()
+
+    def init(self):
+        policy = json.loads(json.dumps(POLICY))
+        policy["principals"]["svc"]["key"] = self.pub.decode()
+        with open(self.policy, "w") as f:
+            json.dump(policy, f)
+        r = subprocess.run([PRIVD_BIN, "init", "--data-dir", self.data_dir,
+                            "--policy", self.policy],
+                           capture_output=True, timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError(f"privd init exited {r.returncode}: "
+                               f"{r.stderr.decode(errors='replace')}")
+        key = r.stdout.decode().strip()
+        if len(key) != 40:
+            raise RuntimeError(f"privd init printed no Z85 key: {key!r}")
+        self.server_key = key.encode()
+
+    def serve(self):
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [PRIVD_BIN, "serve", "--data-dir", self.data_dir,
+                 "--listen", self.endpoint],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        finally:
+            log.close()
+
+    def stop(self):
+        """SIGTERM, wait; return the exit code (None if it had to be
+        killed)."""
+        if self.proc is None:
+            return None
+        p, self.proc = self.proc, None
+        if p.poll() is not None:
+            return p.returncode
+        p.send_signal(signal.SIGTERM)
+        try:
+            return p.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            return None
+
+    def log_tail(self, lines=30):
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Client:
+    """A bare DEALER with CURVE speaking privd.v1 frames."""
+
+    def __init__(self, ctx, endpoint, server_key, pub, sec):
+        self.sock = ctx.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.curve_serverkey = server_key
+        self.sock.curve_publickey = pub
+        self.sock.curve_secretkey = sec
+        self.sock.connect(endpoint)
+        self.next_id = 1000
+
+    def call(self, req, timeout_ms=REPLY_TIMEOUT_MS):
+        """Send req (request_id assigned here) and return the Response with
+        the same request_id, or None if none came in time."""
+        self.next_id += 1
+        req.request_id = self.next_id
+        self.sock.send(req.SerializeToString())
+        deadline = time.monotonic() + timeout_ms / 1000.0
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.sock.poll(int(left * 1000) + 1):
+                return None
+            frames = self.sock.recv_multipart()
+            if len(frames) != 1:
+                raise AssertionError(f"reply has {len(frames)} frames")
+            resp = pb.Response()
+            resp.ParseFromString(frames[0])
+            if resp.request_id == req.request_id:
+                return resp
+
+    def close(self):
+        self.sock.close(0)
+
+
+class WireTest(unittest.TestCase):
+    tmp_gen = None
+
+    @classmethod
+    def setUpClass(cls):
+        if not PRIVD_BIN or not os.access(PRIVD_BIN, os.X_OK):
+            raise RuntimeError(f"PRIVD_BIN is not executable: {PRIVD_BIN!r}")
+        cls.tmp_gen = tempfile.mkdtemp(prefix="privd-wire-gen-")
+        load_proto(cls.tmp_gen)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.tmp_gen:
+            shutil.rmtree(cls.tmp_gen, ignore_errors=True)
+
+    def setUp(self):
+        self.privd = Privd()
+        self.addCleanup(self.privd.cleanup)
+        self.addCleanup(self._print_log)
+        self.privd.init()
+        self.privd.serve()
+        self.ctx = zmq.Context()
+        self.addCleanup(self.ctx.term)
+        self.client = Client(self.ctx, self.privd.endpoint,
+                             self.privd.server_key, self.privd.pub,
+                             self.privd.sec)
+        self.addCleanup(self.client.close)
+        self._wait_ready()
+
+    def _print_log(self):
+        print(f"--- privd log ---\n{self.privd.log_tail()}", file=sys.stderr)
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.privd.proc.poll() is not None:
+                self.fail(f"privd exited early ({self.privd.proc.returncode})")
+            req = pb.Request()
+            req.ping.SetInParent()
+            resp = self.client.call(req, timeout_ms=250)
+            if resp is not None and resp.status == pb.OK:
+                return
+        self.fail("privd did not answer a ping in time")
+
+    def put(self, subject, fields, purpose="invoicing"):
+        req = pb.Request()
+        req.purpose = purpose
+        req.put.register = "customers"
+        req.put.subject = subject
+        for name, value in fields:
+            f = req.put.fields.add()
+            f.name = name
+            f.value = value
+        return req, self.client.call(req)
+
+    def get(self, subject, names=(), purpose="invoicing"):
+        req = pb.Request()
+        req.purpose = purpose
+        req.get.register = "customers"
+        req.get.subject = subject
+        req.get.fields.extend(names)
+        return req, self.client.call(req)
+
+    def test_ping_names_the_principal(self):
+        req = pb.Request()
+        req.ping.SetInParent()
+        resp = self.client.call(req)
+        self.assertIsNotNone(resp, "no reply to ping")
+        self.assertEqual(resp.status, pb.OK)
+        self.assertEqual(resp.request_id, req.request_id)
+        self.assertEqual(resp.WhichOneof("payload"), "ping")
+        self.assertEqual(resp.ping.principal, "svc")
+        self.assertEqual(resp.ping.policy_version, 1)
+
+    def test_put_then_get_round_trips(self):
+        blob = bytes([0, 1, 2, 0, 255, 0])
+        req, resp = self.put("wire-1", [("name", "Wire Tester".encode()),
+                                        ("notes", "ääkköset ok".encode()),
+                                        ("blob", blob)])
+        self.assertIsNotNone(resp, "no reply to put")
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        self.assertEqual(resp.request_id, req.request_id)
+        self.assertEqual(resp.put.written, 3)
+
+        req, resp = self.get("wire-1")
+        self.assertIsNotNone(resp, "no reply to get")
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        self.assertEqual(resp.request_id, req.request_id)
+        got = [(f.name, f.value) for f in resp.get.fields]
+        # proto: "the fields found, sorted by name"
+        self.assertEqual(got, [("blob", blob),
+                               ("name", "Wire Tester".encode()),
+                               ("notes", "ääkköset ok".encode())])
+
+        req, resp = self.get("wire-1", ["notes"])
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        self.assertEqual([(f.name, f.value) for f in resp.get.fields],
+                         [("notes", "ääkköset ok".encode())])
+
+    def test_unknown_field_denied(self):
+        req, resp = self.put("wire-2", [("shoe_size", b"42")])
+        self.assertIsNotNone(resp, "no reply to put")
+        self.assertEqual(resp.request_id, req.request_id)
+        self.assertEqual(resp.status, pb.DENIED)
+        self.assertEqual(resp.reason, pb.DENY_UNKNOWN_FIELD)
+
+        req, resp = self.get("wire-2")
+        self.assertEqual(resp.status, pb.NOT_FOUND)
+
+    def test_sigterm_exits_zero(self):
+        req, resp = self.put("wire-3", [("name", b"Before Stop")])
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        self.assertEqual(self.privd.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
