@@ -24,7 +24,8 @@ enum {
 /* AAD domain tags: a wrapped key can never be taken for a value. */
 enum { AAD_KEY = 'K', AAD_VALUE = 'V', AAD_SECRET = 'S', AAD_SUBJECT = 'I' };
 
-crypto_keys *crypto_keys_derive(const uint8_t master[CRYPTO_KEYBYTES])
+crypto_keys *
+crypto_keys_derive(const uint8_t master[CRYPTO_KEYBYTES])
 {
 	crypto_keys *k;
 
@@ -44,7 +45,8 @@ crypto_keys *crypto_keys_derive(const uint8_t master[CRYPTO_KEYBYTES])
 	return k;
 }
 
-void crypto_keys_free(crypto_keys **k)
+void
+crypto_keys_free(crypto_keys **k)
 {
 	if (k == NULL || *k == NULL)
 		return;
@@ -57,7 +59,8 @@ void crypto_keys_free(crypto_keys **k)
  * derive. The master key itself does not outlive this call: only subkeys
  * are kept.
  */
-static int keys_from_fd(int fd, crypto_keys **out, char *err, size_t errlen)
+static int
+keys_from_fd(int fd, crypto_keys **out, char *err, size_t errlen)
 {
 	uint8_t *master, extra;
 	ssize_t n;
@@ -91,8 +94,8 @@ static int keys_from_fd(int fd, crypto_keys **out, char *err, size_t errlen)
 	return 0;
 }
 
-int crypto_keys_load(
-    const char *path, crypto_keys **out, char *err, size_t errlen)
+int
+crypto_keys_load(const char *path, crypto_keys **out, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd, rc;
@@ -128,7 +131,8 @@ int crypto_keys_load(
 	return rc;
 }
 
-int crypto_keys_create(
+int
+crypto_keys_create(
     const char *path, crypto_keys **out, char *err, size_t errlen)
 {
 	uint8_t *master;
@@ -183,7 +187,8 @@ fail:
 }
 
 /* Append a 16-bit length-prefixed byte string to an AAD buffer. */
-static size_t aad_put(uint8_t *buf, size_t off, const void *p, size_t len)
+static size_t
+aad_put(uint8_t *buf, size_t off, const void *p, size_t len)
 {
 	buf[off++] = (uint8_t)(len >> 8);
 	buf[off++] = (uint8_t)len;
@@ -199,8 +204,9 @@ static size_t aad_put(uint8_t *buf, size_t off, const void *p, size_t len)
  * broken invariant, and truncating it would let two subjects share a key,
  * so it aborts instead.
  */
-static size_t aad_build(uint8_t *buf, int tag, const char *reg,
-    const uint8_t *subj, size_t subjlen, const char *field)
+static size_t
+aad_build(uint8_t *buf, int tag, const char *reg, const uint8_t *subj,
+    size_t subjlen, const char *field)
 {
 	size_t off = 0, reglen, fieldlen = 0;
 
@@ -218,8 +224,9 @@ static size_t aad_build(uint8_t *buf, int tag, const char *reg,
 	return off;
 }
 
-void crypto_subject_id(const crypto_keys *k, const char *reg,
-    const uint8_t *subj, size_t subjlen, uint8_t out[CRYPTO_SUBJECT_IDBYTES])
+void
+crypto_subject_id(const crypto_keys *k, const char *reg, const uint8_t *subj,
+    size_t subjlen, uint8_t out[CRYPTO_SUBJECT_IDBYTES])
 {
 	uint8_t buf[CRYPTO_AAD_MAX];
 	size_t n;
@@ -231,15 +238,17 @@ void crypto_subject_id(const crypto_keys *k, const char *reg,
 }
 
 /* Seal m into out = nonce || ciphertext || tag under key with AAD. */
-static void seal(const uint8_t *key, const uint8_t *aad, size_t aadlen,
-    const uint8_t *m, size_t mlen, uint8_t *out)
+static void
+seal(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *m,
+    size_t mlen, uint8_t *out)
 {
 	randombytes_buf(out, CRYPTO_NONCEBYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(out + CRYPTO_NONCEBYTES,
 	    NULL, m, mlen, aad, aadlen, NULL, out, key);
 }
 
-static int open_sealed(const uint8_t *key, const uint8_t *aad, size_t aadlen,
+static int
+open_sealed(const uint8_t *key, const uint8_t *aad, size_t aadlen,
     const uint8_t *c, size_t clen, uint8_t *m)
 {
 	if (clen < CRYPTO_SEAL_OVERHEAD)
@@ -249,7 +258,8 @@ static int open_sealed(const uint8_t *key, const uint8_t *aad, size_t aadlen,
 	    key);
 }
 
-void crypto_key_wrap(const crypto_keys *k, const char *reg, const uint8_t *subj,
+void
+crypto_key_wrap(const crypto_keys *k, const char *reg, const uint8_t *subj,
     size_t subjlen, const uint8_t dk[CRYPTO_KEYBYTES],
     uint8_t out[CRYPTO_WRAPPED_KEYBYTES])
 {
@@ -261,9 +271,10 @@ void crypto_key_wrap(const crypto_keys *k, const char *reg, const uint8_t *subj,
 	sodium_memzero(aad, n);
 }
 
-int crypto_key_unwrap(const crypto_keys *k, const char *reg,
-    const uint8_t *subj, size_t subjlen,
-    const uint8_t in[CRYPTO_WRAPPED_KEYBYTES], uint8_t dk[CRYPTO_KEYBYTES])
+int
+crypto_key_unwrap(const crypto_keys *k, const char *reg, const uint8_t *subj,
+    size_t subjlen, const uint8_t in[CRYPTO_WRAPPED_KEYBYTES],
+    uint8_t dk[CRYPTO_KEYBYTES])
 {
 	uint8_t aad[CRYPTO_AAD_MAX];
 	size_t n;
@@ -275,7 +286,8 @@ int crypto_key_unwrap(const crypto_keys *k, const char *reg,
 	return rc;
 }
 
-void crypto_value_seal(const uint8_t dk[CRYPTO_KEYBYTES], const char *reg,
+void
+crypto_value_seal(const uint8_t dk[CRYPTO_KEYBYTES], const char *reg,
     const uint8_t *subj, size_t subjlen, const char *field, const uint8_t *m,
     size_t mlen, uint8_t *out)
 {
@@ -287,7 +299,8 @@ void crypto_value_seal(const uint8_t dk[CRYPTO_KEYBYTES], const char *reg,
 	sodium_memzero(aad, n);
 }
 
-int crypto_value_open(const uint8_t dk[CRYPTO_KEYBYTES], const char *reg,
+int
+crypto_value_open(const uint8_t dk[CRYPTO_KEYBYTES], const char *reg,
     const uint8_t *subj, size_t subjlen, const char *field, const uint8_t *c,
     size_t clen, uint8_t *m)
 {
@@ -301,8 +314,9 @@ int crypto_value_open(const uint8_t dk[CRYPTO_KEYBYTES], const char *reg,
 	return rc;
 }
 
-void crypto_secret_seal(const crypto_keys *k, const char *label,
-    const uint8_t *m, size_t mlen, uint8_t *out)
+void
+crypto_secret_seal(const crypto_keys *k, const char *label, const uint8_t *m,
+    size_t mlen, uint8_t *out)
 {
 	uint8_t aad[CRYPTO_AAD_MAX];
 	size_t n;
@@ -311,8 +325,9 @@ void crypto_secret_seal(const crypto_keys *k, const char *label,
 	seal(k->secret, aad, n, m, mlen, out);
 }
 
-int crypto_secret_open(const crypto_keys *k, const char *label,
-    const uint8_t *c, size_t clen, uint8_t *m)
+int
+crypto_secret_open(const crypto_keys *k, const char *label, const uint8_t *c,
+    size_t clen, uint8_t *m)
 {
 	uint8_t aad[CRYPTO_AAD_MAX];
 	size_t n;

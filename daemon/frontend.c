@@ -41,7 +41,8 @@ typedef struct frontend {
 	bool stopping;
 } frontend;
 
-static job *job_get(frontend *fe)
+static job *
+job_get(frontend *fe)
 {
 	job *j;
 
@@ -54,7 +55,8 @@ static job *job_get(frontend *fe)
 	return job_new();
 }
 
-static void job_put(frontend *fe, job *j)
+static void
+job_put(frontend *fe, job *j)
 {
 	job_clear(j);
 	if (fe->nfree >= FREELIST_MAX) {
@@ -67,7 +69,8 @@ static void job_put(frontend *fe, job *j)
 }
 
 /* Receive one frame into a fresh message; returns its size or -1. */
-static int recv_frame(void *sock, zmq_msg_t *m, int flags)
+static int
+recv_frame(void *sock, zmq_msg_t *m, int flags)
 {
 	zmq_msg_init(m);
 	if (zmq_msg_recv(m, sock, flags) < 0) {
@@ -77,7 +80,8 @@ static int recv_frame(void *sock, zmq_msg_t *m, int flags)
 	return (int)zmq_msg_size(m);
 }
 
-static bool frame_is(zmq_msg_t *m, const char *s)
+static bool
+frame_is(zmq_msg_t *m, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -88,7 +92,8 @@ static bool frame_is(zmq_msg_t *m, const char *s)
  * Answer one ZAP request. Only the CURVE mechanism with a 32-byte key is
  * acceptable; the key must name a principal of the policy in force.
  */
-static void zap_handle(frontend *fe)
+static void
+zap_handle(frontend *fe)
 {
 	zmq_msg_t f[8];
 	size_t nf = 0, i;
@@ -156,7 +161,8 @@ reply:
  * frame (kept as a zmq_msg_t, no copy), and who sent it. Returns NULL when
  * nothing is waiting.
  */
-static job *recv_request(frontend *fe)
+static job *
+recv_request(frontend *fe)
 {
 	zmq_msg_t id, extra;
 	const char *user, *key;
@@ -207,13 +213,15 @@ static job *recv_request(frontend *fe)
 	return j;
 }
 
-static void free_reply(void *data, void *hint)
+static void
+free_reply(void *data, void *hint)
 {
 	free(data);
 }
 
 /* Send a finished job's reply to its peer (never blocking), recycle it. */
-static void send_reply(frontend *fe, job *j)
+static void
+send_reply(frontend *fe, job *j)
 {
 	zmq_msg_t m;
 
@@ -230,7 +238,8 @@ static void send_reply(frontend *fe, job *j)
 	job_put(fe, j);
 }
 
-static int setup_router(frontend *fe)
+static int
+setup_router(frontend *fe)
 {
 	server *srv = fe->srv;
 	int one = 1, hwm = 100000, linger = SHUTDOWN_LINGER_MS;
@@ -263,7 +272,8 @@ static int setup_router(frontend *fe)
 	return 0;
 }
 
-int frontend_run(server *srv, int sigfd)
+int
+frontend_run(server *srv, int sigfd)
 {
 	frontend fe = {.srv = srv};
 	zmq_pollitem_t items[4];

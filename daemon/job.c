@@ -15,7 +15,8 @@
 #define ARENA_INITIAL 4096
 #define ARENA_ALIGN   16
 
-void *arena_alloc(arena *a, size_t n)
+void *
+arena_alloc(arena *a, size_t n)
 {
 	size_t off = (a->used + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	void *p, **extra;
@@ -49,7 +50,8 @@ void *arena_alloc(arena *a, size_t n)
  * Reset for the next request. If the last request overflowed the block, grow
  * the block (up to 1 MiB) so that requests of that size fit from now on.
  */
-void arena_reset(arena *a)
+void
+arena_reset(arena *a)
 {
 	size_t i, want = a->cap;
 
@@ -66,7 +68,8 @@ void arena_reset(arena *a)
 	a->used = 0;
 }
 
-void arena_free(arena *a)
+void
+arena_free(arena *a)
 {
 	arena_reset(a);
 	free(a->buf);
@@ -74,12 +77,14 @@ void arena_free(arena *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static void *pb_arena_alloc(void *data, size_t n)
+static void *
+pb_arena_alloc(void *data, size_t n)
 {
 	return arena_alloc(data, n);
 }
 
-static void pb_arena_free(void *data, void *p)
+static void
+pb_arena_free(void *data, void *p)
 {
 	/* freed with the arena */
 }
@@ -90,7 +95,8 @@ const ProtobufCAllocator arena_pb_allocator = {
     .allocator_data = NULL,
 };
 
-job *job_new(void)
+job *
+job_new(void)
 {
 	job *j;
 
@@ -100,11 +106,14 @@ job *job_new(void)
 	return j;
 }
 
-void job_clear(job *j)
+void
+job_clear(job *j)
 {
 	zmq_msg_close(&j->frame);
 	zmq_msg_init(&j->frame);
 	snapshot_release(&j->snap);
+	pol_free(&j->newpol);
+	j->policy_version = 0;
 	arena_reset(&j->ar);
 	free(j->reply); /* NULL unless it was never handed to ZeroMQ */
 	j->reply = NULL;
@@ -131,7 +140,8 @@ void job_clear(job *j)
 	}
 }
 
-void job_free(job *j)
+void
+job_free(job *j)
 {
 	if (j == NULL)
 		return;
@@ -142,7 +152,8 @@ void job_free(job *j)
 	free(j);
 }
 
-void job_pack(job *j, Privd__V1__Response *resp)
+void
+job_pack(job *j, Privd__V1__Response *resp)
 {
 	Privd__V1__Response empty = PRIVD__V1__RESPONSE__INIT;
 	size_t n;
@@ -162,7 +173,8 @@ void job_pack(job *j, Privd__V1__Response *resp)
 	j->replylen = privd__v1__response__pack(resp, j->reply);
 }
 
-void job_fail(job *j, int status, int reason, const char *fmt, ...)
+void
+job_fail(job *j, int status, int reason, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -175,7 +187,8 @@ void job_fail(job *j, int status, int reason, const char *fmt, ...)
 	job_pack(j, NULL);
 }
 
-int jobq_init(jobq *q, bool with_eventfd)
+int
+jobq_init(jobq *q, bool with_eventfd)
 {
 	memset(q, 0, sizeof(*q));
 	q->efd = -1;
@@ -187,7 +200,8 @@ int jobq_init(jobq *q, bool with_eventfd)
 	return 0;
 }
 
-void jobq_destroy(jobq *q)
+void
+jobq_destroy(jobq *q)
 {
 	job *j, *next;
 
@@ -201,7 +215,8 @@ void jobq_destroy(jobq *q)
 	pthread_cond_destroy(&q->cv);
 }
 
-void jobq_push(jobq *q, job *first)
+void
+jobq_push(jobq *q, job *first)
 {
 	job *last;
 	size_t n = 1;
@@ -226,7 +241,8 @@ void jobq_push(jobq *q, job *first)
 }
 
 /* Detach up to max jobs from the head; caller holds q->mu. */
-static job *take_locked(jobq *q, size_t max)
+static job *
+take_locked(jobq *q, size_t max)
 {
 	job *first = q->head, *last = first;
 	size_t n = 1;
@@ -247,7 +263,8 @@ static job *take_locked(jobq *q, size_t max)
 	return first;
 }
 
-job *jobq_take(jobq *q, size_t max)
+job *
+jobq_take(jobq *q, size_t max)
 {
 	job *j;
 
@@ -259,7 +276,8 @@ job *jobq_take(jobq *q, size_t max)
 	return j;
 }
 
-job *jobq_take_nowait(jobq *q)
+job *
+jobq_take_nowait(jobq *q)
 {
 	uint64_t v;
 	job *j;
@@ -273,7 +291,8 @@ job *jobq_take_nowait(jobq *q)
 	return j;
 }
 
-void jobq_close(jobq *q)
+void
+jobq_close(jobq *q)
 {
 	pthread_mutex_lock(&q->mu);
 	q->closed = true;

@@ -28,6 +28,7 @@ typedef enum job_kind {
 	JOB_ANSWERED = 0, /* the reply is packed; nothing to change */
 	JOB_PUT,          /* values to write */
 	JOB_DELETE,       /* fields or a subject to delete */
+	JOB_POLICY,       /* a new policy version to store and swap in */
 } job_kind;
 
 /* A bump allocator for protobuf-c: one request's decoded message lives in
@@ -83,6 +84,8 @@ typedef struct job {
 	size_t nvalues;
 	uint8_t *recbuf; /* records of all values; reused */
 	size_t reccap;
+	pol_policy *newpol;      /* JOB_POLICY: parsed, validated */
+	uint64_t policy_version; /* JOB_POLICY: the version it became */
 
 	/* writer */
 	int status; /* Privd__V1__Status */

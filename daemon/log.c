@@ -13,12 +13,14 @@
 static int log_level = LOG_INFO;
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
-void log_set_level(int level)
+void
+log_set_level(int level)
 {
 	log_level = level;
 }
 
-static void log_vmsg(int level, const char *fmt, va_list ap)
+static void
+log_vmsg(int level, const char *fmt, va_list ap)
 {
 	char line[1024];
 	struct timespec ts;
@@ -45,7 +47,8 @@ static void log_vmsg(int level, const char *fmt, va_list ap)
 	}
 }
 
-void log_msg(int level, const char *fmt, ...)
+void
+log_msg(int level, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -56,7 +59,8 @@ void log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void fatal(const char *fmt, ...)
+void
+fatal(const char *fmt, ...)
 {
 	va_list ap;
 

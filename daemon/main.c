@@ -30,7 +30,8 @@
 #define META_SIGN_PUBLIC  "audit_sign_public"
 #define META_SIGN_SECRET  "audit_sign_secret"
 
-static void usage(FILE *f)
+static void
+usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: privd init --data-dir DIR --policy FILE\n"
@@ -66,7 +67,8 @@ static const setting settings[SET_N] = {
         STORE_DEFAULT_MAPSIZE, "initial LMDB map size in bytes"},
 };
 
-static int parse_setting(int which, const char *arg, long long *out)
+static int
+parse_setting(int which, const char *arg, long long *out)
 {
 	const setting *s = &settings[which];
 	char *end;
@@ -85,7 +87,8 @@ static int parse_setting(int which, const char *arg, long long *out)
 	return 0;
 }
 
-static int path_join(char *buf, size_t len, const char *dir, const char *name)
+static int
+path_join(char *buf, size_t len, const char *dir, const char *name)
 {
 	int n = snprintf(buf, len, "%s/%s", dir, name);
 
@@ -98,7 +101,8 @@ static int path_join(char *buf, size_t len, const char *dir, const char *name)
 
 /* Take the store's lock file, so that one privd at a time owns DIR.
  * Returns the descriptor (kept open while running) or -1. */
-static int lock_datadir(const char *dir)
+static int
+lock_datadir(const char *dir)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -125,7 +129,8 @@ static int lock_datadir(const char *dir)
 	return fd;
 }
 
-static char *read_file(const char *path, size_t max, size_t *len)
+static char *
+read_file(const char *path, size_t max, size_t *len)
 {
 	FILE *f;
 	char *buf;
@@ -155,7 +160,8 @@ static char *read_file(const char *path, size_t max, size_t *len)
 
 /* Parse a policy document, reporting errors the way `privctl policy check`
  * does: file, JSON path, reason. */
-static pol_policy *load_policy(const char *path, char **json, size_t *len)
+static pol_policy *
+load_policy(const char *path, char **json, size_t *len)
 {
 	pol_policy *pol;
 	pol_error err;
@@ -172,7 +178,8 @@ static pol_policy *load_policy(const char *path, char **json, size_t *len)
 	return pol;
 }
 
-static int write_pubkey_file(const char *dir, const char *z85)
+static int
+write_pubkey_file(const char *dir, const char *z85)
 {
 	char path[PATH_MAX];
 	FILE *f;
@@ -189,7 +196,8 @@ static int write_pubkey_file(const char *dir, const char *z85)
 }
 
 /* Refuse to init over anything that looks like a store. */
-static int check_fresh_dir(const char *dir)
+static int
+check_fresh_dir(const char *dir)
 {
 	static const char *const files[] = {
 	    "master.key", "data.mdb", "lock.mdb"};
@@ -226,8 +234,8 @@ static int check_fresh_dir(const char *dir)
 }
 
 /* Generate the daemon's own key pairs and store them sealed. */
-static int init_keys(
-    store *st, MDB_txn *txn, const crypto_keys *keys, char *z85)
+static int
+init_keys(store *st, MDB_txn *txn, const crypto_keys *keys, char *z85)
 {
 	uint8_t cpub[crypto_box_PUBLICKEYBYTES],
 	    spub[crypto_sign_PUBLICKEYBYTES];
@@ -264,7 +272,8 @@ out:
 	return rc;
 }
 
-static int cmd_init(int argc, char **argv)
+static int
+cmd_init(int argc, char **argv)
 {
 	const char *dir = NULL, *policy = NULL;
 	char keypath[PATH_MAX], z85[41], *json = NULL;
@@ -345,18 +354,17 @@ out:
  * Open an initialised data directory: master key (with its permission
  * checks), store, the server's CURVE secret, and the policy in force.
  */
-static int open_datadir(server *srv)
+static int
+open_datadir(server *srv)
 {
 	const char *dir = srv->cfg.datadir;
 	char path[PATH_MAX], err[256];
-	const char *json;
+	store_policy sp;
 	pol_policy *pol;
 	pol_error perr;
 	snapshot *snap;
 	MDB_txn *txn;
 	MDB_val v;
-	uint64_t version;
-	size_t len;
 	int rc;
 
 	if (path_join(path, sizeof(path), dir, "master.key") != 0)
@@ -382,28 +390,30 @@ static int open_datadir(server *srv)
 		goto out;
 	}
 	crypto_scalarmult_base(srv->curve_public, srv->curve_secret);
-	if (store_policy_latest(srv->st, txn, &version, &json, &len) != 0) {
+	if (store_policy_latest(srv->st, txn, &sp) != 0) {
 		fprintf(stderr, "privd: the store holds no policy\n");
 		goto out;
 	}
-	if (pol_parse(json, len, &pol, &perr) != 0) {
+	if (pol_parse(sp.json, sp.len, &pol, &perr) != 0) {
 		fprintf(stderr, "privd: stored policy version %llu: %s: %s\n",
-		    (unsigned long long)version, perr.path, perr.reason);
+		    (unsigned long long)sp.version, perr.path, perr.reason);
 		goto out;
 	}
-	if ((snap = snapshot_new(pol, version)) == NULL) {
+	if ((snap = snapshot_new(pol, sp.version)) == NULL) {
 		pol_free(&pol);
 		goto out;
 	}
 	snapshot_cell_init(&srv->policy, snap);
-	log_info("policy version %llu in force", (unsigned long long)version);
+	log_info(
+	    "policy version %llu in force", (unsigned long long)sp.version);
 	rc = 0;
 out:
 	mdb_txn_abort(txn);
 	return rc;
 }
 
-static int cmd_pubkey(int argc, char **argv)
+static int
+cmd_pubkey(int argc, char **argv)
 {
 	char path[PATH_MAX], line[64];
 	FILE *f;
@@ -426,7 +436,8 @@ static int cmd_pubkey(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_serve(int argc, char **argv)
+static int
+cmd_serve(int argc, char **argv)
 {
 	static char deflisten[PATH_MAX + 16];
 	server srv;
@@ -565,7 +576,8 @@ out:
 	return rc;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	if (sodium_init() < 0) {
 		fprintf(stderr, "privd: cannot initialise libsodium\n");

@@ -5,7 +5,8 @@
 
 #include <stdlib.h>
 
-snapshot *snapshot_new(pol_policy *pol, uint64_t version)
+snapshot *
+snapshot_new(pol_policy *pol, uint64_t version)
 {
 	snapshot *s;
 
@@ -17,7 +18,8 @@ snapshot *snapshot_new(pol_policy *pol, uint64_t version)
 	return s;
 }
 
-snapshot *snapshot_acquire(snapshot_cell *c)
+snapshot *
+snapshot_acquire(snapshot_cell *c)
 {
 	snapshot *s;
 
@@ -28,7 +30,8 @@ snapshot *snapshot_acquire(snapshot_cell *c)
 	return s;
 }
 
-void snapshot_release(snapshot **sp)
+void
+snapshot_release(snapshot **sp)
 {
 	snapshot *s;
 
@@ -41,13 +44,15 @@ void snapshot_release(snapshot **sp)
 	}
 }
 
-void snapshot_cell_init(snapshot_cell *c, snapshot *first)
+void
+snapshot_cell_init(snapshot_cell *c, snapshot *first)
 {
 	pthread_mutex_init(&c->mu, NULL);
 	c->cur = first;
 }
 
-void snapshot_cell_swap(snapshot_cell *c, snapshot *s)
+void
+snapshot_cell_swap(snapshot_cell *c, snapshot *s)
 {
 	snapshot *old;
 
@@ -58,7 +63,8 @@ void snapshot_cell_swap(snapshot_cell *c, snapshot *s)
 	snapshot_release(&old);
 }
 
-void snapshot_cell_destroy(snapshot_cell *c)
+void
+snapshot_cell_destroy(snapshot_cell *c)
 {
 	snapshot_release(&c->cur);
 	pthread_mutex_destroy(&c->mu);

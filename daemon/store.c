@@ -14,14 +14,15 @@
 #define STORE_MAXDBS     16
 #define STORE_MAXREADERS 512
 
-static int open_dbi(
-    MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
+static int
+open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
 {
 	return mdb_dbi_open(txn, name, flags, dbi);
 }
 
-int store_open(const char *dir, size_t mapsize, bool create, store **out,
-    char *err, size_t errlen)
+int
+store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
+    size_t errlen)
 {
 	store *s;
 	MDB_txn *txn = NULL;
@@ -76,7 +77,8 @@ fail:
 	return -1;
 }
 
-void store_close(store **sp)
+void
+store_close(store **sp)
 {
 	store *s;
 
@@ -88,7 +90,8 @@ void store_close(store **sp)
 	*sp = NULL;
 }
 
-int store_grow(store *s)
+int
+store_grow(store *s)
 {
 	size_t want = s->mapsize * 2;
 	int rc;
@@ -111,7 +114,8 @@ int store_grow(store *s)
  * per request: cheaper than begin/abort, and it holds no snapshot (so does
  * not pin old pages) between requests.
  */
-int store_read_begin(store *s, MDB_txn **txn)
+int
+store_read_begin(store *s, MDB_txn **txn)
 {
 	int rc;
 
@@ -125,20 +129,23 @@ int store_read_begin(store *s, MDB_txn **txn)
 	return rc;
 }
 
-void store_read_end(store *s, MDB_txn *txn)
+void
+store_read_end(store *s, MDB_txn *txn)
 {
 	mdb_txn_reset(txn);
 	pthread_rwlock_unlock(&s->maplock);
 }
 
-int store_meta_get(store *s, MDB_txn *txn, const char *name, MDB_val *v)
+int
+store_meta_get(store *s, MDB_txn *txn, const char *name, MDB_val *v)
 {
 	MDB_val k = {strlen(name), (void *)name};
 
 	return mdb_get(txn, s->meta, &k, v);
 }
 
-int store_meta_put(
+int
+store_meta_put(
     store *s, MDB_txn *txn, const char *name, const void *p, size_t len)
 {
 	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)p};
@@ -146,7 +153,8 @@ int store_meta_put(
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
-int store_policy_put(store *s, MDB_txn *txn, uint64_t version, uint64_t time_us,
+int
+store_policy_put(store *s, MDB_txn *txn, uint64_t version, uint64_t time_us,
     const char *who, const char *json, size_t len)
 {
 	uint8_t kb[8], *p;
@@ -168,12 +176,27 @@ int store_policy_put(store *s, MDB_txn *txn, uint64_t version, uint64_t time_us,
 	return 0;
 }
 
-int store_policy_latest(
-    store *s, MDB_txn *txn, uint64_t *version, const char **json, size_t *len)
+int
+store_policy_decode(const MDB_val *k, const MDB_val *v, store_policy *out)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (k->mv_size != 8 || v->mv_size < 9 || v->mv_size < 9u + p[8])
+		return MDB_CORRUPTED;
+	out->version = store_get_be64(k->mv_data);
+	out->time_us = store_get_be64(p);
+	out->who = (const char *)p + 9;
+	out->wholen = p[8];
+	out->json = (const char *)p + 9 + p[8];
+	out->len = v->mv_size - 9 - p[8];
+	return 0;
+}
+
+int
+store_policy_latest(store *s, MDB_txn *txn, store_policy *out)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
-	const uint8_t *p;
 	int rc;
 
 	if ((rc = mdb_cursor_open(txn, s->policy, &c)) != 0)
@@ -182,16 +205,24 @@ int store_policy_latest(
 	mdb_cursor_close(c);
 	if (rc != 0)
 		return rc;
-	p = v.mv_data;
-	if (k.mv_size != 8 || v.mv_size < 9 || v.mv_size < 9u + p[8])
-		return MDB_CORRUPTED;
-	*version = store_get_be64(k.mv_data);
-	*json = (const char *)p + 9 + p[8];
-	*len = v.mv_size - 9 - p[8];
-	return 0;
+	return store_policy_decode(&k, &v, out);
 }
 
-int store_subject_get(store *s, MDB_txn *txn,
+int
+store_policy_get(store *s, MDB_txn *txn, uint64_t version, store_policy *out)
+{
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	int rc;
+
+	store_be64(kb, version);
+	if ((rc = mdb_get(txn, s->policy, &k, &v)) != 0)
+		return rc;
+	return store_policy_decode(&k, &v, out);
+}
+
+int
+store_subject_get(store *s, MDB_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], store_subject *out)
 {
 	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
@@ -208,7 +239,8 @@ int store_subject_get(store *s, MDB_txn *txn,
 	return 0;
 }
 
-int store_subject_put(store *s, MDB_txn *txn,
+int
+store_subject_put(store *s, MDB_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const store_subject *sub)
 {
 	uint8_t rec[STORE_SUBJECT_RECBYTES];
@@ -221,7 +253,8 @@ int store_subject_put(store *s, MDB_txn *txn,
 	return mdb_put(txn, s->subjects, &k, &v, 0);
 }
 
-size_t store_value_key(
+size_t
+store_value_key(
     uint8_t *key, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field)
 {
 	size_t n = strnlen(field, CRYPTO_MAX_NAME);
@@ -231,8 +264,9 @@ size_t store_value_key(
 	return CRYPTO_SUBJECT_IDBYTES + n;
 }
 
-size_t store_value_header(uint8_t *hdr, uint64_t created_us,
-    uint64_t updated_us, const char *purpose, size_t purposelen)
+size_t
+store_value_header(uint8_t *hdr, uint64_t created_us, uint64_t updated_us,
+    const char *purpose, size_t purposelen)
 {
 	hdr[0] = STORE_FORMAT;
 	store_be64(hdr + 1, created_us);
@@ -242,7 +276,8 @@ size_t store_value_header(uint8_t *hdr, uint64_t created_us,
 	return STORE_VALUE_HDRBYTES + purposelen;
 }
 
-int store_value_decode(const MDB_val *rec, store_value *out)
+int
+store_value_decode(const MDB_val *rec, store_value *out)
 {
 	const uint8_t *p = rec->mv_data;
 	size_t hl;
@@ -261,7 +296,8 @@ int store_value_decode(const MDB_val *rec, store_value *out)
 	return 0;
 }
 
-int store_subject_delete(store *s, MDB_txn *txn,
+int
+store_subject_delete(store *s, MDB_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], unsigned *nvalues)
 {
 	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;

@@ -82,12 +82,27 @@ int store_meta_get(store *s, MDB_txn *txn, const char *name, MDB_val *v);
 int store_meta_put(
     store *s, MDB_txn *txn, const char *name, const void *p, size_t len);
 
+/* One stored policy version; pointers are valid for the transaction. */
+typedef struct store_policy {
+	uint64_t version;
+	uint64_t time_us;
+	const char *who; /* not NUL-terminated */
+	size_t wholen;
+	const char *json; /* not NUL-terminated */
+	size_t len;
+} store_policy;
+
 /* Policy versions: record = time_us(8) wholen(1) who json. */
 int store_policy_put(store *s, MDB_txn *txn, uint64_t version, uint64_t time_us,
     const char *who, const char *json, size_t len);
-/* Latest version: *version and the JSON (valid for the transaction). */
-int store_policy_latest(
-    store *s, MDB_txn *txn, uint64_t *version, const char **json, size_t *len);
+/* The latest version. */
+int store_policy_latest(store *s, MDB_txn *txn, store_policy *out);
+/* A given version. */
+int store_policy_get(
+    store *s, MDB_txn *txn, uint64_t version, store_policy *out);
+/* Decode a (key, record) pair of the policy database; MDB_CORRUPTED if it
+ * is malformed. For cursors walking the history. */
+int store_policy_decode(const MDB_val *k, const MDB_val *v, store_policy *out);
 
 int store_subject_get(store *s, MDB_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], store_subject *out);
@@ -110,13 +125,15 @@ int store_subject_delete(store *s, MDB_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], unsigned *nvalues);
 
 /* Little helpers for the big-endian integers of the layout. */
-static inline void store_be64(uint8_t *p, uint64_t v)
+static inline void
+store_be64(uint8_t *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--, v >>= 8)
 		p[i] = (uint8_t)v;
 }
 
-static inline uint64_t store_get_be64(const uint8_t *p)
+static inline uint64_t
+store_get_be64(const uint8_t *p)
 {
 	uint64_t v = 0;
 

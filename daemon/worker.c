@@ -31,7 +31,8 @@ typedef struct worker {
 	uint8_t *dk; /* sodium_malloc: the subject's data key while in use */
 } worker;
 
-uint64_t now_us(void)
+uint64_t
+now_us(void)
 {
 	struct timespec ts;
 
@@ -40,7 +41,8 @@ uint64_t now_us(void)
 }
 
 /* A name from the request: non-empty and at most POL_MAX_NAME bytes. */
-static bool name_ok(const char *s)
+static bool
+name_ok(const char *s)
 {
 	size_t n = strnlen(s, POL_MAX_NAME + 1);
 
@@ -51,8 +53,8 @@ static bool name_ok(const char *s)
  * Check what every data operation names: register, subject, purpose, and
  * the field list's size. Fails the job and returns -1 if something is off.
  */
-static int check_target(
-    job *j, const char *reg, const char *subject, size_t nfields)
+static int
+check_target(job *j, const char *reg, const char *subject, size_t nfields)
 {
 	size_t slen;
 
@@ -83,7 +85,8 @@ static int check_target(
 /* The policy's principal for this connection: the ZAP User-Id names it, and
  * its key must still be the one the peer authenticated with, so a removed or
  * re-keyed principal loses access on its very next request. */
-static const pol_principal *principal_of(const job *j)
+static const pol_principal *
+principal_of(const job *j)
 {
 	const pol_principal *p;
 
@@ -98,7 +101,8 @@ static const pol_principal *principal_of(const job *j)
  * Decide a data request and check its field names (each at most once).
  * Returns 0 if allowed (*d filled), or fails the job and returns -1.
  */
-static int decide(job *j, const char *reg, unsigned op, char **names, size_t n,
+static int
+decide(job *j, const char *reg, unsigned op, char **names, size_t n,
     pol_decision *d)
 {
 	uint64_t seen[POL_FIELD_WORDS] = {0};
@@ -140,7 +144,8 @@ static int decide(job *j, const char *reg, unsigned op, char **names, size_t n,
 	return 0;
 }
 
-static void do_ping(worker *w, job *j)
+static void
+do_ping(worker *w, job *j)
 {
 	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
 	Privd__V1__PingResponse pong = PRIVD__V1__PING_RESPONSE__INIT;
@@ -161,7 +166,8 @@ static void do_ping(worker *w, job *j)
 }
 
 /* Open one stored value into the arena and append it to the reply. */
-static int open_value(worker *w, job *j, const char *field, const MDB_val *rec,
+static int
+open_value(worker *w, job *j, const char *field, const MDB_val *rec,
     Privd__V1__Field *out)
 {
 	const char *subj = j->req->get->subject;
@@ -188,7 +194,8 @@ static int open_value(worker *w, job *j, const char *field, const MDB_val *rec,
  * Unwrap the subject's data key into w->dk, inside a read transaction.
  * Returns 0, MDB_NOTFOUND, or -1 (failed job: store damaged).
  */
-static int subject_key(worker *w, job *j, const char *subj, store_subject *sub)
+static int
+subject_key(worker *w, job *j, const char *subj, store_subject *sub)
 {
 	server *srv = w->srv;
 	int rc;
@@ -206,7 +213,8 @@ static int subject_key(worker *w, job *j, const char *subj, store_subject *sub)
 	return -1;
 }
 
-static void do_get(worker *w, job *j)
+static void
+do_get(worker *w, job *j)
 {
 	Privd__V1__GetRequest *g = j->req->get;
 	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
@@ -318,7 +326,8 @@ out:
  * Called by the worker, and again by the writer in the rare case that the
  * subject's key changed between the worker's read and the commit.
  */
-int put_seal(const crypto_keys *keys, job *j, const uint8_t *dk, uint64_t now)
+int
+put_seal(const crypto_keys *keys, job *j, const uint8_t *dk, uint64_t now)
 {
 	const char *subj = j->req->put->subject;
 	size_t i, total = 0, slen = strlen(subj), plen = strlen(j->purpose);
@@ -348,7 +357,8 @@ int put_seal(const crypto_keys *keys, job *j, const uint8_t *dk, uint64_t now)
 	return 0;
 }
 
-static void do_put(worker *w, job *j)
+static void
+do_put(worker *w, job *j)
 {
 	Privd__V1__PutRequest *pr = j->req->put;
 	server *srv = w->srv;
@@ -420,7 +430,8 @@ static void do_put(worker *w, job *j)
 	sodium_memzero(w->dk, CRYPTO_KEYBYTES);
 }
 
-static void do_delete(worker *w, job *j)
+static void
+do_delete(worker *w, job *j)
 {
 	Privd__V1__DeleteRequest *dr = j->req->delete_;
 	pol_decision d;
@@ -434,8 +445,167 @@ static void do_delete(worker *w, job *j)
 	j->kind = JOB_DELETE;
 }
 
+/*
+ * Admin operations need a role of the caller's principal; a role never
+ * gives access to data, and data grants never give a role.
+ */
+static const pol_principal *
+require_role(job *j, unsigned role, const char *name)
+{
+	const pol_principal *p;
+
+	if ((p = principal_of(j)) == NULL) {
+		job_fail(j, ST(DENIED), POL_DENY_UNKNOWN_PRINCIPAL,
+		    "this key is not a principal of the policy in force");
+		return NULL;
+	}
+	if ((p->roles & role) == 0) {
+		job_fail(j, ST(DENIED), POL_DENY_ROLE_REQUIRED,
+		    "this operation needs role %s", name);
+		return NULL;
+	}
+	return p;
+}
+
+/* A PolicyVersion message for a stored version; strings go to the arena. */
+static int
+policy_version_msg(job *j, const store_policy *sp, Privd__V1__PolicyVersion *m)
+{
+	char *who;
+
+	if ((who = arena_alloc(&j->ar, sp->wholen + 1)) == NULL)
+		return -1;
+	memcpy(who, sp->who, sp->wholen);
+	who[sp->wholen] = '\0';
+	privd__v1__policy_version__init(m);
+	m->version = sp->version;
+	m->applied_by = who;
+	m->applied_at_us = sp->time_us;
+	return 0;
+}
+
+static void
+do_policy_get(worker *w, job *j)
+{
+	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__PolicyGetResponse pg = PRIVD__V1__POLICY_GET_RESPONSE__INIT;
+	Privd__V1__PolicyVersion pv;
+	server *srv = w->srv;
+	store_policy sp;
+	char *json;
+	int rc;
+
+	if (require_role(j, POL_ROLE_POLICY_ADMIN, "policy_admin") == NULL)
+		return;
+	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
+		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		return;
+	}
+	/* the version this request was decided under, not a newer one */
+	rc = store_policy_get(srv->st, w->rtxn, j->snap->version, &sp);
+	if (rc == 0 && policy_version_msg(j, &sp, &pv) == 0 &&
+	    (json = arena_alloc(&j->ar, sp.len + 1)) != NULL) {
+		memcpy(json, sp.json, sp.len);
+		json[sp.len] = '\0';
+		pg.version = &pv;
+		pg.policy_json = json;
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_POLICY_GET;
+		resp.policy_get = &pg;
+		j->status = ST(OK);
+		job_pack(j, &resp);
+	} else {
+		log_err("policy version %llu cannot be read: %s",
+		    (unsigned long long)j->snap->version,
+		    rc ? mdb_strerror(rc) : "out of memory");
+		job_fail(j, ST(INTERNAL), 0, "the policy cannot be read");
+	}
+	store_read_end(srv->st, w->rtxn);
+}
+
+static void
+do_policy_history(worker *w, job *j)
+{
+	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__PolicyHistoryResponse ph =
+	    PRIVD__V1__POLICY_HISTORY_RESPONSE__INIT;
+	Privd__V1__PolicyVersion *items, **ptrs;
+	server *srv = w->srv;
+	store_policy sp;
+	MDB_cursor *cur = NULL;
+	MDB_stat stat;
+	MDB_val k, v;
+	size_t n = 0;
+	int rc;
+
+	if (require_role(j, POL_ROLE_POLICY_ADMIN, "policy_admin") == NULL)
+		return;
+	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
+		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		return;
+	}
+	if ((rc = mdb_stat(w->rtxn, srv->st->policy, &stat)) != 0 ||
+	    (rc = mdb_cursor_open(w->rtxn, srv->st->policy, &cur)) != 0)
+		goto fail;
+	items = arena_alloc(&j->ar, (stat.ms_entries + 1) * sizeof(*items));
+	ptrs = arena_alloc(&j->ar, (stat.ms_entries + 1) * sizeof(*ptrs));
+	if (items == NULL || ptrs == NULL)
+		goto fail;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	     rc == 0 && n < stat.ms_entries;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((rc = store_policy_decode(&k, &v, &sp)) != 0 ||
+		    policy_version_msg(j, &sp, &items[n]) != 0)
+			goto fail;
+		ptrs[n] = &items[n];
+		n++;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto fail;
+	ph.n_versions = n;
+	ph.versions = ptrs;
+	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_POLICY_HISTORY;
+	resp.policy_history = &ph;
+	j->status = ST(OK);
+	job_pack(j, &resp);
+	goto out;
+fail:
+	log_err("policy history cannot be read: %s",
+	    rc ? mdb_strerror(rc) : "out of memory");
+	job_fail(j, ST(INTERNAL), 0, "the policy history cannot be read");
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	store_read_end(srv->st, w->rtxn);
+}
+
+/*
+ * Validate a new policy here, in parallel with other requests; the writer
+ * only checks the version it replaces, stores it and swaps it in.
+ */
+static void
+do_policy_apply(worker *w, job *j)
+{
+	Privd__V1__PolicyApplyRequest *pa = j->req->policy_apply;
+	pol_error err;
+
+	if (require_role(j, POL_ROLE_POLICY_ADMIN, "policy_admin") == NULL)
+		return;
+	if (pa->replaces_version == 0) {
+		job_fail(j, ST(INVALID), 0,
+		    "replaces_version must name the version in force");
+		return;
+	}
+	if (pol_parse(pa->policy_json, strlen(pa->policy_json), &j->newpol,
+	        &err) != 0) {
+		job_fail(j, ST(INVALID), 0, "%s: %s", err.path, err.reason);
+		return;
+	}
+	j->kind = JOB_POLICY;
+}
+
 /* Decode and dispatch one request. Leaves the job answered or prepared. */
-static void handle(worker *w, job *j)
+static void
+handle(worker *w, job *j)
 {
 	ProtobufCAllocator alloc = arena_pb_allocator;
 	Privd__V1__Request *req;
@@ -469,13 +639,23 @@ static void handle(worker *w, job *j)
 	case PRIVD__V1__REQUEST__OP_DELETE:
 		do_delete(w, j);
 		break;
+	case PRIVD__V1__REQUEST__OP_POLICY_GET:
+		do_policy_get(w, j);
+		break;
+	case PRIVD__V1__REQUEST__OP_POLICY_APPLY:
+		do_policy_apply(w, j);
+		break;
+	case PRIVD__V1__REQUEST__OP_POLICY_HISTORY:
+		do_policy_history(w, j);
+		break;
 	default:
 		job_fail(j, ST(INVALID), 0, "the request names no operation");
 		break;
 	}
 }
 
-void *worker_main(void *arg)
+void *
+worker_main(void *arg)
 {
 	worker w = {.srv = arg};
 	job *j;

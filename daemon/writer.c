@@ -34,7 +34,8 @@ typedef struct writer {
  * value under a key that is not the subject's, and never bring back the key
  * of a deleted subject.
  */
-static int put_reconcile_key(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+static int
+put_reconcile_key(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 {
 	server *srv = wr->srv;
 	const char *subj = j->req->put->subject;
@@ -78,7 +79,8 @@ nomem:
 	return JOB_FAILED;
 }
 
-static int apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+static int
+apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 {
 	store *st = wr->srv->st;
 	uint8_t key[STORE_VALUE_KEYMAX];
@@ -108,7 +110,8 @@ static int apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	return 0;
 }
 
-static int apply_delete(writer *wr, MDB_txn *txn, job *j)
+static int
+apply_delete(writer *wr, MDB_txn *txn, job *j)
 {
 	Privd__V1__DeleteRequest *dr = j->req->delete_;
 	store *st = wr->srv->st;
@@ -145,12 +148,72 @@ static int apply_delete(writer *wr, MDB_txn *txn, job *j)
 	return 0;
 }
 
+/*
+ * Store a new policy version if the one it replaces is still in force. The
+ * swap to the new snapshot happens only after the commit (commit_batch).
+ */
+static int
+apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	Privd__V1__PolicyApplyRequest *pa = j->req->policy_apply;
+	store *st = wr->srv->st;
+	store_policy cur;
+	int rc;
+
+	if ((rc = store_policy_latest(st, txn, &cur)) != 0)
+		return rc;
+	if (cur.version != pa->replaces_version) {
+		job_fail(j, ST(CONFLICT), 0,
+		    "policy version %llu is in force, not %llu: "
+		    "get it, merge, and apply again",
+		    (unsigned long long)cur.version,
+		    (unsigned long long)pa->replaces_version);
+		return JOB_FAILED;
+	}
+	j->policy_version = cur.version + 1;
+	if ((rc = store_policy_put(st, txn, j->policy_version, now,
+	         j->principal, pa->policy_json, strlen(pa->policy_json))) != 0)
+		return rc;
+	j->status = ST(OK);
+	return 0;
+}
+
+/* After a commit: make each new policy of the batch current, in order. */
+static void
+swap_policies(writer *wr, job *batch)
+{
+	snapshot *snap;
+	job *j;
+
+	for (j = batch; j != NULL; j = j->next) {
+		if (j->kind != JOB_POLICY || j->status != ST(OK))
+			continue;
+		if ((snap = snapshot_new(j->newpol, j->policy_version)) ==
+		    NULL) {
+			/* stored but not in force until restart: say so */
+			log_err("policy version %llu stored but could not be "
+			        "swapped in (out of memory)",
+			    (unsigned long long)j->policy_version);
+			job_fail(j, ST(INTERNAL), 0,
+			    "policy stored; restart privd to put it in force");
+			continue;
+		}
+		j->newpol = NULL; /* the snapshot owns it now */
+		snapshot_cell_swap(&wr->srv->policy, snap);
+		log_info("policy version %llu applied by %s",
+		    (unsigned long long)j->policy_version, j->principal);
+	}
+}
+
 /* Pack the reply of a job that the writer finished. */
-static void pack_result(job *j)
+static void
+pack_result(job *j)
 {
 	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
 	Privd__V1__PutResponse put = PRIVD__V1__PUT_RESPONSE__INIT;
 	Privd__V1__DeleteResponse del = PRIVD__V1__DELETE_RESPONSE__INIT;
+	Privd__V1__PolicyApplyResponse pol =
+	    PRIVD__V1__POLICY_APPLY_RESPONSE__INIT;
 
 	if (j->status != ST(OK)) {
 		job_pack(j, NULL);
@@ -160,6 +223,10 @@ static void pack_result(job *j)
 		put.written = j->count;
 		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_PUT;
 		resp.put = &put;
+	} else if (j->kind == JOB_POLICY) {
+		pol.version = j->policy_version;
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_POLICY_APPLY;
+		resp.policy_apply = &pol;
 	} else {
 		del.deleted = j->count;
 		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_DELETE;
@@ -174,7 +241,8 @@ static void pack_result(job *j)
  * a slower commit. Any other failure fails every change of the batch (none of
  * them happened) with INTERNAL.
  */
-static void commit_batch(writer *wr, job *batch)
+static void
+commit_batch(writer *wr, job *batch)
 {
 	store *st = wr->srv->st;
 	MDB_txn *txn;
@@ -195,6 +263,8 @@ static void commit_batch(writer *wr, job *batch)
 				rc = apply_put(wr, txn, j, now);
 			else if (j->kind == JOB_DELETE)
 				rc = apply_delete(wr, txn, j);
+			else if (j->kind == JOB_POLICY)
+				rc = apply_policy(wr, txn, j, now);
 			if (rc == JOB_FAILED) {
 				j->kind = JOB_ANSWERED;
 				rc = 0;
@@ -212,6 +282,8 @@ static void commit_batch(writer *wr, job *batch)
 	if (rc != 0)
 		log_err(
 		    "commit failed, batch not applied: %s", mdb_strerror(rc));
+	else if (changes)
+		swap_policies(wr, batch);
 	for (j = batch; j != NULL; j = j->next) {
 		if (j->kind == JOB_ANSWERED)
 			continue;
@@ -224,7 +296,8 @@ static void commit_batch(writer *wr, job *batch)
 	jobq_push(&wr->srv->replies, batch);
 }
 
-void *writer_main(void *arg)
+void *
+writer_main(void *arg)
 {
 	writer wr = {.srv = arg};
 	job *batch;
