@@ -1,5 +1,7 @@
 /*
- * privctl: command-line client of privd, built on libprivd only.
+ * privctl: command-line client of privd, built on libprivd. It also links
+ * the policy model (policy/), only to validate policy files offline with
+ * the same code privd runs; it talks to privd through libprivd alone.
  *
  * Human output by default, one JSON object on stdout with --json. Exit codes
  * are stable (DESIGN.md section 8) so that scripts can branch on them:
@@ -17,12 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
 #include <privd/client.h>
+
+#include "policy.h"
 
 #ifndef PRIVD_VERSION
 #define PRIVD_VERSION "unknown"
@@ -34,6 +39,9 @@
 #define EXIT_INVALID  5
 #define EXIT_KEPT     6
 
+/* Largest policy file privctl reads; privd's request limit is smaller. */
+#define POLICY_FILE_MAX (16 * 1024 * 1024)
+
 /* Settings from the command line and the environment. */
 struct opts {
 	const char *endpoint;
@@ -41,8 +49,12 @@ struct opts {
 	const char *server_key;
 	const char *purpose;
 	const char *out;
+	const char *replaces; /* policy apply: the version replaced, as text */
 	int timeout_ms;
 	int json;
+	/* policy apply: the validated document and the version it replaces */
+	char *policy;
+	uint64_t replaces_version;
 };
 
 static const char usage_text[] =
@@ -73,6 +85,22 @@ static const char usage_text[] =
     "  delete REGISTER SUBJECT --purpose P [FIELD...]\n"
     "      Delete the named fields; with no FIELD, delete the whole subject\n"
     "      and its data key. Prints the number of stored fields removed.\n"
+    "  policy show\n"
+    "      Print the version of the policy in force, who applied it and when\n"
+    "      (UTC), then its JSON document. Needs role policy_admin.\n"
+    "  policy check FILE\n"
+    "      Validate a policy file offline, with the same code as privd:\n"
+    "      prints 'FILE: ok (N registers, M principals)' or\n"
+    "      'FILE: <JSON path>: <reason>' (exit 5). Needs no connection.\n"
+    "  policy apply FILE --replaces N\n"
+    "      Validate FILE as 'policy check' does (nothing is sent if it is\n"
+    "      invalid), then make it the policy in force in place of version N,\n"
+    "      the version 'privctl policy show' prints. If another version is\n"
+    "      in force by then, nothing changes and the exit status is 6: show\n"
+    "      the policy again, merge, and retry. Needs role policy_admin.\n"
+    "  policy history\n"
+    "      List every policy version, oldest first: version, time applied\n"
+    "      (UTC) and who applied it. Needs role policy_admin.\n"
     "\n"
     "Options (before or after the command):\n"
     "  --endpoint EP      privd's endpoint, ipc:///path or tcp://host:port\n"
@@ -85,6 +113,7 @@ static const char usage_text[] =
     "  --purpose P        the purpose of processing; required by put, get\n"
     "                     and delete, and checked against the policy\n"
     "  --out FILE         keygen: the key pair file to create\n"
+    "  --replaces N       policy apply: the version in force being replaced\n"
     "  --timeout MS       give up after MS milliseconds (default 5000)\n"
     "  --json             print one JSON object on stdout, errors included:\n"
     "                       ping   {\"server_version\", \"principal\",\n"
@@ -93,6 +122,15 @@ static const char usage_text[] =
     "                       get    {\"fields\": {\"name\": \"value\" or\n"
     "                               {\"base64\": \"...\"}}}\n"
     "                       delete {\"deleted\": N}\n"
+    "                       policy show     {\"version\", \"applied_by\",\n"
+    "                                        \"applied_at\", \"policy\": "
+    "{...}}\n"
+    "                       policy check    {\"file\", \"registers\", "
+    "\"principals\"}\n"
+    "                       policy apply    {\"version\": N}\n"
+    "                       policy history  {\"versions\": [{\"version\",\n"
+    "                                        \"applied_by\", "
+    "\"applied_at\"}]}\n"
     "                       error  {\"error\": {\"status\", \"reason\",\n"
     "                               \"message\"}}\n"
     "  -h, --help         show this help\n"
@@ -101,9 +139,10 @@ static const char usage_text[] =
     "\n"
     "Exit status:\n"
     "  0 success            4 not found\n"
-    "  1 any other failure  5 invalid input, request too large or bad key\n"
-    "  2 usage error        6 data retained (legal minimum or hold) or\n"
-    "  3 denied by policy     conflict\n"
+    "  1 any other failure  5 invalid input or policy, request too large\n"
+    "  2 usage error          or bad key\n"
+    "  3 denied by policy   6 data retained (legal minimum or hold) or a\n"
+    "                         conflict (policy apply: stale --replaces)\n"
     "\n"
     "Errors go to stderr as 'privctl: <error>: <privd's message>', or to\n"
     "stdout as JSON with --json. They never show subject ids or values.\n";
@@ -568,6 +607,231 @@ cmd_delete(const struct opts *o, privd_client *c, char **args, int nargs)
 	return 0;
 }
 
+/* ISO 8601 UTC time, to the second, of microseconds since the epoch. */
+static void
+iso_time(uint64_t us, char buf[32])
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, 32, "?");
+}
+
+/* A principal name from privd, safe to print ("?" if it is not text). */
+static const char *
+who(const privd_policy_version *v)
+{
+	return printable_utf8(
+	           (const uint8_t *)v->applied_by, strlen(v->applied_by))
+	           ? v->applied_by
+	           : "?";
+}
+
+/* One policy version as a JSON object; NULL if out of memory. */
+static json_t *
+json_version(const privd_policy_version *v)
+{
+	char at[32];
+
+	iso_time(v->applied_at_us, at);
+	return json_pack("{s:I, s:s, s:s}", "version", (json_int_t)v->version,
+	    "applied_by", who(v), "applied_at", at);
+}
+
+static int
+cmd_policy_show(const struct opts *o, privd_client *c)
+{
+	privd_policy_version v;
+	json_error_t je;
+	json_t *doc, *out;
+	char *text = NULL, at[32];
+	size_t len;
+	int rc;
+
+	if ((rc = privd_policy_get(c, &v, &text)) != PRIVD_OK)
+		return report_call(o, c, rc);
+	iso_time(v.applied_at_us, at);
+	if (o->json) {
+		/* the document as an object, so a script needs no second parse
+		 */
+		doc = json_loads(text, 0, &je);
+		privd_free(text);
+		if (doc == NULL)
+			return report_local(o, PRIVD_EPROTO,
+			    "the policy in force is not valid JSON");
+		if ((out = json_version(&v)) == NULL ||
+		    json_object_set_new(out, "policy", doc) != 0) {
+			json_decref(out);
+			return report_local(o, PRIVD_ENOMEM, "out of memory");
+		}
+		return json_print(out);
+	}
+	printf("version %llu, applied by %s at %s\n",
+	    (unsigned long long)v.version, who(&v), at);
+	len = strlen(text);
+	fputs(text, stdout);
+	if (len == 0 || text[len - 1] != '\n')
+		fputc('\n', stdout);
+	privd_free(text);
+	return 0;
+}
+
+static int
+cmd_policy_apply(const struct opts *o, privd_client *c)
+{
+	uint64_t v = 0;
+	int rc;
+
+	rc = privd_policy_apply(c, o->replaces_version, o->policy, &v);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json)
+		return json_print(json_pack("{s:I}", "version", (json_int_t)v));
+	printf("policy version %llu in force\n", (unsigned long long)v);
+	return 0;
+}
+
+static int
+cmd_policy_history(const struct opts *o, privd_client *c)
+{
+	privd_policy_version *v = NULL;
+	json_t *list;
+	char at[32];
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = privd_policy_history(c, &v, &n)) != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json) {
+		list = json_array();
+		for (i = 0; list != NULL && i < n; i++)
+			if (json_array_append_new(list, json_version(&v[i])) !=
+			    0) {
+				json_decref(list);
+				list = NULL;
+			}
+		privd_free(v);
+		if (list == NULL)
+			return report_local(o, PRIVD_ENOMEM, "out of memory");
+		return json_print(json_pack("{s:o}", "versions", list));
+	}
+	for (i = 0; i < n; i++) {
+		iso_time(v[i].applied_at_us, at);
+		printf("%-4llu %s %s\n", (unsigned long long)v[i].version, at,
+		    who(&v[i]));
+	}
+	privd_free(v);
+	return 0;
+}
+
+/*
+ * Read a policy file whole, as privd will receive it. On success returns 0
+ * and *text is malloc'd and NUL-terminated, and *len its length; it may
+ * still contain a NUL byte, which policy_validate() refuses. Otherwise
+ * returns the exit code after reporting.
+ */
+static int
+policy_read(const struct opts *o, const char *path, char **text, size_t *len)
+{
+	char *buf = NULL, *nb;
+	size_t n = 0, cap = 0, r;
+	FILE *f;
+	int err;
+
+	*text = NULL;
+	if ((f = fopen(path, "r")) == NULL)
+		return report_io(o, "%s: %s", path, strerror(errno));
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64 * 1024;
+			if ((nb = realloc(buf, cap + 1)) == NULL) {
+				free(buf);
+				fclose(f);
+				return report_local(
+				    o, PRIVD_ENOMEM, "out of memory");
+			}
+			buf = nb;
+		}
+		r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0 || n > POLICY_FILE_MAX)
+			break;
+	}
+	err = ferror(f) ? errno : 0;
+	fclose(f);
+	if (err != 0) {
+		free(buf);
+		return report_io(o, "%s: %s", path, strerror(err));
+	}
+	if (n > POLICY_FILE_MAX) {
+		free(buf);
+		return report_local(o, PRIVD_EINVAL, "%s: larger than %d bytes",
+		    path, POLICY_FILE_MAX);
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+/*
+ * Validate a policy document with pol_parse(), the code privd itself runs
+ * on every apply, so that a file that passes here is what privd accepts.
+ * A failure is reported as "FILE: <JSON path>: <reason>" on stderr (or as
+ * a JSON error) and returns EXIT_INVALID; on success *nreg and *nprin
+ * receive the counts and 0 is returned.
+ */
+static int
+policy_validate(const struct opts *o, const char *path, const char *text,
+    size_t len, size_t *nreg, size_t *nprin)
+{
+	pol_policy *p = NULL;
+	pol_error err;
+	json_t *e;
+
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err.path, sizeof(err.path), "$");
+		snprintf(err.reason, sizeof(err.reason), "contains a NUL byte");
+	} else if (pol_parse(text, len, &p, &err) == 0) {
+		*nreg = p->nregisters;
+		*nprin = p->nprincipals;
+		pol_free(&p);
+		return 0;
+	}
+	if (o->json) {
+		e = json_pack("{s:s, s:s, s:s, s:s}", "status", "invalid",
+		    "file", path, "path", err.path, "message", err.reason);
+		json_print(json_pack("{s:o*}", "error", e));
+	} else
+		fprintf(stderr, "%s: %s: %s\n", path, err.path, err.reason);
+	return EXIT_INVALID;
+}
+
+/* policy check FILE: offline, no connection settings needed. */
+static int
+cmd_policy_check(const struct opts *o, const char *path)
+{
+	size_t len, nreg, nprin;
+	char *text;
+	int rc;
+
+	if ((rc = policy_read(o, path, &text, &len)) != 0)
+		return rc;
+	rc = policy_validate(o, path, text, len, &nreg, &nprin);
+	free(text);
+	if (rc != 0)
+		return rc;
+	if (o->json)
+		return json_print(
+		    json_pack("{s:s, s:I, s:I}", "file", path, "registers",
+		        (json_int_t)nreg, "principals", (json_int_t)nprin));
+	printf("%s: ok (%zu register%s, %zu principal%s)\n", path, nreg,
+	    nreg == 1 ? "" : "s", nprin, nprin == 1 ? "" : "s");
+	return 0;
+}
+
 /*
  * Connect with the settings from options and environment, then run one
  * data command. Missing settings are usage errors; a bad key is invalid
@@ -596,7 +860,7 @@ run_connected(struct opts *o, const char *cmd, char **args, int nargs)
 	if (o->server_key == NULL || *o->server_key == '\0')
 		return usage_error("no server key: use --server-key or set "
 		                   "PRIVD_SERVER_KEY");
-	if (strcmp(cmd, "ping") != 0 &&
+	if (strcmp(cmd, "ping") != 0 && strcmp(cmd, "policy") != 0 &&
 	    (o->purpose == NULL || *o->purpose == '\0'))
 		return usage_error("%s needs --purpose", cmd);
 
@@ -617,6 +881,12 @@ run_connected(struct opts *o, const char *cmd, char **args, int nargs)
 
 	if (strcmp(cmd, "ping") == 0)
 		rc = cmd_ping(o, c);
+	else if (strcmp(cmd, "policy") == 0 && strcmp(args[0], "show") == 0)
+		rc = cmd_policy_show(o, c);
+	else if (strcmp(cmd, "policy") == 0 && strcmp(args[0], "apply") == 0)
+		rc = cmd_policy_apply(o, c);
+	else if (strcmp(cmd, "policy") == 0)
+		rc = cmd_policy_history(o, c);
 	else if (strcmp(cmd, "put") == 0)
 		rc = cmd_put(o, c, args, nargs);
 	else if (strcmp(cmd, "get") == 0)
@@ -641,6 +911,65 @@ finish(int rc)
 	return rc;
 }
 
+/*
+ * The policy commands: check runs offline; apply validates offline first,
+ * so an invalid file never reaches privd (nor its audit log), then connects
+ * like show and history.
+ */
+static int
+policy_main(struct opts *o, char **args, int nargs)
+{
+	static const char usage[] = "usage: privctl policy show | check FILE | "
+	                            "apply FILE --replaces N | history";
+	const char *sub = nargs > 0 ? args[0] : "";
+	size_t len, nreg, nprin;
+	char *end;
+	int rc;
+
+	if (strcmp(sub, "show") != 0 && strcmp(sub, "check") != 0 &&
+	    strcmp(sub, "apply") != 0 && strcmp(sub, "history") != 0)
+		return usage_error("%s", usage);
+	if (o->purpose != NULL)
+		return usage_error("--purpose is not for policy commands");
+	if (o->replaces != NULL && strcmp(sub, "apply") != 0)
+		return usage_error("--replaces is only for policy apply");
+	if ((strcmp(sub, "show") == 0 || strcmp(sub, "history") == 0) &&
+	    nargs != 1)
+		return usage_error("usage: privctl policy %s", sub);
+	if (strcmp(sub, "check") == 0) {
+		if (nargs != 2)
+			return usage_error("usage: privctl policy check FILE");
+		return cmd_policy_check(o, args[1]);
+	}
+	if (strcmp(sub, "apply") == 0) {
+		if (nargs != 2)
+			return usage_error("usage: privctl policy apply FILE "
+			                   "--replaces N");
+		if (o->replaces == NULL)
+			return usage_error(
+			    "policy apply needs --replaces N, the version in "
+			    "force that FILE replaces (see 'privctl policy "
+			    "show')");
+		errno = 0;
+		o->replaces_version = strtoull(o->replaces, &end, 10);
+		if (errno != 0 || end == o->replaces || *end != '\0' ||
+		    *o->replaces < '0' || *o->replaces > '9' ||
+		    o->replaces_version == 0)
+			return usage_error(
+			    "--replaces needs a version number, as shown by "
+			    "'privctl policy show'");
+		if ((rc = policy_read(o, args[1], &o->policy, &len)) != 0)
+			return rc;
+		rc = policy_validate(o, args[1], o->policy, len, &nreg, &nprin);
+		if (rc == 0)
+			rc = run_connected(o, "policy", args, nargs);
+		free(o->policy);
+		o->policy = NULL;
+		return rc;
+	}
+	return run_connected(o, "policy", args, nargs);
+}
+
 enum {
 	OPT_ENDPOINT = 256,
 	OPT_KEY,
@@ -650,6 +979,7 @@ enum {
 	OPT_VERSION,
 	OPT_PURPOSE,
 	OPT_OUT,
+	OPT_REPLACES,
 };
 
 int
@@ -665,6 +995,7 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {"purpose", required_argument, NULL, OPT_PURPOSE},
 	    {"out", required_argument, NULL, OPT_OUT},
+	    {"replaces", required_argument, NULL, OPT_REPLACES},
 	    {NULL, 0, NULL, 0},
 	};
 	struct opts o = {0};
@@ -713,6 +1044,9 @@ main(int argc, char **argv)
 		case OPT_OUT:
 			o.out = optarg;
 			break;
+		case OPT_REPLACES:
+			o.replaces = optarg;
+			break;
 		default:
 			/* getopt has said what was wrong */
 			fputs("Try 'privctl --help' for more information.\n",
@@ -732,10 +1066,15 @@ main(int argc, char **argv)
 		return finish(cmd_keygen(&o));
 	}
 	if (strcmp(cmd, "ping") != 0 && strcmp(cmd, "put") != 0 &&
-	    strcmp(cmd, "get") != 0 && strcmp(cmd, "delete") != 0)
+	    strcmp(cmd, "get") != 0 && strcmp(cmd, "delete") != 0 &&
+	    strcmp(cmd, "policy") != 0)
 		return usage_error("unknown command '%s'", cmd);
 	if (o.out != NULL)
 		return usage_error("--out is only for keygen");
+	if (strcmp(cmd, "policy") == 0)
+		return finish(policy_main(&o, argv + optind + 1, nargs));
+	if (o.replaces != NULL)
+		return usage_error("--replaces is only for policy apply");
 	if (strcmp(cmd, "ping") == 0 && (nargs != 0 || o.purpose != NULL))
 		return usage_error("usage: privctl ping");
 	if (strcmp(cmd, "put") == 0 && nargs < 3)

@@ -172,6 +172,63 @@ int privd_delete(privd_client *c, const char *reg, const char *subject,
 /* Free a record and set *r to NULL. NULL-safe. */
 void privd_record_free(privd_record **r);
 
+/*
+ * Policy administration. These calls need the role policy_admin in the
+ * policy in force; without it they fail with PRIVD_EDENIED and
+ * privd_reason() == 11 (role_required), or 2 (unknown_principal) for a key
+ * the policy does not name. They need no purpose.
+ */
+
+/* One version of the policy: when it was applied and by whom. */
+typedef struct privd_policy_version {
+	uint64_t version;       /* 1 for the policy given to `privd init` */
+	char applied_by[65];    /* principal name, or "privd init" */
+	uint64_t applied_at_us; /* microseconds since the Unix epoch, UTC */
+} privd_policy_version;
+
+/*
+ * Read the policy in force. version (may be NULL) receives its version,
+ * who applied it and when. *json receives its document exactly as applied,
+ * NUL-terminated, in memory owned by the caller (free with privd_free());
+ * json may be NULL if only the version is wanted. On failure *json is NULL.
+ * Errors: PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO,
+ * PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ */
+int privd_policy_get(
+    privd_client *c, privd_policy_version *version, char **json);
+
+/*
+ * Replace the policy in force by the document json (NUL-terminated), which
+ * privd validates completely first. replaces_version is the version it
+ * replaces: privd refuses the change if another version is in force by then,
+ * so that two admins cannot silently overwrite each other. On success
+ * *new_version (may be NULL) receives the new version, which is in force
+ * for every later request and connection; requests already being decided
+ * finish under the old one. The library keeps no reference to json.
+ * Errors: PRIVD_EINVAL (replaces_version 0, or an invalid document:
+ * privd_errmsg() says "JSON path: reason" and nothing changed),
+ * PRIVD_ECONFLICT (replaces_version is not the version in force; get the
+ * policy again, merge and retry), PRIVD_ETOOBIG (larger than the request
+ * limit), PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (the change may
+ * or may not have happened: privd_policy_get() tells), ...
+ */
+int privd_policy_apply(privd_client *c, uint64_t replaces_version,
+    const char *json, uint64_t *new_version);
+
+/*
+ * List every policy version ever applied, oldest first. On PRIVD_OK
+ * *versions is an array of *n entries owned by the caller (free with
+ * privd_free()); on failure *versions is NULL and *n is 0.
+ * Errors: PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO,
+ * PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ */
+int privd_policy_history(
+    privd_client *c, privd_policy_version **versions, size_t *n);
+
+/* Free memory that a privd_* call handed to the caller with the words
+ * "free with privd_free()". NULL-safe. */
+void privd_free(void *p);
+
 /* Find a field in a record by name; NULL if absent. Valid as long as r. */
 const privd_field *privd_record_field(const privd_record *r, const char *name);
 
