@@ -237,6 +237,14 @@ crypto_subject_id(const crypto_keys *k, const char *reg, const uint8_t *subj,
 	sodium_memzero(buf, n);
 }
 
+void
+crypto_pseudonym(const crypto_keys *k, const uint8_t *subj, size_t subjlen,
+    uint8_t out[CRYPTO_PSEUDONYMBYTES])
+{
+	crypto_generichash(out, CRYPTO_PSEUDONYMBYTES, subj, subjlen,
+	    k->pseudonym, sizeof(k->pseudonym));
+}
+
 /* Seal m into out = nonce || ciphertext || tag under key with AAD. */
 static void
 seal(const uint8_t *key, const uint8_t *aad, size_t aadlen, const uint8_t *m,

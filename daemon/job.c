@@ -103,6 +103,7 @@ job_new(void)
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
 	zmq_msg_init(&j->frame);
+	privd__v1__audit_event__init(&j->ev);
 	return j;
 }
 
@@ -130,6 +131,7 @@ job_clear(job *j)
 	j->count = 0;
 	j->new_key = false;
 	j->has_key = false;
+	privd__v1__audit_event__init(&j->ev);
 	j->multipart = false;
 	j->next = NULL;
 	if (j->reccap > 64 * 1024) { /* do not pin a huge request's buffer */
@@ -272,6 +274,22 @@ jobq_take(jobq *q, size_t max)
 	while (q->head == NULL && !q->closed)
 		pthread_cond_wait(&q->cv, &q->mu);
 	j = take_locked(q, max);
+	pthread_mutex_unlock(&q->mu);
+	return j;
+}
+
+job *
+jobq_take_until(
+    jobq *q, size_t max, const struct timespec *deadline, bool *closed)
+{
+	job *j;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->head == NULL && !q->closed)
+		if (pthread_cond_timedwait(&q->cv, &q->mu, deadline) != 0)
+			break;
+	j = take_locked(q, max);
+	*closed = q->closed && j == NULL;
 	pthread_mutex_unlock(&q->mu);
 	return j;
 }

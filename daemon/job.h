@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "crypto.h"
@@ -87,6 +88,11 @@ typedef struct job {
 	pol_policy *newpol;      /* JOB_POLICY: parsed, validated */
 	uint64_t policy_version; /* JOB_POLICY: the version it became */
 
+	/* the request's audit event: the worker fills in who, what, which
+	 * subject; the writer adds seq, time and outcome (audit.c) */
+	Privd__V1__AuditEvent ev;
+	uint8_t pseudo[CRYPTO_PSEUDONYMBYTES];
+
 	/* writer */
 	int status; /* Privd__V1__Status */
 	int reason; /* pol_reason */
@@ -131,6 +137,10 @@ void jobq_push(jobq *q, job *first);
 /* Wait for jobs; take up to max of them as a list. NULL once closed and
  * empty. */
 job *jobq_take(jobq *q, size_t max);
+/* Like jobq_take, but gives up at deadline (CLOCK_REALTIME) and returns
+ * NULL; *closed tells a closed queue from a timeout. */
+job *jobq_take_until(
+    jobq *q, size_t max, const struct timespec *deadline, bool *closed);
 /* Take everything without waiting (after the eventfd fired). */
 job *jobq_take_nowait(jobq *q);
 void jobq_close(jobq *q);

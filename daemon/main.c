@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "log.h"
 #include "server.h"
 
@@ -39,6 +40,7 @@ usage(FILE *f)
 	    "[--workers N]\n"
 	    "                   [--max-request BYTES] [--map-size BYTES] "
 	    "[--log-level LEVEL]\n"
+	    "                   [--audit-checkpoint-every N]\n"
 	    "       privd pubkey --data-dir DIR\n"
 	    "       privd --version | --help\n"
 	    "\n"
@@ -57,7 +59,7 @@ typedef struct setting {
 	const char *what;
 } setting;
 
-enum { SET_WORKERS, SET_MAX_REQUEST, SET_MAP_SIZE, SET_N };
+enum { SET_WORKERS, SET_MAX_REQUEST, SET_MAP_SIZE, SET_CKPT_EVERY, SET_N };
 
 static const setting settings[SET_N] = {
     [SET_WORKERS] = {"--workers", 1, 256, 0, "worker threads (default: cores)"},
@@ -65,6 +67,8 @@ static const setting settings[SET_N] = {
         SERVER_DEFAULT_MAX_REQUEST, "largest request frame in bytes"},
     [SET_MAP_SIZE] = {"--map-size", STORE_MIN_MAPSIZE, 1LL << 40,
         STORE_DEFAULT_MAPSIZE, "initial LMDB map size in bytes"},
+    [SET_CKPT_EVERY] = {"--audit-checkpoint-every", 1, 1000000,
+        AUDIT_DEFAULT_CKPT_EVERY, "audit events between signed checkpoints"},
 };
 
 static int
@@ -390,6 +394,15 @@ open_datadir(server *srv)
 		goto out;
 	}
 	crypto_scalarmult_base(srv->curve_public, srv->curve_secret);
+	if (store_meta_get(srv->st, txn, META_SIGN_SECRET, &v) != 0 ||
+	    v.mv_size != crypto_sign_SECRETKEYBYTES + CRYPTO_SEAL_OVERHEAD ||
+	    crypto_secret_open(srv->keys, META_SIGN_SECRET, v.mv_data,
+	        v.mv_size, srv->sign_sk) != 0) {
+		fprintf(stderr, "privd: the audit signing key does not open "
+		                "(damaged store)\n");
+		goto out;
+	}
+	crypto_sign_ed25519_sk_to_pk(srv->sign_pk, srv->sign_sk);
 	if (store_policy_latest(srv->st, txn, &sp) != 0) {
 		fprintf(stderr, "privd: the store holds no policy\n");
 		goto out;
@@ -454,6 +467,7 @@ cmd_serve(int argc, char **argv)
 		val[SET_WORKERS] = 1;
 	val[SET_MAX_REQUEST] = settings[SET_MAX_REQUEST].def;
 	val[SET_MAP_SIZE] = settings[SET_MAP_SIZE].def;
+	val[SET_CKPT_EVERY] = settings[SET_CKPT_EVERY].def;
 	for (i = 2; i < argc; i++) {
 		const char *a = argv[i],
 		           *arg = i + 1 < argc ? argv[i + 1] : NULL;
@@ -504,6 +518,7 @@ cmd_serve(int argc, char **argv)
 	srv.cfg.workers = (int)val[SET_WORKERS];
 	srv.cfg.max_request = (size_t)val[SET_MAX_REQUEST];
 	srv.cfg.mapsize = (size_t)val[SET_MAP_SIZE];
+	srv.cfg.ckpt_every = (uint64_t)val[SET_CKPT_EVERY];
 	if (srv.cfg.nlisten == 0) {
 		if (realpath(srv.cfg.datadir, absdir) == NULL) {
 			fprintf(stderr, "privd: %s: %s\n", srv.cfg.datadir,
@@ -520,7 +535,8 @@ cmd_serve(int argc, char **argv)
 
 	if ((lockfd = lock_datadir(srv.cfg.datadir)) < 0)
 		return 1;
-	if ((srv.curve_secret = sodium_malloc(32)) == NULL)
+	if ((srv.curve_secret = sodium_malloc(32)) == NULL ||
+	    (srv.sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
 		fatal("out of secure memory");
 	if (open_datadir(&srv) != 0)
 		goto out;
@@ -572,6 +588,7 @@ out:
 	store_close(&srv.st);
 	crypto_keys_free(&srv.keys);
 	sodium_free(srv.curve_secret);
+	sodium_free(srv.sign_sk);
 	close(lockfd);
 	return rc;
 }

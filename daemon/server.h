@@ -31,6 +31,7 @@ typedef struct server_config {
 	int workers;
 	size_t max_request;
 	size_t mapsize;
+	uint64_t ckpt_every; /* sign an audit checkpoint every N events */
 } server_config;
 
 typedef struct server {
@@ -39,6 +40,8 @@ typedef struct server {
 	crypto_keys *keys;
 	uint8_t *curve_secret; /* sodium_malloc, 32 bytes */
 	uint8_t curve_public[32];
+	uint8_t *sign_sk; /* sodium_malloc: the audit signing key (writer) */
+	uint8_t sign_pk[32];
 	snapshot_cell policy;
 	jobq work;    /* frontend -> workers */
 	jobq commit;  /* workers -> writer */

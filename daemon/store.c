@@ -52,7 +52,10 @@ store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
 	if ((rc = open_dbi(txn, "meta", dbflags, &s->meta)) != 0 ||
 	    (rc = open_dbi(txn, "policy", dbflags, &s->policy)) != 0 ||
 	    (rc = open_dbi(txn, "subjects", dbflags, &s->subjects)) != 0 ||
-	    (rc = open_dbi(txn, "values", dbflags, &s->values)) != 0)
+	    (rc = open_dbi(txn, "values", dbflags, &s->values)) != 0 ||
+	    (rc = open_dbi(txn, "audit", dbflags, &s->audit)) != 0 ||
+	    (rc = open_dbi(txn, "audit_idx", dbflags, &s->audit_idx)) != 0 ||
+	    (rc = open_dbi(txn, "audit_ckpt", dbflags, &s->audit_ckpt)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "log.h"
 #include "server.h"
 
@@ -53,20 +54,58 @@ name_ok(const char *s)
  * Check what every data operation names: register, subject, purpose, and
  * the field list's size. Fails the job and returns -1 if something is off.
  */
+/* Name the subject in the request's audit event, by pseudonym only. */
+static void
+ev_subject(worker *w, job *j, const char *subject, size_t len)
+{
+	crypto_pseudonym(
+	    w->srv->keys, (const uint8_t *)subject, len, j->pseudo);
+	j->ev.subject.data = j->pseudo;
+	j->ev.subject.len = CRYPTO_PSEUDONYMBYTES;
+}
+
+/*
+ * Name the register, purpose and fields of a request in its audit event:
+ * only names the policy declares, so nothing a client typed reaches the
+ * audit log unless it is a name from the policy.
+ */
+static void
+ev_names(job *j, const pol_decision *d, char **names, size_t n)
+{
+	const pol_field *f;
+	char **out;
+	size_t i, m = 0;
+
+	if (d->reg == NULL)
+		return;
+	j->ev.register_ = d->reg->name;
+	if (d->purpose != NULL)
+		j->ev.purpose = d->purpose->name;
+	if (n == 0 || (out = arena_alloc(&j->ar, n * sizeof(*out))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		if ((f = pol_field_find(d->reg, names[i])) != NULL)
+			out[m++] = f->name;
+	j->ev.fields = out;
+	j->ev.n_fields = m;
+}
+
 static int
-check_target(job *j, const char *reg, const char *subject, size_t nfields)
+check_target(
+    worker *w, job *j, const char *reg, const char *subject, size_t nfields)
 {
 	size_t slen;
 
-	if (!name_ok(reg)) {
-		job_fail(j, ST(INVALID), 0, "register name must be 1..%d bytes",
-		    POL_MAX_NAME);
-		return -1;
-	}
 	slen = strnlen(subject, CRYPTO_MAX_SUBJECT + 1);
 	if (slen == 0 || slen > CRYPTO_MAX_SUBJECT) {
 		job_fail(j, ST(INVALID), 0, "subject id must be 1..%d bytes",
 		    CRYPTO_MAX_SUBJECT);
+		return -1;
+	}
+	ev_subject(w, j, subject, slen);
+	if (!name_ok(reg)) {
+		job_fail(j, ST(INVALID), 0, "register name must be 1..%d bytes",
+		    POL_MAX_NAME);
 		return -1;
 	}
 	if (!name_ok(j->req->purpose)) {
@@ -126,6 +165,7 @@ decide(job *j, const char *reg, unsigned op, char **names, size_t n,
 	pr.nfields = n;
 	pr.subject = NULL; /* subject-rights state: a later issue */
 	pol_decide(j->snap->pol, &pr, d);
+	ev_names(j, d, names, n);
 	if (d->reason != POL_ALLOW) {
 		job_fail(j, ST(DENIED), d->reason, "%s", d->message);
 		return -1;
@@ -222,6 +262,7 @@ do_get(worker *w, job *j)
 	Privd__V1__Field *items, **ptrs;
 	server *srv = w->srv;
 	const pol_field *f;
+	char **evf;
 	store_subject sub;
 	pol_decision d;
 	MDB_cursor *cur;
@@ -231,7 +272,7 @@ do_get(worker *w, job *j)
 	size_t i, n = 0, max, klen;
 	int rc;
 
-	if (check_target(j, g->register_, g->subject, g->n_fields) != 0 ||
+	if (check_target(w, j, g->register_, g->subject, g->n_fields) != 0 ||
 	    decide(j, g->register_, POL_OP_READ, g->fields, g->n_fields, &d) !=
 	        0)
 		return;
@@ -304,6 +345,13 @@ do_get(worker *w, job *j)
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			goto damaged;
 	}
+	/* the audit event names what was disclosed */
+	if ((evf = arena_alloc(&j->ar, (n ? n : 1) * sizeof(*evf))) != NULL) {
+		for (i = 0; i < n; i++)
+			evf[i] = items[i].name;
+		j->ev.fields = evf;
+		j->ev.n_fields = n;
+	}
 	gr.n_fields = n;
 	gr.fields = ptrs;
 	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_GET;
@@ -368,7 +416,7 @@ do_put(worker *w, job *j)
 	size_t i, n = pr->n_fields;
 	int rc;
 
-	if (check_target(j, pr->register_, pr->subject, n) != 0)
+	if (check_target(w, j, pr->register_, pr->subject, n) != 0)
 		return;
 	if (n == 0) {
 		job_fail(j, ST(INVALID), 0, "a put needs at least one field");
@@ -436,7 +484,7 @@ do_delete(worker *w, job *j)
 	Privd__V1__DeleteRequest *dr = j->req->delete_;
 	pol_decision d;
 
-	if (check_target(j, dr->register_, dr->subject, dr->n_fields) != 0 ||
+	if (check_target(w, j, dr->register_, dr->subject, dr->n_fields) != 0 ||
 	    decide(j, dr->register_, POL_OP_DELETE, dr->fields, dr->n_fields,
 	        &d) != 0)
 		return;
@@ -604,6 +652,98 @@ do_policy_apply(worker *w, job *j)
 }
 
 /* Decode and dispatch one request. Leaves the job answered or prepared. */
+/*
+ * Audit operations (role auditor). A query by subject takes the subject id
+ * and looks for its pseudonym; the id itself is never stored.
+ */
+static void
+do_audit(worker *w, job *j)
+{
+	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__AuditPubkeyResponse pk =
+	    PRIVD__V1__AUDIT_PUBKEY_RESPONSE__INIT;
+	const Privd__V1__AuditQueryRequest *q = j->req->audit_query;
+	const pol_register *r;
+	server *srv = w->srv;
+	size_t i, slen = 0;
+	int rc;
+
+	if (require_role(j, POL_ROLE_AUDITOR, "auditor") == NULL)
+		return;
+	if (j->req->op_case == PRIVD__V1__REQUEST__OP_AUDIT_PUBKEY) {
+		pk.public_key.data = srv->sign_pk;
+		pk.public_key.len = sizeof(srv->sign_pk);
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_PUBKEY;
+		resp.audit_pubkey = &pk;
+		j->status = ST(OK);
+		job_pack(j, &resp);
+		return;
+	}
+	if (j->req->op_case == PRIVD__V1__REQUEST__OP_AUDIT_QUERY) {
+		slen = strnlen(q->subject, CRYPTO_MAX_SUBJECT + 1);
+		if (slen > CRYPTO_MAX_SUBJECT ||
+		    strnlen(q->register_, POL_MAX_NAME + 1) > POL_MAX_NAME ||
+		    strnlen(q->principal, POL_MAX_NAME + 1) > POL_MAX_NAME ||
+		    q->n_ops > 32 || q->decision < 0 ||
+		    q->decision > PRIVD__V1__DECISION__FAILED) {
+			job_fail(j, ST(INVALID), 0, "malformed audit query");
+			return;
+		}
+		for (i = 0; i < q->n_ops; i++) {
+			if (!name_ok(q->ops[i])) {
+				job_fail(
+				    j, ST(INVALID), 0, "malformed audit query");
+				return;
+			}
+		}
+		if (slen > 0)
+			ev_subject(w, j, q->subject, slen);
+		if ((r = pol_register_find(j->snap->pol, q->register_)) != NULL)
+			j->ev.register_ = r->name;
+	}
+	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
+		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		return;
+	}
+	if (j->req->op_case == PRIVD__V1__REQUEST__OP_AUDIT_QUERY)
+		audit_query(srv->st, w->rtxn, j, slen > 0 ? j->pseudo : NULL);
+	else
+		audit_checkpoints(srv->st, w->rtxn, j);
+	store_read_end(srv->st, w->rtxn);
+}
+
+/* The audit log's name of an operation. */
+static const char *
+op_name(int op_case)
+{
+	switch (op_case) {
+	case PRIVD__V1__REQUEST__OP_PING:
+		return "ping";
+	case PRIVD__V1__REQUEST__OP_PUT:
+		return "put";
+	case PRIVD__V1__REQUEST__OP_GET:
+		return "get";
+	case PRIVD__V1__REQUEST__OP_DELETE:
+		return "delete";
+	case PRIVD__V1__REQUEST__OP_POLICY_GET:
+		return "policy_get";
+	case PRIVD__V1__REQUEST__OP_POLICY_APPLY:
+		return "policy_apply";
+	case PRIVD__V1__REQUEST__OP_POLICY_HISTORY:
+		return "policy_history";
+	case PRIVD__V1__REQUEST__OP_AUDIT_QUERY:
+		return "audit_query";
+	case PRIVD__V1__REQUEST__OP_AUDIT_CHECKPOINTS:
+		return "audit_checkpoints";
+	case PRIVD__V1__REQUEST__OP_AUDIT_PUBKEY:
+		return "audit_pubkey";
+	default:
+		return "invalid";
+	}
+}
+
+/* Decode and dispatch one request. Leaves the job answered or prepared,
+ * with its audit event filled in as far as the worker knows it. */
 static void
 handle(worker *w, job *j)
 {
@@ -611,6 +751,10 @@ handle(worker *w, job *j)
 	Privd__V1__Request *req;
 
 	j->kind = JOB_ANSWERED;
+	j->snap = snapshot_acquire(&w->srv->policy);
+	j->ev.principal = j->principal;
+	j->ev.op = (char *)op_name(0);
+	j->ev.policy_version = j->snap->version;
 	if (j->multipart) {
 		job_fail(
 		    j, ST(INVALID), 0, "a request must be exactly one frame");
@@ -625,7 +769,8 @@ handle(worker *w, job *j)
 	}
 	j->req = req;
 	j->request_id = req->request_id;
-	j->snap = snapshot_acquire(&w->srv->policy);
+	j->ev.request_id = req->request_id;
+	j->ev.op = (char *)op_name(req->op_case);
 	switch (req->op_case) {
 	case PRIVD__V1__REQUEST__OP_PING:
 		do_ping(w, j);
@@ -647,6 +792,11 @@ handle(worker *w, job *j)
 		break;
 	case PRIVD__V1__REQUEST__OP_POLICY_HISTORY:
 		do_policy_history(w, j);
+		break;
+	case PRIVD__V1__REQUEST__OP_AUDIT_QUERY:
+	case PRIVD__V1__REQUEST__OP_AUDIT_CHECKPOINTS:
+	case PRIVD__V1__REQUEST__OP_AUDIT_PUBKEY:
+		do_audit(w, j);
 		break;
 	default:
 		job_fail(j, ST(INVALID), 0, "the request names no operation");

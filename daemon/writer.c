@@ -15,16 +15,19 @@
  */
 #include <string.h>
 
+#include "audit.h"
 #include "log.h"
 #include "server.h"
 
 #define ST(x)            PRIVD__V1__STATUS__##x
 #define JOB_FAILED       1 /* apply: this job failed, the transaction is fine */
 #define MAX_GROW_RETRIES 16
+#define PRUNE_INTERVAL_S 3600
 
 typedef struct writer {
 	server *srv;
-	uint8_t *dk; /* sodium_malloc: a data key while resealing */
+	uint8_t *dk;       /* sodium_malloc: a data key while resealing */
+	audit_state audit; /* head of the audit chain as last committed */
 } writer;
 
 /*
@@ -236,25 +239,25 @@ pack_result(job *j)
 }
 
 /*
- * Apply one batch in one write transaction and commit it. If the map is
- * full, abort, grow the map and apply the whole batch again: clients see only
- * a slower commit. Any other failure fails every change of the batch (none of
- * them happened) with INTERNAL.
+ * Apply one batch in one write transaction, append the audit event of every
+ * job, sign a checkpoint when one is due, and commit. If the map is full,
+ * abort, grow the map and do it all again: clients see only a slower commit.
+ * Any other failure fails every job of the batch with INTERNAL (none of
+ * their changes or events happened), reads included: no answer without its
+ * durable event.
  */
 static void
 commit_batch(writer *wr, job *batch)
 {
 	store *st = wr->srv->st;
+	audit_state a;
 	MDB_txn *txn;
 	uint64_t now;
-	bool changes = false;
 	int rc = 0, attempt;
 	job *j;
 
-	for (j = batch; j != NULL; j = j->next)
-		if (j->kind != JOB_ANSWERED)
-			changes = true;
-	for (attempt = 0; changes; attempt++) {
+	for (attempt = 0;; attempt++) {
+		a = wr->audit; /* the head as of the last commit */
 		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
 			break;
 		now = now_us();
@@ -269,7 +272,11 @@ commit_batch(writer *wr, job *batch)
 				j->kind = JOB_ANSWERED;
 				rc = 0;
 			}
+			if (rc == 0)
+				rc = audit_append(st, txn, &a, j, now);
 		}
+		if (rc == 0 && a.seq - a.ckpt_seq >= wr->srv->cfg.ckpt_every)
+			rc = audit_checkpoint(st, txn, &a, wr->srv->sign_sk);
 		if (rc == 0)
 			rc = mdb_txn_commit(txn);
 		else
@@ -279,33 +286,123 @@ commit_batch(writer *wr, job *batch)
 			continue;
 		break;
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		log_err(
 		    "commit failed, batch not applied: %s", mdb_strerror(rc));
-	else if (changes)
-		swap_policies(wr, batch);
-	for (j = batch; j != NULL; j = j->next) {
-		if (j->kind == JOB_ANSWERED)
-			continue;
-		if (rc != 0)
+		for (j = batch; j != NULL; j = j->next)
 			job_fail(j, ST(INTERNAL), 0,
-			    "the change could not be committed");
-		else
-			pack_result(j);
+			    "the request could not be recorded");
+	} else {
+		wr->audit = a;
+		swap_policies(wr, batch);
+		for (j = batch; j != NULL; j = j->next)
+			if (j->kind != JOB_ANSWERED)
+				pack_result(j);
 	}
 	jobq_push(&wr->srv->replies, batch);
+}
+
+/* Run one write transaction of housekeeping; grows the map if needed. */
+static int
+housekeep(writer *wr, int (*fn)(writer *, MDB_txn *, void *), void *arg)
+{
+	store *st = wr->srv->st;
+	MDB_txn *txn;
+	int rc, attempt;
+
+	for (attempt = 0;; attempt++) {
+		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+			return rc;
+		if ((rc = fn(wr, txn, arg)) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		if (rc == MDB_MAP_FULL && attempt < MAX_GROW_RETRIES &&
+		    store_grow(st) == 0)
+			continue;
+		return rc;
+	}
+}
+
+static int
+checkpoint_now(writer *wr, MDB_txn *txn, void *arg)
+{
+	audit_state *a = arg;
+
+	return audit_checkpoint(wr->srv->st, txn, a, wr->srv->sign_sk);
+}
+
+static int
+prune_chunk(writer *wr, MDB_txn *txn, void *arg)
+{
+	bool *more = arg;
+	snapshot *snap;
+	uint64_t keep, now = now_us();
+	size_t n;
+	int rc;
+
+	snap = snapshot_acquire(&wr->srv->policy);
+	keep = (uint64_t)snap->pol->audit_retention_s * 1000000u;
+	snapshot_release(&snap);
+	if (keep >= now)
+		return 0;
+	rc = audit_prune(wr->srv->st, txn, now - keep, &n, more);
+	if (rc == 0 && n > 0)
+		log_info("audit: pruned %zu events older than the retention "
+		         "period",
+		    n);
+	return rc;
 }
 
 void *
 writer_main(void *arg)
 {
 	writer wr = {.srv = arg};
+	struct timespec deadline;
+	audit_state a;
+	MDB_txn *txn;
+	bool closed = false, more = true;
+	time_t next_prune = 0;
 	job *batch;
+	int rc;
 
 	if ((wr.dk = sodium_malloc(CRYPTO_KEYBYTES)) == NULL)
 		fatal("writer: out of secure memory");
-	while ((batch = jobq_take(&wr.srv->commit, SERVER_BATCH_MAX)) != NULL)
-		commit_batch(&wr, batch);
+	if ((rc = mdb_txn_begin(wr.srv->st->env, NULL, MDB_RDONLY, &txn)) !=
+	        0 ||
+	    (rc = audit_load(wr.srv->st, txn, &wr.audit)) != 0)
+		fatal("audit log: cannot read its head: %s", mdb_strerror(rc));
+	mdb_txn_abort(txn);
+	log_info("audit log at event %llu", (unsigned long long)wr.audit.seq);
+	for (;;) {
+		/* Pruning runs in bounded chunks between batches: at start,
+		 * then hourly. */
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		if (deadline.tv_sec >= next_prune || more) {
+			more = false;
+			if ((rc = housekeep(&wr, prune_chunk, &more)) != 0) {
+				log_err("audit: pruning failed: %s",
+				    mdb_strerror(rc));
+				more = false;
+			}
+			if (!more)
+				next_prune = deadline.tv_sec + PRUNE_INTERVAL_S;
+		}
+		if (!more)
+			deadline.tv_sec = next_prune;
+		batch = jobq_take_until(
+		    &wr.srv->commit, SERVER_BATCH_MAX, &deadline, &closed);
+		if (batch != NULL)
+			commit_batch(&wr, batch);
+		else if (closed)
+			break;
+	}
+	/* Sign the head at shutdown, so the last events are covered. */
+	a = wr.audit;
+	if ((rc = housekeep(&wr, checkpoint_now, &a)) == 0)
+		wr.audit = a;
+	else
+		log_err("audit: final checkpoint failed: %s", mdb_strerror(rc));
 	sodium_free(wr.dk);
 	return NULL;
 }

@@ -1,0 +1,77 @@
+/*
+ * audit.h - the tamper-evident audit log (DESIGN.md section 5).
+ *
+ * Every request is one privd.v1.AuditEvent. The writer appends the events of
+ * a batch in the batch's own write transaction, so an event is durable
+ * exactly when the change it describes is, and before the reply leaves.
+ *
+ *   audit      seq -> hash || event     hash = BLAKE2b-256(prev || event)
+ *   audit_idx  by subject pseudonym, by principal, by time (-> seq)
+ *   audit_ckpt seq -> time || hash || Ed25519 signature
+ *
+ * A checkpoint is signed every `ckpt_every` events and at shutdown. Pruning
+ * (the policy's audit.retention) deletes events only up to a signed
+ * checkpoint, which stays: the rest of the chain verifies from it.
+ *
+ * Threads: audit_append/checkpoint/prune run in the writer (write
+ * transactions); audit_query and audit_checkpoints in workers (read
+ * transactions). The audit_state belongs to the writer.
+ */
+#ifndef PRIVD_AUDIT_H
+#define PRIVD_AUDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "job.h"
+#include "store.h"
+
+#define AUDIT_HASHBYTES 32
+#define AUDIT_SIGBYTES 64
+#define AUDIT_CKPT_RECBYTES (8 + AUDIT_HASHBYTES + AUDIT_SIGBYTES)
+#define AUDIT_DEFAULT_CKPT_EVERY 1000
+#define AUDIT_PRUNE_CHUNK 2000 /* events pruned per write transaction */
+
+/* The head of the chain, as the writer sees it. */
+typedef struct audit_state {
+	uint64_t seq;                    /* last event; 0 if none */
+	uint8_t hash[AUDIT_HASHBYTES];   /* its chain hash */
+	uint64_t time_us;                /* its time: times never go back */
+	uint64_t ckpt_seq;               /* last signed checkpoint */
+} audit_state;
+
+/* Read the head of the chain (writer, at start). */
+int audit_load(store *st, MDB_txn *txn, audit_state *a);
+
+/*
+ * Append the event of job j (worker-prepared j->ev; the writer fills seq,
+ * time, decision, status, reason) and its index entries. Advances *a; the
+ * caller keeps a copy to roll back if the transaction fails.
+ */
+int audit_append(store *st, MDB_txn *txn, audit_state *a, job *j,
+    uint64_t now);
+
+/* Sign and store a checkpoint of the head, if it is newer than the last. */
+int audit_checkpoint(store *st, MDB_txn *txn, audit_state *a,
+    const uint8_t *sign_sk);
+
+/*
+ * Prune events older than cutoff_us, at most AUDIT_PRUNE_CHUNK of them, up
+ * to the newest checkpoint that is older than the cutoff. *more is set if
+ * another call would prune more.
+ */
+int audit_prune(store *st, MDB_txn *txn, uint64_t cutoff_us, size_t *pruned,
+    bool *more);
+
+/* The signed message of a checkpoint (for signing and verifying). */
+#define AUDIT_CKPT_MSGBYTES (25 + 8 + AUDIT_HASHBYTES + 8)
+void audit_ckpt_message(uint64_t seq, const uint8_t hash[AUDIT_HASHBYTES],
+    uint64_t time_us, uint8_t out[AUDIT_CKPT_MSGBYTES]);
+
+/* Worker side: answer an audit query / checkpoint listing into j (packs the
+ * reply, or fails the job). pseudo is the subject's pseudonym if the query
+ * names a subject, else NULL. */
+void audit_query(store *st, MDB_txn *txn, job *j, const uint8_t *pseudo);
+void audit_checkpoints(store *st, MDB_txn *txn, job *j);
+
+#endif
