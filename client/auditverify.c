@@ -22,8 +22,7 @@ be64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)v;
 }
 
-static int
-fail(av_state *v, uint64_t seq, const char *fmt, ...)
+static int fail(av_state *v, uint64_t seq, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -67,8 +66,8 @@ av_init(av_state *v, uint64_t from_seq, const uint8_t prev[AV_HASHBYTES],
 }
 
 int
-av_record(av_state *v, const uint8_t *event, size_t len,
-    const uint8_t *hash, size_t hashlen, uint64_t *seq_out)
+av_record(av_state *v, const uint8_t *event, size_t len, const uint8_t *hash,
+    size_t hashlen, uint64_t *seq_out)
 {
 	Privd__V1__AuditEvent *ev;
 	uint8_t h[AV_HASHBYTES];
@@ -137,7 +136,9 @@ av_finish(av_state *v, uint64_t last_seq)
 	if (v->next_seq <= last_seq)
 		return fail(v, v->next_seq, "event %llu is missing",
 		    (unsigned long long)v->next_seq);
-	if (v->ci < v->nckpts && v->ckpts[v->ci].seq <= last_seq)
+	/* A signed checkpoint past the last record proves events that are
+	 * not there: callers pass only the checkpoints of the range. */
+	if (v->ci < v->nckpts)
 		return fail(v, v->ckpts[v->ci].seq,
 		    "checkpoint at event %llu names an event that is not there",
 		    (unsigned long long)v->ckpts[v->ci].seq);

@@ -16,8 +16,8 @@
 #include <stdint.h>
 
 #define AV_HASHBYTES 32
-#define AV_SIGBYTES 64
-#define AV_PKBYTES 32
+#define AV_SIGBYTES  64
+#define AV_PKBYTES   32
 
 /* A signed checkpoint, as privd.v1.AuditCheckpoint carries it. */
 typedef struct av_checkpoint {
@@ -61,9 +61,10 @@ int av_record(av_state *v, const uint8_t *event, size_t len,
     const uint8_t *hash, size_t hashlen, uint64_t *seq_out);
 
 /*
- * End of the range: every checkpoint up to last_seq must have been met (a
- * checkpoint beyond the last record means events are missing). Returns 0 if
- * everything verified, -1 otherwise.
+ * End of the range: the records must have reached last_seq, and every
+ * checkpoint given to av_init must have been met (one beyond the last record
+ * proves that events are missing), so pass only the checkpoints of the range
+ * being verified. Returns 0 if everything verified, -1 otherwise.
  */
 int av_finish(av_state *v, uint64_t last_seq);
 

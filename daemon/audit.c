@@ -223,9 +223,12 @@ audit_checkpoint(
 }
 
 /*
- * The chain must stay verifiable: events are deleted only up to a signed
- * checkpoint C whose time is before the cutoff, and C itself is kept as the
- * start of what remains. Older checkpoints go with their events.
+ * The chain must stay verifiable after every call, since each runs in its
+ * own transaction: events are deleted only up to a signed checkpoint C whose
+ * time is before the cutoff, C itself is kept as the start of what remains,
+ * and older checkpoints go with their events. To bound one call's work, C is
+ * the newest such checkpoint within AUDIT_PRUNE_CHUNK events of the oldest
+ * event (or the first one after it, if checkpoints are further apart).
  */
 int
 audit_prune(
@@ -234,13 +237,22 @@ audit_prune(
 	Privd__V1__AuditEvent *ev;
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
-	uint64_t upto = 0, seq;
+	uint64_t first, upto = 0, seq;
 	size_t n = 0;
 	int rc;
 
 	*pruned = 0;
 	*more = false;
-	/* the newest checkpoint older than the cutoff */
+	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	first = store_get_be64(k.mv_data);
+
 	if ((rc = mdb_cursor_open(txn, st->audit_ckpt, &c)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
@@ -248,22 +260,26 @@ audit_prune(
 		if (k.mv_size != 8 || v.mv_size != AUDIT_CKPT_RECBYTES ||
 		    store_get_be64(v.mv_data) >= cutoff_us)
 			break;
-		upto = store_get_be64(k.mv_data);
-	}
-	mdb_cursor_close(c);
-	if (upto == 0)
-		return 0;
-	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		seq = store_get_be64(k.mv_data);
-		if (seq > upto)
-			break;
-		if (n == AUDIT_PRUNE_CHUNK) {
-			*more = true;
+		if (seq < first)
+			continue; /* the current start, or already pruned */
+		if (upto != 0 && seq - first >= AUDIT_PRUNE_CHUNK) {
+			*more = true; /* the next call goes on from upto */
 			break;
 		}
+		upto = seq;
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (upto == 0)
+		return 0;
+
+	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	     rc == 0 && store_get_be64(k.mv_data) <= upto;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		ev = v.mv_size > AUDIT_HASHBYTES
 		         ? privd__v1__audit_event__unpack(NULL,
 		               v.mv_size - AUDIT_HASHBYTES,
@@ -282,20 +298,18 @@ audit_prune(
 	mdb_cursor_close(c);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
-	/* checkpoints before the one that now starts the chain */
-	if (!*more) {
-		if ((rc = mdb_cursor_open(txn, st->audit_ckpt, &c)) != 0)
-			return rc;
-		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-		     rc == 0 && store_get_be64(k.mv_data) < upto;
-		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-			if ((rc = mdb_cursor_del(c, 0)) != 0)
-				break;
-		}
-		mdb_cursor_close(c);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return rc;
+
+	if ((rc = mdb_cursor_open(txn, st->audit_ckpt, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	     rc == 0 && store_get_be64(k.mv_data) < upto;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
 	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
 	*pruned = n;
 	return 0;
 }

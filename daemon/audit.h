@@ -30,7 +30,7 @@
 #define AUDIT_SIGBYTES 64
 #define AUDIT_CKPT_RECBYTES (8 + AUDIT_HASHBYTES + AUDIT_SIGBYTES)
 #define AUDIT_DEFAULT_CKPT_EVERY 1000
-#define AUDIT_PRUNE_CHUNK 2000 /* events pruned per write transaction */
+#define AUDIT_PRUNE_CHUNK 2000 /* events pruned per call, roughly */
 
 /* The head of the chain, as the writer sees it. */
 typedef struct audit_state {
@@ -56,9 +56,10 @@ int audit_checkpoint(store *st, MDB_txn *txn, audit_state *a,
     const uint8_t *sign_sk);
 
 /*
- * Prune events older than cutoff_us, at most AUDIT_PRUNE_CHUNK of them, up
- * to the newest checkpoint that is older than the cutoff. *more is set if
- * another call would prune more.
+ * Prune events older than cutoff_us, up to a signed checkpoint older than
+ * the cutoff, which is kept as the start of the chain; about
+ * AUDIT_PRUNE_CHUNK events per call (more only if checkpoints are further
+ * apart). *more is set if another call would prune more.
  */
 int audit_prune(store *st, MDB_txn *txn, uint64_t cutoff_us, size_t *pruned,
     bool *more);
