@@ -172,6 +172,13 @@ recv_request(frontend *fe)
 
 	if (recv_frame(fe->router, &id, ZMQ_DONTWAIT) < 0)
 		return NULL;
+	zmq_getsockopt(fe->router, ZMQ_RCVMORE, &more, &morelen);
+	if (!more) {
+		/* a ROUTER always adds the routing id to a message; without
+		 * a message after it there is nothing to answer */
+		zmq_msg_close(&id);
+		return NULL;
+	}
 	if ((j = job_get(fe)) == NULL) {
 		/* out of memory: drop the message, the client times out */
 		zmq_msg_close(&id);
@@ -192,7 +199,7 @@ recv_request(frontend *fe)
 	zmq_msg_close(&j->frame);
 	if (recv_frame(fe->router, &j->frame, 0) < 0) {
 		zmq_msg_init(&j->frame);
-		j->multipart = true; /* an empty message: answer INVALID */
+		j->multipart = true; /* cannot happen: answer INVALID */
 	}
 	user = zmq_msg_gets(&j->frame, "User-Id");
 	key = zmq_msg_gets(&j->frame, "X-Key");
