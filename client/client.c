@@ -31,8 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <zmq.h>
 
+#include "auditverify.h"
 #include "privd.pb-c.h"
 #include <privd/client.h>
 
@@ -41,6 +43,12 @@
 #define MAX_SUBJECT 256
 #define MAX_FIELDS  256
 #define MAX_VALUE   (64 * 1024)
+#define MAX_NAME    64 /* register, purpose, field, principal names */
+#define MAX_OPS     32 /* operations in one audit query */
+
+/* Audit: events per page privd sends at most, and checkpoints per call. */
+#define AUDIT_PAGE_MAX  1000
+#define AUDIT_CKPTS_MAX 10000
 
 #define KEY_BYTES   32
 #define Z85_CHARS   40
@@ -68,6 +76,7 @@ struct privd_client {
 	int timeout_ms;
 	size_t max_request;
 	uint64_t next_id;
+	uint64_t last_id; /* id of the last request sent */
 	int reason;
 	char errmsg[256];
 	/* scratch for privd_put, reused across calls */
@@ -513,8 +522,10 @@ call(privd_client *c, Privd__V1__Request *req,
 			sock_close(c);
 			return rc;
 		}
-		if (zmq_msg_send(&m, c->sock, ZMQ_DONTWAIT) >= 0)
+		if (zmq_msg_send(&m, c->sock, ZMQ_DONTWAIT) >= 0) {
+			c->last_id = req->request_id;
 			break;
+		}
 		if (errno != EAGAIN && errno != EINTR) {
 			rc = fail(c, PRIVD_EINTERNAL, "zmq_msg_send: %s",
 			    zmq_strerror(errno));
@@ -1200,6 +1211,590 @@ privd_policy_history(
 	return PRIVD_OK;
 }
 
+/* Is s NULL or empty? */
+static int
+empty(const char *s)
+{
+	return s == NULL || *s == '\0';
+}
+
+/*
+ * Send one audit query and return privd's answer. The request structs
+ * point into q and cursor: no copies.
+ */
+static int
+audit_query_call(privd_client *c, const privd_audit_filter *q,
+    const uint8_t *cursor, size_t cursorlen, Privd__V1__Response **out)
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__AuditQueryRequest aq = PRIVD__V1__AUDIT_QUERY_REQUEST__INIT;
+	size_t i;
+
+	*out = NULL;
+	if (q != NULL) {
+		if (!empty(q->subject) && strlen(q->subject) > MAX_SUBJECT)
+			return fail(c, PRIVD_EINVAL,
+			    "subject id is longer than %d bytes", MAX_SUBJECT);
+		if ((!empty(q->reg) && strlen(q->reg) > MAX_NAME) ||
+		    (!empty(q->principal) && strlen(q->principal) > MAX_NAME))
+			return fail(c, PRIVD_EINVAL,
+			    "names are at most %d bytes", MAX_NAME);
+		if (q->nops > MAX_OPS || (q->nops > 0 && q->ops == NULL))
+			return fail(c, PRIVD_EINVAL,
+			    "at most %d operations, in a list", MAX_OPS);
+		for (i = 0; i < q->nops; i++)
+			if (empty(q->ops[i]) || strlen(q->ops[i]) > MAX_NAME)
+				return fail(c, PRIVD_EINVAL,
+				    "operation name %zu is empty or too long",
+				    i + 1);
+		if (q->decision < PRIVD_DECISION_ANY ||
+		    q->decision > PRIVD_DECISION_FAILED)
+			return fail(c, PRIVD_EINVAL, "unknown decision %d",
+			    q->decision);
+		if (q->limit > AUDIT_PAGE_MAX)
+			return fail(c, PRIVD_EINVAL,
+			    "at most %d events per page", AUDIT_PAGE_MAX);
+		aq.subject = (char *)(q->subject ? q->subject : "");
+		aq.register_ = (char *)(q->reg ? q->reg : "");
+		aq.principal = (char *)(q->principal ? q->principal : "");
+		aq.since_us = q->since_us;
+		aq.until_us = q->until_us;
+		aq.n_ops = q->nops;
+		aq.ops = (char **)q->ops;
+		aq.decision = (Privd__V1__Decision)q->decision;
+		aq.newest_first = q->newest_first != 0;
+		aq.limit = q->limit;
+		aq.from_seq = q->from_seq;
+		aq.to_seq = q->to_seq;
+	}
+	if (cursorlen > 0 && cursor == NULL)
+		return fail(c, PRIVD_EINVAL, "cursor is NULL");
+	aq.cursor.data = (uint8_t *)cursor;
+	aq.cursor.len = cursorlen;
+	req.op_case = PRIVD__V1__REQUEST__OP_AUDIT_QUERY;
+	req.audit_query = &aq;
+	return call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_QUERY, out);
+}
+
+/* A page and its events in one allocation; the field name pointers, the
+ * events' bytes, the field names and the cursor follow. */
+struct page_block {
+	privd_audit_page page;
+	privd_audit_event ev[];
+};
+
+/*
+ * Copy an audit query answer into one caller-owned block, decoding each
+ * event for its fields while keeping its bytes exactly as stored (the
+ * chain hash covers them).
+ */
+static int
+page_build(privd_client *c, const Privd__V1__AuditQueryResponse *qr,
+    privd_audit_page **out)
+{
+	Privd__V1__AuditEvent **evs;
+	const Privd__V1__AuditRecord *rec;
+	struct page_block *b = NULL;
+	privd_audit_event *e;
+	size_t i, k, n = qr->n_records, nf = 0, bytes = 0, total;
+	char **fp, *p;
+	int rc = PRIVD_OK;
+
+	if ((evs = calloc(n ? n : 1, sizeof(*evs))) == NULL)
+		return fail(c, PRIVD_ENOMEM, "out of memory");
+	for (i = 0; i < n && rc == PRIVD_OK; i++) {
+		rec = qr->records[i];
+		if (rec == NULL || rec->hash.len != AV_HASHBYTES) {
+			rc = fail(c, PRIVD_EPROTO,
+			    "privd's answer has an audit record without its "
+			    "hash");
+			break;
+		}
+		evs[i] = privd__v1__audit_event__unpack(
+		    NULL, rec->event.len, rec->event.data);
+		if (evs[i] == NULL) {
+			rc = fail(c, PRIVD_EPROTO,
+			    "an audit event in privd's answer does not decode");
+			break;
+		}
+		nf += evs[i]->n_fields;
+		bytes += rec->event.len;
+		for (k = 0; k < evs[i]->n_fields; k++)
+			bytes += strlen(evs[i]->fields[k]) + 1;
+	}
+	if (rc != PRIVD_OK)
+		goto out;
+	total = sizeof(*b) + n * sizeof(b->ev[0]) + nf * sizeof(char *) +
+	        bytes + qr->next_cursor.len;
+	if ((b = calloc(1, total)) == NULL) {
+		rc = fail(c, PRIVD_ENOMEM, "out of memory");
+		goto out;
+	}
+	b->page.events = b->ev;
+	b->page.n = n;
+	fp = (char **)&b->ev[n];
+	p = (char *)&fp[nf];
+	for (i = 0; i < n; i++) {
+		rec = qr->records[i];
+		e = &b->ev[i];
+		e->seq = evs[i]->seq;
+		e->time_us = evs[i]->time_us;
+		e->policy_version = evs[i]->policy_version;
+		e->request_id = evs[i]->request_id;
+		copy_str(e->principal, sizeof(e->principal), evs[i]->principal);
+		copy_str(e->op, sizeof(e->op), evs[i]->op);
+		copy_str(e->reg, sizeof(e->reg), evs[i]->register_);
+		copy_str(e->purpose, sizeof(e->purpose), evs[i]->purpose);
+		if (evs[i]->subject.len == sizeof(e->subject)) {
+			memcpy(e->subject, evs[i]->subject.data,
+			    sizeof(e->subject));
+			e->has_subject = 1;
+		}
+		e->fields = fp;
+		e->nfields = evs[i]->n_fields;
+		for (k = 0; k < evs[i]->n_fields; k++) {
+			size_t len = strlen(evs[i]->fields[k]) + 1;
+
+			memcpy(p, evs[i]->fields[k], len);
+			*fp++ = p;
+			p += len;
+		}
+		e->decision = (int)evs[i]->decision;
+		e->reason = (int)evs[i]->reason;
+		e->status = (int)evs[i]->status;
+		if (rec->event.len > 0)
+			memcpy(p, rec->event.data, rec->event.len);
+		e->raw = (const uint8_t *)p;
+		e->rawlen = rec->event.len;
+		p += rec->event.len;
+		memcpy(e->hash, rec->hash.data, sizeof(e->hash));
+	}
+	if (qr->next_cursor.len > 0) {
+		memcpy(p, qr->next_cursor.data, qr->next_cursor.len);
+		b->page.cursor = (uint8_t *)p;
+		b->page.cursorlen = qr->next_cursor.len;
+	}
+	*out = &b->page;
+out:
+	for (i = 0; i < n; i++)
+		if (evs[i] != NULL)
+			privd__v1__audit_event__free_unpacked(evs[i], NULL);
+	free(evs);
+	return rc;
+}
+
+int
+privd_audit_query(privd_client *c, const privd_audit_filter *q,
+    const uint8_t *cursor, size_t cursorlen, privd_audit_page **out)
+{
+	Privd__V1__Response *r;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (c == NULL || out == NULL)
+		return PRIVD_EINVAL;
+	reset_error(c);
+	if ((rc = audit_query_call(c, q, cursor, cursorlen, &r)) != PRIVD_OK)
+		return rc;
+	rc = page_build(c, r->audit_query, out);
+	privd__v1__response__free_unpacked(r, NULL);
+	return rc;
+}
+
+void
+privd_audit_page_free(privd_audit_page **p)
+{
+	if (p == NULL || *p == NULL)
+		return;
+	/* the page is the start of its block (page_build) */
+	free(*p);
+	*p = NULL;
+}
+
+int
+privd_audit_pubkey(privd_client *c, uint8_t pk[32])
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__AuditPubkeyRequest ap =
+	    PRIVD__V1__AUDIT_PUBKEY_REQUEST__INIT;
+	Privd__V1__Response *r;
+	int rc;
+
+	if (c == NULL || pk == NULL)
+		return PRIVD_EINVAL;
+	reset_error(c);
+	req.op_case = PRIVD__V1__REQUEST__OP_AUDIT_PUBKEY;
+	req.audit_pubkey = &ap;
+	rc = call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_PUBKEY, &r);
+	if (rc != PRIVD_OK)
+		return rc;
+	if (r->audit_pubkey->public_key.len != AV_PKBYTES)
+		rc = fail(c, PRIVD_EPROTO,
+		    "privd's audit signing key is not %d bytes", AV_PKBYTES);
+	else
+		memcpy(pk, r->audit_pubkey->public_key.data, AV_PKBYTES);
+	privd__v1__response__free_unpacked(r, NULL);
+	return rc;
+}
+
+/* Copy a wire checkpoint; a malformed one is a protocol error. */
+static int
+ckpt_copy(privd_client *c, const Privd__V1__AuditCheckpoint *src,
+    privd_audit_checkpoint *dst)
+{
+	if (src == NULL || src->hash.len != sizeof(dst->hash) ||
+	    src->signature.len != sizeof(dst->sig))
+		return fail(c, PRIVD_EPROTO,
+		    "privd's answer has a malformed audit checkpoint");
+	dst->seq = src->seq;
+	dst->time_us = src->time_us;
+	memcpy(dst->hash, src->hash.data, sizeof(dst->hash));
+	memcpy(dst->sig, src->signature.data, sizeof(dst->sig));
+	return PRIVD_OK;
+}
+
+int
+privd_audit_checkpoints(privd_client *c, uint64_t from_seq, uint64_t to_seq,
+    privd_audit_checkpoint **ckpts, size_t *n, uint64_t *first_seq,
+    uint64_t *last_seq, privd_audit_checkpoint *prune_base, int *has_prune_base)
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__AuditCheckpointsRequest ac =
+	    PRIVD__V1__AUDIT_CHECKPOINTS_REQUEST__INIT;
+	const Privd__V1__AuditCheckpointsResponse *cr;
+	privd_audit_checkpoint *list, base;
+	Privd__V1__Response *r;
+	size_t i;
+	int rc;
+
+	if (ckpts != NULL)
+		*ckpts = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (first_seq != NULL)
+		*first_seq = 0;
+	if (last_seq != NULL)
+		*last_seq = 0;
+	if (has_prune_base != NULL)
+		*has_prune_base = 0;
+	if (c == NULL || ckpts == NULL || n == NULL)
+		return PRIVD_EINVAL;
+	reset_error(c);
+	ac.from_seq = from_seq;
+	ac.to_seq = to_seq;
+	req.op_case = PRIVD__V1__REQUEST__OP_AUDIT_CHECKPOINTS;
+	req.audit_checkpoints = &ac;
+	rc = call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_CHECKPOINTS, &r);
+	if (rc != PRIVD_OK)
+		return rc;
+	cr = r->audit_checkpoints;
+	/* one element even for an empty list, so that success is never NULL */
+	list = calloc(cr->n_checkpoints ? cr->n_checkpoints : 1, sizeof(*list));
+	if (list == NULL)
+		rc = fail(c, PRIVD_ENOMEM, "out of memory");
+	for (i = 0; rc == PRIVD_OK && i < cr->n_checkpoints; i++)
+		rc = ckpt_copy(c, cr->checkpoints[i], &list[i]);
+	if (rc == PRIVD_OK && cr->prune_checkpoint != NULL)
+		rc = ckpt_copy(c, cr->prune_checkpoint, &base);
+	if (rc != PRIVD_OK) {
+		free(list);
+		privd__v1__response__free_unpacked(r, NULL);
+		return rc;
+	}
+	if (cr->prune_checkpoint != NULL) {
+		if (prune_base != NULL)
+			*prune_base = base;
+		if (has_prune_base != NULL)
+			*has_prune_base = 1;
+	}
+	if (first_seq != NULL)
+		*first_seq = cr->first_seq;
+	if (last_seq != NULL)
+		*last_seq = cr->last_seq;
+	*ckpts = list;
+	*n = cr->n_checkpoints;
+	privd__v1__response__free_unpacked(r, NULL);
+	return PRIVD_OK;
+}
+
+/* Order checkpoints by seq, as the verifier meets them. */
+static int
+ckpt_cmp(const void *a, const void *b)
+{
+	const av_checkpoint *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Every checkpoint in [from_seq, to_seq] as the verifier wants them, in as
+ * many calls as privd's per-call limit needs. The first call also gives the
+ * range of events kept and the prune base; later calls end at *last_seq so
+ * that checkpoints signed meanwhile do not look like missing events.
+ */
+static int
+audit_ckpts_all(privd_client *c, uint64_t from_seq, uint64_t to_seq,
+    av_checkpoint **out, size_t *nout, uint64_t *first_seq, uint64_t *last_seq,
+    privd_audit_checkpoint *base, int *has_base)
+{
+	privd_audit_checkpoint *part = NULL;
+	av_checkpoint *all = NULL, *grown;
+	size_t n = 0, np, i;
+	uint64_t from = from_seq, first, last, end = to_seq;
+	int rc, first_call = 1;
+
+	*out = NULL;
+	*nout = 0;
+	for (;;) {
+		rc = privd_audit_checkpoints(c, from, end, &part, &np, &first,
+		    &last, first_call ? base : NULL,
+		    first_call ? has_base : NULL);
+		if (rc != PRIVD_OK)
+			break;
+		if (first_call) {
+			*first_seq = first;
+			*last_seq = last;
+			if (end == 0)
+				end = last > 0 ? last : 1;
+			first_call = 0;
+		}
+		grown = np ? realloc(all, (n + np) * sizeof(*all)) : all;
+		if (np > 0 && grown == NULL) {
+			rc = fail(c, PRIVD_ENOMEM, "out of memory");
+			break;
+		}
+		all = grown;
+		for (i = 0; i < np; i++) {
+			all[n].seq = part[i].seq;
+			all[n].time_us = part[i].time_us;
+			memcpy(all[n].hash, part[i].hash, AV_HASHBYTES);
+			memcpy(all[n].sig, part[i].sig, AV_SIGBYTES);
+			n++;
+		}
+		if (np < AUDIT_CKPTS_MAX || part[np - 1].seq >= end)
+			break;
+		from = part[np - 1].seq + 1;
+		privd_free(part);
+		part = NULL;
+	}
+	privd_free(part);
+	if (rc != PRIVD_OK) {
+		free(all);
+		return rc;
+	}
+	/* privd sends them in order; a verifier does not rely on it */
+	if (n > 1)
+		qsort(all, n, sizeof(*all), ckpt_cmp);
+	*out = all;
+	*nout = n;
+	return PRIVD_OK;
+}
+
+/* The first sequence number of the range that the verifier could not
+ * account for: say so, and return PRIVD_ETAMPERED. */
+static int tampered(privd_client *c, uint64_t seq, uint64_t *bad_seq, char *why,
+    size_t whylen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static int
+tampered(privd_client *c, uint64_t seq, uint64_t *bad_seq, char *why,
+    size_t whylen, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (bad_seq != NULL)
+		*bad_seq = seq;
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "%s", msg);
+	return fail(c, PRIVD_ETAMPERED,
+	    "the audit log does not verify at event %llu: %s",
+	    (unsigned long long)seq, msg);
+}
+
+/*
+ * Where verification starts and the chain hash before it (see
+ * privd_audit_verify() in the header). Returns PRIVD_OK with *start and
+ * prev set, PRIVD_ETAMPERED, or a transport status.
+ */
+static int
+verify_start(privd_client *c, uint64_t from_seq, uint64_t first_seq,
+    const av_checkpoint *ck, size_t nck, const privd_audit_checkpoint *base,
+    int has_base, const uint8_t *pk, uint64_t *start, uint8_t *prev,
+    uint64_t *bad_seq, char *why, size_t whylen)
+{
+	privd_audit_filter q = {0};
+	privd_audit_page *pg = NULL;
+	av_checkpoint b;
+	uint64_t lost;
+	size_t i;
+	int rc;
+
+	if (from_seq == 0)
+		from_seq = 1;
+	if (first_seq > 1 && from_seq <= first_seq) {
+		/* pruned: the kept chain starts from a signed checkpoint */
+		if (!has_base || base->seq != first_seq - 1) {
+			for (lost = from_seq, i = 0; i < nck; i++)
+				if (ck[i].seq < first_seq && ck[i].seq >= lost)
+					lost = ck[i].seq + 1;
+			return tampered(c, lost, bad_seq, why, whylen,
+			    "events %llu to %llu are missing, and no signed "
+			    "checkpoint ends them",
+			    (unsigned long long)lost,
+			    (unsigned long long)(first_seq - 1));
+		}
+		b.seq = base->seq;
+		b.time_us = base->time_us;
+		memcpy(b.hash, base->hash, AV_HASHBYTES);
+		memcpy(b.sig, base->sig, AV_SIGBYTES);
+		if (!av_checkpoint_valid(&b, pk))
+			return tampered(c, b.seq, bad_seq, why, whylen,
+			    "the checkpoint at event %llu, where the kept "
+			    "events start, has an invalid signature",
+			    (unsigned long long)b.seq);
+		*start = first_seq;
+		memcpy(prev, b.hash, AV_HASHBYTES);
+		return PRIVD_OK;
+	}
+	if (from_seq == 1) {
+		*start = 1;
+		memset(prev, 0, AV_HASHBYTES);
+		return PRIVD_OK;
+	}
+	/* mid-log: the stored hash of the event before the range */
+	q.from_seq = q.to_seq = from_seq - 1;
+	q.limit = 1;
+	if ((rc = privd_audit_query(c, &q, NULL, 0, &pg)) != PRIVD_OK)
+		return rc;
+	if (pg->n != 1 || pg->events[0].seq != from_seq - 1) {
+		privd_audit_page_free(&pg);
+		return tampered(c, from_seq - 1, bad_seq, why, whylen,
+		    "event %llu, before the range, is missing",
+		    (unsigned long long)(from_seq - 1));
+	}
+	*start = from_seq;
+	memcpy(prev, pg->events[0].hash, AV_HASHBYTES);
+	privd_audit_page_free(&pg);
+	return PRIVD_OK;
+}
+
+int
+privd_audit_verify(privd_client *c, uint64_t from_seq, uint64_t to_seq,
+    const uint8_t pk[32], uint64_t *bad_seq, char *why, size_t whylen,
+    uint64_t *checked)
+{
+	privd_audit_filter q = {0};
+	privd_audit_checkpoint base;
+	Privd__V1__Response *r = NULL;
+	const Privd__V1__AuditQueryResponse *qr;
+	const Privd__V1__AuditRecord *rec;
+	uint8_t key[AV_PKBYTES], prev[AV_HASHBYTES];
+	uint8_t *cursor = NULL, *nc;
+	size_t cursorlen = 0, nck = 0, i;
+	uint64_t first_seq = 0, last_seq = 0, start = 0, end, fin;
+	av_checkpoint *ck = NULL;
+	av_state *v = NULL;
+	int rc, has_base = 0;
+
+	if (bad_seq != NULL)
+		*bad_seq = 0;
+	if (why != NULL && whylen > 0)
+		*why = '\0';
+	if (checked != NULL)
+		*checked = 0;
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	reset_error(c);
+	if (to_seq != 0 && from_seq > to_seq)
+		return fail(c, PRIVD_EINVAL, "from_seq is after to_seq");
+	if (sodium_init() < 0)
+		return fail(c, PRIVD_EINTERNAL, "libsodium cannot start");
+	if (pk == NULL) {
+		if ((rc = privd_audit_pubkey(c, key)) != PRIVD_OK)
+			return rc;
+	} else {
+		memcpy(key, pk, AV_PKBYTES);
+	}
+	rc = audit_ckpts_all(c, from_seq, to_seq, &ck, &nck, &first_seq,
+	    &last_seq, &base, &has_base);
+	if (rc != PRIVD_OK)
+		return rc;
+	if (last_seq == 0)
+		goto done; /* nothing kept (yet): nothing to verify */
+	/*
+	 * The range ends at the newest event as of the checkpoint listing
+	 * (later ones include this call's own queries), or at a checkpoint
+	 * beyond it: a signed checkpoint names events that must be there.
+	 */
+	end = to_seq != 0 && to_seq < last_seq ? to_seq : last_seq;
+	fin = end;
+	for (i = 0; i < nck; i++)
+		if (ck[i].seq > fin)
+			fin = ck[i].seq;
+	if ((from_seq > 1 ? from_seq : 1) > fin)
+		goto done; /* the range starts after the newest event */
+	rc = verify_start(c, from_seq, first_seq, ck, nck, &base, has_base, key,
+	    &start, prev, bad_seq, why, whylen);
+	if (rc != PRIVD_OK || start > fin)
+		goto done;
+	if ((v = malloc(sizeof(*v))) == NULL) {
+		rc = fail(c, PRIVD_ENOMEM, "out of memory");
+		goto done;
+	}
+	av_init(v, start, prev, ck, nck, key);
+	q.from_seq = start;
+	q.to_seq = fin;
+	q.limit = AUDIT_PAGE_MAX;
+	for (;;) {
+		rc = audit_query_call(c, &q, cursor, cursorlen, &r);
+		if (rc != PRIVD_OK)
+			goto done;
+		qr = r->audit_query;
+		for (i = 0; i < qr->n_records && v->bad_seq == 0; i++) {
+			rec = qr->records[i];
+			av_record(v, rec->event.data, rec->event.len,
+			    rec->hash.data, rec->hash.len, NULL);
+		}
+		free(cursor);
+		cursor = NULL;
+		cursorlen = qr->next_cursor.len;
+		if (cursorlen > 0 && v->bad_seq == 0) {
+			if ((nc = malloc(cursorlen)) == NULL) {
+				rc = fail(c, PRIVD_ENOMEM, "out of memory");
+				goto done;
+			}
+			memcpy(nc, qr->next_cursor.data, cursorlen);
+			cursor = nc;
+		}
+		privd__v1__response__free_unpacked(r, NULL);
+		r = NULL;
+		if (cursor == NULL)
+			break;
+	}
+	if (av_finish(v, fin) != 0)
+		rc =
+		    tampered(c, v->bad_seq, bad_seq, why, whylen, "%s", v->why);
+	if (checked != NULL)
+		*checked = v->checked;
+done:
+	if (r != NULL)
+		privd__v1__response__free_unpacked(r, NULL);
+	free(cursor);
+	free(ck);
+	free(v);
+	return rc;
+}
+
+uint64_t
+privd_last_request_id(const privd_client *c)
+{
+	return c != NULL ? c->last_id : 0;
+}
+
 void
 privd_free(void *p)
 {
@@ -1259,6 +1854,8 @@ privd_strerror(int status)
 		return "out of memory";
 	case PRIVD_EKEY:
 		return "bad key or key file";
+	case PRIVD_ETAMPERED:
+		return "the audit log does not verify";
 	default:
 		return "unknown status";
 	}

@@ -6,14 +6,16 @@
  * Human output by default, one JSON object on stdout with --json. Exit codes
  * are stable (DESIGN.md section 8) so that scripts can branch on them:
  * 0 ok, 1 anything else, 2 usage, 3 denied, 4 not found, 5 invalid input,
- * 6 retained or conflict. Error messages never contain a subject id or a
- * value: they are built from privd's messages (which never do either) and
- * from command-line positions, never from the arguments themselves.
+ * 6 retained or conflict, 7 the audit log does not verify. Error messages never
+ * contain a subject id or a value: they are built from privd's messages (which
+ * never do either) and from command-line positions, never from the arguments
+ * themselves.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,15 @@
 #define EXIT_NOTFOUND 4
 #define EXIT_INVALID  5
 #define EXIT_KEPT     6
+#define EXIT_TAMPERED 7
+
+/* Audit commands: events per page asked for, and tail -f's poll interval. */
+#define AUDIT_PAGE    1000
+#define TAIL_POLL_MS  500
+#define TAIL_DEFAULT  20
+#define TAIL_MAX      1000000
+#define TAIL_OWN_IDS  64 /* request ids of tail -f's own recent queries */
+#define AUDIT_MAX_OPS 32
 
 /* Largest policy file privctl reads; privd's request limit is smaller. */
 #define POLICY_FILE_MAX (16 * 1024 * 1024)
@@ -55,7 +66,41 @@ struct opts {
 	/* policy apply: the validated document and the version it replaces */
 	char *policy;
 	uint64_t replaces_version;
+	/* audit: options as given (checked by audit_main), then parsed */
+	unsigned audit_opts; /* AO_* bits of the audit options given */
+	const char *subject, *reg, *principal, *since, *until, *limit;
+	const char *from, *to, *pubkey, *count;
+	const char *ops[AUDIT_MAX_OPS];
+	size_t nops;
+	int denied, newest, follow;
+	privd_audit_filter filter;
+	uint64_t total; /* query --limit / tail -n: events to print */
+	uint64_t from_seq, to_seq;
+	uint8_t pk[32];
+	int have_pk;
 };
+
+/* The audit options, as bits of opts.audit_opts, and their names. */
+enum {
+	AO_SUBJECT = 1u << 0,
+	AO_REGISTER = 1u << 1,
+	AO_PRINCIPAL = 1u << 2,
+	AO_SINCE = 1u << 3,
+	AO_UNTIL = 1u << 4,
+	AO_OP = 1u << 5,
+	AO_DENIED = 1u << 6,
+	AO_NEWEST = 1u << 7,
+	AO_LIMIT = 1u << 8,
+	AO_FROM = 1u << 9,
+	AO_TO = 1u << 10,
+	AO_PUBKEY = 1u << 11,
+	AO_FOLLOW = 1u << 12,
+	AO_COUNT = 1u << 13,
+};
+
+static const char *const audit_opt_names[] = {"--subject", "--register",
+    "--principal", "--since", "--until", "--op", "--denied", "--newest",
+    "--limit", "--from", "--to", "--pubkey", "-f", "-n"};
 
 static const char usage_text[] =
     "usage: privctl [options] COMMAND [ARGS...]\n"
@@ -101,6 +146,38 @@ static const char usage_text[] =
     "  policy history\n"
     "      List every policy version, oldest first: version, time applied\n"
     "      (UTC) and who applied it. Needs role policy_admin.\n"
+    "  audit query [--subject S] [--register R] [--principal P] [--since T]\n"
+    "              [--until T] [--op OP]... [--denied] [--newest] [--limit N]\n"
+    "      List the audit events that match every criterion given, oldest\n"
+    "      first (--newest: newest first), walking every page; --limit N\n"
+    "      stops after N events. --subject takes a subject id (privd finds\n"
+    "      its pseudonym); T is ISO 8601 UTC (2026-11-27T10:00:00Z, or\n"
+    "      2026-11-27 for midnight) or Unix seconds, --since including it\n"
+    "      and --until not; --op may be repeated; --denied: only requests\n"
+    "      the policy refused. One line per event: seq, time (UTC),\n"
+    "      principal, operation, register, subject pseudonym (first 12 hex\n"
+    "      digits), fields, purpose, decision, status[/reason], '-' for\n"
+    "      none. Needs role auditor, like every audit command.\n"
+    "  audit tail [-f] [-n N]\n"
+    "      The last N events (default 20), oldest first. With -f, go on\n"
+    "      printing new events as they come (polling every 500 ms) until\n"
+    "      interrupted; the polling queries themselves are not shown.\n"
+    "  audit verify [--from N] [--to N] [--pubkey HEX|FILE]\n"
+    "      Verify, here on the client, the hash chain of the events from\n"
+    "      --from to --to (default: every event kept) and privd's signed\n"
+    "      checkpoints:\n"
+    "      prints 'audit log verifies: events A..B, K signed checkpoints',\n"
+    "      or 'audit log does NOT verify at event N: <why>' and exits 7.\n"
+    "      --pubkey is the signing key as 64 hex digits or a file holding\n"
+    "      them, as exported once with 'audit pubkey --out'; without it\n"
+    "      the key is asked from privd, which proves much less.\n"
+    "  audit export [--from N] [--to N]\n"
+    "      Every event of the range (default: all, up to the newest when\n"
+    "      the export starts) as JSON lines, the objects of 'audit query\n"
+    "      --json', streamed page by page.\n"
+    "  audit pubkey [--out FILE]\n"
+    "      Print privd's audit signing key (Ed25519) as 64 hex digits;\n"
+    "      with --out, also write it to FILE (never overwriting).\n"
     "\n"
     "Options (before or after the command):\n"
     "  --endpoint EP      privd's endpoint, ipc:///path or tcp://host:port\n"
@@ -112,7 +189,8 @@ static const char usage_text[] =
     "                     DATA_DIR/server.pub (default: $PRIVD_SERVER_KEY)\n"
     "  --purpose P        the purpose of processing; required by put, get\n"
     "                     and delete, and checked against the policy\n"
-    "  --out FILE         keygen: the key pair file to create\n"
+    "  --out FILE         keygen: the key pair file to create; audit\n"
+    "                     pubkey: the file to write the key to\n"
     "  --replaces N       policy apply: the version in force being replaced\n"
     "  --timeout MS       give up after MS milliseconds (default 5000)\n"
     "  --json             print one JSON object on stdout, errors included:\n"
@@ -131,6 +209,19 @@ static const char usage_text[] =
     "                       policy history  {\"versions\": [{\"version\",\n"
     "                                        \"applied_by\", "
     "\"applied_at\"}]}\n"
+    "                       audit query, tail, export: one object per\n"
+    "                               line: {\"seq\", \"time\", \"time_us\",\n"
+    "                               \"principal\", \"op\", \"register\",\n"
+    "                               \"subject\" (hex or null), \"fields\",\n"
+    "                               \"purpose\", \"decision\", \"reason\",\n"
+    "                               \"status\", \"policy_version\",\n"
+    "                               \"request_id\" (a string), \"hash\"}\n"
+    "                       audit verify    {\"verified\": true, \"from\",\n"
+    "                                        \"to\", \"events\", "
+    "\"checkpoints\"}\n"
+    "                                       or {\"verified\": false,\n"
+    "                                        \"bad_seq\", \"why\"}\n"
+    "                       audit pubkey    {\"public_key\", \"file\"}\n"
     "                       error  {\"error\": {\"status\", \"reason\",\n"
     "                               \"message\"}}\n"
     "  -h, --help         show this help\n"
@@ -143,6 +234,7 @@ static const char usage_text[] =
     "  2 usage error          or bad key\n"
     "  3 denied by policy   6 data retained (legal minimum or hold) or a\n"
     "                         conflict (policy apply: stale --replaces)\n"
+    "                       7 the audit log does not verify\n"
     "\n"
     "Errors go to stderr as 'privctl: <error>: <privd's message>', or to\n"
     "stdout as JSON with --json. They never show subject ids or values.\n";
@@ -182,6 +274,8 @@ exit_code(int status)
 	case PRIVD_ERETAINED:
 	case PRIVD_ECONFLICT:
 		return EXIT_KEPT;
+	case PRIVD_ETAMPERED:
+		return EXIT_TAMPERED;
 	default:
 		return 1;
 	}
@@ -193,7 +287,8 @@ status_name(int status)
 {
 	static const char *const names[] = {"ok", "invalid", "denied",
 	    "not_found", "conflict", "retained", "too_large", "unavailable",
-	    "timeout", "protocol", "internal", "no_memory", "bad_key"};
+	    "timeout", "protocol", "internal", "no_memory", "bad_key",
+	    "tampered"};
 
 	if (status < 0 || (size_t)status >= sizeof(names) / sizeof(names[0]))
 		return "unknown";
@@ -832,6 +927,574 @@ cmd_policy_check(const struct opts *o, const char *path)
 	return 0;
 }
 
+/* ---- audit commands ---------------------------------------------------- */
+
+/* A decimal number without sign or blanks, into *v; -1 if not one. */
+static int
+parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+/*
+ * A time on the command line: ISO 8601 UTC ("2026-11-27T10:00:00Z" or the
+ * date "2026-11-27", midnight), or Unix seconds. Microseconds into *us;
+ * -1 if it is none of those or not a real date.
+ */
+static int
+parse_time(const char *s, uint64_t *us)
+{
+	struct tm tm, check;
+	uint64_t secs;
+	time_t t;
+	int n = 0, len = (int)strlen(s);
+
+	if (strspn(s, "0123456789") == (size_t)len) {
+		if (parse_u64(s, &secs) != 0 || secs > UINT64_MAX / 1000000u)
+			return -1;
+		*us = secs * 1000000u;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	        &n) != 3 ||
+	    n != 10)
+		return -1;
+	if (len > 10 && (sscanf(s + 10, "T%2d:%2d:%2dZ%n", &tm.tm_hour,
+	                     &tm.tm_min, &tm.tm_sec, &n) != 3 ||
+	                    n != len - 10 || len != 20))
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	check = tm;
+	if (tm.tm_year < 70 || (t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	/* timegm normalises 2026-02-30 into March: refuse what moved */
+	if (tm.tm_mday != check.tm_mday || tm.tm_mon != check.tm_mon ||
+	    tm.tm_hour != check.tm_hour || tm.tm_min != check.tm_min ||
+	    tm.tm_sec != check.tm_sec)
+		return -1;
+	*us = (uint64_t)t * 1000000u;
+	return 0;
+}
+
+/* 64 hex digits into 32 bytes; -1 if s is not exactly that. */
+static int
+hex_key(const char *s, size_t len, uint8_t pk[32])
+{
+	size_t n;
+
+	if (len != 64 || strspn(s, "0123456789abcdefABCDEF") < 64)
+		return -1;
+	return sodium_hex2bin(pk, 32, s, 64, NULL, &n, NULL) == 0 && n == 32
+	           ? 0
+	           : -1;
+}
+
+/*
+ * Resolve --pubkey: 64 hex digits, or a file whose first non-comment line
+ * holds them (as `audit pubkey --out` writes it). Public material: no mode
+ * check. Returns 0, or reports and returns the exit code.
+ */
+static int
+pubkey_resolve(struct opts *o, const char *arg)
+{
+	char line[256], *s = NULL;
+	FILE *f;
+	int found = 0;
+
+	if (hex_key(arg, strlen(arg), o->pk) == 0) {
+		o->have_pk = 1;
+		return 0;
+	}
+	if ((f = fopen(arg, "r")) == NULL)
+		return report_local(o, PRIVD_EKEY,
+		    "--pubkey is neither 64 hex digits nor a readable file");
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		s = line + strspn(line, " \t");
+		if (*s == '#' || *s == '\n' || *s == '\r' || *s == '\0')
+			continue;
+		found = 1;
+	}
+	fclose(f);
+	if (!found || hex_key(s, strcspn(s, " \t\r\n"), o->pk) != 0)
+		return report_local(o, PRIVD_EKEY,
+		    "%s: first line is not a 64-hex-digit key", arg);
+	o->have_pk = 1;
+	return 0;
+}
+
+/* Names of an event's decision and of its reply's privd.v1.Status. */
+static const char *
+decision_name(int d)
+{
+	static const char *const names[] = {
+	    "unspecified", "allowed", "refused", "rejected", "failed"};
+
+	if (d < 0 || (size_t)d >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[d];
+}
+
+static const char *
+wire_status_name(int st)
+{
+	static const char *const names[] = {"unspecified", "ok", "invalid",
+	    "denied", "not_found", "conflict", "retained", "too_large",
+	    "unavailable", "internal"};
+
+	if (st < 0 || (size_t)st >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[st];
+}
+
+/* A name from privd, safe to print: "?" if it is not printable text. */
+static const char *
+safe(const char *s)
+{
+	return printable_utf8((const uint8_t *)s, strlen(s)) ? s : "?";
+}
+
+/* ISO 8601 UTC time with microseconds ("2026-11-27T10:00:00.123456Z"). */
+static void
+iso_time_us(uint64_t us, char buf[40])
+{
+	char sec[32];
+
+	iso_time(us, sec);
+	if (strlen(sec) == 20)
+		snprintf(
+		    buf, 40, "%.19s.%06uZ", sec, (unsigned)(us % 1000000u));
+	else
+		snprintf(buf, 40, "%s", sec);
+}
+
+/* One audit event as a JSON object; NULL if out of memory. */
+static json_t *
+json_event(const privd_audit_event *e)
+{
+	char at[40], hash[65], subj[65], rid[24];
+	json_t *o, *fields;
+	size_t i;
+
+	iso_time_us(e->time_us, at);
+	sodium_bin2hex(hash, sizeof(hash), e->hash, sizeof(e->hash));
+	if (e->has_subject)
+		sodium_bin2hex(
+		    subj, sizeof(subj), e->subject, sizeof(e->subject));
+	/* request ids are 64-bit: more than a JSON number holds exactly */
+	snprintf(rid, sizeof(rid), "%llu", (unsigned long long)e->request_id);
+	if ((fields = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < e->nfields; i++)
+		if (json_array_append_new(
+		        fields, json_string(safe(e->fields[i]))) != 0) {
+			json_decref(fields);
+			return NULL;
+		}
+	o = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:o*, s:o, s:s, s:s, "
+	              "s:o*, s:s, s:I, s:s, s:s}",
+	    "seq", (json_int_t)e->seq, "time", at, "time_us",
+	    (json_int_t)e->time_us, "principal", safe(e->principal), "op",
+	    safe(e->op), "register", safe(e->reg), "subject",
+	    e->has_subject ? json_string(subj) : json_null(), "fields", fields,
+	    "purpose", safe(e->purpose), "decision", decision_name(e->decision),
+	    "reason",
+	    e->reason != 0 ? json_string(privd_reason_name(e->reason))
+	                   : json_null(),
+	    "status", wire_status_name(e->status), "policy_version",
+	    (json_int_t)e->policy_version, "request_id", rid, "hash", hash);
+	return o;
+}
+
+/*
+ * Print one event: a JSON line with --json (and always for export), else
+ * "seq time principal op register subject fields purpose decision
+ * status[/reason]" with '-' for what the event does not have.
+ */
+static int
+print_event(const struct opts *o, const privd_audit_event *e, int as_json)
+{
+	char at[40], subj[13], fields[1024];
+	size_t i, n = 0;
+
+	if (as_json)
+		return json_print(json_event(e));
+	iso_time_us(e->time_us, at);
+	if (e->has_subject)
+		sodium_bin2hex(subj, sizeof(subj), e->subject, 6);
+	fields[0] = '\0';
+	for (i = 0; i < e->nfields && n < sizeof(fields); i++)
+		n += (size_t)snprintf(fields + n, sizeof(fields) - n, "%s%s",
+		    i ? "," : "", safe(e->fields[i]));
+	printf("%llu %s %s %s %s %s %s %s %s %s%s%s\n",
+	    (unsigned long long)e->seq, at,
+	    *e->principal ? safe(e->principal) : "-",
+	    *e->op ? safe(e->op) : "-", *e->reg ? safe(e->reg) : "-",
+	    e->has_subject ? subj : "-", *fields ? fields : "-",
+	    *e->purpose ? safe(e->purpose) : "-", decision_name(e->decision),
+	    wire_status_name(e->status), e->reason ? "/" : "",
+	    e->reason ? privd_reason_name(e->reason) : "");
+	return 0;
+}
+
+/*
+ * Walk every page of a query, printing each event, until there is no
+ * cursor or max events (0: no limit) are printed.
+ */
+static int
+audit_walk(const struct opts *o, privd_client *c, const privd_audit_filter *f,
+    uint64_t max, int as_json)
+{
+	privd_audit_page *pg = NULL, *next;
+	uint64_t printed = 0;
+	size_t i;
+	int rc;
+
+	if ((rc = privd_audit_query(c, f, NULL, 0, &pg)) != PRIVD_OK)
+		return report_call(o, c, rc);
+	for (;;) {
+		for (i = 0; i < pg->n && (max == 0 || printed < max); i++) {
+			if ((rc = print_event(o, &pg->events[i], as_json)) != 0)
+				goto out;
+			printed++;
+		}
+		fflush(stdout);
+		if (pg->cursor == NULL || (max != 0 && printed >= max))
+			break;
+		rc = privd_audit_query(c, f, pg->cursor, pg->cursorlen, &next);
+		if (rc != PRIVD_OK) {
+			rc = report_call(o, c, rc);
+			goto out;
+		}
+		privd_audit_page_free(&pg);
+		pg = next;
+	}
+	rc = 0;
+out:
+	privd_audit_page_free(&pg);
+	return rc;
+}
+
+static int
+cmd_audit_query(const struct opts *o, privd_client *c)
+{
+	privd_audit_filter f = o->filter;
+
+	f.limit = o->total != 0 && o->total < AUDIT_PAGE ? (uint32_t)o->total
+	                                                 : AUDIT_PAGE;
+	return audit_walk(o, c, &f, o->total, o->json);
+}
+
+/* The newest event's seq (0 if none), bounded by to_seq (0: none). */
+static int
+audit_head(
+    const struct opts *o, privd_client *c, uint64_t to_seq, uint64_t *head)
+{
+	privd_audit_filter f = {0};
+	privd_audit_page *pg = NULL;
+	int rc;
+
+	f.newest_first = 1;
+	f.limit = 1;
+	f.to_seq = to_seq;
+	*head = 0;
+	/* a page may come back empty with a cursor: follow it */
+	rc = privd_audit_query(c, &f, NULL, 0, &pg);
+	while (rc == PRIVD_OK && pg->n == 0 && pg->cursor != NULL) {
+		privd_audit_page *next = NULL;
+
+		rc = privd_audit_query(c, &f, pg->cursor, pg->cursorlen, &next);
+		privd_audit_page_free(&pg);
+		pg = next;
+	}
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (pg->n > 0)
+		*head = pg->events[0].seq;
+	privd_audit_page_free(&pg);
+	return 0;
+}
+
+static int
+cmd_audit_export(const struct opts *o, privd_client *c)
+{
+	privd_audit_filter f = {0};
+	uint64_t head;
+	int rc;
+
+	/* up to the newest event as the export starts, so that the export's
+	 * own queries do not keep it going */
+	if ((rc = audit_head(o, c, o->to_seq, &head)) != 0)
+		return rc;
+	if (head == 0 || head < o->from_seq)
+		return 0;
+	f.from_seq = o->from_seq;
+	f.to_seq = head;
+	f.limit = AUDIT_PAGE;
+	return audit_walk(o, c, &f, 0, 1);
+}
+
+static volatile sig_atomic_t tail_stop;
+
+static void
+on_stop_signal(int sig)
+{
+	(void)sig;
+	tail_stop = 1;
+}
+
+/* Remember the id of one of tail -f's own queries. */
+static void
+own_add(uint64_t *ids, size_t *next, uint64_t id)
+{
+	ids[*next % TAIL_OWN_IDS] = id;
+	(*next)++;
+}
+
+static int
+own_has(const uint64_t *ids, const privd_audit_event *e)
+{
+	size_t i;
+
+	if (strcmp(e->op, "audit_query") != 0)
+		return 0;
+	for (i = 0; i < TAIL_OWN_IDS; i++)
+		if (ids[i] != 0 && ids[i] == e->request_id)
+			return 1;
+	return 0;
+}
+
+/*
+ * tail: the last N events, newest first from privd, printed oldest first;
+ * with -f, then poll for events after the last one until SIGINT or
+ * SIGTERM. Its own polling queries would otherwise fill the output: they
+ * are recognised by their request ids and not shown.
+ */
+static int
+cmd_audit_tail(const struct opts *o, privd_client *c)
+{
+	privd_audit_filter f = {0};
+	privd_audit_page **pages = NULL, **np, *pg = NULL;
+	const privd_audit_page *prev;
+	uint64_t want = o->count ? o->total : TAIL_DEFAULT, got = 0, last = 0;
+	uint64_t own[TAIL_OWN_IDS] = {0};
+	size_t npages = 0, nown = 0, i, k, take;
+	struct sigaction sa;
+	struct timespec ts;
+	int rc = 0;
+
+	f.newest_first = 1;
+	f.limit = want > 0 && want < AUDIT_PAGE ? (uint32_t)want : AUDIT_PAGE;
+	if (want == 0)
+		f.limit = 1; /* only to learn where the log ends */
+	for (;;) {
+		prev = npages > 0 ? pages[npages - 1] : NULL;
+		rc = privd_audit_query(c, &f, prev ? prev->cursor : NULL,
+		    prev ? prev->cursorlen : 0, &pg);
+		own_add(own, &nown, privd_last_request_id(c));
+		if (rc != PRIVD_OK) {
+			rc = report_call(o, c, rc);
+			goto out;
+		}
+		if ((np = realloc(pages, (npages + 1) * sizeof(*np))) == NULL) {
+			privd_audit_page_free(&pg);
+			rc = report_local(o, PRIVD_ENOMEM, "out of memory");
+			goto out;
+		}
+		pages = np;
+		pages[npages++] = pg;
+		if (pg->n > 0 && last == 0)
+			last = pg->events[0].seq;
+		got += pg->n;
+		if (pg->cursor == NULL || (want > 0 ? got >= want : last != 0))
+			break;
+	}
+	/* oldest first: the pages backwards, each page backwards */
+	for (got = 0, i = 0; i < npages; i++) {
+		take = pages[i]->n;
+		if (take > want - got)
+			take = (size_t)(want - got);
+		pages[i]->n = take; /* the rest is older than asked */
+		got += take;
+	}
+	for (i = npages; i-- > 0 && rc == 0;)
+		for (k = pages[i]->n; k-- > 0 && rc == 0;)
+			rc = print_event(o, &pages[i]->events[k], o->json);
+	fflush(stdout);
+	if (rc != 0 || !o->follow)
+		goto out;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal; /* no SA_RESTART: wake the sleep */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	memset(&f, 0, sizeof(f));
+	f.limit = AUDIT_PAGE;
+	while (!tail_stop) {
+		ts.tv_sec = TAIL_POLL_MS / 1000;
+		ts.tv_nsec = (long)(TAIL_POLL_MS % 1000) * 1000000L;
+		while (!tail_stop && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		if (tail_stop)
+			break;
+		f.from_seq = last + 1;
+		pg = NULL;
+		do {
+			privd_audit_page *next = NULL;
+
+			rc = privd_audit_query(c, &f, pg ? pg->cursor : NULL,
+			    pg ? pg->cursorlen : 0, &next);
+			own_add(own, &nown, privd_last_request_id(c));
+			privd_audit_page_free(&pg);
+			if (rc != PRIVD_OK) {
+				rc = report_call(o, c, rc);
+				goto out;
+			}
+			pg = next;
+			for (k = 0; k < pg->n && rc == 0; k++) {
+				if (pg->events[k].seq > last)
+					last = pg->events[k].seq;
+				if (!own_has(own, &pg->events[k]))
+					rc = print_event(
+					    o, &pg->events[k], o->json);
+			}
+			fflush(stdout);
+		} while (rc == 0 && pg->cursor != NULL && !tail_stop);
+		privd_audit_page_free(&pg);
+		if (rc != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	for (i = 0; i < npages; i++)
+		privd_audit_page_free(&pages[i]);
+	free(pages);
+	return rc;
+}
+
+static int
+cmd_audit_verify(const struct opts *o, privd_client *c)
+{
+	privd_audit_checkpoint *ck = NULL;
+	uint64_t first, last, a, b, bad = 0, checked = 0, k = 0;
+	size_t n = 0, i;
+	char why[200];
+	int rc;
+
+	if (!o->have_pk)
+		fputs("privctl: note: checking signatures with the key privd "
+		      "reports now; pin it once with 'privctl audit pubkey "
+		      "--out FILE' and pass --pubkey FILE\n",
+		    stderr);
+	/* fix the range first, so the report names exactly what was checked
+	 */
+	rc = privd_audit_checkpoints(
+	    c, o->from_seq, o->to_seq, &ck, &n, &first, &last, NULL, NULL);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	b = o->to_seq != 0 && o->to_seq < last ? o->to_seq : last;
+	a = o->from_seq > 1 ? o->from_seq : 1;
+	if (first > 1 && a <= first)
+		a = first;
+	for (i = 0; i < n; i++)
+		if (ck[i].seq >= a && ck[i].seq <= b)
+			k++;
+	privd_free(ck);
+	if (b == 0) {
+		if (o->json)
+			return json_print(json_pack("{s:b, s:I, s:I}",
+			    "verified", 1, "events", (json_int_t)0,
+			    "checkpoints", (json_int_t)0));
+		printf("audit log verifies: it holds no events\n");
+		return 0;
+	}
+	rc = privd_audit_verify(c, o->from_seq, b, o->have_pk ? o->pk : NULL,
+	    &bad, why, sizeof(why), &checked);
+	if (rc == PRIVD_ETAMPERED) {
+		if (o->json)
+			json_print(json_pack("{s:b, s:I, s:s}", "verified", 0,
+			    "bad_seq", (json_int_t)bad, "why", why));
+		else
+			printf("audit log does NOT verify at event %llu: %s\n",
+			    (unsigned long long)bad, why);
+		return EXIT_TAMPERED;
+	}
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json)
+		return json_print(
+		    json_pack("{s:b, s:I, s:I, s:I, s:I}", "verified", 1,
+		        "from", (json_int_t)a, "to", (json_int_t)b, "events",
+		        (json_int_t)checked, "checkpoints", (json_int_t)k));
+	if (checked == 0)
+		printf("audit log verifies: no events kept in that range\n");
+	else
+		printf("audit log verifies: events %llu..%llu, %llu signed "
+		       "checkpoint%s\n",
+		    (unsigned long long)a, (unsigned long long)b,
+		    (unsigned long long)k, k == 1 ? "" : "s");
+	return 0;
+}
+
+/*
+ * pubkey: the key is public, but a pinned copy must not be replaced
+ * behind the auditor's back, so --out never overwrites.
+ */
+static int
+cmd_audit_pubkey(const struct opts *o, privd_client *c)
+{
+	uint8_t pk[32];
+	char hex[65], line[66];
+	int fd, rc;
+
+	if ((rc = privd_audit_pubkey(c, pk)) != PRIVD_OK)
+		return report_call(o, c, rc);
+	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+	if (o->out != NULL) {
+		snprintf(line, sizeof(line), "%s\n", hex);
+		fd = open(o->out,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return report_io(o, "%s: %s%s", o->out, strerror(errno),
+			    errno == EEXIST ? " (refusing to overwrite)" : "");
+		rc = write_all(fd, line, strlen(line)) != 0 || fsync(fd) != 0;
+		if (close(fd) != 0 || rc) {
+			rc = report_io(o, "%s: %s", o->out, strerror(errno));
+			unlink(o->out);
+			return rc;
+		}
+	}
+	if (o->json)
+		return json_print(o->out != NULL
+		                      ? json_pack("{s:s, s:s}", "public_key",
+		                            hex, "file", o->out)
+		                      : json_pack("{s:s}", "public_key", hex));
+	printf("%s\n", hex);
+	return 0;
+}
+
+/* Run an audit subcommand (checked by audit_main) on a connection. */
+static int
+cmd_audit(const struct opts *o, privd_client *c, const char *sub)
+{
+	if (strcmp(sub, "query") == 0)
+		return cmd_audit_query(o, c);
+	if (strcmp(sub, "tail") == 0)
+		return cmd_audit_tail(o, c);
+	if (strcmp(sub, "verify") == 0)
+		return cmd_audit_verify(o, c);
+	if (strcmp(sub, "export") == 0)
+		return cmd_audit_export(o, c);
+	return cmd_audit_pubkey(o, c);
+}
+
 /*
  * Connect with the settings from options and environment, then run one
  * data command. Missing settings are usage errors; a bad key is invalid
@@ -861,6 +1524,7 @@ run_connected(struct opts *o, const char *cmd, char **args, int nargs)
 		return usage_error("no server key: use --server-key or set "
 		                   "PRIVD_SERVER_KEY");
 	if (strcmp(cmd, "ping") != 0 && strcmp(cmd, "policy") != 0 &&
+	    strcmp(cmd, "audit") != 0 &&
 	    (o->purpose == NULL || *o->purpose == '\0'))
 		return usage_error("%s needs --purpose", cmd);
 
@@ -881,6 +1545,8 @@ run_connected(struct opts *o, const char *cmd, char **args, int nargs)
 
 	if (strcmp(cmd, "ping") == 0)
 		rc = cmd_ping(o, c);
+	else if (strcmp(cmd, "audit") == 0)
+		rc = cmd_audit(o, c, args[0]);
 	else if (strcmp(cmd, "policy") == 0 && strcmp(args[0], "show") == 0)
 		rc = cmd_policy_show(o, c);
 	else if (strcmp(cmd, "policy") == 0 && strcmp(args[0], "apply") == 0)
@@ -970,6 +1636,92 @@ policy_main(struct opts *o, char **args, int nargs)
 	return run_connected(o, "policy", args, nargs);
 }
 
+/*
+ * The audit commands: check which options each one takes and parse them
+ * before connecting, so that a mistyped time or number costs no request
+ * (and no audit event).
+ */
+static int
+audit_main(struct opts *o, char **args, int nargs)
+{
+	static const char usage[] =
+	    "usage: privctl audit query [--subject S] [--register R] "
+	    "[--principal P] [--since T] [--until T] [--op OP]... [--denied] "
+	    "[--newest] [--limit N] | tail [-f] [-n N] | verify [--from N] "
+	    "[--to N] [--pubkey HEX|FILE] | export [--from N] [--to N] | "
+	    "pubkey [--out FILE]";
+	static const struct {
+		const char *name;
+		unsigned opts;
+	} subs[] = {
+	    {"query", AO_SUBJECT | AO_REGISTER | AO_PRINCIPAL | AO_SINCE |
+	                  AO_UNTIL | AO_OP | AO_DENIED | AO_NEWEST | AO_LIMIT},
+	    {"tail", AO_FOLLOW | AO_COUNT},
+	    {"verify", AO_FROM | AO_TO | AO_PUBKEY},
+	    {"export", AO_FROM | AO_TO},
+	    {"pubkey", 0},
+	};
+	const char *sub = nargs > 0 ? args[0] : "";
+	privd_audit_filter *f = &o->filter;
+	unsigned allowed = 0, bad;
+	size_t i;
+	int found = 0, rc;
+
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (strcmp(sub, subs[i].name) == 0) {
+			allowed = subs[i].opts;
+			found = 1;
+		}
+	if (!found)
+		return usage_error("%s", usage);
+	if (nargs != 1)
+		return usage_error("audit %s takes no arguments, only options "
+		                   "(a subject goes with --subject)",
+		    sub);
+	if (o->purpose != NULL)
+		return usage_error("--purpose is not for audit commands");
+	if (o->out != NULL && strcmp(sub, "pubkey") != 0)
+		return usage_error("--out is only for keygen and audit pubkey");
+	if ((bad = o->audit_opts & ~allowed) != 0)
+		return usage_error("%s is not an option of audit %s",
+		    audit_opt_names[__builtin_ctz(bad)], sub);
+	f->subject = o->subject;
+	f->reg = o->reg;
+	f->principal = o->principal;
+	f->ops = o->ops;
+	f->nops = o->nops;
+	f->decision = o->denied ? PRIVD_DECISION_REFUSED : PRIVD_DECISION_ANY;
+	f->newest_first = o->newest;
+	if (o->subject != NULL && *o->subject == '\0')
+		return usage_error("--subject needs a subject id");
+	if (o->since != NULL && parse_time(o->since, &f->since_us) != 0)
+		return usage_error(
+		    "--since needs a time: 2026-11-27T10:00:00Z, "
+		    "2026-11-27 or Unix seconds");
+	if (o->until != NULL && parse_time(o->until, &f->until_us) != 0)
+		return usage_error(
+		    "--until needs a time: 2026-11-27T10:00:00Z, "
+		    "2026-11-27 or Unix seconds");
+	if (o->limit != NULL &&
+	    (parse_u64(o->limit, &o->total) != 0 || o->total == 0))
+		return usage_error("--limit needs a positive number of events");
+	if (o->count != NULL &&
+	    (parse_u64(o->count, &o->total) != 0 || o->total > TAIL_MAX))
+		return usage_error(
+		    "-n needs a number of events (0..%d)", TAIL_MAX);
+	if (o->from != NULL &&
+	    (parse_u64(o->from, &o->from_seq) != 0 || o->from_seq == 0))
+		return usage_error("--from needs an event number (1, 2, ...)");
+	if (o->to != NULL &&
+	    (parse_u64(o->to, &o->to_seq) != 0 || o->to_seq == 0))
+		return usage_error("--to needs an event number (1, 2, ...)");
+	if (o->to_seq != 0 && o->from_seq > o->to_seq)
+		return usage_error("--from is after --to");
+	if (o->pubkey != NULL && (rc = pubkey_resolve(o, o->pubkey)) != 0)
+		return rc;
+	return run_connected(o, "audit", args, nargs);
+}
+
 enum {
 	OPT_ENDPOINT = 256,
 	OPT_KEY,
@@ -980,6 +1732,18 @@ enum {
 	OPT_PURPOSE,
 	OPT_OUT,
 	OPT_REPLACES,
+	OPT_SUBJECT,
+	OPT_REGISTER,
+	OPT_PRINCIPAL,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_OP,
+	OPT_DENIED,
+	OPT_NEWEST,
+	OPT_LIMIT,
+	OPT_FROM,
+	OPT_TO,
+	OPT_PUBKEY,
 };
 
 int
@@ -996,6 +1760,18 @@ main(int argc, char **argv)
 	    {"purpose", required_argument, NULL, OPT_PURPOSE},
 	    {"out", required_argument, NULL, OPT_OUT},
 	    {"replaces", required_argument, NULL, OPT_REPLACES},
+	    {"subject", required_argument, NULL, OPT_SUBJECT},
+	    {"register", required_argument, NULL, OPT_REGISTER},
+	    {"principal", required_argument, NULL, OPT_PRINCIPAL},
+	    {"since", required_argument, NULL, OPT_SINCE},
+	    {"until", required_argument, NULL, OPT_UNTIL},
+	    {"op", required_argument, NULL, OPT_OP},
+	    {"denied", no_argument, NULL, OPT_DENIED},
+	    {"newest", no_argument, NULL, OPT_NEWEST},
+	    {"limit", required_argument, NULL, OPT_LIMIT},
+	    {"from", required_argument, NULL, OPT_FROM},
+	    {"to", required_argument, NULL, OPT_TO},
+	    {"pubkey", required_argument, NULL, OPT_PUBKEY},
 	    {NULL, 0, NULL, 0},
 	};
 	struct opts o = {0};
@@ -1009,7 +1785,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* GNU getopt permutes, so options may follow the command too */
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hfn:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_ENDPOINT:
 			o.endpoint = optarg;
@@ -1047,6 +1823,65 @@ main(int argc, char **argv)
 		case OPT_REPLACES:
 			o.replaces = optarg;
 			break;
+		case OPT_SUBJECT:
+			o.subject = optarg;
+			o.audit_opts |= AO_SUBJECT;
+			break;
+		case OPT_REGISTER:
+			o.reg = optarg;
+			o.audit_opts |= AO_REGISTER;
+			break;
+		case OPT_PRINCIPAL:
+			o.principal = optarg;
+			o.audit_opts |= AO_PRINCIPAL;
+			break;
+		case OPT_SINCE:
+			o.since = optarg;
+			o.audit_opts |= AO_SINCE;
+			break;
+		case OPT_UNTIL:
+			o.until = optarg;
+			o.audit_opts |= AO_UNTIL;
+			break;
+		case OPT_OP:
+			if (o.nops == AUDIT_MAX_OPS)
+				return usage_error(
+				    "at most %d --op options", AUDIT_MAX_OPS);
+			o.ops[o.nops++] = optarg;
+			o.audit_opts |= AO_OP;
+			break;
+		case OPT_DENIED:
+			o.denied = 1;
+			o.audit_opts |= AO_DENIED;
+			break;
+		case OPT_NEWEST:
+			o.newest = 1;
+			o.audit_opts |= AO_NEWEST;
+			break;
+		case OPT_LIMIT:
+			o.limit = optarg;
+			o.audit_opts |= AO_LIMIT;
+			break;
+		case OPT_FROM:
+			o.from = optarg;
+			o.audit_opts |= AO_FROM;
+			break;
+		case OPT_TO:
+			o.to = optarg;
+			o.audit_opts |= AO_TO;
+			break;
+		case OPT_PUBKEY:
+			o.pubkey = optarg;
+			o.audit_opts |= AO_PUBKEY;
+			break;
+		case 'f':
+			o.follow = 1;
+			o.audit_opts |= AO_FOLLOW;
+			break;
+		case 'n':
+			o.count = optarg;
+			o.audit_opts |= AO_COUNT;
+			break;
 		default:
 			/* getopt has said what was wrong */
 			fputs("Try 'privctl --help' for more information.\n",
@@ -1059,6 +1894,11 @@ main(int argc, char **argv)
 	cmd = argv[optind];
 	nargs = argc - optind - 1;
 
+	if (strcmp(cmd, "audit") == 0)
+		return finish(audit_main(&o, argv + optind + 1, nargs));
+	if (o.audit_opts != 0)
+		return usage_error("%s is only for audit commands",
+		    audit_opt_names[__builtin_ctz(o.audit_opts)]);
 	if (strcmp(cmd, "keygen") == 0) {
 		if (nargs != 0 || o.purpose != NULL)
 			return usage_error(
@@ -1070,7 +1910,7 @@ main(int argc, char **argv)
 	    strcmp(cmd, "policy") != 0)
 		return usage_error("unknown command '%s'", cmd);
 	if (o.out != NULL)
-		return usage_error("--out is only for keygen");
+		return usage_error("--out is only for keygen and audit pubkey");
 	if (strcmp(cmd, "policy") == 0)
 		return finish(policy_main(&o, argv + optind + 1, nargs));
 	if (o.replaces != NULL)
