@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages privd needs, only those that are missing.
 #   scripts/deps.sh build   libraries and tools to build privd
-#   scripts/deps.sh test    also what the tests need (Python wire test, faketime)
+#   scripts/deps.sh test    also what the tests need (the Python wire test)
 # Checks with pkg-config / command -v / an import, so an already set-up
 # machine is left alone and nothing needs the network.
 set -eu
@@ -33,7 +33,6 @@ need_pkg cmocka libcmocka-dev
 
 if [ "$mode" = test ]; then
 	need_cmd protoc protobuf-compiler
-	need_cmd faketime faketime
 	if [ -x /usr/bin/python3 ]; then
 		/usr/bin/python3 -c 'import zmq' 2>/dev/null ||
 		    missing="$missing python3-zmq"
