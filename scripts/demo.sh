@@ -66,6 +66,12 @@ In another shell, talk to it as the CRM service:
   PRIVD_KEY=$keys/billing.key $privctl get customers c-1001 --purpose customer_relationship   # denied
   $privctl delete customers c-1001 --purpose customer_relationship
 
+As the auditor and the DPO (policy admin):
+
+  PRIVD_KEY=$keys/auditor.key $privctl audit query --subject c-1001
+  PRIVD_KEY=$keys/auditor.key $privctl audit verify
+  PRIVD_KEY=$keys/dpo.key $privctl policy show
+
 Stop privd with Ctrl-C (it finishes in-flight requests and exits cleanly).
 
 EOT
