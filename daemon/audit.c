@@ -322,7 +322,7 @@ audit_prune(
  */
 typedef struct walk {
 	MDB_cursor *c;
-	uint8_t prefix[1 + 1 + POL_MAX_NAME];
+	uint8_t prefix[IDX_KEYMAX]; /* idx_principal writes a seq too */
 	size_t plen;
 	bool main; /* walking the audit database itself */
 	bool desc;
@@ -495,13 +495,18 @@ audit_query(store *st, MDB_txn *txn, job *j, const uint8_t *pseudo)
 	}
 	while ((rc = walk_next(&w, &k, &v)) == 0) {
 		seq = store_get_be64((uint8_t *)k.mv_data + k.mv_size - 8);
-		if (seq < lo || seq > hi)
-			break; /* seq order: nothing further qualifies */
 		if (n == limit || examined == QUERY_MAX_EXAMINED) {
 			more = true;
 			break;
 		}
 		examined++;
+		/* Every index is in seq order. The seq and subject/principal
+		 * plans start inside the seq bounds; the time plan starts at
+		 * a time, so it may meet events before the bounds first. */
+		if (w.desc ? seq > hi : seq < lo)
+			continue;
+		if (w.desc ? seq < lo : seq > hi)
+			break;
 		if (!w.main) {
 			store_be64(kb, seq);
 			if ((rc = mdb_get(txn, st->audit, &ek, &v)) != 0) {
@@ -571,14 +576,20 @@ audit_checkpoints(store *st, MDB_txn *txn, job *j)
 	    PRIVD__V1__AUDIT_CHECKPOINTS_RESPONSE__INIT;
 	Privd__V1__AuditCheckpoint *items, **ptrs, base;
 	MDB_cursor *c;
+	MDB_stat ms;
 	MDB_val k, v;
 	uint8_t kb[8];
 	uint64_t seq, hi = q->to_seq ? q->to_seq : UINT64_MAX;
-	size_t n = 0;
+	size_t n = 0, max;
 	int rc;
 
-	items = arena_alloc(&j->ar, CKPT_MAX_LIST * sizeof(*items));
-	ptrs = arena_alloc(&j->ar, CKPT_MAX_LIST * sizeof(*ptrs));
+	if ((rc = mdb_stat(txn, st->audit_ckpt, &ms)) != 0) {
+		query_fail(j, rc);
+		return;
+	}
+	max = ms.ms_entries < CKPT_MAX_LIST ? ms.ms_entries : CKPT_MAX_LIST;
+	items = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*items));
+	ptrs = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*ptrs));
 	if (items == NULL || ptrs == NULL) {
 		query_fail(j, -1);
 		return;

@@ -9,7 +9,8 @@
  *   audit_idx  by subject pseudonym, by principal, by time (-> seq)
  *   audit_ckpt seq -> time || hash || Ed25519 signature
  *
- * A checkpoint is signed every `ckpt_every` events and at shutdown. Pruning
+ * A checkpoint is signed every `ckpt_every` events, within a second of any
+ * unsigned event (writer.c), and at shutdown. Pruning
  * (the policy's audit.retention) deletes events only up to a signed
  * checkpoint, which stays: the rest of the chain verifies from it.
  *
@@ -26,18 +27,18 @@
 #include "job.h"
 #include "store.h"
 
-#define AUDIT_HASHBYTES 32
-#define AUDIT_SIGBYTES 64
-#define AUDIT_CKPT_RECBYTES (8 + AUDIT_HASHBYTES + AUDIT_SIGBYTES)
+#define AUDIT_HASHBYTES          32
+#define AUDIT_SIGBYTES           64
+#define AUDIT_CKPT_RECBYTES      (8 + AUDIT_HASHBYTES + AUDIT_SIGBYTES)
 #define AUDIT_DEFAULT_CKPT_EVERY 1000
-#define AUDIT_PRUNE_CHUNK 2000 /* events pruned per call, roughly */
+#define AUDIT_PRUNE_CHUNK        2000 /* events pruned per call, roughly */
 
 /* The head of the chain, as the writer sees it. */
 typedef struct audit_state {
-	uint64_t seq;                    /* last event; 0 if none */
-	uint8_t hash[AUDIT_HASHBYTES];   /* its chain hash */
-	uint64_t time_us;                /* its time: times never go back */
-	uint64_t ckpt_seq;               /* last signed checkpoint */
+	uint64_t seq;                  /* last event; 0 if none */
+	uint8_t hash[AUDIT_HASHBYTES]; /* its chain hash */
+	uint64_t time_us;              /* its time: times never go back */
+	uint64_t ckpt_seq;             /* last signed checkpoint */
 } audit_state;
 
 /* Read the head of the chain (writer, at start). */
@@ -48,12 +49,11 @@ int audit_load(store *st, MDB_txn *txn, audit_state *a);
  * time, decision, status, reason) and its index entries. Advances *a; the
  * caller keeps a copy to roll back if the transaction fails.
  */
-int audit_append(store *st, MDB_txn *txn, audit_state *a, job *j,
-    uint64_t now);
+int audit_append(store *st, MDB_txn *txn, audit_state *a, job *j, uint64_t now);
 
 /* Sign and store a checkpoint of the head, if it is newer than the last. */
-int audit_checkpoint(store *st, MDB_txn *txn, audit_state *a,
-    const uint8_t *sign_sk);
+int audit_checkpoint(
+    store *st, MDB_txn *txn, audit_state *a, const uint8_t *sign_sk);
 
 /*
  * Prune events older than cutoff_us, up to a signed checkpoint older than
@@ -61,8 +61,8 @@ int audit_checkpoint(store *st, MDB_txn *txn, audit_state *a,
  * AUDIT_PRUNE_CHUNK events per call (more only if checkpoints are further
  * apart). *more is set if another call would prune more.
  */
-int audit_prune(store *st, MDB_txn *txn, uint64_t cutoff_us, size_t *pruned,
-    bool *more);
+int audit_prune(
+    store *st, MDB_txn *txn, uint64_t cutoff_us, size_t *pruned, bool *more);
 
 /* The signed message of a checkpoint (for signing and verifying). */
 #define AUDIT_CKPT_MSGBYTES (25 + 8 + AUDIT_HASHBYTES + 8)

@@ -70,8 +70,8 @@ void crypto_subject_id(const crypto_keys *k, const char *reg,
 /* The audit pseudonym of a subject id: BLAKE2b keyed with the pseudonym key
  * over the id alone, so one person's events in every register share it. */
 #define CRYPTO_PSEUDONYMBYTES 32
-void crypto_pseudonym(const crypto_keys *k, const uint8_t *subj,
-    size_t subjlen, uint8_t out[CRYPTO_PSEUDONYMBYTES]);
+void crypto_pseudonym(const crypto_keys *k, const uint8_t *subj, size_t subjlen,
+    uint8_t out[CRYPTO_PSEUDONYMBYTES]);
 
 /* Wrap / unwrap a subject's data key, bound to (register, subject).
  * unwrap returns -1 if the blob was altered or belongs elsewhere. */

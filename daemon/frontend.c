@@ -8,7 +8,8 @@
  * eventfd wakes the poll) and are sent to their peer. It never blocks on a
  * peer: sends are non-blocking and a ROUTER drops what a gone or stalled
  * peer cannot take. It stops reading new requests when SERVER_MAX_INFLIGHT
- * are in flight, which pushes back on clients through ZeroMQ's queues.
+ * requests or SERVER_MAX_INFLIGHT_BYTES of them are in flight, which pushes
+ * back on clients through ZeroMQ's queues.
  *
  * ZAP (RFC 27): a CURVE client whose public key is not a principal of the
  * policy in force is refused during the handshake, before it can send
@@ -36,10 +37,21 @@ typedef struct frontend {
 	void *router;
 	void *zap;
 	size_t inflight;
+	size_t inflight_bytes; /* request frames taken and not answered */
 	job *freelist;
 	size_t nfree;
 	bool stopping;
 } frontend;
+
+/* Enough taken for now: reading stops, and ZeroMQ's queues push back on
+ * the clients, until replies go out. Both the number of requests and their
+ * bytes count, so a few large requests cannot fill memory either. */
+static bool
+full(const frontend *fe)
+{
+	return fe->inflight >= SERVER_MAX_INFLIGHT ||
+	       fe->inflight_bytes >= SERVER_MAX_INFLIGHT_BYTES;
+}
 
 static job *
 job_get(frontend *fe)
@@ -220,9 +232,11 @@ recv_request(frontend *fe)
 	return j;
 }
 
+/* Replies carry values: wipe them before the memory goes back. */
 static void
 free_reply(void *data, void *hint)
 {
+	sodium_memzero(data, (size_t)(uintptr_t)hint);
 	free(data);
 }
 
@@ -234,14 +248,15 @@ send_reply(frontend *fe, job *j)
 
 	if (j->reply != NULL && zmq_send(fe->router, j->rid, j->ridlen,
 	                            ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
-		if (zmq_msg_init_data(
-		        &m, j->reply, j->replylen, free_reply, NULL) == 0) {
+		if (zmq_msg_init_data(&m, j->reply, j->replylen, free_reply,
+		        (void *)(uintptr_t)j->replylen) == 0) {
 			j->reply = NULL; /* ZeroMQ frees it */
 			if (zmq_msg_send(&m, fe->router, ZMQ_DONTWAIT) < 0)
 				zmq_msg_close(&m);
 		}
 	}
 	fe->inflight--;
+	fe->inflight_bytes -= j->frame_bytes;
 	job_put(fe, j);
 }
 
@@ -313,10 +328,7 @@ frontend_run(server *srv, int sigfd)
 		items[2].fd = sigfd;
 		items[2].events = ZMQ_POLLIN;
 		items[3].socket = fe.router;
-		items[3].events =
-		    !fe.stopping && fe.inflight < SERVER_MAX_INFLIGHT
-		        ? ZMQ_POLLIN
-		        : 0;
+		items[3].events = !fe.stopping && !full(&fe) ? ZMQ_POLLIN : 0;
 		n = zmq_poll(items, 4, -1);
 		if (n < 0) {
 			if (zmq_errno() == EINTR)
@@ -345,12 +357,13 @@ frontend_run(server *srv, int sigfd)
 			/* Hand a burst of requests to the workers with one
 			 * queue operation. */
 			batch = last = NULL;
-			for (burst = 0; burst < RECV_BURST &&
-			                fe.inflight < SERVER_MAX_INFLIGHT;
+			for (burst = 0; burst < RECV_BURST && !full(&fe);
 			     burst++) {
 				if ((j = recv_request(&fe)) == NULL)
 					break;
 				fe.inflight++;
+				j->frame_bytes = zmq_msg_size(&j->frame);
+				fe.inflight_bytes += j->frame_bytes;
 				if (last != NULL)
 					last->next = j;
 				else

@@ -12,68 +12,77 @@
 
 #include "snapshot.h"
 
-#define ARENA_INITIAL 4096
-#define ARENA_ALIGN   16
+#define ARENA_FIRST (16 * 1024) /* the chunk every job keeps */
+#define ARENA_CHUNK (64 * 1024) /* overflow chunks, at least */
+#define ARENA_ALIGN 8
+
+static arena_chunk *
+chunk_new(size_t cap)
+{
+	arena_chunk *c;
+
+	if ((c = malloc(sizeof(*c) + cap)) == NULL)
+		return NULL;
+	c->next = NULL;
+	c->cap = cap;
+	c->used = 0;
+	return c;
+}
 
 void *
 arena_alloc(arena *a, size_t n)
 {
-	size_t off = (a->used + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	void *p, **extra;
+	arena_chunk *c;
+	size_t off, cap;
 
-	if (a->buf == NULL) {
-		if ((a->buf = malloc(ARENA_INITIAL)) == NULL)
+	if (a->first == NULL) {
+		if ((a->first = chunk_new(ARENA_FIRST)) == NULL)
 			return NULL;
-		a->cap = ARENA_INITIAL;
-		off = 0;
+		a->cur = a->first;
 	}
-	if (n <= a->cap && off <= a->cap - n) {
-		a->used = off + n;
-		return a->buf + off;
+	c = a->cur;
+	off = (c->used + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (off <= c->cap && n <= c->cap - off) {
+		c->used = off + n;
+		return c->data + off;
 	}
-	/* Too big for the block: a separate allocation, freed on reset. */
-	if (a->nextra == a->capextra) {
-		size_t ncap = a->capextra ? a->capextra * 2 : 8;
-
-		if ((extra = realloc(a->extra, ncap * sizeof(*extra))) == NULL)
-			return NULL;
-		a->extra = extra;
-		a->capextra = ncap;
-	}
-	if ((p = malloc(n ? n : 1)) == NULL)
+	cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+	if (a->limit != 0 && a->total + cap > a->limit)
 		return NULL;
-	a->extra[a->nextra++] = p;
-	return p;
+	if ((c = chunk_new(cap)) == NULL)
+		return NULL;
+	a->total += cap;
+	a->cur->next = c;
+	a->cur = c;
+	c->used = n;
+	return c->data;
 }
 
-/*
- * Reset for the next request. If the last request overflowed the block, grow
- * the block (up to 1 MiB) so that requests of that size fit from now on.
- */
 void
 arena_reset(arena *a)
 {
-	size_t i, want = a->cap;
+	arena_chunk *c, *next;
 
-	for (i = 0; i < a->nextra; i++)
-		free(a->extra[i]);
-	if (a->nextra > 0 && a->cap < 1024 * 1024) {
-		want = a->cap * 4;
-		free(a->buf);
-		if ((a->buf = malloc(want)) == NULL)
-			want = 0;
-		a->cap = want;
+	if (a->first == NULL)
+		return;
+	for (c = a->first->next; c != NULL; c = next) {
+		next = c->next;
+		sodium_memzero(c->data, c->used);
+		free(c);
 	}
-	a->nextra = 0;
-	a->used = 0;
+	sodium_memzero(a->first->data, a->first->used);
+	a->first->used = 0;
+	a->first->next = NULL;
+	a->cur = a->first;
+	a->total = 0;
+	a->limit = 0;
 }
 
 void
 arena_free(arena *a)
 {
 	arena_reset(a);
-	free(a->buf);
-	free(a->extra);
+	free(a->first);
 	memset(a, 0, sizeof(*a));
 }
 

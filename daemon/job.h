@@ -33,12 +33,22 @@ typedef enum job_kind {
 } job_kind;
 
 /* A bump allocator for protobuf-c: one request's decoded message lives in
- * it, and it is reset, not freed, between requests. */
-typedef struct arena {
-	uint8_t *buf;
+ * it. It is reset, not freed, between requests: its first chunk is kept,
+ * overflow chunks are freed, and everything used is wiped (it held values).
+ * An arena with a limit refuses to hold more than that many bytes, so a
+ * small frame that decodes into a huge message fails instead of eating
+ * memory. */
+typedef struct arena_chunk {
+	struct arena_chunk *next;
 	size_t cap, used;
-	void **extra; /* overflow blocks, freed on reset */
-	size_t nextra, capextra;
+	uint8_t data[];
+} arena_chunk;
+
+typedef struct arena {
+	arena_chunk *first; /* kept across requests */
+	arena_chunk *cur;   /* where allocations go now */
+	size_t total;       /* bytes in chunks beyond the first */
+	size_t limit;       /* 0: no limit */
 } arena;
 
 void *arena_alloc(arena *a, size_t n);
@@ -67,8 +77,9 @@ typedef struct job {
 	char principal[POL_MAX_NAME + 1]; /* ZAP User-Id */
 	uint8_t key[POL_KEY_BYTES];       /* the peer's CURVE public key */
 	bool has_key;
-	zmq_msg_t frame; /* the request as received */
-	bool multipart;  /* the peer sent more than one frame */
+	zmq_msg_t frame;    /* the request as received */
+	size_t frame_bytes; /* its size, for the frontend's in-flight budget */
+	bool multipart;     /* the peer sent more than one frame */
 
 	/* worker */
 	arena ar;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -453,6 +454,7 @@ static int
 cmd_serve(int argc, char **argv)
 {
 	static char deflisten[PATH_MAX + 16];
+	const struct rlimit nocore = {0, 0};
 	server srv;
 	pthread_t writer, *workers = NULL;
 	long long val[SET_N];
@@ -533,6 +535,8 @@ cmd_serve(int argc, char **argv)
 		srv.cfg.listen[srv.cfg.nlisten++] = deflisten;
 	}
 
+	/* A core dump would hold keys and values in the clear. */
+	setrlimit(RLIMIT_CORE, &nocore);
 	if ((lockfd = lock_datadir(srv.cfg.datadir)) < 0)
 		return 1;
 	if ((srv.curve_secret = sodium_malloc(32)) == NULL ||

@@ -22,7 +22,8 @@
 #define SERVER_MAX_LISTEN          8
 #define SERVER_DEFAULT_MAX_REQUEST (1024 * 1024)
 #define SERVER_MAX_INFLIGHT        4096 /* stop reading sockets beyond this */
-#define SERVER_BATCH_MAX           512  /* jobs in one group commit */
+#define SERVER_MAX_INFLIGHT_BYTES  (32u * 1024 * 1024) /* or this */
+#define SERVER_BATCH_MAX           512 /* jobs in one group commit */
 
 typedef struct server_config {
 	const char *datadir;

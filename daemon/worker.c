@@ -23,6 +23,7 @@
 
 #define MAX_FIELDS_PER_REQUEST POL_MAX_FIELDS
 #define MAX_VALUE              (64 * 1024)
+#define DECODE_EXPANSION       8 /* decoded bytes per request byte, at most */
 
 #define ST(x) PRIVD__V1__STATUS__##x
 
@@ -761,10 +762,15 @@ handle(worker *w, job *j)
 		return;
 	}
 	alloc.allocator_data = &j->ar;
+	/* A frame of repeated empty strings decodes into ~12 times its size;
+	 * no honest request needs more than a few times. */
+	j->ar.limit = DECODE_EXPANSION * zmq_msg_size(&j->frame) + 128 * 1024;
 	req = privd__v1__request__unpack(
 	    &alloc, zmq_msg_size(&j->frame), zmq_msg_data(&j->frame));
+	j->ar.limit = 0;
 	if (req == NULL) {
-		job_fail(j, ST(INVALID), 0, "not a privd.v1.Request message");
+		job_fail(j, ST(INVALID), 0,
+		    "not a privd.v1.Request message, or too complex");
 		return;
 	}
 	j->req = req;

@@ -19,10 +19,11 @@
 #include "log.h"
 #include "server.h"
 
-#define ST(x)            PRIVD__V1__STATUS__##x
-#define JOB_FAILED       1 /* apply: this job failed, the transaction is fine */
-#define MAX_GROW_RETRIES 16
-#define PRUNE_INTERVAL_S 3600
+#define ST(x)                PRIVD__V1__STATUS__##x
+#define JOB_FAILED           1 /* apply: this job failed, the transaction is fine */
+#define MAX_GROW_RETRIES     16
+#define PRUNE_INTERVAL_S     3600
+#define CKPT_MAX_UNSIGNED_US 1000000 /* sign the head within 1 s */
 
 typedef struct writer {
 	server *srv;
@@ -342,6 +343,8 @@ prune_chunk(writer *wr, MDB_txn *txn, void *arg)
 	int rc;
 
 	snap = snapshot_acquire(&wr->srv->policy);
+	/* the policy bounds durations (POL_MAX_DURATION_S), so this cannot
+	 * wrap; a retention beyond now prunes nothing */
 	keep = (uint64_t)snap->pol->audit_retention_s * 1000000u;
 	snapshot_release(&snap);
 	if (keep >= now)
@@ -354,15 +357,30 @@ prune_chunk(writer *wr, MDB_txn *txn, void *arg)
 	return rc;
 }
 
+/* Sign the head of the chain now, if it is not signed yet. */
+static void
+sign_head(writer *wr)
+{
+	audit_state a = wr->audit;
+	int rc;
+
+	if (a.seq <= a.ckpt_seq)
+		return;
+	if ((rc = housekeep(wr, checkpoint_now, &a)) == 0)
+		wr->audit = a;
+	else
+		log_err("audit: checkpoint failed: %s", mdb_strerror(rc));
+}
+
 void *
 writer_main(void *arg)
 {
 	writer wr = {.srv = arg};
-	struct timespec deadline;
-	audit_state a;
+	struct timespec now, deadline;
 	MDB_txn *txn;
 	bool closed = false, more = true;
 	time_t next_prune = 0;
+	uint64_t unsigned_since = 0, t;
 	job *batch;
 	int rc;
 
@@ -377,8 +395,8 @@ writer_main(void *arg)
 	for (;;) {
 		/* Pruning runs in bounded chunks between batches: at start,
 		 * then hourly. */
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		if (deadline.tv_sec >= next_prune || more) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (now.tv_sec >= next_prune || more) {
 			more = false;
 			if ((rc = housekeep(&wr, prune_chunk, &more)) != 0) {
 				log_err("audit: pruning failed: %s",
@@ -386,23 +404,42 @@ writer_main(void *arg)
 				more = false;
 			}
 			if (!more)
-				next_prune = deadline.tv_sec + PRUNE_INTERVAL_S;
+				next_prune = now.tv_sec + PRUNE_INTERVAL_S;
 		}
-		if (!more)
+		/* No event stays unsigned for longer than CKPT_MAX_UNSIGNED_US,
+		 * busy or idle: a checkpoint every N events alone would leave
+		 * a quiet log's newest events open to an undetected rewrite. */
+		t = now_us();
+		if (unsigned_since != 0 &&
+		    t - unsigned_since >= CKPT_MAX_UNSIGNED_US) {
+			sign_head(&wr);
+			unsigned_since = 0;
+		}
+		deadline = now;
+		if (more) {
+			/* go on pruning right after the next batch */
+		} else if (unsigned_since != 0) {
+			t = unsigned_since + CKPT_MAX_UNSIGNED_US;
+			deadline.tv_sec = (time_t)(t / 1000000u);
+			deadline.tv_nsec = (long)(t % 1000000u) * 1000;
+		} else {
 			deadline.tv_sec = next_prune;
+			deadline.tv_nsec = 0;
+		}
 		batch = jobq_take_until(
 		    &wr.srv->commit, SERVER_BATCH_MAX, &deadline, &closed);
-		if (batch != NULL)
+		if (batch != NULL) {
 			commit_batch(&wr, batch);
-		else if (closed)
+			if (wr.audit.seq == wr.audit.ckpt_seq)
+				unsigned_since = 0;
+			else if (unsigned_since == 0)
+				unsigned_since = now_us();
+		} else if (closed) {
 			break;
+		}
 	}
 	/* Sign the head at shutdown, so the last events are covered. */
-	a = wr.audit;
-	if ((rc = housekeep(&wr, checkpoint_now, &a)) == 0)
-		wr.audit = a;
-	else
-		log_err("audit: final checkpoint failed: %s", mdb_strerror(rc));
+	sign_head(&wr);
 	sodium_free(wr.dk);
 	return NULL;
 }

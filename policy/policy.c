@@ -417,7 +417,9 @@ pol_duration_parse(const char *s, int64_t *out)
 		if (!(p[ulen] == '\0' ||
 		        (p[ulen] == 's' && p[ulen + 1] == '\0')))
 			continue;
-		if (n > INT64_MAX / units[i].secs)
+		/* Bounded so that later arithmetic (microseconds, dates)
+		 * cannot overflow: a wrapped retention would prune at once. */
+		if (n > POL_MAX_DURATION_S / units[i].secs)
 			return -1;
 		if (out != NULL)
 			*out = n * units[i].secs;
@@ -440,7 +442,7 @@ get_duration(
 		path_key(sub, path, key);
 		return fail(c, sub,
 		    "not a duration (e.g. \"30 days\"; units second, minute, "
-		    "hour, day, week, month, year)");
+		    "hour, day, week, month, year; at most 1000 years)");
 	}
 	return 0;
 }

@@ -16,11 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define POL_KEY_BYTES    32  /* CURVE public key, raw */
-#define POL_MAX_FIELDS   256 /* fields per register */
-#define POL_MAX_PURPOSES 64  /* purposes per register */
-#define POL_MAX_NAME     64  /* bytes in any name (register, field, ...) */
-#define POL_FIELD_WORDS  (POL_MAX_FIELDS / 64)
+#define POL_KEY_BYTES      32  /* CURVE public key, raw */
+#define POL_MAX_FIELDS     256 /* fields per register */
+#define POL_MAX_PURPOSES   64  /* purposes per register */
+#define POL_MAX_NAME       64  /* bytes in any name (register, field, ...) */
+#define POL_FIELD_WORDS    (POL_MAX_FIELDS / 64)
+#define POL_MAX_DURATION_S (1000LL * 365 * 86400) /* the longest duration */
 
 typedef enum pol_ftype {
 	POL_FT_STRING = 0,

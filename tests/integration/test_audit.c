@@ -1690,6 +1690,71 @@ test_privctl_audit_commands(void **state)
 	privd_close(&svc);
 }
 
+/* A time bound and a seq bound together: every criterion holds (the time
+ * index walk must skip, not stop at, events before the seq bound). */
+static void
+test_time_and_seq_bounds_combine(void **state)
+{
+	harness *h = *state;
+	privd_client *svc = client(h, "svc"), *a = client(h, "auditor");
+	privd_audit_filter f;
+	evlist l;
+	size_t i;
+	int k;
+
+	for (k = 0; k < 12; k++)
+		expect_rc(svc, privd_ping(svc, NULL), PRIVD_OK, "ping");
+	memset(&f, 0, sizeof(f));
+	f.since_us = 1;
+	f.from_seq = 5;
+	f.to_seq = 10;
+	collect(a, &f, &l);
+	assert_int_equal(l.n, 6);
+	for (i = 0; i < l.n; i++)
+		assert_int_equal(l.ev[i]->seq, 5 + i);
+	evlist_free(&l);
+
+	memset(&f, 0, sizeof(f));
+	f.until_us = wall_us() + 3600ull * 1000000;
+	f.from_seq = 3;
+	f.to_seq = 4;
+	f.newest_first = 1;
+	collect(a, &f, &l);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.ev[0]->seq, 4);
+	assert_int_equal(l.ev[1]->seq, 3);
+	evlist_free(&l);
+	privd_close(&a);
+	privd_close(&svc);
+}
+
+/* The newest events are signed within about a second even when fewer than
+ * --audit-checkpoint-every of them came since the last checkpoint, and
+ * without a shutdown. */
+static void
+test_head_signed_when_idle(void **state)
+{
+	harness *h = *state;
+	privd_client *svc = client(h, "svc"), *a = client(h, "auditor");
+	privd_audit_checkpoint *ck = NULL;
+	uint64_t first = 0, last = 0;
+	size_t n = 0;
+	int has_base = 0;
+
+	/* fewer events than a checkpoint interval (CKPTS) */
+	expect_rc(svc, privd_ping(svc, NULL), PRIVD_OK, "ping");
+	sleep_ms(1800);
+	expect_rc(a,
+	    privd_audit_checkpoints(
+	        a, 0, 0, &ck, &n, &first, &last, NULL, &has_base),
+	    PRIVD_OK, "checkpoints");
+	assert_true(n > 0);
+	assert_int_equal(ck[n - 1].seq, last);
+	privd_free(ck);
+	privd_close(&a);
+	privd_close(&svc);
+}
+
 int
 main(void)
 {
@@ -1719,6 +1784,10 @@ main(void)
 	        test_only_auditors_read_the_log, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_privctl_audit_commands, setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_time_and_seq_bounds_combine, setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_head_signed_when_idle, setup, h_teardown),
 	};
 
 	if (sodium_init() < 0)

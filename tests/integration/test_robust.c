@@ -288,6 +288,79 @@ test_put_too_many_fields_invalid(void **state)
 	assert_still_serving(h);
 }
 
+/* privd's resident memory in KiB, from /proc. */
+static long
+rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * A frame under the size limit that decodes into a huge message (400,000
+ * empty field names: ~12 times its size once decoded) is refused as INVALID,
+ * and a burst of them leaves privd's memory where it was: decoding is
+ * bounded per request and nothing of it is kept afterwards.
+ */
+static void
+test_decode_bomb_refused_memory_not_kept(void **state)
+{
+	harness *h = *state;
+	enum { NAMES = 400000, BURST = 32 };
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__GetRequest get = PRIVD__V1__GET_REQUEST__INIT;
+	Privd__V1__Response *resp;
+	char **names = calloc(NAMES, sizeof(*names));
+	long before, after;
+	uint8_t *buf;
+	size_t len;
+	h_dealer d;
+	int i;
+
+	assert_non_null(names);
+	for (i = 0; i < NAMES; i++)
+		names[i] = "";
+	get.register_ = REG;
+	get.subject = "bomb";
+	get.n_fields = NAMES;
+	get.fields = names;
+	req.purpose = PURPOSE;
+	req.op_case = PRIVD__V1__REQUEST__OP_GET;
+	req.get = &get;
+	req.request_id = 1;
+	buf = pack_request(&req, &len);
+	assert_true(len < 1024 * 1024); /* under privd's frame limit */
+
+	before = rss_kib(h->pid);
+	assert_true(before > 0);
+	open_dealer(h, &d);
+	for (i = 0; i < BURST; i++)
+		send_frame(&d, buf, len);
+	for (i = 0; i < BURST; i++) {
+		resp = recv_response(&d, REPLY_TIMEOUT_MS * 4);
+		assert_int_equal(resp->status, PRIVD__V1__STATUS__INVALID);
+		privd__v1__response__free_unpacked(resp, NULL);
+	}
+	h_dealer_close(&d);
+	after = rss_kib(h->pid);
+	free(buf);
+	free(names);
+	/* unbounded decoding took ~20 MiB per request and kept most of it */
+	if (after - before > 128 * 1024)
+		fail_msg("privd grew from %ld to %ld KiB", before, after);
+	assert_still_serving(h);
+}
+
 static void
 test_put_duplicate_field_invalid(void **state)
 {
@@ -545,6 +618,7 @@ main(void)
 	    cmocka_unit_test(test_multi_frame_gets_invalid_or_nothing),
 	    cmocka_unit_test(test_put_too_many_fields_invalid),
 	    cmocka_unit_test(test_put_duplicate_field_invalid),
+	    cmocka_unit_test(test_decode_bomb_refused_memory_not_kept),
 	    cmocka_unit_test(test_put_without_fields_invalid),
 	    cmocka_unit_test(test_subject_of_300_bytes_invalid),
 	    cmocka_unit_test(test_subject_of_256_bytes_accepted),

@@ -404,6 +404,11 @@ static const struct bad bad_cases[] = {
         "{" CONTROLLER
         ",\"audit\":{\"retention\":\"forever\"}," REG("") "," OK_PRINC "}",
         "$.audit.retention", "not a duration"},
+    {"audit retention beyond 1000 years",
+        "{" CONTROLLER
+        ",\"audit\":{\"retention\":\"18446744073710 seconds\"}," REG(
+            "") "," OK_PRINC "}",
+        "$.audit.retention", "at most 1000 years"},
     {"retention after without action",
         DOC(REG(",\"retention\":[{\"id\":\"x\",\"categories\":[\"c\"],"
                 "\"from\":\"collected\",\"after\":\"5 days\"}]"),
@@ -591,7 +596,12 @@ test_duration(void **state)
 	    {"6 years", 6 * 365 * 86400LL},
 	    {"1 year", 365 * 86400LL},
 	    {"3 year", 3 * 365 * 86400LL},
-	    {"9223372036854775807 seconds", INT64_MAX},
+	    {"1000 years", 1000 * 365 * 86400LL},
+	    {"1001 years", -1},
+	    {"31536000000 seconds", 31536000000LL},
+	    {"31536000001 seconds", -1},
+	    {"18446744073710 seconds", -1}, /* wrapped to 0.45 s in µs */
+	    {"9223372036854775807 seconds", -1},
 	    {"9223372036854775808 seconds", -1},
 	    {"292471208678 years", -1},
 	    {"0 days", -1},
