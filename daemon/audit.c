@@ -567,6 +567,21 @@ done:
 	job_pack(j, &resp);
 }
 
+/* A checkpoint message pointing into its stored record (no copy). */
+static void
+ckpt_msg(uint64_t seq, const MDB_val *v, Privd__V1__AuditCheckpoint *m)
+{
+	const uint8_t *p = v->mv_data;
+
+	privd__v1__audit_checkpoint__init(m);
+	m->seq = seq;
+	m->time_us = store_get_be64(p);
+	m->hash.data = (uint8_t *)p + 8;
+	m->hash.len = AUDIT_HASHBYTES;
+	m->signature.data = (uint8_t *)p + 8 + AUDIT_HASHBYTES;
+	m->signature.len = AUDIT_SIGBYTES;
+}
+
 void
 audit_checkpoints(store *st, MDB_txn *txn, job *j)
 {
@@ -618,14 +633,7 @@ audit_checkpoints(store *st, MDB_txn *txn, job *j)
 			break;
 		if (v.mv_size != AUDIT_CKPT_RECBYTES)
 			continue;
-		privd__v1__audit_checkpoint__init(&items[n]);
-		items[n].seq = seq;
-		items[n].time_us = store_get_be64(v.mv_data);
-		items[n].hash.data = (uint8_t *)v.mv_data + 8;
-		items[n].hash.len = AUDIT_HASHBYTES;
-		items[n].signature.data =
-		    (uint8_t *)v.mv_data + 8 + AUDIT_HASHBYTES;
-		items[n].signature.len = AUDIT_SIGBYTES;
+		ckpt_msg(seq, &v, &items[n]);
 		ptrs[n] = &items[n];
 		n++;
 	}
@@ -637,14 +645,7 @@ audit_checkpoints(store *st, MDB_txn *txn, job *j)
 		k.mv_data = kb;
 		if (mdb_cursor_get(c, &k, &v, MDB_SET_KEY) == 0 &&
 		    v.mv_size == AUDIT_CKPT_RECBYTES) {
-			privd__v1__audit_checkpoint__init(&base);
-			base.seq = cr.first_seq - 1;
-			base.time_us = store_get_be64(v.mv_data);
-			base.hash.data = (uint8_t *)v.mv_data + 8;
-			base.hash.len = AUDIT_HASHBYTES;
-			base.signature.data =
-			    (uint8_t *)v.mv_data + 8 + AUDIT_HASHBYTES;
-			base.signature.len = AUDIT_SIGBYTES;
+			ckpt_msg(cr.first_seq - 1, &v, &base);
 			cr.prune_checkpoint = &base;
 		}
 	}

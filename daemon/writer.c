@@ -239,73 +239,10 @@ pack_result(job *j)
 	job_pack(j, &resp);
 }
 
-/*
- * Apply one batch in one write transaction, append the audit event of every
- * job, sign a checkpoint when one is due, and commit. If the map is full,
- * abort, grow the map and do it all again: clients see only a slower commit.
- * Any other failure fails every job of the batch with INTERNAL (none of
- * their changes or events happened), reads included: no answer without its
- * durable event.
- */
-static void
-commit_batch(writer *wr, job *batch)
-{
-	store *st = wr->srv->st;
-	audit_state a;
-	MDB_txn *txn;
-	uint64_t now;
-	int rc = 0, attempt;
-	job *j;
-
-	for (attempt = 0;; attempt++) {
-		a = wr->audit; /* the head as of the last commit */
-		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
-			break;
-		now = now_us();
-		for (j = batch; j != NULL && rc == 0; j = j->next) {
-			if (j->kind == JOB_PUT)
-				rc = apply_put(wr, txn, j, now);
-			else if (j->kind == JOB_DELETE)
-				rc = apply_delete(wr, txn, j);
-			else if (j->kind == JOB_POLICY)
-				rc = apply_policy(wr, txn, j, now);
-			if (rc == JOB_FAILED) {
-				j->kind = JOB_ANSWERED;
-				rc = 0;
-			}
-			if (rc == 0)
-				rc = audit_append(st, txn, &a, j, now);
-		}
-		if (rc == 0 && a.seq - a.ckpt_seq >= wr->srv->cfg.ckpt_every)
-			rc = audit_checkpoint(st, txn, &a, wr->srv->sign_sk);
-		if (rc == 0)
-			rc = mdb_txn_commit(txn);
-		else
-			mdb_txn_abort(txn);
-		if (rc == MDB_MAP_FULL && attempt < MAX_GROW_RETRIES &&
-		    store_grow(st) == 0)
-			continue;
-		break;
-	}
-	if (rc != 0) {
-		log_err(
-		    "commit failed, batch not applied: %s", mdb_strerror(rc));
-		for (j = batch; j != NULL; j = j->next)
-			job_fail(j, ST(INTERNAL), 0,
-			    "the request could not be recorded");
-	} else {
-		wr->audit = a;
-		swap_policies(wr, batch);
-		for (j = batch; j != NULL; j = j->next)
-			if (j->kind != JOB_ANSWERED)
-				pack_result(j);
-	}
-	jobq_push(&wr->srv->replies, batch);
-}
-
-/* Run one write transaction of housekeeping; grows the map if needed. */
+/* Run fn in one write transaction and commit; if the map is full, abort,
+ * grow the map and run it again: clients see only a slower commit. */
 static int
-housekeep(writer *wr, int (*fn)(writer *, MDB_txn *, void *), void *arg)
+in_write_txn(writer *wr, int (*fn)(writer *, MDB_txn *, void *), void *arg)
 {
 	store *st = wr->srv->st;
 	MDB_txn *txn;
@@ -323,6 +260,75 @@ housekeep(writer *wr, int (*fn)(writer *, MDB_txn *, void *), void *arg)
 			continue;
 		return rc;
 	}
+}
+
+typedef struct batch_txn {
+	job *batch;
+	audit_state a; /* the chain's head as this attempt leaves it */
+} batch_txn;
+
+/*
+ * One attempt at a batch: apply every change, append the audit event of
+ * every job, sign a checkpoint when one is due. Starts again from the last
+ * committed head each time, so a retried attempt leaves no trace of the
+ * aborted one.
+ */
+static int
+apply_batch(writer *wr, MDB_txn *txn, void *arg)
+{
+	batch_txn *bt = arg;
+	store *st = wr->srv->st;
+	uint64_t now = now_us();
+	int rc = 0;
+	job *j;
+
+	bt->a = wr->audit;
+	for (j = bt->batch; j != NULL && rc == 0; j = j->next) {
+		if (j->kind == JOB_PUT)
+			rc = apply_put(wr, txn, j, now);
+		else if (j->kind == JOB_DELETE)
+			rc = apply_delete(wr, txn, j);
+		else if (j->kind == JOB_POLICY)
+			rc = apply_policy(wr, txn, j, now);
+		if (rc == JOB_FAILED) {
+			j->kind = JOB_ANSWERED;
+			rc = 0;
+		}
+		if (rc == 0)
+			rc = audit_append(st, txn, &bt->a, j, now);
+	}
+	if (rc == 0 && bt->a.seq - bt->a.ckpt_seq >= wr->srv->cfg.ckpt_every)
+		rc = audit_checkpoint(st, txn, &bt->a, wr->srv->sign_sk);
+	return rc;
+}
+
+/*
+ * Group commit: the whole batch in one write transaction, then the replies.
+ * A failure fails every job of the batch with INTERNAL (none of their
+ * changes or events happened), reads included: no answer without its
+ * durable event.
+ */
+static void
+commit_batch(writer *wr, job *batch)
+{
+	batch_txn bt = {.batch = batch};
+	job *j;
+	int rc;
+
+	if ((rc = in_write_txn(wr, apply_batch, &bt)) != 0) {
+		log_err(
+		    "commit failed, batch not applied: %s", mdb_strerror(rc));
+		for (j = batch; j != NULL; j = j->next)
+			job_fail(j, ST(INTERNAL), 0,
+			    "the request could not be recorded");
+	} else {
+		wr->audit = bt.a;
+		swap_policies(wr, batch);
+		for (j = batch; j != NULL; j = j->next)
+			if (j->kind != JOB_ANSWERED)
+				pack_result(j);
+	}
+	jobq_push(&wr->srv->replies, batch);
 }
 
 static int
@@ -366,7 +372,7 @@ sign_head(writer *wr)
 
 	if (a.seq <= a.ckpt_seq)
 		return;
-	if ((rc = housekeep(wr, checkpoint_now, &a)) == 0)
+	if ((rc = in_write_txn(wr, checkpoint_now, &a)) == 0)
 		wr->audit = a;
 	else
 		log_err("audit: checkpoint failed: %s", mdb_strerror(rc));
@@ -398,7 +404,7 @@ writer_main(void *arg)
 		clock_gettime(CLOCK_REALTIME, &now);
 		if (now.tv_sec >= next_prune || more) {
 			more = false;
-			if ((rc = housekeep(&wr, prune_chunk, &more)) != 0) {
+			if ((rc = in_write_txn(&wr, prune_chunk, &more)) != 0) {
 				log_err("audit: pruning failed: %s",
 				    mdb_strerror(rc));
 				more = false;
