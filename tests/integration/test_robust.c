@@ -356,8 +356,16 @@ test_decode_bomb_refused_memory_not_kept(void **state)
 	free(buf);
 	free(names);
 	/* unbounded decoding took ~20 MiB per request and kept most of it */
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan keeps freed memory in quarantine, so RSS says nothing here;
+	 * the memory bound is checked in the plain build. */
+	(void)after;
+	print_message("privd RSS %ld -> %ld KiB (not checked under ASan)\n",
+	    before, after);
+#else
 	if (after - before > 128 * 1024)
 		fail_msg("privd grew from %ld to %ld KiB", before, after);
+#endif
 	assert_still_serving(h);
 }
 
