@@ -146,12 +146,15 @@ static const char usage_text[] =
     "  policy history\n"
     "      List every policy version, oldest first: version, time applied\n"
     "      (UTC) and who applied it. Needs role policy_admin.\n"
-    "  audit query [--subject S] [--register R] [--principal P] [--since T]\n"
+    "  audit query [--subject [R/]S] [--register R] [--principal P]\n"
+    "              [--since T]\n"
     "              [--until T] [--op OP]... [--denied] [--newest] [--limit N]\n"
     "      List the audit events that match every criterion given, oldest\n"
     "      first (--newest: newest first), walking every page; --limit N\n"
     "      stops after N events. --subject takes a subject id (privd finds\n"
-    "      its pseudonym); T is ISO 8601 UTC (2026-11-27T10:00:00Z, or\n"
+    "      its pseudonym), in every register, or REGISTER/SUBJECT for one\n"
+    "      register (with --register, the id is taken as it is, '/' and\n"
+    "      all); T is ISO 8601 UTC (2026-11-27T10:00:00Z, or\n"
     "      2026-11-27 for midnight) or Unix seconds, --since including it\n"
     "      and --until not; --op may be repeated; --denied: only requests\n"
     "      the policy refused. One line per event: seq, time (UTC),\n"
@@ -1645,7 +1648,7 @@ static int
 audit_main(struct opts *o, char **args, int nargs)
 {
 	static const char usage[] =
-	    "usage: privctl audit query [--subject S] [--register R] "
+	    "usage: privctl audit query [--subject [R/]S] [--register R] "
 	    "[--principal P] [--since T] [--until T] [--op OP]... [--denied] "
 	    "[--newest] [--limit N] | tail [-f] [-n N] | verify [--from N] "
 	    "[--to N] [--pubkey HEX|FILE] | export [--from N] [--to N] | "
@@ -1662,6 +1665,8 @@ audit_main(struct opts *o, char **args, int nargs)
 	    {"pubkey", 0},
 	};
 	const char *sub = nargs > 0 ? args[0] : "";
+	static char regbuf[65];
+	const char *slash;
 	privd_audit_filter *f = &o->filter;
 	unsigned allowed = 0, bad;
 	size_t i;
@@ -1694,6 +1699,20 @@ audit_main(struct opts *o, char **args, int nargs)
 	f->newest_first = o->newest;
 	if (o->subject != NULL && *o->subject == '\0')
 		return usage_error("--subject needs a subject id");
+	/* --subject REGISTER/SUBJECT names both (the first '/' splits them);
+	 * with --register, --subject is the subject id as it is. */
+	if (o->subject != NULL && o->reg == NULL &&
+	    (slash = strchr(o->subject, '/')) != NULL) {
+		size_t rl = (size_t)(slash - o->subject);
+
+		if (rl == 0 || rl >= sizeof(regbuf) || slash[1] == '\0')
+			return usage_error("--subject REGISTER/SUBJECT needs a "
+			                   "register name and a subject id");
+		memcpy(regbuf, o->subject, rl);
+		regbuf[rl] = '\0';
+		f->reg = regbuf;
+		f->subject = slash + 1;
+	}
 	if (o->since != NULL && parse_time(o->since, &f->since_us) != 0)
 		return usage_error(
 		    "--since needs a time: 2026-11-27T10:00:00Z, "

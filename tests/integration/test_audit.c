@@ -1554,6 +1554,16 @@ test_privctl_audit_commands(void **state)
 	    "Z svc put customers %.12s name invoicing allowed ok\n", pseudo);
 	assert_non_null(strstr(r->out, expect));
 
+	/* --subject REGISTER/SUBJECT: the same, without --register */
+	assert_int_equal(h_run(h,
+	                     PRIVCTL("audit", "query", "--subject",
+	                         CUST "/cli-1", "--op", "put"),
+	                     H_RUN_TIMEOUT_MS, r),
+	    0);
+	expect_exit(r, 0, "audit query --subject R/S");
+	assert_int_equal(count_lines(r->out), 1);
+	assert_non_null(strstr(r->out, expect));
+
 	/* --denied, a time window, --newest --limit */
 	assert_int_equal(h_run(h, PRIVCTL("audit", "query", "--denied"),
 	                     H_RUN_TIMEOUT_MS, r),
