@@ -337,6 +337,45 @@ test_client_reconnects_after_restart(void **state)
 	privd_close(&c);
 }
 
+/*
+ * While privd is down, every call ends by its deadline with UNAVAILABLE or
+ * TIMEOUT instead of hanging; once privd is back, the same handle works,
+ * and a request that failed while it was down was not carried out later.
+ */
+static void
+test_client_deadline_while_privd_down(void **state)
+{
+	harness *h = *state;
+	privd_client *c = svc_client(h);
+	privd_record *r = NULL;
+	privd_field f = h_field("name", "Written While Down");
+	int64_t t0, took;
+	int rc, i;
+
+	assert_int_equal(privd_ping(c, NULL), PRIVD_OK);
+	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, NULL), 0);
+	privd_set_timeout(c, 500);
+	for (i = 0; i < 3; i++) {
+		t0 = h_now_ms();
+		rc = i == 0 ? privd_put(c, REG, "down-1", PURPOSE, &f, 1)
+		            : privd_get(c, REG, "down-1", PURPOSE, NULL, 0, &r);
+		took = h_now_ms() - t0;
+		if (rc != PRIVD_EUNAVAILABLE && rc != PRIVD_ETIMEOUT)
+			fail_msg("call %d while privd is down: %s", i,
+			    privd_strerror(rc));
+		if (took > 1500)
+			fail_msg("call %d took %lld ms with a 500 ms deadline",
+			    i, (long long)took);
+	}
+	assert_int_equal(h_start(h, NULL), 0);
+	privd_set_timeout(c, 5000);
+	assert_int_equal(privd_ping(c, NULL), PRIVD_OK);
+	/* the put that failed was not queued and sent behind our back */
+	assert_int_equal(
+	    privd_get(c, REG, "down-1", PURPOSE, NULL, 0, &r), PRIVD_ENOTFOUND);
+	privd_close(&c);
+}
+
 /* Distinctive values that must never appear in plaintext. */
 #define CANARY_SUBJECT "subj-CANARY-93f1c0d7"
 #define CANARY_NAME    "Zyxwvut Canarysson"
@@ -721,6 +760,7 @@ main(void)
 	    T(test_get_unknown_subject_not_found),
 	    T(test_data_survives_restart),
 	    T(test_client_reconnects_after_restart),
+	    T(test_client_deadline_while_privd_down),
 	    T(test_no_plaintext_on_disk),
 	    T(test_no_plaintext_in_log),
 	    T(test_init_layout),
