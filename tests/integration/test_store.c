@@ -701,10 +701,24 @@ test_invalid_value_stores_nothing(void **state)
 	privd_field old[] = {h_field("name", "Old Name")};
 	privd_record *rec;
 
-	/* A new subject: nothing at all is created. */
+	/* A new subject: nothing at all is created. The error names the
+	 * field and the rule, never the value or the subject id. */
 	assert_int_equal(
 	    privd_put(c, REG, "cust-inv", PURPOSE, bad, 2), PRIVD_EINVAL);
+	assert_non_null(strstr(privd_errmsg(c), "email"));
+	assert_non_null(strstr(privd_errmsg(c), "not an email address"));
+	assert_null(strstr(privd_errmsg(c), "not-an-email"));
+	assert_null(strstr(privd_errmsg(c), "cust-inv"));
 	assert_not_found(c, "cust-inv", NULL, 0);
+
+	/* A Finnish identity code in free text is refused the same way. */
+	bad[1] = h_field("notes", "asiakkaan hetu on 131052-308T.");
+	assert_int_equal(
+	    privd_put(c, REG, "cust-inv", PURPOSE, bad, 2), PRIVD_EINVAL);
+	assert_non_null(strstr(privd_errmsg(c), "identity code"));
+	assert_null(strstr(privd_errmsg(c), "131052"));
+	assert_not_found(c, "cust-inv", NULL, 0);
+	bad[1] = h_field("email", "not-an-email");
 
 	/* An existing subject: the valid field in the same put is not
 	 * written either. */
