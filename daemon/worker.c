@@ -470,6 +470,7 @@ do_put(worker *w, job *j)
 		j->subject.created_us = now_us();
 		j->new_key = true;
 	} else if (rc != 0) {
+		sodium_memzero(w->dk, CRYPTO_KEYBYTES);
 		return; /* job failed */
 	}
 	if (put_seal(srv->keys, j, w->dk, now_us()) != 0)
