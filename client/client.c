@@ -50,6 +50,14 @@
 #define AUDIT_PAGE_MAX  1000
 #define AUDIT_CKPTS_MAX 10000
 
+/* Policy versions in one history answer: far more than privd will ever
+ * hold, but a bound on what a hostile privd can make the client copy. */
+#define POLICY_VERSIONS_MAX 1000000
+
+/* Largest reply accepted: a legitimate one is at most about 17 MiB (256
+ * fields of 64 KiB, or the largest policy document privd accepts). */
+#define REPLY_MAX ((int64_t)64 * 1024 * 1024)
+
 #define KEY_BYTES   32
 #define Z85_CHARS   40
 #define KEYFILE_MAX 4096
@@ -166,27 +174,66 @@ fail(privd_client *c, int status, const char *fmt, ...)
 }
 
 /*
- * Keep privd's message for privd_errmsg(). It is printed by callers, so
- * control characters become '?', and a cut never splits a UTF-8 sequence.
+ * The length of the printable character that starts s[0..n) (n > 0) as
+ * well-formed UTF-8, or 0 if none does: a C0 or C1 control, DEL, a stray
+ * or truncated byte, an overlong form, a surrogate or a code point past
+ * U+10FFFF.
+ */
+static size_t
+utf8_printable(const unsigned char *s, size_t n)
+{
+	size_t len, k;
+	uint32_t cp, min;
+
+	if (s[0] < 0x80)
+		return s[0] >= 0x20 && s[0] != 0x7f ? 1 : 0;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f, min = 0x80;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f, min = 0x800;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if (cp < min || cp <= 0x9f || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * Keep privd's message for privd_errmsg(). Callers print it, as text or in
+ * JSON (which must be valid UTF-8), so it is made printable UTF-8: each
+ * byte that is not part of a printable character becomes '?', and a cut
+ * at the buffer's end never splits a character.
  */
 static void
 set_server_message(privd_client *c, const char *msg)
 {
-	size_t n, i;
+	const unsigned char *s = (const unsigned char *)(msg ? msg : "");
+	size_t n = strlen((const char *)s), i = 0, o = 0, k;
 
-	if (msg == NULL)
-		msg = "";
-	n = strlen(msg);
-	if (n >= sizeof(c->errmsg)) {
-		n = sizeof(c->errmsg) - 1;
-		while (n > 0 && ((unsigned char)msg[n] & 0xc0) == 0x80)
-			n--;
+	while (i < n) {
+		k = utf8_printable(s + i, n - i);
+		if (o + (k > 0 ? k : 1) >= sizeof(c->errmsg))
+			break;
+		if (k == 0) {
+			c->errmsg[o++] = '?';
+			i++;
+		} else {
+			memcpy(c->errmsg + o, s + i, k);
+			o += k;
+			i += k;
+		}
 	}
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)msg[i];
-		c->errmsg[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	c->errmsg[n] = '\0';
+	c->errmsg[o] = '\0';
 }
 
 /*
@@ -241,6 +288,7 @@ sock_open(privd_client *c)
 {
 	char monep[64];
 	int zero = 0, one = 1, ivl = RECONNECT_IVL, ivlmax = RECONNECT_IVL_MAX;
+	int64_t maxmsg = REPLY_MAX;
 	int e;
 
 	c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
@@ -248,6 +296,8 @@ sock_open(privd_client *c)
 		goto err;
 	if (zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
 	    zmq_setsockopt(c->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) !=
+	        0 ||
 	    zmq_setsockopt(c->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) !=
 	        0 ||
 	    zmq_setsockopt(
@@ -991,14 +1041,24 @@ record_build(
     privd_client *c, const Privd__V1__GetResponse *g, privd_record **out)
 {
 	struct record_block *b;
-	size_t i, total, nl;
+	size_t i, j, total, nl;
 	char *p;
 
+	if (g->n_fields > MAX_FIELDS)
+		return fail(c, PRIVD_EPROTO,
+		    "privd's answer has more than %d fields", MAX_FIELDS);
 	total = sizeof(*b) + g->n_fields * sizeof(privd_field);
 	for (i = 0; i < g->n_fields; i++) {
-		if (g->fields[i] == NULL || g->fields[i]->name == NULL)
+		/* protobuf-c gives "" for a name privd did not send */
+		if (g->fields[i] == NULL || g->fields[i]->name == NULL ||
+		    *g->fields[i]->name == '\0')
 			return fail(c, PRIVD_EPROTO,
 			    "privd's answer has a field without a name");
+		/* privd_record_field() would only ever find the first */
+		for (j = 0; j < i; j++)
+			if (strcmp(g->fields[i]->name, g->fields[j]->name) == 0)
+				return fail(c, PRIVD_EPROTO,
+				    "privd's answer has a field twice");
 		total += strlen(g->fields[i]->name) + 1 +
 		         g->fields[i]->value.len + 1;
 	}
@@ -1195,6 +1255,12 @@ privd_policy_history(
 	if (rc != PRIVD_OK)
 		return rc;
 	h = r->policy_history;
+	if (h->n_versions > POLICY_VERSIONS_MAX) {
+		privd__v1__response__free_unpacked(r, NULL);
+		return fail(c, PRIVD_EPROTO,
+		    "privd's answer has more than %d policy versions",
+		    POLICY_VERSIONS_MAX);
+	}
 	/* one element even for an empty list, so that success is never NULL */
 	out = calloc(h->n_versions > 0 ? h->n_versions : 1, sizeof(*out));
 	if (out == NULL)
@@ -1219,8 +1285,9 @@ empty(const char *s)
 }
 
 /*
- * Send one audit query and return privd's answer. The request structs
- * point into q and cursor: no copies.
+ * Send one audit query and return privd's answer, checked to hold at most
+ * a page of records, each with a 32-byte hash. The request structs point
+ * into q and cursor: no copies.
  */
 static int
 audit_query_call(privd_client *c, const privd_audit_filter *q,
@@ -1228,7 +1295,9 @@ audit_query_call(privd_client *c, const privd_audit_filter *q,
 {
 	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
 	Privd__V1__AuditQueryRequest aq = PRIVD__V1__AUDIT_QUERY_REQUEST__INIT;
+	const Privd__V1__AuditQueryResponse *qr;
 	size_t i;
+	int rc;
 
 	*out = NULL;
 	if (q != NULL) {
@@ -1273,7 +1342,25 @@ audit_query_call(privd_client *c, const privd_audit_filter *q,
 	aq.cursor.len = cursorlen;
 	req.op_case = PRIVD__V1__REQUEST__OP_AUDIT_QUERY;
 	req.audit_query = &aq;
-	return call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_QUERY, out);
+	rc = call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_QUERY, out);
+	if (rc != PRIVD_OK)
+		return rc;
+	qr = (*out)->audit_query;
+	if (qr->n_records > AUDIT_PAGE_MAX)
+		rc = fail(c, PRIVD_EPROTO,
+		    "privd's answer has more than %d audit records",
+		    AUDIT_PAGE_MAX);
+	for (i = 0; rc == PRIVD_OK && i < qr->n_records; i++)
+		if (qr->records[i] == NULL ||
+		    qr->records[i]->hash.len != AV_HASHBYTES)
+			rc = fail(c, PRIVD_EPROTO,
+			    "privd's answer has an audit record without its "
+			    "hash");
+	if (rc != PRIVD_OK) {
+		privd__v1__response__free_unpacked(*out, NULL);
+		*out = NULL;
+	}
+	return rc;
 }
 
 /* A page and its events in one allocation; the field name pointers, the
@@ -1302,19 +1389,21 @@ page_build(privd_client *c, const Privd__V1__AuditQueryResponse *qr,
 
 	if ((evs = calloc(n ? n : 1, sizeof(*evs))) == NULL)
 		return fail(c, PRIVD_ENOMEM, "out of memory");
+	/* audit_query_call() checked the number of records and their hashes */
 	for (i = 0; i < n && rc == PRIVD_OK; i++) {
 		rec = qr->records[i];
-		if (rec == NULL || rec->hash.len != AV_HASHBYTES) {
-			rc = fail(c, PRIVD_EPROTO,
-			    "privd's answer has an audit record without its "
-			    "hash");
-			break;
-		}
 		evs[i] = privd__v1__audit_event__unpack(
 		    NULL, rec->event.len, rec->event.data);
 		if (evs[i] == NULL) {
 			rc = fail(c, PRIVD_EPROTO,
 			    "an audit event in privd's answer does not decode");
+			break;
+		}
+		if (evs[i]->subject.len != 0 &&
+		    evs[i]->subject.len != sizeof(b->ev[0].subject)) {
+			rc = fail(c, PRIVD_EPROTO,
+			    "an audit event in privd's answer has a malformed "
+			    "subject pseudonym");
 			break;
 		}
 		nf += evs[i]->n_fields;
@@ -1489,6 +1578,12 @@ privd_audit_checkpoints(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 	if (rc != PRIVD_OK)
 		return rc;
 	cr = r->audit_checkpoints;
+	if (cr->n_checkpoints > AUDIT_CKPTS_MAX) {
+		privd__v1__response__free_unpacked(r, NULL);
+		return fail(c, PRIVD_EPROTO,
+		    "privd's answer has more than %d checkpoints",
+		    AUDIT_CKPTS_MAX);
+	}
 	/* one element even for an empty list, so that success is never NULL */
 	list = calloc(cr->n_checkpoints ? cr->n_checkpoints : 1, sizeof(*list));
 	if (list == NULL)
@@ -1528,10 +1623,31 @@ ckpt_cmp(const void *a, const void *b)
 }
 
 /*
+ * Does a list of checkpoints that privd sent for [from, hi] keep to it, in
+ * strictly increasing seq? A list that does not could make a caller that
+ * pages through them ask for the same ones forever.
+ */
+static int
+ckpts_in_order(
+    const privd_audit_checkpoint *p, size_t n, uint64_t from, uint64_t hi)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i].seq < from || p[i].seq > hi ||
+		    (i > 0 && p[i].seq <= p[i - 1].seq))
+			return 0;
+	return 1;
+}
+
+/*
  * Every checkpoint in [from_seq, to_seq] as the verifier wants them, in as
  * many calls as privd's per-call limit needs. The first call also gives the
  * range of events kept and the prune base; later calls end at *last_seq so
- * that checkpoints signed meanwhile do not look like missing events.
+ * that checkpoints signed meanwhile do not look like missing events. Each
+ * call must start after the previous one's last checkpoint and keep to the
+ * range asked for, so the calls end and the list holds at most one
+ * checkpoint per event of the range.
  */
 static int
 audit_ckpts_all(privd_client *c, uint64_t from_seq, uint64_t to_seq,
@@ -1541,7 +1657,7 @@ audit_ckpts_all(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 	privd_audit_checkpoint *part = NULL;
 	av_checkpoint *all = NULL, *grown;
 	size_t n = 0, np, i;
-	uint64_t from = from_seq, first, last, end = to_seq;
+	uint64_t from = from_seq, first, last, end = to_seq, hi;
 	int rc, first_call = 1;
 
 	*out = NULL;
@@ -1552,6 +1668,15 @@ audit_ckpts_all(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 		    first_call ? has_base : NULL);
 		if (rc != PRIVD_OK)
 			break;
+		/* end 0 asks for every checkpoint: one past the newest event
+		 * is for the verifier to judge (events cut off the end) */
+		hi = end != 0 ? end : UINT64_MAX;
+		if (!ckpts_in_order(part, np, from, hi) ||
+		    (np > 0 && n + np - 1 > hi - from_seq)) {
+			rc = fail(c, PRIVD_EPROTO,
+			    "privd's answer does not make progress");
+			break;
+		}
 		if (first_call) {
 			*first_seq = first;
 			*last_seq = last;
@@ -1695,7 +1820,7 @@ privd_audit_verify(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 	uint8_t key[AV_PKBYTES], prev[AV_HASHBYTES];
 	uint8_t *cursor = NULL, *nc;
 	size_t cursorlen = 0, nck = 0, i;
-	uint64_t first_seq = 0, last_seq = 0, start = 0, end, fin;
+	uint64_t first_seq = 0, last_seq = 0, start = 0, end, fin, seq;
 	av_checkpoint *ck = NULL;
 	av_state *v = NULL;
 	int rc, has_base = 0;
@@ -1754,10 +1879,29 @@ privd_audit_verify(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 		if (rc != PRIVD_OK)
 			goto done;
 		qr = r->audit_query;
+		/*
+		 * Each record verified is the next seq (av_record), so pages
+		 * that carry records advance; a page without any must at
+		 * least move the cursor, or privd would be asked the same
+		 * question forever.
+		 */
+		if (cursor != NULL && qr->next_cursor.len == cursorlen &&
+		    memcmp(qr->next_cursor.data, cursor, cursorlen) == 0) {
+			rc = fail(c, PRIVD_EPROTO,
+			    "privd's answer does not make progress");
+			goto done;
+		}
 		for (i = 0; i < qr->n_records && v->bad_seq == 0; i++) {
 			rec = qr->records[i];
-			av_record(v, rec->event.data, rec->event.len,
-			    rec->hash.data, rec->hash.len, NULL);
+			if (av_record(v, rec->event.data, rec->event.len,
+			        rec->hash.data, rec->hash.len, &seq) == 0 &&
+			    seq > fin) {
+				/* more records than the range holds */
+				rc = fail(c, PRIVD_EPROTO,
+				    "privd's answer goes past the range asked "
+				    "for");
+				goto done;
+			}
 		}
 		free(cursor);
 		cursor = NULL;

@@ -315,6 +315,24 @@ json_print(json_t *v)
 }
 
 /*
+ * An error's JSON object {"status", "message"}. A message that is not
+ * valid UTF-8 (say, a file name from the command line) cannot be a JSON
+ * string: then the object says so instead, so that an error object is
+ * printed all the same. NULL only if out of memory.
+ */
+static json_t *
+json_error(const char *status, const char *message)
+{
+	json_t *err;
+
+	err = json_pack("{s:s, s:s}", "status", status, "message", message);
+	if (err == NULL)
+		err = json_pack("{s:s, s:s}", "status", status, "message",
+		    "(the message is not valid UTF-8)");
+	return err;
+}
+
+/*
  * Report a failed call: JSON on stdout with --json, else one line on
  * stderr. message is privd's or the library's explanation (may be empty);
  * reason is the deny reason for PRIVD_EDENIED. Returns the exit code.
@@ -327,12 +345,11 @@ report(const struct opts *o, int status, const char *message, int reason)
 	if (message == NULL)
 		message = "";
 	if (o->json) {
-		err = json_pack("{s:s, s:s}", "status", status_name(status),
-		    "message", message);
+		err = json_error(status_name(status), message);
 		if (err != NULL && status == PRIVD_EDENIED)
 			json_object_set_new(err, "reason",
 			    json_string(privd_reason_name(reason)));
-		json_print(json_pack("{s:o*}", "error", err));
+		json_print(json_pack("{s:o}", "error", err));
 	} else if (status == PRIVD_EDENIED)
 		fprintf(stderr, "privctl: %s: %s%s(%s)\n",
 		    privd_strerror(status), message, *message ? " " : "",
@@ -385,8 +402,7 @@ report_io(const struct opts *o, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (o->json)
-		json_print(json_pack(
-		    "{s:{s:s, s:s}}", "error", "status", "io", "message", msg));
+		json_print(json_pack("{s:o}", "error", json_error("io", msg)));
 	else
 		fprintf(stderr, "privctl: %s\n", msg);
 	return 1;
@@ -435,6 +451,13 @@ printable_utf8(const uint8_t *v, size_t len)
 		i += n + 1;
 	}
 	return 1;
+}
+
+/* A name from privd, safe to print: "?" if it is not printable text. */
+static const char *
+safe(const char *s)
+{
+	return printable_utf8((const uint8_t *)s, strlen(s)) ? s : "?";
 }
 
 /* Base64 (standard alphabet, padded) of v; malloc'd, NULL if out of memory. */
@@ -526,7 +549,9 @@ write_all(int fd, const char *p, size_t n)
 /*
  * keygen: the secret key goes either to a new 0600 file (created with
  * O_EXCL so an existing key is never clobbered) or to stdout when the
- * operator asked for that; it is wiped from memory either way.
+ * operator asked for that; every buffer here that held it is wiped on
+ * every path. What privctl cannot wipe is stdio's buffer of stdout, which
+ * holds the key on its way to the terminal or pipe it was asked to reach.
  */
 static int
 cmd_keygen(const struct opts *o)
@@ -534,19 +559,30 @@ cmd_keygen(const struct opts *o)
 	char pub[PRIVD_KEY_Z85_LEN], sec[PRIVD_KEY_Z85_LEN], text[256];
 	int fd, rc, n;
 
-	if ((rc = privd_keygen(pub, sec)) != PRIVD_OK)
+	if ((rc = privd_keygen(pub, sec)) != PRIVD_OK) {
+		sodium_memzero(sec, sizeof(sec));
 		return report_local(o, rc, "libzmq has no CURVE support");
+	}
+	if (o->out == NULL && o->json) {
+		/*
+		 * jansson copies the key once, into memory privctl does not
+		 * own. Make all of jansson's memory sodium's, which
+		 * sodium_free() wipes: nothing has used jansson yet in this
+		 * process, and keygen ends it.
+		 */
+		json_set_alloc_funcs(sodium_malloc, sodium_free);
+		rc = json_print(json_pack(
+		    "{s:s, s:s}", "public_key", pub, "secret_key", sec));
+		sodium_memzero(sec, sizeof(sec));
+		return rc;
+	}
 	n = snprintf(text, sizeof(text),
 	    "# privd client key pair (privctl keygen). Keep it secret.\n"
 	    "public-key = %s\nsecret-key = %s\n",
 	    pub, sec);
+	sodium_memzero(sec, sizeof(sec));
 	if (o->out == NULL) {
-		if (o->json)
-			rc = json_print(json_pack("{s:s, s:s}", "public_key",
-			    pub, "secret_key", sec));
-		else
-			rc = fputs(text, stdout) == EOF ? 1 : 0;
-		sodium_memzero(sec, sizeof(sec));
+		rc = fputs(text, stdout) == EOF ? 1 : 0;
 		sodium_memzero(text, sizeof(text));
 		return rc;
 	}
@@ -565,7 +601,6 @@ cmd_keygen(const struct opts *o)
 		rc = report_io(o, "%s: %s", o->out, strerror(errno));
 		unlink(o->out);
 	}
-	sodium_memzero(sec, sizeof(sec));
 	sodium_memzero(text, sizeof(text));
 	if (rc != 0)
 		return rc;
@@ -586,10 +621,10 @@ cmd_ping(const struct opts *o, privd_client *c)
 		return report_call(o, c, rc);
 	if (o->json)
 		return json_print(json_pack("{s:s, s:s, s:I}", "server_version",
-		    p.server_version, "principal", p.principal,
+		    safe(p.server_version), "principal", safe(p.principal),
 		    "policy_version", (json_int_t)p.policy_version));
 	printf("privd %s, you are \"%s\", policy version %llu\n",
-	    p.server_version, p.principal,
+	    safe(p.server_version), safe(p.principal),
 	    (unsigned long long)p.policy_version);
 	return 0;
 }
@@ -901,7 +936,9 @@ policy_validate(const struct opts *o, const char *path, const char *text,
 	if (o->json) {
 		e = json_pack("{s:s, s:s, s:s, s:s}", "status", "invalid",
 		    "file", path, "path", err.path, "message", err.reason);
-		json_print(json_pack("{s:o*}", "error", e));
+		if (e == NULL) /* a file name that is not UTF-8 */
+			e = json_error("invalid", err.reason);
+		json_print(json_pack("{s:o}", "error", e));
 	} else
 		fprintf(stderr, "%s: %s: %s\n", path, err.path, err.reason);
 	return EXIT_INVALID;
@@ -1057,13 +1094,6 @@ wire_status_name(int st)
 	return names[st];
 }
 
-/* A name from privd, safe to print: "?" if it is not printable text. */
-static const char *
-safe(const char *s)
-{
-	return printable_utf8((const uint8_t *)s, strlen(s)) ? s : "?";
-}
-
 /* ISO 8601 UTC time with microseconds ("2026-11-27T10:00:00.123456Z"). */
 static void
 iso_time_us(uint64_t us, char buf[40])
@@ -1076,6 +1106,22 @@ iso_time_us(uint64_t us, char buf[40])
 		    buf, 40, "%.19s.%06uZ", sec, (unsigned)(us % 1000000u));
 	else
 		snprintf(buf, 40, "%s", sec);
+}
+
+/*
+ * A 64-bit unsigned number from privd as JSON: a number while it fits
+ * json_int_t, else its decimal digits as a string (as request_id always
+ * is) rather than a negative number. NULL if out of memory.
+ */
+static json_t *
+json_u64(uint64_t v)
+{
+	char digits[24];
+
+	if (v <= (uint64_t)INT64_MAX)
+		return json_integer((json_int_t)v);
+	snprintf(digits, sizeof(digits), "%llu", (unsigned long long)v);
+	return json_string(digits);
 }
 
 /* One audit event as a JSON object; NULL if out of memory. */
@@ -1101,10 +1147,10 @@ json_event(const privd_audit_event *e)
 			json_decref(fields);
 			return NULL;
 		}
-	o = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:o*, s:o, s:s, s:s, "
-	              "s:o*, s:s, s:I, s:s, s:s}",
-	    "seq", (json_int_t)e->seq, "time", at, "time_us",
-	    (json_int_t)e->time_us, "principal", safe(e->principal), "op",
+	o = json_pack("{s:o, s:s, s:o, s:s, s:s, s:s, s:o*, s:o, s:s, s:s, "
+	              "s:o*, s:s, s:o, s:s, s:s}",
+	    "seq", json_u64(e->seq), "time", at, "time_us",
+	    json_u64(e->time_us), "principal", safe(e->principal), "op",
 	    safe(e->op), "register", safe(e->reg), "subject",
 	    e->has_subject ? json_string(subj) : json_null(), "fields", fields,
 	    "purpose", safe(e->purpose), "decision", decision_name(e->decision),
@@ -1112,7 +1158,7 @@ json_event(const privd_audit_event *e)
 	    e->reason != 0 ? json_string(privd_reason_name(e->reason))
 	                   : json_null(),
 	    "status", wire_status_name(e->status), "policy_version",
-	    (json_int_t)e->policy_version, "request_id", rid, "hash", hash);
+	    json_u64(e->policy_version), "request_id", rid, "hash", hash);
 	return o;
 }
 
@@ -1148,15 +1194,39 @@ print_event(const struct opts *o, const privd_audit_event *e, int as_json)
 }
 
 /*
+ * Did privd answer with the very cursor it was sent? Asking again would
+ * then bring the same page forever. (Pages without events but with a new
+ * cursor are fine: privd bounds the work of one page.)
+ */
+static int
+same_cursor(const privd_audit_page *sent, const privd_audit_page *got)
+{
+	return sent != NULL && sent->cursor != NULL && got->cursor != NULL &&
+	       got->cursorlen == sent->cursorlen &&
+	       memcmp(got->cursor, sent->cursor, got->cursorlen) == 0;
+}
+
+/* Report that privd's pages do not make progress; returns the exit code. */
+static int
+report_no_progress(const struct opts *o)
+{
+	return report_local(
+	    o, PRIVD_EPROTO, "privd's answer does not make progress");
+}
+
+/*
  * Walk every page of a query, printing each event, until there is no
- * cursor or max events (0: no limit) are printed.
+ * cursor or max events (0: no limit) are printed. With ordered (oldest
+ * first by seq range, as export asks), every event must be in
+ * [f->from_seq, f->to_seq] and after the one before it, so that the walk
+ * ends however privd answers.
  */
 static int
 audit_walk(const struct opts *o, privd_client *c, const privd_audit_filter *f,
-    uint64_t max, int as_json)
+    uint64_t max, int as_json, int ordered)
 {
 	privd_audit_page *pg = NULL, *next;
-	uint64_t printed = 0;
+	uint64_t printed = 0, seq, prev = 0;
 	size_t i;
 	int rc;
 
@@ -1164,8 +1234,17 @@ audit_walk(const struct opts *o, privd_client *c, const privd_audit_filter *f,
 		return report_call(o, c, rc);
 	for (;;) {
 		for (i = 0; i < pg->n && (max == 0 || printed < max); i++) {
+			seq = pg->events[i].seq;
+			if (ordered &&
+			    ((printed > 0 && seq <= prev) ||
+			        seq < f->from_seq ||
+			        (f->to_seq != 0 && seq > f->to_seq))) {
+				rc = report_no_progress(o);
+				goto out;
+			}
 			if ((rc = print_event(o, &pg->events[i], as_json)) != 0)
 				goto out;
+			prev = seq;
 			printed++;
 		}
 		fflush(stdout);
@@ -1174,6 +1253,11 @@ audit_walk(const struct opts *o, privd_client *c, const privd_audit_filter *f,
 		rc = privd_audit_query(c, f, pg->cursor, pg->cursorlen, &next);
 		if (rc != PRIVD_OK) {
 			rc = report_call(o, c, rc);
+			goto out;
+		}
+		if (same_cursor(pg, next)) {
+			privd_audit_page_free(&next);
+			rc = report_no_progress(o);
 			goto out;
 		}
 		privd_audit_page_free(&pg);
@@ -1192,7 +1276,7 @@ cmd_audit_query(const struct opts *o, privd_client *c)
 
 	f.limit = o->total != 0 && o->total < AUDIT_PAGE ? (uint32_t)o->total
 	                                                 : AUDIT_PAGE;
-	return audit_walk(o, c, &f, o->total, o->json);
+	return audit_walk(o, c, &f, o->total, o->json, 0);
 }
 
 /* The newest event's seq (0 if none), bounded by to_seq (0: none). */
@@ -1214,6 +1298,11 @@ audit_head(
 		privd_audit_page *next = NULL;
 
 		rc = privd_audit_query(c, &f, pg->cursor, pg->cursorlen, &next);
+		if (rc == PRIVD_OK && same_cursor(pg, next)) {
+			privd_audit_page_free(&next);
+			privd_audit_page_free(&pg);
+			return report_no_progress(o);
+		}
 		privd_audit_page_free(&pg);
 		pg = next;
 	}
@@ -1241,7 +1330,7 @@ cmd_audit_export(const struct opts *o, privd_client *c)
 	f.from_seq = o->from_seq;
 	f.to_seq = head;
 	f.limit = AUDIT_PAGE;
-	return audit_walk(o, c, &f, 0, 1);
+	return audit_walk(o, c, &f, 0, 1, 1);
 }
 
 static volatile sig_atomic_t tail_stop;
@@ -1284,8 +1373,8 @@ static int
 cmd_audit_tail(const struct opts *o, privd_client *c)
 {
 	privd_audit_filter f = {0};
-	privd_audit_page **pages = NULL, **np, *pg = NULL;
-	const privd_audit_page *prev;
+	privd_audit_page **pages = NULL, **np, *pg = NULL, *spare = NULL;
+	const privd_audit_page *prev = NULL;
 	uint64_t want = o->count ? o->total : TAIL_DEFAULT, got = 0, last = 0;
 	uint64_t own[TAIL_OWN_IDS] = {0};
 	size_t npages = 0, nown = 0, i, k, take;
@@ -1298,7 +1387,6 @@ cmd_audit_tail(const struct opts *o, privd_client *c)
 	if (want == 0)
 		f.limit = 1; /* only to learn where the log ends */
 	for (;;) {
-		prev = npages > 0 ? pages[npages - 1] : NULL;
 		rc = privd_audit_query(c, &f, prev ? prev->cursor : NULL,
 		    prev ? prev->cursorlen : 0, &pg);
 		own_add(own, &nown, privd_last_request_id(c));
@@ -1306,19 +1394,32 @@ cmd_audit_tail(const struct opts *o, privd_client *c)
 			rc = report_call(o, c, rc);
 			goto out;
 		}
-		if ((np = realloc(pages, (npages + 1) * sizeof(*np))) == NULL) {
+		if (same_cursor(prev, pg)) {
+			privd_audit_page_free(&pg);
+			rc = report_no_progress(o);
+			goto out;
+		}
+		/* a page without events is kept only for its cursor */
+		privd_audit_page_free(&spare);
+		prev = pg;
+		if (pg->n == 0) {
+			spare = pg;
+		} else if ((np = realloc(pages, (npages + 1) * sizeof(*np))) ==
+		           NULL) {
 			privd_audit_page_free(&pg);
 			rc = report_local(o, PRIVD_ENOMEM, "out of memory");
 			goto out;
+		} else {
+			pages = np;
+			pages[npages++] = pg;
 		}
-		pages = np;
-		pages[npages++] = pg;
 		if (pg->n > 0 && last == 0)
 			last = pg->events[0].seq;
 		got += pg->n;
 		if (pg->cursor == NULL || (want > 0 ? got >= want : last != 0))
 			break;
 	}
+	privd_audit_page_free(&spare);
 	/* oldest first: the pages backwards, each page backwards */
 	for (got = 0, i = 0; i < npages; i++) {
 		take = pages[i]->n;
@@ -1355,6 +1456,12 @@ cmd_audit_tail(const struct opts *o, privd_client *c)
 			rc = privd_audit_query(c, &f, pg ? pg->cursor : NULL,
 			    pg ? pg->cursorlen : 0, &next);
 			own_add(own, &nown, privd_last_request_id(c));
+			if (rc == PRIVD_OK && same_cursor(pg, next)) {
+				privd_audit_page_free(&next);
+				privd_audit_page_free(&pg);
+				rc = report_no_progress(o);
+				goto out;
+			}
 			privd_audit_page_free(&pg);
 			if (rc != PRIVD_OK) {
 				rc = report_call(o, c, rc);
@@ -1376,6 +1483,7 @@ cmd_audit_tail(const struct opts *o, privd_client *c)
 	}
 	rc = 0;
 out:
+	privd_audit_page_free(&spare);
 	for (i = 0; i < npages; i++)
 		privd_audit_page_free(&pages[i]);
 	free(pages);
@@ -1410,20 +1518,23 @@ cmd_audit_verify(const struct opts *o, privd_client *c)
 		if (ck[i].seq >= a && ck[i].seq <= b)
 			k++;
 	privd_free(ck);
-	if (b == 0) {
+	/* an empty log, or --from past its newest event: nothing to check */
+	if (b == 0 || o->from_seq > b) {
 		if (o->json)
 			return json_print(json_pack("{s:b, s:I, s:I}",
 			    "verified", 1, "events", (json_int_t)0,
 			    "checkpoints", (json_int_t)0));
-		printf("audit log verifies: it holds no events\n");
+		printf("audit log verifies: %s\n",
+		    b == 0 ? "it holds no events"
+		           : "no events kept in that range");
 		return 0;
 	}
 	rc = privd_audit_verify(c, o->from_seq, b, o->have_pk ? o->pk : NULL,
 	    &bad, why, sizeof(why), &checked);
 	if (rc == PRIVD_ETAMPERED) {
 		if (o->json)
-			json_print(json_pack("{s:b, s:I, s:s}", "verified", 0,
-			    "bad_seq", (json_int_t)bad, "why", why));
+			json_print(json_pack("{s:b, s:o, s:s}", "verified", 0,
+			    "bad_seq", json_u64(bad), "why", why));
 		else
 			printf("audit log does NOT verify at event %llu: %s\n",
 			    (unsigned long long)bad, why);
@@ -1432,10 +1543,9 @@ cmd_audit_verify(const struct opts *o, privd_client *c)
 	if (rc != PRIVD_OK)
 		return report_call(o, c, rc);
 	if (o->json)
-		return json_print(
-		    json_pack("{s:b, s:I, s:I, s:I, s:I}", "verified", 1,
-		        "from", (json_int_t)a, "to", (json_int_t)b, "events",
-		        (json_int_t)checked, "checkpoints", (json_int_t)k));
+		return json_print(json_pack("{s:b, s:o, s:o, s:o, s:o}",
+		    "verified", 1, "from", json_u64(a), "to", json_u64(b),
+		    "events", json_u64(checked), "checkpoints", json_u64(k)));
 	if (checked == 0)
 		printf("audit log verifies: no events kept in that range\n");
 	else
@@ -1741,6 +1851,42 @@ audit_main(struct opts *o, char **args, int nargs)
 	return run_connected(o, "audit", args, nargs);
 }
 
+/*
+ * The position on the command line (1: the first argument) of the element
+ * at which getopt_long() just failed; before is optind before that call.
+ * GNU getopt only moves elements it has passed, so the element is still
+ * where the user put it: argv[optind] if the call stopped inside a group
+ * of short options ("-fx"), which it does not leave, else argv[optind - 1],
+ * unless that is a non-option the call skipped to reach the element.
+ */
+static int
+bad_option_at(char **argv, int before)
+{
+	const char *prev;
+
+	if (optind == before)
+		return optind;
+	prev = argv[optind - 1];
+	if (prev[0] != '-' || prev[1] == '\0')
+		return optind;
+	return optind - 1;
+}
+
+/*
+ * The position on the command line of argument arg (argv is permuted by
+ * then), from the pointers as given (orig); 0 if not found.
+ */
+static int
+position_of(char *const *orig, int argc, const char *arg)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (orig[i] == arg)
+			return i;
+	return 0;
+}
+
 enum {
 	OPT_ENDPOINT = 256,
 	OPT_KEY,
@@ -1793,18 +1939,33 @@ main(int argc, char **argv)
 	    {"pubkey", required_argument, NULL, OPT_PUBKEY},
 	    {NULL, 0, NULL, 0},
 	};
+	/* static: still reachable (not a leak) on every way out of main */
+	static char **orig;
 	struct opts o = {0};
 	const char *cmd, *eq;
 	char *end;
 	long v;
-	int ch, nargs, i;
+	int ch, nargs, i, before, at;
 
 	if (sodium_init() < 0) {
 		fputs("privctl: cannot initialise libsodium\n", stderr);
 		return 1;
 	}
-	/* GNU getopt permutes, so options may follow the command too */
-	while ((ch = getopt_long(argc, argv, "hfn:", longopts, NULL)) != -1) {
+	/* where each argument was given, for errors that name a position */
+	if ((orig = malloc(((size_t)argc + 1) * sizeof(*orig))) == NULL) {
+		fputs("privctl: out of memory\n", stderr);
+		return 1;
+	}
+	memcpy(orig, argv, ((size_t)argc + 1) * sizeof(*orig));
+	/*
+	 * GNU getopt permutes, so options may follow the command too. Its own
+	 * messages would echo what was typed, which may be a subject id:
+	 * errors name the position instead (':' first: a missing value is
+	 * told apart from an unknown option).
+	 */
+	opterr = 0;
+	before = optind;
+	while ((ch = getopt_long(argc, argv, ":hfn:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_ENDPOINT:
 			o.endpoint = optarg;
@@ -1901,12 +2062,19 @@ main(int argc, char **argv)
 			o.count = optarg;
 			o.audit_opts |= AO_COUNT;
 			break;
+		case ':':
+			return usage_error(
+			    "option at argument %d needs a value",
+			    bad_option_at(argv, before));
 		default:
-			/* getopt has said what was wrong */
-			fputs("Try 'privctl --help' for more information.\n",
-			    stderr);
-			return EXIT_USAGE;
+			at = bad_option_at(argv, before);
+			/* a known option given a "=VALUE" it does not take */
+			if (optopt != 0 && strncmp(argv[at], "--", 2) == 0)
+				return usage_error(
+				    "option at argument %d takes no value", at);
+			return usage_error("unknown option at argument %d", at);
 		}
+		before = optind;
 	}
 	if (optind >= argc)
 		return usage_error("no command given");
@@ -1927,7 +2095,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "ping") != 0 && strcmp(cmd, "put") != 0 &&
 	    strcmp(cmd, "get") != 0 && strcmp(cmd, "delete") != 0 &&
 	    strcmp(cmd, "policy") != 0)
-		return usage_error("unknown command '%s'", cmd);
+		return usage_error("unknown command at argument %d",
+		    position_of(orig, argc, cmd));
 	if (o.out != NULL)
 		return usage_error("--out is only for keygen and audit pubkey");
 	if (strcmp(cmd, "policy") == 0)

@@ -28,6 +28,15 @@
  *   PRIVD_ETIMEOUT. In the second case the request may or may not have been
  *   carried out. The handle reconnects by itself: the next call works again
  *   once privd is back.
+ *
+ * Answers
+ * - The library trusts privd's answers no further than it must: a reply
+ *   larger than 64 MiB (ZMQ_MAXMSGSIZE; a legitimate one is at most about
+ *   17 MiB) is never taken in, libzmq drops the connection instead and the
+ *   call ends with PRIVD_ETIMEOUT; an answer that breaks the protocol's
+ *   limits (more fields, records, checkpoints or versions than privd sends,
+ *   a hash, signature, key or pseudonym of the wrong length, a paged
+ *   answer that does not make progress) fails with PRIVD_EPROTO.
  */
 #ifndef PRIVD_CLIENT_H
 #define PRIVD_CLIENT_H
@@ -119,8 +128,10 @@ int privd_keypair_load_err(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
  * secret_key the caller's key pair, all Z85. Connecting is lazy: this call
  * does not wait for privd, so it succeeds while privd is down.
  * On success *out is the new handle (free with privd_close).
- * Errors: PRIVD_EINVAL (NULL or bad endpoint), PRIVD_EKEY (malformed key),
- * PRIVD_ENOMEM.
+ * Errors: PRIVD_EINVAL (out NULL, or a NULL or bad endpoint), PRIVD_EKEY (a
+ * key NULL or malformed, or public_key not the one of secret_key),
+ * PRIVD_ENOMEM, PRIVD_EINTERNAL (the ZeroMQ context or socket cannot be
+ * made).
  */
 int privd_connect(privd_client **out, const char *endpoint,
     const char *server_key, const char *public_key, const char *secret_key);
@@ -136,8 +147,12 @@ void privd_set_timeout(privd_client *c, int timeout_ms);
 void privd_set_max_request(privd_client *c, size_t bytes);
 
 /*
- * Check that privd answers and knows the caller. pong may be NULL.
- * Errors: PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO.
+ * Check that privd answers and knows the caller. pong may be NULL; its
+ * strings are privd's, cut to fit and NUL-terminated, and not checked to
+ * be printable. Errors: PRIVD_EINVAL (c NULL), PRIVD_EDENIED (privd refused
+ * this client key: privd_reason() is 2, unknown_principal),
+ * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO, PRIVD_EINTERNAL,
+ * PRIVD_ENOMEM.
  */
 int privd_ping(privd_client *c, privd_pong *pong);
 
@@ -156,7 +171,9 @@ int privd_put(privd_client *c, const char *reg, const char *subject,
  * every stored field the caller may read. On PRIVD_OK *out is a new record
  * (possibly with fewer fields than asked: fields not stored are absent); free
  * it with privd_record_free(). Errors: PRIVD_ENOTFOUND (no such subject),
- * PRIVD_EDENIED, PRIVD_EINVAL, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, ...
+ * PRIVD_EDENIED, PRIVD_EINVAL, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT,
+ * PRIVD_EPROTO (privd's answer has more than 256 fields, a field without a
+ * name, or a field twice), ...
  */
 int privd_get(privd_client *c, const char *reg, const char *subject,
     const char *purpose, const char *const *names, size_t n,
@@ -221,8 +238,9 @@ int privd_policy_apply(privd_client *c, uint64_t replaces_version,
  * List every policy version ever applied, oldest first. On PRIVD_OK
  * *versions is an array of *n entries owned by the caller (free with
  * privd_free()); on failure *versions is NULL and *n is 0.
- * Errors: PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO,
- * PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * Errors: PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO
+ * (also for an answer of more than 1000000 versions), PRIVD_ENOMEM,
+ * PRIVD_EINTERNAL.
  */
 int privd_policy_history(
     privd_client *c, privd_policy_version **versions, size_t *n);
@@ -303,9 +321,12 @@ typedef struct privd_audit_page {
  * and still have a cursor (privd bounds the work of one page): keep asking
  * until the cursor is NULL. On PRIVD_OK *out is a new page owned by the
  * caller (free with privd_audit_page_free()); on failure *out is NULL.
+ * A caller that follows cursors should stop if privd hands back the cursor
+ * it was sent: that page would come back forever.
  * Errors: PRIVD_EINVAL (a malformed query or cursor), PRIVD_EDENIED,
- * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (an event does not
- * decode), PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (more than 1000 events,
+ * an event that does not decode, a hash not of 32 bytes or a pseudonym
+ * neither absent nor of 32 bytes), PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_audit_query(privd_client *c, const privd_audit_filter *q,
     const uint8_t *cursor, size_t cursorlen, privd_audit_page **out);
@@ -341,8 +362,9 @@ typedef struct privd_audit_checkpoint {
  * pruned, *prune_base receives the checkpoint at *first_seq - 1, from which
  * the rest of the chain verifies, and *has_prune_base is set; else it is 0.
  * first_seq, last_seq, prune_base and has_prune_base may be NULL.
- * Errors: PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO,
- * PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * Errors: PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO
+ * (more than 10000 checkpoints, or a hash or signature of the wrong
+ * length), PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_audit_checkpoints(privd_client *c, uint64_t from_seq, uint64_t to_seq,
     privd_audit_checkpoint **ckpts, size_t *n, uint64_t *first_seq,
@@ -372,7 +394,9 @@ int privd_audit_checkpoints(privd_client *c, uint64_t from_seq, uint64_t to_seq,
  * whose signature or hash does not match) and why (whylen bytes, always
  * NUL-terminated, may be NULL) says what. Other errors: PRIVD_EINVAL
  * (from_seq > to_seq), PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT,
- * PRIVD_EPROTO, PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * PRIVD_EPROTO (also when privd's pages or checkpoint lists do not make
+ * progress through the range, or go past it), PRIVD_ENOMEM,
+ * PRIVD_EINTERNAL.
  * Each page fetched is itself an audit event, recorded after the events
  * being verified.
  */
@@ -395,7 +419,9 @@ const privd_field *privd_record_field(const privd_record *r, const char *name);
 const char *privd_strerror(int status);
 
 /* privd's message about the last failed call on this handle ("" if none).
- * Valid until the next call on the handle. Never contains personal data. */
+ * Valid until the next call on the handle. Never contains personal data.
+ * A message from privd is printable UTF-8: the library turns each byte of
+ * it that is not part of a printable character into '?'. */
 const char *privd_errmsg(const privd_client *c);
 
 /* For PRIVD_EDENIED: the deny reason code of the last call (privd.v1
