@@ -87,11 +87,14 @@ static const char POLICY_SHORT_RETENTION[] =
 
 static const char *const serve_args[] = {
     "--audit-checkpoint-every", CKPTS, NULL};
+/* The largest interval privd accepts: only the idle-time signer signs. */
+static const char *const serve_args_no_count_ckpt[] = {
+    "--audit-checkpoint-every", "1000000", NULL};
 
 /* ---- set-up ------------------------------------------------------------ */
 
 static int
-setup_policy(void **state, const char *policy)
+setup_args(void **state, const char *policy, const char *const *args)
 {
 	static const char *const names[] = {"svc", "auditor", "admin"};
 	harness *h = h_new();
@@ -103,7 +106,7 @@ setup_policy(void **state, const char *policy)
 		if (h_key_new(h, names[i]) == NULL)
 			goto bad;
 	if (h_policy_write(h, policy) != 0 || h_init(h, NULL) != 0 ||
-	    h_start(h, serve_args) != 0)
+	    h_start(h, args) != 0)
 		goto bad;
 	*state = h;
 	return 0;
@@ -116,13 +119,19 @@ bad:
 static int
 setup(void **state)
 {
-	return setup_policy(state, POLICY);
+	return setup_args(state, POLICY, serve_args);
 }
 
 static int
 setup_short_retention(void **state)
 {
-	return setup_policy(state, POLICY_SHORT_RETENTION);
+	return setup_args(state, POLICY_SHORT_RETENTION, serve_args);
+}
+
+static int
+setup_no_count_ckpt(void **state)
+{
+	return setup_args(state, POLICY, serve_args_no_count_ckpt);
 }
 
 static privd_client *
@@ -1447,27 +1456,169 @@ count_lines(const char *s)
 	return n;
 }
 
+/* Deadlines of `audit tail -f`: to make its first query, to print. */
+#define FOLLOW_TIMEOUT_MS 10000
+#define FOLLOW_POLL_MS    50
+#define FOLLOW_MAX_IDS    1024
+
+/* The running `privctl audit tail -f`, if any: teardown_follow() kills it
+ * when an assertion ends the test before the test does. */
+static pid_t follow_pid = -1;
+
+static void
+follow_kill(void)
+{
+	int st;
+
+	if (follow_pid <= 0)
+		return;
+	kill(follow_pid, SIGKILL);
+	waitpid(follow_pid, &st, 0);
+	follow_pid = -1;
+}
+
+static int
+teardown_follow(void **state)
+{
+	follow_kill();
+	return h_teardown(state);
+}
+
+static int
+id_in(const uint64_t *ids, size_t n, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
+/*
+ * The seq of the first audit_query by the auditor after mark that is not
+ * one of ids (the test's own queries), or 0. Every query this makes is
+ * added to ids.
+ */
+static uint64_t
+foreign_query_after(privd_client *a, uint64_t mark, uint64_t *ids, size_t *nids)
+{
+	privd_audit_filter f = {0};
+	privd_audit_page *pg = NULL, *next;
+	uint64_t found = 0;
+	size_t i;
+
+	f.from_seq = mark + 1;
+	do {
+		next = NULL;
+		expect_rc(a,
+		    privd_audit_query(a, &f, pg ? pg->cursor : NULL,
+		        pg ? pg->cursorlen : 0, &next),
+		    PRIVD_OK, "audit query");
+		assert_true(*nids < FOLLOW_MAX_IDS);
+		ids[(*nids)++] = privd_last_request_id(a);
+		privd_audit_page_free(&pg);
+		pg = next;
+		for (i = 0; i < pg->n && found == 0; i++)
+			if (strcmp(pg->events[i].principal, "auditor") == 0 &&
+			    strcmp(pg->events[i].op, "audit_query") == 0 &&
+			    !id_in(ids, *nids, pg->events[i].request_id))
+				found = pg->events[i].seq;
+	} while (found == 0 && pg->cursor != NULL);
+	privd_audit_page_free(&pg);
+	return found;
+}
+
+/*
+ * Read from fd into out (NUL-terminated, *len bytes so far) until a whole
+ * line containing needle has arrived (needle NULL: until end of file) or
+ * deadline (h_now_ms()) passes. Returns 1 when it came, 0 otherwise.
+ */
+static int
+read_until(int fd, char *out, size_t size, size_t *len, const char *needle,
+    int64_t deadline)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	const char *at;
+	int64_t left;
+	ssize_t got;
+
+	for (;;) {
+		if (needle != NULL && (at = strstr(out, needle)) != NULL &&
+		    strchr(at, '\n') != NULL)
+			return 1;
+		left = deadline - h_now_ms();
+		if (left <= 0 || *len >= size - 1)
+			return 0;
+		if (poll(&pfd, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 0;
+		}
+		if (pfd.revents == 0)
+			continue;
+		got = read(fd, out + *len, size - 1 - *len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return 0;
+		if (got == 0)
+			return needle == NULL;
+		*len += (size_t)got;
+		out[*len] = '\0';
+	}
+}
+
+/* The line of out (whole lines only) that starts with seq, or NULL. */
+static const char *
+line_of(const char *out, uint64_t seq)
+{
+	char want[32];
+	int n = snprintf(want, sizeof(want), "%llu ", (unsigned long long)seq);
+	const char *line, *nl;
+
+	for (line = out; (nl = strchr(line, '\n')) != NULL; line = nl + 1)
+		if (strncmp(line, want, (size_t)n) == 0)
+			return line;
+	return NULL;
+}
+
 /*
  * Run `privctl audit tail -f -n 0` in the background, make one event,
- * interrupt it: exit 0, and the event is all it printed (its own polling
- * is not shown).
+ * interrupt it: exit 0, and it printed the new events but none of its own
+ * polling queries.
+ *
+ * Nothing is timed: the test learns that privctl has read where the log
+ * ends from the log itself (privctl's first audit_query event), makes the
+ * event, and reads privctl's output until the event shows. The test's own
+ * polling queries are new events too, so privctl prints them; they are
+ * told apart by their request ids.
  */
 static void
-tail_follow(harness *h, const char *keyfile, privd_client *svc)
+tail_follow(harness *h, const char *keyfile, privd_client *svc, privd_client *a)
 {
 	const char *argv[] = {h->privctl_bin, "--endpoint", h->endpoint,
 	    "--key", keyfile, "--server-key", h->server_key, "audit", "tail",
 	    "-f", "-n", "0", NULL};
-	char out[4096];
-	size_t len = 0;
+	static uint64_t mine[FOLLOW_MAX_IDS];
+	const privd_audit_event *e;
+	privd_audit_filter f = {0};
+	uint64_t mark, started = 0, put_seq = 0, prev = 0;
+	unsigned long long seq;
+	char out[8192];
+	const char *line, *nl, *what, *at;
+	size_t len = 0, nmine = 0, i, nput = 0;
+	int64_t deadline;
 	int p[2], st;
-	ssize_t got;
-	pid_t pid;
+	evlist l;
 
+	mark = head(a);
+	mine[nmine++] = privd_last_request_id(a);
+	out[0] = '\0';
 	assert_int_equal(pipe(p), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
+	follow_pid = fork();
+	assert_true(follow_pid >= 0);
+	if (follow_pid == 0) {
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);
@@ -1475,20 +1626,98 @@ tail_follow(harness *h, const char *keyfile, privd_client *svc)
 		_exit(127);
 	}
 	close(p[1]);
-	sleep_ms(1200);
+
+	/* its first query is in the log: it knows where the log ends */
+	deadline = h_now_ms() + FOLLOW_TIMEOUT_MS;
+	while ((started = foreign_query_after(a, mark, mine, &nmine)) == 0) {
+		if (waitpid(follow_pid, &st, WNOHANG) == follow_pid) {
+			follow_pid = -1;
+			fail_msg("tail -f ended early with wait status %d", st);
+		}
+		if (h_now_ms() >= deadline)
+			fail_msg("tail -f made no query within %d ms",
+			    FOLLOW_TIMEOUT_MS);
+		sleep_ms(FOLLOW_POLL_MS);
+	}
+
 	put1(svc, CUST, "followed", INV, "name", "Followed");
-	sleep_ms(1500);
-	assert_int_equal(kill(pid, SIGINT), 0);
-	while (len < sizeof(out) - 1 &&
-	       (got = read(p[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t)got;
-	out[len] = '\0';
+	if (!read_until(p[0], out, sizeof(out), &len, " svc put customers ",
+	        h_now_ms() + FOLLOW_TIMEOUT_MS))
+		fail_msg("tail -f did not print the put within %d ms:\n%s",
+		    FOLLOW_TIMEOUT_MS, out);
+
+	assert_int_equal(kill(follow_pid, SIGINT), 0);
+	deadline = h_now_ms() + FOLLOW_TIMEOUT_MS;
+	if (!read_until(p[0], out, sizeof(out), &len, NULL, deadline))
+		fail_msg("tail -f did not end within %d ms of SIGINT:\n%s",
+		    FOLLOW_TIMEOUT_MS, out);
 	close(p[0]);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
+	while (waitpid(follow_pid, &st, WNOHANG) != follow_pid) {
+		if (h_now_ms() >= deadline)
+			fail_msg("tail -f did not exit within %d ms of SIGINT",
+			    FOLLOW_TIMEOUT_MS);
+		sleep_ms(10);
+	}
+	follow_pid = -1;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fail_msg("tail -f ended with wait status %d: %s", st, out);
-	if (count_lines(out) != 1 || strstr(out, " svc put customers ") == NULL)
-		fail_msg("tail -f printed:\n%s", out);
+
+	/* What happened after the mark, to hold the output against. */
+	f.from_seq = mark + 1;
+	collect(a, &f, &l);
+	for (i = 0; i < l.n; i++)
+		if (strcmp(l.ev[i]->principal, "svc") == 0) {
+			expect_event(l.ev[i], "svc", "put", CUST, INV,
+			    (const char *const[]){"name", NULL},
+			    PRIVD_DECISION_ALLOWED, S_OK, 0);
+			put_seq = l.ev[i]->seq;
+			nput++;
+		}
+	assert_int_equal(nput, 1);
+	assert_true(put_seq > started);
+
+	/*
+	 * Every line is a new event, in order, once: the put or one of the
+	 * test's own queries; none of privctl's own, nothing from before it
+	 * started. The put and every query of the test's made after privctl's
+	 * first one are there (the test's queries from before that may or may
+	 * not be, depending on where privctl's first query read the log).
+	 */
+	for (line = out; *line != '\0'; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (nl == NULL || sscanf(line, "%llu ", &seq) != 1 ||
+		    seq <= prev || seq <= mark)
+			fail_msg("tail -f printed:\n%s", out);
+		prev = seq;
+		for (i = 0; i < l.n && l.ev[i]->seq != seq; i++)
+			;
+		if (i == l.n)
+			fail_msg("tail -f printed #%llu, not in the log:\n%s",
+			    seq, out);
+		e = l.ev[i];
+		what = NULL;
+		if (seq == put_seq)
+			what = " svc put customers ";
+		else if (strcmp(e->principal, "auditor") == 0 &&
+		         strcmp(e->op, "audit_query") == 0 &&
+		         id_in(mine, nmine, e->request_id))
+			what = " auditor audit_query ";
+		if (what == NULL)
+			fail_msg("tail -f printed %s (its own query?):\n%s",
+			    ev_str(e), out);
+		else if ((at = strstr(line, what)) == NULL || at > nl)
+			fail_msg("tail -f printed #%llu as:\n%s", seq, out);
+	}
+	for (i = 0; i < l.n; i++) {
+		e = l.ev[i];
+		if ((e->seq == put_seq ||
+		        (e->seq > started &&
+		            id_in(mine, nmine, e->request_id))) &&
+		    line_of(out, e->seq) == NULL)
+			fail_msg(
+			    "tail -f did not print %s:\n%s", ev_str(e), out);
+	}
+	evlist_free(&l);
 }
 
 static void
@@ -1693,7 +1922,7 @@ test_privctl_audit_commands(void **state)
 	assert_non_null(strstr(r->err, "role_required"));
 	key_file(h, "auditor", key, sizeof(key));
 
-	tail_follow(h, key, svc);
+	tail_follow(h, key, svc, a);
 #undef PRIVCTL
 	free(r);
 	privd_close(&a);
@@ -1738,29 +1967,78 @@ test_time_and_seq_bounds_combine(void **state)
 	privd_close(&svc);
 }
 
-/* The newest events are signed within about a second even when fewer than
- * --audit-checkpoint-every of them came since the last checkpoint, and
- * without a shutdown. */
+/* How soon privd must have signed an idle log's newest event: it promises
+ * about a second (CKPT_MAX_UNSIGNED_US in daemon/writer.c); the rest is
+ * slack for sanitizer builds. And how long the test waits at most. */
+#define IDLE_SIGN_MAX_MS  3000
+#define IDLE_SIGN_WAIT_MS 5000
+#define IDLE_POLL_MS      100
+
+/*
+ * The newest events are signed within about a second, without a shutdown,
+ * when too few events came for a checkpoint by count: this privd signs by
+ * count only every 1000000 events, so only the idle-time signer can sign
+ * the ping. The test's own checkpoint queries are events too and keep
+ * moving the head, so it waits for a checkpoint that covers the ping.
+ */
 static void
 test_head_signed_when_idle(void **state)
 {
 	harness *h = *state;
 	privd_client *svc = client(h, "svc"), *a = client(h, "auditor");
 	privd_audit_checkpoint *ck = NULL;
-	uint64_t first = 0, last = 0;
-	size_t n = 0;
-	int has_base = 0;
+	privd_audit_filter f = {0};
+	uint64_t ping_seq = 0, last = 0, signed_seq = 0;
+	int64_t t0, now, took = -1;
+	size_t n, i;
+	evlist l;
 
-	/* fewer events than a checkpoint interval (CKPTS) */
+	t0 = h_now_ms();
 	expect_rc(svc, privd_ping(svc, NULL), PRIVD_OK, "ping");
-	sleep_ms(1800);
-	expect_rc(a,
-	    privd_audit_checkpoints(
-	        a, 0, 0, &ck, &n, &first, &last, NULL, &has_base),
-	    PRIVD_OK, "checkpoints");
-	assert_true(n > 0);
-	assert_int_equal(ck[n - 1].seq, last);
-	privd_free(ck);
+
+	/* the ping's event: the newest of svc's */
+	f.from_seq = 1;
+	collect(a, &f, &l);
+	for (i = 0; i < l.n; i++)
+		if (strcmp(l.ev[i]->principal, "svc") == 0)
+			ping_seq = l.ev[i]->seq;
+	assert_true(ping_seq > 0);
+	for (i = 0; i < l.n && l.ev[i]->seq != ping_seq; i++)
+		;
+	expect_event(l.ev[i], "svc", "ping", "", "", NULL,
+	    PRIVD_DECISION_ALLOWED, S_OK, 0);
+	evlist_free(&l);
+
+	for (;;) {
+		n = 0;
+		expect_rc(a,
+		    privd_audit_checkpoints(
+		        a, 0, 0, &ck, &n, NULL, &last, NULL, NULL),
+		    PRIVD_OK, "checkpoints");
+		now = h_now_ms();
+		signed_seq = n > 0 ? ck[n - 1].seq : 0;
+		privd_free(ck);
+		assert_true(signed_seq <= last);
+		if (signed_seq >= ping_seq) {
+			took = now - t0;
+			break;
+		}
+		if (now - t0 >= IDLE_SIGN_WAIT_MS)
+			break;
+		sleep_ms(IDLE_POLL_MS);
+	}
+	if (took < 0)
+		fail_msg("event #%llu still unsigned after %d ms (newest "
+		         "checkpoint #%llu, head #%llu)",
+		    (unsigned long long)ping_seq, IDLE_SIGN_WAIT_MS,
+		    (unsigned long long)signed_seq, (unsigned long long)last);
+	print_message("event #%llu signed within %lld ms\n",
+	    (unsigned long long)ping_seq, (long long)took);
+	if (took > IDLE_SIGN_MAX_MS)
+		fail_msg("event #%llu signed only after %lld ms, expected at "
+		         "most %d ms",
+		    (unsigned long long)ping_seq, (long long)took,
+		    IDLE_SIGN_MAX_MS);
 	privd_close(&a);
 	privd_close(&svc);
 }
@@ -1793,11 +2071,11 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_only_auditors_read_the_log, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_privctl_audit_commands, setup, h_teardown),
+	        test_privctl_audit_commands, setup, teardown_follow),
 	    cmocka_unit_test_setup_teardown(
 	        test_time_and_seq_bounds_combine, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_head_signed_when_idle, setup, h_teardown),
+	        test_head_signed_when_idle, setup_no_count_ckpt, h_teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -4,6 +4,13 @@
  *
  * Each test has its own privd with the default policy (principal "svc") and
  * a second key pair, "stranger", that the policy does not name.
+ *
+ * A refusal must be told apart from a privd that is gone: privd's ZAP
+ * handler refuses an unknown key during the CURVE handshake, which libprivd
+ * sees through its socket monitor and reports at once as PRIVD_EDENIED
+ * (reason unknown_principal), long before the call's deadline; a dead privd
+ * would give PRIVD_EUNAVAILABLE at the deadline instead. After every
+ * rejection the test also checks that privd still runs and serves svc.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,14 +21,20 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zmq.h>
 
 #include "harness.h"
 #include "privd.pb-c.h"
 
 #define REG     "customers"
 #define PURPOSE "invoicing"
-/* Short deadline for calls that are expected to get no answer. */
-#define REJECT_TIMEOUT_MS 1000
+/* Deadline of the calls privd should refuse, and how soon the refusal must
+ * come: well before the deadline, so that running into it cannot pass. */
+#define REJECT_TIMEOUT_MS 3000
+#define REJECT_WITHIN_MS  2000
+/* Deadline of calls whose handshake cannot complete (wrong server key), and
+ * how long a raw DEALER waits for a reply that must not come. */
+#define NO_ANSWER_TIMEOUT_MS 1000
 
 static int
 setup(void **state)
@@ -38,18 +51,61 @@ setup(void **state)
 	return 0;
 }
 
-/* A call that reached no authorised peer: privd never answered it. */
+/*
+ * A call by a key the policy does not name, started at t0 (h_now_ms()) and
+ * ended with rc: privd refused the key in the handshake, and libprivd said
+ * so well before the call's deadline.
+ */
 static void
-assert_no_answer(int rc, const char *what)
+assert_refused(privd_client *c, int rc, int64_t t0, const char *what)
 {
-	if (rc != PRIVD_EDENIED && rc != PRIVD_EUNAVAILABLE &&
-	    rc != PRIVD_ETIMEOUT)
-		fail_msg("%s: expected denied, unavailable or timeout, got %s",
-		    what, privd_strerror(rc));
+	int64_t took = h_now_ms() - t0;
+
+	if (rc != PRIVD_EDENIED)
+		fail_msg("%s: expected %s, got %s (%s) after %lld ms", what,
+		    privd_strerror(PRIVD_EDENIED), privd_strerror(rc),
+		    privd_errmsg(c), (long long)took);
+	if (privd_reason(c) != PRIVD__V1__DENY_REASON__DENY_UNKNOWN_PRINCIPAL)
+		fail_msg("%s: denied with reason %d (%s), expected "
+		         "unknown_principal",
+		    what, privd_reason(c), privd_reason_name(privd_reason(c)));
+	if (took >= REJECT_WITHIN_MS)
+		fail_msg("%s: the refusal took %lld ms (deadline %d ms), "
+		         "expected under %d ms",
+		    what, (long long)took, REJECT_TIMEOUT_MS, REJECT_WITHIN_MS);
+}
+
+/* A call whose CURVE handshake cannot complete: no answer by its deadline.
+ * (A refused key would be PRIVD_EDENIED: that is not what happened.) */
+static void
+assert_no_handshake(privd_client *c, int rc, const char *what)
+{
+	if (rc != PRIVD_EUNAVAILABLE && rc != PRIVD_ETIMEOUT)
+		fail_msg("%s: expected unavailable or timeout, got %s (%s)",
+		    what, privd_strerror(rc), privd_errmsg(c));
+}
+
+/* privd still runs and answers the principal of the policy. */
+static void
+assert_serves_svc(harness *h)
+{
+	privd_client *c = NULL;
+	privd_pong pong;
+	int rc;
+
+	assert_true(h_running(h));
+	assert_int_equal(h_connect(h, "svc", &c), PRIVD_OK);
+	memset(&pong, 0, sizeof(pong));
+	rc = privd_ping(c, &pong);
+	if (rc != PRIVD_OK)
+		fail_msg("svc ping after the rejection: %s (%s)",
+		    privd_strerror(rc), privd_errmsg(c));
+	assert_string_equal(pong.principal, "svc");
+	privd_close(&c);
 }
 
 static privd_client *
-client_as(harness *h, const char *key, const char *server_key)
+client_as(harness *h, const char *key, const char *server_key, int timeout_ms)
 {
 	const h_key *k = h_key_get(h, key);
 	privd_client *c = NULL;
@@ -58,7 +114,7 @@ client_as(harness *h, const char *key, const char *server_key)
 	assert_int_equal(
 	    privd_connect(&c, h->endpoint, server_key, k->pub, k->sec),
 	    PRIVD_OK);
-	privd_set_timeout(c, REJECT_TIMEOUT_MS);
+	privd_set_timeout(c, timeout_ms);
 	return c;
 }
 
@@ -66,12 +122,21 @@ static void
 test_unknown_key_ping_gets_no_answer(void **state)
 {
 	harness *h = *state;
-	privd_client *c = client_as(h, "stranger", h->server_key);
+	privd_client *c =
+	    client_as(h, "stranger", h->server_key, REJECT_TIMEOUT_MS);
 	privd_pong pong;
+	int64_t t0;
+	int rc;
 
 	memset(&pong, 0, sizeof(pong));
-	assert_no_answer(privd_ping(c, &pong), "ping");
+	t0 = h_now_ms();
+	rc = privd_ping(c, &pong);
+	assert_refused(c, rc, t0, "ping");
+	/* nothing of an answer reached the caller */
+	assert_string_equal(pong.principal, "");
+	assert_string_equal(pong.server_version, "");
 	privd_close(&c);
+	assert_serves_svc(h);
 }
 
 static void
@@ -82,18 +147,23 @@ test_unknown_key_cannot_read_or_write(void **state)
 	privd_field f[] = {h_field("name", "Only For Svc")};
 	privd_field hijack[] = {h_field("name", "Hijacked")};
 	privd_record *rec = NULL;
+	int64_t t0;
+	int rc;
 
 	assert_int_equal(h_connect(h, "svc", &svc), PRIVD_OK);
 	assert_int_equal(
 	    privd_put(svc, REG, "private-1", PURPOSE, f, 1), PRIVD_OK);
 
-	c = client_as(h, "stranger", h->server_key);
-	assert_no_answer(
-	    privd_get(c, REG, "private-1", PURPOSE, NULL, 0, &rec), "get");
+	c = client_as(h, "stranger", h->server_key, REJECT_TIMEOUT_MS);
+	t0 = h_now_ms();
+	rc = privd_get(c, REG, "private-1", PURPOSE, NULL, 0, &rec);
+	assert_refused(c, rc, t0, "get");
 	assert_null(rec);
-	assert_no_answer(
-	    privd_put(c, REG, "private-1", PURPOSE, hijack, 1), "put");
+	t0 = h_now_ms();
+	rc = privd_put(c, REG, "private-1", PURPOSE, hijack, 1);
+	assert_refused(c, rc, t0, "put");
 	privd_close(&c);
+	assert_serves_svc(h);
 
 	/* The stranger's put changed nothing. */
 	assert_int_equal(
@@ -121,18 +191,26 @@ test_unknown_key_raw_gets_no_reply(void **state)
 	req.ping = &ping;
 	len = privd__v1__request__pack(&req, frame);
 
-	/* Without libprivd in between: nothing at all comes back. */
-	assert_int_equal(h_dealer_open(h, "stranger", NULL, false, &d), 0);
+	/* Without libprivd in between: privd refuses the key in the
+	 * handshake (the monitor sees it, so privd was there to refuse), and
+	 * nothing at all comes back. */
+	assert_int_equal(h_dealer_open(h, "stranger", NULL, true, &d), 0);
 	{
 		const void *parts[] = {frame};
 		size_t lens[] = {len};
 		assert_int_equal(h_dealer_send(&d, parts, lens, 1), 0);
 	}
 	assert_int_equal(
-	    h_dealer_recv(&d, REJECT_TIMEOUT_MS, &reply, &reply_len, &nframes),
+	    h_dealer_wait_event(&d,
+	        ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED,
+	        REJECT_WITHIN_MS),
+	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+	assert_int_equal(h_dealer_recv(&d, NO_ANSWER_TIMEOUT_MS, &reply,
+	                     &reply_len, &nframes),
 	    -1);
 	assert_null(reply);
 	h_dealer_close(&d);
+	assert_serves_svc(h);
 }
 
 static void
@@ -146,12 +224,13 @@ test_wrong_server_key_gets_no_answer(void **state)
 	/* svc's own (authorised) key pair, but it trusts another server. */
 	assert_int_equal(privd_keygen(other_pub, other_sec), PRIVD_OK);
 	assert_string_not_equal(other_pub, h->server_key);
-	c = client_as(h, "svc", other_pub);
-	assert_no_answer(privd_ping(c, NULL), "ping");
-	assert_no_answer(
-	    privd_get(c, REG, "anyone", PURPOSE, NULL, 0, &rec), "get");
+	c = client_as(h, "svc", other_pub, NO_ANSWER_TIMEOUT_MS);
+	assert_no_handshake(c, privd_ping(c, NULL), "ping");
+	assert_no_handshake(
+	    c, privd_get(c, REG, "anyone", PURPOSE, NULL, 0, &rec), "get");
 	assert_null(rec);
 	privd_close(&c);
+	assert_serves_svc(h);
 }
 
 static void
@@ -163,13 +242,17 @@ test_valid_client_works_after_rejections(void **state)
 	privd_client *c;
 	privd_record *rec = NULL;
 	privd_pong pong;
+	int64_t t0;
+	int rc;
 
-	c = client_as(h, "stranger", h->server_key);
-	assert_no_answer(privd_ping(c, NULL), "stranger ping");
+	c = client_as(h, "stranger", h->server_key, REJECT_TIMEOUT_MS);
+	t0 = h_now_ms();
+	rc = privd_ping(c, NULL);
+	assert_refused(c, rc, t0, "stranger ping");
 	privd_close(&c);
 	assert_int_equal(privd_keygen(other_pub, other_sec), PRIVD_OK);
-	c = client_as(h, "svc", other_pub);
-	assert_no_answer(privd_ping(c, NULL), "wrong server key ping");
+	c = client_as(h, "svc", other_pub, NO_ANSWER_TIMEOUT_MS);
+	assert_no_handshake(c, privd_ping(c, NULL), "wrong server key ping");
 	privd_close(&c);
 
 	assert_true(h_running(h));

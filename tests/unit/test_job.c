@@ -12,22 +12,47 @@
 
 #include "job.h"
 
+#define NBLOCKS 100
+#define BLOCK   1000
+
 static void
 test_arena_allocates_across_chunks(void **state)
 {
 	arena a = {0};
-	uint8_t *p[100];
-	int i;
+	uint8_t *p[NBLOCKS], *big, want[BLOCK];
+	uintptr_t lo, hi;
+	int i, j;
 
-	for (i = 0; i < 100; i++) {
-		p[i] = arena_alloc(&a, 1000);
+	for (i = 0; i < NBLOCKS; i++) {
+		p[i] = arena_alloc(&a, BLOCK);
 		assert_non_null(p[i]);
 		assert_int_equal((uintptr_t)p[i] % 8, 0);
-		memset(p[i], i, 1000);
+		memset(p[i], i, BLOCK);
 	}
-	for (i = 0; i < 100; i++) /* no two allocations overlap */
-		assert_int_equal(p[i][999], (uint8_t)i);
-	assert_non_null(arena_alloc(&a, 1024 * 1024)); /* bigger than a chunk */
+	big = arena_alloc(&a, 1024 * 1024); /* bigger than a chunk */
+	assert_non_null(big);
+	assert_int_equal((uintptr_t)big % 8, 0);
+	memset(big, 0xee, 1024 * 1024);
+
+	/* No two blocks share an address... */
+	for (i = 0; i < NBLOCKS; i++) {
+		lo = (uintptr_t)p[i];
+		hi = lo + BLOCK;
+		for (j = 0; j < NBLOCKS; j++)
+			if (j != i)
+				assert_true((uintptr_t)p[j] + BLOCK <= lo ||
+				            (uintptr_t)p[j] >= hi);
+		assert_true(
+		    (uintptr_t)big + 1024 * 1024 <= lo || (uintptr_t)big >= hi);
+	}
+	/* ...so every byte of every block still holds what was written to it
+	 * (the first and last byte included), after all later writes. */
+	for (i = 0; i < NBLOCKS; i++) {
+		memset(want, i, BLOCK);
+		assert_int_equal(p[i][0], (uint8_t)i);
+		assert_int_equal(p[i][BLOCK - 1], (uint8_t)i);
+		assert_memory_equal(p[i], want, BLOCK);
+	}
 	arena_free(&a);
 }
 
