@@ -96,8 +96,8 @@ h_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-sleep_ms(int ms)
+void
+h_sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
@@ -140,7 +140,7 @@ wait_pid(pid_t pid, int timeout_ms, int *wstatus)
 			poll(&p, 1, (int)left);
 		} else {
 			/* No pidfd on this kernel: poll waitpid. */
-			sleep_ms(left < 5 ? (int)left : 5);
+			h_sleep_ms(left < 5 ? (int)left : 5);
 		}
 	}
 	if (pfd >= 0)
@@ -717,7 +717,7 @@ h_wait_ready(harness *h, int timeout_ms)
 			return 0;
 		/* Back off a little when the attempt failed fast. */
 		if (h_now_ms() - t0 < 20)
-			sleep_ms(20);
+			h_sleep_ms(20);
 	}
 	fprintf(stderr, "harness: privd not ready after %d ms (last: %s)\n",
 	    timeout_ms, privd_strerror(rc));

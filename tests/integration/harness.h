@@ -201,6 +201,10 @@ int h_write_file(const char *path, const void *buf, size_t len, int mode);
 /* Milliseconds on a monotonic clock. */
 int64_t h_now_ms(void);
 
+/* Sleep ms milliseconds (through signals). For letting real time pass;
+ * to wait for a condition, poll it with a deadline instead. */
+void h_sleep_ms(int ms);
+
 /*
  * cmocka setup/teardown for the common case: a harness with key "svc", the
  * default policy, privd initialised and serving. *state is the harness.

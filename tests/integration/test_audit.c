@@ -31,6 +31,7 @@
 #include <lmdb.h>
 #include <sodium.h>
 
+#include "checks.h"
 #include "harness.h"
 #include "privd.pb-c.h"
 
@@ -132,34 +133,6 @@ static int
 setup_no_count_ckpt(void **state)
 {
 	return setup_args(state, POLICY, serve_args_no_count_ckpt);
-}
-
-static privd_client *
-client(harness *h, const char *name)
-{
-	privd_client *c = NULL;
-
-	assert_int_equal(h_connect(h, name, &c), PRIVD_OK);
-	return c;
-}
-
-/* Fail with privd's message unless rc is want. */
-static void
-expect_rc(privd_client *c, int rc, int want, const char *what)
-{
-	if (rc != want)
-		fail_msg("%s: expected %s, got %s (%s, reason %s)", what,
-		    privd_strerror(want), privd_strerror(rc), privd_errmsg(c),
-		    privd_reason_name(privd_reason(c)));
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 /* Wall-clock microseconds, as privd stamps events. */
@@ -697,15 +670,15 @@ test_query_criteria(void **state)
 	evlist_free(&l);
 
 	/* a time range around three puts, with sleeps either side */
-	sleep_ms(20);
+	h_sleep_ms(20);
 	t1 = wall_us();
-	sleep_ms(20);
+	h_sleep_ms(20);
 	put1(svc, CUST, "carol", INV, "name", "Carol C");
 	put1(svc, CUST, "dave", INV, "name", "Dave D");
 	put1(svc, CUST, "erin", INV, "name", "Erin E");
-	sleep_ms(20);
+	h_sleep_ms(20);
 	t2 = wall_us();
-	sleep_ms(20);
+	h_sleep_ms(20);
 	memset(&f, 0, sizeof(f));
 	f.since_us = t1;
 	f.until_us = t2;
@@ -1312,7 +1285,7 @@ test_pruning_keeps_the_rest_verifiable(void **state)
 		put1(svc, CUST, subj, INV, "name", "Old Event");
 	}
 	old_last = head(a);
-	sleep_ms(3000);
+	h_sleep_ms(3000);
 	for (i = 0; i < 7; i++) {
 		snprintf(subj, sizeof(subj), "new-%zu", i);
 		put1(svc, CUST, subj, INV, "name", "Fresh Event");
@@ -1637,7 +1610,7 @@ tail_follow(harness *h, const char *keyfile, privd_client *svc, privd_client *a)
 		if (h_now_ms() >= deadline)
 			fail_msg("tail -f made no query within %d ms",
 			    FOLLOW_TIMEOUT_MS);
-		sleep_ms(FOLLOW_POLL_MS);
+		h_sleep_ms(FOLLOW_POLL_MS);
 	}
 
 	put1(svc, CUST, "followed", INV, "name", "Followed");
@@ -1656,7 +1629,7 @@ tail_follow(harness *h, const char *keyfile, privd_client *svc, privd_client *a)
 		if (h_now_ms() >= deadline)
 			fail_msg("tail -f did not exit within %d ms of SIGINT",
 			    FOLLOW_TIMEOUT_MS);
-		sleep_ms(10);
+		h_sleep_ms(10);
 	}
 	follow_pid = -1;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -2025,7 +1998,7 @@ test_head_signed_when_idle(void **state)
 		}
 		if (now - t0 >= IDLE_SIGN_WAIT_MS)
 			break;
-		sleep_ms(IDLE_POLL_MS);
+		h_sleep_ms(IDLE_POLL_MS);
 	}
 	if (took < 0)
 		fail_msg("event #%llu still unsigned after %d ms (newest "

@@ -25,14 +25,6 @@
 #define REG     "customers"
 #define PURPOSE "invoicing"
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 /* ---- parallel writers ------------------------------------------------ */
 
 #define PW_THREADS 8
@@ -219,8 +211,8 @@ test_sigterm_during_load_keeps_acknowledged_writes(void **state)
 	/* Wait until the load really flows, then let it run a while. */
 	deadline = h_now_ms() + 10000;
 	while (atomic_load(&st_acked_total) < 20 && h_now_ms() < deadline)
-		sleep_ms(5);
-	sleep_ms(ST_LOAD_MS);
+		h_sleep_ms(5);
+	h_sleep_ms(ST_LOAD_MS);
 
 	atomic_store(&st_term_sent, 1);
 	stop_rc = h_stop(h, ST_STOP_MS, &st);

@@ -18,7 +18,7 @@
 
 #include "harness.h"
 
-#define NPUTS 96
+#define NPUTS       96
 #define VALUE_BYTES (60 * 1024) /* 96 x 60 KiB > 5 MiB, map starts at 1 */
 
 static atomic_bool stop_reading;
@@ -46,7 +46,7 @@ reader(void *arg)
 	}
 	while (!atomic_load(&stop_reading)) {
 		if (privd_get(c, "customers", "reader-subject", "invoicing",
-			NULL, 0, &r) != PRIVD_OK)
+		        NULL, 0, &r) != PRIVD_OK)
 			(*failures)++;
 		privd_record_free(&r);
 	}
@@ -111,8 +111,8 @@ test_map_grows_under_writes(void **state)
 	for (i = 0; i < NPUTS; i++) {
 		snprintf(subject, sizeof(subject), "big-%03d", i);
 		fill(value, VALUE_BYTES, (unsigned)i);
-		assert_int_equal(privd_get(c, "customers", subject,
-				     "invoicing", NULL, 0, &r),
+		assert_int_equal(privd_get(c, "customers", subject, "invoicing",
+		                     NULL, 0, &r),
 		    PRIVD_OK);
 		assert_int_equal(r->nfields, 1);
 		assert_int_equal(r->fields[0].len, VALUE_BYTES);

@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "checks.h"
 #include "harness.h"
 #include "privd.pb-c.h"
 
@@ -136,25 +137,6 @@ policy_text(harness *h, const char *tmpl)
 	assert_int_equal(h_policy_write(h, tmpl), 0);
 	assert_int_equal(h_read_file(h->policy, &buf, &len), 0);
 	return (char *)buf;
-}
-
-static privd_client *
-client(harness *h, const char *name)
-{
-	privd_client *c = NULL;
-
-	assert_int_equal(h_connect(h, name, &c), PRIVD_OK);
-	return c;
-}
-
-/* Fail with privd's message unless rc is want. */
-static void
-expect_rc(privd_client *c, int rc, int want, const char *what)
-{
-	if (rc != want)
-		fail_msg("%s: expected %s, got %s (%s, reason %s)", what,
-		    privd_strerror(want), privd_strerror(rc), privd_errmsg(c),
-		    privd_reason_name(privd_reason(c)));
 }
 
 static void
