@@ -714,35 +714,24 @@ do_audit(worker *w, job *j)
 	store_read_end(srv->st, w->rtxn);
 }
 
-/* The audit log's name of an operation. */
-static const char *
-op_name(int op_case)
-{
-	switch (op_case) {
-	case PRIVD__V1__REQUEST__OP_PING:
-		return "ping";
-	case PRIVD__V1__REQUEST__OP_PUT:
-		return "put";
-	case PRIVD__V1__REQUEST__OP_GET:
-		return "get";
-	case PRIVD__V1__REQUEST__OP_DELETE:
-		return "delete";
-	case PRIVD__V1__REQUEST__OP_POLICY_GET:
-		return "policy_get";
-	case PRIVD__V1__REQUEST__OP_POLICY_APPLY:
-		return "policy_apply";
-	case PRIVD__V1__REQUEST__OP_POLICY_HISTORY:
-		return "policy_history";
-	case PRIVD__V1__REQUEST__OP_AUDIT_QUERY:
-		return "audit_query";
-	case PRIVD__V1__REQUEST__OP_AUDIT_CHECKPOINTS:
-		return "audit_checkpoints";
-	case PRIVD__V1__REQUEST__OP_AUDIT_PUBKEY:
-		return "audit_pubkey";
-	default:
-		return "invalid";
-	}
-}
+/* Every operation: its name in the audit log and who carries it out. */
+static const struct op {
+	int op_case;
+	const char *name;
+	void (*run)(worker *, job *);
+} ops[] = {
+    {PRIVD__V1__REQUEST__OP_PING, "ping", do_ping},
+    {PRIVD__V1__REQUEST__OP_PUT, "put", do_put},
+    {PRIVD__V1__REQUEST__OP_GET, "get", do_get},
+    {PRIVD__V1__REQUEST__OP_DELETE, "delete", do_delete},
+    {PRIVD__V1__REQUEST__OP_POLICY_GET, "policy_get", do_policy_get},
+    {PRIVD__V1__REQUEST__OP_POLICY_APPLY, "policy_apply", do_policy_apply},
+    {PRIVD__V1__REQUEST__OP_POLICY_HISTORY, "policy_history",
+        do_policy_history},
+    {PRIVD__V1__REQUEST__OP_AUDIT_QUERY, "audit_query", do_audit},
+    {PRIVD__V1__REQUEST__OP_AUDIT_CHECKPOINTS, "audit_checkpoints", do_audit},
+    {PRIVD__V1__REQUEST__OP_AUDIT_PUBKEY, "audit_pubkey", do_audit},
+};
 
 /* Decode and dispatch one request. Leaves the job answered or prepared,
  * with its audit event filled in as far as the worker knows it. */
@@ -751,11 +740,12 @@ handle(worker *w, job *j)
 {
 	ProtobufCAllocator alloc = arena_pb_allocator;
 	Privd__V1__Request *req;
+	size_t i;
 
 	j->kind = JOB_ANSWERED;
 	j->snap = snapshot_acquire(&w->srv->policy);
 	j->ev.principal = j->principal;
-	j->ev.op = (char *)op_name(0);
+	j->ev.op = "invalid";
 	j->ev.policy_version = j->snap->version;
 	if (j->multipart) {
 		job_fail(
@@ -777,38 +767,14 @@ handle(worker *w, job *j)
 	j->req = req;
 	j->request_id = req->request_id;
 	j->ev.request_id = req->request_id;
-	j->ev.op = (char *)op_name(req->op_case);
-	switch (req->op_case) {
-	case PRIVD__V1__REQUEST__OP_PING:
-		do_ping(w, j);
-		break;
-	case PRIVD__V1__REQUEST__OP_PUT:
-		do_put(w, j);
-		break;
-	case PRIVD__V1__REQUEST__OP_GET:
-		do_get(w, j);
-		break;
-	case PRIVD__V1__REQUEST__OP_DELETE:
-		do_delete(w, j);
-		break;
-	case PRIVD__V1__REQUEST__OP_POLICY_GET:
-		do_policy_get(w, j);
-		break;
-	case PRIVD__V1__REQUEST__OP_POLICY_APPLY:
-		do_policy_apply(w, j);
-		break;
-	case PRIVD__V1__REQUEST__OP_POLICY_HISTORY:
-		do_policy_history(w, j);
-		break;
-	case PRIVD__V1__REQUEST__OP_AUDIT_QUERY:
-	case PRIVD__V1__REQUEST__OP_AUDIT_CHECKPOINTS:
-	case PRIVD__V1__REQUEST__OP_AUDIT_PUBKEY:
-		do_audit(w, j);
-		break;
-	default:
-		job_fail(j, ST(INVALID), 0, "the request names no operation");
-		break;
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		if (ops[i].op_case == (int)req->op_case) {
+			j->ev.op = (char *)ops[i].name;
+			ops[i].run(w, j);
+			return;
+		}
 	}
+	job_fail(j, ST(INVALID), 0, "the request names no operation");
 }
 
 void *
