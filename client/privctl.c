@@ -1215,6 +1215,30 @@ report_no_progress(const struct opts *o)
 }
 
 /*
+ * Ask for the page after prev (the first page if prev is NULL) into *out.
+ * Returns 0, or the exit code after reporting privd's error or a cursor
+ * that does not move (*out is then NULL). Every audit command walks its
+ * pages with this, so none of them can be kept going forever.
+ */
+static int
+next_page(const struct opts *o, privd_client *c, const privd_audit_filter *f,
+    const privd_audit_page *prev, privd_audit_page **out)
+{
+	int rc;
+
+	*out = NULL;
+	rc = privd_audit_query(
+	    c, f, prev ? prev->cursor : NULL, prev ? prev->cursorlen : 0, out);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (same_cursor(prev, *out)) {
+		privd_audit_page_free(out);
+		return report_no_progress(o);
+	}
+	return 0;
+}
+
+/*
  * Walk every page of a query, printing each event, until there is no
  * cursor or max events (0: no limit) are printed. With ordered (oldest
  * first by seq range, as export asks), every event must be in
@@ -1230,8 +1254,8 @@ audit_walk(const struct opts *o, privd_client *c, const privd_audit_filter *f,
 	size_t i;
 	int rc;
 
-	if ((rc = privd_audit_query(c, f, NULL, 0, &pg)) != PRIVD_OK)
-		return report_call(o, c, rc);
+	if ((rc = next_page(o, c, f, NULL, &pg)) != 0)
+		return rc;
 	for (;;) {
 		for (i = 0; i < pg->n && (max == 0 || printed < max); i++) {
 			seq = pg->events[i].seq;
@@ -1250,16 +1274,8 @@ audit_walk(const struct opts *o, privd_client *c, const privd_audit_filter *f,
 		fflush(stdout);
 		if (pg->cursor == NULL || (max != 0 && printed >= max))
 			break;
-		rc = privd_audit_query(c, f, pg->cursor, pg->cursorlen, &next);
-		if (rc != PRIVD_OK) {
-			rc = report_call(o, c, rc);
+		if ((rc = next_page(o, c, f, pg, &next)) != 0)
 			goto out;
-		}
-		if (same_cursor(pg, next)) {
-			privd_audit_page_free(&next);
-			rc = report_no_progress(o);
-			goto out;
-		}
 		privd_audit_page_free(&pg);
 		pg = next;
 	}
@@ -1293,21 +1309,17 @@ audit_head(
 	f.to_seq = to_seq;
 	*head = 0;
 	/* a page may come back empty with a cursor: follow it */
-	rc = privd_audit_query(c, &f, NULL, 0, &pg);
-	while (rc == PRIVD_OK && pg->n == 0 && pg->cursor != NULL) {
-		privd_audit_page *next = NULL;
+	if ((rc = next_page(o, c, &f, NULL, &pg)) != 0)
+		return rc;
+	while (pg->n == 0 && pg->cursor != NULL) {
+		privd_audit_page *next;
 
-		rc = privd_audit_query(c, &f, pg->cursor, pg->cursorlen, &next);
-		if (rc == PRIVD_OK && same_cursor(pg, next)) {
-			privd_audit_page_free(&next);
-			privd_audit_page_free(&pg);
-			return report_no_progress(o);
-		}
+		rc = next_page(o, c, &f, pg, &next);
 		privd_audit_page_free(&pg);
+		if (rc != 0)
+			return rc;
 		pg = next;
 	}
-	if (rc != PRIVD_OK)
-		return report_call(o, c, rc);
 	if (pg->n > 0)
 		*head = pg->events[0].seq;
 	privd_audit_page_free(&pg);
@@ -1387,18 +1399,10 @@ cmd_audit_tail(const struct opts *o, privd_client *c)
 	if (want == 0)
 		f.limit = 1; /* only to learn where the log ends */
 	for (;;) {
-		rc = privd_audit_query(c, &f, prev ? prev->cursor : NULL,
-		    prev ? prev->cursorlen : 0, &pg);
+		rc = next_page(o, c, &f, prev, &pg);
 		own_add(own, &nown, privd_last_request_id(c));
-		if (rc != PRIVD_OK) {
-			rc = report_call(o, c, rc);
+		if (rc != 0)
 			goto out;
-		}
-		if (same_cursor(prev, pg)) {
-			privd_audit_page_free(&pg);
-			rc = report_no_progress(o);
-			goto out;
-		}
 		/* a page without events is kept only for its cursor */
 		privd_audit_page_free(&spare);
 		prev = pg;
@@ -1453,20 +1457,11 @@ cmd_audit_tail(const struct opts *o, privd_client *c)
 		do {
 			privd_audit_page *next = NULL;
 
-			rc = privd_audit_query(c, &f, pg ? pg->cursor : NULL,
-			    pg ? pg->cursorlen : 0, &next);
+			rc = next_page(o, c, &f, pg, &next);
 			own_add(own, &nown, privd_last_request_id(c));
-			if (rc == PRIVD_OK && same_cursor(pg, next)) {
-				privd_audit_page_free(&next);
-				privd_audit_page_free(&pg);
-				rc = report_no_progress(o);
-				goto out;
-			}
 			privd_audit_page_free(&pg);
-			if (rc != PRIVD_OK) {
-				rc = report_call(o, c, rc);
+			if (rc != 0)
 				goto out;
-			}
 			pg = next;
 			for (k = 0; k < pg->n && rc == 0; k++) {
 				if (pg->events[k].seq > last)
