@@ -563,8 +563,7 @@ done:
 	qr.records = ptrs;
 	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_QUERY;
 	resp.audit_query = &qr;
-	j->status = ST(OK);
-	job_pack(j, &resp);
+	job_ok(j, &resp);
 }
 
 /* A checkpoint message pointing into its stored record (no copy). */
@@ -654,6 +653,5 @@ audit_checkpoints(store *st, MDB_txn *txn, job *j)
 	cr.checkpoints = ptrs;
 	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_CHECKPOINTS;
 	resp.audit_checkpoints = &cr;
-	j->status = ST(OK);
-	job_pack(j, &resp);
+	job_ok(j, &resp);
 }

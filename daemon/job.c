@@ -185,6 +185,13 @@ job_pack(job *j, Privd__V1__Response *resp)
 }
 
 void
+job_ok(job *j, Privd__V1__Response *resp)
+{
+	j->status = PRIVD__V1__STATUS__OK;
+	job_pack(j, resp);
+}
+
+void
 job_fail(job *j, int status, int reason, const char *fmt, ...)
 {
 	va_list ap;

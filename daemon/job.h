@@ -126,6 +126,8 @@ void job_free(job *j);
  * job's reply stays NULL and the frontend drops the request.
  */
 void job_pack(job *j, Privd__V1__Response *resp);
+/* Finish a job with status OK and the caller's payload. */
+void job_ok(job *j, Privd__V1__Response *resp);
 /* Finish a job with an error status and message (no payload). */
 void job_fail(job *j, int status, int reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -202,8 +202,7 @@ do_ping(worker *w, job *j)
 	pong.policy_version = j->snap->version;
 	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_PING;
 	resp.ping = &pong;
-	j->status = ST(OK);
-	job_pack(j, &resp);
+	job_ok(j, &resp);
 }
 
 /* Open one stored value into the arena and append it to the reply. */
@@ -357,8 +356,7 @@ do_get(worker *w, job *j)
 	gr.fields = ptrs;
 	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_GET;
 	resp.get = &gr;
-	j->status = ST(OK);
-	job_pack(j, &resp);
+	job_ok(j, &resp);
 	goto out;
 damaged:
 	log_err("register %s: a stored value is damaged or does not "
@@ -561,8 +559,7 @@ do_policy_get(worker *w, job *j)
 		pg.policy_json = json;
 		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_POLICY_GET;
 		resp.policy_get = &pg;
-		j->status = ST(OK);
-		job_pack(j, &resp);
+		job_ok(j, &resp);
 	} else {
 		log_err("policy version %llu cannot be read: %s",
 		    (unsigned long long)j->snap->version,
@@ -615,8 +612,7 @@ do_policy_history(worker *w, job *j)
 	ph.versions = ptrs;
 	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_POLICY_HISTORY;
 	resp.policy_history = &ph;
-	j->status = ST(OK);
-	job_pack(j, &resp);
+	job_ok(j, &resp);
 	goto out;
 fail:
 	log_err("policy history cannot be read: %s",
@@ -677,8 +673,7 @@ do_audit(worker *w, job *j)
 		pk.public_key.len = sizeof(srv->sign_pk);
 		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_PUBKEY;
 		resp.audit_pubkey = &pk;
-		j->status = ST(OK);
-		job_pack(j, &resp);
+		job_ok(j, &resp);
 		return;
 	}
 	if (j->req->op_case == PRIVD__V1__REQUEST__OP_AUDIT_QUERY) {
