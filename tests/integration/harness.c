@@ -1081,21 +1081,34 @@ h_dealer_wait_event(h_dealer *d, int mask, int timeout_ms)
 }
 
 int
-h_setup_default(void **state)
+h_setup(void **state, const char *const *keys, size_t nkeys, const char *policy,
+    const char *const *serve_args)
 {
 	harness *h = h_new();
+	size_t i;
 
 	if (h == NULL)
 		return -1;
-	if (h_key_new(h, "svc") == NULL ||
-	    h_policy_write(h, h_policy_default) != 0 || h_init(h, NULL) != 0 ||
-	    h_start(h, NULL) != 0) {
-		h_dump_log(h, 40);
-		h_destroy(&h);
-		return -1;
-	}
+	for (i = 0; i < nkeys; i++)
+		if (h_key_new(h, keys[i]) == NULL)
+			goto bad;
+	if (h_policy_write(h, policy) != 0 || h_init(h, NULL) != 0 ||
+	    h_start(h, serve_args) != 0)
+		goto bad;
 	*state = h;
 	return 0;
+bad:
+	h_dump_log(h, 40);
+	h_destroy(&h);
+	return -1;
+}
+
+int
+h_setup_default(void **state)
+{
+	static const char *const keys[] = {"svc"};
+
+	return h_setup(state, keys, 1, h_policy_default, NULL);
 }
 
 int

@@ -212,6 +212,14 @@ void h_sleep_ms(int ms);
  * failing tests) and destroys the harness.
  */
 int h_setup_default(void **state);
+
+/*
+ * The same with your own keys (registered in this order; the first is the
+ * one the harness pings with), policy template and `privd serve` options
+ * (NULL-terminated, or NULL). On failure the log tail is printed.
+ */
+int h_setup(void **state, const char *const *keys, size_t nkeys,
+    const char *policy, const char *const *serve_args);
 int h_teardown(void **state);
 
 /*

@@ -98,23 +98,9 @@ static int
 setup_args(void **state, const char *policy, const char *const *args)
 {
 	static const char *const names[] = {"svc", "auditor", "admin"};
-	harness *h = h_new();
-	size_t i;
 
-	if (h == NULL)
-		return -1;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (h_key_new(h, names[i]) == NULL)
-			goto bad;
-	if (h_policy_write(h, policy) != 0 || h_init(h, NULL) != 0 ||
-	    h_start(h, args) != 0)
-		goto bad;
-	*state = h;
-	return 0;
-bad:
-	h_dump_log(h, 40);
-	h_destroy(&h);
-	return -1;
+	return h_setup(
+	    state, names, sizeof(names) / sizeof(names[0]), policy, args);
 }
 
 static int

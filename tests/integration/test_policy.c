@@ -105,23 +105,8 @@ static const char *const keynames[] = {
 static int
 setup(void **state)
 {
-	harness *h = h_new();
-	size_t i;
-
-	if (h == NULL)
-		return -1;
-	for (i = 0; i < sizeof(keynames) / sizeof(keynames[0]); i++)
-		if (h_key_new(h, keynames[i]) == NULL)
-			goto bad;
-	if (h_policy_write(h, POL_V1) != 0 || h_init(h, NULL) != 0 ||
-	    h_start(h, NULL) != 0)
-		goto bad;
-	*state = h;
-	return 0;
-bad:
-	h_dump_log(h, 40);
-	h_destroy(&h);
-	return -1;
+	return h_setup(state, keynames, sizeof(keynames) / sizeof(keynames[0]),
+	    POL_V1, NULL);
 }
 
 /*
