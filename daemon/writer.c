@@ -12,6 +12,11 @@
  * Every job passes through here, answered ones (reads, denials, invalid
  * requests) included: their audit events are appended in the same
  * transaction (DESIGN.md section 5), which is why they wait for the commit.
+ *
+ * Between batches the writer also does the audit log's housekeeping, each
+ * in its own short transaction: pruning (at start, then hourly, in bounded
+ * chunks), signing the head of the chain when it has been unsigned for a
+ * second, and a last checkpoint at shutdown. It may also grow the map.
  */
 #include <string.h>
 
