@@ -1,0 +1,585 @@
+/*
+ * conn.c - libprivd's connection: the handle, its socket, deadlines and
+ * the call loop (see <privd/client.h>).
+ *
+ * Runs in the caller's thread; a handle is used by one thread at a time.
+ * Each handle owns its ZeroMQ context, so handles share nothing and libzmq's
+ * I/O thread of one handle never waits on another.
+ *
+ * One call = one request frame out, one reply frame back, on a DEALER socket
+ * with ZMQ_IMMEDIATE (a request is only queued on a connection whose CURVE
+ * handshake has completed, so it is never buffered for a privd that is not
+ * there). On a deadline the socket is closed and a fresh one is opened by the
+ * next call ("lazy pirate"): a request that timed out is never delivered
+ * late to a privd that comes back.
+ *
+ * Unknown client keys: privd's ZAP handler refuses them during the handshake,
+ * which a DEALER only sees as "never writable". A socket monitor reports
+ * ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, so a refused key fails fast with
+ * PRIVD_EDENIED instead of waiting out the deadline. The monitor is attached
+ * from the moment a socket is opened until its first request has been sent:
+ * that window sees every handshake of the socket, and the monitor queue
+ * cannot grow while the handle sits idle afterwards.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "internal.h"
+
+/* Reconnect back-off of a handle's socket, in milliseconds. */
+#define RECONNECT_IVL     100
+#define RECONNECT_IVL_MAX 1000
+
+/* The handshake outcomes the monitor reports; nothing else, so that the
+ * monitor queue holds at most one event per connection attempt. */
+#define MON_EVENTS                                                             \
+	(ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+
+/* Monotonic milliseconds, for deadlines that survive clock changes. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A starting request id that differs between handles and processes, so that
+ * ids in privd's audit log are not all small numbers from every client.
+ * Not a secret: /dev/urandom if possible, else the clock and an address.
+ */
+static uint64_t
+random_id(void)
+{
+	uint64_t v = 0;
+	ssize_t r = -1;
+	int fd;
+
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		r = read(fd, &v, sizeof(v));
+		close(fd);
+	}
+	if (r != (ssize_t)sizeof(v))
+		v = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^
+		    (uint64_t)(uintptr_t)&v ^ (uint64_t)getpid() << 32;
+	return v;
+}
+
+/*
+ * Stop the monitor of the current socket and close its PAIR. Stopping first
+ * matters: libzmq sends events with a blocking send, and an event sent to a
+ * closed PAIR would hang the context's I/O thread.
+ */
+static void
+mon_stop(privd_client *c)
+{
+	if (c->mon == NULL)
+		return;
+	if (c->sock != NULL)
+		zmq_socket_monitor(c->sock, NULL, 0);
+	zmq_close(c->mon);
+	c->mon = NULL;
+}
+
+/* Close the socket (dropping anything unsent) and its monitor. */
+static void
+sock_close(privd_client *c)
+{
+	if (c->sock != NULL)
+		zmq_socket_monitor(c->sock, NULL, 0);
+	mon_stop(c);
+	if (c->sock != NULL) {
+		zmq_close(c->sock);
+		c->sock = NULL;
+	}
+	c->auth_failed = 0;
+}
+
+/* Map a libzmq errno from socket set-up to a status. */
+static int
+zmq_status(int err)
+{
+	if (err == ENOMEM)
+		return PRIVD_ENOMEM;
+	if (err == EINVAL || err == EPROTONOSUPPORT || err == ENOCOMPATPROTO)
+		return PRIVD_EINVAL;
+	return PRIVD_EINTERNAL;
+}
+
+/*
+ * Open a fresh DEALER with the handle's keys, attach the handshake monitor
+ * and start connecting. The monitor is attached before zmq_connect() so it
+ * sees the first handshake. Returns a status; on failure nothing is left
+ * open.
+ */
+static int
+sock_open(privd_client *c)
+{
+	char monep[64];
+	int zero = 0, one = 1, ivl = RECONNECT_IVL, ivlmax = RECONNECT_IVL_MAX;
+	int64_t maxmsg = REPLY_MAX;
+	int e;
+
+	c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
+	if (c->sock == NULL)
+		goto err;
+	if (zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) !=
+	        0 ||
+	    zmq_setsockopt(c->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) !=
+	        0 ||
+	    zmq_setsockopt(
+	        c->sock, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof(ivlmax)) != 0 ||
+	    zmq_setsockopt(
+	        c->sock, ZMQ_CURVE_SERVERKEY, c->server_key, KEY_BYTES) != 0 ||
+	    zmq_setsockopt(
+	        c->sock, ZMQ_CURVE_PUBLICKEY, c->public_key, KEY_BYTES) != 0 ||
+	    zmq_setsockopt(
+	        c->sock, ZMQ_CURVE_SECRETKEY, c->secret_key, KEY_BYTES) != 0)
+		goto err;
+
+	/* inproc names are per context, and the context is the handle's */
+	snprintf(monep, sizeof(monep), "inproc://privd-monitor-%u", c->gen++);
+	if (zmq_socket_monitor(c->sock, monep, MON_EVENTS) != 0)
+		goto err;
+	c->mon = zmq_socket(c->ctx, ZMQ_PAIR);
+	if (c->mon == NULL)
+		goto err;
+	/* unbounded queue: a full one would block libzmq's I/O thread */
+	if (zmq_setsockopt(c->mon, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(c->mon, ZMQ_RCVHWM, &zero, sizeof(zero)) != 0 ||
+	    zmq_connect(c->mon, monep) != 0)
+		goto err;
+	c->auth_failed = 0;
+
+	if (zmq_connect(c->sock, c->endpoint) != 0)
+		goto err;
+	return PRIVD_OK;
+
+err:
+	e = errno;
+	sock_close(c);
+	return cl_fail(c, zmq_status(e), "cannot open a socket to privd: %s",
+	    zmq_strerror(e));
+}
+
+/*
+ * Read every queued monitor event and remember whether the last handshake
+ * outcome was an authentication failure. Events are two frames (v1 format):
+ * 16-bit event and 32-bit value, then the endpoint.
+ */
+static void
+mon_drain(privd_client *c)
+{
+	zmq_msg_t m;
+	uint16_t ev;
+	int more;
+	size_t len;
+
+	zmq_msg_init(&m);
+	while (c->mon != NULL && zmq_msg_recv(&m, c->mon, ZMQ_DONTWAIT) >= 0) {
+		len = zmq_msg_size(&m);
+		more = zmq_msg_more(&m);
+		if (len >= sizeof(ev)) {
+			memcpy(&ev, zmq_msg_data(&m), sizeof(ev));
+			if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+				c->auth_failed = 1;
+			else if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+				c->auth_failed = 0;
+		}
+		/* skip the endpoint frame */
+		while (more && zmq_msg_recv(&m, c->mon, ZMQ_DONTWAIT) >= 0)
+			more = zmq_msg_more(&m);
+	}
+	zmq_msg_close(&m);
+}
+
+/* Is the socket ready to take a request right now? */
+static int
+sock_writable(privd_client *c)
+{
+	int ev = 0;
+	size_t len = sizeof(ev);
+
+	if (zmq_getsockopt(c->sock, ZMQ_EVENTS, &ev, &len) != 0)
+		return 0;
+	return (ev & ZMQ_POLLOUT) != 0;
+}
+
+/* Milliseconds left until deadline, never negative. */
+static long
+remaining(int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+
+	return left > 0 ? (long)left : 0;
+}
+
+/*
+ * Wait until the socket has a connection with a completed handshake, or the
+ * monitor reports that privd refused our key, or the deadline passes.
+ */
+static int
+wait_writable(privd_client *c, int64_t deadline)
+{
+	zmq_pollitem_t it[2];
+	long left;
+	int rc, n;
+
+	for (;;) {
+		it[0] = (zmq_pollitem_t){c->sock, 0, ZMQ_POLLOUT, 0};
+		n = 1;
+		if (c->mon != NULL) {
+			it[1] = (zmq_pollitem_t){c->mon, 0, ZMQ_POLLIN, 0};
+			n = 2;
+		}
+		left = remaining(deadline);
+		rc = zmq_poll(it, n, left);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			return cl_fail(c, PRIVD_EINTERNAL, "zmq_poll: %s",
+			    zmq_strerror(errno));
+		}
+		if (it[0].revents & ZMQ_POLLOUT)
+			return PRIVD_OK;
+		if (n == 2 && (it[1].revents & ZMQ_POLLIN)) {
+			mon_drain(c);
+			if (c->auth_failed) {
+				c->reason =
+				    PRIVD__V1__DENY_REASON__DENY_UNKNOWN_PRINCIPAL;
+				return cl_fail(c, PRIVD_EDENIED,
+				    "privd refused this client key");
+			}
+		}
+		if (left == 0)
+			return cl_fail(
+			    c, PRIVD_EUNAVAILABLE, "privd is not reachable");
+	}
+}
+
+/*
+ * Wait for the reply to request id. Replies with another id are late answers
+ * to calls that timed out earlier; they are dropped. On success *out is the
+ * unpacked response (free with privd__v1__response__free_unpacked).
+ */
+static int
+wait_reply(
+    privd_client *c, uint64_t id, int64_t deadline, Privd__V1__Response **out)
+{
+	Privd__V1__Response *r;
+	zmq_pollitem_t it;
+	zmq_msg_t m;
+	long left;
+	int rc, more;
+
+	for (;;) {
+		it = (zmq_pollitem_t){c->sock, 0, ZMQ_POLLIN, 0};
+		left = remaining(deadline);
+		rc = zmq_poll(&it, 1, left);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			return cl_fail(c, PRIVD_EINTERNAL, "zmq_poll: %s",
+			    zmq_strerror(errno));
+		}
+		if (rc == 0) {
+			if (left == 0)
+				return cl_fail(c, PRIVD_ETIMEOUT,
+				    "no answer from privd within %d ms",
+				    c->timeout_ms);
+			continue;
+		}
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			continue;
+		}
+		more = zmq_msg_more(&m);
+		if (more) {
+			/* privd answers in one frame; this is not a reply */
+			while (more &&
+			       zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) >= 0)
+				more = zmq_msg_more(&m);
+			zmq_msg_close(&m);
+			continue;
+		}
+		r = privd__v1__response__unpack(
+		    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+		zmq_msg_close(&m);
+		if (r == NULL)
+			return cl_fail(c, PRIVD_EPROTO,
+			    "privd's answer could not be decoded");
+		if (r->request_id != id) {
+			privd__v1__response__free_unpacked(r, NULL);
+			continue;
+		}
+		*out = r;
+		return PRIVD_OK;
+	}
+}
+
+/* Map a wire status to a PRIVD_E* code; unknown values are protocol errors. */
+static int
+map_status(Privd__V1__Status s)
+{
+	switch (s) {
+	case PRIVD__V1__STATUS__OK:
+		return PRIVD_OK;
+	case PRIVD__V1__STATUS__INVALID:
+		return PRIVD_EINVAL;
+	case PRIVD__V1__STATUS__DENIED:
+		return PRIVD_EDENIED;
+	case PRIVD__V1__STATUS__NOT_FOUND:
+		return PRIVD_ENOTFOUND;
+	case PRIVD__V1__STATUS__CONFLICT:
+		return PRIVD_ECONFLICT;
+	case PRIVD__V1__STATUS__RETAINED:
+		return PRIVD_ERETAINED;
+	case PRIVD__V1__STATUS__TOO_LARGE:
+		return PRIVD_ETOOBIG;
+	case PRIVD__V1__STATUS__UNAVAILABLE:
+		return PRIVD_EUNAVAILABLE;
+	case PRIVD__V1__STATUS__INTERNAL:
+		return PRIVD_EINTERNAL;
+	default:
+		return PRIVD_EPROTO;
+	}
+}
+
+/*
+ * Carry one request: give it an id, pack it straight into a ZeroMQ message
+ * (no intermediate buffer), send it once the connection is ready, and wait
+ * for its reply. payload is the response payload an OK answer must carry.
+ * On PRIVD_OK *out is the response, owned by the caller. Any other status
+ * has set the handle's message (and reason for PRIVD_EDENIED).
+ */
+int
+cl_call(privd_client *c, Privd__V1__Request *req,
+    Privd__V1__Response__PayloadCase payload, Privd__V1__Response **out)
+{
+	Privd__V1__Response *r = NULL;
+	zmq_msg_t m;
+	int64_t deadline;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	/* the id is part of the packed size (a varint): set it first */
+	req->request_id = c->next_id++;
+	if (c->next_id == 0)
+		c->next_id = 1;
+	len = privd__v1__request__get_packed_size(req);
+	if (len > c->max_request)
+		return cl_fail(c, PRIVD_ETOOBIG,
+		    "request of %zu bytes exceeds the limit of %zu bytes", len,
+		    c->max_request);
+	deadline = now_ms() + c->timeout_ms;
+
+	/*
+	 * A socket without its monitor that cannot send right now lost its
+	 * connection since its first request: start over with a fresh,
+	 * monitored socket so a refused key is reported, not waited out.
+	 */
+	if (c->sock != NULL && c->mon == NULL && !sock_writable(c))
+		sock_close(c);
+	if (c->sock == NULL && (rc = sock_open(c)) != PRIVD_OK)
+		return rc;
+
+	if (zmq_msg_init_size(&m, len) != 0)
+		return cl_fail(c, PRIVD_ENOMEM, "out of memory");
+	if (privd__v1__request__pack(req, zmq_msg_data(&m)) != len) {
+		zmq_msg_close(&m);
+		return cl_fail(c, PRIVD_EINTERNAL, "request packing failed");
+	}
+
+	for (;;) {
+		rc = wait_writable(c, deadline);
+		if (rc != PRIVD_OK) {
+			zmq_msg_close(&m);
+			sock_close(c);
+			return rc;
+		}
+		if (zmq_msg_send(&m, c->sock, ZMQ_DONTWAIT) >= 0) {
+			c->last_id = req->request_id;
+			break;
+		}
+		if (errno != EAGAIN && errno != EINTR) {
+			rc = cl_fail(c, PRIVD_EINTERNAL, "zmq_msg_send: %s",
+			    zmq_strerror(errno));
+			zmq_msg_close(&m);
+			sock_close(c);
+			return rc;
+		}
+	}
+	zmq_msg_close(&m);
+	mon_stop(c);
+
+	rc = wait_reply(c, req->request_id, deadline, &r);
+	if (rc != PRIVD_OK) {
+		/* the request may still be in flight: drop this socket */
+		sock_close(c);
+		return rc;
+	}
+
+	rc = map_status(r->status);
+	if (rc != PRIVD_OK) {
+		if (rc == PRIVD_EPROTO)
+			cl_fail(c, rc,
+			    "privd's answer has an unknown status (%d)",
+			    (int)r->status);
+		else
+			cl_set_server_message(c, r->message);
+		if (rc == PRIVD_EDENIED)
+			c->reason = (int)r->reason;
+		privd__v1__response__free_unpacked(r, NULL);
+		return rc;
+	}
+	if (r->payload_case != payload) {
+		privd__v1__response__free_unpacked(r, NULL);
+		return cl_fail(c, PRIVD_EPROTO,
+		    "privd's answer does not match the request");
+	}
+	*out = r;
+	return PRIVD_OK;
+}
+
+int
+privd_connect(privd_client **out, const char *endpoint, const char *server_key,
+    const char *public_key, const char *secret_key)
+{
+	privd_client *c;
+	char derived[PRIVD_KEY_Z85_LEN];
+	int rc, mismatch;
+
+	if (out == NULL)
+		return PRIVD_EINVAL;
+	*out = NULL;
+	if (endpoint == NULL ||
+	    (strncmp(endpoint, "ipc://", 6) != 0 &&
+	        strncmp(endpoint, "tcp://", 6) != 0) ||
+	    endpoint[6] == '\0')
+		return PRIVD_EINVAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return PRIVD_ENOMEM;
+	if (cl_z85_key_decode(c->server_key, server_key) != 0 ||
+	    cl_z85_key_decode(c->public_key, public_key) != 0 ||
+	    cl_z85_key_decode(c->secret_key, secret_key) != 0) {
+		rc = PRIVD_EKEY;
+		goto bad;
+	}
+	/* a key pair that does not match would only show as "refused" */
+	mismatch = zmq_curve_public(derived, secret_key) != 0 ||
+	           strcmp(derived, public_key) != 0;
+	cl_wipe(derived, sizeof(derived));
+	if (mismatch) {
+		rc = PRIVD_EKEY;
+		goto bad;
+	}
+	if ((c->endpoint = strdup(endpoint)) == NULL) {
+		rc = PRIVD_ENOMEM;
+		goto bad;
+	}
+	if ((c->ctx = zmq_ctx_new()) == NULL) {
+		rc = errno == ENOMEM ? PRIVD_ENOMEM : PRIVD_EINTERNAL;
+		goto bad;
+	}
+	zmq_ctx_set(c->ctx, ZMQ_BLOCKY, 0);
+	c->timeout_ms = PRIVD_DEFAULT_TIMEOUT_MS;
+	c->max_request = PRIVD_DEFAULT_MAX_REQUEST;
+	c->next_id = random_id();
+	if (c->next_id == 0)
+		c->next_id = 1;
+	/* start the handshake now so that the first call finds it done */
+	if ((rc = sock_open(c)) != PRIVD_OK)
+		goto bad;
+	*out = c;
+	return PRIVD_OK;
+
+bad:
+	privd_close(&c);
+	return rc;
+}
+
+void
+privd_close(privd_client **cp)
+{
+	privd_client *c;
+
+	if (cp == NULL || (c = *cp) == NULL)
+		return;
+	sock_close(c);
+	if (c->ctx != NULL)
+		while (zmq_ctx_term(c->ctx) != 0 && errno == EINTR)
+			;
+	free(c->endpoint);
+	free(c->fbuf);
+	free(c->fptr);
+	cl_wipe(c, sizeof(*c));
+	free(c);
+	*cp = NULL;
+}
+
+void
+privd_set_timeout(privd_client *c, int timeout_ms)
+{
+	if (c != NULL && timeout_ms > 0)
+		c->timeout_ms = timeout_ms;
+}
+
+void
+privd_set_max_request(privd_client *c, size_t bytes)
+{
+	if (c != NULL && bytes > 0)
+		c->max_request = bytes;
+}
+
+int
+privd_ping(privd_client *c, privd_pong *pong)
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__PingRequest ping = PRIVD__V1__PING_REQUEST__INIT;
+	Privd__V1__Response *r;
+	int rc;
+
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	cl_reset_error(c);
+	req.op_case = PRIVD__V1__REQUEST__OP_PING;
+	req.ping = &ping;
+	rc = cl_call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_PING, &r);
+	if (rc != PRIVD_OK)
+		return rc;
+	if (pong != NULL) {
+		cl_copy_str(pong->server_version, sizeof(pong->server_version),
+		    r->ping->server_version);
+		cl_copy_str(pong->principal, sizeof(pong->principal),
+		    r->ping->principal);
+		pong->policy_version = r->ping->policy_version;
+	}
+	privd__v1__response__free_unpacked(r, NULL);
+	return PRIVD_OK;
+}
+
+uint64_t
+privd_last_request_id(const privd_client *c)
+{
+	return c != NULL ? c->last_id : 0;
+}
+
+void
+privd_free(void *p)
+{
+	free(p);
+}

@@ -1,0 +1,119 @@
+/*
+ * internal.h - what the files of libprivd share; not installed.
+ *
+ * conn.c owns the handle's socket and carries one request at a time
+ * (cl_call); error.c keeps the handle's last error; keyfile.c decodes
+ * keys; data.c, policy.c, audit.c and verify.c build requests and copy
+ * answers out. Names here start with cl_: the version script keeps them
+ * out of the library's exported symbols.
+ */
+#ifndef PRIVD_CLIENT_INTERNAL_H
+#define PRIVD_CLIENT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "privd.pb-c.h"
+#include <privd/client.h>
+
+/* Limits of the protocol (proto/privd.proto), checked before sending so that
+ * an obviously bad request costs no round trip. */
+#define MAX_SUBJECT 256
+#define MAX_FIELDS  256
+#define MAX_VALUE   (64 * 1024)
+#define MAX_NAME    64 /* register, purpose, field, principal names */
+#define MAX_OPS     32 /* operations in one audit query */
+
+/* Audit: events per page privd sends at most, and checkpoints per call. */
+#define AUDIT_PAGE_MAX  1000
+#define AUDIT_CKPTS_MAX 10000
+
+/* Policy versions in one history answer: far more than privd will ever
+ * hold, but a bound on what a hostile privd can make the client copy. */
+#define POLICY_VERSIONS_MAX 1000000
+
+/* Largest reply accepted: a legitimate one is at most about 17 MiB (256
+ * fields of 64 KiB, or the largest policy document privd accepts). */
+#define REPLY_MAX ((int64_t)64 * 1024 * 1024)
+
+#define KEY_BYTES   32
+#define Z85_CHARS   40
+#define KEYFILE_MAX 4096
+
+struct privd_client {
+	void *ctx;
+	void *sock;      /* DEALER; NULL until the next call after a failure */
+	void *mon;       /* PAIR for sock's handshake events, or NULL */
+	int auth_failed; /* the monitor's last word was an auth failure */
+	unsigned gen;    /* names the monitor endpoint of each new socket */
+	char *endpoint;
+	uint8_t server_key[KEY_BYTES];
+	uint8_t public_key[KEY_BYTES];
+	uint8_t secret_key[KEY_BYTES];
+	int timeout_ms;
+	size_t max_request;
+	uint64_t next_id;
+	uint64_t last_id; /* id of the last request sent */
+	int reason;
+	char errmsg[256];
+	/* scratch for privd_put, reused across calls */
+	Privd__V1__Field *fbuf;
+	Privd__V1__Field **fptr;
+	size_t fcap;
+};
+
+/* Overwrite secrets so that the compiler cannot drop the stores. */
+static inline void
+cl_wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
+/* Copy src into a fixed buffer, truncated and NUL-terminated. */
+static inline void
+cl_copy_str(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src != NULL ? src : "");
+}
+
+/* Is s NULL or empty? */
+static inline int
+cl_empty(const char *s)
+{
+	return s == NULL || *s == '\0';
+}
+
+/* error.c: record a local failure's explanation; returns status for tail
+ * calls. */
+int cl_fail(privd_client *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* error.c: keep privd's message (made printable UTF-8) for privd_errmsg(). */
+void cl_set_server_message(privd_client *c, const char *msg);
+
+/* error.c: forget the outcome of the previous call. */
+void cl_reset_error(privd_client *c);
+
+/* keyfile.c: decode a Z85 CURVE key into 32 bytes; 0 or -1. */
+int cl_z85_key_decode(uint8_t out[KEY_BYTES], const char *text);
+
+/*
+ * conn.c: carry one request and wait for its answer. payload is the
+ * response payload an OK answer must carry. On PRIVD_OK *out is the
+ * response, owned by the caller (privd__v1__response__free_unpacked).
+ * Any other status has set the handle's message (and reason for
+ * PRIVD_EDENIED).
+ */
+int cl_call(privd_client *c, Privd__V1__Request *req,
+    Privd__V1__Response__PayloadCase payload, Privd__V1__Response **out);
+
+/* audit.c: send one audit query; the answer is checked to hold at most a
+ * page of records, each with a 32-byte hash. */
+int cl_audit_query_call(privd_client *c, const privd_audit_filter *q,
+    const uint8_t *cursor, size_t cursorlen, Privd__V1__Response **out);
+
+#endif

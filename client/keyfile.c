@@ -1,0 +1,200 @@
+/*
+ * keyfile.c - CURVE keys: generating a pair, decoding Z85, and reading the
+ * key pair files that `privctl keygen` writes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "internal.h"
+
+static const char z85_chars[] =
+    "0123456789abcdefghijklmnopqrstuvwxyz"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+/*
+ * Decode a Z85 CURVE key into 32 bytes. Checks the alphabet itself before
+ * handing the text to libzmq so that no garbage reaches its decoder.
+ * Returns 0 or -1.
+ */
+int
+cl_z85_key_decode(uint8_t out[KEY_BYTES], const char *text)
+{
+	size_t i;
+
+	if (text == NULL || strlen(text) != Z85_CHARS)
+		return -1;
+	for (i = 0; i < Z85_CHARS; i++)
+		if (strchr(z85_chars, text[i]) == NULL)
+			return -1;
+	return zmq_z85_decode(out, text) == NULL ? -1 : 0;
+}
+
+int
+privd_keygen(
+    char public_key[PRIVD_KEY_Z85_LEN], char secret_key[PRIVD_KEY_Z85_LEN])
+{
+	if (public_key == NULL || secret_key == NULL)
+		return PRIVD_EINVAL;
+	if (zmq_curve_keypair(public_key, secret_key) != 0)
+		return PRIVD_EINTERNAL;
+	return PRIVD_OK;
+}
+
+/* Copy a bounded explanation for privd_keypair_load_err(). */
+static int
+key_fail(char *why, size_t whylen, const char *msg)
+{
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "%s", msg);
+	return PRIVD_EKEY;
+}
+
+/* Strip leading and trailing blanks in place; returns the new start. */
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* Take one key line's value: once only, and a valid Z85 key. */
+static int
+key_take(char *dst, int *seen, const char *val, const char *what, char *why,
+    size_t whylen)
+{
+	uint8_t raw[KEY_BYTES];
+	char msg[64];
+	int bad;
+
+	if ((*seen)++) {
+		snprintf(msg, sizeof(msg), "%s appears twice", what);
+		return key_fail(why, whylen, msg);
+	}
+	bad = cl_z85_key_decode(raw, val) != 0;
+	cl_wipe(raw, sizeof(raw));
+	if (bad) {
+		snprintf(
+		    msg, sizeof(msg), "%s is not a 40-character Z85 key", what);
+		return key_fail(why, whylen, msg);
+	}
+	memcpy(dst, val, PRIVD_KEY_Z85_LEN);
+	return PRIVD_OK;
+}
+
+/*
+ * Parse a key pair file's text (modified in place). Each key must appear
+ * exactly once and decode as a 32-byte Z85 key; the public key must belong
+ * to the secret key, which catches a file pasted together from two pairs.
+ */
+static int
+keyfile_parse(char *text, char *pub, char *sec, char *why, size_t whylen)
+{
+	char *line, *next, *eq, *name, *val, derived[PRIVD_KEY_Z85_LEN];
+	int havepub = 0, havesec = 0, rc = PRIVD_OK;
+
+	for (line = text; line != NULL && rc == PRIVD_OK; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		line = trim(line);
+		if (*line == '\0' || *line == '#')
+			continue;
+		if ((eq = strchr(line, '=')) == NULL) {
+			rc = key_fail(why, whylen, "line without '='");
+			break;
+		}
+		*eq = '\0';
+		name = trim(line);
+		val = trim(eq + 1);
+		if (strcmp(name, "public-key") == 0) {
+			rc = key_take(
+			    pub, &havepub, val, "public-key", why, whylen);
+		} else if (strcmp(name, "secret-key") == 0) {
+			rc = key_take(
+			    sec, &havesec, val, "secret-key", why, whylen);
+		} else
+			rc = key_fail(why, whylen, "unknown setting");
+	}
+	if (rc == PRIVD_OK && (!havepub || !havesec))
+		rc = key_fail(why, whylen,
+		    !havepub ? "no public-key line" : "no secret-key line");
+	if (rc == PRIVD_OK &&
+	    (zmq_curve_public(derived, sec) != 0 || strcmp(derived, pub) != 0))
+		rc = key_fail(
+		    why, whylen, "public-key does not belong to secret-key");
+	cl_wipe(derived, sizeof(derived));
+	return rc;
+}
+
+int
+privd_keypair_load_err(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
+    char secret_key[PRIVD_KEY_Z85_LEN], char *why, size_t whylen)
+{
+	char buf[KEYFILE_MAX + 1];
+	char pub[PRIVD_KEY_Z85_LEN], sec[PRIVD_KEY_Z85_LEN];
+	struct stat st;
+	ssize_t r;
+	size_t len = 0;
+	int fd, rc;
+
+	if (why != NULL && whylen > 0)
+		*why = '\0';
+	if (path == NULL || public_key == NULL || secret_key == NULL)
+		return key_fail(why, whylen, "no key file given");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return key_fail(why, whylen, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return key_fail(why, whylen, "not a regular file");
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		close(fd);
+		return key_fail(why, whylen,
+		    "file is accessible by group or other (chmod 600)");
+	}
+	while (len < sizeof(buf)) {
+		r = read(fd, buf + len, sizeof(buf) - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (len > KEYFILE_MAX) {
+		cl_wipe(buf, sizeof(buf));
+		return key_fail(why, whylen, "file is too large");
+	}
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len) != NULL)
+		rc = key_fail(why, whylen, "file contains a NUL byte");
+	else
+		rc = keyfile_parse(buf, pub, sec, why, whylen);
+	if (rc == PRIVD_OK) {
+		memcpy(public_key, pub, PRIVD_KEY_Z85_LEN);
+		memcpy(secret_key, sec, PRIVD_KEY_Z85_LEN);
+	}
+	cl_wipe(buf, sizeof(buf));
+	cl_wipe(sec, sizeof(sec));
+	return rc;
+}
+
+int
+privd_keypair_load(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
+    char secret_key[PRIVD_KEY_Z85_LEN])
+{
+	return privd_keypair_load_err(path, public_key, secret_key, NULL, 0);
+}

@@ -1,0 +1,136 @@
+/*
+ * policy.c - the policy administration calls: read, apply and list the
+ * versions of the policy.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Copy a wire PolicyVersion; a missing one is a protocol error. */
+static int
+version_copy(privd_client *c, const Privd__V1__PolicyVersion *src,
+    privd_policy_version *dst)
+{
+	if (src == NULL)
+		return cl_fail(
+		    c, PRIVD_EPROTO, "privd's answer has no policy version");
+	dst->version = src->version;
+	cl_copy_str(dst->applied_by, sizeof(dst->applied_by), src->applied_by);
+	dst->applied_at_us = src->applied_at_us;
+	return PRIVD_OK;
+}
+
+int
+privd_policy_get(privd_client *c, privd_policy_version *version, char **json)
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__PolicyGetRequest pg = PRIVD__V1__POLICY_GET_REQUEST__INIT;
+	privd_policy_version v;
+	Privd__V1__Response *r;
+	int rc;
+
+	if (json != NULL)
+		*json = NULL;
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	cl_reset_error(c);
+	req.op_case = PRIVD__V1__REQUEST__OP_POLICY_GET;
+	req.policy_get = &pg;
+	rc = cl_call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_POLICY_GET, &r);
+	if (rc != PRIVD_OK)
+		return rc;
+	rc = version_copy(c, r->policy_get->version, &v);
+	if (rc == PRIVD_OK && json != NULL) {
+		*json = strdup(r->policy_get->policy_json != NULL
+		                   ? r->policy_get->policy_json
+		                   : "");
+		if (*json == NULL)
+			rc = cl_fail(c, PRIVD_ENOMEM, "out of memory");
+	}
+	if (rc == PRIVD_OK && version != NULL)
+		*version = v;
+	privd__v1__response__free_unpacked(r, NULL);
+	return rc;
+}
+
+int
+privd_policy_apply(privd_client *c, uint64_t replaces_version, const char *json,
+    uint64_t *new_version)
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__PolicyApplyRequest pa =
+	    PRIVD__V1__POLICY_APPLY_REQUEST__INIT;
+	Privd__V1__Response *r;
+	int rc;
+
+	if (new_version != NULL)
+		*new_version = 0;
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	cl_reset_error(c);
+	if (replaces_version == 0)
+		return cl_fail(c, PRIVD_EINVAL,
+		    "replaces_version must name the version in force");
+	if (json == NULL || *json == '\0')
+		return cl_fail(c, PRIVD_EINVAL, "the policy document is empty");
+	pa.replaces_version = replaces_version;
+	pa.policy_json = (char *)json;
+	req.op_case = PRIVD__V1__REQUEST__OP_POLICY_APPLY;
+	req.policy_apply = &pa;
+	rc = cl_call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_POLICY_APPLY, &r);
+	if (rc != PRIVD_OK)
+		return rc;
+	if (new_version != NULL)
+		*new_version = r->policy_apply->version;
+	privd__v1__response__free_unpacked(r, NULL);
+	return PRIVD_OK;
+}
+
+int
+privd_policy_history(
+    privd_client *c, privd_policy_version **versions, size_t *n)
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__PolicyHistoryRequest ph =
+	    PRIVD__V1__POLICY_HISTORY_REQUEST__INIT;
+	const Privd__V1__PolicyHistoryResponse *h;
+	privd_policy_version *out;
+	Privd__V1__Response *r;
+	size_t i;
+	int rc;
+
+	if (versions != NULL)
+		*versions = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (c == NULL || versions == NULL || n == NULL)
+		return PRIVD_EINVAL;
+	cl_reset_error(c);
+	req.op_case = PRIVD__V1__REQUEST__OP_POLICY_HISTORY;
+	req.policy_history = &ph;
+	rc = cl_call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_POLICY_HISTORY, &r);
+	if (rc != PRIVD_OK)
+		return rc;
+	h = r->policy_history;
+	if (h->n_versions > POLICY_VERSIONS_MAX) {
+		privd__v1__response__free_unpacked(r, NULL);
+		return cl_fail(c, PRIVD_EPROTO,
+		    "privd's answer has more than %d policy versions",
+		    POLICY_VERSIONS_MAX);
+	}
+	/* one element even for an empty list, so that success is never NULL */
+	out = calloc(h->n_versions > 0 ? h->n_versions : 1, sizeof(*out));
+	if (out == NULL)
+		rc = cl_fail(c, PRIVD_ENOMEM, "out of memory");
+	for (i = 0; rc == PRIVD_OK && i < h->n_versions; i++)
+		rc = version_copy(c, h->versions[i], &out[i]);
+	privd__v1__response__free_unpacked(r, NULL);
+	if (rc != PRIVD_OK) {
+		free(out);
+		return rc;
+	}
+	*versions = out;
+	*n = i;
+	return PRIVD_OK;
+}
