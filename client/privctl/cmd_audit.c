@@ -1,0 +1,707 @@
+/*
+ * cmd_audit.c - the audit commands: query, tail, verify, export, pubkey.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "privctl.h"
+
+/*
+ * A time on the command line: ISO 8601 UTC ("2026-11-27T10:00:00Z" or the
+ * date "2026-11-27", midnight), or Unix seconds. Microseconds into *us;
+ * -1 if it is none of those or not a real date.
+ */
+static int
+parse_time(const char *s, uint64_t *us)
+{
+	struct tm tm, check;
+	uint64_t secs;
+	time_t t;
+	int n = 0, len = (int)strlen(s);
+
+	if (strspn(s, "0123456789") == (size_t)len) {
+		if (parse_u64(s, &secs) != 0 || secs > UINT64_MAX / 1000000u)
+			return -1;
+		*us = secs * 1000000u;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	        &n) != 3 ||
+	    n != 10)
+		return -1;
+	if (len > 10 && (sscanf(s + 10, "T%2d:%2d:%2dZ%n", &tm.tm_hour,
+	                     &tm.tm_min, &tm.tm_sec, &n) != 3 ||
+	                    n != len - 10 || len != 20))
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	check = tm;
+	if (tm.tm_year < 70 || (t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	/* timegm normalises 2026-02-30 into March: refuse what moved */
+	if (tm.tm_mday != check.tm_mday || tm.tm_mon != check.tm_mon ||
+	    tm.tm_hour != check.tm_hour || tm.tm_min != check.tm_min ||
+	    tm.tm_sec != check.tm_sec)
+		return -1;
+	*us = (uint64_t)t * 1000000u;
+	return 0;
+}
+
+/* 64 hex digits into 32 bytes; -1 if s is not exactly that. */
+static int
+hex_key(const char *s, size_t len, uint8_t pk[32])
+{
+	size_t n;
+
+	if (len != 64 || strspn(s, "0123456789abcdefABCDEF") < 64)
+		return -1;
+	return sodium_hex2bin(pk, 32, s, 64, NULL, &n, NULL) == 0 && n == 32
+	           ? 0
+	           : -1;
+}
+
+/*
+ * Resolve --pubkey: 64 hex digits, or a file whose first non-comment line
+ * holds them (as `audit pubkey --out` writes it). Public material: no mode
+ * check. Returns 0, or reports and returns the exit code.
+ */
+static int
+pubkey_resolve(struct opts *o, const char *arg)
+{
+	char line[256], *s = NULL;
+	FILE *f;
+	int found = 0;
+
+	if (hex_key(arg, strlen(arg), o->pk) == 0) {
+		o->have_pk = 1;
+		return 0;
+	}
+	if ((f = fopen(arg, "r")) == NULL)
+		return report_local(o, PRIVD_EKEY,
+		    "--pubkey is neither 64 hex digits nor a readable file");
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		s = line + strspn(line, " \t");
+		if (*s == '#' || *s == '\n' || *s == '\r' || *s == '\0')
+			continue;
+		found = 1;
+	}
+	fclose(f);
+	if (!found || hex_key(s, strcspn(s, " \t\r\n"), o->pk) != 0)
+		return report_local(o, PRIVD_EKEY,
+		    "%s: first line is not a 64-hex-digit key", arg);
+	o->have_pk = 1;
+	return 0;
+}
+
+/* Names of an event's decision and of its reply's privd.v1.Status. */
+static const char *
+decision_name(int d)
+{
+	static const char *const names[] = {
+	    "unspecified", "allowed", "refused", "rejected", "failed"};
+
+	if (d < 0 || (size_t)d >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[d];
+}
+
+static const char *
+wire_status_name(int st)
+{
+	static const char *const names[] = {"unspecified", "ok", "invalid",
+	    "denied", "not_found", "conflict", "retained", "too_large",
+	    "unavailable", "internal"};
+
+	if (st < 0 || (size_t)st >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[st];
+}
+/* One audit event as a JSON object; NULL if out of memory. */
+static json_t *
+json_event(const privd_audit_event *e)
+{
+	char at[40], hash[65], subj[65], rid[24];
+	json_t *o, *fields;
+	size_t i;
+
+	iso_time_us(e->time_us, at);
+	sodium_bin2hex(hash, sizeof(hash), e->hash, sizeof(e->hash));
+	if (e->has_subject)
+		sodium_bin2hex(
+		    subj, sizeof(subj), e->subject, sizeof(e->subject));
+	/* request ids are 64-bit: more than a JSON number holds exactly */
+	snprintf(rid, sizeof(rid), "%llu", (unsigned long long)e->request_id);
+	if ((fields = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < e->nfields; i++)
+		if (json_array_append_new(
+		        fields, json_string(safe(e->fields[i]))) != 0) {
+			json_decref(fields);
+			return NULL;
+		}
+	o = json_pack("{s:o, s:s, s:o, s:s, s:s, s:s, s:o*, s:o, s:s, s:s, "
+	              "s:o*, s:s, s:o, s:s, s:s}",
+	    "seq", json_u64(e->seq), "time", at, "time_us",
+	    json_u64(e->time_us), "principal", safe(e->principal), "op",
+	    safe(e->op), "register", safe(e->reg), "subject",
+	    e->has_subject ? json_string(subj) : json_null(), "fields", fields,
+	    "purpose", safe(e->purpose), "decision", decision_name(e->decision),
+	    "reason",
+	    e->reason != 0 ? json_string(privd_reason_name(e->reason))
+	                   : json_null(),
+	    "status", wire_status_name(e->status), "policy_version",
+	    json_u64(e->policy_version), "request_id", rid, "hash", hash);
+	return o;
+}
+
+/*
+ * Print one event: a JSON line with --json (and always for export), else
+ * "seq time principal op register subject fields purpose decision
+ * status[/reason]" with '-' for what the event does not have.
+ */
+static int
+print_event(const struct opts *o, const privd_audit_event *e, int as_json)
+{
+	char at[40], subj[13], fields[1024];
+	size_t i, n = 0;
+
+	if (as_json)
+		return json_print(json_event(e));
+	iso_time_us(e->time_us, at);
+	if (e->has_subject)
+		sodium_bin2hex(subj, sizeof(subj), e->subject, 6);
+	fields[0] = '\0';
+	for (i = 0; i < e->nfields && n < sizeof(fields); i++)
+		n += (size_t)snprintf(fields + n, sizeof(fields) - n, "%s%s",
+		    i ? "," : "", safe(e->fields[i]));
+	printf("%llu %s %s %s %s %s %s %s %s %s%s%s\n",
+	    (unsigned long long)e->seq, at,
+	    *e->principal ? safe(e->principal) : "-",
+	    *e->op ? safe(e->op) : "-", *e->reg ? safe(e->reg) : "-",
+	    e->has_subject ? subj : "-", *fields ? fields : "-",
+	    *e->purpose ? safe(e->purpose) : "-", decision_name(e->decision),
+	    wire_status_name(e->status), e->reason ? "/" : "",
+	    e->reason ? privd_reason_name(e->reason) : "");
+	return 0;
+}
+
+/*
+ * Did privd answer with the very cursor it was sent? Asking again would
+ * then bring the same page forever. (Pages without events but with a new
+ * cursor are fine: privd bounds the work of one page.)
+ */
+static int
+same_cursor(const privd_audit_page *sent, const privd_audit_page *got)
+{
+	return sent != NULL && sent->cursor != NULL && got->cursor != NULL &&
+	       got->cursorlen == sent->cursorlen &&
+	       memcmp(got->cursor, sent->cursor, got->cursorlen) == 0;
+}
+
+/* Report that privd's pages do not make progress; returns the exit code. */
+static int
+report_no_progress(const struct opts *o)
+{
+	return report_local(
+	    o, PRIVD_EPROTO, "privd's answer does not make progress");
+}
+
+/*
+ * Ask for the page after prev (the first page if prev is NULL) into *out.
+ * Returns 0, or the exit code after reporting privd's error or a cursor
+ * that does not move (*out is then NULL). Every audit command walks its
+ * pages with this, so none of them can be kept going forever.
+ */
+static int
+next_page(const struct opts *o, privd_client *c, const privd_audit_filter *f,
+    const privd_audit_page *prev, privd_audit_page **out)
+{
+	int rc;
+
+	*out = NULL;
+	rc = privd_audit_query(
+	    c, f, prev ? prev->cursor : NULL, prev ? prev->cursorlen : 0, out);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (same_cursor(prev, *out)) {
+		privd_audit_page_free(out);
+		return report_no_progress(o);
+	}
+	return 0;
+}
+
+/*
+ * Walk every page of a query, printing each event, until there is no
+ * cursor or max events (0: no limit) are printed. With ordered (oldest
+ * first by seq range, as export asks), every event must be in
+ * [f->from_seq, f->to_seq] and after the one before it, so that the walk
+ * ends however privd answers.
+ */
+static int
+audit_walk(const struct opts *o, privd_client *c, const privd_audit_filter *f,
+    uint64_t max, int as_json, int ordered)
+{
+	privd_audit_page *pg = NULL, *next;
+	uint64_t printed = 0, seq, prev = 0;
+	size_t i;
+	int rc;
+
+	if ((rc = next_page(o, c, f, NULL, &pg)) != 0)
+		return rc;
+	for (;;) {
+		for (i = 0; i < pg->n && (max == 0 || printed < max); i++) {
+			seq = pg->events[i].seq;
+			if (ordered &&
+			    ((printed > 0 && seq <= prev) ||
+			        seq < f->from_seq ||
+			        (f->to_seq != 0 && seq > f->to_seq))) {
+				rc = report_no_progress(o);
+				goto out;
+			}
+			if ((rc = print_event(o, &pg->events[i], as_json)) != 0)
+				goto out;
+			prev = seq;
+			printed++;
+		}
+		fflush(stdout);
+		if (pg->cursor == NULL || (max != 0 && printed >= max))
+			break;
+		if ((rc = next_page(o, c, f, pg, &next)) != 0)
+			goto out;
+		privd_audit_page_free(&pg);
+		pg = next;
+	}
+	rc = 0;
+out:
+	privd_audit_page_free(&pg);
+	return rc;
+}
+
+static int
+cmd_audit_query(const struct opts *o, privd_client *c)
+{
+	privd_audit_filter f = o->filter;
+
+	f.limit = o->total != 0 && o->total < AUDIT_PAGE ? (uint32_t)o->total
+	                                                 : AUDIT_PAGE;
+	return audit_walk(o, c, &f, o->total, o->json, 0);
+}
+
+/* The newest event's seq (0 if none), bounded by to_seq (0: none). */
+static int
+audit_head(
+    const struct opts *o, privd_client *c, uint64_t to_seq, uint64_t *head)
+{
+	privd_audit_filter f = {0};
+	privd_audit_page *pg = NULL;
+	int rc;
+
+	f.newest_first = 1;
+	f.limit = 1;
+	f.to_seq = to_seq;
+	*head = 0;
+	/* a page may come back empty with a cursor: follow it */
+	if ((rc = next_page(o, c, &f, NULL, &pg)) != 0)
+		return rc;
+	while (pg->n == 0 && pg->cursor != NULL) {
+		privd_audit_page *next;
+
+		rc = next_page(o, c, &f, pg, &next);
+		privd_audit_page_free(&pg);
+		if (rc != 0)
+			return rc;
+		pg = next;
+	}
+	if (pg->n > 0)
+		*head = pg->events[0].seq;
+	privd_audit_page_free(&pg);
+	return 0;
+}
+
+static int
+cmd_audit_export(const struct opts *o, privd_client *c)
+{
+	privd_audit_filter f = {0};
+	uint64_t head;
+	int rc;
+
+	/* up to the newest event as the export starts, so that the export's
+	 * own queries do not keep it going */
+	if ((rc = audit_head(o, c, o->to_seq, &head)) != 0)
+		return rc;
+	if (head == 0 || head < o->from_seq)
+		return 0;
+	f.from_seq = o->from_seq;
+	f.to_seq = head;
+	f.limit = AUDIT_PAGE;
+	return audit_walk(o, c, &f, 0, 1, 1);
+}
+
+static volatile sig_atomic_t tail_stop;
+
+static void
+on_stop_signal(int sig)
+{
+	(void)sig;
+	tail_stop = 1;
+}
+
+/* Remember the id of one of tail -f's own queries. */
+static void
+own_add(uint64_t *ids, size_t *next, uint64_t id)
+{
+	ids[*next % TAIL_OWN_IDS] = id;
+	(*next)++;
+}
+
+static int
+own_has(const uint64_t *ids, const privd_audit_event *e)
+{
+	size_t i;
+
+	if (strcmp(e->op, "audit_query") != 0)
+		return 0;
+	for (i = 0; i < TAIL_OWN_IDS; i++)
+		if (ids[i] != 0 && ids[i] == e->request_id)
+			return 1;
+	return 0;
+}
+
+/*
+ * tail: the last N events, newest first from privd, printed oldest first;
+ * with -f, then poll for events after the last one until SIGINT or
+ * SIGTERM. Its own polling queries would otherwise fill the output: they
+ * are recognised by their request ids and not shown.
+ */
+static int
+cmd_audit_tail(const struct opts *o, privd_client *c)
+{
+	privd_audit_filter f = {0};
+	privd_audit_page **pages = NULL, **np, *pg = NULL, *spare = NULL;
+	const privd_audit_page *prev = NULL;
+	uint64_t want = o->count ? o->total : TAIL_DEFAULT, got = 0, last = 0;
+	uint64_t own[TAIL_OWN_IDS] = {0};
+	size_t npages = 0, nown = 0, i, k, take;
+	struct sigaction sa;
+	struct timespec ts;
+	int rc = 0;
+
+	f.newest_first = 1;
+	f.limit = want > 0 && want < AUDIT_PAGE ? (uint32_t)want : AUDIT_PAGE;
+	if (want == 0)
+		f.limit = 1; /* only to learn where the log ends */
+	for (;;) {
+		rc = next_page(o, c, &f, prev, &pg);
+		own_add(own, &nown, privd_last_request_id(c));
+		if (rc != 0)
+			goto out;
+		/* a page without events is kept only for its cursor */
+		privd_audit_page_free(&spare);
+		prev = pg;
+		if (pg->n == 0) {
+			spare = pg;
+		} else if ((np = realloc(pages, (npages + 1) * sizeof(*np))) ==
+		           NULL) {
+			privd_audit_page_free(&pg);
+			rc = report_local(o, PRIVD_ENOMEM, "out of memory");
+			goto out;
+		} else {
+			pages = np;
+			pages[npages++] = pg;
+		}
+		if (pg->n > 0 && last == 0)
+			last = pg->events[0].seq;
+		got += pg->n;
+		if (pg->cursor == NULL || (want > 0 ? got >= want : last != 0))
+			break;
+	}
+	privd_audit_page_free(&spare);
+	/* oldest first: the pages backwards, each page backwards */
+	for (got = 0, i = 0; i < npages; i++) {
+		take = pages[i]->n;
+		if (take > want - got)
+			take = (size_t)(want - got);
+		pages[i]->n = take; /* the rest is older than asked */
+		got += take;
+	}
+	for (i = npages; i-- > 0 && rc == 0;)
+		for (k = pages[i]->n; k-- > 0 && rc == 0;)
+			rc = print_event(o, &pages[i]->events[k], o->json);
+	fflush(stdout);
+	if (rc != 0 || !o->follow)
+		goto out;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal; /* no SA_RESTART: wake the sleep */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	memset(&f, 0, sizeof(f));
+	f.limit = AUDIT_PAGE;
+	while (!tail_stop) {
+		ts.tv_sec = TAIL_POLL_MS / 1000;
+		ts.tv_nsec = (long)(TAIL_POLL_MS % 1000) * 1000000L;
+		while (!tail_stop && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		if (tail_stop)
+			break;
+		f.from_seq = last + 1;
+		pg = NULL;
+		do {
+			privd_audit_page *next = NULL;
+
+			rc = next_page(o, c, &f, pg, &next);
+			own_add(own, &nown, privd_last_request_id(c));
+			privd_audit_page_free(&pg);
+			if (rc != 0)
+				goto out;
+			pg = next;
+			for (k = 0; k < pg->n && rc == 0; k++) {
+				if (pg->events[k].seq > last)
+					last = pg->events[k].seq;
+				if (!own_has(own, &pg->events[k]))
+					rc = print_event(
+					    o, &pg->events[k], o->json);
+			}
+			fflush(stdout);
+		} while (rc == 0 && pg->cursor != NULL && !tail_stop);
+		privd_audit_page_free(&pg);
+		if (rc != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	privd_audit_page_free(&spare);
+	for (i = 0; i < npages; i++)
+		privd_audit_page_free(&pages[i]);
+	free(pages);
+	return rc;
+}
+
+static int
+cmd_audit_verify(const struct opts *o, privd_client *c)
+{
+	privd_audit_checkpoint *ck = NULL;
+	uint64_t first, last, a, b, bad = 0, checked = 0, k = 0;
+	size_t n = 0, i;
+	char why[200];
+	int rc;
+
+	if (!o->have_pk)
+		fputs("privctl: note: checking signatures with the key privd "
+		      "reports now; pin it once with 'privctl audit pubkey "
+		      "--out FILE' and pass --pubkey FILE\n",
+		    stderr);
+	/* fix the range first, so the report names exactly what was checked
+	 */
+	rc = privd_audit_checkpoints(
+	    c, o->from_seq, o->to_seq, &ck, &n, &first, &last, NULL, NULL);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	b = o->to_seq != 0 && o->to_seq < last ? o->to_seq : last;
+	a = o->from_seq > 1 ? o->from_seq : 1;
+	if (first > 1 && a <= first)
+		a = first;
+	for (i = 0; i < n; i++)
+		if (ck[i].seq >= a && ck[i].seq <= b)
+			k++;
+	privd_free(ck);
+	/* an empty log, or --from past its newest event: nothing to check */
+	if (b == 0 || o->from_seq > b) {
+		if (o->json)
+			return json_print(json_pack("{s:b, s:I, s:I}",
+			    "verified", 1, "events", (json_int_t)0,
+			    "checkpoints", (json_int_t)0));
+		printf("audit log verifies: %s\n",
+		    b == 0 ? "it holds no events"
+		           : "no events kept in that range");
+		return 0;
+	}
+	rc = privd_audit_verify(c, o->from_seq, b, o->have_pk ? o->pk : NULL,
+	    &bad, why, sizeof(why), &checked);
+	if (rc == PRIVD_ETAMPERED) {
+		if (o->json)
+			json_print(json_pack("{s:b, s:o, s:s}", "verified", 0,
+			    "bad_seq", json_u64(bad), "why", why));
+		else
+			printf("audit log does NOT verify at event %llu: %s\n",
+			    (unsigned long long)bad, why);
+		return EXIT_TAMPERED;
+	}
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json)
+		return json_print(json_pack("{s:b, s:o, s:o, s:o, s:o}",
+		    "verified", 1, "from", json_u64(a), "to", json_u64(b),
+		    "events", json_u64(checked), "checkpoints", json_u64(k)));
+	if (checked == 0)
+		printf("audit log verifies: no events kept in that range\n");
+	else
+		printf("audit log verifies: events %llu..%llu, %llu signed "
+		       "checkpoint%s\n",
+		    (unsigned long long)a, (unsigned long long)b,
+		    (unsigned long long)k, k == 1 ? "" : "s");
+	return 0;
+}
+
+/*
+ * pubkey: the key is public, but a pinned copy must not be replaced
+ * behind the auditor's back, so --out never overwrites.
+ */
+static int
+cmd_audit_pubkey(const struct opts *o, privd_client *c)
+{
+	uint8_t pk[32];
+	char hex[65], line[66];
+	int fd, rc;
+
+	if ((rc = privd_audit_pubkey(c, pk)) != PRIVD_OK)
+		return report_call(o, c, rc);
+	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+	if (o->out != NULL) {
+		snprintf(line, sizeof(line), "%s\n", hex);
+		fd = open(o->out,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return report_io(o, "%s: %s%s", o->out, strerror(errno),
+			    errno == EEXIST ? " (refusing to overwrite)" : "");
+		rc = write_all(fd, line, strlen(line)) != 0 || fsync(fd) != 0;
+		if (close(fd) != 0 || rc) {
+			rc = report_io(o, "%s: %s", o->out, strerror(errno));
+			unlink(o->out);
+			return rc;
+		}
+	}
+	if (o->json)
+		return json_print(o->out != NULL
+		                      ? json_pack("{s:s, s:s}", "public_key",
+		                            hex, "file", o->out)
+		                      : json_pack("{s:s}", "public_key", hex));
+	printf("%s\n", hex);
+	return 0;
+}
+
+/* Run an audit subcommand (checked by audit_main) on a connection. */
+int
+cmd_audit(const struct opts *o, privd_client *c, const char *sub)
+{
+	if (strcmp(sub, "query") == 0)
+		return cmd_audit_query(o, c);
+	if (strcmp(sub, "tail") == 0)
+		return cmd_audit_tail(o, c);
+	if (strcmp(sub, "verify") == 0)
+		return cmd_audit_verify(o, c);
+	if (strcmp(sub, "export") == 0)
+		return cmd_audit_export(o, c);
+	return cmd_audit_pubkey(o, c);
+}
+
+/*
+ * The audit commands: check which options each one takes and parse them
+ * before connecting, so that a mistyped time or number costs no request
+ * (and no audit event).
+ */
+int
+audit_main(struct opts *o, char **args, int nargs)
+{
+	static const char usage[] =
+	    "usage: privctl audit query [--subject [R/]S] [--register R] "
+	    "[--principal P] [--since T] [--until T] [--op OP]... [--denied] "
+	    "[--newest] [--limit N] | tail [-f] [-n N] | verify [--from N] "
+	    "[--to N] [--pubkey HEX|FILE] | export [--from N] [--to N] | "
+	    "pubkey [--out FILE]";
+	static const struct {
+		const char *name;
+		unsigned opts;
+	} subs[] = {
+	    {"query", AO_SUBJECT | AO_REGISTER | AO_PRINCIPAL | AO_SINCE |
+	                  AO_UNTIL | AO_OP | AO_DENIED | AO_NEWEST | AO_LIMIT},
+	    {"tail", AO_FOLLOW | AO_COUNT},
+	    {"verify", AO_FROM | AO_TO | AO_PUBKEY},
+	    {"export", AO_FROM | AO_TO},
+	    {"pubkey", 0},
+	};
+	const char *sub = nargs > 0 ? args[0] : "";
+	static char regbuf[65];
+	const char *slash;
+	privd_audit_filter *f = &o->filter;
+	unsigned allowed = 0, bad;
+	size_t i;
+	int found = 0, rc;
+
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (strcmp(sub, subs[i].name) == 0) {
+			allowed = subs[i].opts;
+			found = 1;
+		}
+	if (!found)
+		return usage_error("%s", usage);
+	if (nargs != 1)
+		return usage_error("audit %s takes no arguments, only options "
+		                   "(a subject goes with --subject)",
+		    sub);
+	if (o->purpose != NULL)
+		return usage_error("--purpose is not for audit commands");
+	if (o->out != NULL && strcmp(sub, "pubkey") != 0)
+		return usage_error("--out is only for keygen and audit pubkey");
+	if ((bad = o->audit_opts & ~allowed) != 0)
+		return usage_error("%s is not an option of audit %s",
+		    audit_opt_names[__builtin_ctz(bad)], sub);
+	f->subject = o->subject;
+	f->reg = o->reg;
+	f->principal = o->principal;
+	f->ops = o->ops;
+	f->nops = o->nops;
+	f->decision = o->denied ? PRIVD_DECISION_REFUSED : PRIVD_DECISION_ANY;
+	f->newest_first = o->newest;
+	if (o->subject != NULL && *o->subject == '\0')
+		return usage_error("--subject needs a subject id");
+	/* --subject REGISTER/SUBJECT names both (the first '/' splits them);
+	 * with --register, --subject is the subject id as it is. */
+	if (o->subject != NULL && o->reg == NULL &&
+	    (slash = strchr(o->subject, '/')) != NULL) {
+		size_t rl = (size_t)(slash - o->subject);
+
+		if (rl == 0 || rl >= sizeof(regbuf) || slash[1] == '\0')
+			return usage_error("--subject REGISTER/SUBJECT needs a "
+			                   "register name and a subject id");
+		memcpy(regbuf, o->subject, rl);
+		regbuf[rl] = '\0';
+		f->reg = regbuf;
+		f->subject = slash + 1;
+	}
+	if (o->since != NULL && parse_time(o->since, &f->since_us) != 0)
+		return usage_error(
+		    "--since needs a time: 2026-11-27T10:00:00Z, "
+		    "2026-11-27 or Unix seconds");
+	if (o->until != NULL && parse_time(o->until, &f->until_us) != 0)
+		return usage_error(
+		    "--until needs a time: 2026-11-27T10:00:00Z, "
+		    "2026-11-27 or Unix seconds");
+	if (o->limit != NULL &&
+	    (parse_u64(o->limit, &o->total) != 0 || o->total == 0))
+		return usage_error("--limit needs a positive number of events");
+	if (o->count != NULL &&
+	    (parse_u64(o->count, &o->total) != 0 || o->total > TAIL_MAX))
+		return usage_error(
+		    "-n needs a number of events (0..%d)", TAIL_MAX);
+	if (o->from != NULL &&
+	    (parse_u64(o->from, &o->from_seq) != 0 || o->from_seq == 0))
+		return usage_error("--from needs an event number (1, 2, ...)");
+	if (o->to != NULL &&
+	    (parse_u64(o->to, &o->to_seq) != 0 || o->to_seq == 0))
+		return usage_error("--to needs an event number (1, 2, ...)");
+	if (o->to_seq != 0 && o->from_seq > o->to_seq)
+		return usage_error("--from is after --to");
+	if (o->pubkey != NULL && (rc = pubkey_resolve(o, o->pubkey)) != 0)
+		return rc;
+	return run_connected(o, "audit", args, nargs);
+}

@@ -1,0 +1,137 @@
+/*
+ * cmd_data.c - the data commands: ping, put, get, delete.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "privctl.h"
+
+int
+cmd_ping(const struct opts *o, privd_client *c)
+{
+	privd_pong p;
+	int rc;
+
+	if ((rc = privd_ping(c, &p)) != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json)
+		return json_print(json_pack("{s:s, s:s, s:I}", "server_version",
+		    safe(p.server_version), "principal", safe(p.principal),
+		    "policy_version", (json_int_t)p.policy_version));
+	printf("privd %s, you are \"%s\", policy version %llu\n",
+	    safe(p.server_version), safe(p.principal),
+	    (unsigned long long)p.policy_version);
+	return 0;
+}
+
+/* put: args are REGISTER SUBJECT FIELD=VALUE... */
+int
+cmd_put(const struct opts *o, privd_client *c, char **args, int nargs)
+{
+	privd_field *f;
+	char *eq;
+	int i, rc;
+
+	if ((f = calloc((size_t)nargs - 2, sizeof(*f))) == NULL)
+		return report_local(o, PRIVD_ENOMEM, "out of memory");
+	for (i = 2; i < nargs; i++) {
+		/* checked by main(); split in place: argv is ours to modify */
+		eq = strchr(args[i], '=');
+		*eq = '\0';
+		f[i - 2].name = args[i];
+		f[i - 2].value = (const uint8_t *)(eq + 1);
+		f[i - 2].len = strlen(eq + 1);
+	}
+	rc = privd_put(c, args[0], args[1], o->purpose, f, (size_t)nargs - 2);
+	free(f);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json)
+		return json_print(json_pack("{s:i}", "written", nargs - 2));
+	printf("wrote %d field(s)\n", nargs - 2);
+	return 0;
+}
+
+/* One field of a get answer as JSON: a string, or {"base64": ...}. */
+static json_t *
+json_value(const privd_field *f)
+{
+	json_t *v;
+	char *b;
+
+	if (printable_utf8(f->value, f->len))
+		return json_stringn((const char *)f->value, f->len);
+	if ((b = base64(f->value, f->len)) == NULL)
+		return NULL;
+	v = json_pack("{s:s}", "base64", b);
+	free(b);
+	return v;
+}
+
+static int
+print_record(const struct opts *o, const privd_record *r)
+{
+	json_t *fields;
+	char *b;
+	size_t i;
+
+	if (o->json) {
+		fields = json_object();
+		for (i = 0; fields != NULL && i < r->nfields; i++)
+			if (json_object_set_new(fields, r->fields[i].name,
+			        json_value(&r->fields[i])) != 0) {
+				json_decref(fields);
+				return report_local(o, PRIVD_EPROTO,
+				    "cannot express field %zu as JSON", i + 1);
+			}
+		return json_print(json_pack("{s:o*}", "fields", fields));
+	}
+	for (i = 0; i < r->nfields; i++) {
+		const privd_field *f = &r->fields[i];
+
+		if (!printable_utf8((const uint8_t *)f->name, strlen(f->name)))
+			return report_local(o, PRIVD_EPROTO,
+			    "field %zu has an unprintable name", i + 1);
+		if (printable_utf8(f->value, f->len)) {
+			printf("%s: %s\n", f->name, (const char *)f->value);
+			continue;
+		}
+		if ((b = base64(f->value, f->len)) == NULL)
+			return report_local(o, PRIVD_ENOMEM, "out of memory");
+		printf("%s: base64:%s\n", f->name, b);
+		free(b);
+	}
+	return 0;
+}
+
+int
+cmd_get(const struct opts *o, privd_client *c, char **args, int nargs)
+{
+	privd_record *r = NULL;
+	int rc;
+
+	rc = privd_get(c, args[0], args[1], o->purpose,
+	    (const char *const *)args + 2, (size_t)nargs - 2, &r);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	rc = print_record(o, r);
+	privd_record_free(&r);
+	return rc;
+}
+
+int
+cmd_delete(const struct opts *o, privd_client *c, char **args, int nargs)
+{
+	uint32_t n = 0;
+	int rc;
+
+	rc = privd_delete(c, args[0], args[1], o->purpose,
+	    (const char *const *)args + 2, (size_t)nargs - 2, &n);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json)
+		return json_print(json_pack("{s:I}", "deleted", (json_int_t)n));
+	printf("deleted %lu field(s)\n", (unsigned long)n);
+	return 0;
+}

@@ -1,0 +1,284 @@
+/*
+ * cmd_policy.c - the policy commands: show, check, apply, history.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+#include "privctl.h"
+
+/* A principal name from privd, safe to print ("?" if it is not text). */
+static const char *
+who(const privd_policy_version *v)
+{
+	return printable_utf8(
+	           (const uint8_t *)v->applied_by, strlen(v->applied_by))
+	           ? v->applied_by
+	           : "?";
+}
+
+/* One policy version as a JSON object; NULL if out of memory. */
+static json_t *
+json_version(const privd_policy_version *v)
+{
+	char at[32];
+
+	iso_time(v->applied_at_us, at);
+	return json_pack("{s:I, s:s, s:s}", "version", (json_int_t)v->version,
+	    "applied_by", who(v), "applied_at", at);
+}
+
+int
+cmd_policy_show(const struct opts *o, privd_client *c)
+{
+	privd_policy_version v;
+	json_error_t je;
+	json_t *doc, *out;
+	char *text = NULL, at[32];
+	size_t len;
+	int rc;
+
+	if ((rc = privd_policy_get(c, &v, &text)) != PRIVD_OK)
+		return report_call(o, c, rc);
+	iso_time(v.applied_at_us, at);
+	if (o->json) {
+		/* the document as an object, so a script needs no second parse
+		 */
+		doc = json_loads(text, 0, &je);
+		privd_free(text);
+		if (doc == NULL)
+			return report_local(o, PRIVD_EPROTO,
+			    "the policy in force is not valid JSON");
+		if ((out = json_version(&v)) == NULL ||
+		    json_object_set_new(out, "policy", doc) != 0) {
+			json_decref(out);
+			return report_local(o, PRIVD_ENOMEM, "out of memory");
+		}
+		return json_print(out);
+	}
+	printf("version %llu, applied by %s at %s\n",
+	    (unsigned long long)v.version, who(&v), at);
+	len = strlen(text);
+	fputs(text, stdout);
+	if (len == 0 || text[len - 1] != '\n')
+		fputc('\n', stdout);
+	privd_free(text);
+	return 0;
+}
+
+int
+cmd_policy_apply(const struct opts *o, privd_client *c)
+{
+	uint64_t v = 0;
+	int rc;
+
+	rc = privd_policy_apply(c, o->replaces_version, o->policy, &v);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json)
+		return json_print(json_pack("{s:I}", "version", (json_int_t)v));
+	printf("policy version %llu in force\n", (unsigned long long)v);
+	return 0;
+}
+
+int
+cmd_policy_history(const struct opts *o, privd_client *c)
+{
+	privd_policy_version *v = NULL;
+	json_t *list;
+	char at[32];
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = privd_policy_history(c, &v, &n)) != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json) {
+		list = json_array();
+		for (i = 0; list != NULL && i < n; i++)
+			if (json_array_append_new(list, json_version(&v[i])) !=
+			    0) {
+				json_decref(list);
+				list = NULL;
+			}
+		privd_free(v);
+		if (list == NULL)
+			return report_local(o, PRIVD_ENOMEM, "out of memory");
+		return json_print(json_pack("{s:o}", "versions", list));
+	}
+	for (i = 0; i < n; i++) {
+		iso_time(v[i].applied_at_us, at);
+		printf("%-4llu %s %s\n", (unsigned long long)v[i].version, at,
+		    who(&v[i]));
+	}
+	privd_free(v);
+	return 0;
+}
+
+/*
+ * Read a policy file whole, as privd will receive it. On success returns 0
+ * and *text is malloc'd and NUL-terminated, and *len its length; it may
+ * still contain a NUL byte, which policy_validate() refuses. Otherwise
+ * returns the exit code after reporting.
+ */
+static int
+policy_read(const struct opts *o, const char *path, char **text, size_t *len)
+{
+	char *buf = NULL, *nb;
+	size_t n = 0, cap = 0, r;
+	FILE *f;
+	int err;
+
+	*text = NULL;
+	if ((f = fopen(path, "r")) == NULL)
+		return report_io(o, "%s: %s", path, strerror(errno));
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64 * 1024;
+			if ((nb = realloc(buf, cap + 1)) == NULL) {
+				free(buf);
+				fclose(f);
+				return report_local(
+				    o, PRIVD_ENOMEM, "out of memory");
+			}
+			buf = nb;
+		}
+		r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0 || n > POLICY_FILE_MAX)
+			break;
+	}
+	err = ferror(f) ? errno : 0;
+	fclose(f);
+	if (err != 0) {
+		free(buf);
+		return report_io(o, "%s: %s", path, strerror(err));
+	}
+	if (n > POLICY_FILE_MAX) {
+		free(buf);
+		return report_local(o, PRIVD_EINVAL, "%s: larger than %d bytes",
+		    path, POLICY_FILE_MAX);
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+/*
+ * Validate a policy document with pol_parse(), the code privd itself runs
+ * on every apply, so that a file that passes here is what privd accepts.
+ * A failure is reported as "FILE: <JSON path>: <reason>" on stderr (or as
+ * a JSON error) and returns EXIT_INVALID; on success *nreg and *nprin
+ * receive the counts and 0 is returned.
+ */
+static int
+policy_validate(const struct opts *o, const char *path, const char *text,
+    size_t len, size_t *nreg, size_t *nprin)
+{
+	pol_policy *p = NULL;
+	pol_error err;
+	json_t *e;
+
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err.path, sizeof(err.path), "$");
+		snprintf(err.reason, sizeof(err.reason), "contains a NUL byte");
+	} else if (pol_parse(text, len, &p, &err) == 0) {
+		*nreg = p->nregisters;
+		*nprin = p->nprincipals;
+		pol_free(&p);
+		return 0;
+	}
+	if (o->json) {
+		e = json_pack("{s:s, s:s, s:s, s:s}", "status", "invalid",
+		    "file", path, "path", err.path, "message", err.reason);
+		if (e == NULL) /* a file name that is not UTF-8 */
+			e = json_error("invalid", err.reason);
+		json_print(json_pack("{s:o}", "error", e));
+	} else
+		fprintf(stderr, "%s: %s: %s\n", path, err.path, err.reason);
+	return EXIT_INVALID;
+}
+
+/* policy check FILE: offline, no connection settings needed. */
+static int
+cmd_policy_check(const struct opts *o, const char *path)
+{
+	size_t len, nreg, nprin;
+	char *text;
+	int rc;
+
+	if ((rc = policy_read(o, path, &text, &len)) != 0)
+		return rc;
+	rc = policy_validate(o, path, text, len, &nreg, &nprin);
+	free(text);
+	if (rc != 0)
+		return rc;
+	if (o->json)
+		return json_print(
+		    json_pack("{s:s, s:I, s:I}", "file", path, "registers",
+		        (json_int_t)nreg, "principals", (json_int_t)nprin));
+	printf("%s: ok (%zu register%s, %zu principal%s)\n", path, nreg,
+	    nreg == 1 ? "" : "s", nprin, nprin == 1 ? "" : "s");
+	return 0;
+}
+
+/*
+ * The policy commands: check runs offline; apply validates offline first,
+ * so an invalid file never reaches privd (nor its audit log), then connects
+ * like show and history.
+ */
+int
+policy_main(struct opts *o, char **args, int nargs)
+{
+	static const char usage[] = "usage: privctl policy show | check FILE | "
+	                            "apply FILE --replaces N | history";
+	const char *sub = nargs > 0 ? args[0] : "";
+	size_t len, nreg, nprin;
+	char *end;
+	int rc;
+
+	if (strcmp(sub, "show") != 0 && strcmp(sub, "check") != 0 &&
+	    strcmp(sub, "apply") != 0 && strcmp(sub, "history") != 0)
+		return usage_error("%s", usage);
+	if (o->purpose != NULL)
+		return usage_error("--purpose is not for policy commands");
+	if (o->replaces != NULL && strcmp(sub, "apply") != 0)
+		return usage_error("--replaces is only for policy apply");
+	if ((strcmp(sub, "show") == 0 || strcmp(sub, "history") == 0) &&
+	    nargs != 1)
+		return usage_error("usage: privctl policy %s", sub);
+	if (strcmp(sub, "check") == 0) {
+		if (nargs != 2)
+			return usage_error("usage: privctl policy check FILE");
+		return cmd_policy_check(o, args[1]);
+	}
+	if (strcmp(sub, "apply") == 0) {
+		if (nargs != 2)
+			return usage_error("usage: privctl policy apply FILE "
+			                   "--replaces N");
+		if (o->replaces == NULL)
+			return usage_error(
+			    "policy apply needs --replaces N, the version in "
+			    "force that FILE replaces (see 'privctl policy "
+			    "show')");
+		errno = 0;
+		o->replaces_version = strtoull(o->replaces, &end, 10);
+		if (errno != 0 || end == o->replaces || *end != '\0' ||
+		    *o->replaces < '0' || *o->replaces > '9' ||
+		    o->replaces_version == 0)
+			return usage_error(
+			    "--replaces needs a version number, as shown by "
+			    "'privctl policy show'");
+		if ((rc = policy_read(o, args[1], &o->policy, &len)) != 0)
+			return rc;
+		rc = policy_validate(o, args[1], o->policy, len, &nreg, &nprin);
+		if (rc == 0)
+			rc = run_connected(o, "policy", args, nargs);
+		free(o->policy);
+		o->policy = NULL;
+		return rc;
+	}
+	return run_connected(o, "policy", args, nargs);
+}

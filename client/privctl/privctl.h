@@ -1,0 +1,132 @@
+/*
+ * privctl.h - what the files of privctl share.
+ *
+ * main.c parses the command line and connects; output.c prints results and
+ * errors and owns the exit codes; cmd_<group>.c run the commands of one
+ * group (data, policy, audit, keys).
+ */
+#ifndef PRIVCTL_H
+#define PRIVCTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <privd/client.h>
+
+/* Exit codes, stable (DESIGN.md section 8); 1 is anything else. */
+#define EXIT_USAGE    2
+#define EXIT_DENIED   3
+#define EXIT_NOTFOUND 4
+#define EXIT_INVALID  5
+#define EXIT_KEPT     6
+#define EXIT_TAMPERED 7
+
+/* Audit commands: events per page asked for, and tail -f's poll interval. */
+#define AUDIT_PAGE    1000
+#define TAIL_POLL_MS  500
+#define TAIL_DEFAULT  20
+#define TAIL_MAX      1000000
+#define TAIL_OWN_IDS  64 /* request ids of tail -f's own recent queries */
+#define AUDIT_MAX_OPS 32
+
+/* Largest policy file privctl reads; privd's request limit is smaller. */
+#define POLICY_FILE_MAX (16 * 1024 * 1024)
+
+/* Settings from the command line and the environment. */
+struct opts {
+	const char *endpoint;
+	const char *keyfile;
+	const char *server_key;
+	const char *purpose;
+	const char *out;
+	const char *replaces; /* policy apply: the version replaced, as text */
+	int timeout_ms;
+	int json;
+	/* policy apply: the validated document and the version it replaces */
+	char *policy;
+	uint64_t replaces_version;
+	/* audit: options as given (checked by audit_main), then parsed */
+	unsigned audit_opts; /* AO_* bits of the audit options given */
+	const char *subject, *reg, *principal, *since, *until, *limit;
+	const char *from, *to, *pubkey, *count;
+	const char *ops[AUDIT_MAX_OPS];
+	size_t nops;
+	int denied, newest, follow;
+	privd_audit_filter filter;
+	uint64_t total; /* query --limit / tail -n: events to print */
+	uint64_t from_seq, to_seq;
+	uint8_t pk[32];
+	int have_pk;
+};
+
+/* The audit options, as bits of opts.audit_opts, and their names. */
+enum {
+	AO_SUBJECT = 1u << 0,
+	AO_REGISTER = 1u << 1,
+	AO_PRINCIPAL = 1u << 2,
+	AO_SINCE = 1u << 3,
+	AO_UNTIL = 1u << 4,
+	AO_OP = 1u << 5,
+	AO_DENIED = 1u << 6,
+	AO_NEWEST = 1u << 7,
+	AO_LIMIT = 1u << 8,
+	AO_FROM = 1u << 9,
+	AO_TO = 1u << 10,
+	AO_PUBKEY = 1u << 11,
+	AO_FOLLOW = 1u << 12,
+	AO_COUNT = 1u << 13,
+};
+
+/* main.c: the names of the AO_* options, by bit number. */
+extern const char *const audit_opt_names[];
+
+/* main.c: connect with the settings from options and environment, then run
+ * one command; returns the exit code. */
+int run_connected(struct opts *o, const char *cmd, char **args, int nargs);
+
+/* main.c: a decimal number without sign or blanks, into *v; -1 if not one. */
+int parse_u64(const char *s, uint64_t *v);
+
+/* output.c */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int exit_code(int status);
+int json_print(json_t *v);
+json_t *json_error(const char *status, const char *message);
+json_t *json_u64(uint64_t v);
+int report(const struct opts *o, int status, const char *message, int reason);
+int report_call(const struct opts *o, privd_client *c, int status);
+int report_local(const struct opts *o, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int report_io(const struct opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int printable_utf8(const uint8_t *v, size_t len);
+const char *safe(const char *s);
+char *base64(const uint8_t *v, size_t len);
+void iso_time(uint64_t us, char buf[32]);
+void iso_time_us(uint64_t us, char buf[40]);
+int write_all(int fd, const char *p, size_t n);
+
+/* cmd_keys.c */
+int cmd_keygen(const struct opts *o);
+int server_key_resolve(
+    const struct opts *o, const char *arg, char key[PRIVD_KEY_Z85_LEN]);
+
+/* cmd_data.c */
+int cmd_ping(const struct opts *o, privd_client *c);
+int cmd_put(const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_get(const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_delete(const struct opts *o, privd_client *c, char **args, int nargs);
+
+/* cmd_policy.c */
+int policy_main(struct opts *o, char **args, int nargs);
+int cmd_policy_show(const struct opts *o, privd_client *c);
+int cmd_policy_apply(const struct opts *o, privd_client *c);
+int cmd_policy_history(const struct opts *o, privd_client *c);
+
+/* cmd_audit.c */
+int audit_main(struct opts *o, char **args, int nargs);
+int cmd_audit(const struct opts *o, privd_client *c, const char *sub);
+
+#endif
