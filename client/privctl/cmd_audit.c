@@ -286,8 +286,8 @@ out:
 	return rc;
 }
 
-static int
-cmd_audit_query(const struct opts *o, privd_client *c)
+int
+cmd_audit_query(const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	privd_audit_filter f = o->filter;
 
@@ -327,8 +327,8 @@ audit_head(
 	return 0;
 }
 
-static int
-cmd_audit_export(const struct opts *o, privd_client *c)
+int
+cmd_audit_export(const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	privd_audit_filter f = {0};
 	uint64_t head;
@@ -382,8 +382,8 @@ own_has(const uint64_t *ids, const privd_audit_event *e)
  * SIGTERM. Its own polling queries would otherwise fill the output: they
  * are recognised by their request ids and not shown.
  */
-static int
-cmd_audit_tail(const struct opts *o, privd_client *c)
+int
+cmd_audit_tail(const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	privd_audit_filter f = {0};
 	privd_audit_page **pages = NULL, **np, *pg = NULL, *spare = NULL;
@@ -486,8 +486,8 @@ out:
 	return rc;
 }
 
-static int
-cmd_audit_verify(const struct opts *o, privd_client *c)
+int
+cmd_audit_verify(const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	privd_audit_checkpoint *ck = NULL;
 	uint64_t first, last, a, b, bad = 0, checked = 0, k = 0;
@@ -556,8 +556,8 @@ cmd_audit_verify(const struct opts *o, privd_client *c)
  * pubkey: the key is public, but a pinned copy must not be replaced
  * behind the auditor's back, so --out never overwrites.
  */
-static int
-cmd_audit_pubkey(const struct opts *o, privd_client *c)
+int
+cmd_audit_pubkey(const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	uint8_t pk[32];
 	char hex[65], line[66];
@@ -589,72 +589,19 @@ cmd_audit_pubkey(const struct opts *o, privd_client *c)
 	return 0;
 }
 
-/* Run an audit subcommand (checked by audit_main) on a connection. */
-int
-cmd_audit(const struct opts *o, privd_client *c, const char *sub)
-{
-	if (strcmp(sub, "query") == 0)
-		return cmd_audit_query(o, c);
-	if (strcmp(sub, "tail") == 0)
-		return cmd_audit_tail(o, c);
-	if (strcmp(sub, "verify") == 0)
-		return cmd_audit_verify(o, c);
-	if (strcmp(sub, "export") == 0)
-		return cmd_audit_export(o, c);
-	return cmd_audit_pubkey(o, c);
-}
-
 /*
- * The audit commands: check which options each one takes and parse them
- * before connecting, so that a mistyped time or number costs no request
- * (and no audit event).
+ * The audit commands: parse their options (main.c has checked which each
+ * one takes) before connecting, so that a mistyped time or number costs no
+ * request (and no audit event).
  */
 int
-audit_main(struct opts *o, char **args, int nargs)
+audit_check(struct opts *o, char **args, int nargs)
 {
-	static const char usage[] =
-	    "usage: privctl audit query [--subject [R/]S] [--register R] "
-	    "[--principal P] [--since T] [--until T] [--op OP]... [--denied] "
-	    "[--newest] [--limit N] | tail [-f] [-n N] | verify [--from N] "
-	    "[--to N] [--pubkey HEX|FILE] | export [--from N] [--to N] | "
-	    "pubkey [--out FILE]";
-	static const struct {
-		const char *name;
-		unsigned opts;
-	} subs[] = {
-	    {"query", AO_SUBJECT | AO_REGISTER | AO_PRINCIPAL | AO_SINCE |
-	                  AO_UNTIL | AO_OP | AO_DENIED | AO_NEWEST | AO_LIMIT},
-	    {"tail", AO_FOLLOW | AO_COUNT},
-	    {"verify", AO_FROM | AO_TO | AO_PUBKEY},
-	    {"export", AO_FROM | AO_TO},
-	    {"pubkey", 0},
-	};
-	const char *sub = nargs > 0 ? args[0] : "";
 	static char regbuf[65];
 	const char *slash;
 	privd_audit_filter *f = &o->filter;
-	unsigned allowed = 0, bad;
-	size_t i;
-	int found = 0, rc;
+	int rc;
 
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (strcmp(sub, subs[i].name) == 0) {
-			allowed = subs[i].opts;
-			found = 1;
-		}
-	if (!found)
-		return usage_error("%s", usage);
-	if (nargs != 1)
-		return usage_error("audit %s takes no arguments, only options "
-		                   "(a subject goes with --subject)",
-		    sub);
-	if (o->purpose != NULL)
-		return usage_error("--purpose is not for audit commands");
-	if (o->out != NULL && strcmp(sub, "pubkey") != 0)
-		return usage_error("--out is only for keygen and audit pubkey");
-	if ((bad = o->audit_opts & ~allowed) != 0)
-		return usage_error("%s is not an option of audit %s",
-		    audit_opt_names[__builtin_ctz(bad)], sub);
 	f->subject = o->subject;
 	f->reg = o->reg;
 	f->principal = o->principal;
@@ -703,5 +650,5 @@ audit_main(struct opts *o, char **args, int nargs)
 		return usage_error("--from is after --to");
 	if (o->pubkey != NULL && (rc = pubkey_resolve(o, o->pubkey)) != 0)
 		return rc;
-	return run_connected(o, "audit", args, nargs);
+	return 0;
 }

@@ -8,7 +8,7 @@
 #include "privctl.h"
 
 int
-cmd_ping(const struct opts *o, privd_client *c)
+cmd_ping(const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	privd_pong p;
 	int rc;
@@ -23,6 +23,32 @@ cmd_ping(const struct opts *o, privd_client *c)
 	    safe(p.server_version), safe(p.principal),
 	    (unsigned long long)p.policy_version);
 	return 0;
+}
+
+/* get and delete: the data commands need a purpose. */
+int
+data_check(struct opts *o, char **args, int nargs)
+{
+	if (o->purpose == NULL || *o->purpose == '\0')
+		return usage_error("put, get and delete need --purpose P");
+	return 0;
+}
+
+/* put: also every FIELD=VALUE must name a field. The argument is never
+ * echoed: it holds personal data. */
+int
+put_check(struct opts *o, char **args, int nargs)
+{
+	const char *eq;
+	int i;
+
+	for (i = 2; i < nargs; i++) {
+		eq = strchr(args[i], '=');
+		if (eq == NULL || eq == args[i])
+			return usage_error(
+			    "put: argument %d is not FIELD=VALUE", i + 1);
+	}
+	return data_check(o, args, nargs);
 }
 
 /* put: args are REGISTER SUBJECT FIELD=VALUE... */

@@ -76,7 +76,7 @@ server_key_resolve(
  * holds the key on its way to the terminal or pipe it was asked to reach.
  */
 int
-cmd_keygen(const struct opts *o)
+cmd_keygen(struct opts *o, char **args, int nargs)
 {
 	char pub[PRIVD_KEY_Z85_LEN], sec[PRIVD_KEY_Z85_LEN], text[256];
 	int fd, rc, n;

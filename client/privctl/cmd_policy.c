@@ -31,7 +31,7 @@ json_version(const privd_policy_version *v)
 }
 
 int
-cmd_policy_show(const struct opts *o, privd_client *c)
+cmd_policy_show(const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	privd_policy_version v;
 	json_error_t je;
@@ -69,7 +69,7 @@ cmd_policy_show(const struct opts *o, privd_client *c)
 }
 
 int
-cmd_policy_apply(const struct opts *o, privd_client *c)
+cmd_policy_apply(const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	uint64_t v = 0;
 	int rc;
@@ -84,7 +84,8 @@ cmd_policy_apply(const struct opts *o, privd_client *c)
 }
 
 int
-cmd_policy_history(const struct opts *o, privd_client *c)
+cmd_policy_history(
+    const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	privd_policy_version *v = NULL;
 	json_t *list;
@@ -202,9 +203,10 @@ policy_validate(const struct opts *o, const char *path, const char *text,
 }
 
 /* policy check FILE: offline, no connection settings needed. */
-static int
-cmd_policy_check(const struct opts *o, const char *path)
+int
+cmd_policy_check(struct opts *o, char **args, int nargs)
 {
+	const char *path = args[0];
 	size_t len, nreg, nprin;
 	char *text;
 	int rc;
@@ -225,60 +227,31 @@ cmd_policy_check(const struct opts *o, const char *path)
 }
 
 /*
- * The policy commands: check runs offline; apply validates offline first,
- * so an invalid file never reaches privd (nor its audit log), then connects
- * like show and history.
+ * policy apply: validate offline first, so an invalid file never reaches
+ * privd (nor its audit log). The document stays in o->policy for the
+ * command (main.c frees it).
  */
 int
-policy_main(struct opts *o, char **args, int nargs)
+policy_apply_check(struct opts *o, char **args, int nargs)
 {
-	static const char usage[] = "usage: privctl policy show | check FILE | "
-	                            "apply FILE --replaces N | history";
-	const char *sub = nargs > 0 ? args[0] : "";
 	size_t len, nreg, nprin;
 	char *end;
 	int rc;
 
-	if (strcmp(sub, "show") != 0 && strcmp(sub, "check") != 0 &&
-	    strcmp(sub, "apply") != 0 && strcmp(sub, "history") != 0)
-		return usage_error("%s", usage);
-	if (o->purpose != NULL)
-		return usage_error("--purpose is not for policy commands");
-	if (o->replaces != NULL && strcmp(sub, "apply") != 0)
-		return usage_error("--replaces is only for policy apply");
-	if ((strcmp(sub, "show") == 0 || strcmp(sub, "history") == 0) &&
-	    nargs != 1)
-		return usage_error("usage: privctl policy %s", sub);
-	if (strcmp(sub, "check") == 0) {
-		if (nargs != 2)
-			return usage_error("usage: privctl policy check FILE");
-		return cmd_policy_check(o, args[1]);
-	}
-	if (strcmp(sub, "apply") == 0) {
-		if (nargs != 2)
-			return usage_error("usage: privctl policy apply FILE "
-			                   "--replaces N");
-		if (o->replaces == NULL)
-			return usage_error(
-			    "policy apply needs --replaces N, the version in "
-			    "force that FILE replaces (see 'privctl policy "
-			    "show')");
-		errno = 0;
-		o->replaces_version = strtoull(o->replaces, &end, 10);
-		if (errno != 0 || end == o->replaces || *end != '\0' ||
-		    *o->replaces < '0' || *o->replaces > '9' ||
-		    o->replaces_version == 0)
-			return usage_error(
-			    "--replaces needs a version number, as shown by "
-			    "'privctl policy show'");
-		if ((rc = policy_read(o, args[1], &o->policy, &len)) != 0)
-			return rc;
-		rc = policy_validate(o, args[1], o->policy, len, &nreg, &nprin);
-		if (rc == 0)
-			rc = run_connected(o, "policy", args, nargs);
-		free(o->policy);
-		o->policy = NULL;
+	if (o->replaces == NULL)
+		return usage_error(
+		    "policy apply needs --replaces N, the version in "
+		    "force that FILE replaces (see 'privctl policy "
+		    "show')");
+	errno = 0;
+	o->replaces_version = strtoull(o->replaces, &end, 10);
+	if (errno != 0 || end == o->replaces || *end != '\0' ||
+	    *o->replaces < '0' || *o->replaces > '9' ||
+	    o->replaces_version == 0)
+		return usage_error(
+		    "--replaces needs a version number, as shown by "
+		    "'privctl policy show'");
+	if ((rc = policy_read(o, args[0], &o->policy, &len)) != 0)
 		return rc;
-	}
-	return run_connected(o, "policy", args, nargs);
+	return policy_validate(o, args[0], o->policy, len, &nreg, &nprin);
 }

@@ -3,20 +3,22 @@
  * the policy model (policy/), only to validate policy files offline with
  * the same code privd runs; it talks to privd through libprivd alone.
  *
- * main.c: the global options, the command line and the connection; the
+ * main.c: the global options, one table of commands (each with its usage
+ * text, the options it takes and what it runs), and the connection. The
  * commands live in cmd_<group>.c, output and exit codes in output.c.
  *
  * Human output by default, one JSON object on stdout with --json. Exit codes
  * are stable (DESIGN.md section 8) so that scripts can branch on them:
  * 0 ok, 1 anything else, 2 usage, 3 denied, 4 not found, 5 invalid input,
- * 6 retained or conflict, 7 the audit log does not verify. Error messages never
- * contain a subject id or a value: they are built from privd's messages (which
- * never do either) and from command-line positions, never from the arguments
- * themselves.
+ * 6 retained or conflict, 7 the audit log does not verify. Error messages
+ * never contain a subject id or a value: they are built from privd's
+ * messages (which never do either) and from command-line positions, never
+ * from the arguments themselves.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,89 +31,164 @@
 #define PRIVD_VERSION "unknown"
 #endif
 
-const char *const audit_opt_names[] = {"--subject", "--register", "--principal",
-    "--since", "--until", "--op", "--denied", "--newest", "--limit", "--from",
-    "--to", "--pubkey", "-f", "-n"};
+/* Help text is wrapped to this many columns. */
+#define HELP_COLS 78
 
-static const char usage_text[] =
+/* One command: where it sits, what it says about itself, what it runs. */
+struct command {
+	const char *group;      /* "policy", "audit", or NULL (top level) */
+	const char *name;       /* "show", "ping", ... */
+	const char *synopsis;   /* its arguments and options, one line */
+	const char *help;       /* what it does, lines indented by 6 */
+	unsigned opts;          /* the O_* options it takes */
+	int min_args, max_args; /* arguments after its name (-1: no limit) */
+	cmd_check_fn check;     /* before anything else; may be NULL */
+	cmd_check_fn local;     /* a command without a connection, or */
+	cmd_remote_fn remote;   /* one on a connection */
+};
+
+#define AUDIT_FILTER_OPTS                                                      \
+	(O_SUBJECT | O_REGISTER | O_PRINCIPAL | O_SINCE | O_UNTIL | O_OP |     \
+	    O_DENIED | O_NEWEST | O_LIMIT)
+
+static const struct command commands[] = {
+    {NULL, "keygen", "[--out FILE]",
+        "      Generate a new CURVE key pair for a client. With --out, write "
+        "the\n"
+        "      key pair file FILE (mode 0600; an existing FILE is never\n"
+        "      overwritten) and print the public key, which is what the "
+        "policy\n"
+        "      names. Without --out, print the key pair file to stdout.\n"
+        "      Needs no connection to privd.\n"
+        "      --json: {\"public_key\", \"file\"}, or without --out\n"
+        "      {\"public_key\", \"secret_key\"}\n",
+        O_OUT, 0, 0, NULL, cmd_keygen, NULL},
+    {NULL, "ping", "",
+        "      Check that privd answers and knows this key: prints the server\n"
+        "      version, the principal name the policy gives this key and the\n"
+        "      policy version in force.\n"
+        "      --json: {\"server_version\", \"principal\", "
+        "\"policy_version\"}\n",
+        0, 0, 0, NULL, NULL, cmd_ping},
+    {NULL, "put", "REGISTER SUBJECT --purpose P FIELD=VALUE...",
+        "      Store fields of a subject, all or none. VALUE is taken "
+        "literally\n"
+        "      (everything after the first '='; may be empty).\n"
+        "      --json: {\"written\": N}\n",
+        O_PURPOSE, 3, -1, put_check, NULL, cmd_put},
+    {NULL, "get", "REGISTER SUBJECT --purpose P [FIELD...]",
+        "      Read the named fields, or every stored field this key may "
+        "read.\n"
+        "      Prints 'name: value' lines; a value that is not printable "
+        "UTF-8\n"
+        "      text is shown as 'base64:...'. Fields not stored are omitted.\n"
+        "      --json: {\"fields\": {\"name\": \"value\" or {\"base64\": "
+        "\"...\"}}}\n",
+        O_PURPOSE, 2, -1, data_check, NULL, cmd_get},
+    {NULL, "delete", "REGISTER SUBJECT --purpose P [FIELD...]",
+        "      Delete the named fields; with no FIELD, delete the whole "
+        "subject\n"
+        "      and its data key. Prints the number of stored fields removed.\n"
+        "      --json: {\"deleted\": N}\n",
+        O_PURPOSE, 2, -1, data_check, NULL, cmd_delete},
+    {"policy", "show", "",
+        "      Print the version of the policy in force, who applied it and "
+        "when\n"
+        "      (UTC), then its JSON document. Needs role policy_admin.\n"
+        "      --json: {\"version\", \"applied_by\", \"applied_at\", "
+        "\"policy\": {...}}\n",
+        0, 0, 0, NULL, NULL, cmd_policy_show},
+    {"policy", "check", "FILE",
+        "      Validate a policy file offline, with the same code as privd:\n"
+        "      prints 'FILE: ok (N registers, M principals)' or\n"
+        "      'FILE: <JSON path>: <reason>' (exit 5). Needs no connection.\n"
+        "      --json: {\"file\", \"registers\", \"principals\"}\n",
+        0, 1, 1, NULL, cmd_policy_check, NULL},
+    {"policy", "apply", "FILE --replaces N",
+        "      Validate FILE as 'policy check' does (nothing is sent if it is\n"
+        "      invalid), then make it the policy in force in place of version "
+        "N,\n"
+        "      the version 'privctl policy show' prints. If another version "
+        "is\n"
+        "      in force by then, nothing changes and the exit status is 6: "
+        "show\n"
+        "      the policy again, merge, and retry. Needs role policy_admin.\n"
+        "      --json: {\"version\": N}\n",
+        O_REPLACES, 1, 1, policy_apply_check, NULL, cmd_policy_apply},
+    {"policy", "history", "",
+        "      List every policy version, oldest first: version, time applied\n"
+        "      (UTC) and who applied it. Needs role policy_admin.\n"
+        "      --json: {\"versions\": [{\"version\", \"applied_by\", "
+        "\"applied_at\"}]}\n",
+        0, 0, 0, NULL, NULL, cmd_policy_history},
+    {"audit", "query",
+        "[--subject [R/]S] [--register R] [--principal P] [--since T] "
+        "[--until T] [--op OP]... [--denied] [--newest] [--limit N]",
+        "      List the audit events that match every criterion given, oldest\n"
+        "      first (--newest: newest first), walking every page; --limit N\n"
+        "      stops after N events. --subject takes a subject id (privd "
+        "finds\n"
+        "      its pseudonym), in every register, or REGISTER/SUBJECT for one\n"
+        "      register (with --register, the id is taken as it is, '/' and\n"
+        "      all); T is ISO 8601 UTC (2026-11-27T10:00:00Z, or\n"
+        "      2026-11-27 for midnight) or Unix seconds, --since including it\n"
+        "      and --until not; --op may be repeated; --denied: only requests\n"
+        "      the policy refused. One line per event: seq, time (UTC),\n"
+        "      principal, operation, register, subject pseudonym (first 12 "
+        "hex\n"
+        "      digits), fields, purpose, decision, status[/reason], '-' for\n"
+        "      none. Needs role auditor, like every audit command.\n"
+        "      --json: one object per line: {\"seq\", \"time\", \"time_us\",\n"
+        "      \"principal\", \"op\", \"register\", \"subject\" (hex or "
+        "null),\n"
+        "      \"fields\", \"purpose\", \"decision\", \"reason\", \"status\",\n"
+        "      \"policy_version\", \"request_id\" (a string), \"hash\"}\n",
+        AUDIT_FILTER_OPTS, 0, 0, audit_check, NULL, cmd_audit_query},
+    {"audit", "tail", "[-f] [-n N]",
+        "      The last N events (default 20), oldest first. With -f, go on\n"
+        "      printing new events as they come (polling every 500 ms) until\n"
+        "      interrupted; the polling queries themselves are not shown.\n"
+        "      --json: the objects of 'audit query --json'\n",
+        O_FOLLOW | O_COUNT, 0, 0, audit_check, NULL, cmd_audit_tail},
+    {"audit", "verify", "[--from N] [--to N] [--pubkey HEX|FILE]",
+        "      Verify, here on the client, the hash chain of the events from\n"
+        "      --from to --to (default: every event kept) and privd's signed\n"
+        "      checkpoints:\n"
+        "      prints 'audit log verifies: events A..B, K signed "
+        "checkpoints',\n"
+        "      or 'audit log does NOT verify at event N: <why>' and exits 7.\n"
+        "      --pubkey is the signing key as 64 hex digits or a file holding\n"
+        "      them, as exported once with 'audit pubkey --out'; without it\n"
+        "      the key is asked from privd, which proves much less.\n"
+        "      --json: {\"verified\": true, \"from\", \"to\", \"events\",\n"
+        "      \"checkpoints\"} or {\"verified\": false, \"bad_seq\", "
+        "\"why\"}\n",
+        O_FROM | O_TO | O_PUBKEY, 0, 0, audit_check, NULL, cmd_audit_verify},
+    {"audit", "export", "[--from N] [--to N]",
+        "      Every event of the range (default: all, up to the newest when\n"
+        "      the export starts) as JSON lines, the objects of 'audit query\n"
+        "      --json', streamed page by page.\n",
+        O_FROM | O_TO, 0, 0, audit_check, NULL, cmd_audit_export},
+    {"audit", "pubkey", "[--out FILE]",
+        "      Print privd's audit signing key (Ed25519) as 64 hex digits;\n"
+        "      with --out, also write it to FILE (never overwriting).\n"
+        "      --json: {\"public_key\", \"file\"}\n",
+        O_OUT, 0, 0, audit_check, NULL, cmd_audit_pubkey},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char help_head[] =
     "usage: privctl [options] COMMAND [ARGS...]\n"
     "\n"
     "privctl talks to privd, the privacy-enforcing storage daemon, over\n"
     "ZeroMQ with CURVE. privd knows the caller by its key pair and decides\n"
     "every request against its policy; every request is audited.\n"
+    "'privctl COMMAND --help' shows one command (or a group's commands).\n"
     "\n"
-    "Commands:\n"
-    "  keygen [--out FILE]\n"
-    "      Generate a new CURVE key pair for a client. With --out, write the\n"
-    "      key pair file FILE (mode 0600; an existing FILE is never\n"
-    "      overwritten) and print the public key, which is what the policy\n"
-    "      names. Without --out, print the key pair file to stdout.\n"
-    "      Needs no connection to privd.\n"
-    "  ping\n"
-    "      Check that privd answers and knows this key: prints the server\n"
-    "      version, the principal name the policy gives this key and the\n"
-    "      policy version in force.\n"
-    "  put REGISTER SUBJECT --purpose P FIELD=VALUE...\n"
-    "      Store fields of a subject, all or none. VALUE is taken literally\n"
-    "      (everything after the first '='; may be empty).\n"
-    "  get REGISTER SUBJECT --purpose P [FIELD...]\n"
-    "      Read the named fields, or every stored field this key may read.\n"
-    "      Prints 'name: value' lines; a value that is not printable UTF-8\n"
-    "      text is shown as 'base64:...'. Fields not stored are omitted.\n"
-    "  delete REGISTER SUBJECT --purpose P [FIELD...]\n"
-    "      Delete the named fields; with no FIELD, delete the whole subject\n"
-    "      and its data key. Prints the number of stored fields removed.\n"
-    "  policy show\n"
-    "      Print the version of the policy in force, who applied it and when\n"
-    "      (UTC), then its JSON document. Needs role policy_admin.\n"
-    "  policy check FILE\n"
-    "      Validate a policy file offline, with the same code as privd:\n"
-    "      prints 'FILE: ok (N registers, M principals)' or\n"
-    "      'FILE: <JSON path>: <reason>' (exit 5). Needs no connection.\n"
-    "  policy apply FILE --replaces N\n"
-    "      Validate FILE as 'policy check' does (nothing is sent if it is\n"
-    "      invalid), then make it the policy in force in place of version N,\n"
-    "      the version 'privctl policy show' prints. If another version is\n"
-    "      in force by then, nothing changes and the exit status is 6: show\n"
-    "      the policy again, merge, and retry. Needs role policy_admin.\n"
-    "  policy history\n"
-    "      List every policy version, oldest first: version, time applied\n"
-    "      (UTC) and who applied it. Needs role policy_admin.\n"
-    "  audit query [--subject [R/]S] [--register R] [--principal P]\n"
-    "              [--since T]\n"
-    "              [--until T] [--op OP]... [--denied] [--newest] [--limit N]\n"
-    "      List the audit events that match every criterion given, oldest\n"
-    "      first (--newest: newest first), walking every page; --limit N\n"
-    "      stops after N events. --subject takes a subject id (privd finds\n"
-    "      its pseudonym), in every register, or REGISTER/SUBJECT for one\n"
-    "      register (with --register, the id is taken as it is, '/' and\n"
-    "      all); T is ISO 8601 UTC (2026-11-27T10:00:00Z, or\n"
-    "      2026-11-27 for midnight) or Unix seconds, --since including it\n"
-    "      and --until not; --op may be repeated; --denied: only requests\n"
-    "      the policy refused. One line per event: seq, time (UTC),\n"
-    "      principal, operation, register, subject pseudonym (first 12 hex\n"
-    "      digits), fields, purpose, decision, status[/reason], '-' for\n"
-    "      none. Needs role auditor, like every audit command.\n"
-    "  audit tail [-f] [-n N]\n"
-    "      The last N events (default 20), oldest first. With -f, go on\n"
-    "      printing new events as they come (polling every 500 ms) until\n"
-    "      interrupted; the polling queries themselves are not shown.\n"
-    "  audit verify [--from N] [--to N] [--pubkey HEX|FILE]\n"
-    "      Verify, here on the client, the hash chain of the events from\n"
-    "      --from to --to (default: every event kept) and privd's signed\n"
-    "      checkpoints:\n"
-    "      prints 'audit log verifies: events A..B, K signed checkpoints',\n"
-    "      or 'audit log does NOT verify at event N: <why>' and exits 7.\n"
-    "      --pubkey is the signing key as 64 hex digits or a file holding\n"
-    "      them, as exported once with 'audit pubkey --out'; without it\n"
-    "      the key is asked from privd, which proves much less.\n"
-    "  audit export [--from N] [--to N]\n"
-    "      Every event of the range (default: all, up to the newest when\n"
-    "      the export starts) as JSON lines, the objects of 'audit query\n"
-    "      --json', streamed page by page.\n"
-    "  audit pubkey [--out FILE]\n"
-    "      Print privd's audit signing key (Ed25519) as 64 hex digits;\n"
-    "      with --out, also write it to FILE (never overwriting).\n"
+    "Commands:\n";
+
+static const char help_tail[] =
     "\n"
     "Options (before or after the command):\n"
     "  --endpoint EP      privd's endpoint, ipc:///path or tcp://host:port\n"
@@ -127,37 +204,9 @@ static const char usage_text[] =
     "                     pubkey: the file to write the key to\n"
     "  --replaces N       policy apply: the version in force being replaced\n"
     "  --timeout MS       give up after MS milliseconds (default 5000)\n"
-    "  --json             print one JSON object on stdout, errors included:\n"
-    "                       ping   {\"server_version\", \"principal\",\n"
-    "                               \"policy_version\"}\n"
-    "                       put    {\"written\": N}\n"
-    "                       get    {\"fields\": {\"name\": \"value\" or\n"
-    "                               {\"base64\": \"...\"}}}\n"
-    "                       delete {\"deleted\": N}\n"
-    "                       policy show     {\"version\", \"applied_by\",\n"
-    "                                        \"applied_at\", \"policy\": "
-    "{...}}\n"
-    "                       policy check    {\"file\", \"registers\", "
-    "\"principals\"}\n"
-    "                       policy apply    {\"version\": N}\n"
-    "                       policy history  {\"versions\": [{\"version\",\n"
-    "                                        \"applied_by\", "
-    "\"applied_at\"}]}\n"
-    "                       audit query, tail, export: one object per\n"
-    "                               line: {\"seq\", \"time\", \"time_us\",\n"
-    "                               \"principal\", \"op\", \"register\",\n"
-    "                               \"subject\" (hex or null), \"fields\",\n"
-    "                               \"purpose\", \"decision\", \"reason\",\n"
-    "                               \"status\", \"policy_version\",\n"
-    "                               \"request_id\" (a string), \"hash\"}\n"
-    "                       audit verify    {\"verified\": true, \"from\",\n"
-    "                                        \"to\", \"events\", "
-    "\"checkpoints\"}\n"
-    "                                       or {\"verified\": false,\n"
-    "                                        \"bad_seq\", \"why\"}\n"
-    "                       audit pubkey    {\"public_key\", \"file\"}\n"
-    "                       error  {\"error\": {\"status\", \"reason\",\n"
-    "                               \"message\"}}\n"
+    "  --json             print one JSON object on stdout (its shape is\n"
+    "                     given with each command), errors included:\n"
+    "                     {\"error\": {\"status\", \"reason\", \"message\"}}\n"
     "  -h, --help         show this help\n"
     "  --version          show privctl's version\n"
     "  --                 end of options (for a SUBJECT starting with '-')\n"
@@ -187,12 +236,148 @@ parse_u64(const char *s, uint64_t *v)
 }
 
 /*
- * Connect with the settings from options and environment, then run one
- * data command. Missing settings are usage errors; a bad key is invalid
- * input (exit 5).
+ * Print text word by word from column col, wrapping at HELP_COLS onto
+ * lines indented by indent, then a newline. Each word is preceded by a
+ * blank, except the first of a continuation line.
  */
-int
-run_connected(struct opts *o, const char *cmd, char **args, int nargs)
+static void
+print_wrapped(const char *text, size_t col, size_t indent)
+{
+	int fresh = 0; /* at the start of a continuation line */
+	size_t n;
+
+	for (;;) {
+		text += strspn(text, " ");
+		if (*text == '\0')
+			break;
+		n = strcspn(text, " ");
+		if (!fresh && col > indent && col + 1 + n > HELP_COLS) {
+			printf("\n%*s", (int)indent, "");
+			col = indent;
+			fresh = 1;
+		}
+		if (!fresh) {
+			putchar(' ');
+			col++;
+		}
+		fresh = 0;
+		fwrite(text, 1, n, stdout);
+		col += n;
+		text += n;
+	}
+	putchar('\n');
+}
+
+/* A command's full name ("policy show") into buf. */
+static const char *
+full_name(const struct command *cmd, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s", cmd->group ? cmd->group : "",
+	    cmd->group ? " " : "", cmd->name);
+	return buf;
+}
+
+/* One command in the help: its synopsis, then what it does. */
+static void
+print_command(const struct command *cmd)
+{
+	char name[64];
+
+	printf("  %s", full_name(cmd, name, sizeof(name)));
+	print_wrapped(cmd->synopsis, 2 + strlen(name), 6 + strlen(name));
+	fputs(cmd->help, stdout);
+}
+
+/*
+ * --help: everything with no command (or an unknown one), one command
+ * alone, or every command of a group.
+ */
+static int
+print_help(const struct command *cmd, const char *group)
+{
+	static const char usage[] = "usage: privctl [options]";
+	char name[64];
+	size_t i;
+
+	if (cmd != NULL) {
+		printf("%s %s", usage, full_name(cmd, name, sizeof(name)));
+		print_wrapped(cmd->synopsis, sizeof(usage) + strlen(name), 8);
+		fputs(cmd->help, stdout);
+	} else if (group != NULL) {
+		printf("%s %s COMMAND [ARGS...]\n\n%s commands:\n", usage,
+		    group, group);
+		for (i = 0; i < NCOMMANDS; i++)
+			if (commands[i].group != NULL &&
+			    strcmp(commands[i].group, group) == 0)
+				print_command(&commands[i]);
+	} else {
+		fputs(help_head, stdout);
+		for (i = 0; i < NCOMMANDS; i++)
+			print_command(&commands[i]);
+		fputs(help_tail, stdout);
+		return 0;
+	}
+	fputs("\nOptions, --json errors and exit status: privctl --help\n",
+	    stdout);
+	return 0;
+}
+
+/*
+ * Find the command that args name: a top-level command, or a group and one
+ * of its commands. *group is set when args[0] names a group. *used
+ * receives how many of args name the command.
+ */
+static const struct command *
+find_command(char **args, int nargs, const char **group, int *used)
+{
+	size_t i;
+
+	*group = NULL;
+	*used = 0;
+	if (nargs < 1)
+		return NULL;
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (commands[i].group == NULL) {
+			if (strcmp(commands[i].name, args[0]) == 0) {
+				*used = 1;
+				return &commands[i];
+			}
+			continue;
+		}
+		if (strcmp(commands[i].group, args[0]) != 0)
+			continue;
+		*group = commands[i].group;
+		if (nargs > 1 && strcmp(commands[i].name, args[1]) == 0) {
+			*used = 2;
+			return &commands[i];
+		}
+	}
+	return NULL;
+}
+
+/* A usage error for a group without one of its commands. */
+static int
+group_usage(const char *group)
+{
+	char list[256];
+	size_t i, n = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < NCOMMANDS; i++)
+		if (commands[i].group != NULL &&
+		    strcmp(commands[i].group, group) == 0 && n < sizeof(list))
+			n += (size_t)snprintf(list + n, sizeof(list) - n,
+			    "%s%s", n ? " | " : "", commands[i].name);
+	return usage_error("usage: privctl %s %s", group, list);
+}
+
+/*
+ * Connect with the settings from options and environment, then run one
+ * command on the connection. Missing settings are usage errors; a bad key
+ * is invalid input (exit 5).
+ */
+static int
+run_connected(struct opts *o, cmd_remote_fn fn, char **args, int nargs)
 {
 	char pub[PRIVD_KEY_Z85_LEN], sec[PRIVD_KEY_Z85_LEN];
 	char skey[PRIVD_KEY_Z85_LEN], why[160];
@@ -214,10 +399,6 @@ run_connected(struct opts *o, const char *cmd, char **args, int nargs)
 	if (o->server_key == NULL || *o->server_key == '\0')
 		return usage_error("no server key: use --server-key or set "
 		                   "PRIVD_SERVER_KEY");
-	if (strcmp(cmd, "ping") != 0 && strcmp(cmd, "policy") != 0 &&
-	    strcmp(cmd, "audit") != 0 &&
-	    (o->purpose == NULL || *o->purpose == '\0'))
-		return usage_error("%s needs --purpose", cmd);
 
 	if (server_key_resolve(o, o->server_key, skey) != 0)
 		return EXIT_INVALID;
@@ -233,24 +414,39 @@ run_connected(struct opts *o, const char *cmd, char **args, int nargs)
 		return report_local(o, rc, "cannot set up the connection");
 	if (o->timeout_ms > 0)
 		privd_set_timeout(c, o->timeout_ms);
-
-	if (strcmp(cmd, "ping") == 0)
-		rc = cmd_ping(o, c);
-	else if (strcmp(cmd, "audit") == 0)
-		rc = cmd_audit(o, c, args[0]);
-	else if (strcmp(cmd, "policy") == 0 && strcmp(args[0], "show") == 0)
-		rc = cmd_policy_show(o, c);
-	else if (strcmp(cmd, "policy") == 0 && strcmp(args[0], "apply") == 0)
-		rc = cmd_policy_apply(o, c);
-	else if (strcmp(cmd, "policy") == 0)
-		rc = cmd_policy_history(o, c);
-	else if (strcmp(cmd, "put") == 0)
-		rc = cmd_put(o, c, args, nargs);
-	else if (strcmp(cmd, "get") == 0)
-		rc = cmd_get(o, c, args, nargs);
-	else
-		rc = cmd_delete(o, c, args, nargs);
+	rc = fn(o, c, args, nargs);
 	privd_close(&c);
+	return rc;
+}
+
+/*
+ * Run a command found on the command line with the arguments after its
+ * name: its arguments and options first, then its check, then the
+ * command itself.
+ */
+static int
+run_command(const struct command *cmd, struct opts *o, char **args, int nargs)
+{
+	char name[64];
+	unsigned bad;
+	int rc;
+
+	full_name(cmd, name, sizeof(name));
+	if ((bad = o->given & ~(cmd->opts | O_GLOBAL)) != 0)
+		return usage_error(
+		    "%s is not an option of %s", opt_name(bad & -bad), name);
+	if (nargs < cmd->min_args ||
+	    (cmd->max_args >= 0 && nargs > cmd->max_args))
+		return usage_error("usage: privctl %s%s%s", name,
+		    *cmd->synopsis ? " " : "", cmd->synopsis);
+	if (cmd->check != NULL && (rc = cmd->check(o, args, nargs)) != 0)
+		return rc;
+	if (cmd->local != NULL)
+		rc = cmd->local(o, args, nargs);
+	else
+		rc = run_connected(o, cmd->remote, args, nargs);
+	free(o->policy);
+	o->policy = NULL;
 	return rc;
 }
 
@@ -304,65 +500,169 @@ position_of(char *const *orig, int argc, const char *arg)
 	return 0;
 }
 
-enum {
-	OPT_ENDPOINT = 256,
-	OPT_KEY,
-	OPT_SERVER_KEY,
-	OPT_TIMEOUT,
-	OPT_JSON,
-	OPT_VERSION,
-	OPT_PURPOSE,
-	OPT_OUT,
-	OPT_REPLACES,
-	OPT_SUBJECT,
-	OPT_REGISTER,
-	OPT_PRINCIPAL,
-	OPT_SINCE,
-	OPT_UNTIL,
-	OPT_OP,
-	OPT_DENIED,
-	OPT_NEWEST,
-	OPT_LIMIT,
-	OPT_FROM,
-	OPT_TO,
-	OPT_PUBKEY,
+/*
+ * Every option: its name as typed, whether it takes a value, its O_* bit,
+ * and the string in struct opts that receives its value (NOVAL: none, or
+ * handled in take_option()). Long options are handed to getopt_long() from
+ * here, so this table is the only list of them.
+ */
+#define OFF(member) offsetof(struct opts, member)
+#define NOVAL       ((size_t)-1)
+
+static const struct optdef {
+	const char *name;
+	int has_arg;
+	unsigned bit;
+	size_t off;
+} optdefs[] = {
+    {"--endpoint", 1, O_ENDPOINT, OFF(endpoint)},
+    {"--key", 1, O_KEY, OFF(keyfile)},
+    {"--server-key", 1, O_SERVER_KEY, OFF(server_key)},
+    {"--timeout", 1, O_TIMEOUT, OFF(timeout)},
+    {"--json", 0, O_JSON, NOVAL},
+    {"--help", 0, O_HELP, NOVAL},
+    {"-h", 0, O_HELP, NOVAL},
+    {"--version", 0, O_VERSION, NOVAL},
+    {"--purpose", 1, O_PURPOSE, OFF(purpose)},
+    {"--out", 1, O_OUT, OFF(out)},
+    {"--replaces", 1, O_REPLACES, OFF(replaces)},
+    {"--subject", 1, O_SUBJECT, OFF(subject)},
+    {"--register", 1, O_REGISTER, OFF(reg)},
+    {"--principal", 1, O_PRINCIPAL, OFF(principal)},
+    {"--since", 1, O_SINCE, OFF(since)},
+    {"--until", 1, O_UNTIL, OFF(until)},
+    {"--op", 1, O_OP, NOVAL},
+    {"--denied", 0, O_DENIED, NOVAL},
+    {"--newest", 0, O_NEWEST, NOVAL},
+    {"--limit", 1, O_LIMIT, OFF(limit)},
+    {"--from", 1, O_FROM, OFF(from)},
+    {"--to", 1, O_TO, OFF(to)},
+    {"--pubkey", 1, O_PUBKEY, OFF(pubkey)},
+    {"-f", 0, O_FOLLOW, NOVAL},
+    {"-n", 1, O_COUNT, OFF(count)},
 };
+
+#define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
+
+const char *
+opt_name(unsigned bit)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTDEFS; i++)
+		if (optdefs[i].bit & bit)
+			return optdefs[i].name;
+	return "an option";
+}
+
+/*
+ * Take one option, optdefs[i], with its value arg (NULL if it takes
+ * none). Returns 0, or the exit code of a usage error.
+ */
+static int
+take_option(struct opts *o, size_t i, char *arg)
+{
+	const struct optdef *d = &optdefs[i];
+
+	o->given |= d->bit;
+	if (d->off != NOVAL)
+		*(const char **)((char *)o + d->off) = arg;
+	if (d->bit == O_OP) {
+		if (o->nops == AUDIT_MAX_OPS)
+			return usage_error(
+			    "at most %d --op options", AUDIT_MAX_OPS);
+		o->ops[o->nops++] = arg;
+	}
+	return 0;
+}
+
+/*
+ * Parse the command line into o. getopt_long() gets its long options from
+ * optdefs, each returning 256 + its index there; short options return
+ * their letter. Returns 0, or the exit code of a usage error.
+ */
+static int
+parse_options(struct opts *o, int argc, char **argv)
+{
+	struct option longopts[NOPTDEFS + 1];
+	char shortopts[2 * NOPTDEFS + 2] = ":";
+	size_t i, nl = 0, ns = 1;
+	char *end;
+	int ch, before, at, rc;
+	long v;
+
+	for (i = 0; i < NOPTDEFS; i++) {
+		if (optdefs[i].name[1] == '-') {
+			longopts[nl++] = (struct option){optdefs[i].name + 2,
+			    optdefs[i].has_arg ? required_argument
+			                       : no_argument,
+			    NULL, 256 + (int)i};
+		} else {
+			shortopts[ns++] = optdefs[i].name[1];
+			if (optdefs[i].has_arg)
+				shortopts[ns++] = ':';
+		}
+	}
+	longopts[nl] = (struct option){NULL, 0, NULL, 0};
+	shortopts[ns] = '\0';
+	/*
+	 * GNU getopt permutes, so options may follow the command too. Its own
+	 * messages would echo what was typed, which may be a subject id:
+	 * errors name the position instead (':' first: a missing value is
+	 * told apart from an unknown option).
+	 */
+	opterr = 0;
+	before = optind;
+	while (
+	    (ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (ch == ':')
+			return usage_error(
+			    "option at argument %d needs a value",
+			    bad_option_at(argv, before));
+		if (ch == '?') {
+			at = bad_option_at(argv, before);
+			/* a known option given a "=VALUE" it does not take */
+			if (optopt != 0 && strncmp(argv[at], "--", 2) == 0)
+				return usage_error(
+				    "option at argument %d takes no value", at);
+			return usage_error("unknown option at argument %d", at);
+		}
+		if (ch >= 256)
+			i = (size_t)(ch - 256);
+		else
+			for (i = 0; i < NOPTDEFS; i++)
+				if (optdefs[i].name[1] == ch)
+					break;
+		if (i < NOPTDEFS && (rc = take_option(o, i, optarg)) != 0)
+			return rc;
+		before = optind;
+	}
+	if (o->timeout != NULL) {
+		errno = 0;
+		v = strtol(o->timeout, &end, 10);
+		if (errno != 0 || end == o->timeout || *end != '\0' || v <= 0 ||
+		    v > INT_MAX)
+			return usage_error("--timeout needs a positive "
+			                   "number of milliseconds");
+		o->timeout_ms = (int)v;
+	}
+	o->json = (o->given & O_JSON) != 0;
+	o->denied = (o->given & O_DENIED) != 0;
+	o->newest = (o->given & O_NEWEST) != 0;
+	o->follow = (o->given & O_FOLLOW) != 0;
+	return 0;
+}
 
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
-	    {"key", required_argument, NULL, OPT_KEY},
-	    {"server-key", required_argument, NULL, OPT_SERVER_KEY},
-	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, OPT_VERSION},
-	    {"purpose", required_argument, NULL, OPT_PURPOSE},
-	    {"out", required_argument, NULL, OPT_OUT},
-	    {"replaces", required_argument, NULL, OPT_REPLACES},
-	    {"subject", required_argument, NULL, OPT_SUBJECT},
-	    {"register", required_argument, NULL, OPT_REGISTER},
-	    {"principal", required_argument, NULL, OPT_PRINCIPAL},
-	    {"since", required_argument, NULL, OPT_SINCE},
-	    {"until", required_argument, NULL, OPT_UNTIL},
-	    {"op", required_argument, NULL, OPT_OP},
-	    {"denied", no_argument, NULL, OPT_DENIED},
-	    {"newest", no_argument, NULL, OPT_NEWEST},
-	    {"limit", required_argument, NULL, OPT_LIMIT},
-	    {"from", required_argument, NULL, OPT_FROM},
-	    {"to", required_argument, NULL, OPT_TO},
-	    {"pubkey", required_argument, NULL, OPT_PUBKEY},
-	    {NULL, 0, NULL, 0},
-	};
 	/* static: still reachable (not a leak) on every way out of main */
 	static char **orig;
+	const struct command *cmd;
 	struct opts o = {0};
-	const char *cmd, *eq;
-	char *end;
-	long v;
-	int ch, nargs, i, before, at;
+	const char *group;
+	int nargs, used, rc;
+	char **args;
 
 	if (sodium_init() < 0) {
 		fputs("privctl: cannot initialise libsodium\n", stderr);
@@ -374,169 +674,23 @@ main(int argc, char **argv)
 		return 1;
 	}
 	memcpy(orig, argv, ((size_t)argc + 1) * sizeof(*orig));
-	/*
-	 * GNU getopt permutes, so options may follow the command too. Its own
-	 * messages would echo what was typed, which may be a subject id:
-	 * errors name the position instead (':' first: a missing value is
-	 * told apart from an unknown option).
-	 */
-	opterr = 0;
-	before = optind;
-	while ((ch = getopt_long(argc, argv, ":hfn:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_ENDPOINT:
-			o.endpoint = optarg;
-			break;
-		case OPT_KEY:
-			o.keyfile = optarg;
-			break;
-		case OPT_SERVER_KEY:
-			o.server_key = optarg;
-			break;
-		case OPT_TIMEOUT:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    v <= 0 || v > INT_MAX)
-				return usage_error("--timeout needs a positive "
-				                   "number of milliseconds");
-			o.timeout_ms = (int)v;
-			break;
-		case OPT_JSON:
-			o.json = 1;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		case OPT_VERSION:
-			printf("privctl %s\n", PRIVD_VERSION);
-			return 0;
-		case OPT_PURPOSE:
-			o.purpose = optarg;
-			break;
-		case OPT_OUT:
-			o.out = optarg;
-			break;
-		case OPT_REPLACES:
-			o.replaces = optarg;
-			break;
-		case OPT_SUBJECT:
-			o.subject = optarg;
-			o.audit_opts |= AO_SUBJECT;
-			break;
-		case OPT_REGISTER:
-			o.reg = optarg;
-			o.audit_opts |= AO_REGISTER;
-			break;
-		case OPT_PRINCIPAL:
-			o.principal = optarg;
-			o.audit_opts |= AO_PRINCIPAL;
-			break;
-		case OPT_SINCE:
-			o.since = optarg;
-			o.audit_opts |= AO_SINCE;
-			break;
-		case OPT_UNTIL:
-			o.until = optarg;
-			o.audit_opts |= AO_UNTIL;
-			break;
-		case OPT_OP:
-			if (o.nops == AUDIT_MAX_OPS)
-				return usage_error(
-				    "at most %d --op options", AUDIT_MAX_OPS);
-			o.ops[o.nops++] = optarg;
-			o.audit_opts |= AO_OP;
-			break;
-		case OPT_DENIED:
-			o.denied = 1;
-			o.audit_opts |= AO_DENIED;
-			break;
-		case OPT_NEWEST:
-			o.newest = 1;
-			o.audit_opts |= AO_NEWEST;
-			break;
-		case OPT_LIMIT:
-			o.limit = optarg;
-			o.audit_opts |= AO_LIMIT;
-			break;
-		case OPT_FROM:
-			o.from = optarg;
-			o.audit_opts |= AO_FROM;
-			break;
-		case OPT_TO:
-			o.to = optarg;
-			o.audit_opts |= AO_TO;
-			break;
-		case OPT_PUBKEY:
-			o.pubkey = optarg;
-			o.audit_opts |= AO_PUBKEY;
-			break;
-		case 'f':
-			o.follow = 1;
-			o.audit_opts |= AO_FOLLOW;
-			break;
-		case 'n':
-			o.count = optarg;
-			o.audit_opts |= AO_COUNT;
-			break;
-		case ':':
-			return usage_error(
-			    "option at argument %d needs a value",
-			    bad_option_at(argv, before));
-		default:
-			at = bad_option_at(argv, before);
-			/* a known option given a "=VALUE" it does not take */
-			if (optopt != 0 && strncmp(argv[at], "--", 2) == 0)
-				return usage_error(
-				    "option at argument %d takes no value", at);
-			return usage_error("unknown option at argument %d", at);
-		}
-		before = optind;
+	if ((rc = parse_options(&o, argc, argv)) != 0)
+		return rc;
+	args = argv + optind;
+	nargs = argc - optind;
+	cmd = find_command(args, nargs, &group, &used);
+	if (o.given & O_HELP)
+		return finish(print_help(cmd, group));
+	if (o.given & O_VERSION) {
+		printf("privctl %s\n", PRIVD_VERSION);
+		return finish(0);
 	}
-	if (optind >= argc)
+	if (nargs == 0)
 		return usage_error("no command given");
-	cmd = argv[optind];
-	nargs = argc - optind - 1;
-
-	if (strcmp(cmd, "audit") == 0)
-		return finish(audit_main(&o, argv + optind + 1, nargs));
-	if (o.audit_opts != 0)
-		return usage_error("%s is only for audit commands",
-		    audit_opt_names[__builtin_ctz(o.audit_opts)]);
-	if (strcmp(cmd, "keygen") == 0) {
-		if (nargs != 0 || o.purpose != NULL)
-			return usage_error(
-			    "usage: privctl keygen [--out FILE]");
-		return finish(cmd_keygen(&o));
-	}
-	if (strcmp(cmd, "ping") != 0 && strcmp(cmd, "put") != 0 &&
-	    strcmp(cmd, "get") != 0 && strcmp(cmd, "delete") != 0 &&
-	    strcmp(cmd, "policy") != 0)
+	if (cmd == NULL && group != NULL)
+		return group_usage(group);
+	if (cmd == NULL)
 		return usage_error("unknown command at argument %d",
-		    position_of(orig, argc, cmd));
-	if (o.out != NULL)
-		return usage_error("--out is only for keygen and audit pubkey");
-	if (strcmp(cmd, "policy") == 0)
-		return finish(policy_main(&o, argv + optind + 1, nargs));
-	if (o.replaces != NULL)
-		return usage_error("--replaces is only for policy apply");
-	if (strcmp(cmd, "ping") == 0 && (nargs != 0 || o.purpose != NULL))
-		return usage_error("usage: privctl ping");
-	if (strcmp(cmd, "put") == 0 && nargs < 3)
-		return usage_error("usage: privctl put REGISTER SUBJECT "
-		                   "--purpose P FIELD=VALUE...");
-	/* never echo the argument: it may hold personal data */
-	for (i = 2; strcmp(cmd, "put") == 0 && i < nargs; i++) {
-		eq = strchr(argv[optind + 1 + i], '=');
-		if (eq == NULL || eq == argv[optind + 1 + i])
-			return usage_error(
-			    "put: argument %d is not FIELD=VALUE", i + 1);
-	}
-	if (strcmp(cmd, "get") == 0 && nargs < 2)
-		return usage_error("usage: privctl get REGISTER SUBJECT "
-		                   "--purpose P [FIELD...]");
-	if (strcmp(cmd, "delete") == 0 && nargs < 2)
-		return usage_error("usage: privctl delete REGISTER SUBJECT "
-		                   "--purpose P [FIELD...]");
-	return finish(run_connected(&o, cmd, argv + optind + 1, nargs));
+		    position_of(orig, argc, args[0]));
+	return finish(run_command(cmd, &o, args + used, nargs - used));
 }

@@ -34,6 +34,41 @@
 /* Largest policy file privctl reads; privd's request limit is smaller. */
 #define POLICY_FILE_MAX (16 * 1024 * 1024)
 
+/*
+ * Every option, as a bit of opts.given. The global ones (O_GLOBAL) go with
+ * every command; each command names the others it takes (main.c).
+ */
+enum {
+	O_ENDPOINT = 1u << 0,
+	O_KEY = 1u << 1,
+	O_SERVER_KEY = 1u << 2,
+	O_TIMEOUT = 1u << 3,
+	O_JSON = 1u << 4,
+	O_HELP = 1u << 5,
+	O_VERSION = 1u << 6,
+	O_PURPOSE = 1u << 7,
+	O_OUT = 1u << 8,
+	O_REPLACES = 1u << 9,
+	O_SUBJECT = 1u << 10,
+	O_REGISTER = 1u << 11,
+	O_PRINCIPAL = 1u << 12,
+	O_SINCE = 1u << 13,
+	O_UNTIL = 1u << 14,
+	O_OP = 1u << 15,
+	O_DENIED = 1u << 16,
+	O_NEWEST = 1u << 17,
+	O_LIMIT = 1u << 18,
+	O_FROM = 1u << 19,
+	O_TO = 1u << 20,
+	O_PUBKEY = 1u << 21,
+	O_FOLLOW = 1u << 22,
+	O_COUNT = 1u << 23,
+};
+
+#define O_GLOBAL                                                               \
+	(O_ENDPOINT | O_KEY | O_SERVER_KEY | O_TIMEOUT | O_JSON | O_HELP |     \
+	    O_VERSION)
+
 /* Settings from the command line and the environment. */
 struct opts {
 	const char *endpoint;
@@ -42,13 +77,14 @@ struct opts {
 	const char *purpose;
 	const char *out;
 	const char *replaces; /* policy apply: the version replaced, as text */
+	const char *timeout;
 	int timeout_ms;
 	int json;
+	unsigned given; /* O_* bits of the options given */
 	/* policy apply: the validated document and the version it replaces */
 	char *policy;
 	uint64_t replaces_version;
-	/* audit: options as given (checked by audit_main), then parsed */
-	unsigned audit_opts; /* AO_* bits of the audit options given */
+	/* audit: options as given (checked by audit_check), then parsed */
 	const char *subject, *reg, *principal, *since, *until, *limit;
 	const char *from, *to, *pubkey, *count;
 	const char *ops[AUDIT_MAX_OPS];
@@ -61,30 +97,19 @@ struct opts {
 	int have_pk;
 };
 
-/* The audit options, as bits of opts.audit_opts, and their names. */
-enum {
-	AO_SUBJECT = 1u << 0,
-	AO_REGISTER = 1u << 1,
-	AO_PRINCIPAL = 1u << 2,
-	AO_SINCE = 1u << 3,
-	AO_UNTIL = 1u << 4,
-	AO_OP = 1u << 5,
-	AO_DENIED = 1u << 6,
-	AO_NEWEST = 1u << 7,
-	AO_LIMIT = 1u << 8,
-	AO_FROM = 1u << 9,
-	AO_TO = 1u << 10,
-	AO_PUBKEY = 1u << 11,
-	AO_FOLLOW = 1u << 12,
-	AO_COUNT = 1u << 13,
-};
+/*
+ * What a command runs. A check parses and checks the arguments and
+ * options before anything else happens, so that a mistake costs no
+ * request (and no audit event); a local command needs no connection; a
+ * remote one runs on a connection made by main.c. Each returns 0 or the
+ * exit code, after printing what went wrong.
+ */
+typedef int (*cmd_check_fn)(struct opts *o, char **args, int nargs);
+typedef int (*cmd_remote_fn)(
+    const struct opts *o, privd_client *c, char **args, int nargs);
 
-/* main.c: the names of the AO_* options, by bit number. */
-extern const char *const audit_opt_names[];
-
-/* main.c: connect with the settings from options and environment, then run
- * one command; returns the exit code. */
-int run_connected(struct opts *o, const char *cmd, char **args, int nargs);
+/* main.c: the name of (the lowest) O_* option bit, e.g. "--subject". */
+const char *opt_name(unsigned bit);
 
 /* main.c: a decimal number without sign or blanks, into *v; -1 if not one. */
 int parse_u64(const char *s, uint64_t *v);
@@ -109,24 +134,39 @@ void iso_time_us(uint64_t us, char buf[40]);
 int write_all(int fd, const char *p, size_t n);
 
 /* cmd_keys.c */
-int cmd_keygen(const struct opts *o);
+int cmd_keygen(struct opts *o, char **args, int nargs);
 int server_key_resolve(
     const struct opts *o, const char *arg, char key[PRIVD_KEY_Z85_LEN]);
 
 /* cmd_data.c */
-int cmd_ping(const struct opts *o, privd_client *c);
+int data_check(struct opts *o, char **args, int nargs);
+int put_check(struct opts *o, char **args, int nargs);
+int cmd_ping(const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_put(const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_get(const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_delete(const struct opts *o, privd_client *c, char **args, int nargs);
 
 /* cmd_policy.c */
-int policy_main(struct opts *o, char **args, int nargs);
-int cmd_policy_show(const struct opts *o, privd_client *c);
-int cmd_policy_apply(const struct opts *o, privd_client *c);
-int cmd_policy_history(const struct opts *o, privd_client *c);
+int cmd_policy_check(struct opts *o, char **args, int nargs);
+int policy_apply_check(struct opts *o, char **args, int nargs);
+int cmd_policy_show(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_policy_apply(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_policy_history(
+    const struct opts *o, privd_client *c, char **args, int nargs);
 
 /* cmd_audit.c */
-int audit_main(struct opts *o, char **args, int nargs);
-int cmd_audit(const struct opts *o, privd_client *c, const char *sub);
+int audit_check(struct opts *o, char **args, int nargs);
+int cmd_audit_query(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_audit_tail(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_audit_verify(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_audit_export(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_audit_pubkey(
+    const struct opts *o, privd_client *c, char **args, int nargs);
 
 #endif
