@@ -13,13 +13,28 @@
  * next call ("lazy pirate"): a request that timed out is never delivered
  * late to a privd that comes back.
  *
- * Unknown client keys: privd's ZAP handler refuses them during the handshake,
- * which a DEALER only sees as "never writable". A socket monitor reports
- * ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, so a refused key fails fast with
- * PRIVD_EDENIED instead of waiting out the deadline. The monitor is attached
- * from the moment a socket is opened until its first request has been sent:
- * that window sees every handshake of the socket, and the monitor queue
- * cannot grow while the handle sits idle afterwards.
+ * Handshake diagnostics. A DEALER whose CURVE handshake cannot complete is
+ * only "never writable", whatever the cause; a socket monitor tells the
+ * causes apart so that a call fails fast and says which:
+ * - privd's ZAP handler refuses an unknown client key: the monitor reports
+ *   ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, and the call fails at once with
+ *   PRIVD_EDENIED (privd has said so; nothing transient about it);
+ * - a wrong server key: the connection is accepted, then privd cannot open
+ *   our HELLO and drops it; the monitor reports
+ *   ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL (a peer that is not CURVE at all:
+ *   _PROTOCOL), and libzmq reconnects every 100-200 ms. One such failure
+ *   can be transient (privd stopping in the middle of a handshake), so the
+ *   call fails with PRIVD_EHANDSHAKE once HS_FAILS_MAX handshakes in a row
+ *   have failed, with none succeeding between (about 0.3-0.5 s). A deadline
+ *   that comes first gives PRIVD_EUNAVAILABLE, saying that a handshake
+ *   failed;
+ * - a stopped privd: no connection at all, so no handshake event; the call
+ *   waits for privd until its deadline, then PRIVD_EUNAVAILABLE.
+ * The monitor is attached from the moment a socket is opened until its
+ * first request has been sent: that window sees every handshake of the
+ * socket, and the monitor queue cannot grow while the handle sits idle
+ * afterwards. (Before a socket's first request it can: about one event per
+ * failed handshake, drained by the next call.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +55,12 @@
 /* The handshake outcomes the monitor reports; nothing else, so that the
  * monitor queue holds at most one event per connection attempt. */
 #define MON_EVENTS                                                             \
-	(ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+	(ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |     \
+	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |                             \
+	    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+
+/* Failed handshakes in a row that make a call give up (see above). */
+#define HS_FAILS_MAX 3
 
 /* Monotonic milliseconds, for deadlines that survive clock changes. */
 static int64_t
@@ -103,6 +123,7 @@ sock_close(privd_client *c)
 		c->sock = NULL;
 	}
 	c->auth_failed = 0;
+	c->hs_failed = 0;
 }
 
 /* Map a libzmq errno from socket set-up to a status. */
@@ -162,6 +183,7 @@ sock_open(privd_client *c)
 	    zmq_connect(c->mon, monep) != 0)
 		goto err;
 	c->auth_failed = 0;
+	c->hs_failed = 0;
 
 	if (zmq_connect(c->sock, c->endpoint) != 0)
 		goto err;
@@ -176,8 +198,9 @@ err:
 
 /*
  * Read every queued monitor event and remember whether the last handshake
- * outcome was an authentication failure. Events are two frames (v1 format):
- * 16-bit event and 32-bit value, then the endpoint.
+ * outcome was an authentication failure, and how many handshakes in a row
+ * failed otherwise. Events are two frames (v1 format): 16-bit event and
+ * 32-bit value, then the endpoint.
  */
 static void
 mon_drain(privd_client *c)
@@ -193,10 +216,16 @@ mon_drain(privd_client *c)
 		more = zmq_msg_more(&m);
 		if (len >= sizeof(ev)) {
 			memcpy(&ev, zmq_msg_data(&m), sizeof(ev));
-			if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+			if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
 				c->auth_failed = 1;
-			else if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+			} else if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
 				c->auth_failed = 0;
+				c->hs_failed = 0;
+			} else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+			           ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+				c->auth_failed = 0;
+				c->hs_failed++;
+			}
 		}
 		/* skip the endpoint frame */
 		while (more && zmq_msg_recv(&m, c->mon, ZMQ_DONTWAIT) >= 0)
@@ -228,7 +257,8 @@ remaining(int64_t deadline)
 
 /*
  * Wait until the socket has a connection with a completed handshake, or the
- * monitor reports that privd refused our key, or the deadline passes.
+ * monitor reports that privd refused our key or that handshakes keep
+ * failing (see the top of this file), or the deadline passes.
  */
 static int
 wait_writable(privd_client *c, int64_t deadline)
@@ -262,10 +292,20 @@ wait_writable(privd_client *c, int64_t deadline)
 				return cl_fail(c, PRIVD_EDENIED,
 				    "privd refused this client key");
 			}
+			if (c->hs_failed >= HS_FAILS_MAX)
+				return cl_fail(c, PRIVD_EHANDSHAKE,
+				    "connected to %s but the CURVE handshake "
+				    "failed: the server key is probably wrong",
+				    c->endpoint);
 		}
+		if (left == 0 && c->hs_failed > 0)
+			return cl_fail(c, PRIVD_EUNAVAILABLE,
+			    "privd is not reachable at %s (a CURVE handshake "
+			    "failed: is the server key right?)",
+			    c->endpoint);
 		if (left == 0)
-			return cl_fail(
-			    c, PRIVD_EUNAVAILABLE, "privd is not reachable");
+			return cl_fail(c, PRIVD_EUNAVAILABLE,
+			    "privd is not reachable at %s", c->endpoint);
 	}
 }
 

@@ -123,6 +123,8 @@ privd_strerror(int status)
 		return "bad key or key file";
 	case PRIVD_ETAMPERED:
 		return "the audit log does not verify";
+	case PRIVD_EHANDSHAKE:
+		return "CURVE handshake with privd failed (wrong server key?)";
 	default:
 		return "unknown status";
 	}

@@ -46,6 +46,7 @@ struct privd_client {
 	void *sock;      /* DEALER; NULL until the next call after a failure */
 	void *mon;       /* PAIR for sock's handshake events, or NULL */
 	int auth_failed; /* the monitor's last word was an auth failure */
+	int hs_failed;   /* handshakes failed in a row (not auth), see conn.c */
 	unsigned gen;    /* names the monitor endpoint of each new socket */
 	char *endpoint;
 	uint8_t server_key[KEY_BYTES];

@@ -10,7 +10,8 @@
  * Human output by default, one JSON object on stdout with --json. Exit codes
  * are stable (DESIGN.md section 8) so that scripts can branch on them:
  * 0 ok, 1 anything else, 2 usage, 3 denied, 4 not found, 5 invalid input,
- * 6 retained or conflict, 7 the audit log does not verify. Error messages
+ * 6 retained or conflict, 7 the audit log does not verify, 8 the CURVE
+ * handshake fails (wrong server key). Error messages
  * never contain a subject id or a value: they are built from privd's
  * messages (which never do either) and from command-line positions, never
  * from the arguments themselves.
@@ -218,6 +219,9 @@ static const char help_tail[] =
     "  3 denied by policy   6 data retained (legal minimum or hold) or a\n"
     "                         conflict (policy apply: stale --replaces)\n"
     "                       7 the audit log does not verify\n"
+    "                       8 privd's endpoint answers, but the CURVE\n"
+    "                         handshake fails: the server key is\n"
+    "                         probably wrong\n"
     "\n"
     "Errors go to stderr as 'privctl: <error>: <privd's message>', or to\n"
     "stdout as JSON with --json. They never show subject ids or values.\n";

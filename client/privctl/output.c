@@ -51,6 +51,8 @@ exit_code(int status)
 		return EXIT_KEPT;
 	case PRIVD_ETAMPERED:
 		return EXIT_TAMPERED;
+	case PRIVD_EHANDSHAKE:
+		return EXIT_HANDSHAKE;
 	default:
 		return 1;
 	}
@@ -63,7 +65,7 @@ status_name(int status)
 	static const char *const names[] = {"ok", "invalid", "denied",
 	    "not_found", "conflict", "retained", "too_large", "unavailable",
 	    "timeout", "protocol", "internal", "no_memory", "bad_key",
-	    "tampered"};
+	    "tampered", "handshake"};
 
 	if (status < 0 || (size_t)status >= sizeof(names) / sizeof(names[0]))
 		return "unknown";

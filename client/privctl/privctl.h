@@ -16,12 +16,13 @@
 #include <privd/client.h>
 
 /* Exit codes, stable (DESIGN.md section 8); 1 is anything else. */
-#define EXIT_USAGE    2
-#define EXIT_DENIED   3
-#define EXIT_NOTFOUND 4
-#define EXIT_INVALID  5
-#define EXIT_KEPT     6
-#define EXIT_TAMPERED 7
+#define EXIT_USAGE     2
+#define EXIT_DENIED    3
+#define EXIT_NOTFOUND  4
+#define EXIT_INVALID   5
+#define EXIT_KEPT      6
+#define EXIT_TAMPERED  7
+#define EXIT_HANDSHAKE 8
 
 /* Audit commands: events per page asked for, and tail -f's poll interval. */
 #define AUDIT_PAGE    1000

@@ -778,6 +778,55 @@ h_connect(harness *h, const char *keyname, privd_client **out)
 	return privd_connect(out, h->endpoint, h->server_key, k->pub, k->sec);
 }
 
+int
+h_key_file(harness *h, const char *keyname, char *out, size_t size)
+{
+	const h_key *k = h_key_get(h, keyname);
+	char text[256];
+	int n;
+
+	if (k == NULL) {
+		fprintf(stderr, "harness: no key %s\n", keyname);
+		return -1;
+	}
+	n = snprintf(out, size, "%s/%s.key", h->root, keyname);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	n = snprintf(text, sizeof(text), "public-key = %s\nsecret-key = %s\n",
+	    k->pub, k->sec);
+	return h_write_file(out, text, (size_t)n, 0600);
+}
+
+int
+h_privctl(harness *h, const char *keyname, const char *server_key,
+    const char *const *args, int timeout_ms, h_result *res)
+{
+	char key[H_PATH_MAX + 16];
+	const char *argv[48];
+	size_t n = 0;
+
+	if (h->privctl_bin == NULL || *h->privctl_bin == '\0') {
+		fprintf(stderr, "harness: PRIVCTL_BIN is not set\n");
+		return -1;
+	}
+	if (h_key_file(h, keyname, key, sizeof(key)) != 0)
+		return -1;
+	argv[n++] = h->privctl_bin;
+	argv[n++] = "--endpoint";
+	argv[n++] = h->endpoint;
+	argv[n++] = "--key";
+	argv[n++] = key;
+	argv[n++] = "--server-key";
+	argv[n++] = server_key != NULL ? server_key : h->server_key;
+	for (size_t i = 0; args[i] != NULL; i++) {
+		if (n >= sizeof(argv) / sizeof(argv[0]) - 1)
+			return -1;
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	return h_run(h, argv, timeout_ms, res);
+}
+
 void
 h_dump_log(const harness *h, int max_lines)
 {

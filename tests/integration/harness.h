@@ -170,6 +170,22 @@ int h_run_privd(
 int h_connect(harness *h, const char *keyname, privd_client **out);
 
 /*
+ * Write the key pair registered under keyname as a key pair file (mode
+ * 0600), root/<keyname>.key, as `privctl keygen --out` does; its path goes
+ * to out (size bytes). Returns 0 or -1.
+ */
+int h_key_file(harness *h, const char *keyname, char *out, size_t size);
+
+/*
+ * Run privctl (PRIVCTL_BIN) against this harness's privd as keyname:
+ * `privctl --endpoint ENDPOINT --key root/<keyname>.key --server-key KEY
+ * args...` with h_run(). server_key NULL: h->server_key. args is
+ * NULL-terminated. Returns 0 if privctl ran (whatever its exit status).
+ */
+int h_privctl(harness *h, const char *keyname, const char *server_key,
+    const char *const *args, int timeout_ms, h_result *res);
+
+/*
  * Print the last max_lines lines of the privd log on stderr, prefixed, so a
  * failing test shows what privd said.
  */

@@ -28,6 +28,18 @@
  *   PRIVD_ETIMEOUT. In the second case the request may or may not have been
  *   carried out. The handle reconnects by itself: the next call works again
  *   once privd is back.
+ * - Some failures are clear before the deadline, and every call that needs
+ *   a connection can end with them early (none of them sent the request):
+ *   PRIVD_EDENIED (reason 2, unknown_principal) as soon as privd refuses
+ *   the client key during the CURVE handshake; PRIVD_EHANDSHAKE when
+ *   privd's endpoint accepts the connection but the CURVE handshake fails
+ *   three times in a row, with none succeeding between (within about half
+ *   a second: libzmq retries every 100-200 ms). That is what a wrong server
+ *   key looks like; privd_errmsg() names the endpoint. A single failed
+ *   handshake can be transient (privd stopping meanwhile), so fewer
+ *   failures before the deadline give PRIVD_EUNAVAILABLE, whose message
+ *   then says that a handshake failed. A stopped privd accepts no
+ *   connection: PRIVD_EUNAVAILABLE at the deadline.
  *
  * Answers
  * - The library trusts privd's answers no further than it must: a reply
@@ -63,6 +75,7 @@ extern "C" {
 #define PRIVD_ENOMEM       11 /* out of memory in the client */
 #define PRIVD_EKEY         12 /* a key or key file is malformed or unreadable */
 #define PRIVD_ETAMPERED    13 /* the audit log does not verify */
+#define PRIVD_EHANDSHAKE   14 /* connected, but the CURVE handshake failed */
 
 /* Z85 text of a 32-byte CURVE key: 40 characters plus NUL. */
 #define PRIVD_KEY_Z85_LEN 41
@@ -151,6 +164,7 @@ void privd_set_max_request(privd_client *c, size_t bytes);
  * strings are privd's, cut to fit and NUL-terminated, and not checked to
  * be printable. Errors: PRIVD_EINVAL (c NULL), PRIVD_EDENIED (privd refused
  * this client key: privd_reason() is 2, unknown_principal),
+ * PRIVD_EHANDSHAKE (the server key is probably wrong; see "Deadlines"),
  * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO, PRIVD_EINTERNAL,
  * PRIVD_ENOMEM.
  */
