@@ -163,9 +163,12 @@ int cmd_audit_query(
     const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_audit_tail(
     const struct opts *o, privd_client *c, char **args, int nargs);
-int cmd_audit_verify(
-    const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_audit_export(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+
+/* cmd_verify.c */
+int pubkey_resolve(struct opts *o, const char *arg);
+int cmd_audit_verify(
     const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_audit_pubkey(
     const struct opts *o, privd_client *c, char **args, int nargs);
