@@ -7,10 +7,76 @@
 #include "auditverify.h"
 #include "internal.h"
 
+/* Check a list of n operation names (what is one of them: "operation",
+ * "excluded operation"). */
+static int
+check_ops(privd_client *c, const char *const *ops, size_t n, const char *what)
+{
+	size_t i;
+
+	if (n > MAX_OPS || (n > 0 && ops == NULL))
+		return cl_fail(c, PRIVD_EINVAL, "at most %d %ss, in a list",
+		    MAX_OPS, what);
+	for (i = 0; i < n; i++)
+		if (cl_empty(ops[i]) || strlen(ops[i]) > MAX_NAME)
+			return cl_fail(c, PRIVD_EINVAL,
+			    "%s name %zu is empty or too long", what, i + 1);
+	return PRIVD_OK;
+}
+
 /*
- * Send one audit query and return privd's answer, checked to hold at most
- * a page of records, each with a 32-byte hash. The request structs point
- * into q and cursor: no copies.
+ * A follow poll takes no criterion but from_seq, limit and not_ops (privd
+ * refuses anything else): say so before spending a round trip.
+ */
+static int
+check_follow(privd_client *c, const privd_audit_filter *q)
+{
+	if (!cl_empty(q->subject) || !cl_empty(q->reg) ||
+	    !cl_empty(q->principal) || q->since_us != 0 || q->until_us != 0 ||
+	    q->nops != 0 || q->decision != PRIVD_DECISION_ANY ||
+	    q->newest_first || q->to_seq != 0 || q->request_id != 0)
+		return cl_fail(c, PRIVD_EINVAL,
+		    "a follow query takes no criterion but from_seq, limit "
+		    "and not_ops");
+	return PRIVD_OK;
+}
+
+/*
+ * Check one answer's records: at most a page of them, each with its
+ * 32-byte hash unless privd marked it damaged (then the bytes are what is
+ * stored, if anything, and only its seq says which event it is).
+ */
+static int
+check_records(privd_client *c, const Privd__V1__AuditQueryResponse *qr)
+{
+	const Privd__V1__AuditRecord *rec;
+	size_t i;
+
+	if (qr->n_records > AUDIT_PAGE_MAX)
+		return cl_fail(c, PRIVD_EPROTO,
+		    "privd's answer has more than %d audit records",
+		    AUDIT_PAGE_MAX);
+	for (i = 0; i < qr->n_records; i++) {
+		rec = qr->records[i];
+		if (rec == NULL)
+			return cl_fail(c, PRIVD_EPROTO,
+			    "privd's answer has an empty audit record");
+		if (rec->damaged && rec->seq == 0)
+			return cl_fail(c, PRIVD_EPROTO,
+			    "privd's answer has a damaged audit record without "
+			    "its seq");
+		if (!rec->damaged && rec->hash.len != AV_HASHBYTES)
+			return cl_fail(c, PRIVD_EPROTO,
+			    "privd's answer has an audit record without its "
+			    "hash");
+	}
+	return PRIVD_OK;
+}
+
+/*
+ * Send one audit query and return privd's answer, checked by
+ * check_records(). The request structs point into q and cursor: no
+ * copies.
  */
 int
 cl_audit_query_call(privd_client *c, const privd_audit_filter *q,
@@ -19,7 +85,6 @@ cl_audit_query_call(privd_client *c, const privd_audit_filter *q,
 	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
 	Privd__V1__AuditQueryRequest aq = PRIVD__V1__AUDIT_QUERY_REQUEST__INIT;
 	const Privd__V1__AuditQueryResponse *qr;
-	size_t i;
 	int rc;
 
 	*out = NULL;
@@ -32,14 +97,12 @@ cl_audit_query_call(privd_client *c, const privd_audit_filter *q,
 		        strlen(q->principal) > MAX_NAME))
 			return cl_fail(c, PRIVD_EINVAL,
 			    "names are at most %d bytes", MAX_NAME);
-		if (q->nops > MAX_OPS || (q->nops > 0 && q->ops == NULL))
-			return cl_fail(c, PRIVD_EINVAL,
-			    "at most %d operations, in a list", MAX_OPS);
-		for (i = 0; i < q->nops; i++)
-			if (cl_empty(q->ops[i]) || strlen(q->ops[i]) > MAX_NAME)
-				return cl_fail(c, PRIVD_EINVAL,
-				    "operation name %zu is empty or too long",
-				    i + 1);
+		if ((rc = check_ops(c, q->ops, q->nops, "operation")) !=
+		        PRIVD_OK ||
+		    (rc = check_ops(c, q->not_ops, q->nnot_ops,
+		         "excluded operation")) != PRIVD_OK ||
+		    (q->follow && (rc = check_follow(c, q)) != PRIVD_OK))
+			return rc;
 		if (q->decision < PRIVD_DECISION_ANY ||
 		    q->decision > PRIVD_DECISION_FAILED)
 			return cl_fail(c, PRIVD_EINVAL, "unknown decision %d",
@@ -59,6 +122,10 @@ cl_audit_query_call(privd_client *c, const privd_audit_filter *q,
 		aq.limit = q->limit;
 		aq.from_seq = q->from_seq;
 		aq.to_seq = q->to_seq;
+		aq.n_not_ops = q->nnot_ops;
+		aq.not_ops = (char **)q->not_ops;
+		aq.request_id = q->request_id;
+		aq.follow = q->follow != 0;
 	}
 	if (cursorlen > 0 && cursor == NULL)
 		return cl_fail(c, PRIVD_EINVAL, "cursor is NULL");
@@ -70,17 +137,7 @@ cl_audit_query_call(privd_client *c, const privd_audit_filter *q,
 	if (rc != PRIVD_OK)
 		return rc;
 	qr = (*out)->audit_query;
-	if (qr->n_records > AUDIT_PAGE_MAX)
-		rc = cl_fail(c, PRIVD_EPROTO,
-		    "privd's answer has more than %d audit records",
-		    AUDIT_PAGE_MAX);
-	for (i = 0; rc == PRIVD_OK && i < qr->n_records; i++)
-		if (qr->records[i] == NULL ||
-		    qr->records[i]->hash.len != AV_HASHBYTES)
-			rc = cl_fail(c, PRIVD_EPROTO,
-			    "privd's answer has an audit record without its "
-			    "hash");
-	if (rc != PRIVD_OK) {
+	if ((rc = check_records(c, qr)) != PRIVD_OK) {
 		privd__v1__response__free_unpacked(*out, NULL);
 		*out = NULL;
 	}
@@ -97,7 +154,10 @@ struct page_block {
 /*
  * Copy an audit query answer into one caller-owned block, decoding each
  * event for its fields while keeping its bytes exactly as stored (the
- * chain hash covers them).
+ * chain hash covers them). A record privd marked damaged is not decoded:
+ * it keeps its seq, its bytes and (if it has one) its hash, and says
+ * damaged. One that does not decode although privd did not say so fails
+ * the page: privd's answer is then not what privd stored.
  */
 static int
 page_build(privd_client *c, const Privd__V1__AuditQueryResponse *qr,
@@ -117,6 +177,9 @@ page_build(privd_client *c, const Privd__V1__AuditQueryResponse *qr,
 	 */
 	for (i = 0; i < n && rc == PRIVD_OK; i++) {
 		rec = qr->records[i];
+		bytes += rec->event.len;
+		if (rec->damaged)
+			continue;
 		evs[i] = privd__v1__audit_event__unpack(
 		    NULL, rec->event.len, rec->event.data);
 		if (evs[i] == NULL) {
@@ -132,7 +195,6 @@ page_build(privd_client *c, const Privd__V1__AuditQueryResponse *qr,
 			break;
 		}
 		nf += evs[i]->n_fields;
-		bytes += rec->event.len;
 		for (k = 0; k < evs[i]->n_fields; k++)
 			bytes += strlen(evs[i]->fields[k]) + 1;
 	}
@@ -151,6 +213,20 @@ page_build(privd_client *c, const Privd__V1__AuditQueryResponse *qr,
 	for (i = 0; i < n; i++) {
 		rec = qr->records[i];
 		e = &b->ev[i];
+		if (rec->event.len > 0)
+			memcpy(p, rec->event.data, rec->event.len);
+		e->raw = (const uint8_t *)p;
+		e->rawlen = rec->event.len;
+		p += rec->event.len;
+		if (rec->hash.len == sizeof(e->hash))
+			memcpy(e->hash, rec->hash.data, sizeof(e->hash));
+		if (rec->damaged) {
+			/* all else stays zero, fields empty */
+			e->seq = rec->seq;
+			e->damaged = 1;
+			e->fields = fp;
+			continue;
+		}
 		e->seq = evs[i]->seq;
 		e->time_us = evs[i]->time_us;
 		e->policy_version = evs[i]->policy_version;
@@ -177,12 +253,6 @@ page_build(privd_client *c, const Privd__V1__AuditQueryResponse *qr,
 		e->decision = (int)evs[i]->decision;
 		e->reason = (int)evs[i]->reason;
 		e->status = (int)evs[i]->status;
-		if (rec->event.len > 0)
-			memcpy(p, rec->event.data, rec->event.len);
-		e->raw = (const uint8_t *)p;
-		e->rawlen = rec->event.len;
-		p += rec->event.len;
-		memcpy(e->hash, rec->hash.data, sizeof(e->hash));
 	}
 	if (qr->next_cursor.len > 0) {
 		memcpy(p, qr->next_cursor.data, qr->next_cursor.len);
@@ -336,6 +406,42 @@ privd_audit_checkpoints(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 		*last_seq = cr->last_seq;
 	*ckpts = list;
 	*n = cr->n_checkpoints;
+	privd__v1__response__free_unpacked(r, NULL);
+	return PRIVD_OK;
+}
+
+int
+privd_audit_prune(
+    privd_client *c, int confirm, privd_audit_prune_status *status)
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__AuditPruneRequest ap = PRIVD__V1__AUDIT_PRUNE_REQUEST__INIT;
+	const Privd__V1__AuditPruneResponse *pr;
+	Privd__V1__Response *r;
+	int rc;
+
+	if (status != NULL)
+		memset(status, 0, sizeof(*status));
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	cl_reset_error(c);
+	ap.confirm = confirm != 0;
+	req.op_case = PRIVD__V1__REQUEST__OP_AUDIT_PRUNE;
+	req.audit_prune = &ap;
+	rc = cl_call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_PRUNE, &r);
+	if (rc != PRIVD_OK)
+		return rc;
+	pr = r->audit_prune;
+	if (status != NULL) {
+		status->paused = pr->paused;
+		status->paused_at_us = pr->paused_at_us;
+		status->clock_jump_s = pr->clock_jump_s;
+		status->retention_s = pr->retention_s;
+		status->floor_s = pr->floor_s;
+		status->now_us = pr->now_us;
+		status->oldest_seq = pr->oldest_seq;
+		status->oldest_time_us = pr->oldest_time_us;
+	}
 	privd__v1__response__free_unpacked(r, NULL);
 	return PRIVD_OK;
 }

@@ -129,6 +129,22 @@ av_record(av_state *v, const uint8_t *event, size_t len, const uint8_t *hash,
 }
 
 int
+av_damaged(av_state *v, uint64_t seq)
+{
+	if (v->bad_seq != 0)
+		return -1;
+	if (seq > v->next_seq)
+		return fail(v, v->next_seq, "event %llu is missing",
+		    (unsigned long long)v->next_seq);
+	if (seq < v->next_seq)
+		return fail(v, v->next_seq,
+		    "event %llu is out of place (found event %llu there)",
+		    (unsigned long long)v->next_seq, (unsigned long long)seq);
+	return fail(v, seq, "event %llu is damaged (it cannot be decoded)",
+	    (unsigned long long)seq);
+}
+
+int
 av_finish(av_state *v, uint64_t last_seq)
 {
 	if (v->bad_seq != 0)

@@ -61,6 +61,14 @@ int av_record(av_state *v, const uint8_t *event, size_t len,
     const uint8_t *hash, size_t hashlen, uint64_t *seq_out);
 
 /*
+ * The next record is one privd marked damaged (it cannot decode it), stored
+ * under seq. Verification cannot go past it: if it is the event expected
+ * next, it fails at seq as damaged; otherwise an event before it is
+ * missing, or it is out of place. Returns -1.
+ */
+int av_damaged(av_state *v, uint64_t seq);
+
+/*
  * End of the range: the records must have reached last_seq, and every
  * checkpoint given to av_init must have been met (one beyond the last record
  * proves that events are missing), so pass only the checkpoints of the range

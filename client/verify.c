@@ -201,6 +201,13 @@ verify_start(privd_client *c, uint64_t from_seq, uint64_t first_seq,
 		    "event %llu, before the range, is missing",
 		    (unsigned long long)(from_seq - 1));
 	}
+	if (pg->events[0].damaged) {
+		privd_audit_page_free(&pg);
+		return tampered(c, from_seq - 1, bad_seq, why, whylen,
+		    "event %llu, before the range, is damaged (it cannot be "
+		    "decoded)",
+		    (unsigned long long)(from_seq - 1));
+	}
 	*start = from_seq;
 	memcpy(prev, pg->events[0].hash, AV_HASHBYTES);
 	privd_audit_page_free(&pg);
@@ -293,6 +300,18 @@ privd_audit_verify(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 		}
 		for (i = 0; i < qr->n_records && v->bad_seq == 0; i++) {
 			rec = qr->records[i];
+			if (rec->damaged && rec->seq == v->next_seq &&
+			    rec->seq > fin) {
+				rc = cl_fail(c, PRIVD_EPROTO,
+				    "privd's answer goes past the range asked "
+				    "for");
+				goto done;
+			}
+			if (rec->damaged) {
+				/* verification cannot go past it */
+				av_damaged(v, rec->seq);
+				break;
+			}
 			if (av_record(v, rec->event.data, rec->event.len,
 			        rec->hash.data, rec->hash.len, &seq) == 0 &&
 			    seq > fin) {

@@ -280,6 +280,10 @@ int privd_policy_history(
  * zeroed struct asks for every event. Strings may be NULL or "" for "no
  * criterion"; the library keeps no reference to any of them. (Named
  * "filter" because C gives a type and a function one namespace.)
+ * Operation names are those of privd_audit_event.op: ping put get delete
+ * policy_get policy_apply policy_history audit_query audit_follow
+ * audit_checkpoints audit_pubkey audit_prune invalid; privd refuses
+ * (PRIVD_EINVAL) a name it does not know.
  */
 typedef struct privd_audit_filter {
 	const char *subject;    /* a subject id: privd looks up its pseudonym */
@@ -294,10 +298,33 @@ typedef struct privd_audit_filter {
 	uint32_t limit;         /* events per page, 1..1000 (0: privd's 100) */
 	uint64_t from_seq;      /* seq >= from_seq (0: no bound) */
 	uint64_t to_seq;        /* seq <= to_seq (0: no bound) */
+	/* not these operations (at most 32; 0: exclude none), e.g.
+	 * "audit_query" to leave out the auditors' own queries */
+	const char *const *not_ops;
+	size_t nnot_ops;
+	uint64_t request_id; /* only events of this request id (0: any) */
+	/*
+	 * Nonzero: this query is one poll of a follow (`privctl audit tail
+	 * -f`): the events with seq >= from_seq, oldest first. A follow takes
+	 * no other criterion but limit and not_ops (else PRIVD_EINVAL,
+	 * before anything is sent). privd audits the polls of a follow with
+	 * at most one "audit_follow" event per principal and minute, instead
+	 * of one "audit_query" event per query.
+	 */
+	int follow;
 } privd_audit_filter;
 
-/* One audit event, as privd stored it. Strings are NUL-terminated names
- * from the policy ("" when the event has none). */
+/*
+ * One audit event, as privd stored it. Strings are NUL-terminated names
+ * from the policy ("" when the event has none).
+ * A damaged event is one privd stored but can no longer read (its bytes do
+ * not decode): privd still reports it in every answer whose seq range it
+ * falls in, since it cannot tell whether it matches the criteria. Then
+ * damaged is 1, seq is the seq privd stores it under, raw/rawlen are the
+ * bytes as stored (possibly none), hash is the stored hash (zeros if there
+ * is none), and every other member is zero or empty. Such an event does
+ * not verify: privd_audit_verify() reports it as PRIVD_ETAMPERED.
+ */
 typedef struct privd_audit_event {
 	uint64_t seq;            /* 1, 2, 3, ... without gaps */
 	uint64_t time_us;        /* microseconds since the Unix epoch, UTC */
@@ -317,6 +344,7 @@ typedef struct privd_audit_event {
 	const uint8_t *raw; /* the event's bytes as stored, which the chain */
 	size_t rawlen;      /* hash covers (a serialised privd.v1.AuditEvent) */
 	uint8_t hash[32];   /* its chain hash as stored */
+	int damaged;        /* privd cannot decode it (see above) */
 } privd_audit_event;
 
 /* One page of results. Everything it points to (fields, raw, cursor)
@@ -337,10 +365,14 @@ typedef struct privd_audit_page {
  * caller (free with privd_audit_page_free()); on failure *out is NULL.
  * A caller that follows cursors should stop if privd hands back the cursor
  * it was sent: that page would come back forever.
- * Errors: PRIVD_EINVAL (a malformed query or cursor), PRIVD_EDENIED,
- * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (more than 1000 events,
- * an event that does not decode, a hash not of 32 bytes or a pseudonym
- * neither absent nor of 32 bytes), PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * A damaged event (see privd_audit_event) is part of the page like any
+ * other; the call succeeds.
+ * Errors: PRIVD_EINVAL (a malformed query or cursor, an unknown operation
+ * name, a follow with other criteria), PRIVD_EDENIED, PRIVD_EUNAVAILABLE,
+ * PRIVD_ETIMEOUT, PRIVD_EPROTO (more than 1000 events, an event that does
+ * not decode although privd did not mark it damaged, a damaged event
+ * without its seq, a hash not of 32 bytes or a pseudonym neither absent nor
+ * of 32 bytes), PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_audit_query(privd_client *c, const privd_audit_filter *q,
     const uint8_t *cursor, size_t cursorlen, privd_audit_page **out);
@@ -404,12 +436,13 @@ int privd_audit_checkpoints(privd_client *c, uint64_t from_seq, uint64_t to_seq,
  * *checked (may be NULL) receives the number of events verified.
  * Returns PRIVD_OK when the range verifies. PRIVD_ETAMPERED when it does
  * not: *bad_seq (may be NULL) receives the first sequence number that does
- * not verify (an event changed, removed or out of place, or a checkpoint
- * whose signature or hash does not match) and why (whylen bytes, always
- * NUL-terminated, may be NULL) says what. Other errors: PRIVD_EINVAL
- * (from_seq > to_seq), PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT,
- * PRIVD_EPROTO (also when privd's pages or checkpoint lists do not make
- * progress through the range, or go past it), PRIVD_ENOMEM,
+ * not verify (an event changed, removed, damaged or out of place, or a
+ * checkpoint whose signature or hash does not match) and why (whylen
+ * bytes, always NUL-terminated, may be NULL) says what, e.g. "event 7 is
+ * damaged (it cannot be decoded)" for an event privd marked damaged. Other
+ * errors: PRIVD_EINVAL (from_seq > to_seq), PRIVD_EDENIED, PRIVD_EUNAVAILABLE,
+ * PRIVD_ETIMEOUT, PRIVD_EPROTO (also when privd's pages or checkpoint lists do
+ * not make progress through the range, or go past it), PRIVD_ENOMEM,
  * PRIVD_EINTERNAL.
  * Each page fetched is itself an audit event, recorded after the events
  * being verified.
@@ -417,6 +450,39 @@ int privd_audit_checkpoints(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 int privd_audit_verify(privd_client *c, uint64_t from_seq, uint64_t to_seq,
     const uint8_t pk[32], uint64_t *bad_seq, char *why, size_t whylen,
     uint64_t *checked);
+
+/*
+ * Pruning of old audit events, as privd reports it (privd_audit_prune).
+ * privd deletes events older than the audit retention by itself, unless
+ * its wall clock jumped forward by more than a day: then it pauses pruning,
+ * so that a wrong clock cannot erase evidence, until an admin confirms
+ * that the clock is right.
+ */
+typedef struct privd_audit_prune_status {
+	int paused;              /* pruning waits for a confirmation */
+	uint64_t paused_at_us;   /* when privd paused it (0: not paused) */
+	uint64_t clock_jump_s;   /* the forward jump that paused it, seconds */
+	uint64_t retention_s;    /* retention in force (at least floor_s) */
+	uint64_t floor_s;        /* the store's floor (privd init
+	                            --audit-retention-min) */
+	uint64_t now_us;         /* privd's clock when it answered */
+	uint64_t oldest_seq;     /* oldest event kept (0: none) */
+	uint64_t oldest_time_us; /* its time */
+} privd_audit_prune_status;
+
+/*
+ * Report the state of audit pruning into *status (may be NULL); with
+ * confirm nonzero, first confirm that privd's clock is right, which
+ * resumes a paused pruning (the status is then the one after resuming).
+ * Confirming when nothing is paused changes nothing. Needs the role
+ * policy_admin (not auditor: resuming can delete events).
+ * Errors: PRIVD_EINVAL (c NULL), PRIVD_EDENIED (reason 11, role_required),
+ * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (a confirmation
+ * may or may not have happened: ask again), PRIVD_EPROTO, PRIVD_ENOMEM,
+ * PRIVD_EINTERNAL.
+ */
+int privd_audit_prune(
+    privd_client *c, int confirm, privd_audit_prune_status *status);
 
 /* The request id of the last request this handle sent (0 if none): the
  * request_id of its audit event, to find one's own requests in the log. */
