@@ -1,6 +1,7 @@
 /*
  * cmd_audit.c - the audit commands that read the log: query, tail,
- * export (verify and pubkey are in cmd_verify.c).
+ * export, and prune, which reports (and resumes) the pruning of old
+ * events. Verify and pubkey are in cmd_verify.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,15 @@
 #include <sodium.h>
 
 #include "privctl.h"
+
+/* The operation names privd records, for --op and --not-op. */
+static const char *const op_names[] = {"ping", "put", "get", "delete",
+    "policy_get", "policy_apply", "policy_history", "audit_query",
+    "audit_follow", "audit_checkpoints", "audit_pubkey", "audit_prune",
+    "invalid"};
+
+/* Damaged events printed by this command: it exits 7 if there were any. */
+static uint64_t damaged_seen;
 
 /*
  * A time on the command line: ISO 8601 UTC ("2026-11-27T10:00:00Z" or the
@@ -121,7 +131,9 @@ json_event(const privd_audit_event *e)
 /*
  * Print one event: a JSON line with --json (and always for export), else
  * "seq time principal op register subject fields purpose decision
- * status[/reason]" with '-' for what the event does not have.
+ * status[/reason]" with '-' for what the event does not have. A damaged
+ * event (privd cannot decode it) has only its seq: "seq damaged: ...", or
+ * {"seq", "damaged": true}; it is counted for damaged_end().
  */
 static int
 print_event(const struct opts *o, const privd_audit_event *e, int as_json)
@@ -129,6 +141,15 @@ print_event(const struct opts *o, const privd_audit_event *e, int as_json)
 	char at[40], subj[13], fields[1024];
 	size_t i, n = 0;
 
+	if (e->damaged) {
+		damaged_seen++;
+		if (as_json)
+			return json_print(json_pack("{s:o, s:b}", "seq",
+			    json_u64(e->seq), "damaged", 1));
+		printf("%llu damaged: privd cannot decode this stored event\n",
+		    (unsigned long long)e->seq);
+		return 0;
+	}
 	if (as_json)
 		return json_print(json_event(e));
 	iso_time_us(e->time_us, at);
@@ -147,6 +168,25 @@ print_event(const struct opts *o, const privd_audit_event *e, int as_json)
 	    wire_status_name(e->status), e->reason ? "/" : "",
 	    e->reason ? privd_reason_name(e->reason) : "");
 	return 0;
+}
+
+/*
+ * The end of a command that printed events: if any was damaged, say so
+ * (the lines already show which) and exit 7 unless something else failed.
+ */
+static int
+damaged_end(const struct opts *o, int rc)
+{
+	if (damaged_seen == 0 || rc != 0)
+		return rc;
+	if (!o->json)
+		fprintf(stderr,
+		    "privctl: %llu damaged event%s: privd cannot decode %s "
+		    "(see 'privctl audit verify')\n",
+		    (unsigned long long)damaged_seen,
+		    damaged_seen == 1 ? "" : "s",
+		    damaged_seen == 1 ? "it" : "them");
+	return EXIT_TAMPERED;
 }
 
 /*
@@ -248,7 +288,7 @@ cmd_audit_query(const struct opts *o, privd_client *c, char **args, int nargs)
 
 	f.limit = o->total != 0 && o->total < AUDIT_PAGE ? (uint32_t)o->total
 	                                                 : AUDIT_PAGE;
-	return audit_walk(o, c, &f, o->total, o->json, 0);
+	return damaged_end(o, audit_walk(o, c, &f, o->total, o->json, 0));
 }
 
 /* The newest event's seq (0 if none), bounded by to_seq (0: none). */
@@ -298,7 +338,7 @@ cmd_audit_export(const struct opts *o, privd_client *c, char **args, int nargs)
 	f.from_seq = o->from_seq;
 	f.to_seq = head;
 	f.limit = AUDIT_PAGE;
-	return audit_walk(o, c, &f, 0, 1, 1);
+	return damaged_end(o, audit_walk(o, c, &f, 0, 1, 1));
 }
 
 static volatile sig_atomic_t tail_stop;
@@ -318,12 +358,15 @@ own_add(uint64_t *ids, size_t *next, uint64_t id)
 	(*next)++;
 }
 
+/* Is e one of tail -f's own queries, or the audit_follow event of one of
+ * its polls? */
 static int
 own_has(const uint64_t *ids, const privd_audit_event *e)
 {
 	size_t i;
 
-	if (strcmp(e->op, "audit_query") != 0)
+	if (strcmp(e->op, "audit_query") != 0 &&
+	    strcmp(e->op, "audit_follow") != 0)
 		return 0;
 	for (i = 0; i < TAIL_OWN_IDS; i++)
 		if (ids[i] != 0 && ids[i] == e->request_id)
@@ -334,8 +377,10 @@ own_has(const uint64_t *ids, const privd_audit_event *e)
 /*
  * tail: the last N events, newest first from privd, printed oldest first;
  * with -f, then poll for events after the last one until SIGINT or
- * SIGTERM. Its own polling queries would otherwise fill the output: they
- * are recognised by their request ids and not shown.
+ * SIGTERM. The polls are follow queries, which privd audits with at most
+ * one audit_follow event a minute (not one audit_query each). Its own
+ * queries and that event would still show: they are recognised by their
+ * request ids and not shown.
  */
 int
 cmd_audit_tail(const struct opts *o, privd_client *c, char **args, int nargs)
@@ -351,6 +396,8 @@ cmd_audit_tail(const struct opts *o, privd_client *c, char **args, int nargs)
 	int rc = 0;
 
 	f.newest_first = 1;
+	f.not_ops = o->not_ops;
+	f.nnot_ops = o->nnot_ops;
 	f.limit = want > 0 && want < AUDIT_PAGE ? (uint32_t)want : AUDIT_PAGE;
 	if (want == 0)
 		f.limit = 1; /* only to learn where the log ends */
@@ -400,6 +447,9 @@ cmd_audit_tail(const struct opts *o, privd_client *c, char **args, int nargs)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	memset(&f, 0, sizeof(f));
+	f.follow = 1;
+	f.not_ops = o->not_ops;
+	f.nnot_ops = o->nnot_ops;
 	f.limit = AUDIT_PAGE;
 	while (!tail_stop) {
 		ts.tv_sec = TAIL_POLL_MS / 1000;
@@ -438,7 +488,122 @@ out:
 	for (i = 0; i < npages; i++)
 		privd_audit_page_free(&pages[i]);
 	free(pages);
-	return rc;
+	return damaged_end(o, rc);
+}
+
+/* A duration as an admin reads it: "730 days", "1 day 2 h", "3 h 20 min",
+ * "45 s". */
+static const char *
+duration(uint64_t secs, char buf[48])
+{
+	uint64_t d = secs / 86400, h = secs % 86400 / 3600;
+	uint64_t m = secs % 3600 / 60;
+
+	if (d > 0 && h > 0)
+		snprintf(buf, 48, "%llu day%s %llu h", (unsigned long long)d,
+		    d == 1 ? "" : "s", (unsigned long long)h);
+	else if (d > 0)
+		snprintf(buf, 48, "%llu day%s", (unsigned long long)d,
+		    d == 1 ? "" : "s");
+	else if (h > 0)
+		snprintf(buf, 48, "%llu h %llu min", (unsigned long long)h,
+		    (unsigned long long)m);
+	else if (m > 0)
+		snprintf(buf, 48, "%llu min", (unsigned long long)m);
+	else
+		snprintf(buf, 48, "%llu s", (unsigned long long)secs);
+	return buf;
+}
+
+/* A time as JSON: ISO 8601 UTC, or null for 0 (none). */
+static json_t *
+json_time(uint64_t us)
+{
+	char at[32];
+
+	if (us == 0)
+		return json_null();
+	iso_time(us, at);
+	return json_string(at);
+}
+
+/*
+ * prune: how privd prunes the audit log, and with --confirm, resume a
+ * pruning that a clock jump paused. privd answers with the state after
+ * the confirmation, so one request does both.
+ */
+int
+cmd_audit_prune(const struct opts *o, privd_client *c, char **args, int nargs)
+{
+	privd_audit_prune_status st;
+	char at[32], d1[48], d2[48];
+	int rc;
+
+	if ((rc = privd_audit_prune(c, o->confirm, &st)) != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json)
+		return json_print(json_pack(
+		    "{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "paused",
+		    st.paused, "paused_at", json_time(st.paused_at_us),
+		    "clock_jump_s", json_u64(st.clock_jump_s), "retention_s",
+		    json_u64(st.retention_s), "floor_s", json_u64(st.floor_s),
+		    "now", json_time(st.now_us), "oldest_seq",
+		    json_u64(st.oldest_seq), "oldest_time",
+		    json_time(st.oldest_time_us), "confirmed", o->confirm));
+	if (o->confirm)
+		printf("confirmed: privd's clock is right\n");
+	if (st.paused) {
+		iso_time(st.paused_at_us, at);
+		printf("audit pruning: paused since %s: privd's clock jumped "
+		       "%s forward\n",
+		    at, duration(st.clock_jump_s, d1));
+	} else {
+		printf("audit pruning: running\n");
+	}
+	printf("retention: %s (floor %s)\n", duration(st.retention_s, d1),
+	    duration(st.floor_s, d2));
+	if (st.oldest_seq == 0) {
+		printf("oldest event kept: none\n");
+	} else {
+		iso_time(st.oldest_time_us, at);
+		printf("oldest event kept: %llu (%s)\n",
+		    (unsigned long long)st.oldest_seq, at);
+	}
+	iso_time(st.now_us, at);
+	printf("privd's clock: %s\n", at);
+	if (st.paused)
+		printf("If that clock is right: privctl audit prune "
+		       "--confirm\n");
+	return 0;
+}
+
+/* Are all n names operations privd records? */
+static int
+known_ops(const char *const *names, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < sizeof(op_names) / sizeof(op_names[0]); k++)
+			if (strcmp(names[i], op_names[k]) == 0)
+				break;
+		if (k == sizeof(op_names) / sizeof(op_names[0]))
+			return 0;
+	}
+	return 1;
+}
+
+/* The operation names, for a usage error: "ping, put, ...". */
+static const char *
+op_list(void)
+{
+	static char list[256];
+	size_t k, n = 0;
+
+	for (k = 0; k < sizeof(op_names) / sizeof(op_names[0]); k++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+		    k ? ", " : "", op_names[k]);
+	return list;
 }
 
 /*
@@ -459,6 +624,18 @@ audit_check(struct opts *o, char **args, int nargs)
 	f->principal = o->principal;
 	f->ops = o->ops;
 	f->nops = o->nops;
+	f->not_ops = o->not_ops;
+	f->nnot_ops = o->nnot_ops;
+	if (!known_ops(o->ops, o->nops) || !known_ops(o->not_ops, o->nnot_ops))
+		return usage_error("--op and --not-op take an operation name: "
+		                   "%s",
+		    op_list());
+	if (o->request_id != NULL &&
+	    (parse_u64(o->request_id, &f->request_id) != 0 ||
+	        f->request_id == 0))
+		return usage_error(
+		    "--request-id needs a request id (a positive "
+		    "number, 'request_id' in --json output)");
 	f->decision = o->denied ? PRIVD_DECISION_REFUSED : PRIVD_DECISION_ANY;
 	f->newest_first = o->newest;
 	if (o->subject != NULL && *o->subject == '\0')

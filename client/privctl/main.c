@@ -50,131 +50,143 @@ struct command {
 
 #define AUDIT_FILTER_OPTS                                                      \
 	(O_SUBJECT | O_REGISTER | O_PRINCIPAL | O_SINCE | O_UNTIL | O_OP |     \
-	    O_DENIED | O_NEWEST | O_LIMIT)
+	    O_NOT_OP | O_REQUEST_ID | O_DENIED | O_NEWEST | O_LIMIT)
 
 static const struct command commands[] = {
     {NULL, "keygen", "[--out FILE]",
-        "      Generate a new CURVE key pair for a client. With --out, write "
-        "the\n"
-        "      key pair file FILE (mode 0600; an existing FILE is never\n"
-        "      overwritten) and print the public key, which is what the "
-        "policy\n"
-        "      names. Without --out, print the key pair file to stdout.\n"
-        "      Needs no connection to privd.\n"
-        "      --json: {\"public_key\", \"file\"}, or without --out\n"
-        "      {\"public_key\", \"secret_key\"}\n",
+        "Generate a new CURVE key pair for a client. With --out, write the\n"
+        "key pair file FILE (mode 0600; an existing FILE is never\n"
+        "overwritten) and print the public key, which is what the policy\n"
+        "names. Without --out, print the key pair file to stdout. Needs no\n"
+        "connection to privd.\n"
+        "--json: {\"public_key\", \"file\"}, or without --out\n"
+        "{\"public_key\", \"secret_key\"}\n",
         O_OUT, 0, 0, NULL, cmd_keygen, NULL},
     {NULL, "ping", "",
-        "      Check that privd answers and knows this key: prints the server\n"
-        "      version, the principal name the policy gives this key and the\n"
-        "      policy version in force.\n"
-        "      --json: {\"server_version\", \"principal\", "
-        "\"policy_version\"}\n",
+        "Check that privd answers and knows this key: prints the server\n"
+        "version, the principal name the policy gives this key and the\n"
+        "policy version in force.\n"
+        "--json: {\"server_version\", \"principal\", \"policy_version\"}\n",
         0, 0, 0, NULL, NULL, cmd_ping},
     {NULL, "put", "REGISTER SUBJECT --purpose P FIELD=VALUE...",
-        "      Store fields of a subject, all or none. VALUE is taken "
-        "literally\n"
-        "      (everything after the first '='; may be empty).\n"
-        "      --json: {\"written\": N}\n",
+        "Store fields of a subject, all or none. VALUE is taken literally\n"
+        "(everything after the first '='; may be empty).\n"
+        "--json: {\"written\": N}\n",
         O_PURPOSE, 3, -1, put_check, NULL, cmd_put},
     {NULL, "get", "REGISTER SUBJECT --purpose P [FIELD...]",
-        "      Read the named fields, or every stored field this key may "
-        "read.\n"
-        "      Prints 'name: value' lines; a value that is not printable "
-        "UTF-8\n"
-        "      text is shown as 'base64:...'. Fields not stored are omitted.\n"
-        "      --json: {\"fields\": {\"name\": \"value\" or {\"base64\": "
+        "Read the named fields, or every stored field this key may read.\n"
+        "Prints 'name: value' lines; a value that is not printable UTF-8\n"
+        "text is shown as 'base64:...'. Fields not stored are omitted.\n"
+        "--json: {\"fields\": {\"name\": \"value\" or {\"base64\":\n"
         "\"...\"}}}\n",
         O_PURPOSE, 2, -1, data_check, NULL, cmd_get},
     {NULL, "delete", "REGISTER SUBJECT --purpose P [FIELD...]",
-        "      Delete the named fields; with no FIELD, delete the whole "
-        "subject\n"
-        "      and its data key. Prints the number of stored fields removed.\n"
-        "      --json: {\"deleted\": N}\n",
+        "Delete the named fields; with no FIELD, delete the whole subject\n"
+        "and its data key. Prints the number of stored fields removed.\n"
+        "--json: {\"deleted\": N}\n",
         O_PURPOSE, 2, -1, data_check, NULL, cmd_delete},
     {"policy", "show", "",
-        "      Print the version of the policy in force, who applied it and "
-        "when\n"
-        "      (UTC), then its JSON document. Needs role policy_admin.\n"
-        "      --json: {\"version\", \"applied_by\", \"applied_at\", "
-        "\"policy\": {...}}\n",
+        "Print the version of the policy in force, who applied it and when\n"
+        "(UTC), then its JSON document. Needs role policy_admin.\n"
+        "--json: {\"version\", \"applied_by\", \"applied_at\", \"policy\":\n"
+        "{...}}\n",
         0, 0, 0, NULL, NULL, cmd_policy_show},
     {"policy", "check", "FILE",
-        "      Validate a policy file offline, with the same code as privd:\n"
-        "      prints 'FILE: ok (N registers, M principals)' or\n"
-        "      'FILE: <JSON path>: <reason>' (exit 5). Needs no connection.\n"
-        "      --json: {\"file\", \"registers\", \"principals\"}\n",
+        "Validate a policy file offline, with the same code as privd:\n"
+        "prints 'FILE: ok (N registers, M principals)' or 'FILE: <JSON\n"
+        "path>: <reason>' (exit 5). Needs no connection.\n"
+        "--json: {\"file\", \"registers\", \"principals\"}\n",
         0, 1, 1, NULL, cmd_policy_check, NULL},
     {"policy", "apply", "FILE --replaces N",
-        "      Validate FILE as 'policy check' does (nothing is sent if it is\n"
-        "      invalid), then make it the policy in force in place of version "
-        "N,\n"
-        "      the version 'privctl policy show' prints. If another version "
-        "is\n"
-        "      in force by then, nothing changes and the exit status is 6: "
-        "show\n"
-        "      the policy again, merge, and retry. Needs role policy_admin.\n"
-        "      --json: {\"version\": N}\n",
+        "Validate FILE as 'policy check' does (nothing is sent if it is\n"
+        "invalid), then make it the policy in force in place of version N,\n"
+        "the version 'privctl policy show' prints. If another version is in\n"
+        "force by then, nothing changes and the exit status is 6: show the\n"
+        "policy again, merge, and retry. Needs role policy_admin.\n"
+        "--json: {\"version\": N}\n",
         O_REPLACES, 1, 1, policy_apply_check, NULL, cmd_policy_apply},
     {"policy", "history", "",
-        "      List every policy version, oldest first: version, time applied\n"
-        "      (UTC) and who applied it. Needs role policy_admin.\n"
-        "      --json: {\"versions\": [{\"version\", \"applied_by\", "
+        "List every policy version, oldest first: version, time applied\n"
+        "(UTC) and who applied it. Needs role policy_admin.\n"
+        "--json: {\"versions\": [{\"version\", \"applied_by\",\n"
         "\"applied_at\"}]}\n",
         0, 0, 0, NULL, NULL, cmd_policy_history},
     {"audit", "query",
         "[--subject [R/]S] [--register R] [--principal P] [--since T] "
-        "[--until T] [--op OP]... [--denied] [--newest] [--limit N]",
-        "      List the audit events that match every criterion given, oldest\n"
-        "      first (--newest: newest first), walking every page; --limit N\n"
-        "      stops after N events. --subject takes a subject id (privd "
-        "finds\n"
-        "      its pseudonym), in every register, or REGISTER/SUBJECT for one\n"
-        "      register (with --register, the id is taken as it is, '/' and\n"
-        "      all); T is ISO 8601 UTC (2026-11-27T10:00:00Z, or\n"
-        "      2026-11-27 for midnight) or Unix seconds, --since including it\n"
-        "      and --until not; --op may be repeated; --denied: only requests\n"
-        "      the policy refused. One line per event: seq, time (UTC),\n"
-        "      principal, operation, register, subject pseudonym (first 12 "
-        "hex\n"
-        "      digits), fields, purpose, decision, status[/reason], '-' for\n"
-        "      none. Needs role auditor, like every audit command.\n"
-        "      --json: one object per line: {\"seq\", \"time\", \"time_us\",\n"
-        "      \"principal\", \"op\", \"register\", \"subject\" (hex or "
-        "null),\n"
-        "      \"fields\", \"purpose\", \"decision\", \"reason\", \"status\",\n"
-        "      \"policy_version\", \"request_id\" (a string), \"hash\"}\n",
+        "[--until T] [--op OP]... [--not-op OP]... [--request-id ID] "
+        "[--denied] [--newest] [--limit N]",
+        "List the audit events that match every criterion given, oldest\n"
+        "first (--newest: newest first), walking every page; --limit N\n"
+        "stops after N events. --subject takes a subject id (privd finds\n"
+        "its pseudonym), in every register, or REGISTER/SUBJECT for one\n"
+        "register (with --register, the id is taken as it is, '/' and all);\n"
+        "T is ISO 8601 UTC (2026-11-27T10:00:00Z, or 2026-11-27 for\n"
+        "midnight) or Unix seconds, --since including it and --until not;\n"
+        "--op OP: only these operations, --not-op OP: not these (both\n"
+        "repeatable; e.g. --not-op audit_query leaves out the auditors' own\n"
+        "queries); OP is one of ping, put, get, delete, policy_get,\n"
+        "policy_apply, policy_history, audit_query, audit_follow,\n"
+        "audit_checkpoints, audit_pubkey, audit_prune, invalid;\n"
+        "--request-id ID: only the events of that request (a client's\n"
+        "request id, 'request_id' in --json); --denied: only requests the\n"
+        "policy refused.\n"
+        "One line per event: seq, time (UTC), principal, operation,\n"
+        "register, subject pseudonym (first 12 hex digits), fields,\n"
+        "purpose, decision, status[/reason], '-' for none. An event privd\n"
+        "cannot decode is the line 'SEQ damaged: ...', and the exit status\n"
+        "is then 7 (run 'audit verify'). Needs role auditor, like every\n"
+        "audit command but prune.\n"
+        "--json: one object per line: {\"seq\", \"time\", \"time_us\",\n"
+        "\"principal\", \"op\", \"register\", \"subject\" (hex or null),\n"
+        "\"fields\", \"purpose\", \"decision\", \"reason\", \"status\",\n"
+        "\"policy_version\", \"request_id\" (a string), \"hash\"}, or for a\n"
+        "damaged event {\"seq\", \"damaged\": true}\n",
         AUDIT_FILTER_OPTS, 0, 0, audit_check, NULL, cmd_audit_query},
-    {"audit", "tail", "[-f] [-n N]",
-        "      The last N events (default 20), oldest first. With -f, go on\n"
-        "      printing new events as they come (polling every 500 ms) until\n"
-        "      interrupted; the polling queries themselves are not shown.\n"
-        "      --json: the objects of 'audit query --json'\n",
-        O_FOLLOW | O_COUNT, 0, 0, audit_check, NULL, cmd_audit_tail},
+    {"audit", "tail", "[-f] [-n N] [--not-op OP]...",
+        "The last N events (default 20), oldest first. With -f, go on\n"
+        "printing new events as they come (polling every 500 ms) until\n"
+        "interrupted; its own polls are not shown (privd audits them as one\n"
+        "audit_follow event a minute at most). --not-op leaves operations\n"
+        "out, as in 'audit query'; damaged events too are shown as there\n"
+        "(exit 7 at the end).\n"
+        "--json: the objects of 'audit query --json'\n",
+        O_FOLLOW | O_COUNT | O_NOT_OP, 0, 0, audit_check, NULL, cmd_audit_tail},
     {"audit", "verify", "[--from N] [--to N] [--pubkey HEX|FILE]",
-        "      Verify, here on the client, the hash chain of the events from\n"
-        "      --from to --to (default: every event kept) and privd's signed\n"
-        "      checkpoints:\n"
-        "      prints 'audit log verifies: events A..B, K signed "
-        "checkpoints',\n"
-        "      or 'audit log does NOT verify at event N: <why>' and exits 7.\n"
-        "      --pubkey is the signing key as 64 hex digits or a file holding\n"
-        "      them, as exported once with 'audit pubkey --out'; without it\n"
-        "      the key is asked from privd, which proves much less.\n"
-        "      --json: {\"verified\": true, \"from\", \"to\", \"events\",\n"
-        "      \"checkpoints\"} or {\"verified\": false, \"bad_seq\", "
-        "\"why\"}\n",
+        "Verify, here on the client, the hash chain of the events from\n"
+        "--from to --to (default: every event kept) and privd's signed\n"
+        "checkpoints: prints 'audit log verifies: events A..B, K signed\n"
+        "checkpoints', or 'audit log does NOT verify at event N: <why>' and\n"
+        "exits 7 (why: an event changed, missing, out of place, or damaged:\n"
+        "privd cannot decode it). --pubkey is the signing key as 64 hex\n"
+        "digits or a file holding them, as exported once with 'audit pubkey\n"
+        "--out'; without it the key is asked from privd, which proves much\n"
+        "less.\n"
+        "--json: {\"verified\": true, \"from\", \"to\", \"events\",\n"
+        "\"checkpoints\"} or {\"verified\": false, \"bad_seq\", \"why\"}\n",
         O_FROM | O_TO | O_PUBKEY, 0, 0, audit_check, NULL, cmd_audit_verify},
     {"audit", "export", "[--from N] [--to N]",
-        "      Every event of the range (default: all, up to the newest when\n"
-        "      the export starts) as JSON lines, the objects of 'audit query\n"
-        "      --json', streamed page by page.\n",
+        "Every event of the range (default: all, up to the newest when the\n"
+        "export starts) as JSON lines, the objects of 'audit query --json',\n"
+        "streamed page by page. A damaged event is {\"seq\", \"damaged\":\n"
+        "true}, and the exit status is then 7.\n",
         O_FROM | O_TO, 0, 0, audit_check, NULL, cmd_audit_export},
     {"audit", "pubkey", "[--out FILE]",
-        "      Print privd's audit signing key (Ed25519) as 64 hex digits;\n"
-        "      with --out, also write it to FILE (never overwriting).\n"
-        "      --json: {\"public_key\", \"file\"}\n",
+        "Print privd's audit signing key (Ed25519) as 64 hex digits; with\n"
+        "--out, also write it to FILE (never overwriting).\n"
+        "--json: {\"public_key\", \"file\"}\n",
         O_OUT, 0, 0, audit_check, NULL, cmd_audit_pubkey},
+    {"audit", "prune", "[--confirm]",
+        "Show the state of audit pruning. privd deletes events older than\n"
+        "the audit retention, but pauses when its clock jumps forward by\n"
+        "more than a day, so that a wrong clock cannot erase evidence.\n"
+        "Prints whether pruning is paused (since when, by what clock jump),\n"
+        "the retention in force and its floor, the oldest event kept, and\n"
+        "privd's clock. --confirm says that privd's clock is right: pruning\n"
+        "resumes. Needs role policy_admin.\n"
+        "--json: {\"paused\", \"paused_at\" (null if not),\n"
+        "\"clock_jump_s\", \"retention_s\", \"floor_s\", \"now\",\n"
+        "\"oldest_seq\", \"oldest_time\" (null if none), \"confirmed\"}\n",
+        O_CONFIRM, 0, 0, NULL, NULL, cmd_audit_prune},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -272,6 +284,19 @@ print_wrapped(const char *text, size_t col, size_t indent)
 	putchar('\n');
 }
 
+/* Print text with every line indented by 6 columns. */
+static void
+print_indented(const char *text)
+{
+	size_t n;
+
+	while (*text != '\0') {
+		n = strcspn(text, "\n");
+		printf("      %.*s\n", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
 /* A command's full name ("policy show") into buf. */
 static const char *
 full_name(const struct command *cmd, char *buf, size_t size)
@@ -289,7 +314,7 @@ print_command(const struct command *cmd)
 
 	printf("  %s", full_name(cmd, name, sizeof(name)));
 	print_wrapped(cmd->synopsis, 2 + strlen(name), 6 + strlen(name));
-	fputs(cmd->help, stdout);
+	print_indented(cmd->help);
 }
 
 /*
@@ -306,7 +331,7 @@ print_help(const struct command *cmd, const char *group)
 	if (cmd != NULL) {
 		printf("%s %s", usage, full_name(cmd, name, sizeof(name)));
 		print_wrapped(cmd->synopsis, sizeof(usage) + strlen(name), 8);
-		fputs(cmd->help, stdout);
+		print_indented(cmd->help);
 	} else if (group != NULL) {
 		printf("%s %s COMMAND [ARGS...]\n\n%s commands:\n", usage,
 		    group, group);
@@ -544,6 +569,9 @@ static const struct optdef {
     {"--pubkey", 1, O_PUBKEY, OFF(pubkey)},
     {"-f", 0, O_FOLLOW, NOVAL},
     {"-n", 1, O_COUNT, OFF(count)},
+    {"--not-op", 1, O_NOT_OP, NOVAL},
+    {"--request-id", 1, O_REQUEST_ID, OFF(request_id)},
+    {"--confirm", 0, O_CONFIRM, NOVAL},
 };
 
 #define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
@@ -576,6 +604,12 @@ take_option(struct opts *o, size_t i, char *arg)
 			return usage_error(
 			    "at most %d --op options", AUDIT_MAX_OPS);
 		o->ops[o->nops++] = arg;
+	}
+	if (d->bit == O_NOT_OP) {
+		if (o->nnot_ops == AUDIT_MAX_OPS)
+			return usage_error(
+			    "at most %d --not-op options", AUDIT_MAX_OPS);
+		o->not_ops[o->nnot_ops++] = arg;
 	}
 	return 0;
 }
@@ -654,6 +688,7 @@ parse_options(struct opts *o, int argc, char **argv)
 	o->denied = (o->given & O_DENIED) != 0;
 	o->newest = (o->given & O_NEWEST) != 0;
 	o->follow = (o->given & O_FOLLOW) != 0;
+	o->confirm = (o->given & O_CONFIRM) != 0;
 	return 0;
 }
 

@@ -64,6 +64,9 @@ enum {
 	O_PUBKEY = 1u << 21,
 	O_FOLLOW = 1u << 22,
 	O_COUNT = 1u << 23,
+	O_NOT_OP = 1u << 24,
+	O_REQUEST_ID = 1u << 25,
+	O_CONFIRM = 1u << 26,
 };
 
 #define O_GLOBAL                                                               \
@@ -87,10 +90,10 @@ struct opts {
 	uint64_t replaces_version;
 	/* audit: options as given (checked by audit_check), then parsed */
 	const char *subject, *reg, *principal, *since, *until, *limit;
-	const char *from, *to, *pubkey, *count;
-	const char *ops[AUDIT_MAX_OPS];
-	size_t nops;
-	int denied, newest, follow;
+	const char *from, *to, *pubkey, *count, *request_id;
+	const char *ops[AUDIT_MAX_OPS], *not_ops[AUDIT_MAX_OPS];
+	size_t nops, nnot_ops;
+	int denied, newest, follow, confirm;
 	privd_audit_filter filter;
 	uint64_t total; /* query --limit / tail -n: events to print */
 	uint64_t from_seq, to_seq;
@@ -164,6 +167,8 @@ int cmd_audit_query(
 int cmd_audit_tail(
     const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_audit_export(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_audit_prune(
     const struct opts *o, privd_client *c, char **args, int nargs);
 
 /* cmd_verify.c */
