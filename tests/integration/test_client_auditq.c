@@ -1,0 +1,542 @@
+/*
+ * test_client_auditq.c - what privd's audit queries answer, as libprivd and
+ * privctl present it (issue 7):
+ * - not_ops (--not-op) leaves operations out, request_id (--request-id)
+ *   asks for one request's events;
+ * - a stored event that privd cannot decode is reported as damaged, with
+ *   its seq, in every answer whose range holds it, whatever the other
+ *   criteria: libprivd keeps it in the page (damaged = 1) instead of failing
+ *   the page, privd_audit_verify() says "event N is damaged" at its seq,
+ *   and privctl prints it as such and exits 7.
+ * The event is damaged by writing undecodable bytes into its record with
+ * LMDB directly while privd is stopped.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+#include <lmdb.h>
+
+#include "checks.h"
+#include "harness.h"
+#include "privd.pb-c.h"
+
+#define CUST "customers"
+#define INV  "invoicing"
+
+#define WAIT_MS 10000
+
+static const char POLICY[] =
+    "{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "
+    "\"1234567-8\"},\n"
+    " \"registers\": {\"customers\": {\n"
+    "   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n"
+    "   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "
+    "\"string\"}}}},\n"
+    " \"principals\": {\n"
+    "  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": [\n"
+    "    {\"register\": \"customers\", \"purposes\": [\"invoicing\"], "
+    "\"fields\": [\"*\"], \"ops\": [\"read\", \"write\", \"delete\"]}]},\n"
+    "  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "
+    "[\"auditor\"]}}}\n";
+
+static int
+setup(void **state)
+{
+	static const char *const keys[] = {"svc", "auditor"};
+
+	return h_setup(state, keys, 2, POLICY, NULL);
+}
+
+static void
+expect_exit(const h_result *r, int code, const char *what)
+{
+	if (r->timed_out || !WIFEXITED(r->wstatus) ||
+	    WEXITSTATUS(r->wstatus) != code)
+		fail_msg("%s: expected exit %d, got wait status %d%s\n"
+		         "stdout: %s\nstderr: %s",
+		    what, code, r->wstatus, r->timed_out ? " (timed out)" : "",
+		    r->out, r->err);
+}
+
+static void
+put1(privd_client *c, const char *subject, const char *name)
+{
+	privd_field f = h_field("name", name);
+
+	expect_rc(c, privd_put(c, CUST, subject, INV, &f, 1), PRIVD_OK, "put");
+}
+
+static void
+get1(privd_client *c, const char *subject)
+{
+	privd_record *r = NULL;
+
+	expect_rc(
+	    c, privd_get(c, CUST, subject, INV, NULL, 0, &r), PRIVD_OK, "get");
+	privd_record_free(&r);
+}
+
+/* Every event that matches f, in order, copied out of the pages (without
+ * their fields and bytes). */
+typedef struct evlist {
+	privd_audit_event ev[512];
+	size_t n;
+} evlist;
+
+static void
+collect(privd_client *a, const privd_audit_filter *f, evlist *l)
+{
+	privd_audit_page *pg = NULL, *next = NULL;
+	size_t i;
+
+	l->n = 0;
+	expect_rc(a, privd_audit_query(a, f, NULL, 0, &pg), PRIVD_OK, "query");
+	for (;;) {
+		for (i = 0; i < pg->n; i++) {
+			assert_true(l->n < sizeof(l->ev) / sizeof(l->ev[0]));
+			l->ev[l->n] = pg->events[i];
+			l->ev[l->n].fields = NULL;
+			l->ev[l->n].nfields = 0;
+			l->ev[l->n].raw = NULL;
+			l->n++;
+		}
+		if (pg->cursor == NULL)
+			break;
+		expect_rc(a,
+		    privd_audit_query(a, f, pg->cursor, pg->cursorlen, &next),
+		    PRIVD_OK, "next page");
+		privd_audit_page_free(&pg);
+		pg = next;
+	}
+	privd_audit_page_free(&pg);
+}
+
+static uint64_t
+head(privd_client *a)
+{
+	privd_audit_filter f = {0};
+	evlist *l = malloc(sizeof(*l));
+	uint64_t seq;
+
+	assert_non_null(l);
+	f.newest_first = 1;
+	f.limit = 1;
+	collect(a, &f, l);
+	seq = l->n > 0 ? l->ev[0].seq : 0;
+	free(l);
+	return seq;
+}
+
+/* ---- not_ops and request_id -------------------------------------------- */
+
+static void
+test_not_ops_and_request_id(void **state)
+{
+	harness *h = *state;
+	privd_client *svc = client(h, "svc"), *a = client(h, "auditor");
+	privd_audit_filter f = {0};
+	uint64_t mark, put_id;
+	evlist *all = malloc(sizeof(*all)), *l = malloc(sizeof(*l));
+	size_t i, want;
+
+	assert_non_null(all);
+	assert_non_null(l);
+	mark = head(a);
+	put1(svc, "nq-1", "Not Query");
+	put_id = privd_last_request_id(svc);
+	get1(svc, "nq-1");
+	(void)head(a); /* an audit_query in between */
+	put1(svc, "nq-2", "Not Query Two");
+
+	/* the brute-force answer: every event after the mark */
+	f.from_seq = mark + 1;
+	collect(a, &f, all);
+
+	/* not_ops leaves out exactly those operations */
+	f.not_ops = (const char *const[]){"audit_query", "get"};
+	f.nnot_ops = 2;
+	collect(a, &f, l);
+	for (i = 0, want = 0; i < all->n; i++)
+		if (strcmp(all->ev[i].op, "audit_query") != 0 &&
+		    strcmp(all->ev[i].op, "get") != 0) {
+			assert_true(want < l->n);
+			assert_int_equal(l->ev[want].seq, all->ev[i].seq);
+			want++;
+		}
+	assert_int_equal(l->n, want);
+	assert_int_equal(want, 2); /* the two puts */
+
+	/* request_id: that request's event alone */
+	memset(&f, 0, sizeof(f));
+	f.request_id = put_id;
+	collect(a, &f, l);
+	assert_int_equal(l->n, 1);
+	assert_string_equal(l->ev[0].op, "put");
+	assert_int_equal(l->ev[0].request_id, put_id);
+
+	/* ops and not_ops together: both hold */
+	memset(&f, 0, sizeof(f));
+	f.from_seq = mark + 1;
+	f.ops = (const char *const[]){"put", "get"};
+	f.nops = 2;
+	f.not_ops = (const char *const[]){"get"};
+	f.nnot_ops = 1;
+	collect(a, &f, l);
+	assert_int_equal(l->n, 2);
+	assert_string_equal(l->ev[0].op, "put");
+	assert_string_equal(l->ev[1].op, "put");
+
+	/* an operation privd does not record: INVALID, not an empty page */
+	memset(&f, 0, sizeof(f));
+	f.not_ops = (const char *const[]){"frobnicate"};
+	f.nnot_ops = 1;
+	{
+		privd_audit_page *pg = NULL;
+
+		expect_rc(a, privd_audit_query(a, &f, NULL, 0, &pg),
+		    PRIVD_EINVAL, "unknown not_op");
+		assert_null(pg);
+	}
+	free(all);
+	free(l);
+	privd_close(&svc);
+	privd_close(&a);
+}
+
+static void
+test_privctl_query_not_op_request_id(void **state)
+{
+	harness *h = *state;
+	privd_client *svc = client(h, "svc"), *a = client(h, "auditor");
+	h_result *r = malloc(sizeof(*r));
+	char rid[32], want[64];
+
+	assert_non_null(r);
+	put1(svc, "cq-1", "Cli Query");
+	snprintf(rid, sizeof(rid), "%llu",
+	    (unsigned long long)privd_last_request_id(svc));
+	get1(svc, "cq-1");
+
+	/* --not-op, repeatable, with --json: no line of those operations */
+	assert_int_equal(
+	    h_privctl(h, "auditor", NULL,
+	        (const char *[]){"--json", "audit", "query", "--since", "0",
+	            "--not-op", "audit_query", "--not-op", "get", NULL},
+	        WAIT_MS, r),
+	    0);
+	expect_exit(r, 0, "query --not-op");
+	assert_null(strstr(r->out, "\"op\":\"audit_query\""));
+	assert_null(strstr(r->out, "\"op\":\"get\""));
+	assert_non_null(strstr(r->out, "\"op\":\"put\""));
+
+	/* --request-id: that request alone */
+	assert_int_equal(h_privctl(h, "auditor", NULL,
+	                     (const char *[]){"--json", "audit", "query",
+	                         "--request-id", rid, NULL},
+	                     WAIT_MS, r),
+	    0);
+	expect_exit(r, 0, "query --request-id");
+	snprintf(want, sizeof(want), "\"request_id\":\"%s\"", rid);
+	assert_non_null(strstr(r->out, want));
+	assert_non_null(strstr(r->out, "\"op\":\"put\""));
+	assert_int_equal(strchr(r->out, '\n') - r->out + 1, strlen(r->out));
+
+	/* --op and --not-op together: both hold, so nothing here */
+	assert_int_equal(
+	    h_privctl(h, "auditor", NULL,
+	        (const char *[]){"audit", "query", "--from-seq", NULL}, WAIT_MS,
+	        r),
+	    0);
+	expect_exit(r, 2, "query --from-seq (no such option)");
+	assert_int_equal(h_privctl(h, "auditor", NULL,
+	                     (const char *[]){"audit", "query", "--since", "0",
+	                         "--op", "put", "--op", "get", "--not-op",
+	                         "put", "--not-op", "get", NULL},
+	                     WAIT_MS, r),
+	    0);
+	expect_exit(r, 0, "query --op X --not-op X");
+	assert_string_equal(r->out, "");
+	free(r);
+	privd_close(&svc);
+	privd_close(&a);
+}
+
+/* ---- damaged events ------------------------------------------------- */
+
+#define NPUTS 10
+
+/* What the damaged record holds after its hash: not a decodable event
+ * (field 0x1fffffff with wire type 7). */
+static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+
+/*
+ * NPUTS puts by svc; then, privd stopped, the record of the middle put
+ * keeps its stored hash but its event becomes garbage; privd starts again.
+ * Returns that put's seq; *hash receives the stored hash, pk the signing
+ * key.
+ */
+static uint64_t
+damage_one(harness *h, uint8_t hash[32], uint8_t pk[32])
+{
+	privd_client *svc = client(h, "svc"), *a = client(h, "auditor");
+	privd_audit_filter f = {0};
+	evlist *l = malloc(sizeof(*l));
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	uint8_t kb[8], rec[32 + sizeof(garbage)];
+	uint64_t seq, s;
+	char subj[16];
+	size_t i;
+	int st;
+
+	assert_non_null(l);
+	expect_rc(a, privd_audit_pubkey(a, pk), PRIVD_OK, "pubkey");
+	for (i = 0; i < NPUTS; i++) {
+		snprintf(subj, sizeof(subj), "d-%zu", i);
+		put1(svc, subj, "Damage Target");
+	}
+	f.ops = (const char *const[]){"put"};
+	f.nops = 1;
+	collect(a, &f, l);
+	assert_int_equal(l->n, NPUTS);
+	seq = l->ev[NPUTS / 2].seq;
+	free(l);
+	privd_close(&svc);
+	privd_close(&a);
+	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, &st), 0);
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, 256u << 20), 0);
+	assert_int_equal(mdb_env_open(env, h->data_dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "audit", 0, &dbi), 0);
+	for (s = seq, i = 8; i-- > 0; s >>= 8)
+		kb[i] = (uint8_t)s;
+	k = (MDB_val){8, kb};
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_true(v.mv_size > 32);
+	memcpy(hash, v.mv_data, 32);
+	memcpy(rec, hash, 32);
+	memcpy(rec + 32, garbage, sizeof(garbage));
+	v = (MDB_val){sizeof(rec), rec};
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	assert_int_equal(h_start(h, NULL), 0);
+	return seq;
+}
+
+/* In l, the event at seq is damaged as damage_one() left it; all others
+ * are whole. Returns 1 if l holds it. */
+static int
+has_damaged(const evlist *l, uint64_t seq)
+{
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->ev[i].seq != seq) {
+			assert_int_equal(l->ev[i].damaged, 0);
+			continue;
+		}
+		assert_int_equal(l->ev[i].damaged, 1);
+		assert_string_equal(l->ev[i].op, "");
+		assert_string_equal(l->ev[i].principal, "");
+		assert_int_equal(l->ev[i].nfields, 0);
+		found = 1;
+	}
+	return found;
+}
+
+static void
+test_damaged_event_in_every_answer(void **state)
+{
+	harness *h = *state;
+	uint8_t hash[32], pk[32];
+	uint64_t k = damage_one(h, hash, pk);
+	privd_client *a = client(h, "auditor");
+	privd_audit_filter f = {0};
+	privd_audit_page *pg = NULL;
+	evlist *l = malloc(sizeof(*l));
+	size_t i;
+
+	assert_non_null(l);
+	/* the page that holds it keeps its bytes and hash */
+	f.from_seq = k;
+	f.to_seq = k;
+	expect_rc(a, privd_audit_query(a, &f, NULL, 0, &pg), PRIVD_OK,
+	    "the damaged event alone");
+	assert_int_equal(pg->n, 1);
+	assert_int_equal(pg->events[0].seq, k);
+	assert_int_equal(pg->events[0].damaged, 1);
+	assert_int_equal(pg->events[0].rawlen, sizeof(garbage));
+	assert_memory_equal(pg->events[0].raw, garbage, sizeof(garbage));
+	assert_memory_equal(pg->events[0].hash, hash, 32);
+	privd_audit_page_free(&pg);
+
+	/* every event, and every criterion privd cannot judge it by */
+	memset(&f, 0, sizeof(f));
+	collect(a, &f, l);
+	assert_true(has_damaged(l, k));
+	for (i = 1; i < l->n; i++)
+		assert_int_equal(l->ev[i].seq, l->ev[i - 1].seq + 1);
+	f.principal = "svc";
+	collect(a, &f, l);
+	assert_true(has_damaged(l, k));
+	assert_int_equal(l->n, NPUTS); /* nine puts and the damaged one */
+	memset(&f, 0, sizeof(f));
+	f.ops = (const char *const[]){"get"};
+	f.nops = 1;
+	collect(a, &f, l);
+	assert_true(has_damaged(l, k));
+	memset(&f, 0, sizeof(f));
+	f.subject = "d-0";
+	collect(a, &f, l);
+	assert_true(has_damaged(l, k));
+	memset(&f, 0, sizeof(f));
+	f.newest_first = 1;
+	collect(a, &f, l);
+	assert_true(has_damaged(l, k));
+	/* a range without it does not have it */
+	memset(&f, 0, sizeof(f));
+	f.to_seq = k - 1;
+	collect(a, &f, l);
+	assert_false(has_damaged(l, k));
+	free(l);
+	privd_close(&a);
+}
+
+static void
+test_damaged_event_fails_verify_at_its_seq(void **state)
+{
+	harness *h = *state;
+	uint8_t hash[32], pk[32];
+	uint64_t k = damage_one(h, hash, pk), bad = 0, checked = 0;
+	privd_client *a = client(h, "auditor");
+	char why[200], want[96];
+
+	expect_rc(a,
+	    privd_audit_verify(a, 0, 0, pk, &bad, why, sizeof(why), &checked),
+	    PRIVD_ETAMPERED, "verify");
+	assert_int_equal(bad, k);
+	snprintf(want, sizeof(want),
+	    "event %llu is damaged (it cannot be "
+	    "decoded)",
+	    (unsigned long long)k);
+	assert_string_equal(why, want);
+	assert_int_equal(checked, k - 1);
+	/* up to the event before it, the log verifies */
+	expect_rc(a,
+	    privd_audit_verify(a, 1, k - 1, pk, &bad, why, sizeof(why), NULL),
+	    PRIVD_OK, "verify before");
+	/* a range after it starts from its hash: not vouched for */
+	expect_rc(a,
+	    privd_audit_verify(
+	        a, k + 1, k + 2, pk, &bad, why, sizeof(why), NULL),
+	    PRIVD_ETAMPERED, "verify after");
+	assert_int_equal(bad, k);
+	assert_non_null(strstr(why, "damaged"));
+	privd_close(&a);
+}
+
+static void
+test_privctl_shows_damaged_and_exits_7(void **state)
+{
+	harness *h = *state;
+	uint8_t hash[32], pk[32];
+	uint64_t k = damage_one(h, hash, pk);
+	h_result *r = malloc(sizeof(*r));
+	char line[96], json[96], verify[128];
+
+	assert_non_null(r);
+	snprintf(line, sizeof(line),
+	    "\n%llu damaged: privd cannot decode this stored event\n",
+	    (unsigned long long)k);
+	snprintf(json, sizeof(json), "{\"seq\":%llu,\"damaged\":true}\n",
+	    (unsigned long long)k);
+	snprintf(verify, sizeof(verify),
+	    "audit log does NOT verify at event %llu: event %llu is damaged",
+	    (unsigned long long)k, (unsigned long long)k);
+
+	assert_int_equal(
+	    h_privctl(h, "auditor", NULL,
+	        (const char *[]){"audit", "query", NULL}, WAIT_MS, r),
+	    0);
+	expect_exit(r, 7, "query");
+	assert_non_null(strstr(r->out, line));
+	assert_non_null(strstr(r->err, "1 damaged event"));
+	/* every other event is printed too, after it */
+	assert_non_null(strstr(strstr(r->out, line), " svc put customers "));
+
+	assert_int_equal(h_privctl(h, "auditor", NULL,
+	                     (const char *[]){"--json", "audit", "query",
+	                         "--principal", "svc", NULL},
+	                     WAIT_MS, r),
+	    0);
+	expect_exit(r, 7, "query --json --principal");
+	assert_non_null(strstr(r->out, json));
+
+	assert_int_equal(
+	    h_privctl(h, "auditor", NULL,
+	        (const char *[]){"audit", "export", NULL}, WAIT_MS, r),
+	    0);
+	expect_exit(r, 7, "export");
+	assert_non_null(strstr(r->out, json));
+
+	assert_int_equal(
+	    h_privctl(h, "auditor", NULL,
+	        (const char *[]){"audit", "tail", "-n", "1000", NULL}, WAIT_MS,
+	        r),
+	    0);
+	expect_exit(r, 7, "tail");
+	assert_non_null(strstr(r->out, line));
+
+	assert_int_equal(
+	    h_privctl(h, "auditor", NULL,
+	        (const char *[]){"audit", "verify", NULL}, WAIT_MS, r),
+	    0);
+	expect_exit(r, 7, "verify");
+	assert_non_null(strstr(r->out, verify));
+
+	/* a range without it: exit 0 */
+	snprintf(line, sizeof(line), "%llu", (unsigned long long)k - 1);
+	assert_int_equal(
+	    h_privctl(h, "auditor", NULL,
+	        (const char *[]){"audit", "export", "--to", line, NULL},
+	        WAIT_MS, r),
+	    0);
+	expect_exit(r, 0, "export before it");
+	free(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        test_not_ops_and_request_id, setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_privctl_query_not_op_request_id, setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_damaged_event_in_every_answer, setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_damaged_event_fails_verify_at_its_seq, setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_privctl_shows_damaged_and_exits_7, setup, h_teardown),
+	};
+
+	return cmocka_run_group_tests_name(
+	    "integration/client_auditq", tests, NULL, NULL);
+}
