@@ -22,7 +22,8 @@ version_copy(privd_client *c, const Privd__V1__PolicyVersion *src,
 }
 
 int
-privd_policy_get(privd_client *c, privd_policy_version *version, char **json)
+privd_policy_get_version(
+    privd_client *c, uint64_t version, privd_policy_version *info, char **json)
 {
 	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
 	Privd__V1__PolicyGetRequest pg = PRIVD__V1__POLICY_GET_REQUEST__INIT;
@@ -35,12 +36,18 @@ privd_policy_get(privd_client *c, privd_policy_version *version, char **json)
 	if (c == NULL)
 		return PRIVD_EINVAL;
 	cl_reset_error(c);
+	pg.version = version;
 	req.op_case = PRIVD__V1__REQUEST__OP_POLICY_GET;
 	req.policy_get = &pg;
 	rc = cl_call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_POLICY_GET, &r);
 	if (rc != PRIVD_OK)
 		return rc;
 	rc = version_copy(c, r->policy_get->version, &v);
+	/* an answer about another version than the one asked for would be
+	 * shown as that one */
+	if (rc == PRIVD_OK && version != 0 && v.version != version)
+		rc = cl_fail(c, PRIVD_EPROTO,
+		    "privd answered with another policy version");
 	if (rc == PRIVD_OK && json != NULL) {
 		*json = strdup(r->policy_get->policy_json != NULL
 		                   ? r->policy_get->policy_json
@@ -48,15 +55,21 @@ privd_policy_get(privd_client *c, privd_policy_version *version, char **json)
 		if (*json == NULL)
 			rc = cl_fail(c, PRIVD_ENOMEM, "out of memory");
 	}
-	if (rc == PRIVD_OK && version != NULL)
-		*version = v;
+	if (rc == PRIVD_OK && info != NULL)
+		*info = v;
 	privd__v1__response__free_unpacked(r, NULL);
 	return rc;
 }
 
 int
-privd_policy_apply(privd_client *c, uint64_t replaces_version, const char *json,
-    uint64_t *new_version)
+privd_policy_get(privd_client *c, privd_policy_version *version, char **json)
+{
+	return privd_policy_get_version(c, 0, version, json);
+}
+
+int
+privd_policy_apply_flags(privd_client *c, uint64_t replaces_version,
+    const char *json, unsigned flags, uint64_t *version, int *unchanged)
 {
 	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
 	Privd__V1__PolicyApplyRequest pa =
@@ -64,11 +77,15 @@ privd_policy_apply(privd_client *c, uint64_t replaces_version, const char *json,
 	Privd__V1__Response *r;
 	int rc;
 
-	if (new_version != NULL)
-		*new_version = 0;
+	if (version != NULL)
+		*version = 0;
+	if (unchanged != NULL)
+		*unchanged = 0;
 	if (c == NULL)
 		return PRIVD_EINVAL;
 	cl_reset_error(c);
+	if ((flags & ~PRIVD_APPLY_FORCE) != 0)
+		return cl_fail(c, PRIVD_EINVAL, "unknown flags 0x%x", flags);
 	if (replaces_version == 0)
 		return cl_fail(c, PRIVD_EINVAL,
 		    "replaces_version must name the version in force");
@@ -76,15 +93,34 @@ privd_policy_apply(privd_client *c, uint64_t replaces_version, const char *json,
 		return cl_fail(c, PRIVD_EINVAL, "the policy document is empty");
 	pa.replaces_version = replaces_version;
 	pa.policy_json = (char *)json;
+	pa.force = (flags & PRIVD_APPLY_FORCE) != 0;
 	req.op_case = PRIVD__V1__REQUEST__OP_POLICY_APPLY;
 	req.policy_apply = &pa;
 	rc = cl_call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_POLICY_APPLY, &r);
 	if (rc != PRIVD_OK)
 		return rc;
-	if (new_version != NULL)
-		*new_version = r->policy_apply->version;
+	/* unchanged keeps the version replaced; a change makes the next */
+	if (r->policy_apply->unchanged
+	        ? r->policy_apply->version != replaces_version
+	        : r->policy_apply->version <= replaces_version) {
+		privd__v1__response__free_unpacked(r, NULL);
+		return cl_fail(c, PRIVD_EPROTO,
+		    "privd's answer names an impossible policy version");
+	}
+	if (version != NULL)
+		*version = r->policy_apply->version;
+	if (unchanged != NULL)
+		*unchanged = r->policy_apply->unchanged;
 	privd__v1__response__free_unpacked(r, NULL);
 	return PRIVD_OK;
+}
+
+int
+privd_policy_apply(privd_client *c, uint64_t replaces_version, const char *json,
+    uint64_t *new_version)
+{
+	return privd_policy_apply_flags(
+	    c, replaces_version, json, 0, new_version, NULL);
 }
 
 int

@@ -224,6 +224,7 @@ typedef struct privd_policy_version {
  * who applied it and when. *json receives its document exactly as applied,
  * NUL-terminated, in memory owned by the caller (free with privd_free());
  * json may be NULL if only the version is wanted. On failure *json is NULL.
+ * The same as privd_policy_get_version(c, 0, version, json).
  * Errors: PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO,
  * PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
@@ -231,19 +232,58 @@ int privd_policy_get(
     privd_client *c, privd_policy_version *version, char **json);
 
 /*
+ * Read policy version `version` (0: the version in force), any version
+ * ever applied (privd_policy_history() lists them). info and json as for
+ * privd_policy_get(): info (may be NULL) receives the version, who applied
+ * it and when; *json (json may be NULL) its document exactly as applied,
+ * owned by the caller (free with privd_free()), NULL on failure.
+ * Errors: PRIVD_ENOTFOUND (no such version), PRIVD_EDENIED,
+ * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (also an answer about
+ * another version than the one asked for), PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ */
+int privd_policy_get_version(
+    privd_client *c, uint64_t version, privd_policy_version *info, char **json);
+
+/* Flags of privd_policy_apply_flags(). */
+#define PRIVD_APPLY_FORCE                                                      \
+	0x1u /* apply even if the document takes the role                      \
+	        policy_admin from the caller itself */
+
+/*
  * Replace the policy in force by the document json (NUL-terminated), which
  * privd validates completely first. replaces_version is the version it
- * replaces: privd refuses the change if another version is in force by then,
- * so that two admins cannot silently overwrite each other. On success
- * *new_version (may be NULL) receives the new version, which is in force
- * for every later request and connection; requests already being decided
- * finish under the old one. The library keeps no reference to json.
- * Errors: PRIVD_EINVAL (replaces_version 0, or an invalid document:
- * privd_errmsg() says "JSON path: reason" and nothing changed),
- * PRIVD_ECONFLICT (replaces_version is not the version in force; get the
- * policy again, merge and retry), PRIVD_ETOOBIG (larger than the request
- * limit), PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (the change may
- * or may not have happened: privd_policy_get() tells), ...
+ * replaces: privd refuses the change if another version is in force by
+ * then, so that two admins cannot silently overwrite each other. The
+ * library keeps no reference to json.
+ * privd refuses (PRIVD_EINVAL, nothing changed, privd_errmsg() says
+ * "$.principals: ...") a document that leaves no principal with the role
+ * policy_admin, since nobody could change the policy again; and one that
+ * takes that role from the caller itself, unless flags has
+ * PRIVD_APPLY_FORCE. flags: 0 or PRIVD_APPLY_FORCE.
+ * On success *version (may be NULL) receives the version in force after
+ * the call and *unchanged (may be NULL) says which case it was:
+ * - 0: the new version (replaces_version + 1), in force for every later
+ *   request and connection; requests already being decided finish under
+ *   the old one;
+ * - 1: the document equals, as JSON (member order and whitespace aside),
+ *   the one in force: nothing is stored, *version is replaces_version,
+ *   which stays in force.
+ * Errors: PRIVD_EINVAL (replaces_version 0, unknown flags, or a document
+ * that is invalid or refused as above: privd_errmsg() says "JSON path:
+ * reason"), PRIVD_ECONFLICT (replaces_version is not the version in force;
+ * get the policy again, merge and retry), PRIVD_ETOOBIG (larger than the
+ * request limit), PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (the
+ * change may or may not have happened: privd_policy_get() tells),
+ * PRIVD_EPROTO (an answer with an impossible version), PRIVD_ENOMEM,
+ * PRIVD_EINTERNAL.
+ */
+int privd_policy_apply_flags(privd_client *c, uint64_t replaces_version,
+    const char *json, unsigned flags, uint64_t *version, int *unchanged);
+
+/*
+ * privd_policy_apply_flags(c, replaces_version, json, 0, new_version,
+ * NULL): without force, and without saying whether anything changed (an
+ * unchanged document gives *new_version == replaces_version).
  */
 int privd_policy_apply(privd_client *c, uint64_t replaces_version,
     const char *json, uint64_t *new_version);
