@@ -1,5 +1,8 @@
 /*
- * cmd_policy.c - the policy commands: show, check, apply, history.
+ * cmd_policy.c - the policy commands: show, check, apply, history, diff.
+ * check validates a file offline with the policy model privd runs
+ * (policy/); diff compares two policies with it (pol_diff), whether they
+ * come from privd's versions or from a file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,7 +43,8 @@ cmd_policy_show(const struct opts *o, privd_client *c, char **args, int nargs)
 	size_t len;
 	int rc;
 
-	if ((rc = privd_policy_get(c, &v, &text)) != PRIVD_OK)
+	rc = privd_policy_get_version(c, o->version_a, &v, &text);
+	if (rc != PRIVD_OK)
 		return report_call(o, c, rc);
 	iso_time(v.applied_at_us, at);
 	if (o->json) {
@@ -50,7 +54,8 @@ cmd_policy_show(const struct opts *o, privd_client *c, char **args, int nargs)
 		privd_free(text);
 		if (doc == NULL)
 			return report_local(o, PRIVD_EPROTO,
-			    "the policy in force is not valid JSON");
+			    "policy version %llu is not valid JSON",
+			    (unsigned long long)v.version);
 		if ((out = json_version(&v)) == NULL ||
 		    json_object_set_new(out, "policy", doc) != 0) {
 			json_decref(out);
@@ -72,14 +77,20 @@ int
 cmd_policy_apply(const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	uint64_t v = 0;
-	int rc;
+	int rc, same = 0;
 
-	rc = privd_policy_apply(c, o->replaces_version, o->policy, &v);
+	rc = privd_policy_apply_flags(c, o->replaces_version, o->policy,
+	    o->force ? PRIVD_APPLY_FORCE : 0, &v, &same);
 	if (rc != PRIVD_OK)
 		return report_call(o, c, rc);
 	if (o->json)
-		return json_print(json_pack("{s:I}", "version", (json_int_t)v));
-	printf("policy version %llu in force\n", (unsigned long long)v);
+		return json_print(json_pack(
+		    "{s:o, s:b}", "version", json_u64(v), "unchanged", same));
+	if (same)
+		printf("policy unchanged: version %llu stays in force\n",
+		    (unsigned long long)v);
+	else
+		printf("policy version %llu in force\n", (unsigned long long)v);
 	return 0;
 }
 
@@ -254,4 +265,206 @@ policy_apply_check(struct opts *o, char **args, int nargs)
 	if ((rc = policy_read(o, args[0], &o->policy, &len)) != 0)
 		return rc;
 	return policy_validate(o, args[0], o->policy, len, &nreg, &nprin);
+}
+
+/* A version number on the command line: digits only, not 0. */
+static int
+is_version(const char *s, uint64_t *v)
+{
+	return strspn(s, "0123456789") == strlen(s) && parse_u64(s, v) == 0 &&
+	       *v != 0;
+}
+
+/* policy show [N] */
+int
+policy_show_check(struct opts *o, char **args, int nargs)
+{
+	if (nargs == 1 && !is_version(args[0], &o->version_a))
+		return usage_error("policy show takes a version number (1, 2, "
+		                   "...; see 'privctl policy history')");
+	return 0;
+}
+
+/*
+ * policy diff [A] [B|FILE]: which two policies (see the command's help).
+ * An argument of digits only is a version number, anything else a file,
+ * which is read and validated here, before anything is asked of privd.
+ */
+int
+policy_diff_check(struct opts *o, char **args, int nargs)
+{
+	size_t len, nreg, nprin;
+	uint64_t v;
+	int rc;
+
+	if (nargs == 2 && !is_version(args[0], &o->version_a))
+		return usage_error(
+		    "policy diff A B|FILE: A is a version number "
+		    "(1, 2, ...; see 'privctl policy history')");
+	if (nargs == 1 && is_version(args[0], &v))
+		o->version_a = v;
+	else if (nargs >= 1 && is_version(args[nargs - 1], &v))
+		o->version_b = v;
+	else if (nargs >= 1)
+		o->file = args[nargs - 1];
+	if (o->file == NULL)
+		return 0;
+	if ((rc = policy_read(o, o->file, &o->policy, &len)) != 0)
+		return rc;
+	return policy_validate(o, o->file, o->policy, len, &nreg, &nprin);
+}
+
+/* One side of a diff: a stored version, or the file on the command line. */
+struct side {
+	privd_policy_version v; /* v.version 0: the file */
+	const char *file;
+	pol_policy *pol;
+};
+
+/*
+ * Fetch version (0: the one in force) and parse it into s. Returns 0 or
+ * the exit code after reporting. A stored version that the policy model
+ * of this privctl refuses is reported as invalid (exit 5).
+ */
+static int
+side_fetch(
+    const struct opts *o, privd_client *c, uint64_t version, struct side *s)
+{
+	pol_error err;
+	char *text = NULL;
+	int rc;
+
+	if ((rc = privd_policy_get_version(c, version, &s->v, &text)) !=
+	    PRIVD_OK)
+		return report_call(o, c, rc);
+	rc = pol_parse(text, strlen(text), &s->pol, &err);
+	privd_free(text);
+	if (rc != 0)
+		return report_local(o, PRIVD_EINVAL,
+		    "policy version %llu does not parse here: %s: %s",
+		    (unsigned long long)s->v.version, err.path, err.reason);
+	return 0;
+}
+
+/* The file side, validated by policy_diff_check(). */
+static int
+side_file(const struct opts *o, struct side *s)
+{
+	pol_error err;
+
+	s->file = o->file;
+	if (pol_parse(o->policy, strlen(o->policy), &s->pol, &err) != 0)
+		return report_local(o, PRIVD_EINVAL, "%s: %s: %s", o->file,
+		    err.path, err.reason);
+	return 0;
+}
+
+/* A side as JSON ({"version", "applied_by", "applied_at"} or {"file"}) and
+ * as words ("version 3", or the file name). */
+static json_t *
+side_json(const struct side *s)
+{
+	if (s->file != NULL)
+		return json_pack("{s:s}", "file", s->file);
+	return json_version(&s->v);
+}
+
+static const char *
+side_name(const struct side *s, char buf[32])
+{
+	if (s->file != NULL)
+		return s->file;
+	snprintf(buf, 32, "version %llu", (unsigned long long)s->v.version);
+	return buf;
+}
+
+/* What pol_diff() reports goes to stdout as it comes, or into a list. */
+struct diff_out {
+	json_t *list; /* --json: the differences; NULL otherwise */
+	int failed;   /* a JSON object could not be made */
+};
+
+static void
+diff_line(void *arg, pol_change change, const char *what, const char *detail)
+{
+	struct diff_out *d = arg;
+	const char *word = change == POL_ADDED     ? "added"
+	                   : change == POL_REMOVED ? "removed"
+	                                           : "changed";
+
+	if (d->list == NULL) {
+		printf("%c %s%s%s\n", (char)change, safe(what),
+		    *detail ? ": " : "", safe(detail));
+		return;
+	}
+	if (json_array_append_new(
+	        d->list, json_pack("{s:s, s:s, s:s}", "change", word, "what",
+	                     safe(what), "detail", safe(detail))) != 0)
+		d->failed = 1;
+}
+
+/*
+ * policy diff: the two policies are compared in terms of what they mean
+ * (pol_diff), one line per difference, "+ principal crm", "~ field
+ * customers.email: type string -> email". The exit status is 0 whether or
+ * not they differ: privctl's 1 already means that something failed.
+ */
+int
+cmd_policy_diff(const struct opts *o, privd_client *c, char **args, int nargs)
+{
+	struct side a = {0}, b = {0};
+	struct diff_out d = {0};
+	char na[32], nb[32];
+	json_t *out;
+	size_t n;
+	int rc;
+
+	if (nargs == 0) {
+		/* what the last apply changed */
+		if ((rc = side_fetch(o, c, 0, &b)) != 0)
+			goto done;
+		if (b.v.version <= 1) {
+			rc = report_local(o, PRIVD_ENOTFOUND,
+			    "policy version %llu has no version before it",
+			    (unsigned long long)b.v.version);
+			goto done;
+		}
+		rc = side_fetch(o, c, b.v.version - 1, &a);
+	} else {
+		/* A, else the version in force; then B, FILE, or in force */
+		if ((rc = side_fetch(o, c, o->version_a, &a)) != 0)
+			goto done;
+		if (o->file != NULL)
+			rc = side_file(o, &b);
+		else
+			rc = side_fetch(o, c, o->version_b, &b);
+	}
+	if (rc != 0)
+		goto done;
+	if (o->json && (d.list = json_array()) == NULL) {
+		rc = report_local(o, PRIVD_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (!o->json)
+		printf("%s -> %s:\n", side_name(&a, na), side_name(&b, nb));
+	n = pol_diff(a.pol, b.pol, diff_line, &d);
+	if (o->json) {
+		out = json_pack("{s:o, s:o, s:o, s:o}", "from", side_json(&a),
+		    "to", side_json(&b), "differences", d.list, "count",
+		    json_u64(n));
+		d.list = NULL; /* out owns it, or it is gone */
+		rc = d.failed ? report_local(o, PRIVD_ENOMEM, "out of memory")
+		              : json_print(out);
+		if (d.failed)
+			json_decref(out);
+	} else if (n == 0) {
+		printf("no differences\n");
+	} else {
+		printf("%zu difference%s\n", n, n == 1 ? "" : "s");
+	}
+done:
+	json_decref(d.list);
+	pol_free(&a.pol);
+	pol_free(&b.pol);
+	return rc;
 }

@@ -85,32 +85,58 @@ static const struct command commands[] = {
         "and its data key. Prints the number of stored fields removed.\n"
         "--json: {\"deleted\": N}\n",
         O_PURPOSE, 2, -1, data_check, NULL, cmd_delete},
-    {"policy", "show", "",
-        "Print the version of the policy in force, who applied it and when\n"
-        "(UTC), then its JSON document. Needs role policy_admin.\n"
+    {"policy", "show", "[N]",
+        "Print policy version N (default: the version in force), who\n"
+        "applied it and when (UTC), then its JSON document exactly as\n"
+        "applied. Needs role policy_admin, like every policy command but\n"
+        "check.\n"
         "--json: {\"version\", \"applied_by\", \"applied_at\", \"policy\":\n"
         "{...}}\n",
-        0, 0, 0, NULL, NULL, cmd_policy_show},
+        0, 0, 1, policy_show_check, NULL, cmd_policy_show},
     {"policy", "check", "FILE",
         "Validate a policy file offline, with the same code as privd:\n"
         "prints 'FILE: ok (N registers, M principals)' or 'FILE: <JSON\n"
         "path>: <reason>' (exit 5). Needs no connection.\n"
         "--json: {\"file\", \"registers\", \"principals\"}\n",
         0, 1, 1, NULL, cmd_policy_check, NULL},
-    {"policy", "apply", "FILE --replaces N",
+    {"policy", "apply", "FILE --replaces N [--force]",
         "Validate FILE as 'policy check' does (nothing is sent if it is\n"
         "invalid), then make it the policy in force in place of version N,\n"
         "the version 'privctl policy show' prints. If another version is in\n"
         "force by then, nothing changes and the exit status is 6: show the\n"
-        "policy again, merge, and retry. Needs role policy_admin.\n"
-        "--json: {\"version\": N}\n",
-        O_REPLACES, 1, 1, policy_apply_check, NULL, cmd_policy_apply},
+        "policy again, merge, and retry. A document equal to the one in\n"
+        "force (as JSON: order and spacing aside) makes no new version:\n"
+        "prints 'policy unchanged: version N stays in force'. privd refuses\n"
+        "(exit 5) a policy that leaves no principal with the role\n"
+        "policy_admin, and one that takes that role from you, unless\n"
+        "--force.\n"
+        "--json: {\"version\": N, \"unchanged\": true|false}\n",
+        O_REPLACES | O_FORCE, 1, 1, policy_apply_check, NULL, cmd_policy_apply},
     {"policy", "history", "",
         "List every policy version, oldest first: version, time applied\n"
-        "(UTC) and who applied it. Needs role policy_admin.\n"
+        "(UTC) and who applied it.\n"
         "--json: {\"versions\": [{\"version\", \"applied_by\",\n"
         "\"applied_at\"}]}\n",
         0, 0, 0, NULL, NULL, cmd_policy_history},
+    {"policy", "diff", "[A] [B|FILE]",
+        "What changes from one policy to another, in the policy's own\n"
+        "terms, one line per difference: '+' added, '-' removed, '~'\n"
+        "changed, then what (register, field, purpose, retention rule,\n"
+        "transfer, principal, grant, ...) and how, e.g. '~ field\n"
+        "customers.email: type string -> email'; then the number of\n"
+        "differences, or 'no differences'. With no argument: the version\n"
+        "before the one in force -> the version in force (what the last\n"
+        "apply changed). 'diff A': version A -> the version in force. 'diff\n"
+        "FILE': the version in force -> FILE (what applying FILE would\n"
+        "change; FILE is validated first). 'diff A B', 'diff A FILE': A ->\n"
+        "B or FILE. An argument of digits only is a version number,\n"
+        "anything else a file (./3 for a file named 3). The exit status is\n"
+        "0 whether or not they differ.\n"
+        "--json: {\"from\": {\"version\", \"applied_by\", \"applied_at\"}\n"
+        "or {\"file\"}, \"to\": the same, \"differences\": [{\"change\":\n"
+        "\"added\"|\"removed\"|\"changed\", \"what\", \"detail\"}],\n"
+        "\"count\": N}\n",
+        0, 0, 2, policy_diff_check, NULL, cmd_policy_diff},
     {"audit", "query",
         "[--subject [R/]S] [--register R] [--principal P] [--since T] "
         "[--until T] [--op OP]... [--not-op OP]... [--request-id ID] "
@@ -216,6 +242,8 @@ static const char help_tail[] =
     "  --out FILE         keygen: the key pair file to create; audit\n"
     "                     pubkey: the file to write the key to\n"
     "  --replaces N       policy apply: the version in force being replaced\n"
+    "  --force            policy apply: even if it takes the role\n"
+    "                     policy_admin from this key\n"
     "  --timeout MS       give up after MS milliseconds (default 5000)\n"
     "  --json             print one JSON object on stdout (its shape is\n"
     "                     given with each command), errors included:\n"
@@ -572,6 +600,7 @@ static const struct optdef {
     {"--not-op", 1, O_NOT_OP, NOVAL},
     {"--request-id", 1, O_REQUEST_ID, OFF(request_id)},
     {"--confirm", 0, O_CONFIRM, NOVAL},
+    {"--force", 0, O_FORCE, NOVAL},
 };
 
 #define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
@@ -689,6 +718,7 @@ parse_options(struct opts *o, int argc, char **argv)
 	o->newest = (o->given & O_NEWEST) != 0;
 	o->follow = (o->given & O_FOLLOW) != 0;
 	o->confirm = (o->given & O_CONFIRM) != 0;
+	o->force = (o->given & O_FORCE) != 0;
 	return 0;
 }
 

@@ -67,6 +67,7 @@ enum {
 	O_NOT_OP = 1u << 24,
 	O_REQUEST_ID = 1u << 25,
 	O_CONFIRM = 1u << 26,
+	O_FORCE = 1u << 27,
 };
 
 #define O_GLOBAL                                                               \
@@ -93,7 +94,11 @@ struct opts {
 	const char *from, *to, *pubkey, *count, *request_id;
 	const char *ops[AUDIT_MAX_OPS], *not_ops[AUDIT_MAX_OPS];
 	size_t nops, nnot_ops;
-	int denied, newest, follow, confirm;
+	int denied, newest, follow, confirm, force;
+	/* policy show N, policy diff A B|FILE: versions (0: none given) and
+	 * the file; o->policy holds the file's validated document */
+	uint64_t version_a, version_b;
+	const char *file;
 	privd_audit_filter filter;
 	uint64_t total; /* query --limit / tail -n: events to print */
 	uint64_t from_seq, to_seq;
@@ -152,12 +157,16 @@ int cmd_delete(const struct opts *o, privd_client *c, char **args, int nargs);
 
 /* cmd_policy.c */
 int cmd_policy_check(struct opts *o, char **args, int nargs);
+int policy_show_check(struct opts *o, char **args, int nargs);
 int policy_apply_check(struct opts *o, char **args, int nargs);
+int policy_diff_check(struct opts *o, char **args, int nargs);
 int cmd_policy_show(
     const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_policy_apply(
     const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_policy_history(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_policy_diff(
     const struct opts *o, privd_client *c, char **args, int nargs);
 
 /* cmd_audit.c */
