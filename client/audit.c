@@ -138,7 +138,7 @@ cl_audit_query_call(privd_client *c, const privd_audit_filter *q,
 		return rc;
 	qr = (*out)->audit_query;
 	if ((rc = check_records(c, qr)) != PRIVD_OK) {
-		privd__v1__response__free_unpacked(*out, NULL);
+		cl_response_free(*out);
 		*out = NULL;
 	}
 	return rc;
@@ -283,7 +283,7 @@ privd_audit_query(privd_client *c, const privd_audit_filter *q,
 	if ((rc = cl_audit_query_call(c, q, cursor, cursorlen, &r)) != PRIVD_OK)
 		return rc;
 	rc = page_build(c, r->audit_query, out);
-	privd__v1__response__free_unpacked(r, NULL);
+	cl_response_free(r);
 	return rc;
 }
 
@@ -319,7 +319,7 @@ privd_audit_pubkey(privd_client *c, uint8_t pk[32])
 		    "privd's audit signing key is not %d bytes", AV_PKBYTES);
 	else
 		memcpy(pk, r->audit_pubkey->public_key.data, AV_PKBYTES);
-	privd__v1__response__free_unpacked(r, NULL);
+	cl_response_free(r);
 	return rc;
 }
 
@@ -376,7 +376,7 @@ privd_audit_checkpoints(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 		return rc;
 	cr = r->audit_checkpoints;
 	if (cr->n_checkpoints > AUDIT_CKPTS_MAX) {
-		privd__v1__response__free_unpacked(r, NULL);
+		cl_response_free(r);
 		return cl_fail(c, PRIVD_EPROTO,
 		    "privd's answer has more than %d checkpoints",
 		    AUDIT_CKPTS_MAX);
@@ -391,7 +391,7 @@ privd_audit_checkpoints(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 		rc = ckpt_copy(c, cr->prune_checkpoint, &base);
 	if (rc != PRIVD_OK) {
 		free(list);
-		privd__v1__response__free_unpacked(r, NULL);
+		cl_response_free(r);
 		return rc;
 	}
 	if (cr->prune_checkpoint != NULL) {
@@ -406,7 +406,7 @@ privd_audit_checkpoints(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 		*last_seq = cr->last_seq;
 	*ckpts = list;
 	*n = cr->n_checkpoints;
-	privd__v1__response__free_unpacked(r, NULL);
+	cl_response_free(r);
 	return PRIVD_OK;
 }
 
@@ -442,6 +442,6 @@ privd_audit_prune(
 		status->oldest_seq = pr->oldest_seq;
 		status->oldest_time_us = pr->oldest_time_us;
 	}
-	privd__v1__response__free_unpacked(r, NULL);
+	cl_response_free(r);
 	return PRIVD_OK;
 }

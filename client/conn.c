@@ -38,6 +38,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,74 @@
 
 /* Failed handshakes in a row that make a call give up (see above). */
 #define HS_FAILS_MAX 3
+
+/*
+ * Wiping. Requests carry subject ids and values, a get's reply carries
+ * values: every buffer of ours that held one is wiped before it is freed.
+ * The packed request lives in a buffer that libzmq frees through
+ * req_free() once it has been sent (or dropped); each received frame is
+ * wiped before it is closed; every unpacked reply is allocated through
+ * reply_alloc, whose free wipes what it frees. What libzmq's CURVE code
+ * copies internally while it encrypts and decrypts is beyond our reach.
+ */
+
+/* Room before each block of reply_alloc for its size, aligned for any
+ * type protobuf-c puts there. */
+#define BLOCK_HEAD _Alignof(max_align_t)
+
+static void *
+reply_block_alloc(void *data, size_t size)
+{
+	unsigned char *b;
+
+	(void)data;
+	if (size > SIZE_MAX - BLOCK_HEAD ||
+	    (b = malloc(BLOCK_HEAD + size)) == NULL)
+		return NULL;
+	memcpy(b, &size, sizeof(size));
+	return b + BLOCK_HEAD;
+}
+
+static void
+reply_block_free(void *data, void *p)
+{
+	unsigned char *b;
+	size_t size;
+
+	(void)data;
+	if (p == NULL)
+		return;
+	b = (unsigned char *)p - BLOCK_HEAD;
+	memcpy(&size, b, sizeof(size));
+	cl_wipe(p, size);
+	free(b);
+}
+
+static ProtobufCAllocator reply_alloc = {
+    reply_block_alloc, reply_block_free, NULL};
+
+void
+cl_response_free(Privd__V1__Response *r)
+{
+	if (r != NULL)
+		privd__v1__response__free_unpacked(r, &reply_alloc);
+}
+
+/* libzmq's free function of a packed request: hint is its length. */
+static void
+req_free(void *data, void *hint)
+{
+	cl_wipe(data, (size_t)(uintptr_t)hint);
+	free(data);
+}
+
+/* Wipe a received frame and close it. */
+static void
+msg_wipe_close(zmq_msg_t *m)
+{
+	cl_wipe(zmq_msg_data(m), zmq_msg_size(m));
+	zmq_msg_close(m);
+}
 
 /* Monotonic milliseconds, for deadlines that survive clock changes. */
 static int64_t
@@ -312,7 +382,9 @@ wait_writable(privd_client *c, int64_t deadline)
 /*
  * Wait for the reply to request id. Replies with another id are late answers
  * to calls that timed out earlier; they are dropped. On success *out is the
- * unpacked response (free with privd__v1__response__free_unpacked).
+ * unpacked response (free with cl_response_free()). Every frame is wiped
+ * before it is closed, the ones dropped too: a late answer to a get holds
+ * values.
  */
 static int
 wait_reply(
@@ -349,20 +421,24 @@ wait_reply(
 		more = zmq_msg_more(&m);
 		if (more) {
 			/* privd answers in one frame; this is not a reply */
-			while (more &&
-			       zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) >= 0)
+			while (more) {
+				msg_wipe_close(&m);
+				zmq_msg_init(&m);
+				if (zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) < 0)
+					break;
 				more = zmq_msg_more(&m);
-			zmq_msg_close(&m);
+			}
+			msg_wipe_close(&m);
 			continue;
 		}
 		r = privd__v1__response__unpack(
-		    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-		zmq_msg_close(&m);
+		    &reply_alloc, zmq_msg_size(&m), zmq_msg_data(&m));
+		msg_wipe_close(&m);
 		if (r == NULL)
 			return cl_fail(c, PRIVD_EPROTO,
 			    "privd's answer could not be decoded");
 		if (r->request_id != id) {
-			privd__v1__response__free_unpacked(r, NULL);
+			cl_response_free(r);
 			continue;
 		}
 		*out = r;
@@ -399,11 +475,12 @@ map_status(Privd__V1__Status s)
 }
 
 /*
- * Carry one request: give it an id, pack it straight into a ZeroMQ message
- * (no intermediate buffer), send it once the connection is ready, and wait
- * for its reply. payload is the response payload an OK answer must carry.
- * On PRIVD_OK *out is the response, owned by the caller. Any other status
- * has set the handle's message (and reason for PRIVD_EDENIED).
+ * Carry one request: give it an id, pack it into a buffer that becomes the
+ * ZeroMQ message (no copy; wiped when libzmq frees it), send it once the
+ * connection is ready, and wait for its reply. payload is the response payload
+ * an OK answer must carry. On PRIVD_OK *out is the response, owned by the
+ * caller. Any other status has set the handle's message (and reason for
+ * PRIVD_EDENIED).
  */
 int
 cl_call(privd_client *c, Privd__V1__Request *req,
@@ -412,6 +489,7 @@ cl_call(privd_client *c, Privd__V1__Request *req,
 	Privd__V1__Response *r = NULL;
 	zmq_msg_t m;
 	int64_t deadline;
+	uint8_t *buf;
 	size_t len;
 	int rc;
 
@@ -437,11 +515,17 @@ cl_call(privd_client *c, Privd__V1__Request *req,
 	if (c->sock == NULL && (rc = sock_open(c)) != PRIVD_OK)
 		return rc;
 
-	if (zmq_msg_init_size(&m, len) != 0)
+	/* our buffer, so that it is wiped when libzmq is done with it */
+	if ((buf = malloc(len)) == NULL)
 		return cl_fail(c, PRIVD_ENOMEM, "out of memory");
-	if (privd__v1__request__pack(req, zmq_msg_data(&m)) != len) {
-		zmq_msg_close(&m);
+	if (privd__v1__request__pack(req, buf) != len) {
+		req_free(buf, (void *)(uintptr_t)len);
 		return cl_fail(c, PRIVD_EINTERNAL, "request packing failed");
+	}
+	if (zmq_msg_init_data(&m, buf, len, req_free, (void *)(uintptr_t)len) !=
+	    0) {
+		req_free(buf, (void *)(uintptr_t)len);
+		return cl_fail(c, PRIVD_ENOMEM, "out of memory");
 	}
 
 	for (;;) {
@@ -483,11 +567,11 @@ cl_call(privd_client *c, Privd__V1__Request *req,
 			cl_set_server_message(c, r->message);
 		if (rc == PRIVD_EDENIED)
 			c->reason = (int)r->reason;
-		privd__v1__response__free_unpacked(r, NULL);
+		cl_response_free(r);
 		return rc;
 	}
 	if (r->payload_case != payload) {
-		privd__v1__response__free_unpacked(r, NULL);
+		cl_response_free(r);
 		return cl_fail(c, PRIVD_EPROTO,
 		    "privd's answer does not match the request");
 	}
@@ -608,7 +692,7 @@ privd_ping(privd_client *c, privd_pong *pong)
 		    r->ping->principal);
 		pong->policy_version = r->ping->policy_version;
 	}
-	privd__v1__response__free_unpacked(r, NULL);
+	cl_response_free(r);
 	return PRIVD_OK;
 }
 

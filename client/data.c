@@ -2,6 +2,7 @@
  * data.c - the data calls: put, get and delete of a subject's fields, and
  * the records they hand out.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,13 +120,14 @@ privd_put(privd_client *c, const char *reg, const char *subject,
 	rc = cl_call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_PUT, &r);
 	if (rc != PRIVD_OK)
 		return rc;
-	privd__v1__response__free_unpacked(r, NULL);
+	cl_response_free(r);
 	return PRIVD_OK;
 }
 
 /* A record and its field array in one allocation; the flexible array member
  * gives the fields their proper alignment. Names and values follow. */
 struct record_block {
+	size_t size; /* of the whole block, to wipe it */
 	privd_record rec;
 	privd_field f[];
 };
@@ -162,6 +164,7 @@ record_build(
 	}
 	if ((b = malloc(total)) == NULL)
 		return cl_fail(c, PRIVD_ENOMEM, "out of memory");
+	b->size = total;
 	b->rec.nfields = g->n_fields;
 	b->rec.fields = b->f;
 	p = (char *)&b->f[g->n_fields];
@@ -210,7 +213,7 @@ privd_get(privd_client *c, const char *reg, const char *subject,
 	if (rc != PRIVD_OK)
 		return rc;
 	rc = record_build(c, r->get, out);
-	privd__v1__response__free_unpacked(r, NULL);
+	cl_response_free(r);
 	return rc;
 }
 
@@ -243,17 +246,22 @@ privd_delete(privd_client *c, const char *reg, const char *subject,
 		return rc;
 	if (deleted != NULL)
 		*deleted = r->delete_->deleted;
-	privd__v1__response__free_unpacked(r, NULL);
+	cl_response_free(r);
 	return PRIVD_OK;
 }
 
 void
 privd_record_free(privd_record **r)
 {
+	struct record_block *b;
+
 	if (r == NULL || *r == NULL)
 		return;
-	/* the record is the start of its block (record_build) */
-	free(*r);
+	/* the record is in its block (record_build), which holds values */
+	b = (struct record_block *)((char *)*r -
+	                            offsetof(struct record_block, rec));
+	cl_wipe(b, b->size);
+	free(b);
 	*r = NULL;
 }
 

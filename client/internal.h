@@ -112,6 +112,9 @@ int cl_z85_key_decode(uint8_t out[KEY_BYTES], const char *text);
 int cl_call(privd_client *c, Privd__V1__Request *req,
     Privd__V1__Response__PayloadCase payload, Privd__V1__Response **out);
 
+/* conn.c: free a response of cl_call(), wiping all it held. */
+void cl_response_free(Privd__V1__Response *r);
+
 /* audit.c: send one audit query; the answer is checked to hold at most a
  * page of records, each with a 32-byte hash. */
 int cl_audit_query_call(privd_client *c, const privd_audit_filter *q,

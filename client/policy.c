@@ -57,7 +57,7 @@ privd_policy_get_version(
 	}
 	if (rc == PRIVD_OK && info != NULL)
 		*info = v;
-	privd__v1__response__free_unpacked(r, NULL);
+	cl_response_free(r);
 	return rc;
 }
 
@@ -103,7 +103,7 @@ privd_policy_apply_flags(privd_client *c, uint64_t replaces_version,
 	if (r->policy_apply->unchanged
 	        ? r->policy_apply->version != replaces_version
 	        : r->policy_apply->version <= replaces_version) {
-		privd__v1__response__free_unpacked(r, NULL);
+		cl_response_free(r);
 		return cl_fail(c, PRIVD_EPROTO,
 		    "privd's answer names an impossible policy version");
 	}
@@ -111,7 +111,7 @@ privd_policy_apply_flags(privd_client *c, uint64_t replaces_version,
 		*version = r->policy_apply->version;
 	if (unchanged != NULL)
 		*unchanged = r->policy_apply->unchanged;
-	privd__v1__response__free_unpacked(r, NULL);
+	cl_response_free(r);
 	return PRIVD_OK;
 }
 
@@ -150,7 +150,7 @@ privd_policy_history(
 		return rc;
 	h = r->policy_history;
 	if (h->n_versions > POLICY_VERSIONS_MAX) {
-		privd__v1__response__free_unpacked(r, NULL);
+		cl_response_free(r);
 		return cl_fail(c, PRIVD_EPROTO,
 		    "privd's answer has more than %d policy versions",
 		    POLICY_VERSIONS_MAX);
@@ -161,7 +161,7 @@ privd_policy_history(
 		rc = cl_fail(c, PRIVD_ENOMEM, "out of memory");
 	for (i = 0; rc == PRIVD_OK && i < h->n_versions; i++)
 		rc = version_copy(c, h->versions[i], &out[i]);
-	privd__v1__response__free_unpacked(r, NULL);
+	cl_response_free(r);
 	if (rc != PRIVD_OK) {
 		free(out);
 		return rc;

@@ -333,7 +333,7 @@ privd_audit_verify(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 			memcpy(nc, qr->next_cursor.data, cursorlen);
 			cursor = nc;
 		}
-		privd__v1__response__free_unpacked(r, NULL);
+		cl_response_free(r);
 		r = NULL;
 		if (cursor == NULL)
 			break;
@@ -345,7 +345,7 @@ privd_audit_verify(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 		*checked = v->checked;
 done:
 	if (r != NULL)
-		privd__v1__response__free_unpacked(r, NULL);
+		cl_response_free(r);
 	free(cursor);
 	free(ck);
 	free(v);

@@ -41,6 +41,14 @@
  *   then says that a handshake failed. A stopped privd accepts no
  *   connection: PRIVD_EUNAVAILABLE at the deadline.
  *
+ * Memory that held personal data
+ * - The library wipes (overwrites with zeros) every buffer of its own that
+ *   held a subject id or a value before freeing it: the packed request
+ *   (once libzmq is done sending it), every frame received, privd's
+ *   unpacked answer, and a record at privd_record_free(). It cannot wipe
+ *   the caller's own buffers, nor the copies libzmq's CURVE code makes
+ *   internally while encrypting and decrypting.
+ *
  * Answers
  * - The library trusts privd's answers no further than it must: a reply
  *   larger than 64 MiB (ZMQ_MAXMSGSIZE; a legitimate one is at most about
@@ -202,7 +210,8 @@ int privd_get(privd_client *c, const char *reg, const char *subject,
 int privd_delete(privd_client *c, const char *reg, const char *subject,
     const char *purpose, const char *const *names, size_t n, uint32_t *deleted);
 
-/* Free a record and set *r to NULL. NULL-safe. */
+/* Free a record, wiping its names and values first, and set *r to NULL.
+ * NULL-safe. */
 void privd_record_free(privd_record **r);
 
 /*
