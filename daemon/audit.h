@@ -15,13 +15,14 @@
  * checkpoint, which stays: the rest of the chain verifies from it.
  *
  * Threads: audit_append/checkpoint/prune run in the writer (write
- * transactions); audit_query and audit_checkpoints in workers (read
- * transactions). The audit_state belongs to the writer.
+ * transactions, audit.c); audit_query and audit_checkpoints in workers
+ * (read transactions, audit_query.c). The audit_state belongs to the writer.
  */
 #ifndef PRIVD_AUDIT_H
 #define PRIVD_AUDIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "job.h"
@@ -32,6 +33,20 @@
 #define AUDIT_CKPT_RECBYTES      (8 + AUDIT_HASHBYTES + AUDIT_SIGBYTES)
 #define AUDIT_DEFAULT_CKPT_EVERY 1000
 #define AUDIT_PRUNE_CHUNK        2000 /* events pruned per call, roughly */
+
+/*
+ * The index keys (store.h), each ending in the event's seq (big-endian), so
+ * that every index lists its events in seq order: audit.c writes them,
+ * audit_query.c walks them. Each builder returns the key's length; key must
+ * hold AUDIT_IDX_KEYMAX bytes.
+ */
+#define AUDIT_IDX_SUBJECT   'S' /* 'S' pseudonym(32) seq */
+#define AUDIT_IDX_PRINCIPAL 'P' /* 'P' len(1) name seq */
+#define AUDIT_IDX_TIME      'T' /* 'T' time_us(8) seq */
+#define AUDIT_IDX_KEYMAX    (1 + 1 + POL_MAX_NAME + 8 + 8)
+size_t audit_idx_subject(uint8_t *key, const uint8_t *pseudo, uint64_t seq);
+size_t audit_idx_principal(uint8_t *key, const char *name, uint64_t seq);
+size_t audit_idx_time(uint8_t *key, uint64_t time_us, uint64_t seq);
 
 /* The head of the chain, as the writer sees it. */
 typedef struct audit_state {
