@@ -84,10 +84,27 @@ int audit_prune(
 void audit_ckpt_message(uint64_t seq, const uint8_t hash[AUDIT_HASHBYTES],
     uint64_t time_us, uint8_t out[AUDIT_CKPT_MSGBYTES]);
 
-/* Worker side: answer an audit query / checkpoint listing into j (packs the
- * reply, or fails the job). pseudo is the subject's pseudonym if the query
- * names a subject, else NULL. */
+/*
+ * Worker side (audit_query.c): answer one page of an audit query into j
+ * (packs the reply, or fails the job). pseudo is the subject's pseudonym if
+ * the query names a subject, else NULL. The worker has checked the query's
+ * strings (NUL-terminated names) and its shape.
+ *
+ * Every record carries its seq. A page holds at most `limit` records and looks
+ * at no more than AUDIT_QUERY_MAX_EXAMINED events; one that stops early carries
+ * a cursor that resumes exactly where it stopped, and a page without a cursor
+ * ends the query: nothing more matches. A cursor that is not one of the query's
+ * own is refused (INVALID).
+ */
+#define AUDIT_QUERY_MAX_EXAMINED 20000
+/* A cursor: version(1), the last seq the page examined (big-endian), and a
+ * digest of the query's criteria. Opaque to clients; it can only narrow its
+ * query, and only its own query accepts it. */
+#define AUDIT_CURSOR_VERSION  2
+#define AUDIT_CURSOR_TAGBYTES 16
+#define AUDIT_CURSOR_BYTES    (1 + 8 + AUDIT_CURSOR_TAGBYTES)
 void audit_query(store *st, MDB_txn *txn, job *j, const uint8_t *pseudo);
+/* Answer an audit checkpoint listing into j (audit_query.c). */
 void audit_checkpoints(store *st, MDB_txn *txn, job *j);
 
 #endif

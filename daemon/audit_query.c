@@ -1,10 +1,26 @@
 /*
  * audit_query.c - the workers' side of the audit log: query planning,
  * walking, paging and cursors, and the checkpoint listing; see audit.h.
- * Runs in worker threads, in read transactions only.
+ *
+ * DESIGN. Runs in worker threads, each request in its own read transaction;
+ * reads the three audit databases and nothing else.
+ *
+ * A query is answered in three steps. plan_query() picks what to walk (the
+ * log itself, or the subject or principal index, whose keys end in the
+ * seq) and the seq range to walk: the query's seq bounds, its time bounds
+ * turned into seqs through the time index (times never go back, so a time
+ * range is a seq range), and the resume point of its cursor. walk_page()
+ * walks that range in seq order, or reverse, looking at no more than
+ * AUDIT_QUERY_MAX_EXAMINED events. finish_page() packs the records, and a
+ * cursor if the walk stopped before the end of its range: the last seq it
+ * examined, matched or not, so that the next page starts exactly after it.
+ * A walk that reaches the end of its range gives no cursor: nothing more
+ * can match.
  */
 #include "audit.h"
 
+#include <errno.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,68 +31,208 @@
 
 #define QUERY_DEFAULT_LIMIT 100
 #define QUERY_MAX_LIMIT     1000
-#define QUERY_MAX_EXAMINED  20000 /* events looked at for one page */
 #define CKPT_MAX_LIST       10000
-#define CURSOR_BYTES        17 /* version(1) seq(8) time(8) */
 
 /*
- * Query plans: the most selective index the query allows. Every index key
- * ends in the event's seq, and seq order is time order, so each plan walks
- * events in seq order (or reverse) and can stop at the first one outside
- * the seq or time bounds.
+ * A cursor (audit.h) is the last seq a page examined and a digest of the
+ * query it belongs to. It can only narrow its query, since the next page
+ * walks the query's own range from just after that seq; one of another
+ * query, or with a seq outside the query's seq bounds, is refused all the
+ * same, as a client's mistake.
  */
-typedef struct walk {
-	MDB_cursor *c;
-	uint8_t
-	    prefix[AUDIT_IDX_KEYMAX]; /* audit_idx_principal writes a seq too */
-	size_t plen;
-	bool main; /* walking the audit database itself */
-	bool desc;
-	bool first; /* next step is the positioning one */
-	uint8_t start[AUDIT_IDX_KEYMAX];
-	size_t slen;
-} walk;
+static const char cursor_domain[] = "privd-audit-cursor-v2";
 
-/* Position on the first key at or after (asc) / at or before (desc) start,
- * or step; 0 and the key on success, MDB_NOTFOUND at the end. */
-static int
-walk_next(walk *w, MDB_val *k, MDB_val *v)
+/* What one page walks: set by plan_query(), read by the rest. */
+typedef enum plan_via {
+	VIA_LOG,       /* the audit database itself */
+	VIA_SUBJECT,   /* the subject pseudonym's index entries */
+	VIA_PRINCIPAL, /* the principal's index entries */
+} plan_via;
+
+typedef struct plan {
+	plan_via via;
+	uint8_t prefix[AUDIT_IDX_KEYMAX];   /* of the index keys walked */
+	size_t plen;                        /* 0 for VIA_LOG */
+	bool desc;                          /* newest first */
+	bool empty;                         /* nothing can match */
+	uint64_t lo, hi;                    /* seqs to walk, inclusive */
+	uint8_t tag[AUDIT_CURSOR_TAGBYTES]; /* the query, in its cursors */
+} plan;
+
+/* One page being filled by walk_page(). */
+typedef struct page {
+	Privd__V1__AuditRecord *recs; /* in the job's arena */
+	Privd__V1__AuditRecord **ptrs;
+	size_t n, limit;
+	size_t examined; /* index entries or events looked at */
+	uint64_t last;   /* the last seq examined; 0: none */
+	bool more;       /* stopped before the end of the range */
+} page;
+
+static void
+tag_u64(crypto_generichash_state *h, uint64_t x)
 {
+	uint8_t b[8];
+
+	store_be64(b, x);
+	crypto_generichash_update(h, b, sizeof(b));
+}
+
+static void
+tag_str(crypto_generichash_state *h, const char *s)
+{
+	size_t n = strlen(s);
+
+	tag_u64(h, n);
+	crypto_generichash_update(h, (const uint8_t *)s, n);
+}
+
+/*
+ * The digest of every criterion of a query (not its limit, which may change
+ * from page to page): a cursor carries it, so that it is accepted only by
+ * the query that gave it. The subject is in it as its pseudonym, never as
+ * the id, so that a cursor does not hold anything derived from the id
+ * without privd's key.
+ */
+static void
+query_tag(const Privd__V1__AuditQueryRequest *q, const uint8_t *pseudo,
+    bool desc, uint8_t tag[AUDIT_CURSOR_TAGBYTES])
+{
+	crypto_generichash_state h;
+	size_t i;
+
+	crypto_generichash_init(&h, NULL, 0, AUDIT_CURSOR_TAGBYTES);
+	crypto_generichash_update(
+	    &h, (const uint8_t *)cursor_domain, sizeof(cursor_domain));
+	tag_u64(&h, desc);
+	tag_u64(&h, q->follow);
+	tag_u64(&h, q->from_seq);
+	tag_u64(&h, q->to_seq);
+	tag_u64(&h, q->since_us);
+	tag_u64(&h, q->until_us);
+	tag_u64(&h, (uint64_t)q->decision);
+	tag_u64(&h, q->request_id);
+	tag_u64(&h, pseudo != NULL);
+	if (pseudo != NULL)
+		crypto_generichash_update(&h, pseudo, CRYPTO_PSEUDONYMBYTES);
+	tag_str(&h, q->register_);
+	tag_str(&h, q->principal);
+	tag_u64(&h, q->n_ops);
+	for (i = 0; i < q->n_ops; i++)
+		tag_str(&h, q->ops[i]);
+	tag_u64(&h, q->n_not_ops);
+	for (i = 0; i < q->n_not_ops; i++)
+		tag_str(&h, q->not_ops[i]);
+	crypto_generichash_final(&h, tag, AUDIT_CURSOR_TAGBYTES);
+}
+
+/*
+ * Through the time index: the seq of the first event at or after time t
+ * (after), or of the last event before t (!after); *seq = 0 if there is
+ * none. Index keys are (time, seq) and seq 0 is never used, so (t, 0) sorts
+ * just before the first event at t.
+ */
+static int
+time_seq(store *st, MDB_txn *txn, uint64_t t, bool after, uint64_t *seq)
+{
+	uint8_t key[AUDIT_IDX_KEYMAX];
+	MDB_cursor *c;
+	MDB_val k, v;
 	int rc;
 
-	if (w->first) {
-		w->first = false;
-		k->mv_size = w->slen;
-		k->mv_data = w->start;
-		rc = mdb_cursor_get(w->c, k, v, MDB_SET_RANGE);
-		if (w->desc) {
-			if (rc == MDB_NOTFOUND)
-				rc = mdb_cursor_get(w->c, k, v, MDB_LAST);
-			else if (rc == 0 && (k->mv_size != w->slen ||
-			                        memcmp(k->mv_data, w->start,
-			                            w->slen) != 0))
-				rc = mdb_cursor_get(w->c, k, v, MDB_PREV);
-		}
-	} else {
-		rc = mdb_cursor_get(w->c, k, v, w->desc ? MDB_PREV : MDB_NEXT);
-	}
+	*seq = 0;
+	if ((rc = mdb_cursor_open(txn, st->audit_idx, &c)) != 0)
+		return rc;
+	k.mv_size = audit_idx_time(key, t, 0);
+	k.mv_data = key;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (!after && (rc == 0 || rc == MDB_NOTFOUND))
+		rc = mdb_cursor_get(
+		    c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
 	if (rc != 0)
 		return rc;
-	if (k->mv_size < w->plen + 8 ||
-	    memcmp(k->mv_data, w->prefix, w->plen) != 0)
-		return MDB_NOTFOUND;
+	if (k.mv_size == 17 && ((uint8_t *)k.mv_data)[0] == AUDIT_IDX_TIME)
+		*seq = store_get_be64((uint8_t *)k.mv_data + 9);
+	return 0;
+}
+
+/*
+ * Plan one page of query q (pseudo: the subject's pseudonym, or NULL).
+ * Returns 0, or an LMDB error; *badcursor is set if the query's cursor is
+ * not one of its own.
+ */
+static int
+plan_query(store *st, MDB_txn *txn, const Privd__V1__AuditQueryRequest *q,
+    const uint8_t *pseudo, plan *p, bool *badcursor)
+{
+	const uint8_t *cur = q->cursor.data;
+	uint64_t seq;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	*badcursor = false;
+	/* a follow is the query it is: seq >= from_seq, oldest first */
+	p->desc = q->newest_first && !q->follow;
+	p->lo = q->from_seq > 0 ? q->from_seq : 1;
+	p->hi = q->to_seq > 0 ? q->to_seq : UINT64_MAX;
+	query_tag(q, pseudo, p->desc, p->tag);
+	if (q->cursor.len != 0) {
+		if (q->cursor.len != AUDIT_CURSOR_BYTES ||
+		    cur[0] != AUDIT_CURSOR_VERSION ||
+		    memcmp(cur + 9, p->tag, AUDIT_CURSOR_TAGBYTES) != 0 ||
+		    (seq = store_get_be64(cur + 1)) < p->lo || seq > p->hi) {
+			*badcursor = true;
+			return 0;
+		}
+		if (p->desc)
+			p->hi = seq - 1; /* seq >= lo >= 1 */
+		else if (seq == UINT64_MAX)
+			p->empty = true;
+		else
+			p->lo = seq + 1;
+	}
+
+	if (pseudo != NULL) {
+		p->via = VIA_SUBJECT;
+		p->plen = audit_idx_subject(p->prefix, pseudo, 0) - 8;
+	} else if (q->principal[0] != '\0') {
+		p->via = VIA_PRINCIPAL;
+		p->plen = audit_idx_principal(p->prefix, q->principal, 0) - 8;
+	} else {
+		p->via = VIA_LOG;
+	}
+
+	if (q->since_us != 0 && !p->empty && p->lo <= p->hi) {
+		if ((rc = time_seq(st, txn, q->since_us, true, &seq)) != 0)
+			return rc;
+		if (seq == 0)
+			p->empty = true;
+		else if (seq > p->lo)
+			p->lo = seq;
+	}
+	if (q->until_us != 0 && !p->empty && p->lo <= p->hi) {
+		if ((rc = time_seq(st, txn, q->until_us, false, &seq)) != 0)
+			return rc;
+		if (seq == 0)
+			p->empty = true;
+		else if (seq < p->hi)
+			p->hi = seq;
+	}
+	if (p->lo > p->hi)
+		p->empty = true;
 	return 0;
 }
 
 static bool
-op_wanted(const Privd__V1__AuditQueryRequest *q, const char *op)
+name_in(char *const *names, size_t n, const char *name)
 {
 	size_t i;
 
-	if (q->n_ops == 0)
-		return true;
-	for (i = 0; i < q->n_ops; i++)
-		if (strcmp(q->ops[i], op) == 0)
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
 			return true;
 	return false;
 }
@@ -101,175 +257,273 @@ event_matches(const Privd__V1__AuditQueryRequest *q,
 	if (q->decision != DEC(DECISION_UNSPECIFIED) &&
 	    (int)ev->decision != (int)q->decision)
 		return false;
-	return op_wanted(q, ev->op);
+	if (q->request_id != 0 && ev->request_id != q->request_id)
+		return false;
+	if (q->n_ops > 0 && !name_in(q->ops, q->n_ops, ev->op))
+		return false;
+	return !name_in(q->not_ops, q->n_not_ops, ev->op);
+}
+
+/*
+ * protobuf-c's allocations while decoding one event: from a buffer reused
+ * for every event of a page, and from malloc beyond it. It notes a failed
+ * allocation, so that an event that did not decode for want of memory is
+ * not called damaged.
+ */
+typedef struct scratch {
+	alignas(16) uint8_t buf[4096];
+	size_t used;
+	bool failed;
+} scratch;
+
+static void *
+scratch_alloc(void *data, size_t n)
+{
+	scratch *s = data;
+	size_t off = (s->used + 15) & ~(size_t)15;
+	void *p;
+
+	if (off <= sizeof(s->buf) && n <= sizeof(s->buf) - off) {
+		s->used = off + n;
+		return s->buf + off;
+	}
+	if ((p = malloc(n)) == NULL)
+		s->failed = true;
+	return p;
+}
+
+static void
+scratch_free(void *data, void *p)
+{
+	scratch *s = data;
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)s->buf;
+
+	if (a < b || a >= b + sizeof(s->buf))
+		free(p);
+}
+
+/* Add the stored record v of seq to the page. The record's bytes stay in
+ * the read transaction's pages until the reply is packed. */
+static void
+page_add(page *pg, uint64_t seq, const MDB_val *v, bool damaged)
+{
+	Privd__V1__AuditRecord *r = &pg->recs[pg->n];
+	size_t h = v->mv_size < AUDIT_HASHBYTES ? v->mv_size : AUDIT_HASHBYTES;
+
+	privd__v1__audit_record__init(r);
+	r->seq = seq;
+	r->damaged = damaged;
+	r->hash.data = v->mv_data;
+	r->hash.len = h;
+	r->event.data = (uint8_t *)v->mv_data + h;
+	r->event.len = v->mv_size - h;
+	pg->ptrs[pg->n++] = r;
+}
+
+/*
+ * Look at the stored record v of seq: add it to the page if its event
+ * matches. Returns 0, or ENOMEM.
+ */
+static int
+page_consider(page *pg, const Privd__V1__AuditQueryRequest *q,
+    const uint8_t *pseudo, uint64_t seq, const MDB_val *v, scratch *s)
+{
+	ProtobufCAllocator pa = {scratch_alloc, scratch_free, s};
+	Privd__V1__AuditEvent *ev;
+	bool match;
+
+	if (v->mv_size < AUDIT_HASHBYTES)
+		return 0; /* damaged: `privctl audit verify` says where */
+	s->used = 0;
+	s->failed = false;
+	ev = privd__v1__audit_event__unpack(&pa, v->mv_size - AUDIT_HASHBYTES,
+	    (uint8_t *)v->mv_data + AUDIT_HASHBYTES);
+	if (ev == NULL) {
+		if (s->failed)
+			return ENOMEM;
+		return 0; /* damaged, likewise */
+	}
+	match = event_matches(q, ev, pseudo);
+	privd__v1__audit_event__free_unpacked(ev, &pa);
+	if (match)
+		page_add(pg, seq, v, false);
+	return 0;
+}
+
+/*
+ * Step the walk: the first step positions on the first key at or after
+ * start (oldest first) or at or before it (newest first), later ones move
+ * on by one. 0 and the key, or MDB_NOTFOUND past either end.
+ */
+static int
+walk_step(MDB_cursor *c, bool desc, bool first, const uint8_t *start,
+    size_t slen, MDB_val *k, MDB_val *v)
+{
+	int rc;
+
+	if (!first)
+		return mdb_cursor_get(c, k, v, desc ? MDB_PREV : MDB_NEXT);
+	k->mv_size = slen;
+	k->mv_data = (void *)start;
+	rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+	if (!desc)
+		return rc;
+	if (rc == MDB_NOTFOUND)
+		return mdb_cursor_get(c, k, v, MDB_LAST);
+	if (rc == 0 &&
+	    (k->mv_size != slen || memcmp(k->mv_data, start, slen) != 0))
+		return mdb_cursor_get(c, k, v, MDB_PREV);
+	return rc;
+}
+
+/*
+ * Walk the plan's range, filling the page, until the range ends (no more
+ * matches can follow) or the page is full or has examined
+ * AUDIT_QUERY_MAX_EXAMINED entries (pg->more: a cursor resumes after
+ * pg->last). An index entry whose event is gone (pruned meanwhile) is
+ * skipped. Returns 0 or an LMDB error.
+ */
+static int
+walk_page(store *st, MDB_txn *txn, const Privd__V1__AuditQueryRequest *q,
+    const uint8_t *pseudo, const plan *p, page *pg)
+{
+	uint8_t start[AUDIT_IDX_KEYMAX], kb[8];
+	size_t klen = p->plen + 8;
+	MDB_val k, v, ek = {8, kb};
+	MDB_cursor *c;
+	scratch s;
+	uint64_t seq = 0;
+	bool first = true, ok;
+	int rc;
+
+	if (p->empty)
+		return 0;
+	rc = mdb_cursor_open(
+	    txn, p->via == VIA_LOG ? st->audit : st->audit_idx, &c);
+	if (rc != 0)
+		return rc;
+	memcpy(start, p->prefix, p->plen);
+	store_be64(start + p->plen, p->desc ? p->hi : p->lo);
+	for (;;) {
+		rc = walk_step(c, p->desc, first, start, klen, &k, &v);
+		first = false;
+		if (rc != 0)
+			break;
+		if (k.mv_size < p->plen ||
+		    memcmp(k.mv_data, p->prefix, p->plen) != 0)
+			break; /* past the index entries of the plan */
+		/* a key privd does not write is looked at, not used */
+		ok = k.mv_size == klen;
+		if (ok) {
+			seq = store_get_be64((uint8_t *)k.mv_data + p->plen);
+			if (p->desc ? seq < p->lo : seq > p->hi)
+				break; /* past the range: the end */
+		}
+		if (pg->n == pg->limit ||
+		    pg->examined == AUDIT_QUERY_MAX_EXAMINED) {
+			pg->more = true;
+			break;
+		}
+		pg->examined++;
+		if (!ok)
+			continue;
+		pg->last = seq;
+		if (p->via != VIA_LOG) {
+			store_be64(kb, seq);
+			if ((rc = mdb_get(txn, st->audit, &ek, &v)) ==
+			    MDB_NOTFOUND)
+				continue;
+			if (rc != 0)
+				break;
+		}
+		if ((rc = page_consider(pg, q, pseudo, seq, &v, &s)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 static void
 query_fail(job *j, int rc)
 {
-	log_err("audit query failed: %s",
-	    rc > 0 || rc < -1 ? mdb_strerror(rc) : "out of memory");
+	log_err("audit query failed: %s", mdb_strerror(rc));
 	job_fail(j, ST(INTERNAL), 0, "the audit log cannot be read");
 }
 
 /*
- * One page of an audit query. Records point into the read transaction's
- * pages until the reply is packed here, so nothing is copied twice.
+ * Pack the page as the job's reply, with a cursor after the last seq
+ * examined if the walk stopped early. The records point into the read
+ * transaction's pages: the reply is packed before it ends.
  */
+static void
+finish_page(job *j, const plan *p, const page *pg)
+{
+	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__AuditQueryResponse qr =
+	    PRIVD__V1__AUDIT_QUERY_RESPONSE__INIT;
+	uint8_t *cursor;
+
+	if (pg->more) {
+		if (pg->last == 0) {
+			/* only keys privd never writes: no seq to go on
+			 * from, and no answer without one */
+			log_err("audit query: malformed keys in the audit "
+			        "log or its index");
+			job_fail(
+			    j, ST(INTERNAL), 0, "the audit log is damaged");
+			return;
+		}
+		if ((cursor = arena_alloc(&j->ar, AUDIT_CURSOR_BYTES)) ==
+		    NULL) {
+			query_fail(j, ENOMEM);
+			return;
+		}
+		cursor[0] = AUDIT_CURSOR_VERSION;
+		store_be64(cursor + 1, pg->last);
+		memcpy(cursor + 9, p->tag, AUDIT_CURSOR_TAGBYTES);
+		qr.next_cursor.data = cursor;
+		qr.next_cursor.len = AUDIT_CURSOR_BYTES;
+	}
+	qr.n_records = pg->n;
+	qr.records = pg->ptrs;
+	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_QUERY;
+	resp.audit_query = &qr;
+	job_ok(j, &resp);
+}
+
+/* One page of an audit query: plan, walk, finish. */
 void
 audit_query(store *st, MDB_txn *txn, job *j, const uint8_t *pseudo)
 {
 	const Privd__V1__AuditQueryRequest *q = j->req->audit_query;
-	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
-	Privd__V1__AuditQueryResponse qr =
-	    PRIVD__V1__AUDIT_QUERY_RESPONSE__INIT;
-	Privd__V1__AuditRecord *recs, **ptrs;
-	Privd__V1__AuditEvent *ev;
-	uint64_t seq, lo, hi, cur_seq = 0, cur_time = 0, last_seq = 0,
-	                      last_time = 0;
-	uint8_t kb[8], *cursor;
-	MDB_val k, v, ek = {8, kb};
-	size_t limit, n = 0, examined = 0;
-	bool more = false, have_cursor = false;
-	walk w;
+	bool badcursor;
+	plan p;
+	page pg;
 	int rc;
 
-	limit = q->limit == 0 ? QUERY_DEFAULT_LIMIT : q->limit;
-	if (limit > QUERY_MAX_LIMIT)
-		limit = QUERY_MAX_LIMIT;
-	if (q->cursor.len != 0) {
-		if (q->cursor.len != CURSOR_BYTES || q->cursor.data[0] != 1) {
-			job_fail(
-			    j, ST(INVALID), 0, "not a cursor of this query");
-			return;
-		}
-		have_cursor = true;
-		cur_seq = store_get_be64(q->cursor.data + 1);
-		cur_time = store_get_be64(q->cursor.data + 9);
-	}
-	lo = q->from_seq;
-	hi = q->to_seq ? q->to_seq : UINT64_MAX;
-	if (have_cursor) {
-		if (q->newest_first)
-			hi = cur_seq > 0 ? cur_seq - 1 : 0;
-		else
-			lo = cur_seq + 1;
-	}
-	recs = arena_alloc(&j->ar, limit * sizeof(*recs));
-	ptrs = arena_alloc(&j->ar, limit * sizeof(*ptrs));
-	if (recs == NULL || ptrs == NULL) {
-		query_fail(j, -1);
-		return;
-	}
-
-	memset(&w, 0, sizeof(w));
-	w.desc = q->newest_first;
-	w.first = true;
-	if (pseudo != NULL) {
-		w.prefix[0] = AUDIT_IDX_SUBJECT;
-		memcpy(w.prefix + 1, pseudo, CRYPTO_PSEUDONYMBYTES);
-		w.plen = 1 + CRYPTO_PSEUDONYMBYTES;
-	} else if (q->principal[0] != '\0') {
-		w.plen = audit_idx_principal(w.prefix, q->principal, 0) - 8;
-	} else if (q->since_us != 0 || q->until_us != 0) {
-		w.prefix[0] = AUDIT_IDX_TIME;
-		w.plen = 1;
-	} else {
-		w.main = true;
-	}
-	memcpy(w.start, w.prefix, w.plen);
-	if (w.main || w.prefix[0] != AUDIT_IDX_TIME) {
-		store_be64(w.start + w.plen, w.desc ? hi : lo);
-		w.slen = w.plen + 8;
-	} else if (have_cursor) {
-		store_be64(w.start + 1, cur_time);
-		store_be64(w.start + 9, w.desc ? hi : lo);
-		w.slen = 17;
-	} else {
-		store_be64(w.start + 1,
-		    w.desc ? (q->until_us ? q->until_us - 1 : UINT64_MAX)
-		           : q->since_us);
-		store_be64(w.start + 9, w.desc ? UINT64_MAX : 0);
-		w.slen = 17;
-	}
-	if (lo > hi)
-		goto done;
-	if ((rc = mdb_cursor_open(
-	         txn, w.main ? st->audit : st->audit_idx, &w.c)) != 0) {
+	if ((rc = plan_query(st, txn, q, pseudo, &p, &badcursor)) != 0) {
 		query_fail(j, rc);
 		return;
 	}
-	while ((rc = walk_next(&w, &k, &v)) == 0) {
-		seq = store_get_be64((uint8_t *)k.mv_data + k.mv_size - 8);
-		if (n == limit || examined == QUERY_MAX_EXAMINED) {
-			more = true;
-			break;
-		}
-		examined++;
-		/* Every index is in seq order. The seq and subject/principal
-		 * plans start inside the seq bounds; the time plan starts at
-		 * a time, so it may meet events before the bounds first. */
-		if (w.desc ? seq > hi : seq < lo)
-			continue;
-		if (w.desc ? seq < lo : seq > hi)
-			break;
-		if (!w.main) {
-			store_be64(kb, seq);
-			if ((rc = mdb_get(txn, st->audit, &ek, &v)) != 0) {
-				if (rc == MDB_NOTFOUND)
-					continue; /* pruned meanwhile */
-				break;
-			}
-		}
-		if (v.mv_size <= AUDIT_HASHBYTES)
-			continue;
-		ev = privd__v1__audit_event__unpack(NULL,
-		    v.mv_size - AUDIT_HASHBYTES,
-		    (uint8_t *)v.mv_data + AUDIT_HASHBYTES);
-		if (ev == NULL)
-			continue; /* damaged: `privctl audit verify` says where
-			           */
-		last_seq = seq;
-		last_time = ev->time_us;
-		if (w.desc ? (q->since_us && ev->time_us < q->since_us)
-		           : (q->until_us && ev->time_us >= q->until_us)) {
-			privd__v1__audit_event__free_unpacked(ev, NULL);
-			break; /* time order too */
-		}
-		if (event_matches(q, ev, pseudo)) {
-			privd__v1__audit_record__init(&recs[n]);
-			recs[n].hash.data = v.mv_data;
-			recs[n].hash.len = AUDIT_HASHBYTES;
-			recs[n].event.data =
-			    (uint8_t *)v.mv_data + AUDIT_HASHBYTES;
-			recs[n].event.len = v.mv_size - AUDIT_HASHBYTES;
-			ptrs[n] = &recs[n];
-			n++;
-		}
-		privd__v1__audit_event__free_unpacked(ev, NULL);
+	if (badcursor) {
+		job_fail(j, ST(INVALID), 0, "not a cursor of this query");
+		return;
 	}
-	mdb_cursor_close(w.c);
-	if (rc != 0 && rc != MDB_NOTFOUND) {
+	memset(&pg, 0, sizeof(pg));
+	pg.limit = q->limit == 0 ? QUERY_DEFAULT_LIMIT : q->limit;
+	if (pg.limit > QUERY_MAX_LIMIT)
+		pg.limit = QUERY_MAX_LIMIT;
+	pg.recs = arena_alloc(&j->ar, pg.limit * sizeof(*pg.recs));
+	pg.ptrs = arena_alloc(&j->ar, pg.limit * sizeof(*pg.ptrs));
+	if (pg.recs == NULL || pg.ptrs == NULL) {
+		query_fail(j, ENOMEM);
+		return;
+	}
+	if ((rc = walk_page(st, txn, q, pseudo, &p, &pg)) != 0) {
 		query_fail(j, rc);
 		return;
 	}
-done:
-	if (more && last_seq != 0) {
-		if ((cursor = arena_alloc(&j->ar, CURSOR_BYTES)) == NULL) {
-			query_fail(j, -1);
-			return;
-		}
-		cursor[0] = 1;
-		store_be64(cursor + 1, last_seq);
-		store_be64(cursor + 9, last_time);
-		qr.next_cursor.data = cursor;
-		qr.next_cursor.len = CURSOR_BYTES;
-	}
-	qr.n_records = n;
-	qr.records = ptrs;
-	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_QUERY;
-	resp.audit_query = &qr;
-	job_ok(j, &resp);
+	finish_page(j, &p, &pg);
 }
 
 /* A checkpoint message pointing into its stored record (no copy). */
@@ -311,7 +565,7 @@ audit_checkpoints(store *st, MDB_txn *txn, job *j)
 	items = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*items));
 	ptrs = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*ptrs));
 	if (items == NULL || ptrs == NULL) {
-		query_fail(j, -1);
+		query_fail(j, ENOMEM);
 		return;
 	}
 	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0) {
