@@ -90,10 +90,12 @@ void audit_ckpt_message(uint64_t seq, const uint8_t hash[AUDIT_HASHBYTES],
  * the query names a subject, else NULL. The worker has checked the query's
  * strings (NUL-terminated names) and its shape.
  *
- * Every record carries its seq. A page holds at most `limit` records and looks
- * at no more than AUDIT_QUERY_MAX_EXAMINED events; one that stops early carries
- * a cursor that resumes exactly where it stopped, and a page without a cursor
- * ends the query: nothing more matches. A cursor that is not one of the query's
+ * Every record carries its seq; a stored event that does not decode is
+ * flagged damaged and is in every answer whose seq range holds it. A page
+ * holds at most `limit` records and looks at no more than
+ * AUDIT_QUERY_MAX_EXAMINED events; one that stops early carries a cursor
+ * that resumes exactly where it stopped, and a page without a cursor ends
+ * the query: nothing more matches. A cursor that is not one of the query's
  * own is refused (INVALID).
  */
 #define AUDIT_QUERY_MAX_EXAMINED 20000

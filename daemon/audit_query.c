@@ -16,6 +16,10 @@
  * examined, matched or not, so that the next page starts exactly after it.
  * A walk that reaches the end of its range gives no cursor: nothing more
  * can match.
+ *
+ * A stored event that does not decode is damaged: privd cannot tell whether
+ * it matches, so it is in every answer whose seq range holds it (in an
+ * index plan, whose index entry names it), flagged, with its seq.
  */
 #include "audit.h"
 
@@ -322,7 +326,8 @@ page_add(page *pg, uint64_t seq, const MDB_val *v, bool damaged)
 
 /*
  * Look at the stored record v of seq: add it to the page if its event
- * matches. Returns 0, or ENOMEM.
+ * matches, or if it cannot be read (too short to hold a hash, or it does
+ * not decode). Returns 0, or ENOMEM.
  */
 static int
 page_consider(page *pg, const Privd__V1__AuditQueryRequest *q,
@@ -332,8 +337,10 @@ page_consider(page *pg, const Privd__V1__AuditQueryRequest *q,
 	Privd__V1__AuditEvent *ev;
 	bool match;
 
-	if (v->mv_size < AUDIT_HASHBYTES)
-		return 0; /* damaged: `privctl audit verify` says where */
+	if (v->mv_size < AUDIT_HASHBYTES) {
+		page_add(pg, seq, v, true);
+		return 0;
+	}
 	s->used = 0;
 	s->failed = false;
 	ev = privd__v1__audit_event__unpack(&pa, v->mv_size - AUDIT_HASHBYTES,
@@ -341,7 +348,8 @@ page_consider(page *pg, const Privd__V1__AuditQueryRequest *q,
 	if (ev == NULL) {
 		if (s->failed)
 			return ENOMEM;
-		return 0; /* damaged, likewise */
+		page_add(pg, seq, v, true);
+		return 0;
 	}
 	match = event_matches(q, ev, pseudo);
 	privd__v1__audit_event__free_unpacked(ev, &pa);

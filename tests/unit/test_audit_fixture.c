@@ -141,6 +141,29 @@ al_free(al_log **lp)
 }
 
 void
+al_damage(al_log *l, uint64_t seq, bool short_record)
+{
+	/* field number 0 is not a field: no decoder accepts this */
+	static const uint8_t garbage[] = {0x07, 0xff, 0xff, 0x13, 0x37};
+	uint8_t kb[8], rec[AUDIT_HASHBYTES + sizeof(garbage)];
+	MDB_val k = {8, kb}, v;
+	MDB_txn *txn;
+
+	assert_null(
+	    privd__v1__audit_event__unpack(NULL, sizeof(garbage), garbage));
+	store_be64(kb, seq);
+	assert_int_equal(mdb_txn_begin(l->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_get(txn, l->st->audit, &k, &v), 0);
+	memcpy(rec, v.mv_data, AUDIT_HASHBYTES); /* the hash stays */
+	memcpy(rec + AUDIT_HASHBYTES, garbage, sizeof(garbage));
+	v.mv_data = rec;
+	v.mv_size = short_record ? 10 : sizeof(rec);
+	assert_int_equal(mdb_put(txn, l->st->audit, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	l->ev[seq].damaged = true;
+}
+
+void
 al_delete(al_log *l, uint64_t seq)
 {
 	uint8_t kb[8];
@@ -244,13 +267,19 @@ in_range(const Privd__V1__AuditQueryRequest *r, const al_event *e)
 	       (r->until_us == 0 || e->time_us < r->until_us);
 }
 
-/* The oracle: an event the query must answer. A gone one is in none. */
+/*
+ * The oracle: an event the query must answer. A damaged one is in every
+ * answer whose range holds it, if the plan's index names it; a gone one in
+ * none.
+ */
 static bool
 wanted(
     const al_query *q, const Privd__V1__AuditQueryRequest *r, const al_event *e)
 {
 	if (e->gone || !in_range(r, e) || !candidate(q, e))
 		return false;
+	if (e->damaged)
+		return true;
 	return (q->subject == AL_NO_SUBJ || e->subject == q->subject) &&
 	       (q->principal == NULL ||
 	           strcmp(e->principal, q->principal) == 0) &&

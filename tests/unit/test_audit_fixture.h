@@ -2,7 +2,8 @@
  * test_audit_fixture.h - a large audit log in a real LMDB store, written by
  * daemon/audit.c (audit_append with synthetic jobs), a copy of every event
  * on the side, and the tools to compare daemon/audit_query.c's answers with
- * a brute-force filter over that copy.
+ * a brute-force filter over that copy. Shared by test_audit_query.c and
+ * test_audit_damage.c.
  */
 #ifndef TEST_AUDIT_FIXTURE_H
 #define TEST_AUDIT_FIXTURE_H
@@ -46,8 +47,10 @@ extern const uint8_t al_pseudo[AL_SUBJECTS][CRYPTO_PSEUDONYMBYTES];
 al_log *al_new(size_t n);
 void al_free(al_log **l);
 
-/* Delete a stored event from the log but keep its index entries (as if
- * pruned while a query walks the index). */
+/* Damage a stored event: garbage that does not decode (short == false) or
+ * a record too short to hold a hash; or delete it from the log but keep
+ * its index entries (as if pruned while a query walks the index). */
+void al_damage(al_log *l, uint64_t seq, bool short_record);
 void al_delete(al_log *l, uint64_t seq);
 
 /*
