@@ -201,7 +201,7 @@ test_cursor_of_another_query(void **state)
 	o = base;
 	o.limit = 999;
 	assert_int_equal(status_with(l, &o, c, AUDIT_CURSOR_BYTES), ST(OK));
-	for (i = 0; i < 12; i++) {
+	for (i = 0; i < 13; i++) {
 		o = base;
 		switch (i) {
 		case 0:
@@ -239,6 +239,9 @@ test_cursor_of_another_query(void **state)
 			break;
 		case 11:
 			o.reg = "customers";
+			break;
+		case 12:
+			o.decision = PRIVD__V1__DECISION__ALLOWED;
 			break;
 		}
 		if (status_with(l, &o, c, AUDIT_CURSOR_BYTES) != ST(INVALID))
