@@ -38,17 +38,26 @@ audit_load(store *st, MDB_txn *txn, audit_state *a)
 	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
 	mdb_cursor_close(c);
 	if (rc == 0) {
-		Privd__V1__AuditEvent *ev = NULL;
+		Privd__V1__AuditEvent *ev;
 
-		if (k.mv_size != 8 || v.mv_size <= AUDIT_HASHBYTES ||
-		    (ev = privd__v1__audit_event__unpack(NULL,
-		         v.mv_size - AUDIT_HASHBYTES,
-		         (uint8_t *)v.mv_data + AUDIT_HASHBYTES)) == NULL)
+		/* without the newest hash the chain cannot go on */
+		if (k.mv_size != 8 || v.mv_size < AUDIT_HASHBYTES)
 			return MDB_CORRUPTED;
 		a->seq = store_get_be64(k.mv_data);
-		a->time_us = ev->time_us;
 		memcpy(a->hash, v.mv_data, AUDIT_HASHBYTES);
-		privd__v1__audit_event__free_unpacked(ev, NULL);
+		ev = privd__v1__audit_event__unpack(NULL,
+		    v.mv_size - AUDIT_HASHBYTES,
+		    (uint8_t *)v.mv_data + AUDIT_HASHBYTES);
+		if (ev != NULL) {
+			a->time_us = ev->time_us;
+			privd__v1__audit_event__free_unpacked(ev, NULL);
+		} else {
+			/* its time is unknown: the last checkpoint's bounds
+			 * it (below); the damage stays for verify to report */
+			log_err("audit: the newest event (%llu) is damaged; "
+			        "the chain goes on from its stored hash",
+			    (unsigned long long)a->seq);
+		}
 	} else if (rc != MDB_NOTFOUND) {
 		return rc;
 	}
