@@ -507,10 +507,11 @@ batch_failed(writer *wr, job *batch, int rc)
 	bool full = store_disk_full(wr->srv->st, rc);
 	job *j;
 
+	/* LMDB reports a write cut short by a full disk as EIO: say what
+	 * it is, not what the errno says */
 	if (full && !wr->disk_full)
-		log_err("the store's disk is full (%s): requests are "
-		        "answered UNAVAILABLE until there is room again",
-		    mdb_strerror(rc));
+		log_err("the store's disk is full: requests are answered "
+		        "UNAVAILABLE until there is room again");
 	else if (!full)
 		log_err(
 		    "commit failed, batch not applied: %s", mdb_strerror(rc));
