@@ -503,6 +503,7 @@ follow_remember(writer *wr, job *batch, uint64_t mono)
 static void
 batch_failed(writer *wr, job *batch, int rc)
 {
+	static log_limit failed_lim, unrecorded_lim;
 	batch_txn bt = {.batch = batch};
 	bool full = store_disk_full(wr->srv->st, rc);
 	job *j;
@@ -534,9 +535,10 @@ batch_failed(writer *wr, job *batch, int rc)
 		wr->audit = bt.a;
 		return;
 	}
-	log_err("cannot record the failed requests either (%s): they are "
-	        "not answered",
-	    mdb_strerror(rc));
+	log_limited(&unrecorded_lim, LOG_ERR,
+	    "cannot record the failed requests either (%s): they are not "
+	    "answered",
+	    wr->disk_full ? "the disk is full" : mdb_strerror(rc));
 	for (j = batch; j != NULL; j = j->next)
 		job_drop_reply(j);
 }
