@@ -514,7 +514,7 @@ batch_failed(writer *wr, job *batch, int rc)
 		log_err("the store's disk is full: requests are answered "
 		        "UNAVAILABLE until there is room again");
 	else if (!full)
-		log_err(
+		log_limited(&failed_lim, LOG_ERR,
 		    "commit failed, batch not applied: %s", mdb_strerror(rc));
 	wr->disk_full = wr->disk_full || full;
 	for (j = batch; j != NULL; j = j->next) {
