@@ -7,6 +7,7 @@
  *   region.c  regions and transfer rules, as sets of country codes
  *   index.c   the sorted lookup indexes and the lookups over them
  *   policy.c  the schema: pol_parse and pol_free
+ *   diff.c    pol_diff over parsed policies; grantdiff.c, its grants
  *
  * Every step of a parse is linear in what it reads, or n log n where it
  * sorts; nothing scans a list once per entry of another.
@@ -69,7 +70,8 @@ int pj_get_duration(struct ctx *c, const char *path, json_t *obj,
 int pj_sdup(struct ctx *c, const char *path, const char *s, char **out);
 bool pj_z85_key(const char *s, uint8_t key[POL_KEY_BYTES]);
 
-/* region.c */
+/* region.c. pj_eea gives the predefined region EEA as a country set. */
+void pj_eea(uint64_t bits[POL_COUNTRY_WORDS]);
 int pj_regions_parse(struct ctx *c, json_t *root);
 void pj_regions_free(struct ctx *c);
 int pj_transfer_parse(
@@ -82,5 +84,45 @@ int pj_index_registers(struct ctx *c, pol_policy *p);
 int pj_index_principals(struct ctx *c, pol_policy *p);
 /* Sort n pointers to structs whose first member is their name (char *). */
 void pj_sort_by_name(const void **v, size_t n);
+
+/* diff.c and grantdiff.c: building pol_diff's report. */
+/* A growing string for a detail; if memory runs out it ends in "...". */
+struct sb {
+	char *s;
+	size_t len, cap;
+	char fixed[512];
+};
+
+struct diff {
+	pol_diff_fn fn;
+	void *arg;
+	size_t n;
+	char what[4 * POL_MAX_NAME + 32];
+	struct sb d; /* the detail of the difference being built */
+};
+
+void pd_add(struct sb *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* "; " between the parts of a detail. */
+void pd_sep(struct sb *b);
+/* Words of the bits set in mask, comma-separated; "(none)" if none. */
+void pd_bits(struct sb *b, unsigned mask, const char *const *words, size_t n);
+/* Report one difference: what is formatted from fmt, the detail is df->d,
+ * which is then emptied. */
+void pd_emit(struct diff *df, pol_change ch, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * Merge two name-sorted arrays: calls fn once per name, with the element
+ * of each side or NULL. The arrays' elements start with their name.
+ */
+typedef void (*pd_merge_fn)(
+    struct diff *df, const void *x, const void *y, const void *ctx);
+
+void pd_merge(struct diff *df, const void *const *a, size_t na,
+    const void *const *b, size_t nb, pd_merge_fn fn, const void *ctx);
+/* The grants of principal name: a in the old policy, b in the new (either
+ * may be NULL). */
+void pd_grants(struct diff *df, const char *name, const pol_principal *a,
+    const pol_principal *b);
 
 #endif /* PRIVD_POLICY_INTERNAL_H */

@@ -311,4 +311,31 @@ int pol_value_check(
  * ASCII letters and digits. Exposed for tests. */
 bool pol_contains_hetu(const uint8_t *s, size_t len);
 
+/* One difference between two policies. */
+typedef enum pol_change {
+	POL_ADDED = '+',
+	POL_REMOVED = '-',
+	POL_CHANGED = '~',
+} pol_change;
+
+/* Called once per difference. what names the thing in the policy's own
+ * terms, e.g. "register customers", "field customers.email", "purpose
+ * customers.marketing", "retention customers.feedback-24m", "transfer
+ * customers", "principal crm", "grant crm[0]" (or a better stable name for
+ * a grant), "audit retention", "controller"; detail says what changed in
+ * words, e.g. "type string -> email", "ops read -> read, write",
+ * "fields name, email -> name, email, phone", "" when nothing more is
+ * useful. Both strings are valid only during the call. */
+typedef void (*pol_diff_fn)(
+    void *arg, pol_change change, const char *what, const char *detail);
+
+/* Compare policy a (old) with b (new), calling fn for every difference in
+ * a stable order (controller, audit, registers with their transfer,
+ * purposes, fields and retention rules, then principals with their key,
+ * region, roles and grants). Returns the number of differences, 0 when
+ * the two policies mean the same thing (whatever the document's order or
+ * whitespace). A key change is reported without printing either key. */
+size_t pol_diff(
+    const pol_policy *a, const pol_policy *b, pol_diff_fn fn, void *arg);
+
 #endif /* PRIVD_POLICY_H */

@@ -39,6 +39,16 @@ cmp_region(const void *a, const void *b)
 }
 
 void
+pj_eea(uint64_t bits[POL_COUNTRY_WORDS])
+{
+	size_t k;
+
+	memset(bits, 0, POL_COUNTRY_WORDS * sizeof(*bits));
+	for (k = 0; eea_countries[k] != NULL; k++)
+		set_bit(bits, pol_country_bit(eea_countries[k]));
+}
+
+void
 pj_regions_free(struct ctx *c)
 {
 	free(c->regions);
@@ -144,6 +154,7 @@ int
 pj_transfer_parse(struct ctx *c, const char *rpath, json_t *jr, pol_register *r)
 {
 	char path[PATHLEN], lpath[PATHLEN];
+	uint64_t eea[POL_COUNTRY_WORDS];
 	const struct pj_region *rg;
 	json_t *t, *list, *v;
 	size_t i, k;
@@ -166,9 +177,9 @@ pj_transfer_parse(struct ctx *c, const char *rpath, json_t *jr, pol_register *r)
 	{
 		s = json_string_value(v);
 		if (strcmp(s, "EEA") == 0) {
-			for (k = 0; eea_countries[k] != NULL; k++)
-				set_bit(r->countries,
-				    pol_country_bit(eea_countries[k]));
+			pj_eea(eea);
+			for (k = 0; k < POL_COUNTRY_WORDS; k++)
+				r->countries[k] |= eea[k];
 		} else if ((rg = region_find(c, s)) != NULL) {
 			for (k = 0; k < POL_COUNTRY_WORDS; k++)
 				r->countries[k] |= rg->bits[k];
