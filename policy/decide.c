@@ -2,7 +2,9 @@
  * decide.c - judge one data request against a parsed policy.
  *
  * Runs on the daemon's request path for every read, write and delete, so it
- * allocates nothing and does a handful of string compares and mask tests.
+ * allocates nothing and does a few binary searches (register, purpose,
+ * fields), a scan of the principal's grants (at most POL_MAX_GRANTS) and
+ * mask tests.
  * Names that came from the client are quoted in messages only when they are
  * valid policy names; anything else could be junk or personal data.
  */
@@ -74,19 +76,17 @@ deny(pol_decision *d, pol_reason r, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* One bit test: the transfer rule is a bit set of country codes. */
 static bool
 region_allowed(const pol_register *r, const pol_principal *pr)
 {
-	size_t i;
+	int b;
 
 	if (r->allowed_countries == NULL)
 		return true;
-	if (pr->region[0] == '\0')
+	if ((b = pol_country_bit(pr->region)) < 0)
 		return false;
-	for (i = 0; i < r->nallowed_countries; i++)
-		if (strcmp(r->allowed_countries[i], pr->region) == 0)
-			return true;
-	return false;
+	return (r->countries[b / 64] >> (b % 64)) & 1;
 }
 
 static bool

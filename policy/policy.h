@@ -16,12 +16,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define POL_KEY_BYTES      32  /* CURVE public key, raw */
-#define POL_MAX_FIELDS     256 /* fields per register */
-#define POL_MAX_PURPOSES   64  /* purposes per register */
-#define POL_MAX_NAME       64  /* bytes in any name (register, field, ...) */
-#define POL_FIELD_WORDS    (POL_MAX_FIELDS / 64)
+#define POL_KEY_BYTES      32 /* CURVE public key, raw */
+#define POL_MAX_NAME       64 /* bytes in any name (register, field, ...) */
 #define POL_MAX_DURATION_S (1000LL * 365 * 86400) /* the longest duration */
+
+/*
+ * Caps on the counts in a policy. Validation costs what the document is long
+ * (every step is linear, or n log n where it sorts); the caps bound what one
+ * policy can ask of the daemon (its memory, the work of each request) and
+ * the size of a policy with every count at its cap, which validates in well
+ * under 100 ms (bench/policy_bench.c prints the figure). Each is far above
+ * what a controller needs: the example policy has 2 registers of 11 fields
+ * and 10 purposes, 7 principals and 2 grants at most.
+ */
+/* Grants and decisions hold fields and purposes as 64-bit words. */
+#define POL_MAX_FIELDS   256 /* fields per register */
+#define POL_MAX_PURPOSES 64  /* purposes per register */
+/* A register is the data set of one privacy notice; 16 registers are 4096
+ * fields. */
+#define POL_MAX_REGISTERS 16
+/* Every client key is a principal, a person's own key included. */
+#define POL_MAX_PRINCIPALS 1024
+/* pol_decide scans the principal's grants on every request; the total
+ * keeps a policy at every cap small enough to validate quickly. */
+#define POL_MAX_GRANTS       64   /* per principal */
+#define POL_MAX_GRANTS_TOTAL 4096 /* in the whole policy */
+/* A region is a list of countries: 249 ISO 3166-1 codes are assigned. */
+#define POL_MAX_REGIONS          64
+#define POL_MAX_REGION_COUNTRIES 250 /* entries of one region */
+#define POL_MAX_ALLOWED_REGIONS  64  /* entries of one transfer rule */
+/* Retention weighs each rule of a register against each stored value. */
+#define POL_MAX_RETENTION 64 /* rules per register */
+/* A rule names categories of its register's fields, at most one per field. */
+#define POL_MAX_RULE_CATEGORIES POL_MAX_FIELDS
+
+#define POL_FIELD_WORDS   (POL_MAX_FIELDS / 64)
+#define POL_COUNTRY_WORDS ((26 * 26 + 63) / 64) /* a bit per AA..ZZ */
 
 typedef enum pol_ftype {
 	POL_FT_STRING = 0,
@@ -75,7 +105,8 @@ typedef enum pol_reason {
 typedef struct pol_field {
 	char *name;
 	char *category;
-	char *source; /* NULL if not declared */
+	char *source;      /* NULL if not declared */
+	char *description; /* free text, NULL if none; never print it */
 	pol_ftype type;
 	bool identifying;
 	bool lookup;
@@ -85,6 +116,7 @@ typedef struct pol_field {
 
 typedef struct pol_purpose {
 	char *name;
+	char *description; /* free text, NULL if none; never print it */
 	pol_basis basis;
 	bool objectable;
 	bool allowed_when_restricted;
@@ -103,15 +135,23 @@ typedef struct pol_retention {
 
 typedef struct pol_register {
 	char *name;
-	pol_field *fields;
+	char *description; /* free text, NULL if none; never print it */
+	pol_field *fields; /* in document order: field i has index i */
 	size_t nfields;
-	pol_purpose *purposes;
+	pol_purpose *purposes; /* in document order: purpose i has index i */
 	size_t npurposes;
-	char **
-	    allowed_countries; /* expanded ISO codes; NULL = no transfer rule */
+	/* The transfer rule expanded to country codes, sorted and unique;
+	 * NULL = no transfer rule. countries has the same codes as bits
+	 * (pol_country_bit). */
+	char **allowed_countries;
 	size_t nallowed_countries;
+	uint64_t countries[POL_COUNTRY_WORDS];
 	pol_retention *retention;
 	size_t nretention;
+	/* Lookup indexes, built by pol_parse: fields and purposes sorted by
+	 * name. Use pol_field_find and pol_purpose_find. */
+	const pol_field **fields_by_name;
+	const pol_purpose **purposes_by_name;
 } pol_register;
 
 typedef struct pol_grant {
@@ -123,6 +163,7 @@ typedef struct pol_grant {
 
 typedef struct pol_principal {
 	char *name;
+	char *description; /* free text, NULL if none; never print it */
 	uint8_t key[POL_KEY_BYTES];
 	char region[3]; /* ISO 3166-1 alpha-2, "" if not declared */
 	unsigned roles; /* POL_ROLE_* */
@@ -138,6 +179,11 @@ typedef struct pol_policy {
 	pol_principal *principals;
 	size_t nprincipals;
 	int64_t audit_retention_s; /* default 5 years */
+	/* Lookup indexes, built by pol_parse: registers sorted by name,
+	 * principals by name and by key. Use the pol_*_find functions. */
+	const pol_register **registers_by_name;
+	const pol_principal **principals_by_name;
+	const pol_principal **principals_by_key;
 } pol_policy;
 
 /* A parse or validation failure: where (a JSON path such as
@@ -159,7 +205,9 @@ int pol_parse(const char *json, size_t len, pol_policy **out, pol_error *err);
 /* Free a policy and set *p to NULL. NULL-safe. */
 void pol_free(pol_policy **p);
 
-/* Lookups; the returned pointers live as long as the policy. NULL if absent. */
+/* Lookups; the returned pointers live as long as the policy. NULL if absent.
+ * Each is a binary search (O(log n)): they run on every connection and
+ * request. */
 const pol_register *pol_register_find(const pol_policy *p, const char *name);
 const pol_field *pol_field_find(const pol_register *r, const char *name);
 const pol_purpose *pol_purpose_find(const pol_register *r, const char *name);
@@ -235,16 +283,59 @@ pol_fieldset_add(uint64_t set[POL_FIELD_WORDS], size_t i)
 		set[i / 64] |= UINT64_C(1) << (i % 64);
 }
 
+/* Bit of a country code (two uppercase ASCII letters) in
+ * pol_register.countries; -1 if cc is not of that shape. */
+static inline int
+pol_country_bit(const char *cc)
+{
+	if (cc == NULL || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' ||
+	    cc[1] > 'Z' || cc[2] != '\0')
+		return -1;
+	return (cc[0] - 'A') * 26 + (cc[1] - 'A');
+}
+
 /*
  * Check a value against the field's type before it is written. Returns 0 if
  * it is acceptable; otherwise -1 and a reason in why (never quoting the
  * value), e.g. "not an integer" or "contains a personal identity code".
+ * Every string-typed value (string, text, email, phone) is searched for an
+ * identity code first, unless the field allows one, so a value holding one
+ * is refused for that reason whatever else is wrong with it.
  */
 int pol_value_check(
     const pol_field *f, const uint8_t *v, size_t len, char *why, size_t whylen);
 
-/* True if text contains a Finnish personal identity code (HETU) with a valid
- * check character. Exposed for tests. */
+/* True if s contains a Finnish personal identity code (HETU) with a valid
+ * check character: any century sign, individual number 002-999 (900-999
+ * are temporary codes), upper or lower case, not inside a longer run of
+ * ASCII letters and digits. Exposed for tests. */
 bool pol_contains_hetu(const uint8_t *s, size_t len);
+
+/* One difference between two policies. */
+typedef enum pol_change {
+	POL_ADDED = '+',
+	POL_REMOVED = '-',
+	POL_CHANGED = '~',
+} pol_change;
+
+/* Called once per difference. what names the thing in the policy's own
+ * terms, e.g. "register customers", "field customers.email", "purpose
+ * customers.marketing", "retention customers.feedback-24m", "transfer
+ * customers", "principal crm", "grant crm[0]" (or a better stable name for
+ * a grant), "audit retention", "controller"; detail says what changed in
+ * words, e.g. "type string -> email", "ops read -> read, write",
+ * "fields name, email -> name, email, phone", "" when nothing more is
+ * useful. Both strings are valid only during the call. */
+typedef void (*pol_diff_fn)(
+    void *arg, pol_change change, const char *what, const char *detail);
+
+/* Compare policy a (old) with b (new), calling fn for every difference in
+ * a stable order (controller, audit, registers with their transfer,
+ * purposes, fields and retention rules, then principals with their key,
+ * region, roles and grants). Returns the number of differences, 0 when
+ * the two policies mean the same thing (whatever the document's order or
+ * whitespace). A key change is reported without printing either key. */
+size_t pol_diff(
+    const pol_policy *a, const pol_policy *b, pol_diff_fn fn, void *arg);
 
 #endif /* PRIVD_POLICY_H */

@@ -2,9 +2,10 @@
  * value.c - check a value against its field's declared type before it is
  * stored, and find Finnish personal identity codes (HETU) in free text.
  *
- * The notice promises that identity codes are avoided, so free-text fields
- * refuse values that contain one; a field must opt in to hold them. Reasons
- * given back never quote the value: they end up in replies and logs.
+ * The notice promises that identity codes are avoided, so every string-typed
+ * value (string, text, email, phone) that contains one is refused; a field
+ * must opt in to hold them. Reasons given back never quote the value: they
+ * end up in replies and logs.
  */
 #include <stdio.h>
 #include <string.h>
@@ -111,36 +112,45 @@ utf8_scan(const uint8_t *s, size_t len, bool text)
 	return U_OK;
 }
 
+static uint8_t
+upper(uint8_t c)
+{
+	return c >= 'a' && c <= 'z' ? (uint8_t)(c - 'a' + 'A') : c;
+}
+
 /*
  * The HETU check character is DDMMYYNNN modulo 31 looked up in this table.
- * Only the official (uppercase) forms count, and a match must be a whole
- * token so that a long product code containing the right digits is not
- * mistaken for one.
+ * People type codes in lower case too, so the century sign and the check
+ * character match in either case. Individual numbers 900-999 are temporary
+ * codes, identity codes all the same; 000 and 001 are never issued. A match
+ * must be a whole token (see pol_contains_hetu) so that a long product code
+ * containing the right digits is not mistaken for one.
  */
 static bool
 hetu_at(const uint8_t *s)
 {
 	static const char checks[] = "0123456789ABCDEFHJKLMNPRSTUVWXY";
+	uint8_t sign = upper(s[6]);
 	int dd, mm, yy, nnn, year;
 	long n;
 
 	if ((dd = digits(s, 2)) < 0 || (mm = digits(s + 2, 2)) < 0 ||
 	    (yy = digits(s + 4, 2)) < 0 || (nnn = digits(s + 7, 3)) < 0)
 		return false;
-	if (s[6] == '+')
+	if (sign == '+')
 		year = 1800 + yy;
-	else if (memchr("-YXWVU", s[6], 6) != NULL)
+	else if (memchr("-YXWVU", sign, 6) != NULL)
 		year = 1900 + yy;
-	else if (memchr("ABCDEF", s[6], 6) != NULL)
+	else if (memchr("ABCDEF", sign, 6) != NULL)
 		year = 2000 + yy;
 	else
 		return false;
 	if (dd < 1 || dd > days_in_month(year, mm))
 		return false;
-	if (nnn < 2 || nnn > 899)
+	if (nnn < 2)
 		return false;
 	n = ((long)dd * 10000 + mm * 100 + yy) * 1000 + nnn;
-	return s[10] == (uint8_t)checks[n % 31];
+	return upper(s[10]) == (uint8_t)checks[n % 31];
 }
 
 bool
@@ -259,10 +269,9 @@ reject(char *why, size_t whylen, const char *reason)
 	return -1;
 }
 
-/* Shared by string and text: encoding, control characters, identity codes. */
+/* Shared by string and text: encoding and control characters. */
 static int
-check_chars(const pol_field *f, const uint8_t *v, size_t len, bool text,
-    char *why, size_t whylen)
+check_chars(const uint8_t *v, size_t len, bool text, char *why, size_t whylen)
 {
 	switch (utf8_scan(v, len, text)) {
 	case U_INVALID:
@@ -272,15 +281,53 @@ check_chars(const pol_field *f, const uint8_t *v, size_t len, bool text,
 	case U_OK:
 		break;
 	}
-	if (!f->allow_identity_code && pol_contains_hetu(v, len))
-		return reject(why, whylen, "contains a personal identity code");
 	return 0;
 }
 
+/* The types whose values people type: all but integer, date and bytes. */
+static bool
+string_typed(pol_ftype t)
+{
+	return t == POL_FT_STRING || t == POL_FT_TEXT || t == POL_FT_EMAIL ||
+	       t == POL_FT_PHONE;
+}
+
+/* Longest value of each type; 0 for types without a length limit of their
+ * own (integer and date are bounded by their syntax). */
+static size_t
+max_len(pol_ftype t)
+{
+	switch (t) {
+	case POL_FT_STRING:
+		return STRING_MAX;
+	case POL_FT_TEXT:
+		return TEXT_MAX;
+	case POL_FT_EMAIL:
+		return EMAIL_MAX;
+	case POL_FT_PHONE:
+		return PHONE_MAX;
+	case POL_FT_BYTES:
+		return BYTES_MAX;
+	case POL_FT_INTEGER:
+	case POL_FT_DATE:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Length first (it bounds the scans), then the identity code, then the
+ * type's own syntax. The identity code comes before the syntax so that an
+ * email or phone value holding one is refused for what matters: an address
+ * like "131052-308t@example.fi" is a well-formed email, and "200490-3311"
+ * a well-formed phone number, and either would otherwise be stored.
+ */
 int
 pol_value_check(
     const pol_field *f, const uint8_t *v, size_t len, char *why, size_t whylen)
 {
+	size_t max;
+
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (f == NULL)
@@ -290,25 +337,22 @@ pol_value_check(
 	if (len == 0)
 		return f->type == POL_FT_BYTES ? 0
 		                               : reject(why, whylen, "empty");
+	if ((max = max_len(f->type)) > 0 && len > max)
+		return reject(why, whylen, "too long");
+	if (string_typed(f->type) && !f->allow_identity_code &&
+	    pol_contains_hetu(v, len))
+		return reject(why, whylen, "contains a personal identity code");
 
 	switch (f->type) {
 	case POL_FT_STRING:
-		if (len > STRING_MAX)
-			return reject(why, whylen, "too long");
-		return check_chars(f, v, len, false, why, whylen);
+		return check_chars(v, len, false, why, whylen);
 	case POL_FT_TEXT:
-		if (len > TEXT_MAX)
-			return reject(why, whylen, "too long");
-		return check_chars(f, v, len, true, why, whylen);
+		return check_chars(v, len, true, why, whylen);
 	case POL_FT_EMAIL:
-		if (len > EMAIL_MAX)
-			return reject(why, whylen, "too long");
 		if (!check_email(v, len))
 			return reject(why, whylen, "not an email address");
 		return 0;
 	case POL_FT_PHONE:
-		if (len > PHONE_MAX)
-			return reject(why, whylen, "too long");
 		if (!check_phone(v, len))
 			return reject(why, whylen, "not a phone number");
 		return 0;
@@ -322,8 +366,6 @@ pol_value_check(
 			    why, whylen, "not an ISO date (YYYY-MM-DD)");
 		return 0;
 	case POL_FT_BYTES:
-		if (len > BYTES_MAX)
-			return reject(why, whylen, "too long");
 		return 0;
 	}
 	return reject(why, whylen, "unknown field type");

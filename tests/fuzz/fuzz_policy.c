@@ -3,8 +3,13 @@
  *
  * A policy comes from an admin over the wire, so the parser must survive
  * anything. Besides not crashing, check the contract: on failure *out is NULL
- * and the error has a JSON path; on success every lookup and decision over
- * the result works, and every value check on the input returns cleanly.
+ * and the error has a JSON path; on success every lookup finds what it
+ * indexes, every decision over the result works, a policy has no
+ * differences from itself, and every value check on the input returns
+ * cleanly.
+ *
+ * Seed corpus: tests/fuzz/corpus/policy/ (the example policy, edge cases,
+ * and policies at the caps that fit in -max_len).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,10 +53,25 @@ exercise(const pol_policy *p, const uint8_t *data, size_t size)
 			}
 		}
 	}
-	for (j = 0; j < p->nregisters; j++)
-		for (k = 0; k < p->registers[j].nfields; k++)
-			pol_value_check(
-			    &p->registers[j].fields[k], data, size, NULL, 0);
+	for (j = 0; j < p->nregisters; j++) {
+		const pol_register *r = &p->registers[j];
+
+		if (pol_register_find(p, r->name) != r)
+			abort();
+		for (k = 0; k < r->npurposes; k++)
+			if (pol_purpose_find(r, r->purposes[k].name) !=
+			    &r->purposes[k])
+				abort();
+		for (k = 0; k < r->nfields; k++) {
+			if (pol_field_find(r, r->fields[k].name) !=
+			        &r->fields[k] ||
+			    r->fields[k].index != k)
+				abort();
+			pol_value_check(&r->fields[k], data, size, NULL, 0);
+		}
+	}
+	if (pol_diff(p, p, NULL, NULL) != 0)
+		abort();
 }
 
 int

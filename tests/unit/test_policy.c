@@ -198,7 +198,8 @@ test_minimal(void **state)
 	pol_free(NULL);
 }
 
-/* User-defined regions expand, mix with EEA and codes, and deduplicate. */
+/* User-defined regions expand, mix with EEA and codes, and deduplicate into
+ * a sorted list. */
 static void
 test_regions(void **state)
 {
@@ -219,6 +220,13 @@ test_regions(void **state)
 	assert_int_equal(b->nallowed_countries, 5);
 	assert_true(has_country(b, "JP") && has_country(b, "DE"));
 	assert_false(has_country(b, "DK"));
+	assert_string_equal(b->allowed_countries[0], "DE");
+	assert_string_equal(b->allowed_countries[1], "FI");
+	assert_string_equal(b->allowed_countries[2], "JP");
+	assert_string_equal(b->allowed_countries[3], "NO");
+	assert_string_equal(b->allowed_countries[4], "SE");
+	assert_string_equal(a->allowed_countries[0], "AT");
+	assert_string_equal(a->allowed_countries[29], "SK");
 	pol_free(&p);
 }
 
@@ -386,6 +394,12 @@ static const struct bad bad_cases[] = {
             PRINC("\"a\":{\"key\":\"" KEY_A "\"},\"b\":{\"key\":\"" KEY_B
                   "\"},\"c\":{\"key\":\"" KEY_A "\"}")),
         "$.principals.c.key", "same key as principal \"a\""},
+    {"duplicate principal keys, first repeat reported",
+        DOC(REG(""),
+            PRINC("\"a\":{\"key\":\"" KEY_A "\"},\"b\":{\"key\":\"" KEY_B
+                  "\"},\"c\":{\"key\":\"" KEY_B "\"},\"d\":{\"key\":\"" KEY_A
+                  "\"}")),
+        "$.principals.c.key", "same key as principal \"b\""},
     {"principal region not a code",
         DOC(REG(""), PRINC("\"a\":{\"key\":\"" KEY_A "\",\"region\":\"fi\"}")),
         "$.principals.a.region", "ISO 3166-1"},
@@ -432,6 +446,20 @@ static const struct bad bad_cases[] = {
                 "\"keep_at_least\":\"1 year\"}]"),
             OK_PRINC),
         "$.registers.r.retention[1].id", "duplicate retention id"},
+    {"retention duplicate ids, first repeat reported",
+        DOC(REG(",\"retention\":["
+                "{\"id\":\"x\",\"categories\":[\"c\"],\"from\":\"updated\","
+                "\"keep_at_least\":\"1 year\"},"
+                "{\"id\":\"y\",\"categories\":[\"c\"],\"from\":\"updated\","
+                "\"keep_at_least\":\"1 year\"},"
+                "{\"id\":\"z\",\"categories\":[\"c\"],\"from\":\"updated\","
+                "\"keep_at_least\":\"1 year\"},"
+                "{\"id\":\"y\",\"categories\":[\"c\"],\"from\":\"updated\","
+                "\"keep_at_least\":\"1 year\"},"
+                "{\"id\":\"x\",\"categories\":[\"c\"],\"from\":\"updated\","
+                "\"keep_at_least\":\"1 year\"}]"),
+            OK_PRINC),
+        "$.registers.r.retention[3].id", "duplicate retention id \"y\""},
     {"retention unknown from",
         DOC(REG(",\"retention\":[{\"id\":\"x\",\"categories\":[\"c\"],"
                 "\"from\":\"birth\",\"keep_at_least\":\"1 year\"}]"),
