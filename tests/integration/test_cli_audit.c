@@ -179,7 +179,7 @@ test_follow_takes_no_other_criterion(void **state)
 	f.follow = 1;
 	f.from_seq = before;
 	f.limit = 10;
-	f.not_ops = (const char *const[]){"ping"};
+	f.not_ops = (const char *const[]){"delete"};
 	f.nnot_ops = 1;
 	expect_rc(
 	    a, privd_audit_query(a, &f, NULL, 0, &pg), PRIVD_OK, "follow poll");
