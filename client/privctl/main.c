@@ -500,12 +500,15 @@ run_command(const struct command *cmd, struct opts *o, char **args, int nargs)
 	    (cmd->max_args >= 0 && nargs > cmd->max_args))
 		return usage_error("usage: privctl %s%s%s", name,
 		    *cmd->synopsis ? " " : "", cmd->synopsis);
-	if (cmd->check != NULL && (rc = cmd->check(o, args, nargs)) != 0)
-		return rc;
-	if (cmd->local != NULL)
-		rc = cmd->local(o, args, nargs);
+	if (cmd->check != NULL)
+		rc = cmd->check(o, args, nargs);
 	else
+		rc = 0;
+	if (rc == 0 && cmd->local != NULL)
+		rc = cmd->local(o, args, nargs);
+	else if (rc == 0)
 		rc = run_connected(o, cmd->remote, args, nargs);
+	/* a check may have read a policy file, valid or not */
 	free(o->policy);
 	o->policy = NULL;
 	return rc;
