@@ -550,8 +550,14 @@ cmd_audit_prune(const struct opts *o, privd_client *c, char **args, int nargs)
 		    "now", json_time(st.now_us), "oldest_seq",
 		    json_u64(st.oldest_seq), "oldest_time",
 		    json_time(st.oldest_time_us), "confirmed", o->confirm));
-	if (o->confirm)
+	if (o->confirm && st.paused_at_us != 0 && !st.paused) {
+		iso_time(st.paused_at_us, at);
+		printf("confirmed: privd's clock is right; pruning resumes "
+		       "(paused since %s after a jump of %s)\n",
+		    at, duration(st.clock_jump_s, d1));
+	} else if (o->confirm) {
 		printf("confirmed: privd's clock is right\n");
+	}
 	if (st.paused) {
 		iso_time(st.paused_at_us, at);
 		printf("audit pruning: paused since %s: privd's clock jumped "

@@ -209,9 +209,10 @@ static const struct command commands[] = {
         "the retention in force and its floor, the oldest event kept, and\n"
         "privd's clock. --confirm says that privd's clock is right: pruning\n"
         "resumes. Needs role policy_admin.\n"
-        "--json: {\"paused\", \"paused_at\" (null if not),\n"
-        "\"clock_jump_s\", \"retention_s\", \"floor_s\", \"now\",\n"
-        "\"oldest_seq\", \"oldest_time\" (null if none), \"confirmed\"}\n",
+        "--json: {\"paused\", \"paused_at\" (null if never paused; after\n"
+        "--confirm, when the pause it lifted began), \"clock_jump_s\",\n"
+        "\"retention_s\", \"floor_s\", \"now\", \"oldest_seq\",\n"
+        "\"oldest_time\" (null if none), \"confirmed\"}\n",
         O_CONFIRM, 0, 0, NULL, NULL, cmd_audit_prune},
 };
 

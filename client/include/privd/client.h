@@ -522,8 +522,10 @@ typedef struct privd_audit_prune_status {
 /*
  * Report the state of audit pruning into *status (may be NULL); with
  * confirm nonzero, first confirm that privd's clock is right, which
- * resumes a paused pruning (the status is then the one after resuming).
- * Confirming when nothing is paused changes nothing. Needs the role
+ * resumes a paused pruning. The status is then the one after resuming:
+ * paused is 0, and paused_at_us and clock_jump_s still describe the
+ * pause just lifted (0 if there was none). Confirming when nothing is
+ * paused changes nothing. Needs the role
  * policy_admin (not auditor: resuming can delete events).
  * Errors: PRIVD_EINVAL (c NULL), PRIVD_EDENIED (reason 11, role_required),
  * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (a confirmation
