@@ -483,6 +483,65 @@ test_privctl_audit_prune(void **state)
 	privd_close(&a);
 }
 
+/* ---- help --------------------------------------------------------------- */
+
+/* 'privctl GROUP CMD --help' shows that command alone, 'GROUP --help' the
+ * group's commands; no connection is made. */
+static void
+test_privctl_command_help(void **state)
+{
+	harness *h = h_new();
+	h_result *r = malloc(sizeof(*r));
+
+	(void)state;
+	assert_non_null(h);
+	assert_non_null(r);
+	h->privctl_bin = getenv("PRIVCTL_BIN");
+	assert_int_equal(h_run(h,
+	                     (const char *[]){h->privctl_bin, "audit", "query",
+	                         "--help", NULL},
+	                     WAIT_MS, r),
+	    0);
+	expect_exit(r, 0, "audit query --help");
+	assert_memory_equal(r->out, "usage: privctl [options] audit query ",
+	    strlen("usage: privctl [options] audit query "));
+	assert_non_null(strstr(r->out, "--not-op OP"));
+	assert_non_null(strstr(r->out, "--request-id ID"));
+	assert_null(strstr(r->out, "audit tail"));
+	assert_null(strstr(r->out, "Exit status"));
+
+	assert_int_equal(h_run(h,
+	                     (const char *[]){h->privctl_bin, "--help", "audit",
+	                         "prune", NULL},
+	                     WAIT_MS, r),
+	    0);
+	expect_exit(r, 0, "--help audit prune");
+	assert_non_null(strstr(r->out, "audit prune [--confirm]\n"));
+	assert_non_null(strstr(r->out, "policy_admin"));
+
+	assert_int_equal(
+	    h_run(h, (const char *[]){h->privctl_bin, "audit", "--help", NULL},
+	        WAIT_MS, r),
+	    0);
+	expect_exit(r, 0, "audit --help");
+	assert_non_null(strstr(r->out, "\n  audit query "));
+	assert_non_null(strstr(r->out, "\n  audit tail "));
+	assert_non_null(strstr(r->out, "\n  audit prune "));
+	assert_null(strstr(r->out, "\n  policy "));
+
+	/* an option another command takes is a usage error here */
+	assert_int_equal(h_run(h,
+	                     (const char *[]){h->privctl_bin, "audit", "prune",
+	                         "--force", NULL},
+	                     WAIT_MS, r),
+	    0);
+	expect_exit(r, 2, "audit prune --force");
+	assert_non_null(
+	    strstr(r->err, "--force is not an option of audit prune"));
+	free(r);
+	h_destroy(&h);
+}
+
 int
 main(void)
 {
@@ -496,6 +555,7 @@ main(void)
 	        teardown_follow),
 	    cmocka_unit_test_setup_teardown(
 	        test_privctl_audit_prune, setup_clock, h_teardown),
+	    cmocka_unit_test(test_privctl_command_help),
 	};
 
 	return cmocka_run_group_tests_name(
