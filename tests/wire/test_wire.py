@@ -36,6 +36,8 @@ PROTOC = os.environ.get("PROTOC") or shutil.which("protoc") or ""
 READY_TIMEOUT_S = 10.0
 REPLY_TIMEOUT_MS = 5000
 STOP_TIMEOUT_S = 10.0
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:")
 
 POLICY = {
     "controller": {"name": "Test Oy", "business_id": "1234567-8"},
@@ -227,6 +229,7 @@ class WireCase(unittest.TestCase):
         self.addCleanup(self._print_log)
         self.privd.init()
         self.privd.serve(self.SERVE_ARGS)
+        self.addCleanup(self._check_clean_exit)
         self.ctx = zmq.Context()
         self.addCleanup(self.ctx.term)
         self.client = self.connect("svc")
@@ -240,6 +243,19 @@ class WireCase(unittest.TestCase):
                    pub, sec)
         self.addCleanup(c.close)
         return c
+
+    def _check_clean_exit(self):
+        """privd, still running after the test, exits 0 on SIGTERM, and
+        nothing in its log is a sanitizer's report (CI runs the tests under
+        ASan+UBSan): whatever a test sent must not corrupt privd."""
+        if self.privd.proc is None:
+            return
+        code = self.privd.stop()
+        self.assertEqual(code, 0, "privd did not exit 0 on SIGTERM")
+        log = self.privd.log_tail(lines=100000)
+        for report in SANITIZER_REPORTS:
+            self.assertNotIn(report, log, "privd's log has a sanitizer "
+                             "report")
 
     def _print_log(self):
         print(f"--- privd log ---\n{self.privd.log_tail()}", file=sys.stderr)
