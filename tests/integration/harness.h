@@ -68,6 +68,15 @@ typedef struct harness {
 	const char *privctl_bin;
 	pid_t pid;        /* running privd serve, or -1 */
 	int last_wstatus; /* wait status of the last privd serve that ended */
+	/* extra arguments of `privd init` (NULL-terminated), or NULL */
+	const char *const *init_extra;
+	/* the test clock (h_clock_set): root/clock, passed to every privd
+	 * started afterwards as PRIVD_TEST_CLOCK_FILE */
+	char clock_file[H_PATH_MAX];
+	bool clock_on;
+	int64_t clock_offset_s;
+	/* RLIMIT_FSIZE of privd serve children (0: none) */
+	uint64_t fsize_limit;
 } harness;
 
 /*
@@ -113,7 +122,24 @@ const h_key *h_key_get(const harness *h, const char *name);
 int h_policy_write(harness *h, const char *tmpl);
 
 /*
- * Run `privd init --data-dir DATA --policy POLICY`; on success (exit 0 and
+ * Shift the wall clock of privd by offset_s seconds from now on: privd
+ * reads it from h->clock_file (see daemon/clock.h), and every privd started
+ * after the first call gets that file. A running privd picks a change up
+ * within a few milliseconds; call h_clock_wait() to be sure. Tests move
+ * time with it instead of sleeping.
+ */
+int h_clock_set(harness *h, int64_t offset_s);
+
+/* Wait (a short, fixed moment) until a running privd has seen the last
+ * h_clock_set: it re-reads the file at most 100 times a second. */
+void h_clock_wait(void);
+
+/* privd's wall clock as shifted by h_clock_set, in microseconds. */
+uint64_t h_clock_us(const harness *h);
+
+/*
+ * Run `privd init --data-dir DATA --policy POLICY [h->init_extra...]`; on
+ * success (exit 0 and
  * one Z85 key on stdout) store the key in h->server_key. res (may be NULL)
  * receives the command's output and status.
  */
@@ -220,6 +246,15 @@ int h_setup_default(void **state);
  */
 int h_setup(void **state, const char *const *keys, size_t nkeys,
     const char *policy, const char *const *serve_args);
+
+/* What h_setup_opt adds to h_setup. */
+typedef struct h_opts {
+	const char *const *init_args; /* more `privd init` arguments */
+	bool test_clock;              /* start on the test clock (offset 0) */
+	uint64_t fsize_limit;         /* RLIMIT_FSIZE of privd serve */
+} h_opts;
+int h_setup_opt(void **state, const char *const *keys, size_t nkeys,
+    const char *policy, const char *const *serve_args, const h_opts *o);
 int h_teardown(void **state);
 
 /*
