@@ -27,6 +27,7 @@ import unittest
 
 import test_wire as wire  # exits 77 (skipped) without python3-zmq/protobuf
 import zmq
+import zmq.utils.monitor as zmq_monitor
 
 # Requests of about 1 MiB go through CURVE on a machine shared with other
 # builds, perhaps under ASan: a generous deadline, never a measured time.
@@ -536,9 +537,11 @@ class FrameSizeDefault(wire.WireCase):
 
     def test_slightly_larger_frames_answered_too_large(self):
         # proto: "a slightly larger one is answered TOO_LARGE, a much larger
-        # one (over the limit plus 64 KiB) drops the connection".
+        # one (over the limit plus 64 KiB) drops the connection": up to the
+        # limit plus 64 KiB, answered.
+        over = self.LIMIT + VALUE_MAX
         for i, size in enumerate([self.LIMIT + 1, self.LIMIT + 64,
-                                  self.LIMIT + VALUE_MAX]):
+                                  over - 33, over - 32, over - 1, over]):
             rid = (1 << 60) + i
             frame = put_of_size(size, rid, f"over-{i}")
             self.assertEqual(len(frame), size)
@@ -552,6 +555,30 @@ class FrameSizeDefault(wire.WireCase):
                 self.assertEqual(wire.pb.Status.Name(resp.status),
                                  "TOO_LARGE", resp.message)
                 self.ping_ok(client)
+
+    def test_much_larger_frames_drop_the_connection(self):
+        # The other side of the same sentence: over the limit plus 64 KiB,
+        # privd drops the connection (seen by the client as a disconnect)
+        # and goes on serving everyone else.
+        for size in (self.LIMIT + VALUE_MAX + 1, 4 * self.LIMIT):
+            frame = put_of_size(size, 1 << 60, "much-over")
+            self.assertEqual(len(frame), size)
+            client = self.connect("svc")
+            monitor = client.sock.get_monitor_socket(
+                zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED)
+            self.addCleanup(client.sock.disable_monitor)
+            self.addCleanup(monitor.close, 0)
+            with self.subTest(frame_bytes=size):
+                self.ping_ok(client)  # connected, handshake done
+                client.sock.send(frame)
+                deadline = time.monotonic() + BIG_REPLY_TIMEOUT_MS / 1000
+                dropped = False
+                while not dropped and time.monotonic() < deadline:
+                    if monitor.poll(250):
+                        ev = zmq_monitor.recv_monitor_message(monitor)
+                        dropped = ev["event"] == zmq.EVENT_DISCONNECTED
+                self.assertTrue(dropped, "the connection was not dropped")
+                self.ping_ok(self.connect("svc"))
 
 
 class FrameSizeSet(FrameSizeDefault):
