@@ -61,21 +61,25 @@ typedef struct writer {
 
 /*
  * The worker sealed the values under the subject key it saw, with the
- * first-write times it saw. If the key changed since (another put created
- * the subject first, or a delete removed it), or a field's first write did
- * (it was deleted, or written first by another put), seal them again: never
- * store a value under a key that is not the subject's, never bring back the
- * key of a deleted subject, and never store a header the seal does not
- * match.
+ * first-write times it read from records it authenticated. If the key
+ * changed since (another put created the subject first, or a delete removed
+ * it), or a field's stored record did (it was deleted, or written by another
+ * put), seal them again: never store a value under a key that is not the
+ * subject's, never bring back the key of a deleted subject, and never take
+ * a first-write time from a record that was not authenticated. A record is
+ * the one the worker saw if its id (store_value_id) is the same; any other
+ * is authenticated here, which is rare.
  */
 static int
 put_reconcile(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 {
 	server *srv = wr->srv;
 	const char *subj = j->req->put->subject;
+	uint8_t id[STORE_VALUE_IDBYTES];
 	store_subject cur;
 	store_value sv;
-	bool reseal = false;
+	bool reseal = false, have_key = false;
+	job_value *jv;
 	size_t i;
 	int rc;
 
@@ -93,7 +97,7 @@ put_reconcile(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		return store_subject_put(srv->st, txn, j->sid, &j->subject);
 	}
 	if (rc != 0)
-		return rc;
+		goto damaged;
 	if (memcmp(cur.wrapped, j->subject.wrapped, sizeof(cur.wrapped)) != 0 ||
 	    cur.created_us != j->subject.created_us) {
 		j->subject = cur;
@@ -101,23 +105,37 @@ put_reconcile(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		reseal = true;
 	}
 	for (i = 0; i < j->nvalues; i++) {
-		uint64_t created = 0;
-
-		rc = store_value_get(
-		    srv->st, txn, j->sid, j->values[i].field, &sv);
-		if (rc == 0)
-			created = sv.created_us;
-		else if (rc != MDB_NOTFOUND)
-			goto damaged;
-		if (created != j->values[i].created_us) {
-			j->values[i].created_us = created;
-			reseal = true;
+		jv = &j->values[i];
+		rc = store_value_get(srv->st, txn, j->sid, jv->field, &sv);
+		if (rc == MDB_NOTFOUND) {
+			reseal = reseal || jv->created_us != 0;
+			jv->created_us = 0;
+			jv->had_old = false;
+			continue;
 		}
+		if (rc != 0)
+			goto damaged;
+		store_value_id(&sv, id);
+		if (jv->had_old &&
+		    sodium_memcmp(id, jv->old_id, sizeof(id)) == 0)
+			continue; /* the record the worker authenticated */
+		if (!have_key) {
+			if (subject_unwrap(srv->keys, j->reg->name, subj,
+			        &j->subject, wr->dk) != 0)
+				goto damaged;
+			have_key = true;
+		}
+		if (value_authentic(wr->dk, j, subj, jv->field, &sv) != 0)
+			goto damaged;
+		reseal = reseal || jv->created_us != sv.created_us;
+		jv->created_us = sv.created_us;
+		jv->had_old = true;
+		memcpy(jv->old_id, id, sizeof(id));
 	}
 	if (!reseal)
 		return 0;
-	if (subject_unwrap(
-	        srv->keys, j->reg->name, subj, &j->subject, wr->dk) != 0)
+	if (!have_key && subject_unwrap(srv->keys, j->reg->name, subj,
+	                     &j->subject, wr->dk) != 0)
 		goto damaged;
 	if (put_seal(srv->keys, j, wr->dk, now) != 0)
 		goto nomem;
@@ -543,6 +561,20 @@ batch_failed(writer *wr, job *batch, int rc)
 		job_drop_reply(j);
 }
 
+/* Did the batch change data (a put, delete or policy that committed)? */
+static bool
+batch_wrote(const job *batch)
+{
+	const job *j;
+
+	for (j = batch; j != NULL; j = j->next)
+		if ((j->kind == JOB_PUT || j->kind == JOB_DELETE ||
+		        (j->kind == JOB_POLICY && !j->policy_same)) &&
+		    j->status == ST(OK))
+			return true;
+	return false;
+}
+
 /*
  * Group commit: the whole batch in one write transaction, then the replies.
  */
@@ -564,7 +596,9 @@ commit_batch(writer *wr, job *batch)
 		for (j = batch; j != NULL; j = j->next)
 			if (j->kind != JOB_ANSWERED)
 				pack_result(j);
-		if (wr->disk_full) {
+		/* a batch of reads may fit in freed pages: writes that
+		 * commit again end the episode */
+		if (wr->disk_full && batch_wrote(batch)) {
 			log_info("the store's disk has room again: serving "
 			         "normally");
 			wr->disk_full = false;
