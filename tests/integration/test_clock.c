@@ -198,6 +198,8 @@ exit_status(const h_result *res)
 	return WIFEXITED(res->wstatus) ? WEXITSTATUS(res->wstatus) : -1;
 }
 
+static void expect_others_denied(harness *h);
+
 /* ---- the floor -------------------------------------------------------- */
 
 static void
@@ -274,6 +276,28 @@ test_floor_refused_at_apply(void **state)
 	assert_int_equal(v.version, 1);
 	privd_close(&c);
 	free(under);
+}
+
+/* Without a jump, the report says what is in force: not paused, the
+ * default floor of a year, the policy's longer retention. */
+static void
+test_prune_report_without_jump(void **state)
+{
+	harness *h = *state;
+	Privd__V1__Response *r = report(h);
+	Privd__V1__AuditPruneResponse *p = r->audit_prune;
+	uint64_t now = h_clock_us(h);
+
+	assert_false(p->paused);
+	assert_int_equal(p->paused_at_us, 0);
+	assert_int_equal(p->clock_jump_s, 0);
+	assert_int_equal(p->floor_s, 365 * DAY_S);
+	assert_true(p->retention_s >= 2 * 365 * DAY_S);
+	assert_true(p->now_us + 60000000 > now && p->now_us < now + 60000000);
+	assert_int_equal(p->oldest_seq, 1);
+	assert_true(p->oldest_time_us > 0 && p->oldest_time_us <= p->now_us);
+	privd__v1__response__free_unpacked(r, NULL);
+	expect_others_denied(h);
 }
 
 /* ---- a clock behind the log ------------------------------------------- */
@@ -531,6 +555,8 @@ main(void)
 	    cmocka_unit_test(test_floor_refused_at_init),
 	    cmocka_unit_test_setup_teardown(
 	        test_floor_refused_at_apply, setup_default_floor, h_teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_report_without_jump,
+	        setup_default_floor, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_clock_behind_refused_at_start, setup_short, h_teardown),
 	    cmocka_unit_test_setup_teardown(
