@@ -118,10 +118,12 @@ test_sighup_keeps_serving(void **state)
 /*
  * Connect as keyname trusting server_key (NULL: the right one) over and
  * over, each time until privd turns the socket away, for at least FLOOD
- * times and FLOOD_MS. Returns how many were turned away.
+ * times and FLOOD_MS. Returns how many were turned away; *ms receives how
+ * long it took.
  */
 static int
-flood_connections(harness *h, const char *keyname, const char *server_key)
+flood_connections(
+    harness *h, const char *keyname, const char *server_key, int64_t *ms)
 {
 	int64_t t0 = h_now_ms();
 	int n = 0, away = 0;
@@ -137,19 +139,21 @@ flood_connections(harness *h, const char *keyname, const char *server_key)
 		if (++n >= 20 * FLOOD)
 			break;
 	}
+	*ms = h_now_ms() - t0;
 	print_message("%d connections in %lld ms, %d turned away\n", n,
-	    (long long)(h_now_ms() - t0), away);
+	    (long long)*ms, away);
 	return away;
 }
 
-/* The log since mark has at least one and at most max lines with needle,
- * one of them with a count of those left out, and none of the texts in
- * secrets. */
+/* The log since mark, after a flood of ms milliseconds, has at least one
+ * line with needle and at most about one a second, one of them with a
+ * count of those left out, and none of the texts in secrets. */
 static void
-expect_limited(harness *h, size_t mark, const char *needle, int max,
+expect_limited(harness *h, size_t mark, const char *needle, int64_t ms,
     const char *const *secrets, size_t nsecrets)
 {
 	int n = h_log_wait(h, mark, needle, 1, 5000);
+	int max = (int)(ms / 1000) + 2;
 	uint8_t *buf;
 	size_t len;
 	bool counted = false;
@@ -190,9 +194,10 @@ test_zap_refusals_rate_limited(void **state)
 	const h_key *s = h_key_get(h, "stranger");
 	const char *const secrets[] = {s->pub, s->sec};
 	size_t mark = h_log_size(h);
+	int64_t ms;
 
-	assert_true(flood_connections(h, "stranger", NULL) >= FLOOD / 2);
-	expect_limited(h, mark, "refused", 5, secrets, 2);
+	assert_true(flood_connections(h, "stranger", NULL, &ms) >= FLOOD / 2);
+	expect_limited(h, mark, "refused", ms, secrets, 2);
 	serves(h, "after-zap-flood");
 }
 
@@ -209,9 +214,11 @@ test_failed_handshakes_logged_rate_limited(void **state)
 		const char *const secrets[] = {
 		    s->pub, s->sec, wrong_pub, wrong_sec, h->server_key};
 
+		int64_t ms;
+
 		assert_true(
-		    flood_connections(h, "svc", wrong_pub) >= FLOOD / 2);
-		expect_limited(h, mark, "handshake", 5, secrets, 5);
+		    flood_connections(h, "svc", wrong_pub, &ms) >= FLOOD / 2);
+		expect_limited(h, mark, "handshake", ms, secrets, 5);
 	}
 	serves(h, "after-handshake-flood");
 }
