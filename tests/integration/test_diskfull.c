@@ -34,7 +34,7 @@
 #define VALUE_LEN (60 * 1024)
 #define MAX_PUTS  2000
 #define MAX_CALLS 4096
-#define FULL_MSG  "disk is full"
+#define FULL_MSG  "disk is full" /* in privd's log line */
 #define S_OK      1
 #define S_UNAVAIL 8
 
@@ -131,7 +131,7 @@ expect_full(privd_client *c, int rc, const char *what)
 	if (rc != PRIVD_EUNAVAILABLE)
 		fail_msg("%s on a full disk: %s (%s), expected UNAVAILABLE",
 		    what, privd_strerror(rc), privd_errmsg(c));
-	if (strstr(privd_errmsg(c), FULL_MSG) == NULL)
+	if (strstr(privd_errmsg(c), "the store's disk is full") == NULL)
 		fail_msg(
 		    "%s on a full disk: message \"%s\"", what, privd_errmsg(c));
 }
