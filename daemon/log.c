@@ -22,6 +22,9 @@ log_set_level(int level)
 }
 
 /* Print one line; suffix (may be NULL) is appended to the message. */
+static void log_line(int level, const char *suffix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_line(int level, const char *suffix, const char *fmt, va_list ap)
 {
@@ -54,6 +57,9 @@ log_line(int level, const char *suffix, const char *fmt, va_list ap)
 		/* nowhere left to report it */
 	}
 }
+
+static void log_vmsg(int level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void
 log_vmsg(int level, const char *fmt, va_list ap)

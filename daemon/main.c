@@ -417,7 +417,7 @@ cmd_serve(int argc, char **argv)
 	static char deflisten[PATH_MAX + 16];
 	const struct rlimit nocore = {0, 0};
 	server srv;
-	pthread_t writer, *workers = NULL;
+	pthread_t writer_thread, *workers = NULL;
 	long long val[SET_N];
 	char absdir[PATH_MAX];
 	sigset_t sigs;
@@ -530,7 +530,7 @@ cmd_serve(int argc, char **argv)
 	    jobq_init(&srv.commit, false) != 0 ||
 	    jobq_init(&srv.replies, true) != 0)
 		fatal("cannot create queues: %s", strerror(errno));
-	if (pthread_create(&writer, NULL, writer_main, &srv) != 0)
+	if (pthread_create(&writer_thread, NULL, writer_main, &srv) != 0)
 		fatal("cannot start the writer thread");
 	writer_started = true;
 	if ((workers = calloc(srv.cfg.workers, sizeof(*workers))) == NULL)
@@ -550,7 +550,7 @@ cmd_serve(int argc, char **argv)
 		pthread_join(workers[w], NULL);
 	jobq_close(&srv.commit);
 	if (writer_started)
-		pthread_join(writer, NULL);
+		pthread_join(writer_thread, NULL);
 	jobq_destroy(&srv.work);
 	jobq_destroy(&srv.commit);
 	jobq_destroy(&srv.replies);

@@ -72,6 +72,15 @@ void worker_free(worker **w);
  * answered or prepared for the writer. */
 void worker_handle(worker *w, job *j);
 
+/* The writer's state, for committing batches in the calling thread (the
+ * fuzz target does; writer_main loops over it). writer_new reads the audit
+ * log's head; NULL if it cannot. writer_commit commits one batch and pushes
+ * it, answered, to srv->replies. */
+typedef struct writer writer;
+writer *writer_new(server *srv);
+void writer_free(writer **wr);
+void writer_commit(writer *wr, job *batch);
+
 /* Send a finished job's reply on a ROUTER (frontend.c): the routing id and
  * the reply, or nothing if the job has no reply. 0 if sent. */
 int frontend_send(void *router, job *j);

@@ -26,6 +26,7 @@
  * times every wait. It may also grow the map.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
@@ -502,16 +503,18 @@ follow_remember(writer *wr, job *batch, uint64_t mono)
 static void
 batch_failed(writer *wr, job *batch, int rc)
 {
+	static log_limit failed_lim, unrecorded_lim;
 	batch_txn bt = {.batch = batch};
 	bool full = store_disk_full(wr->srv->st, rc);
 	job *j;
 
+	/* LMDB reports a write cut short by a full disk as EIO: say what
+	 * it is, not what the errno says */
 	if (full && !wr->disk_full)
-		log_err("the store's disk is full (%s): requests are "
-		        "answered UNAVAILABLE until there is room again",
-		    mdb_strerror(rc));
+		log_err("the store's disk is full: requests are answered "
+		        "UNAVAILABLE until there is room again");
 	else if (!full)
-		log_err(
+		log_limited(&failed_lim, LOG_ERR,
 		    "commit failed, batch not applied: %s", mdb_strerror(rc));
 	wr->disk_full = wr->disk_full || full;
 	for (j = batch; j != NULL; j = j->next) {
@@ -532,9 +535,10 @@ batch_failed(writer *wr, job *batch, int rc)
 		wr->audit = bt.a;
 		return;
 	}
-	log_err("cannot record the failed requests either (%s): they are "
-	        "not answered",
-	    mdb_strerror(rc));
+	log_limited(&unrecorded_lim, LOG_ERR,
+	    "cannot record the failed requests either (%s): they are not "
+	    "answered",
+	    wr->disk_full ? "the disk is full" : mdb_strerror(rc));
 	for (j = batch; j != NULL; j = j->next)
 		job_drop_reply(j);
 }
@@ -687,45 +691,84 @@ housekeeping(writer *wr, uint64_t *unsigned_since, bool *more)
 	}
 }
 
+writer *
+writer_new(server *srv)
+{
+	MDB_txn *txn = NULL;
+	writer *wr;
+	int rc;
+
+	if ((wr = calloc(1, sizeof(*wr))) == NULL)
+		return NULL;
+	wr->srv = srv;
+	if ((wr->dk = sodium_malloc(CRYPTO_KEYBYTES)) == NULL) {
+		free(wr);
+		return NULL;
+	}
+	if ((rc = mdb_txn_begin(srv->st->env, NULL, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = audit_load(srv->st, txn, &wr->audit)) != 0 ||
+	    (rc = retain_load(srv->st, txn, &wr->keep)) != 0) {
+		log_err(
+		    "audit log: cannot read its head: %s", mdb_strerror(rc));
+		if (txn != NULL)
+			mdb_txn_abort(txn);
+		writer_free(&wr);
+		return NULL;
+	}
+	mdb_txn_abort(txn);
+	return wr;
+}
+
+void
+writer_free(writer **wp)
+{
+	writer *wr;
+
+	if (wp == NULL || (wr = *wp) == NULL)
+		return;
+	sodium_free(wr->dk);
+	free(wr);
+	*wp = NULL;
+}
+
+void
+writer_commit(writer *wr, job *batch)
+{
+	commit_batch(wr, batch);
+}
+
 void *
 writer_main(void *arg)
 {
-	writer wr = {.srv = arg};
 	struct timespec deadline;
-	MDB_txn *txn;
 	bool closed = false, more = true;
 	uint64_t unsigned_since = 0, t;
+	writer *wr;
 	job *batch;
-	int rc;
 
-	if ((wr.dk = sodium_malloc(CRYPTO_KEYBYTES)) == NULL)
-		fatal("writer: out of secure memory");
-	if ((rc = mdb_txn_begin(wr.srv->st->env, NULL, MDB_RDONLY, &txn)) !=
-	        0 ||
-	    (rc = audit_load(wr.srv->st, txn, &wr.audit)) != 0 ||
-	    (rc = retain_load(wr.srv->st, txn, &wr.keep)) != 0)
-		fatal("audit log: cannot read its head: %s", mdb_strerror(rc));
-	mdb_txn_abort(txn);
-	log_info("audit log at event %llu", (unsigned long long)wr.audit.seq);
-	if (wr.keep.hold_at_us != 0)
+	if ((wr = writer_new(arg)) == NULL)
+		fatal("writer: cannot start (out of memory, or the audit log's "
+		      "head cannot be read)");
+	log_info("audit log at event %llu", (unsigned long long)wr->audit.seq);
+	if (wr->keep.hold_at_us != 0)
 		log_warn(
 		    "audit pruning is paused since a clock jump of %llu s; "
 		    "an admin lifts the pause with privctl audit prune "
 		    "--confirm",
-		    (unsigned long long)wr.keep.hold_jump_s);
-	if (wr.srv->start_jump_s != 0)
+		    (unsigned long long)wr->keep.hold_jump_s);
+	if (wr->srv->start_jump_s != 0)
 		prune_pause(
-		    &wr, wr.srv->start_jump_s, "since the newest event");
+		    wr, wr->srv->start_jump_s, "since the newest event");
 	for (;;) {
-		housekeeping(&wr, &unsigned_since, &more);
+		housekeeping(wr, &unsigned_since, &more);
 		if (more) {
 			/* go on pruning right after the next batch */
 			t = clock_mono_us();
 		} else if (unsigned_since != 0) {
 			t = unsigned_since + CKPT_MAX_UNSIGNED_US;
 		} else {
-			t = wr.keep.hold_at_us == 0
-			        ? wr.next_prune
+			t = wr->keep.hold_at_us == 0
+			        ? wr->next_prune
 			        : clock_mono_us() + PRUNE_INTERVAL_US;
 			/* wake now and then to watch the wall clock */
 			if (t > clock_mono_us() + 60ULL * 1000000)
@@ -733,10 +776,10 @@ writer_main(void *arg)
 		}
 		deadline = clock_mono_ts(t);
 		batch = jobq_take_until(
-		    &wr.srv->commit, SERVER_BATCH_MAX, &deadline, &closed);
+		    &wr->srv->commit, SERVER_BATCH_MAX, &deadline, &closed);
 		if (batch != NULL) {
-			commit_batch(&wr, batch);
-			if (wr.audit.seq == wr.audit.ckpt_seq)
+			commit_batch(wr, batch);
+			if (wr->audit.seq == wr->audit.ckpt_seq)
 				unsigned_since = 0;
 			else if (unsigned_since == 0)
 				unsigned_since = clock_mono_us();
@@ -745,7 +788,7 @@ writer_main(void *arg)
 		}
 	}
 	/* Sign the head at shutdown, so the last events are covered. */
-	sign_head(&wr);
-	sodium_free(wr.dk);
+	sign_head(wr);
+	writer_free(&wr);
 	return NULL;
 }
