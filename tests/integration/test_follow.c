@@ -138,8 +138,8 @@ follow(harness *h, const char *key, int polls, uint64_t *ids)
 		if (r->status != ST(OK))
 			fail_msg("follow poll %d: status %d (%s)", i,
 			    (int)r->status, r->message);
-		/* the event's own seq: AuditRecord.seq is another
-		 * matter */
+		/* oldest first, from from_seq on; the record's seq is
+		 * the event's */
 		for (size_t k = 0; k < r->audit_query->n_records; k++) {
 			Privd__V1__AuditRecord *rec =
 			    r->audit_query->records[k];
@@ -148,6 +148,8 @@ follow(harness *h, const char *key, int polls, uint64_t *ids)
 			        NULL, rec->event.len, rec->event.data);
 
 			assert_non_null(ev);
+			assert_int_equal(rec->seq, ev->seq);
+			assert_false(rec->damaged);
 			if (ev->seq < from)
 				fail_msg("poll %d from %llu: event %llu", i,
 				    (unsigned long long)from,
