@@ -703,6 +703,7 @@ housekeeping(writer *wr, uint64_t *unsigned_since, bool *more)
 	uint64_t mono = clock_mono_us(), jump;
 	int rc;
 
+	log_limit_flush();
 	if ((jump = retain_clock_watch(
 	         &wr->keep, clock_wall_us(), clock_boot_us())) != 0)
 		prune_pause(wr, jump, "while running");
