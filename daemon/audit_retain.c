@@ -159,3 +159,46 @@ retain_oldest(store *st, MDB_txn *txn, uint64_t *seq, uint64_t *time_us)
 	}
 	return 0;
 }
+
+int
+retain_report(store *st, MDB_txn *txn, const audit_retain *r, int64_t policy_s,
+    uint64_t now_us, Privd__V1__AuditPruneResponse *out)
+{
+	uint64_t seq, time_us;
+	int rc;
+
+	privd__v1__audit_prune_response__init(out);
+	out->paused = r->hold_at_us != 0;
+	out->paused_at_us = r->hold_at_us;
+	out->clock_jump_s = r->hold_jump_s;
+	out->retention_s = retain_keep_s(r, policy_s);
+	out->floor_s = r->floor_s;
+	out->now_us = now_us;
+	if ((rc = retain_oldest(st, txn, &seq, &time_us)) != 0)
+		return rc;
+	out->oldest_seq = seq;
+	out->oldest_time_us = time_us;
+	return 0;
+}
+
+int
+retain_prune(store *st, MDB_txn *txn, const audit_retain *r, int64_t policy_s,
+    uint64_t now_us, bool *more)
+{
+	/* the policy bounds durations (POL_MAX_DURATION_S), and so does init
+	 * the floor, so this cannot wrap; a retention beyond now prunes
+	 * nothing */
+	uint64_t keep = retain_keep_s(r, policy_s) * 1000000u;
+	size_t n;
+	int rc;
+
+	*more = false;
+	if (keep >= now_us)
+		return 0;
+	rc = audit_prune(st, txn, now_us - keep, &n, more);
+	if (rc == 0 && n > 0)
+		log_info("audit: pruned %zu events older than the retention "
+		         "period",
+		    n);
+	return rc;
+}

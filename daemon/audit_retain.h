@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "privd.pb-c.h"
 #include "store.h"
 
 #define RETAIN_DEFAULT_FLOOR_S (365ULL * 86400)
@@ -71,6 +72,17 @@ uint64_t retain_clock_watch(
 
 /* The oldest event kept: its seq and time (0 and 0 for an empty log). */
 int retain_oldest(store *st, MDB_txn *txn, uint64_t *seq, uint64_t *time_us);
+
+/* The state of pruning at now_us under policy retention policy_s, as the
+ * answer to an audit_prune request (r is initialised here). */
+int retain_report(store *st, MDB_txn *txn, const audit_retain *r,
+    int64_t policy_s, uint64_t now_us, Privd__V1__AuditPruneResponse *out);
+
+/* One bounded chunk of pruning at now_us under policy retention policy_s
+ * (audit_prune); *more is set if another chunk would prune more. The
+ * caller does not call it while pruning is paused. */
+int retain_prune(store *st, MDB_txn *txn, const audit_retain *r,
+    int64_t policy_s, uint64_t now_us, bool *more);
 
 /* Seconds of audit log kept under policy retention policy_s: at least the
  * floor. */

@@ -314,7 +314,8 @@ setup_router(frontend *fe)
 	int zero = 0, one = 1, hwm = 100000, linger = SHUTDOWN_LINGER_MS;
 	/* ZMQ_MAXMSGSIZE counts the encrypted message; a request up to the
 	 * limit is read and answered, one a little over it too (TOO_LARGE) */
-	int64_t maxmsg = (int64_t)(srv->cfg.max_request + SERVER_FRAME_SLACK);
+	int64_t maxmsg = (int64_t)(srv->cfg.max_request + SERVER_FRAME_SLACK +
+	                           SERVER_CURVE_OVERHEAD);
 	size_t i;
 
 	fe->router = zmq_socket(fe->ctx, ZMQ_ROUTER);

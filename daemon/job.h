@@ -61,14 +61,19 @@ extern const ProtobufCAllocator arena_pb_allocator;
 /* One value of a put: where its plaintext is (in the decoded request) and
  * its finished record (header + sealed value) ready for the store. The
  * header is bound into the seal, so the record's "collected" time is fixed
- * before sealing: created_us is the stored field's first write time, or 0
- * if the field was not stored when the worker looked (the writer checks it
- * again and reseals if it changed). */
+ * before sealing: created_us is the stored field's first write time, taken
+ * from a record the worker authenticated, or 0 if the field was not stored
+ * when the worker looked (the writer checks it again and reseals if it
+ * changed). */
 typedef struct job_value {
 	const char *field;
 	const uint8_t *plain;
 	size_t plainlen;
 	uint64_t created_us;
+	/* the stored record the worker authenticated and took created_us
+	 * from (store_value_id), for the writer to recognise it */
+	bool had_old;
+	uint8_t old_id[STORE_VALUE_IDBYTES];
 	uint8_t *rec; /* in job->recbuf */
 	size_t reclen;
 	size_t hdrlen;

@@ -13,6 +13,7 @@
 
 static int log_level = LOG_INFO;
 static pthread_mutex_t limit_mu = PTHREAD_MUTEX_INITIALIZER;
+static log_limit *limiters; /* under limit_mu */
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void
@@ -67,20 +68,31 @@ log_vmsg(int level, const char *fmt, va_list ap)
 	log_line(level, NULL, fmt, ap);
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void
 log_limited(log_limit *l, int level, const char *fmt, ...)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = mono_ms();
 	unsigned dropped;
 	char suffix[64];
 	va_list ap;
 
 	if (level > log_level)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	pthread_mutex_lock(&limit_mu);
+	if (!l->listed) {
+		l->next = limiters;
+		limiters = l;
+		l->listed = 1;
+	}
 	if (l->window_ms != 0 && now - l->window_ms < 1000) {
 		l->dropped++;
 		pthread_mutex_unlock(&limit_mu);
@@ -89,6 +101,10 @@ log_limited(log_limit *l, int level, const char *fmt, ...)
 	dropped = l->dropped;
 	l->dropped = 0;
 	l->window_ms = now;
+	l->level = level;
+	va_start(ap, fmt);
+	vsnprintf(l->last, sizeof(l->last), fmt, ap);
+	va_end(ap);
 	pthread_mutex_unlock(&limit_mu);
 	if (dropped > 0)
 		snprintf(suffix, sizeof(suffix),
@@ -96,6 +112,23 @@ log_limited(log_limit *l, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_line(level, dropped > 0 ? suffix : NULL, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_limit_flush(void)
+{
+	uint64_t now = mono_ms();
+	log_limit *l;
+
+	pthread_mutex_lock(&limit_mu);
+	for (l = limiters; l != NULL; l = l->next) {
+		if (l->dropped == 0 || now - l->window_ms < 1000)
+			continue;
+		log_msg(l->level, "%u more like this: %s", l->dropped, l->last);
+		l->dropped = 0;
+		l->window_ms = 0;
+	}
+	pthread_mutex_unlock(&limit_mu);
 }
 
 void

@@ -29,12 +29,21 @@ void fatal(const char *fmt, ...)
  * fill the disk with privd's log. A limiter is zero-initialised (static).
  */
 typedef struct log_limit {
-	uint64_t window_ms; /* start of the current second (monotonic) */
-	unsigned dropped;   /* lines left out in it */
+	uint64_t window_ms;     /* start of the current second (monotonic) */
+	unsigned dropped;       /* lines left out since the last one written */
+	int level;              /* of the last line */
+	char last[120];         /* the last line written, for log_limit_flush */
+	struct log_limit *next; /* every limiter used so far */
+	int listed;
 } log_limit;
 
 void log_limited(log_limit *l, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Say how many lines each limiter left out in a second that has ended
+ * without another line to say it: a flood that stops still shows its size.
+ * Called now and then (the writer's housekeeping). */
+void log_limit_flush(void);
 
 #define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

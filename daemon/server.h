@@ -27,10 +27,12 @@
 #define SERVER_BATCH_MAX           512 /* jobs in one group commit */
 
 /* How much larger than --max-request a frame may be before libzmq drops
- * the peer unread: ZMQ_MAXMSGSIZE counts the CURVE-encrypted message (33
- * bytes more than the request), and a request a little over the limit is
- * better answered TOO_LARGE than dropped. */
-#define SERVER_FRAME_SLACK (64 * 1024)
+ * the peer unread: a request a little over the limit is better answered
+ * TOO_LARGE than dropped. ZMQ_MAXMSGSIZE counts the CURVE-encrypted
+ * message, which is the request plus a fixed 33 bytes (the MESSAGE
+ * command's name, nonce, flags and MAC), so that is added too. */
+#define SERVER_FRAME_SLACK    (64 * 1024)
+#define SERVER_CURVE_OVERHEAD 33
 
 typedef struct server_config {
 	const char *datadir;
@@ -92,6 +94,11 @@ int frontend_run(server *srv, int sigfd);
 
 /* Seal a put's values under data key dk into its records (worker.c). */
 int put_seal(const crypto_keys *keys, job *j, const uint8_t *dk, uint64_t now);
+
+/* Does a stored value of the put's subject authenticate under dk, header
+ * and all (worker.c)? 0 or -1. */
+int value_authentic(const uint8_t *dk, job *j, const char *subj,
+    const char *field, const store_value *sv);
 
 /* A subject's data key: unwrap it (checking its record's header), or make
  * a new one wrapped into sub (worker.c). */

@@ -406,6 +406,19 @@ store_value_decode(const MDB_val *rec, store_value *out)
 	return 0;
 }
 
+void
+store_value_id(const store_value *sv, uint8_t id[STORE_VALUE_IDBYTES])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, NULL, 0, STORE_VALUE_IDBYTES);
+	crypto_generichash_update(&h, sv->hdr, sv->hdrlen);
+	crypto_generichash_update(&h, sv->sealed, CRYPTO_NONCEBYTES);
+	crypto_generichash_update(
+	    &h, sv->sealed + sv->sealedlen - CRYPTO_TAGBYTES, CRYPTO_TAGBYTES);
+	crypto_generichash_final(&h, id, STORE_VALUE_IDBYTES);
+}
+
 int
 store_value_get(store *s, MDB_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field,

@@ -158,6 +158,13 @@ size_t store_value_header(uint8_t *hdr, uint64_t created_us,
     uint64_t updated_us, const char *purpose, size_t purposelen);
 /* Decode a record; -1 if it is malformed. */
 int store_value_decode(const MDB_val *rec, store_value *out);
+/* What identifies one sealed record: a hash of its header, nonce and tag
+ * (the seal's random nonce makes it unique; the tag covers the rest). Two
+ * records with the same id have the same header and, if one
+ * authenticates, so does the other's header. */
+#define STORE_VALUE_IDBYTES 16
+void store_value_id(const store_value *sv, uint8_t id[STORE_VALUE_IDBYTES]);
+
 /* Read and decode the stored value of (sid, field): 0, MDB_NOTFOUND, an
  * LMDB error, or MDB_CORRUPTED for a malformed record. Pointers are valid
  * for the transaction. */

@@ -430,28 +430,62 @@ put_seal(const crypto_keys *keys, job *j, const uint8_t *dk, uint64_t now)
 	return 0;
 }
 
-/* Each value's first write time as stored now (0 if not stored), read in
- * the worker's transaction. Returns 0 or -1 (failed job: store damaged). */
+/*
+ * Does a stored value authenticate under data key dk (its header too)? The
+ * plaintext goes to scratch in the job's arena and is wiped at once.
+ * Returns 0 or -1.
+ */
+int
+value_authentic(const uint8_t *dk, job *j, const char *subj, const char *field,
+    const store_value *sv)
+{
+	size_t plen = sv->sealedlen - CRYPTO_SEAL_OVERHEAD;
+	uint8_t *scratch;
+	int rc;
+
+	if ((scratch = arena_alloc(&j->ar, plen + 1)) == NULL)
+		return -1;
+	rc = crypto_value_open(dk, j->reg->name, (const uint8_t *)subj,
+	    strlen(subj), field, sv->hdr, sv->hdrlen, sv->sealed, sv->sealedlen,
+	    scratch);
+	sodium_memzero(scratch, plen);
+	return rc;
+}
+
+/*
+ * Each value's first write time as stored now (0 if not stored), read in
+ * the worker's transaction from a record that authenticates: a header
+ * edited on disk must not slip into a new seal. Returns 0 or -1 (failed
+ * job: store damaged).
+ */
 static int
 put_created_times(worker *w, job *j)
 {
+	const char *subj = j->req->put->subject;
+	job_value *jv;
 	store_value sv;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < j->nvalues; i++) {
+		jv = &j->values[i];
 		rc = store_value_get(
-		    w->srv->st, w->rtxn, j->sid, j->values[i].field, &sv);
+		    w->srv->st, w->rtxn, j->sid, jv->field, &sv);
 		if (rc == MDB_NOTFOUND)
 			continue;
-		if (rc != 0) {
-			log_err("register %s: a stored value is damaged (%s)",
-			    j->reg->name, mdb_strerror(rc));
+		if (rc != 0 ||
+		    value_authentic(w->dk, j, subj, jv->field, &sv) != 0) {
+			log_err(
+			    "register %s: a stored value is damaged or does "
+			    "not authenticate",
+			    j->reg->name);
 			job_fail(j, ST(INTERNAL), 0,
 			    "stored data failed an integrity check");
 			return -1;
 		}
-		j->values[i].created_us = sv.created_us;
+		jv->created_us = sv.created_us;
+		jv->had_old = true;
+		store_value_id(&sv, jv->old_id);
 	}
 	return 0;
 }

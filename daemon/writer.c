@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "audit_follow.h"
 #include "audit_retain.h"
 #include "clock.h"
 #include "log.h"
@@ -39,15 +40,7 @@
 #define JOB_FAILED           1 /* apply: this job failed, the transaction is fine */
 #define MAX_GROW_RETRIES     16
 #define PRUNE_INTERVAL_US    (3600ULL * 1000000)
-#define CKPT_MAX_UNSIGNED_US 1000000           /* sign the head within 1 s */
-#define FOLLOW_EVERY_US      (60ULL * 1000000) /* one audit_follow a minute */
-#define FOLLOW_SLOTS         64
-
-/* When a principal's follow polls were last recorded. */
-typedef struct follow_slot {
-	char principal[POL_MAX_NAME + 1];
-	uint64_t at_mono_us;
-} follow_slot;
+#define CKPT_MAX_UNSIGNED_US 1000000 /* sign the head within 1 s */
 
 typedef struct writer {
 	server *srv;
@@ -56,26 +49,30 @@ typedef struct writer {
 	audit_retain keep;   /* retention floor and pruning pause */
 	bool disk_full;      /* in a disk-full episode */
 	uint64_t next_prune; /* monotonic */
-	follow_slot follow[FOLLOW_SLOTS];
+	follow_marks follow; /* when each follower was last audited */
 } writer;
 
 /*
  * The worker sealed the values under the subject key it saw, with the
- * first-write times it saw. If the key changed since (another put created
- * the subject first, or a delete removed it), or a field's first write did
- * (it was deleted, or written first by another put), seal them again: never
- * store a value under a key that is not the subject's, never bring back the
- * key of a deleted subject, and never store a header the seal does not
- * match.
+ * first-write times it read from records it authenticated. If the key
+ * changed since (another put created the subject first, or a delete removed
+ * it), or a field's stored record did (it was deleted, or written by another
+ * put), seal them again: never store a value under a key that is not the
+ * subject's, never bring back the key of a deleted subject, and never take
+ * a first-write time from a record that was not authenticated. A record is
+ * the one the worker saw if its id (store_value_id) is the same; any other
+ * is authenticated here, which is rare.
  */
 static int
 put_reconcile(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 {
 	server *srv = wr->srv;
 	const char *subj = j->req->put->subject;
+	uint8_t id[STORE_VALUE_IDBYTES];
 	store_subject cur;
 	store_value sv;
-	bool reseal = false;
+	bool reseal = false, have_key = false;
+	job_value *jv;
 	size_t i;
 	int rc;
 
@@ -93,7 +90,7 @@ put_reconcile(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		return store_subject_put(srv->st, txn, j->sid, &j->subject);
 	}
 	if (rc != 0)
-		return rc;
+		goto damaged;
 	if (memcmp(cur.wrapped, j->subject.wrapped, sizeof(cur.wrapped)) != 0 ||
 	    cur.created_us != j->subject.created_us) {
 		j->subject = cur;
@@ -101,23 +98,37 @@ put_reconcile(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		reseal = true;
 	}
 	for (i = 0; i < j->nvalues; i++) {
-		uint64_t created = 0;
-
-		rc = store_value_get(
-		    srv->st, txn, j->sid, j->values[i].field, &sv);
-		if (rc == 0)
-			created = sv.created_us;
-		else if (rc != MDB_NOTFOUND)
-			goto damaged;
-		if (created != j->values[i].created_us) {
-			j->values[i].created_us = created;
-			reseal = true;
+		jv = &j->values[i];
+		rc = store_value_get(srv->st, txn, j->sid, jv->field, &sv);
+		if (rc == MDB_NOTFOUND) {
+			reseal = reseal || jv->created_us != 0;
+			jv->created_us = 0;
+			jv->had_old = false;
+			continue;
 		}
+		if (rc != 0)
+			goto damaged;
+		store_value_id(&sv, id);
+		if (jv->had_old &&
+		    sodium_memcmp(id, jv->old_id, sizeof(id)) == 0)
+			continue; /* the record the worker authenticated */
+		if (!have_key) {
+			if (subject_unwrap(srv->keys, j->reg->name, subj,
+			        &j->subject, wr->dk) != 0)
+				goto damaged;
+			have_key = true;
+		}
+		if (value_authentic(wr->dk, j, subj, jv->field, &sv) != 0)
+			goto damaged;
+		reseal = reseal || jv->created_us != sv.created_us;
+		jv->created_us = sv.created_us;
+		jv->had_old = true;
+		memcpy(jv->old_id, id, sizeof(id));
 	}
 	if (!reseal)
 		return 0;
-	if (subject_unwrap(
-	        srv->keys, j->reg->name, subj, &j->subject, wr->dk) != 0)
+	if (!have_key && subject_unwrap(srv->keys, j->reg->name, subj,
+	                     &j->subject, wr->dk) != 0)
 		goto damaged;
 	if (put_seal(srv->keys, j, wr->dk, now) != 0)
 		goto nomem;
@@ -238,24 +249,13 @@ apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 static int
 prune_report(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 {
-	Privd__V1__AuditPruneResponse *r = &j->prune;
 	snapshot *snap = snapshot_acquire(&wr->srv->policy);
-	uint64_t seq, time_us;
 	int rc;
 
-	privd__v1__audit_prune_response__init(r);
-	r->paused = wr->keep.hold_at_us != 0;
-	r->paused_at_us = wr->keep.hold_at_us;
-	r->clock_jump_s = wr->keep.hold_jump_s;
-	r->retention_s = retain_keep_s(&wr->keep, snap->pol->audit_retention_s);
-	r->floor_s = wr->keep.floor_s;
-	r->now_us = now;
+	rc = retain_report(wr->srv->st, txn, &wr->keep,
+	    snap->pol->audit_retention_s, now, &j->prune);
 	snapshot_release(&snap);
-	if ((rc = retain_oldest(wr->srv->st, txn, &seq, &time_us)) != 0)
-		return rc;
-	r->oldest_seq = seq;
-	r->oldest_time_us = time_us;
-	return 0;
+	return rc;
 }
 
 /*
@@ -437,62 +437,6 @@ apply_events_only(writer *wr, MDB_txn *txn, void *arg)
 }
 
 /*
- * The auditing of follow polls: one audit_follow event per principal and
- * minute stands for all its polls in that minute. Decided before the
- * transaction (so a retried attempt decides the same), remembered after
- * the commit.
- */
-static follow_slot *
-follow_slot_of(writer *wr, const char *principal, bool take)
-{
-	follow_slot *s, *oldest = &wr->follow[0];
-
-	for (s = wr->follow; s < wr->follow + FOLLOW_SLOTS; s++) {
-		if (strcmp(s->principal, principal) == 0)
-			return s;
-		if (s->at_mono_us < oldest->at_mono_us)
-			oldest = s;
-	}
-	if (!take)
-		return NULL;
-	snprintf(oldest->principal, sizeof(oldest->principal), "%s", principal);
-	oldest->at_mono_us = 0;
-	return oldest;
-}
-
-static void
-follow_decide(writer *wr, job *batch, uint64_t mono)
-{
-	const follow_slot *s;
-	job *j, *k;
-
-	for (j = batch; j != NULL; j = j->next) {
-		if (!j->follow)
-			continue;
-		j->ev.op = "audit_follow";
-		s = follow_slot_of(wr, j->principal, false);
-		j->no_event = s != NULL && s->at_mono_us != 0 &&
-		              mono - s->at_mono_us < FOLLOW_EVERY_US;
-		/* one event for the polls of one principal in this batch */
-		for (k = batch; k != j && !j->no_event; k = k->next)
-			if (k->follow && !k->no_event &&
-			    strcmp(k->principal, j->principal) == 0)
-				j->no_event = true;
-	}
-}
-
-static void
-follow_remember(writer *wr, job *batch, uint64_t mono)
-{
-	job *j;
-
-	for (j = batch; j != NULL; j = j->next)
-		if (j->follow && !j->no_event)
-			follow_slot_of(wr, j->principal, true)->at_mono_us =
-			    mono;
-}
-
-/*
  * A batch that could not commit: nothing of it happened. Each job is
  * answered with what happened to it - UNAVAILABLE when the disk is full
  * (the client may retry later), INTERNAL otherwise - and those outcomes
@@ -543,6 +487,20 @@ batch_failed(writer *wr, job *batch, int rc)
 		job_drop_reply(j);
 }
 
+/* Did the batch change data (a put, delete or policy that committed)? */
+static bool
+batch_wrote(const job *batch)
+{
+	const job *j;
+
+	for (j = batch; j != NULL; j = j->next)
+		if ((j->kind == JOB_PUT || j->kind == JOB_DELETE ||
+		        (j->kind == JOB_POLICY && !j->policy_same)) &&
+		    j->status == ST(OK))
+			return true;
+	return false;
+}
+
 /*
  * Group commit: the whole batch in one write transaction, then the replies.
  */
@@ -554,17 +512,19 @@ commit_batch(writer *wr, job *batch)
 	job *j;
 	int rc;
 
-	follow_decide(wr, batch, mono);
+	follow_decide(&wr->follow, batch, mono);
 	if ((rc = in_write_txn(wr, apply_batch, &bt)) != 0) {
 		batch_failed(wr, batch, rc);
 	} else {
 		wr->audit = bt.a;
-		follow_remember(wr, batch, mono);
+		follow_remember(&wr->follow, batch, mono);
 		after_commit(wr, batch);
 		for (j = batch; j != NULL; j = j->next)
 			if (j->kind != JOB_ANSWERED)
 				pack_result(j);
-		if (wr->disk_full) {
+		/* a batch of reads may fit in freed pages: writes that
+		 * commit again end the episode */
+		if (wr->disk_full && batch_wrote(batch)) {
 			log_info("the store's disk has room again: serving "
 			         "normally");
 			wr->disk_full = false;
@@ -584,25 +544,12 @@ checkpoint_now(writer *wr, MDB_txn *txn, void *arg)
 static int
 prune_chunk(writer *wr, MDB_txn *txn, void *arg)
 {
-	bool *more = arg;
-	snapshot *snap;
-	uint64_t keep, now = clock_wall_us();
-	size_t n;
+	snapshot *snap = snapshot_acquire(&wr->srv->policy);
 	int rc;
 
-	snap = snapshot_acquire(&wr->srv->policy);
-	/* the policy bounds durations (POL_MAX_DURATION_S), so this cannot
-	 * wrap; a retention beyond now prunes nothing */
-	keep =
-	    retain_keep_s(&wr->keep, snap->pol->audit_retention_s) * 1000000u;
+	rc = retain_prune(wr->srv->st, txn, &wr->keep,
+	    snap->pol->audit_retention_s, clock_wall_us(), arg);
 	snapshot_release(&snap);
-	if (keep >= now)
-		return 0;
-	rc = audit_prune(wr->srv->st, txn, now - keep, &n, more);
-	if (rc == 0 && n > 0)
-		log_info("audit: pruned %zu events older than the retention "
-		         "period",
-		    n);
 	return rc;
 }
 
@@ -669,6 +616,7 @@ housekeeping(writer *wr, uint64_t *unsigned_since, bool *more)
 	uint64_t mono = clock_mono_us(), jump;
 	int rc;
 
+	log_limit_flush();
 	if ((jump = retain_clock_watch(
 	         &wr->keep, clock_wall_us(), clock_boot_us())) != 0)
 		prune_pause(wr, jump, "while running");

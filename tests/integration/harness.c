@@ -1205,6 +1205,93 @@ h_dealer_wait_event(h_dealer *d, int mask, int timeout_ms)
 	}
 }
 
+Privd__V1__Response *
+h_dealer_call(h_dealer *d, const Privd__V1__Request *req, int timeout_ms)
+{
+	int64_t deadline = h_now_ms() + timeout_ms;
+	size_t len = privd__v1__request__get_packed_size(req), n, frames;
+	uint8_t *buf = malloc(len > 0 ? len : 1), *reply;
+	const void *parts[1];
+	Privd__V1__Response *resp;
+
+	if (buf == NULL)
+		return NULL;
+	privd__v1__request__pack(req, buf);
+	parts[0] = buf;
+	if (h_dealer_send(d, parts, &len, 1) != 0) {
+		free(buf);
+		return NULL;
+	}
+	free(buf);
+	for (;;) {
+		int64_t left = deadline - h_now_ms();
+
+		if (h_dealer_recv(d, left > 0 ? (int)left : 0, &reply, &n,
+		        &frames) != 0) {
+			fprintf(stderr,
+			    "harness: no reply to request %llu within "
+			    "%d ms\n",
+			    (unsigned long long)req->request_id, timeout_ms);
+			return NULL;
+		}
+		resp = privd__v1__response__unpack(NULL, n, reply);
+		free(reply);
+		if (resp == NULL) {
+			fprintf(stderr, "harness: a reply is not a Response\n");
+			return NULL;
+		}
+		if (resp->request_id == req->request_id)
+			return resp;
+		privd__v1__response__free_unpacked(resp, NULL);
+	}
+}
+
+size_t
+h_log_size(const harness *h)
+{
+	struct stat st;
+
+	return stat(h->log, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+int
+h_log_count(const harness *h, size_t from, const char *needle)
+{
+	uint8_t *buf;
+	size_t len;
+	int count = 0;
+
+	if (h_read_file(h->log, &buf, &len) != 0)
+		return 0;
+	for (char *line = (char *)buf + (from < len ? from : len);
+	     *line != '\0';) {
+		char *nl = strchr(line, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		if (strstr(line, needle) != NULL)
+			count++;
+		if (nl == NULL)
+			break;
+		line = nl + 1;
+	}
+	free(buf);
+	return count;
+}
+
+int
+h_log_wait(
+    const harness *h, size_t from, const char *needle, int n, int timeout_ms)
+{
+	int64_t deadline = h_now_ms() + timeout_ms;
+	int found;
+
+	while (
+	    (found = h_log_count(h, from, needle)) < n && h_now_ms() < deadline)
+		h_sleep_ms(20);
+	return found;
+}
+
 int
 h_setup(void **state, const char *const *keys, size_t nkeys, const char *policy,
     const char *const *serve_args)

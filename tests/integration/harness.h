@@ -27,6 +27,8 @@
 
 #include <privd/client.h>
 
+#include "privd.pb-c.h"
+
 #define H_PATH_MAX 256
 #define H_MAX_KEYS 8
 #define H_NAME_MAX 32
@@ -311,5 +313,29 @@ int h_dealer_recv(
  * event number, or -1 on timeout.
  */
 int h_dealer_wait_event(h_dealer *d, int mask, int timeout_ms);
+
+/*
+ * Send req on d and wait up to timeout_ms for privd's Response with the
+ * same request_id; replies to other requests are dropped. Returns the
+ * Response (free with privd__v1__response__free_unpacked(r, NULL)), or
+ * NULL (and says why) on a timeout or a reply that does not decode. For
+ * operations libprivd has no call for.
+ */
+Privd__V1__Response *h_dealer_call(
+    h_dealer *d, const Privd__V1__Request *req, int timeout_ms);
+
+/* The size of the privd log now: a starting point for h_log_count(). */
+size_t h_log_size(const harness *h);
+
+/* The number of lines of the privd log, from byte offset from on, that
+ * contain needle (0 if there is no log). */
+int h_log_count(const harness *h, size_t from, const char *needle);
+
+/*
+ * Poll the log until at least n lines from offset from on contain needle,
+ * or timeout_ms passes. Returns the number found (less than n on timeout).
+ */
+int h_log_wait(
+    const harness *h, size_t from, const char *needle, int n, int timeout_ms);
 
 #endif /* PRIVD_TEST_HARNESS_H */
