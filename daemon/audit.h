@@ -15,13 +15,14 @@
  * checkpoint, which stays: the rest of the chain verifies from it.
  *
  * Threads: audit_append/checkpoint/prune run in the writer (write
- * transactions); audit_query and audit_checkpoints in workers (read
- * transactions). The audit_state belongs to the writer.
+ * transactions, audit.c); audit_query and audit_checkpoints in workers
+ * (read transactions, audit_query.c). The audit_state belongs to the writer.
  */
 #ifndef PRIVD_AUDIT_H
 #define PRIVD_AUDIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "job.h"
@@ -32,6 +33,20 @@
 #define AUDIT_CKPT_RECBYTES      (8 + AUDIT_HASHBYTES + AUDIT_SIGBYTES)
 #define AUDIT_DEFAULT_CKPT_EVERY 1000
 #define AUDIT_PRUNE_CHUNK        2000 /* events pruned per call, roughly */
+
+/*
+ * The index keys (store.h), each ending in the event's seq (big-endian), so
+ * that every index lists its events in seq order: audit.c writes them,
+ * audit_query.c walks them. Each builder returns the key's length; key must
+ * hold AUDIT_IDX_KEYMAX bytes.
+ */
+#define AUDIT_IDX_SUBJECT   'S' /* 'S' pseudonym(32) seq */
+#define AUDIT_IDX_PRINCIPAL 'P' /* 'P' len(1) name seq */
+#define AUDIT_IDX_TIME      'T' /* 'T' time_us(8) seq */
+#define AUDIT_IDX_KEYMAX    (1 + 1 + POL_MAX_NAME + 8 + 8)
+size_t audit_idx_subject(uint8_t *key, const uint8_t *pseudo, uint64_t seq);
+size_t audit_idx_principal(uint8_t *key, const char *name, uint64_t seq);
+size_t audit_idx_time(uint8_t *key, uint64_t time_us, uint64_t seq);
 
 /* The head of the chain, as the writer sees it. */
 typedef struct audit_state {
@@ -69,10 +84,29 @@ int audit_prune(
 void audit_ckpt_message(uint64_t seq, const uint8_t hash[AUDIT_HASHBYTES],
     uint64_t time_us, uint8_t out[AUDIT_CKPT_MSGBYTES]);
 
-/* Worker side: answer an audit query / checkpoint listing into j (packs the
- * reply, or fails the job). pseudo is the subject's pseudonym if the query
- * names a subject, else NULL. */
+/*
+ * Worker side (audit_query.c): answer one page of an audit query into j
+ * (packs the reply, or fails the job). pseudo is the subject's pseudonym if
+ * the query names a subject, else NULL. The worker has checked the query's
+ * strings (NUL-terminated names) and its shape.
+ *
+ * Every record carries its seq; a stored event that does not decode is
+ * flagged damaged and is in every answer whose seq range holds it. A page
+ * holds at most `limit` records and looks at no more than
+ * AUDIT_QUERY_MAX_EXAMINED events; one that stops early carries a cursor
+ * that resumes exactly where it stopped, and a page without a cursor ends
+ * the query: nothing more matches. A cursor that is not one of the query's
+ * own is refused (INVALID).
+ */
+#define AUDIT_QUERY_MAX_EXAMINED 20000
+/* A cursor: version(1), the last seq the page examined (big-endian), and a
+ * digest of the query's criteria. Opaque to clients; it can only narrow its
+ * query, and only its own query accepts it. */
+#define AUDIT_CURSOR_VERSION  2
+#define AUDIT_CURSOR_TAGBYTES 16
+#define AUDIT_CURSOR_BYTES    (1 + 8 + AUDIT_CURSOR_TAGBYTES)
 void audit_query(store *st, MDB_txn *txn, job *j, const uint8_t *pseudo);
+/* Answer an audit checkpoint listing into j (audit_query.c). */
 void audit_checkpoints(store *st, MDB_txn *txn, job *j);
 
 #endif

@@ -120,6 +120,16 @@ crypto_keys_load(const char *path, crypto_keys **out, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	/* Another user's key file could be swapped or read by that user;
+	 * the key belongs to whoever runs privd and to nobody else. */
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen,
+		    "master key %s is owned by uid %u, not by uid %u that "
+		    "privd runs as; chown it",
+		    path, (unsigned)st.st_uid, (unsigned)geteuid());
+		close(fd);
+		return -1;
+	}
 	if (st.st_size != CRYPTO_KEYBYTES) {
 		snprintf(err, errlen, "master key %s must be exactly %d bytes",
 		    path, CRYPTO_KEYBYTES);
@@ -198,15 +208,15 @@ aad_put(uint8_t *buf, size_t off, const void *p, size_t len)
 }
 
 /*
- * Build the AAD for (tag, register, subject[, field]) into a buffer of
- * CRYPTO_AAD_MAX bytes. Callers validate lengths (names <= CRYPTO_MAX_NAME,
- * subjects <= CRYPTO_MAX_SUBJECT) on the way in; a longer one here is a
- * broken invariant, and truncating it would let two subjects share a key,
- * so it aborts instead.
+ * Build the AAD for (tag, register, subject[, field][, header]) into a
+ * buffer of CRYPTO_AAD_MAX bytes. Callers validate lengths (names <=
+ * CRYPTO_MAX_NAME, subjects <= CRYPTO_MAX_SUBJECT) on the way in, and
+ * headers are privd's own; a longer one here is a broken invariant, and
+ * truncating it would let two subjects share a key, so it aborts instead.
  */
 static size_t
 aad_build(uint8_t *buf, int tag, const char *reg, const uint8_t *subj,
-    size_t subjlen, const char *field)
+    size_t subjlen, const char *field, const uint8_t *hdr, size_t hdrlen)
 {
 	size_t off = 0, reglen, fieldlen = 0;
 
@@ -214,13 +224,15 @@ aad_build(uint8_t *buf, int tag, const char *reg, const uint8_t *subj,
 	if (field != NULL)
 		fieldlen = strlen(field);
 	if (reglen > CRYPTO_MAX_NAME || fieldlen > CRYPTO_MAX_NAME ||
-	    subjlen > CRYPTO_MAX_SUBJECT)
+	    subjlen > CRYPTO_MAX_SUBJECT || hdrlen > CRYPTO_MAX_HDR)
 		abort();
 	buf[off++] = (uint8_t)tag;
 	off = aad_put(buf, off, reg, reglen);
 	off = aad_put(buf, off, subj, subjlen);
 	if (field != NULL)
 		off = aad_put(buf, off, field, fieldlen);
+	if (hdr != NULL)
+		off = aad_put(buf, off, hdr, hdrlen);
 	return off;
 }
 
@@ -231,7 +243,7 @@ crypto_subject_id(const crypto_keys *k, const char *reg, const uint8_t *subj,
 	uint8_t buf[CRYPTO_AAD_MAX];
 	size_t n;
 
-	n = aad_build(buf, AAD_SUBJECT, reg, subj, subjlen, NULL);
+	n = aad_build(buf, AAD_SUBJECT, reg, subj, subjlen, NULL, NULL, 0);
 	crypto_generichash(out, CRYPTO_SUBJECT_IDBYTES, buf, n, k->subject,
 	    sizeof(k->subject));
 	sodium_memzero(buf, n);
@@ -268,27 +280,27 @@ open_sealed(const uint8_t *key, const uint8_t *aad, size_t aadlen,
 
 void
 crypto_key_wrap(const crypto_keys *k, const char *reg, const uint8_t *subj,
-    size_t subjlen, const uint8_t dk[CRYPTO_KEYBYTES],
-    uint8_t out[CRYPTO_WRAPPED_KEYBYTES])
+    size_t subjlen, const uint8_t *hdr, size_t hdrlen,
+    const uint8_t dk[CRYPTO_KEYBYTES], uint8_t out[CRYPTO_WRAPPED_KEYBYTES])
 {
 	uint8_t aad[CRYPTO_AAD_MAX];
 	size_t n;
 
-	n = aad_build(aad, AAD_KEY, reg, subj, subjlen, NULL);
+	n = aad_build(aad, AAD_KEY, reg, subj, subjlen, NULL, hdr, hdrlen);
 	seal(k->wrap, aad, n, dk, CRYPTO_KEYBYTES, out);
 	sodium_memzero(aad, n);
 }
 
 int
 crypto_key_unwrap(const crypto_keys *k, const char *reg, const uint8_t *subj,
-    size_t subjlen, const uint8_t in[CRYPTO_WRAPPED_KEYBYTES],
-    uint8_t dk[CRYPTO_KEYBYTES])
+    size_t subjlen, const uint8_t *hdr, size_t hdrlen,
+    const uint8_t in[CRYPTO_WRAPPED_KEYBYTES], uint8_t dk[CRYPTO_KEYBYTES])
 {
 	uint8_t aad[CRYPTO_AAD_MAX];
 	size_t n;
 	int rc;
 
-	n = aad_build(aad, AAD_KEY, reg, subj, subjlen, NULL);
+	n = aad_build(aad, AAD_KEY, reg, subj, subjlen, NULL, hdr, hdrlen);
 	rc = open_sealed(k->wrap, aad, n, in, CRYPTO_WRAPPED_KEYBYTES, dk);
 	sodium_memzero(aad, n);
 	return rc;
@@ -296,27 +308,27 @@ crypto_key_unwrap(const crypto_keys *k, const char *reg, const uint8_t *subj,
 
 void
 crypto_value_seal(const uint8_t dk[CRYPTO_KEYBYTES], const char *reg,
-    const uint8_t *subj, size_t subjlen, const char *field, const uint8_t *m,
-    size_t mlen, uint8_t *out)
+    const uint8_t *subj, size_t subjlen, const char *field, const uint8_t *hdr,
+    size_t hdrlen, const uint8_t *m, size_t mlen, uint8_t *out)
 {
 	uint8_t aad[CRYPTO_AAD_MAX];
 	size_t n;
 
-	n = aad_build(aad, AAD_VALUE, reg, subj, subjlen, field);
+	n = aad_build(aad, AAD_VALUE, reg, subj, subjlen, field, hdr, hdrlen);
 	seal(dk, aad, n, m, mlen, out);
 	sodium_memzero(aad, n);
 }
 
 int
 crypto_value_open(const uint8_t dk[CRYPTO_KEYBYTES], const char *reg,
-    const uint8_t *subj, size_t subjlen, const char *field, const uint8_t *c,
-    size_t clen, uint8_t *m)
+    const uint8_t *subj, size_t subjlen, const char *field, const uint8_t *hdr,
+    size_t hdrlen, const uint8_t *c, size_t clen, uint8_t *m)
 {
 	uint8_t aad[CRYPTO_AAD_MAX];
 	size_t n;
 	int rc;
 
-	n = aad_build(aad, AAD_VALUE, reg, subj, subjlen, field);
+	n = aad_build(aad, AAD_VALUE, reg, subj, subjlen, field, hdr, hdrlen);
 	rc = open_sealed(dk, aad, n, c, clen, m);
 	sodium_memzero(aad, n);
 	return rc;
@@ -329,7 +341,7 @@ crypto_secret_seal(const crypto_keys *k, const char *label, const uint8_t *m,
 	uint8_t aad[CRYPTO_AAD_MAX];
 	size_t n;
 
-	n = aad_build(aad, AAD_SECRET, label, NULL, 0, NULL);
+	n = aad_build(aad, AAD_SECRET, label, NULL, 0, NULL, NULL, 0);
 	seal(k->secret, aad, n, m, mlen, out);
 }
 
@@ -340,6 +352,6 @@ crypto_secret_open(const crypto_keys *k, const char *label, const uint8_t *c,
 	uint8_t aad[CRYPTO_AAD_MAX];
 	size_t n;
 
-	n = aad_build(aad, AAD_SECRET, label, NULL, 0, NULL);
+	n = aad_build(aad, AAD_SECRET, label, NULL, 0, NULL, NULL, 0);
 	return open_sealed(k->secret, aad, n, c, clen, m);
 }

@@ -5,13 +5,17 @@
  *     -> crypto_kdf subkeys: key wrapping, subject ids, audit pseudonyms,
  *        blind index, daemon-secret wrapping
  *   per-subject data key (random), stored wrapped with the key-wrapping key
- *     (XChaCha20-Poly1305-IETF, AAD = register + subject)
+ *     (XChaCha20-Poly1305-IETF, AAD = register + subject + the subject
+ *     record's header)
  *   values sealed with the subject's data key
- *     (XChaCha20-Poly1305-IETF, AAD = register + subject + field)
+ *     (XChaCha20-Poly1305-IETF, AAD = register + subject + field + the
+ *     value record's header)
  *
  * Every AAD is a tagged, length-prefixed encoding, so no two different
- * (register, subject, field) triples share one, and a ciphertext moved to
- * another place does not open. All secrets live in sodium_malloc memory.
+ * (register, subject, field, header) tuples share one: a ciphertext moved to
+ * another place does not open, and neither does one whose record header
+ * (format, times, purpose) was edited. All secrets live in sodium_malloc
+ * memory.
  * sodium_init() must have been called before any of this.
  */
 #ifndef PRIVD_CRYPTO_H
@@ -31,7 +35,9 @@
 
 #define CRYPTO_MAX_SUBJECT 256 /* bytes in a subject id */
 #define CRYPTO_MAX_NAME    64  /* bytes in a register or field name */
-#define CRYPTO_AAD_MAX     (1 + 3 * 2 + CRYPTO_MAX_NAME * 2 + CRYPTO_MAX_SUBJECT)
+#define CRYPTO_MAX_HDR     512 /* bytes of a record header bound into a seal */
+#define CRYPTO_AAD_MAX                                                         \
+	(1 + 4 * 2 + CRYPTO_MAX_NAME * 2 + CRYPTO_MAX_SUBJECT + CRYPTO_MAX_HDR)
 
 /* Derived keys. Read-only after crypto_keys_load/create. */
 typedef struct crypto_keys {
@@ -44,8 +50,9 @@ typedef struct crypto_keys {
 
 /*
  * Load master.key and derive the subkeys. Refuses a file that is missing,
- * not a regular file, readable or writable by group/other, or not exactly
- * 32 bytes; err (errlen bytes) then says which. Returns 0 and a new key set
+ * not a regular file, readable or writable by group/other, owned by another
+ * user than the one running this process, or not exactly 32 bytes; err
+ * (errlen bytes) then says which. Returns 0 and a new key set
  * in *out (free with crypto_keys_free), or -1.
  */
 int crypto_keys_load(const char *path, crypto_keys **out, char *err,
@@ -73,27 +80,32 @@ void crypto_subject_id(const crypto_keys *k, const char *reg,
 void crypto_pseudonym(const crypto_keys *k, const uint8_t *subj, size_t subjlen,
     uint8_t out[CRYPTO_PSEUDONYMBYTES]);
 
-/* Wrap / unwrap a subject's data key, bound to (register, subject).
- * unwrap returns -1 if the blob was altered or belongs elsewhere. */
+/* Wrap / unwrap a subject's data key, bound to (register, subject) and to
+ * the subject record's header (hdr, hdrlen <= CRYPTO_MAX_HDR bytes).
+ * unwrap returns -1 if the blob or the header was altered or belongs
+ * elsewhere. */
 void crypto_key_wrap(const crypto_keys *k, const char *reg, const uint8_t *subj,
-    size_t subjlen, const uint8_t dk[CRYPTO_KEYBYTES],
-    uint8_t out[CRYPTO_WRAPPED_KEYBYTES]);
+    size_t subjlen, const uint8_t *hdr, size_t hdrlen,
+    const uint8_t dk[CRYPTO_KEYBYTES], uint8_t out[CRYPTO_WRAPPED_KEYBYTES]);
 int crypto_key_unwrap(const crypto_keys *k, const char *reg,
-    const uint8_t *subj, size_t subjlen,
+    const uint8_t *subj, size_t subjlen, const uint8_t *hdr, size_t hdrlen,
     const uint8_t in[CRYPTO_WRAPPED_KEYBYTES], uint8_t dk[CRYPTO_KEYBYTES])
     __attribute__((warn_unused_result));
 
 /* Seal a value of mlen bytes into out (mlen + CRYPTO_SEAL_OVERHEAD bytes),
- * bound to (register, subject, field). */
+ * bound to (register, subject, field) and to the value record's header
+ * (hdr, hdrlen <= CRYPTO_MAX_HDR bytes). */
 void crypto_value_seal(const uint8_t dk[CRYPTO_KEYBYTES], const char *reg,
-    const uint8_t *subj, size_t subjlen, const char *field, const uint8_t *m,
-    size_t mlen, uint8_t *out);
+    const uint8_t *subj, size_t subjlen, const char *field, const uint8_t *hdr,
+    size_t hdrlen, const uint8_t *m, size_t mlen, uint8_t *out);
 
 /* Open a sealed value of clen bytes into m (clen - CRYPTO_SEAL_OVERHEAD
- * bytes). Returns -1 if clen is too short, or the blob was altered or moved. */
+ * bytes). Returns -1 if clen is too short, or the blob or its header was
+ * altered, or it was moved. */
 int crypto_value_open(const uint8_t dk[CRYPTO_KEYBYTES], const char *reg,
-    const uint8_t *subj, size_t subjlen, const char *field, const uint8_t *c,
-    size_t clen, uint8_t *m) __attribute__((warn_unused_result));
+    const uint8_t *subj, size_t subjlen, const char *field, const uint8_t *hdr,
+    size_t hdrlen, const uint8_t *c, size_t clen, uint8_t *m)
+    __attribute__((warn_unused_result));
 
 /* Seal / open a daemon secret (CURVE secret key, audit signing key) under
  * the secret-wrapping key, bound to a label such as "curve-server". */

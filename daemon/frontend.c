@@ -15,7 +15,13 @@
  * policy in force is refused during the handshake, before it can send
  * anything. An accepted connection carries the principal's name as User-Id
  * and its key as the X-Key property; workers check both against the policy
- * on every request.
+ * on every request. A monitor on the ROUTER reports handshakes that fail
+ * before ZAP is asked (typically a client with the wrong server key); they
+ * are logged, like refusals, at most once a second per cause.
+ *
+ * Signals: SIGTERM and SIGINT stop privd (after answering every request
+ * taken); SIGHUP is logged and otherwise ignored, since privd has nothing to
+ * re-read and logs to stderr, which it never re-opens.
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,7 +32,11 @@
 #include "log.h"
 #include "server.h"
 
-#define ZAP_ENDPOINT       "inproc://zeromq.zap.01"
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define MON_ENDPOINT "inproc://privd-router-monitor"
+#define MON_EVENTS                                                             \
+	(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |                                 \
+	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 #define RECV_BURST         256 /* requests read per poll round */
 #define FREELIST_MAX       1024
 #define SHUTDOWN_LINGER_MS 2000
@@ -36,6 +46,7 @@ typedef struct frontend {
 	void *ctx;
 	void *router;
 	void *zap;
+	void *mon; /* PAIR receiving the ROUTER's handshake failures */
 	size_t inflight;
 	size_t inflight_bytes; /* request frames taken and not answered */
 	job *freelist;
@@ -156,12 +167,15 @@ reply:
 		zmq_send(fe->zap, meta, 50, 0);
 		log_debug("accepted a connection for principal %s", p->name);
 	} else {
+		static log_limit lim;
+
 		zmq_send(fe->zap, "400", 3, ZMQ_SNDMORE);
 		zmq_send(fe->zap, "unknown client key", 18, ZMQ_SNDMORE);
 		zmq_send(fe->zap, "", 0, ZMQ_SNDMORE);
 		zmq_send(fe->zap, "", 0, 0);
-		log_warn("refused a connection: client key is not a principal "
-		         "of the policy");
+		log_limited(&lim, LOG_WARN,
+		    "refused a connection: client key is not a principal of "
+		    "the policy");
 	}
 	snapshot_release(&snap);
 	for (i = 0; i < nf; i++)
@@ -232,40 +246,76 @@ recv_request(frontend *fe)
 	return j;
 }
 
-/* Replies carry values: wipe them before the memory goes back. */
-static void
-free_reply(void *data, void *hint)
+/*
+ * Send a finished job's reply to its peer, never blocking. The reply is a
+ * whole message built before anything is sent (job_pack), so the routing
+ * id goes out only with a body to follow: a ROUTER message is sent whole or
+ * not at all, and no frame of one reply can reach another peer. A ROUTER
+ * without ROUTER_MANDATORY drops what a gone or stalled peer cannot take
+ * instead of failing. Returns 0 if the reply was handed to ZeroMQ.
+ */
+int
+frontend_send(void *router, job *j)
 {
-	sodium_memzero(data, (size_t)(uintptr_t)hint);
-	free(data);
+	if (!j->has_reply)
+		return -1;
+	if (zmq_send(router, j->rid, j->ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+		return -1;
+	if (zmq_msg_send(&j->reply, router, ZMQ_DONTWAIT) < 0) {
+		/* cannot happen (see above); the message stays the job's */
+		log_err("cannot send a reply: %s", zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	j->has_reply = false; /* ZeroMQ owns and frees (wipes) it now */
+	return 0;
 }
 
-/* Send a finished job's reply to its peer (never blocking), recycle it. */
+/* Send a finished job's reply and recycle the job. */
 static void
 send_reply(frontend *fe, job *j)
 {
-	zmq_msg_t m;
-
-	if (j->reply != NULL && zmq_send(fe->router, j->rid, j->ridlen,
-	                            ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
-		if (zmq_msg_init_data(&m, j->reply, j->replylen, free_reply,
-		        (void *)(uintptr_t)j->replylen) == 0) {
-			j->reply = NULL; /* ZeroMQ frees it */
-			if (zmq_msg_send(&m, fe->router, ZMQ_DONTWAIT) < 0)
-				zmq_msg_close(&m);
-		}
-	}
+	frontend_send(fe->router, j);
 	fe->inflight--;
 	fe->inflight_bytes -= j->frame_bytes;
 	job_put(fe, j);
+}
+
+/* Log the handshake failures the ROUTER's monitor reported (v1 events: a
+ * frame with the 16-bit event and 32-bit value, then the endpoint). */
+static void
+mon_drain(frontend *fe)
+{
+	static log_limit lim;
+	zmq_msg_t m;
+	uint16_t ev;
+	int more;
+
+	zmq_msg_init(&m);
+	while (zmq_msg_recv(&m, fe->mon, ZMQ_DONTWAIT) >= 0) {
+		more = zmq_msg_more(&m);
+		if (zmq_msg_size(&m) >= sizeof(ev)) {
+			memcpy(&ev, zmq_msg_data(&m), sizeof(ev));
+			if (ev & MON_EVENTS)
+				log_limited(&lim, LOG_WARN,
+				    "a client's CURVE handshake failed (it "
+				    "may have the wrong server key, or not "
+				    "speak privd's protocol)");
+		}
+		while (more && zmq_msg_recv(&m, fe->mon, ZMQ_DONTWAIT) >= 0)
+			more = zmq_msg_more(&m);
+	}
+	zmq_msg_close(&m);
 }
 
 static int
 setup_router(frontend *fe)
 {
 	server *srv = fe->srv;
-	int one = 1, hwm = 100000, linger = SHUTDOWN_LINGER_MS;
-	int64_t maxmsg = (int64_t)srv->cfg.max_request;
+	int zero = 0, one = 1, hwm = 100000, linger = SHUTDOWN_LINGER_MS;
+	/* ZMQ_MAXMSGSIZE counts the encrypted message; a request up to the
+	 * limit is read and answered, one a little over it too (TOO_LARGE) */
+	int64_t maxmsg = (int64_t)(srv->cfg.max_request + SERVER_FRAME_SLACK +
+	                           SERVER_CURVE_OVERHEAD);
 	size_t i;
 
 	fe->router = zmq_socket(fe->ctx, ZMQ_ROUTER);
@@ -280,6 +330,17 @@ setup_router(frontend *fe)
 	    zmq_setsockopt(fe->router, ZMQ_RCVHWM, &hwm, sizeof(hwm)) ||
 	    zmq_setsockopt(fe->router, ZMQ_LINGER, &linger, sizeof(linger))) {
 		log_err("cannot set up the ROUTER socket: %s",
+		    zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	/* the monitor's queue is unbounded: a full one would block libzmq's
+	 * I/O thread; the poll loop drains it on every round */
+	if (zmq_socket_monitor(fe->router, MON_ENDPOINT, MON_EVENTS) != 0 ||
+	    (fe->mon = zmq_socket(fe->ctx, ZMQ_PAIR)) == NULL ||
+	    zmq_setsockopt(fe->mon, ZMQ_RCVHWM, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(fe->mon, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_connect(fe->mon, MON_ENDPOINT) != 0) {
+		log_err("cannot monitor the ROUTER socket: %s",
 		    zmq_strerror(zmq_errno()));
 		return -1;
 	}
@@ -298,7 +359,7 @@ int
 frontend_run(server *srv, int sigfd)
 {
 	frontend fe = {.srv = srv};
-	zmq_pollitem_t items[4];
+	zmq_pollitem_t items[5];
 	struct signalfd_siginfo si;
 	job *batch, *last, *j, *next;
 	int rc = 0, n, burst;
@@ -329,7 +390,9 @@ frontend_run(server *srv, int sigfd)
 		items[2].events = ZMQ_POLLIN;
 		items[3].socket = fe.router;
 		items[3].events = !fe.stopping && !full(&fe) ? ZMQ_POLLIN : 0;
-		n = zmq_poll(items, 4, -1);
+		items[4].socket = fe.mon;
+		items[4].events = ZMQ_POLLIN;
+		n = zmq_poll(items, 5, -1);
 		if (n < 0) {
 			if (zmq_errno() == EINTR)
 				continue;
@@ -338,12 +401,19 @@ frontend_run(server *srv, int sigfd)
 			break;
 		}
 		if (items[2].revents & ZMQ_POLLIN &&
-		    read(sigfd, &si, sizeof(si)) == sizeof(si) &&
-		    !fe.stopping) {
-			log_info("signal %u: stopping, %zu requests in flight",
-			    si.ssi_signo, fe.inflight);
-			fe.stopping = true;
+		    read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGHUP)
+				log_info("SIGHUP: nothing to re-read (privd "
+				         "logs to stderr); ignored");
+			else if (!fe.stopping) {
+				log_info("signal %u: stopping, %zu requests "
+				         "in flight",
+				    si.ssi_signo, fe.inflight);
+				fe.stopping = true;
+			}
 		}
+		if (items[4].revents & ZMQ_POLLIN)
+			mon_drain(&fe);
 		if (items[0].revents & ZMQ_POLLIN)
 			zap_handle(&fe);
 		if (items[1].revents & ZMQ_POLLIN) {
@@ -376,6 +446,10 @@ frontend_run(server *srv, int sigfd)
 			break;
 	}
 out:
+	if (fe.router != NULL)
+		zmq_socket_monitor(fe.router, NULL, 0);
+	if (fe.mon != NULL)
+		zmq_close(fe.mon);
 	if (fe.router != NULL)
 		zmq_close(fe.router); /* lingers to flush the last replies */
 	if (fe.zap != NULL)

@@ -112,23 +112,43 @@ job_new(void)
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
 	zmq_msg_init(&j->frame);
+	zmq_msg_init(&j->reply);
 	privd__v1__audit_event__init(&j->ev);
 	return j;
+}
+
+/* Drop the received frame; it may hold values, so wipe it first (the
+ * message's buffer is ours alone once received). */
+static void
+frame_drop(zmq_msg_t *m)
+{
+	if (zmq_msg_size(m) > 0)
+		sodium_memzero(zmq_msg_data(m), zmq_msg_size(m));
+	zmq_msg_close(m);
+	zmq_msg_init(m);
+}
+
+/* Drop an unsent reply (closing the message wipes and frees its buffer). */
+static void
+reply_drop(job *j)
+{
+	zmq_msg_close(&j->reply);
+	zmq_msg_init(&j->reply);
+	j->has_reply = false;
 }
 
 void
 job_clear(job *j)
 {
-	zmq_msg_close(&j->frame);
-	zmq_msg_init(&j->frame);
+	frame_drop(&j->frame);
 	snapshot_release(&j->snap);
-	pol_free(&j->newpol);
+	snapshot_release(&j->newsnap);
 	j->policy_version = 0;
+	j->policy_same = false;
 	arena_reset(&j->ar);
-	free(j->reply); /* NULL unless it was never handed to ZeroMQ */
-	j->reply = NULL;
-	j->replylen = 0;
+	reply_drop(j);
 	j->req = NULL;
+	j->request_id = 0; /* a request that cannot be decoded has none */
 	j->values = NULL;
 	j->nvalues = 0;
 	j->reg = NULL;
@@ -142,6 +162,8 @@ job_clear(job *j)
 	j->has_key = false;
 	privd__v1__audit_event__init(&j->ev);
 	j->multipart = false;
+	j->follow = false;
+	j->no_event = false;
 	j->next = NULL;
 	if (j->reccap > 64 * 1024) { /* do not pin a huge request's buffer */
 		sodium_memzero(j->recbuf, j->reccap);
@@ -158,15 +180,27 @@ job_free(job *j)
 		return;
 	job_clear(j);
 	zmq_msg_close(&j->frame);
+	zmq_msg_close(&j->reply);
 	arena_free(&j->ar);
+	if (j->recbuf != NULL)
+		sodium_memzero(j->recbuf, j->reccap);
 	free(j->recbuf);
 	free(j);
+}
+
+/* Free a reply buffer: it may hold values. hint is its size. */
+static void
+reply_free(void *data, void *hint)
+{
+	sodium_memzero(data, (size_t)(uintptr_t)hint);
+	free(data);
 }
 
 void
 job_pack(job *j, Privd__V1__Response *resp)
 {
 	Privd__V1__Response empty = PRIVD__V1__RESPONSE__INIT;
+	uint8_t *buf;
 	size_t n;
 
 	if (resp == NULL)
@@ -175,13 +209,24 @@ job_pack(job *j, Privd__V1__Response *resp)
 	resp->status = j->status;
 	resp->reason = j->reason;
 	resp->message = j->message;
-	free(j->reply);
+	reply_drop(j);
 	n = privd__v1__response__get_packed_size(resp);
-	if ((j->reply = malloc(n ? n : 1)) == NULL) {
-		j->replylen = 0;
+	if ((buf = malloc(n ? n : 1)) == NULL)
+		return;
+	n = privd__v1__response__pack(resp, buf);
+	if (zmq_msg_init_data(
+	        &j->reply, buf, n, reply_free, (void *)(uintptr_t)n) != 0) {
+		reply_free(buf, (void *)(uintptr_t)n);
+		zmq_msg_init(&j->reply);
 		return;
 	}
-	j->replylen = privd__v1__response__pack(resp, j->reply);
+	j->has_reply = true;
+}
+
+void
+job_drop_reply(job *j)
+{
+	reply_drop(j);
 }
 
 void
@@ -208,13 +253,19 @@ job_fail(job *j, int status, int reason, const char *fmt, ...)
 int
 jobq_init(jobq *q, bool with_eventfd)
 {
+	pthread_condattr_t ca;
+
 	memset(q, 0, sizeof(*q));
 	q->efd = -1;
 	if (with_eventfd &&
 	    (q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		return -1;
 	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
+	/* timed waits count on the monotonic clock (jobq_take_until) */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	return 0;
 }
 

@@ -30,6 +30,7 @@ typedef enum job_kind {
 	JOB_PUT,          /* values to write */
 	JOB_DELETE,       /* fields or a subject to delete */
 	JOB_POLICY,       /* a new policy version to store and swap in */
+	JOB_PRUNE,        /* audit pruning: report, or confirm the clock */
 } job_kind;
 
 /* A bump allocator for protobuf-c: one request's decoded message lives in
@@ -58,11 +59,21 @@ void arena_free(arena *a);
 extern const ProtobufCAllocator arena_pb_allocator;
 
 /* One value of a put: where its plaintext is (in the decoded request) and
- * its finished record (header + sealed value) ready for the store. */
+ * its finished record (header + sealed value) ready for the store. The
+ * header is bound into the seal, so the record's "collected" time is fixed
+ * before sealing: created_us is the stored field's first write time, taken
+ * from a record the worker authenticated, or 0 if the field was not stored
+ * when the worker looked (the writer checks it again and reseals if it
+ * changed). */
 typedef struct job_value {
 	const char *field;
 	const uint8_t *plain;
 	size_t plainlen;
+	uint64_t created_us;
+	/* the stored record the worker authenticated and took created_us
+	 * from (store_value_id), for the writer to recognise it */
+	bool had_old;
+	uint8_t old_id[STORE_VALUE_IDBYTES];
 	uint8_t *rec; /* in job->recbuf */
 	size_t reclen;
 	size_t hdrlen;
@@ -77,9 +88,12 @@ typedef struct job {
 	char principal[POL_MAX_NAME + 1]; /* ZAP User-Id */
 	uint8_t key[POL_KEY_BYTES];       /* the peer's CURVE public key */
 	bool has_key;
-	zmq_msg_t frame;    /* the request as received */
+	zmq_msg_t frame;    /* the request as received; wiped when cleared */
 	size_t frame_bytes; /* its size, for the frontend's in-flight budget */
 	bool multipart;     /* the peer sent more than one frame */
+	bool follow;        /* an audit follow poll (its auditing is limited) */
+	bool no_event;      /* writer: a follow poll already covered by an
+	                       audit_follow event of this minute */
 
 	/* worker */
 	arena ar;
@@ -96,8 +110,12 @@ typedef struct job {
 	size_t nvalues;
 	uint8_t *recbuf; /* records of all values; reused */
 	size_t reccap;
-	pol_policy *newpol;      /* JOB_POLICY: parsed, validated */
+	/* JOB_POLICY: the new policy, parsed, validated and already wrapped in
+	 * its snapshot, so that nothing can fail between the commit and the
+	 * swap; the writer gives it its version. */
+	snapshot *newsnap;
 	uint64_t policy_version; /* JOB_POLICY: the version it became */
+	bool policy_same;        /* JOB_POLICY: equal to the version replaced */
 
 	/* the request's audit event: the worker fills in who, what, which
 	 * subject; the writer adds seq, time and outcome (audit.c) */
@@ -108,11 +126,14 @@ typedef struct job {
 	int status; /* Privd__V1__Status */
 	int reason; /* pol_reason */
 	char message[160];
-	uint32_t count; /* fields written or deleted */
+	uint32_t count;                      /* fields written or deleted */
+	Privd__V1__AuditPruneResponse prune; /* JOB_PRUNE: the state after it */
 
-	/* the packed reply; ownership passes to ZeroMQ when sent */
-	uint8_t *reply;
-	size_t replylen;
+	/* The packed reply, a whole ZeroMQ message built before anything is
+	 * sent, so that a ROUTER message is sent whole or not at all. Its
+	 * buffer is wiped when freed (it may hold values). */
+	zmq_msg_t reply;
+	bool has_reply;
 } job;
 
 job *job_new(void);
@@ -121,11 +142,15 @@ void job_clear(job *j);
 void job_free(job *j);
 
 /*
- * Pack the reply of a finished job: status, reason and message from the
- * job, payload from the caller (NULL for none). On allocation failure the
- * job's reply stays NULL and the frontend drops the request.
+ * Pack the reply of a finished job: request id, status, reason and message
+ * from the job, payload from the caller (NULL for none), into j->reply.
+ * On allocation failure the job has no reply and the frontend answers
+ * nothing (the client times out).
  */
 void job_pack(job *j, Privd__V1__Response *resp);
+/* Drop the job's reply: the frontend then answers nothing (for a request
+ * whose outcome could not be made durable). */
+void job_drop_reply(job *j);
 /* Finish a job with status OK and the caller's payload. */
 void job_ok(job *j, Privd__V1__Response *resp);
 /* Finish a job with an error status and message (no payload). */
@@ -150,8 +175,9 @@ void jobq_push(jobq *q, job *first);
 /* Wait for jobs; take up to max of them as a list. NULL once closed and
  * empty. */
 job *jobq_take(jobq *q, size_t max);
-/* Like jobq_take, but gives up at deadline (CLOCK_REALTIME) and returns
- * NULL; *closed tells a closed queue from a timeout. */
+/* Like jobq_take, but gives up at deadline (CLOCK_MONOTONIC, so that a
+ * step of the wall clock does not move it) and returns NULL; *closed tells
+ * a closed queue from a timeout. */
 job *jobq_take_until(
     jobq *q, size_t max, const struct timespec *deadline, bool *closed);
 /* Take everything without waiting (after the eventfd fired). */

@@ -4,6 +4,7 @@
  */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 static int log_level = LOG_INFO;
+static pthread_mutex_t limit_mu = PTHREAD_MUTEX_INITIALIZER;
+static log_limit *limiters; /* under limit_mu */
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void
@@ -19,8 +22,12 @@ log_set_level(int level)
 	log_level = level;
 }
 
+/* Print one line; suffix (may be NULL) is appended to the message. */
+static void log_line(int level, const char *suffix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static void
-log_vmsg(int level, const char *fmt, va_list ap)
+log_line(int level, const char *suffix, const char *fmt, va_list ap)
 {
 	char line[1024];
 	struct timespec ts;
@@ -39,12 +46,89 @@ log_vmsg(int level, const char *fmt, va_list ap)
 	if (m < 0)
 		return;
 	n += m;
+	if (suffix != NULL && (size_t)n < sizeof(line) - 2) {
+		m = snprintf(line + n, sizeof(line) - n - 1, "%s", suffix);
+		if (m > 0)
+			n += m;
+	}
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, n) < 0) {
 		/* nowhere left to report it */
 	}
+}
+
+static void log_vmsg(int level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+log_vmsg(int level, const char *fmt, va_list ap)
+{
+	log_line(level, NULL, fmt, ap);
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+log_limited(log_limit *l, int level, const char *fmt, ...)
+{
+	uint64_t now = mono_ms();
+	unsigned dropped;
+	char suffix[64];
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	pthread_mutex_lock(&limit_mu);
+	if (!l->listed) {
+		l->next = limiters;
+		limiters = l;
+		l->listed = 1;
+	}
+	if (l->window_ms != 0 && now - l->window_ms < 1000) {
+		l->dropped++;
+		pthread_mutex_unlock(&limit_mu);
+		return;
+	}
+	dropped = l->dropped;
+	l->dropped = 0;
+	l->window_ms = now;
+	l->level = level;
+	va_start(ap, fmt);
+	vsnprintf(l->last, sizeof(l->last), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&limit_mu);
+	if (dropped > 0)
+		snprintf(suffix, sizeof(suffix),
+		    " (and %u more like this before)", dropped);
+	va_start(ap, fmt);
+	log_line(level, dropped > 0 ? suffix : NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_limit_flush(void)
+{
+	uint64_t now = mono_ms();
+	log_limit *l;
+
+	pthread_mutex_lock(&limit_mu);
+	for (l = limiters; l != NULL; l = l->next) {
+		if (l->dropped == 0 || now - l->window_ms < 1000)
+			continue;
+		log_msg(l->level, "%u more like this: %s", l->dropped, l->last);
+		l->dropped = 0;
+		l->window_ms = 0;
+	}
+	pthread_mutex_unlock(&limit_mu);
 }
 
 void

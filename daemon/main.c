@@ -21,36 +21,45 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "audit_retain.h"
+#include "clock.h"
+#include "commands.h"
+#include "datadir.h"
 #include "log.h"
 #include "server.h"
 
-#define EXIT_USAGE        2
-#define MAX_POLICY_BYTES  (4 * 1024 * 1024)
-#define META_FORMAT       "format"
 #define META_CURVE_PUBLIC "curve_public"
-#define META_CURVE_SECRET "curve_secret"
 #define META_SIGN_PUBLIC  "audit_sign_public"
-#define META_SIGN_SECRET  "audit_sign_secret"
 
-static void
+void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: privd init --data-dir DIR --policy FILE\n"
+	    "usage: privd init --data-dir DIR --policy FILE "
+	    "[--audit-retention-min DURATION]\n"
 	    "       privd serve --data-dir DIR [--listen ENDPOINT]... "
 	    "[--workers N]\n"
 	    "                   [--max-request BYTES] [--map-size BYTES] "
 	    "[--log-level LEVEL]\n"
-	    "                   [--audit-checkpoint-every N]\n"
+	    "                   [--audit-checkpoint-every N] "
+	    "[--clock-behind-ok]\n"
+	    "       privd policy set --data-dir DIR [--force] FILE\n"
 	    "       privd pubkey --data-dir DIR\n"
 	    "       privd --version | --help\n"
 	    "\n"
-	    "init    create DIR with a new master key, keys and the policy "
-	    "as version 1;\n"
-	    "        prints the server's public key (Z85)\n"
-	    "serve   serve DIR until SIGTERM/SIGINT; default endpoint "
+	    "init        create DIR with a new master key, keys and the "
+	    "policy as version 1;\n"
+	    "            prints the server's public key (Z85). The audit "
+	    "log is kept at\n"
+	    "            least DURATION (default 1 year) whatever the "
+	    "policy says.\n"
+	    "serve       serve DIR until SIGTERM/SIGINT; default endpoint "
 	    "ipc://DIR/privd.sock\n"
-	    "pubkey  print the server's public key (Z85)\n");
+	    "policy set  with privd stopped, make FILE the policy in force "
+	    "(the recovery\n"
+	    "            path when no admin can apply one); audited as "
+	    "principal privd\n"
+	    "pubkey      print the server's public key (Z85)\n");
 }
 
 /* Settings of `privd serve`: one table with bounds and defaults. */
@@ -93,103 +102,12 @@ parse_setting(int which, const char *arg, long long *out)
 }
 
 static int
-path_join(char *buf, size_t len, const char *dir, const char *name)
-{
-	int n = snprintf(buf, len, "%s/%s", dir, name);
-
-	if (n < 0 || (size_t)n >= len) {
-		fprintf(stderr, "privd: path too long: %s/%s\n", dir, name);
-		return -1;
-	}
-	return 0;
-}
-
-/* Take the store's lock file, so that one privd at a time owns DIR.
- * Returns the descriptor (kept open while running) or -1. */
-static int
-lock_datadir(const char *dir)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	if (path_join(path, sizeof(path), dir, "privd.lock") != 0)
-		return -1;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		fprintf(stderr, "privd: cannot open %s: %s\n", path,
-		    strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK)
-			fprintf(stderr,
-			    "privd: another privd is using %s; "
-			    "refusing to start\n",
-			    dir);
-		else
-			fprintf(stderr, "privd: cannot lock %s: %s\n", path,
-			    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static char *
-read_file(const char *path, size_t max, size_t *len)
-{
-	FILE *f;
-	char *buf;
-	size_t n;
-
-	if ((f = fopen(path, "re")) == NULL) {
-		fprintf(stderr, "privd: cannot open %s: %s\n", path,
-		    strerror(errno));
-		return NULL;
-	}
-	if ((buf = malloc(max + 1)) == NULL) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, max + 1, f);
-	fclose(f);
-	if (n > max) {
-		fprintf(
-		    stderr, "privd: %s is larger than %zu bytes\n", path, max);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-/* Parse a policy document, reporting errors the way `privctl policy check`
- * does: file, JSON path, reason. */
-static pol_policy *
-load_policy(const char *path, char **json, size_t *len)
-{
-	pol_policy *pol;
-	pol_error err;
-
-	if ((*json = read_file(path, MAX_POLICY_BYTES, len)) == NULL)
-		return NULL;
-	if (pol_parse(*json, *len, &pol, &err) != 0) {
-		fprintf(stderr, "privd: policy %s: %s: %s\n", path, err.path,
-		    err.reason);
-		free(*json);
-		*json = NULL;
-		return NULL;
-	}
-	return pol;
-}
-
-static int
 write_pubkey_file(const char *dir, const char *z85)
 {
 	char path[PATH_MAX];
 	FILE *f;
 
-	if (path_join(path, sizeof(path), dir, "server.pub") != 0)
+	if (datadir_path(path, sizeof(path), dir, "server.pub") != 0)
 		return -1;
 	if ((f = fopen(path, "we")) == NULL || fprintf(f, "%s\n", z85) < 0 ||
 	    fclose(f) != 0) {
@@ -220,7 +138,7 @@ check_fresh_dir(const char *dir)
 		return -1;
 	}
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		if (path_join(path, sizeof(path), dir, files[i]) != 0)
+		if (datadir_path(path, sizeof(path), dir, files[i]) != 0)
 			return -1;
 		if (lstat(path, &st) == 0) {
 			fprintf(stderr,
@@ -246,7 +164,6 @@ init_keys(store *st, MDB_txn *txn, const crypto_keys *keys, char *z85)
 	    spub[crypto_sign_PUBLICKEYBYTES];
 	uint8_t *csec, *ssec;
 	uint8_t sealed[crypto_sign_SECRETKEYBYTES + CRYPTO_SEAL_OVERHEAD];
-	uint32_t format = STORE_FORMAT;
 	int rc = -1;
 
 	csec = sodium_malloc(crypto_box_SECRETKEYBYTES);
@@ -256,7 +173,7 @@ init_keys(store *st, MDB_txn *txn, const crypto_keys *keys, char *z85)
 	/* CURVE keys are Curve25519 key pairs, as crypto_box makes them. */
 	crypto_box_keypair(cpub, csec);
 	crypto_sign_keypair(spub, ssec);
-	if (store_meta_put(st, txn, META_FORMAT, &format, sizeof(format)) ||
+	if (store_format_put(st, txn) ||
 	    store_meta_put(st, txn, META_CURVE_PUBLIC, cpub, sizeof(cpub)) ||
 	    store_meta_put(st, txn, META_SIGN_PUBLIC, spub, sizeof(spub)))
 		goto out;
@@ -277,16 +194,42 @@ out:
 	return rc;
 }
 
+/*
+ * The policy given to init: its audit retention must respect the floor
+ * being set, like every later version. A policy without an admin is
+ * accepted (a store can be run without changes over the wire), with a
+ * warning: `privd policy set` is then the only way to change it.
+ */
+static int
+init_policy_check(const pol_policy *pol, uint64_t floor_s)
+{
+	char why[200];
+
+	if ((uint64_t)pol->audit_retention_s < floor_s) {
+		fprintf(stderr,
+		    "privd: policy: $.audit.retention is shorter than the "
+		    "floor of %llu days (--audit-retention-min)\n",
+		    (unsigned long long)(floor_s / 86400));
+		return -1;
+	}
+	if (policy_admissible(pol, floor_s, NULL, true, why, sizeof(why)) != 0)
+		fprintf(stderr,
+		    "privd: warning: no principal of the policy has the role "
+		    "policy_admin: only `privd policy set` can change it\n");
+	return 0;
+}
+
 static int
 cmd_init(int argc, char **argv)
 {
-	const char *dir = NULL, *policy = NULL;
+	const char *dir = NULL, *policy = NULL, *floor = "1 year";
 	char keypath[PATH_MAX], z85[41], *json = NULL;
 	crypto_keys *keys = NULL;
 	pol_policy *pol = NULL;
 	store *st = NULL;
 	MDB_txn *txn = NULL;
 	char err[256];
+	int64_t floor_s;
 	size_t len;
 	int i, lockfd = -1, rc = 1;
 
@@ -295,6 +238,9 @@ cmd_init(int argc, char **argv)
 			dir = argv[++i];
 		else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
 			policy = argv[++i];
+		else if (strcmp(argv[i], "--audit-retention-min") == 0 &&
+		         i + 1 < argc)
+			floor = argv[++i];
 		else {
 			usage(stderr);
 			return EXIT_USAGE;
@@ -304,10 +250,18 @@ cmd_init(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if ((pol = load_policy(policy, &json, &len)) == NULL)
+	if (pol_duration_parse(floor, &floor_s) != 0) {
+		fprintf(stderr,
+		    "privd: --audit-retention-min needs a duration such as "
+		    "\"1 year\" or \"400 days\"\n");
+		return EXIT_USAGE;
+	}
+	if ((pol = datadir_load_policy(policy, &json, &len)) == NULL)
 		return 1;
-	if (check_fresh_dir(dir) != 0 || (lockfd = lock_datadir(dir)) < 0 ||
-	    path_join(keypath, sizeof(keypath), dir, "master.key") != 0)
+	if (init_policy_check(pol, (uint64_t)floor_s) != 0)
+		goto out;
+	if (check_fresh_dir(dir) != 0 || (lockfd = datadir_lock(dir)) < 0 ||
+	    datadir_path(keypath, sizeof(keypath), dir, "master.key") != 0)
 		goto out;
 	if (crypto_keys_create(keypath, &keys, err, sizeof(err)) != 0) {
 		fprintf(stderr, "privd: %s\n", err);
@@ -320,8 +274,9 @@ cmd_init(int argc, char **argv)
 	}
 	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0 ||
 	    init_keys(st, txn, keys, z85) != 0 ||
-	    store_policy_put(st, txn, 1, now_us(), "privd init", json, len) !=
-	        0) {
+	    retain_floor_put(st, txn, (uint64_t)floor_s) != 0 ||
+	    store_policy_put(
+	        st, txn, 1, clock_wall_us(), "privd init", json, len) != 0) {
 		fprintf(stderr, "privd: cannot initialise the store\n");
 		if (txn != NULL)
 			mdb_txn_abort(txn);
@@ -341,9 +296,9 @@ undo:
 	/* Leave no half-made store behind: init can simply be run again. */
 	store_close(&st);
 	unlink(keypath);
-	if (path_join(keypath, sizeof(keypath), dir, "data.mdb") == 0)
+	if (datadir_path(keypath, sizeof(keypath), dir, "data.mdb") == 0)
 		unlink(keypath);
-	if (path_join(keypath, sizeof(keypath), dir, "lock.mdb") == 0)
+	if (datadir_path(keypath, sizeof(keypath), dir, "lock.mdb") == 0)
 		unlink(keypath);
 out:
 	store_close(&st);
@@ -357,53 +312,59 @@ out:
 
 /*
  * Open an initialised data directory: master key (with its permission
- * checks), store, the server's CURVE secret, and the policy in force.
+ * checks), store (in the format this privd reads), the server's CURVE
+ * secret and the audit signing key, the policy in force, the audit
+ * retention floor; and check the wall clock against the newest event.
  */
 static int
 open_datadir(server *srv)
 {
-	const char *dir = srv->cfg.datadir;
-	char path[PATH_MAX], err[256];
 	store_policy sp;
 	pol_policy *pol;
 	pol_error perr;
 	snapshot *snap;
+	audit_state head;
+	audit_retain keep;
 	MDB_txn *txn;
-	MDB_val v;
+	char err[320];
 	int rc;
 
-	if (path_join(path, sizeof(path), dir, "master.key") != 0)
+	if (datadir_open(
+	        srv->cfg.datadir, srv->cfg.mapsize, &srv->keys, &srv->st) != 0)
 		return -1;
-	if (crypto_keys_load(path, &srv->keys, err, sizeof(err)) != 0 ||
-	    store_open(dir, srv->cfg.mapsize, false, &srv->st, err,
-	        sizeof(err)) != 0) {
-		fprintf(stderr, "privd: %s\n", err);
-		return -1;
-	}
 	if ((rc = mdb_txn_begin(srv->st->env, NULL, MDB_RDONLY, &txn)) != 0) {
 		fprintf(stderr, "privd: %s\n", mdb_strerror(rc));
 		return -1;
 	}
 	rc = -1;
-	if (store_meta_get(srv->st, txn, META_CURVE_SECRET, &v) != 0 ||
-	    v.mv_size != 32 + CRYPTO_SEAL_OVERHEAD ||
-	    crypto_secret_open(srv->keys, META_CURVE_SECRET, v.mv_data,
-	        v.mv_size, srv->curve_secret) != 0) {
+	if (datadir_secret(srv->st, txn, srv->keys, META_CURVE_SECRET,
+	        srv->curve_secret, crypto_box_SECRETKEYBYTES) != 0) {
 		fprintf(stderr,
 		    "privd: the server key does not open with this master "
 		    "key (wrong master.key, or a damaged store)\n");
 		goto out;
 	}
 	crypto_scalarmult_base(srv->curve_public, srv->curve_secret);
-	if (store_meta_get(srv->st, txn, META_SIGN_SECRET, &v) != 0 ||
-	    v.mv_size != crypto_sign_SECRETKEYBYTES + CRYPTO_SEAL_OVERHEAD ||
-	    crypto_secret_open(srv->keys, META_SIGN_SECRET, v.mv_data,
-	        v.mv_size, srv->sign_sk) != 0) {
+	if (datadir_secret(srv->st, txn, srv->keys, META_SIGN_SECRET,
+	        srv->sign_sk, crypto_sign_SECRETKEYBYTES) != 0) {
 		fprintf(stderr, "privd: the audit signing key does not open "
 		                "(damaged store)\n");
 		goto out;
 	}
 	crypto_sign_ed25519_sk_to_pk(srv->sign_pk, srv->sign_sk);
+	if (audit_load(srv->st, txn, &head) != 0 ||
+	    retain_load(srv->st, txn, &keep) != 0) {
+		fprintf(stderr, "privd: the audit log's head cannot be read "
+		                "(damaged store)\n");
+		goto out;
+	}
+	srv->audit_floor_s = keep.floor_s;
+	if (retain_start_check(head.time_us, clock_wall_us(),
+	        srv->cfg.clock_behind_ok, &srv->start_jump_s, err,
+	        sizeof(err)) != 0) {
+		fprintf(stderr, "privd: %s\n", err);
+		goto out;
+	}
 	if (store_policy_latest(srv->st, txn, &sp) != 0) {
 		fprintf(stderr, "privd: the store holds no policy\n");
 		goto out;
@@ -436,7 +397,7 @@ cmd_pubkey(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (path_join(path, sizeof(path), argv[3], "server.pub") != 0)
+	if (datadir_path(path, sizeof(path), argv[3], "server.pub") != 0)
 		return 1;
 	if ((f = fopen(path, "re")) == NULL ||
 	    fgets(line, sizeof(line), f) == NULL) {
@@ -456,7 +417,7 @@ cmd_serve(int argc, char **argv)
 	static char deflisten[PATH_MAX + 16];
 	const struct rlimit nocore = {0, 0};
 	server srv;
-	pthread_t writer, *workers = NULL;
+	pthread_t writer_thread, *workers = NULL;
 	long long val[SET_N];
 	char absdir[PATH_MAX];
 	sigset_t sigs;
@@ -475,6 +436,10 @@ cmd_serve(int argc, char **argv)
 		           *arg = i + 1 < argc ? argv[i + 1] : NULL;
 		int s;
 
+		if (strcmp(a, "--clock-behind-ok") == 0) {
+			srv.cfg.clock_behind_ok = true;
+			continue;
+		}
 		for (s = 0; s < SET_N; s++)
 			if (strcmp(a, settings[s].flag) == 0)
 				break;
@@ -527,7 +492,7 @@ cmd_serve(int argc, char **argv)
 			    strerror(errno));
 			return 1;
 		}
-		if (path_join(absdir + strlen(absdir),
+		if (datadir_path(absdir + strlen(absdir),
 		        sizeof(absdir) - strlen(absdir), "", "privd.sock") != 0)
 			return EXIT_USAGE;
 		snprintf(deflisten, sizeof(deflisten), "ipc://%.*s",
@@ -537,7 +502,10 @@ cmd_serve(int argc, char **argv)
 
 	/* A core dump would hold keys and values in the clear. */
 	setrlimit(RLIMIT_CORE, &nocore);
-	if ((lockfd = lock_datadir(srv.cfg.datadir)) < 0)
+	if (clock_init())
+		log_warn("PRIVD_TEST_CLOCK_FILE is set: this privd's clock is "
+		         "shifted as that file says. For tests only.");
+	if ((lockfd = datadir_lock(srv.cfg.datadir)) < 0)
 		return 1;
 	if ((srv.curve_secret = sodium_malloc(32)) == NULL ||
 	    (srv.sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
@@ -550,8 +518,11 @@ cmd_serve(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* a file size limit shows as EFBIG, a full disk: not a reason to die */
+	signal(SIGXFSZ, SIG_IGN);
 	if ((sigfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0)
 		fatal("signalfd: %s", strerror(errno));
 
@@ -559,7 +530,7 @@ cmd_serve(int argc, char **argv)
 	    jobq_init(&srv.commit, false) != 0 ||
 	    jobq_init(&srv.replies, true) != 0)
 		fatal("cannot create queues: %s", strerror(errno));
-	if (pthread_create(&writer, NULL, writer_main, &srv) != 0)
+	if (pthread_create(&writer_thread, NULL, writer_main, &srv) != 0)
 		fatal("cannot start the writer thread");
 	writer_started = true;
 	if ((workers = calloc(srv.cfg.workers, sizeof(*workers))) == NULL)
@@ -579,7 +550,7 @@ cmd_serve(int argc, char **argv)
 		pthread_join(workers[w], NULL);
 	jobq_close(&srv.commit);
 	if (writer_started)
-		pthread_join(writer, NULL);
+		pthread_join(writer_thread, NULL);
 	jobq_destroy(&srv.work);
 	jobq_destroy(&srv.commit);
 	jobq_destroy(&srv.replies);
@@ -615,6 +586,9 @@ main(int argc, char **argv)
 		return cmd_serve(argc, argv);
 	if (strcmp(argv[1], "pubkey") == 0)
 		return cmd_pubkey(argc, argv);
+	if (strcmp(argv[1], "policy") == 0 && argc > 2 &&
+	    strcmp(argv[2], "set") == 0)
+		return cmd_policy_set(argc, argv);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("privd %s\n", PRIVD_VERSION);
 		return 0;

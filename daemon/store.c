@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "log.h"
 
@@ -27,17 +29,26 @@ store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
 	store *s;
 	MDB_txn *txn = NULL;
 	MDB_envinfo info;
+	pthread_rwlockattr_t rwa;
 	unsigned dbflags = create ? MDB_CREATE : 0;
 	int rc;
 
 	*out = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->dir = strdup(dir)) == NULL) {
+		free(s);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (mapsize < STORE_MIN_MAPSIZE)
 		mapsize = STORE_MIN_MAPSIZE;
-	pthread_rwlock_init(&s->maplock, NULL);
+	/* glibc's default rwlock prefers readers, so workers reading without
+	 * pause would keep store_grow (and the writer) waiting for good */
+	pthread_rwlockattr_init(&rwa);
+	pthread_rwlockattr_setkind_np(
+	    &rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&s->maplock, &rwa);
+	pthread_rwlockattr_destroy(&rwa);
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, STORE_MAXDBS)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, STORE_MAXREADERS)) != 0 ||
@@ -76,6 +87,7 @@ fail:
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->maplock);
+	free(s->dir);
 	free(s);
 	return -1;
 }
@@ -89,6 +101,7 @@ store_close(store **sp)
 		return;
 	mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->maplock);
+	free(s->dir);
 	free(s);
 	*sp = NULL;
 }
@@ -110,6 +123,27 @@ store_grow(store *s)
 		log_err("cannot grow store map to %zu MiB: %s", want >> 20,
 		    mdb_strerror(rc));
 	return rc;
+}
+
+bool
+store_disk_full(store *s, int rc)
+{
+	char path[4096];
+	struct statvfs vfs;
+	struct rlimit rl;
+	struct stat st;
+
+	if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
+		return true;
+	if (rc != EIO)
+		return false;
+	if (statvfs(s->dir, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < STORE_MIN_MAPSIZE)
+		return true;
+	snprintf(path, sizeof(path), "%s/data.mdb", s->dir);
+	return getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+	       rl.rlim_cur != RLIM_INFINITY && stat(path, &st) == 0 &&
+	       (uint64_t)st.st_size + STORE_MIN_MAPSIZE > rl.rlim_cur;
 }
 
 /*
@@ -154,6 +188,69 @@ store_meta_put(
 	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)p};
 
 	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+int
+store_meta_get_u64(
+    store *s, MDB_txn *txn, const char *name, uint64_t def, uint64_t *out)
+{
+	MDB_val v;
+	int rc;
+
+	*out = def;
+	if ((rc = store_meta_get(s, txn, name, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return MDB_CORRUPTED;
+	*out = store_get_be64(v.mv_data);
+	return 0;
+}
+
+int
+store_meta_put_u64(store *s, MDB_txn *txn, const char *name, uint64_t v)
+{
+	uint8_t b[8];
+
+	store_be64(b, v);
+	return store_meta_put(s, txn, name, b, sizeof(b));
+}
+
+int
+store_format_put(store *s, MDB_txn *txn)
+{
+	uint32_t format = STORE_FORMAT;
+
+	return store_meta_put(s, txn, "format", &format, sizeof(format));
+}
+
+int
+store_format_check(store *s, MDB_txn *txn, char *err, size_t errlen)
+{
+	uint32_t format;
+	MDB_val v;
+	int rc;
+
+	if ((rc = store_meta_get(s, txn, "format", &v)) != 0 ||
+	    v.mv_size != sizeof(format)) {
+		snprintf(err, errlen,
+		    "the store records no format version (%s): not a store "
+		    "made by privd init, or a damaged one",
+		    rc ? mdb_strerror(rc) : "wrong size");
+		return -1;
+	}
+	memcpy(&format, v.mv_data, sizeof(format));
+	if (format != STORE_FORMAT) {
+		snprintf(err, errlen,
+		    "the store is in format %u; this privd (%s) reads format "
+		    "%u only%s",
+		    (unsigned)format, PRIVD_VERSION, (unsigned)STORE_FORMAT,
+		    format < STORE_FORMAT ? " (it was made by an older privd)"
+		                          : " (it was made by a newer privd)");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -238,8 +335,16 @@ store_subject_get(store *s, MDB_txn *txn,
 	if (v.mv_size != STORE_SUBJECT_RECBYTES || p[0] != STORE_FORMAT)
 		return MDB_CORRUPTED;
 	out->created_us = store_get_be64(p + 1);
-	memcpy(out->wrapped, p + 9, CRYPTO_WRAPPED_KEYBYTES);
+	memcpy(
+	    out->wrapped, p + STORE_SUBJECT_HDRBYTES, CRYPTO_WRAPPED_KEYBYTES);
 	return 0;
+}
+
+void
+store_subject_header(uint8_t hdr[STORE_SUBJECT_HDRBYTES], uint64_t created_us)
+{
+	hdr[0] = STORE_FORMAT;
+	store_be64(hdr + 1, created_us);
 }
 
 int
@@ -250,9 +355,9 @@ store_subject_put(store *s, MDB_txn *txn,
 	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid},
 	        v = {sizeof(rec), rec};
 
-	rec[0] = STORE_FORMAT;
-	store_be64(rec + 1, sub->created_us);
-	memcpy(rec + 9, sub->wrapped, CRYPTO_WRAPPED_KEYBYTES);
+	store_subject_header(rec, sub->created_us);
+	memcpy(rec + STORE_SUBJECT_HDRBYTES, sub->wrapped,
+	    CRYPTO_WRAPPED_KEYBYTES);
 	return mdb_put(txn, s->subjects, &k, &v, 0);
 }
 
@@ -290,6 +395,8 @@ store_value_decode(const MDB_val *rec, store_value *out)
 	hl = STORE_VALUE_HDRBYTES + p[17];
 	if (rec->mv_size < hl + CRYPTO_SEAL_OVERHEAD)
 		return -1;
+	out->hdr = p;
+	out->hdrlen = hl;
 	out->created_us = store_get_be64(p + 1);
 	out->updated_us = store_get_be64(p + 9);
 	out->purpose = (const char *)p + STORE_VALUE_HDRBYTES;
@@ -297,6 +404,34 @@ store_value_decode(const MDB_val *rec, store_value *out)
 	out->sealed = p + hl;
 	out->sealedlen = rec->mv_size - hl;
 	return 0;
+}
+
+void
+store_value_id(const store_value *sv, uint8_t id[STORE_VALUE_IDBYTES])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, NULL, 0, STORE_VALUE_IDBYTES);
+	crypto_generichash_update(&h, sv->hdr, sv->hdrlen);
+	crypto_generichash_update(&h, sv->sealed, CRYPTO_NONCEBYTES);
+	crypto_generichash_update(
+	    &h, sv->sealed + sv->sealedlen - CRYPTO_TAGBYTES, CRYPTO_TAGBYTES);
+	crypto_generichash_final(&h, id, STORE_VALUE_IDBYTES);
+}
+
+int
+store_value_get(store *s, MDB_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field,
+    store_value *out)
+{
+	uint8_t key[STORE_VALUE_KEYMAX];
+	MDB_val k = {0, key}, v;
+	int rc;
+
+	k.mv_size = store_value_key(key, sid, field);
+	if ((rc = mdb_get(txn, s->values, &k, &v)) != 0)
+		return rc;
+	return store_value_decode(&v, out) == 0 ? 0 : MDB_CORRUPTED;
 }
 
 int

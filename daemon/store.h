@@ -18,6 +18,8 @@
  * Threads: any thread may run read transactions (the environment is opened
  * with MDB_NOTLS) while holding maplock shared; only the writer thread runs
  * write transactions, and only it grows the map, holding maplock exclusive.
+ * maplock prefers the writer: once store_grow waits, new readers queue
+ * behind it, so a steady stream of reads cannot starve the growth.
  */
 #ifndef PRIVD_STORE_H
 #define PRIVD_STORE_H
@@ -30,7 +32,10 @@
 
 #include "crypto.h"
 
-#define STORE_FORMAT          1
+/* The store's format: in meta "format" (a native uint32) and in the first
+ * byte of every subject and value record. 2: record headers are bound into
+ * the seals (crypto.h). privd opens only the format it writes. */
+#define STORE_FORMAT          2
 #define STORE_DEFAULT_MAPSIZE (64u * 1024 * 1024)
 #define STORE_MIN_MAPSIZE     (1u * 1024 * 1024)
 
@@ -45,19 +50,26 @@ typedef struct store {
 	MDB_dbi audit_ckpt;
 	pthread_rwlock_t maplock; /* readers shared, map growth exclusive */
 	size_t mapsize;
+	char *dir; /* the data directory */
 } store;
 
-/* subjects record: fmt(1) created_us(8) wrapped data key */
-#define STORE_SUBJECT_RECBYTES (1 + 8 + CRYPTO_WRAPPED_KEYBYTES)
+/* subjects record: fmt(1) created_us(8) wrapped data key; the first nine
+ * bytes are the header that the wrapping binds (store_subject_header). */
+#define STORE_SUBJECT_HDRBYTES 9
+#define STORE_SUBJECT_RECBYTES                                                 \
+	(STORE_SUBJECT_HDRBYTES + CRYPTO_WRAPPED_KEYBYTES)
 typedef struct store_subject {
 	uint64_t created_us;
 	uint8_t wrapped[CRYPTO_WRAPPED_KEYBYTES];
 } store_subject;
 
 /* values record: fmt(1) created_us(8) updated_us(8) purpose_len(1) purpose
- * sealed value (nonce || ciphertext || tag). */
+ * sealed value (nonce || ciphertext || tag). Everything before the sealed
+ * value is the header that the seal binds. */
 #define STORE_VALUE_HDRBYTES (1 + 8 + 8 + 1)
 typedef struct store_value {
+	const uint8_t *hdr; /* the record's header, hdrlen bytes */
+	size_t hdrlen;
 	uint64_t created_us;
 	uint64_t updated_us;
 	const char *purpose; /* not NUL-terminated; points into the record */
@@ -80,6 +92,14 @@ void store_close(store **s);
  * Waits for readers to leave (maplock). Returns an LMDB error code. */
 int store_grow(store *s);
 
+/*
+ * Is a failed write transaction's error the store's disk being full? True
+ * for ENOSPC, EDQUOT and EFBIG, and for EIO (what LMDB reports for a short
+ * write) when the file system has almost no room left or the data file
+ * has reached the process's file size limit.
+ */
+bool store_disk_full(store *s, int rc);
+
 /* Read transactions for workers: begin (or renew) under maplock shared,
  * end releases both. */
 int store_read_begin(store *s, MDB_txn **txn);
@@ -88,6 +108,16 @@ void store_read_end(store *s, MDB_txn *txn);
 int store_meta_get(store *s, MDB_txn *txn, const char *name, MDB_val *v);
 int store_meta_put(
     store *s, MDB_txn *txn, const char *name, const void *p, size_t len);
+/* A big-endian uint64 in meta; *v = def if it is absent. */
+int store_meta_get_u64(
+    store *s, MDB_txn *txn, const char *name, uint64_t def, uint64_t *v);
+int store_meta_put_u64(store *s, MDB_txn *txn, const char *name, uint64_t v);
+
+/* Record the format of a new store (init). */
+int store_format_put(store *s, MDB_txn *txn);
+/* Check that the store is in the format this privd reads; -1 with a
+ * message for the operator in err if not. */
+int store_format_check(store *s, MDB_txn *txn, char *err, size_t errlen);
 
 /* One stored policy version; pointers are valid for the transaction. */
 typedef struct store_policy {
@@ -113,6 +143,9 @@ int store_policy_decode(const MDB_val *k, const MDB_val *v, store_policy *out);
 
 int store_subject_get(store *s, MDB_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], store_subject *out);
+/* The header of a subject record (what its key wrapping binds). */
+void store_subject_header(
+    uint8_t hdr[STORE_SUBJECT_HDRBYTES], uint64_t created_us);
 int store_subject_put(store *s, MDB_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const store_subject *sub);
 
@@ -125,6 +158,19 @@ size_t store_value_header(uint8_t *hdr, uint64_t created_us,
     uint64_t updated_us, const char *purpose, size_t purposelen);
 /* Decode a record; -1 if it is malformed. */
 int store_value_decode(const MDB_val *rec, store_value *out);
+/* What identifies one sealed record: a hash of its header, nonce and tag
+ * (the seal's random nonce makes it unique; the tag covers the rest). Two
+ * records with the same id have the same header and, if one
+ * authenticates, so does the other's header. */
+#define STORE_VALUE_IDBYTES 16
+void store_value_id(const store_value *sv, uint8_t id[STORE_VALUE_IDBYTES]);
+
+/* Read and decode the stored value of (sid, field): 0, MDB_NOTFOUND, an
+ * LMDB error, or MDB_CORRUPTED for a malformed record. Pointers are valid
+ * for the transaction. */
+int store_value_get(store *s, MDB_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field,
+    store_value *out);
 
 /* Delete a subject: every value and its key record. *nvalues receives the
  * number of values removed. MDB_NOTFOUND if there was no subject. */

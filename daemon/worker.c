@@ -15,35 +15,19 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "audit.h"
+#include "clock.h"
+#include "decode.h"
 #include "log.h"
-#include "server.h"
+#include "worker.h"
 
 #define MAX_FIELDS_PER_REQUEST POL_MAX_FIELDS
 #define MAX_VALUE              (64 * 1024)
-#define DECODE_EXPANSION       8 /* decoded bytes per request byte, at most */
 
-#define ST(x) PRIVD__V1__STATUS__##x
-
-typedef struct worker {
-	server *srv;
-	MDB_txn *rtxn;
-	uint8_t *dk; /* sodium_malloc: the subject's data key while in use */
-} worker;
-
-uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-/* A name from the request: non-empty and at most POL_MAX_NAME bytes. */
-static bool
+/* A name from the request: non-empty and at most POL_MAX_NAME bytes (the
+ * decoder has checked that it is UTF-8 without a NUL). */
+bool
 name_ok(const char *s)
 {
 	size_t n = strnlen(s, POL_MAX_NAME + 1);
@@ -51,12 +35,7 @@ name_ok(const char *s)
 	return n > 0 && n <= POL_MAX_NAME;
 }
 
-/*
- * Check what every data operation names: register, subject, purpose, and
- * the field list's size. Fails the job and returns -1 if something is off.
- */
-/* Name the subject in the request's audit event, by pseudonym only. */
-static void
+void
 ev_subject(worker *w, job *j, const char *subject, size_t len)
 {
 	crypto_pseudonym(
@@ -91,6 +70,10 @@ ev_names(job *j, const pol_decision *d, char **names, size_t n)
 	j->ev.n_fields = m;
 }
 
+/*
+ * Check what every data operation names: register, subject, purpose, and
+ * the field list's size. Fails the job and returns -1 if something is off.
+ */
 static int
 check_target(
     worker *w, job *j, const char *reg, const char *subject, size_t nfields)
@@ -125,7 +108,7 @@ check_target(
 /* The policy's principal for this connection: the ZAP User-Id names it, and
  * its key must still be the one the peer authenticated with, so a removed or
  * re-keyed principal loses access on its very next request. */
-static const pol_principal *
+const pol_principal *
 principal_of(const job *j)
 {
 	const pol_principal *p;
@@ -221,13 +204,41 @@ open_value(worker *w, job *j, const char *field, const MDB_val *rec,
 	if ((plain = arena_alloc(&j->ar, plen + 1)) == NULL)
 		return -1;
 	if (crypto_value_open(w->dk, j->reg->name, (const uint8_t *)subj,
-	        strlen(subj), field, sv.sealed, sv.sealedlen, plain) != 0)
+	        strlen(subj), field, sv.hdr, sv.hdrlen, sv.sealed, sv.sealedlen,
+	        plain) != 0)
 		return -1;
 	privd__v1__field__init(out);
 	out->name = (char *)field;
 	out->value.data = plain;
 	out->value.len = plen;
 	return 0;
+}
+
+/* Unwrap a subject's data key into dk, checking its record's header too.
+ * Returns 0 or -1 (does not authenticate). */
+int
+subject_unwrap(const crypto_keys *keys, const char *reg, const char *subj,
+    const store_subject *sub, uint8_t *dk)
+{
+	uint8_t hdr[STORE_SUBJECT_HDRBYTES];
+
+	store_subject_header(hdr, sub->created_us);
+	return crypto_key_unwrap(keys, reg, (const uint8_t *)subj, strlen(subj),
+	    hdr, sizeof(hdr), sub->wrapped, dk);
+}
+
+/* A new subject: a random data key in dk, wrapped into sub. */
+void
+subject_new_key(const crypto_keys *keys, const char *reg, const char *subj,
+    uint64_t created_us, uint8_t *dk, store_subject *sub)
+{
+	uint8_t hdr[STORE_SUBJECT_HDRBYTES];
+
+	randombytes_buf(dk, CRYPTO_KEYBYTES);
+	sub->created_us = created_us;
+	store_subject_header(hdr, created_us);
+	crypto_key_wrap(keys, reg, (const uint8_t *)subj, strlen(subj), hdr,
+	    sizeof(hdr), dk, sub->wrapped);
 }
 
 /*
@@ -244,13 +255,20 @@ subject_key(worker *w, job *j, const char *subj, store_subject *sub)
 	if (rc == MDB_NOTFOUND)
 		return rc;
 	if (rc == 0 &&
-	    crypto_key_unwrap(srv->keys, j->reg->name, (const uint8_t *)subj,
-	        strlen(subj), sub->wrapped, w->dk) == 0)
+	    subject_unwrap(srv->keys, j->reg->name, subj, sub, w->dk) == 0)
 		return 0;
 	log_err("register %s: a subject key record is damaged (%s)",
 	    j->reg->name, rc ? mdb_strerror(rc) : "does not authenticate");
 	job_fail(j, ST(INTERNAL), 0, "stored data failed an integrity check");
 	return -1;
+}
+
+static int
+field_cmp(const void *a, const void *b)
+{
+	const Privd__V1__Field *const *fa = a, *const *fb = b;
+
+	return strcmp((*fa)->name, (*fb)->name);
 }
 
 static void
@@ -297,21 +315,23 @@ do_get(worker *w, job *j)
 	}
 	if (g->n_fields > 0) {
 		for (i = 0; i < g->n_fields; i++) {
-			klen = store_value_key(key, j->sid, g->fields[i]);
-			k.mv_size = klen;
+			f = pol_field_find(j->reg, g->fields[i]);
+			k.mv_size = store_value_key(key, j->sid, f->name);
 			k.mv_data = key;
 			if ((rc = mdb_get(w->rtxn, srv->st->values, &k, &v)) ==
 			    MDB_NOTFOUND)
 				continue;
-			f = pol_field_find(j->reg, g->fields[i]);
 			if (rc != 0 ||
 			    open_value(w, j, f->name, &v, &items[n]) != 0)
 				goto damaged;
 			ptrs[n] = &items[n];
 			n++;
 		}
+		/* the contract: sorted by name, as a full read is */
+		qsort(ptrs, n, sizeof(*ptrs), field_cmp);
 	} else {
-		/* Every stored field the grant lets this caller read. */
+		/* Every stored field the grant lets this caller read, in key
+		 * order, which is name order. */
 		if ((rc = mdb_cursor_open(w->rtxn, srv->st->values, &cur)) != 0)
 			goto damaged;
 		k.mv_size = CRYPTO_SUBJECT_IDBYTES;
@@ -328,8 +348,7 @@ do_get(worker *w, job *j)
 				name[klen] = '\0';
 				f = pol_field_find(j->reg, name);
 				if (f != NULL && n < max &&
-				    (d.fields[f->index / 64] &
-				        (1ull << (f->index % 64)))) {
+				    pol_fieldset_has(d.fields, f->index)) {
 					if (open_value(w, j, f->name, &v,
 					        &items[n]) != 0) {
 						mdb_cursor_close(cur);
@@ -348,7 +367,7 @@ do_get(worker *w, job *j)
 	/* the audit event names what was disclosed */
 	if ((evf = arena_alloc(&j->ar, (n ? n : 1) * sizeof(*evf))) != NULL) {
 		for (i = 0; i < n; i++)
-			evf[i] = items[i].name;
+			evf[i] = ptrs[i]->name;
 		j->ev.fields = evf;
 		j->ev.n_fields = n;
 	}
@@ -369,9 +388,11 @@ out:
 }
 
 /*
- * Seal every value of a put under data key dk into the job's record buffer.
- * Called by the worker, and again by the writer in the rare case that the
- * subject's key changed between the worker's read and the commit.
+ * Seal every value of a put under data key dk into the job's record buffer,
+ * each with its header (collected: the field's first write, or now; updated:
+ * now; the purpose) bound into the seal. Called by the worker, and again by
+ * the writer in the rare case that the subject's key or a field's first
+ * write time changed between the worker's read and the commit.
  */
 int
 put_seal(const crypto_keys *keys, job *j, const uint8_t *dk, uint64_t now)
@@ -387,6 +408,8 @@ put_seal(const crypto_keys *keys, job *j, const uint8_t *dk, uint64_t now)
 	if (total > j->reccap) {
 		if ((p = malloc(total)) == NULL)
 			return -1;
+		if (j->recbuf != NULL)
+			sodium_memzero(j->recbuf, j->reccap);
 		free(j->recbuf);
 		j->recbuf = p;
 		j->reccap = total;
@@ -395,11 +418,74 @@ put_seal(const crypto_keys *keys, job *j, const uint8_t *dk, uint64_t now)
 	for (i = 0; i < j->nvalues; i++) {
 		jv = &j->values[i];
 		jv->rec = p;
-		jv->hdrlen = store_value_header(p, now, now, j->purpose, plen);
+		jv->hdrlen = store_value_header(p,
+		    jv->created_us != 0 ? jv->created_us : now, now, j->purpose,
+		    plen);
 		crypto_value_seal(dk, j->reg->name, (const uint8_t *)subj, slen,
-		    jv->field, jv->plain, jv->plainlen, p + jv->hdrlen);
+		    jv->field, p, jv->hdrlen, jv->plain, jv->plainlen,
+		    p + jv->hdrlen);
 		jv->reclen = jv->hdrlen + jv->plainlen + CRYPTO_SEAL_OVERHEAD;
 		p += jv->reclen;
+	}
+	return 0;
+}
+
+/*
+ * Does a stored value authenticate under data key dk (its header too)? The
+ * plaintext goes to scratch in the job's arena and is wiped at once.
+ * Returns 0 or -1.
+ */
+int
+value_authentic(const uint8_t *dk, job *j, const char *subj, const char *field,
+    const store_value *sv)
+{
+	size_t plen = sv->sealedlen - CRYPTO_SEAL_OVERHEAD;
+	uint8_t *scratch;
+	int rc;
+
+	if ((scratch = arena_alloc(&j->ar, plen + 1)) == NULL)
+		return -1;
+	rc = crypto_value_open(dk, j->reg->name, (const uint8_t *)subj,
+	    strlen(subj), field, sv->hdr, sv->hdrlen, sv->sealed, sv->sealedlen,
+	    scratch);
+	sodium_memzero(scratch, plen);
+	return rc;
+}
+
+/*
+ * Each value's first write time as stored now (0 if not stored), read in
+ * the worker's transaction from a record that authenticates: a header
+ * edited on disk must not slip into a new seal. Returns 0 or -1 (failed
+ * job: store damaged).
+ */
+static int
+put_created_times(worker *w, job *j)
+{
+	const char *subj = j->req->put->subject;
+	job_value *jv;
+	store_value sv;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < j->nvalues; i++) {
+		jv = &j->values[i];
+		rc = store_value_get(
+		    w->srv->st, w->rtxn, j->sid, jv->field, &sv);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc != 0 ||
+		    value_authentic(w->dk, j, subj, jv->field, &sv) != 0) {
+			log_err(
+			    "register %s: a stored value is damaged or does "
+			    "not authenticate",
+			    j->reg->name);
+			job_fail(j, ST(INTERNAL), 0,
+			    "stored data failed an integrity check");
+			return -1;
+		}
+		jv->created_us = sv.created_us;
+		jv->had_old = true;
+		store_value_id(&sv, jv->old_id);
 	}
 	return 0;
 }
@@ -413,6 +499,7 @@ do_put(worker *w, job *j)
 	pol_decision d;
 	char **names, why[96];
 	size_t i, n = pr->n_fields;
+	uint64_t now;
 	int rc;
 
 	if (check_target(w, j, pr->register_, pr->subject, n) != 0)
@@ -431,6 +518,7 @@ do_put(worker *w, job *j)
 		names[i] = pr->fields[i]->name;
 	if (decide(j, pr->register_, POL_OP_WRITE, names, n, &d) != 0)
 		return;
+	memset(j->values, 0, n * sizeof(*j->values));
 	for (i = 0; i < n; i++) {
 		f = pol_field_find(j->reg, names[i]);
 		if (pr->fields[i]->value.len > MAX_VALUE) {
@@ -458,20 +546,19 @@ do_put(worker *w, job *j)
 		return;
 	}
 	rc = subject_key(w, j, pr->subject, &j->subject);
+	if (rc == 0 && put_created_times(w, j) != 0)
+		rc = -1;
 	store_read_end(srv->st, w->rtxn);
+	now = clock_wall_us();
 	if (rc == MDB_NOTFOUND) {
-		/* A new subject: its own random data key. */
-		randombytes_buf(w->dk, CRYPTO_KEYBYTES);
-		crypto_key_wrap(srv->keys, j->reg->name,
-		    (const uint8_t *)pr->subject, strlen(pr->subject), w->dk,
-		    j->subject.wrapped);
-		j->subject.created_us = now_us();
+		subject_new_key(srv->keys, j->reg->name, pr->subject, now,
+		    w->dk, &j->subject);
 		j->new_key = true;
 	} else if (rc != 0) {
 		sodium_memzero(w->dk, CRYPTO_KEYBYTES);
 		return; /* job failed */
 	}
-	if (put_seal(srv->keys, j, w->dk, now_us()) != 0)
+	if (put_seal(srv->keys, j, w->dk, now) != 0)
 		job_fail(j, ST(INTERNAL), 0, "out of memory");
 	else
 		j->kind = JOB_PUT;
@@ -493,222 +580,6 @@ do_delete(worker *w, job *j)
 	j->kind = JOB_DELETE;
 }
 
-/*
- * Admin operations need a role of the caller's principal; a role never
- * gives access to data, and data grants never give a role.
- */
-static const pol_principal *
-require_role(job *j, unsigned role, const char *name)
-{
-	const pol_principal *p;
-
-	if ((p = principal_of(j)) == NULL) {
-		job_fail(j, ST(DENIED), POL_DENY_UNKNOWN_PRINCIPAL,
-		    "this key is not a principal of the policy in force");
-		return NULL;
-	}
-	if ((p->roles & role) == 0) {
-		job_fail(j, ST(DENIED), POL_DENY_ROLE_REQUIRED,
-		    "this operation needs role %s", name);
-		return NULL;
-	}
-	return p;
-}
-
-/* A PolicyVersion message for a stored version; strings go to the arena. */
-static int
-policy_version_msg(job *j, const store_policy *sp, Privd__V1__PolicyVersion *m)
-{
-	char *who;
-
-	if ((who = arena_alloc(&j->ar, sp->wholen + 1)) == NULL)
-		return -1;
-	memcpy(who, sp->who, sp->wholen);
-	who[sp->wholen] = '\0';
-	privd__v1__policy_version__init(m);
-	m->version = sp->version;
-	m->applied_by = who;
-	m->applied_at_us = sp->time_us;
-	return 0;
-}
-
-static void
-do_policy_get(worker *w, job *j)
-{
-	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
-	Privd__V1__PolicyGetResponse pg = PRIVD__V1__POLICY_GET_RESPONSE__INIT;
-	Privd__V1__PolicyVersion pv;
-	server *srv = w->srv;
-	store_policy sp;
-	char *json;
-	int rc;
-
-	if (require_role(j, POL_ROLE_POLICY_ADMIN, "policy_admin") == NULL)
-		return;
-	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
-		return;
-	}
-	/* the version this request was decided under, not a newer one */
-	rc = store_policy_get(srv->st, w->rtxn, j->snap->version, &sp);
-	if (rc == 0 && policy_version_msg(j, &sp, &pv) == 0 &&
-	    (json = arena_alloc(&j->ar, sp.len + 1)) != NULL) {
-		memcpy(json, sp.json, sp.len);
-		json[sp.len] = '\0';
-		pg.version = &pv;
-		pg.policy_json = json;
-		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_POLICY_GET;
-		resp.policy_get = &pg;
-		job_ok(j, &resp);
-	} else {
-		log_err("policy version %llu cannot be read: %s",
-		    (unsigned long long)j->snap->version,
-		    rc ? mdb_strerror(rc) : "out of memory");
-		job_fail(j, ST(INTERNAL), 0, "the policy cannot be read");
-	}
-	store_read_end(srv->st, w->rtxn);
-}
-
-static void
-do_policy_history(worker *w, job *j)
-{
-	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
-	Privd__V1__PolicyHistoryResponse ph =
-	    PRIVD__V1__POLICY_HISTORY_RESPONSE__INIT;
-	Privd__V1__PolicyVersion *items, **ptrs;
-	server *srv = w->srv;
-	store_policy sp;
-	MDB_cursor *cur = NULL;
-	MDB_stat stat;
-	MDB_val k, v;
-	size_t n = 0;
-	int rc;
-
-	if (require_role(j, POL_ROLE_POLICY_ADMIN, "policy_admin") == NULL)
-		return;
-	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
-		return;
-	}
-	if ((rc = mdb_stat(w->rtxn, srv->st->policy, &stat)) != 0 ||
-	    (rc = mdb_cursor_open(w->rtxn, srv->st->policy, &cur)) != 0)
-		goto fail;
-	items = arena_alloc(&j->ar, (stat.ms_entries + 1) * sizeof(*items));
-	ptrs = arena_alloc(&j->ar, (stat.ms_entries + 1) * sizeof(*ptrs));
-	if (items == NULL || ptrs == NULL)
-		goto fail;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	     rc == 0 && n < stat.ms_entries;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if ((rc = store_policy_decode(&k, &v, &sp)) != 0 ||
-		    policy_version_msg(j, &sp, &items[n]) != 0)
-			goto fail;
-		ptrs[n] = &items[n];
-		n++;
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		goto fail;
-	ph.n_versions = n;
-	ph.versions = ptrs;
-	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_POLICY_HISTORY;
-	resp.policy_history = &ph;
-	job_ok(j, &resp);
-	goto out;
-fail:
-	log_err("policy history cannot be read: %s",
-	    rc ? mdb_strerror(rc) : "out of memory");
-	job_fail(j, ST(INTERNAL), 0, "the policy history cannot be read");
-out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	store_read_end(srv->st, w->rtxn);
-}
-
-/*
- * Validate a new policy here, in parallel with other requests; the writer
- * only checks the version it replaces, stores it and swaps it in.
- */
-static void
-do_policy_apply(worker *w, job *j)
-{
-	Privd__V1__PolicyApplyRequest *pa = j->req->policy_apply;
-	pol_error err;
-
-	if (require_role(j, POL_ROLE_POLICY_ADMIN, "policy_admin") == NULL)
-		return;
-	if (pa->replaces_version == 0) {
-		job_fail(j, ST(INVALID), 0,
-		    "replaces_version must name the version in force");
-		return;
-	}
-	if (pol_parse(pa->policy_json, strlen(pa->policy_json), &j->newpol,
-	        &err) != 0) {
-		job_fail(j, ST(INVALID), 0, "%s: %s", err.path, err.reason);
-		return;
-	}
-	j->kind = JOB_POLICY;
-}
-
-/* Decode and dispatch one request. Leaves the job answered or prepared. */
-/*
- * Audit operations (role auditor). A query by subject takes the subject id
- * and looks for its pseudonym; the id itself is never stored.
- */
-static void
-do_audit(worker *w, job *j)
-{
-	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
-	Privd__V1__AuditPubkeyResponse pk =
-	    PRIVD__V1__AUDIT_PUBKEY_RESPONSE__INIT;
-	const Privd__V1__AuditQueryRequest *q = j->req->audit_query;
-	const pol_register *r;
-	server *srv = w->srv;
-	size_t i, slen = 0;
-	int rc;
-
-	if (require_role(j, POL_ROLE_AUDITOR, "auditor") == NULL)
-		return;
-	if (j->req->op_case == PRIVD__V1__REQUEST__OP_AUDIT_PUBKEY) {
-		pk.public_key.data = srv->sign_pk;
-		pk.public_key.len = sizeof(srv->sign_pk);
-		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_PUBKEY;
-		resp.audit_pubkey = &pk;
-		job_ok(j, &resp);
-		return;
-	}
-	if (j->req->op_case == PRIVD__V1__REQUEST__OP_AUDIT_QUERY) {
-		slen = strnlen(q->subject, CRYPTO_MAX_SUBJECT + 1);
-		if (slen > CRYPTO_MAX_SUBJECT ||
-		    strnlen(q->register_, POL_MAX_NAME + 1) > POL_MAX_NAME ||
-		    strnlen(q->principal, POL_MAX_NAME + 1) > POL_MAX_NAME ||
-		    q->n_ops > 32 || q->decision < 0 ||
-		    q->decision > PRIVD__V1__DECISION__FAILED) {
-			job_fail(j, ST(INVALID), 0, "malformed audit query");
-			return;
-		}
-		for (i = 0; i < q->n_ops; i++) {
-			if (!name_ok(q->ops[i])) {
-				job_fail(
-				    j, ST(INVALID), 0, "malformed audit query");
-				return;
-			}
-		}
-		if (slen > 0)
-			ev_subject(w, j, q->subject, slen);
-		if ((r = pol_register_find(j->snap->pol, q->register_)) != NULL)
-			j->ev.register_ = r->name;
-	}
-	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
-		return;
-	}
-	if (j->req->op_case == PRIVD__V1__REQUEST__OP_AUDIT_QUERY)
-		audit_query(srv->st, w->rtxn, j, slen > 0 ? j->pseudo : NULL);
-	else
-		audit_checkpoints(srv->st, w->rtxn, j);
-	store_read_end(srv->st, w->rtxn);
-}
-
 /* Every operation: its name in the audit log and who carries it out. */
 static const struct op {
 	int op_case;
@@ -726,66 +597,96 @@ static const struct op {
     {PRIVD__V1__REQUEST__OP_AUDIT_QUERY, "audit_query", do_audit},
     {PRIVD__V1__REQUEST__OP_AUDIT_CHECKPOINTS, "audit_checkpoints", do_audit},
     {PRIVD__V1__REQUEST__OP_AUDIT_PUBKEY, "audit_pubkey", do_audit},
+    {PRIVD__V1__REQUEST__OP_AUDIT_PRUNE, "audit_prune", do_audit_prune},
 };
+
+/* Names that appear in the audit log without an entry of their own above. */
+static const char *const other_op_names[] = {"invalid", "audit_follow"};
+
+bool
+worker_op_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(ops[i].name, name) == 0)
+			return true;
+	for (i = 0; i < sizeof(other_op_names) / sizeof(other_op_names[0]); i++)
+		if (strcmp(other_op_names[i], name) == 0)
+			return true;
+	return false;
+}
 
 /* Decode and dispatch one request. Leaves the job answered or prepared,
  * with its audit event filled in as far as the worker knows it. */
-static void
-handle(worker *w, job *j)
+void
+worker_handle(worker *w, job *j)
 {
-	ProtobufCAllocator alloc = arena_pb_allocator;
-	Privd__V1__Request *req;
+	const struct op *op = NULL;
 	size_t i;
+	int rc;
 
 	j->kind = JOB_ANSWERED;
 	j->snap = snapshot_acquire(&w->srv->policy);
 	j->ev.principal = j->principal;
 	j->ev.op = "invalid";
 	j->ev.policy_version = j->snap->version;
-	if (j->multipart) {
-		job_fail(
-		    j, ST(INVALID), 0, "a request must be exactly one frame");
+	rc = decode_request(j, w->srv->cfg.max_request);
+	for (i = 0; j->req != NULL && i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (ops[i].op_case == (int)j->req->op_case)
+			op = &ops[i];
+	if (op != NULL)
+		j->ev.op = (char *)op->name;
+	if (rc != 0)
+		return; /* the job failed */
+	if (op == NULL) {
+		job_fail(j, ST(INVALID), 0, "the request names no operation");
 		return;
 	}
-	alloc.allocator_data = &j->ar;
-	/* A frame of repeated empty strings decodes into ~12 times its size;
-	 * no honest request needs more than a few times. */
-	j->ar.limit = DECODE_EXPANSION * zmq_msg_size(&j->frame) + 128 * 1024;
-	req = privd__v1__request__unpack(
-	    &alloc, zmq_msg_size(&j->frame), zmq_msg_data(&j->frame));
-	j->ar.limit = 0;
-	if (req == NULL) {
-		job_fail(j, ST(INVALID), 0,
-		    "not a privd.v1.Request message, or too complex");
+	op->run(w, j);
+}
+
+worker *
+worker_new(server *srv)
+{
+	worker *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->srv = srv;
+	if ((w->dk = sodium_malloc(CRYPTO_KEYBYTES)) == NULL) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+worker_free(worker **wp)
+{
+	worker *w;
+
+	if (wp == NULL || (w = *wp) == NULL)
 		return;
-	}
-	j->req = req;
-	j->request_id = req->request_id;
-	j->ev.request_id = req->request_id;
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		if (ops[i].op_case == (int)req->op_case) {
-			j->ev.op = (char *)ops[i].name;
-			ops[i].run(w, j);
-			return;
-		}
-	}
-	job_fail(j, ST(INVALID), 0, "the request names no operation");
+	if (w->rtxn != NULL)
+		mdb_txn_abort(w->rtxn);
+	sodium_free(w->dk);
+	free(w);
+	*wp = NULL;
 }
 
 void *
 worker_main(void *arg)
 {
-	worker w = {.srv = arg};
+	worker *w;
 	job *j;
 
-	if ((w.dk = sodium_malloc(CRYPTO_KEYBYTES)) == NULL)
+	if ((w = worker_new(arg)) == NULL)
 		fatal("worker: out of secure memory");
-	while ((j = jobq_take(&w.srv->work, 1)) != NULL) {
-		handle(&w, j);
-		jobq_push(&w.srv->commit, j);
+	while ((j = jobq_take(&w->srv->work, 1)) != NULL) {
+		worker_handle(w, j);
+		jobq_push(&w->srv->commit, j);
 	}
-	if (w.rtxn != NULL)
-		mdb_txn_abort(w.rtxn);
-	sodium_free(w.dk);
+	worker_free(&w);
 	return NULL;
 }

@@ -12,77 +12,133 @@
  * Every job passes through here, answered ones (reads, denials, invalid
  * requests) included: their audit events are appended in the same
  * transaction (DESIGN.md section 5), which is why they wait for the commit.
+ * If that transaction cannot commit (a full disk, an I/O error), nothing of
+ * the batch happened: every job is answered UNAVAILABLE (disk full) or
+ * INTERNAL, and those outcomes are recorded first in a second transaction
+ * that holds only their events. If even that fails, the batch is not
+ * answered at all (clients time out): no reply without its event.
  *
  * Between batches the writer also does the audit log's housekeeping, each
  * in its own short transaction: pruning (at start, then hourly, in bounded
- * chunks), signing the head of the chain when it has been unsigned for a
- * second, and a last checkpoint at shutdown. It may also grow the map.
+ * chunks, unless a clock jump paused it: audit_retain.h), signing the head
+ * of the chain when it has been unsigned for a second, and a last checkpoint
+ * at shutdown. It watches the wall clock against the monotonic one, which
+ * times every wait. It may also grow the map.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
+#include "audit_follow.h"
+#include "audit_retain.h"
+#include "clock.h"
 #include "log.h"
 #include "server.h"
 
 #define ST(x)                PRIVD__V1__STATUS__##x
 #define JOB_FAILED           1 /* apply: this job failed, the transaction is fine */
 #define MAX_GROW_RETRIES     16
-#define PRUNE_INTERVAL_S     3600
+#define PRUNE_INTERVAL_US    (3600ULL * 1000000)
 #define CKPT_MAX_UNSIGNED_US 1000000 /* sign the head within 1 s */
 
 typedef struct writer {
 	server *srv;
-	uint8_t *dk;       /* sodium_malloc: a data key while resealing */
-	audit_state audit; /* head of the audit chain as last committed */
+	uint8_t *dk;         /* sodium_malloc: a data key while resealing */
+	audit_state audit;   /* head of the audit chain as last committed */
+	audit_retain keep;   /* retention floor and pruning pause */
+	bool disk_full;      /* in a disk-full episode */
+	uint64_t next_prune; /* monotonic */
+	follow_marks follow; /* when each follower was last audited */
 } writer;
 
 /*
- * The worker sealed the values under the subject key it saw. If the key
+ * The worker sealed the values under the subject key it saw, with the
+ * first-write times it read from records it authenticated. If the key
  * changed since (another put created the subject first, or a delete removed
- * it), seal them again under the key that will be stored: never store a
- * value under a key that is not the subject's, and never bring back the key
- * of a deleted subject.
+ * it), or a field's stored record did (it was deleted, or written by another
+ * put), seal them again: never store a value under a key that is not the
+ * subject's, never bring back the key of a deleted subject, and never take
+ * a first-write time from a record that was not authenticated. A record is
+ * the one the worker saw if its id (store_value_id) is the same; any other
+ * is authenticated here, which is rare.
  */
 static int
-put_reconcile_key(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+put_reconcile(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 {
 	server *srv = wr->srv;
 	const char *subj = j->req->put->subject;
+	uint8_t id[STORE_VALUE_IDBYTES];
 	store_subject cur;
+	store_value sv;
+	bool reseal = false, have_key = false;
+	job_value *jv;
+	size_t i;
 	int rc;
 
 	rc = store_subject_get(srv->st, txn, j->sid, &cur);
 	if (rc == MDB_NOTFOUND) {
 		if (!j->new_key) {
-			randombytes_buf(wr->dk, CRYPTO_KEYBYTES);
-			crypto_key_wrap(srv->keys, j->reg->name,
-			    (const uint8_t *)subj, strlen(subj), wr->dk,
-			    j->subject.wrapped);
-			j->subject.created_us = now;
+			subject_new_key(srv->keys, j->reg->name, subj, now,
+			    wr->dk, &j->subject);
 			j->new_key = true;
+			for (i = 0; i < j->nvalues; i++)
+				j->values[i].created_us = 0;
 			if (put_seal(srv->keys, j, wr->dk, now) != 0)
 				goto nomem;
 		}
 		return store_subject_put(srv->st, txn, j->sid, &j->subject);
 	}
 	if (rc != 0)
-		return rc;
-	if (memcmp(cur.wrapped, j->subject.wrapped, sizeof(cur.wrapped)) == 0)
-		return 0;
-	if (crypto_key_unwrap(srv->keys, j->reg->name, (const uint8_t *)subj,
-	        strlen(subj), cur.wrapped, wr->dk) != 0) {
-		log_err("register %s: a subject key record does not "
-		        "authenticate",
-		    j->reg->name);
-		job_fail(j, ST(INTERNAL), 0,
-		    "stored data failed an integrity check");
-		return JOB_FAILED;
+		goto damaged;
+	if (memcmp(cur.wrapped, j->subject.wrapped, sizeof(cur.wrapped)) != 0 ||
+	    cur.created_us != j->subject.created_us) {
+		j->subject = cur;
+		j->new_key = false;
+		reseal = true;
 	}
-	j->subject = cur;
-	j->new_key = false;
+	for (i = 0; i < j->nvalues; i++) {
+		jv = &j->values[i];
+		rc = store_value_get(srv->st, txn, j->sid, jv->field, &sv);
+		if (rc == MDB_NOTFOUND) {
+			reseal = reseal || jv->created_us != 0;
+			jv->created_us = 0;
+			jv->had_old = false;
+			continue;
+		}
+		if (rc != 0)
+			goto damaged;
+		store_value_id(&sv, id);
+		if (jv->had_old &&
+		    sodium_memcmp(id, jv->old_id, sizeof(id)) == 0)
+			continue; /* the record the worker authenticated */
+		if (!have_key) {
+			if (subject_unwrap(srv->keys, j->reg->name, subj,
+			        &j->subject, wr->dk) != 0)
+				goto damaged;
+			have_key = true;
+		}
+		if (value_authentic(wr->dk, j, subj, jv->field, &sv) != 0)
+			goto damaged;
+		reseal = reseal || jv->created_us != sv.created_us;
+		jv->created_us = sv.created_us;
+		jv->had_old = true;
+		memcpy(jv->old_id, id, sizeof(id));
+	}
+	if (!reseal)
+		return 0;
+	if (!have_key && subject_unwrap(srv->keys, j->reg->name, subj,
+	                     &j->subject, wr->dk) != 0)
+		goto damaged;
 	if (put_seal(srv->keys, j, wr->dk, now) != 0)
 		goto nomem;
 	return 0;
+damaged:
+	log_err("register %s: a stored subject key or value does not "
+	        "authenticate",
+	    j->reg->name);
+	job_fail(j, ST(INTERNAL), 0, "stored data failed an integrity check");
+	return JOB_FAILED;
 nomem:
 	job_fail(j, ST(INTERNAL), 0, "out of memory");
 	return JOB_FAILED;
@@ -93,22 +149,17 @@ apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 {
 	store *st = wr->srv->st;
 	uint8_t key[STORE_VALUE_KEYMAX];
-	store_value old;
-	MDB_val k, v, cur;
+	MDB_val k, v;
 	size_t i;
 	int rc;
 
-	rc = put_reconcile_key(wr, txn, j, now);
+	rc = put_reconcile(wr, txn, j, now);
 	sodium_memzero(wr->dk, CRYPTO_KEYBYTES);
 	if (rc != 0)
 		return rc;
 	for (i = 0; i < j->nvalues; i++) {
 		k.mv_size = store_value_key(key, j->sid, j->values[i].field);
 		k.mv_data = key;
-		/* "collected" is when the field was first stored */
-		if (mdb_get(txn, st->values, &k, &cur) == 0 &&
-		    store_value_decode(&cur, &old) == 0)
-			store_be64(j->values[i].rec + 1, old.created_us);
 		v.mv_size = j->values[i].reclen;
 		v.mv_data = j->values[i].rec;
 		if ((rc = mdb_put(txn, st->values, &k, &v, 0)) != 0)
@@ -159,7 +210,9 @@ apply_delete(writer *wr, MDB_txn *txn, job *j)
 
 /*
  * Store a new policy version if the one it replaces is still in force. The
- * swap to the new snapshot happens only after the commit (commit_batch).
+ * swap to the new snapshot happens only after the commit (after_commit). A
+ * document the worker found equal to the version it replaces stores
+ * nothing: if that version is still in force, it stays.
  */
 static int
 apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
@@ -179,6 +232,11 @@ apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		    (unsigned long long)pa->replaces_version);
 		return JOB_FAILED;
 	}
+	if (j->policy_same) {
+		j->policy_version = cur.version;
+		j->status = ST(OK);
+		return 0;
+	}
 	j->policy_version = cur.version + 1;
 	if ((rc = store_policy_put(st, txn, j->policy_version, now,
 	         j->principal, pa->policy_json, strlen(pa->policy_json))) != 0)
@@ -187,30 +245,67 @@ apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	return 0;
 }
 
-/* After a commit: make each new policy of the batch current, in order. */
-static void
-swap_policies(writer *wr, job *batch)
+/* The state of audit pruning, as an AuditPruneResponse in the job. */
+static int
+prune_report(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 {
-	snapshot *snap;
+	snapshot *snap = snapshot_acquire(&wr->srv->policy);
+	int rc;
+
+	rc = retain_report(wr->srv->st, txn, &wr->keep,
+	    snap->pol->audit_retention_s, now, &j->prune);
+	snapshot_release(&snap);
+	return rc;
+}
+
+/*
+ * audit_prune: report, and with confirm lift a pause. The lifted pause is
+ * copied into wr->keep only after the commit (after_commit), so an aborted
+ * attempt changes nothing.
+ */
+static int
+apply_prune(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	int rc;
+
+	if (j->req->audit_prune->confirm && wr->keep.hold_at_us != 0 &&
+	    (rc = retain_hold_clear(wr->srv->st, txn)) != 0)
+		return rc;
+	if ((rc = prune_report(wr, txn, j, now)) != 0)
+		return rc;
+	if (j->req->audit_prune->confirm)
+		j->prune.paused = false;
+	j->status = ST(OK);
+	return 0;
+}
+
+/* After a commit: make each new policy of the batch current, in order, and
+ * take the effects of prune confirmations. Neither can fail. */
+static void
+after_commit(writer *wr, job *batch)
+{
 	job *j;
 
 	for (j = batch; j != NULL; j = j->next) {
-		if (j->kind != JOB_POLICY || j->status != ST(OK))
+		if (j->status != ST(OK))
 			continue;
-		if ((snap = snapshot_new(j->newpol, j->policy_version)) ==
-		    NULL) {
-			/* stored but not in force until restart: say so */
-			log_err("policy version %llu stored but could not be "
-			        "swapped in (out of memory)",
-			    (unsigned long long)j->policy_version);
-			job_fail(j, ST(INTERNAL), 0,
-			    "policy stored; restart privd to put it in force");
-			continue;
+		if (j->kind == JOB_POLICY && j->newsnap != NULL) {
+			j->newsnap->version = j->policy_version;
+			snapshot_cell_swap(&wr->srv->policy, j->newsnap);
+			j->newsnap = NULL; /* the cell owns it now */
+			log_info("policy version %llu applied by %s",
+			    (unsigned long long)j->policy_version,
+			    j->principal);
+		} else if (j->kind == JOB_PRUNE &&
+		           j->req->audit_prune->confirm &&
+		           wr->keep.hold_at_us != 0) {
+			wr->keep.hold_at_us = 0;
+			wr->keep.hold_jump_s = 0;
+			wr->next_prune = 0; /* prune now */
+			log_info("audit: %s confirmed the clock; pruning "
+			         "resumes",
+			    j->principal);
 		}
-		j->newpol = NULL; /* the snapshot owns it now */
-		snapshot_cell_swap(&wr->srv->policy, snap);
-		log_info("policy version %llu applied by %s",
-		    (unsigned long long)j->policy_version, j->principal);
 	}
 }
 
@@ -228,18 +323,27 @@ pack_result(job *j)
 		job_pack(j, NULL);
 		return;
 	}
-	if (j->kind == JOB_PUT) {
+	switch (j->kind) {
+	case JOB_PUT:
 		put.written = j->count;
 		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_PUT;
 		resp.put = &put;
-	} else if (j->kind == JOB_POLICY) {
+		break;
+	case JOB_POLICY:
 		pol.version = j->policy_version;
+		pol.unchanged = j->policy_same;
 		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_POLICY_APPLY;
 		resp.policy_apply = &pol;
-	} else {
+		break;
+	case JOB_PRUNE:
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_PRUNE;
+		resp.audit_prune = &j->prune;
+		break;
+	default:
 		del.deleted = j->count;
 		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_DELETE;
 		resp.delete_ = &del;
+		break;
 	}
 	job_pack(j, &resp);
 }
@@ -272,6 +376,24 @@ typedef struct batch_txn {
 	audit_state a; /* the chain's head as this attempt leaves it */
 } batch_txn;
 
+/* Append the events of the batch's jobs (but the follow polls already
+ * covered) and sign a checkpoint when one is due. */
+static int
+append_events(writer *wr, MDB_txn *txn, batch_txn *bt, uint64_t now)
+{
+	job *j;
+	int rc;
+
+	for (j = bt->batch; j != NULL; j = j->next)
+		if (!j->no_event &&
+		    (rc = audit_append(wr->srv->st, txn, &bt->a, j, now)) != 0)
+			return rc;
+	if (bt->a.seq - bt->a.ckpt_seq >= wr->srv->cfg.ckpt_every)
+		return audit_checkpoint(
+		    wr->srv->st, txn, &bt->a, wr->srv->sign_sk);
+	return 0;
+}
+
 /*
  * One attempt at a batch: apply every change, append the audit event of
  * every job, sign a checkpoint when one is due. Starts again from the last
@@ -282,8 +404,7 @@ static int
 apply_batch(writer *wr, MDB_txn *txn, void *arg)
 {
 	batch_txn *bt = arg;
-	store *st = wr->srv->st;
-	uint64_t now = now_us();
+	uint64_t now = clock_wall_us();
 	int rc = 0;
 	job *j;
 
@@ -295,43 +416,119 @@ apply_batch(writer *wr, MDB_txn *txn, void *arg)
 			rc = apply_delete(wr, txn, j);
 		else if (j->kind == JOB_POLICY)
 			rc = apply_policy(wr, txn, j, now);
+		else if (j->kind == JOB_PRUNE)
+			rc = apply_prune(wr, txn, j, now);
 		if (rc == JOB_FAILED) {
 			j->kind = JOB_ANSWERED;
 			rc = 0;
 		}
-		if (rc == 0)
-			rc = audit_append(st, txn, &bt->a, j, now);
 	}
-	if (rc == 0 && bt->a.seq - bt->a.ckpt_seq >= wr->srv->cfg.ckpt_every)
-		rc = audit_checkpoint(st, txn, &bt->a, wr->srv->sign_sk);
-	return rc;
+	return rc != 0 ? rc : append_events(wr, txn, bt, now);
+}
+
+/* The second transaction of a failed batch: only its events. */
+static int
+apply_events_only(writer *wr, MDB_txn *txn, void *arg)
+{
+	batch_txn *bt = arg;
+
+	bt->a = wr->audit;
+	return append_events(wr, txn, bt, clock_wall_us());
+}
+
+/*
+ * A batch that could not commit: nothing of it happened. Each job is
+ * answered with what happened to it - UNAVAILABLE when the disk is full
+ * (the client may retry later), INTERNAL otherwise - and those outcomes
+ * are recorded first, in a transaction of their events alone (small enough
+ * to fit in pages LMDB has freed, even on a full disk). If that fails too,
+ * no job is answered.
+ */
+static void
+batch_failed(writer *wr, job *batch, int rc)
+{
+	static log_limit failed_lim, unrecorded_lim;
+	batch_txn bt = {.batch = batch};
+	bool full = store_disk_full(wr->srv->st, rc);
+	job *j;
+
+	/* LMDB reports a write cut short by a full disk as EIO: say what
+	 * it is, not what the errno says */
+	if (full && !wr->disk_full)
+		log_err("the store's disk is full: requests are answered "
+		        "UNAVAILABLE until there is room again");
+	else if (!full)
+		log_limited(&failed_lim, LOG_ERR,
+		    "commit failed, batch not applied: %s", mdb_strerror(rc));
+	wr->disk_full = wr->disk_full || full;
+	for (j = batch; j != NULL; j = j->next) {
+		if (j->req != NULL &&
+		    j->req->op_case == PRIVD__V1__REQUEST__OP_GET) {
+			j->ev.fields = NULL; /* nothing was disclosed */
+			j->ev.n_fields = 0;
+		}
+		snapshot_release(&j->newsnap);
+		if (full)
+			job_fail(j, ST(UNAVAILABLE), 0,
+			    "the store's disk is full; retry later");
+		else
+			job_fail(j, ST(INTERNAL), 0,
+			    "the request could not be carried out");
+	}
+	if ((rc = in_write_txn(wr, apply_events_only, &bt)) == 0) {
+		wr->audit = bt.a;
+		return;
+	}
+	log_limited(&unrecorded_lim, LOG_ERR,
+	    "cannot record the failed requests either (%s): they are not "
+	    "answered",
+	    wr->disk_full ? "the disk is full" : mdb_strerror(rc));
+	for (j = batch; j != NULL; j = j->next)
+		job_drop_reply(j);
+}
+
+/* Did the batch change data (a put, delete or policy that committed)? */
+static bool
+batch_wrote(const job *batch)
+{
+	const job *j;
+
+	for (j = batch; j != NULL; j = j->next)
+		if ((j->kind == JOB_PUT || j->kind == JOB_DELETE ||
+		        (j->kind == JOB_POLICY && !j->policy_same)) &&
+		    j->status == ST(OK))
+			return true;
+	return false;
 }
 
 /*
  * Group commit: the whole batch in one write transaction, then the replies.
- * A failure fails every job of the batch with INTERNAL (none of their
- * changes or events happened), reads included: no answer without its
- * durable event.
  */
 static void
 commit_batch(writer *wr, job *batch)
 {
 	batch_txn bt = {.batch = batch};
+	uint64_t mono = clock_mono_us();
 	job *j;
 	int rc;
 
+	follow_decide(&wr->follow, batch, mono);
 	if ((rc = in_write_txn(wr, apply_batch, &bt)) != 0) {
-		log_err(
-		    "commit failed, batch not applied: %s", mdb_strerror(rc));
-		for (j = batch; j != NULL; j = j->next)
-			job_fail(j, ST(INTERNAL), 0,
-			    "the request could not be recorded");
+		batch_failed(wr, batch, rc);
 	} else {
 		wr->audit = bt.a;
-		swap_policies(wr, batch);
+		follow_remember(&wr->follow, batch, mono);
+		after_commit(wr, batch);
 		for (j = batch; j != NULL; j = j->next)
 			if (j->kind != JOB_ANSWERED)
 				pack_result(j);
+		/* a batch of reads may fit in freed pages: writes that
+		 * commit again end the episode */
+		if (wr->disk_full && batch_wrote(batch)) {
+			log_info("the store's disk has room again: serving "
+			         "normally");
+			wr->disk_full = false;
+		}
 	}
 	jobq_push(&wr->srv->replies, batch);
 }
@@ -347,24 +544,12 @@ checkpoint_now(writer *wr, MDB_txn *txn, void *arg)
 static int
 prune_chunk(writer *wr, MDB_txn *txn, void *arg)
 {
-	bool *more = arg;
-	snapshot *snap;
-	uint64_t keep, now = now_us();
-	size_t n;
+	snapshot *snap = snapshot_acquire(&wr->srv->policy);
 	int rc;
 
-	snap = snapshot_acquire(&wr->srv->policy);
-	/* the policy bounds durations (POL_MAX_DURATION_S), so this cannot
-	 * wrap; a retention beyond now prunes nothing */
-	keep = (uint64_t)snap->pol->audit_retention_s * 1000000u;
+	rc = retain_prune(wr->srv->st, txn, &wr->keep,
+	    snap->pol->audit_retention_s, clock_wall_us(), arg);
 	snapshot_release(&snap);
-	if (keep >= now)
-		return 0;
-	rc = audit_prune(wr->srv->st, txn, now - keep, &n, more);
-	if (rc == 0 && n > 0)
-		log_info("audit: pruned %zu events older than the retention "
-		         "period",
-		    n);
 	return rc;
 }
 
@@ -372,6 +557,7 @@ prune_chunk(writer *wr, MDB_txn *txn, void *arg)
 static void
 sign_head(writer *wr)
 {
+	static log_limit lim;
 	audit_state a = wr->audit;
 	int rc;
 
@@ -380,77 +566,177 @@ sign_head(writer *wr)
 	if ((rc = in_write_txn(wr, checkpoint_now, &a)) == 0)
 		wr->audit = a;
 	else
-		log_err("audit: checkpoint failed: %s", mdb_strerror(rc));
+		log_limited(&lim, LOG_ERR, "audit: checkpoint failed: %s",
+		    mdb_strerror(rc));
+}
+
+typedef struct hold_arg {
+	uint64_t at_us, jump_s;
+} hold_arg;
+
+static int
+hold_put(writer *wr, MDB_txn *txn, void *arg)
+{
+	hold_arg *h = arg;
+
+	return retain_hold_put(wr->srv->st, txn, h->at_us, h->jump_s);
+}
+
+/*
+ * Pause pruning after a forward jump of the wall clock: a wrong clock must
+ * not erase evidence. Kept in the store so that a restart keeps it; lifted
+ * only by an admin (audit_prune with confirm).
+ */
+static void
+prune_pause(writer *wr, uint64_t jump_s, const char *when)
+{
+	hold_arg h = {clock_wall_us(), jump_s};
+	int rc;
+
+	log_warn("the wall clock jumped forward by %llu s (%s): audit pruning "
+	         "is paused until an admin confirms the clock "
+	         "(privctl audit prune --confirm)",
+	    (unsigned long long)jump_s, when);
+	if (wr->keep.hold_at_us != 0)
+		return; /* paused already: keep the first jump's record */
+	if ((rc = in_write_txn(wr, hold_put, &h)) != 0)
+		log_err("audit: cannot record the pruning pause (%s); pruning "
+		        "stays paused while privd runs",
+		    mdb_strerror(rc));
+	wr->keep.hold_at_us = h.at_us;
+	wr->keep.hold_jump_s = jump_s;
+}
+
+/* Housekeeping between batches: the clock watch, pruning (bounded chunks
+ * at start, then hourly) and the 1-second checkpoint. *more is set while
+ * pruning has more to do. */
+static void
+housekeeping(writer *wr, uint64_t *unsigned_since, bool *more)
+{
+	uint64_t mono = clock_mono_us(), jump;
+	int rc;
+
+	log_limit_flush();
+	if ((jump = retain_clock_watch(
+	         &wr->keep, clock_wall_us(), clock_boot_us())) != 0)
+		prune_pause(wr, jump, "while running");
+	if (wr->keep.hold_at_us == 0 && (mono >= wr->next_prune || *more)) {
+		*more = false;
+		if ((rc = in_write_txn(wr, prune_chunk, more)) != 0) {
+			log_err("audit: pruning failed: %s", mdb_strerror(rc));
+			*more = false;
+		}
+		if (!*more)
+			wr->next_prune = mono + PRUNE_INTERVAL_US;
+	}
+	/* No event stays unsigned for longer than CKPT_MAX_UNSIGNED_US, busy
+	 * or idle: a checkpoint every N events alone would leave a quiet
+	 * log's newest events open to an undetected rewrite. */
+	if (*unsigned_since != 0 &&
+	    clock_mono_us() - *unsigned_since >= CKPT_MAX_UNSIGNED_US) {
+		sign_head(wr);
+		*unsigned_since = 0;
+	}
+}
+
+writer *
+writer_new(server *srv)
+{
+	MDB_txn *txn = NULL;
+	writer *wr;
+	int rc;
+
+	if ((wr = calloc(1, sizeof(*wr))) == NULL)
+		return NULL;
+	wr->srv = srv;
+	if ((wr->dk = sodium_malloc(CRYPTO_KEYBYTES)) == NULL) {
+		free(wr);
+		return NULL;
+	}
+	if ((rc = mdb_txn_begin(srv->st->env, NULL, MDB_RDONLY, &txn)) != 0 ||
+	    (rc = audit_load(srv->st, txn, &wr->audit)) != 0 ||
+	    (rc = retain_load(srv->st, txn, &wr->keep)) != 0) {
+		log_err(
+		    "audit log: cannot read its head: %s", mdb_strerror(rc));
+		if (txn != NULL)
+			mdb_txn_abort(txn);
+		writer_free(&wr);
+		return NULL;
+	}
+	mdb_txn_abort(txn);
+	return wr;
+}
+
+void
+writer_free(writer **wp)
+{
+	writer *wr;
+
+	if (wp == NULL || (wr = *wp) == NULL)
+		return;
+	sodium_free(wr->dk);
+	free(wr);
+	*wp = NULL;
+}
+
+void
+writer_commit(writer *wr, job *batch)
+{
+	commit_batch(wr, batch);
 }
 
 void *
 writer_main(void *arg)
 {
-	writer wr = {.srv = arg};
-	struct timespec now, deadline;
-	MDB_txn *txn;
+	struct timespec deadline;
 	bool closed = false, more = true;
-	time_t next_prune = 0;
 	uint64_t unsigned_since = 0, t;
+	writer *wr;
 	job *batch;
-	int rc;
 
-	if ((wr.dk = sodium_malloc(CRYPTO_KEYBYTES)) == NULL)
-		fatal("writer: out of secure memory");
-	if ((rc = mdb_txn_begin(wr.srv->st->env, NULL, MDB_RDONLY, &txn)) !=
-	        0 ||
-	    (rc = audit_load(wr.srv->st, txn, &wr.audit)) != 0)
-		fatal("audit log: cannot read its head: %s", mdb_strerror(rc));
-	mdb_txn_abort(txn);
-	log_info("audit log at event %llu", (unsigned long long)wr.audit.seq);
+	if ((wr = writer_new(arg)) == NULL)
+		fatal("writer: cannot start (out of memory, or the audit log's "
+		      "head cannot be read)");
+	log_info("audit log at event %llu", (unsigned long long)wr->audit.seq);
+	if (wr->keep.hold_at_us != 0)
+		log_warn(
+		    "audit pruning is paused since a clock jump of %llu s; "
+		    "an admin lifts the pause with privctl audit prune "
+		    "--confirm",
+		    (unsigned long long)wr->keep.hold_jump_s);
+	if (wr->srv->start_jump_s != 0)
+		prune_pause(
+		    wr, wr->srv->start_jump_s, "since the newest event");
 	for (;;) {
-		/* Pruning runs in bounded chunks between batches: at start,
-		 * then hourly. */
-		clock_gettime(CLOCK_REALTIME, &now);
-		if (now.tv_sec >= next_prune || more) {
-			more = false;
-			if ((rc = in_write_txn(&wr, prune_chunk, &more)) != 0) {
-				log_err("audit: pruning failed: %s",
-				    mdb_strerror(rc));
-				more = false;
-			}
-			if (!more)
-				next_prune = now.tv_sec + PRUNE_INTERVAL_S;
-		}
-		/* No event stays unsigned for longer than CKPT_MAX_UNSIGNED_US,
-		 * busy or idle: a checkpoint every N events alone would leave
-		 * a quiet log's newest events open to an undetected rewrite. */
-		t = now_us();
-		if (unsigned_since != 0 &&
-		    t - unsigned_since >= CKPT_MAX_UNSIGNED_US) {
-			sign_head(&wr);
-			unsigned_since = 0;
-		}
-		deadline = now;
+		housekeeping(wr, &unsigned_since, &more);
 		if (more) {
 			/* go on pruning right after the next batch */
+			t = clock_mono_us();
 		} else if (unsigned_since != 0) {
 			t = unsigned_since + CKPT_MAX_UNSIGNED_US;
-			deadline.tv_sec = (time_t)(t / 1000000u);
-			deadline.tv_nsec = (long)(t % 1000000u) * 1000;
 		} else {
-			deadline.tv_sec = next_prune;
-			deadline.tv_nsec = 0;
+			t = wr->keep.hold_at_us == 0
+			        ? wr->next_prune
+			        : clock_mono_us() + PRUNE_INTERVAL_US;
+			/* wake now and then to watch the wall clock */
+			if (t > clock_mono_us() + 60ULL * 1000000)
+				t = clock_mono_us() + 60ULL * 1000000;
 		}
+		deadline = clock_mono_ts(t);
 		batch = jobq_take_until(
-		    &wr.srv->commit, SERVER_BATCH_MAX, &deadline, &closed);
+		    &wr->srv->commit, SERVER_BATCH_MAX, &deadline, &closed);
 		if (batch != NULL) {
-			commit_batch(&wr, batch);
-			if (wr.audit.seq == wr.audit.ckpt_seq)
+			commit_batch(wr, batch);
+			if (wr->audit.seq == wr->audit.ckpt_seq)
 				unsigned_since = 0;
 			else if (unsigned_since == 0)
-				unsigned_since = now_us();
+				unsigned_since = clock_mono_us();
 		} else if (closed) {
 			break;
 		}
 	}
 	/* Sign the head at shutdown, so the last events are covered. */
-	sign_head(&wr);
-	sodium_free(wr.dk);
+	sign_head(wr);
+	writer_free(&wr);
 	return NULL;
 }

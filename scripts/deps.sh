@@ -2,6 +2,7 @@
 # Install the Debian packages privd needs, only those that are missing.
 #   scripts/deps.sh build   libraries and tools to build privd
 #   scripts/deps.sh test    also what the tests need (the Python wire test)
+#   scripts/deps.sh fuzz    clang and its libFuzzer runtime (for .ci/run)
 # Checks with pkg-config / command -v / an import, so an already set-up
 # machine is left alone and nothing needs the network.
 set -eu
@@ -30,6 +31,15 @@ need_pkg libprotobuf-c libprotobuf-c-dev
 need_pkg libzmq libzmq3-dev
 need_pkg jansson libjansson-dev
 need_pkg cmocka libcmocka-dev
+
+if [ "$mode" = fuzz ]; then
+	missing=""
+	if ! command -v clang >/dev/null 2>&1 ||
+	    ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' |
+	    clang -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then
+		missing="clang libclang-rt-dev"
+	fi
+fi
 
 if [ "$mode" = test ]; then
 	need_cmd protoc protobuf-compiler

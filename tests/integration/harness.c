@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -450,15 +451,37 @@ log_banner(const harness *h, const char *const *argv)
 }
 
 /*
- * fork+exec argv with the given stdout and stderr (stdin from /dev/null).
- * Returns the child's pid or -1.
+ * fork+exec argv with the given stdout and stderr (stdin from /dev/null),
+ * with the test clock and file size limit of h (may be NULL). Returns the
+ * child's pid or -1.
  */
 static pid_t
-spawn(const char *const *argv, int out_fd, int err_fd)
+spawn_env(const harness *h, const char *const *argv, int out_fd, int err_fd)
 {
+	extern char **environ;
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pid_t parent = getpid();
 	pid_t pid;
+	char clockvar[H_PATH_MAX + 32];
+	char **envp = environ, **own = NULL;
+	size_t n = 0;
+	struct rlimit fsize;
+
+	/* the environment is built before fork: the child only execs */
+	if (h != NULL && h->clock_on) {
+		while (environ[n] != NULL)
+			n++;
+		if ((own = calloc(n + 2, sizeof(*own))) == NULL) {
+			if (null_fd >= 0)
+				close(null_fd);
+			return -1;
+		}
+		memcpy(own, environ, n * sizeof(*own));
+		snprintf(clockvar, sizeof(clockvar), "PRIVD_TEST_CLOCK_FILE=%s",
+		    h->clock_file);
+		own[n] = clockvar;
+		envp = own;
+	}
 
 	if (null_fd < 0)
 		return -1;
@@ -466,6 +489,7 @@ spawn(const char *const *argv, int out_fd, int err_fd)
 	if (pid < 0) {
 		fprintf(stderr, "harness: fork: %s\n", strerror(errno));
 		close(null_fd);
+		free(own);
 		return -1;
 	}
 	if (pid == 0) {
@@ -487,11 +511,56 @@ spawn(const char *const *argv, int out_fd, int err_fd)
 		    dup2(err_fd, 2) < 0)
 			_exit(127);
 		close_range(3, ~0U, 0);
-		execv(argv[0], (char *const *)argv);
+		if (h != NULL && h->fsize_limit != 0) {
+			fsize.rlim_cur = fsize.rlim_max = h->fsize_limit;
+			if (setrlimit(RLIMIT_FSIZE, &fsize) != 0)
+				_exit(127);
+		}
+		execve(argv[0], (char *const *)argv, envp);
 		_exit(127);
 	}
 	close(null_fd);
+	free(own);
 	return pid;
+}
+
+int
+h_clock_set(harness *h, int64_t offset_s)
+{
+	char tmp[H_PATH_MAX + 8], text[32];
+	int n;
+
+	if (snprintf(h->clock_file, sizeof(h->clock_file), "%s/clock",
+	        h->root) >= (int)sizeof(h->clock_file) ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", h->clock_file) >=
+	        (int)sizeof(tmp))
+		return -1;
+	n = snprintf(text, sizeof(text), "%lld\n", (long long)offset_s);
+	/* written aside and renamed: privd never reads half a number */
+	if (h_write_file(tmp, text, (size_t)n, 0600) != 0 ||
+	    rename(tmp, h->clock_file) != 0)
+		return -1;
+	h->clock_on = true;
+	h->clock_offset_s = offset_s;
+	return 0;
+}
+
+void
+h_clock_wait(void)
+{
+	h_sleep_ms(50); /* privd looks at the file every 10 ms */
+}
+
+uint64_t
+h_clock_us(const harness *h)
+{
+	struct timespec ts;
+	int64_t t;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 +
+	    (h->clock_on ? h->clock_offset_s * 1000000 : 0);
+	return t > 0 ? (uint64_t)t : 0;
 }
 
 int
@@ -513,7 +582,7 @@ h_run(harness *h, const char *const *argv, int timeout_ms, h_result *res)
 		return -1;
 	}
 	log_banner(h, argv);
-	pid = spawn(argv, out_p[1], err_p[1]);
+	pid = spawn_env(h, argv, out_p[1], err_p[1]);
 	close(out_p[1]);
 	close(err_p[1]);
 	if (pid < 0) {
@@ -595,11 +664,18 @@ h_run_privd(harness *h, const char *const *args, int timeout_ms, h_result *res)
 int
 h_init(harness *h, h_result *res)
 {
-	const char *args[] = {
+	const char *args[16] = {
 	    "init", "--data-dir", h->data_dir, "--policy", h->policy, NULL};
 	h_result local;
-	size_t len;
+	size_t len, n = 5;
 
+	for (size_t i = 0; h->init_extra != NULL && h->init_extra[i] != NULL;
+	     i++) {
+		if (n >= sizeof(args) / sizeof(args[0]) - 1)
+			return -1;
+		args[n++] = h->init_extra[i];
+	}
+	args[n] = NULL;
 	if (res == NULL)
 		res = &local;
 	if (h_run_privd(h, args, H_RUN_TIMEOUT_MS, res) != 0)
@@ -669,7 +745,7 @@ h_start(harness *h, const char *const *extra)
 	log_fd = log_open(h);
 	if (log_fd < 0)
 		return -1;
-	h->pid = spawn(argv, log_fd, log_fd);
+	h->pid = spawn_env(h, argv, log_fd, log_fd);
 	close(log_fd);
 	if (h->pid < 0)
 		return -1;
@@ -1080,15 +1156,115 @@ h_dealer_wait_event(h_dealer *d, int mask, int timeout_ms)
 	}
 }
 
+Privd__V1__Response *
+h_dealer_call(h_dealer *d, const Privd__V1__Request *req, int timeout_ms)
+{
+	int64_t deadline = h_now_ms() + timeout_ms;
+	size_t len = privd__v1__request__get_packed_size(req), n, frames;
+	uint8_t *buf = malloc(len > 0 ? len : 1), *reply;
+	const void *parts[1];
+	Privd__V1__Response *resp;
+
+	if (buf == NULL)
+		return NULL;
+	privd__v1__request__pack(req, buf);
+	parts[0] = buf;
+	if (h_dealer_send(d, parts, &len, 1) != 0) {
+		free(buf);
+		return NULL;
+	}
+	free(buf);
+	for (;;) {
+		int64_t left = deadline - h_now_ms();
+
+		if (h_dealer_recv(d, left > 0 ? (int)left : 0, &reply, &n,
+		        &frames) != 0) {
+			fprintf(stderr,
+			    "harness: no reply to request %llu within "
+			    "%d ms\n",
+			    (unsigned long long)req->request_id, timeout_ms);
+			return NULL;
+		}
+		resp = privd__v1__response__unpack(NULL, n, reply);
+		free(reply);
+		if (resp == NULL) {
+			fprintf(stderr, "harness: a reply is not a Response\n");
+			return NULL;
+		}
+		if (resp->request_id == req->request_id)
+			return resp;
+		privd__v1__response__free_unpacked(resp, NULL);
+	}
+}
+
+size_t
+h_log_size(const harness *h)
+{
+	struct stat st;
+
+	return stat(h->log, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+int
+h_log_count(const harness *h, size_t from, const char *needle)
+{
+	uint8_t *buf;
+	size_t len;
+	int count = 0;
+
+	if (h_read_file(h->log, &buf, &len) != 0)
+		return 0;
+	for (char *line = (char *)buf + (from < len ? from : len);
+	     *line != '\0';) {
+		char *nl = strchr(line, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		if (strstr(line, needle) != NULL)
+			count++;
+		if (nl == NULL)
+			break;
+		line = nl + 1;
+	}
+	free(buf);
+	return count;
+}
+
+int
+h_log_wait(
+    const harness *h, size_t from, const char *needle, int n, int timeout_ms)
+{
+	int64_t deadline = h_now_ms() + timeout_ms;
+	int found;
+
+	while (
+	    (found = h_log_count(h, from, needle)) < n && h_now_ms() < deadline)
+		h_sleep_ms(20);
+	return found;
+}
+
 int
 h_setup(void **state, const char *const *keys, size_t nkeys, const char *policy,
     const char *const *serve_args)
+{
+	return h_setup_opt(state, keys, nkeys, policy, serve_args, NULL);
+}
+
+int
+h_setup_opt(void **state, const char *const *keys, size_t nkeys,
+    const char *policy, const char *const *serve_args, const h_opts *o)
 {
 	harness *h = h_new();
 	size_t i;
 
 	if (h == NULL)
 		return -1;
+	if (o != NULL) {
+		h->init_extra = o->init_args;
+		h->fsize_limit = o->fsize_limit;
+		if (o->test_clock && h_clock_set(h, 0) != 0)
+			goto bad;
+	}
 	for (i = 0; i < nkeys; i++)
 		if (h_key_new(h, keys[i]) == NULL)
 			goto bad;

@@ -27,6 +27,8 @@
 
 #include <privd/client.h>
 
+#include "privd.pb-c.h"
+
 #define H_PATH_MAX 256
 #define H_MAX_KEYS 8
 #define H_NAME_MAX 32
@@ -68,6 +70,15 @@ typedef struct harness {
 	const char *privctl_bin;
 	pid_t pid;        /* running privd serve, or -1 */
 	int last_wstatus; /* wait status of the last privd serve that ended */
+	/* extra arguments of `privd init` (NULL-terminated), or NULL */
+	const char *const *init_extra;
+	/* the test clock (h_clock_set): root/clock, passed to every privd
+	 * started afterwards as PRIVD_TEST_CLOCK_FILE */
+	char clock_file[H_PATH_MAX];
+	bool clock_on;
+	int64_t clock_offset_s;
+	/* RLIMIT_FSIZE of privd serve children (0: none) */
+	uint64_t fsize_limit;
 } harness;
 
 /*
@@ -113,7 +124,24 @@ const h_key *h_key_get(const harness *h, const char *name);
 int h_policy_write(harness *h, const char *tmpl);
 
 /*
- * Run `privd init --data-dir DATA --policy POLICY`; on success (exit 0 and
+ * Shift the wall clock of privd by offset_s seconds from now on: privd
+ * reads it from h->clock_file (see daemon/clock.h), and every privd started
+ * after the first call gets that file. A running privd picks a change up
+ * within a few milliseconds; call h_clock_wait() to be sure. Tests move
+ * time with it instead of sleeping.
+ */
+int h_clock_set(harness *h, int64_t offset_s);
+
+/* Wait (a short, fixed moment) until a running privd has seen the last
+ * h_clock_set: it re-reads the file at most 100 times a second. */
+void h_clock_wait(void);
+
+/* privd's wall clock as shifted by h_clock_set, in microseconds. */
+uint64_t h_clock_us(const harness *h);
+
+/*
+ * Run `privd init --data-dir DATA --policy POLICY [h->init_extra...]`; on
+ * success (exit 0 and
  * one Z85 key on stdout) store the key in h->server_key. res (may be NULL)
  * receives the command's output and status.
  */
@@ -220,6 +248,15 @@ int h_setup_default(void **state);
  */
 int h_setup(void **state, const char *const *keys, size_t nkeys,
     const char *policy, const char *const *serve_args);
+
+/* What h_setup_opt adds to h_setup. */
+typedef struct h_opts {
+	const char *const *init_args; /* more `privd init` arguments */
+	bool test_clock;              /* start on the test clock (offset 0) */
+	uint64_t fsize_limit;         /* RLIMIT_FSIZE of privd serve */
+} h_opts;
+int h_setup_opt(void **state, const char *const *keys, size_t nkeys,
+    const char *policy, const char *const *serve_args, const h_opts *o);
 int h_teardown(void **state);
 
 /*
@@ -260,5 +297,29 @@ int h_dealer_recv(
  * event number, or -1 on timeout.
  */
 int h_dealer_wait_event(h_dealer *d, int mask, int timeout_ms);
+
+/*
+ * Send req on d and wait up to timeout_ms for privd's Response with the
+ * same request_id; replies to other requests are dropped. Returns the
+ * Response (free with privd__v1__response__free_unpacked(r, NULL)), or
+ * NULL (and says why) on a timeout or a reply that does not decode. For
+ * operations libprivd has no call for.
+ */
+Privd__V1__Response *h_dealer_call(
+    h_dealer *d, const Privd__V1__Request *req, int timeout_ms);
+
+/* The size of the privd log now: a starting point for h_log_count(). */
+size_t h_log_size(const harness *h);
+
+/* The number of lines of the privd log, from byte offset from on, that
+ * contain needle (0 if there is no log). */
+int h_log_count(const harness *h, size_t from, const char *needle);
+
+/*
+ * Poll the log until at least n lines from offset from on contain needle,
+ * or timeout_ms passes. Returns the number found (less than n on timeout).
+ */
+int h_log_wait(
+    const harness *h, size_t from, const char *needle, int n, int timeout_ms);
 
 #endif /* PRIVD_TEST_HARNESS_H */

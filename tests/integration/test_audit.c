@@ -109,10 +109,18 @@ setup(void **state)
 	return setup_args(state, POLICY, serve_args);
 }
 
+/* A store whose floor lets a policy keep the log 2 seconds, on the test
+ * clock, so that time passes without waiting for it. */
 static int
 setup_short_retention(void **state)
 {
-	return setup_args(state, POLICY_SHORT_RETENTION, serve_args);
+	static const char *const names[] = {"svc", "auditor", "admin"};
+	static const char *const init[] = {
+	    "--audit-retention-min", "1 second", NULL};
+	static const h_opts o = {.init_args = init, .test_clock = true};
+
+	return h_setup_opt(state, names, sizeof(names) / sizeof(names[0]),
+	    POLICY_SHORT_RETENTION, serve_args, &o);
 }
 
 static int
@@ -316,6 +324,33 @@ head(privd_client *a)
 	seq = pg->events[0].seq;
 	privd_audit_page_free(&pg);
 	return seq;
+}
+
+/* Wait until a signed checkpoint covers event seq (privd signs the head
+ * within a second); a poll with a deadline. */
+static void
+wait_signed(privd_client *a, uint64_t seq)
+{
+	privd_audit_checkpoint *ck = NULL;
+	int64_t deadline = h_now_ms() + 10000;
+	uint64_t signed_seq;
+	size_t n;
+
+	for (;;) {
+		n = 0;
+		expect_rc(a,
+		    privd_audit_checkpoints(
+		        a, 0, 0, &ck, &n, NULL, NULL, NULL, NULL),
+		    PRIVD_OK, "checkpoints");
+		signed_seq = n > 0 ? ck[n - 1].seq : 0;
+		privd_free(ck);
+		if (signed_seq >= seq)
+			return;
+		if (h_now_ms() > deadline)
+			fail_msg("event %llu not signed within 10 s",
+			    (unsigned long long)seq);
+		h_sleep_ms(50);
+	}
 }
 
 static void
@@ -1258,7 +1293,7 @@ test_pruning_keeps_the_rest_verifiable(void **state)
 	privd_client *svc = client(h, "svc"), *a = client(h, "auditor");
 	privd_audit_checkpoint *ck = NULL, base;
 	uint64_t first, last, fresh[7], checked = 0, old_last, t_restart;
-	uint64_t old_kept;
+	uint64_t old_kept, old_end = 0;
 	uint8_t pk[32];
 	char subj[32];
 	evlist l;
@@ -1271,14 +1306,18 @@ test_pruning_keeps_the_rest_verifiable(void **state)
 		put1(svc, CUST, subj, INV, "name", "Old Event");
 	}
 	old_last = head(a);
-	h_sleep_ms(3000);
+	/* the old events' checkpoint is signed at the old time... */
+	wait_signed(a, old_last);
+	/* ...and then three seconds pass for privd */
+	assert_int_equal(h_clock_set(h, 3), 0);
+	h_clock_wait();
 	for (i = 0; i < 7; i++) {
 		snprintf(subj, sizeof(subj), "new-%zu", i);
 		put1(svc, CUST, subj, INV, "name", "Fresh Event");
 		fresh[i] = privd_last_request_id(svc);
 	}
 	/* pruning runs at start */
-	t_restart = wall_us();
+	t_restart = h_clock_us(h);
 	restart(h);
 
 	expect_rc(a,
@@ -1291,29 +1330,34 @@ test_pruning_keeps_the_rest_verifiable(void **state)
 		    (unsigned long long)first);
 	assert_true(has_base);
 	assert_int_equal(base.seq, first - 1);
-	/* what is gone is old: up to a checkpoint older than the cutoff */
-	assert_true(base.seq <= old_last + 1);
-	assert_true(base.time_us < t_restart - 2000000u);
 
 	verify_ok(a, pk, &checked);
 	assert_true(checked >= last - first + 1);
 
-	/* nothing at or before the kept checkpoint; of the old events only
-	 * those after it (before the cutoff's checkpoint) may stay */
+	/* the old events end just before the first fresh put */
 	collect(a, NULL, &l);
 	assert_true(l.n > 0);
+	for (k = 0; k < l.n && old_end == 0; k++)
+		if (l.ev[k]->request_id == fresh[0])
+			old_end = l.ev[k]->seq - 1;
+	assert_true(old_end > old_last);
+	/* what is gone is old: up to a checkpoint older than the cutoff */
+	assert_true(base.seq <= old_end);
+	assert_true(base.time_us < t_restart - 2000000u);
+
+	/* nothing at or before the kept checkpoint; of the old events only
+	 * those after it (before the cutoff's checkpoint) may stay */
 	assert_int_equal(l.ev[0]->seq, first);
 	for (i = 0, old_kept = 0; i < l.n; i++) {
 		assert_true(l.ev[i]->seq > base.seq);
 		if (l.ev[i]->time_us < t_restart - 2000000u)
 			old_kept++;
 	}
-	/* old_last + 1 is the query that found old_last */
-	if (old_kept > old_last + 1 - base.seq)
+	if (old_kept > old_end - base.seq)
 		fail_msg("%llu old events kept after the checkpoint at %llu; "
 		         "the old ones ended at %llu",
 		    (unsigned long long)old_kept, (unsigned long long)base.seq,
-		    (unsigned long long)old_last + 1);
+		    (unsigned long long)old_end);
 	assert_true(old_kept < 20);
 	/* the fresh puts are all kept */
 	for (i = 0; i < 7; i++) {

@@ -26,6 +26,8 @@ test_keys(uint8_t fill)
 }
 
 #define S(x) (const uint8_t *)(x), strlen(x)
+/* A record header bound into a seal (the store's are binary; any bytes do). */
+#define HDR (const uint8_t *)"\x02hdr", 4
 
 static void
 test_value_round_trip(void **state)
@@ -36,12 +38,13 @@ test_value_round_trip(void **state)
 	size_t n = strlen(v);
 
 	randombytes_buf(dk, sizeof(dk));
-	crypto_value_seal(dk, "customers", S("subject-1"), "email",
+	crypto_value_seal(dk, "customers", S("subject-1"), "email", HDR,
 	    (const uint8_t *)v, n, sealed);
 	/* the plaintext is not in the sealed blob */
 	assert_null(memmem(sealed, n + CRYPTO_SEAL_OVERHEAD, v, n));
-	assert_int_equal(crypto_value_open(dk, "customers", S("subject-1"),
-	                     "email", sealed, n + CRYPTO_SEAL_OVERHEAD, out),
+	assert_int_equal(
+	    crypto_value_open(dk, "customers", S("subject-1"), "email", HDR,
+	        sealed, n + CRYPTO_SEAL_OVERHEAD, out),
 	    0);
 	assert_memory_equal(out, v, n);
 }
@@ -57,13 +60,13 @@ test_value_empty_and_large(void **state)
 	sealed = malloc(n + CRYPTO_SEAL_OVERHEAD);
 	out = malloc(n);
 	randombytes_buf(big, n);
-	crypto_value_seal(dk, "r", S("s"), "f", big, n, sealed);
-	assert_int_equal(crypto_value_open(dk, "r", S("s"), "f", sealed,
+	crypto_value_seal(dk, "r", S("s"), "f", HDR, big, n, sealed);
+	assert_int_equal(crypto_value_open(dk, "r", S("s"), "f", HDR, sealed,
 	                     n + CRYPTO_SEAL_OVERHEAD, out),
 	    0);
 	assert_memory_equal(out, big, n);
-	crypto_value_seal(dk, "r", S("s"), "f", big, 0, sealed);
-	assert_int_equal(crypto_value_open(dk, "r", S("s"), "f", sealed,
+	crypto_value_seal(dk, "r", S("s"), "f", HDR, big, 0, sealed);
+	assert_int_equal(crypto_value_open(dk, "r", S("s"), "f", HDR, sealed,
 	                     CRYPTO_SEAL_OVERHEAD, out),
 	    0);
 	free(big);
@@ -80,22 +83,23 @@ test_value_moved_fails(void **state)
 	size_t clen = 5 + CRYPTO_SEAL_OVERHEAD;
 
 	randombytes_buf(dk, sizeof(dk));
-	crypto_value_seal(dk, "customers", S("subject-1"), "name",
+	crypto_value_seal(dk, "customers", S("subject-1"), "name", HDR,
 	    (const uint8_t *)"Alice", 5, sealed);
 	assert_int_equal(crypto_value_open(dk, "customers", S("subject-2"),
-	                     "name", sealed, clen, out),
+	                     "name", HDR, sealed, clen, out),
 	    -1);
 	assert_int_equal(crypto_value_open(dk, "customers", S("subject-1"),
-	                     "email", sealed, clen, out),
+	                     "email", HDR, sealed, clen, out),
 	    -1);
 	assert_int_equal(crypto_value_open(dk, "acis", S("subject-1"), "name",
-	                     sealed, clen, out),
+	                     HDR, sealed, clen, out),
 	    -1);
 	/* length-prefixed AAD: ("ab","c") and ("a","bc") differ */
 	crypto_value_seal(
-	    dk, "ab", S("c"), "f", (const uint8_t *)"Alice", 5, sealed);
+	    dk, "ab", S("c"), "f", HDR, (const uint8_t *)"Alice", 5, sealed);
 	assert_int_equal(
-	    crypto_value_open(dk, "a", S("bc"), "f", sealed, clen, out), -1);
+	    crypto_value_open(dk, "a", S("bc"), "f", HDR, sealed, clen, out),
+	    -1);
 }
 
 static void
@@ -106,22 +110,23 @@ test_value_tampered_fails(void **state)
 
 	randombytes_buf(dk, sizeof(dk));
 	crypto_value_seal(
-	    dk, "r", S("s"), "f", (const uint8_t *)"Alice", 5, sealed);
+	    dk, "r", S("s"), "f", HDR, (const uint8_t *)"Alice", 5, sealed);
 	for (i = 0; i < clen; i++) {
 		sealed[i] ^= 0x01;
-		assert_int_equal(
-		    crypto_value_open(dk, "r", S("s"), "f", sealed, clen, out),
+		assert_int_equal(crypto_value_open(dk, "r", S("s"), "f", HDR,
+		                     sealed, clen, out),
 		    -1);
 		sealed[i] ^= 0x01;
 	}
 	/* too short to hold nonce and tag */
-	assert_int_equal(crypto_value_open(dk, "r", S("s"), "f", sealed,
+	assert_int_equal(crypto_value_open(dk, "r", S("s"), "f", HDR, sealed,
 	                     CRYPTO_SEAL_OVERHEAD - 1, out),
 	    -1);
 	/* another data key */
 	dk[0] ^= 1;
 	assert_int_equal(
-	    crypto_value_open(dk, "r", S("s"), "f", sealed, clen, out), -1);
+	    crypto_value_open(dk, "r", S("s"), "f", HDR, sealed, clen, out),
+	    -1);
 }
 
 static void
@@ -132,24 +137,67 @@ test_key_wrap_round_trip(void **state)
 	uint8_t wrapped[CRYPTO_WRAPPED_KEYBYTES];
 
 	randombytes_buf(dk, sizeof(dk));
-	crypto_key_wrap(k, "customers", S("subject-1"), dk, wrapped);
+	crypto_key_wrap(k, "customers", S("subject-1"), HDR, dk, wrapped);
 	assert_null(memmem(wrapped, sizeof(wrapped), dk, sizeof(dk)));
-	assert_int_equal(
-	    crypto_key_unwrap(k, "customers", S("subject-1"), wrapped, back),
+	assert_int_equal(crypto_key_unwrap(k, "customers", S("subject-1"), HDR,
+	                     wrapped, back),
 	    0);
 	assert_memory_equal(back, dk, sizeof(dk));
 	/* bound to (register, subject), and to the master key */
-	assert_int_equal(
-	    crypto_key_unwrap(k, "customers", S("subject-2"), wrapped, back),
+	assert_int_equal(crypto_key_unwrap(k, "customers", S("subject-2"), HDR,
+	                     wrapped, back),
 	    -1);
 	assert_int_equal(
-	    crypto_key_unwrap(k, "acis", S("subject-1"), wrapped, back), -1);
-	assert_int_equal(crypto_key_unwrap(
-	                     other, "customers", S("subject-1"), wrapped, back),
+	    crypto_key_unwrap(k, "acis", S("subject-1"), HDR, wrapped, back),
+	    -1);
+	assert_int_equal(crypto_key_unwrap(other, "customers", S("subject-1"),
+	                     HDR, wrapped, back),
 	    -1);
 	crypto_keys_free(&k);
 	crypto_keys_free(&other);
 	assert_null(k);
+}
+
+/* A record header edited on disk (a time, the purpose) must fail like an
+ * edited ciphertext: the seal binds it, for values and wrapped keys. */
+static void
+test_header_bound_into_seal(void **state)
+{
+	crypto_keys *k = test_keys(7);
+	uint8_t dk[CRYPTO_KEYBYTES], back[CRYPTO_KEYBYTES];
+	uint8_t wrapped[CRYPTO_WRAPPED_KEYBYTES];
+	uint8_t sealed[16 + CRYPTO_SEAL_OVERHEAD], out[16];
+	uint8_t hdr[4] = {2, 'h', 'd', 'r'};
+	size_t clen = 5 + CRYPTO_SEAL_OVERHEAD, i;
+
+	randombytes_buf(dk, sizeof(dk));
+	crypto_value_seal(dk, "r", S("s"), "f", hdr, sizeof(hdr),
+	    (const uint8_t *)"Alice", 5, sealed);
+	crypto_key_wrap(k, "r", S("s"), hdr, sizeof(hdr), dk, wrapped);
+	assert_int_equal(crypto_value_open(dk, "r", S("s"), "f", hdr,
+	                     sizeof(hdr), sealed, clen, out),
+	    0);
+	assert_int_equal(
+	    crypto_key_unwrap(k, "r", S("s"), hdr, sizeof(hdr), wrapped, back),
+	    0);
+	for (i = 0; i < sizeof(hdr); i++) {
+		hdr[i] ^= 0x01;
+		assert_int_equal(crypto_value_open(dk, "r", S("s"), "f", hdr,
+		                     sizeof(hdr), sealed, clen, out),
+		    -1);
+		assert_int_equal(crypto_key_unwrap(k, "r", S("s"), hdr,
+		                     sizeof(hdr), wrapped, back),
+		    -1);
+		hdr[i] ^= 0x01;
+	}
+	/* a shorter header is another header, and no header is another too */
+	assert_int_equal(crypto_value_open(dk, "r", S("s"), "f", hdr,
+	                     sizeof(hdr) - 1, sealed, clen, out),
+	    -1);
+	assert_int_equal(
+	    crypto_value_open(dk, "r", S("s"), "f", NULL, 0, sealed, clen, out),
+	    -1);
+	crypto_keys_free(&k);
 }
 
 static void
@@ -248,6 +296,36 @@ test_master_key_file(void **state)
 	rmdir(dir);
 }
 
+/* A master.key owned by another user than the one running privd is
+ * refused, mode 0600 or not: that user could read or replace it. */
+static void
+test_master_key_owner(void **state)
+{
+	char dir[] = "/tmp/privd-test-crypto-XXXXXX", path[256], err[256];
+	crypto_keys *k = NULL;
+	uid_t other = geteuid() == 65534 ? 65533 : 65534;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/master.key", dir);
+	assert_int_equal(crypto_keys_create(path, &k, err, sizeof(err)), 0);
+	crypto_keys_free(&k);
+	if (chown(path, other, (gid_t)-1) != 0) {
+		unlink(path);
+		rmdir(dir);
+		print_message("skipped: making a file owned by another user "
+		              "needs root\n");
+		skip();
+	}
+	assert_int_equal(crypto_keys_load(path, &k, err, sizeof(err)), -1);
+	assert_null(k);
+	assert_non_null(strstr(err, "owned by uid"));
+	assert_int_equal(chown(path, geteuid(), (gid_t)-1), 0);
+	assert_int_equal(crypto_keys_load(path, &k, err, sizeof(err)), 0);
+	crypto_keys_free(&k);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -257,6 +335,8 @@ main(void)
 	    cmocka_unit_test(test_value_moved_fails),
 	    cmocka_unit_test(test_value_tampered_fails),
 	    cmocka_unit_test(test_key_wrap_round_trip),
+	    cmocka_unit_test(test_header_bound_into_seal),
+	    cmocka_unit_test(test_master_key_owner),
 	    cmocka_unit_test(test_secret_seal),
 	    cmocka_unit_test(test_subject_id),
 	    cmocka_unit_test(test_master_key_file),

@@ -36,6 +36,8 @@ PROTOC = os.environ.get("PROTOC") or shutil.which("protoc") or ""
 READY_TIMEOUT_S = 10.0
 REPLY_TIMEOUT_MS = 5000
 STOP_TIMEOUT_S = 10.0
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:")
 
 POLICY = {
     "controller": {"name": "Test Oy", "business_id": "1234567-8"},
@@ -52,11 +54,16 @@ POLICY = {
                       "identifying": True, "lookup": True},
             "notes": {"category": "feedback", "type": "text"},
             "blob": {"category": "other", "type": "bytes"}}}},
-    "principals": {"svc": {
-        "key": None,  # filled in with the client's public key
-        "region": "FI",
-        "grants": [{"register": "customers", "purposes": ["invoicing"],
-                    "fields": ["*"], "ops": ["read", "write", "delete"]}]}},
+    # Every "key" is filled in with a key pair made for the test.
+    "principals": {
+        "svc": {
+            "key": None,
+            "region": "FI",
+            "grants": [{"register": "customers", "purposes": ["invoicing"],
+                        "fields": ["*"],
+                        "ops": ["read", "write", "delete"]}]},
+        "auditor": {"key": None, "roles": ["auditor"]},
+        "admin": {"key": None, "roles": ["policy_admin"]}},
 }
 
 pb = None  # the generated privd_pb2 module, loaded by load_proto()
@@ -65,6 +72,8 @@ pb = None  # the generated privd_pb2 module, loaded by load_proto()
 def load_proto(out_dir):
     """Generate privd_pb2 from privd.proto into out_dir and import it."""
     global pb
+    if pb is not None:
+        return
     if not PROTOC:
         raise RuntimeError("protoc not found (install protobuf-compiler)")
     if not os.path.isfile(PRIVD_PROTO):
@@ -89,11 +98,14 @@ class Privd:
         self.endpoint = "ipc://" + os.path.join(self.root, "s")
         self.proc = None
         self.server_key = None
-        self.pub, self.sec = zmq.curve_keypair()
+        self.keys = {name: zmq.curve_keypair()
+                     for name in POLICY["principals"]}
+        self.pub, self.sec = self.keys["svc"]
 
     def init(self):
         policy = json.loads(json.dumps(POLICY))
-        policy["principals"]["svc"]["key"] = self.pub.decode()
+        for name, (pub, _) in self.keys.items():
+            policy["principals"][name]["key"] = pub.decode()
         with open(self.policy, "w") as f:
             json.dump(policy, f)
         r = subprocess.run([PRIVD_BIN, "init", "--data-dir", self.data_dir,
@@ -107,12 +119,12 @@ class Privd:
             raise RuntimeError(f"privd init printed no Z85 key: {key!r}")
         self.server_key = key.encode()
 
-    def serve(self):
+    def serve(self, extra_args=()):
         log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen(
                 [PRIVD_BIN, "serve", "--data-dir", self.data_dir,
-                 "--listen", self.endpoint],
+                 "--listen", self.endpoint, *extra_args],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         finally:
             log.close()
@@ -163,25 +175,40 @@ class Client:
         the same request_id, or None if none came in time."""
         self.next_id += 1
         req.request_id = self.next_id
-        self.sock.send(req.SerializeToString())
+        return self.call_raw(req.SerializeToString(), req.request_id,
+                             timeout_ms)
+
+    def call_raw(self, frame, request_id, timeout_ms=REPLY_TIMEOUT_MS):
+        """Send frame (bytes built by hand) and return the Response carrying
+        request_id, or None if none came in time."""
+        self.sock.send(frame)
         deadline = time.monotonic() + timeout_ms / 1000.0
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.sock.poll(int(left * 1000) + 1):
-                return None
-            frames = self.sock.recv_multipart()
-            if len(frames) != 1:
-                raise AssertionError(f"reply has {len(frames)} frames")
-            resp = pb.Response()
-            resp.ParseFromString(frames[0])
-            if resp.request_id == req.request_id:
+            resp = self.recv(int((deadline - time.monotonic()) * 1000))
+            if resp is None or resp.request_id == request_id:
                 return resp
+
+    def recv(self, timeout_ms):
+        """The next Response, whatever its request_id, or None if none came
+        within timeout_ms."""
+        if timeout_ms <= 0 or not self.sock.poll(timeout_ms):
+            return None
+        frames = self.sock.recv_multipart()
+        if len(frames) != 1:
+            raise AssertionError(f"reply has {len(frames)} frames")
+        resp = pb.Response()
+        resp.ParseFromString(frames[0])
+        return resp
 
     def close(self):
         self.sock.close(0)
 
 
-class WireTest(unittest.TestCase):
+class WireCase(unittest.TestCase):
+    """A fresh privd per test, and a client as "svc". No tests of its own:
+    test_wire_hostile.py builds on it too."""
+
+    SERVE_ARGS = ()  # extra `privd serve` options of a subclass
     tmp_gen = None
 
     @classmethod
@@ -201,14 +228,33 @@ class WireTest(unittest.TestCase):
         self.addCleanup(self.privd.cleanup)
         self.addCleanup(self._print_log)
         self.privd.init()
-        self.privd.serve()
+        self.privd.serve(self.SERVE_ARGS)
+        self.addCleanup(self._check_clean_exit)
         self.ctx = zmq.Context()
         self.addCleanup(self.ctx.term)
-        self.client = Client(self.ctx, self.privd.endpoint,
-                             self.privd.server_key, self.privd.pub,
-                             self.privd.sec)
-        self.addCleanup(self.client.close)
+        self.client = self.connect("svc")
         self._wait_ready()
+
+    def connect(self, principal):
+        """A new client with the key pair of principal; closed at the end
+        of the test."""
+        pub, sec = self.privd.keys[principal]
+        c = Client(self.ctx, self.privd.endpoint, self.privd.server_key,
+                   pub, sec)
+        self.addCleanup(c.close)
+        return c
+
+    def _check_clean_exit(self):
+        """privd, still running after the test, exits 0 on SIGTERM, and
+        nothing in its log is a sanitizer's report (CI runs the tests under
+        ASan+UBSan): whatever a test sent must not corrupt privd."""
+        if self.privd.proc is None:
+            return
+        code = self.privd.stop()
+        self.assertEqual(code, 0, "privd did not exit 0 on SIGTERM")
+        log = self.privd.log_tail(lines=100000)
+        found = [r for r in SANITIZER_REPORTS if r in log]
+        self.assertEqual(found, [], "privd's log has a sanitizer report")
 
     def _print_log(self):
         print(f"--- privd log ---\n{self.privd.log_tail()}", file=sys.stderr)
@@ -244,6 +290,36 @@ class WireTest(unittest.TestCase):
         req.get.fields.extend(names)
         return req, self.client.call(req)
 
+    def audit_records(self, client, **criteria):
+        """Every AuditRecord of an audit query with the given criteria
+        (AuditQueryRequest fields), walking its pages, as (record, event)
+        pairs; event is the parsed AuditEvent, None for a damaged record."""
+        out = []
+        cursor = b""
+        for _ in range(10000):
+            req = pb.Request()
+            for k, v in criteria.items():
+                if isinstance(v, (list, tuple)):
+                    getattr(req.audit_query, k).extend(v)
+                else:
+                    setattr(req.audit_query, k, v)
+            req.audit_query.cursor = cursor
+            resp = client.call(req)
+            self.assertIsNotNone(resp, "no reply to an audit query")
+            self.assertEqual(resp.status, pb.OK, resp.message)
+            for rec in resp.audit_query.records:
+                ev = None
+                if not rec.damaged:
+                    ev = pb.AuditEvent()
+                    ev.ParseFromString(rec.event)
+                out.append((rec, ev))
+            cursor = resp.audit_query.next_cursor
+            if not cursor:
+                return out
+        self.fail("an audit query did not end after 10000 pages")
+
+
+class WireTest(WireCase):
     def test_ping_names_the_principal(self):
         req = pb.Request()
         req.ping.SetInParent()
@@ -289,6 +365,56 @@ class WireTest(unittest.TestCase):
 
         req, resp = self.get("wire-2")
         self.assertEqual(resp.status, pb.NOT_FOUND)
+
+    def test_get_named_fields_sorted_by_name(self):
+        req, resp = self.put("wire-4", [("notes", b"some notes"),
+                                        ("name", b"Order Tester"),
+                                        ("blob", b"\x00b")])
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        want = [("blob", b"\x00b"), ("name", b"Order Tester"),
+                ("notes", b"some notes")]
+        # proto: "sorted by name (byte order), whether the request named
+        # them or not"; "email" is named but not stored, so it is absent.
+        for names in (["notes", "name", "email", "blob"],
+                      ["name", "blob", "notes"],
+                      ["notes", "blob", "name"]):
+            with self.subTest(names=names):
+                req, resp = self.get("wire-4", names)
+                self.assertIsNotNone(resp, "no reply to get")
+                self.assertEqual(resp.status, pb.OK, resp.message)
+                self.assertEqual(resp.request_id, req.request_id)
+                self.assertEqual(
+                    [(f.name, f.value) for f in resp.get.fields], want)
+
+    def test_audit_record_seq_is_the_events_seq(self):
+        """AuditRecord.seq is the seq inside its own event, in every kind
+        of query (all, by subject, principal, op, time, seq range), in both
+        directions and across pages."""
+        for i in range(3):
+            req, resp = self.put(f"wire-5-{i}", [("name", b"Audit Seq")])
+            self.assertEqual(resp.status, pb.OK, resp.message)
+            req, resp = self.get(f"wire-5-{i}")
+            self.assertEqual(resp.status, pb.OK, resp.message)
+        auditor = self.connect("auditor")
+        queries = [{}, {"newest_first": True}, {"limit": 2},
+                   {"newest_first": True, "limit": 2},
+                   {"subject": "wire-5-1"}, {"principal": "svc"},
+                   {"principal": "svc", "newest_first": True, "limit": 1},
+                   {"ops": ["put"]}, {"since_us": 1},
+                   {"register": "customers"},
+                   {"from_seq": 2, "to_seq": 5}]
+        for q in queries:
+            with self.subTest(query=q):
+                recs = self.audit_records(auditor, **q)
+                self.assertTrue(recs, "no records")
+                for rec, ev in recs:
+                    self.assertFalse(rec.damaged)
+                    self.assertEqual(rec.seq, ev.seq,
+                                     "AuditRecord.seq is not its event's seq")
+                seqs = [rec.seq for rec, _ in recs]
+                order = sorted(seqs, reverse=q.get("newest_first", False))
+                self.assertEqual(seqs, order)
+                self.assertEqual(len(set(seqs)), len(seqs))
 
     def test_sigterm_exits_zero(self):
         req, resp = self.put("wire-3", [("name", b"Before Stop")])

@@ -1,0 +1,625 @@
+/*
+ * audit_query.c - the workers' side of the audit log: query planning,
+ * walking, paging and cursors, and the checkpoint listing; see audit.h.
+ *
+ * DESIGN. Runs in worker threads, each request in its own read transaction;
+ * reads the three audit databases and nothing else.
+ *
+ * A query is answered in three steps. plan_query() picks what to walk (the
+ * log itself, or the subject or principal index, whose keys end in the
+ * seq) and the seq range to walk: the query's seq bounds, its time bounds
+ * turned into seqs through the time index (times never go back, so a time
+ * range is a seq range), and the resume point of its cursor. walk_page()
+ * walks that range in seq order, or reverse, looking at no more than
+ * AUDIT_QUERY_MAX_EXAMINED events. finish_page() packs the records, and a
+ * cursor if the walk stopped before the end of its range: the last seq it
+ * examined, matched or not, so that the next page starts exactly after it.
+ * A walk that reaches the end of its range gives no cursor: nothing more
+ * can match.
+ *
+ * A stored event that does not decode is damaged: privd cannot tell whether
+ * it matches, so it is in every answer whose seq range holds it (in an
+ * index plan, whose index entry names it), flagged, with its seq.
+ */
+#include "audit.h"
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define ST(x)  PRIVD__V1__STATUS__##x
+#define DEC(x) PRIVD__V1__DECISION__##x
+
+#define QUERY_DEFAULT_LIMIT 100
+#define QUERY_MAX_LIMIT     1000
+#define CKPT_MAX_LIST       10000
+
+/*
+ * A cursor (audit.h) is the last seq a page examined and a digest of the
+ * query it belongs to. It can only narrow its query, since the next page
+ * walks the query's own range from just after that seq; one of another
+ * query, or with a seq outside the query's seq bounds, is refused all the
+ * same, as a client's mistake.
+ */
+static const char cursor_domain[] = "privd-audit-cursor-v2";
+
+/* What one page walks: set by plan_query(), read by the rest. */
+typedef enum plan_via {
+	VIA_LOG,       /* the audit database itself */
+	VIA_SUBJECT,   /* the subject pseudonym's index entries */
+	VIA_PRINCIPAL, /* the principal's index entries */
+} plan_via;
+
+typedef struct plan {
+	plan_via via;
+	uint8_t prefix[AUDIT_IDX_KEYMAX];   /* of the index keys walked */
+	size_t plen;                        /* 0 for VIA_LOG */
+	bool desc;                          /* newest first */
+	bool empty;                         /* nothing can match */
+	uint64_t lo, hi;                    /* seqs to walk, inclusive */
+	uint8_t tag[AUDIT_CURSOR_TAGBYTES]; /* the query, in its cursors */
+} plan;
+
+/* One page being filled by walk_page(). */
+typedef struct page {
+	Privd__V1__AuditRecord *recs; /* in the job's arena */
+	Privd__V1__AuditRecord **ptrs;
+	size_t n, limit;
+	size_t examined; /* index entries or events looked at */
+	uint64_t last;   /* the last seq examined; 0: none */
+	bool more;       /* stopped before the end of the range */
+} page;
+
+static void
+tag_u64(crypto_generichash_state *h, uint64_t x)
+{
+	uint8_t b[8];
+
+	store_be64(b, x);
+	crypto_generichash_update(h, b, sizeof(b));
+}
+
+static void
+tag_str(crypto_generichash_state *h, const char *s)
+{
+	size_t n = strlen(s);
+
+	tag_u64(h, n);
+	crypto_generichash_update(h, (const uint8_t *)s, n);
+}
+
+/*
+ * The digest of every criterion of a query (not its limit, which may change
+ * from page to page): a cursor carries it, so that it is accepted only by
+ * the query that gave it. The subject is in it as its pseudonym, never as
+ * the id, so that a cursor does not hold anything derived from the id
+ * without privd's key.
+ */
+static void
+query_tag(const Privd__V1__AuditQueryRequest *q, const uint8_t *pseudo,
+    bool desc, uint8_t tag[AUDIT_CURSOR_TAGBYTES])
+{
+	crypto_generichash_state h;
+	size_t i;
+
+	crypto_generichash_init(&h, NULL, 0, AUDIT_CURSOR_TAGBYTES);
+	crypto_generichash_update(
+	    &h, (const uint8_t *)cursor_domain, sizeof(cursor_domain));
+	tag_u64(&h, desc);
+	tag_u64(&h, q->follow);
+	tag_u64(&h, q->from_seq);
+	tag_u64(&h, q->to_seq);
+	tag_u64(&h, q->since_us);
+	tag_u64(&h, q->until_us);
+	tag_u64(&h, (uint64_t)q->decision);
+	tag_u64(&h, q->request_id);
+	tag_u64(&h, pseudo != NULL);
+	if (pseudo != NULL)
+		crypto_generichash_update(&h, pseudo, CRYPTO_PSEUDONYMBYTES);
+	tag_str(&h, q->register_);
+	tag_str(&h, q->principal);
+	tag_u64(&h, q->n_ops);
+	for (i = 0; i < q->n_ops; i++)
+		tag_str(&h, q->ops[i]);
+	tag_u64(&h, q->n_not_ops);
+	for (i = 0; i < q->n_not_ops; i++)
+		tag_str(&h, q->not_ops[i]);
+	crypto_generichash_final(&h, tag, AUDIT_CURSOR_TAGBYTES);
+}
+
+/*
+ * Through the time index: the seq of the first event at or after time t
+ * (after), or of the last event before t (!after); *seq = 0 if there is
+ * none. Index keys are (time, seq) and seq 0 is never used, so (t, 0) sorts
+ * just before the first event at t.
+ */
+static int
+time_seq(store *st, MDB_txn *txn, uint64_t t, bool after, uint64_t *seq)
+{
+	uint8_t key[AUDIT_IDX_KEYMAX];
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	*seq = 0;
+	if ((rc = mdb_cursor_open(txn, st->audit_idx, &c)) != 0)
+		return rc;
+	k.mv_size = audit_idx_time(key, t, 0);
+	k.mv_data = key;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (!after && (rc == 0 || rc == MDB_NOTFOUND))
+		rc = mdb_cursor_get(
+		    c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (k.mv_size == 17 && ((uint8_t *)k.mv_data)[0] == AUDIT_IDX_TIME)
+		*seq = store_get_be64((uint8_t *)k.mv_data + 9);
+	return 0;
+}
+
+/*
+ * Plan one page of query q (pseudo: the subject's pseudonym, or NULL).
+ * Returns 0, or an LMDB error; *badcursor is set if the query's cursor is
+ * not one of its own.
+ */
+static int
+plan_query(store *st, MDB_txn *txn, const Privd__V1__AuditQueryRequest *q,
+    const uint8_t *pseudo, plan *p, bool *badcursor)
+{
+	const uint8_t *cur = q->cursor.data;
+	uint64_t seq;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	*badcursor = false;
+	/* a follow is the query it is: seq >= from_seq, oldest first */
+	p->desc = q->newest_first && !q->follow;
+	p->lo = q->from_seq > 0 ? q->from_seq : 1;
+	p->hi = q->to_seq > 0 ? q->to_seq : UINT64_MAX;
+	query_tag(q, pseudo, p->desc, p->tag);
+	if (q->cursor.len != 0) {
+		if (q->cursor.len != AUDIT_CURSOR_BYTES ||
+		    cur[0] != AUDIT_CURSOR_VERSION ||
+		    memcmp(cur + 9, p->tag, AUDIT_CURSOR_TAGBYTES) != 0 ||
+		    (seq = store_get_be64(cur + 1)) < p->lo || seq > p->hi) {
+			*badcursor = true;
+			return 0;
+		}
+		if (p->desc)
+			p->hi = seq - 1; /* seq >= lo >= 1 */
+		else if (seq == UINT64_MAX)
+			p->empty = true;
+		else
+			p->lo = seq + 1;
+	}
+
+	if (pseudo != NULL) {
+		p->via = VIA_SUBJECT;
+		p->plen = audit_idx_subject(p->prefix, pseudo, 0) - 8;
+	} else if (q->principal[0] != '\0') {
+		p->via = VIA_PRINCIPAL;
+		p->plen = audit_idx_principal(p->prefix, q->principal, 0) - 8;
+	} else {
+		p->via = VIA_LOG;
+	}
+
+	if (q->since_us != 0 && !p->empty && p->lo <= p->hi) {
+		if ((rc = time_seq(st, txn, q->since_us, true, &seq)) != 0)
+			return rc;
+		if (seq == 0)
+			p->empty = true;
+		else if (seq > p->lo)
+			p->lo = seq;
+	}
+	if (q->until_us != 0 && !p->empty && p->lo <= p->hi) {
+		if ((rc = time_seq(st, txn, q->until_us, false, &seq)) != 0)
+			return rc;
+		if (seq == 0)
+			p->empty = true;
+		else if (seq < p->hi)
+			p->hi = seq;
+	}
+	if (p->lo > p->hi)
+		p->empty = true;
+	return 0;
+}
+
+static bool
+name_in(char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Does an event meet every criterion of the query? */
+static bool
+event_matches(const Privd__V1__AuditQueryRequest *q,
+    const Privd__V1__AuditEvent *ev, const uint8_t *pseudo)
+{
+	if (pseudo != NULL &&
+	    (ev->subject.len != CRYPTO_PSEUDONYMBYTES ||
+	        memcmp(ev->subject.data, pseudo, CRYPTO_PSEUDONYMBYTES) != 0))
+		return false;
+	if (q->register_[0] != '\0' && strcmp(q->register_, ev->register_) != 0)
+		return false;
+	if (q->principal[0] != '\0' && strcmp(q->principal, ev->principal) != 0)
+		return false;
+	if (q->since_us != 0 && ev->time_us < q->since_us)
+		return false;
+	if (q->until_us != 0 && ev->time_us >= q->until_us)
+		return false;
+	if (q->decision != DEC(DECISION_UNSPECIFIED) &&
+	    (int)ev->decision != (int)q->decision)
+		return false;
+	if (q->request_id != 0 && ev->request_id != q->request_id)
+		return false;
+	if (q->n_ops > 0 && !name_in(q->ops, q->n_ops, ev->op))
+		return false;
+	return !name_in(q->not_ops, q->n_not_ops, ev->op);
+}
+
+/*
+ * protobuf-c's allocations while decoding one event: from a buffer reused
+ * for every event of a page, and from malloc beyond it. It notes a failed
+ * allocation, so that an event that did not decode for want of memory is
+ * not called damaged.
+ */
+typedef struct scratch {
+	alignas(16) uint8_t buf[4096];
+	size_t used;
+	bool failed;
+} scratch;
+
+static void *
+scratch_alloc(void *data, size_t n)
+{
+	scratch *s = data;
+	size_t off = (s->used + 15) & ~(size_t)15;
+	void *p;
+
+	if (off <= sizeof(s->buf) && n <= sizeof(s->buf) - off) {
+		s->used = off + n;
+		return s->buf + off;
+	}
+	if ((p = malloc(n)) == NULL)
+		s->failed = true;
+	return p;
+}
+
+static void
+scratch_free(void *data, void *p)
+{
+	scratch *s = data;
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)s->buf;
+
+	if (a < b || a >= b + sizeof(s->buf))
+		free(p);
+}
+
+/* Add the stored record v of seq to the page. The record's bytes stay in
+ * the read transaction's pages until the reply is packed. */
+static void
+page_add(page *pg, uint64_t seq, const MDB_val *v, bool damaged)
+{
+	Privd__V1__AuditRecord *r = &pg->recs[pg->n];
+	size_t h = v->mv_size < AUDIT_HASHBYTES ? v->mv_size : AUDIT_HASHBYTES;
+
+	privd__v1__audit_record__init(r);
+	r->seq = seq;
+	r->damaged = damaged;
+	r->hash.data = v->mv_data;
+	r->hash.len = h;
+	r->event.data = (uint8_t *)v->mv_data + h;
+	r->event.len = v->mv_size - h;
+	pg->ptrs[pg->n++] = r;
+}
+
+/*
+ * Look at the stored record v of seq: add it to the page if its event
+ * matches, or if it cannot be read (too short to hold a hash, or it does
+ * not decode). Returns 0, or ENOMEM.
+ */
+static int
+page_consider(page *pg, const Privd__V1__AuditQueryRequest *q,
+    const uint8_t *pseudo, uint64_t seq, const MDB_val *v, scratch *s)
+{
+	ProtobufCAllocator pa = {scratch_alloc, scratch_free, s};
+	Privd__V1__AuditEvent *ev;
+	bool match;
+
+	if (v->mv_size < AUDIT_HASHBYTES) {
+		page_add(pg, seq, v, true);
+		return 0;
+	}
+	s->used = 0;
+	s->failed = false;
+	ev = privd__v1__audit_event__unpack(&pa, v->mv_size - AUDIT_HASHBYTES,
+	    (uint8_t *)v->mv_data + AUDIT_HASHBYTES);
+	if (ev == NULL) {
+		if (s->failed)
+			return ENOMEM;
+		page_add(pg, seq, v, true);
+		return 0;
+	}
+	match = event_matches(q, ev, pseudo);
+	privd__v1__audit_event__free_unpacked(ev, &pa);
+	if (match)
+		page_add(pg, seq, v, false);
+	return 0;
+}
+
+/*
+ * Step the walk: the first step positions on the first key at or after
+ * start (oldest first) or at or before it (newest first), later ones move
+ * on by one. 0 and the key, or MDB_NOTFOUND past either end.
+ */
+static int
+walk_step(MDB_cursor *c, bool desc, bool first, const uint8_t *start,
+    size_t slen, MDB_val *k, MDB_val *v)
+{
+	int rc;
+
+	if (!first)
+		return mdb_cursor_get(c, k, v, desc ? MDB_PREV : MDB_NEXT);
+	k->mv_size = slen;
+	k->mv_data = (void *)start;
+	rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+	if (!desc)
+		return rc;
+	if (rc == MDB_NOTFOUND)
+		return mdb_cursor_get(c, k, v, MDB_LAST);
+	if (rc == 0 &&
+	    (k->mv_size != slen || memcmp(k->mv_data, start, slen) != 0))
+		return mdb_cursor_get(c, k, v, MDB_PREV);
+	return rc;
+}
+
+/*
+ * Walk the plan's range, filling the page, until the range ends (no more
+ * matches can follow) or the page is full or has examined
+ * AUDIT_QUERY_MAX_EXAMINED entries (pg->more: a cursor resumes after
+ * pg->last). An index entry whose event is gone (pruned meanwhile) is
+ * skipped. Returns 0 or an LMDB error.
+ */
+static int
+walk_page(store *st, MDB_txn *txn, const Privd__V1__AuditQueryRequest *q,
+    const uint8_t *pseudo, const plan *p, page *pg)
+{
+	uint8_t start[AUDIT_IDX_KEYMAX], kb[8];
+	size_t klen = p->plen + 8;
+	MDB_val k, v, ek = {8, kb};
+	MDB_cursor *c;
+	scratch s;
+	uint64_t seq = 0;
+	bool first = true, ok;
+	int rc;
+
+	if (p->empty)
+		return 0;
+	rc = mdb_cursor_open(
+	    txn, p->via == VIA_LOG ? st->audit : st->audit_idx, &c);
+	if (rc != 0)
+		return rc;
+	memcpy(start, p->prefix, p->plen);
+	store_be64(start + p->plen, p->desc ? p->hi : p->lo);
+	for (;;) {
+		rc = walk_step(c, p->desc, first, start, klen, &k, &v);
+		first = false;
+		if (rc != 0)
+			break;
+		if (k.mv_size < p->plen ||
+		    memcmp(k.mv_data, p->prefix, p->plen) != 0)
+			break; /* past the index entries of the plan */
+		/* a key privd does not write is looked at, not used */
+		ok = k.mv_size == klen;
+		if (ok) {
+			seq = store_get_be64((uint8_t *)k.mv_data + p->plen);
+			if (p->desc ? seq < p->lo : seq > p->hi)
+				break; /* past the range: the end */
+		}
+		if (pg->n == pg->limit ||
+		    pg->examined == AUDIT_QUERY_MAX_EXAMINED) {
+			pg->more = true;
+			break;
+		}
+		pg->examined++;
+		if (!ok)
+			continue;
+		pg->last = seq;
+		if (p->via != VIA_LOG) {
+			store_be64(kb, seq);
+			if ((rc = mdb_get(txn, st->audit, &ek, &v)) ==
+			    MDB_NOTFOUND)
+				continue;
+			if (rc != 0)
+				break;
+		}
+		if ((rc = page_consider(pg, q, pseudo, seq, &v, &s)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static void
+query_fail(job *j, int rc)
+{
+	log_err("audit query failed: %s", mdb_strerror(rc));
+	job_fail(j, ST(INTERNAL), 0, "the audit log cannot be read");
+}
+
+/*
+ * Pack the page as the job's reply, with a cursor after the last seq
+ * examined if the walk stopped early. The records point into the read
+ * transaction's pages: the reply is packed before it ends.
+ */
+static void
+finish_page(job *j, const plan *p, const page *pg)
+{
+	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__AuditQueryResponse qr =
+	    PRIVD__V1__AUDIT_QUERY_RESPONSE__INIT;
+	uint8_t *cursor;
+
+	if (pg->more) {
+		if (pg->last == 0) {
+			/* only keys privd never writes: no seq to go on
+			 * from, and no answer without one */
+			log_err("audit query: malformed keys in the audit "
+			        "log or its index");
+			job_fail(
+			    j, ST(INTERNAL), 0, "the audit log is damaged");
+			return;
+		}
+		if ((cursor = arena_alloc(&j->ar, AUDIT_CURSOR_BYTES)) ==
+		    NULL) {
+			query_fail(j, ENOMEM);
+			return;
+		}
+		cursor[0] = AUDIT_CURSOR_VERSION;
+		store_be64(cursor + 1, pg->last);
+		memcpy(cursor + 9, p->tag, AUDIT_CURSOR_TAGBYTES);
+		qr.next_cursor.data = cursor;
+		qr.next_cursor.len = AUDIT_CURSOR_BYTES;
+	}
+	qr.n_records = pg->n;
+	qr.records = pg->ptrs;
+	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_QUERY;
+	resp.audit_query = &qr;
+	job_ok(j, &resp);
+}
+
+/* One page of an audit query: plan, walk, finish. */
+void
+audit_query(store *st, MDB_txn *txn, job *j, const uint8_t *pseudo)
+{
+	const Privd__V1__AuditQueryRequest *q = j->req->audit_query;
+	bool badcursor;
+	plan p;
+	page pg;
+	int rc;
+
+	if ((rc = plan_query(st, txn, q, pseudo, &p, &badcursor)) != 0) {
+		query_fail(j, rc);
+		return;
+	}
+	if (badcursor) {
+		job_fail(j, ST(INVALID), 0, "not a cursor of this query");
+		return;
+	}
+	memset(&pg, 0, sizeof(pg));
+	pg.limit = q->limit == 0 ? QUERY_DEFAULT_LIMIT : q->limit;
+	if (pg.limit > QUERY_MAX_LIMIT)
+		pg.limit = QUERY_MAX_LIMIT;
+	pg.recs = arena_alloc(&j->ar, pg.limit * sizeof(*pg.recs));
+	pg.ptrs = arena_alloc(&j->ar, pg.limit * sizeof(*pg.ptrs));
+	if (pg.recs == NULL || pg.ptrs == NULL) {
+		query_fail(j, ENOMEM);
+		return;
+	}
+	if ((rc = walk_page(st, txn, q, pseudo, &p, &pg)) != 0) {
+		query_fail(j, rc);
+		return;
+	}
+	finish_page(j, &p, &pg);
+}
+
+/* A checkpoint message pointing into its stored record (no copy). */
+static void
+ckpt_msg(uint64_t seq, const MDB_val *v, Privd__V1__AuditCheckpoint *m)
+{
+	const uint8_t *p = v->mv_data;
+
+	privd__v1__audit_checkpoint__init(m);
+	m->seq = seq;
+	m->time_us = store_get_be64(p);
+	m->hash.data = (uint8_t *)p + 8;
+	m->hash.len = AUDIT_HASHBYTES;
+	m->signature.data = (uint8_t *)p + 8 + AUDIT_HASHBYTES;
+	m->signature.len = AUDIT_SIGBYTES;
+}
+
+void
+audit_checkpoints(store *st, MDB_txn *txn, job *j)
+{
+	const Privd__V1__AuditCheckpointsRequest *q = j->req->audit_checkpoints;
+	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__AuditCheckpointsResponse cr =
+	    PRIVD__V1__AUDIT_CHECKPOINTS_RESPONSE__INIT;
+	Privd__V1__AuditCheckpoint *items, **ptrs, base;
+	MDB_cursor *c;
+	MDB_stat ms;
+	MDB_val k, v;
+	uint8_t kb[8];
+	uint64_t seq, hi = q->to_seq ? q->to_seq : UINT64_MAX;
+	size_t n = 0, max;
+	int rc;
+
+	if ((rc = mdb_stat(txn, st->audit_ckpt, &ms)) != 0) {
+		query_fail(j, rc);
+		return;
+	}
+	max = ms.ms_entries < CKPT_MAX_LIST ? ms.ms_entries : CKPT_MAX_LIST;
+	items = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*items));
+	ptrs = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*ptrs));
+	if (items == NULL || ptrs == NULL) {
+		query_fail(j, ENOMEM);
+		return;
+	}
+	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0) {
+		query_fail(j, rc);
+		return;
+	}
+	if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0)
+		cr.first_seq = store_get_be64(k.mv_data);
+	if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0)
+		cr.last_seq = store_get_be64(k.mv_data);
+	mdb_cursor_close(c);
+	if ((rc = mdb_cursor_open(txn, st->audit_ckpt, &c)) != 0) {
+		query_fail(j, rc);
+		return;
+	}
+	store_be64(kb, q->from_seq);
+	k.mv_size = 8;
+	k.mv_data = kb;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && n < CKPT_MAX_LIST;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		seq = store_get_be64(k.mv_data);
+		if (seq > hi)
+			break;
+		if (v.mv_size != AUDIT_CKPT_RECBYTES)
+			continue;
+		ckpt_msg(seq, &v, &items[n]);
+		ptrs[n] = &items[n];
+		n++;
+	}
+	/* After pruning, the checkpoint just before the oldest event starts
+	 * the chain. */
+	if (cr.first_seq > 1) {
+		store_be64(kb, cr.first_seq - 1);
+		k.mv_size = 8;
+		k.mv_data = kb;
+		if (mdb_cursor_get(c, &k, &v, MDB_SET_KEY) == 0 &&
+		    v.mv_size == AUDIT_CKPT_RECBYTES) {
+			ckpt_msg(cr.first_seq - 1, &v, &base);
+			cr.prune_checkpoint = &base;
+		}
+	}
+	mdb_cursor_close(c);
+	cr.n_checkpoints = n;
+	cr.checkpoints = ptrs;
+	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_CHECKPOINTS;
+	resp.audit_checkpoints = &cr;
+	job_ok(j, &resp);
+}

@@ -1,0 +1,148 @@
+/*
+ * datadir.c - the data directory made by `privd init`: paths, the lock,
+ * policy files, and opening the keys and the store; see datadir.h.
+ */
+#include "datadir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+int
+datadir_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= len) {
+		fprintf(stderr, "privd: path too long: %s/%s\n", dir, name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Take the store's lock file, so that one privd at a time owns DIR.
+ * Returns the descriptor (kept open while running) or -1. */
+int
+datadir_lock(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (datadir_path(path, sizeof(path), dir, "privd.lock") != 0)
+		return -1;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		fprintf(stderr, "privd: cannot open %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			fprintf(stderr,
+			    "privd: another privd is using %s; "
+			    "refusing to start\n",
+			    dir);
+		else
+			fprintf(stderr, "privd: cannot lock %s: %s\n", path,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+char *
+datadir_read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		fprintf(stderr, "privd: cannot open %s: %s\n", path,
+		    strerror(errno));
+		return NULL;
+	}
+	if ((buf = malloc(max + 1)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, max + 1, f);
+	fclose(f);
+	if (n > max) {
+		fprintf(
+		    stderr, "privd: %s is larger than %zu bytes\n", path, max);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Parse a policy document, reporting errors the way `privctl policy check`
+ * does: file, JSON path, reason. */
+pol_policy *
+datadir_load_policy(const char *path, char **json, size_t *len)
+{
+	pol_policy *pol;
+	pol_error err;
+
+	if ((*json = datadir_read_file(path, DATADIR_MAX_POLICY, len)) == NULL)
+		return NULL;
+	if (pol_parse(*json, *len, &pol, &err) != 0) {
+		fprintf(stderr, "privd: policy %s: %s: %s\n", path, err.path,
+		    err.reason);
+		free(*json);
+		*json = NULL;
+		return NULL;
+	}
+	return pol;
+}
+
+int
+datadir_open(const char *dir, size_t mapsize, crypto_keys **keys, store **st)
+{
+	char path[PATH_MAX], err[256];
+	MDB_txn *txn;
+	int rc;
+
+	*keys = NULL;
+	*st = NULL;
+	if (datadir_path(path, sizeof(path), dir, "master.key") != 0)
+		return -1;
+	if (crypto_keys_load(path, keys, err, sizeof(err)) != 0 ||
+	    store_open(dir, mapsize, false, st, err, sizeof(err)) != 0)
+		goto fail;
+	if ((rc = mdb_txn_begin((*st)->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		snprintf(err, sizeof(err), "%s", mdb_strerror(rc));
+		goto fail;
+	}
+	rc = store_format_check(*st, txn, err, sizeof(err));
+	mdb_txn_abort(txn);
+	if (rc == 0)
+		return 0;
+fail:
+	fprintf(stderr, "privd: %s\n", err);
+	store_close(st);
+	crypto_keys_free(keys);
+	return -1;
+}
+
+int
+datadir_secret(store *st, MDB_txn *txn, const crypto_keys *keys,
+    const char *name, uint8_t *out, size_t len)
+{
+	MDB_val v;
+
+	return store_meta_get(st, txn, name, &v) != 0 ||
+	               v.mv_size != len + CRYPTO_SEAL_OVERHEAD ||
+	               crypto_secret_open(
+	                   keys, name, v.mv_data, v.mv_size, out) != 0
+	           ? -1
+	           : 0;
+}

@@ -1,0 +1,42 @@
+/*
+ * worker.h - what the worker's operation handlers share (worker.c,
+ * worker_policy.c, worker_audit.c). Internal to the worker threads.
+ */
+#ifndef PRIVD_WORKER_H
+#define PRIVD_WORKER_H
+
+#include "server.h"
+
+#define ST(x) PRIVD__V1__STATUS__##x
+
+typedef struct worker {
+	server *srv;
+	MDB_txn *rtxn;
+	uint8_t *dk; /* sodium_malloc: the subject's data key while in use */
+} worker;
+
+/* A name from the request: non-empty and at most POL_MAX_NAME bytes. */
+bool name_ok(const char *s);
+
+/* The policy's principal for this connection, or NULL (see worker.c). */
+const pol_principal *principal_of(const job *j);
+
+/* The caller's principal if it has role, else fail the job (DENIED) and
+ * return NULL. name is the role's name for the message. */
+const pol_principal *require_role(job *j, unsigned role, const char *name);
+
+/* Name the subject in the request's audit event, by pseudonym only. */
+void ev_subject(worker *w, job *j, const char *subject, size_t len);
+
+/* Handlers of the policy and audit operations. */
+void do_policy_get(worker *w, job *j);
+void do_policy_apply(worker *w, job *j);
+void do_policy_history(worker *w, job *j);
+void do_audit(worker *w, job *j);
+void do_audit_prune(worker *w, job *j);
+
+/* True if name is the audit name of an operation ("get", "audit_follow",
+ * ...), for checking the op names of an audit query. */
+bool worker_op_known(const char *name);
+
+#endif
