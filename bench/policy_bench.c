@@ -8,7 +8,9 @@
  * each, the example policy, a policy with every count at its cap, and a
  * document of 1 MiB made mostly of long lists (the shape that costs the
  * most per byte), and prints the median and the fastest run in CPU and wall
- * time.
+ * time. Then, over the policy at every cap, the cost of what runs on every
+ * connection (finding the principal by key) and every request (a decision
+ * naming eight fields, by a principal with the most grants).
  *
  *   build/bench/policy-bench [-n runs] [-s percent] [example.json]
  *
@@ -70,6 +72,63 @@ measure(const char *name, const char *doc, size_t len, int runs)
 	       "wall median %9.3f ms\n",
 	    name, len, cpu[runs / 2], cpu[0], wall[runs / 2]);
 	fflush(stdout);
+}
+
+/*
+ * What every connection and request costs at the caps, in nanoseconds of
+ * CPU per call: each principal looked up by key in turn, and a read naming
+ * eight fields decided for each principal with POL_MAX_GRANTS grants in
+ * turn (pol_decide scans them all). capgen gives principal i's first grant
+ * register i % 16, purposes p0-p3 and fields f0-f7: the read is allowed.
+ */
+static void
+lookups(const char *doc, size_t len)
+{
+	enum { ROUNDS = 200 };
+	const char *fields[8];
+	char names[8][16];
+	pol_policy *p;
+	pol_error err;
+	size_t i, k, n = 0, calls = 0, allowed = 0;
+	double t0, by_key, decide;
+
+	if (pol_parse(doc, len, &p, &err) != 0)
+		return;
+	t0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+	for (k = 0; k < ROUNDS; k++)
+		for (i = 0; i < p->nprincipals; i++)
+			n += pol_principal_by_key(p, p->principals[i].key) ==
+			     &p->principals[i];
+	by_key = (clock_ms(CLOCK_PROCESS_CPUTIME_ID) - t0) * 1e6 /
+	         ((double)ROUNDS * (double)p->nprincipals);
+	for (k = 0; k < 8; k++) {
+		snprintf(names[k], sizeof(names[k]), "f%zu", k);
+		fields[k] = names[k];
+	}
+	t0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+	for (k = 0; k < ROUNDS; k++) {
+		for (i = 0; i < p->nprincipals; i++) {
+			if (p->principals[i].ngrants < POL_MAX_GRANTS)
+				continue;
+			pol_request req = {.principal = &p->principals[i],
+			    .reg = p->registers[i % p->nregisters].name,
+			    .purpose = "p1",
+			    .op = POL_OP_READ,
+			    .fields = fields,
+			    .nfields = 8};
+			pol_decision d;
+
+			pol_decide(p, &req, &d);
+			allowed += d.reason == POL_ALLOW;
+			calls++;
+		}
+	}
+	decide = (clock_ms(CLOCK_PROCESS_CPUTIME_ID) - t0) * 1e6 /
+	         (double)(calls > 0 ? calls : 1);
+	printf("at every cap: principal by key %.0f ns (%zu of %zu found), "
+	       "decision of 8 fields %.0f ns (%zu of %zu allowed)\n",
+	    by_key, n, (size_t)ROUNDS * p->nprincipals, decide, allowed, calls);
+	pol_free(&p);
 }
 
 static char *
@@ -213,6 +272,7 @@ main(int argc, char **argv)
 			    percent, g.registers, g.principals, g.grants,
 			    g.regions);
 		measure(name, doc, len, runs);
+		lookups(doc, len);
 	}
 	free(doc);
 

@@ -32,7 +32,7 @@ set_empty(const uint64_t s[POL_FIELD_WORDS])
 	return true;
 }
 
-/* The union of grants g[0..n) (all on register r) for purpose pu. */
+/* The union of grants g[0..n) (all on one register) for purpose pu. */
 static void
 perm_of(
     const pol_grant *const *g, size_t n, const pol_purpose *pu, struct perm *p)
