@@ -26,6 +26,25 @@ audit_ckpt_message(uint64_t seq, const uint8_t hash[AUDIT_HASHBYTES],
 }
 
 int
+audit_first(store *st, MDB_txn *txn, uint64_t *seq, MDB_val *rec)
+{
+	MDB_cursor *c;
+	MDB_val k;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, rec, MDB_FIRST);
+	mdb_cursor_close(c);
+	if (rc != 0)
+		return rc;
+	if (k.mv_size != 8)
+		return MDB_CORRUPTED;
+	*seq = store_get_be64(k.mv_data);
+	return 0;
+}
+
+int
 audit_load(store *st, MDB_txn *txn, audit_state *a)
 {
 	MDB_cursor *c;
@@ -242,15 +261,10 @@ audit_prune(
 
 	*pruned = 0;
 	*more = false;
-	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
-		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
+	if ((rc = audit_first(st, txn, &first, &v)) == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
-	first = store_get_be64(k.mv_data);
 
 	if ((rc = mdb_cursor_open(txn, st->audit_ckpt, &c)) != 0)
 		return rc;

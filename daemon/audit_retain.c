@@ -134,22 +134,15 @@ int
 retain_oldest(store *st, MDB_txn *txn, uint64_t *seq, uint64_t *time_us)
 {
 	Privd__V1__AuditEvent *ev;
-	MDB_cursor *c;
-	MDB_val k, v;
+	MDB_val v;
 	int rc;
 
 	*seq = *time_us = 0;
-	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
-		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
+	if ((rc = audit_first(st, txn, seq, &v)) == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (k.mv_size != 8)
-		return MDB_CORRUPTED;
-	*seq = store_get_be64(k.mv_data);
+	/* a damaged oldest event has no time to give: 0 */
 	if (v.mv_size > AUDIT_HASHBYTES &&
 	    (ev = privd__v1__audit_event__unpack(NULL,
 	         v.mv_size - AUDIT_HASHBYTES,

@@ -16,8 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "audit.h"
 #include "audit_retain.h"
 #include "clock.h"
@@ -40,19 +38,6 @@ typedef struct set_args {
 	uint64_t version; /* out: the version in force afterwards */
 	char why[240];    /* out: why it was refused */
 } set_args;
-
-/* Is json the same document (as JSON) as the stored version sp? */
-static bool
-same_json(const store_policy *sp, const char *json, size_t len)
-{
-	json_t *a = json_loadb(sp->json, sp->len, 0, NULL);
-	json_t *b = json_loadb(json, len, 0, NULL);
-	bool same = a != NULL && b != NULL && json_equal(a, b);
-
-	json_decref(a);
-	json_decref(b);
-	return same;
-}
 
 /* One audit event for the change, and a checkpoint that covers it. */
 static int
@@ -94,7 +79,7 @@ set_txn(store *st, MDB_txn *txn, set_args *sa)
 	if ((rc = retain_load(st, txn, &keep)) != 0 ||
 	    (rc = store_policy_latest(st, txn, &cur)) != 0)
 		return rc;
-	if (same_json(&cur, sa->json, sa->len)) {
+	if (policy_same_json(&cur, sa->json, sa->len)) {
 		sa->version = cur.version;
 		rc = audit_set(st, txn, sa, cur.version);
 		return rc != 0 ? rc : SET_UNCHANGED;

@@ -107,6 +107,10 @@ int subject_unwrap(const crypto_keys *keys, const char *reg, const char *subj,
 void subject_new_key(const crypto_keys *keys, const char *reg, const char *subj,
     uint64_t created_us, uint8_t *dk, store_subject *sub);
 
+/* Is doc (len bytes) the same policy document as the stored version sp,
+ * as JSON values (member order and whitespace do not matter)? */
+bool policy_same_json(const store_policy *sp, const char *doc, size_t len);
+
 /* Whether a new policy may replace the one in force, beyond being valid
  * (worker_policy.c): audit retention at least floor_s, some principal with
  * policy_admin, and (unless force) applier keeps it. -1 and why if not. */

@@ -194,9 +194,20 @@ policy_admissible(const pol_policy *p, uint64_t floor_s, const char *applier,
 	return 0;
 }
 
+bool
+policy_same_json(const store_policy *sp, const char *doc, size_t len)
+{
+	json_t *a = json_loadb(sp->json, sp->len, 0, NULL);
+	json_t *b = a != NULL ? json_loadb(doc, len, 0, NULL) : NULL;
+	bool same = a != NULL && b != NULL && json_equal(a, b);
+
+	json_decref(a);
+	json_decref(b);
+	return same;
+}
+
 /*
  * Is the new document the same policy as the stored version it replaces?
- * Compared as JSON values (member order and whitespace do not matter).
  * false when the version is not stored or cannot be read: the writer then
  * decides (CONFLICT, or a new version).
  */
@@ -204,19 +215,14 @@ static bool
 same_as_stored(worker *w, uint64_t version, const char *doc)
 {
 	server *srv = w->srv;
-	json_t *a = NULL, *b = NULL;
 	store_policy sp;
 	bool same = false;
 
 	if (store_read_begin(srv->st, &w->rtxn) != 0)
 		return false;
-	if (store_policy_get(srv->st, w->rtxn, version, &sp) == 0 &&
-	    (a = json_loadb(sp.json, sp.len, 0, NULL)) != NULL &&
-	    (b = json_loads(doc, 0, NULL)) != NULL)
-		same = json_equal(a, b);
+	if (store_policy_get(srv->st, w->rtxn, version, &sp) == 0)
+		same = policy_same_json(&sp, doc, strlen(doc));
 	store_read_end(srv->st, w->rtxn);
-	json_decref(a);
-	json_decref(b);
 	return same;
 }
 
