@@ -261,9 +261,14 @@ frontend_send(void *router, job *j)
 		return -1;
 	if (zmq_send(router, j->rid, j->ridlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
 		return -1;
-	if (zmq_msg_send(&j->reply, router, ZMQ_DONTWAIT) < 0) {
-		/* cannot happen (see above); the message stays the job's */
+	while (zmq_msg_send(&j->reply, router, ZMQ_DONTWAIT) < 0) {
+		if (zmq_errno() == EINTR)
+			continue;
+		/* cannot happen (see above); should it, end the message here
+		 * with an empty frame, to its own peer, so that the next reply
+		 * does not continue it */
 		log_err("cannot send a reply: %s", zmq_strerror(zmq_errno()));
+		zmq_send(router, "", 0, ZMQ_DONTWAIT);
 		return -1;
 	}
 	j->has_reply = false; /* ZeroMQ owns and frees (wipes) it now */
