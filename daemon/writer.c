@@ -468,6 +468,7 @@ batch_failed(writer *wr, job *batch, int rc)
 			j->ev.n_fields = 0;
 		}
 		snapshot_release(&j->newsnap);
+		j->no_event = false; /* a failed poll gets an event of its own */
 		if (full)
 			job_fail(j, ST(UNAVAILABLE), 0,
 			    "the store's disk is full; retry later");
