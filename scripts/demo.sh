@@ -6,7 +6,8 @@
 # were thrown away. On first run this script generates a real key pair per
 # principal (var/demo/keys/NAME.key, 0600, never committed: var/ is ignored),
 # writes var/demo/policy.json naming their public keys, and runs `privd init`.
-# Later runs reuse the store, so data put in the demo stays.
+# Later runs reuse the store, so data put in the demo stays - unless this
+# privd no longer reads the store's format: then the demo starts over.
 set -eu
 
 BUILD=${1:-build}
@@ -19,6 +20,15 @@ privctl="$top/$BUILD/client/privctl"
 example="$top/policy/examples/aktiivitieto.json"
 tcp="tcp://127.0.0.1:7700"
 ipc="ipc://$data/privd.sock"
+
+# The store format this privd reads (STORE_FORMAT in daemon/store.h). A
+# demo store of another format (or from before the marker) starts over.
+format=2
+if [ -f "$data/master.key" ] &&
+    [ "$(cat "$demo/format" 2>/dev/null)" != "$format" ]; then
+	echo "privd demo: $data is in another store format; starting over"
+	rm -rf "$demo"
+fi
 
 if [ ! -f "$data/master.key" ]; then
 	echo "privd demo: creating $demo"
@@ -43,6 +53,7 @@ for name, p in pol["principals"].items():
 json.dump(pol, open(out, "w"), indent=2)
 PY
 	"$privd" init --data-dir "$data" --policy "$demo/policy.json" >/dev/null
+	echo "$format" >"$demo/format"
 fi
 
 cat <<EOT
