@@ -285,14 +285,24 @@ iso_time_us(uint64_t us, char buf[40])
 		snprintf(buf, 40, "%s", sec);
 }
 
-/* A duration as an admin reads it: "730 days", "1 day 2 h", "3 h 20 min",
- * "45 s". */
+/*
+ * A duration as an admin reads it: "730 days", "1 day 2 h", "3 h 20 min",
+ * "45 s". It is rounded to the last unit shown, not cut: privd measures a
+ * clock jump of 3 days as 259199 s as often as 259200 s, and "2 days 23 h"
+ * would be an hour off.
+ */
 const char *
 duration(uint64_t secs, char buf[48])
 {
-	uint64_t d = secs / 86400, h = secs % 86400 / 3600;
-	uint64_t m = secs % 3600 / 60;
+	uint64_t d, h, m;
 
+	if (secs >= 86400 && secs <= UINT64_MAX - 1800)
+		secs = (secs + 1800) / 3600 * 3600;
+	else if (secs >= 60 && secs < 86400)
+		secs = (secs + 30) / 60 * 60;
+	d = secs / 86400;
+	h = secs % 86400 / 3600;
+	m = secs % 3600 / 60;
 	if (d > 0 && h > 0)
 		snprintf(buf, 48, "%llu day%s %llu h", (unsigned long long)d,
 		    d == 1 ? "" : "s", (unsigned long long)h);
