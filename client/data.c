@@ -3,6 +3,7 @@
  * the records they hand out.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,26 @@ check_names(privd_client *c, const char *const *names, size_t n)
 	return PRIVD_OK;
 }
 
+/*
+ * How a message names field i (from 1) of the caller's: by its name when
+ * that could be a policy name ([A-Za-z0-9_.-], at most MAX_NAME bytes),
+ * else by position. A "name" is whatever the caller passed, and one that
+ * swapped names and values passes personal data there, which
+ * privd_errmsg() must never hold.
+ */
+static const char *
+field_label(const char *name, size_t i, char *buf, size_t size)
+{
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+
+	if (n > 0 && n <= MAX_NAME && name[n] == '\0')
+		snprintf(buf, size, "%zu (%s)", i, name);
+	else
+		snprintf(buf, size, "%zu", i);
+	return buf;
+}
+
 /* Make the handle's put scratch hold n fields. */
 static int
 fields_reserve(privd_client *c, size_t n)
@@ -75,6 +96,7 @@ privd_put(privd_client *c, const char *reg, const char *subject,
 	Privd__V1__PutRequest put = PRIVD__V1__PUT_REQUEST__INIT;
 	static const Privd__V1__Field init = PRIVD__V1__FIELD__INIT;
 	Privd__V1__Response *r;
+	char label[MAX_NAME + 32];
 	size_t i;
 	int rc;
 
@@ -95,10 +117,14 @@ privd_put(privd_client *c, const char *reg, const char *subject,
 		if (fields[i].len > MAX_VALUE)
 			return cl_fail(c, PRIVD_EINVAL,
 			    "value of field %s is larger than %d bytes",
-			    fields[i].name, MAX_VALUE);
+			    field_label(
+			        fields[i].name, i + 1, label, sizeof(label)),
+			    MAX_VALUE);
 		if (fields[i].value == NULL && fields[i].len > 0)
 			return cl_fail(c, PRIVD_EINVAL,
-			    "value of field %s is NULL", fields[i].name);
+			    "value of field %s is NULL",
+			    field_label(
+			        fields[i].name, i + 1, label, sizeof(label)));
 	}
 	if ((rc = fields_reserve(c, n)) != PRIVD_OK)
 		return rc;

@@ -491,30 +491,6 @@ out:
 	return damaged_end(o, rc);
 }
 
-/* A duration as an admin reads it: "730 days", "1 day 2 h", "3 h 20 min",
- * "45 s". */
-static const char *
-duration(uint64_t secs, char buf[48])
-{
-	uint64_t d = secs / 86400, h = secs % 86400 / 3600;
-	uint64_t m = secs % 3600 / 60;
-
-	if (d > 0 && h > 0)
-		snprintf(buf, 48, "%llu day%s %llu h", (unsigned long long)d,
-		    d == 1 ? "" : "s", (unsigned long long)h);
-	else if (d > 0)
-		snprintf(buf, 48, "%llu day%s", (unsigned long long)d,
-		    d == 1 ? "" : "s");
-	else if (h > 0)
-		snprintf(buf, 48, "%llu h %llu min", (unsigned long long)h,
-		    (unsigned long long)m);
-	else if (m > 0)
-		snprintf(buf, 48, "%llu min", (unsigned long long)m);
-	else
-		snprintf(buf, 48, "%llu s", (unsigned long long)secs);
-	return buf;
-}
-
 /* A time as JSON: ISO 8601 UTC, or null for 0 (none). */
 static json_t *
 json_time(uint64_t us)

@@ -295,8 +295,16 @@ policy_diff_check(struct opts *o, char **args, int nargs)
 {
 	size_t len, nreg, nprin;
 	uint64_t v;
-	int rc;
+	int rc, i;
 
+	/* digits only is a version, so "0" is a bad one, not a file name */
+	for (i = 0; i < nargs; i++)
+		if (strspn(args[i], "0123456789") == strlen(args[i]) &&
+		    !is_version(args[i], &v))
+			return usage_error("policy diff: a version number is "
+			                   "1, 2, ... (see 'privctl policy "
+			                   "history'); a file named so is "
+			                   "./NAME");
 	if (nargs == 2 && !is_version(args[0], &o->version_a))
 		return usage_error(
 		    "policy diff A B|FILE: A is a version number "

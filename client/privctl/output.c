@@ -286,6 +286,40 @@ iso_time_us(uint64_t us, char buf[40])
 }
 
 /*
+ * A duration as an admin reads it: "730 days", "1 day 2 h", "3 h 20 min",
+ * "45 s". It is rounded to the last unit shown, not cut: privd measures a
+ * clock jump of 3 days as 259199 s as often as 259200 s, and "2 days 23 h"
+ * would be an hour off.
+ */
+const char *
+duration(uint64_t secs, char buf[48])
+{
+	uint64_t d, h, m;
+
+	if (secs >= 86400 && secs <= UINT64_MAX - 1800)
+		secs = (secs + 1800) / 3600 * 3600;
+	else if (secs >= 60 && secs < 86400)
+		secs = (secs + 30) / 60 * 60;
+	d = secs / 86400;
+	h = secs % 86400 / 3600;
+	m = secs % 3600 / 60;
+	if (d > 0 && h > 0)
+		snprintf(buf, 48, "%llu day%s %llu h", (unsigned long long)d,
+		    d == 1 ? "" : "s", (unsigned long long)h);
+	else if (d > 0)
+		snprintf(buf, 48, "%llu day%s", (unsigned long long)d,
+		    d == 1 ? "" : "s");
+	else if (h > 0)
+		snprintf(buf, 48, "%llu h %llu min", (unsigned long long)h,
+		    (unsigned long long)m);
+	else if (m > 0)
+		snprintf(buf, 48, "%llu min", (unsigned long long)m);
+	else
+		snprintf(buf, 48, "%llu s", (unsigned long long)secs);
+	return buf;
+}
+
+/*
  * A 64-bit unsigned number from privd as JSON: a number while it fits
  * json_int_t, else its decimal digits as a string (as request_id always
  * is) rather than a negative number. NULL if out of memory.

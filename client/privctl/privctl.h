@@ -140,6 +140,7 @@ const char *safe(const char *s);
 char *base64(const uint8_t *v, size_t len);
 void iso_time(uint64_t us, char buf[32]);
 void iso_time_us(uint64_t us, char buf[40]);
+const char *duration(uint64_t secs, char buf[48]);
 int write_all(int fd, const char *p, size_t n);
 
 /* cmd_keys.c */
