@@ -25,11 +25,13 @@
 #define EXIT_HANDSHAKE 8
 
 /* Audit commands: events per page asked for, and tail -f's poll interval. */
-#define AUDIT_PAGE    1000
-#define TAIL_POLL_MS  500
-#define TAIL_DEFAULT  20
-#define TAIL_MAX      1000000
-#define TAIL_OWN_IDS  64 /* request ids of tail -f's own recent queries */
+#define AUDIT_PAGE   1000
+#define TAIL_POLL_MS 500
+#define TAIL_DEFAULT 20
+#define TAIL_MAX     1000000
+/* Request ids of tail -f's own recent queries: enough for the catch-up of
+ * tail -n TAIL_MAX (a query per 1000 events) and then some. */
+#define TAIL_OWN_IDS  (TAIL_MAX / 1000 + 64)
 #define AUDIT_MAX_OPS 32
 
 /* Largest policy file privctl reads; privd's request limit is smaller. */
