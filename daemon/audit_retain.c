@@ -88,7 +88,7 @@ retain_start_check(uint64_t last_event_us, uint64_t now_us, bool behind_ok,
 		return 0;
 	}
 	if (now_us - last_event_us > RETAIN_MAX_JUMP_US)
-		*jump_s = (now_us - last_event_us) / 1000000;
+		*jump_s = (now_us - last_event_us + 500000) / 1000000;
 	return 0;
 }
 
@@ -106,7 +106,7 @@ retain_clock_watch(audit_retain *r, uint64_t wall_us, uint64_t boot_us)
 	if (wall_us >= r->last_wall_us) {
 		dw = wall_us - r->last_wall_us;
 		if (dw > dm + RETAIN_MAX_JUMP_US)
-			jump = (dw - dm) / 1000000;
+			jump = (dw - dm + 500000) / 1000000;
 		r->behind_logged = false;
 	} else if (!r->behind_logged) {
 		/* times of events never go back: they stay at the newest

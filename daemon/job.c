@@ -145,6 +145,7 @@ job_clear(job *j)
 	snapshot_release(&j->newsnap);
 	j->policy_version = 0;
 	j->policy_same = false;
+	j->policy_refused = false;
 	arena_reset(&j->ar);
 	reply_drop(j);
 	j->req = NULL;

@@ -116,6 +116,7 @@ typedef struct job {
 	snapshot *newsnap;
 	uint64_t policy_version; /* JOB_POLICY: the version it became */
 	bool policy_same;        /* JOB_POLICY: equal to the version replaced */
+	bool policy_refused; /* JOB_POLICY: not admissible; why in message */
 
 	/* the request's audit event: the worker fills in who, what, which
 	 * subject; the writer adds seq, time and outcome (audit.c) */
@@ -125,7 +126,7 @@ typedef struct job {
 	/* writer */
 	int status; /* Privd__V1__Status */
 	int reason; /* pol_reason */
-	char message[160];
+	char message[256];
 	uint32_t count;                      /* fields written or deleted */
 	Privd__V1__AuditPruneResponse prune; /* JOB_PRUNE: the state after it */
 

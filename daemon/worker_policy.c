@@ -259,10 +259,13 @@ do_policy_apply(worker *w, job *j)
 		pol_free(&pol);
 		return;
 	}
+	/* refused, but only once the writer has seen that the version it
+	 * replaces is in force: a stale apply is a CONFLICT first */
 	if (policy_admissible(pol, w->srv->audit_floor_s, me->name, pa->force,
 	        why, sizeof(why)) != 0) {
 		pol_free(&pol);
-		job_fail(j, ST(INVALID), 0, "%s", why);
+		j->policy_refused = true;
+		snprintf(j->message, sizeof(j->message), "%s", why);
 		return;
 	}
 	if ((j->newsnap = snapshot_new(pol, 0)) == NULL) {

@@ -237,6 +237,13 @@ apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		j->status = ST(OK);
 		return 0;
 	}
+	if (j->policy_refused) {
+		char why[sizeof(j->message)];
+
+		memcpy(why, j->message, sizeof(why));
+		job_fail(j, ST(INVALID), 0, "%s", why);
+		return JOB_FAILED;
+	}
 	j->policy_version = cur.version + 1;
 	if ((rc = store_policy_put(st, txn, j->policy_version, now,
 	         j->principal, pa->policy_json, strlen(pa->policy_json))) != 0)
@@ -468,7 +475,8 @@ batch_failed(writer *wr, job *batch, int rc)
 			j->ev.n_fields = 0;
 		}
 		snapshot_release(&j->newsnap);
-		j->no_event = false; /* a failed poll gets an event of its own */
+		j->no_event =
+		    false; /* a failed poll gets an event of its own */
 		if (full)
 			job_fail(j, ST(UNAVAILABLE), 0,
 			    "the store's disk is full; retry later");
