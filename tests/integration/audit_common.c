@@ -18,7 +18,6 @@
 const char POLICY[] = POL_HEAD POL_BODY;
 
 const char *const serve_args[] = {"--audit-checkpoint-every", CKPTS, NULL};
-/* The largest interval privd accepts: only the idle-time signer signs. */
 
 int
 setup_args(void **state, const char *policy, const char *const *args)

@@ -34,6 +34,7 @@
 static const char POLICY_SHORT_RETENTION[] =
     POL_HEAD " \"audit\": {\"retention\": \"2 seconds\"},\n" POL_BODY;
 
+/* The largest interval privd accepts: only the idle-time signer signs. */
 static const char *const serve_args_no_count_ckpt[] = {
     "--audit-checkpoint-every", "1000000", NULL};
 
