@@ -2,8 +2,7 @@
  * audit_common.h - what the audit tests (test_audit_*.c) share: their
  * policy (registers customers and newsletter, a service "svc" granted
  * both, an auditor and an admin; svc is the first key, so the harness's
- * readiness pings are svc's), privd's checkpoint interval, and reading the
- * log through libprivd. Include it after cmocka.h.
+ * readiness pings are svc's), privd's checkpoint interval and the set-up.
  */
 #ifndef PRIVD_TEST_AUDIT_COMMON_H
 #define PRIVD_TEST_AUDIT_COMMON_H
@@ -71,38 +70,5 @@ int setup_args(void **state, const char *policy, const char *const *args);
 
 /* The same with POLICY and serve_args. */
 int setup(void **state);
-
-void put1(privd_client *c, const char *reg, const char *subject,
-    const char *purpose, const char *field, const char *value);
-
-/* ---- reading the log ----------------------------------------------------- */
-
-/* Every event of a query, all pages; the pages own the events. */
-typedef struct evlist {
-	privd_audit_page **pages;
-	size_t npages;
-	const privd_audit_event **ev;
-	size_t n;
-	size_t npagesread; /* pages privd answered, empty ones included */
-} evlist;
-
-void evlist_free(evlist *l);
-
-/* Run a query to the end, following cursors. */
-void collect(privd_client *a, const privd_audit_filter *f, evlist *l);
-
-/* A description of an event for failure messages. */
-const char *ev_str(const privd_audit_event *e);
-
-/*
- * Check one event. reg and purpose "" mean none; fields is a
- * NULL-terminated list in the order privd records them.
- */
-void expect_event(const privd_audit_event *e, const char *principal,
-    const char *op, const char *reg, const char *purpose,
-    const char *const *fields, int decision, int status, int reason);
-
-/* The newest seq in the log right now (a query, so an event of its own). */
-uint64_t head(privd_client *a);
 
 #endif /* PRIVD_TEST_AUDIT_COMMON_H */

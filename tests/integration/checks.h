@@ -1,7 +1,7 @@
 /*
- * checks.h - cmocka assertions shared by the integration tests. Unlike the
- * harness (which only returns errors, for use in setup and teardown), these
- * fail the running test.
+ * checks.h - cmocka assertions shared by the integration tests (checks.c).
+ * Unlike the harness (which only returns errors, for use in setup and
+ * teardown), these fail the running test.
  */
 #ifndef PRIVD_TEST_CHECKS_H
 #define PRIVD_TEST_CHECKS_H
@@ -10,23 +10,16 @@
 
 /* A client for the key registered under name; fails the test if it
  * cannot be made. */
-static inline privd_client *
-client(harness *h, const char *name)
-{
-	privd_client *c = NULL;
-
-	assert_int_equal(h_connect(h, name, &c), PRIVD_OK);
-	return c;
-}
+privd_client *client(harness *h, const char *name);
 
 /* Fail with privd's message unless rc is want. */
-static inline void
-expect_rc(privd_client *c, int rc, int want, const char *what)
-{
-	if (rc != want)
-		fail_msg("%s: expected %s, got %s (%s, reason %s)", what,
-		    privd_strerror(want), privd_strerror(rc), privd_errmsg(c),
-		    privd_reason_name(privd_reason(c)));
-}
+void expect_rc(privd_client *c, int rc, int want, const char *what);
 
-#endif
+/* A put of one text field, field = value, that must be OK. */
+void put1(privd_client *c, const char *reg, const char *subject,
+    const char *purpose, const char *field, const char *value);
+
+/* The same in register customers for purpose invoicing: field name. */
+void put_name(privd_client *c, const char *subject, const char *name);
+
+#endif /* PRIVD_TEST_CHECKS_H */

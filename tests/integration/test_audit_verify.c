@@ -27,6 +27,7 @@
 #include <sodium.h>
 
 #include "audit_common.h"
+#include "auditlog.h"
 #include "checks.h"
 #include "harness.h"
 #include "privd.pb-c.h"

@@ -100,14 +100,6 @@ expect_exit(const h_result *r, int code, const char *what)
 		    r->out, r->err);
 }
 
-static void
-put1(privd_client *c, const char *subject, const char *name)
-{
-	privd_field f = h_field("name", name);
-
-	expect_rc(c, privd_put(c, CUST, subject, INV, &f, 1), PRIVD_OK, "put");
-}
-
 /* Every event that matches f, oldest first, copied out of the pages. */
 typedef struct evlist {
 	privd_audit_event ev[512];
@@ -362,7 +354,7 @@ test_privctl_tail_follow_audited_as_follow(void **state)
 	}
 	for (i = 0; i < 3; i++) {
 		snprintf(subj, sizeof(subj), "tf-%zu", i);
-		put1(svc, subj, "Followed");
+		put_name(svc, subj, "Followed");
 		deadline = h_now_ms() + WAIT_MS;
 		while (count_of(out, " svc put customers ") <= i)
 			if (!read_some(p[0], out, sizeof(out), &len, deadline))

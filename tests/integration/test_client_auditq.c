@@ -67,14 +67,6 @@ expect_exit(const h_result *r, int code, const char *what)
 }
 
 static void
-put1(privd_client *c, const char *subject, const char *name)
-{
-	privd_field f = h_field("name", name);
-
-	expect_rc(c, privd_put(c, CUST, subject, INV, &f, 1), PRIVD_OK, "put");
-}
-
-static void
 get1(privd_client *c, const char *subject)
 {
 	privd_record *r = NULL;
@@ -150,11 +142,11 @@ test_not_ops_and_request_id(void **state)
 	assert_non_null(all);
 	assert_non_null(l);
 	mark = head(a);
-	put1(svc, "nq-1", "Not Query");
+	put_name(svc, "nq-1", "Not Query");
 	put_id = privd_last_request_id(svc);
 	get1(svc, "nq-1");
 	(void)head(a); /* an audit_query in between */
-	put1(svc, "nq-2", "Not Query Two");
+	put_name(svc, "nq-2", "Not Query Two");
 
 	/* the brute-force answer: every event after the mark */
 	f.from_seq = mark + 1;
@@ -220,7 +212,7 @@ test_privctl_query_not_op_request_id(void **state)
 	char rid[32], want[64];
 
 	assert_non_null(r);
-	put1(svc, "cq-1", "Cli Query");
+	put_name(svc, "cq-1", "Cli Query");
 	snprintf(rid, sizeof(rid), "%llu",
 	    (unsigned long long)privd_last_request_id(svc));
 	get1(svc, "cq-1");
@@ -303,7 +295,7 @@ damage_one(harness *h, uint8_t hash[32], uint8_t pk[32])
 	expect_rc(a, privd_audit_pubkey(a, pk), PRIVD_OK, "pubkey");
 	for (i = 0; i < NPUTS; i++) {
 		snprintf(subj, sizeof(subj), "d-%zu", i);
-		put1(svc, subj, "Damage Target");
+		put_name(svc, subj, "Damage Target");
 	}
 	f.ops = (const char *const[]){"put"};
 	f.nops = 1;

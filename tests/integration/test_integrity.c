@@ -161,14 +161,6 @@ reload(harness *h, const char *db, const rec *key, rec *out)
 	mdb_env_close(env);
 }
 
-static void
-put_name(privd_client *c, const char *subject, const char *name)
-{
-	privd_field f = h_field("name", name);
-
-	expect_rc(c, privd_put(c, REG, subject, INV, &f, 1), PRIVD_OK, "put");
-}
-
 /*
  * A get of subject must fail like a damaged ciphertext. Returns NULL if it
  * did, else what went wrong (for the caller's list).

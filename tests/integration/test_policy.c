@@ -189,8 +189,9 @@ get_any(privd_client *c, const char *subject)
 	return rc;
 }
 
+/* A put of name and an email address. */
 static void
-put_name(privd_client *c, const char *subject, const char *name)
+put_name_email(privd_client *c, const char *subject, const char *name)
 {
 	privd_field f[] = {
 	    h_field("name", name), h_field("email", "maija@example.fi")};
@@ -224,7 +225,7 @@ test_admin_gets_applies_and_lists_history(void **state)
 	privd_free(json);
 	free(file);
 
-	put_name(svc, "c-1", "Maija Meikäläinen");
+	put_name_email(svc, "c-1", "Maija Meikäläinen");
 	expect_denied(other, get_any(other, "c-1"), R_NO_GRANT, "other v1");
 
 	/* a grant added: the same connection is allowed at once */
@@ -374,7 +375,7 @@ test_invalid_policy_over_wire_changes_nothing(void **state)
 
 	assert_int_equal(version_in_force(admin), 1);
 	/* the policy in force still works as before */
-	put_name(svc, "c-2", "Still Here");
+	put_name_email(svc, "c-2", "Still Here");
 	expect_denied(other, get_any(other, "c-2"), R_NO_GRANT, "other");
 	privd_close(&admin);
 	privd_close(&svc);
@@ -389,7 +390,7 @@ test_removed_principal_loses_access_mid_connection(void **state)
 	privd_client *svc = client(h, "svc"), *fresh = NULL;
 	int rc;
 
-	put_name(svc, "c-3", "Removed Later");
+	put_name_email(svc, "c-3", "Removed Later");
 	expect_rc(svc, get_any(svc, "c-3"), PRIVD_OK, "get before");
 
 	apply_ok(h, admin, 1, POL_NO_SVC);
@@ -421,7 +422,7 @@ test_changed_key_denies_old_key_and_admits_new(void **state)
 	privd_record *rec = NULL;
 	privd_pong pong;
 
-	put_name(old, "c-4", "Key Rotated");
+	put_name_email(old, "c-4", "Key Rotated");
 	apply_ok(h, admin, 1, POL_SVC_NEWKEY);
 
 	expect_denied_in_session(old, get_any(old, "c-4"), "old key");
@@ -490,7 +491,7 @@ test_out_of_eea_principal_denied_by_region(void **state)
 	privd_client *svc = client(h, "svc"), *ctr = client(h, "contractor");
 	privd_field f[] = {h_field("name", "Not Abroad")};
 
-	put_name(svc, "c-5", "Stays In EEA");
+	put_name_email(svc, "c-5", "Stays In EEA");
 	expect_denied(ctr, get_any(ctr, "c-5"), R_REGION, "contractor get");
 	expect_denied(ctr, privd_put(ctr, REG, "c-5", PURPOSE, f, 1), R_REGION,
 	    "contractor put");
@@ -861,7 +862,7 @@ test_apply_under_load_every_get_succeeds(void **state)
 	long before;
 	int i;
 
-	put_name(svc, "c-6", "Under Load");
+	put_name_email(svc, "c-6", "Under Load");
 	assert_int_equal(pthread_create(&t, NULL, load_gets, &l), 0);
 	wait_gets(&l, 0);
 	before = atomic_load(&l.ok);

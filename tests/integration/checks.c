@@ -1,0 +1,50 @@
+/*
+ * checks.c - cmocka assertions shared by the integration tests (see
+ * checks.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "checks.h"
+#include "harness.h"
+
+privd_client *
+client(harness *h, const char *name)
+{
+	privd_client *c = NULL;
+
+	assert_int_equal(h_connect(h, name, &c), PRIVD_OK);
+	return c;
+}
+
+void
+expect_rc(privd_client *c, int rc, int want, const char *what)
+{
+	if (rc != want)
+		fail_msg("%s: expected %s, got %s (%s, reason %s)", what,
+		    privd_strerror(want), privd_strerror(rc), privd_errmsg(c),
+		    privd_reason_name(privd_reason(c)));
+}
+
+void
+put1(privd_client *c, const char *reg, const char *subject, const char *purpose,
+    const char *field, const char *value)
+{
+	privd_field f = h_field(field, value);
+
+	expect_rc(
+	    c, privd_put(c, reg, subject, purpose, &f, 1), PRIVD_OK, "put");
+}
+
+void
+put_name(privd_client *c, const char *subject, const char *name)
+{
+	put1(c, "customers", subject, "invoicing", "name", name);
+}
