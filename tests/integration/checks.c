@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -47,4 +48,37 @@ void
 put_name(privd_client *c, const char *subject, const char *name)
 {
 	put1(c, "customers", subject, "invoicing", "name", name);
+}
+
+int
+exit_status(const h_result *res)
+{
+	return WIFEXITED(res->wstatus) ? WEXITSTATUS(res->wstatus) : -1;
+}
+
+void
+expect_exit(const h_result *r, int code, const char *what)
+{
+	if (r->timed_out || !WIFEXITED(r->wstatus) ||
+	    WEXITSTATUS(r->wstatus) != code)
+		fail_msg("%s: expected exit %d, got wait status %d%s\n"
+		         "stdout: %s\nstderr: %s",
+		    what, code, r->wstatus, r->timed_out ? " (timed out)" : "",
+		    r->out, r->err);
+}
+
+void
+privctl_expect(harness *h, const char *key, const char *const *args,
+    h_result *r, int code, const char *what)
+{
+	assert_int_equal(h_privctl(h, key, NULL, args, H_RUN_TIMEOUT_MS, r), 0);
+	expect_exit(r, code, what);
+}
+
+void
+run_expect(harness *h, const char *const *argv, h_result *r, int code,
+    const char *what)
+{
+	assert_int_equal(h_run(h, argv, H_RUN_TIMEOUT_MS, r), 0);
+	expect_exit(r, code, what);
 }

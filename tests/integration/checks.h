@@ -22,4 +22,22 @@ void put1(privd_client *c, const char *reg, const char *subject,
 /* The same in register customers for purpose invoicing: field name. */
 void put_name(privd_client *c, const char *subject, const char *name);
 
+/* ---- commands ------------------------------------------------------- */
+
+/* The exit code of a command h_run() ran, or -1 if it did not exit. */
+int exit_status(const h_result *res);
+
+/* Did the command exit with code? Shows its output if not. */
+void expect_exit(const h_result *r, int code, const char *what);
+
+/* Run argv (h_run, H_RUN_TIMEOUT_MS), its output into r, and expect exit
+ * code. */
+void run_expect(harness *h, const char *const *argv, h_result *r, int code,
+    const char *what);
+
+/* Run privctl as key (h_privctl, H_RUN_TIMEOUT_MS) with args, its output
+ * into r, and expect exit code. */
+void privctl_expect(harness *h, const char *key, const char *const *args,
+    h_result *r, int code, const char *what);
+
 #endif /* PRIVD_TEST_CHECKS_H */

@@ -32,31 +32,6 @@
 /* ---- privctl ---------------------------------------------------------------
  */
 
-/* root/name.key, mode 0600. */
-static void
-key_file(harness *h, const char *name, char *out, size_t size)
-{
-	const h_key *k = h_key_get(h, name);
-	char text[256];
-	int n;
-
-	snprintf(out, size, "%s/%s.key", h->root, name);
-	n = snprintf(text, sizeof(text), "public-key = %s\nsecret-key = %s\n",
-	    k->pub, k->sec);
-	assert_int_equal(h_write_file(out, text, (size_t)n, 0600), 0);
-}
-
-static void
-expect_exit(const h_result *r, int code, const char *what)
-{
-	if (r->timed_out || !WIFEXITED(r->wstatus) ||
-	    WEXITSTATUS(r->wstatus) != code)
-		fail_msg("%s: expected exit %d, got wait status %d%s\nstdout: "
-		         "%s\nstderr: %s",
-		    what, code, r->wstatus, r->timed_out ? " (timed out)" : "",
-		    r->out, r->err);
-}
-
 static size_t
 count_lines(const char *s)
 {
@@ -348,7 +323,7 @@ test_privctl_audit_commands(void **state)
 	evlist l;
 
 	assert_non_null(r);
-	key_file(h, "auditor", key, sizeof(key));
+	assert_int_equal(h_key_file(h, "auditor", key, sizeof(key)), 0);
 	put1(svc, CUST, "cli-1", INV, "name", "Cli One");
 	put1(svc, NEWS, "cli-1", MKT, "topic", "cycling");
 	put1(svc, CUST, "cli-2", INV, "name", "Cli Two");
@@ -358,16 +333,11 @@ test_privctl_audit_commands(void **state)
 	sodium_bin2hex(pseudo, sizeof(pseudo), l.ev[0]->subject, 32);
 	evlist_free(&l);
 
-#define PRIVCTL(...)                                                           \
-	((const char *[]){h->privctl_bin, "--endpoint", h->endpoint, "--key",  \
-	    key, "--server-key", h->server_key, __VA_ARGS__, NULL})
-
 	/* query --subject --json: one object per line */
-	assert_int_equal(
-	    h_run(h, PRIVCTL("audit", "query", "--subject", "cli-1", "--json"),
-	        H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit query --json");
+	privctl_expect(h, "auditor",
+	    (const char *[]){
+	        "audit", "query", "--subject", "cli-1", "--json", NULL},
+	    r, 0, "audit query --json");
 	/* the two puts, and the library's query by subject above */
 	assert_int_equal(count_lines(r->out), 3);
 	for (line = r->out; *line; line = strchr(line, '\n') + 1) {
@@ -383,62 +353,49 @@ test_privctl_audit_commands(void **state)
 	assert_null(strstr(r->out, "cli-1"));
 
 	/* the human form */
-	assert_int_equal(h_run(h,
-	                     PRIVCTL("audit", "query", "--subject", "cli-1",
-	                         "--register", CUST, "--op", "put"),
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit query");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "query", "--subject", "cli-1",
+	        "--register", CUST, "--op", "put", NULL},
+	    r, 0, "audit query");
 	assert_int_equal(count_lines(r->out), 1);
 	snprintf(expect, sizeof(expect),
 	    "Z svc put customers %.12s name invoicing allowed ok\n", pseudo);
 	assert_non_null(strstr(r->out, expect));
 
 	/* --subject REGISTER/SUBJECT: the same, without --register */
-	assert_int_equal(h_run(h,
-	                     PRIVCTL("audit", "query", "--subject",
-	                         CUST "/cli-1", "--op", "put"),
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit query --subject R/S");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "query", "--subject", CUST "/cli-1",
+	        "--op", "put", NULL},
+	    r, 0, "audit query --subject R/S");
 	assert_int_equal(count_lines(r->out), 1);
 	assert_non_null(strstr(r->out, expect));
 
 	/* --denied, a time window, --newest --limit */
-	assert_int_equal(h_run(h, PRIVCTL("audit", "query", "--denied"),
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit query --denied");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "query", "--denied", NULL}, r, 0,
+	    "audit query --denied");
 	assert_string_equal(r->out, "");
-	assert_int_equal(h_run(h,
-	                     PRIVCTL("audit", "query", "--since", "2000-01-01",
-	                         "--until", "2000-01-02T00:00:00Z"),
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit query in 2000");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "query", "--since", "2000-01-01",
+	        "--until", "2000-01-02T00:00:00Z", NULL},
+	    r, 0, "audit query in 2000");
 	assert_string_equal(r->out, "");
-	assert_int_equal(h_run(h,
-	                     PRIVCTL("audit", "query", "--since", "946684800",
-	                         "--newest", "--limit", "2"),
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit query --newest --limit 2");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "query", "--since", "946684800",
+	        "--newest", "--limit", "2", NULL},
+	    r, 0, "audit query --newest --limit 2");
 	assert_int_equal(count_lines(r->out), 2);
-	assert_int_equal(h_run(h, PRIVCTL("audit", "query", "--since", "soon"),
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 2, "a bad time");
-	assert_int_equal(
-	    h_run(h, PRIVCTL("audit", "query", "--since", "2026-02-30"),
-	        H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 2, "a date that does not exist");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "query", "--since", "soon", NULL}, r, 2,
+	    "a bad time");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "query", "--since", "2026-02-30", NULL},
+	    r, 2, "a date that does not exist");
 
 	/* tail -n 3: the last three, oldest first */
-	assert_int_equal(
-	    h_run(h, PRIVCTL("audit", "tail", "-n", "3"), H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit tail -n 3");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "tail", "-n", "3", NULL}, r, 0,
+	    "audit tail -n 3");
 	assert_int_equal(count_lines(r->out), 3);
 	{
 		unsigned long long s1, s2, s3;
@@ -460,81 +417,64 @@ test_privctl_audit_commands(void **state)
 	    "'%s' --endpoint '%s' --key '%s' --server-key '%s' audit export "
 	    "| wc -l",
 	    h->privctl_bin, h->endpoint, key, h->server_key);
-	assert_int_equal(h_run(h, (const char *[]){"/bin/sh", "-c", cmd, NULL},
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit export | wc -l");
+	run_expect(h, (const char *[]){"/bin/sh", "-c", cmd, NULL}, r, 0,
+	    "audit export | wc -l");
 	/* everything up to and including the checkpoints call above */
 	assert_int_equal(strtoull(r->out, NULL, 10), last + 1);
-	assert_int_equal(
-	    h_run(h, PRIVCTL("audit", "export", "--from", "2", "--to", "4"),
-	        H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit export --from 2 --to 4");
+	privctl_expect(h, "auditor",
+	    (const char *[]){
+	        "audit", "export", "--from", "2", "--to", "4", NULL},
+	    r, 0, "audit export --from 2 --to 4");
 	assert_int_equal(count_lines(r->out), 3);
 	assert_true(strncmp(r->out, "{\"seq\":2,", 9) == 0);
 
 	/* pubkey, as the library sees it; --out writes it once */
 	expect_rc(a, privd_audit_pubkey(a, pk), PRIVD_OK, "pubkey");
 	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
-	assert_int_equal(
-	    h_run(h, PRIVCTL("audit", "pubkey"), H_RUN_TIMEOUT_MS, r), 0);
-	expect_exit(r, 0, "audit pubkey");
+	privctl_expect(h, "auditor", (const char *[]){"audit", "pubkey", NULL},
+	    r, 0, "audit pubkey");
 	snprintf(expect, sizeof(expect), "%s\n", hex);
 	assert_string_equal(r->out, expect);
 	snprintf(pkfile, sizeof(pkfile), "%s/audit.pub", h->root);
-	assert_int_equal(h_run(h, PRIVCTL("audit", "pubkey", "--out", pkfile),
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit pubkey --out");
-	assert_int_equal(h_run(h, PRIVCTL("audit", "pubkey", "--out", pkfile),
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 1, "audit pubkey --out over an existing file");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "pubkey", "--out", pkfile, NULL}, r, 0,
+	    "audit pubkey --out");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "pubkey", "--out", pkfile, NULL}, r, 1,
+	    "audit pubkey --out over an existing file");
 
 	/* verify: with the pinned key file, and in JSON */
-	assert_int_equal(
-	    h_run(h, PRIVCTL("audit", "verify", "--pubkey", pkfile),
-	        H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit verify");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "verify", "--pubkey", pkfile, NULL}, r, 0,
+	    "audit verify");
 	assert_true(strncmp(r->out, "audit log verifies: events 1..", 30) == 0);
 	assert_non_null(strstr(r->out, " signed checkpoint"));
-	assert_int_equal(h_run(h,
-	                     PRIVCTL("audit", "verify", "--json", "--from", "3",
-	                         "--pubkey", hex),
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit verify --json");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "verify", "--json", "--from", "3",
+	        "--pubkey", hex, NULL},
+	    r, 0, "audit verify --json");
 	assert_true(
 	    strncmp(r->out, "{\"verified\":true,\"from\":3,\"to\":", 30) == 0);
-	assert_int_equal(
-	    h_run(h, PRIVCTL("audit", "verify"), H_RUN_TIMEOUT_MS, r), 0);
-	expect_exit(r, 0, "audit verify without a pinned key");
+	privctl_expect(h, "auditor", (const char *[]){"audit", "verify", NULL},
+	    r, 0, "audit verify without a pinned key");
 	assert_non_null(strstr(r->err, "pubkey --out"));
 
 	/* usage errors cost no request */
-	assert_int_equal(h_run(h, PRIVCTL("audit", "tail", "--subject", "x"),
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 2, "tail --subject");
-	assert_int_equal(
-	    h_run(h, PRIVCTL("audit", "frobnicate"), H_RUN_TIMEOUT_MS, r), 0);
-	expect_exit(r, 2, "unknown audit command");
-	assert_int_equal(
-	    h_run(h, PRIVCTL("ping", "--newest"), H_RUN_TIMEOUT_MS, r), 0);
-	expect_exit(r, 2, "ping --newest");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "tail", "--subject", "x", NULL}, r, 2,
+	    "tail --subject");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "frobnicate", NULL}, r, 2,
+	    "unknown audit command");
+	privctl_expect(h, "auditor", (const char *[]){"ping", "--newest", NULL},
+	    r, 2, "ping --newest");
 
 	/* a service may not read the log: exit 3 */
-	key_file(h, "svc", key, sizeof(key));
-	assert_int_equal(
-	    h_run(h, PRIVCTL("audit", "tail"), H_RUN_TIMEOUT_MS, r), 0);
-	expect_exit(r, 3, "tail as svc");
+	privctl_expect(h, "svc", (const char *[]){"audit", "tail", NULL}, r, 3,
+	    "tail as svc");
 	assert_non_null(strstr(r->err, "role_required"));
-	key_file(h, "auditor", key, sizeof(key));
 
 	tail_follow(h, key, svc, a);
-#undef PRIVCTL
 	free(r);
 	privd_close(&a);
 	privd_close(&svc);

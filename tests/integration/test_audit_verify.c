@@ -317,34 +317,13 @@ test_tamper_flipped_byte_detected(void **state)
 	verify_tampered(h, pk, k);
 
 	/* privctl says so too, exit 7 */
-	{
-		char keyfile[H_PATH_MAX + 16], text[256];
-		const h_key *ak = h_key_get(h, "auditor");
-		int n;
-
-		snprintf(keyfile, sizeof(keyfile), "%s/auditor.key", h->root);
-		n = snprintf(text, sizeof(text),
-		    "public-key = %s\nsecret-key = %s\n", ak->pub, ak->sec);
-		assert_int_equal(
-		    h_write_file(keyfile, text, (size_t)n, 0600), 0);
-		sodium_bin2hex(hex, sizeof(hex), pk, 32);
-		assert_int_equal(
-		    h_run(h,
-		        (const char *[]){h->privctl_bin, "--endpoint",
-		            h->endpoint, "--key", keyfile, "--server-key",
-		            h->server_key, "audit", "verify", "--pubkey", hex,
-		            NULL},
-		        H_RUN_TIMEOUT_MS, res),
-		    0);
-		assert_true(WIFEXITED(res->wstatus));
-		if (WEXITSTATUS(res->wstatus) != 7)
-			fail_msg("privctl audit verify exited %d: %s%s",
-			    WEXITSTATUS(res->wstatus), res->out, res->err);
-		snprintf(msg, sizeof(msg),
-		    "audit log does NOT verify at event %llu: ",
-		    (unsigned long long)k);
-		assert_non_null(strstr(res->out, msg));
-	}
+	sodium_bin2hex(hex, sizeof(hex), pk, 32);
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "verify", "--pubkey", hex, NULL}, res, 7,
+	    "privctl audit verify");
+	snprintf(msg, sizeof(msg),
+	    "audit log does NOT verify at event %llu: ", (unsigned long long)k);
+	assert_non_null(strstr(res->out, msg));
 	free(res);
 }
 

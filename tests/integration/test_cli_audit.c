@@ -89,17 +89,6 @@ bad:
 	return -1;
 }
 
-static void
-expect_exit(const h_result *r, int code, const char *what)
-{
-	if (r->timed_out || !WIFEXITED(r->wstatus) ||
-	    WEXITSTATUS(r->wstatus) != code)
-		fail_msg("%s: expected exit %d, got wait status %d%s\n"
-		         "stdout: %s\nstderr: %s",
-		    what, code, r->wstatus, r->timed_out ? " (timed out)" : "",
-		    r->out, r->err);
-}
-
 /* Every event that matches f, oldest first, copied out of the pages. */
 typedef struct evlist {
 	privd_audit_event ev[512];
@@ -209,8 +198,7 @@ test_privctl_unknown_op_is_usage_error(void **state)
 		    "300", "audit", "query", bad[i][0], bad[i][1], bad[i][2],
 		    bad[i][3], NULL};
 
-		assert_int_equal(h_run(h, argv, WAIT_MS, r), 0);
-		expect_exit(r, 2, bad[i][0]);
+		run_expect(h, argv, r, 2, bad[i][0]);
 		if (strcmp(bad[i][0], "--request-id") != 0) {
 			/* the error lists the names, never what was typed */
 			assert_non_null(strstr(r->err, "audit_follow"));
@@ -224,8 +212,7 @@ test_privctl_unknown_op_is_usage_error(void **state)
 		    "--key", key, "--server-key", h->server_key, "--timeout",
 		    "300", "audit", "query", "--op", "audit_follow", NULL};
 
-		assert_int_equal(h_run(h, argv, WAIT_MS, r), 0);
-		expect_exit(r, 1, "known op, no privd");
+		run_expect(h, argv, r, 1, "known op, no privd");
 	}
 	free(r);
 }
@@ -403,20 +390,14 @@ test_privctl_audit_prune(void **state)
 	expect_rc(a, privd_audit_prune(a, 0, &st), PRIVD_EDENIED, "auditor");
 	assert_int_equal(privd_reason(a), 11);
 
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"audit", "prune", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "prune");
+	privctl_expect(h, "admin", (const char *[]){"audit", "prune", NULL}, r,
+	    0, "prune");
 	assert_non_null(strstr(r->out, "audit pruning: running\n"));
 	assert_non_null(strstr(r->out, "retention: "));
 	assert_non_null(strstr(r->out, "oldest event kept: 1 ("));
 	assert_null(strstr(r->out, "--confirm"));
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "prune", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 3, "prune as auditor");
+	privctl_expect(h, "auditor", (const char *[]){"audit", "prune", NULL},
+	    r, 3, "prune as auditor");
 	assert_non_null(strstr(r->err, "role_required"));
 
 	/* privd's clock jumps three days forward: pruning pauses */
@@ -434,41 +415,30 @@ test_privctl_audit_prune(void **state)
 	assert_true(
 	    st.clock_jump_s >= 2 * 86400 && st.clock_jump_s <= 4 * 86400);
 
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"audit", "prune", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "prune, paused");
+	privctl_expect(h, "admin", (const char *[]){"audit", "prune", NULL}, r,
+	    0, "prune, paused");
 	assert_non_null(strstr(r->out, "audit pruning: paused since "));
 	assert_non_null(strstr(r->out, "jumped 3 days"));
 	assert_non_null(strstr(r->out, "privctl audit prune --confirm"));
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"--json", "audit", "prune", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "prune --json, paused");
+	privctl_expect(h, "admin",
+	    (const char *[]){"--json", "audit", "prune", NULL}, r, 0,
+	    "prune --json, paused");
 	assert_non_null(strstr(r->out, "\"paused\":true"));
 	assert_non_null(strstr(r->out, "\"confirmed\":false"));
 	assert_non_null(strstr(r->out, "\"retention_s\":"));
 	assert_non_null(strstr(r->out, "\"oldest_seq\":1"));
 
 	/* --confirm resumes it */
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"--json", "audit", "prune", "--confirm", NULL},
-	        WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "prune --confirm");
+	privctl_expect(h, "admin",
+	    (const char *[]){"--json", "audit", "prune", "--confirm", NULL}, r,
+	    0, "prune --confirm");
 	assert_non_null(strstr(r->out, "\"paused\":false"));
 	assert_non_null(strstr(r->out, "\"confirmed\":true"));
 	expect_rc(admin, privd_audit_prune(admin, 0, &st), PRIVD_OK, "after");
 	assert_int_equal(st.paused, 0);
 	assert_int_equal(st.paused_at_us, 0);
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"audit", "prune", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "prune, resumed");
+	privctl_expect(h, "admin", (const char *[]){"audit", "prune", NULL}, r,
+	    0, "prune, resumed");
 	assert_non_null(strstr(r->out, "audit pruning: running\n"));
 	free(r);
 	privd_close(&admin);
@@ -489,12 +459,9 @@ test_privctl_command_help(void **state)
 	assert_non_null(h);
 	assert_non_null(r);
 	h->privctl_bin = getenv("PRIVCTL_BIN");
-	assert_int_equal(h_run(h,
-	                     (const char *[]){h->privctl_bin, "audit", "query",
-	                         "--help", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit query --help");
+	run_expect(h,
+	    (const char *[]){h->privctl_bin, "audit", "query", "--help", NULL},
+	    r, 0, "audit query --help");
 	assert_memory_equal(r->out, "usage: privctl [options] audit query ",
 	    strlen("usage: privctl [options] audit query "));
 	assert_non_null(strstr(r->out, "--not-op OP"));
@@ -502,32 +469,23 @@ test_privctl_command_help(void **state)
 	assert_null(strstr(r->out, "audit tail"));
 	assert_null(strstr(r->out, "Exit status"));
 
-	assert_int_equal(h_run(h,
-	                     (const char *[]){h->privctl_bin, "--help", "audit",
-	                         "prune", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "--help audit prune");
+	run_expect(h,
+	    (const char *[]){h->privctl_bin, "--help", "audit", "prune", NULL},
+	    r, 0, "--help audit prune");
 	assert_non_null(strstr(r->out, "audit prune [--confirm]\n"));
 	assert_non_null(strstr(r->out, "policy_admin"));
 
-	assert_int_equal(
-	    h_run(h, (const char *[]){h->privctl_bin, "audit", "--help", NULL},
-	        WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit --help");
+	run_expect(h, (const char *[]){h->privctl_bin, "audit", "--help", NULL},
+	    r, 0, "audit --help");
 	assert_non_null(strstr(r->out, "\n  audit query "));
 	assert_non_null(strstr(r->out, "\n  audit tail "));
 	assert_non_null(strstr(r->out, "\n  audit prune "));
 	assert_null(strstr(r->out, "\n  policy "));
 
 	/* an option another command takes is a usage error here */
-	assert_int_equal(h_run(h,
-	                     (const char *[]){h->privctl_bin, "audit", "prune",
-	                         "--force", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 2, "audit prune --force");
+	run_expect(h,
+	    (const char *[]){h->privctl_bin, "audit", "prune", "--force", NULL},
+	    r, 2, "audit prune --force");
 	assert_non_null(
 	    strstr(r->err, "--force is not an option of audit prune"));
 	free(r);

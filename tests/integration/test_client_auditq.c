@@ -31,8 +31,6 @@
 #define CUST "customers"
 #define INV  "invoicing"
 
-#define WAIT_MS 10000
-
 static const char POLICY[] =
     "{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "
     "\"1234567-8\"},\n"
@@ -53,17 +51,6 @@ setup(void **state)
 	static const char *const keys[] = {"svc", "auditor"};
 
 	return h_setup(state, keys, 2, POLICY, NULL);
-}
-
-static void
-expect_exit(const h_result *r, int code, const char *what)
-{
-	if (r->timed_out || !WIFEXITED(r->wstatus) ||
-	    WEXITSTATUS(r->wstatus) != code)
-		fail_msg("%s: expected exit %d, got wait status %d%s\n"
-		         "stdout: %s\nstderr: %s",
-		    what, code, r->wstatus, r->timed_out ? " (timed out)" : "",
-		    r->out, r->err);
 }
 
 static void
@@ -218,43 +205,32 @@ test_privctl_query_not_op_request_id(void **state)
 	get1(svc, "cq-1");
 
 	/* --not-op, repeatable, with --json: no line of those operations */
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"--json", "audit", "query", "--since", "0",
-	            "--not-op", "audit_query", "--not-op", "get", NULL},
-	        WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "query --not-op");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"--json", "audit", "query", "--since", "0",
+	        "--not-op", "audit_query", "--not-op", "get", NULL},
+	    r, 0, "query --not-op");
 	assert_null(strstr(r->out, "\"op\":\"audit_query\""));
 	assert_null(strstr(r->out, "\"op\":\"get\""));
 	assert_non_null(strstr(r->out, "\"op\":\"put\""));
 
 	/* --request-id: that request alone */
-	assert_int_equal(h_privctl(h, "auditor", NULL,
-	                     (const char *[]){"--json", "audit", "query",
-	                         "--request-id", rid, NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "query --request-id");
+	privctl_expect(h, "auditor",
+	    (const char *[]){
+	        "--json", "audit", "query", "--request-id", rid, NULL},
+	    r, 0, "query --request-id");
 	snprintf(want, sizeof(want), "\"request_id\":\"%s\"", rid);
 	assert_non_null(strstr(r->out, want));
 	assert_non_null(strstr(r->out, "\"op\":\"put\""));
 	assert_int_equal(strchr(r->out, '\n') - r->out + 1, strlen(r->out));
 
 	/* --op and --not-op together: both hold, so nothing here */
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "query", "--from-seq", NULL}, WAIT_MS,
-	        r),
-	    0);
-	expect_exit(r, 2, "query --from-seq (no such option)");
-	assert_int_equal(h_privctl(h, "auditor", NULL,
-	                     (const char *[]){"audit", "query", "--since", "0",
-	                         "--op", "put", "--op", "get", "--not-op",
-	                         "put", "--not-op", "get", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "query --op X --not-op X");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "query", "--from-seq", NULL}, r, 2,
+	    "query --from-seq (no such option)");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "query", "--since", "0", "--op", "put",
+	        "--op", "get", "--not-op", "put", "--not-op", "get", NULL},
+	    r, 0, "query --op X --not-op X");
 	assert_string_equal(r->out, "");
 	free(r);
 	privd_close(&svc);
@@ -467,54 +443,37 @@ test_privctl_shows_damaged_and_exits_7(void **state)
 	    "audit log does NOT verify at event %llu: event %llu is damaged",
 	    (unsigned long long)k, (unsigned long long)k);
 
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "query", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 7, "query");
+	privctl_expect(h, "auditor", (const char *[]){"audit", "query", NULL},
+	    r, 7, "query");
 	assert_non_null(strstr(r->out, line));
 	assert_non_null(strstr(r->err, "1 damaged event"));
 	/* every other event is printed too, after it */
 	assert_non_null(strstr(strstr(r->out, line), " svc put customers "));
 
-	assert_int_equal(h_privctl(h, "auditor", NULL,
-	                     (const char *[]){"--json", "audit", "query",
-	                         "--principal", "svc", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 7, "query --json --principal");
+	privctl_expect(h, "auditor",
+	    (const char *[]){
+	        "--json", "audit", "query", "--principal", "svc", NULL},
+	    r, 7, "query --json --principal");
 	assert_non_null(strstr(r->out, json));
 
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "export", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 7, "export");
+	privctl_expect(h, "auditor", (const char *[]){"audit", "export", NULL},
+	    r, 7, "export");
 	assert_non_null(strstr(r->out, json));
 
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "tail", "-n", "1000", NULL}, WAIT_MS,
-	        r),
-	    0);
-	expect_exit(r, 7, "tail");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "tail", "-n", "1000", NULL}, r, 7,
+	    "tail");
 	assert_non_null(strstr(r->out, line));
 
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "verify", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 7, "verify");
+	privctl_expect(h, "auditor", (const char *[]){"audit", "verify", NULL},
+	    r, 7, "verify");
 	assert_non_null(strstr(r->out, verify));
 
 	/* a range without it: exit 0 */
 	snprintf(line, sizeof(line), "%llu", (unsigned long long)k - 1);
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "export", "--to", line, NULL},
-	        WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "export before it");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "export", "--to", line, NULL}, r, 0,
+	    "export before it");
 	free(r);
 }
 

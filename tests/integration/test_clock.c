@@ -192,12 +192,6 @@ verify_ok(harness *h)
 	privd_close(&a);
 }
 
-static int
-exit_status(const h_result *res)
-{
-	return WIFEXITED(res->wstatus) ? WEXITSTATUS(res->wstatus) : -1;
-}
-
 static void expect_others_denied(harness *h);
 
 /* ---- the floor -------------------------------------------------------- */

@@ -642,18 +642,6 @@ starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Did a privctl run exit with code? Shows its output if not. */
-static void
-expect_exit(const h_result *r, int code, const char *what)
-{
-	if (r->timed_out || !WIFEXITED(r->wstatus) ||
-	    WEXITSTATUS(r->wstatus) != code)
-		fail_msg("%s: expected exit %d, got wait status %d%s\n"
-		         "stdout: %s\nstderr: %s",
-		    what, code, r->wstatus, r->timed_out ? " (timed out)" : "",
-		    r->out, r->err);
-}
-
 /* Write a policy template, keys filled in, to root/name; path in out. */
 static void
 write_policy_file(
@@ -683,13 +671,11 @@ test_privctl_policy_check_offline(void **state)
 	unsetenv("PRIVD_SERVER_KEY");
 
 	const char *ok_argv[] = {h->privctl_bin, "policy", "check", good, NULL};
-	assert_int_equal(h_run(h, ok_argv, H_RUN_TIMEOUT_MS, r), 0);
-	expect_exit(r, 0, "check good");
+	run_expect(h, ok_argv, r, 0, "check good");
 	assert_non_null(strstr(r->out, "ok (1 register, 5 principals)"));
 
 	const char *bad_argv[] = {h->privctl_bin, "policy", "check", bad, NULL};
-	assert_int_equal(h_run(h, bad_argv, H_RUN_TIMEOUT_MS, r), 0);
-	expect_exit(r, 5, "check bad");
+	run_expect(h, bad_argv, r, 5, "check bad");
 	if (strstr(r->out, BAD_FIELD_PATH) == NULL &&
 	    strstr(r->err, BAD_FIELD_PATH) == NULL)
 		fail_msg(
@@ -699,14 +685,12 @@ test_privctl_policy_check_offline(void **state)
 	const char *bad_apply[] = {h->privctl_bin, "--endpoint", h->endpoint,
 	    "--key", "/nonexistent.key", "--server-key", h->server_key,
 	    "policy", "apply", bad, "--replaces", "1", NULL};
-	assert_int_equal(h_run(h, bad_apply, H_RUN_TIMEOUT_MS, r), 0);
-	expect_exit(r, 5, "apply bad");
+	run_expect(h, bad_apply, r, 5, "apply bad");
 	assert_non_null(strstr(r->err, BAD_FIELD_PATH));
 
 	/* --replaces is required, with a hint where to find the version */
 	const char *no_repl[] = {h->privctl_bin, "policy", "apply", good, NULL};
-	assert_int_equal(h_run(h, no_repl, H_RUN_TIMEOUT_MS, r), 0);
-	expect_exit(r, 2, "apply without --replaces");
+	run_expect(h, no_repl, r, 2, "apply without --replaces");
 	assert_non_null(strstr(r->err, "privctl policy show"));
 
 	assert_int_equal(version_in_force(admin), 1);
@@ -714,42 +698,19 @@ test_privctl_policy_check_offline(void **state)
 	privd_close(&admin);
 }
 
-/* Write name's key pair file (mode 0600) to root/name.key. */
-static void
-write_key_file(harness *h, const char *name, char *out, size_t size)
-{
-	const h_key *k = h_key_get(h, name);
-	char text[256];
-	int n;
-
-	assert_non_null(k);
-	snprintf(out, size, "%s/%s.key", h->root, name);
-	n = snprintf(text, sizeof(text), "public-key = %s\nsecret-key = %s\n",
-	    k->pub, k->sec);
-	assert_int_equal(h_write_file(out, text, (size_t)n, 0600), 0);
-}
-
 static void
 test_privctl_policy_show_apply_history(void **state)
 {
 	harness *h = *state;
-	char key[H_PATH_MAX + 16], svckey[H_PATH_MAX + 16];
 	char file[H_PATH_MAX + 16], *v1 = policy_text(h, POL_V1);
 	h_result *r = malloc(sizeof(*r));
 	const char *line2;
 
 	assert_non_null(r);
-	write_key_file(h, "admin", key, sizeof(key));
-	write_key_file(h, "svc", svckey, sizeof(svckey));
 	write_policy_file(h, POL_OTHER_GRANTED, "v2.json", file, sizeof(file));
 
-#define PRIVCTL(keyfile, ...)                                                  \
-	((const char *[]){h->privctl_bin, "--endpoint", h->endpoint, "--key",  \
-	    keyfile, "--server-key", h->server_key, __VA_ARGS__, NULL})
-
-	assert_int_equal(
-	    h_run(h, PRIVCTL(key, "policy", "show"), H_RUN_TIMEOUT_MS, r), 0);
-	expect_exit(r, 0, "show");
+	privctl_expect(
+	    h, "admin", (const char *[]){"policy", "show", NULL}, r, 0, "show");
 	assert_true(
 	    starts_with(r->out, "version 1, applied by privd init at "));
 	/* an ISO 8601 UTC time, then the document as stored */
@@ -757,52 +718,41 @@ test_privctl_policy_show_apply_history(void **state)
 	assert_true(line2[-1] == 'Z' && line2[-10] == 'T');
 	assert_string_equal(line2 + 1, v1);
 
-	assert_int_equal(h_run(h, PRIVCTL(key, "--json", "policy", "show"),
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "show --json");
+	privctl_expect(h, "admin",
+	    (const char *[]){"--json", "policy", "show", NULL}, r, 0,
+	    "show --json");
 	assert_true(starts_with(r->out, "{\"version\":1,\"applied_by\":"
 	                                "\"privd init\",\"applied_at\":\""));
 	assert_non_null(strstr(r->out, "\"policy\":{\"controller\":"));
 
 	/* a service key is no admin: denied, exit 3 */
-	assert_int_equal(
-	    h_run(h, PRIVCTL(svckey, "policy", "show"), H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 3, "show as svc");
+	privctl_expect(h, "svc", (const char *[]){"policy", "show", NULL}, r, 3,
+	    "show as svc");
 	assert_non_null(strstr(r->err, "role_required"));
 
-	assert_int_equal(
-	    h_run(h, PRIVCTL(key, "policy", "apply", file, "--replaces", "1"),
-	        H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "apply");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "apply", file, "--replaces", "1", NULL},
+	    r, 0, "apply");
 	assert_string_equal(r->out, "policy version 2 in force\n");
 
 	/* the same apply again is stale now: conflict, exit 6 */
-	assert_int_equal(
-	    h_run(h, PRIVCTL(key, "policy", "apply", file, "--replaces", "1"),
-	        H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 6, "stale apply");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "apply", file, "--replaces", "1", NULL},
+	    r, 6, "stale apply");
 
-	assert_int_equal(
-	    h_run(h, PRIVCTL(key, "policy", "history"), H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "history");
+	privctl_expect(h, "admin", (const char *[]){"policy", "history", NULL},
+	    r, 0, "history");
 	assert_true(starts_with(r->out, "1    "));
 	assert_non_null(strstr(r->out, "Z privd init\n2    "));
 	assert_non_null(strstr(r->out, "Z admin\n"));
 	assert_null(strstr(r->out, "\n3"));
 
-	assert_int_equal(h_run(h, PRIVCTL(key, "--json", "policy", "history"),
-	                     H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "history --json");
+	privctl_expect(h, "admin",
+	    (const char *[]){"--json", "policy", "history", NULL}, r, 0,
+	    "history --json");
 	assert_true(starts_with(r->out, "{\"versions\":[{\"version\":1,"));
 	assert_non_null(strstr(r->out,
 	    "{\"version\":2,\"applied_by\":\"admin\",\"applied_at\":\""));
-#undef PRIVCTL
 	free(v1);
 	free(r);
 }

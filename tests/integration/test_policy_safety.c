@@ -366,12 +366,6 @@ policy_set(harness *h, bool force, h_result *res)
 	assert_false(res->timed_out);
 }
 
-static int
-exit_status(const h_result *res)
-{
-	return WIFEXITED(res->wstatus) ? WEXITSTATUS(res->wstatus) : -1;
-}
-
 /* The policy_apply events of principal "privd" in the audit log, after
  * checking that the whole log verifies. */
 static size_t
