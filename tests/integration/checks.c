@@ -22,6 +22,21 @@ client(harness *h, const char *name)
 	privd_client *c = NULL;
 
 	assert_int_equal(h_connect(h, name, &c), PRIVD_OK);
+	assert_non_null(c);
+	return c;
+}
+
+privd_client *
+client_as(harness *h, const char *key, const char *server_key, int timeout_ms)
+{
+	const h_key *k = h_key_get(h, key);
+	privd_client *c = NULL;
+
+	assert_non_null(k);
+	assert_int_equal(
+	    privd_connect(&c, h->endpoint, server_key, k->pub, k->sec),
+	    PRIVD_OK);
+	privd_set_timeout(c, timeout_ms);
 	return c;
 }
 

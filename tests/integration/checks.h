@@ -12,6 +12,11 @@
  * cannot be made. */
 privd_client *client(harness *h, const char *name);
 
+/* A client as the key registered under key, trusting server_key (which
+ * need not be privd's), with a deadline of timeout_ms per call. */
+privd_client *client_as(
+    harness *h, const char *key, const char *server_key, int timeout_ms);
+
 /* Fail with privd's message unless rc is want. */
 void expect_rc(privd_client *c, int rc, int want, const char *what);
 

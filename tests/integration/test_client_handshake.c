@@ -50,21 +50,6 @@ setup(void **state)
 	return h_setup(state, keys, 2, h_policy_default, NULL);
 }
 
-/* A handle as key, trusting server_key, with a deadline of timeout_ms. */
-static privd_client *
-client_as(harness *h, const char *key, const char *server_key, int timeout_ms)
-{
-	const h_key *k = h_key_get(h, key);
-	privd_client *c = NULL;
-
-	assert_non_null(k);
-	assert_int_equal(
-	    privd_connect(&c, h->endpoint, server_key, k->pub, k->sec),
-	    PRIVD_OK);
-	privd_set_timeout(c, timeout_ms);
-	return c;
-}
-
 /* A call that started at t0 ended with want, before half its deadline. */
 static void
 expect_early(privd_client *c, int rc, int want, int64_t t0, const char *what)

@@ -19,21 +19,12 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "checks.h"
 #include "harness.h"
 #include "privd.pb-c.h"
 
 #define REG     "customers"
 #define PURPOSE "invoicing"
-
-static privd_client *
-svc_client(harness *h)
-{
-	privd_client *c = NULL;
-
-	assert_int_equal(h_connect(h, "svc", &c), PRIVD_OK);
-	assert_non_null(c);
-	return c;
-}
 
 /* Assert that rec holds field name with exactly the bytes v[0..len). */
 static void
@@ -120,7 +111,7 @@ static void
 test_put_get_single_field(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field f[] = {h_field("name", "Matti Meikäläinen")};
 	const char *names[] = {"name"};
 	privd_record *rec;
@@ -139,7 +130,7 @@ static void
 test_put_get_several_fields(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field f[] = {h_field("name", "Maija Virtanen"),
 	    h_field("email", "maija.virtanen@example.fi"),
 	    h_field("notes", "Prefers paper invoices.")};
@@ -160,7 +151,7 @@ static void
 test_get_named_fields(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field f[] = {h_field("name", "Liisa Korhonen"),
 	    h_field("email", "liisa@example.fi"), h_field("notes", "VIP")};
 	const char *two[] = {"email", "notes"};
@@ -189,7 +180,7 @@ static void
 test_get_all_fields(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	static const uint8_t blob[] = {0xde, 0xad, 0xbe, 0xef};
 	privd_field f[] = {h_field("name", "Pekka Nieminen"),
 	    h_field("email", "pekka@example.fi"),
@@ -211,7 +202,7 @@ static void
 test_put_replaces_only_named_fields(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field first[] = {
 	    h_field("name", "Old Name"), h_field("email", "keep@example.fi")};
 	privd_field second[] = {h_field("name", "New Name")};
@@ -231,7 +222,7 @@ static void
 test_delete_one_field_then_get(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field f[] = {h_field("name", "Anna Laine"),
 	    h_field("email", "anna@example.fi"), h_field("notes", "n")};
 	const char *del[] = {"email"};
@@ -262,7 +253,7 @@ static void
 test_delete_subject_then_not_found(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field f[] = {h_field("name", "Erkki Esimerkki"),
 	    h_field("email", "erkki@example.fi")};
 	const char *names[] = {"name"};
@@ -285,7 +276,7 @@ static void
 test_get_unknown_subject_not_found(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 
 	assert_not_found(c, "never-written", NULL, 0);
 	privd_close(&c);
@@ -295,7 +286,7 @@ static void
 test_data_survives_restart(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	char subject[32], name[32];
 	privd_record *rec;
 
@@ -309,7 +300,7 @@ test_data_survives_restart(void **state)
 
 	assert_int_equal(h_restart(h), 0);
 
-	c = svc_client(h);
+	c = client(h, "svc");
 	for (int i = 0; i < 20; i++) {
 		snprintf(subject, sizeof(subject), "persist-%d", i);
 		snprintf(name, sizeof(name), "Person %d", i);
@@ -325,7 +316,7 @@ static void
 test_client_reconnects_after_restart(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	int rc;
 
 	assert_int_equal(privd_ping(c, NULL), PRIVD_OK);
@@ -347,7 +338,7 @@ static void
 test_client_deadline_while_privd_down(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_record *r = NULL;
 	privd_field f = h_field("name", "Written While Down");
 	int64_t t0, took;
@@ -453,7 +444,7 @@ static void
 test_tampered_value_never_returned(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field fa = h_field("name", "Alpha Person");
 	privd_field fb = h_field("name", "Beta Person");
 	privd_record *rec = NULL;
@@ -472,7 +463,7 @@ test_tampered_value_never_returned(void **state)
 		assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, NULL), 0);
 		tamper_values(h, op);
 		assert_int_equal(h_start(h, NULL), 0);
-		c = svc_client(h);
+		c = client(h, "svc");
 		rc = privd_get(c, REG, "tamper-a", PURPOSE, NULL, 0, &rec);
 		if (rc != PRIVD_EINTERNAL)
 			fail_msg("%s value: expected INTERNAL, got %s",
@@ -510,7 +501,7 @@ static const h_needle canaries[] = {
 static void
 put_canaries(harness *h)
 {
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field f[] = {h_field("name", CANARY_NAME),
 	    h_field("email", CANARY_EMAIL), h_field("notes", CANARY_NOTES),
 	    {"blob", canary_blob, sizeof(canary_blob)}};
@@ -549,7 +540,7 @@ test_no_plaintext_in_log(void **state)
 
 	put_canaries(h);
 	/* Refused requests name the subject too: they must not log it. */
-	c = svc_client(h);
+	c = client(h, "svc");
 	assert_int_equal(
 	    privd_put(c, REG, CANARY_SUBJECT, PURPOSE, bad, 1), PRIVD_EINVAL);
 	assert_int_equal(privd_put(c, REG, CANARY_SUBJECT, PURPOSE, unknown, 1),
@@ -603,7 +594,7 @@ static void
 test_init_refuses_existing_store(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field f[] = {h_field("name", "Before Reinit")};
 	char key_path[H_PATH_MAX + 32], pub_path[H_PATH_MAX + 32];
 	uint8_t *key0, *key1, *pub0, *pub1;
@@ -644,7 +635,7 @@ test_init_refuses_existing_store(void **state)
 	free(pub1);
 
 	assert_int_equal(h_start(h, NULL), 0);
-	c = svc_client(h);
+	c = client(h, "svc");
 	rec = get_ok(c, "kept", NULL, 0);
 	assert_field_str(rec, "name", "Before Reinit");
 	privd_record_free(&rec);
@@ -730,7 +721,7 @@ test_second_serve_refused_first_keeps_serving(void **state)
 	assert_true(h_running(h));
 	/* A new connection: the second instance must not have taken over or
 	 * removed the first one's socket. */
-	c = svc_client(h);
+	c = client(h, "svc");
 	put_ok(c, "after-second", f, 1);
 	rec = get_ok(c, "after-second", NULL, 0);
 	assert_field_str(rec, "name", "Still Served");
@@ -742,7 +733,7 @@ static void
 test_unknown_register_denied(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field f[] = {h_field("name", "Someone")};
 	privd_record *rec = NULL;
 
@@ -766,7 +757,7 @@ static void
 test_unknown_field_denied(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field f[] = {
 	    h_field("name", "Partly Known"), h_field("shoe_size", "42")};
 	const char *names[] = {"shoe_size"};
@@ -794,7 +785,7 @@ static void
 test_ungranted_purpose_denied(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field f[] = {h_field("name", "Not For Marketing")};
 
 	/* "marketing" is declared by the register but not granted to svc. */
@@ -810,7 +801,7 @@ static void
 test_invalid_value_stores_nothing(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	privd_field bad[] = {
 	    h_field("name", "New Name"), h_field("email", "not-an-email")};
 	privd_field old[] = {h_field("name", "Old Name")};
@@ -851,7 +842,7 @@ static void
 test_bytes_field_binary_safe(void **state)
 {
 	harness *h = *state;
-	privd_client *c = svc_client(h);
+	privd_client *c = client(h, "svc");
 	uint8_t v[260];
 	privd_record *rec;
 	const char *names[] = {"blob"};
