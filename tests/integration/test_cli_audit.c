@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "auditlog.h"
 #include "checks.h"
 #include "harness.h"
 #include "privd.pb-c.h"
@@ -87,54 +88,6 @@ bad:
 	h_dump_log(h, 40);
 	h_destroy(&h);
 	return -1;
-}
-
-/* Every event that matches f, oldest first, copied out of the pages. */
-typedef struct evlist {
-	privd_audit_event ev[512];
-	size_t n;
-} evlist;
-
-static void
-collect(privd_client *a, const privd_audit_filter *f, evlist *l)
-{
-	privd_audit_page *pg = NULL, *next = NULL;
-	size_t i;
-
-	l->n = 0;
-	expect_rc(a, privd_audit_query(a, f, NULL, 0, &pg), PRIVD_OK, "query");
-	for (;;) {
-		for (i = 0; i < pg->n; i++) {
-			assert_true(l->n < sizeof(l->ev) / sizeof(l->ev[0]));
-			l->ev[l->n] = pg->events[i];
-			/* the copies outlive the page: no pointers kept */
-			l->ev[l->n].fields = NULL;
-			l->ev[l->n].nfields = 0;
-			l->ev[l->n].raw = NULL;
-			l->n++;
-		}
-		if (pg->cursor == NULL)
-			break;
-		expect_rc(a,
-		    privd_audit_query(a, f, pg->cursor, pg->cursorlen, &next),
-		    PRIVD_OK, "next page");
-		privd_audit_page_free(&pg);
-		pg = next;
-	}
-	privd_audit_page_free(&pg);
-}
-
-/* The seq of the newest event. */
-static uint64_t
-head(privd_client *a)
-{
-	privd_audit_filter f = {0};
-	evlist l;
-
-	f.newest_first = 1;
-	f.limit = 1;
-	collect(a, &f, &l);
-	return l.n > 0 ? l.ev[0].seq : 0;
 }
 
 static void
@@ -279,21 +232,20 @@ static void
 count_auditor(privd_client *a2, uint64_t mark, size_t *nquery, size_t *nfollow)
 {
 	privd_audit_filter f = {0};
-	evlist *l = malloc(sizeof(*l));
+	evlist l;
 	size_t i;
 
-	assert_non_null(l);
 	f.from_seq = mark + 1;
 	f.principal = "auditor";
-	collect(a2, &f, l);
+	collect(a2, &f, &l);
 	*nquery = *nfollow = 0;
-	for (i = 0; i < l->n; i++) {
-		if (strcmp(l->ev[i].op, "audit_query") == 0)
+	for (i = 0; i < l.n; i++) {
+		if (strcmp(l.ev[i]->op, "audit_query") == 0)
 			(*nquery)++;
-		else if (strcmp(l->ev[i].op, "audit_follow") == 0)
+		else if (strcmp(l.ev[i]->op, "audit_follow") == 0)
 			(*nfollow)++;
 	}
-	free(l);
+	evlist_free(&l);
 }
 
 /*

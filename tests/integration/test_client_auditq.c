@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "auditlog.h"
 #include "checks.h"
 #include "harness.h"
 #include "privd.pb-c.h"
@@ -63,57 +64,6 @@ get1(privd_client *c, const char *subject)
 	privd_record_free(&r);
 }
 
-/* Every event that matches f, in order, copied out of the pages (without
- * their fields and bytes). */
-typedef struct evlist {
-	privd_audit_event ev[512];
-	size_t n;
-} evlist;
-
-static void
-collect(privd_client *a, const privd_audit_filter *f, evlist *l)
-{
-	privd_audit_page *pg = NULL, *next = NULL;
-	size_t i;
-
-	l->n = 0;
-	expect_rc(a, privd_audit_query(a, f, NULL, 0, &pg), PRIVD_OK, "query");
-	for (;;) {
-		for (i = 0; i < pg->n; i++) {
-			assert_true(l->n < sizeof(l->ev) / sizeof(l->ev[0]));
-			l->ev[l->n] = pg->events[i];
-			l->ev[l->n].fields = NULL;
-			l->ev[l->n].nfields = 0;
-			l->ev[l->n].raw = NULL;
-			l->n++;
-		}
-		if (pg->cursor == NULL)
-			break;
-		expect_rc(a,
-		    privd_audit_query(a, f, pg->cursor, pg->cursorlen, &next),
-		    PRIVD_OK, "next page");
-		privd_audit_page_free(&pg);
-		pg = next;
-	}
-	privd_audit_page_free(&pg);
-}
-
-static uint64_t
-head(privd_client *a)
-{
-	privd_audit_filter f = {0};
-	evlist *l = malloc(sizeof(*l));
-	uint64_t seq;
-
-	assert_non_null(l);
-	f.newest_first = 1;
-	f.limit = 1;
-	collect(a, &f, l);
-	seq = l->n > 0 ? l->ev[0].seq : 0;
-	free(l);
-	return seq;
-}
-
 /* ---- not_ops and request_id -------------------------------------------- */
 
 static void
@@ -123,11 +73,9 @@ test_not_ops_and_request_id(void **state)
 	privd_client *svc = client(h, "svc"), *a = client(h, "auditor");
 	privd_audit_filter f = {0};
 	uint64_t mark, put_id;
-	evlist *all = malloc(sizeof(*all)), *l = malloc(sizeof(*l));
+	evlist all, l;
 	size_t i, want;
 
-	assert_non_null(all);
-	assert_non_null(l);
 	mark = head(a);
 	put_name(svc, "nq-1", "Not Query");
 	put_id = privd_last_request_id(svc);
@@ -137,29 +85,31 @@ test_not_ops_and_request_id(void **state)
 
 	/* the brute-force answer: every event after the mark */
 	f.from_seq = mark + 1;
-	collect(a, &f, all);
+	collect(a, &f, &all);
 
 	/* not_ops leaves out exactly those operations */
 	f.not_ops = (const char *const[]){"audit_query", "get"};
 	f.nnot_ops = 2;
-	collect(a, &f, l);
-	for (i = 0, want = 0; i < all->n; i++)
-		if (strcmp(all->ev[i].op, "audit_query") != 0 &&
-		    strcmp(all->ev[i].op, "get") != 0) {
-			assert_true(want < l->n);
-			assert_int_equal(l->ev[want].seq, all->ev[i].seq);
+	collect(a, &f, &l);
+	for (i = 0, want = 0; i < all.n; i++)
+		if (strcmp(all.ev[i]->op, "audit_query") != 0 &&
+		    strcmp(all.ev[i]->op, "get") != 0) {
+			assert_true(want < l.n);
+			assert_int_equal(l.ev[want]->seq, all.ev[i]->seq);
 			want++;
 		}
-	assert_int_equal(l->n, want);
+	assert_int_equal(l.n, want);
 	assert_int_equal(want, 2); /* the two puts */
+	evlist_free(&l);
 
 	/* request_id: that request's event alone */
 	memset(&f, 0, sizeof(f));
 	f.request_id = put_id;
-	collect(a, &f, l);
-	assert_int_equal(l->n, 1);
-	assert_string_equal(l->ev[0].op, "put");
-	assert_int_equal(l->ev[0].request_id, put_id);
+	collect(a, &f, &l);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.ev[0]->op, "put");
+	assert_int_equal(l.ev[0]->request_id, put_id);
+	evlist_free(&l);
 
 	/* ops and not_ops together: both hold */
 	memset(&f, 0, sizeof(f));
@@ -168,10 +118,11 @@ test_not_ops_and_request_id(void **state)
 	f.nops = 2;
 	f.not_ops = (const char *const[]){"get"};
 	f.nnot_ops = 1;
-	collect(a, &f, l);
-	assert_int_equal(l->n, 2);
-	assert_string_equal(l->ev[0].op, "put");
-	assert_string_equal(l->ev[1].op, "put");
+	collect(a, &f, &l);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.ev[0]->op, "put");
+	assert_string_equal(l.ev[1]->op, "put");
+	evlist_free(&l);
 
 	/* an operation privd does not record: INVALID, not an empty page */
 	memset(&f, 0, sizeof(f));
@@ -184,8 +135,7 @@ test_not_ops_and_request_id(void **state)
 		    PRIVD_EINVAL, "unknown not_op");
 		assert_null(pg);
 	}
-	free(all);
-	free(l);
+	evlist_free(&all);
 	privd_close(&svc);
 	privd_close(&a);
 }
@@ -256,7 +206,7 @@ damage_one(harness *h, uint8_t hash[32], uint8_t pk[32])
 {
 	privd_client *svc = client(h, "svc"), *a = client(h, "auditor");
 	privd_audit_filter f = {0};
-	evlist *l = malloc(sizeof(*l));
+	evlist l;
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
@@ -267,7 +217,6 @@ damage_one(harness *h, uint8_t hash[32], uint8_t pk[32])
 	size_t i;
 	int st;
 
-	assert_non_null(l);
 	expect_rc(a, privd_audit_pubkey(a, pk), PRIVD_OK, "pubkey");
 	for (i = 0; i < NPUTS; i++) {
 		snprintf(subj, sizeof(subj), "d-%zu", i);
@@ -275,10 +224,10 @@ damage_one(harness *h, uint8_t hash[32], uint8_t pk[32])
 	}
 	f.ops = (const char *const[]){"put"};
 	f.nops = 1;
-	collect(a, &f, l);
-	assert_int_equal(l->n, NPUTS);
-	seq = l->ev[NPUTS / 2].seq; /* subject d-5 */
-	free(l);
+	collect(a, &f, &l);
+	assert_int_equal(l.n, NPUTS);
+	seq = l.ev[NPUTS / 2]->seq; /* subject d-5 */
+	evlist_free(&l);
 	privd_close(&svc);
 	privd_close(&a);
 	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, &st), 0);
@@ -315,14 +264,14 @@ has_damaged(const evlist *l, uint64_t seq)
 	int found = 0;
 
 	for (i = 0; i < l->n; i++) {
-		if (l->ev[i].seq != seq) {
-			assert_int_equal(l->ev[i].damaged, 0);
+		if (l->ev[i]->seq != seq) {
+			assert_int_equal(l->ev[i]->damaged, 0);
 			continue;
 		}
-		assert_int_equal(l->ev[i].damaged, 1);
-		assert_string_equal(l->ev[i].op, "");
-		assert_string_equal(l->ev[i].principal, "");
-		assert_int_equal(l->ev[i].nfields, 0);
+		assert_int_equal(l->ev[i]->damaged, 1);
+		assert_string_equal(l->ev[i]->op, "");
+		assert_string_equal(l->ev[i]->principal, "");
+		assert_int_equal(l->ev[i]->nfields, 0);
 		found = 1;
 	}
 	return found;
@@ -337,10 +286,9 @@ test_damaged_event_in_every_answer(void **state)
 	privd_client *a = client(h, "auditor");
 	privd_audit_filter f = {0};
 	privd_audit_page *pg = NULL;
-	evlist *l = malloc(sizeof(*l));
+	evlist l;
 	size_t i, n;
 
-	assert_non_null(l);
 	/* the page that holds it keeps its bytes and hash */
 	f.from_seq = k;
 	f.to_seq = k;
@@ -357,37 +305,42 @@ test_damaged_event_in_every_answer(void **state)
 	/* every event, and every criterion privd cannot judge it by (the
 	 * damaged event is the put of subject d-5, by svc) */
 	memset(&f, 0, sizeof(f));
-	collect(a, &f, l);
-	assert_true(has_damaged(l, k));
-	for (i = 1; i < l->n; i++)
-		assert_int_equal(l->ev[i].seq, l->ev[i - 1].seq + 1);
+	collect(a, &f, &l);
+	assert_true(has_damaged(&l, k));
+	for (i = 1; i < l.n; i++)
+		assert_int_equal(l.ev[i]->seq, l.ev[i - 1]->seq + 1);
+	evlist_free(&l);
 	f.principal = "svc";
-	collect(a, &f, l);
-	assert_true(has_damaged(l, k));
-	for (i = 0, n = 0; i < l->n; i++)
-		n += strcmp(l->ev[i].op, "put") == 0;
+	collect(a, &f, &l);
+	assert_true(has_damaged(&l, k));
+	for (i = 0, n = 0; i < l.n; i++)
+		n += strcmp(l.ev[i]->op, "put") == 0;
 	assert_int_equal(n, NPUTS - 1); /* and the damaged one */
+	evlist_free(&l);
 	memset(&f, 0, sizeof(f));
 	f.ops = (const char *const[]){"get"};
 	f.nops = 1;
-	collect(a, &f, l);
-	assert_true(has_damaged(l, k));
+	collect(a, &f, &l);
+	assert_true(has_damaged(&l, k));
+	evlist_free(&l);
 	/* the subject plan walks that subject's index entries: its own
 	 * damaged event is among them */
 	memset(&f, 0, sizeof(f));
 	f.subject = "d-5";
-	collect(a, &f, l);
-	assert_true(has_damaged(l, k));
+	collect(a, &f, &l);
+	assert_true(has_damaged(&l, k));
+	evlist_free(&l);
 	memset(&f, 0, sizeof(f));
 	f.newest_first = 1;
-	collect(a, &f, l);
-	assert_true(has_damaged(l, k));
+	collect(a, &f, &l);
+	assert_true(has_damaged(&l, k));
+	evlist_free(&l);
 	/* a range without it does not have it */
 	memset(&f, 0, sizeof(f));
 	f.to_seq = k - 1;
-	collect(a, &f, l);
-	assert_false(has_damaged(l, k));
-	free(l);
+	collect(a, &f, &l);
+	assert_false(has_damaged(&l, k));
+	evlist_free(&l);
 	privd_close(&a);
 }
 
