@@ -118,6 +118,7 @@ h_new(void)
 	if (h == NULL)
 		return NULL;
 	h->pid = -1;
+	h->bg_pid = -1;
 	h->privd_bin = bin;
 	h->privctl_bin = getenv("PRIVCTL_BIN");
 	snprintf(h->root, sizeof(h->root), "%s/privd-it-XXXXXX", tmp);
@@ -172,6 +173,8 @@ h_destroy(harness **hp)
 	h = *hp;
 	*hp = NULL;
 	live_remove(h);
+	if (h->bg_pid > 0)
+		run_kill(h->bg_pid, NULL);
 	if (h->pid > 0)
 		h_stop(h, H_STOP_TIMEOUT_MS, NULL);
 	if (h->root[0] != '\0') {

@@ -3,7 +3,8 @@
  *
  * A harness owns one temporary directory (mkdtemp under $TMPDIR or /tmp)
  * holding the policy file, the data directory, the ipc socket and a log file
- * that receives privd's stderr, and at most one running `privd serve` child.
+ * that receives privd's stderr, and at most one running `privd serve` child
+ * (and one privctl in the background, h_privctl_start).
  * h_destroy() stops the child (SIGTERM, then SIGKILL) and removes the
  * directory; harnesses still alive at exit are destroyed by an atexit hook,
  * and children die with the test process (PR_SET_PDEATHSIG), so a failing
@@ -79,6 +80,7 @@ typedef struct harness {
 	int64_t clock_offset_s;
 	/* RLIMIT_FSIZE of privd serve children (0: none) */
 	uint64_t fsize_limit;
+	pid_t bg_pid; /* privctl in the background (h_privctl_start), or -1 */
 } harness;
 
 /*
@@ -105,8 +107,9 @@ typedef struct h_result {
 harness *h_new(void);
 
 /*
- * Stop privd if it runs (SIGKILL if SIGTERM does not end it in time), remove
- * the temporary directory recursively, free h, set *hp to NULL. NULL-safe.
+ * Kill the background privctl if it runs, stop privd if it runs (SIGKILL if
+ * SIGTERM does not end it in time), remove the temporary directory
+ * recursively, free h, set *hp to NULL. NULL-safe.
  */
 void h_destroy(harness **hp);
 
@@ -212,6 +215,23 @@ int h_key_file(harness *h, const char *keyname, char *out, size_t size);
  */
 int h_privctl(harness *h, const char *keyname, const char *server_key,
     const char *const *args, int timeout_ms, h_result *res);
+
+/*
+ * Start privctl as keyname, as h_privctl() runs it, in the background: its
+ * stdout goes to a pipe whose reading end is *out_fd (the caller closes
+ * it), its stderr to the log. One at a time. h_destroy() kills it
+ * (SIGKILL) if it still runs, so it does not outlive a failing test.
+ * Returns its pid (to signal it), or -1 (and *out_fd is -1).
+ */
+pid_t h_privctl_start(
+    harness *h, const char *keyname, const char *const *args, int *out_fd);
+
+/*
+ * Wait up to timeout_ms (0: just look) for the background privctl to
+ * end. 0 once it is reaped, its wait status in *wstatus (may be NULL); -1
+ * if it still runs or none was started.
+ */
+int h_privctl_wait(harness *h, int timeout_ms, int *wstatus);
 
 /*
  * Print the last max_lines lines of the privd log on stderr, prefixed, so a

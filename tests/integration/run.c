@@ -1,7 +1,8 @@
 /*
  * run.c - the harness's children: a command run to completion with its
- * output captured (h_run, h_run_privd, h_privctl), and the fork+exec and
- * waiting that h_start and h_stop use too (run.h).
+ * output captured (h_run, h_run_privd, h_privctl), privctl in the
+ * background (h_privctl_start), and the fork+exec and waiting that h_start
+ * and h_stop use too (run.h).
  *
  * DESIGN: everything here runs on the test's main thread. Children are
  * started with fork+exec; between the two the child only makes
@@ -323,19 +324,21 @@ h_key_file(harness *h, const char *keyname, char *out, size_t size)
 	return h_write_file(out, text, (size_t)n, 0600);
 }
 
-int
-h_privctl(harness *h, const char *keyname, const char *server_key,
-    const char *const *args, int timeout_ms, h_result *res)
+/* privctl's command line as keyname (key file written to key), trusting
+ * server_key (NULL: h->server_key), then args. argv has PRIVCTL_ARGV
+ * entries. Returns 0 or -1. */
+#define PRIVCTL_ARGV 48
+static int
+privctl_argv(harness *h, const char *keyname, const char *server_key,
+    const char *const *args, char key[H_PATH_MAX + 16], const char **argv)
 {
-	char key[H_PATH_MAX + 16];
-	const char *argv[48];
 	size_t n = 0;
 
 	if (h->privctl_bin == NULL || *h->privctl_bin == '\0') {
 		fprintf(stderr, "harness: PRIVCTL_BIN is not set\n");
 		return -1;
 	}
-	if (h_key_file(h, keyname, key, sizeof(key)) != 0)
+	if (h_key_file(h, keyname, key, H_PATH_MAX + 16) != 0)
 		return -1;
 	argv[n++] = h->privctl_bin;
 	argv[n++] = "--endpoint";
@@ -345,10 +348,64 @@ h_privctl(harness *h, const char *keyname, const char *server_key,
 	argv[n++] = "--server-key";
 	argv[n++] = server_key != NULL ? server_key : h->server_key;
 	for (size_t i = 0; args[i] != NULL; i++) {
-		if (n >= sizeof(argv) / sizeof(argv[0]) - 1)
+		if (n >= PRIVCTL_ARGV - 1)
 			return -1;
 		argv[n++] = args[i];
 	}
 	argv[n] = NULL;
+	return 0;
+}
+
+int
+h_privctl(harness *h, const char *keyname, const char *server_key,
+    const char *const *args, int timeout_ms, h_result *res)
+{
+	char key[H_PATH_MAX + 16];
+	const char *argv[PRIVCTL_ARGV];
+
+	if (privctl_argv(h, keyname, server_key, args, key, argv) != 0)
+		return -1;
 	return h_run(h, argv, timeout_ms, res);
+}
+
+pid_t
+h_privctl_start(
+    harness *h, const char *keyname, const char *const *args, int *out_fd)
+{
+	char key[H_PATH_MAX + 16];
+	const char *argv[PRIVCTL_ARGV];
+	int p[2], log_fd;
+
+	*out_fd = -1;
+	if (h->bg_pid > 0) {
+		fprintf(stderr, "harness: a background privctl runs already\n");
+		return -1;
+	}
+	if (privctl_argv(h, keyname, NULL, args, key, argv) != 0 ||
+	    pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	run_log_banner(h, argv);
+	if ((log_fd = run_log_open(h)) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	h->bg_pid = run_spawn(h, argv, p[1], log_fd);
+	close(log_fd);
+	close(p[1]);
+	if (h->bg_pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	*out_fd = p[0];
+	return h->bg_pid;
+}
+
+int
+h_privctl_wait(harness *h, int timeout_ms, int *wstatus)
+{
+	if (h->bg_pid <= 0 || run_wait(h->bg_pid, timeout_ms, wstatus) != 0)
+		return -1;
+	h->bg_pid = -1;
+	return 0;
 }

@@ -47,29 +47,6 @@ count_lines(const char *s)
 #define FOLLOW_POLL_MS    50
 #define FOLLOW_MAX_IDS    1024
 
-/* The running `privctl audit tail -f`, if any: teardown_follow() kills it
- * when an assertion ends the test before the test does. */
-static pid_t follow_pid = -1;
-
-static void
-follow_kill(void)
-{
-	int st;
-
-	if (follow_pid <= 0)
-		return;
-	kill(follow_pid, SIGKILL);
-	waitpid(follow_pid, &st, 0);
-	follow_pid = -1;
-}
-
-static int
-teardown_follow(void **state)
-{
-	follow_kill();
-	return h_teardown(state);
-}
-
 static int
 id_in(const uint64_t *ids, size_t n, uint64_t id)
 {
@@ -181,11 +158,8 @@ line_of(const char *out, uint64_t seq)
  * told apart by their request ids.
  */
 static void
-tail_follow(harness *h, const char *keyfile, privd_client *svc, privd_client *a)
+tail_follow(harness *h, privd_client *svc, privd_client *a)
 {
-	const char *argv[] = {h->privctl_bin, "--endpoint", h->endpoint,
-	    "--key", keyfile, "--server-key", h->server_key, "audit", "tail",
-	    "-f", "-n", "0", NULL};
 	static uint64_t mine[FOLLOW_MAX_IDS];
 	const privd_audit_event *e;
 	privd_audit_filter f = {0};
@@ -195,31 +169,22 @@ tail_follow(harness *h, const char *keyfile, privd_client *svc, privd_client *a)
 	const char *line, *nl, *what, *at;
 	size_t len = 0, nmine = 0, i, nput = 0;
 	int64_t deadline;
-	int p[2], st;
+	int fd, st;
+	pid_t pid;
 	evlist l;
 
 	mark = head(a);
 	mine[nmine++] = privd_last_request_id(a);
 	out[0] = '\0';
-	assert_int_equal(pipe(p), 0);
-	follow_pid = fork();
-	assert_true(follow_pid >= 0);
-	if (follow_pid == 0) {
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
+	pid = h_privctl_start(h, "auditor",
+	    (const char *[]){"audit", "tail", "-f", "-n", "0", NULL}, &fd);
+	assert_true(pid > 0);
 
 	/* its first query is in the log: it knows where the log ends */
 	deadline = h_now_ms() + FOLLOW_TIMEOUT_MS;
 	while ((started = foreign_query_after(a, mark, mine, &nmine)) == 0) {
-		if (waitpid(follow_pid, &st, WNOHANG) == follow_pid) {
-			follow_pid = -1;
+		if (h_privctl_wait(h, 0, &st) == 0)
 			fail_msg("tail -f ended early with wait status %d", st);
-		}
 		if (h_now_ms() >= deadline)
 			fail_msg("tail -f made no query within %d ms",
 			    FOLLOW_TIMEOUT_MS);
@@ -227,24 +192,20 @@ tail_follow(harness *h, const char *keyfile, privd_client *svc, privd_client *a)
 	}
 
 	put1(svc, CUST, "followed", INV, "name", "Followed");
-	if (!read_until(p[0], out, sizeof(out), &len, " svc put customers ",
+	if (!read_until(fd, out, sizeof(out), &len, " svc put customers ",
 	        h_now_ms() + FOLLOW_TIMEOUT_MS))
 		fail_msg("tail -f did not print the put within %d ms:\n%s",
 		    FOLLOW_TIMEOUT_MS, out);
 
-	assert_int_equal(kill(follow_pid, SIGINT), 0);
+	assert_int_equal(kill(pid, SIGINT), 0);
 	deadline = h_now_ms() + FOLLOW_TIMEOUT_MS;
-	if (!read_until(p[0], out, sizeof(out), &len, NULL, deadline))
+	if (!read_until(fd, out, sizeof(out), &len, NULL, deadline))
 		fail_msg("tail -f did not end within %d ms of SIGINT:\n%s",
 		    FOLLOW_TIMEOUT_MS, out);
-	close(p[0]);
-	while (waitpid(follow_pid, &st, WNOHANG) != follow_pid) {
-		if (h_now_ms() >= deadline)
-			fail_msg("tail -f did not exit within %d ms of SIGINT",
-			    FOLLOW_TIMEOUT_MS);
-		h_sleep_ms(10);
-	}
-	follow_pid = -1;
+	close(fd);
+	if (h_privctl_wait(h, (int)(deadline - h_now_ms()), &st) != 0)
+		fail_msg("tail -f did not exit within %d ms of SIGINT",
+		    FOLLOW_TIMEOUT_MS);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fail_msg("tail -f ended with wait status %d: %s", st, out);
 
@@ -474,7 +435,7 @@ test_privctl_audit_commands(void **state)
 	    "tail as svc");
 	assert_non_null(strstr(r->err, "role_required"));
 
-	tail_follow(h, key, svc, a);
+	tail_follow(h, svc, a);
 	free(r);
 	privd_close(&a);
 	privd_close(&svc);
@@ -485,7 +446,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-	        test_privctl_audit_commands, setup, teardown_follow),
+	        test_privctl_audit_commands, setup, h_teardown),
 	};
 
 	if (sodium_init() < 0)

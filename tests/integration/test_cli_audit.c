@@ -172,21 +172,6 @@ test_privctl_unknown_op_is_usage_error(void **state)
 
 /* ---- tail -f: audited as a follow ------------------------------------ */
 
-static pid_t follow_pid = -1;
-
-static int
-teardown_follow(void **state)
-{
-	int st;
-
-	if (follow_pid > 0) {
-		kill(follow_pid, SIGKILL);
-		waitpid(follow_pid, &st, 0);
-		follow_pid = -1;
-	}
-	return h_teardown(state);
-}
-
 /* Read what fd has into buf (NUL-terminated) by the deadline; 0 on
  * timeout, end of file or a full buffer. */
 static int
@@ -262,29 +247,18 @@ test_privctl_tail_follow_audited_as_follow(void **state)
 {
 	harness *h = *state;
 	privd_client *svc = client(h, "svc"), *a2 = client(h, "auditor2");
-	char key[H_PATH_MAX + 16], out[8192], subj[16];
-	const char *argv[] = {h->privctl_bin, "--endpoint", h->endpoint,
-	    "--key", key, "--server-key", h->server_key, "audit", "tail", "-f",
-	    "-n", "0", NULL};
+	char out[8192], subj[16];
 	uint64_t mark;
 	size_t len = 0, i, nquery = 0, nfollow = 0;
 	int64_t deadline;
-	int p[2], st;
+	int fd, st;
+	pid_t pid;
 
-	assert_int_equal(h_key_file(h, "auditor", key, sizeof(key)), 0);
 	mark = head(a2);
 	out[0] = '\0';
-	assert_int_equal(pipe(p), 0);
-	follow_pid = fork();
-	assert_true(follow_pid >= 0);
-	if (follow_pid == 0) {
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
+	pid = h_privctl_start(h, "auditor",
+	    (const char *[]){"audit", "tail", "-f", "-n", "0", NULL}, &fd);
+	assert_true(pid > 0);
 	deadline = h_now_ms() + WAIT_MS;
 	while (count_auditor(a2, mark, &nquery, &nfollow), nquery == 0) {
 		if (h_now_ms() >= deadline)
@@ -296,14 +270,13 @@ test_privctl_tail_follow_audited_as_follow(void **state)
 		put_name(svc, subj, "Followed");
 		deadline = h_now_ms() + WAIT_MS;
 		while (count_of(out, " svc put customers ") <= i)
-			if (!read_some(p[0], out, sizeof(out), &len, deadline))
+			if (!read_some(fd, out, sizeof(out), &len, deadline))
 				fail_msg("tail -f did not print put %zu:\n%s",
 				    i + 1, out);
 	}
-	assert_int_equal(kill(follow_pid, SIGINT), 0);
-	assert_int_equal(waitpid(follow_pid, &st, 0), follow_pid);
-	follow_pid = -1;
-	close(p[0]);
+	assert_int_equal(kill(pid, SIGINT), 0);
+	assert_int_equal(h_privctl_wait(h, WAIT_MS, &st), 0);
+	close(fd);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fail_msg("tail -f ended with wait status %d:\n%s", st, out);
 	/* it printed neither its own query nor its follow events */
@@ -453,8 +426,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_privctl_unknown_op_is_usage_error, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_privctl_tail_follow_audited_as_follow, setup,
-	        teardown_follow),
+	        test_privctl_tail_follow_audited_as_follow, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_privctl_audit_prune, setup_clock, h_teardown),
 	    cmocka_unit_test(test_privctl_command_help),
