@@ -97,3 +97,35 @@ run_expect(harness *h, const char *const *argv, h_result *r, int code,
 	assert_int_equal(h_run(h, argv, H_RUN_TIMEOUT_MS, r), 0);
 	expect_exit(r, code, what);
 }
+
+char *
+policy_text(harness *h, const char *tmpl)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+
+	assert_int_equal(h_policy_write(h, tmpl), 0);
+	assert_int_equal(h_read_file(h->policy, &buf, &len), 0);
+	return (char *)buf;
+}
+
+char *
+policy_file(
+    harness *h, const char *tmpl, const char *name, char *path, size_t size)
+{
+	char *text = policy_text(h, tmpl);
+
+	snprintf(path, size, "%s/%s", h->root, name);
+	assert_int_equal(h_write_file(path, text, strlen(text), 0644), 0);
+	return text;
+}
+
+uint64_t
+policy_in_force(privd_client *admin)
+{
+	privd_policy_version v;
+
+	expect_rc(
+	    admin, privd_policy_get(admin, &v, NULL), PRIVD_OK, "policy get");
+	return v.version;
+}

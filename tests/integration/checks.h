@@ -45,4 +45,18 @@ void run_expect(harness *h, const char *const *argv, h_result *r, int code,
 void privctl_expect(harness *h, const char *key, const char *const *args,
     h_result *r, int code, const char *what);
 
+/* ---- policies ------------------------------------------------------- */
+
+/* The text of a policy template with the harness's keys filled in
+ * (malloc'd). It goes through h->policy, which only privd init reads. */
+char *policy_text(harness *h, const char *tmpl);
+
+/* The same, also written to root/name (mode 0644), its path into path
+ * (size bytes). */
+char *policy_file(
+    harness *h, const char *tmpl, const char *name, char *path, size_t size);
+
+/* The policy version in force, as admin (a policy_admin) reads it. */
+uint64_t policy_in_force(privd_client *admin);
+
 #endif /* PRIVD_TEST_CHECKS_H */

@@ -80,31 +80,6 @@ setup(void **state)
 	return h_setup(state, keys, 4, POL_V1, NULL);
 }
 
-/* A policy template with the harness's keys in it, as text (free it) and
- * as the file root/name (path into path). */
-static char *
-policy_file(
-    harness *h, const char *tmpl, const char *name, char *path, size_t size)
-{
-	uint8_t *text;
-	size_t len;
-
-	assert_int_equal(h_policy_write(h, tmpl), 0);
-	assert_int_equal(h_read_file(h->policy, &text, &len), 0);
-	snprintf(path, size, "%s/%s", h->root, name);
-	assert_int_equal(h_write_file(path, text, len, 0644), 0);
-	return (char *)text;
-}
-
-static uint64_t
-in_force(privd_client *c)
-{
-	privd_policy_version v;
-
-	expect_rc(c, privd_policy_get(c, &v, NULL), PRIVD_OK, "policy get");
-	return v.version;
-}
-
 static void
 test_policy_versions_and_apply(void **state)
 {
@@ -169,7 +144,7 @@ test_policy_versions_and_apply(void **state)
 	        admin, 2, doc, PRIVD_APPLY_FORCE, &v, &same),
 	    PRIVD_EINVAL, "no admin left");
 	assert_non_null(strstr(privd_errmsg(admin), "$.principals"));
-	assert_int_equal(in_force(admin), 2);
+	assert_int_equal(policy_in_force(admin), 2);
 	free(doc);
 
 	/* taking one's own role: refused without force, done with it */
@@ -177,7 +152,7 @@ test_policy_versions_and_apply(void **state)
 	expect_rc(admin, privd_policy_apply_flags(admin, 2, doc, 0, &v, &same),
 	    PRIVD_EINVAL, "own role, no force");
 	assert_non_null(strstr(privd_errmsg(admin), "policy_admin"));
-	assert_int_equal(in_force(admin), 2);
+	assert_int_equal(policy_in_force(admin), 2);
 	expect_rc(admin, privd_policy_apply(admin, 2, doc, &v), PRIVD_EINVAL,
 	    "own role, old call");
 	expect_rc(admin, privd_policy_apply_flags(admin, 2, doc, 0x2, &v, NULL),
@@ -191,7 +166,7 @@ test_policy_versions_and_apply(void **state)
 	/* admin is no admin any more; admin2 is */
 	expect_rc(admin, privd_policy_get(admin, NULL, NULL), PRIVD_EDENIED,
 	    "admin after");
-	assert_int_equal(in_force(admin2), 3);
+	assert_int_equal(policy_in_force(admin2), 3);
 	free(doc);
 	free(v1);
 	privd_close(&admin);

@@ -109,21 +109,6 @@ setup(void **state)
 	    POL_V1, NULL);
 }
 
-/*
- * The text of a policy template with the harness keys filled in
- * (malloc'd). Goes through h->policy, which only `privd init` reads.
- */
-static char *
-policy_text(harness *h, const char *tmpl)
-{
-	uint8_t *buf = NULL;
-	size_t len;
-
-	assert_int_equal(h_policy_write(h, tmpl), 0);
-	assert_int_equal(h_read_file(h->policy, &buf, &len), 0);
-	return (char *)buf;
-}
-
 static void
 expect_denied(privd_client *c, int rc, int reason, const char *what)
 {
@@ -162,17 +147,6 @@ apply_ok(harness *h, privd_client *admin, uint64_t replaces, const char *tmpl)
 	expect_rc(admin, rc, PRIVD_OK, "policy apply");
 	assert_int_equal(v, replaces + 1);
 	return v;
-}
-
-/* The version in force, as the admin sees it. */
-static uint64_t
-version_in_force(privd_client *admin)
-{
-	privd_policy_version v;
-
-	expect_rc(
-	    admin, privd_policy_get(admin, &v, NULL), PRIVD_OK, "policy get");
-	return v.version;
 }
 
 /* A data get of every allowed field of subject; the record is dropped. */
@@ -241,7 +215,7 @@ test_admin_gets_applies_and_lists_history(void **state)
 	/* and removed again */
 	apply_ok(h, admin, 2, POL_V1);
 	expect_denied(other, get_any(other, "c-1"), R_NO_GRANT, "other v3");
-	assert_int_equal(version_in_force(admin), 3);
+	assert_int_equal(policy_in_force(admin), 3);
 
 	expect_rc(
 	    admin, privd_policy_history(admin, &hist, &n), PRIVD_OK, "history");
@@ -264,7 +238,7 @@ test_admin_gets_applies_and_lists_history(void **state)
 	assert_int_equal(h_restart(h), 0);
 	admin = client(h, "admin");
 	other = client(h, "other");
-	assert_int_equal(version_in_force(admin), 3);
+	assert_int_equal(policy_in_force(admin), 3);
 	expect_denied(other, get_any(other, "c-1"), R_NO_GRANT, "other");
 	expect_rc(admin, privd_policy_history(admin, &hist, &n), PRIVD_OK,
 	    "history after restart");
@@ -346,7 +320,7 @@ test_replaces_zero_is_invalid(void **state)
 	free(frame);
 	h_dealer_close(&d);
 
-	assert_int_equal(version_in_force(admin), 1);
+	assert_int_equal(policy_in_force(admin), 1);
 	free(json);
 	privd_close(&admin);
 }
@@ -373,7 +347,7 @@ test_invalid_policy_over_wire_changes_nothing(void **state)
 		fail_msg(
 		    "message '%s' names no JSON path", privd_errmsg(admin));
 
-	assert_int_equal(version_in_force(admin), 1);
+	assert_int_equal(policy_in_force(admin), 1);
 	/* the policy in force still works as before */
 	put_name_email(svc, "c-2", "Still Here");
 	expect_denied(other, get_any(other, "c-2"), R_NO_GRANT, "other");
@@ -480,7 +454,7 @@ test_non_admin_cannot_get_apply_or_list(void **state)
 	expect_no_policy_access(h, "auditor"); /* nor does another role */
 
 	admin = client(h, "admin");
-	assert_int_equal(version_in_force(admin), 1);
+	assert_int_equal(policy_in_force(admin), 1);
 	privd_close(&admin);
 }
 
@@ -642,18 +616,6 @@ starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Write a policy template, keys filled in, to root/name; path in out. */
-static void
-write_policy_file(
-    harness *h, const char *tmpl, const char *name, char *out, size_t size)
-{
-	char *json = policy_text(h, tmpl);
-
-	snprintf(out, size, "%s/%s", h->root, name);
-	assert_int_equal(h_write_file(out, json, strlen(json), 0644), 0);
-	free(json);
-}
-
 static void
 test_privctl_policy_check_offline(void **state)
 {
@@ -663,8 +625,8 @@ test_privctl_policy_check_offline(void **state)
 	h_result *r = malloc(sizeof(*r));
 
 	assert_non_null(r);
-	write_policy_file(h, POL_V1, "good.json", good, sizeof(good));
-	write_policy_file(h, POL_BAD_FIELD, "bad.json", bad, sizeof(bad));
+	free(policy_file(h, POL_V1, "good.json", good, sizeof(good)));
+	free(policy_file(h, POL_BAD_FIELD, "bad.json", bad, sizeof(bad)));
 	/* no connection settings at all: check needs none */
 	unsetenv("PRIVD_ENDPOINT");
 	unsetenv("PRIVD_KEY");
@@ -693,7 +655,7 @@ test_privctl_policy_check_offline(void **state)
 	run_expect(h, no_repl, r, 2, "apply without --replaces");
 	assert_non_null(strstr(r->err, "privctl policy show"));
 
-	assert_int_equal(version_in_force(admin), 1);
+	assert_int_equal(policy_in_force(admin), 1);
 	free(r);
 	privd_close(&admin);
 }
@@ -707,7 +669,7 @@ test_privctl_policy_show_apply_history(void **state)
 	const char *line2;
 
 	assert_non_null(r);
-	write_policy_file(h, POL_OTHER_GRANTED, "v2.json", file, sizeof(file));
+	free(policy_file(h, POL_OTHER_GRANTED, "v2.json", file, sizeof(file)));
 
 	privctl_expect(
 	    h, "admin", (const char *[]){"policy", "show", NULL}, r, 0, "show");
@@ -832,7 +794,7 @@ test_apply_under_load_every_get_succeeds(void **state)
 		    privd_reason_name(l.first_reason));
 	assert_true(before > 0);
 	assert_true(atomic_load(&l.ok) > before);
-	assert_int_equal(version_in_force(admin), 6);
+	assert_int_equal(policy_in_force(admin), 6);
 	privd_close(&l.c);
 	privd_close(&svc);
 	privd_close(&admin);

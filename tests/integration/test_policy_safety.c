@@ -81,19 +81,6 @@ setup(void **state)
 	    state, keys, sizeof(keys) / sizeof(keys[0]), POL_TWO_ADMINS, NULL);
 }
 
-/* The document of a template with the keys filled in (malloc'd). It goes
- * through h->policy, which privd init has read already. */
-static char *
-doc(harness *h, const char *tmpl)
-{
-	uint8_t *buf;
-	size_t len;
-
-	assert_int_equal(h_policy_write(h, tmpl), 0);
-	assert_int_equal(h_read_file(h->policy, &buf, &len), 0);
-	return (char *)buf;
-}
-
 /* One raw request as principal key; fails the test without an answer. */
 static Privd__V1__Response *
 call(harness *h, const char *key, Privd__V1__Request *req)
@@ -196,7 +183,7 @@ static void
 test_no_admin_refused_even_forced(void **state)
 {
 	harness *h = *state;
-	char *none = doc(h, POL_NO_ADMIN);
+	char *none = policy_text(h, POL_NO_ADMIN);
 	Privd__V1__Response *r;
 
 	for (int force = 0; force < 2; force++) {
@@ -217,7 +204,8 @@ static void
 test_self_removal_needs_force(void **state)
 {
 	harness *h = *state;
-	char *two = doc(h, POL_TWO_ADMINS), *only2 = doc(h, POL_ADMIN2_ONLY);
+	char *two = policy_text(h, POL_TWO_ADMINS),
+	     *only2 = policy_text(h, POL_ADMIN2_ONLY);
 	Privd__V1__Response *r;
 	uint64_t v;
 
@@ -265,7 +253,7 @@ reformatted(harness *h)
 	    "\"controller\":{\"business_id\":\"1234567-8\",\"name\":"
 	    "\"Test Oy\"}}";
 
-	return doc(h, tmpl);
+	return policy_text(h, tmpl);
 }
 
 static void
@@ -285,8 +273,8 @@ static void
 test_identical_document_unchanged(void **state)
 {
 	harness *h = *state;
-	char *two = doc(h, POL_TWO_ADMINS), *same = reformatted(h);
-	char *three = doc(h, POL_THREE_ADMINS);
+	char *two = policy_text(h, POL_TWO_ADMINS), *same = reformatted(h);
+	char *three = policy_text(h, POL_THREE_ADMINS);
 	Privd__V1__Response *r;
 	uint64_t v;
 
@@ -315,7 +303,8 @@ static void
 test_policy_get_any_version(void **state)
 {
 	harness *h = *state;
-	char *two = doc(h, POL_TWO_ADMINS), *three = doc(h, POL_THREE_ADMINS);
+	char *two = policy_text(h, POL_TWO_ADMINS),
+	     *three = policy_text(h, POL_THREE_ADMINS);
 	Privd__V1__Response *r;
 	uint64_t v2;
 
@@ -409,7 +398,7 @@ static void
 test_policy_set_offline(void **state)
 {
 	harness *h = *state;
-	char *only2 = doc(h, POL_ADMIN2_ONLY);
+	char *only2 = policy_text(h, POL_ADMIN2_ONLY);
 	Privd__V1__Response *r;
 	privd_client *c;
 	privd_pong pong;
@@ -421,7 +410,7 @@ test_policy_set_offline(void **state)
 	free(only2);
 
 	/* refused while privd runs; nothing changed */
-	free(doc(h, POL_THREE_ADMINS));
+	free(policy_text(h, POL_THREE_ADMINS));
 	policy_set(h, false, &res);
 	assert_int_equal(exit_status(&res), 1);
 	assert_true(strlen(res.err) > 0);
@@ -429,13 +418,13 @@ test_policy_set_offline(void **state)
 
 	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, NULL), 0);
 	/* no admin: refused without --force */
-	free(doc(h, POL_NO_ADMIN));
+	free(policy_text(h, POL_NO_ADMIN));
 	policy_set(h, false, &res);
 	assert_int_equal(exit_status(&res), 1);
 	assert_non_null(strstr(res.err, "policy_admin"));
 
 	/* the way back in */
-	free(doc(h, POL_THREE_ADMINS));
+	free(policy_text(h, POL_THREE_ADMINS));
 	policy_set(h, false, &res);
 	if (exit_status(&res) != 0)
 		fail_msg("privd policy set: %s", res.err);
@@ -462,7 +451,7 @@ test_policy_set_offline(void **state)
 	/* --force sets even a policy without an admin (the command can
 	 * always set another), and it is in force at the next start */
 	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, NULL), 0);
-	free(doc(h, POL_NO_ADMIN));
+	free(policy_text(h, POL_NO_ADMIN));
 	policy_set(h, true, &res);
 	if (exit_status(&res) != 0)
 		fail_msg("privd policy set --force: %s", res.err);
