@@ -129,3 +129,19 @@ policy_in_force(privd_client *admin)
 	    admin, privd_policy_get(admin, &v, NULL), PRIVD_OK, "policy get");
 	return v.version;
 }
+
+Privd__V1__Response *
+raw_call(harness *h, const char *key, Privd__V1__Request *req)
+{
+	static uint64_t next_id = 5000;
+	Privd__V1__Response *resp;
+	h_dealer d;
+
+	req->request_id = next_id++;
+	assert_int_equal(h_dealer_open(h, key, NULL, false, &d), 0);
+	resp = h_dealer_call(&d, req, RAW_CALL_TIMEOUT_MS);
+	h_dealer_close(&d);
+	if (resp == NULL)
+		fail_msg("no answer from privd");
+	return resp;
+}

@@ -59,4 +59,21 @@ char *policy_file(
 /* The policy version in force, as admin (a policy_admin) reads it. */
 uint64_t policy_in_force(privd_client *admin);
 
+/* ---- raw requests --------------------------------------------------- */
+
+/* privd.v1.Status values by name: ST(OK), ST(DENIED), ... */
+#define ST(x) PRIVD__V1__STATUS__##x
+
+/* The deadline of a raw call (h_dealer_call). */
+#define RAW_CALL_TIMEOUT_MS 10000
+
+/*
+ * Send req as key over a DEALER of its own (h_dealer_call), with a request
+ * id of its own; fails the test without an answer. For operations libprivd
+ * has no call for. Free the answer with
+ * privd__v1__response__free_unpacked(r, NULL).
+ */
+Privd__V1__Response *raw_call(
+    harness *h, const char *key, Privd__V1__Request *req);
+
 #endif /* PRIVD_TEST_CHECKS_H */

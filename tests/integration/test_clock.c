@@ -32,11 +32,9 @@
 #include "harness.h"
 #include "privd.pb-c.h"
 
-#define CALL_TIMEOUT_MS 10000
-#define DAY_S           86400LL
-#define ST(x)           PRIVD__V1__STATUS__##x
-#define REG             "customers"
-#define INV             "invoicing"
+#define DAY_S 86400LL
+#define REG   "customers"
+#define INV   "invoicing"
 
 #define POL_HEAD                                                               \
 	"{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "           \
@@ -86,22 +84,6 @@ setup_short(void **state)
 
 /* ---- helpers -------------------------------------------------------- */
 
-static Privd__V1__Response *
-call(harness *h, const char *key, Privd__V1__Request *req)
-{
-	static uint64_t next_id = 7000;
-	Privd__V1__Response *resp;
-	h_dealer d;
-
-	req->request_id = next_id++;
-	assert_int_equal(h_dealer_open(h, key, NULL, false, &d), 0);
-	resp = h_dealer_call(&d, req, CALL_TIMEOUT_MS);
-	h_dealer_close(&d);
-	if (resp == NULL)
-		fail_msg("no answer from privd");
-	return resp;
-}
-
 /* AuditPruneRequest as key; the whole Response. */
 static Privd__V1__Response *
 prune(harness *h, const char *key, bool confirm)
@@ -112,7 +94,7 @@ prune(harness *h, const char *key, bool confirm)
 	pr.confirm = confirm;
 	req.op_case = PRIVD__V1__REQUEST__OP_AUDIT_PRUNE;
 	req.audit_prune = &pr;
-	return call(h, key, &req);
+	return raw_call(h, key, &req);
 }
 
 /* An admin's prune report (confirm false); the caller frees it. */

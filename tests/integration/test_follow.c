@@ -23,9 +23,7 @@
 #include "harness.h"
 #include "privd.pb-c.h"
 
-#define CALL_TIMEOUT_MS 10000
-#define ST(x)           PRIVD__V1__STATUS__##x
-#define POLLS           20
+#define POLLS 20
 
 static const char POLICY[] =
     "{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "
@@ -70,7 +68,7 @@ query(h_dealer *d, Privd__V1__AuditQueryRequest *q)
 	req.request_id = next_id++;
 	req.op_case = PRIVD__V1__REQUEST__OP_AUDIT_QUERY;
 	req.audit_query = q;
-	r = h_dealer_call(d, &req, CALL_TIMEOUT_MS);
+	r = h_dealer_call(d, &req, RAW_CALL_TIMEOUT_MS);
 	if (r == NULL)
 		fail_msg("no answer to an audit query");
 	return r;

@@ -28,9 +28,6 @@
 #include "harness.h"
 #include "privd.pb-c.h"
 
-#define CALL_TIMEOUT_MS 10000
-#define ST(x)           PRIVD__V1__STATUS__##x
-
 #define POL_HEAD                                                               \
 	"{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "           \
 	"\"1234567-8\"},\n"                                                    \
@@ -81,23 +78,6 @@ setup(void **state)
 	    state, keys, sizeof(keys) / sizeof(keys[0]), POL_TWO_ADMINS, NULL);
 }
 
-/* One raw request as principal key; fails the test without an answer. */
-static Privd__V1__Response *
-call(harness *h, const char *key, Privd__V1__Request *req)
-{
-	static uint64_t next_id = 5000;
-	Privd__V1__Response *resp;
-	h_dealer d;
-
-	req->request_id = next_id++;
-	assert_int_equal(h_dealer_open(h, key, NULL, false, &d), 0);
-	resp = h_dealer_call(&d, req, CALL_TIMEOUT_MS);
-	h_dealer_close(&d);
-	if (resp == NULL)
-		fail_msg("no answer from privd");
-	return resp;
-}
-
 static Privd__V1__Response *
 apply(harness *h, const char *key, uint64_t replaces, const char *json,
     bool force)
@@ -111,7 +91,7 @@ apply(harness *h, const char *key, uint64_t replaces, const char *json,
 	pa.force = force;
 	req.op_case = PRIVD__V1__REQUEST__OP_POLICY_APPLY;
 	req.policy_apply = &pa;
-	return call(h, key, &req);
+	return raw_call(h, key, &req);
 }
 
 static Privd__V1__Response *
@@ -123,7 +103,7 @@ pget(harness *h, const char *key, uint64_t version)
 	pg.version = version;
 	req.op_case = PRIVD__V1__REQUEST__OP_POLICY_GET;
 	req.policy_get = &pg;
-	return call(h, key, &req);
+	return raw_call(h, key, &req);
 }
 
 static void
