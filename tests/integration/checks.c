@@ -98,6 +98,26 @@ run_expect(harness *h, const char *const *argv, h_result *r, int code,
 	expect_exit(r, code, what);
 }
 
+void
+serve_refused(harness *h, const char *needle, h_result *res)
+{
+	const char *args[] = {
+	    "serve", "--data-dir", h->data_dir, "--listen", h->endpoint, NULL};
+	h_result local;
+
+	if (res == NULL)
+		res = &local;
+	assert_int_equal(h_run_privd(h, args, H_RUN_TIMEOUT_MS, res), 0);
+	if (res->timed_out)
+		fail_msg("privd serve started instead of refusing (%s)",
+		    needle != NULL ? needle : "");
+	assert_true(WIFEXITED(res->wstatus));
+	assert_int_equal(WEXITSTATUS(res->wstatus), 1);
+	assert_true(strlen(res->err) > 0);
+	if (needle != NULL && strstr(res->err, needle) == NULL)
+		fail_msg("no \"%s\" in: %s", needle, res->err);
+}
+
 char *
 policy_text(harness *h, const char *tmpl)
 {

@@ -45,6 +45,13 @@ void run_expect(harness *h, const char *const *argv, h_result *r, int code,
 void privctl_expect(harness *h, const char *key, const char *const *args,
     h_result *r, int code, const char *what);
 
+/*
+ * Run `privd serve` on h's data directory and endpoint: it must refuse to
+ * start, at once, with exit status 1 and why on stderr, containing needle
+ * (unless NULL). res (may be NULL) receives the command's output.
+ */
+void serve_refused(harness *h, const char *needle, h_result *res);
+
 /* ---- policies ------------------------------------------------------- */
 
 /* The text of a policy template with the harness's keys filled in

@@ -434,24 +434,6 @@ set_format(harness *h, const uint32_t *format)
 	mdb_env_close(env);
 }
 
-/* privd serve must refuse at once: exit 1, why on stderr containing
- * needle. */
-static void
-serve_refused(harness *h, const char *needle)
-{
-	const char *args[] = {
-	    "serve", "--data-dir", h->data_dir, "--listen", h->endpoint, NULL};
-	h_result res;
-
-	assert_int_equal(h_run_privd(h, args, H_RUN_TIMEOUT_MS, &res), 0);
-	if (res.timed_out)
-		fail_msg("privd served (%s)", needle);
-	assert_true(WIFEXITED(res.wstatus));
-	assert_int_equal(WEXITSTATUS(res.wstatus), 1);
-	if (strstr(res.err, needle) == NULL)
-		fail_msg("no \"%s\" in: %s", needle, res.err);
-}
-
 static void
 test_unknown_store_format_refused(void **state)
 {
@@ -465,10 +447,10 @@ test_unknown_store_format_refused(void **state)
 	stop(h);
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		set_format(h, &formats[i]);
-		serve_refused(h, "format");
+		serve_refused(h, "format", NULL);
 	}
 	set_format(h, NULL);
-	serve_refused(h, "format");
+	serve_refused(h, "format", NULL);
 
 	set_format(h, &ours);
 	assert_int_equal(h_start(h, NULL), 0);
@@ -494,7 +476,7 @@ test_master_key_of_another_user_refused(void **state)
 	assert_int_equal(stat(key, &st), 0);
 	stop(h);
 	assert_int_equal(chown(key, 65534, 65534), 0);
-	serve_refused(h, "master.key");
+	serve_refused(h, "master.key", NULL);
 	assert_int_equal(chown(key, st.st_uid, st.st_gid), 0);
 	assert_int_equal(h_start(h, NULL), 0);
 	c = client(h, "svc");

@@ -80,23 +80,6 @@ assert_not_found(
 	assert_null(rec);
 }
 
-/* Run `privd serve` on the harness's data dir and endpoint; it must refuse
- * to start: exit status 1 and something on stderr. */
-static void
-assert_serve_refused(harness *h)
-{
-	const char *args[] = {
-	    "serve", "--data-dir", h->data_dir, "--listen", h->endpoint, NULL};
-	h_result res;
-
-	assert_int_equal(h_run_privd(h, args, H_RUN_TIMEOUT_MS, &res), 0);
-	if (res.timed_out)
-		fail_msg("privd serve started instead of refusing");
-	assert_true(WIFEXITED(res.wstatus));
-	assert_int_equal(WEXITSTATUS(res.wstatus), 1);
-	assert_true(strlen(res.err) > 0);
-}
-
 static void
 stop_clean(harness *h)
 {
@@ -651,7 +634,7 @@ test_serve_refuses_group_readable_key(void **state)
 	stop_clean(h);
 	snprintf(key_path, sizeof(key_path), "%s/master.key", h->data_dir);
 	assert_int_equal(chmod(key_path, 0640), 0);
-	assert_serve_refused(h);
+	serve_refused(h, NULL, NULL);
 	/* The mode was the only problem. */
 	assert_int_equal(chmod(key_path, 0600), 0);
 	assert_int_equal(h_start(h, NULL), 0);
@@ -673,13 +656,13 @@ test_serve_refuses_wrong_size_key(void **state)
 	memcpy(longer, key, 32);
 	longer[32] = 0x5a;
 	assert_int_equal(h_write_file(key_path, longer, 33, 0600), 0);
-	assert_serve_refused(h);
+	serve_refused(h, NULL, NULL);
 
 	assert_int_equal(h_write_file(key_path, key, 31, 0600), 0);
-	assert_serve_refused(h);
+	serve_refused(h, NULL, NULL);
 
 	assert_int_equal(h_write_file(key_path, key, 0, 0600), 0);
-	assert_serve_refused(h);
+	serve_refused(h, NULL, NULL);
 
 	assert_int_equal(h_write_file(key_path, key, 32, 0600), 0);
 	free(key);
@@ -696,7 +679,7 @@ test_serve_refuses_missing_key(void **state)
 	snprintf(key_path, sizeof(key_path), "%s/master.key", h->data_dir);
 	snprintf(moved, sizeof(moved), "%s/master.key.moved", h->root);
 	assert_int_equal(rename(key_path, moved), 0);
-	assert_serve_refused(h);
+	serve_refused(h, NULL, NULL);
 	assert_int_equal(rename(moved, key_path), 0);
 	assert_int_equal(h_start(h, NULL), 0);
 }
