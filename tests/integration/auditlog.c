@@ -13,6 +13,7 @@
 
 #include "auditlog.h"
 #include "checks.h"
+#include "harness.h"
 
 void
 evlist_free(evlist *l)
@@ -109,4 +110,42 @@ head(privd_client *a)
 	seq = pg->events[0].seq;
 	privd_audit_page_free(&pg);
 	return seq;
+}
+
+void
+audit_verify_ok(privd_client *a, const uint8_t *pk, uint64_t *checked)
+{
+	char why[200] = "";
+	uint64_t bad = 0;
+	int rc;
+
+	rc = privd_audit_verify(a, 0, 0, pk, &bad, why, sizeof(why), checked);
+	if (rc != PRIVD_OK)
+		fail_msg("audit verify: %s at %llu: %s (%s)",
+		    privd_strerror(rc), (unsigned long long)bad, why,
+		    privd_errmsg(a));
+}
+
+int64_t
+audit_wait_signed(privd_client *a, uint64_t seq, int timeout_ms)
+{
+	privd_audit_checkpoint *ck = NULL;
+	int64_t t0 = h_now_ms();
+	uint64_t signed_seq;
+	size_t n;
+
+	for (;;) {
+		n = 0;
+		expect_rc(a,
+		    privd_audit_checkpoints(
+		        a, 0, 0, &ck, &n, NULL, NULL, NULL, NULL),
+		    PRIVD_OK, "checkpoints");
+		signed_seq = n > 0 ? ck[n - 1].seq : 0;
+		privd_free(ck);
+		if (signed_seq >= seq)
+			return h_now_ms() - t0;
+		if (h_now_ms() - t0 > timeout_ms)
+			return -1;
+		h_sleep_ms(50);
+	}
 }

@@ -42,4 +42,18 @@ void expect_event(const privd_audit_event *e, const char *principal,
 /* The newest seq in the log right now (a query, so an event of its own). */
 uint64_t head(privd_client *a);
 
+/*
+ * The whole log verifies against pk (NULL: the key privd gives); fails
+ * the test with where and why if not. *checked (may be NULL) receives how
+ * many events were checked.
+ */
+void audit_verify_ok(privd_client *a, const uint8_t *pk, uint64_t *checked);
+
+/*
+ * Poll until a signed checkpoint covers event seq (privd signs the head
+ * within about a second): the milliseconds that took, or -1 after
+ * timeout_ms. Each poll is an audit_checkpoints event.
+ */
+int64_t audit_wait_signed(privd_client *a, uint64_t seq, int timeout_ms);
+
 #endif /* PRIVD_TEST_AUDITLOG_H */

@@ -85,46 +85,6 @@ h_kill(harness *h)
 	h->last_wstatus = st;
 }
 
-/* Wait until a signed checkpoint covers event seq (privd signs the head
- * within a second); a poll with a deadline. */
-static void
-wait_signed(privd_client *a, uint64_t seq)
-{
-	privd_audit_checkpoint *ck = NULL;
-	int64_t deadline = h_now_ms() + 10000;
-	uint64_t signed_seq;
-	size_t n;
-
-	for (;;) {
-		n = 0;
-		expect_rc(a,
-		    privd_audit_checkpoints(
-		        a, 0, 0, &ck, &n, NULL, NULL, NULL, NULL),
-		    PRIVD_OK, "checkpoints");
-		signed_seq = n > 0 ? ck[n - 1].seq : 0;
-		privd_free(ck);
-		if (signed_seq >= seq)
-			return;
-		if (h_now_ms() > deadline)
-			fail_msg("event %llu not signed within 10 s",
-			    (unsigned long long)seq);
-		h_sleep_ms(50);
-	}
-}
-
-static void
-verify_ok(privd_client *a, const uint8_t *pk, uint64_t *checked)
-{
-	char why[200] = "";
-	uint64_t bad = 0;
-	int rc;
-
-	rc = privd_audit_verify(a, 0, 0, pk, &bad, why, sizeof(why), checked);
-	if (rc != PRIVD_OK)
-		fail_msg("verify: %s at %llu: %s (%s)", privd_strerror(rc),
-		    (unsigned long long)bad, why, privd_errmsg(a));
-}
-
 /* ---- durability ---------------------------------------------------------- */
 
 #define NDURABLE 50
@@ -163,7 +123,7 @@ test_events_survive_sigkill(void **state)
 		assert_int_equal(l.ev[k]->status, S_OK);
 	}
 	evlist_free(&l);
-	verify_ok(a, pk, &checked);
+	audit_verify_ok(a, pk, &checked);
 	assert_true(checked >= NDURABLE);
 	privd_close(&a);
 	privd_close(&svc);
@@ -406,7 +366,7 @@ test_untouched_log_verifies_across_restarts(void **state)
 
 	assert_int_equal(h_start(h, serve_args), 0);
 	a = client(h, "auditor");
-	verify_ok(a, pk, &checked);
+	audit_verify_ok(a, pk, &checked);
 	assert_true(checked > head_seq);
 	expect_rc(a,
 	    privd_audit_checkpoints(
@@ -427,14 +387,14 @@ test_untouched_log_verifies_across_restarts(void **state)
 	/* and again after another clean restart, and after a SIGKILL */
 	restart(h);
 	a = client(h, "auditor");
-	verify_ok(a, pk, NULL);
+	audit_verify_ok(a, pk, NULL);
 	privd_close(&a);
 	h_kill(h);
 	assert_int_equal(h_start(h, serve_args), 0);
 	a = client(h, "auditor");
-	verify_ok(a, pk, NULL);
+	audit_verify_ok(a, pk, NULL);
 	/* verifying against privd's own word for the key works too */
-	verify_ok(a, NULL, NULL);
+	audit_verify_ok(a, NULL, NULL);
 	/* a range in the middle starts from the stored hash before it */
 	expect_rc(a,
 	    privd_audit_verify(
@@ -578,7 +538,9 @@ test_pruning_keeps_the_rest_verifiable(void **state)
 	}
 	old_last = head(a);
 	/* the old events' checkpoint is signed at the old time... */
-	wait_signed(a, old_last);
+	if (audit_wait_signed(a, old_last, 10000) < 0)
+		fail_msg("event %llu not signed within 10 s",
+		    (unsigned long long)old_last);
 	/* ...and then three seconds pass for privd */
 	assert_int_equal(h_clock_set(h, 3), 0);
 	h_clock_wait();
@@ -602,7 +564,7 @@ test_pruning_keeps_the_rest_verifiable(void **state)
 	assert_true(has_base);
 	assert_int_equal(base.seq, first - 1);
 
-	verify_ok(a, pk, &checked);
+	audit_verify_ok(a, pk, &checked);
 	assert_true(checked >= last - first + 1);
 
 	/* the old events end just before the first fresh put */
