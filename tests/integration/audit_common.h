@@ -28,9 +28,7 @@
 #define R_NO_GRANT        6
 #define R_ROLE_REQUIRED   11
 
-#define POL_HEAD                                                               \
-	"{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "           \
-	"\"1234567-8\"},\n"
+#define POL_HEAD H_POL_CONTROLLER
 #define POL_BODY                                                               \
 	" \"registers\": {\n"                                                  \
 	"  \"customers\": {\n"                                                 \
@@ -53,11 +51,9 @@
 	"\"fields\": [\"*\"], \"ops\": [\"read\", \"write\", \"delete\"]},\n"  \
 	"    {\"register\": \"newsletter\", \"purposes\": [\"marketing\"], "   \
 	"\"fields\": [\"*\"], \"ops\": [\"read\", \"write\", "                 \
-	"\"delete\"]}]},\n"                                                    \
-	"  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "              \
-	"[\"auditor\"]},\n"                                                    \
+	"\"delete\"]}]},\n" H_POL_AUDITOR ",\n"                                \
 	"  \"admin\": {\"key\": \"@KEY:admin@\", \"region\": \"FI\", "         \
-	"\"roles\": [\"policy_admin\"]}}}\n"
+	"\"roles\": [\"policy_admin\"]}" H_POL_END
 
 extern const char POLICY[];
 extern const char *const serve_args[];

@@ -25,9 +25,7 @@
 
 #include "run.h"
 
-const char h_policy_default[] =
-    "{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "
-    "\"1234567-8\"},\n"
+const char h_policy_default[] = H_POL_CONTROLLER
     " \"registers\": {\"customers\": {\n"
     "   \"transfer\": {\"allowed_regions\": [\"EEA\"]},\n"
     "   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"},\n"
@@ -39,11 +37,8 @@ const char h_policy_default[] =
     "     \"email\": {\"category\": \"contact\", \"type\": \"email\", "
     "\"identifying\": true, \"lookup\": true},\n"
     "     \"notes\": {\"category\": \"feedback\", \"type\": \"text\"},\n"
-    "     \"blob\": {\"category\": \"other\", \"type\": \"bytes\"}}}},\n"
-    " \"principals\": {\"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\",\n"
-    "   \"grants\": [{\"register\": \"customers\", \"purposes\": "
-    "[\"invoicing\"], \"fields\": [\"*\"], \"ops\": [\"read\", \"write\", "
-    "\"delete\"]}]}}}\n";
+    "     \"blob\": {\"category\": \"other\", \"type\": "
+    "\"bytes\"}}}},\n" H_POL_PRINCIPALS H_POL_SVC_RWD H_POL_END;
 
 /* Harnesses not yet destroyed, for the atexit hook. */
 #define H_MAX_LIVE 16

@@ -84,6 +84,38 @@ typedef struct harness {
 } harness;
 
 /*
+ * Pieces of the policy templates that several tests share, to put together
+ * by string literal concatenation: H_POL_CONTROLLER, the registers (e.g.
+ * H_POL_CUSTOMERS), H_POL_PRINCIPALS, the principals separated by ",\n"
+ * (e.g. H_POL_SVC_RW, H_POL_AUDITOR), then H_POL_END.
+ */
+#define H_POL_CONTROLLER                                                       \
+	"{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "           \
+	"\"1234567-8\"},\n"
+/* Register customers: purpose invoicing (contract), one field, name
+ * (identity, string). */
+#define H_POL_CUSTOMERS                                                        \
+	" \"registers\": {\"customers\": {\n"                                  \
+	"   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n" \
+	"   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "    \
+	"\"string\"}}}},\n"
+#define H_POL_PRINCIPALS " \"principals\": {\n"
+/* Principal svc (region FI) granted read and write (H_POL_SVC_RW), or
+ * read, write and delete (H_POL_SVC_RWD), of every field of customers for
+ * invoicing. */
+#define H_POL_SVC_GRANT                                                        \
+	"  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": " \
+	"[{\"register\": \"customers\", \"purposes\": [\"invoicing\"], "       \
+	"\"fields\": [\"*\"], \"ops\": "
+#define H_POL_SVC_RW  H_POL_SVC_GRANT "[\"read\", \"write\"]}]}"
+#define H_POL_SVC_RWD H_POL_SVC_GRANT "[\"read\", \"write\", \"delete\"]}]}"
+/* Principal auditor, with the role auditor. */
+#define H_POL_AUDITOR                                                          \
+	"  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "              \
+	"[\"auditor\"]}"
+#define H_POL_END "}}\n"
+
+/*
  * The policy of most tests: register "customers" (transfer EEA; purposes
  * invoicing and marketing; fields name/string, email/email, notes/text,
  * blob/bytes) and principal "svc" (region FI) granted read, write and delete

@@ -41,22 +41,12 @@
 #define POLL_MS 20
 
 static const char POLICY[] =
-    "{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "
-    "\"1234567-8\"},\n"
-    " \"registers\": {\"customers\": {\n"
-    "   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n"
-    "   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "
-    "\"string\"}}}},\n"
-    " \"principals\": {\n"
-    "  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": [\n"
-    "    {\"register\": \"customers\", \"purposes\": [\"invoicing\"], "
-    "\"fields\": [\"*\"], \"ops\": [\"read\", \"write\", \"delete\"]}]},\n"
-    "  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "
-    "[\"auditor\"]},\n"
+    H_POL_CONTROLLER H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RWD
+    ",\n" H_POL_AUDITOR ",\n"
     "  \"auditor2\": {\"key\": \"@KEY:auditor2@\", \"roles\": "
     "[\"auditor\"]},\n"
     "  \"admin\": {\"key\": \"@KEY:admin@\", \"region\": \"FI\", "
-    "\"roles\": [\"policy_admin\"]}}}\n";
+    "\"roles\": [\"policy_admin\"]}" H_POL_END;
 
 static const char *const key_names[] = {"svc", "auditor", "admin", "auditor2"};
 #define NKEYS (sizeof(key_names) / sizeof(key_names[0]))

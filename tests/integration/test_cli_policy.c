@@ -25,17 +25,7 @@
 #include "privd.pb-c.h"
 
 #define POL_HEAD                                                               \
-	"{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "           \
-	"\"1234567-8\"},\n"                                                    \
-	" \"registers\": {\"customers\": {\n"                                  \
-	"   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n" \
-	"   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "    \
-	"\"string\"}}}},\n"                                                    \
-	" \"principals\": {\n"                                                 \
-	"  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": " \
-	"[\n"                                                                  \
-	"    {\"register\": \"customers\", \"purposes\": [\"invoicing\"], "    \
-	"\"fields\": [\"*\"], \"ops\": [\"read\", \"write\"]}]},\n"
+	H_POL_CONTROLLER H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RW ",\n"
 
 /* Version 1: two admins. */
 static const char POL_V1[] = POL_HEAD
@@ -58,9 +48,7 @@ static const char POL_V1_REORDERED[] =
 static const char POL_AUDITOR[] = POL_HEAD
     "  \"admin\": {\"key\": \"@KEY:admin@\", \"roles\": [\"policy_admin\"]},\n"
     "  \"admin2\": {\"key\": \"@KEY:admin2@\", \"roles\": "
-    "[\"policy_admin\"]},\n"
-    "  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "
-    "[\"auditor\"]}}}\n";
+    "[\"policy_admin\"]},\n" H_POL_AUDITOR H_POL_END;
 /* Nobody keeps policy_admin. */
 static const char POL_NO_ADMIN[] = POL_HEAD
     "  \"admin\": {\"key\": \"@KEY:admin@\", \"roles\": [\"auditor\"]},\n"

@@ -33,18 +33,8 @@
 #define INV  "invoicing"
 
 static const char POLICY[] =
-    "{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "
-    "\"1234567-8\"},\n"
-    " \"registers\": {\"customers\": {\n"
-    "   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n"
-    "   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "
-    "\"string\"}}}},\n"
-    " \"principals\": {\n"
-    "  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": [\n"
-    "    {\"register\": \"customers\", \"purposes\": [\"invoicing\"], "
-    "\"fields\": [\"*\"], \"ops\": [\"read\", \"write\", \"delete\"]}]},\n"
-    "  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "
-    "[\"auditor\"]}}}\n";
+    H_POL_CONTROLLER H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RWD
+    ",\n" H_POL_AUDITOR H_POL_END;
 
 static int
 setup(void **state)

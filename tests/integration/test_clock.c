@@ -37,22 +37,12 @@
 #define REG   "customers"
 #define INV   "invoicing"
 
-#define POL_HEAD                                                               \
-	"{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "           \
-	"\"1234567-8\"},\n"
+#define POL_HEAD H_POL_CONTROLLER
 #define POL_BODY                                                               \
-	" \"registers\": {\"customers\": {\n"                                  \
-	"   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n" \
-	"   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "    \
-	"\"string\"}}}},\n"                                                    \
-	" \"principals\": {\n"                                                 \
-	"  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": " \
-	"[{\"register\": \"customers\", \"purposes\": [\"invoicing\"], "       \
-	"\"fields\": [\"*\"], \"ops\": [\"read\", \"write\"]}]},\n"            \
-	"  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "              \
-	"[\"auditor\"]},\n"                                                    \
-	"  \"admin\": {\"key\": \"@KEY:admin@\", \"roles\": "                  \
-	"[\"policy_admin\"]}}}\n"
+	H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RW                          \
+	    ",\n" H_POL_AUDITOR ",\n"                                          \
+	    "  \"admin\": {\"key\": \"@KEY:admin@\", \"roles\": "              \
+	    "[\"policy_admin\"]}" H_POL_END
 #define RETENTION(d) " \"audit\": {\"retention\": \"" d "\"},\n"
 
 static const char POL_1_SECOND[] = POL_HEAD RETENTION("1 second") POL_BODY;

@@ -39,19 +39,12 @@
 #define S_OK      1
 #define S_UNAVAIL 8
 
-static const char POLICY[] =
-    "{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "
-    "\"1234567-8\"},\n"
+static const char POLICY[] = H_POL_CONTROLLER
     " \"registers\": {\"customers\": {\n"
     "   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n"
     "   \"fields\": {\"blob\": {\"category\": \"other\", \"type\": "
-    "\"bytes\"}}}},\n"
-    " \"principals\": {\n"
-    "  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": "
-    "[{\"register\": \"customers\", \"purposes\": [\"invoicing\"], "
-    "\"fields\": [\"*\"], \"ops\": [\"read\", \"write\", \"delete\"]}]},\n"
-    "  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "
-    "[\"auditor\"]}}}\n";
+    "\"bytes\"}}}},\n" H_POL_PRINCIPALS H_POL_SVC_RWD
+    ",\n" H_POL_AUDITOR H_POL_END;
 
 static const char *const keys[] = {"svc", "auditor"};
 

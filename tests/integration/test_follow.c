@@ -26,20 +26,10 @@
 #define POLLS 20
 
 static const char POLICY[] =
-    "{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "
-    "\"1234567-8\"},\n"
-    " \"registers\": {\"customers\": {\n"
-    "   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n"
-    "   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "
-    "\"string\"}}}},\n"
-    " \"principals\": {\n"
-    "  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": "
-    "[{\"register\": \"customers\", \"purposes\": [\"invoicing\"], "
-    "\"fields\": [\"*\"], \"ops\": [\"read\", \"write\"]}]},\n"
-    "  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "
-    "[\"auditor\"]},\n"
+    H_POL_CONTROLLER H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RW
+    ",\n" H_POL_AUDITOR ",\n"
     "  \"auditor2\": {\"key\": \"@KEY:auditor2@\", \"roles\": "
-    "[\"auditor\"]}}}\n";
+    "[\"auditor\"]}" H_POL_END;
 
 /* The operation names privd.proto lists for AuditEvent.op. */
 static const char *const known_ops[] = {"ping", "put", "get", "delete",

@@ -43,8 +43,7 @@
 
 /* Policy templates, assembled from parts; "@KEY:name@" is a harness key. */
 #define POL_HEAD                                                               \
-	"{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "           \
-	"\"1234567-8\"},\n"                                                    \
+	H_POL_CONTROLLER                                                       \
 	" \"registers\": {\"customers\": {\n"                                  \
 	"   \"transfer\": {\"allowed_regions\": [\"EEA\"]},\n"                 \
 	"   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n" \

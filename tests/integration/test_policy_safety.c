@@ -30,18 +30,8 @@
 #include "privd.pb-c.h"
 
 #define POL_HEAD                                                               \
-	"{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "           \
-	"\"1234567-8\"},\n"                                                    \
-	" \"registers\": {\"customers\": {\n"                                  \
-	"   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n" \
-	"   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "    \
-	"\"string\"}}}},\n"                                                    \
-	" \"principals\": {\n"                                                 \
-	"  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": " \
-	"[{\"register\": \"customers\", \"purposes\": [\"invoicing\"], "       \
-	"\"fields\": [\"*\"], \"ops\": [\"read\", \"write\"]}]},\n"            \
-	"  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "              \
-	"[\"auditor\"]},\n"
+	H_POL_CONTROLLER H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RW         \
+	    ",\n" H_POL_AUDITOR ",\n"
 
 /* What privd init gets: two admins. */
 static const char POL_TWO_ADMINS[] =
