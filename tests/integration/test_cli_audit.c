@@ -61,23 +61,9 @@ setup(void **state)
 static int
 setup_clock(void **state)
 {
-	harness *h = h_new();
-	size_t i;
+	static const h_opts o = {.test_clock = true};
 
-	if (h == NULL)
-		return -1;
-	for (i = 0; i < NKEYS; i++)
-		if (h_key_new(h, key_names[i]) == NULL)
-			goto bad;
-	if (h_policy_write(h, POLICY) != 0 || h_init(h, NULL) != 0 ||
-	    h_clock_set(h, 0) != 0 || h_start(h, NULL) != 0)
-		goto bad;
-	*state = h;
-	return 0;
-bad:
-	h_dump_log(h, 40);
-	h_destroy(&h);
-	return -1;
+	return h_setup_opt(state, key_names, NKEYS, POLICY, NULL, &o);
 }
 
 static void
