@@ -50,6 +50,16 @@ expect_rc(privd_client *c, int rc, int want, const char *what)
 }
 
 void
+expect_denied(privd_client *c, int rc, int reason, const char *what)
+{
+	expect_rc(c, rc, PRIVD_EDENIED, what);
+	if (privd_reason(c) != reason)
+		fail_msg("%s: expected reason %s, got %s (%s)", what,
+		    privd_reason_name(reason),
+		    privd_reason_name(privd_reason(c)), privd_errmsg(c));
+}
+
+void
 put1(privd_client *c, const char *reg, const char *subject, const char *purpose,
     const char *field, const char *value)
 {

@@ -20,6 +20,9 @@ privd_client *client_as(
 /* Fail with privd's message unless rc is want. */
 void expect_rc(privd_client *c, int rc, int want, const char *what);
 
+/* Fail unless rc is PRIVD_EDENIED with the deny reason reason. */
+void expect_denied(privd_client *c, int rc, int reason, const char *what);
+
 /* A put of one text field, field = value, that must be OK. */
 void put1(privd_client *c, const char *reg, const char *subject,
     const char *purpose, const char *field, const char *value);

@@ -106,9 +106,8 @@ static void
 put_one(harness *h, const char *subject)
 {
 	privd_client *c = client(h, "svc");
-	privd_field f = h_field("name", "Clock Person");
 
-	expect_rc(c, privd_put(c, REG, subject, INV, &f, 1), PRIVD_OK, "put");
+	put_name(c, subject, "Clock Person");
 	privd_close(&c);
 }
 

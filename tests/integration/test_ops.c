@@ -54,10 +54,9 @@ static void
 serves(harness *h, const char *subject)
 {
 	privd_client *c = client(h, "svc");
-	privd_field f = h_field("name", "Signal Person");
 	privd_record *r = NULL;
 
-	expect_rc(c, privd_put(c, REG, subject, INV, &f, 1), PRIVD_OK, "put");
+	put_name(c, subject, "Signal Person");
 	expect_rc(
 	    c, privd_get(c, REG, subject, INV, NULL, 0, &r), PRIVD_OK, "get");
 	privd_record_free(&r);

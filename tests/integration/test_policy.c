@@ -108,16 +108,6 @@ setup(void **state)
 	    POL_V1, NULL);
 }
 
-static void
-expect_denied(privd_client *c, int rc, int reason, const char *what)
-{
-	expect_rc(c, rc, PRIVD_EDENIED, what);
-	if (privd_reason(c) != reason)
-		fail_msg("%s: expected reason %s, got %s (%s)", what,
-		    privd_reason_name(reason),
-		    privd_reason_name(privd_reason(c)), privd_errmsg(c));
-}
-
 /*
  * The denial came in privd's reply on the connection in use, not from a
  * new handshake refused by ZAP (which libprivd reports with the same status
