@@ -705,5 +705,6 @@ main(void)
 
 	if (sodium_init() < 0)
 		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name(
+	    "integration/audit_verify", tests, NULL, NULL);
 }
