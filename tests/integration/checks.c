@@ -75,6 +75,49 @@ put_name(privd_client *c, const char *subject, const char *name)
 	put1(c, "customers", subject, "invoicing", "name", name);
 }
 
+void
+assert_field(
+    const privd_record *rec, const char *name, const void *v, size_t len)
+{
+	const privd_field *f = privd_record_field(rec, name);
+
+	if (f == NULL)
+		fail_msg("field %s missing from the record", name);
+	assert_int_equal(f->len, len);
+	assert_memory_equal(f->value, v, len);
+	/* client.h: every value is also NUL-terminated. */
+	assert_int_equal(f->value[len], '\0');
+}
+
+void
+assert_field_str(const privd_record *rec, const char *name, const char *v)
+{
+	assert_field(rec, name, v, strlen(v));
+}
+
+void
+put_ok(
+    privd_client *c, const char *subject, const privd_field *fields, size_t n)
+{
+	int rc = privd_put(c, "customers", subject, "invoicing", fields, n);
+
+	if (rc != PRIVD_OK)
+		fail_msg("put: %s (%s)", privd_strerror(rc), privd_errmsg(c));
+}
+
+privd_record *
+get_ok(privd_client *c, const char *subject, const char *const *names, size_t n)
+{
+	privd_record *rec = NULL;
+	int rc =
+	    privd_get(c, "customers", subject, "invoicing", names, n, &rec);
+
+	if (rc != PRIVD_OK)
+		fail_msg("get: %s (%s)", privd_strerror(rc), privd_errmsg(c));
+	assert_non_null(rec);
+	return rec;
+}
+
 int
 exit_status(const h_result *res)
 {
@@ -106,6 +149,16 @@ run_expect(harness *h, const char *const *argv, h_result *r, int code,
 {
 	assert_int_equal(h_run(h, argv, H_RUN_TIMEOUT_MS, r), 0);
 	expect_exit(r, code, what);
+}
+
+void
+stop_clean(harness *h)
+{
+	int st = -1;
+
+	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, &st), 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 void

@@ -30,6 +30,25 @@ void put1(privd_client *c, const char *reg, const char *subject,
 /* The same in register customers for purpose invoicing: field name. */
 void put_name(privd_client *c, const char *subject, const char *name);
 
+/* ---- data in register customers, for purpose invoicing ------------- */
+
+/* A put of n fields that must be OK. */
+void put_ok(
+    privd_client *c, const char *subject, const privd_field *fields, size_t n);
+
+/* A get of the named fields (names NULL: all) that must be OK; the
+ * record, for privd_record_free(). */
+privd_record *get_ok(
+    privd_client *c, const char *subject, const char *const *names, size_t n);
+
+/* rec holds field name with exactly the bytes v[0..len), and a NUL after
+ * them (client.h: every value is NUL-terminated too). */
+void assert_field(
+    const privd_record *rec, const char *name, const void *v, size_t len);
+
+/* The same for a text value. */
+void assert_field_str(const privd_record *rec, const char *name, const char *v);
+
 /* ---- commands ------------------------------------------------------- */
 
 /* The exit code of a command h_run() ran, or -1 if it did not exit. */
@@ -47,6 +66,9 @@ void run_expect(harness *h, const char *const *argv, h_result *r, int code,
  * into r, and expect exit code. */
 void privctl_expect(harness *h, const char *key, const char *const *args,
     h_result *r, int code, const char *what);
+
+/* privd stops on SIGTERM by itself, in time, with exit status 0. */
+void stop_clean(harness *h);
 
 /*
  * Run `privd serve` on h's data directory and endpoint: it must refuse to
