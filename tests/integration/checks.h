@@ -8,6 +8,8 @@
 
 #include "harness.h"
 
+/* ---- clients and their answers -------------------------------------- */
+
 /* A client for the key registered under name; fails the test if it
  * cannot be made. */
 privd_client *client(harness *h, const char *name);
@@ -23,14 +25,15 @@ void expect_rc(privd_client *c, int rc, int want, const char *what);
 /* Fail unless rc is PRIVD_EDENIED with the deny reason reason. */
 void expect_denied(privd_client *c, int rc, int reason, const char *what);
 
+/* ---- data (put_name, put_ok, get_ok: register customers, purpose
+ * invoicing) ---------------------------------------------------------- */
+
 /* A put of one text field, field = value, that must be OK. */
 void put1(privd_client *c, const char *reg, const char *subject,
     const char *purpose, const char *field, const char *value);
 
 /* The same in register customers for purpose invoicing: field name. */
 void put_name(privd_client *c, const char *subject, const char *name);
-
-/* ---- data in register customers, for purpose invoicing ------------- */
 
 /* A put of n fields that must be OK. */
 void put_ok(

@@ -16,7 +16,12 @@
  * Not thread-safe: call harness functions from the test's main thread only
  * (privd clients made with h_connect() may be used from any one thread).
  * Harness functions never call cmocka assertions; they return -1 and print
- * why on stderr, so they can be used from setup and teardown functions.
+ * why on stderr, so they can be used from setup and teardown functions
+ * (checks.h has the assertions the tests share).
+ *
+ * The code: harness.c (the directory, keys, policy, test clock, privd
+ * init/serve/stop, set-ups), run.c (commands and privctl, h_run*,
+ * h_privctl*), dealer.c (h_dealer_*), files.c (files, h_scan_*, the log).
  */
 #ifndef PRIVD_TEST_HARNESS_H
 #define PRIVD_TEST_HARNESS_H
