@@ -3,7 +3,8 @@
  *
  * A harness owns one temporary directory (mkdtemp under $TMPDIR or /tmp)
  * holding the policy file, the data directory, the ipc socket and a log file
- * that receives privd's stderr, and at most one running `privd serve` child.
+ * that receives privd's stderr, and at most one running `privd serve` child
+ * (and one privctl in the background, h_privctl_start).
  * h_destroy() stops the child (SIGTERM, then SIGKILL) and removes the
  * directory; harnesses still alive at exit are destroyed by an atexit hook,
  * and children die with the test process (PR_SET_PDEATHSIG), so a failing
@@ -15,7 +16,12 @@
  * Not thread-safe: call harness functions from the test's main thread only
  * (privd clients made with h_connect() may be used from any one thread).
  * Harness functions never call cmocka assertions; they return -1 and print
- * why on stderr, so they can be used from setup and teardown functions.
+ * why on stderr, so they can be used from setup and teardown functions
+ * (checks.h has the assertions the tests share).
+ *
+ * The code: harness.c (the directory, keys, policy, test clock, privd
+ * init/serve/stop, set-ups), run.c (commands and privctl, h_run*,
+ * h_privctl*), dealer.c (h_dealer_*), files.c (files, h_scan_*, the log).
  */
 #ifndef PRIVD_TEST_HARNESS_H
 #define PRIVD_TEST_HARNESS_H
@@ -79,7 +85,40 @@ typedef struct harness {
 	int64_t clock_offset_s;
 	/* RLIMIT_FSIZE of privd serve children (0: none) */
 	uint64_t fsize_limit;
+	pid_t bg_pid; /* privctl in the background (h_privctl_start), or -1 */
 } harness;
+
+/*
+ * Pieces of the policy templates that several tests share, to put together
+ * by string literal concatenation: H_POL_CONTROLLER, the registers (e.g.
+ * H_POL_CUSTOMERS), H_POL_PRINCIPALS, the principals separated by ",\n"
+ * (e.g. H_POL_SVC_RW, H_POL_AUDITOR), then H_POL_END.
+ */
+#define H_POL_CONTROLLER                                                       \
+	"{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "           \
+	"\"1234567-8\"},\n"
+/* Register customers: purpose invoicing (contract), one field, name
+ * (identity, string). */
+#define H_POL_CUSTOMERS                                                        \
+	" \"registers\": {\"customers\": {\n"                                  \
+	"   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n" \
+	"   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "    \
+	"\"string\"}}}},\n"
+#define H_POL_PRINCIPALS " \"principals\": {\n"
+/* Principal svc (region FI) granted read and write (H_POL_SVC_RW), or
+ * read, write and delete (H_POL_SVC_RWD), of every field of customers for
+ * invoicing. */
+#define H_POL_SVC_GRANT                                                        \
+	"  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": " \
+	"[{\"register\": \"customers\", \"purposes\": [\"invoicing\"], "       \
+	"\"fields\": [\"*\"], \"ops\": "
+#define H_POL_SVC_RW  H_POL_SVC_GRANT "[\"read\", \"write\"]}]}"
+#define H_POL_SVC_RWD H_POL_SVC_GRANT "[\"read\", \"write\", \"delete\"]}]}"
+/* Principal auditor, with the role auditor. */
+#define H_POL_AUDITOR                                                          \
+	"  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "              \
+	"[\"auditor\"]}"
+#define H_POL_END "}}\n"
 
 /*
  * The policy of most tests: register "customers" (transfer EEA; purposes
@@ -105,8 +144,9 @@ typedef struct h_result {
 harness *h_new(void);
 
 /*
- * Stop privd if it runs (SIGKILL if SIGTERM does not end it in time), remove
- * the temporary directory recursively, free h, set *hp to NULL. NULL-safe.
+ * Kill the background privctl if it runs, stop privd if it runs (SIGKILL if
+ * SIGTERM does not end it in time), remove the temporary directory
+ * recursively, free h, set *hp to NULL. NULL-safe.
  */
 void h_destroy(harness **hp);
 
@@ -212,6 +252,23 @@ int h_key_file(harness *h, const char *keyname, char *out, size_t size);
  */
 int h_privctl(harness *h, const char *keyname, const char *server_key,
     const char *const *args, int timeout_ms, h_result *res);
+
+/*
+ * Start privctl as keyname, as h_privctl() runs it, in the background: its
+ * stdout goes to a pipe whose reading end is *out_fd (the caller closes
+ * it), its stderr to the log. One at a time. h_destroy() kills it
+ * (SIGKILL) if it still runs, so it does not outlive a failing test.
+ * Returns its pid (to signal it), or -1 (and *out_fd is -1).
+ */
+pid_t h_privctl_start(
+    harness *h, const char *keyname, const char *const *args, int *out_fd);
+
+/*
+ * Wait up to timeout_ms (0: just look) for the background privctl to
+ * end. 0 once it is reaped, its wait status in *wstatus (may be NULL); -1
+ * if it still runs or none was started.
+ */
+int h_privctl_wait(harness *h, int timeout_ms, int *wstatus);
 
 /*
  * Print the last max_lines lines of the privd log on stderr, prefixed, so a

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include <zmq.h>
 
+#include "checks.h"
 #include "harness.h"
 #include "privd.pb-c.h"
 
@@ -106,20 +107,6 @@ assert_serves_svc(harness *h)
 		    privd_strerror(rc), privd_errmsg(c));
 	assert_string_equal(pong.principal, "svc");
 	privd_close(&c);
-}
-
-static privd_client *
-client_as(harness *h, const char *key, const char *server_key, int timeout_ms)
-{
-	const h_key *k = h_key_get(h, key);
-	privd_client *c = NULL;
-
-	assert_non_null(k);
-	assert_int_equal(
-	    privd_connect(&c, h->endpoint, server_key, k->pub, k->sec),
-	    PRIVD_OK);
-	privd_set_timeout(c, timeout_ms);
-	return c;
 }
 
 static void

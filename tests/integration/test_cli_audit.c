@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "auditlog.h"
 #include "checks.h"
 #include "harness.h"
 #include "privd.pb-c.h"
@@ -40,22 +41,12 @@
 #define POLL_MS 20
 
 static const char POLICY[] =
-    "{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "
-    "\"1234567-8\"},\n"
-    " \"registers\": {\"customers\": {\n"
-    "   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n"
-    "   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "
-    "\"string\"}}}},\n"
-    " \"principals\": {\n"
-    "  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": [\n"
-    "    {\"register\": \"customers\", \"purposes\": [\"invoicing\"], "
-    "\"fields\": [\"*\"], \"ops\": [\"read\", \"write\", \"delete\"]}]},\n"
-    "  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "
-    "[\"auditor\"]},\n"
+    H_POL_CONTROLLER H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RWD
+    ",\n" H_POL_AUDITOR ",\n"
     "  \"auditor2\": {\"key\": \"@KEY:auditor2@\", \"roles\": "
     "[\"auditor\"]},\n"
     "  \"admin\": {\"key\": \"@KEY:admin@\", \"region\": \"FI\", "
-    "\"roles\": [\"policy_admin\"]}}}\n";
+    "\"roles\": [\"policy_admin\"]}" H_POL_END;
 
 static const char *const key_names[] = {"svc", "auditor", "admin", "auditor2"};
 #define NKEYS (sizeof(key_names) / sizeof(key_names[0]))
@@ -70,90 +61,9 @@ setup(void **state)
 static int
 setup_clock(void **state)
 {
-	harness *h = h_new();
-	size_t i;
+	static const h_opts o = {.test_clock = true};
 
-	if (h == NULL)
-		return -1;
-	for (i = 0; i < NKEYS; i++)
-		if (h_key_new(h, key_names[i]) == NULL)
-			goto bad;
-	if (h_policy_write(h, POLICY) != 0 || h_init(h, NULL) != 0 ||
-	    h_clock_set(h, 0) != 0 || h_start(h, NULL) != 0)
-		goto bad;
-	*state = h;
-	return 0;
-bad:
-	h_dump_log(h, 40);
-	h_destroy(&h);
-	return -1;
-}
-
-static void
-expect_exit(const h_result *r, int code, const char *what)
-{
-	if (r->timed_out || !WIFEXITED(r->wstatus) ||
-	    WEXITSTATUS(r->wstatus) != code)
-		fail_msg("%s: expected exit %d, got wait status %d%s\n"
-		         "stdout: %s\nstderr: %s",
-		    what, code, r->wstatus, r->timed_out ? " (timed out)" : "",
-		    r->out, r->err);
-}
-
-static void
-put1(privd_client *c, const char *subject, const char *name)
-{
-	privd_field f = h_field("name", name);
-
-	expect_rc(c, privd_put(c, CUST, subject, INV, &f, 1), PRIVD_OK, "put");
-}
-
-/* Every event that matches f, oldest first, copied out of the pages. */
-typedef struct evlist {
-	privd_audit_event ev[512];
-	size_t n;
-} evlist;
-
-static void
-collect(privd_client *a, const privd_audit_filter *f, evlist *l)
-{
-	privd_audit_page *pg = NULL, *next = NULL;
-	size_t i;
-
-	l->n = 0;
-	expect_rc(a, privd_audit_query(a, f, NULL, 0, &pg), PRIVD_OK, "query");
-	for (;;) {
-		for (i = 0; i < pg->n; i++) {
-			assert_true(l->n < sizeof(l->ev) / sizeof(l->ev[0]));
-			l->ev[l->n] = pg->events[i];
-			/* the copies outlive the page: no pointers kept */
-			l->ev[l->n].fields = NULL;
-			l->ev[l->n].nfields = 0;
-			l->ev[l->n].raw = NULL;
-			l->n++;
-		}
-		if (pg->cursor == NULL)
-			break;
-		expect_rc(a,
-		    privd_audit_query(a, f, pg->cursor, pg->cursorlen, &next),
-		    PRIVD_OK, "next page");
-		privd_audit_page_free(&pg);
-		pg = next;
-	}
-	privd_audit_page_free(&pg);
-}
-
-/* The seq of the newest event. */
-static uint64_t
-head(privd_client *a)
-{
-	privd_audit_filter f = {0};
-	evlist l;
-
-	f.newest_first = 1;
-	f.limit = 1;
-	collect(a, &f, &l);
-	return l.n > 0 ? l.ev[0].seq : 0;
+	return h_setup_opt(state, key_names, NKEYS, POLICY, NULL, &o);
 }
 
 static void
@@ -217,8 +127,7 @@ test_privctl_unknown_op_is_usage_error(void **state)
 		    "300", "audit", "query", bad[i][0], bad[i][1], bad[i][2],
 		    bad[i][3], NULL};
 
-		assert_int_equal(h_run(h, argv, WAIT_MS, r), 0);
-		expect_exit(r, 2, bad[i][0]);
+		run_expect(h, argv, r, 2, bad[i][0]);
 		if (strcmp(bad[i][0], "--request-id") != 0) {
 			/* the error lists the names, never what was typed */
 			assert_non_null(strstr(r->err, "audit_follow"));
@@ -232,28 +141,12 @@ test_privctl_unknown_op_is_usage_error(void **state)
 		    "--key", key, "--server-key", h->server_key, "--timeout",
 		    "300", "audit", "query", "--op", "audit_follow", NULL};
 
-		assert_int_equal(h_run(h, argv, WAIT_MS, r), 0);
-		expect_exit(r, 1, "known op, no privd");
+		run_expect(h, argv, r, 1, "known op, no privd");
 	}
 	free(r);
 }
 
 /* ---- tail -f: audited as a follow ------------------------------------ */
-
-static pid_t follow_pid = -1;
-
-static int
-teardown_follow(void **state)
-{
-	int st;
-
-	if (follow_pid > 0) {
-		kill(follow_pid, SIGKILL);
-		waitpid(follow_pid, &st, 0);
-		follow_pid = -1;
-	}
-	return h_teardown(state);
-}
 
 /* Read what fd has into buf (NUL-terminated) by the deadline; 0 on
  * timeout, end of file or a full buffer. */
@@ -300,21 +193,20 @@ static void
 count_auditor(privd_client *a2, uint64_t mark, size_t *nquery, size_t *nfollow)
 {
 	privd_audit_filter f = {0};
-	evlist *l = malloc(sizeof(*l));
+	evlist l;
 	size_t i;
 
-	assert_non_null(l);
 	f.from_seq = mark + 1;
 	f.principal = "auditor";
-	collect(a2, &f, l);
+	collect(a2, &f, &l);
 	*nquery = *nfollow = 0;
-	for (i = 0; i < l->n; i++) {
-		if (strcmp(l->ev[i].op, "audit_query") == 0)
+	for (i = 0; i < l.n; i++) {
+		if (strcmp(l.ev[i]->op, "audit_query") == 0)
 			(*nquery)++;
-		else if (strcmp(l->ev[i].op, "audit_follow") == 0)
+		else if (strcmp(l.ev[i]->op, "audit_follow") == 0)
 			(*nfollow)++;
 	}
-	free(l);
+	evlist_free(&l);
 }
 
 /*
@@ -331,29 +223,18 @@ test_privctl_tail_follow_audited_as_follow(void **state)
 {
 	harness *h = *state;
 	privd_client *svc = client(h, "svc"), *a2 = client(h, "auditor2");
-	char key[H_PATH_MAX + 16], out[8192], subj[16];
-	const char *argv[] = {h->privctl_bin, "--endpoint", h->endpoint,
-	    "--key", key, "--server-key", h->server_key, "audit", "tail", "-f",
-	    "-n", "0", NULL};
+	char out[8192], subj[16];
 	uint64_t mark;
 	size_t len = 0, i, nquery = 0, nfollow = 0;
 	int64_t deadline;
-	int p[2], st;
+	int fd, st;
+	pid_t pid;
 
-	assert_int_equal(h_key_file(h, "auditor", key, sizeof(key)), 0);
 	mark = head(a2);
 	out[0] = '\0';
-	assert_int_equal(pipe(p), 0);
-	follow_pid = fork();
-	assert_true(follow_pid >= 0);
-	if (follow_pid == 0) {
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
+	pid = h_privctl_start(h, "auditor",
+	    (const char *[]){"audit", "tail", "-f", "-n", "0", NULL}, &fd);
+	assert_true(pid > 0);
 	deadline = h_now_ms() + WAIT_MS;
 	while (count_auditor(a2, mark, &nquery, &nfollow), nquery == 0) {
 		if (h_now_ms() >= deadline)
@@ -362,17 +243,16 @@ test_privctl_tail_follow_audited_as_follow(void **state)
 	}
 	for (i = 0; i < 3; i++) {
 		snprintf(subj, sizeof(subj), "tf-%zu", i);
-		put1(svc, subj, "Followed");
+		put_name(svc, subj, "Followed");
 		deadline = h_now_ms() + WAIT_MS;
 		while (count_of(out, " svc put customers ") <= i)
-			if (!read_some(p[0], out, sizeof(out), &len, deadline))
+			if (!read_some(fd, out, sizeof(out), &len, deadline))
 				fail_msg("tail -f did not print put %zu:\n%s",
 				    i + 1, out);
 	}
-	assert_int_equal(kill(follow_pid, SIGINT), 0);
-	assert_int_equal(waitpid(follow_pid, &st, 0), follow_pid);
-	follow_pid = -1;
-	close(p[0]);
+	assert_int_equal(kill(pid, SIGINT), 0);
+	assert_int_equal(h_privctl_wait(h, WAIT_MS, &st), 0);
+	close(fd);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fail_msg("tail -f ended with wait status %d:\n%s", st, out);
 	/* it printed neither its own query nor its follow events */
@@ -408,23 +288,17 @@ test_privctl_audit_prune(void **state)
 	assert_int_equal(st.oldest_seq, 1);
 	assert_true(st.now_us >= st.oldest_time_us);
 	/* an auditor reads the log but may not resume deleting it */
-	expect_rc(a, privd_audit_prune(a, 0, &st), PRIVD_EDENIED, "auditor");
-	assert_int_equal(privd_reason(a), 11);
+	expect_denied(a, privd_audit_prune(a, 0, &st),
+	    PRIVD__V1__DENY_REASON__DENY_ROLE_REQUIRED, "auditor");
 
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"audit", "prune", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "prune");
+	privctl_expect(h, "admin", (const char *[]){"audit", "prune", NULL}, r,
+	    0, "prune");
 	assert_non_null(strstr(r->out, "audit pruning: running\n"));
 	assert_non_null(strstr(r->out, "retention: "));
 	assert_non_null(strstr(r->out, "oldest event kept: 1 ("));
 	assert_null(strstr(r->out, "--confirm"));
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "prune", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 3, "prune as auditor");
+	privctl_expect(h, "auditor", (const char *[]){"audit", "prune", NULL},
+	    r, 3, "prune as auditor");
 	assert_non_null(strstr(r->err, "role_required"));
 
 	/* privd's clock jumps three days forward: pruning pauses */
@@ -442,41 +316,30 @@ test_privctl_audit_prune(void **state)
 	assert_true(
 	    st.clock_jump_s >= 2 * 86400 && st.clock_jump_s <= 4 * 86400);
 
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"audit", "prune", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "prune, paused");
+	privctl_expect(h, "admin", (const char *[]){"audit", "prune", NULL}, r,
+	    0, "prune, paused");
 	assert_non_null(strstr(r->out, "audit pruning: paused since "));
 	assert_non_null(strstr(r->out, "jumped 3 days"));
 	assert_non_null(strstr(r->out, "privctl audit prune --confirm"));
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"--json", "audit", "prune", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "prune --json, paused");
+	privctl_expect(h, "admin",
+	    (const char *[]){"--json", "audit", "prune", NULL}, r, 0,
+	    "prune --json, paused");
 	assert_non_null(strstr(r->out, "\"paused\":true"));
 	assert_non_null(strstr(r->out, "\"confirmed\":false"));
 	assert_non_null(strstr(r->out, "\"retention_s\":"));
 	assert_non_null(strstr(r->out, "\"oldest_seq\":1"));
 
 	/* --confirm resumes it */
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"--json", "audit", "prune", "--confirm", NULL},
-	        WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "prune --confirm");
+	privctl_expect(h, "admin",
+	    (const char *[]){"--json", "audit", "prune", "--confirm", NULL}, r,
+	    0, "prune --confirm");
 	assert_non_null(strstr(r->out, "\"paused\":false"));
 	assert_non_null(strstr(r->out, "\"confirmed\":true"));
 	expect_rc(admin, privd_audit_prune(admin, 0, &st), PRIVD_OK, "after");
 	assert_int_equal(st.paused, 0);
 	assert_int_equal(st.paused_at_us, 0);
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"audit", "prune", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "prune, resumed");
+	privctl_expect(h, "admin", (const char *[]){"audit", "prune", NULL}, r,
+	    0, "prune, resumed");
 	assert_non_null(strstr(r->out, "audit pruning: running\n"));
 	free(r);
 	privd_close(&admin);
@@ -497,12 +360,9 @@ test_privctl_command_help(void **state)
 	assert_non_null(h);
 	assert_non_null(r);
 	h->privctl_bin = getenv("PRIVCTL_BIN");
-	assert_int_equal(h_run(h,
-	                     (const char *[]){h->privctl_bin, "audit", "query",
-	                         "--help", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit query --help");
+	run_expect(h,
+	    (const char *[]){h->privctl_bin, "audit", "query", "--help", NULL},
+	    r, 0, "audit query --help");
 	assert_memory_equal(r->out, "usage: privctl [options] audit query ",
 	    strlen("usage: privctl [options] audit query "));
 	assert_non_null(strstr(r->out, "--not-op OP"));
@@ -510,32 +370,23 @@ test_privctl_command_help(void **state)
 	assert_null(strstr(r->out, "audit tail"));
 	assert_null(strstr(r->out, "Exit status"));
 
-	assert_int_equal(h_run(h,
-	                     (const char *[]){h->privctl_bin, "--help", "audit",
-	                         "prune", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "--help audit prune");
+	run_expect(h,
+	    (const char *[]){h->privctl_bin, "--help", "audit", "prune", NULL},
+	    r, 0, "--help audit prune");
 	assert_non_null(strstr(r->out, "audit prune [--confirm]\n"));
 	assert_non_null(strstr(r->out, "policy_admin"));
 
-	assert_int_equal(
-	    h_run(h, (const char *[]){h->privctl_bin, "audit", "--help", NULL},
-	        WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "audit --help");
+	run_expect(h, (const char *[]){h->privctl_bin, "audit", "--help", NULL},
+	    r, 0, "audit --help");
 	assert_non_null(strstr(r->out, "\n  audit query "));
 	assert_non_null(strstr(r->out, "\n  audit tail "));
 	assert_non_null(strstr(r->out, "\n  audit prune "));
 	assert_null(strstr(r->out, "\n  policy "));
 
 	/* an option another command takes is a usage error here */
-	assert_int_equal(h_run(h,
-	                     (const char *[]){h->privctl_bin, "audit", "prune",
-	                         "--force", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 2, "audit prune --force");
+	run_expect(h,
+	    (const char *[]){h->privctl_bin, "audit", "prune", "--force", NULL},
+	    r, 2, "audit prune --force");
 	assert_non_null(
 	    strstr(r->err, "--force is not an option of audit prune"));
 	free(r);
@@ -551,8 +402,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_privctl_unknown_op_is_usage_error, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_privctl_tail_follow_audited_as_follow, setup,
-	        teardown_follow),
+	        test_privctl_tail_follow_audited_as_follow, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_privctl_audit_prune, setup_clock, h_teardown),
 	    cmocka_unit_test(test_privctl_command_help),

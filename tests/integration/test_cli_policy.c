@@ -24,20 +24,8 @@
 #include "harness.h"
 #include "privd.pb-c.h"
 
-#define WAIT_MS 10000
-
 #define POL_HEAD                                                               \
-	"{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "           \
-	"\"1234567-8\"},\n"                                                    \
-	" \"registers\": {\"customers\": {\n"                                  \
-	"   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n" \
-	"   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "    \
-	"\"string\"}}}},\n"                                                    \
-	" \"principals\": {\n"                                                 \
-	"  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": " \
-	"[\n"                                                                  \
-	"    {\"register\": \"customers\", \"purposes\": [\"invoicing\"], "    \
-	"\"fields\": [\"*\"], \"ops\": [\"read\", \"write\"]}]},\n"
+	H_POL_CONTROLLER H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RW ",\n"
 
 /* Version 1: two admins. */
 static const char POL_V1[] = POL_HEAD
@@ -60,9 +48,7 @@ static const char POL_V1_REORDERED[] =
 static const char POL_AUDITOR[] = POL_HEAD
     "  \"admin\": {\"key\": \"@KEY:admin@\", \"roles\": [\"policy_admin\"]},\n"
     "  \"admin2\": {\"key\": \"@KEY:admin2@\", \"roles\": "
-    "[\"policy_admin\"]},\n"
-    "  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "
-    "[\"auditor\"]}}}\n";
+    "[\"policy_admin\"]},\n" H_POL_AUDITOR H_POL_END;
 /* Nobody keeps policy_admin. */
 static const char POL_NO_ADMIN[] = POL_HEAD
     "  \"admin\": {\"key\": \"@KEY:admin@\", \"roles\": [\"auditor\"]},\n"
@@ -80,42 +66,6 @@ setup(void **state)
 	static const char *const keys[] = {"admin", "admin2", "svc", "auditor"};
 
 	return h_setup(state, keys, 4, POL_V1, NULL);
-}
-
-static void
-expect_exit(const h_result *r, int code, const char *what)
-{
-	if (r->timed_out || !WIFEXITED(r->wstatus) ||
-	    WEXITSTATUS(r->wstatus) != code)
-		fail_msg("%s: expected exit %d, got wait status %d%s\n"
-		         "stdout: %s\nstderr: %s",
-		    what, code, r->wstatus, r->timed_out ? " (timed out)" : "",
-		    r->out, r->err);
-}
-
-/* A policy template with the harness's keys in it, as text (free it) and
- * as the file root/name (path into path). */
-static char *
-policy_file(
-    harness *h, const char *tmpl, const char *name, char *path, size_t size)
-{
-	uint8_t *text;
-	size_t len;
-
-	assert_int_equal(h_policy_write(h, tmpl), 0);
-	assert_int_equal(h_read_file(h->policy, &text, &len), 0);
-	snprintf(path, size, "%s/%s", h->root, name);
-	assert_int_equal(h_write_file(path, text, len, 0644), 0);
-	return (char *)text;
-}
-
-static uint64_t
-in_force(privd_client *c)
-{
-	privd_policy_version v;
-
-	expect_rc(c, privd_policy_get(c, &v, NULL), PRIVD_OK, "policy get");
-	return v.version;
 }
 
 static void
@@ -182,7 +132,7 @@ test_policy_versions_and_apply(void **state)
 	        admin, 2, doc, PRIVD_APPLY_FORCE, &v, &same),
 	    PRIVD_EINVAL, "no admin left");
 	assert_non_null(strstr(privd_errmsg(admin), "$.principals"));
-	assert_int_equal(in_force(admin), 2);
+	assert_int_equal(policy_in_force(admin), 2);
 	free(doc);
 
 	/* taking one's own role: refused without force, done with it */
@@ -190,7 +140,7 @@ test_policy_versions_and_apply(void **state)
 	expect_rc(admin, privd_policy_apply_flags(admin, 2, doc, 0, &v, &same),
 	    PRIVD_EINVAL, "own role, no force");
 	assert_non_null(strstr(privd_errmsg(admin), "policy_admin"));
-	assert_int_equal(in_force(admin), 2);
+	assert_int_equal(policy_in_force(admin), 2);
 	expect_rc(admin, privd_policy_apply(admin, 2, doc, &v), PRIVD_EINVAL,
 	    "own role, old call");
 	expect_rc(admin, privd_policy_apply_flags(admin, 2, doc, 0x2, &v, NULL),
@@ -204,7 +154,7 @@ test_policy_versions_and_apply(void **state)
 	/* admin is no admin any more; admin2 is */
 	expect_rc(admin, privd_policy_get(admin, NULL, NULL), PRIVD_EDENIED,
 	    "admin after");
-	assert_int_equal(in_force(admin2), 3);
+	assert_int_equal(policy_in_force(admin2), 3);
 	free(doc);
 	free(v1);
 	privd_close(&admin);
@@ -220,87 +170,58 @@ test_privctl_policy_show_apply(void **state)
 
 	assert_non_null(r);
 	free(policy_file(h, POL_V1, "v1.json", path, sizeof(path)));
-	assert_int_equal(h_privctl(h, "admin", NULL,
-	                     (const char *[]){"policy", "apply", path,
-	                         "--replaces", "1", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "apply the same");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "apply", path, "--replaces", "1", NULL},
+	    r, 0, "apply the same");
 	assert_string_equal(
 	    r->out, "policy unchanged: version 1 stays in force\n");
-	assert_int_equal(h_privctl(h, "admin", NULL,
-	                     (const char *[]){"--json", "policy", "apply", path,
-	                         "--replaces", "1", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "apply the same --json");
+	privctl_expect(h, "admin",
+	    (const char *[]){
+	        "--json", "policy", "apply", path, "--replaces", "1", NULL},
+	    r, 0, "apply the same --json");
 	assert_string_equal(r->out, "{\"version\":1,\"unchanged\":true}\n");
 
 	free(policy_file(h, POL_AUDITOR, "a.json", other, sizeof(other)));
-	assert_int_equal(h_privctl(h, "admin", NULL,
-	                     (const char *[]){"--json", "policy", "apply",
-	                         other, "--replaces", "1", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "apply a change --json");
+	privctl_expect(h, "admin",
+	    (const char *[]){
+	        "--json", "policy", "apply", other, "--replaces", "1", NULL},
+	    r, 0, "apply a change --json");
 	assert_string_equal(r->out, "{\"version\":2,\"unchanged\":false}\n");
 
 	/* show N */
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"--json", "policy", "show", "1", NULL},
-	        WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "show 1 --json");
+	privctl_expect(h, "admin",
+	    (const char *[]){"--json", "policy", "show", "1", NULL}, r, 0,
+	    "show 1 --json");
 	assert_non_null(strstr(r->out, "{\"version\":1,"));
 	assert_non_null(strstr(r->out, "\"applied_by\":\"privd init\""));
 	assert_null(strstr(r->out, "auditor"));
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "show", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "show");
+	privctl_expect(
+	    h, "admin", (const char *[]){"policy", "show", NULL}, r, 0, "show");
 	assert_non_null(strstr(r->out, "version 2, applied by admin at "));
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "show", "7", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 4, "show 7");
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "show", "x", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 2, "show x");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "show", "7", NULL}, r, 4, "show 7");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "show", "x", NULL}, r, 2, "show x");
 
 	/* refusals: no admin left (5), own role without --force (5) */
 	free(policy_file(h, POL_NO_ADMIN, "n.json", path, sizeof(path)));
-	assert_int_equal(h_privctl(h, "admin", NULL,
-	                     (const char *[]){"policy", "apply", path,
-	                         "--replaces", "2", "--force", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 5, "apply, no admin left");
+	privctl_expect(h, "admin",
+	    (const char *[]){
+	        "policy", "apply", path, "--replaces", "2", "--force", NULL},
+	    r, 5, "apply, no admin left");
 	assert_non_null(strstr(r->err, "no principal has the role"));
 	free(policy_file(h, POL_ADMIN2_ONLY, "o.json", path, sizeof(path)));
-	assert_int_equal(h_privctl(h, "admin", NULL,
-	                     (const char *[]){"policy", "apply", path,
-	                         "--replaces", "2", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 5, "apply, own role");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "apply", path, "--replaces", "2", NULL},
+	    r, 5, "apply, own role");
 	assert_non_null(strstr(r->err, "force"));
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "check", path, "--force", NULL},
-	        WAIT_MS, r),
-	    0);
-	expect_exit(r, 2, "--force is for apply");
-	assert_int_equal(h_privctl(h, "admin", NULL,
-	                     (const char *[]){"policy", "apply", path,
-	                         "--replaces", "2", "--force", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "apply, own role, --force");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "check", path, "--force", NULL}, r, 2,
+	    "--force is for apply");
+	privctl_expect(h, "admin",
+	    (const char *[]){
+	        "policy", "apply", path, "--replaces", "2", "--force", NULL},
+	    r, 0, "apply, own role, --force");
 	assert_string_equal(r->out, "policy version 3 in force\n");
 	free(r);
 }
@@ -326,36 +247,24 @@ test_privctl_policy_diff(void **state)
 	free(policy_file(h, POL_V1_REORDERED, "r.json", r3, sizeof(r3)));
 
 	/* one version only: nothing before it (4) */
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "diff", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 4, "diff with one version");
+	privctl_expect(h, "admin", (const char *[]){"policy", "diff", NULL}, r,
+	    4, "diff with one version");
 	assert_non_null(strstr(r->err, "no version before it"));
 
 	/* diff FILE: what applying it would change; nothing, if the same */
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "diff", r3, NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "diff reordered file");
+	privctl_expect(h, "admin", (const char *[]){"policy", "diff", r3, NULL},
+	    r, 0, "diff reordered file");
 	assert_non_null(strstr(r->out, "version 1 -> "));
 	assert_non_null(strstr(r->out, "\nno differences\n"));
 
 	doc = policy_file(h, POL_AUDITOR, "a.json", a, sizeof(a));
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "diff", a, NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "diff FILE");
+	privctl_expect(h, "admin", (const char *[]){"policy", "diff", a, NULL},
+	    r, 0, "diff FILE");
 	assert_non_null(strstr(r->out, "\n+ principal auditor"));
 	assert_non_null(strstr(r->out, "\n1 difference\n"));
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"--json", "policy", "diff", a, NULL}, WAIT_MS,
-	        r),
-	    0);
-	expect_exit(r, 0, "diff FILE --json");
+	privctl_expect(h, "admin",
+	    (const char *[]){"--json", "policy", "diff", a, NULL}, r, 0,
+	    "diff FILE --json");
 	assert_non_null(strstr(r->out, "\"from\":{\"version\":1,"));
 	assert_non_null(strstr(r->out, "\"to\":{\"file\":\""));
 	assert_non_null(strstr(r->out,
@@ -364,11 +273,9 @@ test_privctl_policy_diff(void **state)
 	assert_non_null(strstr(r->out, "\"count\":1}"));
 
 	/* an invalid FILE is refused before privd is asked (5) */
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "diff", h->log, NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 5, "diff invalid FILE");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "diff", h->log, NULL}, r, 5,
+	    "diff invalid FILE");
 
 	/* apply it: version 2 */
 	expect_rc(
@@ -377,68 +284,44 @@ test_privctl_policy_diff(void **state)
 	free(doc);
 
 	/* no argument: what the last apply changed */
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "diff", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "diff");
+	privctl_expect(
+	    h, "admin", (const char *[]){"policy", "diff", NULL}, r, 0, "diff");
 	assert_non_null(strstr(r->out, "version 1 -> version 2:\n"));
 	assert_non_null(strstr(r->out, "\n+ principal auditor"));
 	/* diff A: A -> in force */
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "diff", "1", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "diff 1");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "diff", "1", NULL}, r, 0, "diff 1");
 	assert_non_null(strstr(r->out, "version 1 -> version 2:\n"));
 	/* diff A B, either way round */
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "diff", "2", "1", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "diff 2 1");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "diff", "2", "1", NULL}, r, 0,
+	    "diff 2 1");
 	assert_non_null(strstr(r->out, "version 2 -> version 1:\n"));
 	assert_non_null(strstr(r->out, "\n- principal auditor"));
 	/* diff A FILE */
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"--json", "policy", "diff", "2", v1, NULL},
-	        WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "diff 2 FILE");
+	privctl_expect(h, "admin",
+	    (const char *[]){"--json", "policy", "diff", "2", v1, NULL}, r, 0,
+	    "diff 2 FILE");
 	assert_non_null(strstr(r->out, "\"change\":\"removed\""));
 	assert_non_null(strstr(r->out, "\"from\":{\"version\":2,"));
 	/* diff 2 2: the same version */
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "diff", "2", "2", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "diff 2 2");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "diff", "2", "2", NULL}, r, 0,
+	    "diff 2 2");
 	assert_non_null(strstr(r->out, "\nno differences\n"));
 
 	/* usage and unknown versions */
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "diff", v1, "1", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 2, "diff FILE A");
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "diff", "1", "2", "3", NULL},
-	        WAIT_MS, r),
-	    0);
-	expect_exit(r, 2, "diff with three arguments");
-	assert_int_equal(
-	    h_privctl(h, "admin", NULL,
-	        (const char *[]){"policy", "diff", "9", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 4, "diff 9");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "diff", v1, "1", NULL}, r, 2,
+	    "diff FILE A");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "diff", "1", "2", "3", NULL}, r, 2,
+	    "diff with three arguments");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "diff", "9", NULL}, r, 4, "diff 9");
 	/* the policy of an admin: others are denied (3) */
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"policy", "diff", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 3, "diff as auditor");
+	privctl_expect(h, "auditor", (const char *[]){"policy", "diff", NULL},
+	    r, 3, "diff as auditor");
 	free(r);
 	privd_close(&admin);
 }

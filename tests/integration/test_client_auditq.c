@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "auditlog.h"
 #include "checks.h"
 #include "harness.h"
 #include "privd.pb-c.h"
@@ -31,21 +32,9 @@
 #define CUST "customers"
 #define INV  "invoicing"
 
-#define WAIT_MS 10000
-
 static const char POLICY[] =
-    "{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "
-    "\"1234567-8\"},\n"
-    " \"registers\": {\"customers\": {\n"
-    "   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n"
-    "   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "
-    "\"string\"}}}},\n"
-    " \"principals\": {\n"
-    "  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": [\n"
-    "    {\"register\": \"customers\", \"purposes\": [\"invoicing\"], "
-    "\"fields\": [\"*\"], \"ops\": [\"read\", \"write\", \"delete\"]}]},\n"
-    "  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "
-    "[\"auditor\"]}}}\n";
+    H_POL_CONTROLLER H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RWD
+    ",\n" H_POL_AUDITOR H_POL_END;
 
 static int
 setup(void **state)
@@ -53,25 +42,6 @@ setup(void **state)
 	static const char *const keys[] = {"svc", "auditor"};
 
 	return h_setup(state, keys, 2, POLICY, NULL);
-}
-
-static void
-expect_exit(const h_result *r, int code, const char *what)
-{
-	if (r->timed_out || !WIFEXITED(r->wstatus) ||
-	    WEXITSTATUS(r->wstatus) != code)
-		fail_msg("%s: expected exit %d, got wait status %d%s\n"
-		         "stdout: %s\nstderr: %s",
-		    what, code, r->wstatus, r->timed_out ? " (timed out)" : "",
-		    r->out, r->err);
-}
-
-static void
-put1(privd_client *c, const char *subject, const char *name)
-{
-	privd_field f = h_field("name", name);
-
-	expect_rc(c, privd_put(c, CUST, subject, INV, &f, 1), PRIVD_OK, "put");
 }
 
 static void
@@ -84,57 +54,6 @@ get1(privd_client *c, const char *subject)
 	privd_record_free(&r);
 }
 
-/* Every event that matches f, in order, copied out of the pages (without
- * their fields and bytes). */
-typedef struct evlist {
-	privd_audit_event ev[512];
-	size_t n;
-} evlist;
-
-static void
-collect(privd_client *a, const privd_audit_filter *f, evlist *l)
-{
-	privd_audit_page *pg = NULL, *next = NULL;
-	size_t i;
-
-	l->n = 0;
-	expect_rc(a, privd_audit_query(a, f, NULL, 0, &pg), PRIVD_OK, "query");
-	for (;;) {
-		for (i = 0; i < pg->n; i++) {
-			assert_true(l->n < sizeof(l->ev) / sizeof(l->ev[0]));
-			l->ev[l->n] = pg->events[i];
-			l->ev[l->n].fields = NULL;
-			l->ev[l->n].nfields = 0;
-			l->ev[l->n].raw = NULL;
-			l->n++;
-		}
-		if (pg->cursor == NULL)
-			break;
-		expect_rc(a,
-		    privd_audit_query(a, f, pg->cursor, pg->cursorlen, &next),
-		    PRIVD_OK, "next page");
-		privd_audit_page_free(&pg);
-		pg = next;
-	}
-	privd_audit_page_free(&pg);
-}
-
-static uint64_t
-head(privd_client *a)
-{
-	privd_audit_filter f = {0};
-	evlist *l = malloc(sizeof(*l));
-	uint64_t seq;
-
-	assert_non_null(l);
-	f.newest_first = 1;
-	f.limit = 1;
-	collect(a, &f, l);
-	seq = l->n > 0 ? l->ev[0].seq : 0;
-	free(l);
-	return seq;
-}
-
 /* ---- not_ops and request_id -------------------------------------------- */
 
 static void
@@ -144,43 +63,43 @@ test_not_ops_and_request_id(void **state)
 	privd_client *svc = client(h, "svc"), *a = client(h, "auditor");
 	privd_audit_filter f = {0};
 	uint64_t mark, put_id;
-	evlist *all = malloc(sizeof(*all)), *l = malloc(sizeof(*l));
+	evlist all, l;
 	size_t i, want;
 
-	assert_non_null(all);
-	assert_non_null(l);
 	mark = head(a);
-	put1(svc, "nq-1", "Not Query");
+	put_name(svc, "nq-1", "Not Query");
 	put_id = privd_last_request_id(svc);
 	get1(svc, "nq-1");
 	(void)head(a); /* an audit_query in between */
-	put1(svc, "nq-2", "Not Query Two");
+	put_name(svc, "nq-2", "Not Query Two");
 
 	/* the brute-force answer: every event after the mark */
 	f.from_seq = mark + 1;
-	collect(a, &f, all);
+	collect(a, &f, &all);
 
 	/* not_ops leaves out exactly those operations */
 	f.not_ops = (const char *const[]){"audit_query", "get"};
 	f.nnot_ops = 2;
-	collect(a, &f, l);
-	for (i = 0, want = 0; i < all->n; i++)
-		if (strcmp(all->ev[i].op, "audit_query") != 0 &&
-		    strcmp(all->ev[i].op, "get") != 0) {
-			assert_true(want < l->n);
-			assert_int_equal(l->ev[want].seq, all->ev[i].seq);
+	collect(a, &f, &l);
+	for (i = 0, want = 0; i < all.n; i++)
+		if (strcmp(all.ev[i]->op, "audit_query") != 0 &&
+		    strcmp(all.ev[i]->op, "get") != 0) {
+			assert_true(want < l.n);
+			assert_int_equal(l.ev[want]->seq, all.ev[i]->seq);
 			want++;
 		}
-	assert_int_equal(l->n, want);
+	assert_int_equal(l.n, want);
 	assert_int_equal(want, 2); /* the two puts */
+	evlist_free(&l);
 
 	/* request_id: that request's event alone */
 	memset(&f, 0, sizeof(f));
 	f.request_id = put_id;
-	collect(a, &f, l);
-	assert_int_equal(l->n, 1);
-	assert_string_equal(l->ev[0].op, "put");
-	assert_int_equal(l->ev[0].request_id, put_id);
+	collect(a, &f, &l);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.ev[0]->op, "put");
+	assert_int_equal(l.ev[0]->request_id, put_id);
+	evlist_free(&l);
 
 	/* ops and not_ops together: both hold */
 	memset(&f, 0, sizeof(f));
@@ -189,10 +108,11 @@ test_not_ops_and_request_id(void **state)
 	f.nops = 2;
 	f.not_ops = (const char *const[]){"get"};
 	f.nnot_ops = 1;
-	collect(a, &f, l);
-	assert_int_equal(l->n, 2);
-	assert_string_equal(l->ev[0].op, "put");
-	assert_string_equal(l->ev[1].op, "put");
+	collect(a, &f, &l);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.ev[0]->op, "put");
+	assert_string_equal(l.ev[1]->op, "put");
+	evlist_free(&l);
 
 	/* an operation privd does not record: INVALID, not an empty page */
 	memset(&f, 0, sizeof(f));
@@ -205,8 +125,7 @@ test_not_ops_and_request_id(void **state)
 		    PRIVD_EINVAL, "unknown not_op");
 		assert_null(pg);
 	}
-	free(all);
-	free(l);
+	evlist_free(&all);
 	privd_close(&svc);
 	privd_close(&a);
 }
@@ -220,49 +139,38 @@ test_privctl_query_not_op_request_id(void **state)
 	char rid[32], want[64];
 
 	assert_non_null(r);
-	put1(svc, "cq-1", "Cli Query");
+	put_name(svc, "cq-1", "Cli Query");
 	snprintf(rid, sizeof(rid), "%llu",
 	    (unsigned long long)privd_last_request_id(svc));
 	get1(svc, "cq-1");
 
 	/* --not-op, repeatable, with --json: no line of those operations */
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"--json", "audit", "query", "--since", "0",
-	            "--not-op", "audit_query", "--not-op", "get", NULL},
-	        WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "query --not-op");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"--json", "audit", "query", "--since", "0",
+	        "--not-op", "audit_query", "--not-op", "get", NULL},
+	    r, 0, "query --not-op");
 	assert_null(strstr(r->out, "\"op\":\"audit_query\""));
 	assert_null(strstr(r->out, "\"op\":\"get\""));
 	assert_non_null(strstr(r->out, "\"op\":\"put\""));
 
 	/* --request-id: that request alone */
-	assert_int_equal(h_privctl(h, "auditor", NULL,
-	                     (const char *[]){"--json", "audit", "query",
-	                         "--request-id", rid, NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "query --request-id");
+	privctl_expect(h, "auditor",
+	    (const char *[]){
+	        "--json", "audit", "query", "--request-id", rid, NULL},
+	    r, 0, "query --request-id");
 	snprintf(want, sizeof(want), "\"request_id\":\"%s\"", rid);
 	assert_non_null(strstr(r->out, want));
 	assert_non_null(strstr(r->out, "\"op\":\"put\""));
 	assert_int_equal(strchr(r->out, '\n') - r->out + 1, strlen(r->out));
 
 	/* --op and --not-op together: both hold, so nothing here */
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "query", "--from-seq", NULL}, WAIT_MS,
-	        r),
-	    0);
-	expect_exit(r, 2, "query --from-seq (no such option)");
-	assert_int_equal(h_privctl(h, "auditor", NULL,
-	                     (const char *[]){"audit", "query", "--since", "0",
-	                         "--op", "put", "--op", "get", "--not-op",
-	                         "put", "--not-op", "get", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "query --op X --not-op X");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "query", "--from-seq", NULL}, r, 2,
+	    "query --from-seq (no such option)");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "query", "--since", "0", "--op", "put",
+	        "--op", "get", "--not-op", "put", "--not-op", "get", NULL},
+	    r, 0, "query --op X --not-op X");
 	assert_string_equal(r->out, "");
 	free(r);
 	privd_close(&svc);
@@ -288,7 +196,7 @@ damage_one(harness *h, uint8_t hash[32], uint8_t pk[32])
 {
 	privd_client *svc = client(h, "svc"), *a = client(h, "auditor");
 	privd_audit_filter f = {0};
-	evlist *l = malloc(sizeof(*l));
+	evlist l;
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
@@ -299,18 +207,17 @@ damage_one(harness *h, uint8_t hash[32], uint8_t pk[32])
 	size_t i;
 	int st;
 
-	assert_non_null(l);
 	expect_rc(a, privd_audit_pubkey(a, pk), PRIVD_OK, "pubkey");
 	for (i = 0; i < NPUTS; i++) {
 		snprintf(subj, sizeof(subj), "d-%zu", i);
-		put1(svc, subj, "Damage Target");
+		put_name(svc, subj, "Damage Target");
 	}
 	f.ops = (const char *const[]){"put"};
 	f.nops = 1;
-	collect(a, &f, l);
-	assert_int_equal(l->n, NPUTS);
-	seq = l->ev[NPUTS / 2].seq; /* subject d-5 */
-	free(l);
+	collect(a, &f, &l);
+	assert_int_equal(l.n, NPUTS);
+	seq = l.ev[NPUTS / 2]->seq; /* subject d-5 */
+	evlist_free(&l);
 	privd_close(&svc);
 	privd_close(&a);
 	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, &st), 0);
@@ -347,14 +254,14 @@ has_damaged(const evlist *l, uint64_t seq)
 	int found = 0;
 
 	for (i = 0; i < l->n; i++) {
-		if (l->ev[i].seq != seq) {
-			assert_int_equal(l->ev[i].damaged, 0);
+		if (l->ev[i]->seq != seq) {
+			assert_int_equal(l->ev[i]->damaged, 0);
 			continue;
 		}
-		assert_int_equal(l->ev[i].damaged, 1);
-		assert_string_equal(l->ev[i].op, "");
-		assert_string_equal(l->ev[i].principal, "");
-		assert_int_equal(l->ev[i].nfields, 0);
+		assert_int_equal(l->ev[i]->damaged, 1);
+		assert_string_equal(l->ev[i]->op, "");
+		assert_string_equal(l->ev[i]->principal, "");
+		assert_int_equal(l->ev[i]->nfields, 0);
 		found = 1;
 	}
 	return found;
@@ -369,10 +276,9 @@ test_damaged_event_in_every_answer(void **state)
 	privd_client *a = client(h, "auditor");
 	privd_audit_filter f = {0};
 	privd_audit_page *pg = NULL;
-	evlist *l = malloc(sizeof(*l));
+	evlist l;
 	size_t i, n;
 
-	assert_non_null(l);
 	/* the page that holds it keeps its bytes and hash */
 	f.from_seq = k;
 	f.to_seq = k;
@@ -389,37 +295,42 @@ test_damaged_event_in_every_answer(void **state)
 	/* every event, and every criterion privd cannot judge it by (the
 	 * damaged event is the put of subject d-5, by svc) */
 	memset(&f, 0, sizeof(f));
-	collect(a, &f, l);
-	assert_true(has_damaged(l, k));
-	for (i = 1; i < l->n; i++)
-		assert_int_equal(l->ev[i].seq, l->ev[i - 1].seq + 1);
+	collect(a, &f, &l);
+	assert_true(has_damaged(&l, k));
+	for (i = 1; i < l.n; i++)
+		assert_int_equal(l.ev[i]->seq, l.ev[i - 1]->seq + 1);
+	evlist_free(&l);
 	f.principal = "svc";
-	collect(a, &f, l);
-	assert_true(has_damaged(l, k));
-	for (i = 0, n = 0; i < l->n; i++)
-		n += strcmp(l->ev[i].op, "put") == 0;
+	collect(a, &f, &l);
+	assert_true(has_damaged(&l, k));
+	for (i = 0, n = 0; i < l.n; i++)
+		n += strcmp(l.ev[i]->op, "put") == 0;
 	assert_int_equal(n, NPUTS - 1); /* and the damaged one */
+	evlist_free(&l);
 	memset(&f, 0, sizeof(f));
 	f.ops = (const char *const[]){"get"};
 	f.nops = 1;
-	collect(a, &f, l);
-	assert_true(has_damaged(l, k));
+	collect(a, &f, &l);
+	assert_true(has_damaged(&l, k));
+	evlist_free(&l);
 	/* the subject plan walks that subject's index entries: its own
 	 * damaged event is among them */
 	memset(&f, 0, sizeof(f));
 	f.subject = "d-5";
-	collect(a, &f, l);
-	assert_true(has_damaged(l, k));
+	collect(a, &f, &l);
+	assert_true(has_damaged(&l, k));
+	evlist_free(&l);
 	memset(&f, 0, sizeof(f));
 	f.newest_first = 1;
-	collect(a, &f, l);
-	assert_true(has_damaged(l, k));
+	collect(a, &f, &l);
+	assert_true(has_damaged(&l, k));
+	evlist_free(&l);
 	/* a range without it does not have it */
 	memset(&f, 0, sizeof(f));
 	f.to_seq = k - 1;
-	collect(a, &f, l);
-	assert_false(has_damaged(l, k));
-	free(l);
+	collect(a, &f, &l);
+	assert_false(has_damaged(&l, k));
+	evlist_free(&l);
 	privd_close(&a);
 }
 
@@ -475,54 +386,37 @@ test_privctl_shows_damaged_and_exits_7(void **state)
 	    "audit log does NOT verify at event %llu: event %llu is damaged",
 	    (unsigned long long)k, (unsigned long long)k);
 
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "query", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 7, "query");
+	privctl_expect(h, "auditor", (const char *[]){"audit", "query", NULL},
+	    r, 7, "query");
 	assert_non_null(strstr(r->out, line));
 	assert_non_null(strstr(r->err, "1 damaged event"));
 	/* every other event is printed too, after it */
 	assert_non_null(strstr(strstr(r->out, line), " svc put customers "));
 
-	assert_int_equal(h_privctl(h, "auditor", NULL,
-	                     (const char *[]){"--json", "audit", "query",
-	                         "--principal", "svc", NULL},
-	                     WAIT_MS, r),
-	    0);
-	expect_exit(r, 7, "query --json --principal");
+	privctl_expect(h, "auditor",
+	    (const char *[]){
+	        "--json", "audit", "query", "--principal", "svc", NULL},
+	    r, 7, "query --json --principal");
 	assert_non_null(strstr(r->out, json));
 
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "export", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 7, "export");
+	privctl_expect(h, "auditor", (const char *[]){"audit", "export", NULL},
+	    r, 7, "export");
 	assert_non_null(strstr(r->out, json));
 
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "tail", "-n", "1000", NULL}, WAIT_MS,
-	        r),
-	    0);
-	expect_exit(r, 7, "tail");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "tail", "-n", "1000", NULL}, r, 7,
+	    "tail");
 	assert_non_null(strstr(r->out, line));
 
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "verify", NULL}, WAIT_MS, r),
-	    0);
-	expect_exit(r, 7, "verify");
+	privctl_expect(h, "auditor", (const char *[]){"audit", "verify", NULL},
+	    r, 7, "verify");
 	assert_non_null(strstr(r->out, verify));
 
 	/* a range without it: exit 0 */
 	snprintf(line, sizeof(line), "%llu", (unsigned long long)k - 1);
-	assert_int_equal(
-	    h_privctl(h, "auditor", NULL,
-	        (const char *[]){"audit", "export", "--to", line, NULL},
-	        WAIT_MS, r),
-	    0);
-	expect_exit(r, 0, "export before it");
+	privctl_expect(h, "auditor",
+	    (const char *[]){"audit", "export", "--to", line, NULL}, r, 0,
+	    "export before it");
 	free(r);
 }
 

@@ -50,32 +50,6 @@ setup(void **state)
 	return h_setup(state, keys, 2, h_policy_default, NULL);
 }
 
-static void
-expect_exit(const h_result *r, int code, const char *what)
-{
-	if (r->timed_out || !WIFEXITED(r->wstatus) ||
-	    WEXITSTATUS(r->wstatus) != code)
-		fail_msg("%s: expected exit %d, got wait status %d%s\n"
-		         "stdout: %s\nstderr: %s",
-		    what, code, r->wstatus, r->timed_out ? " (timed out)" : "",
-		    r->out, r->err);
-}
-
-/* A handle as key, trusting server_key, with a deadline of timeout_ms. */
-static privd_client *
-client_as(harness *h, const char *key, const char *server_key, int timeout_ms)
-{
-	const h_key *k = h_key_get(h, key);
-	privd_client *c = NULL;
-
-	assert_non_null(k);
-	assert_int_equal(
-	    privd_connect(&c, h->endpoint, server_key, k->pub, k->sec),
-	    PRIVD_OK);
-	privd_set_timeout(c, timeout_ms);
-	return c;
-}
-
 /* A call that started at t0 ended with want, before half its deadline. */
 static void
 expect_early(privd_client *c, int rc, int want, int64_t t0, const char *what)
@@ -276,15 +250,12 @@ test_privctl_exit_codes(void **state)
 	assert_non_null(strstr(r->err, "unknown_principal"));
 
 	/* the exit code is in the help (longer than h_run keeps: grep it) */
-	assert_int_equal(
-	    h_run(h,
-	        (const char *[]){"/bin/sh", "-c",
-	            "\"$0\" --help | grep -q '^ *8 privd.s endpoint "
-	            "answers, but the CURVE$'",
-	            h->privctl_bin, NULL},
-	        H_RUN_TIMEOUT_MS, r),
-	    0);
-	expect_exit(r, 0, "exit code 8 in --help");
+	run_expect(h,
+	    (const char *[]){"/bin/sh", "-c",
+	        "\"$0\" --help | grep -q '^ *8 privd.s endpoint "
+	        "answers, but the CURVE$'",
+	        h->privctl_bin, NULL},
+	    r, 0, "exit code 8 in --help");
 
 	/* stopped privd: 1, unavailable */
 	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, NULL), 0);

@@ -28,32 +28,21 @@
 
 #include <cmocka.h>
 
+#include "auditlog.h"
 #include "checks.h"
 #include "harness.h"
 #include "privd.pb-c.h"
 
-#define CALL_TIMEOUT_MS 10000
-#define DAY_S           86400LL
-#define ST(x)           PRIVD__V1__STATUS__##x
-#define REG             "customers"
-#define INV             "invoicing"
+#define DAY_S 86400LL
+#define REG   "customers"
+#define INV   "invoicing"
 
-#define POL_HEAD                                                               \
-	"{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "           \
-	"\"1234567-8\"},\n"
+#define POL_HEAD H_POL_CONTROLLER
 #define POL_BODY                                                               \
-	" \"registers\": {\"customers\": {\n"                                  \
-	"   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n" \
-	"   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "    \
-	"\"string\"}}}},\n"                                                    \
-	" \"principals\": {\n"                                                 \
-	"  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": " \
-	"[{\"register\": \"customers\", \"purposes\": [\"invoicing\"], "       \
-	"\"fields\": [\"*\"], \"ops\": [\"read\", \"write\"]}]},\n"            \
-	"  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "              \
-	"[\"auditor\"]},\n"                                                    \
-	"  \"admin\": {\"key\": \"@KEY:admin@\", \"roles\": "                  \
-	"[\"policy_admin\"]}}}\n"
+	H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RW                          \
+	    ",\n" H_POL_AUDITOR ",\n"                                          \
+	    "  \"admin\": {\"key\": \"@KEY:admin@\", \"roles\": "              \
+	    "[\"policy_admin\"]}" H_POL_END
 #define RETENTION(d) " \"audit\": {\"retention\": \"" d "\"},\n"
 
 static const char POL_1_SECOND[] = POL_HEAD RETENTION("1 second") POL_BODY;
@@ -86,22 +75,6 @@ setup_short(void **state)
 
 /* ---- helpers -------------------------------------------------------- */
 
-static Privd__V1__Response *
-call(harness *h, const char *key, Privd__V1__Request *req)
-{
-	static uint64_t next_id = 7000;
-	Privd__V1__Response *resp;
-	h_dealer d;
-
-	req->request_id = next_id++;
-	assert_int_equal(h_dealer_open(h, key, NULL, false, &d), 0);
-	resp = h_dealer_call(&d, req, CALL_TIMEOUT_MS);
-	h_dealer_close(&d);
-	if (resp == NULL)
-		fail_msg("no answer from privd");
-	return resp;
-}
-
 /* AuditPruneRequest as key; the whole Response. */
 static Privd__V1__Response *
 prune(harness *h, const char *key, bool confirm)
@@ -112,7 +85,7 @@ prune(harness *h, const char *key, bool confirm)
 	pr.confirm = confirm;
 	req.op_case = PRIVD__V1__REQUEST__OP_AUDIT_PRUNE;
 	req.audit_prune = &pr;
-	return call(h, key, &req);
+	return raw_call(h, key, &req);
 }
 
 /* An admin's prune report (confirm false); the caller frees it. */
@@ -133,9 +106,8 @@ static void
 put_one(harness *h, const char *subject)
 {
 	privd_client *c = client(h, "svc");
-	privd_field f = h_field("name", "Clock Person");
 
-	expect_rc(c, privd_put(c, REG, subject, INV, &f, 1), PRIVD_OK, "put");
+	put_name(c, subject, "Clock Person");
 	privd_close(&c);
 }
 
@@ -162,40 +134,26 @@ log_span(harness *h)
 	return s;
 }
 
-/* Poll until a signed checkpoint covers event seq or timeout_ms passes;
- * returns the milliseconds it took, or -1. */
+/* audit_wait_signed() as the auditor: the milliseconds until a signed
+ * checkpoint covered event seq, or -1 after timeout_ms. */
 static int64_t
 wait_signed(harness *h, uint64_t seq, int timeout_ms)
 {
-	int64_t t0 = h_now_ms();
+	privd_client *a = client(h, "auditor");
+	int64_t ms = audit_wait_signed(a, seq, timeout_ms);
 
-	while (log_span(h).signed_seq < seq) {
-		if (h_now_ms() - t0 > timeout_ms)
-			return -1;
-		h_sleep_ms(20);
-	}
-	return h_now_ms() - t0;
+	privd_close(&a);
+	return ms;
 }
 
+/* The whole log verifies, against the key privd gives. */
 static void
 verify_ok(harness *h)
 {
 	privd_client *a = client(h, "auditor");
-	uint64_t bad = 0;
-	char why[256] = "";
-	int rc =
-	    privd_audit_verify(a, 0, 0, NULL, &bad, why, sizeof(why), NULL);
 
-	if (rc != PRIVD_OK)
-		fail_msg("audit verify: %s at %llu: %s", privd_strerror(rc),
-		    (unsigned long long)bad, why);
+	audit_verify_ok(a, NULL, NULL);
 	privd_close(&a);
-}
-
-static int
-exit_status(const h_result *res)
-{
-	return WIFEXITED(res->wstatus) ? WEXITSTATUS(res->wstatus) : -1;
 }
 
 static void expect_others_denied(harness *h);
@@ -250,17 +208,15 @@ test_floor_refused_at_apply(void **state)
 	const char *args[] = {
 	    "policy", "set", "--data-dir", h->data_dir, h->policy, NULL};
 	privd_policy_version v;
-	uint8_t *under;
-	size_t len;
+	char *under;
 	h_result res;
 
-	assert_int_equal(h_policy_write(h, POL_1_SECOND), 0);
-	assert_int_equal(h_read_file(h->policy, &under, &len), 0);
-	expect_apply_invalid(c, (const char *)under);
+	under = policy_text(h, POL_1_SECOND);
+	expect_apply_invalid(c, under);
 	free(under);
-	assert_int_equal(h_policy_write(h, POL_6_DAYS), 0);
-	assert_int_equal(h_read_file(h->policy, &under, &len), 0);
-	expect_apply_invalid(c, (const char *)under);
+	/* h->policy holds it too, for privd policy set below */
+	under = policy_text(h, POL_6_DAYS);
+	expect_apply_invalid(c, under);
 	expect_rc(c, privd_policy_get(c, &v, NULL), PRIVD_OK, "policy get");
 	assert_int_equal(v.version, 1);
 	privd_close(&c);
@@ -328,19 +284,14 @@ test_clock_behind_refused_at_start(void **state)
 {
 	static const char *const ok[] = {"--clock-behind-ok", NULL};
 	harness *h = *state;
-	const char *args[] = {
-	    "serve", "--data-dir", h->data_dir, "--listen", h->endpoint, NULL};
 	h_result res;
 
 	put_one(h, "before-step");
 	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, NULL), 0);
 	assert_int_equal(h_clock_set(h, -3600), 0);
 
-	assert_int_equal(h_run_privd(h, args, H_RUN_TIMEOUT_MS, &res), 0);
-	if (res.timed_out)
-		fail_msg("privd served with its clock an hour behind its log");
-	assert_int_equal(exit_status(&res), 1);
-	assert_non_null(strstr(res.err, "behind"));
+	/* its clock is an hour behind its log */
+	serve_refused(h, "behind", &res);
 	assert_non_null(strstr(res.err, "--clock-behind-ok"));
 
 	assert_int_equal(h_start(h, ok), 0);

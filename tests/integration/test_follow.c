@@ -23,25 +23,13 @@
 #include "harness.h"
 #include "privd.pb-c.h"
 
-#define CALL_TIMEOUT_MS 10000
-#define ST(x)           PRIVD__V1__STATUS__##x
-#define POLLS           20
+#define POLLS 20
 
 static const char POLICY[] =
-    "{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "
-    "\"1234567-8\"},\n"
-    " \"registers\": {\"customers\": {\n"
-    "   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n"
-    "   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "
-    "\"string\"}}}},\n"
-    " \"principals\": {\n"
-    "  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": "
-    "[{\"register\": \"customers\", \"purposes\": [\"invoicing\"], "
-    "\"fields\": [\"*\"], \"ops\": [\"read\", \"write\"]}]},\n"
-    "  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "
-    "[\"auditor\"]},\n"
+    H_POL_CONTROLLER H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RW
+    ",\n" H_POL_AUDITOR ",\n"
     "  \"auditor2\": {\"key\": \"@KEY:auditor2@\", \"roles\": "
-    "[\"auditor\"]}}}\n";
+    "[\"auditor\"]}" H_POL_END;
 
 /* The operation names privd.proto lists for AuditEvent.op. */
 static const char *const known_ops[] = {"ping", "put", "get", "delete",
@@ -70,7 +58,7 @@ query(h_dealer *d, Privd__V1__AuditQueryRequest *q)
 	req.request_id = next_id++;
 	req.op_case = PRIVD__V1__REQUEST__OP_AUDIT_QUERY;
 	req.audit_query = q;
-	r = h_dealer_call(d, &req, CALL_TIMEOUT_MS);
+	r = h_dealer_call(d, &req, RAW_CALL_TIMEOUT_MS);
 	if (r == NULL)
 		fail_msg("no answer to an audit query");
 	return r;

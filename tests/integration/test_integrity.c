@@ -1,11 +1,14 @@
 /*
- * test_integrity.c - the store's records are authenticated whole (issue 7):
- * - a value record whose header (format, created and updated times,
+ * test_integrity.c - the store's records are authenticated whole:
+ * - a value that was changed, or moved to another subject, is never
+ *   returned (a get answers INTERNAL "integrity check");
+ * - (issue 7) a value record whose header (format, created and updated times,
  *   purpose) was edited fails authentication exactly like an edited
  *   ciphertext: a get answers INTERNAL "integrity", never the value and
  *   never another one, and a put over it stores nothing of the edit;
  * - the same for a subject record's header (format, created_us);
- * - privd serve refuses a store whose format version it does not know;
+ * - (issue 7) privd serve refuses a store whose format version it does not
+ * know;
  * - privd serve refuses a master.key owned by another user.
  *
  * Records are edited with LMDB while privd is stopped. Their keys are
@@ -159,14 +162,6 @@ reload(harness *h, const char *db, const rec *key, rec *out)
 	memcpy(out->val, v.mv_data, v.mv_size);
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
-}
-
-static void
-put_name(privd_client *c, const char *subject, const char *name)
-{
-	privd_field f = h_field("name", name);
-
-	expect_rc(c, privd_put(c, REG, subject, INV, &f, 1), PRIVD_OK, "put");
 }
 
 /*
@@ -442,24 +437,6 @@ set_format(harness *h, const uint32_t *format)
 	mdb_env_close(env);
 }
 
-/* privd serve must refuse at once: exit 1, why on stderr containing
- * needle. */
-static void
-serve_refused(harness *h, const char *needle)
-{
-	const char *args[] = {
-	    "serve", "--data-dir", h->data_dir, "--listen", h->endpoint, NULL};
-	h_result res;
-
-	assert_int_equal(h_run_privd(h, args, H_RUN_TIMEOUT_MS, &res), 0);
-	if (res.timed_out)
-		fail_msg("privd served (%s)", needle);
-	assert_true(WIFEXITED(res.wstatus));
-	assert_int_equal(WEXITSTATUS(res.wstatus), 1);
-	if (strstr(res.err, needle) == NULL)
-		fail_msg("no \"%s\" in: %s", needle, res.err);
-}
-
 static void
 test_unknown_store_format_refused(void **state)
 {
@@ -473,10 +450,10 @@ test_unknown_store_format_refused(void **state)
 	stop(h);
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		set_format(h, &formats[i]);
-		serve_refused(h, "format");
+		serve_refused(h, "format", NULL);
 	}
 	set_format(h, NULL);
-	serve_refused(h, "format");
+	serve_refused(h, "format", NULL);
 
 	set_format(h, &ours);
 	assert_int_equal(h_start(h, NULL), 0);
@@ -502,11 +479,125 @@ test_master_key_of_another_user_refused(void **state)
 	assert_int_equal(stat(key, &st), 0);
 	stop(h);
 	assert_int_equal(chown(key, 65534, 65534), 0);
-	serve_refused(h, "master.key");
+	serve_refused(h, "master.key", NULL);
 	assert_int_equal(chown(key, st.st_uid, st.st_gid), 0);
 	assert_int_equal(h_start(h, NULL), 0);
 	c = client(h, "svc");
 	expect_rc(c, privd_ping(c, NULL), PRIVD_OK, "ping");
+	privd_close(&c);
+}
+
+/*
+ * Change the "values" database of a stopped privd's store with LMDB
+ * directly: flip the last byte of every record (op 0), or swap the records
+ * of the first two keys (op 1). The keys are keyed hashes, so the test
+ * cannot choose a subject; it uses stores with one or two of them.
+ */
+static void
+tamper_values(harness *h, int op)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *c;
+	MDB_val k, v, k2, v2;
+	uint8_t *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+	uint8_t ka[64], kb[64];
+	size_t kalen = 0, kblen = 0;
+	int rc;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, h->data_dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "values", 0, &dbi), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (op == 0) {
+			uint8_t *copy = malloc(v.mv_size);
+
+			memcpy(copy, v.mv_data, v.mv_size);
+			copy[v.mv_size - 1] ^= 0x01;
+			v2.mv_size = v.mv_size;
+			v2.mv_data = copy;
+			assert_int_equal(
+			    mdb_cursor_put(c, &k, &v2, MDB_CURRENT), 0);
+			free(copy);
+		} else if (a == NULL) {
+			a = malloc(alen = v.mv_size);
+			memcpy(a, v.mv_data, alen);
+			memcpy(ka, k.mv_data, kalen = k.mv_size);
+		} else if (b == NULL) {
+			b = malloc(blen = v.mv_size);
+			memcpy(b, v.mv_data, blen);
+			memcpy(kb, k.mv_data, kblen = k.mv_size);
+		}
+	}
+	mdb_cursor_close(c);
+	if (op == 1) {
+		assert_non_null(a);
+		assert_non_null(b);
+		k.mv_size = kalen;
+		k.mv_data = ka;
+		v.mv_size = blen;
+		v.mv_data = b;
+		k2.mv_size = kblen;
+		k2.mv_data = kb;
+		v2.mv_size = alen;
+		v2.mv_data = a;
+		assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+		assert_int_equal(mdb_put(txn, dbi, &k2, &v2, 0), 0);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	free(a);
+	free(b);
+}
+
+/* A stored value that was changed, or moved to another subject, is never
+ * returned: privd answers INTERNAL ("integrity check"), says nothing about
+ * the data, and goes on serving. */
+static void
+test_tampered_value_never_returned(void **state)
+{
+	harness *h = *state;
+	privd_client *c = client(h, "svc");
+	privd_field fa = h_field("name", "Alpha Person");
+	privd_field fb = h_field("name", "Beta Person");
+	privd_record *got = NULL;
+	int op, rc;
+
+	for (op = 0; op < 2; op++) {
+		/* only these subjects have values: a fresh store, and the
+		 * first round deletes its subject at the end */
+		assert_int_equal(
+		    privd_put(c, REG, "tamper-a", INV, &fa, 1), PRIVD_OK);
+		if (op == 1)
+			assert_int_equal(
+			    privd_put(c, REG, "tamper-b", INV, &fb, 1),
+			    PRIVD_OK);
+		privd_close(&c);
+		assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, NULL), 0);
+		tamper_values(h, op);
+		assert_int_equal(h_start(h, NULL), 0);
+		c = client(h, "svc");
+		rc = privd_get(c, REG, "tamper-a", INV, NULL, 0, &got);
+		if (rc != PRIVD_EINTERNAL)
+			fail_msg("%s value: expected INTERNAL, got %s",
+			    op == 0 ? "a changed" : "a moved",
+			    privd_strerror(rc));
+		assert_null(got);
+		assert_non_null(strstr(privd_errmsg(c), "integrity"));
+		assert_null(strstr(privd_errmsg(c), "Person"));
+		assert_true(h_running(h));
+		assert_int_equal(privd_ping(c, NULL), PRIVD_OK);
+		/* and the damaged subject can be overwritten cleanly */
+		assert_int_equal(
+		    privd_delete(c, REG, "tamper-a", INV, NULL, 0, NULL),
+		    PRIVD_OK);
+	}
 	privd_close(&c);
 }
 
@@ -520,6 +611,7 @@ main(void)
 	    T(test_subject_header_edit_fails_integrity),
 	    T(test_unknown_store_format_refused),
 	    T(test_master_key_of_another_user_refused),
+	    T(test_tampered_value_never_returned),
 	};
 
 	return cmocka_run_group_tests_name(

@@ -54,10 +54,9 @@ static void
 serves(harness *h, const char *subject)
 {
 	privd_client *c = client(h, "svc");
-	privd_field f = h_field("name", "Signal Person");
 	privd_record *r = NULL;
 
-	expect_rc(c, privd_put(c, REG, subject, INV, &f, 1), PRIVD_OK, "put");
+	put_name(c, subject, "Signal Person");
 	expect_rc(
 	    c, privd_get(c, REG, subject, INV, NULL, 0, &r), PRIVD_OK, "get");
 	privd_record_free(&r);
@@ -95,7 +94,6 @@ static void
 test_sighup_keeps_serving(void **state)
 {
 	harness *h = *state;
-	int st = -1;
 
 	serves(h, "before-hup");
 	for (int i = 0; i < 2; i++) {
@@ -106,9 +104,7 @@ test_sighup_keeps_serving(void **state)
 			fail_msg("privd ended on SIGHUP (wait status %d)",
 			    h->last_wstatus);
 	}
-	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, &st), 0);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	stop_clean(h);
 	/* the final checkpoint signed the head */
 	assert_int_equal(last_seq(h, "audit_ckpt"), last_seq(h, "audit"));
 	assert_int_equal(h_start(h, NULL), 0);

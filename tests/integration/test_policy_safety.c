@@ -24,26 +24,14 @@
 
 #include <cmocka.h>
 
+#include "auditlog.h"
 #include "checks.h"
 #include "harness.h"
 #include "privd.pb-c.h"
 
-#define CALL_TIMEOUT_MS 10000
-#define ST(x)           PRIVD__V1__STATUS__##x
-
 #define POL_HEAD                                                               \
-	"{\"controller\": {\"name\": \"Test Oy\", \"business_id\": "           \
-	"\"1234567-8\"},\n"                                                    \
-	" \"registers\": {\"customers\": {\n"                                  \
-	"   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n" \
-	"   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "    \
-	"\"string\"}}}},\n"                                                    \
-	" \"principals\": {\n"                                                 \
-	"  \"svc\": {\"key\": \"@KEY:svc@\", \"region\": \"FI\", \"grants\": " \
-	"[{\"register\": \"customers\", \"purposes\": [\"invoicing\"], "       \
-	"\"fields\": [\"*\"], \"ops\": [\"read\", \"write\"]}]},\n"            \
-	"  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "              \
-	"[\"auditor\"]},\n"
+	H_POL_CONTROLLER H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RW         \
+	    ",\n" H_POL_AUDITOR ",\n"
 
 /* What privd init gets: two admins. */
 static const char POL_TWO_ADMINS[] =
@@ -81,36 +69,6 @@ setup(void **state)
 	    state, keys, sizeof(keys) / sizeof(keys[0]), POL_TWO_ADMINS, NULL);
 }
 
-/* The document of a template with the keys filled in (malloc'd). It goes
- * through h->policy, which privd init has read already. */
-static char *
-doc(harness *h, const char *tmpl)
-{
-	uint8_t *buf;
-	size_t len;
-
-	assert_int_equal(h_policy_write(h, tmpl), 0);
-	assert_int_equal(h_read_file(h->policy, &buf, &len), 0);
-	return (char *)buf;
-}
-
-/* One raw request as principal key; fails the test without an answer. */
-static Privd__V1__Response *
-call(harness *h, const char *key, Privd__V1__Request *req)
-{
-	static uint64_t next_id = 5000;
-	Privd__V1__Response *resp;
-	h_dealer d;
-
-	req->request_id = next_id++;
-	assert_int_equal(h_dealer_open(h, key, NULL, false, &d), 0);
-	resp = h_dealer_call(&d, req, CALL_TIMEOUT_MS);
-	h_dealer_close(&d);
-	if (resp == NULL)
-		fail_msg("no answer from privd");
-	return resp;
-}
-
 static Privd__V1__Response *
 apply(harness *h, const char *key, uint64_t replaces, const char *json,
     bool force)
@@ -124,7 +82,7 @@ apply(harness *h, const char *key, uint64_t replaces, const char *json,
 	pa.force = force;
 	req.op_case = PRIVD__V1__REQUEST__OP_POLICY_APPLY;
 	req.policy_apply = &pa;
-	return call(h, key, &req);
+	return raw_call(h, key, &req);
 }
 
 static Privd__V1__Response *
@@ -136,7 +94,7 @@ pget(harness *h, const char *key, uint64_t version)
 	pg.version = version;
 	req.op_case = PRIVD__V1__REQUEST__OP_POLICY_GET;
 	req.policy_get = &pg;
-	return call(h, key, &req);
+	return raw_call(h, key, &req);
 }
 
 static void
@@ -196,7 +154,7 @@ static void
 test_no_admin_refused_even_forced(void **state)
 {
 	harness *h = *state;
-	char *none = doc(h, POL_NO_ADMIN);
+	char *none = policy_text(h, POL_NO_ADMIN);
 	Privd__V1__Response *r;
 
 	for (int force = 0; force < 2; force++) {
@@ -217,7 +175,8 @@ static void
 test_self_removal_needs_force(void **state)
 {
 	harness *h = *state;
-	char *two = doc(h, POL_TWO_ADMINS), *only2 = doc(h, POL_ADMIN2_ONLY);
+	char *two = policy_text(h, POL_TWO_ADMINS),
+	     *only2 = policy_text(h, POL_ADMIN2_ONLY);
 	Privd__V1__Response *r;
 	uint64_t v;
 
@@ -265,7 +224,7 @@ reformatted(harness *h)
 	    "\"controller\":{\"business_id\":\"1234567-8\",\"name\":"
 	    "\"Test Oy\"}}";
 
-	return doc(h, tmpl);
+	return policy_text(h, tmpl);
 }
 
 static void
@@ -285,8 +244,8 @@ static void
 test_identical_document_unchanged(void **state)
 {
 	harness *h = *state;
-	char *two = doc(h, POL_TWO_ADMINS), *same = reformatted(h);
-	char *three = doc(h, POL_THREE_ADMINS);
+	char *two = policy_text(h, POL_TWO_ADMINS), *same = reformatted(h);
+	char *three = policy_text(h, POL_THREE_ADMINS);
 	Privd__V1__Response *r;
 	uint64_t v;
 
@@ -315,7 +274,8 @@ static void
 test_policy_get_any_version(void **state)
 {
 	harness *h = *state;
-	char *two = doc(h, POL_TWO_ADMINS), *three = doc(h, POL_THREE_ADMINS);
+	char *two = policy_text(h, POL_TWO_ADMINS),
+	     *three = policy_text(h, POL_THREE_ADMINS);
 	Privd__V1__Response *r;
 	uint64_t v2;
 
@@ -366,12 +326,6 @@ policy_set(harness *h, bool force, h_result *res)
 	assert_false(res->timed_out);
 }
 
-static int
-exit_status(const h_result *res)
-{
-	return WIFEXITED(res->wstatus) ? WEXITSTATUS(res->wstatus) : -1;
-}
-
 /* The policy_apply events of principal "privd" in the audit log, after
  * checking that the whole log verifies. */
 static size_t
@@ -381,13 +335,9 @@ privd_set_events(harness *h)
 	privd_audit_filter q = {0};
 	privd_audit_page *p = NULL;
 	const char *ops[] = {"policy_apply"};
-	uint64_t bad = 0;
-	char why[256];
 	size_t n;
 
-	expect_rc(a,
-	    privd_audit_verify(a, 0, 0, NULL, &bad, why, sizeof(why), NULL),
-	    PRIVD_OK, "audit verify");
+	audit_verify_ok(a, NULL, NULL);
 	q.principal = "privd";
 	q.ops = ops;
 	q.nops = 1;
@@ -415,7 +365,7 @@ static void
 test_policy_set_offline(void **state)
 {
 	harness *h = *state;
-	char *only2 = doc(h, POL_ADMIN2_ONLY);
+	char *only2 = policy_text(h, POL_ADMIN2_ONLY);
 	Privd__V1__Response *r;
 	privd_client *c;
 	privd_pong pong;
@@ -427,7 +377,7 @@ test_policy_set_offline(void **state)
 	free(only2);
 
 	/* refused while privd runs; nothing changed */
-	free(doc(h, POL_THREE_ADMINS));
+	free(policy_text(h, POL_THREE_ADMINS));
 	policy_set(h, false, &res);
 	assert_int_equal(exit_status(&res), 1);
 	assert_true(strlen(res.err) > 0);
@@ -435,13 +385,13 @@ test_policy_set_offline(void **state)
 
 	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, NULL), 0);
 	/* no admin: refused without --force */
-	free(doc(h, POL_NO_ADMIN));
+	free(policy_text(h, POL_NO_ADMIN));
 	policy_set(h, false, &res);
 	assert_int_equal(exit_status(&res), 1);
 	assert_non_null(strstr(res.err, "policy_admin"));
 
 	/* the way back in */
-	free(doc(h, POL_THREE_ADMINS));
+	free(policy_text(h, POL_THREE_ADMINS));
 	policy_set(h, false, &res);
 	if (exit_status(&res) != 0)
 		fail_msg("privd policy set: %s", res.err);
@@ -468,7 +418,7 @@ test_policy_set_offline(void **state)
 	/* --force sets even a policy without an admin (the command can
 	 * always set another), and it is in force at the next start */
 	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, NULL), 0);
-	free(doc(h, POL_NO_ADMIN));
+	free(policy_text(h, POL_NO_ADMIN));
 	policy_set(h, true, &res);
 	if (exit_status(&res) != 0)
 		fail_msg("privd policy set --force: %s", res.err);
