@@ -319,6 +319,16 @@ test_privctl_policy_diff(void **state)
 	    "diff with three arguments");
 	privctl_expect(h, "admin",
 	    (const char *[]){"policy", "diff", "9", NULL}, r, 4, "diff 9");
+	/* digits only are a version, and there is no version 0: a usage
+	 * error, never a file named 0 */
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "diff", "0", NULL}, r, 2, "diff 0");
+	assert_null(strstr(r->err, "No such file"));
+	assert_string_equal(r->out, "");
+	privctl_expect(h, "admin",
+	    (const char *[]){"policy", "diff", "2", "00", NULL}, r, 2,
+	    "diff 2 00");
+	assert_null(strstr(r->err, "No such file"));
 	/* the policy of an admin: others are denied (3) */
 	privctl_expect(h, "auditor", (const char *[]){"policy", "diff", NULL},
 	    r, 3, "diff as auditor");

@@ -205,6 +205,33 @@ test_self_removal_needs_force(void **state)
 	free(only2);
 }
 
+/* An apply over a version no longer in force is a conflict, whatever else
+ * is wrong with the document: the admin must see the new version before
+ * anything else (found in review: a self-removal was answered INVALID). */
+static void
+test_stale_apply_is_a_conflict_first(void **state)
+{
+	harness *h = *state;
+	char *three = policy_text(h, POL_THREE_ADMINS),
+	     *only2 = policy_text(h, POL_ADMIN2_ONLY);
+	Privd__V1__Response *r;
+	uint64_t v;
+
+	v = apply_ok(h, "admin2", 1, three, false);
+	/* stale (1) and taking admin's own role away, without force */
+	r = apply(h, "admin", 1, only2, false);
+	expect_status(r, ST(CONFLICT), "a stale apply that removes the role");
+	privd__v1__response__free_unpacked(r, NULL);
+	/* over the version in force, the refusal is what remains */
+	r = apply(h, "admin", v, only2, false);
+	expect_status(r, ST(INVALID), "removing the applier's own role");
+	assert_non_null(strstr(r->message, "policy_admin"));
+	privd__v1__response__free_unpacked(r, NULL);
+	assert_int_equal(in_force(h, "admin"), v);
+	free(three);
+	free(only2);
+}
+
 /* The same document with other white space and another key order. */
 static char *
 reformatted(harness *h)
@@ -437,6 +464,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_no_admin_refused_even_forced),
 	    T(test_self_removal_needs_force),
+	    T(test_stale_apply_is_a_conflict_first),
 	    T(test_identical_document_unchanged),
 	    T(test_policy_get_any_version),
 	    T(test_policy_set_offline),
