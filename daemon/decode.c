@@ -17,36 +17,13 @@
 bool
 decode_utf8_ok(const uint8_t *s, size_t len)
 {
-	size_t i = 0, n, k;
-	uint32_t cp, min;
+	size_t i = 0, n;
+	uint32_t cp;
 
 	while (i < len) {
-		uint8_t c = s[i];
-
-		if (c < 0x80) {
-			if (c == 0)
-				return false;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f, min = 0x80;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f, min = 0x800;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07, min = 0x10000;
-		else
+		if ((n = pol_utf8_char(s + i, len - i, &cp)) == 0 || cp == 0)
 			return false;
-		if (len - i <= n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
+		i += n;
 	}
 	return true;
 }

@@ -311,6 +311,12 @@ int pol_value_check(
  * ASCII letters and digits. Exposed for tests. */
 bool pol_contains_hetu(const uint8_t *s, size_t len);
 
+/* The length of the well-formed UTF-8 character that starts s[0..len)
+ * (its code point in *cp), or 0 if none does: a stray or truncated byte,
+ * an overlong form, a surrogate, a code point past U+10FFFF. The one
+ * UTF-8 decoder of privd's values and of its request strings. */
+size_t pol_utf8_char(const uint8_t *s, size_t len, uint32_t *cp);
+
 /* One difference between two policies. */
 typedef enum pol_change {
 	POL_ADDED = '+',

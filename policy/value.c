@@ -64,50 +64,58 @@ digits(const uint8_t *s, size_t n)
 	return v;
 }
 
+size_t
+pol_utf8_char(const uint8_t *s, size_t len, uint32_t *cp)
+{
+	size_t n, k;
+	uint32_t c, min;
+
+	if (len == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 1, c = s[0] & 0x1f, min = 0x80;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 2, c = s[0] & 0x0f, min = 0x800;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 3, c = s[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (len <= n)
+		return 0;
+	for (k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[k] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n + 1;
+}
+
 /*
- * Validate UTF-8 strictly (no overlong forms, no surrogates, nothing past
- * U+10FFFF) and look for control characters, C0, DEL and C1 alike; a text
- * field may hold tabs and line breaks (CR too, since web forms send CRLF).
- * Returns the first problem met.
+ * Validate UTF-8 strictly (pol_utf8_char) and look for control characters,
+ * C0, DEL and C1 alike; a text field may hold tabs and line breaks (CR too,
+ * since web forms send CRLF). Returns the first problem met.
  */
 static enum utf8_result
 utf8_scan(const uint8_t *s, size_t len, bool text)
 {
-	size_t i = 0, n, k;
-	uint32_t cp, min;
+	size_t i = 0, n;
+	uint32_t cp;
 
 	while (i < len) {
-		uint8_t c = s[i];
-
-		if (c < 0x80) {
-			if (c == 0x7f ||
-			    (c < 0x20 && !(text && (c == '\t' || c == '\n' ||
-			                               c == '\r'))))
-				return U_CONTROL;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1, cp = c & 0x1f, min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2, cp = c & 0x0f, min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3, cp = c & 0x07, min = 0x10000;
-		} else {
+		if ((n = pol_utf8_char(s + i, len - i, &cp)) == 0)
 			return U_INVALID;
-		}
-		if (len - i <= n)
-			return U_INVALID;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return U_INVALID;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return U_INVALID;
-		if (cp >= 0x80 && cp <= 0x9f)
+		if (cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+		    (cp < 0x20 &&
+		        !(text && (cp == '\t' || cp == '\n' || cp == '\r'))))
 			return U_CONTROL;
-		i += n + 1;
+		i += n;
 	}
 	return U_OK;
 }
