@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "policy.h"
 #include "privctl.h"
 
 /* Print a usage error and the hint; returns the usage exit code. */
@@ -185,38 +186,14 @@ report_io(const struct opts *o, const char *fmt, ...)
 int
 printable_utf8(const uint8_t *v, size_t len)
 {
-	size_t i = 0, n, k;
-	uint32_t cp, min;
+	size_t i = 0, n;
+	uint32_t cp;
 
 	while (i < len) {
-		uint8_t b = v[i];
-
-		if (b < 0x80) {
-			if (b < 0x20 || b == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		if (b >= 0xc2 && b <= 0xdf) {
-			n = 1, cp = b & 0x1f, min = 0x80;
-		} else if (b >= 0xe0 && b <= 0xef) {
-			n = 2, cp = b & 0x0f, min = 0x800;
-		} else if (b >= 0xf0 && b <= 0xf4) {
-			n = 3, cp = b & 0x07, min = 0x10000;
-		} else
+		if ((n = pol_utf8_char(v + i, len - i, &cp)) == 0 ||
+		    cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
 			return 0;
-		if (len - i - 1 < n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((v[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (v[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp <= 0x9f))
-			return 0;
-		i += n + 1;
+		i += n;
 	}
 	return 1;
 }
