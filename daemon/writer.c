@@ -31,6 +31,7 @@
 
 #include "audit.h"
 #include "audit_follow.h"
+#include "audit_index.h"
 #include "audit_retain.h"
 #include "clock.h"
 #include "log.h"
@@ -50,6 +51,8 @@ typedef struct writer {
 	bool disk_full;      /* in a disk-full episode */
 	uint64_t next_prune; /* monotonic */
 	follow_marks follow; /* when each follower was last audited */
+	audit_ix ix;         /* index entries of events past the mark */
+	job *held;           /* committed, its meta page not yet flushed */
 } writer;
 
 /*
@@ -451,7 +454,7 @@ apply_events_only(writer *wr, MDB_txn *txn, void *arg)
  * to fit in pages LMDB has freed, even on a full disk). If that fails too,
  * no job is answered.
  */
-static void
+static int
 batch_failed(writer *wr, job *batch, int rc)
 {
 	static log_limit failed_lim, unrecorded_lim;
@@ -486,7 +489,7 @@ batch_failed(writer *wr, job *batch, int rc)
 	}
 	if ((rc = in_write_txn(wr, apply_events_only, &bt)) == 0) {
 		wr->audit = bt.a;
-		return;
+		return 0;
 	}
 	log_limited(&unrecorded_lim, LOG_ERR,
 	    "cannot record the failed requests either (%s): they are not "
@@ -494,6 +497,7 @@ batch_failed(writer *wr, job *batch, int rc)
 	    wr->disk_full ? "the disk is full" : mdb_strerror(rc));
 	for (j = batch; j != NULL; j = j->next)
 		job_drop_reply(j);
+	return -1;
 }
 
 /* Did the batch change data (a put, delete or policy that committed)? */
@@ -511,7 +515,91 @@ batch_wrote(const job *batch)
 }
 
 /*
- * Group commit: the whole batch in one write transaction, then the replies.
+ * One flush per commit (DESIGN, issue 8). The store runs with
+ * MDB_NOMETASYNC: a commit flushes the data file once (fdatasync) and then
+ * writes its meta page without a flush of its own, so the commit is on disk
+ * only once a later flush covers that page too. The writer therefore holds
+ * each batch's replies until the next commit (whose data flush covers it)
+ * or, when no batch follows at once, until held_flush() flushes the file;
+ * nothing is answered before it is durable, and under load every commit
+ * costs one flush instead of two. A crash before the flush loses at most
+ * the unanswered commit: LMDB then opens at the meta page before it.
+ */
+static void
+held_flush(writer *wr)
+{
+	static log_limit lim;
+	job *j;
+	int rc;
+
+	if (wr->held == NULL)
+		return;
+	if ((rc = mdb_env_sync(wr->srv->st->env, 1)) != 0) {
+		/* durable or not, it cannot be said: say nothing */
+		log_limited(&lim, LOG_ERR,
+		    "cannot flush the store (%s): the last batch is not "
+		    "answered",
+		    mdb_strerror(rc));
+		for (j = wr->held; j != NULL; j = j->next)
+			job_drop_reply(j);
+	}
+	jobq_push(&wr->srv->replies, wr->held);
+	wr->held = NULL;
+}
+
+/* Collect the index entries of the events a commit appended. */
+static void
+index_collect(writer *wr, job *batch, uint64_t mono)
+{
+	job *j;
+
+	for (j = batch; j != NULL; j = j->next)
+		if (!j->no_event && j->ev.seq != 0)
+			audit_ix_add(&wr->ix, j->ev.seq, j->ev.principal,
+			    j->ev.subject.len == CRYPTO_PSEUDONYMBYTES
+			        ? j->ev.subject.data
+			        : NULL,
+			    mono);
+}
+
+typedef struct ix_flush_arg {
+	uint64_t upto;
+} ix_flush_arg;
+
+static int
+ix_flush_txn(writer *wr, MDB_txn *txn, void *arg)
+{
+	ix_flush_arg *fa = arg;
+
+	return audit_ix_flush(
+	    wr->srv->st, txn, &wr->ix, AUDIT_IX_FLUSH_EVENTS * 4, &fa->upto);
+}
+
+/* Write the pending index entries as a run (audit_index.h). */
+static void
+index_flush(writer *wr)
+{
+	static log_limit lim;
+	ix_flush_arg fa = {0};
+	int rc;
+
+	if (audit_ix_pending(&wr->ix) == 0)
+		return;
+	if ((rc = in_write_txn(wr, ix_flush_txn, &fa)) != 0) {
+		/* queries read the log past the mark: still exact */
+		log_limited(&lim, LOG_ERR,
+		    "audit: cannot write the index (%s); queries read the "
+		    "log instead",
+		    mdb_strerror(rc));
+		wr->ix.since_us = clock_mono_us();
+		return;
+	}
+	audit_ix_flushed(&wr->ix, fa.upto);
+}
+
+/*
+ * Group commit: the whole batch in one write transaction, then the replies,
+ * once the commit is on disk (held_flush).
  */
 static void
 commit_batch(writer *wr, job *batch)
@@ -523,7 +611,14 @@ commit_batch(writer *wr, job *batch)
 
 	follow_decide(&wr->follow, batch, mono);
 	if ((rc = in_write_txn(wr, apply_batch, &bt)) != 0) {
-		batch_failed(wr, batch, rc);
+		if (batch_failed(wr, batch, rc) != 0) {
+			/* nothing was committed: the batch goes back
+			 * unanswered, and the one held must be flushed on its
+			 * own */
+			held_flush(wr);
+			jobq_push(&wr->srv->replies, batch);
+			return;
+		}
 	} else {
 		wr->audit = bt.a;
 		follow_remember(&wr->follow, batch, mono);
@@ -539,7 +634,14 @@ commit_batch(writer *wr, job *batch)
 			wr->disk_full = false;
 		}
 	}
-	jobq_push(&wr->srv->replies, batch);
+	index_collect(wr, batch, mono);
+	/* this commit flushed the data file, and with it the meta page of
+	 * the commit before: that batch is durable, this one is held */
+	if (wr->held != NULL)
+		jobq_push(&wr->srv->replies, wr->held);
+	wr->held = batch;
+	if (audit_ix_pending(&wr->ix) >= AUDIT_IX_FLUSH_EVENTS)
+		index_flush(wr);
 }
 
 static int
@@ -638,6 +740,9 @@ housekeeping(writer *wr, uint64_t *unsigned_since, bool *more)
 		if (!*more)
 			wr->next_prune = mono + PRUNE_INTERVAL_US;
 	}
+	if (audit_ix_pending(&wr->ix) > 0 &&
+	    clock_mono_us() - wr->ix.since_us >= AUDIT_IX_IDLE_US)
+		index_flush(wr);
 	/* No event stays unsigned for longer than CKPT_MAX_UNSIGNED_US, busy
 	 * or idle: a checkpoint every N events alone would leave a quiet
 	 * log's newest events open to an undetected rewrite. */
@@ -664,6 +769,7 @@ writer_new(server *srv)
 	}
 	if ((rc = mdb_txn_begin(srv->st->env, NULL, MDB_RDONLY, &txn)) != 0 ||
 	    (rc = audit_load(srv->st, txn, &wr->audit)) != 0 ||
+	    (rc = audit_ix_load(srv->st, txn, &wr->ix)) != 0 ||
 	    (rc = retain_load(srv->st, txn, &wr->keep)) != 0) {
 		log_err(
 		    "audit log: cannot read its head: %s", mdb_strerror(rc));
@@ -673,6 +779,12 @@ writer_new(server *srv)
 		return NULL;
 	}
 	mdb_txn_abort(txn);
+	/* one flush per commit: see held_flush() */
+	if ((rc = mdb_env_set_flags(srv->st->env, MDB_NOMETASYNC, 1)) != 0) {
+		log_err("store: %s", mdb_strerror(rc));
+		writer_free(&wr);
+		return NULL;
+	}
 	return wr;
 }
 
@@ -683,6 +795,11 @@ writer_free(writer **wp)
 
 	if (wp == NULL || (wr = *wp) == NULL)
 		return;
+	held_flush(wr);
+	/* the last commit's meta page, whoever waits for it */
+	mdb_env_sync(wr->srv->st->env, 1);
+	mdb_env_set_flags(wr->srv->st->env, MDB_NOMETASYNC, 0);
+	audit_ix_release(&wr->ix);
 	sodium_free(wr->dk);
 	free(wr);
 	*wp = NULL;
@@ -692,6 +809,7 @@ void
 writer_commit(writer *wr, job *batch)
 {
 	commit_batch(wr, batch);
+	held_flush(wr);
 }
 
 void *
@@ -731,9 +849,18 @@ writer_main(void *arg)
 			if (t > clock_mono_us() + 60ULL * 1000000)
 				t = clock_mono_us() + 60ULL * 1000000;
 		}
+		if (audit_ix_pending(&wr->ix) > 0 &&
+		    t > wr->ix.since_us + AUDIT_IX_IDLE_US)
+			t = wr->ix.since_us + AUDIT_IX_IDLE_US;
+		if (wr->held != NULL)
+			t = 0; /* the next batch now, or flush the held one */
 		deadline = clock_mono_ts(t);
 		batch = jobq_take_until(
 		    &wr->srv->commit, SERVER_BATCH_MAX, &deadline, &closed);
+		if (batch == NULL && wr->held != NULL) {
+			held_flush(wr);
+			continue;
+		}
 		if (batch != NULL) {
 			commit_batch(wr, batch);
 			if (wr->audit.seq == wr->audit.ckpt_seq)
@@ -744,7 +871,9 @@ writer_main(void *arg)
 			break;
 		}
 	}
-	/* Sign the head at shutdown, so the last events are covered. */
+	/* Index and sign the head at shutdown, so the last events are
+	 * covered. */
+	index_flush(wr);
 	sign_head(wr);
 	writer_free(&wr);
 	return NULL;
