@@ -22,7 +22,8 @@
  * requests between them (default 8 x 1000: 32000 events, so that privd
  * brings its indexes up to date many times); PRIVD_IT_AIX_PHASE, the
  * requests of each of the 3 phases before the kill (default 1500);
- * PRIVD_IT_AIX_OLD, the events to prune (default 4000).
+ * PRIVD_IT_AIX_OLD and PRIVD_IT_AIX_FRESH, the events pruned and kept
+ * (default 10000 and 8000: several bulk writes of the index).
  *
  * Worker threads never call cmocka assertions: they record what happened,
  * and the main thread asserts.
@@ -268,7 +269,9 @@ typedef struct writer {
 	idlist subj[NSUBJ]; /* its requests, by subject */
 	idlist full[NSUBJ]; /* and the auditor's queries of the subject */
 	idlist all;         /* all its requests */
-	int rounds, batch;
+	int rounds, batch, nsubj;
+	size_t kept[NSUBJ + 1]; /* what pruning keeps: subj[s] from kept[s],
+	                           all from kept[NSUBJ] */
 	/* under mu */
 	bool paused; /* waits for the auditor to let it go on */
 	bool done;
@@ -669,35 +672,20 @@ test_index_catches_up_after_kill(void **state)
 	a = client(h, "auditor");
 	privd_set_timeout(a, CALL_MS);
 
-	/* everything, by principal and by subject */
-	f.limit = 1000;
-	f.principal = "w0";
-	query_expect(a, &f, w.all.v, w.all.n, "w0", NULL, "w0 after the kill");
-	f.newest_first = 1;
-	query_expect(a, &f, w.all.v, w.all.n, "w0", NULL,
-	    "w0 after the kill, newest first");
-	memset(&f, 0, sizeof(f));
-	f.limit = 300;
-	f.not_ops = not_queries;
-	f.nnot_ops = 1;
-	for (int s = 0; s < 3; s++) {
-		subject_of(subject, sizeof(subject), "ku", 0, s);
-		f.subject = subject;
-		snprintf(what, sizeof(what), "subject %d after the kill", s);
-		query_expect(a, &f, w.subj[s].v, w.subj[s].n, "w0", NULL, what);
-	}
-
-	/* each phase's time window, and the last two together */
-	for (int p = 0; p < 4; p++) {
-		int p0 = p < 3 ? p : 1, p1 = p < 3 ? p + 1 : 3;
+	/* first everything (no time bounds), then each phase's time window,
+	 * and the last two together; some newest first */
+	for (int c = 0; c < 6; c++) {
+		static const int8_t from[] = {0, 0, 0, 1, 2, 1};
+		int p0 = from[c], p1 = c < 2 ? 3 : c == 5 ? 3 : p0 + 1;
 
 		memset(&f, 0, sizeof(f));
-		f.since_us = t[p0] + 1;
-		f.until_us = t[p1] + 1;
-		f.limit = 1000;
-		f.newest_first = p == 2;
+		f.since_us = c < 2 ? 0 : t[p0] + 1;
+		f.until_us = c < 2 ? 0 : t[p1] + 1;
+		f.limit = c == 1 ? 300 : 1000;
+		f.newest_first = c == 1 || c == 3;
 		f.principal = "w0";
-		snprintf(what, sizeof(what), "w0 from phase %d to %d", p0, p1);
+		snprintf(what, sizeof(what), "w0, phases %d to %d%s", p0,
+		    p1 - 1, c < 2 ? "" : " by time");
 		query_expect(a, &f, w.all.v + at[p0][NSUBJ],
 		    at[p1][NSUBJ] - at[p0][NSUBJ], "w0", NULL, what);
 		f.principal = NULL;
@@ -707,7 +695,8 @@ test_index_catches_up_after_kill(void **state)
 			subject_of(subject, sizeof(subject), "ku", 0, s);
 			f.subject = subject;
 			snprintf(what, sizeof(what),
-			    "subject %d from phase %d to %d", s, p0, p1);
+			    "subject %d, phases %d to %d%s", s, p0, p1 - 1,
+			    c < 2 ? "" : " by time");
 			query_expect(a, &f, w.subj[s].v + at[p0][s],
 			    at[p1][s] - at[p0][s], "w0", NULL, what);
 		}
@@ -745,23 +734,23 @@ first_kept(privd_client *a)
 	return first;
 }
 
-/* w's requests from the kept_s-th of each subject and the kept-th of all,
- * and none of the others, by subject and by principal. */
+/* w's requests from w->kept on, and none before, by subject and by
+ * principal. */
 static void
-check_kept(privd_client *a, const writer *w, const size_t *kept_s, size_t kept,
-    const char *when)
+check_kept(privd_client *a, const writer *w, const char *when)
 {
+	size_t k = w->kept[NSUBJ];
 	privd_audit_filter f = {0};
 	char subject[32], what[96];
 
 	f.limit = 1000;
-	f.principal = "w0";
+	f.principal = w->key;
 	for (int desc = 0; desc < 2; desc++) {
 		f.newest_first = desc;
-		snprintf(what, sizeof(what), "w0 %s%s", when,
+		snprintf(what, sizeof(what), "%s %s%s", w->key, when,
 		    desc ? ", newest first" : "");
 		query_expect(
-		    a, &f, w->all.v + kept, w->all.n - kept, "w0", NULL, what);
+		    a, &f, w->all.v + k, w->all.n - k, w->key, NULL, what);
 	}
 	memset(&f, 0, sizeof(f));
 	f.limit = 200;
@@ -771,38 +760,74 @@ check_kept(privd_client *a, const writer *w, const size_t *kept_s, size_t kept,
 		subject_of(subject, sizeof(subject), w->prefix, w->id, s);
 		f.subject = subject;
 		f.newest_first = s % 2;
-		snprintf(what, sizeof(what), "subject %d %s", s, when);
-		query_expect(a, &f, w->subj[s].v + kept_s[s],
-		    w->subj[s].n - kept_s[s], "w0", NULL, what);
+		snprintf(
+		    what, sizeof(what), "%s subject %d %s", w->key, s, when);
+		query_expect(a, &f, w->subj[s].v + w->kept[s],
+		    w->subj[s].n - w->kept[s], w->key, NULL, what);
 	}
 }
 
+/* A thread: one batch of w->batch requests on subjects 0..w->nsubj-1. */
+static void *
+batch_run(void *arg)
+{
+	writer *w = arg;
+
+	w->fail_rc = writer_batch(w, w->batch, w->nsubj);
+	return NULL;
+}
+
+/* n requests of the writers, together, on their subjects 0..nsubj-1. */
+static void
+run_batches(writer *w, int n, int nsubj)
+{
+	pthread_t th[NWRITERS];
+
+	for (int i = 0; i < NWRITERS; i++) {
+		w[i].batch = n / NWRITERS;
+		w[i].nsubj = nsubj;
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, batch_run, &w[i]), 0);
+	}
+	for (int i = 0; i < NWRITERS; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < NWRITERS; i++)
+		if (w[i].fail_rc != 0)
+			fail_msg("%s: privd answered %s", w[i].key,
+			    privd_strerror(w[i].fail_rc));
+}
+
 /*
- * Events made by w0 on eight subjects; two hours pass for privd, which
- * keeps its log for an hour; then some more events on half the subjects.
- * A restart prunes the old ones: queries answer exactly what is kept, the
- * other half none, and so after a kill -9 as well.
+ * Events made by the writers on eight subjects each; two hours pass for
+ * privd, which keeps its log for an hour; then more events on half the
+ * subjects, enough that the index's bulk write that holds the oldest
+ * events kept also holds older ones and is not the last. A restart prunes
+ * the old events: queries answer exactly what is kept, the other half
+ * none, and so after a kill -9 as well.
  */
 static void
 test_pruned_log_queries_exact(void **state)
 {
 	harness *h = *state;
-	int old = env_int("PRIVD_IT_AIX_OLD", 4000, 10);
+	int old = env_int("PRIVD_IT_AIX_OLD", 10000, 40);
+	int fresh = env_int("PRIVD_IT_AIX_FRESH", 8000, 40);
 	privd_client *a = client(h, "auditor");
-	size_t kept_s[NSUBJ], kept;
+	writer *w = calloc(NWRITERS, sizeof(*w));
 	uint64_t old_last, first;
 	int64_t deadline, t0 = h_now_ms();
 	uint8_t pk[32];
-	writer w;
 
+	assert_non_null(w);
 	privd_set_timeout(a, CALL_MS);
 	expect_rc(a, privd_audit_pubkey(a, pk), PRIVD_OK, "pubkey");
-	writer_init(&w, h, "w0", 0, "pr");
-	if (writer_batch(&w, old, NSUBJ) != 0)
-		fail_msg("old requests: privd answered wrongly");
-	for (int s = 0; s < NSUBJ; s++)
-		kept_s[s] = w.subj[s].n;
-	kept = w.all.n;
+	for (int i = 0; i < NWRITERS; i++)
+		writer_init(&w[i], h, keys[1 + i], i, "pr");
+	run_batches(w, old, NSUBJ);
+	for (int i = 0; i < NWRITERS; i++) {
+		for (int s = 0; s < NSUBJ; s++)
+			w[i].kept[s] = w[i].subj[s].n;
+		w[i].kept[NSUBJ] = w[i].all.n;
+	}
 	old_last = head(a);
 	/* signed at the old time: pruning goes up to a checkpoint */
 	if (audit_wait_signed(a, old_last, 10000) < 0)
@@ -811,8 +836,7 @@ test_pruned_log_queries_exact(void **state)
 
 	assert_int_equal(h_clock_set(h, 2 * 3600), 0);
 	h_clock_wait();
-	if (writer_batch(&w, old / 8, NSUBJ / 2) != 0)
-		fail_msg("fresh requests: privd answered wrongly");
+	run_batches(w, fresh, NSUBJ / 2);
 
 	/* pruning runs at start, a chunk at a time */
 	assert_int_equal(h_restart(h), 0);
@@ -825,17 +849,21 @@ test_pruned_log_queries_exact(void **state)
 			    (unsigned long long)first);
 		h_sleep_ms(20);
 	}
-	check_kept(a, &w, kept_s, kept, "after pruning");
+	for (int i = 0; i < NWRITERS; i++)
+		check_kept(a, &w[i], "after pruning");
 	audit_verify_ok(a, pk, NULL);
 
 	h_kill(h);
 	assert_int_equal(h_start(h, NULL), 0);
-	check_kept(a, &w, kept_s, kept, "after pruning and a kill");
+	for (int i = 0; i < NWRITERS; i++)
+		check_kept(a, &w[i], "after pruning and a kill");
 	audit_verify_ok(a, pk, NULL);
-	fprintf(stderr, "# pruned up to %llu of %zu requests, %lld ms\n",
-	    (unsigned long long)first - 1, w.all.n,
+	fprintf(stderr, "# pruned up to %llu, %d old and %d fresh, %lld ms\n",
+	    (unsigned long long)first - 1, old, fresh,
 	    (long long)(h_now_ms() - t0));
-	writer_free(&w);
+	for (int i = 0; i < NWRITERS; i++)
+		writer_free(&w[i]);
+	free(w);
 	privd_close(&a);
 }
 
