@@ -80,7 +80,9 @@ static const char *const keys[] = {"auditor", "w0", "w1", "w2", "w3", "noise"};
 #define NWRITERS 4
 #define NSUBJ    8     /* subjects per writer */
 #define CALL_MS  10000 /* a client's deadline per call */
-#define WAIT_MS  120000
+/* and the noise's: its call in flight at the kill waits all of it */
+#define NOISE_CALL_MS 3000
+#define WAIT_MS       120000
 
 static const char *const not_queries[] = {"audit_query"};
 
@@ -640,6 +642,7 @@ test_index_catches_up_after_kill(void **state)
 
 	writer_init(&w, h, "w0", 0, "ku");
 	writer_init(&n, h, "noise", 0, "kn");
+	privd_set_timeout(n.c, NOISE_CALL_MS);
 	atomic_store(&kill_sent, 0);
 	atomic_store(&noise_acked, 0);
 	atomic_store(&noise_stopped, 0);

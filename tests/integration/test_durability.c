@@ -55,8 +55,12 @@ static const char POLICY[] = H_POL_CONTROLLER
     "\"text\"}}}},\n" H_POL_PRINCIPALS H_POL_SVC_RWD
     ",\n" H_POL_AUDITOR H_POL_END;
 
-#define NTHREADS     6
-#define CALL_MS      5000 /* a client's deadline per call */
+#define NTHREADS 6
+/* A client's deadline per call. The one in flight at the kill waits all of
+ * it (libprivd cannot tell a dead privd from a slow one), so the load's is
+ * short, but long enough for a slow build on a busy machine. */
+#define CALL_MS      10000
+#define LOAD_CALL_MS 3000
 #define LOAD_WAIT_MS 120000
 #define AUDIT_SAMPLE 24 /* acknowledged requests looked up per round */
 
@@ -210,7 +214,7 @@ load_and_kill(harness *h, dworker *w, int round, int acks)
 		w[t].ops = calloc(w[t].cap, sizeof(dop));
 		assert_non_null(w[t].ops);
 		assert_int_equal(h_connect(h, "svc", &w[t].c), PRIVD_OK);
-		privd_set_timeout(w[t].c, CALL_MS);
+		privd_set_timeout(w[t].c, LOAD_CALL_MS);
 	}
 	for (int t = 0; t < NTHREADS; t++)
 		assert_int_equal(
