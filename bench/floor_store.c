@@ -12,6 +12,13 @@
  * issue asks privd to approach. Commits are group commits of `batch`
  * operations with LMDB's default durability (a data sync and a meta page
  * sync), whatever flags privd's store_open() may come to use.
+ *
+ * A batch is read, then committed, then the next one read: no overlap, on
+ * purpose. With c x f requests in flight there is one batch of c x f at a
+ * time (a second one would need requests that are not in flight), and at
+ * batch 1 an operation's latency is one read and one durable commit, the
+ * latency floor. A privd that overlaps the preparation of some requests
+ * with the commit of others, in smaller batches, may beat it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
