@@ -47,6 +47,7 @@ typedef struct shared {
 	_Atomic uint64_t next; /* counted runs: requests claimed */
 	_Atomic uint64_t done; /* replies checked, every client */
 	atomic_bool failed;
+	atomic_bool abort_now; /* the server is gone: stop waiting at once */
 	atomic_int finished;
 	uint64_t deadline_ns; /* written before the 'go' barrier */
 	pthread_mutex_t errlock;
@@ -545,7 +546,7 @@ client_main(void *arg)
 			break;
 		if (c->nfree == s->inflight)
 			continue;
-		if (bench_interrupted)
+		if (bench_interrupted || atomic_load(&sh->abort_now))
 			break;
 		if (zmq_poll(&it, 1, POLL_MS) > 0) {
 			if (drain(c) != 0)
@@ -668,6 +669,7 @@ load_run(const load_spec *s, load_result *r)
 					    "the server is gone");
 				pthread_mutex_unlock(&sh.errlock);
 				atomic_store(&sh.failed, true);
+				atomic_store(&sh.abort_now, true);
 				r->errors++;
 			}
 		}

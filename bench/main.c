@@ -136,7 +136,7 @@ parse_phases(const char *arg, unsigned *out)
 	return *out != 0 ? 0 : -1;
 }
 
-/* Split a comma-separated list in place (arg is argv's, ours to cut). */
+/* Split a comma-separated list in place. */
 static int
 parse_fields(char *arg, bench_opts *o)
 {
@@ -185,9 +185,16 @@ parse_args(int argc, char **argv, bench_opts *o, char *pg_default)
 			o->tcp = true;
 			used = 0;
 		} else if (strcmp(a, "--seconds") == 0) {
-			if (parse_u64(a, arg, 1, &v) != 0)
+			char *end;
+
+			o->seconds = arg != NULL ? strtod(arg, &end) : 0;
+			if (arg == NULL || end == arg || *end != '\0' ||
+			    !(o->seconds >= 0.1 && o->seconds <= 86400)) {
+				fprintf(stderr,
+				    "privd-bench: --seconds needs a "
+				    "number from 0.1 to 86400\n");
 				return -1;
-			o->seconds = (double)v;
+			}
 		} else if (strcmp(a, "--subjects") == 0) {
 			if (parse_u64(a, arg, 1, &o->subjects) != 0)
 				return -1;
@@ -205,7 +212,13 @@ parse_args(int argc, char **argv, bench_opts *o, char *pg_default)
 			if (arg == NULL || parse_phases(arg, &o->phases) != 0)
 				return -1;
 		} else if (strcmp(a, "--get-fields") == 0) {
-			if (arg == NULL || parse_fields(argv[i + 1], o) != 0)
+			/* cut a copy: argv goes into the report whole */
+			static char fields[512];
+
+			if (arg == NULL || strlen(arg) >= sizeof(fields))
+				return -1;
+			memcpy(fields, arg, strlen(arg) + 1);
+			if (parse_fields(fields, o) != 0)
 				return -1;
 		} else if (strcmp(a, "--privd-arg") == 0) {
 			if (arg == NULL || o->nprivd_args == 15)

@@ -105,13 +105,15 @@ static void
 phase_failed(
     bench_run *run, bench_server *srv, const char *what, const load_result *r)
 {
+	run->failed = 1;
+	if (bench_interrupted)
+		return; /* main.c says so */
 	fprintf(stderr,
 	    "privd-bench: FAILED: %s: %llu error%s; the first: %s\n", what,
 	    (unsigned long long)r->errors, r->errors == 1 ? "" : "s",
 	    r->first_error[0] ? r->first_error : "(none recorded)");
-	if (srv != NULL && !bench_interrupted)
+	if (srv != NULL)
 		server_dump_log(srv);
-	run->failed = 1;
 }
 
 /*
