@@ -96,6 +96,7 @@ take_line(bench_report *rep, const char *line, bool *skipped, int *rows)
 	r.rss_anon_kb = (long)num(o, "rss_anon_kb");
 	r.rss_file_kb = (long)num(o, "rss_file_kb");
 	r.store_bytes_per_req = num(o, "store_bytes_per_req");
+	r.vs = -1;
 	json_decref(o);
 	if (phase == NULL || r.rps < 0 || r.clients < 1 || r.inflight < 1) {
 		report_note(rep, "PostgreSQL alternative: a line the bench "

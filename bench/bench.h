@@ -158,6 +158,11 @@ typedef struct bench_row {
 	double cpu_us_per_req;         /* < 0: unknown */
 	long rss_anon_kb, rss_file_kb; /* < 0: unknown */
 	double store_bytes_per_req;    /* < 0: not measured */
+	/* requests/s against the row's floor, printed beside it: a GET or
+	 * mixed row against the echo, a PUT row against the store floor with
+	 * the same batch, an aged or big GET against the fresh one */
+	double vs;      /* < 0: none */
+	char vs_of[48]; /* the id of the row compared with */
 } bench_row;
 
 typedef struct bench_ratio {

@@ -99,6 +99,35 @@ fill_row(bench_row *row, const char *group, const char *phase, int c, int f,
 	row->cpu_us_per_req = -1;
 	row->rss_anon_kb = row->rss_file_kb = -1;
 	row->store_bytes_per_req = -1;
+	row->vs = -1;
+}
+
+/* The row's floor (see bench_row.vs), if it was measured. */
+static void
+row_vs(const bench_report *rep, bench_row *row)
+{
+	const bench_row *f = NULL;
+	char id[48];
+
+	if (strcmp(row->group, "privd") != 0)
+		return;
+	if (strcmp(row->phase, "get") == 0 ||
+	    strcmp(row->phase, "mixed") == 0) {
+		snprintf(id, sizeof(id), "echo/echo/%dx%d", row->clients,
+		    row->inflight);
+		f = report_find(rep, id);
+	} else if (strcmp(row->phase, "put") == 0) {
+		snprintf(id, sizeof(id), "store/put/1x%d",
+		    row->clients * row->inflight);
+		f = report_find(rep, id);
+	} else if (strcmp(row->phase, "get-aged") == 0 ||
+	           strcmp(row->phase, "get-big") == 0) {
+		f = report_find(rep, "privd/get/8x16");
+	}
+	if (f != NULL && f->rps > 0) {
+		row->vs = row->rps / f->rps;
+		snprintf(row->vs_of, sizeof(row->vs_of), "%s", f->id);
+	}
 }
 
 static void
@@ -161,6 +190,7 @@ measure(bench_run *run, bench_server *srv, load_spec *s, pid_t pid,
 	    (s->kind == LOAD_GET || s->kind == LOAD_AUDITQ))
 		row.store_bytes_per_req =
 		    (double)(p.used1 - p.used0) / (double)r.requests;
+	row_vs(&run->rep, &row);
 	report_add(&run->rep, &row);
 	return 0;
 }
@@ -413,6 +443,14 @@ phases_run(bench_run *run)
 	size_t i;
 
 	run->rep.store_file_bytes = run->rep.store_used_bytes = -1;
+	/* the floors first, so that privd's rows can be set beside them */
+	if ((o->phases & PH_ECHO) && echo_levels(run) != 0)
+		return -1;
+	if ((o->phases & PH_STORE) && store_levels(run) != 0)
+		return -1;
+	if (o->phases & PH_PG)
+		alternative_run(&run->rep, o->pg_prog, o->subjects, o->seconds,
+		    "get:1x1,get:8x16,put:8x16");
 	if ((o->phases & PH_PRIVD) != 0) {
 		for (i = 0; i < o->nprivd_args; i++)
 			extra[i] = o->privd_args[i];
@@ -444,13 +482,6 @@ phases_run(bench_run *run)
 	if ((o->phases & PH_MIXED) &&
 	    privd_levels(run, LOAD_MIXED, "mixed") != 0)
 		return -1;
-	if ((o->phases & PH_ECHO) && echo_levels(run) != 0)
-		return -1;
-	if ((o->phases & PH_STORE) && store_levels(run) != 0)
-		return -1;
-	if (o->phases & PH_PG)
-		alternative_run(&run->rep, o->pg_prog, o->subjects, o->seconds,
-		    "get:1x1,get:8x16,put:8x16");
 	if (o->phases & PH_AGED) {
 		load_spec s;
 

@@ -10,7 +10,8 @@
  *    "store": {file_bytes, used_bytes, audit_events},
  *    "rows": [{id, group, phase, clients, inflight, requests, seconds,
  *              rps, p50_us, p99_us, p999_us, cpu_us_per_req,
- *              rss_anon_kb, rss_file_kb, store_bytes_per_req}, ...],
+ *              rss_anon_kb, rss_file_kb, store_bytes_per_req
+ *              [, vs, vs_of]}, ...],
  *    "ratios": [{id, what, value, target}, ...], "notes": [...]}
  * Unknown figures are null. Row and ratio ids are stable, so two runs
  * can be compared line by line.
@@ -31,16 +32,17 @@
 void
 report_header(void)
 {
-	printf("%-16s %6s %9s %8s %8s %8s %8s %9s %9s %7s\n", "phase", "c x f",
-	    "req/s", "p50 us", "p99 us", "p99.9 us", "cpu/req", "anon kB",
-	    "file kB", "B/req");
+	printf("%-16s %6s %9s %8s %8s %8s %8s %9s %9s %7s  %s\n", "phase",
+	    "c x f", "req/s", "p50 us", "p99 us", "p99.9 us", "cpu/req",
+	    "anon kB", "file kB", "B/req", "vs floor");
 	fflush(stdout);
 }
 
 static void
 print_row(const bench_row *r)
 {
-	char name[40], cf[24], cpu[32], anon[24], file[24], bpr[32];
+	char name[40], cf[24], cpu[32], anon[24], file[24], bpr[32],
+	    vs[32] = "";
 
 	snprintf(name, sizeof(name), "%s %s", r->group, r->phase);
 	snprintf(cf, sizeof(cf), "%dx%d", r->clients, r->inflight);
@@ -56,8 +58,16 @@ print_row(const bench_row *r)
 		snprintf(file, sizeof(file), "%ld", r->rss_file_kb);
 	if (r->store_bytes_per_req >= 0)
 		snprintf(bpr, sizeof(bpr), "%.0f", r->store_bytes_per_req);
-	printf("%-16s %6s %9.0f %8.0f %8.0f %8.0f %8s %9s %9s %7s\n", name, cf,
-	    r->rps, r->p50_us, r->p99_us, r->p999_us, cpu, anon, file, bpr);
+	if (r->vs >= 0) {
+		/* name the floor by its group; privd's own row is "fresh" */
+		const char *of = strncmp(r->vs_of, "privd/", 6) == 0   ? "fresh"
+		                 : strncmp(r->vs_of, "store/", 6) == 0 ? "store"
+		                                                       : "echo";
+		snprintf(vs, sizeof(vs), "%.2f %s", r->vs, of);
+	}
+	printf("%-16s %6s %9.0f %8.0f %8.0f %8.0f %8s %9s %9s %7s%s%s\n", name,
+	    cf, r->rps, r->p50_us, r->p99_us, r->p999_us, cpu, anon, file, bpr,
+	    vs[0] ? "  " : "", vs);
 	fflush(stdout);
 }
 
@@ -219,6 +229,10 @@ row_json(const bench_row *r)
 	    r->rss_file_kb >= 0 ? json_integer(r->rss_file_kb) : json_null());
 	json_object_set_new(o, "store_bytes_per_req",
 	    num_or_null(r->store_bytes_per_req, r->store_bytes_per_req >= 0));
+	if (r->vs >= 0) {
+		json_object_set_new(o, "vs", json_real(r->vs));
+		json_object_set_new(o, "vs_of", json_string(r->vs_of));
+	}
 	return o;
 }
 

@@ -29,6 +29,7 @@ ROW_COLS = [
     ("cpu_us_per_req", "cpu/req", "{:.1f}", False),
     ("rss_anon_kb", "anon kB", "{:.0f}", False),
     ("store_bytes_per_req", "B/req", "{:.0f}", False),
+    ("vs", "vs floor", "{:.2f}", True),
 ]
 
 
