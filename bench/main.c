@@ -368,10 +368,12 @@ main(int argc, char **argv)
 	       "GET asks for %zu fields (%zu bytes, reply %zu bytes)\n",
 	    (unsigned long long)o.subjects, o.seconds, run.rep.transport,
 	    o.nget, run.rep.get_req_bytes, run.rep.get_reply_bytes);
-	printf("privd phases: c x f = clients x requests in flight each; "
-	       "cpu/req and memory are privd's (echo: the echo server's; "
-	       "store: in-process, batch f);\nB/req = growth of the store's "
-	       "used size per request\n\n");
+	printf("c x f = clients x requests in flight each (store: batch f); "
+	       "latencies in us; cpu/req (us) and memory are privd's\n(echo: "
+	       "the echo server's; store: the bench's own); B/req = growth of "
+	       "the store's used size per request;\nvs floor = requests/s "
+	       "against the echo (get, mixed), the store floor (put) or the "
+	       "fresh store\n\n");
 	report_header();
 
 	rc = phases_run(&run);

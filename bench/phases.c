@@ -1,8 +1,10 @@
 /*
- * phases.c - the phases of a run, in order: load the fresh store; GET, PUT
- * and mixed at 1x1, 8x1 and 8x16; the floors (IPC echo, store); the
- * PostgreSQL alternative; GET on an aged log; the auditor's query by
- * subject; GET on the big store (a second privd). Then the ratios.
+ * phases.c - the phases of a run, in order: the floors (IPC echo, store)
+ * and the PostgreSQL alternative, so that privd's rows can be printed
+ * beside them; then privd: load the fresh store; GET, PUT and mixed at
+ * 1x1, 8x1 and 8x16; GET on an aged log; the auditor's query by subject;
+ * GET on the big store (a second privd, the first one stopped). Then the
+ * ratios.
  *
  * Every privd phase samples privd's /proc before and after its timed part
  * (CPU per request, RSS at its end), and the GET phases the store's used
