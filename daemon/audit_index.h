@@ -12,7 +12,7 @@
  *
  *   audit_ix  run(8) 'D'                      -> postings  undecodable events
  *             run(8) 'P' len(1) principal     -> postings  by principal
- *             run(8) 'S' pseudonym[0..16)     -> postings  by subject
+ *             run(8) 'S' pseudonym[0..8)      -> postings  by subject
  *   meta      "audit_ix_mark"                 -> be64      last seq indexed
  *
  * run (big-endian) is the first seq of the run; a run covers every seq from
@@ -20,8 +20,11 @@
  * of the key's events in the run, ascending, as LEB128 varints: the first
  * minus run, then each minus the one before. Keys sort by run first, so a
  * flush appends at the end of the database (MDB_APPEND: full pages, and no
- * page of the older index is dirtied). The subject key holds half the
- * pseudonym: a query compares the whole one in the event it reads. A run
+ * page of the older index is dirtied). The subject key holds the first 8
+ * bytes of the pseudonym, which is ample to tell a run's subjects apart
+ * (each byte saved is saved for every request); two subjects that shared
+ * them would share postings, and a query compares the whole pseudonym in
+ * every event it reads, so it would only look at more events. A run
  * that covers fewer than AUDIT_IX_RUN_MIN seqs (flushed while quiet) is
  * merged into the next flush, so that a quiet log is not cut into many
  * tiny runs that every query would have to seek.
@@ -49,7 +52,7 @@
 #define AUDIT_IX_FLUSH_EVENTS 8192    /* flush once this many are pending */
 #define AUDIT_IX_RUN_MIN      4096    /* a shorter last run is merged */
 #define AUDIT_IX_IDLE_US      1000000 /* or once the log is quiet this long */
-#define AUDIT_IX_PSEUDOBYTES  16
+#define AUDIT_IX_PSEUDOBYTES  8
 #define AUDIT_IX_KEYMAX       (2 + POL_MAX_NAME) /* kind and body */
 #define AUDIT_IX_MARK         "audit_ix_mark"
 
