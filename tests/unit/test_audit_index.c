@@ -19,7 +19,7 @@
 #include "test_audit_index_model.h"
 
 /* 9. Keys are laid out as audit_index.h says: names of 1 and 64 bytes,
- * half the pseudonym. */
+ * the first PSEUDO_KEYBYTES of the pseudonym. */
 static void
 test_keys(void **state)
 {
@@ -40,7 +40,7 @@ test_keys(void **state)
 		assert_int_equal(audit_ix_key_subject(got, ixt_pseudo[i]), n);
 		assert_memory_equal(got, want, n);
 	}
-	/* sharing 16 bytes is sharing a key; 15 is not */
+	/* sharing PSEUDO_KEYBYTES bytes is sharing a key; one fewer is not */
 	audit_ix_key_subject(got, ixt_pseudo[0]);
 	audit_ix_key_subject(want, ixt_pseudo[2]);
 	assert_memory_equal(got, want, 1 + PSEUDO_KEYBYTES);

@@ -23,14 +23,15 @@
 #define S_NONE          NPSEUDO
 #define MAXRUNS         64
 #define MAXKEYS         16
-#define PSEUDO_KEYBYTES 16    /* of a pseudonym, in a subject key */
+#define PSEUDO_KEYBYTES 8     /* of a pseudonym, in a subject key */
 #define CATCH_UP_RUN    65536 /* audit_ix_catch_up's transactions */
 
 /*
  * Principals: names of 1 and 64 (POL_MAX_NAME) bytes, names that share
  * their first bytes, and "" (an event without one). Pseudonyms: 1 shares
- * its first 15 bytes with 0 (a key of its own), 2 its first 16 (the key of
- * 0: a subject key holds half the pseudonym); 3 and 4 sort first and last.
+ * its first 7 bytes with 0 (a key of its own), 2 its first 8 (the key of
+ * 0: a subject key holds the first 8 bytes of the pseudonym); 3 and 4 sort
+ * first and last.
  */
 extern const char *ixt_princ[NPRINC];
 extern char ixt_name64[POL_MAX_NAME + 1];
