@@ -186,10 +186,10 @@ test_malformed(void **state)
 }
 
 /*
- * BUG (audit_index.c, postings_decode): the 10th byte of a varint holds
- * bit 63 only; a 10th byte above 1 is a value past 2^64, whose high bits
- * are dropped: {0x80 x 9, 0x02} decodes as 0, which a first delta may be,
- * and the walk lists the run's first seq where nothing was written.
+ * The 10th byte of a varint holds bit 63 only; a 10th byte above 1 is a
+ * value past 2^64. Dropping its high bits would decode {0x80 x 9, 0x02} as
+ * 0, which a first delta may be, and list the run's first seq where
+ * nothing was written: it must be MDB_CORRUPTED.
  */
 static void
 test_malformed_varint_high_bits(void **state)
