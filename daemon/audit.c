@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_index.h"
 #include "log.h"
 
 #define ST(x)  PRIVD__V1__STATUS__##x
@@ -101,64 +102,6 @@ audit_load(store *st, MDB_txn *txn, audit_state *a)
 	return 0;
 }
 
-size_t
-audit_idx_subject(uint8_t *key, const uint8_t *pseudo, uint64_t seq)
-{
-	key[0] = AUDIT_IDX_SUBJECT;
-	memcpy(key + 1, pseudo, CRYPTO_PSEUDONYMBYTES);
-	store_be64(key + 1 + CRYPTO_PSEUDONYMBYTES, seq);
-	return 1 + CRYPTO_PSEUDONYMBYTES + 8;
-}
-
-size_t
-audit_idx_principal(uint8_t *key, const char *name, uint64_t seq)
-{
-	size_t n = strnlen(name, POL_MAX_NAME);
-
-	key[0] = AUDIT_IDX_PRINCIPAL;
-	key[1] = (uint8_t)n;
-	memcpy(key + 2, name, n);
-	store_be64(key + 2 + n, seq);
-	return 2 + n + 8;
-}
-
-size_t
-audit_idx_time(uint8_t *key, uint64_t time_us, uint64_t seq)
-{
-	key[0] = AUDIT_IDX_TIME;
-	store_be64(key + 1, time_us);
-	store_be64(key + 9, seq);
-	return 17;
-}
-
-/* Put or delete the index entries of one event. */
-static int
-index_event(store *st, MDB_txn *txn, const Privd__V1__AuditEvent *ev, bool del)
-{
-	uint8_t key[AUDIT_IDX_KEYMAX];
-	MDB_val k = {0, key}, v = {0, (void *)""};
-	int rc;
-
-	k.mv_size = audit_idx_time(key, ev->time_us, ev->seq);
-	rc = del ? mdb_del(txn, st->audit_idx, &k, NULL)
-	         : mdb_put(txn, st->audit_idx, &k, &v, 0);
-	if (rc != 0 && !(del && rc == MDB_NOTFOUND))
-		return rc;
-	k.mv_size = audit_idx_principal(key, ev->principal, ev->seq);
-	rc = del ? mdb_del(txn, st->audit_idx, &k, NULL)
-	         : mdb_put(txn, st->audit_idx, &k, &v, 0);
-	if (rc != 0 && !(del && rc == MDB_NOTFOUND))
-		return rc;
-	if (ev->subject.len == CRYPTO_PSEUDONYMBYTES) {
-		k.mv_size = audit_idx_subject(key, ev->subject.data, ev->seq);
-		rc = del ? mdb_del(txn, st->audit_idx, &k, NULL)
-		         : mdb_put(txn, st->audit_idx, &k, &v, 0);
-		if (rc != 0 && !(del && rc == MDB_NOTFOUND))
-			return rc;
-	}
-	return 0;
-}
-
 /* What the policy decided, as the reply's status tells it. */
 static int
 decision_of(int status)
@@ -210,8 +153,6 @@ audit_append(store *st, MDB_txn *txn, audit_state *a, job *j, uint64_t now)
 	crypto_generichash_update(&h, a->hash, AUDIT_HASHBYTES);
 	crypto_generichash_update(&h, p + AUDIT_HASHBYTES, n);
 	crypto_generichash_final(&h, p, AUDIT_HASHBYTES);
-	if ((rc = index_event(st, txn, ev, false)) != 0)
-		return rc;
 	a->seq = ev->seq;
 	a->time_us = ev->time_us;
 	memcpy(a->hash, p, AUDIT_HASHBYTES);
@@ -252,7 +193,6 @@ int
 audit_prune(
     store *st, MDB_txn *txn, uint64_t cutoff_us, size_t *pruned, bool *more)
 {
-	Privd__V1__AuditEvent *ev;
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
 	uint64_t first, upto = 0, seq;
@@ -293,23 +233,14 @@ audit_prune(
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	     rc == 0 && store_get_be64(k.mv_data) <= upto;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		ev = v.mv_size > AUDIT_HASHBYTES
-		         ? privd__v1__audit_event__unpack(NULL,
-		               v.mv_size - AUDIT_HASHBYTES,
-		               (uint8_t *)v.mv_data + AUDIT_HASHBYTES)
-		         : NULL;
-		if (ev != NULL) {
-			rc = index_event(st, txn, ev, true);
-			privd__v1__audit_event__free_unpacked(ev, NULL);
-			if (rc != 0)
-				break;
-		}
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
 			break;
 		n++;
 	}
 	mdb_cursor_close(c);
 	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if ((rc = audit_ix_prune(st, txn, upto)) != 0)
 		return rc;
 
 	if ((rc = mdb_cursor_open(txn, st->audit_ckpt, &c)) != 0)

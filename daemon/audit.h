@@ -6,7 +6,8 @@
  * exactly when the change it describes is, and before the reply leaves.
  *
  *   audit      seq -> hash || event     hash = BLAKE2b-256(prev || event)
- *   audit_idx  by subject pseudonym, by principal, by time (-> seq)
+ *   audit_ix   by subject pseudonym and by principal, written in bulk
+ *              behind the log (audit_index.h)
  *   audit_ckpt seq -> time || hash || Ed25519 signature
  *
  * A checkpoint is signed every `ckpt_every` events, within a second of any
@@ -34,20 +35,6 @@
 #define AUDIT_DEFAULT_CKPT_EVERY 1000
 #define AUDIT_PRUNE_CHUNK        2000 /* events pruned per call, roughly */
 
-/*
- * The index keys (store.h), each ending in the event's seq (big-endian), so
- * that every index lists its events in seq order: audit.c writes them,
- * audit_query.c walks them. Each builder returns the key's length; key must
- * hold AUDIT_IDX_KEYMAX bytes.
- */
-#define AUDIT_IDX_SUBJECT   'S' /* 'S' pseudonym(32) seq */
-#define AUDIT_IDX_PRINCIPAL 'P' /* 'P' len(1) name seq */
-#define AUDIT_IDX_TIME      'T' /* 'T' time_us(8) seq */
-#define AUDIT_IDX_KEYMAX    (1 + 1 + POL_MAX_NAME + 8 + 8)
-size_t audit_idx_subject(uint8_t *key, const uint8_t *pseudo, uint64_t seq);
-size_t audit_idx_principal(uint8_t *key, const char *name, uint64_t seq);
-size_t audit_idx_time(uint8_t *key, uint64_t time_us, uint64_t seq);
-
 /* The head of the chain, as the writer sees it. */
 typedef struct audit_state {
 	uint64_t seq;                  /* last event; 0 if none */
@@ -65,7 +52,8 @@ int audit_load(store *st, MDB_txn *txn, audit_state *a);
 
 /*
  * Append the event of job j (worker-prepared j->ev; the writer fills seq,
- * time, decision, status, reason) and its index entries. Advances *a; the
+ * time, decision, status, reason): the event and its chain hash, nothing
+ * else (its index entries follow in bulk: audit_index.h). Advances *a; the
  * caller keeps a copy to roll back if the transaction fails.
  */
 int audit_append(store *st, MDB_txn *txn, audit_state *a, job *j, uint64_t now);

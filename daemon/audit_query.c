@@ -6,20 +6,22 @@
  * reads the three audit databases and nothing else.
  *
  * A query is answered in three steps. plan_query() picks what to walk (the
- * log itself, or the subject or principal index, whose keys end in the
- * seq) and the seq range to walk: the query's seq bounds, its time bounds
- * turned into seqs through the time index (times never go back, so a time
- * range is a seq range), and the resume point of its cursor. walk_page()
- * walks that range in seq order, or reverse, looking at no more than
- * AUDIT_QUERY_MAX_EXAMINED events. finish_page() packs the records, and a
+ * log itself, or the subject or principal index) and the seq range to
+ * walk: the query's seq bounds, its time bounds turned into seqs by a
+ * binary search of the log (times never go back, so a time range is a seq
+ * range), and the resume point of its cursor. walk_page() walks that range
+ * in seq order, or reverse, looking at no more than
+ * AUDIT_QUERY_MAX_EXAMINED events: through the index up to its mark, and
+ * through the log past it (audit_index.h), so that events not yet indexed
+ * are found all the same. finish_page() packs the records, and a
  * cursor if the walk stopped before the end of its range: the last seq it
  * examined, matched or not, so that the next page starts exactly after it.
  * A walk that reaches the end of its range gives no cursor: nothing more
  * can match.
  *
  * A stored event that does not decode is damaged: privd cannot tell whether
- * it matches, so it is in every answer whose seq range holds it (in an
- * index plan, whose index entry names it), flagged, with its seq.
+ * it matches, so it is in every answer whose seq range holds it, flagged,
+ * with its seq (the index lists such events under a key of their own).
  */
 #include "audit.h"
 
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_index.h"
 #include "log.h"
 
 #define ST(x)  PRIVD__V1__STATUS__##x
@@ -55,8 +58,8 @@ typedef enum plan_via {
 
 typedef struct plan {
 	plan_via via;
-	uint8_t prefix[AUDIT_IDX_KEYMAX];   /* of the index keys walked */
-	size_t plen;                        /* 0 for VIA_LOG */
+	uint8_t key[AUDIT_IX_KEYMAX];       /* the index key walked */
+	size_t klen;                        /* 0 for VIA_LOG */
 	bool desc;                          /* newest first */
 	bool empty;                         /* nothing can match */
 	uint64_t lo, hi;                    /* seqs to walk, inclusive */
@@ -131,36 +134,94 @@ query_tag(const Privd__V1__AuditQueryRequest *q, const uint8_t *pseudo,
 }
 
 /*
- * Through the time index: the seq of the first event at or after time t
- * (after), or of the last event before t (!after); *seq = 0 if there is
- * none. Index keys are (time, seq) and seq 0 is never used, so (t, 0) sorts
- * just before the first event at t.
+ * Is the event at seq s at or after time t? An event that does not decode
+ * has no time: it takes the time of the nearest event that does after it
+ * (after) or before it (!after), and counts as inside the bound being
+ * searched for if there is none, so that the search stays monotone and a
+ * damaged event at a time bound is in the range, not out of it.
+ */
+static int
+at_or_after(MDB_cursor *c, uint64_t s, uint64_t t, bool after, bool *yes)
+{
+	Privd__V1__AuditEvent *ev;
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	int rc;
+
+	store_be64(kb, s);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (!after &&
+	    (rc == MDB_NOTFOUND ||
+	        (rc == 0 && (k.mv_size != 8 || store_get_be64(k.mv_data) > s))))
+		rc = mdb_cursor_get(c, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+	for (; rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, after ? MDB_NEXT : MDB_PREV)) {
+		ev = v.mv_size > AUDIT_HASHBYTES && k.mv_size == 8
+		         ? privd__v1__audit_event__unpack(NULL,
+		               v.mv_size - AUDIT_HASHBYTES,
+		               (uint8_t *)v.mv_data + AUDIT_HASHBYTES)
+		         : NULL;
+		if (ev != NULL) {
+			*yes = ev->time_us >= t;
+			privd__v1__audit_event__free_unpacked(ev, NULL);
+			return 0;
+		}
+	}
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	*yes = after; /* none decodes on that side */
+	return 0;
+}
+
+/*
+ * The seq of the first event at or after time t (after), or of the last
+ * event before t (!after); *seq = 0 if there is none. Times never go back,
+ * so this is a binary search of the log by seq.
  */
 static int
 time_seq(store *st, MDB_txn *txn, uint64_t t, bool after, uint64_t *seq)
 {
-	uint8_t key[AUDIT_IDX_KEYMAX];
 	MDB_cursor *c;
 	MDB_val k, v;
+	uint64_t first, last, lo, hi, mid;
+	bool yes;
 	int rc;
 
 	*seq = 0;
-	if ((rc = mdb_cursor_open(txn, st->audit_idx, &c)) != 0)
+	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
 		return rc;
-	k.mv_size = audit_idx_time(key, t, 0);
-	k.mv_data = key;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (!after && (rc == 0 || rc == MDB_NOTFOUND))
-		rc = mdb_cursor_get(
-		    c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) != 0)
+		goto out;
+	if (k.mv_size != 8) {
+		rc = MDB_CORRUPTED;
+		goto out;
+	}
+	first = store_get_be64(k.mv_data);
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)) != 0)
+		goto out;
+	if (k.mv_size != 8) {
+		rc = MDB_CORRUPTED;
+		goto out;
+	}
+	last = store_get_be64(k.mv_data);
+	/* the first seq in [first, last] whose event is at or after t, or
+	 * last + 1 */
+	for (lo = first, hi = last + 1; lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		if ((rc = at_or_after(c, mid, t, after, &yes)) != 0)
+			goto out;
+		if (yes)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (after)
+		*seq = lo <= last ? lo : 0;
+	else
+		*seq = lo > first ? lo - 1 : 0;
+out:
 	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (k.mv_size == 17 && ((uint8_t *)k.mv_data)[0] == AUDIT_IDX_TIME)
-		*seq = store_get_be64((uint8_t *)k.mv_data + 9);
-	return 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /*
@@ -201,10 +262,10 @@ plan_query(store *st, MDB_txn *txn, const Privd__V1__AuditQueryRequest *q,
 
 	if (pseudo != NULL) {
 		p->via = VIA_SUBJECT;
-		p->plen = audit_idx_subject(p->prefix, pseudo, 0) - 8;
+		p->klen = audit_ix_key_subject(p->key, pseudo);
 	} else if (q->principal[0] != '\0') {
 		p->via = VIA_PRINCIPAL;
-		p->plen = audit_idx_principal(p->prefix, q->principal, 0) - 8;
+		p->klen = audit_ix_key_principal(p->key, q->principal);
 	} else {
 		p->via = VIA_LOG;
 	}
@@ -384,71 +445,132 @@ walk_step(MDB_cursor *c, bool desc, bool first, const uint8_t *start,
 	return rc;
 }
 
+/* One page's walk, for the steps below. */
+typedef struct walk {
+	store *st;
+	MDB_txn *txn;
+	const Privd__V1__AuditQueryRequest *q;
+	const uint8_t *pseudo;
+	page *pg;
+	scratch s;
+} walk;
+
+/* Is the page done? Then it stops here, to go on after pg->last. */
+static bool
+page_done(page *pg)
+{
+	if (pg->n == pg->limit || pg->examined == AUDIT_QUERY_MAX_EXAMINED) {
+		pg->more = true;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Walk the log itself over [lo, hi], oldest or newest first, filling the
+ * page until the range ends or the page is done. Returns 0 or an LMDB
+ * error.
+ */
+static int
+walk_log(walk *w, uint64_t lo, uint64_t hi, bool desc)
+{
+	uint8_t start[8];
+	MDB_val k, v;
+	MDB_cursor *c;
+	uint64_t seq = 0;
+	bool first = true;
+	int rc;
+
+	if ((rc = mdb_cursor_open(w->txn, w->st->audit, &c)) != 0)
+		return rc;
+	store_be64(start, desc ? hi : lo);
+	for (;;) {
+		rc = walk_step(c, desc, first, start, 8, &k, &v);
+		first = false;
+		if (rc != 0)
+			break;
+		/* a key privd does not write is looked at, not used */
+		if (k.mv_size == 8) {
+			seq = store_get_be64(k.mv_data);
+			if (desc ? seq < lo : seq > hi)
+				break; /* past the range: the end */
+		}
+		if (page_done(w->pg))
+			break;
+		w->pg->examined++;
+		if (k.mv_size != 8)
+			continue;
+		w->pg->last = seq;
+		if ((rc = page_consider(
+		         w->pg, w->q, w->pseudo, seq, &v, &w->s)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* An index entry's seq: look at its event, unless the page is done. An
+ * entry whose event is gone (pruned meanwhile) is skipped. */
+static int
+walk_seq(void *arg, uint64_t seq)
+{
+	walk *w = arg;
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	int rc;
+
+	if (page_done(w->pg))
+		return AUDIT_IX_STOP;
+	w->pg->examined++;
+	w->pg->last = seq;
+	store_be64(kb, seq);
+	if ((rc = mdb_get(w->txn, w->st->audit, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	return page_consider(w->pg, w->q, w->pseudo, seq, &v, &w->s);
+}
+
 /*
  * Walk the plan's range, filling the page, until the range ends (no more
  * matches can follow) or the page is full or has examined
  * AUDIT_QUERY_MAX_EXAMINED entries (pg->more: a cursor resumes after
- * pg->last). An index entry whose event is gone (pruned meanwhile) is
- * skipped. Returns 0 or an LMDB error.
+ * pg->last). An index plan walks the index up to its mark and the log past
+ * it, in the plan's order: the index is complete up to the mark, and the
+ * log past it holds every event that may still be missing from it.
+ * Returns 0 or an LMDB error.
  */
 static int
 walk_page(store *st, MDB_txn *txn, const Privd__V1__AuditQueryRequest *q,
     const uint8_t *pseudo, const plan *p, page *pg)
 {
-	uint8_t start[AUDIT_IDX_KEYMAX], kb[8];
-	size_t klen = p->plen + 8;
-	MDB_val k, v, ek = {8, kb};
-	MDB_cursor *c;
-	scratch s;
-	uint64_t seq = 0;
-	bool first = true, ok;
+	walk w = {st, txn, q, pseudo, pg, {.used = 0}};
+	uint64_t mark, ixhi, loglo;
 	int rc;
 
 	if (p->empty)
 		return 0;
-	rc = mdb_cursor_open(
-	    txn, p->via == VIA_LOG ? st->audit : st->audit_idx, &c);
-	if (rc != 0)
+	if (p->via == VIA_LOG)
+		return walk_log(&w, p->lo, p->hi, p->desc);
+	if ((rc = audit_ix_mark(st, txn, &mark)) != 0)
 		return rc;
-	memcpy(start, p->prefix, p->plen);
-	store_be64(start + p->plen, p->desc ? p->hi : p->lo);
-	for (;;) {
-		rc = walk_step(c, p->desc, first, start, klen, &k, &v);
-		first = false;
-		if (rc != 0)
-			break;
-		if (k.mv_size < p->plen ||
-		    memcmp(k.mv_data, p->prefix, p->plen) != 0)
-			break; /* past the index entries of the plan */
-		/* a key privd does not write is looked at, not used */
-		ok = k.mv_size == klen;
-		if (ok) {
-			seq = store_get_be64((uint8_t *)k.mv_data + p->plen);
-			if (p->desc ? seq < p->lo : seq > p->hi)
-				break; /* past the range: the end */
-		}
-		if (pg->n == pg->limit ||
-		    pg->examined == AUDIT_QUERY_MAX_EXAMINED) {
-			pg->more = true;
-			break;
-		}
-		pg->examined++;
-		if (!ok)
-			continue;
-		pg->last = seq;
-		if (p->via != VIA_LOG) {
-			store_be64(kb, seq);
-			if ((rc = mdb_get(txn, st->audit, &ek, &v)) ==
-			    MDB_NOTFOUND)
-				continue;
-			if (rc != 0)
-				break;
-		}
-		if ((rc = page_consider(pg, q, pseudo, seq, &v, &s)) != 0)
-			break;
+	ixhi = p->hi < mark ? p->hi : mark;
+	loglo = p->lo > mark ? p->lo : mark + 1;
+	if (p->desc && loglo <= p->hi) {
+		if ((rc = walk_log(&w, loglo, p->hi, true)) != 0 || pg->more)
+			return rc;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	if (p->lo <= ixhi) {
+		rc = audit_ix_walk(st, txn, p->key, p->klen, p->lo, ixhi,
+		    p->desc, walk_seq, &w);
+		if (rc == AUDIT_IX_STOP)
+			return 0;
+		if (rc != 0)
+			return rc;
+	}
+	if (!p->desc && loglo <= p->hi)
+		return walk_log(&w, loglo, p->hi, false);
+	return 0;
 }
 
 static void

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "audit_index.h"
 #include "audit_retain.h"
 #include "clock.h"
 #include "commands.h"
@@ -327,11 +328,21 @@ open_datadir(server *srv)
 	audit_retain keep;
 	MDB_txn *txn;
 	char err[320];
+	uint64_t indexed;
 	int rc;
 
 	if (datadir_open(
 	        srv->cfg.datadir, srv->cfg.mapsize, &srv->keys, &srv->st) != 0)
 		return -1;
+	/* the index is complete before anything is served (audit_index.h) */
+	if ((rc = audit_ix_catch_up(srv->st, &indexed)) != 0) {
+		fprintf(stderr, "privd: cannot index the audit log: %s\n",
+		    mdb_strerror(rc));
+		return -1;
+	}
+	if (indexed > 0)
+		log_info("audit index: %llu events indexed from the log",
+		    (unsigned long long)indexed);
 	if ((rc = mdb_txn_begin(srv->st->env, NULL, MDB_RDONLY, &txn)) != 0) {
 		fprintf(stderr, "privd: %s\n", mdb_strerror(rc));
 		return -1;

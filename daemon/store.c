@@ -22,6 +22,25 @@ open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
 	return mdb_dbi_open(txn, name, flags, dbi);
 }
 
+/*
+ * Stores written before issue 8 kept their audit indexes in "audit_idx",
+ * one entry per event and index, written in the event's own commit. They
+ * are dropped here; privd rebuilds the indexes it uses now (audit_ix) from
+ * the log before it serves (audit_index.h).
+ */
+static int
+drop_old_index(MDB_txn *txn)
+{
+	MDB_dbi dbi;
+	int rc;
+
+	if ((rc = mdb_dbi_open(txn, "audit_idx", 0, &dbi)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	return mdb_drop(txn, dbi, 1);
+}
+
 int
 store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
     size_t errlen)
@@ -55,7 +74,9 @@ store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
 	    (rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
 		goto fail;
 	/* MDB_NOTLS: read transactions belong to workers, not threads. Both
-	 * syncs stay on: an acknowledged write must survive an OS crash. */
+	 * syncs stay on: an acknowledged write must survive an OS crash. The
+	 * serving writer turns the meta page's sync off and covers it with
+	 * the next flush before it answers (writer.c, held_flush). */
 	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
@@ -65,8 +86,9 @@ store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
 	    (rc = open_dbi(txn, "subjects", dbflags, &s->subjects)) != 0 ||
 	    (rc = open_dbi(txn, "values", dbflags, &s->values)) != 0 ||
 	    (rc = open_dbi(txn, "audit", dbflags, &s->audit)) != 0 ||
-	    (rc = open_dbi(txn, "audit_idx", dbflags, &s->audit_idx)) != 0 ||
-	    (rc = open_dbi(txn, "audit_ckpt", dbflags, &s->audit_ckpt)) != 0)
+	    (rc = open_dbi(txn, "audit_ckpt", dbflags, &s->audit_ckpt)) != 0 ||
+	    (rc = open_dbi(txn, "audit_ix", MDB_CREATE, &s->audit_ix)) != 0 ||
+	    (rc = drop_old_index(txn)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;

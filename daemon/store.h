@@ -7,8 +7,9 @@
  *   subjects  sid(32) -> record        a subject's wrapped data key
  *   values    sid(32) || field -> rec  one sealed value per field
  *   audit     be64 seq -> hash(32) || serialised privd.v1.AuditEvent
- *   audit_idx 'S' pseudonym(32) seq | 'P' len name seq | 'T' be64 time seq
- *             -> empty                 indexes of the audit log (audit.c)
+ *   audit_ix  be64 run || key -> postings  indexes of the audit log, by
+ *                                      subject and principal, written in
+ *                                      bulk behind it (audit_index.h)
  *   audit_ckpt be64 seq -> time(8) hash(32) signature(64)
  * sid is crypto_subject_id(register, subject): a keyed hash, so neither a
  * subject id nor a register-subject pair appears on disk, and every key has
@@ -46,8 +47,8 @@ typedef struct store {
 	MDB_dbi subjects;
 	MDB_dbi values;
 	MDB_dbi audit;
-	MDB_dbi audit_idx;
 	MDB_dbi audit_ckpt;
+	MDB_dbi audit_ix;
 	pthread_rwlock_t maplock; /* readers shared, map growth exclusive */
 	size_t mapsize;
 	char *dir; /* the data directory */

@@ -24,6 +24,7 @@
 
 #define MAX_FIELDS_PER_REQUEST POL_MAX_FIELDS
 #define MAX_VALUE              (64 * 1024)
+#define WORKER_TAKE            8 /* jobs a worker takes at once */
 
 /* A name from the request: non-empty and at most POL_MAX_NAME bytes (the
  * decoder has checked that it is UTF-8 without a NUL). */
@@ -679,13 +680,18 @@ void *
 worker_main(void *arg)
 {
 	worker *w;
-	job *j;
+	job *batch, *j;
 
 	if ((w = worker_new(arg)) == NULL)
 		fatal("worker: out of secure memory");
-	while ((j = jobq_take(&w->srv->work, 1)) != NULL) {
-		worker_handle(w, j);
-		jobq_push(&w->srv->commit, j);
+	/* A few jobs at a time, handed to the writer together: one queue
+	 * operation (and at most one wake-up) each way instead of one per
+	 * request. Few enough that the other workers still get their share
+	 * of a burst. */
+	while ((batch = jobq_take(&w->srv->work, WORKER_TAKE)) != NULL) {
+		for (j = batch; j != NULL; j = j->next)
+			worker_handle(w, j);
+		jobq_push(&w->srv->commit, batch);
 	}
 	worker_free(&w);
 	return NULL;

@@ -18,6 +18,8 @@
  * that holds only their events. If even that fails, the batch is not
  * answered at all (clients time out): no reply without its event.
  *
+ * The changes each kind of job makes are in writer_apply.c.
+ *
  * Between batches the writer also does the audit log's housekeeping, each
  * in its own short transaction: pruning (at start, then hourly, in bounded
  * chunks, unless a clock jump paused it: audit_retain.h), signing the head
@@ -31,329 +33,17 @@
 
 #include "audit.h"
 #include "audit_follow.h"
+#include "audit_index.h"
 #include "audit_retain.h"
 #include "clock.h"
 #include "log.h"
 #include "server.h"
+#include "writer_internal.h"
 
 #define ST(x)                PRIVD__V1__STATUS__##x
-#define JOB_FAILED           1 /* apply: this job failed, the transaction is fine */
 #define MAX_GROW_RETRIES     16
 #define PRUNE_INTERVAL_US    (3600ULL * 1000000)
 #define CKPT_MAX_UNSIGNED_US 1000000 /* sign the head within 1 s */
-
-typedef struct writer {
-	server *srv;
-	uint8_t *dk;         /* sodium_malloc: a data key while resealing */
-	audit_state audit;   /* head of the audit chain as last committed */
-	audit_retain keep;   /* retention floor and pruning pause */
-	bool disk_full;      /* in a disk-full episode */
-	uint64_t next_prune; /* monotonic */
-	follow_marks follow; /* when each follower was last audited */
-} writer;
-
-/*
- * The worker sealed the values under the subject key it saw, with the
- * first-write times it read from records it authenticated. If the key
- * changed since (another put created the subject first, or a delete removed
- * it), or a field's stored record did (it was deleted, or written by another
- * put), seal them again: never store a value under a key that is not the
- * subject's, never bring back the key of a deleted subject, and never take
- * a first-write time from a record that was not authenticated. A record is
- * the one the worker saw if its id (store_value_id) is the same; any other
- * is authenticated here, which is rare.
- */
-static int
-put_reconcile(writer *wr, MDB_txn *txn, job *j, uint64_t now)
-{
-	server *srv = wr->srv;
-	const char *subj = j->req->put->subject;
-	uint8_t id[STORE_VALUE_IDBYTES];
-	store_subject cur;
-	store_value sv;
-	bool reseal = false, have_key = false;
-	job_value *jv;
-	size_t i;
-	int rc;
-
-	rc = store_subject_get(srv->st, txn, j->sid, &cur);
-	if (rc == MDB_NOTFOUND) {
-		if (!j->new_key) {
-			subject_new_key(srv->keys, j->reg->name, subj, now,
-			    wr->dk, &j->subject);
-			j->new_key = true;
-			for (i = 0; i < j->nvalues; i++)
-				j->values[i].created_us = 0;
-			if (put_seal(srv->keys, j, wr->dk, now) != 0)
-				goto nomem;
-		}
-		return store_subject_put(srv->st, txn, j->sid, &j->subject);
-	}
-	if (rc != 0)
-		goto damaged;
-	if (memcmp(cur.wrapped, j->subject.wrapped, sizeof(cur.wrapped)) != 0 ||
-	    cur.created_us != j->subject.created_us) {
-		j->subject = cur;
-		j->new_key = false;
-		reseal = true;
-	}
-	for (i = 0; i < j->nvalues; i++) {
-		jv = &j->values[i];
-		rc = store_value_get(srv->st, txn, j->sid, jv->field, &sv);
-		if (rc == MDB_NOTFOUND) {
-			reseal = reseal || jv->created_us != 0;
-			jv->created_us = 0;
-			jv->had_old = false;
-			continue;
-		}
-		if (rc != 0)
-			goto damaged;
-		store_value_id(&sv, id);
-		if (jv->had_old &&
-		    sodium_memcmp(id, jv->old_id, sizeof(id)) == 0)
-			continue; /* the record the worker authenticated */
-		if (!have_key) {
-			if (subject_unwrap(srv->keys, j->reg->name, subj,
-			        &j->subject, wr->dk) != 0)
-				goto damaged;
-			have_key = true;
-		}
-		if (value_authentic(wr->dk, j, subj, jv->field, &sv) != 0)
-			goto damaged;
-		reseal = reseal || jv->created_us != sv.created_us;
-		jv->created_us = sv.created_us;
-		jv->had_old = true;
-		memcpy(jv->old_id, id, sizeof(id));
-	}
-	if (!reseal)
-		return 0;
-	if (!have_key && subject_unwrap(srv->keys, j->reg->name, subj,
-	                     &j->subject, wr->dk) != 0)
-		goto damaged;
-	if (put_seal(srv->keys, j, wr->dk, now) != 0)
-		goto nomem;
-	return 0;
-damaged:
-	log_err("register %s: a stored subject key or value does not "
-	        "authenticate",
-	    j->reg->name);
-	job_fail(j, ST(INTERNAL), 0, "stored data failed an integrity check");
-	return JOB_FAILED;
-nomem:
-	job_fail(j, ST(INTERNAL), 0, "out of memory");
-	return JOB_FAILED;
-}
-
-static int
-apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
-{
-	store *st = wr->srv->st;
-	uint8_t key[STORE_VALUE_KEYMAX];
-	MDB_val k, v;
-	size_t i;
-	int rc;
-
-	rc = put_reconcile(wr, txn, j, now);
-	sodium_memzero(wr->dk, CRYPTO_KEYBYTES);
-	if (rc != 0)
-		return rc;
-	for (i = 0; i < j->nvalues; i++) {
-		k.mv_size = store_value_key(key, j->sid, j->values[i].field);
-		k.mv_data = key;
-		v.mv_size = j->values[i].reclen;
-		v.mv_data = j->values[i].rec;
-		if ((rc = mdb_put(txn, st->values, &k, &v, 0)) != 0)
-			return rc;
-	}
-	j->count = (uint32_t)j->nvalues;
-	j->status = ST(OK);
-	return 0;
-}
-
-static int
-apply_delete(writer *wr, MDB_txn *txn, job *j)
-{
-	Privd__V1__DeleteRequest *dr = j->req->delete_;
-	store *st = wr->srv->st;
-	uint8_t key[STORE_VALUE_KEYMAX];
-	store_subject sub;
-	unsigned n = 0;
-	MDB_val k;
-	size_t i;
-	int rc;
-
-	if (dr->n_fields == 0) {
-		/* The wrapped key goes with the subject: crypto-shredding. */
-		rc = store_subject_delete(st, txn, j->sid, &n);
-	} else if ((rc = store_subject_get(st, txn, j->sid, &sub)) == 0) {
-		for (i = 0; i < dr->n_fields; i++) {
-			k.mv_size = store_value_key(key, j->sid, dr->fields[i]);
-			k.mv_data = key;
-			rc = mdb_del(txn, st->values, &k, NULL);
-			if (rc == 0)
-				n++;
-			else if (rc != MDB_NOTFOUND)
-				return rc;
-		}
-		rc = 0;
-	}
-	if (rc == MDB_NOTFOUND) {
-		job_fail(j, ST(NOT_FOUND), 0, "no such subject");
-		return JOB_FAILED;
-	}
-	if (rc != 0)
-		return rc;
-	j->count = n;
-	j->status = ST(OK);
-	return 0;
-}
-
-/*
- * Store a new policy version if the one it replaces is still in force. The
- * swap to the new snapshot happens only after the commit (after_commit). A
- * document the worker found equal to the version it replaces stores
- * nothing: if that version is still in force, it stays.
- */
-static int
-apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
-{
-	Privd__V1__PolicyApplyRequest *pa = j->req->policy_apply;
-	store *st = wr->srv->st;
-	store_policy cur;
-	int rc;
-
-	if ((rc = store_policy_latest(st, txn, &cur)) != 0)
-		return rc;
-	if (cur.version != pa->replaces_version) {
-		job_fail(j, ST(CONFLICT), 0,
-		    "policy version %llu is in force, not %llu: "
-		    "get it, merge, and apply again",
-		    (unsigned long long)cur.version,
-		    (unsigned long long)pa->replaces_version);
-		return JOB_FAILED;
-	}
-	if (j->policy_same) {
-		j->policy_version = cur.version;
-		j->status = ST(OK);
-		return 0;
-	}
-	if (j->policy_refused) {
-		char why[sizeof(j->message)];
-
-		memcpy(why, j->message, sizeof(why));
-		job_fail(j, ST(INVALID), 0, "%s", why);
-		return JOB_FAILED;
-	}
-	j->policy_version = cur.version + 1;
-	if ((rc = store_policy_put(st, txn, j->policy_version, now,
-	         j->principal, pa->policy_json, strlen(pa->policy_json))) != 0)
-		return rc;
-	j->status = ST(OK);
-	return 0;
-}
-
-/* The state of audit pruning, as an AuditPruneResponse in the job. */
-static int
-prune_report(writer *wr, MDB_txn *txn, job *j, uint64_t now)
-{
-	snapshot *snap = snapshot_acquire(&wr->srv->policy);
-	int rc;
-
-	rc = retain_report(wr->srv->st, txn, &wr->keep,
-	    snap->pol->audit_retention_s, now, &j->prune);
-	snapshot_release(&snap);
-	return rc;
-}
-
-/*
- * audit_prune: report, and with confirm lift a pause. The lifted pause is
- * copied into wr->keep only after the commit (after_commit), so an aborted
- * attempt changes nothing.
- */
-static int
-apply_prune(writer *wr, MDB_txn *txn, job *j, uint64_t now)
-{
-	int rc;
-
-	if (j->req->audit_prune->confirm && wr->keep.hold_at_us != 0 &&
-	    (rc = retain_hold_clear(wr->srv->st, txn)) != 0)
-		return rc;
-	if ((rc = prune_report(wr, txn, j, now)) != 0)
-		return rc;
-	if (j->req->audit_prune->confirm)
-		j->prune.paused = false;
-	j->status = ST(OK);
-	return 0;
-}
-
-/* After a commit: make each new policy of the batch current, in order, and
- * take the effects of prune confirmations. Neither can fail. */
-static void
-after_commit(writer *wr, job *batch)
-{
-	job *j;
-
-	for (j = batch; j != NULL; j = j->next) {
-		if (j->status != ST(OK))
-			continue;
-		if (j->kind == JOB_POLICY && j->newsnap != NULL) {
-			j->newsnap->version = j->policy_version;
-			snapshot_cell_swap(&wr->srv->policy, j->newsnap);
-			j->newsnap = NULL; /* the cell owns it now */
-			log_info("policy version %llu applied by %s",
-			    (unsigned long long)j->policy_version,
-			    j->principal);
-		} else if (j->kind == JOB_PRUNE &&
-		           j->req->audit_prune->confirm &&
-		           wr->keep.hold_at_us != 0) {
-			wr->keep.hold_at_us = 0;
-			wr->keep.hold_jump_s = 0;
-			wr->next_prune = 0; /* prune now */
-			log_info("audit: %s confirmed the clock; pruning "
-			         "resumes",
-			    j->principal);
-		}
-	}
-}
-
-/* Pack the reply of a job that the writer finished. */
-static void
-pack_result(job *j)
-{
-	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
-	Privd__V1__PutResponse put = PRIVD__V1__PUT_RESPONSE__INIT;
-	Privd__V1__DeleteResponse del = PRIVD__V1__DELETE_RESPONSE__INIT;
-	Privd__V1__PolicyApplyResponse pol =
-	    PRIVD__V1__POLICY_APPLY_RESPONSE__INIT;
-
-	if (j->status != ST(OK)) {
-		job_pack(j, NULL);
-		return;
-	}
-	switch (j->kind) {
-	case JOB_PUT:
-		put.written = j->count;
-		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_PUT;
-		resp.put = &put;
-		break;
-	case JOB_POLICY:
-		pol.version = j->policy_version;
-		pol.unchanged = j->policy_same;
-		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_POLICY_APPLY;
-		resp.policy_apply = &pol;
-		break;
-	case JOB_PRUNE:
-		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_PRUNE;
-		resp.audit_prune = &j->prune;
-		break;
-	default:
-		del.deleted = j->count;
-		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_DELETE;
-		resp.delete_ = &del;
-		break;
-	}
-	job_pack(j, &resp);
-}
 
 /* Run fn in one write transaction and commit; if the map is full, abort,
  * grow the map and run it again: clients see only a slower commit. */
@@ -417,14 +107,7 @@ apply_batch(writer *wr, MDB_txn *txn, void *arg)
 
 	bt->a = wr->audit;
 	for (j = bt->batch; j != NULL && rc == 0; j = j->next) {
-		if (j->kind == JOB_PUT)
-			rc = apply_put(wr, txn, j, now);
-		else if (j->kind == JOB_DELETE)
-			rc = apply_delete(wr, txn, j);
-		else if (j->kind == JOB_POLICY)
-			rc = apply_policy(wr, txn, j, now);
-		else if (j->kind == JOB_PRUNE)
-			rc = apply_prune(wr, txn, j, now);
+		rc = writer_apply(wr, txn, j, now);
 		if (rc == JOB_FAILED) {
 			j->kind = JOB_ANSWERED;
 			rc = 0;
@@ -451,7 +134,7 @@ apply_events_only(writer *wr, MDB_txn *txn, void *arg)
  * to fit in pages LMDB has freed, even on a full disk). If that fails too,
  * no job is answered.
  */
-static void
+static int
 batch_failed(writer *wr, job *batch, int rc)
 {
 	static log_limit failed_lim, unrecorded_lim;
@@ -486,7 +169,7 @@ batch_failed(writer *wr, job *batch, int rc)
 	}
 	if ((rc = in_write_txn(wr, apply_events_only, &bt)) == 0) {
 		wr->audit = bt.a;
-		return;
+		return 0;
 	}
 	log_limited(&unrecorded_lim, LOG_ERR,
 	    "cannot record the failed requests either (%s): they are not "
@@ -494,6 +177,7 @@ batch_failed(writer *wr, job *batch, int rc)
 	    wr->disk_full ? "the disk is full" : mdb_strerror(rc));
 	for (j = batch; j != NULL; j = j->next)
 		job_drop_reply(j);
+	return -1;
 }
 
 /* Did the batch change data (a put, delete or policy that committed)? */
@@ -511,7 +195,91 @@ batch_wrote(const job *batch)
 }
 
 /*
- * Group commit: the whole batch in one write transaction, then the replies.
+ * One flush per commit (DESIGN, issue 8). The store runs with
+ * MDB_NOMETASYNC: a commit flushes the data file once (fdatasync) and then
+ * writes its meta page without a flush of its own, so the commit is on disk
+ * only once a later flush covers that page too. The writer therefore holds
+ * each batch's replies until the next commit (whose data flush covers it)
+ * or, when no batch follows at once, until held_flush() flushes the file;
+ * nothing is answered before it is durable, and under load every commit
+ * costs one flush instead of two. A crash before the flush loses at most
+ * the unanswered commit: LMDB then opens at the meta page before it.
+ */
+static void
+held_flush(writer *wr)
+{
+	static log_limit lim;
+	job *j;
+	int rc;
+
+	if (wr->held == NULL)
+		return;
+	if ((rc = mdb_env_sync(wr->srv->st->env, 1)) != 0) {
+		/* durable or not, it cannot be said: say nothing */
+		log_limited(&lim, LOG_ERR,
+		    "cannot flush the store (%s): the last batch is not "
+		    "answered",
+		    mdb_strerror(rc));
+		for (j = wr->held; j != NULL; j = j->next)
+			job_drop_reply(j);
+	}
+	jobq_push(&wr->srv->replies, wr->held);
+	wr->held = NULL;
+}
+
+/* Collect the index entries of the events a commit appended. */
+static void
+index_collect(writer *wr, job *batch, uint64_t mono)
+{
+	job *j;
+
+	for (j = batch; j != NULL; j = j->next)
+		if (!j->no_event && j->ev.seq != 0)
+			audit_ix_add(&wr->ix, j->ev.seq, j->ev.principal,
+			    j->ev.subject.len == CRYPTO_PSEUDONYMBYTES
+			        ? j->ev.subject.data
+			        : NULL,
+			    mono);
+}
+
+typedef struct ix_flush_arg {
+	uint64_t upto;
+} ix_flush_arg;
+
+static int
+ix_flush_txn(writer *wr, MDB_txn *txn, void *arg)
+{
+	ix_flush_arg *fa = arg;
+
+	return audit_ix_flush(
+	    wr->srv->st, txn, &wr->ix, AUDIT_IX_FLUSH_EVENTS * 4, &fa->upto);
+}
+
+/* Write the pending index entries as a run (audit_index.h). */
+static void
+index_flush(writer *wr)
+{
+	static log_limit lim;
+	ix_flush_arg fa = {0};
+	int rc;
+
+	if (audit_ix_pending(&wr->ix) == 0)
+		return;
+	if ((rc = in_write_txn(wr, ix_flush_txn, &fa)) != 0) {
+		/* queries read the log past the mark: still exact */
+		log_limited(&lim, LOG_ERR,
+		    "audit: cannot write the index (%s); queries read the "
+		    "log instead",
+		    mdb_strerror(rc));
+		wr->ix.since_us = clock_mono_us();
+		return;
+	}
+	audit_ix_flushed(&wr->ix, fa.upto);
+}
+
+/*
+ * Group commit: the whole batch in one write transaction, then the replies,
+ * once the commit is on disk (held_flush).
  */
 static void
 commit_batch(writer *wr, job *batch)
@@ -523,14 +291,21 @@ commit_batch(writer *wr, job *batch)
 
 	follow_decide(&wr->follow, batch, mono);
 	if ((rc = in_write_txn(wr, apply_batch, &bt)) != 0) {
-		batch_failed(wr, batch, rc);
+		if (batch_failed(wr, batch, rc) != 0) {
+			/* nothing was committed: the batch goes back
+			 * unanswered, and the one held must be flushed on its
+			 * own */
+			held_flush(wr);
+			jobq_push(&wr->srv->replies, batch);
+			return;
+		}
 	} else {
 		wr->audit = bt.a;
 		follow_remember(&wr->follow, batch, mono);
-		after_commit(wr, batch);
+		writer_after_commit(wr, batch);
 		for (j = batch; j != NULL; j = j->next)
 			if (j->kind != JOB_ANSWERED)
-				pack_result(j);
+				writer_pack_result(j);
 		/* a batch of reads may fit in freed pages: writes that
 		 * commit again end the episode */
 		if (wr->disk_full && batch_wrote(batch)) {
@@ -539,7 +314,14 @@ commit_batch(writer *wr, job *batch)
 			wr->disk_full = false;
 		}
 	}
-	jobq_push(&wr->srv->replies, batch);
+	index_collect(wr, batch, mono);
+	/* this commit flushed the data file, and with it the meta page of
+	 * the commit before: that batch is durable, this one is held */
+	if (wr->held != NULL)
+		jobq_push(&wr->srv->replies, wr->held);
+	wr->held = batch;
+	if (audit_ix_pending(&wr->ix) >= AUDIT_IX_FLUSH_EVENTS)
+		index_flush(wr);
 }
 
 static int
@@ -638,6 +420,9 @@ housekeeping(writer *wr, uint64_t *unsigned_since, bool *more)
 		if (!*more)
 			wr->next_prune = mono + PRUNE_INTERVAL_US;
 	}
+	if (audit_ix_pending(&wr->ix) > 0 &&
+	    clock_mono_us() - wr->ix.since_us >= AUDIT_IX_IDLE_US)
+		index_flush(wr);
 	/* No event stays unsigned for longer than CKPT_MAX_UNSIGNED_US, busy
 	 * or idle: a checkpoint every N events alone would leave a quiet
 	 * log's newest events open to an undetected rewrite. */
@@ -664,6 +449,7 @@ writer_new(server *srv)
 	}
 	if ((rc = mdb_txn_begin(srv->st->env, NULL, MDB_RDONLY, &txn)) != 0 ||
 	    (rc = audit_load(srv->st, txn, &wr->audit)) != 0 ||
+	    (rc = audit_ix_load(srv->st, txn, &wr->ix)) != 0 ||
 	    (rc = retain_load(srv->st, txn, &wr->keep)) != 0) {
 		log_err(
 		    "audit log: cannot read its head: %s", mdb_strerror(rc));
@@ -673,6 +459,12 @@ writer_new(server *srv)
 		return NULL;
 	}
 	mdb_txn_abort(txn);
+	/* one flush per commit: see held_flush() */
+	if ((rc = mdb_env_set_flags(srv->st->env, MDB_NOMETASYNC, 1)) != 0) {
+		log_err("store: %s", mdb_strerror(rc));
+		writer_free(&wr);
+		return NULL;
+	}
 	return wr;
 }
 
@@ -683,6 +475,11 @@ writer_free(writer **wp)
 
 	if (wp == NULL || (wr = *wp) == NULL)
 		return;
+	held_flush(wr);
+	/* the last commit's meta page, whoever waits for it */
+	mdb_env_sync(wr->srv->st->env, 1);
+	mdb_env_set_flags(wr->srv->st->env, MDB_NOMETASYNC, 0);
+	audit_ix_release(&wr->ix);
 	sodium_free(wr->dk);
 	free(wr);
 	*wp = NULL;
@@ -692,6 +489,7 @@ void
 writer_commit(writer *wr, job *batch)
 {
 	commit_batch(wr, batch);
+	held_flush(wr);
 }
 
 void *
@@ -731,9 +529,18 @@ writer_main(void *arg)
 			if (t > clock_mono_us() + 60ULL * 1000000)
 				t = clock_mono_us() + 60ULL * 1000000;
 		}
+		if (audit_ix_pending(&wr->ix) > 0 &&
+		    t > wr->ix.since_us + AUDIT_IX_IDLE_US)
+			t = wr->ix.since_us + AUDIT_IX_IDLE_US;
+		if (wr->held != NULL)
+			t = 0; /* the next batch now, or flush the held one */
 		deadline = clock_mono_ts(t);
 		batch = jobq_take_until(
 		    &wr->srv->commit, SERVER_BATCH_MAX, &deadline, &closed);
+		if (batch == NULL && wr->held != NULL) {
+			held_flush(wr);
+			continue;
+		}
 		if (batch != NULL) {
 			commit_batch(wr, batch);
 			if (wr->audit.seq == wr->audit.ckpt_seq)
@@ -744,7 +551,9 @@ writer_main(void *arg)
 			break;
 		}
 	}
-	/* Sign the head at shutdown, so the last events are covered. */
+	/* Index and sign the head at shutdown, so the last events are
+	 * covered. */
+	index_flush(wr);
 	sign_head(wr);
 	writer_free(&wr);
 	return NULL;

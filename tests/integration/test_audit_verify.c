@@ -478,7 +478,7 @@ test_no_subject_or_value_in_audit_db(void **state)
 	}
 	/* every key and value of the three audit databases */
 	raw_open(h, &r, MDB_RDONLY);
-	assert_int_equal(mdb_dbi_open(r.txn, "audit_idx", 0, &idx), 0);
+	assert_int_equal(mdb_dbi_open(r.txn, "audit_ix", 0, &idx), 0);
 	{
 		MDB_dbi dbs[] = {r.audit, idx, r.ckpt};
 

@@ -17,11 +17,11 @@
 #include <cmocka.h>
 
 #include "audit.h"
+#include "audit_index.h"
 #include "auditverify.h"
 
 #define SEC      1000000u /* microseconds */
 #define TMPL     "/tmp/privd-test-audit-XXXXXX"
-#define IDX_MAX  (1 + 1 + POL_MAX_NAME + 8 + 8)
 #define ST(x)    PRIVD__V1__STATUS__##x
 #define DEC(x)   PRIVD__V1__DECISION__##x
 #define NO_EVERY 0 /* append_at: never checkpoint */
@@ -320,16 +320,6 @@ raw_put(MDB_txn *txn, MDB_dbi dbi, uint64_t seq, const uint8_t *p, size_t len)
 	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
 }
 
-static bool
-raw_exists(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen)
-{
-	MDB_val k = {klen, (void *)key}, v;
-	int rc = mdb_get(txn, dbi, &k, &v);
-
-	assert_true(rc == 0 || rc == MDB_NOTFOUND);
-	return rc == 0;
-}
-
 static size_t
 db_count(fixture *f, MDB_dbi dbi)
 {
@@ -342,69 +332,33 @@ db_count(fixture *f, MDB_dbi dbi)
 	return s.ms_entries;
 }
 
-/* The index keys of store.h's layout, built independently of audit.c. */
-static size_t
-key_subject(uint8_t *k, const uint8_t *ps, uint64_t seq)
-{
-	k[0] = 'S';
-	memcpy(k + 1, ps, CRYPTO_PSEUDONYMBYTES);
-	store_be64(k + 1 + CRYPTO_PSEUDONYMBYTES, seq);
-	return 1 + CRYPTO_PSEUDONYMBYTES + 8;
-}
-
-static size_t
-key_principal(uint8_t *k, const char *name, uint64_t seq)
-{
-	size_t n = strlen(name);
-
-	k[0] = 'P';
-	k[1] = (uint8_t)n;
-	memcpy(k + 2, name, n);
-	store_be64(k + 2 + n, seq);
-	return 2 + n + 8;
-}
-
-static size_t
-key_time(uint8_t *k, uint64_t time_us, uint64_t seq)
-{
-	k[0] = 'T';
-	store_be64(k + 1, time_us);
-	store_be64(k + 9, seq);
-	return 17;
-}
-
-/* Event r's index entries exist if want (its subject entry only if it names
- * a subject), and do not otherwise. */
-static void
-assert_indexed(fixture *f, const rec *r, bool want)
-{
-	Privd__V1__AuditEvent *ev = decode(r);
-	uint8_t key[IDX_MAX];
-	MDB_txn *txn;
+/* The seqs the index lists under a key (kind and body), oldest first. */
+typedef struct seqlist {
+	uint64_t s[64];
 	size_t n;
+} seqlist;
 
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
-	n = key_time(key, ev->time_us, r->seq);
-	assert_int_equal(raw_exists(txn, f->st->audit_idx, key, n), want);
-	n = key_principal(key, ev->principal, r->seq);
-	assert_int_equal(raw_exists(txn, f->st->audit_idx, key, n), want);
-	n = key_subject(key, pseudo[r->seq % 2], r->seq);
-	assert_int_equal(raw_exists(txn, f->st->audit_idx, key, n),
-	    want && has_subject(r->seq));
-	mdb_txn_abort(txn);
-	privd__v1__audit_event__free_unpacked(ev, NULL);
+static int
+seq_collect(void *arg, uint64_t seq)
+{
+	seqlist *l = arg;
+
+	assert_true(l->n < 64);
+	l->s[l->n++] = seq;
+	return 0;
 }
 
-/* The index entries that events first..last (all kept) must have. */
-static size_t
-idx_expected(uint64_t first, uint64_t last)
+static void
+ix_list(fixture *f, const uint8_t *key, size_t klen, seqlist *l)
 {
-	size_t n = 0;
-	uint64_t s;
+	MDB_txn *txn;
 
-	for (s = first; s <= last; s++)
-		n += has_subject(s) ? 3 : 2;
-	return n;
+	l->n = 0;
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(audit_ix_walk(f->st, txn, key, klen, 1, UINT64_MAX,
+	                     false, seq_collect, l),
+	    0);
+	mdb_txn_abort(txn);
 }
 
 /*
@@ -679,36 +633,54 @@ test_bad_signature_fails(void **state)
 	chain_free(&c);
 }
 
-/* 8. Every event has its time and principal index entries, and a subject
- * entry when it names a subject; nothing else is in the index. */
+/*
+ * 8. audit_append writes no index entry; indexing the log afterwards
+ * (audit_ix_catch_up, as privd does at start) lists under each subject and
+ * principal exactly its events, in seq order, in one run of one key each,
+ * and sets the mark at the head.
+ */
 static void
 test_index_entries(void **state)
 {
 	fixture *f = *state;
-	uint8_t key[IDX_MAX];
+	uint8_t key[AUDIT_IX_KEYMAX];
+	uint64_t indexed, mark, s;
 	MDB_txn *txn;
+	seqlist l;
 	size_t i, n;
-	chain c;
 
 	append_at(f, 20, NULL, 5);
-	chain_read(f, &c);
-	for (i = 0; i < c.nrecs; i++)
-		assert_indexed(f, &c.recs[i], true);
-	assert_int_equal(db_count(f, f->st->audit_idx), idx_expected(1, 20));
-	/* an event names one subject, not the other */
+	assert_int_equal(db_count(f, f->st->audit_ix), 0);
+	assert_int_equal(audit_ix_catch_up(f->st, &indexed), 0);
+	assert_int_equal(indexed, 20);
+	assert_int_equal(audit_ix_catch_up(f->st, &indexed), 0);
+	assert_int_equal(indexed, 0);
 	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
-	n = key_subject(key, pseudo[0], 7);
-	assert_false(raw_exists(txn, f->st->audit_idx, key, n));
-	n = key_principal(key, principal_of(8), 7);
-	assert_false(raw_exists(txn, f->st->audit_idx, key, n));
+	assert_int_equal(audit_ix_mark(f->st, txn, &mark), 0);
 	mdb_txn_abort(txn);
-	chain_free(&c);
+	assert_int_equal(mark, 20);
+	/* three principals, two subjects */
+	assert_int_equal(db_count(f, f->st->audit_ix), 5);
+	for (i = 0; i < 2; i++) {
+		ix_list(f, key, audit_ix_key_subject(key, pseudo[i]), &l);
+		for (n = 0, s = 1; s <= 20; s++)
+			if (has_subject(s) && s % 2 == i)
+				assert_int_equal(l.s[n++], s);
+		assert_int_equal(l.n, n);
+	}
+	for (i = 0; i < 3; i++) {
+		ix_list(f, key, audit_ix_key_principal(key, principals[i]), &l);
+		for (n = 0, s = 1; s <= 20; s++)
+			if (s % 3 == i)
+				assert_int_equal(l.s[n++], s);
+		assert_int_equal(l.n, n);
+	}
 }
 
 /*
  * 9. Pruning: 10 old events (a checkpoint every 4), 5 newer ones. A cutoff
  * before the first checkpoint prunes nothing; a cutoff between events 8 and
- * 9 deletes events 1..8 and their index entries, keeps checkpoint 8 as the
+ * 9 deletes events 1..8, keeps checkpoint 8 as the
  * start of the chain and deletes checkpoint 4; the rest verifies from
  * checkpoint 8 and audit_load still finds the head.
  */
@@ -743,7 +715,6 @@ test_prune(void **state)
 	assert_false(more);
 	assert_int_equal(db_count(f, f->st->audit), 15);
 	assert_int_equal(db_count(f, f->st->audit_ckpt), 3);
-	assert_int_equal(db_count(f, f->st->audit_idx), idx_expected(1, 15));
 
 	txn = wbegin(f);
 	assert_int_equal(
@@ -755,9 +726,6 @@ test_prune(void **state)
 	chain_read(f, &c);
 	assert_int_equal(c.nrecs, 7);
 	assert_int_equal(c.recs[0].seq, 9);
-	for (i = 0; i < before.nrecs; i++)
-		assert_indexed(f, &before.recs[i], before.recs[i].seq > 8);
-	assert_int_equal(db_count(f, f->st->audit_idx), idx_expected(9, 15));
 	assert_int_equal(c.nckpts, 2);
 	assert_null(chain_ckpt(&c, 4));
 	assert_non_null(c8 = chain_ckpt(&c, 8));
@@ -807,7 +775,7 @@ test_prune_all_then_continue(void **state)
 	assert_int_equal(pruned, 12);
 	assert_false(more);
 	assert_int_equal(db_count(f, f->st->audit), 0);
-	assert_int_equal(db_count(f, f->st->audit_idx), 0);
+	assert_int_equal(db_count(f, f->st->audit_ix), 0);
 	assert_int_equal(db_count(f, f->st->audit_ckpt), 1);
 
 	l = load(f);
@@ -837,7 +805,7 @@ test_prune_all_then_continue(void **state)
 /*
  * 11. Pruning more than AUDIT_PRUNE_CHUNK events takes several calls: the
  * first says there is more, and in the end every event up to the last
- * checkpoint before the cutoff is gone with its index entries, only that
+ * checkpoint before the cutoff is gone, only that
  * checkpoint is left of the old ones, and the rest verifies from it.
  */
 static void
@@ -866,8 +834,6 @@ test_prune_in_chunks(void **state)
 	assert_false(more);
 	assert_int_equal(total, 2100);
 	assert_int_equal(db_count(f, f->st->audit), 100);
-	assert_int_equal(
-	    db_count(f, f->st->audit_idx), idx_expected(2101, 2200));
 
 	chain_read(f, &c);
 	assert_int_equal(c.recs[0].seq, 2101);

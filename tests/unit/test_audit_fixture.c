@@ -63,6 +63,28 @@ invent(al_event *e, uint64_t seq, int *status)
 	*status = r < 5 ? ST(DENIED) : r == 5 ? ST(INVALID) : ST(OK);
 }
 
+/* Index the log up to seq upto, in runs of AL_RUN events, as the writer
+ * does. */
+static void
+index_upto(al_log *l, uint64_t upto)
+{
+	audit_ix ix;
+	MDB_txn *txn;
+	uint64_t to;
+
+	do {
+		assert_int_equal(mdb_txn_begin(l->st->env, NULL, 0, &txn), 0);
+		assert_int_equal(audit_ix_load(l->st, txn, &ix), 0);
+		ix.from_log = true;
+		assert_int_equal(
+		    audit_ix_flush(l->st, txn, &ix,
+		        upto - ix.mark < AL_RUN ? upto - ix.mark : AL_RUN, &to),
+		    0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+	} while (to < upto);
+	l->mark = upto;
+}
+
 al_log *
 al_new(size_t n)
 {
@@ -120,6 +142,7 @@ al_new(size_t n)
 		assert_int_equal(mdb_txn_commit(txn), 0);
 	}
 	job_free(j);
+	index_upto(l, n < AL_INDEXED ? n : AL_INDEXED);
 	return l;
 }
 
@@ -247,10 +270,14 @@ listed(const char *const *names, const char *name)
 	return false;
 }
 
-/* Through which index a query must walk: is e one of its entries? */
+/* What a query's walk examines: up to the index's mark, the entries of
+ * the plan's index (its subject's or principal's); past it, every event of
+ * the log. Is e one of them? */
 static bool
-candidate(const al_query *q, const al_event *e)
+candidate(const al_log *l, const al_query *q, const al_event *e)
 {
+	if (e->seq > l->mark)
+		return !e->gone;
 	if (q->subject != AL_NO_SUBJ)
 		return e->subject == q->subject; /* damaged or gone too */
 	if (q->principal != NULL)
@@ -258,26 +285,52 @@ candidate(const al_query *q, const al_event *e)
 	return !e->gone;
 }
 
+/*
+ * The time a bound of a query sees for event e. A damaged event's time is
+ * unknown to privd: against a since bound (after) it has the time of the
+ * next event that decodes, against an until bound that of the one before,
+ * and with none there it is inside the bound. Gone events are not in the
+ * log, and have no say.
+ */
+static bool
+bound_time(const al_log *l, const al_event *e, bool after, uint64_t *t)
+{
+	uint64_t s = e->seq;
+
+	while (s >= 1 && s <= l->n &&
+	       (l->ev[s].damaged || (l->ev[s].gone && s != e->seq)))
+		s = after ? s + 1 : s - 1;
+	if (s < 1 || s > l->n)
+		return false;
+	*t = l->ev[s].time_us;
+	return true;
+}
+
 /* The seq range a query covers: its seq bounds and its time bounds. */
 static bool
-in_range(const Privd__V1__AuditQueryRequest *r, const al_event *e)
+in_range(
+    const al_log *l, const Privd__V1__AuditQueryRequest *r, const al_event *e)
 {
+	uint64_t t;
+
 	return (r->from_seq == 0 || e->seq >= r->from_seq) &&
 	       (r->to_seq == 0 || e->seq <= r->to_seq) &&
-	       (r->since_us == 0 || e->time_us >= r->since_us) &&
-	       (r->until_us == 0 || e->time_us < r->until_us);
+	       (r->since_us == 0 || !bound_time(l, e, true, &t) ||
+	           t >= r->since_us) &&
+	       (r->until_us == 0 || !bound_time(l, e, false, &t) ||
+	           t < r->until_us);
 }
 
 /*
  * The oracle: an event the query must answer. A damaged one is in every
- * answer whose range holds it, if the plan's index names it; a gone one in
- * none.
+ * answer whose range holds it, if the walk examines it (past the mark, or
+ * named by the plan's index); a gone one in none.
  */
 static bool
-wanted(
-    const al_query *q, const Privd__V1__AuditQueryRequest *r, const al_event *e)
+wanted(const al_log *l, const al_query *q,
+    const Privd__V1__AuditQueryRequest *r, const al_event *e)
 {
-	if (e->gone || !in_range(r, e) || !candidate(q, e))
+	if (e->gone || !in_range(l, r, e) || !candidate(l, q, e))
 		return false;
 	if (e->damaged)
 		return true;
@@ -308,7 +361,7 @@ al_expect(const al_log *l, const al_query *q, uint64_t *seqs)
 	al_request(l, q, &r, &pseudo);
 	for (i = 1; i <= l->n; i++) {
 		seq = descending(q) ? l->n + 1 - i : i;
-		if (wanted(q, &r, &l->ev[seq]))
+		if (wanted(l, q, &r, &l->ev[seq]))
 			seqs[n++] = seq;
 	}
 	return n;
@@ -324,7 +377,7 @@ candidates(const al_log *l, const al_query *q,
 
 	for (i = 1; i <= l->n; i++) {
 		seq = descending(q) ? l->n + 1 - i : i;
-		if (in_range(r, &l->ev[seq]) && candidate(q, &l->ev[seq]))
+		if (in_range(l, r, &l->ev[seq]) && candidate(l, q, &l->ev[seq]))
 			seqs[n++] = seq;
 	}
 	return n;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "audit.h"
+#include "audit_index.h"
 
 #define AL_TMPL     "/tmp/privd-test-auditq-XXXXXX"
 #define AL_EVENTS   25600 /* more than AUDIT_QUERY_MAX_EXAMINED */
@@ -38,12 +39,17 @@ typedef struct al_log {
 	store *st;
 	al_event *ev; /* ev[seq] for seq 1..n; ev[0] unused */
 	size_t n;
+	uint64_t mark; /* the index covers 1..mark, the log alone the rest */
 } al_log;
 
 extern const uint8_t al_pseudo[AL_SUBJECTS][CRYPTO_PSEUDONYMBYTES];
 
 /* A store with n events (a mix of subjects, principals, operations,
- * registers, request ids, decisions, and times with many equal ones). */
+ * registers, request ids, decisions, and times with many equal ones),
+ * indexed (audit_index.h) in runs of AL_RUN up to AL_INDEXED, so that
+ * queries walk both the index and the log past its mark. */
+#define AL_RUN     8192
+#define AL_INDEXED 20000
 al_log *al_new(size_t n);
 void al_free(al_log **l);
 

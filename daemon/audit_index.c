@@ -1,0 +1,636 @@
+/*
+ * audit_index.c - the audit log's indexes, written in bulk behind the log:
+ * collecting, flushing runs, catching up, pruning and walking; see
+ * audit_index.h.
+ */
+#include "audit_index.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "log.h"
+
+#define CATCH_UP_CHUNK 65536 /* events indexed per transaction at start */
+#define RUNKEY_MAX     (8 + AUDIT_IX_KEYMAX)
+
+size_t
+audit_ix_key_subject(uint8_t *key, const uint8_t *pseudo)
+{
+	key[0] = AUDIT_IX_SUBJECT;
+	memcpy(key + 1, pseudo, AUDIT_IX_PSEUDOBYTES);
+	return 1 + AUDIT_IX_PSEUDOBYTES;
+}
+
+size_t
+audit_ix_key_principal(uint8_t *key, const char *name)
+{
+	size_t n = strnlen(name, POL_MAX_NAME);
+
+	key[0] = AUDIT_IX_PRINCIPAL;
+	key[1] = (uint8_t)n;
+	memcpy(key + 2, name, n);
+	return 2 + n;
+}
+
+int
+audit_ix_mark(store *st, MDB_txn *txn, uint64_t *mark)
+{
+	return store_meta_get_u64(st, txn, AUDIT_IX_MARK, 0, mark);
+}
+
+int
+audit_ix_load(store *st, MDB_txn *txn, audit_ix *ix)
+{
+	int rc;
+
+	memset(ix, 0, sizeof(*ix));
+	if ((rc = audit_ix_mark(st, txn, &ix->mark)) != 0)
+		return rc;
+	ix->last = ix->mark;
+	return 0;
+}
+
+void
+audit_ix_release(audit_ix *ix)
+{
+	free(ix->items);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/* Room for one more item; NULL if there is no memory. */
+static audit_ix_item *
+item_new(audit_ix_item **items, size_t *n, size_t *cap)
+{
+	audit_ix_item *p;
+	size_t ncap;
+
+	if (*n == *cap) {
+		ncap = *cap ? *cap * 2 : 1024;
+		if ((p = realloc(*items, ncap * sizeof(*p))) == NULL)
+			return NULL;
+		*items = p;
+		*cap = ncap;
+	}
+	return &(*items)[(*n)++];
+}
+
+/* The items of one event onto a list; false if there is no memory. */
+static bool
+items_of_event(audit_ix_item **items, size_t *n, size_t *cap, uint64_t seq,
+    const char *principal, const uint8_t *pseudo, bool damaged)
+{
+	audit_ix_item *it;
+
+	if (damaged) {
+		if ((it = item_new(items, n, cap)) == NULL)
+			return false;
+		it->seq = seq;
+		it->key[0] = AUDIT_IX_DAMAGED;
+		it->klen = 1;
+		return true;
+	}
+	if (principal != NULL && principal[0] != '\0') {
+		if ((it = item_new(items, n, cap)) == NULL)
+			return false;
+		it->seq = seq;
+		it->klen = (uint8_t)audit_ix_key_principal(it->key, principal);
+	}
+	if (pseudo != NULL) {
+		if ((it = item_new(items, n, cap)) == NULL)
+			return false;
+		it->seq = seq;
+		it->klen = (uint8_t)audit_ix_key_subject(it->key, pseudo);
+	}
+	return true;
+}
+
+void
+audit_ix_add(audit_ix *ix, uint64_t seq, const char *principal,
+    const uint8_t *pseudo, uint64_t mono_us)
+{
+	if (ix->last == ix->mark)
+		ix->since_us = mono_us;
+	if (seq != ix->last + 1)
+		ix->from_log = true; /* an event went past unseen */
+	if (seq > ix->last)
+		ix->last = seq;
+	if (ix->from_log)
+		return;
+	if (!items_of_event(
+	        &ix->items, &ix->n, &ix->cap, seq, principal, pseudo, false)) {
+		/* the log has them all: the flush reads it instead */
+		ix->from_log = true;
+	}
+}
+
+void
+audit_ix_flushed(audit_ix *ix, uint64_t upto)
+{
+	size_t i, k = 0;
+
+	if (upto <= ix->mark)
+		return;
+	ix->mark = upto;
+	if (ix->last < upto)
+		ix->last = upto;
+	for (i = 0; i < ix->n; i++)
+		if (ix->items[i].seq > upto)
+			ix->items[k++] = ix->items[i];
+	ix->n = k;
+	if (ix->last == ix->mark) {
+		/* nothing pending: the items can be trusted again */
+		ix->from_log = false;
+		ix->n = 0;
+	}
+}
+
+static int
+item_cmp(const void *a, const void *b)
+{
+	const audit_ix_item *x = a, *y = b;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c;
+
+	if ((c = memcmp(x->key, y->key, n)) != 0)
+		return c;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static size_t
+varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Decode postings of run into *seqs (grown as needed), appending. */
+static int
+postings_decode(
+    const MDB_val *v, uint64_t run, uint64_t **seqs, size_t *n, size_t *cap)
+{
+	const uint8_t *p = v->mv_data, *end = p + v->mv_size;
+	uint64_t prev = run, d, *np;
+	unsigned shift;
+	bool first = true;
+
+	while (p < end) {
+		d = 0;
+		for (shift = 0;; shift += 7) {
+			/* the tenth byte holds only the 64th bit */
+			if (p == end || shift > 63 || (shift == 63 && *p > 1))
+				return MDB_CORRUPTED;
+			d |= (uint64_t)(*p & 0x7f) << shift;
+			if ((*p++ & 0x80) == 0)
+				break;
+		}
+		if ((!first && d == 0) || d > UINT64_MAX - prev)
+			return MDB_CORRUPTED;
+		prev += d;
+		first = false;
+		if (*n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 256;
+
+			if ((np = realloc(*seqs, ncap * sizeof(*np))) == NULL)
+				return ENOMEM;
+			*seqs = np;
+			*cap = ncap;
+		}
+		(*seqs)[(*n)++] = prev;
+	}
+	return 0;
+}
+
+static size_t
+runkey(uint8_t *k, uint64_t run, const uint8_t *key, size_t klen)
+{
+	store_be64(k, run);
+	memcpy(k + 8, key, klen);
+	return 8 + klen;
+}
+
+/* The run of the cursor's current key; MDB_CORRUPTED for a key privd does
+ * not write. */
+static int
+key_run(const MDB_val *k, uint64_t *run)
+{
+	if (k->mv_size < 9)
+		return MDB_CORRUPTED;
+	*run = store_get_be64(k->mv_data);
+	return 0;
+}
+
+/* Position c on the first key of the first run after run: 0 and *next, or
+ * MDB_NOTFOUND if run is the last. */
+static int
+run_next(MDB_cursor *c, uint64_t run, uint64_t *next)
+{
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	int rc;
+
+	if (run == UINT64_MAX)
+		return MDB_NOTFOUND;
+	store_be64(kb, run + 1);
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+		return rc;
+	return key_run(&k, next);
+}
+
+/* The run that holds seq (the last run starting at or before it): 0 and
+ * *run, or MDB_NOTFOUND if every run starts after seq (or there is none). */
+static int
+run_at(MDB_cursor *c, uint64_t seq, uint64_t *run)
+{
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	int rc;
+
+	store_be64(kb, seq == UINT64_MAX ? seq : seq + 1);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	else if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	if (rc != 0)
+		return rc;
+	if ((rc = key_run(&k, run)) != 0)
+		return rc;
+	return *run <= seq ? 0 : MDB_NOTFOUND;
+}
+
+/* Read the entries of run back into items and delete them (merging a short
+ * last run into the next flush). */
+static int
+run_take(
+    MDB_cursor *c, uint64_t run, audit_ix_item **items, size_t *n, size_t *cap)
+{
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	uint64_t *seqs = NULL, r = run;
+	size_t ns = 0, scap = 0, i;
+	audit_ix_item *it;
+	int rc;
+
+	/* seek again after each delete: the cursor of a tree that a delete
+	 * emptied is not positioned */
+	for (;;) {
+		k.mv_size = 8;
+		k.mv_data = kb;
+		store_be64(kb, run);
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+			break;
+		if ((rc = key_run(&k, &r)) != 0 || r != run)
+			break;
+		if (k.mv_size - 8 > AUDIT_IX_KEYMAX) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		ns = 0;
+		if ((rc = postings_decode(&v, run, &seqs, &ns, &scap)) != 0)
+			break;
+		for (i = 0; i < ns; i++) {
+			if ((it = item_new(items, n, cap)) == NULL) {
+				rc = ENOMEM;
+				goto out;
+			}
+			it->seq = seqs[i];
+			it->klen = (uint8_t)(k.mv_size - 8);
+			memcpy(it->key, (uint8_t *)k.mv_data + 8, it->klen);
+		}
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+	}
+out:
+	free(seqs);
+	return rc == MDB_NOTFOUND || (rc == 0 && r != run) ? 0 : rc;
+}
+
+/* The items of the events of the log in [from, to]. */
+static int
+items_from_log(store *st, MDB_txn *txn, uint64_t from, uint64_t to,
+    audit_ix_item **items, size_t *n, size_t *cap)
+{
+	Privd__V1__AuditEvent *ev;
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	MDB_cursor *c;
+	uint64_t seq;
+	bool ok;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
+		return rc;
+	store_be64(kb, from);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8)
+			continue; /* not a key privd writes */
+		if ((seq = store_get_be64(k.mv_data)) > to)
+			break;
+		ev = v.mv_size > AUDIT_HASHBYTES
+		         ? privd__v1__audit_event__unpack(NULL,
+		               v.mv_size - AUDIT_HASHBYTES,
+		               (uint8_t *)v.mv_data + AUDIT_HASHBYTES)
+		         : NULL;
+		if (ev == NULL)
+			ok = items_of_event(
+			    items, n, cap, seq, NULL, NULL, true);
+		else
+			ok = items_of_event(items, n, cap, seq, ev->principal,
+			    ev->subject.len == CRYPTO_PSEUDONYMBYTES
+			        ? ev->subject.data
+			        : NULL,
+			    false);
+		if (ev != NULL)
+			privd__v1__audit_event__free_unpacked(ev, NULL);
+		if (!ok) {
+			rc = ENOMEM;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Write sorted items as the entries of run, appending. */
+static int
+run_write(
+    store *st, MDB_txn *txn, uint64_t run, const audit_ix_item *items, size_t n)
+{
+	uint8_t kb[RUNKEY_MAX], *vb;
+	MDB_val k = {0, kb}, v;
+	uint64_t prev;
+	size_t i, j, len;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if ((vb = malloc(n * 10)) == NULL)
+		return ENOMEM;
+	for (i = 0; i < n && rc == 0; i = j) {
+		prev = run;
+		len = 0;
+		for (j = i;
+		     j < n && items[j].klen == items[i].klen &&
+		     memcmp(items[j].key, items[i].key, items[i].klen) == 0;
+		     j++) {
+			if (j > i && items[j].seq == prev)
+				continue; /* the same event twice */
+			len += varint_put(vb + len, items[j].seq - prev);
+			prev = items[j].seq;
+		}
+		k.mv_size = runkey(kb, run, items[i].key, items[i].klen);
+		v.mv_size = len;
+		v.mv_data = vb;
+		rc = mdb_put(txn, st->audit_ix, &k, &v, MDB_APPEND);
+	}
+	free(vb);
+	return rc;
+}
+
+/* The last seq in the log; 0 if it is empty. */
+static int
+log_head(store *st, MDB_txn *txn, uint64_t *head)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	*head = 0;
+	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (k.mv_size != 8)
+		return MDB_CORRUPTED;
+	*head = store_get_be64(k.mv_data);
+	return 0;
+}
+
+int
+audit_ix_flush(
+    store *st, MDB_txn *txn, audit_ix *ix, uint64_t max, uint64_t *upto)
+{
+	audit_ix_item *items = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t from = ix->mark + 1, to, head, run = from, last;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	*upto = ix->mark;
+	if (max == 0)
+		return 0;
+	if (!ix->from_log && ix->last - ix->mark <= max) {
+		to = ix->last;
+		if (ix->n > 0) {
+			cap = n = ix->n;
+			if ((items = malloc(n * sizeof(*items))) == NULL)
+				return ENOMEM;
+			memcpy(items, ix->items, n * sizeof(*items));
+		}
+	} else {
+		if ((rc = log_head(st, txn, &head)) != 0)
+			return rc;
+		to = head <= ix->mark        ? ix->mark
+		     : head - ix->mark > max ? ix->mark + max
+		                             : head;
+		if (to > ix->mark && (rc = items_from_log(st, txn, from, to,
+		                          &items, &n, &cap)) != 0)
+			goto out;
+	}
+	if (to <= ix->mark) {
+		rc = 0;
+		goto out;
+	}
+
+	/* merge a short last run */
+	if ((rc = mdb_cursor_open(txn, st->audit_ix, &c)) != 0)
+		goto out;
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)) == 0 &&
+	    (rc = key_run(&k, &last)) == 0) {
+		if (last > ix->mark)
+			rc = MDB_CORRUPTED; /* entries past the mark */
+		else if (ix->mark - last + 1 < AUDIT_IX_RUN_MIN) {
+			run = last;
+			rc = run_take(c, last, &items, &n, &cap);
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto out;
+
+	if (n > 1)
+		qsort(items, n, sizeof(*items), item_cmp);
+	if ((rc = run_write(st, txn, run, items, n)) != 0 ||
+	    (rc = store_meta_put_u64(st, txn, AUDIT_IX_MARK, to)) != 0)
+		goto out;
+	*upto = to;
+out:
+	free(items);
+	return rc;
+}
+
+int
+audit_ix_catch_up(store *st, uint64_t *indexed)
+{
+	audit_ix ix;
+	MDB_txn *txn;
+	uint64_t head, upto;
+	int rc;
+
+	*indexed = 0;
+	for (;;) {
+		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+			return rc;
+		if ((rc = audit_ix_load(st, txn, &ix)) != 0 ||
+		    (rc = log_head(st, txn, &head)) != 0) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+		if (head <= ix.mark) {
+			mdb_txn_abort(txn);
+			return 0;
+		}
+		ix.from_log = true;
+		if ((rc = audit_ix_flush(
+		         st, txn, &ix, CATCH_UP_CHUNK, &upto)) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		if (rc == MDB_MAP_FULL && store_grow(st) == 0)
+			continue;
+		if (rc != 0)
+			return rc;
+		*indexed += upto - ix.mark;
+	}
+}
+
+int
+audit_ix_prune(store *st, MDB_txn *txn, uint64_t upto)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t run, next, r;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->audit_ix, &c)) != 0)
+		return rc;
+	for (;;) {
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) != 0 ||
+		    (rc = key_run(&k, &run)) != 0)
+			break;
+		/* the first run ends just before the next one starts; the
+		 * last run is never wholly pruned (it holds the newest) */
+		if ((rc = run_next(c, run, &next)) != 0 || next - 1 > upto)
+			break;
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		     rc == 0 && key_run(&k, &r) == 0 && r == run;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_FIRST))
+			if ((rc = mdb_cursor_del(c, 0)) != 0)
+				break;
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+seq_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The postings of key and of the damaged events in run, sorted. */
+static int
+run_postings(MDB_cursor *c, uint64_t run, const uint8_t *key, size_t klen,
+    uint64_t **seqs, size_t *n, size_t *cap)
+{
+	static const uint8_t damaged = AUDIT_IX_DAMAGED;
+	uint8_t kb[RUNKEY_MAX];
+	MDB_val k = {0, kb}, v;
+	size_t before;
+	int rc;
+
+	*n = 0;
+	k.mv_size = runkey(kb, run, key, klen);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	if (rc == 0)
+		rc = postings_decode(&v, run, seqs, n, cap);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	before = *n;
+	k.mv_size = runkey(kb, run, &damaged, 1);
+	k.mv_data = kb;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	if (rc == 0)
+		rc = postings_decode(&v, run, seqs, n, cap);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (before > 0 && *n > before)
+		qsort(*seqs, *n, sizeof(**seqs), seq_cmp);
+	return 0;
+}
+
+int
+audit_ix_walk(store *st, MDB_txn *txn, const uint8_t *key, size_t klen,
+    uint64_t lo, uint64_t hi, bool desc, int (*fn)(void *, uint64_t), void *arg)
+{
+	uint64_t *seqs = NULL, run, next;
+	size_t n, cap = 0, i;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if (lo > hi)
+		return 0;
+	if ((rc = mdb_cursor_open(txn, st->audit_ix, &c)) != 0)
+		return rc;
+	rc = run_at(c, desc ? hi : lo, &run);
+	if (rc == MDB_NOTFOUND && !desc &&
+	    (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0)
+		rc = key_run(&k, &run);
+	while (rc == 0) {
+		if (!desc && run > hi)
+			break;
+		if ((rc = run_postings(c, run, key, klen, &seqs, &n, &cap)) !=
+		    0)
+			break;
+		for (i = 0; i < n && rc == 0; i++) {
+			uint64_t s = seqs[desc ? n - 1 - i : i];
+
+			if (s >= lo && s <= hi)
+				rc = fn(arg, s);
+		}
+		if (rc != 0)
+			break;
+		if (desc) {
+			if (run <= lo || run == 0)
+				break;
+			rc = run_at(c, run - 1, &run);
+		} else {
+			rc = run_next(c, run, &next);
+			run = next;
+		}
+	}
+	mdb_cursor_close(c);
+	free(seqs);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}

@@ -1,0 +1,332 @@
+/*
+ * writer_apply.c - what each kind of job changes in the writer's
+ * transaction (puts, deletes, policies, prune confirmations), what takes
+ * effect after the commit, and the replies of the jobs the writer
+ * finishes. The group commit around them is writer.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit_retain.h"
+#include "log.h"
+#include "server.h"
+#include "writer_internal.h"
+
+#define ST(x) PRIVD__V1__STATUS__##x
+
+/*
+ * The worker sealed the values under the subject key it saw, with the
+ * first-write times it read from records it authenticated. If the key
+ * changed since (another put created the subject first, or a delete removed
+ * it), or a field's stored record did (it was deleted, or written by another
+ * put), seal them again: never store a value under a key that is not the
+ * subject's, never bring back the key of a deleted subject, and never take
+ * a first-write time from a record that was not authenticated. A record is
+ * the one the worker saw if its id (store_value_id) is the same; any other
+ * is authenticated here, which is rare.
+ */
+static int
+put_reconcile(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	server *srv = wr->srv;
+	const char *subj = j->req->put->subject;
+	uint8_t id[STORE_VALUE_IDBYTES];
+	store_subject cur;
+	store_value sv;
+	bool reseal = false, have_key = false;
+	job_value *jv;
+	size_t i;
+	int rc;
+
+	rc = store_subject_get(srv->st, txn, j->sid, &cur);
+	if (rc == MDB_NOTFOUND) {
+		if (!j->new_key) {
+			subject_new_key(srv->keys, j->reg->name, subj, now,
+			    wr->dk, &j->subject);
+			j->new_key = true;
+			for (i = 0; i < j->nvalues; i++)
+				j->values[i].created_us = 0;
+			if (put_seal(srv->keys, j, wr->dk, now) != 0)
+				goto nomem;
+		}
+		return store_subject_put(srv->st, txn, j->sid, &j->subject);
+	}
+	if (rc != 0)
+		goto damaged;
+	if (memcmp(cur.wrapped, j->subject.wrapped, sizeof(cur.wrapped)) != 0 ||
+	    cur.created_us != j->subject.created_us) {
+		j->subject = cur;
+		j->new_key = false;
+		reseal = true;
+	}
+	for (i = 0; i < j->nvalues; i++) {
+		jv = &j->values[i];
+		rc = store_value_get(srv->st, txn, j->sid, jv->field, &sv);
+		if (rc == MDB_NOTFOUND) {
+			reseal = reseal || jv->created_us != 0;
+			jv->created_us = 0;
+			jv->had_old = false;
+			continue;
+		}
+		if (rc != 0)
+			goto damaged;
+		store_value_id(&sv, id);
+		if (jv->had_old &&
+		    sodium_memcmp(id, jv->old_id, sizeof(id)) == 0)
+			continue; /* the record the worker authenticated */
+		if (!have_key) {
+			if (subject_unwrap(srv->keys, j->reg->name, subj,
+			        &j->subject, wr->dk) != 0)
+				goto damaged;
+			have_key = true;
+		}
+		if (value_authentic(wr->dk, j, subj, jv->field, &sv) != 0)
+			goto damaged;
+		reseal = reseal || jv->created_us != sv.created_us;
+		jv->created_us = sv.created_us;
+		jv->had_old = true;
+		memcpy(jv->old_id, id, sizeof(id));
+	}
+	if (!reseal)
+		return 0;
+	if (!have_key && subject_unwrap(srv->keys, j->reg->name, subj,
+	                     &j->subject, wr->dk) != 0)
+		goto damaged;
+	if (put_seal(srv->keys, j, wr->dk, now) != 0)
+		goto nomem;
+	return 0;
+damaged:
+	log_err("register %s: a stored subject key or value does not "
+	        "authenticate",
+	    j->reg->name);
+	job_fail(j, ST(INTERNAL), 0, "stored data failed an integrity check");
+	return JOB_FAILED;
+nomem:
+	job_fail(j, ST(INTERNAL), 0, "out of memory");
+	return JOB_FAILED;
+}
+
+static int
+apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	store *st = wr->srv->st;
+	uint8_t key[STORE_VALUE_KEYMAX];
+	MDB_val k, v;
+	size_t i;
+	int rc;
+
+	rc = put_reconcile(wr, txn, j, now);
+	sodium_memzero(wr->dk, CRYPTO_KEYBYTES);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < j->nvalues; i++) {
+		k.mv_size = store_value_key(key, j->sid, j->values[i].field);
+		k.mv_data = key;
+		v.mv_size = j->values[i].reclen;
+		v.mv_data = j->values[i].rec;
+		if ((rc = mdb_put(txn, st->values, &k, &v, 0)) != 0)
+			return rc;
+	}
+	j->count = (uint32_t)j->nvalues;
+	j->status = ST(OK);
+	return 0;
+}
+
+static int
+apply_delete(writer *wr, MDB_txn *txn, job *j)
+{
+	Privd__V1__DeleteRequest *dr = j->req->delete_;
+	store *st = wr->srv->st;
+	uint8_t key[STORE_VALUE_KEYMAX];
+	store_subject sub;
+	unsigned n = 0;
+	MDB_val k;
+	size_t i;
+	int rc;
+
+	if (dr->n_fields == 0) {
+		/* The wrapped key goes with the subject: crypto-shredding. */
+		rc = store_subject_delete(st, txn, j->sid, &n);
+	} else if ((rc = store_subject_get(st, txn, j->sid, &sub)) == 0) {
+		for (i = 0; i < dr->n_fields; i++) {
+			k.mv_size = store_value_key(key, j->sid, dr->fields[i]);
+			k.mv_data = key;
+			rc = mdb_del(txn, st->values, &k, NULL);
+			if (rc == 0)
+				n++;
+			else if (rc != MDB_NOTFOUND)
+				return rc;
+		}
+		rc = 0;
+	}
+	if (rc == MDB_NOTFOUND) {
+		job_fail(j, ST(NOT_FOUND), 0, "no such subject");
+		return JOB_FAILED;
+	}
+	if (rc != 0)
+		return rc;
+	j->count = n;
+	j->status = ST(OK);
+	return 0;
+}
+
+/*
+ * Store a new policy version if the one it replaces is still in force. The
+ * swap to the new snapshot happens only after the commit (after_commit). A
+ * document the worker found equal to the version it replaces stores
+ * nothing: if that version is still in force, it stays.
+ */
+static int
+apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	Privd__V1__PolicyApplyRequest *pa = j->req->policy_apply;
+	store *st = wr->srv->st;
+	store_policy cur;
+	int rc;
+
+	if ((rc = store_policy_latest(st, txn, &cur)) != 0)
+		return rc;
+	if (cur.version != pa->replaces_version) {
+		job_fail(j, ST(CONFLICT), 0,
+		    "policy version %llu is in force, not %llu: "
+		    "get it, merge, and apply again",
+		    (unsigned long long)cur.version,
+		    (unsigned long long)pa->replaces_version);
+		return JOB_FAILED;
+	}
+	if (j->policy_same) {
+		j->policy_version = cur.version;
+		j->status = ST(OK);
+		return 0;
+	}
+	if (j->policy_refused) {
+		char why[sizeof(j->message)];
+
+		memcpy(why, j->message, sizeof(why));
+		job_fail(j, ST(INVALID), 0, "%s", why);
+		return JOB_FAILED;
+	}
+	j->policy_version = cur.version + 1;
+	if ((rc = store_policy_put(st, txn, j->policy_version, now,
+	         j->principal, pa->policy_json, strlen(pa->policy_json))) != 0)
+		return rc;
+	j->status = ST(OK);
+	return 0;
+}
+
+/* The state of audit pruning, as an AuditPruneResponse in the job. */
+static int
+prune_report(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	snapshot *snap = snapshot_acquire(&wr->srv->policy);
+	int rc;
+
+	rc = retain_report(wr->srv->st, txn, &wr->keep,
+	    snap->pol->audit_retention_s, now, &j->prune);
+	snapshot_release(&snap);
+	return rc;
+}
+
+/*
+ * audit_prune: report, and with confirm lift a pause. The lifted pause is
+ * copied into wr->keep only after the commit (after_commit), so an aborted
+ * attempt changes nothing.
+ */
+static int
+apply_prune(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	int rc;
+
+	if (j->req->audit_prune->confirm && wr->keep.hold_at_us != 0 &&
+	    (rc = retain_hold_clear(wr->srv->st, txn)) != 0)
+		return rc;
+	if ((rc = prune_report(wr, txn, j, now)) != 0)
+		return rc;
+	if (j->req->audit_prune->confirm)
+		j->prune.paused = false;
+	j->status = ST(OK);
+	return 0;
+}
+
+void
+writer_after_commit(writer *wr, job *batch)
+{
+	job *j;
+
+	for (j = batch; j != NULL; j = j->next) {
+		if (j->status != ST(OK))
+			continue;
+		if (j->kind == JOB_POLICY && j->newsnap != NULL) {
+			j->newsnap->version = j->policy_version;
+			snapshot_cell_swap(&wr->srv->policy, j->newsnap);
+			j->newsnap = NULL; /* the cell owns it now */
+			log_info("policy version %llu applied by %s",
+			    (unsigned long long)j->policy_version,
+			    j->principal);
+		} else if (j->kind == JOB_PRUNE &&
+		           j->req->audit_prune->confirm &&
+		           wr->keep.hold_at_us != 0) {
+			wr->keep.hold_at_us = 0;
+			wr->keep.hold_jump_s = 0;
+			wr->next_prune = 0; /* prune now */
+			log_info("audit: %s confirmed the clock; pruning "
+			         "resumes",
+			    j->principal);
+		}
+	}
+}
+
+void
+writer_pack_result(job *j)
+{
+	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__PutResponse put = PRIVD__V1__PUT_RESPONSE__INIT;
+	Privd__V1__DeleteResponse del = PRIVD__V1__DELETE_RESPONSE__INIT;
+	Privd__V1__PolicyApplyResponse pol =
+	    PRIVD__V1__POLICY_APPLY_RESPONSE__INIT;
+
+	if (j->status != ST(OK)) {
+		job_pack(j, NULL);
+		return;
+	}
+	switch (j->kind) {
+	case JOB_PUT:
+		put.written = j->count;
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_PUT;
+		resp.put = &put;
+		break;
+	case JOB_POLICY:
+		pol.version = j->policy_version;
+		pol.unchanged = j->policy_same;
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_POLICY_APPLY;
+		resp.policy_apply = &pol;
+		break;
+	case JOB_PRUNE:
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_PRUNE;
+		resp.audit_prune = &j->prune;
+		break;
+	default:
+		del.deleted = j->count;
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_DELETE;
+		resp.delete_ = &del;
+		break;
+	}
+	job_pack(j, &resp);
+}
+
+int
+writer_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	switch (j->kind) {
+	case JOB_PUT:
+		return apply_put(wr, txn, j, now);
+	case JOB_DELETE:
+		return apply_delete(wr, txn, j);
+	case JOB_POLICY:
+		return apply_policy(wr, txn, j, now);
+	case JOB_PRUNE:
+		return apply_prune(wr, txn, j, now);
+	default:
+		return 0; /* answered already: only its event */
+	}
+}
