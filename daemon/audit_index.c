@@ -186,7 +186,8 @@ postings_decode(
 	while (p < end) {
 		d = 0;
 		for (shift = 0;; shift += 7) {
-			if (p == end || shift > 63)
+			/* the tenth byte holds only the 64th bit */
+			if (p == end || shift > 63 || (shift == 63 && *p > 1))
 				return MDB_CORRUPTED;
 			d |= (uint64_t)(*p & 0x7f) << shift;
 			if ((*p++ & 0x80) == 0)
@@ -473,7 +474,8 @@ audit_ix_flush(
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		goto out;
 
-	qsort(items, n, sizeof(*items), item_cmp);
+	if (n > 1)
+		qsort(items, n, sizeof(*items), item_cmp);
 	if ((rc = run_write(st, txn, run, items, n)) != 0 ||
 	    (rc = store_meta_put_u64(st, txn, AUDIT_IX_MARK, to)) != 0)
 		goto out;

@@ -124,7 +124,8 @@ int audit_ix_mark(store *st, MDB_txn *txn, uint64_t *mark);
  * Walk the seqs the index lists under key (kind and body, klen bytes), and
  * every undecodable event it lists, in [lo, hi] (hi at most the mark), in
  * seq order (desc: newest first), calling fn(arg, seq) for each. fn returns
- * 0 to go on, AUDIT_IX_STOP to stop, or an error, which the walk returns.
+ * 0 to go on, AUDIT_IX_STOP to stop, or an error; the walk returns 0 when
+ * it reached the end of the range, and otherwise what fn returned.
  */
 #define AUDIT_IX_STOP (-30000)
 int audit_ix_walk(store *st, MDB_txn *txn, const uint8_t *key, size_t klen,

@@ -3,6 +3,8 @@
 #   scripts/deps.sh build   libraries and tools to build privd
 #   scripts/deps.sh test    also what the tests need (the Python wire test)
 #   scripts/deps.sh fuzz    clang and its libFuzzer runtime (for .ci/run)
+#   scripts/deps.sh bench   PostgreSQL (server, pgcrypto, libpq) for the
+#                           benchmark's alternative (make bench)
 # Checks with pkg-config / command -v / an import, so an already set-up
 # machine is left alone and nothing needs the network.
 set -eu
@@ -50,6 +52,20 @@ if [ "$mode" = test ]; then
 		    missing="$missing python3-protobuf"
 	else
 		missing="$missing python3 python3-zmq python3-protobuf"
+	fi
+fi
+
+if [ "$mode" = bench ]; then
+	missing=""
+	need_pkg libpq libpq-dev
+	# Debian's server binaries are not on PATH: look for initdb where
+	# postgresql-NN puts it; pgcrypto comes with the server (contrib).
+	if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+		missing="$missing postgresql"
+	fi
+	if ! ls /usr/share/postgresql/*/extension/pgcrypto.control \
+	    >/dev/null 2>&1; then
+		missing="$missing postgresql-contrib"
 	fi
 fi
 

@@ -1,0 +1,63 @@
+/*
+ * phases.h - the phases of a run (phases.c), driven by main.c.
+ */
+#ifndef PRIVD_BENCH_PHASES_H
+#define PRIVD_BENCH_PHASES_H
+
+#include "bench.h"
+#include "floors.h"
+#include "server.h"
+
+/* Phase groups (--phases). */
+enum {
+	PH_GET = 1 << 0,
+	PH_PUT = 1 << 1,
+	PH_MIXED = 1 << 2,
+	PH_ECHO = 1 << 3,
+	PH_STORE = 1 << 4,
+	PH_PG = 1 << 5,
+	PH_AGED = 1 << 6,
+	PH_AUDIT = 1 << 7,
+	PH_BIG = 1 << 8,
+};
+#define PH_QUICK (PH_GET | PH_PUT | PH_MIXED | PH_ECHO | PH_STORE)
+#define PH_ALL   0x1ff
+/* the groups that need the fresh privd */
+#define PH_PRIVD (PH_GET | PH_PUT | PH_MIXED | PH_AGED | PH_AUDIT)
+
+typedef struct bench_opts {
+	uint64_t subjects, big_subjects, aged_events, audit_events;
+	double seconds;
+	unsigned phases;
+	bool tcp;
+	const char *json;
+	const char *get_fields[16];
+	size_t nget;
+	const char *policy;
+	const char *pg_prog;
+	const char *privd_args[16]; /* more `privd serve` arguments */
+	size_t nprivd_args;
+	/* an external privd */
+	const char *endpoint, *server_key, *key_file, *auditor_file;
+	const char *data_dir;
+	pid_t pid;
+} bench_opts;
+
+/* What a run holds, for the clean-up on any way out. */
+typedef struct bench_run {
+	const bench_opts *o;
+	bench_report rep;
+	bench_server srv; /* the fresh store (or --endpoint) */
+	bench_server big; /* the big store */
+	echo_server echo;
+	char workdir[BENCH_PATH_MAX]; /* floors' files, echo socket */
+	int failed;                   /* a phase failed: exit status 1 */
+} bench_run;
+
+/* Run every selected phase; 0, or -1 when a phase failed (said why). */
+int phases_run(bench_run *run);
+
+/* Compute the ratios of the rows there are. */
+void phases_ratios(bench_run *run);
+
+#endif
