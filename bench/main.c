@@ -43,7 +43,7 @@ static const struct {
 	unsigned bit;
 } groups[] = {{"get", PH_GET}, {"put", PH_PUT}, {"mixed", PH_MIXED},
     {"echo", PH_ECHO}, {"store", PH_STORE}, {"pg", PH_PG}, {"aged", PH_AGED},
-    {"audit", PH_AUDIT}, {"big", PH_BIG}};
+    {"audit", PH_AUDIT}, {"big", PH_BIG}, {"soak", PH_SOAK}};
 
 static bench_run *the_run; /* for the clean-up at exit */
 
@@ -62,13 +62,17 @@ usage(FILE *f)
 	    "floor),\n"
 	    "                       store (store floor), pg (PostgreSQL), "
 	    "aged,\n"
-	    "                       audit, big (default: all)\n"
+	    "                       audit, big, soak (default: all)\n"
 	    "  --quick              get,put,mixed,echo,store only\n"
 	    "  --aged-events N      audit events before the aged GET phase "
 	    "(2000000)\n"
 	    "  --audit-events N     audit events before the audit query "
 	    "phase (1000000)\n"
-	    "  --big-subjects N     subjects of the big store (1000000)\n"
+	    "  --big-subjects N     subjects of the big store (1000000); it "
+	    "is\n"
+	    "                       aged to --aged-events too\n"
+	    "  --soak-requests N    GETs of the soak phase, privd's memory\n"
+	    "                       read every tenth (10000000)\n"
 	    "  --tcp                tcp://127.0.0.1 instead of ipc\n"
 	    "  --json FILE          write the figures as JSON\n"
 	    "  --get-fields LIST    fields a GET asks for "
@@ -163,6 +167,7 @@ parse_args(int argc, char **argv, bench_opts *o, char *pg_default)
 	o->big_subjects = 1000000;
 	o->aged_events = 2000000;
 	o->audit_events = 1000000;
+	o->soak_requests = 10000000;
 	o->seconds = 5;
 	o->phases = PH_ALL;
 	o->policy = BENCH_POLICY_EXAMPLE;
@@ -204,6 +209,9 @@ parse_args(int argc, char **argv, bench_opts *o, char *pg_default)
 				return -1;
 		} else if (strcmp(a, "--aged-events") == 0) {
 			if (parse_u64(a, arg, 0, &o->aged_events) != 0)
+				return -1;
+		} else if (strcmp(a, "--soak-requests") == 0) {
+			if (parse_u64(a, arg, 10, &o->soak_requests) != 0)
 				return -1;
 		} else if (strcmp(a, "--audit-events") == 0) {
 			if (parse_u64(a, arg, 0, &o->audit_events) != 0)

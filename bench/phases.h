@@ -19,14 +19,16 @@ enum {
 	PH_AGED = 1 << 6,
 	PH_AUDIT = 1 << 7,
 	PH_BIG = 1 << 8,
+	PH_SOAK = 1 << 9,
 };
 #define PH_QUICK (PH_GET | PH_PUT | PH_MIXED | PH_ECHO | PH_STORE)
-#define PH_ALL   0x1ff
+#define PH_ALL   0x3ff
 /* the groups that need the fresh privd */
-#define PH_PRIVD (PH_GET | PH_PUT | PH_MIXED | PH_AGED | PH_AUDIT)
+#define PH_PRIVD (PH_GET | PH_PUT | PH_MIXED | PH_AGED | PH_AUDIT | PH_SOAK)
 
 typedef struct bench_opts {
 	uint64_t subjects, big_subjects, aged_events, audit_events;
+	uint64_t soak_requests; /* the soak phase's requests */
 	double seconds;
 	unsigned phases;
 	bool tcp;
