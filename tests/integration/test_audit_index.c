@@ -30,7 +30,6 @@
  */
 #include <pthread.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -39,7 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -560,20 +558,6 @@ noise_run(void *arg)
 	return NULL;
 }
 
-/* Kill privd without warning and reap it. */
-static void
-h_kill(harness *h)
-{
-	int st;
-
-	assert_true(h->pid > 0);
-	assert_int_equal(kill(h->pid, SIGKILL), 0);
-	assert_int_equal(waitpid(h->pid, &st, 0), h->pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	h->pid = -1;
-	h->last_wstatus = st;
-}
-
 /* privd's clock now, once it has moved past it: what came before has a
  * time <= the value returned, what comes after a greater one. */
 static uint64_t
@@ -663,7 +647,7 @@ test_index_catches_up_after_kill(void **state)
 	       !atomic_load(&noise_stopped) && h_now_ms() < deadline)
 		h_sleep_ms(2);
 	atomic_store(&kill_sent, 1);
-	h_kill(h);
+	assert_int_equal(h_kill(h), 0);
 	pthread_join(th, NULL);
 	if (n.failed_before_kill)
 		fail_msg("noise: privd answered %s before the kill",
@@ -856,7 +840,7 @@ test_pruned_log_queries_exact(void **state)
 		check_kept(a, &w[i], "after pruning");
 	audit_verify_ok(a, pk, NULL);
 
-	h_kill(h);
+	assert_int_equal(h_kill(h), 0);
 	assert_int_equal(h_start(h, NULL), 0);
 	for (int i = 0; i < NWRITERS; i++)
 		check_kept(a, &w[i], "after pruning and a kill");
