@@ -1,7 +1,7 @@
 /*
  * harness.c - run a real privd for integration tests (see harness.h): the
  * temporary directory, its keys and policy, the test clock, privd init,
- * serve and stop, and the cmocka set-ups. How children are started and
+ * serve, stop and kill, and the cmocka set-ups. How children are started and
  * waited for is run.c; the raw DEALER is dealer.c; files and privd's log
  * are files.c.
  *
@@ -469,6 +469,40 @@ h_stop(harness *h, int timeout_ms, int *wstatus)
 	if (wstatus != NULL)
 		*wstatus = st;
 	return rc;
+}
+
+int
+h_kill(harness *h)
+{
+	int st = 0;
+
+	if (h->pid <= 0) {
+		fprintf(stderr, "harness: h_kill: privd is not running\n");
+		return -1;
+	}
+	if (kill(h->pid, SIGKILL) != 0) {
+		fprintf(stderr, "harness: h_kill: kill: %s\n", strerror(errno));
+		return -1;
+	}
+	if (run_wait(h->pid, H_STOP_TIMEOUT_MS, &st) != 0) {
+		fprintf(stderr,
+		    "harness: h_kill: privd not reaped %d ms after "
+		    "SIGKILL\n",
+		    H_STOP_TIMEOUT_MS);
+		return -1;
+	}
+	h->pid = -1;
+	h->last_wstatus = st;
+	/* A privd that had already exited (a crash, say) is reaped here too;
+	 * the caller meant to kill a running one, so that is a failure. */
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
+		fprintf(stderr,
+		    "harness: h_kill: privd had ended by itself (wait "
+		    "status %d)\n",
+		    st);
+		return -1;
+	}
+	return 0;
 }
 
 int

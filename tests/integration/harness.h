@@ -20,7 +20,7 @@
  * (checks.h has the assertions the tests share).
  *
  * The code: harness.c (the directory, keys, policy, test clock, privd
- * init/serve/stop, set-ups), run.c (commands and privctl, h_run*,
+ * init/serve/stop/kill, set-ups), run.c (commands and privctl, h_run*,
  * h_privctl*), dealer.c (h_dealer_*), files.c (files, h_scan_*, the log).
  */
 #ifndef PRIVD_TEST_HARNESS_H
@@ -208,6 +208,15 @@ int h_wait_ready(harness *h, int timeout_ms);
  * it exited by itself in time, -1 if it had to be killed or was not running.
  */
 int h_stop(harness *h, int timeout_ms, int *wstatus);
+
+/*
+ * Kill privd without warning (SIGKILL: no shutdown, nothing flushed) and
+ * reap it; h->pid becomes -1 and h->last_wstatus its wait status. Returns
+ * 0 if privd was running and died of the SIGKILL, -1 (and says why) if it
+ * was not running, had already ended by itself, or was not reaped within
+ * H_STOP_TIMEOUT_MS (h->pid is then kept, for h_destroy()).
+ */
+int h_kill(harness *h);
 
 /* h_stop() that requires exit status 0, then h_start() with no extra args. */
 int h_restart(harness *h);

@@ -12,7 +12,6 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,20 +70,6 @@ restart(harness *h)
 	assert_int_equal(h_start(h, serve_args), 0);
 }
 
-/* Kill privd without warning: no shutdown, no final checkpoint. */
-static void
-h_kill(harness *h)
-{
-	int st;
-
-	assert_true(h->pid > 0);
-	assert_int_equal(kill(h->pid, SIGKILL), 0);
-	assert_int_equal(waitpid(h->pid, &st, 0), h->pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	h->pid = -1;
-	h->last_wstatus = st;
-}
-
 /* ---- durability ---------------------------------------------------------- */
 
 #define NDURABLE 50
@@ -107,7 +92,7 @@ test_events_survive_sigkill(void **state)
 		put1(svc, CUST, subj, INV, "name", "Durable Person");
 		ids[i] = privd_last_request_id(svc);
 	}
-	h_kill(h);
+	assert_int_equal(h_kill(h), 0);
 	assert_int_equal(h_start(h, serve_args), 0);
 
 	f.principal = "svc";
@@ -389,7 +374,7 @@ test_untouched_log_verifies_across_restarts(void **state)
 	a = client(h, "auditor");
 	audit_verify_ok(a, pk, NULL);
 	privd_close(&a);
-	h_kill(h);
+	assert_int_equal(h_kill(h), 0);
 	assert_int_equal(h_start(h, serve_args), 0);
 	a = client(h, "auditor");
 	audit_verify_ok(a, pk, NULL);

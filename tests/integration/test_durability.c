@@ -23,7 +23,6 @@
  */
 #include <pthread.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -32,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -179,20 +177,6 @@ dworker_run(void *arg)
 	return NULL;
 }
 
-/* Kill privd without warning and reap it. */
-static void
-h_kill(harness *h)
-{
-	int st;
-
-	assert_true(h->pid > 0);
-	assert_int_equal(kill(h->pid, SIGKILL), 0);
-	assert_int_equal(waitpid(h->pid, &st, 0), h->pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	h->pid = -1;
-	h->last_wstatus = st;
-}
-
 /* One round: load, kill when acks acknowledged requests have come back,
  * join the threads (whose calls then fail) and check none failed before. */
 static void
@@ -228,7 +212,7 @@ load_and_kill(harness *h, dworker *w, int round, int acks)
 		fail_msg("round %d: privd died under the load (wait status "
 		         "%d)",
 		    round, h->last_wstatus);
-	h_kill(h);
+	assert_int_equal(h_kill(h), 0);
 	for (int t = 0; t < NTHREADS; t++) {
 		pthread_join(th[t], NULL);
 		privd_close(&w[t].c);
