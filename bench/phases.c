@@ -469,7 +469,6 @@ soak(bench_run *run)
 		    "soak: after %llu GETs privd's RSS is %ld kB anonymous, "
 		    "%ld kB file",
 		    (unsigned long long)done, ps.rss_anon_kb, ps.rss_file_kb);
-		fprintf(stderr, "privd-bench: %s\n", line);
 		report_note(&run->rep, "%s", line);
 	}
 	if (first > 0)

@@ -210,6 +210,61 @@ postings_decode(
 	return 0;
 }
 
+/*
+ * A run's subject table (audit_index.h): entries of a pseudonym prefix and
+ * the seq's offset from the run (big-endian), sorted as bytes, so by
+ * pseudonym and then by seq.
+ */
+#define SUBJ_ENTRY (AUDIT_IX_PSEUDOBYTES + 4)
+
+static bool
+is_subject_key(const uint8_t *key, size_t klen)
+{
+	return klen == 1 + AUDIT_IX_PSEUDOBYTES && key[0] == AUDIT_IX_SUBJECT;
+}
+
+/* The seqs of the subject table v under pseudonym prefix p (binary
+ * search), appended to *seqs. */
+static int
+subjects_decode(const MDB_val *v, uint64_t run, const uint8_t *p,
+    uint64_t **seqs, size_t *n, size_t *cap)
+{
+	const uint8_t *t = v->mv_data;
+	size_t lo = 0, hi, mid, first = *n;
+	uint64_t *np;
+
+	if (v->mv_size % SUBJ_ENTRY != 0)
+		return MDB_CORRUPTED;
+	hi = v->mv_size / SUBJ_ENTRY;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (memcmp(t + mid * SUBJ_ENTRY, p, AUDIT_IX_PSEUDOBYTES) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < v->mv_size / SUBJ_ENTRY &&
+	       memcmp(t + lo * SUBJ_ENTRY, p, AUDIT_IX_PSEUDOBYTES) == 0;
+	     lo++) {
+		const uint8_t *o = t + lo * SUBJ_ENTRY + AUDIT_IX_PSEUDOBYTES;
+		uint64_t off = (uint64_t)o[0] << 24 | (uint64_t)o[1] << 16 |
+		               (uint64_t)o[2] << 8 | o[3];
+
+		if (*n > first && run + off <= (*seqs)[*n - 1])
+			return MDB_CORRUPTED; /* not ascending */
+		if (*n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 256;
+
+			if ((np = realloc(*seqs, ncap * sizeof(*np))) == NULL)
+				return ENOMEM;
+			*seqs = np;
+			*cap = ncap;
+		}
+		(*seqs)[(*n)++] = run + off;
+	}
+	return 0;
+}
+
 static size_t
 runkey(uint8_t *k, uint64_t run, const uint8_t *key, size_t klen)
 {
@@ -268,6 +323,31 @@ run_at(MDB_cursor *c, uint64_t seq, uint64_t *run)
 	return *run <= seq ? 0 : MDB_NOTFOUND;
 }
 
+/* A run's subject table back into items. */
+static int
+subjects_take(const MDB_val *v, uint64_t run, audit_ix_item **items, size_t *n,
+    size_t *cap)
+{
+	const uint8_t *t = v->mv_data, *o;
+	audit_ix_item *it;
+	size_t i;
+
+	if (v->mv_size % SUBJ_ENTRY != 0)
+		return MDB_CORRUPTED;
+	for (i = 0; i < v->mv_size / SUBJ_ENTRY; i++) {
+		if ((it = item_new(items, n, cap)) == NULL)
+			return ENOMEM;
+		o = t + i * SUBJ_ENTRY;
+		it->key[0] = AUDIT_IX_SUBJECT;
+		memcpy(it->key + 1, o, AUDIT_IX_PSEUDOBYTES);
+		it->klen = 1 + AUDIT_IX_PSEUDOBYTES;
+		o += AUDIT_IX_PSEUDOBYTES;
+		it->seq = run + ((uint64_t)o[0] << 24 | (uint64_t)o[1] << 16 |
+		                    (uint64_t)o[2] << 8 | o[3]);
+	}
+	return 0;
+}
+
 /* Read the entries of run back into items and delete them (merging a short
  * last run into the next flush). */
 static int
@@ -294,6 +374,14 @@ run_take(
 		if (k.mv_size - 8 > AUDIT_IX_KEYMAX) {
 			rc = MDB_CORRUPTED;
 			break;
+		}
+		if (k.mv_size == 9 &&
+		    ((uint8_t *)k.mv_data)[8] == AUDIT_IX_SUBJECT) {
+			if ((rc = subjects_take(&v, run, items, n, cap)) != 0)
+				break;
+			if ((rc = mdb_cursor_del(c, 0)) != 0)
+				break;
+			continue;
 		}
 		ns = 0;
 		if ((rc = postings_decode(&v, run, &seqs, &ns, &scap)) != 0)
@@ -362,34 +450,71 @@ items_from_log(store *st, MDB_txn *txn, uint64_t from, uint64_t to,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Write sorted items as the entries of run, appending. */
+/*
+ * Write sorted items as the entries of run, appending: a postings value per
+ * principal (and for the damaged events), then the run's subject table,
+ * whose items sort last.
+ */
 static int
 run_write(
     store *st, MDB_txn *txn, uint64_t run, const audit_ix_item *items, size_t n)
 {
 	uint8_t kb[RUNKEY_MAX], *vb;
 	MDB_val k = {0, kb}, v;
-	uint64_t prev;
+	uint64_t prev, off;
 	size_t i, j, len;
 	int rc = 0;
 
 	if (n == 0)
 		return 0;
-	if ((vb = malloc(n * 10)) == NULL)
+	if ((vb = malloc(n * (SUBJ_ENTRY > 10 ? SUBJ_ENTRY : 10))) == NULL)
 		return ENOMEM;
 	for (i = 0; i < n && rc == 0; i = j) {
 		prev = run;
 		len = 0;
-		for (j = i;
-		     j < n && items[j].klen == items[i].klen &&
-		     memcmp(items[j].key, items[i].key, items[i].klen) == 0;
-		     j++) {
-			if (j > i && items[j].seq == prev)
-				continue; /* the same event twice */
-			len += varint_put(vb + len, items[j].seq - prev);
-			prev = items[j].seq;
+		if (is_subject_key(items[i].key, items[i].klen)) {
+			/* the subject table: every subject item to the end */
+			for (j = i; j < n; j++) {
+				if (!is_subject_key(
+				        items[j].key, items[j].klen) ||
+				    (off = items[j].seq - run) > UINT32_MAX) {
+					rc = EINVAL; /* cannot happen: sorted,
+					              * runs are short */
+					break;
+				}
+				if (j > i && items[j].seq == items[j - 1].seq &&
+				    memcmp(items[j].key, items[j - 1].key,
+				        items[j].klen) == 0)
+					continue; /* the same event twice */
+				memcpy(vb + len, items[j].key + 1,
+				    AUDIT_IX_PSEUDOBYTES);
+				vb[len + AUDIT_IX_PSEUDOBYTES] =
+				    (uint8_t)(off >> 24);
+				vb[len + AUDIT_IX_PSEUDOBYTES + 1] =
+				    (uint8_t)(off >> 16);
+				vb[len + AUDIT_IX_PSEUDOBYTES + 2] =
+				    (uint8_t)(off >> 8);
+				vb[len + AUDIT_IX_PSEUDOBYTES + 3] =
+				    (uint8_t)off;
+				len += SUBJ_ENTRY;
+			}
+			if (rc != 0)
+				break;
+			k.mv_size = runkey(kb, run, items[i].key, 1);
+		} else {
+			for (j = i; j < n && items[j].klen == items[i].klen &&
+			            memcmp(items[j].key, items[i].key,
+			                items[i].klen) == 0;
+			     j++) {
+				if (j > i && items[j].seq == prev)
+					continue; /* the same event twice */
+				len +=
+				    varint_put(vb + len, items[j].seq - prev);
+				prev = items[j].seq;
+			}
+			k.mv_size =
+			    runkey(kb, run, items[i].key, items[i].klen);
 		}
-		k.mv_size = runkey(kb, run, items[i].key, items[i].klen);
 		v.mv_size = len;
 		v.mv_data = vb;
 		rc = mdb_put(txn, st->audit_ix, &k, &v, MDB_APPEND);
@@ -558,30 +683,48 @@ seq_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The postings of key and of the damaged events in run, sorted. */
+/*
+ * The postings of key and of the damaged events in run, sorted. at_first:
+ * the cursor is on the run's first key already (where a 'D' key would
+ * be), as run_next() leaves it; that saves a lookup per run, which is what
+ * a walk over many runs costs.
+ */
 static int
-run_postings(MDB_cursor *c, uint64_t run, const uint8_t *key, size_t klen,
-    uint64_t **seqs, size_t *n, size_t *cap)
+run_postings(MDB_cursor *c, uint64_t run, bool at_first, const uint8_t *key,
+    size_t klen, uint64_t **seqs, size_t *n, size_t *cap)
 {
-	static const uint8_t damaged = AUDIT_IX_DAMAGED;
 	uint8_t kb[RUNKEY_MAX];
-	MDB_val k = {0, kb}, v;
+	MDB_val k = {8, kb}, v;
 	size_t before;
+	uint64_t r;
 	int rc;
 
 	*n = 0;
-	k.mv_size = runkey(kb, run, key, klen);
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-	if (rc == 0)
+	if (at_first)
+		rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+	else {
+		store_be64(kb, run);
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	}
+	if (rc == 0 && (rc = key_run(&k, &r)) == 0 && r == run &&
+	    k.mv_size == 9 && ((uint8_t *)k.mv_data)[8] == AUDIT_IX_DAMAGED)
 		rc = postings_decode(&v, run, seqs, n, cap);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	before = *n;
-	k.mv_size = runkey(kb, run, &damaged, 1);
-	k.mv_data = kb;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-	if (rc == 0)
-		rc = postings_decode(&v, run, seqs, n, cap);
+	if (is_subject_key(key, klen)) {
+		k.mv_size = runkey(kb, run, key, 1);
+		k.mv_data = kb;
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+		if (rc == 0)
+			rc = subjects_decode(&v, run, key + 1, seqs, n, cap);
+	} else {
+		k.mv_size = runkey(kb, run, key, klen);
+		k.mv_data = kb;
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+		if (rc == 0)
+			rc = postings_decode(&v, run, seqs, n, cap);
+	}
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	if (before > 0 && *n > before)
@@ -597,6 +740,7 @@ audit_ix_walk(store *st, MDB_txn *txn, const uint8_t *key, size_t klen,
 	size_t n, cap = 0, i;
 	MDB_cursor *c;
 	MDB_val k, v;
+	bool at_first = false;
 	int rc;
 
 	if (lo > hi)
@@ -605,13 +749,15 @@ audit_ix_walk(store *st, MDB_txn *txn, const uint8_t *key, size_t klen,
 		return rc;
 	rc = run_at(c, desc ? hi : lo, &run);
 	if (rc == MDB_NOTFOUND && !desc &&
-	    (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0)
+	    (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0) {
 		rc = key_run(&k, &run);
+		at_first = true;
+	}
 	while (rc == 0) {
 		if (!desc && run > hi)
 			break;
-		if ((rc = run_postings(c, run, key, klen, &seqs, &n, &cap)) !=
-		    0)
+		if ((rc = run_postings(
+		         c, run, at_first, key, klen, &seqs, &n, &cap)) != 0)
 			break;
 		for (i = 0; i < n && rc == 0; i++) {
 			uint64_t s = seqs[desc ? n - 1 - i : i];
@@ -628,6 +774,7 @@ audit_ix_walk(store *st, MDB_txn *txn, const uint8_t *key, size_t klen,
 		} else {
 			rc = run_next(c, run, &next);
 			run = next;
+			at_first = true;
 		}
 	}
 	mdb_cursor_close(c);

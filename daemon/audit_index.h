@@ -12,22 +12,25 @@
  *
  *   audit_ix  run(8) 'D'                      -> postings  undecodable events
  *             run(8) 'P' len(1) principal     -> postings  by principal
- *             run(8) 'S' pseudonym[0..8)      -> postings  by subject
+ *             run(8) 'S'                      -> table     by subject
  *   meta      "audit_ix_mark"                 -> be64      last seq indexed
  *
  * run (big-endian) is the first seq of the run; a run covers every seq from
  * there to the next run's first seq, or to the mark. Postings are the seqs
  * of the key's events in the run, ascending, as LEB128 varints: the first
- * minus run, then each minus the one before. Keys sort by run first, so a
- * flush appends at the end of the database (MDB_APPEND: full pages, and no
- * page of the older index is dirtied). The subject key holds the first 8
- * bytes of the pseudonym, which is ample to tell a run's subjects apart
- * (each byte saved is saved for every request); two subjects that shared
- * them would share postings, and a query compares the whole pseudonym in
- * every event it reads, so it would only look at more events. A run
- * that covers fewer than AUDIT_IX_RUN_MIN seqs (flushed while quiet) is
- * merged into the next flush, so that a quiet log is not cut into many
- * tiny runs that every query would have to seek.
+ * minus run, then each minus the one before. The subject table is one
+ * entry per event that names a subject: the first 8 bytes of its pseudonym
+ * and the seq minus run (be32), sorted as bytes, so that a subject's
+ * events are found by binary search; 12 bytes an event, where a key per
+ * subject cost 30 (every byte saved is saved for every request). 8 bytes
+ * are ample to tell a run's subjects apart; two that shared them would
+ * share entries, and a query compares the whole pseudonym in every event
+ * it reads, so it would only look at more events. Keys sort by run first,
+ * so a flush appends at the end of the database (MDB_APPEND: full pages,
+ * and no page of the older index is dirtied). A run that covers fewer
+ * than AUDIT_IX_RUN_MIN seqs (flushed while quiet) is merged into the next
+ * flush, so that a quiet log is not cut into many tiny runs that every
+ * query would have to seek.
  *
  * A query walks the index up to the mark and the log past it
  * (audit_query.c), so its answer is exact and complete at every moment. The

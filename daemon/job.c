@@ -362,6 +362,17 @@ jobq_take_until(
 	return j;
 }
 
+size_t
+jobq_waiting(jobq *q)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->mu);
+	n = q->len;
+	pthread_mutex_unlock(&q->mu);
+	return n;
+}
+
 job *
 jobq_take_nowait(jobq *q)
 {

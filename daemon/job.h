@@ -181,6 +181,8 @@ job *jobq_take(jobq *q, size_t max);
  * a closed queue from a timeout. */
 job *jobq_take_until(
     jobq *q, size_t max, const struct timespec *deadline, bool *closed);
+/* How many jobs wait in the queue, now. */
+size_t jobq_waiting(jobq *q);
 /* Take everything without waiting (after the eventfd fired). */
 job *jobq_take_nowait(jobq *q);
 void jobq_close(jobq *q);

@@ -75,8 +75,9 @@ store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
 		goto fail;
 	/* MDB_NOTLS: read transactions belong to workers, not threads. Both
 	 * syncs stay on: an acknowledged write must survive an OS crash. The
-	 * serving writer turns the meta page's sync off and covers it with
-	 * the next flush before it answers (writer.c, held_flush). */
+	 * serving writer turns the meta page's sync off for a commit that
+	 * another follows at once, and answers it only after that commit's
+	 * flush (writer.c, meta_sync). */
 	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)

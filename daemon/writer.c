@@ -195,16 +195,30 @@ batch_wrote(const job *batch)
 }
 
 /*
- * One flush per commit (DESIGN, issue 8). The store runs with
- * MDB_NOMETASYNC: a commit flushes the data file once (fdatasync) and then
- * writes its meta page without a flush of its own, so the commit is on disk
- * only once a later flush covers that page too. The writer therefore holds
- * each batch's replies until the next commit (whose data flush covers it)
- * or, when no batch follows at once, until held_flush() flushes the file;
+ * One flush per commit (DESIGN, issue 8). LMDB's durable commit flushes
+ * the data file (fdatasync) and then writes its meta page through a
+ * synchronous descriptor: two device flushes. When another batch is already
+ * waiting as a batch commits, the writer commits it with MDB_NOMETASYNC
+ * instead: one flush, and its meta page reaches the disk with the next
+ * commit's data flush, which follows at once. The batch's replies are held
+ * until then (or until held_flush(), if no commit follows after all);
  * nothing is answered before it is durable, and under load every commit
- * costs one flush instead of two. A crash before the flush loses at most
- * the unanswered commit: LMDB then opens at the meta page before it.
+ * costs one flush instead of two. A batch with nothing behind it commits
+ * the usual way and is answered at once: holding it would only add a flush
+ * to its latency. A crash before the covering flush loses at most a commit
+ * nobody was answered for: LMDB then opens at the meta page before it.
  */
+static void
+meta_sync(writer *wr, bool off)
+{
+	if (off == wr->metasync_off)
+		return;
+	/* between transactions: LMDB reads the flag at commit */
+	if (mdb_env_set_flags(wr->srv->st->env, MDB_NOMETASYNC, off ? 1 : 0) ==
+	    0)
+		wr->metasync_off = off;
+}
+
 static void
 held_flush(writer *wr)
 {
@@ -290,6 +304,7 @@ commit_batch(writer *wr, job *batch)
 	int rc;
 
 	follow_decide(&wr->follow, batch, mono);
+	meta_sync(wr, jobq_waiting(&wr->srv->commit) > 0);
 	if ((rc = in_write_txn(wr, apply_batch, &bt)) != 0) {
 		if (batch_failed(wr, batch, rc) != 0) {
 			/* nothing was committed: the batch goes back
@@ -316,10 +331,15 @@ commit_batch(writer *wr, job *batch)
 	}
 	index_collect(wr, batch, mono);
 	/* this commit flushed the data file, and with it the meta page of
-	 * the commit before: that batch is durable, this one is held */
+	 * the commit before: that batch is durable; this one is too, unless
+	 * its own meta page was left for the next commit to flush */
 	if (wr->held != NULL)
 		jobq_push(&wr->srv->replies, wr->held);
-	wr->held = batch;
+	wr->held = NULL;
+	if (wr->metasync_off)
+		wr->held = batch;
+	else
+		jobq_push(&wr->srv->replies, batch);
 	if (audit_ix_pending(&wr->ix) >= AUDIT_IX_FLUSH_EVENTS)
 		index_flush(wr);
 }
@@ -459,12 +479,6 @@ writer_new(server *srv)
 		return NULL;
 	}
 	mdb_txn_abort(txn);
-	/* one flush per commit: see held_flush() */
-	if ((rc = mdb_env_set_flags(srv->st->env, MDB_NOMETASYNC, 1)) != 0) {
-		log_err("store: %s", mdb_strerror(rc));
-		writer_free(&wr);
-		return NULL;
-	}
 	return wr;
 }
 
@@ -478,7 +492,7 @@ writer_free(writer **wp)
 	held_flush(wr);
 	/* the last commit's meta page, whoever waits for it */
 	mdb_env_sync(wr->srv->st->env, 1);
-	mdb_env_set_flags(wr->srv->st->env, MDB_NOMETASYNC, 0);
+	meta_sync(wr, false);
 	audit_ix_release(&wr->ix);
 	sodium_free(wr->dk);
 	free(wr);

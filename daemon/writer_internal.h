@@ -27,6 +27,7 @@ typedef struct writer {
 	follow_marks follow; /* when each follower was last audited */
 	audit_ix ix;         /* index entries of events past the mark */
 	job *held;           /* committed, its meta page not yet flushed */
+	bool metasync_off;   /* MDB_NOMETASYNC is set (held_flush) */
 } writer;
 
 /* Apply job j's change in txn: 0, JOB_FAILED (j failed and is answered;

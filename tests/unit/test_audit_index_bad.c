@@ -294,6 +294,56 @@ test_out_of_memory(void **state)
 	free(k.l.s);
 }
 
+/*
+ * A run's subject table that is not whole 12-byte entries, or whose
+ * entries for one pseudonym do not ascend, is MDB_CORRUPTED for a walk of
+ * a subject in that run, not a short or disordered answer.
+ */
+static void
+test_malformed_subject_table(void **state)
+{
+	static const uint8_t skey = AUDIT_IX_SUBJECT;
+	uint8_t pseudo[CRYPTO_PSEUDONYMBYTES] = {0x5a, 0x5a},
+	        key[AUDIT_IX_KEYMAX];
+	uint8_t table[2 * 12 + 1];
+	fixture *f = *state;
+	size_t klen = ixt_key_s(key, pseudo);
+	sink k = {.budget = SIZE_MAX};
+	MDB_txn *txn;
+
+	three_runs(f);
+	/* two entries of the pseudonym, offsets 5 then 3 */
+	memset(table, 0, sizeof(table));
+	memcpy(table, pseudo, 8);
+	table[11] = 5;
+	memcpy(table + 12, pseudo, 8);
+	table[23] = 3;
+	txn = ixt_wbegin(f);
+	ixt_put_raw(f, txn, 8193, &skey, 1, table, 24);
+	assert_int_equal(
+	    ixt_walk(f, txn, key, klen, 0, BIG, false, &k), MDB_CORRUPTED);
+	mdb_txn_abort(txn);
+	/* not whole entries */
+	table[23] = 7;
+	txn = ixt_wbegin(f);
+	ixt_put_raw(f, txn, 8193, &skey, 1, table, 25);
+	assert_int_equal(
+	    ixt_walk(f, txn, key, klen, 0, BIG, false, &k), MDB_CORRUPTED);
+	assert_int_equal(
+	    ixt_walk(f, txn, key, klen, 0, BIG, true, &k), MDB_CORRUPTED);
+	mdb_txn_abort(txn);
+	/* whole and ascending, it is read */
+	txn = ixt_wbegin(f);
+	ixt_put_raw(f, txn, 8193, &skey, 1, table, 24);
+	assert_int_equal(
+	    ixt_walk(f, txn, key, klen, 8193, 16384, false, &k), 0);
+	assert_int_equal(k.l.n, 2);
+	assert_int_equal(k.l.s[0], 8198);
+	assert_int_equal(k.l.s[1], 8200);
+	mdb_txn_abort(txn);
+	free(k.l.s);
+}
+
 int
 main(void)
 {
@@ -304,6 +354,8 @@ main(void)
 	        test_malformed_varint_high_bits, ixt_setup, ixt_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_out_of_memory, ixt_setup, ixt_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_malformed_subject_table, ixt_setup, ixt_teardown),
 	};
 
 	if (sodium_init() < 0)
