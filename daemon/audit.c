@@ -26,8 +26,10 @@ audit_ckpt_message(uint64_t seq, const uint8_t hash[AUDIT_HASHBYTES],
 	store_be64(out + 33 + AUDIT_HASHBYTES, time_us);
 }
 
-int
-audit_first(store *st, MDB_txn *txn, uint64_t *seq, MDB_val *rec)
+/* The oldest (MDB_FIRST) or newest (MDB_LAST) event kept. */
+static int
+audit_end(
+    store *st, MDB_txn *txn, MDB_cursor_op op, uint64_t *seq, MDB_val *rec)
 {
 	MDB_cursor *c;
 	MDB_val k;
@@ -35,7 +37,7 @@ audit_first(store *st, MDB_txn *txn, uint64_t *seq, MDB_val *rec)
 
 	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, rec, MDB_FIRST);
+	rc = mdb_cursor_get(c, &k, rec, op);
 	mdb_cursor_close(c);
 	if (rc != 0)
 		return rc;
@@ -43,6 +45,18 @@ audit_first(store *st, MDB_txn *txn, uint64_t *seq, MDB_val *rec)
 		return MDB_CORRUPTED;
 	*seq = store_get_be64(k.mv_data);
 	return 0;
+}
+
+int
+audit_first(store *st, MDB_txn *txn, uint64_t *seq, MDB_val *rec)
+{
+	return audit_end(st, txn, MDB_FIRST, seq, rec);
+}
+
+int
+audit_last(store *st, MDB_txn *txn, uint64_t *seq, MDB_val *rec)
+{
+	return audit_end(st, txn, MDB_LAST, seq, rec);
 }
 
 int

@@ -46,6 +46,8 @@ typedef struct audit_state {
 /* The oldest event kept: its seq and stored record (hash || event), valid
  * for the transaction. 0, MDB_NOTFOUND for an empty log, or an error. */
 int audit_first(store *st, MDB_txn *txn, uint64_t *seq, MDB_val *rec);
+/* The newest event, likewise. */
+int audit_last(store *st, MDB_txn *txn, uint64_t *seq, MDB_val *rec);
 
 /* Read the head of the chain (writer, at start). */
 int audit_load(store *st, MDB_txn *txn, audit_state *a);

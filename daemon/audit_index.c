@@ -527,23 +527,12 @@ run_write(
 static int
 log_head(store *st, MDB_txn *txn, uint64_t *head)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
+	MDB_val rec;
 	int rc;
 
 	*head = 0;
-	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
-		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (k.mv_size != 8)
-		return MDB_CORRUPTED;
-	*head = store_get_be64(k.mv_data);
-	return 0;
+	rc = audit_last(st, txn, head, &rec);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int
