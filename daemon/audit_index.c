@@ -116,6 +116,12 @@ audit_ix_add(audit_ix *ix, uint64_t seq, const char *principal,
 		ix->from_log = true; /* an event went past unseen */
 	if (seq > ix->last)
 		ix->last = seq;
+	if (!ix->from_log && ix->n >= AUDIT_IX_MAX_ITEMS) {
+		/* flushes keep failing (a full disk): the log has it all,
+		 * and memory must not grow with every request */
+		ix->from_log = true;
+		ix->n = 0;
+	}
 	if (ix->from_log)
 		return;
 	if (!items_of_event(

@@ -55,6 +55,7 @@
 #define AUDIT_IX_FLUSH_EVENTS 8192    /* flush once this many are pending */
 #define AUDIT_IX_RUN_MIN      4096    /* a shorter last run is merged */
 #define AUDIT_IX_IDLE_US      1000000 /* or once the log is quiet this long */
+#define AUDIT_IX_MAX_ITEMS    65536   /* pending beyond this: read the log */
 #define AUDIT_IX_PSEUDOBYTES  8
 #define AUDIT_IX_KEYMAX       (2 + POL_MAX_NAME) /* kind and body */
 #define AUDIT_IX_MARK         "audit_ix_mark"

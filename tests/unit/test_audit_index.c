@@ -607,6 +607,31 @@ test_no_entries(void **state)
 	ixt_check_all(f);
 }
 
+/*
+ * The entries waiting for a flush are bounded: once AUDIT_IX_MAX_ITEMS
+ * wait (flushes keep failing, say on a full disk), the collector lets them
+ * go and the next flush reads the log instead. Nothing is lost.
+ */
+static void
+test_pending_bounded(void **state)
+{
+	fixture *f = *state;
+	uint64_t n = AUDIT_IX_MAX_ITEMS + 1000;
+	audit_ix ix;
+
+	ixt_append(f, n);
+	ixt_load(f, &ix);
+	ixt_feed(f, &ix, 1, n);
+	assert_true(ix.from_log);
+	assert_int_equal(ix.n, 0);
+	assert_int_equal(audit_ix_pending(&ix), n);
+	ixt_flush(f, &ix, n, true, n);
+	assert_false(ix.from_log);
+	assert_int_equal(audit_ix_pending(&ix), 0);
+	ixt_check_all(f);
+	audit_ix_release(&ix);
+}
+
 int
 main(void)
 {
@@ -627,6 +652,8 @@ main(void)
 	        test_aborted_flush, ixt_setup, ixt_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_no_entries, ixt_setup, ixt_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_pending_bounded, ixt_setup, ixt_teardown),
 	};
 
 	if (sodium_init() < 0)
