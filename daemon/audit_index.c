@@ -223,6 +223,25 @@ postings_decode(
  */
 #define SUBJ_ENTRY (AUDIT_IX_PSEUDOBYTES + 4)
 
+static uint64_t
+entry_off(const uint8_t *e)
+{
+	const uint8_t *o = e + AUDIT_IX_PSEUDOBYTES;
+
+	return (uint64_t)o[0] << 24 | (uint64_t)o[1] << 16 |
+	       (uint64_t)o[2] << 8 | o[3];
+}
+
+static void
+entry_put(uint8_t *e, const uint8_t *pseudo, uint64_t off)
+{
+	memcpy(e, pseudo, AUDIT_IX_PSEUDOBYTES);
+	e[AUDIT_IX_PSEUDOBYTES] = (uint8_t)(off >> 24);
+	e[AUDIT_IX_PSEUDOBYTES + 1] = (uint8_t)(off >> 16);
+	e[AUDIT_IX_PSEUDOBYTES + 2] = (uint8_t)(off >> 8);
+	e[AUDIT_IX_PSEUDOBYTES + 3] = (uint8_t)off;
+}
+
 static bool
 is_subject_key(const uint8_t *key, size_t klen)
 {
@@ -252,9 +271,7 @@ subjects_decode(const MDB_val *v, uint64_t run, const uint8_t *p,
 	for (; lo < v->mv_size / SUBJ_ENTRY &&
 	       memcmp(t + lo * SUBJ_ENTRY, p, AUDIT_IX_PSEUDOBYTES) == 0;
 	     lo++) {
-		const uint8_t *o = t + lo * SUBJ_ENTRY + AUDIT_IX_PSEUDOBYTES;
-		uint64_t off = (uint64_t)o[0] << 24 | (uint64_t)o[1] << 16 |
-		               (uint64_t)o[2] << 8 | o[3];
+		uint64_t off = entry_off(t + lo * SUBJ_ENTRY);
 
 		if (*n > first && run + off <= (*seqs)[*n - 1])
 			return MDB_CORRUPTED; /* not ascending */
@@ -347,9 +364,7 @@ subjects_take(const MDB_val *v, uint64_t run, audit_ix_item **items, size_t *n,
 		it->key[0] = AUDIT_IX_SUBJECT;
 		memcpy(it->key + 1, o, AUDIT_IX_PSEUDOBYTES);
 		it->klen = 1 + AUDIT_IX_PSEUDOBYTES;
-		o += AUDIT_IX_PSEUDOBYTES;
-		it->seq = run + ((uint64_t)o[0] << 24 | (uint64_t)o[1] << 16 |
-		                    (uint64_t)o[2] << 8 | o[3]);
+		it->seq = run + entry_off(o);
 	}
 	return 0;
 }
@@ -492,16 +507,7 @@ run_write(
 				    memcmp(items[j].key, items[j - 1].key,
 				        items[j].klen) == 0)
 					continue; /* the same event twice */
-				memcpy(vb + len, items[j].key + 1,
-				    AUDIT_IX_PSEUDOBYTES);
-				vb[len + AUDIT_IX_PSEUDOBYTES] =
-				    (uint8_t)(off >> 24);
-				vb[len + AUDIT_IX_PSEUDOBYTES + 1] =
-				    (uint8_t)(off >> 16);
-				vb[len + AUDIT_IX_PSEUDOBYTES + 2] =
-				    (uint8_t)(off >> 8);
-				vb[len + AUDIT_IX_PSEUDOBYTES + 3] =
-				    (uint8_t)off;
+				entry_put(vb + len, items[j].key + 1, off);
 				len += SUBJ_ENTRY;
 			}
 			if (rc != 0)
