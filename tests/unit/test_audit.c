@@ -361,6 +361,45 @@ test_index_entries(void **state)
 }
 
 /*
+ * 8b. A store written before issue 8 (its indexes in "audit_idx", a key per
+ * event and index): opening it drops that database, and indexing the log
+ * rebuilds what queries use from the events alone.
+ */
+static void
+test_old_index_dropped(void **state)
+{
+	fixture *f = *state;
+	uint8_t key[AUDIT_IX_KEYMAX], old[41] = {'S'};
+	MDB_val k = {sizeof(old), old}, v = {0, (void *)""};
+	uint64_t indexed, s;
+	char err[256];
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	seqlist l;
+	size_t n;
+
+	append_at(f, 20, NULL, 5);
+	txn = wbegin(f);
+	assert_int_equal(mdb_dbi_open(txn, "audit_idx", MDB_CREATE, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	wcommit(txn);
+	store_close(&f->st);
+	assert_int_equal(store_open(f->dir, STORE_DEFAULT_MAPSIZE, false,
+	                     &f->st, err, sizeof(err)),
+	    0);
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "audit_idx", 0, &dbi), MDB_NOTFOUND);
+	mdb_txn_abort(txn);
+	assert_int_equal(audit_ix_catch_up(f->st, &indexed), 0);
+	assert_int_equal(indexed, 20);
+	ix_list(f, key, audit_ix_key_subject(key, pseudo[1]), &l);
+	for (n = 0, s = 1; s <= 20; s++)
+		if (has_subject(s) && s % 2 == 1)
+			assert_int_equal(l.s[n++], s);
+	assert_int_equal(l.n, n);
+}
+
+/*
  * 9. The newest events deleted, the signed checkpoint that covers them
  * kept: the store's own newest event is then 15, but checkpoint 20 proves
  * that events 16..20 existed. auditverify.h: "a checkpoint beyond the last
@@ -409,6 +448,8 @@ main(void)
 	        test_bad_signature_fails, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_index_entries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_old_index_dropped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_truncated_tail_fails, setup, teardown),
 	};
