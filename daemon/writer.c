@@ -3,11 +3,13 @@
  *
  * DESIGN: exactly one writer thread. It takes every job waiting in the commit
  * queue (up to SERVER_BATCH_MAX), applies all their changes in ONE LMDB write
- * transaction, commits (LMDB syncs to disk before mdb_txn_commit returns),
- * and only then hands the whole batch to the frontend to answer. So no reply
- * leaves privd before its request is durable, and a burst of N writes costs
- * one fsync, not N. The writer may touch: the jobs of its batch, the store
- * (the only write transactions in the process), the key set (read-only).
+ * transaction, commits, and hands the whole batch to the frontend to
+ * answer once the commit is on disk: at once, or, when another batch was
+ * waiting, after that batch's commit has flushed this one's meta page too
+ * (meta_sync, below). So no reply leaves privd before its request is
+ * durable, and a burst of N writes costs one commit, not N. The writer may
+ * touch: the jobs of its batch, the store (the only write transactions in
+ * the process), the key set (read-only).
  *
  * Every job passes through here, answered ones (reads, denials, invalid
  * requests) included: their audit events are appended in the same
@@ -21,10 +23,12 @@
  * The changes each kind of job makes are in writer_apply.c.
  *
  * Between batches the writer also does the audit log's housekeeping, each
- * in its own short transaction: pruning (at start, then hourly, in bounded
- * chunks, unless a clock jump paused it: audit_retain.h), signing the head
- * of the chain when it has been unsigned for a second, and a last checkpoint
- * at shutdown. It watches the wall clock against the monotonic one, which
+ * in its own short transaction: writing the audit index behind the log
+ * (every AUDIT_IX_FLUSH_EVENTS events or a quiet second: audit_index.h),
+ * pruning (at start, then hourly, in bounded chunks, unless a clock jump
+ * paused it: audit_retain.h), signing the head of the chain when it has
+ * been unsigned for a second, and a last index run and checkpoint at
+ * shutdown. It watches the wall clock against the monotonic one, which
  * times every wait. It may also grow the map.
  */
 #include <errno.h>
