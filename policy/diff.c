@@ -189,15 +189,58 @@ sb_duration(struct sb *b, int64_t s)
 	}
 }
 
+/* A retention span: calendar months as months or years, else as
+ * sb_duration says it. */
 static void
-duration_change(struct sb *b, const char *name, int64_t x, int64_t y)
+sb_span(struct sb *b, const pol_span *s)
 {
-	if (x != y) {
+	static const struct {
+		const char *unit;
+		int64_t secs;
+	} units[] = {
+	    {"week", 7 * 86400},
+	    {"day", 86400},
+	    {"hour", 3600},
+	    {"minute", 60},
+	    {"second", 1},
+	};
+	size_t i;
+
+	if (s->n < 0) {
+		pd_add(b, "(none)");
+		return;
+	}
+	if (!s->months) {
+		/* not in months or years: those mean the calendar here */
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (s->n % units[i].secs == 0) {
+				long long n = (long long)(s->n / units[i].secs);
+
+				pd_add(b, "%lld %s%s", n, units[i].unit,
+				    n == 1 ? "" : "s");
+				return;
+			}
+	}
+	if (s->n % 12 == 0)
+		pd_add(b, "%lld year%s", (long long)(s->n / 12),
+		    s->n == 12 ? "" : "s");
+	else
+		pd_add(
+		    b, "%lld month%s", (long long)s->n, s->n == 1 ? "" : "s");
+}
+
+/* A retention span changed: "24 months" and "720 days" differ on the
+ * calendar though not in seconds. */
+static void
+span_change(
+    struct sb *b, const char *name, const pol_span *x, const pol_span *y)
+{
+	if (x->n != y->n || (x->n >= 0 && x->months != y->months)) {
 		pd_sep(b);
 		pd_add(b, "%s ", name);
-		sb_duration(b, x);
+		sb_span(b, x);
 		pd_add(b, " -> ");
-		sb_duration(b, y);
+		sb_span(b, y);
 	}
 }
 
@@ -384,14 +427,14 @@ rule_desc(struct sb *b, const pol_retention *r)
 	pd_add(b, "categories ");
 	sb_list(b, v, category_set(r, v));
 	pd_add(b, ", from %s", r->from);
-	if (r->after_s >= 0) {
+	if (r->after.n >= 0) {
 		pd_add(b, ", after ");
-		sb_duration(b, r->after_s);
+		sb_span(b, &r->after);
 		pd_add(b, ", action %s", or_none(r->action));
 	}
-	if (r->keep_least_s >= 0) {
+	if (r->keep_least.n >= 0) {
 		pd_add(b, ", keep_at_least ");
-		sb_duration(b, r->keep_least_s);
+		sb_span(b, &r->keep_least);
 	}
 }
 
@@ -421,10 +464,9 @@ diff_rule(struct diff *df, const void *x, const void *y, const void *ctx)
 		sb_list(&df->d, vb, nb);
 	}
 	word_change(&df->d, "from", a->from, b->from);
-	duration_change(&df->d, "after", a->after_s, b->after_s);
+	span_change(&df->d, "after", &a->after, &b->after);
 	word_change(&df->d, "action", a->action, b->action);
-	duration_change(
-	    &df->d, "keep_at_least", a->keep_least_s, b->keep_least_s);
+	span_change(&df->d, "keep_at_least", &a->keep_least, &b->keep_least);
 	if (df->d.len > 0)
 		pd_emit(df, POL_CHANGED, "retention %s.%s", rp->name, a->id);
 }

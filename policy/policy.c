@@ -223,6 +223,17 @@ parse_rule(struct ctx *c, const char *path, json_t *jt, const struct cats *cs,
 	    pj_get_duration(c, path, jt, "keep_at_least", &rt->keep_least_s) ==
 	        -1)
 		return -1;
+	/* the same strings again, as the calendar counts them; they parsed
+	 * as durations, so they parse as spans */
+	if (rt->after_s >= 0 &&
+	    pol_span_parse(json_string_value(json_object_get(jt, "after")),
+	        &rt->after) != 0)
+		return pj_fail(c, path, "\"after\": not a duration");
+	if (rt->keep_least_s >= 0 &&
+	    pol_span_parse(
+	        json_string_value(json_object_get(jt, "keep_at_least")),
+	        &rt->keep_least) != 0)
+		return pj_fail(c, path, "\"keep_at_least\": not a duration");
 	if ((rt->after_s >= 0) != (action >= 0)) {
 		pj_path_key(sub, path, rt->after_s >= 0 ? "action" : "after");
 		return pj_fail(
@@ -313,6 +324,7 @@ parse_retention(struct ctx *c, const char *rpath, json_t *jr, pol_register *r)
 		pol_retention *rt = &r->retention[i];
 
 		rt->after_s = rt->keep_least_s = -1;
+		rt->after.n = rt->keep_least.n = -1;
 		pj_path_idx(el, path, i);
 		/* Count it first so pol_free sees its allocations. */
 		r->nretention = i + 1;

@@ -123,14 +123,27 @@ typedef struct pol_purpose {
 	uint8_t index; /* position in pol_register.purposes */
 } pol_purpose;
 
+/*
+ * A length of time as a retention rule counts it (retention.c): seconds
+ * (second, minute, hour, day, week), or calendar months (month; year = 12
+ * months), which pol_time_add counts on the calendar, a month end
+ * clamping to the shorter month's end. n < 0: not set.
+ */
+typedef struct pol_span {
+	int64_t n;
+	bool months;
+} pol_span;
+
 typedef struct pol_retention {
 	char *id;
 	char **categories; /* "*" matches every category */
 	size_t ncategories;
 	char *from; /* collected | updated | relationship_end | contract_end */
-	int64_t after_s;      /* -1 if not set */
-	int64_t keep_least_s; /* -1 if not set */
-	char *action;         /* "delete" | "anonymize" | NULL */
+	int64_t after_s;      /* -1 if not set (months as 30 days, years 365) */
+	int64_t keep_least_s; /* -1 if not set (likewise) */
+	pol_span after; /* the same lengths, as the calendar counts them */
+	pol_span keep_least;
+	char *action; /* "delete" | "anonymize" | NULL */
 } pol_retention;
 
 typedef struct pol_register {
@@ -268,6 +281,53 @@ bool pol_name_valid(const char *s);
  * in *out, or -1 if s is not such a duration or overflows int64.
  */
 int pol_duration_parse(const char *s, int64_t *out);
+
+/*
+ * Retention (retention.c). A duration as a retention rule counts it:
+ * "24 months" is calendar months, not 720 days. 0 or -1 as
+ * pol_duration_parse.
+ */
+int pol_span_parse(const char *s, pol_span *out);
+
+/* t_us (microseconds since the epoch, UTC) plus span s, on the calendar
+ * for months: 31 January plus one month is the last day of February. 0,
+ * or -1 if the result would not fit. */
+int pol_time_add(int64_t t_us, const pol_span *s, int64_t *out);
+
+/* What is known of one stored field: its first and last write, and the
+ * ends of its subject's relationship and of its register's contract (0:
+ * not ended; a rule counting from an event that has not happened cannot
+ * start). Microseconds since the epoch. */
+typedef struct pol_field_times {
+	int64_t collected_us;
+	int64_t updated_us;
+	int64_t relationship_end_us;
+	int64_t contract_end_us;
+} pol_field_times;
+
+/* When a field falls due, and why. */
+#define POL_NEVER INT64_MAX
+typedef struct pol_plan {
+	int64_t due_us; /* when it is acted on; POL_NEVER: kept for now */
+	const pol_retention *rule; /* the rule that acts then, or NULL */
+	/* The end of the longest keep_at_least minimum that covers the
+	 * field (POL_NEVER while one has not started), 0 if none does; the
+	 * rule behind it. */
+	int64_t keep_until_us;
+	const pol_retention *keep_rule;
+} pol_plan;
+
+/*
+ * Plan one field of register r under its retention rules. A rule covers
+ * the field if one of its categories is the field's or "*". The field is
+ * due at the earliest time a covering rule with an action gives (counted
+ * from its start event, if that has happened; at equal times a delete
+ * before an anonymisation, then the rule first in the document), but never
+ * before every keep_at_least minimum that covers it has passed: a minimum
+ * whose start event has not happened holds it for now. No due rule: kept.
+ */
+void pol_retention_plan(const pol_register *r, const pol_field *f,
+    const pol_field_times *t, pol_plan *out);
 
 /* Field sets (pol_grant.fields, pol_decision.fields): bit i = field index i. */
 static inline bool

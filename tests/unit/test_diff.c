@@ -233,7 +233,7 @@ test_same_meaning(void **state)
 	set(r, "principals.acis.grants.0", "fields", list);
 
 	set(r, "registers.customers.retention.0", "after",
-	    json_string("365 days"));
+	    json_string("12 months"));
 	json_object_set_new(r, "audit", json_object()); /* the default */
 	expect(r, none);
 }
@@ -294,10 +294,10 @@ test_registers(void **state)
 	    "source "
 	    "reseller",
 	    "+ retention acis2.contract-end: categories *, from contract_end, "
-	    "after 1 month, action delete",
+	    "after 30 days, action delete",
 	    "+ retention acis2.feedback-anonymize-24m: categories feedback, "
 	    "from "
-	    "collected, after 24 months, action anonymize",
+	    "collected, after 2 years, action anonymize",
 	    "~ register customers: description changed",
 	    NULL,
 	};
@@ -387,14 +387,16 @@ test_retention(void **state)
 	json_t *j = example();
 	static const char *const want[] = {
 	    "- retention acis.contract-end: categories *, from contract_end, "
-	    "after 1 month, action delete",
+	    "after 30 days, action delete",
+	    "~ retention acis.feedback-anonymize-24m: after 2 years -> 730 "
+	    "days",
 	    "~ retention customers.after-customership: from relationship_end "
 	    "-> "
 	    "contract_end; after 1 year -> 2 years",
 	    "~ retention customers.bookkeeping: categories billing -> billing, "
 	    "identity; keep_at_least 6 years -> 7 years",
 	    "+ retention customers.feedback-6m: categories feedback, from "
-	    "collected, after 6 months, action anonymize, keep_at_least 1 "
+	    "collected, after 180 days, action anonymize, keep_at_least 1 "
 	    "week",
 	    NULL,
 	};
@@ -412,6 +414,8 @@ test_retention(void **state)
 	        "categories", "feedback", "from", "collected", "after",
 	        "180 days", "action", "anonymize", "keep_at_least", "7 days"));
 	json_array_remove(at(j, "registers.acis.retention"), 1);
+	/* the same number of days, but not the same on the calendar */
+	set(j, "registers.acis.retention.0", "after", json_string("730 days"));
 	expect(j, want);
 }
 
