@@ -6,9 +6,9 @@
  * would land on a leaf page of its own in every commit, and that cost grows
  * with the log and the store; so the writer collects the index entries of
  * committed events in memory and writes them in bulk, as one sorted run,
- * every AUDIT_IX_FLUSH_EVENTS events or when the log has been quiet for
- * AUDIT_IX_IDLE_US, together with the high-water mark (the last seq the
- * index covers), in one transaction:
+ * every AUDIT_IX_FLUSH_EVENTS events, or once the oldest entry waiting
+ * has waited AUDIT_IX_IDLE_US, together with the high-water mark (the last
+ * seq the index covers), in one transaction:
  *
  *   audit_ix  run(8) 'D'                      -> postings  undecodable events
  *             run(8) 'P' len(1) principal     -> postings  by principal
@@ -54,7 +54,7 @@
 
 #define AUDIT_IX_FLUSH_EVENTS 8192    /* flush once this many are pending */
 #define AUDIT_IX_RUN_MIN      4096    /* a shorter last run is merged */
-#define AUDIT_IX_IDLE_US      1000000 /* or once the log is quiet this long */
+#define AUDIT_IX_IDLE_US      1000000 /* or once the oldest waited this long */
 #define AUDIT_IX_MAX_ITEMS    65536   /* pending beyond this: read the log */
 #define AUDIT_IX_PSEUDOBYTES  8
 #define AUDIT_IX_KEYMAX       (2 + POL_MAX_NAME) /* kind and body */

@@ -24,7 +24,7 @@
  *
  * Between batches the writer also does the audit log's housekeeping, each
  * in its own short transaction: writing the audit index behind the log
- * (every AUDIT_IX_FLUSH_EVENTS events or a quiet second: audit_index.h),
+ * (every AUDIT_IX_FLUSH_EVENTS events, at most a second late: audit_index.h),
  * pruning (at start, then hourly, in bounded chunks, unless a clock jump
  * paused it: audit_retain.h), signing the head of the chain when it has
  * been unsigned for a second, and a last index run and checkpoint at

@@ -155,73 +155,58 @@ text_change(struct sb *b, const char *name, const char *x, const char *y)
 	}
 }
 
-/* A duration in the largest unit that divides it, as the policy writes
- * durations ("30 days" reads back as "1 month": a month is 30 days). */
+/* Units for printing durations, largest first. */
+static const struct {
+	const char *unit;
+	int64_t secs;
+} dur_units[] = {
+    {"year", 365 * 86400},
+    {"month", 30 * 86400},
+    {"week", 7 * 86400},
+    {"day", 86400},
+    {"hour", 3600},
+    {"minute", 60},
+    {"second", 1},
+};
+#define DUR_FIXED 2 /* dur_units from here on are not calendar words */
+
+/* s seconds in the largest unit from dur_units[from] on that divides it. */
 static void
-sb_duration(struct sb *b, int64_t s)
+sb_units(struct sb *b, int64_t s, size_t from)
 {
-	static const struct {
-		const char *unit;
-		int64_t secs;
-	} units[] = {
-	    {"year", 365 * 86400},
-	    {"month", 30 * 86400},
-	    {"week", 7 * 86400},
-	    {"day", 86400},
-	    {"hour", 3600},
-	    {"minute", 60},
-	    {"second", 1},
-	};
 	size_t i;
 
 	if (s < 0) {
 		pd_add(b, "(none)");
 		return;
 	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (s % units[i].secs == 0) {
-			long long n = (long long)(s / units[i].secs);
+	for (i = from; i < sizeof(dur_units) / sizeof(dur_units[0]); i++) {
+		if (s % dur_units[i].secs == 0) {
+			long long n = (long long)(s / dur_units[i].secs);
 
-			pd_add(b, "%lld %s%s", n, units[i].unit,
+			pd_add(b, "%lld %s%s", n, dur_units[i].unit,
 			    n == 1 ? "" : "s");
 			return;
 		}
 	}
 }
 
-/* A retention span: calendar months as months or years, else as
- * sb_duration says it. */
+/* A duration in the largest unit that divides it, as the policy writes
+ * durations ("30 days" reads back as "1 month": a month is 30 days). */
+static void
+sb_duration(struct sb *b, int64_t s)
+{
+	sb_units(b, s, 0);
+}
+
+/* A retention span: calendar months as months or years; seconds in weeks
+ * and smaller units, since months and years mean the calendar there. */
 static void
 sb_span(struct sb *b, const pol_span *s)
 {
-	static const struct {
-		const char *unit;
-		int64_t secs;
-	} units[] = {
-	    {"week", 7 * 86400},
-	    {"day", 86400},
-	    {"hour", 3600},
-	    {"minute", 60},
-	    {"second", 1},
-	};
-	size_t i;
-
-	if (s->n < 0) {
-		pd_add(b, "(none)");
-		return;
-	}
-	if (!s->months) {
-		/* not in months or years: those mean the calendar here */
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (s->n % units[i].secs == 0) {
-				long long n = (long long)(s->n / units[i].secs);
-
-				pd_add(b, "%lld %s%s", n, units[i].unit,
-				    n == 1 ? "" : "s");
-				return;
-			}
-	}
-	if (s->n % 12 == 0)
+	if (s->n < 0 || !s->months)
+		sb_units(b, s->n, DUR_FIXED);
+	else if (s->n % 12 == 0)
 		pd_add(b, "%lld year%s", (long long)(s->n / 12),
 		    s->n == 12 ? "" : "s");
 	else
