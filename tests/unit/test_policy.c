@@ -192,7 +192,32 @@ test_minimal(void **state)
 	assert_int_equal(p->audit_retention_s, 5 * 365 * 86400LL);
 	assert_false(r->purposes[0].objectable);
 	assert_false(r->purposes[0].allowed_when_restricted);
+	assert_false(r->purposes[0].statistical);
+	assert_int_equal(p->min_group, POL_DEFAULT_MIN_GROUP);
 	assert_null(r->fields[0].source);
+	pol_free(&p);
+
+	/* the reporting settings at their bounds */
+	p = parse_ok("{" CONTROLLER ",\"reporting\":{\"min_group\":2}," REG(
+	    "") "," OK_PRINC "}");
+	assert_int_equal(p->min_group, 2);
+	pol_free(&p);
+	p = parse_ok("{" CONTROLLER ",\"reporting\":{\"min_group\":1000}," REG(
+	    "") "," OK_PRINC "}");
+	assert_int_equal(p->min_group, 1000);
+	pol_free(&p);
+	p = parse_ok(
+	    "{" CONTROLLER ",\"reporting\":{}," REG("") "," OK_PRINC "}");
+	assert_int_equal(p->min_group, 5);
+	pol_free(&p);
+	p = parse_ok(DOC("\"registers\":{\"r\":{\"purposes\":{\"p\":{"
+	                 "\"legal_basis\":\"consent\",\"statistical\":true},"
+	                 "\"q\":{\"legal_basis\":\"consent\",\"statistical\""
+	                 ":false}}," FIELDS "}}",
+	    OK_PRINC));
+	r = pol_register_find(p, "r");
+	assert_true(pol_purpose_find(r, "p")->statistical);
+	assert_false(pol_purpose_find(r, "q")->statistical);
 	pol_free(&p);
 	pol_free(&p); /* NULL-safe */
 	pol_free(NULL);
@@ -409,11 +434,52 @@ static const struct bad bad_cases[] = {
                 "\"action\":\"delete\"}]"),
             OK_PRINC),
         "$.registers.r.retention[0].after", "not a duration"},
-    {"bad duration zero",
+    {"zero minimum",
         DOC(REG(",\"retention\":[{\"id\":\"x\",\"categories\":[\"*\"],"
                 "\"from\":\"collected\",\"keep_at_least\":\"0 days\"}]"),
             OK_PRINC),
-        "$.registers.r.retention[0].keep_at_least", "not a duration"},
+        "$.registers.r.retention[0].keep_at_least", "longer than zero"},
+    {"zero after with leading zeros",
+        DOC(REG(",\"retention\":[{\"id\":\"x\",\"categories\":[\"*\"],"
+                "\"from\":\"collected\",\"after\":\"00 days\","
+                "\"action\":\"delete\"}]"),
+            OK_PRINC),
+        "$.registers.r.retention[0].after", "not a duration"},
+    {"zero audit retention",
+        "{" CONTROLLER
+        ",\"audit\":{\"retention\":\"0 years\"}," REG("") "," OK_PRINC "}",
+        "$.audit.retention", "longer than zero"},
+    {"statistical not a boolean",
+        DOC("\"registers\":{\"r\":{\"purposes\":{\"p\":{\"legal_basis\":"
+            "\"consent\",\"statistical\":1}}," FIELDS "}}",
+            OK_PRINC),
+        "$.registers.r.purposes.p.statistical", "expected a boolean"},
+    {"reporting not an object",
+        "{" CONTROLLER ",\"reporting\":5," REG("") "," OK_PRINC "}",
+        "$.reporting", "expected an object"},
+    {"reporting unknown key",
+        "{" CONTROLLER ",\"reporting\":{\"k\":5}," REG("") "," OK_PRINC "}",
+        "$.reporting.k", "unknown key \"k\""},
+    {"min_group a string",
+        "{" CONTROLLER
+        ",\"reporting\":{\"min_group\":\"5\"}," REG("") "," OK_PRINC "}",
+        "$.reporting.min_group", "expected an integer"},
+    {"min_group a real",
+        "{" CONTROLLER
+        ",\"reporting\":{\"min_group\":5.0}," REG("") "," OK_PRINC "}",
+        "$.reporting.min_group", "expected an integer"},
+    {"min_group 1",
+        "{" CONTROLLER ",\"reporting\":{\"min_group\":1}," REG("") "," OK_PRINC
+                                                                   "}",
+        "$.reporting.min_group", "from 2 to 1000"},
+    {"min_group 1001",
+        "{" CONTROLLER
+        ",\"reporting\":{\"min_group\":1001}," REG("") "," OK_PRINC "}",
+        "$.reporting.min_group", "from 2 to 1000"},
+    {"min_group negative",
+        "{" CONTROLLER ",\"reporting\":{\"min_group\":-5}," REG("") "," OK_PRINC
+                                                                    "}",
+        "$.reporting.min_group", "from 2 to 1000"},
     {"bad audit retention",
         "{" CONTROLLER
         ",\"audit\":{\"retention\":\"forever\"}," REG("") "," OK_PRINC "}",
