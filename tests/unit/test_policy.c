@@ -93,7 +93,7 @@ test_example(void **state)
 	const pol_field *f;
 	pol_policy *p;
 	char *json;
-	size_t len, i;
+	size_t len, i, nstat;
 
 	if (path == NULL)
 		path = "policy/examples/aktiivitieto.json";
@@ -126,6 +126,15 @@ test_example(void **state)
 	assert_int_equal(pu->basis, POL_BASIS_LEGAL_OBLIGATION);
 	assert_non_null(pol_purpose_find(acis, "satisfaction_tracking"));
 	assert_null(pol_purpose_find(acis, "marketing"));
+	/* Reporting reads aggregates, groups under 5 suppressed. */
+	assert_int_equal(p->min_group, 5);
+	assert_true(pol_purpose_find(cust, "reporting")->statistical);
+	assert_true(pol_purpose_find(acis, "sales_reporting")->statistical);
+	for (i = 0, nstat = 0; i < cust->npurposes; i++)
+		nstat += cust->purposes[i].statistical;
+	for (i = 0; i < acis->npurposes; i++)
+		nstat += acis->purposes[i].statistical;
+	assert_int_equal(nstat, 2);
 
 	assert_int_equal(cust->nfields, 11);
 	assert_int_equal(acis->nfields, 10);
@@ -142,15 +151,23 @@ test_example(void **state)
 	for (i = 0; i < cust->nfields; i++)
 		assert_int_equal(cust->fields[i].index, i);
 
-	/* Retention: 24-month anonymisation in ACIS, bookkeeping minimum. */
+	/* Retention: ACIS anonymised 24 months after collection and
+	 * destroyed when the contract ends; bookkeeping minimum. */
 	for (i = 0; i < acis->nretention; i++)
-		if (strcmp(acis->retention[i].id, "feedback-anonymize-24m") ==
-		    0)
+		if (strcmp(acis->retention[i].id, "anonymize-24m") == 0)
 			break;
 	assert_true(i < acis->nretention);
 	assert_int_equal(acis->retention[i].after_s, 24 * 30 * 86400LL);
 	assert_string_equal(acis->retention[i].action, "anonymize");
 	assert_string_equal(acis->retention[i].from, "collected");
+	assert_int_equal(acis->retention[i].ncategories, 1);
+	assert_string_equal(acis->retention[i].categories[0], "*");
+	for (i = 0; i < acis->nretention; i++)
+		if (strcmp(acis->retention[i].id, "contract-end") == 0)
+			break;
+	assert_true(i < acis->nretention);
+	assert_int_equal(acis->retention[i].after_s, 0);
+	assert_string_equal(acis->retention[i].action, "delete");
 	for (i = 0; i < cust->nretention; i++)
 		if (strcmp(cust->retention[i].id, "bookkeeping") == 0)
 			break;

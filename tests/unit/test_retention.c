@@ -220,38 +220,83 @@ test_customers(void **state)
 }
 
 /*
- * 4. ACIS: feedback anonymised 24 months after it was collected; the whole
- * register deleted 30 days after the processing contract ends, which comes
- * first if it is earlier.
+ * 4. ACIS: every field anonymised 24 months after it was collected (the
+ * identifying ones dropped then, the rest kept anonymously); the whole
+ * register deleted when the processing contract ends, which comes first
+ * if it is earlier.
  */
 static void
 test_acis(void **state)
 {
+	static const char *const fields[] = {"name", "email", "phone",
+	    "organisation", "position", "feedback_score", "feedback_text"};
 	pol_policy *p = example();
 	pol_field_times t = {.collected_us = at(2022, 1, 31, 12, 0),
-	    .updated_us = at(2022, 1, 31, 12, 0)};
+	    .updated_us = at(2023, 5, 2, 12, 0)};
 	pol_plan pl;
+	size_t i;
 
-	plan(p, "acis", "feedback_score", &t, &pl);
-	assert_int_equal(pl.due_us, at(2024, 1, 31, 12, 0));
-	assert_string_equal(pl.rule->id, "feedback-anonymize-24m");
-	assert_string_equal(pl.rule->action, "anonymize");
-	plan(p, "acis", "name", &t, &pl);
-	assert_int_equal(pl.due_us, POL_NEVER);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		plan(p, "acis", fields[i], &t, &pl);
+		assert_int_equal(pl.due_us, at(2024, 1, 31, 12, 0));
+		assert_string_equal(pl.rule->id, "anonymize-24m");
+		assert_string_equal(pl.rule->action, "anonymize");
+		assert_null(pl.keep_rule);
+	}
 
-	t.contract_end_us = at(2023, 6, 1, 0, 0);
-	plan(p, "acis", "feedback_score", &t, &pl);
-	assert_int_equal(pl.due_us, at(2023, 6, 1, 0, 0) + 30 * 86400 * US);
-	assert_string_equal(pl.rule->id, "contract-end");
-	assert_string_equal(pl.rule->action, "delete");
-	plan(p, "acis", "name", &t, &pl);
-	assert_string_equal(pl.rule->id, "contract-end");
+	/* the contract ended: due that very moment */
+	t.contract_end_us = at(2023, 6, 1, 0, 0) + 1;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		plan(p, "acis", fields[i], &t, &pl);
+		assert_int_equal(pl.due_us, at(2023, 6, 1, 0, 0) + 1);
+		assert_string_equal(pl.rule->id, "contract-end");
+		assert_string_equal(pl.rule->action, "delete");
+	}
 
 	/* a contract that ends after the anonymisation is due */
 	t.contract_end_us = at(2025, 1, 1, 0, 0);
 	plan(p, "acis", "feedback_text", &t, &pl);
 	assert_int_equal(pl.due_us, at(2024, 1, 31, 12, 0));
-	assert_string_equal(pl.rule->id, "feedback-anonymize-24m");
+	assert_string_equal(pl.rule->id, "anonymize-24m");
+	pol_free(&p);
+}
+
+/*
+ * 5. The worked example of privd-policy(5) and the README, from the
+ * notice: a customer whose relationship ended on 31 March 2025 loses
+ * everything but billing on 31 March 2026, billing on 31 March 2031; ACIS
+ * feedback collected on 31 January 2024 is anonymised on 31 January 2026.
+ */
+static void
+test_worked_example(void **state)
+{
+	pol_policy *p = example();
+	pol_field_times t = {.collected_us = at(2021, 9, 14, 8, 0),
+	    .updated_us = at(2024, 11, 5, 16, 20),
+	    .relationship_end_us = at(2025, 3, 31, 0, 0)};
+	const pol_register *r = pol_register_find(p, "customers");
+	pol_plan pl;
+	size_t i;
+
+	for (i = 0; i < r->nfields; i++) {
+		pol_retention_plan(r, &r->fields[i], &t, &pl);
+		if (strcmp(r->fields[i].name, "billing_details") == 0) {
+			assert_int_equal(pl.due_us, at(2031, 3, 31, 0, 0));
+			assert_int_equal(
+			    pl.keep_until_us, at(2031, 3, 31, 0, 0));
+			assert_string_equal(pl.keep_rule->id, "bookkeeping");
+		} else {
+			assert_int_equal(pl.due_us, at(2026, 3, 31, 0, 0));
+			assert_null(pl.keep_rule);
+		}
+		assert_string_equal(pl.rule->id, "after-customership");
+	}
+
+	t.collected_us = t.updated_us = at(2024, 1, 31, 0, 0);
+	t.relationship_end_us = 0;
+	plan(p, "acis", "feedback_score", &t, &pl);
+	assert_int_equal(pl.due_us, at(2026, 1, 31, 0, 0));
+	assert_string_equal(pl.rule->action, "anonymize");
 	pol_free(&p);
 }
 
@@ -464,6 +509,7 @@ main(void)
 	    cmocka_unit_test(test_several_rules),
 	    cmocka_unit_test(test_zero_after),
 	    cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_worked_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
