@@ -429,7 +429,8 @@ static int
 sweep_txn(writer *wr, MDB_txn *txn, void *arg)
 {
 	snapshot *snap = snapshot_acquire(&wr->srv->policy);
-	sweep_env e = {wr->srv->st, wr->srv->keys, snap->pol, snap->version};
+	sweep_env e = {
+	    wr->srv->st, wr->srv->keys, snap->pol, snap->version, wr->dk};
 	audit_state *a = arg;
 	int rc;
 
@@ -482,9 +483,8 @@ sweep_end(writer *wr, int rc)
 	if (rc == 0) {
 		sweep_finish(sw);
 		if (sw->actions > 0 || j != NULL)
-			log_info(
-			    "retention: examined %llu due entries, acted on "
-			    "%llu fields",
+			log_info("retention: examined %llu entries, acted on "
+			         "%llu fields",
 			    (unsigned long long)sw->examined,
 			    (unsigned long long)sw->actions);
 	}
