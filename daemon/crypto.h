@@ -115,4 +115,27 @@ int crypto_secret_open(const crypto_keys *k, const char *label,
     const uint8_t *c, size_t clen, uint8_t *m)
     __attribute__((warn_unused_result));
 
+/* Seal / open a small secret of privd's own records (a subject id kept for
+ * the sweeper, a hold's reason) under the secret-wrapping key, bound to a
+ * label and to the bytes of the record's key (bind, at most
+ * CRYPTO_MAX_SUBJECT bytes): a sealed blob moved to another record does
+ * not open. */
+void crypto_bound_seal(const crypto_keys *k, const char *label,
+    const uint8_t *bind, size_t bindlen, const uint8_t *m, size_t mlen,
+    uint8_t *out);
+int crypto_bound_open(const crypto_keys *k, const char *label,
+    const uint8_t *bind, size_t bindlen, const uint8_t *c, size_t clen,
+    uint8_t *m) __attribute__((warn_unused_result));
+
+/* Seal / open an anonymous record of register reg (its random id, idlen
+ * <= CRYPTO_MAX_SUBJECT bytes, and its header bound in) under the
+ * register's anonymous-record key, derived from the secret key: nothing
+ * about a subject goes into it. */
+void crypto_anon_seal(const crypto_keys *k, const char *reg, const uint8_t *id,
+    size_t idlen, const uint8_t *hdr, size_t hdrlen, const uint8_t *m,
+    size_t mlen, uint8_t *out);
+int crypto_anon_open(const crypto_keys *k, const char *reg, const uint8_t *id,
+    size_t idlen, const uint8_t *hdr, size_t hdrlen, const uint8_t *c,
+    size_t clen, uint8_t *m) __attribute__((warn_unused_result));
+
 #endif
