@@ -374,7 +374,7 @@ print_report_text(const privd_retention_report *r, int preview, uint32_t limit)
 	}
 	printf("examined %" PRIu64 " due-index entries\n", r->examined);
 	if (r->more)
-		printf("stopped after %" PRIu32 " field actions: more is due "
+		printf("stopped after %" PRIu32 " field action(s): more is due "
 		       "(run again)\n",
 		    limit);
 }

@@ -134,7 +134,7 @@ test_sweep_text(void **state)
 	    "acis       identifying-24m  anonymize      12         4     0\n"
 	    "customers  bookkeeping      delete          3         3     1\n"
 	    "examined 17 due-index entries\n"
-	    "stopped after 15 field actions: more is due (run again)\n");
+	    "stopped after 15 field action(s): more is due (run again)\n");
 	free(out);
 
 	r.ncounts = 0;
