@@ -281,6 +281,7 @@ answer(job *j, report *rp, Privd__V1__AggregateResponse *out)
 	size_t i;
 
 	out->min_group = j->snap->pol->min_group;
+	out->integer = rp->field->type == POL_FT_INTEGER;
 	if (rp->ngroups > 0)
 		qsort(rp->groups, rp->ngroups, sizeof(*rp->groups), group_cmp);
 	out->groups = arena_alloc(
