@@ -562,7 +562,8 @@ expect_ret_events(harness *h, const char *subject, const char *reg, size_t n,
     const char *const *ops, const char *const *rules, const char *const *fields)
 {
 	ret_evs v;
-	size_t i;
+	bool *used;
+	size_t i, j;
 
 	ret_events(h, subject, 0, &v);
 	for (i = 0; i < v.n; i++)
@@ -571,18 +572,94 @@ expect_ret_events(harness *h, const char *subject, const char *reg, size_t n,
 	if (v.n != n)
 		fail_msg("%zu retention events of the subject, expected %zu",
 		    v.n, n);
+	assert_non_null(used = calloc(n + 1, sizeof(*used)));
+	/* the order of one sweep's actions is privd's: match each expected
+	 * event to one of those found */
 	for (i = 0; i < n; i++) {
-		const privd_audit_event *e = v.ev[i].e;
+		for (j = 0; j < v.n; j++) {
+			const privd_audit_event *e = v.ev[j].e;
 
-		assert_string_equal(e->principal, "retention");
-		assert_string_equal(e->op, ops[i]);
-		assert_string_equal(e->reg, reg);
-		assert_string_equal(v.ev[i].rule, rules[i]);
-		assert_string_equal(v.ev[i].fields, fields[i]);
-		assert_int_equal(e->decision, PRIVD_DECISION_ALLOWED);
-		assert_int_equal(e->status, ST(OK));
-		assert_true(e->has_subject);
+			if (!used[j] && strcmp(e->op, ops[i]) == 0 &&
+			    strcmp(e->reg, reg) == 0 &&
+			    strcmp(v.ev[j].rule, rules[i]) == 0 &&
+			    strcmp(v.ev[j].fields, fields[i]) == 0)
+				break;
+		}
+		if (j == v.n)
+			fail_msg("no retention event %s %s rule=%s fields=[%s] "
+			         "of the subject",
+			    ops[i], reg, rules[i], fields[i]);
+		used[j] = true;
+		assert_string_equal(v.ev[j].e->principal, "retention");
+		assert_int_equal(v.ev[j].e->decision, PRIVD_DECISION_ALLOWED);
+		assert_int_equal(v.ev[j].e->status, ST(OK));
+		assert_true(v.ev[j].e->has_subject);
 	}
+	free(used);
+	ret_evs_free(&v);
+}
+
+/* The audit op of a retention action. */
+static const char *
+op_of_action(const char *action)
+{
+	if (strcmp(action, "delete") == 0)
+		return "retention_delete";
+	if (strcmp(action, "anonymize") == 0)
+		return "retention_anonymize";
+	return action; /* contract_end_purge */
+}
+
+void
+expect_run_events(harness *h, uint64_t from_seq, const Privd__V1__Response *r)
+{
+	const Privd__V1__RetentionRunResponse *rr = r->retention_run;
+	uint64_t total = 0;
+	ret_evs v;
+	size_t i, j, k;
+
+	assert_int_equal(
+	    r->payload_case, PRIVD__V1__RESPONSE__PAYLOAD_RETENTION_RUN);
+	ret_events(h, NULL, from_seq, &v);
+	for (i = 0; i < rr->n_counts; i++) {
+		const Privd__V1__RetentionCount *c = rr->counts[i];
+		uint64_t nev = 0, nfields = 0;
+
+		for (j = 0; j < v.n; j++) {
+			if (strcmp(v.ev[j].e->reg, c->register_) != 0 ||
+			    strcmp(v.ev[j].rule, c->rule) != 0)
+				continue;
+			nev++;
+			nfields += v.ev[j].e->nfields;
+			if (strcmp(v.ev[j].e->op, op_of_action(c->action)) != 0)
+				fail_msg("%s/%s: action %s, event op %s",
+				    c->register_, c->rule, c->action,
+				    v.ev[j].e->op);
+			/* one event per subject and rule */
+			for (k = 0; k < j; k++)
+				if (strcmp(v.ev[k].e->reg, c->register_) == 0 &&
+				    strcmp(v.ev[k].rule, c->rule) == 0 &&
+				    memcmp(v.ev[k].e->subject,
+				        v.ev[j].e->subject, 32) == 0)
+					fail_msg("two events of one subject "
+					         "for %s/%s",
+					    c->register_, c->rule);
+		}
+		if (nev != c->subjects || nfields != c->fields)
+			fail_msg("%s/%s: the sweep says %llu fields of %llu "
+			         "subjects, the audit log %llu fields in "
+			         "%llu events",
+			    c->register_, c->rule,
+			    (unsigned long long)c->fields,
+			    (unsigned long long)c->subjects,
+			    (unsigned long long)nfields,
+			    (unsigned long long)nev);
+		total += nev;
+	}
+	if (total != v.n)
+		fail_msg("%zu retention events, of which %llu are in the "
+		         "sweep's counts",
+		    v.n, (unsigned long long)total);
 	ret_evs_free(&v);
 }
 

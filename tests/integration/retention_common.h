@@ -238,13 +238,23 @@ void ret_events(
 void ret_evs_free(ret_evs *v);
 
 /*
- * The retention events of subject must be exactly n, the i-th with op
- * ops[i], register reg, rule rules[i], fields fields[i] (sorted,
- * comma-separated), decision ALLOWED, status OK, and a pseudonym.
+ * The retention events of subject (NULL: of any) must be exactly n, in
+ * some order: one with op ops[i], register reg, rule rules[i] and fields
+ * fields[i] (sorted, comma-separated) for each i, each with decision
+ * ALLOWED, status OK, and a pseudonym.
  */
 void expect_ret_events(harness *h, const char *subject, const char *reg,
     size_t n, const char *const *ops, const char *const *rules,
     const char *const *fields);
+
+/*
+ * The retention events from from_seq on are exactly what the sweep that
+ * answered r did: for each (register, rule) of its counts, `subjects`
+ * events of distinct subjects naming `fields` fields in all, and no other
+ * retention event.
+ */
+void expect_run_events(
+    harness *h, uint64_t from_seq, const Privd__V1__Response *r);
 
 /* The newest seq of the audit log (as the auditor). */
 uint64_t audit_head(harness *h);
