@@ -143,7 +143,15 @@ decision_of(int status)
 int
 audit_append(store *st, MDB_txn *txn, audit_state *a, job *j, uint64_t now)
 {
-	Privd__V1__AuditEvent *ev = &j->ev;
+	j->ev.status = j->status;
+	j->ev.reason = j->status == ST(DENIED) ? j->reason : 0;
+	return audit_append_event(st, txn, a, &j->ev, now);
+}
+
+int
+audit_append_event(store *st, MDB_txn *txn, audit_state *a,
+    Privd__V1__AuditEvent *ev, uint64_t now)
+{
 	crypto_generichash_state h;
 	uint8_t kb[8], *p;
 	MDB_val k = {8, kb}, v;
@@ -152,9 +160,7 @@ audit_append(store *st, MDB_txn *txn, audit_state *a, job *j, uint64_t now)
 
 	ev->seq = a->seq + 1;
 	ev->time_us = now > a->time_us ? now : a->time_us;
-	ev->status = j->status;
-	ev->reason = j->status == ST(DENIED) ? j->reason : 0;
-	ev->decision = decision_of(j->status);
+	ev->decision = decision_of(ev->status);
 	n = privd__v1__audit_event__get_packed_size(ev);
 	store_be64(kb, ev->seq);
 	v.mv_size = AUDIT_HASHBYTES + n;

@@ -59,6 +59,10 @@ int audit_load(store *st, MDB_txn *txn, audit_state *a);
  * caller keeps a copy to roll back if the transaction fails.
  */
 int audit_append(store *st, MDB_txn *txn, audit_state *a, job *j, uint64_t now);
+/* The same for an event of privd's own (the retention sweeper): ev has
+ * status and reason set; seq, time and decision are filled in. */
+int audit_append_event(store *st, MDB_txn *txn, audit_state *a,
+    Privd__V1__AuditEvent *ev, uint64_t now);
 
 /* Sign and store a checkpoint of the head, if it is newer than the last. */
 int audit_checkpoint(

@@ -22,7 +22,13 @@ enum {
 };
 
 /* AAD domain tags: a wrapped key can never be taken for a value. */
-enum { AAD_KEY = 'K', AAD_VALUE = 'V', AAD_SECRET = 'S', AAD_SUBJECT = 'I' };
+enum {
+	AAD_KEY = 'K',
+	AAD_VALUE = 'V',
+	AAD_SECRET = 'S',
+	AAD_SUBJECT = 'I',
+	AAD_BOUND = 'B',
+};
 
 crypto_keys *
 crypto_keys_derive(const uint8_t master[CRYPTO_KEYBYTES])
@@ -353,5 +359,27 @@ crypto_secret_open(const crypto_keys *k, const char *label, const uint8_t *c,
 	size_t n;
 
 	n = aad_build(aad, AAD_SECRET, label, NULL, 0, NULL, NULL, 0);
+	return open_sealed(k->secret, aad, n, c, clen, m);
+}
+
+void
+crypto_bound_seal(const crypto_keys *k, const char *label, const uint8_t *bind,
+    size_t bindlen, const uint8_t *m, size_t mlen, uint8_t *out)
+{
+	uint8_t aad[CRYPTO_AAD_MAX];
+	size_t n;
+
+	n = aad_build(aad, AAD_BOUND, label, bind, bindlen, NULL, NULL, 0);
+	seal(k->secret, aad, n, m, mlen, out);
+}
+
+int
+crypto_bound_open(const crypto_keys *k, const char *label, const uint8_t *bind,
+    size_t bindlen, const uint8_t *c, size_t clen, uint8_t *m)
+{
+	uint8_t aad[CRYPTO_AAD_MAX];
+	size_t n;
+
+	n = aad_build(aad, AAD_BOUND, label, bind, bindlen, NULL, NULL, 0);
 	return open_sealed(k->secret, aad, n, c, clen, m);
 }

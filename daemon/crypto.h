@@ -115,4 +115,16 @@ int crypto_secret_open(const crypto_keys *k, const char *label,
     const uint8_t *c, size_t clen, uint8_t *m)
     __attribute__((warn_unused_result));
 
+/* Seal / open a small secret of privd's own records (a subject id kept for
+ * the sweeper, a hold's reason) under the secret-wrapping key, bound to a
+ * label and to the bytes of the record's key (bind, at most
+ * CRYPTO_MAX_SUBJECT bytes): a sealed blob moved to another record does
+ * not open. */
+void crypto_bound_seal(const crypto_keys *k, const char *label,
+    const uint8_t *bind, size_t bindlen, const uint8_t *m, size_t mlen,
+    uint8_t *out);
+int crypto_bound_open(const crypto_keys *k, const char *label,
+    const uint8_t *bind, size_t bindlen, const uint8_t *c, size_t clen,
+    uint8_t *m) __attribute__((warn_unused_result));
+
 #endif

@@ -2,6 +2,7 @@
  * job.c - jobs, their arenas, and the queues between privd's threads.
  */
 #include "job.h"
+#include "sweep.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -159,6 +160,11 @@ job_clear(job *j)
 	j->reason = 0;
 	j->message[0] = '\0';
 	j->count = 0;
+	j->at_us = 0;
+	j->replaced = false;
+	j->retained = NULL;
+	j->nretained = 0;
+	sweep_free(&j->sweep);
 	j->new_key = false;
 	j->has_key = false;
 	privd__v1__audit_event__init(&j->ev);

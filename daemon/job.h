@@ -31,6 +31,11 @@ typedef enum job_kind {
 	JOB_DELETE,       /* fields or a subject to delete */
 	JOB_POLICY,       /* a new policy version to store and swap in */
 	JOB_PRUNE,        /* audit pruning: report, or confirm the clock */
+	JOB_RELEND,       /* a subject's relationship end (or its undoing) */
+	JOB_CONTRACT,     /* a register's contract end (or its undoing) */
+	JOB_HOLD_SET,     /* a legal hold to set or replace */
+	JOB_HOLD_LIFT,    /* a legal hold to lift */
+	JOB_SWEEP,        /* a retention sweep to run (writer.c) */
 } job_kind;
 
 /* A bump allocator for protobuf-c: one request's decoded message lives in
@@ -127,7 +132,15 @@ typedef struct job {
 	int status; /* Privd__V1__Status */
 	int reason; /* pol_reason */
 	char message[256];
-	uint32_t count;                      /* fields written or deleted */
+	uint32_t count; /* fields written or deleted */
+	uint64_t at_us; /* JOB_RELEND, JOB_CONTRACT: the end recorded */
+	bool replaced;  /* JOB_HOLD_SET: a hold was replaced */
+	/* JOB_DELETE answered RETAINED: what was kept (in ar) */
+	Privd__V1__Retained **retained;
+	size_t nretained;
+	/* JOB_SWEEP: the sweep it ran, when done; a preview's answer is
+	 * packed by the worker */
+	struct sweep *sweep;
 	Privd__V1__AuditPruneResponse prune; /* JOB_PRUNE: the state after it */
 
 	/* The packed reply, a whole ZeroMQ message built before anything is

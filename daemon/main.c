@@ -43,7 +43,8 @@ usage(FILE *f)
 	    "                   [--max-request BYTES] [--map-size BYTES] "
 	    "[--log-level LEVEL]\n"
 	    "                   [--audit-checkpoint-every N] "
-	    "[--clock-behind-ok]\n"
+	    "[--retention-interval SECONDS]\n"
+	    "                   [--clock-behind-ok]\n"
 	    "       privd policy set --data-dir DIR [--force] FILE\n"
 	    "       privd pubkey --data-dir DIR\n"
 	    "       privd --version | --help\n"
@@ -70,7 +71,14 @@ typedef struct setting {
 	const char *what;
 } setting;
 
-enum { SET_WORKERS, SET_MAX_REQUEST, SET_MAP_SIZE, SET_CKPT_EVERY, SET_N };
+enum {
+	SET_WORKERS,
+	SET_MAX_REQUEST,
+	SET_MAP_SIZE,
+	SET_CKPT_EVERY,
+	SET_RETENTION_INTERVAL,
+	SET_N
+};
 
 static const setting settings[SET_N] = {
     [SET_WORKERS] = {"--workers", 1, 256, 0, "worker threads (default: cores)"},
@@ -80,6 +88,8 @@ static const setting settings[SET_N] = {
         STORE_DEFAULT_MAPSIZE, "initial LMDB map size in bytes"},
     [SET_CKPT_EVERY] = {"--audit-checkpoint-every", 1, 1000000,
         AUDIT_DEFAULT_CKPT_EVERY, "audit events between signed checkpoints"},
+    [SET_RETENTION_INTERVAL] = {"--retention-interval", 0, 7LL * 86400, 60,
+        "seconds between retention sweeps (0: only on demand)"},
 };
 
 static int
@@ -442,6 +452,7 @@ cmd_serve(int argc, char **argv)
 	val[SET_MAX_REQUEST] = settings[SET_MAX_REQUEST].def;
 	val[SET_MAP_SIZE] = settings[SET_MAP_SIZE].def;
 	val[SET_CKPT_EVERY] = settings[SET_CKPT_EVERY].def;
+	val[SET_RETENTION_INTERVAL] = settings[SET_RETENTION_INTERVAL].def;
 	for (i = 2; i < argc; i++) {
 		const char *a = argv[i],
 		           *arg = i + 1 < argc ? argv[i + 1] : NULL;
@@ -497,6 +508,7 @@ cmd_serve(int argc, char **argv)
 	srv.cfg.max_request = (size_t)val[SET_MAX_REQUEST];
 	srv.cfg.mapsize = (size_t)val[SET_MAP_SIZE];
 	srv.cfg.ckpt_every = (uint64_t)val[SET_CKPT_EVERY];
+	srv.cfg.retention_interval_s = (uint64_t)val[SET_RETENTION_INTERVAL];
 	if (srv.cfg.nlisten == 0) {
 		if (realpath(srv.cfg.datadir, absdir) == NULL) {
 			fprintf(stderr, "privd: %s: %s\n", srv.cfg.datadir,

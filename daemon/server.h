@@ -43,6 +43,7 @@ typedef struct server_config {
 	size_t mapsize;
 	uint64_t ckpt_every;  /* sign an audit checkpoint every N events */
 	bool clock_behind_ok; /* start with the clock behind the newest event */
+	uint64_t retention_interval_s; /* sweep every N s; 0: on demand only */
 } server_config;
 
 typedef struct server {

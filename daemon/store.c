@@ -89,6 +89,11 @@ store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
 	    (rc = open_dbi(txn, "audit", dbflags, &s->audit)) != 0 ||
 	    (rc = open_dbi(txn, "audit_ckpt", dbflags, &s->audit_ckpt)) != 0 ||
 	    (rc = open_dbi(txn, "audit_ix", MDB_CREATE, &s->audit_ix)) != 0 ||
+	    (rc = open_dbi(txn, "ret_sub", MDB_CREATE, &s->ret_sub)) != 0 ||
+	    (rc = open_dbi(txn, "ret_plan", MDB_CREATE, &s->ret_plan)) != 0 ||
+	    (rc = open_dbi(txn, "ret_due", MDB_CREATE, &s->ret_due)) != 0 ||
+	    (rc = open_dbi(txn, "ret_reg", MDB_CREATE, &s->ret_reg)) != 0 ||
+	    (rc = open_dbi(txn, "holds", MDB_CREATE, &s->holds)) != 0 ||
 	    (rc = drop_old_index(txn)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
@@ -483,4 +488,18 @@ store_subject_delete(store *s, MDB_txn *txn,
 	mdb_cursor_close(c);
 	*nvalues = n;
 	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+int
+store_value_del(store *s, MDB_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field)
+{
+	uint8_t key[STORE_VALUE_KEYMAX];
+	MDB_val k;
+	int rc;
+
+	k.mv_size = store_value_key(key, sid, field);
+	k.mv_data = key;
+	rc = mdb_del(txn, s->values, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }

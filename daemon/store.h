@@ -11,6 +11,7 @@
  *                                      subject and principal, written in
  *                                      bulk behind it (audit_index.h)
  *   audit_ckpt be64 seq -> time(8) hash(32) signature(64)
+ *   ret_sub, ret_plan, ret_due, ret_reg, holds: retention (retstore.h)
  * sid is crypto_subject_id(register, subject): a keyed hash, so neither a
  * subject id nor a register-subject pair appears on disk, and every key has
  * a fixed, short size whatever the subject id's length. A subject's values
@@ -49,6 +50,11 @@ typedef struct store {
 	MDB_dbi audit;
 	MDB_dbi audit_ckpt;
 	MDB_dbi audit_ix;
+	MDB_dbi ret_sub; /* retention records: retstore.h */
+	MDB_dbi ret_plan;
+	MDB_dbi ret_due;
+	MDB_dbi ret_reg;
+	MDB_dbi holds;
 	pthread_rwlock_t maplock; /* readers shared, map growth exclusive */
 	size_t mapsize;
 	char *dir; /* the data directory */
@@ -172,6 +178,10 @@ void store_value_id(const store_value *sv, uint8_t id[STORE_VALUE_IDBYTES]);
 int store_value_get(store *s, MDB_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field,
     store_value *out);
+
+/* Delete one stored value: 0 (also if there was none) or an LMDB error. */
+int store_value_del(store *s, MDB_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field);
 
 /* Delete a subject: every value and its key record. *nvalues receives the
  * number of values removed. MDB_NOTFOUND if there was no subject. */

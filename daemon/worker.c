@@ -599,10 +599,19 @@ static const struct op {
     {PRIVD__V1__REQUEST__OP_AUDIT_CHECKPOINTS, "audit_checkpoints", do_audit},
     {PRIVD__V1__REQUEST__OP_AUDIT_PUBKEY, "audit_pubkey", do_audit},
     {PRIVD__V1__REQUEST__OP_AUDIT_PRUNE, "audit_prune", do_audit_prune},
+    {PRIVD__V1__REQUEST__OP_RELATIONSHIP_END, "relationship_end",
+        do_relationship_end},
+    {PRIVD__V1__REQUEST__OP_CONTRACT_END, "contract_end", do_contract_end},
+    {PRIVD__V1__REQUEST__OP_HOLD_SET, "hold_set", do_hold_set},
+    {PRIVD__V1__REQUEST__OP_HOLD_LIFT, "hold_lift", do_hold_lift},
+    {PRIVD__V1__REQUEST__OP_HOLD_LIST, "hold_list", do_hold_list},
+    {PRIVD__V1__REQUEST__OP_RETENTION_RUN, "retention_run", do_retention_run},
 };
 
 /* Names that appear in the audit log without an entry of their own above. */
-static const char *const other_op_names[] = {"invalid", "audit_follow"};
+static const char *const other_op_names[] = {"invalid", "audit_follow",
+    "retention_preview", "retention_delete", "retention_anonymize",
+    "contract_end_purge"};
 
 bool
 worker_op_known(const char *name)

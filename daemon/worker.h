@@ -34,6 +34,18 @@ void do_policy_apply(worker *w, job *j);
 void do_policy_history(worker *w, job *j);
 void do_audit(worker *w, job *j);
 void do_audit_prune(worker *w, job *j);
+/* Handlers of the retention operations (worker_retention.c). */
+void do_relationship_end(worker *w, job *j);
+void do_contract_end(worker *w, job *j);
+void do_hold_set(worker *w, job *j);
+void do_hold_lift(worker *w, job *j);
+void do_hold_list(worker *w, job *j);
+void do_retention_run(worker *w, job *j);
+/* A sweep's counts as a RetentionRunResponse in j's arena; -1 when out
+ * of memory. */
+struct sweep;
+int sweep_response(
+    job *j, struct sweep *sw, Privd__V1__RetentionRunResponse *out);
 
 /* True if name is the audit name of an operation ("get", "audit_follow",
  * ...), for checking the op names of an audit query. */

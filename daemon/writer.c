@@ -42,6 +42,7 @@
 #include "clock.h"
 #include "log.h"
 #include "server.h"
+#include "sweep.h"
 #include "writer_internal.h"
 
 #define ST(x)                PRIVD__V1__STATUS__##x
@@ -422,6 +423,151 @@ prune_pause(writer *wr, uint64_t jump_s, const char *when)
 	wr->keep.hold_jump_s = jump_s;
 }
 
+/* One step of the sweep under way, in its own transaction, with the
+ * policy in force now. */
+static int
+sweep_txn(writer *wr, MDB_txn *txn, void *arg)
+{
+	snapshot *snap = snapshot_acquire(&wr->srv->policy);
+	sweep_env e = {wr->srv->st, wr->srv->keys, snap->pol, snap->version};
+	audit_state *a = arg;
+	int rc;
+
+	*a = wr->audit;
+	rc = sweep_step(&e, txn, wr->sw, a, clock_wall_us());
+	if (rc == 0 && a->seq - a->ckpt_seq >= wr->srv->cfg.ckpt_every)
+		rc = audit_checkpoint(wr->srv->st, txn, a, wr->srv->sign_sk);
+	snapshot_release(&snap);
+	return rc;
+}
+
+/* Start the next sweep: a RetentionRun's, in the order they came, or the
+ * timer's. */
+static void
+sweep_start(writer *wr, uint64_t mono)
+{
+	Privd__V1__RetentionRunRequest *rq;
+	job *j = wr->sweep_queue;
+
+	if (j != NULL) {
+		wr->sweep_queue = j->next;
+		j->next = NULL;
+		rq = j->req->retention_run;
+		wr->sw = sweep_new(clock_wall_us(), false,
+		    rq->register_[0] != '\0' ? rq->register_ : NULL, rq->limit);
+		if (wr->sw == NULL) {
+			job_fail(j, ST(INTERNAL), 0, "out of memory");
+			j->kind = JOB_ANSWERED;
+			commit_batch(wr, j);
+			return;
+		}
+		wr->sweep_job = j;
+		return;
+	}
+	if (wr->srv->cfg.retention_interval_s == 0 || mono < wr->next_sweep)
+		return;
+	wr->next_sweep = mono + wr->srv->cfg.retention_interval_s * 1000000;
+	wr->sw = sweep_new(clock_wall_us(), false, NULL, 0);
+}
+
+/* The sweep under way is over: answer its RetentionRun, if any. */
+static void
+sweep_end(writer *wr, int rc)
+{
+	job *j = wr->sweep_job;
+	sweep *sw = wr->sw;
+
+	wr->sw = NULL;
+	wr->sweep_job = NULL;
+	if (rc == 0) {
+		sweep_finish(sw);
+		if (sw->actions > 0 || j != NULL)
+			log_info(
+			    "retention: examined %llu due entries, acted on "
+			    "%llu fields",
+			    (unsigned long long)sw->examined,
+			    (unsigned long long)sw->actions);
+	}
+	if (j == NULL) {
+		sweep_free(&sw);
+		return;
+	}
+	if (rc == 0) {
+		j->sweep = sw;
+		j->status = ST(OK);
+	} else {
+		sweep_free(&sw);
+		job_fail(j, ST(INTERNAL), 0, "the sweep failed part way");
+		j->kind = JOB_ANSWERED;
+	}
+	commit_batch(wr, j); /* its own event, then the answer */
+}
+
+/*
+ * Retention between batches: one bounded step of the sweep under way (or
+ * of a new one), so that requests keep flowing between steps. Returns
+ * true while a sweep has more to do.
+ */
+static bool
+sweep_work(writer *wr, uint64_t *unsigned_since)
+{
+	static log_limit lim;
+	audit_state a;
+	size_t i;
+	int rc;
+
+	if (wr->sw == NULL)
+		sweep_start(wr, clock_mono_us());
+	if (wr->sw == NULL)
+		return false;
+	/* this commit's flush covers the meta page of a held batch */
+	meta_sync(wr, false);
+	if ((rc = in_write_txn(wr, sweep_txn, &a)) != 0) {
+		log_limited(&lim, LOG_ERR, "retention: a sweep step failed: %s",
+		    mdb_strerror(rc));
+		held_flush(wr);
+		sweep_end(wr, rc);
+		return wr->sweep_queue != NULL;
+	}
+	wr->audit = a;
+	sweep_committed(wr->sw);
+	if (wr->held != NULL)
+		jobq_push(&wr->srv->replies, wr->held);
+	wr->held = NULL;
+	for (i = 0; i < wr->sw->nevs; i++)
+		audit_ix_add(&wr->ix, wr->sw->evs[i].seq, "retention",
+		    wr->sw->evs[i].has_pseudo ? wr->sw->evs[i].pseudo : NULL,
+		    clock_mono_us());
+	if (wr->sw->nevs > 0 && *unsigned_since == 0)
+		*unsigned_since = clock_mono_us();
+	if (wr->sw->done)
+		sweep_end(wr, 0);
+	return wr->sw != NULL || wr->sweep_queue != NULL;
+}
+
+/* Take a batch's RetentionRun jobs aside: each waits for a sweep of its
+ * own (sweep_work). Returns the rest of the batch. */
+static job *
+sweep_take(writer *wr, job *batch)
+{
+	job *rest = NULL, **rt = &rest, **qt, *j, *next;
+
+	for (qt = &wr->sweep_queue; *qt != NULL; qt = &(*qt)->next)
+		;
+	for (j = batch; j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		if (j->kind == JOB_SWEEP) {
+			*qt = j;
+			qt = &j->next;
+		} else {
+			*rt = j;
+			rt = &j->next;
+		}
+	}
+	return rest;
+}
+
 /* Housekeeping between batches: the clock watch, pruning (bounded chunks
  * at start, then hourly) and the 1-second checkpoint. *more is set while
  * pruning has more to do. */
@@ -503,10 +649,40 @@ writer_free(writer **wp)
 	*wp = NULL;
 }
 
+/* Stopping: the sweep under way and those waiting are not run; their
+ * RetentionRuns are answered UNAVAILABLE (what a sweep did so far stays
+ * done, and audited). */
+static void
+sweep_abandon(writer *wr)
+{
+	job *j, *all;
+
+	sweep_free(&wr->sw);
+	if (wr->sweep_job != NULL) {
+		wr->sweep_job->next = wr->sweep_queue;
+		wr->sweep_queue = wr->sweep_job;
+		wr->sweep_job = NULL;
+	}
+	if ((all = wr->sweep_queue) == NULL)
+		return;
+	wr->sweep_queue = NULL;
+	for (j = all; j != NULL; j = j->next) {
+		job_fail(j, ST(UNAVAILABLE), 0,
+		    "privd is stopping; the sweep did not finish");
+		j->kind = JOB_ANSWERED;
+	}
+	commit_batch(wr, all);
+}
+
 void
 writer_commit(writer *wr, job *batch)
 {
-	commit_batch(wr, batch);
+	uint64_t unsigned_since = 0;
+
+	if ((batch = sweep_take(wr, batch)) != NULL)
+		commit_batch(wr, batch);
+	while (wr->sweep_queue != NULL || wr->sw != NULL)
+		(void)sweep_work(wr, &unsigned_since);
 	held_flush(wr);
 }
 
@@ -514,7 +690,7 @@ void *
 writer_main(void *arg)
 {
 	struct timespec deadline;
-	bool closed = false, more = true;
+	bool closed = false, more = true, sweeping = false;
 	uint64_t unsigned_since = 0, t;
 	writer *wr;
 	job *batch;
@@ -532,9 +708,11 @@ writer_main(void *arg)
 	if (wr->srv->start_jump_s != 0)
 		prune_pause(
 		    wr, wr->srv->start_jump_s, "since the newest event");
+	wr->next_sweep = clock_mono_us();
 	for (;;) {
 		housekeeping(wr, &unsigned_since, &more);
-		if (more) {
+		sweeping = sweep_work(wr, &unsigned_since);
+		if (more || sweeping) {
 			/* go on pruning right after the next batch */
 			t = clock_mono_us();
 		} else if (unsigned_since != 0) {
@@ -546,6 +724,9 @@ writer_main(void *arg)
 			/* wake now and then to watch the wall clock */
 			if (t > clock_mono_us() + 60ULL * 1000000)
 				t = clock_mono_us() + 60ULL * 1000000;
+			if (wr->srv->cfg.retention_interval_s != 0 &&
+			    t > wr->next_sweep)
+				t = wr->next_sweep;
 		}
 		if (audit_ix_pending(&wr->ix) > 0 &&
 		    t > wr->ix.since_us + AUDIT_IX_IDLE_US)
@@ -559,6 +740,8 @@ writer_main(void *arg)
 			held_flush(wr);
 			continue;
 		}
+		if (batch != NULL)
+			batch = sweep_take(wr, batch);
 		if (batch != NULL) {
 			commit_batch(wr, batch);
 			if (wr->audit.seq == wr->audit.ckpt_seq)
@@ -569,6 +752,7 @@ writer_main(void *arg)
 			break;
 		}
 	}
+	sweep_abandon(wr);
 	/* Index and sign the head at shutdown, so the last events are
 	 * covered. */
 	index_flush(wr);

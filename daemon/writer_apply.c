@@ -1,6 +1,7 @@
 /*
  * writer_apply.c - what each kind of job changes in the writer's
- * transaction (puts, deletes, policies, prune confirmations), what takes
+ * transaction (puts, policies, prune confirmations; deletes and the
+ * retention operations are writer_retention.c), what takes
  * effect after the commit, and the replies of the jobs the writer
  * finishes. The group commit around them is writer.c.
  */
@@ -10,6 +11,7 @@
 #include "audit_retain.h"
 #include "log.h"
 #include "server.h"
+#include "worker.h"
 #include "writer_internal.h"
 
 #define ST(x) PRIVD__V1__STATUS__##x
@@ -115,6 +117,8 @@ apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	size_t i;
 	int rc;
 
+	if ((rc = ret_put_check(wr, txn, j, now)) != 0)
+		return rc;
 	rc = put_reconcile(wr, txn, j, now);
 	sodium_memzero(wr->dk, CRYPTO_KEYBYTES);
 	if (rc != 0)
@@ -127,45 +131,9 @@ apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		if ((rc = mdb_put(txn, st->values, &k, &v, 0)) != 0)
 			return rc;
 	}
-	j->count = (uint32_t)j->nvalues;
-	j->status = ST(OK);
-	return 0;
-}
-
-static int
-apply_delete(writer *wr, MDB_txn *txn, job *j)
-{
-	Privd__V1__DeleteRequest *dr = j->req->delete_;
-	store *st = wr->srv->st;
-	uint8_t key[STORE_VALUE_KEYMAX];
-	store_subject sub;
-	unsigned n = 0;
-	MDB_val k;
-	size_t i;
-	int rc;
-
-	if (dr->n_fields == 0) {
-		/* The wrapped key goes with the subject: crypto-shredding. */
-		rc = store_subject_delete(st, txn, j->sid, &n);
-	} else if ((rc = store_subject_get(st, txn, j->sid, &sub)) == 0) {
-		for (i = 0; i < dr->n_fields; i++) {
-			k.mv_size = store_value_key(key, j->sid, dr->fields[i]);
-			k.mv_data = key;
-			rc = mdb_del(txn, st->values, &k, NULL);
-			if (rc == 0)
-				n++;
-			else if (rc != MDB_NOTFOUND)
-				return rc;
-		}
-		rc = 0;
-	}
-	if (rc == MDB_NOTFOUND) {
-		job_fail(j, ST(NOT_FOUND), 0, "no such subject");
-		return JOB_FAILED;
-	}
-	if (rc != 0)
+	if ((rc = ret_put_plan(wr, txn, j, now)) != 0)
 		return rc;
-	j->count = n;
+	j->count = (uint32_t)j->nvalues;
 	j->status = ST(OK);
 	return 0;
 }
@@ -284,12 +252,21 @@ writer_pack_result(job *j)
 	Privd__V1__DeleteResponse del = PRIVD__V1__DELETE_RESPONSE__INIT;
 	Privd__V1__PolicyApplyResponse pol =
 	    PRIVD__V1__POLICY_APPLY_RESPONSE__INIT;
+	Privd__V1__RetentionRunResponse rr =
+	    PRIVD__V1__RETENTION_RUN_RESPONSE__INIT;
 
-	if (j->status != ST(OK)) {
+	if (j->status != ST(OK) &&
+	    !(j->status == ST(RETAINED) && j->kind == JOB_DELETE)) {
 		job_pack(j, NULL);
 		return;
 	}
 	switch (j->kind) {
+	case JOB_RELEND:
+	case JOB_CONTRACT:
+	case JOB_HOLD_SET:
+	case JOB_HOLD_LIFT:
+		ret_pack(j);
+		return;
 	case JOB_PUT:
 		put.written = j->count;
 		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_PUT;
@@ -301,12 +278,23 @@ writer_pack_result(job *j)
 		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_POLICY_APPLY;
 		resp.policy_apply = &pol;
 		break;
+	case JOB_SWEEP:
+		if (j->sweep == NULL || sweep_response(j, j->sweep, &rr) != 0) {
+			job_fail(j, ST(INTERNAL), 0, "out of memory");
+			job_pack(j, NULL);
+			return;
+		}
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_RETENTION_RUN;
+		resp.retention_run = &rr;
+		break;
 	case JOB_PRUNE:
 		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_PRUNE;
 		resp.audit_prune = &j->prune;
 		break;
 	default:
 		del.deleted = j->count;
+		del.retained = j->retained;
+		del.n_retained = j->nretained;
 		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_DELETE;
 		resp.delete_ = &del;
 		break;
@@ -321,7 +309,12 @@ writer_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	case JOB_PUT:
 		return apply_put(wr, txn, j, now);
 	case JOB_DELETE:
-		return apply_delete(wr, txn, j);
+		return ret_delete(wr, txn, j, now);
+	case JOB_RELEND:
+	case JOB_CONTRACT:
+	case JOB_HOLD_SET:
+	case JOB_HOLD_LIFT:
+		return ret_apply(wr, txn, j, now);
 	case JOB_POLICY:
 		return apply_policy(wr, txn, j, now);
 	case JOB_PRUNE:

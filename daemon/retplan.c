@@ -1,0 +1,153 @@
+/*
+ * retplan.c - due times and what keeps a field (retplan.h).
+ */
+#include "retplan.h"
+
+#include <string.h>
+
+void
+retplan_compute(const pol_register *r, const pol_field *f,
+    uint64_t collected_us, uint64_t updated_us, uint64_t rel_end_us,
+    pol_plan *out)
+{
+	pol_field_times t;
+
+	t.collected_us = (int64_t)collected_us;
+	t.updated_us = (int64_t)updated_us;
+	t.relationship_end_us = (int64_t)rel_end_us;
+	t.contract_end_us = 0; /* a purge, not a plan: sweep.c */
+	pol_retention_plan(r, f, &t, out);
+}
+
+uint64_t
+retplan_due(const pol_plan *p)
+{
+	if (p->rule == NULL || p->due_us == POL_NEVER || p->due_us < 0)
+		return RET_NEVER;
+	return (uint64_t)p->due_us;
+}
+
+static bool
+covers(const pol_retention *rt, const pol_field *f)
+{
+	size_t i;
+
+	for (i = 0; i < rt->ncategories; i++)
+		if (strcmp(rt->categories[i], "*") == 0 ||
+		    strcmp(rt->categories[i], f->category) == 0)
+			return true;
+	return false;
+}
+
+bool
+retplan_field_planned(const pol_register *r, const pol_field *f)
+{
+	size_t i;
+
+	for (i = 0; i < r->nretention; i++)
+		if (r->retention[i].action != NULL &&
+		    strcmp(r->retention[i].from, "contract_end") != 0 &&
+		    covers(&r->retention[i], f))
+			return true;
+	return false;
+}
+
+bool
+retplan_uses_updated(const pol_register *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nretention; i++)
+		if (strcmp(r->retention[i].from, "updated") == 0)
+			return true;
+	return false;
+}
+
+int
+retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t rel_end_us, unsigned *n)
+{
+	char name[CRYPTO_MAX_NAME + 1];
+	const pol_field *f;
+	store_value sv;
+	pol_plan plan;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t flen;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, st->values, &c)) != 0)
+		return rc;
+	k.mv_size = CRYPTO_SUBJECT_IDBYTES;
+	k.mv_data = (void *)sid;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size <= CRYPTO_SUBJECT_IDBYTES ||
+		    memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
+			break;
+		flen = k.mv_size - CRYPTO_SUBJECT_IDBYTES;
+		if (flen > CRYPTO_MAX_NAME)
+			continue;
+		memcpy(name,
+		    (const uint8_t *)k.mv_data + CRYPTO_SUBJECT_IDBYTES, flen);
+		name[flen] = '\0';
+		if ((f = pol_field_find(r, name)) == NULL ||
+		    store_value_decode(&v, &sv) != 0) {
+			/* no longer declared, or damaged: no plan */
+			if ((rc = ret_plan_set(
+			         st, txn, r->name, sid, name, RET_NEVER)) != 0)
+				break;
+			continue;
+		}
+		retplan_compute(
+		    r, f, sv.created_us, sv.updated_us, rel_end_us, &plan);
+		/* the cursor is on values; the plan lives elsewhere */
+		if ((rc = ret_plan_set(st, txn, r->name, sid, f->name,
+		         retplan_due(&plan))) != 0)
+			break;
+		(*n)++;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+retplan_has_values(store *st, MDB_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], bool *any)
+{
+	MDB_cursor *c;
+	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	int rc;
+
+	*any = false;
+	if ((rc = mdb_cursor_open(txn, st->values, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		*any = k.mv_size > CRYPTO_SUBJECT_IDBYTES &&
+		       memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) == 0;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+bool
+retplan_kept(const pol_plan *p, const ret_hold *hold, bool held, uint64_t now,
+    retplan_keep *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (held) {
+		out->reason = hold->reason;
+		out->until_us = hold->until_us;
+		return true;
+	}
+	if (p->keep_rule != NULL && (p->keep_until_us == POL_NEVER ||
+	                                (uint64_t)p->keep_until_us > now)) {
+		out->rule = p->keep_rule->id;
+		out->until_us = p->keep_until_us == POL_NEVER
+		                    ? 0
+		                    : (uint64_t)p->keep_until_us;
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,419 @@
+/*
+ * retstore.c - the retention records of retstore.h.
+ */
+#include "retstore.h"
+
+#include <string.h>
+
+#define SUB_HDR  (1 + 1 + 8)
+#define HOLD_HDR (1 + 8 + 8)
+#define HOLD_PLAINMAX                                                          \
+	(1 + CRYPTO_MAX_NAME + 2 + CRYPTO_MAX_SUBJECT + 2 + RET_REASON_MAX)
+
+static size_t
+put_name(uint8_t *p, const char *name)
+{
+	size_t n = strlen(name);
+
+	p[0] = (uint8_t)n;
+	memcpy(p + 1, name, n);
+	return 1 + n;
+}
+
+size_t
+ret_sub_key(
+    uint8_t *key, const char *reg, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES])
+{
+	size_t n = put_name(key, reg);
+
+	memcpy(key + n, sid, CRYPTO_SUBJECT_IDBYTES);
+	return n + CRYPTO_SUBJECT_IDBYTES;
+}
+
+int
+ret_sub_get(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], ret_sub *out)
+{
+	uint8_t key[RET_SUB_KEYMAX];
+	MDB_val kv, v;
+	const uint8_t *p;
+	size_t clen;
+	int rc;
+
+	kv.mv_size = ret_sub_key(key, reg, sid);
+	kv.mv_data = key;
+	if ((rc = mdb_get(txn, st->ret_sub, &kv, &v)) != 0)
+		return rc;
+	p = v.mv_data;
+	if (v.mv_size < SUB_HDR + CRYPTO_SEAL_OVERHEAD + 1 ||
+	    p[0] != RET_FORMAT)
+		return MDB_CORRUPTED;
+	clen = v.mv_size - SUB_HDR;
+	if (clen - CRYPTO_SEAL_OVERHEAD > CRYPTO_MAX_SUBJECT)
+		return MDB_CORRUPTED;
+	out->flags = p[1];
+	out->rel_end_us = store_get_be64(p + 2);
+	out->subjlen = clen - CRYPTO_SEAL_OVERHEAD;
+	if (crypto_bound_open(k, "subject-id", key, kv.mv_size, p + SUB_HDR,
+	        clen, (uint8_t *)out->subject) != 0)
+		return MDB_CORRUPTED;
+	out->subject[out->subjlen] = '\0';
+	return 0;
+}
+
+int
+ret_sub_put(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const ret_sub *rs)
+{
+	uint8_t key[RET_SUB_KEYMAX], *p;
+	MDB_val kv, v;
+	int rc;
+
+	kv.mv_size = ret_sub_key(key, reg, sid);
+	kv.mv_data = key;
+	v.mv_size = SUB_HDR + rs->subjlen + CRYPTO_SEAL_OVERHEAD;
+	if ((rc = mdb_put(txn, st->ret_sub, &kv, &v, MDB_RESERVE)) != 0)
+		return rc;
+	p = v.mv_data;
+	p[0] = RET_FORMAT;
+	p[1] = rs->flags;
+	store_be64(p + 2, rs->rel_end_us);
+	crypto_bound_seal(k, "subject-id", key, kv.mv_size,
+	    (const uint8_t *)rs->subject, rs->subjlen, p + SUB_HDR);
+	return 0;
+}
+
+int
+ret_sub_del(store *st, MDB_txn *txn, const char *reg,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES])
+{
+	uint8_t key[RET_SUB_KEYMAX];
+	MDB_val kv;
+	int rc;
+
+	kv.mv_size = ret_sub_key(key, reg, sid);
+	kv.mv_data = key;
+	rc = mdb_del(txn, st->ret_sub, &kv, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static size_t
+plan_key(uint8_t *key, const uint8_t *sid, const char *field)
+{
+	size_t n = strlen(field);
+
+	memcpy(key, sid, CRYPTO_SUBJECT_IDBYTES);
+	memcpy(key + CRYPTO_SUBJECT_IDBYTES, field, n);
+	return CRYPTO_SUBJECT_IDBYTES + n;
+}
+
+int
+ret_plan_get(store *st, MDB_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES],
+    const char *field, uint64_t *due)
+{
+	uint8_t key[RET_PLAN_KEYMAX];
+	MDB_val k = {plan_key(key, sid, field), key}, v;
+	int rc;
+
+	*due = RET_NEVER;
+	if ((rc = mdb_get(txn, st->ret_plan, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return MDB_CORRUPTED;
+	*due = store_get_be64(v.mv_data);
+	return 0;
+}
+
+static int
+due_del(store *st, MDB_txn *txn, uint64_t due, const uint8_t *pk, size_t pklen)
+{
+	uint8_t key[RET_DUE_KEYMAX];
+	MDB_val k = {8 + pklen, key};
+	int rc;
+
+	store_be64(key, due);
+	memcpy(key + 8, pk, pklen);
+	rc = mdb_del(txn, st->ret_due, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+ret_plan_set(store *st, MDB_txn *txn, const char *reg,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field, uint64_t due)
+{
+	uint8_t pk[RET_PLAN_KEYMAX], dk[RET_DUE_KEYMAX], db[8], rb[1 + 64];
+	MDB_val k, v;
+	uint64_t old;
+	size_t pklen = plan_key(pk, sid, field);
+	int rc;
+
+	if ((rc = ret_plan_get(st, txn, sid, field, &old)) != 0)
+		return rc;
+	if (old == due)
+		return 0;
+	if (old != RET_NEVER && (rc = due_del(st, txn, old, pk, pklen)) != 0)
+		return rc;
+	k.mv_size = pklen;
+	k.mv_data = pk;
+	if (due == RET_NEVER) {
+		rc = mdb_del(txn, st->ret_plan, &k, NULL);
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
+	store_be64(db, due);
+	v.mv_size = 8;
+	v.mv_data = db;
+	if ((rc = mdb_put(txn, st->ret_plan, &k, &v, 0)) != 0)
+		return rc;
+	memcpy(dk, db, 8);
+	memcpy(dk + 8, pk, pklen);
+	k.mv_size = 8 + pklen;
+	k.mv_data = dk;
+	v.mv_size = put_name(rb, reg);
+	v.mv_data = rb;
+	return mdb_put(txn, st->ret_due, &k, &v, 0);
+}
+
+int
+ret_plan_drop_subject(
+    store *st, MDB_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES])
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->ret_plan, &c)) != 0)
+		return rc;
+	for (;;) {
+		k.mv_size = CRYPTO_SUBJECT_IDBYTES;
+		k.mv_data = (void *)sid;
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+			break;
+		if (k.mv_size < CRYPTO_SUBJECT_IDBYTES ||
+		    memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
+			break;
+		if (v.mv_size != 8) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if ((rc = due_del(st, txn, store_get_be64(v.mv_data), k.mv_data,
+		         k.mv_size)) != 0 ||
+		    (rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+get_name(const uint8_t *p, size_t len, char *out, size_t *used)
+{
+	if (len < 1 || p[0] == 0 || p[0] > CRYPTO_MAX_NAME ||
+	    (size_t)p[0] + 1 > len)
+		return -1;
+	memcpy(out, p + 1, p[0]);
+	out[p[0]] = '\0';
+	*used = 1 + (size_t)p[0];
+	return 0;
+}
+
+int
+ret_due_decode(const MDB_val *k, const MDB_val *v, ret_due *out)
+{
+	const uint8_t *p = k->mv_data;
+	size_t flen, used;
+
+	if (k->mv_size <= 8 + CRYPTO_SUBJECT_IDBYTES ||
+	    k->mv_size > RET_DUE_KEYMAX)
+		return -1;
+	out->due_us = store_get_be64(p);
+	out->sid = p + 8;
+	flen = k->mv_size - 8 - CRYPTO_SUBJECT_IDBYTES;
+	memcpy(out->field, p + 8 + CRYPTO_SUBJECT_IDBYTES, flen);
+	out->field[flen] = '\0';
+	if (get_name(v->mv_data, v->mv_size, out->reg, &used) != 0 ||
+	    used != v->mv_size)
+		return -1;
+	return 0;
+}
+
+int
+ret_reg_get(
+    store *st, MDB_txn *txn, const char *reg, uint64_t *end_us, uint8_t *flags)
+{
+	MDB_val k = {strlen(reg), (void *)reg}, v;
+	const uint8_t *p;
+	int rc;
+
+	*end_us = 0;
+	*flags = 0;
+	if ((rc = mdb_get(txn, st->ret_reg, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	p = v.mv_data;
+	if (v.mv_size != 10 || p[0] != RET_FORMAT)
+		return MDB_CORRUPTED;
+	*flags = p[1];
+	*end_us = store_get_be64(p + 2);
+	return 0;
+}
+
+int
+ret_reg_put(
+    store *st, MDB_txn *txn, const char *reg, uint64_t end_us, uint8_t flags)
+{
+	uint8_t rec[10] = {RET_FORMAT, flags};
+	MDB_val k = {strlen(reg), (void *)reg}, v = {sizeof(rec), rec};
+
+	store_be64(rec + 2, end_us);
+	return mdb_put(txn, st->ret_reg, &k, &v, 0);
+}
+
+size_t
+ret_hold_key(uint8_t *key, const char *reg, const uint8_t *sid)
+{
+	size_t n = put_name(key, reg);
+
+	if (sid == NULL)
+		return n;
+	memcpy(key + n, sid, CRYPTO_SUBJECT_IDBYTES);
+	return n + CRYPTO_SUBJECT_IDBYTES;
+}
+
+int
+ret_hold_decode(
+    const crypto_keys *k, const MDB_val *key, const MDB_val *val, ret_hold *out)
+{
+	uint8_t plain[HOLD_PLAINMAX];
+	const uint8_t *p = val->mv_data, *q;
+	size_t used, clen, plen, n, off;
+
+	memset(out, 0, sizeof(*out));
+	if (get_name(key->mv_data, key->mv_size, out->reg, &used) != 0)
+		return -1;
+	if (key->mv_size == used + CRYPTO_SUBJECT_IDBYTES) {
+		out->has_sid = true;
+		memcpy(out->sid, (const uint8_t *)key->mv_data + used,
+		    CRYPTO_SUBJECT_IDBYTES);
+	} else if (key->mv_size != used)
+		return -1;
+	if (val->mv_size < HOLD_HDR + CRYPTO_SEAL_OVERHEAD ||
+	    p[0] != RET_FORMAT)
+		return -1;
+	clen = val->mv_size - HOLD_HDR;
+	plen = clen - CRYPTO_SEAL_OVERHEAD;
+	if (plen > sizeof(plain) ||
+	    crypto_bound_open(k, "hold", key->mv_data, key->mv_size,
+	        p + HOLD_HDR, clen, plain) != 0)
+		return -1;
+	out->set_at_us = store_get_be64(p + 1);
+	out->until_us = store_get_be64(p + 9);
+	q = plain;
+	if (plen < 1 || (n = q[0]) > CRYPTO_MAX_NAME || 1 + n + 2 > plen)
+		goto bad;
+	memcpy(out->by, q + 1, n);
+	off = 1 + n;
+	n = (size_t)q[off] << 8 | q[off + 1];
+	off += 2;
+	if (n > CRYPTO_MAX_SUBJECT || off + n + 2 > plen)
+		goto bad;
+	memcpy(out->subject, q + off, n);
+	off += n;
+	n = (size_t)q[off] << 8 | q[off + 1];
+	off += 2;
+	if (n > RET_REASON_MAX || off + n != plen)
+		goto bad;
+	memcpy(out->reason, q + off, n);
+	sodium_memzero(plain, sizeof(plain));
+	return 0;
+bad:
+	sodium_memzero(plain, sizeof(plain));
+	return -1;
+}
+
+int
+ret_hold_get(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
+    const uint8_t *sid, ret_hold *out)
+{
+	uint8_t key[RET_HOLD_KEYMAX];
+	MDB_val kv = {ret_hold_key(key, reg, sid), key}, v;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->holds, &kv, &v)) != 0)
+		return rc;
+	return ret_hold_decode(k, &kv, &v, out) == 0 ? 0 : MDB_CORRUPTED;
+}
+
+int
+ret_hold_put(store *st, MDB_txn *txn, const crypto_keys *k, const ret_hold *h)
+{
+	uint8_t key[RET_HOLD_KEYMAX], plain[HOLD_PLAINMAX], *p;
+	MDB_val kv = {ret_hold_key(key, h->reg, h->has_sid ? h->sid : NULL),
+	            key},
+	        v;
+	size_t n, off;
+	int rc;
+
+	n = strlen(h->by);
+	plain[0] = (uint8_t)n;
+	memcpy(plain + 1, h->by, n);
+	off = 1 + n;
+	n = strlen(h->subject);
+	plain[off++] = (uint8_t)(n >> 8);
+	plain[off++] = (uint8_t)n;
+	memcpy(plain + off, h->subject, n);
+	off += n;
+	n = strlen(h->reason);
+	plain[off++] = (uint8_t)(n >> 8);
+	plain[off++] = (uint8_t)n;
+	memcpy(plain + off, h->reason, n);
+	off += n;
+	v.mv_size = HOLD_HDR + off + CRYPTO_SEAL_OVERHEAD;
+	if ((rc = mdb_put(txn, st->holds, &kv, &v, MDB_RESERVE)) == 0) {
+		p = v.mv_data;
+		p[0] = RET_FORMAT;
+		store_be64(p + 1, h->set_at_us);
+		store_be64(p + 9, h->until_us);
+		crypto_bound_seal(
+		    k, "hold", key, kv.mv_size, plain, off, p + HOLD_HDR);
+	}
+	sodium_memzero(plain, sizeof(plain));
+	return rc;
+}
+
+int
+ret_hold_del(store *st, MDB_txn *txn, const char *reg, const uint8_t *sid)
+{
+	uint8_t key[RET_HOLD_KEYMAX];
+	MDB_val kv = {ret_hold_key(key, reg, sid), key};
+
+	return mdb_del(txn, st->holds, &kv, NULL);
+}
+
+int
+ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t t, bool *held,
+    ret_hold *out)
+{
+	ret_hold h;
+	int rc, i;
+
+	*held = false;
+	for (i = 0; i < 2; i++) {
+		rc = ret_hold_get(st, txn, k, reg, i == 0 ? sid : NULL, &h);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc != 0)
+			return rc;
+		if (!ret_hold_active(&h, t))
+			continue;
+		if (!*held || h.until_us == 0 ||
+		    (out->until_us != 0 && h.until_us > out->until_us)) {
+			*out = h;
+			*held = true;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,459 @@
+/*
+ * writer_retention.c - what retention changes in the writer's transaction:
+ * the plans of a put's fields, deletes that keep what a minimum or a hold
+ * keeps, relationship and contract ends, legal holds (DESIGN.md section 6,
+ * retstore.h). The sweeper itself is sweep.c; the writer runs it between
+ * batches (writer.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "retplan.h"
+#include "writer_internal.h"
+
+#define ST(x) PRIVD__V1__STATUS__##x
+
+/* A time for messages: "2031-03-31". */
+static void
+day_of(uint64_t us, char *buf, size_t len)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d", &tm) == 0)
+		snprintf(buf, len, "?");
+}
+
+/*
+ * A register whose contract has ended takes no new data. The end is read
+ * here, in the writer's transaction, so that no put commits after the
+ * contract end that refuses it.
+ */
+int
+ret_put_check(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	uint64_t end;
+	uint8_t flags;
+	char day[16];
+	int rc;
+
+	if ((rc = ret_reg_get(wr->srv->st, txn, j->reg->name, &end, &flags)) !=
+	    0)
+		return rc;
+	if (end == 0 || end > now)
+		return 0;
+	day_of(end, day, sizeof(day));
+	job_fail(j, ST(CONFLICT), 0,
+	    "the contract of register %s ended on %s: it takes no new data",
+	    j->reg->name, day);
+	return JOB_FAILED;
+}
+
+/*
+ * Plan the due times of a put's fields, after they are stored. A field
+ * that was stored before keeps its plan unless a rule counts from the
+ * last write; a new subject gets its retention record.
+ */
+int
+ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	server *srv = wr->srv;
+	const char *subj = j->req->put->subject;
+	const pol_field *f;
+	ret_sub rs;
+	pol_plan plan;
+	bool have_rs = false, updated = retplan_uses_updated(j->reg);
+	size_t i;
+	int rc;
+
+	memset(&rs, 0, sizeof(rs));
+	if (j->new_key) {
+		rs.subjlen = strlen(subj);
+		memcpy(rs.subject, subj, rs.subjlen);
+		if ((rc = ret_sub_put(srv->st, txn, srv->keys, j->reg->name,
+		         j->sid, &rs)) != 0)
+			goto out;
+		have_rs = true;
+	}
+	for (i = 0; i < j->nvalues; i++) {
+		f = pol_field_find(j->reg, j->values[i].field);
+		if (f == NULL || !retplan_field_planned(j->reg, f))
+			continue;
+		if (j->values[i].created_us != 0 && !updated)
+			continue; /* its plan counts from what did not change */
+		if (!have_rs) {
+			rc = ret_sub_get(
+			    srv->st, txn, srv->keys, j->reg->name, j->sid, &rs);
+			if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+				rs.rel_end_us = 0;
+			else if (rc != 0)
+				goto out;
+			have_rs = true;
+		}
+		retplan_compute(j->reg, f,
+		    j->values[i].created_us ? j->values[i].created_us : now,
+		    now, rs.rel_end_us, &plan);
+		if ((rc = ret_plan_set(srv->st, txn, j->reg->name, j->sid,
+		         f->name, retplan_due(&plan))) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	sodium_memzero(&rs, sizeof(rs));
+	return rc;
+}
+
+/* Add a field to a delete's list of what it kept. */
+static int
+kept_add(job *j, const pol_field *f, const retplan_keep *k)
+{
+	Privd__V1__Retained *r;
+
+	if (j->retained == NULL &&
+	    (j->retained = arena_alloc(
+	         &j->ar, POL_MAX_FIELDS * sizeof(*j->retained))) == NULL)
+		return -1;
+	if (j->nretained == POL_MAX_FIELDS ||
+	    (r = arena_alloc(&j->ar, sizeof(*r))) == NULL)
+		return -1;
+	privd__v1__retained__init(r);
+	r->field = f->name;
+	r->rule = (char *)(k->rule != NULL ? k->rule : "");
+	r->until_us = k->until_us;
+	if (k->reason != NULL) {
+		size_t n = strlen(k->reason);
+
+		if ((r->hold_reason = arena_alloc(&j->ar, n + 1)) == NULL)
+			return -1;
+		memcpy(r->hold_reason, k->reason, n + 1);
+	} else
+		r->hold_reason = "";
+	j->retained[j->nretained++] = r;
+	return 0;
+}
+
+/* The names of a subject's stored fields that the policy declares. */
+static int
+stored_fields(store *st, MDB_txn *txn, job *j, const char **out, size_t *n)
+{
+	char name[CRYPTO_MAX_NAME + 1];
+	const pol_field *f;
+	MDB_cursor *c;
+	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, j->sid}, v;
+	size_t flen;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, st->values, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size <= CRYPTO_SUBJECT_IDBYTES ||
+		    memcmp(k.mv_data, j->sid, CRYPTO_SUBJECT_IDBYTES) != 0)
+			break;
+		flen = k.mv_size - CRYPTO_SUBJECT_IDBYTES;
+		if (flen > CRYPTO_MAX_NAME)
+			continue;
+		memcpy(
+		    name, (uint8_t *)k.mv_data + CRYPTO_SUBJECT_IDBYTES, flen);
+		name[flen] = '\0';
+		if ((f = pol_field_find(j->reg, name)) != NULL &&
+		    *n < POL_MAX_FIELDS)
+			out[(*n)++] = f->name;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * A delete request. What a legal hold or a keep_at_least minimum keeps
+ * stays, and is listed in the answer (RETAINED); the rest goes. A
+ * whole-subject delete that keeps nothing removes the subject's key with
+ * its values (crypto-shredding) and its retention records.
+ */
+int
+ret_delete(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	Privd__V1__DeleteRequest *dr = j->req->delete_;
+	server *srv = wr->srv;
+	const char *names[POL_MAX_FIELDS];
+	const pol_field *f;
+	store_subject sub;
+	store_value sv;
+	ret_hold hold;
+	ret_sub rs;
+	pol_plan plan;
+	retplan_keep keep;
+	bool held, kept[POL_MAX_FIELDS] = {false}, whole = dr->n_fields == 0;
+	size_t i, n;
+	unsigned gone = 0;
+	int rc;
+
+	if ((rc = store_subject_get(srv->st, txn, j->sid, &sub)) ==
+	    MDB_NOTFOUND) {
+		job_fail(j, ST(NOT_FOUND), 0, "no such subject");
+		return JOB_FAILED;
+	}
+	if (rc != 0)
+		return rc;
+	if ((rc = ret_hold_find(srv->st, txn, srv->keys, j->reg->name, j->sid,
+	         now, &held, &hold)) != 0)
+		return rc;
+	rc = ret_sub_get(srv->st, txn, srv->keys, j->reg->name, j->sid, &rs);
+	if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+		rs.rel_end_us = 0;
+	else if (rc != 0)
+		return rc;
+	if (whole) {
+		if ((rc = stored_fields(srv->st, txn, j, names, &n)) != 0)
+			return rc;
+	} else {
+		for (n = 0; n < dr->n_fields; n++)
+			names[n] = dr->fields[n];
+	}
+	/* first what stays, then, only if everything may go, the subject */
+	for (i = 0; i < n; i++) {
+		f = pol_field_find(j->reg, names[i]);
+		rc = store_value_get(srv->st, txn, j->sid, f->name, &sv);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc == MDB_CORRUPTED)
+			continue; /* damaged: nothing to keep */
+		if (rc != 0)
+			return rc;
+		retplan_compute(j->reg, f, sv.created_us, sv.updated_us,
+		    rs.rel_end_us, &plan);
+		if (retplan_kept(&plan, &hold, held, now, &keep)) {
+			kept[i] = true;
+			if (kept_add(j, f, &keep) != 0) {
+				job_fail(j, ST(INTERNAL), 0, "out of memory");
+				return JOB_FAILED;
+			}
+		}
+	}
+	sodium_memzero(&rs, sizeof(rs));
+	sodium_memzero(&hold, sizeof(hold));
+	if (whole && j->nretained == 0) {
+		if ((rc = store_subject_delete(srv->st, txn, j->sid, &gone)) !=
+		        0 ||
+		    (rc = ret_plan_drop_subject(srv->st, txn, j->sid)) != 0 ||
+		    (rc = ret_sub_del(srv->st, txn, j->reg->name, j->sid)) != 0)
+			return rc;
+	} else {
+		for (i = 0; i < n; i++) {
+			if (kept[i])
+				continue;
+			f = pol_field_find(j->reg, names[i]);
+			rc =
+			    store_value_get(srv->st, txn, j->sid, f->name, &sv);
+			if (rc == MDB_NOTFOUND)
+				continue;
+			if ((rc != 0 && rc != MDB_CORRUPTED) ||
+			    (rc = store_value_del(
+			         srv->st, txn, j->sid, f->name)) != 0 ||
+			    (rc = ret_plan_set(srv->st, txn, j->reg->name,
+			         j->sid, f->name, RET_NEVER)) != 0)
+				return rc;
+			gone++;
+		}
+	}
+	j->count = gone;
+	if (j->nretained == 0) {
+		j->status = ST(OK);
+		return 0;
+	}
+	j->status = ST(RETAINED);
+	snprintf(j->message, sizeof(j->message),
+	    "%zu field%s kept by a legal minimum or hold; the rest was "
+	    "deleted",
+	    j->nretained, j->nretained == 1 ? "" : "s");
+	return 0;
+}
+
+/* A relationship end, or its undoing. */
+static int
+apply_relend(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	Privd__V1__RelationshipEndRequest *rq = j->req->relationship_end;
+	server *srv = wr->srv;
+	store_subject sub;
+	ret_sub rs;
+	unsigned n;
+	int rc;
+
+	if ((rc = store_subject_get(srv->st, txn, j->sid, &sub)) ==
+	    MDB_NOTFOUND) {
+		job_fail(j, ST(NOT_FOUND), 0, "no such subject");
+		return JOB_FAILED;
+	}
+	if (rc != 0)
+		return rc;
+	rc = ret_sub_get(srv->st, txn, srv->keys, j->reg->name, j->sid, &rs);
+	if (rc == MDB_NOTFOUND) {
+		/* a subject stored before retention records existed */
+		memset(&rs, 0, sizeof(rs));
+		rs.subjlen = strlen(rq->subject);
+		memcpy(rs.subject, rq->subject, rs.subjlen);
+	} else if (rc != 0) {
+		return rc;
+	}
+	if (!rq->now && rq->at_us == 0 && (rs.flags & RET_SUB_REL_ACTED)) {
+		sodium_memzero(&rs, sizeof(rs));
+		job_fail(j, ST(CONFLICT), 0,
+		    "data was already deleted because of this relationship "
+		    "end: it cannot be undone");
+		return JOB_FAILED;
+	}
+	rs.rel_end_us = rq->now ? now : rq->at_us;
+	rc = ret_sub_put(srv->st, txn, srv->keys, j->reg->name, j->sid, &rs);
+	if (rc == 0)
+		rc = retplan_subject(
+		    srv->st, txn, j->reg, j->sid, rs.rel_end_us, &n);
+	j->at_us = rs.rel_end_us;
+	sodium_memzero(&rs, sizeof(rs));
+	if (rc != 0)
+		return rc;
+	j->count = n;
+	j->status = ST(OK);
+	return 0;
+}
+
+/* A contract end, or its undoing. */
+static int
+apply_contract(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	Privd__V1__ContractEndRequest *rq = j->req->contract_end;
+	uint64_t end;
+	uint8_t flags;
+	int rc;
+
+	if ((rc = ret_reg_get(wr->srv->st, txn, j->reg->name, &end, &flags)) !=
+	    0)
+		return rc;
+	if (!rq->now && rq->at_us == 0 && (flags & RET_REG_PURGING)) {
+		job_fail(j, ST(CONFLICT), 0,
+		    "the purge of register %s has begun: its contract end "
+		    "cannot be undone",
+		    j->reg->name);
+		return JOB_FAILED;
+	}
+	j->at_us = rq->now ? now : rq->at_us;
+	if ((rc = ret_reg_put(
+	         wr->srv->st, txn, j->reg->name, j->at_us, flags)) != 0)
+		return rc;
+	j->status = ST(OK);
+	return 0;
+}
+
+static int
+apply_hold_set(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	Privd__V1__HoldSetRequest *rq = j->req->hold_set;
+	server *srv = wr->srv;
+	ret_hold h, old;
+	bool subj = rq->subject[0] != '\0';
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	snprintf(h.reg, sizeof(h.reg), "%s", j->reg->name);
+	h.has_sid = subj;
+	if (subj)
+		memcpy(h.sid, j->sid, sizeof(h.sid));
+	h.set_at_us = now;
+	h.until_us = rq->until_us;
+	snprintf(h.by, sizeof(h.by), "%s", j->principal);
+	snprintf(h.subject, sizeof(h.subject), "%s", rq->subject);
+	snprintf(h.reason, sizeof(h.reason), "%s", rq->reason);
+	rc = ret_hold_get(
+	    srv->st, txn, srv->keys, h.reg, subj ? h.sid : NULL, &old);
+	j->replaced = rc == 0 && ret_hold_active(&old, now);
+	if (rc == 0 || rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+		rc = ret_hold_put(srv->st, txn, srv->keys, &h);
+	sodium_memzero(&h, sizeof(h));
+	sodium_memzero(&old, sizeof(old));
+	if (rc != 0)
+		return rc;
+	j->status = ST(OK);
+	return 0;
+}
+
+static int
+apply_hold_lift(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	Privd__V1__HoldLiftRequest *rq = j->req->hold_lift;
+	bool subj = rq->subject[0] != '\0';
+	ret_hold old;
+	int rc;
+
+	rc = ret_hold_get(wr->srv->st, txn, wr->srv->keys, j->reg->name,
+	    subj ? j->sid : NULL, &old);
+	if (rc == 0 && !ret_hold_active(&old, now))
+		rc = MDB_NOTFOUND; /* expired: lifted already */
+	sodium_memzero(&old, sizeof(old));
+	if (rc == MDB_NOTFOUND) {
+		job_fail(j, ST(NOT_FOUND), 0, "no such hold in force");
+		return JOB_FAILED;
+	}
+	if ((rc != 0 && rc != MDB_CORRUPTED) ||
+	    (rc = ret_hold_del(
+	         wr->srv->st, txn, j->reg->name, subj ? j->sid : NULL)) != 0)
+		return rc;
+	j->status = ST(OK);
+	return 0;
+}
+
+int
+ret_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+{
+	switch (j->kind) {
+	case JOB_RELEND:
+		return apply_relend(wr, txn, j, now);
+	case JOB_CONTRACT:
+		return apply_contract(wr, txn, j, now);
+	case JOB_HOLD_SET:
+		return apply_hold_set(wr, txn, j, now);
+	case JOB_HOLD_LIFT:
+		return apply_hold_lift(wr, txn, j, now);
+	default:
+		return 0;
+	}
+}
+
+void
+ret_pack(job *j)
+{
+	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__RelationshipEndResponse rel =
+	    PRIVD__V1__RELATIONSHIP_END_RESPONSE__INIT;
+	Privd__V1__ContractEndResponse con =
+	    PRIVD__V1__CONTRACT_END_RESPONSE__INIT;
+	Privd__V1__HoldSetResponse hs = PRIVD__V1__HOLD_SET_RESPONSE__INIT;
+	Privd__V1__HoldLiftResponse hl = PRIVD__V1__HOLD_LIFT_RESPONSE__INIT;
+
+	switch (j->kind) {
+	case JOB_RELEND:
+		rel.at_us = j->at_us;
+		rel.fields = j->count;
+		resp.payload_case =
+		    PRIVD__V1__RESPONSE__PAYLOAD_RELATIONSHIP_END;
+		resp.relationship_end = &rel;
+		break;
+	case JOB_CONTRACT:
+		con.at_us = j->at_us;
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_CONTRACT_END;
+		resp.contract_end = &con;
+		break;
+	case JOB_HOLD_SET:
+		hs.replaced = j->replaced;
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_HOLD_SET;
+		resp.hold_set = &hs;
+		break;
+	default:
+		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_HOLD_LIFT;
+		resp.hold_lift = &hl;
+		break;
+	}
+	job_pack(j, &resp);
+}
