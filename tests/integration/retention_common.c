@@ -21,6 +21,8 @@ const char *ret_admin = "admin";
 const char *const ret_cust_fields[4] = {
     "billing_details", "email", "name", "notes"};
 
+const char *const ret_serve_args[] = {"--retention-interval", "0", NULL};
+
 int
 ret_setup_args(void **state, const char *const *serve_args)
 {
@@ -30,7 +32,14 @@ ret_setup_args(void **state, const char *const *serve_args)
 
 	ret_admin = "admin";
 	return h_setup_opt(state, keys, sizeof(keys) / sizeof(keys[0]),
-	    RET_POLICY, serve_args, &o);
+	    RET_POLICY, serve_args != NULL ? serve_args : ret_serve_args, &o);
+}
+
+void
+ret_restart(harness *h)
+{
+	stop_clean(h);
+	assert_int_equal(h_start(h, ret_serve_args), 0);
 }
 
 int
@@ -740,6 +749,14 @@ ret_need(harness *h, const char *key, int op_case, const char *what)
 		ret_skipped++;
 		skip();
 	}
+}
+
+void
+ret_skip(const char *why)
+{
+	print_message("skipped: %s\n", why);
+	ret_skipped++;
+	skip();
 }
 
 int

@@ -38,6 +38,8 @@
  *     notes-90d: feedback, delete 90 days after collected.
  *   acis (purpose cx): name (identity), feedback_score (feedback,
  *     integer); rule contract-end: *, delete 30 days after contract_end.
+ *   b2b (purpose cx): name; no rule (its name is shorter than acis's
+ *     and sorts after it).
  * Principals: svc (read, write, delete of customers), acis (the same on
  * acis), reader (read of customers only), admin (policy_admin), rights
  * (subject_rights), auditor (auditor). RET_POLICY_NOTES(d) is the same
@@ -75,7 +77,11 @@
 	"   \"retention\": [\n"                                                \
 	"    {\"id\": \"contract-end\", \"categories\": [\"*\"], \"from\": "   \
 	"\"contract_end\", \"after\": \"30 days\", \"action\": "               \
-	"\"delete\"}]}},\n"                                                    \
+	"\"delete\"}]},\n"                                                     \
+	"  \"b2b\": {\n"                                                       \
+	"   \"purposes\": {\"cx\": {\"legal_basis\": \"contract\"}},\n"        \
+	"   \"fields\": {\"name\": {\"category\": \"identity\", \"type\": "    \
+	"\"string\"}}}},\n"                                                    \
 	" \"principals\": {\n"                                                 \
 	"  \"svc\": {\"key\": \"@KEY:svc@\", \"grants\": [{\"register\": "     \
 	"\"customers\", \"purposes\": [\"invoicing\"], \"fields\": [\"*\"], "  \
@@ -101,19 +107,29 @@
 extern const char *const ret_cust_fields[4];
 
 /*
+ * The `privd serve` options of the tests: --retention-interval 0, so that
+ * privd sweeps only when a test asks (RetentionRun); its timer would
+ * otherwise sweep at start and every minute, at times no test controls.
+ */
+extern const char *const ret_serve_args[];
+
+/*
  * cmocka setup: a harness with RET_POLICY's keys (svc first), privd
  * initialised and serving on the test clock (offset 0), with serve_args
- * (NULL-terminated, or NULL). ret_setup uses none; the teardown is
- * h_teardown.
+ * (NULL-terminated; NULL: ret_serve_args). ret_setup uses
+ * ret_serve_args; the teardown is h_teardown.
  */
 int ret_setup_args(void **state, const char *const *serve_args);
 int ret_setup(void **state);
 
+/* Stop privd (cleanly) and start it again with ret_serve_args. */
+void ret_restart(harness *h);
+
 /*
  * cmocka setup with the example policy (policy/examples/aktiivitieto.json,
  * $POLICY_EXAMPLE): a key for each of its principals (crm first) in place
- * of the example's, privd serving on the test clock. The policy_admin is
- * then "dpo" (ret_admin).
+ * of the example's, privd serving on the test clock with ret_serve_args.
+ * The policy_admin is then "dpo" (ret_admin).
  */
 int ret_setup_example(void **state);
 
@@ -272,8 +288,11 @@ void privctl_verify_ok(harness *h);
  */
 void ret_need(harness *h, const char *key, int op_case, const char *what);
 
+/* Skip the running test, saying why (for what no probe can tell). */
+void ret_skip(const char *why);
+
 /* What main returns: rc, or 77 (meson's SKIP) if every test of the
- * program skipped in ret_need, so that a skipped program is not
+ * program skipped (ret_need, ret_skip), so that a skipped program is not
  * reported as passing. */
 int ret_main_result(int rc, size_t ntests);
 

@@ -178,7 +178,7 @@ test_hold_subject(void **state)
 	put_ended(h, "s-free");
 	assert_false(hold_ok(h, "rights", CUST, "s-held", "litigation", 0));
 	assert_true(hold_ok(h, "rights", CUST, "s-held", reason, 0));
-	assert_int_equal(h_restart(h), 0);
+	ret_restart(h);
 
 	sweep_expect(h, 3, 1, 3);
 	expect_cust(h, "s-held", ALL4);
@@ -292,51 +292,72 @@ test_register_hold(void **state)
 	assert_int_equal(nholds(h, NULL), 1); /* acis's */
 }
 
-/* HoldList: what is in force, by register then set time, with who set
- * it and when; for one register or every one. */
+/* HoldList: what is in force, by register (name) then set time, with
+ * who set it and when; for one register or every one. Eight holds set in
+ * an order that neither their registers' names nor their subjects follow,
+ * so that a list in any other order shows. */
 static void
 test_hold_list(void **state)
 {
+	static const struct {
+		const char *reg, *subject, *reason, *by;
+		bool until;
+	} set[] = {
+	    {CUST, "s-1", "complaint 1", "rights", false},
+	    {"acis", "", "client dispute", "admin", false},
+	    {CUST, "s-2", "complaint 2", "admin", true},
+	    {"b2b", "", "b2b dispute", "rights", false},
+	    {CUST, "s-3", "complaint 3", "rights", false},
+	    {CUST, "s-4", "complaint 4", "rights", false},
+	    {CUST, "s-5", "complaint 5", "rights", false},
+	    {CUST, "", "tax audit", "admin", false},
+	};
+	/* the order HoldList gives them in: indexes into set */
+	static const size_t order[] = {1, 3, 0, 2, 4, 5, 6, 7};
 	harness *h = *state;
 	Privd__V1__Response *r;
 	const Privd__V1__Hold *x;
-	uint64_t t0, t1, until;
+	uint64_t t0, t1, until, prev = 0;
+	size_t i;
 
 	need_holds(h);
-	put_customer(h, "s-1");
-	put_customer(h, "s-2");
 	t0 = h_clock_us(h);
 	until = t0 + 5 * US_PER_DAY;
-	hold_ok(h, "rights", CUST, "s-1", "complaint 1", 0);
-	hold_ok(h, "admin", "acis", NULL, "client dispute", 0);
-	hold_ok(h, "admin", CUST, "s-2", "complaint 2", until);
+	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		if (set[i].subject[0] != '\0')
+			put_customer(h, set[i].subject);
+		hold_ok(h, set[i].by, set[i].reg, set[i].subject, set[i].reason,
+		    set[i].until ? until : 0);
+	}
 	t1 = h_clock_us(h);
 
 	r = list_ok(h, NULL);
-	assert_int_equal(r->hold_list->n_holds, 3);
-	x = r->hold_list->holds[0];
-	assert_string_equal(x->register_, "acis");
-	assert_string_equal(x->subject, "");
-	assert_string_equal(x->reason, "client dispute");
-	assert_int_equal(x->until_us, 0);
-	assert_string_equal(x->set_by, "admin");
-	x = r->hold_list->holds[1];
-	assert_string_equal(x->register_, CUST);
-	assert_string_equal(x->subject, "s-1");
-	assert_string_equal(x->reason, "complaint 1");
-	assert_int_equal(x->until_us, 0);
-	assert_string_equal(x->set_by, "rights");
-	assert_true(x->set_at_us >= t0 && x->set_at_us <= t1);
-	x = r->hold_list->holds[2];
-	assert_string_equal(x->subject, "s-2");
-	assert_int_equal(x->until_us, until);
-	assert_string_equal(x->set_by, "admin");
-	assert_true(x->set_at_us >= r->hold_list->holds[1]->set_at_us);
-	assert_true(x->set_at_us <= t1);
+	for (i = 0; i < r->hold_list->n_holds; i++)
+		print_message("hold %zu: %s/%s %s\n", i,
+		    r->hold_list->holds[i]->register_,
+		    r->hold_list->holds[i]->subject,
+		    r->hold_list->holds[i]->reason);
+	assert_int_equal(r->hold_list->n_holds, 8);
+	for (i = 0; i < 8; i++) {
+		size_t k = order[i];
+
+		x = r->hold_list->holds[i];
+		assert_string_equal(x->register_, set[k].reg);
+		assert_string_equal(x->subject, set[k].subject);
+		assert_string_equal(x->reason, set[k].reason);
+		assert_string_equal(x->set_by, set[k].by);
+		assert_int_equal(x->until_us, set[k].until ? until : 0);
+		assert_true(x->set_at_us >= t0 && x->set_at_us <= t1);
+		if (i > 0 && strcmp(x->register_,
+		                 r->hold_list->holds[i - 1]->register_) == 0)
+			assert_true(x->set_at_us >= prev);
+		prev = x->set_at_us;
+	}
 	privd__v1__response__free_unpacked(r, NULL);
 
-	assert_int_equal(nholds(h, CUST), 2);
+	assert_int_equal(nholds(h, CUST), 6);
 	assert_int_equal(nholds(h, "acis"), 1);
+	assert_int_equal(nholds(h, "b2b"), 1);
 	r = hold_list(h, "admin", "no-such-register");
 	expect_status(
 	    r, ST(DENIED), R_UNKNOWN_REGISTER, "hold list of no register");

@@ -60,9 +60,10 @@ hold(harness *h, const char *subject)
 	privd__v1__response__free_unpacked(r, NULL);
 }
 
-/* The events of admin's op (retention_run, retention_preview). */
+/* The events of admin's op (retention_run, retention_preview) from
+ * from_seq on (the probes of ret_need are before it). */
 static size_t
-admin_events(harness *h, const char *op)
+admin_events(harness *h, const char *op, uint64_t from_seq)
 {
 	privd_client *a = client(h, "auditor");
 	privd_audit_filter f = {0};
@@ -71,6 +72,7 @@ admin_events(harness *h, const char *op)
 	size_t n, i;
 
 	f.principal = "admin";
+	f.from_seq = from_seq;
 	f.ops = ops;
 	f.nops = 1;
 	collect(a, &f, &l);
@@ -104,7 +106,7 @@ test_preview_equals_sweep(void **state)
 	const char *const notes_f[] = {"notes"};
 	Privd__V1__Response *now_p, *t_p, *run;
 	int64_t now, t;
-	uint64_t from;
+	uint64_t from, first;
 	size_t i;
 
 	need_sweeper(h);
@@ -117,12 +119,15 @@ test_preview_equals_sweep(void **state)
 	now = (int64_t)h_clock_us(h);
 	t = now + 100 * US_PER_DAY;
 	end_at(h, "s-ended", add_months(now, -24));
-	end_at(h, "s-gone", add_months(now, -84));
+	/* (two days earlier: its billing_details falls due apart from
+	 * s-ended's fields, see test_one_event_per_subject_and_rule) */
+	end_at(h, "s-gone", add_months(now, -84) - 2 * US_PER_DAY);
 	end_at(h, "s-later", now - 200 * US_PER_DAY);
 	hold(h, "s-held");
 
 	/* now: what the relationship ends made due; the notes are 90
 	 * days away */
+	first = audit_head(h) + 1;
 	now_p = preview(h, 0);
 	expect_count(now_p, CUST, "after-customership", 7, 2, 0);
 	expect_count(now_p, CUST, "notes-90d", 0, 0, 0);
@@ -137,7 +142,7 @@ test_preview_equals_sweep(void **state)
 	expect_cust(h, "s-gone", ALL4);
 	expect_cust(h, "s-a", ALL4);
 	expect_ret_events(h, NULL, CUST, 0, NULL, NULL, NULL);
-	assert_int_equal(admin_events(h, "retention_preview"), 2);
+	assert_int_equal(admin_events(h, "retention_preview", first), 2);
 
 	/* the sweep at T does what the preview as of T said */
 	clock_to(h, t);
@@ -146,7 +151,7 @@ test_preview_equals_sweep(void **state)
 	expect_same_counts(t_p, run);
 	assert_true(run->retention_run->as_of_us >= (uint64_t)t);
 	expect_run_events(h, from, run);
-	assert_int_equal(admin_events(h, "retention_run"), 1);
+	assert_int_equal(admin_events(h, "retention_run", first), 1);
 
 	/* field for field */
 	expect_ret_events(h, "s-ended", CUST, 1, ops, ac, ended_f);
@@ -169,6 +174,43 @@ test_preview_equals_sweep(void **state)
 	privd__v1__response__free_unpacked(t_p, NULL);
 	privd__v1__response__free_unpacked(run, NULL);
 	privctl_verify_ok(h);
+}
+
+/*
+ * One sweep, one audit event per subject and rule: a subject whose
+ * fields under one rule fell due at different times (name, email and
+ * notes a year after its relationship ended, billing_details only 6
+ * years after it), with another subject's fields due in between, is
+ * still one event naming all four.
+ */
+static void
+test_one_event_per_subject_and_rule(void **state)
+{
+	harness *h = *state;
+	const char *const ops[] = {"retention_delete"};
+	const char *const ac[] = {"after-customership"};
+	const char *const gone_f[] = {ALL4};
+	const char *const mid_f[] = {"email,name,notes"};
+	Privd__V1__Response *r;
+	int64_t now;
+	uint64_t from;
+
+	need_sweeper(h);
+	put_customer(h, "s-gone");
+	put_customer(h, "s-mid");
+	now = (int64_t)h_clock_us(h);
+	/* due: s-gone's 3 at now - 6 years, s-mid's 3 at now - 2 years,
+	 * s-gone's billing_details at now - 1 year */
+	end_at(h, "s-gone", add_months(now, -84));
+	end_at(h, "s-mid", add_months(now, -36));
+	from = audit_head(h) + 1;
+	r = sweep(h);
+	expect_count(r, CUST, "after-customership", 7, 2, 0);
+	expect_ret_events(h, "s-mid", CUST, 1, ops, ac, mid_f);
+	expect_ret_events(h, "s-gone", CUST, 1, ops, ac, gone_f);
+	expect_run_events(h, from, r);
+	privd__v1__response__free_unpacked(r, NULL);
+	expect_cust(h, "s-gone", "NOT_FOUND");
 }
 
 /* Poll (with a deadline, not a sleep to wait out) until svc reads want
@@ -285,6 +327,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
 	        test_preview_equals_sweep, ret_setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_one_event_per_subject_and_rule, ret_setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_sweeps_by_itself, ret_setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
