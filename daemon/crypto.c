@@ -28,6 +28,7 @@ enum {
 	AAD_SECRET = 'S',
 	AAD_SUBJECT = 'I',
 	AAD_BOUND = 'B',
+	AAD_ANON = 'A',
 };
 
 crypto_keys *
@@ -382,4 +383,48 @@ crypto_bound_open(const crypto_keys *k, const char *label, const uint8_t *bind,
 
 	n = aad_build(aad, AAD_BOUND, label, bind, bindlen, NULL, NULL, 0);
 	return open_sealed(k->secret, aad, n, c, clen, m);
+}
+
+/* The register's key for anonymous records: derived from the secret key
+ * and the register's name, never stored. */
+static void
+anon_key(const crypto_keys *k, const char *reg, uint8_t key[CRYPTO_KEYBYTES])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(
+	    &h, k->secret, sizeof(k->secret), CRYPTO_KEYBYTES);
+	crypto_generichash_update(&h, (const uint8_t *)"privd-anon-v1", 13);
+	crypto_generichash_update(&h, (const uint8_t *)reg, strlen(reg));
+	crypto_generichash_final(&h, key, CRYPTO_KEYBYTES);
+}
+
+void
+crypto_anon_seal(const crypto_keys *k, const char *reg, const uint8_t *id,
+    size_t idlen, const uint8_t *hdr, size_t hdrlen, const uint8_t *m,
+    size_t mlen, uint8_t *out)
+{
+	uint8_t aad[CRYPTO_AAD_MAX], key[CRYPTO_KEYBYTES];
+	size_t n;
+
+	anon_key(k, reg, key);
+	n = aad_build(aad, AAD_ANON, reg, id, idlen, NULL, hdr, hdrlen);
+	seal(key, aad, n, m, mlen, out);
+	sodium_memzero(key, sizeof(key));
+}
+
+int
+crypto_anon_open(const crypto_keys *k, const char *reg, const uint8_t *id,
+    size_t idlen, const uint8_t *hdr, size_t hdrlen, const uint8_t *c,
+    size_t clen, uint8_t *m)
+{
+	uint8_t aad[CRYPTO_AAD_MAX], key[CRYPTO_KEYBYTES];
+	size_t n;
+	int rc;
+
+	anon_key(k, reg, key);
+	n = aad_build(aad, AAD_ANON, reg, id, idlen, NULL, hdr, hdrlen);
+	rc = open_sealed(key, aad, n, c, clen, m);
+	sodium_memzero(key, sizeof(key));
+	return rc;
 }

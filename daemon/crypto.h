@@ -127,4 +127,15 @@ int crypto_bound_open(const crypto_keys *k, const char *label,
     const uint8_t *bind, size_t bindlen, const uint8_t *c, size_t clen,
     uint8_t *m) __attribute__((warn_unused_result));
 
+/* Seal / open an anonymous record of register reg (its random id, idlen
+ * <= CRYPTO_MAX_SUBJECT bytes, and its header bound in) under the
+ * register's anonymous-record key, derived from the secret key: nothing
+ * about a subject goes into it. */
+void crypto_anon_seal(const crypto_keys *k, const char *reg, const uint8_t *id,
+    size_t idlen, const uint8_t *hdr, size_t hdrlen, const uint8_t *m,
+    size_t mlen, uint8_t *out);
+int crypto_anon_open(const crypto_keys *k, const char *reg, const uint8_t *id,
+    size_t idlen, const uint8_t *hdr, size_t hdrlen, const uint8_t *c,
+    size_t clen, uint8_t *m) __attribute__((warn_unused_result));
+
 #endif

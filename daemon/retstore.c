@@ -3,7 +3,9 @@
  */
 #include "retstore.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SUB_HDR  (1 + 1 + 8)
 #define HOLD_HDR (1 + 8 + 8)
@@ -416,4 +418,129 @@ ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
 		}
 	}
 	return 0;
+}
+
+#define ANON_HDR (1 + 8)
+
+int
+ret_anon_put(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
+    uint64_t month_us, const uint8_t *plain, size_t len)
+{
+	uint8_t key[RET_ANON_KEYMAX], *p;
+	MDB_val kv, v;
+	size_t n = put_name(key, reg);
+	int rc;
+
+	randombytes_buf(key + n, RET_ANON_IDBYTES);
+	kv.mv_size = n + RET_ANON_IDBYTES;
+	kv.mv_data = key;
+	v.mv_size = ANON_HDR + len + CRYPTO_SEAL_OVERHEAD;
+	if ((rc = mdb_put(
+	         txn, st->anon, &kv, &v, MDB_RESERVE | MDB_NOOVERWRITE)) != 0)
+		return rc;
+	p = v.mv_data;
+	p[0] = RET_FORMAT;
+	store_be64(p + 1, month_us);
+	crypto_anon_seal(k, reg, key + n, RET_ANON_IDBYTES, p, ANON_HDR, plain,
+	    len, p + ANON_HDR);
+	return 0;
+}
+
+int
+ret_anon_open(const crypto_keys *k, const MDB_val *key, const MDB_val *val,
+    uint8_t **plain, size_t *len, uint64_t *month_us)
+{
+	char reg[CRYPTO_MAX_NAME + 1];
+	const uint8_t *p = val->mv_data;
+	size_t used, clen;
+	uint8_t *m;
+
+	*plain = NULL;
+	if (get_name(key->mv_data, key->mv_size, reg, &used) != 0 ||
+	    key->mv_size != used + RET_ANON_IDBYTES ||
+	    val->mv_size < ANON_HDR + CRYPTO_SEAL_OVERHEAD ||
+	    p[0] != RET_FORMAT)
+		return -1;
+	clen = val->mv_size - ANON_HDR;
+	if ((m = malloc(clen - CRYPTO_SEAL_OVERHEAD + 1)) == NULL)
+		return -1;
+	if (crypto_anon_open(k, reg, (const uint8_t *)key->mv_data + used,
+	        RET_ANON_IDBYTES, p, ANON_HDR, p + ANON_HDR, clen, m) != 0) {
+		free(m);
+		return -1;
+	}
+	*plain = m;
+	*len = clen - CRYPTO_SEAL_OVERHEAD;
+	*month_us = store_get_be64(p + 1);
+	return 0;
+}
+
+const uint8_t *
+ret_anon_field(const uint8_t *plain, size_t len, const char *name, size_t *vlen)
+{
+	size_t off = 0, nl, want = strlen(name), vl;
+
+	while (off < len) {
+		nl = plain[off];
+		if (off + 1 + nl + 4 > len)
+			return NULL;
+		vl = (size_t)plain[off + 1 + nl] << 24 |
+		     (size_t)plain[off + 2 + nl] << 16 |
+		     (size_t)plain[off + 3 + nl] << 8 | plain[off + 4 + nl];
+		if (off + 5 + nl + vl > len)
+			return NULL;
+		if (nl == want && memcmp(plain + off + 1, name, nl) == 0) {
+			*vlen = vl;
+			return plain + off + 5 + nl;
+		}
+		off += 5 + nl + vl;
+	}
+	return NULL;
+}
+
+int
+ret_anon_drop(
+    store *st, MDB_txn *txn, const char *reg, size_t max, size_t *n, bool *more)
+{
+	uint8_t pre[1 + CRYPTO_MAX_NAME];
+	size_t plen = put_name(pre, reg);
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	*n = 0;
+	*more = false;
+	if ((rc = mdb_cursor_open(txn, st->anon, &c)) != 0)
+		return rc;
+	for (;;) {
+		k.mv_size = plen;
+		k.mv_data = pre;
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+			break;
+		if (k.mv_size != plen + RET_ANON_IDBYTES ||
+		    memcmp(k.mv_data, pre, plen) != 0)
+			break;
+		if (*n == max) {
+			*more = true;
+			break;
+		}
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		(*n)++;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+uint64_t
+ret_month_of(uint64_t t_us)
+{
+	time_t t = (time_t)(t_us / 1000000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return 0;
+	tm.tm_mday = 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	return (uint64_t)timegm(&tm) * 1000000;
 }

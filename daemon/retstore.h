@@ -18,6 +18,11 @@
  *   holds     reglen(1) register [sid(32)] -> fmt(1) set_at(8) until(8)
  *             sealed(bylen(1) by sublen(2) subject reasonlen(2) reason)
  *             a hold's reason and subject id are sealed like ret_sub's.
+ *   anon      reglen(1) register id(16) -> fmt(1) month(8) sealed(fields)
+ *             anonymous records: what anonymisation kept of a subject,
+ *             under a random id, sealed with the register's key
+ *             (crypto_anon_seal), its time the month it was collected.
+ *             fields = { namelen(1) name vlen(4) value }...
  *
  * Times are big-endian microseconds since the epoch; 0 is "not set".
  */
@@ -125,5 +130,25 @@ int ret_hold_decode(const crypto_keys *k, const MDB_val *key,
 int ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k,
     const char *reg, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t t,
     bool *held, ret_hold *out);
+
+/* Anonymous records. */
+#define RET_ANON_IDBYTES 16
+#define RET_ANON_KEYMAX  (1 + CRYPTO_MAX_NAME + RET_ANON_IDBYTES)
+/* Store one, under a fresh random id. */
+int ret_anon_put(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
+    uint64_t month_us, const uint8_t *plain, size_t len);
+/* Open one: *plain (malloc'd, *len bytes; wipe and free it) and its month.
+ * -1 if it does not authenticate. */
+int ret_anon_open(const crypto_keys *k, const MDB_val *key, const MDB_val *val,
+    uint8_t **plain, size_t *len, uint64_t *month_us);
+/* The value of field name in an opened record, or NULL. */
+const uint8_t *ret_anon_field(
+    const uint8_t *plain, size_t len, const char *name, size_t *vlen);
+/* Delete up to max anonymous records of a register; *n deleted, *more if
+ * some are left. */
+int ret_anon_drop(store *st, MDB_txn *txn, const char *reg, size_t max,
+    size_t *n, bool *more);
+/* The first year-month of t: midnight UTC on the 1st. */
+uint64_t ret_month_of(uint64_t t_us);
 
 #endif

@@ -94,6 +94,7 @@ store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
 	    (rc = open_dbi(txn, "ret_due", MDB_CREATE, &s->ret_due)) != 0 ||
 	    (rc = open_dbi(txn, "ret_reg", MDB_CREATE, &s->ret_reg)) != 0 ||
 	    (rc = open_dbi(txn, "holds", MDB_CREATE, &s->holds)) != 0 ||
+	    (rc = open_dbi(txn, "anon", MDB_CREATE, &s->anon)) != 0 ||
 	    (rc = drop_old_index(txn)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {

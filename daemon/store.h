@@ -11,7 +11,8 @@
  *                                      subject and principal, written in
  *                                      bulk behind it (audit_index.h)
  *   audit_ckpt be64 seq -> time(8) hash(32) signature(64)
- *   ret_sub, ret_plan, ret_due, ret_reg, holds: retention (retstore.h)
+ *   ret_sub, ret_plan, ret_due, ret_reg, holds, anon: retention
+ *                                      (retstore.h)
  * sid is crypto_subject_id(register, subject): a keyed hash, so neither a
  * subject id nor a register-subject pair appears on disk, and every key has
  * a fixed, short size whatever the subject id's length. A subject's values
@@ -55,6 +56,7 @@ typedef struct store {
 	MDB_dbi ret_due;
 	MDB_dbi ret_reg;
 	MDB_dbi holds;
+	MDB_dbi anon;
 	pthread_rwlock_t maplock; /* readers shared, map growth exclusive */
 	size_t mapsize;
 	char *dir; /* the data directory */

@@ -25,6 +25,7 @@ sweep_new(uint64_t as_of_us, bool preview, const char *reg, uint64_t limit)
 	if (reg != NULL)
 		snprintf(sw->reg, sizeof(sw->reg), "%s", reg);
 	sw->limit = limit;
+	sw->anon_left = true;
 	return sw;
 }
 
@@ -34,6 +35,8 @@ mark_free(sweep *sw)
 	free(sw->mark.fields);
 	free(sw->mark.held);
 	free(sw->mark.nsids);
+	free(sw->mark.anon);
+	sw->mark.anon = NULL;
 	sw->mark.fields = sw->mark.held = NULL;
 	sw->mark.nsids = NULL;
 	sw->mark.valid = false;
@@ -67,6 +70,11 @@ mark_or_rollback(sweep *sw)
 		sw->poslen = sw->mark.poslen;
 		sw->examined = sw->mark.examined;
 		sw->actions = sw->mark.actions;
+		sw->phase = sw->mark.phase;
+		sw->preg = sw->mark.preg;
+		memcpy(sw->ppos, sw->mark.ppos, sizeof(sw->ppos));
+		sw->ppos_len = sw->mark.ppos_len;
+		sw->anon_left = sw->mark.anon_left;
 		for (i = sw->mark.ncounts; i < sw->ncounts; i++)
 			free(sw->counts[i].sids);
 		sw->ncounts = sw->mark.ncounts;
@@ -74,6 +82,7 @@ mark_or_rollback(sweep *sw)
 			sw->counts[i].fields = sw->mark.fields[i];
 			sw->counts[i].held = sw->mark.held[i];
 			sw->counts[i].nsids = sw->mark.nsids[i];
+			sw->counts[i].anon = sw->mark.anon[i];
 		}
 		sw->done = sw->more = false;
 		sw->nevs = 0;
@@ -83,8 +92,9 @@ mark_or_rollback(sweep *sw)
 	sw->mark.fields = calloc(n, sizeof(uint64_t));
 	sw->mark.held = calloc(n, sizeof(uint64_t));
 	sw->mark.nsids = calloc(n, sizeof(size_t));
+	sw->mark.anon = calloc(n, sizeof(uint64_t));
 	if (sw->mark.fields == NULL || sw->mark.held == NULL ||
-	    sw->mark.nsids == NULL) {
+	    sw->mark.nsids == NULL || sw->mark.anon == NULL) {
 		mark_free(sw);
 		return ENOMEM;
 	}
@@ -92,11 +102,17 @@ mark_or_rollback(sweep *sw)
 	sw->mark.poslen = sw->poslen;
 	sw->mark.examined = sw->examined;
 	sw->mark.actions = sw->actions;
+	sw->mark.phase = sw->phase;
+	sw->mark.preg = sw->preg;
+	memcpy(sw->mark.ppos, sw->ppos, sizeof(sw->ppos));
+	sw->mark.ppos_len = sw->ppos_len;
+	sw->mark.anon_left = sw->anon_left;
 	sw->mark.ncounts = sw->ncounts;
 	for (i = 0; i < sw->ncounts; i++) {
 		sw->mark.fields[i] = sw->counts[i].fields;
 		sw->mark.held[i] = sw->counts[i].held;
 		sw->mark.nsids[i] = sw->counts[i].nsids;
+		sw->mark.anon[i] = sw->counts[i].anon;
 	}
 	sw->mark.valid = true;
 	sw->nevs = 0;
@@ -178,7 +194,11 @@ sweep_finish(sweep *sw)
 	}
 }
 
-/* One (subject, rule) action of a step: its fields, and the event. */
+/*
+ * One (subject, rule) action of a step: its fields, and the event. For an
+ * anonymisation, also the plaintext of the fields it keeps (the
+ * non-identifying ones), which become one anonymous record.
+ */
 typedef struct group {
 	bool open;
 	uint8_t sid[CRYPTO_SUBJECT_IDBYTES];
@@ -189,6 +209,11 @@ typedef struct group {
 	size_t nfields;
 	bool has_sub; /* rs holds the subject's retention record */
 	ret_sub rs;
+	/* anonymisation */
+	bool key_ok; /* the subject's data key is in e->dk */
+	uint8_t *buf;
+	size_t len, cap;
+	uint64_t collected_us; /* the earliest first write of the fields */
 } group;
 
 static int
@@ -212,10 +237,37 @@ add_event(sweep *sw, const Privd__V1__AuditEvent *ev)
 	return 0;
 }
 
+static void
+group_wipe(group *g)
+{
+	if (g->buf != NULL)
+		sodium_memzero(g->buf, g->cap);
+	free(g->buf);
+	g->buf = NULL;
+	g->len = g->cap = 0;
+	g->key_ok = false;
+	sodium_memzero(&g->rs, sizeof(g->rs));
+}
+
+/* An event of the sweeper's own. */
+static int
+sweep_event_append(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+    Privd__V1__AuditEvent *ev, uint64_t now)
+{
+	int rc;
+
+	ev->principal = "retention";
+	ev->status = ST(OK);
+	ev->policy_version = e->policy_version;
+	if ((rc = audit_append_event(e->st, txn, a, ev, now)) != 0)
+		return rc;
+	return add_event(sw, ev);
+}
+
 /*
- * The end of a group: its audit event, and the subject's own records if
- * it has no field left (or the mark that its relationship end was acted
- * on, so that it can no longer be undone).
+ * The end of a group: the anonymous record it makes, its audit event, and
+ * the subject's own records if it has no field left (or the mark that its
+ * relationship end was acted on, so that it can no longer be undone).
  */
 static int
 group_flush(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
@@ -230,40 +282,42 @@ group_flush(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 	if (!g->open)
 		return 0;
 	g->open = false;
-	ev.principal = "retention";
+	if (g->len > 0 &&
+	    (rc = ret_anon_put(e->st, txn, e->keys, g->reg->name,
+	         ret_month_of(g->collected_us), g->buf, g->len)) != 0)
+		goto out;
 	ev.op = (char *)g->op;
 	ev.register_ = g->reg->name;
 	ev.fields = g->fields;
 	ev.n_fields = g->nfields;
 	ev.rule = g->rule->id;
-	ev.status = ST(OK);
-	ev.policy_version = e->policy_version;
 	if (g->has_sub) {
 		crypto_pseudonym(e->keys, (const uint8_t *)g->rs.subject,
 		    g->rs.subjlen, pseudo);
 		ev.subject.data = pseudo;
 		ev.subject.len = sizeof(pseudo);
 	}
-	if ((rc = audit_append_event(e->st, txn, a, &ev, now)) != 0 ||
-	    (rc = add_event(sw, &ev)) != 0)
-		return rc;
-	if ((rc = retplan_has_values(e->st, txn, g->sid, &any)) != 0)
-		return rc;
+	if ((rc = sweep_event_append(e, txn, sw, a, &ev, now)) != 0 ||
+	    (rc = retplan_has_values(e->st, txn, g->sid, &any)) != 0)
+		goto out;
 	if (!any) {
 		rc = store_subject_delete(e->st, txn, g->sid, &n);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return rc;
-		if ((rc = ret_plan_drop_subject(e->st, txn, g->sid)) != 0)
-			return rc;
-		return ret_sub_del(e->st, txn, g->reg->name, g->sid);
+		if ((rc != 0 && rc != MDB_NOTFOUND) ||
+		    (rc = ret_plan_drop_subject(e->st, txn, g->sid)) != 0)
+			goto out;
+		rc = ret_sub_del(e->st, txn, g->reg->name, g->sid);
+		goto out;
 	}
+	rc = 0;
 	if (g->has_sub && strcmp(g->rule->from, "relationship_end") == 0 &&
 	    (g->rs.flags & RET_SUB_REL_ACTED) == 0) {
 		g->rs.flags |= RET_SUB_REL_ACTED;
-		return ret_sub_put(
+		rc = ret_sub_put(
 		    e->st, txn, e->keys, g->reg->name, g->sid, &g->rs);
 	}
-	return 0;
+out:
+	group_wipe(g);
+	return rc;
 }
 
 /* Leave the entry at pos where it is: the next one is after it. */
@@ -312,32 +366,196 @@ drop_plan(sweep *sw, MDB_txn *txn, const sweep_env *e, const ret_due *d)
 	return ret_plan_set(e->st, txn, d->reg, d->sid, d->field, RET_NEVER);
 }
 
-int
-sweep_step(
-    const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, uint64_t now)
+/* Append one kept value to an anonymisation's record. */
+static int
+group_keep(group *g, const char *name, const uint8_t *m, size_t mlen)
+{
+	size_t nl = strlen(name), need = g->len + 5 + nl + mlen, cap;
+	uint8_t *p;
+
+	if (need > g->cap) {
+		cap = g->cap ? g->cap : 1024;
+		while (cap < need)
+			cap *= 2;
+		if ((p = malloc(cap)) == NULL)
+			return ENOMEM;
+		if (g->buf != NULL) {
+			memcpy(p, g->buf, g->len);
+			sodium_memzero(g->buf, g->cap);
+			free(g->buf);
+		}
+		g->buf = p;
+		g->cap = cap;
+	}
+	p = g->buf + g->len;
+	p[0] = (uint8_t)nl;
+	memcpy(p + 1, name, nl);
+	p[1 + nl] = (uint8_t)(mlen >> 24);
+	p[2 + nl] = (uint8_t)(mlen >> 16);
+	p[3 + nl] = (uint8_t)(mlen >> 8);
+	p[4 + nl] = (uint8_t)mlen;
+	memcpy(p + 5 + nl, m, mlen);
+	g->len = need;
+	return 0;
+}
+
+/*
+ * Anonymise one field: a non-identifying one is opened with the subject's
+ * key and kept for the group's anonymous record; an identifying one is
+ * only dropped. A value that cannot be opened (no subject id on record, a
+ * damaged key or value) is dropped too, and said in the log: anonymisation
+ * never keeps what it cannot vouch for.
+ */
+static int
+anonymise(const sweep_env *e, MDB_txn *txn, group *g, const pol_field *f,
+    const store_value *sv)
+{
+	static log_limit lim;
+	uint8_t hdr[STORE_SUBJECT_HDRBYTES];
+	store_subject sub;
+	uint8_t *m;
+	size_t mlen;
+	int rc;
+
+	if (f->identifying)
+		return 0;
+	if (!g->has_sub)
+		goto drop;
+	if (!g->key_ok) {
+		if (store_subject_get(e->st, txn, g->sid, &sub) != 0)
+			goto drop;
+		store_subject_header(hdr, sub.created_us);
+		if (crypto_key_unwrap(e->keys, g->reg->name,
+		        (const uint8_t *)g->rs.subject, g->rs.subjlen, hdr,
+		        sizeof(hdr), sub.wrapped, e->dk) != 0)
+			goto drop;
+		g->key_ok = true;
+	}
+	if (sv->sealedlen < CRYPTO_SEAL_OVERHEAD)
+		goto drop;
+	mlen = sv->sealedlen - CRYPTO_SEAL_OVERHEAD;
+	if ((m = malloc(mlen ? mlen : 1)) == NULL)
+		return ENOMEM;
+	if (crypto_value_open(e->dk, g->reg->name,
+	        (const uint8_t *)g->rs.subject, g->rs.subjlen, f->name, sv->hdr,
+	        sv->hdrlen, sv->sealed, sv->sealedlen, m) != 0) {
+		free(m);
+		goto drop;
+	}
+	rc = group_keep(g, f->name, m, mlen);
+	sodium_memzero(m, mlen);
+	free(m);
+	if (rc == 0 &&
+	    (g->collected_us == 0 || sv->created_us < g->collected_us))
+		g->collected_us = sv->created_us;
+	return rc;
+drop:
+	log_limited(&lim, LOG_WARN,
+	    "retention: a value of register %s could not be opened for "
+	    "anonymisation and is dropped",
+	    g->reg->name);
+	return 0;
+}
+
+/*
+ * Act on one due field (r, f) of subject sid under plan: count it, or,
+ * held, count it as held; in a run, delete or anonymise it as part of the
+ * (subject, rule) group. *acted is set if it was acted on.
+ */
+static int
+act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
+    sub_cache *sc, const pol_register *r, const pol_field *f,
+    const uint8_t *sid, const store_value *sv, const pol_plan *plan,
+    const char *op, uint64_t now, bool *acted)
+{
+	const char *action =
+	    strcmp(op, "retention_anonymize") == 0  ? "anonymize"
+	    : strcmp(op, "contract_end_purge") == 0 ? "contract_end_purge"
+	                                            : "delete";
+	sweep_count *c;
+	ret_hold hold;
+	bool held;
+	int rc;
+
+	*acted = false;
+	if ((c = count_of(sw, r->name, plan->rule->id, action)) == NULL)
+		return ENOMEM;
+	rc = ret_hold_find(
+	    e->st, txn, e->keys, r->name, sid, sw->as_of_us, &held, &hold);
+	sodium_memzero(&hold, sizeof(hold));
+	if (rc != 0)
+		return rc;
+	if (held) {
+		c->held++;
+		return 0;
+	}
+	c->fields++;
+	sw->actions++;
+	*acted = true;
+	if ((rc = count_sid(c, sid)) != 0 || sw->preview)
+		return rc;
+	if (g->open &&
+	    (memcmp(g->sid, sid, sizeof(g->sid)) != 0 ||
+	        g->rule != plan->rule || g->reg != r ||
+	        strcmp(g->op, op) != 0 || g->nfields == POL_MAX_FIELDS)) {
+		if ((rc = group_flush(e, txn, sw, a, g, now)) != 0)
+			return rc;
+		sc->valid = false; /* the flush may have changed it */
+	}
+	if (!g->open) {
+		if ((rc = sub_get(e, txn, sc, r->name, sid)) != 0)
+			return rc;
+		memset(g, 0, sizeof(*g));
+		g->open = true;
+		memcpy(g->sid, sid, sizeof(g->sid));
+		g->reg = r;
+		g->rule = plan->rule;
+		g->op = op;
+		g->has_sub = sc->found;
+		if (sc->found)
+			g->rs = sc->rs;
+	}
+	g->fields[g->nfields++] = f->name;
+	if (strcmp(op, "retention_anonymize") == 0 &&
+	    (rc = anonymise(e, txn, g, f, sv)) != 0)
+		return rc;
+	if ((rc = ret_plan_set(e->st, txn, r->name, sid, f->name, RET_NEVER)) !=
+	    0)
+		return rc;
+	return store_value_del(e->st, txn, sid, f->name);
+}
+
+static const char *
+op_of(const pol_retention *rule)
+{
+	if (strcmp(rule->from, "contract_end") == 0)
+		return "contract_end_purge";
+	if (strcmp(rule->action, "anonymize") == 0)
+		return "retention_anonymize";
+	return "retention_delete";
+}
+
+/* The due-time index, phase 1 of a sweep. */
+static int
+step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
+    sub_cache *sc, uint64_t now, uint64_t *examined, uint64_t *acted)
 {
 	const pol_register *r;
 	const pol_field *f;
-	sweep_count *c;
 	store_value sv;
-	sub_cache sc = {0};
-	group g = {0};
-	ret_hold hold;
 	pol_plan plan;
 	ret_due d;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	uint64_t due, examined = 0, acted = 0;
-	bool held;
+	uint64_t due;
+	bool did;
 	int rc;
 
-	if (!sw->preview && (rc = mark_or_rollback(sw)) != 0)
-		return rc;
 	if ((rc = mdb_cursor_open(txn, e->st->ret_due, &cur)) != 0)
 		return rc;
 	for (;;) {
-		if (!sw->preview && (examined >= SWEEP_STEP_EXAMINE ||
-		                        acted >= SWEEP_STEP_ACTIONS))
+		if (!sw->preview && (*examined >= SWEEP_STEP_EXAMINE ||
+		                        *acted >= SWEEP_STEP_ACTIONS))
 			break;
 		k.mv_size = sw->poslen;
 		k.mv_data = sw->pos;
@@ -345,7 +563,7 @@ sweep_step(
 		         ? mdb_cursor_get(cur, &k, &v, MDB_FIRST)
 		         : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 		if (rc == MDB_NOTFOUND) {
-			sw->done = true;
+			sw->phase = 1;
 			rc = 0;
 			break;
 		}
@@ -354,16 +572,14 @@ sweep_step(
 		if (k.mv_size > RET_DUE_KEYMAX ||
 		    ret_due_decode(&k, &v, &d) != 0) {
 			/* not an entry privd wrote: step over it */
-			memcpy(sw->pos, k.mv_data,
-			    k.mv_size > RET_DUE_KEYMAX ? RET_DUE_KEYMAX
-			                               : k.mv_size);
 			sw->poslen = k.mv_size > RET_DUE_KEYMAX ? RET_DUE_KEYMAX
 			                                        : k.mv_size;
+			memcpy(sw->pos, k.mv_data, sw->poslen);
 			advance(sw);
 			continue;
 		}
 		if (d.due_us > sw->as_of_us) {
-			sw->done = true;
+			sw->phase = 1;
 			break;
 		}
 		if (sw->limit != 0 && sw->actions >= sw->limit) {
@@ -373,7 +589,7 @@ sweep_step(
 		memcpy(sw->pos, k.mv_data, k.mv_size);
 		sw->poslen = k.mv_size;
 		d.sid = sw->pos + 8; /* the page may change under the key */
-		examined++;
+		(*examined)++;
 		sw->examined++;
 		if (sw->reg[0] != '\0' && strcmp(sw->reg, d.reg) != 0) {
 			advance(sw);
@@ -392,10 +608,10 @@ sweep_step(
 				break;
 			continue;
 		}
-		if (rc != 0 || (rc = sub_get(e, txn, &sc, r->name, d.sid)) != 0)
+		if (rc != 0 || (rc = sub_get(e, txn, sc, r->name, d.sid)) != 0)
 			break;
 		retplan_compute(r, f, sv.created_us, sv.updated_us,
-		    sc.found ? sc.rs.rel_end_us : 0, &plan);
+		    sc->found ? sc->rs.rel_end_us : 0, &plan);
 		due = retplan_due(&plan);
 		if (due > sw->as_of_us) {
 			/* the plan moved (a rewrite, a policy change) */
@@ -406,65 +622,290 @@ sweep_step(
 				break;
 			continue;
 		}
-		if (strcmp(plan.rule->action, "delete") != 0) {
-			/* anonymisation: not carried out yet */
-			advance(sw);
-			continue;
-		}
-		c = count_of(sw, r->name, plan.rule->id, "delete");
-		if (c == NULL) {
-			rc = ENOMEM;
+		if ((rc = act(e, txn, sw, a, g, sc, r, f, d.sid, &sv, &plan,
+		         op_of(plan.rule), now, &did)) != 0)
 			break;
-		}
-		if ((rc = ret_hold_find(e->st, txn, e->keys, r->name, d.sid,
-		         sw->as_of_us, &held, &hold)) != 0)
-			break;
-		if (held) {
-			c->held++;
-			advance(sw);
-			continue;
-		}
-		c->fields++;
-		sw->actions++;
-		acted++;
-		if ((rc = count_sid(c, d.sid)) != 0)
-			break;
-		if (sw->preview) {
-			advance(sw);
-			continue;
-		}
-		if (g.open && (memcmp(g.sid, d.sid, sizeof(g.sid)) != 0 ||
-		                  g.rule != plan.rule || g.reg != r ||
-		                  g.nfields == POL_MAX_FIELDS)) {
-			if ((rc = group_flush(e, txn, sw, a, &g, now)) != 0)
-				break;
-			sc.valid = false; /* the flush may have changed it */
-			if ((rc = sub_get(e, txn, &sc, r->name, d.sid)) != 0)
-				break;
-		}
-		if (!g.open) {
-			g.open = true;
-			memcpy(g.sid, d.sid, sizeof(g.sid));
-			g.reg = r;
-			g.rule = plan.rule;
-			g.op = "retention_delete";
-			g.nfields = 0;
-			g.has_sub = sc.found;
-			if (sc.found)
-				g.rs = sc.rs;
-		}
-		g.fields[g.nfields++] = f->name;
-		/* removes the entry at pos too */
-		if ((rc = ret_plan_set(
-		         e->st, txn, r->name, d.sid, f->name, RET_NEVER)) != 0)
-			break;
-		if ((rc = store_value_del(e->st, txn, d.sid, f->name)) != 0)
-			break;
+		if (did)
+			(*acted)++;
+		if (!did || sw->preview)
+			advance(sw); /* left in place */
 	}
 	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* Is a rule counting from the contract end of register r (ended at end)
+ * due at t? */
+static bool
+purge_due(const pol_register *r, uint64_t end, uint64_t t)
+{
+	int64_t at;
+	size_t i;
+
+	for (i = 0; i < r->nretention; i++)
+		if (r->retention[i].action != NULL &&
+		    strcmp(r->retention[i].from, "contract_end") == 0 &&
+		    pol_time_add((int64_t)end, &r->retention[i].after, &at) ==
+		        0 &&
+		    at >= 0 && (uint64_t)at <= t)
+			return true;
+	return false;
+}
+
+/* The rule that destroys the register's anonymous records at its
+ * contract end: a due contract-end delete on every category. */
+static const pol_retention *
+purge_anon_rule(const pol_register *r, uint64_t end, uint64_t t)
+{
+	const pol_retention *rt;
+	int64_t at;
+	size_t i, c;
+
+	for (i = 0; i < r->nretention; i++) {
+		rt = &r->retention[i];
+		if (rt->action == NULL || strcmp(rt->action, "delete") != 0 ||
+		    strcmp(rt->from, "contract_end") != 0 ||
+		    pol_time_add((int64_t)end, &rt->after, &at) != 0 ||
+		    at < 0 || (uint64_t)at > t)
+			continue;
+		for (c = 0; c < rt->ncategories; c++)
+			if (strcmp(rt->categories[c], "*") == 0)
+				return rt;
+	}
+	return NULL;
+}
+
+/* Every stored field of one subject under the plan with the contract end. */
+static int
+purge_subject(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+    group *g, sub_cache *sc, const pol_register *r, const uint8_t *sid,
+    uint64_t end, uint64_t now, uint64_t *acted)
+{
+	const pol_field *fs[POL_MAX_FIELDS];
+	char name[CRYPTO_MAX_NAME + 1];
+	pol_field_times t;
+	store_value sv;
+	pol_plan plan;
+	MDB_cursor *c;
+	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	size_t n = 0, i, flen;
+	bool did;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, e->st->values, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size <= CRYPTO_SUBJECT_IDBYTES ||
+		    memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
+			break;
+		flen = k.mv_size - CRYPTO_SUBJECT_IDBYTES;
+		if (flen > CRYPTO_MAX_NAME || n == POL_MAX_FIELDS)
+			continue;
+		memcpy(
+		    name, (uint8_t *)k.mv_data + CRYPTO_SUBJECT_IDBYTES, flen);
+		name[flen] = '\0';
+		if ((fs[n] = pol_field_find(r, name)) != NULL)
+			n++;
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if ((rc = sub_get(e, txn, sc, r->name, sid)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		rc = store_value_get(e->st, txn, sid, fs[i]->name, &sv);
+		if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+			continue;
+		if (rc != 0)
+			return rc;
+		t.collected_us = (int64_t)sv.created_us;
+		t.updated_us = (int64_t)sv.updated_us;
+		t.relationship_end_us =
+		    sc->found ? (int64_t)sc->rs.rel_end_us : 0;
+		t.contract_end_us = (int64_t)end;
+		pol_retention_plan(r, fs[i], &t, &plan);
+		if (retplan_due(&plan) > sw->as_of_us)
+			continue;
+		if ((rc = act(e, txn, sw, a, g, sc, r, fs[i], sid, &sv, &plan,
+		         op_of(plan.rule), now, &did)) != 0)
+			return rc;
+		if (did)
+			(*acted)++;
+	}
+	return 0;
+}
+
+/* The anonymous records of a purged register: gone, counted, one event
+ * per step. */
+static int
+purge_anon(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+    const pol_register *r, const pol_retention *rule, uint64_t now,
+    uint64_t *acted, bool *more)
+{
+	Privd__V1__AuditEvent ev = PRIVD__V1__AUDIT_EVENT__INIT;
+	uint8_t pre[1 + CRYPTO_MAX_NAME];
+	sweep_count *c;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	ret_hold hold;
+	size_t n = 0;
+	bool held;
+	int rc;
+
+	*more = false;
+	if ((c = count_of(sw, r->name, rule->id, "contract_end_purge")) == NULL)
+		return ENOMEM;
+	/* a whole-register hold keeps them too */
+	rc = ret_hold_get(e->st, txn, e->keys, r->name, NULL, &hold);
+	held = rc == 0 && ret_hold_active(&hold, sw->as_of_us);
+	sodium_memzero(&hold, sizeof(hold));
+	if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
+		return rc;
+	if (held || sw->preview) {
+		pre[0] = (uint8_t)strlen(r->name);
+		memcpy(pre + 1, r->name, pre[0]);
+		if ((rc = mdb_cursor_open(txn, e->st->anon, &cur)) != 0)
+			return rc;
+		k.mv_size = 1 + (size_t)pre[0];
+		k.mv_data = pre;
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			if (k.mv_size < 1u + pre[0] ||
+			    memcmp(k.mv_data, pre, 1u + pre[0]) != 0)
+				break;
+			n++;
+		}
+		mdb_cursor_close(cur);
+		if (held)
+			c->held += n;
+		else
+			c->anon += n;
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
+	if ((rc = ret_anon_drop(
+	         e->st, txn, r->name, SWEEP_STEP_ACTIONS, &n, more)) != 0 ||
+	    n == 0)
+		return rc;
+	c->anon += n;
+	*acted += n;
+	ev.op = "contract_end_purge";
+	ev.register_ = r->name;
+	ev.rule = rule->id;
+	return sweep_event_append(e, txn, sw, a, &ev, now);
+}
+
+/* Contract-end purges, phase 2 of a sweep: every subject of a register
+ * whose contract-end rules are due, through ret_sub. */
+static int
+step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+    group *g, sub_cache *sc, uint64_t now, uint64_t *examined, uint64_t *acted)
+{
+	const pol_register *r;
+	const pol_retention *anon;
+	uint8_t pre[1 + CRYPTO_MAX_NAME];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t end;
+	uint8_t flags;
+	size_t plen;
+	bool more;
+	int rc = 0;
+
+	for (; sw->preg < e->pol->nregisters;
+	     sw->preg++, sw->ppos_len = 0, sw->anon_left = true) {
+		r = &e->pol->registers[sw->preg];
+		if (sw->reg[0] != '\0' && strcmp(sw->reg, r->name) != 0)
+			continue;
+		if ((rc = ret_reg_get(e->st, txn, r->name, &end, &flags)) != 0)
+			return rc;
+		if (end == 0 || !purge_due(r, end, sw->as_of_us))
+			continue;
+		if (!sw->preview && (flags & RET_REG_PURGING) == 0 &&
+		    (rc = ret_reg_put(e->st, txn, r->name, end,
+		         flags | RET_REG_PURGING)) != 0)
+			return rc;
+		plen = 1 + strlen(r->name);
+		pre[0] = (uint8_t)(plen - 1);
+		memcpy(pre + 1, r->name, plen - 1);
+		if (sw->ppos_len == 0) {
+			memcpy(sw->ppos, pre, plen);
+			sw->ppos_len = plen;
+		}
+		for (;;) {
+			if (!sw->preview && (*examined >= SWEEP_STEP_EXAMINE ||
+			                        *acted >= SWEEP_STEP_ACTIONS))
+				return 0;
+			if (sw->limit != 0 && sw->actions >= sw->limit) {
+				sw->more = sw->done = true;
+				return 0;
+			}
+			if ((rc = mdb_cursor_open(txn, e->st->ret_sub, &cur)) !=
+			    0)
+				return rc;
+			k.mv_size = sw->ppos_len;
+			k.mv_data = sw->ppos;
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			if (rc == 0 &&
+			    (k.mv_size != plen + CRYPTO_SUBJECT_IDBYTES ||
+			        memcmp(k.mv_data, pre, plen) != 0))
+				rc = MDB_NOTFOUND;
+			if (rc == 0) {
+				memcpy(sw->ppos, k.mv_data, k.mv_size);
+				sw->ppos_len = k.mv_size;
+			}
+			mdb_cursor_close(cur);
+			if (rc == MDB_NOTFOUND)
+				break;
+			if (rc != 0)
+				return rc;
+			(*examined)++;
+			sw->examined++;
+			/* sid is copied: the purge may delete the record */
+			if ((rc = purge_subject(e, txn, sw, a, g, sc, r,
+			         sw->ppos + plen, end, now, acted)) != 0)
+				return rc;
+			sw->ppos[sw->ppos_len++] = 0; /* past this subject */
+		}
+		if (sw->anon_left &&
+		    (anon = purge_anon_rule(r, end, sw->as_of_us)) != NULL) {
+			if ((rc = purge_anon(e, txn, sw, a, r, anon, now, acted,
+			         &more)) != 0)
+				return rc;
+			if (more) {
+				sw->ppos_len =
+				    plen + CRYPTO_SUBJECT_IDBYTES + 1;
+				memset(sw->ppos + plen, 0xff,
+				    CRYPTO_SUBJECT_IDBYTES);
+				return 0; /* the next step goes on */
+			}
+			sw->anon_left = false;
+		}
+	}
+	sw->done = true;
+	return 0;
+}
+
+int
+sweep_step(
+    const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, uint64_t now)
+{
+	uint64_t examined = 0, acted = 0;
+	sub_cache sc = {0};
+	group g = {0};
+	int rc = 0;
+
+	if (!sw->preview && (rc = mark_or_rollback(sw)) != 0)
+		return rc;
+	if (sw->phase == 0)
+		rc = step_due(e, txn, sw, a, &g, &sc, now, &examined, &acted);
+	if (rc == 0 && sw->phase == 1 && !sw->done)
+		rc = step_purge(e, txn, sw, a, &g, &sc, now, &examined, &acted);
 	if (rc == 0 && !sw->preview)
 		rc = group_flush(e, txn, sw, a, &g, now);
+	group_wipe(&g);
 	sodium_memzero(&sc, sizeof(sc));
-	sodium_memzero(&g.rs, sizeof(g.rs));
+	if (e->dk != NULL)
+		sodium_memzero(e->dk, CRYPTO_KEYBYTES);
 	return rc;
 }

@@ -39,6 +39,7 @@ typedef struct sweep_count {
 	const char *action; /* "delete", "anonymize", "contract_end_purge" */
 	uint64_t fields;
 	uint64_t held;
+	uint64_t anon;  /* anonymous records destroyed (contract end) */
 	uint64_t *sids; /* subjects acted on (8-byte prefixes of their sid) */
 	size_t nsids, capsids;
 	uint64_t subjects; /* distinct sids, once the sweep is finished */
@@ -61,7 +62,12 @@ typedef struct sweep {
 	uint8_t pos[RET_DUE_KEYMAX + 1];
 	size_t poslen;
 	bool done;
-	bool more; /* stopped at the limit with more due */
+	bool more;   /* stopped at the limit with more due */
+	int phase;   /* 0: the due index; 1: contract-end purges */
+	size_t preg; /* phase 1: the register (index in the policy) */
+	uint8_t ppos[RET_SUB_KEYMAX + 1]; /* and the subject (ret_sub key) */
+	size_t ppos_len;
+	bool anon_left; /* and its anonymous records are still to go */
 	uint64_t examined;
 	uint64_t actions;
 	sweep_count *counts;
@@ -76,7 +82,13 @@ typedef struct sweep {
 		bool valid;
 		uint8_t pos[RET_DUE_KEYMAX + 1];
 		size_t poslen;
+		int phase;
+		size_t preg;
+		uint8_t ppos[RET_SUB_KEYMAX + 1];
+		size_t ppos_len;
+		bool anon_left;
 		uint64_t examined, actions;
+		uint64_t *anon;
 		size_t ncounts;
 		uint64_t *fields, *held;
 		size_t *nsids;
@@ -89,6 +101,7 @@ typedef struct sweep_env {
 	const crypto_keys *keys;
 	const pol_policy *pol;
 	uint64_t policy_version;
+	uint8_t *dk; /* sodium_malloc'd room for a data key (a run) */
 } sweep_env;
 
 /* A new sweep as of as_of_us; NULL when out of memory. */

@@ -125,8 +125,8 @@ principal_of(const job *j)
  * Decide a data request and check its field names (each at most once).
  * Returns 0 if allowed (*d filled), or fails the job and returns -1.
  */
-static int
-decide(job *j, const char *reg, unsigned op, char **names, size_t n,
+int
+worker_decide(job *j, const char *reg, unsigned op, char **names, size_t n,
     pol_decision *d)
 {
 	uint64_t seen[POL_FIELD_WORDS] = {0};
@@ -292,8 +292,8 @@ do_get(worker *w, job *j)
 	int rc;
 
 	if (check_target(w, j, g->register_, g->subject, g->n_fields) != 0 ||
-	    decide(j, g->register_, POL_OP_READ, g->fields, g->n_fields, &d) !=
-	        0)
+	    worker_decide(
+	        j, g->register_, POL_OP_READ, g->fields, g->n_fields, &d) != 0)
 		return;
 	max = g->n_fields ? g->n_fields : j->reg->nfields;
 	items = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*items));
@@ -517,7 +517,7 @@ do_put(worker *w, job *j)
 	}
 	for (i = 0; i < n; i++)
 		names[i] = pr->fields[i]->name;
-	if (decide(j, pr->register_, POL_OP_WRITE, names, n, &d) != 0)
+	if (worker_decide(j, pr->register_, POL_OP_WRITE, names, n, &d) != 0)
 		return;
 	memset(j->values, 0, n * sizeof(*j->values));
 	for (i = 0; i < n; i++) {
@@ -573,8 +573,8 @@ do_delete(worker *w, job *j)
 	pol_decision d;
 
 	if (check_target(w, j, dr->register_, dr->subject, dr->n_fields) != 0 ||
-	    decide(j, dr->register_, POL_OP_DELETE, dr->fields, dr->n_fields,
-	        &d) != 0)
+	    worker_decide(j, dr->register_, POL_OP_DELETE, dr->fields,
+	        dr->n_fields, &d) != 0)
 		return;
 	crypto_subject_id(w->srv->keys, j->reg->name,
 	    (const uint8_t *)dr->subject, strlen(dr->subject), j->sid);
@@ -606,6 +606,7 @@ static const struct op {
     {PRIVD__V1__REQUEST__OP_HOLD_LIFT, "hold_lift", do_hold_lift},
     {PRIVD__V1__REQUEST__OP_HOLD_LIST, "hold_list", do_hold_list},
     {PRIVD__V1__REQUEST__OP_RETENTION_RUN, "retention_run", do_retention_run},
+    {PRIVD__V1__REQUEST__OP_AGGREGATE, "aggregate", do_aggregate},
 };
 
 /* Names that appear in the audit log without an entry of their own above. */

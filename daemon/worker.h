@@ -25,6 +25,13 @@ const pol_principal *principal_of(const job *j);
  * return NULL. name is the role's name for the message. */
 const pol_principal *require_role(job *j, unsigned role, const char *name);
 
+/* Decide a data request on register reg for op and the named fields
+ * (each at most once): 0 if allowed (*d filled, j->reg and j->purpose
+ * set), or the job failed and -1. Names the register, purpose and fields
+ * in the audit event. */
+int worker_decide(job *j, const char *reg, unsigned op, char **names, size_t n,
+    pol_decision *d);
+
 /* Name the subject in the request's audit event, by pseudonym only. */
 void ev_subject(worker *w, job *j, const char *subject, size_t len);
 
@@ -41,6 +48,8 @@ void do_hold_set(worker *w, job *j);
 void do_hold_lift(worker *w, job *j);
 void do_hold_list(worker *w, job *j);
 void do_retention_run(worker *w, job *j);
+/* Aggregate (worker_report.c). */
+void do_aggregate(worker *w, job *j);
 /* A sweep's counts as a RetentionRunResponse in j's arena; -1 when out
  * of memory. */
 struct sweep;

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "replan.h"
 #include "worker.h"
 
 /*
@@ -227,6 +228,28 @@ same_as_stored(worker *w, uint64_t version, const char *doc)
 }
 
 /*
+ * How many stored subjects the new policy makes privd re-plan (the
+ * answer says so; j->at_us carries it to the writer's reply). Counted
+ * here, in the worker's read transaction, against the policy the worker
+ * saw: if another version got in first, the apply is a CONFLICT anyway.
+ */
+static void
+replan_estimate(worker *w, job *j, const pol_policy *pol)
+{
+	uint32_t set = replan_registers(j->snap->pol, pol);
+	uint64_t n;
+	size_t i;
+
+	if (set == 0 || store_read_begin(w->srv->st, &w->rtxn) != 0)
+		return;
+	for (i = 0; i < pol->nregisters && i < 32; i++)
+		if ((set & (1u << i)) && replan_count(w->srv->st, w->rtxn,
+		                             pol->registers[i].name, &n) == 0)
+			j->at_us += n;
+	store_read_end(w->srv->st, w->rtxn);
+}
+
+/*
  * Validate a new policy here, in parallel with other requests; the writer
  * only checks the version it replaces, stores it and swaps it in.
  */
@@ -268,6 +291,7 @@ do_policy_apply(worker *w, job *j)
 		snprintf(j->message, sizeof(j->message), "%s", why);
 		return;
 	}
+	replan_estimate(w, j, pol);
 	if ((j->newsnap = snapshot_new(pol, 0)) == NULL) {
 		pol_free(&pol);
 		job_fail(j, ST(INTERNAL), 0, "out of memory");

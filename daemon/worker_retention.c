@@ -291,6 +291,7 @@ sweep_response(job *j, sweep *sw, Privd__V1__RetentionRunResponse *out)
 		c->fields = sw->counts[i].fields;
 		c->subjects = sw->counts[i].subjects;
 		c->held = sw->counts[i].held;
+		c->anonymous_records = sw->counts[i].anon;
 		if (c->register_ == NULL || c->rule == NULL)
 			return -1;
 		out->counts[out->n_counts++] = c;
@@ -306,7 +307,7 @@ preview(worker *w, job *j, uint64_t as_of)
 	Privd__V1__RetentionRunResponse rr =
 	    PRIVD__V1__RETENTION_RUN_RESPONSE__INIT;
 	sweep_env e = {
-	    w->srv->st, w->srv->keys, j->snap->pol, j->snap->version};
+	    w->srv->st, w->srv->keys, j->snap->pol, j->snap->version, NULL};
 	sweep *sw;
 	int rc;
 

@@ -429,7 +429,8 @@ static int
 sweep_txn(writer *wr, MDB_txn *txn, void *arg)
 {
 	snapshot *snap = snapshot_acquire(&wr->srv->policy);
-	sweep_env e = {wr->srv->st, wr->srv->keys, snap->pol, snap->version};
+	sweep_env e = {
+	    wr->srv->st, wr->srv->keys, snap->pol, snap->version, wr->dk};
 	audit_state *a = arg;
 	int rc;
 
@@ -482,9 +483,8 @@ sweep_end(writer *wr, int rc)
 	if (rc == 0) {
 		sweep_finish(sw);
 		if (sw->actions > 0 || j != NULL)
-			log_info(
-			    "retention: examined %llu due entries, acted on "
-			    "%llu fields",
+			log_info("retention: examined %llu entries, acted on "
+			         "%llu fields",
 			    (unsigned long long)sw->examined,
 			    (unsigned long long)sw->actions);
 	}
@@ -543,6 +543,52 @@ sweep_work(writer *wr, uint64_t *unsigned_since)
 	if (wr->sw->done)
 		sweep_end(wr, 0);
 	return wr->sw != NULL || wr->sweep_queue != NULL;
+}
+
+typedef struct replan_arg {
+	replan_pos pos; /* a copy: committed only with the step */
+	bool more;
+} replan_arg;
+
+static int
+replan_txn(writer *wr, MDB_txn *txn, void *arg)
+{
+	snapshot *snap = snapshot_acquire(&wr->srv->policy);
+	replan_arg *ra = arg;
+	int rc;
+
+	ra->pos = wr->replan;
+	rc = replan_step(
+	    wr->srv->st, txn, wr->srv->keys, snap->pol, &ra->pos, &ra->more);
+	snapshot_release(&snap);
+	return rc;
+}
+
+/* One step of re-planning after a policy change (replan.h). Returns true
+ * while there is more. */
+static bool
+replan_work(writer *wr)
+{
+	static log_limit lim;
+	replan_arg ra;
+	int rc;
+
+	if (!wr->replan_more)
+		return false;
+	if ((rc = in_write_txn(wr, replan_txn, &ra)) != 0) {
+		log_limited(&lim, LOG_ERR,
+		    "retention: re-planning failed (%s); it is tried again at "
+		    "the next policy change or start",
+		    mdb_strerror(rc));
+		wr->replan_more = false;
+		return false;
+	}
+	wr->replan = ra.pos;
+	if (!ra.more && wr->replan_busy)
+		log_info("retention: stored data re-planned under the policy "
+		         "in force");
+	wr->replan_busy = wr->replan_more = ra.more;
+	return ra.more;
 }
 
 /* Take a batch's RetentionRun jobs aside: each waits for a sweep of its
@@ -709,9 +755,11 @@ writer_main(void *arg)
 		prune_pause(
 		    wr, wr->srv->start_jump_s, "since the newest event");
 	wr->next_sweep = clock_mono_us();
+	wr->replan_more = true; /* a list left by the last run */
 	for (;;) {
 		housekeeping(wr, &unsigned_since, &more);
 		sweeping = sweep_work(wr, &unsigned_since);
+		sweeping = replan_work(wr) || sweeping;
 		if (more || sweeping) {
 			/* go on pruning right after the next batch */
 			t = clock_mono_us();

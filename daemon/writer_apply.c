@@ -10,6 +10,7 @@
 
 #include "audit_retain.h"
 #include "log.h"
+#include "replan.h"
 #include "server.h"
 #include "worker.h"
 #include "writer_internal.h"
@@ -150,6 +151,9 @@ apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	Privd__V1__PolicyApplyRequest *pa = j->req->policy_apply;
 	store *st = wr->srv->st;
 	store_policy cur;
+	snapshot *old;
+	uint32_t set;
+	size_t i;
 	int rc;
 
 	if ((rc = store_policy_latest(st, txn, &cur)) != 0)
@@ -177,6 +181,16 @@ apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	j->policy_version = cur.version + 1;
 	if ((rc = store_policy_put(st, txn, j->policy_version, now,
 	         j->principal, pa->policy_json, strlen(pa->policy_json))) != 0)
+		return rc;
+	/* what falls due differently is re-planned behind it (replan.h) */
+	old = snapshot_acquire(&wr->srv->policy);
+	set = replan_registers(old->pol, j->newsnap->pol);
+	snapshot_release(&old);
+	for (i = 0; i < j->newsnap->pol->nregisters && i < 32 && rc == 0; i++)
+		if (set & (1u << i))
+			rc = replan_queue(
+			    st, txn, j->newsnap->pol->registers[i].name);
+	if (rc != 0)
 		return rc;
 	j->status = ST(OK);
 	return 0;
@@ -225,6 +239,7 @@ writer_after_commit(writer *wr, job *batch)
 		if (j->status != ST(OK))
 			continue;
 		if (j->kind == JOB_POLICY && j->newsnap != NULL) {
+			wr->replan_more = true;
 			j->newsnap->version = j->policy_version;
 			snapshot_cell_swap(&wr->srv->policy, j->newsnap);
 			j->newsnap = NULL; /* the cell owns it now */
@@ -275,6 +290,7 @@ writer_pack_result(job *j)
 	case JOB_POLICY:
 		pol.version = j->policy_version;
 		pol.unchanged = j->policy_same;
+		pol.replan_subjects = j->policy_same ? 0 : j->at_us;
 		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_POLICY_APPLY;
 		resp.policy_apply = &pol;
 		break;

@@ -13,6 +13,7 @@
 #include "audit_follow.h"
 #include "audit_index.h"
 #include "audit_retain.h"
+#include "replan.h"
 #include "server.h"
 
 #define JOB_FAILED 1 /* apply: this job failed, the transaction is fine */
@@ -32,6 +33,9 @@ typedef struct writer {
 	job *sweep_job;      /* the RetentionRun it answers, or NULL */
 	job *sweep_queue;    /* RetentionRuns waiting for their sweep */
 	uint64_t next_sweep; /* monotonic: the timer's next sweep */
+	bool replan_more;    /* registers may wait for a re-plan */
+	bool replan_busy;    /* a re-plan is under way */
+	replan_pos replan;   /* where the re-plan under way is */
 } writer;
 
 /* Apply job j's change in txn: 0, JOB_FAILED (j failed and is answered;

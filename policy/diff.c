@@ -15,10 +15,10 @@
  * durations. Free text (descriptions, the controller's name and business
  * id) and keys are only ever said to have changed.
  *
- * Names of things: "controller", "audit retention", "register R",
- * "transfer R", "purpose R.P", "field R.F", "retention R.ID",
- * "principal N", and "grant N R.P" (what principal N may do with register
- * R for purpose P).
+ * Names of things: "controller", "audit retention", "reporting",
+ * "register R", "transfer R", "purpose R.P", "field R.F", "retention
+ * R.ID", "principal N", and "grant N R.P" (what principal N may do with
+ * register R for purpose P).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -204,7 +204,9 @@ sb_duration(struct sb *b, int64_t s)
 static void
 sb_span(struct sb *b, const pol_span *s)
 {
-	if (s->n < 0 || !s->months)
+	if (s->n == 0)
+		pd_add(b, "0 days"); /* not "0 weeks" */
+	else if (s->n < 0 || !s->months)
 		sb_units(b, s->n, DUR_FIXED);
 	else if (s->n % 12 == 0)
 		pd_add(b, "%lld year%s", (long long)(s->n / 12),
@@ -311,6 +313,8 @@ purpose_desc(struct sb *b, const pol_purpose *p)
 		pd_add(b, ", objectable");
 	if (p->allowed_when_restricted)
 		pd_add(b, ", allowed_when_restricted");
+	if (p->statistical)
+		pd_add(b, ", statistical");
 }
 
 static void
@@ -330,6 +334,7 @@ diff_purpose(struct diff *df, const void *x, const void *y, const void *ctx)
 	flag_change(&df->d, "objectable", a->objectable, b->objectable);
 	flag_change(&df->d, "allowed_when_restricted",
 	    a->allowed_when_restricted, b->allowed_when_restricted);
+	flag_change(&df->d, "statistical", a->statistical, b->statistical);
 	text_change(&df->d, "description", a->description, b->description);
 	if (df->d.len > 0)
 		pd_emit(df, POL_CHANGED, "purpose %s.%s", rp->name, a->name);
@@ -634,6 +639,10 @@ pol_diff(const pol_policy *a, const pol_policy *b, pol_diff_fn fn, void *arg)
 		pd_add(&df.d, " -> ");
 		sb_duration(&df.d, b->audit_retention_s);
 		pd_emit(&df, POL_CHANGED, "audit retention");
+	}
+	if (a->min_group != b->min_group) {
+		pd_add(&df.d, "min_group %u -> %u", a->min_group, b->min_group);
+		pd_emit(&df, POL_CHANGED, "reporting");
 	}
 	pd_merge(&df, (const void *const *)a->registers_by_name, a->nregisters,
 	    (const void *const *)b->registers_by_name, b->nregisters,

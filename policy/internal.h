@@ -65,8 +65,10 @@ int pj_get_enum(struct ctx *c, const char *path, json_t *obj, const char *key,
     bool required, const char *const *table, const char *what, int *out);
 int pj_get_list(struct ctx *c, const char *path, json_t *obj, const char *key,
     bool required, json_t **out);
+/* A duration (pol_duration_parse); zero: "0 <unit>" is accepted too. */
+int pj_duration(const char *s, bool zero, int64_t *out);
 int pj_get_duration(struct ctx *c, const char *path, json_t *obj,
-    const char *key, int64_t *out);
+    const char *key, bool zero, int64_t *out);
 int pj_sdup(struct ctx *c, const char *path, const char *s, char **out);
 bool pj_z85_key(const char *s, uint8_t key[POL_KEY_BYTES]);
 

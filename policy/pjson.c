@@ -357,10 +357,13 @@ pj_z85_key(const char *s, uint8_t key[POL_KEY_BYTES])
 /*
  * Durations are written for people ("24 months"), so the grammar is small and
  * exact: no signs, no leading zeros, one space, a known unit. Months and years
- * are fixed lengths because retention is about elapsed time, not calendars.
+ * are fixed lengths here because retention is about elapsed time, not
+ * calendars (retention.c counts a rule's spans on the calendar). Zero, the
+ * digit 0 alone, only where the caller allows it: a zero audit retention or
+ * legal minimum would keep nothing.
  */
 int
-pol_duration_parse(const char *s, int64_t *out)
+pj_duration(const char *s, bool zero, int64_t *out)
 {
 	static const struct {
 		const char *unit;
@@ -378,8 +381,13 @@ pol_duration_parse(const char *s, int64_t *out)
 	size_t i, ulen;
 	const char *p = s;
 
-	if (s == NULL || *p < '1' || *p > '9')
+	if (s == NULL || *p < '0' || *p > '9')
 		return -1;
+	if (*p == '0') {
+		if (!zero || p[1] != ' ')
+			return -1;
+		p++;
+	}
 	for (; *p >= '0' && *p <= '9'; p++) {
 		if (n > (INT64_MAX - (*p - '0')) / 10)
 			return -1;
@@ -406,8 +414,14 @@ pol_duration_parse(const char *s, int64_t *out)
 }
 
 int
-pj_get_duration(
-    struct ctx *c, const char *path, json_t *obj, const char *key, int64_t *out)
+pol_duration_parse(const char *s, int64_t *out)
+{
+	return pj_duration(s, false, out);
+}
+
+int
+pj_get_duration(struct ctx *c, const char *path, json_t *obj, const char *key,
+    bool zero, int64_t *out)
 {
 	const char *s;
 	char sub[PATHLEN];
@@ -415,13 +429,15 @@ pj_get_duration(
 	*out = -1;
 	if (pj_get_str(c, path, obj, key, false, &s) == -1)
 		return -1;
-	if (s != NULL && pol_duration_parse(s, out) == -1) {
-		pj_path_key(sub, path, key);
-		return pj_fail(c, sub,
-		    "not a duration (e.g. \"30 days\"; units second, minute, "
-		    "hour, day, week, month, year; at most 1000 years)");
-	}
-	return 0;
+	if (s == NULL || pj_duration(s, zero, out) == 0)
+		return 0;
+	*out = -1;
+	pj_path_key(sub, path, key);
+	if (!zero && pj_duration(s, true, NULL) == 0)
+		return pj_fail(c, sub, "must be longer than zero");
+	return pj_fail(c, sub,
+	    "not a duration (e.g. \"30 days\"; units second, minute, "
+	    "hour, day, week, month, year; at most 1000 years)");
 }
 
 /*

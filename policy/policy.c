@@ -35,14 +35,15 @@ static const char *const from_names[] = {
 static const char *const action_names[] = {"delete", "anonymize", NULL};
 
 /* Allowed keys of each object in the schema. */
-static const char *const root_keys[] = {
-    "controller", "regions", "audit", "registers", "principals", NULL};
+static const char *const root_keys[] = {"controller", "regions", "audit",
+    "reporting", "registers", "principals", NULL};
 static const char *const controller_keys[] = {"name", "business_id", NULL};
 static const char *const audit_keys[] = {"retention", NULL};
+static const char *const reporting_keys[] = {"min_group", NULL};
 static const char *const register_keys[] = {
     "description", "transfer", "purposes", "fields", "retention", NULL};
 static const char *const purpose_keys[] = {"legal_basis", "objectable",
-    "allowed_when_restricted", "description", NULL};
+    "allowed_when_restricted", "statistical", "description", NULL};
 static const char *const field_keys[] = {"category", "type", "identifying",
     "lookup", "source", "allow_identity_code", "description", NULL};
 static const char *const retention_keys[] = {
@@ -90,6 +91,8 @@ parse_purposes(struct ctx *c, const char *rpath, json_t *jr, pol_register *r)
 		        -1 ||
 		    pj_get_bool(c, sub, jp, "allowed_when_restricted",
 		        &pu->allowed_when_restricted) == -1 ||
+		    pj_get_bool(c, sub, jp, "statistical", &pu->statistical) ==
+		        -1 ||
 		    pj_get_str(c, sub, jp, "description", false, &desc) == -1 ||
 		    pj_sdup(c, sub, desc, &pu->description) == -1)
 			return -1;
@@ -171,7 +174,9 @@ category_used(const struct cats *cs, const char *cat)
  * One retention rule. A rule either deletes/anonymises after a time, or
  * guarantees a minimum keep (a statutory obligation), or both; a category the
  * register does not use is almost certainly a typo that would leave data
- * unmanaged, so it is refused.
+ * unmanaged, so it is refused. "after" may be zero (the notice's "anonymised
+ * immediately": due at the start event itself); a zero minimum would keep
+ * nothing, so keep_at_least may not.
  */
 static int
 parse_rule(struct ctx *c, const char *path, json_t *jt, const struct cats *cs,
@@ -217,11 +222,11 @@ parse_rule(struct ctx *c, const char *path, json_t *jt, const struct cats *cs,
 	if (pj_get_enum(c, path, jt, "from", true, from_names, "start event",
 	        &from) == -1 ||
 	    pj_sdup(c, path, from_names[from], &rt->from) == -1 ||
-	    pj_get_duration(c, path, jt, "after", &rt->after_s) == -1 ||
+	    pj_get_duration(c, path, jt, "after", true, &rt->after_s) == -1 ||
 	    pj_get_enum(c, path, jt, "action", false, action_names, "action",
 	        &action) == -1 ||
-	    pj_get_duration(c, path, jt, "keep_at_least", &rt->keep_least_s) ==
-	        -1)
+	    pj_get_duration(
+	        c, path, jt, "keep_at_least", false, &rt->keep_least_s) == -1)
 		return -1;
 	/* the same strings again, as the calendar counts them; they parsed
 	 * as durations, so they parse as spans */
@@ -617,10 +622,43 @@ parse_audit(struct ctx *c, json_t *root, pol_policy *p)
 	if (obj == NULL)
 		return 0;
 	if (pj_check_keys(c, "$.audit", obj, audit_keys) == -1 ||
-	    pj_get_duration(c, "$.audit", obj, "retention", &secs) == -1)
+	    pj_get_duration(c, "$.audit", obj, "retention", false, &secs) == -1)
 		return -1;
 	if (secs >= 0)
 		p->audit_retention_s = secs;
+	return 0;
+}
+
+/*
+ * Reporting settings. min_group is the k of k-anonymous reporting: a group
+ * of fewer subjects is never shown. 1 would show single records' values,
+ * so the floor is 2; the ceiling keeps a typo (50000) from suppressing
+ * every group of every report.
+ */
+static int
+parse_reporting(struct ctx *c, json_t *root, pol_policy *p)
+{
+	json_t *obj, *v;
+	json_int_t k;
+
+	p->min_group = POL_DEFAULT_MIN_GROUP;
+	if (pj_get(c, "$", root, "reporting", W_OBJ, false, &obj) == -1)
+		return -1;
+	if (obj == NULL)
+		return 0;
+	if (pj_check_keys(c, "$.reporting", obj, reporting_keys) == -1)
+		return -1;
+	if ((v = json_object_get(obj, "min_group")) == NULL)
+		return 0;
+	if (!json_is_integer(v))
+		return pj_fail(
+		    c, "$.reporting.min_group", "expected an integer");
+	k = json_integer_value(v);
+	if (k < POL_MIN_MIN_GROUP || k > POL_MAX_MIN_GROUP)
+		return pj_fail(c, "$.reporting.min_group",
+		    "must be from %d to %d", POL_MIN_MIN_GROUP,
+		    POL_MAX_MIN_GROUP);
+	p->min_group = (unsigned)k;
 	return 0;
 }
 
@@ -653,6 +691,7 @@ pol_parse(const char *json, size_t len, pol_policy **out, pol_error *err)
 	         parse_controller(&c, root, p) == 0 &&
 	         pj_regions_parse(&c, root) == 0 &&
 	         parse_audit(&c, root, p) == 0 &&
+	         parse_reporting(&c, root, p) == 0 &&
 	         parse_registers(&c, root, p) == 0 &&
 	         parse_principals(&c, root, p) == 0)
 		rc = 0;

@@ -19,6 +19,10 @@
 #define POL_KEY_BYTES      32 /* CURVE public key, raw */
 #define POL_MAX_NAME       64 /* bytes in any name (register, field, ...) */
 #define POL_MAX_DURATION_S (1000LL * 365 * 86400) /* the longest duration */
+/* reporting.min_group: below 2 a group could be one person's value */
+#define POL_MIN_MIN_GROUP     2
+#define POL_MAX_MIN_GROUP     1000
+#define POL_DEFAULT_MIN_GROUP 5
 
 /*
  * Caps on the counts in a policy. Validation costs what the document is long
@@ -120,6 +124,10 @@ typedef struct pol_purpose {
 	pol_basis basis;
 	bool objectable;
 	bool allowed_when_restricted;
+	/* Reporting: the purpose reads aggregates over live subjects and
+	 * anonymous records (Aggregate), groups of fewer than
+	 * pol_policy.min_group subjects suppressed. */
+	bool statistical;
 	uint8_t index; /* position in pol_register.purposes */
 } pol_purpose;
 
@@ -127,7 +135,8 @@ typedef struct pol_purpose {
  * A length of time as a retention rule counts it (retention.c): seconds
  * (second, minute, hour, day, week), or calendar months (month; year = 12
  * months), which pol_time_add counts on the calendar, a month end
- * clamping to the shorter month's end. n < 0: not set.
+ * clamping to the shorter month's end. n < 0: not set. n == 0 (a rule's
+ * "after": "0 days") is zero in any unit and has months false.
  */
 typedef struct pol_span {
 	int64_t n;
@@ -139,8 +148,10 @@ typedef struct pol_retention {
 	char **categories; /* "*" matches every category */
 	size_t ncategories;
 	char *from; /* collected | updated | relationship_end | contract_end */
-	int64_t after_s;      /* -1 if not set (months as 30 days, years 365) */
-	int64_t keep_least_s; /* -1 if not set (likewise) */
+	/* -1 if not set (months as 30 days, years 365); after_s may be 0,
+	 * "anonymised immediately"; keep_least_s never is */
+	int64_t after_s;
+	int64_t keep_least_s;
 	pol_span after; /* the same lengths, as the calendar counts them */
 	pol_span keep_least;
 	char *action; /* "delete" | "anonymize" | NULL */
@@ -192,6 +203,9 @@ typedef struct pol_policy {
 	pol_principal *principals;
 	size_t nprincipals;
 	int64_t audit_retention_s; /* default 5 years */
+	/* reporting.min_group: an Aggregate group with fewer subjects is
+	 * suppressed; 2..POL_MAX_MIN_GROUP, default POL_DEFAULT_MIN_GROUP */
+	unsigned min_group;
 	/* Lookup indexes, built by pol_parse: registers sorted by name,
 	 * principals by name and by key. Use the pol_*_find functions. */
 	const pol_register **registers_by_name;
@@ -284,8 +298,10 @@ int pol_duration_parse(const char *s, int64_t *out);
 
 /*
  * Retention (retention.c). A duration as a retention rule counts it:
- * "24 months" is calendar months, not 720 days. 0 or -1 as
- * pol_duration_parse.
+ * "24 months" is calendar months, not 720 days. The grammar and bounds of
+ * pol_duration_parse, except that a zero length ("0 days", "0 months"; the
+ * digit 0 alone) is accepted: only a rule's "after" may be zero, which the
+ * policy parser decides. 0, or -1 if s is not such a duration.
  */
 int pol_span_parse(const char *s, pol_span *out);
 
@@ -321,13 +337,33 @@ typedef struct pol_plan {
  * Plan one field of register r under its retention rules. A rule covers
  * the field if one of its categories is the field's or "*". The field is
  * due at the earliest time a covering rule with an action gives (counted
- * from its start event, if that has happened; at equal times a delete
- * before an anonymisation, then the rule first in the document), but never
- * before every keep_at_least minimum that covers it has passed: a minimum
- * whose start event has not happened holds it for now. No due rule: kept.
+ * from its start event, if that has happened, "0 days" giving the event's
+ * own time; at equal times a delete before an anonymisation, then the rule
+ * first in the document), but never before every keep_at_least minimum
+ * that covers it has passed: a minimum whose start event has not happened
+ * holds it for now. No due rule: kept.
  */
 void pol_retention_plan(const pol_register *r, const pol_field *f,
     const pol_field_times *t, pol_plan *out);
+
+/*
+ * Whether some retention rule of r counts from the start event from
+ * ("collected", "updated", "relationship_end" or "contract_end", spelled
+ * as pol_retention.from): a rule with an action, or a keep_at_least
+ * minimum. When it is false, recording that event for the register (a
+ * relationship end, a contract end, a write's time) changes no plan of
+ * any of its fields. False for any other string, and for NULL.
+ */
+bool pol_retention_from_used(const pol_register *r, const char *from);
+
+/*
+ * Whether some retention rule of r with an action (delete or anonymize)
+ * covers field f, so that the field can fall due once that rule's start
+ * event happens. A field covered by no rule, or only by keep_at_least
+ * minimums, is kept: pol_retention_plan gives it POL_NEVER whatever the
+ * times, and it needs no place in a due-time index.
+ */
+bool pol_field_planned(const pol_register *r, const pol_field *f);
 
 /* Field sets (pol_grant.fields, pol_decision.fields): bit i = field index i. */
 static inline bool
@@ -388,19 +424,20 @@ typedef enum pol_change {
  * terms, e.g. "register customers", "field customers.email", "purpose
  * customers.marketing", "retention customers.feedback-24m", "transfer
  * customers", "principal crm", "grant crm[0]" (or a better stable name for
- * a grant), "audit retention", "controller"; detail says what changed in
- * words, e.g. "type string -> email", "ops read -> read, write",
- * "fields name, email -> name, email, phone", "" when nothing more is
- * useful. Both strings are valid only during the call. */
+ * a grant), "audit retention", "reporting", "controller"; detail says what
+ * changed in words, e.g. "type string -> email", "ops read -> read,
+ * write", "fields name, email -> name, email, phone", "" when nothing more
+ * is useful. Both strings are valid only during the call. */
 typedef void (*pol_diff_fn)(
     void *arg, pol_change change, const char *what, const char *detail);
 
 /* Compare policy a (old) with b (new), calling fn for every difference in
- * a stable order (controller, audit, registers with their transfer,
- * purposes, fields and retention rules, then principals with their key,
- * region, roles and grants). Returns the number of differences, 0 when
- * the two policies mean the same thing (whatever the document's order or
- * whitespace). A key change is reported without printing either key. */
+ * a stable order (controller, audit, reporting, registers with their
+ * transfer, purposes, fields and retention rules, then principals with
+ * their key, region, roles and grants). Returns the number of differences,
+ * 0 when the two policies mean the same thing (whatever the document's
+ * order or whitespace). A key change is reported without printing either
+ * key. */
 size_t pol_diff(
     const pol_policy *a, const pol_policy *b, pol_diff_fn fn, void *arg);
 

@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "policy.h"
+#include "internal.h"
 
 #define US_PER_S   1000000LL
 #define US_PER_DAY (86400LL * US_PER_S)
@@ -24,13 +24,17 @@ pol_span_parse(const char *s, pol_span *out)
 	int64_t secs, n = 0;
 	const char *p;
 
-	/* the grammar and the bounds are pol_duration_parse's */
-	if (pol_duration_parse(s, &secs) != 0)
+	/* the grammar and the bounds are pol_duration_parse's, and zero */
+	if (pj_duration(s, true, &secs) != 0)
 		return -1;
 	for (p = s; *p >= '0' && *p <= '9'; p++)
 		n = n * 10 + (*p - '0');
 	p++; /* the space */
-	if (strncmp(p, "month", 5) == 0) {
+	if (n == 0) {
+		/* "0 days" and "0 months" are one span: no diff between them */
+		out->n = 0;
+		out->months = false;
+	} else if (strncmp(p, "month", 5) == 0) {
 		out->n = n;
 		out->months = true;
 	} else if (strncmp(p, "year", 4) == 0) {
@@ -141,6 +145,12 @@ rule_start(const pol_retention *rt, const pol_field_times *t)
 	return t->contract_end_us;
 }
 
+/*
+ * A field's plan. Each covering rule is weighed once: its action time (a
+ * zero span is due at the start event itself) against the earliest so far,
+ * its minimum against the longest so far; the action then waits for the
+ * longest minimum.
+ */
 void
 pol_retention_plan(const pol_register *r, const pol_field *f,
     const pol_field_times *t, pol_plan *out)
@@ -181,4 +191,38 @@ pol_retention_plan(const pol_register *r, const pol_field *f,
 	}
 	if (out->rule != NULL && out->keep_until_us > out->due_us)
 		out->due_us = out->keep_until_us; /* POL_NEVER while held */
+}
+
+bool
+pol_retention_from_used(const pol_register *r, const char *from)
+{
+	const pol_retention *rt;
+	size_t i;
+
+	if (r == NULL || from == NULL)
+		return false;
+	for (i = 0; i < r->nretention; i++) {
+		rt = &r->retention[i];
+		if ((rt->action != NULL || rt->keep_least.n >= 0) &&
+		    strcmp(rt->from, from) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+pol_field_planned(const pol_register *r, const pol_field *f)
+{
+	const pol_retention *rt;
+	size_t i;
+
+	if (r == NULL || f == NULL)
+		return false;
+	for (i = 0; i < r->nretention; i++) {
+		rt = &r->retention[i];
+		if (rt->action != NULL && rt->after.n >= 0 &&
+		    rule_covers(rt, f))
+			return true;
+	}
+	return false;
 }

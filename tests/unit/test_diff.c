@@ -234,7 +234,12 @@ test_same_meaning(void **state)
 
 	set(r, "registers.customers.retention.0", "after",
 	    json_string("12 months"));
-	json_object_set_new(r, "audit", json_object()); /* the default */
+	/* zero is zero in any unit */
+	set(r, "registers.acis.retention.0", "after", json_string("0 months"));
+	json_object_set_new(r, "audit", json_object());     /* the default */
+	json_object_set_new(r, "reporting", json_object()); /* likewise */
+	set(r, "registers.acis.purposes.cx_management", "statistical",
+	    json_false());
 	expect(r, none);
 }
 
@@ -245,12 +250,14 @@ test_controller_audit(void **state)
 	static const char *const want[] = {
 	    "~ controller: name changed; business_id changed",
 	    "~ audit retention: 5 years -> 6 years",
+	    "~ reporting: min_group 5 -> 10",
 	    NULL,
 	};
 
 	set(j, "controller", "name", json_string("SECRET Oy"));
 	set(j, "controller", "business_id", json_string("SECRET-1"));
 	set(j, "audit", "retention", json_string("6 years"));
+	set(j, "reporting", "min_group", json_integer(10));
 	expect(j, want);
 }
 
@@ -268,7 +275,7 @@ test_registers(void **state)
 	    "+ purpose acis2.legal_obligations: legal_basis legal_obligation, "
 	    "allowed_when_restricted",
 	    "+ purpose acis2.sales_reporting: legal_basis legitimate_interest, "
-	    "objectable",
+	    "objectable, statistical",
 	    "+ purpose acis2.satisfaction_tracking: legal_basis "
 	    "legitimate_interest, objectable",
 	    "+ field acis2.classification: type string, category "
@@ -291,13 +298,11 @@ test_registers(void **state)
 	    "+ field acis2.phone: type phone, category contact, identifying, "
 	    "lookup, source reseller",
 	    "+ field acis2.position: type string, category organisation, "
-	    "source "
-	    "reseller",
+	    "identifying, source reseller",
+	    "+ retention acis2.anonymize-24m: categories *, from collected, "
+	    "after 2 years, action anonymize",
 	    "+ retention acis2.contract-end: categories *, from contract_end, "
-	    "after 30 days, action delete",
-	    "+ retention acis2.feedback-anonymize-24m: categories feedback, "
-	    "from "
-	    "collected, after 2 years, action anonymize",
+	    "after 0 days, action delete",
 	    "~ register customers: description changed",
 	    NULL,
 	};
@@ -340,7 +345,8 @@ test_purposes_fields(void **state)
 	    "- field acis.phone: type phone, category contact, identifying, "
 	    "lookup, source reseller",
 	    "~ purpose customers.marketing: legal_basis legitimate_interest -> "
-	    "consent; objectable true -> false",
+	    "consent; objectable true -> false; statistical false -> true",
+	    "~ purpose customers.reporting: statistical true -> false",
 	    "+ purpose customers.surveys: legal_basis consent",
 	    "~ field customers.name: type string -> text; allow_identity_code "
 	    "false -> true; source subject -> (none); description changed",
@@ -369,6 +375,10 @@ test_purposes_fields(void **state)
 	    json_string("consent"));
 	json_object_del(
 	    at(j, "registers.customers.purposes.marketing"), "objectable");
+	set(j, "registers.customers.purposes.marketing", "statistical",
+	    json_true());
+	json_object_del(
+	    at(j, "registers.customers.purposes.reporting"), "statistical");
 	set(j, "registers.customers.purposes", "surveys",
 	    json_pack("{s:s}", "legal_basis", "consent"));
 	set(j, "registers.customers.fields.name", "type", json_string("text"));
@@ -386,13 +396,11 @@ test_retention(void **state)
 {
 	json_t *j = example();
 	static const char *const want[] = {
+	    "~ retention acis.anonymize-24m: after 2 years -> 730 days",
 	    "- retention acis.contract-end: categories *, from contract_end, "
-	    "after 30 days, action delete",
-	    "~ retention acis.feedback-anonymize-24m: after 2 years -> 730 "
-	    "days",
+	    "after 0 days, action delete",
 	    "~ retention customers.after-customership: from relationship_end "
-	    "-> "
-	    "contract_end; after 1 year -> 2 years",
+	    "-> contract_end; after 1 year -> 0 days",
 	    "~ retention customers.bookkeeping: categories billing -> billing, "
 	    "identity; keep_at_least 6 years -> 7 years",
 	    "+ retention customers.feedback-6m: categories feedback, from "
@@ -402,7 +410,7 @@ test_retention(void **state)
 	};
 
 	set(j, "registers.customers.retention.1", "after",
-	    json_string("2 years"));
+	    json_string("0 days"));
 	set(j, "registers.customers.retention.1", "from",
 	    json_string("contract_end"));
 	set(j, "registers.customers.retention.0", "categories",

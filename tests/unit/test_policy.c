@@ -93,7 +93,7 @@ test_example(void **state)
 	const pol_field *f;
 	pol_policy *p;
 	char *json;
-	size_t len, i;
+	size_t len, i, nstat;
 
 	if (path == NULL)
 		path = "policy/examples/aktiivitieto.json";
@@ -126,6 +126,15 @@ test_example(void **state)
 	assert_int_equal(pu->basis, POL_BASIS_LEGAL_OBLIGATION);
 	assert_non_null(pol_purpose_find(acis, "satisfaction_tracking"));
 	assert_null(pol_purpose_find(acis, "marketing"));
+	/* Reporting reads aggregates, groups under 5 suppressed. */
+	assert_int_equal(p->min_group, 5);
+	assert_true(pol_purpose_find(cust, "reporting")->statistical);
+	assert_true(pol_purpose_find(acis, "sales_reporting")->statistical);
+	for (i = 0, nstat = 0; i < cust->npurposes; i++)
+		nstat += cust->purposes[i].statistical;
+	for (i = 0; i < acis->npurposes; i++)
+		nstat += acis->purposes[i].statistical;
+	assert_int_equal(nstat, 2);
 
 	assert_int_equal(cust->nfields, 11);
 	assert_int_equal(acis->nfields, 10);
@@ -142,15 +151,23 @@ test_example(void **state)
 	for (i = 0; i < cust->nfields; i++)
 		assert_int_equal(cust->fields[i].index, i);
 
-	/* Retention: 24-month anonymisation in ACIS, bookkeeping minimum. */
+	/* Retention: ACIS anonymised 24 months after collection and
+	 * destroyed when the contract ends; bookkeeping minimum. */
 	for (i = 0; i < acis->nretention; i++)
-		if (strcmp(acis->retention[i].id, "feedback-anonymize-24m") ==
-		    0)
+		if (strcmp(acis->retention[i].id, "anonymize-24m") == 0)
 			break;
 	assert_true(i < acis->nretention);
 	assert_int_equal(acis->retention[i].after_s, 24 * 30 * 86400LL);
 	assert_string_equal(acis->retention[i].action, "anonymize");
 	assert_string_equal(acis->retention[i].from, "collected");
+	assert_int_equal(acis->retention[i].ncategories, 1);
+	assert_string_equal(acis->retention[i].categories[0], "*");
+	for (i = 0; i < acis->nretention; i++)
+		if (strcmp(acis->retention[i].id, "contract-end") == 0)
+			break;
+	assert_true(i < acis->nretention);
+	assert_int_equal(acis->retention[i].after_s, 0);
+	assert_string_equal(acis->retention[i].action, "delete");
 	for (i = 0; i < cust->nretention; i++)
 		if (strcmp(cust->retention[i].id, "bookkeeping") == 0)
 			break;
@@ -192,7 +209,32 @@ test_minimal(void **state)
 	assert_int_equal(p->audit_retention_s, 5 * 365 * 86400LL);
 	assert_false(r->purposes[0].objectable);
 	assert_false(r->purposes[0].allowed_when_restricted);
+	assert_false(r->purposes[0].statistical);
+	assert_int_equal(p->min_group, POL_DEFAULT_MIN_GROUP);
 	assert_null(r->fields[0].source);
+	pol_free(&p);
+
+	/* the reporting settings at their bounds */
+	p = parse_ok("{" CONTROLLER ",\"reporting\":{\"min_group\":2}," REG(
+	    "") "," OK_PRINC "}");
+	assert_int_equal(p->min_group, 2);
+	pol_free(&p);
+	p = parse_ok("{" CONTROLLER ",\"reporting\":{\"min_group\":1000}," REG(
+	    "") "," OK_PRINC "}");
+	assert_int_equal(p->min_group, 1000);
+	pol_free(&p);
+	p = parse_ok(
+	    "{" CONTROLLER ",\"reporting\":{}," REG("") "," OK_PRINC "}");
+	assert_int_equal(p->min_group, 5);
+	pol_free(&p);
+	p = parse_ok(DOC("\"registers\":{\"r\":{\"purposes\":{\"p\":{"
+	                 "\"legal_basis\":\"consent\",\"statistical\":true},"
+	                 "\"q\":{\"legal_basis\":\"consent\",\"statistical\""
+	                 ":false}}," FIELDS "}}",
+	    OK_PRINC));
+	r = pol_register_find(p, "r");
+	assert_true(pol_purpose_find(r, "p")->statistical);
+	assert_false(pol_purpose_find(r, "q")->statistical);
 	pol_free(&p);
 	pol_free(&p); /* NULL-safe */
 	pol_free(NULL);
@@ -409,11 +451,52 @@ static const struct bad bad_cases[] = {
                 "\"action\":\"delete\"}]"),
             OK_PRINC),
         "$.registers.r.retention[0].after", "not a duration"},
-    {"bad duration zero",
+    {"zero minimum",
         DOC(REG(",\"retention\":[{\"id\":\"x\",\"categories\":[\"*\"],"
                 "\"from\":\"collected\",\"keep_at_least\":\"0 days\"}]"),
             OK_PRINC),
-        "$.registers.r.retention[0].keep_at_least", "not a duration"},
+        "$.registers.r.retention[0].keep_at_least", "longer than zero"},
+    {"zero after with leading zeros",
+        DOC(REG(",\"retention\":[{\"id\":\"x\",\"categories\":[\"*\"],"
+                "\"from\":\"collected\",\"after\":\"00 days\","
+                "\"action\":\"delete\"}]"),
+            OK_PRINC),
+        "$.registers.r.retention[0].after", "not a duration"},
+    {"zero audit retention",
+        "{" CONTROLLER
+        ",\"audit\":{\"retention\":\"0 years\"}," REG("") "," OK_PRINC "}",
+        "$.audit.retention", "longer than zero"},
+    {"statistical not a boolean",
+        DOC("\"registers\":{\"r\":{\"purposes\":{\"p\":{\"legal_basis\":"
+            "\"consent\",\"statistical\":1}}," FIELDS "}}",
+            OK_PRINC),
+        "$.registers.r.purposes.p.statistical", "expected a boolean"},
+    {"reporting not an object",
+        "{" CONTROLLER ",\"reporting\":5," REG("") "," OK_PRINC "}",
+        "$.reporting", "expected an object"},
+    {"reporting unknown key",
+        "{" CONTROLLER ",\"reporting\":{\"k\":5}," REG("") "," OK_PRINC "}",
+        "$.reporting.k", "unknown key \"k\""},
+    {"min_group a string",
+        "{" CONTROLLER
+        ",\"reporting\":{\"min_group\":\"5\"}," REG("") "," OK_PRINC "}",
+        "$.reporting.min_group", "expected an integer"},
+    {"min_group a real",
+        "{" CONTROLLER
+        ",\"reporting\":{\"min_group\":5.0}," REG("") "," OK_PRINC "}",
+        "$.reporting.min_group", "expected an integer"},
+    {"min_group 1",
+        "{" CONTROLLER ",\"reporting\":{\"min_group\":1}," REG("") "," OK_PRINC
+                                                                   "}",
+        "$.reporting.min_group", "from 2 to 1000"},
+    {"min_group 1001",
+        "{" CONTROLLER
+        ",\"reporting\":{\"min_group\":1001}," REG("") "," OK_PRINC "}",
+        "$.reporting.min_group", "from 2 to 1000"},
+    {"min_group negative",
+        "{" CONTROLLER ",\"reporting\":{\"min_group\":-5}," REG("") "," OK_PRINC
+                                                                    "}",
+        "$.reporting.min_group", "from 2 to 1000"},
     {"bad audit retention",
         "{" CONTROLLER
         ",\"audit\":{\"retention\":\"forever\"}," REG("") "," OK_PRINC "}",

@@ -54,12 +54,14 @@ plus(int64_t t, const char *s)
 }
 
 /* 1. Spans: months and years on the calendar, the rest in seconds; the
- * grammar and bounds are those of every duration in the policy. */
+ * grammar and bounds are those of every duration in the policy, and zero
+ * (the digit 0 alone) is a span, the same in every unit. */
 static void
 test_span_parse(void **state)
 {
-	static const char *const bad[] = {"0 days", "24 monthz", "-1 days",
-	    "1  day", "", "month", "1001 years", "12"};
+	static const char *const bad[] = {"24 monthz", "-1 days", "1  day", "",
+	    "month", "1001 years", "12", "00 days", "0days", "-0 days",
+	    "0  days", "0 fortnights", "0", "+0 days"};
 	pol_span sp;
 	size_t i;
 
@@ -80,6 +82,16 @@ test_span_parse(void **state)
 	assert_int_equal(sp.n, 14 * 86400);
 	sp = span("90 seconds");
 	assert_int_equal(sp.n, 90);
+	sp = span("0 days");
+	assert_false(sp.months);
+	assert_int_equal(sp.n, 0);
+	sp = span("0 months");
+	assert_false(sp.months); /* zero months is zero days */
+	assert_int_equal(sp.n, 0);
+	sp = span("0 year");
+	assert_int_equal(sp.n, 0);
+	sp = span("0 seconds");
+	assert_int_equal(sp.n, 0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(pol_span_parse(bad[i], &sp), -1);
 }
@@ -117,6 +129,13 @@ test_calendar(void **state)
 	/* microseconds survive */
 	assert_int_equal(plus(at(2024, 1, 31, 0, 0) + 123456, "1 month"),
 	    at(2024, 2, 29, 0, 0) + 123456);
+	/* zero is the time itself, also at a month end */
+	assert_int_equal(plus(at(2024, 1, 31, 10, 30) + 7, "0 days"),
+	    at(2024, 1, 31, 10, 30) + 7);
+	sp.n = 0;
+	sp.months = true; /* not what pol_span_parse makes, but the same */
+	assert_int_equal(pol_time_add(at(2024, 1, 31, 9, 0), &sp, &out), 0);
+	assert_int_equal(out, at(2024, 1, 31, 9, 0));
 	/* the epoch and the longest span */
 	assert_int_equal(plus(0, "1000 years"), at(2970, 1, 1, 0, 0));
 	/* a time before the epoch, or an unset span, is refused */
@@ -201,38 +220,83 @@ test_customers(void **state)
 }
 
 /*
- * 4. ACIS: feedback anonymised 24 months after it was collected; the whole
- * register deleted 30 days after the processing contract ends, which comes
- * first if it is earlier.
+ * 4. ACIS: every field anonymised 24 months after it was collected (the
+ * identifying ones dropped then, the rest kept anonymously); the whole
+ * register deleted when the processing contract ends, which comes first
+ * if it is earlier.
  */
 static void
 test_acis(void **state)
 {
+	static const char *const fields[] = {"name", "email", "phone",
+	    "organisation", "position", "feedback_score", "feedback_text"};
 	pol_policy *p = example();
 	pol_field_times t = {.collected_us = at(2022, 1, 31, 12, 0),
-	    .updated_us = at(2022, 1, 31, 12, 0)};
+	    .updated_us = at(2023, 5, 2, 12, 0)};
 	pol_plan pl;
+	size_t i;
 
-	plan(p, "acis", "feedback_score", &t, &pl);
-	assert_int_equal(pl.due_us, at(2024, 1, 31, 12, 0));
-	assert_string_equal(pl.rule->id, "feedback-anonymize-24m");
-	assert_string_equal(pl.rule->action, "anonymize");
-	plan(p, "acis", "name", &t, &pl);
-	assert_int_equal(pl.due_us, POL_NEVER);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		plan(p, "acis", fields[i], &t, &pl);
+		assert_int_equal(pl.due_us, at(2024, 1, 31, 12, 0));
+		assert_string_equal(pl.rule->id, "anonymize-24m");
+		assert_string_equal(pl.rule->action, "anonymize");
+		assert_null(pl.keep_rule);
+	}
 
-	t.contract_end_us = at(2023, 6, 1, 0, 0);
-	plan(p, "acis", "feedback_score", &t, &pl);
-	assert_int_equal(pl.due_us, at(2023, 6, 1, 0, 0) + 30 * 86400 * US);
-	assert_string_equal(pl.rule->id, "contract-end");
-	assert_string_equal(pl.rule->action, "delete");
-	plan(p, "acis", "name", &t, &pl);
-	assert_string_equal(pl.rule->id, "contract-end");
+	/* the contract ended: due that very moment */
+	t.contract_end_us = at(2023, 6, 1, 0, 0) + 1;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		plan(p, "acis", fields[i], &t, &pl);
+		assert_int_equal(pl.due_us, at(2023, 6, 1, 0, 0) + 1);
+		assert_string_equal(pl.rule->id, "contract-end");
+		assert_string_equal(pl.rule->action, "delete");
+	}
 
 	/* a contract that ends after the anonymisation is due */
 	t.contract_end_us = at(2025, 1, 1, 0, 0);
 	plan(p, "acis", "feedback_text", &t, &pl);
 	assert_int_equal(pl.due_us, at(2024, 1, 31, 12, 0));
-	assert_string_equal(pl.rule->id, "feedback-anonymize-24m");
+	assert_string_equal(pl.rule->id, "anonymize-24m");
+	pol_free(&p);
+}
+
+/*
+ * 5. The worked example of privd-policy(5) and the README, from the
+ * notice: a customer whose relationship ended on 31 March 2025 loses
+ * everything but billing on 31 March 2026, billing on 31 March 2031; ACIS
+ * feedback collected on 31 January 2024 is anonymised on 31 January 2026.
+ */
+static void
+test_worked_example(void **state)
+{
+	pol_policy *p = example();
+	pol_field_times t = {.collected_us = at(2021, 9, 14, 8, 0),
+	    .updated_us = at(2024, 11, 5, 16, 20),
+	    .relationship_end_us = at(2025, 3, 31, 0, 0)};
+	const pol_register *r = pol_register_find(p, "customers");
+	pol_plan pl;
+	size_t i;
+
+	for (i = 0; i < r->nfields; i++) {
+		pol_retention_plan(r, &r->fields[i], &t, &pl);
+		if (strcmp(r->fields[i].name, "billing_details") == 0) {
+			assert_int_equal(pl.due_us, at(2031, 3, 31, 0, 0));
+			assert_int_equal(
+			    pl.keep_until_us, at(2031, 3, 31, 0, 0));
+			assert_string_equal(pl.keep_rule->id, "bookkeeping");
+		} else {
+			assert_int_equal(pl.due_us, at(2026, 3, 31, 0, 0));
+			assert_null(pl.keep_rule);
+		}
+		assert_string_equal(pl.rule->id, "after-customership");
+	}
+
+	t.collected_us = t.updated_us = at(2024, 1, 31, 0, 0);
+	t.relationship_end_us = 0;
+	plan(p, "acis", "feedback_score", &t, &pl);
+	assert_int_equal(pl.due_us, at(2026, 1, 31, 0, 0));
+	assert_string_equal(pl.rule->action, "anonymize");
 	pol_free(&p);
 }
 
@@ -261,7 +325,7 @@ rules(const char *r)
 }
 
 /*
- * 5. Several rules: the earliest action wins; at the same time a delete
+ * 6. Several rules: the earliest action wins; at the same time a delete
  * before an anonymisation, then the rule first in the document; every
  * minimum holds, the longest decides; a rule on other categories does not
  * count.
@@ -315,6 +379,125 @@ test_several_rules(void **state)
 	pol_free(&p);
 }
 
+/*
+ * 7. A zero "after" (the notice's "anonymised immediately") is due at its
+ * start event itself, or never while that has not happened; it still
+ * waits for a minimum, and at equal times a delete still wins.
+ */
+static void
+test_zero_after(void **state)
+{
+	pol_field_times t = {.collected_us = at(2024, 1, 31, 9, 0),
+	    .updated_us = at(2024, 2, 29, 9, 0)};
+	const pol_register *r;
+	pol_policy *p;
+	pol_plan pl;
+
+	p = rules("{\"id\": \"now\", \"categories\": [\"x\"], \"from\": "
+	          "\"collected\", \"after\": \"0 days\", \"action\": "
+	          "\"anonymize\"},"
+	          "{\"id\": \"end\", \"categories\": [\"*\"], \"from\": "
+	          "\"relationship_end\", \"after\": \"0 months\", "
+	          "\"action\": \"delete\"},"
+	          "{\"id\": \"min\", \"categories\": [\"y\"], \"from\": "
+	          "\"updated\", \"keep_at_least\": \"1 month\"}");
+	r = pol_register_find(p, "r");
+	assert_int_equal(r->retention[0].after_s, 0);
+	assert_int_equal(r->retention[0].after.n, 0);
+	assert_int_equal(r->retention[1].after_s, 0);
+	assert_false(r->retention[1].after.months);
+
+	plan(p, "r", "a", &t, &pl);
+	assert_int_equal(pl.due_us, at(2024, 1, 31, 9, 0));
+	assert_string_equal(pl.rule->id, "now");
+	/* b: its relationship has not ended */
+	plan(p, "r", "b", &t, &pl);
+	assert_int_equal(pl.due_us, POL_NEVER);
+	assert_null(pl.rule);
+	assert_int_equal(pl.keep_until_us, at(2024, 3, 29, 9, 0));
+
+	/* it ends: b is due at once, but not before its minimum */
+	t.relationship_end_us = at(2024, 3, 1, 0, 0);
+	plan(p, "r", "b", &t, &pl);
+	assert_int_equal(pl.due_us, at(2024, 3, 29, 9, 0));
+	assert_string_equal(pl.rule->id, "end");
+	t.relationship_end_us = at(2024, 4, 2, 0, 0);
+	plan(p, "r", "b", &t, &pl);
+	assert_int_equal(pl.due_us, at(2024, 4, 2, 0, 0));
+	/* at the same moment as "now", a delete before an anonymisation */
+	t.relationship_end_us = t.collected_us;
+	plan(p, "r", "a", &t, &pl);
+	assert_int_equal(pl.due_us, at(2024, 1, 31, 9, 0));
+	assert_string_equal(pl.rule->id, "end");
+
+	/* a field never written has not been collected */
+	t.collected_us = t.updated_us = t.relationship_end_us = 0;
+	plan(p, "r", "a", &t, &pl);
+	assert_int_equal(pl.due_us, POL_NEVER);
+	pol_free(&p);
+}
+
+/*
+ * 8. Which start events a register's rules count from, and which fields a
+ * rule with an action covers, so the daemon knows what an event re-plans
+ * and which fields can ever fall due.
+ */
+static void
+test_helpers(void **state)
+{
+	static const char *const events[] = {
+	    "collected", "updated", "relationship_end", "contract_end"};
+	const bool cust_uses[] = {false, false, true, false};
+	const bool acis_uses[] = {true, false, false, true};
+	pol_policy *p = example();
+	const pol_register *cust = pol_register_find(p, "customers");
+	const pol_register *acis = pol_register_find(p, "acis");
+	const pol_register *r;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(
+		    pol_retention_from_used(cust, events[i]), cust_uses[i]);
+		assert_int_equal(
+		    pol_retention_from_used(acis, events[i]), acis_uses[i]);
+	}
+	assert_false(pol_retention_from_used(cust, "birth"));
+	assert_false(pol_retention_from_used(cust, ""));
+	assert_false(pol_retention_from_used(cust, NULL));
+	assert_false(pol_retention_from_used(NULL, "collected"));
+	/* a rule on "*" plans every field */
+	for (i = 0; i < cust->nfields; i++)
+		assert_true(pol_field_planned(cust, &cust->fields[i]));
+	for (i = 0; i < acis->nfields; i++)
+		assert_true(pol_field_planned(acis, &acis->fields[i]));
+	assert_false(pol_field_planned(NULL, &cust->fields[0]));
+	assert_false(pol_field_planned(cust, NULL));
+	pol_free(&p);
+
+	/* a minimum alone counts from its event but plans nothing */
+	p = rules("{\"id\": \"min\", \"categories\": [\"x\"], \"from\": "
+	          "\"updated\", \"keep_at_least\": \"1 year\"},"
+	          "{\"id\": \"del\", \"categories\": [\"y\"], \"from\": "
+	          "\"contract_end\", \"after\": \"0 days\", \"action\": "
+	          "\"delete\"}");
+	r = pol_register_find(p, "r");
+	assert_true(pol_retention_from_used(r, "updated"));
+	assert_true(pol_retention_from_used(r, "contract_end"));
+	assert_false(pol_retention_from_used(r, "collected"));
+	assert_false(pol_retention_from_used(r, "relationship_end"));
+	assert_false(pol_field_planned(r, pol_field_find(r, "a")));
+	assert_true(pol_field_planned(r, pol_field_find(r, "b")));
+	pol_free(&p);
+
+	/* no rules at all */
+	p = rules("");
+	r = pol_register_find(p, "r");
+	for (i = 0; i < 4; i++)
+		assert_false(pol_retention_from_used(r, events[i]));
+	assert_false(pol_field_planned(r, pol_field_find(r, "a")));
+	pol_free(&p);
+}
+
 int
 main(void)
 {
@@ -324,6 +507,9 @@ main(void)
 	    cmocka_unit_test(test_customers),
 	    cmocka_unit_test(test_acis),
 	    cmocka_unit_test(test_several_rules),
+	    cmocka_unit_test(test_zero_after),
+	    cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_worked_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
