@@ -2,8 +2,8 @@
  * retention_common.h - what the retention tests (issue 9,
  * test_retention_*.c) share (retention_common.c): their policy, times on
  * the calendar, the retention requests spoken raw (libprivd's calls for
- * them are not relied on), the retention events of the audit log with
- * their rule, and a skip for what privd does not do yet.
+ * them are not relied on), and the retention events of the audit log
+ * with their rule.
  *
  * These fail the running test (cmocka), like checks.h.
  */
@@ -277,23 +277,5 @@ uint64_t audit_head(harness *h);
 
 /* `privctl audit verify` as the auditor exits 0. */
 void privctl_verify_ok(harness *h);
-
-/* ---- what privd does not do yet --------------------------------------- */
-
-/*
- * Skip the running test (saying why) if privd does not know the operation
- * op_case yet: it answers a request for it "names no operation" (what a
- * privd built before that part of issue 9 landed says). The probe is a
- * request as key that changes nothing (an undeclared register).
- */
-void ret_need(harness *h, const char *key, int op_case, const char *what);
-
-/* Skip the running test, saying why (for what no probe can tell). */
-void ret_skip(const char *why);
-
-/* What main returns: rc, or 77 (meson's SKIP) if every test of the
- * program skipped (ret_need, ret_skip), so that a skipped program is not
- * reported as passing. */
-int ret_main_result(int rc, size_t ntests);
 
 #endif /* PRIVD_TEST_RETENTION_COMMON_H */

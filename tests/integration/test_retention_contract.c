@@ -7,12 +7,6 @@
  * or a subject blocks the purge; an undo is refused once a purge began;
  * bad input changes nothing.
  *
- * privd records a contract end and refuses puts after it already; the
- * purge comes later, and nothing on the wire tells whether a privd has
- * it: until it lands, PURGE_LANDED is 0 and the tests that need it skip
- * saying so. Set it to 1 to run them. (A privd that does not know
- * ContractEnd at all makes every test skip: ret_need.)
- *
  * The tests' own policy (RET_POLICY: register acis, rule contract-end,
  * delete 30 days after contract_end) on a real privd on the test clock.
  */
@@ -28,34 +22,9 @@
 
 #include "retention_common.h"
 
-#ifndef PURGE_LANDED
-#define PURGE_LANDED 0
-#endif
-
 #define ACIS "acis"
 #define CX   "cx"
 #define BOTH "feedback_score,name"
-
-static void
-need(harness *h)
-{
-	ret_need(
-	    h, "admin", PRIVD__V1__REQUEST__OP_CONTRACT_END, "ContractEnd");
-	ret_need(h, "admin", PRIVD__V1__REQUEST__OP_RETENTION_RUN,
-	    "RetentionRun (the sweeper)");
-}
-
-/* The same, and the purge. */
-static void
-need_purge(harness *h)
-{
-	if (!PURGE_LANDED)
-		ret_skip("privd does not purge a register after its contract "
-		         "end yet (issue 9 builds it after holds); set "
-		         "PURGE_LANDED to 1 in test_retention_contract.c once "
-		         "it does");
-	need(h);
-}
 
 /* acis puts subject's two fields; the status privd answers (libprivd). */
 static int
@@ -123,7 +92,6 @@ test_contract_end_purge(void **state)
 	uint64_t at, from;
 	size_t i;
 
-	need_purge(h);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(put_acis(h, subjects[i]), PRIVD_OK);
 	put_customer(h, "s-1");
@@ -162,8 +130,6 @@ test_hold_blocks_purge(void **state)
 	harness *h = *state;
 	Privd__V1__Response *r;
 
-	need_purge(h);
-	ret_need(h, "rights", PRIVD__V1__REQUEST__OP_HOLD_LIST, "legal holds");
 	assert_int_equal(put_acis(h, "a-1"), PRIVD_OK);
 	assert_int_equal(put_acis(h, "a-2"), PRIVD_OK);
 	r = hold_set(h, "rights", ACIS, "", "client's litigation", 0);
@@ -215,7 +181,6 @@ test_contract_end_input_and_undo(void **state)
 	uint64_t t0, at;
 	size_t i;
 
-	need(h);
 	assert_int_equal(put_acis(h, "a-1"), PRIVD_OK);
 	now = (int64_t)h_clock_us(h);
 	for (i = 0; i < sizeof(not_admin) / sizeof(not_admin[0]); i++)
@@ -260,7 +225,6 @@ test_undo_after_purge(void **state)
 {
 	harness *h = *state;
 
-	need_purge(h);
 	assert_int_equal(put_acis(h, "a-1"), PRIVD_OK);
 	assert_int_equal(put_acis(h, "a-2"), PRIVD_OK);
 	ce_expect(h, "admin", ACIS, 0, true, ST(OK), 0, "now");
@@ -285,8 +249,6 @@ main(void)
 	        test_undo_after_purge, ret_setup, h_teardown),
 	};
 
-	return ret_main_result(
-	    cmocka_run_group_tests_name(
-	        "integration/retention_contract", tests, NULL, NULL),
-	    sizeof(tests) / sizeof(tests[0]));
+	return cmocka_run_group_tests_name(
+	    "integration/retention_contract", tests, NULL, NULL);
 }

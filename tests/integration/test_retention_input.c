@@ -26,15 +26,6 @@
 /* 2000-01-01T00:00:00Z, the earliest time privd takes. */
 #define Y2000_US 946684800000000LL
 
-static void
-need(harness *h)
-{
-	ret_need(h, "svc", PRIVD__V1__REQUEST__OP_RELATIONSHIP_END,
-	    "RelationshipEnd");
-	ret_need(h, "admin", PRIVD__V1__REQUEST__OP_RETENTION_RUN,
-	    "RetentionRun (the sweeper)");
-}
-
 /* A RelationshipEnd as key whose status must be st (reason: see
  * expect_status); the answer's at_us if OK. */
 static uint64_t
@@ -84,7 +75,6 @@ test_relationship_end_undo(void **state)
 	uint64_t t0, t1, at;
 	uint32_t moved_end, moved_undo;
 
-	need(h);
 	put_customer(h, "s-1");
 	put_customer(h, "s-2");
 	now = (int64_t)h_clock_us(h);
@@ -154,7 +144,6 @@ test_relationship_end_bad_input(void **state)
 	int64_t now;
 	size_t i;
 
-	need(h);
 	put_customer(h, "s-1");
 	put_customer(h, "s-2");
 	now = (int64_t)h_clock_us(h);
@@ -201,8 +190,6 @@ test_hold_bad_input(void **state)
 	Privd__V1__Response *r;
 	int64_t now;
 
-	ret_need(h, "rights", PRIVD__V1__REQUEST__OP_HOLD_LIST, "legal holds");
-	need(h);
 	put_customer(h, "s-1");
 	now = (int64_t)h_clock_us(h);
 	rel_expect(h, "svc", CUST, "s-1", (uint64_t)add_months(now, -24), false,
@@ -268,7 +255,6 @@ test_run_needs_policy_admin(void **state)
 	Privd__V1__Response *r;
 	size_t i;
 
-	need(h);
 	put_customer(h, "s-1");
 	rel_expect(h, "svc", CUST, "s-1",
 	    (uint64_t)add_months((int64_t)h_clock_us(h), -24), false, ST(OK), 0,
@@ -304,8 +290,6 @@ main(void)
 	        test_run_needs_policy_admin, ret_setup, h_teardown),
 	};
 
-	return ret_main_result(
-	    cmocka_run_group_tests_name(
-	        "integration/retention_input", tests, NULL, NULL),
-	    sizeof(tests) / sizeof(tests[0]));
+	return cmocka_run_group_tests_name(
+	    "integration/retention_input", tests, NULL, NULL);
 }

@@ -5,10 +5,6 @@
  * sweeps until a deadline), and a longer one keeps data the old period
  * would have deleted.
  *
- * privd builds the re-plan after the sweeper, and nothing on the wire
- * tells whether a privd has it: until it lands, REPLAN_LANDED is 0 and
- * the tests skip saying so. Set it to 1 to run them.
- *
  * The tests' own policy (RET_POLICY, notes-90d) and the same with
  * notes-90d's period changed (RET_POLICY_NOTES), on a real privd on the
  * test clock.
@@ -25,42 +21,36 @@
 
 #include "retention_common.h"
 
-#ifndef REPLAN_LANDED
-#define REPLAN_LANDED 0
-#endif
-
 #define ALL4 "billing_details,email,name,notes"
 
 /* How long the re-plan may take to reach the sweeper, at most. */
 #define REPLAN_TIMEOUT_MS 30000
 
+/* admin applies tmpl over version 1 (a raw PolicyApply: libprivd does
+ * not return replan_subjects); privd must answer version 2 and that it
+ * re-plans `subjects` subjects. */
 static void
-need(harness *h)
+apply(harness *h, const char *tmpl, uint64_t subjects)
 {
-	if (!REPLAN_LANDED)
-		ret_skip(
-		    "privd does not re-plan stored data on a policy "
-		    "change yet (issue 9 builds it after the sweeper); set "
-		    "REPLAN_LANDED to 1 in test_retention_replan.c once it "
-		    "does");
-	ret_need(h, "admin", PRIVD__V1__REQUEST__OP_RETENTION_RUN,
-	    "RetentionRun (the sweeper)");
-}
-
-/* admin applies tmpl over version `over`; the new version. */
-static uint64_t
-apply(harness *h, const char *tmpl, uint64_t over)
-{
-	privd_client *a = client(h, "admin");
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__PolicyApplyRequest pa =
+	    PRIVD__V1__POLICY_APPLY_REQUEST__INIT;
+	Privd__V1__Response *r;
 	char *text = policy_text(h, tmpl);
-	uint64_t v = 0;
 
-	expect_rc(
-	    a, privd_policy_apply(a, over, text, &v), PRIVD_OK, "policy apply");
-	assert_int_equal(v, over + 1);
+	pa.replaces_version = 1;
+	pa.policy_json = text;
+	req.op_case = PRIVD__V1__REQUEST__OP_POLICY_APPLY;
+	req.policy_apply = &pa;
+	r = raw_call(h, "admin", &req);
+	expect_status(r, ST(OK), 0, "policy apply");
+	assert_int_equal(
+	    r->payload_case, PRIVD__V1__RESPONSE__PAYLOAD_POLICY_APPLY);
+	assert_int_equal(r->policy_apply->version, 2);
+	assert_false(r->policy_apply->unchanged);
+	assert_int_equal(r->policy_apply->replan_subjects, subjects);
+	privd__v1__response__free_unpacked(r, NULL);
 	free(text);
-	privd_close(&a);
-	return v;
 }
 
 /* Sweep until svc reads want of subject, or fail after the deadline. */
@@ -94,7 +84,6 @@ test_shorter_period_applies_to_stored_data(void **state)
 	const char *const f[] = {"notes"};
 	Privd__V1__Response *r;
 
-	need(h);
 	put_customer(h, "s-1");
 	put_customer(h, "s-2");
 	clock_to(h, (int64_t)h_clock_us(h) + 40 * US_PER_DAY);
@@ -103,7 +92,7 @@ test_shorter_period_applies_to_stored_data(void **state)
 	privd__v1__response__free_unpacked(r, NULL);
 	expect_cust(h, "s-1", ALL4);
 
-	apply(h, RET_POLICY_NOTES("30 days"), 1);
+	apply(h, RET_POLICY_NOTES("30 days"), 2);
 	sweep_until(h, "s-1", "billing_details,email,name");
 	sweep_until(h, "s-2", "billing_details,email,name");
 	expect_ret_events(h, "s-1", CUST, 1, ops, rules, f);
@@ -120,7 +109,6 @@ test_longer_period_keeps_stored_data(void **state)
 	int64_t t0;
 	int i;
 
-	need(h);
 	put_customer(h, "s-1");
 	t0 = (int64_t)h_clock_us(h);
 	apply(h, RET_POLICY_NOTES("200 days"), 1);
@@ -148,8 +136,6 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_longer_period_keeps_stored_data, ret_setup, h_teardown),
 	};
-	return ret_main_result(
-	    cmocka_run_group_tests_name(
-	        "integration/retention_replan", tests, NULL, NULL),
-	    sizeof(tests) / sizeof(tests[0]));
+	return cmocka_run_group_tests_name(
+	    "integration/retention_replan", tests, NULL, NULL);
 }

@@ -28,15 +28,6 @@
 /* Number of subjects whose notes are in the due index but not due. */
 #define NOT_DUE_SUBJECTS 100
 
-static void
-need_sweeper(harness *h)
-{
-	ret_need(h, "svc", PRIVD__V1__REQUEST__OP_RELATIONSHIP_END,
-	    "RelationshipEnd");
-	ret_need(h, "admin", PRIVD__V1__REQUEST__OP_RETENTION_RUN,
-	    "RetentionRun (the sweeper)");
-}
-
 /* svc ends subject's relationship at at_us; OK. */
 static void
 end_at(harness *h, const char *subject, int64_t at_us)
@@ -61,7 +52,7 @@ hold(harness *h, const char *subject)
 }
 
 /* The events of admin's op (retention_run, retention_preview) from
- * from_seq on (the probes of ret_need are before it). */
+ * from_seq on. */
 static size_t
 admin_events(harness *h, const char *op, uint64_t from_seq)
 {
@@ -109,7 +100,6 @@ test_preview_equals_sweep(void **state)
 	uint64_t from, first;
 	size_t i;
 
-	need_sweeper(h);
 	put_customer(h, "s-ended"); /* ended 2 years ago */
 	put_customer(h, "s-gone");  /* ended 7 years ago */
 	put_customer(h, "s-later"); /* ended 200 days ago */
@@ -195,7 +185,6 @@ test_one_event_per_subject_and_rule(void **state)
 	int64_t now;
 	uint64_t from;
 
-	need_sweeper(h);
 	put_customer(h, "s-gone");
 	put_customer(h, "s-mid");
 	now = (int64_t)h_clock_us(h);
@@ -235,10 +224,17 @@ wait_fields(harness *h, const char *subject, const char *want)
 
 /* privd started with --retention-interval 1 sweeps by itself: what is
  * due when it starts, and what falls due as its clock moves. */
+static int
+setup_interval(void **state)
+{
+	static const char *const args[] = {"--retention-interval", "1", NULL};
+
+	return ret_setup_args(state, args);
+}
+
 static void
 test_sweeps_by_itself(void **state)
 {
-	static const char *const args[] = {"--retention-interval", "1", NULL};
 	harness *h = *state;
 	const char *const ops[] = {"retention_delete", "retention_delete"};
 	const char *const ac[] = {"after-customership", "notes-90d"};
@@ -246,12 +242,6 @@ test_sweeps_by_itself(void **state)
 	const char *const later_f[] = {"email,name", "notes"};
 	int64_t now;
 
-	ret_need(h, "svc", PRIVD__V1__REQUEST__OP_RELATIONSHIP_END,
-	    "RelationshipEnd");
-	/* (ret_setup's privd may not know the option: restart it, once the
-	 * probe says this privd has retention) */
-	stop_clean(h);
-	assert_int_equal(h_start(h, args), 0);
 	put_customer(h, "s-due");
 	put_customer(h, "s-later");
 	put_customer(h, "s-active");
@@ -289,7 +279,6 @@ test_sweep_reads_what_is_due(void **state)
 	char subject[32];
 	int i;
 
-	need_sweeper(h);
 	for (i = 0; i < NOT_DUE_SUBJECTS; i++) {
 		privd_field f[] = {
 		    h_field("name", "Not Due"), h_field("notes", "not due")};
@@ -330,13 +319,11 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_one_event_per_subject_and_rule, ret_setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_sweeps_by_itself, ret_setup, h_teardown),
+	        test_sweeps_by_itself, setup_interval, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_sweep_reads_what_is_due, ret_setup, h_teardown),
 	};
 
-	return ret_main_result(
-	    cmocka_run_group_tests_name(
-	        "integration/retention_sweep", tests, NULL, NULL),
-	    sizeof(tests) / sizeof(tests[0]));
+	return cmocka_run_group_tests_name(
+	    "integration/retention_sweep", tests, NULL, NULL);
 }
