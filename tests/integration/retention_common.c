@@ -18,9 +18,6 @@
 
 const char *ret_admin = "admin";
 
-const char *const ret_cust_fields[4] = {
-    "billing_details", "email", "name", "notes"};
-
 const char *const ret_serve_args[] = {"--retention-interval", "0", NULL};
 
 int

@@ -103,9 +103,6 @@
 #define CUST "customers"
 #define INV  "invoicing"
 
-/* The four fields of customers, in byte order. */
-extern const char *const ret_cust_fields[4];
-
 /*
  * The `privd serve` options of the tests: --retention-interval 0, so that
  * privd sweeps only when a test asks (RetentionRun); its timer would
