@@ -73,6 +73,7 @@ retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
 	pol_plan plan;
 	MDB_cursor *c;
 	MDB_val k, v;
+	uint64_t old;
 	size_t flen;
 	int rc;
 
@@ -103,6 +104,10 @@ retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
 		retplan_compute(
 		    r, f, sv.created_us, sv.updated_us, rel_end_us, &plan);
 		/* the cursor is on values; the plan lives elsewhere */
+		if ((rc = ret_plan_get(st, txn, sid, f->name, &old)) != 0)
+			break;
+		if (old == retplan_due(&plan))
+			continue;
 		if ((rc = ret_plan_set(st, txn, r->name, sid, f->name,
 		         retplan_due(&plan))) != 0)
 			break;

@@ -37,7 +37,7 @@ bool retplan_uses_updated(const pol_register *r);
 
 /*
  * Plan every stored field of a subject again (after its relationship end
- * changed, a hold was lifted, the policy changed). *n: fields planned.
+ * changed, the policy changed). *n: fields whose due time moved.
  */
 int retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t rel_end_us,

@@ -62,6 +62,8 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	server *srv = wr->srv;
 	const char *subj = j->req->put->subject;
 	const pol_field *f;
+	store_value sv;
+	MDB_val rec;
 	ret_sub rs;
 	pol_plan plan;
 	bool have_rs = false, updated = retplan_uses_updated(j->reg);
@@ -92,9 +94,14 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 				goto out;
 			have_rs = true;
 		}
-		retplan_compute(j->reg, f,
-		    j->values[i].created_us ? j->values[i].created_us : now,
-		    now, rs.rel_end_us, &plan);
+		/* the times the record carries: sealed by the worker (or
+		 * resealed here), not this transaction's now */
+		rec.mv_size = j->values[i].reclen;
+		rec.mv_data = j->values[i].rec;
+		if (store_value_decode(&rec, &sv) != 0)
+			continue; /* cannot be: privd's own record */
+		retplan_compute(j->reg, f, sv.created_us, sv.updated_us,
+		    rs.rel_end_us, &plan);
 		if ((rc = ret_plan_set(srv->st, txn, j->reg->name, j->sid,
 		         f->name, retplan_due(&plan))) != 0)
 			goto out;
