@@ -103,6 +103,10 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 			continue; /* cannot be: privd's own record */
 		retplan_compute(j->reg, f, sv.created_us, sv.updated_us,
 		    rs.rel_end_us, &plan);
+		/* a field new to the store has no plan to replace */
+		if (j->values[i].created_us == 0 &&
+		    retplan_due(&plan) == RET_NEVER)
+			continue;
 		if ((rc = ret_plan_set(srv->st, txn, j->reg->name, j->sid,
 		         f->name, retplan_due(&plan))) != 0)
 			goto out;
