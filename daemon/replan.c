@@ -177,6 +177,8 @@ replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
 	MDB_val v, key, d;
 	ret_sub rs;
 	size_t plen, done = 0;
+	uint64_t end;
+	uint8_t flags;
 	unsigned nf;
 	int rc;
 
@@ -196,6 +198,8 @@ replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
 	name[plen - 1] = '\0';
 	if ((r = pol_register_find(pol, name)) == NULL)
 		goto finished; /* no longer declared */
+	if ((rc = ret_reg_get(st, txn, name, &end, &flags)) != 0)
+		return rc;
 	if (pos->len < plen || memcmp(pos->key, pre, plen) != 0) {
 		memcpy(pos->key, pre, plen);
 		pos->len = plen;
@@ -226,7 +230,7 @@ replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
 		if (rc != 0 && rc != MDB_CORRUPTED)
 			break;
 		rc = retplan_subject(st, txn, r, pos->key + plen,
-		    rc == 0 ? rs.rel_end_us : 0, &nf);
+		    rc == 0 ? rs.rel_end_us : 0, end, &nf);
 		sodium_memzero(&rs, sizeof(rs));
 		if (rc != 0)
 			break;

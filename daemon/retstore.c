@@ -425,6 +425,16 @@ ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
 		rc = ret_hold_get(st, txn, k, reg, i == 0 ? sid : NULL, &h);
 		if (rc == MDB_NOTFOUND)
 			continue;
+		if (rc == MDB_CORRUPTED) {
+			/* a hold that does not authenticate still holds:
+			 * when in doubt, keep */
+			memset(out, 0, sizeof(*out));
+			snprintf(out->reg, sizeof(out->reg), "%s", reg);
+			snprintf(out->reason, sizeof(out->reason),
+			    "a legal hold whose record is damaged");
+			*held = true;
+			return 0;
+		}
 		if (rc != 0)
 			return rc;
 		if (!ret_hold_active(&h, t))
@@ -435,6 +445,7 @@ ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
 			*held = true;
 		}
 	}
+	sodium_memzero(&h, sizeof(h));
 	return 0;
 }
 
@@ -561,4 +572,47 @@ ret_month_of(uint64_t t_us)
 	tm.tm_mday = 1;
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 	return (uint64_t)timegm(&tm) * 1000000;
+}
+
+int
+ret_hold_expire(store *st, MDB_txn *txn, uint64_t t, size_t *n)
+{
+	uint8_t pos[RET_HOLD_KEYMAX + 1];
+	size_t poslen = 0;
+	MDB_cursor *c;
+	MDB_val k, v;
+	const uint8_t *p;
+	uint64_t until;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, st->holds, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) {
+		if (k.mv_size > RET_HOLD_KEYMAX) {
+			/* not privd's: past it */
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			if (rc != 0)
+				break;
+		}
+		p = v.mv_data;
+		if (k.mv_size <= RET_HOLD_KEYMAX && v.mv_size >= HOLD_HDR &&
+		    p[0] == RET_FORMAT &&
+		    (until = store_get_be64(p + 9)) != 0 && until <= t) {
+			memcpy(pos, k.mv_data, k.mv_size);
+			poslen = k.mv_size;
+			if ((rc = mdb_del(txn, st->holds, &k, NULL)) != 0)
+				break;
+			(*n)++;
+		} else if (k.mv_size <= RET_HOLD_KEYMAX) {
+			memcpy(pos, k.mv_data, k.mv_size);
+			poslen = k.mv_size;
+			pos[poslen++] = 0; /* past it */
+		}
+		k.mv_size = poslen;
+		k.mv_data = pos;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }

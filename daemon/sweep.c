@@ -367,11 +367,47 @@ sub_get(const sweep_env *e, MDB_txn *txn, sub_cache *sc, const char *reg,
 static int
 drop_plan(sweep *sw, MDB_txn *txn, const sweep_env *e, const ret_due *d)
 {
-	if (sw->preview) {
-		advance(sw);
+	if (sw->preview)
 		return 0;
-	}
 	return ret_plan_set(e->st, txn, d->reg, d->sid, d->field, RET_NEVER);
+}
+
+/* What a step knows of each register's contract end. */
+typedef struct reg_ends {
+	size_t n;
+	struct {
+		const pol_register *r;
+		uint64_t end; /* 0: none */
+		bool purging; /* its contract-end purge is due */
+	} v[POL_MAX_REGISTERS];
+} reg_ends;
+
+static bool purge_due(const pol_register *r, uint64_t end, uint64_t t);
+
+static int
+reg_end(const sweep_env *e, MDB_txn *txn, const sweep *sw, reg_ends *re,
+    const pol_register *r, uint64_t *end, bool *purging)
+{
+	uint8_t flags;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < re->n; i++)
+		if (re->v[i].r == r) {
+			*end = re->v[i].end;
+			*purging = re->v[i].purging;
+			return 0;
+		}
+	if ((rc = ret_reg_get(e->st, txn, r->name, end, &flags)) != 0)
+		return rc;
+	*purging = *end != 0 && purge_due(r, *end, sw->as_of_us);
+	if (re->n < POL_MAX_REGISTERS) {
+		re->v[re->n].r = r;
+		re->v[re->n].end = *end;
+		re->v[re->n].purging = *purging;
+		re->n++;
+	}
+	return 0;
 }
 
 /* Append one kept value to an anonymisation's record. */
@@ -573,7 +609,8 @@ groups_free(groups *gs)
 static const char *
 op_of(const pol_retention *rule)
 {
-	if (strcmp(rule->from, "contract_end") == 0)
+	if (strcmp(rule->from, "contract_end") == 0 &&
+	    strcmp(rule->action, "delete") == 0)
 		return "contract_end_purge";
 	if (strcmp(rule->action, "anonymize") == 0)
 		return "retention_anonymize";
@@ -583,26 +620,24 @@ op_of(const pol_retention *rule)
 /* The due-time index, phase 1 of a sweep. */
 static int
 step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
-    groups *gs, sub_cache *sc, uint64_t now, uint64_t *examined,
+    groups *gs, sub_cache *sc, reg_ends *re, uint64_t now, uint64_t *examined,
     uint64_t *acted)
 {
 	const pol_register *r;
 	const pol_field *f;
+	uint8_t last[8 + CRYPTO_SUBJECT_IDBYTES];
 	store_value sv;
 	pol_plan plan;
 	ret_due d;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	uint64_t due;
-	bool did;
+	uint64_t due, end;
+	bool did, purging, have_last = false;
 	int rc;
 
 	if ((rc = mdb_cursor_open(txn, e->st->ret_due, &cur)) != 0)
 		return rc;
 	for (;;) {
-		if (!sw->preview && (*examined >= SWEEP_STEP_EXAMINE ||
-		                        *acted >= SWEEP_STEP_ACTIONS))
-			break;
 		k.mv_size = sw->poslen;
 		k.mv_data = sw->pos;
 		rc = sw->poslen == 0
@@ -623,6 +658,14 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 			sw->phase = 1;
 			break;
 		}
+		/* a step ends at its bounds, but not inside the fields of
+		 * one subject due at one time: they are one action, one
+		 * event and one anonymous record */
+		if (!sw->preview &&
+		    (*examined >= SWEEP_STEP_EXAMINE ||
+		        *acted >= SWEEP_STEP_ACTIONS) &&
+		    !(have_last && memcmp(k.mv_data, last, sizeof(last)) == 0))
+			break;
 		if (sw->limit != 0 && sw->actions >= sw->limit) {
 			sw->more = sw->done = true;
 			break;
@@ -632,44 +675,49 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		d.sid = sw->pos + 8; /* the page may change under the key */
 		(*examined)++;
 		sw->examined++;
-		if (sw->reg[0] != '\0' && strcmp(sw->reg, d.reg) != 0) {
-			advance(sw);
-			continue;
-		}
+		rc = 0;
+		did = false;
+		if (sw->reg[0] != '\0' && strcmp(sw->reg, d.reg) != 0)
+			goto next;
 		if ((r = pol_register_find(e->pol, d.reg)) == NULL ||
 		    (f = pol_field_find(r, d.field)) == NULL) {
 			/* no longer declared: nothing plans it */
-			if ((rc = drop_plan(sw, txn, e, &d)) != 0)
-				break;
-			continue;
+			rc = drop_plan(sw, txn, e, &d);
+			goto next;
 		}
+		if ((rc = reg_end(e, txn, sw, re, r, &end, &purging)) != 0)
+			break;
+		if (purging)
+			goto next; /* the purge (phase 2) takes it */
 		rc = store_value_get(e->st, txn, d.sid, f->name, &sv);
 		if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED) {
-			if ((rc = drop_plan(sw, txn, e, &d)) != 0)
-				break;
-			continue;
+			rc = drop_plan(sw, txn, e, &d);
+			goto next;
 		}
 		if (rc != 0 || (rc = sub_get(e, txn, sc, r->name, d.sid)) != 0)
 			break;
 		retplan_compute(r, f, sv.created_us, sv.updated_us,
-		    sc->found ? sc->rs.rel_end_us : 0, &plan);
+		    sc->found ? sc->rs.rel_end_us : 0, end, &plan);
 		due = retplan_due(&plan);
 		if (due > sw->as_of_us) {
 			/* the plan moved (a rewrite, a policy change) */
-			if (sw->preview)
-				advance(sw);
-			else if ((rc = ret_plan_set(e->st, txn, r->name, d.sid,
-			              f->name, due)) != 0)
-				break;
-			continue;
+			if (!sw->preview)
+				rc = ret_plan_set(
+				    e->st, txn, r->name, d.sid, f->name, due);
+			goto next;
 		}
-		if ((rc = act(e, txn, sw, a, gs, sc, r, f, d.sid, &sv, &plan,
-		         op_of(plan.rule), now, &did)) != 0)
-			break;
-		if (did)
+		rc = act(e, txn, sw, a, gs, sc, r, f, d.sid, &sv, &plan,
+		    op_of(plan.rule), now, &did);
+		if (did) {
 			(*acted)++;
-		if (!did || sw->preview)
-			advance(sw); /* left in place */
+			memcpy(last, sw->pos, sizeof(last));
+			have_last = true;
+		}
+	next:
+		if (rc != 0)
+			break;
+		/* past this entry, whether it is still there or not */
+		advance(sw);
 	}
 	mdb_cursor_close(cur);
 	return rc;
@@ -716,6 +764,38 @@ purge_anon_rule(const pol_register *r, uint64_t end, uint64_t t)
 	return NULL;
 }
 
+/* The due contract-end rule with an action that covers field f, the
+ * earliest (a delete before an anonymisation at the same time), or NULL. */
+static const pol_retention *
+purge_rule(const pol_register *r, const pol_field *f, uint64_t end, uint64_t t)
+{
+	const pol_retention *rt, *best = NULL;
+	int64_t at, best_at = 0;
+	size_t i, c;
+	bool covers;
+
+	for (i = 0; i < r->nretention; i++) {
+		rt = &r->retention[i];
+		if (rt->action == NULL ||
+		    strcmp(rt->from, "contract_end") != 0 ||
+		    pol_time_add((int64_t)end, &rt->after, &at) != 0 ||
+		    at < 0 || (uint64_t)at > t)
+			continue;
+		for (c = 0, covers = false; c < rt->ncategories && !covers; c++)
+			covers = strcmp(rt->categories[c], "*") == 0 ||
+			         strcmp(rt->categories[c], f->category) == 0;
+		if (!covers)
+			continue;
+		if (best == NULL || at < best_at ||
+		    (at == best_at && strcmp(rt->action, "delete") == 0 &&
+		        strcmp(best->action, "delete") != 0)) {
+			best = rt;
+			best_at = at;
+		}
+	}
+	return best;
+}
+
 /* Every stored field of one subject under the plan with the contract end. */
 static int
 purge_subject(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
@@ -724,6 +804,7 @@ purge_subject(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 {
 	const pol_field *fs[POL_MAX_FIELDS];
 	char name[CRYPTO_MAX_NAME + 1];
+	const pol_retention *rule;
 	pol_field_times t;
 	store_value sv;
 	pol_plan plan;
@@ -768,6 +849,11 @@ purge_subject(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		pol_retention_plan(r, fs[i], &t, &plan);
 		if (retplan_due(&plan) > sw->as_of_us)
 			continue;
+		/* the contract end is what acts, when one of its rules
+		 * covers the field: a purge, even if an earlier rule was
+		 * due too */
+		if ((rule = purge_rule(r, fs[i], end, sw->as_of_us)) != NULL)
+			plan.rule = rule;
 		if ((rc = act(e, txn, sw, a, gs, sc, r, fs[i], sid, &sv, &plan,
 		         op_of(plan.rule), now, &did)) != 0)
 			return rc;
@@ -797,9 +883,10 @@ purge_anon(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 	*more = false;
 	if ((c = count_of(sw, r->name, rule->id, "contract_end_purge")) == NULL)
 		return ENOMEM;
-	/* a whole-register hold keeps them too */
+	/* a whole-register hold keeps them too (a damaged one as well) */
 	rc = ret_hold_get(e->st, txn, e->keys, r->name, NULL, &hold);
-	held = rc == 0 && ret_hold_active(&hold, sw->as_of_us);
+	held = (rc == 0 && ret_hold_active(&hold, sw->as_of_us)) ||
+	       rc == MDB_CORRUPTED;
 	sodium_memzero(&hold, sizeof(hold));
 	if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
 		return rc;
@@ -941,12 +1028,25 @@ sweep_step(
 	uint64_t examined = 0, acted = 0;
 	sub_cache sc = {0};
 	groups gs = {0};
+	reg_ends re = {0};
+	size_t expired;
 	int rc = 0;
 
 	if (!sw->preview && (rc = mark_or_rollback(sw)) != 0)
 		return rc;
+	/* a run begins with the holds that ended: they hold nothing now */
+	if (!sw->preview && sw->phase == 0 && sw->poslen == 0 &&
+	    (rc = ret_hold_expire(e->st, txn, sw->as_of_us, &expired)) != 0)
+		return rc;
 	if (sw->phase == 0)
-		rc = step_due(e, txn, sw, a, &gs, &sc, now, &examined, &acted);
+		rc = step_due(
+		    e, txn, sw, a, &gs, &sc, &re, now, &examined, &acted);
+	/* the anonymous records this step made exist before a purge that
+	 * destroys the register's records runs */
+	if (rc == 0 && !sw->preview)
+		rc = groups_flush(e, txn, sw, a, &gs, now);
+	groups_free(&gs);
+	sc.valid = false;
 	if (rc == 0 && sw->phase == 1 && !sw->done)
 		rc =
 		    step_purge(e, txn, sw, a, &gs, &sc, now, &examined, &acted);

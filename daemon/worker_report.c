@@ -29,6 +29,7 @@ typedef struct rgroup {
 	uint8_t *key; /* malloc'd; NULL with missing */
 	size_t keylen;
 	bool missing;
+	bool suppressed;
 	uint64_t count;
 	int64_t sum, min, max;
 	bool overflow;
@@ -47,6 +48,7 @@ parse_int(const uint8_t *v, size_t len, int64_t *out)
 {
 	char buf[32], *end;
 	long long x;
+	bool ok;
 
 	if (len == 0 || len >= sizeof(buf))
 		return false;
@@ -54,10 +56,10 @@ parse_int(const uint8_t *v, size_t len, int64_t *out)
 	buf[len] = '\0';
 	errno = 0;
 	x = strtoll(buf, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return false;
+	ok = errno == 0 && *end == '\0';
+	sodium_memzero(buf, sizeof(buf));
 	*out = x;
-	return true;
+	return ok;
 }
 
 /* Count one record: its field's value (v, vlen) in the group of its
@@ -292,10 +294,34 @@ answer(job *j, report *rp, Privd__V1__AggregateResponse *out)
 	for (i = 0; i < rp->ngroups; i++) {
 		p = &rp->groups[i];
 		if (p->count < out->min_group) {
+			p->suppressed = true;
 			out->suppressed_groups++;
 			out->suppressed_records += p->count;
-			continue;
 		}
+	}
+	/* Complementary suppression: the total of the register is one
+	 * ungrouped report away, so a suppressed remainder smaller than the
+	 * minimum would be the difference of two answers. Suppress the
+	 * smallest shown groups too until what is hidden is not one small
+	 * group's. */
+	while (out->suppressed_records > 0 &&
+	       out->suppressed_records < out->min_group) {
+		rgroup *min = NULL;
+
+		for (i = 0; i < rp->ngroups; i++)
+			if (!rp->groups[i].suppressed &&
+			    (min == NULL || rp->groups[i].count < min->count))
+				min = &rp->groups[i];
+		if (min == NULL)
+			break;
+		min->suppressed = true;
+		out->suppressed_groups++;
+		out->suppressed_records += min->count;
+	}
+	for (i = 0; i < rp->ngroups; i++) {
+		p = &rp->groups[i];
+		if (p->suppressed)
+			continue;
 		if ((g = arena_alloc(&j->ar, sizeof(*g))) == NULL)
 			return -1;
 		privd__v1__aggregate_group__init(g);
