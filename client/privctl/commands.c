@@ -272,13 +272,15 @@ const struct command commands[] = {
         "subjects than the policy's reporting.min_group (default 5) is\n"
         "never shown, only counted as suppressed. One line per group: its\n"
         "value ('(all)' without --group-by, '(none)' for the records\n"
-        "without one, 'base64:...' if not printable), count, sum, mean,\n"
-        "min, max; then the groups and records suppressed.\n"
+        "without one, 'base64:...' if not printable), count, and for an\n"
+        "integer field sum, mean, min and max; then the groups and records\n"
+        "suppressed.\n"
         "--json: {\"register\", \"field\", \"group_by\" (or null),\n"
-        "\"min_group\", \"groups\": [{\"key\" (a string, {\"base64\"}, or\n"
-        "null without --group-by and for the records without a value),\n"
-        "\"missing\", \"count\", \"sum\", \"mean\", \"min\", \"max\"}],\n"
-        "\"suppressed_groups\", \"suppressed_records\"}\n",
+        "\"integer\", \"min_group\", \"groups\": [{\"key\" (a string,\n"
+        "{\"base64\"}, or null without --group-by and for the records\n"
+        "without a value), \"missing\", \"count\", and if \"integer\" is\n"
+        "true \"sum\", \"mean\", \"min\", \"max\"}], \"suppressed_groups\",\n"
+        "\"suppressed_records\"}\n",
         O_PURPOSE | O_GROUP_BY, 2, 2, report_check, NULL, cmd_report},
 };
 

@@ -393,7 +393,8 @@ test_retention_run_wire(void **state)
 }
 
 /* Aggregate: the purpose is the request's; keys are copied as bytes and
- * NUL-terminated; the missing group has no key. */
+ * NUL-terminated; the missing group has no key. Statistics come with an
+ * integer field only. */
 static void
 test_aggregate_wire(void **state)
 {
@@ -420,6 +421,7 @@ test_aggregate_wire(void **state)
 	ar.suppressed_groups = 2;
 	ar.suppressed_records = 7;
 	ar.min_group = 5;
+	ar.integer = 1;
 	ANSWER(r, AGGREGATE, aggregate, &ar);
 	f->answer = &r;
 	assert_int_equal(privd_aggregate(f->c, "sales_reporting", "acis",
@@ -445,8 +447,25 @@ test_aggregate_wire(void **state)
 	assert_int_equal(res->suppressed_groups, 2);
 	assert_int_equal(res->suppressed_records, 7);
 	assert_int_equal(res->min_group, 5);
+	assert_true(res->integer);
 	privd_aggregate_result_free(&res);
 	assert_null(res);
+
+	/* not an integer: counts only, whatever else privd sent */
+	ar.integer = 0;
+	assert_int_equal(privd_aggregate(f->c, "sales_reporting", "acis",
+	                     "region", "region", &res),
+	    PRIVD_OK);
+	assert_false(res->integer);
+	assert_int_equal(res->ngroups, 2);
+	assert_int_equal(res->groups[0].count, 12);
+	assert_int_equal(res->groups[0].sum, 0);
+	assert_true(res->groups[0].mean == 0.0);
+	assert_int_equal(res->groups[0].min, 0);
+	assert_int_equal(res->groups[0].max, 0);
+	assert_int_equal(res->groups[1].count, 6);
+	privd_aggregate_result_free(&res);
+	ar.integer = 1;
 
 	assert_int_equal(privd_aggregate(f->c, "sales_reporting", "acis",
 	                     "feedback_score", NULL, &res),

@@ -225,6 +225,8 @@ test_holds(void **state)
 /*
  * report: groups by value, the records without one as "(none)", a value
  * that is not printable as base64; without --group-by one group "(all)".
+ * An integer field has sum, mean, min and max (test_aggregate_counts: a
+ * field of another type has none).
  */
 static void
 test_aggregate(void **state)
@@ -234,7 +236,7 @@ test_aggregate(void **state)
 	    {(const uint8_t *)"\xff", 1, 0, 5, -10, -2.0, -4, 0},
 	    {(const uint8_t *)"", 0, 1, 6, 18, 3.0, 2, 4},
 	};
-	privd_aggregate_result r = {g, 3, 2, 7, 5};
+	privd_aggregate_result r = {g, 3, 2, 7, 5, 1};
 	struct opts o = {0};
 	char *out;
 
@@ -276,7 +278,8 @@ test_aggregate(void **state)
 	out = end();
 	assert_string_equal(out,
 	    "{\"register\":\"acis\",\"field\":\"feedback_score\","
-	    "\"group_by\":\"region\",\"min_group\":5,\"groups\":["
+	    "\"group_by\":\"region\",\"integer\":true,\"min_group\":5,"
+	    "\"groups\":["
 	    "{\"key\":\"north\",\"missing\":false,\"count\":12,\"sum\":48,"
 	    "\"mean\":4.0,\"min\":1,\"max\":5},"
 	    "{\"key\":{\"base64\":\"/w==\"},\"missing\":false,\"count\":5,"
@@ -284,6 +287,62 @@ test_aggregate(void **state)
 	    "{\"key\":null,\"missing\":true,\"count\":6,\"sum\":18,"
 	    "\"mean\":3.0,\"min\":2,\"max\":4}],"
 	    "\"suppressed_groups\":2,\"suppressed_records\":7}\n");
+	free(out);
+}
+
+/*
+ * report of a field that is no integer: only counts, as text (no sum,
+ * mean, min or max columns) and as JSON (no such members), and the JSON
+ * says integer false.
+ */
+static void
+test_aggregate_counts(void **state)
+{
+	privd_aggregate_group g[2] = {
+	    {(const uint8_t *)"north", 5, 0, 12, 0, 0.0, 0, 0},
+	    {(const uint8_t *)"", 0, 1, 123456, 0, 0.0, 0, 0},
+	};
+	privd_aggregate_result r = {g, 2, 1, 3, 5, 0};
+	struct opts o = {0};
+	char *out;
+
+	(void)state;
+	begin();
+	assert_int_equal(
+	    print_aggregate(&o, "acis", "region", "region", &r), 0);
+	out = end();
+	assert_string_equal(out,
+	    "acis.region by region (groups of fewer than 5 subjects "
+	    "suppressed)\n"
+	    "group    count\n"
+	    "north       12\n"
+	    "(none)  123456\n"
+	    "suppressed: 1 group(s), 3 record(s)\n");
+	free(out);
+
+	/* nothing shown: no header either */
+	r.ngroups = 0;
+	begin();
+	assert_int_equal(print_aggregate(&o, "acis", "region", NULL, &r), 0);
+	out = end();
+	assert_string_equal(out,
+	    "acis.region (groups of fewer than 5 subjects suppressed)\n"
+	    "suppressed: 1 group(s), 3 record(s)\n");
+	free(out);
+
+	r.ngroups = 2;
+	o.json = 1;
+	begin();
+	assert_int_equal(
+	    print_aggregate(&o, "acis", "region", "region", &r), 0);
+	out = end();
+	assert_string_equal(out,
+	    "{\"register\":\"acis\",\"field\":\"region\","
+	    "\"group_by\":\"region\",\"integer\":false,\"min_group\":5,"
+	    "\"groups\":[{\"key\":\"north\",\"missing\":false,"
+	    "\"count\":12},{\"key\":null,\"missing\":true,"
+	    "\"count\":123456}],\"suppressed_groups\":1,"
+	    "\"suppressed_records\":3}\n");
 	free(out);
 }
 
@@ -397,6 +456,7 @@ main(void)
 	    cmocka_unit_test(test_sweep_json),
 	    cmocka_unit_test(test_holds),
 	    cmocka_unit_test(test_aggregate),
+	    cmocka_unit_test(test_aggregate_counts),
 	    cmocka_unit_test(test_delete_retained),
 	    cmocka_unit_test(test_audit_rule),
 	};

@@ -791,7 +791,7 @@ typedef struct privd_aggregate_group {
 	size_t keylen;
 	int missing;    /* the records without a group_by value */
 	uint64_t count; /* records with the field */
-	/* integer fields only (0 for other types): */
+	/* only if the result's integer is set (else 0): */
 	int64_t sum;
 	double mean;
 	int64_t min;
@@ -805,6 +805,8 @@ typedef struct privd_aggregate_result {
 	uint64_t suppressed_groups;  /* groups under the minimum */
 	uint64_t suppressed_records; /* records in them */
 	uint32_t min_group;          /* the minimum in force */
+	int integer; /* the field is an integer: the groups' sum, mean, min
+	                and max are set (otherwise only their count) */
 } privd_aggregate_result;
 
 /*
