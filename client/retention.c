@@ -365,6 +365,7 @@ privd_retention_run(privd_client *c, const privd_retention_opts *opts,
 		dst->fields = src->fields;
 		dst->subjects = src->subjects;
 		dst->held = src->held;
+		dst->anonymous_records = src->anonymous_records;
 	}
 	cl_response_free(r);
 	*out = &b->rep;

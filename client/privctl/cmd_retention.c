@@ -334,6 +334,21 @@ widen(int *w, int n)
 }
 
 /*
+ * A count's anonymous records, for its column: only a contract-end purge
+ * destroys any, so for another action "-" rather than a 0 that would read
+ * as "none were made" (an anonymize makes some).
+ */
+static const char *
+anon_text(const privd_retention_count *k, char buf[24])
+{
+	if (k->anonymous_records == 0 &&
+	    strcmp(k->action, "contract_end_purge") != 0)
+		return "-";
+	snprintf(buf, 24, "%" PRIu64, k->anonymous_records);
+	return buf;
+}
+
+/*
  * A retention report for people: what it was (a preview or a sweep, as
  * of when), one aligned line per register and rule, then what privd
  * examined, and whether a sweep stopped at its limit.
@@ -342,8 +357,8 @@ static void
 print_report_text(const privd_retention_report *r, int preview, uint32_t limit)
 {
 	const privd_retention_count *k;
-	int wr = 8, wu = 4, wa = 6, wf = 6, ws = 8, wh = 4;
-	char at[40];
+	int wr = 8, wu = 4, wa = 6, wf = 6, ws = 8, wh = 4, wn = 9;
+	char at[40], anon[24];
 	size_t i;
 
 	printf(preview ? "preview as of %s (nothing changed)\n"
@@ -357,20 +372,22 @@ print_report_text(const privd_retention_report *r, int preview, uint32_t limit)
 		widen(&wf, num_width(k->fields));
 		widen(&ws, num_width(k->subjects));
 		widen(&wh, num_width(k->held));
+		widen(&wn, (int)strlen(anon_text(k, anon)));
 	}
 	if (r->ncounts == 0)
 		printf(
 		    preview ? "nothing would be done\n" : "nothing was due\n");
 	else
-		printf("%-*s  %-*s  %-*s  %*s  %*s  %*s\n", wr, "register", wu,
-		    "rule", wa, "action", wf, "fields", ws, "subjects", wh,
-		    "held");
+		printf("%-*s  %-*s  %-*s  %*s  %*s  %*s  %*s\n", wr, "register",
+		    wu, "rule", wa, "action", wf, "fields", ws, "subjects", wh,
+		    "held", wn, "anonymous");
 	for (i = 0; i < r->ncounts; i++) {
 		k = &r->counts[i];
 		printf("%-*s  %-*s  %-*s  %*" PRIu64 "  %*" PRIu64 "  %*" PRIu64
-		       "\n",
+		       "  %*s\n",
 		    wr, safe(k->reg), wu, safe(k->rule), wa, safe(k->action),
-		    wf, k->fields, ws, k->subjects, wh, k->held);
+		    wf, k->fields, ws, k->subjects, wh, k->held, wn,
+		    anon_text(k, anon));
 	}
 	printf("examined %" PRIu64 " due-index entries\n", r->examined);
 	if (r->more)
@@ -391,12 +408,14 @@ json_report(const privd_retention_report *r, int preview)
 		return NULL;
 	for (i = 0; i < r->ncounts; i++) {
 		k = &r->counts[i];
-		if (json_array_append_new(a,
-		        json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "register",
-		            safe(k->reg), "rule", safe(k->rule), "action",
-		            safe(k->action), "fields", json_u64(k->fields),
-		            "subjects", json_u64(k->subjects), "held",
-		            json_u64(k->held))) != 0) {
+		if (json_array_append_new(
+		        a, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
+		               "register", safe(k->reg), "rule", safe(k->rule),
+		               "action", safe(k->action), "fields",
+		               json_u64(k->fields), "subjects",
+		               json_u64(k->subjects), "held", json_u64(k->held),
+		               "anonymous_records",
+		               json_u64(k->anonymous_records))) != 0) {
 			json_decref(a);
 			return NULL;
 		}

@@ -245,14 +245,15 @@ const struct command commands[] = {
         "clock; DATE as for relationship-end) would do, changing nothing:\n"
         "one line per register and rule with the action (delete, anonymize,\n"
         "contract_end_purge), the fields and the subjects it would act on,\n"
-        "and the fields due but kept by a legal hold; then 'examined N\n"
-        "due-index entries'. What it says for DATE is what a sweep at DATE\n"
-        "does, unless data, holds or the policy change in between.\n"
-        "--register: that register only. Needs role policy_admin, like\n"
-        "retention run.\n"
+        "the fields due but kept by a legal hold, and the anonymous records\n"
+        "a contract-end purge would destroy ('-' for the other actions);\n"
+        "then 'examined N due-index entries'. What it says for DATE is what\n"
+        "a sweep at DATE does, unless data, holds or the policy change in\n"
+        "between. --register: that register only. Needs role policy_admin,\n"
+        "like retention run.\n"
         "--json: {\"preview\": true, \"as_of\", \"as_of_us\", \"examined\",\n"
         "\"more\", \"counts\": [{\"register\", \"rule\", \"action\",\n"
-        "\"fields\", \"subjects\", \"held\"}]}\n",
+        "\"fields\", \"subjects\", \"held\", \"anonymous_records\"}]}\n",
         O_AS_OF | O_REGISTER, 0, 0, sweep_check, NULL, cmd_retention_preview},
     {"retention", "run", "[--register R] [--limit N]",
         "Run privd's retention sweep now (privd also runs it by itself every\n"

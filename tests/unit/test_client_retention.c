@@ -331,7 +331,7 @@ test_hold_list_wire(void **state)
 }
 
 /* RetentionRun: a preview sends its time and register, a sweep its limit;
- * the report comes back count by count. */
+ * the report comes back count by count, a purge's anonymous records too. */
 static void
 test_retention_run_wire(void **state)
 {
@@ -352,10 +352,11 @@ test_retention_run_wire(void **state)
 	k1.subjects = 2;
 	k1.held = 1;
 	k2.register_ = "customers";
-	k2.rule = "relationship-1y";
-	k2.action = "delete";
+	k2.rule = "contract";
+	k2.action = "contract_end_purge";
 	k2.fields = 10;
 	k2.subjects = 2;
+	k2.anonymous_records = 7;
 	rr.as_of_us = T2;
 	rr.examined = 14;
 	rr.n_counts = 2;
@@ -377,7 +378,10 @@ test_retention_run_wire(void **state)
 	assert_int_equal(rep->counts[0].fields, 3);
 	assert_int_equal(rep->counts[0].subjects, 2);
 	assert_int_equal(rep->counts[0].held, 1);
-	assert_string_equal(rep->counts[1].rule, "relationship-1y");
+	assert_int_equal(rep->counts[0].anonymous_records, 0);
+	assert_string_equal(rep->counts[1].rule, "contract");
+	assert_string_equal(rep->counts[1].action, "contract_end_purge");
+	assert_int_equal(rep->counts[1].anonymous_records, 7);
 	privd_retention_report_free(&rep);
 	assert_null(rep);
 

@@ -107,20 +107,24 @@ end(void)
 #define T_LATER 1985126400000000ULL
 
 static const privd_retention_count counts[] = {
-    {"acis", "identifying-24m", "anonymize", 12, 4, 0},
-    {"customers", "bookkeeping", "delete", 3, 3, 1},
+    {"acis", "identifying-24m", "anonymize", 12, 4, 0, 0},
+    {"customers", "bookkeeping", "delete", 3, 3, 1, 0},
+    {"leads", "contract", "contract_end_purge", 20, 10, 0, 1234567890},
 };
 
 /*
  * retention run and preview: a heading that says which it was and as of
  * when, one aligned line per register and rule under a header, what was
- * examined, and a sweep stopped at its limit says so.
+ * examined, and a sweep stopped at its limit says so. The anonymous
+ * records a contract-end purge destroys have a column, '-' for the other
+ * actions.
  */
 static void
 test_sweep_text(void **state)
 {
 	privd_retention_report r = {
 	    T_NOW, 17, 1, (privd_retention_count *)counts, 2};
+	privd_retention_count purge[2] = {counts[0], counts[2]};
 	struct opts o = {0};
 	char *out;
 
@@ -130,12 +134,41 @@ test_sweep_text(void **state)
 	out = end();
 	assert_string_equal(out,
 	    "sweep as of 2026-11-27T10:00:00Z\n"
-	    "register   rule             action     fields  subjects  held\n"
-	    "acis       identifying-24m  anonymize      12         4     0\n"
-	    "customers  bookkeeping      delete          3         3     1\n"
+	    "register   rule             action     fields  subjects  held  "
+	    "anonymous\n"
+	    "acis       identifying-24m  anonymize      12         4     0  "
+	    "        -\n"
+	    "customers  bookkeeping      delete          3         3     1  "
+	    "        -\n"
 	    "examined 17 due-index entries\n"
 	    "stopped after 15 field action(s): more is due (run again)\n");
 	free(out);
+
+	/* a purge: its count (0 too), and the column widens */
+	r.counts = purge;
+	r.more = 0;
+	begin();
+	assert_int_equal(print_sweep(&o, &r, 1, 0), 0);
+	out = end();
+	assert_string_equal(out,
+	    "preview as of 2026-11-27T10:00:00Z (nothing changed)\n"
+	    "register  rule             action              fields  subjects  "
+	    "held   anonymous\n"
+	    "acis      identifying-24m  anonymize               12         4  "
+	    "   0           -\n"
+	    "leads     contract         contract_end_purge      20        10  "
+	    "   0  1234567890\n"
+	    "examined 17 due-index entries\n");
+	free(out);
+	purge[1].anonymous_records = 0;
+	begin();
+	assert_int_equal(print_sweep(&o, &r, 1, 0), 0);
+	out = end();
+	assert_non_null(strstr(out,
+	    "leads     contract         contract_end_purge      20        10  "
+	    "   0          0\n"));
+	free(out);
+	r.counts = (privd_retention_count *)counts;
 
 	r.ncounts = 0;
 	r.more = 0;
@@ -153,7 +186,7 @@ static void
 test_sweep_json(void **state)
 {
 	privd_retention_report r = {
-	    T_NOW, 17, 0, (privd_retention_count *)counts, 2};
+	    T_NOW, 17, 0, (privd_retention_count *)counts, 3};
 	struct opts o = {0};
 	char *out;
 
@@ -167,9 +200,12 @@ test_sweep_json(void **state)
 	    "\"as_of_us\":1795773600000000,\"examined\":17,\"more\":false,"
 	    "\"counts\":[{\"register\":\"acis\",\"rule\":\"identifying-24m\","
 	    "\"action\":\"anonymize\",\"fields\":12,\"subjects\":4,"
-	    "\"held\":0},{\"register\":\"customers\",\"rule\":"
-	    "\"bookkeeping\",\"action\":\"delete\",\"fields\":3,"
-	    "\"subjects\":3,\"held\":1}]}\n");
+	    "\"held\":0,\"anonymous_records\":0},{\"register\":"
+	    "\"customers\",\"rule\":\"bookkeeping\",\"action\":\"delete\","
+	    "\"fields\":3,\"subjects\":3,\"held\":1,\"anonymous_records\":0},"
+	    "{\"register\":\"leads\",\"rule\":\"contract\",\"action\":"
+	    "\"contract_end_purge\",\"fields\":20,\"subjects\":10,"
+	    "\"held\":0,\"anonymous_records\":1234567890}]}\n");
 	free(out);
 }
 

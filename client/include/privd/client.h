@@ -736,6 +736,9 @@ typedef struct privd_retention_count {
 	uint64_t fields;   /* fields acted on */
 	uint64_t subjects; /* distinct subjects they belong to */
 	uint64_t held;     /* fields due but kept by a legal hold */
+	/* contract_end_purge: anonymous records of the register destroyed
+	 * (in a preview: that would be); 0 for the other actions */
+	uint64_t anonymous_records;
 } privd_retention_count;
 
 /* The answer of privd_retention_run(); counts points into the report. */
