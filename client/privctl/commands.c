@@ -77,8 +77,12 @@ const struct command commands[] = {
         "prints 'policy unchanged: version N stays in force'. privd refuses\n"
         "(exit 5) a policy that leaves no principal with the role\n"
         "policy_admin, and one that takes that role from you, unless\n"
-        "--force.\n"
-        "--json: {\"version\": N, \"unchanged\": true|false}\n",
+        "--force. A policy that changes a register's retention rules or a\n"
+        "field's category makes privd re-plan when the stored subjects'\n"
+        "fields fall due, in the background: then it prints '; M subjects\n"
+        "re-planned in the background' after the version.\n"
+        "--json: {\"version\": N, \"unchanged\": true|false,\n"
+        "\"replan_subjects\": M}\n",
         O_REPLACES | O_FORCE, 1, 1, policy_apply_check, NULL, cmd_policy_apply},
     {"policy", "history", "",
         "List every policy version, oldest first: version, time applied\n"
