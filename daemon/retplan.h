@@ -30,14 +30,9 @@ void retplan_compute(const pol_register *r, const pol_field *f,
 /* A plan's due time as ret_plan keeps it (RET_NEVER: none). */
 uint64_t retplan_due(const pol_plan *p);
 
-/* Does any rule with an action cover field f (so it may need a plan)? */
-bool retplan_field_planned(const pol_register *r, const pol_field *f);
-/* Does a rule count from `updated` (so a rewrite moves a plan)? */
-bool retplan_uses_updated(const pol_register *r);
-
 /*
  * Plan every stored field of a subject again (after its relationship end
- * changed, a hold was lifted, the policy changed). *n: fields planned.
+ * changed, the policy changed). *n: fields whose due time moved.
  */
 int retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t rel_end_us,

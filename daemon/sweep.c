@@ -210,11 +210,20 @@ typedef struct group {
 	bool has_sub; /* rs holds the subject's retention record */
 	ret_sub rs;
 	/* anonymisation */
-	bool key_ok; /* the subject's data key is in e->dk */
 	uint8_t *buf;
 	size_t len, cap;
 	uint64_t collected_us; /* the earliest first write of the fields */
 } group;
+
+/* The groups of a step: every (subject, rule) action of the step is one
+ * group and one event, however its entries interleave with others' in the
+ * due index. The data key in e->dk is the subject dk_sid's. */
+typedef struct groups {
+	group *v;
+	size_t n, cap;
+	bool dk_valid;
+	uint8_t dk_sid[CRYPTO_SUBJECT_IDBYTES];
+} groups;
 
 static int
 add_event(sweep *sw, const Privd__V1__AuditEvent *ev)
@@ -245,7 +254,6 @@ group_wipe(group *g)
 	free(g->buf);
 	g->buf = NULL;
 	g->len = g->cap = 0;
-	g->key_ok = false;
 	sodium_memzero(&g->rs, sizeof(g->rs));
 }
 
@@ -407,8 +415,8 @@ group_keep(group *g, const char *name, const uint8_t *m, size_t mlen)
  * never keeps what it cannot vouch for.
  */
 static int
-anonymise(const sweep_env *e, MDB_txn *txn, group *g, const pol_field *f,
-    const store_value *sv)
+anonymise(const sweep_env *e, MDB_txn *txn, groups *gs, group *g,
+    const pol_field *f, const store_value *sv)
 {
 	static log_limit lim;
 	uint8_t hdr[STORE_SUBJECT_HDRBYTES];
@@ -421,7 +429,8 @@ anonymise(const sweep_env *e, MDB_txn *txn, group *g, const pol_field *f,
 		return 0;
 	if (!g->has_sub)
 		goto drop;
-	if (!g->key_ok) {
+	if (!gs->dk_valid || memcmp(gs->dk_sid, g->sid, sizeof(g->sid)) != 0) {
+		gs->dk_valid = false;
 		if (store_subject_get(e->st, txn, g->sid, &sub) != 0)
 			goto drop;
 		store_subject_header(hdr, sub.created_us);
@@ -429,7 +438,8 @@ anonymise(const sweep_env *e, MDB_txn *txn, group *g, const pol_field *f,
 		        (const uint8_t *)g->rs.subject, g->rs.subjlen, hdr,
 		        sizeof(hdr), sub.wrapped, e->dk) != 0)
 			goto drop;
-		g->key_ok = true;
+		memcpy(gs->dk_sid, g->sid, sizeof(g->sid));
+		gs->dk_valid = true;
 	}
 	if (sv->sealedlen < CRYPTO_SEAL_OVERHEAD)
 		goto drop;
@@ -463,7 +473,7 @@ drop:
  * (subject, rule) group. *acted is set if it was acted on.
  */
 static int
-act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
+act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, groups *gs,
     sub_cache *sc, const pol_register *r, const pol_field *f,
     const uint8_t *sid, const store_value *sv, const pol_plan *plan,
     const char *op, uint64_t now, bool *acted)
@@ -474,6 +484,8 @@ act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
 	                                            : "delete";
 	sweep_count *c;
 	ret_hold hold;
+	group *g;
+	size_t i;
 	bool held;
 	int rc;
 
@@ -494,17 +506,25 @@ act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
 	*acted = true;
 	if ((rc = count_sid(c, sid)) != 0 || sw->preview)
 		return rc;
-	if (g->open &&
-	    (memcmp(g->sid, sid, sizeof(g->sid)) != 0 ||
-	        g->rule != plan->rule || g->reg != r ||
-	        strcmp(g->op, op) != 0 || g->nfields == POL_MAX_FIELDS)) {
-		if ((rc = group_flush(e, txn, sw, a, g, now)) != 0)
-			return rc;
-		sc->valid = false; /* the flush may have changed it */
+	for (i = 0; i < gs->n; i++) {
+		g = &gs->v[i];
+		if (memcmp(g->sid, sid, sizeof(g->sid)) == 0 &&
+		    g->rule == plan->rule && g->reg == r &&
+		    strcmp(g->op, op) == 0 && g->nfields < POL_MAX_FIELDS)
+			break;
 	}
-	if (!g->open) {
+	if (i == gs->n) {
+		if (gs->n == gs->cap) {
+			g = realloc(
+			    gs->v, (gs->cap ? gs->cap * 2 : 16) * sizeof(*g));
+			if (g == NULL)
+				return ENOMEM;
+			gs->v = g;
+			gs->cap = gs->cap ? gs->cap * 2 : 16;
+		}
 		if ((rc = sub_get(e, txn, sc, r->name, sid)) != 0)
 			return rc;
+		g = &gs->v[gs->n++];
 		memset(g, 0, sizeof(*g));
 		g->open = true;
 		memcpy(g->sid, sid, sizeof(g->sid));
@@ -517,12 +537,37 @@ act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
 	}
 	g->fields[g->nfields++] = f->name;
 	if (strcmp(op, "retention_anonymize") == 0 &&
-	    (rc = anonymise(e, txn, g, f, sv)) != 0)
+	    (rc = anonymise(e, txn, gs, g, f, sv)) != 0)
 		return rc;
 	if ((rc = ret_plan_set(e->st, txn, r->name, sid, f->name, RET_NEVER)) !=
 	    0)
 		return rc;
 	return store_value_del(e->st, txn, sid, f->name);
+}
+
+/* The end of a step: every group's record and event, in the order the
+ * groups began. */
+static int
+groups_flush(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+    groups *gs, uint64_t now)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < gs->n && rc == 0; i++)
+		rc = group_flush(e, txn, sw, a, &gs->v[i], now);
+	return rc;
+}
+
+static void
+groups_free(groups *gs)
+{
+	size_t i;
+
+	for (i = 0; i < gs->n; i++)
+		group_wipe(&gs->v[i]);
+	free(gs->v);
+	memset(gs, 0, sizeof(*gs));
 }
 
 static const char *
@@ -537,8 +582,9 @@ op_of(const pol_retention *rule)
 
 /* The due-time index, phase 1 of a sweep. */
 static int
-step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
-    sub_cache *sc, uint64_t now, uint64_t *examined, uint64_t *acted)
+step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+    groups *gs, sub_cache *sc, uint64_t now, uint64_t *examined,
+    uint64_t *acted)
 {
 	const pol_register *r;
 	const pol_field *f;
@@ -622,7 +668,7 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
 				break;
 			continue;
 		}
-		if ((rc = act(e, txn, sw, a, g, sc, r, f, d.sid, &sv, &plan,
+		if ((rc = act(e, txn, sw, a, gs, sc, r, f, d.sid, &sv, &plan,
 		         op_of(plan.rule), now, &did)) != 0)
 			break;
 		if (did)
@@ -678,7 +724,7 @@ purge_anon_rule(const pol_register *r, uint64_t end, uint64_t t)
 /* Every stored field of one subject under the plan with the contract end. */
 static int
 purge_subject(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
-    group *g, sub_cache *sc, const pol_register *r, const uint8_t *sid,
+    groups *gs, sub_cache *sc, const pol_register *r, const uint8_t *sid,
     uint64_t end, uint64_t now, uint64_t *acted)
 {
 	const pol_field *fs[POL_MAX_FIELDS];
@@ -727,7 +773,7 @@ purge_subject(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		pol_retention_plan(r, fs[i], &t, &plan);
 		if (retplan_due(&plan) > sw->as_of_us)
 			continue;
-		if ((rc = act(e, txn, sw, a, g, sc, r, fs[i], sid, &sv, &plan,
+		if ((rc = act(e, txn, sw, a, gs, sc, r, fs[i], sid, &sv, &plan,
 		         op_of(plan.rule), now, &did)) != 0)
 			return rc;
 		if (did)
@@ -799,7 +845,8 @@ purge_anon(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
  * whose contract-end rules are due, through ret_sub. */
 static int
 step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
-    group *g, sub_cache *sc, uint64_t now, uint64_t *examined, uint64_t *acted)
+    groups *gs, sub_cache *sc, uint64_t now, uint64_t *examined,
+    uint64_t *acted)
 {
 	const pol_register *r;
 	const pol_retention *anon;
@@ -862,7 +909,7 @@ step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 			(*examined)++;
 			sw->examined++;
 			/* sid is copied: the purge may delete the record */
-			if ((rc = purge_subject(e, txn, sw, a, g, sc, r,
+			if ((rc = purge_subject(e, txn, sw, a, gs, sc, r,
 			         sw->ppos + plen, end, now, acted)) != 0)
 				return rc;
 			sw->ppos[sw->ppos_len++] = 0; /* past this subject */
@@ -892,18 +939,19 @@ sweep_step(
 {
 	uint64_t examined = 0, acted = 0;
 	sub_cache sc = {0};
-	group g = {0};
+	groups gs = {0};
 	int rc = 0;
 
 	if (!sw->preview && (rc = mark_or_rollback(sw)) != 0)
 		return rc;
 	if (sw->phase == 0)
-		rc = step_due(e, txn, sw, a, &g, &sc, now, &examined, &acted);
+		rc = step_due(e, txn, sw, a, &gs, &sc, now, &examined, &acted);
 	if (rc == 0 && sw->phase == 1 && !sw->done)
-		rc = step_purge(e, txn, sw, a, &g, &sc, now, &examined, &acted);
+		rc =
+		    step_purge(e, txn, sw, a, &gs, &sc, now, &examined, &acted);
 	if (rc == 0 && !sw->preview)
-		rc = group_flush(e, txn, sw, a, &g, now);
-	group_wipe(&g);
+		rc = groups_flush(e, txn, sw, a, &gs, now);
+	groups_free(&gs);
 	sodium_memzero(&sc, sizeof(sc));
 	if (e->dk != NULL)
 		sodium_memzero(e->dk, CRYPTO_KEYBYTES);

@@ -62,9 +62,12 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	server *srv = wr->srv;
 	const char *subj = j->req->put->subject;
 	const pol_field *f;
+	store_value sv;
+	MDB_val rec;
 	ret_sub rs;
 	pol_plan plan;
-	bool have_rs = false, updated = retplan_uses_updated(j->reg);
+	bool have_rs = false,
+	     updated = pol_retention_from_used(j->reg, "updated");
 	size_t i;
 	int rc;
 
@@ -79,7 +82,7 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	}
 	for (i = 0; i < j->nvalues; i++) {
 		f = pol_field_find(j->reg, j->values[i].field);
-		if (f == NULL || !retplan_field_planned(j->reg, f))
+		if (f == NULL || !pol_field_planned(j->reg, f))
 			continue;
 		if (j->values[i].created_us != 0 && !updated)
 			continue; /* its plan counts from what did not change */
@@ -92,9 +95,18 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 				goto out;
 			have_rs = true;
 		}
-		retplan_compute(j->reg, f,
-		    j->values[i].created_us ? j->values[i].created_us : now,
-		    now, rs.rel_end_us, &plan);
+		/* the times the record carries: sealed by the worker (or
+		 * resealed here), not this transaction's now */
+		rec.mv_size = j->values[i].reclen;
+		rec.mv_data = j->values[i].rec;
+		if (store_value_decode(&rec, &sv) != 0)
+			continue; /* cannot be: privd's own record */
+		retplan_compute(j->reg, f, sv.created_us, sv.updated_us,
+		    rs.rel_end_us, &plan);
+		/* a field new to the store has no plan to replace */
+		if (j->values[i].created_us == 0 &&
+		    retplan_due(&plan) == RET_NEVER)
+			continue;
 		if ((rc = ret_plan_set(srv->st, txn, j->reg->name, j->sid,
 		         f->name, retplan_due(&plan))) != 0)
 			goto out;
