@@ -365,6 +365,7 @@ privd_retention_run(privd_client *c, const privd_retention_opts *opts,
 		dst->fields = src->fields;
 		dst->subjects = src->subjects;
 		dst->held = src->held;
+		dst->anonymous_records = src->anonymous_records;
 	}
 	cl_response_free(r);
 	*out = &b->rep;
@@ -422,6 +423,7 @@ agg_build(privd_client *c, const Privd__V1__AggregateResponse *a,
 	b->res.suppressed_groups = a->suppressed_groups;
 	b->res.suppressed_records = a->suppressed_records;
 	b->res.min_group = a->min_group;
+	b->res.integer = a->integer;
 	p = (uint8_t *)&b->g[a->n_groups];
 	for (i = 0; i < a->n_groups; i++) {
 		src = a->groups[i];
@@ -434,10 +436,14 @@ agg_build(privd_client *c, const Privd__V1__AggregateResponse *a,
 		p += src->key.len + 1;
 		dst->missing = src->missing;
 		dst->count = src->count;
-		dst->sum = src->sum;
-		dst->mean = src->mean;
-		dst->min = src->min;
-		dst->max = src->max;
+		/* statistics of a field that is no integer mean nothing:
+		 * they stay 0 whatever privd sent */
+		if (a->integer) {
+			dst->sum = src->sum;
+			dst->mean = src->mean;
+			dst->min = src->min;
+			dst->max = src->max;
+		}
 	}
 	*out = &b->res;
 	return PRIVD_OK;

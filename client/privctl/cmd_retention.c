@@ -334,6 +334,21 @@ widen(int *w, int n)
 }
 
 /*
+ * A count's anonymous records, for its column: only a contract-end purge
+ * destroys any, so for another action "-" rather than a 0 that would read
+ * as "none were made" (an anonymize makes some).
+ */
+static const char *
+anon_text(const privd_retention_count *k, char buf[24])
+{
+	if (k->anonymous_records == 0 &&
+	    strcmp(k->action, "contract_end_purge") != 0)
+		return "-";
+	snprintf(buf, 24, "%" PRIu64, k->anonymous_records);
+	return buf;
+}
+
+/*
  * A retention report for people: what it was (a preview or a sweep, as
  * of when), one aligned line per register and rule, then what privd
  * examined, and whether a sweep stopped at its limit.
@@ -342,8 +357,8 @@ static void
 print_report_text(const privd_retention_report *r, int preview, uint32_t limit)
 {
 	const privd_retention_count *k;
-	int wr = 8, wu = 4, wa = 6, wf = 6, ws = 8, wh = 4;
-	char at[40];
+	int wr = 8, wu = 4, wa = 6, wf = 6, ws = 8, wh = 4, wn = 9;
+	char at[40], anon[24];
 	size_t i;
 
 	printf(preview ? "preview as of %s (nothing changed)\n"
@@ -357,20 +372,22 @@ print_report_text(const privd_retention_report *r, int preview, uint32_t limit)
 		widen(&wf, num_width(k->fields));
 		widen(&ws, num_width(k->subjects));
 		widen(&wh, num_width(k->held));
+		widen(&wn, (int)strlen(anon_text(k, anon)));
 	}
 	if (r->ncounts == 0)
 		printf(
 		    preview ? "nothing would be done\n" : "nothing was due\n");
 	else
-		printf("%-*s  %-*s  %-*s  %*s  %*s  %*s\n", wr, "register", wu,
-		    "rule", wa, "action", wf, "fields", ws, "subjects", wh,
-		    "held");
+		printf("%-*s  %-*s  %-*s  %*s  %*s  %*s  %*s\n", wr, "register",
+		    wu, "rule", wa, "action", wf, "fields", ws, "subjects", wh,
+		    "held", wn, "anonymous");
 	for (i = 0; i < r->ncounts; i++) {
 		k = &r->counts[i];
 		printf("%-*s  %-*s  %-*s  %*" PRIu64 "  %*" PRIu64 "  %*" PRIu64
-		       "\n",
+		       "  %*s\n",
 		    wr, safe(k->reg), wu, safe(k->rule), wa, safe(k->action),
-		    wf, k->fields, ws, k->subjects, wh, k->held);
+		    wf, k->fields, ws, k->subjects, wh, k->held, wn,
+		    anon_text(k, anon));
 	}
 	printf("examined %" PRIu64 " due-index entries\n", r->examined);
 	if (r->more)
@@ -391,12 +408,14 @@ json_report(const privd_retention_report *r, int preview)
 		return NULL;
 	for (i = 0; i < r->ncounts; i++) {
 		k = &r->counts[i];
-		if (json_array_append_new(a,
-		        json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "register",
-		            safe(k->reg), "rule", safe(k->rule), "action",
-		            safe(k->action), "fields", json_u64(k->fields),
-		            "subjects", json_u64(k->subjects), "held",
-		            json_u64(k->held))) != 0) {
+		if (json_array_append_new(
+		        a, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
+		               "register", safe(k->reg), "rule", safe(k->rule),
+		               "action", safe(k->action), "fields",
+		               json_u64(k->fields), "subjects",
+		               json_u64(k->subjects), "held", json_u64(k->held),
+		               "anonymous_records",
+		               json_u64(k->anonymous_records))) != 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -498,44 +517,52 @@ json_key(const privd_aggregate_group *g, int grouped)
 	return v;
 }
 
+/* A group as JSON: its key, count and, for an integer field, its
+ * statistics; NULL if out of memory. */
+static json_t *
+json_group(const privd_aggregate_group *g, int grouped, int integer)
+{
+	if (!integer)
+		return json_pack("{s:o, s:b, s:o}", "key", json_key(g, grouped),
+		    "missing", g->missing, "count", json_u64(g->count));
+	return json_pack("{s:o, s:b, s:o, s:I, s:f, s:I, s:I}", "key",
+	    json_key(g, grouped), "missing", g->missing, "count",
+	    json_u64(g->count), "sum", (json_int_t)g->sum, "mean", g->mean,
+	    "min", (json_int_t)g->min, "max", (json_int_t)g->max);
+}
+
 /* An aggregate as JSON; NULL if out of memory. */
 static json_t *
 json_aggregate(const char *reg, const char *field, const char *group_by,
     const privd_aggregate_result *r)
 {
-	const privd_aggregate_group *g;
 	int grouped = group_by != NULL;
 	json_t *a;
 	size_t i;
 
 	if ((a = json_array()) == NULL)
 		return NULL;
-	for (i = 0; i < r->ngroups; i++) {
-		g = &r->groups[i];
+	for (i = 0; i < r->ngroups; i++)
 		if (json_array_append_new(a,
-		        json_pack("{s:o, s:b, s:o, s:I, s:f, s:I, s:I}", "key",
-		            json_key(g, grouped), "missing", g->missing,
-		            "count", json_u64(g->count), "sum",
-		            (json_int_t)g->sum, "mean", g->mean, "min",
-		            (json_int_t)g->min, "max", (json_int_t)g->max)) !=
-		    0) {
+		        json_group(&r->groups[i], grouped, r->integer)) != 0) {
 			json_decref(a);
 			return NULL;
 		}
-	}
-	return json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:o}", "register",
+	return json_pack("{s:s, s:s, s:o, s:b, s:i, s:o, s:o, s:o}", "register",
 	    safe(reg), "field", safe(field), "group_by",
-	    grouped ? json_string(safe(group_by)) : json_null(), "min_group",
-	    (int)r->min_group, "groups", a, "suppressed_groups",
-	    json_u64(r->suppressed_groups), "suppressed_records",
-	    json_u64(r->suppressed_records));
+	    grouped ? json_string(safe(group_by)) : json_null(), "integer",
+	    r->integer, "min_group", (int)r->min_group, "groups", a,
+	    "suppressed_groups", json_u64(r->suppressed_groups),
+	    "suppressed_records", json_u64(r->suppressed_records));
 }
 
 /*
  * An aggregate of field in register reg (grouped by group_by, or NULL):
  * with --json its object, else a heading, one aligned line per group (its
- * key, count, sum, mean, min, max), then what was suppressed. Returns 0
- * or the exit code of a failure.
+ * key and count, and for an integer field its sum, mean, min and max: a
+ * field of another type has no statistics, and zeros would read as
+ * figures), then what was suppressed. Returns 0 or the exit code of a
+ * failure.
  */
 int
 print_aggregate(const struct opts *o, const char *reg, const char *field,
@@ -569,15 +596,21 @@ print_aggregate(const struct opts *o, const char *reg, const char *field,
 		printf(" by %s", safe(group_by));
 	printf(" (groups of fewer than %lu subjects suppressed)\n",
 	    (unsigned long)r->min_group);
-	if (r->ngroups > 0)
+	if (r->ngroups > 0 && r->integer)
 		printf("%-*s  %*s  %*s  %*s  %*s  %*s\n", wk, "group", wc,
 		    "count", ws, "sum", wm, "mean", wn, "min", wx, "max");
+	else if (r->ngroups > 0)
+		printf("%-*s  %*s\n", wk, "group", wc, "count");
 	for (i = 0; i < r->ngroups; i++) {
 		g = &r->groups[i];
-		printf("%-*s  %*" PRIu64 "  %*" PRId64 "  %*.2f  %*" PRId64
-		       "  %*" PRId64 "\n",
-		    wk, keys[i], wc, g->count, ws, g->sum, wm, g->mean, wn,
-		    g->min, wx, g->max);
+		if (r->integer)
+			printf("%-*s  %*" PRIu64 "  %*" PRId64
+			       "  %*.2f  %*" PRId64 "  %*" PRId64 "\n",
+			    wk, keys[i], wc, g->count, ws, g->sum, wm, g->mean,
+			    wn, g->min, wx, g->max);
+		else
+			printf(
+			    "%-*s  %*" PRIu64 "\n", wk, keys[i], wc, g->count);
 	}
 	printf("suppressed: %" PRIu64 " group(s), %" PRIu64 " record(s)\n",
 	    r->suppressed_groups, r->suppressed_records);

@@ -77,8 +77,12 @@ const struct command commands[] = {
         "prints 'policy unchanged: version N stays in force'. privd refuses\n"
         "(exit 5) a policy that leaves no principal with the role\n"
         "policy_admin, and one that takes that role from you, unless\n"
-        "--force.\n"
-        "--json: {\"version\": N, \"unchanged\": true|false}\n",
+        "--force. A policy that changes a register's retention rules or a\n"
+        "field's category makes privd re-plan when the stored subjects'\n"
+        "fields fall due, in the background: then it prints '; M subjects\n"
+        "re-planned in the background' after the version.\n"
+        "--json: {\"version\": N, \"unchanged\": true|false,\n"
+        "\"replan_subjects\": M}\n",
         O_REPLACES | O_FORCE, 1, 1, policy_apply_check, NULL, cmd_policy_apply},
     {"policy", "history", "",
         "List every policy version, oldest first: version, time applied\n"
@@ -245,14 +249,15 @@ const struct command commands[] = {
         "clock; DATE as for relationship-end) would do, changing nothing:\n"
         "one line per register and rule with the action (delete, anonymize,\n"
         "contract_end_purge), the fields and the subjects it would act on,\n"
-        "and the fields due but kept by a legal hold; then 'examined N\n"
-        "due-index entries'. What it says for DATE is what a sweep at DATE\n"
-        "does, unless data, holds or the policy change in between.\n"
-        "--register: that register only. Needs role policy_admin, like\n"
-        "retention run.\n"
+        "the fields due but kept by a legal hold, and the anonymous records\n"
+        "a contract-end purge would destroy ('-' for the other actions);\n"
+        "then 'examined N due-index entries'. What it says for DATE is what\n"
+        "a sweep at DATE does, unless data, holds or the policy change in\n"
+        "between. --register: that register only. Needs role policy_admin,\n"
+        "like retention run.\n"
         "--json: {\"preview\": true, \"as_of\", \"as_of_us\", \"examined\",\n"
         "\"more\", \"counts\": [{\"register\", \"rule\", \"action\",\n"
-        "\"fields\", \"subjects\", \"held\"}]}\n",
+        "\"fields\", \"subjects\", \"held\", \"anonymous_records\"}]}\n",
         O_AS_OF | O_REGISTER, 0, 0, sweep_check, NULL, cmd_retention_preview},
     {"retention", "run", "[--register R] [--limit N]",
         "Run privd's retention sweep now (privd also runs it by itself every\n"
@@ -272,13 +277,15 @@ const struct command commands[] = {
         "subjects than the policy's reporting.min_group (default 5) is\n"
         "never shown, only counted as suppressed. One line per group: its\n"
         "value ('(all)' without --group-by, '(none)' for the records\n"
-        "without one, 'base64:...' if not printable), count, sum, mean,\n"
-        "min, max; then the groups and records suppressed.\n"
+        "without one, 'base64:...' if not printable), count, and for an\n"
+        "integer field sum, mean, min and max; then the groups and records\n"
+        "suppressed.\n"
         "--json: {\"register\", \"field\", \"group_by\" (or null),\n"
-        "\"min_group\", \"groups\": [{\"key\" (a string, {\"base64\"}, or\n"
-        "null without --group-by and for the records without a value),\n"
-        "\"missing\", \"count\", \"sum\", \"mean\", \"min\", \"max\"}],\n"
-        "\"suppressed_groups\", \"suppressed_records\"}\n",
+        "\"integer\", \"min_group\", \"groups\": [{\"key\" (a string,\n"
+        "{\"base64\"}, or null without --group-by and for the records\n"
+        "without a value), \"missing\", \"count\", and if \"integer\" is\n"
+        "true \"sum\", \"mean\", \"min\", \"max\"}], \"suppressed_groups\",\n"
+        "\"suppressed_records\"}\n",
         O_PURPOSE | O_GROUP_BY, 2, 2, report_check, NULL, cmd_report},
 };
 

@@ -214,6 +214,7 @@ int cmd_policy_history(
     const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_policy_diff(
     const struct opts *o, privd_client *c, char **args, int nargs);
+int print_apply(const struct opts *o, const privd_apply_result *a);
 
 /* cmd_audit.c */
 int audit_check(struct opts *o, char **args, int nargs);

@@ -300,6 +300,37 @@ test_delete_ex_local_checks(void **state)
 }
 
 /*
+ * privd_policy_apply_ex: c, flags, the version replaced and the document
+ * are checked first; *out is zeroed after a failure, and may be NULL.
+ */
+static void
+test_policy_apply_ex_local_checks(void **state)
+{
+	privd_client *c = *state;
+	privd_apply_result a;
+
+	memset(&a, 0x5a, sizeof(a));
+	assert_int_equal(
+	    privd_policy_apply_ex(NULL, 1, "{}", 0, &a), PRIVD_EINVAL);
+	assert_int_equal(a.version, 0);
+	assert_int_equal(a.unchanged, 0);
+	assert_int_equal(a.replan_subjects, 0);
+	memset(&a, 0x5a, sizeof(a));
+	assert_int_equal(
+	    privd_policy_apply_ex(c, 1, "{}", 0x2, &a), PRIVD_EINVAL);
+	assert_int_equal(a.replan_subjects, 0);
+	assert_int_equal(
+	    privd_policy_apply_ex(c, 0, "{}", 0, &a), PRIVD_EINVAL);
+	assert_non_null(strstr(privd_errmsg(c), "replaces_version"));
+	assert_int_equal(
+	    privd_policy_apply_ex(c, 1, "", 0, NULL), PRIVD_EINVAL);
+	assert_int_equal(
+	    privd_policy_apply_ex(c, 1, NULL, PRIVD_APPLY_FORCE, NULL),
+	    PRIVD_EINVAL);
+	assert_nothing_sent(c);
+}
+
+/*
  * What passes the checks is sent: now, undo (0), a hold until lifted on a
  * whole register, a sweep of everything (opts NULL), a list of every
  * register. With nothing listening, each ends unavailable at its deadline.
@@ -347,6 +378,8 @@ main(void)
 	        test_aggregate_local_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_delete_ex_local_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_policy_apply_ex_local_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_valid_arguments_are_sent, setup, teardown),
 	};

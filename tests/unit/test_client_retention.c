@@ -4,7 +4,8 @@
  * that keeps the last request it decoded and answers with what the test
  * set. What each call puts into its request, and what it makes of an
  * answer (good, malformed, or RETAINED with what was kept), without a
- * real privd and whatever the daemon implements yet.
+ * real privd and whatever the daemon implements yet. Also what retention
+ * added to older calls: a policy apply's subjects to re-plan.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -331,7 +332,7 @@ test_hold_list_wire(void **state)
 }
 
 /* RetentionRun: a preview sends its time and register, a sweep its limit;
- * the report comes back count by count. */
+ * the report comes back count by count, a purge's anonymous records too. */
 static void
 test_retention_run_wire(void **state)
 {
@@ -352,10 +353,11 @@ test_retention_run_wire(void **state)
 	k1.subjects = 2;
 	k1.held = 1;
 	k2.register_ = "customers";
-	k2.rule = "relationship-1y";
-	k2.action = "delete";
+	k2.rule = "contract";
+	k2.action = "contract_end_purge";
 	k2.fields = 10;
 	k2.subjects = 2;
+	k2.anonymous_records = 7;
 	rr.as_of_us = T2;
 	rr.examined = 14;
 	rr.n_counts = 2;
@@ -377,7 +379,10 @@ test_retention_run_wire(void **state)
 	assert_int_equal(rep->counts[0].fields, 3);
 	assert_int_equal(rep->counts[0].subjects, 2);
 	assert_int_equal(rep->counts[0].held, 1);
-	assert_string_equal(rep->counts[1].rule, "relationship-1y");
+	assert_int_equal(rep->counts[0].anonymous_records, 0);
+	assert_string_equal(rep->counts[1].rule, "contract");
+	assert_string_equal(rep->counts[1].action, "contract_end_purge");
+	assert_int_equal(rep->counts[1].anonymous_records, 7);
 	privd_retention_report_free(&rep);
 	assert_null(rep);
 
@@ -393,7 +398,8 @@ test_retention_run_wire(void **state)
 }
 
 /* Aggregate: the purpose is the request's; keys are copied as bytes and
- * NUL-terminated; the missing group has no key. */
+ * NUL-terminated; the missing group has no key. Statistics come with an
+ * integer field only. */
 static void
 test_aggregate_wire(void **state)
 {
@@ -420,6 +426,7 @@ test_aggregate_wire(void **state)
 	ar.suppressed_groups = 2;
 	ar.suppressed_records = 7;
 	ar.min_group = 5;
+	ar.integer = 1;
 	ANSWER(r, AGGREGATE, aggregate, &ar);
 	f->answer = &r;
 	assert_int_equal(privd_aggregate(f->c, "sales_reporting", "acis",
@@ -445,8 +452,25 @@ test_aggregate_wire(void **state)
 	assert_int_equal(res->suppressed_groups, 2);
 	assert_int_equal(res->suppressed_records, 7);
 	assert_int_equal(res->min_group, 5);
+	assert_true(res->integer);
 	privd_aggregate_result_free(&res);
 	assert_null(res);
+
+	/* not an integer: counts only, whatever else privd sent */
+	ar.integer = 0;
+	assert_int_equal(privd_aggregate(f->c, "sales_reporting", "acis",
+	                     "region", "region", &res),
+	    PRIVD_OK);
+	assert_false(res->integer);
+	assert_int_equal(res->ngroups, 2);
+	assert_int_equal(res->groups[0].count, 12);
+	assert_int_equal(res->groups[0].sum, 0);
+	assert_true(res->groups[0].mean == 0.0);
+	assert_int_equal(res->groups[0].min, 0);
+	assert_int_equal(res->groups[0].max, 0);
+	assert_int_equal(res->groups[1].count, 6);
+	privd_aggregate_result_free(&res);
+	ar.integer = 1;
 
 	assert_int_equal(privd_aggregate(f->c, "sales_reporting", "acis",
 	                     "feedback_score", NULL, &res),
@@ -547,6 +571,94 @@ test_delete_retained_wire(void **state)
 	    privd_hold_lift(f->c, "customers", NULL), PRIVD_ERETAINED);
 }
 
+/*
+ * PolicyApply: privd_policy_apply_ex sends the version, the document and
+ * force, and returns the version, unchanged and the subjects privd
+ * re-plans; privd_policy_apply_flags and privd_policy_apply still answer
+ * as before. An impossible answer (the same policy re-planning, a version
+ * that is not the next) is a protocol error, with *out zeroed.
+ */
+static void
+test_policy_apply_wire(void **state)
+{
+	struct fake *f = *state;
+	Privd__V1__Response r = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__PolicyApplyResponse pa =
+	    PRIVD__V1__POLICY_APPLY_RESPONSE__INIT;
+	privd_apply_result a;
+	uint64_t v = 0;
+	int same = 7;
+
+	pa.version = 4;
+	pa.replan_subjects = 5000000000ULL;
+	ANSWER(r, POLICY_APPLY, policy_apply, &pa);
+	f->answer = &r;
+	assert_int_equal(privd_policy_apply_ex(f->c, 3, "{\"controller\":1}",
+	                     PRIVD_APPLY_FORCE, &a),
+	    PRIVD_OK);
+	assert_int_equal(f->last->op_case, PRIVD__V1__REQUEST__OP_POLICY_APPLY);
+	assert_int_equal(f->last->policy_apply->replaces_version, 3);
+	assert_string_equal(
+	    f->last->policy_apply->policy_json, "{\"controller\":1}");
+	assert_true(f->last->policy_apply->force);
+	assert_string_equal(f->last->purpose, "");
+	assert_int_equal(a.version, 4);
+	assert_false(a.unchanged);
+	assert_int_equal(a.replan_subjects, 5000000000ULL);
+
+	/* the older calls: the same request, without the count */
+	assert_int_equal(
+	    privd_policy_apply_flags(f->c, 3, "{}", 0, &v, &same), PRIVD_OK);
+	assert_false(f->last->policy_apply->force);
+	assert_int_equal(v, 4);
+	assert_int_equal(same, 0);
+	v = 0;
+	assert_int_equal(privd_policy_apply(f->c, 3, "{}", &v), PRIVD_OK);
+	assert_int_equal(v, 4);
+	assert_int_equal(
+	    privd_policy_apply_ex(f->c, 3, "{}", 0, NULL), PRIVD_OK);
+
+	/* unchanged: the version replaced, nothing re-planned */
+	pa.version = 3;
+	pa.unchanged = 1;
+	pa.replan_subjects = 0;
+	assert_int_equal(privd_policy_apply_ex(f->c, 3, "{}", 0, &a), PRIVD_OK);
+	assert_int_equal(a.version, 3);
+	assert_true(a.unchanged);
+	assert_int_equal(a.replan_subjects, 0);
+	assert_int_equal(
+	    privd_policy_apply_flags(f->c, 3, "{}", 0, &v, &same), PRIVD_OK);
+	assert_int_equal(v, 3);
+	assert_int_equal(same, 1);
+
+	/* impossible answers */
+	pa.replan_subjects = 2;
+	assert_int_equal(
+	    privd_policy_apply_ex(f->c, 3, "{}", 0, &a), PRIVD_EPROTO);
+	assert_non_null(strstr(privd_errmsg(f->c), "unchanged"));
+	assert_int_equal(a.version, 0);
+	assert_false(a.unchanged);
+	assert_int_equal(a.replan_subjects, 0);
+	pa.unchanged = 0;
+	assert_int_equal(
+	    privd_policy_apply_ex(f->c, 3, "{}", 0, &a), PRIVD_EPROTO);
+	assert_int_equal(a.replan_subjects, 0);
+	assert_int_equal(privd_policy_apply_flags(f->c, 3, "{}", 0, &v, &same),
+	    PRIVD_EPROTO);
+	assert_int_equal(v, 0);
+	assert_int_equal(same, 0);
+
+	/* a refusal: its status, *out zeroed */
+	pa.version = 4;
+	r.status = PRIVD__V1__STATUS__CONFLICT;
+	r.message = "version 5 is in force";
+	assert_int_equal(
+	    privd_policy_apply_ex(f->c, 3, "{}", 0, &a), PRIVD_ECONFLICT);
+	assert_int_equal(a.version, 0);
+	assert_int_equal(a.replan_subjects, 0);
+	assert_string_equal(privd_errmsg(f->c), "version 5 is in force");
+}
+
 /* An audit event's rule reaches privd_audit_event.rule. */
 static void
 test_audit_rule_wire(void **state)
@@ -611,6 +723,8 @@ main(void)
 	        test_delete_retained_wire, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_audit_rule_wire, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_policy_apply_wire, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /*
  * test_privctl_output.c - privctl's pure output helpers (client/privctl/
  * output.c): how a duration reads to an admin; and what the retention
- * commands print (cmd_retention.c, cmd_data.c, cmd_audit.c) for answers
- * made up here, as text and as JSON.
+ * commands print (cmd_retention.c, cmd_data.c, cmd_audit.c, and policy
+ * apply's re-plan in cmd_policy.c) for answers made up here, as text and
+ * as JSON.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,11 @@
 #include <cmocka.h>
 
 #include "privctl.h"
+
+/* cmd_policy.c is not among the privctl sources linked into this test
+ * (privctl_unit_sources, tests/unit/meson.build): compiled in here for
+ * print_apply. Drop this once it is listed there. */
+#include "cmd_policy.c"
 
 static void
 expect_duration(uint64_t secs, const char *want)
@@ -107,20 +113,24 @@ end(void)
 #define T_LATER 1985126400000000ULL
 
 static const privd_retention_count counts[] = {
-    {"acis", "identifying-24m", "anonymize", 12, 4, 0},
-    {"customers", "bookkeeping", "delete", 3, 3, 1},
+    {"acis", "identifying-24m", "anonymize", 12, 4, 0, 0},
+    {"customers", "bookkeeping", "delete", 3, 3, 1, 0},
+    {"leads", "contract", "contract_end_purge", 20, 10, 0, 1234567890},
 };
 
 /*
  * retention run and preview: a heading that says which it was and as of
  * when, one aligned line per register and rule under a header, what was
- * examined, and a sweep stopped at its limit says so.
+ * examined, and a sweep stopped at its limit says so. The anonymous
+ * records a contract-end purge destroys have a column, '-' for the other
+ * actions.
  */
 static void
 test_sweep_text(void **state)
 {
 	privd_retention_report r = {
 	    T_NOW, 17, 1, (privd_retention_count *)counts, 2};
+	privd_retention_count purge[2] = {counts[0], counts[2]};
 	struct opts o = {0};
 	char *out;
 
@@ -130,12 +140,41 @@ test_sweep_text(void **state)
 	out = end();
 	assert_string_equal(out,
 	    "sweep as of 2026-11-27T10:00:00Z\n"
-	    "register   rule             action     fields  subjects  held\n"
-	    "acis       identifying-24m  anonymize      12         4     0\n"
-	    "customers  bookkeeping      delete          3         3     1\n"
+	    "register   rule             action     fields  subjects  held  "
+	    "anonymous\n"
+	    "acis       identifying-24m  anonymize      12         4     0  "
+	    "        -\n"
+	    "customers  bookkeeping      delete          3         3     1  "
+	    "        -\n"
 	    "examined 17 due-index entries\n"
 	    "stopped after 15 field action(s): more is due (run again)\n");
 	free(out);
+
+	/* a purge: its count (0 too), and the column widens */
+	r.counts = purge;
+	r.more = 0;
+	begin();
+	assert_int_equal(print_sweep(&o, &r, 1, 0), 0);
+	out = end();
+	assert_string_equal(out,
+	    "preview as of 2026-11-27T10:00:00Z (nothing changed)\n"
+	    "register  rule             action              fields  subjects  "
+	    "held   anonymous\n"
+	    "acis      identifying-24m  anonymize               12         4  "
+	    "   0           -\n"
+	    "leads     contract         contract_end_purge      20        10  "
+	    "   0  1234567890\n"
+	    "examined 17 due-index entries\n");
+	free(out);
+	purge[1].anonymous_records = 0;
+	begin();
+	assert_int_equal(print_sweep(&o, &r, 1, 0), 0);
+	out = end();
+	assert_non_null(strstr(out,
+	    "leads     contract         contract_end_purge      20        10  "
+	    "   0          0\n"));
+	free(out);
+	r.counts = (privd_retention_count *)counts;
 
 	r.ncounts = 0;
 	r.more = 0;
@@ -153,7 +192,7 @@ static void
 test_sweep_json(void **state)
 {
 	privd_retention_report r = {
-	    T_NOW, 17, 0, (privd_retention_count *)counts, 2};
+	    T_NOW, 17, 0, (privd_retention_count *)counts, 3};
 	struct opts o = {0};
 	char *out;
 
@@ -167,9 +206,12 @@ test_sweep_json(void **state)
 	    "\"as_of_us\":1795773600000000,\"examined\":17,\"more\":false,"
 	    "\"counts\":[{\"register\":\"acis\",\"rule\":\"identifying-24m\","
 	    "\"action\":\"anonymize\",\"fields\":12,\"subjects\":4,"
-	    "\"held\":0},{\"register\":\"customers\",\"rule\":"
-	    "\"bookkeeping\",\"action\":\"delete\",\"fields\":3,"
-	    "\"subjects\":3,\"held\":1}]}\n");
+	    "\"held\":0,\"anonymous_records\":0},{\"register\":"
+	    "\"customers\",\"rule\":\"bookkeeping\",\"action\":\"delete\","
+	    "\"fields\":3,\"subjects\":3,\"held\":1,\"anonymous_records\":0},"
+	    "{\"register\":\"leads\",\"rule\":\"contract\",\"action\":"
+	    "\"contract_end_purge\",\"fields\":20,\"subjects\":10,"
+	    "\"held\":0,\"anonymous_records\":1234567890}]}\n");
 	free(out);
 }
 
@@ -225,6 +267,8 @@ test_holds(void **state)
 /*
  * report: groups by value, the records without one as "(none)", a value
  * that is not printable as base64; without --group-by one group "(all)".
+ * An integer field has sum, mean, min and max (test_aggregate_counts: a
+ * field of another type has none).
  */
 static void
 test_aggregate(void **state)
@@ -234,7 +278,7 @@ test_aggregate(void **state)
 	    {(const uint8_t *)"\xff", 1, 0, 5, -10, -2.0, -4, 0},
 	    {(const uint8_t *)"", 0, 1, 6, 18, 3.0, 2, 4},
 	};
-	privd_aggregate_result r = {g, 3, 2, 7, 5};
+	privd_aggregate_result r = {g, 3, 2, 7, 5, 1};
 	struct opts o = {0};
 	char *out;
 
@@ -276,7 +320,8 @@ test_aggregate(void **state)
 	out = end();
 	assert_string_equal(out,
 	    "{\"register\":\"acis\",\"field\":\"feedback_score\","
-	    "\"group_by\":\"region\",\"min_group\":5,\"groups\":["
+	    "\"group_by\":\"region\",\"integer\":true,\"min_group\":5,"
+	    "\"groups\":["
 	    "{\"key\":\"north\",\"missing\":false,\"count\":12,\"sum\":48,"
 	    "\"mean\":4.0,\"min\":1,\"max\":5},"
 	    "{\"key\":{\"base64\":\"/w==\"},\"missing\":false,\"count\":5,"
@@ -284,6 +329,62 @@ test_aggregate(void **state)
 	    "{\"key\":null,\"missing\":true,\"count\":6,\"sum\":18,"
 	    "\"mean\":3.0,\"min\":2,\"max\":4}],"
 	    "\"suppressed_groups\":2,\"suppressed_records\":7}\n");
+	free(out);
+}
+
+/*
+ * report of a field that is no integer: only counts, as text (no sum,
+ * mean, min or max columns) and as JSON (no such members), and the JSON
+ * says integer false.
+ */
+static void
+test_aggregate_counts(void **state)
+{
+	privd_aggregate_group g[2] = {
+	    {(const uint8_t *)"north", 5, 0, 12, 0, 0.0, 0, 0},
+	    {(const uint8_t *)"", 0, 1, 123456, 0, 0.0, 0, 0},
+	};
+	privd_aggregate_result r = {g, 2, 1, 3, 5, 0};
+	struct opts o = {0};
+	char *out;
+
+	(void)state;
+	begin();
+	assert_int_equal(
+	    print_aggregate(&o, "acis", "region", "region", &r), 0);
+	out = end();
+	assert_string_equal(out,
+	    "acis.region by region (groups of fewer than 5 subjects "
+	    "suppressed)\n"
+	    "group    count\n"
+	    "north       12\n"
+	    "(none)  123456\n"
+	    "suppressed: 1 group(s), 3 record(s)\n");
+	free(out);
+
+	/* nothing shown: no header either */
+	r.ngroups = 0;
+	begin();
+	assert_int_equal(print_aggregate(&o, "acis", "region", NULL, &r), 0);
+	out = end();
+	assert_string_equal(out,
+	    "acis.region (groups of fewer than 5 subjects suppressed)\n"
+	    "suppressed: 1 group(s), 3 record(s)\n");
+	free(out);
+
+	r.ngroups = 2;
+	o.json = 1;
+	begin();
+	assert_int_equal(
+	    print_aggregate(&o, "acis", "region", "region", &r), 0);
+	out = end();
+	assert_string_equal(out,
+	    "{\"register\":\"acis\",\"field\":\"region\","
+	    "\"group_by\":\"region\",\"integer\":false,\"min_group\":5,"
+	    "\"groups\":[{\"key\":\"north\",\"missing\":false,"
+	    "\"count\":12},{\"key\":null,\"missing\":true,"
+	    "\"count\":123456}],\"suppressed_groups\":1,"
+	    "\"suppressed_records\":3}\n");
 	free(out);
 }
 
@@ -387,6 +488,67 @@ test_audit_rule(void **state)
 	free(out);
 }
 
+/*
+ * policy apply: the version in force, or unchanged; the subjects privd
+ * re-plans only when there are some (one is "subject"); --json always
+ * has replan_subjects.
+ */
+static void
+test_policy_apply(void **state)
+{
+	privd_apply_result a = {4, 0, 0};
+	struct opts o = {0};
+	char *out;
+
+	(void)state;
+	begin();
+	assert_int_equal(print_apply(&o, &a), 0);
+	out = end();
+	assert_string_equal(out, "policy version 4 in force\n");
+	free(out);
+
+	a.replan_subjects = 1200;
+	begin();
+	assert_int_equal(print_apply(&o, &a), 0);
+	out = end();
+	assert_string_equal(out, "policy version 4 in force; 1200 subjects "
+	                         "re-planned in the background\n");
+	free(out);
+
+	a.replan_subjects = 1;
+	begin();
+	assert_int_equal(print_apply(&o, &a), 0);
+	out = end();
+	assert_string_equal(out, "policy version 4 in force; 1 subject "
+	                         "re-planned in the background\n");
+	free(out);
+
+	a = (privd_apply_result){3, 1, 0};
+	begin();
+	assert_int_equal(print_apply(&o, &a), 0);
+	out = end();
+	assert_string_equal(
+	    out, "policy unchanged: version 3 stays in force\n");
+	free(out);
+
+	o.json = 1;
+	begin();
+	assert_int_equal(print_apply(&o, &a), 0);
+	out = end();
+	assert_string_equal(
+	    out, "{\"version\":3,\"unchanged\":true,\"replan_subjects\":0}\n");
+	free(out);
+
+	a = (privd_apply_result){4, 0, UINT64_MAX};
+	begin();
+	assert_int_equal(print_apply(&o, &a), 0);
+	out = end();
+	assert_string_equal(out,
+	    "{\"version\":4,\"unchanged\":false,"
+	    "\"replan_subjects\":\"18446744073709551615\"}\n");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -397,8 +559,10 @@ main(void)
 	    cmocka_unit_test(test_sweep_json),
 	    cmocka_unit_test(test_holds),
 	    cmocka_unit_test(test_aggregate),
+	    cmocka_unit_test(test_aggregate_counts),
 	    cmocka_unit_test(test_delete_retained),
 	    cmocka_unit_test(test_audit_rule),
+	    cmocka_unit_test(test_policy_apply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -302,10 +302,22 @@ int privd_policy_get(
 int privd_policy_get_version(
     privd_client *c, uint64_t version, privd_policy_version *info, char **json);
 
-/* Flags of privd_policy_apply_flags(). */
+/* Flags of privd_policy_apply_ex() and privd_policy_apply_flags(). */
 #define PRIVD_APPLY_FORCE                                                      \
 	0x1u /* apply even if the document takes the role                      \
 	        policy_admin from the caller itself */
+
+/* What privd_policy_apply_ex() answers. */
+typedef struct privd_apply_result {
+	uint64_t version; /* the version in force after the call */
+	int unchanged;    /* see privd_policy_apply_ex() */
+	/* stored subjects privd re-plans in the background because the new
+	 * version changes a register's retention rules or a field's
+	 * category: when each of their fields falls due (a shortened period
+	 * applies to data stored before); 0 if nothing falls due
+	 * differently, and whenever unchanged is set */
+	uint64_t replan_subjects;
+} privd_apply_result;
 
 /*
  * Replace the policy in force by the document json (NUL-terminated), which
@@ -318,22 +330,34 @@ int privd_policy_get_version(
  * policy_admin, since nobody could change the policy again; and one that
  * takes that role from the caller itself, unless flags has
  * PRIVD_APPLY_FORCE. flags: 0 or PRIVD_APPLY_FORCE.
- * On success *version (may be NULL) receives the version in force after
- * the call and *unchanged (may be NULL) says which case it was:
+ * On success *out (may be NULL) receives the version in force after the
+ * call, how many subjects privd re-plans (privd_apply_result), and in
+ * out->unchanged which case it was:
  * - 0: the new version (replaces_version + 1), in force for every later
  *   request and connection; requests already being decided finish under
- *   the old one;
+ *   the old one. Until a subject is re-planned, privd's sweeper still
+ *   acts on none of its fields before the new version's rules allow; only
+ *   a due time the new version brings forward waits for the re-plan;
  * - 1: the document equals, as JSON (member order and whitespace aside),
- *   the one in force: nothing is stored, *version is replaces_version,
- *   which stays in force.
+ *   the one in force: nothing is stored, out->version is
+ *   replaces_version, which stays in force.
+ * On failure *out is zeroed.
  * Errors: PRIVD_EINVAL (replaces_version 0, unknown flags, or a document
  * that is invalid or refused as above: privd_errmsg() says "JSON path:
  * reason"), PRIVD_ECONFLICT (replaces_version is not the version in force;
  * get the policy again, merge and retry), PRIVD_ETOOBIG (larger than the
  * request limit), PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (the
  * change may or may not have happened: privd_policy_get() tells),
- * PRIVD_EPROTO (an answer with an impossible version), PRIVD_ENOMEM,
- * PRIVD_EINTERNAL.
+ * PRIVD_EPROTO (an answer with an impossible version, or subjects to
+ * re-plan for an unchanged document), PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ */
+int privd_policy_apply_ex(privd_client *c, uint64_t replaces_version,
+    const char *json, unsigned flags, privd_apply_result *out);
+
+/*
+ * privd_policy_apply_ex() without the number of subjects re-planned:
+ * *version and *unchanged (each may be NULL; 0 on failure) receive
+ * out->version and out->unchanged.
  */
 int privd_policy_apply_flags(privd_client *c, uint64_t replaces_version,
     const char *json, unsigned flags, uint64_t *version, int *unchanged);
@@ -736,6 +760,9 @@ typedef struct privd_retention_count {
 	uint64_t fields;   /* fields acted on */
 	uint64_t subjects; /* distinct subjects they belong to */
 	uint64_t held;     /* fields due but kept by a legal hold */
+	/* contract_end_purge: anonymous records of the register destroyed
+	 * (in a preview: that would be); 0 for the other actions */
+	uint64_t anonymous_records;
 } privd_retention_count;
 
 /* The answer of privd_retention_run(); counts points into the report. */
@@ -791,7 +818,7 @@ typedef struct privd_aggregate_group {
 	size_t keylen;
 	int missing;    /* the records without a group_by value */
 	uint64_t count; /* records with the field */
-	/* integer fields only (0 for other types): */
+	/* only if the result's integer is set (else 0): */
 	int64_t sum;
 	double mean;
 	int64_t min;
@@ -805,6 +832,8 @@ typedef struct privd_aggregate_result {
 	uint64_t suppressed_groups;  /* groups under the minimum */
 	uint64_t suppressed_records; /* records in them */
 	uint32_t min_group;          /* the minimum in force */
+	int integer; /* the field is an integer: the groups' sum, mean, min
+	                and max are set (otherwise only their count) */
 } privd_aggregate_result;
 
 /*
