@@ -18,11 +18,6 @@
 
 #include "privctl.h"
 
-/* cmd_policy.c is not among the privctl sources linked into this test
- * (privctl_unit_sources, tests/unit/meson.build): compiled in here for
- * print_apply. Drop this once it is listed there. */
-#include "cmd_policy.c"
-
 static void
 expect_duration(uint64_t secs, const char *want)
 {
