@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "retention_common.h"
 
@@ -687,4 +689,141 @@ privctl_verify_ok(harness *h)
 	privctl_expect(h, "auditor", (const char *[]){"audit", "verify", NULL},
 	    &r, 0, "privctl audit verify");
 	assert_non_null(strstr(r.out, "audit log verifies"));
+}
+
+/* ---- reporting (Aggregate), raw --------------------------------------- */
+
+Privd__V1__Response *
+aggregate(harness *h, const char *key, const char *purpose, const char *reg,
+    const char *field, const char *group_by)
+{
+	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
+	Privd__V1__AggregateRequest ag = PRIVD__V1__AGGREGATE_REQUEST__INIT;
+
+	ag.register_ = (char *)reg;
+	ag.field = (char *)field;
+	ag.group_by = (char *)(group_by != NULL ? group_by : "");
+	req.purpose = (char *)purpose;
+	req.op_case = PRIVD__V1__REQUEST__OP_AGGREGATE;
+	req.aggregate = &ag;
+	return raw_call(h, key, &req);
+}
+
+Privd__V1__Response *
+aggregate_ok(harness *h, const char *key, const char *purpose, const char *reg,
+    const char *field, const char *group_by)
+{
+	Privd__V1__Response *r =
+	    aggregate(h, key, purpose, reg, field, group_by);
+
+	expect_status(r, ST(OK), 0, "aggregate");
+	assert_int_equal(
+	    r->payload_case, PRIVD__V1__RESPONSE__PAYLOAD_AGGREGATE);
+	return r;
+}
+
+const Privd__V1__AggregateGroup *
+agg_group(const Privd__V1__Response *r, const char *key)
+{
+	const Privd__V1__AggregateResponse *a = r->aggregate;
+	size_t i;
+
+	assert_int_equal(
+	    r->payload_case, PRIVD__V1__RESPONSE__PAYLOAD_AGGREGATE);
+	for (i = 0; i < a->n_groups; i++) {
+		const Privd__V1__AggregateGroup *g = a->groups[i];
+
+		if (key == NULL ? g->missing
+		                : !g->missing && g->key.len == strlen(key) &&
+		                      memcmp(g->key.data, key, g->key.len) == 0)
+			return g;
+	}
+	return NULL;
+}
+
+void
+expect_group(const Privd__V1__Response *r, const char *key, uint64_t count,
+    int64_t sum, int64_t min, int64_t max)
+{
+	const Privd__V1__AggregateGroup *g = agg_group(r, key);
+	const char *name = key == NULL ? "(missing)" : key;
+	double mean;
+
+	if (g == NULL)
+		fail_msg("no group [%s] in the aggregate", name);
+	if (g->count != count || g->sum != sum || g->min != min ||
+	    g->max != max)
+		fail_msg("group [%s]: count %llu sum %lld min %lld max %lld; "
+		         "expected %llu, %lld, %lld, %lld",
+		    name, (unsigned long long)g->count, (long long)g->sum,
+		    (long long)g->min, (long long)g->max,
+		    (unsigned long long)count, (long long)sum, (long long)min,
+		    (long long)max);
+	mean = count > 0 ? (double)sum / (double)count : 0.0;
+	if (g->mean < mean - 1e-9 || g->mean > mean + 1e-9)
+		fail_msg("group [%s]: mean %.6f, expected %.6f", name, g->mean,
+		    mean);
+}
+
+void
+expect_agg(const Privd__V1__Response *r, size_t ngroups, uint64_t sgroups,
+    uint64_t srecords, uint32_t min_group, bool integer)
+{
+	const Privd__V1__AggregateResponse *a;
+	size_t i;
+
+	assert_int_equal(
+	    r->payload_case, PRIVD__V1__RESPONSE__PAYLOAD_AGGREGATE);
+	a = r->aggregate;
+	if (a->n_groups != ngroups || a->suppressed_groups != sgroups ||
+	    a->suppressed_records != srecords || a->min_group != min_group ||
+	    a->integer != integer)
+		fail_msg("aggregate: %zu groups shown, %llu suppressed of "
+		         "%llu records, min_group %u, integer %d; expected "
+		         "%zu, %llu, %llu, %u, %d",
+		    a->n_groups, (unsigned long long)a->suppressed_groups,
+		    (unsigned long long)a->suppressed_records,
+		    (unsigned)a->min_group, (int)a->integer, ngroups,
+		    (unsigned long long)sgroups, (unsigned long long)srecords,
+		    (unsigned)min_group, (int)integer);
+	/* never a group under the minimum, never one record's value; in
+	 * key order, the records without a value last */
+	for (i = 0; i < a->n_groups; i++) {
+		const Privd__V1__AggregateGroup *g = a->groups[i], *p;
+		size_t n;
+
+		assert_true(g->count >= a->min_group);
+		assert_true(!g->missing || g->key.len == 0);
+		if (i == 0)
+			continue;
+		p = a->groups[i - 1];
+		assert_false(p->missing);
+		if (g->missing)
+			continue;
+		n = p->key.len < g->key.len ? p->key.len : g->key.len;
+		assert_true(memcmp(p->key.data, g->key.data, n) < 0 ||
+		            (memcmp(p->key.data, g->key.data, n) == 0 &&
+		                p->key.len < g->key.len));
+	}
+}
+
+/* ---- the store's files ------------------------------------------------ */
+
+void
+compact_store(harness *h, char *out, size_t size)
+{
+	MDB_env *env = NULL;
+	int rc;
+
+	snprintf(out, size, "%s/compact", h->root);
+	assert_int_equal(mkdir(out, 0700), 0);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	rc = mdb_env_open(env, h->data_dir, MDB_RDONLY, 0600);
+	if (rc != 0)
+		fail_msg("open the store: %s", mdb_strerror(rc));
+	rc = mdb_env_copy2(env, out, MDB_CP_COMPACT);
+	if (rc != 0)
+		fail_msg("compact the store: %s", mdb_strerror(rc));
+	mdb_env_close(env);
 }

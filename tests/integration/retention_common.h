@@ -275,4 +275,46 @@ uint64_t audit_head(harness *h);
 /* `privctl audit verify` as the auditor exits 0. */
 void privctl_verify_ok(harness *h);
 
+/* ---- reporting (Aggregate), raw --------------------------------------- */
+
+/* The deny reasons of a field outside the grant and of an unknown field
+ * or purpose. */
+#define R_FIELD_NOT_GRANTED 7
+#define R_UNKNOWN_FIELD     4
+#define R_UNKNOWN_PURPOSE   5
+
+/* AggregateRequest as key for purpose: field of reg, grouped by group_by
+ * (NULL or "": no grouping). */
+Privd__V1__Response *aggregate(harness *h, const char *key, const char *purpose,
+    const char *reg, const char *field, const char *group_by);
+
+/* The same, which must be OK with an AggregateResponse; its answer. */
+Privd__V1__Response *aggregate_ok(harness *h, const char *key,
+    const char *purpose, const char *reg, const char *field,
+    const char *group_by);
+
+/* The group of an aggregate whose key is the text key ("" without
+ * group_by), or with key NULL the group of records without a value
+ * (missing); NULL if the answer shows no such group. */
+const Privd__V1__AggregateGroup *agg_group(
+    const Privd__V1__Response *r, const char *key);
+
+/* The group (as agg_group finds it) must be shown with count records and,
+ * for an integer field, sum, min and max and the mean sum/count. */
+void expect_group(const Privd__V1__Response *r, const char *key, uint64_t count,
+    int64_t sum, int64_t min, int64_t max);
+
+/* The answer shows exactly ngroups groups, suppresses sgroups groups of
+ * srecords records, has min_group and says whether the field is an
+ * integer. */
+void expect_agg(const Privd__V1__Response *r, size_t ngroups, uint64_t sgroups,
+    uint64_t srecords, uint32_t min_group, bool integer);
+
+/* ---- the store's files ------------------------------------------------ */
+
+/* Compact the store of a stopped privd into root/compact, as `mdb_copy -c
+ * DATA root/compact` does (liblmdb's mdb_env_copy2 with MDB_CP_COMPACT:
+ * free pages dropped); its path into out. */
+void compact_store(harness *h, char *out, size_t size);
+
 #endif /* PRIVD_TEST_RETENTION_COMMON_H */
