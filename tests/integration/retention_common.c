@@ -691,6 +691,116 @@ privctl_verify_ok(harness *h)
 	assert_non_null(strstr(r.out, "audit log verifies"));
 }
 
+/* ---- privctl's output ------------------------------------------------ */
+
+void
+date_of(int64_t t_us, char *out)
+{
+	time_t s = (time_t)(t_us / US_PER_S);
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&s, &tm));
+	assert_true(strftime(out, 16, "%Y-%m-%d", &tm) > 0);
+}
+
+void
+iso_of(int64_t t_us, char *out)
+{
+	time_t s = (time_t)(t_us / US_PER_S);
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&s, &tm));
+	assert_true(strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0);
+}
+
+int64_t
+midnight(int64_t t_us)
+{
+	return t_us - t_us % US_PER_DAY;
+}
+
+void
+expect_line(const char *out, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p;
+
+	for (p = out; (p = strstr(p, line)) != NULL; p++)
+		if ((p == out || p[-1] == '\n') && p[n] == '\n')
+			return;
+	fail_msg("no line [%s] in:\n%s", line, out);
+}
+
+void
+line_of(const char *out, const char *prefix, char *line, size_t size)
+{
+	const char *p, *e;
+
+	for (p = out; p != NULL && *p != '\0'; p = e != NULL ? e + 1 : NULL) {
+		e = strchr(p, '\n');
+		if (strncmp(p, prefix, strlen(prefix)) == 0) {
+			snprintf(line, size, "%.*s",
+			    (int)(e != NULL ? (size_t)(e - p) : strlen(p)), p);
+			return;
+		}
+	}
+	fail_msg("no line beginning [%s] in:\n%s", prefix, out);
+}
+
+size_t
+nlines(const char *out)
+{
+	size_t n = 0;
+
+	for (; *out != '\0'; out++)
+		n += *out == '\n';
+	return n;
+}
+
+void
+expect_why(const h_result *r, const char *needle, const char *secret)
+{
+	if (strncmp(r->err, "privctl: ", 9) != 0 ||
+	    strstr(r->err, needle) == NULL)
+		fail_msg("expected privctl: ...%s... on stderr, got [%s]",
+		    needle, r->err);
+	if (r->out[0] != '\0')
+		fail_msg("a failure printed on stdout: [%s]", r->out);
+	if (secret != NULL && strstr(r->err, secret) != NULL)
+		fail_msg("the message repeats the subject id: %s", r->err);
+}
+
+void
+expect_run_line(const char *out, const char *reg, const char *rule,
+    const char *action, uint64_t fields, uint64_t subjects, uint64_t held)
+{
+	const char *p, *e;
+	char line[512], r[80], u[80], a[80];
+	unsigned long long f, s, k;
+
+	for (p = out; p != NULL && *p != '\0'; p = e != NULL ? e + 1 : NULL) {
+		e = strchr(p, '\n');
+		/* one line at a time: sscanf would read on past its end */
+		snprintf(line, sizeof(line), "%.*s",
+		    (int)(e != NULL ? (size_t)(e - p) : strlen(p)), p);
+		if (sscanf(line, "%79s %79s %79s %llu %llu %llu", r, u, a, &f,
+		        &s, &k) != 6 ||
+		    strcmp(r, reg) != 0 || strcmp(u, rule) != 0)
+			continue;
+		if (strcmp(a, action) != 0 || f != fields || s != subjects ||
+		    k != held)
+			fail_msg("%s/%s: %s %llu %llu %llu; expected %s %llu "
+			         "%llu %llu",
+			    reg, rule, a, f, s, k, action,
+			    (unsigned long long)fields,
+			    (unsigned long long)subjects,
+			    (unsigned long long)held);
+		return;
+	}
+	if (fields != 0 || subjects != 0 || held != 0)
+		fail_msg("no line for %s/%s in:\n%s", reg, rule, out);
+}
+
 /* ---- reporting (Aggregate), raw --------------------------------------- */
 
 Privd__V1__Response *

@@ -275,6 +275,47 @@ uint64_t audit_head(harness *h);
 /* `privctl audit verify` as the auditor exits 0. */
 void privctl_verify_ok(harness *h);
 
+/* ---- privctl's output ------------------------------------------------ */
+
+/* privctl as key with the arguments (string literals or char *), which
+ * must exit code; its output into *r. */
+#define PC(h, key, code, r, ...)                                               \
+	privctl_expect(h, key, (const char *[]){__VA_ARGS__, NULL}, r, code,   \
+	    #__VA_ARGS__)
+
+/* t_us as a DATE ("2026-11-27", out of 16 bytes), and as privctl prints
+ * a time to the second ("2026-11-27T10:00:00Z", out of 32 bytes). */
+void date_of(int64_t t_us, char *out);
+void iso_of(int64_t t_us, char *out);
+
+/* Midnight (UTC) of the day of t_us: the time a DATE names. */
+int64_t midnight(int64_t t_us);
+
+/* out holds line (given without its newline) as one whole line. */
+void expect_line(const char *out, const char *line);
+
+/* The first line of out that begins with prefix, into line (size bytes,
+ * without its newline); fails if there is none. */
+void line_of(const char *out, const char *prefix, char *line, size_t size);
+
+/* The number of lines of out. */
+size_t nlines(const char *out);
+
+/*
+ * A usage error or a refusal: privctl says why on stderr in one line
+ * beginning "privctl: " and containing needle, prints nothing on stdout,
+ * and does not repeat secret (a subject id given; NULL: none).
+ */
+void expect_why(const h_result *r, const char *needle, const char *secret);
+
+/*
+ * The line of a `privctl retention preview|run` table for (reg, rule)
+ * must say action, fields, subjects and held; a rule with no line is
+ * fields 0, subjects 0, held 0.
+ */
+void expect_run_line(const char *out, const char *reg, const char *rule,
+    const char *action, uint64_t fields, uint64_t subjects, uint64_t held);
+
 /* ---- reporting (Aggregate), raw --------------------------------------- */
 
 /* The deny reasons of a field outside the grant and of an unknown field
