@@ -102,7 +102,7 @@ test_relationship_end(void **state)
 	    "--undo");
 	expect_why(&r, "--undo", "c-1");
 	PC(h, "crm", 2, &r, "relationship-end", CUST);
-	expect_why(&r, "", NULL);
+	expect_why(&r, "usage", NULL);
 	PC(h, "crm", 4, &r, "relationship-end", CUST, "c-unknown-77");
 	expect_why(&r, "not found", "c-unknown-77");
 	PC(h, "crm", 3, &r, "relationship-end", "no-such-register", "c-1");
@@ -363,7 +363,7 @@ test_contract_end(void **state)
 	    "--undo");
 	expect_why(&r, "--undo", NULL);
 	PC(h, "dpo", 2, &r, "register", "contract-end");
-	expect_why(&r, "", NULL);
+	expect_why(&r, "usage", NULL);
 	assert_int_equal(cli_put_acis(h, "resp-3", &r), 0);
 
 	/* now */
