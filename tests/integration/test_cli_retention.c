@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "retention_common.h"
+#include "retention_views.h"
 
 #define CR   "customer_relationship" /* crm's purpose with every field */
 #define ACIS "acis"

@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "retention_common.h"
+#include "retention_views.h"
 
 #define ACIS  "acis"
 #define ST_P  "satisfaction_tracking" /* acis's purposes */

@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "retention_common.h"
+#include "retention_views.h"
 
 /*
  * Register survey: purposes ops (not statistical) and stats
