@@ -61,7 +61,8 @@ put_customer3(harness *h, const char *subject)
  * A customer whose relationship ended 2 years ago (name and email due
  * under after-customership, billing_details kept), three ACIS respondents
  * anonymised 24 months after collection. The preview now, as of a date,
- * for one register, as JSON; the run; a run with nothing due; a preview
+ * for one register, as JSON; the run, after which the relationship end
+ * cannot be undone (6); a run with nothing due; a preview
  * as of a date after 24 months, then at that date a run stopped by
  * --limit and one that finishes, which together do what the preview said.
  */
@@ -136,6 +137,9 @@ test_preview_and_run(void **state)
 	expect_run_line(r.out, CUST, "after-customership", "delete", 2, 1, 0);
 	expect_fields(h, "crm", CUST, CR, "c-1", "billing_details");
 	expect_fields(h, "crm", CUST, CR, "c-2", "billing_details,email,name");
+	/* an end something was deleted because of stays */
+	PC(h, "crm", 6, &r, "relationship-end", CUST, "c-1", "--undo");
+	expect_why(&r, "conflict", "c-1");
 	PC(h, "dpo", 0, &r, "retention", "run");
 	expect_line(r.out, "nothing was due");
 	PC(h, "dpo", 0, &r, "retention", "run", "--json");
