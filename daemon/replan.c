@@ -210,6 +210,11 @@ replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
 		key.mv_size = pos->len;
 		key.mv_data = pos->key;
 		rc = mdb_cursor_get(c, &key, &d, MDB_SET_RANGE);
+		/* keys privd did not write (of another length): over them */
+		while (rc == 0 && key.mv_size >= plen &&
+		       memcmp(key.mv_data, pre, plen) == 0 &&
+		       key.mv_size != plen + CRYPTO_SUBJECT_IDBYTES)
+			rc = mdb_cursor_get(c, &key, &d, MDB_NEXT);
 		if (rc == 0 && (key.mv_size != plen + CRYPTO_SUBJECT_IDBYTES ||
 		                   memcmp(key.mv_data, pre, plen) != 0))
 			rc = MDB_NOTFOUND;

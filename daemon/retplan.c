@@ -27,42 +27,6 @@ retplan_due(const pol_plan *p)
 	return (uint64_t)p->due_us;
 }
 
-static bool
-covers(const pol_retention *rt, const pol_field *f)
-{
-	size_t i;
-
-	for (i = 0; i < rt->ncategories; i++)
-		if (strcmp(rt->categories[i], "*") == 0 ||
-		    strcmp(rt->categories[i], f->category) == 0)
-			return true;
-	return false;
-}
-
-bool
-retplan_field_planned(const pol_register *r, const pol_field *f)
-{
-	size_t i;
-
-	for (i = 0; i < r->nretention; i++)
-		if (r->retention[i].action != NULL &&
-		    strcmp(r->retention[i].from, "contract_end") != 0 &&
-		    covers(&r->retention[i], f))
-			return true;
-	return false;
-}
-
-bool
-retplan_uses_updated(const pol_register *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->nretention; i++)
-		if (strcmp(r->retention[i].from, "updated") == 0)
-			return true;
-	return false;
-}
-
 int
 retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t rel_end_us, unsigned *n)

@@ -30,11 +30,6 @@ void retplan_compute(const pol_register *r, const pol_field *f,
 /* A plan's due time as ret_plan keeps it (RET_NEVER: none). */
 uint64_t retplan_due(const pol_plan *p);
 
-/* Does any rule with an action cover field f (so it may need a plan)? */
-bool retplan_field_planned(const pol_register *r, const pol_field *f);
-/* Does a rule count from `updated` (so a rewrite moves a plan)? */
-bool retplan_uses_updated(const pol_register *r);
-
 /*
  * Plan every stored field of a subject again (after its relationship end
  * changed, the policy changed). *n: fields whose due time moved.

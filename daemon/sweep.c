@@ -608,6 +608,10 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		rc = sw->poslen == 0
 		         ? mdb_cursor_get(cur, &k, &v, MDB_FIRST)
 		         : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		/* an entry privd did not write (it does not decode): step
+		 * over it, to the next one that does */
+		while (rc == 0 && ret_due_decode(&k, &v, &d) != 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 		if (rc == MDB_NOTFOUND) {
 			sw->phase = 1;
 			rc = 0;
@@ -615,15 +619,6 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		}
 		if (rc != 0)
 			break;
-		if (k.mv_size > RET_DUE_KEYMAX ||
-		    ret_due_decode(&k, &v, &d) != 0) {
-			/* not an entry privd wrote: step over it */
-			sw->poslen = k.mv_size > RET_DUE_KEYMAX ? RET_DUE_KEYMAX
-			                                        : k.mv_size;
-			memcpy(sw->pos, k.mv_data, sw->poslen);
-			advance(sw);
-			continue;
-		}
 		if (d.due_us > sw->as_of_us) {
 			sw->phase = 1;
 			break;
@@ -893,6 +888,12 @@ step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 			k.mv_size = sw->ppos_len;
 			k.mv_data = sw->ppos;
 			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			/* step over keys of the register privd did not
+			 * write (of another length) */
+			while (rc == 0 && k.mv_size >= plen &&
+			       memcmp(k.mv_data, pre, plen) == 0 &&
+			       k.mv_size != plen + CRYPTO_SUBJECT_IDBYTES)
+				rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 			if (rc == 0 &&
 			    (k.mv_size != plen + CRYPTO_SUBJECT_IDBYTES ||
 			        memcmp(k.mv_data, pre, plen) != 0))

@@ -170,9 +170,10 @@ scan_live(worker *w, report *rp)
 	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
 		const uint8_t *sid = (const uint8_t *)k.mv_data + plen;
 
-		if (k.mv_size != plen + CRYPTO_SUBJECT_IDBYTES ||
-		    memcmp(k.mv_data, pre, plen) != 0)
+		if (k.mv_size < plen || memcmp(k.mv_data, pre, plen) != 0)
 			break;
+		if (k.mv_size != plen + CRYPTO_SUBJECT_IDBYTES)
+			continue; /* not a record privd wrote */
 		if (ret_sub_get(st, w->rtxn, w->srv->keys, rp->reg->name, sid,
 		        &rs) != 0 ||
 		    store_subject_get(st, w->rtxn, sid, &sub) != 0 ||

@@ -66,7 +66,8 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	MDB_val rec;
 	ret_sub rs;
 	pol_plan plan;
-	bool have_rs = false, updated = retplan_uses_updated(j->reg);
+	bool have_rs = false,
+	     updated = pol_retention_from_used(j->reg, "updated");
 	size_t i;
 	int rc;
 
@@ -81,7 +82,7 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	}
 	for (i = 0; i < j->nvalues; i++) {
 		f = pol_field_find(j->reg, j->values[i].field);
-		if (f == NULL || !retplan_field_planned(j->reg, f))
+		if (f == NULL || !pol_field_planned(j->reg, f))
 			continue;
 		if (j->values[i].created_us != 0 && !updated)
 			continue; /* its plan counts from what did not change */
@@ -102,6 +103,10 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 			continue; /* cannot be: privd's own record */
 		retplan_compute(j->reg, f, sv.created_us, sv.updated_us,
 		    rs.rel_end_us, &plan);
+		/* a field new to the store has no plan to replace */
+		if (j->values[i].created_us == 0 &&
+		    retplan_due(&plan) == RET_NEVER)
+			continue;
 		if ((rc = ret_plan_set(srv->st, txn, j->reg->name, j->sid,
 		         f->name, retplan_due(&plan))) != 0)
 			goto out;
