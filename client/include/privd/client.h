@@ -689,8 +689,8 @@ int privd_contract_end(
  * keeps no reference to any argument.
  * Errors: PRIVD_EINVAL (c NULL, an empty register, a subject id longer
  * than 256 bytes, a reason empty or longer than 256 bytes, until_us before
- * 2000-01-01; privd: until_us not in the future or more than a year past
- * its clock), PRIVD_EDENIED (reason role_required, or unknown_register:
+ * 2000-01-01; privd: until_us not in the future), PRIVD_EDENIED (reason
+ * role_required, or unknown_register:
  * the register is not declared), PRIVD_ETOOBIG, PRIVD_EHANDSHAKE,
  * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (the hold may or may not be set),
  * PRIVD_EPROTO, PRIVD_ENOMEM, PRIVD_EINTERNAL.
@@ -789,8 +789,7 @@ typedef struct privd_retention_report {
  * timeout.
  * Errors: PRIVD_EINVAL (c or out NULL, as_of_us without preview, a limit
  * with preview, as_of_us before 2000-01-01, a register name longer than 64
- * bytes; privd: as_of_us more than a year past its clock), PRIVD_EDENIED
- * (reason role_required, or unknown_register), PRIVD_EHANDSHAKE,
+ * bytes), PRIVD_EDENIED (reason role_required, or unknown_register), PRIVD_EHANDSHAKE,
  * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (more than 1000000
  * counts), PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
@@ -844,9 +843,11 @@ typedef struct privd_aggregate_result {
  * by the caller (free with privd_aggregate_result_free(), which wipes the
  * group keys); on failure *out is NULL.
  * Errors: PRIVD_EINVAL (c or out NULL, an empty register, purpose or field,
- * a name longer than 64 bytes; privd: group_by an identifying field, or a
- * purpose not marked statistical), PRIVD_EDENIED (unknown_register,
- * unknown_field, unknown_purpose, no_grant, field_not_granted, region),
+ * a name longer than 64 bytes; privd: group_by an identifying field, or
+ * the field itself, or more than 1000 distinct group_by values),
+ * PRIVD_EDENIED (unknown_register, unknown_field, unknown_purpose,
+ * no_grant - also for a purpose not marked statistical -,
+ * field_not_granted, region),
  * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (more
  * than 1000000 groups, a group key larger than 64 KiB, or the missing
  * group with a key), PRIVD_ENOMEM, PRIVD_EINTERNAL.
