@@ -661,9 +661,8 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		/* a step ends at its bounds, but not inside the fields of
 		 * one subject due at one time: they are one action, one
 		 * event and one anonymous record */
-		if (!sw->preview &&
-		    (*examined >= SWEEP_STEP_EXAMINE ||
-		        *acted >= SWEEP_STEP_ACTIONS) &&
+		if ((*examined >= SWEEP_STEP_EXAMINE ||
+		        (!sw->preview && *acted >= SWEEP_STEP_ACTIONS)) &&
 		    !(have_last && memcmp(k.mv_data, last, sizeof(last)) == 0))
 			break;
 		if (sw->limit != 0 && sw->actions >= sw->limit) {
@@ -962,8 +961,8 @@ step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 			sw->ppos_len = plen;
 		}
 		for (;;) {
-			if (!sw->preview && (*examined >= SWEEP_STEP_EXAMINE ||
-			                        *acted >= SWEEP_STEP_ACTIONS))
+			if (*examined >= SWEEP_STEP_EXAMINE ||
+			    (!sw->preview && *acted >= SWEEP_STEP_ACTIONS))
 				return 0;
 			if (sw->limit != 0 && sw->actions >= sw->limit) {
 				sw->more = sw->done = true;

@@ -334,13 +334,17 @@ preview(worker *w, job *j, uint64_t as_of)
 		job_fail(j, ST(INTERNAL), 0, "out of memory");
 		return;
 	}
-	if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
-		sweep_free(&sw);
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
-		return;
-	}
-	rc = sweep_step(&e, w->rtxn, sw, NULL, as_of);
-	store_read_end(w->srv->st, w->rtxn);
+	/* step by step, each in a read transaction of its own: a long
+	 * preview must not hold back a map growth (and the writer with it) */
+	do {
+		if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
+			sweep_free(&sw);
+			job_fail(j, ST(INTERNAL), 0, "store unavailable");
+			return;
+		}
+		rc = sweep_step(&e, w->rtxn, sw, NULL, as_of);
+		store_read_end(w->srv->st, w->rtxn);
+	} while (rc == 0 && !sw->done);
 	if (rc != 0) {
 		log_err("retention preview: %s", mdb_strerror(rc));
 		job_fail(j, ST(INTERNAL), 0, "the preview failed");
