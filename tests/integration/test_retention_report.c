@@ -6,8 +6,10 @@
  * itself, unknown and empty names), what the answer holds (count only for
  * a non-integer field; the records with the field; the records without a
  * group_by value as the missing group, last; groups under
- * reporting.min_group, 5 by default, suppressed; nothing for a register
- * with no data), and that after a contract-end purge nothing is counted,
+ * reporting.min_group, 5 by default, suppressed, and then the smallest
+ * shown group too while what is suppressed is fewer records than the
+ * minimum: complementary suppression; nothing for a register with no
+ * data), and that after a contract-end purge nothing is counted,
  * anonymous records included.
  *
  * A real privd on the test clock, sweeping only when asked; Aggregate is
@@ -134,20 +136,25 @@ agg_refused(harness *h, const char *key, const char *purpose, const char *reg,
 	privd__v1__response__free_unpacked(r, NULL);
 }
 
-/* The rows of test_aggregate_groups: 5 with score and segment a, 2 with
- * score and segment b, 5 with a score and no segment, 3 with segment a
- * and no score, 1 with only a comment (and the name every row has). */
+/* The rows of test_aggregate_groups: 5 with score (1..5, sum 15),
+ * segment a and a comment, 2 with score (10, 20) and segment b, 6 with a
+ * score (-3..100, sum 107) and no segment, 3 with segment a and no score,
+ * 1 with only a comment (and the name every row has). No two groups by
+ * segment are the same size, so which one complementary suppression
+ * takes never depends on how privd breaks a tie. */
 static void
 put_rows(harness *h)
 {
 	static const char *const a[] = {"1", "2", "3", "4", "5"};
-	static const char *const none[] = {"-3", "0", "7", "100", "4"};
+	static const char *const none[] = {"-3", "0", "7", "100", "4", "-1"};
 	char s[16];
 	size_t i;
 
 	for (i = 0; i < 5; i++) {
 		snprintf(s, sizeof(s), "a-%zu", i);
 		put_row(h, s, a[i], "a", "fine");
+	}
+	for (i = 0; i < 6; i++) {
 		snprintf(s, sizeof(s), "n-%zu", i);
 		put_row(h, s, none[i], NULL, NULL);
 	}
@@ -232,17 +239,19 @@ test_aggregate_refused(void **state)
 	/* what may be asked still answers */
 	r = aggregate_ok(h, "reporter", "stats", SURVEY, "score", NULL);
 	expect_agg(r, 1, 0, 0, 5, true);
-	expect_group(r, "", 12, 153, -3, 100);
+	expect_group(r, "", 13, 152, -3, 100);
 	privd__v1__response__free_unpacked(r, NULL);
 }
 
 /*
  * What the answers hold: an integer field counted only where it is
  * stored, with its sum, mean, min and max; grouped, the records without a
- * segment as the missing group, last, and the group of 2 suppressed; a
- * text or string field counted only (integer false, no statistics); a
- * register with no data answers no group; a policy with
- * reporting.min_group 2 shows the group of 2.
+ * segment as the missing group, and the group of 2 suppressed, and with
+ * it the smallest group shown (complementary suppression, whether that
+ * is a segment or the missing group, down to no group at all); a text or
+ * string field counted only (integer false, no statistics); a register
+ * with no data answers no group; a policy with reporting.min_group 2
+ * shows the group of 2, and the missing group last.
  */
 static void
 test_aggregate_groups(void **state)
@@ -254,10 +263,16 @@ test_aggregate_groups(void **state)
 	char *doc;
 
 	put_rows(h);
+	/* score by segment: a 5, b 2, missing 6 (13 in all, sum 152). b is
+	 * under 5: suppressed. Shown beside a and the missing group, the
+	 * total would give b away: 13 - 5 - 6 = 2 records, sum 152 - 15 -
+	 * 107 = 30. So the smallest shown group, a, goes too: 2 + 5 = 7
+	 * suppressed records, not fewer than 5, and 13 - 6 = 7 is a and b
+	 * together */
 	r = aggregate_ok(h, "reporter", "stats", SURVEY, "score", "segment");
-	expect_agg(r, 2, 1, 2, 5, true);
-	expect_group(r, "a", 5, 15, 1, 5);
-	expect_group(r, NULL, 5, 108, -3, 100);
+	expect_agg(r, 1, 2, 7, 5, true);
+	expect_group(r, NULL, 6, 107, -3, 100);
+	assert_null(agg_group(r, "a"));
 	assert_null(agg_group(r, "b"));
 	privd__v1__response__free_unpacked(r, NULL);
 
@@ -266,15 +281,23 @@ test_aggregate_groups(void **state)
 	expect_agg(r, 1, 0, 0, 5, false);
 	expect_group(r, "", 10, 0, 0, 0);
 	privd__v1__response__free_unpacked(r, NULL);
-	r = aggregate_ok(h, "reporter", "stats", SURVEY, "comment", "segment");
-	expect_agg(r, 1, 1, 1, 5, false);
-	expect_group(r, "a", 5, 0, 0, 0);
+	/* comment: 6 in all, a 5 and missing 1; shown, a would leave the
+	 * one record without a segment as 6 - 5: both suppressed, nothing
+	 * shown */
+	r = aggregate_ok(h, "reporter", "stats", SURVEY, "comment", NULL);
+	expect_agg(r, 1, 0, 0, 5, false);
+	expect_group(r, "", 6, 0, 0, 0);
 	privd__v1__response__free_unpacked(r, NULL);
-	/* an identifying field may be counted, not grouped by */
+	r = aggregate_ok(h, "reporter", "stats", SURVEY, "comment", "segment");
+	expect_agg(r, 0, 2, 6, 5, false);
+	privd__v1__response__free_unpacked(r, NULL);
+	/* an identifying field may be counted, not grouped by: a 8, b 2,
+	 * missing 7 (17); b suppressed, then the smaller shown group, the
+	 * missing one (7 < 8): 2 + 7 = 9 suppressed, a shown */
 	r = aggregate_ok(h, "reporter", "stats", SURVEY, "name", "segment");
-	expect_agg(r, 2, 1, 2, 5, false);
+	expect_agg(r, 1, 2, 9, 5, false);
 	expect_group(r, "a", 8, 0, 0, 0);
-	expect_group(r, NULL, 6, 0, 0, 0);
+	assert_null(agg_group(r, NULL));
 	privd__v1__response__free_unpacked(r, NULL);
 
 	/* no data at all */
@@ -297,7 +320,7 @@ test_aggregate_groups(void **state)
 	expect_agg(r, 3, 0, 0, 2, true);
 	expect_group(r, "a", 5, 15, 1, 5);
 	expect_group(r, "b", 2, 30, 10, 20);
-	expect_group(r, NULL, 5, 108, -3, 100);
+	expect_group(r, NULL, 6, 107, -3, 100);
 	privd__v1__response__free_unpacked(r, NULL);
 }
 
