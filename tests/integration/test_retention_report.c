@@ -411,6 +411,88 @@ test_aggregate_after_purge(void **state)
 	privctl_verify_ok(h);
 }
 
+/* Subjects seg-from..seg-(to-1) of survey, each with segment seg and
+ * score i + 1 (and a name). */
+static void
+put_group(harness *h, const char *seg, size_t from, size_t to)
+{
+	char s[32], v[16];
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		snprintf(s, sizeof(s), "%s-%zu", seg, i);
+		snprintf(v, sizeof(v), "%zu", i + 1);
+		put_row(h, s, v, seg, NULL);
+	}
+}
+
+/* score over survey, ungrouped: one group of n records, sum, 1..max. */
+static void
+expect_total(harness *h, uint64_t n, int64_t sum, int64_t max)
+{
+	Privd__V1__Response *r =
+	    aggregate_ok(h, "reporter", "stats", SURVEY, "score", NULL);
+
+	expect_agg(r, 1, 0, 0, 5, true);
+	expect_group(r, "", n, sum, 1, max);
+	privd__v1__response__free_unpacked(r, NULL);
+}
+
+/*
+ * Complementary suppression, where it acts and where it does not (the
+ * minimum is 5; a group of n has scores 1..n, sum n(n+1)/2):
+ *  1. p 7 (sum 28), q 5 (15), r 3 (6): 15 records, sum 49. r is under 5
+ *     and suppressed. With p and q shown, the ungrouped total would
+ *     give r away: 15 - 7 - 5 = 3 records, 49 - 28 - 15 = 6 their sum.
+ *     So the smallest shown group, q, is suppressed too: 3 + 5 = 8
+ *     records hidden, not fewer than 5; only p shown, and 15 - 7 = 8 is
+ *     q and r together.
+ *  2. Two more in r (r 5, sum 15; 17, sum 58): no group under 5,
+ *     nothing suppressed, nothing to complement: p, q, r shown.
+ *  3. s 3 (sum 6) and t 2 (sum 3) added (22, sum 67): both suppressed,
+ *     3 + 2 = 5 records, as many as the minimum, not fewer: nothing more
+ *     is suppressed, p, q, r shown, and 22 - 7 - 5 - 5 = 5 is s and t
+ *     together.
+ */
+static void
+test_aggregate_complementary(void **state)
+{
+	harness *h = *state;
+	Privd__V1__Response *r;
+
+	put_group(h, "p", 0, 7);
+	put_group(h, "q", 0, 5);
+	put_group(h, "r", 0, 3);
+	expect_total(h, 15, 49, 7);
+	r = aggregate_ok(h, "reporter", "stats", SURVEY, "score", "segment");
+	expect_agg(r, 1, 2, 8, 5, true);
+	expect_group(r, "p", 7, 28, 1, 7);
+	assert_null(agg_group(r, "q"));
+	assert_null(agg_group(r, "r"));
+	privd__v1__response__free_unpacked(r, NULL);
+
+	put_group(h, "r", 3, 5);
+	expect_total(h, 17, 58, 7);
+	r = aggregate_ok(h, "reporter", "stats", SURVEY, "score", "segment");
+	expect_agg(r, 3, 0, 0, 5, true);
+	expect_group(r, "p", 7, 28, 1, 7);
+	expect_group(r, "q", 5, 15, 1, 5);
+	expect_group(r, "r", 5, 15, 1, 5);
+	privd__v1__response__free_unpacked(r, NULL);
+
+	put_group(h, "s", 0, 3);
+	put_group(h, "t", 0, 2);
+	expect_total(h, 22, 67, 7);
+	r = aggregate_ok(h, "reporter", "stats", SURVEY, "score", "segment");
+	expect_agg(r, 3, 2, 5, 5, true);
+	expect_group(r, "p", 7, 28, 1, 7);
+	expect_group(r, "q", 5, 15, 1, 5);
+	expect_group(r, "r", 5, 15, 1, 5);
+	assert_null(agg_group(r, "s"));
+	assert_null(agg_group(r, "t"));
+	privd__v1__response__free_unpacked(r, NULL);
+}
+
 int
 main(void)
 {
@@ -421,6 +503,8 @@ main(void)
 	        test_aggregate_groups, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_aggregate_after_purge, setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_aggregate_complementary, setup, h_teardown),
 	};
 
 	return cmocka_run_group_tests_name(
