@@ -9,8 +9,9 @@
  * reporting.min_group, 5 by default, suppressed, and then the smallest
  * shown group too while what is suppressed is fewer records than the
  * minimum: complementary suppression; nothing for a register with no
- * data), and that after a contract-end purge nothing is counted,
- * anonymous records included.
+ * data), that a statistical purpose reads aggregates only (its get, put
+ * and delete refused even with grants for them), and that after a
+ * contract-end purge nothing is counted, anonymous records included.
  *
  * A real privd on the test clock, sweeping only when asked; Aggregate is
  * spoken raw (retention_common.c).
@@ -34,8 +35,10 @@
  * collected (anon-1y) and purged at contract end. Register empty: score
  * only, never written. Principals: writer (read and write of survey for
  * ops, of empty for stats), reporter (read of survey for stats, all but
- * region; of empty for stats), admin (policy_admin), auditor. MIN is
- * the policy's reporting section (empty: none, the default 5).
+ * region; of empty for stats), analyst (read, write and delete of every
+ * field of survey for stats: grants that a statistical purpose does not
+ * honour for single subjects), admin (policy_admin), auditor. MIN is the
+ * policy's reporting section (empty: none, the default 5).
  */
 #define REPORT_POLICY(MIN)                                                     \
 	H_POL_CONTROLLER MIN                                                   \
@@ -79,6 +82,10 @@
 	    "\"ops\": [\"read\"]},\n"                                          \
 	    "   {\"register\": \"empty\", \"purposes\": [\"stats\"], "         \
 	    "\"fields\": [\"*\"], \"ops\": [\"read\"]}]},\n"                   \
+	    "  \"analyst\": {\"key\": \"@KEY:analyst@\", \"grants\": [\n"      \
+	    "   {\"register\": \"survey\", \"purposes\": [\"stats\"], "        \
+	    "\"fields\": [\"*\"], \"ops\": [\"read\", \"write\", "             \
+	    "\"delete\"]}]},\n"                                                \
 	    "  \"admin\": {\"key\": \"@KEY:admin@\", \"roles\": "              \
 	    "[\"policy_admin\"]},\n"                                           \
 	    "  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "          \
@@ -90,7 +97,7 @@ static int
 setup(void **state)
 {
 	static const char *const keys[] = {
-	    "writer", "reporter", "admin", "auditor"};
+	    "writer", "reporter", "analyst", "admin", "auditor"};
 	static const h_opts o = {.test_clock = true};
 
 	ret_admin = "admin";
@@ -493,6 +500,124 @@ test_aggregate_complementary(void **state)
 	privd__v1__response__free_unpacked(r, NULL);
 }
 
+/* A data request for the statistical purpose stats, refused as such:
+ * DENIED, no_grant, and privd's message says why without the subject. */
+static void
+expect_statistical(privd_client *c, int rc, const char *what)
+{
+	expect_denied(c, rc, R_NO_GRANT, what);
+	if (strstr(privd_errmsg(c),
+	        "purpose stats is statistical: it reads aggregates only") ==
+	    NULL)
+		fail_msg("%s: message [%s]", what, privd_errmsg(c));
+}
+
+/*
+ * A statistical purpose reads aggregates only: analyst, with read, write
+ * and delete grants on every field of survey for stats, is refused (DENIED,
+ * no_grant) a get of all fields and of one, a put to an existing subject
+ * and to a new one, and a delete of a field and of the whole subject.
+ * Nothing changed: the data reads back for ops as it was written, the new
+ * subject does not exist, and analyst's aggregate for stats, which it may
+ * ask, counts what it did before. Each request is one audit event,
+ * refused with no_grant, naming the register, the purpose, the subject
+ * (its pseudonym) and the fields the request named.
+ */
+static void
+test_statistical_reads_aggregates_only(void **state)
+{
+	harness *h = *state;
+	static const char *const score[] = {"score"};
+	static const struct {
+		const char *op;
+		const char *field; /* NULL: none named */
+	} want[] = {{"get", NULL}, {"get", "score"}, {"put", "score"},
+	    {"put", "score"}, {"delete", "score"}, {"delete", NULL}};
+	privd_field f = h_field("score", "99");
+	privd_audit_filter q = {0};
+	privd_record *rec = NULL;
+	privd_client *c;
+	Privd__V1__Response *r;
+	uint32_t deleted = 0;
+	char s[16], v[16];
+	evlist l = {0};
+	uint64_t from, seq[6];
+	size_t i;
+
+	put_scores(h, "s", 5);
+	from = audit_head(h) + 1;
+	c = client(h, "analyst");
+	expect_statistical(c,
+	    privd_get(c, SURVEY, "s-0", "stats", NULL, 0, &rec),
+	    "get all fields");
+	assert_null(rec);
+	expect_statistical(c,
+	    privd_get(c, SURVEY, "s-0", "stats", score, 1, &rec), "get score");
+	assert_null(rec);
+	expect_statistical(
+	    c, privd_put(c, SURVEY, "s-0", "stats", &f, 1), "put to a subject");
+	expect_statistical(c, privd_put(c, SURVEY, "s-new", "stats", &f, 1),
+	    "put to a new subject");
+	expect_statistical(c,
+	    privd_delete(c, SURVEY, "s-1", "stats", score, 1, &deleted),
+	    "delete a field");
+	expect_statistical(c,
+	    privd_delete(c, SURVEY, "s-2", "stats", NULL, 0, &deleted),
+	    "delete a subject");
+	assert_int_equal(deleted, 0);
+	privd_close(&c);
+
+	/* nothing changed: as put_scores wrote it */
+	for (i = 0; i < 5; i++) {
+		snprintf(s, sizeof(s), "s-%zu", i);
+		snprintf(v, sizeof(v), "%zu", i + 1);
+		expect_fields(
+		    h, "writer", SURVEY, "ops", s, "name,score,segment");
+		c = client(h, "writer");
+		expect_rc(c, privd_get(c, SURVEY, s, "ops", score, 1, &rec),
+		    PRIVD_OK, "writer get score");
+		assert_field_str(rec, "score", v);
+		privd_record_free(&rec);
+		privd_close(&c);
+	}
+	expect_fields(h, "writer", SURVEY, "ops", "s-new", "NOT_FOUND");
+
+	/* one refusal each, in order */
+	c = client(h, "auditor");
+	q.principal = "analyst";
+	q.from_seq = from;
+	collect(c, &q, &l);
+	assert_int_equal(l.n, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < l.n; i++) {
+		const char *fl[] = {want[i].field, NULL};
+
+		expect_event(l.ev[i], "analyst", want[i].op, SURVEY, "stats",
+		    fl, PRIVD_DECISION_REFUSED, ST(DENIED), R_NO_GRANT);
+		assert_true(l.ev[i]->has_subject);
+		seq[i] = l.ev[i]->seq;
+	}
+	evlist_free(&l);
+	/* under the subjects' pseudonyms: s-0's are its two gets and a put */
+	q.subject = "s-0";
+	collect(c, &q, &l);
+	assert_int_equal(l.n, 3);
+	for (i = 0; i < l.n; i++)
+		assert_int_equal(l.ev[i]->seq, seq[i]);
+	evlist_free(&l);
+	q.subject = "s-2";
+	collect(c, &q, &l);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.ev[0]->seq, seq[5]);
+	evlist_free(&l);
+	privd_close(&c);
+
+	/* what a statistical purpose is for still answers, as before */
+	r = aggregate_ok(h, "analyst", "stats", SURVEY, "score", NULL);
+	expect_agg(r, 1, 0, 0, 5, true);
+	expect_group(r, "", 5, 15, 1, 5);
+	privd__v1__response__free_unpacked(r, NULL);
+}
+
 int
 main(void)
 {
@@ -505,6 +630,8 @@ main(void)
 	        test_aggregate_after_purge, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_aggregate_complementary, setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_statistical_reads_aggregates_only, setup, h_teardown),
 	};
 
 	return cmocka_run_group_tests_name(
