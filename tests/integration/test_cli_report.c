@@ -93,16 +93,18 @@ test_preview_and_run(void **state)
 	assert_non_null(strstr(r.out, " (nothing changed)\n"));
 	line_of(r.out, "register ", want, sizeof(want));
 	{
-		char a[6][16];
+		char a[8][16];
 
-		assert_int_equal(sscanf(want, "%15s %15s %15s %15s %15s %15s",
-		                     a[0], a[1], a[2], a[3], a[4], a[5]),
-		    6);
+		assert_int_equal(
+		    sscanf(want, "%15s %15s %15s %15s %15s %15s %15s %15s",
+		        a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]),
+		    7);
 		assert_string_equal(a[1], "rule");
 		assert_string_equal(a[2], "action");
 		assert_string_equal(a[3], "fields");
 		assert_string_equal(a[4], "subjects");
 		assert_string_equal(a[5], "held");
+		assert_string_equal(a[6], "anonymous");
 	}
 	expect_run_line(r.out, CUST, "after-customership", "delete", 2, 1, 0);
 	expect_run_line(r.out, ACIS, RULE, "anonymize", 0, 0, 0);
@@ -124,10 +126,11 @@ test_preview_and_run(void **state)
 	    "{\"preview\":true,\"as_of\":\"%s\",\"as_of_us\":%lld,", iso,
 	    (long long)when);
 	assert_true(strncmp(r.out, want, strlen(want)) == 0);
+	/* anonymous_records in every count: 0 but for a contract-end purge */
 	assert_non_null(strstr(r.out,
 	    "\"counts\":[{\"register\":\"customers\",\"rule\":"
 	    "\"after-customership\",\"action\":\"delete\",\"fields\":2,"
-	    "\"subjects\":1,\"held\":0}]"));
+	    "\"subjects\":1,\"held\":0,\"anonymous_records\":0}]"));
 	assert_non_null(strstr(r.out, "\"more\":false"));
 	/* nothing changed */
 	expect_fields(h, "crm", CUST, CR, "c-1", "billing_details,email,name");
@@ -153,6 +156,11 @@ test_preview_and_run(void **state)
 	PC(h, "dpo", 0, &r, "retention", "preview", "--as-of", day);
 	expect_run_line(r.out, ACIS, RULE, "anonymize", 12, 3, 0);
 	expect_run_line(r.out, CUST, "after-customership", "delete", 0, 0, 0);
+	PC(h, "dpo", 0, &r, "retention", "preview", "--as-of", day, "--json");
+	assert_non_null(strstr(r.out,
+	    "\"counts\":[{\"register\":\"acis\",\"rule\":\"" RULE "\","
+	    "\"action\":\"anonymize\",\"fields\":12,\"subjects\":3,"
+	    "\"held\":0,\"anonymous_records\":0}]"));
 	clock_to(h, when);
 	PC(h, "dpo", 0, &r, "retention", "run", "--limit", "5");
 	expect_line(r.out, "stopped after 5 field action(s): more is due "
