@@ -223,6 +223,14 @@ expect_agg(const Privd__V1__Response *r, size_t ngroups, uint64_t sgroups,
 		    (unsigned)a->min_group, (int)a->integer, ngroups,
 		    (unsigned long long)sgroups, (unsigned long long)srecords,
 		    (unsigned)min_group, (int)integer);
+	/* what is hidden is never one small group's records alone: the
+	 * ungrouped total minus the groups shown would reveal them */
+	if (a->n_groups > 0 && a->suppressed_records > 0 &&
+	    a->suppressed_records < a->min_group)
+		fail_msg("aggregate: %llu suppressed record(s) next to shown "
+		         "groups, fewer than min_group %u",
+		    (unsigned long long)a->suppressed_records,
+		    (unsigned)a->min_group);
 	/* never a group under the minimum, never one record's value; in
 	 * key order, the records without a value last */
 	for (i = 0; i < a->n_groups; i++) {

@@ -86,7 +86,10 @@ void expect_group(const Privd__V1__Response *r, const char *key, uint64_t count,
 
 /* The answer shows exactly ngroups groups, suppresses sgroups groups of
  * srecords records, has min_group and says whether the field is an
- * integer. */
+ * integer; and, whatever the test expects, shows no group under
+ * min_group, its groups in key order (the missing one last), and no
+ * suppressed remainder under min_group beside a shown group
+ * (complementary suppression). */
 void expect_agg(const Privd__V1__Response *r, size_t ngroups, uint64_t sgroups,
     uint64_t srecords, uint32_t min_group, bool integer);
 

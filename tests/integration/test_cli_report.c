@@ -93,16 +93,18 @@ test_preview_and_run(void **state)
 	assert_non_null(strstr(r.out, " (nothing changed)\n"));
 	line_of(r.out, "register ", want, sizeof(want));
 	{
-		char a[6][16];
+		char a[8][16];
 
-		assert_int_equal(sscanf(want, "%15s %15s %15s %15s %15s %15s",
-		                     a[0], a[1], a[2], a[3], a[4], a[5]),
-		    6);
+		assert_int_equal(
+		    sscanf(want, "%15s %15s %15s %15s %15s %15s %15s %15s",
+		        a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]),
+		    7);
 		assert_string_equal(a[1], "rule");
 		assert_string_equal(a[2], "action");
 		assert_string_equal(a[3], "fields");
 		assert_string_equal(a[4], "subjects");
 		assert_string_equal(a[5], "held");
+		assert_string_equal(a[6], "anonymous");
 	}
 	expect_run_line(r.out, CUST, "after-customership", "delete", 2, 1, 0);
 	expect_run_line(r.out, ACIS, RULE, "anonymize", 0, 0, 0);
@@ -124,10 +126,11 @@ test_preview_and_run(void **state)
 	    "{\"preview\":true,\"as_of\":\"%s\",\"as_of_us\":%lld,", iso,
 	    (long long)when);
 	assert_true(strncmp(r.out, want, strlen(want)) == 0);
+	/* anonymous_records in every count: 0 but for a contract-end purge */
 	assert_non_null(strstr(r.out,
 	    "\"counts\":[{\"register\":\"customers\",\"rule\":"
 	    "\"after-customership\",\"action\":\"delete\",\"fields\":2,"
-	    "\"subjects\":1,\"held\":0}]"));
+	    "\"subjects\":1,\"held\":0,\"anonymous_records\":0}]"));
 	assert_non_null(strstr(r.out, "\"more\":false"));
 	/* nothing changed */
 	expect_fields(h, "crm", CUST, CR, "c-1", "billing_details,email,name");
@@ -153,6 +156,11 @@ test_preview_and_run(void **state)
 	PC(h, "dpo", 0, &r, "retention", "preview", "--as-of", day);
 	expect_run_line(r.out, ACIS, RULE, "anonymize", 12, 3, 0);
 	expect_run_line(r.out, CUST, "after-customership", "delete", 0, 0, 0);
+	PC(h, "dpo", 0, &r, "retention", "preview", "--as-of", day, "--json");
+	assert_non_null(strstr(r.out,
+	    "\"counts\":[{\"register\":\"acis\",\"rule\":\"" RULE "\","
+	    "\"action\":\"anonymize\",\"fields\":12,\"subjects\":3,"
+	    "\"held\":0,\"anonymous_records\":0}]"));
 	clock_to(h, when);
 	PC(h, "dpo", 0, &r, "retention", "run", "--limit", "5");
 	expect_line(r.out, "stopped after 5 field action(s): more is due "
@@ -239,13 +247,16 @@ static const struct {
     {"6", "consumer"}};
 #define NPEOPLE (sizeof(people) / sizeof(people[0]))
 
+/* By customer type, company 6, public 5, consumer 4: the consumers are
+ * suppressed (4 < 5), and public with them, or the total (15, sum 100)
+ * minus company and public would be the consumers' 4 and sum 21
+ * (complementary suppression): 2 groups of 9 records suppressed. */
 static const char REPORT_GROUPED[] =
     "acis.feedback_score by customer_type (groups of fewer than 5 "
     "subjects suppressed)\n"
     "group    count  sum  mean  min  max\n"
     "company      6   49  8.17    6   10\n"
-    "public       5   30  6.00    4    8\n"
-    "suppressed: 1 group(s), 4 record(s)\n";
+    "suppressed: 2 group(s), 9 record(s)\n";
 static const char REPORT_ALL[] =
     "acis.feedback_score (groups of fewer than 5 subjects suppressed)\n"
     "group  count  sum  mean  min  max\n"
@@ -268,12 +279,11 @@ expect_reports(harness *h)
 	    "--group-by", "customer_type", "--purpose", SR, "--json");
 	assert_string_equal(r.out,
 	    "{\"register\":\"acis\",\"field\":\"feedback_score\","
-	    "\"group_by\":\"customer_type\",\"min_group\":5,\"groups\":["
+	    "\"group_by\":\"customer_type\",\"integer\":true,\"min_group\":5,"
+	    "\"groups\":["
 	    "{\"key\":\"company\",\"missing\":false,\"count\":6,\"sum\":49,"
-	    "\"mean\":8.1666666666666661,\"min\":6,\"max\":10},"
-	    "{\"key\":\"public\",\"missing\":false,\"count\":5,\"sum\":30,"
-	    "\"mean\":6.0,\"min\":4,\"max\":8}],"
-	    "\"suppressed_groups\":1,\"suppressed_records\":4}\n");
+	    "\"mean\":8.1666666666666661,\"min\":6,\"max\":10}],"
+	    "\"suppressed_groups\":2,\"suppressed_records\":9}\n");
 	PC(h, "reporting", 0, &r, "report", ACIS, "feedback_score", "--purpose",
 	    SR, "--json");
 	assert_non_null(strstr(r.out, "\"group_by\":null"));
@@ -282,9 +292,11 @@ expect_reports(harness *h)
 }
 
 /*
- * report: the groups of the 15 (the consumers' group of 4 suppressed) and
- * all of them, as text and JSON; after the anonymisation at 24 months,
- * whose run names the rule and counts, the same reports, byte for byte.
+ * report: the groups of the 15 (the consumers' group of 4 suppressed,
+ * and public's of 5 with it) and all of them, as text and JSON; after
+ * the anonymisation at 24 months, whose run names the rule and counts,
+ * the same reports, byte for byte. privctl get for sales_reporting, a
+ * statistical purpose, is refused (3) before and after alike.
  */
 static void
 test_report(void **state)
@@ -301,12 +313,16 @@ test_report(void **state)
 		put_respondent(h, s, people[i].score, people[i].type);
 	}
 	expect_reports(h);
+	PC(h, "reporting", 3, &r, "get", ACIS, "resp-00", "--purpose", SR);
+	expect_why(&r, "statistical", "resp-00");
 	clock_to(h, add_months(t0, 25));
 	PC(h, "dpo", 0, &r, "retention", "run");
 	expect_run_line(
 	    r.out, ACIS, RULE, "anonymize", 4 * NPEOPLE, NPEOPLE, 0);
 	PC(h, "acis", 4, &r, "get", ACIS, "resp-00", "--purpose", STP);
 	expect_why(&r, "not found", "resp-00");
+	PC(h, "reporting", 3, &r, "get", ACIS, "resp-00", "--purpose", SR);
+	expect_why(&r, "statistical", "resp-00");
 	expect_reports(h);
 }
 

@@ -321,7 +321,8 @@ cli_put_acis(harness *h, const char *subject, h_result *r)
 /*
  * register contract-end: --at a date ahead (printed back; writes go on
  * until then), --undo, now (writes refused from then on, exit 6 naming
- * the register), --json; the undo refused once the purge began (6); bad
+ * the register), --json; the purge, previewed and run, counting 0
+ * anonymous records; the undo refused once the purge began (6); bad
  * input: not a policy_admin or an unknown register (3), a date before
  * 2000 or more than a year ahead (5), --at with --undo, no register (2).
  */
@@ -375,11 +376,26 @@ test_contract_end(void **state)
 	expect_why(&r, ACIS, "resp-4");
 	assert_int_equal(cli_put_acis(h, "resp-1", &r), 6);
 
-	/* purged (rule contract-end: 0 days), the end stays */
+	/* purged (rule contract-end: 0 days), the end stays; the purge
+	 * destroys no anonymous record (none was made): 0, in the JSON and
+	 * in the table, where another action would say "-" */
 	clock_to(h, (int64_t)h_clock_us(h) + US_PER_S);
+	PC(h, "dpo", 0, &r, "retention", "preview", "--json");
+	assert_non_null(strstr(r.out,
+	    "\"counts\":[{\"register\":\"acis\",\"rule\":\"contract-end\","
+	    "\"action\":\"contract_end_purge\",\"fields\":3,\"subjects\":3,"
+	    "\"held\":0,\"anonymous_records\":0}]"));
 	PC(h, "dpo", 0, &r, "retention", "run");
 	expect_run_line(
 	    r.out, ACIS, "contract-end", "contract_end_purge", 3, 3, 0);
+	line_of(r.out, "acis ", want, sizeof(want));
+	{
+		char anon[16];
+
+		assert_int_equal(
+		    sscanf(want, "%*s %*s %*s %*s %*s %*s %15s", anon), 1);
+		assert_string_equal(anon, "0");
+	}
 	PC(h, "dpo", 6, &r, "register", "contract-end", ACIS, "--undo");
 	expect_why(&r, "conflict", NULL);
 	PC(h, "acis", 4, &r, "get", ACIS, "resp-1", "--purpose",

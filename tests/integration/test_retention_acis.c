@@ -7,7 +7,11 @@
  * register, so that the reporting principal's aggregates for the
  * statistical purpose sales_reporting still count the feedback, with the
  * same count and mean, while no get by the old subject id finds anything
- * and no group smaller than reporting.min_group (5) is shown.
+ * and no group smaller than reporting.min_group (5) is shown, nor one
+ * whose showing would leave a smaller one as the difference from the
+ * total (complementary suppression). The reporting principal's
+ * statistical purpose reads aggregates only: its get is refused before
+ * and after the anonymisation alike.
  *
  * A real privd on the test clock (time moves with h_clock_set, never by
  * sleeping), sweeping only when asked; the retention requests and
@@ -63,9 +67,34 @@ put_respondent(
 	put_fields(h, subject, f, 4);
 }
 
+/* The reporting principal reads no single subject, live or anonymised:
+ * its purpose, sales_reporting, is statistical, so a get of every field
+ * it may read, or of feedback_score, is DENIED (no_grant) whatever is
+ * stored. */
+static void
+reporting_refused(harness *h, const char *subject)
+{
+	static const char *const score[] = {SCORE};
+	privd_client *c = client(h, "reporting");
+	privd_record *rec = NULL;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		expect_denied(c,
+		    privd_get(c, ACIS, subject, SR_P, i == 0 ? NULL : score,
+		        (size_t)i, &rec),
+		    R_NO_GRANT, "reporting get");
+		assert_null(rec);
+		if (strstr(privd_errmsg(c), "purpose " SR_P " is statistical: "
+		                            "it reads aggregates only") == NULL)
+			fail_msg("reporting get: %s", privd_errmsg(c));
+	}
+	privd_close(&c);
+}
+
 /* Nobody who may read the register finds subject any more: acis for each
- * of its purposes, all fields or feedback_score by name, the reporting
- * principal for its statistical purpose; a delete finds nothing either. */
+ * of its purposes, all fields or feedback_score by name (the reporting
+ * principal, refused as before); a delete finds nothing either. */
 static void
 gone_for_everyone(harness *h, const char *subject)
 {
@@ -76,7 +105,7 @@ gone_for_everyone(harness *h, const char *subject)
 
 	expect_fields(h, "acis", ACIS, ST_P, subject, "NOT_FOUND");
 	expect_fields(h, "acis", ACIS, CXM_P, subject, "NOT_FOUND");
-	expect_fields(h, "reporting", ACIS, SR_P, subject, "NOT_FOUND");
+	reporting_refused(h, subject);
 	expect_rc(c, privd_get(c, ACIS, subject, ST_P, score, 1, &rec),
 	    PRIVD_ENOTFOUND, "get feedback_score of an anonymised subject");
 	assert_null(rec);
@@ -119,9 +148,17 @@ static const struct {
     {"6", "consumer"}};
 #define NPEOPLE (sizeof(people) / sizeof(people[0]))
 
-/* The aggregates of the 15 (and extra, a 16th consumer with score 4): by
- * customer type, the group of 4 consumers suppressed (5 with the 16th:
- * shown), and over all of them. */
+/*
+ * The aggregates of the 15 (and extra, a 16th consumer with score 4): by
+ * customer type and over all of them (15, sum 100, 2..10; 16, sum 104).
+ * Of the 15, the group of 4 consumers is suppressed (under 5). Showing
+ * company (6, sum 49) and public (5, sum 30) beside the total would give
+ * the consumers away: 15 - 6 - 5 = 4 records, 100 - 49 - 30 = 21 their
+ * sum. So complementary suppression takes the smallest shown group,
+ * public, too: 4 + 5 = 9 records hidden, not fewer than 5; company
+ * shown, and 15 - 6 = 9 is public and consumer together. With the 16th,
+ * 6, 5 and 5: no group under 5, nothing suppressed, all three shown.
+ */
 static void
 expect_feedback(harness *h, bool extra)
 {
@@ -131,12 +168,14 @@ expect_feedback(harness *h, bool extra)
 	if (extra) {
 		expect_agg(r, 3, 0, 0, 5, true);
 		expect_group(r, "consumer", 5, 25, 2, 10);
+		expect_group(r, "public", 5, 30, 4, 8);
 	} else {
-		expect_agg(r, 2, 1, 4, 5, true);
+		/* the group of 4 is suppressed, and public with it */
+		expect_agg(r, 1, 2, 9, 5, true);
 		assert_null(agg_group(r, "consumer"));
+		assert_null(agg_group(r, "public"));
 	}
 	expect_group(r, "company", 6, 49, 6, 10);
-	expect_group(r, "public", 5, 30, 4, 8);
 	privd__v1__response__free_unpacked(r, NULL);
 
 	r = aggregate_ok(h, "reporting", SR_P, ACIS, SCORE, NULL);
@@ -152,10 +191,12 @@ expect_feedback(harness *h, bool extra)
  * Feedback collected 25 months ago: the sweep anonymises every field of
  * the 15 respondents (one retention_anonymize event each, rule
  * anonymize-24m, under the subject's pseudonym); no get by an old subject
- * id finds anything; the aggregates are what they were (count, sum, mean,
- * min, max, by customer type and in all), the group of 4 still
- * suppressed; a new live respondent counts with the anonymous records;
- * the anonymous records outlive a restart; the audit log verifies.
+ * id finds anything (acis's: NOT_FOUND; the reporting principal's:
+ * DENIED, as before the anonymisation, its purpose being statistical);
+ * the aggregates are what they were (count, sum, mean, min, max, by
+ * customer type and in all), the group of 4 still suppressed; a new live
+ * respondent counts with the anonymous records; the anonymous records
+ * outlive a restart; the audit log verifies.
  */
 static void
 test_anonymised_feedback_still_counts(void **state)
@@ -175,6 +216,8 @@ test_anonymised_feedback_still_counts(void **state)
 		put_respondent(h, subj[i], people[i].score, people[i].type);
 	}
 	expect_feedback(h, false);
+	/* nor is a live respondent readable for sales_reporting */
+	reporting_refused(h, subj[0]);
 
 	/* a day before 24 months: nothing is due */
 	clock_to(h, add_months(t0, 24) - US_PER_DAY);

@@ -6,9 +6,12 @@
  * itself, unknown and empty names), what the answer holds (count only for
  * a non-integer field; the records with the field; the records without a
  * group_by value as the missing group, last; groups under
- * reporting.min_group, 5 by default, suppressed; nothing for a register
- * with no data), and that after a contract-end purge nothing is counted,
- * anonymous records included.
+ * reporting.min_group, 5 by default, suppressed, and then the smallest
+ * shown group too while what is suppressed is fewer records than the
+ * minimum: complementary suppression; nothing for a register with no
+ * data), that a statistical purpose reads aggregates only (its get, put
+ * and delete refused even with grants for them), and that after a
+ * contract-end purge nothing is counted, anonymous records included.
  *
  * A real privd on the test clock, sweeping only when asked; Aggregate is
  * spoken raw (retention_common.c).
@@ -32,8 +35,10 @@
  * collected (anon-1y) and purged at contract end. Register empty: score
  * only, never written. Principals: writer (read and write of survey for
  * ops, of empty for stats), reporter (read of survey for stats, all but
- * region; of empty for stats), admin (policy_admin), auditor. MIN is
- * the policy's reporting section (empty: none, the default 5).
+ * region; of empty for stats), analyst (read, write and delete of every
+ * field of survey for stats: grants that a statistical purpose does not
+ * honour for single subjects), admin (policy_admin), auditor. MIN is the
+ * policy's reporting section (empty: none, the default 5).
  */
 #define REPORT_POLICY(MIN)                                                     \
 	H_POL_CONTROLLER MIN                                                   \
@@ -77,6 +82,10 @@
 	    "\"ops\": [\"read\"]},\n"                                          \
 	    "   {\"register\": \"empty\", \"purposes\": [\"stats\"], "         \
 	    "\"fields\": [\"*\"], \"ops\": [\"read\"]}]},\n"                   \
+	    "  \"analyst\": {\"key\": \"@KEY:analyst@\", \"grants\": [\n"      \
+	    "   {\"register\": \"survey\", \"purposes\": [\"stats\"], "        \
+	    "\"fields\": [\"*\"], \"ops\": [\"read\", \"write\", "             \
+	    "\"delete\"]}]},\n"                                                \
 	    "  \"admin\": {\"key\": \"@KEY:admin@\", \"roles\": "              \
 	    "[\"policy_admin\"]},\n"                                           \
 	    "  \"auditor\": {\"key\": \"@KEY:auditor@\", \"roles\": "          \
@@ -88,7 +97,7 @@ static int
 setup(void **state)
 {
 	static const char *const keys[] = {
-	    "writer", "reporter", "admin", "auditor"};
+	    "writer", "reporter", "analyst", "admin", "auditor"};
 	static const h_opts o = {.test_clock = true};
 
 	ret_admin = "admin";
@@ -134,20 +143,25 @@ agg_refused(harness *h, const char *key, const char *purpose, const char *reg,
 	privd__v1__response__free_unpacked(r, NULL);
 }
 
-/* The rows of test_aggregate_groups: 5 with score and segment a, 2 with
- * score and segment b, 5 with a score and no segment, 3 with segment a
- * and no score, 1 with only a comment (and the name every row has). */
+/* The rows of test_aggregate_groups: 5 with score (1..5, sum 15),
+ * segment a and a comment, 2 with score (10, 20) and segment b, 6 with a
+ * score (-3..100, sum 107) and no segment, 3 with segment a and no score,
+ * 1 with only a comment (and the name every row has). No two groups by
+ * segment are the same size, so which one complementary suppression
+ * takes never depends on how privd breaks a tie. */
 static void
 put_rows(harness *h)
 {
 	static const char *const a[] = {"1", "2", "3", "4", "5"};
-	static const char *const none[] = {"-3", "0", "7", "100", "4"};
+	static const char *const none[] = {"-3", "0", "7", "100", "4", "-1"};
 	char s[16];
 	size_t i;
 
 	for (i = 0; i < 5; i++) {
 		snprintf(s, sizeof(s), "a-%zu", i);
 		put_row(h, s, a[i], "a", "fine");
+	}
+	for (i = 0; i < 6; i++) {
 		snprintf(s, sizeof(s), "n-%zu", i);
 		put_row(h, s, none[i], NULL, NULL);
 	}
@@ -232,17 +246,19 @@ test_aggregate_refused(void **state)
 	/* what may be asked still answers */
 	r = aggregate_ok(h, "reporter", "stats", SURVEY, "score", NULL);
 	expect_agg(r, 1, 0, 0, 5, true);
-	expect_group(r, "", 12, 153, -3, 100);
+	expect_group(r, "", 13, 152, -3, 100);
 	privd__v1__response__free_unpacked(r, NULL);
 }
 
 /*
  * What the answers hold: an integer field counted only where it is
  * stored, with its sum, mean, min and max; grouped, the records without a
- * segment as the missing group, last, and the group of 2 suppressed; a
- * text or string field counted only (integer false, no statistics); a
- * register with no data answers no group; a policy with
- * reporting.min_group 2 shows the group of 2.
+ * segment as the missing group, and the group of 2 suppressed, and with
+ * it the smallest group shown (complementary suppression, whether that
+ * is a segment or the missing group, down to no group at all); a text or
+ * string field counted only (integer false, no statistics); a register
+ * with no data answers no group; a policy with reporting.min_group 2
+ * shows the group of 2, and the missing group last.
  */
 static void
 test_aggregate_groups(void **state)
@@ -254,10 +270,16 @@ test_aggregate_groups(void **state)
 	char *doc;
 
 	put_rows(h);
+	/* score by segment: a 5, b 2, missing 6 (13 in all, sum 152). b is
+	 * under 5: suppressed. Shown beside a and the missing group, the
+	 * total would give b away: 13 - 5 - 6 = 2 records, sum 152 - 15 -
+	 * 107 = 30. So the smallest shown group, a, goes too: 2 + 5 = 7
+	 * suppressed records, not fewer than 5, and 13 - 6 = 7 is a and b
+	 * together */
 	r = aggregate_ok(h, "reporter", "stats", SURVEY, "score", "segment");
-	expect_agg(r, 2, 1, 2, 5, true);
-	expect_group(r, "a", 5, 15, 1, 5);
-	expect_group(r, NULL, 5, 108, -3, 100);
+	expect_agg(r, 1, 2, 7, 5, true);
+	expect_group(r, NULL, 6, 107, -3, 100);
+	assert_null(agg_group(r, "a"));
 	assert_null(agg_group(r, "b"));
 	privd__v1__response__free_unpacked(r, NULL);
 
@@ -266,15 +288,23 @@ test_aggregate_groups(void **state)
 	expect_agg(r, 1, 0, 0, 5, false);
 	expect_group(r, "", 10, 0, 0, 0);
 	privd__v1__response__free_unpacked(r, NULL);
-	r = aggregate_ok(h, "reporter", "stats", SURVEY, "comment", "segment");
-	expect_agg(r, 1, 1, 1, 5, false);
-	expect_group(r, "a", 5, 0, 0, 0);
+	/* comment: 6 in all, a 5 and missing 1; shown, a would leave the
+	 * one record without a segment as 6 - 5: both suppressed, nothing
+	 * shown */
+	r = aggregate_ok(h, "reporter", "stats", SURVEY, "comment", NULL);
+	expect_agg(r, 1, 0, 0, 5, false);
+	expect_group(r, "", 6, 0, 0, 0);
 	privd__v1__response__free_unpacked(r, NULL);
-	/* an identifying field may be counted, not grouped by */
+	r = aggregate_ok(h, "reporter", "stats", SURVEY, "comment", "segment");
+	expect_agg(r, 0, 2, 6, 5, false);
+	privd__v1__response__free_unpacked(r, NULL);
+	/* an identifying field may be counted, not grouped by: a 8, b 2,
+	 * missing 7 (17); b suppressed, then the smaller shown group, the
+	 * missing one (7 < 8): 2 + 7 = 9 suppressed, a shown */
 	r = aggregate_ok(h, "reporter", "stats", SURVEY, "name", "segment");
-	expect_agg(r, 2, 1, 2, 5, false);
+	expect_agg(r, 1, 2, 9, 5, false);
 	expect_group(r, "a", 8, 0, 0, 0);
-	expect_group(r, NULL, 6, 0, 0, 0);
+	assert_null(agg_group(r, NULL));
 	privd__v1__response__free_unpacked(r, NULL);
 
 	/* no data at all */
@@ -297,7 +327,7 @@ test_aggregate_groups(void **state)
 	expect_agg(r, 3, 0, 0, 2, true);
 	expect_group(r, "a", 5, 15, 1, 5);
 	expect_group(r, "b", 2, 30, 10, 20);
-	expect_group(r, NULL, 5, 108, -3, 100);
+	expect_group(r, NULL, 6, 107, -3, 100);
 	privd__v1__response__free_unpacked(r, NULL);
 }
 
@@ -388,6 +418,206 @@ test_aggregate_after_purge(void **state)
 	privctl_verify_ok(h);
 }
 
+/* Subjects seg-from..seg-(to-1) of survey, each with segment seg and
+ * score i + 1 (and a name). */
+static void
+put_group(harness *h, const char *seg, size_t from, size_t to)
+{
+	char s[32], v[16];
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		snprintf(s, sizeof(s), "%s-%zu", seg, i);
+		snprintf(v, sizeof(v), "%zu", i + 1);
+		put_row(h, s, v, seg, NULL);
+	}
+}
+
+/* score over survey, ungrouped: one group of n records, sum, 1..max. */
+static void
+expect_total(harness *h, uint64_t n, int64_t sum, int64_t max)
+{
+	Privd__V1__Response *r =
+	    aggregate_ok(h, "reporter", "stats", SURVEY, "score", NULL);
+
+	expect_agg(r, 1, 0, 0, 5, true);
+	expect_group(r, "", n, sum, 1, max);
+	privd__v1__response__free_unpacked(r, NULL);
+}
+
+/*
+ * Complementary suppression, where it acts and where it does not (the
+ * minimum is 5; a group of n has scores 1..n, sum n(n+1)/2):
+ *  1. p 7 (sum 28), q 5 (15), r 3 (6): 15 records, sum 49. r is under 5
+ *     and suppressed. With p and q shown, the ungrouped total would
+ *     give r away: 15 - 7 - 5 = 3 records, 49 - 28 - 15 = 6 their sum.
+ *     So the smallest shown group, q, is suppressed too: 3 + 5 = 8
+ *     records hidden, not fewer than 5; only p shown, and 15 - 7 = 8 is
+ *     q and r together.
+ *  2. Two more in r (r 5, sum 15; 17, sum 58): no group under 5,
+ *     nothing suppressed, nothing to complement: p, q, r shown.
+ *  3. s 3 (sum 6) and t 2 (sum 3) added (22, sum 67): both suppressed,
+ *     3 + 2 = 5 records, as many as the minimum, not fewer: nothing more
+ *     is suppressed, p, q, r shown, and 22 - 7 - 5 - 5 = 5 is s and t
+ *     together.
+ */
+static void
+test_aggregate_complementary(void **state)
+{
+	harness *h = *state;
+	Privd__V1__Response *r;
+
+	put_group(h, "p", 0, 7);
+	put_group(h, "q", 0, 5);
+	put_group(h, "r", 0, 3);
+	expect_total(h, 15, 49, 7);
+	r = aggregate_ok(h, "reporter", "stats", SURVEY, "score", "segment");
+	expect_agg(r, 1, 2, 8, 5, true);
+	expect_group(r, "p", 7, 28, 1, 7);
+	assert_null(agg_group(r, "q"));
+	assert_null(agg_group(r, "r"));
+	privd__v1__response__free_unpacked(r, NULL);
+
+	put_group(h, "r", 3, 5);
+	expect_total(h, 17, 58, 7);
+	r = aggregate_ok(h, "reporter", "stats", SURVEY, "score", "segment");
+	expect_agg(r, 3, 0, 0, 5, true);
+	expect_group(r, "p", 7, 28, 1, 7);
+	expect_group(r, "q", 5, 15, 1, 5);
+	expect_group(r, "r", 5, 15, 1, 5);
+	privd__v1__response__free_unpacked(r, NULL);
+
+	put_group(h, "s", 0, 3);
+	put_group(h, "t", 0, 2);
+	expect_total(h, 22, 67, 7);
+	r = aggregate_ok(h, "reporter", "stats", SURVEY, "score", "segment");
+	expect_agg(r, 3, 2, 5, 5, true);
+	expect_group(r, "p", 7, 28, 1, 7);
+	expect_group(r, "q", 5, 15, 1, 5);
+	expect_group(r, "r", 5, 15, 1, 5);
+	assert_null(agg_group(r, "s"));
+	assert_null(agg_group(r, "t"));
+	privd__v1__response__free_unpacked(r, NULL);
+}
+
+/* A data request for the statistical purpose stats, refused as such:
+ * DENIED, no_grant, and privd's message says why without the subject. */
+static void
+expect_statistical(privd_client *c, int rc, const char *what)
+{
+	expect_denied(c, rc, R_NO_GRANT, what);
+	if (strstr(privd_errmsg(c),
+	        "purpose stats is statistical: it reads aggregates only") ==
+	    NULL)
+		fail_msg("%s: message [%s]", what, privd_errmsg(c));
+}
+
+/*
+ * A statistical purpose reads aggregates only: analyst, with read, write
+ * and delete grants on every field of survey for stats, is refused (DENIED,
+ * no_grant) a get of all fields and of one, a put to an existing subject
+ * and to a new one, and a delete of a field and of the whole subject.
+ * Nothing changed: the data reads back for ops as it was written, the new
+ * subject does not exist, and analyst's aggregate for stats, which it may
+ * ask, counts what it did before. Each request is one audit event,
+ * refused with no_grant, naming the register, the purpose, the subject
+ * (its pseudonym) and the fields the request named.
+ */
+static void
+test_statistical_reads_aggregates_only(void **state)
+{
+	harness *h = *state;
+	static const char *const score[] = {"score"};
+	static const struct {
+		const char *op;
+		const char *field; /* NULL: none named */
+	} want[] = {{"get", NULL}, {"get", "score"}, {"put", "score"},
+	    {"put", "score"}, {"delete", "score"}, {"delete", NULL}};
+	privd_field f = h_field("score", "99");
+	privd_audit_filter q = {0};
+	privd_record *rec = NULL;
+	privd_client *c;
+	Privd__V1__Response *r;
+	uint32_t deleted = 0;
+	char s[16], v[16];
+	evlist l = {0};
+	uint64_t from, seq[6];
+	size_t i;
+
+	put_scores(h, "s", 5);
+	from = audit_head(h) + 1;
+	c = client(h, "analyst");
+	expect_statistical(c,
+	    privd_get(c, SURVEY, "s-0", "stats", NULL, 0, &rec),
+	    "get all fields");
+	assert_null(rec);
+	expect_statistical(c,
+	    privd_get(c, SURVEY, "s-0", "stats", score, 1, &rec), "get score");
+	assert_null(rec);
+	expect_statistical(
+	    c, privd_put(c, SURVEY, "s-0", "stats", &f, 1), "put to a subject");
+	expect_statistical(c, privd_put(c, SURVEY, "s-new", "stats", &f, 1),
+	    "put to a new subject");
+	expect_statistical(c,
+	    privd_delete(c, SURVEY, "s-1", "stats", score, 1, &deleted),
+	    "delete a field");
+	expect_statistical(c,
+	    privd_delete(c, SURVEY, "s-2", "stats", NULL, 0, &deleted),
+	    "delete a subject");
+	assert_int_equal(deleted, 0);
+	privd_close(&c);
+
+	/* nothing changed: as put_scores wrote it */
+	for (i = 0; i < 5; i++) {
+		snprintf(s, sizeof(s), "s-%zu", i);
+		snprintf(v, sizeof(v), "%zu", i + 1);
+		expect_fields(
+		    h, "writer", SURVEY, "ops", s, "name,score,segment");
+		c = client(h, "writer");
+		expect_rc(c, privd_get(c, SURVEY, s, "ops", score, 1, &rec),
+		    PRIVD_OK, "writer get score");
+		assert_field_str(rec, "score", v);
+		privd_record_free(&rec);
+		privd_close(&c);
+	}
+	expect_fields(h, "writer", SURVEY, "ops", "s-new", "NOT_FOUND");
+
+	/* one refusal each, in order */
+	c = client(h, "auditor");
+	q.principal = "analyst";
+	q.from_seq = from;
+	collect(c, &q, &l);
+	assert_int_equal(l.n, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < l.n; i++) {
+		const char *fl[] = {want[i].field, NULL};
+
+		expect_event(l.ev[i], "analyst", want[i].op, SURVEY, "stats",
+		    fl, PRIVD_DECISION_REFUSED, ST(DENIED), R_NO_GRANT);
+		assert_true(l.ev[i]->has_subject);
+		seq[i] = l.ev[i]->seq;
+	}
+	evlist_free(&l);
+	/* under the subjects' pseudonyms: s-0's are its two gets and a put */
+	q.subject = "s-0";
+	collect(c, &q, &l);
+	assert_int_equal(l.n, 3);
+	for (i = 0; i < l.n; i++)
+		assert_int_equal(l.ev[i]->seq, seq[i]);
+	evlist_free(&l);
+	q.subject = "s-2";
+	collect(c, &q, &l);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.ev[0]->seq, seq[5]);
+	evlist_free(&l);
+	privd_close(&c);
+
+	/* what a statistical purpose is for still answers, as before */
+	r = aggregate_ok(h, "analyst", "stats", SURVEY, "score", NULL);
+	expect_agg(r, 1, 0, 0, 5, true);
+	expect_group(r, "", 5, 15, 1, 5);
+	privd__v1__response__free_unpacked(r, NULL);
+}
+
 int
 main(void)
 {
@@ -398,6 +628,10 @@ main(void)
 	        test_aggregate_groups, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_aggregate_after_purge, setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_aggregate_complementary, setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_statistical_reads_aggregates_only, setup, h_teardown),
 	};
 
 	return cmocka_run_group_tests_name(
