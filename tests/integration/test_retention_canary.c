@@ -23,7 +23,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
-#include "retention_common.h"
+#include "retention_views.h"
 
 /* A subject whose relationship ended 2 years ago (all but billing goes),
  * one whose ended 7 years ago (all of it goes), one kept, held. */
@@ -85,27 +85,6 @@ end_at(harness *h, const char *subject, int64_t at_us)
 	privd__v1__response__free_unpacked(r, NULL);
 }
 
-/* Compact the stopped privd's store into root/compact, as `mdb_copy -c
- * DATA root/compact` does; its path into out. */
-static void
-compact(harness *h, char *out, size_t size)
-{
-	MDB_env *env = NULL;
-	int rc;
-
-	snprintf(out, size, "%s/compact", h->root);
-	assert_int_equal(mkdir(out, 0700), 0);
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
-	rc = mdb_env_open(env, h->data_dir, MDB_RDONLY, 0600);
-	if (rc != 0)
-		fail_msg("open the store: %s", mdb_strerror(rc));
-	rc = mdb_env_copy2(env, out, MDB_CP_COMPACT);
-	if (rc != 0)
-		fail_msg("compact the store: %s", mdb_strerror(rc));
-	mdb_env_close(env);
-}
-
 static void
 test_deleted_values_nowhere(void **state)
 {
@@ -149,7 +128,7 @@ test_deleted_values_nowhere(void **state)
 	}
 
 	stop_clean(h);
-	compact(h, copy, sizeof(copy));
+	compact_store(h, copy, sizeof(copy));
 	assert_int_equal(h_scan_dir(h->data_dir, needles, NNEEDLES), 0);
 	assert_int_equal(h_scan_dir(copy, needles, NNEEDLES), 0);
 	assert_int_equal(h_scan_file(h->log, needles, NNEEDLES), 0);
