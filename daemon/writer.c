@@ -20,7 +20,8 @@
  * that holds only their events. If even that fails, the batch is not
  * answered at all (clients time out): no reply without its event.
  *
- * The changes each kind of job makes are in writer_apply.c.
+ * The changes each kind of job makes are in writer_apply.c (retention's in
+ * writer_retention.c).
  *
  * Between batches the writer also does the audit log's housekeeping, each
  * in its own short transaction: writing the audit index behind the log
@@ -29,7 +30,9 @@
  * paused it: audit_retain.h), signing the head of the chain when it has
  * been unsigned for a second, and a last index run and checkpoint at
  * shutdown. It watches the wall clock against the monotonic one, which
- * times every wait. It may also grow the map.
+ * times every wait. It may also grow the map. And it runs retention
+ * between batches, one bounded step at a time: the sweeps and the
+ * re-planning after a policy change (writer_sweep.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -52,8 +55,9 @@
 
 /* Run fn in one write transaction and commit; if the map is full, abort,
  * grow the map and run it again: clients see only a slower commit. */
-static int
-in_write_txn(writer *wr, int (*fn)(writer *, MDB_txn *, void *), void *arg)
+int
+writer_in_write_txn(
+    writer *wr, int (*fn)(writer *, MDB_txn *, void *), void *arg)
 {
 	store *st = wr->srv->st;
 	MDB_txn *txn;
@@ -172,7 +176,7 @@ batch_failed(writer *wr, job *batch, int rc)
 			job_fail(j, ST(INTERNAL), 0,
 			    "the request could not be carried out");
 	}
-	if ((rc = in_write_txn(wr, apply_events_only, &bt)) == 0) {
+	if ((rc = writer_in_write_txn(wr, apply_events_only, &bt)) == 0) {
 		wr->audit = bt.a;
 		return 0;
 	}
@@ -206,15 +210,15 @@ batch_wrote(const job *batch)
  * waiting as a batch commits, the writer commits it with MDB_NOMETASYNC
  * instead: one flush, and its meta page reaches the disk with the next
  * commit's data flush, which follows at once. The batch's replies are held
- * until then (or until held_flush(), if no commit follows after all);
+ * until then (or until writer_held_flush(), if no commit follows after all);
  * nothing is answered before it is durable, and under load every commit
  * costs one flush instead of two. A batch with nothing behind it commits
  * the usual way and is answered at once: holding it would only add a flush
  * to its latency. A crash before the covering flush loses at most a commit
  * nobody was answered for: LMDB then opens at the meta page before it.
  */
-static void
-meta_sync(writer *wr, bool off)
+void
+writer_meta_sync(writer *wr, bool off)
 {
 	if (off == wr->metasync_off)
 		return;
@@ -224,8 +228,8 @@ meta_sync(writer *wr, bool off)
 		wr->metasync_off = off;
 }
 
-static void
-held_flush(writer *wr)
+void
+writer_held_flush(writer *wr)
 {
 	static log_limit lim;
 	job *j;
@@ -284,7 +288,7 @@ index_flush(writer *wr)
 
 	if (audit_ix_pending(&wr->ix) == 0)
 		return;
-	if ((rc = in_write_txn(wr, ix_flush_txn, &fa)) != 0) {
+	if ((rc = writer_in_write_txn(wr, ix_flush_txn, &fa)) != 0) {
 		/* queries read the log past the mark: still exact */
 		log_limited(&lim, LOG_ERR,
 		    "audit: cannot write the index (%s); queries read the "
@@ -300,8 +304,8 @@ index_flush(writer *wr)
  * Group commit: the whole batch in one write transaction, then the replies,
  * once the commit is on disk (held_flush).
  */
-static void
-commit_batch(writer *wr, job *batch)
+void
+writer_commit_batch(writer *wr, job *batch)
 {
 	batch_txn bt = {.batch = batch};
 	uint64_t mono = clock_mono_us();
@@ -309,13 +313,13 @@ commit_batch(writer *wr, job *batch)
 	int rc;
 
 	follow_decide(&wr->follow, batch, mono);
-	meta_sync(wr, jobq_waiting(&wr->srv->commit) > 0);
-	if ((rc = in_write_txn(wr, apply_batch, &bt)) != 0) {
+	writer_meta_sync(wr, jobq_waiting(&wr->srv->commit) > 0);
+	if ((rc = writer_in_write_txn(wr, apply_batch, &bt)) != 0) {
 		if (batch_failed(wr, batch, rc) != 0) {
 			/* nothing was committed: the batch goes back
 			 * unanswered, and the one held must be flushed on its
 			 * own */
-			held_flush(wr);
+			writer_held_flush(wr);
 			jobq_push(&wr->srv->replies, batch);
 			return;
 		}
@@ -379,7 +383,7 @@ sign_head(writer *wr)
 
 	if (a.seq <= a.ckpt_seq)
 		return;
-	if ((rc = in_write_txn(wr, checkpoint_now, &a)) == 0)
+	if ((rc = writer_in_write_txn(wr, checkpoint_now, &a)) == 0)
 		wr->audit = a;
 	else
 		log_limited(&lim, LOG_ERR, "audit: checkpoint failed: %s",
@@ -415,203 +419,12 @@ prune_pause(writer *wr, uint64_t jump_s, const char *when)
 	    (unsigned long long)jump_s, when);
 	if (wr->keep.hold_at_us != 0)
 		return; /* paused already: keep the first jump's record */
-	if ((rc = in_write_txn(wr, hold_put, &h)) != 0)
+	if ((rc = writer_in_write_txn(wr, hold_put, &h)) != 0)
 		log_err("audit: cannot record the pruning pause (%s); pruning "
 		        "stays paused while privd runs",
 		    mdb_strerror(rc));
 	wr->keep.hold_at_us = h.at_us;
 	wr->keep.hold_jump_s = jump_s;
-}
-
-/* One step of the sweep under way, in its own transaction, with the
- * policy in force now. */
-static int
-sweep_txn(writer *wr, MDB_txn *txn, void *arg)
-{
-	snapshot *snap = snapshot_acquire(&wr->srv->policy);
-	sweep_env e = {
-	    wr->srv->st, wr->srv->keys, snap->pol, snap->version, wr->dk};
-	audit_state *a = arg;
-	int rc;
-
-	*a = wr->audit;
-	rc = sweep_step(&e, txn, wr->sw, a, clock_wall_us());
-	if (rc == 0 && a->seq - a->ckpt_seq >= wr->srv->cfg.ckpt_every)
-		rc = audit_checkpoint(wr->srv->st, txn, a, wr->srv->sign_sk);
-	snapshot_release(&snap);
-	return rc;
-}
-
-/* Start the next sweep: a RetentionRun's, in the order they came, or the
- * timer's. */
-static void
-sweep_start(writer *wr, uint64_t mono)
-{
-	Privd__V1__RetentionRunRequest *rq;
-	job *j = wr->sweep_queue;
-
-	if (j != NULL) {
-		wr->sweep_queue = j->next;
-		j->next = NULL;
-		rq = j->req->retention_run;
-		wr->sw = sweep_new(clock_wall_us(), false,
-		    rq->register_[0] != '\0' ? rq->register_ : NULL, rq->limit);
-		if (wr->sw == NULL) {
-			job_fail(j, ST(INTERNAL), 0, "out of memory");
-			j->kind = JOB_ANSWERED;
-			commit_batch(wr, j);
-			return;
-		}
-		wr->sweep_job = j;
-		return;
-	}
-	if (wr->srv->cfg.retention_interval_s == 0 || mono < wr->next_sweep)
-		return;
-	wr->next_sweep = mono + wr->srv->cfg.retention_interval_s * 1000000;
-	wr->sw = sweep_new(clock_wall_us(), false, NULL, 0);
-}
-
-/* The sweep under way is over: answer its RetentionRun, if any. */
-static void
-sweep_end(writer *wr, int rc)
-{
-	job *j = wr->sweep_job;
-	sweep *sw = wr->sw;
-
-	wr->sw = NULL;
-	wr->sweep_job = NULL;
-	if (rc == 0) {
-		sweep_finish(sw);
-		if (sw->actions > 0 || j != NULL)
-			log_info("retention: examined %llu entries, acted on "
-			         "%llu fields",
-			    (unsigned long long)sw->examined,
-			    (unsigned long long)sw->actions);
-	}
-	if (j == NULL) {
-		sweep_free(&sw);
-		return;
-	}
-	if (rc == 0) {
-		j->sweep = sw;
-		j->status = ST(OK);
-	} else {
-		sweep_free(&sw);
-		job_fail(j, ST(INTERNAL), 0, "the sweep failed part way");
-		j->kind = JOB_ANSWERED;
-	}
-	commit_batch(wr, j); /* its own event, then the answer */
-}
-
-/*
- * Retention between batches: one bounded step of the sweep under way (or
- * of a new one), so that requests keep flowing between steps. Returns
- * true while a sweep has more to do.
- */
-static bool
-sweep_work(writer *wr, uint64_t *unsigned_since)
-{
-	static log_limit lim;
-	audit_state a;
-	size_t i;
-	int rc;
-
-	if (wr->sw == NULL)
-		sweep_start(wr, clock_mono_us());
-	if (wr->sw == NULL)
-		return false;
-	/* this commit's flush covers the meta page of a held batch */
-	meta_sync(wr, false);
-	if ((rc = in_write_txn(wr, sweep_txn, &a)) != 0) {
-		log_limited(&lim, LOG_ERR, "retention: a sweep step failed: %s",
-		    mdb_strerror(rc));
-		held_flush(wr);
-		sweep_end(wr, rc);
-		return wr->sweep_queue != NULL;
-	}
-	wr->audit = a;
-	sweep_committed(wr->sw);
-	if (wr->held != NULL)
-		jobq_push(&wr->srv->replies, wr->held);
-	wr->held = NULL;
-	for (i = 0; i < wr->sw->nevs; i++)
-		audit_ix_add(&wr->ix, wr->sw->evs[i].seq, "retention",
-		    wr->sw->evs[i].has_pseudo ? wr->sw->evs[i].pseudo : NULL,
-		    clock_mono_us());
-	if (wr->sw->nevs > 0 && *unsigned_since == 0)
-		*unsigned_since = clock_mono_us();
-	if (wr->sw->done)
-		sweep_end(wr, 0);
-	return wr->sw != NULL || wr->sweep_queue != NULL;
-}
-
-typedef struct replan_arg {
-	replan_pos pos; /* a copy: committed only with the step */
-	bool more;
-} replan_arg;
-
-static int
-replan_txn(writer *wr, MDB_txn *txn, void *arg)
-{
-	snapshot *snap = snapshot_acquire(&wr->srv->policy);
-	replan_arg *ra = arg;
-	int rc;
-
-	ra->pos = wr->replan;
-	rc = replan_step(
-	    wr->srv->st, txn, wr->srv->keys, snap->pol, &ra->pos, &ra->more);
-	snapshot_release(&snap);
-	return rc;
-}
-
-/* One step of re-planning after a policy change (replan.h). Returns true
- * while there is more. */
-static bool
-replan_work(writer *wr)
-{
-	static log_limit lim;
-	replan_arg ra;
-	int rc;
-
-	if (!wr->replan_more)
-		return false;
-	if ((rc = in_write_txn(wr, replan_txn, &ra)) != 0) {
-		log_limited(&lim, LOG_ERR,
-		    "retention: re-planning failed (%s); it is tried again at "
-		    "the next policy change or start",
-		    mdb_strerror(rc));
-		wr->replan_more = false;
-		return false;
-	}
-	wr->replan = ra.pos;
-	if (!ra.more && wr->replan_busy)
-		log_info("retention: stored data re-planned under the policy "
-		         "in force");
-	wr->replan_busy = wr->replan_more = ra.more;
-	return ra.more;
-}
-
-/* Take a batch's RetentionRun jobs aside: each waits for a sweep of its
- * own (sweep_work). Returns the rest of the batch. */
-static job *
-sweep_take(writer *wr, job *batch)
-{
-	job *rest = NULL, **rt = &rest, **qt, *j, *next;
-
-	for (qt = &wr->sweep_queue; *qt != NULL; qt = &(*qt)->next)
-		;
-	for (j = batch; j != NULL; j = next) {
-		next = j->next;
-		j->next = NULL;
-		if (j->kind == JOB_SWEEP) {
-			*qt = j;
-			qt = &j->next;
-		} else {
-			*rt = j;
-			rt = &j->next;
-		}
-	}
-	return rest;
 }
 
 /* Housekeeping between batches: the clock watch, pruning (bounded chunks
@@ -629,7 +442,7 @@ housekeeping(writer *wr, uint64_t *unsigned_since, bool *more)
 		prune_pause(wr, jump, "while running");
 	if (wr->keep.hold_at_us == 0 && (mono >= wr->next_prune || *more)) {
 		*more = false;
-		if ((rc = in_write_txn(wr, prune_chunk, more)) != 0) {
+		if ((rc = writer_in_write_txn(wr, prune_chunk, more)) != 0) {
 			log_err("audit: pruning failed: %s", mdb_strerror(rc));
 			*more = false;
 		}
@@ -689,39 +502,14 @@ writer_free(writer **wp)
 
 	if (wp == NULL || (wr = *wp) == NULL)
 		return;
-	held_flush(wr);
+	writer_held_flush(wr);
 	/* the last commit's meta page, whoever waits for it */
 	mdb_env_sync(wr->srv->st->env, 1);
-	meta_sync(wr, false);
+	writer_meta_sync(wr, false);
 	audit_ix_release(&wr->ix);
 	sodium_free(wr->dk);
 	free(wr);
 	*wp = NULL;
-}
-
-/* Stopping: the sweep under way and those waiting are not run; their
- * RetentionRuns are answered UNAVAILABLE (what a sweep did so far stays
- * done, and audited). */
-static void
-sweep_abandon(writer *wr)
-{
-	job *j, *all;
-
-	sweep_free(&wr->sw);
-	if (wr->sweep_job != NULL) {
-		wr->sweep_job->next = wr->sweep_queue;
-		wr->sweep_queue = wr->sweep_job;
-		wr->sweep_job = NULL;
-	}
-	if ((all = wr->sweep_queue) == NULL)
-		return;
-	wr->sweep_queue = NULL;
-	for (j = all; j != NULL; j = j->next) {
-		job_fail(j, ST(UNAVAILABLE), 0,
-		    "privd is stopping; the sweep did not finish");
-		j->kind = JOB_ANSWERED;
-	}
-	commit_batch(wr, all);
 }
 
 void
@@ -729,11 +517,11 @@ writer_commit(writer *wr, job *batch)
 {
 	uint64_t unsigned_since = 0;
 
-	if ((batch = sweep_take(wr, batch)) != NULL)
-		commit_batch(wr, batch);
+	if ((batch = writer_sweep_take(wr, batch)) != NULL)
+		writer_commit_batch(wr, batch);
 	while (wr->sweep_queue != NULL || wr->sw != NULL)
-		(void)sweep_work(wr, &unsigned_since);
-	held_flush(wr);
+		(void)writer_sweep_work(wr, &unsigned_since);
+	writer_held_flush(wr);
 }
 
 void *
@@ -762,8 +550,8 @@ writer_main(void *arg)
 	wr->replan_more = true; /* a list left by the last run */
 	for (;;) {
 		housekeeping(wr, &unsigned_since, &more);
-		sweeping = sweep_work(wr, &unsigned_since);
-		sweeping = replan_work(wr) || sweeping;
+		sweeping = writer_sweep_work(wr, &unsigned_since);
+		sweeping = writer_replan_work(wr) || sweeping;
 		if (more || sweeping) {
 			/* go on pruning right after the next batch */
 			t = clock_mono_us();
@@ -789,13 +577,13 @@ writer_main(void *arg)
 		batch = jobq_take_until(
 		    &wr->srv->commit, SERVER_BATCH_MAX, &deadline, &closed);
 		if (batch == NULL && wr->held != NULL) {
-			held_flush(wr);
+			writer_held_flush(wr);
 			continue;
 		}
 		if (batch != NULL)
-			batch = sweep_take(wr, batch);
+			batch = writer_sweep_take(wr, batch);
 		if (batch != NULL) {
-			commit_batch(wr, batch);
+			writer_commit_batch(wr, batch);
 			if (wr->audit.seq == wr->audit.ckpt_seq)
 				unsigned_since = 0;
 			else if (unsigned_since == 0)
@@ -804,7 +592,7 @@ writer_main(void *arg)
 			break;
 		}
 	}
-	sweep_abandon(wr);
+	writer_sweep_abandon(wr);
 	/* Index and sign the head at shutdown, so the last events are
 	 * covered. */
 	index_flush(wr);

@@ -40,6 +40,25 @@ typedef struct writer {
 	replan_pos replan;    /* where the re-plan under way is */
 } writer;
 
+/* writer.c, for the other writer files: run fn in one write transaction
+ * (growing the map and retrying if it is full); commit a batch and pass
+ * it on to be answered; MDB_NOMETASYNC on or off; flush and release a
+ * held batch. */
+int writer_in_write_txn(
+    writer *wr, int (*fn)(writer *, MDB_txn *, void *), void *arg);
+void writer_commit_batch(writer *wr, job *batch);
+void writer_meta_sync(writer *wr, bool off);
+void writer_held_flush(writer *wr);
+
+/* writer_sweep.c: one step of the retention sweep under way (starting one
+ * when due), true while there is more; a batch's RetentionRuns taken
+ * aside to wait for their sweeps (returns the rest); at shutdown, the
+ * sweeps left answered UNAVAILABLE; one step of re-planning. */
+bool writer_sweep_work(writer *wr, uint64_t *unsigned_since);
+job *writer_sweep_take(writer *wr, job *batch);
+void writer_sweep_abandon(writer *wr);
+bool writer_replan_work(writer *wr);
+
 /* Apply job j's change in txn: 0, JOB_FAILED (j failed and is answered;
  * the transaction is fine), or an LMDB error (the transaction fails). */
 int writer_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now);
