@@ -69,6 +69,7 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	pol_plan plan;
 	bool have_rs = false,
 	     updated = pol_retention_from_used(j->reg, "updated");
+	unsigned n;
 	size_t i;
 	int rc;
 
@@ -91,6 +92,10 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		         j->sid, &rs)) != 0)
 			goto out;
 		have_rs = true;
+		/* and its fields stored before get their plans */
+		if (!j->new_key && (rc = retplan_subject(srv->st, txn, j->reg,
+		                        j->sid, 0, j->at_us, &n)) != 0)
+			goto out;
 	}
 	for (i = 0; i < j->nvalues; i++) {
 		f = pol_field_find(j->reg, j->values[i].field);
