@@ -22,7 +22,7 @@
 #include "policy.h"
 #include "retstore.h"
 
-#define REPLAN_STEP_SUBJECTS 256
+#define REPLAN_STEP_SUBJECTS 64
 
 /* Would fields of register r fall due differently under n than under o? */
 bool replan_changed(const pol_register *o, const pol_register *n);

@@ -256,7 +256,8 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		 * one subject due at one time: they are one action, one
 		 * event and one anonymous record */
 		if ((*examined >= SWEEP_STEP_EXAMINE ||
-		        (!sw->preview && *acted >= SWEEP_STEP_ACTIONS)) &&
+		        (!sw->preview && *acted >= SWEEP_STEP_ACTIONS) ||
+		        sweep_past_deadline(e, *examined)) &&
 		    !(have_last && memcmp(k.mv_data, last, sizeof(last)) == 0))
 			break;
 		if (sw->limit != 0 && sw->actions >= sw->limit) {

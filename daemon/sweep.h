@@ -32,6 +32,9 @@
 
 #define SWEEP_STEP_ACTIONS 256  /* field actions in one write transaction */
 #define SWEEP_STEP_EXAMINE 4096 /* due entries read in one step */
+/* and a step of a run stops after this much time: a step holds the writer,
+ * and every request waiting behind it (bench: 256 actions took 10 ms) */
+#define SWEEP_STEP_US 2000
 
 typedef struct sweep_count {
 	char reg[POL_MAX_NAME + 1];
@@ -101,7 +104,9 @@ typedef struct sweep_env {
 	const crypto_keys *keys;
 	const pol_policy *pol;
 	uint64_t policy_version;
-	uint8_t *dk; /* sodium_malloc'd room for a data key (a run) */
+	uint8_t *dk;          /* sodium_malloc'd room for a data key (a run) */
+	uint64_t deadline_us; /* monotonic: a run's step ends by then (0:
+	                         no deadline) */
 } sweep_env;
 
 /* A new sweep as of as_of_us; NULL when out of memory. */

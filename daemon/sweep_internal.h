@@ -7,6 +7,7 @@
 #ifndef PRIVD_SWEEP_INTERNAL_H
 #define PRIVD_SWEEP_INTERNAL_H
 
+#include "clock.h"
 #include "sweep.h"
 
 /*
@@ -57,6 +58,15 @@ typedef struct reg_ends {
 		bool purging; /* its contract-end purge is due */
 	} v[POL_MAX_REGISTERS];
 } reg_ends;
+
+/* Has a step with examined entries read so far run out of time? (Never
+ * before its first entry: every step makes progress.) */
+static inline bool
+sweep_past_deadline(const sweep_env *e, uint64_t examined)
+{
+	return e->deadline_us != 0 && examined > 0 &&
+	       clock_mono_us() >= e->deadline_us;
+}
 
 /* The count of (register, rule, action), made if new; NULL when out of
  * memory. */

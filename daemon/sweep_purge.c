@@ -279,7 +279,8 @@ sweep_step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		}
 		for (;;) {
 			if (*examined >= SWEEP_STEP_EXAMINE ||
-			    (!sw->preview && *acted >= SWEEP_STEP_ACTIONS))
+			    (!sw->preview && *acted >= SWEEP_STEP_ACTIONS) ||
+			    sweep_past_deadline(e, *examined))
 				return 0;
 			if (sw->limit != 0 && sw->actions >= sw->limit) {
 				sw->more = sw->done = true;

@@ -325,7 +325,7 @@ preview(worker *w, job *j, uint64_t as_of)
 	Privd__V1__RetentionRunResponse rr =
 	    PRIVD__V1__RETENTION_RUN_RESPONSE__INIT;
 	sweep_env e = {
-	    w->srv->st, w->srv->keys, j->snap->pol, j->snap->version, NULL};
+	    w->srv->st, w->srv->keys, j->snap->pol, j->snap->version, NULL, 0};
 	sweep *sw;
 	int rc;
 

@@ -15,14 +15,34 @@
 
 #define ST(x) PRIVD__V1__STATUS__##x
 
+/*
+ * Requests first: while a batch waits, retention work waits too, but not
+ * longer than SWEEP_YIELD_US since its last step, so that it still moves
+ * on under a load that never lets up. A step then costs a waiting request
+ * at most one step's time (SWEEP_STEP_US, and the step's commit).
+ */
+#define SWEEP_YIELD_US 20000
+
+static bool
+writer_yield(writer *wr)
+{
+	uint64_t now = clock_mono_us();
+
+	if (jobq_waiting(&wr->srv->commit) > 0 &&
+	    now - wr->last_step_us < SWEEP_YIELD_US)
+		return true;
+	wr->last_step_us = now;
+	return false;
+}
+
 /* One step of the sweep under way, in its own transaction, with the
  * policy in force now. */
 static int
 sweep_txn(writer *wr, MDB_txn *txn, void *arg)
 {
 	snapshot *snap = snapshot_acquire(&wr->srv->policy);
-	sweep_env e = {
-	    wr->srv->st, wr->srv->keys, snap->pol, snap->version, wr->dk};
+	sweep_env e = {wr->srv->st, wr->srv->keys, snap->pol, snap->version,
+	    wr->dk, clock_mono_us() + SWEEP_STEP_US};
 	audit_state *a = arg;
 	int rc;
 
@@ -112,6 +132,8 @@ writer_sweep_work(writer *wr, uint64_t *unsigned_since)
 		sweep_start(wr, clock_mono_us());
 	if (wr->sw == NULL)
 		return false;
+	if (writer_yield(wr))
+		return true;
 	/* this commit's flush covers the meta page of a held batch */
 	writer_meta_sync(wr, false);
 	if ((rc = writer_in_write_txn(wr, sweep_txn, &a)) != 0) {
@@ -167,6 +189,8 @@ writer_replan_work(writer *wr)
 
 	if (!wr->replan_more)
 		return false;
+	if (writer_yield(wr))
+		return true;
 	if ((rc = writer_in_write_txn(wr, replan_txn, &ra)) != 0) {
 		log_limited(&lim, LOG_ERR,
 		    "retention: re-planning failed (%s); it is tried again at "

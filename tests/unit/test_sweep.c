@@ -141,7 +141,7 @@ fill(fx *f, const uint8_t *sid, uint64_t t)
 static sweep *
 run(fx *f, uint64_t as_of, bool preview)
 {
-	sweep_env e = {f->st, f->keys, f->pol, 1, f->dk};
+	sweep_env e = {f->st, f->keys, f->pol, 1, f->dk, 0};
 	audit_state a;
 	MDB_txn *txn;
 	sweep *sw = sweep_new(as_of, preview, NULL, 0);
