@@ -236,6 +236,7 @@ page_build(privd_client *c, const Privd__V1__AuditQueryResponse *qr,
 		cl_copy_str(e->op, sizeof(e->op), evs[i]->op);
 		cl_copy_str(e->reg, sizeof(e->reg), evs[i]->register_);
 		cl_copy_str(e->purpose, sizeof(e->purpose), evs[i]->purpose);
+		cl_copy_str(e->rule, sizeof(e->rule), evs[i]->rule);
 		if (evs[i]->subject.len == sizeof(e->subject)) {
 			memcpy(e->subject, evs[i]->subject.data,
 			    sizeof(e->subject));

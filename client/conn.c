@@ -480,11 +480,14 @@ map_status(Privd__V1__Status s)
  * connection is ready, and wait for its reply. payload is the response payload
  * an OK answer must carry. On PRIVD_OK *out is the response, owned by the
  * caller. Any other status has set the handle's message (and reason for
- * PRIVD_EDENIED).
+ * PRIVD_EDENIED). keep is a failure status (or PRIVD_OK for none) whose
+ * answer carries a payload too, as a RETAINED delete says what it kept:
+ * an answer with that status and payload is returned in *out as well.
  */
 int
-cl_call(privd_client *c, Privd__V1__Request *req,
-    Privd__V1__Response__PayloadCase payload, Privd__V1__Response **out)
+cl_call_keep(privd_client *c, Privd__V1__Request *req,
+    Privd__V1__Response__PayloadCase payload, int keep,
+    Privd__V1__Response **out)
 {
 	Privd__V1__Response *r = NULL;
 	zmq_msg_t m;
@@ -567,7 +570,11 @@ cl_call(privd_client *c, Privd__V1__Request *req,
 			cl_set_server_message(c, r->message);
 		if (rc == PRIVD_EDENIED)
 			c->reason = (int)r->reason;
-		cl_response_free(r);
+		if (rc == keep && keep != PRIVD_OK &&
+		    r->payload_case == payload)
+			*out = r;
+		else
+			cl_response_free(r);
 		return rc;
 	}
 	if (r->payload_case != payload) {
@@ -577,6 +584,13 @@ cl_call(privd_client *c, Privd__V1__Request *req,
 	}
 	*out = r;
 	return PRIVD_OK;
+}
+
+int
+cl_call(privd_client *c, Privd__V1__Request *req,
+    Privd__V1__Response__PayloadCase payload, Privd__V1__Response **out)
+{
+	return cl_call_keep(c, req, payload, PRIVD_OK, out);
 }
 
 int

@@ -1,6 +1,6 @@
 /*
- * data.c - the data calls: put, get and delete of a subject's fields, and
- * the records they hand out.
+ * data.c - the data calls: put, get and delete of a subject's fields, the
+ * records they hand out, and what a RETAINED delete kept.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -243,20 +243,63 @@ privd_get(privd_client *c, const char *reg, const char *subject,
 	return rc;
 }
 
+/*
+ * Copy the fields a RETAINED delete kept into a caller-owned array (NULL
+ * for none). Names are cut to fit, as everywhere else in the library.
+ */
+static int
+retained_copy(privd_client *c, const Privd__V1__DeleteResponse *d,
+    privd_retained **kept, size_t *nkept)
+{
+	privd_retained *list;
+	const Privd__V1__Retained *src;
+	size_t i;
+
+	if (d->n_retained == 0)
+		return PRIVD_OK;
+	if (d->n_retained > MAX_FIELDS)
+		return cl_fail(c, PRIVD_EPROTO,
+		    "privd's answer keeps more than %d fields", MAX_FIELDS);
+	if ((list = calloc(d->n_retained, sizeof(*list))) == NULL)
+		return cl_fail(c, PRIVD_ENOMEM, "out of memory");
+	for (i = 0; i < d->n_retained; i++) {
+		if ((src = d->retained[i]) == NULL) {
+			free(list);
+			return cl_fail(c, PRIVD_EPROTO,
+			    "privd's answer has an empty retained field");
+		}
+		cl_copy_str(list[i].field, sizeof(list[i].field), src->field);
+		cl_copy_str(list[i].rule, sizeof(list[i].rule), src->rule);
+		list[i].until_us = src->until_us;
+		cl_copy_str(list[i].hold_reason, sizeof(list[i].hold_reason),
+		    src->hold_reason);
+	}
+	*kept = list;
+	*nkept = d->n_retained;
+	return PRIVD_OK;
+}
+
 int
-privd_delete(privd_client *c, const char *reg, const char *subject,
-    const char *purpose, const char *const *names, size_t n, uint32_t *deleted)
+privd_delete_ex(privd_client *c, const char *reg, const char *subject,
+    const char *purpose, const char *const *names, size_t n, uint32_t *deleted,
+    privd_retained **kept, size_t *nkept)
 {
 	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
 	Privd__V1__DeleteRequest del = PRIVD__V1__DELETE_REQUEST__INIT;
 	Privd__V1__Response *r;
-	int rc;
+	int rc, rc2;
 
 	if (deleted != NULL)
 		*deleted = 0;
+	if (kept != NULL)
+		*kept = NULL;
+	if (nkept != NULL)
+		*nkept = 0;
 	if (c == NULL)
 		return PRIVD_EINVAL;
 	cl_reset_error(c);
+	if ((kept == NULL) != (nkept == NULL))
+		return cl_fail(c, PRIVD_EINVAL, "kept and nkept go together");
 	if ((rc = check_target(c, reg, subject, purpose)) != PRIVD_OK ||
 	    (rc = check_names(c, names, n)) != PRIVD_OK)
 		return rc;
@@ -267,13 +310,29 @@ privd_delete(privd_client *c, const char *reg, const char *subject,
 	req.purpose = (char *)purpose;
 	req.op_case = PRIVD__V1__REQUEST__OP_DELETE;
 	req.delete_ = &del;
-	rc = cl_call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_DELETE, &r);
-	if (rc != PRIVD_OK)
+	/* a RETAINED answer deleted what it could and says what it kept */
+	rc = cl_call_keep(
+	    c, &req, PRIVD__V1__RESPONSE__PAYLOAD_DELETE, PRIVD_ERETAINED, &r);
+	if (r == NULL)
 		return rc;
 	if (deleted != NULL)
 		*deleted = r->delete_->deleted;
+	if (rc == PRIVD_ERETAINED && kept != NULL &&
+	    (rc2 = retained_copy(c, r->delete_, kept, nkept)) != PRIVD_OK) {
+		if (deleted != NULL)
+			*deleted = 0;
+		rc = rc2;
+	}
 	cl_response_free(r);
-	return PRIVD_OK;
+	return rc;
+}
+
+int
+privd_delete(privd_client *c, const char *reg, const char *subject,
+    const char *purpose, const char *const *names, size_t n, uint32_t *deleted)
+{
+	return privd_delete_ex(
+	    c, reg, subject, purpose, names, n, deleted, NULL, NULL);
 }
 
 void

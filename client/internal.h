@@ -3,9 +3,9 @@
  *
  * conn.c owns the handle's socket and carries one request at a time
  * (cl_call); error.c keeps the handle's last error; keyfile.c decodes
- * keys; data.c, policy.c, audit.c and verify.c build requests and copy
- * answers out. Names here start with cl_: the version script keeps them
- * out of the library's exported symbols.
+ * keys; data.c, policy.c, audit.c, retention.c and verify.c build
+ * requests and copy answers out. Names here start with cl_: the version script
+ * keeps them out of the library's exported symbols.
  */
 #ifndef PRIVD_CLIENT_INTERNAL_H
 #define PRIVD_CLIENT_INTERNAL_H
@@ -28,6 +28,14 @@
 /* Audit: events per page privd sends at most, and checkpoints per call. */
 #define AUDIT_PAGE_MAX  1000
 #define AUDIT_CKPTS_MAX 10000
+
+/* Retention: the longest hold reason; holds, counts and aggregate groups
+ * in one answer (far more than privd sends, but a bound on what a hostile
+ * privd can make the client copy). */
+#define MAX_REASON   256
+#define RET_LIST_MAX 1000000
+/* 2000-01-01T00:00:00Z: privd refuses retention times before it */
+#define RET_MIN_TIME_US 946684800000000ULL
 
 /* Policy versions in one history answer: far more than privd will ever
  * hold, but a bound on what a hostile privd can make the client copy. */
@@ -111,6 +119,15 @@ int cl_z85_key_decode(uint8_t out[KEY_BYTES], const char *text);
  */
 int cl_call(privd_client *c, Privd__V1__Request *req,
     Privd__V1__Response__PayloadCase payload, Privd__V1__Response **out);
+
+/*
+ * conn.c: cl_call(), and an answer with status keep (a PRIVD_E* code) that
+ * carries payload is handed back in *out too, with that status returned
+ * (a RETAINED delete lists what it kept). keep PRIVD_OK: cl_call().
+ */
+int cl_call_keep(privd_client *c, Privd__V1__Request *req,
+    Privd__V1__Response__PayloadCase payload, int keep,
+    Privd__V1__Response **out);
 
 /* conn.c: free a response of cl_call(), wiping all it held. */
 void cl_response_free(Privd__V1__Response *r);

@@ -68,19 +68,18 @@ privd_policy_get(privd_client *c, privd_policy_version *version, char **json)
 }
 
 int
-privd_policy_apply_flags(privd_client *c, uint64_t replaces_version,
-    const char *json, unsigned flags, uint64_t *version, int *unchanged)
+privd_policy_apply_ex(privd_client *c, uint64_t replaces_version,
+    const char *json, unsigned flags, privd_apply_result *out)
 {
 	Privd__V1__Request req = PRIVD__V1__REQUEST__INIT;
 	Privd__V1__PolicyApplyRequest pa =
 	    PRIVD__V1__POLICY_APPLY_REQUEST__INIT;
+	const Privd__V1__PolicyApplyResponse *a;
 	Privd__V1__Response *r;
 	int rc;
 
-	if (version != NULL)
-		*version = 0;
-	if (unchanged != NULL)
-		*unchanged = 0;
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
 	if (c == NULL)
 		return PRIVD_EINVAL;
 	cl_reset_error(c);
@@ -99,20 +98,42 @@ privd_policy_apply_flags(privd_client *c, uint64_t replaces_version,
 	rc = cl_call(c, &req, PRIVD__V1__RESPONSE__PAYLOAD_POLICY_APPLY, &r);
 	if (rc != PRIVD_OK)
 		return rc;
+	a = r->policy_apply;
 	/* unchanged keeps the version replaced; a change makes the next */
-	if (r->policy_apply->unchanged
-	        ? r->policy_apply->version != replaces_version
-	        : r->policy_apply->version <= replaces_version) {
-		cl_response_free(r);
-		return cl_fail(c, PRIVD_EPROTO,
+	if (a->unchanged ? a->version != replaces_version
+	                 : a->version <= replaces_version)
+		rc = cl_fail(c, PRIVD_EPROTO,
 		    "privd's answer names an impossible policy version");
+	/* and the same policy cannot make anything fall due differently */
+	else if (a->unchanged && a->replan_subjects != 0)
+		rc = cl_fail(c, PRIVD_EPROTO,
+		    "privd's answer re-plans subjects for an unchanged policy");
+	if (rc != PRIVD_OK) {
+		cl_response_free(r);
+		return rc;
 	}
-	if (version != NULL)
-		*version = r->policy_apply->version;
-	if (unchanged != NULL)
-		*unchanged = r->policy_apply->unchanged;
+	if (out != NULL) {
+		out->version = a->version;
+		out->unchanged = a->unchanged;
+		out->replan_subjects = a->replan_subjects;
+	}
 	cl_response_free(r);
 	return PRIVD_OK;
+}
+
+int
+privd_policy_apply_flags(privd_client *c, uint64_t replaces_version,
+    const char *json, unsigned flags, uint64_t *version, int *unchanged)
+{
+	privd_apply_result res;
+	int rc;
+
+	rc = privd_policy_apply_ex(c, replaces_version, json, flags, &res);
+	if (version != NULL)
+		*version = res.version;
+	if (unchanged != NULL)
+		*unchanged = res.unchanged;
+	return rc;
 }
 
 int

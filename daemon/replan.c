@@ -177,6 +177,8 @@ replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
 	MDB_val v, key, d;
 	ret_sub rs;
 	size_t plen, done = 0;
+	uint64_t end;
+	uint8_t flags;
 	unsigned nf;
 	int rc;
 
@@ -196,6 +198,8 @@ replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
 	name[plen - 1] = '\0';
 	if ((r = pol_register_find(pol, name)) == NULL)
 		goto finished; /* no longer declared */
+	if ((rc = ret_reg_get(st, txn, name, &end, &flags)) != 0)
+		return rc;
 	if (pos->len < plen || memcmp(pos->key, pre, plen) != 0) {
 		memcpy(pos->key, pre, plen);
 		pos->len = plen;
@@ -210,6 +214,11 @@ replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
 		key.mv_size = pos->len;
 		key.mv_data = pos->key;
 		rc = mdb_cursor_get(c, &key, &d, MDB_SET_RANGE);
+		/* keys privd did not write (of another length): over them */
+		while (rc == 0 && key.mv_size >= plen &&
+		       memcmp(key.mv_data, pre, plen) == 0 &&
+		       key.mv_size != plen + CRYPTO_SUBJECT_IDBYTES)
+			rc = mdb_cursor_get(c, &key, &d, MDB_NEXT);
 		if (rc == 0 && (key.mv_size != plen + CRYPTO_SUBJECT_IDBYTES ||
 		                   memcmp(key.mv_data, pre, plen) != 0))
 			rc = MDB_NOTFOUND;
@@ -221,7 +230,7 @@ replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
 		if (rc != 0 && rc != MDB_CORRUPTED)
 			break;
 		rc = retplan_subject(st, txn, r, pos->key + plen,
-		    rc == 0 ? rs.rel_end_us : 0, &nf);
+		    rc == 0 ? rs.rel_end_us : 0, end, &nf);
 		sodium_memzero(&rs, sizeof(rs));
 		if (rc != 0)
 			break;

@@ -8,15 +8,25 @@
 void
 retplan_compute(const pol_register *r, const pol_field *f,
     uint64_t collected_us, uint64_t updated_us, uint64_t rel_end_us,
-    pol_plan *out)
+    uint64_t contract_end_us, pol_plan *out)
 {
 	pol_field_times t;
+	pol_plan full;
 
 	t.collected_us = (int64_t)collected_us;
 	t.updated_us = (int64_t)updated_us;
 	t.relationship_end_us = (int64_t)rel_end_us;
-	t.contract_end_us = 0; /* a purge, not a plan: sweep.c */
+	t.contract_end_us = 0; /* actions from it: a purge, not a plan */
 	pol_retention_plan(r, f, &t, out);
+	if (contract_end_us == 0)
+		return;
+	/* but a minimum counting from it holds the field like any other */
+	t.contract_end_us = (int64_t)contract_end_us;
+	pol_retention_plan(r, f, &t, &full);
+	out->keep_until_us = full.keep_until_us;
+	out->keep_rule = full.keep_rule;
+	if (out->rule != NULL && out->keep_until_us > out->due_us)
+		out->due_us = out->keep_until_us;
 }
 
 uint64_t
@@ -27,45 +37,10 @@ retplan_due(const pol_plan *p)
 	return (uint64_t)p->due_us;
 }
 
-static bool
-covers(const pol_retention *rt, const pol_field *f)
-{
-	size_t i;
-
-	for (i = 0; i < rt->ncategories; i++)
-		if (strcmp(rt->categories[i], "*") == 0 ||
-		    strcmp(rt->categories[i], f->category) == 0)
-			return true;
-	return false;
-}
-
-bool
-retplan_field_planned(const pol_register *r, const pol_field *f)
-{
-	size_t i;
-
-	for (i = 0; i < r->nretention; i++)
-		if (r->retention[i].action != NULL &&
-		    strcmp(r->retention[i].from, "contract_end") != 0 &&
-		    covers(&r->retention[i], f))
-			return true;
-	return false;
-}
-
-bool
-retplan_uses_updated(const pol_register *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->nretention; i++)
-		if (strcmp(r->retention[i].from, "updated") == 0)
-			return true;
-	return false;
-}
-
 int
 retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
-    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t rel_end_us, unsigned *n)
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t rel_end_us,
+    uint64_t contract_end_us, unsigned *n)
 {
 	char name[CRYPTO_MAX_NAME + 1];
 	const pol_field *f;
@@ -73,6 +48,7 @@ retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
 	pol_plan plan;
 	MDB_cursor *c;
 	MDB_val k, v;
+	uint64_t old;
 	size_t flen;
 	int rc;
 
@@ -100,9 +76,13 @@ retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
 				break;
 			continue;
 		}
-		retplan_compute(
-		    r, f, sv.created_us, sv.updated_us, rel_end_us, &plan);
+		retplan_compute(r, f, sv.created_us, sv.updated_us, rel_end_us,
+		    contract_end_us, &plan);
 		/* the cursor is on values; the plan lives elsewhere */
+		if ((rc = ret_plan_get(st, txn, sid, f->name, &old)) != 0)
+			break;
+		if (old == retplan_due(&plan))
+			continue;
 		if ((rc = ret_plan_set(st, txn, r->name, sid, f->name,
 		         retplan_due(&plan))) != 0)
 			break;

@@ -5,8 +5,9 @@
  * (pol_retention_plan) with the field's first and last write (its value
  * record's header) and its subject's relationship end (ret_sub). A
  * register's contract end is not planned per field: a contract-end purge
- * takes the whole register at once (sweep.c), so a field's plan counts
- * contract_end as not having happened.
+ * takes the whole register at once (sweep.c), so a field's due time
+ * counts no action from contract_end; but a keep_at_least minimum that
+ * counts from it holds the field like any other.
  *
  * The times come from record headers that this code does not
  * authenticate (that needs the subject's key). Someone who can edit the
@@ -22,26 +23,21 @@
 #include "policy.h"
 #include "retstore.h"
 
-/* The plan of one stored field. */
+/* The plan of one stored field (times 0: not happened). */
 void retplan_compute(const pol_register *r, const pol_field *f,
     uint64_t collected_us, uint64_t updated_us, uint64_t rel_end_us,
-    pol_plan *out);
+    uint64_t contract_end_us, pol_plan *out);
 
 /* A plan's due time as ret_plan keeps it (RET_NEVER: none). */
 uint64_t retplan_due(const pol_plan *p);
 
-/* Does any rule with an action cover field f (so it may need a plan)? */
-bool retplan_field_planned(const pol_register *r, const pol_field *f);
-/* Does a rule count from `updated` (so a rewrite moves a plan)? */
-bool retplan_uses_updated(const pol_register *r);
-
 /*
  * Plan every stored field of a subject again (after its relationship end
- * changed, a hold was lifted, the policy changed). *n: fields planned.
+ * changed, the policy changed). *n: fields whose due time moved.
  */
 int retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t rel_end_us,
-    unsigned *n);
+    uint64_t contract_end_us, unsigned *n);
 
 /* Does the subject still have a stored value? */
 int retplan_has_values(store *st, MDB_txn *txn,

@@ -12,6 +12,19 @@
 #define HOLD_PLAINMAX                                                          \
 	(1 + CRYPTO_MAX_NAME + 2 + CRYPTO_MAX_SUBJECT + 2 + RET_REASON_MAX)
 
+/* What a record's seal binds: its key and its header, so that a sealed
+ * part moved to another record, or a header edited (a relationship end, a
+ * hold's end), does not open. */
+#define BIND_MAX (RET_SUB_KEYMAX + 32)
+static size_t
+bind_of(uint8_t *out, const uint8_t *key, size_t klen, const uint8_t *hdr,
+    size_t hlen)
+{
+	memcpy(out, key, klen);
+	memcpy(out + klen, hdr, hlen);
+	return klen + hlen;
+}
+
 static size_t
 put_name(uint8_t *p, const char *name)
 {
@@ -36,10 +49,10 @@ int
 ret_sub_get(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], ret_sub *out)
 {
-	uint8_t key[RET_SUB_KEYMAX];
+	uint8_t key[RET_SUB_KEYMAX], bind[BIND_MAX];
 	MDB_val kv, v;
 	const uint8_t *p;
-	size_t clen;
+	size_t clen, n;
 	int rc;
 
 	kv.mv_size = ret_sub_key(key, reg, sid);
@@ -56,8 +69,9 @@ ret_sub_get(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
 	out->flags = p[1];
 	out->rel_end_us = store_get_be64(p + 2);
 	out->subjlen = clen - CRYPTO_SEAL_OVERHEAD;
-	if (crypto_bound_open(k, "subject-id", key, kv.mv_size, p + SUB_HDR,
-	        clen, (uint8_t *)out->subject) != 0)
+	n = bind_of(bind, key, kv.mv_size, p, SUB_HDR);
+	if (crypto_bound_open(k, "subject-id", bind, n, p + SUB_HDR, clen,
+	        (uint8_t *)out->subject) != 0)
 		return MDB_CORRUPTED;
 	out->subject[out->subjlen] = '\0';
 	return 0;
@@ -67,8 +81,9 @@ int
 ret_sub_put(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const ret_sub *rs)
 {
-	uint8_t key[RET_SUB_KEYMAX], *p;
+	uint8_t key[RET_SUB_KEYMAX], bind[BIND_MAX], *p;
 	MDB_val kv, v;
+	size_t n;
 	int rc;
 
 	kv.mv_size = ret_sub_key(key, reg, sid);
@@ -80,7 +95,8 @@ ret_sub_put(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
 	p[0] = RET_FORMAT;
 	p[1] = rs->flags;
 	store_be64(p + 2, rs->rel_end_us);
-	crypto_bound_seal(k, "subject-id", key, kv.mv_size,
+	n = bind_of(bind, key, kv.mv_size, p, SUB_HDR);
+	crypto_bound_seal(k, "subject-id", bind, n,
 	    (const uint8_t *)rs->subject, rs->subjlen, p + SUB_HDR);
 	return 0;
 }
@@ -288,7 +304,7 @@ int
 ret_hold_decode(
     const crypto_keys *k, const MDB_val *key, const MDB_val *val, ret_hold *out)
 {
-	uint8_t plain[HOLD_PLAINMAX];
+	uint8_t plain[HOLD_PLAINMAX], bind[BIND_MAX];
 	const uint8_t *p = val->mv_data, *q;
 	size_t used, clen, plen, n, off;
 
@@ -306,9 +322,11 @@ ret_hold_decode(
 		return -1;
 	clen = val->mv_size - HOLD_HDR;
 	plen = clen - CRYPTO_SEAL_OVERHEAD;
-	if (plen > sizeof(plain) ||
-	    crypto_bound_open(k, "hold", key->mv_data, key->mv_size,
-	        p + HOLD_HDR, clen, plain) != 0)
+	if (plen > sizeof(plain) || key->mv_size > RET_HOLD_KEYMAX)
+		return -1;
+	n = bind_of(bind, key->mv_data, key->mv_size, p, HOLD_HDR);
+	if (crypto_bound_open(k, "hold", bind, n, p + HOLD_HDR, clen, plain) !=
+	    0)
 		return -1;
 	out->set_at_us = store_get_be64(p + 1);
 	out->until_us = store_get_be64(p + 9);
@@ -351,7 +369,7 @@ ret_hold_get(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
 int
 ret_hold_put(store *st, MDB_txn *txn, const crypto_keys *k, const ret_hold *h)
 {
-	uint8_t key[RET_HOLD_KEYMAX], plain[HOLD_PLAINMAX], *p;
+	uint8_t key[RET_HOLD_KEYMAX], plain[HOLD_PLAINMAX], bind[BIND_MAX], *p;
 	MDB_val kv = {ret_hold_key(key, h->reg, h->has_sid ? h->sid : NULL),
 	            key},
 	        v;
@@ -378,8 +396,8 @@ ret_hold_put(store *st, MDB_txn *txn, const crypto_keys *k, const ret_hold *h)
 		p[0] = RET_FORMAT;
 		store_be64(p + 1, h->set_at_us);
 		store_be64(p + 9, h->until_us);
-		crypto_bound_seal(
-		    k, "hold", key, kv.mv_size, plain, off, p + HOLD_HDR);
+		n = bind_of(bind, key, kv.mv_size, p, HOLD_HDR);
+		crypto_bound_seal(k, "hold", bind, n, plain, off, p + HOLD_HDR);
 	}
 	sodium_memzero(plain, sizeof(plain));
 	return rc;
@@ -407,6 +425,16 @@ ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
 		rc = ret_hold_get(st, txn, k, reg, i == 0 ? sid : NULL, &h);
 		if (rc == MDB_NOTFOUND)
 			continue;
+		if (rc == MDB_CORRUPTED) {
+			/* a hold that does not authenticate still holds:
+			 * when in doubt, keep */
+			memset(out, 0, sizeof(*out));
+			snprintf(out->reg, sizeof(out->reg), "%s", reg);
+			snprintf(out->reason, sizeof(out->reason),
+			    "a legal hold whose record is damaged");
+			*held = true;
+			return 0;
+		}
 		if (rc != 0)
 			return rc;
 		if (!ret_hold_active(&h, t))
@@ -417,6 +445,7 @@ ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
 			*held = true;
 		}
 	}
+	sodium_memzero(&h, sizeof(h));
 	return 0;
 }
 
@@ -543,4 +572,47 @@ ret_month_of(uint64_t t_us)
 	tm.tm_mday = 1;
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 	return (uint64_t)timegm(&tm) * 1000000;
+}
+
+int
+ret_hold_expire(store *st, MDB_txn *txn, uint64_t t, size_t *n)
+{
+	uint8_t pos[RET_HOLD_KEYMAX + 1];
+	size_t poslen = 0;
+	MDB_cursor *c;
+	MDB_val k, v;
+	const uint8_t *p;
+	uint64_t until;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, st->holds, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) {
+		if (k.mv_size > RET_HOLD_KEYMAX) {
+			/* not privd's: past it */
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			if (rc != 0)
+				break;
+		}
+		p = v.mv_data;
+		if (k.mv_size <= RET_HOLD_KEYMAX && v.mv_size >= HOLD_HDR &&
+		    p[0] == RET_FORMAT &&
+		    (until = store_get_be64(p + 9)) != 0 && until <= t) {
+			memcpy(pos, k.mv_data, k.mv_size);
+			poslen = k.mv_size;
+			if ((rc = mdb_del(txn, st->holds, &k, NULL)) != 0)
+				break;
+			(*n)++;
+		} else if (k.mv_size <= RET_HOLD_KEYMAX) {
+			memcpy(pos, k.mv_data, k.mv_size);
+			poslen = k.mv_size;
+			pos[poslen++] = 0; /* past it */
+		}
+		k.mv_size = poslen;
+		k.mv_data = pos;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }

@@ -120,12 +120,16 @@ int ret_hold_get(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
 int ret_hold_put(
     store *st, MDB_txn *txn, const crypto_keys *k, const ret_hold *h);
 int ret_hold_del(store *st, MDB_txn *txn, const char *reg, const uint8_t *sid);
+/* Delete the holds whose end has passed at t (their sealed subject id
+ * and reason go with them); *n deleted. */
+int ret_hold_expire(store *st, MDB_txn *txn, uint64_t t, size_t *n);
 /* Decode and open a (key, value) pair of holds; -1 if malformed. */
 int ret_hold_decode(const crypto_keys *k, const MDB_val *key,
     const MDB_val *val, ret_hold *out);
 /*
  * The hold that keeps a subject's data at t, if any: the subject's own or
- * the register's, whichever lasts longer. 0 and *held, or an LMDB error.
+ * the register's, whichever lasts longer; a hold record that does not
+ * authenticate holds too (until lifted). 0 and *held, or an LMDB error.
  */
 int ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k,
     const char *reg, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t t,

@@ -250,8 +250,15 @@ int
 store_format_put(store *s, MDB_txn *txn)
 {
 	uint32_t format = STORE_FORMAT;
+	int rc;
 
-	return store_meta_put(s, txn, "format", &format, sizeof(format));
+	if ((rc = store_meta_put(s, txn, "format", &format, sizeof(format))) !=
+	    0)
+		return rc;
+	/* every subject of this store gets its retention record when it is
+	 * created (retstore.h); a store without this mark may hold subjects
+	 * from before, which get theirs when they are next written */
+	return store_meta_put_u64(s, txn, "retention_records", 1);
 }
 
 int

@@ -210,11 +210,20 @@ typedef struct group {
 	bool has_sub; /* rs holds the subject's retention record */
 	ret_sub rs;
 	/* anonymisation */
-	bool key_ok; /* the subject's data key is in e->dk */
 	uint8_t *buf;
 	size_t len, cap;
 	uint64_t collected_us; /* the earliest first write of the fields */
 } group;
+
+/* The groups of a step: every (subject, rule) action of the step is one
+ * group and one event, however its entries interleave with others' in the
+ * due index. The data key in e->dk is the subject dk_sid's. */
+typedef struct groups {
+	group *v;
+	size_t n, cap;
+	bool dk_valid;
+	uint8_t dk_sid[CRYPTO_SUBJECT_IDBYTES];
+} groups;
 
 static int
 add_event(sweep *sw, const Privd__V1__AuditEvent *ev)
@@ -245,7 +254,6 @@ group_wipe(group *g)
 	free(g->buf);
 	g->buf = NULL;
 	g->len = g->cap = 0;
-	g->key_ok = false;
 	sodium_memzero(&g->rs, sizeof(g->rs));
 }
 
@@ -359,11 +367,47 @@ sub_get(const sweep_env *e, MDB_txn *txn, sub_cache *sc, const char *reg,
 static int
 drop_plan(sweep *sw, MDB_txn *txn, const sweep_env *e, const ret_due *d)
 {
-	if (sw->preview) {
-		advance(sw);
+	if (sw->preview)
 		return 0;
-	}
 	return ret_plan_set(e->st, txn, d->reg, d->sid, d->field, RET_NEVER);
+}
+
+/* What a step knows of each register's contract end. */
+typedef struct reg_ends {
+	size_t n;
+	struct {
+		const pol_register *r;
+		uint64_t end; /* 0: none */
+		bool purging; /* its contract-end purge is due */
+	} v[POL_MAX_REGISTERS];
+} reg_ends;
+
+static bool purge_due(const pol_register *r, uint64_t end, uint64_t t);
+
+static int
+reg_end(const sweep_env *e, MDB_txn *txn, const sweep *sw, reg_ends *re,
+    const pol_register *r, uint64_t *end, bool *purging)
+{
+	uint8_t flags;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < re->n; i++)
+		if (re->v[i].r == r) {
+			*end = re->v[i].end;
+			*purging = re->v[i].purging;
+			return 0;
+		}
+	if ((rc = ret_reg_get(e->st, txn, r->name, end, &flags)) != 0)
+		return rc;
+	*purging = *end != 0 && purge_due(r, *end, sw->as_of_us);
+	if (re->n < POL_MAX_REGISTERS) {
+		re->v[re->n].r = r;
+		re->v[re->n].end = *end;
+		re->v[re->n].purging = *purging;
+		re->n++;
+	}
+	return 0;
 }
 
 /* Append one kept value to an anonymisation's record. */
@@ -407,8 +451,8 @@ group_keep(group *g, const char *name, const uint8_t *m, size_t mlen)
  * never keeps what it cannot vouch for.
  */
 static int
-anonymise(const sweep_env *e, MDB_txn *txn, group *g, const pol_field *f,
-    const store_value *sv)
+anonymise(const sweep_env *e, MDB_txn *txn, groups *gs, group *g,
+    const pol_field *f, const store_value *sv)
 {
 	static log_limit lim;
 	uint8_t hdr[STORE_SUBJECT_HDRBYTES];
@@ -421,7 +465,8 @@ anonymise(const sweep_env *e, MDB_txn *txn, group *g, const pol_field *f,
 		return 0;
 	if (!g->has_sub)
 		goto drop;
-	if (!g->key_ok) {
+	if (!gs->dk_valid || memcmp(gs->dk_sid, g->sid, sizeof(g->sid)) != 0) {
+		gs->dk_valid = false;
 		if (store_subject_get(e->st, txn, g->sid, &sub) != 0)
 			goto drop;
 		store_subject_header(hdr, sub.created_us);
@@ -429,7 +474,8 @@ anonymise(const sweep_env *e, MDB_txn *txn, group *g, const pol_field *f,
 		        (const uint8_t *)g->rs.subject, g->rs.subjlen, hdr,
 		        sizeof(hdr), sub.wrapped, e->dk) != 0)
 			goto drop;
-		g->key_ok = true;
+		memcpy(gs->dk_sid, g->sid, sizeof(g->sid));
+		gs->dk_valid = true;
 	}
 	if (sv->sealedlen < CRYPTO_SEAL_OVERHEAD)
 		goto drop;
@@ -463,7 +509,7 @@ drop:
  * (subject, rule) group. *acted is set if it was acted on.
  */
 static int
-act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
+act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, groups *gs,
     sub_cache *sc, const pol_register *r, const pol_field *f,
     const uint8_t *sid, const store_value *sv, const pol_plan *plan,
     const char *op, uint64_t now, bool *acted)
@@ -474,6 +520,8 @@ act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
 	                                            : "delete";
 	sweep_count *c;
 	ret_hold hold;
+	group *g;
+	size_t i;
 	bool held;
 	int rc;
 
@@ -494,17 +542,25 @@ act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
 	*acted = true;
 	if ((rc = count_sid(c, sid)) != 0 || sw->preview)
 		return rc;
-	if (g->open &&
-	    (memcmp(g->sid, sid, sizeof(g->sid)) != 0 ||
-	        g->rule != plan->rule || g->reg != r ||
-	        strcmp(g->op, op) != 0 || g->nfields == POL_MAX_FIELDS)) {
-		if ((rc = group_flush(e, txn, sw, a, g, now)) != 0)
-			return rc;
-		sc->valid = false; /* the flush may have changed it */
+	for (i = 0; i < gs->n; i++) {
+		g = &gs->v[i];
+		if (memcmp(g->sid, sid, sizeof(g->sid)) == 0 &&
+		    g->rule == plan->rule && g->reg == r &&
+		    strcmp(g->op, op) == 0 && g->nfields < POL_MAX_FIELDS)
+			break;
 	}
-	if (!g->open) {
+	if (i == gs->n) {
+		if (gs->n == gs->cap) {
+			g = realloc(
+			    gs->v, (gs->cap ? gs->cap * 2 : 16) * sizeof(*g));
+			if (g == NULL)
+				return ENOMEM;
+			gs->v = g;
+			gs->cap = gs->cap ? gs->cap * 2 : 16;
+		}
 		if ((rc = sub_get(e, txn, sc, r->name, sid)) != 0)
 			return rc;
+		g = &gs->v[gs->n++];
 		memset(g, 0, sizeof(*g));
 		g->open = true;
 		memcpy(g->sid, sid, sizeof(g->sid));
@@ -517,7 +573,7 @@ act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
 	}
 	g->fields[g->nfields++] = f->name;
 	if (strcmp(op, "retention_anonymize") == 0 &&
-	    (rc = anonymise(e, txn, g, f, sv)) != 0)
+	    (rc = anonymise(e, txn, gs, g, f, sv)) != 0)
 		return rc;
 	if ((rc = ret_plan_set(e->st, txn, r->name, sid, f->name, RET_NEVER)) !=
 	    0)
@@ -525,10 +581,36 @@ act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
 	return store_value_del(e->st, txn, sid, f->name);
 }
 
+/* The end of a step: every group's record and event, in the order the
+ * groups began. */
+static int
+groups_flush(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+    groups *gs, uint64_t now)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < gs->n && rc == 0; i++)
+		rc = group_flush(e, txn, sw, a, &gs->v[i], now);
+	return rc;
+}
+
+static void
+groups_free(groups *gs)
+{
+	size_t i;
+
+	for (i = 0; i < gs->n; i++)
+		group_wipe(&gs->v[i]);
+	free(gs->v);
+	memset(gs, 0, sizeof(*gs));
+}
+
 static const char *
 op_of(const pol_retention *rule)
 {
-	if (strcmp(rule->from, "contract_end") == 0)
+	if (strcmp(rule->from, "contract_end") == 0 &&
+	    strcmp(rule->action, "delete") == 0)
 		return "contract_end_purge";
 	if (strcmp(rule->action, "anonymize") == 0)
 		return "retention_anonymize";
@@ -537,31 +619,34 @@ op_of(const pol_retention *rule)
 
 /* The due-time index, phase 1 of a sweep. */
 static int
-step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
-    sub_cache *sc, uint64_t now, uint64_t *examined, uint64_t *acted)
+step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+    groups *gs, sub_cache *sc, reg_ends *re, uint64_t now, uint64_t *examined,
+    uint64_t *acted)
 {
 	const pol_register *r;
 	const pol_field *f;
+	uint8_t last[8 + CRYPTO_SUBJECT_IDBYTES];
 	store_value sv;
 	pol_plan plan;
 	ret_due d;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	uint64_t due;
-	bool did;
+	uint64_t due, end;
+	bool did, purging, have_last = false;
 	int rc;
 
 	if ((rc = mdb_cursor_open(txn, e->st->ret_due, &cur)) != 0)
 		return rc;
 	for (;;) {
-		if (!sw->preview && (*examined >= SWEEP_STEP_EXAMINE ||
-		                        *acted >= SWEEP_STEP_ACTIONS))
-			break;
 		k.mv_size = sw->poslen;
 		k.mv_data = sw->pos;
 		rc = sw->poslen == 0
 		         ? mdb_cursor_get(cur, &k, &v, MDB_FIRST)
 		         : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		/* an entry privd did not write (it does not decode): step
+		 * over it, to the next one that does */
+		while (rc == 0 && ret_due_decode(&k, &v, &d) != 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 		if (rc == MDB_NOTFOUND) {
 			sw->phase = 1;
 			rc = 0;
@@ -569,19 +654,17 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
 		}
 		if (rc != 0)
 			break;
-		if (k.mv_size > RET_DUE_KEYMAX ||
-		    ret_due_decode(&k, &v, &d) != 0) {
-			/* not an entry privd wrote: step over it */
-			sw->poslen = k.mv_size > RET_DUE_KEYMAX ? RET_DUE_KEYMAX
-			                                        : k.mv_size;
-			memcpy(sw->pos, k.mv_data, sw->poslen);
-			advance(sw);
-			continue;
-		}
 		if (d.due_us > sw->as_of_us) {
 			sw->phase = 1;
 			break;
 		}
+		/* a step ends at its bounds, but not inside the fields of
+		 * one subject due at one time: they are one action, one
+		 * event and one anonymous record */
+		if ((*examined >= SWEEP_STEP_EXAMINE ||
+		        (!sw->preview && *acted >= SWEEP_STEP_ACTIONS)) &&
+		    !(have_last && memcmp(k.mv_data, last, sizeof(last)) == 0))
+			break;
 		if (sw->limit != 0 && sw->actions >= sw->limit) {
 			sw->more = sw->done = true;
 			break;
@@ -591,44 +674,49 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, group *g,
 		d.sid = sw->pos + 8; /* the page may change under the key */
 		(*examined)++;
 		sw->examined++;
-		if (sw->reg[0] != '\0' && strcmp(sw->reg, d.reg) != 0) {
-			advance(sw);
-			continue;
-		}
+		rc = 0;
+		did = false;
+		if (sw->reg[0] != '\0' && strcmp(sw->reg, d.reg) != 0)
+			goto next;
 		if ((r = pol_register_find(e->pol, d.reg)) == NULL ||
 		    (f = pol_field_find(r, d.field)) == NULL) {
 			/* no longer declared: nothing plans it */
-			if ((rc = drop_plan(sw, txn, e, &d)) != 0)
-				break;
-			continue;
+			rc = drop_plan(sw, txn, e, &d);
+			goto next;
 		}
+		if ((rc = reg_end(e, txn, sw, re, r, &end, &purging)) != 0)
+			break;
+		if (purging)
+			goto next; /* the purge (phase 2) takes it */
 		rc = store_value_get(e->st, txn, d.sid, f->name, &sv);
 		if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED) {
-			if ((rc = drop_plan(sw, txn, e, &d)) != 0)
-				break;
-			continue;
+			rc = drop_plan(sw, txn, e, &d);
+			goto next;
 		}
 		if (rc != 0 || (rc = sub_get(e, txn, sc, r->name, d.sid)) != 0)
 			break;
 		retplan_compute(r, f, sv.created_us, sv.updated_us,
-		    sc->found ? sc->rs.rel_end_us : 0, &plan);
+		    sc->found ? sc->rs.rel_end_us : 0, end, &plan);
 		due = retplan_due(&plan);
 		if (due > sw->as_of_us) {
 			/* the plan moved (a rewrite, a policy change) */
-			if (sw->preview)
-				advance(sw);
-			else if ((rc = ret_plan_set(e->st, txn, r->name, d.sid,
-			              f->name, due)) != 0)
-				break;
-			continue;
+			if (!sw->preview)
+				rc = ret_plan_set(
+				    e->st, txn, r->name, d.sid, f->name, due);
+			goto next;
 		}
-		if ((rc = act(e, txn, sw, a, g, sc, r, f, d.sid, &sv, &plan,
-		         op_of(plan.rule), now, &did)) != 0)
-			break;
-		if (did)
+		rc = act(e, txn, sw, a, gs, sc, r, f, d.sid, &sv, &plan,
+		    op_of(plan.rule), now, &did);
+		if (did) {
 			(*acted)++;
-		if (!did || sw->preview)
-			advance(sw); /* left in place */
+			memcpy(last, sw->pos, sizeof(last));
+			have_last = true;
+		}
+	next:
+		if (rc != 0)
+			break;
+		/* past this entry, whether it is still there or not */
+		advance(sw);
 	}
 	mdb_cursor_close(cur);
 	return rc;
@@ -675,14 +763,47 @@ purge_anon_rule(const pol_register *r, uint64_t end, uint64_t t)
 	return NULL;
 }
 
+/* The due contract-end rule with an action that covers field f, the
+ * earliest (a delete before an anonymisation at the same time), or NULL. */
+static const pol_retention *
+purge_rule(const pol_register *r, const pol_field *f, uint64_t end, uint64_t t)
+{
+	const pol_retention *rt, *best = NULL;
+	int64_t at, best_at = 0;
+	size_t i, c;
+	bool covers;
+
+	for (i = 0; i < r->nretention; i++) {
+		rt = &r->retention[i];
+		if (rt->action == NULL ||
+		    strcmp(rt->from, "contract_end") != 0 ||
+		    pol_time_add((int64_t)end, &rt->after, &at) != 0 ||
+		    at < 0 || (uint64_t)at > t)
+			continue;
+		for (c = 0, covers = false; c < rt->ncategories && !covers; c++)
+			covers = strcmp(rt->categories[c], "*") == 0 ||
+			         strcmp(rt->categories[c], f->category) == 0;
+		if (!covers)
+			continue;
+		if (best == NULL || at < best_at ||
+		    (at == best_at && strcmp(rt->action, "delete") == 0 &&
+		        strcmp(best->action, "delete") != 0)) {
+			best = rt;
+			best_at = at;
+		}
+	}
+	return best;
+}
+
 /* Every stored field of one subject under the plan with the contract end. */
 static int
 purge_subject(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
-    group *g, sub_cache *sc, const pol_register *r, const uint8_t *sid,
+    groups *gs, sub_cache *sc, const pol_register *r, const uint8_t *sid,
     uint64_t end, uint64_t now, uint64_t *acted)
 {
 	const pol_field *fs[POL_MAX_FIELDS];
 	char name[CRYPTO_MAX_NAME + 1];
+	const pol_retention *rule;
 	pol_field_times t;
 	store_value sv;
 	pol_plan plan;
@@ -727,7 +848,12 @@ purge_subject(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		pol_retention_plan(r, fs[i], &t, &plan);
 		if (retplan_due(&plan) > sw->as_of_us)
 			continue;
-		if ((rc = act(e, txn, sw, a, g, sc, r, fs[i], sid, &sv, &plan,
+		/* the contract end is what acts, when one of its rules
+		 * covers the field: a purge, even if an earlier rule was
+		 * due too */
+		if ((rule = purge_rule(r, fs[i], end, sw->as_of_us)) != NULL)
+			plan.rule = rule;
+		if ((rc = act(e, txn, sw, a, gs, sc, r, fs[i], sid, &sv, &plan,
 		         op_of(plan.rule), now, &did)) != 0)
 			return rc;
 		if (did)
@@ -756,9 +882,10 @@ purge_anon(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 	*more = false;
 	if ((c = count_of(sw, r->name, rule->id, "contract_end_purge")) == NULL)
 		return ENOMEM;
-	/* a whole-register hold keeps them too */
+	/* a whole-register hold keeps them too (a damaged one as well) */
 	rc = ret_hold_get(e->st, txn, e->keys, r->name, NULL, &hold);
-	held = rc == 0 && ret_hold_active(&hold, sw->as_of_us);
+	held = (rc == 0 && ret_hold_active(&hold, sw->as_of_us)) ||
+	       rc == MDB_CORRUPTED;
 	sodium_memzero(&hold, sizeof(hold));
 	if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
 		return rc;
@@ -799,7 +926,8 @@ purge_anon(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
  * whose contract-end rules are due, through ret_sub. */
 static int
 step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
-    group *g, sub_cache *sc, uint64_t now, uint64_t *examined, uint64_t *acted)
+    groups *gs, sub_cache *sc, uint64_t now, uint64_t *examined,
+    uint64_t *acted)
 {
 	const pol_register *r;
 	const pol_retention *anon;
@@ -833,8 +961,8 @@ step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 			sw->ppos_len = plen;
 		}
 		for (;;) {
-			if (!sw->preview && (*examined >= SWEEP_STEP_EXAMINE ||
-			                        *acted >= SWEEP_STEP_ACTIONS))
+			if (*examined >= SWEEP_STEP_EXAMINE ||
+			    (!sw->preview && *acted >= SWEEP_STEP_ACTIONS))
 				return 0;
 			if (sw->limit != 0 && sw->actions >= sw->limit) {
 				sw->more = sw->done = true;
@@ -846,6 +974,12 @@ step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 			k.mv_size = sw->ppos_len;
 			k.mv_data = sw->ppos;
 			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			/* step over keys of the register privd did not
+			 * write (of another length) */
+			while (rc == 0 && k.mv_size >= plen &&
+			       memcmp(k.mv_data, pre, plen) == 0 &&
+			       k.mv_size != plen + CRYPTO_SUBJECT_IDBYTES)
+				rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 			if (rc == 0 &&
 			    (k.mv_size != plen + CRYPTO_SUBJECT_IDBYTES ||
 			        memcmp(k.mv_data, pre, plen) != 0))
@@ -862,7 +996,7 @@ step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 			(*examined)++;
 			sw->examined++;
 			/* sid is copied: the purge may delete the record */
-			if ((rc = purge_subject(e, txn, sw, a, g, sc, r,
+			if ((rc = purge_subject(e, txn, sw, a, gs, sc, r,
 			         sw->ppos + plen, end, now, acted)) != 0)
 				return rc;
 			sw->ppos[sw->ppos_len++] = 0; /* past this subject */
@@ -892,18 +1026,32 @@ sweep_step(
 {
 	uint64_t examined = 0, acted = 0;
 	sub_cache sc = {0};
-	group g = {0};
+	groups gs = {0};
+	reg_ends re = {0};
+	size_t expired;
 	int rc = 0;
 
 	if (!sw->preview && (rc = mark_or_rollback(sw)) != 0)
 		return rc;
+	/* a run begins with the holds that ended: they hold nothing now */
+	if (!sw->preview && sw->phase == 0 && sw->poslen == 0 &&
+	    (rc = ret_hold_expire(e->st, txn, sw->as_of_us, &expired)) != 0)
+		return rc;
 	if (sw->phase == 0)
-		rc = step_due(e, txn, sw, a, &g, &sc, now, &examined, &acted);
-	if (rc == 0 && sw->phase == 1 && !sw->done)
-		rc = step_purge(e, txn, sw, a, &g, &sc, now, &examined, &acted);
+		rc = step_due(
+		    e, txn, sw, a, &gs, &sc, &re, now, &examined, &acted);
+	/* the anonymous records this step made exist before a purge that
+	 * destroys the register's records runs */
 	if (rc == 0 && !sw->preview)
-		rc = group_flush(e, txn, sw, a, &g, now);
-	group_wipe(&g);
+		rc = groups_flush(e, txn, sw, a, &gs, now);
+	groups_free(&gs);
+	sc.valid = false;
+	if (rc == 0 && sw->phase == 1 && !sw->done)
+		rc =
+		    step_purge(e, txn, sw, a, &gs, &sc, now, &examined, &acted);
+	if (rc == 0 && !sw->preview)
+		rc = groups_flush(e, txn, sw, a, &gs, now);
+	groups_free(&gs);
 	sodium_memzero(&sc, sizeof(sc));
 	if (e->dk != NULL)
 		sodium_memzero(e->dk, CRYPTO_KEYBYTES);

@@ -112,7 +112,9 @@ void sweep_free(sweep **sw);
 /*
  * One step. With a (the audit chain's head) it acts and appends its
  * events (sw->evs), at most SWEEP_STEP_ACTIONS of them; in a preview (a
- * NULL) it only counts, and runs until done. now stamps the events.
+ * NULL) it only counts. Either reads at most about SWEEP_STEP_EXAMINE
+ * entries, so that a preview, too, can let go of its read transaction
+ * between steps (a map growth waits for readers). now stamps the events.
  * Returns 0 or an LMDB error (the transaction then fails, and the next
  * attempt starts from where this one did). sw->done when nothing due is
  * left.

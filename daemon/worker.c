@@ -155,6 +155,14 @@ worker_decide(job *j, const char *reg, unsigned op, char **names, size_t n,
 		job_fail(j, ST(DENIED), d->reason, "%s", d->message);
 		return -1;
 	}
+	/* a statistical purpose reads aggregates, never one person's data */
+	if (d->purpose->statistical &&
+	    j->req->op_case != PRIVD__V1__REQUEST__OP_AGGREGATE) {
+		job_fail(j, ST(DENIED), POL_DENY_NO_GRANT,
+		    "purpose %s is statistical: it reads aggregates only",
+		    d->purpose->name);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		f = pol_field_find(d->reg, names[i]);
 		if (seen[f->index / 64] & (1ull << (f->index % 64))) {

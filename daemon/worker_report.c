@@ -11,9 +11,9 @@
  * subject stored before those records existed is not counted.
  *
  * Cost: one key unwrap and up to two value opens per live subject, and
- * one open per anonymous record, in the worker's read transaction. A
- * report is a batch job by nature; it runs beside requests, not in the
- * writer.
+ * one open per anonymous record, in read transactions of SCAN_CHUNK
+ * records each. A report is a batch job by nature; it runs in a worker
+ * beside requests, not in the writer.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,6 +29,7 @@ typedef struct rgroup {
 	uint8_t *key; /* malloc'd; NULL with missing */
 	size_t keylen;
 	bool missing;
+	bool suppressed;
 	uint64_t count;
 	int64_t sum, min, max;
 	bool overflow;
@@ -47,6 +48,7 @@ parse_int(const uint8_t *v, size_t len, int64_t *out)
 {
 	char buf[32], *end;
 	long long x;
+	bool ok;
 
 	if (len == 0 || len >= sizeof(buf))
 		return false;
@@ -54,10 +56,10 @@ parse_int(const uint8_t *v, size_t len, int64_t *out)
 	buf[len] = '\0';
 	errno = 0;
 	x = strtoll(buf, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return false;
+	ok = errno == 0 && *end == '\0';
+	sodium_memzero(buf, sizeof(buf));
 	*out = x;
-	return true;
+	return ok;
 }
 
 /* Count one record: its field's value (v, vlen) in the group of its
@@ -146,115 +148,141 @@ wipe_free(uint8_t *p, size_t n)
 	free(p);
 }
 
-/* The live subjects of the register. */
+/* One live subject (its ret_sub record's key and value). */
 static int
-scan_live(worker *w, report *rp)
+live_one(worker *w, report *rp, const MDB_val *k)
 {
 	static log_limit lim;
 	store *st = w->srv->st;
-	uint8_t pre[1 + POL_MAX_NAME], *v, *g;
 	size_t plen = 1 + strlen(rp->reg->name), vlen, glen = 0;
+	const uint8_t *sid = (const uint8_t *)k->mv_data + plen;
+	uint8_t *v = NULL, *g = NULL;
 	store_subject sub;
 	ret_sub rs;
-	MDB_cursor *c;
-	MDB_val k, d;
 	int rc;
 
-	pre[0] = (uint8_t)(plen - 1);
-	memcpy(pre + 1, rp->reg->name, plen - 1);
-	if ((rc = mdb_cursor_open(w->rtxn, st->ret_sub, &c)) != 0)
-		return rc;
-	k.mv_size = plen;
-	k.mv_data = pre;
-	for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-		const uint8_t *sid = (const uint8_t *)k.mv_data + plen;
-
-		if (k.mv_size != plen + CRYPTO_SUBJECT_IDBYTES ||
-		    memcmp(k.mv_data, pre, plen) != 0)
-			break;
-		if (ret_sub_get(st, w->rtxn, w->srv->keys, rp->reg->name, sid,
-		        &rs) != 0 ||
-		    store_subject_get(st, w->rtxn, sid, &sub) != 0 ||
-		    subject_unwrap(w->srv->keys, rp->reg->name, rs.subject,
-		        &sub, w->dk) != 0) {
-			log_limited(&lim, LOG_WARN,
-			    "report: a subject of register %s does not open; "
-			    "it is not counted",
-			    rp->reg->name);
-			continue;
-		}
-		v = g = NULL;
-		rc = open_live(w, rp, sid, &rs, rp->field, &v, &vlen);
-		if (rc == 0 && v != NULL && rp->by != NULL)
-			rc = open_live(w, rp, sid, &rs, rp->by, &g, &glen);
-		if (rc == 0 && v != NULL)
-			rc = add(rp, v, vlen,
-			    rp->by == NULL ? (const uint8_t *)"" : g,
-			    rp->by == NULL ? 0 : glen);
-		wipe_free(v, v ? vlen : 0);
-		wipe_free(g, g ? glen : 0);
+	if (ret_sub_get(st, w->rtxn, w->srv->keys, rp->reg->name, sid, &rs) !=
+	        0 ||
+	    store_subject_get(st, w->rtxn, sid, &sub) != 0 ||
+	    subject_unwrap(
+	        w->srv->keys, rp->reg->name, rs.subject, &sub, w->dk) != 0) {
 		sodium_memzero(&rs, sizeof(rs));
-		if (rc == MDB_CORRUPTED) {
-			log_limited(&lim, LOG_WARN,
-			    "report: a value of register %s does not open; "
-			    "it is not counted",
-			    rp->reg->name);
-			rc = 0;
-		}
-		if (rc != 0)
-			break;
+		log_limited(&lim, LOG_WARN,
+		    "report: a subject of register %s does not open; it is not "
+		    "counted",
+		    rp->reg->name);
+		return 0;
 	}
+	rc = open_live(w, rp, sid, &rs, rp->field, &v, &vlen);
+	if (rc == 0 && v != NULL && rp->by != NULL)
+		rc = open_live(w, rp, sid, &rs, rp->by, &g, &glen);
+	if (rc == 0 && v != NULL)
+		rc = add(rp, v, vlen, rp->by == NULL ? (const uint8_t *)"" : g,
+		    rp->by == NULL ? 0 : glen);
+	wipe_free(v, v ? vlen : 0);
+	wipe_free(g, g ? glen : 0);
+	sodium_memzero(&rs, sizeof(rs));
 	sodium_memzero(w->dk, CRYPTO_KEYBYTES);
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	if (rc == MDB_CORRUPTED) {
+		log_limited(&lim, LOG_WARN,
+		    "report: a value of register %s does not open; it is not "
+		    "counted",
+		    rp->reg->name);
+		rc = 0;
+	}
+	return rc;
 }
 
-/* The register's anonymous records. */
+/* One anonymous record. */
 static int
-scan_anon(worker *w, report *rp)
+anon_one(worker *w, report *rp, const MDB_val *k, const MDB_val *d)
 {
 	static log_limit lim;
-	uint8_t pre[1 + POL_MAX_NAME], *plain;
 	const uint8_t *v, *g;
-	size_t plen = 1 + strlen(rp->reg->name), len, vlen, glen;
+	uint8_t *plain;
+	size_t len, vlen, glen = 0;
 	uint64_t month;
-	MDB_cursor *c;
-	MDB_val k, d;
 	int rc;
 
-	pre[0] = (uint8_t)(plen - 1);
-	memcpy(pre + 1, rp->reg->name, plen - 1);
-	if ((rc = mdb_cursor_open(w->rtxn, w->srv->st->anon, &c)) != 0)
-		return rc;
-	k.mv_size = plen;
-	k.mv_data = pre;
-	for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-		if (k.mv_size < plen || memcmp(k.mv_data, pre, plen) != 0)
-			break;
-		if (ret_anon_open(w->srv->keys, &k, &d, &plain, &len, &month) !=
-		    0) {
-			log_limited(&lim, LOG_WARN,
-			    "report: an anonymous record of register %s does "
-			    "not open; it is not counted",
-			    rp->reg->name);
-			continue;
-		}
-		glen = 0;
-		v = ret_anon_field(plain, len, rp->field->name, &vlen);
-		g = rp->by != NULL
-		        ? ret_anon_field(plain, len, rp->by->name, &glen)
-		        : NULL;
-		if (rp->by == NULL)
-			g = (const uint8_t *)""; /* one group, not "missing" */
-		rc = v != NULL ? add(rp, v, vlen, g, glen) : 0;
-		wipe_free(plain, len);
-		if (rc != 0)
-			break;
+	if (ret_anon_open(w->srv->keys, k, d, &plain, &len, &month) != 0) {
+		log_limited(&lim, LOG_WARN,
+		    "report: an anonymous record of register %s does not open; "
+		    "it is not counted",
+		    rp->reg->name);
+		return 0;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	v = ret_anon_field(plain, len, rp->field->name, &vlen);
+	g = rp->by != NULL ? ret_anon_field(plain, len, rp->by->name, &glen)
+	                   : (const uint8_t *)""; /* one group, not missing */
+	rc = v != NULL ? add(rp, v, vlen, g, glen) : 0;
+	wipe_free(plain, len);
+	return rc;
+}
+
+#define SCAN_CHUNK 1024 /* records per read transaction */
+
+/*
+ * The records of the register in dbi (ret_sub: its live subjects; anon:
+ * its anonymous records), each of keylen bytes after the register's
+ * prefix, in chunks of SCAN_CHUNK, each chunk in a read transaction of
+ * its own: a report over a large register must not hold back a map growth
+ * (and the writer with it) for its whole length. A subject written or
+ * removed between chunks is counted as the chunk that reaches it sees it.
+ */
+static int
+scan(worker *w, report *rp, MDB_dbi dbi, size_t keylen)
+{
+	uint8_t pos[1 + POL_MAX_NAME + 64 + 1];
+	size_t plen = 1 + strlen(rp->reg->name), poslen, n;
+	store *st = w->srv->st;
+	MDB_cursor *c;
+	MDB_val k, d;
+	bool end = false;
+	int rc = 0;
+
+	pos[0] = (uint8_t)(plen - 1);
+	memcpy(pos + 1, rp->reg->name, plen - 1);
+	poslen = plen;
+	while (!end && rc == 0) {
+		if ((rc = store_read_begin(st, &w->rtxn)) != 0)
+			return rc;
+		if ((rc = mdb_cursor_open(w->rtxn, dbi, &c)) != 0) {
+			store_read_end(st, w->rtxn);
+			return rc;
+		}
+		k.mv_size = poslen;
+		k.mv_data = pos;
+		for (n = 0, rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+		     rc == 0; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+			if (k.mv_size < plen ||
+			    memcmp(k.mv_data, pos, plen) != 0) {
+				end = true;
+				break;
+			}
+			if (k.mv_size != plen + keylen)
+				continue; /* not a record privd wrote */
+			if (n == SCAN_CHUNK) {
+				/* the next chunk starts here */
+				memcpy(pos, k.mv_data, k.mv_size);
+				poslen = k.mv_size;
+				break;
+			}
+			if (dbi == st->ret_sub)
+				rc = live_one(w, rp, &k);
+			else
+				rc = anon_one(w, rp, &k, &d);
+			if (rc != 0)
+				break;
+			n++;
+		}
+		if (rc == MDB_NOTFOUND) {
+			end = true;
+			rc = 0;
+		}
+		mdb_cursor_close(c);
+		store_read_end(st, w->rtxn);
+	}
+	return rc;
 }
 
 static int
@@ -281,6 +309,7 @@ answer(job *j, report *rp, Privd__V1__AggregateResponse *out)
 	size_t i;
 
 	out->min_group = j->snap->pol->min_group;
+	out->integer = rp->field->type == POL_FT_INTEGER;
 	if (rp->ngroups > 0)
 		qsort(rp->groups, rp->ngroups, sizeof(*rp->groups), group_cmp);
 	out->groups = arena_alloc(
@@ -290,10 +319,34 @@ answer(job *j, report *rp, Privd__V1__AggregateResponse *out)
 	for (i = 0; i < rp->ngroups; i++) {
 		p = &rp->groups[i];
 		if (p->count < out->min_group) {
+			p->suppressed = true;
 			out->suppressed_groups++;
 			out->suppressed_records += p->count;
-			continue;
 		}
+	}
+	/* Complementary suppression: the total of the register is one
+	 * ungrouped report away, so a suppressed remainder smaller than the
+	 * minimum would be the difference of two answers. Suppress the
+	 * smallest shown groups too until what is hidden is not one small
+	 * group's. */
+	while (out->suppressed_records > 0 &&
+	       out->suppressed_records < out->min_group) {
+		rgroup *min = NULL;
+
+		for (i = 0; i < rp->ngroups; i++)
+			if (!rp->groups[i].suppressed &&
+			    (min == NULL || rp->groups[i].count < min->count))
+				min = &rp->groups[i];
+		if (min == NULL)
+			break;
+		min->suppressed = true;
+		out->suppressed_groups++;
+		out->suppressed_records += min->count;
+	}
+	for (i = 0; i < rp->ngroups; i++) {
+		p = &rp->groups[i];
+		if (p->suppressed)
+			continue;
 		if ((g = arena_alloc(&j->ar, sizeof(*g))) == NULL)
 			return -1;
 		privd__v1__aggregate_group__init(g);
@@ -376,14 +429,9 @@ do_aggregate(worker *w, job *j)
 			return;
 		}
 	}
-	if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
-		return;
-	}
-	rc = scan_live(w, &rp);
+	rc = scan(w, &rp, w->srv->st->ret_sub, CRYPTO_SUBJECT_IDBYTES);
 	if (rc == 0)
-		rc = scan_anon(w, &rp);
-	store_read_end(w->srv->st, w->rtxn);
+		rc = scan(w, &rp, w->srv->st->anon, RET_ANON_IDBYTES);
 	if (rc != 0) {
 		log_err("report: %s", mdb_strerror(rc));
 		job_fail(j, ST(INTERNAL), 0, "the report failed");

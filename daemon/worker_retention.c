@@ -16,7 +16,6 @@
 
 #define US_PER_S   1000000ULL
 #define MIN_TIME   (946684800ULL * US_PER_S) /* 2000-01-01 */
-#define YEAR_US    (366ULL * 86400 * US_PER_S)
 #define HOLD_ROLES (POL_ROLE_SUBJECT_RIGHTS | POL_ROLE_POLICY_ADMIN)
 
 /* The register a request names, declared by the policy, or NULL (the job
@@ -65,14 +64,16 @@ subject_of(worker *w, job *j, const char *subject)
 static int
 end_time_ok(job *j, uint64_t at_us, bool now)
 {
-	uint64_t t = clock_wall_us();
+	static const pol_span year = {12, true};
+	int64_t limit;
 
 	if (now || at_us == 0)
 		return 0;
-	if (at_us < MIN_TIME || at_us > t + YEAR_US) {
+	if (pol_time_add((int64_t)clock_wall_us(), &year, &limit) != 0)
+		limit = INT64_MAX;
+	if (at_us < MIN_TIME || at_us > (uint64_t)limit) {
 		job_fail(j, ST(INVALID), 0,
-		    "at_us must be between 2000-01-01 and a year from now "
-		    "(microseconds since the epoch)");
+		    "the end must be between 2000-01-01 and a year from now");
 		return -1;
 	}
 	return 0;
@@ -184,6 +185,19 @@ arena_str(job *j, const char *s)
 	return p;
 }
 
+/* By register, then set time (the proto's order). */
+static int
+hold_cmp(const void *a, const void *b)
+{
+	const Privd__V1__Hold *x = *(Privd__V1__Hold *const *)a,
+	                      *y = *(Privd__V1__Hold *const *)b;
+	int c;
+
+	if ((c = strcmp(x->register_, y->register_)) != 0)
+		return c;
+	return x->set_at_us < y->set_at_us ? -1 : x->set_at_us > y->set_at_us;
+}
+
 /* Collect the holds in force (of one register, or all) into the reply. */
 static int
 hold_list(worker *w, job *j, const char *reg, Privd__V1__HoldListResponse *out)
@@ -235,7 +249,11 @@ hold_list(worker *w, job *j, const char *reg, Privd__V1__HoldListResponse *out)
 	mdb_cursor_close(c);
 	if (rc == 0)
 		return ENOMEM; /* broke out of the loop */
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	if (out->n_holds > 1)
+		qsort(out->holds, out->n_holds, sizeof(*out->holds), hold_cmp);
+	return 0;
 }
 
 void
@@ -316,13 +334,17 @@ preview(worker *w, job *j, uint64_t as_of)
 		job_fail(j, ST(INTERNAL), 0, "out of memory");
 		return;
 	}
-	if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
-		sweep_free(&sw);
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
-		return;
-	}
-	rc = sweep_step(&e, w->rtxn, sw, NULL, as_of);
-	store_read_end(w->srv->st, w->rtxn);
+	/* step by step, each in a read transaction of its own: a long
+	 * preview must not hold back a map growth (and the writer with it) */
+	do {
+		if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
+			sweep_free(&sw);
+			job_fail(j, ST(INTERNAL), 0, "store unavailable");
+			return;
+		}
+		rc = sweep_step(&e, w->rtxn, sw, NULL, as_of);
+		store_read_end(w->srv->st, w->rtxn);
+	} while (rc == 0 && !sw->done);
 	if (rc != 0) {
 		log_err("retention preview: %s", mdb_strerror(rc));
 		job_fail(j, ST(INTERNAL), 0, "the preview failed");

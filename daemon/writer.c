@@ -653,6 +653,7 @@ writer *
 writer_new(server *srv)
 {
 	MDB_txn *txn = NULL;
+	uint64_t marked = 0;
 	writer *wr;
 	int rc;
 
@@ -666,7 +667,9 @@ writer_new(server *srv)
 	if ((rc = mdb_txn_begin(srv->st->env, NULL, MDB_RDONLY, &txn)) != 0 ||
 	    (rc = audit_load(srv->st, txn, &wr->audit)) != 0 ||
 	    (rc = audit_ix_load(srv->st, txn, &wr->ix)) != 0 ||
-	    (rc = retain_load(srv->st, txn, &wr->keep)) != 0) {
+	    (rc = retain_load(srv->st, txn, &wr->keep)) != 0 ||
+	    (rc = store_meta_get_u64(
+	         srv->st, txn, "retention_records", 0, &marked)) != 0) {
 		log_err(
 		    "audit log: cannot read its head: %s", mdb_strerror(rc));
 		if (txn != NULL)
@@ -675,6 +678,7 @@ writer_new(server *srv)
 		return NULL;
 	}
 	mdb_txn_abort(txn);
+	wr->legacy_subjects = marked == 0;
 	return wr;
 }
 

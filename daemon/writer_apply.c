@@ -239,7 +239,10 @@ writer_after_commit(writer *wr, job *batch)
 		if (j->status != ST(OK))
 			continue;
 		if (j->kind == JOB_POLICY && j->newsnap != NULL) {
+			/* re-plan from the start of the register: subjects
+			 * already done were planned under the old version */
 			wr->replan_more = true;
+			wr->replan.len = 0;
 			j->newsnap->version = j->policy_version;
 			snapshot_cell_swap(&wr->srv->policy, j->newsnap);
 			j->newsnap = NULL; /* the cell owns it now */

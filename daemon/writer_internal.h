@@ -20,22 +20,24 @@
 
 typedef struct writer {
 	server *srv;
-	uint8_t *dk;         /* sodium_malloc: a data key while resealing */
-	audit_state audit;   /* head of the audit chain as last committed */
-	audit_retain keep;   /* retention floor and pruning pause */
-	bool disk_full;      /* in a disk-full episode */
-	uint64_t next_prune; /* monotonic */
-	follow_marks follow; /* when each follower was last audited */
-	audit_ix ix;         /* index entries of events past the mark */
-	job *held;           /* committed, its meta page not yet flushed */
-	bool metasync_off;   /* MDB_NOMETASYNC is set (held_flush) */
-	struct sweep *sw;    /* the retention sweep under way, or NULL */
-	job *sweep_job;      /* the RetentionRun it answers, or NULL */
-	job *sweep_queue;    /* RetentionRuns waiting for their sweep */
-	uint64_t next_sweep; /* monotonic: the timer's next sweep */
-	bool replan_more;    /* registers may wait for a re-plan */
-	bool replan_busy;    /* a re-plan is under way */
-	replan_pos replan;   /* where the re-plan under way is */
+	uint8_t *dk;          /* sodium_malloc: a data key while resealing */
+	audit_state audit;    /* head of the audit chain as last committed */
+	audit_retain keep;    /* retention floor and pruning pause */
+	bool disk_full;       /* in a disk-full episode */
+	uint64_t next_prune;  /* monotonic */
+	follow_marks follow;  /* when each follower was last audited */
+	audit_ix ix;          /* index entries of events past the mark */
+	job *held;            /* committed, its meta page not yet flushed */
+	bool metasync_off;    /* MDB_NOMETASYNC is set (held_flush) */
+	struct sweep *sw;     /* the retention sweep under way, or NULL */
+	job *sweep_job;       /* the RetentionRun it answers, or NULL */
+	job *sweep_queue;     /* RetentionRuns waiting for their sweep */
+	uint64_t next_sweep;  /* monotonic: the timer's next sweep */
+	bool replan_more;     /* registers may wait for a re-plan */
+	bool replan_busy;     /* a re-plan is under way */
+	bool legacy_subjects; /* the store may hold subjects without
+	                         retention records (from before them) */
+	replan_pos replan;    /* where the re-plan under way is */
 } writer;
 
 /* Apply job j's change in txn: 0, JOB_FAILED (j failed and is answered;

@@ -42,6 +42,7 @@ ret_put_check(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	if ((rc = ret_reg_get(wr->srv->st, txn, j->reg->name, &end, &flags)) !=
 	    0)
 		return rc;
+	j->at_us = end; /* for the plans: a minimum may count from it */
 	if (end == 0 || end > now)
 		return 0;
 	day_of(end, day, sizeof(day));
@@ -62,14 +63,28 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	server *srv = wr->srv;
 	const char *subj = j->req->put->subject;
 	const pol_field *f;
+	store_value sv;
+	MDB_val rec;
 	ret_sub rs;
 	pol_plan plan;
-	bool have_rs = false, updated = retplan_uses_updated(j->reg);
+	bool have_rs = false,
+	     updated = pol_retention_from_used(j->reg, "updated");
 	size_t i;
 	int rc;
 
 	memset(&rs, 0, sizeof(rs));
-	if (j->new_key) {
+	if (!j->new_key && wr->legacy_subjects) {
+		/* a subject from before retention records: it gets one now
+		 * (keeping a relationship end it may have) */
+		rc = ret_sub_get(
+		    srv->st, txn, srv->keys, j->reg->name, j->sid, &rs);
+		if (rc == 0)
+			have_rs = true;
+		else if (rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
+			goto out;
+	}
+	if (!have_rs && (j->new_key || wr->legacy_subjects)) {
+		memset(&rs, 0, sizeof(rs));
 		rs.subjlen = strlen(subj);
 		memcpy(rs.subject, subj, rs.subjlen);
 		if ((rc = ret_sub_put(srv->st, txn, srv->keys, j->reg->name,
@@ -79,7 +94,7 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	}
 	for (i = 0; i < j->nvalues; i++) {
 		f = pol_field_find(j->reg, j->values[i].field);
-		if (f == NULL || !retplan_field_planned(j->reg, f))
+		if (f == NULL || !pol_field_planned(j->reg, f))
 			continue;
 		if (j->values[i].created_us != 0 && !updated)
 			continue; /* its plan counts from what did not change */
@@ -92,9 +107,18 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 				goto out;
 			have_rs = true;
 		}
-		retplan_compute(j->reg, f,
-		    j->values[i].created_us ? j->values[i].created_us : now,
-		    now, rs.rel_end_us, &plan);
+		/* the times the record carries: sealed by the worker (or
+		 * resealed here), not this transaction's now */
+		rec.mv_size = j->values[i].reclen;
+		rec.mv_data = j->values[i].rec;
+		if (store_value_decode(&rec, &sv) != 0)
+			continue; /* cannot be: privd's own record */
+		retplan_compute(j->reg, f, sv.created_us, sv.updated_us,
+		    rs.rel_end_us, j->at_us, &plan);
+		/* a field new to the store has no plan to replace */
+		if (j->values[i].created_us == 0 &&
+		    retplan_due(&plan) == RET_NEVER)
+			continue;
 		if ((rc = ret_plan_set(srv->st, txn, j->reg->name, j->sid,
 		         f->name, retplan_due(&plan))) != 0)
 			goto out;
@@ -187,28 +211,36 @@ ret_delete(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	pol_plan plan;
 	retplan_keep keep;
 	bool held, kept[POL_MAX_FIELDS] = {false}, whole = dr->n_fields == 0;
+	uint64_t end;
+	uint8_t flags;
 	size_t i, n;
 	unsigned gone = 0;
 	int rc;
 
+	/* a batch retried after the map grew applies it again */
+	j->retained = NULL;
+	j->nretained = 0;
 	if ((rc = store_subject_get(srv->st, txn, j->sid, &sub)) ==
 	    MDB_NOTFOUND) {
 		job_fail(j, ST(NOT_FOUND), 0, "no such subject");
 		return JOB_FAILED;
 	}
-	if (rc != 0)
+	if (rc != 0 ||
+	    (rc = ret_reg_get(srv->st, txn, j->reg->name, &end, &flags)) != 0)
 		return rc;
+	memset(&rs, 0, sizeof(rs));
+	memset(&hold, 0, sizeof(hold));
 	if ((rc = ret_hold_find(srv->st, txn, srv->keys, j->reg->name, j->sid,
 	         now, &held, &hold)) != 0)
-		return rc;
+		goto out;
 	rc = ret_sub_get(srv->st, txn, srv->keys, j->reg->name, j->sid, &rs);
 	if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
 		rs.rel_end_us = 0;
 	else if (rc != 0)
-		return rc;
+		goto out;
 	if (whole) {
 		if ((rc = stored_fields(srv->st, txn, j, names, &n)) != 0)
-			return rc;
+			goto out;
 	} else {
 		for (n = 0; n < dr->n_fields; n++)
 			names[n] = dr->fields[n];
@@ -217,24 +249,27 @@ ret_delete(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	for (i = 0; i < n; i++) {
 		f = pol_field_find(j->reg, names[i]);
 		rc = store_value_get(srv->st, txn, j->sid, f->name, &sv);
-		if (rc == MDB_NOTFOUND)
-			continue;
-		if (rc == MDB_CORRUPTED)
-			continue; /* damaged: nothing to keep */
+		if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+			continue; /* absent, or damaged: nothing to keep */
 		if (rc != 0)
-			return rc;
+			goto out;
 		retplan_compute(j->reg, f, sv.created_us, sv.updated_us,
-		    rs.rel_end_us, &plan);
+		    rs.rel_end_us, end, &plan);
 		if (retplan_kept(&plan, &hold, held, now, &keep)) {
 			kept[i] = true;
 			if (kept_add(j, f, &keep) != 0) {
 				job_fail(j, ST(INTERNAL), 0, "out of memory");
-				return JOB_FAILED;
+				rc = JOB_FAILED;
+				goto out;
 			}
 		}
 	}
+	rc = 0;
+out:
 	sodium_memzero(&rs, sizeof(rs));
 	sodium_memzero(&hold, sizeof(hold));
+	if (rc != 0)
+		return rc;
 	if (whole && j->nretained == 0) {
 		if ((rc = store_subject_delete(srv->st, txn, j->sid, &gone)) !=
 		        0 ||
@@ -280,6 +315,8 @@ apply_relend(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	server *srv = wr->srv;
 	store_subject sub;
 	ret_sub rs;
+	uint64_t end;
+	uint8_t flags;
 	unsigned n;
 	int rc;
 
@@ -309,8 +346,10 @@ apply_relend(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	rs.rel_end_us = rq->now ? now : rq->at_us;
 	rc = ret_sub_put(srv->st, txn, srv->keys, j->reg->name, j->sid, &rs);
 	if (rc == 0)
+		rc = ret_reg_get(srv->st, txn, j->reg->name, &end, &flags);
+	if (rc == 0)
 		rc = retplan_subject(
-		    srv->st, txn, j->reg, j->sid, rs.rel_end_us, &n);
+		    srv->st, txn, j->reg, j->sid, rs.rel_end_us, end, &n);
 	j->at_us = rs.rel_end_us;
 	sodium_memzero(&rs, sizeof(rs));
 	if (rc != 0)
@@ -327,22 +366,33 @@ apply_contract(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	Privd__V1__ContractEndRequest *rq = j->req->contract_end;
 	uint64_t end;
 	uint8_t flags;
+	size_t i;
 	int rc;
 
 	if ((rc = ret_reg_get(wr->srv->st, txn, j->reg->name, &end, &flags)) !=
 	    0)
 		return rc;
-	if (!rq->now && rq->at_us == 0 && (flags & RET_REG_PURGING)) {
+	j->at_us = rq->now ? now : rq->at_us;
+	if ((flags & RET_REG_PURGING) && (j->at_us == 0 || j->at_us > end)) {
 		job_fail(j, ST(CONFLICT), 0,
 		    "the purge of register %s has begun: its contract end "
-		    "cannot be undone",
+		    "cannot be undone or moved later",
 		    j->reg->name);
 		return JOB_FAILED;
 	}
-	j->at_us = rq->now ? now : rq->at_us;
 	if ((rc = ret_reg_put(
 	         wr->srv->st, txn, j->reg->name, j->at_us, flags)) != 0)
 		return rc;
+	/* a minimum counting from the contract end holds stored fields */
+	for (i = 0; i < j->reg->nretention; i++)
+		if (j->reg->retention[i].keep_least.n >= 0 &&
+		    strcmp(j->reg->retention[i].from, "contract_end") == 0) {
+			if ((rc = replan_queue(
+			         wr->srv->st, txn, j->reg->name)) != 0)
+				return rc;
+			wr->replan_more = true;
+			break;
+		}
 	j->status = ST(OK);
 	return 0;
 }

@@ -20,52 +20,12 @@
 static const char *const op_names[] = {"ping", "put", "get", "delete",
     "policy_get", "policy_apply", "policy_history", "audit_query",
     "audit_follow", "audit_checkpoints", "audit_pubkey", "audit_prune",
-    "invalid"};
+    "relationship_end", "contract_end", "hold_set", "hold_lift", "hold_list",
+    "retention_run", "retention_preview", "aggregate", "invalid",
+    "retention_delete", "retention_anonymize", "contract_end_purge"};
 
 /* Damaged events printed by this command: it exits 7 if there were any. */
 static uint64_t damaged_seen;
-
-/*
- * A time on the command line: ISO 8601 UTC ("2026-11-27T10:00:00Z" or the
- * date "2026-11-27", midnight), or Unix seconds. Microseconds into *us;
- * -1 if it is none of those or not a real date.
- */
-static int
-parse_time(const char *s, uint64_t *us)
-{
-	struct tm tm, check;
-	uint64_t secs;
-	time_t t;
-	int n = 0, len = (int)strlen(s);
-
-	if (strspn(s, "0123456789") == (size_t)len) {
-		if (parse_u64(s, &secs) != 0 || secs > UINT64_MAX / 1000000u)
-			return -1;
-		*us = secs * 1000000u;
-		return 0;
-	}
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	        &n) != 3 ||
-	    n != 10)
-		return -1;
-	if (len > 10 && (sscanf(s + 10, "T%2d:%2d:%2dZ%n", &tm.tm_hour,
-	                     &tm.tm_min, &tm.tm_sec, &n) != 3 ||
-	                    n != len - 10 || len != 20))
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	check = tm;
-	if (tm.tm_year < 70 || (t = timegm(&tm)) == (time_t)-1)
-		return -1;
-	/* timegm normalises 2026-02-30 into March: refuse what moved */
-	if (tm.tm_mday != check.tm_mday || tm.tm_mon != check.tm_mon ||
-	    tm.tm_hour != check.tm_hour || tm.tm_min != check.tm_min ||
-	    tm.tm_sec != check.tm_sec)
-		return -1;
-	*us = (uint64_t)t * 1000000u;
-	return 0;
-}
 
 /* Names of an event's decision and of its reply's privd.v1.Status. */
 static const char *
@@ -114,7 +74,7 @@ json_event(const privd_audit_event *e)
 			return NULL;
 		}
 	o = json_pack("{s:o, s:s, s:o, s:s, s:s, s:s, s:o*, s:o, s:s, s:s, "
-	              "s:o*, s:s, s:o, s:s, s:s}",
+	              "s:o*, s:s, s:o, s:s, s:o*, s:s}",
 	    "seq", json_u64(e->seq), "time", at, "time_us",
 	    json_u64(e->time_us), "principal", safe(e->principal), "op",
 	    safe(e->op), "register", safe(e->reg), "subject",
@@ -124,18 +84,20 @@ json_event(const privd_audit_event *e)
 	    e->reason != 0 ? json_string(privd_reason_name(e->reason))
 	                   : json_null(),
 	    "status", wire_status_name(e->status), "policy_version",
-	    json_u64(e->policy_version), "request_id", rid, "hash", hash);
+	    json_u64(e->policy_version), "request_id", rid, "rule",
+	    *e->rule ? json_string(safe(e->rule)) : json_null(), "hash", hash);
 	return o;
 }
 
 /*
  * Print one event: a JSON line with --json (and always for export), else
  * "seq time principal op register subject fields purpose decision
- * status[/reason]" with '-' for what the event does not have. A damaged
+ * status[/reason]" with '-' for what the event does not have, and
+ * " rule=ID" for a retention action. A damaged
  * event (privd cannot decode it) has only its seq: "seq damaged: ...", or
  * {"seq", "damaged": true}; it is counted for damaged_end().
  */
-static int
+int
 print_event(const struct opts *o, const privd_audit_event *e, int as_json)
 {
 	char at[40], subj[13], fields[1024];
@@ -159,14 +121,15 @@ print_event(const struct opts *o, const privd_audit_event *e, int as_json)
 	for (i = 0; i < e->nfields && n < sizeof(fields); i++)
 		n += (size_t)snprintf(fields + n, sizeof(fields) - n, "%s%s",
 		    i ? "," : "", safe(e->fields[i]));
-	printf("%llu %s %s %s %s %s %s %s %s %s%s%s\n",
+	printf("%llu %s %s %s %s %s %s %s %s %s%s%s%s%s\n",
 	    (unsigned long long)e->seq, at,
 	    *e->principal ? safe(e->principal) : "-",
 	    *e->op ? safe(e->op) : "-", *e->reg ? safe(e->reg) : "-",
 	    e->has_subject ? subj : "-", *fields ? fields : "-",
 	    *e->purpose ? safe(e->purpose) : "-", decision_name(e->decision),
 	    wire_status_name(e->status), e->reason ? "/" : "",
-	    e->reason ? privd_reason_name(e->reason) : "");
+	    e->reason ? privd_reason_name(e->reason) : "",
+	    *e->rule ? " rule=" : "", *e->rule ? safe(e->rule) : "");
 	return 0;
 }
 
@@ -579,7 +542,7 @@ known_ops(const char *const *names, size_t n)
 static const char *
 op_list(void)
 {
-	static char list[256];
+	static char list[1024];
 	size_t k, n = 0;
 
 	for (k = 0; k < sizeof(op_names) / sizeof(op_names[0]); k++)
@@ -637,13 +600,9 @@ audit_check(struct opts *o, char **args, int nargs)
 		f->subject = slash + 1;
 	}
 	if (o->since != NULL && parse_time(o->since, &f->since_us) != 0)
-		return usage_error(
-		    "--since needs a time: 2026-11-27T10:00:00Z, "
-		    "2026-11-27 or Unix seconds");
+		return usage_error("--since needs a time: " TIME_FORMS);
 	if (o->until != NULL && parse_time(o->until, &f->until_us) != 0)
-		return usage_error(
-		    "--until needs a time: 2026-11-27T10:00:00Z, "
-		    "2026-11-27 or Unix seconds");
+		return usage_error("--until needs a time: " TIME_FORMS);
 	if (o->limit != NULL &&
 	    (parse_u64(o->limit, &o->total) != 0 || o->total == 0))
 		return usage_error("--limit needs a positive number of events");

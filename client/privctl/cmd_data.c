@@ -146,18 +146,113 @@ cmd_get(const struct opts *o, privd_client *c, char **args, int nargs)
 	return rc;
 }
 
+/* A time as JSON: ISO 8601 UTC, or null for 0 (none). */
+static json_t *
+json_when(uint64_t us)
+{
+	char at[40];
+
+	if (us == 0)
+		return json_null();
+	iso_time(us, at);
+	return json_string(at);
+}
+
+/* The fields a delete kept, as JSON: [{"field", "rule", "until",
+ * "until_us", "hold_reason"}]. NULL if out of memory. */
+static json_t *
+json_retained(const privd_retained *kept, size_t n)
+{
+	json_t *a, *e;
+	size_t i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		e = json_pack("{s:s, s:o, s:o, s:o, s:o}", "field",
+		    safe(kept[i].field), "rule",
+		    *kept[i].rule ? json_string(safe(kept[i].rule))
+		                  : json_null(),
+		    "until", json_when(kept[i].until_us), "until_us",
+		    json_u64(kept[i].until_us), "hold_reason",
+		    *kept[i].rule ? json_null()
+		                  : json_string(safe(kept[i].hold_reason)));
+		if (json_array_append_new(a, e) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/*
+ * One line per field a delete kept, and why: "kept F: rule R, until T",
+ * "kept F: rule R (its period has not started yet)", "kept F: legal hold
+ * "REASON", until lifted" or ", until T".
+ */
+static void
+print_retained(const privd_retained *k)
+{
+	char at[40];
+
+	iso_time(k->until_us, at);
+	if (*k->rule && k->until_us != 0)
+		printf("kept %s: rule %s, until %s\n", safe(k->field),
+		    safe(k->rule), at);
+	else if (*k->rule)
+		printf("kept %s: rule %s (its period has not started yet)\n",
+		    safe(k->field), safe(k->rule));
+	else if (k->until_us != 0)
+		printf("kept %s: legal hold \"%s\", until %s\n", safe(k->field),
+		    safe(k->hold_reason), at);
+	else
+		printf("kept %s: legal hold \"%s\", until lifted\n",
+		    safe(k->field), safe(k->hold_reason));
+}
+
+/*
+ * What a delete removed and, when privd kept fields (RETAINED), which and
+ * why: one line each, or with --json the one object {"deleted",
+ * "retained"}. Returns 0, or 1 if the JSON could not be printed.
+ */
+int
+print_delete(const struct opts *o, uint32_t deleted, const privd_retained *kept,
+    size_t nkept)
+{
+	size_t i;
+
+	if (o->json)
+		return json_print(
+		    json_pack("{s:I, s:o}", "deleted", (json_int_t)deleted,
+		        "retained", json_retained(kept, nkept)));
+	printf("deleted %lu field(s)\n", (unsigned long)deleted);
+	for (i = 0; i < nkept; i++)
+		print_retained(&kept[i]);
+	return 0;
+}
+
+/*
+ * delete: print_delete() on stdout; when privd kept fields, privd's
+ * message on stderr (not with --json: the object says it all) and exit 6.
+ */
 int
 cmd_delete(const struct opts *o, privd_client *c, char **args, int nargs)
 {
+	privd_retained *kept = NULL;
+	size_t nkept = 0;
 	uint32_t n = 0;
-	int rc;
+	int rc, prc;
 
-	rc = privd_delete(c, args[0], args[1], o->purpose,
-	    (const char *const *)args + 2, (size_t)nargs - 2, &n);
-	if (rc != PRIVD_OK)
+	rc = privd_delete_ex(c, args[0], args[1], o->purpose,
+	    (const char *const *)args + 2, (size_t)nargs - 2, &n, &kept,
+	    &nkept);
+	if (rc != PRIVD_OK && rc != PRIVD_ERETAINED)
 		return report_call(o, c, rc);
-	if (o->json)
-		return json_print(json_pack("{s:I}", "deleted", (json_int_t)n));
-	printf("deleted %lu field(s)\n", (unsigned long)n);
-	return 0;
+	prc = print_delete(o, n, kept, nkept);
+	privd_free(kept);
+	if (prc != 0)
+		return prc;
+	if (rc == PRIVD_ERETAINED && !o->json)
+		return report_call(o, c, rc);
+	return exit_code(rc);
 }

@@ -73,25 +73,47 @@ cmd_policy_show(const struct opts *o, privd_client *c, char **args, int nargs)
 	return 0;
 }
 
+/*
+ * What an apply did: the version in force, or that the policy was
+ * unchanged; and how many stored subjects privd re-plans because the
+ * new version makes their fields fall due differently (said only when
+ * there are some: most policy changes touch no retention rule). With
+ * --json {"version", "unchanged", "replan_subjects"}. Returns 0 or the
+ * exit code of a failure.
+ */
+int
+print_apply(const struct opts *o, const privd_apply_result *a)
+{
+	if (o->json)
+		return json_print(json_pack("{s:o, s:b, s:o}", "version",
+		    json_u64(a->version), "unchanged", a->unchanged,
+		    "replan_subjects", json_u64(a->replan_subjects)));
+	if (a->unchanged)
+		printf("policy unchanged: version %llu stays in force\n",
+		    (unsigned long long)a->version);
+	else if (a->replan_subjects == 0)
+		printf("policy version %llu in force\n",
+		    (unsigned long long)a->version);
+	else
+		printf("policy version %llu in force; %llu subject%s "
+		       "re-planned in the background\n",
+		    (unsigned long long)a->version,
+		    (unsigned long long)a->replan_subjects,
+		    a->replan_subjects == 1 ? "" : "s");
+	return 0;
+}
+
 int
 cmd_policy_apply(const struct opts *o, privd_client *c, char **args, int nargs)
 {
-	uint64_t v = 0;
-	int rc, same = 0;
+	privd_apply_result a;
+	int rc;
 
-	rc = privd_policy_apply_flags(c, o->replaces_version, o->policy,
-	    o->force ? PRIVD_APPLY_FORCE : 0, &v, &same);
+	rc = privd_policy_apply_ex(c, o->replaces_version, o->policy,
+	    o->force ? PRIVD_APPLY_FORCE : 0, &a);
 	if (rc != PRIVD_OK)
 		return report_call(o, c, rc);
-	if (o->json)
-		return json_print(json_pack(
-		    "{s:o, s:b}", "version", json_u64(v), "unchanged", same));
-	if (same)
-		printf("policy unchanged: version %llu stays in force\n",
-		    (unsigned long long)v);
-	else
-		printf("policy version %llu in force\n", (unsigned long long)v);
-	return 0;
+	return print_apply(o, &a);
 }
 
 int

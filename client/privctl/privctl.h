@@ -1,9 +1,10 @@
 /*
  * privctl.h - what the files of privctl share.
  *
- * main.c parses the command line and connects; output.c prints results and
- * errors and owns the exit codes; cmd_<group>.c run the commands of one
- * group (data, policy, audit, keys).
+ * main.c parses the command line and connects; commands.c is the table of
+ * commands and their help; args.c reads numbers and times; output.c prints
+ * results and errors and owns the exit codes; cmd_<group>.c run the
+ * commands of one group (data, policy, audit, verify, keys, retention).
  */
 #ifndef PRIVCTL_H
 #define PRIVCTL_H
@@ -39,38 +40,43 @@
 
 /*
  * Every option, as a bit of opts.given. The global ones (O_GLOBAL) go with
- * every command; each command names the others it takes (main.c).
+ * every command; each command names the others it takes (commands.c).
+ * 64 bits: there are more than 32 options.
  */
-enum {
-	O_ENDPOINT = 1u << 0,
-	O_KEY = 1u << 1,
-	O_SERVER_KEY = 1u << 2,
-	O_TIMEOUT = 1u << 3,
-	O_JSON = 1u << 4,
-	O_HELP = 1u << 5,
-	O_VERSION = 1u << 6,
-	O_PURPOSE = 1u << 7,
-	O_OUT = 1u << 8,
-	O_REPLACES = 1u << 9,
-	O_SUBJECT = 1u << 10,
-	O_REGISTER = 1u << 11,
-	O_PRINCIPAL = 1u << 12,
-	O_SINCE = 1u << 13,
-	O_UNTIL = 1u << 14,
-	O_OP = 1u << 15,
-	O_DENIED = 1u << 16,
-	O_NEWEST = 1u << 17,
-	O_LIMIT = 1u << 18,
-	O_FROM = 1u << 19,
-	O_TO = 1u << 20,
-	O_PUBKEY = 1u << 21,
-	O_FOLLOW = 1u << 22,
-	O_COUNT = 1u << 23,
-	O_NOT_OP = 1u << 24,
-	O_REQUEST_ID = 1u << 25,
-	O_CONFIRM = 1u << 26,
-	O_FORCE = 1u << 27,
-};
+typedef uint64_t optbits;
+#define O_ENDPOINT   ((optbits)1 << 0)
+#define O_KEY        ((optbits)1 << 1)
+#define O_SERVER_KEY ((optbits)1 << 2)
+#define O_TIMEOUT    ((optbits)1 << 3)
+#define O_JSON       ((optbits)1 << 4)
+#define O_HELP       ((optbits)1 << 5)
+#define O_VERSION    ((optbits)1 << 6)
+#define O_PURPOSE    ((optbits)1 << 7)
+#define O_OUT        ((optbits)1 << 8)
+#define O_REPLACES   ((optbits)1 << 9)
+#define O_SUBJECT    ((optbits)1 << 10)
+#define O_REGISTER   ((optbits)1 << 11)
+#define O_PRINCIPAL  ((optbits)1 << 12)
+#define O_SINCE      ((optbits)1 << 13)
+#define O_UNTIL      ((optbits)1 << 14)
+#define O_OP         ((optbits)1 << 15)
+#define O_DENIED     ((optbits)1 << 16)
+#define O_NEWEST     ((optbits)1 << 17)
+#define O_LIMIT      ((optbits)1 << 18)
+#define O_FROM       ((optbits)1 << 19)
+#define O_TO         ((optbits)1 << 20)
+#define O_PUBKEY     ((optbits)1 << 21)
+#define O_FOLLOW     ((optbits)1 << 22)
+#define O_COUNT      ((optbits)1 << 23)
+#define O_NOT_OP     ((optbits)1 << 24)
+#define O_REQUEST_ID ((optbits)1 << 25)
+#define O_CONFIRM    ((optbits)1 << 26)
+#define O_FORCE      ((optbits)1 << 27)
+#define O_AT         ((optbits)1 << 28)
+#define O_UNDO       ((optbits)1 << 29)
+#define O_REASON     ((optbits)1 << 30)
+#define O_AS_OF      ((optbits)1 << 31)
+#define O_GROUP_BY   ((optbits)1 << 32)
 
 #define O_GLOBAL                                                               \
 	(O_ENDPOINT | O_KEY | O_SERVER_KEY | O_TIMEOUT | O_JSON | O_HELP |     \
@@ -87,7 +93,7 @@ struct opts {
 	const char *timeout;
 	int timeout_ms;
 	int json;
-	unsigned given; /* O_* bits of the options given */
+	optbits given; /* O_* bits of the options given */
 	/* policy apply: the validated document and the version it replaces */
 	char *policy;
 	uint64_t replaces_version;
@@ -106,6 +112,12 @@ struct opts {
 	uint64_t from_seq, to_seq;
 	uint8_t pk[32];
 	int have_pk;
+	/* retention: options as given (checked by the command's check in
+	 * cmd_retention.c), then parsed; until_us also from o->until */
+	const char *at, *reason, *as_of, *group_by;
+	int undo;
+	uint64_t at_us, until_us, as_of_us;
+	uint32_t run_limit;
 };
 
 /*
@@ -119,11 +131,40 @@ typedef int (*cmd_check_fn)(struct opts *o, char **args, int nargs);
 typedef int (*cmd_remote_fn)(
     const struct opts *o, privd_client *c, char **args, int nargs);
 
-/* main.c: the name of (the lowest) O_* option bit, e.g. "--subject". */
-const char *opt_name(unsigned bit);
+/* One command: where it sits, what it says about itself, what it runs. */
+struct command {
+	const char *group;      /* "policy", "audit", or NULL (top level) */
+	const char *name;       /* "show", "ping", ... */
+	const char *synopsis;   /* its arguments and options, one line */
+	const char *help;       /* what it does, lines indented by 6 */
+	optbits opts;           /* the O_* options it takes */
+	int min_args, max_args; /* arguments after its name (-1: no limit) */
+	cmd_check_fn check;     /* before anything else; may be NULL */
+	cmd_check_fn local;     /* a command without a connection, or */
+	cmd_remote_fn remote;   /* one on a connection */
+};
 
-/* main.c: a decimal number without sign or blanks, into *v; -1 if not one. */
+/* commands.c: every command, and the text around them in --help. */
+extern const struct command commands[];
+extern const size_t ncommands;
+extern const char help_head[], help_tail[];
+
+/* main.c: the name of (the lowest) O_* option bit, e.g. "--subject". */
+const char *opt_name(optbits bit);
+
+/* args.c: a decimal number without sign or blanks, into *v; -1 if not one. */
 int parse_u64(const char *s, uint64_t *v);
+
+/*
+ * args.c: a time on the command line, into microseconds since the epoch:
+ * Unix seconds (digits only), a date YYYY-MM-DD (midnight UTC), or an
+ * RFC 3339 time YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). -1 if it is
+ * none of those, not a real date and time, or before 1970.
+ */
+int parse_time(const char *s, uint64_t *us);
+#define TIME_FORMS                                                             \
+	"YYYY-MM-DD, an RFC 3339 time (2026-11-27T10:00:00Z, "                 \
+	"2026-11-27T12:00:00+02:00) or Unix seconds"
 
 /* output.c */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -157,6 +198,8 @@ int cmd_ping(const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_put(const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_get(const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_delete(const struct opts *o, privd_client *c, char **args, int nargs);
+int print_delete(const struct opts *o, uint32_t deleted,
+    const privd_retained *kept, size_t nkept);
 
 /* cmd_policy.c */
 int cmd_policy_check(struct opts *o, char **args, int nargs);
@@ -171,6 +214,7 @@ int cmd_policy_history(
     const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_policy_diff(
     const struct opts *o, privd_client *c, char **args, int nargs);
+int print_apply(const struct opts *o, const privd_apply_result *a);
 
 /* cmd_audit.c */
 int audit_check(struct opts *o, char **args, int nargs);
@@ -182,6 +226,33 @@ int cmd_audit_export(
     const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_audit_prune(
     const struct opts *o, privd_client *c, char **args, int nargs);
+int print_event(const struct opts *o, const privd_audit_event *e, int as_json);
+
+/* cmd_retention.c */
+int end_check(struct opts *o, char **args, int nargs);
+int hold_set_check(struct opts *o, char **args, int nargs);
+int hold_lift_check(struct opts *o, char **args, int nargs);
+int sweep_check(struct opts *o, char **args, int nargs);
+int report_check(struct opts *o, char **args, int nargs);
+int cmd_relationship_end(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_contract_end(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_hold_set(const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_hold_lift(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_hold_list(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_retention_preview(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_retention_run(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_report(const struct opts *o, privd_client *c, char **args, int nargs);
+int print_holds(const struct opts *o, const privd_hold *h, size_t n);
+int print_sweep(const struct opts *o, const privd_retention_report *r,
+    int preview, uint32_t limit);
+int print_aggregate(const struct opts *o, const char *reg, const char *field,
+    const char *group_by, const privd_aggregate_result *r);
 
 /* cmd_verify.c */
 int pubkey_resolve(struct opts *o, const char *arg);

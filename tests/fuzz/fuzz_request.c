@@ -5,7 +5,9 @@
  *
  * The daemon's own code runs in this process on a real LMDB store in a
  * temporary directory, with a real policy (three principals: a service with
- * data grants, an auditor and a policy admin); only the threads and the
+ * data grants, an auditor and a policy admin; retention rules that make
+ * fields due at once, so that a RetentionRun deletes and anonymises, and a
+ * statistical purpose for Aggregate); only the threads and the
  * sockets are left out. The first input byte chooses the principal, the
  * rest is the request frame. Besides not crashing, every input must get
  * exactly one reply that decodes as a privd.v1.Response, whose request id
@@ -44,6 +46,8 @@ static const char policy_fmt[] =
     " \"registers\": {\"customers\": {"
     "   \"transfer\": {\"allowed_regions\": [\"EEA\"]},"
     "   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"},"
+    "     \"stats\": {\"legal_basis\": \"legitimate_interest\","
+    "       \"statistical\": true},"
     "     \"marketing\": {\"legal_basis\": \"consent\", \"objectable\": "
     "true}},"
     "   \"fields\": {"
@@ -52,10 +56,20 @@ static const char policy_fmt[] =
     "     \"phone\": {\"category\": \"contact\", \"type\": \"phone\"},"
     "     \"score\": {\"category\": \"feedback\", \"type\": \"integer\"},"
     "     \"notes\": {\"category\": \"feedback\", \"type\": \"text\"},"
-    "     \"blob\": {\"category\": \"other\", \"type\": \"bytes\"}}}},"
+    "     \"blob\": {\"category\": \"other\", \"type\": \"bytes\"}},"
+    "   \"retention\": ["
+    "     {\"id\": \"min\", \"categories\": [\"contact\"], \"from\": "
+    "\"relationship_end\", \"keep_at_least\": \"1 year\"},"
+    "     {\"id\": \"end\", \"categories\": [\"*\"], \"from\": "
+    "\"relationship_end\", \"after\": \"0 days\", \"action\": \"delete\"},"
+    "     {\"id\": \"anon\", \"categories\": [\"feedback\"], \"from\": "
+    "\"collected\", \"after\": \"0 days\", \"action\": \"anonymize\"},"
+    "     {\"id\": \"contract\", \"categories\": [\"*\"], \"from\": "
+    "\"contract_end\", \"after\": \"0 days\", \"action\": \"delete\"}]}},"
     " \"principals\": {"
     "   \"svc\": {\"key\": \"%s\", \"region\": \"FI\", \"grants\": ["
-    "     {\"register\": \"customers\", \"purposes\": [\"invoicing\"],"
+    "     {\"register\": \"customers\", \"purposes\": [\"invoicing\", "
+    "\"stats\"],"
     "      \"fields\": [\"*\"], \"ops\": [\"read\", \"write\", "
     "\"delete\"]}]},"
     "   \"auditor\": {\"key\": \"%s\", \"roles\": [\"auditor\"]},"

@@ -53,7 +53,14 @@ POLICY = {
             "email": {"category": "contact", "type": "email",
                       "identifying": True, "lookup": True},
             "notes": {"category": "feedback", "type": "text"},
-            "blob": {"category": "other", "type": "bytes"}}}},
+            "blob": {"category": "other", "type": "bytes"}},
+        # a relationship end deletes at once, but the email is kept a
+        # year past it (a legal minimum)
+        "retention": [
+            {"id": "min", "categories": ["contact"],
+             "from": "relationship_end", "keep_at_least": "1 year"},
+            {"id": "end", "categories": ["*"], "from": "relationship_end",
+             "after": "0 days", "action": "delete"}]}},
     # Every "key" is filled in with a key pair made for the test.
     "principals": {
         "svc": {
@@ -415,6 +422,79 @@ class WireTest(WireCase):
                 order = sorted(seqs, reverse=q.get("newest_first", False))
                 self.assertEqual(seqs, order)
                 self.assertEqual(len(set(seqs)), len(seqs))
+
+    def test_relationship_end_then_sweep_deletes_and_keeps(self):
+        """Retention from the .proto alone: a relationship end, a preview
+        and a sweep (as the admin), what is kept answering RETAINED, and
+        the sweep's audit event naming its rule."""
+        _, resp = self.put("wire-r1", [("name", b"Ann"),
+                                       ("email", b"ann@example.fi")])
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        req = pb.Request()
+        req.relationship_end.register = "customers"
+        req.relationship_end.subject = "wire-r1"
+        req.relationship_end.now = True
+        resp = self.client.call(req)
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        end_us = resp.relationship_end.at_us
+        self.assertGreater(end_us, 0)
+        admin = self.connect("admin")
+        counts = {}
+        for preview in (True, False):
+            req = pb.Request()
+            req.retention_run.preview = preview
+            resp = admin.call(req)
+            self.assertEqual(resp.status, pb.OK, resp.message)
+            counts[preview] = [(c.register, c.rule, c.action, c.fields,
+                                c.subjects)
+                               for c in resp.retention_run.counts]
+        self.assertEqual(counts[True], [("customers", "end", "delete", 1, 1)])
+        self.assertEqual(counts[False], counts[True])
+        _, resp = self.get("wire-r1")
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        self.assertEqual([f.name for f in resp.get.fields], ["email"])
+        req = pb.Request()
+        req.purpose = "invoicing"
+        req.delete.register = "customers"
+        req.delete.subject = "wire-r1"
+        resp = self.client.call(req)
+        self.assertEqual(resp.status, pb.RETAINED, resp.message)
+        self.assertEqual(resp.delete.deleted, 0)
+        self.assertEqual([(k.field, k.rule) for k in resp.delete.retained],
+                         [("email", "min")])
+        # a calendar year after the end: 365 or 366 days
+        kept = resp.delete.retained[0].until_us - end_us
+        self.assertIn(kept // (86400 * 10**6), (365, 366))
+        auditor = self.connect("auditor")
+        events = [ev for _, ev in self.audit_records(auditor,
+                                                     principal="retention")]
+        self.assertEqual([(e.op, e.rule, list(e.fields)) for e in events],
+                         [("retention_delete", "end", ["name"])])
+        self.assertEqual(len(events[0].subject), 32)
+
+    def test_retention_requests_refuse_bad_input(self):
+        admin = self.connect("admin")
+        req = pb.Request()
+        req.relationship_end.register = "customers"
+        req.relationship_end.subject = "nobody"
+        req.relationship_end.now = True
+        resp = self.client.call(req)
+        self.assertEqual(resp.status, pb.NOT_FOUND, resp.message)
+        req.relationship_end.now = False
+        req.relationship_end.at_us = 1  # 1970: a mistake, not a plan
+        resp = self.client.call(req)
+        self.assertEqual(resp.status, pb.INVALID, resp.message)
+        self.assertNotIn("nobody", resp.message)
+        req = pb.Request()
+        req.hold_set.register = "nosuch"
+        req.hold_set.reason = "x"
+        resp = admin.call(req)
+        self.assertEqual(resp.status, pb.DENIED, resp.message)
+        req = pb.Request()
+        req.retention_run.SetInParent()
+        resp = self.client.call(req)  # svc is no policy_admin
+        self.assertEqual(resp.status, pb.DENIED, resp.message)
+        self.assertEqual(resp.reason, pb.DENY_ROLE_REQUIRED)
 
     def test_sigterm_exits_zero(self):
         req, resp = self.put("wire-3", [("name", b"Before Stop")])

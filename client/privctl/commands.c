@@ -1,0 +1,349 @@
+/*
+ * commands.c - what privctl offers: the table of commands, each with its
+ * usage text, the options it takes and what it runs, and the text around
+ * them in --help. main.c finds a command here and runs it.
+ */
+#include <stddef.h>
+
+#include "privctl.h"
+
+#define AUDIT_FILTER_OPTS                                                      \
+	(O_SUBJECT | O_REGISTER | O_PRINCIPAL | O_SINCE | O_UNTIL | O_OP |     \
+	    O_NOT_OP | O_REQUEST_ID | O_DENIED | O_NEWEST | O_LIMIT)
+
+const struct command commands[] = {
+    {NULL, "keygen", "[--out FILE]",
+        "Generate a new CURVE key pair for a client. With --out, write the\n"
+        "key pair file FILE (mode 0600; an existing FILE is never\n"
+        "overwritten) and print the public key, which is what the policy\n"
+        "names. Without --out, print the key pair file to stdout. Needs no\n"
+        "connection to privd.\n"
+        "--json: {\"public_key\", \"file\"}, or without --out\n"
+        "{\"public_key\", \"secret_key\"}\n",
+        O_OUT, 0, 0, NULL, cmd_keygen, NULL},
+    {NULL, "ping", "",
+        "Check that privd answers and knows this key: prints the server\n"
+        "version, the principal name the policy gives this key and the\n"
+        "policy version in force.\n"
+        "--json: {\"server_version\", \"principal\", \"policy_version\"}\n",
+        0, 0, 0, NULL, NULL, cmd_ping},
+    {NULL, "put", "REGISTER SUBJECT --purpose P FIELD=VALUE...",
+        "Store fields of a subject, all or none. VALUE is taken literally\n"
+        "(everything after the first '='; may be empty).\n"
+        "--json: {\"written\": N}\n",
+        O_PURPOSE, 3, -1, put_check, NULL, cmd_put},
+    {NULL, "get", "REGISTER SUBJECT --purpose P [FIELD...]",
+        "Read the named fields, or every stored field this key may read.\n"
+        "Prints 'name: value' lines; a value that is not printable UTF-8\n"
+        "text is shown as 'base64:...'. Fields not stored are omitted.\n"
+        "--json: {\"fields\": {\"name\": \"value\" or {\"base64\":\n"
+        "\"...\"}}}\n",
+        O_PURPOSE, 2, -1, data_check, NULL, cmd_get},
+    {NULL, "delete", "REGISTER SUBJECT --purpose P [FIELD...]",
+        "Delete the named fields; with no FIELD, delete the whole subject\n"
+        "and its data key. Prints the number of stored fields removed. A\n"
+        "field under a retention minimum that has not passed, or under a\n"
+        "legal hold, is kept and everything else deleted: then one line per\n"
+        "field kept says why and until when ('kept F: rule R, until T',\n"
+        "'kept F: legal hold \"REASON\", until lifted'), and the exit status\n"
+        "is 6. A whole-subject delete that keeps a field keeps the subject\n"
+        "with just those fields.\n"
+        "--json: {\"deleted\": N, \"retained\": [{\"field\", \"rule\" (null\n"
+        "for a hold), \"until\" (null: until a hold is lifted or the\n"
+        "rule's period starts), \"until_us\", \"hold_reason\" (null for a\n"
+        "rule)}]}\n",
+        O_PURPOSE, 2, -1, data_check, NULL, cmd_delete},
+    {"policy", "show", "[N]",
+        "Print policy version N (default: the version in force), who\n"
+        "applied it and when (UTC), then its JSON document exactly as\n"
+        "applied. Needs role policy_admin, like every policy command but\n"
+        "check.\n"
+        "--json: {\"version\", \"applied_by\", \"applied_at\", \"policy\":\n"
+        "{...}}\n",
+        0, 0, 1, policy_show_check, NULL, cmd_policy_show},
+    {"policy", "check", "FILE",
+        "Validate a policy file offline, with the same code as privd:\n"
+        "prints 'FILE: ok (N registers, M principals)' or 'FILE: <JSON\n"
+        "path>: <reason>' (exit 5). Needs no connection.\n"
+        "--json: {\"file\", \"registers\", \"principals\"}\n",
+        0, 1, 1, NULL, cmd_policy_check, NULL},
+    {"policy", "apply", "FILE --replaces N [--force]",
+        "Validate FILE as 'policy check' does (nothing is sent if it is\n"
+        "invalid), then make it the policy in force in place of version N,\n"
+        "the version 'privctl policy show' prints. If another version is in\n"
+        "force by then, nothing changes and the exit status is 6: show the\n"
+        "policy again, merge, and retry. A document equal to the one in\n"
+        "force (as JSON: order and spacing aside) makes no new version:\n"
+        "prints 'policy unchanged: version N stays in force'. privd refuses\n"
+        "(exit 5) a policy that leaves no principal with the role\n"
+        "policy_admin, and one that takes that role from you, unless\n"
+        "--force. A policy that changes a register's retention rules or a\n"
+        "field's category makes privd re-plan when the stored subjects'\n"
+        "fields fall due, in the background: then it prints '; M subjects\n"
+        "re-planned in the background' after the version.\n"
+        "--json: {\"version\": N, \"unchanged\": true|false,\n"
+        "\"replan_subjects\": M}\n",
+        O_REPLACES | O_FORCE, 1, 1, policy_apply_check, NULL, cmd_policy_apply},
+    {"policy", "history", "",
+        "List every policy version, oldest first: version, time applied\n"
+        "(UTC) and who applied it.\n"
+        "--json: {\"versions\": [{\"version\", \"applied_by\",\n"
+        "\"applied_at\"}]}\n",
+        0, 0, 0, NULL, NULL, cmd_policy_history},
+    {"policy", "diff", "[A] [B|FILE]",
+        "What changes from one policy to another, in the policy's own\n"
+        "terms, one line per difference: '+' added, '-' removed, '~'\n"
+        "changed, then what (register, field, purpose, retention rule,\n"
+        "transfer, principal, grant, ...) and how, e.g. '~ field\n"
+        "customers.email: type string -> email'; then the number of\n"
+        "differences, or 'no differences'. With no argument: the version\n"
+        "before the one in force -> the version in force (what the last\n"
+        "apply changed). 'diff A': version A -> the version in force. 'diff\n"
+        "FILE': the version in force -> FILE (what applying FILE would\n"
+        "change; FILE is validated first). 'diff A B', 'diff A FILE': A ->\n"
+        "B or FILE. An argument of digits only is a version number,\n"
+        "anything else a file (./3 for a file named 3). The exit status is\n"
+        "0 whether or not they differ.\n"
+        "--json: {\"from\": {\"version\", \"applied_by\", \"applied_at\"}\n"
+        "or {\"file\"}, \"to\": the same, \"differences\": [{\"change\":\n"
+        "\"added\"|\"removed\"|\"changed\", \"what\", \"detail\"}],\n"
+        "\"count\": N}\n",
+        0, 0, 2, policy_diff_check, NULL, cmd_policy_diff},
+    {"audit", "query",
+        "[--subject [R/]S] [--register R] [--principal P] [--since T] "
+        "[--until T] [--op OP]... [--not-op OP]... [--request-id ID] "
+        "[--denied] [--newest] [--limit N]",
+        "List the audit events that match every criterion given, oldest\n"
+        "first (--newest: newest first), walking every page; --limit N\n"
+        "stops after N events. --subject takes a subject id (privd finds\n"
+        "its pseudonym), in every register, or REGISTER/SUBJECT for one\n"
+        "register (with --register, the id is taken as it is, '/' and all);\n"
+        "T is a date (2026-11-27: midnight UTC), an RFC 3339 time\n"
+        "(2026-11-27T10:00:00Z, 2026-11-27T12:00:00+02:00) or Unix seconds,\n"
+        "--since including it and --until not;\n"
+        "--op OP: only these operations, --not-op OP: not these (both\n"
+        "repeatable; e.g. --not-op audit_query leaves out the auditors' own\n"
+        "queries); OP is one of ping, put, get, delete, policy_get,\n"
+        "policy_apply, policy_history, audit_query, audit_follow,\n"
+        "audit_checkpoints, audit_pubkey, audit_prune, relationship_end,\n"
+        "contract_end, hold_set, hold_lift, hold_list, retention_run,\n"
+        "retention_preview, aggregate, invalid, and for the retention\n"
+        "sweeper's own actions (principal retention) retention_delete,\n"
+        "retention_anonymize, contract_end_purge;\n"
+        "--request-id ID: only the events of that request (a client's\n"
+        "request id, 'request_id' in --json); --denied: only requests the\n"
+        "policy refused.\n"
+        "One line per event: seq, time (UTC), principal, operation,\n"
+        "register, subject pseudonym (first 12 hex digits), fields,\n"
+        "purpose, decision, status[/reason], '-' for none, and for a\n"
+        "retention action 'rule=ID', the rule that made it. An event privd\n"
+        "cannot decode is the line 'SEQ damaged: ...', and the exit status\n"
+        "is then 7 (run 'audit verify'). Needs role auditor, like every\n"
+        "audit command but prune.\n"
+        "--json: one object per line: {\"seq\", \"time\", \"time_us\",\n"
+        "\"principal\", \"op\", \"register\", \"subject\" (hex or null),\n"
+        "\"fields\", \"purpose\", \"decision\", \"reason\", \"status\",\n"
+        "\"policy_version\", \"request_id\" (a string), \"rule\" (null\n"
+        "but for a retention action), \"hash\"}, or for a damaged event\n"
+        "{\"seq\", \"damaged\": true}\n",
+        AUDIT_FILTER_OPTS, 0, 0, audit_check, NULL, cmd_audit_query},
+    {"audit", "tail", "[-f] [-n N] [--not-op OP]...",
+        "The last N events (default 20), oldest first. With -f, go on\n"
+        "printing new events as they come (polling every 500 ms) until\n"
+        "interrupted; its own polls are not shown (privd audits them as one\n"
+        "audit_follow event a minute at most). --not-op leaves operations\n"
+        "out, as in 'audit query'; damaged events too are shown as there\n"
+        "(exit 7 at the end).\n"
+        "--json: the objects of 'audit query --json'\n",
+        O_FOLLOW | O_COUNT | O_NOT_OP, 0, 0, audit_check, NULL, cmd_audit_tail},
+    {"audit", "verify", "[--from N] [--to N] [--pubkey HEX|FILE]",
+        "Verify, here on the client, the hash chain of the events from\n"
+        "--from to --to (default: every event kept) and privd's signed\n"
+        "checkpoints: prints 'audit log verifies: events A..B, K signed\n"
+        "checkpoints', or 'audit log does NOT verify at event N: <why>' and\n"
+        "exits 7 (why: an event changed, missing, out of place, or damaged:\n"
+        "privd cannot decode it). --pubkey is the signing key as 64 hex\n"
+        "digits or a file holding them, as exported once with 'audit pubkey\n"
+        "--out'; without it the key is asked from privd, which proves much\n"
+        "less.\n"
+        "--json: {\"verified\": true, \"from\", \"to\", \"events\",\n"
+        "\"checkpoints\"} or {\"verified\": false, \"bad_seq\", \"why\"}\n",
+        O_FROM | O_TO | O_PUBKEY, 0, 0, audit_check, NULL, cmd_audit_verify},
+    {"audit", "export", "[--from N] [--to N]",
+        "Every event of the range (default: all, up to the newest when the\n"
+        "export starts) as JSON lines, the objects of 'audit query --json',\n"
+        "streamed page by page. A damaged event is {\"seq\", \"damaged\":\n"
+        "true}, and the exit status is then 7.\n",
+        O_FROM | O_TO, 0, 0, audit_check, NULL, cmd_audit_export},
+    {"audit", "pubkey", "[--out FILE]",
+        "Print privd's audit signing key (Ed25519) as 64 hex digits; with\n"
+        "--out, also write it to FILE (never overwriting).\n"
+        "--json: {\"public_key\", \"file\"}\n",
+        O_OUT, 0, 0, audit_check, NULL, cmd_audit_pubkey},
+    {"audit", "prune", "[--confirm]",
+        "Show the state of audit pruning. privd deletes events older than\n"
+        "the audit retention, but pauses when its clock jumps forward by\n"
+        "more than a day, so that a wrong clock cannot erase evidence.\n"
+        "Prints whether pruning is paused (since when, by what clock jump),\n"
+        "the retention in force and its floor, the oldest event kept, and\n"
+        "privd's clock. --confirm says that privd's clock is right: pruning\n"
+        "resumes. Needs role policy_admin.\n"
+        "--json: {\"paused\", \"paused_at\" (null if never paused; after\n"
+        "--confirm, when the pause it lifted began), \"clock_jump_s\",\n"
+        "\"retention_s\", \"floor_s\", \"now\", \"oldest_seq\",\n"
+        "\"oldest_time\" (null if none), \"confirmed\"}\n",
+        O_CONFIRM, 0, 0, NULL, NULL, cmd_audit_prune},
+    {NULL, "relationship-end", "REGISTER SUBJECT [--at DATE] [--undo]",
+        "The customer relationship with SUBJECT ended at DATE (default:\n"
+        "now, by privd's clock): the retention rules that count from\n"
+        "relationship_end count from then. DATE is a date (2026-11-27:\n"
+        "midnight UTC), an RFC 3339 time (2026-11-27T10:00:00Z,\n"
+        "2026-11-27T12:00:00+02:00) or Unix seconds; privd refuses (exit 5)\n"
+        "one before 2000 or more than a year past its clock. --undo takes a\n"
+        "recorded end back, refused (exit 6) once something was deleted\n"
+        "because of it. Prints the end recorded and how many stored fields\n"
+        "of the subject were re-planned. Needs a write grant on the\n"
+        "register, for any purpose (no --purpose). A subject not stored\n"
+        "exits 4.\n"
+        "--json: {\"at\" (null: undone), \"at_us\", \"fields\"}\n",
+        O_AT | O_UNDO, 2, 2, end_check, NULL, cmd_relationship_end},
+    {"register", "contract-end", "REGISTER [--at DATE] [--undo]",
+        "The processing contract behind REGISTER ended at DATE (default:\n"
+        "now, by privd's clock; DATE as for relationship-end): from then on\n"
+        "privd refuses writes to the register (exit 6), and the retention\n"
+        "rules that count from contract_end destroy its data when they fall\n"
+        "due (a whole-register hold stops that). --undo takes the end back,\n"
+        "refused (exit 6) once a purge has begun. Needs role policy_admin.\n"
+        "--json: {\"register\", \"at\" (null: undone), \"at_us\"}\n",
+        O_AT | O_UNDO, 1, 1, end_check, NULL, cmd_contract_end},
+    {"hold", "set", "REGISTER [SUBJECT] --reason TEXT [--until DATE]",
+        "Set a legal hold on SUBJECT, or with no SUBJECT on the whole\n"
+        "register: nothing it covers is deleted or anonymised - not by a\n"
+        "retention rule, not by a delete request (which exits 6 naming the\n"
+        "hold), not by a contract end - until it is lifted or DATE passes\n"
+        "(default: until lifted; DATE as for relationship-end). TEXT (1 to\n"
+        "256 bytes) is shown to whoever lists holds and in the answers of\n"
+        "the deletes it blocks: keep personal data out of it. A hold already\n"
+        "on the same target is replaced. Needs role subject_rights or\n"
+        "policy_admin, like every hold command.\n"
+        "--json: {\"replaced\": true|false}\n",
+        O_REASON | O_UNTIL, 1, 2, hold_set_check, NULL, cmd_hold_set},
+    {"hold", "lift", "REGISTER [SUBJECT]",
+        "Lift the hold on SUBJECT, or with no SUBJECT the register's own\n"
+        "hold (the holds on its subjects stay). What it kept falls under the\n"
+        "retention rules again. No such hold in force: exit 4.\n"
+        "--json: {\"lifted\": true}\n",
+        0, 1, 2, hold_lift_check, NULL, cmd_hold_lift},
+    {"hold", "list", "[REGISTER]",
+        "List the holds in force, in REGISTER or in every register, by\n"
+        "register then time set, one per line: register, subject ('*' for\n"
+        "the whole register, 'base64:...' if not printable), until (UTC, or\n"
+        "'-' until lifted), when it was set (UTC), by whom, then the reason\n"
+        "to the end of the line; or 'no holds in force'.\n"
+        "--json: {\"holds\": [{\"register\", \"subject\" (null: the whole\n"
+        "register), \"reason\", \"until\" (null: until lifted),\n"
+        "\"until_us\", \"set_at\", \"set_at_us\", \"set_by\"}]}\n",
+        0, 0, 1, NULL, NULL, cmd_hold_list},
+    {"retention", "preview", "[--as-of DATE] [--register R]",
+        "Say what a retention sweep as of DATE (default: now, by privd's\n"
+        "clock; DATE as for relationship-end) would do, changing nothing:\n"
+        "one line per register and rule with the action (delete, anonymize,\n"
+        "contract_end_purge), the fields and the subjects it would act on,\n"
+        "the fields due but kept by a legal hold, and the anonymous records\n"
+        "a contract-end purge would destroy ('-' for the other actions);\n"
+        "then 'examined N due-index entries'. What it says for DATE is what\n"
+        "a sweep at DATE does, unless data, holds or the policy change in\n"
+        "between. --register: that register only. Needs role policy_admin,\n"
+        "like retention run.\n"
+        "--json: {\"preview\": true, \"as_of\", \"as_of_us\", \"examined\",\n"
+        "\"more\", \"counts\": [{\"register\", \"rule\", \"action\",\n"
+        "\"fields\", \"subjects\", \"held\", \"anonymous_records\"}]}\n",
+        O_AS_OF | O_REGISTER, 0, 0, sweep_check, NULL, cmd_retention_preview},
+    {"retention", "run", "[--register R] [--limit N]",
+        "Run privd's retention sweep now (privd also runs it by itself every\n"
+        "--retention-interval): delete or anonymise what is due by privd's\n"
+        "clock, each action an audit event of principal 'retention'. Prints\n"
+        "what it did as 'retention preview' does. --limit N stops after N\n"
+        "field actions and says whether more is due (run it again). A sweep\n"
+        "that outlasts --timeout goes on in privd.\n"
+        "--json: as 'retention preview', with \"preview\": false\n",
+        O_REGISTER | O_LIMIT, 0, 0, sweep_check, NULL, cmd_retention_run},
+    {NULL, "report", "REGISTER FIELD [--group-by FIELD] --purpose P",
+        "Count FIELD, and for an integer field its sum, mean, minimum and\n"
+        "maximum, over the register's live subjects and its anonymous\n"
+        "records together (what retention anonymised still counts),\n"
+        "optionally per value of a non-identifying field (--group-by). P\n"
+        "must be a purpose the policy marks statistical. A group of fewer\n"
+        "subjects than the policy's reporting.min_group (default 5) is\n"
+        "never shown, only counted as suppressed. One line per group: its\n"
+        "value ('(all)' without --group-by, '(none)' for the records\n"
+        "without one, 'base64:...' if not printable), count, and for an\n"
+        "integer field sum, mean, min and max; then the groups and records\n"
+        "suppressed.\n"
+        "--json: {\"register\", \"field\", \"group_by\" (or null),\n"
+        "\"integer\", \"min_group\", \"groups\": [{\"key\" (a string,\n"
+        "{\"base64\"}, or null without --group-by and for the records\n"
+        "without a value), \"missing\", \"count\", and if \"integer\" is\n"
+        "true \"sum\", \"mean\", \"min\", \"max\"}], \"suppressed_groups\",\n"
+        "\"suppressed_records\"}\n",
+        O_PURPOSE | O_GROUP_BY, 2, 2, report_check, NULL, cmd_report},
+};
+
+const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+
+const char help_head[] =
+    "usage: privctl [options] COMMAND [ARGS...]\n"
+    "\n"
+    "privctl talks to privd, the privacy-enforcing storage daemon, over\n"
+    "ZeroMQ with CURVE. privd knows the caller by its key pair and decides\n"
+    "every request against its policy; every request is audited.\n"
+    "'privctl COMMAND --help' shows one command (or a group's commands).\n"
+    "\n"
+    "Commands:\n";
+
+const char help_tail[] =
+    "\n"
+    "Options (before or after the command; the options of one command\n"
+    "are described with it):\n"
+    "  --endpoint EP      privd's endpoint, ipc:///path or tcp://host:port\n"
+    "                     (default: $PRIVD_ENDPOINT)\n"
+    "  --key FILE         this client's key pair file, as written by\n"
+    "                     'privctl keygen --out' (default: $PRIVD_KEY)\n"
+    "  --server-key KEY   privd's public key: 40-character Z85 text, or a\n"
+    "                     file whose first line holds it, e.g.\n"
+    "                     DATA_DIR/server.pub (default: $PRIVD_SERVER_KEY)\n"
+    "  --purpose P        the purpose of processing; required by put, get,\n"
+    "                     delete and report, and checked against the policy\n"
+    "  DATE, T            a date (2026-11-27: midnight UTC), an RFC 3339\n"
+    "                     time (2026-11-27T10:00:00Z,\n"
+    "                     2026-11-27T12:00:00+02:00) or Unix seconds\n"
+    "  --out FILE         keygen: the key pair file to create; audit\n"
+    "                     pubkey: the file to write the key to\n"
+    "  --replaces N       policy apply: the version in force being replaced\n"
+    "  --force            policy apply: even if it takes the role\n"
+    "                     policy_admin from this key\n"
+    "  --timeout MS       give up after MS milliseconds (default 5000)\n"
+    "  --json             print one JSON object on stdout (its shape is\n"
+    "                     given with each command), errors included:\n"
+    "                     {\"error\": {\"status\", \"reason\", \"message\"}}\n"
+    "  -h, --help         show this help; after a command, that command's\n"
+    "                     (privctl audit query --help), after a group\n"
+    "                     its commands' (privctl policy --help)\n"
+    "  --version          show privctl's version\n"
+    "  --                 end of options (for a SUBJECT starting with '-')\n"
+    "\n"
+    "Exit status:\n"
+    "  0 success            4 not found\n"
+    "  1 any other failure  5 invalid input or policy, request too large\n"
+    "  2 usage error          or bad key\n"
+    "  3 denied by policy   6 data retained (legal minimum or hold) or a\n"
+    "                         conflict (a stale --replaces, a write after\n"
+    "                         a contract end, an end undone too late)\n"
+    "                       7 the audit log does not verify, or an\n"
+    "                         audit command printed a damaged event\n"
+    "                       8 privd's endpoint answers, but the CURVE\n"
+    "                         handshake fails: the server key is\n"
+    "                         probably wrong\n"
+    "\n"
+    "Errors go to stderr as 'privctl: <error>: <privd's message>', or to\n"
+    "stdout as JSON with --json. They never show subject ids or values.\n";
