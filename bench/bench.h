@@ -7,6 +7,8 @@
  *                  its policy, its CPU and memory, its store's size
  *   load.c         the load generator: DEALER clients over CURVE keeping
  *                  requests in flight, every reply checked
+ *   sweep_phase.c  the retention sweeper under load (a privd of its own
+ *                  with the test clock)
  *   floor_ipc.c    floor (a): a bare ROUTER/DEALER echo with CURVE
  *   floor_store.c  floor (b): the same gets and puts in-process on LMDB
  *                  and libsodium, one audit record per operation
@@ -22,6 +24,7 @@
 #define PRIVD_BENCH_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,6 +105,7 @@ typedef enum load_kind {
 	LOAD_FILL,   /* PUT of all five fields of subjects first.. in order */
 	LOAD_AUDITQ, /* an auditor's AuditQuery by subject, first page */
 	LOAD_ECHO,   /* floor (a): opaque frames of the GET's sizes */
+	LOAD_RELEND, /* RelationshipEnd{now} of subjects first.. in order */
 } load_kind;
 
 typedef struct load_spec {
@@ -113,11 +117,17 @@ typedef struct load_spec {
 	int inflight;       /* requests each client keeps in flight */
 	double seconds;     /* > 0: a timed run */
 	uint64_t count;     /* else: this many requests in all */
-	uint64_t first;     /* LOAD_FILL: the first subject */
+	uint64_t first;     /* LOAD_FILL, LOAD_RELEND: the first subject */
 	uint64_t nsubjects; /* random subjects are drawn from 0..nsubjects-1 */
 	const char *const *get_fields; /* LOAD_GET/MIXED: names to ask for */
 	size_t nget;
 	size_t echo_req, echo_reply; /* LOAD_ECHO: frame sizes */
+	/* the register and purpose of GETs and PUTs (NULL: BENCH_REGISTER,
+	 * BENCH_PURPOSE); a fill of another register writes the same five
+	 * fields, which it must declare */
+	const char *reg, *purpose;
+	/* a timed run also ends when *stop becomes true (NULL: never) */
+	atomic_bool *stop;
 	uint64_t seed;
 	/* Called by the main thread: at the start and the end of the timed
 	 * part (after every client connected), and about every 200 ms while
@@ -172,9 +182,27 @@ typedef struct bench_ratio {
 	char target[24]; /* the target, as text, or "" */
 } bench_ratio;
 
+/*
+ * The retention sweeper under load (sweep_phase.c): GETs of live subjects
+ * without a sweep ("base"), and while a sweep deletes ("delete") or
+ * anonymises ("anonymize") the fields that fell due.
+ */
+typedef struct bench_sweep {
+	char id[16];
+	char reg[32], rule[32], action[24]; /* the rule that acted */
+	uint64_t gets;                      /* GETs answered meanwhile */
+	double get_seconds;
+	double p50_us, p99_us, p999_us, max_us;
+	/* a sweep's own figures (not for "base") */
+	double sweep_s;   /* RetentionRun sent to answered */
+	double preview_s; /* the preview before it (a read-only walk) */
+	uint64_t fields, subjects, examined;
+} bench_sweep;
+
 #define BENCH_MAX_ROWS   64
 #define BENCH_MAX_RATIOS 16
 #define BENCH_MAX_NOTES  24
+#define BENCH_MAX_SWEEPS 4
 
 typedef struct bench_report {
 	bench_row rows[BENCH_MAX_ROWS];
@@ -192,6 +220,11 @@ typedef struct bench_report {
 	long long store_file_bytes, store_used_bytes; /* < 0: unknown */
 	uint64_t audit_events;
 	char privd_version[32];
+	/* the sweep phase: its live and due subjects, GET clients x flight */
+	bench_sweep sweeps[BENCH_MAX_SWEEPS];
+	size_t nsweeps;
+	uint64_t sweep_live, sweep_due;
+	int sweep_clients, sweep_inflight;
 } bench_report;
 
 /* Add a row (and print it at once); returns it, or NULL when full. */
@@ -203,7 +236,7 @@ void report_ratio(bench_report *rep, const char *id, const char *what,
 void report_note(bench_report *rep, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void report_header(void);
-/* Print the ratios (and notes) after the table. */
+/* Print the ratios (the sweep's figures, the notes) after the table. */
 void report_print_ratios(const bench_report *rep);
 /* Write the JSON file; 0 or -1. */
 int report_write_json(const bench_report *rep, const char *path);

@@ -39,7 +39,7 @@
 
 #define ST_OK PRIVD__V1__STATUS__OK
 
-enum { OPK_GET, OPK_PUT, OPK_FILL, OPK_AUDITQ, OPK_PING, OPK_ECHO };
+enum { OPK_GET, OPK_PUT, OPK_FILL, OPK_AUDITQ, OPK_PING, OPK_ECHO, OPK_RELEND };
 
 typedef struct shared {
 	const load_spec *s;
@@ -154,17 +154,20 @@ pack_request(client *c, const slot *sl)
 	Privd__V1__PutRequest put = PRIVD__V1__PUT_REQUEST__INIT;
 	Privd__V1__AuditQueryRequest aq = PRIVD__V1__AUDIT_QUERY_REQUEST__INIT;
 	Privd__V1__PingRequest ping = PRIVD__V1__PING_REQUEST__INIT;
+	Privd__V1__RelationshipEndRequest re =
+	    PRIVD__V1__RELATIONSHIP_END_REQUEST__INIT;
 	Privd__V1__Field fv[FLD_N], *fp[FLD_N];
+	char *reg = (char *)(s->reg != NULL ? s->reg : BENCH_REGISTER);
 	char vals[FLD_N][BENCH_VALUE_MAX], subj[32];
 	static const int put_fields[] = {FLD_PHONE, FLD_ORG, FLD_POSITION};
 	size_t n = 0, len;
 
 	req.request_id = sl->id;
-	req.purpose = BENCH_PURPOSE;
+	req.purpose = (char *)(s->purpose != NULL ? s->purpose : BENCH_PURPOSE);
 	bench_subject(sl->subject, subj, sizeof(subj));
 	switch (sl->op) {
 	case OPK_GET:
-		get.register_ = BENCH_REGISTER;
+		get.register_ = reg;
 		get.subject = subj;
 		get.fields = (char **)s->get_fields;
 		get.n_fields = s->nget;
@@ -185,7 +188,7 @@ pack_request(client *c, const slot *sl)
 			fp[n] = &fv[n];
 			n++;
 		}
-		put.register_ = BENCH_REGISTER;
+		put.register_ = reg;
 		put.subject = subj;
 		put.fields = fp;
 		put.n_fields = n;
@@ -196,6 +199,13 @@ pack_request(client *c, const slot *sl)
 		aq.subject = subj;
 		req.op_case = PRIVD__V1__REQUEST__OP_AUDIT_QUERY;
 		req.audit_query = &aq;
+		break;
+	case OPK_RELEND:
+		re.register_ = reg;
+		re.subject = subj;
+		re.now = true;
+		req.op_case = PRIVD__V1__REQUEST__OP_RELATIONSHIP_END;
+		req.relationship_end = &re;
 		break;
 	default:
 		req.op_case = PRIVD__V1__REQUEST__OP_PING;
@@ -333,6 +343,15 @@ on_reply(client *c, const uint8_t *data, size_t len, uint64_t now)
 			fail(c, "PUT: the reply does not say every field was "
 			        "written");
 		break;
+	case OPK_RELEND:
+		/* every field of a filled subject counts from the end */
+		if (r->payload_case !=
+		        PRIVD__V1__RESPONSE__PAYLOAD_RELATIONSHIP_END ||
+		    r->relationship_end->at_us == 0 ||
+		    r->relationship_end->fields != FLD_N)
+			fail(c, "RelationshipEnd: the reply does not say the "
+			        "end was recorded for every field");
+		break;
 	case OPK_AUDITQ:
 		if (r->payload_case !=
 		    PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_QUERY) {
@@ -412,7 +431,9 @@ next_op(client *c, slot *sl)
 	if (atomic_load(&sh->failed) || bench_interrupted)
 		return false;
 	if (s->seconds > 0) {
-		if (bench_now_ns() >= sh->deadline_ns)
+		/* a stop ends a client's run once it has a reply */
+		if (bench_now_ns() >= sh->deadline_ns ||
+		    (s->stop != NULL && c->done > 0 && atomic_load(s->stop)))
 			return false;
 	} else if ((claim = atomic_fetch_add(&sh->next, 1)) >= s->count) {
 		return false;
@@ -430,7 +451,8 @@ next_op(client *c, slot *sl)
 		sl->op = rnd(c) % 10 == 0 ? OPK_PUT : OPK_GET;
 		break;
 	case LOAD_FILL:
-		sl->op = OPK_FILL;
+	case LOAD_RELEND:
+		sl->op = s->kind == LOAD_FILL ? OPK_FILL : OPK_RELEND;
 		sl->subject = s->first + claim;
 		sl->variant = 0;
 		break;

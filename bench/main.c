@@ -43,7 +43,8 @@ static const struct {
 	unsigned bit;
 } groups[] = {{"get", PH_GET}, {"put", PH_PUT}, {"mixed", PH_MIXED},
     {"echo", PH_ECHO}, {"store", PH_STORE}, {"pg", PH_PG}, {"aged", PH_AGED},
-    {"audit", PH_AUDIT}, {"big", PH_BIG}, {"soak", PH_SOAK}};
+    {"audit", PH_AUDIT}, {"big", PH_BIG}, {"soak", PH_SOAK},
+    {"sweep", PH_SWEEP}};
 
 static bench_run *the_run; /* for the clean-up at exit */
 
@@ -62,7 +63,7 @@ usage(FILE *f)
 	    "floor),\n"
 	    "                       store (store floor), pg (PostgreSQL), "
 	    "aged,\n"
-	    "                       audit, big, soak (default: all)\n"
+	    "                       audit, big, soak, sweep (default: all)\n"
 	    "  --quick              get,put,mixed,echo,store only\n"
 	    "  --aged-events N      audit events before the aged GET phase "
 	    "(2000000)\n"
@@ -73,6 +74,11 @@ usage(FILE *f)
 	    "                       aged to --aged-events too\n"
 	    "  --soak-requests N    GETs of the soak phase, privd's memory\n"
 	    "                       read every tenth (10000000)\n"
+	    "  --sweep-fields N     fields that fall due in the sweep phase, "
+	    "five a\n"
+	    "                       subject, deleted and then as many "
+	    "anonymised\n"
+	    "                       under 8 clients' GETs (100000)\n"
 	    "  --tcp                tcp://127.0.0.1 instead of ipc\n"
 	    "  --json FILE          write the figures as JSON\n"
 	    "  --get-fields LIST    fields a GET asks for "
@@ -168,6 +174,7 @@ parse_args(int argc, char **argv, bench_opts *o, char *pg_default)
 	o->aged_events = 2000000;
 	o->audit_events = 1000000;
 	o->soak_requests = 10000000;
+	o->sweep_fields = 100000;
 	o->seconds = 5;
 	o->phases = PH_ALL;
 	o->policy = BENCH_POLICY_EXAMPLE;
@@ -212,6 +219,9 @@ parse_args(int argc, char **argv, bench_opts *o, char *pg_default)
 				return -1;
 		} else if (strcmp(a, "--soak-requests") == 0) {
 			if (parse_u64(a, arg, 10, &o->soak_requests) != 0)
+				return -1;
+		} else if (strcmp(a, "--sweep-fields") == 0) {
+			if (parse_u64(a, arg, 1, &o->sweep_fields) != 0)
 				return -1;
 		} else if (strcmp(a, "--audit-events") == 0) {
 			if (parse_u64(a, arg, 0, &o->audit_events) != 0)
@@ -299,6 +309,7 @@ cleanup(void)
 	echo_stop(&run->echo);
 	server_stop(&run->srv);
 	server_stop(&run->big);
+	server_stop(&run->swp);
 	if (run->workdir[0] != '\0') {
 		nftw(run->workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 		run->workdir[0] = '\0';

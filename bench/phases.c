@@ -3,8 +3,8 @@
  * and the PostgreSQL alternative, so that privd's rows can be printed
  * beside them; then privd: load the fresh store; GET, PUT and mixed at
  * 1x1, 8x1 and 8x16; GET on an aged log; the auditor's query by subject;
- * GET on the big store (a second privd, the first one stopped). Then the
- * ratios.
+ * GET on the big store (a second privd, the first one stopped); the
+ * retention sweeper under load (a third, sweep_phase.c). Then the ratios.
  *
  * Every privd phase samples privd's /proc before and after its timed part
  * (CPU per request, RSS at its end), and the GET phases the store's used
@@ -40,6 +40,10 @@ typedef struct probe {
 	/* progress of a long count-limited run */
 	const char *label;
 	uint64_t total, t0, last;
+	/* the caller's own hooks, run after the probe's */
+	void (*then_start)(void *arg);
+	void (*then_end)(void *arg);
+	void *then_arg;
 } probe;
 
 static void
@@ -53,6 +57,8 @@ probe_start(void *arg)
 	if (p->store && p->srv != NULL)
 		server_store_size(p->srv, &file, &p->used0);
 	p->t0 = p->last = bench_now_ns();
+	if (p->then_start != NULL)
+		p->then_start(p->then_arg);
 }
 
 static void
@@ -64,6 +70,8 @@ probe_end(void *arg)
 	p->used1 = -1;
 	if (p->store && p->srv != NULL)
 		server_store_size(p->srv, &p->file, &p->used1);
+	if (p->then_end != NULL)
+		p->then_end(p->then_arg);
 }
 
 static bool
@@ -132,7 +140,7 @@ row_vs(const bench_report *rep, bench_row *row)
 	}
 }
 
-static void
+void
 phase_failed(
     bench_run *run, bench_server *srv, const char *what, const load_result *r)
 {
@@ -147,19 +155,22 @@ phase_failed(
 		server_dump_log(srv);
 }
 
-/*
- * One load run against a privd (or the echo server: srv NULL, pid its
- * child), its row added unless it failed. Returns 0 or -1.
- */
-static int
-measure(bench_run *run, bench_server *srv, load_spec *s, pid_t pid,
-    const char *group, const char *phase, bool add_row)
+/* See phases.h. */
+int
+phase_measure(bench_run *run, bench_server *srv, load_spec *s, pid_t pid,
+    const char *group, const char *phase, bool add_row, load_result *out)
 {
 	load_result r;
 	bench_row row;
-	probe p = {.srv = srv, .pid = pid, .store = srv != NULL};
+	probe p = {.srv = srv,
+	    .pid = pid,
+	    .store = srv != NULL,
+	    .then_start = s->at_start,
+	    .then_end = s->at_end,
+	    .then_arg = s->arg};
 	char what[64];
 	double cpu;
+	int rc;
 
 	if (s->seconds <= 0 && s->count > 100000) {
 		p.label = phase;
@@ -172,7 +183,13 @@ measure(bench_run *run, bench_server *srv, load_spec *s, pid_t pid,
 	s->seed = run->rep.nrows * 7919 + 17;
 	snprintf(what, sizeof(what), "%s %s %dx%d", group, phase, s->clients,
 	    s->inflight);
-	if (load_run(s, &r) != 0 || r.errors > 0 || r.requests == 0) {
+	rc = load_run(s, &r);
+	/* the spec keeps no pointer to this frame's probe */
+	s->at_start = p.then_start;
+	s->at_end = p.then_end;
+	s->tick = NULL;
+	s->arg = p.then_arg;
+	if (rc != 0 || r.errors > 0 || r.requests == 0) {
 		if (r.errors == 0 && r.first_error[0] == '\0')
 			snprintf(r.first_error, sizeof(r.first_error),
 			    "no request was answered");
@@ -181,6 +198,8 @@ measure(bench_run *run, bench_server *srv, load_spec *s, pid_t pid,
 		phase_failed(run, srv, what, &r);
 		return -1;
 	}
+	if (out != NULL)
+		*out = r;
 	if (!add_row)
 		return 0;
 	fill_row(&row, group, phase, s->clients, s->inflight, &r);
@@ -188,7 +207,9 @@ measure(bench_run *run, bench_server *srv, load_spec *s, pid_t pid,
 		row.cpu_us_per_req = cpu / (double)r.requests;
 	row.rss_anon_kb = p.p1.ok ? p.p1.rss_anon_kb : -1;
 	row.rss_file_kb = p.p1.ok ? p.p1.rss_file_kb : -1;
-	if (p.used0 >= 0 && p.used1 >= 0 &&
+	/* a run that something else ends (a sweep) shares the store's
+	 * growth with it: no bytes per request */
+	if (p.used0 >= 0 && p.used1 >= 0 && s->stop == NULL &&
 	    (s->kind == LOAD_GET || s->kind == LOAD_AUDITQ))
 		row.store_bytes_per_req =
 		    (double)(p.used1 - p.used0) / (double)r.requests;
@@ -197,10 +218,17 @@ measure(bench_run *run, bench_server *srv, load_spec *s, pid_t pid,
 	return 0;
 }
 
-/* A load spec against srv as crm (as auditor with auditor set). */
-static void
-spec_for(bench_run *run, bench_server *srv, load_spec *s, load_kind kind, int c,
-    int f, bool auditor)
+static int
+measure(bench_run *run, bench_server *srv, load_spec *s, pid_t pid,
+    const char *group, const char *phase, bool add_row)
+{
+	return phase_measure(run, srv, s, pid, group, phase, add_row, NULL);
+}
+
+/* See phases.h. */
+void
+phase_spec(bench_run *run, bench_server *srv, load_spec *s, load_kind kind,
+    int c, int f, bool auditor)
 {
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
@@ -222,7 +250,7 @@ fill(bench_run *run, bench_server *srv, uint64_t n)
 {
 	load_spec s;
 
-	spec_for(run, srv, &s, LOAD_FILL, LOAD_CLIENTS, LOAD_FLIGHT, false);
+	phase_spec(run, srv, &s, LOAD_FILL, LOAD_CLIENTS, LOAD_FLIGHT, false);
 	s.seconds = 0;
 	s.count = n;
 	s.first = 0;
@@ -255,7 +283,7 @@ grow_log(bench_run *run, bench_server *srv, uint64_t target)
 		    "privd-bench: the audit log holds %llu events; issuing "
 		    "GETs until it holds %llu\n",
 		    (unsigned long long)seq, (unsigned long long)target);
-		spec_for(
+		phase_spec(
 		    run, srv, &s, LOAD_GET, LOAD_CLIENTS, LOAD_FLIGHT, false);
 		if (srv == &run->big)
 			s.nsubjects = run->o->big_subjects;
@@ -276,7 +304,7 @@ privd_levels(bench_run *run, load_kind kind, const char *phase)
 	load_spec s;
 
 	for (size_t i = 0; i < N_LEVELS && !bench_interrupted; i++) {
-		spec_for(run, &run->srv, &s, kind, levels[i].clients,
+		phase_spec(run, &run->srv, &s, kind, levels[i].clients,
 		    levels[i].inflight, false);
 		if (measure(run, &run->srv, &s, run->srv.pid, "privd", phase,
 		        true) != 0)
@@ -387,7 +415,7 @@ audit_levels(bench_run *run)
 	if (grow_log(run, &run->srv, run->o->audit_events) != 0)
 		return -1;
 	for (size_t i = 0; i < 2 && !bench_interrupted; i++) {
-		spec_for(run, &run->srv, &s, LOAD_AUDITQ, al[i].clients,
+		phase_spec(run, &run->srv, &s, LOAD_AUDITQ, al[i].clients,
 		    al[i].inflight, true);
 		if (measure(run, &run->srv, &s, run->srv.pid, "privd", "auditq",
 		        true) != 0)
@@ -413,7 +441,8 @@ big_store(bench_run *run)
 	for (i = 0; i < run->o->nprivd_args; i++)
 		extra[i] = run->o->privd_args[i];
 	extra[i] = NULL;
-	if (server_start(&run->big, run->o->policy, run->o->tcp, extra) != 0) {
+	if (server_start(
+	        &run->big, run->o->policy, run->o->tcp, extra, false) != 0) {
 		run->failed = 1;
 		return -1;
 	}
@@ -422,7 +451,7 @@ big_store(bench_run *run)
 	/* no cliff: many subjects and a long log together */
 	if (grow_log(run, &run->big, run->o->aged_events) != 0)
 		return -1;
-	spec_for(
+	phase_spec(
 	    run, &run->big, &s, LOAD_GET, LOAD_CLIENTS, LOAD_FLIGHT, false);
 	s.nsubjects = run->o->big_subjects;
 	if (measure(run, &run->big, &s, run->big.pid, "privd", "get-big",
@@ -450,7 +479,7 @@ soak(bench_run *run)
 	fprintf(stderr, "privd-bench: soak: %llu GETs in ten legs\n",
 	    (unsigned long long)run->o->soak_requests);
 	for (i = 1, done = 0; i <= 10 && !bench_interrupted; i++) {
-		spec_for(run, &run->srv, &s, LOAD_GET, LOAD_CLIENTS,
+		phase_spec(run, &run->srv, &s, LOAD_GET, LOAD_CLIENTS,
 		    LOAD_FLIGHT, false);
 		s.seconds = 0;
 		s.count = leg;
@@ -512,8 +541,8 @@ phases_run(bench_run *run)
 		        ? server_external(&run->srv, o->endpoint, o->server_key,
 		              o->key_file, o->auditor_file, o->pid,
 		              o->data_dir) != 0
-		        : server_start(&run->srv, o->policy, o->tcp, extra) !=
-		              0) {
+		        : server_start(&run->srv, o->policy, o->tcp, extra,
+		              false) != 0) {
 			run->failed = 1;
 			return -1;
 		}
@@ -540,7 +569,7 @@ phases_run(bench_run *run)
 
 		if (grow_log(run, &run->srv, o->aged_events) != 0)
 			return -1;
-		spec_for(run, &run->srv, &s, LOAD_GET, LOAD_CLIENTS,
+		phase_spec(run, &run->srv, &s, LOAD_GET, LOAD_CLIENTS,
 		    LOAD_FLIGHT, false);
 		if (measure(run, &run->srv, &s, run->srv.pid, "privd",
 		        "get-aged", true) != 0)
@@ -553,6 +582,8 @@ phases_run(bench_run *run)
 	if (o->phases & PH_PRIVD)
 		store_figures(run);
 	if ((o->phases & PH_BIG) && big_store(run) != 0)
+		return -1;
+	if ((o->phases & PH_SWEEP) && sweep_phase(run) != 0)
 		return -1;
 	return bench_interrupted ? -1 : 0;
 }

@@ -20,15 +20,17 @@ enum {
 	PH_AUDIT = 1 << 7,
 	PH_BIG = 1 << 8,
 	PH_SOAK = 1 << 9,
+	PH_SWEEP = 1 << 10,
 };
 #define PH_QUICK (PH_GET | PH_PUT | PH_MIXED | PH_ECHO | PH_STORE)
-#define PH_ALL   0x3ff
+#define PH_ALL   0x7ff
 /* the groups that need the fresh privd */
 #define PH_PRIVD (PH_GET | PH_PUT | PH_MIXED | PH_AGED | PH_AUDIT | PH_SOAK)
 
 typedef struct bench_opts {
 	uint64_t subjects, big_subjects, aged_events, audit_events;
 	uint64_t soak_requests; /* the soak phase's requests */
+	uint64_t sweep_fields;  /* fields that fall due in the sweep phase */
 	double seconds;
 	unsigned phases;
 	bool tcp;
@@ -51,6 +53,7 @@ typedef struct bench_run {
 	bench_report rep;
 	bench_server srv; /* the fresh store (or --endpoint) */
 	bench_server big; /* the big store */
+	bench_server swp; /* the sweep phase's store */
 	echo_server echo;
 	char workdir[BENCH_PATH_MAX]; /* floors' files, echo socket */
 	int failed;                   /* a phase failed: exit status 1 */
@@ -61,5 +64,31 @@ int phases_run(bench_run *run);
 
 /* Compute the ratios of the rows there are. */
 void phases_ratios(bench_run *run);
+
+/* ---- for the phases of other files (phases.c) ---------------------------- */
+
+/*
+ * One load run against a privd (or the echo server: srv NULL, pid its
+ * child), measured: privd's CPU and memory around its timed part, the
+ * store's growth. Hooks the spec already has (at_start, at_end, with its
+ * arg) run after the measurement's own. Adds a row named group/phase
+ * unless add_row is false; out (may be NULL) receives the result. A
+ * failed run (an error, no reply) is said on stderr and marks the run
+ * failed. Returns 0 or -1.
+ */
+int phase_measure(bench_run *run, bench_server *srv, load_spec *s, pid_t pid,
+    const char *group, const char *phase, bool add_row, load_result *out);
+
+/* A load spec against srv as crm (as auditor with auditor set), the
+ * run's seconds and subjects, the GET's fields. */
+void phase_spec(bench_run *run, bench_server *srv, load_spec *s, load_kind kind,
+    int c, int f, bool auditor);
+
+/* Mark the run failed and say why (the load's first error, privd's log). */
+void phase_failed(
+    bench_run *run, bench_server *srv, const char *what, const load_result *r);
+
+/* The sweep phase (sweep_phase.c); 0 or -1. */
+int sweep_phase(bench_run *run);
 
 #endif

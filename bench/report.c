@@ -12,9 +12,16 @@
  *              rps, p50_us, p99_us, p999_us, cpu_us_per_req,
  *              rss_anon_kb, rss_file_kb, store_bytes_per_req
  *              [, vs, vs_of]}, ...],
- *    "ratios": [{id, what, value, target}, ...], "notes": [...]}
+ *    "ratios": [{id, what, value, target}, ...], "notes": [...]
+ *    [, "sweep": {live_subjects, due_subjects, clients, inflight,
+ *                 runs: [{id, register, rule, action, gets, seconds,
+ *                         p50_us, p99_us, p999_us, max_us
+ *                         [, sweep_seconds, preview_seconds, fields,
+ *                         subjects, examined, fields_per_s,
+ *                         p99_minus_base_us, max_minus_base_us]}]}]}
  * Unknown figures are null. Row and ratio ids are stable, so two runs
- * can be compared line by line.
+ * can be compared line by line. The sweep's runs are "base" (no sweep),
+ * "delete" and "anonymize".
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -123,6 +130,71 @@ report_note(bench_report *rep, const char *fmt, ...)
 	fprintf(stderr, "privd-bench: %s\n", n);
 }
 
+static const bench_sweep *
+sweep_base(const bench_report *rep)
+{
+	for (size_t i = 0; i < rep->nsweeps; i++)
+		if (strcmp(rep->sweeps[i].id, "base") == 0)
+			return &rep->sweeps[i];
+	return NULL;
+}
+
+/* The sweep phase's figures: the GETs without and during each sweep. */
+static void
+print_sweeps(const bench_report *rep)
+{
+	const bench_sweep *b = sweep_base(rep);
+
+	if (rep->nsweeps == 0)
+		return;
+	printf("\nthe retention sweeper under load: %dx%d GETs of %llu live "
+	       "subjects while %llu subjects\n(%llu fields) of customers, then "
+	       "as many of acis, are swept\n",
+	    rep->sweep_clients, rep->sweep_inflight,
+	    (unsigned long long)rep->sweep_live,
+	    (unsigned long long)rep->sweep_due,
+	    (unsigned long long)rep->sweep_due * FLD_N);
+	printf("  %-10s %8s %8s %8s %8s %8s %8s %9s %9s %9s\n", "sweep",
+	    "GETs/s", "p50 us", "p99 us", "p99.9 us", "max us", "sweep s",
+	    "fields/s", "p99 diff", "max diff");
+	for (size_t i = 0; i < rep->nsweeps; i++) {
+		const bench_sweep *f = &rep->sweeps[i];
+		char sw[24] = "-", fps[24] = "-", d99[24] = "-", dmax[24] = "-";
+
+		if (f != b) {
+			snprintf(sw, sizeof(sw), "%.2f", f->sweep_s);
+			if (f->sweep_s > 0)
+				snprintf(fps, sizeof(fps), "%.0f",
+				    (double)f->fields / f->sweep_s);
+			if (b != NULL) {
+				snprintf(d99, sizeof(d99), "%+.0f",
+				    f->p99_us - b->p99_us);
+				snprintf(dmax, sizeof(dmax), "%+.0f",
+				    f->max_us - b->max_us);
+			}
+		}
+		printf("  %-10s %8.0f %8.0f %8.0f %8.0f %8.0f %8s %9s %9s "
+		       "%9s\n",
+		    f == b ? "none" : f->id,
+		    f->get_seconds > 0 ? (double)f->gets / f->get_seconds : 0,
+		    f->p50_us, f->p99_us, f->p999_us, f->max_us, sw, fps, d99,
+		    dmax);
+	}
+	for (size_t i = 0; i < rep->nsweeps; i++) {
+		const bench_sweep *f = &rep->sweeps[i];
+
+		if (f == b)
+			continue;
+		printf("  %s: %s rule %s (%s): %llu fields of %llu subjects, "
+		       "%llu index entries examined; the preview before it "
+		       "%.2f s\n",
+		    f->id, f->reg, f->rule, f->action,
+		    (unsigned long long)f->fields,
+		    (unsigned long long)f->subjects,
+		    (unsigned long long)f->examined, f->preview_s);
+	}
+}
+
 void
 report_print_ratios(const bench_report *rep)
 {
@@ -146,6 +218,7 @@ report_print_ratios(const bench_report *rep)
 		    rep->store_file_bytes / 1048576.0,
 		    rep->store_used_bytes / 1048576.0,
 		    (unsigned long long)rep->audit_events);
+	print_sweeps(rep);
 	if (rep->nnotes > 0)
 		printf("\nnotes\n");
 	for (size_t i = 0; i < rep->nnotes; i++)
@@ -236,6 +309,60 @@ row_json(const bench_row *r)
 	return o;
 }
 
+static json_t *
+sweep_json(const bench_report *rep)
+{
+	const bench_sweep *b = sweep_base(rep);
+	json_t *o = json_object(), *runs = json_array();
+
+	json_object_set_new(
+	    o, "live_subjects", json_integer((json_int_t)rep->sweep_live));
+	json_object_set_new(
+	    o, "due_subjects", json_integer((json_int_t)rep->sweep_due));
+	json_object_set_new(o, "clients", json_integer(rep->sweep_clients));
+	json_object_set_new(o, "inflight", json_integer(rep->sweep_inflight));
+	for (size_t i = 0; i < rep->nsweeps; i++) {
+		const bench_sweep *f = &rep->sweeps[i];
+		json_t *r = json_object();
+
+		json_object_set_new(r, "id", json_string(f->id));
+		json_object_set_new(r, "register", json_string(f->reg));
+		json_object_set_new(r, "rule", json_string(f->rule));
+		json_object_set_new(r, "action", json_string(f->action));
+		json_object_set_new(
+		    r, "gets", json_integer((json_int_t)f->gets));
+		json_object_set_new(r, "seconds", json_real(f->get_seconds));
+		json_object_set_new(r, "p50_us", json_real(f->p50_us));
+		json_object_set_new(r, "p99_us", json_real(f->p99_us));
+		json_object_set_new(r, "p999_us", json_real(f->p999_us));
+		json_object_set_new(r, "max_us", json_real(f->max_us));
+		if (f != b) {
+			json_object_set_new(
+			    r, "sweep_seconds", json_real(f->sweep_s));
+			json_object_set_new(
+			    r, "preview_seconds", json_real(f->preview_s));
+			json_object_set_new(
+			    r, "fields", json_integer((json_int_t)f->fields));
+			json_object_set_new(r, "subjects",
+			    json_integer((json_int_t)f->subjects));
+			json_object_set_new(r, "examined",
+			    json_integer((json_int_t)f->examined));
+			json_object_set_new(r, "fields_per_s",
+			    num_or_null((double)f->fields / f->sweep_s,
+			        f->sweep_s > 0));
+			json_object_set_new(r, "p99_minus_base_us",
+			    num_or_null(
+			        f->p99_us - (b ? b->p99_us : 0), b != NULL));
+			json_object_set_new(r, "max_minus_base_us",
+			    num_or_null(
+			        f->max_us - (b ? b->max_us : 0), b != NULL));
+		}
+		json_array_append_new(runs, r);
+	}
+	json_object_set_new(o, "runs", runs);
+	return o;
+}
+
 int
 report_write_json(const bench_report *rep, const char *path)
 {
@@ -282,6 +409,8 @@ report_write_json(const bench_report *rep, const char *path)
 	for (size_t i = 0; i < rep->nnotes; i++)
 		json_array_append_new(notes, json_string(rep->notes[i]));
 	json_object_set_new(root, "notes", notes);
+	if (rep->nsweeps > 0)
+		json_object_set_new(root, "sweep", sweep_json(rep));
 	/* written aside and renamed: never half a file under the name */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	rc = json_dump_file(root, tmp, JSON_INDENT(1) | JSON_PRESERVE_ORDER);

@@ -6,7 +6,9 @@
  * key pairs of its own and leaves the rest of the document as it is, so
  * privd decides every request under the real example policy. crm (read
  * and write of customers for orders) makes the load; auditor (role
- * auditor) asks the audit queries and counts the log's events.
+ * auditor) asks the audit queries and counts the log's events; acis
+ * (writes of the acis register) and dpo (role policy_admin) serve the
+ * sweep phase, and are optional.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -88,11 +90,33 @@ read_text(const char *path)
 	return s;
 }
 
+/*
+ * Give principal name a key of the bench's if the policy has it with a
+ * key: *doc is replaced by the edited text. Returns the key, or NULL
+ * (nothing changed) if the policy has no such principal.
+ */
+static const h_key *
+optional_key(harness *h, char **doc, const char *name)
+{
+	const h_key *k;
+	char *t;
+
+	if ((t = subst_key(*doc, name)) == NULL)
+		return NULL;
+	if ((k = h_key_new(h, name)) == NULL) {
+		free(t);
+		return NULL;
+	}
+	free(*doc);
+	*doc = t;
+	return k;
+}
+
 int
 server_start(bench_server *s, const char *policy_path, bool tcp,
-    const char *const *serve_extra)
+    const char *const *serve_extra, bool test_clock)
 {
-	const h_key *crm, *aud;
+	const h_key *crm, *aud, *acis, *adm;
 	char *doc = NULL, *t1 = NULL, *t2 = NULL;
 	harness *h;
 	int port;
@@ -118,7 +142,11 @@ server_start(bench_server *s, const char *policy_path, bool tcp,
 		    policy_path);
 		goto fail;
 	}
+	acis = optional_key(h, &t2, "acis");
+	adm = optional_key(h, &t2, "dpo");
 	if (h_policy_write(h, t2) != 0 || h_init(h, NULL) != 0)
+		goto fail;
+	if (test_clock && h_clock_set(h, 0) != 0)
 		goto fail;
 	if (tcp) {
 		if ((port = bench_free_tcp_port()) < 0)
@@ -138,6 +166,16 @@ server_start(bench_server *s, const char *policy_path, bool tcp,
 	snprintf(s->aud_pub, sizeof(s->aud_pub), "%s", aud->pub);
 	snprintf(s->aud_sec, sizeof(s->aud_sec), "%s", aud->sec);
 	s->has_auditor = true;
+	if (acis != NULL) {
+		snprintf(s->acis_pub, sizeof(s->acis_pub), "%s", acis->pub);
+		snprintf(s->acis_sec, sizeof(s->acis_sec), "%s", acis->sec);
+		s->has_acis = true;
+	}
+	if (adm != NULL) {
+		snprintf(s->adm_pub, sizeof(s->adm_pub), "%s", adm->pub);
+		snprintf(s->adm_sec, sizeof(s->adm_sec), "%s", adm->sec);
+		s->has_admin = true;
+	}
 	s->pid = h->pid;
 	snprintf(s->data_dir, sizeof(s->data_dir), "%s", h->data_dir);
 	return 0;
@@ -148,6 +186,15 @@ fail:
 	fprintf(stderr, "privd-bench: cannot start privd\n");
 	server_stop(s);
 	return -1;
+}
+
+int
+server_clock_set(bench_server *s, int64_t offset_s)
+{
+	if (s->h == NULL || h_clock_set(s->h, offset_s) != 0)
+		return -1;
+	h_clock_wait();
+	return 0;
 }
 
 /* A server key given as Z85 text or as a file holding it. */

@@ -19,6 +19,11 @@ typedef struct bench_server {
 	/* auditor: role auditor (the audit phases, the event count) */
 	char aud_pub[BENCH_KEY_LEN], aud_sec[BENCH_KEY_LEN];
 	bool has_auditor;
+	/* acis (read, write and delete of acis) and dpo (roles policy_admin
+	 * and subject_rights), where the policy has them: the sweep phase */
+	char acis_pub[BENCH_KEY_LEN], acis_sec[BENCH_KEY_LEN];
+	char adm_pub[BENCH_KEY_LEN], adm_sec[BENCH_KEY_LEN];
+	bool has_acis, has_admin;
 	pid_t pid;                     /* for /proc; 0: unknown */
 	char data_dir[BENCH_PATH_MAX]; /* for the store's size; "": unknown */
 	char root[BENCH_PATH_MAX];     /* the harness's directory, or "" */
@@ -26,14 +31,20 @@ typedef struct bench_server {
 
 /*
  * Start a privd on a fresh store: a harness directory, keys for crm and
- * auditor, the policy at policy_path with those two principals' keys
- * replaced by the bench's own, `privd init`, `privd serve` (on ipc in the
- * directory, or tcp on a free port of 127.0.0.1) with serve_extra
- * (NULL-terminated, or NULL). 0, or -1 (said why on stderr; nothing left
+ * auditor (and acis and dpo where the policy has them), the policy at
+ * policy_path with those principals' keys replaced by the bench's own,
+ * `privd init`, `privd serve` (on ipc in the directory, or tcp on a free
+ * port of 127.0.0.1) with serve_extra (NULL-terminated, or NULL). With
+ * test_clock, privd's wall clock follows server_clock_set (the test clock
+ * file, daemon/clock.h). 0, or -1 (said why on stderr; nothing left
  * running).
  */
 int server_start(bench_server *s, const char *policy_path, bool tcp,
-    const char *const *serve_extra);
+    const char *const *serve_extra, bool test_clock);
+
+/* Shift the wall clock of a privd started with test_clock by offset_s
+ * seconds from the real one, and wait until privd has seen it. 0 or -1. */
+int server_clock_set(bench_server *s, int64_t offset_s);
 
 /*
  * Use a privd that runs already. server_key is a Z85 key or a file holding
