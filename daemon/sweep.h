@@ -30,7 +30,7 @@
 #include "policy.h"
 #include "retstore.h"
 
-#define SWEEP_STEP_ACTIONS 256  /* field actions in one write transaction */
+#define SWEEP_STEP_ACTIONS 32   /* field actions in one write transaction */
 #define SWEEP_STEP_EXAMINE 4096 /* due entries read in one step */
 /* and a step of a run stops after this much time: a step holds the writer,
  * and every request waiting behind it (bench: 256 actions took 10 ms) */
