@@ -170,9 +170,13 @@ agg_group(const Privd__V1__Response *r, const char *key)
 	for (i = 0; i < a->n_groups; i++) {
 		const Privd__V1__AggregateGroup *g = a->groups[i];
 
-		if (key == NULL ? g->missing
-		                : !g->missing && g->key.len == strlen(key) &&
-		                      memcmp(g->key.data, key, g->key.len) == 0)
+		/* an empty key comes as no data at all (memcmp must not see
+		 * its NULL) */
+		if (key == NULL
+		        ? g->missing
+		        : !g->missing && g->key.len == strlen(key) &&
+		              (g->key.len == 0 ||
+		                  memcmp(g->key.data, key, g->key.len) == 0))
 			return g;
 	}
 	return NULL;
@@ -236,6 +240,7 @@ expect_agg(const Privd__V1__Response *r, size_t ngroups, uint64_t sgroups,
 	for (i = 0; i < a->n_groups; i++) {
 		const Privd__V1__AggregateGroup *g = a->groups[i], *p;
 		size_t n;
+		int c;
 
 		assert_true(g->count >= a->min_group);
 		assert_true(!g->missing || g->key.len == 0);
@@ -246,9 +251,8 @@ expect_agg(const Privd__V1__Response *r, size_t ngroups, uint64_t sgroups,
 		if (g->missing)
 			continue;
 		n = p->key.len < g->key.len ? p->key.len : g->key.len;
-		assert_true(memcmp(p->key.data, g->key.data, n) < 0 ||
-		            (memcmp(p->key.data, g->key.data, n) == 0 &&
-		                p->key.len < g->key.len));
+		c = n == 0 ? 0 : memcmp(p->key.data, g->key.data, n);
+		assert_true(c < 0 || (c == 0 && p->key.len < g->key.len));
 	}
 }
 
