@@ -406,7 +406,7 @@ do_aggregate(worker *w, job *j)
 		job_fail(j, ST(INVALID), 0, "group_by names the field itself");
 		return;
 	}
-	if (worker_decide(j, rq->register_, POL_OP_READ, names,
+	if (worker_decide(w, j, rq->register_, NULL, POL_OP_READ, names,
 	        rq->group_by[0] != '\0' ? 2 : 1, &d) != 0)
 		return;
 	pp = pol_purpose_find(j->reg, j->req->purpose);
