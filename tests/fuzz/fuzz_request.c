@@ -73,7 +73,7 @@ static const char policy_fmt[] =
     "      \"fields\": [\"*\"], \"ops\": [\"read\", \"write\", "
     "\"delete\"]}]},"
     "   \"auditor\": {\"key\": \"%s\", \"roles\": [\"auditor\"]},"
-    "   \"admin\": {\"key\": \"%s\", \"roles\": [\"policy_admin\"]}}}";
+    "   \"admin\": {\"key\": \"%s\", \"roles\": [\"policy_admin\", \"subject_rights\"]}}}";
 
 static server srv;
 static worker *wk;
