@@ -92,6 +92,9 @@ rnd(client *c)
 }
 
 /* Count an error; the first one of the run is kept for the report. */
+static void fail(client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 fail(client *c, const char *fmt, ...)
 {
