@@ -200,9 +200,9 @@ worker_decide(worker *w, job *j, const char *reg, const char *subject,
 	pr.op = op;
 	pr.fields = (const char *const *)names;
 	pr.nfields = n;
-	if (subject_state(w, j, reg, subject, &state, &have) != 0)
-		return -1;
-	pr.subject = have ? &state : NULL;
+	/* first the request itself, then what the subject asked for: a
+	 * principal that may not make the request learns nothing of the
+	 * subject's restriction or objections */
 	pol_decide(j->snap->pol, &pr, d);
 	ev_names(j, d, names, n);
 	if (d->reason != POL_ALLOW) {
@@ -216,6 +216,16 @@ worker_decide(worker *w, job *j, const char *reg, const char *subject,
 		    "purpose %s is statistical: it reads aggregates only",
 		    d->purpose->name);
 		return -1;
+	}
+	if (subject_state(w, j, reg, subject, &state, &have) != 0)
+		return -1;
+	if (have) {
+		pr.subject = &state;
+		pol_decide(j->snap->pol, &pr, d);
+		if (d->reason != POL_ALLOW) {
+			job_fail(j, ST(DENIED), d->reason, "%s", d->message);
+			return -1;
+		}
 	}
 	for (i = 0; i < n; i++) {
 		f = pol_field_find(d->reg, names[i]);
@@ -354,8 +364,8 @@ do_get(worker *w, job *j)
 	int rc;
 
 	if (check_target(w, j, g->register_, g->subject, g->n_fields) != 0 ||
-	    worker_decide(
-	        w, j, g->register_, g->subject, POL_OP_READ, g->fields, g->n_fields, &d) != 0)
+	    worker_decide(w, j, g->register_, g->subject, POL_OP_READ,
+	        g->fields, g->n_fields, &d) != 0)
 		return;
 	max = g->n_fields ? g->n_fields : j->reg->nfields;
 	items = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*items));
@@ -579,8 +589,8 @@ do_put(worker *w, job *j)
 	}
 	for (i = 0; i < n; i++)
 		names[i] = pr->fields[i]->name;
-	if (worker_decide(
-	        w, j, pr->register_, pr->subject, POL_OP_WRITE, names, n, &d) != 0)
+	if (worker_decide(w, j, pr->register_, pr->subject, POL_OP_WRITE, names,
+	        n, &d) != 0)
 		return;
 	memset(j->values, 0, n * sizeof(*j->values));
 	for (i = 0; i < n; i++) {
@@ -637,8 +647,7 @@ do_delete(worker *w, job *j)
 
 	if (check_target(w, j, dr->register_, dr->subject, dr->n_fields) != 0 ||
 	    worker_decide(w, j, dr->register_, dr->subject, POL_OP_DELETE,
-	        dr->fields,
-	        dr->n_fields, &d) != 0)
+	        dr->fields, dr->n_fields, &d) != 0)
 		return;
 	crypto_subject_id(w->srv->keys, j->reg->name,
 	    (const uint8_t *)dr->subject, strlen(dr->subject), j->sid);

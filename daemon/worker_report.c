@@ -171,10 +171,9 @@ live_one(worker *w, report *rp, const MDB_val *k)
 	if (atomic_load(&w->srv->subj_states)) {
 		rc = substate_get(st, w->rtxn, w->srv->keys, sid, &ss);
 		if (rc == MDB_CORRUPTED ||
-		    (rc == 0 &&
-		        ((ss.restricted &&
-		             !rp->purpose->allowed_when_restricted) ||
-		            substate_objects(&ss, rp->purpose->name))))
+		    (rc == 0 && ((ss.restricted &&
+		                     !rp->purpose->allowed_when_restricted) ||
+		                    substate_objects(&ss, rp->purpose->name))))
 			return 0;
 		if (rc != 0)
 			return rc;

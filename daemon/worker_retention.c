@@ -96,7 +96,11 @@ do_relationship_end(worker *w, job *j)
 {
 	Privd__V1__RelationshipEndRequest *rq = j->req->relationship_end;
 	const pol_principal *p;
+	size_t n = strnlen(rq->subject, CRYPTO_MAX_SUBJECT + 1);
 
+	/* the pseudonym first: a refused attempt is found by subject too */
+	if (n > 0 && n <= CRYPTO_MAX_SUBJECT)
+		ev_subject(w, j, rq->subject, n);
 	if ((p = principal_of(j)) == NULL) {
 		job_fail(j, ST(DENIED), POL_DENY_UNKNOWN_PRINCIPAL,
 		    "this key is not a principal of the policy in force");
@@ -133,6 +137,11 @@ do_contract_end(worker *w, job *j)
 static int
 hold_target(worker *w, job *j, const char *reg, const char *subject)
 {
+	size_t n = strnlen(subject, CRYPTO_MAX_SUBJECT + 1);
+
+	/* the pseudonym first: a refused attempt is found by subject too */
+	if (n > 0 && n <= CRYPTO_MAX_SUBJECT)
+		ev_subject(w, j, subject, n);
 	if (require_role(j, HOLD_ROLES, "subject_rights or policy_admin") ==
 	        NULL ||
 	    declared(j, reg) == NULL)

@@ -9,26 +9,35 @@
 
 #include "worker.h"
 
-/* The register of a request, declared; its subject's sid and pseudonym.
- * -1 (the job failed) if either is wrong. */
+/* The subject of a request, named in its audit event by pseudonym before
+ * anything else is checked: an auditor asking what happened to a person
+ * sees refused attempts too. -1 (the job failed) if it is malformed. */
 static int
-target(worker *w, job *j, const char *reg, const char *subject)
+pseudonym(worker *w, job *j, const char *subject)
 {
-	const pol_register *r;
-	size_t n;
+	size_t n = strnlen(subject, CRYPTO_MAX_SUBJECT + 1);
 
-	if (!name_ok(reg)) {
-		job_fail(j, ST(INVALID), 0, "register name must be 1..%d bytes",
-		    POL_MAX_NAME);
-		return -1;
-	}
-	n = strnlen(subject, CRYPTO_MAX_SUBJECT + 1);
 	if (n == 0 || n > CRYPTO_MAX_SUBJECT) {
 		job_fail(j, ST(INVALID), 0, "subject id must be 1..%d bytes",
 		    CRYPTO_MAX_SUBJECT);
 		return -1;
 	}
 	ev_subject(w, j, subject, n);
+	return 0;
+}
+
+/* The register of a request, declared; its subject's sid. -1 (the job
+ * failed) if it is not. */
+static int
+target(worker *w, job *j, const char *reg, const char *subject)
+{
+	const pol_register *r;
+
+	if (!name_ok(reg)) {
+		job_fail(j, ST(INVALID), 0, "register name must be 1..%d bytes",
+		    POL_MAX_NAME);
+		return -1;
+	}
 	if ((r = pol_register_find(j->snap->pol, reg)) == NULL) {
 		job_fail(j, ST(DENIED), POL_DENY_UNKNOWN_REGISTER,
 		    "register %s is not declared by the policy", reg);
@@ -36,8 +45,8 @@ target(worker *w, job *j, const char *reg, const char *subject)
 	}
 	j->reg = r;
 	j->ev.register_ = r->name;
-	crypto_subject_id(
-	    w->srv->keys, r->name, (const uint8_t *)subject, n, j->sid);
+	crypto_subject_id(w->srv->keys, r->name, (const uint8_t *)subject,
+	    strlen(subject), j->sid);
 	return 0;
 }
 
@@ -46,7 +55,8 @@ do_subject_restrict(worker *w, job *j)
 {
 	Privd__V1__SubjectRestrictRequest *rq = j->req->subject_restrict;
 
-	if (require_role(j, POL_ROLE_SUBJECT_RIGHTS, "subject_rights") ==
+	if (pseudonym(w, j, rq->subject) != 0 ||
+	    require_role(j, POL_ROLE_SUBJECT_RIGHTS, "subject_rights") ==
 	        NULL ||
 	    target(w, j, rq->register_, rq->subject) != 0)
 		return;
@@ -59,7 +69,8 @@ do_subject_object(worker *w, job *j)
 	Privd__V1__SubjectObjectRequest *rq = j->req->subject_object;
 	const pol_purpose *pu;
 
-	if (require_role(j, POL_ROLE_SUBJECT_RIGHTS, "subject_rights") ==
+	if (pseudonym(w, j, rq->subject) != 0 ||
+	    require_role(j, POL_ROLE_SUBJECT_RIGHTS, "subject_rights") ==
 	        NULL ||
 	    target(w, j, rq->register_, rq->subject) != 0)
 		return;
@@ -102,15 +113,9 @@ do_subject_erase(worker *w, job *j)
 	const pol_register *r;
 	size_t i, k, n;
 
-	if (require_role(j, POL_ROLE_SUBJECT_RIGHTS, "subject_rights") == NULL)
+	if (pseudonym(w, j, rq->subject) != 0 ||
+	    require_role(j, POL_ROLE_SUBJECT_RIGHTS, "subject_rights") == NULL)
 		return;
-	n = strnlen(rq->subject, CRYPTO_MAX_SUBJECT + 1);
-	if (n == 0 || n > CRYPTO_MAX_SUBJECT) {
-		job_fail(j, ST(INVALID), 0, "subject id must be 1..%d bytes",
-		    CRYPTO_MAX_SUBJECT);
-		return;
-	}
-	ev_subject(w, j, rq->subject, n);
 	if (rq->n_registers > POL_MAX_REGISTERS) {
 		job_fail(j, ST(INVALID), 0, "at most %d registers",
 		    POL_MAX_REGISTERS);
