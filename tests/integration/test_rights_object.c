@@ -9,7 +9,8 @@
  * marks objectable can be objected to (invoicing is INVALID, naming it),
  * and a purpose the register does not declare is DENIED (unknown
  * purpose); an objection outlives a restart and goes with the subject
- * when it is deleted; and each request is audited (op subject_object).
+ * when it is deleted; aggregates for the purpose leave the objecting
+ * subject out; and each request is audited (op subject_object).
  *
  * A real privd on the test clock, sweeping only when asked; the rights
  * requests are spoken raw (rights_common.c).
@@ -24,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "retention_views.h"
 #include "rights_common.h"
 
 #define SUBJ  "subj-objecting-7b3d"
@@ -237,6 +239,48 @@ test_delete_takes_objection(void **state)
 	object_ok(h, CUST, SUBJ, MKT, false, false);
 }
 
+/* reporting's count of customers' feedback_score (every subject here
+ * has 8) must be n: one group of n, nothing suppressed. */
+static void
+feedback_count(harness *h, uint64_t n)
+{
+	Privd__V1__Response *r = aggregate_ok(
+	    h, "reporting", "reporting", CUST, "feedback_score", NULL);
+
+	expect_agg(r, 1, 0, 0, 5, true);
+	expect_group(r, "", n, 8 * (int64_t)n, 8, 8);
+	privd__v1__response__free_unpacked(r, NULL);
+}
+
+/*
+ * Aggregates leave out a restricted subject, and a subject objecting to
+ * the statistical purpose (reporting is objectable), but not one
+ * objecting to another purpose (README "Data subject rights"); lifting
+ * and withdrawing count them again.
+ */
+static void
+test_aggregates_leave_out(void **state)
+{
+	harness *h = *state;
+	char s[7][16];
+	int i;
+
+	for (i = 0; i < 7; i++) {
+		snprintf(s[i], sizeof(s[i]), "agg-%d", i);
+		put_cust(h, s[i], false);
+	}
+	feedback_count(h, 7);
+	restrict_ok(h, CUST, s[0], true, true);
+	feedback_count(h, 6);
+	object_ok(h, CUST, s[1], "reporting", true, true);
+	feedback_count(h, 5);
+	object_ok(h, CUST, s[2], MKT, true, true);
+	feedback_count(h, 5);
+	restrict_ok(h, CUST, s[0], false, true);
+	object_ok(h, CUST, s[1], "reporting", false, true);
+	feedback_count(h, 7);
+}
+
 int
 main(void)
 {
@@ -249,6 +293,8 @@ main(void)
 	        ret_setup_example, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_delete_takes_objection, ret_setup_example, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_aggregates_leave_out, ret_setup_example, h_teardown),
 	};
 
 	return cmocka_run_group_tests_name(
