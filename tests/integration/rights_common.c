@@ -427,13 +427,14 @@ expect_events(harness *h, const char *subject, const char *op, const char *reg,
 
 	subject_events(h, subject, &l);
 	got = count_events(&l, op, reg, principal, decision, status, reason);
-	if (got != n) {
+	if (got != n)
 		for (i = 0; i < l.n; i++)
 			print_message("event %s\n", ev_str(l.ev[i]));
+	/* freed before a failure, which does not come back */
+	evlist_free(&l);
+	if (got != n)
 		fail_msg("%zu %s events (%s, decision %d, status %d, reason "
 		         "%d) of the subject, expected %zu",
 		    got, op, reg != NULL ? reg : "any register", decision,
 		    status, reason, n);
-	}
-	evlist_free(&l);
 }
