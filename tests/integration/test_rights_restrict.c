@@ -8,8 +8,9 @@
  * (customers' debt_collection, which billing may use); another subject,
  * and the same subject in another register, are unaffected; lifting
  * restores every access; a repeat answers changed=false; the restriction
- * outlives a restart; and the audit log holds each restriction request
- * (op subject_restrict, by the subject's pseudonym) and each denial as a
+ * outlives a restart and goes with the subject when a sweep leaves
+ * nothing of it; and the audit log holds each restriction request (op
+ * subject_restrict, by the subject's pseudonym) and each denial as a
  * refusal with reason restricted.
  *
  * A real privd on the test clock, sweeping only when asked; the rights
