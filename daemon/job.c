@@ -165,6 +165,11 @@ job_clear(job *j)
 	j->retained = NULL;
 	j->nretained = 0;
 	sweep_free(&j->sweep);
+	j->eregs = NULL;
+	j->esids = NULL;
+	j->neregs = 0;
+	j->erased = NULL;
+	j->nerased = 0;
 	j->new_key = false;
 	j->has_key = false;
 	privd__v1__audit_event__init(&j->ev);

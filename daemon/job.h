@@ -36,6 +36,9 @@ typedef enum job_kind {
 	JOB_HOLD_SET,     /* a legal hold to set or replace */
 	JOB_HOLD_LIFT,    /* a legal hold to lift */
 	JOB_SWEEP,        /* a retention sweep to run (writer.c) */
+	JOB_RESTRICT,     /* a subject's restriction, on or off */
+	JOB_OBJECT,       /* a subject's objection to a purpose, on or off */
+	JOB_ERASE,        /* a subject's erasure across registers */
 } job_kind;
 
 /* A bump allocator for protobuf-c: one request's decoded message lives in
@@ -141,6 +144,13 @@ typedef struct job {
 	/* JOB_SWEEP: the sweep it ran, when done; a preview's answer is
 	 * packed by the worker */
 	struct sweep *sweep;
+	/* JOB_ERASE: the registers to erase the subject from and its sid in
+	 * each (in ar); what the erasure did there */
+	const pol_register **eregs;
+	uint8_t (*esids)[CRYPTO_SUBJECT_IDBYTES];
+	size_t neregs;
+	Privd__V1__ErasedRegister **erased;
+	size_t nerased;
 	Privd__V1__AuditPruneResponse prune; /* JOB_PRUNE: the state after it */
 
 	/* The packed reply, a whole ZeroMQ message built before anything is

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "commands.h"
 #include "datadir.h"
 #include "log.h"
+#include "substate.h"
 #include "server.h"
 
 #define META_CURVE_PUBLIC "curve_public"
@@ -338,7 +340,7 @@ open_datadir(server *srv)
 	audit_retain keep;
 	MDB_txn *txn;
 	char err[320];
-	uint64_t indexed;
+	uint64_t indexed, states;
 	int rc;
 
 	if (datadir_open(
@@ -380,6 +382,12 @@ open_datadir(server *srv)
 		goto out;
 	}
 	srv->audit_floor_s = keep.floor_s;
+	if (substate_count(srv->st, txn, &states) != 0) {
+		fprintf(stderr, "privd: the data subjects' states cannot be "
+		                "read (damaged store)\n");
+		goto out;
+	}
+	atomic_store(&srv->subj_states, states > 0);
 	if (retain_start_check(head.time_us, clock_wall_us(),
 	        srv->cfg.clock_behind_ok, &srv->start_jump_s, err,
 	        sizeof(err)) != 0) {

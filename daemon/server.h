@@ -11,6 +11,7 @@
 #ifndef PRIVD_SERVER_H
 #define PRIVD_SERVER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +58,9 @@ typedef struct server {
 	snapshot_cell policy;
 	uint64_t audit_floor_s; /* the store's audit retention floor */
 	uint64_t start_jump_s;  /* the clock jumped this far while stopped */
+	/* some subject has a restriction or an objection on record: workers
+	 * look states up only then (set at start and by the writer) */
+	atomic_bool subj_states;
 	jobq work;              /* frontend -> workers */
 	jobq commit;            /* workers -> writer */
 	jobq replies;           /* writer -> frontend (eventfd) */

@@ -13,7 +13,7 @@
 
 #include "log.h"
 
-#define STORE_MAXDBS     16
+#define STORE_MAXDBS     32
 #define STORE_MAXREADERS 512
 
 static int
@@ -95,6 +95,9 @@ store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
 	    (rc = open_dbi(txn, "ret_reg", MDB_CREATE, &s->ret_reg)) != 0 ||
 	    (rc = open_dbi(txn, "holds", MDB_CREATE, &s->holds)) != 0 ||
 	    (rc = open_dbi(txn, "anon", MDB_CREATE, &s->anon)) != 0 ||
+	    (rc = open_dbi(txn, "subj_state", MDB_CREATE, &s->subj_state)) !=
+	        0 ||
+	    (rc = open_dbi(txn, "erasures", MDB_CREATE, &s->erasures)) != 0 ||
 	    (rc = drop_old_index(txn)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {

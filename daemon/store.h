@@ -11,6 +11,7 @@
  *                                      subject and principal, written in
  *                                      bulk behind it (audit_index.h)
  *   audit_ckpt be64 seq -> time(8) hash(32) signature(64)
+ *   subj_state, erasures: data subjects' requests (substate.h)
  *   ret_sub, ret_plan, ret_due, ret_reg, holds, anon: retention
  *                                      (retstore.h)
  * sid is crypto_subject_id(register, subject): a keyed hash, so neither a
@@ -57,6 +58,8 @@ typedef struct store {
 	MDB_dbi ret_reg;
 	MDB_dbi holds;
 	MDB_dbi anon;
+	MDB_dbi subj_state; /* data subjects' requests: substate.h */
+	MDB_dbi erasures;
 	pthread_rwlock_t maplock; /* readers shared, map growth exclusive */
 	size_t mapsize;
 	char *dir; /* the data directory */

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "retplan.h"
+#include "substate.h"
 #include "sweep_internal.h"
 
 #define ST(x) PRIVD__V1__STATUS__##x
@@ -99,10 +100,16 @@ group_flush(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 	if ((rc = sweep_event_append(e, txn, sw, a, &ev, now)) != 0 ||
 	    (rc = retplan_has_values(e->st, txn, g->sid, &any)) != 0)
 		goto out;
+	/* the erasure journal, for a restore to apply it again */
+	if ((rc = journal_append(e->st, txn, now, JOURNAL_RETENTION, g->sid,
+	         g->reg->name, any ? (const char *const *)g->fields : NULL,
+	         any ? g->nfields : 0)) != 0)
+		goto out;
 	if (!any) {
 		rc = store_subject_delete(e->st, txn, g->sid, &n);
 		if ((rc != 0 && rc != MDB_NOTFOUND) ||
-		    (rc = ret_plan_drop_subject(e->st, txn, g->sid)) != 0)
+		    (rc = ret_plan_drop_subject(e->st, txn, g->sid)) != 0 ||
+		    (rc = substate_del(e->st, txn, g->sid)) != 0)
 			goto out;
 		rc = ret_sub_del(e->st, txn, g->reg->name, g->sid);
 		goto out;

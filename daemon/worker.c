@@ -13,6 +13,7 @@
  * before it is used, and an error reply names at most a register, purpose or
  * field, never a value or a subject id.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@
 #include "clock.h"
 #include "decode.h"
 #include "log.h"
+#include "substate.h"
 #include "worker.h"
 
 #define MAX_FIELDS_PER_REQUEST POL_MAX_FIELDS
@@ -125,13 +127,63 @@ principal_of(const job *j)
  * Decide a data request and check its field names (each at most once).
  * Returns 0 if allowed (*d filled), or fails the job and returns -1.
  */
+/*
+ * What the data subject asked for (issue 10): its restriction and
+ * objections in register reg, for pol_decide. Only looked up once some
+ * subject has a state (srv->subj_states), so a store without any costs
+ * nothing. A state that does not authenticate restricts: when in doubt,
+ * process less. Returns 0 with *have set if there is one, or -1 (the job
+ * failed).
+ */
+static int
+subject_state(worker *w, job *j, const char *reg, const char *subject,
+    pol_subject_state *out, bool *have)
+{
+	const pol_register *r;
+	uint8_t sid[CRYPTO_SUBJECT_IDBYTES];
+	subj_state ss;
+	size_t len;
+	int rc;
+
+	*have = false;
+	if (subject == NULL || !atomic_load(&w->srv->subj_states) ||
+	    (r = pol_register_find(j->snap->pol, reg)) == NULL)
+		return 0;
+	len = strnlen(subject, CRYPTO_MAX_SUBJECT + 1);
+	if (len == 0 || len > CRYPTO_MAX_SUBJECT)
+		return 0; /* check_target refused it already */
+	crypto_subject_id(
+	    w->srv->keys, r->name, (const uint8_t *)subject, len, sid);
+	if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
+		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		return -1;
+	}
+	rc = substate_get(w->srv->st, w->rtxn, w->srv->keys, sid, &ss);
+	store_read_end(w->srv->st, w->rtxn);
+	if (rc == MDB_CORRUPTED) {
+		log_err("register %s: a data subject's state does not "
+		        "authenticate; treated as restricted",
+		    r->name);
+		memset(&ss, 0, sizeof(ss));
+		ss.restricted = true;
+	} else if (rc != 0) {
+		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		return -1;
+	}
+	substate_decide(&ss, r, out);
+	*have = out->restricted || out->objected != 0;
+	return 0;
+}
+
 int
-worker_decide(job *j, const char *reg, unsigned op, char **names, size_t n,
-    pol_decision *d)
+worker_decide(worker *w, job *j, const char *reg, const char *subject,
+    unsigned op, char **names, size_t n, pol_decision *d)
 {
 	uint64_t seen[POL_FIELD_WORDS] = {0};
 	const pol_field *f;
+	pol_subject_state state;
 	pol_request pr;
+	bool have;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -148,7 +200,9 @@ worker_decide(job *j, const char *reg, unsigned op, char **names, size_t n,
 	pr.op = op;
 	pr.fields = (const char *const *)names;
 	pr.nfields = n;
-	pr.subject = NULL; /* subject-rights state: a later issue */
+	if (subject_state(w, j, reg, subject, &state, &have) != 0)
+		return -1;
+	pr.subject = have ? &state : NULL;
 	pol_decide(j->snap->pol, &pr, d);
 	ev_names(j, d, names, n);
 	if (d->reason != POL_ALLOW) {
@@ -301,7 +355,7 @@ do_get(worker *w, job *j)
 
 	if (check_target(w, j, g->register_, g->subject, g->n_fields) != 0 ||
 	    worker_decide(
-	        j, g->register_, POL_OP_READ, g->fields, g->n_fields, &d) != 0)
+	        w, j, g->register_, g->subject, POL_OP_READ, g->fields, g->n_fields, &d) != 0)
 		return;
 	max = g->n_fields ? g->n_fields : j->reg->nfields;
 	items = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*items));
@@ -525,7 +579,8 @@ do_put(worker *w, job *j)
 	}
 	for (i = 0; i < n; i++)
 		names[i] = pr->fields[i]->name;
-	if (worker_decide(j, pr->register_, POL_OP_WRITE, names, n, &d) != 0)
+	if (worker_decide(
+	        w, j, pr->register_, pr->subject, POL_OP_WRITE, names, n, &d) != 0)
 		return;
 	memset(j->values, 0, n * sizeof(*j->values));
 	for (i = 0; i < n; i++) {
@@ -581,7 +636,8 @@ do_delete(worker *w, job *j)
 	pol_decision d;
 
 	if (check_target(w, j, dr->register_, dr->subject, dr->n_fields) != 0 ||
-	    worker_decide(j, dr->register_, POL_OP_DELETE, dr->fields,
+	    worker_decide(w, j, dr->register_, dr->subject, POL_OP_DELETE,
+	        dr->fields,
 	        dr->n_fields, &d) != 0)
 		return;
 	crypto_subject_id(w->srv->keys, j->reg->name,
@@ -615,6 +671,11 @@ static const struct op {
     {PRIVD__V1__REQUEST__OP_HOLD_LIST, "hold_list", do_hold_list},
     {PRIVD__V1__REQUEST__OP_RETENTION_RUN, "retention_run", do_retention_run},
     {PRIVD__V1__REQUEST__OP_AGGREGATE, "aggregate", do_aggregate},
+    {PRIVD__V1__REQUEST__OP_SUBJECT_RESTRICT, "subject_restrict",
+        do_subject_restrict},
+    {PRIVD__V1__REQUEST__OP_SUBJECT_OBJECT, "subject_object",
+        do_subject_object},
+    {PRIVD__V1__REQUEST__OP_SUBJECT_ERASE, "subject_erase", do_subject_erase},
 };
 
 /* Names that appear in the audit log without an entry of their own above. */

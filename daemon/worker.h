@@ -26,11 +26,12 @@ const pol_principal *principal_of(const job *j);
 const pol_principal *require_role(job *j, unsigned role, const char *name);
 
 /* Decide a data request on register reg for op and the named fields
- * (each at most once): 0 if allowed (*d filled, j->reg and j->purpose
- * set), or the job failed and -1. Names the register, purpose and fields
- * in the audit event. */
-int worker_decide(job *j, const char *reg, unsigned op, char **names, size_t n,
-    pol_decision *d);
+ * (each at most once), about subject (NULL: none; its restriction and
+ * objections count): 0 if allowed (*d filled, j->reg and j->purpose set),
+ * or the job failed and -1. Names the register, purpose and fields in the
+ * audit event. */
+int worker_decide(worker *w, job *j, const char *reg, const char *subject,
+    unsigned op, char **names, size_t n, pol_decision *d);
 
 /* Name the subject in the request's audit event, by pseudonym only. */
 void ev_subject(worker *w, job *j, const char *subject, size_t len);
@@ -48,6 +49,10 @@ void do_hold_set(worker *w, job *j);
 void do_hold_lift(worker *w, job *j);
 void do_hold_list(worker *w, job *j);
 void do_retention_run(worker *w, job *j);
+/* Data subjects' requests (worker_rights.c). */
+void do_subject_restrict(worker *w, job *j);
+void do_subject_object(worker *w, job *j);
+void do_subject_erase(worker *w, job *j);
 /* Aggregate (worker_report.c). */
 void do_aggregate(worker *w, job *j);
 /* A sweep's counts as a RetentionRunResponse in j's arena; -1 when out

@@ -8,7 +8,8 @@
  * counted), and grouping is only by a non-identifying field. Live
  * subjects are found through their retention records (ret_sub, which
  * keep the subject id sealed), so that their values can be opened; a
- * subject stored before those records existed is not counted.
+ * subject stored before those records existed is not counted, nor one who
+ * restricted processing or objected to the report's purpose.
  *
  * Cost: one key unwrap and up to two value opens per live subject, and
  * one open per anonymous record, in read transactions of SCAN_CHUNK
@@ -16,11 +17,13 @@
  * beside requests, not in the writer.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "retstore.h"
+#include "substate.h"
 #include "worker.h"
 
 #define REPORT_MAX_GROUPS 1000
@@ -37,6 +40,7 @@ typedef struct rgroup {
 
 typedef struct report {
 	const pol_register *reg;
+	const pol_purpose *purpose;
 	const pol_field *field, *by;
 	rgroup *groups;
 	size_t ngroups;
@@ -158,8 +162,23 @@ live_one(worker *w, report *rp, const MDB_val *k)
 	const uint8_t *sid = (const uint8_t *)k->mv_data + plen;
 	uint8_t *v = NULL, *g = NULL;
 	store_subject sub;
+	subj_state ss;
 	ret_sub rs;
 	int rc;
+
+	/* a subject who restricted processing, or objected to this
+	 * purpose, is not counted (a damaged state: neither) */
+	if (atomic_load(&w->srv->subj_states)) {
+		rc = substate_get(st, w->rtxn, w->srv->keys, sid, &ss);
+		if (rc == MDB_CORRUPTED ||
+		    (rc == 0 &&
+		        ((ss.restricted &&
+		             !rp->purpose->allowed_when_restricted) ||
+		            substate_objects(&ss, rp->purpose->name))))
+			return 0;
+		if (rc != 0)
+			return rc;
+	}
 
 	if (ret_sub_get(st, w->rtxn, w->srv->keys, rp->reg->name, sid, &rs) !=
 	        0 ||
@@ -406,10 +425,11 @@ do_aggregate(worker *w, job *j)
 		job_fail(j, ST(INVALID), 0, "group_by names the field itself");
 		return;
 	}
-	if (worker_decide(j, rq->register_, POL_OP_READ, names,
+	if (worker_decide(w, j, rq->register_, NULL, POL_OP_READ, names,
 	        rq->group_by[0] != '\0' ? 2 : 1, &d) != 0)
 		return;
 	pp = pol_purpose_find(j->reg, j->req->purpose);
+	rp.purpose = pp;
 	if (pp == NULL || !pp->statistical) {
 		job_fail(j, ST(DENIED), POL_DENY_NO_GRANT,
 		    "purpose %s of register %s is not statistical: it reads "

@@ -238,6 +238,7 @@ writer_after_commit(writer *wr, job *batch)
 	for (j = batch; j != NULL; j = j->next) {
 		if (j->status != ST(OK))
 			continue;
+		rights_after_commit(wr, j);
 		if (j->kind == JOB_POLICY && j->newsnap != NULL) {
 			/* re-plan from the start of the register: subjects
 			 * already done were planned under the old version */
@@ -274,7 +275,8 @@ writer_pack_result(job *j)
 	    PRIVD__V1__RETENTION_RUN_RESPONSE__INIT;
 
 	if (j->status != ST(OK) &&
-	    !(j->status == ST(RETAINED) && j->kind == JOB_DELETE)) {
+	    !(j->status == ST(RETAINED) &&
+	        (j->kind == JOB_DELETE || j->kind == JOB_ERASE))) {
 		job_pack(j, NULL);
 		return;
 	}
@@ -284,6 +286,11 @@ writer_pack_result(job *j)
 	case JOB_HOLD_SET:
 	case JOB_HOLD_LIFT:
 		ret_pack(j);
+		return;
+	case JOB_RESTRICT:
+	case JOB_OBJECT:
+	case JOB_ERASE:
+		rights_pack(j);
 		return;
 	case JOB_PUT:
 		put.written = j->count;
@@ -334,6 +341,10 @@ writer_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	case JOB_HOLD_SET:
 	case JOB_HOLD_LIFT:
 		return ret_apply(wr, txn, j, now);
+	case JOB_RESTRICT:
+	case JOB_OBJECT:
+	case JOB_ERASE:
+		return rights_apply(wr, txn, j, now);
 	case JOB_POLICY:
 		return apply_policy(wr, txn, j, now);
 	case JOB_PRUNE:

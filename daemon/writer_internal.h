@@ -76,7 +76,34 @@ void writer_after_commit(writer *wr, job *batch);
 int ret_put_check(writer *wr, MDB_txn *txn, job *j, uint64_t now);
 int ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now);
 int ret_delete(writer *wr, MDB_txn *txn, job *j, uint64_t now);
+
+/*
+ * Clear fields (nfields of them; 0: every stored field) of subject sid of
+ * register r, but what a keep_at_least minimum or a legal hold keeps (as a
+ * delete request and an erasure do): kept fields listed with why, the rest
+ * deleted with their plans; a whole subject with nothing kept goes with
+ * its key and all its records. Journalled as kind (substate.h). Lists are
+ * in j's arena. 0, MDB_NOTFOUND (no such subject), JOB_FAILED (out of
+ * memory; j failed) or an LMDB error.
+ */
+typedef struct ret_cleared {
+	char **deleted; /* the policy's names */
+	size_t ndeleted;
+	Privd__V1__Retained **kept;
+	size_t nkept;
+	bool key_destroyed;
+} ret_cleared;
+int ret_clear(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
+    const uint8_t *sid, char *const *fields, size_t nfields, int kind,
+    uint64_t now, ret_cleared *c);
 int ret_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now);
+/* The data subjects' requests (writer_rights.c): restriction, objection,
+ * erasure; after the commit (the workers start looking states up); their
+ * answers. */
+int rights_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now);
+void rights_after_commit(writer *wr, const job *j);
+void rights_pack(job *j);
+
 /* Pack the reply of a relationship end, contract end or hold job. */
 void ret_pack(job *j);
 

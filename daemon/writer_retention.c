@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "retplan.h"
+#include "substate.h"
 #include "writer_internal.h"
 
 #define ST(x) PRIVD__V1__STATUS__##x
@@ -134,17 +135,16 @@ out:
 	return rc;
 }
 
-/* Add a field to a delete's list of what it kept. */
+/* Add a field to a list of what was kept (in the job's arena). */
 static int
-kept_add(job *j, const pol_field *f, const retplan_keep *k)
+kept_add(job *j, ret_cleared *c, const pol_field *f, const retplan_keep *k)
 {
 	Privd__V1__Retained *r;
 
-	if (j->retained == NULL &&
-	    (j->retained = arena_alloc(
-	         &j->ar, POL_MAX_FIELDS * sizeof(*j->retained))) == NULL)
+	if (c->kept == NULL && (c->kept = arena_alloc(&j->ar,
+	                            POL_MAX_FIELDS * sizeof(*c->kept))) == NULL)
 		return -1;
-	if (j->nretained == POL_MAX_FIELDS ||
+	if (c->nkept == POL_MAX_FIELDS ||
 	    (r = arena_alloc(&j->ar, sizeof(*r))) == NULL)
 		return -1;
 	privd__v1__retained__init(r);
@@ -159,18 +159,19 @@ kept_add(job *j, const pol_field *f, const retplan_keep *k)
 		memcpy(r->hold_reason, k->reason, n + 1);
 	} else
 		r->hold_reason = "";
-	j->retained[j->nretained++] = r;
+	c->kept[c->nkept++] = r;
 	return 0;
 }
 
 /* The names of a subject's stored fields that the policy declares. */
 static int
-stored_fields(store *st, MDB_txn *txn, job *j, const char **out, size_t *n)
+stored_fields(store *st, MDB_txn *txn, const pol_register *r,
+    const uint8_t *sid, const char **out, size_t *n)
 {
 	char name[CRYPTO_MAX_NAME + 1];
 	const pol_field *f;
 	MDB_cursor *c;
-	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, j->sid}, v;
+	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
 	size_t flen;
 	int rc;
 
@@ -180,7 +181,7 @@ stored_fields(store *st, MDB_txn *txn, job *j, const char **out, size_t *n)
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size <= CRYPTO_SUBJECT_IDBYTES ||
-		    memcmp(k.mv_data, j->sid, CRYPTO_SUBJECT_IDBYTES) != 0)
+		    memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
 			break;
 		flen = k.mv_size - CRYPTO_SUBJECT_IDBYTES;
 		if (flen > CRYPTO_MAX_NAME)
@@ -188,12 +189,137 @@ stored_fields(store *st, MDB_txn *txn, job *j, const char **out, size_t *n)
 		memcpy(
 		    name, (uint8_t *)k.mv_data + CRYPTO_SUBJECT_IDBYTES, flen);
 		name[flen] = '\0';
-		if ((f = pol_field_find(j->reg, name)) != NULL &&
+		if ((f = pol_field_find(r, name)) != NULL &&
 		    *n < POL_MAX_FIELDS)
 			out[(*n)++] = f->name;
 	}
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* What keeps each of the n named fields of subject sid at now (kept[i]),
+ * into c's list; fields not stored are neither kept nor named. */
+static int
+what_stays(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
+    const uint8_t *sid, const char **names, size_t n, bool *kept, uint64_t now,
+    ret_cleared *c)
+{
+	server *srv = wr->srv;
+	const pol_field *f;
+	store_value sv;
+	ret_hold hold;
+	ret_sub rs;
+	pol_plan plan;
+	retplan_keep keep;
+	uint64_t end;
+	uint8_t flags;
+	bool held;
+	size_t i;
+	int rc;
+
+	memset(&rs, 0, sizeof(rs));
+	memset(&hold, 0, sizeof(hold));
+	if ((rc = ret_reg_get(srv->st, txn, r->name, &end, &flags)) != 0 ||
+	    (rc = ret_hold_find(srv->st, txn, srv->keys, r->name, sid, now,
+	         &held, &hold)) != 0)
+		goto out;
+	rc = ret_sub_get(srv->st, txn, srv->keys, r->name, sid, &rs);
+	if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+		rs.rel_end_us = 0;
+	else if (rc != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		kept[i] = false;
+		f = pol_field_find(r, names[i]);
+		rc = store_value_get(srv->st, txn, sid, f->name, &sv);
+		if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+			continue; /* absent, or damaged: nothing to keep */
+		if (rc != 0)
+			goto out;
+		retplan_compute(r, f, sv.created_us, sv.updated_us,
+		    rs.rel_end_us, end, &plan);
+		if (retplan_kept(&plan, &hold, held, now, &keep)) {
+			kept[i] = true;
+			if (kept_add(j, c, f, &keep) != 0) {
+				job_fail(j, ST(INTERNAL), 0, "out of memory");
+				rc = JOB_FAILED;
+				goto out;
+			}
+		}
+	}
+	rc = 0;
+out:
+	sodium_memzero(&rs, sizeof(rs));
+	sodium_memzero(&hold, sizeof(hold));
+	return rc;
+}
+
+int
+ret_clear(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
+    const uint8_t *sid, char *const *fields, size_t nfields, int kind,
+    uint64_t now, ret_cleared *c)
+{
+	server *srv = wr->srv;
+	const char *names[POL_MAX_FIELDS];
+	bool kept[POL_MAX_FIELDS];
+	const pol_field *f;
+	store_subject sub;
+	store_value sv;
+	unsigned gone;
+	size_t i, n;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = store_subject_get(srv->st, txn, sid, &sub)) != 0)
+		return rc; /* MDB_NOTFOUND: no such subject */
+	if (nfields == 0) {
+		if ((rc = stored_fields(srv->st, txn, r, sid, names, &n)) != 0)
+			return rc;
+	} else {
+		for (n = 0; n < nfields; n++)
+			names[n] = fields[n];
+	}
+	/* first what stays, then, only if everything may go, the subject */
+	if ((rc = what_stays(wr, txn, j, r, sid, names, n, kept, now, c)) != 0)
+		return rc;
+	if ((c->deleted = arena_alloc(
+	         &j->ar, (n ? n : 1) * sizeof(*c->deleted))) == NULL) {
+		job_fail(j, ST(INTERNAL), 0, "out of memory");
+		return JOB_FAILED;
+	}
+	for (i = 0; i < n; i++) {
+		if (kept[i])
+			continue;
+		f = pol_field_find(r, names[i]);
+		rc = store_value_get(srv->st, txn, sid, f->name, &sv);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc != 0 && rc != MDB_CORRUPTED)
+			return rc;
+		c->deleted[c->ndeleted++] = (char *)f->name;
+	}
+	if (nfields == 0 && c->nkept == 0) {
+		/* the wrapped key goes with the subject: crypto-shredding */
+		if ((rc = store_subject_delete(srv->st, txn, sid, &gone)) !=
+		        0 ||
+		    (rc = ret_plan_drop_subject(srv->st, txn, sid)) != 0 ||
+		    (rc = ret_sub_del(srv->st, txn, r->name, sid)) != 0 ||
+		    (rc = substate_del(srv->st, txn, sid)) != 0)
+			return rc;
+		c->key_destroyed = true;
+	} else {
+		for (i = 0; i < c->ndeleted; i++)
+			if ((rc = store_value_del(
+			         srv->st, txn, sid, c->deleted[i])) != 0 ||
+			    (rc = ret_plan_set(srv->st, txn, r->name, sid,
+			         c->deleted[i], RET_NEVER)) != 0)
+				return rc;
+	}
+	if (c->ndeleted == 0 && !c->key_destroyed)
+		return 0;
+	return journal_append(srv->st, txn, now, kind, sid, r->name,
+	    c->key_destroyed ? NULL : (const char *const *)c->deleted,
+	    c->key_destroyed ? 0 : c->ndeleted);
 }
 
 /*
@@ -206,100 +332,23 @@ int
 ret_delete(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 {
 	Privd__V1__DeleteRequest *dr = j->req->delete_;
-	server *srv = wr->srv;
-	const char *names[POL_MAX_FIELDS];
-	const pol_field *f;
-	store_subject sub;
-	store_value sv;
-	ret_hold hold;
-	ret_sub rs;
-	pol_plan plan;
-	retplan_keep keep;
-	bool held, kept[POL_MAX_FIELDS] = {false}, whole = dr->n_fields == 0;
-	uint64_t end;
-	uint8_t flags;
-	size_t i, n;
-	unsigned gone = 0;
+	ret_cleared c;
 	int rc;
 
 	/* a batch retried after the map grew applies it again */
 	j->retained = NULL;
 	j->nretained = 0;
-	if ((rc = store_subject_get(srv->st, txn, j->sid, &sub)) ==
-	    MDB_NOTFOUND) {
+	rc = ret_clear(wr, txn, j, j->reg, j->sid, dr->fields, dr->n_fields,
+	    JOURNAL_DELETE, now, &c);
+	if (rc == MDB_NOTFOUND) {
 		job_fail(j, ST(NOT_FOUND), 0, "no such subject");
 		return JOB_FAILED;
 	}
-	if (rc != 0 ||
-	    (rc = ret_reg_get(srv->st, txn, j->reg->name, &end, &flags)) != 0)
-		return rc;
-	memset(&rs, 0, sizeof(rs));
-	memset(&hold, 0, sizeof(hold));
-	if ((rc = ret_hold_find(srv->st, txn, srv->keys, j->reg->name, j->sid,
-	         now, &held, &hold)) != 0)
-		goto out;
-	rc = ret_sub_get(srv->st, txn, srv->keys, j->reg->name, j->sid, &rs);
-	if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
-		rs.rel_end_us = 0;
-	else if (rc != 0)
-		goto out;
-	if (whole) {
-		if ((rc = stored_fields(srv->st, txn, j, names, &n)) != 0)
-			goto out;
-	} else {
-		for (n = 0; n < dr->n_fields; n++)
-			names[n] = dr->fields[n];
-	}
-	/* first what stays, then, only if everything may go, the subject */
-	for (i = 0; i < n; i++) {
-		f = pol_field_find(j->reg, names[i]);
-		rc = store_value_get(srv->st, txn, j->sid, f->name, &sv);
-		if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
-			continue; /* absent, or damaged: nothing to keep */
-		if (rc != 0)
-			goto out;
-		retplan_compute(j->reg, f, sv.created_us, sv.updated_us,
-		    rs.rel_end_us, end, &plan);
-		if (retplan_kept(&plan, &hold, held, now, &keep)) {
-			kept[i] = true;
-			if (kept_add(j, f, &keep) != 0) {
-				job_fail(j, ST(INTERNAL), 0, "out of memory");
-				rc = JOB_FAILED;
-				goto out;
-			}
-		}
-	}
-	rc = 0;
-out:
-	sodium_memzero(&rs, sizeof(rs));
-	sodium_memzero(&hold, sizeof(hold));
 	if (rc != 0)
 		return rc;
-	if (whole && j->nretained == 0) {
-		if ((rc = store_subject_delete(srv->st, txn, j->sid, &gone)) !=
-		        0 ||
-		    (rc = ret_plan_drop_subject(srv->st, txn, j->sid)) != 0 ||
-		    (rc = ret_sub_del(srv->st, txn, j->reg->name, j->sid)) != 0)
-			return rc;
-	} else {
-		for (i = 0; i < n; i++) {
-			if (kept[i])
-				continue;
-			f = pol_field_find(j->reg, names[i]);
-			rc =
-			    store_value_get(srv->st, txn, j->sid, f->name, &sv);
-			if (rc == MDB_NOTFOUND)
-				continue;
-			if ((rc != 0 && rc != MDB_CORRUPTED) ||
-			    (rc = store_value_del(
-			         srv->st, txn, j->sid, f->name)) != 0 ||
-			    (rc = ret_plan_set(srv->st, txn, j->reg->name,
-			         j->sid, f->name, RET_NEVER)) != 0)
-				return rc;
-			gone++;
-		}
-	}
-	j->count = gone;
+	j->count = (uint32_t)c.ndeleted;
+	j->retained = c.kept;
+	j->nretained = c.nkept;
 	if (j->nretained == 0) {
 		j->status = ST(OK);
 		return 0;

@@ -1,0 +1,69 @@
+/*
+ * substate.h - what a data subject asked for (issue 10, DESIGN.md section
+ * 7): restriction of processing and objections to purposes, per (register,
+ * subject); and the erasure journal.
+ *
+ *   subj_state  sid(32) -> fmt(1) sealed(restricted(1) { len(1) purpose }...)
+ *               sealed under the daemon's secret key, bound to the key: a
+ *               state moved to another subject, or edited, does not open.
+ *               Objections are kept by purpose name, so that a policy
+ *               change that reorders purposes keeps them.
+ *   erasures    be64 seq -> fmt(1) time(8) kind(1) sid(32) reglen(1) reg
+ *               nfields(2) { len(1) field }...   (nfields 0: the whole
+ *               subject)
+ *               the erasure journal: every deletion of personal data
+ *               (erasure, delete request, retention), pseudonymous (sid is
+ *               a keyed hash), appended in the transaction of the
+ *               deletion, so that a restore can apply them again.
+ */
+#ifndef PRIVD_SUBSTATE_H
+#define PRIVD_SUBSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+#include "store.h"
+
+typedef struct subj_state {
+	bool restricted;
+	size_t nobjections;
+	char objections[POL_MAX_PURPOSES][POL_MAX_NAME + 1];
+} subj_state;
+
+/* The state of subject sid: 0 (all false if none is stored), an LMDB
+ * error, or MDB_CORRUPTED if it does not open. */
+int substate_get(store *st, MDB_txn *txn, const crypto_keys *k,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], subj_state *out);
+/* Store it (nothing restricted and no objection: delete the record). */
+int substate_put(store *st, MDB_txn *txn, const crypto_keys *k,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const subj_state *s);
+/* Delete it, with the subject. */
+int substate_del(
+    store *st, MDB_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES]);
+
+/* Is the purpose objected to? Add / remove an objection (true if that
+ * changed anything). */
+bool substate_objects(const subj_state *s, const char *purpose);
+bool substate_object(subj_state *s, const char *purpose, bool on);
+
+/* The state as pol_decide takes it, for register r. */
+void substate_decide(
+    const subj_state *s, const pol_register *r, pol_subject_state *out);
+
+/* How many subjects have a state (for the workers: none, no lookups). */
+int substate_count(store *st, MDB_txn *txn, uint64_t *n);
+
+/* Journal kinds. */
+#define JOURNAL_ERASE     1 /* SubjectErase */
+#define JOURNAL_DELETE    2 /* a delete request */
+#define JOURNAL_RETENTION 3 /* the retention sweeper */
+
+/* Append to the erasure journal: fields (n of them; 0: the whole subject)
+ * of sid in reg deleted at time t. */
+int journal_append(store *st, MDB_txn *txn, uint64_t t, int kind,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *reg,
+    const char *const *fields, size_t n);
+
+#endif
