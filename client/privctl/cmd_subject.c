@@ -214,7 +214,10 @@ cmd_subject_erase(const struct opts *o, privd_client *c, char **args, int nargs)
 	privd_erasure_free(&e);
 	if (prc != 0)
 		return prc;
-	if (rc == PRIVD_ERETAINED && !o->json)
+	/* the report first, then why it exits 6, also into one pipe */
+	if (rc == PRIVD_ERETAINED && !o->json) {
+		fflush(stdout);
 		return report_call(o, c, rc);
+	}
 	return exit_code(rc);
 }
