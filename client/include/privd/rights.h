@@ -11,11 +11,13 @@
  * need the role subject_rights in the policy in force: without it they
  * fail with PRIVD_EDENIED and privd_reason() == 11 (role_required), or 2
  * (unknown_principal) for a key the policy does not name. They take no
- * purpose. privd audits each one (operations subject_restrict,
- * subject_object, subject_erase) under the subject's pseudonym, refused
- * and failed ones too. The library wipes the request, which holds the
- * subject id, like every other (see "Memory that held personal data" in
- * <privd/client.h>); no result of these calls holds a subject id.
+ * purpose. privd audits every one it receives (operations
+ * subject_restrict, subject_object, subject_erase) under the subject's
+ * pseudonym, refused and failed ones too; one the library refuses before
+ * sending (PRIVD_EINVAL) reaches neither privd nor its log. The library wipes
+ * the request, which holds the subject id, like every other (see "Memory that
+ * held personal data" in <privd/client.h>); no result of these calls holds a
+ * subject id.
  */
 #ifndef PRIVD_RIGHTS_H
 #define PRIVD_RIGHTS_H
@@ -117,7 +119,8 @@ typedef struct privd_erasure {
  * register). On any other failure *out is NULL.
  * Errors: PRIVD_EINVAL (c or out NULL, a subject id empty or longer than
  * 256 bytes, registers NULL with nregisters > 0, a register name empty or
- * longer than 64 bytes), PRIVD_ENOTFOUND (the subject is stored in none
+ * longer than 64 bytes; privd: more than 16 registers, the most a policy
+ * declares), PRIVD_ENOTFOUND (the subject is stored in none
  * of the registers; privd audits the request all the same),
  * PRIVD_EDENIED (reason role_required, unknown_principal, or
  * unknown_register: a register named is not declared; nothing is erased),
