@@ -3,9 +3,9 @@
  *
  * conn.c owns the handle's socket and carries one request at a time
  * (cl_call); error.c keeps the handle's last error; keyfile.c decodes
- * keys; data.c, policy.c, audit.c, retention.c and verify.c build
- * requests and copy answers out. Names here start with cl_: the version script
- * keeps them out of the library's exported symbols.
+ * keys; data.c, policy.c, audit.c, retention.c, rights.c and verify.c
+ * build requests and copy answers out. Names here start with cl_: the version
+ * script keeps them out of the library's exported symbols.
  */
 #ifndef PRIVD_CLIENT_INTERNAL_H
 #define PRIVD_CLIENT_INTERNAL_H
@@ -36,6 +36,10 @@
 #define RET_LIST_MAX 1000000
 /* 2000-01-01T00:00:00Z: privd refuses retention times before it */
 #define RET_MIN_TIME_US 946684800000000ULL
+
+/* Registers in one erasure report: far more than a policy declares (16),
+ * but a bound on what a hostile privd can make the client copy. */
+#define ERASE_REGISTERS_MAX 1000
 
 /* Policy versions in one history answer: far more than privd will ever
  * hold, but a bound on what a hostile privd can make the client copy. */

@@ -21,8 +21,9 @@ static const char *const op_names[] = {"ping", "put", "get", "delete",
     "policy_get", "policy_apply", "policy_history", "audit_query",
     "audit_follow", "audit_checkpoints", "audit_pubkey", "audit_prune",
     "relationship_end", "contract_end", "hold_set", "hold_lift", "hold_list",
-    "retention_run", "retention_preview", "aggregate", "invalid",
-    "retention_delete", "retention_anonymize", "contract_end_purge"};
+    "retention_run", "retention_preview", "aggregate", "subject_restrict",
+    "subject_object", "subject_erase", "invalid", "retention_delete",
+    "retention_anonymize", "contract_end_purge"};
 
 /* Damaged events printed by this command: it exits 7 if there were any. */
 static uint64_t damaged_seen;

@@ -158,9 +158,9 @@ json_when(uint64_t us)
 	return json_string(at);
 }
 
-/* The fields a delete kept, as JSON: [{"field", "rule", "until",
- * "until_us", "hold_reason"}]. NULL if out of memory. */
-static json_t *
+/* The fields a delete (or an erasure) kept, as JSON: [{"field", "rule",
+ * "until", "until_us", "hold_reason"}]. NULL if out of memory. */
+json_t *
 json_retained(const privd_retained *kept, size_t n)
 {
 	json_t *a, *e;
@@ -186,27 +186,29 @@ json_retained(const privd_retained *kept, size_t n)
 }
 
 /*
- * One line per field a delete kept, and why: "kept F: rule R, until T",
- * "kept F: rule R (its period has not started yet)", "kept F: legal hold
- * "REASON", until lifted" or ", until T".
+ * One line per field a delete (or an erasure) kept, and why, after
+ * indent: "kept F: rule R, until T", "kept F: rule R (its period has not
+ * started yet)", "kept F: legal hold "REASON", until lifted" or ", until
+ * T".
  */
-static void
-print_retained(const privd_retained *k)
+void
+print_retained(const char *indent, const privd_retained *k)
 {
 	char at[40];
 
 	iso_time(k->until_us, at);
 	if (*k->rule && k->until_us != 0)
-		printf("kept %s: rule %s, until %s\n", safe(k->field),
+		printf("%skept %s: rule %s, until %s\n", indent, safe(k->field),
 		    safe(k->rule), at);
 	else if (*k->rule)
-		printf("kept %s: rule %s (its period has not started yet)\n",
-		    safe(k->field), safe(k->rule));
+		printf("%skept %s: rule %s (its period has not started "
+		       "yet)\n",
+		    indent, safe(k->field), safe(k->rule));
 	else if (k->until_us != 0)
-		printf("kept %s: legal hold \"%s\", until %s\n", safe(k->field),
-		    safe(k->hold_reason), at);
+		printf("%skept %s: legal hold \"%s\", until %s\n", indent,
+		    safe(k->field), safe(k->hold_reason), at);
 	else
-		printf("kept %s: legal hold \"%s\", until lifted\n",
+		printf("%skept %s: legal hold \"%s\", until lifted\n", indent,
 		    safe(k->field), safe(k->hold_reason));
 }
 
@@ -227,7 +229,7 @@ print_delete(const struct opts *o, uint32_t deleted, const privd_retained *kept,
 		        "retained", json_retained(kept, nkept)));
 	printf("deleted %lu field(s)\n", (unsigned long)deleted);
 	for (i = 0; i < nkept; i++)
-		print_retained(&kept[i]);
+		print_retained("", &kept[i]);
 	return 0;
 }
 
@@ -252,7 +254,10 @@ cmd_delete(const struct opts *o, privd_client *c, char **args, int nargs)
 	privd_free(kept);
 	if (prc != 0)
 		return prc;
-	if (rc == PRIVD_ERETAINED && !o->json)
+	/* the report first, then why it exits 6, also into one pipe */
+	if (rc == PRIVD_ERETAINED && !o->json) {
+		fflush(stdout);
 		return report_call(o, c, rc);
+	}
 	return exit_code(rc);
 }

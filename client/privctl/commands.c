@@ -123,13 +123,9 @@ const struct command commands[] = {
         "--since including it and --until not;\n"
         "--op OP: only these operations, --not-op OP: not these (both\n"
         "repeatable; e.g. --not-op audit_query leaves out the auditors' own\n"
-        "queries); OP is one of ping, put, get, delete, policy_get,\n"
-        "policy_apply, policy_history, audit_query, audit_follow,\n"
-        "audit_checkpoints, audit_pubkey, audit_prune, relationship_end,\n"
-        "contract_end, hold_set, hold_lift, hold_list, retention_run,\n"
-        "retention_preview, aggregate, invalid, and for the retention\n"
-        "sweeper's own actions (principal retention) retention_delete,\n"
-        "retention_anonymize, contract_end_purge;\n"
+        "queries); OP is an operation as the log names it (get, put,\n"
+        "hold_set, subject_erase, retention_delete, ...): a name privctl\n"
+        "does not know is a usage error that lists them all;\n"
         "--request-id ID: only the events of that request (a client's\n"
         "request id, 'request_id' in --json); --denied: only requests the\n"
         "policy refused.\n"
@@ -287,6 +283,40 @@ const struct command commands[] = {
         "true \"sum\", \"mean\", \"min\", \"max\"}], \"suppressed_groups\",\n"
         "\"suppressed_records\"}\n",
         O_PURPOSE | O_GROUP_BY, 2, 2, report_check, NULL, cmd_report},
+    {"subject", "restrict", "REGISTER SUBJECT [--lift]",
+        "Restrict processing of the subject's data in the register (the\n"
+        "right to restriction), or with --lift lift the restriction. While\n"
+        "it is restricted, privd denies every get, put and delete of the\n"
+        "subject in that register (exit 3, reason restricted), except for\n"
+        "purposes the policy marks allowed_when_restricted. Says whether\n"
+        "this changed anything ('was already restricted', 'was not\n"
+        "restricted'). A subject not stored in the register exits 4. Needs\n"
+        "role subject_rights, like every subject command.\n"
+        "--json: {\"register\", \"restricted\", \"changed\"}\n",
+        O_LIFT, 2, 2, NULL, NULL, cmd_subject_restrict},
+    {"subject", "object", "REGISTER SUBJECT PURPOSE [--withdraw]",
+        "Record the subject's objection to PURPOSE in the register (the\n"
+        "right to object), or with --withdraw withdraw it. From then on\n"
+        "privd denies every get, put and delete of the subject for that\n"
+        "purpose (exit 3, reason objected); its other purposes are not\n"
+        "affected. PURPOSE must be one the policy marks objectable (else\n"
+        "exit 5, naming it). Says whether this changed anything.\n"
+        "--json: {\"register\", \"purpose\", \"objected\", \"changed\"}\n",
+        O_WITHDRAW, 3, 3, NULL, NULL, cmd_subject_object},
+    {"subject", "erase", "SUBJECT [--register R]...",
+        "Erase the subject (the right to erasure) from the registers named\n"
+        "by --register (repeatable), or from every register: every stored\n"
+        "field is deleted except those a retention minimum or a legal hold\n"
+        "keeps; where nothing is kept, the subject's data key is destroyed.\n"
+        "Prints, per register where the subject was stored, 'register R:\n"
+        "deleted N field(s): F, ...', then one line per field kept and why,\n"
+        "as delete says it ('  kept F: rule R, until T'), then '  data key\n"
+        "destroyed: nothing of the subject is left' or '  data key kept:\n"
+        "the subject stays with the fields kept'. Exit 6 when something was\n"
+        "kept, 4 when the subject is stored in none of the registers.\n"
+        "--json: {\"registers\": [{\"register\", \"deleted\": [names],\n"
+        "\"retained\": [as delete], \"key_destroyed\"}]}\n",
+        O_REGISTER, 1, 1, erase_check, NULL, cmd_subject_erase},
 };
 
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);

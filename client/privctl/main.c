@@ -365,6 +365,8 @@ static const struct optdef {
     {"--reason", 1, O_REASON, OFF(reason)},
     {"--as-of", 1, O_AS_OF, OFF(as_of)},
     {"--group-by", 1, O_GROUP_BY, OFF(group_by)},
+    {"--lift", 0, O_LIFT, NOVAL},
+    {"--withdraw", 0, O_WITHDRAW, NOVAL},
 };
 
 #define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
@@ -403,6 +405,13 @@ take_option(struct opts *o, size_t i, char *arg)
 			return usage_error(
 			    "at most %d --not-op options", AUDIT_MAX_OPS);
 		o->not_ops[o->nnot_ops++] = arg;
+	}
+	/* subject erase takes every one; the other commands the last */
+	if (d->bit == O_REGISTER) {
+		if (o->nregs == SUBJECT_MAX_REGISTERS)
+			return usage_error("at most %d --register options",
+			    SUBJECT_MAX_REGISTERS);
+		o->regs[o->nregs++] = arg;
 	}
 	return 0;
 }
@@ -484,6 +493,8 @@ parse_options(struct opts *o, int argc, char **argv)
 	o->confirm = (o->given & O_CONFIRM) != 0;
 	o->force = (o->given & O_FORCE) != 0;
 	o->undo = (o->given & O_UNDO) != 0;
+	o->lift = (o->given & O_LIFT) != 0;
+	o->withdraw = (o->given & O_WITHDRAW) != 0;
 	return 0;
 }
 

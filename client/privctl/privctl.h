@@ -4,7 +4,8 @@
  * main.c parses the command line and connects; commands.c is the table of
  * commands and their help; args.c reads numbers and times; output.c prints
  * results and errors and owns the exit codes; cmd_<group>.c run the
- * commands of one group (data, policy, audit, verify, keys, retention).
+ * commands of one group (data, policy, audit, verify, keys, retention,
+ * subject).
  */
 #ifndef PRIVCTL_H
 #define PRIVCTL_H
@@ -34,6 +35,10 @@
  * tail -n TAIL_MAX (a query per 1000 events) and then some. */
 #define TAIL_OWN_IDS  (TAIL_MAX / 1000 + 64)
 #define AUDIT_MAX_OPS 32
+
+/* subject erase: --register options taken (a policy declares at most 16
+ * registers). */
+#define SUBJECT_MAX_REGISTERS 64
 
 /* Largest policy file privctl reads; privd's request limit is smaller. */
 #define POLICY_FILE_MAX (16 * 1024 * 1024)
@@ -77,6 +82,8 @@ typedef uint64_t optbits;
 #define O_REASON     ((optbits)1 << 30)
 #define O_AS_OF      ((optbits)1 << 31)
 #define O_GROUP_BY   ((optbits)1 << 32)
+#define O_LIFT       ((optbits)1 << 33)
+#define O_WITHDRAW   ((optbits)1 << 34)
 
 #define O_GLOBAL                                                               \
 	(O_ENDPOINT | O_KEY | O_SERVER_KEY | O_TIMEOUT | O_JSON | O_HELP |     \
@@ -118,6 +125,11 @@ struct opts {
 	int undo;
 	uint64_t at_us, until_us, as_of_us;
 	uint32_t run_limit;
+	/* subject: every --register given, in order (o->reg is the last),
+	 * then (erase_check) without repeats; --lift, --withdraw */
+	const char *regs[SUBJECT_MAX_REGISTERS];
+	size_t nregs;
+	int lift, withdraw;
 };
 
 /*
@@ -200,6 +212,8 @@ int cmd_get(const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_delete(const struct opts *o, privd_client *c, char **args, int nargs);
 int print_delete(const struct opts *o, uint32_t deleted,
     const privd_retained *kept, size_t nkept);
+void print_retained(const char *indent, const privd_retained *k);
+json_t *json_retained(const privd_retained *kept, size_t n);
 
 /* cmd_policy.c */
 int cmd_policy_check(struct opts *o, char **args, int nargs);
@@ -253,6 +267,19 @@ int print_sweep(const struct opts *o, const privd_retention_report *r,
     int preview, uint32_t limit);
 int print_aggregate(const struct opts *o, const char *reg, const char *field,
     const char *group_by, const privd_aggregate_result *r);
+
+/* cmd_subject.c */
+int erase_check(struct opts *o, char **args, int nargs);
+int cmd_subject_restrict(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_subject_object(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_subject_erase(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+int print_restrict(const struct opts *o, const char *reg, int on, int changed);
+int print_object(const struct opts *o, const char *reg, const char *purpose,
+    int on, int changed);
+int print_erasure(const struct opts *o, const privd_erasure *e);
 
 /* cmd_verify.c */
 int pubkey_resolve(struct opts *o, const char *arg);

@@ -300,6 +300,101 @@ test_delete_ex_local_checks(void **state)
 }
 
 /*
+ * The rights calls: a register of 1..64 bytes, a subject of 1..256, a
+ * purpose of 1..64 for an objection; for an erasure, register names of
+ * 1..64 bytes and a list whenever a count is given. Out parameters are
+ * zero (or NULL) after a failure, and no message quotes the subject id.
+ */
+static void
+test_rights_local_checks(void **state)
+{
+	privd_client *c = *state;
+	const char *regs[] = {"customers", "", "acis"};
+	privd_erasure *e = (privd_erasure *)&e;
+	char subject[258], name[66];
+	int changed = 7;
+
+	memset(subject, 'm', sizeof(subject) - 1);
+	subject[sizeof(subject) - 1] = '\0';
+	memset(name, 'r', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+
+	assert_int_equal(
+	    privd_subject_restrict(NULL, "customers", "c-1", 1, &changed),
+	    PRIVD_EINVAL);
+	assert_int_equal(changed, 0);
+	changed = 7;
+	assert_int_equal(
+	    privd_subject_restrict(c, "", "c-1", 1, &changed), PRIVD_EINVAL);
+	assert_int_equal(changed, 0);
+	assert_int_equal(
+	    privd_subject_restrict(c, NULL, "c-1", 0, NULL), PRIVD_EINVAL);
+	assert_int_equal(
+	    privd_subject_restrict(c, name, "c-1", 0, NULL), PRIVD_EINVAL);
+	assert_int_equal(
+	    privd_subject_restrict(c, "customers", "", 1, NULL), PRIVD_EINVAL);
+	assert_int_equal(privd_subject_restrict(c, "customers", NULL, 1, NULL),
+	    PRIVD_EINVAL);
+	assert_int_equal(
+	    privd_subject_restrict(c, "customers", subject, 1, NULL),
+	    PRIVD_EINVAL);
+	assert_null(strstr(privd_errmsg(c), "mmm"));
+
+	changed = 7;
+	assert_int_equal(privd_subject_object(NULL, "customers", "c-1",
+	                     "marketing", 1, &changed),
+	    PRIVD_EINVAL);
+	assert_int_equal(changed, 0);
+	assert_int_equal(
+	    privd_subject_object(c, "", "c-1", "marketing", 1, NULL),
+	    PRIVD_EINVAL);
+	assert_int_equal(
+	    privd_subject_object(c, "customers", subject, "marketing", 1, NULL),
+	    PRIVD_EINVAL);
+	assert_null(strstr(privd_errmsg(c), "mmm"));
+	changed = 7;
+	assert_int_equal(
+	    privd_subject_object(c, "customers", "c-1", "", 1, &changed),
+	    PRIVD_EINVAL);
+	assert_int_equal(changed, 0);
+	assert_non_null(strstr(privd_errmsg(c), "purpose"));
+	assert_int_equal(
+	    privd_subject_object(c, "customers", "c-1", NULL, 0, NULL),
+	    PRIVD_EINVAL);
+	assert_int_equal(
+	    privd_subject_object(c, "customers", "c-1", name, 1, NULL),
+	    PRIVD_EINVAL);
+
+	assert_int_equal(
+	    privd_subject_erase(NULL, "c-1", NULL, 0, &e), PRIVD_EINVAL);
+	assert_null(e);
+	assert_int_equal(
+	    privd_subject_erase(c, "c-1", NULL, 0, NULL), PRIVD_EINVAL);
+	e = (privd_erasure *)&e;
+	assert_int_equal(privd_subject_erase(c, "", NULL, 0, &e), PRIVD_EINVAL);
+	assert_null(e);
+	assert_int_equal(
+	    privd_subject_erase(c, NULL, NULL, 0, &e), PRIVD_EINVAL);
+	assert_int_equal(
+	    privd_subject_erase(c, subject, NULL, 0, &e), PRIVD_EINVAL);
+	assert_null(strstr(privd_errmsg(c), "mmm"));
+	assert_int_equal(
+	    privd_subject_erase(c, "c-1", NULL, 2, &e), PRIVD_EINVAL);
+	assert_int_equal(
+	    privd_subject_erase(c, "c-1", regs, 3, &e), PRIVD_EINVAL);
+	assert_non_null(strstr(privd_errmsg(c), "register name 2"));
+	regs[1] = name;
+	assert_int_equal(
+	    privd_subject_erase(c, "c-1", regs, 3, &e), PRIVD_EINVAL);
+	assert_non_null(strstr(privd_errmsg(c), "register name 2"));
+	regs[1] = NULL;
+	assert_int_equal(
+	    privd_subject_erase(c, "c-1", regs, 3, &e), PRIVD_EINVAL);
+	assert_null(e);
+	assert_nothing_sent(c);
+}
+
+/*
  * privd_policy_apply_ex: c, flags, the version replaced and the document
  * are checked first; *out is zeroed after a failure, and may be NULL.
  */
@@ -333,13 +428,15 @@ test_policy_apply_ex_local_checks(void **state)
 /*
  * What passes the checks is sent: now, undo (0), a hold until lifted on a
  * whole register, a sweep of everything (opts NULL), a list of every
- * register. With nothing listening, each ends unavailable at its deadline.
+ * register, and the rights calls. With nothing listening, each ends unavailable
+ * at its deadline.
  */
 static void
 test_valid_arguments_are_sent(void **state)
 {
 	privd_client *c = *state;
 	privd_retention_report *r = NULL;
+	privd_erasure *e = NULL;
 	privd_hold *h = NULL;
 	size_t n = 0;
 
@@ -360,6 +457,15 @@ test_valid_arguments_are_sent(void **state)
 	assert_null(h);
 	assert_int_equal(privd_retention_run(c, NULL, &r), PRIVD_EUNAVAILABLE);
 	assert_null(r);
+	/* the rights calls: lift, withdraw, an erasure of every register */
+	assert_int_equal(privd_subject_restrict(c, "customers", "c-1", 0, NULL),
+	    PRIVD_EUNAVAILABLE);
+	assert_int_equal(
+	    privd_subject_object(c, "customers", "c-1", "marketing", 0, NULL),
+	    PRIVD_EUNAVAILABLE);
+	assert_int_equal(
+	    privd_subject_erase(c, "c-1", NULL, 0, &e), PRIVD_EUNAVAILABLE);
+	assert_null(e);
 }
 
 int
@@ -380,6 +486,8 @@ main(void)
 	        test_delete_ex_local_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_policy_apply_ex_local_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_rights_local_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_valid_arguments_are_sent, setup, teardown),
 	};

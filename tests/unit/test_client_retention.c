@@ -1,13 +1,12 @@
 /*
  * test_client_retention.c - libprivd's retention calls on the wire,
- * against a fake privd in this process: a ROUTER with CURVE on a thread
- * that keeps the last request it decoded and answers with what the test
- * set. What each call puts into its request, and what it makes of an
- * answer (good, malformed, or RETAINED with what was kept), without a
- * real privd and whatever the daemon implements yet. Also what retention
+ * against a fake privd in this process (fake_privd.c): a ROUTER with
+ * CURVE on a thread that keeps the last request it decoded and answers
+ * with what the test set. What each call puts into its request, and what it
+ * makes of an answer (good, malformed, or RETAINED with what was kept), without
+ * a real privd and whatever the daemon implements yet. Also what retention
  * added to older calls: a policy apply's subjects to re-plan.
  */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,124 +15,11 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <zmq.h>
 
-#include "privd.pb-c.h"
-#include <privd/client.h>
+#include "fake_privd.h"
 
 #define T1 1795773600000000ULL /* 2026-11-27T10:00:00Z */
 #define T2 1985126400000000ULL /* 2032-11-27T00:00:00Z */
-
-/* The fake privd and a client handle connected to it. */
-struct fake {
-	void *ctx, *router;
-	pthread_t thread;
-	char endpoint[256];
-	privd_client *c;
-	/* set by the test before a call: the answer (request_id is filled
-	 * in by the fake); read after it: the request, as decoded */
-	Privd__V1__Response *answer;
-	Privd__V1__Request *last;
-};
-
-/*
- * The fake's loop: one request frame in (after the peer's routing id),
- * decoded into f->last, and f->answer out with the request's id. It ends
- * when the test shuts the context down.
- */
-static void *
-fake_run(void *arg)
-{
-	struct fake *f = arg;
-	zmq_msg_t id, body, out;
-	uint8_t *buf;
-	size_t len;
-
-	for (;;) {
-		zmq_msg_init(&id);
-		zmq_msg_init(&body);
-		if (zmq_msg_recv(&id, f->router, 0) < 0 ||
-		    zmq_msg_recv(&body, f->router, 0) < 0) {
-			zmq_msg_close(&id);
-			zmq_msg_close(&body);
-			break;
-		}
-		if (f->last != NULL)
-			privd__v1__request__free_unpacked(f->last, NULL);
-		f->last = privd__v1__request__unpack(
-		    NULL, zmq_msg_size(&body), zmq_msg_data(&body));
-		zmq_msg_close(&body);
-		if (f->last == NULL || f->answer == NULL) {
-			zmq_msg_close(&id);
-			continue;
-		}
-		f->answer->request_id = f->last->request_id;
-		len = privd__v1__response__get_packed_size(f->answer);
-		buf = malloc(len ? len : 1);
-		privd__v1__response__pack(f->answer, buf);
-		zmq_msg_init_size(&out, len);
-		memcpy(zmq_msg_data(&out), buf, len);
-		free(buf);
-		zmq_msg_send(&id, f->router, ZMQ_SNDMORE);
-		zmq_msg_send(&out, f->router, 0);
-	}
-	zmq_close(f->router);
-	return NULL;
-}
-
-static int
-setup(void **state)
-{
-	char spub[41], ssec[41], pub[PRIVD_KEY_Z85_LEN], sec[PRIVD_KEY_Z85_LEN];
-	struct fake *f = calloc(1, sizeof(*f));
-	size_t len;
-	int one = 1, zero = 0;
-
-	if (f == NULL || zmq_curve_keypair(spub, ssec) != 0 ||
-	    privd_keygen(pub, sec) != PRIVD_OK)
-		return -1;
-	f->ctx = zmq_ctx_new();
-	f->router = zmq_socket(f->ctx, ZMQ_ROUTER);
-	len = sizeof(f->endpoint);
-	/* no ZAP handler: every client key is let in */
-	if (zmq_setsockopt(f->router, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
-	    zmq_setsockopt(f->router, ZMQ_CURVE_SERVER, &one, sizeof(one)) !=
-	        0 ||
-	    zmq_setsockopt(f->router, ZMQ_CURVE_SECRETKEY, ssec, 40) != 0 ||
-	    zmq_bind(f->router, "tcp://127.0.0.1:*") != 0 ||
-	    zmq_getsockopt(f->router, ZMQ_LAST_ENDPOINT, f->endpoint, &len) !=
-	        0)
-		return -1;
-	if (pthread_create(&f->thread, NULL, fake_run, f) != 0)
-		return -1;
-	if (privd_connect(&f->c, f->endpoint, spub, pub, sec) != PRIVD_OK)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fake *f = *state;
-
-	privd_close(&f->c);
-	zmq_ctx_shutdown(f->ctx);
-	pthread_join(f->thread, NULL);
-	zmq_ctx_term(f->ctx);
-	if (f->last != NULL)
-		privd__v1__request__free_unpacked(f->last, NULL);
-	free(f);
-	return 0;
-}
-
-/* An OK answer with one payload. */
-#define ANSWER(r, kase, member, value)                                         \
-	do {                                                                   \
-		(r).status = PRIVD__V1__STATUS__OK;                            \
-		(r).payload_case = PRIVD__V1__RESPONSE__PAYLOAD_##kase;        \
-		(r).member = (value);                                          \
-	} while (0)
 
 /*
  * RelationshipEnd: PRIVD_AT_NOW sends now and no time, a time sends the
@@ -708,23 +594,23 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-	        test_relationship_end_wire, setup, teardown),
+	        test_relationship_end_wire, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_contract_end_wire, setup, teardown),
+	        test_contract_end_wire, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_hold_set_lift_wire, setup, teardown),
+	        test_hold_set_lift_wire, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_hold_list_wire, setup, teardown),
+	        test_hold_list_wire, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_retention_run_wire, setup, teardown),
+	        test_retention_run_wire, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_aggregate_wire, setup, teardown),
+	        test_aggregate_wire, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_delete_retained_wire, setup, teardown),
+	        test_delete_retained_wire, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_audit_rule_wire, setup, teardown),
+	        test_audit_rule_wire, fake_setup, fake_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_policy_apply_wire, setup, teardown),
+	        test_policy_apply_wire, fake_setup, fake_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /*
  * test_privctl_args.c - what privctl reads from its command line before it
  * connects: times (client/privctl/args.c) and the checks of the retention
- * commands (cmd_retention.c), which turn options into what libprivd is
- * asked. A usage error here costs no request and no audit event.
+ * commands (cmd_retention.c) and of subject erase (cmd_subject.c), which
+ * turn options into what libprivd is asked. A usage error here costs no request
+ * and no audit event.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -237,6 +238,34 @@ test_report_check(void **state)
 	assert_int_equal(quiet_check(report_check, &o, args, 2), 0);
 }
 
+/* subject erase: every --register is asked for once, in the order given;
+ * an empty one is a usage error. */
+static void
+test_erase_check(void **state)
+{
+	struct opts o;
+	char *args[] = {"c-1"};
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(quiet_check(erase_check, &o, args, 1), 0);
+	assert_int_equal(o.nregs, 0);
+	o.regs[0] = "customers";
+	o.regs[1] = "acis";
+	o.regs[2] = "customers";
+	o.regs[3] = "acis";
+	o.regs[4] = "leads";
+	o.nregs = 5;
+	assert_int_equal(quiet_check(erase_check, &o, args, 1), 0);
+	assert_int_equal(o.nregs, 3);
+	assert_string_equal(o.regs[0], "customers");
+	assert_string_equal(o.regs[1], "acis");
+	assert_string_equal(o.regs[2], "leads");
+	o.regs[3] = "";
+	o.nregs = 4;
+	assert_int_equal(quiet_check(erase_check, &o, args, 1), EXIT_USAGE);
+}
+
 int
 main(void)
 {
@@ -247,6 +276,7 @@ main(void)
 	    cmocka_unit_test(test_hold_checks),
 	    cmocka_unit_test(test_sweep_check),
 	    cmocka_unit_test(test_report_check),
+	    cmocka_unit_test(test_erase_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,8 @@
  * test_privctl_output.c - privctl's pure output helpers (client/privctl/
  * output.c): how a duration reads to an admin; and what the retention
  * commands print (cmd_retention.c, cmd_data.c, cmd_audit.c, and policy
- * apply's re-plan in cmd_policy.c) for answers made up here, as text and
- * as JSON.
+ * apply's re-plan in cmd_policy.c) and the subject commands
+ * (cmd_subject.c) for answers made up here, as text and as JSON.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -544,6 +544,128 @@ test_policy_apply(void **state)
 	free(out);
 }
 
+/*
+ * subject restrict and object: one line saying the state the subject is
+ * in now and whether this changed it; --json the same as members. The
+ * subject id is never printed.
+ */
+static void
+test_restrict_object(void **state)
+{
+	struct opts o = {0};
+	char *out;
+
+	(void)state;
+	begin();
+	assert_int_equal(print_restrict(&o, "customers", 1, 1), 0);
+	assert_int_equal(print_restrict(&o, "customers", 1, 0), 0);
+	assert_int_equal(print_restrict(&o, "customers", 0, 1), 0);
+	assert_int_equal(print_restrict(&o, "customers", 0, 0), 0);
+	assert_int_equal(print_object(&o, "customers", "marketing", 1, 1), 0);
+	assert_int_equal(print_object(&o, "customers", "marketing", 1, 0), 0);
+	assert_int_equal(print_object(&o, "customers", "marketing", 0, 1), 0);
+	assert_int_equal(print_object(&o, "customers", "marketing", 0, 0), 0);
+	out = end();
+	assert_string_equal(out,
+	    "processing of the subject restricted in register customers\n"
+	    "processing of the subject was already restricted in register "
+	    "customers\n"
+	    "restriction of the subject lifted in register customers\n"
+	    "the subject was not restricted in register customers\n"
+	    "objection to purpose marketing recorded in register customers\n"
+	    "objection to purpose marketing was already recorded in register "
+	    "customers\n"
+	    "objection to purpose marketing withdrawn in register customers\n"
+	    "there was no objection to purpose marketing in register "
+	    "customers\n");
+	free(out);
+
+	o.json = 1;
+	begin();
+	assert_int_equal(print_restrict(&o, "customers", 0, 1), 0);
+	assert_int_equal(print_object(&o, "acis", "cx_management", 1, 0), 0);
+	out = end();
+	assert_string_equal(out,
+	    "{\"register\":\"customers\",\"restricted\":false,"
+	    "\"changed\":true}\n"
+	    "{\"register\":\"acis\",\"purpose\":\"cx_management\","
+	    "\"objected\":true,\"changed\":false}\n");
+	free(out);
+}
+
+/*
+ * subject erase: per register what was deleted, each field kept and why
+ * (as delete says it, indented), and whether the data key was destroyed;
+ * --json {"registers": [...]}, "retained" as delete has it.
+ */
+static void
+test_erasure(void **state)
+{
+	static char *acis_deleted[] = {"email", "feedback_text", "name"};
+	static char *cust_deleted[] = {"email", "name"};
+	privd_retained k[2] = {
+	    {"billing_details", "bookkeeping", 0, ""},
+	    {"phone", "", T_LATER, "litigation 2026/17"},
+	};
+	privd_erased_register r[3] = {
+	    {"acis", acis_deleted, 3, NULL, 0, 1},
+	    {"customers", cust_deleted, 2, k, 2, 0},
+	    {"leads", NULL, 0, k, 1, 0},
+	};
+	privd_erasure e = {r, 3};
+	struct opts o = {0};
+	char *out;
+
+	(void)state;
+	begin();
+	assert_int_equal(print_erasure(&o, &e), 0);
+	out = end();
+	assert_string_equal(out,
+	    "register acis: deleted 3 field(s): email, feedback_text, name\n"
+	    "  data key destroyed: nothing of the subject is left\n"
+	    "register customers: deleted 2 field(s): email, name\n"
+	    "  kept billing_details: rule bookkeeping (its period has not "
+	    "started yet)\n"
+	    "  kept phone: legal hold \"litigation 2026/17\", until "
+	    "2032-11-27T00:00:00Z\n"
+	    "  data key kept: the subject stays with the fields kept\n"
+	    "register leads: deleted 0 field(s)\n"
+	    "  kept billing_details: rule bookkeeping (its period has not "
+	    "started yet)\n"
+	    "  data key kept: the subject stays with the fields kept\n");
+	free(out);
+
+	o.json = 1;
+	e.nregisters = 2;
+	begin();
+	assert_int_equal(print_erasure(&o, &e), 0);
+	out = end();
+	assert_string_equal(out,
+	    "{\"registers\":[{\"register\":\"acis\",\"deleted\":[\"email\","
+	    "\"feedback_text\",\"name\"],\"retained\":[],"
+	    "\"key_destroyed\":true},{\"register\":\"customers\","
+	    "\"deleted\":[\"email\",\"name\"],\"retained\":["
+	    "{\"field\":\"billing_details\",\"rule\":\"bookkeeping\","
+	    "\"until\":null,\"until_us\":0,\"hold_reason\":null},"
+	    "{\"field\":\"phone\",\"rule\":null,"
+	    "\"until\":\"2032-11-27T00:00:00Z\","
+	    "\"until_us\":1985126400000000,"
+	    "\"hold_reason\":\"litigation 2026/17\"}],"
+	    "\"key_destroyed\":false}]}\n");
+	free(out);
+
+	/* a report of no register (privd said RETAINED, and nothing more) */
+	e.nregisters = 0;
+	e.registers = NULL;
+	begin();
+	assert_int_equal(print_erasure(&o, &e), 0);
+	o.json = 0;
+	assert_int_equal(print_erasure(&o, &e), 0);
+	out = end();
+	assert_string_equal(out, "{\"registers\":[]}\n");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -558,6 +680,8 @@ main(void)
 	    cmocka_unit_test(test_delete_retained),
 	    cmocka_unit_test(test_audit_rule),
 	    cmocka_unit_test(test_policy_apply),
+	    cmocka_unit_test(test_restrict_object),
+	    cmocka_unit_test(test_erasure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -406,7 +406,8 @@ int privd_policy_history(
  * policy_get policy_apply policy_history audit_query audit_follow
  * audit_checkpoints audit_pubkey audit_prune relationship_end contract_end
  * hold_set hold_lift hold_list retention_run retention_preview aggregate
- * invalid, and for principal "retention" retention_delete
+ * subject_restrict subject_object subject_erase invalid, and for
+ * principal "retention" retention_delete
  * retention_anonymize contract_end_purge; privd refuses (PRIVD_EINVAL) a
  * name it does not know.
  */
@@ -789,9 +790,9 @@ typedef struct privd_retention_report {
  * timeout.
  * Errors: PRIVD_EINVAL (c or out NULL, as_of_us without preview, a limit
  * with preview, as_of_us before 2000-01-01, a register name longer than 64
- * bytes), PRIVD_EDENIED (reason role_required, or unknown_register), PRIVD_EHANDSHAKE,
- * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (more than 1000000
- * counts), PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * bytes), PRIVD_EDENIED (reason role_required, or unknown_register),
+ * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (more than
+ * 1000000 counts), PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_retention_run(privd_client *c, const privd_retention_opts *opts,
     privd_retention_report **out);
@@ -887,5 +888,8 @@ const char *privd_reason_name(int reason);
 #ifdef __cplusplus
 }
 #endif
+
+/* Data subject rights: restriction, objection, erasure. */
+#include <privd/rights.h>
 
 #endif /* PRIVD_CLIENT_H */
