@@ -65,6 +65,34 @@ apply_state(writer *wr, MDB_txn *txn, job *j)
 	return 0;
 }
 
+/* Name the fields an erasure deleted in its audit event (each name once,
+ * whatever the register; the journal has them per register). */
+static int
+ev_add_fields(job *j, char **names, size_t n)
+{
+	char **v;
+	size_t i, k;
+
+	if (n == 0)
+		return 0;
+	if ((v = arena_alloc(&j->ar, (j->ev.n_fields + n) * sizeof(*v))) ==
+	    NULL) {
+		job_fail(j, ST(INTERNAL), 0, "out of memory");
+		return JOB_FAILED;
+	}
+	if (j->ev.n_fields > 0)
+		memcpy(v, j->ev.fields, j->ev.n_fields * sizeof(*v));
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < j->ev.n_fields; k++)
+			if (strcmp(v[k], names[i]) == 0)
+				break;
+		if (k == j->ev.n_fields)
+			v[j->ev.n_fields++] = names[i];
+	}
+	j->ev.fields = v;
+	return 0;
+}
+
 /* An erasure, register by register. */
 static int
 apply_erase(writer *wr, MDB_txn *txn, job *j, uint64_t now)
@@ -77,6 +105,8 @@ apply_erase(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 
 	/* a batch retried after the map grew applies it again */
 	j->nerased = 0;
+	j->ev.fields = NULL;
+	j->ev.n_fields = 0;
 	if ((j->erased = arena_alloc(&j->ar,
 	         (j->neregs ? j->neregs : 1) * sizeof(*j->erased))) == NULL) {
 		job_fail(j, ST(INTERNAL), 0, "out of memory");
@@ -102,6 +132,8 @@ apply_erase(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		er->key_destroyed = c.key_destroyed;
 		j->erased[j->nerased++] = er;
 		kept = kept || c.nkept > 0;
+		if ((rc = ev_add_fields(j, c.deleted, c.ndeleted)) != 0)
+			return rc;
 	}
 	if (j->nerased == 0) {
 		/* an unknown subject; its request is still audited */
@@ -156,7 +188,8 @@ rights_pack(job *j)
 	switch (j->kind) {
 	case JOB_RESTRICT:
 		rr.changed = j->replaced;
-		resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_SUBJECT_RESTRICT;
+		resp.payload_case =
+		    PRIVD__V1__RESPONSE__PAYLOAD_SUBJECT_RESTRICT;
 		resp.subject_restrict = &rr;
 		break;
 	case JOB_OBJECT:
