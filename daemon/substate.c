@@ -3,10 +3,12 @@
  */
 #include "substate.h"
 
+#include "retstore.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#define SS_FORMAT 1
+#define SS_FORMAT   1
 #define SS_PLAINMAX (1 + POL_MAX_PURPOSES * (1 + POL_MAX_NAME))
 
 int
@@ -171,8 +173,8 @@ journal_append(store *st, MDB_txn *txn, uint64_t t, int kind,
 	k.mv_size = 8;
 	k.mv_data = kb;
 	v.mv_size = len;
-	if ((rc = mdb_put(txn, st->erasures, &k, &v, MDB_RESERVE | MDB_APPEND)) !=
-	    0)
+	if ((rc = mdb_put(
+	         txn, st->erasures, &k, &v, MDB_RESERVE | MDB_APPEND)) != 0)
 		return rc;
 	p = v.mv_data;
 	*p++ = 1; /* format */
@@ -193,5 +195,99 @@ journal_append(store *st, MDB_txn *txn, uint64_t t, int kind,
 		memcpy(p, fields[i], fl);
 		p += fl;
 	}
+	return 0;
+}
+
+const char *
+journal_kind_name(int kind)
+{
+	switch (kind) {
+	case JOURNAL_ERASE:
+		return "erase";
+	case JOURNAL_DELETE:
+		return "delete";
+	case JOURNAL_RETENTION:
+		return "retention";
+	}
+	return NULL;
+}
+
+int
+journal_decode(const MDB_val *k, const MDB_val *v, journal_entry *out)
+{
+	const uint8_t *p = v->mv_data, *end = p + v->mv_size;
+	size_t rl, fl, i;
+
+	if (k->mv_size != 8 ||
+	    v->mv_size < 1 + 8 + 1 + CRYPTO_SUBJECT_IDBYTES + 1 || p[0] != 1)
+		return MDB_CORRUPTED;
+	out->seq = store_get_be64(k->mv_data);
+	out->time_us = store_get_be64(p + 1);
+	out->kind = p[9];
+	if (journal_kind_name(out->kind) == NULL)
+		return MDB_CORRUPTED;
+	out->sid = p + 10;
+	p += 10 + CRYPTO_SUBJECT_IDBYTES;
+	rl = *p++;
+	if (rl == 0 || rl > POL_MAX_NAME || (size_t)(end - p) < rl + 2)
+		return MDB_CORRUPTED;
+	memcpy(out->reg, p, rl);
+	out->reg[rl] = '\0';
+	p += rl;
+	out->nfields = (size_t)p[0] << 8 | p[1];
+	p += 2;
+	if (out->nfields > POL_MAX_FIELDS)
+		return MDB_CORRUPTED;
+	for (i = 0; i < out->nfields; i++) {
+		if (p >= end || (fl = *p++) == 0 || fl > POL_MAX_NAME ||
+		    (size_t)(end - p) < fl)
+			return MDB_CORRUPTED;
+		memcpy(out->fields[i], p, fl);
+		out->fields[i][fl] = '\0';
+		p += fl;
+	}
+	return p == end ? 0 : MDB_CORRUPTED;
+}
+
+int
+journal_head(store *st, MDB_txn *txn, uint64_t *seq)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	*seq = 0;
+	if ((rc = mdb_cursor_open(txn, st->erasures, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8)
+		*seq = store_get_be64(k.mv_data);
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_forget(store *st, MDB_txn *txn, const char *reg,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *const *fields,
+    size_t n)
+{
+	unsigned gone;
+	size_t i;
+	int rc;
+
+	if (n == 0) {
+		rc = store_subject_delete(st, txn, sid, &gone);
+		if ((rc != 0 && rc != MDB_NOTFOUND) ||
+		    (rc = ret_plan_drop_subject(st, txn, sid)) != 0 ||
+		    (rc = ret_sub_del(st, txn, reg, sid)) != 0 ||
+		    (rc = substate_del(st, txn, sid)) != 0)
+			return rc;
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if ((rc = store_value_del(st, txn, sid, fields[i])) != 0 ||
+		    (rc = ret_plan_set(
+		         st, txn, reg, sid, fields[i], RET_NEVER)) != 0)
+			return rc;
 	return 0;
 }

@@ -66,4 +66,33 @@ int journal_append(store *st, MDB_txn *txn, uint64_t t, int kind,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *reg,
     const char *const *fields, size_t n);
 
+/* One journal entry, decoded; pointers valid for the transaction. */
+typedef struct journal_entry {
+	uint64_t seq;
+	uint64_t time_us;
+	int kind; /* JOURNAL_* */
+	const uint8_t *sid;
+	char reg[POL_MAX_NAME + 1];
+	size_t nfields; /* 0: the whole subject */
+	char fields[POL_MAX_FIELDS][POL_MAX_NAME + 1];
+} journal_entry;
+
+/* Decode a (key, record) pair of the journal: 0, or MDB_CORRUPTED. */
+int journal_decode(const MDB_val *k, const MDB_val *v, journal_entry *out);
+/* The last seq of the journal (0: empty). */
+int journal_head(store *st, MDB_txn *txn, uint64_t *seq);
+/* The name of a kind ("erase", "delete", "retention"), NULL if unknown. */
+const char *journal_kind_name(int kind);
+
+/*
+ * Forget what a deletion removes: fields (n of them) of subject sid in reg,
+ * with their retention plans; n == 0: the whole subject, its wrapped key
+ * (crypto-shredding), plans, retention record and state. Blind-index
+ * entries go with the values (store.c). Something already gone is not an
+ * error, so that a journal entry can be applied again (a restore).
+ */
+int store_forget(store *st, MDB_txn *txn, const char *reg,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *const *fields,
+    size_t n);
+
 #endif

@@ -685,12 +685,21 @@ static const struct op {
     {PRIVD__V1__REQUEST__OP_SUBJECT_OBJECT, "subject_object",
         do_subject_object},
     {PRIVD__V1__REQUEST__OP_SUBJECT_ERASE, "subject_erase", do_subject_erase},
+    {PRIVD__V1__REQUEST__OP_SUBJECT_LOOKUP, "subject_lookup",
+        do_subject_lookup},
+    {PRIVD__V1__REQUEST__OP_SUBJECT_EXPORT, "subject_export",
+        do_subject_export},
+    {PRIVD__V1__REQUEST__OP_BACKUP_START, "backup_start", do_backup_start},
+    {PRIVD__V1__REQUEST__OP_BACKUP_READ, "backup_read", do_backup_read},
+    {PRIVD__V1__REQUEST__OP_BACKUP_END, "backup_end", do_backup_end},
+    {PRIVD__V1__REQUEST__OP_ERASURES_EXPORT, "erasures_export",
+        do_erasures_export},
 };
 
 /* Names that appear in the audit log without an entry of their own above. */
 static const char *const other_op_names[] = {"invalid", "audit_follow",
     "retention_preview", "retention_delete", "retention_anonymize",
-    "contract_end_purge"};
+    "contract_end_purge", "restore"};
 
 bool
 worker_op_known(const char *name)

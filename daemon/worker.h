@@ -53,6 +53,15 @@ void do_retention_run(worker *w, job *j);
 void do_subject_restrict(worker *w, job *j);
 void do_subject_object(worker *w, job *j);
 void do_subject_erase(worker *w, job *j);
+/* Lookup through the blind index (worker_lookup.c). */
+void do_subject_lookup(worker *w, job *j);
+/* Export of everything about a subject (worker_export.c). */
+void do_subject_export(worker *w, job *j);
+/* Online backups and the erasure journal (worker_backup.c). */
+void do_backup_start(worker *w, job *j);
+void do_backup_read(worker *w, job *j);
+void do_backup_end(worker *w, job *j);
+void do_erasures_export(worker *w, job *j);
 /* Aggregate (worker_report.c). */
 void do_aggregate(worker *w, job *j);
 /* A sweep's counts as a RetentionRunResponse in j's arena; -1 when out

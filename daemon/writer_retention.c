@@ -265,7 +265,6 @@ ret_clear(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
 	const pol_field *f;
 	store_subject sub;
 	store_value sv;
-	unsigned gone;
 	size_t i, n;
 	int rc;
 
@@ -300,21 +299,14 @@ ret_clear(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
 	}
 	if (nfields == 0 && c->nkept == 0) {
 		/* the wrapped key goes with the subject: crypto-shredding */
-		if ((rc = store_subject_delete(srv->st, txn, sid, &gone)) !=
-		        0 ||
-		    (rc = ret_plan_drop_subject(srv->st, txn, sid)) != 0 ||
-		    (rc = ret_sub_del(srv->st, txn, r->name, sid)) != 0 ||
-		    (rc = substate_del(srv->st, txn, sid)) != 0)
+		if ((rc = store_forget(srv->st, txn, r->name, sid, NULL, 0)) !=
+		    0)
 			return rc;
 		c->key_destroyed = true;
-	} else {
-		for (i = 0; i < c->ndeleted; i++)
-			if ((rc = store_value_del(
-			         srv->st, txn, sid, c->deleted[i])) != 0 ||
-			    (rc = ret_plan_set(srv->st, txn, r->name, sid,
-			         c->deleted[i], RET_NEVER)) != 0)
-				return rc;
-	}
+	} else if (c->ndeleted > 0 &&
+	           (rc = store_forget(srv->st, txn, r->name, sid,
+	                (const char *const *)c->deleted, c->ndeleted)) != 0)
+		return rc;
 	if (c->ndeleted == 0 && !c->key_destroyed)
 		return 0;
 	return journal_append(srv->st, txn, now, kind, sid, r->name,

@@ -237,7 +237,7 @@ static const char *const basis_words[] = {"consent", "contract",
 static const char *const type_words[] = {
     "string", "text", "email", "phone", "integer", "date", "bytes"};
 static const char *const role_words[] = {
-    "auditor", "policy_admin", "subject_rights"};
+    "auditor", "policy_admin", "subject_rights", "operator"};
 
 static const char *
 basis_word(pol_basis v)
@@ -588,7 +588,7 @@ static void
 principal_desc(struct sb *b, const pol_principal *p)
 {
 	pd_add(b, "region %s; roles ", p->region[0] ? p->region : "(none)");
-	pd_bits(b, p->roles, role_words, 3);
+	pd_bits(b, p->roles, role_words, 4);
 }
 
 static void
@@ -609,9 +609,9 @@ diff_principal(struct diff *df, const void *x, const void *y, const void *ctx)
 		if (a->roles != b->roles) {
 			pd_sep(&df->d);
 			pd_add(&df->d, "roles ");
-			pd_bits(&df->d, a->roles, role_words, 3);
+			pd_bits(&df->d, a->roles, role_words, 4);
 			pd_add(&df->d, " -> ");
-			pd_bits(&df->d, b->roles, role_words, 3);
+			pd_bits(&df->d, b->roles, role_words, 4);
 		}
 		text_change(
 		    &df->d, "description", a->description, b->description);

@@ -29,7 +29,7 @@ static const char *const ftype_names[] = {
 
 static const char *const op_names[] = {"read", "write", "delete", NULL};
 static const char *const role_names[] = {
-    "auditor", "policy_admin", "subject_rights", NULL};
+    "auditor", "policy_admin", "subject_rights", "operator", NULL};
 static const char *const from_names[] = {
     "collected", "updated", "relationship_end", "contract_end", NULL};
 static const char *const action_names[] = {"delete", "anonymize", NULL};

@@ -88,6 +88,7 @@ enum {
 	POL_ROLE_AUDITOR = 1u << 0,
 	POL_ROLE_POLICY_ADMIN = 1u << 1,
 	POL_ROLE_SUBJECT_RIGHTS = 1u << 2,
+	POL_ROLE_OPERATOR = 1u << 3, /* backups, the erasure journal */
 };
 
 /* Why a request was denied; values equal privd.v1.DenyReason on the wire. */
