@@ -317,6 +317,45 @@ const struct command commands[] = {
         "--json: {\"registers\": [{\"register\", \"deleted\": [names],\n"
         "\"retained\": [as delete], \"key_destroyed\"}]}\n",
         O_REGISTER, 1, 1, erase_check, NULL, cmd_subject_erase},
+    {NULL, "backup", "FILE [--force]",
+        "Make a backup of privd's store into FILE while privd runs: privd\n"
+        "copies its store (compacted; values stay sealed, and the master\n"
+        "key is never in it) without stopping other requests, then privctl\n"
+        "fetches the copy into FILE.part (mode 0600), checks the digest and\n"
+        "trailer it ends with, syncs it and renames it to FILE. On a\n"
+        "terminal, stderr shows the progress (bytes, rate, time left). At\n"
+        "the end it prints the size, how long it took, when the snapshot\n"
+        "was taken and its erasure journal and audit heads. An existing\n"
+        "FILE is refused unless --force; a FILE.part left over is refused\n"
+        "(exit 5): remove it. On any failure, or an interrupt, nothing is\n"
+        "left behind and privd is told to drop its copy (it drops one not\n"
+        "read for 10 minutes anyway). privd makes one backup at a time\n"
+        "(exit 6 while another runs). Keep FILE as safe as the store: it\n"
+        "holds the personal data, sealed under the master key. Restore it\n"
+        "with 'privd restore'. Needs role operator or policy_admin, like\n"
+        "erasures export.\n"
+        "--json: {\"file\", \"size\", \"time\", \"time_us\",\n"
+        "\"journal_head\", \"audit_head\", \"audit_hash\",\n"
+        "\"store_format\", \"seconds\"}\n",
+        O_FORCE, 1, 1, backup_check, NULL, cmd_backup},
+    {"erasures", "export", "[--after SEQ] [--out FILE [--force]]",
+        "Write privd's erasure journal - every deletion of personal data,\n"
+        "by an erasure, a delete request or retention, naming the subject\n"
+        "by privd's keyed hash only - as the journal file 'privd restore\n"
+        "--journal' reads: JSON lines, first {\"privd_erasure_journal\":\n"
+        "1, \"head\", \"after\", \"exported_at\"}, then one\n"
+        "{\"seq\", \"time_us\", \"kind\", \"subject_hash\",\n"
+        "\"register\", \"fields\"} per entry, oldest first. --after SEQ:\n"
+        "only the entries after SEQ (a backup's journal head: what a\n"
+        "restore of that backup needs); default all. The file ends at the\n"
+        "journal's head when the export began. To stdout, or with --out to\n"
+        "FILE (mode 0600, written whole or not at all; an existing FILE is\n"
+        "refused unless --force), then a line saying how many entries up\n"
+        "to which head.\n"
+        "--json: with --out, {\"file\", \"after\", \"head\",\n"
+        "\"entries\"}\n",
+        O_AFTER | O_OUT | O_FORCE, 0, 0, erasures_check, NULL,
+        cmd_erasures_export},
 };
 
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);

@@ -5,7 +5,7 @@
  * commands and their help; args.c reads numbers and times; output.c prints
  * results and errors and owns the exit codes; cmd_<group>.c run the
  * commands of one group (data, policy, audit, verify, keys, retention,
- * subject).
+ * subject, backup).
  */
 #ifndef PRIVCTL_H
 #define PRIVCTL_H
@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include <privd/backup.h>
 #include <privd/client.h>
 
 /* Exit codes, stable (DESIGN.md section 8); 1 is anything else. */
@@ -84,6 +85,7 @@ typedef uint64_t optbits;
 #define O_GROUP_BY   ((optbits)1 << 32)
 #define O_LIFT       ((optbits)1 << 33)
 #define O_WITHDRAW   ((optbits)1 << 34)
+#define O_AFTER      ((optbits)1 << 35)
 
 #define O_GLOBAL                                                               \
 	(O_ENDPOINT | O_KEY | O_SERVER_KEY | O_TIMEOUT | O_JSON | O_HELP |     \
@@ -130,6 +132,9 @@ struct opts {
 	const char *regs[SUBJECT_MAX_REGISTERS];
 	size_t nregs;
 	int lift, withdraw;
+	/* erasures export: --after as given, then parsed (0: none) */
+	const char *after;
+	uint64_t after_seq;
 };
 
 /*
@@ -280,6 +285,18 @@ int print_restrict(const struct opts *o, const char *reg, int on, int changed);
 int print_object(const struct opts *o, const char *reg, const char *purpose,
     int on, int changed);
 int print_erasure(const struct opts *o, const privd_erasure *e);
+
+/* cmd_backup.c */
+int backup_check(struct opts *o, char **args, int nargs);
+int erasures_check(struct opts *o, char **args, int nargs);
+int cmd_backup(const struct opts *o, privd_client *c, char **args, int nargs);
+int cmd_erasures_export(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+const char *human_bytes(uint64_t n, char buf[32]);
+void progress_line(char *buf, size_t size, int phase, uint64_t done,
+    uint64_t total, double secs);
+int print_backup(const struct opts *o, const char *path,
+    const privd_backup_info *b, double secs);
 
 /* cmd_verify.c */
 int pubkey_resolve(struct opts *o, const char *arg);

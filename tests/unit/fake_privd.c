@@ -19,6 +19,7 @@ fake_run(void *arg)
 {
 	struct fake *f = arg;
 	zmq_msg_t id, body, out;
+	Privd__V1__Response *answer;
 	uint8_t *buf;
 	size_t len;
 
@@ -36,14 +37,17 @@ fake_run(void *arg)
 		f->last = privd__v1__request__unpack(
 		    NULL, zmq_msg_size(&body), zmq_msg_data(&body));
 		zmq_msg_close(&body);
-		if (f->last == NULL || f->answer == NULL) {
+		answer = f->last == NULL      ? NULL
+		         : f->respond != NULL ? f->respond(f, f->last)
+		                              : f->answer;
+		if (answer == NULL) {
 			zmq_msg_close(&id);
 			continue;
 		}
-		f->answer->request_id = f->last->request_id;
-		len = privd__v1__response__get_packed_size(f->answer);
+		answer->request_id = f->last->request_id;
+		len = privd__v1__response__get_packed_size(answer);
 		buf = malloc(len ? len : 1);
-		privd__v1__response__pack(f->answer, buf);
+		privd__v1__response__pack(answer, buf);
 		zmq_msg_init_size(&out, len);
 		memcpy(zmq_msg_data(&out), buf, len);
 		free(buf);

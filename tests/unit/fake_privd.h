@@ -23,6 +23,14 @@ struct fake {
 	 * in by the fake); read after it: the request, as decoded */
 	Privd__V1__Response *answer;
 	Privd__V1__Request *last;
+	/* if set, called on the fake's thread for each request instead of
+	 * answer: what it returns is the answer (request_id filled in), and
+	 * NULL sends none, as a privd that does not answer in time.
+	 * respond_arg is the test's. A conversation of several requests
+	 * (a backup: start, reads, end) is answered this way. */
+	Privd__V1__Response *(*respond)(
+	    struct fake *f, const Privd__V1__Request *req);
+	void *respond_arg;
 };
 
 /* cmocka setup and teardown: *state is a struct fake. */
