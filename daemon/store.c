@@ -3,6 +3,8 @@
  */
 #include "store.h"
 
+#include "blind.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +100,8 @@ store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
 	    (rc = open_dbi(txn, "subj_state", MDB_CREATE, &s->subj_state)) !=
 	        0 ||
 	    (rc = open_dbi(txn, "erasures", MDB_CREATE, &s->erasures)) != 0 ||
+	    (rc = open_dbi(txn, "blind", MDB_CREATE, &s->blind)) != 0 ||
+	    (rc = open_dbi(txn, "blind_of", MDB_CREATE, &s->blind_of)) != 0 ||
 	    (rc = drop_old_index(txn)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
@@ -498,7 +502,9 @@ store_subject_delete(store *s, MDB_txn *txn,
 	}
 	mdb_cursor_close(c);
 	*nvalues = n;
-	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+	if (rc != MDB_NOTFOUND && rc != 0)
+		return rc;
+	return blind_del_subject(s, txn, sid);
 }
 
 int
@@ -512,5 +518,7 @@ store_value_del(store *s, MDB_txn *txn,
 	k.mv_size = store_value_key(key, sid, field);
 	k.mv_data = key;
 	rc = mdb_del(txn, s->values, &k, NULL);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	return blind_del(s, txn, sid, field);
 }
