@@ -68,4 +68,8 @@ typedef struct blind_match {
 int blind_find(store *st, MDB_txn *txn, const uint8_t tag[BLIND_TAGBYTES],
     int (*fn)(void *arg, const blind_match *m), void *arg);
 
+/* Index the lookup values of a store made before the index, once
+ * (blind_fill.c): 0 or an LMDB error. Before serving. */
+int blind_fill(store *st, const crypto_keys *k, const pol_policy *pol);
+
 #endif

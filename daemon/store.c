@@ -265,7 +265,10 @@ store_format_put(store *s, MDB_txn *txn)
 	/* every subject of this store gets its retention record when it is
 	 * created (retstore.h); a store without this mark may hold subjects
 	 * from before, which get theirs when they are next written */
-	return store_meta_put_u64(s, txn, "retention_records", 1);
+	if ((rc = store_meta_put_u64(s, txn, "retention_records", 1)) != 0)
+		return rc;
+	/* and every lookup value is indexed as it is written (blind.h) */
+	return store_meta_put_u64(s, txn, "blind_index", 1);
 }
 
 int

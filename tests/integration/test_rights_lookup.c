@@ -15,7 +15,10 @@
  *     phone number without digits (INVALID); each is audited, as is every
  *     lookup (op subject_lookup, the field's name, never the value);
  *   - privctl subject lookup --email / --phone / --field, the value from
- *     stdin with "-".
+ *     stdin with "-";
+ *   - a store made before the index (no blind databases, no
+ *     "blind_index" mark; made from a new one with privd stopped) is
+ *     indexed when privd starts on it, once.
  *
  * A real privd over CURVE on a real LMDB store.
  */
@@ -28,6 +31,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 #include <sodium.h>
 
 #include <privd/rights.h>
@@ -311,6 +315,52 @@ test_privctl(void **state)
 	assert_string_equal(r.out, "acis a-77\ncustomers p-1\n");
 }
 
+/* Make the stopped privd's store look like one from before the index. */
+static void
+make_unindexed(harness *h)
+{
+	static const char *const dbs[] = {"blind", "blind_of"};
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {strlen("blind_index"), "blind_index"};
+	size_t i;
+
+	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, NULL), 0);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, h->data_dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(mdb_dbi_open(txn, dbs[i], 0, &dbi), 0);
+		assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	}
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void
+test_old_store_indexed(void **state)
+{
+	harness *h = *state;
+	size_t from;
+
+	put_people(h);
+	make_unindexed(h);
+	from = h_log_size(h);
+	assert_int_equal(h_start(h, ret_serve_args), 0);
+	expect_lookup(h, "email", MAIJA_EMAIL, "acis/a-77,customers/p-1");
+	expect_lookup(h, "phone", "+358 40 765 4321", "customers/p-2");
+	assert_int_equal(h_log_count(h, from, "lookup index: 3 subjects"), 1);
+	/* once: the next start has nothing to do */
+	from = h_log_size(h);
+	assert_int_equal(h_restart(h), 0);
+	expect_lookup(h, "email", MAIJA_EMAIL, "acis/a-77,customers/p-1");
+	assert_int_equal(h_log_count(h, from, "lookup index:"), 0);
+}
+
 int
 main(void)
 {
@@ -325,6 +375,8 @@ main(void)
 	        test_refusals, ret_setup_example, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_privctl, ret_setup_example, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_old_store_indexed, ret_setup_example, h_teardown),
 	};
 
 	if (sodium_init() < 0)
