@@ -35,6 +35,8 @@
 #define RELEASE_STEP    (16 << 20)
 #define TICK_US         1000000 /* the timer looks at the idle time this often */
 #define IMAGE_MAXDBS    32
+#define MAP_SLACK_BYTES (64ull << 20) /* room for the writes during a copy */
+#define MAP_WAIT_MS     5000          /* for the writer to grow the map */
 
 typedef enum bstate {
 	B_NONE,
@@ -409,6 +411,20 @@ make_backup(backup_ctl *b, backup_info *bi, char *msg, size_t msglen)
 	}
 	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_BYTES); /* best effort */
 	c.fd = p[1];
+	/* While the copy holds its read transaction, freed pages are not
+	 * reused and the map cannot grow without waiting for the copy (and
+	 * every reader behind it): make room first, as much again as the
+	 * store uses. The writer grows the map (store.h); it wakes for this
+	 * backup's own start request at the latest. */
+	{
+		size_t used = store_used_bytes(b->st);
+
+		if (!store_want_map(
+		        b->st, 2 * used + MAP_SLACK_BYTES, MAP_WAIT_MS))
+			log_warn("backup: the store map could not be grown "
+			         "ahead of the copy; if it fills during the "
+			         "copy, requests wait for the copy to end");
+	}
 	backup_digest_init(&h);
 	/* the copy's read transaction begins just after this */
 	bi->time_us = clock_wall_us();
