@@ -1,5 +1,6 @@
 /*
- * main.c - the privd program: `privd init` and `privd serve`.
+ * main.c - the privd program: `privd init` and `privd serve` (the other
+ * commands: commands.h, restore.h).
  *
  * init creates a data directory: master key, LMDB store, the server's CURVE
  * key pair and the audit signing key (both sealed under the master key), and
@@ -24,12 +25,14 @@
 #include "audit.h"
 #include "audit_index.h"
 #include "audit_retain.h"
+#include "backup.h"
 #include "clock.h"
 #include "commands.h"
 #include "datadir.h"
 #include "log.h"
-#include "substate.h"
+#include "restore.h"
 #include "server.h"
+#include "substate.h"
 
 #define META_CURVE_PUBLIC "curve_public"
 #define META_SIGN_PUBLIC  "audit_sign_public"
@@ -49,6 +52,8 @@ usage(FILE *f)
 	    "                   [--clock-behind-ok]\n"
 	    "       privd policy set --data-dir DIR [--force] FILE\n"
 	    "       privd pubkey --data-dir DIR\n"
+	    "       privd restore --data-dir DIR --from FILE "
+	    "[--journal FILE]\n"
 	    "       privd --version | --help\n"
 	    "\n"
 	    "init        create DIR with a new master key, keys and the "
@@ -63,7 +68,12 @@ usage(FILE *f)
 	    "(the recovery\n"
 	    "            path when no admin can apply one); audited as "
 	    "principal privd\n"
-	    "pubkey      print the server's public key (Z85)\n");
+	    "pubkey      print the server's public key (Z85)\n"
+	    "restore     with privd stopped, replace DIR's store by the "
+	    "backup FILE, applying\n"
+	    "            again the erasures made since (from DIR's store, "
+	    "or the journal\n"
+	    "            FILE that `privctl erasures export` wrote)\n");
 }
 
 /* Settings of `privd serve`: one table with bounds and defaults. */
@@ -416,6 +426,33 @@ out:
 	return rc;
 }
 
+/*
+ * Backups: what a privd that stopped during one left in DATADIR/backup is
+ * removed (nobody can end it any more, and it holds sealed personal
+ * data); then the control the workers start backups with.
+ */
+static int
+start_backups(server *srv)
+{
+	size_t removed;
+
+	if (backup_clean_dir(srv->cfg.datadir, &removed) != 0) {
+		fprintf(stderr, "privd: cannot clean %s/%s: %s\n",
+		    srv->cfg.datadir, BACKUP_DIR, strerror(errno));
+		return -1;
+	}
+	if (removed > 0)
+		log_info("removed %zu file(s) of unfinished backups", removed);
+	if (restore_clean_tmp(srv->cfg.datadir) > 0)
+		log_info("removed what an unfinished restore left in %s",
+		    srv->cfg.datadir);
+	if ((srv->backup = backup_ctl_new(srv->st, srv->cfg.datadir)) == NULL) {
+		fprintf(stderr, "privd: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_pubkey(int argc, char **argv)
 {
@@ -541,7 +578,7 @@ cmd_serve(int argc, char **argv)
 	if ((srv.curve_secret = sodium_malloc(32)) == NULL ||
 	    (srv.sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
 		fatal("out of secure memory");
-	if (open_datadir(&srv) != 0)
+	if (open_datadir(&srv) != 0 || start_backups(&srv) != 0)
 		goto out;
 
 	/* Signals: delivered to the frontend's poll through a signalfd; every
@@ -579,6 +616,9 @@ cmd_serve(int argc, char **argv)
 	jobq_close(&srv.work);
 	for (w = 0; w < started; w++)
 		pthread_join(workers[w], NULL);
+	/* no request can reach a backup now: stop one under way, remove
+	 * its file */
+	backup_ctl_free(&srv.backup);
 	jobq_close(&srv.commit);
 	if (writer_started)
 		pthread_join(writer_thread, NULL);
@@ -591,6 +631,7 @@ out:
 	free(workers);
 	if (sigfd >= 0)
 		close(sigfd);
+	backup_ctl_free(&srv.backup);
 	store_close(&srv.st);
 	crypto_keys_free(&srv.keys);
 	sodium_free(srv.curve_secret);
@@ -617,6 +658,8 @@ main(int argc, char **argv)
 		return cmd_serve(argc, argv);
 	if (strcmp(argv[1], "pubkey") == 0)
 		return cmd_pubkey(argc, argv);
+	if (strcmp(argv[1], "restore") == 0)
+		return cmd_restore(argc, argv);
 	if (strcmp(argv[1], "policy") == 0 && argc > 2 &&
 	    strcmp(argv[2], "set") == 0)
 		return cmd_policy_set(argc, argv);

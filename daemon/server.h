@@ -64,6 +64,9 @@ typedef struct server {
 	jobq work;              /* frontend -> workers */
 	jobq commit;            /* workers -> writer */
 	jobq replies;           /* writer -> frontend (eventfd) */
+	/* the online backup (backup.h); NULL: none can be made (a server
+	 * that is not privd serve, such as the fuzz target's) */
+	struct backup_ctl *backup;
 } server;
 
 /* Worker and writer thread bodies (arg: server *). */

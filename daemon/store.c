@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -140,6 +141,43 @@ store_close(store **sp)
 	free(s->dir);
 	free(s);
 	*sp = NULL;
+}
+
+bool
+store_want_map(store *s, size_t bytes, int timeout_ms)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	size_t have;
+	int waited;
+
+	__atomic_store_n(&s->map_wanted, bytes, __ATOMIC_RELEASE);
+	for (waited = 0;; waited += 10) {
+		pthread_rwlock_rdlock(&s->maplock);
+		have = s->mapsize;
+		pthread_rwlock_unlock(&s->maplock);
+		if (have >= bytes || waited >= timeout_ms)
+			return have >= bytes;
+		nanosleep(&ts, NULL);
+	}
+}
+
+void
+store_grow_wanted(store *s)
+{
+	while (__atomic_load_n(&s->map_wanted, __ATOMIC_ACQUIRE) > s->mapsize)
+		if (store_grow(s) != 0)
+			break;
+}
+
+size_t
+store_used_bytes(store *s)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+
+	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &ms) != 0)
+		return 0;
+	return (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
 }
 
 int

@@ -65,7 +65,8 @@ typedef struct store {
 	MDB_dbi blind_of;
 	pthread_rwlock_t maplock; /* readers shared, map growth exclusive */
 	size_t mapsize;
-	char *dir; /* the data directory */
+	size_t map_wanted; /* asked for by store_want_map (atomic) */
+	char *dir;         /* the data directory */
 } store;
 
 /* subjects record: fmt(1) created_us(8) wrapped data key; the first nine
@@ -106,6 +107,20 @@ void store_close(store **s);
 /* Double the map. Writer thread only, with no transaction of its own open.
  * Waits for readers to leave (maplock). Returns an LMDB error code. */
 int store_grow(store *s);
+
+/*
+ * Room ahead of a long read transaction (a backup's copy): while it is
+ * open the writer cannot grow the map without waiting for it, and every
+ * reader would queue behind the writer. store_want_map asks for a map of
+ * at least bytes (any thread) and waits up to timeout_ms for the writer
+ * to grow it; true if the map is that large. store_grow_wanted is the
+ * writer's side: grow while the map is smaller than asked (no
+ * transaction of its own open).
+ */
+bool store_want_map(store *s, size_t bytes, int timeout_ms);
+void store_grow_wanted(store *s);
+/* Bytes the store uses now (its last page), for store_want_map. */
+size_t store_used_bytes(store *s);
 
 /*
  * Is a failed write transaction's error the store's disk being full? True

@@ -563,6 +563,8 @@ writer_main(void *arg)
 	wr->next_sweep = clock_mono_us();
 	wr->replan_more = true; /* a list left by the last run */
 	for (;;) {
+		/* a backup about to copy asks for room first (store.h) */
+		store_grow_wanted(wr->srv->st);
 		housekeeping(wr, &unsigned_since, &more);
 		sweeping = writer_sweep_work(wr, &unsigned_since);
 		sweeping = writer_replan_work(wr) || sweeping;

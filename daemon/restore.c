@@ -1,0 +1,698 @@
+/*
+ * restore.c - `privd restore --data-dir DIR --from FILE [--journal FILE]`:
+ * put a backup in place of the store of a stopped privd; see restore.h.
+ *
+ * Nothing in DIR changes until everything that can be checked has been:
+ * the backup's trailer and digest, its format, that DIR's master key opens
+ * its daemon keys, that the erasure journal reaches back to the backup
+ * without a gap. The backup is made into a store in DIR/restore.tmp, the
+ * journal's deletions made since the backup are applied to it again (with
+ * store_forget, as they were made), its audit log continues the replaced
+ * store's if that one continued the backup's, and one audit event records
+ * the restore - all in one write transaction. Only then is it swapped in:
+ * the replaced data file is linked to data.mdb.replaced-<time> first and
+ * the restored one renamed over data.mdb, so DIR never lacks a data.mdb.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "backupfmt.h"
+#include "clock.h"
+#include "commands.h"
+#include "datadir.h"
+#include "restore.h"
+#include "substate.h"
+
+#define ST(x)          PRIVD__V1__STATUS__##x
+#define TMP_DIR        "restore.tmp"
+#define MAX_GROW_TRIES 8
+#define COPY_BUF       (1u << 20)
+#define OLD_MAXDBS     32
+
+typedef struct rst {
+	const char *dir, *from, *jpath;
+	char tmp[PATH_MAX];
+	backup_info bi;
+	crypto_keys *keys;
+	uint8_t *sign_sk;
+	store *st; /* the restored store, in tmp */
+	/* the store in DIR, read-only, if there is one */
+	bool has_old;
+	store old;
+	MDB_txn *otxn;
+	rst_journal j;
+	/* what was done */
+	uint64_t nkind[4]; /* entries re-applied, by JOURNAL_* kind */
+	bool continues;    /* the replaced store's later events were copied */
+	uint64_t ncopied;  /* how many */
+	audit_state head;  /* the restored log's head, the restore event */
+	char kept[PATH_MAX];
+	char why[400];
+} rst;
+
+static int refuse(rst *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+refuse(rst *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Take DIR's lock, the one privd serve holds: a restore needs privd
+ * stopped. */
+static int
+lock_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (datadir_path(path, sizeof(path), dir, "privd.lock") != 0)
+		return -1;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		fprintf(stderr, "privd: cannot open %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			fprintf(stderr,
+			    "privd: privd is running on %s: stop it before a "
+			    "restore; nothing was changed\n",
+			    dir);
+		else
+			fprintf(stderr, "privd: cannot lock %s: %s\n", path,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+fsync_path(const char *path)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (fsync(fd) != 0)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+/* Remove what an earlier restore left in DIR/restore.tmp (it stopped
+ * before its swap). */
+static void
+clean_tmp(const char *tmp)
+{
+	static const char *const names[] = {"data.mdb", "lock.mdb"};
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (snprintf(path, sizeof(path), "%s/%s", tmp, names[i]) <
+		    (int)sizeof(path))
+			unlink(path);
+	rmdir(tmp);
+}
+
+int
+restore_clean_tmp(const char *dir)
+{
+	char tmp[PATH_MAX];
+	struct stat sb;
+
+	if (datadir_path(tmp, sizeof(tmp), dir, TMP_DIR) != 0)
+		return -1;
+	if (lstat(tmp, &sb) != 0)
+		return 0;
+	clean_tmp(tmp);
+	return 1;
+}
+
+/* Copy the backup's image (its first image_bytes bytes) to
+ * tmp/data.mdb, and make it durable. */
+static int
+copy_image(rst *r, int in)
+{
+	char path[PATH_MAX];
+	uint64_t left = r->bi.image_bytes;
+	uint8_t *buf;
+	ssize_t n, w;
+	off_t at = 0;
+	int out, rc = -1;
+
+	if (datadir_path(path, sizeof(path), r->tmp, "data.mdb") != 0)
+		return refuse(r, "path too long");
+	if ((buf = malloc(COPY_BUF)) == NULL)
+		return refuse(r, "out of memory");
+	if ((out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) <
+	    0) {
+		free(buf);
+		return refuse(r, "cannot create %s: %s", path, strerror(errno));
+	}
+	while (left > 0) {
+		n = pread(in, buf, left < COPY_BUF ? left : COPY_BUF, at);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			refuse(r, "cannot read %s: %s", r->from,
+			    n < 0 ? strerror(errno) : "it got shorter");
+			goto out;
+		}
+		for (w = 0; w < n;) {
+			ssize_t k = write(out, buf + w, (size_t)(n - w));
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				refuse(r, "cannot write %s: %s", path,
+				    strerror(errno));
+				goto out;
+			}
+			w += k;
+		}
+		at += n;
+		left -= (uint64_t)n;
+	}
+	if (fsync(out) != 0) {
+		refuse(r, "cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	close(out);
+	free(buf);
+	return rc;
+}
+
+/*
+ * Open the restored store and check it: its format, its daemon keys under
+ * DIR's master key, and that its heads are the ones its trailer names (a
+ * file whose digest matches but whose image says otherwise was not made
+ * by privd).
+ */
+static int
+open_restored(rst *r)
+{
+	uint8_t *curve;
+	audit_state a;
+	MDB_txn *txn;
+	uint64_t jh;
+	char err[300];
+	int rc = -1;
+
+	if (store_open(r->tmp, STORE_DEFAULT_MAPSIZE, false, &r->st, err,
+	        sizeof(err)) != 0)
+		return refuse(
+		    r, "the backup does not open as a store: %s", err);
+	if (mdb_txn_begin(r->st->env, NULL, MDB_RDONLY, &txn) != 0)
+		return refuse(r, "the backup does not open as a store");
+	if ((curve = sodium_malloc(crypto_box_SECRETKEYBYTES)) == NULL) {
+		refuse(r, "out of secure memory");
+		goto out;
+	}
+	if (store_format_check(r->st, txn, err, sizeof(err)) != 0) {
+		refuse(r, "the backup's store: %s", err);
+	} else if (datadir_secret(r->st, txn, r->keys, META_CURVE_SECRET, curve,
+	               crypto_box_SECRETKEYBYTES) != 0 ||
+	           datadir_secret(r->st, txn, r->keys, META_SIGN_SECRET,
+	               r->sign_sk, crypto_sign_SECRETKEYBYTES) != 0) {
+		refuse(r,
+		    "the backup was made under another master key than "
+		    "%s's (a backup of another privd), or its keys are "
+		    "damaged",
+		    r->dir);
+	} else if (audit_load(r->st, txn, &a) != 0 ||
+	           journal_head(r->st, txn, &jh) != 0 ||
+	           a.seq != r->bi.audit_head ||
+	           sodium_memcmp(a.hash, r->bi.audit_hash, sizeof(a.hash)) !=
+	               0 ||
+	           jh != r->bi.journal_head) {
+		refuse(r, "the backup's store does not match its trailer "
+		          "(audit or erasure journal head): not a backup "
+		          "privd made");
+	} else {
+		rc = 0;
+	}
+	sodium_free(curve);
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Open the store in DIR read-only, if there is one: the erasure journal
+ * and the audit log that went on after the backup. */
+static int
+open_old(rst *r)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	store *s = &r->old;
+	int rc;
+
+	if (datadir_path(path, sizeof(path), r->dir, "data.mdb") != 0)
+		return -1;
+	if (stat(path, &sb) != 0) {
+		if (errno != ENOENT)
+			return refuse(r, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, OLD_MAXDBS)) != 0 ||
+	    (rc = mdb_env_open(s->env, r->dir, MDB_RDONLY, 0600)) != 0 ||
+	    (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->otxn)) != 0 ||
+	    (rc = mdb_dbi_open(r->otxn, "audit", 0, &s->audit)) != 0 ||
+	    (rc = mdb_dbi_open(r->otxn, "audit_ckpt", 0, &s->audit_ckpt)) !=
+	        0 ||
+	    (rc = mdb_dbi_open(r->otxn, "erasures", 0, &s->erasures)) != 0) {
+		if (r->otxn != NULL)
+			mdb_txn_abort(r->otxn);
+		r->otxn = NULL;
+		if (s->env != NULL)
+			mdb_env_close(s->env);
+		s->env = NULL;
+		return refuse(r,
+		    "the store in %s does not open (%s): give the erasure "
+		    "journal with --journal, and move its data.mdb away",
+		    r->dir, mdb_strerror(rc));
+	}
+	r->has_old = true;
+	return 0;
+}
+
+static void
+close_old(rst *r)
+{
+	if (r->otxn != NULL)
+		mdb_txn_abort(r->otxn);
+	r->otxn = NULL;
+	if (r->old.env != NULL)
+		mdb_env_close(r->old.env);
+	r->old.env = NULL;
+}
+
+/* The journal to apply again, checked to reach back to the backup. */
+static int
+load_journal(rst *r)
+{
+	uint64_t after = r->bi.journal_head;
+
+	if (r->jpath != NULL) {
+		if (rst_journal_from_file(
+		        r->jpath, after, &r->j, r->why, sizeof(r->why)) != 0)
+			return -1;
+	} else if (!r->has_old) {
+		return refuse(r,
+		    "%s holds no store to read the erasure journal from: give "
+		    "the journal exported before it was lost with --journal "
+		    "FILE (privctl erasures export)",
+		    r->dir);
+	} else {
+		if (rst_journal_from_store(&r->old, r->otxn, after, &r->j,
+		        r->why, sizeof(r->why)) != 0)
+			return -1;
+		if (r->j.head < after)
+			return refuse(r,
+			    "the store in %s is older than the backup: its "
+			    "erasure journal ends at seq %llu, the backup's at "
+			    "%llu; restore a backup older than it, or give the "
+			    "journal with --journal",
+			    r->dir, (unsigned long long)r->j.head,
+			    (unsigned long long)after);
+	}
+	return rst_journal_check(&r->j, after, r->why, sizeof(r->why));
+}
+
+/* Apply the journal again: every deletion, and its record in the
+ * restored store's own journal (the same seq: it continues the backup's
+ * without a gap). */
+static int
+reapply(rst *r, MDB_txn *txn)
+{
+	const char *names[POL_MAX_FIELDS];
+	rst_entry *e;
+	size_t i, f;
+	int rc;
+
+	memset(r->nkind, 0, sizeof(r->nkind));
+	for (i = 0; i < r->j.n; i++) {
+		e = &r->j.e[i];
+		for (f = 0; f < e->nfields; f++)
+			names[f] = e->fields[f];
+		if ((rc = store_forget(
+		         r->st, txn, e->reg, e->sid, names, e->nfields)) != 0 ||
+		    (rc = journal_append(r->st, txn, e->time_us, e->kind,
+		         e->sid, e->reg, names, e->nfields)) != 0)
+			return rc;
+		if (e->kind > 0 && e->kind < 4)
+			r->nkind[e->kind]++;
+	}
+	return 0;
+}
+
+/* Copy the records of dbi `from` (old store) after seq into `to`. */
+static int
+copy_after(MDB_txn *otxn, MDB_dbi from, MDB_txn *txn, MDB_dbi to, uint64_t seq,
+    uint64_t *n)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint8_t kb[8];
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(otxn, from, &c)) != 0)
+		return rc;
+	store_be64(kb, seq + 1);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if ((rc = mdb_put(txn, to, &k, &v, MDB_APPEND)) != 0)
+			break;
+		(*n)++;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * The audit log: if the replaced store's log continued the backup's (its
+ * event at the backup's head has the backup's chain hash), its later
+ * events and checkpoints are copied, so the log goes on unbroken; else it
+ * goes on from the backup's head.
+ */
+static int
+continue_audit(rst *r, MDB_txn *txn)
+{
+	uint64_t seq = r->bi.audit_head, nck;
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	int rc;
+
+	r->continues = false;
+	r->ncopied = 0;
+	if (!r->has_old)
+		return 0;
+	if (seq == 0) {
+		/* the backup holds no event: both chains begin from nothing */
+		store_be64(kb, 1);
+		if ((rc = mdb_get(r->otxn, r->old.audit, &k, &v)) != 0)
+			return rc == MDB_NOTFOUND ? 0 : rc;
+	} else {
+		store_be64(kb, seq);
+		if ((rc = mdb_get(r->otxn, r->old.audit, &k, &v)) != 0)
+			return rc == MDB_NOTFOUND ? 0 : rc;
+		if (v.mv_size < AUDIT_HASHBYTES ||
+		    sodium_memcmp(
+		        v.mv_data, r->bi.audit_hash, AUDIT_HASHBYTES) != 0)
+			return 0;
+	}
+	if ((rc = copy_after(r->otxn, r->old.audit, txn, r->st->audit, seq,
+	         &r->ncopied)) != 0 ||
+	    (rc = copy_after(r->otxn, r->old.audit_ckpt, txn, r->st->audit_ckpt,
+	         seq, &nck)) != 0)
+		return rc;
+	r->continues = true;
+	return 0;
+}
+
+/* The restore's own event, and a checkpoint that covers it. */
+static int
+audit_restore(rst *r, MDB_txn *txn)
+{
+	Privd__V1__AuditEvent ev = PRIVD__V1__AUDIT_EVENT__INIT;
+	char name[NAME_MAX + 1], count[48], *fields[2], *copy;
+	store_policy sp;
+	uint64_t n = r->j.n;
+	int rc;
+
+	if ((copy = strdup(r->from)) == NULL)
+		return ENOMEM;
+	snprintf(name, sizeof(name), "%s", basename(copy));
+	free(copy);
+	snprintf(count, sizeof(count), "reapplied=%llu", (unsigned long long)n);
+	fields[0] = name;
+	fields[1] = count;
+	ev.principal = "privd";
+	ev.op = "restore";
+	ev.fields = fields;
+	ev.n_fields = 2;
+	ev.status = ST(OK);
+	if (store_policy_latest(r->st, txn, &sp) == 0)
+		ev.policy_version = sp.version;
+	if ((rc = audit_load(r->st, txn, &r->head)) != 0 ||
+	    (rc = audit_append_event(
+	         r->st, txn, &r->head, &ev, clock_wall_us())) != 0)
+		return rc;
+	return audit_checkpoint(r->st, txn, &r->head, r->sign_sk);
+}
+
+/* Everything the restored store gets, in one write transaction, growing
+ * the map if it is full (nothing else has the store open). */
+static int
+apply(rst *r)
+{
+	MDB_txn *txn;
+	int rc, tries;
+
+	for (tries = 0;; tries++) {
+		if ((rc = mdb_txn_begin(r->st->env, NULL, 0, &txn)) != 0)
+			return rc;
+		if ((rc = reapply(r, txn)) == 0 &&
+		    (rc = continue_audit(r, txn)) == 0 &&
+		    (rc = audit_restore(r, txn)) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		if (rc == MDB_MAP_FULL && tries < MAX_GROW_TRIES &&
+		    store_grow(r->st) == 0)
+			continue;
+		return rc;
+	}
+}
+
+/* A UTC time, RFC 3339 (compact: for a file name). */
+static void
+utc(uint64_t us, char *out, size_t len, bool compact)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (compact)
+		strftime(out, len, "%Y%m%dT%H%M%SZ", &tm);
+	else
+		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * Put the restored data file in place. The replaced one is linked to
+ * data.mdb.replaced-<time> first, then the restored one renamed over
+ * data.mdb: at every moment DIR has a data.mdb, the old or the new. The
+ * lock file (its reader table and map size were the replaced file's) is
+ * removed, and the directory made durable.
+ */
+static int
+swap_in(rst *r)
+{
+	char cur[PATH_MAX], neu[PATH_MAX], lock[PATH_MAX], stamp[32];
+
+	if (datadir_path(cur, sizeof(cur), r->dir, "data.mdb") != 0 ||
+	    datadir_path(neu, sizeof(neu), r->tmp, "data.mdb") != 0 ||
+	    datadir_path(lock, sizeof(lock), r->dir, "lock.mdb") != 0)
+		return refuse(r, "path too long");
+	r->kept[0] = '\0';
+	if (r->has_old) {
+		utc(clock_wall_us(), stamp, sizeof(stamp), true);
+		if (snprintf(r->kept, sizeof(r->kept), "%s.replaced-%s", cur,
+		        stamp) >= (int)sizeof(r->kept))
+			return refuse(r, "path too long");
+		if (link(cur, r->kept) != 0)
+			return refuse(r, "cannot keep %s as %s: %s", cur,
+			    r->kept, strerror(errno));
+		chmod(r->kept, 0600);
+	}
+	if (rename(neu, cur) != 0) {
+		if (r->kept[0] != '\0')
+			unlink(r->kept);
+		return refuse(r, "cannot move the restored store to %s: %s",
+		    cur, strerror(errno));
+	}
+	unlink(lock);
+	if (fsync_path(r->dir) != 0)
+		fprintf(stderr, "privd: warning: cannot fsync %s: %s\n", r->dir,
+		    strerror(errno));
+	clean_tmp(r->tmp);
+	return 0;
+}
+
+static void
+report(const rst *r)
+{
+	char when[32];
+
+	utc(r->bi.time_us, when, sizeof(when), false);
+	printf("restored %s from %s\n", r->dir, r->from);
+	printf("  backup taken %s: audit head %llu, erasure journal head "
+	       "%llu\n",
+	    when, (unsigned long long)r->bi.audit_head,
+	    (unsigned long long)r->bi.journal_head);
+	if (r->j.n == 0)
+		printf("  re-applied no erasure journal entry (none after the "
+		       "backup)\n");
+	else
+		printf("  re-applied %zu erasure journal entries (seq "
+		       "%llu..%llu) from %s: erase %llu, delete %llu, "
+		       "retention %llu\n",
+		    r->j.n, (unsigned long long)r->j.e[0].seq,
+		    (unsigned long long)r->j.e[r->j.n - 1].seq,
+		    r->jpath != NULL ? r->jpath : "the replaced store",
+		    (unsigned long long)r->nkind[JOURNAL_ERASE],
+		    (unsigned long long)r->nkind[JOURNAL_DELETE],
+		    (unsigned long long)r->nkind[JOURNAL_RETENTION]);
+	if (r->continues)
+		printf("  audit log: continues the replaced store's (its %llu "
+		       "events after the backup kept); the restore is event "
+		       "%llu\n",
+		    (unsigned long long)r->ncopied,
+		    (unsigned long long)r->head.seq);
+	else
+		printf("  audit log: continues from the backup's head (%llu); "
+		       "events the replaced store logged after it are not in "
+		       "it; the restore is event %llu\n",
+		    (unsigned long long)r->bi.audit_head,
+		    (unsigned long long)r->head.seq);
+	if (r->kept[0] != '\0')
+		printf("  the replaced store is kept as %s: it holds personal "
+		       "data (sealed under the master key); remove it once the "
+		       "restored store is checked\n",
+		    r->kept);
+}
+
+static int
+parse_args(rst *r, int argc, char **argv)
+{
+	int i;
+
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
+			r->dir = argv[++i];
+		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+			r->from = argv[++i];
+		else if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc)
+			r->jpath = argv[++i];
+		else
+			return -1;
+	}
+	return r->dir == NULL || r->from == NULL ? -1 : 0;
+}
+
+/* Everything up to the swap; -1 with r->why if refused. */
+static int
+prepare(rst *r, int fd)
+{
+	char path[PATH_MAX], err[200];
+	int rc;
+
+	if (backup_check_fd(fd, &r->bi, err, sizeof(err)) != 0)
+		return refuse(r, "%s: %s", r->from, err);
+	if (r->bi.store_format != STORE_FORMAT)
+		return refuse(r,
+		    "%s holds a store in format %u; this privd reads format %u",
+		    r->from, (unsigned)r->bi.store_format,
+		    (unsigned)STORE_FORMAT);
+	if (datadir_path(path, sizeof(path), r->dir, "master.key") != 0)
+		return refuse(r, "path too long");
+	if (crypto_keys_load(path, &r->keys, err, sizeof(err)) != 0)
+		return refuse(r, "%s", err);
+	if ((r->sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
+		return refuse(r, "out of secure memory");
+	if (datadir_path(r->tmp, sizeof(r->tmp), r->dir, TMP_DIR) != 0)
+		return refuse(r, "path too long");
+	clean_tmp(r->tmp);
+	if (mkdir(r->tmp, 0700) != 0)
+		return refuse(
+		    r, "cannot create %s: %s", r->tmp, strerror(errno));
+	if (copy_image(r, fd) != 0 || open_restored(r) != 0 ||
+	    open_old(r) != 0 || load_journal(r) != 0)
+		return -1;
+	if ((rc = apply(r)) != 0)
+		return refuse(
+		    r, "cannot write the restored store: %s", mdb_strerror(rc));
+	return 0;
+}
+
+int
+cmd_restore(int argc, char **argv)
+{
+	rst r;
+	int lockfd, fd = -1, ret = 1;
+
+	memset(&r, 0, sizeof(r));
+	if (parse_args(&r, argc, argv) != 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((lockfd = lock_dir(r.dir)) < 0)
+		return 1;
+	clock_init();
+	if ((fd = open(r.from, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr,
+		    "privd: cannot open %s: %s; nothing was "
+		    "changed\n",
+		    r.from, strerror(errno));
+		goto out;
+	}
+	if (prepare(&r, fd) != 0) {
+		fprintf(stderr,
+		    "privd: restore refused: %s; nothing in %s was "
+		    "changed\n",
+		    r.why, r.dir);
+		close_old(&r);
+		store_close(&r.st);
+		if (r.tmp[0] != '\0')
+			clean_tmp(r.tmp);
+		goto out;
+	}
+	close_old(&r);
+	store_close(&r.st);
+	if (swap_in(&r) != 0) {
+		fprintf(stderr,
+		    "privd: restore failed: %s; %s still holds the "
+		    "store it held\n",
+		    r.why, r.dir);
+		clean_tmp(r.tmp);
+		goto out;
+	}
+	report(&r);
+	ret = 0;
+out:
+	rst_journal_free(&r.j);
+	if (r.sign_sk != NULL)
+		sodium_free(r.sign_sk);
+	crypto_keys_free(&r.keys);
+	if (fd >= 0)
+		close(fd);
+	close(lockfd);
+	return ret;
+}
