@@ -197,12 +197,13 @@ print_backup(const struct opts *o, const char *path, const privd_backup_info *b,
 	    hash, sizeof(hash), b->audit_hash, sizeof(b->audit_hash));
 	if (o->json)
 		return json_print(
-		    json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:s, s:i, s:f}",
+		    json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:s, s:i, s:I}",
 		        "file", path, "size", json_u64(b->size), "time", at,
 		        "time_us", json_u64(b->time_us), "journal_head",
 		        json_u64(b->journal_head), "audit_head",
 		        json_u64(b->audit_head), "audit_hash", hash,
-		        "store_format", (int)b->store_format, "seconds", secs));
+		        "store_format", (int)b->store_format, "milliseconds",
+		        (json_int_t)(secs * 1000 + 0.5)));
 	printf("backup written to %s: %s (%llu bytes) in %.1f s\n", path,
 	    human_bytes(b->size, size), (unsigned long long)b->size, secs);
 	printf(
@@ -255,6 +256,7 @@ cmd_backup(const struct opts *o, privd_client *c, char **args, int nargs)
 	int rc, sig;
 
 	(void)nargs;
+	interrupted = 0;
 	catch_signals(old);
 	rc = privd_backup(c, args[0], backup_progress, &p, &info);
 	if (p.drawn) {

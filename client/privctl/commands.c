@@ -349,7 +349,7 @@ const struct command commands[] = {
         "erasures export.\n"
         "--json: {\"file\", \"size\", \"time\", \"time_us\",\n"
         "\"journal_head\", \"audit_head\", \"audit_hash\",\n"
-        "\"store_format\", \"seconds\"}\n",
+        "\"store_format\", \"milliseconds\"}\n",
         O_FORCE, 1, 1, backup_check, NULL, cmd_backup},
     {"erasures", "export", "[--after SEQ] [--out FILE [--force]]",
         "Write privd's erasure journal - every deletion of personal data,\n"

@@ -6,10 +6,11 @@
  * fetches it in chunks into the file and checks its digest and trailer as
  * the daemon writes them; that a truncated, damaged or malformed stream
  * is refused and leaves no file; that BackupEnd is sent on every failure
- * once a backup was started. Then privctl's progress line. The erasure
- * journal calls: test_client_erasures.c.
+ * once a backup was started. Then privctl's: an interrupt, and the
+ * progress line. The erasure journal calls: test_client_erasures.c.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,7 @@ struct srv {
 	int fail_read_at; /* the read (1: first) answered read_status */
 	int drop_read_at; /* the read (1: first) not answered at all */
 	int data_while_copying, grow_at, empty_at, extra_at, empty_id;
+	int raise_at; /* at this read, SIGINT (as a user's Ctrl-C) */
 	/* what it saw */
 	int starts, reads, ends, bad_id;
 	uint64_t offsets[MAX_READS];
@@ -101,6 +103,8 @@ srv_respond(struct fake *f, const Privd__V1__Request *req)
 			s->bad_id++;
 		if (k == s->drop_read_at)
 			return NULL;
+		if (k == s->raise_at)
+			raise(SIGINT);
 		s->br = (Privd__V1__BackupReadResponse)
 		    PRIVD__V1__BACKUP_READ_RESPONSE__INIT;
 		ANSWER(s->r, BACKUP_READ, backup_read, &s->br);
@@ -628,6 +632,45 @@ test_backup_read_retry(void **state)
 	srv_free(f, s);
 }
 
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal_test(int sig)
+{
+	got_signal = sig;
+}
+
+/*
+ * privctl backup interrupted (SIGINT while privd copies): the backup
+ * stops at the next poll, BackupEnd is sent, nothing is left behind, and
+ * privctl then dies of the signal (here the test's handler takes it).
+ */
+static void
+test_privctl_interrupt(void **state)
+{
+	struct fake *f = *state;
+	struct srv *s = srv_new(f, 3000);
+	struct sigaction sa, old;
+	struct opts o = {0};
+	char *args[] = {path};
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal_test;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old);
+	got_signal = 0;
+	s->polls = 1000;
+	s->raise_at = 3;
+	assert_int_equal(cmd_backup(&o, f->c, args, 1), 1);
+	assert_int_equal(got_signal, SIGINT);
+	assert_int_equal(s->reads, 3);
+	assert_int_equal(s->ends, 1);
+	assert_false(exists(path));
+	assert_false(exists(part));
+	sigaction(SIGINT, &old, NULL);
+	srv_free(f, s);
+}
+
 /* privctl's sizes and progress line. */
 static void
 test_progress_line(void **state)
@@ -693,6 +736,8 @@ main(void)
 	        test_backup_failures, dir_setup, dir_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_backup_read_retry, dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_privctl_interrupt, dir_setup, dir_teardown),
 	    cmocka_unit_test(test_progress_line),
 	};
 
