@@ -85,6 +85,9 @@ typedef struct job_value {
 	uint8_t *rec; /* in job->recbuf */
 	size_t reclen;
 	size_t hdrlen;
+	/* a `lookup` field: its blind-index tag (blind.h) */
+	bool lookup;
+	uint8_t tag[32];
 } job_value;
 
 typedef struct job {

@@ -3,6 +3,8 @@
  */
 #include "store.h"
 
+#include "blind.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +100,8 @@ store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
 	    (rc = open_dbi(txn, "subj_state", MDB_CREATE, &s->subj_state)) !=
 	        0 ||
 	    (rc = open_dbi(txn, "erasures", MDB_CREATE, &s->erasures)) != 0 ||
+	    (rc = open_dbi(txn, "blind", MDB_CREATE, &s->blind)) != 0 ||
+	    (rc = open_dbi(txn, "blind_of", MDB_CREATE, &s->blind_of)) != 0 ||
 	    (rc = drop_old_index(txn)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
@@ -261,7 +265,10 @@ store_format_put(store *s, MDB_txn *txn)
 	/* every subject of this store gets its retention record when it is
 	 * created (retstore.h); a store without this mark may hold subjects
 	 * from before, which get theirs when they are next written */
-	return store_meta_put_u64(s, txn, "retention_records", 1);
+	if ((rc = store_meta_put_u64(s, txn, "retention_records", 1)) != 0)
+		return rc;
+	/* and every lookup value is indexed as it is written (blind.h) */
+	return store_meta_put_u64(s, txn, "blind_index", 1);
 }
 
 int
@@ -498,7 +505,9 @@ store_subject_delete(store *s, MDB_txn *txn,
 	}
 	mdb_cursor_close(c);
 	*nvalues = n;
-	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+	if (rc != MDB_NOTFOUND && rc != 0)
+		return rc;
+	return blind_del_subject(s, txn, sid);
 }
 
 int
@@ -512,5 +521,7 @@ store_value_del(store *s, MDB_txn *txn,
 	k.mv_size = store_value_key(key, sid, field);
 	k.mv_data = key;
 	rc = mdb_del(txn, s->values, &k, NULL);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	return blind_del(s, txn, sid, field);
 }

@@ -12,6 +12,7 @@
  *                                      bulk behind it (audit_index.h)
  *   audit_ckpt be64 seq -> time(8) hash(32) signature(64)
  *   subj_state, erasures: data subjects' requests (substate.h)
+ *   blind, blind_of: the blind index of lookup values (blind.h)
  *   ret_sub, ret_plan, ret_due, ret_reg, holds, anon: retention
  *                                      (retstore.h)
  * sid is crypto_subject_id(register, subject): a keyed hash, so neither a
@@ -60,6 +61,8 @@ typedef struct store {
 	MDB_dbi anon;
 	MDB_dbi subj_state; /* data subjects' requests: substate.h */
 	MDB_dbi erasures;
+	MDB_dbi blind; /* the blind index of lookup values: blind.h */
+	MDB_dbi blind_of;
 	pthread_rwlock_t maplock; /* readers shared, map growth exclusive */
 	size_t mapsize;
 	char *dir; /* the data directory */

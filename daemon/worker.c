@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "blind.h"
 #include "clock.h"
 #include "decode.h"
 #include "log.h"
@@ -610,6 +611,17 @@ do_put(worker *w, job *j)
 		j->values[i].field = f->name;
 		j->values[i].plain = pr->fields[i]->value.data;
 		j->values[i].plainlen = pr->fields[i]->value.len;
+		if (f->lookup) {
+			if (blind_tag(srv->keys, f, j->values[i].plain,
+			        j->values[i].plainlen, j->values[i].tag) != 0) {
+				job_fail(j, ST(INVALID), 0,
+				    "field %s: the value cannot be normalised "
+				    "for lookup",
+				    f->name);
+				return;
+			}
+			j->values[i].lookup = true;
+		}
 	}
 	j->nvalues = n;
 	crypto_subject_id(srv->keys, j->reg->name, (const uint8_t *)pr->subject,

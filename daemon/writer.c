@@ -42,6 +42,7 @@
 #include "audit_follow.h"
 #include "audit_index.h"
 #include "audit_retain.h"
+#include "blind.h"
 #include "clock.h"
 #include "log.h"
 #include "server.h"
@@ -492,6 +493,19 @@ writer_new(server *srv)
 	}
 	mdb_txn_abort(txn);
 	wr->legacy_subjects = marked == 0;
+	{
+		snapshot *snap = snapshot_acquire(&srv->policy);
+
+		rc = blind_fill(srv->st, srv->keys, snap->pol);
+		snapshot_release(&snap);
+		if (rc != 0) {
+			log_err("lookup index: cannot index the stored "
+			        "subjects: %s",
+			    mdb_strerror(rc));
+			writer_free(&wr);
+			return NULL;
+		}
+	}
 	return wr;
 }
 

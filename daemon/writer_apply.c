@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "audit_retain.h"
+#include "blind.h"
 #include "log.h"
 #include "replan.h"
 #include "server.h"
@@ -130,6 +131,10 @@ apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		v.mv_size = j->values[i].reclen;
 		v.mv_data = j->values[i].rec;
 		if ((rc = mdb_put(txn, st->values, &k, &v, 0)) != 0)
+			return rc;
+		if (j->values[i].lookup &&
+		    (rc = blind_put(st, txn, j->values[i].tag, j->sid,
+		         j->reg->name, j->values[i].field)) != 0)
 			return rc;
 	}
 	if ((rc = ret_put_plan(wr, txn, j, now)) != 0)

@@ -2,9 +2,9 @@
  * cmd_subject.c - the data subject rights commands: subject restrict
  * (and --lift), subject object (and --withdraw), and subject erase with
  * its report, register by register, of what was deleted, what was kept
- * and why, and whether the data key was destroyed. A subject id is never
- * printed back: what these commands print names registers, purposes and
- * fields only.
+ * and why, and whether the data key was destroyed; subject lookup. A
+ * subject id is never printed back, except by lookup, which is what it is
+ * for: what the others print names registers, purposes and fields only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,4 +220,102 @@ cmd_subject_erase(const struct opts *o, privd_client *c, char **args, int nargs)
 		return report_call(o, c, rc);
 	}
 	return exit_code(rc);
+}
+
+/* The first line of stdin, without its newline, into a malloc'd buffer;
+ * NULL (said) if there is none. */
+static char *
+stdin_line(size_t *len)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if ((n = getline(&line, &cap, stdin)) <= 0) {
+		free(line);
+		usage_error("no value on stdin");
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	*len = (size_t)n;
+	return line;
+}
+
+/*
+ * subject lookup: exactly one of --email VALUE, --phone VALUE, --field
+ * NAME with VALUE as the argument. VALUE "-": the first line of stdin.
+ */
+int
+lookup_check(struct opts *o, char **args, int nargs)
+{
+	const char *v = NULL;
+	int n = (o->email != NULL) + (o->phone != NULL) + (o->field != NULL);
+
+	if (n != 1)
+		return usage_error(
+		    "subject lookup takes one of --email, --phone, --field");
+	if (o->email != NULL) {
+		o->lookup_field = "email";
+		v = o->email;
+	} else if (o->phone != NULL) {
+		o->lookup_field = "phone";
+		v = o->phone;
+	} else {
+		o->lookup_field = o->field;
+		if (nargs != 1)
+			return usage_error("--field NAME needs the VALUE to "
+			                   "look for as its argument");
+		v = args[0];
+	}
+	if (o->field == NULL && nargs != 0)
+		return usage_error("--email and --phone take the value itself");
+	if (*o->lookup_field == '\0')
+		return usage_error("--field needs a field name");
+	if (strcmp(v, "-") == 0) {
+		if ((o->lookup_value = stdin_line(&o->lookup_len)) == NULL)
+			return 2;
+	} else {
+		if ((o->lookup_value = strdup(v)) == NULL)
+			return usage_error("out of memory");
+		o->lookup_len = strlen(v);
+	}
+	if (o->lookup_len == 0)
+		return usage_error("the value to look for is empty");
+	return 0;
+}
+
+/* subject lookup: 'REGISTER SUBJECT' per match, or with --json
+ * {"matches": [{"register", "subject"}]}. */
+int
+cmd_subject_lookup(
+    const struct opts *o, privd_client *c, char **args, int nargs)
+{
+	privd_match *m = NULL;
+	json_t *a;
+	size_t i, n = 0;
+	int rc;
+
+	(void)args;
+	(void)nargs;
+	rc = privd_subject_lookup(
+	    c, o->lookup_field, o->lookup_value, o->lookup_len, &m, &n);
+	if (rc != PRIVD_OK)
+		return report_call(o, c, rc);
+	if (o->json) {
+		if ((a = json_array()) != NULL)
+			for (i = 0; i < n; i++)
+				json_array_append_new(
+				    a, json_pack("{s:s, s:s}", "register",
+				           safe(m[i].reg), "subject",
+				           safe(m[i].subject)));
+		rc = json_print(
+		    a != NULL ? json_pack("{s:o}", "matches", a) : NULL);
+	} else {
+		for (i = 0; i < n; i++)
+			printf("%s %s\n", safe(m[i].reg), safe(m[i].subject));
+		rc = 0;
+	}
+	privd_matches_free(&m, n);
+	return rc;
 }

@@ -322,6 +322,19 @@ const struct command commands[] = {
         "--json: {\"registers\": [{\"register\", \"deleted\": [names],\n"
         "\"retained\": [as delete], \"key_destroyed\"}]}\n",
         O_REGISTER, 1, 1, erase_check, NULL, cmd_subject_erase},
+    {"subject", "lookup", "--email ADDRESS | --phone NUMBER | --field F VALUE",
+        "Find a person by email address, phone number or another field the\n"
+        "policy marks lookup, in every register: prints one line per match,\n"
+        "'REGISTER SUBJECT', by register, then subject; nothing (exit 0)\n"
+        "when nobody matches. Email addresses match whatever their case;\n"
+        "phone numbers match in E.164 form (+358 40 123 4567, 040-123 4567\n"
+        "and 00358401234567 are the same number). A value of - is read\n"
+        "from the first line of stdin, to keep it out of the process list\n"
+        "and the shell's history. privd searches a keyed blind index and\n"
+        "audits the field's name, never the value.\n"
+        "--json: {\"matches\": [{\"register\", \"subject\"}]}\n",
+        O_EMAIL | O_PHONE | O_FIELD, 0, 1, lookup_check, NULL,
+        cmd_subject_lookup},
     {"subject", "export", "SUBJECT [--register R] [--out FILE]",
         "Everything privd holds about the subject, and who used it, as one\n"
         "JSON document (the rights of access and data portability; schema\n"

@@ -263,6 +263,12 @@ run_command(const struct command *cmd, struct opts *o, char **args, int nargs)
 	/* a check may have read a policy file, valid or not */
 	free(o->policy);
 	o->policy = NULL;
+	/* subject lookup: the value looked for */
+	if (o->lookup_value != NULL) {
+		explicit_bzero(o->lookup_value, o->lookup_len);
+		free(o->lookup_value);
+		o->lookup_value = NULL;
+	}
 	return rc;
 }
 
@@ -367,6 +373,9 @@ static const struct optdef {
     {"--group-by", 1, O_GROUP_BY, OFF(group_by)},
     {"--lift", 0, O_LIFT, NOVAL},
     {"--withdraw", 0, O_WITHDRAW, NOVAL},
+    {"--email", 1, O_EMAIL, OFF(email)},
+    {"--phone", 1, O_PHONE, OFF(phone)},
+    {"--field", 1, O_FIELD, OFF(field)},
 };
 
 #define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))

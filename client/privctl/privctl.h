@@ -84,6 +84,9 @@ typedef uint64_t optbits;
 #define O_GROUP_BY   ((optbits)1 << 32)
 #define O_LIFT       ((optbits)1 << 33)
 #define O_WITHDRAW   ((optbits)1 << 34)
+#define O_EMAIL      ((optbits)1 << 40)
+#define O_PHONE      ((optbits)1 << 41)
+#define O_FIELD      ((optbits)1 << 42)
 
 #define O_GLOBAL                                                               \
 	(O_ENDPOINT | O_KEY | O_SERVER_KEY | O_TIMEOUT | O_JSON | O_HELP |     \
@@ -130,6 +133,12 @@ struct opts {
 	const char *regs[SUBJECT_MAX_REGISTERS];
 	size_t nregs;
 	int lift, withdraw;
+	/* subject lookup: --email, --phone or --field NAME with VALUE; the
+	 * field and value to send (lookup_check; "-" read from stdin) */
+	const char *email, *phone, *field;
+	const char *lookup_field;
+	char *lookup_value;
+	size_t lookup_len;
 };
 
 /*
@@ -280,6 +289,9 @@ int print_restrict(const struct opts *o, const char *reg, int on, int changed);
 int print_object(const struct opts *o, const char *reg, const char *purpose,
     int on, int changed);
 int print_erasure(const struct opts *o, const privd_erasure *e);
+int lookup_check(struct opts *o, char **args, int nargs);
+int cmd_subject_lookup(
+    const struct opts *o, privd_client *c, char **args, int nargs);
 
 /* cmd_verify.c */
 int pubkey_resolve(struct opts *o, const char *arg);

@@ -140,6 +140,38 @@ int privd_subject_erase(privd_client *c, const char *subject,
 /* Free a report of privd_subject_erase() and set *e to NULL. NULL-safe. */
 void privd_erasure_free(privd_erasure **e);
 
+/* One person found by privd_subject_lookup(). */
+typedef struct privd_match {
+	char reg[65];  /* the register's name */
+	char *subject; /* the subject id the person is stored under */
+} privd_match;
+
+/*
+ * Find a person by the value of a field the policy marks `lookup: true`
+ * (e.g. "email", "phone"), in every register that declares it so. Values
+ * are compared normalised: an email address case-folded, a phone number in
+ * E.164 form (a national number with a leading 0 is taken as Finnish,
+ * +358; spaces, hyphens and parentheses are ignored). privd searches a
+ * keyed blind index: it keeps neither the value nor an unkeyed hash of it.
+ * Role subject_rights; audited (the field's name, never the value).
+ * On success *out is an array of *n matches sorted by register, then
+ * subject (NULL and 0 when nobody matched: that is not an error); free it
+ * with privd_matches_free(). On failure *out is NULL and *n 0.
+ * Errors: PRIVD_EINVAL (c, field, value, out or n NULL; an empty field
+ * name or one longer than 64 bytes; a value empty or longer than 1024
+ * bytes; privd: a field that no register marks lookup, a phone number
+ * without digits), PRIVD_EDENIED (reason role_required or
+ * unknown_principal), PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE,
+ * PRIVD_ETIMEOUT, PRIVD_EPROTO (a match without a register or subject, or
+ * with one too long), PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ */
+int privd_subject_lookup(privd_client *c, const char *field, const void *value,
+    size_t len, privd_match **out, size_t *n);
+
+/* Free the matches of privd_subject_lookup() (the subject ids are wiped)
+ * and set *m to NULL. NULL-safe. */
+void privd_matches_free(privd_match **m, size_t n);
+
 /*
  * Everything privd holds about subject, and who used it, as one JSON
  * document (UTF-8), for the rights of access (GDPR art. 15) and data

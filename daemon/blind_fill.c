@@ -1,0 +1,175 @@
+/*
+ * blind_fill.c - index the lookup values of a store made before the blind
+ * index (blind.h), once, when privd starts on it.
+ *
+ * A store is marked "blind_index" in meta when every lookup value in it is
+ * indexed: at init, and here when the fill is done. Without the mark,
+ * every subject that has a retention record (which holds its subject id,
+ * sealed: retstore.h) has its lookup fields opened and indexed under the
+ * policy in force, in write transactions of FILL_STEP subjects, resuming
+ * after a crash where the last one ended (the fill is idempotent: an entry
+ * already there is left as it is). Subjects from before retention records
+ * (retention_records, writer.c) are indexed when next written.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "blind.h"
+#include "log.h"
+#include "retstore.h"
+#include "snapshot.h"
+#include "worker.h"
+
+#define FILL_STEP 256
+
+/* Index the lookup fields of one subject; 1 if something was indexed, 0
+ * if not, or an LMDB error. A damaged record is skipped (and counted). */
+static int
+fill_subject(store *st, MDB_txn *txn, const crypto_keys *k,
+    const pol_register *r, const uint8_t *sid, unsigned *damaged)
+{
+	uint8_t dk[CRYPTO_KEYBYTES], tag[BLIND_TAGBYTES], *m = NULL;
+	store_subject sub;
+	store_value sv;
+	ret_sub rs;
+	size_t i, mlen;
+	int rc, done = 0;
+
+	memset(&rs, 0, sizeof(rs));
+	rc = ret_sub_get(st, txn, k, r->name, sid, &rs);
+	if (rc == MDB_CORRUPTED) {
+		(*damaged)++;
+		return 0;
+	}
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if ((rc = store_subject_get(st, txn, sid, &sub)) != 0) {
+		sodium_memzero(&rs, sizeof(rs));
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
+	if (subject_unwrap(k, r->name, rs.subject, &sub, dk) != 0) {
+		(*damaged)++;
+		rc = 0;
+		goto out;
+	}
+	for (i = 0; i < r->nfields; i++) {
+		const pol_field *f = &r->fields[i];
+
+		if (!f->lookup)
+			continue;
+		rc = store_value_get(st, txn, sid, f->name, &sv);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc == MDB_CORRUPTED ||
+		    sv.sealedlen < CRYPTO_SEAL_OVERHEAD) {
+			(*damaged)++;
+			continue;
+		}
+		if (rc != 0)
+			goto out;
+		mlen = sv.sealedlen - CRYPTO_SEAL_OVERHEAD;
+		if ((m = sodium_malloc(mlen ? mlen : 1)) == NULL) {
+			rc = ENOMEM;
+			goto out;
+		}
+		if (crypto_value_open(dk, r->name, (const uint8_t *)rs.subject,
+		        rs.subjlen, f->name, sv.hdr, sv.hdrlen, sv.sealed,
+		        sv.sealedlen, m) != 0) {
+			(*damaged)++;
+		} else if (blind_tag(k, f, m, mlen, tag) == 0) {
+			if ((rc = blind_put(
+			         st, txn, tag, sid, r->name, f->name)) != 0)
+				goto out;
+			done = 1;
+		}
+		sodium_free(m);
+		m = NULL;
+	}
+	rc = done;
+out:
+	if (m != NULL)
+		sodium_free(m);
+	sodium_memzero(dk, sizeof(dk));
+	sodium_memzero(&rs, sizeof(rs));
+	return rc;
+}
+
+int
+blind_fill(store *st, const crypto_keys *k, const pol_policy *pol)
+{
+	uint8_t resume[RET_SUB_KEYMAX];
+	size_t resumelen = 0, n;
+	uint64_t marked = 0, subjects = 0;
+	unsigned damaged = 0;
+	bool end;
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val key, v;
+	char reg[POL_MAX_NAME + 1];
+	const pol_register *r;
+	const uint8_t *p;
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	rc = store_meta_get_u64(st, txn, "blind_index", 0, &marked);
+	mdb_txn_abort(txn);
+	if (rc != 0 || marked != 0)
+		return rc;
+	log_info("lookup index: indexing the lookup values of the stored "
+	         "subjects (once, for a store made before it)");
+	for (;;) {
+		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+			return rc;
+		if ((rc = mdb_cursor_open(txn, st->ret_sub, &c)) != 0)
+			goto fail;
+		key.mv_size = resumelen;
+		key.mv_data = resume;
+		rc = resumelen == 0
+		         ? mdb_cursor_get(c, &key, &v, MDB_FIRST)
+		         : mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
+		if (rc == 0 && resumelen > 0 && key.mv_size == resumelen &&
+		    memcmp(key.mv_data, resume, resumelen) == 0)
+			rc = mdb_cursor_get(c, &key, &v, MDB_NEXT);
+		for (n = 0; rc == 0 && n < FILL_STEP; n++) {
+			p = key.mv_data;
+			if (key.mv_size > 1 &&
+			    key.mv_size == 1u + p[0] + CRYPTO_SUBJECT_IDBYTES &&
+			    p[0] <= POL_MAX_NAME) {
+				memcpy(reg, p + 1, p[0]);
+				reg[p[0]] = '\0';
+				if ((r = pol_register_find(pol, reg)) != NULL) {
+					rc = fill_subject(st, txn, k, r,
+					    p + 1 + p[0], &damaged);
+					if (rc < 0 || rc > 1)
+						goto fail;
+					subjects += (uint64_t)rc;
+				}
+			}
+			memcpy(resume, key.mv_data, key.mv_size);
+			resumelen = key.mv_size;
+			rc = mdb_cursor_get(c, &key, &v, MDB_NEXT);
+		}
+		mdb_cursor_close(c);
+		c = NULL;
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			goto fail;
+		end = rc == MDB_NOTFOUND;
+		if (end &&
+		    (rc = store_meta_put_u64(st, txn, "blind_index", 1)) != 0)
+			goto fail;
+		if ((rc = mdb_txn_commit(txn)) != 0)
+			return rc;
+		if (end)
+			break;
+	}
+	log_info("lookup index: %llu subjects indexed%s",
+	    (unsigned long long)subjects,
+	    damaged ? "; some records did not open and were left out" : "");
+	return 0;
+fail:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return rc;
+}
