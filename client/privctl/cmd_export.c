@@ -17,11 +17,6 @@
 
 #include "privctl.h"
 
-/* Declared here as well as in commands.c, which registers them. */
-int export_check(struct opts *o, char **args, int nargs);
-int cmd_subject_export(
-    const struct opts *o, privd_client *c, char **args, int nargs);
-
 /* subject export: at most one --register (an export is of one register
  * or of all of them). */
 int

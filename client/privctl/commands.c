@@ -8,9 +8,6 @@
 #include "privctl.h"
 
 /* cmd_export.c (not in privctl.h, which another change owns) */
-int export_check(struct opts *o, char **args, int nargs);
-int cmd_subject_export(
-    const struct opts *o, privd_client *c, char **args, int nargs);
 
 #define AUDIT_FILTER_OPTS                                                      \
 	(O_SUBJECT | O_REGISTER | O_PRINCIPAL | O_SINCE | O_UNTIL | O_OP |     \
@@ -382,8 +379,11 @@ const char help_tail[] =
     "  DATE, T            a date (2026-11-27: midnight UTC), an RFC 3339\n"
     "                     time (2026-11-27T10:00:00Z,\n"
     "                     2026-11-27T12:00:00+02:00) or Unix seconds\n"
-    "  --out FILE         keygen: the key pair file to create; audit\n"
-    "                     pubkey: the file to write the key to\n"
+    "  --out FILE, -o FILE\n"
+    "                     keygen: the key pair file to create; audit\n"
+    "                     pubkey: the file to write the key to; subject\n"
+    "                     export: the file to write the document to\n"
+    "                     (0600, whole or not at all)\n"
     "  --replaces N       policy apply: the version in force being replaced\n"
     "  --force            policy apply: even if it takes the role\n"
     "                     policy_admin from this key\n"

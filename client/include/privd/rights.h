@@ -1,6 +1,6 @@
 /*
  * <privd/rights.h> - data subject rights in libprivd: restriction of
- * processing, objection to a purpose, and erasure.
+ * processing, objection to a purpose, erasure, lookup and export.
  *
  * Part of the client library's public contract, split from
  * <privd/client.h> (which includes this header, so including either is
@@ -12,12 +12,14 @@
  * fail with PRIVD_EDENIED and privd_reason() == 11 (role_required), or 2
  * (unknown_principal) for a key the policy does not name. They take no
  * purpose. privd audits every one it receives (operations
- * subject_restrict, subject_object, subject_erase) under the subject's
+ * subject_restrict, subject_object, subject_erase, subject_lookup,
+ * subject_export) under the subject's
  * pseudonym, refused and failed ones too; one the library refuses before
  * sending (PRIVD_EINVAL) reaches neither privd nor its log. The library wipes
  * the request, which holds the subject id, like every other (see "Memory that
- * held personal data" in <privd/client.h>); no result of these calls holds a
- * subject id.
+ * held personal data" in <privd/client.h>). The results of
+ * privd_subject_lookup() and privd_subject_export() hold subject ids (and
+ * an export the values): their free functions wipe them.
  */
 #ifndef PRIVD_RIGHTS_H
 #define PRIVD_RIGHTS_H
