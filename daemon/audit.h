@@ -107,4 +107,21 @@ void audit_query(store *st, MDB_txn *txn, job *j, const uint8_t *pseudo);
 /* Answer an audit checkpoint listing into j (audit_query.c). */
 void audit_checkpoints(store *st, MDB_txn *txn, job *j);
 
+/*
+ * Visit every event of the subject with pseudonym pseudo (32 bytes), in seq
+ * order (audit_subject.c): through the subject index up to its mark, then
+ * the log past the mark, as a query by subject walks it, so that events
+ * not yet indexed are found all the same. fn(arg, seq, ev) gets each event
+ * decoded (ev valid only during the call), or ev NULL for a stored event
+ * that does not decode: privd cannot tell whose it is, so it is given to
+ * every walk. fn returns 0 to go on, AUDIT_SUBJECT_STOP to stop (the walk
+ * then returns 0), or an error that ends the walk. Returns 0, an LMDB
+ * error, ENOMEM, or fn's error. Runs in a read transaction of a worker.
+ */
+#define AUDIT_SUBJECT_STOP (-30001)
+typedef int (*audit_subject_fn)(
+    void *arg, uint64_t seq, const Privd__V1__AuditEvent *ev);
+int audit_subject_walk(store *st, MDB_txn *txn, const uint8_t *pseudo,
+    audit_subject_fn fn, void *arg);
+
 #endif

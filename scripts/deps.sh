@@ -50,8 +50,11 @@ if [ "$mode" = test ]; then
 		    missing="$missing python3-zmq"
 		/usr/bin/python3 -c 'import google.protobuf' 2>/dev/null ||
 		    missing="$missing python3-protobuf"
+		/usr/bin/python3 -c 'import jsonschema' 2>/dev/null ||
+		    missing="$missing python3-jsonschema"
 	else
 		missing="$missing python3 python3-zmq python3-protobuf"
+		missing="$missing python3-jsonschema"
 	fi
 fi
 

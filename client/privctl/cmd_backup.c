@@ -74,7 +74,9 @@ backup_check(struct opts *o, char **args, int nargs)
 	return new_file_check(o, args[0], o->force);
 }
 
-/* erasures export [--after SEQ] [--out FILE] [--force] */
+/* erasures export [--after SEQ] [--out FILE]: FILE is replaced, as
+ * subject export replaces its own (a newer export of the journal holds
+ * all an older one did), but never a directory or a device. */
 int
 erasures_check(struct opts *o, char **args, int nargs)
 {
@@ -82,9 +84,7 @@ erasures_check(struct opts *o, char **args, int nargs)
 	(void)nargs;
 	if (o->after != NULL && parse_u64(o->after, &o->after_seq) != 0)
 		return usage_error("--after needs a journal seq (0 or more)");
-	if ((o->given & O_FORCE) && o->out == NULL)
-		return usage_error("--force goes with --out");
-	return o->out != NULL ? new_file_check(o, o->out, o->force) : 0;
+	return o->out != NULL ? new_file_check(o, o->out, 1) : 0;
 }
 
 /* A size as one reads it: "512 B", "1.5 KiB", "3.2 GiB". */

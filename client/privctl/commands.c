@@ -7,6 +7,8 @@
 
 #include "privctl.h"
 
+/* cmd_export.c (not in privctl.h, which another change owns) */
+
 #define AUDIT_FILTER_OPTS                                                      \
 	(O_SUBJECT | O_REGISTER | O_PRINCIPAL | O_SINCE | O_UNTIL | O_OP |     \
 	    O_NOT_OP | O_REQUEST_ID | O_DENIED | O_NEWEST | O_LIMIT)
@@ -330,6 +332,23 @@ const struct command commands[] = {
         "--json: {\"matches\": [{\"register\", \"subject\"}]}\n",
         O_EMAIL | O_PHONE | O_FIELD, 0, 1, lookup_check, NULL,
         cmd_subject_lookup},
+    {"subject", "export", "SUBJECT [--register R] [--out FILE]",
+        "Everything privd holds about the subject, and who used it, as one\n"
+        "JSON document (the rights of access and data portability; schema\n"
+        "docs/subject-export.schema.json): per register where the subject is\n"
+        "stored (or only R), its restriction, objections, relationship end\n"
+        "and legal holds, and every stored field with its value, purpose,\n"
+        "legal basis, times and retention; then, from the audit log, who\n"
+        "read, wrote or deleted the data, when and for what purpose, what\n"
+        "retention did to it, and the rights requests made about it. The\n"
+        "document holds the subject id and values: with --out it goes to\n"
+        "FILE (mode 0600, written whole or not at all, replacing FILE) and\n"
+        "privctl prints its size; without, to stdout. A subject stored in\n"
+        "no register exits 4; a document over 32 MiB exits 5 naming the\n"
+        "register to export alone. Use a longer --timeout for a person with\n"
+        "much data or a long history.\n"
+        "--json: with --out {\"file\", \"bytes\"}; without, the document\n",
+        O_REGISTER | O_OUT, 1, 1, export_check, NULL, cmd_subject_export},
     {NULL, "backup", "FILE [--force]",
         "Make a backup of privd's store into FILE while privd runs: privd\n"
         "copies its store (compacted; values stay sealed, and the master\n"
@@ -351,7 +370,7 @@ const struct command commands[] = {
         "\"journal_head\", \"audit_head\", \"audit_hash\",\n"
         "\"store_format\", \"milliseconds\"}\n",
         O_FORCE, 1, 1, backup_check, NULL, cmd_backup},
-    {"erasures", "export", "[--after SEQ] [--out FILE [--force]]",
+    {"erasures", "export", "[--after SEQ] [--out FILE]",
         "Write privd's erasure journal - every deletion of personal data,\n"
         "by an erasure, a delete request or retention, naming the subject\n"
         "by privd's keyed hash only - as the journal file 'privd restore\n"
@@ -362,13 +381,11 @@ const struct command commands[] = {
         "only the entries after SEQ (a backup's journal head: what a\n"
         "restore of that backup needs); default all. The file ends at the\n"
         "journal's head when the export began. To stdout, or with --out to\n"
-        "FILE (mode 0600, written whole or not at all; an existing FILE is\n"
-        "refused unless --force), then a line saying how many entries up\n"
-        "to which head.\n"
+        "FILE (mode 0600, written whole or not at all, replacing FILE),\n"
+        "then a line saying how many entries up to which head.\n"
         "--json: with --out, {\"file\", \"after\", \"head\",\n"
         "\"entries\"}\n",
-        O_AFTER | O_OUT | O_FORCE, 0, 0, erasures_check, NULL,
-        cmd_erasures_export},
+        O_AFTER | O_OUT, 0, 0, erasures_check, NULL, cmd_erasures_export},
 };
 
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
@@ -399,8 +416,11 @@ const char help_tail[] =
     "  DATE, T            a date (2026-11-27: midnight UTC), an RFC 3339\n"
     "                     time (2026-11-27T10:00:00Z,\n"
     "                     2026-11-27T12:00:00+02:00) or Unix seconds\n"
-    "  --out FILE         keygen: the key pair file to create; audit\n"
-    "                     pubkey: the file to write the key to\n"
+    "  --out FILE, -o FILE\n"
+    "                     keygen: the key pair file to create; audit\n"
+    "                     pubkey: the file to write the key to; subject\n"
+    "                     export: the file to write the document to\n"
+    "                     (0600, whole or not at all)\n"
     "  --replaces N       policy apply: the version in force being replaced\n"
     "  --force            policy apply: even if it takes the role\n"
     "                     policy_admin from this key\n"

@@ -347,6 +347,7 @@ static const struct optdef {
     {"--version", 0, O_VERSION, NOVAL},
     {"--purpose", 1, O_PURPOSE, OFF(purpose)},
     {"--out", 1, O_OUT, OFF(out)},
+    {"-o", 1, O_OUT, OFF(out)},
     {"--replaces", 1, O_REPLACES, OFF(replaces)},
     {"--subject", 1, O_SUBJECT, OFF(subject)},
     {"--register", 1, O_REGISTER, OFF(reg)},

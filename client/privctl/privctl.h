@@ -295,6 +295,11 @@ int print_object(const struct opts *o, const char *reg, const char *purpose,
     int on, int changed);
 int print_erasure(const struct opts *o, const privd_erasure *e);
 int lookup_check(struct opts *o, char **args, int nargs);
+
+/* cmd_export.c */
+int export_check(struct opts *o, char **args, int nargs);
+int cmd_subject_export(
+    const struct opts *o, privd_client *c, char **args, int nargs);
 int cmd_subject_lookup(
     const struct opts *o, privd_client *c, char **args, int nargs);
 

@@ -344,6 +344,10 @@ test_erasures_export(void **state)
 	    0, "erasures export --out");
 	assert_non_null(strstr(r->out, "2 erasure journal entries after seq 0, "
 	                               "up to head 2, written to "));
+	/* again (-o is --out): a newer export replaces the file */
+	privctl_expect(h, "operator",
+	    (const char *const[]){"erasures", "export", "-o", file, NULL}, r, 0,
+	    "erasures export -o over the last export");
 	assert_int_equal(stat(file, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(h_read_file(file, &text, &len), 0);

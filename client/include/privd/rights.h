@@ -1,6 +1,6 @@
 /*
  * <privd/rights.h> - data subject rights in libprivd: restriction of
- * processing, objection to a purpose, and erasure.
+ * processing, objection to a purpose, erasure, lookup and export.
  *
  * Part of the client library's public contract, split from
  * <privd/client.h> (which includes this header, so including either is
@@ -12,12 +12,14 @@
  * fail with PRIVD_EDENIED and privd_reason() == 11 (role_required), or 2
  * (unknown_principal) for a key the policy does not name. They take no
  * purpose. privd audits every one it receives (operations
- * subject_restrict, subject_object, subject_erase) under the subject's
+ * subject_restrict, subject_object, subject_erase, subject_lookup,
+ * subject_export) under the subject's
  * pseudonym, refused and failed ones too; one the library refuses before
  * sending (PRIVD_EINVAL) reaches neither privd nor its log. The library wipes
  * the request, which holds the subject id, like every other (see "Memory that
- * held personal data" in <privd/client.h>); no result of these calls holds a
- * subject id.
+ * held personal data" in <privd/client.h>). The results of
+ * privd_subject_lookup() and privd_subject_export() hold subject ids (and
+ * an export the values): their free functions wipe them.
  */
 #ifndef PRIVD_RIGHTS_H
 #define PRIVD_RIGHTS_H
@@ -171,6 +173,45 @@ int privd_subject_lookup(privd_client *c, const char *field, const void *value,
 /* Free the matches of privd_subject_lookup() (the subject ids are wiped)
  * and set *m to NULL. NULL-safe. */
 void privd_matches_free(privd_match **m, size_t n);
+
+/*
+ * Everything privd holds about subject, and who used it, as one JSON
+ * document (UTF-8), for the rights of access (GDPR art. 15) and data
+ * portability (art. 20): per register where the subject is stored, its
+ * restriction, objections, relationship end and the legal holds that keep
+ * its data, and every stored field with its value, type, category,
+ * source, purpose, legal basis, times and retention; then, from the audit
+ * log, who read, wrote or deleted the data when and for what purpose
+ * (recipients), what retention did to it, and the rights requests made
+ * about it. The document's schema is docs/subject-export.schema.json
+ * (format_version 1). reg names one register; NULL or "": every register
+ * where the subject is stored. A stored value that does not open is
+ * listed as damaged, without a value.
+ * On success *json is a new NUL-terminated buffer of *len bytes (the NUL
+ * not counted) owned by the caller: it holds the person's data, so free
+ * it with privd_subject_export_free(), which wipes it. On failure *json is
+ * NULL and *len 0. Unlike the other results of these calls, the document
+ * holds the subject id (as given) as well as the values. privd audits the
+ * request (operation subject_export) under the subject's pseudonym, with the
+ * register if one was named. The export may take longer than other calls for a
+ * person with much data or a long history: give the handle a timeout to match.
+ * Errors: PRIVD_EINVAL (c, json or len NULL, a register name longer than
+ * 64 bytes, a subject id empty or longer than 256 bytes), PRIVD_ENOTFOUND
+ * (the subject is stored in none of the registers; privd audits the
+ * request all the same), PRIVD_EDENIED (reason role_required,
+ * unknown_principal, or unknown_register), PRIVD_ETOOBIG (the document
+ * would be larger than 32 MiB: privd_errmsg() names the register to
+ * export alone), PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT
+ * (ask again: an export changes nothing), PRIVD_EPROTO (an answer that
+ * is empty, holds a NUL byte or is larger than 32 MiB), PRIVD_ENOMEM,
+ * PRIVD_EINTERNAL.
+ */
+int privd_subject_export(privd_client *c, const char *reg, const char *subject,
+    char **json, size_t *len);
+
+/* Wipe and free a document of privd_subject_export() of len bytes, and
+ * set *json to NULL. NULL-safe. */
+void privd_subject_export_free(char **json, size_t len);
 
 #ifdef __cplusplus
 }
