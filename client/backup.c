@@ -40,7 +40,7 @@
 #define JOURNAL_PAGE_MAX 10000
 
 /* The digest's domain, as daemon/backupfmt.c hashes it: with its NUL. */
-static const char digest_domain[] = "privd-backup-v1";
+static const char digest_domain[] = BACKUP_DIGEST_DOMAIN;
 
 /* A backup under way: where it goes, what privd said of it, the digest. */
 struct bk {

@@ -56,7 +56,7 @@ backup_trailer_decode(const uint8_t in[BACKUP_TRAILER_BYTES], backup_info *bi)
 	return 0;
 }
 
-static const char digest_domain[] = "privd-backup-v1";
+static const char digest_domain[] = BACKUP_DIGEST_DOMAIN;
 
 void
 backup_digest_init(crypto_generichash_state *h)

@@ -34,6 +34,8 @@
 #define BACKUP_TRAILER_BYTES 112
 #define BACKUP_DIGEST_AT     80
 #define BACKUP_HASHBYTES     32
+/* The digest's domain, hashed first (with its NUL). */
+#define BACKUP_DIGEST_DOMAIN "privd-backup-v1"
 
 typedef struct backup_info {
 	uint32_t store_format;

@@ -348,6 +348,7 @@ static const struct optdef {
     {"--purpose", 1, O_PURPOSE, OFF(purpose)},
     {"--out", 1, O_OUT, OFF(out)},
     {"-o", 1, O_OUT, OFF(out)},
+    {"--after", 1, O_AFTER, OFF(after)},
     {"--replaces", 1, O_REPLACES, OFF(replaces)},
     {"--subject", 1, O_SUBJECT, OFF(subject)},
     {"--register", 1, O_REGISTER, OFF(reg)},

@@ -336,6 +336,17 @@ test_erasures_export(void **state)
 	assert_null(strstr(r->out, "Erin"));
 	out = strdup(r->out);
 	assert_non_null(out);
+	/* --after: only the entries after a seq (a backup's journal head) */
+	privctl_expect(h, "operator",
+	    (const char *const[]){"erasures", "export", "--after", "1", NULL},
+	    r, 0, "erasures export --after 1");
+	check_journal(r->out, 2, 1, 1);
+	assert_null(journal_line(r->out, 1));
+	assert_non_null(
+	    strstr(journal_line(r->out, 2), "\"kind\":\"delete\","));
+	privctl_expect(h, "operator",
+	    (const char *const[]){"erasures", "export", "--after", "x", NULL},
+	    r, 2, "erasures export --after x");
 
 	/* to a file, the same entries */
 	in_root(h, "journal.jsonl", file, sizeof(file));

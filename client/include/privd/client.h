@@ -889,7 +889,9 @@ const char *privd_reason_name(int reason);
 }
 #endif
 
-/* Data subject rights: restriction, objection, erasure. */
+/* Data subject rights: restriction, objection, erasure, lookup, export. */
 #include <privd/rights.h>
+/* Backups and the erasure journal. */
+#include <privd/backup.h>
 
 #endif /* PRIVD_CLIENT_H */
