@@ -15,7 +15,8 @@
  *   32  u64 journal_head   last erasure journal seq in the image (0: none)
  *   40  u64 audit_head     last audit seq in the image
  *   48  32  audit_hash     the chain hash after audit_head
- *   80  32  digest         BLAKE2b-256(image || trailer bytes 0..80)
+ *   80  32  digest         BLAKE2b-256(BACKUP_DIGEST_DOMAIN and its NUL ||
+ *                          image || trailer bytes 0..80)
  *
  * Integers are big-endian. The digest catches a truncated or damaged file
  * before anything is replaced; it is not a signature (a backup is as

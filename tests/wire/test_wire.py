@@ -11,6 +11,7 @@ Exit code 77 (meson: skipped) only if python3-zmq or python3-protobuf is
 missing.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -70,7 +71,9 @@ POLICY = {
                         "fields": ["*"],
                         "ops": ["read", "write", "delete"]}]},
         "auditor": {"key": None, "roles": ["auditor"]},
-        "admin": {"key": None, "roles": ["policy_admin"]}},
+        "admin": {"key": None, "roles": ["policy_admin"]},
+        "dpo": {"key": None, "roles": ["subject_rights"]},
+        "ops": {"key": None, "roles": ["operator"]}},
 }
 
 pb = None  # the generated privd_pb2 module, loaded by load_proto()
@@ -495,6 +498,84 @@ class WireTest(WireCase):
         resp = self.client.call(req)  # svc is no policy_admin
         self.assertEqual(resp.status, pb.DENIED, resp.message)
         self.assertEqual(resp.reason, pb.DENY_ROLE_REQUIRED)
+
+    def test_lookup_and_export(self):
+        """A person found by email, whatever its case, and exported: the
+        document is JSON holding the value and the write."""
+        _, resp = self.put("wire-7", [("email", b"Wire.Person@Example.fi"),
+                                      ("name", b"Wire Person")])
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        dpo = self.connect("dpo")
+        req = pb.Request()
+        req.subject_lookup.field = "email"
+        req.subject_lookup.value = b"wire.person@EXAMPLE.fi"
+        resp = dpo.call(req)
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        self.assertEqual([(m.register, m.subject)
+                          for m in resp.subject_lookup.matches],
+                         [("customers", "wire-7")])
+        req = pb.Request()
+        req.subject_export.subject = "wire-7"
+        resp = dpo.call(req)
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        doc = json.loads(resp.subject_export.json)
+        self.assertEqual(doc["subject"], "wire-7")
+        values = {f["name"]: f.get("value")
+                  for r in doc["registers"] for f in r["fields"]}
+        self.assertEqual(values["email"], "Wire.Person@Example.fi")
+        self.assertIn("svc", [r["principal"] for r in doc["recipients"]])
+        # the service has no role for either
+        req = pb.Request()
+        req.subject_lookup.field = "email"
+        req.subject_lookup.value = b"x@example.fi"
+        resp = self.client.call(req)
+        self.assertEqual(resp.status, pb.DENIED)
+        self.assertEqual(resp.reason, pb.DENY_ROLE_REQUIRED)
+
+    def test_backup_file_checks(self):
+        """An online backup read in pieces ends in the trailer
+        daemon/backupfmt.h describes: magic, sizes and a BLAKE2b-256 digest
+        over the domain, the image and the trailer's first 80 bytes."""
+        _, resp = self.put("wire-8", [("name", b"Backed Up")])
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        ops = self.connect("ops")
+        req = pb.Request()
+        req.backup_start.SetInParent()
+        resp = ops.call(req)
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        bid = resp.backup_start.id
+        data = b""
+        deadline = time.monotonic() + 30
+        while True:
+            req = pb.Request()
+            req.backup_read.id = bid
+            req.backup_read.offset = len(data)
+            resp = ops.call(req)
+            self.assertEqual(resp.status, pb.OK, resp.message)
+            r = resp.backup_read
+            if not r.ready:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+                continue
+            if not r.data:
+                break
+            data += r.data
+        self.assertEqual(len(data), r.size)
+        req = pb.Request()
+        req.backup_end.id = bid
+        self.assertEqual(ops.call(req).status, pb.OK)
+        tr = data[-112:]
+        self.assertEqual(tr[:8], b"PRIVDBK1")
+        image_bytes = int.from_bytes(tr[24:32], "big")
+        self.assertEqual(image_bytes, len(data) - 112)
+        self.assertEqual(int.from_bytes(tr[16:24], "big"), r.time_us)
+        self.assertEqual(int.from_bytes(tr[32:40], "big"), r.journal_head)
+        h = hashlib.blake2b(digest_size=32)
+        h.update(b"privd-backup-v1\0")
+        h.update(data[:image_bytes])
+        h.update(tr[:80])
+        self.assertEqual(h.digest(), tr[80:112])
+        self.assertNotIn(b"Backed Up", data)
 
     def test_sigterm_exits_zero(self):
         req, resp = self.put("wire-3", [("name", b"Before Stop")])
