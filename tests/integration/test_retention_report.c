@@ -335,7 +335,7 @@ test_aggregate_groups(void **state)
 static void
 put_scores(harness *h, const char *prefix, size_t n)
 {
-	char s[32], v[16];
+	char s[32], v[24];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -423,7 +423,7 @@ test_aggregate_after_purge(void **state)
 static void
 put_group(harness *h, const char *seg, size_t from, size_t to)
 {
-	char s[32], v[16];
+	char s[32], v[24];
 	size_t i;
 
 	for (i = from; i < to; i++) {
