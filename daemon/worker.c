@@ -711,7 +711,8 @@ static const struct op {
 /* Names that appear in the audit log without an entry of their own above. */
 static const char *const other_op_names[] = {"invalid", "audit_follow",
     "retention_preview", "retention_delete", "retention_anonymize",
-    "contract_end_purge", "restore"};
+    "contract_end_purge", "restore", "subject_restrict_lift",
+    "subject_object_withdraw"};
 
 bool
 worker_op_known(const char *name)

@@ -77,7 +77,8 @@ list_of(export *ex, const Privd__V1__AuditEvent *ev)
 	static const char *const ret_ops[] = {
 	    "retention_delete", "retention_anonymize", "contract_end_purge"};
 	static const char *const rights_ops[] = {"subject_restrict",
-	    "subject_object", "subject_erase", "subject_export"};
+	    "subject_restrict_lift", "subject_object",
+	    "subject_object_withdraw", "subject_erase", "subject_export"};
 	bool mine = reg_of(ex, ev->register_) != NULL;
 	bool done = ev->status == PRIVD__V1__STATUS__OK ||
 	            ev->status == PRIVD__V1__STATUS__RETAINED;
@@ -89,7 +90,7 @@ list_of(export *ex, const Privd__V1__AuditEvent *ev)
 		                                                 : L_NONE;
 	if (is_op(ev->op, data_ops, 3))
 		return mine && done ? L_RECIPIENTS : L_NONE;
-	if (is_op(ev->op, rights_ops, 4) && (mine || ev->register_[0] == '\0'))
+	if (is_op(ev->op, rights_ops, 6) && (mine || ev->register_[0] == '\0'))
 		return L_REQUESTS;
 	return L_NONE;
 }

@@ -55,6 +55,10 @@ do_subject_restrict(worker *w, job *j)
 {
 	Privd__V1__SubjectRestrictRequest *rq = j->req->subject_restrict;
 
+	/* a lift is an event of its own kind: an auditor (and the export)
+	 * tells a restriction from its end by the op */
+	if (!rq->on)
+		j->ev.op = "subject_restrict_lift";
 	if (pseudonym(w, j, rq->subject) != 0 ||
 	    require_role(j, POL_ROLE_SUBJECT_RIGHTS, "subject_rights") ==
 	        NULL ||
@@ -69,6 +73,8 @@ do_subject_object(worker *w, job *j)
 	Privd__V1__SubjectObjectRequest *rq = j->req->subject_object;
 	const pol_purpose *pu;
 
+	if (!rq->on)
+		j->ev.op = "subject_object_withdraw";
 	if (pseudonym(w, j, rq->subject) != 0 ||
 	    require_role(j, POL_ROLE_SUBJECT_RIGHTS, "subject_rights") ==
 	        NULL ||

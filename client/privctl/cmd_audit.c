@@ -22,8 +22,9 @@ static const char *const op_names[] = {"ping", "put", "get", "delete",
     "audit_follow", "audit_checkpoints", "audit_pubkey", "audit_prune",
     "relationship_end", "contract_end", "hold_set", "hold_lift", "hold_list",
     "retention_run", "retention_preview", "aggregate", "subject_restrict",
-    "subject_object", "subject_erase", "subject_lookup", "subject_export",
-    "backup_start", "backup_read", "backup_end", "erasures_export", "invalid",
+    "subject_restrict_lift", "subject_object", "subject_object_withdraw",
+    "subject_erase", "subject_lookup", "subject_export", "backup_start",
+    "backup_read", "backup_end", "erasures_export", "invalid",
     "retention_delete", "retention_anonymize", "contract_end_purge", "restore"};
 
 /* Damaged events printed by this command: it exits 7 if there were any. */

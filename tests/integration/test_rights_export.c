@@ -415,6 +415,16 @@ test_export_rights_state(void **state)
 	expect_request(doc, 1, "subject_object", CUST, "marketing", "ok");
 	expect_request(doc, 2, "subject_object", ACIS, ST_P, "ok");
 	json_decref(doc);
+
+	/* a lift and a withdrawal are requests of their own kind */
+	restrict_ok(h, CUST, SUBJ, false, true);
+	object_ok(h, ACIS, SUBJ, ST_P, false, true);
+	doc = export_ok(h, NULL, SUBJ);
+	assert_int_equal(
+	    json_array_size(json_object_get(doc, "rights_requests")), 6);
+	expect_request(doc, 4, "subject_restrict_lift", CUST, NULL, "ok");
+	expect_request(doc, 5, "subject_object_withdraw", ACIS, ST_P, "ok");
+	json_decref(doc);
 }
 
 /* Retention's actions are listed apart, with their rule. */

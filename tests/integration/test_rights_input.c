@@ -176,7 +176,9 @@ test_unknown_register_and_subject(void **state)
 	expect_get(h, "crm", CUST, MKT, "only-in-customers", PRIVD_OK, 0);
 
 	expect_events(h, SUBJ, "subject_restrict", NULL, RIGHTS,
-	    PRIVD_DECISION_REFUSED, ST(DENIED), R_UNKNOWN_REGISTER, 2);
+	    PRIVD_DECISION_REFUSED, ST(DENIED), R_UNKNOWN_REGISTER, 1);
+	expect_events(h, SUBJ, "subject_restrict_lift", NULL, RIGHTS,
+	    PRIVD_DECISION_REFUSED, ST(DENIED), R_UNKNOWN_REGISTER, 1);
 	expect_events(h, SUBJ, "subject_erase", NULL, RIGHTS,
 	    PRIVD_DECISION_REFUSED, ST(DENIED), R_UNKNOWN_REGISTER, 3);
 	expect_events(h, "only-in-customers", "subject_erase", NULL, RIGHTS,
@@ -257,8 +259,10 @@ test_role_required(void **state)
 	unchanged(h);
 
 	for (i = 0; i < NOTHERS; i++) {
-		expect_refusals(h, others[i], "subject_restrict", 2);
-		expect_refusals(h, others[i], "subject_object", 3);
+		expect_refusals(h, others[i], "subject_restrict", 1);
+		expect_refusals(h, others[i], "subject_restrict_lift", 1);
+		expect_refusals(h, others[i], "subject_object", 2);
+		expect_refusals(h, others[i], "subject_object_withdraw", 1);
 		expect_refusals(h, others[i], "subject_erase", 2);
 	}
 	privctl_verify_ok(h);

@@ -113,7 +113,9 @@ test_object_marketing(void **state)
 	others_served(h, SUBJ);
 
 	expect_events(h, SUBJ, "subject_object", CUST, RIGHTS,
-	    PRIVD_DECISION_ALLOWED, ST(OK), 0, 4);
+	    PRIVD_DECISION_ALLOWED, ST(OK), 0, 2);
+	expect_events(h, SUBJ, "subject_object_withdraw", CUST, RIGHTS,
+	    PRIVD_DECISION_ALLOWED, ST(OK), 0, 2);
 	expect_events(h, OTHER, "subject_object", NULL, NULL,
 	    PRIVD_DECISION_ALLOWED, ST(OK), 0, 0);
 	expect_events(h, SUBJ, "get", CUST, "crm", PRIVD_DECISION_REFUSED,
@@ -161,7 +163,9 @@ test_not_objectable(void **state)
 	others_served(h, SUBJ);
 	marketing(h, SUBJ, false);
 	expect_events(h, SUBJ, "subject_object", CUST, RIGHTS,
-	    PRIVD_DECISION_REJECTED, ST(INVALID), 0, 3);
+	    PRIVD_DECISION_REJECTED, ST(INVALID), 0, 2);
+	expect_events(h, SUBJ, "subject_object_withdraw", CUST, RIGHTS,
+	    PRIVD_DECISION_REJECTED, ST(INVALID), 0, 1);
 	expect_events(h, SUBJ, "subject_object", CUST, RIGHTS,
 	    PRIVD_DECISION_REFUSED, ST(DENIED), R_UNKNOWN_PURPOSE, 2);
 	object_ok(h, CUST, SUBJ, MKT, true, true);

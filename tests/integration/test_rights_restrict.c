@@ -179,11 +179,16 @@ test_every_grant(void **state)
 
 	check_all(h, SUBJ, NULL, false, true);
 
-	/* the audit log: 4 requests per register, all changed or not */
+	/* the audit log: 4 requests per register, all changed or not: two
+	 * restrictions and two lifts, each its own op */
 	expect_events(h, SUBJ, "subject_restrict", CUST, RIGHTS,
-	    PRIVD_DECISION_ALLOWED, ST(OK), 0, 4);
+	    PRIVD_DECISION_ALLOWED, ST(OK), 0, 2);
+	expect_events(h, SUBJ, "subject_restrict_lift", CUST, RIGHTS,
+	    PRIVD_DECISION_ALLOWED, ST(OK), 0, 2);
 	expect_events(h, SUBJ, "subject_restrict", ACIS, RIGHTS,
-	    PRIVD_DECISION_ALLOWED, ST(OK), 0, 4);
+	    PRIVD_DECISION_ALLOWED, ST(OK), 0, 2);
+	expect_events(h, SUBJ, "subject_restrict_lift", ACIS, RIGHTS,
+	    PRIVD_DECISION_ALLOWED, ST(OK), 0, 2);
 	expect_events(h, OTHER, "subject_restrict", NULL, NULL,
 	    PRIVD_DECISION_ALLOWED, ST(OK), 0, 0);
 	/* each denial a refusal with reason restricted, of this subject
