@@ -49,9 +49,11 @@ typedef struct rst {
 	store *st; /* the restored store, in tmp */
 	/* the store in DIR, read-only, if there is one */
 	bool has_old;
+	bool has_old_journal; /* its journal reaches back to the backup */
 	store old;
 	MDB_txn *otxn;
 	rst_journal j;
+	const char *jsource; /* where j came from, for the report */
 	/* what was done */
 	uint64_t nkind[4]; /* entries re-applied, by JOURNAL_* kind */
 	bool continues;    /* the replaced store's later events were copied */
@@ -310,27 +312,51 @@ close_old(rst *r)
 	r->old.env = NULL;
 }
 
-/* The journal to apply again, checked to reach back to the backup. */
+/* Do two journal entries (of the same seq) record the same deletion? */
+static bool
+same_entry(const rst_entry *a, const rst_entry *b)
+{
+	size_t i;
+
+	if (a->seq != b->seq || a->kind != b->kind ||
+	    memcmp(a->sid, b->sid, sizeof(a->sid)) != 0 ||
+	    strcmp(a->reg, b->reg) != 0 || a->nfields != b->nfields)
+		return false;
+	for (i = 0; i < a->nfields; i++)
+		if (strcmp(a->fields[i], b->fields[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * The journal to apply again, checked to reach back to the backup: the
+ * replaced store's, the file's (--journal), or, with both, the longer of
+ * the two once they agree where they overlap. Both are read whenever both
+ * exist: a file exported before the last erasures must not hide them
+ * while the store that recorded them is at hand (its audit events, copied
+ * below, would say the person was erased while the data came back).
+ */
 static int
 load_journal(rst *r)
 {
 	uint64_t after = r->bi.journal_head;
+	rst_journal fj;
+	size_t i, n;
 
-	if (r->jpath != NULL) {
-		if (rst_journal_from_file(
-		        r->jpath, after, &r->j, r->why, sizeof(r->why)) != 0)
-			return -1;
-	} else if (!r->has_old) {
+	memset(&fj, 0, sizeof(fj));
+	r->jsource = r->jpath;
+	if (!r->has_old && r->jpath == NULL)
 		return refuse(r,
 		    "%s holds no store to read the erasure journal from: give "
 		    "the journal exported before it was lost with --journal "
 		    "FILE (privctl erasures export)",
 		    r->dir);
-	} else {
+	if (r->has_old) {
 		if (rst_journal_from_store(&r->old, r->otxn, after, &r->j,
 		        r->why, sizeof(r->why)) != 0)
 			return -1;
-		if (r->j.head < after)
+		r->jsource = "the replaced store";
+		if (r->j.head < after && r->jpath == NULL)
 			return refuse(r,
 			    "the store in %s is older than the backup: its "
 			    "erasure journal ends at seq %llu, the backup's at "
@@ -338,8 +364,53 @@ load_journal(rst *r)
 			    "journal with --journal",
 			    r->dir, (unsigned long long)r->j.head,
 			    (unsigned long long)after);
+		if (r->jpath == NULL)
+			return rst_journal_check(
+			    &r->j, after, r->why, sizeof(r->why));
+		if (r->j.head < after || rst_journal_check(&r->j, after, r->why,
+		                             sizeof(r->why)) != 0) {
+			/* an older or damaged store: the file alone */
+			rst_journal_free(&r->j);
+			r->has_old_journal = false;
+		} else {
+			r->has_old_journal = true;
+		}
 	}
-	return rst_journal_check(&r->j, after, r->why, sizeof(r->why));
+	if (rst_journal_from_file(
+	        r->jpath, after, &fj, r->why, sizeof(r->why)) != 0 ||
+	    rst_journal_check(&fj, after, r->why, sizeof(r->why)) != 0) {
+		rst_journal_free(&fj);
+		return -1;
+	}
+	if (!r->has_old_journal) {
+		rst_journal_free(&r->j);
+		r->j = fj;
+		r->jsource = r->jpath;
+		return 0;
+	}
+	n = r->j.n < fj.n ? r->j.n : fj.n;
+	for (i = 0; i < n; i++)
+		if (!same_entry(&r->j.e[i], &fj.e[i])) {
+			rst_journal_free(&fj);
+			return refuse(r,
+			    "the journal in %s and the erasure journal of the "
+			    "store in %s differ at seq %llu: they are not of "
+			    "the same store",
+			    r->jpath, r->dir,
+			    (unsigned long long)r->j.e[i].seq);
+		}
+	if (fj.head > r->j.head) {
+		rst_journal_free(&r->j);
+		r->j = fj;
+		r->jsource = r->jpath;
+	} else {
+		rst_journal_free(&fj);
+		r->jsource = fj.head == r->j.head
+		                 ? "the replaced store (the same as the file)"
+		                 : "the replaced store (it goes further than "
+		                   "the file)";
+	}
+	return 0;
 }
 
 /* Apply the journal again: every deletion, and its record in the
@@ -565,8 +636,7 @@ report(const rst *r)
 		       "%llu..%llu) from %s: erase %llu, delete %llu, "
 		       "retention %llu\n",
 		    r->j.n, (unsigned long long)r->j.e[0].seq,
-		    (unsigned long long)r->j.e[r->j.n - 1].seq,
-		    r->jpath != NULL ? r->jpath : "the replaced store",
+		    (unsigned long long)r->j.e[r->j.n - 1].seq, r->jsource,
 		    (unsigned long long)r->nkind[JOURNAL_ERASE],
 		    (unsigned long long)r->nkind[JOURNAL_DELETE],
 		    (unsigned long long)r->nkind[JOURNAL_RETENTION]);
@@ -587,6 +657,14 @@ report(const rst *r)
 		       "data (sealed under the master key); remove it once the "
 		       "restored store is checked\n",
 		    r->kept);
+	/* what the journal does not carry, said where the operator looks */
+	printf("  not restored: what was written after %s other than "
+	       "deletions - values and rectifications, restrictions, "
+	       "objections, legal holds, relationship and contract ends, "
+	       "policy versions; set the data subjects' requests again "
+	       "(privctl audit query --since %s --op subject_restrict --op "
+	       "subject_object --op hold_set lists them)\n",
+	    when, when);
 }
 
 static int

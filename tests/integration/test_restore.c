@@ -508,6 +508,41 @@ test_restore_refusals(void **state)
 	}
 }
 
+/*
+ * A journal file exported before the last erasure, given while the
+ * replaced store (which recorded it) is still in DIR: privd restore reads
+ * both and applies the longer, so the person erased after the export stays
+ * erased. (Found in review: the file alone brought them back while the
+ * copied audit log said they were erased.)
+ */
+static void
+test_restore_stale_journal(void **state)
+{
+	harness *h = *state;
+	char path[H_PATH_MAX + 16], jpath[H_PATH_MAX + 16];
+	privd_client *c;
+	h_result r;
+	bk_info bi;
+
+	put_many(h, "pre", 5);
+	put_one(h, VICTIM);
+	snprintf(path, sizeof(path), "%s/b.bak", h->root);
+	bk_fetch(h, "admin", path, &bi);
+	snprintf(jpath, sizeof(jpath), "%s/journal.jsonl", h->root);
+	bk_journal_file(h, "operator", bi.journal_head, 0, jpath);
+	erase_ok(h, VICTIM); /* after the export */
+	stop_clean(h);
+	bk_restore(h, path, jpath, &r);
+	expect_exit(&r, 0, "privd restore --journal with the store there");
+	assert_non_null(strstr(r.out, "it goes further than the file"));
+	assert_int_equal(h_start(h, NULL), 0);
+	c = client(h, "svc");
+	bk_expect_name(c, VICTIM, NULL);
+	bk_expect_name(c, "pre-4", "v-pre-4");
+	privd_close(&c);
+	bk_verify_ok(h);
+}
+
 int
 main(void)
 {
@@ -518,6 +553,8 @@ main(void)
 	        test_restore_journal, bk_setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_restore_refusals, bk_setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_restore_stale_journal, bk_setup, h_teardown),
 	};
 
 	return cmocka_run_group_tests_name(
