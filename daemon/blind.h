@@ -68,8 +68,19 @@ typedef struct blind_match {
 int blind_find(store *st, MDB_txn *txn, const uint8_t tag[BLIND_TAGBYTES],
     int (*fn)(void *arg, const blind_match *m), void *arg);
 
-/* Index the lookup values of a store made before the index, once
- * (blind_fill.c): 0 or an LMDB error. Before serving. */
-int blind_fill(store *st, const crypto_keys *k, const pol_policy *pol);
+/* Index FILL_STEP more subjects' lookup values into an index being built
+ * (blind_fill.c), in the writer's transaction txn; *done once every one
+ * is (the store is then marked "blind_index"). Counts what it indexed and
+ * the records that did not open. */
+int blind_fill_step(store *st, MDB_txn *txn, const crypto_keys *k,
+    const pol_policy *pol, uint64_t *subjects, unsigned *damaged, bool *done);
+/* Empty the index and clear the mark, to be built again. */
+int blind_reset(store *st, MDB_txn *txn);
+/* Does going from policy a to b change what is indexed or how (a field
+ * made lookup or no longer, or a lookup field's type)? */
+bool blind_policy_changed(const pol_policy *a, const pol_policy *b);
+/* Is the index complete (meta "blind_index")? 0 with *ready, or an LMDB
+ * error. */
+int blind_ready(store *st, MDB_txn *txn, bool *ready);
 
 #endif

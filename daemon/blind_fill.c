@@ -3,12 +3,16 @@
  * index (blind.h), once, when privd starts on it.
  *
  * A store is marked "blind_index" in meta when every lookup value in it is
- * indexed: at init, and here when the fill is done. Without the mark,
- * every subject that has a retention record (which holds its subject id,
- * sealed: retstore.h) has its lookup fields opened and indexed under the
- * policy in force, in write transactions of FILL_STEP subjects, resuming
- * after a crash where the last one ended (the fill is idempotent: an entry
- * already there is left as it is). Subjects from before retention records
+ * indexed: at init, and here when the fill is done. Without the mark (a
+ * store from before the index, or a policy change that made a field a
+ * lookup field, or no longer one, or changed its type: blind_reset
+ * empties the index then), every subject that has a retention record
+ * (which holds its subject id, sealed: retstore.h) has its lookup fields
+ * opened and indexed under the policy in force, FILL_STEP subjects per
+ * write transaction of the writer, between batches of requests; meta
+ * "blind_fill_at" holds where the next step begins, so a restart goes on
+ * from there (an entry already there is left as it is). Until the mark is
+ * set, lookups answer UNAVAILABLE. Subjects from before retention records
  * (retention_records, writer.c) are indexed when next written.
  */
 #include <errno.h>
@@ -95,14 +99,11 @@ out:
 }
 
 int
-blind_fill(store *st, const crypto_keys *k, const pol_policy *pol)
+blind_fill_step(store *st, MDB_txn *txn, const crypto_keys *k,
+    const pol_policy *pol, uint64_t *subjects, unsigned *damaged, bool *done)
 {
 	uint8_t resume[RET_SUB_KEYMAX];
 	size_t resumelen = 0, n;
-	uint64_t marked = 0, subjects = 0;
-	unsigned damaged = 0;
-	bool end;
-	MDB_txn *txn = NULL;
 	MDB_cursor *c = NULL;
 	MDB_val key, v;
 	char reg[POL_MAX_NAME + 1];
@@ -110,66 +111,113 @@ blind_fill(store *st, const crypto_keys *k, const pol_policy *pol)
 	const uint8_t *p;
 	int rc;
 
-	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+	*done = false;
+	rc = store_meta_get(st, txn, "blind_fill_at", &v);
+	if (rc == 0 && v.mv_size > 0 && v.mv_size <= sizeof(resume)) {
+		memcpy(resume, v.mv_data, v.mv_size);
+		resumelen = v.mv_size;
+	} else if (rc != 0 && rc != MDB_NOTFOUND) {
 		return rc;
-	rc = store_meta_get_u64(st, txn, "blind_index", 0, &marked);
-	mdb_txn_abort(txn);
-	if (rc != 0 || marked != 0)
-		return rc;
-	log_info("lookup index: indexing the lookup values of the stored "
-	         "subjects (once, for a store made before it)");
-	for (;;) {
-		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
-			return rc;
-		if ((rc = mdb_cursor_open(txn, st->ret_sub, &c)) != 0)
-			goto fail;
-		key.mv_size = resumelen;
-		key.mv_data = resume;
-		rc = resumelen == 0
-		         ? mdb_cursor_get(c, &key, &v, MDB_FIRST)
-		         : mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
-		if (rc == 0 && resumelen > 0 && key.mv_size == resumelen &&
-		    memcmp(key.mv_data, resume, resumelen) == 0)
-			rc = mdb_cursor_get(c, &key, &v, MDB_NEXT);
-		for (n = 0; rc == 0 && n < FILL_STEP; n++) {
-			p = key.mv_data;
-			if (key.mv_size > 1 &&
-			    key.mv_size == 1u + p[0] + CRYPTO_SUBJECT_IDBYTES &&
-			    p[0] <= POL_MAX_NAME) {
-				memcpy(reg, p + 1, p[0]);
-				reg[p[0]] = '\0';
-				if ((r = pol_register_find(pol, reg)) != NULL) {
-					rc = fill_subject(st, txn, k, r,
-					    p + 1 + p[0], &damaged);
-					if (rc < 0 || rc > 1)
-						goto fail;
-					subjects += (uint64_t)rc;
-				}
-			}
-			memcpy(resume, key.mv_data, key.mv_size);
-			resumelen = key.mv_size;
-			rc = mdb_cursor_get(c, &key, &v, MDB_NEXT);
-		}
-		mdb_cursor_close(c);
-		c = NULL;
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			goto fail;
-		end = rc == MDB_NOTFOUND;
-		if (end &&
-		    (rc = store_meta_put_u64(st, txn, "blind_index", 1)) != 0)
-			goto fail;
-		if ((rc = mdb_txn_commit(txn)) != 0)
-			return rc;
-		if (end)
-			break;
 	}
-	log_info("lookup index: %llu subjects indexed%s",
-	    (unsigned long long)subjects,
-	    damaged ? "; some records did not open and were left out" : "");
-	return 0;
-fail:
+	if ((rc = mdb_cursor_open(txn, st->ret_sub, &c)) != 0)
+		return rc;
+	key.mv_size = resumelen;
+	key.mv_data = resume;
+	rc = resumelen == 0 ? mdb_cursor_get(c, &key, &v, MDB_FIRST)
+	                    : mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
+	if (rc == 0 && resumelen > 0 && key.mv_size == resumelen &&
+	    memcmp(key.mv_data, resume, resumelen) == 0)
+		rc = mdb_cursor_get(c, &key, &v, MDB_NEXT);
+	for (n = 0; rc == 0 && n < FILL_STEP; n++) {
+		p = key.mv_data;
+		if (key.mv_size > 1 &&
+		    key.mv_size == 1u + p[0] + CRYPTO_SUBJECT_IDBYTES &&
+		    p[0] <= POL_MAX_NAME) {
+			memcpy(reg, p + 1, p[0]);
+			reg[p[0]] = '\0';
+			if ((r = pol_register_find(pol, reg)) != NULL) {
+				rc = fill_subject(
+				    st, txn, k, r, p + 1 + p[0], damaged);
+				if (rc < 0 || rc > 1)
+					goto out;
+				*subjects += (uint64_t)rc;
+			}
+		}
+		memcpy(resume, key.mv_data, key.mv_size);
+		resumelen = key.mv_size;
+		rc = mdb_cursor_get(c, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	c = NULL;
+	if (rc == MDB_NOTFOUND) {
+		*done = true;
+		rc = store_meta_del(st, txn, "blind_fill_at");
+		if (rc == 0 || rc == MDB_NOTFOUND)
+			rc = store_meta_put_u64(st, txn, "blind_index", 1);
+		return rc;
+	}
+	if (rc != 0)
+		return rc;
+	return store_meta_put(st, txn, "blind_fill_at", resume, resumelen);
+out:
 	if (c != NULL)
 		mdb_cursor_close(c);
-	mdb_txn_abort(txn);
 	return rc;
+}
+
+int
+blind_ready(store *st, MDB_txn *txn, bool *ready)
+{
+	uint64_t mark = 0;
+	int rc;
+
+	rc = store_meta_get_u64(st, txn, "blind_index", 0, &mark);
+	*ready = mark != 0;
+	return rc;
+}
+
+int
+blind_reset(store *st, MDB_txn *txn)
+{
+	int rc;
+
+	if ((rc = mdb_drop(txn, st->blind, 0)) != 0 ||
+	    (rc = mdb_drop(txn, st->blind_of, 0)) != 0)
+		return rc;
+	rc = store_meta_del(st, txn, "blind_fill_at");
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	return store_meta_put_u64(st, txn, "blind_index", 0);
+}
+
+bool
+blind_policy_changed(const pol_policy *a, const pol_policy *b)
+{
+	const pol_register *ra, *rb;
+	const pol_field *fa, *fb;
+	size_t i, k;
+
+	/* every lookup field of a: the same in b; and b has no other */
+	for (i = 0; i < a->nregisters; i++) {
+		ra = &a->registers[i];
+		rb = pol_register_find(b, ra->name);
+		for (k = 0; k < ra->nfields; k++) {
+			fa = &ra->fields[k];
+			fb = rb != NULL ? pol_field_find(rb, fa->name) : NULL;
+			if (fa->lookup &&
+			    (fb == NULL || !fb->lookup || fb->type != fa->type))
+				return true;
+		}
+	}
+	for (i = 0; i < b->nregisters; i++) {
+		rb = &b->registers[i];
+		ra = pol_register_find(a, rb->name);
+		for (k = 0; k < rb->nfields; k++) {
+			fb = &rb->fields[k];
+			fa = ra != NULL ? pol_field_find(ra, fb->name) : NULL;
+			if (fb->lookup && (fa == NULL || !fa->lookup))
+				return true;
+		}
+	}
+	return false;
 }

@@ -265,6 +265,14 @@ store_meta_put(
 }
 
 int
+store_meta_del(store *s, MDB_txn *txn, const char *name)
+{
+	MDB_val k = {strlen(name), (void *)name};
+
+	return mdb_del(txn, s->meta, &k, NULL);
+}
+
+int
 store_meta_get_u64(
     store *s, MDB_txn *txn, const char *name, uint64_t def, uint64_t *out)
 {

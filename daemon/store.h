@@ -138,6 +138,8 @@ void store_read_end(store *s, MDB_txn *txn);
 int store_meta_get(store *s, MDB_txn *txn, const char *name, MDB_val *v);
 int store_meta_put(
     store *s, MDB_txn *txn, const char *name, const void *p, size_t len);
+/* 0, MDB_NOTFOUND, or an LMDB error. */
+int store_meta_del(store *s, MDB_txn *txn, const char *name);
 /* A big-endian uint64 in meta; *v = def if it is absent. */
 int store_meta_get_u64(
     store *s, MDB_txn *txn, const char *name, uint64_t def, uint64_t *v);

@@ -157,6 +157,7 @@ do_subject_lookup(worker *w, job *j)
 	const pol_policy *pol = j->snap->pol;
 	const pol_field *f;
 	lookup lk;
+	bool ready;
 	size_t i;
 	int rc;
 
@@ -196,7 +197,17 @@ do_subject_lookup(worker *w, job *j)
 		job_fail(j, ST(INTERNAL), 0, "store unavailable");
 		return;
 	}
-	if (search(&lk, &rq->value) == 0) {
+	if ((rc = blind_ready(w->srv->st, w->rtxn, &ready)) != 0 || !ready) {
+		/* half an index would answer "nobody" for people it has not
+		 * reached yet: a rights request must not be told that */
+		if (rc != 0)
+			job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		else
+			job_fail(j, ST(UNAVAILABLE), 0,
+			    "the lookup index is being built (after an upgrade "
+			    "or a policy change to lookup fields); ask again "
+			    "shortly");
+	} else if (search(&lk, &rq->value) == 0) {
 		if (lk.unreadable > 0)
 			log_warn("lookup: %u index entries name a subject "
 			         "whose retention record is missing or "

@@ -493,19 +493,9 @@ writer_new(server *srv)
 	}
 	mdb_txn_abort(txn);
 	wr->legacy_subjects = marked == 0;
-	{
-		snapshot *snap = snapshot_acquire(&srv->policy);
-
-		rc = blind_fill(srv->st, srv->keys, snap->pol);
-		snapshot_release(&snap);
-		if (rc != 0) {
-			log_err("lookup index: cannot index the stored "
-			        "subjects: %s",
-			    mdb_strerror(rc));
-			writer_free(&wr);
-			return NULL;
-		}
-	}
+	/* an index left incomplete (an upgrade, a policy change) is built
+	 * on between batches (writer_blind_work) */
+	wr->blind_filling = true;
 	return wr;
 }
 
@@ -568,6 +558,7 @@ writer_main(void *arg)
 		housekeeping(wr, &unsigned_since, &more);
 		sweeping = writer_sweep_work(wr, &unsigned_since);
 		sweeping = writer_replan_work(wr) || sweeping;
+		sweeping = writer_blind_work(wr) || sweeping;
 		if (more || sweeping) {
 			/* go on pruning right after the next batch */
 			t = clock_mono_us();

@@ -197,6 +197,16 @@ apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 			    st, txn, j->newsnap->pol->registers[i].name);
 	if (rc != 0)
 		return rc;
+	/* a field made lookup or no longer, or a lookup field's type
+	 * changed: the index is built again from the values (blind.h) */
+	old = snapshot_acquire(&wr->srv->policy);
+	if (blind_policy_changed(old->pol, j->newsnap->pol)) {
+		rc = blind_reset(st, txn);
+		wr->blind_filling = true;
+	}
+	snapshot_release(&old);
+	if (rc != 0)
+		return rc;
 	j->status = ST(OK);
 	return 0;
 }

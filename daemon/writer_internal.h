@@ -20,25 +20,28 @@
 
 typedef struct writer {
 	server *srv;
-	uint8_t *dk;           /* sodium_malloc: a data key while resealing */
-	audit_state audit;     /* head of the audit chain as last committed */
-	audit_retain keep;     /* retention floor and pruning pause */
-	bool disk_full;        /* in a disk-full episode */
-	uint64_t next_prune;   /* monotonic */
-	follow_marks follow;   /* when each follower was last audited */
-	audit_ix ix;           /* index entries of events past the mark */
-	job *held;             /* committed, its meta page not yet flushed */
-	bool metasync_off;     /* MDB_NOMETASYNC is set (held_flush) */
-	struct sweep *sw;      /* the retention sweep under way, or NULL */
-	job *sweep_job;        /* the RetentionRun it answers, or NULL */
-	job *sweep_queue;      /* RetentionRuns waiting for their sweep */
-	uint64_t next_sweep;   /* monotonic: the timer's next sweep */
-	bool replan_more;      /* registers may wait for a re-plan */
-	bool replan_busy;      /* a re-plan is under way */
-	uint64_t last_step_us; /* monotonic: the last retention step */
-	bool legacy_subjects;  /* the store may hold subjects without
-	                          retention records (from before them) */
-	replan_pos replan;     /* where the re-plan under way is */
+	uint8_t *dk;             /* sodium_malloc: a data key while resealing */
+	audit_state audit;       /* head of the audit chain as last committed */
+	audit_retain keep;       /* retention floor and pruning pause */
+	bool disk_full;          /* in a disk-full episode */
+	uint64_t next_prune;     /* monotonic */
+	follow_marks follow;     /* when each follower was last audited */
+	audit_ix ix;             /* index entries of events past the mark */
+	job *held;               /* committed, its meta page not yet flushed */
+	bool metasync_off;       /* MDB_NOMETASYNC is set (held_flush) */
+	struct sweep *sw;        /* the retention sweep under way, or NULL */
+	job *sweep_job;          /* the RetentionRun it answers, or NULL */
+	job *sweep_queue;        /* RetentionRuns waiting for their sweep */
+	uint64_t next_sweep;     /* monotonic: the timer's next sweep */
+	bool replan_more;        /* registers may wait for a re-plan */
+	bool replan_busy;        /* a re-plan is under way */
+	uint64_t last_step_us;   /* monotonic: the last retention step */
+	bool legacy_subjects;    /* the store may hold subjects without
+	                            retention records (from before them) */
+	replan_pos replan;       /* where the re-plan under way is */
+	bool blind_filling;      /* the lookup index may be incomplete */
+	uint64_t blind_subjects; /* indexed by the fill under way */
+	unsigned blind_damaged;
 } writer;
 
 /* writer.c, for the other writer files: run fn in one write transaction
@@ -56,6 +59,9 @@ void writer_held_flush(writer *wr);
  * aside to wait for their sweeps (returns the rest); at shutdown, the
  * sweeps left answered UNAVAILABLE; one step of re-planning. */
 bool writer_sweep_work(writer *wr, uint64_t *unsigned_since);
+/* writer_sweep.c: one step of building the lookup index (blind.h), true
+ * while there is more. */
+bool writer_blind_work(writer *wr);
 job *writer_sweep_take(writer *wr, job *batch);
 void writer_sweep_abandon(writer *wr);
 bool writer_replan_work(writer *wr);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blind.h"
 #include "clock.h"
 #include "log.h"
 #include "sweep.h"
@@ -253,4 +254,69 @@ writer_sweep_abandon(writer *wr)
 		j->kind = JOB_ANSWERED;
 	}
 	writer_commit_batch(wr, all);
+}
+
+typedef struct blind_arg {
+	bool done;
+	bool was_ready;
+} blind_arg;
+
+static int
+blind_txn(writer *wr, MDB_txn *txn, void *arg)
+{
+	snapshot *snap;
+	blind_arg *ba = arg;
+	int rc;
+
+	if ((rc = blind_ready(wr->srv->st, txn, &ba->was_ready)) != 0)
+		return rc;
+	if (ba->was_ready) {
+		ba->done = true;
+		return 0;
+	}
+	snap = snapshot_acquire(&wr->srv->policy);
+	rc = blind_fill_step(wr->srv->st, txn, wr->srv->keys, snap->pol,
+	    &wr->blind_subjects, &wr->blind_damaged, &ba->done);
+	snapshot_release(&snap);
+	return rc;
+}
+
+/* One step of building the lookup index (blind_fill.c). Returns true
+ * while there is more. */
+bool
+writer_blind_work(writer *wr)
+{
+	static log_limit lim;
+	blind_arg ba = {false, false};
+	uint64_t before = wr->blind_subjects;
+	unsigned damaged = wr->blind_damaged;
+	int rc;
+
+	if (!wr->blind_filling)
+		return false;
+	if (writer_yield(wr))
+		return true;
+	if ((rc = writer_in_write_txn(wr, blind_txn, &ba)) != 0) {
+		/* the step's counts went with its transaction */
+		wr->blind_subjects = before;
+		wr->blind_damaged = damaged;
+		log_limited(&lim, LOG_ERR,
+		    "lookup index: building it failed (%s); it is tried "
+		    "again at the next start",
+		    mdb_strerror(rc));
+		wr->blind_filling = false;
+		return false;
+	}
+	if (!ba.done)
+		return true;
+	wr->blind_filling = false;
+	if (!ba.was_ready)
+		log_info("lookup index: built, %llu subjects indexed%s",
+		    (unsigned long long)wr->blind_subjects,
+		    wr->blind_damaged ? "; some records did not open and were "
+		                        "left out"
+		                      : "");
+	wr->blind_subjects = 0;
+	wr->blind_damaged = 0;
+	return false;
 }

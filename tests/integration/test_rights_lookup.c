@@ -351,14 +351,98 @@ test_old_store_indexed(void **state)
 	make_unindexed(h);
 	from = h_log_size(h);
 	assert_int_equal(h_start(h, ret_serve_args), 0);
+	assert_int_equal(
+	    h_log_wait(h, from, "lookup index: built, 3 subjects indexed", 1,
+	        H_READY_TIMEOUT_MS),
+	    1);
 	expect_lookup(h, "email", MAIJA_EMAIL, "acis/a-77,customers/p-1");
 	expect_lookup(h, "phone", "+358 40 765 4321", "customers/p-2");
-	assert_int_equal(h_log_count(h, from, "lookup index: 3 subjects"), 1);
 	/* once: the next start has nothing to do */
 	from = h_log_size(h);
 	assert_int_equal(h_restart(h), 0);
 	expect_lookup(h, "email", MAIJA_EMAIL, "acis/a-77,customers/p-1");
 	assert_int_equal(h_log_count(h, from, "lookup index:"), 0);
+}
+
+/* The policy in force with text old replaced by new (once at least). */
+static char *
+policy_edit(harness *h, const char *old, const char *new, uint64_t *version)
+{
+	privd_client *c = client(h, RIGHTS);
+	privd_policy_version v;
+	char *json = NULL, *out, *p;
+	size_t ol = strlen(old), nl = strlen(new), n = 0;
+
+	expect_rc(c, privd_policy_get(c, &v, &json), PRIVD_OK, "policy get");
+	*version = v.version;
+	privd_close(&c);
+	out = calloc(1, strlen(json) * 2 + 1);
+	assert_non_null(out);
+	for (p = json; *p != '\0';) {
+		if (strncmp(p, old, ol) == 0) {
+			memcpy(out + strlen(out), new, nl);
+			p += ol;
+			n++;
+		} else {
+			out[strlen(out)] = *p++;
+		}
+	}
+	assert_true(n > 0);
+	free(json);
+	return out;
+}
+
+static void
+apply(harness *h, const char *json, uint64_t replaces)
+{
+	privd_client *c = client(h, RIGHTS);
+
+	expect_rc(c, privd_policy_apply(c, replaces, json, NULL), PRIVD_OK,
+	    "policy apply");
+	privd_close(&c);
+}
+
+/*
+ * A policy change to lookup fields rebuilds the index from the values:
+ * customers' email and phone no longer lookup, then lookup again; a value
+ * rectified in between is found under its new value only, and the old
+ * one nowhere.
+ */
+static void
+test_policy_change_rebuilds(void **state)
+{
+	harness *h = *state;
+	privd_client *crm;
+	privd_field nf[] = {h_field("email", "maija@uusi.example.fi")};
+	char *off, *on;
+	uint64_t v;
+	size_t from;
+
+	put_people(h);
+	off = policy_edit(h, "\"lookup\": true, \"source\": \"subject\"",
+	    "\"lookup\": false, \"source\": \"subject\"", &v);
+	from = h_log_size(h);
+	apply(h, off, v);
+	assert_int_equal(
+	    h_log_wait(h, from, "lookup index: built", 1, H_READY_TIMEOUT_MS),
+	    1);
+	expect_lookup(h, "email", MAIJA_EMAIL, "acis/a-77");
+	crm = client(h, "crm");
+	expect_rc(crm, privd_put(crm, CUST, "p-1", CR, nf, 1), PRIVD_OK,
+	    "rectify while email is not a lookup field");
+	privd_close(&crm);
+	on = policy_edit(h, "\"lookup\": false, \"source\": \"subject\"",
+	    "\"lookup\": true, \"source\": \"subject\"", &v);
+	from = h_log_size(h);
+	apply(h, on, v);
+	assert_int_equal(
+	    h_log_wait(h, from, "lookup index: built", 1, H_READY_TIMEOUT_MS),
+	    1);
+	expect_lookup(h, "email", MAIJA_EMAIL, "acis/a-77");
+	expect_lookup(h, "email", "maija@uusi.example.fi", "customers/p-1");
+	expect_lookup(h, "phone", MAIJA_PHONE, "acis/a-77,customers/p-1");
+	free(off);
+	free(on);
 }
 
 int
@@ -377,6 +461,8 @@ main(void)
 	        test_privctl, ret_setup_example, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_old_store_indexed, ret_setup_example, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_policy_change_rebuilds, ret_setup_example, h_teardown),
 	};
 
 	if (sodium_init() < 0)
