@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -29,14 +30,15 @@
 #include "log.h"
 #include "substate.h"
 
-#define COPY_CHUNK      (1u << 20)
-#define PIPE_BYTES      (1 << 20) /* fewer, larger reads of the copy */
-#define WRITEBACK_BYTES (8ull << 20)
-#define RELEASE_STEP    (16 << 20)
-#define TICK_US         1000000 /* the timer looks at the idle time this often */
-#define IMAGE_MAXDBS    32
-#define MAP_SLACK_BYTES (64ull << 20) /* room for the writes during a copy */
-#define MAP_WAIT_MS     5000          /* for the writer to grow the map */
+#define COPY_CHUNK        (1u << 20)
+#define PIPE_BYTES        (1 << 20) /* fewer, larger reads of the copy */
+#define WRITEBACK_BYTES   (8ull << 20)
+#define RELEASE_STEP      (16 << 20)
+#define TICK_US           1000000 /* the timer looks at the idle time this often */
+#define IMAGE_MAXDBS      32
+#define BACKUP_DISK_SLACK (256ull << 20) /* left free for the store */
+#define MAP_SLACK_BYTES   (64ull << 20)  /* room for the writes during a copy */
+#define MAP_WAIT_MS       5000           /* for the writer to grow the map */
 
 typedef enum bstate {
 	B_NONE,
@@ -628,6 +630,7 @@ open_part(backup_ctl *b, const uint8_t id[BACKUP_IDBYTES])
 int
 backup_start(backup_ctl *b, uint8_t id[BACKUP_IDBYTES])
 {
+	struct statvfs vfs;
 	uint64_t est;
 	int rc;
 
@@ -642,6 +645,21 @@ backup_start(backup_ctl *b, uint8_t id[BACKUP_IDBYTES])
 	/* a failed or ended backup's thread is done or about to be */
 	join_old(b);
 	est = estimate_size(b->st);
+	/* the copy goes on privd's own disk: never fill it (data writes
+	 * would fail meanwhile), with room to spare for them */
+	if (statvfs(b->st->dir, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize <
+	        est + est / 4 + BACKUP_DISK_SLACK) {
+		pthread_mutex_unlock(&b->startmu);
+		log_warn("backup refused: about %llu MiB needed on the data "
+		         "directory's file system, %llu MiB free",
+		    (unsigned long long)((est + est / 4 + BACKUP_DISK_SLACK) >>
+		                         20),
+		    (unsigned long long)(((uint64_t)vfs.f_bavail *
+		                             vfs.f_frsize) >>
+		                         20));
+		return ENOSPC;
+	}
 	pthread_mutex_lock(&b->mu);
 	drop_locked(b); /* a failed backup nobody read */
 	randombytes_buf(id, BACKUP_IDBYTES);

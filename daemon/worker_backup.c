@@ -55,10 +55,17 @@ do_backup_start(worker *w, job *j)
 		    "(BackupEnd), or wait until it is abandoned");
 		return;
 	}
+	if (rc == ENOSPC) {
+		job_fail(j, ST(UNAVAILABLE), 0,
+		    "not enough free space in privd's data directory for a "
+		    "backup (about 1.25 times the store, and 256 MiB to "
+		    "spare)");
+		return;
+	}
 	if (rc != 0) {
 		log_err("cannot start a backup: %s", strerror(rc));
-		job_fail(j, rc == ENOSPC ? ST(UNAVAILABLE) : ST(INTERNAL), 0,
-		    "cannot start a backup: %s", strerror(rc));
+		job_fail(j, ST(INTERNAL), 0, "cannot start a backup: %s",
+		    strerror(rc));
 		return;
 	}
 	bs.id.data = id;

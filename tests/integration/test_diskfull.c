@@ -43,10 +43,12 @@ static const char POLICY[] = H_POL_CONTROLLER
     " \"registers\": {\"customers\": {\n"
     "   \"purposes\": {\"invoicing\": {\"legal_basis\": \"contract\"}},\n"
     "   \"fields\": {\"blob\": {\"category\": \"other\", \"type\": "
-    "\"bytes\"}}}},\n" H_POL_PRINCIPALS H_POL_SVC_RWD
-    ",\n" H_POL_AUDITOR H_POL_END;
+    "\"bytes\"}}}},\n" H_POL_PRINCIPALS H_POL_SVC_RWD ",\n" H_POL_AUDITOR
+    ",\n  \"operator\": {\"key\": \"@KEY:operator@\", \"roles\": "
+    "[\"operator\"]}" H_POL_END;
 
-static const char *const keys[] = {"svc", "auditor"};
+static const char *const keys[] = {"svc", "auditor", "operator"};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 /* Every request svc made, and how privd answered it. */
 typedef struct calls {
@@ -318,7 +320,7 @@ setup_tmpfs(void **state)
 		return 0;
 	}
 	snprintf(mounted, sizeof(mounted), "%s", h->data_dir);
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < NKEYS; i++)
 		if (h_key_new(h, keys[i]) == NULL)
 			return -1;
 	if (h_policy_write(h, POLICY) != 0 || h_init(h, NULL) != 0 ||
@@ -380,7 +382,7 @@ setup_fsize(void **state)
 
 	memset(&log_of_calls, 0, sizeof(log_of_calls));
 	deferred[0] = '\0';
-	return h_setup_opt(state, keys, 2, POLICY, NULL, &o);
+	return h_setup_opt(state, keys, NKEYS, POLICY, NULL, &o);
 }
 
 static void
@@ -414,12 +416,46 @@ test_file_size_limit(void **state)
 	finish(h, first);
 }
 
+/*
+ * A backup that would not fit beside the store on its file system (here
+ * an 8 MiB tmpfs: the copy needs about 1.25 times the store and 256 MiB to
+ * spare) is refused at its start, UNAVAILABLE, leaving nothing behind, and
+ * privd goes on serving.
+ */
+static void
+test_backup_no_room(void **state)
+{
+	harness *h = *state;
+	privd_client *c, *svc;
+	privd_backup_info info;
+	char path[H_PATH_MAX + 16];
+	struct stat sb;
+
+	if (mounted[0] == '\0') {
+		print_message("skipped: cannot mount a tmpfs for the data "
+		              "directory (needs root and mount permission)\n");
+		skip();
+	}
+	snprintf(path, sizeof(path), "%s/b.bak", h->root);
+	c = client(h, "operator");
+	expect_rc(c, privd_backup(c, path, NULL, NULL, &info),
+	    PRIVD_EUNAVAILABLE, "a backup on a full file system");
+	assert_non_null(strstr(privd_errmsg(c), "not enough free space"));
+	privd_close(&c);
+	assert_int_equal(stat(path, &sb), -1);
+	svc = client(h, "svc");
+	put1(svc, REG, "after-backup", INV, "blob", "x");
+	privd_close(&svc);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
 	        test_full_tmpfs, setup_tmpfs, teardown_tmpfs),
+	    cmocka_unit_test_setup_teardown(
+	        test_backup_no_room, setup_tmpfs, teardown_tmpfs),
 	    cmocka_unit_test_setup_teardown(
 	        test_file_size_limit, setup_fsize, h_teardown),
 	};
