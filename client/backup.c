@@ -470,7 +470,9 @@ entry_check(privd_client *c, const Privd__V1__ErasureEntry *e, size_t *names)
 
 	if (e == NULL || e->kind == NULL ||
 	    (strcmp(e->kind, "erase") != 0 && strcmp(e->kind, "delete") != 0 &&
-	        strcmp(e->kind, "retention") != 0))
+	        strcmp(e->kind, "retention") != 0 &&
+	        strcmp(e->kind, "restricted") != 0 &&
+	        strcmp(e->kind, "state") != 0))
 		return cl_fail(c, PRIVD_EPROTO,
 		    "privd's journal entry has an unknown kind");
 	if (e->subject_hash.len != 32)

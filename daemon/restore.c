@@ -55,10 +55,10 @@ typedef struct rst {
 	rst_journal j;
 	const char *jsource; /* where j came from, for the report */
 	/* what was done */
-	uint64_t nkind[4]; /* entries re-applied, by JOURNAL_* kind */
-	bool continues;    /* the replaced store's later events were copied */
-	uint64_t ncopied;  /* how many */
-	audit_state head;  /* the restored log's head, the restore event */
+	uint64_t nkind[JOURNAL_KINDS]; /* entries re-applied, by kind */
+	bool continues;   /* the replaced store's later events were copied */
+	uint64_t ncopied; /* how many */
+	audit_state head; /* the restored log's head, the restore event */
 	char kept[PATH_MAX];
 	char why[400];
 } rst;
@@ -413,6 +413,25 @@ load_journal(rst *r)
 	return 0;
 }
 
+/* A data subject's restriction and objections as a journal entry left
+ * them (the objections are its fields). */
+static int
+state_again(rst *r, MDB_txn *txn, const rst_entry *e)
+{
+	subj_state ss;
+	size_t i;
+	int rc;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.restricted = e->kind == JOURNAL_RESTRICTED;
+	for (i = 0; i < e->nfields && i < POL_MAX_PURPOSES; i++)
+		snprintf(ss.objections[ss.nobjections++],
+		    sizeof(ss.objections[0]), "%s", e->fields[i]);
+	rc = substate_put(r->st, txn, r->keys, e->sid, &ss);
+	sodium_memzero(&ss, sizeof(ss));
+	return rc;
+}
+
 /* Apply the journal again: every deletion, and its record in the
  * restored store's own journal (the same seq: it continues the backup's
  * without a gap). */
@@ -429,12 +448,16 @@ reapply(rst *r, MDB_txn *txn)
 		e = &r->j.e[i];
 		for (f = 0; f < e->nfields; f++)
 			names[f] = e->fields[f];
-		if ((rc = store_forget(
-		         r->st, txn, e->reg, e->sid, names, e->nfields)) != 0 ||
+		if (e->kind == JOURNAL_RESTRICTED || e->kind == JOURNAL_STATE)
+			rc = state_again(r, txn, e);
+		else
+			rc = store_forget(
+			    r->st, txn, e->reg, e->sid, names, e->nfields);
+		if (rc != 0 ||
 		    (rc = journal_append(r->st, txn, e->time_us, e->kind,
 		         e->sid, e->reg, names, e->nfields)) != 0)
 			return rc;
-		if (e->kind > 0 && e->kind < 4)
+		if (e->kind > 0 && e->kind < JOURNAL_KINDS)
 			r->nkind[e->kind]++;
 	}
 	return 0;
@@ -640,6 +663,11 @@ report(const rst *r)
 		    (unsigned long long)r->nkind[JOURNAL_ERASE],
 		    (unsigned long long)r->nkind[JOURNAL_DELETE],
 		    (unsigned long long)r->nkind[JOURNAL_RETENTION]);
+	if (r->nkind[JOURNAL_RESTRICTED] + r->nkind[JOURNAL_STATE] > 0)
+		printf("  set again %llu restriction and objection states of "
+		       "data subjects from the journal\n",
+		    (unsigned long long)(r->nkind[JOURNAL_RESTRICTED] +
+		                         r->nkind[JOURNAL_STATE]));
 	if (r->continues)
 		printf("  audit log: continues the replaced store's (its %llu "
 		       "events after the backup kept); the restore is event "
@@ -659,11 +687,11 @@ report(const rst *r)
 		    r->kept);
 	/* what the journal does not carry, said where the operator looks */
 	printf("  not restored: what was written after %s other than "
-	       "deletions - values and rectifications, restrictions, "
-	       "objections, legal holds, relationship and contract ends, "
-	       "policy versions; set the data subjects' requests again "
-	       "(privctl audit query --since %s --op subject_restrict --op "
-	       "subject_object --op hold_set lists them)\n",
+	       "deletions, restrictions and objections - values and "
+	       "rectifications, legal holds, relationship and contract "
+	       "ends, policy versions; set the legal holds again (privctl "
+	       "audit query --since %s --op hold_set --op hold_lift lists "
+	       "them)\n",
 	    when, when);
 }
 

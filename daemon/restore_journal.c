@@ -164,8 +164,8 @@ u64_of(json_t *o, const char *name, uint64_t *out)
 static int
 kind_of(json_t *v)
 {
-	static const int kinds[] = {
-	    JOURNAL_ERASE, JOURNAL_DELETE, JOURNAL_RETENTION};
+	static const int kinds[] = {JOURNAL_ERASE, JOURNAL_DELETE,
+	    JOURNAL_RETENTION, JOURNAL_RESTRICTED, JOURNAL_STATE};
 	size_t i;
 
 	if (!json_is_string(v))
@@ -191,7 +191,8 @@ parse_entry(json_t *o, rst_entry *e)
 	if (u64_of(o, "time_us", &e->time_us) != 0)
 		return "time_us must be a non-negative integer";
 	if ((e->kind = kind_of(json_object_get(o, "kind"))) < 0)
-		return "kind must be \"erase\", \"delete\" or \"retention\"";
+		return "kind must be \"erase\", \"delete\", \"retention\", "
+		       "\"restricted\" or \"state\"";
 	if (!json_is_string(v) ||
 	    json_string_length(v) != 2 * CRYPTO_SUBJECT_IDBYTES ||
 	    sodium_hex2bin(e->sid, sizeof(e->sid), json_string_value(v),

@@ -208,6 +208,10 @@ journal_kind_name(int kind)
 		return "delete";
 	case JOURNAL_RETENTION:
 		return "retention";
+	case JOURNAL_RESTRICTED:
+		return "restricted";
+	case JOURNAL_STATE:
+		return "state";
 	}
 	return NULL;
 }

@@ -14,7 +14,10 @@
  *               the erasure journal: every deletion of personal data
  *               (erasure, delete request, retention), pseudonymous (sid is
  *               a keyed hash), appended in the transaction of the
- *               deletion, so that a restore can apply them again.
+ *               deletion, so that a restore can apply them again; and
+ *               every change of a subject's restriction or objections
+ *               (the state it left, objections as fields), so that a
+ *               restore does not undo a data subject's request.
  */
 #ifndef PRIVD_SUBSTATE_H
 #define PRIVD_SUBSTATE_H
@@ -59,6 +62,12 @@ int substate_count(store *st, MDB_txn *txn, uint64_t *n);
 #define JOURNAL_ERASE     1 /* SubjectErase */
 #define JOURNAL_DELETE    2 /* a delete request */
 #define JOURNAL_RETENTION 3 /* the retention sweeper */
+/* Not deletions: a data subject's state as a restriction or an objection
+ * (or its end) left it, so that a restore sets it again. fields: the
+ * purposes objected to. */
+#define JOURNAL_RESTRICTED 4 /* restricted */
+#define JOURNAL_STATE      5 /* not restricted */
+#define JOURNAL_KINDS      6 /* one past the last */
 
 /* Append to the erasure journal: fields (n of them; 0: the whole subject)
  * of sid in reg deleted at time t. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "substate.h"
 #include "writer_internal.h"
 
@@ -55,9 +56,22 @@ apply_state(writer *wr, MDB_txn *txn, job *j)
 		on = j->req->subject_object->on;
 		j->replaced = substate_object(&ss, j->purpose, on);
 	}
-	rc = j->replaced || rc == MDB_CORRUPTED
-	         ? substate_put(srv->st, txn, srv->keys, j->sid, &ss)
-	         : 0;
+	if (j->replaced || rc == MDB_CORRUPTED) {
+		const char *objs[POL_MAX_PURPOSES];
+		size_t i;
+
+		for (i = 0; i < ss.nobjections; i++)
+			objs[i] = ss.objections[i];
+		/* the state goes into the journal too: a restore from a
+		 * backup older than this request sets it again */
+		if ((rc = substate_put(srv->st, txn, srv->keys, j->sid, &ss)) ==
+		    0)
+			rc = journal_append(srv->st, txn, clock_wall_us(),
+			    ss.restricted ? JOURNAL_RESTRICTED : JOURNAL_STATE,
+			    j->sid, j->reg->name, objs, ss.nobjections);
+	} else {
+		rc = 0;
+	}
 	sodium_memzero(&ss, sizeof(ss));
 	if (rc != 0)
 		return rc;

@@ -227,7 +227,8 @@ static const char *
 kind_ok(const char *k)
 {
 	assert_true(strcmp(k, "erase") == 0 || strcmp(k, "delete") == 0 ||
-	            strcmp(k, "retention") == 0);
+	            strcmp(k, "retention") == 0 ||
+	            strcmp(k, "restricted") == 0 || strcmp(k, "state") == 0);
 	return k;
 }
 

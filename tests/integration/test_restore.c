@@ -543,6 +543,68 @@ test_restore_stale_journal(void **state)
 	bk_verify_ok(h);
 }
 
+/*
+ * A restriction set after the backup is not undone by a restore: the
+ * journal carries the subject's state (kind "restricted"), from the
+ * replaced store and from an exported journal file alike.
+ */
+static void
+test_restore_keeps_restriction(void **state)
+{
+	harness *h = *state;
+	char path[H_PATH_MAX + 16], jpath[H_PATH_MAX + 16];
+	privd_client *c;
+	h_result r;
+	bk_info bi;
+	int changed = 0;
+
+	put_many(h, "pre", 3);
+	snprintf(path, sizeof(path), "%s/b3.bak", h->root);
+	bk_fetch(h, "admin", path, &bi);
+	c = client(h, "rights");
+	expect_rc(c, privd_subject_restrict(c, BK_REG, "pre-1", 1, &changed),
+	    PRIVD_OK, "restrict after the backup");
+	privd_close(&c);
+	snprintf(jpath, sizeof(jpath), "%s/journal3.jsonl", h->root);
+	assert_int_equal(
+	    bk_journal_file(h, "operator", bi.journal_head, 0, jpath), 1);
+	stop_clean(h);
+
+	/* from the replaced store's journal */
+	bk_restore(h, path, NULL, &r);
+	expect_exit(&r, 0, "privd restore");
+	assert_non_null(strstr(r.out, "set again 1 restriction"));
+	assert_int_equal(h_start(h, NULL), 0);
+	c = client(h, "svc");
+	expect_denied(c,
+	    privd_get(
+	        c, BK_REG, "pre-1", BK_PUR, NULL, 0, &(privd_record *){0}),
+	    9, "a get of the restricted subject");
+	expect_have(c, "pre-2");
+	privd_close(&c);
+	stop_clean(h);
+
+	/* from the exported file, the store gone */
+	{
+		char dm[H_PATH_MAX + 16];
+
+		snprintf(dm, sizeof(dm), "%s/data.mdb", h->data_dir);
+		assert_int_equal(unlink(dm), 0);
+		snprintf(dm, sizeof(dm), "%s/lock.mdb", h->data_dir);
+		unlink(dm);
+	}
+	bk_restore(h, path, jpath, &r);
+	expect_exit(&r, 0, "privd restore --journal");
+	assert_int_equal(h_start(h, NULL), 0);
+	c = client(h, "svc");
+	expect_denied(c,
+	    privd_get(
+	        c, BK_REG, "pre-1", BK_PUR, NULL, 0, &(privd_record *){0}),
+	    9, "a get of the restricted subject");
+	privd_close(&c);
+	bk_verify_ok(h);
+}
+
 int
 main(void)
 {
@@ -555,6 +617,8 @@ main(void)
 	        test_restore_refusals, bk_setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_restore_stale_journal, bk_setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_restore_keeps_restriction, bk_setup, h_teardown),
 	};
 
 	return cmocka_run_group_tests_name(

@@ -97,12 +97,15 @@ typedef struct privd_backup_info {
 int privd_backup(privd_client *c, const char *path,
     privd_backup_progress_fn progress, void *arg, privd_backup_info *info);
 
-/* One entry of the erasure journal: one deletion of personal data. */
+/* One entry of the erasure journal: one deletion of personal data, or a
+ * data subject's state after a restriction or an objection changed it. */
 typedef struct privd_erasure_entry {
 	uint64_t seq;     /* the journal's sequence number, from 1, gapless */
 	uint64_t time_us; /* when the deletion was made */
 	/* "erase" (a subject erasure), "delete" (a delete request) or
-	 * "retention" (the retention sweeper) */
+	 * "retention" (the retention sweeper); "restricted" or "state" (not
+	 * restricted): the subject's state, its fields the purposes it
+	 * objects to */
 	char kind[12];
 	/* privd's keyed hash of (register, subject): the subject's
 	 * pseudonym, which only privd can compute from a subject id */
