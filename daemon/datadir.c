@@ -25,10 +25,16 @@ datadir_path(char *buf, size_t len, const char *dir, const char *name)
 	return 0;
 }
 
+int
+datadir_lock(const char *dir)
+{
+	return datadir_lock_for(dir, "refusing to start");
+}
+
 /* Take the store's lock file, so that one privd at a time owns DIR.
  * Returns the descriptor (kept open while running) or -1. */
 int
-datadir_lock(const char *dir)
+datadir_lock_for(const char *dir, const char *busy)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -42,10 +48,8 @@ datadir_lock(const char *dir)
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno == EWOULDBLOCK)
-			fprintf(stderr,
-			    "privd: another privd is using %s; "
-			    "refusing to start\n",
-			    dir);
+			fprintf(stderr, "privd: privd is running on %s: %s\n",
+			    dir, busy);
 		else
 			fprintf(stderr, "privd: cannot lock %s: %s\n", path,
 			    strerror(errno));

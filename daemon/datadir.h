@@ -25,6 +25,8 @@ int datadir_path(char *buf, size_t len, const char *dir, const char *name);
 /* Take the store's lock file, so that one privd at a time owns dir.
  * Returns the descriptor (keep it open while working) or -1. */
 int datadir_lock(const char *dir);
+/* The same, saying busy ("refusing to start") when privd holds it. */
+int datadir_lock_for(const char *dir, const char *busy);
 
 /* Read a whole file of at most max bytes, NUL-terminated; malloc'd. */
 char *datadir_read_file(const char *path, size_t max, size_t *len);

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,36 +74,6 @@ refuse(rst *r, const char *fmt, ...)
 	vsnprintf(r->why, sizeof(r->why), fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* Take DIR's lock, the one privd serve holds: a restore needs privd
- * stopped. */
-static int
-lock_dir(const char *dir)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	if (datadir_path(path, sizeof(path), dir, "privd.lock") != 0)
-		return -1;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		fprintf(stderr, "privd: cannot open %s: %s\n", path,
-		    strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK)
-			fprintf(stderr,
-			    "privd: privd is running on %s: stop it before a "
-			    "restore; nothing was changed\n",
-			    dir);
-		else
-			fprintf(stderr, "privd: cannot lock %s: %s\n", path,
-			    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 static int
@@ -759,7 +728,8 @@ cmd_restore(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if ((lockfd = lock_dir(r.dir)) < 0)
+	if ((lockfd = datadir_lock_for(
+	         r.dir, "stop it before a restore; nothing was changed")) < 0)
 		return 1;
 	clock_init();
 	if ((fd = open(r.from, O_RDONLY | O_CLOEXEC)) < 0) {
