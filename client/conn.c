@@ -38,6 +38,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -497,6 +498,8 @@ cl_call_keep(privd_client *c, Privd__V1__Request *req,
 	int rc;
 
 	*out = NULL;
+	if (!cl_same_process(c))
+		return cl_fail(c, PRIVD_EINVAL, "%s", cl_other_process);
 	/* the id is part of the packed size (a varint): set it first */
 	req->request_id = c->next_id++;
 	if (c->next_id == 0)
@@ -593,6 +596,17 @@ cl_call(privd_client *c, Privd__V1__Request *req,
 	return cl_call_keep(c, req, payload, PRIVD_OK, out);
 }
 
+/* Is endpoint one privd can listen on: ipc://PATH or tcp://HOST:PORT? The
+ * rest is libzmq's to check, at the first connection. */
+static int
+endpoint_ok(const char *endpoint)
+{
+	return endpoint != NULL &&
+	       (strncmp(endpoint, "ipc://", 6) == 0 ||
+	           strncmp(endpoint, "tcp://", 6) == 0) &&
+	       endpoint[6] != '\0';
+}
+
 int
 privd_connect(privd_client **out, const char *endpoint, const char *server_key,
     const char *public_key, const char *secret_key)
@@ -604,13 +618,11 @@ privd_connect(privd_client **out, const char *endpoint, const char *server_key,
 	if (out == NULL)
 		return PRIVD_EINVAL;
 	*out = NULL;
-	if (endpoint == NULL ||
-	    (strncmp(endpoint, "ipc://", 6) != 0 &&
-	        strncmp(endpoint, "tcp://", 6) != 0) ||
-	    endpoint[6] == '\0')
+	if (!endpoint_ok(endpoint))
 		return PRIVD_EINVAL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return PRIVD_ENOMEM;
+	c->pid = getpid();
 	if (cl_z85_key_decode(c->server_key, server_key) != 0 ||
 	    cl_z85_key_decode(c->public_key, public_key) != 0 ||
 	    cl_z85_key_decode(c->secret_key, secret_key) != 0) {
@@ -650,6 +662,14 @@ bad:
 	return rc;
 }
 
+/*
+ * Close a handle. In a child after fork() the handle's libzmq context is a
+ * copy without its I/O thread, whose locks another thread of the parent
+ * may have held at the fork: closing it there could hang, so a child only
+ * wipes and frees the handle's own memory and leaves libzmq's alone (the
+ * child's copy of it goes with the child; the parent's handle is not
+ * touched).
+ */
 void
 privd_close(privd_client **cp)
 {
@@ -657,10 +677,12 @@ privd_close(privd_client **cp)
 
 	if (cp == NULL || (c = *cp) == NULL)
 		return;
-	sock_close(c);
-	if (c->ctx != NULL)
-		while (zmq_ctx_term(c->ctx) != 0 && errno == EINTR)
-			;
+	if (cl_same_process(c)) {
+		sock_close(c);
+		if (c->ctx != NULL)
+			while (zmq_ctx_term(c->ctx) != 0 && errno == EINTR)
+				;
+	}
 	free(c->endpoint);
 	free(c->fbuf);
 	free(c->fptr);
@@ -669,18 +691,149 @@ privd_close(privd_client **cp)
 	*cp = NULL;
 }
 
-void
+int
 privd_set_timeout(privd_client *c, int timeout_ms)
 {
-	if (c != NULL && timeout_ms > 0)
-		c->timeout_ms = timeout_ms;
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	if (!cl_same_process(c))
+		return cl_fail(c, PRIVD_EINVAL, "%s", cl_other_process);
+	if (timeout_ms <= 0)
+		return cl_fail(c, PRIVD_EINVAL,
+		    "a timeout must be at least 1 ms (was %d)", timeout_ms);
+	c->timeout_ms = timeout_ms;
+	return PRIVD_OK;
 }
 
-void
+int
 privd_set_max_request(privd_client *c, size_t bytes)
 {
-	if (c != NULL && bytes > 0)
-		c->max_request = bytes;
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	if (!cl_same_process(c))
+		return cl_fail(c, PRIVD_EINVAL, "%s", cl_other_process);
+	if (bytes == 0)
+		return cl_fail(
+		    c, PRIVD_EINVAL, "a request size limit must be at least 1");
+	c->max_request = bytes;
+	return PRIVD_OK;
+}
+
+/*
+ * A new server key takes effect at the next call: the socket made with the
+ * old one is closed now (nothing is in flight between calls), so that no
+ * later request goes out under the old key, and the next call opens a
+ * fresh one, with the handshake diagnostics of a new socket.
+ */
+int
+privd_set_server_key(privd_client *c, const char *server_key)
+{
+	uint8_t raw[KEY_BYTES];
+
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	if (!cl_same_process(c))
+		return cl_fail(c, PRIVD_EINVAL, "%s", cl_other_process);
+	if (cl_z85_key_decode(raw, server_key) != 0)
+		return cl_fail(c, PRIVD_EKEY,
+		    "the server key is not a 40-character Z85 key");
+	sock_close(c);
+	memcpy(c->server_key, raw, KEY_BYTES);
+	return PRIVD_OK;
+}
+
+int
+privd_set_server_key_file(privd_client *c, const char *path)
+{
+	char key[PRIVD_KEY_Z85_LEN], why[128];
+	int rc;
+
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	if (cl_empty(path))
+		return cl_fail(c, PRIVD_EINVAL, "no server key file given");
+	rc = privd_server_key_load(path, key, why, sizeof(why));
+	if (rc != PRIVD_OK)
+		return cl_fail(c, rc, "server key file %s: %s", path, why);
+	return privd_set_server_key(c, key);
+}
+
+/* Copy a bounded explanation for privd_connect_keyfile(). */
+static int connect_fail(char *why, size_t whylen, int status, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static int
+connect_fail(char *why, size_t whylen, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return status;
+}
+
+/*
+ * privd_connect() with the keys read from files, saying why when it fails.
+ * server_key is read as privctl reads --server-key and PRIVD_SERVER_KEY:
+ * an existing file wins, else it must be the key itself; so a service can
+ * pass privctl's three variables through as they are. A key given inline
+ * that does not parse is never quoted back (it may be a mistyped key);
+ * file names are.
+ */
+int
+privd_connect_keyfile(privd_client **out, const char *endpoint,
+    const char *server_key, const char *key_file, char *why, size_t whylen)
+{
+	char skey[PRIVD_KEY_Z85_LEN], pub[PRIVD_KEY_Z85_LEN];
+	char sec[PRIVD_KEY_Z85_LEN], msg[128];
+	int rc;
+
+	if (why != NULL && whylen > 0)
+		*why = '\0';
+	if (out == NULL)
+		return connect_fail(why, whylen, PRIVD_EINVAL, "out is NULL");
+	*out = NULL;
+	if (!endpoint_ok(endpoint))
+		return connect_fail(why, whylen, PRIVD_EINVAL,
+		    "the endpoint must be ipc://PATH or tcp://HOST:PORT");
+	if (cl_empty(server_key))
+		return connect_fail(
+		    why, whylen, PRIVD_EKEY, "no server key given");
+	if (cl_empty(key_file))
+		return connect_fail(
+		    why, whylen, PRIVD_EKEY, "no key pair file given");
+
+	if (access(server_key, F_OK) == 0) {
+		rc = privd_server_key_load(server_key, skey, msg, sizeof(msg));
+		if (rc != PRIVD_OK)
+			return connect_fail(why, whylen, rc,
+			    "server key file %s: %s", server_key, msg);
+	} else if (cl_is_z85_key(server_key)) {
+		memcpy(skey, server_key, PRIVD_KEY_Z85_LEN);
+	} else
+		return connect_fail(why, whylen, PRIVD_EKEY,
+		    "the server key is neither an existing file nor a "
+		    "40-character Z85 key");
+
+	rc = privd_keypair_load_err(key_file, pub, sec, msg, sizeof(msg));
+	if (rc != PRIVD_OK) {
+		cl_wipe(sec, sizeof(sec));
+		return connect_fail(
+		    why, whylen, rc, "key pair file %s: %s", key_file, msg);
+	}
+	rc = privd_connect(out, endpoint, skey, pub, sec);
+	cl_wipe(sec, sizeof(sec));
+	if (rc == PRIVD_ENOMEM)
+		return connect_fail(why, whylen, rc, "out of memory");
+	if (rc == PRIVD_EKEY)
+		return connect_fail(why, whylen, rc, "a key does not decode");
+	if (rc != PRIVD_OK)
+		return connect_fail(why, whylen, rc,
+		    "cannot set up a ZeroMQ context and socket");
+	return PRIVD_OK;
 }
 
 int

@@ -1,6 +1,8 @@
 /*
  * error.c - status codes and the last error of a handle: what a failed
- * call says (privd_strerror, privd_errmsg, privd_reason).
+ * call says (privd_strerror, privd_errmsg, privd_reason); the names of
+ * deny reasons and of audit events' statuses and decisions; the library's
+ * version.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,6 +144,42 @@ privd_reason(const privd_client *c)
 	return c != NULL ? c->reason : 0;
 }
 
+/* The header's constants are the wire's numbers: a drift fails the build. */
+_Static_assert(
+    PRIVD_REASON_NONE == PRIVD__V1__DENY_REASON__DENY_NONE &&
+        PRIVD_REASON_OTHER == PRIVD__V1__DENY_REASON__DENY_OTHER &&
+        PRIVD_REASON_UNKNOWN_PRINCIPAL ==
+            PRIVD__V1__DENY_REASON__DENY_UNKNOWN_PRINCIPAL &&
+        PRIVD_REASON_UNKNOWN_REGISTER ==
+            PRIVD__V1__DENY_REASON__DENY_UNKNOWN_REGISTER &&
+        PRIVD_REASON_UNKNOWN_FIELD ==
+            PRIVD__V1__DENY_REASON__DENY_UNKNOWN_FIELD &&
+        PRIVD_REASON_UNKNOWN_PURPOSE ==
+            PRIVD__V1__DENY_REASON__DENY_UNKNOWN_PURPOSE &&
+        PRIVD_REASON_NO_GRANT == PRIVD__V1__DENY_REASON__DENY_NO_GRANT &&
+        PRIVD_REASON_FIELD_NOT_GRANTED ==
+            PRIVD__V1__DENY_REASON__DENY_FIELD_NOT_GRANTED &&
+        PRIVD_REASON_REGION == PRIVD__V1__DENY_REASON__DENY_REGION &&
+        PRIVD_REASON_RESTRICTED == PRIVD__V1__DENY_REASON__DENY_RESTRICTED &&
+        PRIVD_REASON_OBJECTED == PRIVD__V1__DENY_REASON__DENY_OBJECTED &&
+        PRIVD_REASON_ROLE_REQUIRED ==
+            PRIVD__V1__DENY_REASON__DENY_ROLE_REQUIRED,
+    "PRIVD_REASON_* differ from privd.v1.DenyReason");
+_Static_assert(
+    PRIVD_AUDIT_STATUS_UNSPECIFIED == PRIVD__V1__STATUS__STATUS_UNSPECIFIED &&
+        PRIVD_AUDIT_STATUS_OK == PRIVD__V1__STATUS__OK &&
+        PRIVD_AUDIT_STATUS_INVALID == PRIVD__V1__STATUS__INVALID &&
+        PRIVD_AUDIT_STATUS_DENIED == PRIVD__V1__STATUS__DENIED &&
+        PRIVD_AUDIT_STATUS_NOT_FOUND == PRIVD__V1__STATUS__NOT_FOUND &&
+        PRIVD_AUDIT_STATUS_CONFLICT == PRIVD__V1__STATUS__CONFLICT &&
+        PRIVD_AUDIT_STATUS_RETAINED == PRIVD__V1__STATUS__RETAINED &&
+        PRIVD_AUDIT_STATUS_TOO_LARGE == PRIVD__V1__STATUS__TOO_LARGE &&
+        PRIVD_AUDIT_STATUS_UNAVAILABLE == PRIVD__V1__STATUS__UNAVAILABLE &&
+        PRIVD_AUDIT_STATUS_INTERNAL == PRIVD__V1__STATUS__INTERNAL,
+    "PRIVD_AUDIT_STATUS_* differ from privd.v1.Status");
+
+/* Names as privd.proto spells them, without the prefix, and as privctl
+ * prints them. */
 const char *
 privd_reason_name(int reason)
 {
@@ -153,4 +191,58 @@ privd_reason_name(int reason)
 	if (reason < 0 || (size_t)reason >= sizeof(names) / sizeof(names[0]))
 		return "other";
 	return names[reason];
+}
+
+const char *
+privd_audit_status_name(int status)
+{
+	static const char *const names[] = {"unspecified", "ok", "invalid",
+	    "denied", "not_found", "conflict", "retained", "too_large",
+	    "unavailable", "internal"};
+
+	if (status < 0 || (size_t)status >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[status];
+}
+
+const char *
+privd_audit_decision_name(int decision)
+{
+	static const char *const names[] = {
+	    "unspecified", "allowed", "refused", "rejected", "failed"};
+
+	if (decision < 0 ||
+	    (size_t)decision >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[decision];
+}
+
+/*
+ * The version of the library that runs, which may be newer than the
+ * header a program was built with. meson.build passes its version of the
+ * library in LIBPRIVD_MAJOR etc.: the header, the shared object's name
+ * and libprivd.pc cannot disagree without the build failing here.
+ */
+#ifdef LIBPRIVD_MAJOR /* (not when a test compiles this file itself) */
+_Static_assert(PRIVD_VERSION_MAJOR == LIBPRIVD_MAJOR &&
+                   PRIVD_VERSION_MINOR == LIBPRIVD_MINOR &&
+                   PRIVD_VERSION_PATCH == LIBPRIVD_PATCH,
+    "PRIVD_VERSION_* in <privd/client.h> differ from meson.build's "
+    "libprivd_version");
+#endif
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+const char *
+privd_version(int *major, int *minor, int *patch)
+{
+	if (major != NULL)
+		*major = PRIVD_VERSION_MAJOR;
+	if (minor != NULL)
+		*minor = PRIVD_VERSION_MINOR;
+	if (patch != NULL)
+		*patch = PRIVD_VERSION_PATCH;
+	return STR(PRIVD_VERSION_MAJOR) "." STR(PRIVD_VERSION_MINOR) "." STR(
+	    PRIVD_VERSION_PATCH);
 }

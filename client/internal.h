@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "privd.pb-c.h"
 #include <privd/client.h>
@@ -54,6 +56,7 @@
 #define KEYFILE_MAX 4096
 
 struct privd_client {
+	pid_t pid; /* the process that made it: see cl_same_process() */
 	void *ctx;
 	void *sock;      /* DEALER; NULL until the next call after a failure */
 	void *mon;       /* PAIR for sock's handshake events, or NULL */
@@ -100,6 +103,21 @@ cl_empty(const char *s)
 	return s == NULL || *s == '\0';
 }
 
+/*
+ * Is this the process that made c? A child after fork() has a copy of the
+ * handle but not libzmq's I/O thread behind it: calls there fail, and
+ * privd_close() frees only the handle's own memory (see conn.c).
+ */
+static inline int
+cl_same_process(const privd_client *c)
+{
+	return c->pid == getpid();
+}
+
+/* The message of a call refused because !cl_same_process(). */
+#define cl_other_process                                                       \
+	"this handle was made by another process: after fork(), connect anew"
+
 /* error.c: record a local failure's explanation; returns status for tail
  * calls. */
 int cl_fail(privd_client *c, int status, const char *fmt, ...)
@@ -113,6 +131,9 @@ void cl_reset_error(privd_client *c);
 
 /* keyfile.c: decode a Z85 CURVE key into 32 bytes; 0 or -1. */
 int cl_z85_key_decode(uint8_t out[KEY_BYTES], const char *text);
+
+/* keyfile.c: is text a Z85 key (40 characters that decode)? 1 or 0. */
+int cl_is_z85_key(const char *text);
 
 /*
  * conn.c: carry one request and wait for its answer. payload is the

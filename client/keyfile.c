@@ -1,6 +1,7 @@
 /*
- * keyfile.c - CURVE keys: generating a pair, decoding Z85, and reading the
- * key pair files that `privctl keygen` writes.
+ * keyfile.c - CURVE keys: generating a pair, decoding Z85, reading the key
+ * pair files that `privctl keygen` writes and the server key files that
+ * `privd init` writes (server.pub).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -138,21 +139,21 @@ keyfile_parse(char *text, char *pub, char *sec, char *why, size_t whylen)
 	return rc;
 }
 
-int
-privd_keypair_load_err(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
-    char secret_key[PRIVD_KEY_Z85_LEN], char *why, size_t whylen)
+/*
+ * Read a small key file into buf (bufsize bytes, NUL-terminated there) and
+ * check what a key file must be: a regular file, at most KEYFILE_MAX
+ * bytes, without NUL bytes, and with secret set, accessible by its owner
+ * alone. The caller wipes buf, which may hold a secret key, on every path.
+ */
+static int
+keyfile_read(const char *path, int secret, char *buf, size_t bufsize, char *why,
+    size_t whylen)
 {
-	char buf[KEYFILE_MAX + 1];
-	char pub[PRIVD_KEY_Z85_LEN], sec[PRIVD_KEY_Z85_LEN];
 	struct stat st;
 	ssize_t r;
 	size_t len = 0;
-	int fd, rc;
+	int fd;
 
-	if (why != NULL && whylen > 0)
-		*why = '\0';
-	if (path == NULL || public_key == NULL || secret_key == NULL)
-		return key_fail(why, whylen, "no key file given");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return key_fail(why, whylen, strerror(errno));
@@ -160,13 +161,13 @@ privd_keypair_load_err(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
 		close(fd);
 		return key_fail(why, whylen, "not a regular file");
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO))) {
 		close(fd);
 		return key_fail(why, whylen,
 		    "file is accessible by group or other (chmod 600)");
 	}
-	while (len < sizeof(buf)) {
-		r = read(fd, buf + len, sizeof(buf) - len);
+	while (len < bufsize - 1) {
+		r = read(fd, buf + len, bufsize - 1 - len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -174,14 +175,28 @@ privd_keypair_load_err(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
 		len += (size_t)r;
 	}
 	close(fd);
-	if (len > KEYFILE_MAX) {
-		cl_wipe(buf, sizeof(buf));
-		return key_fail(why, whylen, "file is too large");
-	}
 	buf[len] = '\0';
+	if (len > KEYFILE_MAX)
+		return key_fail(why, whylen, "file is too large");
 	if (memchr(buf, '\0', len) != NULL)
-		rc = key_fail(why, whylen, "file contains a NUL byte");
-	else
+		return key_fail(why, whylen, "file contains a NUL byte");
+	return PRIVD_OK;
+}
+
+int
+privd_keypair_load_err(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
+    char secret_key[PRIVD_KEY_Z85_LEN], char *why, size_t whylen)
+{
+	char buf[KEYFILE_MAX + 2];
+	char pub[PRIVD_KEY_Z85_LEN], sec[PRIVD_KEY_Z85_LEN];
+	int rc;
+
+	if (why != NULL && whylen > 0)
+		*why = '\0';
+	if (path == NULL || public_key == NULL || secret_key == NULL)
+		return key_fail(why, whylen, "no key file given");
+	rc = keyfile_read(path, 1, buf, sizeof(buf), why, whylen);
+	if (rc == PRIVD_OK)
 		rc = keyfile_parse(buf, pub, sec, why, whylen);
 	if (rc == PRIVD_OK) {
 		memcpy(public_key, pub, PRIVD_KEY_Z85_LEN);
@@ -197,4 +212,65 @@ privd_keypair_load(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
     char secret_key[PRIVD_KEY_Z85_LEN])
 {
 	return privd_keypair_load_err(path, public_key, secret_key, NULL, 0);
+}
+
+/*
+ * A server key file, as privctl reads --server-key: the first line that is
+ * neither blank nor a comment holds the key, bare (as `privd init` writes
+ * server.pub) or as "public-key = KEY" (a key pair file's public half).
+ * The key is public: the file's mode is not checked.
+ */
+int
+privd_server_key_load(const char *path, char server_key[PRIVD_KEY_Z85_LEN],
+    char *why, size_t whylen)
+{
+	char buf[KEYFILE_MAX + 2], *line, *next, *eq;
+	uint8_t raw[KEY_BYTES];
+	int rc;
+
+	if (why != NULL && whylen > 0)
+		*why = '\0';
+	if (path == NULL || server_key == NULL)
+		return key_fail(why, whylen, "no server key file given");
+	if ((rc = keyfile_read(path, 0, buf, sizeof(buf), why, whylen)) !=
+	    PRIVD_OK)
+		return rc;
+	for (line = buf; line != NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		line = trim(line);
+		if (*line != '\0' && *line != '#')
+			break;
+	}
+	if (line == NULL)
+		return key_fail(why, whylen, "no key in the file");
+	/* '=' is a Z85 character: a bare key is tried first */
+	if (cl_z85_key_decode(raw, line) != 0) {
+		if ((eq = strchr(line, '=')) == NULL)
+			return key_fail(why, whylen,
+			    "first line is not a 40-character Z85 key");
+		*eq = '\0';
+		if (strcmp(trim(line), "public-key") != 0)
+			return key_fail(why, whylen,
+			    "first line is neither a key nor public-key = KEY");
+		line = trim(eq + 1);
+		if (cl_z85_key_decode(raw, line) != 0)
+			return key_fail(why, whylen,
+			    "public-key is not a 40-character Z85 key");
+	}
+	memcpy(server_key, line, PRIVD_KEY_Z85_LEN);
+	return PRIVD_OK;
+}
+
+/*
+ * Is text a Z85 key (40 characters that decode to 32 bytes)? For the
+ * arguments that take either a key or the name of a file holding one.
+ */
+int
+cl_is_z85_key(const char *text)
+{
+	uint8_t raw[KEY_BYTES];
+
+	return cl_z85_key_decode(raw, text) == 0;
 }

@@ -37,6 +37,33 @@ extern "C" {
 #define PRIVD_DECISION_FAILED   4 /* privd failed to carry it out */
 
 /*
+ * The status privd answered a request with, as its audit event records
+ * it (privd_audit_event.status): privd.v1.Status's numbers, which differ
+ * from the library's PRIVD_E* codes (a library status also covers what
+ * happens in the client). privd_audit_status_name() names them.
+ */
+#define PRIVD_AUDIT_STATUS_UNSPECIFIED 0 /* never recorded by privd */
+#define PRIVD_AUDIT_STATUS_OK          1 /* carried out */
+#define PRIVD_AUDIT_STATUS_INVALID     2 /* malformed, or a value failed */
+#define PRIVD_AUDIT_STATUS_DENIED      3 /* denied: see the event's reason */
+#define PRIVD_AUDIT_STATUS_NOT_FOUND   4 /* no such subject or field */
+#define PRIVD_AUDIT_STATUS_CONFLICT    5 /* a precondition did not hold */
+#define PRIVD_AUDIT_STATUS_RETAINED    6 /* kept by a legal minimum or hold */
+#define PRIVD_AUDIT_STATUS_TOO_LARGE   7 /* over a size limit */
+#define PRIVD_AUDIT_STATUS_UNAVAILABLE 8 /* stopping, overloaded, disk full */
+#define PRIVD_AUDIT_STATUS_INTERNAL    9 /* privd failed */
+
+/* The name of an audit event's status as privd.proto spells it, lower
+ * case ("ok", "not_found", ...; "unspecified" for 0); "unknown" for a
+ * number this library does not know. Static. */
+const char *privd_audit_status_name(int status);
+
+/* The name of an audit event's decision: "allowed", "refused",
+ * "rejected", "failed" for PRIVD_DECISION_*, "unspecified" for 0;
+ * "unknown" for a number this library does not know. Static. */
+const char *privd_audit_decision_name(int decision);
+
+/*
  * What privd_audit_query() looks for. Every criterion given must hold; a
  * zeroed struct asks for every event. Strings may be NULL or "" for "no
  * criterion"; the library keeps no reference to any of them. (Named
@@ -105,9 +132,9 @@ typedef struct privd_audit_event {
 	int has_subject;
 	char **fields; /* the fields touched (a get: those returned) */
 	size_t nfields;
-	int decision; /* PRIVD_DECISION_* */
-	int reason;   /* for PRIVD_DECISION_REFUSED: see privd_reason_name() */
-	int status;   /* the reply's privd.v1.Status (1 OK, 3 DENIED, ...) */
+	int decision;       /* PRIVD_DECISION_* */
+	int reason;         /* for PRIVD_DECISION_REFUSED: a PRIVD_REASON_* */
+	int status;         /* the reply's status: a PRIVD_AUDIT_STATUS_* */
 	const uint8_t *raw; /* the event's bytes as stored, which the chain */
 	size_t rawlen;      /* hash covers (a serialised privd.v1.AuditEvent) */
 	uint8_t hash[32];   /* its chain hash as stored */

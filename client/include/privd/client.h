@@ -13,6 +13,26 @@
  * - Results are owned by the caller and freed with the matching *_free()
  *   function, which also sets the caller's pointer to NULL.
  * - No global state: everything lives in the handle.
+ * - Each function's comment lists every status it can return ("Errors:"),
+ *   and says what each means for that call where it means more than its
+ *   name. A call that talks to privd can always fail with the statuses of
+ *   "Deadlines" below, and with whatever privd answers of the statuses
+ *   its list names.
+ * - Every pointer a function takes is read during the call only (the
+ *   library keeps no reference to it) unless its comment says otherwise;
+ *   every pointer it hands out says how long it is valid and how it is
+ *   freed.
+ * - Constants are stable: a value is never renumbered nor reused.
+ *
+ * Versions
+ * - PRIVD_VERSION_MAJOR, _MINOR and _PATCH are the version of this header;
+ *   privd_version() is that of the library a program runs with, which may
+ *   be newer. The major version is the shared object's (libprivd.so.2):
+ *   within it, later versions only add functions and constants, so a
+ *   program built against 2.x runs with any 2.y, y >= x. A program that
+ *   uses what a minor version added can test for it at build time, e.g.
+ *   #if PRIVD_VERSION_FULL >= PRIVD_MAKE_VERSION(2, 1, 0). The version is the
+ *   library's, not privd's (privd_ping() tells privd's).
  *
  * Thread safety
  * - A privd_client handle must be used by one thread at a time (like a ZeroMQ
@@ -40,6 +60,25 @@
  *   failures before the deadline give PRIVD_EUNAVAILABLE, whose message
  *   then says that a handshake failed. A stopped privd accepts no
  *   connection: PRIVD_EUNAVAILABLE at the deadline.
+ *
+ * fork()
+ * - A handle belongs to the process that made it. libzmq's context (each
+ *   handle has its own, with an I/O thread) does not survive fork(): in a
+ *   child, every function given a handle inherited from the parent fails
+ *   with PRIVD_EINVAL ("this handle was made by another process"), but for
+ *   privd_errmsg(), privd_reason() and privd_last_request_id(), which only
+ *   read it, and privd_close(), which there wipes and frees the handle's
+ *   own memory only, not touching libzmq's. The parent's handle goes on
+ *   working. A child that
+ *   needs privd connects anew (a pre-forking server connects in each
+ *   worker, after the fork). libzmq opens its descriptors close-on-exec,
+ *   so a program the child execs inherits none of them.
+ * - POSIX lets the child of a multithreaded process (and a process with a
+ *   handle has libzmq's threads) call only async-signal-safe functions
+ *   until it execs; no privd_* function is one. On glibc, whose malloc
+ *   stays usable after fork(), a child can close an inherited handle and
+ *   connect anew as above; the portable ways are to fork before the first
+ *   privd_connect(), or to exec.
  *
  * Memory that held personal data
  * - The library wipes (overwrites with zeros) every buffer of its own that
@@ -85,6 +124,37 @@ extern "C" {
 #define PRIVD_ETAMPERED    13 /* the audit log does not verify */
 #define PRIVD_EHANDSHAKE   14 /* connected, but the CURVE handshake failed */
 
+/* The version of this header (see "Versions"). */
+#define PRIVD_VERSION_MAJOR 2
+#define PRIVD_VERSION_MINOR 1
+#define PRIVD_VERSION_PATCH 0
+/* One number for comparisons (as LMDB's MDB_VERSION_FULL): 2.1.0 is
+ * 20100. */
+#define PRIVD_MAKE_VERSION(major, minor, patch)                                \
+	((major)*10000 + (minor)*100 + (patch))
+#define PRIVD_VERSION_FULL                                                     \
+	PRIVD_MAKE_VERSION(                                                    \
+	    PRIVD_VERSION_MAJOR, PRIVD_VERSION_MINOR, PRIVD_VERSION_PATCH)
+
+/*
+ * Why privd denied a request (PRIVD_EDENIED): privd_reason() after a call,
+ * privd_audit_event.reason in the audit log; privd_reason_name() names
+ * them. The numbers are privd.v1.DenyReason's. privd may add reasons: a
+ * number not listed here is to be treated as PRIVD_REASON_OTHER.
+ */
+#define PRIVD_REASON_NONE              0 /* not a denial */
+#define PRIVD_REASON_OTHER             1 /* a reason not listed here */
+#define PRIVD_REASON_UNKNOWN_PRINCIPAL 2 /* the key is not in the policy */
+#define PRIVD_REASON_UNKNOWN_REGISTER  3 /* no such register */
+#define PRIVD_REASON_UNKNOWN_FIELD     4 /* the register has no such field */
+#define PRIVD_REASON_UNKNOWN_PURPOSE   5 /* the register has no such purpose */
+#define PRIVD_REASON_NO_GRANT          6 /* no grant for register, purpose, op */
+#define PRIVD_REASON_FIELD_NOT_GRANTED 7 /* a field is outside the grant */
+#define PRIVD_REASON_REGION            8 /* the caller's region is not allowed */
+#define PRIVD_REASON_RESTRICTED        9 /* the subject restricted processing */
+#define PRIVD_REASON_OBJECTED          10 /* the subject objected to the purpose */
+#define PRIVD_REASON_ROLE_REQUIRED     11 /* needs a role the caller lacks */
+
 /* Z85 text of a 32-byte CURVE key: 40 characters plus NUL. */
 #define PRIVD_KEY_Z85_LEN 41
 
@@ -118,9 +188,17 @@ typedef struct privd_pong {
 } privd_pong;
 
 /*
+ * The version of the library that runs: major, minor and patch (each may
+ * be NULL) receive its numbers, and the result is the same as text
+ * ("2.1.0"), static. Cannot fail.
+ */
+const char *privd_version(int *major, int *minor, int *patch);
+
+/*
  * Generate a new CURVE key pair as Z85 text.
  * public_key, secret_key: buffers of PRIVD_KEY_Z85_LEN bytes.
- * Errors: PRIVD_EINTERNAL if the library has no CURVE support.
+ * Errors: PRIVD_EINVAL (public_key or secret_key NULL), PRIVD_EINTERNAL
+ * (the libzmq the library runs with has no CURVE support).
  */
 int privd_keygen(
     char public_key[PRIVD_KEY_Z85_LEN], char secret_key[PRIVD_KEY_Z85_LEN]);
@@ -129,8 +207,13 @@ int privd_keygen(
  * Read a key pair file as written by `privctl keygen`:
  *   public-key = <Z85>
  *   secret-key = <Z85>
- * ('#' starts a comment line). Errors: PRIVD_EKEY (missing, unreadable,
- * malformed, or readable by group/other).
+ * ('#' starts a comment line; each key once; the public key must be the
+ * secret key's). On success public_key and secret_key (buffers of
+ * PRIVD_KEY_Z85_LEN bytes) receive the keys; the caller should wipe
+ * secret_key once it has connected. On failure they are unchanged.
+ * Errors: PRIVD_EKEY (path, public_key or secret_key NULL; the file
+ * missing, unreadable, not a regular file, accessible by group or other,
+ * larger than 4096 bytes, holding a NUL byte, or malformed).
  */
 int privd_keypair_load(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
     char secret_key[PRIVD_KEY_Z85_LEN]);
@@ -139,9 +222,25 @@ int privd_keypair_load(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
  * Like privd_keypair_load(), and on failure also says why in why (a buffer of
  * whylen bytes, always NUL-terminated; may be NULL), e.g. "file is accessible
  * by group or other (chmod 600)". The text never contains key material.
+ * Errors: those of privd_keypair_load().
  */
 int privd_keypair_load_err(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
     char secret_key[PRIVD_KEY_Z85_LEN], char *why, size_t whylen);
+
+/*
+ * Read privd's public key from a file: the first line that is neither
+ * blank nor a comment ('#') holds it, bare (as `privd init` writes
+ * DIR/server.pub) or as "public-key = <Z85>"; the rest of the file is not
+ * read as keys. The key is public, so the file's mode is not checked. On
+ * success server_key (PRIVD_KEY_Z85_LEN bytes) receives it; on failure it
+ * is unchanged and why (whylen bytes, always NUL-terminated; may be NULL)
+ * says what is wrong, without quoting the file.
+ * Errors: PRIVD_EKEY (path or server_key NULL; the file missing,
+ * unreadable, not a regular file, larger than 4096 bytes, holding a NUL
+ * byte, without a key line, or with one that is not a Z85 key).
+ */
+int privd_server_key_load(const char *path, char server_key[PRIVD_KEY_Z85_LEN],
+    char *why, size_t whylen);
 
 /*
  * Create a handle that talks to privd at endpoint ("ipc:///path" or
@@ -157,15 +256,73 @@ int privd_keypair_load_err(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
 int privd_connect(privd_client **out, const char *endpoint,
     const char *server_key, const char *public_key, const char *secret_key);
 
-/* Close a handle, drop unsent requests, and set *c to NULL. NULL-safe. */
+/*
+ * privd_connect() with the keys taken from files, as privctl takes them
+ * (so a service can pass privctl's PRIVD_ENDPOINT, PRIVD_SERVER_KEY and
+ * PRIVD_KEY through as they are): server_key names a file holding privd's
+ * public key (read with privd_server_key_load()), or, when no such file
+ * exists, is the Z85 key itself; key_file is the caller's key pair file
+ * (read with privd_keypair_load()). The secret key is wiped from the
+ * library's buffers once the handle holds it. On success *out is the new
+ * handle (free with privd_close()); on failure *out is NULL (if out is not
+ * NULL) and why (whylen bytes, always NUL-terminated; may be NULL) says
+ * what is wrong: the file and the problem, e.g. "key pair file
+ * /etc/svc/privd.key: file is accessible by group or other (chmod 600)";
+ * never a key.
+ * Errors: PRIVD_EINVAL (out NULL; endpoint NULL or neither ipc:// nor
+ * tcp://), PRIVD_EKEY (server_key or key_file NULL or empty; a server key
+ * that is neither an existing file nor a Z85 key; any failure of
+ * privd_server_key_load() or privd_keypair_load() on the files),
+ * PRIVD_ENOMEM, PRIVD_EINTERNAL (the ZeroMQ context or socket cannot be
+ * made).
+ */
+int privd_connect_keyfile(privd_client **out, const char *endpoint,
+    const char *server_key, const char *key_file, char *why, size_t whylen);
+
+/*
+ * Close a handle, drop unsent requests, wipe the keys it held, and set *c
+ * to NULL. NULL-safe. In a child after fork() it frees only the handle's
+ * own memory (see "fork()"). Cannot fail.
+ */
 void privd_close(privd_client **c);
 
-/* Set the deadline of every later call, in milliseconds (> 0). */
-void privd_set_timeout(privd_client *c, int timeout_ms);
+/*
+ * Set the deadline of every later call, in milliseconds (at least 1;
+ * PRIVD_DEFAULT_TIMEOUT_MS until set). On failure the deadline in force
+ * stays.
+ * Errors: PRIVD_EINVAL (c NULL, or timeout_ms 0 or negative: then
+ * privd_errmsg() says so).
+ */
+int privd_set_timeout(privd_client *c, int timeout_ms);
 
-/* Set the largest request the client will send; bigger ones fail with
- * PRIVD_ETOOBIG without being sent. Match privd's --max-request. */
-void privd_set_max_request(privd_client *c, size_t bytes);
+/*
+ * Set the largest request the client will send (at least 1 byte;
+ * PRIVD_DEFAULT_MAX_REQUEST until set); bigger ones fail with
+ * PRIVD_ETOOBIG without being sent. Match privd's --max-request. On
+ * failure the limit in force stays.
+ * Errors: PRIVD_EINVAL (c NULL, or bytes 0: then privd_errmsg() says so).
+ */
+int privd_set_max_request(privd_client *c, size_t bytes);
+
+/*
+ * Replace the server key a handle authenticates privd with (Z85), as
+ * when privd's CURVE key is rotated. The connection made with the old key
+ * is closed now, and the next call connects with the new one; nothing is
+ * in flight between calls, so no request is lost. On failure the old key
+ * stays in force and the connection is kept.
+ * Errors: PRIVD_EINVAL (c NULL, or a handle inherited across fork()),
+ * PRIVD_EKEY (server_key NULL or not a Z85 key; privd_errmsg() says so).
+ */
+int privd_set_server_key(privd_client *c, const char *server_key);
+
+/*
+ * privd_set_server_key() with the key read from the file path
+ * (privd_server_key_load()). On failure the old key stays in force and
+ * privd_errmsg() names the file and the problem.
+ * Errors: PRIVD_EINVAL (c NULL, path NULL or empty, or a handle inherited
+ * across fork()), PRIVD_EKEY (any failure of privd_server_key_load()).
+ */
+int privd_set_server_key_file(privd_client *c, const char *path);
 
 /*
  * Check that privd answers and knows the caller. pong may be NULL; its
@@ -401,9 +558,13 @@ const char *privd_strerror(int status);
  * it that is not part of a printable character into '?'. */
 const char *privd_errmsg(const privd_client *c);
 
-/* For PRIVD_EDENIED: the deny reason code of the last call (privd.v1
- * DenyReason; 0 if none) and its name, e.g. "unknown_field". */
+/* For PRIVD_EDENIED: the deny reason of the last call (a PRIVD_REASON_*;
+ * PRIVD_REASON_NONE if it was not denied, or c is NULL). */
 int privd_reason(const privd_client *c);
+
+/* The name of a deny reason as privd.proto spells it, e.g.
+ * "unknown_field" for PRIVD_REASON_UNKNOWN_FIELD; "other" for a number
+ * this library does not know. Static. */
 const char *privd_reason_name(int reason);
 
 #ifdef __cplusplus
