@@ -33,15 +33,16 @@
 
 /* What the group set-up made, for every test. */
 static struct {
-	char root[128];       /* temporary directory, removed at the end */
-	char dest[160];       /* root/dest: the --destdir */
-	char pcdir[540];      /* the installed libprivd.pc's directory */
-	char libdir[512];     /* the installed library's directory */
-	char exe[160];        /* root/privd_example, built against dest */
-	char pkg_flags[1024]; /* pkg-config --cflags --libs libprivd */
-	char pkg_version[64]; /* pkg-config --modversion libprivd */
-	char log[160];        /* root/build.log: the commands' output */
-	char ldd[4096];       /* ldd of the example */
+	char root[128];        /* temporary directory, removed at the end */
+	char dest[160];        /* root/dest: the --destdir */
+	char pcdir[540];       /* the installed libprivd.pc's directory */
+	char libdir[512];      /* the installed library's directory */
+	char exe[160];         /* root/privd_example, built against dest */
+	char pkg_flags[1024];  /* pkg-config --cflags --libs libprivd */
+	char pkg_cflags[1024]; /* pkg-config --cflags libprivd */
+	char pkg_version[64];  /* pkg-config --modversion libprivd */
+	char log[160];         /* root/build.log: the commands' output */
+	char ldd[4096];        /* ldd of the example */
 } g;
 
 /* An environment variable meson sets; NULL (and why) if it is missing. */
@@ -149,6 +150,8 @@ group_setup(void **state)
 	    g.pcdir, g.dest, pkgconfig);
 	if (sh(g.pkg_flags, sizeof(g.pkg_flags), "%s --cflags --libs libprivd",
 	        pc) != 0 ||
+	    sh(g.pkg_cflags, sizeof(g.pkg_cflags), "%s --cflags libprivd",
+	        pc) != 0 ||
 	    sh(g.pkg_version, sizeof(g.pkg_version), "%s --modversion libprivd",
 	        pc) != 0)
 		return -1;
@@ -204,6 +207,29 @@ test_pkg_config_alone(void **state)
 	    PRIVD_VERSION_MAJOR, g.libdir, PRIVD_VERSION_MAJOR);
 	if (strstr(g.ldd, inc) == NULL)
 		fail_msg("ldd does not show %s:\n%s", inc, g.ldd);
+}
+
+/*
+ * Every installed header compiles as C++ too (extern "C" and nothing C
+ * alone accepts), with warnings as errors: a C++ service includes them.
+ */
+static void
+test_headers_in_cxx(void **state)
+{
+	const char *cxx = getenv("EXAMPLE_CXX");
+
+	(void)state;
+	if (cxx == NULL || *cxx == '\0') {
+		printf(
+		    "skipped: no C++ compiler (c++) to try the headers with\n");
+		skip();
+	}
+	assert_int_equal(sh(NULL, 0,
+	                     "printf '#include <privd/%%s.h>\\n' client audit "
+	                     "retention rights backup | %s -fsyntax-only "
+	                     "-Wall -Wextra -Werror %s -x c++ -",
+	                     cxx, g.pkg_cflags),
+	    0);
 }
 
 static int
@@ -324,6 +350,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pkg_config_alone),
+	    cmocka_unit_test(test_headers_in_cxx),
 	    cmocka_unit_test_setup_teardown(
 	        test_example_runs, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -22,11 +22,11 @@ extern "C" {
 
 /*
  * Audit log. These calls need the role auditor in the policy in force;
- * without it they fail with PRIVD_EDENIED and privd_reason() == 11
- * (role_required). privd records every request it answers as one audit
- * event (these calls included), chains the events with BLAKE2b-256 and signs
- * a checkpoint of the chain every N events and at shutdown with its Ed25519
- * key; proto/privd.proto describes the format.
+ * without it they fail with PRIVD_EDENIED and privd_reason() ==
+ * PRIVD_REASON_ROLE_REQUIRED. privd records every request it answers as one
+ * audit event (these calls included), chains the events with BLAKE2b-256 and
+ * signs a checkpoint of the chain every N events and at shutdown with its
+ * Ed25519 key; proto/privd.proto describes the format.
  */
 
 /* Decisions of an audit event, and privd_audit_filter.decision. */
@@ -161,12 +161,18 @@ typedef struct privd_audit_page {
  * it was sent: that page would come back forever.
  * A damaged event (see privd_audit_event) is part of the page like any
  * other; the call succeeds.
- * Errors: PRIVD_EINVAL (a malformed query or cursor, an unknown operation
- * name, a follow with other criteria), PRIVD_EDENIED, PRIVD_EUNAVAILABLE,
- * PRIVD_ETIMEOUT, PRIVD_EPROTO (more than 1000 events, an event that does
- * not decode although privd did not mark it damaged, a damaged event
- * without its seq, a hash not of 32 bytes or a pseudonym neither absent nor
- * of 32 bytes), PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * Errors: PRIVD_EINVAL (c or out NULL; a subject id longer than 256
+ * bytes, a register or principal name longer than 64; more than 32
+ * operations or excluded operations, or one empty or longer than 64; an
+ * unknown decision; a limit over 1000; a follow with other criteria;
+ * cursor NULL with cursorlen > 0; privd: a malformed query or cursor, an
+ * unknown operation name), PRIVD_EDENIED (reason
+ * PRIVD_REASON_ROLE_REQUIRED without auditor), PRIVD_ETOOBIG,
+ * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (more
+ * than 1000 events, an event that does not decode although privd did not
+ * mark it damaged, a damaged event without its seq, a hash not of 32
+ * bytes or a pseudonym neither absent nor of 32 bytes), PRIVD_ENOMEM,
+ * PRIVD_EINTERNAL.
  */
 int privd_audit_query(privd_client *c, const privd_audit_filter *q,
     const uint8_t *cursor, size_t cursorlen, privd_audit_page **out);
@@ -179,7 +185,10 @@ void privd_audit_page_free(privd_audit_page **p);
  * into pk. An auditor should export it once (`privctl audit pubkey --out`)
  * and verify against that copy: a key asked from privd at verification
  * time proves only that privd signed what privd shows.
- * Errors: PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO.
+ * Errors: PRIVD_EINVAL (c or pk NULL), PRIVD_EDENIED (reason
+ * PRIVD_REASON_ROLE_REQUIRED without auditor), PRIVD_ETOOBIG,
+ * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (also
+ * a key not of 32 bytes), PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_audit_pubkey(privd_client *c, uint8_t pk[32]);
 
@@ -202,9 +211,11 @@ typedef struct privd_audit_checkpoint {
  * pruned, *prune_base receives the checkpoint at *first_seq - 1, from which
  * the rest of the chain verifies, and *has_prune_base is set; else it is 0.
  * first_seq, last_seq, prune_base and has_prune_base may be NULL.
- * Errors: PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO
- * (more than 10000 checkpoints, or a hash or signature of the wrong
- * length), PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * Errors: PRIVD_EINVAL (c, ckpts or n NULL), PRIVD_EDENIED (reason
+ * PRIVD_REASON_ROLE_REQUIRED without auditor), PRIVD_ETOOBIG,
+ * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (more
+ * than 10000 checkpoints, or a hash or signature of the wrong length),
+ * PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_audit_checkpoints(privd_client *c, uint64_t from_seq, uint64_t to_seq,
     privd_audit_checkpoint **ckpts, size_t *n, uint64_t *first_seq,
@@ -233,11 +244,14 @@ int privd_audit_checkpoints(privd_client *c, uint64_t from_seq, uint64_t to_seq,
  * not verify (an event changed, removed, damaged or out of place, or a
  * checkpoint whose signature or hash does not match) and why (whylen
  * bytes, always NUL-terminated, may be NULL) says what, e.g. "event 7 is
- * damaged (it cannot be decoded)" for an event privd marked damaged. Other
- * errors: PRIVD_EINVAL (from_seq > to_seq), PRIVD_EDENIED, PRIVD_EUNAVAILABLE,
- * PRIVD_ETIMEOUT, PRIVD_EPROTO (also when privd's pages or checkpoint lists do
- * not make progress through the range, or go past it), PRIVD_ENOMEM,
- * PRIVD_EINTERNAL.
+ * damaged (it cannot be decoded)" for an event privd marked damaged.
+ * Errors: PRIVD_ETAMPERED (see above), PRIVD_EINVAL (c NULL, from_seq >
+ * to_seq > 0), PRIVD_EDENIED (reason PRIVD_REASON_ROLE_REQUIRED without
+ * auditor), PRIVD_ETOOBIG, PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE,
+ * PRIVD_ETIMEOUT, PRIVD_EPROTO (also when privd's pages or checkpoint lists
+ * do not make progress through the range, or go past it, and as for
+ * privd_audit_query() and privd_audit_checkpoints()), PRIVD_ENOMEM,
+ * PRIVD_EINTERNAL (also: libsodium cannot start).
  * Each page fetched is itself an audit event, recorded after the events
  * being verified.
  */
@@ -272,10 +286,10 @@ typedef struct privd_audit_prune_status {
  * pause just lifted (0 if there was none). Confirming when nothing is
  * paused changes nothing. Needs the role
  * policy_admin (not auditor: resuming can delete events).
- * Errors: PRIVD_EINVAL (c NULL), PRIVD_EDENIED (reason 11, role_required),
- * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (a confirmation
- * may or may not have happened: ask again), PRIVD_EPROTO, PRIVD_ENOMEM,
- * PRIVD_EINTERNAL.
+ * Errors: PRIVD_EINVAL (c NULL), PRIVD_EDENIED (reason
+ * PRIVD_REASON_ROLE_REQUIRED), PRIVD_ETOOBIG, PRIVD_EHANDSHAKE,
+ * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (a confirmation may or may not have
+ * happened: ask again), PRIVD_EPROTO, PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_audit_prune(
     privd_client *c, int confirm, privd_audit_prune_status *status);

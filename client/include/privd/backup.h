@@ -17,11 +17,11 @@
  * journal (privd_erasures_export_file()) stands in for it.
  *
  * These calls need the role operator or policy_admin in the policy in
- * force: without it they fail with PRIVD_EDENIED and privd_reason() == 11
- * (role_required), or 2 (unknown_principal) for a key the policy does not
- * name. privd audits every request they send (operations backup_start,
- * backup_read, backup_end, erasures_export). Neither a backup's bytes nor
- * a journal entry holds a value or a subject id in the clear.
+ * force: without it they fail with PRIVD_EDENIED and privd_reason() ==
+ * PRIVD_REASON_ROLE_REQUIRED, or PRIVD_REASON_UNKNOWN_PRINCIPAL for a key the
+ * policy does not name. privd audits every request they send (operations
+ * backup_start, backup_read, backup_end, erasures_export). Neither a backup's
+ * bytes nor a journal entry holds a value or a subject id in the clear.
  */
 #ifndef PRIVD_BACKUP_H
 #define PRIVD_BACKUP_H
@@ -84,8 +84,9 @@ typedef struct privd_backup_info {
  * privd: an offset past the end), PRIVD_ECONFLICT (privd makes another
  * backup now: one at a time), PRIVD_EDENIED (reason role_required,
  * unknown_principal), PRIVD_ENOTFOUND (privd no longer knows the backup:
- * it was abandoned, or privd restarted), PRIVD_EUNAVAILABLE (also: privd's
- * disk is full), PRIVD_EHANDSHAKE, PRIVD_ETIMEOUT, PRIVD_EPROTO (an answer
+ * it was abandoned, or privd restarted), PRIVD_ETOOBIG,
+ * PRIVD_EUNAVAILABLE (also: privd's disk is full), PRIVD_EHANDSHAKE,
+ * PRIVD_ETIMEOUT (a read only after three tries), PRIVD_EPROTO (an answer
  * that breaks the protocol: a backup too small to hold its trailer, one
  * whose size changes, data not at the offset asked for or past the end, a
  * chunk without data before the end; or a file whose trailer or digest
@@ -133,7 +134,7 @@ typedef struct privd_erasure_page {
  * on failure *out is NULL. To walk the journal, ask again with after set
  * to the last entry's seq while more is set.
  * Errors: PRIVD_EINVAL (c or out NULL, limit over 10000), PRIVD_EDENIED
- * (reason role_required, unknown_principal), PRIVD_EHANDSHAKE,
+ * (reason role_required, unknown_principal), PRIVD_ETOOBIG, PRIVD_EHANDSHAKE,
  * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (more entries than
  * asked for, entries not in seq order or not after after or past head,
  * more set with no entry, a kind not one of the three, a subject hash not
@@ -165,9 +166,11 @@ void privd_erasure_page_free(privd_erasure_page **p);
  * a file written is the whole journal from A+1 to H. *nentries and *head
  * (either may be NULL) receive the entries written and H. On failure
  * some lines may have been written: the caller discards out.
- * Errors: those of privd_erasures_export(), PRIVD_EINVAL (out NULL),
- * PRIVD_EPROTO (also: a gap, or a head that goes back), PRIVD_EINTERNAL
- * (also: writing to out failed, whose message says why).
+ * Errors: those of privd_erasures_export(), and: PRIVD_EINVAL (also out
+ * NULL), PRIVD_EDENIED, PRIVD_ETOOBIG, PRIVD_EHANDSHAKE,
+ * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (also: a gap, or a head
+ * that goes back), PRIVD_ENOMEM, PRIVD_EINTERNAL (also: writing to out
+ * failed, whose message says why).
  */
 int privd_erasures_export_file(privd_client *c, uint64_t after, FILE *out,
     uint64_t *nentries, uint64_t *head);

@@ -14,10 +14,24 @@
  *   function, which also sets the caller's pointer to NULL.
  * - No global state: everything lives in the handle.
  * - Each function's comment lists every status it can return ("Errors:"),
- *   and says what each means for that call where it means more than its
- *   name. A call that talks to privd can always fail with the statuses of
- *   "Deadlines" below, and with whatever privd answers of the statuses
- *   its list names.
+ *   and says what a status means for that call where it means more than
+ *   the rule below. A status privd answers that a list does not name (a
+ *   privd of another version may) is returned as it is.
+ * - Every call that talks to privd lists PRIVD_EINVAL, PRIVD_EDENIED,
+ *   PRIVD_ETOOBIG, PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT,
+ *   PRIVD_EPROTO, PRIVD_ENOMEM and PRIVD_EINTERNAL, which mean for each:
+ *   PRIVD_EINVAL also for a handle inherited across fork() (see "fork()")
+ *   and for a request privd finds malformed (a string that is not UTF-8);
+ *   PRIVD_EDENIED also with reason PRIVD_REASON_UNKNOWN_PRINCIPAL, a client
+ *   key privd does not know (see "Deadlines"); PRIVD_ETOOBIG for a request
+ *   larger than privd_set_max_request()'s limit (not sent) or privd's;
+ *   PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE (also: privd is stopping, or its
+ *   disk is full) and PRIVD_ETIMEOUT as "Deadlines" says (after
+ *   PRIVD_ETIMEOUT a request that changes something may or may not have
+ *   been carried out); PRIVD_EPROTO for an answer that breaks the protocol
+ *   (see "Answers") or has a status this library does not know;
+ *   PRIVD_ENOMEM for memory in the client; PRIVD_EINTERNAL when privd
+ *   failed (the request had no effect) or the client's ZeroMQ did.
  * - Every pointer a function takes is read during the call only (the
  *   library keeps no reference to it) unless its comment says otherwise;
  *   every pointer it hands out says how long it is valid and how it is
@@ -48,18 +62,17 @@
  *   PRIVD_ETIMEOUT. In the second case the request may or may not have been
  *   carried out. The handle reconnects by itself: the next call works again
  *   once privd is back.
- * - Some failures are clear before the deadline, and every call that needs
- *   a connection can end with them early (none of them sent the request):
- *   PRIVD_EDENIED (reason 2, unknown_principal) as soon as privd refuses
- *   the client key during the CURVE handshake; PRIVD_EHANDSHAKE when
- *   privd's endpoint accepts the connection but the CURVE handshake fails
- *   three times in a row, with none succeeding between (within about half
- *   a second: libzmq retries every 100-200 ms). That is what a wrong server
- *   key looks like; privd_errmsg() names the endpoint. A single failed
- *   handshake can be transient (privd stopping meanwhile), so fewer
- *   failures before the deadline give PRIVD_EUNAVAILABLE, whose message
- *   then says that a handshake failed. A stopped privd accepts no
- *   connection: PRIVD_EUNAVAILABLE at the deadline.
+ * - Some failures are clear before the deadline, and every call that needs a
+ *   connection can end with them early (none of them sent the request):
+ *   PRIVD_EDENIED (reason PRIVD_REASON_UNKNOWN_PRINCIPAL) as soon as privd
+ *   refuses the client key during the CURVE handshake; PRIVD_EHANDSHAKE when
+ *   privd's endpoint accepts the connection but the CURVE handshake fails three
+ *   times in a row, with none succeeding between (within about half a second:
+ *   libzmq retries every 100-200 ms). That is what a wrong server key looks
+ *   like; privd_errmsg() names the endpoint. A single failed handshake can be
+ *   transient (privd stopping meanwhile), so fewer failures before the deadline
+ *   give PRIVD_EUNAVAILABLE, whose message then says that a handshake failed. A
+ *   stopped privd accepts no connection: PRIVD_EUNAVAILABLE at the deadline.
  *
  * fork()
  * - A handle belongs to the process that made it. libzmq's context (each
@@ -69,10 +82,10 @@
  *   privd_errmsg(), privd_reason() and privd_last_request_id(), which only
  *   read it, and privd_close(), which there wipes and frees the handle's
  *   own memory only, not touching libzmq's. The parent's handle goes on
- *   working. A child that
- *   needs privd connects anew (a pre-forking server connects in each
- *   worker, after the fork). libzmq opens its descriptors close-on-exec,
- *   so a program the child execs inherits none of them.
+ *   working. A child that needs privd connects anew (a pre-forking server
+ *   connects in each worker, after the fork). libzmq opens its
+ *   descriptors close-on-exec, so a program the child execs inherits none
+ *   of them.
  * - POSIX lets the child of a multithreaded process (and a process with a
  *   handle has libzmq's threads) call only async-signal-safe functions
  *   until it execs; no privd_* function is one. On glibc, whose malloc
@@ -148,11 +161,11 @@ extern "C" {
 #define PRIVD_REASON_UNKNOWN_REGISTER  3 /* no such register */
 #define PRIVD_REASON_UNKNOWN_FIELD     4 /* the register has no such field */
 #define PRIVD_REASON_UNKNOWN_PURPOSE   5 /* the register has no such purpose */
-#define PRIVD_REASON_NO_GRANT          6 /* no grant for register, purpose, op */
+#define PRIVD_REASON_NO_GRANT          6 /* no grant for the operation */
 #define PRIVD_REASON_FIELD_NOT_GRANTED 7 /* a field is outside the grant */
-#define PRIVD_REASON_REGION            8 /* the caller's region is not allowed */
+#define PRIVD_REASON_REGION            8 /* the caller's region is refused */
 #define PRIVD_REASON_RESTRICTED        9 /* the subject restricted processing */
-#define PRIVD_REASON_OBJECTED          10 /* the subject objected to the purpose */
+#define PRIVD_REASON_OBJECTED          10 /* the subject objected to it */
 #define PRIVD_REASON_ROLE_REQUIRED     11 /* needs a role the caller lacks */
 
 /* Z85 text of a 32-byte CURVE key: 40 characters plus NUL. */
@@ -327,11 +340,12 @@ int privd_set_server_key_file(privd_client *c, const char *path);
 /*
  * Check that privd answers and knows the caller. pong may be NULL; its
  * strings are privd's, cut to fit and NUL-terminated, and not checked to
- * be printable. Errors: PRIVD_EINVAL (c NULL), PRIVD_EDENIED (privd refused
- * this client key: privd_reason() is 2, unknown_principal),
+ * be printable. Any principal the policy names may ping.
+ * Errors: PRIVD_EINVAL (c NULL), PRIVD_EDENIED (privd refused this client
+ * key: privd_reason() is PRIVD_REASON_UNKNOWN_PRINCIPAL), PRIVD_ETOOBIG,
  * PRIVD_EHANDSHAKE (the server key is probably wrong; see "Deadlines"),
- * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO, PRIVD_EINTERNAL,
- * PRIVD_ENOMEM.
+ * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO, PRIVD_ENOMEM,
+ * PRIVD_EINTERNAL.
  */
 int privd_ping(privd_client *c, privd_pong *pong);
 
@@ -409,8 +423,12 @@ typedef struct privd_retained {
  * whole-subject delete that keeps a field keeps the subject (and its data
  * key) with just the fields kept. On any other failure *kept is NULL and
  * *nkept 0. kept and nkept may both be NULL (then this is privd_delete()).
- * Errors: those of privd_delete(), and PRIVD_EINVAL also for only one of
- * kept and nkept NULL; PRIVD_EPROTO also for more than 256 fields kept.
+ * Errors: PRIVD_EINVAL (those of privd_delete(), and only one of kept and
+ * nkept NULL), PRIVD_ENOTFOUND (no such subject), PRIVD_EDENIED,
+ * PRIVD_ERETAINED (see above), PRIVD_ETOOBIG, PRIVD_EHANDSHAKE,
+ * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (the delete may or may not have
+ * happened), PRIVD_EPROTO (also for more than 256 fields kept),
+ * PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_delete_ex(privd_client *c, const char *reg, const char *subject,
     const char *purpose, const char *const *names, size_t n, uint32_t *deleted,
@@ -423,8 +441,9 @@ void privd_record_free(privd_record **r);
 /*
  * Policy administration. These calls need the role policy_admin in the
  * policy in force; without it they fail with PRIVD_EDENIED and
- * privd_reason() == 11 (role_required), or 2 (unknown_principal) for a key
- * the policy does not name. They need no purpose.
+ * privd_reason() == PRIVD_REASON_ROLE_REQUIRED, or
+ * PRIVD_REASON_UNKNOWN_PRINCIPAL for a key the policy does not name. They need
+ * no purpose.
  */
 
 /* One version of the policy: when it was applied and by whom. */
@@ -440,8 +459,10 @@ typedef struct privd_policy_version {
  * NUL-terminated, in memory owned by the caller (free with privd_free());
  * json may be NULL if only the version is wanted. On failure *json is NULL.
  * The same as privd_policy_get_version(c, 0, version, json).
- * Errors: PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO,
- * PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * Errors: PRIVD_EINVAL (c NULL), PRIVD_EDENIED (reason
+ * PRIVD_REASON_ROLE_REQUIRED without policy_admin), PRIVD_ETOOBIG,
+ * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (also
+ * an answer without the version), PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_policy_get(
     privd_client *c, privd_policy_version *version, char **json);
@@ -452,9 +473,11 @@ int privd_policy_get(
  * privd_policy_get(): info (may be NULL) receives the version, who applied
  * it and when; *json (json may be NULL) its document exactly as applied,
  * owned by the caller (free with privd_free()), NULL on failure.
- * Errors: PRIVD_ENOTFOUND (no such version), PRIVD_EDENIED,
- * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (also an answer about
- * another version than the one asked for), PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * Errors: PRIVD_EINVAL (c NULL), PRIVD_ENOTFOUND (no such version),
+ * PRIVD_EDENIED (reason PRIVD_REASON_ROLE_REQUIRED without policy_admin),
+ * PRIVD_ETOOBIG, PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT,
+ * PRIVD_EPROTO (also an answer without the version, or about another
+ * version than the one asked for), PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_policy_get_version(
     privd_client *c, uint64_t version, privd_policy_version *info, char **json);
@@ -499,14 +522,16 @@ typedef struct privd_apply_result {
  *   the one in force: nothing is stored, out->version is
  *   replaces_version, which stays in force.
  * On failure *out is zeroed.
- * Errors: PRIVD_EINVAL (replaces_version 0, unknown flags, or a document
- * that is invalid or refused as above: privd_errmsg() says "JSON path:
- * reason"), PRIVD_ECONFLICT (replaces_version is not the version in force;
- * get the policy again, merge and retry), PRIVD_ETOOBIG (larger than the
- * request limit), PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (the
- * change may or may not have happened: privd_policy_get() tells),
- * PRIVD_EPROTO (an answer with an impossible version, or subjects to
- * re-plan for an unchanged document), PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * Errors: PRIVD_EINVAL (c NULL, replaces_version 0, unknown flags, json
+ * NULL or empty, or a document that is invalid or refused as above:
+ * privd_errmsg() says "JSON path: reason"), PRIVD_ECONFLICT
+ * (replaces_version is not the version in force; get the policy again,
+ * merge and retry), PRIVD_ETOOBIG (larger than the request limit),
+ * PRIVD_EDENIED (reason PRIVD_REASON_ROLE_REQUIRED without policy_admin),
+ * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (the change may or
+ * may not have happened: privd_policy_get() tells), PRIVD_EPROTO (an
+ * answer with an impossible version, or subjects to re-plan for an
+ * unchanged document), PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_policy_apply_ex(privd_client *c, uint64_t replaces_version,
     const char *json, unsigned flags, privd_apply_result *out);
@@ -515,6 +540,9 @@ int privd_policy_apply_ex(privd_client *c, uint64_t replaces_version,
  * privd_policy_apply_ex() without the number of subjects re-planned:
  * *version and *unchanged (each may be NULL; 0 on failure) receive
  * out->version and out->unchanged.
+ * Errors: those of privd_policy_apply_ex(): PRIVD_EINVAL, PRIVD_ECONFLICT,
+ * PRIVD_ETOOBIG, PRIVD_EDENIED, PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE,
+ * PRIVD_ETIMEOUT, PRIVD_EPROTO, PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_policy_apply_flags(privd_client *c, uint64_t replaces_version,
     const char *json, unsigned flags, uint64_t *version, int *unchanged);
@@ -523,6 +551,9 @@ int privd_policy_apply_flags(privd_client *c, uint64_t replaces_version,
  * privd_policy_apply_flags(c, replaces_version, json, 0, new_version,
  * NULL): without force, and without saying whether anything changed (an
  * unchanged document gives *new_version == replaces_version).
+ * Errors: those of privd_policy_apply_ex(): PRIVD_EINVAL, PRIVD_ECONFLICT,
+ * PRIVD_ETOOBIG, PRIVD_EDENIED, PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE,
+ * PRIVD_ETIMEOUT, PRIVD_EPROTO, PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_policy_apply(privd_client *c, uint64_t replaces_version,
     const char *json, uint64_t *new_version);
@@ -531,9 +562,11 @@ int privd_policy_apply(privd_client *c, uint64_t replaces_version,
  * List every policy version ever applied, oldest first. On PRIVD_OK
  * *versions is an array of *n entries owned by the caller (free with
  * privd_free()); on failure *versions is NULL and *n is 0.
- * Errors: PRIVD_EDENIED, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO
- * (also for an answer of more than 1000000 versions), PRIVD_ENOMEM,
- * PRIVD_EINTERNAL.
+ * Errors: PRIVD_EINVAL (c, versions or n NULL), PRIVD_EDENIED (reason
+ * PRIVD_REASON_ROLE_REQUIRED without policy_admin), PRIVD_ETOOBIG,
+ * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (also
+ * for an answer of more than 1000000 versions, or a version missing),
+ * PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_policy_history(
     privd_client *c, privd_policy_version **versions, size_t *n);

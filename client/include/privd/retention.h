@@ -69,9 +69,9 @@ int privd_relationship_end(privd_client *c, const char *reg,
  * Errors: PRIVD_EINVAL (c NULL, an empty register, at_us before
  * 2000-01-01; privd: at_us more than a year past its clock), PRIVD_EDENIED
  * (reason role_required, or unknown_register), PRIVD_ECONFLICT (an undo
- * after a purge began), PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE,
- * PRIVD_ETIMEOUT (the change may or may not have happened), PRIVD_EPROTO,
- * PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * after a purge began), PRIVD_ETOOBIG, PRIVD_EHANDSHAKE,
+ * PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (the change may or may not have
+ * happened), PRIVD_EPROTO, PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_contract_end(
     privd_client *c, const char *reg, uint64_t at_us, uint64_t *recorded_us);
@@ -138,8 +138,9 @@ typedef struct privd_hold {
  * on failure *holds is NULL and *n is 0.
  * Errors: PRIVD_EINVAL (c, holds or n NULL, a register name longer than
  * 64 bytes), PRIVD_EDENIED (reason role_required, or unknown_register),
- * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (more
- * than 1000000 holds, or a subject id or reason longer than 256 bytes),
+ * PRIVD_ETOOBIG, PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT,
+ * PRIVD_EPROTO (more than 1000000 holds, or a subject id or reason longer
+ * than 256 bytes),
  * PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_hold_list(
@@ -197,8 +198,9 @@ typedef struct privd_retention_report {
  * Errors: PRIVD_EINVAL (c or out NULL, as_of_us without preview, a limit
  * with preview, as_of_us before 2000-01-01, a register name longer than 64
  * bytes), PRIVD_EDENIED (reason role_required, or unknown_register),
- * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (more than
- * 1000000 counts), PRIVD_ENOMEM, PRIVD_EINTERNAL.
+ * PRIVD_ETOOBIG, PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT (the
+ * sweep goes on in privd: see above), PRIVD_EPROTO (more than 1000000
+ * counts), PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
 int privd_retention_run(privd_client *c, const privd_retention_opts *opts,
     privd_retention_report **out);
@@ -254,7 +256,7 @@ typedef struct privd_aggregate_result {
  * the field itself, or more than 1000 distinct group_by values),
  * PRIVD_EDENIED (unknown_register, unknown_field, unknown_purpose,
  * no_grant - also for a purpose not marked statistical -,
- * field_not_granted, region),
+ * field_not_granted, region), PRIVD_ETOOBIG,
  * PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE, PRIVD_ETIMEOUT, PRIVD_EPROTO (more
  * than 1000000 groups, a group key larger than 64 KiB, or the missing
  * group with a key), PRIVD_ENOMEM, PRIVD_EINTERNAL.

@@ -9,15 +9,14 @@
  *
  * These calls answer the requests people make about their own data. They
  * need the role subject_rights in the policy in force: without it they
- * fail with PRIVD_EDENIED and privd_reason() == 11 (role_required), or 2
- * (unknown_principal) for a key the policy does not name. They take no
- * purpose. privd audits every one it receives (operations
- * subject_restrict, subject_object, subject_erase, subject_lookup,
- * subject_export) under the subject's
- * pseudonym, refused and failed ones too; one the library refuses before
- * sending (PRIVD_EINVAL) reaches neither privd nor its log. The library wipes
- * the request, which holds the subject id, like every other (see "Memory that
- * held personal data" in <privd/client.h>). The results of
+ * fail with PRIVD_EDENIED and privd_reason() == PRIVD_REASON_ROLE_REQUIRED, or
+ * PRIVD_REASON_UNKNOWN_PRINCIPAL for a key the policy does not name. They take
+ * no purpose. privd audits every one it receives (operations subject_restrict,
+ * subject_object, subject_erase, subject_lookup, subject_export) under the
+ * subject's pseudonym, refused and failed ones too; one the library refuses
+ * before sending (PRIVD_EINVAL) reaches neither privd nor its log. The library
+ * wipes the request, which holds the subject id, like every other (see "Memory
+ * that held personal data" in <privd/client.h>). The results of
  * privd_subject_lookup() and privd_subject_export() hold subject ids (and
  * an export the values): their free functions wipe them.
  */
@@ -34,8 +33,8 @@ extern "C" {
  * Restrict processing of subject's data in register reg (on nonzero), or
  * lift the restriction (on 0). While it is restricted, privd denies every
  * get, put and delete of the subject in the register (PRIVD_EDENIED,
- * privd_reason() 9, restricted), except for a purpose the policy marks
- * allowed_when_restricted (such as debt collection or legal claims). The
+ * privd_reason() PRIVD_REASON_RESTRICTED), except for a purpose the policy
+ * marks allowed_when_restricted (such as debt collection or legal claims). The
  * subject's other registers, and other subjects, are not affected. The
  * restriction lasts until lifted, or until the subject's data is gone from
  * the register. *changed (may be NULL) says whether anything changed: 0
@@ -56,8 +55,8 @@ int privd_subject_restrict(privd_client *c, const char *reg,
  * withdraws the objection (on 0). Only a purpose the policy marks
  * objectable can be objected to. From then on privd denies every get, put
  * and delete of the subject in the register for that purpose
- * (PRIVD_EDENIED, privd_reason() 10, objected); its other purposes are not
- * affected. The objection lasts until withdrawn, or until the subject's
+ * (PRIVD_EDENIED, privd_reason() PRIVD_REASON_OBJECTED); its other purposes are
+ * not affected. The objection lasts until withdrawn, or until the subject's
  * data is gone from the register. *changed (may be NULL) says whether
  * anything changed: 0 if the objection was in force (or not) already; on
  * failure it is 0.
@@ -163,7 +162,7 @@ typedef struct privd_match {
  * name or one longer than 64 bytes; a value empty or longer than 1024
  * bytes; privd: a field that no register marks lookup, a phone number
  * without digits), PRIVD_EDENIED (reason role_required or
- * unknown_principal), PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE,
+ * unknown_principal), PRIVD_ETOOBIG, PRIVD_EHANDSHAKE, PRIVD_EUNAVAILABLE,
  * PRIVD_ETIMEOUT, PRIVD_EPROTO (a match without a register or subject, or
  * with one too long), PRIVD_ENOMEM, PRIVD_EINTERNAL.
  */
