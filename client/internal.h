@@ -2,9 +2,10 @@
  * internal.h - what the files of libprivd share; not installed.
  *
  * conn.c owns the handle's socket and carries one request at a time
- * (cl_call); error.c keeps the handle's last error; keyfile.c decodes
- * keys; data.c, policy.c, audit.c, retention.c, rights.c and verify.c
- * build requests and copy answers out. Names here start with cl_: the version
+ * (cl_call); error.c keeps the handle's last error and the names of
+ * codes; keyfile.c decodes keys, reads key files and connects from them;
+ * data.c, policy.c, audit.c, retention.c, rights.c and verify.c build
+ * requests and copy answers out. Names here start with cl_: the version
  * script keeps them out of the library's exported symbols.
  */
 #ifndef PRIVD_CLIENT_INTERNAL_H

@@ -1,10 +1,13 @@
 /*
  * keyfile.c - CURVE keys: generating a pair, decoding Z85, reading the key
  * pair files that `privctl keygen` writes and the server key files that
- * `privd init` writes (server.pub).
+ * `privd init` writes (server.pub), and the calls that take keys from
+ * those files (privd_connect_keyfile, privd_set_server_key_file) on top of
+ * conn.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -273,4 +276,98 @@ cl_is_z85_key(const char *text)
 	uint8_t raw[KEY_BYTES];
 
 	return cl_z85_key_decode(raw, text) == 0;
+}
+
+int
+privd_set_server_key_file(privd_client *c, const char *path)
+{
+	char key[PRIVD_KEY_Z85_LEN], why[128];
+	int rc;
+
+	if (c == NULL)
+		return PRIVD_EINVAL;
+	if (cl_empty(path))
+		return cl_fail(c, PRIVD_EINVAL, "no server key file given");
+	rc = privd_server_key_load(path, key, why, sizeof(why));
+	if (rc != PRIVD_OK)
+		return cl_fail(c, rc, "server key file %s: %s", path, why);
+	return privd_set_server_key(c, key);
+}
+
+/* Copy a bounded explanation for privd_connect_keyfile(). */
+static int connect_fail(char *why, size_t whylen, int status, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static int
+connect_fail(char *why, size_t whylen, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return status;
+}
+
+/*
+ * privd_connect() with the keys read from files, saying why when it fails.
+ * server_key is read as privctl reads --server-key and PRIVD_SERVER_KEY:
+ * an existing file wins, else it must be the key itself; so a service can
+ * pass privctl's three variables through as they are. A key given inline
+ * that does not parse is never quoted back (it may be a mistyped key);
+ * file names are.
+ */
+int
+privd_connect_keyfile(privd_client **out, const char *endpoint,
+    const char *server_key, const char *key_file, char *why, size_t whylen)
+{
+	char skey[PRIVD_KEY_Z85_LEN], pub[PRIVD_KEY_Z85_LEN];
+	char sec[PRIVD_KEY_Z85_LEN], msg[128];
+	int rc;
+
+	if (why != NULL && whylen > 0)
+		*why = '\0';
+	if (out == NULL)
+		return connect_fail(why, whylen, PRIVD_EINVAL, "out is NULL");
+	*out = NULL;
+	if (cl_empty(server_key))
+		return connect_fail(
+		    why, whylen, PRIVD_EKEY, "no server key given");
+	if (cl_empty(key_file))
+		return connect_fail(
+		    why, whylen, PRIVD_EKEY, "no key pair file given");
+
+	if (access(server_key, F_OK) == 0) {
+		rc = privd_server_key_load(server_key, skey, msg, sizeof(msg));
+		if (rc != PRIVD_OK)
+			return connect_fail(why, whylen, rc,
+			    "server key file %s: %s", server_key, msg);
+	} else if (cl_is_z85_key(server_key)) {
+		memcpy(skey, server_key, PRIVD_KEY_Z85_LEN);
+	} else
+		return connect_fail(why, whylen, PRIVD_EKEY,
+		    "the server key is neither an existing file nor a "
+		    "40-character Z85 key");
+
+	rc = privd_keypair_load_err(key_file, pub, sec, msg, sizeof(msg));
+	if (rc != PRIVD_OK) {
+		cl_wipe(sec, sizeof(sec));
+		return connect_fail(
+		    why, whylen, rc, "key pair file %s: %s", key_file, msg);
+	}
+	rc = privd_connect(out, endpoint, skey, pub, sec);
+	cl_wipe(sec, sizeof(sec));
+	if (rc == PRIVD_EINVAL)
+		return connect_fail(why, whylen, rc,
+		    "the endpoint must be ipc://PATH or tcp://HOST:PORT");
+	if (rc == PRIVD_ENOMEM)
+		return connect_fail(why, whylen, rc, "out of memory");
+	if (rc == PRIVD_EKEY)
+		return connect_fail(why, whylen, rc, "a key does not decode");
+	if (rc != PRIVD_OK)
+		return connect_fail(why, whylen, rc,
+		    "cannot set up a ZeroMQ context and socket");
+	return PRIVD_OK;
 }
