@@ -30,6 +30,7 @@
 #include "commands.h"
 #include "datadir.h"
 #include "log.h"
+#include "rekey.h"
 #include "restore.h"
 #include "server.h"
 #include "substate.h"
@@ -54,6 +55,7 @@ usage(FILE *f)
 	    "       privd pubkey --data-dir DIR\n"
 	    "       privd restore --data-dir DIR --from FILE "
 	    "[--journal FILE]\n"
+	    "       privd audit rotate-key --data-dir DIR\n"
 	    "       privd --version | --help\n"
 	    "\n"
 	    "init        create DIR with a new master key, keys and the "
@@ -73,7 +75,12 @@ usage(FILE *f)
 	    "backup FILE, applying\n"
 	    "            again the erasures made since (from DIR's store, "
 	    "or the journal\n"
-	    "            FILE that `privctl erasures export` wrote)\n");
+	    "            FILE that `privctl erasures export` wrote)\n"
+	    "audit rotate-key\n"
+	    "            with privd stopped, make a new audit signing key, "
+	    "announced in the\n"
+	    "            log and signed by the old one; prints the new "
+	    "public key (hex)\n");
 }
 
 /* Settings of `privd serve`: one table with bounds and defaults. */
@@ -663,6 +670,9 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "policy") == 0 && argc > 2 &&
 	    strcmp(argv[2], "set") == 0)
 		return cmd_policy_set(argc, argv);
+	if (strcmp(argv[1], "audit") == 0 && argc > 2 &&
+	    strcmp(argv[2], "rotate-key") == 0)
+		return cmd_audit_rotate_key(argc, argv);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("privd %s\n", PRIVD_VERSION);
 		return 0;
