@@ -111,7 +111,7 @@ datadir_load_policy(const char *path, char **json, size_t *len)
 int
 datadir_open(const char *dir, size_t mapsize, crypto_keys **keys, store **st)
 {
-	char path[PATH_MAX], err[256];
+	char path[PATH_MAX], err[PATH_MAX + 160];
 	MDB_txn *txn;
 	int rc;
 
@@ -127,6 +127,12 @@ datadir_open(const char *dir, size_t mapsize, crypto_keys **keys, store **st)
 		goto fail;
 	}
 	rc = store_format_check(*st, txn, err, sizeof(err));
+	if (rc == 0 && (rc = datadir_keyring(*st, txn, *keys)) != 0)
+		snprintf(err, sizeof(err),
+		    "the store's keys do not open with %s's master.key "
+		    "(another master key; after an interrupted `privd "
+		    "rekey`, run it again)",
+		    dir);
 	mdb_txn_abort(txn);
 	if (rc == 0)
 		return 0;
@@ -135,6 +141,19 @@ fail:
 	store_close(st);
 	crypto_keys_free(keys);
 	return -1;
+}
+
+int
+datadir_keyring(store *st, MDB_txn *txn, crypto_keys *keys)
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = store_meta_get(st, txn, META_KEYRING, &v)) == MDB_NOTFOUND)
+		return 0; /* never rekeyed: every key derives from master.key */
+	if (rc != 0)
+		return -1;
+	return crypto_keyring_adopt(keys, v.mv_data, v.mv_size);
 }
 
 int

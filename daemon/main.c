@@ -56,6 +56,7 @@ usage(FILE *f)
 	    "       privd restore --data-dir DIR --from FILE "
 	    "[--journal FILE]\n"
 	    "       privd audit rotate-key --data-dir DIR\n"
+	    "       privd rekey --data-dir DIR\n"
 	    "       privd --version | --help\n"
 	    "\n"
 	    "init        create DIR with a new master key, keys and the "
@@ -80,7 +81,11 @@ usage(FILE *f)
 	    "            with privd stopped, make a new audit signing key, "
 	    "announced in the\n"
 	    "            log and signed by the old one; prints the new "
-	    "public key (hex)\n");
+	    "public key (hex)\n"
+	    "rekey       with privd stopped, replace the master key; the "
+	    "old one is kept as\n"
+	    "            DIR/master.key.old-TIME until you remove it. If "
+	    "it stops, run it again\n");
 }
 
 /* Settings of `privd serve`: one table with bounds and defaults. */
@@ -673,6 +678,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "audit") == 0 && argc > 2 &&
 	    strcmp(argv[2], "rotate-key") == 0)
 		return cmd_audit_rotate_key(argc, argv);
+	if (strcmp(argv[1], "rekey") == 0)
+		return cmd_rekey(argc, argv);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("privd %s\n", PRIVD_VERSION);
 		return 0;

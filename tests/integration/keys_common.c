@@ -62,14 +62,14 @@ load_main(void *arg)
 		snprintf(subject, sizeof(subject), "%s%u", l->subject_prefix,
 		    i % 16);
 		snprintf(value, sizeof(value), "v%u", i);
-		f = h_field("name", value);
+		f = h_field(l->field, value);
 		t0 = h_now_ms();
-		rc = privd_put(l->c, "customers", subject, "invoicing", &f, 1);
+		rc = privd_put(l->c, l->reg, subject, l->purpose, &f, 1);
 		note(l, rc, t0, h_now_ms());
 		t0 = h_now_ms();
 		rec = NULL;
-		rc = privd_get(
-		    l->c, "customers", subject, "invoicing", NULL, 0, &rec);
+		rc =
+		    privd_get(l->c, l->reg, subject, l->purpose, NULL, 0, &rec);
 		note(l, rc, t0, h_now_ms());
 		privd_record_free(&rec);
 		i++;
@@ -78,12 +78,17 @@ load_main(void *arg)
 }
 
 void
-k_load_start(k_load *l, harness *h, const char *prefix, int timeout_ms)
+k_load_start(k_load *l, harness *h, const char *key, const char *reg,
+    const char *purpose, const char *field, const char *prefix, int timeout_ms)
 {
 	memset(l, 0, sizeof(*l));
 	l->h = h;
+	l->key = key;
+	l->reg = reg;
+	l->purpose = purpose;
+	l->field = field;
 	l->subject_prefix = prefix;
-	l->c = client_as(h, "svc", h->server_key, timeout_ms);
+	l->c = client_as(h, key, h->server_key, timeout_ms);
 	assert_int_equal(pthread_create(&l->t, NULL, load_main, l), 0);
 }
 

@@ -25,7 +25,7 @@ typedef struct k_load {
 	harness *h;
 	privd_client *c; /* made by k_load_start, used by the thread only */
 	pthread_t t;
-	const char *subject_prefix;
+	const char *key, *reg, *purpose, *field, *subject_prefix;
 	atomic_bool stop;
 	/* the switch-over window, h_now_ms(); 0: not begun / not ended */
 	atomic_llong down_ms, up_ms;
@@ -38,9 +38,11 @@ typedef struct k_load {
 	char why[256];         /* privd_errmsg of the first such failure */
 } k_load;
 
-/* Start a load of puts and gets of subjects "<prefix>N" as svc (register
- * customers, purpose invoicing), with a deadline of timeout_ms per call. */
-void k_load_start(k_load *l, harness *h, const char *prefix, int timeout_ms);
+/* Start a load of puts (of one text field) and gets of subjects
+ * "<prefix>N" in reg for purpose as key, with a deadline of timeout_ms
+ * per call. */
+void k_load_start(k_load *l, harness *h, const char *key, const char *reg,
+    const char *purpose, const char *field, const char *prefix, int timeout_ms);
 
 /* Wait until n more requests were answered OK since the call (fails the
  * test after deadline_ms). */

@@ -119,7 +119,7 @@ test_audit_rotate_with_clients(void **state)
 	snprintf(pkfile, sizeof(pkfile), "%s/first.pub", h->root);
 	assert_int_equal(h_write_file(pkfile, hex, 64, 0644), 0);
 
-	k_load_start(&l, h, "rot", LOAD_TIMEOUT_MS);
+	k_load_start(&l, h, "svc", CUST, INV, "name", "rot", LOAD_TIMEOUT_MS);
 	k_load_wait(&l, 40, WAIT_MS);
 
 	/* not while privd runs: it holds the key */
