@@ -53,9 +53,13 @@ def _generate(proto):
     out = tempfile.mkdtemp(prefix="privd-pb2-")
     atexit.register(shutil.rmtree, out, True)
     proto_dir, name = os.path.split(os.path.abspath(proto))
-    r = subprocess.run([protoc, "--proto_path=" + proto_dir,
-                        "--python_out=" + out, name],
-                       capture_output=True, timeout=120)
+    try:
+        r = subprocess.run([protoc, "--proto_path=" + proto_dir,
+                            "--python_out=" + out, name],
+                           capture_output=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise ImportError("privd: cannot run protoc (%s) to generate the "
+                          "protocol module: %s" % (protoc, e)) from None
     if r.returncode != 0:
         raise ImportError("privd: protoc failed on %s: %s" % (
             proto, r.stderr.decode(errors="replace").strip()))
