@@ -223,6 +223,17 @@ class ProtocolModule(Tmp):
         return subprocess.run([sys.executable, "-c", code], env=e,
                               capture_output=True, timeout=120, text=True)
 
+    def test_every_module_is_installed(self):
+        """client/python/meson.build installs every module of the package
+        (a module left out would fail only once installed)."""
+        import re
+        with open(os.path.join(pyharness.PRIVD_PY_SRC, "meson.build")) as f:
+            listed = set(re.findall(r"'privd/([A-Za-z0-9_]+\.py)'", f.read()))
+        here = {n for n in os.listdir(os.path.join(pyharness.PRIVD_PY_SRC,
+                                                   "privd"))
+                if n.endswith(".py") and n != "privd_pb2.py"}
+        self.assertEqual(listed, here)
+
     def test_installed_module_is_used(self):
         self.assertTrue(privd.pb.__file__.endswith(
             os.path.join("privd", "privd_pb2.py")))

@@ -24,6 +24,7 @@ requests this package has no method for.
 """
 
 from ._pb import pb
+from ._rights import NOW, RetentionCount, RetentionReport
 from .audit import ChainVerifier, checkpoint_message
 from .client import Client
 from .errors import (ConflictError, DeniedError, HandshakeError,
@@ -31,8 +32,9 @@ from .errors import (ConflictError, DeniedError, HandshakeError,
                      NotFoundError, PrivdError, ProtocolError, RetainedError,
                      TamperedError, TimeoutError, TooLargeError,
                      UnavailableError, error_class, reason_name)
-from .keys import (KeyPair, is_z85_key, keygen, load_keypair, public_of,
-                   read_server_key)
+from .keys import (KeyPair, is_z85_key, keygen, load_audit_pubkey,
+                   load_keypair, public_of, read_server_key,
+                   save_audit_pubkey)
 from .types import (ApplyResult, AuditRecord, Checkpoint, Checkpoints,
                     ErasedRegister, Hold, Policy, PolicyVersion, Pong,
                     Retained, SubjectMatch, VerifyResult)
@@ -40,13 +42,13 @@ from .types import (ApplyResult, AuditRecord, Checkpoint, Checkpoints,
 __version__ = "0.1.0"
 
 __all__ = [
-    "pb", "Client", "ChainVerifier", "checkpoint_message",
+    "pb", "Client", "NOW", "RetentionCount", "RetentionReport", "ChainVerifier", "checkpoint_message",
     "PrivdError", "InvalidError", "DeniedError", "NotFoundError",
     "ConflictError", "RetainedError", "TooLargeError", "UnavailableError",
     "TimeoutError", "InternalError", "ProtocolError", "HandshakeError",
     "KeyFileError", "TamperedError", "error_class", "reason_name",
-    "KeyPair", "is_z85_key", "keygen", "load_keypair", "public_of",
-    "read_server_key",
+    "KeyPair", "is_z85_key", "keygen", "load_audit_pubkey", "load_keypair",
+    "public_of", "read_server_key", "save_audit_pubkey",
     "ApplyResult", "AuditRecord", "Checkpoint", "Checkpoints",
     "ErasedRegister", "Hold", "Policy", "PolicyVersion", "Pong", "Retained",
     "SubjectMatch", "VerifyResult",

@@ -176,8 +176,9 @@ class Connection:
                         "right?)" if self.hs_failed else ""))
 
     def _wait_reply(self, rid, deadline):
-        """The Response to request rid. Answers with another id are late
-        answers to calls that timed out earlier: dropped."""
+        """The Response to request rid. Answers with another id are not
+        for it: dropped (privd answers a request once, on the socket it
+        came in on, and a socket whose call timed out is closed)."""
         while True:
             left = _remaining(deadline)
             if not self.sock.poll(left, zmq.POLLIN):
@@ -197,6 +198,13 @@ class Connection:
                 raise ProtocolError("privd's answer could not be decoded") \
                     from None
             if resp.request_id == rid:
+                return resp
+            # privd answers a frame it does not decode (one over its
+            # --max-request, say) with request_id 0. This socket carries
+            # one request at a time, and a timed-out one is never answered
+            # here (its socket was closed), so such an answer is ours.
+            if resp.request_id == 0 and resp.status not in (
+                    pb.OK, pb.STATUS_UNSPECIFIED):
                 return resp
 
     # -- the call ----------------------------------------------------------

@@ -28,6 +28,7 @@ import threading
 from . import audit as _audit
 from ._conn import Connection
 from ._pb import pb
+from ._rights import RightsMixin
 from .errors import (InvalidError, KeyFileError, PrivdError, ProtocolError,
                      RetainedError, printable)
 from .keys import KeyPair, is_z85_key, load_keypair, read_server_key
@@ -35,6 +36,10 @@ from .types import (ApplyResult, AuditRecord, Checkpoint, Checkpoints,
                     Policy, PolicyVersion, Pong, Retained, SubjectMatch)
 
 DEFAULT_TIMEOUT = 5.0
+# from_env(): each variable, and the argument that stands in for it
+_ENV_ARG = {"PRIVD_ENDPOINT": ("endpoint",),
+            "PRIVD_SERVER_KEY": ("server_key", "server_key_file"),
+            "PRIVD_KEY": ("key_file", "keypair")}
 DEFAULT_MAX_REQUEST = 1024 * 1024
 MAX_FIELDS = 256
 MAX_SUBJECT = 256
@@ -125,7 +130,7 @@ def _decision(d):
     return int(d)
 
 
-class Client:
+class Client(RightsMixin):
     """A connection to privd as one principal (see the module's notes).
 
     endpoint: "ipc:///path" or "tcp://host:port". privd's public key:
@@ -182,6 +187,27 @@ class Client:
                                 keypair.secret, _timeout_ms(timeout),
                                 _max_request(max_request))
         self.public_key = keypair.public
+
+    @classmethod
+    def from_env(cls, **kw):
+        """A Client configured as privctl is, from the environment:
+        PRIVD_ENDPOINT, PRIVD_SERVER_KEY (a file such as DATA_DIR/server.pub
+        if one exists at that path, else the key itself) and PRIVD_KEY (the
+        key pair file). Keyword arguments are passed on (purpose, timeout,
+        ...) and override the environment."""
+        missing = [v for v in ("PRIVD_ENDPOINT", "PRIVD_SERVER_KEY",
+                               "PRIVD_KEY")
+                   if not os.environ.get(v) and
+                   not any(a in kw for a in _ENV_ARG[v])]
+        if missing:
+            raise InvalidError("set %s (as for privctl)" % ", ".join(missing))
+        if "server_key" not in kw and "server_key_file" not in kw:
+            sk = os.environ["PRIVD_SERVER_KEY"]
+            kw["server_key_file" if os.path.exists(sk) else "server_key"] = sk
+        if "key_file" not in kw and "keypair" not in kw:
+            kw["key_file"] = os.environ["PRIVD_KEY"]
+        endpoint = kw.pop("endpoint", None) or os.environ["PRIVD_ENDPOINT"]
+        return cls(endpoint, **kw)
 
     # -- the handle --------------------------------------------------------
 

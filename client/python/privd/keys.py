@@ -205,3 +205,57 @@ def keygen(path=None):
         raise KeyFileError("%s: %s" % (path, e.strerror)) from None
     os.close(fd)
     return pair
+
+
+def load_audit_pubkey(path):
+    """privd's audit signing key (32 bytes) pinned in a file: its first
+    line that is neither blank nor a comment holds 64 hex digits, as
+    `privctl audit pubkey --out FILE` writes it. Public material: the
+    file's mode is not checked (keep it where privd cannot change it)."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(KEYFILE_MAX + 1)
+    except OSError as e:
+        raise KeyFileError("%s: %s" % (path, e.strerror)) from None
+    for raw in data.split(b"\n"):
+        line = raw.strip(b" \t\r")
+        if not line or line.startswith(b"#"):
+            continue
+        word = line.split()[0]
+        if len(word) == 64:
+            try:
+                return bytes.fromhex(word.decode("ascii"))
+            except (UnicodeDecodeError, ValueError):
+                pass
+        break
+    raise KeyFileError("%s: first line is not a 64-hex-digit key" % path)
+
+
+def save_audit_pubkey(path, public_key):
+    """Pin the audit signing key (32 bytes) in a new file as `privctl
+    audit pubkey --out` does: 64 hex digits and a newline, mode 0644,
+    never over an existing file (a pinned key must not be replaced behind
+    the auditor's back)."""
+    public_key = bytes(public_key)
+    if len(public_key) != 32:
+        raise KeyFileError("an audit signing key is 32 bytes")
+    path = os.fspath(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                     os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        raise KeyFileError("%s: %s%s" % (
+            path, e.strerror,
+            " (refusing to overwrite)" if e.errno == errno.EEXIST else "")) \
+            from None
+    try:
+        data = (public_key.hex() + "\n").encode("ascii")
+        while data:
+            data = data[os.write(fd, data):]
+        os.fsync(fd)
+    except OSError as e:
+        os.close(fd)
+        os.unlink(path)
+        raise KeyFileError("%s: %s" % (path, e.strerror)) from None
+    os.close(fd)
