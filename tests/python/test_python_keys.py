@@ -234,6 +234,35 @@ class ProtocolModule(Tmp):
                 if n.endswith(".py") and n != "privd_pb2.py"}
         self.assertEqual(listed, here)
 
+    def test_meson_install(self):
+        """`meson install --tags python` into a temporary root installs a
+        package that imports, with its privd_pb2, in the directory under
+        the prefix where this python looks."""
+        build, meson = (os.environ.get("MESON_BUILD_ROOT"),
+                        os.environ.get("MESON_BIN"))
+        if not build or not meson:
+            self.skipTest("not run by meson test (MESON_BUILD_ROOT unset)")
+        root = self.path("root")
+        r = subprocess.run([meson, "install", "-C", build, "--no-rebuild",
+                            "--tags", "python", "--destdir", root],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        found = [d for d, _, files in os.walk(root)
+                 if os.path.basename(d) == "privd" and
+                 "__init__.py" in files and "privd_pb2.py" in files]
+        self.assertEqual(len(found), 1, found)
+        site = os.path.dirname(found[0])
+        self.assertIn(site[len(root):], sys.path, "installed where this "
+                      "python does not look")
+        self.assertEqual(sorted(os.listdir(found[0])), sorted(
+            [n for n in os.listdir(os.path.join(pyharness.PRIVD_PY_SRC,
+                                                "privd"))
+             if n.endswith(".py")] + ["privd_pb2.py"]))
+        r = self.run_py(site, "import privd; print(privd.pb.__file__)")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(),
+                         os.path.join(found[0], "privd_pb2.py"))
+
     def test_installed_module_is_used(self):
         self.assertTrue(privd.pb.__file__.endswith(
             os.path.join("privd", "privd_pb2.py")))
