@@ -11,6 +11,7 @@ with the reason when python3-zmq, python3-protobuf or the generated module
 is missing.
 """
 
+import importlib
 import json
 import os
 import shutil
@@ -35,8 +36,8 @@ SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
 def skip_unless_ready():
     """Exit 77 saying why if the package cannot be tested here."""
     try:
-        import zmq  # noqa: F401
-        import google.protobuf  # noqa: F401
+        for name in ("zmq", "google.protobuf"):
+            importlib.import_module(name)
     except ImportError as e:
         print("SKIP: the Python client needs python3-zmq and "
               "python3-protobuf (%s)" % e, file=sys.stderr)

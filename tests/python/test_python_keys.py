@@ -149,6 +149,31 @@ class ServerKeyFiles(Tmp):
             privd.read_server_key(self.path("nope"))
 
 
+class AuditKeyPins(Tmp):
+    def test_save_then_load(self):
+        key = bytes(range(32))
+        p = self.path("audit.pub")
+        privd.save_audit_pubkey(p, key)
+        with open(p) as f:
+            self.assertEqual(f.read(), key.hex() + "\n")
+        self.assertEqual(os.stat(p).st_mode & 0o777, 0o644)
+        self.assertEqual(privd.load_audit_pubkey(p), key)
+        with self.assertRaisesRegex(privd.KeyFileError,
+                                    "refusing to overwrite"):
+            privd.save_audit_pubkey(p, bytes(32))
+        self.assertEqual(privd.load_audit_pubkey(p), key)
+        with self.assertRaises(privd.KeyFileError):
+            privd.save_audit_pubkey(self.path("short"), b"x")
+        self.assertEqual(privd.load_audit_pubkey(self.write(
+            "c", "# pinned 2024\n\n  %s  \n" % key.hex().upper())), key)
+        for text in ("", "xyz\n", key.hex()[:-1] + "\n",
+                     key.hex()[:-1] + "g\n"):
+            with self.subTest(text=text):
+                with self.assertRaisesRegex(privd.KeyFileError,
+                                            "64-hex-digit"):
+                    privd.load_audit_pubkey(self.write("b", text))
+
+
 class ClientArguments(Tmp):
     """What Client refuses before it connects."""
 
@@ -298,7 +323,8 @@ class ProtocolModule(Tmp):
         r = self.run_py(dest, "import privd",
                         PRIVD_PROTO=self.path("none.proto"))
         self.assertIn("PRIVD_PROTO is not a file", r.stderr)
-        r = self.run_py(dest, "import privd", PRIVD_PROTO=pyharness.PRIVD_PROTO,
+        r = self.run_py(dest, "import privd",
+                        PRIVD_PROTO=pyharness.PRIVD_PROTO,
                         PROTOC="/nonexistent/protoc")
         self.assertIn("cannot run protoc", r.stderr)
 

@@ -42,7 +42,8 @@ from .types import (ApplyResult, AuditRecord, Checkpoint, Checkpoints,
 __version__ = "0.1.0"
 
 __all__ = [
-    "pb", "Client", "NOW", "RetentionCount", "RetentionReport", "ChainVerifier", "checkpoint_message",
+    "pb", "Client", "NOW", "RetentionCount", "RetentionReport",
+    "ChainVerifier", "checkpoint_message",
     "PrivdError", "InvalidError", "DeniedError", "NotFoundError",
     "ConflictError", "RetainedError", "TooLargeError", "UnavailableError",
     "TimeoutError", "InternalError", "ProtocolError", "HandshakeError",

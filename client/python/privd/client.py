@@ -393,7 +393,8 @@ class Client(RightsMixin):
         is empty when nothing more can match. criteria are the fields of
         AuditQueryRequest (subject, register, principal, since_us,
         until_us, ops, not_ops, decision (a Decision value or name),
-        newest_first, limit 1..1000, from_seq, to_seq, request_id)."""
+        newest_first, limit 1..1000, from_seq, to_seq, request_id; follow
+        for a poll of `privctl audit tail -f`)."""
         req = pb.Request()
         q = req.audit_query
         for k, v in criteria.items():
@@ -401,7 +402,7 @@ class Client(RightsMixin):
                 getattr(q, k).extend([v] if isinstance(v, str) else v)
             elif k == "decision":
                 q.decision = _decision(v)
-            elif k in ("follow", "cursor") or k not in q.DESCRIPTOR.fields_by_name:
+            elif k == "cursor" or k not in q.DESCRIPTOR.fields_by_name:
                 raise TypeError("unknown audit query criterion %r" % k)
             else:
                 setattr(q, k, v)

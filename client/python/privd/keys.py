@@ -1,5 +1,6 @@
-"""CURVE keys: the key pair files `privctl keygen --out` writes, privd's
-server key, and making a new pair.
+"""Keys in files: the CURVE key pair files `privctl keygen --out` writes,
+privd's server key, making a new pair, and the audit signing key pinned as
+`privctl audit pubkey --out` pins it.
 
 A key pair file (client/keyfile.c reads the same format, with the same
 checks and the same explanations)::
@@ -185,25 +186,7 @@ def keygen(path=None):
         return pair
     text = ("# privd client key pair (privctl keygen). Keep it secret.\n"
             "public-key = %s\nsecret-key = %s\n" % (pair.public, pair.secret))
-    path = os.fspath(path)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
-                     os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError as e:
-        raise KeyFileError("%s: %s%s" % (
-            path, e.strerror,
-            " (refusing to overwrite)" if e.errno == errno.EEXIST else "")) from None
-    try:
-        os.fchmod(fd, 0o600)
-        data = text.encode("ascii")
-        while data:
-            data = data[os.write(fd, data):]
-        os.fsync(fd)
-    except OSError as e:
-        os.close(fd)
-        os.unlink(path)
-        raise KeyFileError("%s: %s" % (path, e.strerror)) from None
-    os.close(fd)
+    _write_new(os.fspath(path), text.encode("ascii"), 0o600)
     return pair
 
 
@@ -240,17 +223,22 @@ def save_audit_pubkey(path, public_key):
     public_key = bytes(public_key)
     if len(public_key) != 32:
         raise KeyFileError("an audit signing key is 32 bytes")
-    path = os.fspath(path)
+    _write_new(os.fspath(path), (public_key.hex() + "\n").encode("ascii"),
+               0o644)
+
+
+def _write_new(path, data, mode):
+    """Write data to a new file of mode at path (never over an existing
+    one, nor through a symbolic link), synced; on failure nothing is left
+    there. Raises KeyFileError."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
-                     os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+                     os.O_NOFOLLOW | os.O_CLOEXEC, mode)
     except OSError as e:
-        raise KeyFileError("%s: %s%s" % (
-            path, e.strerror,
-            " (refusing to overwrite)" if e.errno == errno.EEXIST else "")) \
-            from None
+        why = " (refusing to overwrite)" if e.errno == errno.EEXIST else ""
+        raise KeyFileError("%s: %s%s" % (path, e.strerror, why)) from None
     try:
-        data = (public_key.hex() + "\n").encode("ascii")
+        os.fchmod(fd, mode)  # whatever the umask
         while data:
             data = data[os.write(fd, data):]
         os.fsync(fd)
