@@ -502,6 +502,49 @@ class Audit(Case):
         self.assertEqual(cm.exception.seq, 4)
         self.assertIn("invalid signature", cm.exception.why)
 
+    def test_verify_follows_a_key_rotation(self):
+        """`privd audit rotate-key` (privd stopped) hands signing to a new
+        key: verification from the pinned first key follows it, as
+        privctl's does; the pin of the new key starts after it."""
+        usage = subprocess.run([pyharness.PRIVD_BIN, "--help"],
+                               capture_output=True, text=True, timeout=30)
+        if "audit rotate-key" not in usage.stdout + usage.stderr:
+            self.skipTest("this privd has no `audit rotate-key`")
+        self.fill(3)
+        auditor = self.connect("auditor")
+        first = auditor.audit_pubkey()
+        pin = os.path.join(self.d.root, "first.pub")
+        privd.save_audit_pubkey(pin, first)
+        self.assertEqual(self.d.stop(), 0)
+        r = subprocess.run([pyharness.PRIVD_BIN, "audit", "rotate-key",
+                            "--data-dir", self.d.data_dir],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        second = bytes.fromhex(r.stdout.strip())
+        self.d.serve(*self.SERVE_ARGS)
+        pyharness.wait_ready(self.svc, self.d.proc)
+        self.fill(3)
+        self.assertEqual(auditor.audit_pubkey(), second)
+        rot = [x for x in auditor.audit_query(principal="privd")
+               if x.event.op == "audit_key_rotate"]
+        self.assertEqual([list(x.event.fields) for x in rot],
+                         [["from=" + first.hex(), "to=" + second.hex()]])
+        mine = auditor.audit_verify(public_key=first)
+        self.assertEqual(mine.rotations, 1)
+        self.assertEqual(auditor.audit_verify().rotations, 1)
+        after = auditor.audit_verify(rot[0].seq + 1, public_key=second)
+        self.assertEqual(after.rotations, 0)
+        with self.assertRaises(privd.TamperedError):
+            auditor.audit_verify(public_key=second)
+        r = subprocess.run([pyharness.PRIVCTL_BIN, "--json", "audit",
+                            "verify", "--to", str(mine.last_seq),
+                            "--pubkey", pin], env=self.env("auditor"),
+                           capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        theirs = json.loads(r.stdout)
+        self.assertEqual((mine.checked, mine.checkpoints),
+                         (theirs["events"], theirs["checkpoints"]))
+
     def test_checkpoints(self):
         self.fill(4)
         auditor = self.connect("auditor")

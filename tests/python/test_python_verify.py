@@ -64,25 +64,45 @@ def event_bytes(seq, time_us=None, principal="svc", op="put"):
     return ev.SerializeToString()
 
 
+def rotation_bytes(seq, old, new, fields=None):
+    """The event of `privd audit rotate-key` (daemon/audit.h)."""
+    ev = pb.AuditEvent(seq=seq, time_us=T0 + seq, principal="privd",
+                       op="audit_key_rotate", decision=pb.ALLOWED,
+                       status=pb.OK, policy_version=1)
+    ev.fields.extend(fields if fields is not None else
+                     ["from=" + old.hex(), "to=" + new.hex()])
+    return ev.SerializeToString()
+
+
 class FakeLog:
     """A log of n events with a checkpoint every `every` events, served as
     privd serves it: pages of at most `page` records with a cursor,
     checkpoints at most `ckpt_max` a call. Tests edit records, checkpoints
     and the reported range to tamper."""
 
-    def __init__(self, n, every=3, signer=None, page=4, ckpt_max=10000):
+    def __init__(self, n, every=3, signer=None, page=4, ckpt_max=10000,
+                 rotations=None):
+        """rotations: {seq: new Signer}: the signing key rotates at seq,
+        as privd does it (the event, and a checkpoint there signed by the
+        old key); self.signer is the key in force at the end."""
         self.signer = signer or Signer(1)
+        self.first_signer = self.signer
         self.page = page
         self.ckpt_max = ckpt_max
         self.records = []  # [seq, raw, hash, damaged]
         self.checkpoints = []
         prev = audit.ZERO_HASH
+        rotations = rotations or {}
         for seq in range(1, n + 1):
-            raw = event_bytes(seq)
+            new = rotations.get(seq)
+            raw = rotation_bytes(seq, self.signer.public_key,
+                                 new.public_key) if new else event_bytes(seq)
             prev = audit.chain_hash(prev, raw)
             self.records.append([seq, raw, prev, False])
-            if seq % every == 0:
+            if seq % every == 0 or new:
                 self.checkpoints.append(self.sign(seq, prev, T0 + seq))
+            if new:
+                self.signer = new
         self.first_seq = 1 if n else 0
         self.last_seq = n
         self.prune = None
@@ -115,10 +135,13 @@ class FakeLog:
         return privd.Checkpoints(tuple(sel[:self.ckpt_max]), self.first_seq,
                                  self.last_seq, self.prune)
 
-    def audit_query_page(self, cursor=b"", from_seq=0, to_seq=0, limit=100):
+    def audit_query_page(self, cursor=b"", from_seq=0, to_seq=0, limit=100,
+                         principal=""):
         self.queries.append((cursor, from_seq, to_seq, limit))
         hi = to_seq or (1 << 64) - 1
-        sel = [r for r in self.records if from_seq <= r[0] <= hi]
+        sel = [r for r in self.records if from_seq <= r[0] <= hi and (
+            not principal or (not r[3] and pb.AuditEvent.FromString(
+                r[1]).principal == principal))]
         start = int(cursor.decode()) if cursor else 0
         n = min(limit, self.page)
         part = sel[start:start + n]
@@ -332,6 +355,92 @@ class VerifyTampered(unittest.TestCase):
                    from_seq=5)
 
 
+class VerifyKeyRotation(unittest.TestCase):
+    """The chain of signing keys (`privd audit rotate-key`), as libprivd's
+    verifier follows it."""
+
+    def setUp(self):
+        self.k1, self.k2, self.k3 = Signer(11), Signer(12), Signer(13)
+
+    def rotated(self, n=20, **kw):
+        return FakeLog(n, every=4, signer=self.k1,
+                       rotations={7: self.k2, 15: self.k3}, **kw)
+
+    def test_followed_from_the_pinned_first_key(self):
+        log = self.rotated()
+        r = audit.verify(log, public_key=self.k1.public_key)
+        self.assertEqual((r.checked, r.rotations, r.checkpoints),
+                         (20, 2, 7))
+
+    def test_without_a_pin_from_the_first_rotation(self):
+        """privd reports its current key; the first rotation's old key is
+        where the chain starts, and it must lead to the current one."""
+        log = self.rotated()
+        self.assertEqual(audit.verify(log).rotations, 2)
+        r = audit.verify(log, from_seq=9)
+        self.assertEqual((r.first_seq, r.rotations), (9, 1))
+        self.assertEqual(audit.verify(log, from_seq=16).rotations, 0)
+
+    def test_pinned_key_in_force_at_the_start_of_a_range(self):
+        log = self.rotated()
+        r = audit.verify(log, from_seq=9, public_key=self.k2.public_key)
+        self.assertEqual(r.rotations, 1)
+        with self.assertRaises(privd.TamperedError) as cm:
+            audit.verify(log, from_seq=9, public_key=self.k1.public_key)
+        self.assertEqual(cm.exception.seq, 12)
+        self.assertIn("invalid signature", cm.exception.why)
+
+    def check(self, log, seq, why, **kw):
+        with self.assertRaises(privd.TamperedError) as cm:
+            audit.verify(log, **kw)
+        self.assertEqual(cm.exception.seq, seq, str(cm.exception))
+        self.assertIn(why, cm.exception.why)
+
+    def test_rotation_without_its_checkpoint(self):
+        log = self.rotated()
+        log.checkpoints = [c for c in log.checkpoints if c.seq != 7]
+        self.check(log, 7, "the key rotation at event 7 has no checkpoint "
+                   "signed by the key it replaces",
+                   public_key=self.k1.public_key)
+
+    def test_rotation_from_another_key(self):
+        """A rotation inserted by someone else: its "from" is not the key
+        in force."""
+        log = FakeLog(10, every=4, signer=self.k1)
+        mallory = Signer(14)
+        log.records[5][1] = rotation_bytes(6, mallory.public_key,
+                                           self.k2.public_key)
+        log.rehash(5)
+        self.check(log, 6, "the key rotation at event 6 starts from another "
+                   "key than the one in force",
+                   public_key=self.k1.public_key)
+
+    def test_rotation_with_malformed_keys(self):
+        for fields in (["from=" + "ab" * 32], ["from=xyz", "to=" + "ab" * 32],
+                       ["from=" + "ab" * 31 + " a", "to=" + "ab" * 32],
+                       ["to=" + "ab" * 32, "from=" + "ab" * 32]):
+            with self.subTest(fields=fields):
+                log = FakeLog(10, every=4, signer=self.k1)
+                log.records[5][1] = rotation_bytes(6, b"", b"", fields)
+                log.rehash(5)
+                self.check(log, 6, "event 6 rotates the signing key, but its "
+                           "keys are not well-formed",
+                           public_key=self.k1.public_key)
+
+    def test_old_key_signing_after_the_rotation(self):
+        log = self.rotated()
+        c = log.checkpoints[-1]  # seq 20, by k3
+        log.checkpoints[-1] = log.sign(c.seq, c.hash, c.time_us, self.k2)
+        self.check(log, 20, "checkpoint at event 20 has an invalid signature",
+                   public_key=self.k1.public_key)
+
+    def test_rotations_not_leading_to_privds_key(self):
+        log = self.rotated()
+        log.signer = Signer(15)  # privd now reports a key nobody rotated to
+        self.check(log, 20, "the log's key rotations do not lead to the key "
+                   "privd signs with now")
+
+
 class VerifyProtocol(unittest.TestCase):
     """Answers that break the protocol say so; they judge no log."""
 
@@ -350,8 +459,8 @@ class VerifyProtocol(unittest.TestCase):
         log = FakeLog(10)
         orig = log.audit_query_page
 
-        def generous(cursor=b"", from_seq=0, to_seq=0, limit=100):
-            return orig(cursor, from_seq, 0, limit)
+        def generous(cursor=b"", from_seq=0, to_seq=0, limit=100, **kw):
+            return orig(cursor, from_seq, 0, limit, **kw)
         log.audit_query_page = generous
         with self.assertRaisesRegex(privd.ProtocolError, "past the range"):
             audit.verify(log, to_seq=5)

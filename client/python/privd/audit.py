@@ -10,6 +10,15 @@ time_us (8 bytes, big-endian). The verifier trusts nothing privd says
 except what the chain and the checkpoint signatures prove against a signing
 key the auditor holds (pinned once from audit_pubkey()).
 
+The signing key can be rotated (`privd audit rotate-key`): the rotation is
+one event of principal "privd", op "audit_key_rotate", whose two fields
+are "from=HEX" and "to=HEX" (the old and the new public key, 64 hex digits
+each), covered by a checkpoint at its own seq signed by the old key, which
+thus vouches for the new one through the chain hash. The verifier starts
+from the key in force at the start of the range and follows each rotation
+it meets: checkpoints up to and including the rotation's are checked
+against the old key, later ones against the new key.
+
 This is libprivd's verifier (client/auditverify.c and client/verify.c)
 written again, check for check and with the same explanations, so that
 `privctl audit verify` and this package agree on every log:
@@ -41,6 +50,10 @@ CHECKPOINT_DOMAIN = b"privd-audit-checkpoint-v1"
 AUDIT_PAGE_MAX = 1000
 AUDIT_CKPTS_MAX = 10000
 ZERO_HASH = bytes(HASH_BYTES)
+# the rotation of the signing key, as daemon/audit.h describes it
+ROTATE_PRINCIPAL = "privd"
+ROTATE_OP = "audit_key_rotate"
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 def checkpoint_message(seq, hash_, time_us):
@@ -55,6 +68,31 @@ def checkpoint_valid(ck, public_key):
         return False
     return _ed25519.verify(public_key, ck.signature,
                            checkpoint_message(ck.seq, ck.hash, ck.time_us))
+
+
+def _key_field(f, prefix):
+    """The key of a rotation field: prefix and exactly 64 hex digits."""
+    if not f.startswith(prefix):
+        return None
+    h = f[len(prefix):]
+    if len(h) != 2 * PK_BYTES or not set(h) <= _HEX:
+        return None
+    return bytes.fromhex(h)
+
+
+def key_rotation(ev):
+    """Is the parsed AuditEvent a rotation of the signing key? (from_key,
+    to_key) if it is; None if it is another event. Raises ValueError for a
+    rotation whose keys are not two well-formed public keys."""
+    if ev.op != ROTATE_OP or ev.principal != ROTATE_PRINCIPAL:
+        return None
+    keys = None
+    if len(ev.fields) == 2:
+        keys = (_key_field(ev.fields[0], "from="),
+                _key_field(ev.fields[1], "to="))
+    if keys is None or None in keys:
+        raise ValueError("malformed key rotation")
+    return keys
 
 
 def chain_hash(prev, event):
@@ -72,9 +110,12 @@ class ChainVerifier:
 
     from_seq (>= 1) is the first event expected; prev its previous hash (32
     zero bytes for event 1; a verified checkpoint's hash after pruning;
-    else the stored hash of event from_seq - 1). checkpoints with seq <
-    from_seq are skipped; each other one must be met, at its seq, with a
-    valid signature and the chain's hash there."""
+    else the stored hash of event from_seq - 1); public_key the signing key
+    in force at from_seq. checkpoints with seq < from_seq are skipped;
+    each other one must be met, at its seq, with a valid signature by the
+    key in force and the chain's hash there. A rotation of the signing key
+    must start from the key in force and be covered by a checkpoint at its
+    own seq, or it fails there; public_key is then the new key."""
 
     def __init__(self, public_key, from_seq, prev, checkpoints):
         self.public_key = bytes(public_key)
@@ -87,6 +128,7 @@ class ChainVerifier:
             self.ci += 1
         self.checked = 0
         self.ckpts_ok = 0
+        self.rotations = 0
         self.first_checked = 0
         self.bad_seq = 0
         self.why = ""
@@ -110,6 +152,10 @@ class ChainVerifier:
         except Exception:  # DecodeError, and whatever a backend raises
             self._fail(n, "event %d does not decode" % n)
         seq, t = ev.seq, ev.time_us
+        try:
+            rot = key_rotation(ev)
+        except ValueError:
+            rot = False
         if seq > n:
             self._fail(n, "event %d is missing" % n)
         if seq < n:
@@ -121,6 +167,14 @@ class ChainVerifier:
         if len(hash_) != HASH_BYTES or h != bytes(hash_):
             self._fail(seq, "event %d does not match its chain hash "
                        "(changed, or an event before it was)" % seq)
+        if rot is False:
+            self._fail(seq, "event %d rotates the signing key, but its keys "
+                       "are not well-formed" % seq)
+        if rot and rot[0] != self.public_key:
+            self._fail(seq, "the key rotation at event %d starts from "
+                       "another key than the one in force (pin the key in "
+                       "force at the start of the range)" % seq)
+        signed_here = 0
         while self.ci < len(self.ckpts) and self.ckpts[self.ci].seq == seq:
             c = self.ckpts[self.ci]
             self.ci += 1
@@ -131,6 +185,14 @@ class ChainVerifier:
                 self._fail(seq, "the chain at event %d differs from its "
                            "signed checkpoint" % seq)
             self.ckpts_ok += 1
+            signed_here += 1
+        if rot:
+            # the old key vouches for the new one, or nobody does
+            if not signed_here:
+                self._fail(seq, "the key rotation at event %d has no "
+                           "checkpoint signed by the key it replaces" % seq)
+            self.public_key = rot[1]
+            self.rotations += 1
         if self.ci < len(self.ckpts) and self.ckpts[self.ci].seq < seq:
             s = self.ckpts[self.ci].seq
             self._fail(s, "checkpoint at event %d names an event that is "
@@ -223,7 +285,9 @@ def _start(source, from_seq, first_seq, ckpts, base, public_key):
         if not checkpoint_valid(base, public_key):
             raise TamperedError(base.seq, "the checkpoint at event %d, where "
                                 "the kept events start, has an invalid "
-                                "signature" % base.seq)
+                                "signature (or the signing key was rotated "
+                                "in the pruned events: pin the key in force "
+                                "after them)" % base.seq)
         return first_seq, base.hash
     if from_seq == 1:
         return 1, ZERO_HASH
@@ -239,6 +303,30 @@ def _start(source, from_seq, first_seq, ckpts, base, public_key):
     return from_seq, recs[0].hash
 
 
+def _key_at_start(source, from_seq):
+    """The key in force at from_seq when the caller pinned none: the old
+    key of the first rotation at or after from_seq, if there is one (the
+    rotations are events of principal "privd": a few, the offline
+    commands'). None if there is none: privd's current key is in force."""
+    cursor = b""
+    while True:
+        recs, nxt = source.audit_query_page(
+            cursor=cursor, principal=ROTATE_PRINCIPAL, from_seq=from_seq,
+            limit=AUDIT_PAGE_MAX)
+        for r in recs:
+            if r.damaged:
+                continue
+            try:
+                rot = key_rotation(pb.AuditEvent.FromString(r.raw))
+            except Exception:  # the chain check will say what is wrong
+                continue
+            if rot:
+                return rot[0]
+        if not nxt or nxt == cursor:
+            return None
+        cursor = nxt
+
+
 def verify(source, from_seq=0, to_seq=0, public_key=None):
     """Verify events from_seq..to_seq (0: from the first kept, to the
     newest) of the log source serves. public_key: the pinned signing key
@@ -249,8 +337,11 @@ def verify(source, from_seq=0, to_seq=0, public_key=None):
         raise ValueError("from_seq and to_seq are not negative")
     if to_seq != 0 and from_seq > to_seq:
         raise ValueError("from_seq is after to_seq")
-    key = bytes(public_key) if public_key is not None \
-        else source.audit_pubkey()
+    current = None
+    if public_key is None:
+        key = current = bytes(source.audit_pubkey())
+    else:
+        key = bytes(public_key)
     if len(key) != PK_BYTES:
         raise ValueError("the audit signing key is %d bytes" % PK_BYTES)
     ckpts, first_seq, last_seq, base = _checkpoints_all(source, from_seq,
@@ -264,6 +355,11 @@ def verify(source, from_seq=0, to_seq=0, public_key=None):
     fin = max([end] + [c.seq for c in ckpts])
     if max(from_seq, 1) > fin:
         return VerifyResult(0, 0, 0, 0)  # the range starts after the newest
+    rotated = False
+    if public_key is None:
+        first_old = _key_at_start(source, from_seq)
+        if first_old is not None:
+            key, rotated = first_old, True
     start, prev = _start(source, from_seq, first_seq, ckpts, base, key)
     if start > fin:
         return VerifyResult(0, 0, 0, 0)
@@ -289,5 +385,10 @@ def verify(source, from_seq=0, to_seq=0, public_key=None):
         if not cursor:
             break
     v.finish(fin)
+    if rotated and to_seq == 0 and v.public_key != current:
+        # the keys were taken from the log: they must lead to the key
+        # privd signs with
+        raise TamperedError(fin, "the log's key rotations do not lead to "
+                            "the key privd signs with now")
     return VerifyResult(v.checked, v.ckpts_ok, v.first_checked,
-                        v.next_seq - 1 if v.checked else 0)
+                        v.next_seq - 1 if v.checked else 0, v.rotations)

@@ -100,12 +100,14 @@ class Checkpoints:
 @dataclass(frozen=True)
 class VerifyResult:
     """A range of the audit log that verified: the events checked against
-    the chain (first and last of them; 0 when none), and the signed
-    checkpoints met on the way."""
+    the chain (first and last of them; 0 when none), the signed
+    checkpoints met on the way, and the rotations of the signing key
+    followed."""
     checked: int
     checkpoints: int
     first_seq: int
     last_seq: int
+    rotations: int = 0
 
 
 @dataclass(frozen=True)
