@@ -61,7 +61,11 @@ class Connection:
         # privd's audit log are not all small numbers; not a secret
         self.next_id = int.from_bytes(os.urandom(8), "big") or 1
         self.last_id = 0
-        self._open()  # start the handshake now: the first call finds it done
+        try:
+            self._open()  # start the handshake now: the first call finds
+        except PrivdError:  # it done
+            self.close()
+            raise
 
     # -- socket and monitor ------------------------------------------------
 
