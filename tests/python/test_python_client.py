@@ -347,6 +347,28 @@ class Connection(Case):
         self.assertEqual(self.svc.ping().principal, "svc")
         self.assertEqual(self.svc.put("customers", "py-9", {"notes": "n"}), 1)
 
+    def test_interrupted_call_leaves_no_answer_behind(self):
+        """A call interrupted while it waits (KeyboardInterrupt from a
+        signal handler) leaves the client usable: the next call, on a
+        fresh socket, gets its own answer."""
+        self.svc.ping()
+
+        def interrupt(*_):
+            raise KeyboardInterrupt
+        old = signal.signal(signal.SIGALRM, interrupt)
+        os.kill(self.d.proc.pid, signal.SIGSTOP)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            with self.assertRaises(KeyboardInterrupt):
+                self.svc.put("customers", "py-10", {"name": "first"})
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+            os.kill(self.d.proc.pid, signal.SIGCONT)
+        self.assertEqual(self.svc.put("customers", "py-10",
+                                      {"notes": "second"}), 1)
+        self.assertEqual(self.svc.ping().principal, "svc")
+
     def test_from_env_as_privctl(self):
         env = {"PRIVD_ENDPOINT": self.d.endpoint,
                "PRIVD_SERVER_KEY": self.d.server_key,  # the key itself

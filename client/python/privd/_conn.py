@@ -213,6 +213,19 @@ class Connection:
 
     # -- the call ----------------------------------------------------------
 
+    def _send(self, data, deadline):
+        """Send data once the connection is ready."""
+        while True:
+            self._wait_writable(deadline)
+            try:
+                self.sock.send(data, zmq.NOBLOCK, copy=True)
+                return
+            except zmq.Again:
+                continue
+            except zmq.ZMQError as e:
+                raise UnavailableError("cannot send to privd: %s"
+                                       % e.strerror) from None
+
     def call(self, req, payload, keep=None):
         """Carry one request (its request_id set here) and return the
         Response, whose status is OK and payload the one named. Any other
@@ -234,27 +247,16 @@ class Connection:
             self.close_socket()
         if self.sock is None:
             self._open()
-        while True:
-            try:
-                self._wait_writable(deadline)
-            except PrivdError:
-                self.close_socket()
-                raise
-            try:
-                self.sock.send(data, zmq.NOBLOCK, copy=True)
-                break
-            except zmq.Again:
-                continue
-            except zmq.ZMQError as e:
-                self.close_socket()
-                raise UnavailableError("cannot send to privd: %s"
-                                       % e.strerror) from None
-        self.last_id = req.request_id
-        self._mon_stop()
         try:
+            self._send(data, deadline)
+            self.last_id = req.request_id
+            self._mon_stop()
             resp = self._wait_reply(req.request_id, deadline)
-        except PrivdError:
-            self.close_socket()  # the request may still be in flight
+        except BaseException:
+            # whatever ended the wait (a PrivdError, KeyboardInterrupt in
+            # the middle of it), the request may still be in flight: its
+            # answer must never meet a later call on this socket
+            self.close_socket()
             raise
         if resp.status != pb.OK:
             if keep is not None and resp.status == keep and \

@@ -31,19 +31,20 @@ from ._pb import pb
 from ._rights import RightsMixin
 from .errors import (InvalidError, KeyFileError, PrivdError, ProtocolError,
                      RetainedError, printable)
-from .keys import KeyPair, is_z85_key, load_keypair, read_server_key
+from .keys import (KeyPair, is_z85_key, load_keypair, public_of,
+                   read_server_key)
 from .types import (ApplyResult, AuditRecord, Checkpoint, Checkpoints,
                     Policy, PolicyVersion, Pong, Retained, SubjectMatch)
 
 DEFAULT_TIMEOUT = 5.0
-# from_env(): each variable, and the argument that stands in for it
-_ENV_ARG = {"PRIVD_ENDPOINT": ("endpoint",),
-            "PRIVD_SERVER_KEY": ("server_key", "server_key_file"),
-            "PRIVD_KEY": ("key_file", "keypair")}
-DEFAULT_MAX_REQUEST = 1024 * 1024
+DEFAULT_MAX_REQUEST = 1024 * 1024  # privd's default --max-request
 MAX_FIELDS = 256
 MAX_SUBJECT = 256
 MAX_VALUE = 64 * 1024
+# from_env(): each variable, and the arguments that stand in for it
+_ENV_ARG = {"PRIVD_ENDPOINT": ("endpoint",),
+            "PRIVD_SERVER_KEY": ("server_key", "server_key_file"),
+            "PRIVD_KEY": ("key_file", "keypair")}
 
 
 def _text(x, what):
@@ -171,7 +172,6 @@ class Client(RightsMixin):
         else:
             # checked as a key file is: a pair that does not match would
             # only show as "refused"
-            from .keys import public_of
             if not is_z85_key(keypair.public) or \
                     public_of(keypair.secret) != keypair.public:
                 raise KeyFileError("keypair: public key does not belong to "
@@ -235,22 +235,29 @@ class Client(RightsMixin):
     def __repr__(self):
         return "<privd.Client %s key %s>" % (self.endpoint, self.public_key)
 
+    def _open_conn(self):
+        if self._conn is None:
+            raise PrivdError("the client is closed")
+        return self._conn
+
     @property
     def timeout(self):
         """Seconds each call waits at most (> 0)."""
-        return self._conn.timeout_ms / 1000.0
+        return self._open_conn().timeout_ms / 1000.0
 
     @timeout.setter
     def timeout(self, seconds):
-        self._conn.timeout_ms = _timeout_ms(seconds)
+        self._open_conn().timeout_ms = _timeout_ms(seconds)
 
     @property
     def max_request(self):
-        return self._conn.max_request
+        """The largest request sent, in bytes (match privd's
+        --max-request); a larger one raises TooLargeError unsent."""
+        return self._open_conn().max_request
 
     @max_request.setter
     def max_request(self, n):
-        self._conn.max_request = _max_request(n)
+        self._open_conn().max_request = _max_request(n)
 
     @property
     def last_request_id(self):
@@ -269,12 +276,11 @@ class Client(RightsMixin):
             if payload is None:
                 raise InvalidError("the request has no operation")
         with self._lock:
-            if self._conn is None:
-                raise PrivdError("the client is closed")
+            conn = self._open_conn()
             if self._pid != os.getpid():
                 raise PrivdError("a privd.Client cannot be used after fork(); "
                                  "make a new one in the child")
-            return self._conn.call(req, payload, keep)
+            return conn.call(req, payload, keep)
 
     def _purpose(self, purpose):
         p = purpose if purpose is not None else self.purpose
@@ -461,10 +467,13 @@ class Client(RightsMixin):
         """Verify the audit log's events from_seq..to_seq (0: from the
         oldest kept, to the newest) here, in Python: the hash chain and
         every signed checkpoint, against public_key (32 bytes, or 64 hex
-        digits, as pinned from audit_pubkey()). Without one, the key privd
-        reports now is used, which only proves the log consistent with
-        itself. Returns a privd.VerifyResult; raises TamperedError naming
-        the first event that does not verify."""
+        digits), the signing key in force at from_seq as pinned from
+        audit_pubkey(), following each rotation of the signing key in the
+        range. Without one, the key privd reports now is used (or the
+        first rotation's old key, and the rotations must lead to privd's
+        key), which only proves the log consistent with itself. Returns
+        a privd.VerifyResult; raises TamperedError naming the first event
+        that does not verify."""
         if isinstance(public_key, str):
             try:
                 public_key = bytes.fromhex(public_key.strip())
