@@ -27,6 +27,11 @@ PRIVD_PROTO = os.environ.get("PRIVD_PROTO", "")
 PRIVD_PY_SRC = os.environ.get("PRIVD_PY_SRC", "")
 PRIVD_PB2 = os.environ.get("PRIVD_PB2", "")
 
+# privctl, run by the tests, reads no settings of the developer's own (a
+# config file, an output format): what it does is the test's alone
+os.environ["PRIVCTL_CONFIG"] = ""
+os.environ.pop("PRIVCTL_FORMAT", None)
+
 READY_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
