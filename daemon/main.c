@@ -30,6 +30,7 @@
 #include "commands.h"
 #include "datadir.h"
 #include "log.h"
+#include "notify.h"
 #include "restore.h"
 #include "server.h"
 #include "substate.h"
@@ -570,6 +571,7 @@ cmd_serve(int argc, char **argv)
 
 	/* A core dump would hold keys and values in the clear. */
 	setrlimit(RLIMIT_CORE, &nocore);
+	notify_init();
 	if (clock_init())
 		log_warn("PRIVD_TEST_CLOCK_FILE is set: this privd's clock is "
 		         "shifted as that file says. For tests only.");
