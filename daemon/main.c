@@ -116,9 +116,8 @@ parse_setting(int which, const char *arg, long long *out)
 	v = strtoll(arg, &end, 10);
 	if (errno != 0 || end == arg || *end != '\0' || v < s->min ||
 	    v > s->max) {
-		fprintf(stderr,
-		    "privd: %s must be an integer in %lld..%lld (%s)\n",
-		    s->flag, s->min, s->max, s->what);
+		log_err("%s must be an integer in %lld..%lld (%s)", s->flag,
+		    s->min, s->max, s->what);
 		return -1;
 	}
 	*out = v;
@@ -135,8 +134,7 @@ write_pubkey_file(const char *dir, const char *z85)
 		return -1;
 	if ((f = fopen(path, "we")) == NULL || fprintf(f, "%s\n", z85) < 0 ||
 	    fclose(f) != 0) {
-		fprintf(stderr, "privd: cannot write %s: %s\n", path,
-		    strerror(errno));
+		log_err("cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -153,28 +151,25 @@ check_fresh_dir(const char *dir)
 	size_t i;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "privd: cannot create %s: %s\n", dir,
-		    strerror(errno));
+		log_err("cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "privd: %s is not a directory\n", dir);
+		log_err("%s is not a directory", dir);
 		return -1;
 	}
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if (datadir_path(path, sizeof(path), dir, files[i]) != 0)
 			return -1;
 		if (lstat(path, &st) == 0) {
-			fprintf(stderr,
-			    "privd: %s already holds a privd store (%s); "
-			    "refusing to overwrite it\n",
+			log_err("%s already holds a privd store (%s); "
+			        "refusing to overwrite it",
 			    dir, files[i]);
 			return -1;
 		}
 	}
 	if (chmod(dir, 0700) != 0) {
-		fprintf(stderr, "privd: cannot chmod %s: %s\n", dir,
-		    strerror(errno));
+		log_err("cannot chmod %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -230,16 +225,14 @@ init_policy_check(const pol_policy *pol, uint64_t floor_s)
 	char why[200];
 
 	if ((uint64_t)pol->audit_retention_s < floor_s) {
-		fprintf(stderr,
-		    "privd: policy: $.audit.retention is shorter than the "
-		    "floor of %llu days (--audit-retention-min)\n",
+		log_err("policy: $.audit.retention is shorter than the "
+		        "floor of %llu days (--audit-retention-min)",
 		    (unsigned long long)(floor_s / 86400));
 		return -1;
 	}
 	if (policy_admissible(pol, floor_s, NULL, true, why, sizeof(why)) != 0)
-		fprintf(stderr,
-		    "privd: warning: no principal of the policy has the role "
-		    "policy_admin: only `privd policy set` can change it\n");
+		log_warn("no principal of the policy has the role "
+		         "policy_admin: only `privd policy set` can change it");
 	return 0;
 }
 
@@ -275,9 +268,8 @@ cmd_init(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (pol_duration_parse(floor, &floor_s) != 0) {
-		fprintf(stderr,
-		    "privd: --audit-retention-min needs a duration such as "
-		    "\"1 year\" or \"400 days\"\n");
+		log_err("--audit-retention-min needs a duration such as "
+		        "\"1 year\" or \"400 days\"");
 		return EXIT_USAGE;
 	}
 	if ((pol = datadir_load_policy(policy, &json, &len)) == NULL)
@@ -288,12 +280,12 @@ cmd_init(int argc, char **argv)
 	    datadir_path(keypath, sizeof(keypath), dir, "master.key") != 0)
 		goto out;
 	if (crypto_keys_create(keypath, &keys, err, sizeof(err)) != 0) {
-		fprintf(stderr, "privd: %s\n", err);
+		log_err("%s", err);
 		goto out;
 	}
 	if (store_open(
 	        dir, STORE_DEFAULT_MAPSIZE, true, &st, err, sizeof(err)) != 0) {
-		fprintf(stderr, "privd: %s\n", err);
+		log_err("%s", err);
 		goto undo;
 	}
 	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0 ||
@@ -301,18 +293,18 @@ cmd_init(int argc, char **argv)
 	    retain_floor_put(st, txn, (uint64_t)floor_s) != 0 ||
 	    store_policy_put(
 	        st, txn, 1, clock_wall_us(), "privd init", json, len) != 0) {
-		fprintf(stderr, "privd: cannot initialise the store\n");
+		log_err("cannot initialise the store");
 		if (txn != NULL)
 			mdb_txn_abort(txn);
 		goto undo;
 	}
 	if (mdb_txn_commit(txn) != 0) {
-		fprintf(stderr, "privd: cannot commit the new store\n");
+		log_err("cannot commit the new store");
 		goto undo;
 	}
 	if (write_pubkey_file(dir, z85) != 0)
 		goto out;
-	fprintf(stderr, "privd: initialised %s with policy version 1\n", dir);
+	log_info("initialised %s with policy version 1", dir);
 	printf("%s\n", z85);
 	rc = 0;
 	goto out;
@@ -359,58 +351,56 @@ open_datadir(server *srv)
 		return -1;
 	/* the index is complete before anything is served (audit_index.h) */
 	if ((rc = audit_ix_catch_up(srv->st, &indexed)) != 0) {
-		fprintf(stderr, "privd: cannot index the audit log: %s\n",
-		    mdb_strerror(rc));
+		log_err("cannot index the audit log: %s", mdb_strerror(rc));
 		return -1;
 	}
 	if (indexed > 0)
 		log_info("audit index: %llu events indexed from the log",
 		    (unsigned long long)indexed);
 	if ((rc = mdb_txn_begin(srv->st->env, NULL, MDB_RDONLY, &txn)) != 0) {
-		fprintf(stderr, "privd: %s\n", mdb_strerror(rc));
+		log_err("%s", mdb_strerror(rc));
 		return -1;
 	}
 	rc = -1;
 	if (datadir_secret(srv->st, txn, srv->keys, META_CURVE_SECRET,
 	        srv->curve_secret, crypto_box_SECRETKEYBYTES) != 0) {
-		fprintf(stderr,
-		    "privd: the server key does not open with this master "
-		    "key (wrong master.key, or a damaged store)\n");
+		log_err("the server key does not open with this master "
+		        "key (wrong master.key, or a damaged store)");
 		goto out;
 	}
 	crypto_scalarmult_base(srv->curve_public, srv->curve_secret);
 	if (datadir_secret(srv->st, txn, srv->keys, META_SIGN_SECRET,
 	        srv->sign_sk, crypto_sign_SECRETKEYBYTES) != 0) {
-		fprintf(stderr, "privd: the audit signing key does not open "
-		                "(damaged store)\n");
+		log_err("the audit signing key does not open "
+		        "(damaged store)");
 		goto out;
 	}
 	crypto_sign_ed25519_sk_to_pk(srv->sign_pk, srv->sign_sk);
 	if (audit_load(srv->st, txn, &head) != 0 ||
 	    retain_load(srv->st, txn, &keep) != 0) {
-		fprintf(stderr, "privd: the audit log's head cannot be read "
-		                "(damaged store)\n");
+		log_err("the audit log's head cannot be read "
+		        "(damaged store)");
 		goto out;
 	}
 	srv->audit_floor_s = keep.floor_s;
 	if (substate_count(srv->st, txn, &states) != 0) {
-		fprintf(stderr, "privd: the data subjects' states cannot be "
-		                "read (damaged store)\n");
+		log_err("the data subjects' states cannot be "
+		        "read (damaged store)");
 		goto out;
 	}
 	atomic_store(&srv->subj_states, states > 0);
 	if (retain_start_check(head.time_us, clock_wall_us(),
 	        srv->cfg.clock_behind_ok, &srv->start_jump_s, err,
 	        sizeof(err)) != 0) {
-		fprintf(stderr, "privd: %s\n", err);
+		log_err("%s", err);
 		goto out;
 	}
 	if (store_policy_latest(srv->st, txn, &sp) != 0) {
-		fprintf(stderr, "privd: the store holds no policy\n");
+		log_err("the store holds no policy");
 		goto out;
 	}
 	if (pol_parse(sp.json, sp.len, &pol, &perr) != 0) {
-		fprintf(stderr, "privd: stored policy version %llu: %s: %s\n",
+		log_err("stored policy version %llu: %s: %s",
 		    (unsigned long long)sp.version, perr.path, perr.reason);
 		goto out;
 	}
@@ -438,8 +428,8 @@ start_backups(server *srv)
 	size_t removed;
 
 	if (backup_clean_dir(srv->cfg.datadir, &removed) != 0) {
-		fprintf(stderr, "privd: cannot clean %s/%s: %s\n",
-		    srv->cfg.datadir, BACKUP_DIR, strerror(errno));
+		log_err("cannot clean %s/%s: %s", srv->cfg.datadir, BACKUP_DIR,
+		    strerror(errno));
 		return -1;
 	}
 	if (removed > 0)
@@ -448,7 +438,7 @@ start_backups(server *srv)
 		log_info("removed what an unfinished restore left in %s",
 		    srv->cfg.datadir);
 	if ((srv->backup = backup_ctl_new(srv->st, srv->cfg.datadir)) == NULL) {
-		fprintf(stderr, "privd: out of memory\n");
+		log_err("out of memory");
 		return -1;
 	}
 	return 0;
@@ -468,7 +458,7 @@ cmd_pubkey(int argc, char **argv)
 		return 1;
 	if ((f = fopen(path, "re")) == NULL ||
 	    fgets(line, sizeof(line), f) == NULL) {
-		fprintf(stderr, "privd: cannot read %s\n", path);
+		log_err("cannot read %s", path);
 		if (f != NULL)
 			fclose(f);
 		return 1;
@@ -491,6 +481,8 @@ cmd_serve(int argc, char **argv)
 	int i, w, started = 0, lockfd = -1, sigfd = -1, rc = 1;
 	bool writer_started = false;
 
+	/* every line, the start-up errors too, in the log's format */
+	log_set_style(LOG_STYLE_DAEMON);
 	memset(&srv, 0, sizeof(srv));
 	val[SET_WORKERS] = sysconf(_SC_NPROCESSORS_ONLN);
 	if (val[SET_WORKERS] < 1)
@@ -522,8 +514,8 @@ cmd_serve(int argc, char **argv)
 			srv.cfg.datadir = arg;
 		} else if (strcmp(a, "--listen") == 0) {
 			if (srv.cfg.nlisten == SERVER_MAX_LISTEN) {
-				fprintf(stderr, "privd: at most %d --listen\n",
-				    SERVER_MAX_LISTEN);
+				log_err(
+				    "at most %d --listen", SERVER_MAX_LISTEN);
 				return EXIT_USAGE;
 			}
 			srv.cfg.listen[srv.cfg.nlisten++] = arg;
@@ -557,8 +549,7 @@ cmd_serve(int argc, char **argv)
 	srv.cfg.retention_interval_s = (uint64_t)val[SET_RETENTION_INTERVAL];
 	if (srv.cfg.nlisten == 0) {
 		if (realpath(srv.cfg.datadir, absdir) == NULL) {
-			fprintf(stderr, "privd: %s: %s\n", srv.cfg.datadir,
-			    strerror(errno));
+			log_err("%s: %s", srv.cfg.datadir, strerror(errno));
 			return 1;
 		}
 		if (datadir_path(absdir + strlen(absdir),
@@ -645,8 +636,11 @@ out:
 int
 main(int argc, char **argv)
 {
+	/* privd's commands report as a command line tool; privd serve logs
+	 * as a daemon (log.h) */
+	log_set_style(LOG_STYLE_PLAIN);
 	if (sodium_init() < 0) {
-		fprintf(stderr, "privd: cannot initialise libsodium\n");
+		log_err("cannot initialise libsodium");
 		return 1;
 	}
 	umask(077);
