@@ -28,6 +28,7 @@
 #include "backup.h"
 #include "clock.h"
 #include "commands.h"
+#include "config.h"
 #include "datadir.h"
 #include "log.h"
 #include "notify.h"
@@ -50,7 +51,7 @@ usage(FILE *f)
 	    "[--log-level LEVEL]\n"
 	    "                   [--audit-checkpoint-every N] "
 	    "[--retention-interval SECONDS]\n"
-	    "                   [--clock-behind-ok]\n"
+	    "                   [--clock-behind-ok] [--config FILE] [--check]\n"
 	    "       privd policy set --data-dir DIR [--force] FILE\n"
 	    "       privd pubkey --data-dir DIR\n"
 	    "       privd restore --data-dir DIR --from FILE "
@@ -65,6 +66,10 @@ usage(FILE *f)
 	    "policy says.\n"
 	    "serve       serve DIR until SIGTERM/SIGINT; default endpoint "
 	    "ipc://DIR/privd.sock\n"
+	    "            --config FILE: the same settings as \"key = value\" "
+	    "lines (privd(8));\n"
+	    "            an option overrides its line. --check: print the "
+	    "settings, exit\n"
 	    "policy set  with privd stopped, make FILE the policy in force "
 	    "(the recovery\n"
 	    "            path when no admin can apply one); audited as "
@@ -75,53 +80,6 @@ usage(FILE *f)
 	    "            again the erasures made since (from DIR's store, "
 	    "or the journal\n"
 	    "            FILE that `privctl erasures export` wrote)\n");
-}
-
-/* Settings of `privd serve`: one table with bounds and defaults. */
-typedef struct setting {
-	const char *flag;
-	long long min, max, def; /* def 0: computed at start */
-	const char *what;
-} setting;
-
-enum {
-	SET_WORKERS,
-	SET_MAX_REQUEST,
-	SET_MAP_SIZE,
-	SET_CKPT_EVERY,
-	SET_RETENTION_INTERVAL,
-	SET_N
-};
-
-static const setting settings[SET_N] = {
-    [SET_WORKERS] = {"--workers", 1, 256, 0, "worker threads (default: cores)"},
-    [SET_MAX_REQUEST] = {"--max-request", 1024, 64LL << 20,
-        SERVER_DEFAULT_MAX_REQUEST, "largest request frame in bytes"},
-    [SET_MAP_SIZE] = {"--map-size", STORE_MIN_MAPSIZE, 1LL << 40,
-        STORE_DEFAULT_MAPSIZE, "initial LMDB map size in bytes"},
-    [SET_CKPT_EVERY] = {"--audit-checkpoint-every", 1, 1000000,
-        AUDIT_DEFAULT_CKPT_EVERY, "audit events between signed checkpoints"},
-    [SET_RETENTION_INTERVAL] = {"--retention-interval", 0, 7LL * 86400, 60,
-        "seconds between retention sweeps (0: only on demand)"},
-};
-
-static int
-parse_setting(int which, const char *arg, long long *out)
-{
-	const setting *s = &settings[which];
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < s->min ||
-	    v > s->max) {
-		log_err("%s must be an integer in %lld..%lld (%s)", s->flag,
-		    s->min, s->max, s->what);
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 static int
@@ -475,86 +433,38 @@ cmd_serve(int argc, char **argv)
 	const struct rlimit nocore = {0, 0};
 	server srv;
 	pthread_t writer_thread, *workers = NULL;
-	long long val[SET_N];
+	serve_config conf;
 	char absdir[PATH_MAX];
 	sigset_t sigs;
-	int i, w, started = 0, lockfd = -1, sigfd = -1, rc = 1;
+	int w, started = 0, lockfd = -1, sigfd = -1, rc = 1;
 	bool writer_started = false;
 
 	/* every line, the start-up errors too, in the log's format */
 	log_set_style(LOG_STYLE_DAEMON);
 	memset(&srv, 0, sizeof(srv));
-	val[SET_WORKERS] = sysconf(_SC_NPROCESSORS_ONLN);
-	if (val[SET_WORKERS] < 1)
-		val[SET_WORKERS] = 1;
-	val[SET_MAX_REQUEST] = settings[SET_MAX_REQUEST].def;
-	val[SET_MAP_SIZE] = settings[SET_MAP_SIZE].def;
-	val[SET_CKPT_EVERY] = settings[SET_CKPT_EVERY].def;
-	val[SET_RETENTION_INTERVAL] = settings[SET_RETENTION_INTERVAL].def;
-	for (i = 2; i < argc; i++) {
-		const char *a = argv[i],
-		           *arg = i + 1 < argc ? argv[i + 1] : NULL;
-		int s;
-
-		if (strcmp(a, "--clock-behind-ok") == 0) {
-			srv.cfg.clock_behind_ok = true;
-			continue;
-		}
-		for (s = 0; s < SET_N; s++)
-			if (strcmp(a, settings[s].flag) == 0)
-				break;
-		if (arg == NULL) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-		if (s < SET_N) {
-			if (parse_setting(s, arg, &val[s]) != 0)
-				return EXIT_USAGE;
-		} else if (strcmp(a, "--data-dir") == 0) {
-			srv.cfg.datadir = arg;
-		} else if (strcmp(a, "--listen") == 0) {
-			if (srv.cfg.nlisten == SERVER_MAX_LISTEN) {
-				log_err(
-				    "at most %d --listen", SERVER_MAX_LISTEN);
-				return EXIT_USAGE;
-			}
-			srv.cfg.listen[srv.cfg.nlisten++] = arg;
-		} else if (strcmp(a, "--log-level") == 0) {
-			if (strcmp(arg, "error") == 0)
-				log_set_level(LOG_ERR);
-			else if (strcmp(arg, "warn") == 0)
-				log_set_level(LOG_WARN);
-			else if (strcmp(arg, "info") == 0)
-				log_set_level(LOG_INFO);
-			else if (strcmp(arg, "debug") == 0)
-				log_set_level(LOG_DEBUG);
-			else {
-				usage(stderr);
-				return EXIT_USAGE;
-			}
-		} else {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-		i++;
+	if ((rc = serve_config_load(argc, argv, 2, &conf)) != 0) {
+		serve_config_free(&conf);
+		return rc;
 	}
-	if (srv.cfg.datadir == NULL) {
-		usage(stderr);
-		return EXIT_USAGE;
+	rc = 1;
+	srv.cfg = conf.srv;
+	log_set_level(conf.log_level);
+	if (conf.check) {
+		serve_config_print(&conf, stdout);
+		serve_config_free(&conf);
+		return 0;
 	}
-	srv.cfg.workers = (int)val[SET_WORKERS];
-	srv.cfg.max_request = (size_t)val[SET_MAX_REQUEST];
-	srv.cfg.mapsize = (size_t)val[SET_MAP_SIZE];
-	srv.cfg.ckpt_every = (uint64_t)val[SET_CKPT_EVERY];
-	srv.cfg.retention_interval_s = (uint64_t)val[SET_RETENTION_INTERVAL];
 	if (srv.cfg.nlisten == 0) {
 		if (realpath(srv.cfg.datadir, absdir) == NULL) {
 			log_err("%s: %s", srv.cfg.datadir, strerror(errno));
-			return 1;
+			goto out;
 		}
 		if (datadir_path(absdir + strlen(absdir),
-		        sizeof(absdir) - strlen(absdir), "", "privd.sock") != 0)
-			return EXIT_USAGE;
+		        sizeof(absdir) - strlen(absdir), "",
+		        "privd.sock") != 0) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
 		snprintf(deflisten, sizeof(deflisten), "ipc://%.*s",
 		    (int)(sizeof(deflisten) - 7), absdir);
 		srv.cfg.listen[srv.cfg.nlisten++] = deflisten;
@@ -567,7 +477,7 @@ cmd_serve(int argc, char **argv)
 		log_warn("PRIVD_TEST_CLOCK_FILE is set: this privd's clock is "
 		         "shifted as that file says. For tests only.");
 	if ((lockfd = datadir_lock(srv.cfg.datadir)) < 0)
-		return 1;
+		goto out;
 	if ((srv.curve_secret = sodium_malloc(32)) == NULL ||
 	    (srv.sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
 		fatal("out of secure memory");
@@ -629,7 +539,9 @@ out:
 	crypto_keys_free(&srv.keys);
 	sodium_free(srv.curve_secret);
 	sodium_free(srv.sign_sk);
-	close(lockfd);
+	if (lockfd >= 0)
+		close(lockfd);
+	serve_config_free(&conf);
 	return rc;
 }
 
