@@ -225,11 +225,12 @@ policy_validate(const struct opts *o, const char *path, const char *text,
 		return 0;
 	}
 	if (o->json) {
-		e = json_pack("{s:s, s:s, s:s, s:s}", "status", "invalid",
-		    "file", path, "path", err.path, "message", err.reason);
+		e = json_pack("{s:{s:s, s:n, s:s, s:s, s:s}}", "error",
+		    "status", "invalid", "reason", "file", path, "path",
+		    err.path, "message", err.reason);
 		if (e == NULL) /* a file name that is not UTF-8 */
 			e = json_error("invalid", err.reason);
-		json_print(json_pack("{s:o}", "error", e));
+		json_print(e);
 	} else
 		fprintf(stderr, "%s: %s: %s\n", path, err.path, err.reason);
 	return EXIT_INVALID;

@@ -29,11 +29,22 @@ const struct command commands[] = {
         "policy version in force.\n"
         "--json: {\"server_version\", \"principal\", \"policy_version\"}\n",
         0, 0, 0, NULL, NULL, cmd_ping},
-    {NULL, "put", "REGISTER SUBJECT --purpose P FIELD=VALUE...",
-        "Store fields of a subject, all or none. VALUE is taken literally\n"
-        "(everything after the first '='; may be empty).\n"
+    {NULL, "put",
+        "REGISTER SUBJECT --purpose P FIELD=VALUE|FIELD=@FILE|FIELD=-... "
+        "[--from-json FILE]",
+        "Store fields of a subject, all or none. FIELD=VALUE takes VALUE\n"
+        "literally (everything after the first '='; may be empty), but\n"
+        "FIELD=@FILE takes the bytes of FILE exactly, FIELD=- all of stdin\n"
+        "less one final newline (refused if empty), and FIELD=@@TEXT the\n"
+        "text @TEXT. --from-json FILE ('-': stdin) adds the fields of a\n"
+        "record {\"fields\": {\"name\": \"value\" or {\"base64\":\n"
+        "\"...\"}}} (what get --json prints), and with \"subject\": \"ID\"\n"
+        "in it, the subject too (then no SUBJECT argument). Values and\n"
+        "subject ids on the command line are visible to every local user\n"
+        "(ps) and stay in the shell's history: read them from files or\n"
+        "stdin instead.\n"
         "--json: {\"written\": N}\n",
-        O_PURPOSE, 3, -1, put_check, NULL, cmd_put},
+        O_PURPOSE | O_FROM_JSON, 1, -1, put_check, NULL, cmd_put},
     {NULL, "get", "REGISTER SUBJECT --purpose P [FIELD...]",
         "Read the named fields, or every stored field this key may read.\n"
         "Prints 'name: value' lines; a value that is not printable UTF-8\n"

@@ -263,6 +263,8 @@ run_command(const struct command *cmd, struct opts *o, char **args, int nargs)
 	/* a check may have read a policy file, valid or not */
 	free(o->policy);
 	o->policy = NULL;
+	/* put: the values read */
+	put_input_free(&o->put);
 	/* subject lookup: the value looked for */
 	if (o->lookup_value != NULL) {
 		explicit_bzero(o->lookup_value, o->lookup_len);
@@ -305,21 +307,6 @@ bad_option_at(char **argv, int before)
 	if (prev[0] != '-' || prev[1] == '\0')
 		return optind;
 	return optind - 1;
-}
-
-/*
- * The position on the command line of argument arg (argv is permuted by
- * then), from the pointers as given (orig); 0 if not found.
- */
-static int
-position_of(char *const *orig, int argc, const char *arg)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (orig[i] == arg)
-			return i;
-	return 0;
 }
 
 /*
@@ -378,6 +365,9 @@ static const struct optdef {
     {"--email", 1, O_EMAIL, OFF(email)},
     {"--phone", 1, O_PHONE, OFF(phone)},
     {"--field", 1, O_FIELD, OFF(field)},
+    {"--from-json", 1, O_FROM_JSON, OFF(from_json)},
+    {"--format", 1, O_FORMAT, OFF(format)},
+    {"--config", 1, O_CONFIG, OFF(config)},
 };
 
 #define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
@@ -405,6 +395,9 @@ take_option(struct opts *o, size_t i, char *arg)
 	o->given |= d->bit;
 	if (d->off != NOVAL)
 		*(const char **)((char *)o + d->off) = arg;
+	/* --json is --format json: the last of them counts */
+	if (d->bit == O_JSON)
+		o->format = "json";
 	if (d->bit == O_OP) {
 		if (o->nops == AUDIT_MAX_OPS)
 			return usage_error(
@@ -497,7 +490,10 @@ parse_options(struct opts *o, int argc, char **argv)
 			                   "number of milliseconds");
 		o->timeout_ms = (int)v;
 	}
-	o->json = (o->given & O_JSON) != 0;
+	if (o->format != NULL && strcmp(o->format, "json") != 0 &&
+	    strcmp(o->format, "table") != 0)
+		return usage_error("--format takes json or table");
+	o->json = o->format != NULL && strcmp(o->format, "json") == 0;
 	o->denied = (o->given & O_DENIED) != 0;
 	o->newest = (o->given & O_NEWEST) != 0;
 	o->follow = (o->given & O_FOLLOW) != 0;
@@ -512,8 +508,6 @@ parse_options(struct opts *o, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	/* static: still reachable (not a leak) on every way out of main */
-	static char **orig;
 	const struct command *cmd;
 	struct opts o = {0};
 	const char *group;
@@ -524,12 +518,12 @@ main(int argc, char **argv)
 		fputs("privctl: cannot initialise libsodium\n", stderr);
 		return 1;
 	}
+	json_wipe_alloc();
 	/* where each argument was given, for errors that name a position */
-	if ((orig = malloc(((size_t)argc + 1) * sizeof(*orig))) == NULL) {
+	if (args_keep(argc, argv) != 0) {
 		fputs("privctl: out of memory\n", stderr);
 		return 1;
 	}
-	memcpy(orig, argv, ((size_t)argc + 1) * sizeof(*orig));
 	if ((rc = parse_options(&o, argc, argv)) != 0)
 		return rc;
 	args = argv + optind;
@@ -546,7 +540,7 @@ main(int argc, char **argv)
 	if (cmd == NULL && group != NULL)
 		return group_usage(group);
 	if (cmd == NULL)
-		return usage_error("unknown command at argument %d",
-		    position_of(orig, argc, args[0]));
+		return usage_error(
+		    "unknown command at argument %d", arg_position(args[0], 0));
 	return finish(run_command(cmd, &o, args + used, nargs - used));
 }

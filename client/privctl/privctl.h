@@ -2,10 +2,13 @@
  * privctl.h - what the files of privctl share.
  *
  * main.c parses the command line and connects; commands.c is the table of
- * commands and their help; args.c reads numbers and times; output.c prints
- * results and errors and owns the exit codes; cmd_<group>.c run the
- * commands of one group (data, policy, audit, verify, keys, retention,
- * subject, backup).
+ * commands and their help; args.c reads numbers and times; config.c the
+ * config file and where each setting comes from; input.c values read from
+ * files and stdin (put's FIELD=@FILE, FIELD=- and --from-json); output.c
+ * prints results and errors in the output format and owns the exit codes;
+ * progress.c shows long work on a terminal; complete.c answers bash
+ * completion; cmd_<group>.c run the commands of one group (data, policy,
+ * audit, verify, keys, retention, subject, backup).
  */
 #ifndef PRIVCTL_H
 #define PRIVCTL_H
@@ -86,13 +89,37 @@ typedef uint64_t optbits;
 #define O_LIFT       ((optbits)1 << 33)
 #define O_WITHDRAW   ((optbits)1 << 34)
 #define O_AFTER      ((optbits)1 << 35)
+#define O_FORMAT     ((optbits)1 << 36)
+#define O_FROM_JSON  ((optbits)1 << 37)
+#define O_CONFIG     ((optbits)1 << 38)
 #define O_EMAIL      ((optbits)1 << 40)
 #define O_PHONE      ((optbits)1 << 41)
 #define O_FIELD      ((optbits)1 << 42)
 
 #define O_GLOBAL                                                               \
 	(O_ENDPOINT | O_KEY | O_SERVER_KEY | O_TIMEOUT | O_JSON | O_HELP |     \
-	    O_VERSION)
+	    O_VERSION | O_FORMAT | O_CONFIG)
+
+/* The largest file (or stdin) privctl reads a value or a record from;
+ * privd's request limit (1 MiB by default) is smaller. */
+#define INPUT_MAX (16 * 1024 * 1024)
+
+struct config;
+
+/*
+ * What put stores, as put_check() read it (input.c): the subject (from the
+ * command line or the --from-json document) and the fields, whose values
+ * are the command line's, or buffers read from files and stdin, or the
+ * document's; put_input_free() wipes what was read.
+ */
+struct put_input {
+	const char *subject;
+	privd_field *f;
+	size_t n;
+	uint8_t **owned; /* per field: the buffer read for it, or NULL */
+	size_t *ownlen;  /* and its size */
+	json_t *doc;     /* the --from-json document, or NULL */
+};
 
 /* Settings from the command line and the environment. */
 struct opts {
@@ -104,8 +131,14 @@ struct opts {
 	const char *replaces; /* policy apply: the version replaced, as text */
 	const char *timeout;
 	int timeout_ms;
-	int json;
-	optbits given; /* O_* bits of the options given */
+	int json;           /* the output format is json (else table) */
+	const char *format; /* --format as given (--json: "json") */
+	const char *config; /* --config FILE */
+	struct config *cfg; /* the config file read (config.c), or NULL */
+	optbits given;      /* O_* bits of the options given */
+	/* put: --from-json FILE, and what put_check() read (input.c) */
+	const char *from_json;
+	struct put_input *put;
 	/* policy apply: the validated document and the version it replaces */
 	char *policy;
 	uint64_t replaces_version;
@@ -178,6 +211,11 @@ extern const char help_head[], help_tail[];
 /* main.c: the name of (the lowest) O_* option bit, e.g. "--subject". */
 const char *opt_name(optbits bit);
 
+/* args.c: where each argument was given; arg_position() says where arg
+ * (an element of argv) was, counting from 1 after "privctl". */
+int args_keep(int argc, char **argv);
+int arg_position(const char *arg, int fallback);
+
 /* args.c: a decimal number without sign or blanks, into *v; -1 if not one. */
 int parse_u64(const char *s, uint64_t *v);
 
@@ -193,6 +231,8 @@ int parse_time(const char *s, uint64_t *us);
 	"2026-11-27T12:00:00+02:00) or Unix seconds"
 
 /* output.c */
+void output_json_errors(int on);
+void json_wipe_alloc(void);
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int exit_code(int status);
 int json_print(json_t *v);
@@ -211,6 +251,13 @@ void iso_time(uint64_t us, char buf[32]);
 void iso_time_us(uint64_t us, char buf[40]);
 const char *duration(uint64_t secs, char buf[48]);
 int write_all(int fd, const char *p, size_t n);
+
+/* input.c */
+int read_all(int fd, size_t max, uint8_t **out, size_t *len);
+int read_path(const char *path, size_t max, uint8_t **out, size_t *len);
+void wipe_free(void *p, size_t len);
+int put_input_read(struct opts *o, char **args, int nargs);
+void put_input_free(struct put_input **p);
 
 /* cmd_keys.c */
 int cmd_keygen(struct opts *o, char **args, int nargs);
