@@ -4,6 +4,7 @@
  * is.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,22 @@ arg_position(const char *arg, int fallback)
 		if (given[i] == arg)
 			return i;
 	return fallback;
+}
+
+/* A timeout: a positive number of milliseconds that fits an int, into
+ * *ms; -1 if s is not one. */
+int
+parse_timeout(const char *s, int *ms)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0 || v > INT_MAX)
+		return -1;
+	*ms = (int)v;
+	return 0;
 }
 
 /* A decimal number without sign or blanks, into *v; -1 if not one. */

@@ -23,6 +23,18 @@ const struct command commands[] = {
         "--json: {\"public_key\", \"file\"}, or without --out\n"
         "{\"public_key\", \"secret_key\"}\n",
         O_OUT, 0, 0, NULL, cmd_keygen, NULL},
+    {NULL, "config", "",
+        "Show the settings in force - endpoint, key, server-key, timeout\n"
+        "and format - and where each comes from: an option, else the\n"
+        "environment (PRIVD_ENDPOINT, PRIVD_KEY, PRIVD_SERVER_KEY,\n"
+        "PRIVCTL_FORMAT), else the config file (--config FILE, else\n"
+        "$PRIVCTL_CONFIG, else ~/.config/privctl/config: 'name = value'\n"
+        "lines, '#' comment lines; a relative file name is from the\n"
+        "file's directory), else the default. Needs no connection.\n"
+        "--json: {\"file\" (null: none), \"settings\": [{\"name\",\n"
+        "\"value\" (null: not set), \"source\": \"option\"|\n"
+        "\"environment\"|\"file\"|\"default\"|null, \"line\"}]}\n",
+        0, 0, 0, NULL, cmd_config, NULL},
     {NULL, "ping", "",
         "Check that privd answers and knows this key: prints the server\n"
         "version, the principal name the policy gives this key and the\n"

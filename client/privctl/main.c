@@ -197,21 +197,22 @@ run_connected(struct opts *o, cmd_remote_fn fn, char **args, int nargs)
 	privd_client *c = NULL;
 	int rc;
 
-	if (o->endpoint == NULL)
-		o->endpoint = getenv("PRIVD_ENDPOINT");
-	if (o->keyfile == NULL)
-		o->keyfile = getenv("PRIVD_KEY");
-	if (o->server_key == NULL)
-		o->server_key = getenv("PRIVD_SERVER_KEY");
+	/* settings_resolve() took them from the environment and the config
+	 * file if not given */
 	if (o->endpoint == NULL || *o->endpoint == '\0')
-		return usage_error("no endpoint: use --endpoint or set "
-		                   "PRIVD_ENDPOINT");
+		return usage_error(
+		    "no endpoint: use --endpoint, set "
+		    "PRIVD_ENDPOINT or put endpoint in the config "
+		    "file (see 'privctl config')");
 	if (o->keyfile == NULL || *o->keyfile == '\0')
-		return usage_error("no key pair file: use --key or set "
-		                   "PRIVD_KEY");
+		return usage_error(
+		    "no key pair file: use --key, set PRIVD_KEY "
+		    "or put key in the config file (see 'privctl "
+		    "config')");
 	if (o->server_key == NULL || *o->server_key == '\0')
-		return usage_error("no server key: use --server-key or set "
-		                   "PRIVD_SERVER_KEY");
+		return usage_error("no server key: use --server-key, set "
+		                   "PRIVD_SERVER_KEY or put server-key in the "
+		                   "config file (see 'privctl config')");
 
 	if (server_key_resolve(o, o->server_key, skey) != 0)
 		return EXIT_INVALID;
@@ -431,9 +432,7 @@ parse_options(struct opts *o, int argc, char **argv)
 	struct option longopts[NOPTDEFS + 1];
 	char shortopts[2 * NOPTDEFS + 2] = ":";
 	size_t i, nl = 0, ns = 1;
-	char *end;
 	int ch, before, at, rc;
-	long v;
 
 	for (i = 0; i < NOPTDEFS; i++) {
 		if (optdefs[i].name[1] == '-') {
@@ -481,15 +480,10 @@ parse_options(struct opts *o, int argc, char **argv)
 			return rc;
 		before = optind;
 	}
-	if (o->timeout != NULL) {
-		errno = 0;
-		v = strtol(o->timeout, &end, 10);
-		if (errno != 0 || end == o->timeout || *end != '\0' || v <= 0 ||
-		    v > INT_MAX)
-			return usage_error("--timeout needs a positive "
-			                   "number of milliseconds");
-		o->timeout_ms = (int)v;
-	}
+	if (o->timeout != NULL &&
+	    parse_timeout(o->timeout, &o->timeout_ms) != 0)
+		return usage_error("--timeout needs a positive "
+		                   "number of milliseconds");
 	if (o->format != NULL && strcmp(o->format, "json") != 0 &&
 	    strcmp(o->format, "table") != 0)
 		return usage_error("--format takes json or table");
@@ -503,6 +497,29 @@ parse_options(struct opts *o, int argc, char **argv)
 	o->lift = (o->given & O_LIFT) != 0;
 	o->withdraw = (o->given & O_WITHDRAW) != 0;
 	return 0;
+}
+
+/*
+ * Whether errors are JSON before the options are parsed, so that a
+ * mistake in them is reported in the format asked for: --json or
+ * --format json (the last given) before "--", else PRIVCTL_FORMAT. The
+ * config file's format counts from settings_resolve() on.
+ */
+static void
+early_format(int argc, char **argv)
+{
+	const char *f = getenv("PRIVCTL_FORMAT");
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			f = "json";
+		else if (strncmp(argv[i], "--format=", 9) == 0)
+			f = argv[i] + 9;
+		else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+			f = argv[++i];
+	}
+	output_json_errors(f != NULL && strcmp(f, "json") == 0);
 }
 
 int
@@ -524,8 +541,9 @@ main(int argc, char **argv)
 		fputs("privctl: out of memory\n", stderr);
 		return 1;
 	}
+	early_format(argc, argv);
 	if ((rc = parse_options(&o, argc, argv)) != 0)
-		return rc;
+		return finish(rc);
 	args = argv + optind;
 	nargs = argc - optind;
 	cmd = find_command(args, nargs, &group, &used);
@@ -535,12 +553,18 @@ main(int argc, char **argv)
 		printf("privctl %s\n", PRIVD_VERSION);
 		return finish(0);
 	}
-	if (nargs == 0)
-		return usage_error("no command given");
-	if (cmd == NULL && group != NULL)
-		return group_usage(group);
-	if (cmd == NULL)
-		return usage_error(
-		    "unknown command at argument %d", arg_position(args[0], 0));
-	return finish(run_command(cmd, &o, args + used, nargs - used));
+	/* the settings: options, then the environment, then the file */
+	if ((rc = config_load(&o)) == 0 && (rc = settings_resolve(&o)) == 0) {
+		if (nargs == 0)
+			rc = usage_error("no command given");
+		else if (cmd == NULL && group != NULL)
+			rc = group_usage(group);
+		else if (cmd == NULL)
+			rc = usage_error("unknown command at argument %d",
+			    arg_position(args[0], 0));
+		else
+			rc = run_command(cmd, &o, args + used, nargs - used);
+	}
+	config_free(&o.cfg);
+	return finish(rc);
 }

@@ -216,6 +216,9 @@ const char *opt_name(optbits bit);
 int args_keep(int argc, char **argv);
 int arg_position(const char *arg, int fallback);
 
+/* args.c: a timeout, a positive number of milliseconds; -1 if not one. */
+int parse_timeout(const char *s, int *ms);
+
 /* args.c: a decimal number without sign or blanks, into *v; -1 if not one. */
 int parse_u64(const char *s, uint64_t *v);
 
@@ -251,6 +254,12 @@ void iso_time(uint64_t us, char buf[32]);
 void iso_time_us(uint64_t us, char buf[40]);
 const char *duration(uint64_t secs, char buf[48]);
 int write_all(int fd, const char *p, size_t n);
+
+/* config.c */
+int config_load(struct opts *o);
+int settings_resolve(struct opts *o);
+void config_free(struct config **c);
+int cmd_config(struct opts *o, char **args, int nargs);
 
 /* input.c */
 int read_all(int fd, size_t max, uint8_t **out, size_t *len);
