@@ -76,14 +76,14 @@ json_event(const privd_audit_event *e)
 			json_decref(fields);
 			return NULL;
 		}
-	o = json_pack("{s:o, s:s, s:o, s:s, s:s, s:s, s:o*, s:o, s:s, s:s, "
+	o = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o*, s:o, s:o, s:s, "
 	              "s:o*, s:s, s:o, s:s, s:o*, s:s}",
 	    "seq", json_u64(e->seq), "time", at, "time_us",
-	    json_u64(e->time_us), "principal", safe(e->principal), "op",
-	    safe(e->op), "register", safe(e->reg), "subject",
+	    json_u64(e->time_us), "principal", json_name(e->principal), "op",
+	    json_name(e->op), "register", json_name(e->reg), "subject",
 	    e->has_subject ? json_string(subj) : json_null(), "fields", fields,
-	    "purpose", safe(e->purpose), "decision", decision_name(e->decision),
-	    "reason",
+	    "purpose", json_name(e->purpose), "decision",
+	    decision_name(e->decision), "reason",
 	    e->reason != 0 ? json_string(privd_reason_name(e->reason))
 	                   : json_null(),
 	    "status", wire_status_name(e->status), "policy_version",
@@ -490,7 +490,7 @@ cmd_audit_prune(const struct opts *o, privd_client *c, char **args, int nargs)
 		    "clock_jump_s", json_u64(st.clock_jump_s), "retention_s",
 		    json_u64(st.retention_s), "floor_s", json_u64(st.floor_s),
 		    "now", json_time(st.now_us), "oldest_seq",
-		    json_u64(st.oldest_seq), "oldest_time",
+		    json_us(st.oldest_seq), "oldest_time",
 		    json_time(st.oldest_time_us), "confirmed", o->confirm));
 	if (o->confirm && st.paused_at_us != 0 && !st.paused) {
 		iso_time(st.paused_at_us, at);

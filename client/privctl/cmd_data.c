@@ -162,7 +162,7 @@ json_retained(const privd_retained *kept, size_t n)
 		    *kept[i].rule ? json_string(safe(kept[i].rule))
 		                  : json_null(),
 		    "until", json_when(kept[i].until_us), "until_us",
-		    json_u64(kept[i].until_us), "hold_reason",
+		    json_us(kept[i].until_us), "hold_reason",
 		    *kept[i].rule ? json_null()
 		                  : json_string(safe(kept[i].hold_reason)));
 		if (json_array_append_new(a, e) != 0) {

@@ -390,14 +390,23 @@ side_file(const struct opts *o, struct side *s)
 	return 0;
 }
 
-/* A side as JSON ({"version", "applied_by", "applied_at"} or {"file"}) and
- * as words ("version 3", or the file name). */
+/* A side as JSON ({"version", "applied_by", "applied_at", "file"}, null
+ * what a file or a version has not) and as words ("version 3", or the
+ * file name). */
 static json_t *
 side_json(const struct side *s)
 {
+	json_t *v;
+
 	if (s->file != NULL)
-		return json_pack("{s:s}", "file", s->file);
-	return json_version(&s->v);
+		return json_pack("{s:s, s:n, s:n, s:n}", "file", s->file,
+		    "version", "applied_by", "applied_at");
+	if ((v = json_version(&s->v)) != NULL &&
+	    json_object_set_new(v, "file", json_null()) != 0) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
 }
 
 static const char *

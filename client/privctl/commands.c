@@ -20,8 +20,8 @@ const struct command commands[] = {
         "overwritten) and print the public key, which is what the policy\n"
         "names. Without --out, print the key pair file to stdout. Needs no\n"
         "connection to privd.\n"
-        "--json: {\"public_key\", \"file\"}, or without --out\n"
-        "{\"public_key\", \"secret_key\"}\n",
+        "--json: {\"public_key\", \"secret_key\" (null with --out),\n"
+        "\"file\" (null without --out)}\n",
         O_OUT, 0, 0, NULL, cmd_keygen, NULL},
     {NULL, "config", "",
         "Show the settings in force - endpoint, key, server-key, timeout\n"
@@ -75,8 +75,8 @@ const struct command commands[] = {
         "with just those fields.\n"
         "--json: {\"deleted\": N, \"retained\": [{\"field\", \"rule\" (null\n"
         "for a hold), \"until\" (null: until a hold is lifted or the\n"
-        "rule's period starts), \"until_us\", \"hold_reason\" (null for a\n"
-        "rule)}]}\n",
+        "rule's period starts), \"until_us\" (null as until is),\n"
+        "\"hold_reason\" (null for a rule)}]}\n",
         O_PURPOSE, 2, -1, data_check, NULL, cmd_delete},
     {"policy", "show", "[N]",
         "Print policy version N (default: the version in force), who\n"
@@ -129,8 +129,9 @@ const struct command commands[] = {
         "B or FILE. An argument of digits only is a version number,\n"
         "anything else a file (./3 for a file named 3). The exit status is\n"
         "0 whether or not they differ.\n"
-        "--json: {\"from\": {\"version\", \"applied_by\", \"applied_at\"}\n"
-        "or {\"file\"}, \"to\": the same, \"differences\": [{\"change\":\n"
+        "--json: {\"from\": {\"version\", \"applied_by\", \"applied_at\",\n"
+        "\"file\"} (a version: file null; a file: the others null),\n"
+        "\"to\": the same, \"differences\": [{\"change\":\n"
         "\"added\"|\"removed\"|\"changed\", \"what\", \"detail\"}],\n"
         "\"count\": N}\n",
         0, 0, 2, policy_diff_check, NULL, cmd_policy_diff},
@@ -162,11 +163,12 @@ const struct command commands[] = {
         "is then 7 (run 'audit verify'). Needs role auditor, like every\n"
         "audit command but prune.\n"
         "--json: one object per line: {\"seq\", \"time\", \"time_us\",\n"
-        "\"principal\", \"op\", \"register\", \"subject\" (hex or null),\n"
+        "\"principal\", \"op\", \"register\", \"subject\" (hex),\n"
         "\"fields\", \"purpose\", \"decision\", \"reason\", \"status\",\n"
-        "\"policy_version\", \"request_id\" (a string), \"rule\" (null\n"
-        "but for a retention action), \"hash\"}, or for a damaged event\n"
-        "{\"seq\", \"damaged\": true}\n",
+        "\"policy_version\", \"request_id\" (a string), \"rule\" (a\n"
+        "retention action's), \"hash\"}, null for what the event has not\n"
+        "(no register, subject, purpose, reason or rule), or for a damaged\n"
+        "event {\"seq\", \"damaged\": true}\n",
         AUDIT_FILTER_OPTS, 0, 0, audit_check, NULL, cmd_audit_query},
     {"audit", "tail", "[-f] [-n N] [--not-op OP]...",
         "The last N events (default 20), oldest first. With -f, go on\n"
@@ -187,8 +189,10 @@ const struct command commands[] = {
         "digits or a file holding them, as exported once with 'audit pubkey\n"
         "--out'; without it the key is asked from privd, which proves much\n"
         "less.\n"
-        "--json: {\"verified\": true, \"from\", \"to\", \"events\",\n"
-        "\"checkpoints\"} or {\"verified\": false, \"bad_seq\", \"why\"}\n",
+        "On a terminal, stderr shows how long it has been at it.\n"
+        "--json: {\"verified\": true|false, \"from\", \"to\" (null: no\n"
+        "events in the range), \"events\", \"checkpoints\", \"bad_seq\",\n"
+        "\"why\" (null when it verifies)}\n",
         O_FROM | O_TO | O_PUBKEY, 0, 0, audit_check, NULL, cmd_audit_verify},
     {"audit", "export", "[--from N] [--to N]",
         "Every event of the range (default: all, up to the newest when the\n"
@@ -199,7 +203,7 @@ const struct command commands[] = {
     {"audit", "pubkey", "[--out FILE]",
         "Print privd's audit signing key (Ed25519) as 64 hex digits; with\n"
         "--out, also write it to FILE (never overwriting).\n"
-        "--json: {\"public_key\", \"file\"}\n",
+        "--json: {\"public_key\", \"file\" (null without --out)}\n",
         O_OUT, 0, 0, audit_check, NULL, cmd_audit_pubkey},
     {"audit", "prune", "[--confirm]",
         "Show the state of audit pruning. privd deletes events older than\n"
@@ -211,7 +215,8 @@ const struct command commands[] = {
         "resumes. Needs role policy_admin.\n"
         "--json: {\"paused\", \"paused_at\" (null if never paused; after\n"
         "--confirm, when the pause it lifted began), \"clock_jump_s\",\n"
-        "\"retention_s\", \"floor_s\", \"now\", \"oldest_seq\",\n"
+        "\"retention_s\", \"floor_s\", \"now\", \"oldest_seq\" (null if "
+        "none),\n"
         "\"oldest_time\" (null if none), \"confirmed\"}\n",
         O_CONFIRM, 0, 0, NULL, NULL, cmd_audit_prune},
     {NULL, "relationship-end", "REGISTER SUBJECT [--at DATE] [--undo]",
@@ -226,7 +231,8 @@ const struct command commands[] = {
         "of the subject were re-planned. Needs a write grant on the\n"
         "register, for any purpose (no --purpose). A subject not stored\n"
         "exits 4.\n"
-        "--json: {\"at\" (null: undone), \"at_us\", \"fields\"}\n",
+        "--json: {\"at\" (null: undone), \"at_us\" (null as at is),\n"
+        "\"fields\"}\n",
         O_AT | O_UNDO, 2, 2, end_check, NULL, cmd_relationship_end},
     {"register", "contract-end", "REGISTER [--at DATE] [--undo]",
         "The processing contract behind REGISTER ended at DATE (default:\n"
@@ -235,7 +241,8 @@ const struct command commands[] = {
         "rules that count from contract_end destroy its data when they fall\n"
         "due (a whole-register hold stops that). --undo takes the end back,\n"
         "refused (exit 6) once a purge has begun. Needs role policy_admin.\n"
-        "--json: {\"register\", \"at\" (null: undone), \"at_us\"}\n",
+        "--json: {\"register\", \"at\" (null: undone), \"at_us\" (null\n"
+        "as at is)}\n",
         O_AT | O_UNDO, 1, 1, end_check, NULL, cmd_contract_end},
     {"hold", "set", "REGISTER [SUBJECT] --reason TEXT [--until DATE]",
         "Set a legal hold on SUBJECT, or with no SUBJECT on the whole\n"
@@ -263,7 +270,8 @@ const struct command commands[] = {
         "to the end of the line; or 'no holds in force'.\n"
         "--json: {\"holds\": [{\"register\", \"subject\" (null: the whole\n"
         "register), \"reason\", \"until\" (null: until lifted),\n"
-        "\"until_us\", \"set_at\", \"set_at_us\", \"set_by\"}]}\n",
+        "\"until_us\" (null as until is), \"set_at\", \"set_at_us\",\n"
+        "\"set_by\"}]}\n",
         0, 0, 1, NULL, NULL, cmd_hold_list},
     {"retention", "preview", "[--as-of DATE] [--register R]",
         "Say what a retention sweep as of DATE (default: now, by privd's\n"
@@ -428,12 +436,17 @@ const char help_tail[] =
     "Options (before or after the command; the options of one command\n"
     "are described with it):\n"
     "  --endpoint EP      privd's endpoint, ipc:///path or tcp://host:port\n"
-    "                     (default: $PRIVD_ENDPOINT)\n"
+    "                     (default: $PRIVD_ENDPOINT, else the config file)\n"
     "  --key FILE         this client's key pair file, as written by\n"
-    "                     'privctl keygen --out' (default: $PRIVD_KEY)\n"
+    "                     'privctl keygen --out' (default: $PRIVD_KEY,\n"
+    "                     else the config file)\n"
     "  --server-key KEY   privd's public key: 40-character Z85 text, or a\n"
     "                     file whose first line holds it, e.g.\n"
-    "                     DATA_DIR/server.pub (default: $PRIVD_SERVER_KEY)\n"
+    "                     DATA_DIR/server.pub (default: $PRIVD_SERVER_KEY,\n"
+    "                     else the config file)\n"
+    "  --config FILE      the config file (default: $PRIVCTL_CONFIG, else\n"
+    "                     ~/.config/privctl/config; 'privctl config' shows\n"
+    "                     what is in force and where it comes from)\n"
     "  --purpose P        the purpose of processing; required by put, get,\n"
     "                     delete and report, and checked against the policy\n"
     "  DATE, T            a date (2026-11-27: midnight UTC), an RFC 3339\n"
@@ -448,9 +461,15 @@ const char help_tail[] =
     "  --force            policy apply: even if it takes the role\n"
     "                     policy_admin from this key; backup: replace FILE\n"
     "  --timeout MS       give up after MS milliseconds (default 5000)\n"
-    "  --json             print one JSON object on stdout (its shape is\n"
-    "                     given with each command), errors included:\n"
+    "  --format json|table\n"
+    "                     table (the default): lines for people; json: one\n"
+    "                     JSON object on stdout (its shape is given with\n"
+    "                     each command; what a value has not is null),\n"
+    "                     errors included, usage errors too:\n"
     "                     {\"error\": {\"status\", \"reason\", \"message\"}}\n"
+    "                     (default: $PRIVCTL_FORMAT, else the config file)\n"
+    "  --json             --format json\n"
+    "  --from-json FILE   put: the record to store, as get --json prints it\n"
     "  -h, --help         show this help; after a command, that command's\n"
     "                     (privctl audit query --help), after a group\n"
     "                     its commands' (privctl policy --help)\n"
@@ -472,4 +491,6 @@ const char help_tail[] =
     "                         probably wrong\n"
     "\n"
     "Errors go to stderr as 'privctl: <error>: <privd's message>', or to\n"
-    "stdout as JSON with --json. They never show subject ids or values.\n";
+    "stdout as JSON with --format json. They never show subject ids or\n"
+    "values. Long work (audit verify and export, subject export, backup)\n"
+    "shows its progress on stderr when that is a terminal.\n";

@@ -130,7 +130,8 @@ print_help(const struct command *cmd, const char *group)
 		fputs(help_tail, stdout);
 		return 0;
 	}
-	fputs("\nOptions, --json errors and exit status: privctl --help\n",
+	fputs("\nOptions, the config file, --format json errors and exit "
+	      "status:\nprivctl --help\n",
 	    stdout);
 	return 0;
 }

@@ -355,6 +355,24 @@ duration(uint64_t secs, char buf[48])
 }
 
 /*
+ * Absent values in JSON are null, never "" or 0 or a missing member: a
+ * name privd left empty (safe() applied to one that is not), and a time
+ * in microseconds that is 0 ("none"), as json_when() of the same time.
+ * NULL only if out of memory.
+ */
+json_t *
+json_name(const char *s)
+{
+	return *s != '\0' ? json_string(safe(s)) : json_null();
+}
+
+json_t *
+json_us(uint64_t us)
+{
+	return us != 0 ? json_u64(us) : json_null();
+}
+
+/*
  * A 64-bit unsigned number from privd as JSON: a number while it fits
  * json_int_t, else its decimal digits as a string (as request_id always
  * is) rather than a negative number. NULL if out of memory.

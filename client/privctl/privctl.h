@@ -241,6 +241,8 @@ int exit_code(int status);
 int json_print(json_t *v);
 json_t *json_error(const char *status, const char *message);
 json_t *json_u64(uint64_t v);
+json_t *json_name(const char *s);
+json_t *json_us(uint64_t us);
 int report(const struct opts *o, int status, const char *message, int reason);
 int report_call(const struct opts *o, privd_client *c, int status);
 int report_local(const struct opts *o, int status, const char *fmt, ...)
