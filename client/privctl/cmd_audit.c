@@ -209,7 +209,7 @@ next_page(const struct opts *o, privd_client *c, const privd_audit_filter *f,
  */
 static int
 audit_walk(const struct opts *o, privd_client *c, const privd_audit_filter *f,
-    uint64_t max, int as_json, int ordered)
+    uint64_t max, int as_json, int ordered, struct progress *prog)
 {
 	privd_audit_page *pg = NULL, *next;
 	uint64_t printed = 0, seq, prev = 0;
@@ -234,6 +234,9 @@ audit_walk(const struct opts *o, privd_client *c, const privd_audit_filter *f,
 			printed++;
 		}
 		fflush(stdout);
+		/* ordered: how far through the range the walk is */
+		if (prog != NULL && printed > 0)
+			progress_update(prog, prev - f->from_seq + 1);
 		if (pg->cursor == NULL || (max != 0 && printed >= max))
 			break;
 		if ((rc = next_page(o, c, f, pg, &next)) != 0)
@@ -254,7 +257,7 @@ cmd_audit_query(const struct opts *o, privd_client *c, char **args, int nargs)
 
 	f.limit = o->total != 0 && o->total < AUDIT_PAGE ? (uint32_t)o->total
 	                                                 : AUDIT_PAGE;
-	return damaged_end(o, audit_walk(o, c, &f, o->total, o->json, 0));
+	return damaged_end(o, audit_walk(o, c, &f, o->total, o->json, 0, NULL));
 }
 
 /* The newest event's seq (0 if none), bounded by to_seq (0: none). */
@@ -292,6 +295,7 @@ int
 cmd_audit_export(const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	privd_audit_filter f = {0};
+	struct progress p;
 	uint64_t head;
 	int rc;
 
@@ -301,10 +305,14 @@ cmd_audit_export(const struct opts *o, privd_client *c, char **args, int nargs)
 		return rc;
 	if (head == 0 || head < o->from_seq)
 		return 0;
-	f.from_seq = o->from_seq;
+	f.from_seq = o->from_seq > 0 ? o->from_seq : 1;
 	f.to_seq = head;
 	f.limit = AUDIT_PAGE;
-	return damaged_end(o, audit_walk(o, c, &f, 0, 1, 1));
+	/* by seq: events pruned before the first kept count as done */
+	progress_begin(&p, "audit export", "events", head - f.from_seq + 1, 1);
+	rc = audit_walk(o, c, &f, 0, 1, 1, &p);
+	progress_end(&p);
+	return damaged_end(o, rc);
 }
 
 static volatile sig_atomic_t tail_stop;

@@ -80,7 +80,8 @@ cmd_audit_verify(const struct opts *o, privd_client *c, char **args, int nargs)
 	privd_audit_checkpoint *ck = NULL;
 	uint64_t first, last, a, b, bad = 0, checked = 0, k = 0;
 	size_t n = 0, i;
-	char why[200];
+	char why[200], range[64];
+	struct progress p;
 	int rc;
 
 	if (!o->have_pk)
@@ -111,8 +112,13 @@ cmd_audit_verify(const struct opts *o, privd_client *c, char **args, int nargs)
 		           : "no events kept in that range");
 		return 0;
 	}
+	/* one call: how long it has been at it is all there is to show */
+	snprintf(range, sizeof(range), "events %llu..%llu",
+	    (unsigned long long)a, (unsigned long long)b);
+	progress_wait_begin(&p, "audit verify", range);
 	rc = privd_audit_verify(c, o->from_seq, b, o->have_pk ? o->pk : NULL,
 	    &bad, why, sizeof(why), &checked);
+	progress_wait_end(&p);
 	if (rc == PRIVD_ETAMPERED) {
 		if (o->json)
 			json_print(verify_json(0, a, b, checked, k, bad, why));

@@ -13,6 +13,7 @@
 #ifndef PRIVCTL_H
 #define PRIVCTL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -269,6 +270,34 @@ int read_path(const char *path, size_t max, uint8_t **out, size_t *len);
 void wipe_free(void *p, size_t len);
 int put_input_read(struct opts *o, char **args, int nargs);
 void put_input_free(struct put_input **p);
+
+/* progress.c: a count (progress_begin, _update, _end) or a wait
+ * (progress_wait_begin, _wait_end) on stderr, if it is a terminal. */
+struct progress {
+	int on;           /* drawn: stderr is a terminal */
+	int drawn;        /* a line is on the screen */
+	const char *what; /* "audit export" */
+	const char *unit; /* "events" */
+	uint64_t total;   /* 0: not known */
+	double t0, last;  /* when it began, when it was drawn last */
+	/* a wait's ticker thread and what it shows */
+	char detail[96];
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int ticking, stop;
+};
+void progress_begin(struct progress *p, const char *what, const char *unit,
+    uint64_t total, int stream);
+void progress_update(struct progress *p, uint64_t done);
+void progress_end(struct progress *p);
+void progress_wait_begin(
+    struct progress *p, const char *what, const char *detail);
+void progress_wait_end(struct progress *p);
+void progress_count_line(char *buf, size_t size, const char *what,
+    const char *unit, uint64_t done, uint64_t total, double secs);
+void progress_wait_line(
+    char *buf, size_t size, const char *what, const char *detail, double secs);
 
 /* cmd_keys.c */
 int cmd_keygen(struct opts *o, char **args, int nargs);

@@ -46,14 +46,16 @@ const char cli_policy[] = H_POL_CONTROLLER
     "     \"blob\": {\"category\": \"other\", \"type\": "
     "\"bytes\"}}}},\n" H_POL_PRINCIPALS H_POL_SVC_RWD ",\n"
     "  \"admin\": {\"key\": \"@KEY:admin@\", \"roles\": "
-    "[\"policy_admin\"]},\n" H_POL_AUDITOR H_POL_END;
+    "[\"policy_admin\"]},\n"
+    "  \"dpo\": {\"key\": \"@KEY:dpo@\", \"roles\": "
+    "[\"subject_rights\"]},\n" H_POL_AUDITOR H_POL_END;
 
 int
 cli_setup(void **state)
 {
-	static const char *const keys[] = {"svc", "admin", "auditor"};
+	static const char *const keys[] = {"svc", "admin", "auditor", "dpo"};
 
-	return h_setup(state, keys, 3, cli_policy, NULL);
+	return h_setup(state, keys, 4, cli_policy, NULL);
 }
 
 const char *

@@ -19,12 +19,13 @@
  * The policy of these tests: register customers as in h_policy_default
  * (purposes invoicing and marketing; fields name, email, notes, blob),
  * principal svc granted read, write and delete of every field for
- * invoicing, admin with the role policy_admin, auditor with the role
- * auditor.
+ * invoicing, admin with the role policy_admin, dpo with the role
+ * subject_rights, auditor with the role auditor.
  */
 extern const char cli_policy[];
 
-/* A harness with keys svc, admin and auditor, cli_policy, privd serving:
+/* A harness with keys svc, admin, auditor and dpo, cli_policy, privd
+ * serving:
  * a cmocka setup; h_teardown() ends it. */
 int cli_setup(void **state);
 
@@ -44,8 +45,8 @@ typedef struct cli_cmd {
 typedef struct cli_result {
 	int code; /* its exit code; -1 if it did not exit */
 	bool timed_out;
-	char out[65536]; /* stdout, NUL-terminated, cut if longer */
-	char err[16384]; /* stderr (or the terminal's output) */
+	char out[1 << 20]; /* stdout, NUL-terminated, cut if longer */
+	char err[16384];   /* stderr (or the terminal's output) */
 } cli_result;
 
 /*

@@ -117,7 +117,7 @@ test_put_from_json_roundtrip(void **state)
 	    {"blob", blob, sizeof(blob)}, h_field("notes", "two\nlines")};
 	const char *put[] = {"put", "customers", "--purpose", "invoicing",
 	    "--from-json", NULL, NULL};
-	char out2[sizeof(res.out)];
+	static char out2[sizeof(res.out)];
 	privd_client *svc = client(h, "svc");
 	json_t *doc;
 	char *text;
