@@ -16,16 +16,20 @@
 
 #include "privctl.h"
 
-/* The operation names privd records, for --op and --not-op. */
-static const char *const op_names[] = {"ping", "put", "get", "delete",
-    "policy_get", "policy_apply", "policy_history", "audit_query",
-    "audit_follow", "audit_checkpoints", "audit_pubkey", "audit_prune",
-    "relationship_end", "contract_end", "hold_set", "hold_lift", "hold_list",
-    "retention_run", "retention_preview", "aggregate", "subject_restrict",
+/* The operation names privd records, for --op and --not-op (and their
+ * completion). */
+const char *const op_names[] = {"ping", "put", "get", "delete", "policy_get",
+    "policy_apply", "policy_history", "audit_query", "audit_follow",
+    "audit_checkpoints", "audit_pubkey", "audit_prune", "relationship_end",
+    "contract_end", "hold_set", "hold_lift", "hold_list", "retention_run",
+    "retention_preview", "aggregate", "subject_restrict",
     "subject_restrict_lift", "subject_object", "subject_object_withdraw",
     "subject_erase", "subject_lookup", "subject_export", "backup_start",
     "backup_read", "backup_end", "erasures_export", "invalid",
-    "retention_delete", "retention_anonymize", "contract_end_purge", "restore"};
+    "retention_delete", "retention_anonymize", "contract_end_purge", "restore",
+    NULL};
+
+#define NOP_NAMES (sizeof(op_names) / sizeof(op_names[0]) - 1)
 
 /* Damaged events printed by this command: it exits 7 if there were any. */
 static uint64_t damaged_seen;
@@ -540,10 +544,10 @@ known_ops(const char *const *names, size_t n)
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
-		for (k = 0; k < sizeof(op_names) / sizeof(op_names[0]); k++)
+		for (k = 0; k < NOP_NAMES; k++)
 			if (strcmp(names[i], op_names[k]) == 0)
 				break;
-		if (k == sizeof(op_names) / sizeof(op_names[0]))
+		if (k == NOP_NAMES)
 			return 0;
 	}
 	return 1;
@@ -556,7 +560,7 @@ op_list(void)
 	static char list[1024];
 	size_t k, n = 0;
 
-	for (k = 0; k < sizeof(op_names) / sizeof(op_names[0]); k++)
+	for (k = 0; k < NOP_NAMES; k++)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
 		    k ? ", " : "", op_names[k]);
 	return list;

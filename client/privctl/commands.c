@@ -1,9 +1,11 @@
 /*
  * commands.c - what privctl offers: the table of commands, each with its
- * usage text, the options it takes and what it runs, and the text around
- * them in --help. main.c finds a command here and runs it.
+ * usage text, the options it takes and what it runs, the text around
+ * them in --help, and the table of options. main.c finds a command here
+ * and runs it; complete.c offers them to bash.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "privctl.h"
 
@@ -417,6 +419,11 @@ const struct command commands[] = {
         "--json: with --out, {\"file\", \"after\", \"head\",\n"
         "\"entries\"}\n",
         O_AFTER | O_OUT, 0, 0, erasures_check, NULL, cmd_erasures_export},
+    /* for bash completion (complete.c): not in --help */
+    {NULL, "__complete", "CWORD WORD...", "", 0, 1, -1, NULL, cmd_complete,
+        NULL},
+    {NULL, "__complete-policy", "", "", 0, 0, 0, NULL, NULL,
+        cmd_complete_policy},
 };
 
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
@@ -494,3 +501,73 @@ const char help_tail[] =
     "stdout as JSON with --format json. They never show subject ids or\n"
     "values. Long work (audit verify and export, subject export, backup)\n"
     "shows its progress on stderr when that is a terminal.\n";
+
+/*
+ * Every option: its name as typed, whether it takes a value, its O_* bit,
+ * and the string in struct opts that receives its value (NOVAL: none, or
+ * handled in main.c's take_option()). Long options are handed to
+ * getopt_long() from here, and bash completion lists them from here, so
+ * this table is the only list of them.
+ */
+#define OFF(member) offsetof(struct opts, member)
+
+const struct optdef optdefs[] = {
+    {"--endpoint", 1, O_ENDPOINT, OFF(endpoint)},
+    {"--key", 1, O_KEY, OFF(keyfile)},
+    {"--server-key", 1, O_SERVER_KEY, OFF(server_key)},
+    {"--timeout", 1, O_TIMEOUT, OFF(timeout)},
+    {"--json", 0, O_JSON, NOVAL},
+    {"--help", 0, O_HELP, NOVAL},
+    {"-h", 0, O_HELP, NOVAL},
+    {"--version", 0, O_VERSION, NOVAL},
+    {"--purpose", 1, O_PURPOSE, OFF(purpose)},
+    {"--out", 1, O_OUT, OFF(out)},
+    {"-o", 1, O_OUT, OFF(out)},
+    {"--after", 1, O_AFTER, OFF(after)},
+    {"--replaces", 1, O_REPLACES, OFF(replaces)},
+    {"--subject", 1, O_SUBJECT, OFF(subject)},
+    {"--register", 1, O_REGISTER, OFF(reg)},
+    {"--principal", 1, O_PRINCIPAL, OFF(principal)},
+    {"--since", 1, O_SINCE, OFF(since)},
+    {"--until", 1, O_UNTIL, OFF(until)},
+    {"--op", 1, O_OP, NOVAL},
+    {"--denied", 0, O_DENIED, NOVAL},
+    {"--newest", 0, O_NEWEST, NOVAL},
+    {"--limit", 1, O_LIMIT, OFF(limit)},
+    {"--from", 1, O_FROM, OFF(from)},
+    {"--to", 1, O_TO, OFF(to)},
+    {"--pubkey", 1, O_PUBKEY, OFF(pubkey)},
+    {"-f", 0, O_FOLLOW, NOVAL},
+    {"-n", 1, O_COUNT, OFF(count)},
+    {"--not-op", 1, O_NOT_OP, NOVAL},
+    {"--request-id", 1, O_REQUEST_ID, OFF(request_id)},
+    {"--confirm", 0, O_CONFIRM, NOVAL},
+    {"--force", 0, O_FORCE, NOVAL},
+    {"--at", 1, O_AT, OFF(at)},
+    {"--undo", 0, O_UNDO, NOVAL},
+    {"--reason", 1, O_REASON, OFF(reason)},
+    {"--as-of", 1, O_AS_OF, OFF(as_of)},
+    {"--group-by", 1, O_GROUP_BY, OFF(group_by)},
+    {"--lift", 0, O_LIFT, NOVAL},
+    {"--withdraw", 0, O_WITHDRAW, NOVAL},
+    {"--email", 1, O_EMAIL, OFF(email)},
+    {"--phone", 1, O_PHONE, OFF(phone)},
+    {"--field", 1, O_FIELD, OFF(field)},
+    {"--from-json", 1, O_FROM_JSON, OFF(from_json)},
+    {"--format", 1, O_FORMAT, OFF(format)},
+    {"--config", 1, O_CONFIG, OFF(config)},
+};
+
+_Static_assert(sizeof(optdefs) / sizeof(optdefs[0]) == NOPTDEFS,
+    "NOPTDEFS is the number of options");
+
+const char *
+opt_name(optbits bit)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTDEFS; i++)
+		if (optdefs[i].bit & bit)
+			return optdefs[i].name;
+	return "an option";
+}

@@ -126,7 +126,8 @@ print_help(const struct command *cmd, const char *group)
 	} else {
 		fputs(help_head, stdout);
 		for (i = 0; i < ncommands; i++)
-			print_command(&commands[i]);
+			if (strncmp(commands[i].name, "__", 2) != 0)
+				print_command(&commands[i]);
 		fputs(help_tail, stdout);
 		return 0;
 	}
@@ -312,80 +313,6 @@ bad_option_at(char **argv, int before)
 }
 
 /*
- * Every option: its name as typed, whether it takes a value, its O_* bit,
- * and the string in struct opts that receives its value (NOVAL: none, or
- * handled in take_option()). Long options are handed to getopt_long() from
- * here, so this table is the only list of them.
- */
-#define OFF(member) offsetof(struct opts, member)
-#define NOVAL       ((size_t)-1)
-
-static const struct optdef {
-	const char *name;
-	int has_arg;
-	optbits bit;
-	size_t off;
-} optdefs[] = {
-    {"--endpoint", 1, O_ENDPOINT, OFF(endpoint)},
-    {"--key", 1, O_KEY, OFF(keyfile)},
-    {"--server-key", 1, O_SERVER_KEY, OFF(server_key)},
-    {"--timeout", 1, O_TIMEOUT, OFF(timeout)},
-    {"--json", 0, O_JSON, NOVAL},
-    {"--help", 0, O_HELP, NOVAL},
-    {"-h", 0, O_HELP, NOVAL},
-    {"--version", 0, O_VERSION, NOVAL},
-    {"--purpose", 1, O_PURPOSE, OFF(purpose)},
-    {"--out", 1, O_OUT, OFF(out)},
-    {"-o", 1, O_OUT, OFF(out)},
-    {"--after", 1, O_AFTER, OFF(after)},
-    {"--replaces", 1, O_REPLACES, OFF(replaces)},
-    {"--subject", 1, O_SUBJECT, OFF(subject)},
-    {"--register", 1, O_REGISTER, OFF(reg)},
-    {"--principal", 1, O_PRINCIPAL, OFF(principal)},
-    {"--since", 1, O_SINCE, OFF(since)},
-    {"--until", 1, O_UNTIL, OFF(until)},
-    {"--op", 1, O_OP, NOVAL},
-    {"--denied", 0, O_DENIED, NOVAL},
-    {"--newest", 0, O_NEWEST, NOVAL},
-    {"--limit", 1, O_LIMIT, OFF(limit)},
-    {"--from", 1, O_FROM, OFF(from)},
-    {"--to", 1, O_TO, OFF(to)},
-    {"--pubkey", 1, O_PUBKEY, OFF(pubkey)},
-    {"-f", 0, O_FOLLOW, NOVAL},
-    {"-n", 1, O_COUNT, OFF(count)},
-    {"--not-op", 1, O_NOT_OP, NOVAL},
-    {"--request-id", 1, O_REQUEST_ID, OFF(request_id)},
-    {"--confirm", 0, O_CONFIRM, NOVAL},
-    {"--force", 0, O_FORCE, NOVAL},
-    {"--at", 1, O_AT, OFF(at)},
-    {"--undo", 0, O_UNDO, NOVAL},
-    {"--reason", 1, O_REASON, OFF(reason)},
-    {"--as-of", 1, O_AS_OF, OFF(as_of)},
-    {"--group-by", 1, O_GROUP_BY, OFF(group_by)},
-    {"--lift", 0, O_LIFT, NOVAL},
-    {"--withdraw", 0, O_WITHDRAW, NOVAL},
-    {"--email", 1, O_EMAIL, OFF(email)},
-    {"--phone", 1, O_PHONE, OFF(phone)},
-    {"--field", 1, O_FIELD, OFF(field)},
-    {"--from-json", 1, O_FROM_JSON, OFF(from_json)},
-    {"--format", 1, O_FORMAT, OFF(format)},
-    {"--config", 1, O_CONFIG, OFF(config)},
-};
-
-#define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
-
-const char *
-opt_name(optbits bit)
-{
-	size_t i;
-
-	for (i = 0; i < NOPTDEFS; i++)
-		if (optdefs[i].bit & bit)
-			return optdefs[i].name;
-	return "an option";
-}
-
-/*
  * Take one option, optdefs[i], with its value arg (NULL if it takes
  * none). Returns 0, or the exit code of a usage error.
  */
@@ -554,6 +481,10 @@ main(int argc, char **argv)
 		printf("privctl %s\n", PRIVD_VERSION);
 		return finish(0);
 	}
+	/* bash completion's words: whatever the settings (a broken config
+	 * file must not break completion, nor print on the terminal) */
+	if (cmd != NULL && cmd->local == cmd_complete)
+		return finish(cmd_complete(&o, args + used, nargs - used));
 	/* the settings: options, then the environment, then the file */
 	if ((rc = config_load(&o)) == 0 && (rc = settings_resolve(&o)) == 0) {
 		if (nargs == 0)

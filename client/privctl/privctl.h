@@ -209,7 +209,20 @@ extern const struct command commands[];
 extern const size_t ncommands;
 extern const char help_head[], help_tail[];
 
-/* main.c: the name of (the lowest) O_* option bit, e.g. "--subject". */
+/* commands.c: every option as typed ("--key", "-o"), whether it takes a
+ * value, its O_* bit, and where struct opts keeps its value (NOVAL: not
+ * kept there). */
+#define NOVAL ((size_t)-1)
+struct optdef {
+	const char *name;
+	int has_arg;
+	optbits bit;
+	size_t off;
+};
+#define NOPTDEFS 44 /* checked where the table is */
+extern const struct optdef optdefs[NOPTDEFS];
+
+/* commands.c: the name of (the lowest) O_* option bit, e.g. "--subject". */
 const char *opt_name(optbits bit);
 
 /* args.c: where each argument was given; arg_position() says where arg
@@ -263,6 +276,11 @@ int config_load(struct opts *o);
 int settings_resolve(struct opts *o);
 void config_free(struct config **c);
 int cmd_config(struct opts *o, char **args, int nargs);
+
+/* complete.c: bash completion's questions (hidden commands) */
+int cmd_complete(struct opts *o, char **args, int nargs);
+int cmd_complete_policy(
+    const struct opts *o, privd_client *c, char **args, int nargs);
 
 /* input.c */
 int read_all(int fd, size_t max, uint8_t **out, size_t *len);
@@ -331,7 +349,8 @@ int cmd_policy_diff(
     const struct opts *o, privd_client *c, char **args, int nargs);
 int print_apply(const struct opts *o, const privd_apply_result *a);
 
-/* cmd_audit.c */
+/* cmd_audit.c: the operation names privd records, NULL-terminated */
+extern const char *const op_names[];
 int audit_check(struct opts *o, char **args, int nargs);
 int cmd_audit_query(
     const struct opts *o, privd_client *c, char **args, int nargs);
