@@ -5,7 +5,6 @@
  * and runs it; complete.c offers them to bash.
  */
 #include <stddef.h>
-#include <string.h>
 
 #include "privctl.h"
 

@@ -3,11 +3,14 @@
  * the policy model (policy/), only to validate policy files offline with
  * the same code privd runs; it talks to privd through libprivd alone.
  *
- * main.c: the global options, one table of commands (each with its usage
- * text, the options it takes and what it runs), and the connection. The
- * commands live in cmd_<group>.c, output and exit codes in output.c.
+ * main.c: the command line (options from commands.c's table), the order
+ * in which privctl settles what it needs (options, then config.c's
+ * settings, then the command's check, then the command), help, and the
+ * connection. The commands live in cmd_<group>.c, output and exit codes
+ * in output.c.
  *
- * Human output by default, one JSON object on stdout with --json. Exit codes
+ * Lines for people by default (--format table), one JSON object on stdout
+ * with --format json (--json, PRIVCTL_FORMAT), errors included. Exit codes
  * are stable (DESIGN.md section 8) so that scripts can branch on them:
  * 0 ok, 1 anything else, 2 usage, 3 denied, 4 not found, 5 invalid input,
  * 6 retained or conflict, 7 the audit log does not verify, 8 the CURVE
