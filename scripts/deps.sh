@@ -45,6 +45,7 @@ fi
 
 if [ "$mode" = test ]; then
 	need_cmd protoc protobuf-compiler
+	need_cmd systemd-analyze systemd # test systemd_unit verifies the unit
 	if [ -x /usr/bin/python3 ]; then
 		/usr/bin/python3 -c 'import zmq' 2>/dev/null ||
 		    missing="$missing python3-zmq"
