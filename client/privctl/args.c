@@ -1,14 +1,66 @@
 /*
- * args.c - values on privctl's command line: numbers and times. Pure
- * code, so that the unit tests take it as it is.
+ * args.c - values on privctl's command line: numbers, times, and where
+ * an argument was given. Pure code, so that the unit tests take it as it
+ * is.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "privctl.h"
+
+/* The arguments as given, before getopt_long() permuted argv (static:
+ * still reachable, not a leak, on every way out of main). */
+static char **given;
+static int ngiven;
+
+/* Keep where each argument was given, for errors that name a position
+ * rather than repeat what was typed. 0, or -1 if out of memory. */
+int
+args_keep(int argc, char **argv)
+{
+	if ((given = malloc(((size_t)argc + 1) * sizeof(*given))) == NULL)
+		return -1;
+	memcpy(given, argv, ((size_t)argc + 1) * sizeof(*given));
+	ngiven = argc;
+	return 0;
+}
+
+/*
+ * The position on the command line (1: the first argument after
+ * "privctl") of argument arg, an element of argv (compared by address:
+ * argv is permuted by then); fallback if it is not one (or args_keep()
+ * was not called, as in the unit tests).
+ */
+int
+arg_position(const char *arg, int fallback)
+{
+	int i;
+
+	for (i = 1; i < ngiven; i++)
+		if (given[i] == arg)
+			return i;
+	return fallback;
+}
+
+/* A timeout: a positive number of milliseconds that fits an int, into
+ * *ms; -1 if s is not one. */
+int
+parse_timeout(const char *s, int *ms)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0 || v > INT_MAX)
+		return -1;
+	*ms = (int)v;
+	return 0;
+}
 
 /* A decimal number without sign or blanks, into *v; -1 if not one. */
 int

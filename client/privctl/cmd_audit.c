@@ -16,17 +16,20 @@
 
 #include "privctl.h"
 
-/* The operation names privd records, for --op and --not-op. */
-static const char *const op_names[] = {"ping", "put", "get", "delete",
-    "policy_get", "policy_apply", "policy_history", "audit_query",
-    "audit_follow", "audit_checkpoints", "audit_pubkey", "audit_prune",
-    "relationship_end", "contract_end", "hold_set", "hold_lift", "hold_list",
-    "retention_run", "retention_preview", "aggregate", "subject_restrict",
+/* The operation names privd records, for --op and --not-op (and their
+ * completion). */
+const char *const op_names[] = {"ping", "put", "get", "delete", "policy_get",
+    "policy_apply", "policy_history", "audit_query", "audit_follow",
+    "audit_checkpoints", "audit_pubkey", "audit_prune", "relationship_end",
+    "contract_end", "hold_set", "hold_lift", "hold_list", "retention_run",
+    "retention_preview", "aggregate", "subject_restrict",
     "subject_restrict_lift", "subject_object", "subject_object_withdraw",
     "subject_erase", "subject_lookup", "subject_export", "backup_start",
     "backup_read", "backup_end", "erasures_export", "invalid",
     "retention_delete", "retention_anonymize", "contract_end_purge", "restore",
-    "audit_key_rotate", "rekey"};
+    "audit_key_rotate", "rekey", NULL};
+
+#define NOP_NAMES (sizeof(op_names) / sizeof(op_names[0]) - 1)
 
 /* Damaged events printed by this command: it exits 7 if there were any. */
 static uint64_t damaged_seen;
@@ -77,14 +80,14 @@ json_event(const privd_audit_event *e)
 			json_decref(fields);
 			return NULL;
 		}
-	o = json_pack("{s:o, s:s, s:o, s:s, s:s, s:s, s:o*, s:o, s:s, s:s, "
+	o = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o*, s:o, s:o, s:s, "
 	              "s:o*, s:s, s:o, s:s, s:o*, s:s}",
 	    "seq", json_u64(e->seq), "time", at, "time_us",
-	    json_u64(e->time_us), "principal", safe(e->principal), "op",
-	    safe(e->op), "register", safe(e->reg), "subject",
+	    json_u64(e->time_us), "principal", json_name(e->principal), "op",
+	    json_name(e->op), "register", json_name(e->reg), "subject",
 	    e->has_subject ? json_string(subj) : json_null(), "fields", fields,
-	    "purpose", safe(e->purpose), "decision", decision_name(e->decision),
-	    "reason",
+	    "purpose", json_name(e->purpose), "decision",
+	    decision_name(e->decision), "reason",
 	    e->reason != 0 ? json_string(privd_reason_name(e->reason))
 	                   : json_null(),
 	    "status", wire_status_name(e->status), "policy_version",
@@ -210,7 +213,7 @@ next_page(const struct opts *o, privd_client *c, const privd_audit_filter *f,
  */
 static int
 audit_walk(const struct opts *o, privd_client *c, const privd_audit_filter *f,
-    uint64_t max, int as_json, int ordered)
+    uint64_t max, int as_json, int ordered, struct progress *prog)
 {
 	privd_audit_page *pg = NULL, *next;
 	uint64_t printed = 0, seq, prev = 0;
@@ -235,6 +238,9 @@ audit_walk(const struct opts *o, privd_client *c, const privd_audit_filter *f,
 			printed++;
 		}
 		fflush(stdout);
+		/* ordered: how far through the range the walk is */
+		if (prog != NULL && printed > 0)
+			progress_update(prog, prev - f->from_seq + 1);
 		if (pg->cursor == NULL || (max != 0 && printed >= max))
 			break;
 		if ((rc = next_page(o, c, f, pg, &next)) != 0)
@@ -255,7 +261,7 @@ cmd_audit_query(const struct opts *o, privd_client *c, char **args, int nargs)
 
 	f.limit = o->total != 0 && o->total < AUDIT_PAGE ? (uint32_t)o->total
 	                                                 : AUDIT_PAGE;
-	return damaged_end(o, audit_walk(o, c, &f, o->total, o->json, 0));
+	return damaged_end(o, audit_walk(o, c, &f, o->total, o->json, 0, NULL));
 }
 
 /* The newest event's seq (0 if none), bounded by to_seq (0: none). */
@@ -293,6 +299,7 @@ int
 cmd_audit_export(const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	privd_audit_filter f = {0};
+	struct progress p;
 	uint64_t head;
 	int rc;
 
@@ -302,10 +309,14 @@ cmd_audit_export(const struct opts *o, privd_client *c, char **args, int nargs)
 		return rc;
 	if (head == 0 || head < o->from_seq)
 		return 0;
-	f.from_seq = o->from_seq;
+	f.from_seq = o->from_seq > 0 ? o->from_seq : 1;
 	f.to_seq = head;
 	f.limit = AUDIT_PAGE;
-	return damaged_end(o, audit_walk(o, c, &f, 0, 1, 1));
+	/* by seq: events pruned before the first kept count as done */
+	progress_begin(&p, "audit export", "events", head - f.from_seq + 1, 1);
+	rc = audit_walk(o, c, &f, 0, 1, 1, &p);
+	progress_end(&p);
+	return damaged_end(o, rc);
 }
 
 static volatile sig_atomic_t tail_stop;
@@ -491,7 +502,7 @@ cmd_audit_prune(const struct opts *o, privd_client *c, char **args, int nargs)
 		    "clock_jump_s", json_u64(st.clock_jump_s), "retention_s",
 		    json_u64(st.retention_s), "floor_s", json_u64(st.floor_s),
 		    "now", json_time(st.now_us), "oldest_seq",
-		    json_u64(st.oldest_seq), "oldest_time",
+		    json_us(st.oldest_seq), "oldest_time",
 		    json_time(st.oldest_time_us), "confirmed", o->confirm));
 	if (o->confirm && st.paused_at_us != 0 && !st.paused) {
 		iso_time(st.paused_at_us, at);
@@ -533,10 +544,10 @@ known_ops(const char *const *names, size_t n)
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
-		for (k = 0; k < sizeof(op_names) / sizeof(op_names[0]); k++)
+		for (k = 0; k < NOP_NAMES; k++)
 			if (strcmp(names[i], op_names[k]) == 0)
 				break;
-		if (k == sizeof(op_names) / sizeof(op_names[0]))
+		if (k == NOP_NAMES)
 			return 0;
 	}
 	return 1;
@@ -549,7 +560,7 @@ op_list(void)
 	static char list[1024];
 	size_t k, n = 0;
 
-	for (k = 0; k < sizeof(op_names) / sizeof(op_names[0]); k++)
+	for (k = 0; k < NOP_NAMES; k++)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
 		    k ? ", " : "", op_names[k]);
 	return list;

@@ -265,9 +265,9 @@ cmd_backup(const struct opts *o, privd_client *c, char **args, int nargs)
 	}
 	restore_signals(old);
 	if ((sig = interrupted) != 0) {
-		fprintf(stderr,
-		    "privctl: interrupted: the backup was abandoned, "
-		    "nothing written\n");
+		report_io(o, "interrupted: the backup was abandoned, nothing "
+		             "written");
+		fflush(stdout);
 		raise(sig);
 		return 1;
 	}

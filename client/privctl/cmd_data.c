@@ -34,48 +34,36 @@ data_check(struct opts *o, char **args, int nargs)
 	return 0;
 }
 
-/* put: also every FIELD=VALUE must name a field. The argument is never
- * echoed: it holds personal data. */
+/*
+ * put: also read every value now (input.c: FIELD=VALUE, FIELD=@FILE,
+ * FIELD=- and --from-json), so that a mistake costs no request. No
+ * argument is echoed: they hold personal data.
+ */
 int
 put_check(struct opts *o, char **args, int nargs)
 {
-	const char *eq;
-	int i;
+	int rc;
 
-	for (i = 2; i < nargs; i++) {
-		eq = strchr(args[i], '=');
-		if (eq == NULL || eq == args[i])
-			return usage_error(
-			    "put: argument %d is not FIELD=VALUE", i + 1);
-	}
-	return data_check(o, args, nargs);
+	if ((rc = data_check(o, args, nargs)) != 0)
+		return rc;
+	return put_input_read(o, args, nargs);
 }
 
-/* put: args are REGISTER SUBJECT FIELD=VALUE... */
+/* put: what put_check() read into o->put. */
 int
 cmd_put(const struct opts *o, privd_client *c, char **args, int nargs)
 {
-	privd_field *f;
-	char *eq;
-	int i, rc;
+	const struct put_input *p = o->put;
+	int rc;
 
-	if ((f = calloc((size_t)nargs - 2, sizeof(*f))) == NULL)
-		return report_local(o, PRIVD_ENOMEM, "out of memory");
-	for (i = 2; i < nargs; i++) {
-		/* checked by main(); split in place: argv is ours to modify */
-		eq = strchr(args[i], '=');
-		*eq = '\0';
-		f[i - 2].name = args[i];
-		f[i - 2].value = (const uint8_t *)(eq + 1);
-		f[i - 2].len = strlen(eq + 1);
-	}
-	rc = privd_put(c, args[0], args[1], o->purpose, f, (size_t)nargs - 2);
-	free(f);
+	(void)nargs;
+	rc = privd_put(c, args[0], p->subject, o->purpose, p->f, p->n);
 	if (rc != PRIVD_OK)
 		return report_call(o, c, rc);
 	if (o->json)
-		return json_print(json_pack("{s:i}", "written", nargs - 2));
-	printf("wrote %d field(s)\n", nargs - 2);
+		return json_print(
+		    json_pack("{s:o}", "written", json_u64(p->n)));
+	printf("wrote %zu field(s)\n", p->n);
 	return 0;
 }
 
@@ -174,7 +162,7 @@ json_retained(const privd_retained *kept, size_t n)
 		    *kept[i].rule ? json_string(safe(kept[i].rule))
 		                  : json_null(),
 		    "until", json_when(kept[i].until_us), "until_us",
-		    json_u64(kept[i].until_us), "hold_reason",
+		    json_us(kept[i].until_us), "hold_reason",
 		    *kept[i].rule ? json_null()
 		                  : json_string(safe(kept[i].hold_reason)));
 		if (json_array_append_new(a, e) != 0) {

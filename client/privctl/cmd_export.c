@@ -102,11 +102,16 @@ cmd_subject_export(
     const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	const char *reg = o->nregs == 1 ? o->regs[0] : NULL;
+	struct progress p;
 	char *doc = NULL;
 	size_t n = 0;
 	int rc;
 
-	if ((rc = privd_subject_export(c, reg, args[0], &doc, &n)) != PRIVD_OK)
+	/* one call: how long privd has been at it is all there is to show */
+	progress_wait_begin(&p, "subject export", "waiting for privd");
+	rc = privd_subject_export(c, reg, args[0], &doc, &n);
+	progress_wait_end(&p);
+	if (rc != PRIVD_OK)
 		return report_call(o, c, rc);
 	if (o->out == NULL) {
 		rc = write_all(STDOUT_FILENO, doc, n) != 0 ||

@@ -93,8 +93,8 @@ cmd_keygen(struct opts *o, char **args, int nargs)
 		 * process, and keygen ends it.
 		 */
 		json_set_alloc_funcs(sodium_malloc, sodium_free);
-		rc = json_print(json_pack(
-		    "{s:s, s:s}", "public_key", pub, "secret_key", sec));
+		rc = json_print(json_pack("{s:s, s:s, s:n}", "public_key", pub,
+		    "secret_key", sec, "file"));
 		sodium_memzero(sec, sizeof(sec));
 		return rc;
 	}
@@ -127,8 +127,8 @@ cmd_keygen(struct opts *o, char **args, int nargs)
 	if (rc != 0)
 		return rc;
 	if (o->json)
-		return json_print(
-		    json_pack("{s:s, s:s}", "public_key", pub, "file", o->out));
+		return json_print(json_pack("{s:s, s:n, s:s}", "public_key",
+		    pub, "secret_key", "file", o->out));
 	printf("%s\n", pub);
 	return 0;
 }

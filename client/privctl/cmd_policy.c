@@ -225,11 +225,12 @@ policy_validate(const struct opts *o, const char *path, const char *text,
 		return 0;
 	}
 	if (o->json) {
-		e = json_pack("{s:s, s:s, s:s, s:s}", "status", "invalid",
-		    "file", path, "path", err.path, "message", err.reason);
+		e = json_pack("{s:{s:s, s:n, s:s, s:s, s:s}}", "error",
+		    "status", "invalid", "reason", "file", path, "path",
+		    err.path, "message", err.reason);
 		if (e == NULL) /* a file name that is not UTF-8 */
 			e = json_error("invalid", err.reason);
-		json_print(json_pack("{s:o}", "error", e));
+		json_print(e);
 	} else
 		fprintf(stderr, "%s: %s: %s\n", path, err.path, err.reason);
 	return EXIT_INVALID;
@@ -389,14 +390,23 @@ side_file(const struct opts *o, struct side *s)
 	return 0;
 }
 
-/* A side as JSON ({"version", "applied_by", "applied_at"} or {"file"}) and
- * as words ("version 3", or the file name). */
+/* A side as JSON ({"version", "applied_by", "applied_at", "file"}, null
+ * what a file or a version has not) and as words ("version 3", or the
+ * file name). */
 static json_t *
 side_json(const struct side *s)
 {
+	json_t *v;
+
 	if (s->file != NULL)
-		return json_pack("{s:s}", "file", s->file);
-	return json_version(&s->v);
+		return json_pack("{s:s, s:n, s:n, s:n}", "file", s->file,
+		    "version", "applied_by", "applied_at");
+	if ((v = json_version(&s->v)) != NULL &&
+	    json_object_set_new(v, "file", json_null()) != 0) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
 }
 
 static const char *

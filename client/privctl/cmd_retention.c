@@ -148,7 +148,7 @@ cmd_relationship_end(
 	if (o->json)
 		return json_print(
 		    json_pack("{s:o, s:o, s:I}", "at", json_when(at), "at_us",
-		        json_u64(at), "fields", (json_int_t)fields));
+		        json_us(at), "fields", (json_int_t)fields));
 	if (at != 0)
 		printf("relationship ended at %s; %lu field(s) re-planned\n",
 		    when(at, buf), (unsigned long)fields);
@@ -171,7 +171,7 @@ cmd_contract_end(const struct opts *o, privd_client *c, char **args, int nargs)
 		return report_call(o, c, rc);
 	if (o->json)
 		return json_print(json_pack("{s:s, s:o, s:o}", "register",
-		    safe(args[0]), "at", json_when(at), "at_us", json_u64(at)));
+		    safe(args[0]), "at", json_when(at), "at_us", json_us(at)));
 	if (at != 0)
 		printf("contract of register %s ended at %s: writes to it are "
 		       "refused from then on\n",
@@ -255,7 +255,7 @@ json_hold(const privd_hold *h)
 		return NULL;
 	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s}", "register",
 	    safe(h->reg), "subject", subject, "reason", safe(h->reason),
-	    "until", json_when(h->until_us), "until_us", json_u64(h->until_us),
+	    "until", json_when(h->until_us), "until_us", json_us(h->until_us),
 	    "set_at", json_when(h->set_at_us), "set_at_us",
 	    json_u64(h->set_at_us), "set_by", safe(h->set_by));
 }

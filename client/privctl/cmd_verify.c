@@ -59,13 +59,29 @@ pubkey_resolve(struct opts *o, const char *arg)
 	return 0;
 }
 
+/*
+ * What verify says as JSON, every member always there: {"verified",
+ * "from", "to" (null: no events in the range), "events", "checkpoints"
+ * (as far as it got), "bad_seq", "why" (null when it verifies)}.
+ */
+static json_t *
+verify_json(int ok, uint64_t a, uint64_t b, uint64_t events, uint64_t ckpts,
+    uint64_t bad, const char *why)
+{
+	return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o}", "verified", ok,
+	    "from", json_us(a), "to", json_us(b), "events", json_u64(events),
+	    "checkpoints", json_u64(ckpts), "bad_seq", json_us(bad), "why",
+	    why != NULL ? json_string(why) : json_null());
+}
+
 int
 cmd_audit_verify(const struct opts *o, privd_client *c, char **args, int nargs)
 {
 	privd_audit_checkpoint *ck = NULL;
 	uint64_t first, last, a, b, bad = 0, checked = 0, k = 0;
 	size_t n = 0, i;
-	char why[200];
+	char why[200], range[64];
+	struct progress p;
 	int rc;
 
 	if (!o->have_pk)
@@ -90,20 +106,22 @@ cmd_audit_verify(const struct opts *o, privd_client *c, char **args, int nargs)
 	/* an empty log, or --from past its newest event: nothing to check */
 	if (b == 0 || o->from_seq > b) {
 		if (o->json)
-			return json_print(json_pack("{s:b, s:I, s:I}",
-			    "verified", 1, "events", (json_int_t)0,
-			    "checkpoints", (json_int_t)0));
+			return json_print(verify_json(1, 0, 0, 0, 0, 0, NULL));
 		printf("audit log verifies: %s\n",
 		    b == 0 ? "it holds no events"
 		           : "no events kept in that range");
 		return 0;
 	}
+	/* one call: how long it has been at it is all there is to show */
+	snprintf(range, sizeof(range), "events %llu..%llu",
+	    (unsigned long long)a, (unsigned long long)b);
+	progress_wait_begin(&p, "audit verify", range);
 	rc = privd_audit_verify(c, o->from_seq, b, o->have_pk ? o->pk : NULL,
 	    &bad, why, sizeof(why), &checked);
+	progress_wait_end(&p);
 	if (rc == PRIVD_ETAMPERED) {
 		if (o->json)
-			json_print(json_pack("{s:b, s:o, s:s}", "verified", 0,
-			    "bad_seq", json_u64(bad), "why", why));
+			json_print(verify_json(0, a, b, checked, k, bad, why));
 		else
 			printf("audit log does NOT verify at event %llu: %s\n",
 			    (unsigned long long)bad, why);
@@ -112,9 +130,7 @@ cmd_audit_verify(const struct opts *o, privd_client *c, char **args, int nargs)
 	if (rc != PRIVD_OK)
 		return report_call(o, c, rc);
 	if (o->json)
-		return json_print(json_pack("{s:b, s:o, s:o, s:o, s:o}",
-		    "verified", 1, "from", json_u64(a), "to", json_u64(b),
-		    "events", json_u64(checked), "checkpoints", json_u64(k)));
+		return json_print(verify_json(1, a, b, checked, k, 0, NULL));
 	if (checked == 0)
 		printf("audit log verifies: no events kept in that range\n");
 	else
@@ -154,10 +170,9 @@ cmd_audit_pubkey(const struct opts *o, privd_client *c, char **args, int nargs)
 		}
 	}
 	if (o->json)
-		return json_print(o->out != NULL
-		                      ? json_pack("{s:s, s:s}", "public_key",
-		                            hex, "file", o->out)
-		                      : json_pack("{s:s}", "public_key", hex));
+		return json_print(
+		    json_pack("{s:s, s:o}", "public_key", hex, "file",
+		        o->out != NULL ? json_string(o->out) : json_null()));
 	printf("%s\n", hex);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * commands.c - what privctl offers: the table of commands, each with its
- * usage text, the options it takes and what it runs, and the text around
- * them in --help. main.c finds a command here and runs it.
+ * usage text, the options it takes and what it runs, the text around
+ * them in --help, and the table of options. main.c finds a command here
+ * and runs it; complete.c offers them to bash.
  */
 #include <stddef.h>
 
@@ -20,20 +21,43 @@ const struct command commands[] = {
         "overwritten) and print the public key, which is what the policy\n"
         "names. Without --out, print the key pair file to stdout. Needs no\n"
         "connection to privd.\n"
-        "--json: {\"public_key\", \"file\"}, or without --out\n"
-        "{\"public_key\", \"secret_key\"}\n",
+        "--json: {\"public_key\", \"secret_key\" (null with --out),\n"
+        "\"file\" (null without --out)}\n",
         O_OUT, 0, 0, NULL, cmd_keygen, NULL},
+    {NULL, "config", "",
+        "Show the settings in force - endpoint, key, server-key, timeout\n"
+        "and format - and where each comes from: an option, else the\n"
+        "environment (PRIVD_ENDPOINT, PRIVD_KEY, PRIVD_SERVER_KEY,\n"
+        "PRIVCTL_FORMAT), else the config file (--config FILE, else\n"
+        "$PRIVCTL_CONFIG, else ~/.config/privctl/config: 'name = value'\n"
+        "lines, '#' comment lines; a relative file name is from the\n"
+        "file's directory), else the default. Needs no connection.\n"
+        "--json: {\"file\" (null: none), \"settings\": [{\"name\",\n"
+        "\"value\" (null: not set), \"source\": \"option\"|\n"
+        "\"environment\"|\"file\"|\"default\"|null, \"line\"}]}\n",
+        0, 0, 0, NULL, cmd_config, NULL},
     {NULL, "ping", "",
         "Check that privd answers and knows this key: prints the server\n"
         "version, the principal name the policy gives this key and the\n"
         "policy version in force.\n"
         "--json: {\"server_version\", \"principal\", \"policy_version\"}\n",
         0, 0, 0, NULL, NULL, cmd_ping},
-    {NULL, "put", "REGISTER SUBJECT --purpose P FIELD=VALUE...",
-        "Store fields of a subject, all or none. VALUE is taken literally\n"
-        "(everything after the first '='; may be empty).\n"
+    {NULL, "put",
+        "REGISTER SUBJECT --purpose P FIELD=VALUE|FIELD=@FILE|FIELD=-... "
+        "[--from-json FILE]",
+        "Store fields of a subject, all or none. FIELD=VALUE takes VALUE\n"
+        "literally (everything after the first '='; may be empty), but\n"
+        "FIELD=@FILE takes the bytes of FILE exactly, FIELD=- all of stdin\n"
+        "less one final newline (refused if empty), and FIELD=@@TEXT the\n"
+        "text @TEXT. --from-json FILE ('-': stdin) adds the fields of a\n"
+        "record {\"fields\": {\"name\": \"value\" or {\"base64\":\n"
+        "\"...\"}}} (what get --json prints), and with \"subject\": \"ID\"\n"
+        "in it, the subject too (then no SUBJECT argument). Values and\n"
+        "subject ids on the command line are visible to every local user\n"
+        "(ps) and stay in the shell's history: read them from files or\n"
+        "stdin instead.\n"
         "--json: {\"written\": N}\n",
-        O_PURPOSE, 3, -1, put_check, NULL, cmd_put},
+        O_PURPOSE | O_FROM_JSON, 1, -1, put_check, NULL, cmd_put},
     {NULL, "get", "REGISTER SUBJECT --purpose P [FIELD...]",
         "Read the named fields, or every stored field this key may read.\n"
         "Prints 'name: value' lines; a value that is not printable UTF-8\n"
@@ -52,8 +76,8 @@ const struct command commands[] = {
         "with just those fields.\n"
         "--json: {\"deleted\": N, \"retained\": [{\"field\", \"rule\" (null\n"
         "for a hold), \"until\" (null: until a hold is lifted or the\n"
-        "rule's period starts), \"until_us\", \"hold_reason\" (null for a\n"
-        "rule)}]}\n",
+        "rule's period starts), \"until_us\" (null as until is),\n"
+        "\"hold_reason\" (null for a rule)}]}\n",
         O_PURPOSE, 2, -1, data_check, NULL, cmd_delete},
     {"policy", "show", "[N]",
         "Print policy version N (default: the version in force), who\n"
@@ -106,8 +130,9 @@ const struct command commands[] = {
         "B or FILE. An argument of digits only is a version number,\n"
         "anything else a file (./3 for a file named 3). The exit status is\n"
         "0 whether or not they differ.\n"
-        "--json: {\"from\": {\"version\", \"applied_by\", \"applied_at\"}\n"
-        "or {\"file\"}, \"to\": the same, \"differences\": [{\"change\":\n"
+        "--json: {\"from\": {\"version\", \"applied_by\", \"applied_at\",\n"
+        "\"file\"} (a version: file null; a file: the others null),\n"
+        "\"to\": the same, \"differences\": [{\"change\":\n"
         "\"added\"|\"removed\"|\"changed\", \"what\", \"detail\"}],\n"
         "\"count\": N}\n",
         0, 0, 2, policy_diff_check, NULL, cmd_policy_diff},
@@ -139,11 +164,12 @@ const struct command commands[] = {
         "is then 7 (run 'audit verify'). Needs role auditor, like every\n"
         "audit command but prune.\n"
         "--json: one object per line: {\"seq\", \"time\", \"time_us\",\n"
-        "\"principal\", \"op\", \"register\", \"subject\" (hex or null),\n"
+        "\"principal\", \"op\", \"register\", \"subject\" (hex),\n"
         "\"fields\", \"purpose\", \"decision\", \"reason\", \"status\",\n"
-        "\"policy_version\", \"request_id\" (a string), \"rule\" (null\n"
-        "but for a retention action), \"hash\"}, or for a damaged event\n"
-        "{\"seq\", \"damaged\": true}\n",
+        "\"policy_version\", \"request_id\" (a string), \"rule\" (a\n"
+        "retention action's), \"hash\"}, null for what the event has not\n"
+        "(no register, subject, purpose, reason or rule), or for a damaged\n"
+        "event {\"seq\", \"damaged\": true}\n",
         AUDIT_FILTER_OPTS, 0, 0, audit_check, NULL, cmd_audit_query},
     {"audit", "tail", "[-f] [-n N] [--not-op OP]...",
         "The last N events (default 20), oldest first. With -f, go on\n"
@@ -164,8 +190,10 @@ const struct command commands[] = {
         "digits or a file holding them, as exported once with 'audit pubkey\n"
         "--out'; without it the key is asked from privd, which proves much\n"
         "less.\n"
-        "--json: {\"verified\": true, \"from\", \"to\", \"events\",\n"
-        "\"checkpoints\"} or {\"verified\": false, \"bad_seq\", \"why\"}\n",
+        "On a terminal, stderr shows how long it has been at it.\n"
+        "--json: {\"verified\": true|false, \"from\", \"to\" (null: no\n"
+        "events in the range), \"events\", \"checkpoints\", \"bad_seq\",\n"
+        "\"why\" (null when it verifies)}\n",
         O_FROM | O_TO | O_PUBKEY, 0, 0, audit_check, NULL, cmd_audit_verify},
     {"audit", "export", "[--from N] [--to N]",
         "Every event of the range (default: all, up to the newest when the\n"
@@ -176,7 +204,7 @@ const struct command commands[] = {
     {"audit", "pubkey", "[--out FILE]",
         "Print privd's audit signing key (Ed25519) as 64 hex digits; with\n"
         "--out, also write it to FILE (never overwriting).\n"
-        "--json: {\"public_key\", \"file\"}\n",
+        "--json: {\"public_key\", \"file\" (null without --out)}\n",
         O_OUT, 0, 0, audit_check, NULL, cmd_audit_pubkey},
     {"audit", "prune", "[--confirm]",
         "Show the state of audit pruning. privd deletes events older than\n"
@@ -188,7 +216,8 @@ const struct command commands[] = {
         "resumes. Needs role policy_admin.\n"
         "--json: {\"paused\", \"paused_at\" (null if never paused; after\n"
         "--confirm, when the pause it lifted began), \"clock_jump_s\",\n"
-        "\"retention_s\", \"floor_s\", \"now\", \"oldest_seq\",\n"
+        "\"retention_s\", \"floor_s\", \"now\", \"oldest_seq\" (null if "
+        "none),\n"
         "\"oldest_time\" (null if none), \"confirmed\"}\n",
         O_CONFIRM, 0, 0, NULL, NULL, cmd_audit_prune},
     {NULL, "relationship-end", "REGISTER SUBJECT [--at DATE] [--undo]",
@@ -203,7 +232,8 @@ const struct command commands[] = {
         "of the subject were re-planned. Needs a write grant on the\n"
         "register, for any purpose (no --purpose). A subject not stored\n"
         "exits 4.\n"
-        "--json: {\"at\" (null: undone), \"at_us\", \"fields\"}\n",
+        "--json: {\"at\" (null: undone), \"at_us\" (null as at is),\n"
+        "\"fields\"}\n",
         O_AT | O_UNDO, 2, 2, end_check, NULL, cmd_relationship_end},
     {"register", "contract-end", "REGISTER [--at DATE] [--undo]",
         "The processing contract behind REGISTER ended at DATE (default:\n"
@@ -212,7 +242,8 @@ const struct command commands[] = {
         "rules that count from contract_end destroy its data when they fall\n"
         "due (a whole-register hold stops that). --undo takes the end back,\n"
         "refused (exit 6) once a purge has begun. Needs role policy_admin.\n"
-        "--json: {\"register\", \"at\" (null: undone), \"at_us\"}\n",
+        "--json: {\"register\", \"at\" (null: undone), \"at_us\" (null\n"
+        "as at is)}\n",
         O_AT | O_UNDO, 1, 1, end_check, NULL, cmd_contract_end},
     {"hold", "set", "REGISTER [SUBJECT] --reason TEXT [--until DATE]",
         "Set a legal hold on SUBJECT, or with no SUBJECT on the whole\n"
@@ -240,7 +271,8 @@ const struct command commands[] = {
         "to the end of the line; or 'no holds in force'.\n"
         "--json: {\"holds\": [{\"register\", \"subject\" (null: the whole\n"
         "register), \"reason\", \"until\" (null: until lifted),\n"
-        "\"until_us\", \"set_at\", \"set_at_us\", \"set_by\"}]}\n",
+        "\"until_us\" (null as until is), \"set_at\", \"set_at_us\",\n"
+        "\"set_by\"}]}\n",
         0, 0, 1, NULL, NULL, cmd_hold_list},
     {"retention", "preview", "[--as-of DATE] [--register R]",
         "Say what a retention sweep as of DATE (default: now, by privd's\n"
@@ -386,6 +418,11 @@ const struct command commands[] = {
         "--json: with --out, {\"file\", \"after\", \"head\",\n"
         "\"entries\"}\n",
         O_AFTER | O_OUT, 0, 0, erasures_check, NULL, cmd_erasures_export},
+    /* for bash completion (complete.c): not in --help */
+    {NULL, "__complete", "CWORD WORD...", "", 0, 1, -1, NULL, cmd_complete,
+        NULL},
+    {NULL, "__complete-policy", "", "", 0, 0, 0, NULL, NULL,
+        cmd_complete_policy},
 };
 
 const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
@@ -405,12 +442,17 @@ const char help_tail[] =
     "Options (before or after the command; the options of one command\n"
     "are described with it):\n"
     "  --endpoint EP      privd's endpoint, ipc:///path or tcp://host:port\n"
-    "                     (default: $PRIVD_ENDPOINT)\n"
+    "                     (default: $PRIVD_ENDPOINT, else the config file)\n"
     "  --key FILE         this client's key pair file, as written by\n"
-    "                     'privctl keygen --out' (default: $PRIVD_KEY)\n"
+    "                     'privctl keygen --out' (default: $PRIVD_KEY,\n"
+    "                     else the config file)\n"
     "  --server-key KEY   privd's public key: 40-character Z85 text, or a\n"
     "                     file whose first line holds it, e.g.\n"
-    "                     DATA_DIR/server.pub (default: $PRIVD_SERVER_KEY)\n"
+    "                     DATA_DIR/server.pub (default: $PRIVD_SERVER_KEY,\n"
+    "                     else the config file)\n"
+    "  --config FILE      the config file (default: $PRIVCTL_CONFIG, else\n"
+    "                     ~/.config/privctl/config; 'privctl config' shows\n"
+    "                     what is in force and where it comes from)\n"
     "  --purpose P        the purpose of processing; required by put, get,\n"
     "                     delete and report, and checked against the policy\n"
     "  DATE, T            a date (2026-11-27: midnight UTC), an RFC 3339\n"
@@ -425,9 +467,15 @@ const char help_tail[] =
     "  --force            policy apply: even if it takes the role\n"
     "                     policy_admin from this key; backup: replace FILE\n"
     "  --timeout MS       give up after MS milliseconds (default 5000)\n"
-    "  --json             print one JSON object on stdout (its shape is\n"
-    "                     given with each command), errors included:\n"
+    "  --format json|table\n"
+    "                     table (the default): lines for people; json: one\n"
+    "                     JSON object on stdout (its shape is given with\n"
+    "                     each command; what a value has not is null),\n"
+    "                     errors included, usage errors too:\n"
     "                     {\"error\": {\"status\", \"reason\", \"message\"}}\n"
+    "                     (default: $PRIVCTL_FORMAT, else the config file)\n"
+    "  --json             --format json\n"
+    "  --from-json FILE   put: the record to store, as get --json prints it\n"
     "  -h, --help         show this help; after a command, that command's\n"
     "                     (privctl audit query --help), after a group\n"
     "                     its commands' (privctl policy --help)\n"
@@ -449,4 +497,76 @@ const char help_tail[] =
     "                         probably wrong\n"
     "\n"
     "Errors go to stderr as 'privctl: <error>: <privd's message>', or to\n"
-    "stdout as JSON with --json. They never show subject ids or values.\n";
+    "stdout as JSON with --format json. They never show subject ids or\n"
+    "values. Long work (audit verify and export, subject export, backup)\n"
+    "shows its progress on stderr when that is a terminal.\n";
+
+/*
+ * Every option: its name as typed, whether it takes a value, its O_* bit,
+ * and the string in struct opts that receives its value (NOVAL: none, or
+ * handled in main.c's take_option()). Long options are handed to
+ * getopt_long() from here, and bash completion lists them from here, so
+ * this table is the only list of them.
+ */
+#define OFF(member) offsetof(struct opts, member)
+
+const struct optdef optdefs[] = {
+    {"--endpoint", 1, O_ENDPOINT, OFF(endpoint)},
+    {"--key", 1, O_KEY, OFF(keyfile)},
+    {"--server-key", 1, O_SERVER_KEY, OFF(server_key)},
+    {"--timeout", 1, O_TIMEOUT, OFF(timeout)},
+    {"--json", 0, O_JSON, NOVAL},
+    {"--help", 0, O_HELP, NOVAL},
+    {"-h", 0, O_HELP, NOVAL},
+    {"--version", 0, O_VERSION, NOVAL},
+    {"--purpose", 1, O_PURPOSE, OFF(purpose)},
+    {"--out", 1, O_OUT, OFF(out)},
+    {"-o", 1, O_OUT, OFF(out)},
+    {"--after", 1, O_AFTER, OFF(after)},
+    {"--replaces", 1, O_REPLACES, OFF(replaces)},
+    {"--subject", 1, O_SUBJECT, OFF(subject)},
+    {"--register", 1, O_REGISTER, OFF(reg)},
+    {"--principal", 1, O_PRINCIPAL, OFF(principal)},
+    {"--since", 1, O_SINCE, OFF(since)},
+    {"--until", 1, O_UNTIL, OFF(until)},
+    {"--op", 1, O_OP, NOVAL},
+    {"--denied", 0, O_DENIED, NOVAL},
+    {"--newest", 0, O_NEWEST, NOVAL},
+    {"--limit", 1, O_LIMIT, OFF(limit)},
+    {"--from", 1, O_FROM, OFF(from)},
+    {"--to", 1, O_TO, OFF(to)},
+    {"--pubkey", 1, O_PUBKEY, OFF(pubkey)},
+    {"-f", 0, O_FOLLOW, NOVAL},
+    {"-n", 1, O_COUNT, OFF(count)},
+    {"--not-op", 1, O_NOT_OP, NOVAL},
+    {"--request-id", 1, O_REQUEST_ID, OFF(request_id)},
+    {"--confirm", 0, O_CONFIRM, NOVAL},
+    {"--force", 0, O_FORCE, NOVAL},
+    {"--at", 1, O_AT, OFF(at)},
+    {"--undo", 0, O_UNDO, NOVAL},
+    {"--reason", 1, O_REASON, OFF(reason)},
+    {"--as-of", 1, O_AS_OF, OFF(as_of)},
+    {"--group-by", 1, O_GROUP_BY, OFF(group_by)},
+    {"--lift", 0, O_LIFT, NOVAL},
+    {"--withdraw", 0, O_WITHDRAW, NOVAL},
+    {"--email", 1, O_EMAIL, OFF(email)},
+    {"--phone", 1, O_PHONE, OFF(phone)},
+    {"--field", 1, O_FIELD, OFF(field)},
+    {"--from-json", 1, O_FROM_JSON, OFF(from_json)},
+    {"--format", 1, O_FORMAT, OFF(format)},
+    {"--config", 1, O_CONFIG, OFF(config)},
+};
+
+_Static_assert(sizeof(optdefs) / sizeof(optdefs[0]) == NOPTDEFS,
+    "NOPTDEFS is the number of options");
+
+const char *
+opt_name(optbits bit)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTDEFS; i++)
+		if (optdefs[i].bit & bit)
+			return optdefs[i].name;
+	return "an option";
+}

@@ -3,11 +3,14 @@
  * the policy model (policy/), only to validate policy files offline with
  * the same code privd runs; it talks to privd through libprivd alone.
  *
- * main.c: the global options, one table of commands (each with its usage
- * text, the options it takes and what it runs), and the connection. The
- * commands live in cmd_<group>.c, output and exit codes in output.c.
+ * main.c: the command line (options from commands.c's table), the order
+ * in which privctl settles what it needs (options, then config.c's
+ * settings, then the command's check, then the command), help, and the
+ * connection. The commands live in cmd_<group>.c, output and exit codes
+ * in output.c.
  *
- * Human output by default, one JSON object on stdout with --json. Exit codes
+ * Lines for people by default (--format table), one JSON object on stdout
+ * with --format json (--json, PRIVCTL_FORMAT), errors included. Exit codes
  * are stable (DESIGN.md section 8) so that scripts can branch on them:
  * 0 ok, 1 anything else, 2 usage, 3 denied, 4 not found, 5 invalid input,
  * 6 retained or conflict, 7 the audit log does not verify, 8 the CURVE
@@ -126,11 +129,13 @@ print_help(const struct command *cmd, const char *group)
 	} else {
 		fputs(help_head, stdout);
 		for (i = 0; i < ncommands; i++)
-			print_command(&commands[i]);
+			if (strncmp(commands[i].name, "__", 2) != 0)
+				print_command(&commands[i]);
 		fputs(help_tail, stdout);
 		return 0;
 	}
-	fputs("\nOptions, --json errors and exit status: privctl --help\n",
+	fputs("\nOptions, the config file, --format json errors and exit "
+	      "status:\nprivctl --help\n",
 	    stdout);
 	return 0;
 }
@@ -197,21 +202,22 @@ run_connected(struct opts *o, cmd_remote_fn fn, char **args, int nargs)
 	privd_client *c = NULL;
 	int rc;
 
-	if (o->endpoint == NULL)
-		o->endpoint = getenv("PRIVD_ENDPOINT");
-	if (o->keyfile == NULL)
-		o->keyfile = getenv("PRIVD_KEY");
-	if (o->server_key == NULL)
-		o->server_key = getenv("PRIVD_SERVER_KEY");
+	/* settings_resolve() took them from the environment and the config
+	 * file if not given */
 	if (o->endpoint == NULL || *o->endpoint == '\0')
-		return usage_error("no endpoint: use --endpoint or set "
-		                   "PRIVD_ENDPOINT");
+		return usage_error(
+		    "no endpoint: use --endpoint, set "
+		    "PRIVD_ENDPOINT or put endpoint in the config "
+		    "file (see 'privctl config')");
 	if (o->keyfile == NULL || *o->keyfile == '\0')
-		return usage_error("no key pair file: use --key or set "
-		                   "PRIVD_KEY");
+		return usage_error(
+		    "no key pair file: use --key, set PRIVD_KEY "
+		    "or put key in the config file (see 'privctl "
+		    "config')");
 	if (o->server_key == NULL || *o->server_key == '\0')
-		return usage_error("no server key: use --server-key or set "
-		                   "PRIVD_SERVER_KEY");
+		return usage_error("no server key: use --server-key, set "
+		                   "PRIVD_SERVER_KEY or put server-key in the "
+		                   "config file (see 'privctl config')");
 
 	if (server_key_resolve(o, o->server_key, skey) != 0)
 		return EXIT_INVALID;
@@ -263,6 +269,8 @@ run_command(const struct command *cmd, struct opts *o, char **args, int nargs)
 	/* a check may have read a policy file, valid or not */
 	free(o->policy);
 	o->policy = NULL;
+	/* put: the values read */
+	put_input_free(&o->put);
 	/* subject lookup: the value looked for */
 	if (o->lookup_value != NULL) {
 		explicit_bzero(o->lookup_value, o->lookup_len);
@@ -308,92 +316,6 @@ bad_option_at(char **argv, int before)
 }
 
 /*
- * The position on the command line of argument arg (argv is permuted by
- * then), from the pointers as given (orig); 0 if not found.
- */
-static int
-position_of(char *const *orig, int argc, const char *arg)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (orig[i] == arg)
-			return i;
-	return 0;
-}
-
-/*
- * Every option: its name as typed, whether it takes a value, its O_* bit,
- * and the string in struct opts that receives its value (NOVAL: none, or
- * handled in take_option()). Long options are handed to getopt_long() from
- * here, so this table is the only list of them.
- */
-#define OFF(member) offsetof(struct opts, member)
-#define NOVAL       ((size_t)-1)
-
-static const struct optdef {
-	const char *name;
-	int has_arg;
-	optbits bit;
-	size_t off;
-} optdefs[] = {
-    {"--endpoint", 1, O_ENDPOINT, OFF(endpoint)},
-    {"--key", 1, O_KEY, OFF(keyfile)},
-    {"--server-key", 1, O_SERVER_KEY, OFF(server_key)},
-    {"--timeout", 1, O_TIMEOUT, OFF(timeout)},
-    {"--json", 0, O_JSON, NOVAL},
-    {"--help", 0, O_HELP, NOVAL},
-    {"-h", 0, O_HELP, NOVAL},
-    {"--version", 0, O_VERSION, NOVAL},
-    {"--purpose", 1, O_PURPOSE, OFF(purpose)},
-    {"--out", 1, O_OUT, OFF(out)},
-    {"-o", 1, O_OUT, OFF(out)},
-    {"--after", 1, O_AFTER, OFF(after)},
-    {"--replaces", 1, O_REPLACES, OFF(replaces)},
-    {"--subject", 1, O_SUBJECT, OFF(subject)},
-    {"--register", 1, O_REGISTER, OFF(reg)},
-    {"--principal", 1, O_PRINCIPAL, OFF(principal)},
-    {"--since", 1, O_SINCE, OFF(since)},
-    {"--until", 1, O_UNTIL, OFF(until)},
-    {"--op", 1, O_OP, NOVAL},
-    {"--denied", 0, O_DENIED, NOVAL},
-    {"--newest", 0, O_NEWEST, NOVAL},
-    {"--limit", 1, O_LIMIT, OFF(limit)},
-    {"--from", 1, O_FROM, OFF(from)},
-    {"--to", 1, O_TO, OFF(to)},
-    {"--pubkey", 1, O_PUBKEY, OFF(pubkey)},
-    {"-f", 0, O_FOLLOW, NOVAL},
-    {"-n", 1, O_COUNT, OFF(count)},
-    {"--not-op", 1, O_NOT_OP, NOVAL},
-    {"--request-id", 1, O_REQUEST_ID, OFF(request_id)},
-    {"--confirm", 0, O_CONFIRM, NOVAL},
-    {"--force", 0, O_FORCE, NOVAL},
-    {"--at", 1, O_AT, OFF(at)},
-    {"--undo", 0, O_UNDO, NOVAL},
-    {"--reason", 1, O_REASON, OFF(reason)},
-    {"--as-of", 1, O_AS_OF, OFF(as_of)},
-    {"--group-by", 1, O_GROUP_BY, OFF(group_by)},
-    {"--lift", 0, O_LIFT, NOVAL},
-    {"--withdraw", 0, O_WITHDRAW, NOVAL},
-    {"--email", 1, O_EMAIL, OFF(email)},
-    {"--phone", 1, O_PHONE, OFF(phone)},
-    {"--field", 1, O_FIELD, OFF(field)},
-};
-
-#define NOPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
-
-const char *
-opt_name(optbits bit)
-{
-	size_t i;
-
-	for (i = 0; i < NOPTDEFS; i++)
-		if (optdefs[i].bit & bit)
-			return optdefs[i].name;
-	return "an option";
-}
-
-/*
  * Take one option, optdefs[i], with its value arg (NULL if it takes
  * none). Returns 0, or the exit code of a usage error.
  */
@@ -405,6 +327,9 @@ take_option(struct opts *o, size_t i, char *arg)
 	o->given |= d->bit;
 	if (d->off != NOVAL)
 		*(const char **)((char *)o + d->off) = arg;
+	/* --json is --format json: the last of them counts */
+	if (d->bit == O_JSON)
+		o->format = "json";
 	if (d->bit == O_OP) {
 		if (o->nops == AUDIT_MAX_OPS)
 			return usage_error(
@@ -438,9 +363,7 @@ parse_options(struct opts *o, int argc, char **argv)
 	struct option longopts[NOPTDEFS + 1];
 	char shortopts[2 * NOPTDEFS + 2] = ":";
 	size_t i, nl = 0, ns = 1;
-	char *end;
 	int ch, before, at, rc;
-	long v;
 
 	for (i = 0; i < NOPTDEFS; i++) {
 		if (optdefs[i].name[1] == '-') {
@@ -488,16 +411,14 @@ parse_options(struct opts *o, int argc, char **argv)
 			return rc;
 		before = optind;
 	}
-	if (o->timeout != NULL) {
-		errno = 0;
-		v = strtol(o->timeout, &end, 10);
-		if (errno != 0 || end == o->timeout || *end != '\0' || v <= 0 ||
-		    v > INT_MAX)
-			return usage_error("--timeout needs a positive "
-			                   "number of milliseconds");
-		o->timeout_ms = (int)v;
-	}
-	o->json = (o->given & O_JSON) != 0;
+	if (o->timeout != NULL &&
+	    parse_timeout(o->timeout, &o->timeout_ms) != 0)
+		return usage_error("--timeout needs a positive "
+		                   "number of milliseconds");
+	if (o->format != NULL && strcmp(o->format, "json") != 0 &&
+	    strcmp(o->format, "table") != 0)
+		return usage_error("--format takes json or table");
+	o->json = o->format != NULL && strcmp(o->format, "json") == 0;
 	o->denied = (o->given & O_DENIED) != 0;
 	o->newest = (o->given & O_NEWEST) != 0;
 	o->follow = (o->given & O_FOLLOW) != 0;
@@ -509,11 +430,32 @@ parse_options(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Whether errors are JSON before the options are parsed, so that a
+ * mistake in them is reported in the format asked for: --json or
+ * --format json (the last given) before "--", else PRIVCTL_FORMAT. The
+ * config file's format counts from settings_resolve() on.
+ */
+static void
+early_format(int argc, char **argv)
+{
+	const char *f = getenv("PRIVCTL_FORMAT");
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			f = "json";
+		else if (strncmp(argv[i], "--format=", 9) == 0)
+			f = argv[i] + 9;
+		else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+			f = argv[++i];
+	}
+	output_json_errors(f != NULL && strcmp(f, "json") == 0);
+}
+
 int
 main(int argc, char **argv)
 {
-	/* static: still reachable (not a leak) on every way out of main */
-	static char **orig;
 	const struct command *cmd;
 	struct opts o = {0};
 	const char *group;
@@ -524,14 +466,15 @@ main(int argc, char **argv)
 		fputs("privctl: cannot initialise libsodium\n", stderr);
 		return 1;
 	}
+	json_wipe_alloc();
 	/* where each argument was given, for errors that name a position */
-	if ((orig = malloc(((size_t)argc + 1) * sizeof(*orig))) == NULL) {
+	if (args_keep(argc, argv) != 0) {
 		fputs("privctl: out of memory\n", stderr);
 		return 1;
 	}
-	memcpy(orig, argv, ((size_t)argc + 1) * sizeof(*orig));
+	early_format(argc, argv);
 	if ((rc = parse_options(&o, argc, argv)) != 0)
-		return rc;
+		return finish(rc);
 	args = argv + optind;
 	nargs = argc - optind;
 	cmd = find_command(args, nargs, &group, &used);
@@ -541,12 +484,22 @@ main(int argc, char **argv)
 		printf("privctl %s\n", PRIVD_VERSION);
 		return finish(0);
 	}
-	if (nargs == 0)
-		return usage_error("no command given");
-	if (cmd == NULL && group != NULL)
-		return group_usage(group);
-	if (cmd == NULL)
-		return usage_error("unknown command at argument %d",
-		    position_of(orig, argc, args[0]));
-	return finish(run_command(cmd, &o, args + used, nargs - used));
+	/* bash completion's words: whatever the settings (a broken config
+	 * file must not break completion, nor print on the terminal) */
+	if (cmd != NULL && cmd->local == cmd_complete)
+		return finish(cmd_complete(&o, args + used, nargs - used));
+	/* the settings: options, then the environment, then the file */
+	if ((rc = config_load(&o)) == 0 && (rc = settings_resolve(&o)) == 0) {
+		if (nargs == 0)
+			rc = usage_error("no command given");
+		else if (cmd == NULL && group != NULL)
+			rc = group_usage(group);
+		else if (cmd == NULL)
+			rc = usage_error("unknown command at argument %d",
+			    arg_position(args[0], 0));
+		else
+			rc = run_command(cmd, &o, args + used, nargs - used);
+	}
+	config_free(&o.cfg);
+	return finish(rc);
 }

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +20,72 @@
 #include "policy.h"
 #include "privctl.h"
 
-/* Print a usage error and the hint; returns the usage exit code. */
+/* Errors as JSON on stdout (the output format is json), else text on
+ * stderr: set by main() as soon as it knows the format. */
+static int errors_json;
+
+void
+output_json_errors(int on)
+{
+	errors_json = on;
+}
+
+/*
+ * Print a usage error and the hint, or with the json format the error
+ * object {"error": {"status": "usage", "reason": null, "message"}} on
+ * stdout; returns the usage exit code.
+ */
 int
 usage_error(const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
-	fputs("privctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs("\nTry 'privctl --help' for more information.\n", stderr);
+	if (errors_json) {
+		json_print(json_error("usage", msg));
+		return EXIT_USAGE;
+	}
+	fprintf(stderr,
+	    "privctl: %s\nTry 'privctl --help' for more information.\n", msg);
 	return EXIT_USAGE;
+}
+
+/*
+ * jansson's memory, wiped when it is freed: JSON that privctl reads or
+ * prints holds values and subject ids (put --from-json, get --json). The
+ * size is kept in front of each block, which stays aligned for anything.
+ */
+static void *
+json_wipe_malloc(size_t n)
+{
+	max_align_t *p;
+
+	if (n > SIZE_MAX - sizeof(*p) || (p = malloc(sizeof(*p) + n)) == NULL)
+		return NULL;
+	*(size_t *)p = n;
+	return p + 1;
+}
+
+static void
+json_wipe_free(void *q)
+{
+	max_align_t *p;
+
+	if (q == NULL)
+		return;
+	p = (max_align_t *)q - 1;
+	sodium_memzero(q, *(size_t *)p);
+	free(p);
+}
+
+/* Give jansson json_wipe_malloc(): before privctl uses jansson at all. */
+void
+json_wipe_alloc(void)
+{
+	json_set_alloc_funcs(json_wipe_malloc, json_wipe_free);
 }
 
 /* The stable exit code of a libprivd status. */
@@ -90,7 +146,8 @@ json_print(json_t *v)
 }
 
 /*
- * An error's JSON object {"status", "message"}. A message that is not
+ * An error's JSON object {"error": {"status", "reason", "message"}},
+ * reason null (report() sets it for a denial). A message that is not
  * valid UTF-8 (say, a file name from the command line) cannot be a JSON
  * string: then the object says so instead, so that an error object is
  * printed all the same. NULL only if out of memory.
@@ -100,11 +157,12 @@ json_error(const char *status, const char *message)
 {
 	json_t *err;
 
-	err = json_pack("{s:s, s:s}", "status", status, "message", message);
+	err = json_pack(
+	    "{s:s, s:n, s:s}", "status", status, "reason", "message", message);
 	if (err == NULL)
-		err = json_pack("{s:s, s:s}", "status", status, "message",
-		    "(the message is not valid UTF-8)");
-	return err;
+		err = json_pack("{s:s, s:n, s:s}", "status", status, "reason",
+		    "message", "(the message is not valid UTF-8)");
+	return err != NULL ? json_pack("{s:o}", "error", err) : NULL;
 }
 
 /*
@@ -122,9 +180,9 @@ report(const struct opts *o, int status, const char *message, int reason)
 	if (o->json) {
 		err = json_error(status_name(status), message);
 		if (err != NULL && status == PRIVD_EDENIED)
-			json_object_set_new(err, "reason",
-			    json_string(privd_reason_name(reason)));
-		json_print(json_pack("{s:o}", "error", err));
+			json_object_set_new(json_object_get(err, "error"),
+			    "reason", json_string(privd_reason_name(reason)));
+		json_print(err);
 	} else if (status == PRIVD_EDENIED)
 		fprintf(stderr, "privctl: %s: %s%s(%s)\n",
 		    privd_strerror(status), message, *message ? " " : "",
@@ -171,7 +229,7 @@ report_io(const struct opts *o, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (o->json)
-		json_print(json_pack("{s:o}", "error", json_error("io", msg)));
+		json_print(json_error("io", msg));
 	else
 		fprintf(stderr, "privctl: %s\n", msg);
 	return 1;
@@ -294,6 +352,24 @@ duration(uint64_t secs, char buf[48])
 	else
 		snprintf(buf, 48, "%llu s", (unsigned long long)secs);
 	return buf;
+}
+
+/*
+ * Absent values in JSON are null, never "" or 0 or a missing member: a
+ * name privd left empty (safe() applied to one that is not), and a time
+ * in microseconds that is 0 ("none"), as json_when() of the same time.
+ * NULL only if out of memory.
+ */
+json_t *
+json_name(const char *s)
+{
+	return *s != '\0' ? json_string(safe(s)) : json_null();
+}
+
+json_t *
+json_us(uint64_t us)
+{
+	return us != 0 ? json_u64(us) : json_null();
 }
 
 /*

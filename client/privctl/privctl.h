@@ -2,14 +2,18 @@
  * privctl.h - what the files of privctl share.
  *
  * main.c parses the command line and connects; commands.c is the table of
- * commands and their help; args.c reads numbers and times; output.c prints
- * results and errors and owns the exit codes; cmd_<group>.c run the
- * commands of one group (data, policy, audit, verify, keys, retention,
- * subject, backup).
+ * commands and their help; args.c reads numbers and times; config.c the
+ * config file and where each setting comes from; input.c values read from
+ * files and stdin (put's FIELD=@FILE, FIELD=- and --from-json); output.c
+ * prints results and errors in the output format and owns the exit codes;
+ * progress.c shows long work on a terminal; complete.c answers bash
+ * completion; cmd_<group>.c run the commands of one group (data, policy,
+ * audit, verify, keys, retention, subject, backup).
  */
 #ifndef PRIVCTL_H
 #define PRIVCTL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,13 +90,37 @@ typedef uint64_t optbits;
 #define O_LIFT       ((optbits)1 << 33)
 #define O_WITHDRAW   ((optbits)1 << 34)
 #define O_AFTER      ((optbits)1 << 35)
+#define O_FORMAT     ((optbits)1 << 36)
+#define O_FROM_JSON  ((optbits)1 << 37)
+#define O_CONFIG     ((optbits)1 << 38)
 #define O_EMAIL      ((optbits)1 << 40)
 #define O_PHONE      ((optbits)1 << 41)
 #define O_FIELD      ((optbits)1 << 42)
 
 #define O_GLOBAL                                                               \
 	(O_ENDPOINT | O_KEY | O_SERVER_KEY | O_TIMEOUT | O_JSON | O_HELP |     \
-	    O_VERSION)
+	    O_VERSION | O_FORMAT | O_CONFIG)
+
+/* The largest file (or stdin) privctl reads a value or a record from;
+ * privd's request limit (1 MiB by default) is smaller. */
+#define INPUT_MAX (16 * 1024 * 1024)
+
+struct config;
+
+/*
+ * What put stores, as put_check() read it (input.c): the subject (from the
+ * command line or the --from-json document) and the fields, whose values
+ * are the command line's, or buffers read from files and stdin, or the
+ * document's; put_input_free() wipes what was read.
+ */
+struct put_input {
+	const char *subject;
+	privd_field *f;
+	size_t n;
+	uint8_t **owned; /* per field: the buffer read for it, or NULL */
+	size_t *ownlen;  /* and its size */
+	json_t *doc;     /* the --from-json document, or NULL */
+};
 
 /* Settings from the command line and the environment. */
 struct opts {
@@ -104,8 +132,14 @@ struct opts {
 	const char *replaces; /* policy apply: the version replaced, as text */
 	const char *timeout;
 	int timeout_ms;
-	int json;
-	optbits given; /* O_* bits of the options given */
+	int json;           /* the output format is json (else table) */
+	const char *format; /* --format as given (--json: "json") */
+	const char *config; /* --config FILE */
+	struct config *cfg; /* the config file read (config.c), or NULL */
+	optbits given;      /* O_* bits of the options given */
+	/* put: --from-json FILE, and what put_check() read (input.c) */
+	const char *from_json;
+	struct put_input *put;
 	/* policy apply: the validated document and the version it replaces */
 	char *policy;
 	uint64_t replaces_version;
@@ -175,8 +209,29 @@ extern const struct command commands[];
 extern const size_t ncommands;
 extern const char help_head[], help_tail[];
 
-/* main.c: the name of (the lowest) O_* option bit, e.g. "--subject". */
+/* commands.c: every option as typed ("--key", "-o"), whether it takes a
+ * value, its O_* bit, and where struct opts keeps its value (NOVAL: not
+ * kept there). */
+#define NOVAL ((size_t)-1)
+struct optdef {
+	const char *name;
+	int has_arg;
+	optbits bit;
+	size_t off;
+};
+#define NOPTDEFS 44 /* checked where the table is */
+extern const struct optdef optdefs[NOPTDEFS];
+
+/* commands.c: the name of (the lowest) O_* option bit, e.g. "--subject". */
 const char *opt_name(optbits bit);
+
+/* args.c: where each argument was given; arg_position() says where arg
+ * (an element of argv) was, counting from 1 after "privctl". */
+int args_keep(int argc, char **argv);
+int arg_position(const char *arg, int fallback);
+
+/* args.c: a timeout, a positive number of milliseconds; -1 if not one. */
+int parse_timeout(const char *s, int *ms);
 
 /* args.c: a decimal number without sign or blanks, into *v; -1 if not one. */
 int parse_u64(const char *s, uint64_t *v);
@@ -193,11 +248,15 @@ int parse_time(const char *s, uint64_t *us);
 	"2026-11-27T12:00:00+02:00) or Unix seconds"
 
 /* output.c */
+void output_json_errors(int on);
+void json_wipe_alloc(void);
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int exit_code(int status);
 int json_print(json_t *v);
 json_t *json_error(const char *status, const char *message);
 json_t *json_u64(uint64_t v);
+json_t *json_name(const char *s);
+json_t *json_us(uint64_t us);
 int report(const struct opts *o, int status, const char *message, int reason);
 int report_call(const struct opts *o, privd_client *c, int status);
 int report_local(const struct opts *o, int status, const char *fmt, ...)
@@ -211,6 +270,52 @@ void iso_time(uint64_t us, char buf[32]);
 void iso_time_us(uint64_t us, char buf[40]);
 const char *duration(uint64_t secs, char buf[48]);
 int write_all(int fd, const char *p, size_t n);
+
+/* config.c */
+int config_load(struct opts *o);
+int settings_resolve(struct opts *o);
+void config_free(struct config **c);
+int cmd_config(struct opts *o, char **args, int nargs);
+
+/* complete.c: bash completion's questions (hidden commands) */
+int cmd_complete(struct opts *o, char **args, int nargs);
+int cmd_complete_policy(
+    const struct opts *o, privd_client *c, char **args, int nargs);
+
+/* input.c */
+int read_all(int fd, size_t max, uint8_t **out, size_t *len);
+int read_path(const char *path, size_t max, uint8_t **out, size_t *len);
+void wipe_free(void *p, size_t len);
+int put_input_read(struct opts *o, char **args, int nargs);
+void put_input_free(struct put_input **p);
+
+/* progress.c: a count (progress_begin, _update, _end) or a wait
+ * (progress_wait_begin, _wait_end) on stderr, if it is a terminal. */
+struct progress {
+	int on;           /* drawn: stderr is a terminal */
+	int drawn;        /* a line is on the screen */
+	const char *what; /* "audit export" */
+	const char *unit; /* "events" */
+	uint64_t total;   /* 0: not known */
+	double t0, last;  /* when it began, when it was drawn last */
+	/* a wait's ticker thread and what it shows */
+	char detail[96];
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int ticking, stop;
+};
+void progress_begin(struct progress *p, const char *what, const char *unit,
+    uint64_t total, int stream);
+void progress_update(struct progress *p, uint64_t done);
+void progress_end(struct progress *p);
+void progress_wait_begin(
+    struct progress *p, const char *what, const char *detail);
+void progress_wait_end(struct progress *p);
+void progress_count_line(char *buf, size_t size, const char *what,
+    const char *unit, uint64_t done, uint64_t total, double secs);
+void progress_wait_line(
+    char *buf, size_t size, const char *what, const char *detail, double secs);
 
 /* cmd_keys.c */
 int cmd_keygen(struct opts *o, char **args, int nargs);
@@ -244,7 +349,8 @@ int cmd_policy_diff(
     const struct opts *o, privd_client *c, char **args, int nargs);
 int print_apply(const struct opts *o, const privd_apply_result *a);
 
-/* cmd_audit.c */
+/* cmd_audit.c: the operation names privd records, NULL-terminated */
+extern const char *const op_names[];
 int audit_check(struct opts *o, char **args, int nargs);
 int cmd_audit_query(
     const struct opts *o, privd_client *c, char **args, int nargs);

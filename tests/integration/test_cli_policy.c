@@ -179,14 +179,16 @@ test_privctl_policy_show_apply(void **state)
 	    (const char *[]){
 	        "--json", "policy", "apply", path, "--replaces", "1", NULL},
 	    r, 0, "apply the same --json");
-	assert_string_equal(r->out, "{\"version\":1,\"unchanged\":true,\"replan_subjects\":0}\n");
+	assert_string_equal(r->out,
+	    "{\"version\":1,\"unchanged\":true,\"replan_subjects\":0}\n");
 
 	free(policy_file(h, POL_AUDITOR, "a.json", other, sizeof(other)));
 	privctl_expect(h, "admin",
 	    (const char *[]){
 	        "--json", "policy", "apply", other, "--replaces", "1", NULL},
 	    r, 0, "apply a change --json");
-	assert_string_equal(r->out, "{\"version\":2,\"unchanged\":false,\"replan_subjects\":0}\n");
+	assert_string_equal(r->out,
+	    "{\"version\":2,\"unchanged\":false,\"replan_subjects\":0}\n");
 
 	/* show N */
 	privctl_expect(h, "admin",

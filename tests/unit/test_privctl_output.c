@@ -249,7 +249,7 @@ test_holds(void **state)
 	assert_string_equal(out,
 	    "{\"holds\":[{\"register\":\"acis\",\"subject\":null,"
 	    "\"reason\":\"contract dispute 2026/3\",\"until\":null,"
-	    "\"until_us\":0,\"set_at\":\"2026-11-27T10:00:00Z\","
+	    "\"until_us\":null,\"set_at\":\"2026-11-27T10:00:00Z\","
 	    "\"set_at_us\":1795773600000000,\"set_by\":\"dpo\"},"
 	    "{\"register\":\"customers\",\"subject\":\"c-42\","
 	    "\"reason\":\"litigation\",\"until\":\"2032-11-27T00:00:00Z\","
@@ -429,9 +429,9 @@ test_delete_retained(void **state)
 	    "\"until\":\"2032-11-27T00:00:00Z\","
 	    "\"until_us\":1985126400000000,\"hold_reason\":null},"
 	    "{\"field\":\"iban\",\"rule\":\"bookkeeping\",\"until\":null,"
-	    "\"until_us\":0,\"hold_reason\":null},"
+	    "\"until_us\":null,\"hold_reason\":null},"
 	    "{\"field\":\"email\",\"rule\":null,\"until\":null,"
-	    "\"until_us\":0,\"hold_reason\":\"litigation 2026/17\"}]}\n");
+	    "\"until_us\":null,\"hold_reason\":\"litigation 2026/17\"}]}\n");
 	free(out);
 }
 
@@ -646,7 +646,7 @@ test_erasure(void **state)
 	    "\"key_destroyed\":true},{\"register\":\"customers\","
 	    "\"deleted\":[\"email\",\"name\"],\"retained\":["
 	    "{\"field\":\"billing_details\",\"rule\":\"bookkeeping\","
-	    "\"until\":null,\"until_us\":0,\"hold_reason\":null},"
+	    "\"until\":null,\"until_us\":null,\"hold_reason\":null},"
 	    "{\"field\":\"phone\",\"rule\":null,"
 	    "\"until\":\"2032-11-27T00:00:00Z\","
 	    "\"until_us\":1985126400000000,"
