@@ -1,7 +1,11 @@
 #!/bin/sh
 # Install the Debian packages privd needs, only those that are missing.
-#   scripts/deps.sh build   libraries and tools to build privd
-#   scripts/deps.sh test    also what the tests need (the Python wire test)
+#   scripts/deps.sh build   libraries and tools to build privd (no test
+#                           framework: the tree builds with -Dtests=false)
+#   scripts/deps.sh run     also what `make run` needs (python3, which
+#                           scripts/demo.sh uses to write the demo policy)
+#   scripts/deps.sh test    also what the tests need (cmocka, and protoc
+#                           and the Python modules of the wire test)
 #   scripts/deps.sh fuzz    clang and its libFuzzer runtime (for .ci/run)
 #   scripts/deps.sh bench   PostgreSQL (server, pgcrypto, libpq) for the
 #                           benchmark's alternative (make bench)
@@ -32,7 +36,10 @@ need_pkg libsodium libsodium-dev
 need_pkg libprotobuf-c libprotobuf-c-dev
 need_pkg libzmq libzmq3-dev
 need_pkg jansson libjansson-dev
-need_pkg cmocka libcmocka-dev
+
+if [ "$mode" = run ]; then
+	need_cmd /usr/bin/python3 python3
+fi
 
 if [ "$mode" = fuzz ]; then
 	missing=""
@@ -44,6 +51,7 @@ if [ "$mode" = fuzz ]; then
 fi
 
 if [ "$mode" = test ]; then
+	need_pkg cmocka libcmocka-dev
 	need_cmd protoc protobuf-compiler
 	if [ -x /usr/bin/python3 ]; then
 		/usr/bin/python3 -c 'import zmq' 2>/dev/null ||
