@@ -4,8 +4,11 @@
 #                           framework: the tree builds with -Dtests=false)
 #   scripts/deps.sh run     also what `make run` needs (python3, which
 #                           scripts/demo.sh uses to write the demo policy)
-#   scripts/deps.sh test    also what the tests need (cmocka, and protoc
-#                           and the Python modules of the wire test)
+#   scripts/deps.sh test    also what the tests need (cmocka; protoc and
+#                           the Python modules of the wire test; the Debian
+#                           packaging tools and the package's other build
+#                           dependencies for tests/packaging, whose build
+#                           takes about a minute)
 #   scripts/deps.sh fuzz    clang and its libFuzzer runtime (for .ci/run)
 #   scripts/deps.sh bench   PostgreSQL (server, pgcrypto, libpq) for the
 #                           benchmark's alternative (make bench)
@@ -24,6 +27,10 @@ need_pkg() { # pkg-config module, Debian package
 }
 need_cmd() { # command, Debian package
 	command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
+}
+need_deb() { # Debian package (one that has no command of its own to find)
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed' ||
+	    missing="$missing $1"
 }
 
 need_cmd cc gcc
@@ -53,6 +60,14 @@ fi
 if [ "$mode" = test ]; then
 	need_pkg cmocka libcmocka-dev
 	need_cmd protoc protobuf-compiler
+	# tests/packaging: dpkg-buildpackage checks build-essential and
+	# debian/control's Build-Depends (libsystemd-dev is the one the
+	# build mode does not install), then lintian
+	need_cmd dpkg-buildpackage dpkg-dev
+	need_cmd dh debhelper
+	need_cmd lintian lintian
+	need_deb build-essential
+	need_pkg libsystemd libsystemd-dev
 	if [ -x /usr/bin/python3 ]; then
 		/usr/bin/python3 -c 'import zmq' 2>/dev/null ||
 		    missing="$missing python3-zmq"
