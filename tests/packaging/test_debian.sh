@@ -79,6 +79,15 @@ if ! (cd "$tmp/src" && dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; the
 fi
 echo "debian_package: built in $(($(date +%s) - start)) s"
 grep '^debian/rules:' "$tmp/build.log"
+# New functions in libprivd: dpkg-gensymbols shows them (a disappeared one
+# fails the build); they belong in debian/libprivd2.symbols, with the
+# version that first ships them.
+if grep -q '^dpkg-gensymbols: warning' "$tmp/build.log"; then
+	echo "debian_package: NOTE: debian/libprivd2.symbols is not libprivd's" \
+	    "list of symbols; add the new ones:"
+	sed -n '/^dpkg-gensymbols: warning/,/^   dh_/p' "$tmp/build.log" |
+	    grep -E '^(dpkg-gensymbols|\+ )'
+fi
 
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
