@@ -65,6 +65,7 @@ if [ "$mode" = test ]; then
 	# build mode does not install), then lintian
 	need_cmd dpkg-buildpackage dpkg-dev
 	need_cmd dh debhelper
+	need_cmd dh_python3 dh-python
 	need_cmd lintian lintian
 	need_deb build-essential
 	need_pkg libsystemd libsystemd-dev

@@ -4,14 +4,16 @@
 # In a copy of the source tree (the tree itself stays clean), runs
 # `dpkg-buildpackage -us -uc -b`, then checks:
 #   - debian/changelog's version is the project's (meson.build);
-#   - the four packages are there: privd, privd-tools, libprivd-dev, and the
-#     library package named after the library's soname (libprivd.so.2 ->
-#     libprivd2), each with its files (binaries, unit, man pages, headers,
-#     pkg-config file);
+#   - the five packages are there: privd, privd-tools, libprivd-dev,
+#     python3-privd, and the library package named after the library's
+#     soname (libprivd.so.2 -> libprivd2), each with its files (binaries,
+#     unit, man pages, headers, pkg-config file, the Python module when the
+#     tree has client/python);
 #   - lintian reports no error (warnings are printed);
 #   - the packaged programs work from the packages' files: privd-tools'
 #     privctl pings privd's privd over CURVE through libprivd2's library,
-#     and a C program built with libprivd-dev's pkg-config file does too;
+#     and a C program built with libprivd-dev's pkg-config file does too,
+#     and so does python3-privd's module (with Debian's python3);
 #   - privd's postinst creates the privd system user once, with
 #     /var/lib/privd as its home (run with stand-ins for adduser & co.).
 # Skips (77) saying why when dpkg-buildpackage, debhelper or lintian is not
@@ -92,7 +94,10 @@ fi
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 deb() { # package -> its .deb
-	echo "$tmp/${1}_${chver}_${arch}.deb"
+	case $1 in
+	python3-*) echo "$tmp/${1}_${chver}_all.deb" ;;
+	*) echo "$tmp/${1}_${chver}_${arch}.deb" ;;
+	esac
 }
 has() { # package, path: the package holds path
 	dpkg-deb -c "$(deb "$1")" | awk '{ print $6 }' | grep -qx "./$2" ||
@@ -100,7 +105,7 @@ has() { # package, path: the package holds path
 }
 
 # 3. The library package is named after the soname.
-for p in privd privd-tools libprivd-dev; do
+for p in privd privd-tools libprivd-dev python3-privd; do
 	[ -f "$(deb $p)" ] || fail "no package $p ($(deb $p))"
 done
 mkdir "$tmp/root"
@@ -131,6 +136,15 @@ has libprivd-dev "usr/lib/$ma/libprivd.so"
 has libprivd-dev "usr/lib/$ma/pkgconfig/libprivd.pc"
 dpkg-deb -f "$(deb libprivd-dev)" Depends | grep -q "$libpkg (= $chver)" ||
     fail "libprivd-dev does not depend on $libpkg (= $chver)"
+py=usr/lib/python3/dist-packages/privd
+if [ -f "$src/client/python/privd/__init__.py" ]; then
+	has python3-privd "$py/__init__.py"
+	has python3-privd "$py/privd_pb2.py"
+else
+	py=""
+	echo "debian_package: the tree has no client/python:" \
+	    "python3-privd is empty, not checked"
+fi
 
 # 4. lintian: no errors.
 lintian --fail-on none -I "$tmp"/*.changes >"$tmp/lintian.log" 2>&1 ||
@@ -217,6 +231,17 @@ cc -o "$tmp/ping" "$tmp/ping.c" $flags ||
 out=$("$tmp/ping" "$ep" "$tmp/data/server.pub" "$tmp/keys/crm.key") ||
     fail "the program built against libprivd-dev cannot ping privd"
 [ "$out" = crm ] || fail "the program's ping says $out"
+if [ -n "$py" ]; then
+	out=$(PYTHONPATH="$r/usr/lib/python3/dist-packages" /usr/bin/python3 -c '
+import sys, privd
+assert privd.__file__.startswith(sys.argv[1]), privd.__file__
+c = privd.Client(sys.argv[2], server_key_file=sys.argv[3], key_file=sys.argv[4])
+print(c.ping().principal)
+c.close()
+' "$r/" "$ep" "$tmp/data/server.pub" "$tmp/keys/crm.key" 2>&1) ||
+	    fail "python3-privd's module cannot ping privd: $out"
+	[ "$out" = crm ] || fail "python3-privd's ping says $out"
+fi
 kill "$pid"
 wait "$pid" || fail "privd did not stop cleanly: $(cat "$tmp/privd.log")"
 pid=""
