@@ -2,7 +2,8 @@
  * auditverify.c - the auditor's side of the audit chain; see auditverify.h.
  *
  * The chain: hash(n) = BLAKE2b-256(hash(n-1) || event(n)), hash(0) = zeros.
- * A checkpoint signs (seq, hash(seq), time) with privd's Ed25519 key.
+ * A checkpoint signs (seq, hash(seq), time) with privd's Ed25519 key; a
+ * rotation event hands signing over to a new key (auditverify.h).
  */
 #include "auditverify.h"
 
@@ -14,6 +15,12 @@
 #include "privd.pb-c.h"
 
 static const char ckpt_domain[25] = "privd-audit-checkpoint-v1";
+
+/* The rotation event, as daemon/audit_key.c writes it (audit.h). */
+#define ROTATE_PRINCIPAL "privd"
+#define ROTATE_OP        "audit_key_rotate"
+#define ROTATE_FROM      "from="
+#define ROTATE_TO        "to="
 
 static void
 be64(uint8_t *p, uint64_t v)
@@ -51,6 +58,57 @@ av_checkpoint_valid(const av_checkpoint *c, const uint8_t pk[AV_PKBYTES])
 	return crypto_sign_verify_detached(c->sig, msg, sizeof(msg), pk) == 0;
 }
 
+/* "PREFIX" followed by exactly 64 hex digits, into pk. */
+static int
+key_field(const char *f, const char *prefix, uint8_t pk[AV_PKBYTES])
+{
+	size_t plen = strlen(prefix), n;
+
+	if (strncmp(f, prefix, plen) != 0 || strlen(f + plen) != 2 * AV_PKBYTES)
+		return -1;
+	return sodium_hex2bin(pk, AV_PKBYTES, f + plen, 2 * AV_PKBYTES, NULL,
+	           &n, NULL) == 0 &&
+	               n == AV_PKBYTES
+	           ? 0
+	           : -1;
+}
+
+/* The rotation test on a decoded event; see av_key_rotation(). */
+static int
+rotation_of(const Privd__V1__AuditEvent *ev, uint8_t from[AV_PKBYTES],
+    uint8_t to[AV_PKBYTES])
+{
+	if (ev->op == NULL || strcmp(ev->op, ROTATE_OP) != 0 ||
+	    ev->principal == NULL ||
+	    strcmp(ev->principal, ROTATE_PRINCIPAL) != 0)
+		return 0;
+	if (ev->n_fields != 2 || key_field(ev->fields[0], ROTATE_FROM, from) ||
+	    key_field(ev->fields[1], ROTATE_TO, to))
+		return -1;
+	return 1;
+}
+
+int
+av_key_rotation(const uint8_t *event, size_t len, uint8_t from[AV_PKBYTES],
+    uint8_t to[AV_PKBYTES], uint64_t *seq)
+{
+	Privd__V1__AuditEvent *ev;
+	uint8_t f[AV_PKBYTES], t[AV_PKBYTES];
+	int rc;
+
+	if ((ev = privd__v1__audit_event__unpack(NULL, len, event)) == NULL)
+		return -1;
+	if (seq != NULL)
+		*seq = ev->seq;
+	rc = rotation_of(ev, f, t);
+	privd__v1__audit_event__free_unpacked(ev, NULL);
+	if (rc == 1 && from != NULL)
+		memcpy(from, f, AV_PKBYTES);
+	if (rc == 1 && to != NULL)
+		memcpy(to, t, AV_PKBYTES);
+	return rc;
+}
+
 void
 av_init(av_state *v, uint64_t from_seq, const uint8_t prev[AV_HASHBYTES],
     const av_checkpoint *ckpts, size_t nckpts, const uint8_t pk[AV_PKBYTES])
@@ -72,8 +130,11 @@ av_record(av_state *v, const uint8_t *event, size_t len, const uint8_t *hash,
 	Privd__V1__AuditEvent *ev;
 	uint8_t h[AV_HASHBYTES];
 	crypto_generichash_state st;
+	uint8_t from[AV_PKBYTES], to[AV_PKBYTES];
 	const av_checkpoint *c;
 	uint64_t seq, t;
+	size_t signed_here = 0;
+	int rot;
 
 	if (v->bad_seq != 0)
 		return -1;
@@ -82,6 +143,7 @@ av_record(av_state *v, const uint8_t *event, size_t len, const uint8_t *hash,
 		    (unsigned long long)v->next_seq);
 	seq = ev->seq;
 	t = ev->time_us;
+	rot = rotation_of(ev, from, to);
 	privd__v1__audit_event__free_unpacked(ev, NULL);
 	if (seq_out != NULL)
 		*seq_out = seq;
@@ -104,6 +166,17 @@ av_record(av_state *v, const uint8_t *event, size_t len, const uint8_t *hash,
 		    "event %llu does not match its chain hash (changed, or "
 		    "an event before it was)",
 		    (unsigned long long)seq);
+	if (rot < 0)
+		return fail(v, seq,
+		    "event %llu rotates the signing key, but its keys are not "
+		    "well-formed",
+		    (unsigned long long)seq);
+	if (rot > 0 && sodium_memcmp(from, v->pk, AV_PKBYTES) != 0)
+		return fail(v, seq,
+		    "the key rotation at event %llu starts from another key "
+		    "than the one in force (pin the key in force at the start "
+		    "of the range)",
+		    (unsigned long long)seq);
 	while (v->ci < v->nckpts && v->ckpts[v->ci].seq == seq) {
 		c = &v->ckpts[v->ci++];
 		if (!av_checkpoint_valid(c, v->pk))
@@ -116,6 +189,17 @@ av_record(av_state *v, const uint8_t *event, size_t len, const uint8_t *hash,
 			    "checkpoint",
 			    (unsigned long long)seq);
 		v->ckpts_ok++;
+		signed_here++;
+	}
+	if (rot > 0) {
+		/* the old key vouches for the new one, or nobody does */
+		if (signed_here == 0)
+			return fail(v, seq,
+			    "the key rotation at event %llu has no checkpoint "
+			    "signed by the key it replaces",
+			    (unsigned long long)seq);
+		memcpy(v->pk, to, AV_PKBYTES);
+		v->rotations++;
 	}
 	if (v->ci < v->nckpts && v->ckpts[v->ci].seq < seq)
 		return fail(v, v->ckpts[v->ci].seq,

@@ -116,6 +116,54 @@ audit_ckpts_all(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 	return PRIVD_OK;
 }
 
+/*
+ * The key in force at from_seq when the caller pinned none: privd's
+ * current key, unless a rotation of the signing key comes at or after
+ * from_seq; then the first such rotation's old key (its "from"). The
+ * rotations are events of principal "privd", found with a query for that
+ * principal (a few events: the offline commands'). The verifier then
+ * checks that the chain of keys from there leads to privd's current key.
+ * *rotations is set if there was one.
+ */
+static int
+key_at_start(privd_client *c, uint64_t from_seq, uint8_t *key, int *rotations)
+{
+	privd_audit_filter q = {0};
+	privd_audit_page *pg = NULL;
+	uint8_t *cursor = NULL;
+	size_t cursorlen = 0, i;
+	int rc, found = 0;
+
+	*rotations = 0;
+	q.principal = "privd";
+	q.from_seq = from_seq;
+	q.limit = AUDIT_PAGE_MAX;
+	for (;;) {
+		rc = privd_audit_query(c, &q, cursor, cursorlen, &pg);
+		free(cursor);
+		cursor = NULL;
+		if (rc != PRIVD_OK)
+			return rc;
+		for (i = 0; i < pg->n && !found; i++)
+			if (!pg->events[i].damaged &&
+			    av_key_rotation(pg->events[i].raw,
+			        pg->events[i].rawlen, key, NULL, NULL) == 1)
+				found = 1;
+		if (found || pg->cursor == NULL)
+			break;
+		if ((cursor = malloc(pg->cursorlen)) == NULL) {
+			privd_audit_page_free(&pg);
+			return cl_fail(c, PRIVD_ENOMEM, "out of memory");
+		}
+		memcpy(cursor, pg->cursor, pg->cursorlen);
+		cursorlen = pg->cursorlen;
+		privd_audit_page_free(&pg);
+	}
+	privd_audit_page_free(&pg);
+	*rotations = found;
+	return PRIVD_OK;
+}
+
 /* The first sequence number of the range that the verifier could not
  * account for: say so, and return PRIVD_ETAMPERED. */
 static int tampered(privd_client *c, uint64_t seq, uint64_t *bad_seq, char *why,
@@ -179,7 +227,9 @@ verify_start(privd_client *c, uint64_t from_seq, uint64_t first_seq,
 		if (!av_checkpoint_valid(&b, pk))
 			return tampered(c, b.seq, bad_seq, why, whylen,
 			    "the checkpoint at event %llu, where the kept "
-			    "events start, has an invalid signature",
+			    "events start, has an invalid signature (or the "
+			    "signing key was rotated in the pruned events: "
+			    "pin the key in force after them)",
 			    (unsigned long long)b.seq);
 		*start = first_seq;
 		memcpy(prev, b.hash, AV_HASHBYTES);
@@ -224,13 +274,13 @@ privd_audit_verify(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 	Privd__V1__Response *r = NULL;
 	const Privd__V1__AuditQueryResponse *qr;
 	const Privd__V1__AuditRecord *rec;
-	uint8_t key[AV_PKBYTES], prev[AV_HASHBYTES];
+	uint8_t key[AV_PKBYTES], cur[AV_PKBYTES], prev[AV_HASHBYTES];
 	uint8_t *cursor = NULL, *nc;
 	size_t cursorlen = 0, nck = 0, i;
 	uint64_t first_seq = 0, last_seq = 0, start = 0, end, fin, seq;
 	av_checkpoint *ck = NULL;
 	av_state *v = NULL;
-	int rc, has_base = 0;
+	int rc, has_base = 0, rotations = 0;
 
 	if (bad_seq != NULL)
 		*bad_seq = 0;
@@ -246,8 +296,9 @@ privd_audit_verify(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 	if (sodium_init() < 0)
 		return cl_fail(c, PRIVD_EINTERNAL, "libsodium cannot start");
 	if (pk == NULL) {
-		if ((rc = privd_audit_pubkey(c, key)) != PRIVD_OK)
+		if ((rc = privd_audit_pubkey(c, cur)) != PRIVD_OK)
 			return rc;
+		memcpy(key, cur, AV_PKBYTES);
 	} else {
 		memcpy(key, pk, AV_PKBYTES);
 	}
@@ -269,6 +320,9 @@ privd_audit_verify(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 			fin = ck[i].seq;
 	if ((from_seq > 1 ? from_seq : 1) > fin)
 		goto done; /* the range starts after the newest event */
+	if (pk == NULL &&
+	    (rc = key_at_start(c, from_seq, key, &rotations)) != PRIVD_OK)
+		goto done;
 	rc = verify_start(c, from_seq, first_seq, ck, nck, &base, has_base, key,
 	    &start, prev, bad_seq, why, whylen);
 	if (rc != PRIVD_OK || start > fin)
@@ -341,6 +395,13 @@ privd_audit_verify(privd_client *c, uint64_t from_seq, uint64_t to_seq,
 	if (av_finish(v, fin) != 0)
 		rc =
 		    tampered(c, v->bad_seq, bad_seq, why, whylen, "%s", v->why);
+	else if (pk == NULL && rotations && to_seq == 0 &&
+	         sodium_memcmp(v->pk, cur, AV_PKBYTES) != 0)
+		/* the keys were taken from the log: they must lead to the
+		 * key privd signs with */
+		rc = tampered(c, fin, bad_seq, why, whylen,
+		    "the log's key rotations do not lead to the key privd "
+		    "signs with now");
 	if (checked != NULL)
 		*checked = v->checked;
 done:

@@ -201,6 +201,27 @@ audit_checkpoint(
 	return 0;
 }
 
+bool
+audit_is_key_rotation(store *st, MDB_txn *txn, uint64_t seq)
+{
+	Privd__V1__AuditEvent *ev;
+	uint8_t kb[8];
+	MDB_val k = {8, kb}, v;
+	bool is;
+
+	store_be64(kb, seq);
+	if (mdb_get(txn, st->audit, &k, &v) != 0 || v.mv_size < AUDIT_HASHBYTES)
+		return false;
+	ev = privd__v1__audit_event__unpack(NULL, v.mv_size - AUDIT_HASHBYTES,
+	    (uint8_t *)v.mv_data + AUDIT_HASHBYTES);
+	if (ev == NULL)
+		return false;
+	is = strcmp(ev->op, AUDIT_OP_KEY_ROTATE) == 0 &&
+	     strcmp(ev->principal, AUDIT_KEY_PRINCIPAL) == 0;
+	privd__v1__audit_event__free_unpacked(ev, NULL);
+	return is;
+}
+
 /*
  * The chain must stay verifiable after every call, since each runs in its
  * own transaction: events are deleted only up to a signed checkpoint C whose
@@ -208,6 +229,9 @@ audit_checkpoint(
  * and older checkpoints go with their events. To bound one call's work, C is
  * the newest such checkpoint within AUDIT_PRUNE_CHUNK events of the oldest
  * event (or the first one after it, if checkpoints are further apart).
+ * A rotation of the signing key's checkpoint is never C: it is signed by
+ * the old key, and the kept chain's start must be signed by the key that
+ * signs what follows it, so the rotation goes with the next checkpoint.
  */
 int
 audit_prune(
@@ -240,6 +264,8 @@ audit_prune(
 			*more = true; /* the next call goes on from upto */
 			break;
 		}
+		if (audit_is_key_rotation(st, txn, seq))
+			continue;
 		upto = seq;
 	}
 	mdb_cursor_close(c);

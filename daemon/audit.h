@@ -77,6 +77,36 @@ int audit_checkpoint(
 int audit_prune(
     store *st, MDB_txn *txn, uint64_t cutoff_us, size_t *pruned, bool *more);
 
+/*
+ * A rotation of the signing key (`privd audit rotate-key`, audit_key.c):
+ * one event of principal AUDIT_KEY_PRINCIPAL and op AUDIT_OP_KEY_ROTATE
+ * whose two fields are AUDIT_KEY_FROM and AUDIT_KEY_TO followed by the old
+ * and the new Ed25519 public key in 64 lowercase hex digits, covered by a
+ * checkpoint at its own seq signed by the old key (which thus vouches for
+ * the new one through the chain hash); every later checkpoint is signed by
+ * the new key. client/auditverify.c follows these from the auditor's
+ * pinned first key. Pruning never makes a rotation's checkpoint the start
+ * of the kept chain, so that the checkpoint there is always signed by the
+ * key in force for the events kept after it.
+ */
+#define AUDIT_KEY_PRINCIPAL "privd"
+#define AUDIT_OP_KEY_ROTATE "audit_key_rotate"
+#define AUDIT_KEY_FROM      "from="
+#define AUDIT_KEY_TO        "to="
+
+/* True if the stored event at seq is a rotation of the signing key. */
+bool audit_is_key_rotation(store *st, MDB_txn *txn, uint64_t seq);
+
+/*
+ * Rotate the signing key in the write transaction txn (audit_key.c): a new
+ * key pair, the rotation event and its checkpoint signed by the old key
+ * (old_sk), the new secret key sealed in meta under keys and its public
+ * key beside it. new_pk receives the new public key, *seq the rotation's
+ * seq. 0, or an LMDB error / ENOMEM.
+ */
+int audit_key_rotate(store *st, MDB_txn *txn, const crypto_keys *keys,
+    const uint8_t *old_sk, uint64_t now, uint8_t new_pk[32], uint64_t *seq);
+
 /* The signed message of a checkpoint (for signing and verifying). */
 #define AUDIT_CKPT_MSGBYTES (25 + 8 + AUDIT_HASHBYTES + 8)
 void audit_ckpt_message(uint64_t seq, const uint8_t hash[AUDIT_HASHBYTES],

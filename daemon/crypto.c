@@ -19,6 +19,7 @@ enum {
 	KDF_ID_PSEUDONYM,
 	KDF_ID_BLIND,
 	KDF_ID_SECRET,
+	KDF_ID_OUTER,
 };
 
 /* AAD domain tags: a wrapped key can never be taken for a value. */
@@ -48,8 +49,130 @@ crypto_keys_derive(const uint8_t master[CRYPTO_KEYBYTES])
 	    k->blind, sizeof(k->blind), KDF_ID_BLIND, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(
 	    k->secret, sizeof(k->secret), KDF_ID_SECRET, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(
+	    k->outer, sizeof(k->outer), KDF_ID_OUTER, KDF_CONTEXT, master);
+	k->layered = 0;
 	sodium_mprotect_readonly(k);
 	return k;
+}
+
+/*
+ * DESIGN (privd rekey). A new master key must leave the old one opening
+ * nothing in the store, but not every key below the master key can be
+ * replaced offline:
+ * - subject, pseudonym and blind are keys of keyed hashes: the storage id
+ *   of every record, the pseudonyms inside the signed audit chain (which
+ *   cannot be rewritten without breaking its signatures), the erasure
+ *   journal's ids that a restore applies to older backups, the blind
+ *   index. They stay as they are.
+ * - wrap seals each subject's data key with the plaintext subject id in
+ *   its AAD, which privd never stores: a wrapped key cannot be opened and
+ *   sealed again without the request that names the subject. So the inner
+ *   seal stays, under the first wrap key, and a rekey puts an outer layer
+ *   on it instead: the blob XORed with an XChaCha20 stream under `outer`
+ *   (derived from the master key in force), its nonce a hash of the
+ *   subject's storage id and the record's header, which the store holds.
+ *   The inner tag still authenticates the whole blob (a bit flipped in the
+ *   outer layer flips one in the inner blob), and a later rekey swaps one
+ *   stream for another without opening anything.
+ * - secret (the daemon's secrets, subject ids for the sweeper, holds,
+ *   subject states, anonymous records) is replaced: everything sealed
+ *   under it is opened and sealed again.
+ * The stable keys are kept in a keyring sealed under the new secret key
+ * (crypto_keyring_*). So after a rekey the old master key opens no value,
+ * data key, daemon secret or retention record; what it still gives is the
+ * keyed hashes: with a copy of the rekeyed store and a subject id, one can
+ * tell whether that subject is in it (as before the rekey).
+ */
+int
+crypto_keyring_adopt(crypto_keys *k, const uint8_t *ring, size_t len)
+{
+	uint8_t *plain;
+	int rc = -1;
+
+	if (len != CRYPTO_KEYRING_BYTES ||
+	    (plain = sodium_malloc(4 * CRYPTO_KEYBYTES)) == NULL)
+		return -1;
+	if (crypto_secret_open(k, CRYPTO_KEYRING_LABEL, ring, len, plain) ==
+	    0) {
+		sodium_mprotect_readwrite(k);
+		memcpy(k->wrap, plain, CRYPTO_KEYBYTES);
+		memcpy(k->subject, plain + CRYPTO_KEYBYTES, CRYPTO_KEYBYTES);
+		memcpy(
+		    k->pseudonym, plain + 2 * CRYPTO_KEYBYTES, CRYPTO_KEYBYTES);
+		memcpy(k->blind, plain + 3 * CRYPTO_KEYBYTES, CRYPTO_KEYBYTES);
+		k->layered = 1;
+		sodium_mprotect_readonly(k);
+		rc = 0;
+	}
+	sodium_free(plain);
+	return rc;
+}
+
+void
+crypto_keyring_seal(const crypto_keys *k, uint8_t out[CRYPTO_KEYRING_BYTES])
+{
+	uint8_t *plain;
+
+	if ((plain = sodium_malloc(4 * CRYPTO_KEYBYTES)) == NULL)
+		abort(); /* callers check with crypto_keys_rekeyed first */
+	memcpy(plain, k->wrap, CRYPTO_KEYBYTES);
+	memcpy(plain + CRYPTO_KEYBYTES, k->subject, CRYPTO_KEYBYTES);
+	memcpy(plain + 2 * CRYPTO_KEYBYTES, k->pseudonym, CRYPTO_KEYBYTES);
+	memcpy(plain + 3 * CRYPTO_KEYBYTES, k->blind, CRYPTO_KEYBYTES);
+	crypto_secret_seal(
+	    k, CRYPTO_KEYRING_LABEL, plain, 4 * CRYPTO_KEYBYTES, out);
+	sodium_free(plain);
+}
+
+crypto_keys *
+crypto_keys_rekeyed(
+    const crypto_keys *old, const uint8_t new_master[CRYPTO_KEYBYTES])
+{
+	crypto_keys *k;
+
+	if ((k = crypto_keys_derive(new_master)) == NULL)
+		return NULL;
+	sodium_mprotect_readwrite(k);
+	memcpy(k->wrap, old->wrap, CRYPTO_KEYBYTES);
+	memcpy(k->subject, old->subject, CRYPTO_KEYBYTES);
+	memcpy(k->pseudonym, old->pseudonym, CRYPTO_KEYBYTES);
+	memcpy(k->blind, old->blind, CRYPTO_KEYBYTES);
+	k->layered = 1;
+	sodium_mprotect_readonly(k);
+	return k;
+}
+
+/* XOR the outer layer of k onto a wrapped key of storage id sid whose
+ * record header is hdr: applying it twice removes it. */
+static void
+outer_xor(const crypto_keys *k, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES],
+    const uint8_t *hdr, size_t hdrlen, uint8_t blob[CRYPTO_WRAPPED_KEYBYTES])
+{
+	uint8_t nonce[crypto_stream_xchacha20_NONCEBYTES], len[2];
+	crypto_generichash_state h;
+
+	if (!k->layered)
+		return;
+	len[0] = (uint8_t)(hdrlen >> 8);
+	len[1] = (uint8_t)hdrlen;
+	crypto_generichash_init(&h, NULL, 0, sizeof(nonce));
+	crypto_generichash_update(&h, (const uint8_t *)"privd-outer-v1", 14);
+	crypto_generichash_update(&h, sid, CRYPTO_SUBJECT_IDBYTES);
+	crypto_generichash_update(&h, len, sizeof(len));
+	crypto_generichash_update(&h, hdr, hdrlen);
+	crypto_generichash_final(&h, nonce, sizeof(nonce));
+	crypto_stream_xchacha20_xor(
+	    blob, blob, CRYPTO_WRAPPED_KEYBYTES, nonce, k->outer);
+}
+
+void
+crypto_key_relayer(const crypto_keys *from, const crypto_keys *to,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const uint8_t *hdr,
+    size_t hdrlen, uint8_t blob[CRYPTO_WRAPPED_KEYBYTES])
+{
+	outer_xor(from, sid, hdr, hdrlen, blob);
+	outer_xor(to, sid, hdr, hdrlen, blob);
 }
 
 void
@@ -149,25 +272,19 @@ crypto_keys_load(const char *path, crypto_keys **out, char *err, size_t errlen)
 }
 
 int
-crypto_keys_create(
-    const char *path, crypto_keys **out, char *err, size_t errlen)
+crypto_master_create(
+    const char *path, uint8_t master[CRYPTO_KEYBYTES], char *err, size_t errlen)
 {
-	uint8_t *master;
 	size_t off = 0;
 	ssize_t n;
 	int fd;
 
-	*out = NULL;
 	fd = open(
 	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create master key %s: %s", path,
 		    strerror(errno));
 		return -1;
-	}
-	if ((master = sodium_malloc(CRYPTO_KEYBYTES)) == NULL) {
-		snprintf(err, errlen, "out of secure memory");
-		goto fail;
 	}
 	randombytes_buf(master, CRYPTO_KEYBYTES);
 	while (off < CRYPTO_KEYBYTES) {
@@ -187,6 +304,29 @@ crypto_keys_create(
 		goto fail;
 	}
 	close(fd);
+	return 0;
+fail:
+	close(fd);
+	unlink(path);
+	sodium_memzero(master, CRYPTO_KEYBYTES);
+	return -1;
+}
+
+int
+crypto_keys_create(
+    const char *path, crypto_keys **out, char *err, size_t errlen)
+{
+	uint8_t *master;
+
+	*out = NULL;
+	if ((master = sodium_malloc(CRYPTO_KEYBYTES)) == NULL) {
+		snprintf(err, errlen, "out of secure memory");
+		return -1;
+	}
+	if (crypto_master_create(path, master, err, errlen) != 0) {
+		sodium_free(master);
+		return -1;
+	}
 	*out = crypto_keys_derive(master);
 	sodium_free(master);
 	if (*out == NULL) {
@@ -195,12 +335,6 @@ crypto_keys_create(
 		return -1;
 	}
 	return 0;
-fail:
-	if (master != NULL)
-		sodium_free(master);
-	close(fd);
-	unlink(path);
-	return -1;
 }
 
 /* Append a 16-bit length-prefixed byte string to an AAD buffer. */
@@ -296,6 +430,12 @@ crypto_key_wrap(const crypto_keys *k, const char *reg, const uint8_t *subj,
 	n = aad_build(aad, AAD_KEY, reg, subj, subjlen, NULL, hdr, hdrlen);
 	seal(k->wrap, aad, n, dk, CRYPTO_KEYBYTES, out);
 	sodium_memzero(aad, n);
+	if (k->layered) {
+		uint8_t sid[CRYPTO_SUBJECT_IDBYTES];
+
+		crypto_subject_id(k, reg, subj, subjlen, sid);
+		outer_xor(k, sid, hdr, hdrlen, out);
+	}
 }
 
 int
@@ -306,9 +446,17 @@ crypto_key_unwrap(const crypto_keys *k, const char *reg, const uint8_t *subj,
 	uint8_t aad[CRYPTO_AAD_MAX];
 	size_t n;
 	int rc;
+	uint8_t blob[CRYPTO_WRAPPED_KEYBYTES];
 
+	memcpy(blob, in, sizeof(blob));
+	if (k->layered) {
+		uint8_t sid[CRYPTO_SUBJECT_IDBYTES];
+
+		crypto_subject_id(k, reg, subj, subjlen, sid);
+		outer_xor(k, sid, hdr, hdrlen, blob);
+	}
 	n = aad_build(aad, AAD_KEY, reg, subj, subjlen, NULL, hdr, hdrlen);
-	rc = open_sealed(k->wrap, aad, n, in, CRYPTO_WRAPPED_KEYBYTES, dk);
+	rc = open_sealed(k->wrap, aad, n, blob, CRYPTO_WRAPPED_KEYBYTES, dk);
 	sodium_memzero(aad, n);
 	return rc;
 }

@@ -39,14 +39,31 @@
 #define CRYPTO_AAD_MAX                                                         \
 	(1 + 4 * 2 + CRYPTO_MAX_NAME * 2 + CRYPTO_MAX_SUBJECT + CRYPTO_MAX_HDR)
 
-/* Derived keys. Read-only after crypto_keys_load/create. */
+/*
+ * Derived keys. Read-only after crypto_keys_load/create/adopt.
+ *
+ * After `privd rekey` (daemon/rekey.c) a store holds a keyring: the keys
+ * that cannot change without rewriting what privd cannot rewrite (wrap,
+ * subject, pseudonym, blind, from the store's first master key), sealed
+ * under the secret key of the master key in force; crypto_keyring_adopt
+ * puts them in place of the derived ones, and sets `layered`. Then every
+ * wrapped data key also carries an outer layer under `outer`, derived from
+ * the master key in force, so that a master key replaced by a rekey no
+ * longer opens any data key (see crypto_key_wrap).
+ */
 typedef struct crypto_keys {
 	uint8_t wrap[CRYPTO_KEYBYTES];      /* wraps subject data keys */
 	uint8_t subject[CRYPTO_KEYBYTES];   /* keyed hash of subject ids */
 	uint8_t pseudonym[CRYPTO_KEYBYTES]; /* audit pseudonyms */
 	uint8_t blind[CRYPTO_KEYBYTES];     /* blind index of lookup values */
 	uint8_t secret[CRYPTO_KEYBYTES];    /* wraps the daemon's own secrets */
+	uint8_t outer[CRYPTO_KEYBYTES];     /* outer layer of wrapped keys */
+	int layered; /* the store has a keyring: wrapped keys are layered */
 } crypto_keys;
+
+/* The keyring as stored (meta "keyring"): the four stable keys sealed. */
+#define CRYPTO_KEYRING_BYTES (4 * CRYPTO_KEYBYTES + CRYPTO_SEAL_OVERHEAD)
+#define CRYPTO_KEYRING_LABEL "keyring"
 
 /*
  * Load master.key and derive the subkeys. Refuses a file that is missing,
@@ -66,6 +83,42 @@ int crypto_keys_create(const char *path, crypto_keys **out, char *err,
 /* Derive the subkeys from a master key held by the caller (tests). */
 crypto_keys *crypto_keys_derive(const uint8_t master[CRYPTO_KEYBYTES]);
 
+/*
+ * Open a stored keyring (len bytes) with k's secret key and put its keys
+ * in place of k's stable ones; k becomes layered. 0, or -1 if it does not
+ * open under k (another master key, or damaged).
+ */
+int crypto_keyring_adopt(crypto_keys *k, const uint8_t *ring, size_t len)
+    __attribute__((warn_unused_result));
+
+/* Seal k's stable keys as a keyring under k's secret key. */
+void crypto_keyring_seal(
+    const crypto_keys *k, uint8_t out[CRYPTO_KEYRING_BYTES]);
+
+/*
+ * The key set of a new master key for a store whose keys are now old:
+ * secret and outer derived from new_master, the stable keys taken from
+ * old; layered. NULL if out of secure memory.
+ */
+crypto_keys *crypto_keys_rekeyed(
+    const crypto_keys *old, const uint8_t new_master[CRYPTO_KEYBYTES]);
+
+/*
+ * Move a wrapped data key from the outer layer of `from` to that of `to`
+ * (either may be unlayered: no layer), in place, knowing only what the
+ * store holds: the subject's storage id and its record's header. Its
+ * inner seal is untouched (it binds the subject id, which is not stored).
+ */
+void crypto_key_relayer(const crypto_keys *from, const crypto_keys *to,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const uint8_t *hdr,
+    size_t hdrlen, uint8_t blob[CRYPTO_WRAPPED_KEYBYTES]);
+
+/* Create a new random master key file like crypto_keys_create, and give
+ * back the key itself in master (sodium memory of the caller) instead of
+ * deriving. */
+int crypto_master_create(const char *path, uint8_t master[CRYPTO_KEYBYTES],
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+
 /* Wipe and free a key set; NULL-safe; sets *k to NULL. */
 void crypto_keys_free(crypto_keys **k);
 
@@ -83,7 +136,8 @@ void crypto_pseudonym(const crypto_keys *k, const uint8_t *subj, size_t subjlen,
 /* Wrap / unwrap a subject's data key, bound to (register, subject) and to
  * the subject record's header (hdr, hdrlen <= CRYPTO_MAX_HDR bytes).
  * unwrap returns -1 if the blob or the header was altered or belongs
- * elsewhere. */
+ * elsewhere. With a layered key set the blob also carries the outer layer
+ * (crypto_key_relayer). */
 void crypto_key_wrap(const crypto_keys *k, const char *reg, const uint8_t *subj,
     size_t subjlen, const uint8_t *hdr, size_t hdrlen,
     const uint8_t dk[CRYPTO_KEYBYTES], uint8_t out[CRYPTO_WRAPPED_KEYBYTES]);

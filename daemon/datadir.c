@@ -13,13 +13,15 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "log.h"
+
 int
 datadir_path(char *buf, size_t len, const char *dir, const char *name)
 {
 	int n = snprintf(buf, len, "%s/%s", dir, name);
 
 	if (n < 0 || (size_t)n >= len) {
-		fprintf(stderr, "privd: path too long: %s/%s\n", dir, name);
+		log_err("path too long: %s/%s", dir, name);
 		return -1;
 	}
 	return 0;
@@ -42,17 +44,14 @@ datadir_lock_for(const char *dir, const char *busy)
 	if (datadir_path(path, sizeof(path), dir, "privd.lock") != 0)
 		return -1;
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		fprintf(stderr, "privd: cannot open %s: %s\n", path,
-		    strerror(errno));
+		log_err("cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno == EWOULDBLOCK)
-			fprintf(stderr, "privd: privd is running on %s: %s\n",
-			    dir, busy);
+			log_err("privd is running on %s: %s", dir, busy);
 		else
-			fprintf(stderr, "privd: cannot lock %s: %s\n", path,
-			    strerror(errno));
+			log_err("cannot lock %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -67,8 +66,7 @@ datadir_read_file(const char *path, size_t max, size_t *len)
 	size_t n;
 
 	if ((f = fopen(path, "re")) == NULL) {
-		fprintf(stderr, "privd: cannot open %s: %s\n", path,
-		    strerror(errno));
+		log_err("cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if ((buf = malloc(max + 1)) == NULL) {
@@ -78,8 +76,7 @@ datadir_read_file(const char *path, size_t max, size_t *len)
 	n = fread(buf, 1, max + 1, f);
 	fclose(f);
 	if (n > max) {
-		fprintf(
-		    stderr, "privd: %s is larger than %zu bytes\n", path, max);
+		log_err("%s is larger than %zu bytes", path, max);
 		free(buf);
 		return NULL;
 	}
@@ -99,8 +96,7 @@ datadir_load_policy(const char *path, char **json, size_t *len)
 	if ((*json = datadir_read_file(path, DATADIR_MAX_POLICY, len)) == NULL)
 		return NULL;
 	if (pol_parse(*json, *len, &pol, &err) != 0) {
-		fprintf(stderr, "privd: policy %s: %s: %s\n", path, err.path,
-		    err.reason);
+		log_err("policy %s: %s: %s", path, err.path, err.reason);
 		free(*json);
 		*json = NULL;
 		return NULL;
@@ -111,7 +107,7 @@ datadir_load_policy(const char *path, char **json, size_t *len)
 int
 datadir_open(const char *dir, size_t mapsize, crypto_keys **keys, store **st)
 {
-	char path[PATH_MAX], err[256];
+	char path[PATH_MAX], err[PATH_MAX + 160];
 	MDB_txn *txn;
 	int rc;
 
@@ -127,14 +123,33 @@ datadir_open(const char *dir, size_t mapsize, crypto_keys **keys, store **st)
 		goto fail;
 	}
 	rc = store_format_check(*st, txn, err, sizeof(err));
+	if (rc == 0 && (rc = datadir_keyring(*st, txn, *keys)) != 0)
+		snprintf(err, sizeof(err),
+		    "the store's keys do not open with %s's master.key "
+		    "(another master key; after an interrupted `privd "
+		    "rekey`, run it again)",
+		    dir);
 	mdb_txn_abort(txn);
 	if (rc == 0)
 		return 0;
 fail:
-	fprintf(stderr, "privd: %s\n", err);
+	log_err("%s", err);
 	store_close(st);
 	crypto_keys_free(keys);
 	return -1;
+}
+
+int
+datadir_keyring(store *st, MDB_txn *txn, crypto_keys *keys)
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = store_meta_get(st, txn, META_KEYRING, &v)) == MDB_NOTFOUND)
+		return 0; /* never rekeyed: every key derives from master.key */
+	if (rc != 0)
+		return -1;
+	return crypto_keyring_adopt(keys, v.mv_data, v.mv_size);
 }
 
 int

@@ -18,6 +18,8 @@
 /* The names of the daemon's sealed secrets in meta. */
 #define META_CURVE_SECRET "curve_secret"
 #define META_SIGN_SECRET  "audit_sign_secret"
+/* The stable keys after a rekey (crypto.h, rekey.c). */
+#define META_KEYRING "keyring"
 
 /* dir/name into buf (len bytes); -1 if it does not fit. */
 int datadir_path(char *buf, size_t len, const char *dir, const char *name);
@@ -39,6 +41,10 @@ pol_policy *datadir_load_policy(const char *path, char **json, size_t *len);
  * store, and check the store's format. 0, or -1 (said on stderr). */
 int datadir_open(
     const char *dir, size_t mapsize, crypto_keys **keys, store **st);
+
+/* Adopt the store's keyring, if it has one, into keys (crypto.h): 0, or
+ * -1 if it does not open under keys' master key. datadir_open does it. */
+int datadir_keyring(store *st, MDB_txn *txn, crypto_keys *keys);
 
 /* Open the daemon secret name (len bytes) sealed in meta into out. */
 int datadir_secret(store *st, MDB_txn *txn, const crypto_keys *keys,

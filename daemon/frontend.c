@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -422,6 +423,8 @@ frontend_run(server *srv, int sigfd)
 	}
 	log_info("privd %s ready: %d workers, max request %zu bytes",
 	    PRIVD_VERSION, srv->cfg.workers, srv->cfg.max_request);
+	/* every endpoint listens: a unit ordered after privd may connect */
+	notify_ready();
 	for (;;) {
 		memset(items, 0, sizeof(items));
 		items[0].socket = fe.zap;
@@ -434,7 +437,9 @@ frontend_run(server *srv, int sigfd)
 		items[3].events = !fe.stopping && !full(&fe) ? ZMQ_POLLIN : 0;
 		items[4].socket = fe.mon;
 		items[4].events = ZMQ_POLLIN;
-		n = zmq_poll(items, 5, -1);
+		/* the watchdog (notify.h) is fed from this loop: a frontend
+		 * that stops turning stops it */
+		n = zmq_poll(items, 5, notify_watchdog());
 		if (n < 0) {
 			if (zmq_errno() == EINTR)
 				continue;
@@ -452,6 +457,7 @@ frontend_run(server *srv, int sigfd)
 				         "in flight",
 				    si.ssi_signo, fe.inflight);
 				fe.stopping = true;
+				notify_stopping();
 			}
 		}
 		if (items[4].revents & ZMQ_POLLIN)

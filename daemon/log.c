@@ -4,14 +4,21 @@
  */
 #include "log.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static int log_level = LOG_INFO;
+static int log_style = LOG_STYLE_DAEMON;
+static pthread_once_t journal_once = PTHREAD_ONCE_INIT;
+static int journal; /* stderr is the journal (journal_once) */
+/* syslog's priorities of LOG_ERR..LOG_DEBUG, for the journal */
+static const int journal_prio[] = {3, 4, 6, 7};
 static pthread_mutex_t limit_mu = PTHREAD_MUTEX_INITIALIZER;
 static log_limit *limiters; /* under limit_mu */
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -22,6 +29,63 @@ log_set_level(int level)
 	log_level = level;
 }
 
+void
+log_set_style(int style)
+{
+	log_style = style;
+}
+
+/*
+ * JOURNAL_STREAM is "DEV:INO" of the stream systemd connected to the
+ * journal. It is inherited by whatever privd's parent runs, so it counts
+ * only while stderr is that very stream: `privd ... 2>file` under a unit
+ * writes plain lines to the file.
+ */
+static void
+journal_detect(void)
+{
+	const char *s = getenv("JOURNAL_STREAM");
+	uintmax_t dev, ino;
+	struct stat st;
+	int n = 0;
+
+	if (s == NULL ||
+	    sscanf(s, "%" SCNuMAX ":%" SCNuMAX "%n", &dev, &ino, &n) != 2 ||
+	    s[n] != '\0' || fstat(STDERR_FILENO, &st) != 0)
+		return;
+	journal = (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
+}
+
+int
+log_to_journal(void)
+{
+	pthread_once(&journal_once, journal_detect);
+	return journal;
+}
+
+/* The start of a line of level: the time, pid and level, or the journal's
+ * priority, or privd's name. */
+static int
+log_prefix(char *line, size_t size, int level)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	if (log_to_journal())
+		return snprintf(line, size, "<%d>", journal_prio[level]);
+	if (log_style == LOG_STYLE_PLAIN)
+		return snprintf(line, size, "privd: %s",
+		    level == LOG_WARN    ? "warning: "
+		    : level == LOG_DEBUG ? "debug: "
+		                         : "");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	return snprintf(line, size,
+	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ privd[%d] %s: ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec / 1000000, (int)getpid(), level_names[level]);
+}
+
 /* Print one line; suffix (may be NULL) is appended to the message. */
 static void log_line(int level, const char *suffix, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
@@ -30,16 +94,9 @@ static void
 log_line(int level, const char *suffix, const char *fmt, va_list ap)
 {
 	char line[1024];
-	struct timespec ts;
-	struct tm tm;
 	int n, m;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(line, sizeof(line),
-	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ privd[%d] %s: ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, ts.tv_nsec / 1000000, (int)getpid(), level_names[level]);
+	n = log_prefix(line, sizeof(line), level);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);

@@ -3,6 +3,18 @@
  *
  * Never pass a value, a subject id or a key to these functions: log lines
  * name registers, fields, principals and counts, nothing personal.
+ *
+ * A line looks like one of:
+ *   2025-01-31T12:00:00.000Z privd[42] info: message   (LOG_STYLE_DAEMON)
+ *   privd: message, privd: warning: message            (LOG_STYLE_PLAIN)
+ *   <6>message                                         (the journal)
+ * The last whenever stderr is the systemd journal (JOURNAL_STREAM names
+ * stderr's device and inode, as systemd sets it for StandardError=journal):
+ * the journal takes the priority from the <N> prefix (syslog's numbers:
+ * 3 error, 4 warning, 6 info, 7 debug) and adds its own time and pid, so
+ * privd adds neither. Otherwise the style set with log_set_style: privd
+ * serve logs as a daemon, privd's other commands (init, restore, ...) as a
+ * command line tool.
  */
 #ifndef PRIVD_LOG_H
 #define PRIVD_LOG_H
@@ -14,6 +26,14 @@ enum { LOG_ERR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* Messages above this level are not printed (default LOG_INFO). */
 void log_set_level(int level);
+
+enum { LOG_STYLE_DAEMON = 0, LOG_STYLE_PLAIN };
+
+/* How lines look when stderr is not the journal (default: daemon). */
+void log_set_style(int style);
+
+/* Is stderr the journal (JOURNAL_STREAM matches it)? Looked at once. */
+int log_to_journal(void);
 
 void log_msg(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

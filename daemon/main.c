@@ -28,8 +28,11 @@
 #include "backup.h"
 #include "clock.h"
 #include "commands.h"
+#include "config.h"
 #include "datadir.h"
 #include "log.h"
+#include "notify.h"
+#include "rekey.h"
 #include "restore.h"
 #include "server.h"
 #include "substate.h"
@@ -49,11 +52,13 @@ usage(FILE *f)
 	    "[--log-level LEVEL]\n"
 	    "                   [--audit-checkpoint-every N] "
 	    "[--retention-interval SECONDS]\n"
-	    "                   [--clock-behind-ok]\n"
+	    "                   [--clock-behind-ok] [--config FILE] [--check]\n"
 	    "       privd policy set --data-dir DIR [--force] FILE\n"
 	    "       privd pubkey --data-dir DIR\n"
 	    "       privd restore --data-dir DIR --from FILE "
 	    "[--journal FILE]\n"
+	    "       privd audit rotate-key --data-dir DIR\n"
+	    "       privd rekey --data-dir DIR\n"
 	    "       privd --version | --help\n"
 	    "\n"
 	    "init        create DIR with a new master key, keys and the "
@@ -64,6 +69,10 @@ usage(FILE *f)
 	    "policy says.\n"
 	    "serve       serve DIR until SIGTERM/SIGINT; default endpoint "
 	    "ipc://DIR/privd.sock\n"
+	    "            --config FILE: the same settings as \"key = value\" "
+	    "lines (privd(8));\n"
+	    "            an option overrides its line. --check: print the "
+	    "settings, exit\n"
 	    "policy set  with privd stopped, make FILE the policy in force "
 	    "(the recovery\n"
 	    "            path when no admin can apply one); audited as "
@@ -73,55 +82,16 @@ usage(FILE *f)
 	    "backup FILE, applying\n"
 	    "            again the erasures made since (from DIR's store, "
 	    "or the journal\n"
-	    "            FILE that `privctl erasures export` wrote)\n");
-}
-
-/* Settings of `privd serve`: one table with bounds and defaults. */
-typedef struct setting {
-	const char *flag;
-	long long min, max, def; /* def 0: computed at start */
-	const char *what;
-} setting;
-
-enum {
-	SET_WORKERS,
-	SET_MAX_REQUEST,
-	SET_MAP_SIZE,
-	SET_CKPT_EVERY,
-	SET_RETENTION_INTERVAL,
-	SET_N
-};
-
-static const setting settings[SET_N] = {
-    [SET_WORKERS] = {"--workers", 1, 256, 0, "worker threads (default: cores)"},
-    [SET_MAX_REQUEST] = {"--max-request", 1024, 64LL << 20,
-        SERVER_DEFAULT_MAX_REQUEST, "largest request frame in bytes"},
-    [SET_MAP_SIZE] = {"--map-size", STORE_MIN_MAPSIZE, 1LL << 40,
-        STORE_DEFAULT_MAPSIZE, "initial LMDB map size in bytes"},
-    [SET_CKPT_EVERY] = {"--audit-checkpoint-every", 1, 1000000,
-        AUDIT_DEFAULT_CKPT_EVERY, "audit events between signed checkpoints"},
-    [SET_RETENTION_INTERVAL] = {"--retention-interval", 0, 7LL * 86400, 60,
-        "seconds between retention sweeps (0: only on demand)"},
-};
-
-static int
-parse_setting(int which, const char *arg, long long *out)
-{
-	const setting *s = &settings[which];
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < s->min ||
-	    v > s->max) {
-		fprintf(stderr,
-		    "privd: %s must be an integer in %lld..%lld (%s)\n",
-		    s->flag, s->min, s->max, s->what);
-		return -1;
-	}
-	*out = v;
-	return 0;
+	    "            FILE that `privctl erasures export` wrote)\n"
+	    "audit rotate-key\n"
+	    "            with privd stopped, make a new audit signing key, "
+	    "announced in the\n"
+	    "            log and signed by the old one; prints the new "
+	    "public key (hex)\n"
+	    "rekey       with privd stopped, replace the master key; the "
+	    "old one is kept as\n"
+	    "            DIR/master.key.old-TIME until you remove it. If "
+	    "it stops, run it again\n");
 }
 
 static int
@@ -134,8 +104,7 @@ write_pubkey_file(const char *dir, const char *z85)
 		return -1;
 	if ((f = fopen(path, "we")) == NULL || fprintf(f, "%s\n", z85) < 0 ||
 	    fclose(f) != 0) {
-		fprintf(stderr, "privd: cannot write %s: %s\n", path,
-		    strerror(errno));
+		log_err("cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -152,28 +121,25 @@ check_fresh_dir(const char *dir)
 	size_t i;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "privd: cannot create %s: %s\n", dir,
-		    strerror(errno));
+		log_err("cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "privd: %s is not a directory\n", dir);
+		log_err("%s is not a directory", dir);
 		return -1;
 	}
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if (datadir_path(path, sizeof(path), dir, files[i]) != 0)
 			return -1;
 		if (lstat(path, &st) == 0) {
-			fprintf(stderr,
-			    "privd: %s already holds a privd store (%s); "
-			    "refusing to overwrite it\n",
+			log_err("%s already holds a privd store (%s); "
+			        "refusing to overwrite it",
 			    dir, files[i]);
 			return -1;
 		}
 	}
 	if (chmod(dir, 0700) != 0) {
-		fprintf(stderr, "privd: cannot chmod %s: %s\n", dir,
-		    strerror(errno));
+		log_err("cannot chmod %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -229,16 +195,14 @@ init_policy_check(const pol_policy *pol, uint64_t floor_s)
 	char why[200];
 
 	if ((uint64_t)pol->audit_retention_s < floor_s) {
-		fprintf(stderr,
-		    "privd: policy: $.audit.retention is shorter than the "
-		    "floor of %llu days (--audit-retention-min)\n",
+		log_err("policy: $.audit.retention is shorter than the "
+		        "floor of %llu days (--audit-retention-min)",
 		    (unsigned long long)(floor_s / 86400));
 		return -1;
 	}
 	if (policy_admissible(pol, floor_s, NULL, true, why, sizeof(why)) != 0)
-		fprintf(stderr,
-		    "privd: warning: no principal of the policy has the role "
-		    "policy_admin: only `privd policy set` can change it\n");
+		log_warn("no principal of the policy has the role "
+		         "policy_admin: only `privd policy set` can change it");
 	return 0;
 }
 
@@ -274,9 +238,8 @@ cmd_init(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (pol_duration_parse(floor, &floor_s) != 0) {
-		fprintf(stderr,
-		    "privd: --audit-retention-min needs a duration such as "
-		    "\"1 year\" or \"400 days\"\n");
+		log_err("--audit-retention-min needs a duration such as "
+		        "\"1 year\" or \"400 days\"");
 		return EXIT_USAGE;
 	}
 	if ((pol = datadir_load_policy(policy, &json, &len)) == NULL)
@@ -287,12 +250,12 @@ cmd_init(int argc, char **argv)
 	    datadir_path(keypath, sizeof(keypath), dir, "master.key") != 0)
 		goto out;
 	if (crypto_keys_create(keypath, &keys, err, sizeof(err)) != 0) {
-		fprintf(stderr, "privd: %s\n", err);
+		log_err("%s", err);
 		goto out;
 	}
 	if (store_open(
 	        dir, STORE_DEFAULT_MAPSIZE, true, &st, err, sizeof(err)) != 0) {
-		fprintf(stderr, "privd: %s\n", err);
+		log_err("%s", err);
 		goto undo;
 	}
 	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0 ||
@@ -300,18 +263,18 @@ cmd_init(int argc, char **argv)
 	    retain_floor_put(st, txn, (uint64_t)floor_s) != 0 ||
 	    store_policy_put(
 	        st, txn, 1, clock_wall_us(), "privd init", json, len) != 0) {
-		fprintf(stderr, "privd: cannot initialise the store\n");
+		log_err("cannot initialise the store");
 		if (txn != NULL)
 			mdb_txn_abort(txn);
 		goto undo;
 	}
 	if (mdb_txn_commit(txn) != 0) {
-		fprintf(stderr, "privd: cannot commit the new store\n");
+		log_err("cannot commit the new store");
 		goto undo;
 	}
 	if (write_pubkey_file(dir, z85) != 0)
 		goto out;
-	fprintf(stderr, "privd: initialised %s with policy version 1\n", dir);
+	log_info("initialised %s with policy version 1", dir);
 	printf("%s\n", z85);
 	rc = 0;
 	goto out;
@@ -358,58 +321,56 @@ open_datadir(server *srv)
 		return -1;
 	/* the index is complete before anything is served (audit_index.h) */
 	if ((rc = audit_ix_catch_up(srv->st, &indexed)) != 0) {
-		fprintf(stderr, "privd: cannot index the audit log: %s\n",
-		    mdb_strerror(rc));
+		log_err("cannot index the audit log: %s", mdb_strerror(rc));
 		return -1;
 	}
 	if (indexed > 0)
 		log_info("audit index: %llu events indexed from the log",
 		    (unsigned long long)indexed);
 	if ((rc = mdb_txn_begin(srv->st->env, NULL, MDB_RDONLY, &txn)) != 0) {
-		fprintf(stderr, "privd: %s\n", mdb_strerror(rc));
+		log_err("%s", mdb_strerror(rc));
 		return -1;
 	}
 	rc = -1;
 	if (datadir_secret(srv->st, txn, srv->keys, META_CURVE_SECRET,
 	        srv->curve_secret, crypto_box_SECRETKEYBYTES) != 0) {
-		fprintf(stderr,
-		    "privd: the server key does not open with this master "
-		    "key (wrong master.key, or a damaged store)\n");
+		log_err("the server key does not open with this master "
+		        "key (wrong master.key, or a damaged store)");
 		goto out;
 	}
 	crypto_scalarmult_base(srv->curve_public, srv->curve_secret);
 	if (datadir_secret(srv->st, txn, srv->keys, META_SIGN_SECRET,
 	        srv->sign_sk, crypto_sign_SECRETKEYBYTES) != 0) {
-		fprintf(stderr, "privd: the audit signing key does not open "
-		                "(damaged store)\n");
+		log_err("the audit signing key does not open "
+		        "(damaged store)");
 		goto out;
 	}
 	crypto_sign_ed25519_sk_to_pk(srv->sign_pk, srv->sign_sk);
 	if (audit_load(srv->st, txn, &head) != 0 ||
 	    retain_load(srv->st, txn, &keep) != 0) {
-		fprintf(stderr, "privd: the audit log's head cannot be read "
-		                "(damaged store)\n");
+		log_err("the audit log's head cannot be read "
+		        "(damaged store)");
 		goto out;
 	}
 	srv->audit_floor_s = keep.floor_s;
 	if (substate_count(srv->st, txn, &states) != 0) {
-		fprintf(stderr, "privd: the data subjects' states cannot be "
-		                "read (damaged store)\n");
+		log_err("the data subjects' states cannot be "
+		        "read (damaged store)");
 		goto out;
 	}
 	atomic_store(&srv->subj_states, states > 0);
 	if (retain_start_check(head.time_us, clock_wall_us(),
 	        srv->cfg.clock_behind_ok, &srv->start_jump_s, err,
 	        sizeof(err)) != 0) {
-		fprintf(stderr, "privd: %s\n", err);
+		log_err("%s", err);
 		goto out;
 	}
 	if (store_policy_latest(srv->st, txn, &sp) != 0) {
-		fprintf(stderr, "privd: the store holds no policy\n");
+		log_err("the store holds no policy");
 		goto out;
 	}
 	if (pol_parse(sp.json, sp.len, &pol, &perr) != 0) {
-		fprintf(stderr, "privd: stored policy version %llu: %s: %s\n",
+		log_err("stored policy version %llu: %s: %s",
 		    (unsigned long long)sp.version, perr.path, perr.reason);
 		goto out;
 	}
@@ -437,8 +398,8 @@ start_backups(server *srv)
 	size_t removed;
 
 	if (backup_clean_dir(srv->cfg.datadir, &removed) != 0) {
-		fprintf(stderr, "privd: cannot clean %s/%s: %s\n",
-		    srv->cfg.datadir, BACKUP_DIR, strerror(errno));
+		log_err("cannot clean %s/%s: %s", srv->cfg.datadir, BACKUP_DIR,
+		    strerror(errno));
 		return -1;
 	}
 	if (removed > 0)
@@ -447,7 +408,7 @@ start_backups(server *srv)
 		log_info("removed what an unfinished restore left in %s",
 		    srv->cfg.datadir);
 	if ((srv->backup = backup_ctl_new(srv->st, srv->cfg.datadir)) == NULL) {
-		fprintf(stderr, "privd: out of memory\n");
+		log_err("out of memory");
 		return -1;
 	}
 	return 0;
@@ -467,7 +428,7 @@ cmd_pubkey(int argc, char **argv)
 		return 1;
 	if ((f = fopen(path, "re")) == NULL ||
 	    fgets(line, sizeof(line), f) == NULL) {
-		fprintf(stderr, "privd: cannot read %s\n", path);
+		log_err("cannot read %s", path);
 		if (f != NULL)
 			fclose(f);
 		return 1;
@@ -484,85 +445,38 @@ cmd_serve(int argc, char **argv)
 	const struct rlimit nocore = {0, 0};
 	server srv;
 	pthread_t writer_thread, *workers = NULL;
-	long long val[SET_N];
+	serve_config conf;
 	char absdir[PATH_MAX];
 	sigset_t sigs;
-	int i, w, started = 0, lockfd = -1, sigfd = -1, rc = 1;
+	int w, started = 0, lockfd = -1, sigfd = -1, rc = 1;
 	bool writer_started = false;
 
+	/* every line, the start-up errors too, in the log's format */
+	log_set_style(LOG_STYLE_DAEMON);
 	memset(&srv, 0, sizeof(srv));
-	val[SET_WORKERS] = sysconf(_SC_NPROCESSORS_ONLN);
-	if (val[SET_WORKERS] < 1)
-		val[SET_WORKERS] = 1;
-	val[SET_MAX_REQUEST] = settings[SET_MAX_REQUEST].def;
-	val[SET_MAP_SIZE] = settings[SET_MAP_SIZE].def;
-	val[SET_CKPT_EVERY] = settings[SET_CKPT_EVERY].def;
-	val[SET_RETENTION_INTERVAL] = settings[SET_RETENTION_INTERVAL].def;
-	for (i = 2; i < argc; i++) {
-		const char *a = argv[i],
-		           *arg = i + 1 < argc ? argv[i + 1] : NULL;
-		int s;
-
-		if (strcmp(a, "--clock-behind-ok") == 0) {
-			srv.cfg.clock_behind_ok = true;
-			continue;
-		}
-		for (s = 0; s < SET_N; s++)
-			if (strcmp(a, settings[s].flag) == 0)
-				break;
-		if (arg == NULL) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-		if (s < SET_N) {
-			if (parse_setting(s, arg, &val[s]) != 0)
-				return EXIT_USAGE;
-		} else if (strcmp(a, "--data-dir") == 0) {
-			srv.cfg.datadir = arg;
-		} else if (strcmp(a, "--listen") == 0) {
-			if (srv.cfg.nlisten == SERVER_MAX_LISTEN) {
-				fprintf(stderr, "privd: at most %d --listen\n",
-				    SERVER_MAX_LISTEN);
-				return EXIT_USAGE;
-			}
-			srv.cfg.listen[srv.cfg.nlisten++] = arg;
-		} else if (strcmp(a, "--log-level") == 0) {
-			if (strcmp(arg, "error") == 0)
-				log_set_level(LOG_ERR);
-			else if (strcmp(arg, "warn") == 0)
-				log_set_level(LOG_WARN);
-			else if (strcmp(arg, "info") == 0)
-				log_set_level(LOG_INFO);
-			else if (strcmp(arg, "debug") == 0)
-				log_set_level(LOG_DEBUG);
-			else {
-				usage(stderr);
-				return EXIT_USAGE;
-			}
-		} else {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-		i++;
+	if ((rc = serve_config_load(argc, argv, 2, &conf)) != 0) {
+		serve_config_free(&conf);
+		return rc;
 	}
-	if (srv.cfg.datadir == NULL) {
-		usage(stderr);
-		return EXIT_USAGE;
+	rc = 1;
+	srv.cfg = conf.srv;
+	log_set_level(conf.log_level);
+	if (conf.check) {
+		serve_config_print(&conf, stdout);
+		serve_config_free(&conf);
+		return 0;
 	}
-	srv.cfg.workers = (int)val[SET_WORKERS];
-	srv.cfg.max_request = (size_t)val[SET_MAX_REQUEST];
-	srv.cfg.mapsize = (size_t)val[SET_MAP_SIZE];
-	srv.cfg.ckpt_every = (uint64_t)val[SET_CKPT_EVERY];
-	srv.cfg.retention_interval_s = (uint64_t)val[SET_RETENTION_INTERVAL];
 	if (srv.cfg.nlisten == 0) {
 		if (realpath(srv.cfg.datadir, absdir) == NULL) {
-			fprintf(stderr, "privd: %s: %s\n", srv.cfg.datadir,
-			    strerror(errno));
-			return 1;
+			log_err("%s: %s", srv.cfg.datadir, strerror(errno));
+			goto out;
 		}
 		if (datadir_path(absdir + strlen(absdir),
-		        sizeof(absdir) - strlen(absdir), "", "privd.sock") != 0)
-			return EXIT_USAGE;
+		        sizeof(absdir) - strlen(absdir), "",
+		        "privd.sock") != 0) {
+			rc = EXIT_USAGE;
+			goto out;
+		}
 		snprintf(deflisten, sizeof(deflisten), "ipc://%.*s",
 		    (int)(sizeof(deflisten) - 7), absdir);
 		srv.cfg.listen[srv.cfg.nlisten++] = deflisten;
@@ -570,11 +484,12 @@ cmd_serve(int argc, char **argv)
 
 	/* A core dump would hold keys and values in the clear. */
 	setrlimit(RLIMIT_CORE, &nocore);
+	notify_init();
 	if (clock_init())
 		log_warn("PRIVD_TEST_CLOCK_FILE is set: this privd's clock is "
 		         "shifted as that file says. For tests only.");
 	if ((lockfd = datadir_lock(srv.cfg.datadir)) < 0)
-		return 1;
+		goto out;
 	if ((srv.curve_secret = sodium_malloc(32)) == NULL ||
 	    (srv.sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
 		fatal("out of secure memory");
@@ -636,15 +551,20 @@ out:
 	crypto_keys_free(&srv.keys);
 	sodium_free(srv.curve_secret);
 	sodium_free(srv.sign_sk);
-	close(lockfd);
+	if (lockfd >= 0)
+		close(lockfd);
+	serve_config_free(&conf);
 	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
+	/* privd's commands report as a command line tool; privd serve logs
+	 * as a daemon (log.h) */
+	log_set_style(LOG_STYLE_PLAIN);
 	if (sodium_init() < 0) {
-		fprintf(stderr, "privd: cannot initialise libsodium\n");
+		log_err("cannot initialise libsodium");
 		return 1;
 	}
 	umask(077);
@@ -663,6 +583,11 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "policy") == 0 && argc > 2 &&
 	    strcmp(argv[2], "set") == 0)
 		return cmd_policy_set(argc, argv);
+	if (strcmp(argv[1], "audit") == 0 && argc > 2 &&
+	    strcmp(argv[2], "rotate-key") == 0)
+		return cmd_audit_rotate_key(argc, argv);
+	if (strcmp(argv[1], "rekey") == 0)
+		return cmd_rekey(argc, argv);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("privd %s\n", PRIVD_VERSION);
 		return 0;

@@ -254,7 +254,8 @@ open_old(rst *r)
 	    (rc = mdb_dbi_open(r->otxn, "audit", 0, &s->audit)) != 0 ||
 	    (rc = mdb_dbi_open(r->otxn, "audit_ckpt", 0, &s->audit_ckpt)) !=
 	        0 ||
-	    (rc = mdb_dbi_open(r->otxn, "erasures", 0, &s->erasures)) != 0) {
+	    (rc = mdb_dbi_open(r->otxn, "erasures", 0, &s->erasures)) != 0 ||
+	    (rc = mdb_dbi_open(r->otxn, "meta", 0, &s->meta)) != 0) {
 		if (r->otxn != NULL)
 			mdb_txn_abort(r->otxn);
 		r->otxn = NULL;
@@ -458,6 +459,19 @@ copy_after(MDB_txn *otxn, MDB_dbi from, MDB_txn *txn, MDB_dbi to, uint64_t seq,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* The replaced store's meta record name, copied as it is (absent: left
+ * as the backup has it). */
+static int
+carry_meta(rst *r, MDB_txn *txn, const char *name)
+{
+	MDB_val k = {strlen(name), (void *)name}, v;
+	int rc;
+
+	if ((rc = mdb_get(r->otxn, r->old.meta, &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	return mdb_put(txn, r->st->meta, &k, &v, 0);
+}
+
 /*
  * The audit log: if the replaced store's log continued the backup's (its
  * event at the backup's head has the backup's chain hash), its later
@@ -494,6 +508,15 @@ continue_audit(rst *r, MDB_txn *txn)
 	         &r->ncopied)) != 0 ||
 	    (rc = copy_after(r->otxn, r->old.audit_ckpt, txn, r->st->audit_ckpt,
 	         seq, &nck)) != 0)
+		return rc;
+	/* the log goes on under the key that signs its last events: a
+	 * rotation after the backup (privd audit rotate-key) is among them,
+	 * so the replaced store's signing key (sealed under the same master
+	 * key) replaces the backup's */
+	if ((rc = carry_meta(r, txn, META_SIGN_SECRET)) != 0 ||
+	    (rc = carry_meta(r, txn, "audit_sign_public")) != 0 ||
+	    (rc = datadir_secret(r->st, txn, r->keys, META_SIGN_SECRET,
+	         r->sign_sk, crypto_sign_SECRETKEYBYTES)) != 0)
 		return rc;
 	r->continues = true;
 	return 0;

@@ -712,7 +712,7 @@ static const struct op {
 static const char *const other_op_names[] = {"invalid", "audit_follow",
     "retention_preview", "retention_delete", "retention_anonymize",
     "contract_end_purge", "restore", "subject_restrict_lift",
-    "subject_object_withdraw"};
+    "subject_object_withdraw", "audit_key_rotate", "rekey"};
 
 bool
 worker_op_known(const char *name)

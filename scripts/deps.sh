@@ -60,6 +60,7 @@ fi
 if [ "$mode" = test ]; then
 	need_pkg cmocka libcmocka-dev
 	need_cmd protoc protobuf-compiler
+	need_cmd systemd-analyze systemd # test systemd_unit verifies the unit
 	# tests/packaging: dpkg-buildpackage checks build-essential and
 	# debian/control's Build-Depends (libsystemd-dev is the one the
 	# build mode does not install), then lintian

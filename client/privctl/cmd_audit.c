@@ -25,7 +25,8 @@ static const char *const op_names[] = {"ping", "put", "get", "delete",
     "subject_restrict_lift", "subject_object", "subject_object_withdraw",
     "subject_erase", "subject_lookup", "subject_export", "backup_start",
     "backup_read", "backup_end", "erasures_export", "invalid",
-    "retention_delete", "retention_anonymize", "contract_end_purge", "restore"};
+    "retention_delete", "retention_anonymize", "contract_end_purge", "restore",
+    "audit_key_rotate", "rekey"};
 
 /* Damaged events printed by this command: it exits 7 if there were any. */
 static uint64_t damaged_seen;

@@ -605,6 +605,37 @@ test_restore_keeps_restriction(void **state)
 	bk_verify_ok(h);
 }
 
+/*
+ * A signing key rotated after the backup: the restore continues the
+ * replaced store's log under the key in force at its end, so the log
+ * verifies from the first key through the rotation and the restore.
+ */
+static void
+test_restore_after_key_rotation(void **state)
+{
+	harness *h = *state;
+	char path[H_PATH_MAX + 16];
+	h_result r;
+	bk_info bi;
+
+	put_many(h, "pre", 3);
+	snprintf(path, sizeof(path), "%s/b4.bak", h->root);
+	bk_fetch(h, "admin", path, &bi);
+	stop_clean(h);
+	run_expect(h,
+	    (const char *[]){h->privd_bin, "audit", "rotate-key", "--data-dir",
+	        h->data_dir, NULL},
+	    &r, 0, "privd audit rotate-key");
+	assert_int_equal(h_start(h, NULL), 0);
+	erase_ok(h, "pre-0");
+	stop_clean(h);
+	bk_restore(h, path, NULL, &r);
+	expect_exit(&r, 0, "privd restore");
+	assert_non_null(strstr(r.out, "continues the replaced store's"));
+	assert_int_equal(h_start(h, NULL), 0);
+	bk_verify_ok(h);
+}
+
 int
 main(void)
 {
@@ -619,6 +650,8 @@ main(void)
 	        test_restore_stale_journal, bk_setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_restore_keeps_restriction, bk_setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_restore_after_key_rotation, bk_setup, h_teardown),
 	};
 
 	return cmocka_run_group_tests_name(
