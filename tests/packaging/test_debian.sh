@@ -7,8 +7,8 @@
 #   - the five packages are there: privd, privd-tools, libprivd-dev,
 #     python3-privd, and the library package named after the library's
 #     soname (libprivd.so.2 -> libprivd2), each with its files (binaries,
-#     unit, man pages, headers, pkg-config file, the Python module when the
-#     tree has client/python);
+#     unit and its configuration file, man pages, headers, pkg-config
+#     file, the Python module);
 #   - lintian reports no error (warnings are printed);
 #   - the packaged programs work from the packages' files: privd-tools'
 #     privctl pings privd's privd over CURVE through libprivd2's library,
@@ -137,14 +137,13 @@ has libprivd-dev "usr/lib/$ma/pkgconfig/libprivd.pc"
 dpkg-deb -f "$(deb libprivd-dev)" Depends | grep -q "$libpkg (= $chver)" ||
     fail "libprivd-dev does not depend on $libpkg (= $chver)"
 py=usr/lib/python3/dist-packages/privd
-if [ -f "$src/client/python/privd/__init__.py" ]; then
-	has python3-privd "$py/__init__.py"
-	has python3-privd "$py/privd_pb2.py"
-else
-	py=""
-	echo "debian_package: the tree has no client/python:" \
-	    "python3-privd is empty, not checked"
-fi
+has python3-privd "$py/__init__.py"
+has python3-privd "$py/privd_pb2.py"
+has privd etc/privd/privd.conf
+dpkg-deb -I "$(deb privd)" conffiles 2>/dev/null |
+    grep -qx /etc/privd/privd.conf ||
+    fail "/etc/privd/privd.conf is not a conffile (an upgrade would" \
+        "overwrite the operator's edits)"
 
 # 4. lintian: no errors.
 lintian --fail-on none -I "$tmp"/*.changes >"$tmp/lintian.log" 2>&1 ||
@@ -231,17 +230,15 @@ cc -o "$tmp/ping" "$tmp/ping.c" $flags ||
 out=$("$tmp/ping" "$ep" "$tmp/data/server.pub" "$tmp/keys/crm.key") ||
     fail "the program built against libprivd-dev cannot ping privd"
 [ "$out" = crm ] || fail "the program's ping says $out"
-if [ -n "$py" ]; then
-	out=$(PYTHONPATH="$r/usr/lib/python3/dist-packages" /usr/bin/python3 -c '
+out=$(PYTHONPATH="$r/usr/lib/python3/dist-packages" /usr/bin/python3 -c '
 import sys, privd
 assert privd.__file__.startswith(sys.argv[1]), privd.__file__
 c = privd.Client(sys.argv[2], server_key_file=sys.argv[3], key_file=sys.argv[4])
 print(c.ping().principal)
 c.close()
 ' "$r/" "$ep" "$tmp/data/server.pub" "$tmp/keys/crm.key" 2>&1) ||
-	    fail "python3-privd's module cannot ping privd: $out"
-	[ "$out" = crm ] || fail "python3-privd's ping says $out"
-fi
+    fail "python3-privd's module cannot ping privd: $out"
+[ "$out" = crm ] || fail "python3-privd's ping says $out"
 kill "$pid"
 wait "$pid" || fail "privd did not stop cleanly: $(cat "$tmp/privd.log")"
 pid=""
