@@ -9,12 +9,16 @@
 BUILD ?= build
 MESON_OPTS ?= -Dwerror=true
 
-.PHONY: all deps test-deps bench-deps build run test bench bench-compare clean
+.PHONY: all deps run-deps test-deps bench-deps build run test bench \
+	bench-compare clean
 
 all: build
 
 deps:
 	@sh scripts/deps.sh build
+
+run-deps:
+	@sh scripts/deps.sh run
 
 test-deps:
 	@sh scripts/deps.sh test
@@ -22,24 +26,33 @@ test-deps:
 bench-deps:
 	@sh scripts/deps.sh bench
 
+# The tests need cmocka, which only `make test` installs: a tree set up
+# without it (by `make build` or `make run` on a fresh machine) is set up
+# with -Dtests=false, and `make test` turns them on (a no-op when on).
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) $(MESON_OPTS)
+	meson setup $(BUILD) $(MESON_OPTS) \
+	    -Dtests=$$(pkg-config --exists cmocka && echo true || echo false)
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-run: build
+# Only the two programs the demo runs, not the tests.
+run: deps run-deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) daemon/privd client/privctl
 	@sh scripts/demo.sh $(BUILD)
 
 test: deps test-deps $(BUILD)/build.ninja
+	@meson configure $(BUILD) -Dtests=true >/dev/null
 	ninja -C $(BUILD)
 	meson test -C $(BUILD) --print-errorlogs
 
 BENCH_JSON = $(BUILD)/bench-$(shell date +%Y%m%d-%H%M%S).json
 
 # bench-deps comes before the build so that meson finds libpq and builds
-# the PostgreSQL alternative (bench/pg*.c).
-bench: deps bench-deps $(BUILD)/build.ninja
+# the PostgreSQL alternative (bench/pg*.c). The benchmark uses the
+# integration tests' harness, so it needs the tests (and cmocka) too.
+bench: deps test-deps bench-deps $(BUILD)/build.ninja
+	@meson configure $(BUILD) -Dtests=true >/dev/null
 	ninja -C $(BUILD)
 	$(BUILD)/bench/privd-bench --json $(BENCH_JSON) $(BENCH_ARGS)
 

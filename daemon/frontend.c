@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -313,6 +314,40 @@ mon_drain(frontend *fe)
 	zmq_msg_close(&m);
 }
 
+/*
+ * Refuse, before anything is bound, an ipc:// endpoint whose path does not
+ * fit a unix socket address (107 bytes on Linux). libzmq would say only
+ * "File name too long", and the usual cause is the default endpoint,
+ * ipc://DIR/privd.sock, under a deep data directory: say so, and how to fix
+ * it. The wildcard path "*" (libzmq picks a short one) always fits.
+ */
+static int
+check_endpoints(const server *srv)
+{
+	const size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+	const char *path;
+	size_t i, len;
+	int rc = 0;
+
+	for (i = 0; i < srv->cfg.nlisten; i++) {
+		if (strncmp(srv->cfg.listen[i], "ipc://", 6) != 0)
+			continue;
+		path = srv->cfg.listen[i] + 6;
+		if ((len = strlen(path)) <= max || strcmp(path, "*") == 0)
+			continue;
+		log_err(
+		    "cannot listen on %s: its path is %zu bytes, and a unix "
+		    "socket's path holds at most %zu; give --listen a "
+		    "shorter ipc:// path (such as "
+		    "ipc:///run/privd/privd.sock) or, for the default "
+		    "endpoint DIR/privd.sock, move the data directory to a "
+		    "shorter path",
+		    srv->cfg.listen[i], len, max);
+		rc = -1;
+	}
+	return rc;
+}
+
 static int
 setup_router(frontend *fe)
 {
@@ -370,6 +405,8 @@ frontend_run(server *srv, int sigfd)
 	job *batch, *last, *j, *next;
 	int rc = 0, n, burst;
 
+	if (check_endpoints(srv) != 0)
+		return -1;
 	fe.ctx = zmq_ctx_new();
 	/* ZAP must be bound before the ROUTER binds, or early handshakes
 	 * would go unauthenticated. */

@@ -1,7 +1,14 @@
 #!/bin/sh
 # Install the Debian packages privd needs, only those that are missing.
-#   scripts/deps.sh build   libraries and tools to build privd
-#   scripts/deps.sh test    also what the tests need (the Python wire test)
+#   scripts/deps.sh build   libraries and tools to build privd (no test
+#                           framework: the tree builds with -Dtests=false)
+#   scripts/deps.sh run     also what `make run` needs (python3, which
+#                           scripts/demo.sh uses to write the demo policy)
+#   scripts/deps.sh test    also what the tests need (cmocka; protoc and
+#                           the Python modules of the wire test; the Debian
+#                           packaging tools and the package's other build
+#                           dependencies for tests/packaging, whose build
+#                           takes about a minute)
 #   scripts/deps.sh fuzz    clang and its libFuzzer runtime (for .ci/run)
 #   scripts/deps.sh bench   PostgreSQL (server, pgcrypto, libpq) for the
 #                           benchmark's alternative (make bench)
@@ -21,6 +28,10 @@ need_pkg() { # pkg-config module, Debian package
 need_cmd() { # command, Debian package
 	command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
 }
+need_deb() { # Debian package (one that has no command of its own to find)
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed' ||
+	    missing="$missing $1"
+}
 
 need_cmd cc gcc
 need_cmd pkg-config pkg-config
@@ -32,7 +43,10 @@ need_pkg libsodium libsodium-dev
 need_pkg libprotobuf-c libprotobuf-c-dev
 need_pkg libzmq libzmq3-dev
 need_pkg jansson libjansson-dev
-need_pkg cmocka libcmocka-dev
+
+if [ "$mode" = run ]; then
+	need_cmd /usr/bin/python3 python3
+fi
 
 if [ "$mode" = fuzz ]; then
 	missing=""
@@ -44,8 +58,18 @@ if [ "$mode" = fuzz ]; then
 fi
 
 if [ "$mode" = test ]; then
+	need_pkg cmocka libcmocka-dev
 	need_cmd protoc protobuf-compiler
 	need_cmd systemd-analyze systemd # test systemd_unit verifies the unit
+	# tests/packaging: dpkg-buildpackage checks build-essential and
+	# debian/control's Build-Depends (libsystemd-dev is the one the
+	# build mode does not install), then lintian
+	need_cmd dpkg-buildpackage dpkg-dev
+	need_cmd dh debhelper
+	need_cmd dh_python3 dh-python
+	need_cmd lintian lintian
+	need_deb build-essential
+	need_pkg libsystemd libsystemd-dev
 	if [ -x /usr/bin/python3 ]; then
 		/usr/bin/python3 -c 'import zmq' 2>/dev/null ||
 		    missing="$missing python3-zmq"
