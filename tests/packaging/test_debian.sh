@@ -130,6 +130,7 @@ has privd usr/share/man/man8/privd.8.gz
 has privd usr/share/man/man5/privd-policy.5.gz
 has privd-tools usr/bin/privctl
 has privd-tools usr/share/man/man1/privctl.1.gz
+has privd-tools usr/share/bash-completion/completions/privctl
 has "$libpkg" "usr/lib/$ma/$so"
 has libprivd-dev usr/include/privd/client.h
 has libprivd-dev "usr/lib/$ma/libprivd.so"
@@ -222,8 +223,10 @@ main(int argc, char **argv)
 	return 0;
 }
 C
-flags=$(PKG_CONFIG_PATH="$tmp" pkg-config --cflags --libs libprivd) ||
-    fail "pkg-config cannot use the packaged libprivd.pc"
+# only libprivd.pc: a program links dynamically with libprivd-dev alone,
+# without the -dev packages of libprivd's own dependencies
+flags=$(PKG_CONFIG_LIBDIR="$tmp" pkg-config --cflags --libs libprivd) ||
+    fail "pkg-config cannot use the packaged libprivd.pc alone"
 # shellcheck disable=SC2086
 cc -o "$tmp/ping" "$tmp/ping.c" $flags ||
     fail "cannot build a program with the packaged libprivd-dev ($flags)"
