@@ -70,6 +70,7 @@ if [ "$mode" = test ]; then
 	need_cmd lintian lintian
 	need_deb build-essential
 	need_pkg libsystemd libsystemd-dev
+	need_deb bash-completion # test cli_complete runs privctl's in bash
 	if [ -x /usr/bin/python3 ]; then
 		/usr/bin/python3 -c 'import zmq' 2>/dev/null ||
 		    missing="$missing python3-zmq"
