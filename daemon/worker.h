@@ -1,6 +1,7 @@
 /*
  * worker.h - what the worker's operation handlers share (worker.c,
- * worker_policy.c, worker_audit.c). Internal to the worker threads.
+ * worker_ops.c, worker_policy.c, worker_audit.c, ...). Internal to the worker
+ * threads.
  */
 #ifndef PRIVD_WORKER_H
 #define PRIVD_WORKER_H
@@ -36,6 +37,11 @@ int worker_decide(worker *w, job *j, const char *reg, const char *subject,
 /* Name the subject in the request's audit event, by pseudonym only. */
 void ev_subject(worker *w, job *j, const char *subject, size_t len);
 
+/* Handlers of the data operations (worker.c). */
+void do_ping(worker *w, job *j);
+void do_get(worker *w, job *j);
+void do_put(worker *w, job *j);
+void do_delete(worker *w, job *j);
 /* Handlers of the policy and audit operations. */
 void do_policy_get(worker *w, job *j);
 void do_policy_apply(worker *w, job *j);
