@@ -65,7 +65,11 @@ struct privd_client {
 	int hs_failed;   /* handshakes failed in a row (not auth), see conn.c */
 	unsigned gen;    /* names the monitor endpoint of each new socket */
 	char *endpoint;
-	uint8_t server_key[KEY_BYTES];
+	uint8_t server_key[KEY_BYTES]; /* the one sock uses (serverkey.c) */
+	/* privd's key and its next one, and which is in use (serverkey.c) */
+	uint8_t server_keys[PRIVD_SERVER_KEYS_MAX][KEY_BYTES];
+	unsigned nserver_keys, server_key_in_use;
+	unsigned key_fails; /* handshakes failed in a row, every key */
 	uint8_t public_key[KEY_BYTES];
 	uint8_t secret_key[KEY_BYTES];
 	int timeout_ms;
