@@ -256,8 +256,8 @@ server_keys_parse(char *text,
 				return key_fail(why, whylen, msg);
 			}
 			memcpy(keys[(*n)++], line, PRIVD_KEY_Z85_LEN);
-			if (*n == max)
-				return PRIVD_OK;
+			if (*n == max && max < PRIVD_SERVER_KEYS_MAX)
+				return PRIVD_OK; /* the rest is not read */
 			continue;
 		}
 		if (*n > 0) {
