@@ -135,6 +135,28 @@ txn_begin(store *st, unsigned flags, MDB_txn **txn)
 	return rc;
 }
 
+/*
+ * Open the data directory beside a privd that may be serving it: the map
+ * is taken at the size the store's meta page records (privd's, or
+ * smaller while a growth of privd's is not committed yet), never the
+ * default this process would ask for. A larger map here would let this
+ * process's commit place pages beyond privd's map, and privd, which
+ * expects to be the only writer, would then meet MDB_MAP_RESIZED.
+ */
+static int
+open_beside(sk *s)
+{
+	int rc;
+
+	if (datadir_open(s->dir, STORE_MIN_MAPSIZE, &s->keys, &s->st) != 0)
+		return -1;
+	if ((rc = mdb_env_set_mapsize(s->st->env, 0)) != 0) {
+		log_err("cannot size the store's map: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 /* The wrapping key of the next secret: BLAKE2b keyed by the current
  * secret (see the DESIGN above). */
 static void
@@ -623,7 +645,7 @@ cmd_next(sk *s)
 	int rc;
 
 	s->offline = try_lock(s);
-	if (datadir_open(s->dir, STORE_DEFAULT_MAPSIZE, &s->keys, &s->st) != 0)
+	if (open_beside(s) != 0)
 		return 1;
 	if ((rc = in_write_txn(s, next_txn, &o)) != 0) {
 		txn_failed("cannot make a next server key", rc);
@@ -706,7 +728,7 @@ cmd_show(sk *s)
 	size_t queued = 0;
 	int rc, have_next;
 
-	if (datadir_open(s->dir, STORE_DEFAULT_MAPSIZE, &s->keys, &s->st) != 0)
+	if (open_beside(s) != 0)
 		return 1;
 	if ((rc = txn_begin(s->st, MDB_RDONLY, &txn)) != 0) {
 		log_err("cannot read the store: %s", mdb_strerror(rc));

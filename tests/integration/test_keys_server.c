@@ -7,8 +7,9 @@
  * old key then fails with PRIVD_EHANDSHAKE, one given only the new key
  * works; the audit log has the events (the one made while privd ran
  * written at the rotation, with the time the key was made) and verifies.
- * Also: `next` with privd stopped logs at once, `show`, the files, and
- * the bad input of the commands, of server key files and of the API.
+ * Also: `next` with privd stopped logs at once, a `privd rekey` between
+ * `next` and `rotate`, `show`, the files, and the bad input of the
+ * commands, of server key files and of the API.
  *
  * The audit tests' policy and set-up (audit_common.h); the load of
  * clients: keys_common.h.
@@ -307,7 +308,8 @@ test_rotate_with_clients(void **state)
 }
 
 /* With privd stopped, `next` writes its event at once; privd serve then
- * writes the queued ones at start; rotate refuses without a next key. */
+ * writes the queued ones at start; rotate refuses without a next key, and
+ * works after a rekey. */
 static void
 test_next_offline_and_at_start(void **state)
 {
@@ -345,6 +347,25 @@ test_next_offline_and_at_start(void **state)
 	assert_non_null(strstr(ev[1].fields, "made="));
 	expect_key_file(h, "server.next.pub", k2);
 	expect_verifies(a, "verify, events written at start");
+	privd_close(&a);
+
+	/* a new master key between next and rotate: the next key still
+	 * opens (it is sealed under the current CURVE secret, which rekey
+	 * re-seals) */
+	stop_clean(h);
+	run_expect(h,
+	    (const char *[]){
+	        h->privd_bin, "rekey", "--data-dir", h->data_dir, NULL},
+	    &r, 0, "privd rekey");
+	server_key(h, "rotate", 0, &r);
+	snprintf(text, sizeof(text), "%s\n", k2);
+	assert_string_equal(r.out, text);
+	snprintf(h->server_key, sizeof(h->server_key), "%s", k2);
+	assert_int_equal(h_start(h, serve_args), 0);
+	a = client(h, "auditor");
+	assert_int_equal(events(a, "server_key_rotate", ev, 4), 1);
+	expect_field(ev[0].fields, "to", k2);
+	expect_verifies(a, "verify after rekey and rotate");
 	privd_close(&a);
 
 	/* usage */
