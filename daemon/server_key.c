@@ -1,7 +1,8 @@
 /*
- * server_key.c - rotating the server's CURVE key: `privd server-key next`,
- * `privd server-key rotate` and `privd server-key show` (commands.h), and
- * what `privd serve` does about them at start (server_key_at_start).
+ * server_key.c - rotating the server's CURVE key: the next key in the
+ * store, its audit events and the key files, for `privd server-key
+ * next|rotate|show` (server_key_cmd.c, the command line) and for `privd
+ * serve` at start (server_key_at_start, commands.h).
  *
  * DESIGN. privd cannot serve two CURVE keys at once (one ROUTER per
  * endpoint, one key per ROUTER), so it publishes its next key ahead and
@@ -63,6 +64,7 @@
 #include "commands.h"
 #include "datadir.h"
 #include "log.h"
+#include "server_key.h"
 
 #define ST(x) PRIVD__V1__STATUS__##x
 
@@ -74,49 +76,26 @@
 /* Audit events waiting for the log (made while privd served). */
 #define META_EVENTS "server_key_events"
 
-#define FILE_CURRENT "server.pub"
-#define FILE_NEXT    "server.next.pub"
-
 #define OP_NEXT   "server_key_next"
 #define OP_ROTATE "server_key_rotate"
 
-#define KEYLEN     32
-#define Z85LEN     40
 #define WRAP_LABEL "privd server key next v1"
 #define SEALED_NEXT                                                            \
-	(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + KEYLEN +               \
+	(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + SK_KEYLEN +            \
 	    crypto_aead_xchacha20poly1305_ietf_ABYTES)
 
 /* A queued event: kind(1) time_us(8, big-endian) current(32) next(32)
  * replaced(32, zeros: none). */
-#define EV_NEXT   1
-#define EV_BYTES  (1 + 8 + 3 * KEYLEN)
-#define EV_MAX    100 /* queued at most; then start privd to log them */
-#define GROW_MAX  8   /* map growths of an offline transaction */
-#define SK_NONEXT (-2)
+#define EV_NEXT  1
+#define EV_BYTES (1 + 8 + 3 * SK_KEYLEN)
+#define GROW_MAX 8 /* map growths of an offline transaction */
 
-/* One command's data directory and what it opened. */
-typedef struct sk {
-	const char *dir;
-	store *st;
-	crypto_keys *keys;
-	int lockfd;   /* the data directory's lock, or -1 (privd serves) */
-	bool offline; /* we hold the lock: the audit log is ours to append */
-} sk;
+static const uint8_t zero_key[SK_KEYLEN];
 
-/* What a transaction did, for the messages after it. */
-typedef struct sk_out {
-	uint8_t current[KEYLEN], next[KEYLEN], replaced[KEYLEN];
-	bool had_next, queued;
-	size_t flushed; /* queued events written to the log */
-} sk_out;
-
-static const uint8_t zero_key[KEYLEN];
-
-static void
-z85(char out[Z85LEN + 1], const uint8_t key[KEYLEN])
+void
+sk_z85(char out[SK_Z85LEN + 1], const uint8_t key[SK_KEYLEN])
 {
-	zmq_z85_encode(out, key, KEYLEN);
+	zmq_z85_encode(out, key, SK_KEYLEN);
 }
 
 /*
@@ -143,8 +122,8 @@ txn_begin(store *st, unsigned flags, MDB_txn **txn)
  * process's commit place pages beyond privd's map, and privd, which
  * expects to be the only writer, would then meet MDB_MAP_RESIZED.
  */
-static int
-open_beside(sk *s)
+int
+sk_open_beside(sk *s)
 {
 	int rc;
 
@@ -157,14 +136,24 @@ open_beside(sk *s)
 	return 0;
 }
 
-/* The wrapping key of the next secret: BLAKE2b keyed by the current
- * secret (see the DESIGN above). */
-static void
-wrap_key(uint8_t *wk, const uint8_t *cur_sec)
+/* The wrapping key of the next secret, BLAKE2b keyed by the current
+ * secret (see the DESIGN above), into secure memory; and the data its
+ * seal binds: both public keys. NULL if out of memory. */
+static uint8_t *
+wrap_key(const uint8_t *cur_sec, const uint8_t *next_pub,
+    const uint8_t *cur_pub, uint8_t ad[2 * SK_KEYLEN])
 {
+	uint8_t *wk;
+
+	if ((wk = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES)) ==
+	    NULL)
+		return NULL;
 	crypto_generichash(wk, crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
 	    (const uint8_t *)WRAP_LABEL, sizeof(WRAP_LABEL) - 1, cur_sec,
-	    KEYLEN);
+	    SK_KEYLEN);
+	memcpy(ad, next_pub, SK_KEYLEN);
+	memcpy(ad + SK_KEYLEN, cur_pub, SK_KEYLEN);
+	return wk;
 }
 
 /* Seal next_sec into out (SEALED_NEXT bytes), bound to both public keys. */
@@ -172,18 +161,14 @@ static int
 next_seal(uint8_t *out, const uint8_t *next_sec, const uint8_t *next_pub,
     const uint8_t *cur_sec, const uint8_t *cur_pub)
 {
-	uint8_t ad[2 * KEYLEN], *wk;
+	uint8_t ad[2 * SK_KEYLEN], *wk;
 
-	if ((wk = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES)) ==
-	    NULL)
+	if ((wk = wrap_key(cur_sec, next_pub, cur_pub, ad)) == NULL)
 		return ENOMEM;
-	wrap_key(wk, cur_sec);
-	memcpy(ad, next_pub, KEYLEN);
-	memcpy(ad + KEYLEN, cur_pub, KEYLEN);
 	randombytes_buf(out, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(
 	    out + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, next_sec,
-	    KEYLEN, ad, sizeof(ad), NULL, out, wk);
+	    SK_KEYLEN, ad, sizeof(ad), NULL, out, wk);
 	sodium_free(wk);
 	return 0;
 }
@@ -194,16 +179,12 @@ static int
 next_open(uint8_t *next_sec, const uint8_t *sealed, size_t len,
     const uint8_t *next_pub, const uint8_t *cur_sec, const uint8_t *cur_pub)
 {
-	uint8_t ad[2 * KEYLEN], *wk, pub[KEYLEN];
+	uint8_t ad[2 * SK_KEYLEN], *wk, pub[SK_KEYLEN];
 	int rc;
 
 	if (len != SEALED_NEXT ||
-	    (wk = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES)) ==
-	        NULL)
+	    (wk = wrap_key(cur_sec, next_pub, cur_pub, ad)) == NULL)
 		return -1;
-	wrap_key(wk, cur_sec);
-	memcpy(ad, next_pub, KEYLEN);
-	memcpy(ad + KEYLEN, cur_pub, KEYLEN);
 	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(next_sec, NULL, NULL,
 	    sealed + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
 	    len - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, ad, sizeof(ad),
@@ -212,13 +193,13 @@ next_open(uint8_t *next_sec, const uint8_t *sealed, size_t len,
 	if (rc != 0)
 		return -1;
 	crypto_scalarmult_base(pub, next_sec);
-	return sodium_memcmp(pub, next_pub, KEYLEN) == 0 ? 0 : -1;
+	return sodium_memcmp(pub, next_pub, SK_KEYLEN) == 0 ? 0 : -1;
 }
 
 /* The current secret (into cur_sec, secure memory) and public key; -1 if
  * the master key does not open it. */
 static int
-current_key(sk *s, MDB_txn *txn, uint8_t *cur_sec, uint8_t cur_pub[KEYLEN])
+current_key(sk *s, MDB_txn *txn, uint8_t *cur_sec, uint8_t cur_pub[SK_KEYLEN])
 {
 	if (datadir_secret(s->st, txn, s->keys, META_CURVE_SECRET, cur_sec,
 	        crypto_box_SECRETKEYBYTES) != 0)
@@ -229,16 +210,16 @@ current_key(sk *s, MDB_txn *txn, uint8_t *cur_sec, uint8_t cur_pub[KEYLEN])
 
 /* The next public key into pub: 0, MDB_NOTFOUND, or an error. */
 static int
-next_public(sk *s, MDB_txn *txn, uint8_t pub[KEYLEN])
+next_public(sk *s, MDB_txn *txn, uint8_t pub[SK_KEYLEN])
 {
 	MDB_val v;
 	int rc;
 
 	if ((rc = store_meta_get(s->st, txn, META_NEXT_PUBLIC, &v)) != 0)
 		return rc;
-	if (v.mv_size != KEYLEN)
+	if (v.mv_size != SK_KEYLEN)
 		return MDB_CORRUPTED;
-	memcpy(pub, v.mv_data, KEYLEN);
+	memcpy(pub, v.mv_data, SK_KEYLEN);
 	return 0;
 }
 
@@ -246,9 +227,9 @@ next_public(sk *s, MDB_txn *txn, uint8_t pub[KEYLEN])
 static char *
 key_field(char *buf, size_t len, const char *name, const uint8_t *key)
 {
-	char z[Z85LEN + 1];
+	char z[SK_Z85LEN + 1];
 
-	z85(z, key);
+	sk_z85(z, key);
 	snprintf(buf, len, "%s=%s", name, z);
 	return buf;
 }
@@ -286,7 +267,7 @@ append_next(sk *s, MDB_txn *txn, audit_state *a, const uint8_t *cur,
 	n++;
 	fields[n] = key_field(f[n], sizeof(f[n]), "next", next);
 	n++;
-	if (sodium_memcmp(replaced, zero_key, KEYLEN) != 0) {
+	if (sodium_memcmp(replaced, zero_key, SK_KEYLEN) != 0) {
 		fields[n] = key_field(f[n], sizeof(f[n]), "replaced", replaced);
 		n++;
 	}
@@ -323,8 +304,8 @@ flush_events(sk *s, MDB_txn *txn, audit_state *a, size_t *n)
 		r = (const uint8_t *)v.mv_data + i * EV_BYTES;
 		if (r[0] != EV_NEXT)
 			return MDB_CORRUPTED;
-		if ((rc = append_next(s, txn, a, r + 9, r + 9 + KEYLEN,
-		         r + 9 + 2 * KEYLEN, store_get_be64(r + 1))) != 0)
+		if ((rc = append_next(s, txn, a, r + 9, r + 9 + SK_KEYLEN,
+		         r + 9 + 2 * SK_KEYLEN, store_get_be64(r + 1))) != 0)
 			return rc;
 	}
 	*n = i;
@@ -346,7 +327,7 @@ queue_event(sk *s, MDB_txn *txn, const sk_out *o)
 		v.mv_size = 0;
 	if (v.mv_size % EV_BYTES != 0)
 		return MDB_CORRUPTED;
-	if (v.mv_size / EV_BYTES >= EV_MAX)
+	if (v.mv_size / EV_BYTES >= SK_EV_MAX)
 		return EOVERFLOW;
 	if ((buf = malloc(v.mv_size + EV_BYTES)) == NULL)
 		return ENOMEM;
@@ -355,9 +336,9 @@ queue_event(sk *s, MDB_txn *txn, const sk_out *o)
 	r = buf + v.mv_size;
 	r[0] = EV_NEXT;
 	store_be64(r + 1, clock_wall_us());
-	memcpy(r + 9, o->current, KEYLEN);
-	memcpy(r + 9 + KEYLEN, o->next, KEYLEN);
-	memcpy(r + 9 + 2 * KEYLEN, o->replaced, KEYLEN);
+	memcpy(r + 9, o->current, SK_KEYLEN);
+	memcpy(r + 9 + SK_KEYLEN, o->next, SK_KEYLEN);
+	memcpy(r + 9 + 2 * SK_KEYLEN, o->replaced, SK_KEYLEN);
 	rc = store_meta_put(s->st, txn, META_EVENTS, buf, v.mv_size + EV_BYTES);
 	free(buf);
 	return rc;
@@ -386,16 +367,16 @@ sign_head(sk *s, MDB_txn *txn, audit_state *a)
  * `next` in the write transaction txn: a new key pair, its secret sealed,
  * and its event either in the log (offline) or queued.
  */
-static int
-next_txn(sk *s, MDB_txn *txn, sk_out *o)
+int
+sk_next_txn(sk *s, MDB_txn *txn, sk_out *o)
 {
 	uint8_t sealed[SEALED_NEXT], *cur_sec, *next_sec;
 	audit_state a;
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	cur_sec = sodium_malloc(KEYLEN);
-	next_sec = sodium_malloc(KEYLEN);
+	cur_sec = sodium_malloc(SK_KEYLEN);
+	next_sec = sodium_malloc(SK_KEYLEN);
 	if (cur_sec == NULL || next_sec == NULL) {
 		rc = ENOMEM;
 		goto out;
@@ -414,7 +395,7 @@ next_txn(sk *s, MDB_txn *txn, sk_out *o)
 	    (rc = store_meta_put(
 	         s->st, txn, META_NEXT_SECRET, sealed, sizeof(sealed))) != 0 ||
 	    (rc = store_meta_put(
-	         s->st, txn, META_NEXT_PUBLIC, o->next, KEYLEN)) != 0)
+	         s->st, txn, META_NEXT_PUBLIC, o->next, SK_KEYLEN)) != 0)
 		goto out;
 	if (!s->offline) {
 		o->queued = true;
@@ -438,18 +419,18 @@ out:
  * next secret sealed under the master key as the current one, the next
  * key's meta gone, the rotation's event, a checkpoint.
  */
-static int
-rotate_txn(sk *s, MDB_txn *txn, sk_out *o)
+int
+sk_rotate_txn(sk *s, MDB_txn *txn, sk_out *o)
 {
-	uint8_t sealed[KEYLEN + CRYPTO_SEAL_OVERHEAD], *cur_sec, *next_sec;
+	uint8_t sealed[SK_KEYLEN + CRYPTO_SEAL_OVERHEAD], *cur_sec, *next_sec;
 	char f[2][64], *fields[2];
 	audit_state a;
 	MDB_val v;
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	cur_sec = sodium_malloc(KEYLEN);
-	next_sec = sodium_malloc(KEYLEN);
+	cur_sec = sodium_malloc(SK_KEYLEN);
+	next_sec = sodium_malloc(SK_KEYLEN);
 	if (cur_sec == NULL || next_sec == NULL) {
 		rc = ENOMEM;
 		goto out;
@@ -475,13 +456,13 @@ rotate_txn(sk *s, MDB_txn *txn, sk_out *o)
 	}
 	o->had_next = true;
 	crypto_secret_seal(
-	    s->keys, META_CURVE_SECRET, next_sec, KEYLEN, sealed);
+	    s->keys, META_CURVE_SECRET, next_sec, SK_KEYLEN, sealed);
 	fields[0] = key_field(f[0], sizeof(f[0]), "from", o->current);
 	fields[1] = key_field(f[1], sizeof(f[1]), "to", o->next);
 	if ((rc = store_meta_put(
 	         s->st, txn, META_CURVE_SECRET, sealed, sizeof(sealed))) != 0 ||
 	    (rc = store_meta_put(
-	         s->st, txn, META_CURRENT_PUBLIC, o->next, KEYLEN)) != 0 ||
+	         s->st, txn, META_CURRENT_PUBLIC, o->next, SK_KEYLEN)) != 0 ||
 	    (rc = store_meta_del(s->st, txn, META_NEXT_SECRET)) != 0 ||
 	    (rc = store_meta_del(s->st, txn, META_NEXT_PUBLIC)) != 0 ||
 	    (rc = append(s, txn, &a, OP_ROTATE, fields, 2)) != 0)
@@ -498,8 +479,8 @@ out:
  * transaction run again (nothing else has one open). Returns fn's or
  * LMDB's code.
  */
-static int
-in_write_txn(sk *s, int (*fn)(sk *, MDB_txn *, sk_out *), sk_out *o)
+int
+sk_in_write_txn(sk *s, int (*fn)(sk *, MDB_txn *, sk_out *), sk_out *o)
 {
 	MDB_txn *txn;
 	int rc, tries;
@@ -523,11 +504,11 @@ in_write_txn(sk *s, int (*fn)(sk *, MDB_txn *, sk_out *), sk_out *o)
 static int
 write_key_file(const char *dir, const char *name, const uint8_t *key)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], line[Z85LEN + 2];
+	char path[PATH_MAX], tmp[PATH_MAX + 8], line[SK_Z85LEN + 2];
 	int fd, ok;
 
-	z85(line, key);
-	line[Z85LEN] = '\n';
+	sk_z85(line, key);
+	line[SK_Z85LEN] = '\n';
 	if (datadir_path(path, sizeof(path), dir, name) != 0)
 		return -1;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -536,7 +517,7 @@ write_key_file(const char *dir, const char *name, const uint8_t *key)
 		log_err("cannot write %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	ok = write(fd, line, Z85LEN + 1) == Z85LEN + 1 && fsync(fd) == 0;
+	ok = write(fd, line, SK_Z85LEN + 1) == SK_Z85LEN + 1 && fsync(fd) == 0;
 	if (close(fd) != 0 || !ok || rename(tmp, path) != 0) {
 		log_err("cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
@@ -545,254 +526,52 @@ write_key_file(const char *dir, const char *name, const uint8_t *key)
 	return 0;
 }
 
-/*
- * Make server.pub and server.next.pub say what the store holds now:
- * the current key, and the next one or no file.
- */
-static int
-sync_files(sk *s)
+/* What the store holds now (server_key.h). */
+int
+sk_read_state(sk *s, sk_state *k)
 {
-	uint8_t cur[KEYLEN], next[KEYLEN];
-	char path[PATH_MAX];
 	MDB_txn *txn;
 	MDB_val v;
-	int rc, have_next;
+	int rc;
 
 	if ((rc = txn_begin(s->st, MDB_RDONLY, &txn)) != 0) {
 		log_err("cannot read the store: %s", mdb_strerror(rc));
 		return -1;
 	}
-	rc = store_meta_get(s->st, txn, META_CURRENT_PUBLIC, &v);
-	if (rc == 0 && v.mv_size == KEYLEN)
-		memcpy(cur, v.mv_data, KEYLEN);
+	if ((rc = store_meta_get(s->st, txn, META_CURRENT_PUBLIC, &v)) == 0 &&
+	    v.mv_size == SK_KEYLEN)
+		memcpy(k->cur, v.mv_data, SK_KEYLEN);
 	else
 		rc = -1;
-	have_next = rc == 0 && next_public(s, txn, next) == 0;
+	k->have_next = next_public(s, txn, k->next) == 0;
+	k->queued = store_meta_get(s->st, txn, META_EVENTS, &v) == 0
+	                ? v.mv_size / EV_BYTES
+	                : 0;
 	mdb_txn_abort(txn);
-	if (rc != 0) {
+	if (rc != 0)
 		log_err("the store holds no server key (damaged store)");
+	return rc != 0 ? -1 : 0;
+}
+
+/* Make server.pub and server.next.pub say what the store holds now: the
+ * current key, and the next one or no file. */
+int
+sk_sync_files(sk *s)
+{
+	char path[PATH_MAX];
+	sk_state k;
+
+	if (sk_read_state(s, &k) != 0 ||
+	    write_key_file(s->dir, SK_FILE_CURRENT, k.cur) != 0 ||
+	    (k.have_next && write_key_file(s->dir, SK_FILE_NEXT, k.next) != 0))
 		return -1;
-	}
-	if (write_key_file(s->dir, FILE_CURRENT, cur) != 0 ||
-	    (have_next && write_key_file(s->dir, FILE_NEXT, next) != 0))
-		return -1;
-	if (!have_next &&
-	    (datadir_path(path, sizeof(path), s->dir, FILE_NEXT) != 0 ||
+	if (!k.have_next &&
+	    (datadir_path(path, sizeof(path), s->dir, SK_FILE_NEXT) != 0 ||
 	        (unlink(path) != 0 && errno != ENOENT))) {
 		log_err("cannot remove %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
-}
-
-/* Try the data directory's lock without waiting: true if we hold it
- * (privd is not running), false if someone does. */
-static bool
-try_lock(sk *s)
-{
-	char path[PATH_MAX];
-
-	if (datadir_path(path, sizeof(path), s->dir, "privd.lock") != 0 ||
-	    (s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return false;
-	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == 0)
-		return true;
-	close(s->lockfd);
-	s->lockfd = -1;
-	return false;
-}
-
-static void
-sk_close(sk *s)
-{
-	store_close(&s->st);
-	crypto_keys_free(&s->keys);
-	if (s->lockfd >= 0)
-		close(s->lockfd);
-	s->lockfd = -1;
-}
-
-/* Say why a transaction failed, on stderr. */
-static void
-txn_failed(const char *what, int rc)
-{
-	if (rc == -1)
-		log_err("%s: the server key does not open with this master key "
-		        "(a `privd rekey` meanwhile? run it again)",
-		    what);
-	else if (rc == EOVERFLOW)
-		log_err("%s: %d next keys were made while privd ran and their "
-		        "audit events wait for privd's next start: restart "
-		        "privd first",
-		    what, EV_MAX);
-	else if (rc == MDB_MAP_FULL)
-		log_err("%s: the store is full; privd grows it as it needs: "
-		        "try again",
-		    what);
-	else if (rc == MDB_CORRUPTED)
-		log_err("%s: the store's server keys are damaged", what);
-	else if (rc == ENOMEM)
-		log_err("%s: out of memory", what);
-	else
-		log_err("%s: %s", what, mdb_strerror(rc));
-}
-
-static int
-cmd_next(sk *s)
-{
-	char z[Z85LEN + 1];
-	sk_out o;
-	int rc;
-
-	s->offline = try_lock(s);
-	if (open_beside(s) != 0)
-		return 1;
-	if ((rc = in_write_txn(s, next_txn, &o)) != 0) {
-		txn_failed("cannot make a next server key", rc);
-		return 1;
-	}
-	z85(z, o.next);
-	if (o.had_next)
-		log_info("the next server key that was not promoted yet is "
-		         "replaced: give clients the new one");
-	if (o.queued)
-		log_info("privd is running: the audit event of the new key is "
-		         "written to the log when privd next starts (or at "
-		         "`privd server-key rotate`)");
-	if (sync_files(s) != 0) {
-		log_err("the next key is stored, but its file is not written: "
-		        "`privd server-key show` prints it");
-		return 1;
-	}
-	log_info("next server key made and written to %s/%s; give it to "
-	         "every client beside the current key, then, with privd "
-	         "stopped, `privd server-key rotate`",
-	    s->dir, FILE_NEXT);
-	printf("%s\n", z);
-	return 0;
-}
-
-static int
-cmd_rotate(sk *s)
-{
-	char z[Z85LEN + 1];
-	sk_out o;
-	int rc;
-
-	/* the lock also says that privd is not running */
-	if ((s->lockfd = datadir_lock_for(
-	         s->dir, "stop it before rotating its key")) < 0)
-		return 1;
-	s->offline = true;
-	if (datadir_open(s->dir, STORE_DEFAULT_MAPSIZE, &s->keys, &s->st) != 0)
-		return 1;
-	clock_init();
-	rc = in_write_txn(s, rotate_txn, &o);
-	if (rc == SK_NONEXT) {
-		/* an interrupted rotation leaves the files behind the store */
-		sync_files(s);
-		log_err("there is no next server key to rotate to: make one "
-		        "with `privd server-key next` and give it to the "
-		        "clients first");
-		return 1;
-	}
-	if (rc == MDB_CORRUPTED) {
-		log_err("the next server key does not open (damaged store): "
-		        "make another with `privd server-key next`");
-		return 1;
-	}
-	if (rc != 0) {
-		txn_failed("cannot rotate the server key", rc);
-		return 1;
-	}
-	if (sync_files(s) != 0) {
-		log_err("the key is rotated in the store, but %s is not "
-		        "rewritten: `privd serve` rewrites it at start",
-		    FILE_CURRENT);
-		return 1;
-	}
-	z85(z, o.next);
-	log_info("server key rotated; privd serves the new key when it "
-	         "starts, and clients that hold it switch at once");
-	printf("%s\n", z);
-	return 0;
-}
-
-static int
-cmd_show(sk *s)
-{
-	uint8_t cur[KEYLEN], next[KEYLEN];
-	char z[Z85LEN + 1];
-	MDB_txn *txn;
-	MDB_val v;
-	size_t queued = 0;
-	int rc, have_next;
-
-	if (open_beside(s) != 0)
-		return 1;
-	if ((rc = txn_begin(s->st, MDB_RDONLY, &txn)) != 0) {
-		log_err("cannot read the store: %s", mdb_strerror(rc));
-		return 1;
-	}
-	rc = store_meta_get(s->st, txn, META_CURRENT_PUBLIC, &v);
-	if (rc == 0 && v.mv_size == KEYLEN)
-		memcpy(cur, v.mv_data, KEYLEN);
-	else
-		rc = -1;
-	have_next = next_public(s, txn, next) == 0;
-	if (store_meta_get(s->st, txn, META_EVENTS, &v) == 0)
-		queued = v.mv_size / EV_BYTES;
-	mdb_txn_abort(txn);
-	if (rc != 0) {
-		log_err("the store holds no server key (damaged store)");
-		return 1;
-	}
-	z85(z, cur);
-	printf("%s\n", z);
-	if (have_next) {
-		z85(z, next);
-		printf("%s\n", z);
-	} else
-		log_info("no next key (make one with `privd server-key next`)");
-	if (queued > 0)
-		log_info("%zu audit event(s) of next keys wait for privd's "
-		         "next start",
-		    queued);
-	return 0;
-}
-
-int
-cmd_server_key(int argc, char **argv)
-{
-	sk s = {.lockfd = -1};
-	const char *sub = argc > 2 ? argv[2] : "";
-	int i, rc;
-
-	for (i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
-			s.dir = argv[++i];
-		else {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (s.dir == NULL) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	clock_init();
-	if (strcmp(sub, "next") == 0)
-		rc = cmd_next(&s);
-	else if (strcmp(sub, "rotate") == 0)
-		rc = cmd_rotate(&s);
-	else if (strcmp(sub, "show") == 0)
-		rc = cmd_show(&s);
-	else {
-		usage(stderr);
-		rc = EXIT_USAGE;
-	}
-	sk_close(&s);
-	return rc;
 }
 
 int
@@ -803,7 +582,7 @@ server_key_at_start(store *st, crypto_keys *keys, const char *dir)
 	MDB_val v;
 	audit_state a;
 	size_t n = 0;
-	uint8_t next[KEYLEN];
+	uint8_t next[SK_KEYLEN];
 	int rc, have_next;
 
 	s.offline = true; /* serve holds the lock; its writer is not up yet */
@@ -833,9 +612,9 @@ server_key_at_start(store *st, crypto_keys *keys, const char *dir)
 		log_info("server key: a next key is ready (privd server-key "
 		         "show); privd serves the current one until `privd "
 		         "server-key rotate`");
-	if (sync_files(&s) != 0)
+	if (sk_sync_files(&s) != 0)
 		log_warn("server key: %s or %s does not match the store",
-		    FILE_CURRENT, FILE_NEXT);
+		    SK_FILE_CURRENT, SK_FILE_NEXT);
 	return 0;
 fail:
 	log_err("server key: cannot write the queued audit events: %s",
