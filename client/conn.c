@@ -370,11 +370,7 @@ wait_writable(privd_client *c, int64_t deadline)
 			if (c->hs_failed > 0 &&
 			    (rc = cl_server_key_switch(c)) != 0) {
 				if (rc < 0)
-					return cl_fail(c, PRIVD_EHANDSHAKE,
-					    "connected to %s but the CURVE "
-					    "handshake failed with each server "
-					    "key: they are probably wrong",
-					    c->endpoint);
+					return PRIVD_EHANDSHAKE;
 				sock_close(c);
 				if ((rc = sock_open(c)) != PRIVD_OK)
 					return rc;

@@ -69,6 +69,10 @@ cl_server_key_switch(privd_client *c)
 		return 0;
 	if (++c->key_fails >= FAILS_PER_KEY * c->nserver_keys) {
 		c->key_fails = 0;
+		cl_fail(c, PRIVD_EHANDSHAKE,
+		    "connected to %s but the CURVE handshake failed with each "
+		    "server key: they are probably wrong",
+		    c->endpoint);
 		return -1;
 	}
 	c->server_key_in_use = (c->server_key_in_use + 1) % c->nserver_keys;

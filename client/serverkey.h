@@ -28,9 +28,9 @@ void cl_server_keys_use(privd_client *c,
  * A handshake of the socket failed (not an authentication failure). With
  * one key: 0, nothing to switch to (conn.c counts the failures). With
  * two: 1, c->server_key is now the other key and the caller opens a fresh
- * socket with it; or -1 once every key has failed three times
- * with no handshake succeeding between, and the call gives up
- * (PRIVD_EHANDSHAKE; the next call starts counting again).
+ * socket with it; or -1, with the handle's message set, once every key
+ * has failed three times with no handshake succeeding between, and the
+ * call gives up with PRIVD_EHANDSHAKE (the next call counts anew).
  */
 int cl_server_key_switch(privd_client *c);
 
