@@ -491,6 +491,32 @@ test_bad_keys(void **state)
 	        H_RUN_TIMEOUT_MS, &r),
 	    0);
 	expect_exit(&r, 0, "privctl with a two-key file");
+
+	/* the config file's server-key, and PRIVD_SERVER_KEY, as a pair */
+	{
+		char cfg[H_PATH_MAX + 32], keyfile[H_PATH_MAX + 32];
+		char envcfg[H_PATH_MAX + 48], envkey[200], conf[1024];
+
+		assert_int_equal(
+		    h_key_file(h, "svc", keyfile, sizeof(keyfile)), 0);
+		snprintf(cfg, sizeof(cfg), "%s/privctl.conf", h->root);
+		snprintf(conf, sizeof(conf),
+		    "endpoint = %s\nkey = %s\nserver-key = %s,%s\n",
+		    h->endpoint, keyfile, svc, h->server_key);
+		assert_int_equal(
+		    h_write_file(cfg, conf, strlen(conf), 0600), 0);
+		snprintf(envcfg, sizeof(envcfg), "PRIVCTL_CONFIG=%s", cfg);
+		run_expect(h,
+		    (const char *[]){
+		        "/usr/bin/env", envcfg, h->privctl_bin, "ping", NULL},
+		    &r, 0, "privctl, server-key = WRONG,RIGHT in its config");
+		snprintf(envkey, sizeof(envkey), "PRIVD_SERVER_KEY=%s,%s",
+		    h->server_key, svc);
+		run_expect(h,
+		    (const char *[]){"/usr/bin/env", envcfg, envkey,
+		        h->privctl_bin, "ping", NULL},
+		    &r, 0, "privctl, PRIVD_SERVER_KEY=RIGHT,WRONG");
+	}
 }
 
 int
