@@ -209,11 +209,12 @@ test_rotate_with_clients(void **state)
 		snprintf(both, sizeof(both), "%s,%s", keys[0], keys[1]);
 	}
 	for (i = 0; i < NLOADS; i++) {
-		char prefix[16];
+		/* the load keeps the prefix: a string of the program's */
+		static const char *const prefix[NLOADS] = {
+		    "sk0-", "sk1-", "sk2-"};
 
-		snprintf(prefix, sizeof(prefix), "sk%d-", i);
 		k_load_start_keys(&l[i], h, both, "svc", CUST, INV, "name",
-		    prefix, LOAD_TIMEOUT_MS);
+		    prefix[i], LOAD_TIMEOUT_MS);
 	}
 	for (i = 0; i < NLOADS; i++)
 		k_load_wait(&l[i], 20, WAIT_MS);
