@@ -199,6 +199,10 @@ class Rotation(unittest.TestCase):
         self.assertIn("server_key_rotate", ops)
         auditor.audit_verify()
         self.assertEqual(self.d.stop(), 0)
+        # CI runs this under ASan+UBSan too
+        log = self.d.log_text()
+        self.assertEqual([r for r in pyharness.SANITIZER_REPORTS if r in log],
+                         [], "privd's log has a sanitizer report")
 
 
 class BadKeys(unittest.TestCase):
