@@ -4,7 +4,8 @@
  * conn.c owns the handle's socket and carries one request at a time
  * (cl_call); error.c keeps the handle's last error and the names of
  * codes; keyfile.c decodes keys, reads key files and connects from them;
- * data.c, policy.c, audit.c, retention.c, rights.c and verify.c build
+ * serverkey.c keeps privd's key and its next one and switches between
+ * them (serverkey.h); data.c, policy.c, audit.c, retention.c, rights.c and verify.c build
  * requests and copy answers out. Names here start with cl_: the version
  * script keeps them out of the library's exported symbols.
  */
