@@ -50,6 +50,7 @@
 #include <zmq.h>
 
 #include "internal.h"
+#include "serverkey.h"
 
 /* Reconnect back-off of a handle's socket, in milliseconds. */
 #define RECONNECT_IVL     100
@@ -353,8 +354,10 @@ wait_writable(privd_client *c, int64_t deadline)
 			return cl_fail(c, PRIVD_EINTERNAL, "zmq_poll: %s",
 			    zmq_strerror(errno));
 		}
-		if (it[0].revents & ZMQ_POLLOUT)
+		if (it[0].revents & ZMQ_POLLOUT) {
+			cl_server_key_ok(c);
 			return PRIVD_OK;
+		}
 		if (n == 2 && (it[1].revents & ZMQ_POLLIN)) {
 			mon_drain(c);
 			if (c->auth_failed) {
@@ -362,6 +365,16 @@ wait_writable(privd_client *c, int64_t deadline)
 				    PRIVD__V1__DENY_REASON__DENY_UNKNOWN_PRINCIPAL;
 				return cl_fail(c, PRIVD_EDENIED,
 				    "privd refused this client key");
+			}
+			/* privd's other key, on a fresh socket (serverkey.c) */
+			if (c->hs_failed > 0 &&
+			    (rc = cl_server_key_switch(c)) != 0) {
+				if (rc < 0)
+					return PRIVD_EHANDSHAKE;
+				sock_close(c);
+				if ((rc = sock_open(c)) != PRIVD_OK)
+					return rc;
+				continue;
 			}
 			if (c->hs_failed >= HS_FAILS_MAX)
 				return cl_fail(c, PRIVD_EHANDSHAKE,
@@ -613,6 +626,8 @@ privd_connect(privd_client **out, const char *endpoint, const char *server_key,
 {
 	privd_client *c;
 	char derived[PRIVD_KEY_Z85_LEN];
+	uint8_t skeys[PRIVD_SERVER_KEYS_MAX][KEY_BYTES];
+	size_t nskeys;
 	int rc, mismatch;
 
 	if (out == NULL)
@@ -623,12 +638,13 @@ privd_connect(privd_client **out, const char *endpoint, const char *server_key,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return PRIVD_ENOMEM;
 	c->pid = getpid();
-	if (cl_z85_key_decode(c->server_key, server_key) != 0 ||
+	if (cl_server_keys_parse(server_key, skeys, &nskeys) != 0 ||
 	    cl_z85_key_decode(c->public_key, public_key) != 0 ||
 	    cl_z85_key_decode(c->secret_key, secret_key) != 0) {
 		rc = PRIVD_EKEY;
 		goto bad;
 	}
+	cl_server_keys_use(c, skeys, nskeys);
 	/* a key pair that does not match would only show as "refused" */
 	mismatch = zmq_curve_public(derived, secret_key) != 0 ||
 	           strcmp(derived, public_key) != 0;
@@ -728,17 +744,19 @@ privd_set_max_request(privd_client *c, size_t bytes)
 int
 privd_set_server_key(privd_client *c, const char *server_key)
 {
-	uint8_t raw[KEY_BYTES];
+	uint8_t raw[PRIVD_SERVER_KEYS_MAX][KEY_BYTES];
+	size_t n;
 
 	if (c == NULL)
 		return PRIVD_EINVAL;
 	if (!cl_same_process(c))
 		return cl_fail(c, PRIVD_EINVAL, "%s", cl_other_process);
-	if (cl_z85_key_decode(raw, server_key) != 0)
+	if (cl_server_keys_parse(server_key, raw, &n) != 0)
 		return cl_fail(c, PRIVD_EKEY,
-		    "the server key is not a 40-character Z85 key");
+		    "the server key is not a 40-character Z85 key (or two "
+		    "separated by a comma)");
 	sock_close(c);
-	memcpy(c->server_key, raw, KEY_BYTES);
+	cl_server_keys_use(c, raw, n);
 	return PRIVD_OK;
 }
 

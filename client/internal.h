@@ -4,7 +4,8 @@
  * conn.c owns the handle's socket and carries one request at a time
  * (cl_call); error.c keeps the handle's last error and the names of
  * codes; keyfile.c decodes keys, reads key files and connects from them;
- * data.c, policy.c, audit.c, retention.c, rights.c and verify.c build
+ * serverkey.c keeps privd's key and its next one and switches between
+ * them (serverkey.h); data.c, policy.c, audit.c, retention.c, rights.c and verify.c build
  * requests and copy answers out. Names here start with cl_: the version
  * script keeps them out of the library's exported symbols.
  */
@@ -65,7 +66,11 @@ struct privd_client {
 	int hs_failed;   /* handshakes failed in a row (not auth), see conn.c */
 	unsigned gen;    /* names the monitor endpoint of each new socket */
 	char *endpoint;
-	uint8_t server_key[KEY_BYTES];
+	uint8_t server_key[KEY_BYTES]; /* the one sock uses (serverkey.c) */
+	/* privd's key and its next one, and which is in use (serverkey.c) */
+	uint8_t server_keys[PRIVD_SERVER_KEYS_MAX][KEY_BYTES];
+	unsigned nserver_keys, server_key_in_use;
+	unsigned key_fails; /* handshakes failed in a row, every key */
 	uint8_t public_key[KEY_BYTES];
 	uint8_t secret_key[KEY_BYTES];
 	int timeout_ms;

@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "internal.h"
+#include "serverkey.h"
 
 static const char z85_chars[] =
     "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -218,38 +219,52 @@ privd_keypair_load(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
 }
 
 /*
- * A server key file, as privctl reads --server-key: the first line that is
- * neither blank nor a comment holds the key, bare (as `privd init` writes
- * server.pub) or as "public-key = KEY" (a key pair file's public half).
- * The key is public: the file's mode is not checked.
+ * Parse a server key file's text (modified in place) into keys, *n of
+ * them. Blank lines and '#' lines are skipped. The first key line is the
+ * key, bare (as `privd init` writes server.pub) or as "public-key = KEY"
+ * (a key pair file's public half: then nothing else of the file is read
+ * as keys). After a bare key, a second bare key is the next key (`privd
+ * server-key next`, DIR/server.next.pub); anything else is refused, a
+ * third key too. With max 1 the first key ends the file (what
+ * privd_server_key_load() always did: the rest is not read).
  */
-int
-privd_server_key_load(const char *path, char server_key[PRIVD_KEY_Z85_LEN],
+static int
+server_keys_parse(char *text,
+    char keys[PRIVD_SERVER_KEYS_MAX][PRIVD_KEY_Z85_LEN], size_t max, size_t *n,
     char *why, size_t whylen)
 {
-	char buf[KEYFILE_MAX + 2], *line, *next, *eq;
+	char *line, *next, *eq, msg[96];
 	uint8_t raw[KEY_BYTES];
-	int rc;
+	int lineno = 0;
 
-	if (why != NULL && whylen > 0)
-		*why = '\0';
-	if (path == NULL || server_key == NULL)
-		return key_fail(why, whylen, "no server key file given");
-	if ((rc = keyfile_read(path, 0, buf, sizeof(buf), why, whylen)) !=
-	    PRIVD_OK)
-		return rc;
-	for (line = buf; line != NULL; line = next) {
+	*n = 0;
+	for (line = text; line != NULL; line = next) {
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
+		lineno++;
 		line = trim(line);
-		if (*line != '\0' && *line != '#')
-			break;
-	}
-	if (line == NULL)
-		return key_fail(why, whylen, "no key in the file");
-	/* '=' is a Z85 character: a bare key is tried first */
-	if (cl_z85_key_decode(raw, line) != 0) {
+		if (*line == '\0' || *line == '#')
+			continue;
+		/* '=' is a Z85 character: a bare key is tried first */
+		if (cl_z85_key_decode(raw, line) == 0) {
+			if (*n == PRIVD_SERVER_KEYS_MAX) {
+				snprintf(msg, sizeof(msg),
+				    "line %d: a third key (the file holds "
+				    "privd's key and at most its next key)",
+				    lineno);
+				return key_fail(why, whylen, msg);
+			}
+			memcpy(keys[(*n)++], line, PRIVD_KEY_Z85_LEN);
+			if (*n == max && max < PRIVD_SERVER_KEYS_MAX)
+				return PRIVD_OK; /* the rest is not read */
+			continue;
+		}
+		if (*n > 0) {
+			snprintf(msg, sizeof(msg),
+			    "line %d is not a 40-character Z85 key", lineno);
+			return key_fail(why, whylen, msg);
+		}
 		if ((eq = strchr(line, '=')) == NULL)
 			return key_fail(why, whylen,
 			    "first line is not a 40-character Z85 key");
@@ -261,9 +276,62 @@ privd_server_key_load(const char *path, char server_key[PRIVD_KEY_Z85_LEN],
 		if (cl_z85_key_decode(raw, line) != 0)
 			return key_fail(why, whylen,
 			    "public-key is not a 40-character Z85 key");
+		memcpy(keys[(*n)++], line, PRIVD_KEY_Z85_LEN);
+		return PRIVD_OK;
 	}
-	memcpy(server_key, line, PRIVD_KEY_Z85_LEN);
+	if (*n == 0)
+		return key_fail(why, whylen, "no key in the file");
 	return PRIVD_OK;
+}
+
+/* Read the keys (at most max) of a server key file into keys. */
+static int
+server_keys_read(const char *path,
+    char keys[PRIVD_SERVER_KEYS_MAX][PRIVD_KEY_Z85_LEN], size_t max, size_t *n,
+    char *why, size_t whylen)
+{
+	char buf[KEYFILE_MAX + 2], k[PRIVD_SERVER_KEYS_MAX][PRIVD_KEY_Z85_LEN];
+	size_t got = 0;
+	int rc;
+
+	if (why != NULL && whylen > 0)
+		*why = '\0';
+	if (path == NULL || keys == NULL || n == NULL)
+		return key_fail(why, whylen, "no server key file given");
+	if ((rc = keyfile_read(path, 0, buf, sizeof(buf), why, whylen)) !=
+	        PRIVD_OK ||
+	    (rc = server_keys_parse(buf, k, max, &got, why, whylen)) !=
+	        PRIVD_OK)
+		return rc;
+	memcpy(keys, k, got * PRIVD_KEY_Z85_LEN);
+	*n = got;
+	return PRIVD_OK;
+}
+
+int
+privd_server_keys_load(const char *path,
+    char keys[PRIVD_SERVER_KEYS_MAX][PRIVD_KEY_Z85_LEN], size_t *n, char *why,
+    size_t whylen)
+{
+	return server_keys_read(
+	    path, keys, PRIVD_SERVER_KEYS_MAX, n, why, whylen);
+}
+
+/* The first key line of a server key file; the rest is not read. */
+int
+privd_server_key_load(const char *path, char server_key[PRIVD_KEY_Z85_LEN],
+    char *why, size_t whylen)
+{
+	char keys[PRIVD_SERVER_KEYS_MAX][PRIVD_KEY_Z85_LEN];
+	size_t n;
+	int rc;
+
+	if (server_key == NULL)
+		return key_fail(why, whylen, "no server key file given");
+	rc = server_keys_read(path, keys, 1, &n, why, whylen);
+	if (rc == PRIVD_OK)
+		memcpy(server_key, keys[0], PRIVD_KEY_Z85_LEN);
+	return rc;
 }
 
 /*
@@ -281,17 +349,37 @@ cl_is_z85_key(const char *text)
 int
 privd_set_server_key_file(privd_client *c, const char *path)
 {
-	char key[PRIVD_KEY_Z85_LEN], why[128];
+	char keys[PRIVD_SERVER_KEYS_MAX][PRIVD_KEY_Z85_LEN], why[128];
+	const char *k[PRIVD_SERVER_KEYS_MAX];
+	size_t n, i;
 	int rc;
 
 	if (c == NULL)
 		return PRIVD_EINVAL;
 	if (cl_empty(path))
 		return cl_fail(c, PRIVD_EINVAL, "no server key file given");
-	rc = privd_server_key_load(path, key, why, sizeof(why));
+	rc = privd_server_keys_load(path, keys, &n, why, sizeof(why));
 	if (rc != PRIVD_OK)
 		return cl_fail(c, rc, "server key file %s: %s", path, why);
-	return privd_set_server_key(c, key);
+	for (i = 0; i < n; i++)
+		k[i] = keys[i];
+	return privd_set_server_keys(c, k, n);
+}
+
+/* The keys of a server key file as privd_connect() takes them: one key,
+ * or "CURRENT,NEXT" (text: PRIVD_SERVER_KEYS_LEN bytes). */
+static int
+server_keys_file_text(const char *path, char *text, char *why, size_t whylen)
+{
+	char keys[PRIVD_SERVER_KEYS_MAX][PRIVD_KEY_Z85_LEN];
+	size_t n;
+	int rc;
+
+	rc = privd_server_keys_load(path, keys, &n, why, whylen);
+	if (rc == PRIVD_OK)
+		snprintf(text, PRIVD_SERVER_KEYS_LEN, "%s%s%s", keys[0],
+		    n > 1 ? "," : "", n > 1 ? keys[1] : "");
+	return rc;
 }
 
 /* Copy a bounded explanation for privd_connect_keyfile(). */
@@ -323,7 +411,9 @@ int
 privd_connect_keyfile(privd_client **out, const char *endpoint,
     const char *server_key, const char *key_file, char *why, size_t whylen)
 {
-	char skey[PRIVD_KEY_Z85_LEN], pub[PRIVD_KEY_Z85_LEN];
+	uint8_t raw[PRIVD_SERVER_KEYS_MAX][KEY_BYTES];
+	size_t n;
+	char skey[PRIVD_SERVER_KEYS_LEN], pub[PRIVD_KEY_Z85_LEN];
 	char sec[PRIVD_KEY_Z85_LEN], msg[128];
 	int rc;
 
@@ -340,16 +430,17 @@ privd_connect_keyfile(privd_client **out, const char *endpoint,
 		    why, whylen, PRIVD_EKEY, "no key pair file given");
 
 	if (access(server_key, F_OK) == 0) {
-		rc = privd_server_key_load(server_key, skey, msg, sizeof(msg));
+		rc = server_keys_file_text(server_key, skey, msg, sizeof(msg));
 		if (rc != PRIVD_OK)
 			return connect_fail(why, whylen, rc,
 			    "server key file %s: %s", server_key, msg);
-	} else if (cl_is_z85_key(server_key)) {
-		memcpy(skey, server_key, PRIVD_KEY_Z85_LEN);
+	} else if (cl_server_keys_parse(server_key, raw, &n) == 0) {
+		snprintf(skey, sizeof(skey), "%s", server_key);
 	} else
 		return connect_fail(why, whylen, PRIVD_EKEY,
 		    "the server key is neither an existing file nor a "
-		    "40-character Z85 key");
+		    "40-character Z85 key (or two, privd's key and its next "
+		    "key, separated by a comma)");
 
 	rc = privd_keypair_load_err(key_file, pub, sec, msg, sizeof(msg));
 	if (rc != PRIVD_OK) {

@@ -59,6 +59,7 @@ usage(FILE *f)
 	    "[--journal FILE]\n"
 	    "       privd audit rotate-key --data-dir DIR\n"
 	    "       privd rekey --data-dir DIR\n"
+	    "       privd server-key next|rotate|show --data-dir DIR\n"
 	    "       privd --version | --help\n"
 	    "\n"
 	    "init        create DIR with a new master key, keys and the "
@@ -91,7 +92,18 @@ usage(FILE *f)
 	    "rekey       with privd stopped, replace the master key; the "
 	    "old one is kept as\n"
 	    "            DIR/master.key.old-TIME until you remove it. If "
-	    "it stops, run it again\n");
+	    "it stops, run it again\n"
+	    "server-key next\n"
+	    "            (privd may run) make the server's next key pair, "
+	    "write its public key\n"
+	    "            to DIR/server.next.pub and print it (Z85); again: "
+	    "replace it\n"
+	    "server-key rotate\n"
+	    "            with privd stopped, make the next key the server "
+	    "key (server.pub)\n"
+	    "server-key show\n"
+	    "            print the server key and, on a second line, the "
+	    "next key if any\n");
 }
 
 static int
@@ -318,6 +330,9 @@ open_datadir(server *srv)
 
 	if (datadir_open(
 	        srv->cfg.datadir, srv->cfg.mapsize, &srv->keys, &srv->st) != 0)
+		return -1;
+	/* events of a `privd server-key next` made while privd ran */
+	if (server_key_at_start(srv->st, srv->keys, srv->cfg.datadir) != 0)
 		return -1;
 	/* the index is complete before anything is served (audit_index.h) */
 	if ((rc = audit_ix_catch_up(srv->st, &indexed)) != 0) {
@@ -588,6 +603,8 @@ main(int argc, char **argv)
 		return cmd_audit_rotate_key(argc, argv);
 	if (strcmp(argv[1], "rekey") == 0)
 		return cmd_rekey(argc, argv);
+	if (strcmp(argv[1], "server-key") == 0)
+		return cmd_server_key(argc, argv);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("privd %s\n", PRIVD_VERSION);
 		return 0;

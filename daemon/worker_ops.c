@@ -58,7 +58,8 @@ static const struct op {
 static const char *const other_op_names[] = {"invalid", "audit_follow",
     "retention_preview", "retention_delete", "retention_anonymize",
     "contract_end_purge", "restore", "subject_restrict_lift",
-    "subject_object_withdraw", "audit_key_rotate", "rekey"};
+    "subject_object_withdraw", "audit_key_rotate", "rekey", "server_key_next",
+    "server_key_rotate"};
 
 bool
 worker_op_known(const char *name)

@@ -27,7 +27,7 @@ const char *const op_names[] = {"ping", "put", "get", "delete", "policy_get",
     "subject_erase", "subject_lookup", "subject_export", "backup_start",
     "backup_read", "backup_end", "erasures_export", "invalid",
     "retention_delete", "retention_anonymize", "contract_end_purge", "restore",
-    "audit_key_rotate", "rekey", NULL};
+    "audit_key_rotate", "rekey", "server_key_next", "server_key_rotate", NULL};
 
 #define NOP_NAMES (sizeof(op_names) / sizeof(op_names[0]) - 1)
 

@@ -16,55 +16,58 @@
 /* Does s look like a Z85 key (40 characters of the Z85 alphabet)? Whether
  * it decodes is checked by privd_connect(). */
 static int
-is_z85_key(const char *s)
+is_z85_key(const char *s, size_t len)
 {
 	static const char z85[] =
 	    "0123456789abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+	size_t i;
 
-	return strlen(s) == PRIVD_KEY_Z85_LEN - 1 &&
-	       strspn(s, z85) == PRIVD_KEY_Z85_LEN - 1;
+	if (len != PRIVD_KEY_Z85_LEN - 1)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (strchr(z85, s[i]) == NULL || s[i] == '\0')
+			return 0;
+	return 1;
 }
 
 /*
- * Resolve --server-key: an existing file wins (its first non-comment line is
- * the key, bare or as "public-key = KEY"); otherwise the argument must be
- * the key itself. Public key material only, so no mode check.
+ * Resolve --server-key (or PRIVD_SERVER_KEY, or the config file's
+ * server-key): an existing file wins, read as libprivd reads a server key
+ * file (privd's key, and its next key on a second line:
+ * privd_server_keys_load()); otherwise the argument must be the key
+ * itself, or privd's key and its next key separated by a comma. keys
+ * receives "KEY" or "CURRENT,NEXT", as privd_connect() takes them. Public
+ * key material only, so no mode check, and a key given inline is never
+ * quoted back (it may be a mistyped one).
  */
 int
 server_key_resolve(
-    const struct opts *o, const char *arg, char key[PRIVD_KEY_Z85_LEN])
+    const struct opts *o, const char *arg, char keys[PRIVD_SERVER_KEYS_LEN])
 {
-	char line[256], *s = NULL, *e;
-	FILE *f;
-	int found = 0;
+	char k[PRIVD_SERVER_KEYS_MAX][PRIVD_KEY_Z85_LEN], why[128];
+	const char *comma;
+	size_t n;
+	int rc;
 
 	if (access(arg, F_OK) != 0) {
-		if (!is_z85_key(arg))
+		comma = strchr(arg, ',');
+		if (comma == NULL
+		        ? !is_z85_key(arg, strlen(arg))
+		        : !is_z85_key(arg, (size_t)(comma - arg)) ||
+		              !is_z85_key(comma + 1, strlen(comma + 1)))
 			return report_local(o, PRIVD_EKEY,
-			    "--server-key is neither a Z85 key nor a file");
-		memcpy(key, arg, PRIVD_KEY_Z85_LEN);
+			    "--server-key is neither a file nor a Z85 key "
+			    "(or two, privd's key and its next key, separated "
+			    "by a comma)");
+		snprintf(keys, PRIVD_SERVER_KEYS_LEN, "%s", arg);
 		return 0;
 	}
-	if ((f = fopen(arg, "r")) == NULL)
-		return report_local(
-		    o, PRIVD_EKEY, "%s: %s", arg, strerror(errno));
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		s = line + strspn(line, " \t");
-		if (*s == '#' || *s == '\n' || *s == '\r' || *s == '\0')
-			continue;
-		if (strncmp(s, "public-key", 10) == 0 &&
-		    (e = strchr(s, '=')) != NULL)
-			s = e + 1 + strspn(e + 1, " \t");
-		e = s + strcspn(s, " \t\r\n");
-		*e = '\0';
-		found = 1;
-	}
-	fclose(f);
-	if (!found || !is_z85_key(s))
-		return report_local(o, PRIVD_EKEY,
-		    "%s: first line is not a Z85 server key", arg);
-	memcpy(key, s, PRIVD_KEY_Z85_LEN);
+	if ((rc = privd_server_keys_load(arg, k, &n, why, sizeof(why))) !=
+	    PRIVD_OK)
+		return report_local(o, rc, "%s: %s", arg, why);
+	snprintf(keys, PRIVD_SERVER_KEYS_LEN, "%s%s%s", k[0], n > 1 ? "," : "",
+	    n > 1 ? k[1] : "");
 	return 0;
 }
 

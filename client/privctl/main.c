@@ -198,7 +198,7 @@ static int
 run_connected(struct opts *o, cmd_remote_fn fn, char **args, int nargs)
 {
 	char pub[PRIVD_KEY_Z85_LEN], sec[PRIVD_KEY_Z85_LEN];
-	char skey[PRIVD_KEY_Z85_LEN], why[160];
+	char skey[PRIVD_SERVER_KEYS_LEN], why[160];
 	privd_client *c = NULL;
 	int rc;
 

@@ -320,7 +320,7 @@ void progress_wait_line(
 /* cmd_keys.c */
 int cmd_keygen(struct opts *o, char **args, int nargs);
 int server_key_resolve(
-    const struct opts *o, const char *arg, char key[PRIVD_KEY_Z85_LEN]);
+    const struct opts *o, const char *arg, char keys[PRIVD_SERVER_KEYS_LEN]);
 
 /* cmd_data.c */
 int data_check(struct opts *o, char **args, int nargs);

@@ -28,7 +28,12 @@ static void
 note(k_load *l, int rc, long long t0, long long t1)
 {
 	if (rc == PRIVD_OK) {
-		long long up = atomic_load(&l->up_ms);
+		long long up = atomic_load(&l->up_ms), none = 0;
+
+		if (atomic_load(&l->start_ms) != 0 &&
+		    t1 >= atomic_load(&l->start_ms))
+			atomic_compare_exchange_strong(
+			    &l->first_ok_ms, &none, t1);
 
 		atomic_fetch_add(&l->ok, 1);
 		if (up != 0 && t0 > up)
@@ -81,6 +86,15 @@ void
 k_load_start(k_load *l, harness *h, const char *key, const char *reg,
     const char *purpose, const char *field, const char *prefix, int timeout_ms)
 {
+	k_load_start_keys(
+	    l, h, h->server_key, key, reg, purpose, field, prefix, timeout_ms);
+}
+
+void
+k_load_start_keys(k_load *l, harness *h, const char *server_keys,
+    const char *key, const char *reg, const char *purpose, const char *field,
+    const char *prefix, int timeout_ms)
+{
 	memset(l, 0, sizeof(*l));
 	l->h = h;
 	l->key = key;
@@ -88,7 +102,7 @@ k_load_start(k_load *l, harness *h, const char *key, const char *reg,
 	l->purpose = purpose;
 	l->field = field;
 	l->subject_prefix = prefix;
-	l->c = client_as(h, key, h->server_key, timeout_ms);
+	l->c = client_as(h, key, server_keys, timeout_ms);
 	assert_int_equal(pthread_create(&l->t, NULL, load_main, l), 0);
 }
 
@@ -119,6 +133,12 @@ void
 k_load_up(k_load *l)
 {
 	atomic_store(&l->up_ms, h_now_ms());
+}
+
+void
+k_load_starting(k_load *l)
+{
+	atomic_store(&l->start_ms, h_now_ms());
 }
 
 void

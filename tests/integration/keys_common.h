@@ -29,6 +29,9 @@ typedef struct k_load {
 	atomic_bool stop;
 	/* the switch-over window, h_now_ms(); 0: not begun / not ended */
 	atomic_llong down_ms, up_ms;
+	/* when the new privd was started (k_load_starting), and when the
+	 * first request answered OK after that ended; 0: not yet */
+	atomic_llong start_ms, first_ok_ms;
 	/* results */
 	atomic_uint ok;        /* requests answered OK */
 	atomic_uint ok_after;  /* of those, begun after up_ms */
@@ -44,6 +47,12 @@ typedef struct k_load {
 void k_load_start(k_load *l, harness *h, const char *key, const char *reg,
     const char *purpose, const char *field, const char *prefix, int timeout_ms);
 
+/* k_load_start() trusting server_keys as privd_connect() takes them
+ * (one key, or "CURRENT,NEXT"), not h's key. */
+void k_load_start_keys(k_load *l, harness *h, const char *server_keys,
+    const char *key, const char *reg, const char *purpose, const char *field,
+    const char *prefix, int timeout_ms);
+
 /* Wait until n more requests were answered OK since the call (fails the
  * test after deadline_ms). */
 void k_load_wait(k_load *l, unsigned n, int deadline_ms);
@@ -51,6 +60,10 @@ void k_load_wait(k_load *l, unsigned n, int deadline_ms);
 /* Mark the start and the end of the switch-over. */
 void k_load_down(k_load *l);
 void k_load_up(k_load *l);
+/* Mark the moment the new privd is started (the old one has stopped):
+ * the first request answered OK after it was answered by the new privd;
+ * first_ok_ms - start_ms is the switch-over as the client sees it. */
+void k_load_starting(k_load *l);
 
 /* Stop the thread, close its client, and check: no request failed outside
  * the window, and some succeeded after it. */

@@ -45,7 +45,7 @@
  *   within it, later versions only add functions and constants, so a
  *   program built against 2.x runs with any 2.y, y >= x. A program that
  *   uses what a minor version added can test for it at build time, e.g.
- *   #if PRIVD_VERSION_FULL >= PRIVD_MAKE_VERSION(2, 1, 0). The version is the
+ *   #if PRIVD_VERSION_FULL >= PRIVD_MAKE_VERSION(2, 2, 0). The version is the
  *   library's, not privd's (privd_ping() tells privd's).
  *
  * Thread safety
@@ -73,6 +73,13 @@
  *   transient (privd stopping meanwhile), so fewer failures before the deadline
  *   give PRIVD_EUNAVAILABLE, whose message then says that a handshake failed. A
  *   stopped privd accepts no connection: PRIVD_EUNAVAILABLE at the deadline.
+ * - A handle given two server keys (privd's key and its next key, see
+ *   privd_set_server_keys()) tries the other key on a fresh connection at
+ *   once whenever a handshake fails, and keeps the key that worked; it
+ *   fails with PRIVD_EHANDSHAKE once each key has failed three times in a
+ *   row. So when privd restarts onto its next key, a call waiting for it
+ *   goes through one failed handshake after privd is back, a few
+ *   milliseconds.
  *
  * fork()
  * - A handle belongs to the process that made it. libzmq's context (each
@@ -139,10 +146,10 @@ extern "C" {
 
 /* The version of this header (see "Versions"). */
 #define PRIVD_VERSION_MAJOR 2
-#define PRIVD_VERSION_MINOR 1
+#define PRIVD_VERSION_MINOR 2
 #define PRIVD_VERSION_PATCH 0
-/* One number for comparisons (as LMDB's MDB_VERSION_FULL): 2.1.0 is
- * 20100. */
+/* One number for comparisons (as LMDB's MDB_VERSION_FULL): 2.2.0 is
+ * 20200. */
 #define PRIVD_MAKE_VERSION(major, minor, patch)                                \
 	((major)*10000 + (minor)*100 + (patch))
 #define PRIVD_VERSION_FULL                                                     \
@@ -170,6 +177,10 @@ extern "C" {
 
 /* Z85 text of a 32-byte CURVE key: 40 characters plus NUL. */
 #define PRIVD_KEY_Z85_LEN 41
+/* Server keys a handle holds at most: privd's key and its next key. */
+#define PRIVD_SERVER_KEYS_MAX 2
+/* Text of the server keys, "CURRENT,NEXT", plus NUL. */
+#define PRIVD_SERVER_KEYS_LEN (PRIVD_SERVER_KEYS_MAX * PRIVD_KEY_Z85_LEN)
 
 /* Default deadline of a call, in milliseconds. */
 #define PRIVD_DEFAULT_TIMEOUT_MS 5000
@@ -241,13 +252,37 @@ int privd_keypair_load_err(const char *path, char public_key[PRIVD_KEY_Z85_LEN],
     char secret_key[PRIVD_KEY_Z85_LEN], char *why, size_t whylen);
 
 /*
- * Read privd's public key from a file: the first line that is neither
- * blank nor a comment ('#') holds it, bare (as `privd init` writes
- * DIR/server.pub) or as "public-key = <Z85>"; the rest of the file is not
- * read as keys. The key is public, so the file's mode is not checked. On
- * success server_key (PRIVD_KEY_Z85_LEN bytes) receives it; on failure it
- * is unchanged and why (whylen bytes, always NUL-terminated; may be NULL)
- * says what is wrong, without quoting the file.
+ * Read privd's public keys from a file. Lines that are blank or start
+ * with '#' are skipped. The first other line holds privd's key, bare (as
+ * `privd init` writes DIR/server.pub) or as "public-key = <Z85>" (a key
+ * pair file's public half, of which nothing more is read as keys). After
+ * a bare key, a second bare key line is privd's next key (`privd
+ * server-key next` writes it to DIR/server.next.pub): so a client that is
+ * to follow a rotation of privd's key is given
+ *   <privd's key>
+ *   <its next key>
+ * (cat server.pub server.next.pub). The keys are public, so the file's
+ * mode is not checked. On success keys[0] and, with a next key, keys[1]
+ * receive them and *n how many (1 or 2); on failure they are unchanged
+ * and why (whylen bytes, always NUL-terminated; may be NULL) says what is
+ * wrong, naming the line but never quoting it.
+ * Errors: PRIVD_EKEY (path, keys or n NULL; the file missing,
+ * unreadable, not a regular file, larger than 4096 bytes, holding a NUL
+ * byte, without a key line, with a first line that is not a key, with a
+ * later line that is neither a key nor blank nor a comment, or with a
+ * third key).
+ */
+int privd_server_keys_load(const char *path,
+    char keys[PRIVD_SERVER_KEYS_MAX][PRIVD_KEY_Z85_LEN], size_t *n, char *why,
+    size_t whylen);
+
+/*
+ * The first key of a server key file (privd's key): its first line that
+ * is neither blank nor a comment, read as privd_server_keys_load() reads
+ * it; the rest of the file is not read (a next key is not looked for).
+ * On success server_key (PRIVD_KEY_Z85_LEN bytes) receives it; on failure
+ * it is unchanged and why (whylen bytes, always NUL-terminated; may be
+ * NULL) says what is wrong, without quoting the file.
  * Errors: PRIVD_EKEY (path or server_key NULL; the file missing,
  * unreadable, not a regular file, larger than 4096 bytes, holding a NUL
  * byte, without a key line, or with one that is not a Z85 key).
@@ -258,7 +293,9 @@ int privd_server_key_load(const char *path, char server_key[PRIVD_KEY_Z85_LEN],
 /*
  * Create a handle that talks to privd at endpoint ("ipc:///path" or
  * "tcp://host:port"). server_key is privd's public key, public_key and
- * secret_key the caller's key pair, all Z85. Connecting is lazy: this call
+ * secret_key the caller's key pair, all Z85; server_key may also be
+ * privd's key and its next key separated by a comma ("CURRENT,NEXT", as
+ * privd_set_server_keys() takes them). Connecting is lazy: this call
  * does not wait for privd, so it succeeds while privd is down.
  * On success *out is the new handle (free with privd_close).
  * Errors: PRIVD_EINVAL (out NULL, or a NULL or bad endpoint), PRIVD_EKEY (a
@@ -273,8 +310,9 @@ int privd_connect(privd_client **out, const char *endpoint,
  * privd_connect() with the keys taken from files, as privctl takes them
  * (so a service can pass privctl's PRIVD_ENDPOINT, PRIVD_SERVER_KEY and
  * PRIVD_KEY through as they are): server_key names a file holding privd's
- * public key (read with privd_server_key_load()), or, when no such file
- * exists, is the Z85 key itself; key_file is the caller's key pair file
+ * public key, or its key and its next key (read with
+ * privd_server_keys_load()), or, when no such file exists, is the Z85 key
+ * itself (or "CURRENT,NEXT"); key_file is the caller's key pair file
  * (read with privd_keypair_load()). The secret key is wiped from the
  * library's buffers once the handle holds it. On success *out is the new
  * handle (free with privd_close()); on failure *out is NULL (if out is not
@@ -284,8 +322,8 @@ int privd_connect(privd_client **out, const char *endpoint,
  * never a key.
  * Errors: PRIVD_EINVAL (out NULL; endpoint NULL or neither ipc:// nor
  * tcp://), PRIVD_EKEY (server_key or key_file NULL or empty; a server key
- * that is neither an existing file nor a Z85 key; any failure of
- * privd_server_key_load() or privd_keypair_load() on the files),
+ * that is neither an existing file nor one or two Z85 keys; any failure of
+ * privd_server_keys_load() or privd_keypair_load() on the files),
  * PRIVD_ENOMEM, PRIVD_EINTERNAL (the ZeroMQ context or socket cannot be
  * made).
  */
@@ -318,22 +356,42 @@ int privd_set_timeout(privd_client *c, int timeout_ms);
 int privd_set_max_request(privd_client *c, size_t bytes);
 
 /*
- * Replace the server key a handle authenticates privd with (Z85), as
- * when privd's CURVE key is rotated. The connection made with the old key
- * is closed now, and the next call connects with the new one; nothing is
- * in flight between calls, so no request is lost. On failure the old key
- * stays in force and the connection is kept.
+ * Replace the server key a handle authenticates privd with (Z85), or
+ * give it privd's key and its next key as "CURRENT,NEXT" (see
+ * privd_set_server_keys()). The connection made with the old key is
+ * closed now, and the next call connects with the new one; nothing is in
+ * flight between calls, so no request is lost. On failure the old keys
+ * stay in force and the connection is kept.
  * Errors: PRIVD_EINVAL (c NULL, or a handle inherited across fork()),
- * PRIVD_EKEY (server_key NULL or not a Z85 key; privd_errmsg() says so).
+ * PRIVD_EKEY (server_key NULL, not a Z85 key, or not two of them
+ * separated by a comma; privd_errmsg() says so).
  */
 int privd_set_server_key(privd_client *c, const char *server_key);
 
 /*
- * privd_set_server_key() with the key read from the file path
- * (privd_server_key_load()). On failure the old key stays in force and
- * privd_errmsg() names the file and the problem.
+ * Give a handle the server keys it accepts privd by: keys[0] privd's key
+ * and, with n == 2, keys[1] its next key (`privd server-key next`), each
+ * Z85. This is how a client follows a rotation of privd's key without an
+ * outage: once every client holds both keys, privd restarts onto the next
+ * key (`privd server-key rotate`) and each handle switches to it at its
+ * first failed handshake (see "Deadlines"), keeping the key that works;
+ * afterwards give the clients the new key alone. The first key is tried
+ * first. As privd_set_server_key(): the connection is made anew at the
+ * next call. On failure the old keys stay in force and privd_errmsg()
+ * says which key is wrong.
+ * Errors: PRIVD_EINVAL (c NULL, keys NULL, n 0 or more than
+ * PRIVD_SERVER_KEYS_MAX, or a handle inherited across fork()), PRIVD_EKEY
+ * (a key NULL or not a Z85 key).
+ */
+int privd_set_server_keys(privd_client *c, const char *const *keys, size_t n);
+
+/*
+ * privd_set_server_keys() with the keys read from the file path
+ * (privd_server_keys_load(): privd's key, and its next key on a second
+ * line if any). On failure the old keys stay in force and privd_errmsg()
+ * names the file and the problem.
  * Errors: PRIVD_EINVAL (c NULL, path NULL or empty, or a handle inherited
- * across fork()), PRIVD_EKEY (any failure of privd_server_key_load()).
+ * across fork()), PRIVD_EKEY (any failure of privd_server_keys_load()).
  */
 int privd_set_server_key_file(privd_client *c, const char *path);
 

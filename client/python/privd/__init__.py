@@ -34,7 +34,7 @@ from .errors import (ConflictError, DeniedError, HandshakeError,
                      UnavailableError, error_class, reason_name)
 from .keys import (KeyPair, is_z85_key, keygen, load_audit_pubkey,
                    load_keypair, public_of, read_server_key,
-                   save_audit_pubkey)
+                   read_server_keys, save_audit_pubkey)
 from .types import (ApplyResult, AuditRecord, Checkpoint, Checkpoints,
                     ErasedRegister, Hold, Policy, PolicyVersion, Pong,
                     Retained, SubjectMatch, VerifyResult)
@@ -49,7 +49,7 @@ __all__ = [
     "TimeoutError", "InternalError", "ProtocolError", "HandshakeError",
     "KeyFileError", "TamperedError", "error_class", "reason_name",
     "KeyPair", "is_z85_key", "keygen", "load_audit_pubkey", "load_keypair",
-    "public_of", "read_server_key", "save_audit_pubkey",
+    "public_of", "read_server_key", "read_server_keys", "save_audit_pubkey",
     "ApplyResult", "AuditRecord", "Checkpoint", "Checkpoints",
     "ErasedRegister", "Hold", "Policy", "PolicyVersion", "Pong", "Retained",
     "SubjectMatch", "VerifyResult",

@@ -14,6 +14,11 @@ same in C; its comments say why each piece is there, in short:
   a row, about half a second), privd not there (UnavailableError at the
   deadline). The monitor watches a socket from its opening until its first
   request is sent.
+- Given privd's key and its next key (client/serverkey.c does the same),
+  a failed handshake makes the connection try the other key at once on a
+  fresh socket, and the key that works stays in use: privd restarting
+  onto its next key costs one failed handshake. HandshakeError once each
+  key has failed HS_FAILS_MAX times in a row.
 """
 
 import os
@@ -46,7 +51,13 @@ class Connection:
     def __init__(self, endpoint, server_key, public_key, secret_key,
                  timeout_ms, max_request):
         self.endpoint = endpoint
-        self._keys = (server_key.encode(), public_key.encode(),
+        # server_key: one Z85 key, or privd's key and its next key
+        self._server_keys = tuple(
+            k.encode() for k in ((server_key,) if isinstance(server_key, str)
+                                 else server_key))
+        self._key_in_use = 0
+        self._key_fails = 0
+        self._keys = (self._server_keys[0], public_key.encode(),
                       secret_key.encode())
         self.timeout_ms = timeout_ms
         self.max_request = max_request
@@ -77,7 +88,8 @@ class Connection:
             s.setsockopt(zmq.MAXMSGSIZE, REPLY_MAX)
             s.setsockopt(zmq.RECONNECT_IVL, RECONNECT_IVL_MS)
             s.setsockopt(zmq.RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS)
-            s.setsockopt(zmq.CURVE_SERVERKEY, self._keys[0])
+            s.setsockopt(zmq.CURVE_SERVERKEY,
+                         self._server_keys[self._key_in_use])
             s.setsockopt(zmq.CURVE_PUBLICKEY, self._keys[1])
             s.setsockopt(zmq.CURVE_SECRETKEY, self._keys[2])
             # the monitor is attached before connect() to see the first
@@ -162,12 +174,18 @@ class Connection:
             left = _remaining(deadline)
             ready = dict(poller.poll(left))
             if ready.get(self.sock, 0) & zmq.POLLOUT:
+                self._key_fails = 0
                 return
             if self.mon is not None and ready.get(self.mon, 0) & zmq.POLLIN:
                 self._mon_drain()
                 if self.auth_failed:
                     raise DeniedError("privd refused this client key",
                                       reason=pb.DENY_UNKNOWN_PRINCIPAL)
+                if self.hs_failed and self._switch_key():
+                    # the other key, on a fresh socket
+                    self.close_socket()
+                    self._open()
+                    return self._wait_writable(deadline)
                 if self.hs_failed >= HS_FAILS_MAX:
                     raise HandshakeError(
                         "connected to %s but the CURVE handshake failed: "
@@ -178,6 +196,28 @@ class Connection:
                         self.endpoint,
                         " (a CURVE handshake failed: is the server key "
                         "right?)" if self.hs_failed else ""))
+
+    def _switch_key(self):
+        """A handshake failed: with privd's next key held too, make the
+        other key the one in use (True: open a fresh socket with it).
+        HandshakeError once every key has failed HS_FAILS_MAX times in a
+        row; False with one key (the caller counts)."""
+        n = len(self._server_keys)
+        if n < 2:
+            return False
+        self._key_fails += 1
+        if self._key_fails >= HS_FAILS_MAX * n:
+            self._key_fails = 0
+            raise HandshakeError(
+                "connected to %s but the CURVE handshake failed with each "
+                "server key: they are probably wrong" % self.endpoint)
+        self._key_in_use = (self._key_in_use + 1) % n
+        return True
+
+    @property
+    def server_key(self):
+        """The server key (Z85 str) the connection uses now."""
+        return self._server_keys[self._key_in_use].decode()
 
     def _wait_reply(self, rid, deadline):
         """The Response to request rid. Answers with another id are not

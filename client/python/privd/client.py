@@ -32,7 +32,7 @@ from ._rights import RightsMixin
 from .errors import (InvalidError, KeyFileError, PrivdError, ProtocolError,
                      RetainedError, printable)
 from .keys import (KeyPair, is_z85_key, load_keypair, public_of,
-                   read_server_key)
+                   server_keys)
 from .types import (ApplyResult, AuditRecord, Checkpoint, Checkpoints,
                     Policy, PolicyVersion, Pong, Retained, SubjectMatch)
 
@@ -136,7 +136,11 @@ class Client(RightsMixin):
 
     endpoint: "ipc:///path" or "tcp://host:port". privd's public key:
     server_key (Z85 text) or server_key_file (DATA_DIR/server.pub, or a
-    file whose first line is "public-key = KEY"). The caller's key pair:
+    file whose first line is "public-key = KEY"). While privd's key is
+    rotated, give its next key too: server_key "CURRENT,NEXT" or a pair
+    (current, next), or a server_key_file holding the two keys on two
+    lines (`cat server.pub server.next.pub`); the Client then uses
+    whichever privd serves. The caller's key pair:
     key_file (as `privctl keygen --out` writes it), or keypair (a
     privd.KeyPair). purpose: the default purpose of data operations.
     timeout: seconds each call waits at most. max_request: the largest
@@ -157,12 +161,8 @@ class Client(RightsMixin):
             raise InvalidError("endpoint is ipc://PATH or tcp://HOST:PORT")
         if (server_key is None) == (server_key_file is None):
             raise InvalidError("give one of server_key and server_key_file")
-        if server_key_file is not None:
-            server_key = read_server_key(server_key_file)
-        elif not is_z85_key(server_key):
-            raise KeyFileError("server_key is not a 40-character Z85 key")
-        elif isinstance(server_key, (bytes, bytearray)):
-            server_key = bytes(server_key).decode("ascii")
+        # privd's key, and its next key while it is rotated (keys.py)
+        server_key = server_keys(server_key, server_key_file)
         if (key_file is None) == (keypair is None):
             raise InvalidError("give one of key_file and keypair")
         if key_file is not None:

@@ -1,6 +1,7 @@
 """Keys in files: the CURVE key pair files `privctl keygen --out` writes,
-privd's server key, making a new pair, and the audit signing key pinned as
-`privctl audit pubkey --out` pins it.
+privd's server key (and its next key, while it is rotated), making a new
+pair, and the audit signing key pinned as `privctl audit pubkey --out`
+pins it.
 
 A key pair file (client/keyfile.c reads the same format, with the same
 checks and the same explanations)::
@@ -28,6 +29,8 @@ Z85_ALPHABET = frozenset(
     "0123456789abcdefghijklmnopqrstuvwxyz"
     "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#")
 KEYFILE_MAX = 4096
+# privd's key and its next key (`privd server-key next`)
+SERVER_KEYS_MAX = 2
 _BLANKS = " \t\r"
 
 
@@ -152,21 +155,31 @@ def load_keypair(path):
     return parse_keypair(_read_private(path), path)
 
 
-def read_server_key(path):
-    """privd's public key from a file: its first line that is neither blank
-    nor a comment, either the bare key (as DATA_DIR/server.pub holds it) or
-    "public-key = KEY" (privctl reads --server-key files the same way).
-    Public material: the file's mode is not checked."""
+def _server_key_lines(path):
+    """The non-blank, non-comment lines of a server key file (bytes),
+    with their line numbers."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
             data = f.read(KEYFILE_MAX + 1)
     except OSError as e:
         raise KeyFileError("%s: %s" % (path, e.strerror)) from None
-    for raw in data.split(b"\n")[:64]:
-        line = raw.strip(b" \t\r")
-        if not line or line.startswith(b"#"):
-            continue
+    if len(data) > KEYFILE_MAX:
+        raise KeyFileError("%s: file is too large" % path)
+    for n, raw in enumerate(data.split(b"\n"), 1):
+        line = raw.strip(_BLANKS.encode())
+        if line and not line.startswith(b"#"):
+            yield n, line
+
+
+def read_server_key(path):
+    """privd's public key from a file: its first line that is neither blank
+    nor a comment, either the bare key (as DATA_DIR/server.pub holds it) or
+    "public-key = KEY" (privctl reads --server-key files the same way); the
+    rest of the file is not read. Public material: the file's mode is not
+    checked."""
+    path = os.fspath(path)
+    for _, line in _server_key_lines(path):
         if line.startswith(b"public-key") and b"=" in line:
             line = line.partition(b"=")[2].strip(b" \t\r")
         line = line.split()[0] if line.split() else b""
@@ -174,6 +187,76 @@ def read_server_key(path):
             return line.decode("ascii")
         break
     raise KeyFileError("%s: first line is not a Z85 server key" % path)
+
+
+def read_server_keys(path):
+    """privd's key and, while it is rotated, its next key from a file, as
+    libprivd's privd_server_keys_load() reads it: the first key line is
+    privd's key (bare, or "public-key = KEY", after which nothing more is
+    read), a second bare key line its next key (DATA_DIR/server.next.pub:
+    `cat server.pub server.next.pub`). Anything else on a later line, or a
+    third key, raises KeyFileError naming the line (never quoting it).
+    Returns a tuple of one or two Z85 keys (str)."""
+    path = os.fspath(path)
+    keys = []
+    for n, line in _server_key_lines(path):
+        if is_z85_key(line):
+            if len(keys) == SERVER_KEYS_MAX:
+                raise KeyFileError(
+                    "%s: line %d: a third key (the file holds privd's key "
+                    "and at most its next key)" % (path, n))
+            keys.append(line.decode("ascii"))
+            continue
+        if keys:
+            raise KeyFileError("%s: line %d is not a 40-character Z85 key"
+                               % (path, n))
+        name, eq, val = line.partition(b"=")
+        if not eq:
+            raise KeyFileError("%s: first line is not a 40-character Z85 "
+                               "key" % path)
+        if name.strip(_BLANKS.encode()) != b"public-key":
+            raise KeyFileError("%s: first line is neither a key nor "
+                               "public-key = KEY" % path)
+        val = val.strip(_BLANKS.encode())
+        if not is_z85_key(val):
+            raise KeyFileError("%s: public-key is not a 40-character Z85 "
+                               "key" % path)
+        return (val.decode("ascii"),)
+    if not keys:
+        raise KeyFileError("%s: no key in the file" % path)
+    return tuple(keys)
+
+
+def server_keys(server_key=None, server_key_file=None):
+    """The server keys a Client takes, as a tuple of one or two Z85 keys:
+    server_key is a key, "CURRENT,NEXT" (as PRIVD_SERVER_KEY gives them),
+    or a sequence of one or two keys; server_key_file a file read with
+    read_server_keys(). Exactly one of them."""
+    if (server_key is None) == (server_key_file is None):
+        raise KeyFileError("give one of server_key and server_key_file")
+    if server_key_file is not None:
+        return read_server_keys(server_key_file)
+    if isinstance(server_key, (bytes, bytearray)):
+        try:
+            server_key = bytes(server_key).decode("ascii")
+        except UnicodeDecodeError:
+            raise KeyFileError("server_key is not a 40-character Z85 key") \
+                from None
+    if isinstance(server_key, str):
+        keys = server_key.split(",")
+    else:
+        keys = list(server_key)
+    if not 1 <= len(keys) <= SERVER_KEYS_MAX:
+        raise KeyFileError("give one or two server keys (privd's key, then "
+                           "its next key), not %d" % len(keys))
+    for i, k in enumerate(keys):
+        if not is_z85_key(k) and len(keys) == 1:
+            raise KeyFileError("server_key is not a 40-character Z85 key")
+        if not is_z85_key(k):
+            raise KeyFileError("server key %d of %d is not a 40-character "
+                               "Z85 key" % (i + 1, len(keys)))
+    return tuple(k.decode("ascii") if isinstance(k, (bytes, bytearray))
+                 else k for k in keys)
 
 
 def keygen(path=None):
