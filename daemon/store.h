@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "crypto.h"
+#include "store_kv.h"
 
 /* The store's format: in meta "format" (a native uint32) and in the first
  * byte of every subject and value record. 2: record headers are bound into
@@ -44,7 +45,12 @@
 #define STORE_DEFAULT_MAPSIZE (64u * 1024 * 1024)
 #define STORE_MIN_MAPSIZE     (1u * 1024 * 1024)
 
+/* Transitional (issue 12): LMDB's store, public until every daemon file
+ * is on store_kv.h. ops must stay first (store_backend.h). */
+#define PRIVD_STORE_STRUCT
+struct store_ops;
 typedef struct store {
+	const struct store_ops *ops;
 	MDB_env *env;
 	MDB_dbi meta;
 	MDB_dbi policy;
@@ -65,8 +71,9 @@ typedef struct store {
 	MDB_dbi blind_of;
 	pthread_rwlock_t maplock; /* readers shared, map growth exclusive */
 	size_t mapsize;
-	size_t map_wanted; /* asked for by store_want_map (atomic) */
-	char *dir;         /* the data directory */
+	size_t map_wanted;          /* asked for by store_want_map (atomic) */
+	char *dir;                  /* the data directory */
+	MDB_dbi dbi[STORE_NTABLES]; /* the same, by store_tbl */
 } store;
 
 /* subjects record: fmt(1) created_us(8) wrapped data key; the first nine
@@ -103,6 +110,25 @@ typedef struct store_value {
 int store_open(const char *dir, size_t mapsize, bool create, store **out,
     char *err, size_t errlen);
 void store_close(store **s);
+/*
+ * Open the store a --store argument names: "lmdb:DIR" or a path (LMDB, as
+ * store_open), or a PostgreSQL connection string ("postgresql://...",
+ * "postgres://...", "host=..."), when privd was built with libpq.
+ */
+int store_open_spec(const char *spec, size_t mapsize, bool create, store **out,
+    char *err, size_t errlen);
+/* The backend's name: "lmdb", "postgresql". */
+const char *store_backend(const store *s);
+
+/* A consistent, compact copy of the whole store into fd (a backup):
+ * 0, an error code, or ENOTSUP for a backend that has no such copy. */
+int store_copy(store *s, int fd);
+/* Whether each commit flushes the store's root at once (on: the default)
+ * or leaves it to the next commit's flush or store_sync (writer.c's held
+ * flush). 0, or ENOTSUP if the backend's commits are always durable. */
+int store_set_meta_sync(store *s, bool on);
+/* Make every commit so far durable. */
+int store_sync(store *s);
 
 /* Double the map. Writer thread only, with no transaction of its own open.
  * Waits for readers to leave (maplock). Returns an LMDB error code. */

@@ -1,7 +1,21 @@
 /*
- * store.c - the LMDB layout of store.h.
+ * store_lmdb.c - the LMDB backend of store_kv.h, and (until the daemon is
+ * converted) the LMDB layout of store.h.
+ *
+ * DESIGN: each store_kv.h call is the LMDB call of the same name. The
+ * codes, flags, cursor operations and store_val are LMDB's own (checked
+ * below at compile time), so values, keys and codes pass through without
+ * a copy or a translation. A transaction is a small wrapper that carries
+ * the dispatch head (store_backend.h) and the MDB_txn; a cursor likewise.
+ * Cursor wrappers are kept on their transaction for reuse, so a request
+ * costs no allocation beyond LMDB's own; a worker's read handle keeps its
+ * wrapper for its lifetime (reset and renew, never free).
  */
 #include "store.h"
+#include "store_backend.h"
+
+#include <assert.h>
+#include <stddef.h>
 
 #include "blind.h"
 
@@ -44,9 +58,12 @@ drop_old_index(MDB_txn *txn)
 	return mdb_drop(txn, dbi, 1);
 }
 
+static const struct store_ops lmdb_ops;
+static int lmdb_grow(store *s);
+
 int
-store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
-    size_t errlen)
+store_lmdb_open(const char *dir, size_t mapsize, bool create, store **out,
+    char *err, size_t errlen)
 {
 	store *s;
 	MDB_txn *txn = NULL;
@@ -62,6 +79,7 @@ store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	s->ops = &lmdb_ops;
 	if (mapsize < STORE_MIN_MAPSIZE)
 		mapsize = STORE_MIN_MAPSIZE;
 	/* glibc's default rwlock prefers readers, so workers reading without
@@ -111,6 +129,23 @@ store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
 	}
 	mdb_env_info(s->env, &info);
 	s->mapsize = info.me_mapsize;
+	s->dbi[STORE_META] = s->meta;
+	s->dbi[STORE_POLICY] = s->policy;
+	s->dbi[STORE_SUBJECTS] = s->subjects;
+	s->dbi[STORE_VALUES] = s->values;
+	s->dbi[STORE_AUDIT] = s->audit;
+	s->dbi[STORE_AUDIT_CKPT] = s->audit_ckpt;
+	s->dbi[STORE_AUDIT_IX] = s->audit_ix;
+	s->dbi[STORE_RET_SUB] = s->ret_sub;
+	s->dbi[STORE_RET_PLAN] = s->ret_plan;
+	s->dbi[STORE_RET_DUE] = s->ret_due;
+	s->dbi[STORE_RET_REG] = s->ret_reg;
+	s->dbi[STORE_HOLDS] = s->holds;
+	s->dbi[STORE_ANON] = s->anon;
+	s->dbi[STORE_SUBJ_STATE] = s->subj_state;
+	s->dbi[STORE_ERASURES] = s->erasures;
+	s->dbi[STORE_BLIND] = s->blind;
+	s->dbi[STORE_BLIND_OF] = s->blind_of;
 	*out = s;
 	return 0;
 fail:
@@ -129,22 +164,17 @@ fail:
 	return -1;
 }
 
-void
-store_close(store **sp)
+static void
+lmdb_close(store *s)
 {
-	store *s;
-
-	if (sp == NULL || (s = *sp) == NULL)
-		return;
 	mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->maplock);
 	free(s->dir);
 	free(s);
-	*sp = NULL;
 }
 
-bool
-store_want_map(store *s, size_t bytes, int timeout_ms)
+static bool
+lmdb_want_map(store *s, size_t bytes, int timeout_ms)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
 	size_t have;
@@ -161,16 +191,16 @@ store_want_map(store *s, size_t bytes, int timeout_ms)
 	}
 }
 
-void
-store_grow_wanted(store *s)
+static void
+lmdb_grow_wanted(store *s)
 {
 	while (__atomic_load_n(&s->map_wanted, __ATOMIC_ACQUIRE) > s->mapsize)
-		if (store_grow(s) != 0)
+		if (lmdb_grow(s) != 0)
 			break;
 }
 
-size_t
-store_used_bytes(store *s)
+static size_t
+lmdb_used_bytes(store *s)
 {
 	MDB_envinfo info;
 	MDB_stat ms;
@@ -180,8 +210,8 @@ store_used_bytes(store *s)
 	return (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
 }
 
-int
-store_grow(store *s)
+static int
+lmdb_grow(store *s)
 {
 	size_t want = s->mapsize * 2;
 	int rc;
@@ -199,8 +229,8 @@ store_grow(store *s)
 	return rc;
 }
 
-bool
-store_disk_full(store *s, int rc)
+static bool
+lmdb_disk_full(store *s, int rc)
 {
 	char path[4096];
 	struct statvfs vfs;
@@ -571,3 +601,290 @@ store_value_del(store *s, MDB_txn *txn,
 		return rc;
 	return blind_del(s, txn, sid, field);
 }
+
+/*
+ * store_kv.h over LMDB. The contract's numbers are LMDB's: check them
+ * here, so that a value crosses the interface by a cast.
+ */
+static_assert(STORE_KEYEXIST == MDB_KEYEXIST, "codes");
+static_assert(STORE_NOTFOUND == MDB_NOTFOUND, "codes");
+static_assert(STORE_CORRUPTED == MDB_CORRUPTED, "codes");
+static_assert(STORE_MAP_FULL == MDB_MAP_FULL, "codes");
+static_assert(STORE_INCOMPATIBLE == MDB_INCOMPATIBLE, "codes");
+static_assert(
+    STORE_UNAVAILABLE < MDB_KEYEXIST || STORE_UNAVAILABLE > MDB_LAST_ERRCODE,
+    "codes");
+static_assert(
+    STORE_CONFLICT < MDB_KEYEXIST || STORE_CONFLICT > MDB_LAST_ERRCODE,
+    "codes");
+static_assert(STORE_RDONLY == MDB_RDONLY, "flags");
+static_assert(STORE_NOOVERWRITE == MDB_NOOVERWRITE, "flags");
+static_assert(STORE_RESERVE == MDB_RESERVE, "flags");
+static_assert(STORE_APPEND == MDB_APPEND, "flags");
+static_assert((int)STORE_FIRST == (int)MDB_FIRST, "ops");
+static_assert((int)STORE_GET_CURRENT == (int)MDB_GET_CURRENT, "ops");
+static_assert((int)STORE_LAST == (int)MDB_LAST, "ops");
+static_assert((int)STORE_NEXT == (int)MDB_NEXT, "ops");
+static_assert((int)STORE_PREV == (int)MDB_PREV, "ops");
+static_assert((int)STORE_SET_KEY == (int)MDB_SET_KEY, "ops");
+static_assert((int)STORE_SET_RANGE == (int)MDB_SET_RANGE, "ops");
+static_assert(sizeof(store_val) == sizeof(MDB_val), "store_val");
+static_assert(
+    offsetof(store_val, size) == offsetof(MDB_val, mv_size), "store_val");
+static_assert(
+    offsetof(store_val, data) == offsetof(MDB_val, mv_data), "store_val");
+
+#define MV(v)  ((MDB_val *)(v))
+#define CMV(v) ((MDB_val *)(uintptr_t)(v))
+
+typedef struct lmdb_cur {
+	struct store_cur base;
+	MDB_cursor *mc;
+	struct lmdb_cur *next; /* on the transaction's spare list */
+} lmdb_cur;
+
+typedef struct lmdb_txn {
+	struct store_txn base;
+	MDB_txn *mt;
+	lmdb_cur *spare; /* closed cursors' wrappers, for reuse */
+} lmdb_txn;
+
+#define LT(t) ((lmdb_txn *)(t))
+#define LC(c) ((lmdb_cur *)(c))
+
+static void
+lmdb_txn_free(lmdb_txn *lt)
+{
+	lmdb_cur *c;
+
+	while ((c = lt->spare) != NULL) {
+		lt->spare = c->next;
+		free(c);
+	}
+	free(lt);
+}
+
+static int
+lmdb_txn_begin(store *s, unsigned flags, store_txn **t)
+{
+	lmdb_txn *lt;
+	int rc;
+
+	*t = NULL;
+	if ((lt = malloc(sizeof(*lt))) == NULL)
+		return ENOMEM;
+	lt->base.ops = &lmdb_ops;
+	lt->base.s = s;
+	lt->spare = NULL;
+	if ((rc = mdb_txn_begin(s->env, NULL, flags, &lt->mt)) != 0) {
+		free(lt);
+		return rc;
+	}
+	*t = &lt->base;
+	return 0;
+}
+
+static int
+lmdb_txn_commit(store_txn *t)
+{
+	int rc = mdb_txn_commit(LT(t)->mt);
+
+	lmdb_txn_free(LT(t));
+	return rc;
+}
+
+static void
+lmdb_txn_abort(store_txn *t)
+{
+	mdb_txn_abort(LT(t)->mt);
+	lmdb_txn_free(LT(t));
+}
+
+static void
+lmdb_txn_reset(store_txn *t)
+{
+	mdb_txn_reset(LT(t)->mt);
+}
+
+static int
+lmdb_txn_renew(store_txn *t)
+{
+	return mdb_txn_renew(LT(t)->mt);
+}
+
+static int
+lmdb_get(store_txn *t, store_tbl tb, const store_val *k, store_val *v)
+{
+	return mdb_get(LT(t)->mt, t->s->dbi[tb], CMV(k), MV(v));
+}
+
+static int
+lmdb_put(store_txn *t, store_tbl tb, const store_val *k, store_val *v,
+    unsigned flags)
+{
+	return mdb_put(LT(t)->mt, t->s->dbi[tb], CMV(k), MV(v), flags);
+}
+
+static int
+lmdb_del(store_txn *t, store_tbl tb, const store_val *k)
+{
+	return mdb_del(LT(t)->mt, t->s->dbi[tb], CMV(k), NULL);
+}
+
+static int
+lmdb_drop(store_txn *t, store_tbl tb)
+{
+	return mdb_drop(LT(t)->mt, t->s->dbi[tb], 0);
+}
+
+static int
+lmdb_count(store_txn *t, store_tbl tb, uint64_t *n)
+{
+	MDB_stat ms;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_stat(LT(t)->mt, t->s->dbi[tb], &ms)) == 0)
+		*n = ms.ms_entries;
+	return rc;
+}
+
+static int
+lmdb_cur_open(store_txn *t, store_tbl tb, store_cur **c)
+{
+	lmdb_txn *lt = LT(t);
+	lmdb_cur *lc;
+	int rc;
+
+	*c = NULL;
+	if ((lc = lt->spare) != NULL)
+		lt->spare = lc->next;
+	else if ((lc = malloc(sizeof(*lc))) == NULL)
+		return ENOMEM;
+	if ((rc = mdb_cursor_open(lt->mt, t->s->dbi[tb], &lc->mc)) != 0) {
+		lc->next = lt->spare;
+		lt->spare = lc;
+		return rc;
+	}
+	lc->base.ops = &lmdb_ops;
+	lc->base.t = t;
+	*c = &lc->base;
+	return 0;
+}
+
+/* A cursor is closed before its transaction ends (LMDB's rule for write
+ * transactions; privd keeps it for read ones too), so its wrapper can go
+ * back to the transaction. */
+static void
+lmdb_cur_close(store_cur *c)
+{
+	lmdb_txn *lt = LT(c->t);
+
+	mdb_cursor_close(LC(c)->mc);
+	LC(c)->next = lt->spare;
+	lt->spare = LC(c);
+}
+
+static int
+lmdb_cur_get(store_cur *c, store_val *k, store_val *v, store_op op)
+{
+	return mdb_cursor_get(LC(c)->mc, MV(k), MV(v), (MDB_cursor_op)op);
+}
+
+static int
+lmdb_cur_put_current(store_cur *c, const store_val *k, store_val *v)
+{
+	return mdb_cursor_put(LC(c)->mc, CMV(k), MV(v), MDB_CURRENT);
+}
+
+static int
+lmdb_cur_del(store_cur *c)
+{
+	return mdb_cursor_del(LC(c)->mc, 0);
+}
+
+/* A worker's read handle: under maplock shared, so that the map does not
+ * grow under its snapshot (store.h). */
+static int
+lmdb_read_begin(store *s, store_txn **t)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	if (*t == NULL)
+		rc = lmdb_txn_begin(s, MDB_RDONLY, t);
+	else
+		rc = mdb_txn_renew(LT(*t)->mt);
+	if (rc != 0)
+		pthread_rwlock_unlock(&s->maplock);
+	return rc;
+}
+
+static void
+lmdb_read_end(store *s, store_txn *t)
+{
+	mdb_txn_reset(LT(t)->mt);
+	pthread_rwlock_unlock(&s->maplock);
+}
+
+static int
+lmdb_meta_sync(store *s, bool on)
+{
+	return mdb_env_set_flags(s->env, MDB_NOMETASYNC, on ? 0 : 1);
+}
+
+static int
+lmdb_sync(store *s)
+{
+	return mdb_env_sync(s->env, 1);
+}
+
+/* A compact copy of the environment, as of one read transaction, under
+ * maplock shared (LMDB's copy holds a read transaction of its own). */
+static int
+lmdb_copy(store *s, int fd)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+	pthread_rwlock_unlock(&s->maplock);
+	return rc;
+}
+
+const char *
+store_lmdb_strerror(int rc)
+{
+	return mdb_strerror(rc);
+}
+
+static const struct store_ops lmdb_ops = {
+    .name = "lmdb",
+    .close = lmdb_close,
+    .txn_begin = lmdb_txn_begin,
+    .txn_commit = lmdb_txn_commit,
+    .txn_abort = lmdb_txn_abort,
+    .txn_reset = lmdb_txn_reset,
+    .txn_renew = lmdb_txn_renew,
+    .get = lmdb_get,
+    .put = lmdb_put,
+    .del = lmdb_del,
+    .drop = lmdb_drop,
+    .count = lmdb_count,
+    .cur_open = lmdb_cur_open,
+    .cur_close = lmdb_cur_close,
+    .cur_get = lmdb_cur_get,
+    .cur_put_current = lmdb_cur_put_current,
+    .cur_del = lmdb_cur_del,
+    .strerror = store_lmdb_strerror,
+    .copy = lmdb_copy,
+    .grow = lmdb_grow,
+    .want_map = lmdb_want_map,
+    .grow_wanted = lmdb_grow_wanted,
+    .used_bytes = lmdb_used_bytes,
+    .disk_full = lmdb_disk_full,
+    .read_begin = lmdb_read_begin,
+    .read_end = lmdb_read_end,
+    .meta_sync = lmdb_meta_sync,
+    .sync = lmdb_sync,
+};
