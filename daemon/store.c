@@ -11,12 +11,18 @@
  * LMDB's numbers or errno values, so the LMDB backend adds nothing to a
  * request but that call.
  */
+/* the layout functions are defined here: never store_lmdb.h's macros */
+#ifndef PRIVD_STORE_NEUTRAL
+#define PRIVD_STORE_NEUTRAL 1
+#endif
 #include "store.h"
 #include "store_backend.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "blind.h"
 
 static const char *const tbl_names[STORE_NTABLES] = {
     [STORE_META] = "meta",
@@ -113,6 +119,12 @@ int
 store_copy(store *s, int fd)
 {
 	return s->ops->copy != NULL ? s->ops->copy(s, fd) : ENOTSUP;
+}
+
+uint64_t
+store_copy_size(store *s)
+{
+	return s->ops->copy_size != NULL ? s->ops->copy_size(s) : 0;
 }
 
 int
@@ -248,4 +260,356 @@ int
 store_cur_del(store_cur *c)
 {
 	return c->ops->cur_del(c);
+}
+
+/*
+ * A worker keeps one read transaction handle for its lifetime and renews it
+ * per request: cheaper than begin/abort, and it holds no snapshot (so does
+ * not pin old pages) between requests.
+ */
+int
+store_read_begin(store *s, store_txn **txn)
+{
+	if (s->ops->read_begin != NULL)
+		return s->ops->read_begin(s, txn);
+	if (*txn == NULL)
+		return s->ops->txn_begin(s, STORE_RDONLY, txn);
+	return (*txn)->ops->txn_renew(*txn);
+}
+
+void
+store_read_end(store *s, store_txn *txn)
+{
+	if (s->ops->read_end != NULL)
+		s->ops->read_end(s, txn);
+	else
+		txn->ops->txn_reset(txn);
+}
+
+/*
+ * The record layouts of store.h, over store_kv.h.
+ */
+int
+store_meta_get(store *s, store_txn *txn, const char *name, store_val *v)
+{
+	store_val k = {strlen(name), (void *)name};
+
+	return store_get(txn, STORE_META, &k, v);
+}
+
+int
+store_meta_put(
+    store *s, store_txn *txn, const char *name, const void *p, size_t len)
+{
+	store_val k = {strlen(name), (void *)name}, v = {len, (void *)p};
+
+	return store_put(txn, STORE_META, &k, &v, 0);
+}
+
+int
+store_meta_del(store *s, store_txn *txn, const char *name)
+{
+	store_val k = {strlen(name), (void *)name};
+
+	return store_del(txn, STORE_META, &k);
+}
+
+int
+store_meta_get_u64(
+    store *s, store_txn *txn, const char *name, uint64_t def, uint64_t *out)
+{
+	store_val v;
+	int rc;
+
+	*out = def;
+	if ((rc = store_meta_get(s, txn, name, &v)) == STORE_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.size != 8)
+		return STORE_CORRUPTED;
+	*out = store_get_be64(v.data);
+	return 0;
+}
+
+int
+store_meta_put_u64(store *s, store_txn *txn, const char *name, uint64_t v)
+{
+	uint8_t b[8];
+
+	store_be64(b, v);
+	return store_meta_put(s, txn, name, b, sizeof(b));
+}
+
+int
+store_format_put(store *s, store_txn *txn)
+{
+	uint32_t format = STORE_FORMAT;
+	int rc;
+
+	if ((rc = store_meta_put(s, txn, "format", &format, sizeof(format))) !=
+	    0)
+		return rc;
+	/* every subject of this store gets its retention record when it is
+	 * created (retstore.h); a store without this mark may hold subjects
+	 * from before, which get theirs when they are next written */
+	if ((rc = store_meta_put_u64(s, txn, "retention_records", 1)) != 0)
+		return rc;
+	/* and every lookup value is indexed as it is written (blind.h) */
+	return store_meta_put_u64(s, txn, "blind_index", 1);
+}
+
+int
+store_format_check(store *s, store_txn *txn, char *err, size_t errlen)
+{
+	uint32_t format;
+	store_val v;
+	int rc;
+
+	if ((rc = store_meta_get(s, txn, "format", &v)) != 0 ||
+	    v.size != sizeof(format)) {
+		snprintf(err, errlen,
+		    "the store records no format version (%s): not a store "
+		    "made by privd init, or a damaged one",
+		    rc ? store_strerror(rc) : "wrong size");
+		return -1;
+	}
+	memcpy(&format, v.data, sizeof(format));
+	if (format != STORE_FORMAT) {
+		snprintf(err, errlen,
+		    "the store is in format %u; this privd (%s) reads format "
+		    "%u only%s",
+		    (unsigned)format, PRIVD_VERSION, (unsigned)STORE_FORMAT,
+		    format < STORE_FORMAT ? " (it was made by an older privd)"
+		                          : " (it was made by a newer privd)");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_policy_put(store *s, store_txn *txn, uint64_t version, uint64_t time_us,
+    const char *who, const char *json, size_t len)
+{
+	uint8_t kb[8], *p;
+	size_t wholen = strlen(who);
+	store_val k = {8, kb}, v;
+	int rc;
+
+	if (wholen > 255)
+		wholen = 255;
+	store_be64(kb, version);
+	v.size = 8 + 1 + wholen + len;
+	if ((rc = store_put(txn, STORE_POLICY, &k, &v, STORE_RESERVE)) != 0)
+		return rc;
+	p = v.data;
+	store_be64(p, time_us);
+	p[8] = (uint8_t)wholen;
+	memcpy(p + 9, who, wholen);
+	memcpy(p + 9 + wholen, json, len);
+	return 0;
+}
+
+int
+store_policy_decode(const store_val *k, const store_val *v, store_policy *out)
+{
+	const uint8_t *p = v->data;
+
+	if (k->size != 8 || v->size < 9 || v->size < 9u + p[8])
+		return STORE_CORRUPTED;
+	out->version = store_get_be64(k->data);
+	out->time_us = store_get_be64(p);
+	out->who = (const char *)p + 9;
+	out->wholen = p[8];
+	out->json = (const char *)p + 9 + p[8];
+	out->len = v->size - 9 - p[8];
+	return 0;
+}
+
+int
+store_policy_latest(store *s, store_txn *txn, store_policy *out)
+{
+	store_cur *c;
+	store_val k, v;
+	int rc;
+
+	if ((rc = store_cur_open(txn, STORE_POLICY, &c)) != 0)
+		return rc;
+	rc = store_cur_get(c, &k, &v, STORE_LAST);
+	store_cur_close(c);
+	if (rc != 0)
+		return rc;
+	return store_policy_decode(&k, &v, out);
+}
+
+int
+store_policy_get(store *s, store_txn *txn, uint64_t version, store_policy *out)
+{
+	uint8_t kb[8];
+	store_val k = {8, kb}, v;
+	int rc;
+
+	store_be64(kb, version);
+	if ((rc = store_get(txn, STORE_POLICY, &k, &v)) != 0)
+		return rc;
+	return store_policy_decode(&k, &v, out);
+}
+
+int
+store_subject_get(store *s, store_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], store_subject *out)
+{
+	store_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	const uint8_t *p;
+	int rc;
+
+	if ((rc = store_get(txn, STORE_SUBJECTS, &k, &v)) != 0)
+		return rc;
+	p = v.data;
+	if (v.size != STORE_SUBJECT_RECBYTES || p[0] != STORE_FORMAT)
+		return STORE_CORRUPTED;
+	out->created_us = store_get_be64(p + 1);
+	memcpy(
+	    out->wrapped, p + STORE_SUBJECT_HDRBYTES, CRYPTO_WRAPPED_KEYBYTES);
+	return 0;
+}
+
+void
+store_subject_header(uint8_t hdr[STORE_SUBJECT_HDRBYTES], uint64_t created_us)
+{
+	hdr[0] = STORE_FORMAT;
+	store_be64(hdr + 1, created_us);
+}
+
+int
+store_subject_put(store *s, store_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const store_subject *sub)
+{
+	uint8_t rec[STORE_SUBJECT_RECBYTES];
+	store_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid},
+	          v = {sizeof(rec), rec};
+
+	store_subject_header(rec, sub->created_us);
+	memcpy(rec + STORE_SUBJECT_HDRBYTES, sub->wrapped,
+	    CRYPTO_WRAPPED_KEYBYTES);
+	return store_put(txn, STORE_SUBJECTS, &k, &v, 0);
+}
+
+size_t
+store_value_key(
+    uint8_t *key, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field)
+{
+	size_t n = strnlen(field, CRYPTO_MAX_NAME);
+
+	memcpy(key, sid, CRYPTO_SUBJECT_IDBYTES);
+	memcpy(key + CRYPTO_SUBJECT_IDBYTES, field, n);
+	return CRYPTO_SUBJECT_IDBYTES + n;
+}
+
+size_t
+store_value_header(uint8_t *hdr, uint64_t created_us, uint64_t updated_us,
+    const char *purpose, size_t purposelen)
+{
+	hdr[0] = STORE_FORMAT;
+	store_be64(hdr + 1, created_us);
+	store_be64(hdr + 9, updated_us);
+	hdr[17] = (uint8_t)purposelen;
+	memcpy(hdr + STORE_VALUE_HDRBYTES, purpose, purposelen);
+	return STORE_VALUE_HDRBYTES + purposelen;
+}
+
+int
+store_value_decode(const store_val *rec, store_value *out)
+{
+	const uint8_t *p = rec->data;
+	size_t hl;
+
+	if (rec->size < STORE_VALUE_HDRBYTES || p[0] != STORE_FORMAT)
+		return -1;
+	hl = STORE_VALUE_HDRBYTES + p[17];
+	if (rec->size < hl + CRYPTO_SEAL_OVERHEAD)
+		return -1;
+	out->hdr = p;
+	out->hdrlen = hl;
+	out->created_us = store_get_be64(p + 1);
+	out->updated_us = store_get_be64(p + 9);
+	out->purpose = (const char *)p + STORE_VALUE_HDRBYTES;
+	out->purposelen = p[17];
+	out->sealed = p + hl;
+	out->sealedlen = rec->size - hl;
+	return 0;
+}
+
+void
+store_value_id(const store_value *sv, uint8_t id[STORE_VALUE_IDBYTES])
+{
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, NULL, 0, STORE_VALUE_IDBYTES);
+	crypto_generichash_update(&h, sv->hdr, sv->hdrlen);
+	crypto_generichash_update(&h, sv->sealed, CRYPTO_NONCEBYTES);
+	crypto_generichash_update(
+	    &h, sv->sealed + sv->sealedlen - CRYPTO_TAGBYTES, CRYPTO_TAGBYTES);
+	crypto_generichash_final(&h, id, STORE_VALUE_IDBYTES);
+}
+
+int
+store_value_get(store *s, store_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field,
+    store_value *out)
+{
+	uint8_t key[STORE_VALUE_KEYMAX];
+	store_val k = {0, key}, v;
+	int rc;
+
+	k.size = store_value_key(key, sid, field);
+	if ((rc = store_get(txn, STORE_VALUES, &k, &v)) != 0)
+		return rc;
+	return store_value_decode(&v, out) == 0 ? 0 : STORE_CORRUPTED;
+}
+
+int
+store_subject_delete(store *s, store_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], unsigned *nvalues)
+{
+	store_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	store_cur *c;
+	unsigned n = 0;
+	int rc;
+
+	*nvalues = 0;
+	if ((rc = store_del(txn, STORE_SUBJECTS, &k)) != 0)
+		return rc;
+	if ((rc = store_cur_open(txn, STORE_VALUES, &c)) != 0)
+		return rc;
+	rc = store_cur_get(c, &k, &v, STORE_SET_RANGE);
+	while (rc == 0 && k.size >= CRYPTO_SUBJECT_IDBYTES &&
+	       memcmp(k.data, sid, CRYPTO_SUBJECT_IDBYTES) == 0) {
+		if ((rc = store_cur_del(c)) != 0)
+			break;
+		n++;
+		/* after a delete, STORE_NEXT yields the item that followed */
+		rc = store_cur_get(c, &k, &v, STORE_NEXT);
+	}
+	store_cur_close(c);
+	*nvalues = n;
+	if (rc != STORE_NOTFOUND && rc != 0)
+		return rc;
+	return blind_del_subject(s, txn, sid);
+}
+
+int
+store_value_del(store *s, store_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field)
+{
+	uint8_t key[STORE_VALUE_KEYMAX];
+	store_val k;
+	int rc;
+
+	k.size = store_value_key(key, sid, field);
+	k.data = key;
+	rc = store_del(txn, STORE_VALUES, &k);
+	if (rc != 0 && rc != STORE_NOTFOUND)
+		return rc;
+	return blind_del(s, txn, sid, field);
 }

@@ -55,6 +55,7 @@ struct store_ops {
 	 * answers as each comment says. */
 	const char *(*strerror)(int rc); /* codes store.c does not name */
 	int (*copy)(store *s, int fd);   /* compact copy for backups: ENOTSUP */
+	uint64_t (*copy_size)(store *s); /* its estimated length: 0 */
 	int (*grow)(store *s);           /* LMDB's map: 0 */
 	bool (*want_map)(store *s, size_t bytes, int timeout_ms); /* true */
 	void (*grow_wanted)(store *s);                            /* nothing */

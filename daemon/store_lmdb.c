@@ -11,13 +11,11 @@
  * costs no allocation beyond LMDB's own; a worker's read handle keeps its
  * wrapper for its lifetime (reset and renew, never free).
  */
-#include "store.h"
+#include "store_lmdb.h"
 #include "store_backend.h"
 
 #include <assert.h>
 #include <stddef.h>
-
-#include "blind.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -248,358 +246,6 @@ lmdb_disk_full(store *s, int rc)
 	return getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
 	       rl.rlim_cur != RLIM_INFINITY && stat(path, &st) == 0 &&
 	       (uint64_t)st.st_size + STORE_MIN_MAPSIZE > rl.rlim_cur;
-}
-
-/*
- * A worker keeps one read transaction handle for its lifetime and renews it
- * per request: cheaper than begin/abort, and it holds no snapshot (so does
- * not pin old pages) between requests.
- */
-int
-store_read_begin(store *s, MDB_txn **txn)
-{
-	int rc;
-
-	pthread_rwlock_rdlock(&s->maplock);
-	if (*txn == NULL)
-		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
-	else
-		rc = mdb_txn_renew(*txn);
-	if (rc != 0)
-		pthread_rwlock_unlock(&s->maplock);
-	return rc;
-}
-
-void
-store_read_end(store *s, MDB_txn *txn)
-{
-	mdb_txn_reset(txn);
-	pthread_rwlock_unlock(&s->maplock);
-}
-
-int
-store_meta_get(store *s, MDB_txn *txn, const char *name, MDB_val *v)
-{
-	MDB_val k = {strlen(name), (void *)name};
-
-	return mdb_get(txn, s->meta, &k, v);
-}
-
-int
-store_meta_put(
-    store *s, MDB_txn *txn, const char *name, const void *p, size_t len)
-{
-	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)p};
-
-	return mdb_put(txn, s->meta, &k, &v, 0);
-}
-
-int
-store_meta_del(store *s, MDB_txn *txn, const char *name)
-{
-	MDB_val k = {strlen(name), (void *)name};
-
-	return mdb_del(txn, s->meta, &k, NULL);
-}
-
-int
-store_meta_get_u64(
-    store *s, MDB_txn *txn, const char *name, uint64_t def, uint64_t *out)
-{
-	MDB_val v;
-	int rc;
-
-	*out = def;
-	if ((rc = store_meta_get(s, txn, name, &v)) == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != 8)
-		return MDB_CORRUPTED;
-	*out = store_get_be64(v.mv_data);
-	return 0;
-}
-
-int
-store_meta_put_u64(store *s, MDB_txn *txn, const char *name, uint64_t v)
-{
-	uint8_t b[8];
-
-	store_be64(b, v);
-	return store_meta_put(s, txn, name, b, sizeof(b));
-}
-
-int
-store_format_put(store *s, MDB_txn *txn)
-{
-	uint32_t format = STORE_FORMAT;
-	int rc;
-
-	if ((rc = store_meta_put(s, txn, "format", &format, sizeof(format))) !=
-	    0)
-		return rc;
-	/* every subject of this store gets its retention record when it is
-	 * created (retstore.h); a store without this mark may hold subjects
-	 * from before, which get theirs when they are next written */
-	if ((rc = store_meta_put_u64(s, txn, "retention_records", 1)) != 0)
-		return rc;
-	/* and every lookup value is indexed as it is written (blind.h) */
-	return store_meta_put_u64(s, txn, "blind_index", 1);
-}
-
-int
-store_format_check(store *s, MDB_txn *txn, char *err, size_t errlen)
-{
-	uint32_t format;
-	MDB_val v;
-	int rc;
-
-	if ((rc = store_meta_get(s, txn, "format", &v)) != 0 ||
-	    v.mv_size != sizeof(format)) {
-		snprintf(err, errlen,
-		    "the store records no format version (%s): not a store "
-		    "made by privd init, or a damaged one",
-		    rc ? mdb_strerror(rc) : "wrong size");
-		return -1;
-	}
-	memcpy(&format, v.mv_data, sizeof(format));
-	if (format != STORE_FORMAT) {
-		snprintf(err, errlen,
-		    "the store is in format %u; this privd (%s) reads format "
-		    "%u only%s",
-		    (unsigned)format, PRIVD_VERSION, (unsigned)STORE_FORMAT,
-		    format < STORE_FORMAT ? " (it was made by an older privd)"
-		                          : " (it was made by a newer privd)");
-		return -1;
-	}
-	return 0;
-}
-
-int
-store_policy_put(store *s, MDB_txn *txn, uint64_t version, uint64_t time_us,
-    const char *who, const char *json, size_t len)
-{
-	uint8_t kb[8], *p;
-	size_t wholen = strlen(who);
-	MDB_val k = {8, kb}, v;
-	int rc;
-
-	if (wholen > 255)
-		wholen = 255;
-	store_be64(kb, version);
-	v.mv_size = 8 + 1 + wholen + len;
-	if ((rc = mdb_put(txn, s->policy, &k, &v, MDB_RESERVE)) != 0)
-		return rc;
-	p = v.mv_data;
-	store_be64(p, time_us);
-	p[8] = (uint8_t)wholen;
-	memcpy(p + 9, who, wholen);
-	memcpy(p + 9 + wholen, json, len);
-	return 0;
-}
-
-int
-store_policy_decode(const MDB_val *k, const MDB_val *v, store_policy *out)
-{
-	const uint8_t *p = v->mv_data;
-
-	if (k->mv_size != 8 || v->mv_size < 9 || v->mv_size < 9u + p[8])
-		return MDB_CORRUPTED;
-	out->version = store_get_be64(k->mv_data);
-	out->time_us = store_get_be64(p);
-	out->who = (const char *)p + 9;
-	out->wholen = p[8];
-	out->json = (const char *)p + 9 + p[8];
-	out->len = v->mv_size - 9 - p[8];
-	return 0;
-}
-
-int
-store_policy_latest(store *s, MDB_txn *txn, store_policy *out)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc;
-
-	if ((rc = mdb_cursor_open(txn, s->policy, &c)) != 0)
-		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	mdb_cursor_close(c);
-	if (rc != 0)
-		return rc;
-	return store_policy_decode(&k, &v, out);
-}
-
-int
-store_policy_get(store *s, MDB_txn *txn, uint64_t version, store_policy *out)
-{
-	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
-	int rc;
-
-	store_be64(kb, version);
-	if ((rc = mdb_get(txn, s->policy, &k, &v)) != 0)
-		return rc;
-	return store_policy_decode(&k, &v, out);
-}
-
-int
-store_subject_get(store *s, MDB_txn *txn,
-    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], store_subject *out)
-{
-	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
-	const uint8_t *p;
-	int rc;
-
-	if ((rc = mdb_get(txn, s->subjects, &k, &v)) != 0)
-		return rc;
-	p = v.mv_data;
-	if (v.mv_size != STORE_SUBJECT_RECBYTES || p[0] != STORE_FORMAT)
-		return MDB_CORRUPTED;
-	out->created_us = store_get_be64(p + 1);
-	memcpy(
-	    out->wrapped, p + STORE_SUBJECT_HDRBYTES, CRYPTO_WRAPPED_KEYBYTES);
-	return 0;
-}
-
-void
-store_subject_header(uint8_t hdr[STORE_SUBJECT_HDRBYTES], uint64_t created_us)
-{
-	hdr[0] = STORE_FORMAT;
-	store_be64(hdr + 1, created_us);
-}
-
-int
-store_subject_put(store *s, MDB_txn *txn,
-    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const store_subject *sub)
-{
-	uint8_t rec[STORE_SUBJECT_RECBYTES];
-	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid},
-	        v = {sizeof(rec), rec};
-
-	store_subject_header(rec, sub->created_us);
-	memcpy(rec + STORE_SUBJECT_HDRBYTES, sub->wrapped,
-	    CRYPTO_WRAPPED_KEYBYTES);
-	return mdb_put(txn, s->subjects, &k, &v, 0);
-}
-
-size_t
-store_value_key(
-    uint8_t *key, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field)
-{
-	size_t n = strnlen(field, CRYPTO_MAX_NAME);
-
-	memcpy(key, sid, CRYPTO_SUBJECT_IDBYTES);
-	memcpy(key + CRYPTO_SUBJECT_IDBYTES, field, n);
-	return CRYPTO_SUBJECT_IDBYTES + n;
-}
-
-size_t
-store_value_header(uint8_t *hdr, uint64_t created_us, uint64_t updated_us,
-    const char *purpose, size_t purposelen)
-{
-	hdr[0] = STORE_FORMAT;
-	store_be64(hdr + 1, created_us);
-	store_be64(hdr + 9, updated_us);
-	hdr[17] = (uint8_t)purposelen;
-	memcpy(hdr + STORE_VALUE_HDRBYTES, purpose, purposelen);
-	return STORE_VALUE_HDRBYTES + purposelen;
-}
-
-int
-store_value_decode(const MDB_val *rec, store_value *out)
-{
-	const uint8_t *p = rec->mv_data;
-	size_t hl;
-
-	if (rec->mv_size < STORE_VALUE_HDRBYTES || p[0] != STORE_FORMAT)
-		return -1;
-	hl = STORE_VALUE_HDRBYTES + p[17];
-	if (rec->mv_size < hl + CRYPTO_SEAL_OVERHEAD)
-		return -1;
-	out->hdr = p;
-	out->hdrlen = hl;
-	out->created_us = store_get_be64(p + 1);
-	out->updated_us = store_get_be64(p + 9);
-	out->purpose = (const char *)p + STORE_VALUE_HDRBYTES;
-	out->purposelen = p[17];
-	out->sealed = p + hl;
-	out->sealedlen = rec->mv_size - hl;
-	return 0;
-}
-
-void
-store_value_id(const store_value *sv, uint8_t id[STORE_VALUE_IDBYTES])
-{
-	crypto_generichash_state h;
-
-	crypto_generichash_init(&h, NULL, 0, STORE_VALUE_IDBYTES);
-	crypto_generichash_update(&h, sv->hdr, sv->hdrlen);
-	crypto_generichash_update(&h, sv->sealed, CRYPTO_NONCEBYTES);
-	crypto_generichash_update(
-	    &h, sv->sealed + sv->sealedlen - CRYPTO_TAGBYTES, CRYPTO_TAGBYTES);
-	crypto_generichash_final(&h, id, STORE_VALUE_IDBYTES);
-}
-
-int
-store_value_get(store *s, MDB_txn *txn,
-    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field,
-    store_value *out)
-{
-	uint8_t key[STORE_VALUE_KEYMAX];
-	MDB_val k = {0, key}, v;
-	int rc;
-
-	k.mv_size = store_value_key(key, sid, field);
-	if ((rc = mdb_get(txn, s->values, &k, &v)) != 0)
-		return rc;
-	return store_value_decode(&v, out) == 0 ? 0 : MDB_CORRUPTED;
-}
-
-int
-store_subject_delete(store *s, MDB_txn *txn,
-    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], unsigned *nvalues)
-{
-	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
-	MDB_cursor *c;
-	unsigned n = 0;
-	int rc;
-
-	*nvalues = 0;
-	if ((rc = mdb_del(txn, s->subjects, &k, NULL)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, s->values, &c)) != 0)
-		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size >= CRYPTO_SUBJECT_IDBYTES &&
-	       memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) == 0) {
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
-			break;
-		n++;
-		/* after a delete, MDB_NEXT yields the item that followed */
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	*nvalues = n;
-	if (rc != MDB_NOTFOUND && rc != 0)
-		return rc;
-	return blind_del_subject(s, txn, sid);
-}
-
-int
-store_value_del(store *s, MDB_txn *txn,
-    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field)
-{
-	uint8_t key[STORE_VALUE_KEYMAX];
-	MDB_val k;
-	int rc;
-
-	k.mv_size = store_value_key(key, sid, field);
-	k.mv_data = key;
-	rc = mdb_del(txn, s->values, &k, NULL);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	return blind_del(s, txn, sid, field);
 }
 
 /*
@@ -852,6 +498,112 @@ lmdb_copy(store *s, int fd)
 	return rc;
 }
 
+/*
+ * What the compacted copy will hold: the pages of every database (free
+ * pages are left out), the two meta pages. An estimate for a backup's
+ * progress only: the store changes while it is copied.
+ */
+static uint64_t
+lmdb_copy_size(store *s)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	uint64_t pages = 2, psize = 4096;
+	size_t i;
+
+	pthread_rwlock_rdlock(&s->maplock);
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0) {
+		pthread_rwlock_unlock(&s->maplock);
+		return 0;
+	}
+	/* the main database (1), which names the others, then each */
+	for (i = 0; i <= STORE_NTABLES; i++) {
+		if (mdb_stat(txn, i == 0 ? 1 : s->dbi[i - 1], &ms) != 0)
+			continue;
+		pages += ms.ms_branch_pages + ms.ms_leaf_pages +
+		         ms.ms_overflow_pages;
+		psize = ms.ms_psize;
+	}
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->maplock);
+	return pages * psize;
+}
+
+int
+store_open_image(const char *path, bool image, store **out)
+{
+	static const store_tbl need[] = {
+	    STORE_META, STORE_AUDIT, STORE_AUDIT_CKPT, STORE_ERASURES};
+	unsigned flags =
+	    image ? MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK : MDB_RDONLY;
+	MDB_txn *txn = NULL;
+	store *s;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return ENOMEM;
+	s->ops = &lmdb_ops;
+	pthread_rwlock_init(&s->maplock, NULL);
+	/* absent tables: a handle LMDB refuses (EINVAL) */
+	for (i = 0; i < STORE_NTABLES; i++)
+		s->dbi[i] = (MDB_dbi)-1;
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, STORE_MAXDBS)) != 0 ||
+	    (rc = mdb_env_open(s->env, path, flags, 0600)) != 0 ||
+	    (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		goto fail;
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if ((rc = mdb_dbi_open(txn, store_tbl_name(need[i]), 0,
+		         &s->dbi[need[i]])) != 0)
+			goto fail;
+	/* committed, the handles stay open for the environment's life */
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	pthread_rwlock_destroy(&s->maplock);
+	free(s);
+	return rc;
+}
+
+/* Transitional wrappers (store_lmdb.h): an MDB_txn in a stack wrapper. */
+int
+store_lmdb_subject_get(store *s, MDB_txn *mt,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], store_subject *out)
+{
+	lmdb_txn lt = {{&lmdb_ops, s}, mt, NULL};
+
+	return store_subject_get(s, &lt.base, sid, out);
+}
+
+int
+store_lmdb_subject_put(store *s, MDB_txn *mt,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const store_subject *sub)
+{
+	lmdb_txn lt = {{&lmdb_ops, s}, mt, NULL};
+
+	return store_subject_put(s, &lt.base, sid, sub);
+}
+
+int
+store_lmdb_value_get(store *s, MDB_txn *mt,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field,
+    store_value *out)
+{
+	lmdb_txn lt = {{&lmdb_ops, s}, mt, NULL};
+
+	return store_value_get(s, &lt.base, sid, field, out);
+}
+
 const char *
 store_lmdb_strerror(int rc)
 {
@@ -878,6 +630,7 @@ static const struct store_ops lmdb_ops = {
     .cur_del = lmdb_cur_del,
     .strerror = store_lmdb_strerror,
     .copy = lmdb_copy,
+    .copy_size = lmdb_copy_size,
     .grow = lmdb_grow,
     .want_map = lmdb_want_map,
     .grow_wanted = lmdb_grow_wanted,

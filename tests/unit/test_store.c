@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "store_lmdb.h" /* the map growth is LMDB's */
 
 #define READERS         2
 #define GROW_DEADLINE_S 5
@@ -62,7 +63,7 @@ reader(void *arg)
 	shared *sh = ra->sh;
 	int other = (ra->id + 1) % READERS;
 	struct timespec tick = {0, 100 * 1000};
-	MDB_txn *txn = NULL;
+	store_txn *txn = NULL;
 	uint64_t mine, t0;
 
 	while (!atomic_load(&sh->stop)) {
@@ -77,7 +78,7 @@ reader(void *arg)
 		store_read_end(sh->st, txn);
 	}
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		store_txn_abort(txn);
 	return NULL;
 }
 
