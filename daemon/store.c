@@ -140,6 +140,12 @@ store_sync(store *s)
 }
 
 int
+store_map_adopt(store *s)
+{
+	return s->ops->map_adopt != NULL ? s->ops->map_adopt(s) : 0;
+}
+
+int
 store_grow(store *s)
 {
 	return s->ops->grow != NULL ? s->ops->grow(s) : 0;

@@ -117,6 +117,14 @@ int store_sync(store *s);
  * readers to leave (maplock). Returns a store error code.
  */
 int store_grow(store *s);
+/* Take the map size the store's file records, grown by another process
+ * (privd server-key next opens the store beside a serving privd). No
+ * transaction of this thread may be open; it waits for the workers' read
+ * handles. A write transaction begun on a map grown elsewhere adopts it
+ * by itself; a read-only one fails with STORE_MAP_RESIZED,
+ * after which a thread with no other transaction calls this and begins
+ * again. */
+int store_map_adopt(store *s);
 
 /*
  * Room ahead of a long read transaction (a backup's copy): while it is

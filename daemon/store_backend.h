@@ -57,6 +57,7 @@ struct store_ops {
 	int (*copy)(store *s, int fd);   /* compact copy for backups: ENOTSUP */
 	uint64_t (*copy_size)(store *s); /* its estimated length: 0 */
 	int (*grow)(store *s);           /* LMDB's map: 0 */
+	int (*map_adopt)(store *s);      /* take another process's growth: 0 */
 	bool (*want_map)(store *s, size_t bytes, int timeout_ms); /* true */
 	void (*grow_wanted)(store *s);                            /* nothing */
 	size_t (*used_bytes)(store *s);                           /* 0 */

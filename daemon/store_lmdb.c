@@ -257,6 +257,7 @@ static_assert(STORE_NOTFOUND == MDB_NOTFOUND, "codes");
 static_assert(STORE_CORRUPTED == MDB_CORRUPTED, "codes");
 static_assert(STORE_MAP_FULL == MDB_MAP_FULL, "codes");
 static_assert(STORE_INCOMPATIBLE == MDB_INCOMPATIBLE, "codes");
+static_assert(STORE_MAP_RESIZED == MDB_MAP_RESIZED, "codes");
 static_assert(
     STORE_UNAVAILABLE < MDB_KEYEXIST || STORE_UNAVAILABLE > MDB_LAST_ERRCODE,
     "codes");
@@ -310,8 +311,29 @@ lmdb_txn_free(lmdb_txn *lt)
 	free(lt);
 }
 
+/*
+ * Take the map size the store's file records: another process (privd
+ * server-key next beside a serving privd, or the serving privd beside
+ * it) grew the map, and LMDB says MDB_MAP_RESIZED until this process
+ * adopts it. Only with no transaction of this process open: maplock
+ * exclusive waits for the workers' read handles.
+ */
 static int
-lmdb_txn_begin(store *s, unsigned flags, store_txn **t)
+lmdb_map_adopt(store *s)
+{
+	MDB_envinfo info;
+	int rc;
+
+	pthread_rwlock_wrlock(&s->maplock);
+	if ((rc = mdb_env_set_mapsize(s->env, 0)) == 0 &&
+	    mdb_env_info(s->env, &info) == 0)
+		s->mapsize = info.me_mapsize;
+	pthread_rwlock_unlock(&s->maplock);
+	return rc;
+}
+
+static int
+txn_begin(store *s, unsigned flags, store_txn **t, bool adopt)
 {
 	lmdb_txn *lt;
 	int rc;
@@ -322,12 +344,24 @@ lmdb_txn_begin(store *s, unsigned flags, store_txn **t)
 	lt->base.ops = &lmdb_ops;
 	lt->base.s = s;
 	lt->spare = NULL;
-	if ((rc = mdb_txn_begin(s->env, NULL, flags, &lt->mt)) != 0) {
+	rc = mdb_txn_begin(s->env, NULL, flags, &lt->mt);
+	if (rc == MDB_MAP_RESIZED && adopt && (rc = lmdb_map_adopt(s)) == 0)
+		rc = mdb_txn_begin(s->env, NULL, flags, &lt->mt);
+	if (rc != 0) {
 		free(lt);
 		return rc;
 	}
 	*t = &lt->base;
 	return 0;
+}
+
+static int
+lmdb_txn_begin(store *s, unsigned flags, store_txn **t)
+{
+	/* a write transaction only: its thread (the writer, or a command's
+	 * only thread) holds no read transaction that adopting would wait
+	 * for; a read transaction reports the growth (store_map_adopt) */
+	return txn_begin(s, flags, t, !(flags & MDB_RDONLY));
 }
 
 static int
@@ -457,8 +491,9 @@ lmdb_read_begin(store *s, store_txn **t)
 	int rc;
 
 	pthread_rwlock_rdlock(&s->maplock);
+	/* holding maplock: a resized map is reported, not adopted */
 	if (*t == NULL)
-		rc = lmdb_txn_begin(s, MDB_RDONLY, t);
+		rc = txn_begin(s, MDB_RDONLY, t, false);
 	else
 		rc = mdb_txn_renew(LT(*t)->mt);
 	if (rc != 0)
@@ -631,6 +666,7 @@ static const struct store_ops lmdb_ops = {
     .strerror = store_lmdb_strerror,
     .copy = lmdb_copy,
     .copy_size = lmdb_copy_size,
+    .map_adopt = lmdb_map_adopt,
     .grow = lmdb_grow,
     .want_map = lmdb_want_map,
     .grow_wanted = lmdb_grow_wanted,
