@@ -232,12 +232,42 @@ test_map_grown_elsewhere(void **state)
 	rm_store(dir);
 }
 
+/* --store lmdb:DIR names the LMDB store in DIR, as a plain path does. */
+static void
+test_open_spec_lmdb(void **state)
+{
+	char dir[] = "/tmp/privd-test-store-XXXXXX", spec[64], err[256];
+	store *st;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(spec, sizeof(spec), "lmdb:%s", dir);
+	assert_int_equal(store_open_spec(spec, STORE_MIN_MAPSIZE, true, &st,
+	                     err, sizeof(err)),
+	    0);
+	assert_string_equal(store_backend(st), "lmdb");
+	store_close(&st);
+	assert_null(st);
+	assert_int_equal(store_open_spec(dir, STORE_MIN_MAPSIZE, false, &st,
+	                     err, sizeof(err)),
+	    0);
+	assert_string_equal(store_backend(st), "lmdb");
+	store_close(&st);
+	rm_store(dir);
+	/* a directory that holds no store, not created: a clear error */
+	assert_int_equal(store_open_spec("lmdb:/nonexistent-privd-dir",
+	                     STORE_MIN_MAPSIZE, false, &st, err, sizeof(err)),
+	    -1);
+	assert_null(st);
+	assert_non_null(strstr(err, "/nonexistent-privd-dir"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_grow_not_starved_by_readers),
 	    cmocka_unit_test(test_map_grown_elsewhere),
+	    cmocka_unit_test(test_open_spec_lmdb),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
