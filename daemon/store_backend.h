@@ -53,7 +53,6 @@ struct store_ops {
 
 	/* Optional: NULL means the backend has no such thing; store.c then
 	 * answers as each comment says. */
-	const char *(*strerror)(int rc); /* codes store.c does not name */
 	int (*copy)(store *s, int fd);   /* compact copy for backups: ENOTSUP */
 	uint64_t (*copy_size)(store *s); /* its estimated length: 0 */
 	int (*grow)(store *s);           /* LMDB's map: 0 */

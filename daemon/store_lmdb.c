@@ -1,6 +1,8 @@
 /*
- * store_lmdb.c - the LMDB backend of store_kv.h, and (until the daemon is
- * converted) the LMDB layout of store.h.
+ * store_lmdb.c - the LMDB backend of store_kv.h: one environment in the
+ * data directory, one named database per store table. The only file of
+ * the daemon that includes <lmdb.h> (store_lmdb.h, its struct, is private
+ * to it save for the benchmark's store floor).
  *
  * DESIGN: each store_kv.h call is the LMDB call of the same name. The
  * codes, flags, cursor operations and store_val are LMDB's own (checked
@@ -10,14 +12,20 @@
  * Cursor wrappers are kept on their transaction for reuse, so a request
  * costs no allocation beyond LMDB's own; a worker's read handle keeps its
  * wrapper for its lifetime (reset and renew, never free).
+ *
+ * What only LMDB has stays here behind store.h's functions, which other
+ * backends answer with a neutral value: the map and its growth (maplock,
+ * store_grow, store_want_map, store_map_adopt), the meta page's sync
+ * (store_set_meta_sync, store_sync), the compact copy a backup is
+ * (store_copy), and opening a backup image or a stopped store read-only
+ * (store_open_image).
  */
 #include "store_lmdb.h"
 #include "store_backend.h"
 
 #include <assert.h>
-#include <stddef.h>
-
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -663,7 +671,6 @@ static const struct store_ops lmdb_ops = {
     .cur_get = lmdb_cur_get,
     .cur_put_current = lmdb_cur_put_current,
     .cur_del = lmdb_cur_del,
-    .strerror = store_lmdb_strerror,
     .copy = lmdb_copy,
     .copy_size = lmdb_copy_size,
     .map_adopt = lmdb_map_adopt,
