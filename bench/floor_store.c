@@ -8,7 +8,7 @@
  * key, values are sealed with XChaCha20-Poly1305 bound to their headers.
  * Each operation appends one audit record as privd does (a packed
  * privd.v1.AuditEvent with its BLAKE2b chain hash, reserved in place with
- * MDB_APPEND) and nothing else: no audit index, which is the floor the
+ * STORE_APPEND) and nothing else: no audit index, which is the floor the
  * issue asks privd to approach. Commits are group commits of `batch`
  * operations with LMDB's default durability (a data sync and a meta page
  * sync), whatever flags privd's store_open() may come to use.
@@ -32,6 +32,7 @@
 #include "floors.h"
 #include "privd.pb-c.h"
 #include "store.h"
+#include "store_lmdb.h" /* the floor is LMDB's */
 
 #define FLOOR_MAPSIZE   (64ull << 30) /* address space only */
 #define LOAD_PER_COMMIT 10000
@@ -108,9 +109,9 @@ load(store_floor *f, char *err, size_t errlen)
 	uint8_t dk[CRYPTO_KEYBYTES], hdr[STORE_SUBJECT_HDRBYTES],
 	    key[STORE_VALUE_KEYMAX], rec[512];
 	char subj[32];
-	MDB_txn *txn = NULL;
+	store_txn *txn = NULL;
 	store_subject sub;
-	MDB_val k, v;
+	store_val k, v;
 	uint64_t now = wall_us();
 	int rc = 0;
 
@@ -118,8 +119,7 @@ load(store_floor *f, char *err, size_t errlen)
 		size_t sl = bench_subject(i, subj, sizeof(subj));
 		uint8_t sid[CRYPTO_SUBJECT_IDBYTES];
 
-		if (txn == NULL &&
-		    (rc = mdb_txn_begin(f->st->env, NULL, 0, &txn)) != 0)
+		if (txn == NULL && (rc = store_txn_begin(f->st, 0, &txn)) != 0)
 			break;
 		crypto_subject_id(
 		    f->keys, BENCH_REGISTER, (const uint8_t *)subj, sl, sid);
@@ -131,17 +131,17 @@ load(store_floor *f, char *err, size_t errlen)
 		if ((rc = store_subject_put(f->st, txn, sid, &sub)) != 0)
 			break;
 		for (int fi = 0; fi < FLD_N && rc == 0; fi++) {
-			k.mv_size =
+			k.size =
 			    store_value_key(key, sid, bench_field_names[fi]);
-			k.mv_data = key;
-			v.mv_size = seal_value(dk, fi, i, 0, now, rec);
-			v.mv_data = rec;
-			rc = mdb_put(txn, f->st->values, &k, &v, 0);
+			k.data = key;
+			v.size = seal_value(dk, fi, i, 0, now, rec);
+			v.data = rec;
+			rc = store_put(txn, STORE_VALUES, &k, &v, 0);
 		}
 		if (rc != 0)
 			break;
 		if ((i + 1) % LOAD_PER_COMMIT == 0 || i + 1 == f->nsubjects) {
-			rc = mdb_txn_commit(txn);
+			rc = store_txn_commit(txn);
 			txn = NULL;
 			if (rc != 0)
 				break;
@@ -149,10 +149,10 @@ load(store_floor *f, char *err, size_t errlen)
 	}
 	sodium_memzero(dk, sizeof(dk));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		store_txn_abort(txn);
 	if (rc != 0)
-		snprintf(
-		    err, errlen, "store floor: loading: %s", mdb_strerror(rc));
+		snprintf(err, errlen, "store floor: loading: %s",
+		    store_strerror(rc));
 	else if (bench_interrupted)
 		snprintf(err, errlen, "interrupted");
 	return rc != 0 || bench_interrupted ? -1 : 0;
@@ -214,7 +214,7 @@ store_floor_close(store_floor **fp)
 /* The reading half of one operation, in the batch's read transaction.
  * Returns 0, or -1 with r->first_error. */
 static int
-floor_read(store_floor *f, MDB_txn *txn, bool put, floor_op *op,
+floor_read(store_floor *f, store_txn *txn, bool put, floor_op *op,
     const char *const *get_fields, size_t nget, uint64_t now, load_result *r)
 {
 	uint8_t dk[CRYPTO_KEYBYTES], hdr[STORE_SUBJECT_HDRBYTES],
@@ -269,20 +269,20 @@ bad:
 	sodium_memzero(dk, sizeof(dk));
 	snprintf(r->first_error, sizeof(r->first_error),
 	    "store floor: a stored subject does not read back (%s)",
-	    rc ? mdb_strerror(rc) : "does not authenticate");
+	    rc ? store_strerror(rc) : "does not authenticate");
 	return -1;
 }
 
 /* Append op's audit record, as audit_append() does, packed in place. */
 static int
-floor_audit(store_floor *f, MDB_txn *txn, bool put, const floor_op *op,
+floor_audit(store_floor *f, store_txn *txn, bool put, const floor_op *op,
     const char *const *get_fields, size_t nget, uint64_t now)
 {
 	Privd__V1__AuditEvent ev = PRIVD__V1__AUDIT_EVENT__INIT;
 	crypto_generichash_state h;
 	char *pf[3];
 	uint8_t kb[8], *p;
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	size_t n;
 	int rc;
 
@@ -309,11 +309,11 @@ floor_audit(store_floor *f, MDB_txn *txn, bool put, const floor_op *op,
 	ev.request_id = (ev.seq << 8) | 7;
 	n = privd__v1__audit_event__get_packed_size(&ev);
 	store_be64(kb, ev.seq);
-	v.mv_size = HASHBYTES + n;
-	if ((rc = mdb_put(
-	         txn, f->st->audit, &k, &v, MDB_RESERVE | MDB_APPEND)) != 0)
+	v.size = HASHBYTES + n;
+	if ((rc = store_put(
+	         txn, STORE_AUDIT, &k, &v, STORE_RESERVE | STORE_APPEND)) != 0)
 		return rc;
-	p = v.mv_data;
+	p = v.data;
 	privd__v1__audit_event__pack(&ev, p + HASHBYTES);
 	crypto_generichash_init(&h, NULL, 0, HASHBYTES);
 	crypto_generichash_update(&h, f->hash, HASHBYTES);
@@ -331,46 +331,46 @@ floor_batch(store_floor *f, bool put, floor_op *ops, int batch,
 {
 	uint8_t key[STORE_VALUE_KEYMAX];
 	uint64_t now = wall_us();
-	MDB_txn *txn;
-	MDB_val k, v;
+	store_txn *txn;
+	store_val k, v;
 	int rc, i;
 
-	if ((rc = mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn)) != 0)
+	if ((rc = store_txn_begin(f->st, STORE_RDONLY, &txn)) != 0)
 		goto fail;
 	for (i = 0; i < batch; i++) {
 		ops[i].subject = rnd(f) % f->nsubjects;
 		if (floor_read(
 		        f, txn, put, &ops[i], get_fields, nget, now, r) != 0) {
-			mdb_txn_abort(txn);
+			store_txn_abort(txn);
 			return -1;
 		}
 	}
-	mdb_txn_abort(txn);
-	if ((rc = mdb_txn_begin(f->st->env, NULL, 0, &txn)) != 0)
+	store_txn_abort(txn);
+	if ((rc = store_txn_begin(f->st, 0, &txn)) != 0)
 		goto fail;
 	for (i = 0; i < batch && rc == 0; i++) {
 		for (int j = 0; put && j < 3 && rc == 0; j++) {
-			k.mv_size = store_value_key(
+			k.size = store_value_key(
 			    key, ops[i].sid, bench_field_names[put_fields[j]]);
-			k.mv_data = key;
-			v.mv_size = ops[i].reclen[j];
-			v.mv_data = ops[i].rec[j];
-			rc = mdb_put(txn, f->st->values, &k, &v, 0);
+			k.data = key;
+			v.size = ops[i].reclen[j];
+			v.data = ops[i].rec[j];
+			rc = store_put(txn, STORE_VALUES, &k, &v, 0);
 		}
 		if (rc == 0)
 			rc = floor_audit(
 			    f, txn, put, &ops[i], get_fields, nget, now);
 	}
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		store_txn_abort(txn);
 		goto fail;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
+	if ((rc = store_txn_commit(txn)) != 0)
 		goto fail;
 	return 0;
 fail:
 	snprintf(r->first_error, sizeof(r->first_error), "store floor: %s",
-	    mdb_strerror(rc));
+	    store_strerror(rc));
 	return -1;
 }
 

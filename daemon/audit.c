@@ -26,62 +26,61 @@ audit_ckpt_message(uint64_t seq, const uint8_t hash[AUDIT_HASHBYTES],
 	store_be64(out + 33 + AUDIT_HASHBYTES, time_us);
 }
 
-/* The oldest (MDB_FIRST) or newest (MDB_LAST) event kept. */
+/* The oldest (STORE_FIRST) or newest (STORE_LAST) event kept. */
 static int
-audit_end(
-    store *st, MDB_txn *txn, MDB_cursor_op op, uint64_t *seq, MDB_val *rec)
+audit_end(store *st, store_txn *txn, store_op op, uint64_t *seq, store_val *rec)
 {
-	MDB_cursor *c;
-	MDB_val k;
+	store_cur *c;
+	store_val k;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_AUDIT, &c)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, rec, op);
-	mdb_cursor_close(c);
+	rc = store_cur_get(c, &k, rec, op);
+	store_cur_close(c);
 	if (rc != 0)
 		return rc;
-	if (k.mv_size != 8)
-		return MDB_CORRUPTED;
-	*seq = store_get_be64(k.mv_data);
+	if (k.size != 8)
+		return STORE_CORRUPTED;
+	*seq = store_get_be64(k.data);
 	return 0;
 }
 
 int
-audit_first(store *st, MDB_txn *txn, uint64_t *seq, MDB_val *rec)
+audit_first(store *st, store_txn *txn, uint64_t *seq, store_val *rec)
 {
-	return audit_end(st, txn, MDB_FIRST, seq, rec);
+	return audit_end(st, txn, STORE_FIRST, seq, rec);
 }
 
 int
-audit_last(store *st, MDB_txn *txn, uint64_t *seq, MDB_val *rec)
+audit_last(store *st, store_txn *txn, uint64_t *seq, store_val *rec)
 {
-	return audit_end(st, txn, MDB_LAST, seq, rec);
+	return audit_end(st, txn, STORE_LAST, seq, rec);
 }
 
 int
-audit_load(store *st, MDB_txn *txn, audit_state *a)
+audit_load(store *st, store_txn *txn, audit_state *a)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	int rc;
 
 	memset(a, 0, sizeof(*a));
-	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_AUDIT, &c)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	mdb_cursor_close(c);
+	rc = store_cur_get(c, &k, &v, STORE_LAST);
+	store_cur_close(c);
 	if (rc == 0) {
 		Privd__V1__AuditEvent *ev;
 
 		/* without the newest hash the chain cannot go on */
-		if (k.mv_size != 8 || v.mv_size < AUDIT_HASHBYTES)
-			return MDB_CORRUPTED;
-		a->seq = store_get_be64(k.mv_data);
-		memcpy(a->hash, v.mv_data, AUDIT_HASHBYTES);
+		if (k.size != 8 || v.size < AUDIT_HASHBYTES)
+			return STORE_CORRUPTED;
+		a->seq = store_get_be64(k.data);
+		memcpy(a->hash, v.data, AUDIT_HASHBYTES);
 		ev = privd__v1__audit_event__unpack(NULL,
-		    v.mv_size - AUDIT_HASHBYTES,
-		    (uint8_t *)v.mv_data + AUDIT_HASHBYTES);
+		    v.size - AUDIT_HASHBYTES,
+		    (uint8_t *)v.data + AUDIT_HASHBYTES);
 		if (ev != NULL) {
 			a->time_us = ev->time_us;
 			privd__v1__audit_event__free_unpacked(ev, NULL);
@@ -92,25 +91,24 @@ audit_load(store *st, MDB_txn *txn, audit_state *a)
 			        "the chain goes on from its stored hash",
 			    (unsigned long long)a->seq);
 		}
-	} else if (rc != MDB_NOTFOUND) {
+	} else if (rc != STORE_NOTFOUND) {
 		return rc;
 	}
-	if ((rc = mdb_cursor_open(txn, st->audit_ckpt, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_AUDIT_CKPT, &c)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	mdb_cursor_close(c);
-	if (rc == 0 && k.mv_size == 8 && v.mv_size == AUDIT_CKPT_RECBYTES) {
-		a->ckpt_seq = store_get_be64(k.mv_data);
-		if (store_get_be64(v.mv_data) > a->time_us)
-			a->time_us = store_get_be64(v.mv_data);
+	rc = store_cur_get(c, &k, &v, STORE_LAST);
+	store_cur_close(c);
+	if (rc == 0 && k.size == 8 && v.size == AUDIT_CKPT_RECBYTES) {
+		a->ckpt_seq = store_get_be64(k.data);
+		if (store_get_be64(v.data) > a->time_us)
+			a->time_us = store_get_be64(v.data);
 		if (a->seq == 0 && a->ckpt_seq > 0) {
 			/* everything was pruned: continue from the checkpoint
 			 */
 			a->seq = a->ckpt_seq;
-			memcpy(
-			    a->hash, (uint8_t *)v.mv_data + 8, AUDIT_HASHBYTES);
+			memcpy(a->hash, (uint8_t *)v.data + 8, AUDIT_HASHBYTES);
 		}
-	} else if (rc != 0 && rc != MDB_NOTFOUND) {
+	} else if (rc != 0 && rc != STORE_NOTFOUND) {
 		return rc;
 	}
 	return 0;
@@ -141,7 +139,7 @@ decision_of(int status)
  * hashed there: no intermediate buffer on the write path.
  */
 int
-audit_append(store *st, MDB_txn *txn, audit_state *a, job *j, uint64_t now)
+audit_append(store *st, store_txn *txn, audit_state *a, job *j, uint64_t now)
 {
 	j->ev.status = j->status;
 	j->ev.reason = j->status == ST(DENIED) ? j->reason : 0;
@@ -149,12 +147,12 @@ audit_append(store *st, MDB_txn *txn, audit_state *a, job *j, uint64_t now)
 }
 
 int
-audit_append_event(store *st, MDB_txn *txn, audit_state *a,
+audit_append_event(store *st, store_txn *txn, audit_state *a,
     Privd__V1__AuditEvent *ev, uint64_t now)
 {
 	crypto_generichash_state h;
 	uint8_t kb[8], *p;
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	size_t n;
 	int rc;
 
@@ -163,11 +161,11 @@ audit_append_event(store *st, MDB_txn *txn, audit_state *a,
 	ev->decision = decision_of(ev->status);
 	n = privd__v1__audit_event__get_packed_size(ev);
 	store_be64(kb, ev->seq);
-	v.mv_size = AUDIT_HASHBYTES + n;
-	if ((rc = mdb_put(txn, st->audit, &k, &v, MDB_RESERVE | MDB_APPEND)) !=
-	    0)
+	v.size = AUDIT_HASHBYTES + n;
+	if ((rc = store_put(
+	         txn, STORE_AUDIT, &k, &v, STORE_RESERVE | STORE_APPEND)) != 0)
 		return rc;
-	p = v.mv_data;
+	p = v.data;
 	privd__v1__audit_event__pack(ev, p + AUDIT_HASHBYTES);
 	crypto_generichash_init(&h, NULL, 0, AUDIT_HASHBYTES);
 	crypto_generichash_update(&h, a->hash, AUDIT_HASHBYTES);
@@ -181,10 +179,10 @@ audit_append_event(store *st, MDB_txn *txn, audit_state *a,
 
 int
 audit_checkpoint(
-    store *st, MDB_txn *txn, audit_state *a, const uint8_t *sign_sk)
+    store *st, store_txn *txn, audit_state *a, const uint8_t *sign_sk)
 {
 	uint8_t kb[8], rec[AUDIT_CKPT_RECBYTES], msg[AUDIT_CKPT_MSGBYTES];
-	MDB_val k = {8, kb}, v = {sizeof(rec), rec};
+	store_val k = {8, kb}, v = {sizeof(rec), rec};
 	int rc;
 
 	if (a->seq == 0 || a->seq <= a->ckpt_seq)
@@ -195,25 +193,26 @@ audit_checkpoint(
 	crypto_sign_detached(
 	    rec + 8 + AUDIT_HASHBYTES, NULL, msg, sizeof(msg), sign_sk);
 	store_be64(kb, a->seq);
-	if ((rc = mdb_put(txn, st->audit_ckpt, &k, &v, 0)) != 0)
+	if ((rc = store_put(txn, STORE_AUDIT_CKPT, &k, &v, 0)) != 0)
 		return rc;
 	a->ckpt_seq = a->seq;
 	return 0;
 }
 
 bool
-audit_is_key_rotation(store *st, MDB_txn *txn, uint64_t seq)
+audit_is_key_rotation(store *st, store_txn *txn, uint64_t seq)
 {
 	Privd__V1__AuditEvent *ev;
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	bool is;
 
 	store_be64(kb, seq);
-	if (mdb_get(txn, st->audit, &k, &v) != 0 || v.mv_size < AUDIT_HASHBYTES)
+	if (store_get(txn, STORE_AUDIT, &k, &v) != 0 ||
+	    v.size < AUDIT_HASHBYTES)
 		return false;
-	ev = privd__v1__audit_event__unpack(NULL, v.mv_size - AUDIT_HASHBYTES,
-	    (uint8_t *)v.mv_data + AUDIT_HASHBYTES);
+	ev = privd__v1__audit_event__unpack(NULL, v.size - AUDIT_HASHBYTES,
+	    (uint8_t *)v.data + AUDIT_HASHBYTES);
 	if (ev == NULL)
 		return false;
 	is = strcmp(ev->op, AUDIT_OP_KEY_ROTATE) == 0 &&
@@ -235,29 +234,29 @@ audit_is_key_rotation(store *st, MDB_txn *txn, uint64_t seq)
  */
 int
 audit_prune(
-    store *st, MDB_txn *txn, uint64_t cutoff_us, size_t *pruned, bool *more)
+    store *st, store_txn *txn, uint64_t cutoff_us, size_t *pruned, bool *more)
 {
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
+	store_cur *c = NULL;
+	store_val k, v;
 	uint64_t first, upto = 0, seq;
 	size_t n = 0;
 	int rc;
 
 	*pruned = 0;
 	*more = false;
-	if ((rc = audit_first(st, txn, &first, &v)) == MDB_NOTFOUND)
+	if ((rc = audit_first(st, txn, &first, &v)) == STORE_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
 
-	if ((rc = mdb_cursor_open(txn, st->audit_ckpt, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_AUDIT_CKPT, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8 || v.mv_size != AUDIT_CKPT_RECBYTES ||
-		    store_get_be64(v.mv_data) >= cutoff_us)
+	for (rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if (k.size != 8 || v.size != AUDIT_CKPT_RECBYTES ||
+		    store_get_be64(v.data) >= cutoff_us)
 			break;
-		seq = store_get_be64(k.mv_data);
+		seq = store_get_be64(k.data);
 		if (seq < first)
 			continue; /* the current start, or already pruned */
 		if (upto != 0 && seq - first >= AUDIT_PRUNE_CHUNK) {
@@ -268,37 +267,37 @@ audit_prune(
 			continue;
 		upto = seq;
 	}
-	mdb_cursor_close(c);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	store_cur_close(c);
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		return rc;
 	if (upto == 0)
 		return 0;
 
-	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_AUDIT, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	     rc == 0 && store_get_be64(k.mv_data) <= upto;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
+	for (rc = store_cur_get(c, &k, &v, STORE_FIRST);
+	     rc == 0 && store_get_be64(k.data) <= upto;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if ((rc = store_cur_del(c)) != 0)
 			break;
 		n++;
 	}
-	mdb_cursor_close(c);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	store_cur_close(c);
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		return rc;
 	if ((rc = audit_ix_prune(st, txn, upto)) != 0)
 		return rc;
 
-	if ((rc = mdb_cursor_open(txn, st->audit_ckpt, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_AUDIT_CKPT, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	     rc == 0 && store_get_be64(k.mv_data) < upto;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
+	for (rc = store_cur_get(c, &k, &v, STORE_FIRST);
+	     rc == 0 && store_get_be64(k.data) < upto;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if ((rc = store_cur_del(c)) != 0)
 			break;
 	}
-	mdb_cursor_close(c);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	store_cur_close(c);
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		return rc;
 	*pruned = n;
 	return 0;

@@ -44,13 +44,13 @@ typedef struct audit_state {
 } audit_state;
 
 /* The oldest event kept: its seq and stored record (hash || event), valid
- * for the transaction. 0, MDB_NOTFOUND for an empty log, or an error. */
-int audit_first(store *st, MDB_txn *txn, uint64_t *seq, MDB_val *rec);
+ * for the transaction. 0, STORE_NOTFOUND for an empty log, or an error. */
+int audit_first(store *st, store_txn *txn, uint64_t *seq, store_val *rec);
 /* The newest event, likewise. */
-int audit_last(store *st, MDB_txn *txn, uint64_t *seq, MDB_val *rec);
+int audit_last(store *st, store_txn *txn, uint64_t *seq, store_val *rec);
 
 /* Read the head of the chain (writer, at start). */
-int audit_load(store *st, MDB_txn *txn, audit_state *a);
+int audit_load(store *st, store_txn *txn, audit_state *a);
 
 /*
  * Append the event of job j (worker-prepared j->ev; the writer fills seq,
@@ -58,15 +58,16 @@ int audit_load(store *st, MDB_txn *txn, audit_state *a);
  * else (its index entries follow in bulk: audit_index.h). Advances *a; the
  * caller keeps a copy to roll back if the transaction fails.
  */
-int audit_append(store *st, MDB_txn *txn, audit_state *a, job *j, uint64_t now);
+int audit_append(
+    store *st, store_txn *txn, audit_state *a, job *j, uint64_t now);
 /* The same for an event of privd's own (the retention sweeper): ev has
  * status and reason set; seq, time and decision are filled in. */
-int audit_append_event(store *st, MDB_txn *txn, audit_state *a,
+int audit_append_event(store *st, store_txn *txn, audit_state *a,
     Privd__V1__AuditEvent *ev, uint64_t now);
 
 /* Sign and store a checkpoint of the head, if it is newer than the last. */
 int audit_checkpoint(
-    store *st, MDB_txn *txn, audit_state *a, const uint8_t *sign_sk);
+    store *st, store_txn *txn, audit_state *a, const uint8_t *sign_sk);
 
 /*
  * Prune events older than cutoff_us, up to a signed checkpoint older than
@@ -75,7 +76,7 @@ int audit_checkpoint(
  * apart). *more is set if another call would prune more.
  */
 int audit_prune(
-    store *st, MDB_txn *txn, uint64_t cutoff_us, size_t *pruned, bool *more);
+    store *st, store_txn *txn, uint64_t cutoff_us, size_t *pruned, bool *more);
 
 /*
  * A rotation of the signing key (`privd audit rotate-key`, audit_key.c):
@@ -95,16 +96,16 @@ int audit_prune(
 #define AUDIT_KEY_TO        "to="
 
 /* True if the stored event at seq is a rotation of the signing key. */
-bool audit_is_key_rotation(store *st, MDB_txn *txn, uint64_t seq);
+bool audit_is_key_rotation(store *st, store_txn *txn, uint64_t seq);
 
 /*
  * Rotate the signing key in the write transaction txn (audit_key.c): a new
  * key pair, the rotation event and its checkpoint signed by the old key
  * (old_sk), the new secret key sealed in meta under keys and its public
  * key beside it. new_pk receives the new public key, *seq the rotation's
- * seq. 0, or an LMDB error / ENOMEM.
+ * seq. 0, or a store error / ENOMEM.
  */
-int audit_key_rotate(store *st, MDB_txn *txn, const crypto_keys *keys,
+int audit_key_rotate(store *st, store_txn *txn, const crypto_keys *keys,
     const uint8_t *old_sk, uint64_t now, uint8_t new_pk[32], uint64_t *seq);
 
 /* The signed message of a checkpoint (for signing and verifying). */
@@ -133,9 +134,9 @@ void audit_ckpt_message(uint64_t seq, const uint8_t hash[AUDIT_HASHBYTES],
 #define AUDIT_CURSOR_VERSION  2
 #define AUDIT_CURSOR_TAGBYTES 16
 #define AUDIT_CURSOR_BYTES    (1 + 8 + AUDIT_CURSOR_TAGBYTES)
-void audit_query(store *st, MDB_txn *txn, job *j, const uint8_t *pseudo);
+void audit_query(store *st, store_txn *txn, job *j, const uint8_t *pseudo);
 /* Answer an audit checkpoint listing into j (audit_query.c). */
-void audit_checkpoints(store *st, MDB_txn *txn, job *j);
+void audit_checkpoints(store *st, store_txn *txn, job *j);
 
 /*
  * Visit every event of the subject with pseudonym pseudo (32 bytes), in seq
@@ -145,13 +146,13 @@ void audit_checkpoints(store *st, MDB_txn *txn, job *j);
  * decoded (ev valid only during the call), or ev NULL for a stored event
  * that does not decode: privd cannot tell whose it is, so it is given to
  * every walk. fn returns 0 to go on, AUDIT_SUBJECT_STOP to stop (the walk
- * then returns 0), or an error that ends the walk. Returns 0, an LMDB
+ * then returns 0), or an error that ends the walk. Returns 0, a store
  * error, ENOMEM, or fn's error. Runs in a read transaction of a worker.
  */
 #define AUDIT_SUBJECT_STOP (-30001)
 typedef int (*audit_subject_fn)(
     void *arg, uint64_t seq, const Privd__V1__AuditEvent *ev);
-int audit_subject_walk(store *st, MDB_txn *txn, const uint8_t *pseudo,
+int audit_subject_walk(store *st, store_txn *txn, const uint8_t *pseudo,
     audit_subject_fn fn, void *arg);
 
 #endif

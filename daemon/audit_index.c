@@ -35,13 +35,13 @@ audit_ix_key_principal(uint8_t *key, const char *name)
 }
 
 int
-audit_ix_mark(store *st, MDB_txn *txn, uint64_t *mark)
+audit_ix_mark(store *st, store_txn *txn, uint64_t *mark)
 {
 	return store_meta_get_u64(st, txn, AUDIT_IX_MARK, 0, mark);
 }
 
 int
-audit_ix_load(store *st, MDB_txn *txn, audit_ix *ix)
+audit_ix_load(store *st, store_txn *txn, audit_ix *ix)
 {
 	int rc;
 
@@ -182,9 +182,9 @@ varint_put(uint8_t *p, uint64_t v)
 /* Decode postings of run into *seqs (grown as needed), appending. */
 static int
 postings_decode(
-    const MDB_val *v, uint64_t run, uint64_t **seqs, size_t *n, size_t *cap)
+    const store_val *v, uint64_t run, uint64_t **seqs, size_t *n, size_t *cap)
 {
-	const uint8_t *p = v->mv_data, *end = p + v->mv_size;
+	const uint8_t *p = v->data, *end = p + v->size;
 	uint64_t prev = run, d, *np;
 	unsigned shift;
 	bool first = true;
@@ -194,13 +194,13 @@ postings_decode(
 		for (shift = 0;; shift += 7) {
 			/* the tenth byte holds only the 64th bit */
 			if (p == end || shift > 63 || (shift == 63 && *p > 1))
-				return MDB_CORRUPTED;
+				return STORE_CORRUPTED;
 			d |= (uint64_t)(*p & 0x7f) << shift;
 			if ((*p++ & 0x80) == 0)
 				break;
 		}
 		if ((!first && d == 0) || d > UINT64_MAX - prev)
-			return MDB_CORRUPTED;
+			return STORE_CORRUPTED;
 		prev += d;
 		first = false;
 		if (*n == *cap) {
@@ -251,16 +251,16 @@ is_subject_key(const uint8_t *key, size_t klen)
 /* The seqs of the subject table v under pseudonym prefix p (binary
  * search), appended to *seqs. */
 static int
-subjects_decode(const MDB_val *v, uint64_t run, const uint8_t *p,
+subjects_decode(const store_val *v, uint64_t run, const uint8_t *p,
     uint64_t **seqs, size_t *n, size_t *cap)
 {
-	const uint8_t *t = v->mv_data;
+	const uint8_t *t = v->data;
 	size_t lo = 0, hi, mid, first = *n;
 	uint64_t *np;
 
-	if (v->mv_size % SUBJ_ENTRY != 0)
-		return MDB_CORRUPTED;
-	hi = v->mv_size / SUBJ_ENTRY;
+	if (v->size % SUBJ_ENTRY != 0)
+		return STORE_CORRUPTED;
+	hi = v->size / SUBJ_ENTRY;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (memcmp(t + mid * SUBJ_ENTRY, p, AUDIT_IX_PSEUDOBYTES) < 0)
@@ -268,13 +268,13 @@ subjects_decode(const MDB_val *v, uint64_t run, const uint8_t *p,
 		else
 			hi = mid;
 	}
-	for (; lo < v->mv_size / SUBJ_ENTRY &&
+	for (; lo < v->size / SUBJ_ENTRY &&
 	       memcmp(t + lo * SUBJ_ENTRY, p, AUDIT_IX_PSEUDOBYTES) == 0;
 	     lo++) {
 		uint64_t off = entry_off(t + lo * SUBJ_ENTRY);
 
 		if (*n > first && run + off <= (*seqs)[*n - 1])
-			return MDB_CORRUPTED; /* not ascending */
+			return STORE_CORRUPTED; /* not ascending */
 		if (*n == *cap) {
 			size_t ncap = *cap ? *cap * 2 : 256;
 
@@ -296,68 +296,68 @@ runkey(uint8_t *k, uint64_t run, const uint8_t *key, size_t klen)
 	return 8 + klen;
 }
 
-/* The run of the cursor's current key; MDB_CORRUPTED for a key privd does
+/* The run of the cursor's current key; STORE_CORRUPTED for a key privd does
  * not write. */
 static int
-key_run(const MDB_val *k, uint64_t *run)
+key_run(const store_val *k, uint64_t *run)
 {
-	if (k->mv_size < 9)
-		return MDB_CORRUPTED;
-	*run = store_get_be64(k->mv_data);
+	if (k->size < 9)
+		return STORE_CORRUPTED;
+	*run = store_get_be64(k->data);
 	return 0;
 }
 
 /* Position c on the first key of the first run after run: 0 and *next, or
- * MDB_NOTFOUND if run is the last. */
+ * STORE_NOTFOUND if run is the last. */
 static int
-run_next(MDB_cursor *c, uint64_t run, uint64_t *next)
+run_next(store_cur *c, uint64_t run, uint64_t *next)
 {
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	int rc;
 
 	if (run == UINT64_MAX)
-		return MDB_NOTFOUND;
+		return STORE_NOTFOUND;
 	store_be64(kb, run + 1);
-	if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+	if ((rc = store_cur_get(c, &k, &v, STORE_SET_RANGE)) != 0)
 		return rc;
 	return key_run(&k, next);
 }
 
 /* The run that holds seq (the last run starting at or before it): 0 and
- * *run, or MDB_NOTFOUND if every run starts after seq (or there is none). */
+ * *run, or STORE_NOTFOUND if every run starts after seq (or there is none). */
 static int
-run_at(MDB_cursor *c, uint64_t seq, uint64_t *run)
+run_at(store_cur *c, uint64_t seq, uint64_t *run)
 {
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	int rc;
 
 	store_be64(kb, seq == UINT64_MAX ? seq : seq + 1);
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (rc == MDB_NOTFOUND)
-		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	rc = store_cur_get(c, &k, &v, STORE_SET_RANGE);
+	if (rc == STORE_NOTFOUND)
+		rc = store_cur_get(c, &k, &v, STORE_LAST);
 	else if (rc == 0)
-		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+		rc = store_cur_get(c, &k, &v, STORE_PREV);
 	if (rc != 0)
 		return rc;
 	if ((rc = key_run(&k, run)) != 0)
 		return rc;
-	return *run <= seq ? 0 : MDB_NOTFOUND;
+	return *run <= seq ? 0 : STORE_NOTFOUND;
 }
 
 /* A run's subject table back into items. */
 static int
-subjects_take(const MDB_val *v, uint64_t run, audit_ix_item **items, size_t *n,
-    size_t *cap)
+subjects_take(const store_val *v, uint64_t run, audit_ix_item **items,
+    size_t *n, size_t *cap)
 {
-	const uint8_t *t = v->mv_data, *o;
+	const uint8_t *t = v->data, *o;
 	audit_ix_item *it;
 	size_t i;
 
-	if (v->mv_size % SUBJ_ENTRY != 0)
-		return MDB_CORRUPTED;
-	for (i = 0; i < v->mv_size / SUBJ_ENTRY; i++) {
+	if (v->size % SUBJ_ENTRY != 0)
+		return STORE_CORRUPTED;
+	for (i = 0; i < v->size / SUBJ_ENTRY; i++) {
 		if ((it = item_new(items, n, cap)) == NULL)
 			return ENOMEM;
 		o = t + i * SUBJ_ENTRY;
@@ -373,10 +373,10 @@ subjects_take(const MDB_val *v, uint64_t run, audit_ix_item **items, size_t *n,
  * last run into the next flush). */
 static int
 run_take(
-    MDB_cursor *c, uint64_t run, audit_ix_item **items, size_t *n, size_t *cap)
+    store_cur *c, uint64_t run, audit_ix_item **items, size_t *n, size_t *cap)
 {
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	uint64_t *seqs = NULL, r = run;
 	size_t ns = 0, scap = 0, i;
 	audit_ix_item *it;
@@ -385,22 +385,21 @@ run_take(
 	/* seek again after each delete: the cursor of a tree that a delete
 	 * emptied is not positioned */
 	for (;;) {
-		k.mv_size = 8;
-		k.mv_data = kb;
+		k.size = 8;
+		k.data = kb;
 		store_be64(kb, run);
-		if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+		if ((rc = store_cur_get(c, &k, &v, STORE_SET_RANGE)) != 0)
 			break;
 		if ((rc = key_run(&k, &r)) != 0 || r != run)
 			break;
-		if (k.mv_size - 8 > AUDIT_IX_KEYMAX) {
-			rc = MDB_CORRUPTED;
+		if (k.size - 8 > AUDIT_IX_KEYMAX) {
+			rc = STORE_CORRUPTED;
 			break;
 		}
-		if (k.mv_size == 9 &&
-		    ((uint8_t *)k.mv_data)[8] == AUDIT_IX_SUBJECT) {
+		if (k.size == 9 && ((uint8_t *)k.data)[8] == AUDIT_IX_SUBJECT) {
 			if ((rc = subjects_take(&v, run, items, n, cap)) != 0)
 				break;
-			if ((rc = mdb_cursor_del(c, 0)) != 0)
+			if ((rc = store_cur_del(c)) != 0)
 				break;
 			continue;
 		}
@@ -413,43 +412,43 @@ run_take(
 				goto out;
 			}
 			it->seq = seqs[i];
-			it->klen = (uint8_t)(k.mv_size - 8);
-			memcpy(it->key, (uint8_t *)k.mv_data + 8, it->klen);
+			it->klen = (uint8_t)(k.size - 8);
+			memcpy(it->key, (uint8_t *)k.data + 8, it->klen);
 		}
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
+		if ((rc = store_cur_del(c)) != 0)
 			break;
 	}
 out:
 	free(seqs);
-	return rc == MDB_NOTFOUND || (rc == 0 && r != run) ? 0 : rc;
+	return rc == STORE_NOTFOUND || (rc == 0 && r != run) ? 0 : rc;
 }
 
 /* The items of the events of the log in [from, to]. */
 static int
-items_from_log(store *st, MDB_txn *txn, uint64_t from, uint64_t to,
+items_from_log(store *st, store_txn *txn, uint64_t from, uint64_t to,
     audit_ix_item **items, size_t *n, size_t *cap)
 {
 	Privd__V1__AuditEvent *ev;
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
-	MDB_cursor *c;
+	store_val k = {8, kb}, v;
+	store_cur *c;
 	uint64_t seq;
 	bool ok;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_AUDIT, &c)) != 0)
 		return rc;
 	store_be64(kb, from);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8)
+	for (rc = store_cur_get(c, &k, &v, STORE_SET_RANGE); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if (k.size != 8)
 			continue; /* not a key privd writes */
-		if ((seq = store_get_be64(k.mv_data)) > to)
+		if ((seq = store_get_be64(k.data)) > to)
 			break;
-		ev = v.mv_size > AUDIT_HASHBYTES
+		ev = v.size > AUDIT_HASHBYTES
 		         ? privd__v1__audit_event__unpack(NULL,
-		               v.mv_size - AUDIT_HASHBYTES,
-		               (uint8_t *)v.mv_data + AUDIT_HASHBYTES)
+		               v.size - AUDIT_HASHBYTES,
+		               (uint8_t *)v.data + AUDIT_HASHBYTES)
 		         : NULL;
 		if (ev == NULL)
 			ok = items_of_event(
@@ -467,8 +466,8 @@ items_from_log(store *st, MDB_txn *txn, uint64_t from, uint64_t to,
 			break;
 		}
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 /*
@@ -477,11 +476,11 @@ items_from_log(store *st, MDB_txn *txn, uint64_t from, uint64_t to,
  * whose items sort last.
  */
 static int
-run_write(
-    store *st, MDB_txn *txn, uint64_t run, const audit_ix_item *items, size_t n)
+run_write(store *st, store_txn *txn, uint64_t run, const audit_ix_item *items,
+    size_t n)
 {
 	uint8_t kb[RUNKEY_MAX], *vb;
-	MDB_val k = {0, kb}, v;
+	store_val k = {0, kb}, v;
 	uint64_t prev, off;
 	size_t i, j, len;
 	int rc = 0;
@@ -512,7 +511,7 @@ run_write(
 			}
 			if (rc != 0)
 				break;
-			k.mv_size = runkey(kb, run, items[i].key, 1);
+			k.size = runkey(kb, run, items[i].key, 1);
 		} else {
 			for (j = i; j < n && items[j].klen == items[i].klen &&
 			            memcmp(items[j].key, items[i].key,
@@ -524,12 +523,11 @@ run_write(
 				    varint_put(vb + len, items[j].seq - prev);
 				prev = items[j].seq;
 			}
-			k.mv_size =
-			    runkey(kb, run, items[i].key, items[i].klen);
+			k.size = runkey(kb, run, items[i].key, items[i].klen);
 		}
-		v.mv_size = len;
-		v.mv_data = vb;
-		rc = mdb_put(txn, st->audit_ix, &k, &v, MDB_APPEND);
+		v.size = len;
+		v.data = vb;
+		rc = store_put(txn, STORE_AUDIT_IX, &k, &v, STORE_APPEND);
 	}
 	free(vb);
 	return rc;
@@ -537,25 +535,25 @@ run_write(
 
 /* The last seq in the log; 0 if it is empty. */
 static int
-log_head(store *st, MDB_txn *txn, uint64_t *head)
+log_head(store *st, store_txn *txn, uint64_t *head)
 {
-	MDB_val rec;
+	store_val rec;
 	int rc;
 
 	*head = 0;
 	rc = audit_last(st, txn, head, &rec);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 int
 audit_ix_flush(
-    store *st, MDB_txn *txn, audit_ix *ix, uint64_t max, uint64_t *upto)
+    store *st, store_txn *txn, audit_ix *ix, uint64_t max, uint64_t *upto)
 {
 	audit_ix_item *items = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t from = ix->mark + 1, to, head, run = from, last;
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	int rc;
 
 	*upto = ix->mark;
@@ -585,19 +583,19 @@ audit_ix_flush(
 	}
 
 	/* merge a short last run */
-	if ((rc = mdb_cursor_open(txn, st->audit_ix, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_AUDIT_IX, &c)) != 0)
 		goto out;
-	if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)) == 0 &&
+	if ((rc = store_cur_get(c, &k, &v, STORE_LAST)) == 0 &&
 	    (rc = key_run(&k, &last)) == 0) {
 		if (last > ix->mark)
-			rc = MDB_CORRUPTED; /* entries past the mark */
+			rc = STORE_CORRUPTED; /* entries past the mark */
 		else if (ix->mark - last + 1 < AUDIT_IX_RUN_MIN) {
 			run = last;
 			rc = run_take(c, last, &items, &n, &cap);
 		}
 	}
-	mdb_cursor_close(c);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	store_cur_close(c);
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		goto out;
 
 	if (n > 1)
@@ -615,30 +613,30 @@ int
 audit_ix_catch_up(store *st, uint64_t *indexed)
 {
 	audit_ix ix;
-	MDB_txn *txn;
+	store_txn *txn;
 	uint64_t head, upto;
 	int rc;
 
 	*indexed = 0;
 	for (;;) {
-		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		if ((rc = store_txn_begin(st, 0, &txn)) != 0)
 			return rc;
 		if ((rc = audit_ix_load(st, txn, &ix)) != 0 ||
 		    (rc = log_head(st, txn, &head)) != 0) {
-			mdb_txn_abort(txn);
+			store_txn_abort(txn);
 			return rc;
 		}
 		if (head <= ix.mark) {
-			mdb_txn_abort(txn);
+			store_txn_abort(txn);
 			return 0;
 		}
 		ix.from_log = true;
 		if ((rc = audit_ix_flush(
 		         st, txn, &ix, CATCH_UP_CHUNK, &upto)) == 0)
-			rc = mdb_txn_commit(txn);
+			rc = store_txn_commit(txn);
 		else
-			mdb_txn_abort(txn);
-		if (rc == MDB_MAP_FULL && store_grow(st) == 0)
+			store_txn_abort(txn);
+		if (rc == STORE_MAP_FULL && store_grow(st) == 0)
 			continue;
 		if (rc != 0)
 			return rc;
@@ -647,33 +645,33 @@ audit_ix_catch_up(store *st, uint64_t *indexed)
 }
 
 int
-audit_ix_prune(store *st, MDB_txn *txn, uint64_t upto)
+audit_ix_prune(store *st, store_txn *txn, uint64_t upto)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	uint64_t run, next, r;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, st->audit_ix, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_AUDIT_IX, &c)) != 0)
 		return rc;
 	for (;;) {
-		if ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) != 0 ||
+		if ((rc = store_cur_get(c, &k, &v, STORE_FIRST)) != 0 ||
 		    (rc = key_run(&k, &run)) != 0)
 			break;
 		/* the first run ends just before the next one starts; the
 		 * last run is never wholly pruned (it holds the newest) */
 		if ((rc = run_next(c, run, &next)) != 0 || next - 1 > upto)
 			break;
-		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		for (rc = store_cur_get(c, &k, &v, STORE_FIRST);
 		     rc == 0 && key_run(&k, &r) == 0 && r == run;
-		     rc = mdb_cursor_get(c, &k, &v, MDB_FIRST))
-			if ((rc = mdb_cursor_del(c, 0)) != 0)
+		     rc = store_cur_get(c, &k, &v, STORE_FIRST))
+			if ((rc = store_cur_del(c)) != 0)
 				break;
-		if (rc != 0 && rc != MDB_NOTFOUND)
+		if (rc != 0 && rc != STORE_NOTFOUND)
 			break;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 static int
@@ -691,42 +689,42 @@ seq_cmp(const void *a, const void *b)
  * a walk over many runs costs.
  */
 static int
-run_postings(MDB_cursor *c, uint64_t run, bool at_first, const uint8_t *key,
+run_postings(store_cur *c, uint64_t run, bool at_first, const uint8_t *key,
     size_t klen, uint64_t **seqs, size_t *n, size_t *cap)
 {
 	uint8_t kb[RUNKEY_MAX];
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	size_t before;
 	uint64_t r;
 	int rc;
 
 	*n = 0;
 	if (at_first)
-		rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+		rc = store_cur_get(c, &k, &v, STORE_GET_CURRENT);
 	else {
 		store_be64(kb, run);
-		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		rc = store_cur_get(c, &k, &v, STORE_SET_RANGE);
 	}
-	if (rc == 0 && (rc = key_run(&k, &r)) == 0 && r == run &&
-	    k.mv_size == 9 && ((uint8_t *)k.mv_data)[8] == AUDIT_IX_DAMAGED)
+	if (rc == 0 && (rc = key_run(&k, &r)) == 0 && r == run && k.size == 9 &&
+	    ((uint8_t *)k.data)[8] == AUDIT_IX_DAMAGED)
 		rc = postings_decode(&v, run, seqs, n, cap);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		return rc;
 	before = *n;
 	if (is_subject_key(key, klen)) {
-		k.mv_size = runkey(kb, run, key, 1);
-		k.mv_data = kb;
-		rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+		k.size = runkey(kb, run, key, 1);
+		k.data = kb;
+		rc = store_cur_get(c, &k, &v, STORE_SET_KEY);
 		if (rc == 0)
 			rc = subjects_decode(&v, run, key + 1, seqs, n, cap);
 	} else {
-		k.mv_size = runkey(kb, run, key, klen);
-		k.mv_data = kb;
-		rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+		k.size = runkey(kb, run, key, klen);
+		k.data = kb;
+		rc = store_cur_get(c, &k, &v, STORE_SET_KEY);
 		if (rc == 0)
 			rc = postings_decode(&v, run, seqs, n, cap);
 	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		return rc;
 	if (before > 0 && *n > before)
 		qsort(*seqs, *n, sizeof(**seqs), seq_cmp);
@@ -734,23 +732,23 @@ run_postings(MDB_cursor *c, uint64_t run, bool at_first, const uint8_t *key,
 }
 
 int
-audit_ix_walk(store *st, MDB_txn *txn, const uint8_t *key, size_t klen,
+audit_ix_walk(store *st, store_txn *txn, const uint8_t *key, size_t klen,
     uint64_t lo, uint64_t hi, bool desc, int (*fn)(void *, uint64_t), void *arg)
 {
 	uint64_t *seqs = NULL, run, next;
 	size_t n, cap = 0, i;
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	bool at_first = false;
 	int rc;
 
 	if (lo > hi)
 		return 0;
-	if ((rc = mdb_cursor_open(txn, st->audit_ix, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_AUDIT_IX, &c)) != 0)
 		return rc;
 	rc = run_at(c, desc ? hi : lo, &run);
-	if (rc == MDB_NOTFOUND && !desc &&
-	    (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0) {
+	if (rc == STORE_NOTFOUND && !desc &&
+	    (rc = store_cur_get(c, &k, &v, STORE_FIRST)) == 0) {
 		rc = key_run(&k, &run);
 		at_first = true;
 	}
@@ -778,7 +776,7 @@ audit_ix_walk(store *st, MDB_txn *txn, const uint8_t *key, size_t klen,
 			at_first = true;
 		}
 	}
-	mdb_cursor_close(c);
+	store_cur_close(c);
 	free(seqs);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }

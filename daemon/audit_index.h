@@ -26,7 +26,7 @@
  * are ample to tell a run's subjects apart; two that shared them would
  * share entries, and a query compares the whole pseudonym in every event
  * it reads, so it would only look at more events. Keys sort by run first,
- * so a flush appends at the end of the database (MDB_APPEND: full pages,
+ * so a flush appends at the end of the database (STORE_APPEND: full pages,
  * and no page of the older index is dirtied). A run that covers fewer
  * than AUDIT_IX_RUN_MIN seqs (flushed while quiet) is merged into the next
  * flush, so that a quiet log is not cut into many tiny runs that every
@@ -88,7 +88,7 @@ typedef struct audit_ix {
 } audit_ix;
 
 /* Read the mark (writer, at start). */
-int audit_ix_load(store *st, MDB_txn *txn, audit_ix *ix);
+int audit_ix_load(store *st, store_txn *txn, audit_ix *ix);
 void audit_ix_release(audit_ix *ix);
 
 /* Collect the index entries of one committed event (seq, principal,
@@ -111,7 +111,7 @@ audit_ix_pending(const audit_ix *ix)
  * committed. An aborted transaction leaves the collector as it was.
  */
 int audit_ix_flush(
-    store *st, MDB_txn *txn, audit_ix *ix, uint64_t max, uint64_t *upto);
+    store *st, store_txn *txn, audit_ix *ix, uint64_t max, uint64_t *upto);
 void audit_ix_flushed(audit_ix *ix, uint64_t upto);
 
 /* Index the whole log past the mark, in transactions of its own (before
@@ -119,10 +119,10 @@ void audit_ix_flushed(audit_ix *ix, uint64_t upto);
 int audit_ix_catch_up(store *st, uint64_t *indexed);
 
 /* Delete the runs that cover no seq after upto (audit_prune). */
-int audit_ix_prune(store *st, MDB_txn *txn, uint64_t upto);
+int audit_ix_prune(store *st, store_txn *txn, uint64_t upto);
 
 /* The mark as txn sees it. */
-int audit_ix_mark(store *st, MDB_txn *txn, uint64_t *mark);
+int audit_ix_mark(store *st, store_txn *txn, uint64_t *mark);
 
 /*
  * Walk the seqs the index lists under key (kind and body, klen bytes), and
@@ -132,7 +132,7 @@ int audit_ix_mark(store *st, MDB_txn *txn, uint64_t *mark);
  * it reached the end of the range, and otherwise what fn returned.
  */
 #define AUDIT_IX_STOP (-30000)
-int audit_ix_walk(store *st, MDB_txn *txn, const uint8_t *key, size_t klen,
+int audit_ix_walk(store *st, store_txn *txn, const uint8_t *key, size_t klen,
     uint64_t lo, uint64_t hi, bool desc, int (*fn)(void *, uint64_t),
     void *arg);
 

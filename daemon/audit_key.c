@@ -26,7 +26,7 @@
 #define META_SIGN_PUBLIC_NAME "audit_sign_public"
 
 int
-audit_key_rotate(store *st, MDB_txn *txn, const crypto_keys *keys,
+audit_key_rotate(store *st, store_txn *txn, const crypto_keys *keys,
     const uint8_t *old_sk, uint64_t now, uint8_t new_pk[32], uint64_t *seq)
 {
 	Privd__V1__AuditEvent ev = PRIVD__V1__AUDIT_EVENT__INIT;

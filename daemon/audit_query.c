@@ -141,25 +141,26 @@ query_tag(const Privd__V1__AuditQueryRequest *q, const uint8_t *pseudo,
  * damaged event at a time bound is in the range, not out of it.
  */
 static int
-at_or_after(MDB_cursor *c, uint64_t s, uint64_t t, bool after, bool *yes)
+at_or_after(store_cur *c, uint64_t s, uint64_t t, bool after, bool *yes)
 {
 	Privd__V1__AuditEvent *ev;
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	int rc;
 
 	store_be64(kb, s);
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	rc = store_cur_get(c, &k, &v, STORE_SET_RANGE);
 	if (!after &&
-	    (rc == MDB_NOTFOUND ||
-	        (rc == 0 && (k.mv_size != 8 || store_get_be64(k.mv_data) > s))))
-		rc = mdb_cursor_get(c, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+	    (rc == STORE_NOTFOUND ||
+	        (rc == 0 && (k.size != 8 || store_get_be64(k.data) > s))))
+		rc =
+		    store_cur_get(c, &k, &v, rc == 0 ? STORE_PREV : STORE_LAST);
 	for (; rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, after ? MDB_NEXT : MDB_PREV)) {
-		ev = v.mv_size > AUDIT_HASHBYTES && k.mv_size == 8
+	     rc = store_cur_get(c, &k, &v, after ? STORE_NEXT : STORE_PREV)) {
+		ev = v.size > AUDIT_HASHBYTES && k.size == 8
 		         ? privd__v1__audit_event__unpack(NULL,
-		               v.mv_size - AUDIT_HASHBYTES,
-		               (uint8_t *)v.mv_data + AUDIT_HASHBYTES)
+		               v.size - AUDIT_HASHBYTES,
+		               (uint8_t *)v.data + AUDIT_HASHBYTES)
 		         : NULL;
 		if (ev != NULL) {
 			*yes = ev->time_us >= t;
@@ -167,7 +168,7 @@ at_or_after(MDB_cursor *c, uint64_t s, uint64_t t, bool after, bool *yes)
 			return 0;
 		}
 	}
-	if (rc != MDB_NOTFOUND)
+	if (rc != STORE_NOTFOUND)
 		return rc;
 	*yes = after; /* none decodes on that side */
 	return 0;
@@ -179,31 +180,31 @@ at_or_after(MDB_cursor *c, uint64_t s, uint64_t t, bool after, bool *yes)
  * so this is a binary search of the log by seq.
  */
 static int
-time_seq(store *st, MDB_txn *txn, uint64_t t, bool after, uint64_t *seq)
+time_seq(store *st, store_txn *txn, uint64_t t, bool after, uint64_t *seq)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	uint64_t first, last, lo, hi, mid;
 	bool yes;
 	int rc;
 
 	*seq = 0;
-	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_AUDIT, &c)) != 0)
 		return rc;
-	if ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) != 0)
+	if ((rc = store_cur_get(c, &k, &v, STORE_FIRST)) != 0)
 		goto out;
-	if (k.mv_size != 8) {
-		rc = MDB_CORRUPTED;
-		goto out;
-	}
-	first = store_get_be64(k.mv_data);
-	if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)) != 0)
-		goto out;
-	if (k.mv_size != 8) {
-		rc = MDB_CORRUPTED;
+	if (k.size != 8) {
+		rc = STORE_CORRUPTED;
 		goto out;
 	}
-	last = store_get_be64(k.mv_data);
+	first = store_get_be64(k.data);
+	if ((rc = store_cur_get(c, &k, &v, STORE_LAST)) != 0)
+		goto out;
+	if (k.size != 8) {
+		rc = STORE_CORRUPTED;
+		goto out;
+	}
+	last = store_get_be64(k.data);
 	/* the first seq in [first, last] whose event is at or after t, or
 	 * last + 1 */
 	for (lo = first, hi = last + 1; lo < hi;) {
@@ -220,17 +221,17 @@ time_seq(store *st, MDB_txn *txn, uint64_t t, bool after, uint64_t *seq)
 	else
 		*seq = lo > first ? lo - 1 : 0;
 out:
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 /*
  * Plan one page of query q (pseudo: the subject's pseudonym, or NULL).
- * Returns 0, or an LMDB error; *badcursor is set if the query's cursor is
+ * Returns 0, or a store error; *badcursor is set if the query's cursor is
  * not one of its own.
  */
 static int
-plan_query(store *st, MDB_txn *txn, const Privd__V1__AuditQueryRequest *q,
+plan_query(store *st, store_txn *txn, const Privd__V1__AuditQueryRequest *q,
     const uint8_t *pseudo, plan *p, bool *badcursor)
 {
 	const uint8_t *cur = q->cursor.data;
@@ -370,18 +371,18 @@ scratch_free(void *data, void *p)
 /* Add the stored record v of seq to the page. The record's bytes stay in
  * the read transaction's pages until the reply is packed. */
 static void
-page_add(page *pg, uint64_t seq, const MDB_val *v, bool damaged)
+page_add(page *pg, uint64_t seq, const store_val *v, bool damaged)
 {
 	Privd__V1__AuditRecord *r = &pg->recs[pg->n];
-	size_t h = v->mv_size < AUDIT_HASHBYTES ? v->mv_size : AUDIT_HASHBYTES;
+	size_t h = v->size < AUDIT_HASHBYTES ? v->size : AUDIT_HASHBYTES;
 
 	privd__v1__audit_record__init(r);
 	r->seq = seq;
 	r->damaged = damaged;
-	r->hash.data = v->mv_data;
+	r->hash.data = v->data;
 	r->hash.len = h;
-	r->event.data = (uint8_t *)v->mv_data + h;
-	r->event.len = v->mv_size - h;
+	r->event.data = (uint8_t *)v->data + h;
+	r->event.len = v->size - h;
 	pg->ptrs[pg->n++] = r;
 }
 
@@ -392,20 +393,20 @@ page_add(page *pg, uint64_t seq, const MDB_val *v, bool damaged)
  */
 static int
 page_consider(page *pg, const Privd__V1__AuditQueryRequest *q,
-    const uint8_t *pseudo, uint64_t seq, const MDB_val *v, scratch *s)
+    const uint8_t *pseudo, uint64_t seq, const store_val *v, scratch *s)
 {
 	ProtobufCAllocator pa = {scratch_alloc, scratch_free, s};
 	Privd__V1__AuditEvent *ev;
 	bool match;
 
-	if (v->mv_size < AUDIT_HASHBYTES) {
+	if (v->size < AUDIT_HASHBYTES) {
 		page_add(pg, seq, v, true);
 		return 0;
 	}
 	s->used = 0;
 	s->failed = false;
-	ev = privd__v1__audit_event__unpack(&pa, v->mv_size - AUDIT_HASHBYTES,
-	    (uint8_t *)v->mv_data + AUDIT_HASHBYTES);
+	ev = privd__v1__audit_event__unpack(&pa, v->size - AUDIT_HASHBYTES,
+	    (uint8_t *)v->data + AUDIT_HASHBYTES);
 	if (ev == NULL) {
 		if (s->failed)
 			return ENOMEM;
@@ -422,33 +423,32 @@ page_consider(page *pg, const Privd__V1__AuditQueryRequest *q,
 /*
  * Step the walk: the first step positions on the first key at or after
  * start (oldest first) or at or before it (newest first), later ones move
- * on by one. 0 and the key, or MDB_NOTFOUND past either end.
+ * on by one. 0 and the key, or STORE_NOTFOUND past either end.
  */
 static int
-walk_step(MDB_cursor *c, bool desc, bool first, const uint8_t *start,
-    size_t slen, MDB_val *k, MDB_val *v)
+walk_step(store_cur *c, bool desc, bool first, const uint8_t *start,
+    size_t slen, store_val *k, store_val *v)
 {
 	int rc;
 
 	if (!first)
-		return mdb_cursor_get(c, k, v, desc ? MDB_PREV : MDB_NEXT);
-	k->mv_size = slen;
-	k->mv_data = (void *)start;
-	rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+		return store_cur_get(c, k, v, desc ? STORE_PREV : STORE_NEXT);
+	k->size = slen;
+	k->data = (void *)start;
+	rc = store_cur_get(c, k, v, STORE_SET_RANGE);
 	if (!desc)
 		return rc;
-	if (rc == MDB_NOTFOUND)
-		return mdb_cursor_get(c, k, v, MDB_LAST);
-	if (rc == 0 &&
-	    (k->mv_size != slen || memcmp(k->mv_data, start, slen) != 0))
-		return mdb_cursor_get(c, k, v, MDB_PREV);
+	if (rc == STORE_NOTFOUND)
+		return store_cur_get(c, k, v, STORE_LAST);
+	if (rc == 0 && (k->size != slen || memcmp(k->data, start, slen) != 0))
+		return store_cur_get(c, k, v, STORE_PREV);
 	return rc;
 }
 
 /* One page's walk, for the steps below. */
 typedef struct walk {
 	store *st;
-	MDB_txn *txn;
+	store_txn *txn;
 	const Privd__V1__AuditQueryRequest *q;
 	const uint8_t *pseudo;
 	page *pg;
@@ -468,20 +468,20 @@ page_done(page *pg)
 
 /*
  * Walk the log itself over [lo, hi], oldest or newest first, filling the
- * page until the range ends or the page is done. Returns 0 or an LMDB
+ * page until the range ends or the page is done. Returns 0 or a store
  * error.
  */
 static int
 walk_log(walk *w, uint64_t lo, uint64_t hi, bool desc)
 {
 	uint8_t start[8];
-	MDB_val k, v;
-	MDB_cursor *c;
+	store_val k, v;
+	store_cur *c;
 	uint64_t seq = 0;
 	bool first = true;
 	int rc;
 
-	if ((rc = mdb_cursor_open(w->txn, w->st->audit, &c)) != 0)
+	if ((rc = store_cur_open(w->txn, STORE_AUDIT, &c)) != 0)
 		return rc;
 	store_be64(start, desc ? hi : lo);
 	for (;;) {
@@ -490,23 +490,23 @@ walk_log(walk *w, uint64_t lo, uint64_t hi, bool desc)
 		if (rc != 0)
 			break;
 		/* a key privd does not write is looked at, not used */
-		if (k.mv_size == 8) {
-			seq = store_get_be64(k.mv_data);
+		if (k.size == 8) {
+			seq = store_get_be64(k.data);
 			if (desc ? seq < lo : seq > hi)
 				break; /* past the range: the end */
 		}
 		if (page_done(w->pg))
 			break;
 		w->pg->examined++;
-		if (k.mv_size != 8)
+		if (k.size != 8)
 			continue;
 		w->pg->last = seq;
 		if ((rc = page_consider(
 		         w->pg, w->q, w->pseudo, seq, &v, &w->s)) != 0)
 			break;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 /* An index entry's seq: look at its event, unless the page is done. An
@@ -516,7 +516,7 @@ walk_seq(void *arg, uint64_t seq)
 {
 	walk *w = arg;
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	int rc;
 
 	if (page_done(w->pg))
@@ -524,7 +524,7 @@ walk_seq(void *arg, uint64_t seq)
 	w->pg->examined++;
 	w->pg->last = seq;
 	store_be64(kb, seq);
-	if ((rc = mdb_get(w->txn, w->st->audit, &k, &v)) == MDB_NOTFOUND)
+	if ((rc = store_get(w->txn, STORE_AUDIT, &k, &v)) == STORE_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
@@ -538,10 +538,10 @@ walk_seq(void *arg, uint64_t seq)
  * pg->last). An index plan walks the index up to its mark and the log past
  * it, in the plan's order: the index is complete up to the mark, and the
  * log past it holds every event that may still be missing from it.
- * Returns 0 or an LMDB error.
+ * Returns 0 or a store error.
  */
 static int
-walk_page(store *st, MDB_txn *txn, const Privd__V1__AuditQueryRequest *q,
+walk_page(store *st, store_txn *txn, const Privd__V1__AuditQueryRequest *q,
     const uint8_t *pseudo, const plan *p, page *pg)
 {
 	walk w = {st, txn, q, pseudo, pg, {.used = 0}};
@@ -576,7 +576,7 @@ walk_page(store *st, MDB_txn *txn, const Privd__V1__AuditQueryRequest *q,
 static void
 query_fail(job *j, int rc)
 {
-	log_err("audit query failed: %s", mdb_strerror(rc));
+	log_err("audit query failed: %s", store_strerror(rc));
 	job_fail(j, ST(INTERNAL), 0, "the audit log cannot be read");
 }
 
@@ -623,7 +623,7 @@ finish_page(job *j, const plan *p, const page *pg)
 
 /* One page of an audit query: plan, walk, finish. */
 void
-audit_query(store *st, MDB_txn *txn, job *j, const uint8_t *pseudo)
+audit_query(store *st, store_txn *txn, job *j, const uint8_t *pseudo)
 {
 	const Privd__V1__AuditQueryRequest *q = j->req->audit_query;
 	bool badcursor;
@@ -658,9 +658,9 @@ audit_query(store *st, MDB_txn *txn, job *j, const uint8_t *pseudo)
 
 /* A checkpoint message pointing into its stored record (no copy). */
 static void
-ckpt_msg(uint64_t seq, const MDB_val *v, Privd__V1__AuditCheckpoint *m)
+ckpt_msg(uint64_t seq, const store_val *v, Privd__V1__AuditCheckpoint *m)
 {
-	const uint8_t *p = v->mv_data;
+	const uint8_t *p = v->data;
 
 	privd__v1__audit_checkpoint__init(m);
 	m->seq = seq;
@@ -672,55 +672,55 @@ ckpt_msg(uint64_t seq, const MDB_val *v, Privd__V1__AuditCheckpoint *m)
 }
 
 void
-audit_checkpoints(store *st, MDB_txn *txn, job *j)
+audit_checkpoints(store *st, store_txn *txn, job *j)
 {
 	const Privd__V1__AuditCheckpointsRequest *q = j->req->audit_checkpoints;
 	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
 	Privd__V1__AuditCheckpointsResponse cr =
 	    PRIVD__V1__AUDIT_CHECKPOINTS_RESPONSE__INIT;
 	Privd__V1__AuditCheckpoint *items, **ptrs, base;
-	MDB_cursor *c;
-	MDB_stat ms;
-	MDB_val k, v;
+	store_cur *c;
+	uint64_t nckpt;
+	store_val k, v;
 	uint8_t kb[8];
 	uint64_t seq, hi = q->to_seq ? q->to_seq : UINT64_MAX;
 	size_t n = 0, max;
 	int rc;
 
-	if ((rc = mdb_stat(txn, st->audit_ckpt, &ms)) != 0) {
+	if ((rc = store_count(txn, STORE_AUDIT_CKPT, &nckpt)) != 0) {
 		query_fail(j, rc);
 		return;
 	}
-	max = ms.ms_entries < CKPT_MAX_LIST ? ms.ms_entries : CKPT_MAX_LIST;
+	max = nckpt < CKPT_MAX_LIST ? nckpt : CKPT_MAX_LIST;
 	items = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*items));
 	ptrs = arena_alloc(&j->ar, (max ? max : 1) * sizeof(*ptrs));
 	if (items == NULL || ptrs == NULL) {
 		query_fail(j, ENOMEM);
 		return;
 	}
-	if ((rc = mdb_cursor_open(txn, st->audit, &c)) != 0) {
+	if ((rc = store_cur_open(txn, STORE_AUDIT, &c)) != 0) {
 		query_fail(j, rc);
 		return;
 	}
-	if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0)
-		cr.first_seq = store_get_be64(k.mv_data);
-	if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0)
-		cr.last_seq = store_get_be64(k.mv_data);
-	mdb_cursor_close(c);
-	if ((rc = mdb_cursor_open(txn, st->audit_ckpt, &c)) != 0) {
+	if (store_cur_get(c, &k, &v, STORE_FIRST) == 0)
+		cr.first_seq = store_get_be64(k.data);
+	if (store_cur_get(c, &k, &v, STORE_LAST) == 0)
+		cr.last_seq = store_get_be64(k.data);
+	store_cur_close(c);
+	if ((rc = store_cur_open(txn, STORE_AUDIT_CKPT, &c)) != 0) {
 		query_fail(j, rc);
 		return;
 	}
 	store_be64(kb, q->from_seq);
-	k.mv_size = 8;
-	k.mv_data = kb;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	k.size = 8;
+	k.data = kb;
+	for (rc = store_cur_get(c, &k, &v, STORE_SET_RANGE);
 	     rc == 0 && n < CKPT_MAX_LIST;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		seq = store_get_be64(k.mv_data);
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		seq = store_get_be64(k.data);
 		if (seq > hi)
 			break;
-		if (v.mv_size != AUDIT_CKPT_RECBYTES)
+		if (v.size != AUDIT_CKPT_RECBYTES)
 			continue;
 		ckpt_msg(seq, &v, &items[n]);
 		ptrs[n] = &items[n];
@@ -730,15 +730,15 @@ audit_checkpoints(store *st, MDB_txn *txn, job *j)
 	 * the chain. */
 	if (cr.first_seq > 1) {
 		store_be64(kb, cr.first_seq - 1);
-		k.mv_size = 8;
-		k.mv_data = kb;
-		if (mdb_cursor_get(c, &k, &v, MDB_SET_KEY) == 0 &&
-		    v.mv_size == AUDIT_CKPT_RECBYTES) {
+		k.size = 8;
+		k.data = kb;
+		if (store_cur_get(c, &k, &v, STORE_SET_KEY) == 0 &&
+		    v.size == AUDIT_CKPT_RECBYTES) {
 			ckpt_msg(cr.first_seq - 1, &v, &base);
 			cr.prune_checkpoint = &base;
 		}
 	}
-	mdb_cursor_close(c);
+	store_cur_close(c);
 	cr.n_checkpoints = n;
 	cr.checkpoints = ptrs;
 	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_CHECKPOINTS;

@@ -14,15 +14,15 @@
 #define META_HOLD  "audit_prune_hold" /* be64 at_us || be64 jump_s */
 
 int
-retain_floor_put(store *st, MDB_txn *txn, uint64_t floor_s)
+retain_floor_put(store *st, store_txn *txn, uint64_t floor_s)
 {
 	return store_meta_put_u64(st, txn, META_FLOOR, floor_s);
 }
 
 int
-retain_load(store *st, MDB_txn *txn, audit_retain *r)
+retain_load(store *st, store_txn *txn, audit_retain *r)
 {
-	MDB_val v;
+	store_val v;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -30,19 +30,19 @@ retain_load(store *st, MDB_txn *txn, audit_retain *r)
 	         RETAIN_DEFAULT_FLOOR_S, &r->floor_s)) != 0)
 		return rc;
 	rc = store_meta_get(st, txn, META_HOLD, &v);
-	if (rc == MDB_NOTFOUND)
+	if (rc == STORE_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (v.mv_size != 16)
-		return MDB_CORRUPTED;
-	r->hold_at_us = store_get_be64(v.mv_data);
-	r->hold_jump_s = store_get_be64((uint8_t *)v.mv_data + 8);
+	if (v.size != 16)
+		return STORE_CORRUPTED;
+	r->hold_at_us = store_get_be64(v.data);
+	r->hold_jump_s = store_get_be64((uint8_t *)v.data + 8);
 	return 0;
 }
 
 int
-retain_hold_put(store *st, MDB_txn *txn, uint64_t at_us, uint64_t jump_s)
+retain_hold_put(store *st, store_txn *txn, uint64_t at_us, uint64_t jump_s)
 {
 	uint8_t b[16];
 
@@ -52,12 +52,12 @@ retain_hold_put(store *st, MDB_txn *txn, uint64_t at_us, uint64_t jump_s)
 }
 
 int
-retain_hold_clear(store *st, MDB_txn *txn)
+retain_hold_clear(store *st, store_txn *txn)
 {
-	MDB_val k = {strlen(META_HOLD), (void *)META_HOLD};
-	int rc = mdb_del(txn, st->meta, &k, NULL);
+	store_val k = {strlen(META_HOLD), (void *)META_HOLD};
+	int rc = store_del(txn, STORE_META, &k);
 
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 int
@@ -131,22 +131,21 @@ retain_keep_s(const audit_retain *r, int64_t policy_s)
 }
 
 int
-retain_oldest(store *st, MDB_txn *txn, uint64_t *seq, uint64_t *time_us)
+retain_oldest(store *st, store_txn *txn, uint64_t *seq, uint64_t *time_us)
 {
 	Privd__V1__AuditEvent *ev;
-	MDB_val v;
+	store_val v;
 	int rc;
 
 	*seq = *time_us = 0;
-	if ((rc = audit_first(st, txn, seq, &v)) == MDB_NOTFOUND)
+	if ((rc = audit_first(st, txn, seq, &v)) == STORE_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
 	/* a damaged oldest event has no time to give: 0 */
-	if (v.mv_size > AUDIT_HASHBYTES &&
-	    (ev = privd__v1__audit_event__unpack(NULL,
-	         v.mv_size - AUDIT_HASHBYTES,
-	         (uint8_t *)v.mv_data + AUDIT_HASHBYTES)) != NULL) {
+	if (v.size > AUDIT_HASHBYTES &&
+	    (ev = privd__v1__audit_event__unpack(NULL, v.size - AUDIT_HASHBYTES,
+	         (uint8_t *)v.data + AUDIT_HASHBYTES)) != NULL) {
 		*time_us = ev->time_us;
 		privd__v1__audit_event__free_unpacked(ev, NULL);
 	}
@@ -154,8 +153,8 @@ retain_oldest(store *st, MDB_txn *txn, uint64_t *seq, uint64_t *time_us)
 }
 
 int
-retain_report(store *st, MDB_txn *txn, const audit_retain *r, int64_t policy_s,
-    uint64_t now_us, Privd__V1__AuditPruneResponse *out)
+retain_report(store *st, store_txn *txn, const audit_retain *r,
+    int64_t policy_s, uint64_t now_us, Privd__V1__AuditPruneResponse *out)
 {
 	uint64_t seq, time_us;
 	int rc;
@@ -175,7 +174,7 @@ retain_report(store *st, MDB_txn *txn, const audit_retain *r, int64_t policy_s,
 }
 
 int
-retain_prune(store *st, MDB_txn *txn, const audit_retain *r, int64_t policy_s,
+retain_prune(store *st, store_txn *txn, const audit_retain *r, int64_t policy_s,
     uint64_t now_us, bool *more)
 {
 	/* the policy bounds durations (POL_MAX_DURATION_S), and so does init

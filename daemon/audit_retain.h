@@ -39,16 +39,16 @@ typedef struct audit_retain {
 } audit_retain;
 
 /* Record the floor of a new store (init). */
-int retain_floor_put(store *st, MDB_txn *txn, uint64_t floor_s);
+int retain_floor_put(store *st, store_txn *txn, uint64_t floor_s);
 
 /* Read the floor and the pause from the store. */
-int retain_load(store *st, MDB_txn *txn, audit_retain *r);
+int retain_load(store *st, store_txn *txn, audit_retain *r);
 
 /* Pause pruning (after a jump of jump_s seconds noticed at at_us), or lift
  * the pause; in the caller's write transaction. r follows on success only
  * after the caller committed: pass the values back with retain_set. */
-int retain_hold_put(store *st, MDB_txn *txn, uint64_t at_us, uint64_t jump_s);
-int retain_hold_clear(store *st, MDB_txn *txn);
+int retain_hold_put(store *st, store_txn *txn, uint64_t at_us, uint64_t jump_s);
+int retain_hold_clear(store *st, store_txn *txn);
 
 /*
  * The start-up check of the wall clock against the newest event's time
@@ -71,17 +71,17 @@ uint64_t retain_clock_watch(
     audit_retain *r, uint64_t wall_us, uint64_t boot_us);
 
 /* The oldest event kept: its seq and time (0 and 0 for an empty log). */
-int retain_oldest(store *st, MDB_txn *txn, uint64_t *seq, uint64_t *time_us);
+int retain_oldest(store *st, store_txn *txn, uint64_t *seq, uint64_t *time_us);
 
 /* The state of pruning at now_us under policy retention policy_s, as the
  * answer to an audit_prune request (r is initialised here). */
-int retain_report(store *st, MDB_txn *txn, const audit_retain *r,
+int retain_report(store *st, store_txn *txn, const audit_retain *r,
     int64_t policy_s, uint64_t now_us, Privd__V1__AuditPruneResponse *out);
 
 /* One bounded chunk of pruning at now_us under policy retention policy_s
  * (audit_prune); *more is set if another chunk would prune more. The
  * caller does not call it while pruning is paused. */
-int retain_prune(store *st, MDB_txn *txn, const audit_retain *r,
+int retain_prune(store *st, store_txn *txn, const audit_retain *r,
     int64_t policy_s, uint64_t now_us, bool *more);
 
 /* Seconds of audit log kept under policy retention policy_s: at least the

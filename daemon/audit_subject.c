@@ -46,7 +46,7 @@ sa_free(void *data, void *p)
 
 typedef struct subj_walk {
 	store *st;
-	MDB_txn *txn;
+	store_txn *txn;
 	const uint8_t *pseudo;
 	audit_subject_fn fn;
 	void *arg;
@@ -58,17 +58,17 @@ typedef struct subj_walk {
  * or ENOMEM.
  */
 static int
-visit(subj_walk *w, uint64_t seq, const MDB_val *v)
+visit(subj_walk *w, uint64_t seq, const store_val *v)
 {
 	subj_alloc sa = {false};
 	ProtobufCAllocator pa = {sa_alloc, sa_free, &sa};
 	Privd__V1__AuditEvent *ev;
 	int rc = 0;
 
-	if (v->mv_size < AUDIT_HASHBYTES)
+	if (v->size < AUDIT_HASHBYTES)
 		return w->fn(w->arg, seq, NULL);
-	ev = privd__v1__audit_event__unpack(&pa, v->mv_size - AUDIT_HASHBYTES,
-	    (const uint8_t *)v->mv_data + AUDIT_HASHBYTES);
+	ev = privd__v1__audit_event__unpack(&pa, v->size - AUDIT_HASHBYTES,
+	    (const uint8_t *)v->data + AUDIT_HASHBYTES);
 	if (ev == NULL)
 		return sa.failed ? ENOMEM : w->fn(w->arg, seq, NULL);
 	if (ev->subject.len == CRYPTO_PSEUDONYMBYTES &&
@@ -84,11 +84,11 @@ visit_seq(void *arg, uint64_t seq)
 {
 	subj_walk *w = arg;
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	int rc;
 
 	store_be64(kb, seq);
-	if ((rc = mdb_get(w->txn, w->st->audit, &k, &v)) == MDB_NOTFOUND)
+	if ((rc = store_get(w->txn, STORE_AUDIT, &k, &v)) == STORE_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
@@ -101,28 +101,28 @@ static int
 walk_tail(subj_walk *w, uint64_t lo)
 {
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
-	MDB_cursor *c;
+	store_val k = {8, kb}, v;
+	store_cur *c;
 	int rc;
 
-	if ((rc = mdb_cursor_open(w->txn, w->st->audit, &c)) != 0)
+	if ((rc = store_cur_open(w->txn, STORE_AUDIT, &c)) != 0)
 		return rc;
 	store_be64(kb, lo);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8)
+	for (rc = store_cur_get(c, &k, &v, STORE_SET_RANGE); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if (k.size != 8)
 			continue; /* not a key privd writes */
-		if ((rc = visit(w, store_get_be64(k.mv_data), &v)) != 0)
+		if ((rc = visit(w, store_get_be64(k.data), &v)) != 0)
 			break;
 	}
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND || rc == AUDIT_SUBJECT_STOP)
+	store_cur_close(c);
+	if (rc == STORE_NOTFOUND || rc == AUDIT_SUBJECT_STOP)
 		return 0;
 	return rc;
 }
 
 int
-audit_subject_walk(store *st, MDB_txn *txn, const uint8_t *pseudo,
+audit_subject_walk(store *st, store_txn *txn, const uint8_t *pseudo,
     audit_subject_fn fn, void *arg)
 {
 	subj_walk w = {st, txn, pseudo, fn, arg};

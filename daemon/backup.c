@@ -35,7 +35,6 @@
 #define WRITEBACK_BYTES   (8ull << 20)
 #define RELEASE_STEP      (16 << 20)
 #define TICK_US           1000000 /* the timer looks at the idle time this often */
-#define IMAGE_MAXDBS      32
 #define BACKUP_DISK_SLACK (256ull << 20) /* left free for the store */
 #define MAP_SLACK_BYTES   (64ull << 20)  /* room for the writes during a copy */
 #define MAP_WAIT_MS       5000           /* for the writer to grow the map */
@@ -51,6 +50,7 @@ typedef enum bstate {
 struct backup_ctl {
 	store *st;
 	char dir[PATH_MAX];      /* DATADIR/backup */
+	char datadir[PATH_MAX];  /* DATADIR: its file system holds the copy */
 	pthread_mutex_t startmu; /* one start at a time: it may join */
 	pthread_mutex_t mu;      /* everything below */
 	pthread_cond_t cv;       /* on CLOCK_MONOTONIC: the timer's */
@@ -125,7 +125,8 @@ backup_ctl_new(store *st, const char *datadir)
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
 	n = snprintf(b->dir, sizeof(b->dir), "%s/%s", datadir, BACKUP_DIR);
-	if (n < 0 || (size_t)n >= sizeof(b->dir)) {
+	if (n < 0 || (size_t)n >= sizeof(b->dir) ||
+	    snprintf(b->datadir, sizeof(b->datadir), "%s", datadir) < 0) {
 		free(b);
 		return NULL;
 	}
@@ -208,31 +209,11 @@ backup_clean_dir(const char *datadir, size_t *removed)
 static uint64_t
 estimate_size(store *st)
 {
-	const MDB_dbi dbis[] = {1 /* the main database */, st->meta, st->policy,
-	    st->subjects, st->values, st->audit, st->audit_ckpt, st->audit_ix,
-	    st->ret_sub, st->ret_plan, st->ret_due, st->ret_reg, st->holds,
-	    st->anon, st->subj_state, st->erasures};
-	MDB_txn *txn = NULL;
-	MDB_stat ms;
-	uint64_t pages = 2, psize = 4096;
-	size_t i;
-
-	if (store_read_begin(st, &txn) != 0)
-		return 0;
-	for (i = 0; i < sizeof(dbis) / sizeof(dbis[0]); i++) {
-		if (mdb_stat(txn, dbis[i], &ms) != 0)
-			continue;
-		pages += ms.ms_branch_pages + ms.ms_leaf_pages +
-		         ms.ms_overflow_pages;
-		psize = ms.ms_psize;
-	}
-	store_read_end(st, txn);
-	mdb_txn_abort(txn);
-	return pages * psize + BACKUP_TRAILER_BYTES;
+	return store_copy_size(st) + BACKUP_TRAILER_BYTES;
 }
 
-/* Copy the store into the pipe (its writing end), holding maplock shared
- * for the whole read transaction of the copy. */
+/* Copy the store into the pipe (its writing end); store_copy holds
+ * maplock shared for the whole read transaction of the copy. */
 typedef struct copier {
 	store *st;
 	int fd;
@@ -244,9 +225,7 @@ copier_main(void *arg)
 {
 	copier *c = arg;
 
-	pthread_rwlock_rdlock(&c->st->maplock);
-	c->rc = mdb_env_copyfd2(c->st->env, c->fd, MDB_CP_COMPACT);
-	pthread_rwlock_unlock(&c->st->maplock);
+	c->rc = store_copy(c->st, c->fd);
 	close(c->fd);
 	return NULL;
 }
@@ -336,33 +315,22 @@ pump(backup_ctl *b, int in, int out, crypto_generichash_state *h)
 static int
 image_heads(const char *path, backup_info *bi, char *msg, size_t msglen)
 {
-	MDB_env *env = NULL;
-	MDB_txn *txn = NULL;
+	store *s = NULL;
+	store_txn *txn = NULL;
 	audit_state a;
-	store s;
 	char err[200];
 	int rc;
 
-	memset(&s, 0, sizeof(s));
-	if ((rc = mdb_env_create(&env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(env, IMAGE_MAXDBS)) != 0 ||
-	    (rc = mdb_env_open(env, path,
-	         MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK, 0600)) != 0 ||
-	    (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0)
+	if ((rc = store_open_image(path, true, &s)) != 0 ||
+	    (rc = store_txn_begin(s, STORE_RDONLY, &txn)) != 0)
 		goto out;
-	s.env = env;
-	if ((rc = mdb_dbi_open(txn, "meta", 0, &s.meta)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "audit", 0, &s.audit)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "audit_ckpt", 0, &s.audit_ckpt)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "erasures", 0, &s.erasures)) != 0)
-		goto out;
-	if (store_format_check(&s, txn, err, sizeof(err)) != 0) {
+	if (store_format_check(s, txn, err, sizeof(err)) != 0) {
 		snprintf(msg, msglen, "the copy is not readable: %.120s", err);
-		rc = MDB_INCOMPATIBLE;
+		rc = STORE_INCOMPATIBLE;
 		goto out;
 	}
-	if ((rc = journal_head(&s, txn, &bi->journal_head)) != 0 ||
-	    (rc = audit_load(&s, txn, &a)) != 0)
+	if ((rc = journal_head(s, txn, &bi->journal_head)) != 0 ||
+	    (rc = audit_load(s, txn, &a)) != 0)
 		goto out;
 	bi->store_format = STORE_FORMAT;
 	bi->audit_head = a.seq;
@@ -370,11 +338,10 @@ image_heads(const char *path, backup_info *bi, char *msg, size_t msglen)
 out:
 	if (rc != 0 && msg[0] == '\0')
 		snprintf(msg, msglen, "the copy cannot be read back: %s",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
-	if (env != NULL)
-		mdb_env_close(env);
+		store_txn_abort(txn);
+	store_close(&s);
 	return rc;
 }
 
@@ -446,7 +413,7 @@ make_backup(backup_ctl *b, backup_info *bi, char *msg, size_t msglen)
 	if (rc != 0) {
 		if (rc != ECANCELED)
 			snprintf(msg, msglen, "the copy failed: %s",
-			    mdb_strerror(rc));
+			    store_strerror(rc));
 		return rc;
 	}
 	bi->image_bytes = atomic_load(&b->copied);
@@ -647,7 +614,7 @@ backup_start(backup_ctl *b, uint8_t id[BACKUP_IDBYTES])
 	est = estimate_size(b->st);
 	/* the copy goes on privd's own disk: never fill it (data writes
 	 * would fail meanwhile), with room to spare for them */
-	if (statvfs(b->st->dir, &vfs) == 0 &&
+	if (statvfs(b->datadir, &vfs) == 0 &&
 	    (uint64_t)vfs.f_bavail * vfs.f_frsize <
 	        est + est / 4 + BACKUP_DISK_SLACK) {
 		pthread_mutex_unlock(&b->startmu);

@@ -49,7 +49,7 @@ typedef struct backup_view {
 	uint64_t estimate; /* the expected size of the file */
 	uint64_t size;     /* BACKUP_READY: the file's size */
 	backup_info info;  /* BACKUP_READY: its trailer */
-	int err;           /* BACKUP_FAILED: an errno or LMDB error */
+	int err;           /* BACKUP_FAILED: an errno value or a store code */
 	char msg[160];     /* BACKUP_FAILED: for the client; no value */
 } backup_view;
 

@@ -126,136 +126,135 @@ entry_key(uint8_t *key, const uint8_t *tag, const uint8_t *sid,
 #define ENTRY_KEYMAX (BLIND_TAGBYTES + CRYPTO_SUBJECT_IDBYTES + POL_MAX_NAME)
 
 int
-blind_put(store *st, MDB_txn *txn, const uint8_t tag[BLIND_TAGBYTES],
+blind_put(store *st, store_txn *txn, const uint8_t tag[BLIND_TAGBYTES],
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *reg,
     const char *field)
 {
 	uint8_t ok[STORE_VALUE_KEYMAX], ek[ENTRY_KEYMAX], rec[2 + POL_MAX_NAME];
 	size_t fl = strlen(field), rl = strlen(reg);
-	MDB_val k, v;
+	store_val k, v;
 	int rc;
 
-	k.mv_size = of_key(ok, sid, field);
-	k.mv_data = ok;
-	rc = mdb_get(txn, st->blind_of, &k, &v);
-	if (rc == 0 && v.mv_size == BLIND_TAGBYTES) {
-		if (memcmp(v.mv_data, tag, BLIND_TAGBYTES) == 0)
+	k.size = of_key(ok, sid, field);
+	k.data = ok;
+	rc = store_get(txn, STORE_BLIND_OF, &k, &v);
+	if (rc == 0 && v.size == BLIND_TAGBYTES) {
+		if (memcmp(v.data, tag, BLIND_TAGBYTES) == 0)
 			return 0; /* the same value again */
-		k.mv_size =
-		    entry_key(ek, v.mv_data, sid, (const uint8_t *)field, fl);
-		k.mv_data = ek;
-		if ((rc = mdb_del(txn, st->blind, &k, NULL)) != 0 &&
-		    rc != MDB_NOTFOUND)
+		k.size = entry_key(ek, v.data, sid, (const uint8_t *)field, fl);
+		k.data = ek;
+		if ((rc = store_del(txn, STORE_BLIND, &k)) != 0 &&
+		    rc != STORE_NOTFOUND)
 			return rc;
-	} else if (rc != 0 && rc != MDB_NOTFOUND) {
+	} else if (rc != 0 && rc != STORE_NOTFOUND) {
 		return rc;
 	}
-	k.mv_size = of_key(ok, sid, field);
-	k.mv_data = ok;
-	v.mv_size = BLIND_TAGBYTES;
-	v.mv_data = (void *)tag;
-	if ((rc = mdb_put(txn, st->blind_of, &k, &v, 0)) != 0)
+	k.size = of_key(ok, sid, field);
+	k.data = ok;
+	v.size = BLIND_TAGBYTES;
+	v.data = (void *)tag;
+	if ((rc = store_put(txn, STORE_BLIND_OF, &k, &v, 0)) != 0)
 		return rc;
 	rec[0] = 1; /* format */
 	rec[1] = (uint8_t)rl;
 	memcpy(rec + 2, reg, rl);
-	k.mv_size = entry_key(ek, tag, sid, (const uint8_t *)field, fl);
-	k.mv_data = ek;
-	v.mv_size = 2 + rl;
-	v.mv_data = rec;
-	return mdb_put(txn, st->blind, &k, &v, 0);
+	k.size = entry_key(ek, tag, sid, (const uint8_t *)field, fl);
+	k.data = ek;
+	v.size = 2 + rl;
+	v.data = rec;
+	return store_put(txn, STORE_BLIND, &k, &v, 0);
 }
 
 int
-blind_del(store *st, MDB_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES],
+blind_del(store *st, store_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES],
     const char *field)
 {
 	uint8_t ok[STORE_VALUE_KEYMAX], ek[ENTRY_KEYMAX];
-	MDB_val k, v;
+	store_val k, v;
 	int rc;
 
-	k.mv_size = of_key(ok, sid, field);
-	k.mv_data = ok;
-	if ((rc = mdb_get(txn, st->blind_of, &k, &v)) != 0)
-		return rc == MDB_NOTFOUND ? 0 : rc;
-	if (v.mv_size == BLIND_TAGBYTES) {
-		k.mv_size = entry_key(
-		    ek, v.mv_data, sid, (const uint8_t *)field, strlen(field));
-		k.mv_data = ek;
-		if ((rc = mdb_del(txn, st->blind, &k, NULL)) != 0 &&
-		    rc != MDB_NOTFOUND)
+	k.size = of_key(ok, sid, field);
+	k.data = ok;
+	if ((rc = store_get(txn, STORE_BLIND_OF, &k, &v)) != 0)
+		return rc == STORE_NOTFOUND ? 0 : rc;
+	if (v.size == BLIND_TAGBYTES) {
+		k.size = entry_key(
+		    ek, v.data, sid, (const uint8_t *)field, strlen(field));
+		k.data = ek;
+		if ((rc = store_del(txn, STORE_BLIND, &k)) != 0 &&
+		    rc != STORE_NOTFOUND)
 			return rc;
 	}
-	k.mv_size = of_key(ok, sid, field);
-	k.mv_data = ok;
-	rc = mdb_del(txn, st->blind_of, &k, NULL);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	k.size = of_key(ok, sid, field);
+	k.data = ok;
+	rc = store_del(txn, STORE_BLIND_OF, &k);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 int
 blind_del_subject(
-    store *st, MDB_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES])
+    store *st, store_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES])
 {
 	uint8_t ek[ENTRY_KEYMAX];
-	MDB_cursor *c;
-	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v, e;
+	store_cur *c;
+	store_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v, e;
 	size_t fl;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, st->blind_of, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_BLIND_OF, &c)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size > CRYPTO_SUBJECT_IDBYTES &&
-	       memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) == 0) {
-		fl = k.mv_size - CRYPTO_SUBJECT_IDBYTES;
-		if (v.mv_size == BLIND_TAGBYTES && fl <= POL_MAX_NAME) {
-			e.mv_size = entry_key(ek, v.mv_data, sid,
-			    (const uint8_t *)k.mv_data + CRYPTO_SUBJECT_IDBYTES,
+	rc = store_cur_get(c, &k, &v, STORE_SET_RANGE);
+	while (rc == 0 && k.size > CRYPTO_SUBJECT_IDBYTES &&
+	       memcmp(k.data, sid, CRYPTO_SUBJECT_IDBYTES) == 0) {
+		fl = k.size - CRYPTO_SUBJECT_IDBYTES;
+		if (v.size == BLIND_TAGBYTES && fl <= POL_MAX_NAME) {
+			e.size = entry_key(ek, v.data, sid,
+			    (const uint8_t *)k.data + CRYPTO_SUBJECT_IDBYTES,
 			    fl);
-			e.mv_data = ek;
-			if ((rc = mdb_del(txn, st->blind, &e, NULL)) != 0 &&
-			    rc != MDB_NOTFOUND)
+			e.data = ek;
+			if ((rc = store_del(txn, STORE_BLIND, &e)) != 0 &&
+			    rc != STORE_NOTFOUND)
 				break;
 		}
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
+		if ((rc = store_cur_del(c)) != 0)
 			break;
-		/* after a delete, MDB_NEXT yields the item that followed */
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		/* after a delete, STORE_NEXT yields the item that followed */
+		rc = store_cur_get(c, &k, &v, STORE_NEXT);
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 int
-blind_find(store *st, MDB_txn *txn, const uint8_t tag[BLIND_TAGBYTES],
+blind_find(store *st, store_txn *txn, const uint8_t tag[BLIND_TAGBYTES],
     int (*fn)(void *arg, const blind_match *m), void *arg)
 {
-	MDB_cursor *c;
-	MDB_val k = {BLIND_TAGBYTES, (void *)tag}, v;
+	store_cur *c;
+	store_val k = {BLIND_TAGBYTES, (void *)tag}, v;
 	blind_match m;
 	const uint8_t *p;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, st->blind, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_BLIND, &c)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size >= BLIND_TAGBYTES &&
-	       memcmp(k.mv_data, tag, BLIND_TAGBYTES) == 0) {
-		p = v.mv_data;
-		if (k.mv_size > BLIND_TAGBYTES + CRYPTO_SUBJECT_IDBYTES &&
-		    v.mv_size >= 3 && p[0] == 1 && p[1] > 0 &&
-		    (size_t)p[1] + 2 == v.mv_size) {
-			m.sid = (const uint8_t *)k.mv_data + BLIND_TAGBYTES;
+	rc = store_cur_get(c, &k, &v, STORE_SET_RANGE);
+	while (rc == 0 && k.size >= BLIND_TAGBYTES &&
+	       memcmp(k.data, tag, BLIND_TAGBYTES) == 0) {
+		p = v.data;
+		if (k.size > BLIND_TAGBYTES + CRYPTO_SUBJECT_IDBYTES &&
+		    v.size >= 3 && p[0] == 1 && p[1] > 0 &&
+		    (size_t)p[1] + 2 == v.size) {
+			m.sid = (const uint8_t *)k.data + BLIND_TAGBYTES;
 			m.field = (const char *)m.sid + CRYPTO_SUBJECT_IDBYTES;
 			m.fieldlen =
-			    k.mv_size - BLIND_TAGBYTES - CRYPTO_SUBJECT_IDBYTES;
+			    k.size - BLIND_TAGBYTES - CRYPTO_SUBJECT_IDBYTES;
 			m.reg = (const char *)p + 2;
 			m.reglen = p[1];
 			if ((rc = fn(arg, &m)) != 0)
 				break;
 		}
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		rc = store_cur_get(c, &k, &v, STORE_NEXT);
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }

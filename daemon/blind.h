@@ -44,15 +44,15 @@ int blind_tag(const crypto_keys *k, const pol_field *f, const uint8_t *v,
 
 /* Index field of subject sid in reg under tag, replacing the entry of its
  * previous value. */
-int blind_put(store *st, MDB_txn *txn, const uint8_t tag[BLIND_TAGBYTES],
+int blind_put(store *st, store_txn *txn, const uint8_t tag[BLIND_TAGBYTES],
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *reg,
     const char *field);
 /* Remove the entry of (sid, field); 0 if there was none. */
-int blind_del(store *st, MDB_txn *txn,
+int blind_del(store *st, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field);
 /* Remove every entry of subject sid. */
 int blind_del_subject(
-    store *st, MDB_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES]);
+    store *st, store_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES]);
 
 /* One entry under a tag; pointers valid for the transaction. */
 typedef struct blind_match {
@@ -65,22 +65,22 @@ typedef struct blind_match {
 
 /* Call fn for every entry under tag, in key order, until it returns
  * non-zero (which is returned). Malformed entries are skipped. */
-int blind_find(store *st, MDB_txn *txn, const uint8_t tag[BLIND_TAGBYTES],
+int blind_find(store *st, store_txn *txn, const uint8_t tag[BLIND_TAGBYTES],
     int (*fn)(void *arg, const blind_match *m), void *arg);
 
 /* Index FILL_STEP more subjects' lookup values into an index being built
  * (blind_fill.c), in the writer's transaction txn; *done once every one
  * is (the store is then marked "blind_index"). Counts what it indexed and
  * the records that did not open. */
-int blind_fill_step(store *st, MDB_txn *txn, const crypto_keys *k,
+int blind_fill_step(store *st, store_txn *txn, const crypto_keys *k,
     const pol_policy *pol, uint64_t *subjects, unsigned *damaged, bool *done);
 /* Empty the index and clear the mark, to be built again. */
-int blind_reset(store *st, MDB_txn *txn);
+int blind_reset(store *st, store_txn *txn);
 /* Does going from policy a to b change what is indexed or how (a field
  * made lookup or no longer, or a lookup field's type)? */
 bool blind_policy_changed(const pol_policy *a, const pol_policy *b);
-/* Is the index complete (meta "blind_index")? 0 with *ready, or an LMDB
+/* Is the index complete (meta "blind_index")? 0 with *ready, or a store
  * error. */
-int blind_ready(store *st, MDB_txn *txn, bool *ready);
+int blind_ready(store *st, store_txn *txn, bool *ready);
 
 #endif

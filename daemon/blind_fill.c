@@ -27,9 +27,9 @@
 #define FILL_STEP 256
 
 /* Index the lookup fields of one subject; 1 if something was indexed, 0
- * if not, or an LMDB error. A damaged record is skipped (and counted). */
+ * if not, or a store error. A damaged record is skipped (and counted). */
 static int
-fill_subject(store *st, MDB_txn *txn, const crypto_keys *k,
+fill_subject(store *st, store_txn *txn, const crypto_keys *k,
     const pol_register *r, const uint8_t *sid, unsigned *damaged)
 {
 	uint8_t dk[CRYPTO_KEYBYTES], tag[BLIND_TAGBYTES], *m = NULL;
@@ -41,15 +41,15 @@ fill_subject(store *st, MDB_txn *txn, const crypto_keys *k,
 
 	memset(&rs, 0, sizeof(rs));
 	rc = ret_sub_get(st, txn, k, r->name, sid, &rs);
-	if (rc == MDB_CORRUPTED) {
+	if (rc == STORE_CORRUPTED) {
 		(*damaged)++;
 		return 0;
 	}
 	if (rc != 0)
-		return rc == MDB_NOTFOUND ? 0 : rc;
+		return rc == STORE_NOTFOUND ? 0 : rc;
 	if ((rc = store_subject_get(st, txn, sid, &sub)) != 0) {
 		sodium_memzero(&rs, sizeof(rs));
-		return rc == MDB_NOTFOUND ? 0 : rc;
+		return rc == STORE_NOTFOUND ? 0 : rc;
 	}
 	if (subject_unwrap(k, r->name, rs.subject, &sub, dk) != 0) {
 		(*damaged)++;
@@ -62,9 +62,9 @@ fill_subject(store *st, MDB_txn *txn, const crypto_keys *k,
 		if (!f->lookup)
 			continue;
 		rc = store_value_get(st, txn, sid, f->name, &sv);
-		if (rc == MDB_NOTFOUND)
+		if (rc == STORE_NOTFOUND)
 			continue;
-		if (rc == MDB_CORRUPTED ||
+		if (rc == STORE_CORRUPTED ||
 		    sv.sealedlen < CRYPTO_SEAL_OVERHEAD) {
 			(*damaged)++;
 			continue;
@@ -99,13 +99,13 @@ out:
 }
 
 int
-blind_fill_step(store *st, MDB_txn *txn, const crypto_keys *k,
+blind_fill_step(store *st, store_txn *txn, const crypto_keys *k,
     const pol_policy *pol, uint64_t *subjects, unsigned *damaged, bool *done)
 {
 	uint8_t resume[RET_SUB_KEYMAX];
 	size_t resumelen = 0, n;
-	MDB_cursor *c = NULL;
-	MDB_val key, v;
+	store_cur *c = NULL;
+	store_val key, v;
 	char reg[POL_MAX_NAME + 1];
 	const pol_register *r;
 	const uint8_t *p;
@@ -113,25 +113,25 @@ blind_fill_step(store *st, MDB_txn *txn, const crypto_keys *k,
 
 	*done = false;
 	rc = store_meta_get(st, txn, "blind_fill_at", &v);
-	if (rc == 0 && v.mv_size > 0 && v.mv_size <= sizeof(resume)) {
-		memcpy(resume, v.mv_data, v.mv_size);
-		resumelen = v.mv_size;
-	} else if (rc != 0 && rc != MDB_NOTFOUND) {
+	if (rc == 0 && v.size > 0 && v.size <= sizeof(resume)) {
+		memcpy(resume, v.data, v.size);
+		resumelen = v.size;
+	} else if (rc != 0 && rc != STORE_NOTFOUND) {
 		return rc;
 	}
-	if ((rc = mdb_cursor_open(txn, st->ret_sub, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_RET_SUB, &c)) != 0)
 		return rc;
-	key.mv_size = resumelen;
-	key.mv_data = resume;
-	rc = resumelen == 0 ? mdb_cursor_get(c, &key, &v, MDB_FIRST)
-	                    : mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
-	if (rc == 0 && resumelen > 0 && key.mv_size == resumelen &&
-	    memcmp(key.mv_data, resume, resumelen) == 0)
-		rc = mdb_cursor_get(c, &key, &v, MDB_NEXT);
+	key.size = resumelen;
+	key.data = resume;
+	rc = resumelen == 0 ? store_cur_get(c, &key, &v, STORE_FIRST)
+	                    : store_cur_get(c, &key, &v, STORE_SET_RANGE);
+	if (rc == 0 && resumelen > 0 && key.size == resumelen &&
+	    memcmp(key.data, resume, resumelen) == 0)
+		rc = store_cur_get(c, &key, &v, STORE_NEXT);
 	for (n = 0; rc == 0 && n < FILL_STEP; n++) {
-		p = key.mv_data;
-		if (key.mv_size > 1 &&
-		    key.mv_size == 1u + p[0] + CRYPTO_SUBJECT_IDBYTES &&
+		p = key.data;
+		if (key.size > 1 &&
+		    key.size == 1u + p[0] + CRYPTO_SUBJECT_IDBYTES &&
 		    p[0] <= POL_MAX_NAME) {
 			memcpy(reg, p + 1, p[0]);
 			reg[p[0]] = '\0';
@@ -143,16 +143,16 @@ blind_fill_step(store *st, MDB_txn *txn, const crypto_keys *k,
 				*subjects += (uint64_t)rc;
 			}
 		}
-		memcpy(resume, key.mv_data, key.mv_size);
-		resumelen = key.mv_size;
-		rc = mdb_cursor_get(c, &key, &v, MDB_NEXT);
+		memcpy(resume, key.data, key.size);
+		resumelen = key.size;
+		rc = store_cur_get(c, &key, &v, STORE_NEXT);
 	}
-	mdb_cursor_close(c);
+	store_cur_close(c);
 	c = NULL;
-	if (rc == MDB_NOTFOUND) {
+	if (rc == STORE_NOTFOUND) {
 		*done = true;
 		rc = store_meta_del(st, txn, "blind_fill_at");
-		if (rc == 0 || rc == MDB_NOTFOUND)
+		if (rc == 0 || rc == STORE_NOTFOUND)
 			rc = store_meta_put_u64(st, txn, "blind_index", 1);
 		return rc;
 	}
@@ -161,12 +161,12 @@ blind_fill_step(store *st, MDB_txn *txn, const crypto_keys *k,
 	return store_meta_put(st, txn, "blind_fill_at", resume, resumelen);
 out:
 	if (c != NULL)
-		mdb_cursor_close(c);
+		store_cur_close(c);
 	return rc;
 }
 
 int
-blind_ready(store *st, MDB_txn *txn, bool *ready)
+blind_ready(store *st, store_txn *txn, bool *ready)
 {
 	uint64_t mark = 0;
 	int rc;
@@ -177,15 +177,15 @@ blind_ready(store *st, MDB_txn *txn, bool *ready)
 }
 
 int
-blind_reset(store *st, MDB_txn *txn)
+blind_reset(store *st, store_txn *txn)
 {
 	int rc;
 
-	if ((rc = mdb_drop(txn, st->blind, 0)) != 0 ||
-	    (rc = mdb_drop(txn, st->blind_of, 0)) != 0)
+	if ((rc = store_drop(txn, STORE_BLIND)) != 0 ||
+	    (rc = store_drop(txn, STORE_BLIND_OF)) != 0)
 		return rc;
 	rc = store_meta_del(st, txn, "blind_fill_at");
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		return rc;
 	return store_meta_put_u64(st, txn, "blind_index", 0);
 }

@@ -108,7 +108,7 @@ int
 datadir_open(const char *dir, size_t mapsize, crypto_keys **keys, store **st)
 {
 	char path[PATH_MAX], err[PATH_MAX + 160];
-	MDB_txn *txn;
+	store_txn *txn;
 	int rc;
 
 	*keys = NULL;
@@ -118,8 +118,8 @@ datadir_open(const char *dir, size_t mapsize, crypto_keys **keys, store **st)
 	if (crypto_keys_load(path, keys, err, sizeof(err)) != 0 ||
 	    store_open(dir, mapsize, false, st, err, sizeof(err)) != 0)
 		goto fail;
-	if ((rc = mdb_txn_begin((*st)->env, NULL, MDB_RDONLY, &txn)) != 0) {
-		snprintf(err, sizeof(err), "%s", mdb_strerror(rc));
+	if ((rc = store_txn_begin((*st), STORE_RDONLY, &txn)) != 0) {
+		snprintf(err, sizeof(err), "%s", store_strerror(rc));
 		goto fail;
 	}
 	rc = store_format_check(*st, txn, err, sizeof(err));
@@ -129,7 +129,7 @@ datadir_open(const char *dir, size_t mapsize, crypto_keys **keys, store **st)
 		    "(another master key; after an interrupted `privd "
 		    "rekey`, run it again)",
 		    dir);
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	if (rc == 0)
 		return 0;
 fail:
@@ -140,28 +140,27 @@ fail:
 }
 
 int
-datadir_keyring(store *st, MDB_txn *txn, crypto_keys *keys)
+datadir_keyring(store *st, store_txn *txn, crypto_keys *keys)
 {
-	MDB_val v;
+	store_val v;
 	int rc;
 
-	if ((rc = store_meta_get(st, txn, META_KEYRING, &v)) == MDB_NOTFOUND)
+	if ((rc = store_meta_get(st, txn, META_KEYRING, &v)) == STORE_NOTFOUND)
 		return 0; /* never rekeyed: every key derives from master.key */
 	if (rc != 0)
 		return -1;
-	return crypto_keyring_adopt(keys, v.mv_data, v.mv_size);
+	return crypto_keyring_adopt(keys, v.data, v.size);
 }
 
 int
-datadir_secret(store *st, MDB_txn *txn, const crypto_keys *keys,
+datadir_secret(store *st, store_txn *txn, const crypto_keys *keys,
     const char *name, uint8_t *out, size_t len)
 {
-	MDB_val v;
+	store_val v;
 
 	return store_meta_get(st, txn, name, &v) != 0 ||
-	               v.mv_size != len + CRYPTO_SEAL_OVERHEAD ||
-	               crypto_secret_open(
-	                   keys, name, v.mv_data, v.mv_size, out) != 0
+	               v.size != len + CRYPTO_SEAL_OVERHEAD ||
+	               crypto_secret_open(keys, name, v.data, v.size, out) != 0
 	           ? -1
 	           : 0;
 }

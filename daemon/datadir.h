@@ -44,10 +44,10 @@ int datadir_open(
 
 /* Adopt the store's keyring, if it has one, into keys (crypto.h): 0, or
  * -1 if it does not open under keys' master key. datadir_open does it. */
-int datadir_keyring(store *st, MDB_txn *txn, crypto_keys *keys);
+int datadir_keyring(store *st, store_txn *txn, crypto_keys *keys);
 
 /* Open the daemon secret name (len bytes) sealed in meta into out. */
-int datadir_secret(store *st, MDB_txn *txn, const crypto_keys *keys,
+int datadir_secret(store *st, store_txn *txn, const crypto_keys *keys,
     const char *name, uint8_t *out, size_t len);
 
 #endif

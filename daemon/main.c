@@ -159,7 +159,7 @@ check_fresh_dir(const char *dir)
 
 /* Generate the daemon's own key pairs and store them sealed. */
 static int
-init_keys(store *st, MDB_txn *txn, const crypto_keys *keys, char *z85)
+init_keys(store *st, store_txn *txn, const crypto_keys *keys, char *z85)
 {
 	uint8_t cpub[crypto_box_PUBLICKEYBYTES],
 	    spub[crypto_sign_PUBLICKEYBYTES];
@@ -226,7 +226,7 @@ cmd_init(int argc, char **argv)
 	crypto_keys *keys = NULL;
 	pol_policy *pol = NULL;
 	store *st = NULL;
-	MDB_txn *txn = NULL;
+	store_txn *txn = NULL;
 	char err[256];
 	int64_t floor_s;
 	size_t len;
@@ -270,17 +270,17 @@ cmd_init(int argc, char **argv)
 		log_err("%s", err);
 		goto undo;
 	}
-	if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0 ||
+	if (store_txn_begin(st, 0, &txn) != 0 ||
 	    init_keys(st, txn, keys, z85) != 0 ||
 	    retain_floor_put(st, txn, (uint64_t)floor_s) != 0 ||
 	    store_policy_put(
 	        st, txn, 1, clock_wall_us(), "privd init", json, len) != 0) {
 		log_err("cannot initialise the store");
 		if (txn != NULL)
-			mdb_txn_abort(txn);
+			store_txn_abort(txn);
 		goto undo;
 	}
-	if (mdb_txn_commit(txn) != 0) {
+	if (store_txn_commit(txn) != 0) {
 		log_err("cannot commit the new store");
 		goto undo;
 	}
@@ -323,7 +323,7 @@ open_datadir(server *srv)
 	snapshot *snap;
 	audit_state head;
 	audit_retain keep;
-	MDB_txn *txn;
+	store_txn *txn;
 	char err[320];
 	uint64_t indexed, states;
 	int rc;
@@ -336,14 +336,14 @@ open_datadir(server *srv)
 		return -1;
 	/* the index is complete before anything is served (audit_index.h) */
 	if ((rc = audit_ix_catch_up(srv->st, &indexed)) != 0) {
-		log_err("cannot index the audit log: %s", mdb_strerror(rc));
+		log_err("cannot index the audit log: %s", store_strerror(rc));
 		return -1;
 	}
 	if (indexed > 0)
 		log_info("audit index: %llu events indexed from the log",
 		    (unsigned long long)indexed);
-	if ((rc = mdb_txn_begin(srv->st->env, NULL, MDB_RDONLY, &txn)) != 0) {
-		log_err("%s", mdb_strerror(rc));
+	if ((rc = store_txn_begin(srv->st, STORE_RDONLY, &txn)) != 0) {
+		log_err("%s", store_strerror(rc));
 		return -1;
 	}
 	rc = -1;
@@ -398,7 +398,7 @@ open_datadir(server *srv)
 	    "policy version %llu in force", (unsigned long long)sp.version);
 	rc = 0;
 out:
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	return rc;
 }
 

@@ -41,7 +41,7 @@ typedef struct set_args {
 
 /* One audit event for the change, and a checkpoint that covers it. */
 static int
-audit_set(store *st, MDB_txn *txn, set_args *sa, uint64_t replaced)
+audit_set(store *st, store_txn *txn, set_args *sa, uint64_t replaced)
 {
 	audit_state a;
 	job *j;
@@ -61,9 +61,9 @@ audit_set(store *st, MDB_txn *txn, set_args *sa, uint64_t replaced)
 }
 
 /* The change in one write transaction: 0 (stored), SET_UNCHANGED, -1
- * (refused: sa->why), or an LMDB error. */
+ * (refused: sa->why), or a store error. */
 static int
-set_txn(store *st, MDB_txn *txn, set_args *sa)
+set_txn(store *st, store_txn *txn, set_args *sa)
 {
 	audit_retain keep;
 	store_policy cur;
@@ -111,22 +111,22 @@ set_txn(store *st, MDB_txn *txn, set_args *sa)
 static int
 set_commit(store *st, set_args *sa)
 {
-	MDB_txn *txn;
+	store_txn *txn;
 	int rc, tries;
 
 	for (tries = 0;; tries++) {
-		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		if ((rc = store_txn_begin(st, 0, &txn)) != 0)
 			return rc;
 		rc = set_txn(st, txn, sa);
 		if (rc == 0 || rc == SET_UNCHANGED) {
-			int crc = mdb_txn_commit(txn);
+			int crc = store_txn_commit(txn);
 
 			if (crc != 0)
 				rc = crc;
 		} else {
-			mdb_txn_abort(txn);
+			store_txn_abort(txn);
 		}
-		if (rc == MDB_MAP_FULL && tries < MAX_GROW_TRIES &&
+		if (rc == STORE_MAP_FULL && tries < MAX_GROW_TRIES &&
 		    store_grow(st) == 0)
 			continue;
 		return rc;
@@ -188,7 +188,7 @@ cmd_policy_set(int argc, char **argv)
 		fprintf(stderr, "privd: policy %s refused: %s\n", file, sa.why);
 	} else {
 		fprintf(stderr, "privd: cannot store the policy: %s\n",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 	}
 out:
 	if (sa.sign_sk != NULL)

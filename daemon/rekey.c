@@ -62,24 +62,24 @@ static int
 rotate_commit(store *st, const crypto_keys *keys, uint8_t *sign_sk,
     uint8_t new_pk[32], uint64_t *seq)
 {
-	MDB_txn *txn;
+	store_txn *txn;
 	int rc, tries;
 
 	for (tries = 0;; tries++) {
-		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		if ((rc = store_txn_begin(st, 0, &txn)) != 0)
 			return rc;
 		if (datadir_secret(st, txn, keys, META_SIGN_SECRET, sign_sk,
 		        crypto_sign_SECRETKEYBYTES) != 0) {
-			mdb_txn_abort(txn);
+			store_txn_abort(txn);
 			return -1;
 		}
 		rc = audit_key_rotate(
 		    st, txn, keys, sign_sk, clock_wall_us(), new_pk, seq);
 		if (rc == 0)
-			rc = mdb_txn_commit(txn);
+			rc = store_txn_commit(txn);
 		else
-			mdb_txn_abort(txn);
-		if (rc == MDB_MAP_FULL && tries < MAX_GROW_TRIES &&
+			store_txn_abort(txn);
+		if (rc == STORE_MAP_FULL && tries < MAX_GROW_TRIES &&
 		    store_grow(st) == 0)
 			continue;
 		return rc;
@@ -127,7 +127,7 @@ cmd_audit_rotate_key(int argc, char **argv)
 		fprintf(stderr,
 		    "privd: cannot rotate the audit signing key: "
 		    "%s\n",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 	} else {
 		sodium_bin2hex(hex, sizeof(hex), new_pk, sizeof(new_pk));
 		fprintf(stderr,
@@ -195,10 +195,10 @@ static bool
 opens(store *st, crypto_keys *k)
 {
 	uint8_t *curve;
-	MDB_txn *txn;
+	store_txn *txn;
 	bool ok = false;
 
-	if (k == NULL || mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
+	if (k == NULL || store_txn_begin(st, STORE_RDONLY, &txn) != 0)
 		return false;
 	if ((curve = sodium_malloc(crypto_box_SECRETKEYBYTES)) != NULL) {
 		ok = datadir_keyring(st, txn, k) == 0 &&
@@ -206,7 +206,7 @@ opens(store *st, crypto_keys *k)
 		         crypto_box_SECRETKEYBYTES) == 0;
 		sodium_free(curve);
 	}
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	return ok;
 }
 
@@ -222,7 +222,7 @@ load_quiet(const char *path)
 
 /* Re-seal one daemon secret of len bytes from the old keys to the new. */
 static int
-reseal_secret(rekey *r, MDB_txn *txn, const char *name, size_t len)
+reseal_secret(rekey *r, store_txn *txn, const char *name, size_t len)
 {
 	uint8_t *plain, *sealed;
 	int rc = ENOMEM;
@@ -232,7 +232,7 @@ reseal_secret(rekey *r, MDB_txn *txn, const char *name, size_t len)
 	if (plain == NULL || sealed == NULL)
 		goto out;
 	if (datadir_secret(r->st, txn, r->old, name, plain, len) != 0) {
-		rc = MDB_CORRUPTED;
+		rc = STORE_CORRUPTED;
 		goto out;
 	}
 	crypto_secret_seal(r->new, name, plain, len, sealed);
@@ -247,42 +247,42 @@ out:
 
 /* Every wrapped data key onto the new outer layer (crypto.c), in place. */
 static int
-relayer_subjects(rekey *r, MDB_txn *txn)
+relayer_subjects(rekey *r, store_txn *txn)
 {
 	uint8_t rec[STORE_SUBJECT_RECBYTES];
-	MDB_cursor *c;
-	MDB_val k, v, nv = {sizeof(rec), rec};
+	store_cur *c;
+	store_val k, v, nv = {sizeof(rec), rec};
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, r->st->subjects, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_SUBJECTS, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != CRYPTO_SUBJECT_IDBYTES ||
-		    v.mv_size != STORE_SUBJECT_RECBYTES) {
+	for (rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if (k.size != CRYPTO_SUBJECT_IDBYTES ||
+		    v.size != STORE_SUBJECT_RECBYTES) {
 			r->damaged++; /* opens under no key: left as it is */
 			continue;
 		}
-		memcpy(rec, v.mv_data, sizeof(rec));
-		crypto_key_relayer(r->old, r->new, k.mv_data, rec,
+		memcpy(rec, v.data, sizeof(rec));
+		crypto_key_relayer(r->old, r->new, k.data, rec,
 		    STORE_SUBJECT_HDRBYTES, rec + STORE_SUBJECT_HDRBYTES);
-		if ((rc = mdb_cursor_put(c, &k, &nv, MDB_CURRENT)) != 0)
+		if ((rc = store_cur_put_current(c, &k, &nv)) != 0)
 			break;
 		r->subjects++;
 	}
-	mdb_cursor_close(c);
+	store_cur_close(c);
 	sodium_memzero(rec, sizeof(rec));
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 /* A register's name at the start of a retention key: reglen(1) register. */
 static int
-key_reg(const MDB_val *k, char reg[CRYPTO_MAX_NAME + 1], size_t *used)
+key_reg(const store_val *k, char reg[CRYPTO_MAX_NAME + 1], size_t *used)
 {
-	const uint8_t *p = k->mv_data;
+	const uint8_t *p = k->data;
 
-	if (k->mv_size < 1 || p[0] == 0 || p[0] > CRYPTO_MAX_NAME ||
-	    k->mv_size < 1u + p[0])
+	if (k->size < 1 || p[0] == 0 || p[0] > CRYPTO_MAX_NAME ||
+	    k->size < 1u + p[0])
 		return -1;
 	memcpy(reg, p + 1, p[0]);
 	reg[p[0]] = '\0';
@@ -292,28 +292,28 @@ key_reg(const MDB_val *k, char reg[CRYPTO_MAX_NAME + 1], size_t *used)
 
 /* The sweeper's sealed subject ids (retstore.h: ret_sub). */
 static int
-reseal_ret_sub(rekey *r, MDB_txn *txn)
+reseal_ret_sub(rekey *r, store_txn *txn)
 {
 	char reg[CRYPTO_MAX_NAME + 1];
 	uint8_t sid[CRYPTO_SUBJECT_IDBYTES];
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	ret_sub rs;
 	size_t used;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, r->st->ret_sub, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_RET_SUB, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
 		if (key_reg(&k, reg, &used) != 0 ||
-		    k.mv_size != used + CRYPTO_SUBJECT_IDBYTES) {
+		    k.size != used + CRYPTO_SUBJECT_IDBYTES) {
 			r->damaged++;
 			continue;
 		}
-		memcpy(sid, (uint8_t *)k.mv_data + used, sizeof(sid));
+		memcpy(sid, (uint8_t *)k.data + used, sizeof(sid));
 		rc = ret_sub_get(r->st, txn, r->old, reg, sid, &rs);
-		if (rc == MDB_CORRUPTED) {
+		if (rc == STORE_CORRUPTED) {
 			r->damaged++;
 			continue;
 		}
@@ -322,24 +322,24 @@ reseal_ret_sub(rekey *r, MDB_txn *txn)
 			break;
 		r->records++;
 	}
-	mdb_cursor_close(c);
+	store_cur_close(c);
 	sodium_memzero(&rs, sizeof(rs));
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 /* Legal holds (their reasons and subject ids are sealed). */
 static int
-reseal_holds(rekey *r, MDB_txn *txn)
+reseal_holds(rekey *r, store_txn *txn)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	ret_hold h;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, r->st->holds, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_HOLDS, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
 		if (ret_hold_decode(r->old, &k, &v, &h) != 0) {
 			r->damaged++;
 			continue;
@@ -348,76 +348,75 @@ reseal_holds(rekey *r, MDB_txn *txn)
 			break;
 		r->records++;
 	}
-	mdb_cursor_close(c);
+	store_cur_close(c);
 	sodium_memzero(&h, sizeof(h));
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 /* Anonymous records: opened with the old register key, sealed with the
  * new one into the same place (same size, same header and id). */
 static int
-reseal_anon(rekey *r, MDB_txn *txn)
+reseal_anon(rekey *r, store_txn *txn)
 {
 	char reg[CRYPTO_MAX_NAME + 1];
 	uint8_t *plain, *rec = NULL;
-	MDB_cursor *c;
-	MDB_val k, v, nv;
+	store_cur *c;
+	store_val k, v, nv;
 	uint64_t month;
 	size_t len, used;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, r->st->anon, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_ANON, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
 		if (key_reg(&k, reg, &used) != 0 ||
 		    ret_anon_open(r->old, &k, &v, &plain, &len, &month) != 0) {
 			r->damaged++;
 			continue;
 		}
-		if ((rec = malloc(v.mv_size)) == NULL) {
+		if ((rec = malloc(v.size)) == NULL) {
 			free(plain);
 			rc = ENOMEM;
 			break;
 		}
-		memcpy(rec, v.mv_data, ANON_HDR);
-		crypto_anon_seal(r->new, reg, (uint8_t *)k.mv_data + used,
-		    k.mv_size - used, rec, ANON_HDR, plain, len,
-		    rec + ANON_HDR);
+		memcpy(rec, v.data, ANON_HDR);
+		crypto_anon_seal(r->new, reg, (uint8_t *)k.data + used,
+		    k.size - used, rec, ANON_HDR, plain, len, rec + ANON_HDR);
 		free(plain);
-		nv.mv_size = v.mv_size;
-		nv.mv_data = rec;
-		rc = mdb_cursor_put(c, &k, &nv, MDB_CURRENT);
+		nv.size = v.size;
+		nv.data = rec;
+		rc = store_cur_put_current(c, &k, &nv);
 		free(rec);
 		if (rc != 0)
 			break;
 		r->records++;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 /* Data subjects' restrictions and objections (substate.h). */
 static int
-reseal_states(rekey *r, MDB_txn *txn)
+reseal_states(rekey *r, store_txn *txn)
 {
 	uint8_t sid[CRYPTO_SUBJECT_IDBYTES];
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	subj_state ss;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, r->st->subj_state, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_SUBJ_STATE, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != sizeof(sid)) {
+	for (rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if (k.size != sizeof(sid)) {
 			r->damaged++;
 			continue;
 		}
-		memcpy(sid, k.mv_data, sizeof(sid));
+		memcpy(sid, k.data, sizeof(sid));
 		rc = substate_get(r->st, txn, r->old, sid, &ss);
-		if (rc == MDB_CORRUPTED) {
+		if (rc == STORE_CORRUPTED) {
 			r->damaged++;
 			continue;
 		}
@@ -426,14 +425,14 @@ reseal_states(rekey *r, MDB_txn *txn)
 			break;
 		r->records++;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 /* The rekey's audit event, and a checkpoint over it (the signing key does
  * not change). */
 static int
-audit_rekey(rekey *r, MDB_txn *txn)
+audit_rekey(rekey *r, store_txn *txn)
 {
 	Privd__V1__AuditEvent ev = PRIVD__V1__AUDIT_EVENT__INIT;
 	char subjects[48], records[48], *fields[2] = {subjects, records};
@@ -460,7 +459,7 @@ audit_rekey(rekey *r, MDB_txn *txn)
 
 /* Everything under the new key, in one write transaction. */
 static int
-rekey_txn(rekey *r, MDB_txn *txn)
+rekey_txn(rekey *r, store_txn *txn)
 {
 	uint8_t ring[CRYPTO_KEYRING_BYTES];
 	int rc;
@@ -468,7 +467,7 @@ rekey_txn(rekey *r, MDB_txn *txn)
 	r->subjects = r->records = r->damaged = 0;
 	if (datadir_secret(r->st, txn, r->old, META_SIGN_SECRET, r->sign_sk,
 	        crypto_sign_SECRETKEYBYTES) != 0)
-		return MDB_CORRUPTED;
+		return STORE_CORRUPTED;
 	crypto_keyring_seal(r->new, ring);
 	if ((rc = reseal_secret(
 	         r, txn, META_CURVE_SECRET, crypto_box_SECRETKEYBYTES)) != 0 ||
@@ -490,17 +489,17 @@ rekey_txn(rekey *r, MDB_txn *txn)
 static int
 rekey_commit(rekey *r)
 {
-	MDB_txn *txn;
+	store_txn *txn;
 	int rc, tries;
 
 	for (tries = 0;; tries++) {
-		if ((rc = mdb_txn_begin(r->st->env, NULL, 0, &txn)) != 0)
+		if ((rc = store_txn_begin(r->st, 0, &txn)) != 0)
 			return rc;
 		if ((rc = rekey_txn(r, txn)) == 0)
-			rc = mdb_txn_commit(txn);
+			rc = store_txn_commit(txn);
 		else
-			mdb_txn_abort(txn);
-		if (rc == MDB_MAP_FULL && tries < MAX_GROW_TRIES &&
+			store_txn_abort(txn);
+		if (rc == STORE_MAP_FULL && tries < MAX_GROW_TRIES &&
 		    store_grow(r->st) == 0)
 			continue;
 		return rc;
@@ -512,17 +511,17 @@ rekey_commit(rekey *r)
 static int
 old_name(rekey *r)
 {
-	MDB_txn *txn;
+	store_txn *txn;
 	uint64_t us = 0;
 	char stamp[32];
 	struct tm tm;
 	time_t t;
 	int rc;
 
-	if ((rc = mdb_txn_begin(r->st->env, NULL, MDB_RDONLY, &txn)) != 0)
+	if ((rc = store_txn_begin(r->st, STORE_RDONLY, &txn)) != 0)
 		return -1;
 	rc = store_meta_get_u64(r->st, txn, META_REKEY_US, 0, &us);
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	if (rc != 0 || us == 0)
 		return -1;
 	t = (time_t)(us / 1000000);
@@ -671,8 +670,8 @@ rekey_run(rekey *r)
 	r->when_us = clock_wall_us();
 	if ((rc = rekey_commit(r)) != 0) {
 		fprintf(stderr, "privd: cannot rekey the store: %s%s\n",
-		    rc == MDB_CORRUPTED ? "a daemon key does not open"
-		                        : mdb_strerror(rc),
+		    rc == STORE_CORRUPTED ? "a daemon key does not open"
+		                          : store_strerror(rc),
 		    "; nothing was changed (run it again)");
 		return -1;
 	}

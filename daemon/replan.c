@@ -90,91 +90,91 @@ prefix(uint8_t *p, const char *reg)
 }
 
 int
-replan_count(store *st, MDB_txn *txn, const char *reg, uint64_t *n)
+replan_count(store *st, store_txn *txn, const char *reg, uint64_t *n)
 {
 	uint8_t pre[1 + CRYPTO_MAX_NAME];
 	size_t plen = prefix(pre, reg);
-	MDB_cursor *c;
-	MDB_val k = {plen, pre}, v;
+	store_cur *c;
+	store_val k = {plen, pre}, v;
 	int rc;
 
 	*n = 0;
-	if ((rc = mdb_cursor_open(txn, st->ret_sub, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_RET_SUB, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < plen || memcmp(k.mv_data, pre, plen) != 0)
+	for (rc = store_cur_get(c, &k, &v, STORE_SET_RANGE); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if (k.size < plen || memcmp(k.data, pre, plen) != 0)
 			break;
 		(*n)++;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 int
-replan_queue(store *st, MDB_txn *txn, const char *reg)
+replan_queue(store *st, store_txn *txn, const char *reg)
 {
 	uint8_t buf[POL_MAX_REGISTERS * (1 + POL_MAX_NAME)];
 	size_t len = 0, off, n;
-	MDB_val v;
+	store_val v;
 	int rc;
 
 	rc = store_meta_get(st, txn, "replan", &v);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		return rc;
 	if (rc == 0) {
-		if (v.mv_size > sizeof(buf))
-			return MDB_CORRUPTED;
-		memcpy(buf, v.mv_data, v.mv_size);
-		len = v.mv_size;
+		if (v.size > sizeof(buf))
+			return STORE_CORRUPTED;
+		memcpy(buf, v.data, v.size);
+		len = v.size;
 	}
 	for (off = 0; off < len; off += 1 + n) {
 		n = buf[off];
 		if (off + 1 + n > len)
-			return MDB_CORRUPTED;
+			return STORE_CORRUPTED;
 		if (n == strlen(reg) && memcmp(buf + off + 1, reg, n) == 0)
 			return 0; /* waiting already */
 	}
 	if (len + 1 + strlen(reg) > sizeof(buf))
-		return MDB_CORRUPTED;
+		return STORE_CORRUPTED;
 	len += prefix(buf + len, reg);
 	return store_meta_put(st, txn, "replan", buf, len);
 }
 
 int
-replan_pending(store *st, MDB_txn *txn, bool *pending)
+replan_pending(store *st, store_txn *txn, bool *pending)
 {
-	MDB_val v;
+	store_val v;
 	int rc;
 
 	rc = store_meta_get(st, txn, "replan", &v);
-	*pending = rc == 0 && v.mv_size > 0;
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	*pending = rc == 0 && v.size > 0;
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 /* The first register waiting, done: off the list. */
 static int
-dequeue(store *st, MDB_txn *txn, const MDB_val *v)
+dequeue(store *st, store_txn *txn, const store_val *v)
 {
-	const uint8_t *p = v->mv_data;
+	const uint8_t *p = v->data;
 	uint8_t buf[POL_MAX_REGISTERS * (1 + POL_MAX_NAME)];
 	size_t first = 1 + (size_t)p[0];
 
-	if (first > v->mv_size || v->mv_size > sizeof(buf))
-		return MDB_CORRUPTED;
-	memcpy(buf, p + first, v->mv_size - first);
-	return store_meta_put(st, txn, "replan", buf, v->mv_size - first);
+	if (first > v->size || v->size > sizeof(buf))
+		return STORE_CORRUPTED;
+	memcpy(buf, p + first, v->size - first);
+	return store_meta_put(st, txn, "replan", buf, v->size - first);
 }
 
 int
-replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
+replan_step(store *st, store_txn *txn, const crypto_keys *k,
     const pol_policy *pol, replan_pos *pos, bool *more)
 {
 	char name[POL_MAX_NAME + 1];
 	uint8_t pre[1 + CRYPTO_MAX_NAME];
 	const pol_register *r;
-	MDB_cursor *c;
-	MDB_val v, key, d;
+	store_cur *c;
+	store_val v, key, d;
 	ret_sub rs;
 	size_t plen, done = 0;
 	uint64_t end;
@@ -183,17 +183,17 @@ replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
 	int rc;
 
 	*more = false;
-	if ((rc = store_meta_get(st, txn, "replan", &v)) == MDB_NOTFOUND)
+	if ((rc = store_meta_get(st, txn, "replan", &v)) == STORE_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (v.mv_size == 0)
+	if (v.size == 0)
 		return 0;
 	*more = true; /* until the list is found empty */
-	plen = 1 + (size_t)((const uint8_t *)v.mv_data)[0];
-	if (plen > v.mv_size || plen > sizeof(pre))
-		return MDB_CORRUPTED;
-	memcpy(pre, v.mv_data, plen);
+	plen = 1 + (size_t)((const uint8_t *)v.data)[0];
+	if (plen > v.size || plen > sizeof(pre))
+		return STORE_CORRUPTED;
+	memcpy(pre, v.data, plen);
 	memcpy(name, pre + 1, plen - 1);
 	name[plen - 1] = '\0';
 	if ((r = pol_register_find(pol, name)) == NULL)
@@ -204,30 +204,30 @@ replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
 		memcpy(pos->key, pre, plen);
 		pos->len = plen;
 	}
-	if ((rc = mdb_cursor_open(txn, st->ret_sub, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_RET_SUB, &c)) != 0)
 		return rc;
 	for (;;) {
 		if (done == REPLAN_STEP_SUBJECTS) {
-			mdb_cursor_close(c);
+			store_cur_close(c);
 			return 0;
 		}
-		key.mv_size = pos->len;
-		key.mv_data = pos->key;
-		rc = mdb_cursor_get(c, &key, &d, MDB_SET_RANGE);
+		key.size = pos->len;
+		key.data = pos->key;
+		rc = store_cur_get(c, &key, &d, STORE_SET_RANGE);
 		/* keys privd did not write (of another length): over them */
-		while (rc == 0 && key.mv_size >= plen &&
-		       memcmp(key.mv_data, pre, plen) == 0 &&
-		       key.mv_size != plen + CRYPTO_SUBJECT_IDBYTES)
-			rc = mdb_cursor_get(c, &key, &d, MDB_NEXT);
-		if (rc == 0 && (key.mv_size != plen + CRYPTO_SUBJECT_IDBYTES ||
-		                   memcmp(key.mv_data, pre, plen) != 0))
-			rc = MDB_NOTFOUND;
+		while (rc == 0 && key.size >= plen &&
+		       memcmp(key.data, pre, plen) == 0 &&
+		       key.size != plen + CRYPTO_SUBJECT_IDBYTES)
+			rc = store_cur_get(c, &key, &d, STORE_NEXT);
+		if (rc == 0 && (key.size != plen + CRYPTO_SUBJECT_IDBYTES ||
+		                   memcmp(key.data, pre, plen) != 0))
+			rc = STORE_NOTFOUND;
 		if (rc != 0)
 			break;
-		memcpy(pos->key, key.mv_data, key.mv_size);
-		pos->len = key.mv_size;
+		memcpy(pos->key, key.data, key.size);
+		pos->len = key.size;
 		rc = ret_sub_get(st, txn, k, name, pos->key + plen, &rs);
-		if (rc != 0 && rc != MDB_CORRUPTED)
+		if (rc != 0 && rc != STORE_CORRUPTED)
 			break;
 		rc = retplan_subject(st, txn, r, pos->key + plen,
 		    rc == 0 ? rs.rel_end_us : 0, end, &nf);
@@ -237,8 +237,8 @@ replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
 		pos->key[pos->len++] = 0; /* past this subject */
 		done++;
 	}
-	mdb_cursor_close(c);
-	if (rc != MDB_NOTFOUND)
+	store_cur_close(c);
+	if (rc != STORE_NOTFOUND)
 		return rc;
 finished:
 	pos->len = 0;

@@ -32,10 +32,10 @@ bool replan_changed(const pol_register *o, const pol_register *n);
 uint32_t replan_registers(const pol_policy *o, const pol_policy *n);
 
 /* The subjects stored in register reg (a count through ret_sub). */
-int replan_count(store *st, MDB_txn *txn, const char *reg, uint64_t *n);
+int replan_count(store *st, store_txn *txn, const char *reg, uint64_t *n);
 
 /* Add reg to the registers waiting for a re-plan. */
-int replan_queue(store *st, MDB_txn *txn, const char *reg);
+int replan_queue(store *st, store_txn *txn, const char *reg);
 
 /* Where the re-plan under way is. */
 typedef struct replan_pos {
@@ -47,10 +47,10 @@ typedef struct replan_pos {
  * One step: re-plan up to REPLAN_STEP_SUBJECTS subjects of the first
  * register waiting, under policy pol. *more while registers wait.
  */
-int replan_step(store *st, MDB_txn *txn, const crypto_keys *k,
+int replan_step(store *st, store_txn *txn, const crypto_keys *k,
     const pol_policy *pol, replan_pos *pos, bool *more);
 
 /* Are registers waiting (meta "replan" not empty)? */
-int replan_pending(store *st, MDB_txn *txn, bool *pending);
+int replan_pending(store *st, store_txn *txn, bool *pending);
 
 #endif

@@ -37,7 +37,6 @@
 #define TMP_DIR        "restore.tmp"
 #define MAX_GROW_TRIES 8
 #define COPY_BUF       (1u << 20)
-#define OLD_MAXDBS     32
 
 typedef struct rst {
 	const char *dir, *from, *jpath;
@@ -49,8 +48,8 @@ typedef struct rst {
 	/* the store in DIR, read-only, if there is one */
 	bool has_old;
 	bool has_old_journal; /* its journal reaches back to the backup */
-	store old;
-	MDB_txn *otxn;
+	store *old;
+	store_txn *otxn;
 	rst_journal j;
 	const char *jsource; /* where j came from, for the report */
 	/* what was done */
@@ -186,7 +185,7 @@ open_restored(rst *r)
 {
 	uint8_t *curve;
 	audit_state a;
-	MDB_txn *txn;
+	store_txn *txn;
 	uint64_t jh;
 	char err[300];
 	int rc = -1;
@@ -195,7 +194,7 @@ open_restored(rst *r)
 	        sizeof(err)) != 0)
 		return refuse(
 		    r, "the backup does not open as a store: %s", err);
-	if (mdb_txn_begin(r->st->env, NULL, MDB_RDONLY, &txn) != 0)
+	if (store_txn_begin(r->st, STORE_RDONLY, &txn) != 0)
 		return refuse(r, "the backup does not open as a store");
 	if ((curve = sodium_malloc(crypto_box_SECRETKEYBYTES)) == NULL) {
 		refuse(r, "out of secure memory");
@@ -226,7 +225,7 @@ open_restored(rst *r)
 	}
 	sodium_free(curve);
 out:
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	return rc;
 }
 
@@ -237,7 +236,6 @@ open_old(rst *r)
 {
 	char path[PATH_MAX];
 	struct stat sb;
-	store *s = &r->old;
 	int rc;
 
 	if (datadir_path(path, sizeof(path), r->dir, "data.mdb") != 0)
@@ -247,25 +245,14 @@ open_old(rst *r)
 			return refuse(r, "%s: %s", path, strerror(errno));
 		return 0;
 	}
-	if ((rc = mdb_env_create(&s->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, OLD_MAXDBS)) != 0 ||
-	    (rc = mdb_env_open(s->env, r->dir, MDB_RDONLY, 0600)) != 0 ||
-	    (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->otxn)) != 0 ||
-	    (rc = mdb_dbi_open(r->otxn, "audit", 0, &s->audit)) != 0 ||
-	    (rc = mdb_dbi_open(r->otxn, "audit_ckpt", 0, &s->audit_ckpt)) !=
-	        0 ||
-	    (rc = mdb_dbi_open(r->otxn, "erasures", 0, &s->erasures)) != 0 ||
-	    (rc = mdb_dbi_open(r->otxn, "meta", 0, &s->meta)) != 0) {
-		if (r->otxn != NULL)
-			mdb_txn_abort(r->otxn);
+	if ((rc = store_open_image(r->dir, false, &r->old)) != 0 ||
+	    (rc = store_txn_begin(r->old, STORE_RDONLY, &r->otxn)) != 0) {
 		r->otxn = NULL;
-		if (s->env != NULL)
-			mdb_env_close(s->env);
-		s->env = NULL;
+		store_close(&r->old);
 		return refuse(r,
 		    "the store in %s does not open (%s): give the erasure "
 		    "journal with --journal, and move its data.mdb away",
-		    r->dir, mdb_strerror(rc));
+		    r->dir, store_strerror(rc));
 	}
 	r->has_old = true;
 	return 0;
@@ -275,11 +262,9 @@ static void
 close_old(rst *r)
 {
 	if (r->otxn != NULL)
-		mdb_txn_abort(r->otxn);
+		store_txn_abort(r->otxn);
 	r->otxn = NULL;
-	if (r->old.env != NULL)
-		mdb_env_close(r->old.env);
-	r->old.env = NULL;
+	store_close(&r->old);
 }
 
 /* Do two journal entries (of the same seq) record the same deletion? */
@@ -322,7 +307,7 @@ load_journal(rst *r)
 		    "FILE (privctl erasures export)",
 		    r->dir);
 	if (r->has_old) {
-		if (rst_journal_from_store(&r->old, r->otxn, after, &r->j,
+		if (rst_journal_from_store(r->old, r->otxn, after, &r->j,
 		        r->why, sizeof(r->why)) != 0)
 			return -1;
 		r->jsource = "the replaced store";
@@ -386,7 +371,7 @@ load_journal(rst *r)
 /* A data subject's restriction and objections as a journal entry left
  * them (the objections are its fields). */
 static int
-state_again(rst *r, MDB_txn *txn, const rst_entry *e)
+state_again(rst *r, store_txn *txn, const rst_entry *e)
 {
 	subj_state ss;
 	size_t i;
@@ -406,7 +391,7 @@ state_again(rst *r, MDB_txn *txn, const rst_entry *e)
  * restored store's own journal (the same seq: it continues the backup's
  * without a gap). */
 static int
-reapply(rst *r, MDB_txn *txn)
+reapply(rst *r, store_txn *txn)
 {
 	const char *names[POL_MAX_FIELDS];
 	rst_entry *e;
@@ -435,41 +420,41 @@ reapply(rst *r, MDB_txn *txn)
 
 /* Copy the records of dbi `from` (old store) after seq into `to`. */
 static int
-copy_after(MDB_txn *otxn, MDB_dbi from, MDB_txn *txn, MDB_dbi to, uint64_t seq,
-    uint64_t *n)
+copy_after(store_txn *otxn, store_tbl from, store_txn *txn, store_tbl to,
+    uint64_t seq, uint64_t *n)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	uint8_t kb[8];
 	int rc;
 
 	*n = 0;
-	if ((rc = mdb_cursor_open(otxn, from, &c)) != 0)
+	if ((rc = store_cur_open(otxn, from, &c)) != 0)
 		return rc;
 	store_be64(kb, seq + 1);
-	k.mv_size = sizeof(kb);
-	k.mv_data = kb;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if ((rc = mdb_put(txn, to, &k, &v, MDB_APPEND)) != 0)
+	k.size = sizeof(kb);
+	k.data = kb;
+	for (rc = store_cur_get(c, &k, &v, STORE_SET_RANGE); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if ((rc = store_put(txn, to, &k, &v, STORE_APPEND)) != 0)
 			break;
 		(*n)++;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 /* The replaced store's meta record name, copied as it is (absent: left
  * as the backup has it). */
 static int
-carry_meta(rst *r, MDB_txn *txn, const char *name)
+carry_meta(rst *r, store_txn *txn, const char *name)
 {
-	MDB_val k = {strlen(name), (void *)name}, v;
+	store_val k = {strlen(name), (void *)name}, v;
 	int rc;
 
-	if ((rc = mdb_get(r->otxn, r->old.meta, &k, &v)) != 0)
-		return rc == MDB_NOTFOUND ? 0 : rc;
-	return mdb_put(txn, r->st->meta, &k, &v, 0);
+	if ((rc = store_get(r->otxn, STORE_META, &k, &v)) != 0)
+		return rc == STORE_NOTFOUND ? 0 : rc;
+	return store_put(txn, STORE_META, &k, &v, 0);
 }
 
 /*
@@ -479,11 +464,11 @@ carry_meta(rst *r, MDB_txn *txn, const char *name)
  * goes on from the backup's head.
  */
 static int
-continue_audit(rst *r, MDB_txn *txn)
+continue_audit(rst *r, store_txn *txn)
 {
 	uint64_t seq = r->bi.audit_head, nck;
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	int rc;
 
 	r->continues = false;
@@ -493,20 +478,20 @@ continue_audit(rst *r, MDB_txn *txn)
 	if (seq == 0) {
 		/* the backup holds no event: both chains begin from nothing */
 		store_be64(kb, 1);
-		if ((rc = mdb_get(r->otxn, r->old.audit, &k, &v)) != 0)
-			return rc == MDB_NOTFOUND ? 0 : rc;
+		if ((rc = store_get(r->otxn, STORE_AUDIT, &k, &v)) != 0)
+			return rc == STORE_NOTFOUND ? 0 : rc;
 	} else {
 		store_be64(kb, seq);
-		if ((rc = mdb_get(r->otxn, r->old.audit, &k, &v)) != 0)
-			return rc == MDB_NOTFOUND ? 0 : rc;
-		if (v.mv_size < AUDIT_HASHBYTES ||
-		    sodium_memcmp(
-		        v.mv_data, r->bi.audit_hash, AUDIT_HASHBYTES) != 0)
+		if ((rc = store_get(r->otxn, STORE_AUDIT, &k, &v)) != 0)
+			return rc == STORE_NOTFOUND ? 0 : rc;
+		if (v.size < AUDIT_HASHBYTES ||
+		    sodium_memcmp(v.data, r->bi.audit_hash, AUDIT_HASHBYTES) !=
+		        0)
 			return 0;
 	}
-	if ((rc = copy_after(r->otxn, r->old.audit, txn, r->st->audit, seq,
+	if ((rc = copy_after(r->otxn, STORE_AUDIT, txn, STORE_AUDIT, seq,
 	         &r->ncopied)) != 0 ||
-	    (rc = copy_after(r->otxn, r->old.audit_ckpt, txn, r->st->audit_ckpt,
+	    (rc = copy_after(r->otxn, STORE_AUDIT_CKPT, txn, STORE_AUDIT_CKPT,
 	         seq, &nck)) != 0)
 		return rc;
 	/* the log goes on under the key that signs its last events: a
@@ -524,7 +509,7 @@ continue_audit(rst *r, MDB_txn *txn)
 
 /* The restore's own event, and a checkpoint that covers it. */
 static int
-audit_restore(rst *r, MDB_txn *txn)
+audit_restore(rst *r, store_txn *txn)
 {
 	Privd__V1__AuditEvent ev = PRIVD__V1__AUDIT_EVENT__INIT;
 	char name[NAME_MAX + 1], count[48], *fields[2], *copy;
@@ -558,19 +543,19 @@ audit_restore(rst *r, MDB_txn *txn)
 static int
 apply(rst *r)
 {
-	MDB_txn *txn;
+	store_txn *txn;
 	int rc, tries;
 
 	for (tries = 0;; tries++) {
-		if ((rc = mdb_txn_begin(r->st->env, NULL, 0, &txn)) != 0)
+		if ((rc = store_txn_begin(r->st, 0, &txn)) != 0)
 			return rc;
 		if ((rc = reapply(r, txn)) == 0 &&
 		    (rc = continue_audit(r, txn)) == 0 &&
 		    (rc = audit_restore(r, txn)) == 0)
-			rc = mdb_txn_commit(txn);
+			rc = store_txn_commit(txn);
 		else
-			mdb_txn_abort(txn);
-		if (rc == MDB_MAP_FULL && tries < MAX_GROW_TRIES &&
+			store_txn_abort(txn);
+		if (rc == STORE_MAP_FULL && tries < MAX_GROW_TRIES &&
 		    store_grow(r->st) == 0)
 			continue;
 		return rc;
@@ -735,8 +720,8 @@ prepare(rst *r, int fd)
 	    open_old(r) != 0 || load_journal(r) != 0)
 		return -1;
 	if ((rc = apply(r)) != 0)
-		return refuse(
-		    r, "cannot write the restored store: %s", mdb_strerror(rc));
+		return refuse(r, "cannot write the restored store: %s",
+		    store_strerror(rc));
 	return 0;
 }
 

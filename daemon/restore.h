@@ -50,7 +50,7 @@ void rst_journal_free(rst_journal *j);
  * in txn (st: its erasures handle). 0, or -1 with why in err (a damaged
  * record, named by seq).
  */
-int rst_journal_from_store(store *st, MDB_txn *txn, uint64_t after,
+int rst_journal_from_store(store *st, store_txn *txn, uint64_t after,
     rst_journal *j, char *err, size_t errlen);
 
 /*

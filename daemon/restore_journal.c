@@ -65,13 +65,13 @@ set_fields(rst_entry *e, size_t n)
 }
 
 int
-rst_journal_from_store(store *st, MDB_txn *txn, uint64_t after, rst_journal *j,
-    char *err, size_t errlen)
+rst_journal_from_store(store *st, store_txn *txn, uint64_t after,
+    rst_journal *j, char *err, size_t errlen)
 {
 	journal_entry *je;
 	rst_entry *e;
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	uint8_t kb[8];
 	size_t i;
 	int rc;
@@ -80,30 +80,30 @@ rst_journal_from_store(store *st, MDB_txn *txn, uint64_t after, rst_journal *j,
 		snprintf(err, errlen,
 		    "cannot read the erasure journal of the store in the data "
 		    "directory: %s",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 		return -1;
 	}
 	if ((je = malloc(sizeof(*je))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if ((rc = mdb_cursor_open(txn, st->erasures, &c)) != 0) {
+	if ((rc = store_cur_open(txn, STORE_ERASURES, &c)) != 0) {
 		free(je);
-		snprintf(err, errlen, "%s", mdb_strerror(rc));
+		snprintf(err, errlen, "%s", store_strerror(rc));
 		return -1;
 	}
 	store_be64(kb, after + 1);
-	k.mv_size = sizeof(kb);
-	k.mv_data = kb;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	k.size = sizeof(kb);
+	k.data = kb;
+	for (rc = store_cur_get(c, &k, &v, STORE_SET_RANGE); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
 		if (journal_decode(&k, &v, je) != 0) {
 			snprintf(err, errlen,
 			    "the erasure journal's record %llu is damaged: "
 			    "restore it from a journal file (--journal) that "
 			    "holds it",
-			    (unsigned long long)(k.mv_size == 8
-			                             ? store_get_be64(k.mv_data)
+			    (unsigned long long)(k.size == 8
+			                             ? store_get_be64(k.data)
 			                             : 0));
 			rc = -1;
 			break;
@@ -122,13 +122,13 @@ rst_journal_from_store(store *st, MDB_txn *txn, uint64_t after, rst_journal *j,
 			memcpy(
 			    e->fields[i], je->fields[i], sizeof(e->fields[i]));
 	}
-	mdb_cursor_close(c);
+	store_cur_close(c);
 	free(je);
-	if (rc == MDB_NOTFOUND)
+	if (rc == STORE_NOTFOUND)
 		return 0;
 	if (rc > 0 || rc < -1)
 		snprintf(err, errlen, "cannot read the erasure journal: %s",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 	return -1;
 }
 

@@ -38,7 +38,7 @@ retplan_due(const pol_plan *p)
 }
 
 int
-retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
+retplan_subject(store *st, store_txn *txn, const pol_register *r,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t rel_end_us,
     uint64_t contract_end_us, unsigned *n)
 {
@@ -46,27 +46,27 @@ retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
 	const pol_field *f;
 	store_value sv;
 	pol_plan plan;
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	uint64_t old;
 	size_t flen;
 	int rc;
 
 	*n = 0;
-	if ((rc = mdb_cursor_open(txn, st->values, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_VALUES, &c)) != 0)
 		return rc;
-	k.mv_size = CRYPTO_SUBJECT_IDBYTES;
-	k.mv_data = (void *)sid;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size <= CRYPTO_SUBJECT_IDBYTES ||
-		    memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
+	k.size = CRYPTO_SUBJECT_IDBYTES;
+	k.data = (void *)sid;
+	for (rc = store_cur_get(c, &k, &v, STORE_SET_RANGE); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if (k.size <= CRYPTO_SUBJECT_IDBYTES ||
+		    memcmp(k.data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
 			break;
-		flen = k.mv_size - CRYPTO_SUBJECT_IDBYTES;
+		flen = k.size - CRYPTO_SUBJECT_IDBYTES;
 		if (flen > CRYPTO_MAX_NAME)
 			continue;
-		memcpy(name,
-		    (const uint8_t *)k.mv_data + CRYPTO_SUBJECT_IDBYTES, flen);
+		memcpy(name, (const uint8_t *)k.data + CRYPTO_SUBJECT_IDBYTES,
+		    flen);
 		name[flen] = '\0';
 		if ((f = pol_field_find(r, name)) == NULL ||
 		    store_value_decode(&v, &sv) != 0) {
@@ -88,27 +88,27 @@ retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
 			break;
 		(*n)++;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 int
-retplan_has_values(store *st, MDB_txn *txn,
+retplan_has_values(store *st, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], bool *any)
 {
-	MDB_cursor *c;
-	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	store_cur *c;
+	store_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
 	int rc;
 
 	*any = false;
-	if ((rc = mdb_cursor_open(txn, st->values, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_VALUES, &c)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	rc = store_cur_get(c, &k, &v, STORE_SET_RANGE);
 	if (rc == 0)
-		*any = k.mv_size > CRYPTO_SUBJECT_IDBYTES &&
-		       memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) == 0;
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+		*any = k.size > CRYPTO_SUBJECT_IDBYTES &&
+		       memcmp(k.data, sid, CRYPTO_SUBJECT_IDBYTES) == 0;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 bool

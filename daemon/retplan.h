@@ -35,12 +35,12 @@ uint64_t retplan_due(const pol_plan *p);
  * Plan every stored field of a subject again (after its relationship end
  * changed, the policy changed). *n: fields whose due time moved.
  */
-int retplan_subject(store *st, MDB_txn *txn, const pol_register *r,
+int retplan_subject(store *st, store_txn *txn, const pol_register *r,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t rel_end_us,
     uint64_t contract_end_us, unsigned *n);
 
 /* Does the subject still have a stored value? */
-int retplan_has_values(store *st, MDB_txn *txn,
+int retplan_has_values(store *st, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], bool *any);
 
 /*

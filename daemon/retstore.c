@@ -46,73 +46,72 @@ ret_sub_key(
 }
 
 int
-ret_sub_get(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
+ret_sub_get(store *st, store_txn *txn, const crypto_keys *k, const char *reg,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], ret_sub *out)
 {
 	uint8_t key[RET_SUB_KEYMAX], bind[BIND_MAX];
-	MDB_val kv, v;
+	store_val kv, v;
 	const uint8_t *p;
 	size_t clen, n;
 	int rc;
 
-	kv.mv_size = ret_sub_key(key, reg, sid);
-	kv.mv_data = key;
-	if ((rc = mdb_get(txn, st->ret_sub, &kv, &v)) != 0)
+	kv.size = ret_sub_key(key, reg, sid);
+	kv.data = key;
+	if ((rc = store_get(txn, STORE_RET_SUB, &kv, &v)) != 0)
 		return rc;
-	p = v.mv_data;
-	if (v.mv_size < SUB_HDR + CRYPTO_SEAL_OVERHEAD + 1 ||
-	    p[0] != RET_FORMAT)
-		return MDB_CORRUPTED;
-	clen = v.mv_size - SUB_HDR;
+	p = v.data;
+	if (v.size < SUB_HDR + CRYPTO_SEAL_OVERHEAD + 1 || p[0] != RET_FORMAT)
+		return STORE_CORRUPTED;
+	clen = v.size - SUB_HDR;
 	if (clen - CRYPTO_SEAL_OVERHEAD > CRYPTO_MAX_SUBJECT)
-		return MDB_CORRUPTED;
+		return STORE_CORRUPTED;
 	out->flags = p[1];
 	out->rel_end_us = store_get_be64(p + 2);
 	out->subjlen = clen - CRYPTO_SEAL_OVERHEAD;
-	n = bind_of(bind, key, kv.mv_size, p, SUB_HDR);
+	n = bind_of(bind, key, kv.size, p, SUB_HDR);
 	if (crypto_bound_open(k, "subject-id", bind, n, p + SUB_HDR, clen,
 	        (uint8_t *)out->subject) != 0)
-		return MDB_CORRUPTED;
+		return STORE_CORRUPTED;
 	out->subject[out->subjlen] = '\0';
 	return 0;
 }
 
 int
-ret_sub_put(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
+ret_sub_put(store *st, store_txn *txn, const crypto_keys *k, const char *reg,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const ret_sub *rs)
 {
 	uint8_t key[RET_SUB_KEYMAX], bind[BIND_MAX], *p;
-	MDB_val kv, v;
+	store_val kv, v;
 	size_t n;
 	int rc;
 
-	kv.mv_size = ret_sub_key(key, reg, sid);
-	kv.mv_data = key;
-	v.mv_size = SUB_HDR + rs->subjlen + CRYPTO_SEAL_OVERHEAD;
-	if ((rc = mdb_put(txn, st->ret_sub, &kv, &v, MDB_RESERVE)) != 0)
+	kv.size = ret_sub_key(key, reg, sid);
+	kv.data = key;
+	v.size = SUB_HDR + rs->subjlen + CRYPTO_SEAL_OVERHEAD;
+	if ((rc = store_put(txn, STORE_RET_SUB, &kv, &v, STORE_RESERVE)) != 0)
 		return rc;
-	p = v.mv_data;
+	p = v.data;
 	p[0] = RET_FORMAT;
 	p[1] = rs->flags;
 	store_be64(p + 2, rs->rel_end_us);
-	n = bind_of(bind, key, kv.mv_size, p, SUB_HDR);
+	n = bind_of(bind, key, kv.size, p, SUB_HDR);
 	crypto_bound_seal(k, "subject-id", bind, n,
 	    (const uint8_t *)rs->subject, rs->subjlen, p + SUB_HDR);
 	return 0;
 }
 
 int
-ret_sub_del(store *st, MDB_txn *txn, const char *reg,
+ret_sub_del(store *st, store_txn *txn, const char *reg,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES])
 {
 	uint8_t key[RET_SUB_KEYMAX];
-	MDB_val kv;
+	store_val kv;
 	int rc;
 
-	kv.mv_size = ret_sub_key(key, reg, sid);
-	kv.mv_data = key;
-	rc = mdb_del(txn, st->ret_sub, &kv, NULL);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	kv.size = ret_sub_key(key, reg, sid);
+	kv.data = key;
+	rc = store_del(txn, STORE_RET_SUB, &kv);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 static size_t
@@ -126,43 +125,44 @@ plan_key(uint8_t *key, const uint8_t *sid, const char *field)
 }
 
 int
-ret_plan_get(store *st, MDB_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES],
-    const char *field, uint64_t *due)
+ret_plan_get(store *st, store_txn *txn,
+    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field, uint64_t *due)
 {
 	uint8_t key[RET_PLAN_KEYMAX];
-	MDB_val k = {plan_key(key, sid, field), key}, v;
+	store_val k = {plan_key(key, sid, field), key}, v;
 	int rc;
 
 	*due = RET_NEVER;
-	if ((rc = mdb_get(txn, st->ret_plan, &k, &v)) == MDB_NOTFOUND)
+	if ((rc = store_get(txn, STORE_RET_PLAN, &k, &v)) == STORE_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (v.mv_size != 8)
-		return MDB_CORRUPTED;
-	*due = store_get_be64(v.mv_data);
+	if (v.size != 8)
+		return STORE_CORRUPTED;
+	*due = store_get_be64(v.data);
 	return 0;
 }
 
 static int
-due_del(store *st, MDB_txn *txn, uint64_t due, const uint8_t *pk, size_t pklen)
+due_del(
+    store *st, store_txn *txn, uint64_t due, const uint8_t *pk, size_t pklen)
 {
 	uint8_t key[RET_DUE_KEYMAX];
-	MDB_val k = {8 + pklen, key};
+	store_val k = {8 + pklen, key};
 	int rc;
 
 	store_be64(key, due);
 	memcpy(key + 8, pk, pklen);
-	rc = mdb_del(txn, st->ret_due, &k, NULL);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	rc = store_del(txn, STORE_RET_DUE, &k);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 int
-ret_plan_set(store *st, MDB_txn *txn, const char *reg,
+ret_plan_set(store *st, store_txn *txn, const char *reg,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field, uint64_t due)
 {
 	uint8_t pk[RET_PLAN_KEYMAX], dk[RET_DUE_KEYMAX], db[8], rb[1 + 64];
-	MDB_val k, v;
+	store_val k, v;
 	uint64_t old;
 	size_t pklen = plan_key(pk, sid, field);
 	int rc;
@@ -173,55 +173,55 @@ ret_plan_set(store *st, MDB_txn *txn, const char *reg,
 		return 0;
 	if (old != RET_NEVER && (rc = due_del(st, txn, old, pk, pklen)) != 0)
 		return rc;
-	k.mv_size = pklen;
-	k.mv_data = pk;
+	k.size = pklen;
+	k.data = pk;
 	if (due == RET_NEVER) {
-		rc = mdb_del(txn, st->ret_plan, &k, NULL);
-		return rc == MDB_NOTFOUND ? 0 : rc;
+		rc = store_del(txn, STORE_RET_PLAN, &k);
+		return rc == STORE_NOTFOUND ? 0 : rc;
 	}
 	store_be64(db, due);
-	v.mv_size = 8;
-	v.mv_data = db;
-	if ((rc = mdb_put(txn, st->ret_plan, &k, &v, 0)) != 0)
+	v.size = 8;
+	v.data = db;
+	if ((rc = store_put(txn, STORE_RET_PLAN, &k, &v, 0)) != 0)
 		return rc;
 	memcpy(dk, db, 8);
 	memcpy(dk + 8, pk, pklen);
-	k.mv_size = 8 + pklen;
-	k.mv_data = dk;
-	v.mv_size = put_name(rb, reg);
-	v.mv_data = rb;
-	return mdb_put(txn, st->ret_due, &k, &v, 0);
+	k.size = 8 + pklen;
+	k.data = dk;
+	v.size = put_name(rb, reg);
+	v.data = rb;
+	return store_put(txn, STORE_RET_DUE, &k, &v, 0);
 }
 
 int
 ret_plan_drop_subject(
-    store *st, MDB_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES])
+    store *st, store_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES])
 {
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, st->ret_plan, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_RET_PLAN, &c)) != 0)
 		return rc;
 	for (;;) {
-		k.mv_size = CRYPTO_SUBJECT_IDBYTES;
-		k.mv_data = (void *)sid;
-		if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+		k.size = CRYPTO_SUBJECT_IDBYTES;
+		k.data = (void *)sid;
+		if ((rc = store_cur_get(c, &k, &v, STORE_SET_RANGE)) != 0)
 			break;
-		if (k.mv_size < CRYPTO_SUBJECT_IDBYTES ||
-		    memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
+		if (k.size < CRYPTO_SUBJECT_IDBYTES ||
+		    memcmp(k.data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
 			break;
-		if (v.mv_size != 8) {
-			rc = MDB_CORRUPTED;
+		if (v.size != 8) {
+			rc = STORE_CORRUPTED;
 			break;
 		}
-		if ((rc = due_del(st, txn, store_get_be64(v.mv_data), k.mv_data,
-		         k.mv_size)) != 0 ||
-		    (rc = mdb_cursor_del(c, 0)) != 0)
+		if ((rc = due_del(st, txn, store_get_be64(v.data), k.data,
+		         k.size)) != 0 ||
+		    (rc = store_cur_del(c)) != 0)
 			break;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 static int
@@ -237,42 +237,40 @@ get_name(const uint8_t *p, size_t len, char *out, size_t *used)
 }
 
 int
-ret_due_decode(const MDB_val *k, const MDB_val *v, ret_due *out)
+ret_due_decode(const store_val *k, const store_val *v, ret_due *out)
 {
-	const uint8_t *p = k->mv_data;
+	const uint8_t *p = k->data;
 	size_t flen, used;
 
-	if (k->mv_size <= 8 + CRYPTO_SUBJECT_IDBYTES ||
-	    k->mv_size > RET_DUE_KEYMAX)
+	if (k->size <= 8 + CRYPTO_SUBJECT_IDBYTES || k->size > RET_DUE_KEYMAX)
 		return -1;
 	out->due_us = store_get_be64(p);
 	out->sid = p + 8;
-	flen = k->mv_size - 8 - CRYPTO_SUBJECT_IDBYTES;
+	flen = k->size - 8 - CRYPTO_SUBJECT_IDBYTES;
 	memcpy(out->field, p + 8 + CRYPTO_SUBJECT_IDBYTES, flen);
 	out->field[flen] = '\0';
-	if (get_name(v->mv_data, v->mv_size, out->reg, &used) != 0 ||
-	    used != v->mv_size)
+	if (get_name(v->data, v->size, out->reg, &used) != 0 || used != v->size)
 		return -1;
 	return 0;
 }
 
 int
-ret_reg_get(
-    store *st, MDB_txn *txn, const char *reg, uint64_t *end_us, uint8_t *flags)
+ret_reg_get(store *st, store_txn *txn, const char *reg, uint64_t *end_us,
+    uint8_t *flags)
 {
-	MDB_val k = {strlen(reg), (void *)reg}, v;
+	store_val k = {strlen(reg), (void *)reg}, v;
 	const uint8_t *p;
 	int rc;
 
 	*end_us = 0;
 	*flags = 0;
-	if ((rc = mdb_get(txn, st->ret_reg, &k, &v)) == MDB_NOTFOUND)
+	if ((rc = store_get(txn, STORE_RET_REG, &k, &v)) == STORE_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
-	p = v.mv_data;
-	if (v.mv_size != 10 || p[0] != RET_FORMAT)
-		return MDB_CORRUPTED;
+	p = v.data;
+	if (v.size != 10 || p[0] != RET_FORMAT)
+		return STORE_CORRUPTED;
 	*flags = p[1];
 	*end_us = store_get_be64(p + 2);
 	return 0;
@@ -280,13 +278,13 @@ ret_reg_get(
 
 int
 ret_reg_put(
-    store *st, MDB_txn *txn, const char *reg, uint64_t end_us, uint8_t flags)
+    store *st, store_txn *txn, const char *reg, uint64_t end_us, uint8_t flags)
 {
 	uint8_t rec[10] = {RET_FORMAT, flags};
-	MDB_val k = {strlen(reg), (void *)reg}, v = {sizeof(rec), rec};
+	store_val k = {strlen(reg), (void *)reg}, v = {sizeof(rec), rec};
 
 	store_be64(rec + 2, end_us);
-	return mdb_put(txn, st->ret_reg, &k, &v, 0);
+	return store_put(txn, STORE_RET_REG, &k, &v, 0);
 }
 
 size_t
@@ -301,30 +299,29 @@ ret_hold_key(uint8_t *key, const char *reg, const uint8_t *sid)
 }
 
 int
-ret_hold_decode(
-    const crypto_keys *k, const MDB_val *key, const MDB_val *val, ret_hold *out)
+ret_hold_decode(const crypto_keys *k, const store_val *key,
+    const store_val *val, ret_hold *out)
 {
 	uint8_t plain[HOLD_PLAINMAX], bind[BIND_MAX];
-	const uint8_t *p = val->mv_data, *q;
+	const uint8_t *p = val->data, *q;
 	size_t used, clen, plen, n, off;
 
 	memset(out, 0, sizeof(*out));
-	if (get_name(key->mv_data, key->mv_size, out->reg, &used) != 0)
+	if (get_name(key->data, key->size, out->reg, &used) != 0)
 		return -1;
-	if (key->mv_size == used + CRYPTO_SUBJECT_IDBYTES) {
+	if (key->size == used + CRYPTO_SUBJECT_IDBYTES) {
 		out->has_sid = true;
-		memcpy(out->sid, (const uint8_t *)key->mv_data + used,
+		memcpy(out->sid, (const uint8_t *)key->data + used,
 		    CRYPTO_SUBJECT_IDBYTES);
-	} else if (key->mv_size != used)
+	} else if (key->size != used)
 		return -1;
-	if (val->mv_size < HOLD_HDR + CRYPTO_SEAL_OVERHEAD ||
-	    p[0] != RET_FORMAT)
+	if (val->size < HOLD_HDR + CRYPTO_SEAL_OVERHEAD || p[0] != RET_FORMAT)
 		return -1;
-	clen = val->mv_size - HOLD_HDR;
+	clen = val->size - HOLD_HDR;
 	plen = clen - CRYPTO_SEAL_OVERHEAD;
-	if (plen > sizeof(plain) || key->mv_size > RET_HOLD_KEYMAX)
+	if (plen > sizeof(plain) || key->size > RET_HOLD_KEYMAX)
 		return -1;
-	n = bind_of(bind, key->mv_data, key->mv_size, p, HOLD_HDR);
+	n = bind_of(bind, key->data, key->size, p, HOLD_HDR);
 	if (crypto_bound_open(k, "hold", bind, n, p + HOLD_HDR, clen, plain) !=
 	    0)
 		return -1;
@@ -354,25 +351,25 @@ bad:
 }
 
 int
-ret_hold_get(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
+ret_hold_get(store *st, store_txn *txn, const crypto_keys *k, const char *reg,
     const uint8_t *sid, ret_hold *out)
 {
 	uint8_t key[RET_HOLD_KEYMAX];
-	MDB_val kv = {ret_hold_key(key, reg, sid), key}, v;
+	store_val kv = {ret_hold_key(key, reg, sid), key}, v;
 	int rc;
 
-	if ((rc = mdb_get(txn, st->holds, &kv, &v)) != 0)
+	if ((rc = store_get(txn, STORE_HOLDS, &kv, &v)) != 0)
 		return rc;
-	return ret_hold_decode(k, &kv, &v, out) == 0 ? 0 : MDB_CORRUPTED;
+	return ret_hold_decode(k, &kv, &v, out) == 0 ? 0 : STORE_CORRUPTED;
 }
 
 int
-ret_hold_put(store *st, MDB_txn *txn, const crypto_keys *k, const ret_hold *h)
+ret_hold_put(store *st, store_txn *txn, const crypto_keys *k, const ret_hold *h)
 {
 	uint8_t key[RET_HOLD_KEYMAX], plain[HOLD_PLAINMAX], bind[BIND_MAX], *p;
-	MDB_val kv = {ret_hold_key(key, h->reg, h->has_sid ? h->sid : NULL),
-	            key},
-	        v;
+	store_val kv = {ret_hold_key(key, h->reg, h->has_sid ? h->sid : NULL),
+	              key},
+	          v;
 	size_t n, off;
 	int rc;
 
@@ -390,13 +387,13 @@ ret_hold_put(store *st, MDB_txn *txn, const crypto_keys *k, const ret_hold *h)
 	plain[off++] = (uint8_t)n;
 	memcpy(plain + off, h->reason, n);
 	off += n;
-	v.mv_size = HOLD_HDR + off + CRYPTO_SEAL_OVERHEAD;
-	if ((rc = mdb_put(txn, st->holds, &kv, &v, MDB_RESERVE)) == 0) {
-		p = v.mv_data;
+	v.size = HOLD_HDR + off + CRYPTO_SEAL_OVERHEAD;
+	if ((rc = store_put(txn, STORE_HOLDS, &kv, &v, STORE_RESERVE)) == 0) {
+		p = v.data;
 		p[0] = RET_FORMAT;
 		store_be64(p + 1, h->set_at_us);
 		store_be64(p + 9, h->until_us);
-		n = bind_of(bind, key, kv.mv_size, p, HOLD_HDR);
+		n = bind_of(bind, key, kv.size, p, HOLD_HDR);
 		crypto_bound_seal(k, "hold", bind, n, plain, off, p + HOLD_HDR);
 	}
 	sodium_memzero(plain, sizeof(plain));
@@ -404,16 +401,16 @@ ret_hold_put(store *st, MDB_txn *txn, const crypto_keys *k, const ret_hold *h)
 }
 
 int
-ret_hold_del(store *st, MDB_txn *txn, const char *reg, const uint8_t *sid)
+ret_hold_del(store *st, store_txn *txn, const char *reg, const uint8_t *sid)
 {
 	uint8_t key[RET_HOLD_KEYMAX];
-	MDB_val kv = {ret_hold_key(key, reg, sid), key};
+	store_val kv = {ret_hold_key(key, reg, sid), key};
 
-	return mdb_del(txn, st->holds, &kv, NULL);
+	return store_del(txn, STORE_HOLDS, &kv);
 }
 
 int
-ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
+ret_hold_find(store *st, store_txn *txn, const crypto_keys *k, const char *reg,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t t, bool *held,
     ret_hold *out)
 {
@@ -423,9 +420,9 @@ ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
 	*held = false;
 	for (i = 0; i < 2; i++) {
 		rc = ret_hold_get(st, txn, k, reg, i == 0 ? sid : NULL, &h);
-		if (rc == MDB_NOTFOUND)
+		if (rc == STORE_NOTFOUND)
 			continue;
-		if (rc == MDB_CORRUPTED) {
+		if (rc == STORE_CORRUPTED) {
 			/* a hold that does not authenticate still holds:
 			 * when in doubt, keep */
 			memset(out, 0, sizeof(*out));
@@ -452,22 +449,22 @@ ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
 #define ANON_HDR (1 + 8)
 
 int
-ret_anon_put(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
+ret_anon_put(store *st, store_txn *txn, const crypto_keys *k, const char *reg,
     uint64_t month_us, const uint8_t *plain, size_t len)
 {
 	uint8_t key[RET_ANON_KEYMAX], *p;
-	MDB_val kv, v;
+	store_val kv, v;
 	size_t n = put_name(key, reg);
 	int rc;
 
 	randombytes_buf(key + n, RET_ANON_IDBYTES);
-	kv.mv_size = n + RET_ANON_IDBYTES;
-	kv.mv_data = key;
-	v.mv_size = ANON_HDR + len + CRYPTO_SEAL_OVERHEAD;
-	if ((rc = mdb_put(
-	         txn, st->anon, &kv, &v, MDB_RESERVE | MDB_NOOVERWRITE)) != 0)
+	kv.size = n + RET_ANON_IDBYTES;
+	kv.data = key;
+	v.size = ANON_HDR + len + CRYPTO_SEAL_OVERHEAD;
+	if ((rc = store_put(txn, STORE_ANON, &kv, &v,
+	         STORE_RESERVE | STORE_NOOVERWRITE)) != 0)
 		return rc;
-	p = v.mv_data;
+	p = v.data;
 	p[0] = RET_FORMAT;
 	store_be64(p + 1, month_us);
 	crypto_anon_seal(k, reg, key + n, RET_ANON_IDBYTES, p, ANON_HDR, plain,
@@ -476,24 +473,23 @@ ret_anon_put(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
 }
 
 int
-ret_anon_open(const crypto_keys *k, const MDB_val *key, const MDB_val *val,
+ret_anon_open(const crypto_keys *k, const store_val *key, const store_val *val,
     uint8_t **plain, size_t *len, uint64_t *month_us)
 {
 	char reg[CRYPTO_MAX_NAME + 1];
-	const uint8_t *p = val->mv_data;
+	const uint8_t *p = val->data;
 	size_t used, clen;
 	uint8_t *m;
 
 	*plain = NULL;
-	if (get_name(key->mv_data, key->mv_size, reg, &used) != 0 ||
-	    key->mv_size != used + RET_ANON_IDBYTES ||
-	    val->mv_size < ANON_HDR + CRYPTO_SEAL_OVERHEAD ||
-	    p[0] != RET_FORMAT)
+	if (get_name(key->data, key->size, reg, &used) != 0 ||
+	    key->size != used + RET_ANON_IDBYTES ||
+	    val->size < ANON_HDR + CRYPTO_SEAL_OVERHEAD || p[0] != RET_FORMAT)
 		return -1;
-	clen = val->mv_size - ANON_HDR;
+	clen = val->size - ANON_HDR;
 	if ((m = malloc(clen - CRYPTO_SEAL_OVERHEAD + 1)) == NULL)
 		return -1;
-	if (crypto_anon_open(k, reg, (const uint8_t *)key->mv_data + used,
+	if (crypto_anon_open(k, reg, (const uint8_t *)key->data + used,
 	        RET_ANON_IDBYTES, p, ANON_HDR, p + ANON_HDR, clen, m) != 0) {
 		free(m);
 		return -1;
@@ -528,37 +524,37 @@ ret_anon_field(const uint8_t *plain, size_t len, const char *name, size_t *vlen)
 }
 
 int
-ret_anon_drop(
-    store *st, MDB_txn *txn, const char *reg, size_t max, size_t *n, bool *more)
+ret_anon_drop(store *st, store_txn *txn, const char *reg, size_t max, size_t *n,
+    bool *more)
 {
 	uint8_t pre[1 + CRYPTO_MAX_NAME];
 	size_t plen = put_name(pre, reg);
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	int rc;
 
 	*n = 0;
 	*more = false;
-	if ((rc = mdb_cursor_open(txn, st->anon, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_ANON, &c)) != 0)
 		return rc;
 	for (;;) {
-		k.mv_size = plen;
-		k.mv_data = pre;
-		if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+		k.size = plen;
+		k.data = pre;
+		if ((rc = store_cur_get(c, &k, &v, STORE_SET_RANGE)) != 0)
 			break;
-		if (k.mv_size != plen + RET_ANON_IDBYTES ||
-		    memcmp(k.mv_data, pre, plen) != 0)
+		if (k.size != plen + RET_ANON_IDBYTES ||
+		    memcmp(k.data, pre, plen) != 0)
 			break;
 		if (*n == max) {
 			*more = true;
 			break;
 		}
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
+		if ((rc = store_cur_del(c)) != 0)
 			break;
 		(*n)++;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 uint64_t
@@ -575,44 +571,44 @@ ret_month_of(uint64_t t_us)
 }
 
 int
-ret_hold_expire(store *st, MDB_txn *txn, uint64_t t, size_t *n)
+ret_hold_expire(store *st, store_txn *txn, uint64_t t, size_t *n)
 {
 	uint8_t pos[RET_HOLD_KEYMAX + 1];
 	size_t poslen = 0;
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	const uint8_t *p;
 	uint64_t until;
 	int rc;
 
 	*n = 0;
-	if ((rc = mdb_cursor_open(txn, st->holds, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_HOLDS, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) {
-		if (k.mv_size > RET_HOLD_KEYMAX) {
+	for (rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_SET_RANGE)) {
+		if (k.size > RET_HOLD_KEYMAX) {
 			/* not privd's: past it */
-			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			rc = store_cur_get(c, &k, &v, STORE_NEXT);
 			if (rc != 0)
 				break;
 		}
-		p = v.mv_data;
-		if (k.mv_size <= RET_HOLD_KEYMAX && v.mv_size >= HOLD_HDR &&
+		p = v.data;
+		if (k.size <= RET_HOLD_KEYMAX && v.size >= HOLD_HDR &&
 		    p[0] == RET_FORMAT &&
 		    (until = store_get_be64(p + 9)) != 0 && until <= t) {
-			memcpy(pos, k.mv_data, k.mv_size);
-			poslen = k.mv_size;
-			if ((rc = mdb_del(txn, st->holds, &k, NULL)) != 0)
+			memcpy(pos, k.data, k.size);
+			poslen = k.size;
+			if ((rc = store_del(txn, STORE_HOLDS, &k)) != 0)
 				break;
 			(*n)++;
-		} else if (k.mv_size <= RET_HOLD_KEYMAX) {
-			memcpy(pos, k.mv_data, k.mv_size);
-			poslen = k.mv_size;
+		} else if (k.size <= RET_HOLD_KEYMAX) {
+			memcpy(pos, k.data, k.size);
+			poslen = k.size;
 			pos[poslen++] = 0; /* past it */
 		}
-		k.mv_size = poslen;
-		k.mv_data = pos;
+		k.size = poslen;
+		k.data = pos;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }

@@ -58,26 +58,27 @@ typedef struct ret_sub {
 	size_t subjlen;
 } ret_sub;
 
-/* Read (and open the subject id of) a subject's record: 0, MDB_NOTFOUND,
- * an LMDB error, or MDB_CORRUPTED if it does not open. */
-int ret_sub_get(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
-    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], ret_sub *out);
+/* Read (and open the subject id of) a subject's record: 0, STORE_NOTFOUND,
+ * a store error, or STORE_CORRUPTED if it does not open. */
+int ret_sub_get(store *st, store_txn *txn, const crypto_keys *k,
+    const char *reg, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], ret_sub *out);
 /* Write it (sealing out->subject afresh). */
-int ret_sub_put(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
-    const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const ret_sub *rs);
-int ret_sub_del(store *st, MDB_txn *txn, const char *reg,
+int ret_sub_put(store *st, store_txn *txn, const crypto_keys *k,
+    const char *reg, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES],
+    const ret_sub *rs);
+int ret_sub_del(store *st, store_txn *txn, const char *reg,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES]);
 
 /* The due time of (sid, field): RET_NEVER if it has none. */
-int ret_plan_get(store *st, MDB_txn *txn,
+int ret_plan_get(store *st, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field,
     uint64_t *due);
 /* Set it (RET_NEVER: remove it), keeping ret_due in step. */
-int ret_plan_set(store *st, MDB_txn *txn, const char *reg,
+int ret_plan_set(store *st, store_txn *txn, const char *reg,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field, uint64_t due);
 /* Remove every plan of a subject. */
 int ret_plan_drop_subject(
-    store *st, MDB_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES]);
+    store *st, store_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES]);
 
 /* One entry of ret_due, decoded; pointers valid for the transaction. */
 typedef struct ret_due {
@@ -87,13 +88,13 @@ typedef struct ret_due {
 	char reg[CRYPTO_MAX_NAME + 1];
 } ret_due;
 /* Decode a (key, value) pair of ret_due; -1 if malformed. */
-int ret_due_decode(const MDB_val *k, const MDB_val *v, ret_due *out);
+int ret_due_decode(const store_val *k, const store_val *v, ret_due *out);
 
 /* A register's contract end (0: none) and flags. */
-int ret_reg_get(
-    store *st, MDB_txn *txn, const char *reg, uint64_t *end_us, uint8_t *flags);
+int ret_reg_get(store *st, store_txn *txn, const char *reg, uint64_t *end_us,
+    uint8_t *flags);
 int ret_reg_put(
-    store *st, MDB_txn *txn, const char *reg, uint64_t end_us, uint8_t flags);
+    store *st, store_txn *txn, const char *reg, uint64_t end_us, uint8_t flags);
 
 /* Legal holds. sid NULL: the register's own hold. */
 typedef struct ret_hold {
@@ -115,23 +116,24 @@ ret_hold_active(const ret_hold *h, uint64_t t)
 {
 	return h->until_us == 0 || t < h->until_us;
 }
-int ret_hold_get(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
-    const uint8_t *sid, ret_hold *out);
+int ret_hold_get(store *st, store_txn *txn, const crypto_keys *k,
+    const char *reg, const uint8_t *sid, ret_hold *out);
 int ret_hold_put(
-    store *st, MDB_txn *txn, const crypto_keys *k, const ret_hold *h);
-int ret_hold_del(store *st, MDB_txn *txn, const char *reg, const uint8_t *sid);
+    store *st, store_txn *txn, const crypto_keys *k, const ret_hold *h);
+int ret_hold_del(
+    store *st, store_txn *txn, const char *reg, const uint8_t *sid);
 /* Delete the holds whose end has passed at t (their sealed subject id
  * and reason go with them); *n deleted. */
-int ret_hold_expire(store *st, MDB_txn *txn, uint64_t t, size_t *n);
+int ret_hold_expire(store *st, store_txn *txn, uint64_t t, size_t *n);
 /* Decode and open a (key, value) pair of holds; -1 if malformed. */
-int ret_hold_decode(const crypto_keys *k, const MDB_val *key,
-    const MDB_val *val, ret_hold *out);
+int ret_hold_decode(const crypto_keys *k, const store_val *key,
+    const store_val *val, ret_hold *out);
 /*
  * The hold that keeps a subject's data at t, if any: the subject's own or
  * the register's, whichever lasts longer; a hold record that does not
- * authenticate holds too (until lifted). 0 and *held, or an LMDB error.
+ * authenticate holds too (until lifted). 0 and *held, or a store error.
  */
-int ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k,
+int ret_hold_find(store *st, store_txn *txn, const crypto_keys *k,
     const char *reg, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], uint64_t t,
     bool *held, ret_hold *out);
 
@@ -139,18 +141,18 @@ int ret_hold_find(store *st, MDB_txn *txn, const crypto_keys *k,
 #define RET_ANON_IDBYTES 16
 #define RET_ANON_KEYMAX  (1 + CRYPTO_MAX_NAME + RET_ANON_IDBYTES)
 /* Store one, under a fresh random id. */
-int ret_anon_put(store *st, MDB_txn *txn, const crypto_keys *k, const char *reg,
-    uint64_t month_us, const uint8_t *plain, size_t len);
+int ret_anon_put(store *st, store_txn *txn, const crypto_keys *k,
+    const char *reg, uint64_t month_us, const uint8_t *plain, size_t len);
 /* Open one: *plain (malloc'd, *len bytes; wipe and free it) and its month.
  * -1 if it does not authenticate. */
-int ret_anon_open(const crypto_keys *k, const MDB_val *key, const MDB_val *val,
-    uint8_t **plain, size_t *len, uint64_t *month_us);
+int ret_anon_open(const crypto_keys *k, const store_val *key,
+    const store_val *val, uint8_t **plain, size_t *len, uint64_t *month_us);
 /* The value of field name in an opened record, or NULL. */
 const uint8_t *ret_anon_field(
     const uint8_t *plain, size_t len, const char *name, size_t *vlen);
 /* Delete up to max anonymous records of a register; *n deleted, *more if
  * some are left. */
-int ret_anon_drop(store *st, MDB_txn *txn, const char *reg, size_t max,
+int ret_anon_drop(store *st, store_txn *txn, const char *reg, size_t max,
     size_t *n, bool *more);
 /* The first year-month of t: midnight UTC on the 1st. */
 uint64_t ret_month_of(uint64_t t_us);

@@ -34,7 +34,7 @@
  * `privd serve` at start, before the writer reads the head, or `rotate`,
  * before its own event. With privd stopped, `next` takes the lock and
  * writes its event at once. If privd grew the map meanwhile, the first
- * transaction says MDB_MAP_RESIZED and is begun again on the new size;
+ * transaction says STORE_MAP_RESIZED and is begun again on the new size;
  * `next` never grows the map itself (privd's writer owns that).
  *
  * The transaction checks that the master key it loaded still opens the
@@ -100,17 +100,16 @@ sk_z85(char out[SK_Z85LEN + 1], const uint8_t key[SK_KEYLEN])
 
 /*
  * Begin a transaction on a store another process (privd serve) may be
- * growing: its growth shows here as MDB_MAP_RESIZED, after which the
+ * growing: its growth shows here as STORE_MAP_RESIZED, after which the
  * environment takes the new size and the transaction is begun again.
  */
 static int
-txn_begin(store *st, unsigned flags, MDB_txn **txn)
+txn_begin(store *st, unsigned flags, store_txn **txn)
 {
-	int rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	int rc = store_txn_begin(st, flags, txn);
 
-	if (rc == MDB_MAP_RESIZED &&
-	    (rc = mdb_env_set_mapsize(st->env, 0)) == 0)
-		rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	if (rc == STORE_MAP_RESIZED && (rc = store_map_adopt(st)) == 0)
+		rc = store_txn_begin(st, flags, txn);
 	return rc;
 }
 
@@ -120,7 +119,7 @@ txn_begin(store *st, unsigned flags, MDB_txn **txn)
  * smaller while a growth of privd's is not committed yet), never the
  * default this process would ask for. A larger map here would let this
  * process's commit place pages beyond privd's map, and privd, which
- * expects to be the only writer, would then meet MDB_MAP_RESIZED.
+ * expects to be the only writer, would then meet STORE_MAP_RESIZED.
  */
 int
 sk_open_beside(sk *s)
@@ -129,8 +128,8 @@ sk_open_beside(sk *s)
 
 	if (datadir_open(s->dir, STORE_MIN_MAPSIZE, &s->keys, &s->st) != 0)
 		return -1;
-	if ((rc = mdb_env_set_mapsize(s->st->env, 0)) != 0) {
-		log_err("cannot size the store's map: %s", mdb_strerror(rc));
+	if ((rc = store_map_adopt(s->st)) != 0) {
+		log_err("cannot size the store's map: %s", store_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -199,7 +198,7 @@ next_open(uint8_t *next_sec, const uint8_t *sealed, size_t len,
 /* The current secret (into cur_sec, secure memory) and public key; -1 if
  * the master key does not open it. */
 static int
-current_key(sk *s, MDB_txn *txn, uint8_t *cur_sec, uint8_t cur_pub[SK_KEYLEN])
+current_key(sk *s, store_txn *txn, uint8_t *cur_sec, uint8_t cur_pub[SK_KEYLEN])
 {
 	if (datadir_secret(s->st, txn, s->keys, META_CURVE_SECRET, cur_sec,
 	        crypto_box_SECRETKEYBYTES) != 0)
@@ -208,18 +207,18 @@ current_key(sk *s, MDB_txn *txn, uint8_t *cur_sec, uint8_t cur_pub[SK_KEYLEN])
 	return 0;
 }
 
-/* The next public key into pub: 0, MDB_NOTFOUND, or an error. */
+/* The next public key into pub: 0, STORE_NOTFOUND, or an error. */
 static int
-next_public(sk *s, MDB_txn *txn, uint8_t pub[SK_KEYLEN])
+next_public(sk *s, store_txn *txn, uint8_t pub[SK_KEYLEN])
 {
-	MDB_val v;
+	store_val v;
 	int rc;
 
 	if ((rc = store_meta_get(s->st, txn, META_NEXT_PUBLIC, &v)) != 0)
 		return rc;
-	if (v.mv_size != SK_KEYLEN)
-		return MDB_CORRUPTED;
-	memcpy(pub, v.mv_data, SK_KEYLEN);
+	if (v.size != SK_KEYLEN)
+		return STORE_CORRUPTED;
+	memcpy(pub, v.data, SK_KEYLEN);
 	return 0;
 }
 
@@ -236,7 +235,7 @@ key_field(char *buf, size_t len, const char *name, const uint8_t *key)
 
 /* Append one event of principal privd with the given fields. */
 static int
-append(sk *s, MDB_txn *txn, audit_state *a, const char *op, char **fields,
+append(sk *s, store_txn *txn, audit_state *a, const char *op, char **fields,
     size_t n)
 {
 	Privd__V1__AuditEvent ev = PRIVD__V1__AUDIT_EVENT__INIT;
@@ -255,7 +254,7 @@ append(sk *s, MDB_txn *txn, audit_state *a, const char *op, char **fields,
 /* The event of a next key: current=, next=, replaced= (if it replaced
  * one) and, for an event written after the fact, made= (UTC). */
 static int
-append_next(sk *s, MDB_txn *txn, audit_state *a, const uint8_t *cur,
+append_next(sk *s, store_txn *txn, audit_state *a, const uint8_t *cur,
     const uint8_t *next, const uint8_t *replaced, uint64_t made_us)
 {
 	char f[4][64], *fields[4];
@@ -286,24 +285,25 @@ append_next(sk *s, MDB_txn *txn, audit_state *a, const uint8_t *cur,
  * drop the queue; *n receives how many there were.
  */
 static int
-flush_events(sk *s, MDB_txn *txn, audit_state *a, size_t *n)
+flush_events(sk *s, store_txn *txn, audit_state *a, size_t *n)
 {
 	const uint8_t *r;
-	MDB_val v;
+	store_val v;
 	size_t i;
 	int rc;
 
 	*n = 0;
-	if ((rc = store_meta_get(s->st, txn, META_EVENTS, &v)) == MDB_NOTFOUND)
+	if ((rc = store_meta_get(s->st, txn, META_EVENTS, &v)) ==
+	    STORE_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (v.mv_size % EV_BYTES != 0)
-		return MDB_CORRUPTED;
-	for (i = 0; i < v.mv_size / EV_BYTES; i++) {
-		r = (const uint8_t *)v.mv_data + i * EV_BYTES;
+	if (v.size % EV_BYTES != 0)
+		return STORE_CORRUPTED;
+	for (i = 0; i < v.size / EV_BYTES; i++) {
+		r = (const uint8_t *)v.data + i * EV_BYTES;
 		if (r[0] != EV_NEXT)
-			return MDB_CORRUPTED;
+			return STORE_CORRUPTED;
 		if ((rc = append_next(s, txn, a, r + 9, r + 9 + SK_KEYLEN,
 		         r + 9 + 2 * SK_KEYLEN, store_get_be64(r + 1))) != 0)
 			return rc;
@@ -314,32 +314,32 @@ flush_events(sk *s, MDB_txn *txn, audit_state *a, size_t *n)
 
 /* Queue the event of a next key for the log (privd serves). */
 static int
-queue_event(sk *s, MDB_txn *txn, const sk_out *o)
+queue_event(sk *s, store_txn *txn, const sk_out *o)
 {
 	uint8_t *buf, *r;
-	MDB_val v = {0, NULL};
+	store_val v = {0, NULL};
 	int rc;
 
 	rc = store_meta_get(s->st, txn, META_EVENTS, &v);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		return rc;
-	if (rc == MDB_NOTFOUND)
-		v.mv_size = 0;
-	if (v.mv_size % EV_BYTES != 0)
-		return MDB_CORRUPTED;
-	if (v.mv_size / EV_BYTES >= SK_EV_MAX)
+	if (rc == STORE_NOTFOUND)
+		v.size = 0;
+	if (v.size % EV_BYTES != 0)
+		return STORE_CORRUPTED;
+	if (v.size / EV_BYTES >= SK_EV_MAX)
 		return EOVERFLOW;
-	if ((buf = malloc(v.mv_size + EV_BYTES)) == NULL)
+	if ((buf = malloc(v.size + EV_BYTES)) == NULL)
 		return ENOMEM;
-	if (v.mv_size > 0)
-		memcpy(buf, v.mv_data, v.mv_size);
-	r = buf + v.mv_size;
+	if (v.size > 0)
+		memcpy(buf, v.data, v.size);
+	r = buf + v.size;
 	r[0] = EV_NEXT;
 	store_be64(r + 1, clock_wall_us());
 	memcpy(r + 9, o->current, SK_KEYLEN);
 	memcpy(r + 9 + SK_KEYLEN, o->next, SK_KEYLEN);
 	memcpy(r + 9 + 2 * SK_KEYLEN, o->replaced, SK_KEYLEN);
-	rc = store_meta_put(s->st, txn, META_EVENTS, buf, v.mv_size + EV_BYTES);
+	rc = store_meta_put(s->st, txn, META_EVENTS, buf, v.size + EV_BYTES);
 	free(buf);
 	return rc;
 }
@@ -347,7 +347,7 @@ queue_event(sk *s, MDB_txn *txn, const sk_out *o)
 /* Sign the head with the audit signing key (an offline command's last
  * word, as rekey's). */
 static int
-sign_head(sk *s, MDB_txn *txn, audit_state *a)
+sign_head(sk *s, store_txn *txn, audit_state *a)
 {
 	uint8_t *sign_sk;
 	int rc;
@@ -356,7 +356,7 @@ sign_head(sk *s, MDB_txn *txn, audit_state *a)
 		return ENOMEM;
 	if (datadir_secret(s->st, txn, s->keys, META_SIGN_SECRET, sign_sk,
 	        crypto_sign_SECRETKEYBYTES) != 0)
-		rc = MDB_CORRUPTED;
+		rc = STORE_CORRUPTED;
 	else
 		rc = audit_checkpoint(s->st, txn, a, sign_sk);
 	sodium_free(sign_sk);
@@ -368,7 +368,7 @@ sign_head(sk *s, MDB_txn *txn, audit_state *a)
  * and its event either in the log (offline) or queued.
  */
 int
-sk_next_txn(sk *s, MDB_txn *txn, sk_out *o)
+sk_next_txn(sk *s, store_txn *txn, sk_out *o)
 {
 	uint8_t sealed[SEALED_NEXT], *cur_sec, *next_sec;
 	audit_state a;
@@ -386,7 +386,7 @@ sk_next_txn(sk *s, MDB_txn *txn, sk_out *o)
 		goto out;
 	}
 	rc = next_public(s, txn, o->replaced);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		goto out;
 	o->had_next = rc == 0;
 	crypto_box_keypair(o->next, next_sec);
@@ -420,12 +420,12 @@ out:
  * key's meta gone, the rotation's event, a checkpoint.
  */
 int
-sk_rotate_txn(sk *s, MDB_txn *txn, sk_out *o)
+sk_rotate_txn(sk *s, store_txn *txn, sk_out *o)
 {
 	uint8_t sealed[SK_KEYLEN + CRYPTO_SEAL_OVERHEAD], *cur_sec, *next_sec;
 	char f[2][64], *fields[2];
 	audit_state a;
-	MDB_val v;
+	store_val v;
 	int rc;
 
 	memset(o, 0, sizeof(*o));
@@ -442,16 +442,16 @@ sk_rotate_txn(sk *s, MDB_txn *txn, sk_out *o)
 		rc = -1;
 		goto out;
 	}
-	if ((rc = next_public(s, txn, o->next)) == MDB_NOTFOUND) {
+	if ((rc = next_public(s, txn, o->next)) == STORE_NOTFOUND) {
 		rc = SK_NONEXT;
 		goto out;
 	}
 	if (rc != 0 ||
 	    (rc = store_meta_get(s->st, txn, META_NEXT_SECRET, &v)) != 0)
 		goto out;
-	if (next_open(next_sec, v.mv_data, v.mv_size, o->next, cur_sec,
-	        o->current) != 0) {
-		rc = MDB_CORRUPTED;
+	if (next_open(next_sec, v.data, v.size, o->next, cur_sec, o->current) !=
+	    0) {
+		rc = STORE_CORRUPTED;
 		goto out;
 	}
 	o->had_next = true;
@@ -480,19 +480,19 @@ out:
  * LMDB's code.
  */
 int
-sk_in_write_txn(sk *s, int (*fn)(sk *, MDB_txn *, sk_out *), sk_out *o)
+sk_in_write_txn(sk *s, int (*fn)(sk *, store_txn *, sk_out *), sk_out *o)
 {
-	MDB_txn *txn;
+	store_txn *txn;
 	int rc, tries;
 
 	for (tries = 0;; tries++) {
 		if ((rc = txn_begin(s->st, 0, &txn)) != 0)
 			return rc;
 		if ((rc = fn(s, txn, o)) == 0)
-			rc = mdb_txn_commit(txn);
+			rc = store_txn_commit(txn);
 		else
-			mdb_txn_abort(txn);
-		if (rc == MDB_MAP_FULL && s->offline && tries < GROW_MAX &&
+			store_txn_abort(txn);
+		if (rc == STORE_MAP_FULL && s->offline && tries < GROW_MAX &&
 		    store_grow(s->st) == 0)
 			continue;
 		return rc;
@@ -530,24 +530,24 @@ write_key_file(const char *dir, const char *name, const uint8_t *key)
 int
 sk_read_state(sk *s, sk_state *k)
 {
-	MDB_txn *txn;
-	MDB_val v;
+	store_txn *txn;
+	store_val v;
 	int rc;
 
-	if ((rc = txn_begin(s->st, MDB_RDONLY, &txn)) != 0) {
-		log_err("cannot read the store: %s", mdb_strerror(rc));
+	if ((rc = txn_begin(s->st, STORE_RDONLY, &txn)) != 0) {
+		log_err("cannot read the store: %s", store_strerror(rc));
 		return -1;
 	}
 	if ((rc = store_meta_get(s->st, txn, META_CURRENT_PUBLIC, &v)) == 0 &&
-	    v.mv_size == SK_KEYLEN)
-		memcpy(k->cur, v.mv_data, SK_KEYLEN);
+	    v.size == SK_KEYLEN)
+		memcpy(k->cur, v.data, SK_KEYLEN);
 	else
 		rc = -1;
 	k->have_next = next_public(s, txn, k->next) == 0;
 	k->queued = store_meta_get(s->st, txn, META_EVENTS, &v) == 0
-	                ? v.mv_size / EV_BYTES
+	                ? v.size / EV_BYTES
 	                : 0;
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	if (rc != 0)
 		log_err("the store holds no server key (damaged store)");
 	return rc != 0 ? -1 : 0;
@@ -578,8 +578,8 @@ int
 server_key_at_start(store *st, crypto_keys *keys, const char *dir)
 {
 	sk s = {.dir = dir, .st = st, .keys = keys, .lockfd = -1};
-	MDB_txn *txn;
-	MDB_val v;
+	store_txn *txn;
+	store_val v;
 	audit_state a;
 	size_t n = 0;
 	uint8_t next[SK_KEYLEN];
@@ -592,17 +592,17 @@ server_key_at_start(store *st, crypto_keys *keys, const char *dir)
 	    ((rc = audit_load(st, txn, &a)) != 0 ||
 	        (rc = flush_events(&s, txn, &a, &n)) != 0 ||
 	        (rc = sign_head(&s, txn, &a)) != 0)) {
-		mdb_txn_abort(txn);
+		store_txn_abort(txn);
 		goto fail;
 	}
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
+	if (rc != 0 && rc != STORE_NOTFOUND) {
+		store_txn_abort(txn);
 		goto fail;
 	}
 	have_next = next_public(&s, txn, next) == 0;
 	if (n == 0)
-		mdb_txn_abort(txn);
-	else if ((rc = mdb_txn_commit(txn)) != 0)
+		store_txn_abort(txn);
+	else if ((rc = store_txn_commit(txn)) != 0)
 		goto fail;
 	if (n > 0)
 		log_info("server key: %zu event(s) of next keys made while "
@@ -618,6 +618,6 @@ server_key_at_start(store *st, crypto_keys *keys, const char *dir)
 	return 0;
 fail:
 	log_err("server key: cannot write the queued audit events: %s",
-	    rc == MDB_CORRUPTED ? "damaged store" : mdb_strerror(rc));
+	    rc == STORE_CORRUPTED ? "damaged store" : store_strerror(rc));
 	return -1;
 }

@@ -59,14 +59,14 @@ int sk_open_beside(sk *s);
  * event in the log if s->offline, else queued) and `rotate` (offline:
  * the queued events, the next key made current, its event). 0, -1 (the
  * master key does not open the current key), SK_NONEXT, EOVERFLOW (too
- * many queued events), ENOMEM, MDB_CORRUPTED or an LMDB error.
+ * many queued events), ENOMEM, STORE_CORRUPTED or an LMDB error.
  */
-int sk_next_txn(sk *s, MDB_txn *txn, sk_out *o);
-int sk_rotate_txn(sk *s, MDB_txn *txn, sk_out *o);
+int sk_next_txn(sk *s, store_txn *txn, sk_out *o);
+int sk_rotate_txn(sk *s, store_txn *txn, sk_out *o);
 
 /* Run fn in one write transaction (growing a full map if s->offline);
  * fn's or LMDB's code. */
-int sk_in_write_txn(sk *s, int (*fn)(sk *, MDB_txn *, sk_out *), sk_out *o);
+int sk_in_write_txn(sk *s, int (*fn)(sk *, store_txn *, sk_out *), sk_out *o);
 
 /* What the store holds now: 0, or -1 (said on stderr). */
 int sk_read_state(sk *s, sk_state *k);

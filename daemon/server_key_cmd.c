@@ -57,16 +57,16 @@ txn_failed(const char *what, int rc)
 		        "audit events wait for privd's next start: restart "
 		        "privd first",
 		    what, SK_EV_MAX);
-	else if (rc == MDB_MAP_FULL)
+	else if (rc == STORE_MAP_FULL)
 		log_err("%s: the store is full; privd grows it as it needs: "
 		        "try again",
 		    what);
-	else if (rc == MDB_CORRUPTED)
+	else if (rc == STORE_CORRUPTED)
 		log_err("%s: the store's server keys are damaged", what);
 	else if (rc == ENOMEM)
 		log_err("%s: out of memory", what);
 	else
-		log_err("%s: %s", what, mdb_strerror(rc));
+		log_err("%s: %s", what, store_strerror(rc));
 }
 
 static int
@@ -127,7 +127,7 @@ cmd_rotate(sk *s)
 		        "clients first");
 		return 1;
 	}
-	if (rc == MDB_CORRUPTED) {
+	if (rc == STORE_CORRUPTED) {
 		log_err("the next server key does not open (damaged store): "
 		        "make another with `privd server-key next`");
 		return 1;

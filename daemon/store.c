@@ -1,223 +1,271 @@
 /*
- * store.c - the LMDB layout of store.h.
+ * store.c - the backend-neutral half of the store: store_kv.h's calls
+ * dispatched to the backend (store_backend.h), the choice of backend,
+ * and the codes' names.
+ *
+ * DESIGN (issue 12): privd's subsystems speak store_kv.h only; the
+ * backend behind it is picked when the store is opened and is found
+ * again from every object it hands out (the head of store_backend.h).
+ * The dispatch is an indirect call and no copy: a backend returns
+ * values that live until its transaction ends, and codes that are
+ * LMDB's numbers or errno values, so the LMDB backend adds nothing to a
+ * request but that call.
  */
+/* the layout functions are defined here: never store_lmdb.h's macros */
+#ifndef PRIVD_STORE_NEUTRAL
+#define PRIVD_STORE_NEUTRAL 1
+#endif
 #include "store.h"
-
-#include "blind.h"
+#include "store_backend.h"
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <time.h>
 
-#include "log.h"
+#include "blind.h"
 
-#define STORE_MAXDBS     32
-#define STORE_MAXREADERS 512
+static const char *const tbl_names[STORE_NTABLES] = {
+    [STORE_META] = "meta",
+    [STORE_POLICY] = "policy",
+    [STORE_SUBJECTS] = "subjects",
+    [STORE_VALUES] = "values",
+    [STORE_AUDIT] = "audit",
+    [STORE_AUDIT_CKPT] = "audit_ckpt",
+    [STORE_AUDIT_IX] = "audit_ix",
+    [STORE_RET_SUB] = "ret_sub",
+    [STORE_RET_PLAN] = "ret_plan",
+    [STORE_RET_DUE] = "ret_due",
+    [STORE_RET_REG] = "ret_reg",
+    [STORE_HOLDS] = "holds",
+    [STORE_ANON] = "anon",
+    [STORE_SUBJ_STATE] = "subj_state",
+    [STORE_ERASURES] = "erasures",
+    [STORE_BLIND] = "blind",
+    [STORE_BLIND_OF] = "blind_of",
+};
 
-static int
-open_dbi(MDB_txn *txn, const char *name, unsigned flags, MDB_dbi *dbi)
+const char *
+store_tbl_name(store_tbl tb)
 {
-	return mdb_dbi_open(txn, name, flags, dbi);
+	return (unsigned)tb < STORE_NTABLES ? tbl_names[tb] : "?";
 }
 
-/*
- * Stores written before issue 8 kept their audit indexes in "audit_idx",
- * one entry per event and index, written in the event's own commit. They
- * are dropped here; privd rebuilds the indexes it uses now (audit_ix) from
- * the log before it serves (audit_index.h).
- */
-static int
-drop_old_index(MDB_txn *txn)
+/* Not per store: a code names the same condition in every backend. */
+const char *
+store_strerror(int rc)
 {
-	MDB_dbi dbi;
-	int rc;
-
-	if ((rc = mdb_dbi_open(txn, "audit_idx", 0, &dbi)) == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	return mdb_drop(txn, dbi, 1);
+	switch (rc) {
+	case STORE_UNAVAILABLE:
+		return "the database server is unavailable";
+	case STORE_CONFLICT:
+		return "the transaction lost a serialisation race";
+	default:
+		/* LMDB's names its own codes and errno values alike */
+		return store_lmdb_strerror(rc);
+	}
 }
 
 int
 store_open(const char *dir, size_t mapsize, bool create, store **out, char *err,
     size_t errlen)
 {
-	store *s;
-	MDB_txn *txn = NULL;
-	MDB_envinfo info;
-	pthread_rwlockattr_t rwa;
-	unsigned dbflags = create ? MDB_CREATE : 0;
-	int rc;
+	return store_lmdb_open(dir, mapsize, create, out, err, errlen);
+}
 
+static bool
+is_pg_spec(const char *spec)
+{
+	return strncmp(spec, "postgresql://", 13) == 0 ||
+	       strncmp(spec, "postgres://", 11) == 0 ||
+	       strchr(spec, '=') != NULL;
+}
+
+int
+store_open_spec(const char *spec, size_t mapsize, bool create, store **out,
+    char *err, size_t errlen)
+{
 	*out = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->dir = strdup(dir)) == NULL) {
-		free(s);
-		snprintf(err, errlen, "out of memory");
+	if (strncmp(spec, "lmdb:", 5) == 0)
+		return store_lmdb_open(
+		    spec + 5, mapsize, create, out, err, errlen);
+	if (is_pg_spec(spec)) {
+#ifdef PRIVD_HAVE_PG
+		return store_pg_open(spec, create, out, err, errlen);
+#else
+		snprintf(err, errlen,
+		    "this privd was built without PostgreSQL support");
 		return -1;
+#endif
 	}
-	if (mapsize < STORE_MIN_MAPSIZE)
-		mapsize = STORE_MIN_MAPSIZE;
-	/* glibc's default rwlock prefers readers, so workers reading without
-	 * pause would keep store_grow (and the writer) waiting for good */
-	pthread_rwlockattr_init(&rwa);
-	pthread_rwlockattr_setkind_np(
-	    &rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&s->maplock, &rwa);
-	pthread_rwlockattr_destroy(&rwa);
-	if ((rc = mdb_env_create(&s->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, STORE_MAXDBS)) != 0 ||
-	    (rc = mdb_env_set_maxreaders(s->env, STORE_MAXREADERS)) != 0 ||
-	    (rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
-		goto fail;
-	/* MDB_NOTLS: read transactions belong to workers, not threads. Both
-	 * syncs stay on: an acknowledged write must survive an OS crash. The
-	 * serving writer turns the meta page's sync off for a commit that
-	 * another follows at once, and answers it only after that commit's
-	 * flush (writer.c, meta_sync). */
-	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0)
-		goto fail;
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
-		goto fail;
-	if ((rc = open_dbi(txn, "meta", dbflags, &s->meta)) != 0 ||
-	    (rc = open_dbi(txn, "policy", dbflags, &s->policy)) != 0 ||
-	    (rc = open_dbi(txn, "subjects", dbflags, &s->subjects)) != 0 ||
-	    (rc = open_dbi(txn, "values", dbflags, &s->values)) != 0 ||
-	    (rc = open_dbi(txn, "audit", dbflags, &s->audit)) != 0 ||
-	    (rc = open_dbi(txn, "audit_ckpt", dbflags, &s->audit_ckpt)) != 0 ||
-	    (rc = open_dbi(txn, "audit_ix", MDB_CREATE, &s->audit_ix)) != 0 ||
-	    (rc = open_dbi(txn, "ret_sub", MDB_CREATE, &s->ret_sub)) != 0 ||
-	    (rc = open_dbi(txn, "ret_plan", MDB_CREATE, &s->ret_plan)) != 0 ||
-	    (rc = open_dbi(txn, "ret_due", MDB_CREATE, &s->ret_due)) != 0 ||
-	    (rc = open_dbi(txn, "ret_reg", MDB_CREATE, &s->ret_reg)) != 0 ||
-	    (rc = open_dbi(txn, "holds", MDB_CREATE, &s->holds)) != 0 ||
-	    (rc = open_dbi(txn, "anon", MDB_CREATE, &s->anon)) != 0 ||
-	    (rc = open_dbi(txn, "subj_state", MDB_CREATE, &s->subj_state)) !=
-	        0 ||
-	    (rc = open_dbi(txn, "erasures", MDB_CREATE, &s->erasures)) != 0 ||
-	    (rc = open_dbi(txn, "blind", MDB_CREATE, &s->blind)) != 0 ||
-	    (rc = open_dbi(txn, "blind_of", MDB_CREATE, &s->blind_of)) != 0 ||
-	    (rc = drop_old_index(txn)) != 0)
-		goto fail;
-	if ((rc = mdb_txn_commit(txn)) != 0) {
-		txn = NULL;
-		goto fail;
-	}
-	mdb_env_info(s->env, &info);
-	s->mapsize = info.me_mapsize;
-	*out = s;
-	return 0;
-fail:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND)
-		snprintf(err, errlen, "%s does not hold a privd store", dir);
-	else
-		snprintf(err, errlen, "cannot open store in %s: %s", dir,
-		    mdb_strerror(rc));
-	if (s->env != NULL)
-		mdb_env_close(s->env);
-	pthread_rwlock_destroy(&s->maplock);
-	free(s->dir);
-	free(s);
-	return -1;
+	return store_lmdb_open(spec, mapsize, create, out, err, errlen);
 }
 
 void
 store_close(store **sp)
 {
-	store *s;
-
-	if (sp == NULL || (s = *sp) == NULL)
+	if (sp == NULL || *sp == NULL)
 		return;
-	mdb_env_close(s->env);
-	pthread_rwlock_destroy(&s->maplock);
-	free(s->dir);
-	free(s);
+	(*sp)->ops->close(*sp);
 	*sp = NULL;
 }
 
-bool
-store_want_map(store *s, size_t bytes, int timeout_ms)
+const char *
+store_backend(const store *s)
 {
-	struct timespec ts = {0, 10 * 1000 * 1000};
-	size_t have;
-	int waited;
-
-	__atomic_store_n(&s->map_wanted, bytes, __ATOMIC_RELEASE);
-	for (waited = 0;; waited += 10) {
-		pthread_rwlock_rdlock(&s->maplock);
-		have = s->mapsize;
-		pthread_rwlock_unlock(&s->maplock);
-		if (have >= bytes || waited >= timeout_ms)
-			return have >= bytes;
-		nanosleep(&ts, NULL);
-	}
+	return s->ops->name;
 }
 
-void
-store_grow_wanted(store *s)
+int
+store_copy(store *s, int fd)
 {
-	while (__atomic_load_n(&s->map_wanted, __ATOMIC_ACQUIRE) > s->mapsize)
-		if (store_grow(s) != 0)
-			break;
+	return s->ops->copy != NULL ? s->ops->copy(s, fd) : ENOTSUP;
 }
 
-size_t
-store_used_bytes(store *s)
+uint64_t
+store_copy_size(store *s)
 {
-	MDB_envinfo info;
-	MDB_stat ms;
+	return s->ops->copy_size != NULL ? s->ops->copy_size(s) : 0;
+}
 
-	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &ms) != 0)
-		return 0;
-	return (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
+int
+store_set_meta_sync(store *s, bool on)
+{
+	return s->ops->meta_sync != NULL ? s->ops->meta_sync(s, on) : ENOTSUP;
+}
+
+int
+store_sync(store *s)
+{
+	return s->ops->sync != NULL ? s->ops->sync(s) : 0;
+}
+
+int
+store_map_adopt(store *s)
+{
+	return s->ops->map_adopt != NULL ? s->ops->map_adopt(s) : 0;
 }
 
 int
 store_grow(store *s)
 {
-	size_t want = s->mapsize * 2;
-	int rc;
+	return s->ops->grow != NULL ? s->ops->grow(s) : 0;
+}
 
-	pthread_rwlock_wrlock(&s->maplock);
-	rc = mdb_env_set_mapsize(s->env, want);
-	if (rc == 0)
-		s->mapsize = want;
-	pthread_rwlock_unlock(&s->maplock);
-	if (rc == 0)
-		log_info("store map grown to %zu MiB", want >> 20);
-	else
-		log_err("cannot grow store map to %zu MiB: %s", want >> 20,
-		    mdb_strerror(rc));
-	return rc;
+bool
+store_want_map(store *s, size_t bytes, int timeout_ms)
+{
+	return s->ops->want_map != NULL ? s->ops->want_map(s, bytes, timeout_ms)
+	                                : true;
+}
+
+void
+store_grow_wanted(store *s)
+{
+	if (s->ops->grow_wanted != NULL)
+		s->ops->grow_wanted(s);
+}
+
+size_t
+store_used_bytes(store *s)
+{
+	return s->ops->used_bytes != NULL ? s->ops->used_bytes(s) : 0;
 }
 
 bool
 store_disk_full(store *s, int rc)
 {
-	char path[4096];
-	struct statvfs vfs;
-	struct rlimit rl;
-	struct stat st;
+	return s->ops->disk_full != NULL ? s->ops->disk_full(s, rc) : false;
+}
 
-	if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
-		return true;
-	if (rc != EIO)
-		return false;
-	if (statvfs(s->dir, &vfs) == 0 &&
-	    (uint64_t)vfs.f_bavail * vfs.f_frsize < STORE_MIN_MAPSIZE)
-		return true;
-	snprintf(path, sizeof(path), "%s/data.mdb", s->dir);
-	return getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
-	       rl.rlim_cur != RLIM_INFINITY && stat(path, &st) == 0 &&
-	       (uint64_t)st.st_size + STORE_MIN_MAPSIZE > rl.rlim_cur;
+int
+store_txn_begin(store *s, unsigned flags, store_txn **t)
+{
+	return s->ops->txn_begin(s, flags, t);
+}
+
+int
+store_txn_commit(store_txn *t)
+{
+	return t->ops->txn_commit(t);
+}
+
+void
+store_txn_abort(store_txn *t)
+{
+	t->ops->txn_abort(t);
+}
+
+void
+store_txn_reset(store_txn *t)
+{
+	t->ops->txn_reset(t);
+}
+
+int
+store_txn_renew(store_txn *t)
+{
+	return t->ops->txn_renew(t);
+}
+
+int
+store_get(store_txn *t, store_tbl tb, const store_val *k, store_val *v)
+{
+	return t->ops->get(t, tb, k, v);
+}
+
+int
+store_put(store_txn *t, store_tbl tb, const store_val *k, store_val *v,
+    unsigned flags)
+{
+	return t->ops->put(t, tb, k, v, flags);
+}
+
+int
+store_del(store_txn *t, store_tbl tb, const store_val *k)
+{
+	return t->ops->del(t, tb, k);
+}
+
+int
+store_drop(store_txn *t, store_tbl tb)
+{
+	return t->ops->drop(t, tb);
+}
+
+int
+store_count(store_txn *t, store_tbl tb, uint64_t *n)
+{
+	return t->ops->count(t, tb, n);
+}
+
+int
+store_cur_open(store_txn *t, store_tbl tb, store_cur **c)
+{
+	return t->ops->cur_open(t, tb, c);
+}
+
+void
+store_cur_close(store_cur *c)
+{
+	c->ops->cur_close(c);
+}
+
+int
+store_cur_get(store_cur *c, store_val *k, store_val *v, store_op op)
+{
+	return c->ops->cur_get(c, k, v, op);
+}
+
+int
+store_cur_put_current(store_cur *c, const store_val *k, store_val *v)
+{
+	return c->ops->cur_put_current(c, k, v);
+}
+
+int
+store_cur_del(store_cur *c)
+{
+	return c->ops->cur_del(c);
 }
 
 /*
@@ -226,72 +274,72 @@ store_disk_full(store *s, int rc)
  * not pin old pages) between requests.
  */
 int
-store_read_begin(store *s, MDB_txn **txn)
+store_read_begin(store *s, store_txn **txn)
 {
-	int rc;
-
-	pthread_rwlock_rdlock(&s->maplock);
+	if (s->ops->read_begin != NULL)
+		return s->ops->read_begin(s, txn);
 	if (*txn == NULL)
-		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
-	else
-		rc = mdb_txn_renew(*txn);
-	if (rc != 0)
-		pthread_rwlock_unlock(&s->maplock);
-	return rc;
+		return s->ops->txn_begin(s, STORE_RDONLY, txn);
+	return (*txn)->ops->txn_renew(*txn);
 }
 
 void
-store_read_end(store *s, MDB_txn *txn)
+store_read_end(store *s, store_txn *txn)
 {
-	mdb_txn_reset(txn);
-	pthread_rwlock_unlock(&s->maplock);
+	if (s->ops->read_end != NULL)
+		s->ops->read_end(s, txn);
+	else
+		txn->ops->txn_reset(txn);
 }
 
+/*
+ * The record layouts of store.h, over store_kv.h.
+ */
 int
-store_meta_get(store *s, MDB_txn *txn, const char *name, MDB_val *v)
+store_meta_get(store *s, store_txn *txn, const char *name, store_val *v)
 {
-	MDB_val k = {strlen(name), (void *)name};
+	store_val k = {strlen(name), (void *)name};
 
-	return mdb_get(txn, s->meta, &k, v);
+	return store_get(txn, STORE_META, &k, v);
 }
 
 int
 store_meta_put(
-    store *s, MDB_txn *txn, const char *name, const void *p, size_t len)
+    store *s, store_txn *txn, const char *name, const void *p, size_t len)
 {
-	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)p};
+	store_val k = {strlen(name), (void *)name}, v = {len, (void *)p};
 
-	return mdb_put(txn, s->meta, &k, &v, 0);
+	return store_put(txn, STORE_META, &k, &v, 0);
 }
 
 int
-store_meta_del(store *s, MDB_txn *txn, const char *name)
+store_meta_del(store *s, store_txn *txn, const char *name)
 {
-	MDB_val k = {strlen(name), (void *)name};
+	store_val k = {strlen(name), (void *)name};
 
-	return mdb_del(txn, s->meta, &k, NULL);
+	return store_del(txn, STORE_META, &k);
 }
 
 int
 store_meta_get_u64(
-    store *s, MDB_txn *txn, const char *name, uint64_t def, uint64_t *out)
+    store *s, store_txn *txn, const char *name, uint64_t def, uint64_t *out)
 {
-	MDB_val v;
+	store_val v;
 	int rc;
 
 	*out = def;
-	if ((rc = store_meta_get(s, txn, name, &v)) == MDB_NOTFOUND)
+	if ((rc = store_meta_get(s, txn, name, &v)) == STORE_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (v.mv_size != 8)
-		return MDB_CORRUPTED;
-	*out = store_get_be64(v.mv_data);
+	if (v.size != 8)
+		return STORE_CORRUPTED;
+	*out = store_get_be64(v.data);
 	return 0;
 }
 
 int
-store_meta_put_u64(store *s, MDB_txn *txn, const char *name, uint64_t v)
+store_meta_put_u64(store *s, store_txn *txn, const char *name, uint64_t v)
 {
 	uint8_t b[8];
 
@@ -300,7 +348,7 @@ store_meta_put_u64(store *s, MDB_txn *txn, const char *name, uint64_t v)
 }
 
 int
-store_format_put(store *s, MDB_txn *txn)
+store_format_put(store *s, store_txn *txn)
 {
 	uint32_t format = STORE_FORMAT;
 	int rc;
@@ -318,21 +366,21 @@ store_format_put(store *s, MDB_txn *txn)
 }
 
 int
-store_format_check(store *s, MDB_txn *txn, char *err, size_t errlen)
+store_format_check(store *s, store_txn *txn, char *err, size_t errlen)
 {
 	uint32_t format;
-	MDB_val v;
+	store_val v;
 	int rc;
 
 	if ((rc = store_meta_get(s, txn, "format", &v)) != 0 ||
-	    v.mv_size != sizeof(format)) {
+	    v.size != sizeof(format)) {
 		snprintf(err, errlen,
 		    "the store records no format version (%s): not a store "
 		    "made by privd init, or a damaged one",
-		    rc ? mdb_strerror(rc) : "wrong size");
+		    rc ? store_strerror(rc) : "wrong size");
 		return -1;
 	}
-	memcpy(&format, v.mv_data, sizeof(format));
+	memcpy(&format, v.data, sizeof(format));
 	if (format != STORE_FORMAT) {
 		snprintf(err, errlen,
 		    "the store is in format %u; this privd (%s) reads format "
@@ -346,21 +394,21 @@ store_format_check(store *s, MDB_txn *txn, char *err, size_t errlen)
 }
 
 int
-store_policy_put(store *s, MDB_txn *txn, uint64_t version, uint64_t time_us,
+store_policy_put(store *s, store_txn *txn, uint64_t version, uint64_t time_us,
     const char *who, const char *json, size_t len)
 {
 	uint8_t kb[8], *p;
 	size_t wholen = strlen(who);
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	int rc;
 
 	if (wholen > 255)
 		wholen = 255;
 	store_be64(kb, version);
-	v.mv_size = 8 + 1 + wholen + len;
-	if ((rc = mdb_put(txn, s->policy, &k, &v, MDB_RESERVE)) != 0)
+	v.size = 8 + 1 + wholen + len;
+	if ((rc = store_put(txn, STORE_POLICY, &k, &v, STORE_RESERVE)) != 0)
 		return rc;
-	p = v.mv_data;
+	p = v.data;
 	store_be64(p, time_us);
 	p[8] = (uint8_t)wholen;
 	memcpy(p + 9, who, wholen);
@@ -369,63 +417,63 @@ store_policy_put(store *s, MDB_txn *txn, uint64_t version, uint64_t time_us,
 }
 
 int
-store_policy_decode(const MDB_val *k, const MDB_val *v, store_policy *out)
+store_policy_decode(const store_val *k, const store_val *v, store_policy *out)
 {
-	const uint8_t *p = v->mv_data;
+	const uint8_t *p = v->data;
 
-	if (k->mv_size != 8 || v->mv_size < 9 || v->mv_size < 9u + p[8])
-		return MDB_CORRUPTED;
-	out->version = store_get_be64(k->mv_data);
+	if (k->size != 8 || v->size < 9 || v->size < 9u + p[8])
+		return STORE_CORRUPTED;
+	out->version = store_get_be64(k->data);
 	out->time_us = store_get_be64(p);
 	out->who = (const char *)p + 9;
 	out->wholen = p[8];
 	out->json = (const char *)p + 9 + p[8];
-	out->len = v->mv_size - 9 - p[8];
+	out->len = v->size - 9 - p[8];
 	return 0;
 }
 
 int
-store_policy_latest(store *s, MDB_txn *txn, store_policy *out)
+store_policy_latest(store *s, store_txn *txn, store_policy *out)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, s->policy, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_POLICY, &c)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	mdb_cursor_close(c);
+	rc = store_cur_get(c, &k, &v, STORE_LAST);
+	store_cur_close(c);
 	if (rc != 0)
 		return rc;
 	return store_policy_decode(&k, &v, out);
 }
 
 int
-store_policy_get(store *s, MDB_txn *txn, uint64_t version, store_policy *out)
+store_policy_get(store *s, store_txn *txn, uint64_t version, store_policy *out)
 {
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 	int rc;
 
 	store_be64(kb, version);
-	if ((rc = mdb_get(txn, s->policy, &k, &v)) != 0)
+	if ((rc = store_get(txn, STORE_POLICY, &k, &v)) != 0)
 		return rc;
 	return store_policy_decode(&k, &v, out);
 }
 
 int
-store_subject_get(store *s, MDB_txn *txn,
+store_subject_get(store *s, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], store_subject *out)
 {
-	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	store_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
 	const uint8_t *p;
 	int rc;
 
-	if ((rc = mdb_get(txn, s->subjects, &k, &v)) != 0)
+	if ((rc = store_get(txn, STORE_SUBJECTS, &k, &v)) != 0)
 		return rc;
-	p = v.mv_data;
-	if (v.mv_size != STORE_SUBJECT_RECBYTES || p[0] != STORE_FORMAT)
-		return MDB_CORRUPTED;
+	p = v.data;
+	if (v.size != STORE_SUBJECT_RECBYTES || p[0] != STORE_FORMAT)
+		return STORE_CORRUPTED;
 	out->created_us = store_get_be64(p + 1);
 	memcpy(
 	    out->wrapped, p + STORE_SUBJECT_HDRBYTES, CRYPTO_WRAPPED_KEYBYTES);
@@ -440,17 +488,17 @@ store_subject_header(uint8_t hdr[STORE_SUBJECT_HDRBYTES], uint64_t created_us)
 }
 
 int
-store_subject_put(store *s, MDB_txn *txn,
+store_subject_put(store *s, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const store_subject *sub)
 {
 	uint8_t rec[STORE_SUBJECT_RECBYTES];
-	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid},
-	        v = {sizeof(rec), rec};
+	store_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid},
+	          v = {sizeof(rec), rec};
 
 	store_subject_header(rec, sub->created_us);
 	memcpy(rec + STORE_SUBJECT_HDRBYTES, sub->wrapped,
 	    CRYPTO_WRAPPED_KEYBYTES);
-	return mdb_put(txn, s->subjects, &k, &v, 0);
+	return store_put(txn, STORE_SUBJECTS, &k, &v, 0);
 }
 
 size_t
@@ -477,15 +525,15 @@ store_value_header(uint8_t *hdr, uint64_t created_us, uint64_t updated_us,
 }
 
 int
-store_value_decode(const MDB_val *rec, store_value *out)
+store_value_decode(const store_val *rec, store_value *out)
 {
-	const uint8_t *p = rec->mv_data;
+	const uint8_t *p = rec->data;
 	size_t hl;
 
-	if (rec->mv_size < STORE_VALUE_HDRBYTES || p[0] != STORE_FORMAT)
+	if (rec->size < STORE_VALUE_HDRBYTES || p[0] != STORE_FORMAT)
 		return -1;
 	hl = STORE_VALUE_HDRBYTES + p[17];
-	if (rec->mv_size < hl + CRYPTO_SEAL_OVERHEAD)
+	if (rec->size < hl + CRYPTO_SEAL_OVERHEAD)
 		return -1;
 	out->hdr = p;
 	out->hdrlen = hl;
@@ -494,7 +542,7 @@ store_value_decode(const MDB_val *rec, store_value *out)
 	out->purpose = (const char *)p + STORE_VALUE_HDRBYTES;
 	out->purposelen = p[17];
 	out->sealed = p + hl;
-	out->sealedlen = rec->mv_size - hl;
+	out->sealedlen = rec->size - hl;
 	return 0;
 }
 
@@ -512,62 +560,62 @@ store_value_id(const store_value *sv, uint8_t id[STORE_VALUE_IDBYTES])
 }
 
 int
-store_value_get(store *s, MDB_txn *txn,
+store_value_get(store *s, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field,
     store_value *out)
 {
 	uint8_t key[STORE_VALUE_KEYMAX];
-	MDB_val k = {0, key}, v;
+	store_val k = {0, key}, v;
 	int rc;
 
-	k.mv_size = store_value_key(key, sid, field);
-	if ((rc = mdb_get(txn, s->values, &k, &v)) != 0)
+	k.size = store_value_key(key, sid, field);
+	if ((rc = store_get(txn, STORE_VALUES, &k, &v)) != 0)
 		return rc;
-	return store_value_decode(&v, out) == 0 ? 0 : MDB_CORRUPTED;
+	return store_value_decode(&v, out) == 0 ? 0 : STORE_CORRUPTED;
 }
 
 int
-store_subject_delete(store *s, MDB_txn *txn,
+store_subject_delete(store *s, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], unsigned *nvalues)
 {
-	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
-	MDB_cursor *c;
+	store_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	store_cur *c;
 	unsigned n = 0;
 	int rc;
 
 	*nvalues = 0;
-	if ((rc = mdb_del(txn, s->subjects, &k, NULL)) != 0)
+	if ((rc = store_del(txn, STORE_SUBJECTS, &k)) != 0)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, s->values, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_VALUES, &c)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size >= CRYPTO_SUBJECT_IDBYTES &&
-	       memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) == 0) {
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
+	rc = store_cur_get(c, &k, &v, STORE_SET_RANGE);
+	while (rc == 0 && k.size >= CRYPTO_SUBJECT_IDBYTES &&
+	       memcmp(k.data, sid, CRYPTO_SUBJECT_IDBYTES) == 0) {
+		if ((rc = store_cur_del(c)) != 0)
 			break;
 		n++;
-		/* after a delete, MDB_NEXT yields the item that followed */
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		/* after a delete, STORE_NEXT yields the item that followed */
+		rc = store_cur_get(c, &k, &v, STORE_NEXT);
 	}
-	mdb_cursor_close(c);
+	store_cur_close(c);
 	*nvalues = n;
-	if (rc != MDB_NOTFOUND && rc != 0)
+	if (rc != STORE_NOTFOUND && rc != 0)
 		return rc;
 	return blind_del_subject(s, txn, sid);
 }
 
 int
-store_value_del(store *s, MDB_txn *txn,
+store_value_del(store *s, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field)
 {
 	uint8_t key[STORE_VALUE_KEYMAX];
-	MDB_val k;
+	store_val k;
 	int rc;
 
-	k.mv_size = store_value_key(key, sid, field);
-	k.mv_data = key;
-	rc = mdb_del(txn, s->values, &k, NULL);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	k.size = store_value_key(key, sid, field);
+	k.data = key;
+	rc = store_del(txn, STORE_VALUES, &k);
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		return rc;
 	return blind_del(s, txn, sid, field);
 }

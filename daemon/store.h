@@ -1,7 +1,11 @@
 /*
- * store.h - privd's LMDB store: layout of the named databases and records.
+ * store.h - privd's store: its tables and the layout of their records.
  *
- * One environment in the data directory. Databases (DESIGN.md section 3):
+ * The store is reached through store_kv.h (ordered tables, transactions,
+ * cursors) whatever the backend: LMDB in the data directory (the default,
+ * store_lmdb.c) or PostgreSQL (store_pg.c). Only the backend's own file
+ * knows its types; the rest of privd holds a store * and a store_txn *.
+ * Tables (DESIGN.md section 3; LMDB's named databases):
  *   meta      ASCII name -> bytes      format version, wrapped daemon keys
  *   policy    be64 version -> record   every policy version ever applied
  *   subjects  sid(32) -> record        a subject's wrapped data key
@@ -20,22 +24,20 @@
  * a fixed, short size whatever the subject id's length. A subject's values
  * are one range scan (prefix sid), sorted by field name.
  *
- * Threads: any thread may run read transactions (the environment is opened
- * with MDB_NOTLS) while holding maplock shared; only the writer thread runs
- * write transactions, and only it grows the map, holding maplock exclusive.
- * maplock prefers the writer: once store_grow waits, new readers queue
- * behind it, so a steady stream of reads cannot starve the growth.
+ * Threads: any thread may run read transactions; only the writer thread
+ * runs write transactions. LMDB: a worker's read handle (store_read_begin)
+ * holds the map lock shared, and only the writer grows the map, holding
+ * it exclusive (store_lmdb.c).
  */
 #ifndef PRIVD_STORE_H
 #define PRIVD_STORE_H
 
-#include <lmdb.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "crypto.h"
+#include "store_kv.h"
 
 /* The store's format: in meta "format" (a native uint32) and in the first
  * byte of every subject and value record. 2: record headers are bound into
@@ -43,31 +45,6 @@
 #define STORE_FORMAT          2
 #define STORE_DEFAULT_MAPSIZE (64u * 1024 * 1024)
 #define STORE_MIN_MAPSIZE     (1u * 1024 * 1024)
-
-typedef struct store {
-	MDB_env *env;
-	MDB_dbi meta;
-	MDB_dbi policy;
-	MDB_dbi subjects;
-	MDB_dbi values;
-	MDB_dbi audit;
-	MDB_dbi audit_ckpt;
-	MDB_dbi audit_ix;
-	MDB_dbi ret_sub; /* retention records: retstore.h */
-	MDB_dbi ret_plan;
-	MDB_dbi ret_due;
-	MDB_dbi ret_reg;
-	MDB_dbi holds;
-	MDB_dbi anon;
-	MDB_dbi subj_state; /* data subjects' requests: substate.h */
-	MDB_dbi erasures;
-	MDB_dbi blind; /* the blind index of lookup values: blind.h */
-	MDB_dbi blind_of;
-	pthread_rwlock_t maplock; /* readers shared, map growth exclusive */
-	size_t mapsize;
-	size_t map_wanted; /* asked for by store_want_map (atomic) */
-	char *dir;         /* the data directory */
-} store;
 
 /* subjects record: fmt(1) created_us(8) wrapped data key; the first nine
  * bytes are the header that the wrapping binds (store_subject_header). */
@@ -103,10 +80,51 @@ typedef struct store_value {
 int store_open(const char *dir, size_t mapsize, bool create, store **out,
     char *err, size_t errlen);
 void store_close(store **s);
+/*
+ * Open the store a --store argument names: "lmdb:DIR" or a path (LMDB, as
+ * store_open), or a PostgreSQL connection string ("postgresql://...",
+ * "postgres://...", "host=..."), when privd was built with libpq.
+ */
+int store_open_spec(const char *spec, size_t mapsize, bool create, store **out,
+    char *err, size_t errlen);
+/* The backend's name: "lmdb", "postgresql". */
+const char *store_backend(const store *s);
 
-/* Double the map. Writer thread only, with no transaction of its own open.
- * Waits for readers to leave (maplock). Returns an LMDB error code. */
+/* A consistent, compact copy of the whole store into fd (a backup):
+ * 0, an error code, or ENOTSUP for a backend that has no such copy.
+ * store_copy_size estimates its length (0: unknown). */
+int store_copy(store *s, int fd);
+uint64_t store_copy_size(store *s);
+/*
+ * Open, read-only, an LMDB store that is not the serving one: a backup's
+ * image (image: one file, LMDB's compacted copy, opened without a lock
+ * file as nobody else opens it) or a stopped data directory (restore).
+ * Only meta, audit, audit_ckpt and erasures are opened (what backup and
+ * restore read); other tables give EINVAL. 0 or an error code. Backups
+ * are LMDB images whatever the serving backend, so this is LMDB's.
+ */
+int store_open_image(const char *path, bool image, store **out);
+/* Whether each commit flushes the store's root at once (on: the default)
+ * or leaves it to the next commit's flush or store_sync (writer.c's held
+ * flush). 0, or ENOTSUP if the backend's commits are always durable. */
+int store_set_meta_sync(store *s, bool on);
+/* Make every commit so far durable. */
+int store_sync(store *s);
+
+/*
+ * LMDB's map (the others answer 0, true, nothing, 0): double the map.
+ * Writer thread only, with no transaction of its own open. Waits for
+ * readers to leave (maplock). Returns a store error code.
+ */
 int store_grow(store *s);
+/* Take the map size the store's file records, grown by another process
+ * (privd server-key next opens the store beside a serving privd). No
+ * transaction of this thread may be open; it waits for the workers' read
+ * handles. A write transaction begun on a map grown elsewhere adopts it
+ * by itself; a read-only one fails with STORE_MAP_RESIZED,
+ * after which a thread with no other transaction calls this and begins
+ * again. */
+int store_map_adopt(store *s);
 
 /*
  * Room ahead of a long read transaction (a backup's copy): while it is
@@ -123,33 +141,34 @@ void store_grow_wanted(store *s);
 size_t store_used_bytes(store *s);
 
 /*
- * Is a failed write transaction's error the store's disk being full? True
+ * Is a failed write transaction's error the store's disk being full
+ * (false for a backend on a server, whose disk is not privd's)? True
  * for ENOSPC, EDQUOT and EFBIG, and for EIO (what LMDB reports for a short
  * write) when the file system has almost no room left or the data file
  * has reached the process's file size limit.
  */
 bool store_disk_full(store *s, int rc);
 
-/* Read transactions for workers: begin (or renew) under maplock shared,
- * end releases both. */
-int store_read_begin(store *s, MDB_txn **txn);
-void store_read_end(store *s, MDB_txn *txn);
+/* A worker's long-lived read transaction: begin (*txn NULL) or renew;
+ * end resets it (LMDB: under maplock shared, released at the end). */
+int store_read_begin(store *s, store_txn **txn);
+void store_read_end(store *s, store_txn *txn);
 
-int store_meta_get(store *s, MDB_txn *txn, const char *name, MDB_val *v);
+int store_meta_get(store *s, store_txn *txn, const char *name, store_val *v);
 int store_meta_put(
-    store *s, MDB_txn *txn, const char *name, const void *p, size_t len);
-/* 0, MDB_NOTFOUND, or an LMDB error. */
-int store_meta_del(store *s, MDB_txn *txn, const char *name);
+    store *s, store_txn *txn, const char *name, const void *p, size_t len);
+/* 0, STORE_NOTFOUND, or a store error. */
+int store_meta_del(store *s, store_txn *txn, const char *name);
 /* A big-endian uint64 in meta; *v = def if it is absent. */
 int store_meta_get_u64(
-    store *s, MDB_txn *txn, const char *name, uint64_t def, uint64_t *v);
-int store_meta_put_u64(store *s, MDB_txn *txn, const char *name, uint64_t v);
+    store *s, store_txn *txn, const char *name, uint64_t def, uint64_t *v);
+int store_meta_put_u64(store *s, store_txn *txn, const char *name, uint64_t v);
 
 /* Record the format of a new store (init). */
-int store_format_put(store *s, MDB_txn *txn);
+int store_format_put(store *s, store_txn *txn);
 /* Check that the store is in the format this privd reads; -1 with a
  * message for the operator in err if not. */
-int store_format_check(store *s, MDB_txn *txn, char *err, size_t errlen);
+int store_format_check(store *s, store_txn *txn, char *err, size_t errlen);
 
 /* One stored policy version; pointers are valid for the transaction. */
 typedef struct store_policy {
@@ -162,23 +181,24 @@ typedef struct store_policy {
 } store_policy;
 
 /* Policy versions: record = time_us(8) wholen(1) who json. */
-int store_policy_put(store *s, MDB_txn *txn, uint64_t version, uint64_t time_us,
-    const char *who, const char *json, size_t len);
+int store_policy_put(store *s, store_txn *txn, uint64_t version,
+    uint64_t time_us, const char *who, const char *json, size_t len);
 /* The latest version. */
-int store_policy_latest(store *s, MDB_txn *txn, store_policy *out);
+int store_policy_latest(store *s, store_txn *txn, store_policy *out);
 /* A given version. */
 int store_policy_get(
-    store *s, MDB_txn *txn, uint64_t version, store_policy *out);
-/* Decode a (key, record) pair of the policy database; MDB_CORRUPTED if it
+    store *s, store_txn *txn, uint64_t version, store_policy *out);
+/* Decode a (key, record) pair of the policy database; STORE_CORRUPTED if it
  * is malformed. For cursors walking the history. */
-int store_policy_decode(const MDB_val *k, const MDB_val *v, store_policy *out);
+int store_policy_decode(
+    const store_val *k, const store_val *v, store_policy *out);
 
-int store_subject_get(store *s, MDB_txn *txn,
+int store_subject_get(store *s, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], store_subject *out);
 /* The header of a subject record (what its key wrapping binds). */
 void store_subject_header(
     uint8_t hdr[STORE_SUBJECT_HDRBYTES], uint64_t created_us);
-int store_subject_put(store *s, MDB_txn *txn,
+int store_subject_put(store *s, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const store_subject *sub);
 
 /* Build a values key; returns its length. key: STORE_VALUE_KEYMAX bytes. */
@@ -189,7 +209,7 @@ size_t store_value_key(
 size_t store_value_header(uint8_t *hdr, uint64_t created_us,
     uint64_t updated_us, const char *purpose, size_t purposelen);
 /* Decode a record; -1 if it is malformed. */
-int store_value_decode(const MDB_val *rec, store_value *out);
+int store_value_decode(const store_val *rec, store_value *out);
 /* What identifies one sealed record: a hash of its header, nonce and tag
  * (the seal's random nonce makes it unique; the tag covers the rest). Two
  * records with the same id have the same header and, if one
@@ -197,20 +217,20 @@ int store_value_decode(const MDB_val *rec, store_value *out);
 #define STORE_VALUE_IDBYTES 16
 void store_value_id(const store_value *sv, uint8_t id[STORE_VALUE_IDBYTES]);
 
-/* Read and decode the stored value of (sid, field): 0, MDB_NOTFOUND, an
- * LMDB error, or MDB_CORRUPTED for a malformed record. Pointers are valid
+/* Read and decode the stored value of (sid, field): 0, STORE_NOTFOUND, a
+ * store error, or STORE_CORRUPTED for a malformed record. Pointers are valid
  * for the transaction. */
-int store_value_get(store *s, MDB_txn *txn,
+int store_value_get(store *s, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field,
     store_value *out);
 
-/* Delete one stored value: 0 (also if there was none) or an LMDB error. */
-int store_value_del(store *s, MDB_txn *txn,
+/* Delete one stored value: 0 (also if there was none) or a store error. */
+int store_value_del(store *s, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *field);
 
 /* Delete a subject: every value and its key record. *nvalues receives the
- * number of values removed. MDB_NOTFOUND if there was no subject. */
-int store_subject_delete(store *s, MDB_txn *txn,
+ * number of values removed. STORE_NOTFOUND if there was no subject. */
+int store_subject_delete(store *s, store_txn *txn,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], unsigned *nvalues);
 
 /* Little helpers for the big-endian integers of the layout. */
@@ -230,5 +250,12 @@ store_get_be64(const uint8_t *p)
 		v = (v << 8) | p[i];
 	return v;
 }
+
+/* Transitional: outside the daemon (bench/floor_store.c measures LMDB's
+ * floor with privd's layout), the LMDB store stays visible. The daemon
+ * and its unit tests are built with PRIVD_STORE_NEUTRAL. */
+#ifndef PRIVD_STORE_NEUTRAL
+#include "store_lmdb.h"
+#endif
 
 #endif

@@ -40,6 +40,8 @@
 #define STORE_CORRUPTED    (-30796) /* a record or page is malformed */
 #define STORE_MAP_FULL     (-30792) /* LMDB: the map is full; grow, retry */
 #define STORE_INCOMPATIBLE (-30784) /* the table's flags do not match */
+/* LMDB: another process grew the map; store_map_adopt (store.h), retry */
+#define STORE_MAP_RESIZED (-30785)
 /* Not LMDB's: a backend that talks to a server. */
 #define STORE_UNAVAILABLE (-30700) /* the server is gone; retry later */
 #define STORE_CONFLICT    (-30701) /* lost a serialisation race; retry */

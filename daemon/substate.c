@@ -12,32 +12,32 @@
 #define SS_PLAINMAX (1 + POL_MAX_PURPOSES * (1 + POL_MAX_NAME))
 
 int
-substate_get(store *st, MDB_txn *txn, const crypto_keys *k,
+substate_get(store *st, store_txn *txn, const crypto_keys *k,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], subj_state *out)
 {
 	uint8_t plain[SS_PLAINMAX];
-	MDB_val key = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	store_val key = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
 	const uint8_t *p;
 	size_t len, off, n;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = mdb_get(txn, st->subj_state, &key, &v)) == MDB_NOTFOUND)
+	if ((rc = store_get(txn, STORE_SUBJ_STATE, &key, &v)) == STORE_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
-	p = v.mv_data;
-	if (v.mv_size < 1 + CRYPTO_SEAL_OVERHEAD + 1 || p[0] != SS_FORMAT ||
-	    (len = v.mv_size - 1 - CRYPTO_SEAL_OVERHEAD) > sizeof(plain) ||
+	p = v.data;
+	if (v.size < 1 + CRYPTO_SEAL_OVERHEAD + 1 || p[0] != SS_FORMAT ||
+	    (len = v.size - 1 - CRYPTO_SEAL_OVERHEAD) > sizeof(plain) ||
 	    crypto_bound_open(k, "subject-state", sid, CRYPTO_SUBJECT_IDBYTES,
-	        p + 1, v.mv_size - 1, plain) != 0)
-		return MDB_CORRUPTED;
+	        p + 1, v.size - 1, plain) != 0)
+		return STORE_CORRUPTED;
 	out->restricted = plain[0] != 0;
 	for (off = 1; off < len; off += 1 + n) {
 		n = plain[off];
 		if (n == 0 || n > POL_MAX_NAME || off + 1 + n > len ||
 		    out->nobjections == POL_MAX_PURPOSES) {
-			rc = MDB_CORRUPTED;
+			rc = STORE_CORRUPTED;
 			break;
 		}
 		memcpy(out->objections[out->nobjections], plain + off + 1, n);
@@ -48,11 +48,11 @@ substate_get(store *st, MDB_txn *txn, const crypto_keys *k,
 }
 
 int
-substate_put(store *st, MDB_txn *txn, const crypto_keys *k,
+substate_put(store *st, store_txn *txn, const crypto_keys *k,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const subj_state *s)
 {
 	uint8_t plain[SS_PLAINMAX], *p;
-	MDB_val key = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	store_val key = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
 	size_t len = 1, i, n;
 	int rc;
 
@@ -65,9 +65,10 @@ substate_put(store *st, MDB_txn *txn, const crypto_keys *k,
 		memcpy(plain + len + 1, s->objections[i], n);
 		len += 1 + n;
 	}
-	v.mv_size = 1 + len + CRYPTO_SEAL_OVERHEAD;
-	if ((rc = mdb_put(txn, st->subj_state, &key, &v, MDB_RESERVE)) == 0) {
-		p = v.mv_data;
+	v.size = 1 + len + CRYPTO_SEAL_OVERHEAD;
+	if ((rc = store_put(txn, STORE_SUBJ_STATE, &key, &v, STORE_RESERVE)) ==
+	    0) {
+		p = v.data;
 		p[0] = SS_FORMAT;
 		crypto_bound_seal(k, "subject-state", sid,
 		    CRYPTO_SUBJECT_IDBYTES, plain, len, p + 1);
@@ -77,13 +78,14 @@ substate_put(store *st, MDB_txn *txn, const crypto_keys *k,
 }
 
 int
-substate_del(store *st, MDB_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES])
+substate_del(
+    store *st, store_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES])
 {
-	MDB_val key = {CRYPTO_SUBJECT_IDBYTES, (void *)sid};
+	store_val key = {CRYPTO_SUBJECT_IDBYTES, (void *)sid};
 	int rc;
 
-	rc = mdb_del(txn, st->subj_state, &key, NULL);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	rc = store_del(txn, STORE_SUBJ_STATE, &key);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 bool
@@ -135,48 +137,42 @@ substate_decide(
 }
 
 int
-substate_count(store *st, MDB_txn *txn, uint64_t *n)
+substate_count(store *st, store_txn *txn, uint64_t *n)
 {
-	MDB_stat ms;
-	int rc;
-
-	if ((rc = mdb_stat(txn, st->subj_state, &ms)) != 0)
-		return rc;
-	*n = ms.ms_entries;
-	return 0;
+	return store_count(txn, STORE_SUBJ_STATE, n);
 }
 
 int
-journal_append(store *st, MDB_txn *txn, uint64_t t, int kind,
+journal_append(store *st, store_txn *txn, uint64_t t, int kind,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *reg,
     const char *const *fields, size_t n)
 {
 	uint8_t kb[8], *p;
-	MDB_cursor *c;
-	MDB_val k = {8, kb}, v;
+	store_cur *c;
+	store_val k = {8, kb}, v;
 	uint64_t seq = 1;
 	size_t len, i, rl = strlen(reg);
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, st->erasures, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_ERASURES, &c)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	if (rc == 0 && k.mv_size == 8)
-		seq = store_get_be64(k.mv_data) + 1;
-	mdb_cursor_close(c);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	rc = store_cur_get(c, &k, &v, STORE_LAST);
+	if (rc == 0 && k.size == 8)
+		seq = store_get_be64(k.data) + 1;
+	store_cur_close(c);
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		return rc;
 	len = 1 + 8 + 1 + CRYPTO_SUBJECT_IDBYTES + 1 + rl + 2;
 	for (i = 0; i < n; i++)
 		len += 1 + strlen(fields[i]);
 	store_be64(kb, seq);
-	k.mv_size = 8;
-	k.mv_data = kb;
-	v.mv_size = len;
-	if ((rc = mdb_put(
-	         txn, st->erasures, &k, &v, MDB_RESERVE | MDB_APPEND)) != 0)
+	k.size = 8;
+	k.data = kb;
+	v.size = len;
+	if ((rc = store_put(txn, STORE_ERASURES, &k, &v,
+	         STORE_RESERVE | STORE_APPEND)) != 0)
 		return rc;
-	p = v.mv_data;
+	p = v.data;
 	*p++ = 1; /* format */
 	store_be64(p, t);
 	p += 8;
@@ -217,61 +213,61 @@ journal_kind_name(int kind)
 }
 
 int
-journal_decode(const MDB_val *k, const MDB_val *v, journal_entry *out)
+journal_decode(const store_val *k, const store_val *v, journal_entry *out)
 {
-	const uint8_t *p = v->mv_data, *end = p + v->mv_size;
+	const uint8_t *p = v->data, *end = p + v->size;
 	size_t rl, fl, i;
 
-	if (k->mv_size != 8 ||
-	    v->mv_size < 1 + 8 + 1 + CRYPTO_SUBJECT_IDBYTES + 1 || p[0] != 1)
-		return MDB_CORRUPTED;
-	out->seq = store_get_be64(k->mv_data);
+	if (k->size != 8 || v->size < 1 + 8 + 1 + CRYPTO_SUBJECT_IDBYTES + 1 ||
+	    p[0] != 1)
+		return STORE_CORRUPTED;
+	out->seq = store_get_be64(k->data);
 	out->time_us = store_get_be64(p + 1);
 	out->kind = p[9];
 	if (journal_kind_name(out->kind) == NULL)
-		return MDB_CORRUPTED;
+		return STORE_CORRUPTED;
 	out->sid = p + 10;
 	p += 10 + CRYPTO_SUBJECT_IDBYTES;
 	rl = *p++;
 	if (rl == 0 || rl > POL_MAX_NAME || (size_t)(end - p) < rl + 2)
-		return MDB_CORRUPTED;
+		return STORE_CORRUPTED;
 	memcpy(out->reg, p, rl);
 	out->reg[rl] = '\0';
 	p += rl;
 	out->nfields = (size_t)p[0] << 8 | p[1];
 	p += 2;
 	if (out->nfields > POL_MAX_FIELDS)
-		return MDB_CORRUPTED;
+		return STORE_CORRUPTED;
 	for (i = 0; i < out->nfields; i++) {
 		if (p >= end || (fl = *p++) == 0 || fl > POL_MAX_NAME ||
 		    (size_t)(end - p) < fl)
-			return MDB_CORRUPTED;
+			return STORE_CORRUPTED;
 		memcpy(out->fields[i], p, fl);
 		out->fields[i][fl] = '\0';
 		p += fl;
 	}
-	return p == end ? 0 : MDB_CORRUPTED;
+	return p == end ? 0 : STORE_CORRUPTED;
 }
 
 int
-journal_head(store *st, MDB_txn *txn, uint64_t *seq)
+journal_head(store *st, store_txn *txn, uint64_t *seq)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	int rc;
 
 	*seq = 0;
-	if ((rc = mdb_cursor_open(txn, st->erasures, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_ERASURES, &c)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	if (rc == 0 && k.mv_size == 8)
-		*seq = store_get_be64(k.mv_data);
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	rc = store_cur_get(c, &k, &v, STORE_LAST);
+	if (rc == 0 && k.size == 8)
+		*seq = store_get_be64(k.data);
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 int
-store_forget(store *st, MDB_txn *txn, const char *reg,
+store_forget(store *st, store_txn *txn, const char *reg,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *const *fields,
     size_t n)
 {
@@ -281,7 +277,7 @@ store_forget(store *st, MDB_txn *txn, const char *reg,
 
 	if (n == 0) {
 		rc = store_subject_delete(st, txn, sid, &gone);
-		if ((rc != 0 && rc != MDB_NOTFOUND) ||
+		if ((rc != 0 && rc != STORE_NOTFOUND) ||
 		    (rc = ret_plan_drop_subject(st, txn, sid)) != 0 ||
 		    (rc = ret_sub_del(st, txn, reg, sid)) != 0 ||
 		    (rc = substate_del(st, txn, sid)) != 0)

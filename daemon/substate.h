@@ -35,16 +35,16 @@ typedef struct subj_state {
 	char objections[POL_MAX_PURPOSES][POL_MAX_NAME + 1];
 } subj_state;
 
-/* The state of subject sid: 0 (all false if none is stored), an LMDB
- * error, or MDB_CORRUPTED if it does not open. */
-int substate_get(store *st, MDB_txn *txn, const crypto_keys *k,
+/* The state of subject sid: 0 (all false if none is stored), a store
+ * error, or STORE_CORRUPTED if it does not open. */
+int substate_get(store *st, store_txn *txn, const crypto_keys *k,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], subj_state *out);
 /* Store it (nothing restricted and no objection: delete the record). */
-int substate_put(store *st, MDB_txn *txn, const crypto_keys *k,
+int substate_put(store *st, store_txn *txn, const crypto_keys *k,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const subj_state *s);
 /* Delete it, with the subject. */
 int substate_del(
-    store *st, MDB_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES]);
+    store *st, store_txn *txn, const uint8_t sid[CRYPTO_SUBJECT_IDBYTES]);
 
 /* Is the purpose objected to? Add / remove an objection (true if that
  * changed anything). */
@@ -56,7 +56,7 @@ void substate_decide(
     const subj_state *s, const pol_register *r, pol_subject_state *out);
 
 /* How many subjects have a state (for the workers: none, no lookups). */
-int substate_count(store *st, MDB_txn *txn, uint64_t *n);
+int substate_count(store *st, store_txn *txn, uint64_t *n);
 
 /* Journal kinds. */
 #define JOURNAL_ERASE     1 /* SubjectErase */
@@ -71,7 +71,7 @@ int substate_count(store *st, MDB_txn *txn, uint64_t *n);
 
 /* Append to the erasure journal: fields (n of them; 0: the whole subject)
  * of sid in reg deleted at time t. */
-int journal_append(store *st, MDB_txn *txn, uint64_t t, int kind,
+int journal_append(store *st, store_txn *txn, uint64_t t, int kind,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *reg,
     const char *const *fields, size_t n);
 
@@ -86,10 +86,10 @@ typedef struct journal_entry {
 	char fields[POL_MAX_FIELDS][POL_MAX_NAME + 1];
 } journal_entry;
 
-/* Decode a (key, record) pair of the journal: 0, or MDB_CORRUPTED. */
-int journal_decode(const MDB_val *k, const MDB_val *v, journal_entry *out);
+/* Decode a (key, record) pair of the journal: 0, or STORE_CORRUPTED. */
+int journal_decode(const store_val *k, const store_val *v, journal_entry *out);
 /* The last seq of the journal (0: empty). */
-int journal_head(store *st, MDB_txn *txn, uint64_t *seq);
+int journal_head(store *st, store_txn *txn, uint64_t *seq);
 /* The name of a kind ("erase", "delete", "retention"), NULL if unknown. */
 const char *journal_kind_name(int kind);
 
@@ -100,7 +100,7 @@ const char *journal_kind_name(int kind);
  * entries go with the values (store.c). Something already gone is not an
  * error, so that a journal entry can be applied again (a restore).
  */
-int store_forget(store *st, MDB_txn *txn, const char *reg,
+int store_forget(store *st, store_txn *txn, const char *reg,
     const uint8_t sid[CRYPTO_SUBJECT_IDBYTES], const char *const *fields,
     size_t n);
 

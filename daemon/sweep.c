@@ -204,7 +204,7 @@ advance(sweep *sw)
 
 /* Forget a plan the sweep found stale (run only). */
 static int
-drop_plan(sweep *sw, MDB_txn *txn, const sweep_env *e, const ret_due *d)
+drop_plan(sweep *sw, store_txn *txn, const sweep_env *e, const ret_due *d)
 {
 	if (sw->preview)
 		return 0;
@@ -213,7 +213,7 @@ drop_plan(sweep *sw, MDB_txn *txn, const sweep_env *e, const ret_due *d)
 
 /* The due-time index, phase 1 of a sweep. */
 static int
-step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+step_due(const sweep_env *e, store_txn *txn, sweep *sw, audit_state *a,
     groups *gs, sub_cache *sc, reg_ends *re, uint64_t now, uint64_t *examined,
     uint64_t *acted)
 {
@@ -223,25 +223,25 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 	store_value sv;
 	pol_plan plan;
 	ret_due d;
-	MDB_cursor *cur;
-	MDB_val k, v;
+	store_cur *cur;
+	store_val k, v;
 	uint64_t due, end;
 	bool did, purging, have_last = false;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, e->st->ret_due, &cur)) != 0)
+	if ((rc = store_cur_open(txn, STORE_RET_DUE, &cur)) != 0)
 		return rc;
 	for (;;) {
-		k.mv_size = sw->poslen;
-		k.mv_data = sw->pos;
+		k.size = sw->poslen;
+		k.data = sw->pos;
 		rc = sw->poslen == 0
-		         ? mdb_cursor_get(cur, &k, &v, MDB_FIRST)
-		         : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		         ? store_cur_get(cur, &k, &v, STORE_FIRST)
+		         : store_cur_get(cur, &k, &v, STORE_SET_RANGE);
 		/* an entry privd did not write (it does not decode): step
 		 * over it, to the next one that does */
 		while (rc == 0 && ret_due_decode(&k, &v, &d) != 0)
-			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-		if (rc == MDB_NOTFOUND) {
+			rc = store_cur_get(cur, &k, &v, STORE_NEXT);
+		if (rc == STORE_NOTFOUND) {
 			sw->phase = 1;
 			rc = 0;
 			break;
@@ -258,14 +258,14 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		if ((*examined >= SWEEP_STEP_EXAMINE ||
 		        (!sw->preview && *acted >= SWEEP_STEP_ACTIONS) ||
 		        sweep_past_deadline(e, *examined)) &&
-		    !(have_last && memcmp(k.mv_data, last, sizeof(last)) == 0))
+		    !(have_last && memcmp(k.data, last, sizeof(last)) == 0))
 			break;
 		if (sw->limit != 0 && sw->actions >= sw->limit) {
 			sw->more = sw->done = true;
 			break;
 		}
-		memcpy(sw->pos, k.mv_data, k.mv_size);
-		sw->poslen = k.mv_size;
+		memcpy(sw->pos, k.data, k.size);
+		sw->poslen = k.size;
 		d.sid = sw->pos + 8; /* the page may change under the key */
 		(*examined)++;
 		sw->examined++;
@@ -285,7 +285,7 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		if (purging)
 			goto next; /* the purge (phase 2) takes it */
 		rc = store_value_get(e->st, txn, d.sid, f->name, &sv);
-		if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED) {
+		if (rc == STORE_NOTFOUND || rc == STORE_CORRUPTED) {
 			rc = drop_plan(sw, txn, e, &d);
 			goto next;
 		}
@@ -315,13 +315,13 @@ step_due(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		/* past this entry, whether it is still there or not */
 		advance(sw);
 	}
-	mdb_cursor_close(cur);
+	store_cur_close(cur);
 	return rc;
 }
 
 int
 sweep_step(
-    const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, uint64_t now)
+    const sweep_env *e, store_txn *txn, sweep *sw, audit_state *a, uint64_t now)
 {
 	uint64_t examined = 0, acted = 0;
 	sub_cache sc = {0};

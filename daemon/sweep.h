@@ -120,12 +120,12 @@ void sweep_free(sweep **sw);
  * NULL) it only counts. Either reads at most about SWEEP_STEP_EXAMINE
  * entries, so that a preview, too, can let go of its read transaction
  * between steps (a map growth waits for readers). now stamps the events.
- * Returns 0 or an LMDB error (the transaction then fails, and the next
+ * Returns 0 or a store error (the transaction then fails, and the next
  * attempt starts from where this one did). sw->done when nothing due is
  * left.
  */
-int sweep_step(
-    const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a, uint64_t now);
+int sweep_step(const sweep_env *e, store_txn *txn, sweep *sw, audit_state *a,
+    uint64_t now);
 /* The step committed: forget where it started. */
 void sweep_committed(sweep *sw);
 /* Count distinct subjects (call once, when done). */

@@ -51,8 +51,8 @@ group_wipe(group *g)
 
 /* An event of the sweeper's own. */
 int
-sweep_event_append(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
-    Privd__V1__AuditEvent *ev, uint64_t now)
+sweep_event_append(const sweep_env *e, store_txn *txn, sweep *sw,
+    audit_state *a, Privd__V1__AuditEvent *ev, uint64_t now)
 {
 	int rc;
 
@@ -70,7 +70,7 @@ sweep_event_append(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
  * relationship end was acted on, so that it can no longer be undone).
  */
 static int
-group_flush(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+group_flush(const sweep_env *e, store_txn *txn, sweep *sw, audit_state *a,
     group *g, uint64_t now)
 {
 	Privd__V1__AuditEvent ev = PRIVD__V1__AUDIT_EVENT__INIT;
@@ -107,7 +107,7 @@ group_flush(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 		goto out;
 	if (!any) {
 		rc = store_subject_delete(e->st, txn, g->sid, &n);
-		if ((rc != 0 && rc != MDB_NOTFOUND) ||
+		if ((rc != 0 && rc != STORE_NOTFOUND) ||
 		    (rc = ret_plan_drop_subject(e->st, txn, g->sid)) != 0 ||
 		    (rc = substate_del(e->st, txn, g->sid)) != 0)
 			goto out;
@@ -127,8 +127,8 @@ out:
 }
 
 int
-sweep_sub_get(const sweep_env *e, MDB_txn *txn, sub_cache *sc, const char *reg,
-    const uint8_t *sid)
+sweep_sub_get(const sweep_env *e, store_txn *txn, sub_cache *sc,
+    const char *reg, const uint8_t *sid)
 {
 	int rc;
 
@@ -137,7 +137,7 @@ sweep_sub_get(const sweep_env *e, MDB_txn *txn, sub_cache *sc, const char *reg,
 		return 0;
 	sc->valid = false;
 	rc = ret_sub_get(e->st, txn, e->keys, reg, sid, &sc->rs);
-	if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
+	if (rc != 0 && rc != STORE_NOTFOUND && rc != STORE_CORRUPTED)
 		return rc;
 	sc->found = rc == 0; /* a damaged record: act, unnamed */
 	memcpy(sc->sid, sid, sizeof(sc->sid));
@@ -187,7 +187,7 @@ group_keep(group *g, const char *name, const uint8_t *m, size_t mlen)
  * never keeps what it cannot vouch for.
  */
 static int
-anonymise(const sweep_env *e, MDB_txn *txn, groups *gs, group *g,
+anonymise(const sweep_env *e, store_txn *txn, groups *gs, group *g,
     const pol_field *f, const store_value *sv)
 {
 	static log_limit lim;
@@ -245,7 +245,7 @@ drop:
  * (subject, rule) group. *acted is set if it was acted on.
  */
 int
-sweep_act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+sweep_act(const sweep_env *e, store_txn *txn, sweep *sw, audit_state *a,
     groups *gs, sub_cache *sc, const pol_register *r, const pol_field *f,
     const uint8_t *sid, const store_value *sv, const pol_plan *plan,
     const char *op, uint64_t now, bool *acted)
@@ -320,8 +320,8 @@ sweep_act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 /* The end of a step: every group's record and event, in the order the
  * groups began. */
 int
-sweep_groups_flush(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
-    groups *gs, uint64_t now)
+sweep_groups_flush(const sweep_env *e, store_txn *txn, sweep *sw,
+    audit_state *a, groups *gs, uint64_t now)
 {
 	size_t i;
 	int rc = 0;

@@ -76,11 +76,11 @@ sweep_count *sweep_count_of(
 int sweep_count_sid(sweep_count *c, const uint8_t *sid);
 
 /* The subject's retention record through the step's cache. */
-int sweep_sub_get(const sweep_env *e, MDB_txn *txn, sub_cache *sc,
+int sweep_sub_get(const sweep_env *e, store_txn *txn, sub_cache *sc,
     const char *reg, const uint8_t *sid);
 
 /* An audit event of the sweeper's own (principal "retention"). */
-int sweep_event_append(const sweep_env *e, MDB_txn *txn, sweep *sw,
+int sweep_event_append(const sweep_env *e, store_txn *txn, sweep *sw,
     audit_state *a, Privd__V1__AuditEvent *ev, uint64_t now);
 
 /* The op of an action under rule: retention_delete, retention_anonymize
@@ -92,23 +92,23 @@ const char *sweep_op_of(const pol_retention *rule);
  * held, count it as held; in a run, delete or anonymise it as part of its
  * (subject, rule) group. *acted is set if it was acted on.
  */
-int sweep_act(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+int sweep_act(const sweep_env *e, store_txn *txn, sweep *sw, audit_state *a,
     groups *gs, sub_cache *sc, const pol_register *r, const pol_field *f,
     const uint8_t *sid, const store_value *sv, const pol_plan *plan,
     const char *op, uint64_t now, bool *acted);
 /* The end of a step: every group's record and event; then free them. */
-int sweep_groups_flush(const sweep_env *e, MDB_txn *txn, sweep *sw,
+int sweep_groups_flush(const sweep_env *e, store_txn *txn, sweep *sw,
     audit_state *a, groups *gs, uint64_t now);
 void sweep_groups_free(groups *gs);
 
 /* A register's contract end and whether its purge is due, through the
  * step's cache. */
-int sweep_reg_end(const sweep_env *e, MDB_txn *txn, const sweep *sw,
+int sweep_reg_end(const sweep_env *e, store_txn *txn, const sweep *sw,
     reg_ends *re, const pol_register *r, uint64_t *end, bool *purging);
 /* Is a rule counting from the contract end of r (ended at end) due at t? */
 bool sweep_purge_due(const pol_register *r, uint64_t end, uint64_t t);
 /* Phase 2 of a step: the contract-end purges. */
-int sweep_step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw,
+int sweep_step_purge(const sweep_env *e, store_txn *txn, sweep *sw,
     audit_state *a, groups *gs, sub_cache *sc, uint64_t now, uint64_t *examined,
     uint64_t *acted);
 

@@ -13,7 +13,7 @@
 #include "sweep_internal.h"
 
 int
-sweep_reg_end(const sweep_env *e, MDB_txn *txn, const sweep *sw, reg_ends *re,
+sweep_reg_end(const sweep_env *e, store_txn *txn, const sweep *sw, reg_ends *re,
     const pol_register *r, uint64_t *end, bool *purging)
 {
 	uint8_t flags;
@@ -113,7 +113,7 @@ purge_rule(const pol_register *r, const pol_field *f, uint64_t end, uint64_t t)
 
 /* Every stored field of one subject under the plan with the contract end. */
 static int
-purge_subject(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+purge_subject(const sweep_env *e, store_txn *txn, sweep *sw, audit_state *a,
     groups *gs, sub_cache *sc, const pol_register *r, const uint8_t *sid,
     uint64_t end, uint64_t now, uint64_t *acted)
 {
@@ -123,36 +123,35 @@ purge_subject(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 	pol_field_times t;
 	store_value sv;
 	pol_plan plan;
-	MDB_cursor *c;
-	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	store_cur *c;
+	store_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
 	size_t n = 0, i, flen;
 	bool did;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, e->st->values, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_VALUES, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size <= CRYPTO_SUBJECT_IDBYTES ||
-		    memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
+	for (rc = store_cur_get(c, &k, &v, STORE_SET_RANGE); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if (k.size <= CRYPTO_SUBJECT_IDBYTES ||
+		    memcmp(k.data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
 			break;
-		flen = k.mv_size - CRYPTO_SUBJECT_IDBYTES;
+		flen = k.size - CRYPTO_SUBJECT_IDBYTES;
 		if (flen > CRYPTO_MAX_NAME || n == POL_MAX_FIELDS)
 			continue;
-		memcpy(
-		    name, (uint8_t *)k.mv_data + CRYPTO_SUBJECT_IDBYTES, flen);
+		memcpy(name, (uint8_t *)k.data + CRYPTO_SUBJECT_IDBYTES, flen);
 		name[flen] = '\0';
 		if ((fs[n] = pol_field_find(r, name)) != NULL)
 			n++;
 	}
-	mdb_cursor_close(c);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	store_cur_close(c);
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		return rc;
 	if ((rc = sweep_sub_get(e, txn, sc, r->name, sid)) != 0)
 		return rc;
 	for (i = 0; i < n; i++) {
 		rc = store_value_get(e->st, txn, sid, fs[i]->name, &sv);
-		if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+		if (rc == STORE_NOTFOUND || rc == STORE_CORRUPTED)
 			continue;
 		if (rc != 0)
 			return rc;
@@ -181,15 +180,15 @@ purge_subject(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 /* The anonymous records of a purged register: gone, counted, one event
  * per step. */
 static int
-purge_anon(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+purge_anon(const sweep_env *e, store_txn *txn, sweep *sw, audit_state *a,
     const pol_register *r, const pol_retention *rule, uint64_t now,
     uint64_t *acted, bool *more)
 {
 	Privd__V1__AuditEvent ev = PRIVD__V1__AUDIT_EVENT__INIT;
 	uint8_t pre[1 + CRYPTO_MAX_NAME];
 	sweep_count *c;
-	MDB_cursor *cur;
-	MDB_val k, v;
+	store_cur *cur;
+	store_val k, v;
 	ret_hold hold;
 	size_t n = 0;
 	bool held;
@@ -202,30 +201,30 @@ purge_anon(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 	/* a whole-register hold keeps them too (a damaged one as well) */
 	rc = ret_hold_get(e->st, txn, e->keys, r->name, NULL, &hold);
 	held = (rc == 0 && ret_hold_active(&hold, sw->as_of_us)) ||
-	       rc == MDB_CORRUPTED;
+	       rc == STORE_CORRUPTED;
 	sodium_memzero(&hold, sizeof(hold));
-	if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
+	if (rc != 0 && rc != STORE_NOTFOUND && rc != STORE_CORRUPTED)
 		return rc;
 	if (held || sw->preview) {
 		pre[0] = (uint8_t)strlen(r->name);
 		memcpy(pre + 1, r->name, pre[0]);
-		if ((rc = mdb_cursor_open(txn, e->st->anon, &cur)) != 0)
+		if ((rc = store_cur_open(txn, STORE_ANON, &cur)) != 0)
 			return rc;
-		k.mv_size = 1 + (size_t)pre[0];
-		k.mv_data = pre;
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			if (k.mv_size < 1u + pre[0] ||
-			    memcmp(k.mv_data, pre, 1u + pre[0]) != 0)
+		k.size = 1 + (size_t)pre[0];
+		k.data = pre;
+		for (rc = store_cur_get(cur, &k, &v, STORE_SET_RANGE); rc == 0;
+		     rc = store_cur_get(cur, &k, &v, STORE_NEXT)) {
+			if (k.size < 1u + pre[0] ||
+			    memcmp(k.data, pre, 1u + pre[0]) != 0)
 				break;
 			n++;
 		}
-		mdb_cursor_close(cur);
+		store_cur_close(cur);
 		if (held)
 			c->held += n;
 		else
 			c->anon += n;
-		return rc == MDB_NOTFOUND ? 0 : rc;
+		return rc == STORE_NOTFOUND ? 0 : rc;
 	}
 	if ((rc = ret_anon_drop(
 	         e->st, txn, r->name, SWEEP_STEP_ACTIONS, &n, more)) != 0 ||
@@ -242,15 +241,15 @@ purge_anon(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 /* Contract-end purges, phase 2 of a sweep: every subject of a register
  * whose contract-end rules are due, through ret_sub. */
 int
-sweep_step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
+sweep_step_purge(const sweep_env *e, store_txn *txn, sweep *sw, audit_state *a,
     groups *gs, sub_cache *sc, uint64_t now, uint64_t *examined,
     uint64_t *acted)
 {
 	const pol_register *r;
 	const pol_retention *anon;
 	uint8_t pre[1 + CRYPTO_MAX_NAME];
-	MDB_cursor *cur;
-	MDB_val k, v;
+	store_cur *cur;
+	store_val k, v;
 	uint64_t end;
 	uint8_t flags;
 	size_t plen;
@@ -286,28 +285,28 @@ sweep_step_purge(const sweep_env *e, MDB_txn *txn, sweep *sw, audit_state *a,
 				sw->more = sw->done = true;
 				return 0;
 			}
-			if ((rc = mdb_cursor_open(txn, e->st->ret_sub, &cur)) !=
+			if ((rc = store_cur_open(txn, STORE_RET_SUB, &cur)) !=
 			    0)
 				return rc;
-			k.mv_size = sw->ppos_len;
-			k.mv_data = sw->ppos;
-			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			k.size = sw->ppos_len;
+			k.data = sw->ppos;
+			rc = store_cur_get(cur, &k, &v, STORE_SET_RANGE);
 			/* step over keys of the register privd did not
 			 * write (of another length) */
-			while (rc == 0 && k.mv_size >= plen &&
-			       memcmp(k.mv_data, pre, plen) == 0 &&
-			       k.mv_size != plen + CRYPTO_SUBJECT_IDBYTES)
-				rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+			while (rc == 0 && k.size >= plen &&
+			       memcmp(k.data, pre, plen) == 0 &&
+			       k.size != plen + CRYPTO_SUBJECT_IDBYTES)
+				rc = store_cur_get(cur, &k, &v, STORE_NEXT);
 			if (rc == 0 &&
-			    (k.mv_size != plen + CRYPTO_SUBJECT_IDBYTES ||
-			        memcmp(k.mv_data, pre, plen) != 0))
-				rc = MDB_NOTFOUND;
+			    (k.size != plen + CRYPTO_SUBJECT_IDBYTES ||
+			        memcmp(k.data, pre, plen) != 0))
+				rc = STORE_NOTFOUND;
 			if (rc == 0) {
-				memcpy(sw->ppos, k.mv_data, k.mv_size);
-				sw->ppos_len = k.mv_size;
+				memcpy(sw->ppos, k.data, k.size);
+				sw->ppos_len = k.size;
 			}
-			mdb_cursor_close(cur);
-			if (rc == MDB_NOTFOUND)
+			store_cur_close(cur);
+			if (rc == STORE_NOTFOUND)
 				break;
 			if (rc != 0)
 				return rc;

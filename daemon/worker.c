@@ -160,7 +160,7 @@ subject_state(worker *w, job *j, const char *reg, const char *subject,
 	}
 	rc = substate_get(w->srv->st, w->rtxn, w->srv->keys, sid, &ss);
 	store_read_end(w->srv->st, w->rtxn);
-	if (rc == MDB_CORRUPTED) {
+	if (rc == STORE_CORRUPTED) {
 		log_err("register %s: a data subject's state does not "
 		        "authenticate; treated as restricted",
 		    r->name);
@@ -263,7 +263,7 @@ do_ping(worker *w, job *j)
 
 /* Open one stored value into the arena and append it to the reply. */
 static int
-open_value(worker *w, job *j, const char *field, const MDB_val *rec,
+open_value(worker *w, job *j, const char *field, const store_val *rec,
     Privd__V1__Field *out)
 {
 	const char *subj = j->req->get->subject;
@@ -316,7 +316,7 @@ subject_new_key(const crypto_keys *keys, const char *reg, const char *subj,
 
 /*
  * Unwrap the subject's data key into w->dk, inside a read transaction.
- * Returns 0, MDB_NOTFOUND, or -1 (failed job: store damaged).
+ * Returns 0, STORE_NOTFOUND, or -1 (failed job: store damaged).
  */
 static int
 subject_key(worker *w, job *j, const char *subj, store_subject *sub)
@@ -325,13 +325,13 @@ subject_key(worker *w, job *j, const char *subj, store_subject *sub)
 	int rc;
 
 	rc = store_subject_get(srv->st, w->rtxn, j->sid, sub);
-	if (rc == MDB_NOTFOUND)
+	if (rc == STORE_NOTFOUND)
 		return rc;
 	if (rc == 0 &&
 	    subject_unwrap(srv->keys, j->reg->name, subj, sub, w->dk) == 0)
 		return 0;
 	log_err("register %s: a subject key record is damaged (%s)",
-	    j->reg->name, rc ? mdb_strerror(rc) : "does not authenticate");
+	    j->reg->name, rc ? store_strerror(rc) : "does not authenticate");
 	job_fail(j, ST(INTERNAL), 0, "stored data failed an integrity check");
 	return -1;
 }
@@ -356,8 +356,8 @@ do_get(worker *w, job *j)
 	char **evf;
 	store_subject sub;
 	pol_decision d;
-	MDB_cursor *cur;
-	MDB_val k, v;
+	store_cur *cur;
+	store_val k, v;
 	uint8_t key[STORE_VALUE_KEYMAX];
 	char name[POL_MAX_NAME + 1];
 	size_t i, n = 0, max, klen;
@@ -377,22 +377,22 @@ do_get(worker *w, job *j)
 	crypto_subject_id(srv->keys, j->reg->name, (const uint8_t *)g->subject,
 	    strlen(g->subject), j->sid);
 	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
-		log_err("read transaction: %s", mdb_strerror(rc));
+		log_err("read transaction: %s", store_strerror(rc));
 		job_fail(j, ST(INTERNAL), 0, "store unavailable");
 		return;
 	}
 	if ((rc = subject_key(w, j, g->subject, &sub)) != 0) {
-		if (rc == MDB_NOTFOUND)
+		if (rc == STORE_NOTFOUND)
 			job_fail(j, ST(NOT_FOUND), 0, "no such subject");
 		goto out;
 	}
 	if (g->n_fields > 0) {
 		for (i = 0; i < g->n_fields; i++) {
 			f = pol_field_find(j->reg, g->fields[i]);
-			k.mv_size = store_value_key(key, j->sid, f->name);
-			k.mv_data = key;
-			if ((rc = mdb_get(w->rtxn, srv->st->values, &k, &v)) ==
-			    MDB_NOTFOUND)
+			k.size = store_value_key(key, j->sid, f->name);
+			k.data = key;
+			if ((rc = store_get(w->rtxn, STORE_VALUES, &k, &v)) ==
+			    STORE_NOTFOUND)
 				continue;
 			if (rc != 0 ||
 			    open_value(w, j, f->name, &v, &items[n]) != 0)
@@ -405,18 +405,17 @@ do_get(worker *w, job *j)
 	} else {
 		/* Every stored field the grant lets this caller read, in key
 		 * order, which is name order. */
-		if ((rc = mdb_cursor_open(w->rtxn, srv->st->values, &cur)) != 0)
+		if ((rc = store_cur_open(w->rtxn, STORE_VALUES, &cur)) != 0)
 			goto damaged;
-		k.mv_size = CRYPTO_SUBJECT_IDBYTES;
-		k.mv_data = j->sid;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		while (rc == 0 && k.mv_size > CRYPTO_SUBJECT_IDBYTES &&
-		       memcmp(k.mv_data, j->sid, CRYPTO_SUBJECT_IDBYTES) == 0) {
-			klen = k.mv_size - CRYPTO_SUBJECT_IDBYTES;
+		k.size = CRYPTO_SUBJECT_IDBYTES;
+		k.data = j->sid;
+		rc = store_cur_get(cur, &k, &v, STORE_SET_RANGE);
+		while (rc == 0 && k.size > CRYPTO_SUBJECT_IDBYTES &&
+		       memcmp(k.data, j->sid, CRYPTO_SUBJECT_IDBYTES) == 0) {
+			klen = k.size - CRYPTO_SUBJECT_IDBYTES;
 			if (klen <= POL_MAX_NAME) {
 				memcpy(name,
-				    (uint8_t *)k.mv_data +
-				        CRYPTO_SUBJECT_IDBYTES,
+				    (uint8_t *)k.data + CRYPTO_SUBJECT_IDBYTES,
 				    klen);
 				name[klen] = '\0';
 				f = pol_field_find(j->reg, name);
@@ -424,17 +423,17 @@ do_get(worker *w, job *j)
 				    pol_fieldset_has(d.fields, f->index)) {
 					if (open_value(w, j, f->name, &v,
 					        &items[n]) != 0) {
-						mdb_cursor_close(cur);
+						store_cur_close(cur);
 						goto damaged;
 					}
 					ptrs[n] = &items[n];
 					n++;
 				}
 			}
-			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+			rc = store_cur_get(cur, &k, &v, STORE_NEXT);
 		}
-		mdb_cursor_close(cur);
-		if (rc != 0 && rc != MDB_NOTFOUND)
+		store_cur_close(cur);
+		if (rc != 0 && rc != STORE_NOTFOUND)
 			goto damaged;
 	}
 	/* the audit event names what was disclosed */
@@ -544,7 +543,7 @@ put_created_times(worker *w, job *j)
 		jv = &j->values[i];
 		rc = store_value_get(
 		    w->srv->st, w->rtxn, j->sid, jv->field, &sv);
-		if (rc == MDB_NOTFOUND)
+		if (rc == STORE_NOTFOUND)
 			continue;
 		if (rc != 0 ||
 		    value_authentic(w->dk, j, subj, jv->field, &sv) != 0) {
@@ -626,7 +625,7 @@ do_put(worker *w, job *j)
 	crypto_subject_id(srv->keys, j->reg->name, (const uint8_t *)pr->subject,
 	    strlen(pr->subject), j->sid);
 	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
-		log_err("read transaction: %s", mdb_strerror(rc));
+		log_err("read transaction: %s", store_strerror(rc));
 		job_fail(j, ST(INTERNAL), 0, "store unavailable");
 		return;
 	}
@@ -635,7 +634,7 @@ do_put(worker *w, job *j)
 		rc = -1;
 	store_read_end(srv->st, w->rtxn);
 	now = clock_wall_us();
-	if (rc == MDB_NOTFOUND) {
+	if (rc == STORE_NOTFOUND) {
 		subject_new_key(srv->keys, j->reg->name, pr->subject, now,
 		    w->dk, &j->subject);
 		j->new_key = true;
@@ -688,7 +687,7 @@ worker_free(worker **wp)
 	if (wp == NULL || (w = *wp) == NULL)
 		return;
 	if (w->rtxn != NULL)
-		mdb_txn_abort(w->rtxn);
+		store_txn_abort(w->rtxn);
 	sodium_free(w->dk);
 	free(w);
 	*wp = NULL;

@@ -12,7 +12,7 @@
 
 typedef struct worker {
 	server *srv;
-	MDB_txn *rtxn;
+	store_txn *rtxn;
 	uint8_t *dk; /* sodium_malloc: the subject's data key while in use */
 } worker;
 

@@ -215,8 +215,8 @@ export_entries(worker *w, job *j, uint64_t after, size_t limit,
 {
 	store *st = w->srv->st;
 	journal_entry *je;
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	uint8_t kb[8];
 	int rc;
 
@@ -228,21 +228,21 @@ export_entries(worker *w, job *j, uint64_t after, size_t limit,
 	         &j->ar, limit * sizeof(*out->entries))) == NULL ||
 	    (je = arena_alloc(&j->ar, sizeof(*je))) == NULL)
 		return ENOMEM;
-	if ((rc = mdb_cursor_open(w->rtxn, st->erasures, &c)) != 0)
+	if ((rc = store_cur_open(w->rtxn, STORE_ERASURES, &c)) != 0)
 		return rc;
 	store_be64(kb, after + 1);
-	k.mv_size = sizeof(kb);
-	k.mv_data = kb;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	k.size = sizeof(kb);
+	k.data = kb;
+	for (rc = store_cur_get(c, &k, &v, STORE_SET_RANGE); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
 		if (out->n_entries == limit) {
 			out->more = true;
 			break;
 		}
 		if (journal_decode(&k, &v, je) != 0 ||
 		    journal_kind_name(je->kind) == NULL) {
-			*bad = k.mv_size == 8 ? store_get_be64(k.mv_data) : 0;
-			rc = MDB_CORRUPTED;
+			*bad = k.size == 8 ? store_get_be64(k.data) : 0;
+			rc = STORE_CORRUPTED;
 			break;
 		}
 		if ((out->entries[out->n_entries] = entry_msg(j, je)) == NULL) {
@@ -251,8 +251,8 @@ export_entries(worker *w, job *j, uint64_t after, size_t limit,
 		}
 		out->n_entries++;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 void
@@ -283,7 +283,7 @@ do_erasures_export(worker *w, job *j)
 		    PRIVD__V1__RESPONSE__PAYLOAD_ERASURES_EXPORT;
 		resp.erasures_export = &ee;
 		job_ok(j, &resp); /* packed while the transaction holds */
-	} else if (rc == MDB_CORRUPTED) {
+	} else if (rc == STORE_CORRUPTED) {
 		log_err("erasure journal: record %llu is damaged",
 		    (unsigned long long)bad);
 		job_fail(j, ST(INTERNAL), 0,
@@ -291,7 +291,7 @@ do_erasures_export(worker *w, job *j)
 		    "must not go without it",
 		    (unsigned long long)bad);
 	} else {
-		log_err("erasure journal export: %s", mdb_strerror(rc));
+		log_err("erasure journal export: %s", store_strerror(rc));
 		job_fail(j, ST(INTERNAL), 0, "cannot read the erasure journal");
 	}
 	store_read_end(w->srv->st, w->rtxn);

@@ -50,10 +50,10 @@ pseudonym(worker *w, job *j, const char *subject, size_t *len)
 	return 0;
 }
 
-/* Is the subject stored in r? Adds it to the export if so. 0 or an LMDB
+/* Is the subject stored in r? Adds it to the export if so. 0 or a store
  * error. */
 static int
-add_if_stored(export *ex, MDB_txn *txn, const pol_register *r)
+add_if_stored(export *ex, store_txn *txn, const pol_register *r)
 {
 	export_reg *er = &ex->regs[ex->nregs];
 	store_subject sub;
@@ -63,9 +63,9 @@ add_if_stored(export *ex, MDB_txn *txn, const pol_register *r)
 	    (const uint8_t *)ex->subject, ex->slen, er->sid);
 	rc = store_subject_get(ex->w->srv->st, txn, er->sid, &sub);
 	sodium_memzero(&sub, sizeof(sub));
-	if (rc == MDB_NOTFOUND)
+	if (rc == STORE_NOTFOUND)
 		return 0;
-	if (rc == MDB_CORRUPTED)
+	if (rc == STORE_CORRUPTED)
 		rc = 0; /* stored, with a damaged key: its fields say so */
 	if (rc != 0)
 		return rc;
@@ -79,7 +79,7 @@ add_if_stored(export *ex, MDB_txn *txn, const pol_register *r)
  * that does not authenticate restricts, as it does for every request:
  * the document says so (state_damaged). */
 static int
-write_state(export *ex, MDB_txn *txn, const export_reg *er)
+write_state(export *ex, store_txn *txn, const export_reg *er)
 {
 	jbuf *b = &ex->doc;
 	subj_state ss;
@@ -87,7 +87,7 @@ write_state(export *ex, MDB_txn *txn, const export_reg *er)
 	int rc;
 
 	rc = substate_get(ex->w->srv->st, txn, ex->w->srv->keys, er->sid, &ss);
-	if (rc == MDB_CORRUPTED) {
+	if (rc == STORE_CORRUPTED) {
 		log_err("register %s: a data subject's state does not "
 		        "authenticate",
 		    er->r->name);
@@ -117,7 +117,7 @@ write_state(export *ex, MDB_txn *txn, const export_reg *er)
  * what the person needs to know why it is still there.
  */
 static int
-write_holds(export *ex, MDB_txn *txn, const export_reg *er)
+write_holds(export *ex, store_txn *txn, const export_reg *er)
 {
 	jbuf *b = &ex->doc;
 	ret_hold h;
@@ -128,18 +128,18 @@ write_holds(export *ex, MDB_txn *txn, const export_reg *er)
 	for (i = 0; i < 2; i++) {
 		rc = ret_hold_get(ex->w->srv->st, txn, ex->w->srv->keys,
 		    er->r->name, i == 0 ? er->sid : NULL, &h);
-		if (rc == MDB_NOTFOUND) {
+		if (rc == STORE_NOTFOUND) {
 			rc = 0;
 			continue;
 		}
-		if (rc != 0 && rc != MDB_CORRUPTED)
+		if (rc != 0 && rc != STORE_CORRUPTED)
 			break;
 		if (rc == 0 && !ret_hold_active(&h, ex->now))
 			continue;
 		jb_obj(b);
 		jb_key(b, "scope");
 		jb_cstr(b, i == 0 ? "subject" : "register");
-		if (rc == MDB_CORRUPTED) {
+		if (rc == STORE_CORRUPTED) {
 			/* it holds all the same: when in doubt, keep */
 			jb_key(b, "damaged");
 			jb_bool(b, true);
@@ -202,7 +202,7 @@ typedef struct reg_ctx {
 
 /* One stored field: name (NUL-terminated), its record rec. */
 static void
-write_field(export *ex, reg_ctx *rc, const char *name, const MDB_val *rec)
+write_field(export *ex, reg_ctx *rc, const char *name, const store_val *rec)
 {
 	const pol_field *f = pol_field_find(rc->r, name);
 	const pol_purpose *pu = NULL;
@@ -288,28 +288,27 @@ write_field(export *ex, reg_ctx *rc, const char *name, const MDB_val *rec)
 
 /* Every stored field of the subject in the register, in name order. */
 static int
-write_fields(export *ex, MDB_txn *txn, reg_ctx *rc, const uint8_t *sid)
+write_fields(export *ex, store_txn *txn, reg_ctx *rc, const uint8_t *sid)
 {
 	char name[CRYPTO_MAX_NAME + 1];
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	size_t klen;
 	int rc2;
 
 	jb_key(&ex->doc, "fields");
 	jb_arr(&ex->doc);
-	if ((rc2 = mdb_cursor_open(txn, ex->w->srv->st->values, &c)) != 0)
+	if ((rc2 = store_cur_open(txn, STORE_VALUES, &c)) != 0)
 		return rc2;
-	k.mv_size = CRYPTO_SUBJECT_IDBYTES;
-	k.mv_data = (void *)sid;
-	for (rc2 = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc2 == 0;
-	     rc2 = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size <= CRYPTO_SUBJECT_IDBYTES ||
-		    memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
+	k.size = CRYPTO_SUBJECT_IDBYTES;
+	k.data = (void *)sid;
+	for (rc2 = store_cur_get(c, &k, &v, STORE_SET_RANGE); rc2 == 0;
+	     rc2 = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if (k.size <= CRYPTO_SUBJECT_IDBYTES ||
+		    memcmp(k.data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
 			break;
-		klen = k.mv_size - CRYPTO_SUBJECT_IDBYTES;
-		memcpy(name,
-		    (const uint8_t *)k.mv_data + CRYPTO_SUBJECT_IDBYTES,
+		klen = k.size - CRYPTO_SUBJECT_IDBYTES;
+		memcpy(name, (const uint8_t *)k.data + CRYPTO_SUBJECT_IDBYTES,
 		    klen > CRYPTO_MAX_NAME ? 0 : klen);
 		if (klen > CRYPTO_MAX_NAME || memchr(name, '\0', klen) ||
 		    !export_utf8((const uint8_t *)name, klen)) {
@@ -326,14 +325,14 @@ write_fields(export *ex, MDB_txn *txn, reg_ctx *rc, const uint8_t *sid)
 			break;
 		}
 	}
-	mdb_cursor_close(c);
+	store_cur_close(c);
 	jb_arr_end(&ex->doc);
-	return rc2 == MDB_NOTFOUND ? 0 : rc2;
+	return rc2 == STORE_NOTFOUND ? 0 : rc2;
 }
 
 /* One register where the subject is stored. */
 static int
-write_register(export *ex, MDB_txn *txn, export_reg *er)
+write_register(export *ex, store_txn *txn, export_reg *er)
 {
 	server *srv = ex->w->srv;
 	jbuf *b = &ex->doc;
@@ -352,7 +351,7 @@ write_register(export *ex, MDB_txn *txn, export_reg *er)
 	e = ret_sub_get(srv->st, txn, srv->keys, er->r->name, er->sid, &rs);
 	if (e == 0)
 		rc.rel_end = rs.rel_end_us;
-	else if (e != MDB_NOTFOUND && e != MDB_CORRUPTED)
+	else if (e != STORE_NOTFOUND && e != STORE_CORRUPTED)
 		return e;
 	sodium_memzero(&rs, sizeof(rs));
 	jb_key(b, "relationship_end");
@@ -368,7 +367,7 @@ write_register(export *ex, MDB_txn *txn, export_reg *er)
 	if (e == 0 && subject_unwrap(srv->keys, er->r->name, ex->subject, &sub,
 	                  ex->w->dk) == 0)
 		rc.key_ok = true;
-	else if (e != 0 && e != MDB_CORRUPTED)
+	else if (e != 0 && e != STORE_CORRUPTED)
 		return e;
 	else
 		log_err("register %s: a subject key record is damaged; its "
@@ -383,9 +382,9 @@ write_register(export *ex, MDB_txn *txn, export_reg *er)
 	return 0;
 }
 
-/* The whole document, into ex->doc. 0, or an LMDB error or ENOMEM. */
+/* The whole document, into ex->doc. 0, or a store error or ENOMEM. */
 static int
-write_doc(export *ex, MDB_txn *txn)
+write_doc(export *ex, store_txn *txn)
 {
 	const pol_policy *pol = ex->j->snap->pol;
 	jbuf *b = &ex->doc;
@@ -508,7 +507,7 @@ do_subject_export(worker *w, job *j)
 		rc = write_doc(ex, w->rtxn);
 	if (rc != 0) {
 		log_err("subject export: %s",
-		    rc == ENOMEM ? "out of memory" : mdb_strerror(rc));
+		    rc == ENOMEM ? "out of memory" : store_strerror(rc));
 		job_fail(j, ST(INTERNAL), 0, "the export failed");
 	} else if (jb_over(&ex->doc)) {
 		too_large(ex);

@@ -101,8 +101,8 @@ export;
  * pseudonym, j->pseudo) into the document: recipients, privd's own
  * actions and the subject's requests, each of the exported registers
  * only, and the count of events that could not be read
- * (worker_export_audit.c). 0, or an LMDB error or ENOMEM.
+ * (worker_export_audit.c). 0, or a store error or ENOMEM.
  */
-int export_audit(export *ex, MDB_txn *txn);
+int export_audit(export *ex, store_txn *txn);
 
 #endif

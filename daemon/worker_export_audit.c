@@ -216,7 +216,7 @@ omitted(const audit_walk *aw, ev_list l)
 }
 
 int
-export_audit(export *ex, MDB_txn *txn)
+export_audit(export *ex, store_txn *txn)
 {
 	store *st = ex->w->srv->st;
 	char key[40];

@@ -62,7 +62,7 @@ match_add(void *arg, const blind_match *m)
 		return 0;
 	rc = ret_sub_get(lk->w->srv->st, lk->w->rtxn, lk->w->srv->keys, r->name,
 	    m->sid, &rs);
-	if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED) {
+	if (rc == STORE_NOTFOUND || rc == STORE_CORRUPTED) {
 		lk->unreadable++;
 		return 0;
 	}

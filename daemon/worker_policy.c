@@ -77,7 +77,7 @@ do_policy_get(worker *w, job *j)
 		return;
 	}
 	rc = store_policy_get(srv->st, w->rtxn, version, &sp);
-	if (rc == MDB_NOTFOUND) {
+	if (rc == STORE_NOTFOUND) {
 		job_fail(j, ST(NOT_FOUND), 0, "there is no policy version %llu",
 		    (unsigned long long)version);
 	} else if (rc == 0 && policy_version_msg(j, &sp, &pv) == 0 &&
@@ -92,7 +92,7 @@ do_policy_get(worker *w, job *j)
 	} else {
 		log_err("policy version %llu cannot be read: %s",
 		    (unsigned long long)version,
-		    rc ? mdb_strerror(rc) : "out of memory");
+		    rc ? store_strerror(rc) : "out of memory");
 		job_fail(j, ST(INTERNAL), 0, "the policy cannot be read");
 	}
 	store_read_end(srv->st, w->rtxn);
@@ -107,9 +107,9 @@ do_policy_history(worker *w, job *j)
 	Privd__V1__PolicyVersion *items, **ptrs;
 	server *srv = w->srv;
 	store_policy sp;
-	MDB_cursor *cur = NULL;
-	MDB_stat stat;
-	MDB_val k, v;
+	store_cur *cur = NULL;
+	uint64_t nver;
+	store_val k, v;
 	size_t n = 0;
 	int rc;
 
@@ -119,23 +119,22 @@ do_policy_history(worker *w, job *j)
 		job_fail(j, ST(INTERNAL), 0, "store unavailable");
 		return;
 	}
-	if ((rc = mdb_stat(w->rtxn, srv->st->policy, &stat)) != 0 ||
-	    (rc = mdb_cursor_open(w->rtxn, srv->st->policy, &cur)) != 0)
+	if ((rc = store_count(w->rtxn, STORE_POLICY, &nver)) != 0 ||
+	    (rc = store_cur_open(w->rtxn, STORE_POLICY, &cur)) != 0)
 		goto fail;
-	items = arena_alloc(&j->ar, (stat.ms_entries + 1) * sizeof(*items));
-	ptrs = arena_alloc(&j->ar, (stat.ms_entries + 1) * sizeof(*ptrs));
+	items = arena_alloc(&j->ar, (nver + 1) * sizeof(*items));
+	ptrs = arena_alloc(&j->ar, (nver + 1) * sizeof(*ptrs));
 	if (items == NULL || ptrs == NULL)
 		goto fail;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	     rc == 0 && n < stat.ms_entries;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (rc = store_cur_get(cur, &k, &v, STORE_FIRST); rc == 0 && n < nver;
+	     rc = store_cur_get(cur, &k, &v, STORE_NEXT)) {
 		if ((rc = store_policy_decode(&k, &v, &sp)) != 0 ||
 		    policy_version_msg(j, &sp, &items[n]) != 0)
 			goto fail;
 		ptrs[n] = &items[n];
 		n++;
 	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != STORE_NOTFOUND)
 		goto fail;
 	ph.n_versions = n;
 	ph.versions = ptrs;
@@ -145,11 +144,11 @@ do_policy_history(worker *w, job *j)
 	goto out;
 fail:
 	log_err("policy history cannot be read: %s",
-	    rc ? mdb_strerror(rc) : "out of memory");
+	    rc ? store_strerror(rc) : "out of memory");
 	job_fail(j, ST(INTERNAL), 0, "the policy history cannot be read");
 out:
 	if (cur != NULL)
-		mdb_cursor_close(cur);
+		store_cur_close(cur);
 	store_read_end(srv->st, w->rtxn);
 }
 

@@ -128,9 +128,9 @@ open_live(worker *w, const report *rp, const uint8_t *sid, const ret_sub *rs,
 	*out = NULL;
 	rc = store_value_get(w->srv->st, w->rtxn, sid, f->name, &sv);
 	if (rc != 0)
-		return rc == MDB_NOTFOUND ? 0 : rc;
+		return rc == STORE_NOTFOUND ? 0 : rc;
 	if (sv.sealedlen < CRYPTO_SEAL_OVERHEAD)
-		return MDB_CORRUPTED;
+		return STORE_CORRUPTED;
 	*len = sv.sealedlen - CRYPTO_SEAL_OVERHEAD;
 	if ((m = malloc(*len ? *len : 1)) == NULL)
 		return ENOMEM;
@@ -138,7 +138,7 @@ open_live(worker *w, const report *rp, const uint8_t *sid, const ret_sub *rs,
 	        (const uint8_t *)rs->subject, rs->subjlen, f->name, sv.hdr,
 	        sv.hdrlen, sv.sealed, sv.sealedlen, m) != 0) {
 		free(m);
-		return MDB_CORRUPTED;
+		return STORE_CORRUPTED;
 	}
 	*out = m;
 	return 0;
@@ -154,12 +154,12 @@ wipe_free(uint8_t *p, size_t n)
 
 /* One live subject (its ret_sub record's key and value). */
 static int
-live_one(worker *w, report *rp, const MDB_val *k)
+live_one(worker *w, report *rp, const store_val *k)
 {
 	static log_limit lim;
 	store *st = w->srv->st;
 	size_t plen = 1 + strlen(rp->reg->name), vlen, glen = 0;
-	const uint8_t *sid = (const uint8_t *)k->mv_data + plen;
+	const uint8_t *sid = (const uint8_t *)k->data + plen;
 	uint8_t *v = NULL, *g = NULL;
 	store_subject sub;
 	subj_state ss;
@@ -170,7 +170,7 @@ live_one(worker *w, report *rp, const MDB_val *k)
 	 * purpose, is not counted (a damaged state: neither) */
 	if (atomic_load(&w->srv->subj_states)) {
 		rc = substate_get(st, w->rtxn, w->srv->keys, sid, &ss);
-		if (rc == MDB_CORRUPTED ||
+		if (rc == STORE_CORRUPTED ||
 		    (rc == 0 && ((ss.restricted &&
 		                     !rp->purpose->allowed_when_restricted) ||
 		                    substate_objects(&ss, rp->purpose->name))))
@@ -201,7 +201,7 @@ live_one(worker *w, report *rp, const MDB_val *k)
 	wipe_free(g, g ? glen : 0);
 	sodium_memzero(&rs, sizeof(rs));
 	sodium_memzero(w->dk, CRYPTO_KEYBYTES);
-	if (rc == MDB_CORRUPTED) {
+	if (rc == STORE_CORRUPTED) {
 		log_limited(&lim, LOG_WARN,
 		    "report: a value of register %s does not open; it is not "
 		    "counted",
@@ -213,7 +213,7 @@ live_one(worker *w, report *rp, const MDB_val *k)
 
 /* One anonymous record. */
 static int
-anon_one(worker *w, report *rp, const MDB_val *k, const MDB_val *d)
+anon_one(worker *w, report *rp, const store_val *k, const store_val *d)
 {
 	static log_limit lim;
 	const uint8_t *v, *g;
@@ -248,13 +248,13 @@ anon_one(worker *w, report *rp, const MDB_val *k, const MDB_val *d)
  * removed between chunks is counted as the chunk that reaches it sees it.
  */
 static int
-scan(worker *w, report *rp, MDB_dbi dbi, size_t keylen)
+scan(worker *w, report *rp, store_tbl dbi, size_t keylen)
 {
 	uint8_t pos[1 + POL_MAX_NAME + 64 + 1];
 	size_t plen = 1 + strlen(rp->reg->name), poslen, n;
 	store *st = w->srv->st;
-	MDB_cursor *c;
-	MDB_val k, d;
+	store_cur *c;
+	store_val k, d;
 	bool end = false;
 	int rc = 0;
 
@@ -264,28 +264,27 @@ scan(worker *w, report *rp, MDB_dbi dbi, size_t keylen)
 	while (!end && rc == 0) {
 		if ((rc = store_read_begin(st, &w->rtxn)) != 0)
 			return rc;
-		if ((rc = mdb_cursor_open(w->rtxn, dbi, &c)) != 0) {
+		if ((rc = store_cur_open(w->rtxn, dbi, &c)) != 0) {
 			store_read_end(st, w->rtxn);
 			return rc;
 		}
-		k.mv_size = poslen;
-		k.mv_data = pos;
-		for (n = 0, rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
-		     rc == 0; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-			if (k.mv_size < plen ||
-			    memcmp(k.mv_data, pos, plen) != 0) {
+		k.size = poslen;
+		k.data = pos;
+		for (n = 0, rc = store_cur_get(c, &k, &d, STORE_SET_RANGE);
+		     rc == 0; rc = store_cur_get(c, &k, &d, STORE_NEXT)) {
+			if (k.size < plen || memcmp(k.data, pos, plen) != 0) {
 				end = true;
 				break;
 			}
-			if (k.mv_size != plen + keylen)
+			if (k.size != plen + keylen)
 				continue; /* not a record privd wrote */
 			if (n == SCAN_CHUNK) {
 				/* the next chunk starts here */
-				memcpy(pos, k.mv_data, k.mv_size);
-				poslen = k.mv_size;
+				memcpy(pos, k.data, k.size);
+				poslen = k.size;
 				break;
 			}
-			if (dbi == st->ret_sub)
+			if (dbi == STORE_RET_SUB)
 				rc = live_one(w, rp, &k);
 			else
 				rc = anon_one(w, rp, &k, &d);
@@ -293,11 +292,11 @@ scan(worker *w, report *rp, MDB_dbi dbi, size_t keylen)
 				break;
 			n++;
 		}
-		if (rc == MDB_NOTFOUND) {
+		if (rc == STORE_NOTFOUND) {
 			end = true;
 			rc = 0;
 		}
-		mdb_cursor_close(c);
+		store_cur_close(c);
 		store_read_end(st, w->rtxn);
 	}
 	return rc;
@@ -448,11 +447,11 @@ do_aggregate(worker *w, job *j)
 			return;
 		}
 	}
-	rc = scan(w, &rp, w->srv->st->ret_sub, CRYPTO_SUBJECT_IDBYTES);
+	rc = scan(w, &rp, STORE_RET_SUB, CRYPTO_SUBJECT_IDBYTES);
 	if (rc == 0)
-		rc = scan(w, &rp, w->srv->st->anon, RET_ANON_IDBYTES);
+		rc = scan(w, &rp, STORE_ANON, RET_ANON_IDBYTES);
 	if (rc != 0) {
-		log_err("report: %s", mdb_strerror(rc));
+		log_err("report: %s", store_strerror(rc));
 		job_fail(j, ST(INTERNAL), 0, "the report failed");
 	} else if (rp.too_many) {
 		job_fail(j, ST(INVALID), 0,

@@ -211,19 +211,18 @@ hold_cmp(const void *a, const void *b)
 static int
 hold_list(worker *w, job *j, const char *reg, Privd__V1__HoldListResponse *out)
 {
-	store *st = w->srv->st;
 	Privd__V1__Hold *h, **v;
 	uint64_t now = clock_wall_us();
 	ret_hold rh;
-	MDB_cursor *c;
-	MDB_val k, d;
+	store_cur *c;
+	store_val k, d;
 	size_t cap = 0;
 	int rc;
 
-	if ((rc = mdb_cursor_open(w->rtxn, st->holds, &c)) != 0)
+	if ((rc = store_cur_open(w->rtxn, STORE_HOLDS, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+	for (rc = store_cur_get(c, &k, &d, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(c, &k, &d, STORE_NEXT)) {
 		if (ret_hold_decode(w->srv->keys, &k, &d, &rh) != 0) {
 			log_err("a legal hold record does not authenticate");
 			continue;
@@ -255,10 +254,10 @@ hold_list(worker *w, job *j, const char *reg, Privd__V1__HoldListResponse *out)
 		out->holds[out->n_holds++] = h;
 	}
 	sodium_memzero(&rh, sizeof(rh));
-	mdb_cursor_close(c);
+	store_cur_close(c);
 	if (rc == 0)
 		return ENOMEM; /* broke out of the loop */
-	if (rc != MDB_NOTFOUND)
+	if (rc != STORE_NOTFOUND)
 		return rc;
 	if (out->n_holds > 1)
 		qsort(out->holds, out->n_holds, sizeof(*out->holds), hold_cmp);
@@ -355,7 +354,7 @@ preview(worker *w, job *j, uint64_t as_of)
 		store_read_end(w->srv->st, w->rtxn);
 	} while (rc == 0 && !sw->done);
 	if (rc != 0) {
-		log_err("retention preview: %s", mdb_strerror(rc));
+		log_err("retention preview: %s", store_strerror(rc));
 		job_fail(j, ST(INTERNAL), 0, "the preview failed");
 	} else {
 		sweep_finish(sw);

@@ -58,20 +58,20 @@
  * grow the map and run it again: clients see only a slower commit. */
 int
 writer_in_write_txn(
-    writer *wr, int (*fn)(writer *, MDB_txn *, void *), void *arg)
+    writer *wr, int (*fn)(writer *, store_txn *, void *), void *arg)
 {
 	store *st = wr->srv->st;
-	MDB_txn *txn;
+	store_txn *txn;
 	int rc, attempt;
 
 	for (attempt = 0;; attempt++) {
-		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		if ((rc = store_txn_begin(st, 0, &txn)) != 0)
 			return rc;
 		if ((rc = fn(wr, txn, arg)) == 0)
-			rc = mdb_txn_commit(txn);
+			rc = store_txn_commit(txn);
 		else
-			mdb_txn_abort(txn);
-		if (rc == MDB_MAP_FULL && attempt < MAX_GROW_RETRIES &&
+			store_txn_abort(txn);
+		if (rc == STORE_MAP_FULL && attempt < MAX_GROW_RETRIES &&
 		    store_grow(st) == 0)
 			continue;
 		return rc;
@@ -86,7 +86,7 @@ typedef struct batch_txn {
 /* Append the events of the batch's jobs (but the follow polls already
  * covered) and sign a checkpoint when one is due. */
 static int
-append_events(writer *wr, MDB_txn *txn, batch_txn *bt, uint64_t now)
+append_events(writer *wr, store_txn *txn, batch_txn *bt, uint64_t now)
 {
 	job *j;
 	int rc;
@@ -108,7 +108,7 @@ append_events(writer *wr, MDB_txn *txn, batch_txn *bt, uint64_t now)
  * aborted one.
  */
 static int
-apply_batch(writer *wr, MDB_txn *txn, void *arg)
+apply_batch(writer *wr, store_txn *txn, void *arg)
 {
 	batch_txn *bt = arg;
 	uint64_t now = clock_wall_us();
@@ -128,7 +128,7 @@ apply_batch(writer *wr, MDB_txn *txn, void *arg)
 
 /* The second transaction of a failed batch: only its events. */
 static int
-apply_events_only(writer *wr, MDB_txn *txn, void *arg)
+apply_events_only(writer *wr, store_txn *txn, void *arg)
 {
 	batch_txn *bt = arg;
 
@@ -159,7 +159,7 @@ batch_failed(writer *wr, job *batch, int rc)
 		        "UNAVAILABLE until there is room again");
 	else if (!full)
 		log_limited(&failed_lim, LOG_ERR,
-		    "commit failed, batch not applied: %s", mdb_strerror(rc));
+		    "commit failed, batch not applied: %s", store_strerror(rc));
 	wr->disk_full = wr->disk_full || full;
 	for (j = batch; j != NULL; j = j->next) {
 		if (j->req != NULL &&
@@ -184,7 +184,7 @@ batch_failed(writer *wr, job *batch, int rc)
 	log_limited(&unrecorded_lim, LOG_ERR,
 	    "cannot record the failed requests either (%s): they are not "
 	    "answered",
-	    wr->disk_full ? "the disk is full" : mdb_strerror(rc));
+	    wr->disk_full ? "the disk is full" : store_strerror(rc));
 	for (j = batch; j != NULL; j = j->next)
 		job_drop_reply(j);
 	return -1;
@@ -209,10 +209,10 @@ batch_wrote(const job *batch)
  * the data file (fdatasync) and then writes its meta page through a
  * synchronous descriptor: two device flushes. When another batch is already
  * waiting as a batch commits, the writer commits it with MDB_NOMETASYNC
- * instead: one flush, and its meta page reaches the disk with the next
- * commit's data flush, which follows at once. The batch's replies are held
- * until then (or until writer_held_flush(), if no commit follows after all);
- * nothing is answered before it is durable, and under load every commit
+ * (store_set_meta_sync) instead: one flush, and its meta page reaches the disk
+ * with the next commit's data flush, which follows at once. The batch's replies
+ * are held until then (or until writer_held_flush(), if no commit follows after
+ * all); nothing is answered before it is durable, and under load every commit
  * costs one flush instead of two. A batch with nothing behind it commits
  * the usual way and is answered at once: holding it would only add a flush
  * to its latency. A crash before the covering flush loses at most a commit
@@ -223,9 +223,9 @@ writer_meta_sync(writer *wr, bool off)
 {
 	if (off == wr->metasync_off)
 		return;
-	/* between transactions: LMDB reads the flag at commit */
-	if (mdb_env_set_flags(wr->srv->st->env, MDB_NOMETASYNC, off ? 1 : 0) ==
-	    0)
+	/* between transactions: LMDB reads the flag at commit; a backend
+	 * whose every commit is durable says ENOTSUP, and nothing is held */
+	if (store_set_meta_sync(wr->srv->st, !off) == 0)
 		wr->metasync_off = off;
 }
 
@@ -238,12 +238,12 @@ writer_held_flush(writer *wr)
 
 	if (wr->held == NULL)
 		return;
-	if ((rc = mdb_env_sync(wr->srv->st->env, 1)) != 0) {
+	if ((rc = store_sync(wr->srv->st)) != 0) {
 		/* durable or not, it cannot be said: say nothing */
 		log_limited(&lim, LOG_ERR,
 		    "cannot flush the store (%s): the last batch is not "
 		    "answered",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 		for (j = wr->held; j != NULL; j = j->next)
 			job_drop_reply(j);
 	}
@@ -271,7 +271,7 @@ typedef struct ix_flush_arg {
 } ix_flush_arg;
 
 static int
-ix_flush_txn(writer *wr, MDB_txn *txn, void *arg)
+ix_flush_txn(writer *wr, store_txn *txn, void *arg)
 {
 	ix_flush_arg *fa = arg;
 
@@ -294,7 +294,7 @@ index_flush(writer *wr)
 		log_limited(&lim, LOG_ERR,
 		    "audit: cannot write the index (%s); queries read the "
 		    "log instead",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 		wr->ix.since_us = clock_mono_us();
 		return;
 	}
@@ -355,7 +355,7 @@ writer_commit_batch(writer *wr, job *batch)
 }
 
 static int
-checkpoint_now(writer *wr, MDB_txn *txn, void *arg)
+checkpoint_now(writer *wr, store_txn *txn, void *arg)
 {
 	audit_state *a = arg;
 
@@ -363,7 +363,7 @@ checkpoint_now(writer *wr, MDB_txn *txn, void *arg)
 }
 
 static int
-prune_chunk(writer *wr, MDB_txn *txn, void *arg)
+prune_chunk(writer *wr, store_txn *txn, void *arg)
 {
 	snapshot *snap = snapshot_acquire(&wr->srv->policy);
 	int rc;
@@ -388,7 +388,7 @@ sign_head(writer *wr)
 		wr->audit = a;
 	else
 		log_limited(&lim, LOG_ERR, "audit: checkpoint failed: %s",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 }
 
 typedef struct hold_arg {
@@ -396,7 +396,7 @@ typedef struct hold_arg {
 } hold_arg;
 
 static int
-hold_put(writer *wr, MDB_txn *txn, void *arg)
+hold_put(writer *wr, store_txn *txn, void *arg)
 {
 	hold_arg *h = arg;
 
@@ -423,7 +423,7 @@ prune_pause(writer *wr, uint64_t jump_s, const char *when)
 	if ((rc = writer_in_write_txn(wr, hold_put, &h)) != 0)
 		log_err("audit: cannot record the pruning pause (%s); pruning "
 		        "stays paused while privd runs",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 	wr->keep.hold_at_us = h.at_us;
 	wr->keep.hold_jump_s = jump_s;
 }
@@ -444,7 +444,8 @@ housekeeping(writer *wr, uint64_t *unsigned_since, bool *more)
 	if (wr->keep.hold_at_us == 0 && (mono >= wr->next_prune || *more)) {
 		*more = false;
 		if ((rc = writer_in_write_txn(wr, prune_chunk, more)) != 0) {
-			log_err("audit: pruning failed: %s", mdb_strerror(rc));
+			log_err(
+			    "audit: pruning failed: %s", store_strerror(rc));
 			*more = false;
 		}
 		if (!*more)
@@ -466,7 +467,7 @@ housekeeping(writer *wr, uint64_t *unsigned_since, bool *more)
 writer *
 writer_new(server *srv)
 {
-	MDB_txn *txn = NULL;
+	store_txn *txn = NULL;
 	uint64_t marked = 0;
 	writer *wr;
 	int rc;
@@ -478,20 +479,20 @@ writer_new(server *srv)
 		free(wr);
 		return NULL;
 	}
-	if ((rc = mdb_txn_begin(srv->st->env, NULL, MDB_RDONLY, &txn)) != 0 ||
+	if ((rc = store_txn_begin(srv->st, STORE_RDONLY, &txn)) != 0 ||
 	    (rc = audit_load(srv->st, txn, &wr->audit)) != 0 ||
 	    (rc = audit_ix_load(srv->st, txn, &wr->ix)) != 0 ||
 	    (rc = retain_load(srv->st, txn, &wr->keep)) != 0 ||
 	    (rc = store_meta_get_u64(
 	         srv->st, txn, "retention_records", 0, &marked)) != 0) {
 		log_err(
-		    "audit log: cannot read its head: %s", mdb_strerror(rc));
+		    "audit log: cannot read its head: %s", store_strerror(rc));
 		if (txn != NULL)
-			mdb_txn_abort(txn);
+			store_txn_abort(txn);
 		writer_free(&wr);
 		return NULL;
 	}
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	wr->legacy_subjects = marked == 0;
 	/* an index left incomplete (an upgrade, a policy change) is built
 	 * on between batches (writer_blind_work) */
@@ -508,7 +509,7 @@ writer_free(writer **wp)
 		return;
 	writer_held_flush(wr);
 	/* the last commit's meta page, whoever waits for it */
-	mdb_env_sync(wr->srv->st->env, 1);
+	store_sync(wr->srv->st);
 	writer_meta_sync(wr, false);
 	audit_ix_release(&wr->ix);
 	sodium_free(wr->dk);

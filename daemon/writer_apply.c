@@ -30,7 +30,7 @@
  * is authenticated here, which is rare.
  */
 static int
-put_reconcile(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+put_reconcile(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	server *srv = wr->srv;
 	const char *subj = j->req->put->subject;
@@ -43,7 +43,7 @@ put_reconcile(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	int rc;
 
 	rc = store_subject_get(srv->st, txn, j->sid, &cur);
-	if (rc == MDB_NOTFOUND) {
+	if (rc == STORE_NOTFOUND) {
 		if (!j->new_key) {
 			subject_new_key(srv->keys, j->reg->name, subj, now,
 			    wr->dk, &j->subject);
@@ -66,7 +66,7 @@ put_reconcile(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	for (i = 0; i < j->nvalues; i++) {
 		jv = &j->values[i];
 		rc = store_value_get(srv->st, txn, j->sid, jv->field, &sv);
-		if (rc == MDB_NOTFOUND) {
+		if (rc == STORE_NOTFOUND) {
 			reseal = reseal || jv->created_us != 0;
 			jv->created_us = 0;
 			jv->had_old = false;
@@ -111,11 +111,11 @@ nomem:
 }
 
 static int
-apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+apply_put(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	store *st = wr->srv->st;
 	uint8_t key[STORE_VALUE_KEYMAX];
-	MDB_val k, v;
+	store_val k, v;
 	size_t i;
 	int rc;
 
@@ -126,11 +126,11 @@ apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	if (rc != 0)
 		return rc;
 	for (i = 0; i < j->nvalues; i++) {
-		k.mv_size = store_value_key(key, j->sid, j->values[i].field);
-		k.mv_data = key;
-		v.mv_size = j->values[i].reclen;
-		v.mv_data = j->values[i].rec;
-		if ((rc = mdb_put(txn, st->values, &k, &v, 0)) != 0)
+		k.size = store_value_key(key, j->sid, j->values[i].field);
+		k.data = key;
+		v.size = j->values[i].reclen;
+		v.data = j->values[i].rec;
+		if ((rc = store_put(txn, STORE_VALUES, &k, &v, 0)) != 0)
 			return rc;
 		if (j->values[i].lookup &&
 		    (rc = blind_put(st, txn, j->values[i].tag, j->sid,
@@ -151,7 +151,7 @@ apply_put(writer *wr, MDB_txn *txn, job *j, uint64_t now)
  * nothing: if that version is still in force, it stays.
  */
 static int
-apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+apply_policy(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	Privd__V1__PolicyApplyRequest *pa = j->req->policy_apply;
 	store *st = wr->srv->st;
@@ -213,7 +213,7 @@ apply_policy(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 
 /* The state of audit pruning, as an AuditPruneResponse in the job. */
 static int
-prune_report(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+prune_report(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	snapshot *snap = snapshot_acquire(&wr->srv->policy);
 	int rc;
@@ -230,7 +230,7 @@ prune_report(writer *wr, MDB_txn *txn, job *j, uint64_t now)
  * attempt changes nothing.
  */
 static int
-apply_prune(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+apply_prune(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	int rc;
 
@@ -344,7 +344,7 @@ writer_pack_result(job *j)
 }
 
 int
-writer_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+writer_apply(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	switch (j->kind) {
 	case JOB_PUT:

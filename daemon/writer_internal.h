@@ -28,7 +28,7 @@ typedef struct writer {
 	follow_marks follow;     /* when each follower was last audited */
 	audit_ix ix;             /* index entries of events past the mark */
 	job *held;               /* committed, its meta page not yet flushed */
-	bool metasync_off;       /* MDB_NOMETASYNC is set (held_flush) */
+	bool metasync_off;       /* meta sync is off (held_flush) */
 	struct sweep *sw;        /* the retention sweep under way, or NULL */
 	job *sweep_job;          /* the RetentionRun it answers, or NULL */
 	job *sweep_queue;        /* RetentionRuns waiting for their sweep */
@@ -49,7 +49,7 @@ typedef struct writer {
  * it on to be answered; MDB_NOMETASYNC on or off; flush and release a
  * held batch. */
 int writer_in_write_txn(
-    writer *wr, int (*fn)(writer *, MDB_txn *, void *), void *arg);
+    writer *wr, int (*fn)(writer *, store_txn *, void *), void *arg);
 void writer_commit_batch(writer *wr, job *batch);
 void writer_meta_sync(writer *wr, bool off);
 void writer_held_flush(writer *wr);
@@ -67,8 +67,8 @@ void writer_sweep_abandon(writer *wr);
 bool writer_replan_work(writer *wr);
 
 /* Apply job j's change in txn: 0, JOB_FAILED (j failed and is answered;
- * the transaction is fine), or an LMDB error (the transaction fails). */
-int writer_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now);
+ * the transaction is fine), or a store error (the transaction fails). */
+int writer_apply(writer *wr, store_txn *txn, job *j, uint64_t now);
 
 /* After a commit: make each new policy of the batch current, in order, and
  * take the effects of prune confirmations. Neither can fail. */
@@ -79,9 +79,9 @@ void writer_after_commit(writer *wr, job *batch);
  * changes; a put's fields are planned after they are stored; a delete
  * keeps what a minimum or a hold keeps; relationship and contract ends and
  * holds. Same return convention as writer_apply. */
-int ret_put_check(writer *wr, MDB_txn *txn, job *j, uint64_t now);
-int ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now);
-int ret_delete(writer *wr, MDB_txn *txn, job *j, uint64_t now);
+int ret_put_check(writer *wr, store_txn *txn, job *j, uint64_t now);
+int ret_put_plan(writer *wr, store_txn *txn, job *j, uint64_t now);
+int ret_delete(writer *wr, store_txn *txn, job *j, uint64_t now);
 
 /*
  * Clear fields (nfields of them; 0: every stored field) of subject sid of
@@ -89,8 +89,8 @@ int ret_delete(writer *wr, MDB_txn *txn, job *j, uint64_t now);
  * delete request and an erasure do): kept fields listed with why, the rest
  * deleted with their plans; a whole subject with nothing kept goes with
  * its key and all its records. Journalled as kind (substate.h). Lists are
- * in j's arena. 0, MDB_NOTFOUND (no such subject), JOB_FAILED (out of
- * memory; j failed) or an LMDB error.
+ * in j's arena. 0, STORE_NOTFOUND (no such subject), JOB_FAILED (out of
+ * memory; j failed) or a store error.
  */
 typedef struct ret_cleared {
 	char **deleted; /* the policy's names */
@@ -99,14 +99,14 @@ typedef struct ret_cleared {
 	size_t nkept;
 	bool key_destroyed;
 } ret_cleared;
-int ret_clear(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
+int ret_clear(writer *wr, store_txn *txn, job *j, const pol_register *r,
     const uint8_t *sid, char *const *fields, size_t nfields, int kind,
     uint64_t now, ret_cleared *c);
-int ret_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now);
+int ret_apply(writer *wr, store_txn *txn, job *j, uint64_t now);
 /* The data subjects' requests (writer_rights.c): restriction, objection,
  * erasure; after the commit (the workers start looking states up); their
  * answers. */
-int rights_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now);
+int rights_apply(writer *wr, store_txn *txn, job *j, uint64_t now);
 void rights_after_commit(writer *wr, const job *j);
 void rights_pack(job *j);
 

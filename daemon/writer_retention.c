@@ -33,7 +33,7 @@ day_of(uint64_t us, char *buf, size_t len)
  * contract end that refuses it.
  */
 int
-ret_put_check(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+ret_put_check(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	uint64_t end;
 	uint8_t flags;
@@ -59,13 +59,13 @@ ret_put_check(writer *wr, MDB_txn *txn, job *j, uint64_t now)
  * last write; a new subject gets its retention record.
  */
 int
-ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+ret_put_plan(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	server *srv = wr->srv;
 	const char *subj = j->req->put->subject;
 	const pol_field *f;
 	store_value sv;
-	MDB_val rec;
+	store_val rec;
 	ret_sub rs;
 	pol_plan plan;
 	bool have_rs = false,
@@ -82,7 +82,7 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		    srv->st, txn, srv->keys, j->reg->name, j->sid, &rs);
 		if (rc == 0)
 			have_rs = true;
-		else if (rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
+		else if (rc != STORE_NOTFOUND && rc != STORE_CORRUPTED)
 			goto out;
 	}
 	if (!have_rs && (j->new_key || wr->legacy_subjects)) {
@@ -107,7 +107,7 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		if (!have_rs) {
 			rc = ret_sub_get(
 			    srv->st, txn, srv->keys, j->reg->name, j->sid, &rs);
-			if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+			if (rc == STORE_NOTFOUND || rc == STORE_CORRUPTED)
 				rs.rel_end_us = 0;
 			else if (rc != 0)
 				goto out;
@@ -115,8 +115,8 @@ ret_put_plan(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 		}
 		/* the times the record carries: sealed by the worker (or
 		 * resealed here), not this transaction's now */
-		rec.mv_size = j->values[i].reclen;
-		rec.mv_data = j->values[i].rec;
+		rec.size = j->values[i].reclen;
+		rec.data = j->values[i].rec;
 		if (store_value_decode(&rec, &sv) != 0)
 			continue; /* cannot be: privd's own record */
 		retplan_compute(j->reg, f, sv.created_us, sv.updated_us,
@@ -165,42 +165,41 @@ kept_add(job *j, ret_cleared *c, const pol_field *f, const retplan_keep *k)
 
 /* The names of a subject's stored fields that the policy declares. */
 static int
-stored_fields(store *st, MDB_txn *txn, const pol_register *r,
+stored_fields(store *st, store_txn *txn, const pol_register *r,
     const uint8_t *sid, const char **out, size_t *n)
 {
 	char name[CRYPTO_MAX_NAME + 1];
 	const pol_field *f;
-	MDB_cursor *c;
-	MDB_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
+	store_cur *c;
+	store_val k = {CRYPTO_SUBJECT_IDBYTES, (void *)sid}, v;
 	size_t flen;
 	int rc;
 
 	*n = 0;
-	if ((rc = mdb_cursor_open(txn, st->values, &c)) != 0)
+	if ((rc = store_cur_open(txn, STORE_VALUES, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size <= CRYPTO_SUBJECT_IDBYTES ||
-		    memcmp(k.mv_data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
+	for (rc = store_cur_get(c, &k, &v, STORE_SET_RANGE); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if (k.size <= CRYPTO_SUBJECT_IDBYTES ||
+		    memcmp(k.data, sid, CRYPTO_SUBJECT_IDBYTES) != 0)
 			break;
-		flen = k.mv_size - CRYPTO_SUBJECT_IDBYTES;
+		flen = k.size - CRYPTO_SUBJECT_IDBYTES;
 		if (flen > CRYPTO_MAX_NAME)
 			continue;
-		memcpy(
-		    name, (uint8_t *)k.mv_data + CRYPTO_SUBJECT_IDBYTES, flen);
+		memcpy(name, (uint8_t *)k.data + CRYPTO_SUBJECT_IDBYTES, flen);
 		name[flen] = '\0';
 		if ((f = pol_field_find(r, name)) != NULL &&
 		    *n < POL_MAX_FIELDS)
 			out[(*n)++] = f->name;
 	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	store_cur_close(c);
+	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 /* What keeps each of the n named fields of subject sid at now (kept[i]),
  * into c's list; fields not stored are neither kept nor named. */
 static int
-what_stays(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
+what_stays(writer *wr, store_txn *txn, job *j, const pol_register *r,
     const uint8_t *sid, const char **names, size_t n, bool *kept, uint64_t now,
     ret_cleared *c)
 {
@@ -224,7 +223,7 @@ what_stays(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
 	         &held, &hold)) != 0)
 		goto out;
 	rc = ret_sub_get(srv->st, txn, srv->keys, r->name, sid, &rs);
-	if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+	if (rc == STORE_NOTFOUND || rc == STORE_CORRUPTED)
 		rs.rel_end_us = 0;
 	else if (rc != 0)
 		goto out;
@@ -232,7 +231,7 @@ what_stays(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
 		kept[i] = false;
 		f = pol_field_find(r, names[i]);
 		rc = store_value_get(srv->st, txn, sid, f->name, &sv);
-		if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+		if (rc == STORE_NOTFOUND || rc == STORE_CORRUPTED)
 			continue; /* absent, or damaged: nothing to keep */
 		if (rc != 0)
 			goto out;
@@ -255,7 +254,7 @@ out:
 }
 
 int
-ret_clear(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
+ret_clear(writer *wr, store_txn *txn, job *j, const pol_register *r,
     const uint8_t *sid, char *const *fields, size_t nfields, int kind,
     uint64_t now, ret_cleared *c)
 {
@@ -270,7 +269,7 @@ ret_clear(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
 
 	memset(c, 0, sizeof(*c));
 	if ((rc = store_subject_get(srv->st, txn, sid, &sub)) != 0)
-		return rc; /* MDB_NOTFOUND: no such subject */
+		return rc; /* STORE_NOTFOUND: no such subject */
 	if (nfields == 0) {
 		if ((rc = stored_fields(srv->st, txn, r, sid, names, &n)) != 0)
 			return rc;
@@ -291,9 +290,9 @@ ret_clear(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
 			continue;
 		f = pol_field_find(r, names[i]);
 		rc = store_value_get(srv->st, txn, sid, f->name, &sv);
-		if (rc == MDB_NOTFOUND)
+		if (rc == STORE_NOTFOUND)
 			continue;
-		if (rc != 0 && rc != MDB_CORRUPTED)
+		if (rc != 0 && rc != STORE_CORRUPTED)
 			return rc;
 		c->deleted[c->ndeleted++] = (char *)f->name;
 	}
@@ -321,7 +320,7 @@ ret_clear(writer *wr, MDB_txn *txn, job *j, const pol_register *r,
  * its values (crypto-shredding) and its retention records.
  */
 int
-ret_delete(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+ret_delete(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	Privd__V1__DeleteRequest *dr = j->req->delete_;
 	ret_cleared c;
@@ -332,7 +331,7 @@ ret_delete(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	j->nretained = 0;
 	rc = ret_clear(wr, txn, j, j->reg, j->sid, dr->fields, dr->n_fields,
 	    JOURNAL_DELETE, now, &c);
-	if (rc == MDB_NOTFOUND) {
+	if (rc == STORE_NOTFOUND) {
 		job_fail(j, ST(NOT_FOUND), 0, "no such subject");
 		return JOB_FAILED;
 	}
@@ -355,7 +354,7 @@ ret_delete(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 
 /* A relationship end, or its undoing. */
 static int
-apply_relend(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+apply_relend(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	Privd__V1__RelationshipEndRequest *rq = j->req->relationship_end;
 	server *srv = wr->srv;
@@ -367,14 +366,14 @@ apply_relend(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	int rc;
 
 	if ((rc = store_subject_get(srv->st, txn, j->sid, &sub)) ==
-	    MDB_NOTFOUND) {
+	    STORE_NOTFOUND) {
 		job_fail(j, ST(NOT_FOUND), 0, "no such subject");
 		return JOB_FAILED;
 	}
 	if (rc != 0)
 		return rc;
 	rc = ret_sub_get(srv->st, txn, srv->keys, j->reg->name, j->sid, &rs);
-	if (rc == MDB_NOTFOUND) {
+	if (rc == STORE_NOTFOUND) {
 		/* a subject stored before retention records existed */
 		memset(&rs, 0, sizeof(rs));
 		rs.subjlen = strlen(rq->subject);
@@ -407,7 +406,7 @@ apply_relend(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 
 /* A contract end, or its undoing. */
 static int
-apply_contract(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+apply_contract(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	Privd__V1__ContractEndRequest *rq = j->req->contract_end;
 	uint64_t end;
@@ -444,7 +443,7 @@ apply_contract(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 }
 
 static int
-apply_hold_set(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+apply_hold_set(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	Privd__V1__HoldSetRequest *rq = j->req->hold_set;
 	server *srv = wr->srv;
@@ -465,7 +464,7 @@ apply_hold_set(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	rc = ret_hold_get(
 	    srv->st, txn, srv->keys, h.reg, subj ? h.sid : NULL, &old);
 	j->replaced = rc == 0 && ret_hold_active(&old, now);
-	if (rc == 0 || rc == MDB_NOTFOUND || rc == MDB_CORRUPTED)
+	if (rc == 0 || rc == STORE_NOTFOUND || rc == STORE_CORRUPTED)
 		rc = ret_hold_put(srv->st, txn, srv->keys, &h);
 	sodium_memzero(&h, sizeof(h));
 	sodium_memzero(&old, sizeof(old));
@@ -476,7 +475,7 @@ apply_hold_set(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 }
 
 static int
-apply_hold_lift(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+apply_hold_lift(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	Privd__V1__HoldLiftRequest *rq = j->req->hold_lift;
 	bool subj = rq->subject[0] != '\0';
@@ -486,13 +485,13 @@ apply_hold_lift(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	rc = ret_hold_get(wr->srv->st, txn, wr->srv->keys, j->reg->name,
 	    subj ? j->sid : NULL, &old);
 	if (rc == 0 && !ret_hold_active(&old, now))
-		rc = MDB_NOTFOUND; /* expired: lifted already */
+		rc = STORE_NOTFOUND; /* expired: lifted already */
 	sodium_memzero(&old, sizeof(old));
-	if (rc == MDB_NOTFOUND) {
+	if (rc == STORE_NOTFOUND) {
 		job_fail(j, ST(NOT_FOUND), 0, "no such hold in force");
 		return JOB_FAILED;
 	}
-	if ((rc != 0 && rc != MDB_CORRUPTED) ||
+	if ((rc != 0 && rc != STORE_CORRUPTED) ||
 	    (rc = ret_hold_del(
 	         wr->srv->st, txn, j->reg->name, subj ? j->sid : NULL)) != 0)
 		return rc;
@@ -501,7 +500,7 @@ apply_hold_lift(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 }
 
 int
-ret_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+ret_apply(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	switch (j->kind) {
 	case JOB_RELEND:

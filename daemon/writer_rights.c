@@ -16,13 +16,13 @@
 
 /* The subject must be stored in the register. */
 static int
-stored(writer *wr, MDB_txn *txn, job *j)
+stored(writer *wr, store_txn *txn, job *j)
 {
 	store_subject sub;
 	int rc;
 
 	rc = store_subject_get(wr->srv->st, txn, j->sid, &sub);
-	if (rc == MDB_NOTFOUND) {
+	if (rc == STORE_NOTFOUND) {
 		job_fail(j, ST(NOT_FOUND), 0, "no such subject in register %s",
 		    j->reg->name);
 		return JOB_FAILED;
@@ -32,7 +32,7 @@ stored(writer *wr, MDB_txn *txn, job *j)
 
 /* Read, change and store a subject's state; *changed if it changed. */
 static int
-apply_state(writer *wr, MDB_txn *txn, job *j)
+apply_state(writer *wr, store_txn *txn, job *j)
 {
 	server *srv = wr->srv;
 	subj_state ss;
@@ -42,7 +42,7 @@ apply_state(writer *wr, MDB_txn *txn, job *j)
 	if ((rc = stored(wr, txn, j)) != 0)
 		return rc;
 	rc = substate_get(srv->st, txn, srv->keys, j->sid, &ss);
-	if (rc == MDB_CORRUPTED) {
+	if (rc == STORE_CORRUPTED) {
 		/* start again from what this request says */
 		memset(&ss, 0, sizeof(ss));
 	} else if (rc != 0) {
@@ -56,7 +56,7 @@ apply_state(writer *wr, MDB_txn *txn, job *j)
 		on = j->req->subject_object->on;
 		j->replaced = substate_object(&ss, j->purpose, on);
 	}
-	if (j->replaced || rc == MDB_CORRUPTED) {
+	if (j->replaced || rc == STORE_CORRUPTED) {
 		const char *objs[POL_MAX_PURPOSES];
 		size_t i;
 
@@ -109,7 +109,7 @@ ev_add_fields(job *j, char **names, size_t n)
 
 /* An erasure, register by register. */
 static int
-apply_erase(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+apply_erase(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	Privd__V1__ErasedRegister *er;
 	ret_cleared c;
@@ -129,7 +129,7 @@ apply_erase(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 	for (i = 0; i < j->neregs; i++) {
 		rc = ret_clear(wr, txn, j, j->eregs[i], j->esids[i], NULL, 0,
 		    JOURNAL_ERASE, now, &c);
-		if (rc == MDB_NOTFOUND)
+		if (rc == STORE_NOTFOUND)
 			continue; /* not stored in this register */
 		if (rc != 0)
 			return rc;
@@ -166,7 +166,7 @@ apply_erase(writer *wr, MDB_txn *txn, job *j, uint64_t now)
 }
 
 int
-rights_apply(writer *wr, MDB_txn *txn, job *j, uint64_t now)
+rights_apply(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
 	switch (j->kind) {
 	case JOB_RESTRICT:

@@ -39,7 +39,7 @@ writer_yield(writer *wr)
 /* One step of the sweep under way, in its own transaction, with the
  * policy in force now. */
 static int
-sweep_txn(writer *wr, MDB_txn *txn, void *arg)
+sweep_txn(writer *wr, store_txn *txn, void *arg)
 {
 	snapshot *snap = snapshot_acquire(&wr->srv->policy);
 	sweep_env e = {wr->srv->st, wr->srv->keys, snap->pol, snap->version,
@@ -139,7 +139,7 @@ writer_sweep_work(writer *wr, uint64_t *unsigned_since)
 	writer_meta_sync(wr, false);
 	if ((rc = writer_in_write_txn(wr, sweep_txn, &a)) != 0) {
 		log_limited(&lim, LOG_ERR, "retention: a sweep step failed: %s",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 		writer_held_flush(wr);
 		sweep_end(wr, rc);
 		return wr->sweep_queue != NULL;
@@ -166,7 +166,7 @@ typedef struct replan_arg {
 } replan_arg;
 
 static int
-replan_txn(writer *wr, MDB_txn *txn, void *arg)
+replan_txn(writer *wr, store_txn *txn, void *arg)
 {
 	snapshot *snap = snapshot_acquire(&wr->srv->policy);
 	replan_arg *ra = arg;
@@ -196,7 +196,7 @@ writer_replan_work(writer *wr)
 		log_limited(&lim, LOG_ERR,
 		    "retention: re-planning failed (%s); it is tried again at "
 		    "the next policy change or start",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 		wr->replan_more = false;
 		return false;
 	}
@@ -262,7 +262,7 @@ typedef struct blind_arg {
 } blind_arg;
 
 static int
-blind_txn(writer *wr, MDB_txn *txn, void *arg)
+blind_txn(writer *wr, store_txn *txn, void *arg)
 {
 	snapshot *snap;
 	blind_arg *ba = arg;
@@ -303,7 +303,7 @@ writer_blind_work(writer *wr)
 		log_limited(&lim, LOG_ERR,
 		    "lookup index: building it failed (%s); it is tried "
 		    "again at the next start",
-		    mdb_strerror(rc));
+		    store_strerror(rc));
 		wr->blind_filling = false;
 		return false;
 	}

@@ -19,29 +19,32 @@
 
 #include "test_audit_chain.h"
 
+#include "store_lmdb.h" /* the old index is LMDB's (store_lmdb.c) */
+
 /* Copy the stored value of seq in dbi into a malloc'd buffer. */
 static uint8_t *
-raw_get(MDB_txn *txn, MDB_dbi dbi, uint64_t seq, size_t *len)
+raw_get(store_txn *txn, store_tbl dbi, uint64_t seq, size_t *len)
 {
 	uint8_t kb[8], *p;
-	MDB_val k = {8, kb}, v;
+	store_val k = {8, kb}, v;
 
 	store_be64(kb, seq);
-	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
-	assert_non_null(p = malloc(v.mv_size));
-	memcpy(p, v.mv_data, v.mv_size);
-	*len = v.mv_size;
+	assert_int_equal(store_get(txn, dbi, &k, &v), 0);
+	assert_non_null(p = malloc(v.size));
+	memcpy(p, v.data, v.size);
+	*len = v.size;
 	return p;
 }
 
 static void
-raw_put(MDB_txn *txn, MDB_dbi dbi, uint64_t seq, const uint8_t *p, size_t len)
+raw_put(
+    store_txn *txn, store_tbl dbi, uint64_t seq, const uint8_t *p, size_t len)
 {
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v = {len, (void *)p};
+	store_val k = {8, kb}, v = {len, (void *)p};
 
 	store_be64(kb, seq);
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(store_put(txn, dbi, &k, &v, 0), 0);
 }
 
 /*
@@ -114,19 +117,19 @@ test_tampered_event_fails(void **state)
 {
 	fixture *f = *state;
 	uint8_t *p, *at;
-	MDB_txn *txn;
+	store_txn *txn;
 	av_state v;
 	size_t len;
 
 	append_at(f, 20, NULL, 5);
 	txn = wbegin(f);
-	p = raw_get(txn, f->st->audit, 7, &len);
+	p = raw_get(txn, STORE_AUDIT, 7, &len);
 	/* a byte of the subject pseudonym: the event still decodes */
 	at = memmem(p + AUDIT_HASHBYTES, len - AUDIT_HASHBYTES, pseudo[1],
 	    CRYPTO_PSEUDONYMBYTES);
 	assert_non_null(at);
 	at[5] ^= 0x01;
-	raw_put(txn, f->st->audit, 7, p, len);
+	raw_put(txn, STORE_AUDIT, 7, p, len);
 	wcommit(txn);
 	free(p);
 
@@ -141,16 +144,16 @@ static void
 test_tampered_hash_fails(void **state)
 {
 	fixture *f = *state;
-	MDB_txn *txn;
+	store_txn *txn;
 	av_state v;
 	size_t len;
 	uint8_t *p;
 
 	append_at(f, 20, NULL, 5);
 	txn = wbegin(f);
-	p = raw_get(txn, f->st->audit, 7, &len);
+	p = raw_get(txn, STORE_AUDIT, 7, &len);
 	p[AUDIT_HASHBYTES - 1] ^= 0x80;
-	raw_put(txn, f->st->audit, 7, p, len);
+	raw_put(txn, STORE_AUDIT, 7, p, len);
 	wcommit(txn);
 	free(p);
 
@@ -165,14 +168,14 @@ test_deleted_event_fails(void **state)
 {
 	fixture *f = *state;
 	uint8_t kb[8];
-	MDB_val k = {8, kb};
-	MDB_txn *txn;
+	store_val k = {8, kb};
+	store_txn *txn;
 	av_state v;
 
 	append_at(f, 20, NULL, 5);
 	txn = wbegin(f);
 	store_be64(kb, 9);
-	assert_int_equal(mdb_del(txn, f->st->audit, &k, NULL), 0);
+	assert_int_equal(store_del(txn, STORE_AUDIT, &k), 0);
 	wcommit(txn);
 
 	assert_int_equal(verify_all(f, &v), -1);
@@ -188,15 +191,15 @@ test_swapped_events_fail(void **state)
 	fixture *f = *state;
 	uint8_t *p12, *p13;
 	size_t l12, l13;
-	MDB_txn *txn;
+	store_txn *txn;
 	av_state v;
 
 	append_at(f, 20, NULL, 5);
 	txn = wbegin(f);
-	p12 = raw_get(txn, f->st->audit, 12, &l12);
-	p13 = raw_get(txn, f->st->audit, 13, &l13);
-	raw_put(txn, f->st->audit, 12, p13, l13);
-	raw_put(txn, f->st->audit, 13, p12, l12);
+	p12 = raw_get(txn, STORE_AUDIT, 12, &l12);
+	p13 = raw_get(txn, STORE_AUDIT, 13, &l13);
+	raw_put(txn, STORE_AUDIT, 12, p13, l13);
+	raw_put(txn, STORE_AUDIT, 13, p12, l12);
 	wcommit(txn);
 	free(p12);
 	free(p13);
@@ -220,18 +223,18 @@ test_rewritten_chain_fails_at_checkpoint(void **state)
 	crypto_generichash_state h;
 	char *orig;
 	size_t len, n;
-	MDB_txn *txn;
+	store_txn *txn;
 	uint64_t seq;
 	av_state v;
 	chain c;
 
 	append_at(f, 20, NULL, 5);
 	txn = wbegin(f);
-	p = raw_get(txn, f->st->audit, 2, &len);
+	p = raw_get(txn, STORE_AUDIT, 2, &len);
 	memcpy(prev, p, AUDIT_HASHBYTES);
 	free(p);
 	for (seq = 3; seq <= 20; seq++) {
-		p = raw_get(txn, f->st->audit, seq, &len);
+		p = raw_get(txn, STORE_AUDIT, seq, &len);
 		if (seq == 3) {
 			ev = privd__v1__audit_event__unpack(
 			    NULL, len - AUDIT_HASHBYTES, p + AUDIT_HASHBYTES);
@@ -253,7 +256,7 @@ test_rewritten_chain_fails_at_checkpoint(void **state)
 		    &h, p + AUDIT_HASHBYTES, len - AUDIT_HASHBYTES);
 		crypto_generichash_final(&h, p, AUDIT_HASHBYTES);
 		memcpy(prev, p, AUDIT_HASHBYTES);
-		raw_put(txn, f->st->audit, seq, p, len);
+		raw_put(txn, STORE_AUDIT, seq, p, len);
 		free(p);
 	}
 	wcommit(txn);
@@ -284,7 +287,7 @@ test_bad_signature_fails(void **state)
 	fixture *f = *state;
 	uint8_t pk2[crypto_sign_PUBLICKEYBYTES],
 	    sk2[crypto_sign_SECRETKEYBYTES];
-	MDB_txn *txn;
+	store_txn *txn;
 	av_state v;
 	size_t len;
 	uint8_t *p;
@@ -300,10 +303,10 @@ test_bad_signature_fails(void **state)
 	chain_free(&c);
 
 	txn = wbegin(f);
-	p = raw_get(txn, f->st->audit_ckpt, 10, &len);
+	p = raw_get(txn, STORE_AUDIT_CKPT, 10, &len);
 	assert_int_equal(len, AUDIT_CKPT_RECBYTES);
 	p[8 + AUDIT_HASHBYTES + 17] ^= 0x04;
-	raw_put(txn, f->st->audit_ckpt, 10, p, len);
+	raw_put(txn, STORE_AUDIT_CKPT, 10, p, len);
 	wcommit(txn);
 	free(p);
 
@@ -328,22 +331,22 @@ test_index_entries(void **state)
 	fixture *f = *state;
 	uint8_t key[AUDIT_IX_KEYMAX];
 	uint64_t indexed, mark, s;
-	MDB_txn *txn;
+	store_txn *txn;
 	seqlist l;
 	size_t i, n;
 
 	append_at(f, 20, NULL, 5);
-	assert_int_equal(db_count(f, f->st->audit_ix), 0);
+	assert_int_equal(db_count(f, STORE_AUDIT_IX), 0);
 	assert_int_equal(audit_ix_catch_up(f->st, &indexed), 0);
 	assert_int_equal(indexed, 20);
 	assert_int_equal(audit_ix_catch_up(f->st, &indexed), 0);
 	assert_int_equal(indexed, 0);
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &txn), 0);
 	assert_int_equal(audit_ix_mark(f->st, txn, &mark), 0);
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	assert_int_equal(mark, 20);
 	/* a key for each of three principals, and the subject table */
-	assert_int_equal(db_count(f, f->st->audit_ix), 4);
+	assert_int_equal(db_count(f, STORE_AUDIT_IX), 4);
 	for (i = 0; i < 2; i++) {
 		ix_list(f, key, audit_ix_key_subject(key, pseudo[i]), &l);
 		for (n = 0, s = 1; s <= 20; s++)
@@ -370,7 +373,7 @@ test_old_index_dropped(void **state)
 {
 	fixture *f = *state;
 	uint8_t key[AUDIT_IX_KEYMAX], old[41] = {'S'};
-	MDB_val k = {sizeof(old), old}, v = {0, (void *)""};
+	store_val k = {sizeof(old), old}, v = {0, (void *)""};
 	uint64_t indexed, s;
 	char err[256];
 	MDB_txn *txn;
@@ -379,10 +382,10 @@ test_old_index_dropped(void **state)
 	size_t n;
 
 	append_at(f, 20, NULL, 5);
-	txn = wbegin(f);
+	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, "audit_idx", MDB_CREATE, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	wcommit(txn);
+	assert_int_equal(mdb_put(txn, dbi, (MDB_val *)&k, (MDB_val *)&v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
 	store_close(&f->st);
 	assert_int_equal(store_open(f->dir, STORE_DEFAULT_MAPSIZE, false,
 	                     &f->st, err, sizeof(err)),
@@ -410,8 +413,8 @@ test_truncated_tail_fails(void **state)
 {
 	fixture *f = *state;
 	uint8_t kb[8];
-	MDB_val k = {8, kb};
-	MDB_txn *txn;
+	store_val k = {8, kb};
+	store_txn *txn;
 	uint64_t seq;
 	av_state v;
 
@@ -419,7 +422,7 @@ test_truncated_tail_fails(void **state)
 	txn = wbegin(f);
 	for (seq = 16; seq <= 20; seq++) {
 		store_be64(kb, seq);
-		assert_int_equal(mdb_del(txn, f->st->audit, &k, NULL), 0);
+		assert_int_equal(store_del(txn, STORE_AUDIT, &k), 0);
 	}
 	wcommit(txn);
 

@@ -80,12 +80,12 @@ audit_state
 append_at(fixture *f, size_t n, const uint64_t *times, unsigned every)
 {
 	audit_state a;
-	MDB_txn *txn;
+	store_txn *txn;
 	uint64_t seq;
 	job *j;
 	size_t i;
 
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(store_txn_begin(f->st, 0, &txn), 0);
 	assert_int_equal(audit_load(f->st, txn, &a), 0);
 	for (i = 0; i < n; i++) {
 		seq = a.seq + 1;
@@ -112,7 +112,7 @@ append_at(fixture *f, size_t n, const uint64_t *times, unsigned every)
 		}
 		job_free(j);
 	}
-	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(store_txn_commit(txn), 0);
 	return a;
 }
 
@@ -120,11 +120,11 @@ audit_state
 load(fixture *f)
 {
 	audit_state a;
-	MDB_txn *txn;
+	store_txn *txn;
 
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &txn), 0);
 	assert_int_equal(audit_load(f->st, txn, &a), 0);
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	return a;
 }
 
@@ -132,51 +132,51 @@ load(fixture *f)
 void
 chain_read(fixture *f, chain *c)
 {
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
+	store_txn *txn;
+	store_cur *cur;
+	store_val k, v;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
-	assert_int_equal(mdb_cursor_open(txn, f->st->audit, &cur), 0);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &txn), 0);
+	assert_int_equal(store_cur_open(txn, STORE_AUDIT, &cur), 0);
+	for (rc = store_cur_get(cur, &k, &v, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(cur, &k, &v, STORE_NEXT)) {
 		rec *r;
 
-		assert_int_equal(k.mv_size, 8);
-		assert_true(v.mv_size > AUDIT_HASHBYTES);
+		assert_int_equal(k.size, 8);
+		assert_true(v.size > AUDIT_HASHBYTES);
 		c->recs = realloc(c->recs, (c->nrecs + 1) * sizeof(*c->recs));
 		assert_non_null(c->recs);
 		r = &c->recs[c->nrecs++];
-		r->seq = store_get_be64(k.mv_data);
-		memcpy(r->hash, v.mv_data, AUDIT_HASHBYTES);
-		r->len = v.mv_size - AUDIT_HASHBYTES;
+		r->seq = store_get_be64(k.data);
+		memcpy(r->hash, v.data, AUDIT_HASHBYTES);
+		r->len = v.size - AUDIT_HASHBYTES;
 		assert_non_null(r->ev = malloc(r->len));
-		memcpy(r->ev, (uint8_t *)v.mv_data + AUDIT_HASHBYTES, r->len);
+		memcpy(r->ev, (uint8_t *)v.data + AUDIT_HASHBYTES, r->len);
 	}
-	assert_int_equal(rc, MDB_NOTFOUND);
-	mdb_cursor_close(cur);
-	assert_int_equal(mdb_cursor_open(txn, f->st->audit_ckpt, &cur), 0);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	assert_int_equal(rc, STORE_NOTFOUND);
+	store_cur_close(cur);
+	assert_int_equal(store_cur_open(txn, STORE_AUDIT_CKPT, &cur), 0);
+	for (rc = store_cur_get(cur, &k, &v, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(cur, &k, &v, STORE_NEXT)) {
 		av_checkpoint *ck;
-		const uint8_t *p = v.mv_data;
+		const uint8_t *p = v.data;
 
-		assert_int_equal(k.mv_size, 8);
-		assert_int_equal(v.mv_size, AUDIT_CKPT_RECBYTES);
+		assert_int_equal(k.size, 8);
+		assert_int_equal(v.size, AUDIT_CKPT_RECBYTES);
 		c->ckpts =
 		    realloc(c->ckpts, (c->nckpts + 1) * sizeof(*c->ckpts));
 		assert_non_null(c->ckpts);
 		ck = &c->ckpts[c->nckpts++];
-		ck->seq = store_get_be64(k.mv_data);
+		ck->seq = store_get_be64(k.data);
 		ck->time_us = store_get_be64(p);
 		memcpy(ck->hash, p + 8, AV_HASHBYTES);
 		memcpy(ck->sig, p + 8 + AV_HASHBYTES, AV_SIGBYTES);
 	}
-	assert_int_equal(rc, MDB_NOTFOUND);
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	assert_int_equal(rc, STORE_NOTFOUND);
+	store_cur_close(cur);
+	store_txn_abort(txn);
 }
 
 void
@@ -246,31 +246,31 @@ decode(const rec *r)
 }
 
 /* Tampering and pruning: a write transaction on the raw databases. */
-MDB_txn *
+store_txn *
 wbegin(fixture *f)
 {
-	MDB_txn *txn;
+	store_txn *txn;
 
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(store_txn_begin(f->st, 0, &txn), 0);
 	return txn;
 }
 
 void
-wcommit(MDB_txn *txn)
+wcommit(store_txn *txn)
 {
-	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(store_txn_commit(txn), 0);
 }
 
 size_t
-db_count(fixture *f, MDB_dbi dbi)
+db_count(fixture *f, store_tbl dbi)
 {
-	MDB_txn *txn;
-	MDB_stat s;
+	store_txn *txn;
+	uint64_t n;
 
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
-	assert_int_equal(mdb_stat(txn, dbi, &s), 0);
-	mdb_txn_abort(txn);
-	return s.ms_entries;
+	assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &txn), 0);
+	assert_int_equal(store_count(txn, dbi, &n), 0);
+	store_txn_abort(txn);
+	return n;
 }
 
 static int
@@ -286,12 +286,12 @@ seq_collect(void *arg, uint64_t seq)
 void
 ix_list(fixture *f, const uint8_t *key, size_t klen, seqlist *l)
 {
-	MDB_txn *txn;
+	store_txn *txn;
 
 	l->n = 0;
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &txn), 0);
 	assert_int_equal(audit_ix_walk(f->st, txn, key, klen, 1, UINT64_MAX,
 	                     false, seq_collect, l),
 	    0);
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 }

@@ -95,10 +95,10 @@ int verify_all(fixture *f, av_state *v);
 Privd__V1__AuditEvent *decode(const rec *r);
 
 /* Tampering and pruning: a write transaction on the raw databases. */
-MDB_txn *wbegin(fixture *f);
-void wcommit(MDB_txn *txn);
+store_txn *wbegin(fixture *f);
+void wcommit(store_txn *txn);
 /* Entries in dbi, from a read transaction. */
-size_t db_count(fixture *f, MDB_dbi dbi);
+size_t db_count(fixture *f, store_tbl dbi);
 /* The seqs the index lists under key, from a read transaction. */
 void ix_list(fixture *f, const uint8_t *key, size_t klen, seqlist *l);
 

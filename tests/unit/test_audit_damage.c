@@ -233,15 +233,15 @@ static void
 stored_hash(al_log *l, uint64_t seq, uint8_t hash[AUDIT_HASHBYTES])
 {
 	uint8_t kb[8];
-	MDB_val k = {8, kb}, v;
-	MDB_txn *txn;
+	store_val k = {8, kb}, v;
+	store_txn *txn;
 
 	store_be64(kb, seq);
-	assert_int_equal(mdb_txn_begin(l->st->env, NULL, MDB_RDONLY, &txn), 0);
-	assert_int_equal(mdb_get(txn, l->st->audit, &k, &v), 0);
-	assert_true(v.mv_size >= AUDIT_HASHBYTES);
-	memcpy(hash, v.mv_data, AUDIT_HASHBYTES);
-	mdb_txn_abort(txn);
+	assert_int_equal(store_txn_begin(l->st, STORE_RDONLY, &txn), 0);
+	assert_int_equal(store_get(txn, STORE_AUDIT, &k, &v), 0);
+	assert_true(v.size >= AUDIT_HASHBYTES);
+	memcpy(hash, v.data, AUDIT_HASHBYTES);
+	store_txn_abort(txn);
 }
 
 /*

@@ -69,18 +69,18 @@ static void
 index_upto(al_log *l, uint64_t upto)
 {
 	audit_ix ix;
-	MDB_txn *txn;
+	store_txn *txn;
 	uint64_t to;
 
 	do {
-		assert_int_equal(mdb_txn_begin(l->st->env, NULL, 0, &txn), 0);
+		assert_int_equal(store_txn_begin(l->st, 0, &txn), 0);
 		assert_int_equal(audit_ix_load(l->st, txn, &ix), 0);
 		ix.from_log = true;
 		assert_int_equal(
 		    audit_ix_flush(l->st, txn, &ix,
 		        upto - ix.mark < AL_RUN ? upto - ix.mark : AL_RUN, &to),
 		    0);
-		assert_int_equal(mdb_txn_commit(txn), 0);
+		assert_int_equal(store_txn_commit(txn), 0);
 	} while (to < upto);
 	l->mark = upto;
 }
@@ -91,7 +91,7 @@ al_new(size_t n)
 	al_log *l = calloc(1, sizeof(*l));
 	uint64_t clock = AL_T0, now, r;
 	audit_state a;
-	MDB_txn *txn;
+	store_txn *txn;
 	char err[256];
 	size_t done = 0, i;
 	al_event *e;
@@ -108,7 +108,7 @@ al_new(size_t n)
 	l->n = n;
 	assert_non_null(j = job_new());
 	while (done < n) {
-		assert_int_equal(mdb_txn_begin(l->st->env, NULL, 0, &txn), 0);
+		assert_int_equal(store_txn_begin(l->st, 0, &txn), 0);
 		assert_int_equal(audit_load(l->st, txn, &a), 0);
 		for (i = 0; i < AL_TXN && done < n; i++, done++) {
 			e = &l->ev[a.seq + 1];
@@ -139,7 +139,7 @@ al_new(size_t n)
 			e->time_us = j->ev.time_us;
 			e->decision = j->ev.decision;
 		}
-		assert_int_equal(mdb_txn_commit(txn), 0);
+		assert_int_equal(store_txn_commit(txn), 0);
 	}
 	job_free(j);
 	index_upto(l, n < AL_INDEXED ? n : AL_INDEXED);
@@ -169,20 +169,20 @@ al_damage(al_log *l, uint64_t seq, bool short_record)
 	/* field number 0 is not a field: no decoder accepts this */
 	static const uint8_t garbage[] = {0x07, 0xff, 0xff, 0x13, 0x37};
 	uint8_t kb[8], rec[AUDIT_HASHBYTES + sizeof(garbage)];
-	MDB_val k = {8, kb}, v;
-	MDB_txn *txn;
+	store_val k = {8, kb}, v;
+	store_txn *txn;
 
 	assert_null(
 	    privd__v1__audit_event__unpack(NULL, sizeof(garbage), garbage));
 	store_be64(kb, seq);
-	assert_int_equal(mdb_txn_begin(l->st->env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_get(txn, l->st->audit, &k, &v), 0);
-	memcpy(rec, v.mv_data, AUDIT_HASHBYTES); /* the hash stays */
+	assert_int_equal(store_txn_begin(l->st, 0, &txn), 0);
+	assert_int_equal(store_get(txn, STORE_AUDIT, &k, &v), 0);
+	memcpy(rec, v.data, AUDIT_HASHBYTES); /* the hash stays */
 	memcpy(rec + AUDIT_HASHBYTES, garbage, sizeof(garbage));
-	v.mv_data = rec;
-	v.mv_size = short_record ? 10 : sizeof(rec);
-	assert_int_equal(mdb_put(txn, l->st->audit, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
+	v.data = rec;
+	v.size = short_record ? 10 : sizeof(rec);
+	assert_int_equal(store_put(txn, STORE_AUDIT, &k, &v, 0), 0);
+	assert_int_equal(store_txn_commit(txn), 0);
 	l->ev[seq].damaged = true;
 }
 
@@ -190,13 +190,13 @@ void
 al_delete(al_log *l, uint64_t seq)
 {
 	uint8_t kb[8];
-	MDB_val k = {8, kb};
-	MDB_txn *txn;
+	store_val k = {8, kb};
+	store_txn *txn;
 
 	store_be64(kb, seq);
-	assert_int_equal(mdb_txn_begin(l->st->env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_del(txn, l->st->audit, &k, NULL), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(store_txn_begin(l->st, 0, &txn), 0);
+	assert_int_equal(store_del(txn, STORE_AUDIT, &k), 0);
+	assert_int_equal(store_txn_commit(txn), 0);
 	l->ev[seq].gone = true;
 }
 
@@ -241,16 +241,16 @@ al_page(
 {
 	Privd__V1__Request r = PRIVD__V1__REQUEST__INIT;
 	Privd__V1__Response *resp;
-	MDB_txn *txn;
+	store_txn *txn;
 	job *j;
 
 	assert_non_null(j = job_new());
 	r.op_case = PRIVD__V1__REQUEST__OP_AUDIT_QUERY;
 	r.audit_query = (Privd__V1__AuditQueryRequest *)req;
 	j->req = &r;
-	assert_int_equal(mdb_txn_begin(l->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(store_txn_begin(l->st, STORE_RDONLY, &txn), 0);
 	audit_query(l->st, txn, j, pseudo);
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	assert_true(j->has_reply);
 	resp = privd__v1__response__unpack(
 	    NULL, zmq_msg_size(&j->reply), zmq_msg_data(&j->reply));

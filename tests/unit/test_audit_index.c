@@ -456,7 +456,7 @@ static void
 prune_to(fixture *f, uint64_t upto, size_t nruns)
 {
 	seqlist want = {0}, got = {0};
-	MDB_txn *txn;
+	store_txn *txn;
 	uint8_t key[AUDIT_IX_KEYMAX];
 
 	ixt_model_pruned(f, upto);
@@ -478,7 +478,7 @@ static void
 test_prune(void **state)
 {
 	fixture *f = *state;
-	MDB_txn *txn;
+	store_txn *txn;
 	int i;
 
 	txn = ixt_wbegin(f);
@@ -509,7 +509,7 @@ static void
 flush_aborted_then(fixture *f, audit_ix *ix, bool from_log, uint64_t want)
 {
 	seqlist before = {0}, after = {0};
-	MDB_txn *txn;
+	store_txn *txn;
 	uint64_t upto;
 	ix_copy c;
 
@@ -518,7 +518,7 @@ flush_aborted_then(fixture *f, audit_ix *ix, bool from_log, uint64_t want)
 	txn = ixt_wbegin(f);
 	assert_int_equal(audit_ix_flush(f->st, txn, ix, BIG, &upto), 0);
 	assert_int_equal(upto, want);
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	ixt_same(ix, &c);
 	ixt_dump(f, &after);
 	ixt_same_dump(&after, &before);

@@ -52,13 +52,13 @@ three_runs(fixture *f)
 }
 
 /* Walks of key through run 8193 (which holds bad postings) fail with
- * MDB_CORRUPTED; those that do not reach it are right. The transaction
+ * STORE_CORRUPTED; those that do not reach it are right. The transaction
  * ends before the verdict, so that a failure leaves nothing open. */
 static void
 bad_postings(fixture *f, const uint8_t *at, size_t atlen, const uint8_t *val,
     size_t vlen)
 {
-	MDB_txn *txn = ixt_wbegin(f);
+	store_txn *txn = ixt_wbegin(f);
 	uint8_t key[AUDIT_IX_KEYMAX];
 	size_t klen = ixt_key_p(key, "alice");
 	sink k = {.budget = SIZE_MAX};
@@ -70,16 +70,16 @@ bad_postings(fixture *f, const uint8_t *at, size_t atlen, const uint8_t *val,
 	rc[2] = ixt_walk(f, txn, key, klen, 8200, 9000, true, &k);
 	ixt_check_in(f, txn, key, klen, 1, 8192, false);
 	ixt_check_in(f, txn, key, klen, 16385, BIG, true);
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	free(k.l.s);
-	assert_int_equal(rc[0], MDB_CORRUPTED);
-	assert_int_equal(rc[1], MDB_CORRUPTED);
-	assert_int_equal(rc[2], MDB_CORRUPTED);
+	assert_int_equal(rc[0], STORE_CORRUPTED);
+	assert_int_equal(rc[1], STORE_CORRUPTED);
+	assert_int_equal(rc[2], STORE_CORRUPTED);
 }
 
 /* A flush from the log in txn, merging the short last run. */
 static int
-flush_in(fixture *f, MDB_txn *txn)
+flush_in(fixture *f, store_txn *txn)
 {
 	audit_ix ix;
 	uint64_t upto;
@@ -96,7 +96,7 @@ flush_in(fixture *f, MDB_txn *txn)
  * 8. Malformed postings (a truncated varint, a zero delta, a varint too
  * long, one past 2^64) and keys privd does not write (shorter than 9
  * bytes, longer than a key, past the mark): walks, flushes and prunes that
- * meet them return MDB_CORRUPTED, and neither crash nor list wrong seqs.
+ * meet them return STORE_CORRUPTED, and neither crash nor list wrong seqs.
  */
 static void
 test_malformed(void **state)
@@ -113,7 +113,7 @@ test_malformed(void **state)
 	fixture *f = *state;
 	size_t klen = ixt_key_p(key, "alice");
 	sink k = {.budget = SIZE_MAX};
-	MDB_txn *txn;
+	store_txn *txn;
 
 	three_runs(f);
 
@@ -132,53 +132,53 @@ test_malformed(void **state)
 	assert_int_equal(k.l.n, 2);
 	assert_int_equal(k.l.s[0], 8193);
 	assert_int_equal(k.l.s[1], 8195);
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 
 	/* an 8-byte key inside the first run: met going up and down */
 	txn = ixt_wbegin(f);
 	store_be64(kb, 100);
 	ixt_put_short(f, txn, kb, 8);
 	assert_int_equal(
-	    ixt_walk(f, txn, key, klen, 0, BIG, false, &k), MDB_CORRUPTED);
+	    ixt_walk(f, txn, key, klen, 0, BIG, false, &k), STORE_CORRUPTED);
 	assert_int_equal(
-	    ixt_walk(f, txn, key, klen, 0, BIG, true, &k), MDB_CORRUPTED);
+	    ixt_walk(f, txn, key, klen, 0, BIG, true, &k), STORE_CORRUPTED);
 	ixt_check_in(f, txn, key, klen, 1, 50, true);
 	ixt_check_in(f, txn, key, klen, 8193, BIG, false);
-	assert_int_equal(audit_ix_prune(f->st, txn, 8192), MDB_CORRUPTED);
-	mdb_txn_abort(txn);
+	assert_int_equal(audit_ix_prune(f->st, txn, 8192), STORE_CORRUPTED);
+	store_txn_abort(txn);
 
 	/* a 7-byte key between the first run and the second */
 	txn = ixt_wbegin(f);
 	store_be64(kb, 0x2000);
 	ixt_put_short(f, txn, kb, 7);
 	assert_int_equal(
-	    ixt_walk(f, txn, key, klen, 0, BIG, false, &k), MDB_CORRUPTED);
-	mdb_txn_abort(txn);
+	    ixt_walk(f, txn, key, klen, 0, BIG, false, &k), STORE_CORRUPTED);
+	store_txn_abort(txn);
 
 	/* the last key short, or past the mark: the flush refuses */
 	txn = ixt_wbegin(f);
 	store_be64(kb, BIG);
 	ixt_put_short(f, txn, kb, 8);
-	assert_int_equal(flush_in(f, txn), MDB_CORRUPTED);
-	mdb_txn_abort(txn);
+	assert_int_equal(flush_in(f, txn), STORE_CORRUPTED);
+	store_txn_abort(txn);
 	txn = ixt_wbegin(f);
 	ixt_put_raw(f, txn, 20050, &dkey, 1, first0, 1);
-	assert_int_equal(flush_in(f, txn), MDB_CORRUPTED);
-	mdb_txn_abort(txn);
+	assert_int_equal(flush_in(f, txn), STORE_CORRUPTED);
+	store_txn_abort(txn);
 
 	/* the short last run, merged, holds a bad value or a long key */
 	txn = ixt_wbegin(f);
 	ixt_put_raw(f, txn, 16385, key, klen, trunc, sizeof(trunc));
-	assert_int_equal(flush_in(f, txn), MDB_CORRUPTED);
-	mdb_txn_abort(txn);
+	assert_int_equal(flush_in(f, txn), STORE_CORRUPTED);
+	store_txn_abort(txn);
 	txn = ixt_wbegin(f);
 	memset(big, 'x', sizeof(big));
 	store_be64(big, 16385);
 	big[8] = 'P';
 	big[9] = POL_MAX_NAME + 1;
 	ixt_put_short(f, txn, big, sizeof(big));
-	assert_int_equal(flush_in(f, txn), MDB_CORRUPTED);
-	mdb_txn_abort(txn);
+	assert_int_equal(flush_in(f, txn), STORE_CORRUPTED);
+	store_txn_abort(txn);
 
 	/* nothing of it stayed */
 	ixt_check_all(f);
@@ -189,7 +189,7 @@ test_malformed(void **state)
  * The 10th byte of a varint holds bit 63 only; a 10th byte above 1 is a
  * value past 2^64. Dropping its high bits would decode {0x80 x 9, 0x02} as
  * 0, which a first delta may be, and list the run's first seq where
- * nothing was written: it must be MDB_CORRUPTED.
+ * nothing was written: it must be STORE_CORRUPTED.
  */
 static void
 test_malformed_varint_high_bits(void **state)
@@ -229,7 +229,7 @@ test_out_of_memory(void **state)
 	uint64_t upto, indexed;
 	seqlist before = {0}, after = {0};
 	sink k = {.budget = SIZE_MAX};
-	MDB_txn *txn;
+	store_txn *txn;
 	audit_ix ix;
 	ix_copy c;
 	int rc;
@@ -254,7 +254,7 @@ test_out_of_memory(void **state)
 	oom = true;
 	rc = audit_ix_flush(f->st, txn, &ix, BIG, &upto);
 	oom = false;
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	assert_int_equal(rc, ENOMEM);
 	ixt_same(&ix, &c);
 	ix.from_log = true;
@@ -262,7 +262,7 @@ test_out_of_memory(void **state)
 	oom = true;
 	rc = audit_ix_flush(f->st, txn, &ix, BIG, &upto);
 	oom = false;
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	assert_int_equal(rc, ENOMEM);
 	ix.from_log = false;
 	ixt_dump(f, &after);
@@ -272,11 +272,11 @@ test_out_of_memory(void **state)
 	ixt_check_all(f);
 
 	/* a walk */
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &txn), 0);
 	oom = true;
 	rc = audit_ix_walk(f->st, txn, key, klen, 0, BIG, false, never, NULL);
 	oom = false;
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	assert_int_equal(rc, ENOMEM);
 	assert_int_equal(ixt_walk(f, NULL, key, klen, 0, BIG, false, &k), 0);
 
@@ -296,7 +296,7 @@ test_out_of_memory(void **state)
 
 /*
  * A run's subject table that is not whole 12-byte entries, or whose
- * entries for one pseudonym do not ascend, is MDB_CORRUPTED for a walk of
+ * entries for one pseudonym do not ascend, is STORE_CORRUPTED for a walk of
  * a subject in that run, not a short or disordered answer.
  */
 static void
@@ -309,7 +309,7 @@ test_malformed_subject_table(void **state)
 	fixture *f = *state;
 	size_t klen = ixt_key_s(key, pseudo);
 	sink k = {.budget = SIZE_MAX};
-	MDB_txn *txn;
+	store_txn *txn;
 
 	three_runs(f);
 	/* two entries of the pseudonym, offsets 5 then 3 */
@@ -321,17 +321,17 @@ test_malformed_subject_table(void **state)
 	txn = ixt_wbegin(f);
 	ixt_put_raw(f, txn, 8193, &skey, 1, table, 24);
 	assert_int_equal(
-	    ixt_walk(f, txn, key, klen, 0, BIG, false, &k), MDB_CORRUPTED);
-	mdb_txn_abort(txn);
+	    ixt_walk(f, txn, key, klen, 0, BIG, false, &k), STORE_CORRUPTED);
+	store_txn_abort(txn);
 	/* not whole entries */
 	table[23] = 7;
 	txn = ixt_wbegin(f);
 	ixt_put_raw(f, txn, 8193, &skey, 1, table, 25);
 	assert_int_equal(
-	    ixt_walk(f, txn, key, klen, 0, BIG, false, &k), MDB_CORRUPTED);
+	    ixt_walk(f, txn, key, klen, 0, BIG, false, &k), STORE_CORRUPTED);
 	assert_int_equal(
-	    ixt_walk(f, txn, key, klen, 0, BIG, true, &k), MDB_CORRUPTED);
-	mdb_txn_abort(txn);
+	    ixt_walk(f, txn, key, klen, 0, BIG, true, &k), STORE_CORRUPTED);
+	store_txn_abort(txn);
 	/* whole and ascending, it is read */
 	txn = ixt_wbegin(f);
 	ixt_put_raw(f, txn, 8193, &skey, 1, table, 24);
@@ -340,7 +340,7 @@ test_malformed_subject_table(void **state)
 	assert_int_equal(k.l.n, 2);
 	assert_int_equal(k.l.s[0], 8198);
 	assert_int_equal(k.l.s[1], 8200);
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	free(k.l.s);
 }
 

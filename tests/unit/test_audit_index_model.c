@@ -124,26 +124,26 @@ ixt_teardown(void **state)
 	return 0;
 }
 
-MDB_txn *
+store_txn *
 ixt_wbegin(fixture *f)
 {
-	MDB_txn *txn;
+	store_txn *txn;
 
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(store_txn_begin(f->st, 0, &txn), 0);
 	return txn;
 }
 
 void
-ixt_wcommit(MDB_txn *txn)
+ixt_wcommit(store_txn *txn)
 {
-	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(store_txn_commit(txn), 0);
 }
 
 /* Append n events (f->gen says what each names) in one transaction. */
 void
 ixt_append(fixture *f, uint64_t n)
 {
-	MDB_txn *txn = ixt_wbegin(f);
+	store_txn *txn = ixt_wbegin(f);
 	audit_state a;
 	job *j;
 	mev *e;
@@ -183,18 +183,18 @@ ixt_damage(fixture *f, uint64_t seq, bool short_record)
 {
 	static const uint8_t garbage[] = {0x07, 0xff, 0xff, 0x13, 0x37};
 	uint8_t kb[8], rec[AUDIT_HASHBYTES + sizeof(garbage)];
-	MDB_val k = {8, kb}, v;
-	MDB_txn *txn = ixt_wbegin(f);
+	store_val k = {8, kb}, v;
+	store_txn *txn = ixt_wbegin(f);
 
 	assert_null(
 	    privd__v1__audit_event__unpack(NULL, sizeof(garbage), garbage));
 	store_be64(kb, seq);
-	assert_int_equal(mdb_get(txn, f->st->audit, &k, &v), 0);
-	memcpy(rec, v.mv_data, AUDIT_HASHBYTES);
+	assert_int_equal(store_get(txn, STORE_AUDIT, &k, &v), 0);
+	memcpy(rec, v.data, AUDIT_HASHBYTES);
 	memcpy(rec + AUDIT_HASHBYTES, garbage, sizeof(garbage));
-	v.mv_data = rec;
-	v.mv_size = short_record ? 10 : sizeof(rec);
-	assert_int_equal(mdb_put(txn, f->st->audit, &k, &v, 0), 0);
+	v.data = rec;
+	v.size = short_record ? 10 : sizeof(rec);
+	assert_int_equal(store_put(txn, STORE_AUDIT, &k, &v, 0), 0);
 	ixt_wcommit(txn);
 	f->ev[seq].dmg = true;
 }
@@ -203,11 +203,11 @@ void
 ixt_delete_event(fixture *f, uint64_t seq)
 {
 	uint8_t kb[8];
-	MDB_val k = {8, kb};
-	MDB_txn *txn = ixt_wbegin(f);
+	store_val k = {8, kb};
+	store_txn *txn = ixt_wbegin(f);
 
 	store_be64(kb, seq);
-	assert_int_equal(mdb_del(txn, f->st->audit, &k, NULL), 0);
+	assert_int_equal(store_del(txn, STORE_AUDIT, &k), 0);
 	ixt_wcommit(txn);
 	f->ev[seq].gone = true;
 }
@@ -262,27 +262,27 @@ ixt_check_runs(fixture *f)
 {
 	uint64_t runs[MAXRUNS], r, mark;
 	size_t n = 0, i;
-	MDB_cursor *c;
-	MDB_txn *txn;
-	MDB_val k, v;
+	store_cur *c;
+	store_txn *txn;
+	store_val k, v;
 	int rc;
 
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &txn), 0);
 	assert_int_equal(audit_ix_mark(f->st, txn, &mark), 0);
 	assert_int_equal(mark, f->mark);
-	assert_int_equal(mdb_cursor_open(txn, f->st->audit_ix, &c), 0);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		assert_true(k.mv_size > 8);
-		r = store_get_be64(k.mv_data);
+	assert_int_equal(store_cur_open(txn, STORE_AUDIT_IX, &c), 0);
+	for (rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		assert_true(k.size > 8);
+		r = store_get_be64(k.data);
 		if (n == 0 || runs[n - 1] != r) {
 			assert_true(n < MAXRUNS);
 			runs[n++] = r;
 		}
 	}
-	assert_int_equal(rc, MDB_NOTFOUND);
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	assert_int_equal(rc, STORE_NOTFOUND);
+	store_cur_close(c);
+	store_txn_abort(txn);
 	assert_int_equal(n, f->nruns);
 	for (i = 0; i < n; i++)
 		assert_int_equal(runs[i], f->runs[i]);
@@ -293,29 +293,29 @@ ixt_check_runs(fixture *f)
 void
 ixt_dump_from(fixture *f, uint64_t from, seqlist *d)
 {
-	MDB_cursor *c;
-	MDB_txn *txn;
-	MDB_val k, v;
+	store_cur *c;
+	store_txn *txn;
+	store_val k, v;
 	size_t i;
 	int rc;
 
 	d->n = 0;
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
-	assert_int_equal(mdb_cursor_open(txn, f->st->audit_ix, &c), 0);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		assert_true(k.mv_size >= 8);
-		if (store_get_be64(k.mv_data) < from)
+	assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &txn), 0);
+	assert_int_equal(store_cur_open(txn, STORE_AUDIT_IX, &c), 0);
+	for (rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		assert_true(k.size >= 8);
+		if (store_get_be64(k.data) < from)
 			continue;
-		ixt_push(d, k.mv_size << 32 | v.mv_size);
-		for (i = 0; i < k.mv_size; i++)
-			ixt_push(d, ((uint8_t *)k.mv_data)[i]);
-		for (i = 0; i < v.mv_size; i++)
-			ixt_push(d, ((uint8_t *)v.mv_data)[i]);
+		ixt_push(d, k.size << 32 | v.size);
+		for (i = 0; i < k.size; i++)
+			ixt_push(d, ((uint8_t *)k.data)[i]);
+		for (i = 0; i < v.size; i++)
+			ixt_push(d, ((uint8_t *)v.data)[i]);
 	}
-	assert_int_equal(rc, MDB_NOTFOUND);
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	assert_int_equal(rc, STORE_NOTFOUND);
+	store_cur_close(c);
+	store_txn_abort(txn);
 }
 
 void
@@ -336,14 +336,14 @@ ixt_same_dump(const seqlist *a, const seqlist *b)
 void
 ixt_reset(fixture *f)
 {
-	MDB_val k = {strlen(AUDIT_IX_MARK), AUDIT_IX_MARK};
-	MDB_txn *txn = ixt_wbegin(f);
+	store_val k = {strlen(AUDIT_IX_MARK), AUDIT_IX_MARK};
+	store_txn *txn = ixt_wbegin(f);
 	uint64_t s;
 	int rc;
 
-	assert_int_equal(mdb_drop(txn, f->st->audit_ix, 0), 0);
-	rc = mdb_del(txn, f->st->meta, &k, NULL);
-	assert_true(rc == 0 || rc == MDB_NOTFOUND);
+	assert_int_equal(store_drop(txn, STORE_AUDIT_IX), 0);
+	rc = store_del(txn, STORE_META, &k);
+	assert_true(rc == 0 || rc == STORE_NOTFOUND);
 	ixt_wcommit(txn);
 	f->mark = 0;
 	f->nruns = 0;
@@ -354,11 +354,11 @@ ixt_reset(fixture *f)
 void
 ixt_load(fixture *f, audit_ix *ix)
 {
-	MDB_txn *txn;
+	store_txn *txn;
 
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &txn), 0);
 	assert_int_equal(audit_ix_load(f->st, txn, ix), 0);
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	assert_int_equal(ix->mark, f->mark);
 }
 
@@ -383,7 +383,7 @@ ixt_feed(fixture *f, audit_ix *ix, uint64_t from, uint64_t to)
 void
 ixt_flush(fixture *f, audit_ix *ix, uint64_t max, bool from_log, uint64_t want)
 {
-	MDB_txn *txn = ixt_wbegin(f);
+	store_txn *txn = ixt_wbegin(f);
 	uint64_t upto = 0;
 
 	assert_int_equal(audit_ix_flush(f->st, txn, ix, max, &upto), 0);
@@ -513,20 +513,19 @@ sink_fn(void *arg, uint64_t seq)
 
 /* Walk in txn (NULL: a read transaction of its own). */
 int
-ixt_walk(fixture *f, MDB_txn *txn, const uint8_t *key, size_t klen, uint64_t lo,
-    uint64_t hi, bool desc, sink *k)
+ixt_walk(fixture *f, store_txn *txn, const uint8_t *key, size_t klen,
+    uint64_t lo, uint64_t hi, bool desc, sink *k)
 {
-	MDB_txn *t = txn;
+	store_txn *t = txn;
 	int rc;
 
 	k->l.n = 0;
 	k->calls = 0;
 	if (t == NULL)
-		assert_int_equal(
-		    mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &t), 0);
+		assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &t), 0);
 	rc = audit_ix_walk(f->st, t, key, klen, lo, hi, desc, sink_fn, k);
 	if (txn == NULL)
-		mdb_txn_abort(t);
+		store_txn_abort(t);
 	return rc;
 }
 
@@ -623,9 +622,9 @@ ixt_check_edges(fixture *f, const uint8_t *key, size_t klen)
 
 /* Decode postings as audit_index.h lays them out. */
 static void
-decode(const MDB_val *v, uint64_t run, seqlist *out)
+decode(const store_val *v, uint64_t run, seqlist *out)
 {
-	const uint8_t *p = v->mv_data, *end = p + v->mv_size;
+	const uint8_t *p = v->data, *end = p + v->size;
 	uint64_t prev = run, d;
 	unsigned shift;
 
@@ -647,13 +646,14 @@ decode(const MDB_val *v, uint64_t run, seqlist *out)
  * big-endian 32-bit offset from the run per entry, sorted as bytes. The
  * entries of pseudonym prefix p, as seqs; the table must be sorted. */
 static void
-decode_subjects(const MDB_val *v, uint64_t run, const uint8_t *p, seqlist *out)
+decode_subjects(
+    const store_val *v, uint64_t run, const uint8_t *p, seqlist *out)
 {
-	const uint8_t *t = v->mv_data;
-	size_t i, n = v->mv_size / 12;
+	const uint8_t *t = v->data;
+	size_t i, n = v->size / 12;
 
 	out->n = 0;
-	assert_int_equal(v->mv_size % 12, 0);
+	assert_int_equal(v->size % 12, 0);
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			assert_true(
@@ -673,14 +673,14 @@ void
 ixt_check_postings(fixture *f, const uint8_t *key, size_t klen)
 {
 	uint8_t kb[8 + AUDIT_IX_KEYMAX];
-	MDB_val k = {8 + klen, kb}, v;
+	store_val k = {8 + klen, kb}, v;
 	seqlist got = {0}, want = {0};
 	uint64_t s, end;
-	MDB_txn *txn;
+	store_txn *txn;
 	size_t i;
 	int rc;
 
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &txn), 0);
 	for (i = 0; i < f->nruns; i++) {
 		end = i + 1 < f->nruns ? f->runs[i + 1] - 1 : f->mark;
 		want.n = 0;
@@ -691,58 +691,58 @@ ixt_check_postings(fixture *f, const uint8_t *key, size_t klen)
 				ixt_push(&want, s);
 		store_be64(kb, f->runs[i]);
 		memcpy(kb + 8, key, klen);
-		k.mv_data = kb;
+		k.data = kb;
 		if (key[0] == 'S') {
-			k.mv_size = 9; /* the run's subject table */
-			rc = mdb_get(txn, f->st->audit_ix, &k, &v);
-			k.mv_size = 8 + klen;
+			k.size = 9; /* the run's subject table */
+			rc = store_get(txn, STORE_AUDIT_IX, &k, &v);
+			k.size = 8 + klen;
 			got.n = 0;
 			if (rc == 0)
 				decode_subjects(&v, f->runs[i], key + 1, &got);
 			else
-				assert_int_equal(rc, MDB_NOTFOUND);
+				assert_int_equal(rc, STORE_NOTFOUND);
 			ixt_same_list(&got, &want, f->runs[i], end, false);
 			continue;
 		}
-		rc = mdb_get(txn, f->st->audit_ix, &k, &v);
+		rc = store_get(txn, STORE_AUDIT_IX, &k, &v);
 		if (want.n == 0) {
-			assert_int_equal(rc, MDB_NOTFOUND);
+			assert_int_equal(rc, STORE_NOTFOUND);
 			continue;
 		}
 		assert_int_equal(rc, 0);
 		decode(&v, f->runs[i], &got);
 		ixt_same_list(&got, &want, f->runs[i], end, false);
 	}
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 	free(got.s);
 	free(want.s);
 }
 
 /* Put key (run, kind and body) -> val in txn. */
 void
-ixt_put_raw(fixture *f, MDB_txn *txn, uint64_t run, const uint8_t *key,
+ixt_put_raw(fixture *f, store_txn *txn, uint64_t run, const uint8_t *key,
     size_t klen, const uint8_t *val, size_t vlen)
 {
 	uint8_t kb[8 + AUDIT_IX_KEYMAX + 8];
-	MDB_val k = {8 + klen, kb}, v = {vlen, (void *)val};
+	store_val k = {8 + klen, kb}, v = {vlen, (void *)val};
 
 	store_be64(kb, run);
 	memcpy(kb + 8, key, klen);
-	assert_int_equal(mdb_put(txn, f->st->audit_ix, &k, &v, 0), 0);
+	assert_int_equal(store_put(txn, STORE_AUDIT_IX, &k, &v, 0), 0);
 }
 
 /* Put a key of klen bytes (short: not one privd writes) in txn. */
 void
-ixt_put_short(fixture *f, MDB_txn *txn, const uint8_t *key, size_t klen)
+ixt_put_short(fixture *f, store_txn *txn, const uint8_t *key, size_t klen)
 {
-	MDB_val k = {klen, (void *)key}, v = {1, "\x01"};
+	store_val k = {klen, (void *)key}, v = {1, "\x01"};
 
-	assert_int_equal(mdb_put(txn, f->st->audit_ix, &k, &v, 0), 0);
+	assert_int_equal(store_put(txn, STORE_AUDIT_IX, &k, &v, 0), 0);
 }
 
 /* A walk in txn against the model. */
 void
-ixt_check_in(fixture *f, MDB_txn *txn, const uint8_t *key, size_t klen,
+ixt_check_in(fixture *f, store_txn *txn, const uint8_t *key, size_t klen,
     uint64_t lo, uint64_t hi, bool desc)
 {
 	sink k = {.budget = SIZE_MAX};

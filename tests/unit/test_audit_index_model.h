@@ -90,8 +90,8 @@ void ixt_push(seqlist *l, uint64_t s);
 int ixt_setup(void **state);
 int ixt_teardown(void **state);
 
-MDB_txn *ixt_wbegin(fixture *f);
-void ixt_wcommit(MDB_txn *txn);
+store_txn *ixt_wbegin(fixture *f);
+void ixt_wcommit(store_txn *txn);
 
 /* The log: append n events in one transaction; damage one (garbage, or a
  * record shorter than a hash), delete one. */
@@ -132,14 +132,14 @@ void ixt_all_keys(keyset *ks);
 void ixt_expect(const fixture *f, const uint8_t *key, size_t klen, uint64_t lo,
     uint64_t hi, bool desc, seqlist *out);
 /* audit_ix_walk into k, in txn (NULL: a read transaction of its own). */
-int ixt_walk(fixture *f, MDB_txn *txn, const uint8_t *key, size_t klen,
+int ixt_walk(fixture *f, store_txn *txn, const uint8_t *key, size_t klen,
     uint64_t lo, uint64_t hi, bool desc, sink *k);
 void ixt_same_list(const seqlist *got, const seqlist *want, uint64_t lo,
     uint64_t hi, bool desc);
 /* Walks against the model: one (in txn, or its own); every key over the
  * whole log and a range; key over every pair of edges (run edges, the
  * mark, past it), both ways. */
-void ixt_check_in(fixture *f, MDB_txn *txn, const uint8_t *key, size_t klen,
+void ixt_check_in(fixture *f, store_txn *txn, const uint8_t *key, size_t klen,
     uint64_t lo, uint64_t hi, bool desc);
 void ixt_check(fixture *f, const uint8_t *key, size_t klen, uint64_t lo,
     uint64_t hi, bool desc);
@@ -149,8 +149,8 @@ void ixt_check_edges(fixture *f, const uint8_t *key, size_t klen);
 void ixt_check_postings(fixture *f, const uint8_t *key, size_t klen);
 
 /* Raw entries in txn: run || key -> val, or a key of klen bytes. */
-void ixt_put_raw(fixture *f, MDB_txn *txn, uint64_t run, const uint8_t *key,
+void ixt_put_raw(fixture *f, store_txn *txn, uint64_t run, const uint8_t *key,
     size_t klen, const uint8_t *val, size_t vlen);
-void ixt_put_short(fixture *f, MDB_txn *txn, const uint8_t *key, size_t klen);
+void ixt_put_short(fixture *f, store_txn *txn, const uint8_t *key, size_t klen);
 
 #endif

@@ -34,7 +34,7 @@ test_prune(void **state)
 	av_state v;
 	chain before, c;
 	size_t i, pruned;
-	MDB_txn *txn;
+	store_txn *txn;
 	bool more;
 
 	for (i = 0; i < 10; i++)
@@ -53,8 +53,8 @@ test_prune(void **state)
 	wcommit(txn);
 	assert_int_equal(pruned, 0);
 	assert_false(more);
-	assert_int_equal(db_count(f, f->st->audit), 15);
-	assert_int_equal(db_count(f, f->st->audit_ckpt), 3);
+	assert_int_equal(db_count(f, STORE_AUDIT), 15);
+	assert_int_equal(db_count(f, STORE_AUDIT_CKPT), 3);
 
 	txn = wbegin(f);
 	assert_int_equal(
@@ -100,7 +100,7 @@ test_prune_all_then_continue(void **state)
 	av_state v;
 	chain before, c;
 	size_t pruned;
-	MDB_txn *txn;
+	store_txn *txn;
 	bool more;
 
 	a = append_at(f, 12, NULL, 4);
@@ -114,9 +114,9 @@ test_prune_all_then_continue(void **state)
 	wcommit(txn);
 	assert_int_equal(pruned, 12);
 	assert_false(more);
-	assert_int_equal(db_count(f, f->st->audit), 0);
-	assert_int_equal(db_count(f, f->st->audit_ix), 0);
-	assert_int_equal(db_count(f, f->st->audit_ckpt), 1);
+	assert_int_equal(db_count(f, STORE_AUDIT), 0);
+	assert_int_equal(db_count(f, STORE_AUDIT_IX), 0);
+	assert_int_equal(db_count(f, STORE_AUDIT_CKPT), 1);
 
 	l = load(f);
 	assert_int_equal(l.seq, 12);
@@ -154,7 +154,7 @@ test_prune_in_chunks(void **state)
 	fixture *f = *state;
 	const av_checkpoint *ck;
 	size_t pruned, total = 0, calls = 0;
-	MDB_txn *txn;
+	store_txn *txn;
 	av_state v;
 	bool more;
 	chain c;
@@ -173,7 +173,7 @@ test_prune_in_chunks(void **state)
 	} while (more && calls < 10);
 	assert_false(more);
 	assert_int_equal(total, 2100);
-	assert_int_equal(db_count(f, f->st->audit), 100);
+	assert_int_equal(db_count(f, STORE_AUDIT), 100);
 
 	chain_read(f, &c);
 	assert_int_equal(c.recs[0].seq, 2101);
@@ -198,7 +198,7 @@ test_prune_chunk_keeps_anchor(void **state)
 	fixture *f = *state;
 	const av_checkpoint *ck;
 	size_t pruned, calls = 0;
-	MDB_txn *txn;
+	store_txn *txn;
 	av_state v;
 	bool more;
 	chain c;

@@ -44,8 +44,8 @@ rotate(fixture *f, const crypto_keys *k, uint64_t now_s, uint8_t *old_pk)
 {
 	uint8_t new_pk[32];
 	uint64_t seq = 0;
-	MDB_txn *txn;
-	MDB_val v;
+	store_txn *txn;
+	store_val v;
 
 	if (old_pk != NULL)
 		memcpy(old_pk, f->pk, 32);
@@ -55,15 +55,15 @@ rotate(fixture *f, const crypto_keys *k, uint64_t now_s, uint8_t *old_pk)
 	    0);
 	wcommit(txn);
 	/* the sealed secret in meta is the new key's */
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &txn), 0);
 	assert_int_equal(datadir_secret(f->st, txn, k, META_SIGN_SECRET, f->sk,
 	                     crypto_sign_SECRETKEYBYTES),
 	    0);
 	assert_int_equal(
 	    store_meta_get(f->st, txn, "audit_sign_public", &v), 0);
-	assert_int_equal(v.mv_size, 32);
-	assert_memory_equal(v.mv_data, new_pk, 32);
-	mdb_txn_abort(txn);
+	assert_int_equal(v.size, 32);
+	assert_memory_equal(v.data, new_pk, 32);
+	store_txn_abort(txn);
 	crypto_sign_ed25519_sk_to_pk(f->pk, f->sk);
 	assert_memory_equal(f->pk, new_pk, 32);
 	return seq;
@@ -156,8 +156,8 @@ test_rotation_unsigned(void **state)
 	fixture *f = *state;
 	crypto_keys *k = test_keys();
 	uint8_t first[32], kb[8];
-	MDB_val key = {8, kb};
-	MDB_txn *txn;
+	store_val key = {8, kb};
+	store_txn *txn;
 	uint64_t s;
 	av_state v;
 	chain c;
@@ -167,7 +167,7 @@ test_rotation_unsigned(void **state)
 	append_at(f, 10, NULL, 5);
 	store_be64(kb, s);
 	txn = wbegin(f);
-	assert_int_equal(mdb_del(txn, f->st->audit_ckpt, &key, NULL), 0);
+	assert_int_equal(store_del(txn, STORE_AUDIT_CKPT, &key), 0);
 	wcommit(txn);
 	chain_read(f, &c);
 	assert_int_not_equal(chain_verify(&c, 1, NULL, first, &v), 0);
@@ -237,7 +237,7 @@ test_rotation_wrong_from(void **state)
 	s2 = rotate(f, k, 10, NULL);
 	{
 		audit_state a = load(f);
-		MDB_txn *txn = wbegin(f);
+		store_txn *txn = wbegin(f);
 
 		a.ckpt_seq = 0;
 		assert_int_equal(
@@ -269,7 +269,7 @@ test_prune_skips_rotation(void **state)
 	uint8_t first[32], prev[AV_HASHBYTES];
 	const av_checkpoint *base;
 	size_t pruned;
-	MDB_txn *txn;
+	store_txn *txn;
 	uint64_t s;
 	av_state v;
 	bool more;

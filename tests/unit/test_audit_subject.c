@@ -51,7 +51,7 @@ visit(void *arg, uint64_t seq, const Privd__V1__AuditEvent *ev)
 static void
 walk(al_log *l, int subject, seen *s, size_t stop_at, int fail, int want)
 {
-	MDB_txn *txn;
+	store_txn *txn;
 
 	memset(s, 0, sizeof(*s));
 	assert_non_null(s->seqs = calloc(l->n + 1, sizeof(*s->seqs)));
@@ -59,10 +59,10 @@ walk(al_log *l, int subject, seen *s, size_t stop_at, int fail, int want)
 	s->stop_at = stop_at;
 	s->fail = fail;
 	s->pseudo = al_pseudo[subject];
-	assert_int_equal(mdb_txn_begin(l->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(store_txn_begin(l->st, STORE_RDONLY, &txn), 0);
 	assert_int_equal(
 	    audit_subject_walk(l->st, txn, al_pseudo[subject], visit, s), want);
-	mdb_txn_abort(txn);
+	store_txn_abort(txn);
 }
 
 static void

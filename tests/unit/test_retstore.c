@@ -24,7 +24,7 @@ typedef struct fx {
 	char dir[64];
 	store *st;
 	crypto_keys *keys;
-	MDB_txn *txn;
+	store_txn *txn;
 } fx;
 
 static int
@@ -42,7 +42,7 @@ setup(void **state)
 		return -1;
 	randombytes_buf(master, sizeof(master));
 	f->keys = crypto_keys_derive(master);
-	if (mdb_txn_begin(f->st->env, NULL, 0, &f->txn) != 0)
+	if (store_txn_begin(f->st, 0, &f->txn) != 0)
 		return -1;
 	*state = f;
 	return 0;
@@ -54,7 +54,7 @@ teardown(void **state)
 	fx *f = *state;
 	char cmd[128];
 
-	mdb_txn_abort(f->txn);
+	store_txn_abort(f->txn);
 	store_close(&f->st);
 	crypto_keys_free(&f->keys);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
@@ -76,17 +76,18 @@ sid_of(uint8_t sid[CRYPTO_SUBJECT_IDBYTES], int n)
 static size_t
 due_entries(fx *f, ret_due *out, size_t max)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 	size_t n = 0;
 
-	assert_int_equal(mdb_cursor_open(f->txn, f->st->ret_due, &c), 0);
-	while (mdb_cursor_get(c, &k, &v, n == 0 ? MDB_FIRST : MDB_NEXT) == 0) {
+	assert_int_equal(store_cur_open(f->txn, STORE_RET_DUE, &c), 0);
+	while (
+	    store_cur_get(c, &k, &v, n == 0 ? STORE_FIRST : STORE_NEXT) == 0) {
 		assert_true(n < max);
 		assert_int_equal(ret_due_decode(&k, &v, &out[n]), 0);
 		n++;
 	}
-	mdb_cursor_close(c);
+	store_cur_close(c);
 	return n;
 }
 
@@ -133,27 +134,27 @@ static void
 test_due_decode_refuses_malformed_entries(void **state)
 {
 	uint8_t key[RET_DUE_KEYMAX + 8], val[80];
-	MDB_val k = {0, key}, v = {0, val};
+	store_val k = {0, key}, v = {0, val};
 	ret_due d;
 
 	(void)state;
 	memset(key, 'x', sizeof(key));
 	val[0] = 4;
 	memcpy(val + 1, "acis", 4);
-	v.mv_size = 5;
-	k.mv_size = 8 + CRYPTO_SUBJECT_IDBYTES; /* no field */
+	v.size = 5;
+	k.size = 8 + CRYPTO_SUBJECT_IDBYTES; /* no field */
 	assert_int_equal(ret_due_decode(&k, &v, &d), -1);
-	k.mv_size = RET_DUE_KEYMAX + 1; /* field name too long */
+	k.size = RET_DUE_KEYMAX + 1; /* field name too long */
 	assert_int_equal(ret_due_decode(&k, &v, &d), -1);
-	k.mv_size = 8 + CRYPTO_SUBJECT_IDBYTES + 4;
+	k.size = 8 + CRYPTO_SUBJECT_IDBYTES + 4;
 	assert_int_equal(ret_due_decode(&k, &v, &d), 0);
-	v.mv_size = 4; /* register name longer than the value */
+	v.size = 4; /* register name longer than the value */
 	assert_int_equal(ret_due_decode(&k, &v, &d), -1);
 	val[0] = 0;
-	v.mv_size = 1; /* empty register name */
+	v.size = 1; /* empty register name */
 	assert_int_equal(ret_due_decode(&k, &v, &d), -1);
 	val[0] = 4;
-	v.mv_size = 6; /* trailing byte */
+	v.size = 6; /* trailing byte */
 	assert_int_equal(ret_due_decode(&k, &v, &d), -1);
 }
 
@@ -164,7 +165,7 @@ test_subject_record_is_sealed_and_bound(void **state)
 	uint8_t a[CRYPTO_SUBJECT_IDBYTES], b[CRYPTO_SUBJECT_IDBYTES];
 	uint8_t key[RET_SUB_KEYMAX];
 	ret_sub rs = {0}, got;
-	MDB_val k, v, v2;
+	store_val k, v, v2;
 	void *copy;
 
 	sid_of(a, 1);
@@ -181,39 +182,39 @@ test_subject_record_is_sealed_and_bound(void **state)
 	assert_int_equal(got.rel_end_us, 1234);
 	assert_int_equal(got.flags, RET_SUB_REL_ACTED);
 	/* the subject id is not in the record in the clear */
-	k.mv_size = ret_sub_key(key, "customers", a);
-	k.mv_data = key;
-	assert_int_equal(mdb_get(f->txn, f->st->ret_sub, &k, &v), 0);
-	assert_null(memmem(v.mv_data, v.mv_size, "CANARY", 6));
+	k.size = ret_sub_key(key, "customers", a);
+	k.data = key;
+	assert_int_equal(store_get(f->txn, STORE_RET_SUB, &k, &v), 0);
+	assert_null(memmem(v.data, v.size, "CANARY", 6));
 	/* the same record under another subject's key does not open */
-	copy = malloc(v.mv_size);
-	memcpy(copy, v.mv_data, v.mv_size);
-	v2.mv_size = v.mv_size;
-	v2.mv_data = copy;
-	k.mv_size = ret_sub_key(key, "customers", b);
-	assert_int_equal(mdb_put(f->txn, f->st->ret_sub, &k, &v2, 0), 0);
+	copy = malloc(v.size);
+	memcpy(copy, v.data, v.size);
+	v2.size = v.size;
+	v2.data = copy;
+	k.size = ret_sub_key(key, "customers", b);
+	assert_int_equal(store_put(f->txn, STORE_RET_SUB, &k, &v2, 0), 0);
 	assert_int_equal(
 	    ret_sub_get(f->st, f->txn, f->keys, "customers", b, &got),
-	    MDB_CORRUPTED);
+	    STORE_CORRUPTED);
 	/* nor with an edited relationship end: the seal binds the header */
-	k.mv_size = ret_sub_key(key, "customers", a);
+	k.size = ret_sub_key(key, "customers", a);
 	((uint8_t *)copy)[9] ^= 1;
-	assert_int_equal(mdb_put(f->txn, f->st->ret_sub, &k, &v2, 0), 0);
+	assert_int_equal(store_put(f->txn, STORE_RET_SUB, &k, &v2, 0), 0);
 	assert_int_equal(
 	    ret_sub_get(f->st, f->txn, f->keys, "customers", a, &got),
-	    MDB_CORRUPTED);
+	    STORE_CORRUPTED);
 	((uint8_t *)copy)[9] ^= 1;
-	k.mv_size = ret_sub_key(key, "customers", b);
+	k.size = ret_sub_key(key, "customers", b);
 	((uint8_t *)copy)[0] = 9; /* unknown format */
-	assert_int_equal(mdb_put(f->txn, f->st->ret_sub, &k, &v2, 0), 0);
+	assert_int_equal(store_put(f->txn, STORE_RET_SUB, &k, &v2, 0), 0);
 	assert_int_equal(
 	    ret_sub_get(f->st, f->txn, f->keys, "customers", b, &got),
-	    MDB_CORRUPTED);
-	v2.mv_size = 5; /* too short */
-	assert_int_equal(mdb_put(f->txn, f->st->ret_sub, &k, &v2, 0), 0);
+	    STORE_CORRUPTED);
+	v2.size = 5; /* too short */
+	assert_int_equal(store_put(f->txn, STORE_RET_SUB, &k, &v2, 0), 0);
 	assert_int_equal(
 	    ret_sub_get(f->st, f->txn, f->keys, "customers", b, &got),
-	    MDB_CORRUPTED);
+	    STORE_CORRUPTED);
 	free(copy);
 }
 
@@ -224,7 +225,7 @@ test_holds_round_trip_and_refuse_damage(void **state)
 	uint8_t a[CRYPTO_SUBJECT_IDBYTES], key[RET_HOLD_KEYMAX];
 	ret_hold h = {0}, got;
 	bool held;
-	MDB_val k, v;
+	store_val k, v;
 	uint8_t *copy;
 
 	sid_of(a, 1);
@@ -253,31 +254,31 @@ test_holds_round_trip_and_refuse_damage(void **state)
 	    0);
 	assert_false(held);
 	/* no reason or subject id in the clear */
-	k.mv_size = ret_hold_key(key, "customers", a);
-	k.mv_data = key;
-	assert_int_equal(mdb_get(f->txn, f->st->holds, &k, &v), 0);
-	assert_null(memmem(v.mv_data, v.mv_size, "CANARY", 6));
+	k.size = ret_hold_key(key, "customers", a);
+	k.data = key;
+	assert_int_equal(store_get(f->txn, STORE_HOLDS, &k, &v), 0);
+	assert_null(memmem(v.data, v.size, "CANARY", 6));
 	/* an edited end does not authenticate (the seal binds the header),
 	 * nor does a flipped byte of the sealed part */
-	copy = malloc(v.mv_size);
-	memcpy(copy, v.mv_data, v.mv_size);
-	v.mv_data = copy;
+	copy = malloc(v.size);
+	memcpy(copy, v.data, v.size);
+	v.data = copy;
 	copy[16] ^= 1; /* the low byte of until */
-	assert_int_equal(mdb_put(f->txn, f->st->holds, &k, &v, 0), 0);
+	assert_int_equal(store_put(f->txn, STORE_HOLDS, &k, &v, 0), 0);
 	assert_int_equal(
 	    ret_hold_get(f->st, f->txn, f->keys, "customers", a, &got),
-	    MDB_CORRUPTED);
+	    STORE_CORRUPTED);
 	copy[16] ^= 1;
-	copy[v.mv_size - 1] ^= 1;
-	assert_int_equal(mdb_put(f->txn, f->st->holds, &k, &v, 0), 0);
+	copy[v.size - 1] ^= 1;
+	assert_int_equal(store_put(f->txn, STORE_HOLDS, &k, &v, 0), 0);
 	assert_int_equal(
 	    ret_hold_get(f->st, f->txn, f->keys, "customers", a, &got),
-	    MDB_CORRUPTED);
-	v.mv_size = 3;
-	assert_int_equal(mdb_put(f->txn, f->st->holds, &k, &v, 0), 0);
+	    STORE_CORRUPTED);
+	v.size = 3;
+	assert_int_equal(store_put(f->txn, STORE_HOLDS, &k, &v, 0), 0);
 	assert_int_equal(
 	    ret_hold_get(f->st, f->txn, f->keys, "customers", a, &got),
-	    MDB_CORRUPTED);
+	    STORE_CORRUPTED);
 	free(copy);
 }
 
@@ -290,8 +291,8 @@ test_anonymous_records(void **state)
 	size_t len, vlen, n;
 	uint64_t month;
 	bool more;
-	MDB_cursor *c;
-	MDB_val k, v;
+	store_cur *c;
+	store_val k, v;
 
 	/* feedback_score = "4" */
 	len = 0;
@@ -306,11 +307,11 @@ test_anonymous_records(void **state)
 	assert_int_equal(ret_anon_put(f->st, f->txn, f->keys, "acis",
 	                     ret_month_of(1700000000ULL * 1000000), plain, len),
 	    0);
-	assert_int_equal(mdb_cursor_open(f->txn, f->st->anon, &c), 0);
-	assert_int_equal(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0);
+	assert_int_equal(store_cur_open(f->txn, STORE_ANON, &c), 0);
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_FIRST), 0);
 	assert_int_equal(
 	    ret_anon_open(f->keys, &k, &v, &opened, &n, &month), 0);
-	mdb_cursor_close(c);
+	store_cur_close(c);
 	assert_int_equal(month, 1698796800ULL * 1000000); /* 2023-11-01 */
 	val = ret_anon_field(opened, n, "feedback_score", &vlen);
 	assert_non_null(val);

@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "store.h"
+#include "store_lmdb.h" /* the map growth is LMDB's */
 
 #define READERS         2
 #define GROW_DEADLINE_S 5
@@ -62,7 +64,7 @@ reader(void *arg)
 	shared *sh = ra->sh;
 	int other = (ra->id + 1) % READERS;
 	struct timespec tick = {0, 100 * 1000};
-	MDB_txn *txn = NULL;
+	store_txn *txn = NULL;
 	uint64_t mine, t0;
 
 	while (!atomic_load(&sh->stop)) {
@@ -77,7 +79,7 @@ reader(void *arg)
 		store_read_end(sh->st, txn);
 	}
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		store_txn_abort(txn);
 	return NULL;
 }
 
@@ -162,11 +164,110 @@ test_grow_not_starved_by_readers(void **state)
 	rm_store(dir);
 }
 
+/* The other process of test_map_grown_elsewhere: grow the map twice and
+ * fill it past the first process's map. Exit status 0 if all went. */
+#define FILL_RECORDS 48
+#define FILL_BYTES   (64u * 1024)
+
+static int
+grow_and_fill(const char *dir)
+{
+	static uint8_t buf[FILL_BYTES];
+	char err[256], name[16];
+	store_txn *t;
+	store *st;
+	int i;
+
+	if (store_open(dir, STORE_MIN_MAPSIZE, false, &st, err, sizeof(err)) !=
+	        0 ||
+	    store_grow(st) != 0 || store_grow(st) != 0 ||
+	    store_txn_begin(st, 0, &t) != 0)
+		return 1;
+	for (i = 0; i < FILL_RECORDS; i++) {
+		snprintf(name, sizeof(name), "fill%02d", i);
+		memset(buf, i, sizeof(buf));
+		if (store_meta_put(st, t, name, buf, sizeof(buf)) != 0) {
+			store_txn_abort(t);
+			return 1;
+		}
+	}
+	if (store_txn_commit(t) != 0)
+		return 1;
+	store_close(&st);
+	return 0;
+}
+
+/* Another process (privd server-key next beside privd serve, or the
+ * reverse) grows the map and fills it past this process's map: this
+ * process's next transaction adopts the new size (LMDB's
+ * MDB_MAP_RESIZED, handled in store_lmdb.c) and sees the records. */
+static void
+test_map_grown_elsewhere(void **state)
+{
+	char dir[] = "/tmp/privd-test-store-XXXXXX", err[256];
+	store_val v;
+	store_txn *t;
+	store *st;
+	pid_t pid;
+	int status;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(
+	    store_open(dir, STORE_MIN_MAPSIZE, true, &st, err, sizeof(err)), 0);
+	assert_true(st->mapsize < FILL_RECORDS * FILL_BYTES);
+	if ((pid = fork()) == 0)
+		_exit(grow_and_fill(dir));
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	assert_int_equal(store_txn_begin(st, 0, &t), 0);
+	assert_int_equal(store_meta_get(st, t, "fill47", &v), 0);
+	assert_int_equal(v.size, FILL_BYTES);
+	assert_int_equal(((uint8_t *)v.data)[0], 47);
+	assert_int_equal(store_meta_put(st, t, "after", "x", 1), 0);
+	assert_int_equal(store_txn_commit(t), 0);
+	assert_true(st->mapsize >= FILL_RECORDS * FILL_BYTES);
+	store_close(&st);
+	rm_store(dir);
+}
+
+/* --store lmdb:DIR names the LMDB store in DIR, as a plain path does. */
+static void
+test_open_spec_lmdb(void **state)
+{
+	char dir[] = "/tmp/privd-test-store-XXXXXX", spec[64], err[256];
+	store *st;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(spec, sizeof(spec), "lmdb:%s", dir);
+	assert_int_equal(store_open_spec(spec, STORE_MIN_MAPSIZE, true, &st,
+	                     err, sizeof(err)),
+	    0);
+	assert_string_equal(store_backend(st), "lmdb");
+	store_close(&st);
+	assert_null(st);
+	assert_int_equal(store_open_spec(dir, STORE_MIN_MAPSIZE, false, &st,
+	                     err, sizeof(err)),
+	    0);
+	assert_string_equal(store_backend(st), "lmdb");
+	store_close(&st);
+	rm_store(dir);
+	/* a directory that holds no store, not created: a clear error */
+	assert_int_equal(store_open_spec("lmdb:/nonexistent-privd-dir",
+	                     STORE_MIN_MAPSIZE, false, &st, err, sizeof(err)),
+	    -1);
+	assert_null(st);
+	assert_non_null(strstr(err, "/nonexistent-privd-dir"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_grow_not_starved_by_readers),
+	    cmocka_unit_test(test_map_grown_elsewhere),
+	    cmocka_unit_test(test_open_spec_lmdb),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,12 +85,12 @@ teardown(void **state)
 }
 
 static void
-put_raw(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v,
+put_raw(store_txn *txn, store_tbl dbi, const void *k, size_t kn, const void *v,
     size_t vn)
 {
-	MDB_val key = {kn, (void *)k}, val = {vn, (void *)v};
+	store_val key = {kn, (void *)k}, val = {vn, (void *)v};
 
-	assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+	assert_int_equal(store_put(txn, dbi, &key, &val, 0), 0);
 }
 
 /* One real stored field (r, sid, a), written at t, planned a day later,
@@ -101,18 +101,18 @@ fill(fx *f, const uint8_t *sid, uint64_t t)
 	uint8_t rec[STORE_VALUE_HDRBYTES + 1 + 40], key[STORE_VALUE_KEYMAX];
 	uint8_t junk[RET_DUE_KEYMAX + 40], sub[STORE_SUBJECT_RECBYTES];
 	uint8_t other[CRYPTO_SUBJECT_IDBYTES];
-	MDB_txn *txn;
+	store_txn *txn;
 	size_t n;
 
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(store_txn_begin(f->st, 0, &txn), 0);
 	/* the subject and its value (the seal is not opened by a delete) */
 	memset(sub, 0, sizeof(sub));
 	sub[0] = STORE_FORMAT;
-	put_raw(txn, f->st->subjects, sid, CRYPTO_SUBJECT_IDBYTES, sub,
-	    sizeof(sub));
+	put_raw(
+	    txn, STORE_SUBJECTS, sid, CRYPTO_SUBJECT_IDBYTES, sub, sizeof(sub));
 	n = store_value_header(rec, t, t, "p", 1);
 	memset(rec + n, 0xab, 40);
-	put_raw(txn, f->st->values, key, store_value_key(key, sid, "a"), rec,
+	put_raw(txn, STORE_VALUES, key, store_value_key(key, sid, "a"), rec,
 	    n + 40);
 	assert_int_equal(
 	    ret_plan_set(f->st, txn, "r", sid, "a", t + DAY_US), 0);
@@ -120,22 +120,22 @@ fill(fx *f, const uint8_t *sid, uint64_t t)
 	 * that is no register name, an undeclared register and field, and a
 	 * plan whose value is gone */
 	memset(junk, 0, sizeof(junk));
-	put_raw(txn, f->st->ret_due, junk, 3, "\1r", 2);
+	put_raw(txn, STORE_RET_DUE, junk, 3, "\1r", 2);
 	memset(junk, 0x01, sizeof(junk));
-	put_raw(txn, f->st->ret_due, junk, sizeof(junk), "\1r", 2);
+	put_raw(txn, STORE_RET_DUE, junk, sizeof(junk), "\1r", 2);
 	junk[sizeof(junk) - 1] = 0x02;
-	put_raw(txn, f->st->ret_due, junk, sizeof(junk), "\1r", 2);
+	put_raw(txn, STORE_RET_DUE, junk, sizeof(junk), "\1r", 2);
 	store_be64(junk, t);
 	memcpy(junk + 8, sid, CRYPTO_SUBJECT_IDBYTES);
 	memcpy(junk + 8 + CRYPTO_SUBJECT_IDBYTES, "a", 1);
-	put_raw(txn, f->st->ret_due, junk, 8 + CRYPTO_SUBJECT_IDBYTES + 1,
+	put_raw(txn, STORE_RET_DUE, junk, 8 + CRYPTO_SUBJECT_IDBYTES + 1,
 	    "\x09r", 2);
 	memset(other, 0x17, sizeof(other));
 	assert_int_equal(ret_plan_set(f->st, txn, "nosuch", other, "a", t), 0);
 	assert_int_equal(ret_plan_set(f->st, txn, "r", sid, "zz", t), 0);
 	other[0] = 0x18;
 	assert_int_equal(ret_plan_set(f->st, txn, "r", other, "a", t), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(store_txn_commit(txn), 0);
 }
 
 static sweep *
@@ -143,22 +143,22 @@ run(fx *f, uint64_t as_of, bool preview)
 {
 	sweep_env e = {f->st, f->keys, f->pol, 1, f->dk, 0};
 	audit_state a;
-	MDB_txn *txn;
+	store_txn *txn;
 	sweep *sw = sweep_new(as_of, preview, NULL, 0);
 	int i;
 
 	assert_non_null(sw);
 	assert_int_equal(
-	    mdb_txn_begin(f->st->env, NULL, preview ? MDB_RDONLY : 0, &txn), 0);
+	    store_txn_begin(f->st, preview ? STORE_RDONLY : 0, &txn), 0);
 	assert_int_equal(audit_load(f->st, txn, &a), 0);
 	for (i = 0; i < 100 && !sw->done; i++)
 		assert_int_equal(
 		    sweep_step(&e, txn, sw, preview ? NULL : &a, as_of), 0);
 	assert_true(sw->done); /* it ends */
 	if (preview)
-		mdb_txn_abort(txn);
+		store_txn_abort(txn);
 	else
-		assert_int_equal(mdb_txn_commit(txn), 0);
+		assert_int_equal(store_txn_commit(txn), 0);
 	sweep_finish(sw);
 	return sw;
 }
@@ -171,7 +171,7 @@ test_garbage_in_the_index_is_stepped_over(void **state)
 	uint64_t t = 1700000000ULL * 1000000;
 	sweep *pv, *sw;
 	store_subject s;
-	MDB_txn *txn;
+	store_txn *txn;
 
 	memset(sid, 0x42, sizeof(sid));
 	fill(f, sid, t);
@@ -192,9 +192,10 @@ test_garbage_in_the_index_is_stepped_over(void **state)
 	sweep_free(&pv);
 	sweep_free(&sw);
 	/* the subject left with nothing is gone, key and all */
-	assert_int_equal(mdb_txn_begin(f->st->env, NULL, MDB_RDONLY, &txn), 0);
-	assert_int_equal(store_subject_get(f->st, txn, sid, &s), MDB_NOTFOUND);
-	mdb_txn_abort(txn);
+	assert_int_equal(store_txn_begin(f->st, STORE_RDONLY, &txn), 0);
+	assert_int_equal(
+	    store_subject_get(f->st, txn, sid, &s), STORE_NOTFOUND);
+	store_txn_abort(txn);
 	/* the stale plans were dropped: a second sweep has nothing left
 	 * but the entries it cannot read */
 	sw = run(f, t + 2 * DAY_US, false);
