@@ -1,0 +1,40 @@
+/*
+ * test_store_kv.h - what test_store_kv.c shares with the cases of one
+ * backend (test_store_kv_pg.c): the store under test and small helpers
+ * that assert as they go.
+ */
+#ifndef PRIVD_TEST_STORE_KV_H
+#define PRIVD_TEST_STORE_KV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store_backend.h"
+
+#ifdef HAVE_STORE_PG
+#include "pgtmp.h"
+extern pgtmp pg; /* the private server */
+/* The PostgreSQL backend's own cases; the number that failed. */
+int run_pg_own(void);
+#endif
+
+/* store.h's (every backend's close, through the store's table); store.h
+ * itself is the daemon's, with more than a test of store_kv.h needs. */
+void store_close(store **s);
+
+extern store *st; /* the store under test, opened by group_open */
+
+int group_open(void **state);
+int group_close(void **state);
+int clear_all(void **state); /* every table emptied */
+
+store_val sv(const char *s);
+void put(store_txn *t, store_tbl tb, const char *k, const char *v);
+/* want == NULL: expect STORE_NOTFOUND. */
+void expect(store_txn *t, store_tbl tb, const char *k, const char *want);
+void expect_val(const store_val *v, const char *want);
+store_txn *wbegin(void);
+store_txn *rbegin(void);
+uint64_t count(store_tbl tb);
+
+#endif

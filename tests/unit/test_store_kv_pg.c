@@ -1,0 +1,245 @@
+/*
+ * test_store_kv_pg.c - the PostgreSQL backend's own cases, on the
+ * private server of test_store_kv.c: a server that goes away and comes
+ * back, the schema check at open, and two privd nodes' writers taking
+ * turns on one database.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "test_store_kv.h"
+
+#define POLL_DEADLINE_MS 20000
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = {0, (long)ms * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+static void
+quiet(void *arg, const char *msg)
+{
+}
+
+/* Runs sql on its own connection to database db of the private server;
+ * the first field of the first row, or "" (a static buffer). */
+static const char *
+sql1(const char *db, const char *sql)
+{
+	static char out[64];
+	char ci[300];
+	PGconn *c;
+	PGresult *r;
+
+	snprintf(ci, sizeof(ci), "host=%s port=5432 dbname=%s user=postgres",
+	    pg.dir, db);
+	c = PQconnectdb(ci);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PQsetNoticeProcessor(c, quiet, NULL); /* IF EXISTS says "skipping" */
+	r = PQexec(c, sql);
+	assert_true(PQresultStatus(r) == PGRES_COMMAND_OK ||
+	            PQresultStatus(r) == PGRES_TUPLES_OK);
+	out[0] = '\0';
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+		snprintf(out, sizeof(out), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return out;
+}
+
+/*
+ * The server stops: a transaction fails with STORE_UNAVAILABLE (at
+ * begin, or at its first read). It starts again: the next begin, of a
+ * write and of a read, works at once (the stale connections are found
+ * and replaced, none fails a request).
+ */
+static void
+test_server_goes_away(void **state)
+{
+	char why[256];
+	store_txn *t, *r;
+	store_val k = sv("a"), v;
+	int rc;
+
+	t = wbegin();
+	put(t, STORE_META, "a", "1");
+	assert_int_equal(store_txn_commit(t), 0);
+	r = rbegin(); /* a worker's long-lived handle */
+	expect(r, STORE_META, "a", "1");
+	store_txn_reset(r);
+
+	assert_int_equal(pgtmp_halt(&pg), 0);
+	if ((rc = store_txn_begin(st, 0, &t)) == 0) {
+		rc = store_get(t, STORE_META, &k, &v);
+		store_txn_abort(t);
+	}
+	assert_int_equal(rc, STORE_UNAVAILABLE);
+	if ((rc = store_txn_renew(r)) == 0) {
+		rc = store_get(r, STORE_META, &k, &v);
+		store_txn_reset(r);
+	}
+	assert_int_equal(rc, STORE_UNAVAILABLE);
+
+	assert_int_equal(pgtmp_restart(&pg, why, sizeof(why)), 0);
+	t = wbegin();
+	put(t, STORE_META, "a", "2");
+	assert_int_equal(store_txn_commit(t), 0);
+	assert_int_equal(store_txn_renew(r), 0);
+	expect(r, STORE_META, "a", "2");
+	store_txn_abort(r);
+	r = rbegin();
+	expect(r, STORE_META, "a", "2");
+	store_txn_abort(r);
+}
+
+static void
+expect_open_error(const char *conninfo, bool create, const char *want)
+{
+	char err[256];
+	store *s = NULL;
+
+	assert_int_equal(
+	    store_pg_open(conninfo, create, &s, err, sizeof(err)), -1);
+	assert_null(s);
+	if (strstr(err, want) == NULL)
+		fail_msg("error \"%s\" does not say \"%s\"", err, want);
+	assert_null(strstr(err, "hunter2"));
+}
+
+/* open checks the schema; its errors never hold the password. */
+static void
+test_schema_check(void **state)
+{
+	char ci[300], err[256];
+	store *s;
+
+	sql1("postgres", "DROP DATABASE IF EXISTS privd_other");
+	sql1("postgres", "CREATE DATABASE privd_other");
+	snprintf(ci, sizeof(ci),
+	    "host=%s port=5432 dbname=privd_other user=postgres "
+	    "password=hunter2",
+	    pg.dir);
+	expect_open_error(ci, false, "holds no privd store");
+	assert_int_equal(store_pg_open(ci, true, &s, err, sizeof(err)), 0);
+	store_close(&s);
+	assert_int_equal(store_pg_open(ci, true, &s, err, sizeof(err)), 0);
+	store_close(&s); /* init twice: the schema is there, nothing lost */
+	assert_int_equal(store_pg_open(ci, false, &s, err, sizeof(err)), 0);
+	store_close(&s);
+
+	sql1("privd_other", "UPDATE privd_schema SET version = 99");
+	expect_open_error(ci, false, "version 99");
+	sql1("privd_other", "UPDATE privd_schema SET version = 1");
+	sql1("privd_other", "DROP TABLE privd_blind_of");
+	expect_open_error(ci, false, "lacks 1 of its");
+
+	expect_open_error("host=x password=hunter2 nonsense", false,
+	    "invalid PostgreSQL connection string");
+	expect_open_error("host=/nonexistent/dir password=hunter2", false,
+	    "cannot connect to PostgreSQL");
+	sql1("postgres", "DROP DATABASE privd_other");
+}
+
+struct node_b {
+	store *s;
+	int rc;
+	char seen[16];
+};
+
+/* Node B's writer: its first read waits for node A's transaction. */
+static void *
+node_b(void *arg)
+{
+	struct node_b *b = arg;
+	store_txn *t;
+	store_val k = sv("x"), v, k2 = sv("y"), v2 = sv("B");
+
+	if ((b->rc = store_txn_begin(b->s, 0, &t)) != 0)
+		return NULL;
+	if ((b->rc = store_get(t, STORE_META, &k, &v)) == 0)
+		snprintf(b->seen, sizeof(b->seen), "%.*s", (int)v.size,
+		    (char *)v.data);
+	if (b->rc == 0 && (b->rc = store_put(t, STORE_META, &k2, &v2, 0)) == 0)
+		b->rc = store_txn_commit(t);
+	else
+		store_txn_abort(t);
+	return NULL;
+}
+
+/*
+ * Two privd nodes on one database: node B's write transaction waits for
+ * node A's (the writers' advisory lock) and then sees what A committed,
+ * so the nodes' writes form one sequence (one audit log).
+ */
+static void
+test_writers_take_turns(void **state)
+{
+	struct node_b b = {0};
+	char err[256];
+	const char *waiting = "0";
+	store_txn *t;
+	pthread_t th;
+	int64_t deadline;
+
+	assert_int_equal(
+	    store_pg_open(pg.conninfo, false, &b.s, err, sizeof(err)), 0);
+	t = wbegin();
+	put(t, STORE_META, "x", "A");
+	expect(t, STORE_META, "x", "A"); /* A now holds the lock */
+	assert_int_equal(pthread_create(&th, NULL, node_b, &b), 0);
+	/* a poll with a deadline: until B waits for the lock */
+	for (deadline = now_ms() + POLL_DEADLINE_MS; now_ms() < deadline;
+	     sleep_ms(10)) {
+		waiting = sql1("postgres",
+		    "SELECT count(*) FROM pg_locks WHERE locktype = "
+		    "'advisory' AND NOT granted");
+		if (strcmp(waiting, "1") == 0)
+			break;
+	}
+	assert_string_equal(waiting, "1");
+	assert_int_equal(store_txn_commit(t), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(b.rc, 0);
+	assert_string_equal(b.seen, "A");
+	store_close(&b.s);
+
+	t = rbegin();
+	expect(t, STORE_META, "y", "B");
+	store_txn_abort(t);
+}
+
+static const struct CMUnitTest pg_own[] = {
+    cmocka_unit_test_setup(test_server_goes_away, clear_all),
+    cmocka_unit_test_setup(test_schema_check, clear_all),
+    cmocka_unit_test_setup(test_writers_take_turns, clear_all),
+};
+
+int
+run_pg_own(void)
+{
+	return _cmocka_run_group_tests("postgresql-own", pg_own,
+	    sizeof(pg_own) / sizeof(pg_own[0]), group_open, group_close);
+}
