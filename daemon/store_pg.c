@@ -304,6 +304,8 @@ store_pg_put(store_txn *tx, store_tbl tb, const store_val *k, store_val *v,
 
 	if ((rc = pg_begin_call(t)) != 0 || (rc = check_key(k)) != 0)
 		return rc;
+	if (t->rdonly)
+		return EACCES; /* as LMDB */
 	if (v->size > INT32_MAX)
 		return EINVAL;
 	t->wgen[tb]++;
@@ -348,6 +350,8 @@ store_pg_del(store_txn *tx, store_tbl tb, const store_val *k)
 
 	if ((rc = pg_begin_call(t)) != 0 || (rc = check_key(k)) != 0)
 		return rc;
+	if (t->rdonly)
+		return EACCES;
 	t->wgen[tb]++;
 	if ((rc = pg_exec(t, Q_DEL, tb, k, NULL, 0, &r)) != 0)
 		return rc;
@@ -365,6 +369,8 @@ store_pg_drop(store_txn *tx, store_tbl tb)
 
 	if ((rc = pg_begin_call(t)) != 0)
 		return rc;
+	if (t->rdonly)
+		return EACCES;
 	t->wgen[tb]++;
 	return pg_exec(t, Q_DROP, tb, NULL, NULL, 0, NULL);
 }

@@ -274,6 +274,8 @@ store_pg_cur_put_current(store_cur *cur, const store_val *k, store_val *v)
 
 	if (t == NULL || c->st != C_ON)
 		return EINVAL;
+	if (t->rdonly)
+		return EACCES;
 	if ((rc = pg_begin_call(t)) != 0)
 		return rc;
 	if (k != NULL &&
@@ -302,6 +304,8 @@ store_pg_cur_del(store_cur *cur)
 
 	if (t == NULL || c->st != C_ON)
 		return EINVAL;
+	if (t->rdonly)
+		return EACCES;
 	if ((rc = pg_begin_call(t)) != 0)
 		return rc;
 	if (!batch_fresh(c) && (rc = current(c)) != 0)
