@@ -180,6 +180,27 @@ run_initdb(pgtmp *p, char *why, size_t len)
 	return 0;
 }
 
+/* Makes p's directory and conninfo (p->bindir and the user are set). */
+static int
+make_dir(pgtmp *p, char *why, size_t len)
+{
+	/* /tmp: the postgres user must reach it, and the socket's path
+	 * must fit sun_path */
+	snprintf(p->dir, sizeof(p->dir), "/tmp/privd-test-pg.XXXXXX");
+	if (mkdtemp(p->dir) == NULL) {
+		snprintf(why, len, "mkdtemp: %s", strerror(errno));
+		p->dir[0] = '\0';
+		return -1;
+	}
+	if (p->drop && chown(p->dir, p->uid, p->gid) != 0) {
+		snprintf(why, len, "chown: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(p->conninfo, sizeof(p->conninfo),
+	    "host=%s port=5432 dbname=postgres user=postgres", p->dir);
+	return 0;
+}
+
 /* Starts the postmaster and waits (60 s at most) until it answers. */
 int
 pgtmp_restart(pgtmp *p, char *why, size_t len)
@@ -224,22 +245,61 @@ pgtmp_start(pgtmp *p, char *why, size_t len)
 	memset(p, 0, sizeof(*p));
 	if ((rc = find(p, why, len)) != 0)
 		return rc;
-	/* /tmp: the postgres user must reach it, and the socket's path
-	 * must fit sun_path */
-	snprintf(p->dir, sizeof(p->dir), "/tmp/privd-test-pg.XXXXXX");
-	if (mkdtemp(p->dir) == NULL) {
-		snprintf(why, len, "mkdtemp: %s", strerror(errno));
-		p->dir[0] = '\0';
+	if (make_dir(p, why, len) != 0)
 		return -1;
-	}
-	if (p->drop && chown(p->dir, p->uid, p->gid) != 0) {
-		snprintf(why, len, "chown: %s", strerror(errno));
-		return -1;
-	}
-	snprintf(p->conninfo, sizeof(p->conninfo),
-	    "host=%s port=5432 dbname=postgres user=postgres", p->dir);
 	if (run_initdb(p, why, len) != 0)
 		return -1;
+	return pgtmp_restart(p, why, len);
+}
+
+/*
+ * A streaming replica of primary (pg_basebackup -R: standby.signal and
+ * primary_conninfo over primary's socket), on a socket of its own, and
+ * started. Returns 0 or -1 with why; pgtmp_stop it in every case.
+ */
+int
+pgtmp_standby(const pgtmp *primary, pgtmp *p, char *why, size_t len)
+{
+	char prog[300], data[160], log[160], conf[160];
+	char *argv[] = {prog, "-D", data, "-h", (char *)primary->dir, "-p",
+	    "5432", "-U", "postgres", "-R", "-X", "stream", "--no-sync", NULL};
+	int st;
+	pid_t pid;
+	FILE *f;
+
+	memset(p, 0, sizeof(*p));
+	memcpy(p->bindir, primary->bindir, sizeof(p->bindir));
+	p->drop = primary->drop;
+	p->uid = primary->uid;
+	p->gid = primary->gid;
+	if (make_dir(p, why, len) != 0)
+		return -1;
+	snprintf(prog, sizeof(prog), "%s/pg_basebackup", p->bindir);
+	snprintf(data, sizeof(data), "%s/data", p->dir);
+	snprintf(log, sizeof(log), "%s/basebackup.log", p->dir);
+	if ((pid = spawn(p, argv, log)) < 0) {
+		snprintf(why, len, "fork: %s", strerror(errno));
+		return -1;
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		snprintf(why, len, "pg_basebackup failed (status %d; see %s)",
+		    st, log);
+		return -1;
+	}
+	/* the copied postgresql.conf names the primary's socket directory:
+	 * a later line wins */
+	snprintf(conf, sizeof(conf), "%s/data/postgresql.conf", p->dir);
+	if ((f = fopen(conf, "a")) == NULL) {
+		snprintf(why, len, "postgresql.conf: %s", strerror(errno));
+		return -1;
+	}
+	fprintf(f, "unix_socket_directories = '%s'\n", p->dir);
+	if (fclose(f) != 0) {
+		snprintf(why, len, "cannot write postgresql.conf");
+		return -1;
+	}
 	return pgtmp_restart(p, why, len);
 }
 

@@ -35,6 +35,9 @@ int pgtmp_start(pgtmp *p, char *why, size_t len);
  * same directory. 0 or -1 with why. */
 int pgtmp_halt(pgtmp *p);
 int pgtmp_restart(pgtmp *p, char *why, size_t len);
+/* A streaming replica of primary, started (pg_basebackup -R). 0 or -1
+ * with why; pgtmp_stop it in every case. */
+int pgtmp_standby(const pgtmp *primary, pgtmp *p, char *why, size_t len);
 /* Stops the server if it runs and removes the directory. */
 void pgtmp_stop(pgtmp *p);
 

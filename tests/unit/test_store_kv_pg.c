@@ -44,10 +44,11 @@ quiet(void *arg, const char *msg)
 {
 }
 
-/* Runs sql on its own connection to database db of the private server;
- * the first field of the first row, or "" (a static buffer). */
+/* Runs sql on its own connection to database db of the server whose
+ * socket is in dir; the first field of the first row, or "" (a static
+ * buffer). */
 static const char *
-sql1(const char *db, const char *sql)
+sql_at(const char *dir, const char *db, const char *sql)
 {
 	static char out[64];
 	char ci[300];
@@ -55,7 +56,7 @@ sql1(const char *db, const char *sql)
 	PGresult *r;
 
 	snprintf(ci, sizeof(ci), "host=%s port=5432 dbname=%s user=postgres",
-	    pg.dir, db);
+	    dir, db);
 	c = PQconnectdb(ci);
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
 	PQsetNoticeProcessor(c, quiet, NULL); /* IF EXISTS says "skipping" */
@@ -68,6 +69,28 @@ sql1(const char *db, const char *sql)
 	PQclear(r);
 	PQfinish(c);
 	return out;
+}
+
+static const char *
+sql1(const char *db, const char *sql)
+{
+	return sql_at(pg.dir, db, sql);
+}
+
+/* Polls sql on the server in dir until it answers want (a deadline, not
+ * a sleep: replication and lock waits take what they take). */
+static void
+wait_for(const char *dir, const char *sql, const char *want)
+{
+	int64_t deadline = now_ms() + POLL_DEADLINE_MS;
+	const char *got;
+
+	while (strcmp(got = sql_at(dir, "postgres", sql), want) != 0) {
+		if (now_ms() > deadline)
+			fail_msg("\"%s\" answered \"%s\", not \"%s\"", sql, got,
+			    want);
+		sleep_ms(10);
+	}
 }
 
 /*
@@ -199,10 +222,8 @@ test_writers_take_turns(void **state)
 {
 	struct node_b b = {0};
 	char err[256];
-	const char *waiting = "0";
 	store_txn *t;
 	pthread_t th;
-	int64_t deadline;
 
 	assert_int_equal(
 	    store_pg_open(pg.conninfo, false, &b.s, err, sizeof(err)), 0);
@@ -210,16 +231,11 @@ test_writers_take_turns(void **state)
 	put(t, STORE_META, "x", "A");
 	expect(t, STORE_META, "x", "A"); /* A now holds the lock */
 	assert_int_equal(pthread_create(&th, NULL, node_b, &b), 0);
-	/* a poll with a deadline: until B waits for the lock */
-	for (deadline = now_ms() + POLL_DEADLINE_MS; now_ms() < deadline;
-	     sleep_ms(10)) {
-		waiting = sql1("postgres",
-		    "SELECT count(*) FROM pg_locks WHERE locktype = "
-		    "'advisory' AND NOT granted");
-		if (strcmp(waiting, "1") == 0)
-			break;
-	}
-	assert_string_equal(waiting, "1");
+	/* until B waits for the lock */
+	wait_for(pg.dir,
+	    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+	    "NOT granted",
+	    "1");
 	assert_int_equal(store_txn_commit(t), 0);
 	pthread_join(th, NULL);
 	assert_int_equal(b.rc, 0);
@@ -231,10 +247,139 @@ test_writers_take_turns(void **state)
 	store_txn_abort(t);
 }
 
+static void
+put_on(store *s, const char *k, const char *v, int want)
+{
+	store_txn *t;
+	store_val kk = sv(k), vv = sv(v);
+	int rc;
+
+	if ((rc = store_txn_begin(s, 0, &t)) == 0) {
+		if ((rc = store_put(t, STORE_META, &kk, &vv, 0)) == 0)
+			rc = store_txn_commit(t);
+		else
+			store_txn_abort(t);
+	}
+	assert_int_equal(rc, want);
+}
+
+static void
+get_on(store *s, const char *k, const char *want)
+{
+	store_txn *t;
+
+	assert_int_equal(store_txn_begin(s, STORE_RDONLY, &t), 0);
+	expect(t, STORE_META, k, want);
+	store_txn_abort(t);
+}
+
+/* Writes the URI of both servers, the standby first, into buf: unix
+ * socket directories are hosts, percent-encoded. */
+static void
+uri_of(char *buf, size_t len, const char *first, const char *second)
+{
+	char h[2][160];
+	const char *src[2] = {first, second};
+
+	for (int i = 0; i < 2; i++) {
+		size_t n = 0;
+
+		for (const char *p = src[i]; *p != '\0' && n + 4 < sizeof(h[i]);
+		     p++) {
+			if (*p == '/') {
+				memcpy(h[i] + n, "%2F", 3);
+				n += 3;
+			} else {
+				h[i][n++] = *p;
+			}
+		}
+		h[i][n] = '\0';
+	}
+	snprintf(buf, len,
+	    "postgresql://%s:5432,%s:5432/postgres?user=postgres&"
+	    "target_session_attrs=read-write",
+	    h[0], h[1]);
+}
+
+/*
+ * A primary and its streaming replica. On the replica alone a store
+ * reads and its writes fail with STORE_UNAVAILABLE (a demoted primary
+ * looks the same). With both in a multi-host conninfo and
+ * target_session_attrs=read-write (key=value and URI forms), the store
+ * writes to the primary whichever host comes first; when the primary
+ * stops and the replica is promoted, the next write transaction
+ * connects to the new primary and commits. Last of the cases: it stops
+ * the fixture's server and starts it again afterwards (as a second,
+ * separate primary).
+ */
+static pgtmp sb; /* the replica */
+
+static void
+test_failover(void **state)
+{
+	char why[256], ci[600], err[256];
+	store *s = NULL, *s2 = NULL;
+
+	put_on(st, "before", "1", 0);
+	if (pgtmp_standby(&pg, &sb, why, sizeof(why)) != 0)
+		fail_msg("standby: %s", why);
+	wait_for(sb.dir, "SELECT pg_is_in_recovery()", "t");
+
+	assert_int_equal(
+	    store_pg_open(sb.conninfo, false, &s, err, sizeof(err)), 0);
+	wait_for(sb.dir,
+	    "SELECT count(*) FROM privd_meta WHERE k = 'before'::bytea", "1");
+	get_on(s, "before", "1");
+	put_on(s, "on-standby", "x", STORE_UNAVAILABLE);
+	store_close(&s);
+
+	snprintf(ci, sizeof(ci),
+	    "host=%s,%s port=5432,5432 dbname=postgres user=postgres "
+	    "target_session_attrs=read-write",
+	    sb.dir, pg.dir);
+	assert_int_equal(store_pg_open(ci, false, &s, err, sizeof(err)), 0);
+	put_on(s, "multi", "1", 0);
+	uri_of(ci, sizeof(ci), sb.dir, pg.dir);
+	assert_int_equal(store_pg_open(ci, false, &s2, err, sizeof(err)), 0);
+	put_on(s2, "uri", "1", 0);
+	get_on(st, "multi", "1"); /* on the primary */
+	get_on(st, "uri", "1");
+	wait_for(sb.dir,
+	    "SELECT count(*) FROM privd_meta WHERE k IN ('multi'::bytea, "
+	    "'uri'::bytea)",
+	    "2");
+
+	assert_int_equal(pgtmp_halt(&pg), 0);
+	wait_for(sb.dir, "SELECT pg_promote()", "t");
+	put_on(s, "after", "2", 0); /* connects to the new primary */
+	get_on(s, "multi", "1");
+	get_on(s, "after", "2");
+	get_on(s2, "after", "2");
+	store_close(&s);
+	store_close(&s2);
+}
+
+/* Also after a failure: the replica goes, the fixture's server is back. */
+static int
+failover_teardown(void **state)
+{
+	char why[256];
+
+	pgtmp_stop(&sb);
+	if (pg.pid == 0 && pgtmp_restart(&pg, why, sizeof(why)) != 0) {
+		fprintf(stderr, "restart: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct CMUnitTest pg_own[] = {
     cmocka_unit_test_setup(test_server_goes_away, clear_all),
     cmocka_unit_test_setup(test_schema_check, clear_all),
     cmocka_unit_test_setup(test_writers_take_turns, clear_all),
+    /* the last */
+    cmocka_unit_test_setup_teardown(
+        test_failover, clear_all, failover_teardown),
 };
 
 int
