@@ -149,7 +149,7 @@ store_pg_txn_begin(store *st, unsigned flags, store_txn **out)
 			s->w = NULL;
 		}
 		if (s->w == NULL)
-			s->w = pg_conn_new(s);
+			s->w = pg_conn_new(s, true);
 		t->c = s->w;
 	}
 	if (t->c == NULL) {
@@ -256,7 +256,7 @@ store_pg_txn_renew(store_txn *tx)
 		return EINVAL;
 	if (t->c == NULL || !pg_conn_alive(t->c)) {
 		pg_conn_free(t->c);
-		if ((t->c = pg_conn_new(s)) == NULL) {
+		if ((t->c = pg_conn_new(s, false)) == NULL) {
 			/* keep a handle that a later renew can retry on */
 			if ((t->c = calloc(1, sizeof(*t->c))) != NULL)
 				t->c->broken = true;
@@ -584,7 +584,7 @@ store_pg_open(
 	s->base.ops = &pg_ops;
 	pthread_mutex_init(&s->wmu, NULL);
 	pthread_mutex_init(&s->pmu, NULL);
-	if ((pc = pg_dial(s, why, sizeof(why))) == NULL) {
+	if ((pc = pg_dial(s, true, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", why);
 		goto fail;
 	}

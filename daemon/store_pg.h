@@ -110,9 +110,10 @@ typedef struct pg_txn {
 /* store_pg_conn.c */
 void pg_table_name(char *buf, size_t len, store_tbl tb);
 /* A libpq connection for the store (not yet in pipeline mode), or NULL
- * with libpq's reason (never a password) in err. */
-PGconn *pg_dial(pg_store *s, char *err, size_t errlen);
-pg_conn *pg_conn_new(pg_store *s);
+ * with libpq's reason (never a password) in err. writer: the writer's,
+ * whose silence inside a transaction the server ends. */
+PGconn *pg_dial(pg_store *s, bool writer, char *err, size_t errlen);
+pg_conn *pg_conn_new(pg_store *s, bool writer);
 void pg_conn_free(pg_conn *c);
 bool pg_conn_alive(pg_conn *c);
 int pg_conn_wait(pg_conn *c, int want, PGresult **out);

@@ -29,7 +29,8 @@
 #define OID_BYTEA 17
 #define OID_INT8  20
 
-#define POOL_MAX 32 /* idle read connections kept */
+#define POOL_MAX         32    /* idle read connections kept */
+#define IDLE_TXN_TIMEOUT "60s" /* a silent writer loses its lock */
 
 static const struct {
 	const char *sql;
@@ -121,7 +122,7 @@ conn_error(PGconn *pc, char *buf, size_t len)
  * noticed in about ten seconds rather than never.
  */
 PGconn *
-pg_dial(pg_store *s, char *err, size_t errlen)
+pg_dial(pg_store *s, bool writer, char *err, size_t errlen)
 {
 	const char *kw[] = {"connect_timeout", "keepalives", "keepalives_idle",
 	    "keepalives_interval", "keepalives_count", "tcp_user_timeout",
@@ -137,9 +138,22 @@ pg_dial(pg_store *s, char *err, size_t errlen)
 		return NULL;
 	}
 	PQsetNoticeProcessor(pc, no_notices, NULL);
-	r = PQexec(pc, "SET synchronous_commit = on");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		snprintf(err, errlen, "cannot set synchronous_commit");
+	/* A writer that stops talking while it holds the writers' lock (a
+	 * stopped or stuck node) would hold every node's writes; after
+	 * IDLE_TXN_TIMEOUT of silence inside its transaction the server
+	 * ends the transaction and the connection, and the lock is free.
+	 * A writer's transaction never waits that long between statements.
+	 * An operator's own setting (options=-c ... in the conninfo, or the
+	 * role's) is left alone. */
+	r = PQexec(pc, writer ? "SET synchronous_commit = on; SELECT "
+	                        "set_config('idle_in_transaction_session_"
+	                        "timeout', '" IDLE_TXN_TIMEOUT "', false) "
+	                        "WHERE current_setting('idle_in_transaction_"
+	                        "session_timeout') = '0'"
+	                      : "SET synchronous_commit = on");
+	if (PQresultStatus(r) !=
+	    (writer ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
+		snprintf(err, errlen, "cannot set the session's parameters");
 		PQclear(r);
 		PQfinish(pc);
 		return NULL;
@@ -150,13 +164,13 @@ pg_dial(pg_store *s, char *err, size_t errlen)
 
 /* A connection in pipeline mode, or NULL (logged, rate-limited). */
 pg_conn *
-pg_conn_new(pg_store *s)
+pg_conn_new(pg_store *s, bool writer)
 {
 	char err[256];
 	pg_conn *c;
 	PGconn *pc;
 
-	if ((pc = pg_dial(s, err, sizeof(err))) == NULL) {
+	if ((pc = pg_dial(s, writer, err, sizeof(err))) == NULL) {
 		log_limited(&connect_limit, LOG_WARN,
 		    "store: cannot connect to PostgreSQL: %s", err);
 		return NULL;
@@ -190,8 +204,10 @@ map_error(pg_conn *c, const PGresult *r)
 
 	if (PQstatus(c->pc) != CONNECTION_OK || st == NULL ||
 	    strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 ||
-	    strcmp(st, "25006") == 0 || strcmp(st, "53300") == 0) {
-		/* gone, shutting down, no longer the primary, or full */
+	    strcmp(st, "25006") == 0 || strcmp(st, "25P03") == 0 ||
+	    strcmp(st, "53300") == 0) {
+		/* gone, shutting down, no longer the primary, silent too
+		 * long inside a transaction, or full */
 		c->broken = true;
 		return STORE_UNAVAILABLE;
 	}
@@ -522,7 +538,7 @@ pg_pool_get(pg_store *s)
 		}
 		pthread_mutex_unlock(&s->pmu);
 		if (c == NULL)
-			return pg_conn_new(s);
+			return pg_conn_new(s, false);
 		if (pg_conn_alive(c))
 			return c;
 		pg_conn_free(c);

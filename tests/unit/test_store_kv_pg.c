@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -190,6 +191,7 @@ struct node_b {
 	store *s;
 	int rc;
 	char seen[16];
+	atomic_bool done;
 };
 
 /* Node B's writer: its first read waits for node A's transaction. */
@@ -205,10 +207,13 @@ node_b(void *arg)
 	if ((b->rc = store_get(t, STORE_META, &k, &v)) == 0)
 		snprintf(b->seen, sizeof(b->seen), "%.*s", (int)v.size,
 		    (char *)v.data);
+	else if (b->rc == STORE_NOTFOUND)
+		b->rc = 0; /* seen stays "" */
 	if (b->rc == 0 && (b->rc = store_put(t, STORE_META, &k2, &v2, 0)) == 0)
 		b->rc = store_txn_commit(t);
 	else
 		store_txn_abort(t);
+	atomic_store(&b->done, true);
 	return NULL;
 }
 
@@ -244,6 +249,54 @@ test_writers_take_turns(void **state)
 
 	t = rbegin();
 	expect(t, STORE_META, "y", "B");
+	store_txn_abort(t);
+}
+
+static void put_on(store *s, const char *k, const char *v, int want);
+
+/*
+ * A node whose writer stops talking inside its transaction (stopped,
+ * stuck) does not hold the other nodes' writes for good: the server
+ * ends its silent transaction (idle_in_transaction_session_timeout; the
+ * writer sets 60 s unless the conninfo says otherwise, as here), the
+ * other node's writer goes on, nothing of the silent one lands, and its
+ * next transaction works on a new connection.
+ */
+static void
+test_silent_writer_loses_lock(void **state)
+{
+	struct node_b b = {0};
+	char ci[400], err[256];
+	store *a;
+	store_txn *t;
+	pthread_t th;
+	int64_t deadline;
+
+	snprintf(ci, sizeof(ci),
+	    "%s options='-c idle_in_transaction_session_timeout=300'",
+	    pg.conninfo);
+	assert_int_equal(store_pg_open(ci, false, &a, err, sizeof(err)), 0);
+	assert_int_equal(store_txn_begin(a, 0, &t), 0);
+	put(t, STORE_META, "x", "A");
+	expect(t, STORE_META, "x", "A"); /* A holds the lock, then is silent */
+
+	b.s = st;
+	assert_int_equal(pthread_create(&th, NULL, node_b, &b), 0);
+	for (deadline = now_ms() + POLL_DEADLINE_MS;
+	     !atomic_load(&b.done) && now_ms() < deadline;)
+		sleep_ms(10);
+	assert_true(atomic_load(&b.done));
+	pthread_join(th, NULL);
+	assert_int_equal(b.rc, 0);
+	assert_string_equal(b.seen, ""); /* A's put never committed */
+
+	assert_int_equal(store_txn_commit(t), STORE_UNAVAILABLE);
+	put_on(a, "z", "1", 0);
+	store_close(&a);
+	t = rbegin();
+	expect(t, STORE_META, "x", NULL);
+	expect(t, STORE_META, "y", "B");
+	expect(t, STORE_META, "z", "1");
 	store_txn_abort(t);
 }
 
@@ -377,6 +430,7 @@ static const struct CMUnitTest pg_own[] = {
     cmocka_unit_test_setup(test_server_goes_away, clear_all),
     cmocka_unit_test_setup(test_schema_check, clear_all),
     cmocka_unit_test_setup(test_writers_take_turns, clear_all),
+    cmocka_unit_test_setup(test_silent_writer_loses_lock, clear_all),
     /* the last */
     cmocka_unit_test_setup_teardown(
         test_failover, clear_all, failover_teardown),
