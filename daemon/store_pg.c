@@ -17,10 +17,14 @@
  * caller does not need before its next call (BEGIN, the lock, puts
  * without NOOVERWRITE, drop, COMMIT of a read) is only queued; a call
  * that needs an answer sends a sync and reads every queued result in
- * order. So a write transaction of puts costs one round trip, at COMMIT.
- * A queued statement's error is kept and returned by the next call that
- * waits (and by every call after it): after an error the transaction is
- * dead, as an LMDB transaction is after a failed write.
+ * order. So a write transaction of puts costs one round trip, at COMMIT;
+ * a get, a del (its answer says whether the key was there), a put with
+ * NOOVERWRITE and a cursor's fetch each cost one. A queued statement's
+ * error is kept and returned by the next call that waits (and by every
+ * call after it): after an error the transaction is dead, as an LMDB
+ * transaction is after a failed write. So a put with STORE_APPEND whose
+ * key does not sort last fails (STORE_KEYEXIST) at that later call or at
+ * commit rather than at the put, and nothing of the transaction lands.
  *
  * Write transactions: BEGIN (READ COMMITTED), then
  * pg_advisory_xact_lock(STORE_PG_LOCK_WRITER), so the writers of all
@@ -29,7 +33,10 @@
  * all after the lock; REPEATABLE READ would take its snapshot at the
  * lock statement, before the wait). COMMIT runs with synchronous_commit
  * on, set on every connection: with Patroni's synchronous_mode, a
- * commit privd acknowledges is on two servers.
+ * commit privd acknowledges is on two servers. A connection lost while
+ * COMMIT is on its way leaves the outcome unknown; the commit says
+ * STORE_UNAVAILABLE. A writer silent for 60 s inside its transaction
+ * loses it (store_pg_conn.c), so a stuck node frees the lock.
  *
  * Read transactions: BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
  * PostgreSQL takes the snapshot at the first statement, so the snapshot

@@ -15,6 +15,10 @@
 
 #include "store_backend.h"
 
+#ifndef LIBPQ_HAS_PIPELINING
+#error "the PostgreSQL store backend needs libpq 14 or later (pipeline mode)"
+#endif
+
 /*
  * The advisory lock every privd node's write transaction takes first, so
  * that the nodes' writers take turns and there is one logical audit log
