@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -806,6 +807,89 @@ test_many_puts(void **state)
 	store_txn_abort(t);
 }
 
+#define READERS 4
+#define COMMITS 150
+
+struct reader {
+	pthread_t th;
+	atomic_bool *stop;
+	int failures;
+	unsigned long reads;
+};
+
+static unsigned long
+number(const store_val *v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)v->size, (char *)v->data);
+	return strtoul(buf, NULL, 10);
+}
+
+/* A worker: one read transaction after another, each reading the two
+ * counters the writer commits together. */
+static void *
+reader(void *arg)
+{
+	struct reader *r = arg;
+	store_val kn = sv("n"), km = sv("m"), vn, vm;
+	unsigned long last = 0, n;
+	store_txn *t;
+
+	while (!atomic_load(r->stop)) {
+		if (store_txn_begin(st, STORE_RDONLY, &t) != 0) {
+			r->failures++;
+			continue;
+		}
+		if (store_get(t, STORE_META, &kn, &vn) != 0 ||
+		    store_get(t, STORE_META, &km, &vm) != 0)
+			r->failures++;
+		else if ((n = number(&vn)) != number(&vm) || n < last)
+			r->failures++; /* torn, or back in time */
+		else
+			last = n;
+		store_txn_abort(t);
+		r->reads++;
+	}
+	return NULL;
+}
+
+/*
+ * Readers on several threads while the writer commits: every read
+ * transaction sees both counters of one commit (one snapshot), and a
+ * later transaction never sees an older commit than an earlier one.
+ */
+static void
+test_concurrent_readers(void **state)
+{
+	struct reader rd[READERS];
+	atomic_bool stop = false;
+	char buf[24];
+	store_txn *t = wbegin();
+
+	put(t, STORE_META, "n", "0");
+	put(t, STORE_META, "m", "0");
+	assert_int_equal(store_txn_commit(t), 0);
+	for (int i = 0; i < READERS; i++) {
+		rd[i] = (struct reader){.stop = &stop};
+		assert_int_equal(
+		    pthread_create(&rd[i].th, NULL, reader, &rd[i]), 0);
+	}
+	for (int i = 1; i <= COMMITS; i++) {
+		snprintf(buf, sizeof(buf), "%d", i);
+		t = wbegin();
+		put(t, STORE_META, "n", buf);
+		put(t, STORE_META, "m", buf);
+		assert_int_equal(store_txn_commit(t), 0);
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < READERS; i++) {
+		pthread_join(rd[i].th, NULL);
+		assert_int_equal(rd[i].failures, 0);
+		assert_true(rd[i].reads > 0);
+	}
+}
+
 static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup(test_get_put_del, clear_all),
     cmocka_unit_test_setup(test_nooverwrite, clear_all),
@@ -822,6 +906,7 @@ static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup(test_values_live, clear_all),
     cmocka_unit_test_setup(test_big_and_empty_values, clear_all),
     cmocka_unit_test_setup(test_many_puts, clear_all),
+    cmocka_unit_test_setup(test_concurrent_readers, clear_all),
 };
 
 int
