@@ -3,9 +3,8 @@
  * backend built in: get/put/del, NOOVERWRITE, RESERVE, APPEND, drop,
  * count, key order, cursors both ways with SET_RANGE/SET_KEY/LAST,
  * deletes and rewrites during a walk, a read transaction's snapshot
- * against a concurrent commit, abort. Then the PostgreSQL backend's own
- * cases: a lost server, the schema check, two nodes' writers taking
- * turns.
+ * against a concurrent commit, readers on several threads, abort. Then
+ * the PostgreSQL backend's own cases (test_store_kv_pg.c).
  *
  * Backends: PostgreSQL in a private server (pgtmp.c) when its binaries
  * are installed (else its cases are skipped, saying why); LMDB once

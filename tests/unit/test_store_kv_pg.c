@@ -1,8 +1,10 @@
 /*
  * test_store_kv_pg.c - the PostgreSQL backend's own cases, on the
  * private server of test_store_kv.c: a server that goes away and comes
- * back, the schema check at open, and two privd nodes' writers taking
- * turns on one database.
+ * back, the schema check at open, two privd nodes' writers taking turns
+ * on one database, a silent writer losing its lock, a lock wait given
+ * up as STORE_CONFLICT, and a failover to a promoted streaming replica
+ * through a multi-host connection string.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -255,6 +257,34 @@ test_writers_take_turns(void **state)
 static void put_on(store *s, const char *k, const char *v, int want);
 
 /*
+ * A write transaction that gives up waiting for the writers' lock
+ * (lock_timeout, here from the conninfo) fails with STORE_CONFLICT: try
+ * again. The transaction holding the lock is not disturbed.
+ */
+static void
+test_lock_timeout_is_conflict(void **state)
+{
+	char ci[400], err[256];
+	store *b;
+	store_txn *t;
+
+	snprintf(
+	    ci, sizeof(ci), "%s options='-c lock_timeout=200'", pg.conninfo);
+	assert_int_equal(store_pg_open(ci, false, &b, err, sizeof(err)), 0);
+	t = wbegin();
+	put(t, STORE_META, "x", "A");
+	expect(t, STORE_META, "x", "A"); /* holds the lock */
+	put_on(b, "y", "B", STORE_CONFLICT);
+	assert_int_equal(store_txn_commit(t), 0);
+	put_on(b, "y", "B", 0); /* and once the lock is free, it works */
+	store_close(&b);
+	t = rbegin();
+	expect(t, STORE_META, "x", "A");
+	expect(t, STORE_META, "y", "B");
+	store_txn_abort(t);
+}
+
+/*
  * A node whose writer stops talking inside its transaction (stopped,
  * stuck) does not hold the other nodes' writes for good: the server
  * ends its silent transaction (idle_in_transaction_session_timeout; the
@@ -431,6 +461,7 @@ static const struct CMUnitTest pg_own[] = {
     cmocka_unit_test_setup(test_schema_check, clear_all),
     cmocka_unit_test_setup(test_writers_take_turns, clear_all),
     cmocka_unit_test_setup(test_silent_writer_loses_lock, clear_all),
+    cmocka_unit_test_setup(test_lock_timeout_is_conflict, clear_all),
     /* the last */
     cmocka_unit_test_setup_teardown(
         test_failover, clear_all, failover_teardown),
