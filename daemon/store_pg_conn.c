@@ -229,7 +229,13 @@ map_error(pg_conn *c, const PGresult *r)
 static int
 push(pg_conn *c, int kind, store_tbl tb, enum pg_q q)
 {
-	struct pg_pend *p = &c->pend[c->npend++];
+	struct pg_pend *p;
+
+	if (c->npend >= PG_MAXPEND) { /* callers wait long before this */
+		c->broken = true;
+		return -1;
+	}
+	p = &c->pend[c->npend++];
 
 	p->kind = (uint8_t)kind;
 	p->tb = (uint8_t)tb;
