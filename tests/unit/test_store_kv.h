@@ -36,5 +36,14 @@ void expect_val(const store_val *v, const char *want);
 store_txn *wbegin(void);
 store_txn *rbegin(void);
 uint64_t count(store_tbl tb);
+/* Records "k%04d" -> "v%d", 0 <= i < n, in one transaction. */
+void fill(store_tbl tb, int n);
+
+/* test_store_kv_cursor.c */
+void test_key_order(void **state);
+void test_cursors(void **state);
+void test_cursor_del(void **state);
+void test_cursor_put_current(void **state);
+void test_cursor_sees_writes(void **state);
 
 #endif
