@@ -4,10 +4,12 @@
  * store_pg_conn.c, cursors in store_pg_cursor.c.
  *
  * DESIGN: each store table is a PostgreSQL table privd_<name> (k bytea
- * primary key, v bytea not null), and privd_schema holds the schema's
- * version. bytea compares bytewise, shorter first on a common prefix,
- * whatever the database's collation: LMDB's default order, so cursors
- * walk the same keys in the same order on both backends.
+ * primary key, v bytea not null), privd_schema holds the schema's
+ * version, and privd_gen the generation of the last write transaction
+ * (store_pg_node.c, which also has the notifications and the leases).
+ * bytea compares bytewise, shorter first on a common prefix, whatever
+ * the database's collation: LMDB's default order, so cursors walk the
+ * same keys in the same order on both backends.
  *
  * Connections: the writer has its own (a write transaction holds wmu for
  * its life; store_kv.h allows one write transaction at a time); a read
@@ -61,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 static const struct store_ops pg_ops;
 
@@ -131,7 +134,7 @@ send_begin(pg_txn *t)
 	if (rc != 0)
 		return rc;
 	t->live = true;
-	return 0;
+	return t->rdonly ? 0 : pg_gen_send(t); /* after the lock */
 }
 
 static int
@@ -226,6 +229,7 @@ store_pg_txn_commit(store_txn *tx)
 		return 0;
 	}
 	if ((rc = pg_begin_call(t)) != 0) {
+		pg_gen_committed(t, false);
 		store_pg_txn_abort(tx);
 		return rc;
 	}
@@ -236,6 +240,7 @@ store_pg_txn_commit(store_txn *tx)
 	PQclear(r);
 	if (rc != 0)
 		pg_end_quietly(t->c, "ROLLBACK"); /* harmless if it is over */
+	pg_gen_committed(t, rc == 0);
 	txn_free(t);
 	return rc;
 }
@@ -421,8 +426,10 @@ store_pg_close(store *st)
 		pg_conn_free(c);
 	}
 	pg_conn_free(s->w);
+	pg_leases_close(s);
 	pthread_mutex_destroy(&s->wmu);
 	pthread_mutex_destroy(&s->pmu);
+	pthread_mutex_destroy(&s->lmu);
 	if (s->conninfo != NULL) {
 		explicit_bzero(s->conninfo, strlen(s->conninfo));
 		free(s->conninfo);
@@ -497,8 +504,14 @@ schema_create(PGconn *pc, char *err, size_t errlen)
 		    "v bytea NOT NULL); ",
 		    name);
 	}
+	/* the generation (store_pg_node.c): node is the last writer's */
 	if (n < sizeof(sql))
 		n += (size_t)snprintf(sql + n, sizeof(sql) - n,
+		    "CREATE TABLE IF NOT EXISTS privd_gen (one boolean PRIMARY "
+		    "KEY DEFAULT true CHECK (one), gen bigint NOT NULL, node "
+		    "bytea); INSERT INTO privd_gen (gen) VALUES (0) ON "
+		    "CONFLICT "
+		    "DO NOTHING; "
 		    "INSERT INTO privd_schema (version) VALUES (%d) "
 		    "ON CONFLICT DO NOTHING; COMMIT",
 		    STORE_PG_SCHEMA);
@@ -543,7 +556,8 @@ schema_check(PGconn *pc, char *err, size_t errlen)
 		    tb > 0 ? ", " : "", name);
 	}
 	if (n < sizeof(sql))
-		n += (size_t)snprintf(sql + n, sizeof(sql) - n, ")");
+		n += (size_t)snprintf(
+		    sql + n, sizeof(sql) - n, ", 'privd_gen')");
 	if (n >= sizeof(sql)) {
 		snprintf(err, errlen, "schema statement too long");
 		return -1;
@@ -553,10 +567,10 @@ schema_check(PGconn *pc, char *err, size_t errlen)
 		return -1;
 	tables = strtol(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
-	if (tables != STORE_NTABLES) {
+	if (tables != STORE_NTABLES + 1) {
 		snprintf(err, errlen,
 		    "the database's privd schema lacks %ld of its %d tables",
-		    STORE_NTABLES - tables, STORE_NTABLES);
+		    STORE_NTABLES + 1 - tables, STORE_NTABLES + 1);
 		return -1;
 	}
 	return 0;
@@ -591,6 +605,12 @@ store_pg_open(
 	s->base.ops = &pg_ops;
 	pthread_mutex_init(&s->wmu, NULL);
 	pthread_mutex_init(&s->pmu, NULL);
+	pthread_mutex_init(&s->lmu, NULL);
+	/* names this store's commits in privd_gen: unique, not secret */
+	if (getrandom(s->node, sizeof(s->node), 0) != sizeof(s->node)) {
+		snprintf(err, errlen, "cannot make a node id");
+		goto fail;
+	}
 	if ((pc = pg_dial(s, true, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", why);
 		goto fail;
@@ -607,6 +627,7 @@ store_pg_open(
 		goto fail;
 	}
 	s->w->pc = pc;
+	s->w->keep = -1;
 	*out = &s->base;
 	return 0;
 fail:

@@ -28,13 +28,14 @@
 
 #define OID_BYTEA 17
 #define OID_INT8  20
+#define OID_TEXT  25
 
 #define POOL_MAX         32    /* idle read connections kept */
 #define IDLE_TXN_TIMEOUT "60s" /* a silent writer loses its lock */
 
 static const struct {
 	const char *sql;
-	const char *params; /* b: bytea, l: int8 */
+	const char *params; /* b: bytea, t: text, l: int8 */
 } qs[Q_NQ] = {
     [Q_GET] = {"SELECT v FROM @ WHERE k = $1", "b"},
     [Q_PUT] = {"INSERT INTO @ (k, v) VALUES ($1, $2) ON CONFLICT (k) DO "
@@ -60,6 +61,15 @@ static const struct {
     [Q_GE] = {"SELECT k, v FROM @ WHERE k >= $1 ORDER BY k LIMIT $2", "bl"},
     [Q_GT] = {"SELECT k, v FROM @ WHERE k > $1 ORDER BY k LIMIT $2", "bl"},
     [Q_LT] = {"SELECT k, v FROM @ WHERE k < $1 ORDER BY k DESC LIMIT $2", "bl"},
+    /* store_pg_node.c's. Only a writer holding the writers' lock runs
+     * Q_GEN, so the row read is the row updated: the previous
+     * generation and the node that committed it come back. */
+    [Q_GEN] = {"WITH old AS (SELECT gen, node FROM privd_gen) UPDATE "
+               "privd_gen SET gen = old.gen + 1, node = $1 FROM old "
+               "RETURNING old.gen, old.node",
+        "b"},
+    [Q_GENREAD] = {"SELECT gen FROM privd_gen", ""},
+    [Q_NOTIFY] = {"SELECT pg_notify($1, $2)", "tt"},
 };
 
 static log_limit connect_limit, sqlstate_limit;
@@ -182,6 +192,7 @@ pg_conn_new(pg_store *s, bool writer)
 		return NULL;
 	}
 	c->pc = pc;
+	c->keep = -1;
 	return c;
 }
 
@@ -190,8 +201,17 @@ pg_conn_free(pg_conn *c)
 {
 	if (c == NULL)
 		return;
+	PQclear(c->kept);
 	PQfinish(c->pc);
 	free(c);
+}
+
+/* The result of the statement queued last is to be kept in c->kept when
+ * it is read (by whichever wait reads it), not dropped. */
+void
+pg_keep_last(pg_conn *c)
+{
+	c->keep = c->npend - 1;
 }
 
 /* Maps a failed result to a code; marks the connection broken when it
@@ -310,15 +330,20 @@ pg_conn_wait(pg_conn *c, int want, PGresult **out)
 			c->prep[p->tb][p->q] = rc == 0 ? PREP_OK : PREP_NONE;
 		if (rc != 0 && !p->quiet && first == 0)
 			first = rc;
-		if (i == want && rc == 0 && out != NULL)
+		if (i == want && rc == 0 && out != NULL) {
 			*out = r;
-		else
+		} else if (i == c->keep && rc == 0) {
+			PQclear(c->kept);
+			c->kept = r;
+		} else {
 			PQclear(r);
+		}
 		if (c->broken)
 			break;
 	}
 	c->npend = 0;
 	c->unsynced = 0;
+	c->keep = -1;
 	if (c->broken)
 		return STORE_UNAVAILABLE;
 	return first;
@@ -359,6 +384,35 @@ pg_end_quietly(pg_conn *c, const char *sql)
 }
 
 /*
+ * Whether an idle connection (nothing outstanding) still looks usable:
+ * reads what the socket has to say without waiting. A server that
+ * stopped, failed over or ended the session (pg_terminate_backend) has
+ * sent an error and closed it; a peer gone silent shows once the
+ * keepalives give up (pg_dial: about ten seconds).
+ */
+bool
+pg_pc_alive(PGconn *pc)
+{
+	struct pollfd pfd;
+
+	if (pc == NULL || PQstatus(pc) != CONNECTION_OK)
+		return false;
+	/* a few rounds: a server going away sends an error, then EOF */
+	for (int i = 0; i < 4; i++) {
+		pfd.fd = PQsocket(pc);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (pfd.fd < 0 || poll(&pfd, 1, 0) < 0)
+			return false;
+		if (pfd.revents == 0)
+			break;
+		if (PQconsumeInput(pc) != 1 || PQstatus(pc) != CONNECTION_OK)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Before a connection is used again (a begin, a renew): reads what the
  * server sent since (the quiet results of the last transaction's end),
  * and, with nothing outstanding, whether the socket has something to
@@ -369,29 +423,12 @@ pg_end_quietly(pg_conn *c, const char *sql)
 bool
 pg_conn_alive(pg_conn *c)
 {
-	struct pollfd pfd;
-
 	if (c->broken)
 		return false;
 	if (c->npend > 0)
 		(void)pg_conn_wait(c, -1, NULL); /* all quiet: only breakage */
-	if (c->broken)
-		return false;
-	/* a few rounds: a server going away sends an error, then EOF */
-	for (int i = 0; i < 4 && !c->broken; i++) {
-		pfd.fd = PQsocket(c->pc);
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (pfd.fd < 0 || poll(&pfd, 1, 0) < 0) {
-			c->broken = true;
-			break;
-		}
-		if (pfd.revents == 0)
-			break;
-		if (PQconsumeInput(c->pc) != 1 ||
-		    PQstatus(c->pc) != CONNECTION_OK)
-			c->broken = true;
-	}
+	if (c->broken || !pg_pc_alive(c->pc))
+		c->broken = true;
 	return !c->broken;
 }
 
@@ -423,8 +460,9 @@ pg_exec(pg_txn *t, enum pg_q q, store_tbl tb, const store_val *a,
 	for (pp = qs[q].params; *pp != '\0'; pp++, np++) {
 		const store_val *v = np == 0 ? a : b;
 
-		if (*pp == 'b') {
-			types[np] = OID_BYTEA;
+		if (*pp == 'b' || *pp == 't') {
+			/* text in binary format is its bytes */
+			types[np] = *pp == 'b' ? OID_BYTEA : OID_TEXT;
 			vals[np] = v->size > 0 ? v->data : "";
 			lens[np] = (int)v->size;
 		} else {
