@@ -667,8 +667,10 @@ main(void)
 		    sizeof(contract) / sizeof(contract[0]), group_open,
 		    group_close);
 #ifdef HAVE_STORE_PG
-		if (strcmp(be->name, "postgresql") == 0)
-			failed += run_pg_own();
+		if (strcmp(be->name, "postgresql") == 0) {
+			failed += run_pg_nodes();
+			failed += run_pg_own(); /* last: it fails over */
+		}
 #endif
 		be->down();
 	}

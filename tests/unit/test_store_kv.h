@@ -16,6 +16,16 @@
 extern pgtmp pg; /* the private server */
 /* The PostgreSQL backend's own cases; the number that failed. */
 int run_pg_own(void);
+/* test_store_kv_nodes.c: the multi-node hooks (store_pg_node.c). */
+int run_pg_nodes(void);
+/* test_store_kv_pg.c's helpers. sql1: runs sql on a connection of its
+ * own to database db; the first field of the first row, or "" (a static
+ * buffer). put_on: one put on s in a write transaction of its own, which
+ * must end with want. */
+int64_t now_ms(void);
+void sleep_ms(int ms);
+const char *sql1(const char *db, const char *sql);
+void put_on(store *s, const char *k, const char *v, int want);
 #endif
 
 /* store.h's (every backend's close, through the store's table); store.h

@@ -25,7 +25,7 @@
 
 #define POLL_DEADLINE_MS 20000
 
-static int64_t
+int64_t
 now_ms(void)
 {
 	struct timespec ts;
@@ -34,7 +34,7 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
+void
 sleep_ms(int ms)
 {
 	struct timespec ts = {0, (long)ms * 1000000};
@@ -74,7 +74,7 @@ sql_at(const char *dir, const char *db, const char *sql)
 	return out;
 }
 
-static const char *
+const char *
 sql1(const char *db, const char *sql)
 {
 	return sql_at(pg.dir, db, sql);
@@ -254,8 +254,6 @@ test_writers_take_turns(void **state)
 	store_txn_abort(t);
 }
 
-static void put_on(store *s, const char *k, const char *v, int want);
-
 /*
  * A write transaction that gives up waiting for the writers' lock
  * (lock_timeout, here from the conninfo) fails with STORE_CONFLICT: try
@@ -330,7 +328,7 @@ test_silent_writer_loses_lock(void **state)
 	store_txn_abort(t);
 }
 
-static void
+void
 put_on(store *s, const char *k, const char *v, int want)
 {
 	store_txn *t;
