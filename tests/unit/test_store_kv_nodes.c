@@ -451,6 +451,52 @@ test_lease(void **state)
 	store_pg_lease_release(nb, STORE_PG_NLEASES); /* nothing */
 }
 
+/*
+ * Around test_store_kv_pg.c's failover (a primary stops, its streaming
+ * replica is promoted; a and b use the multi-host conninfo): a's
+ * listener, connected to the old primary, connects to the new one and
+ * says it may have missed notifications, and gets the next one; b held
+ * the sweeper's lease on the old primary: it sees it has lost it, and
+ * a takes it on the new primary.
+ */
+static store_pg_listener *fl;
+
+void
+failover_nodes_before(store *a, store *b)
+{
+	const char *chans[] = {"privd_policy"};
+	struct got g = {0};
+	bool missed = true;
+
+	assert_int_equal(store_pg_listen(a, chans, 1, &fl), 0);
+	assert_int_equal(store_pg_listen_drain(fl, on_note, &g, &missed), 0);
+	assert_false(missed);
+	assert_true(take(b));
+	assert_false(take(a));
+}
+
+void
+failover_nodes_after(store *a, store *b)
+{
+	int64_t deadline = now_ms() + DEADLINE_MS;
+	struct got g = {0};
+
+	assert_true(drain_until(fl, &g, 0, true));
+	notify_on(a, "after-failover", true);
+	drain_until(fl, &g, 1, false);
+	assert_string_equal(g.payload[0], "after-failover");
+	store_pg_listen_close(fl);
+
+	while (store_pg_lease_held(b, STORE_PG_LEASE_SWEEPER))
+		if (now_ms() > deadline)
+			fail_msg("the holder never saw its connection end");
+		else
+			sleep_ms(10);
+	assert_true(take(a));
+	assert_false(take(b));
+	store_pg_lease_release(a, STORE_PG_LEASE_SWEEPER);
+}
+
 static const struct CMUnitTest nodes[] = {
     cmocka_unit_test_setup_teardown(test_generation, open_b, close_b),
     cmocka_unit_test_setup_teardown(test_generation_read, open_b, close_b),

@@ -389,7 +389,8 @@ uri_of(char *buf, size_t len, const char *first, const char *second)
  * target_session_attrs=read-write (key=value and URI forms), the store
  * writes to the primary whichever host comes first; when the primary
  * stops and the replica is promoted, the next write transaction
- * connects to the new primary and commits. Last of the cases: it stops
+ * connects to the new primary and commits, and the multi-node hooks
+ * follow (test_store_kv_nodes.c). Last of the cases: it stops
  * the fixture's server and starts it again afterwards (as a second,
  * separate primary).
  */
@@ -430,9 +431,11 @@ test_failover(void **state)
 	    "'uri'::bytea)",
 	    "2");
 
+	failover_nodes_before(s, s2);
 	assert_int_equal(pgtmp_halt(&pg), 0);
 	wait_for(sb.dir, "SELECT pg_promote()", "t");
 	put_on(s, "after", "2", 0); /* connects to the new primary */
+	failover_nodes_after(s, s2);
 	get_on(s, "multi", "1");
 	get_on(s, "after", "2");
 	get_on(s2, "after", "2");
