@@ -30,15 +30,15 @@
  * caller is told that it may have missed some.
  *
  * Leases: pg_try_advisory_lock, session level, on a connection of the
- * lease's own, so that the lease lives exactly as long as that
- * connection: a node that stops, crashes or loses its connection loses
- * the lease, and any node's next take gets it. After a failover every
- * session lock of the old primary is gone; a node whose connection to
- * it is not yet seen dead may believe it still holds the lease while
- * another takes it on the new primary. So a lease chooses who does a
- * job, and must not be what makes the job correct: the sweeper's steps
- * are write transactions under the writers' lock that re-read what is
- * due, so two sweepers for a moment do the work once.
+ * lease's own to the primary (a standby would grant its own locks), so that the
+ * lease lives exactly as long as that connection: a node that stops, crashes or
+ * loses its connection loses the lease, and any node's next take gets it. After
+ * a failover every session lock of the old primary is gone; a node whose
+ * connection to it is not yet seen dead may believe it still holds the lease
+ * while another takes it on the new primary. So a lease chooses who does a job,
+ * and must not be what makes the job correct: the sweeper's steps are write
+ * transactions under the writers' lock that re-read what is due, so two
+ * sweepers for a moment do the work once.
  */
 #include "store_pg.h"
 
@@ -346,7 +346,10 @@ store_pg_lease_take(store *st, int which, bool *got)
 		rc = STORE_UNAVAILABLE;
 		goto out;
 	}
-	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)",
+	/* A standby grants advisory locks too, its own: only the
+	 * primary's count (no row from a standby). */
+	snprintf(sql, sizeof(sql),
+	    "SELECT pg_try_advisory_lock(%lld) WHERE NOT pg_is_in_recovery()",
 	    (long long)(STORE_PG_LOCK_WRITER + 1 + which));
 	r = PQexec(s->lease[which], sql);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {

@@ -17,9 +17,11 @@ extern pgtmp pg; /* the private server */
 /* The PostgreSQL backend's own cases; the number that failed. */
 int run_pg_own(void);
 /* test_store_kv_nodes.c: the multi-node hooks (store_pg_node.c). The
- * failover case of test_store_kv_pg.c calls the other two around its
- * failover, with two stores on the multi-host conninfo. */
+ * failover case of test_store_kv_pg.c calls the others: _standby with a
+ * store on the replica alone, _before and _after around its failover,
+ * with two stores on the multi-host conninfo. */
 int run_pg_nodes(void);
+void failover_nodes_standby(store *s);
 void failover_nodes_before(store *a, store *b);
 void failover_nodes_after(store *a, store *b);
 /* test_store_kv_pg.c's helpers. sql1: runs sql on a connection of its

@@ -461,6 +461,28 @@ test_lease(void **state)
  */
 static store_pg_listener *fl;
 
+/* A store on the replica alone: its leases and listener are unavailable
+ * (a standby's locks are its own; it cannot LISTEN). */
+void
+failover_nodes_standby(store *s)
+{
+	const char *chans[] = {"privd_policy"};
+	store_pg_listener *l;
+	struct got g = {0};
+	bool got = true, missed = false;
+
+	assert_int_equal(store_pg_lease_take(s, STORE_PG_LEASE_SWEEPER, &got),
+	    STORE_UNAVAILABLE);
+	assert_false(got);
+	assert_false(store_pg_lease_held(s, STORE_PG_LEASE_SWEEPER));
+	assert_int_equal(store_pg_listen(s, chans, 1, &l), 0);
+	assert_int_equal(store_pg_listen_fd(l), -1);
+	assert_int_equal(
+	    store_pg_listen_drain(l, on_note, &g, &missed), STORE_UNAVAILABLE);
+	assert_true(missed);
+	store_pg_listen_close(l);
+}
+
 void
 failover_nodes_before(store *a, store *b)
 {

@@ -385,10 +385,10 @@ uri_of(char *buf, size_t len, const char *first, const char *second)
 /*
  * A primary and its streaming replica. On the replica alone a store
  * reads and its writes fail with STORE_UNAVAILABLE (a demoted primary
- * looks the same). With both in a multi-host conninfo and
- * target_session_attrs=read-write (key=value and URI forms), the store
- * writes to the primary whichever host comes first; when the primary
- * stops and the replica is promoted, the next write transaction
+ * looks the same), and so do its leases and its listener. With both in a
+ * multi-host conninfo and target_session_attrs=read-write (key=value and URI
+ * forms), the store writes to the primary whichever host comes first; when the
+ * primary stops and the replica is promoted, the next write transaction
  * connects to the new primary and commits, and the multi-node hooks
  * follow (test_store_kv_nodes.c). Last of the cases: it stops
  * the fixture's server and starts it again afterwards (as a second,
@@ -413,6 +413,7 @@ test_failover(void **state)
 	    "SELECT count(*) FROM privd_meta WHERE k = 'before'::bytea", "1");
 	get_on(s, "before", "1");
 	put_on(s, "on-standby", "x", STORE_UNAVAILABLE);
+	failover_nodes_standby(s);
 	store_close(&s);
 
 	snprintf(ci, sizeof(ci),
