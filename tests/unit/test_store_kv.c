@@ -4,7 +4,8 @@
  * count, key order, cursors both ways with SET_RANGE/SET_KEY/LAST,
  * deletes and rewrites during a walk, a read transaction's snapshot
  * against a concurrent commit, readers on several threads, abort. Then
- * the PostgreSQL backend's own cases (test_store_kv_pg.c).
+ * the PostgreSQL backend's own cases: its multi-node hooks
+ * (test_store_kv_nodes.c), then the rest (test_store_kv_pg.c).
  *
  * Backends: PostgreSQL in a private server (pgtmp.c) when its binaries
  * are installed (else its cases are skipped, saying why); LMDB once
