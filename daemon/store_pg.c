@@ -33,10 +33,12 @@
  * privd nodes on the database take turns and each sees everything the
  * previous one committed (READ COMMITTED takes a snapshot per statement,
  * all after the lock; REPEATABLE READ would take its snapshot at the
- * lock statement, before the wait). COMMIT runs with synchronous_commit
- * on, set on every connection: with Patroni's synchronous_mode, a
- * commit privd acknowledges is on two servers. A connection lost while
- * COMMIT is on its way leaves the outcome unknown; the commit says
+ * lock statement, before the wait). Then, queued with them, the
+ * generation's update (store_pg_node.c: who committed last, so the
+ * writer knows whether another node wrote). COMMIT runs with
+ * synchronous_commit on, set on every connection: with Patroni's
+ * synchronous_mode, a commit privd acknowledges is on two servers. A connection
+ * lost while COMMIT is on its way leaves the outcome unknown; the commit says
  * STORE_UNAVAILABLE. A writer silent for 60 s inside its transaction
  * loses it (store_pg_conn.c), so a stuck node frees the lock.
  *

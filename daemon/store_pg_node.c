@@ -21,6 +21,8 @@
  * transaction re-read. The node id (not the generation alone) also
  * catches a generation lost in a failover and reused by another node.
  * A reader's check "anything written since G?" reads gen (store_pg_gen).
+ * Cost: one row updated per write transaction, about 20 us of server
+ * time (a one-put transaction on a unix socket: ~95 us -> ~117 us).
  *
  * Notifications: pg_notify queued in the write transaction, delivered
  * by the server at commit to every session that LISTENs, in commit
@@ -29,16 +31,17 @@
  * (a failover, a restart) is connected again at the next drain, and the
  * caller is told that it may have missed some.
  *
- * Leases: pg_try_advisory_lock, session level, on a connection of the
- * lease's own to the primary (a standby would grant its own locks), so that the
- * lease lives exactly as long as that connection: a node that stops, crashes or
- * loses its connection loses the lease, and any node's next take gets it. After
- * a failover every session lock of the old primary is gone; a node whose
- * connection to it is not yet seen dead may believe it still holds the lease
- * while another takes it on the new primary. So a lease chooses who does a job,
- * and must not be what makes the job correct: the sweeper's steps are write
- * transactions under the writers' lock that re-read what is due, so two
- * sweepers for a moment do the work once.
+ * Leases: pg_try_advisory_lock, session level, on a connection of
+ * the lease's own to the primary (a standby grants locks of its own),
+ * so that the lease lives exactly as long as that connection: a node
+ * that stops, crashes or loses its connection loses the lease, and any
+ * node's next take gets it. After a failover every session lock of the
+ * old primary is gone; a node whose connection to it is not yet seen
+ * dead may believe it still holds the lease while another takes it on
+ * the new primary. So a lease chooses who does a job and must not be
+ * what makes the job correct: a sweep step must be a write transaction
+ * (under the writers' lock) that re-reads what is due, so that two
+ * sweepers for a moment still do each thing once.
  */
 #include "store_pg.h"
 
