@@ -1,9 +1,12 @@
 /*
  * store_pg.h - the PostgreSQL backend's own declarations, shared by
  * store_pg.c (transactions, reads and writes, the schema),
- * store_pg_conn.c (connections, the pipeline, the pool) and
- * store_pg_cursor.c (cursors). Nothing else includes it: the daemon
- * reaches the backend through store_kv.h and store_backend.h's table.
+ * store_pg_conn.c (connections, the pipeline, the pool),
+ * store_pg_cursor.c (cursors) and store_pg_node.c (what several nodes
+ * need: the generation, notifications, leases). The daemon reaches the
+ * backend through store_kv.h and store_backend.h's table; only the
+ * multi-node hooks at the end are for it to call, until they become
+ * optional ops of that table.
  */
 #ifndef PRIVD_STORE_PG_H
 #define PRIVD_STORE_PG_H
@@ -194,66 +197,10 @@ int store_pg_gen(store *s, uint64_t *gen);
 
 /* Queues NOTIFY channel, payload in write transaction t: delivered to
  * every listener when t commits, never if it does not. channel: 1-63 of
- * [a-z0-9_]; payload: under 8000 bytes, no NUL, may be NULL (""). It
- * goes through the server's log at log_statement=all: never put a
- * value, subject id or key in it. */
-int store_pg_notify(store_txn *t, const char *channel, const char *payload);
-
-typedef struct store_pg_listener store_pg_listener;
-typedef void store_pg_notify_fn(
-    void *arg, const char *channel, const char *payload);
-/* A listener on its own connection, LISTENing to channels (as above).
- * Fails only on bad arguments (EINVAL) or ENOMEM: a listener that cannot
- * connect yet says so at its first drain. */
-int store_pg_listen(
-    store *s, const char *const *channels, size_t n, store_pg_listener **out);
-/* The socket to poll for reading, or -1 while disconnected (then drain
- * on a timer). It changes when the listener reconnects: ask again after
- * every drain. */
-int store_pg_listen_fd(const store_pg_listener *l);
-/* Calls fn for every notification received, in commit order, without
- * waiting. A lost connection is connected again (a failover: to the new
- * primary) and LISTENs again; *missed is then true, and stays so until
- * a drain succeeds: notifications may have been lost meanwhile, reload.
- * Returns 0, or STORE_UNAVAILABLE while it cannot connect. */
-int store_pg_listen_drain(
-    store_pg_listener *l, store_pg_notify_fn *fn, void *arg, bool *missed);
-void store_pg_listen_close(store_pg_listener *l);
-
-/* Leases (STORE_PG_LEASE_*): a session-level advisory lock on a
- * connection of its own, held until released or the connection ends;
- * one store (node) at a time holds it. take does not wait: *got says
- * whether this store holds it now. held says whether it still does, as
- * far as the connection shows, without waiting; a connection that died
- * loses it and any store may take it. */
-int store_pg_lease_take(store *s, int which, bool *got);
-bool store_pg_lease_held(store *s, int which);
-void store_pg_lease_release(store *s, int which);
-
-/*
- * The multi-node hooks (store_pg_node.c has their design). The daemon
- * calls them only on a PostgreSQL store (PRIVD_HAVE_PG, and the store's
- * ops name "postgresql"); store-dispatch.md proposes them as optional
- * ops of store_backend.h.
- */
-
-/* A write transaction's generation: the one it commits as, and whether a
- * write transaction of another store (node) committed since this store's
- * last committed one (or none of ours is known to have: the first, or
- * after a failed commit); then what the caller keeps in memory is stale.
- * A read transaction's: that of its snapshot (*moved false). Waits for
- * the writers' lock if the transaction does not hold it yet. moved may
- * be NULL. */
-int store_pg_txn_gen(store_txn *t, uint64_t *gen, bool *moved);
-/* The generation last committed, read now (one round trip, on a pooled
- * connection): the workers' check "has anything been written since G?" */
-int store_pg_gen(store *s, uint64_t *gen);
-
-/* Queues NOTIFY channel, payload in write transaction t: delivered to
- * every listener when t commits, never if it does not. channel: 1-63 of
- * [a-z0-9_]; payload: under 8000 bytes, no NUL, may be NULL (""). It
- * goes through the server's log at log_statement=all: never put a
- * value, subject id or key in it. */
+ * [a-z0-9_]; payload: under 8000 bytes of the database's encoding (ASCII
+ * is safe), may be NULL (""); a payload the server refuses fails the
+ * transaction. It goes through the server's log at log_statement=all:
+ * never put a value, subject id or key in it. */
 int store_pg_notify(store_txn *t, const char *channel, const char *payload);
 
 typedef struct store_pg_listener store_pg_listener;

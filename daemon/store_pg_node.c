@@ -292,13 +292,15 @@ store_pg_listen_drain(
 		*missed = true;
 		return STORE_UNAVAILABLE;
 	}
-	ok = PQconsumeInput(l->pc) == 1 && PQstatus(l->pc) == CONNECTION_OK;
+	/* everything the socket has (pg_pc_alive reads until it is dry,
+	 * so that no notification waits in libpq with nothing to poll) */
+	ok = PQconsumeInput(l->pc) == 1 && pg_pc_alive(l->pc);
 	/* what arrived before a loss still counts */
 	while ((n = PQnotifies(l->pc)) != NULL) {
 		fn(arg, n->relname, n->extra);
 		PQfreemem(n);
 	}
-	if (!ok || !pg_pc_alive(l->pc)) {
+	if (!ok) {
 		/* a restart or a failover: the new primary may be up */
 		if (!listen_connect(l)) {
 			*missed = true;
