@@ -32,6 +32,8 @@ int64_t now_ms(void);
 void sleep_ms(int ms);
 const char *sql1(const char *db, const char *sql);
 void put_on(store *s, const char *k, const char *v, int want);
+/* Polls sql on the server whose socket is in dir until it answers want. */
+void wait_for(const char *dir, const char *sql, const char *want);
 #endif
 
 /* store.h's (every backend's close, through the store's table); store.h

@@ -3,7 +3,8 @@
  * (daemon/store_pg_node.c), with two stores on the private server of
  * test_store_kv.c standing for two privd nodes: the generation that
  * tells a writer another node wrote (and never lets an aborted or
- * failed transaction make it believe it is up to date), notifications
+ * failed transaction make it believe it is up to date; a writer asking
+ * waits for the lock and learns of the holder's commit), notifications
  * delivered at commit and only then, to a listener that reconnects and
  * says it may have missed some, and a lease that one node holds at a
  * time and another takes over when the holder stops or its connection
@@ -12,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -185,6 +187,63 @@ test_generation_read(void **state)
 	expect(r, STORE_META, "a", "1");
 	store_txn_abort(r);
 	assert_int_equal(gen_now(st), g + 2);
+}
+
+struct waiter {
+	store *s;
+	int rc;
+	uint64_t gen;
+	bool moved;
+};
+
+/* Node B's writer asks its generation, which waits for the lock. */
+static void *
+gen_waiter(void *arg)
+{
+	struct waiter *w = arg;
+	store_txn *t;
+
+	if ((w->rc = store_txn_begin(w->s, 0, &t)) != 0)
+		return NULL;
+	if ((w->rc = store_pg_txn_gen(t, &w->gen, &w->moved)) == 0)
+		w->rc = store_txn_commit(t);
+	else
+		store_txn_abort(t);
+	return NULL;
+}
+
+/*
+ * Node B asks its generation while node A's write transaction holds the
+ * writers' lock: B waits, and once A commits B is told A's commit came
+ * before its own, with the generation after A's. B had just written
+ * itself before A, so "moved" is A's doing.
+ */
+static void
+test_generation_waits(void **state)
+{
+	struct waiter w = {nb, -1, 0, false};
+	uint64_t ga, gb;
+	bool moved;
+	pthread_t th;
+	store_txn *t;
+
+	(void)moved_on(nb, &gb); /* B commits last */
+	t = wgen(st, &ga, &moved);
+	assert_true(moved); /* B wrote */
+	assert_int_equal(ga, gb + 1);
+	put(t, STORE_META, "a", "1");
+	assert_int_equal(pthread_create(&th, NULL, gen_waiter, &w), 0);
+	wait_for(pg.dir,
+	    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+	    "NOT granted",
+	    "1");
+	assert_int_equal(store_txn_commit(t), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(w.rc, 0);
+	assert_true(w.moved);
+	assert_int_equal(w.gen, ga + 1);
+	assert_false(moved_on(nb, &gb));
+	assert_int_equal(gb, ga + 2);
 }
 
 /* ---- notifications --------------------------------------------------- */
@@ -522,6 +581,7 @@ failover_nodes_after(store *a, store *b)
 static const struct CMUnitTest nodes[] = {
     cmocka_unit_test_setup_teardown(test_generation, open_b, close_b),
     cmocka_unit_test_setup_teardown(test_generation_read, open_b, close_b),
+    cmocka_unit_test_setup_teardown(test_generation_waits, open_b, close_b),
     cmocka_unit_test_setup_teardown(test_notify, open_b, close_b),
     cmocka_unit_test_setup_teardown(test_lease, open_b, close_b),
     /* stops and starts the server */

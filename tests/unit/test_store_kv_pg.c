@@ -82,7 +82,7 @@ sql1(const char *db, const char *sql)
 
 /* Polls sql on the server in dir until it answers want (a deadline, not
  * a sleep: replication and lock waits take what they take). */
-static void
+void
 wait_for(const char *dir, const char *sql, const char *want)
 {
 	int64_t deadline = now_ms() + POLL_DEADLINE_MS;
