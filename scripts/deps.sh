@@ -1,14 +1,16 @@
 #!/bin/sh
 # Install the Debian packages privd needs, only those that are missing.
 #   scripts/deps.sh build   libraries and tools to build privd (no test
-#                           framework: the tree builds with -Dtests=false)
+#                           framework: the tree builds with -Dtests=false;
+#                           libpq-dev for the PostgreSQL store backend)
 #   scripts/deps.sh run     also what `make run` needs (python3, which
 #                           scripts/demo.sh uses to write the demo policy)
 #   scripts/deps.sh test    also what the tests need (cmocka; protoc and
 #                           the Python modules of the wire test; the Debian
 #                           packaging tools and the package's other build
 #                           dependencies for tests/packaging, whose build
-#                           takes about a minute)
+#                           takes about a minute; PostgreSQL's server for
+#                           the store backend's tests)
 #   scripts/deps.sh fuzz    clang and its libFuzzer runtime (for .ci/run)
 #   scripts/deps.sh bench   PostgreSQL (server, pgcrypto, libpq) for the
 #                           benchmark's alternative (make bench)
@@ -82,6 +84,18 @@ if [ "$mode" = test ]; then
 		missing="$missing python3 python3-zmq python3-protobuf"
 		missing="$missing python3-jsonschema"
 	fi
+fi
+
+# The PostgreSQL store backend (issue 12, daemon/store_pg*.c): libpq to
+# build it (without libpq-dev privd builds with LMDB only), and for the
+# tests a server that test_store_kv starts privately (Debian's server
+# binaries are not on PATH: look for initdb where postgresql-NN puts it).
+if [ "$mode" = build ] || [ "$mode" = run ] || [ "$mode" = test ]; then
+	need_pkg libpq libpq-dev
+fi
+if [ "$mode" = test ] &&
+    ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	missing="$missing postgresql"
 fi
 
 if [ "$mode" = bench ]; then

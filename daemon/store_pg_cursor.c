@@ -1,0 +1,318 @@
+/*
+ * store_pg_cursor.c - store_kv.h's cursors over PostgreSQL: a walk in
+ * key order (either way) over batches of rows.
+ *
+ * DESIGN: a cursor holds the batch it is in (a PGresult the transaction
+ * keeps, so records handed out stay valid until it ends), the row it is
+ * at, and the current key. A step inside the batch costs nothing; a step
+ * out of it fetches the next batch from the current key (k > cur
+ * ascending, k < cur descending). Batches grow from 8 rows to 256 as a
+ * walk goes on: most walks are a prefix scan of a few records (a
+ * subject's values), some cross a whole table (an audit export).
+ *
+ * The batch is a copy of the table at the time of the fetch. A write to
+ * the table in the transaction (any put, del or drop: t->wgen) makes
+ * every open cursor's batch stale; the cursor then fetches again from
+ * its current key at its next step. The cursor's own writes (cur_del,
+ * put_current) change only the current row, so the cursor keeps the part
+ * of the batch ahead of it in the direction it was going ([lo, hi)) and
+ * stays fast through a walk that deletes or rewrites every record.
+ */
+#include "store_pg.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_FIRST 8
+#define BATCH_MAX   256
+
+enum { C_UNSET, C_ON, C_DEL };
+
+struct pg_cur {
+	struct store_cur base;
+	pg_cur *next; /* the transaction's open cursors */
+	store_tbl tb;
+	PGresult *b; /* the batch, or NULL */
+	int n;       /* its rows */
+	int lo, hi;  /* the rows of it still valid */
+	int i;       /* the current row */
+	int dir;     /* +1 or -1: the last step's direction in row numbers */
+	bool desc;   /* the batch is in descending key order */
+	uint32_t gen;
+	int64_t want; /* the next batch's size */
+	int st;
+	store_val k, v; /* the current record */
+};
+
+int
+store_pg_cur_open(store_txn *tx, store_tbl tb, store_cur **out)
+{
+	pg_txn *t = PGT(tx);
+	pg_cur *c;
+	int rc;
+
+	*out = NULL;
+	if ((rc = pg_begin_call(t)) != 0)
+		return rc;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return ENOMEM;
+	c->base.ops = tx->ops;
+	c->base.t = tx;
+	c->tb = tb;
+	c->want = BATCH_FIRST;
+	c->next = t->curs;
+	t->curs = c;
+	*out = &c->base;
+	return 0;
+}
+
+void
+store_pg_cur_close(store_cur *cur)
+{
+	pg_cur *c = (pg_cur *)cur, **p;
+
+	if (c == NULL)
+		return;
+	if (c->base.t != NULL) {
+		for (p = &PGT(c->base.t)->curs; *p != NULL; p = &(*p)->next) {
+			if (*p == c) {
+				*p = c->next;
+				break;
+			}
+		}
+	}
+	free(c);
+}
+
+/* The transaction ends (or resets): batches go with its results. A
+ * cursor left open is detached, so closing it later is still safe. */
+void
+pg_cur_end_txn(pg_txn *t, bool detach)
+{
+	for (pg_cur *c = t->curs; c != NULL; c = c->next) {
+		c->b = NULL;
+		c->n = c->lo = c->hi = 0;
+		c->st = C_UNSET;
+		if (detach)
+			c->base.t = NULL;
+	}
+	if (detach)
+		t->curs = NULL;
+}
+
+static void
+set_row(pg_cur *c, int i)
+{
+	c->i = i;
+	c->k.size = (size_t)PQgetlength(c->b, i, 0);
+	c->k.data = PQgetvalue(c->b, i, 0);
+	c->v.size = (size_t)PQgetlength(c->b, i, 1);
+	c->v.data = PQgetvalue(c->b, i, 1);
+	c->st = C_ON;
+}
+
+/* Fetches a batch with q from the key from (if the statement takes one)
+ * and moves to its first row; STORE_NOTFOUND leaves the position. */
+static int
+fetch(pg_cur *c, enum pg_q q, const store_val *from, int64_t lim)
+{
+	pg_txn *t = PGT(c->base.t);
+	PGresult *r;
+	int rc;
+
+	if ((rc = pg_exec(t, q, c->tb, from, NULL, lim, &r)) != 0)
+		return rc;
+	if (lim == c->want && c->want < BATCH_MAX)
+		c->want *= 2;
+	c->b = r;
+	c->n = c->hi = PQntuples(r);
+	c->lo = 0;
+	c->desc = q == Q_LAST || q == Q_LT;
+	c->gen = t->wgen[c->tb];
+	c->dir = 1;
+	if (c->n == 0)
+		return STORE_NOTFOUND;
+	set_row(c, 0);
+	return 0;
+}
+
+static bool
+batch_fresh(const pg_cur *c)
+{
+	return c->b != NULL && c->gen == PGT(c->base.t)->wgen[c->tb];
+}
+
+/* One record on in key order (fwd) or back. */
+static int
+step(pg_cur *c, bool fwd)
+{
+	int d, j;
+
+	if (c->st == C_UNSET)
+		return fetch(c, fwd ? Q_FIRST : Q_LAST, NULL, c->want);
+	d = fwd != c->desc ? 1 : -1;
+	j = c->i + d;
+	if (batch_fresh(c) && j >= c->lo && j < c->hi) {
+		set_row(c, j);
+		c->dir = d;
+		return 0;
+	}
+	/* c->k is the current (or just deleted) key; it points into a
+	 * result the transaction keeps */
+	return fetch(c, fwd ? Q_GT : Q_LT, &c->k, c->want);
+}
+
+/* The current record again: from the batch if nothing wrote to the
+ * table since, else from the table (it may be gone). */
+static int
+current(pg_cur *c)
+{
+	pg_txn *t = PGT(c->base.t);
+	PGresult *r;
+	int rc;
+
+	if (c->st == C_UNSET)
+		return EINVAL;
+	if (c->st == C_DEL) /* as LMDB: the record that followed */
+		return step(c, true);
+	if (batch_fresh(c))
+		return 0;
+	if ((rc = pg_exec(t, Q_GE, c->tb, &c->k, NULL, 1, &r)) != 0)
+		return rc;
+	if (PQntuples(r) == 0 || (size_t)PQgetlength(r, 0, 0) != c->k.size ||
+	    memcmp(PQgetvalue(r, 0, 0), c->k.data, c->k.size) != 0)
+		return STORE_NOTFOUND;
+	c->b = r;
+	c->n = 1;
+	c->lo = 0;
+	c->hi = 1;
+	c->desc = false;
+	c->gen = t->wgen[c->tb];
+	set_row(c, 0);
+	return 0;
+}
+
+int
+store_pg_cur_get(store_cur *cur, store_val *k, store_val *v, store_op op)
+{
+	pg_cur *c = (pg_cur *)cur;
+	pg_txn *t = PGT(c->base.t);
+	int rc;
+
+	if (t == NULL)
+		return EINVAL;
+	if ((rc = pg_begin_call(t)) != 0)
+		return rc;
+	switch (op) {
+	case STORE_FIRST:
+		rc = fetch(c, Q_FIRST, NULL, c->want);
+		break;
+	case STORE_LAST:
+		rc = fetch(c, Q_LAST, NULL, c->want);
+		break;
+	case STORE_NEXT:
+		rc = step(c, true);
+		break;
+	case STORE_PREV:
+		rc = step(c, false);
+		break;
+	case STORE_GET_CURRENT:
+		rc = current(c);
+		break;
+	case STORE_SET_KEY:
+	case STORE_SET_RANGE:
+		if (k == NULL || k->size == 0 || k->size > INT32_MAX)
+			return EINVAL;
+		/* an exact lookup usually wants one record */
+		rc = fetch(c, Q_GE, k, op == STORE_SET_KEY ? 1 : c->want);
+		if (rc == 0 && op == STORE_SET_KEY &&
+		    (c->k.size != k->size ||
+		        memcmp(c->k.data, k->data, k->size) != 0)) {
+			c->st = C_UNSET;
+			rc = STORE_NOTFOUND;
+		}
+		break;
+	default:
+		return EINVAL;
+	}
+	if (rc != 0)
+		return rc;
+	if (k != NULL)
+		*k = c->k;
+	if (v != NULL)
+		*v = c->v;
+	return 0;
+}
+
+/* After the cursor's own write to the current row: the rows behind it
+ * and the row itself leave the batch; the rest stays fresh. */
+static void
+own_write(pg_cur *c)
+{
+	pg_txn *t = PGT(c->base.t);
+	bool fresh = batch_fresh(c);
+
+	if (fresh) {
+		if (c->dir > 0)
+			c->lo = c->i + 1;
+		else
+			c->hi = c->i;
+	}
+	t->wgen[c->tb]++;
+	if (fresh) /* a stale batch stays stale */
+		c->gen = t->wgen[c->tb];
+}
+
+int
+store_pg_cur_put_current(store_cur *cur, const store_val *k, store_val *v)
+{
+	pg_cur *c = (pg_cur *)cur;
+	pg_txn *t = PGT(c->base.t);
+	void *copy;
+	int rc;
+
+	if (t == NULL || c->st != C_ON)
+		return EINVAL;
+	if (t->rdonly)
+		return EACCES;
+	if ((rc = pg_begin_call(t)) != 0)
+		return rc;
+	if (k != NULL &&
+	    (k->size != c->k.size || memcmp(k->data, c->k.data, k->size) != 0))
+		return EINVAL; /* LMDB: the key must be the current one */
+	if (v->size > INT32_MAX)
+		return EINVAL;
+	if ((copy = pg_keep_copy(t, v->data, v->size)) == NULL)
+		return t->err = ENOMEM;
+	if ((rc = pg_exec(t, Q_PUT, c->tb, &c->k, v, 0, NULL)) != 0)
+		return rc;
+	own_write(c);
+	c->v.size = v->size;
+	c->v.data = copy;
+	return 0;
+}
+
+/* Queued, not waited for: the row is there (the cursor is on it and no
+ * write since says otherwise, or it fetches first). */
+int
+store_pg_cur_del(store_cur *cur)
+{
+	pg_cur *c = (pg_cur *)cur;
+	pg_txn *t = PGT(c->base.t);
+	int rc;
+
+	if (t == NULL || c->st != C_ON)
+		return EINVAL;
+	if (t->rdonly)
+		return EACCES;
+	if ((rc = pg_begin_call(t)) != 0)
+		return rc;
+	if (!batch_fresh(c) && (rc = current(c)) != 0)
+		return rc;
+	if ((rc = pg_exec(t, Q_DEL, c->tb, &c->k, NULL, 0, NULL)) != 0)
+		return rc;
+	own_write(c);
+	c->st = C_DEL;
+	return 0;
+}

@@ -1,0 +1,301 @@
+/*
+ * test_store_kv_cursor.c - the cursor cases of the store_kv.h contract
+ * (test_store_kv.c runs them on every backend): key order, walks both
+ * ways across batches with SET_RANGE, SET_KEY and LAST, deletes and
+ * rewrites at the cursor during a walk, and the transaction's own
+ * writes seen by an open cursor.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "test_store_kv.h"
+
+/* bytea and LMDB's default order: bytewise, unsigned, a prefix first. */
+void
+test_key_order(void **state)
+{
+	static const struct {
+		size_t n;
+		const char *b;
+	} keys[] = {{1, "\x00"}, {2, "\x00\x00"}, {2, "\x00\x01"}, {1, "\x01"},
+	    {1, "\x7f"}, {1, "\x80"}, {2, "\x80\x00"}, {1, "\xff"},
+	    {2, "\xff\xff"}};
+	const size_t nk = sizeof(keys) / sizeof(keys[0]);
+	static const int shuffled[] = {5, 0, 8, 3, 1, 7, 2, 6, 4};
+	store_txn *t = wbegin();
+	store_cur *c;
+	store_val k, v;
+	size_t i;
+
+	for (i = 0; i < nk; i++) {
+		k.size = keys[shuffled[i]].n;
+		k.data = (void *)keys[shuffled[i]].b;
+		v = sv("x");
+		assert_int_equal(store_put(t, STORE_BLIND, &k, &v, 0), 0);
+	}
+	assert_int_equal(store_txn_commit(t), 0);
+
+	t = rbegin();
+	assert_int_equal(store_cur_open(t, STORE_BLIND, &c), 0);
+	for (i = 0; i < nk; i++) {
+		assert_int_equal(
+		    store_cur_get(c, &k, &v, i == 0 ? STORE_FIRST : STORE_NEXT),
+		    0);
+		assert_int_equal(k.size, keys[i].n);
+		assert_memory_equal(k.data, keys[i].b, k.size);
+	}
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_NEXT), STORE_NOTFOUND);
+	for (i = nk; i-- > 0;) {
+		assert_int_equal(store_cur_get(c, &k, &v,
+		                     i == nk - 1 ? STORE_LAST : STORE_PREV),
+		    0);
+		assert_int_equal(k.size, keys[i].n);
+		assert_memory_equal(k.data, keys[i].b, k.size);
+	}
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_PREV), STORE_NOTFOUND);
+	store_cur_close(c);
+	store_txn_abort(t);
+}
+
+static void
+expect_rec(const store_val *k, const store_val *v, int i)
+{
+	char kb[16], vb[16];
+
+	snprintf(kb, sizeof(kb), "k%04d", i);
+	snprintf(vb, sizeof(vb), "v%d", i);
+	expect_val(k, kb);
+	expect_val(v, vb);
+}
+
+/* Walks of 1000 records cross several batches of a backend that
+ * fetches in batches; both ways, and turning round midway. */
+static void
+cursor_walks(store_txn *t)
+{
+	store_cur *c;
+	store_val k, v;
+	int i;
+
+	assert_int_equal(store_cur_open(t, STORE_VALUES, &c), 0);
+	for (i = 0; i < 1000; i++) {
+		assert_int_equal(
+		    store_cur_get(c, &k, &v, i == 0 ? STORE_FIRST : STORE_NEXT),
+		    0);
+		expect_rec(&k, &v, i);
+	}
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_NEXT), STORE_NOTFOUND);
+	for (i = 999; i >= 0; i--) {
+		assert_int_equal(store_cur_get(c, &k, &v,
+		                     i == 999 ? STORE_LAST : STORE_PREV),
+		    0);
+		expect_rec(&k, &v, i);
+	}
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_PREV), STORE_NOTFOUND);
+
+	k = sv("k0500x");
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_SET_RANGE), 0);
+	expect_rec(&k, &v, 501);
+	k = sv("k0000");
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_SET_RANGE), 0);
+	expect_rec(&k, &v, 0);
+	k = sv("k9");
+	assert_int_equal(
+	    store_cur_get(c, &k, &v, STORE_SET_RANGE), STORE_NOTFOUND);
+	k = sv("k0700x");
+	assert_int_equal(
+	    store_cur_get(c, &k, &v, STORE_SET_KEY), STORE_NOTFOUND);
+	k = sv("k0700");
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_SET_KEY), 0);
+	expect_rec(&k, &v, 700);
+	/* turning round, across the edges of whatever batches there are */
+	for (i = 701; i < 900; i++) {
+		assert_int_equal(store_cur_get(c, &k, &v, STORE_NEXT), 0);
+		expect_rec(&k, &v, i);
+	}
+	for (i = 898; i > 400; i--) {
+		assert_int_equal(store_cur_get(c, &k, &v, STORE_PREV), 0);
+		expect_rec(&k, &v, i);
+	}
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_GET_CURRENT), 0);
+	expect_rec(&k, &v, 401);
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_NEXT), 0);
+	expect_rec(&k, &v, 402);
+	store_cur_close(c);
+
+	/* a fresh cursor: NEXT starts at the first record, PREV at the last */
+	assert_int_equal(store_cur_open(t, STORE_VALUES, &c), 0);
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_NEXT), 0);
+	expect_rec(&k, &v, 0);
+	store_cur_close(c);
+	assert_int_equal(store_cur_open(t, STORE_VALUES, &c), 0);
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_PREV), 0);
+	expect_rec(&k, &v, 999);
+	store_cur_close(c);
+}
+
+void
+test_cursors(void **state)
+{
+	store_txn *t;
+	store_cur *c;
+	store_val k, v;
+
+	fill(STORE_VALUES, 1000);
+	t = rbegin();
+	cursor_walks(t);
+	store_txn_abort(t);
+	t = wbegin();
+	cursor_walks(t);
+	assert_int_equal(store_txn_commit(t), 0);
+
+	/* an empty table */
+	t = rbegin();
+	assert_int_equal(store_cur_open(t, STORE_HOLDS, &c), 0);
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_FIRST), STORE_NOTFOUND);
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_LAST), STORE_NOTFOUND);
+	k = sv("a");
+	assert_int_equal(
+	    store_cur_get(c, &k, &v, STORE_SET_RANGE), STORE_NOTFOUND);
+	store_cur_close(c);
+	store_txn_abort(t);
+}
+
+/* Deleting at the cursor while walking: NEXT goes on with the record
+ * that followed, PREV with the one before. */
+void
+test_cursor_del(void **state)
+{
+	store_txn *t;
+	store_cur *c;
+	store_val k, v;
+	int i, rc;
+
+	fill(STORE_VALUES, 600);
+	t = wbegin();
+	assert_int_equal(store_cur_open(t, STORE_VALUES, &c), 0);
+	/* forward, deleting the even ones */
+	for (i = 0, rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+	     i++, rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		expect_rec(&k, &v, i);
+		if (i % 2 == 0)
+			assert_int_equal(store_cur_del(c), 0);
+	}
+	assert_int_equal(rc, STORE_NOTFOUND);
+	assert_int_equal(i, 600);
+
+	/* turning round after a delete */
+	k = sv("k0301");
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_SET_KEY), 0);
+	assert_int_equal(store_cur_del(c), 0);
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_PREV), 0);
+	expect_rec(&k, &v, 299);
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_NEXT), 0);
+	expect_rec(&k, &v, 303);
+
+	/* backward, deleting every one below 200 */
+	k = sv("k0200");
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_SET_RANGE), 0);
+	expect_rec(&k, &v, 201);
+	for (i = 199, rc = store_cur_get(c, &k, &v, STORE_PREV); rc == 0;
+	     i -= 2, rc = store_cur_get(c, &k, &v, STORE_PREV)) {
+		expect_rec(&k, &v, i);
+		assert_int_equal(store_cur_del(c), 0);
+	}
+	assert_int_equal(rc, STORE_NOTFOUND);
+	assert_int_equal(i, -1);
+	store_cur_close(c);
+	assert_int_equal(store_txn_commit(t), 0);
+
+	/* left: the odd ones from 201, without 301 */
+	t = rbegin();
+	assert_int_equal(store_cur_open(t, STORE_VALUES, &c), 0);
+	for (i = 201, rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		expect_rec(&k, &v, i);
+		i += i == 299 ? 4 : 2;
+	}
+	assert_int_equal(rc, STORE_NOTFOUND);
+	assert_int_equal(i, 601);
+	store_cur_close(c);
+	store_txn_abort(t);
+	assert_int_equal(count(STORE_VALUES), 199);
+}
+
+void
+test_cursor_put_current(void **state)
+{
+	store_txn *t;
+	store_cur *c;
+	store_val k, v, nv, kc;
+	char buf[16], kb[16];
+	int i, rc;
+
+	fill(STORE_VALUES, 500);
+	t = wbegin();
+	assert_int_equal(store_cur_open(t, STORE_VALUES, &c), 0);
+	for (i = 0, rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+	     i++, rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		expect_rec(&k, &v, i);
+		snprintf(buf, sizeof(buf), "new%d", i);
+		nv = sv(buf);
+		/* a copy of the key: LMDB re-inserts the record with the key
+		 * it is given when the value's size changes, and the cursor's
+		 * key points into the page it rewrites */
+		snprintf(kb, sizeof(kb), "%.*s", (int)k.size, (char *)k.data);
+		kc = sv(kb);
+		assert_int_equal(store_cur_put_current(c, &kc, &nv), 0);
+		assert_int_equal(
+		    store_cur_get(c, &k, &v, STORE_GET_CURRENT), 0);
+		expect_val(&v, buf);
+	}
+	assert_int_equal(rc, STORE_NOTFOUND);
+	assert_int_equal(i, 500);
+	/* back over the rewritten records */
+	for (i = 499; i >= 0; i--) {
+		assert_int_equal(store_cur_get(c, &k, &v,
+		                     i == 499 ? STORE_LAST : STORE_PREV),
+		    0);
+		snprintf(buf, sizeof(buf), "new%d", i);
+		expect_val(&v, buf);
+	}
+	store_cur_close(c);
+	assert_int_equal(store_txn_commit(t), 0);
+
+	t = rbegin();
+	expect(t, STORE_VALUES, "k0123", "new123");
+	store_txn_abort(t);
+}
+
+/* A cursor sees the transaction's own writes made while it is open. */
+void
+test_cursor_sees_writes(void **state)
+{
+	store_txn *t = wbegin();
+	store_cur *c;
+	store_val k, v;
+
+	put(t, STORE_META, "a", "1");
+	put(t, STORE_META, "c", "3");
+	put(t, STORE_META, "e", "5");
+	assert_int_equal(store_cur_open(t, STORE_META, &c), 0);
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_FIRST), 0);
+	expect_val(&k, "a");
+	put(t, STORE_META, "b", "2");
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_NEXT), 0);
+	expect_val(&k, "b");
+	k = sv("c");
+	assert_int_equal(store_del(t, STORE_META, &k), 0);
+	put(t, STORE_META, "e", "55");
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_NEXT), 0);
+	expect_val(&k, "e");
+	expect_val(&v, "55");
+	store_cur_close(c);
+	assert_int_equal(store_txn_commit(t), 0);
+}
