@@ -578,8 +578,9 @@ cl_ep_failover(
 			next = next_node(c, now, 0);
 		o = op_find(req);
 		*rc = cl_fail(c, PRIVD_EINDOUBT,
-		    "privd at %s took the %s request and gave no answer in "
-		    "time; later calls go to %s",
+		    "privd at %s took the %s request and did not answer it "
+		    "(in time, or before dropping the connection); later "
+		    "calls go to %s",
 		    failed, o != NULL ? o->name : "change",
 		    c->nodes[next].endpoint);
 		use_node(c, next);

@@ -18,6 +18,7 @@
  * dead ones SIGKILLed.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -233,6 +234,65 @@ test_endpoint_lists(void **state)
 
 /* ---- failover ----------------------------------------------------------- */
 
+/*
+ * A node that takes requests and never answers, for a privctl run (a new
+ * process, whose handshake with a SIGSTOPped privd could not complete):
+ * a CURVE ROUTER with a key pair of its own, whose handshakes libzmq's
+ * I/O thread completes while nobody reads what arrives.
+ */
+struct black_hole {
+	void *ctx, *sock;
+	char endpoint[H_PATH_MAX + 16];
+	char pub[PRIVD_KEY_Z85_LEN];
+};
+
+static void
+black_hole_open(struct pair *p, struct black_hole *bh)
+{
+	char sec[PRIVD_KEY_Z85_LEN];
+	int one = 1, zero = 0;
+
+	assert_int_equal(zmq_curve_keypair(bh->pub, sec), 0);
+	snprintf(
+	    bh->endpoint, sizeof(bh->endpoint), "ipc://%s/hole", p->a->root);
+	assert_non_null(bh->ctx = zmq_ctx_new());
+	assert_non_null(bh->sock = zmq_socket(bh->ctx, ZMQ_ROUTER));
+	assert_int_equal(
+	    zmq_setsockopt(bh->sock, ZMQ_LINGER, &zero, sizeof(zero)), 0);
+	assert_int_equal(
+	    zmq_setsockopt(bh->sock, ZMQ_CURVE_SERVER, &one, sizeof(one)), 0);
+	assert_int_equal(
+	    zmq_setsockopt(bh->sock, ZMQ_CURVE_SECRETKEY, sec, 40), 0);
+	assert_int_equal(zmq_bind(bh->sock, bh->endpoint), 0);
+}
+
+static void
+black_hole_close(struct black_hole *bh)
+{
+	if (bh->sock != NULL)
+		zmq_close(bh->sock);
+	zmq_ctx_term(bh->ctx);
+}
+
+/*
+ * A black hole that dies as a request arrives: a thread takes the first
+ * request and closes the socket, as a node killed with the request in
+ * flight drops the connection.
+ */
+static void *
+black_hole_die(void *arg)
+{
+	struct black_hole *bh = arg;
+	zmq_msg_t m;
+
+	zmq_msg_init(&m);
+	zmq_msg_recv(&m, bh->sock, 0);
+	zmq_msg_close(&m);
+	zmq_close(bh->sock);
+	bh->sock = NULL;
+	return NULL;
+}
+
 /* kill -9 A: gets and pings go on at B, at once (a refused connection is
  * given up without waiting). */
 static void
@@ -356,6 +416,68 @@ test_unsent_put_moves_on(void **state)
 	privd_close(&c);
 }
 
+/* A node that dies with a request in flight drops the connection: the
+ * client notices at once (not at the attempt's deadline); a get goes on
+ * to B, a put is in doubt. The dying node is an in-process one that
+ * closes its socket as the request arrives (a privd killed at the right
+ * moment cannot be arranged deterministically). */
+static void
+test_node_dies_in_flight(void **state)
+{
+	struct pair *p = *state;
+	const h_key *k = h_key_get(p->a, "svc");
+	char list[2 * H_PATH_MAX + 16];
+	privd_field f = h_field("name", "Barbara");
+	struct black_hole bh;
+	privd_client *c = NULL;
+	pthread_t t;
+	int64_t t0, took;
+	int rc, i;
+
+	black_hole_open(p, &bh);
+	snprintf(list, sizeof(list), "%s,%s", bh.endpoint, p->b->endpoint);
+	for (i = 0; i < 2; i++) {
+		/* the black hole's key: B's handshake fails, so the get that
+		 * goes on to B ends with PRIVD_EHANDSHAKE - what matters is
+		 * that it went on, quickly, and the put did not */
+		assert_int_equal(
+		    privd_connect(&c, list, bh.pub, k->pub, k->sec), PRIVD_OK);
+		expect_rc(c, privd_set_timeout(c, 20000), PRIVD_OK, "timeout");
+		assert_int_equal(
+		    pthread_create(&t, NULL, black_hole_die, &bh), 0);
+		t0 = h_now_ms();
+		if (i == 0) {
+			rc = privd_ping(c, NULL);
+			took = h_now_ms() - t0;
+			printf("# ping in flight, node dies: %s after %lld ms "
+			       "(%s)\n",
+			    privd_strerror(rc), (long long)took,
+			    privd_errmsg(c));
+			assert_int_equal(rc, PRIVD_EHANDSHAKE);
+			/* it went on to B */
+			assert_non_null(
+			    strstr(privd_errmsg(c), p->b->endpoint));
+		} else {
+			rc = privd_put(
+			    c, "customers", "c-8", "invoicing", &f, 1);
+			took = h_now_ms() - t0;
+			printf("# put in flight, node dies: %s after %lld ms "
+			       "(%s)\n",
+			    privd_strerror(rc), (long long)took,
+			    privd_errmsg(c));
+			expect_rc(c, rc, PRIVD_EINDOUBT, "put, node dies");
+		}
+		pthread_join(t, NULL);
+		/* 20 s / 2 per attempt: a call that waited for its deadline
+		 * would have taken 10 s */
+		assert_true(took < 10000);
+		privd_close(&c);
+		black_hole_close(&bh);
+		if (i == 0)
+			black_hole_open(p, &bh);
+	}
+}
+
 /* A comes back: the handle keeps working throughout and its calls return
  * to A, the first node of the list. */
 static void
@@ -415,45 +537,6 @@ test_all_dead(void **state)
 }
 
 /* ---- privctl --------------------------------------------------------- */
-
-/*
- * A node that takes requests and never answers, for a privctl run (a new
- * process, whose handshake with a SIGSTOPped privd could not complete):
- * a CURVE ROUTER with a key pair of its own, whose handshakes libzmq's
- * I/O thread completes while nobody reads what arrives.
- */
-struct black_hole {
-	void *ctx, *sock;
-	char endpoint[H_PATH_MAX + 16];
-	char pub[PRIVD_KEY_Z85_LEN];
-};
-
-static void
-black_hole_open(struct pair *p, struct black_hole *bh)
-{
-	char sec[PRIVD_KEY_Z85_LEN];
-	int one = 1, zero = 0;
-
-	assert_int_equal(zmq_curve_keypair(bh->pub, sec), 0);
-	snprintf(
-	    bh->endpoint, sizeof(bh->endpoint), "ipc://%s/hole", p->a->root);
-	assert_non_null(bh->ctx = zmq_ctx_new());
-	assert_non_null(bh->sock = zmq_socket(bh->ctx, ZMQ_ROUTER));
-	assert_int_equal(
-	    zmq_setsockopt(bh->sock, ZMQ_LINGER, &zero, sizeof(zero)), 0);
-	assert_int_equal(
-	    zmq_setsockopt(bh->sock, ZMQ_CURVE_SERVER, &one, sizeof(one)), 0);
-	assert_int_equal(
-	    zmq_setsockopt(bh->sock, ZMQ_CURVE_SECRETKEY, sec, 40), 0);
-	assert_int_equal(zmq_bind(bh->sock, bh->endpoint), 0);
-}
-
-static void
-black_hole_close(struct black_hole *bh)
-{
-	zmq_close(bh->sock);
-	zmq_ctx_term(bh->ctx);
-}
 
 /* privctl as svc trusting server_key, with PRIVD_ENDPOINT set to list:
  * its output into r. */
@@ -541,6 +624,7 @@ main(void)
 	    T(test_hung_a_get_is_resent),
 	    T(test_hung_a_put_is_in_doubt),
 	    T(test_unsent_put_moves_on),
+	    T(test_node_dies_in_flight),
 	    T(test_a_comes_back),
 	    T(test_all_dead),
 	    T(test_privctl),

@@ -154,6 +154,44 @@ class Failover(unittest.TestCase):
         self.assertEqual(c2.get("customers", "py-2"), {"name": b"Ada"})
         self.a.proc.send_signal(signal.SIGCONT)
 
+    def test_node_dies_in_flight(self):
+        """A node that dies with a put in flight drops the connection: the
+        client notices at once (not at the attempt's deadline) and the put
+        is in doubt. The node is an in-process CURVE ROUTER that closes
+        its socket as the request arrives."""
+        import threading
+        import zmq
+        pub, sec = zmq.curve_keypair()
+        ctx = zmq.Context()
+        self.addCleanup(ctx.term)
+        hole = ctx.socket(zmq.ROUTER)
+        hole.setsockopt(zmq.LINGER, 0)
+        hole.setsockopt(zmq.CURVE_SERVER, 1)
+        hole.setsockopt(zmq.CURVE_SECRETKEY, sec)
+        ep = "ipc://" + os.path.join(self.a.root, "hole")
+        hole.bind(ep)
+
+        def die():
+            hole.recv_multipart()
+            hole.close(0)
+        t = threading.Thread(target=die)
+        t.start()
+        c = privd.Client("%s,%s" % (ep, self.b.endpoint),
+                         server_key=pub.decode(),
+                         key_file=self.a.key_files["svc"],
+                         purpose="invoicing", timeout=20.0)
+        self.addCleanup(c.close)
+        t0 = time.monotonic()
+        with self.assertRaises(InDoubtError) as cm:
+            c.put("customers", "py-5", {"name": "Barbara"})
+        took = time.monotonic() - t0
+        t.join(10)
+        print("# put in flight, node dies: in doubt after %.0f ms (%s)"
+              % (took * 1000, cm.exception))
+        # 20 s / 2 per attempt: had it waited for its deadline, 10 s
+        self.assertLess(took, 10.0)
+        self.assertEqual(self.node(c), self.b.endpoint)
+
     def test_a_comes_back(self):
         self.put_both("py-3", "Ada")
         c = self.both()

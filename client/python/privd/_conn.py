@@ -545,8 +545,9 @@ class Connection:
                 nxt = self._next(now, False)
             self._use(nxt)
             raise InDoubtError(
-                "privd at %s took the %s request and gave no answer in "
-                "time; later calls go to %s" % (
+                "privd at %s took the %s request and did not answer it (in "
+                "time, or before dropping the connection); later calls go "
+                "to %s" % (
                     failed, req.WhichOneof("op").replace("_", " "),
                     self.endpoint)) from None
         if redo == "node" or nxt is None:
