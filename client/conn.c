@@ -560,7 +560,7 @@ cl_call_keep(privd_client *c, Privd__V1__Request *req,
 		    c->max_request);
 	deadline = cl_now_ms() + c->timeout_ms;
 
-	cl_ep_begin(c);
+	cl_ep_begin(c, req);
 	do
 		rc = call_once(c, req, cl_ep_deadline(c, deadline), &sent, &r);
 	while (cl_ep_failover(c, req, sent, &rc));

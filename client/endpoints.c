@@ -57,7 +57,8 @@
  * hung node (SIGSTOP: it accepts connections but never completes a
  * handshake) never delays a call after its first failure, and a node that
  * comes back takes its calls back within about a second of its return
- * (libzmq retries a connection every 100 ms to 1 s).
+ * (libzmq retries a connection every 100 ms to 1 s). The calls of a
+ * backup after its start stay on their node: they never move back either.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -482,13 +483,14 @@ dealer_ready(void *s)
 }
 
 void
-cl_ep_begin(privd_client *c)
+cl_ep_begin(privd_client *c, const Privd__V1__Request *req)
 {
 	int64_t now;
 	size_t i;
 
 	c->tried = 0;
-	if (c->nnodes < 2)
+	/* a request bound to its node (a backup's) stays where it is */
+	if (c->nnodes < 2 || op_redo(req) == REDO_NODE)
 		return;
 	now = cl_now_ms();
 	if (c->probe != NULL) {

@@ -226,9 +226,9 @@ int cl_ep_parse(const char *list, struct cl_node **out, size_t *n, char *why,
 /* endpoints.c: free the node list and close the probe socket. */
 void cl_ep_free(privd_client *c);
 
-/* endpoints.c: at the start of a call: choose the node it goes to first
- * (perhaps back to an earlier node whose probe is ready). */
-void cl_ep_begin(privd_client *c);
+/* endpoints.c: at the start of a call carrying req: choose the node it
+ * goes to first (perhaps back to an earlier node whose probe is ready). */
+void cl_ep_begin(privd_client *c, const Privd__V1__Request *req);
 
 /* endpoints.c: the deadline of an attempt on the node in use, within the
  * call's deadline (its share of the time left); marks the node tried. */

@@ -440,7 +440,7 @@ class Connection:
             raise TooLargeError("request of %d bytes exceeds the limit of %d "
                                 "bytes" % (len(data), self.max_request))
         deadline = time.monotonic() + self.timeout_ms / 1000.0
-        self._begin()
+        self._begin(req)
         while True:
             try:
                 resp = self._attempt(data, req.request_id,
@@ -488,12 +488,12 @@ class Connection:
             self.probe[0].close(0)
             self.probe = None
 
-    def _begin(self):
-        """At the start of a call: go back to an earlier node whose probe
-        has completed its handshake, or start probing one whose back-off
-        has passed."""
+    def _begin(self, req):
+        """At the start of a call carrying req: go back to an earlier node
+        whose probe has completed its handshake, or start probing one
+        whose back-off has passed; not for a request bound to its node."""
         self.tried = set()
-        if len(self.nodes) < 2:
+        if len(self.nodes) < 2 or redo_of(req) == "node":
             return
         now = time.monotonic()
         if self.probe is not None:
