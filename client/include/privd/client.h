@@ -113,7 +113,8 @@
  *   tried in the call: with two endpoints and the default 5000 ms, a node
  *   that does not answer is given up after 2500 ms, and the other node
  *   has the rest. A refused connection (a node whose privd is not
- *   running) is given up at once. Each node is tried at most once per
+ *   running) or a dropped one (a node dying with the request in flight)
+ *   is given up at once. Each node is tried at most once per
  *   call; when all fail, the call returns the last one's status.
  * - Node order: calls go to the first node of the list that works. A node
  *   that fails is set aside for a back-off (1 s, doubling with each
@@ -186,9 +187,7 @@ extern "C" {
 #define PRIVD_EKEY         12 /* a key or key file is malformed or unreadable */
 #define PRIVD_ETAMPERED    13 /* the audit log does not verify */
 #define PRIVD_EHANDSHAKE   14 /* connected, but the CURVE handshake failed */
-#define PRIVD_EINDOUBT                                                         \
-	15 /* failed-unknown: a node took a change and                         \
-	      did not answer; read back before repeating */
+#define PRIVD_EINDOUBT     15 /* failed-unknown: read back before repeating */
 
 /* The version of this header (see "Versions"). */
 #define PRIVD_VERSION_MAJOR 2
@@ -341,10 +340,10 @@ int privd_connect(privd_client **out, const char *endpoint,
  * what is wrong: the file and the problem, e.g. "key pair file
  * /etc/svc/privd.key: file is accessible by group or other (chmod 600)";
  * never a key.
- * Errors: PRIVD_EINVAL (out NULL; endpoint NULL or neither ipc:// nor
- * tcp://), PRIVD_EKEY (server_key or key_file NULL or empty; a server key
- * that is neither an existing file nor a Z85 key; any failure of
- * privd_server_key_load() or privd_keypair_load() on the files),
+ * Errors: PRIVD_EINVAL (out NULL; endpoint NULL or not an endpoint list
+ * privd_connect() takes), PRIVD_EKEY (server_key or key_file NULL or
+ * empty; a server key that is neither an existing file nor a Z85 key; any
+ * failure of privd_server_key_load() or privd_keypair_load() on the files),
  * PRIVD_ENOMEM, PRIVD_EINTERNAL (the ZeroMQ context or socket cannot be
  * made).
  */
