@@ -482,6 +482,13 @@ dealer_ready(void *s)
 	       (ev & ZMQ_POLLOUT) != 0;
 }
 
+/*
+ * At the start of a call: if the probe to an earlier node has completed
+ * its handshake, its socket becomes the handle's and calls go to that
+ * node again; a probe too slow counts as a failure of its node. Without
+ * a probe, open one to the first earlier node whose back-off has passed.
+ * Nothing of this for a request bound to its node.
+ */
 void
 cl_ep_begin(privd_client *c, const Privd__V1__Request *req)
 {
@@ -518,6 +525,8 @@ cl_ep_begin(privd_client *c, const Privd__V1__Request *req)
 		}
 }
 
+/* The attempt on the node in use gets the time left divided by the
+ * nodes not yet tried in this call, itself included. */
 int64_t
 cl_ep_deadline(privd_client *c, int64_t deadline)
 {
@@ -546,6 +555,15 @@ msg_append(privd_client *c, const char *text)
 		memcpy(c->errmsg + n, text, strlen(text) + 1);
 }
 
+/*
+ * After an attempt on the node in use (see the top of this file): a
+ * success clears the node's failures; an answer ends the call as it is;
+ * a failure of the node sets it aside and picks the next node, to which
+ * the request moves if it was never sent or only reads (1: try again).
+ * A change that was sent ends the call with PRIVD_EINDOUBT, a request
+ * bound to its node or the last node's failure with the attempt's own
+ * status (0); either way later calls go to the next node.
+ */
 int
 cl_ep_failover(
     privd_client *c, const Privd__V1__Request *req, int sent, int *rc)
