@@ -591,6 +591,24 @@ test_privctl(void **state)
 	assert_non_null(strstr(r.err, "endpoint 2 of 3 is empty"));
 	assert_null(strstr(r.err, p->a->endpoint));
 
+	/* the same from a config file, saying which line */
+	{
+		static const char bad_cfg[] =
+		    "# two nodes, one comma too many\n"
+		    "endpoint = tcp://127.0.0.1:7701,,tcp://127.0.0.1:7702\n";
+		char cfg[H_PATH_MAX + 16];
+
+		snprintf(cfg, sizeof(cfg), "%s/privctl.conf", p->a->root);
+		assert_int_equal(
+		    h_write_file(cfg, bad_cfg, sizeof(bad_cfg) - 1, 0600), 0);
+		assert_int_equal(setenv("PRIVCTL_CONFIG", cfg, 1), 0);
+		privctl_env(p, p->list, sk, ping, &r);
+		assert_int_equal(setenv("PRIVCTL_CONFIG", "", 1), 0);
+		expect_exit(&r, 2, "privctl with a bad list in its config");
+		assert_non_null(
+		    strstr(r.err, "line 2: endpoint 2 of 3 is empty"));
+	}
+
 	/* A dead: reads and an unsent put go on at B */
 	assert_int_equal(h_kill(p->a), 0);
 	privctl_env(p, p->list, sk, get, &r);
