@@ -38,11 +38,15 @@
  *
  * Time. A call still waits at most the handle's timeout in all. Each
  * attempt gets an equal share of the time left: the time left divided by
- * the number of nodes not yet tried in this call. With one endpoint that
+ * the number of nodes still worth trying in this call - this one and
+ * those not yet tried and not set aside (below). With one endpoint that
  * is the whole timeout, as before; with two and the default 5 s, a node
  * that takes a request and never answers is given up after 2.5 s, and the
- * second node has the rest. A refused connection is given up at once, so
- * a node that is down (not hung) costs a few milliseconds.
+ * second node has the rest; while one of the two is set aside, the other
+ * has the whole timeout (a slow answer is not cut short for a node known
+ * to be down; the node set aside is still tried, with what time is left,
+ * if the other fails). A refused or dropped connection is given up at
+ * once, so a node that is down (not hung) costs a few milliseconds.
  *
  * Node order. Calls go to the first node of the list that works. A node
  * that fails is set aside for a back-off (1 s, doubling with each failure
@@ -526,21 +530,19 @@ cl_ep_begin(privd_client *c, const Privd__V1__Request *req)
 }
 
 /* The attempt on the node in use gets the time left divided by the
- * nodes not yet tried in this call, itself included. */
+ * nodes still worth trying in this call: itself, and those not yet tried
+ * and not set aside. */
 int64_t
 cl_ep_deadline(privd_client *c, int64_t deadline)
 {
 	size_t i, left = 0;
-	int64_t now;
+	int64_t now = cl_now_ms();
 
 	c->tried |= (uint32_t)1 << c->cur;
 	for (i = 0; i < c->nnodes; i++)
-		if (!(c->tried >> i & 1))
+		if (!(c->tried >> i & 1) && c->nodes[i].retry_at <= now)
 			left++;
-	if (left == 0)
-		return deadline;
-	now = cl_now_ms();
-	if (deadline <= now)
+	if (left == 0 || deadline <= now)
 		return deadline;
 	return now + (deadline - now) / (int64_t)(left + 1);
 }

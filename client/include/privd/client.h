@@ -109,10 +109,12 @@
  *   bound to the node that makes the backup and never move: they fail
  *   with the attempt's own status. The table is in client/endpoints.c.
  * - Time: a call still waits at most the handle's timeout in all. Each
- *   attempt gets the time left divided by the number of nodes not yet
- *   tried in the call: with two endpoints and the default 5000 ms, a node
- *   that does not answer is given up after 2500 ms, and the other node
- *   has the rest. A refused connection (a node whose privd is not
+ *   attempt gets the time left divided by the number of nodes still worth
+ *   trying in the call (this one, and those neither tried yet nor set
+ *   aside, see "Node order"): with two endpoints and the default 5000 ms,
+ *   a node that does not answer is given up after 2500 ms, and the other
+ *   node has the rest; while one of them is set aside, the other has the
+ *   whole timeout. A refused connection (a node whose privd is not
  *   running) or a dropped one (a node dying with the request in flight)
  *   is given up at once. Each node is tried at most once per
  *   call; when all fail, the call returns the last one's status.

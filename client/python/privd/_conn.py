@@ -523,10 +523,12 @@ class Connection:
 
     def _attempt_deadline(self, deadline):
         """The attempt's share of the time left: the time left divided by
-        the nodes not yet tried in this call (this one included)."""
+        the nodes still worth trying in this call (this one, and those
+        neither tried yet nor set aside)."""
         self.tried.add(self.cur)
-        left = len(self.nodes) - len(self.tried)
         now = time.monotonic()
+        left = sum(1 for i, nd in enumerate(self.nodes)
+                   if i not in self.tried and nd.retry_at <= now)
         if left == 0 or deadline <= now:
             return deadline
         return now + (deadline - now) / (left + 1)
