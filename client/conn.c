@@ -33,8 +33,18 @@
  * The monitor is attached from the moment a socket is opened until its
  * first request has been sent: that window sees every handshake of the
  * socket, and the monitor queue cannot grow while the handle sits idle
- * afterwards. (Before a socket's first request it can: about one event per
- * failed handshake, drained by the next call.)
+ * afterwards. (Before a socket's first request it can: a few events per
+ * failed connection attempt, drained by the next call.)
+ *
+ * Several endpoints (endpoints.c). A call goes to one node at a time: the
+ * loop in cl_call_keep() makes an attempt (call_once) on the node in use
+ * and asks cl_ep_failover() whether to try the next one. For such a
+ * handle an attempt also gives up early when its node is plainly gone:
+ * a connection attempt refused before any connection was made (the
+ * monitor's ZMQ_EVENT_CONNECT_RETRIED), or, after sending, a connection
+ * lost (the socket stops being writable: with ZMQ_IMMEDIATE it has no
+ * peer any more) - the answer cannot come then. A handle with one
+ * endpoint waits for its privd as before.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,116 +66,21 @@
 #define RECONNECT_IVL     100
 #define RECONNECT_IVL_MAX 1000
 
-/* The handshake outcomes the monitor reports; nothing else, so that the
- * monitor queue holds at most one event per connection attempt. */
+/* The handshake outcomes the monitor reports, and whether a connection
+ * was made or refused; nothing else, so that the monitor queue holds at
+ * most a few events per connection attempt. */
 #define MON_EVENTS                                                             \
 	(ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |     \
 	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |                             \
-	    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+	    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_CONNECTED |        \
+	    ZMQ_EVENT_CONNECT_RETRIED)
+
+/* With several endpoints, how often a wait for an answer looks whether
+ * the connection is still there, in milliseconds. */
+#define LOST_POLL_MS 50
 
 /* Failed handshakes in a row that make a call give up (see above). */
 #define HS_FAILS_MAX 3
-
-/*
- * Wiping. Requests carry subject ids and values, a get's reply carries
- * values: every buffer of ours that held one is wiped before it is freed.
- * The packed request lives in a buffer that libzmq frees through
- * req_free() once it has been sent (or dropped); each received frame is
- * wiped before it is closed; every unpacked reply is allocated through
- * reply_alloc, whose free wipes what it frees. What libzmq's CURVE code
- * copies internally while it encrypts and decrypts is beyond our reach.
- */
-
-/* Room before each block of reply_alloc for its size, aligned for any
- * type protobuf-c puts there. */
-#define BLOCK_HEAD _Alignof(max_align_t)
-
-static void *
-reply_block_alloc(void *data, size_t size)
-{
-	unsigned char *b;
-
-	(void)data;
-	if (size > SIZE_MAX - BLOCK_HEAD ||
-	    (b = malloc(BLOCK_HEAD + size)) == NULL)
-		return NULL;
-	memcpy(b, &size, sizeof(size));
-	return b + BLOCK_HEAD;
-}
-
-static void
-reply_block_free(void *data, void *p)
-{
-	unsigned char *b;
-	size_t size;
-
-	(void)data;
-	if (p == NULL)
-		return;
-	b = (unsigned char *)p - BLOCK_HEAD;
-	memcpy(&size, b, sizeof(size));
-	cl_wipe(p, size);
-	free(b);
-}
-
-static ProtobufCAllocator reply_alloc = {
-    reply_block_alloc, reply_block_free, NULL};
-
-void
-cl_response_free(Privd__V1__Response *r)
-{
-	if (r != NULL)
-		privd__v1__response__free_unpacked(r, &reply_alloc);
-}
-
-/* libzmq's free function of a packed request: hint is its length. */
-static void
-req_free(void *data, void *hint)
-{
-	cl_wipe(data, (size_t)(uintptr_t)hint);
-	free(data);
-}
-
-/* Wipe a received frame and close it. */
-static void
-msg_wipe_close(zmq_msg_t *m)
-{
-	cl_wipe(zmq_msg_data(m), zmq_msg_size(m));
-	zmq_msg_close(m);
-}
-
-/* Monotonic milliseconds, for deadlines that survive clock changes. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * A starting request id that differs between handles and processes, so that
- * ids in privd's audit log are not all small numbers from every client.
- * Not a secret: /dev/urandom if possible, else the clock and an address.
- */
-static uint64_t
-random_id(void)
-{
-	uint64_t v = 0;
-	ssize_t r = -1;
-	int fd;
-
-	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		r = read(fd, &v, sizeof(v));
-		close(fd);
-	}
-	if (r != (ssize_t)sizeof(v))
-		v = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^
-		    (uint64_t)(uintptr_t)&v ^ (uint64_t)getpid() << 32;
-	return v;
-}
 
 /*
  * Stop the monitor of the current socket and close its PAIR. Stopping first
@@ -196,6 +111,14 @@ sock_close(privd_client *c)
 	}
 	c->auth_failed = 0;
 	c->hs_failed = 0;
+	c->reached = 0;
+	c->refused = 0;
+}
+
+void
+cl_sock_close(privd_client *c)
+{
+	sock_close(c);
 }
 
 /* Map a libzmq errno from socket set-up to a status. */
@@ -210,6 +133,49 @@ zmq_status(int err)
 }
 
 /*
+ * A new DEALER with the handle's keys and options, not connected: the
+ * handle's socket (sock_open) and endpoints.c's probe, which may become
+ * the handle's socket, are made alike. A status; errno tells more.
+ */
+static int
+dealer_new(privd_client *c, void **out)
+{
+	int zero = 0, one = 1, ivl = RECONNECT_IVL, ivlmax = RECONNECT_IVL_MAX;
+	int64_t maxmsg = REPLY_MAX;
+	void *s;
+	int e;
+
+	*out = s = zmq_socket(c->ctx, ZMQ_DEALER);
+	if (s == NULL)
+		return zmq_status(errno);
+	if (zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
+	    zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) != 0 ||
+	    zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof(ivlmax)) !=
+	        0 ||
+	    zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, c->server_key, KEY_BYTES) !=
+	        0 ||
+	    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, c->public_key, KEY_BYTES) !=
+	        0 ||
+	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, c->secret_key, KEY_BYTES) !=
+	        0) {
+		e = errno;
+		zmq_close(s);
+		*out = NULL;
+		errno = e;
+		return zmq_status(e);
+	}
+	return PRIVD_OK;
+}
+
+int
+cl_dealer_new(privd_client *c, void **out)
+{
+	return dealer_new(c, out);
+}
+
+/*
  * Open a fresh DEALER with the handle's keys, attach the handshake monitor
  * and start connecting. The monitor is attached before zmq_connect() so it
  * sees the first handshake. Returns a status; on failure nothing is left
@@ -219,27 +185,10 @@ static int
 sock_open(privd_client *c)
 {
 	char monep[64];
-	int zero = 0, one = 1, ivl = RECONNECT_IVL, ivlmax = RECONNECT_IVL_MAX;
-	int64_t maxmsg = REPLY_MAX;
+	int zero = 0;
 	int e;
 
-	c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
-	if (c->sock == NULL)
-		goto err;
-	if (zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
-	    zmq_setsockopt(c->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0 ||
-	    zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) !=
-	        0 ||
-	    zmq_setsockopt(c->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) !=
-	        0 ||
-	    zmq_setsockopt(
-	        c->sock, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof(ivlmax)) != 0 ||
-	    zmq_setsockopt(
-	        c->sock, ZMQ_CURVE_SERVERKEY, c->server_key, KEY_BYTES) != 0 ||
-	    zmq_setsockopt(
-	        c->sock, ZMQ_CURVE_PUBLICKEY, c->public_key, KEY_BYTES) != 0 ||
-	    zmq_setsockopt(
-	        c->sock, ZMQ_CURVE_SECRETKEY, c->secret_key, KEY_BYTES) != 0)
+	if (dealer_new(c, &c->sock) != PRIVD_OK)
 		goto err;
 
 	/* inproc names are per context, and the context is the handle's */
@@ -256,6 +205,8 @@ sock_open(privd_client *c)
 		goto err;
 	c->auth_failed = 0;
 	c->hs_failed = 0;
+	c->reached = 0;
+	c->refused = 0;
 
 	if (zmq_connect(c->sock, c->endpoint) != 0)
 		goto err;
@@ -297,6 +248,12 @@ mon_drain(privd_client *c)
 			           ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
 				c->auth_failed = 0;
 				c->hs_failed++;
+			} else if (ev == ZMQ_EVENT_CONNECTED) {
+				c->reached = 1;
+			} else if (ev == ZMQ_EVENT_CONNECT_RETRIED &&
+			           !c->reached) {
+				/* (after a connection: a reconnect) */
+				c->refused++;
 			}
 		}
 		/* skip the endpoint frame */
@@ -322,7 +279,7 @@ sock_writable(privd_client *c)
 static long
 remaining(int64_t deadline)
 {
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - cl_now_ms();
 
 	return left > 0 ? (long)left : 0;
 }
@@ -381,6 +338,11 @@ wait_writable(privd_client *c, int64_t deadline)
 				    "connected to %s but the CURVE handshake "
 				    "failed: the server key is probably wrong",
 				    c->endpoint);
+			if (c->refused > 0 && c->nnodes > 1)
+				return cl_fail(c, PRIVD_EUNAVAILABLE,
+				    "privd is not reachable at %s (connection "
+				    "refused)",
+				    c->endpoint);
 		}
 		if (left == 0 && c->hs_failed > 0)
 			return cl_fail(c, PRIVD_EUNAVAILABLE,
@@ -413,6 +375,8 @@ wait_reply(
 	for (;;) {
 		it = (zmq_pollitem_t){c->sock, 0, ZMQ_POLLIN, 0};
 		left = remaining(deadline);
+		if (c->nnodes > 1 && left > LOST_POLL_MS)
+			left = LOST_POLL_MS;
 		rc = zmq_poll(&it, 1, left);
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -421,10 +385,15 @@ wait_reply(
 			    zmq_strerror(errno));
 		}
 		if (rc == 0) {
-			if (left == 0)
+			if (remaining(deadline) == 0)
 				return cl_fail(c, PRIVD_ETIMEOUT,
 				    "no answer from privd within %d ms",
 				    c->timeout_ms);
+			if (c->nnodes > 1 && !sock_writable(c))
+				return cl_fail(c, PRIVD_ETIMEOUT,
+				    "privd at %s dropped the connection before "
+				    "answering",
+				    c->endpoint);
 			continue;
 		}
 		zmq_msg_init(&m);
@@ -436,18 +405,17 @@ wait_reply(
 		if (more) {
 			/* privd answers in one frame; this is not a reply */
 			while (more) {
-				msg_wipe_close(&m);
+				cl_msg_wipe_close(&m);
 				zmq_msg_init(&m);
 				if (zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) < 0)
 					break;
 				more = zmq_msg_more(&m);
 			}
-			msg_wipe_close(&m);
+			cl_msg_wipe_close(&m);
 			continue;
 		}
-		r = privd__v1__response__unpack(
-		    &reply_alloc, zmq_msg_size(&m), zmq_msg_data(&m));
-		msg_wipe_close(&m);
+		r = cl_response_unpack(zmq_msg_size(&m), zmq_msg_data(&m));
+		cl_msg_wipe_close(&m);
 		if (r == NULL)
 			return cl_fail(c, PRIVD_EPROTO,
 			    "privd's answer could not be decoded");
@@ -489,41 +457,23 @@ map_status(Privd__V1__Status s)
 }
 
 /*
- * Carry one request: give it an id, pack it into a buffer that becomes the
- * ZeroMQ message (no copy; wiped when libzmq frees it), send it once the
- * connection is ready, and wait for its reply. payload is the response payload
- * an OK answer must carry. On PRIVD_OK *out is the response, owned by the
- * caller. Any other status has set the handle's message (and reason for
- * PRIVD_EDENIED). keep is a failure status (or PRIVD_OK for none) whose
- * answer carries a payload too, as a RETAINED delete says what it kept:
- * an answer with that status and payload is returned in *out as well.
+ * One attempt at carrying req (its id set) to the node in use: pack it
+ * into a buffer that becomes the ZeroMQ message (no copy; wiped when
+ * libzmq frees it), send it once the connection is ready, and wait for
+ * its reply until deadline. *sent says whether the request may have
+ * reached privd. On PRIVD_OK *r is the reply, whatever its status. A
+ * failure has closed the socket and set the handle's message.
  */
-int
-cl_call_keep(privd_client *c, Privd__V1__Request *req,
-    Privd__V1__Response__PayloadCase payload, int keep,
-    Privd__V1__Response **out)
+static int
+call_once(privd_client *c, Privd__V1__Request *req, int64_t deadline, int *sent,
+    Privd__V1__Response **r)
 {
-	Privd__V1__Response *r = NULL;
 	zmq_msg_t m;
-	int64_t deadline;
 	uint8_t *buf;
-	size_t len;
+	size_t len = privd__v1__request__get_packed_size(req);
 	int rc;
 
-	*out = NULL;
-	if (!cl_same_process(c))
-		return cl_fail(c, PRIVD_EINVAL, "%s", cl_other_process);
-	/* the id is part of the packed size (a varint): set it first */
-	req->request_id = c->next_id++;
-	if (c->next_id == 0)
-		c->next_id = 1;
-	len = privd__v1__request__get_packed_size(req);
-	if (len > c->max_request)
-		return cl_fail(c, PRIVD_ETOOBIG,
-		    "request of %zu bytes exceeds the limit of %zu bytes", len,
-		    c->max_request);
-	deadline = now_ms() + c->timeout_ms;
-
+	*sent = 0;
 	/*
 	 * A socket without its monitor that cannot send right now lost its
 	 * connection since its first request: start over with a fresh,
@@ -538,12 +488,12 @@ cl_call_keep(privd_client *c, Privd__V1__Request *req,
 	if ((buf = malloc(len)) == NULL)
 		return cl_fail(c, PRIVD_ENOMEM, "out of memory");
 	if (privd__v1__request__pack(req, buf) != len) {
-		req_free(buf, (void *)(uintptr_t)len);
+		cl_req_free(buf, (void *)(uintptr_t)len);
 		return cl_fail(c, PRIVD_EINTERNAL, "request packing failed");
 	}
-	if (zmq_msg_init_data(&m, buf, len, req_free, (void *)(uintptr_t)len) !=
-	    0) {
-		req_free(buf, (void *)(uintptr_t)len);
+	if (zmq_msg_init_data(
+	        &m, buf, len, cl_req_free, (void *)(uintptr_t)len) != 0) {
+		cl_req_free(buf, (void *)(uintptr_t)len);
 		return cl_fail(c, PRIVD_ENOMEM, "out of memory");
 	}
 
@@ -568,13 +518,67 @@ cl_call_keep(privd_client *c, Privd__V1__Request *req,
 	}
 	zmq_msg_close(&m);
 	mon_stop(c);
+	*sent = 1;
 
-	rc = wait_reply(c, req->request_id, deadline, &r);
+	rc = wait_reply(c, req->request_id, deadline, r);
 	if (rc != PRIVD_OK) {
 		/* the request may still be in flight: drop this socket */
 		sock_close(c);
 		return rc;
 	}
+	/* privd stopping (or overloaded): the request had no effect, and
+	 * with several endpoints another node may take it */
+	if (c->nnodes > 1 && (*r)->status == PRIVD__V1__STATUS__UNAVAILABLE) {
+		cl_set_server_message(c, (*r)->message);
+		cl_response_free(*r);
+		*r = NULL;
+		sock_close(c);
+		*sent = 0;
+		return PRIVD_EUNAVAILABLE;
+	}
+	return PRIVD_OK;
+}
+
+/*
+ * Carry one request: give it an id and make attempts on the handle's
+ * nodes (endpoints.c says which and how many) until one answers or the
+ * call's deadline passes. payload is the response payload an OK answer
+ * must carry. On PRIVD_OK *out is the response, owned by the caller. Any
+ * other status has set the handle's message (and reason for
+ * PRIVD_EDENIED). keep is a failure status (or PRIVD_OK for none) whose
+ * answer carries a payload too, as a RETAINED delete says what it kept:
+ * an answer with that status and payload is returned in *out as well.
+ */
+int
+cl_call_keep(privd_client *c, Privd__V1__Request *req,
+    Privd__V1__Response__PayloadCase payload, int keep,
+    Privd__V1__Response **out)
+{
+	Privd__V1__Response *r = NULL;
+	int64_t deadline;
+	size_t len;
+	int rc, sent;
+
+	*out = NULL;
+	if (!cl_same_process(c))
+		return cl_fail(c, PRIVD_EINVAL, "%s", cl_other_process);
+	/* the id is part of the packed size (a varint): set it first */
+	req->request_id = c->next_id++;
+	if (c->next_id == 0)
+		c->next_id = 1;
+	len = privd__v1__request__get_packed_size(req);
+	if (len > c->max_request)
+		return cl_fail(c, PRIVD_ETOOBIG,
+		    "request of %zu bytes exceeds the limit of %zu bytes", len,
+		    c->max_request);
+	deadline = cl_now_ms() + c->timeout_ms;
+
+	cl_ep_begin(c, req);
+	do
+		rc = call_once(c, req, cl_ep_deadline(c, deadline), &sent, &r);
+	while (cl_ep_failover(c, req, sent, &rc));
+	if (rc != PRIVD_OK)
+		return rc;
 
 	rc = map_status(r->status);
 	if (rc != PRIVD_OK) {
@@ -609,35 +613,33 @@ cl_call(privd_client *c, Privd__V1__Request *req,
 	return cl_call_keep(c, req, payload, PRIVD_OK, out);
 }
 
-/* Is endpoint one privd can listen on: ipc://PATH or tcp://HOST:PORT? The
- * rest is libzmq's to check, at the first connection. */
-static int
-endpoint_ok(const char *endpoint)
-{
-	return endpoint != NULL &&
-	       (strncmp(endpoint, "ipc://", 6) == 0 ||
-	           strncmp(endpoint, "tcp://", 6) == 0) &&
-	       endpoint[6] != '\0';
-}
-
 int
 privd_connect(privd_client **out, const char *endpoint, const char *server_key,
     const char *public_key, const char *secret_key)
 {
 	privd_client *c;
+	struct cl_node *nodes;
 	char derived[PRIVD_KEY_Z85_LEN];
 	uint8_t skeys[PRIVD_SERVER_KEYS_MAX][KEY_BYTES];
-	size_t nskeys;
+	size_t n, nskeys;
 	int rc, mismatch;
 
 	if (out == NULL)
 		return PRIVD_EINVAL;
 	*out = NULL;
-	if (!endpoint_ok(endpoint))
-		return PRIVD_EINVAL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	/* one endpoint, or a list of nodes (endpoints.c) */
+	if ((rc = cl_ep_parse(endpoint, &nodes, &n, NULL, 0)) != PRIVD_OK)
+		return rc;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		while (n-- > 0)
+			free(nodes[n].endpoint);
+		free(nodes);
 		return PRIVD_ENOMEM;
+	}
 	c->pid = getpid();
+	c->nodes = nodes;
+	c->nnodes = n;
+	c->endpoint = nodes[0].endpoint;
 	if (cl_server_keys_parse(server_key, skeys, &nskeys) != 0 ||
 	    cl_z85_key_decode(c->public_key, public_key) != 0 ||
 	    cl_z85_key_decode(c->secret_key, secret_key) != 0) {
@@ -653,10 +655,6 @@ privd_connect(privd_client **out, const char *endpoint, const char *server_key,
 		rc = PRIVD_EKEY;
 		goto bad;
 	}
-	if ((c->endpoint = strdup(endpoint)) == NULL) {
-		rc = PRIVD_ENOMEM;
-		goto bad;
-	}
 	if ((c->ctx = zmq_ctx_new()) == NULL) {
 		rc = errno == ENOMEM ? PRIVD_ENOMEM : PRIVD_EINTERNAL;
 		goto bad;
@@ -664,7 +662,7 @@ privd_connect(privd_client **out, const char *endpoint, const char *server_key,
 	zmq_ctx_set(c->ctx, ZMQ_BLOCKY, 0);
 	c->timeout_ms = PRIVD_DEFAULT_TIMEOUT_MS;
 	c->max_request = PRIVD_DEFAULT_MAX_REQUEST;
-	c->next_id = random_id();
+	c->next_id = cl_random_id();
 	if (c->next_id == 0)
 		c->next_id = 1;
 	/* start the handshake now so that the first call finds it done */
@@ -693,13 +691,13 @@ privd_close(privd_client **cp)
 
 	if (cp == NULL || (c = *cp) == NULL)
 		return;
+	cl_ep_free(c); /* (its probe socket first: before the context) */
 	if (cl_same_process(c)) {
 		sock_close(c);
 		if (c->ctx != NULL)
 			while (zmq_ctx_term(c->ctx) != 0 && errno == EINTR)
 				;
 	}
-	free(c->endpoint);
 	free(c->fbuf);
 	free(c->fptr);
 	cl_wipe(c, sizeof(*c));

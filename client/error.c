@@ -127,6 +127,9 @@ privd_strerror(int status)
 		return "the audit log does not verify";
 	case PRIVD_EHANDSHAKE:
 		return "CURVE handshake with privd failed (wrong server key?)";
+	case PRIVD_EINDOUBT:
+		return "failed-unknown: the request may or may not have been "
+		       "applied; read back before repeating";
 	default:
 		return "unknown status";
 	}

@@ -2,12 +2,16 @@
  * internal.h - what the files of libprivd share; not installed.
  *
  * conn.c owns the handle's socket and carries one request at a time
- * (cl_call); error.c keeps the handle's last error and the names of
- * codes; keyfile.c decodes keys, reads key files and connects from them;
- * serverkey.c keeps privd's key and its next one and switches between
- * them (serverkey.h); data.c, policy.c, audit.c, retention.c, rights.c and verify.c build
- * requests and copy answers out. Names here start with cl_: the version
- * script keeps them out of the library's exported symbols.
+ * (cl_call); wire.c has its request ids and the (wiped) buffers of what
+ * it sends and receives; endpoints.c keeps the list of privd nodes a
+ * handle may use and decides when a call moves to the next one; error.c
+ * keeps the handle's last error and the names of codes; keyfile.c
+ * decodes keys, reads key files and connects from them; serverkey.c
+ * keeps privd's key and its next one and switches between them
+ * (serverkey.h); data.c, policy.c, audit.c, retention.c, rights.c and
+ * verify.c build requests and copy answers out. Names here start with
+ * cl_: the version script keeps them out of the library's exported
+ * symbols.
  */
 #ifndef PRIVD_CLIENT_INTERNAL_H
 #define PRIVD_CLIENT_INTERNAL_H
@@ -16,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "privd.pb-c.h"
@@ -57,6 +62,13 @@
 #define Z85_CHARS   40
 #define KEYFILE_MAX 4096
 
+/* One privd node of a handle's endpoint list (endpoints.c). */
+struct cl_node {
+	char *endpoint;
+	int64_t retry_at; /* set aside until then (cl_now_ms()), 0: not */
+	uint32_t fails;   /* failures in a row, for the back-off */
+};
+
 struct privd_client {
 	pid_t pid; /* the process that made it: see cl_same_process() */
 	void *ctx;
@@ -64,8 +76,19 @@ struct privd_client {
 	void *mon;       /* PAIR for sock's handshake events, or NULL */
 	int auth_failed; /* the monitor's last word was an auth failure */
 	int hs_failed;   /* handshakes failed in a row (not auth), see conn.c */
+	int reached;     /* sock has had a TCP/IPC connection (monitor) */
+	int refused;     /* connection attempts failed before any was made */
 	unsigned gen;    /* names the monitor endpoint of each new socket */
-	char *endpoint;
+	const char *endpoint; /* the node in use: nodes[cur].endpoint */
+	/* the endpoint list and the choice of node (endpoints.c) */
+	struct cl_node *nodes;
+	size_t nnodes;
+	size_t cur;        /* the node calls go to first */
+	uint32_t tried;    /* nodes tried in the current call (bits) */
+	void *probe;       /* DEALER to an earlier node coming back, or NULL */
+	size_t probe_node; /* its node */
+	int64_t probe_until; /* given up as failed if not ready by then */
+	uint8_t probe_key[KEY_BYTES];  /* the server key it was opened with */
 	uint8_t server_key[KEY_BYTES]; /* the one sock uses (serverkey.c) */
 	/* privd's key and its next one, and which is in use (serverkey.c) */
 	uint8_t server_keys[PRIVD_SERVER_KEYS_MAX][KEY_BYTES];
@@ -84,6 +107,16 @@ struct privd_client {
 	Privd__V1__Field **fptr;
 	size_t fcap;
 };
+
+/* Monotonic milliseconds, for deadlines that survive clock changes. */
+static inline int64_t
+cl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Overwrite secrets so that the compiler cannot drop the stores. */
 static inline void
@@ -160,8 +193,62 @@ int cl_call_keep(privd_client *c, Privd__V1__Request *req,
     Privd__V1__Response__PayloadCase payload, int keep,
     Privd__V1__Response **out);
 
-/* conn.c: free a response of cl_call(), wiping all it held. */
+/* wire.c: free a response of cl_call(), wiping all it held. */
 void cl_response_free(Privd__V1__Response *r);
+
+/* wire.c: unpack a reply frame with an allocator that wipes what it
+ * frees (cl_response_free); NULL if it does not decode. */
+Privd__V1__Response *cl_response_unpack(size_t len, const uint8_t *data);
+
+/* wire.c: libzmq's free function of a packed request buffer (malloc'd):
+ * wipes and frees it; hint is its length. */
+void cl_req_free(void *data, void *hint);
+
+/* wire.c: wipe a received frame (a zmq_msg_t *) and close it. */
+void cl_msg_wipe_close(void *msg);
+
+/* wire.c: a starting request id that differs between handles and
+ * processes (not a secret). */
+uint64_t cl_random_id(void);
+
+/* conn.c: a new DEALER with the handle's keys and socket options, not
+ * yet connected (for endpoints.c's probe); a status. */
+int cl_dealer_new(privd_client *c, void **out);
+
+/* conn.c: close the handle's socket and its monitor (the next call opens
+ * a fresh one). */
+void cl_sock_close(privd_client *c);
+
+/*
+ * endpoints.c: parse a comma-separated endpoint list (blanks around each
+ * item ignored) into *out, *n entries (free with cl_ep_free() once in a
+ * handle). PRIVD_OK, PRIVD_EINVAL (why, whylen bytes, may be NULL, says
+ * what is wrong, naming positions in the list, never its text) or
+ * PRIVD_ENOMEM.
+ */
+int cl_ep_parse(const char *list, struct cl_node **out, size_t *n, char *why,
+    size_t whylen);
+
+/* endpoints.c: free the node list and close the probe socket. */
+void cl_ep_free(privd_client *c);
+
+/* endpoints.c: at the start of a call carrying req: choose the node it
+ * goes to first (perhaps back to an earlier node whose probe is ready). */
+void cl_ep_begin(privd_client *c, const Privd__V1__Request *req);
+
+/* endpoints.c: the deadline of an attempt on the node in use, within the
+ * call's deadline (its share of the time left); marks the node tried. */
+int64_t cl_ep_deadline(privd_client *c, int64_t deadline);
+
+/*
+ * endpoints.c: after an attempt on the node in use ended with *rc (sent:
+ * whether the request may have reached privd): 1 to try again on the
+ * node now in use, 0 to end the call with *rc (which may have become
+ * PRIVD_EINDOUBT, with its message). Also moves the handle to another
+ * node for later calls when this one failed.
+ */
+int cl_ep_failover(
+    privd_client *c, const Privd__V1__Request *req, int sent, int *rc);
 
 /* audit.c: send one audit query; the answer is checked to hold at most a
  * page of records, each with a 32-byte hash. */

@@ -450,9 +450,13 @@ privd_connect_keyfile(privd_client **out, const char *endpoint,
 	}
 	rc = privd_connect(out, endpoint, skey, pub, sec);
 	cl_wipe(sec, sizeof(sec));
-	if (rc == PRIVD_EINVAL)
+	if (rc == PRIVD_EINVAL) {
+		if (privd_endpoints_check(endpoint, msg, sizeof(msg)) !=
+		    PRIVD_OK)
+			return connect_fail(why, whylen, rc, "%s", msg);
 		return connect_fail(why, whylen, rc,
 		    "the endpoint must be ipc://PATH or tcp://HOST:PORT");
+	}
 	if (rc == PRIVD_ENOMEM)
 		return connect_fail(why, whylen, rc, "out of memory");
 	if (rc == PRIVD_EKEY)

@@ -8,6 +8,7 @@
  *
  *   # privctl config
  *   endpoint = ipc:///run/privd/privd.sock
+ *   # or the nodes of a cluster: endpoint = tcp://a:7700,tcp://b:7700
  *   key = svc.key                 # no: comments are whole lines only
  *   server-key = /var/lib/privd/server.pub
  *
@@ -141,7 +142,7 @@ config_file_name(const char *cfpath, const char *v)
 static int
 config_line(struct config *c, int lineno, char *line)
 {
-	char *eq, *name, *v, *file;
+	char *eq, *name, *v, *file, why[160];
 	int i, ms;
 
 	line = trim(line);
@@ -171,6 +172,9 @@ config_line(struct config *c, int lineno, char *line)
 		return usage_error("%s: line %d: timeout is a positive number "
 		                   "of milliseconds",
 		    c->path, lineno);
+	if (i == CF_ENDPOINT &&
+	    privd_endpoints_check(v, why, sizeof(why)) != PRIVD_OK)
+		return usage_error("%s: line %d: %s", c->path, lineno, why);
 	if (i == CF_FORMAT && strcmp(v, "json") != 0 && strcmp(v, "table") != 0)
 		return usage_error(
 		    "%s: line %d: format is json or table", c->path, lineno);

@@ -14,7 +14,9 @@
  * are stable (DESIGN.md section 8) so that scripts can branch on them:
  * 0 ok, 1 anything else, 2 usage, 3 denied, 4 not found, 5 invalid input,
  * 6 retained or conflict, 7 the audit log does not verify, 8 the CURVE
- * handshake fails (wrong server key). Error messages
+ * handshake fails (wrong server key), 9 in doubt (with several endpoints,
+ * a node took a change and did not answer: it may or may not have been
+ * carried out). Error messages
  * never contain a subject id or a value: they are built from privd's
  * messages (which never do either) and from command-line positions, never
  * from the arguments themselves.
@@ -198,7 +200,7 @@ static int
 run_connected(struct opts *o, cmd_remote_fn fn, char **args, int nargs)
 {
 	char pub[PRIVD_KEY_Z85_LEN], sec[PRIVD_KEY_Z85_LEN];
-	char skey[PRIVD_SERVER_KEYS_LEN], why[160];
+	char skey[PRIVD_SERVER_KEYS_LEN], why[160], epwhy[160];
 	privd_client *c = NULL;
 	int rc;
 
@@ -219,6 +221,14 @@ run_connected(struct opts *o, cmd_remote_fn fn, char **args, int nargs)
 		                   "PRIVD_SERVER_KEY or put server-key in the "
 		                   "config file (see 'privctl config')");
 
+	/* one endpoint or a list of privd nodes; a bad one is a usage error
+	 * that says what is wrong (by position: it is not echoed) */
+	if (privd_endpoints_check(o->endpoint, epwhy, sizeof(epwhy)) !=
+	    PRIVD_OK)
+		return usage_error("bad endpoint: %s (expected ipc:///path or "
+		                   "tcp://host:port, or a comma-separated list "
+		                   "of them)",
+		    epwhy);
 	if (server_key_resolve(o, o->server_key, skey) != 0)
 		return EXIT_INVALID;
 	rc = privd_keypair_load_err(o->keyfile, pub, sec, why, sizeof(why));

@@ -110,6 +110,8 @@ exit_code(int status)
 		return EXIT_TAMPERED;
 	case PRIVD_EHANDSHAKE:
 		return EXIT_HANDSHAKE;
+	case PRIVD_EINDOUBT:
+		return EXIT_INDOUBT;
 	default:
 		return 1;
 	}
@@ -122,7 +124,7 @@ status_name(int status)
 	static const char *const names[] = {"ok", "invalid", "denied",
 	    "not_found", "conflict", "retained", "too_large", "unavailable",
 	    "timeout", "protocol", "internal", "no_memory", "bad_key",
-	    "tampered", "handshake"};
+	    "tampered", "handshake", "in_doubt"};
 
 	if (status < 0 || (size_t)status >= sizeof(names) / sizeof(names[0]))
 		return "unknown";

@@ -30,6 +30,7 @@
 #define EXIT_KEPT      6
 #define EXIT_TAMPERED  7
 #define EXIT_HANDSHAKE 8
+#define EXIT_INDOUBT   9
 
 /* Audit commands: events per page asked for, and tail -f's poll interval. */
 #define AUDIT_PAGE   1000

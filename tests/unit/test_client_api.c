@@ -35,6 +35,7 @@ static const struct {
     {"PRIVD_EKEY", PRIVD_EKEY},
     {"PRIVD_ETAMPERED", PRIVD_ETAMPERED},
     {"PRIVD_EHANDSHAKE", PRIVD_EHANDSHAKE},
+    {"PRIVD_EINDOUBT", PRIVD_EINDOUBT},
 };
 #define NSTATUSES (sizeof(statuses) / sizeof(statuses[0]))
 

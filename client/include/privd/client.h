@@ -32,6 +32,9 @@
  *   (see "Answers") or has a status this library does not know;
  *   PRIVD_ENOMEM for memory in the client; PRIVD_EINTERNAL when privd
  *   failed (the request had no effect) or the client's ZeroMQ did.
+ * - A handle with several endpoints (see "Several endpoints") may also end
+ *   any call that changes something with PRIVD_EINDOUBT; the lists do
+ *   not repeat it.
  * - Every pointer a function takes is read during the call only (the
  *   library keeps no reference to it) unless its comment says otherwise;
  *   every pointer it hands out says how long it is valid and how it is
@@ -80,6 +83,56 @@
  *   row. So when privd restarts onto its next key, a call waiting for it
  *   goes through one failed handshake after privd is back, a few
  *   milliseconds.
+ *
+ * Several endpoints
+ * - privd_connect() and privd_connect_keyfile() take one endpoint or a
+ *   comma-separated list of up to PRIVD_ENDPOINTS_MAX (16) privd nodes
+ *   that serve the same store, e.g. "tcp://a:7700,tcp://b:7700" (blanks
+ *   around each ignored; no empty item, no endpoint twice;
+ *   privd_endpoints_check() says what is wrong with a list). All of them
+ *   have the same server key (the nodes of a cluster share the store, and
+ *   with it privd's CURVE key). A handle with one endpoint behaves as
+ *   "Deadlines" says; the rest of this section is about several.
+ * - A call goes to one node, the node in use (privd_endpoint() names it).
+ *   It moves on to the next node when that node fails: the connection is
+ *   refused, the CURVE handshake fails (PRIVD_EHANDSHAKE), no connection
+ *   is made in time, the node takes the request and does not answer in
+ *   time or drops the connection, or it answers PRIVD_EUNAVAILABLE
+ *   (stopping; the request had no effect). Any other answer ends the call
+ *   as it is. A request that was never sent, or that privd answered
+ *   PRIVD_EUNAVAILABLE, goes to the next node whatever it is. A request
+ *   that was sent and not answered goes to the next node only if it is
+ *   safe to repeat - it only reads: ping, get, policy get (any version),
+ *   policy history, audit query, audit checkpoints, audit pubkey, audit
+ *   prune without confirm, hold list, retention run with preview,
+ *   aggregate, subject lookup, subject export and erasures export (a read
+ *   repeated on another node is audited there too, with the same request
+ *   id). Every other request (put, delete, policy apply, audit prune with
+ *   confirm, relationship end, contract end, hold set and lift, retention
+ *   run, subject restrict, object and erase, backup start) then fails
+ *   with PRIVD_EINDOUBT: the node may or may not have carried it out
+ *   before it stopped answering, so read back (get, policy get, hold list,
+ *   ...) before repeating it. The reads of a backup (privd_backup()) are
+ *   bound to the node that makes the backup and never move: they fail
+ *   with the attempt's own status. The table is in client/endpoints.c.
+ * - Time: a call still waits at most the handle's timeout in all. Each
+ *   attempt gets the time left divided by the number of nodes still worth
+ *   trying in the call (this one, and those neither tried yet nor set
+ *   aside, see "Node order"): with two endpoints and the default 5000 ms,
+ *   a node that does not answer is given up after 2500 ms, and the other
+ *   node has the rest; while one of them is set aside, the other has the
+ *   whole timeout. A refused connection (a node whose privd is not
+ *   running) or a dropped one (a node dying with the request in flight)
+ *   is given up at once. Each node is tried at most once per
+ *   call; when all fail, the call returns the last one's status.
+ * - Node order: calls go to the first node of the list that works. A node
+ *   that fails is set aside for a back-off (1 s, doubling with each
+ *   failure in a row up to 32 s) and later calls go to the next node in
+ *   list order. Once the back-off of a node earlier in the list has
+ *   passed, the handle reconnects to it in the background, and the first
+ *   call after its CURVE handshake has completed goes to it again: a node
+ *   that comes back takes its calls back within about a second, and a
+ *   node that hangs costs one attempt's time once, not at every call.
  *
  * fork()
  * - A handle belongs to the process that made it. libzmq's context (each
@@ -143,6 +196,7 @@ extern "C" {
 #define PRIVD_EKEY         12 /* a key or key file is malformed or unreadable */
 #define PRIVD_ETAMPERED    13 /* the audit log does not verify */
 #define PRIVD_EHANDSHAKE   14 /* connected, but the CURVE handshake failed */
+#define PRIVD_EINDOUBT     15 /* failed-unknown: read back before repeating */
 
 /* The version of this header (see "Versions"). */
 #define PRIVD_VERSION_MAJOR 2
@@ -181,6 +235,9 @@ extern "C" {
 #define PRIVD_SERVER_KEYS_MAX 2
 /* Text of the server keys, "CURRENT,NEXT", plus NUL. */
 #define PRIVD_SERVER_KEYS_LEN (PRIVD_SERVER_KEYS_MAX * PRIVD_KEY_Z85_LEN)
+
+/* The most endpoints a handle takes (see "Several endpoints"). */
+#define PRIVD_ENDPOINTS_MAX 16
 
 /* Default deadline of a call, in milliseconds. */
 #define PRIVD_DEFAULT_TIMEOUT_MS 5000
@@ -292,13 +349,16 @@ int privd_server_key_load(const char *path, char server_key[PRIVD_KEY_Z85_LEN],
 
 /*
  * Create a handle that talks to privd at endpoint ("ipc:///path" or
- * "tcp://host:port"). server_key is privd's public key, public_key and
- * secret_key the caller's key pair, all Z85; server_key may also be
- * privd's key and its next key separated by a comma ("CURRENT,NEXT", as
- * privd_set_server_keys() takes them). Connecting is lazy: this call
- * does not wait for privd, so it succeeds while privd is down.
- * On success *out is the new handle (free with privd_close).
- * Errors: PRIVD_EINVAL (out NULL, or a NULL or bad endpoint), PRIVD_EKEY (a
+ * "tcp://host:port"), or at a comma-separated list of them, the nodes of
+ * one privd cluster (see "Several endpoints"). server_key is privd's
+ * public key, public_key and secret_key the caller's key pair, all Z85;
+ * server_key may also be privd's key and its next key separated by a
+ * comma ("CURRENT,NEXT", as privd_set_server_keys() takes them).
+ * Connecting is lazy: this call does not wait for privd, so it succeeds
+ * while privd is down. On success *out is the new handle (free with
+ * privd_close).
+ * Errors: PRIVD_EINVAL (out NULL, or a NULL or bad endpoint or endpoint
+ * list: privd_endpoints_check() says what is wrong), PRIVD_EKEY (a
  * key NULL or malformed, or public_key not the one of secret_key),
  * PRIVD_ENOMEM, PRIVD_EINTERNAL (the ZeroMQ context or socket cannot be
  * made).
@@ -320,15 +380,36 @@ int privd_connect(privd_client **out, const char *endpoint,
  * what is wrong: the file and the problem, e.g. "key pair file
  * /etc/svc/privd.key: file is accessible by group or other (chmod 600)";
  * never a key.
- * Errors: PRIVD_EINVAL (out NULL; endpoint NULL or neither ipc:// nor
- * tcp://), PRIVD_EKEY (server_key or key_file NULL or empty; a server key
- * that is neither an existing file nor one or two Z85 keys; any failure of
- * privd_server_keys_load() or privd_keypair_load() on the files),
+ * Errors: PRIVD_EINVAL (out NULL; endpoint NULL or not an endpoint list
+ * privd_connect() takes), PRIVD_EKEY (server_key or key_file NULL or
+ * empty; a server key that is neither an existing file nor one or two Z85
+ * keys; any failure of privd_server_keys_load() or privd_keypair_load() on
+ * the files),
  * PRIVD_ENOMEM, PRIVD_EINTERNAL (the ZeroMQ context or socket cannot be
  * made).
  */
 int privd_connect_keyfile(privd_client **out, const char *endpoint,
     const char *server_key, const char *key_file, char *why, size_t whylen);
+
+/*
+ * Check an endpoint or a comma-separated endpoint list as privd_connect()
+ * takes it: each item ipc://PATH or tcp://HOST:PORT (PORT 1..65535),
+ * blanks around items ignored, no empty item, no endpoint twice, at most
+ * PRIVD_ENDPOINTS_MAX items. Whether a node answers there is not checked.
+ * On failure why (whylen bytes, always NUL-terminated; may be NULL) says
+ * what is wrong, naming positions in the list ("endpoint 2 of 3 is
+ * empty"), never quoting it.
+ * Errors: PRIVD_EINVAL (list NULL, empty or malformed), PRIVD_ENOMEM.
+ */
+int privd_endpoints_check(const char *list, char *why, size_t whylen);
+
+/*
+ * The endpoint of the node the handle's next call goes to first: the
+ * only one for a handle with one endpoint; with several, the node in use
+ * (see "Several endpoints"). Valid until the next call on the handle or
+ * privd_close(); "" if c is NULL. Cannot fail.
+ */
+const char *privd_endpoint(const privd_client *c);
 
 /*
  * Close a handle, drop unsent requests, wipe the keys it held, and set *c

@@ -16,7 +16,8 @@ Ed25519 from libsodium or python3-cryptography).
 Errors: every status of privd's answer has its exception (InvalidError,
 DeniedError with .reason and .reason_name, NotFoundError, ConflictError,
 RetainedError, TooLargeError, UnavailableError, InternalError), and the
-client's own failures theirs (TimeoutError, HandshakeError, ProtocolError,
+client's own failures theirs (TimeoutError and its InDoubtError for a
+change sent to a node that did not answer, HandshakeError, ProtocolError,
 KeyFileError, TamperedError); all derive from PrivdError.
 
 pb is the generated protobuf module (privd_pb2), for Client.call() with
@@ -28,7 +29,7 @@ from ._rights import NOW, RetentionCount, RetentionReport
 from .audit import ChainVerifier, checkpoint_message
 from .client import Client
 from .errors import (ConflictError, DeniedError, HandshakeError,
-                     InternalError, InvalidError, KeyFileError,
+                     InDoubtError, InternalError, InvalidError, KeyFileError,
                      NotFoundError, PrivdError, ProtocolError, RetainedError,
                      TamperedError, TimeoutError, TooLargeError,
                      UnavailableError, error_class, reason_name)
@@ -46,7 +47,8 @@ __all__ = [
     "ChainVerifier", "checkpoint_message",
     "PrivdError", "InvalidError", "DeniedError", "NotFoundError",
     "ConflictError", "RetainedError", "TooLargeError", "UnavailableError",
-    "TimeoutError", "InternalError", "ProtocolError", "HandshakeError",
+    "TimeoutError", "InDoubtError", "InternalError", "ProtocolError",
+    "HandshakeError",
     "KeyFileError", "TamperedError", "error_class", "reason_name",
     "KeyPair", "is_z85_key", "keygen", "load_audit_pubkey", "load_keypair",
     "public_of", "read_server_key", "read_server_keys", "save_audit_pubkey",

@@ -132,6 +132,14 @@ class TimeoutError(PrivdError, builtins.TimeoutError):
     request may or may not have been carried out."""
 
 
+class InDoubtError(TimeoutError):
+    """failed-unknown: with several endpoints, a node took a request that
+    changes something and gave no answer in time (or dropped the
+    connection); the request may or may not have been applied: read back
+    before repeating it. Later calls go to the next node. A TimeoutError,
+    which says the same of a call to one endpoint."""
+
+
 class InternalError(PrivdError):
     """privd failed; the request had no effect (INTERNAL)."""
 
