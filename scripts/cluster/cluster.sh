@@ -101,11 +101,19 @@ if [ "$(id -u)" -eq 0 ]; then
 	asuser="setpriv --reuid=postgres --regid=postgres --init-groups --"
 fi
 
+# Whether process $1 runs: exists and is not a zombie (an exited member
+# stays one until init reaps it, which some inits do late).
+running() {
+	kill -0 "$1" 2>/dev/null || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "${st%% *}" != Z ]
+}
+
 # Prints the pid in pidfile $1 if that process is alive and its command
 # line holds $2 (so a recycled pid is not taken for ours).
 alive() {
 	pid=$(cat "$1" 2>/dev/null) || return 1
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+	[ -n "$pid" ] && running "$pid" || return 1
 	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2" ||
 	    return 1
 	echo "$pid"
@@ -502,7 +510,7 @@ stop_all() {
 	done
 	deadline=$(($(date +%s) + 60))
 	for pid in $pids; do
-		while kill -0 "$pid" 2>/dev/null; do
+		while running "$pid"; do
 			if [ "$(date +%s)" -ge "$deadline" ]; then
 				say "$name (pid $pid) did not stop in 60 s:" \
 				    "killing it"

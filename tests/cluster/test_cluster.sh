@@ -108,7 +108,7 @@ fi
 # reach $TMPDIR; the socket paths stay short too.
 tmp=$(mktemp -d /tmp/privd-cluster.XXXXXX) || fail "mktemp"
 chmod 711 "$tmp"
-export CLUSTER_DIR="$tmp/c" CLUSTER_PORT_BASE="$base" CLUSTER_WAIT=90
+export CLUSTER_DIR="$tmp/c" CLUSTER_PORT_BASE="$base" CLUSTER_WAIT=80
 cleanup() {
 	t=$(now_ms)
 	sh "$cluster" stop >"$tmp/stop.out" 2>&1 ||
@@ -118,6 +118,24 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+# meson ends a test that overruns its timeout (or is interrupted) with
+# SIGKILL half a second after SIGTERM: too soon for the trap to stop the
+# cluster, whose processes run in sessions of their own. So a reaper, in a
+# session of its own too, stops it when this shell is gone without.
+# shellcheck disable=SC2016 # the reaper's own arguments
+setsid sh -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
+	[ -d "$3" ] || exit 0
+	sh "$2" stop
+	rm -rf "$3"' reaper "$$" "$cluster" "$tmp" </dev/null >/dev/null 2>&1 &
+
+# Every wait below ends by this deadline, so that the test fails by itself
+# (and cleans up) well before meson's timeout of 300 s.
+end=$(($(date +%s) + 230))
+until_end() { # seconds -> a deadline, at most $end
+	d=$(($(date +%s) + $1))
+	[ "$d" -le "$end" ] || d=$end
+	echo "$d"
+}
 
 # Shows the end of every member's Patroni log (on failure).
 show_logs() {
@@ -193,7 +211,7 @@ note "killed $leader's postmaster (kill -9)"
 
 # 5. Writes until one is acknowledged. ON CONFLICT: an attempt cut off by
 # its timeout may have committed.
-deadline=$(($(date +%s) + 120))
+deadline=$(until_end 120)
 tries=0
 until sql -c "INSERT INTO failover_probe VALUES (2, 'after the kill')
     ON CONFLICT (id) DO NOTHING" >"$tmp/write.out" 2>&1; do
@@ -202,7 +220,8 @@ until sql -c "INSERT INTO failover_probe VALUES (2, 'after the kill')
 		cat "$tmp/write.out"
 		members
 		show_logs
-		fail "no write acknowledged within 120 s of the kill"
+		fail "no write acknowledged within" \
+		    "$((deadline - t0 / 1000)) s of the kill"
 	fi
 	sleep 0.2
 done
@@ -227,14 +246,15 @@ got=$(sql -c 'SELECT count(*) FROM failover_probe') || fail "cannot count"
 note "$sync promoted; the row committed before the kill is on it"
 
 # 7. The old primary comes back as a standby.
-deadline=$(($(date +%s) + 90))
+deadline=$(until_end 90)
+t=$(date +%s)
 # shellcheck disable=SC2086
 until "$py" "$state" ready $rest >"$tmp/ready.out" 2>&1; do
 	if [ "$(date +%s)" -ge "$deadline" ]; then
 		cat "$tmp/ready.out"
 		members
 		show_logs
-		fail "the cluster did not heal within 90 s"
+		fail "the cluster did not heal within $((deadline - t)) s"
 	fi
 	sleep 0.5
 done
