@@ -119,6 +119,16 @@ alive() {
 	echo "$pid"
 }
 
+# Prints the pid of member $1's postmaster if it runs (from postmaster.pid).
+postmaster() {
+	pm=$(head -n 1 "$dir/pg$1/data/postmaster.pid" 2>/dev/null) ||
+	    return 1
+	[ -n "$pm" ] && running "$pm" || return 1
+	tr '\0' ' ' <"/proc/$pm/cmdline" 2>/dev/null | grep -q postgres ||
+	    return 1
+	echo "$pm"
+}
+
 uri() { # user, database
 	echo "postgresql://$1@127.0.0.1:$(port 2 1),127.0.0.1:$(port 2 2),127.0.0.1:$(port 2 3)/$2?target_session_attrs=read-write"
 }
@@ -303,6 +313,9 @@ EOF
 make_layout() {
 	[ -f "$dir/port-base" ] && return 0
 	say "creating $dir (ports $base-$((base + 49)) on 127.0.0.1)"
+	# the parents as a mkdir -p without our umask would make them (the
+	# postgres user must pass through them), the cluster's own 0700
+	(umask 022 && mkdir -p "$(dirname "$dir")")
 	mkdir -p "$dir/secrets"
 	chmod 700 "$dir"
 	for s in superuser replication privd restapi; do
@@ -468,7 +481,9 @@ do_start() {
 	done
 	for i in $members; do
 		alive "$dir/pg$i/pid" patroni >/dev/null ||
-		    topids="$topids $(port 2 "$i") $(port 3 "$i")"
+		    topids="$topids $(port 3 "$i")"
+		# a PostgreSQL that outlived its Patroni: Patroni takes it over
+		postmaster "$i" >/dev/null || topids="$topids $(port 2 "$i")"
 	done
 	# shellcheck disable=SC2086
 	[ -z "$topids" ] || check_ports $topids
@@ -542,13 +557,11 @@ do_stop() {
 	# A PostgreSQL left behind by a Patroni that was killed: fast shutdown
 	# (SIGINT).
 	for i in $members; do
-		pm=$dir/pg$i/data/postmaster.pid
-		if [ -f "$pm" ] && head -n 1 "$pm" >"$dir/pg$i/.pm" 2>/dev/null &&
-		    alive "$dir/pg$i/.pm" postgres >/dev/null; then
+		if postmaster "$i" >/dev/null; then
 			say "stopping pg$i's PostgreSQL, left without its Patroni"
+			head -n 1 "$dir/pg$i/data/postmaster.pid" >"$dir/pg$i/.pm"
 			stop_all postgres INT "$dir/pg$i/.pm"
 		fi
-		rm -f "$dir/pg$i/.pm"
 	done
 	stop_all etcd TERM "$dir/etcd1/pid" "$dir/etcd2/pid" "$dir/etcd3/pid"
 	say "stopped (the data stays in $dir)"
