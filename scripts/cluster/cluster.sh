@@ -39,7 +39,9 @@
 #   port-base          the port block's base
 #   pgpass             libpq password file for the privd role (0600)
 #   secrets/           generated passwords (0600), never printed or logged:
-#                      superuser, replication, privd, restapi; pgpass.admin
+#                      superuser, replication, privd (PostgreSQL roles),
+#                      restapi (Patroni's REST API), etcd-root and
+#                      etcd-patroni (etcd's users); pgpass.admin
 #   etcdN/             data/, etcd.log, pid
 #   pgN/               patroni.yml (0600: holds passwords), patroni.log,
 #                      pid, data/ (PGDATA), log/ (PostgreSQL's logs), and
@@ -211,8 +213,15 @@ secret() {
 # - Sized for 2 cores / 24 GiB shared by 3 instances: shared_buffers
 #   256MB each, 100 connections (2 privd nodes' pools), at most 1 parallel
 #   worker per query.
-# - pg_hba: loopback only, scram-sha-256 for everything (replication too);
-#   the REST API's write endpoints (failover, restart, ...) take a password.
+# - pg_hba: loopback only, scram-sha-256 for everything (replication too).
+#   While Patroni bootstraps the first member, before it has set the
+#   passwords, initdb's pg_hba trusts only the unix socket, which is in
+#   the member's directory (0700): Patroni connects through it
+#   (use_unix_socket), and no other local user can reach it.
+# - The REST API's write endpoints (failover, restart, ...) take a
+#   password, and so does etcd (etcd_auth.py turns its authentication on
+#   before Patroni first starts): without them any local user could
+#   trigger a failover or turn synchronous_mode off.
 patroni_yml() {
 	i=$1
 	m=$dir/pg$i
@@ -236,6 +245,8 @@ restapi:
 etcd3:
   hosts: 127.0.0.1:$(port 0 1),127.0.0.1:$(port 0 2),127.0.0.1:$(port 0 3)
   protocol: http
+  username: patroni
+  password: '$(cat "$dir/secrets/etcd-patroni")'
 
 watchdog:
   mode: 'off'
@@ -276,6 +287,8 @@ bootstrap:
   - encoding: UTF8
   - locale: C.UTF-8
   - data-checksums
+  - auth-host: scram-sha-256
+  - auth-local: trust
   users:
     privd:
       password: '$(cat "$dir/secrets/privd")'
@@ -288,6 +301,7 @@ postgresql:
   data_dir: '$m/data'
   bin_dir: '$bindir'
   pgpass: '$m/pgpass'
+  use_unix_socket: true
   authentication:
     superuser:
       username: postgres
@@ -318,7 +332,7 @@ make_layout() {
 	(umask 022 && mkdir -p "$(dirname "$dir")")
 	mkdir -p "$dir/secrets"
 	chmod 700 "$dir"
-	for s in superuser replication privd restapi; do
+	for s in superuser replication privd restapi etcd-root etcd-patroni; do
 		secret >"$dir/secrets/$s"
 	done
 	printf '127.0.0.1:*:*:postgres:%s\n' "$(cat "$dir/secrets/superuser")" \
@@ -492,7 +506,10 @@ do_start() {
 	done
 	wait_until "healthy etcd" etcdctl --endpoints="$(etcd_endpoints)" \
 	    --command-timeout=3s endpoint health
-	say "etcd is up ($(etcd_endpoints))"
+	"$py" "$here/etcd_auth.py" "http://127.0.0.1:$(port 0 1)" \
+	    "$dir/secrets" /privd-cluster/ ||
+	    die "cannot turn on etcd's authentication"
+	say "etcd is up ($(etcd_endpoints), authentication on)"
 	for i in $members; do
 		alive "$dir/pg$i/pid" patroni >/dev/null || start_patroni "$i"
 	done

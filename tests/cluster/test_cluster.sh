@@ -10,7 +10,8 @@
 #      leader and a sync standby (cluster.sh start does);
 #   2. checks that synchronous replication is on: synchronous_commit on,
 #      and the primary has exactly one standby in sync state, the one
-#      Patroni calls the sync standby;
+#      Patroni calls the sync standby; and that etcd refuses a write to
+#      Patroni's keys without a password;
 #   3. commits a row as the privd role through the multi-host URI with
 #      target_session_attrs=read-write (what privd nodes will use);
 #   4. kill -9 the primary's postmaster;
@@ -193,6 +194,16 @@ repl=$(admin_sql -F ' ' -c "SELECT application_name, sync_state
 [ "$repl" = "$sync sync" ] ||
     fail "the primary's sync standbys are '$repl', Patroni says $sync"
 note "primary $leader, sync standby $sync (synchronous_commit on)"
+
+# Patroni's state in etcd is closed to a local user without the password
+# (whoever could write it could turn synchronous_mode off).
+if etcdctl --endpoints="http://127.0.0.1:$((base + 1))" --command-timeout=5s \
+    put /privd-cluster/privd/config '{}' >"$tmp/etcd.out" 2>&1; then
+	fail "etcd took a write without authentication"
+fi
+grep -q "user name is empty" "$tmp/etcd.out" ||
+    fail "etcd refused the anonymous write for another reason:" \
+        "$(tail -n 1 "$tmp/etcd.out")"
 
 # 3. An acknowledged write.
 sql <<'SQL' || fail "cannot write the row"
