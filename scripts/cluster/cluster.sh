@@ -37,6 +37,7 @@
 # run as postgres too, through setpriv, which execs, so the pid files
 # hold the real processes):
 #   port-base          the port block's base
+#   etcd-auth          there once etcd's authentication is on
 #   pgpass             libpq password file for the privd role (0600)
 #   secrets/           generated passwords (0600), never printed or logged:
 #                      superuser, replication, privd (PostgreSQL roles),
@@ -132,7 +133,8 @@ postmaster() {
 }
 
 uri() { # user, database
-	echo "postgresql://$1@127.0.0.1:$(port 2 1),127.0.0.1:$(port 2 2),127.0.0.1:$(port 2 3)/$2?target_session_attrs=read-write"
+	hosts=127.0.0.1:$(port 2 1),127.0.0.1:$(port 2 2),127.0.0.1:$(port 2 3)
+	echo "postgresql://$1@$hosts/$2?target_session_attrs=read-write"
 }
 
 rest_urls() {
@@ -142,7 +144,25 @@ rest_urls() {
 }
 
 etcd_endpoints() {
-	echo "http://127.0.0.1:$(port 0 1),http://127.0.0.1:$(port 0 2),http://127.0.0.1:$(port 0 3)"
+	eps=""
+	for i in $members; do
+		eps="$eps${eps:+,}http://127.0.0.1:$(port 0 "$i")"
+	done
+	echo "$eps"
+}
+
+# etcdctl on the cluster's etcd, as etcd's root once etcd_auth.py has
+# turned authentication on (from then on etcd 3.4's `endpoint health`
+# fails without a user). The password goes through the environment, which
+# only its owner and root can read, not the command line.
+ctl() {
+	if [ -f "$dir/etcd-auth" ]; then
+		ETCDCTL_USER="root:$(cat "$dir/secrets/etcd-root")" \
+		    etcdctl --endpoints="$(etcd_endpoints)" --command-timeout=3s \
+		    "$@"
+	else
+		etcdctl --endpoints="$(etcd_endpoints)" --command-timeout=3s "$@"
+	fi
 }
 
 find_bindir() {
@@ -381,7 +401,8 @@ start_etcd() {
 	e=$dir/etcd$i
 	cluster=""
 	for j in $members; do
-		cluster="$cluster${cluster:+,}etcd$j=http://127.0.0.1:$(port 1 "$j")"
+		cluster="$cluster${cluster:+,}etcd$j=http://127.0.0.1:"
+		cluster="$cluster$(port 1 "$j")"
 	done
 	# shellcheck disable=SC2086 # $asuser is a command prefix or nothing
 	setsid $asuser etcd --name "etcd$i" --data-dir "$e/data" \
@@ -431,7 +452,8 @@ wait_until() {
 	while ! "$@" >"$dir/.wait" 2>&1; do
 		check_alive
 		if [ "$(date +%s)" -ge "$deadline" ]; then
-			die "no $what within $wait_s s: $(tail -n 3 "$dir/.wait")"
+			die "no $what within $wait_s s:" \
+			    "$(tail -n 3 "$dir/.wait")"
 		fi
 		sleep 0.5
 	done
@@ -446,7 +468,8 @@ admin_psql() { # SQL on the primary, as the superuser
 # The database privd's nodes use, owned by the privd role (which Patroni
 # made at bootstrap, from bootstrap.users).
 make_database() {
-	have=$(admin_psql -c "SELECT 1 FROM pg_database WHERE datname = 'privd'")
+	have=$(admin_psql -c \
+	    "SELECT 1 FROM pg_database WHERE datname = 'privd'")
 	if [ "$have" != 1 ]; then
 		admin_psql -c 'CREATE DATABASE privd OWNER privd' ||
 		    die "cannot create the privd database"
@@ -504,11 +527,13 @@ do_start() {
 	for i in $members; do
 		alive "$dir/etcd$i/pid" etcd >/dev/null || start_etcd "$i"
 	done
-	wait_until "healthy etcd" etcdctl --endpoints="$(etcd_endpoints)" \
-	    --command-timeout=3s endpoint health
-	"$py" "$here/etcd_auth.py" "http://127.0.0.1:$(port 0 1)" \
-	    "$dir/secrets" /privd-cluster/ ||
-	    die "cannot turn on etcd's authentication"
+	wait_until "healthy etcd" ctl endpoint health
+	if [ ! -f "$dir/etcd-auth" ]; then
+		"$py" "$here/etcd_auth.py" "http://127.0.0.1:$(port 0 1)" \
+		    "$dir/secrets" /privd-cluster/ ||
+		    die "cannot turn on etcd's authentication"
+		: >"$dir/etcd-auth"
+	fi
 	say "etcd is up ($(etcd_endpoints), authentication on)"
 	for i in $members; do
 		alive "$dir/pg$i/pid" patroni >/dev/null || start_patroni "$i"
@@ -575,8 +600,9 @@ do_stop() {
 	# (SIGINT).
 	for i in $members; do
 		if postmaster "$i" >/dev/null; then
-			say "stopping pg$i's PostgreSQL, left without its Patroni"
-			head -n 1 "$dir/pg$i/data/postmaster.pid" >"$dir/pg$i/.pm"
+			say "stopping pg$i's PostgreSQL, left without" \
+			    "its Patroni"
+			postmaster "$i" >"$dir/pg$i/.pm"
 			stop_all postgres INT "$dir/pg$i/.pm"
 		fi
 	done
@@ -599,8 +625,7 @@ do_status() {
 	done
 	echo "privd nodes: not started yet (no PostgreSQL backend in privd yet)"
 	echo
-	etcdctl --endpoints="$(etcd_endpoints)" --command-timeout=3s \
-	    endpoint status -w table 2>&1 || true
+	ctl endpoint status -w table 2>&1 || true
 	patronictl -c "$dir/pg1/patroni.yml" list 2>&1 || true
 	print_how
 }
