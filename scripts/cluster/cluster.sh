@@ -20,7 +20,8 @@
 #   CLUSTER_PORT_BASE  the first port of the block (default 7710); saved in
 #                      the directory on first start, so stop and status
 #                      need not be told again
-#   CLUSTER_WAIT       seconds start waits for the cluster (default 180)
+#   CLUSTER_WAIT       seconds start waits for etcd, then for Patroni's
+#                      leader and sync standby (default 180 each)
 #   PG_BINDIR          PostgreSQL's bin directory (default: the newest
 #                      /usr/lib/postgresql/NN/bin)
 #
@@ -156,12 +157,11 @@ etcd_endpoints() {
 # fails without a user). The password goes through the environment, which
 # only its owner and root can read, not the command line.
 ctl() {
+	set -- --endpoints="$(etcd_endpoints)" --command-timeout=3s "$@"
 	if [ -f "$dir/etcd-auth" ]; then
-		ETCDCTL_USER="root:$(cat "$dir/secrets/etcd-root")" \
-		    etcdctl --endpoints="$(etcd_endpoints)" --command-timeout=3s \
-		    "$@"
+		ETCDCTL_USER="root:$(cat "$dir/secrets/etcd-root")" etcdctl "$@"
 	else
-		etcdctl --endpoints="$(etcd_endpoints)" --command-timeout=3s "$@"
+		etcdctl "$@"
 	fi
 }
 
@@ -431,13 +431,15 @@ start_patroni() {
 # Dies, showing the end of its log, if a member started here has died.
 check_alive() {
 	for i in $members; do
-		alive "$dir/etcd$i/pid" etcd >/dev/null ||
-		    die "etcd$i exited; the end of $dir/etcd$i/etcd.log:
+		if ! alive "$dir/etcd$i/pid" etcd >/dev/null; then
+			die "etcd$i exited (make cluster-stop stops the" \
+			    "rest); the end of $dir/etcd$i/etcd.log:
 $(tail -n 5 "$dir/etcd$i/etcd.log")"
+		fi
 		if [ -f "$dir/pg$i/pid" ] &&
 		    ! alive "$dir/pg$i/pid" patroni >/dev/null; then
-			die "Patroni pg$i exited; the end of" \
-			    "$dir/pg$i/patroni.log:
+			die "Patroni pg$i exited (make cluster-stop stops the" \
+			    "rest); the end of $dir/pg$i/patroni.log:
 $(tail -n 5 "$dir/pg$i/patroni.log")"
 		fi
 	done
@@ -452,8 +454,8 @@ wait_until() {
 	while ! "$@" >"$dir/.wait" 2>&1; do
 		check_alive
 		if [ "$(date +%s)" -ge "$deadline" ]; then
-			die "no $what within $wait_s s:" \
-			    "$(tail -n 3 "$dir/.wait")"
+			die "no $what within $wait_s s (make cluster-stop" \
+			    "stops what started): $(tail -n 3 "$dir/.wait")"
 		fi
 		sleep 0.5
 	done
@@ -511,6 +513,14 @@ do_start() {
 	need_tools
 	set_base
 	make_layout
+	# pid files of members that died since: check_alive is about the
+	# members this run starts
+	for i in $members; do
+		alive "$dir/etcd$i/pid" etcd >/dev/null ||
+		    rm -f "$dir/etcd$i/pid"
+		alive "$dir/pg$i/pid" patroni >/dev/null ||
+		    rm -f "$dir/pg$i/pid"
+	done
 	topids=""
 	for i in $members; do
 		alive "$dir/etcd$i/pid" etcd >/dev/null ||
