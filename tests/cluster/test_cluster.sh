@@ -29,13 +29,14 @@
 #   8. stops the cluster and starts it again (make cluster-stop, make
 #      cluster): every row is there, synchronous replication on;
 # and stops the cluster and removes the directory, also on failure or
-# timeout (trap).
+# timeout (a trap, and a reaper for when meson kills the test).
 #
 # Skips (77) saying why when etcd, Patroni, PostgreSQL's server or psql is
 # not installed (scripts/deps.sh test installs them). Deadlines only bound
 # a hang; no figure passes or fails the test.
 #
-# Environment (from tests/cluster/meson.build): PRIVD_SOURCE_ROOT.
+# Environment: PRIVD_SOURCE_ROOT (from tests/cluster/meson.build);
+# PRIVD_CLUSTER_TEST_ROUNDS, PRIVD_CLUSTER_TEST_PORT_BASE (optional).
 set -u
 
 src=${PRIVD_SOURCE_ROOT:?}
