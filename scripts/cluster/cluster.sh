@@ -346,6 +346,14 @@ EOF
 # First start: the directories, the passwords, the configuration files.
 make_layout() {
 	[ -f "$dir/port-base" ] && return 0
+	# PostgreSQL's socket is in the member's directory: a unix socket's
+	# path holds at most 107 bytes
+	sock="$dir/pg1/.s.PGSQL.$(port 2 1)"
+	if [ "${#sock}" -gt 107 ]; then
+		die "$dir is too long a path for PostgreSQL's unix socket" \
+		    "(${#sock} bytes, at most 107): set CLUSTER_DIR to a" \
+		    "shorter one"
+	fi
 	say "creating $dir (ports $base-$((base + 49)) on 127.0.0.1)"
 	# the parents as a mkdir -p without our umask would make them (the
 	# postgres user must pass through them), the cluster's own 0700
