@@ -634,17 +634,28 @@ do_status() {
 		return 0
 	fi
 	set_base
+	etcds=0
 	for i in $members; do
 		e=stopped
 		p=stopped
-		pid=$(alive "$dir/etcd$i/pid" etcd) && e="running (pid $pid)"
+		if pid=$(alive "$dir/etcd$i/pid" etcd); then
+			e="running (pid $pid)"
+			etcds=$((etcds + 1))
+		fi
 		pid=$(alive "$dir/pg$i/pid" patroni) && p="running (pid $pid)"
 		echo "etcd$i: $e    patroni pg$i: $p"
 	done
 	echo "privd nodes: not started yet (no PostgreSQL backend in privd yet)"
+	if [ "$etcds" -lt 2 ]; then
+		# patronictl waits for etcd for ever
+		echo "etcd has no quorum (2 of 3 members): make cluster starts it"
+		return 0
+	fi
 	echo
-	ctl endpoint status -w table 2>&1 || true
-	patronictl -c "$dir/pg1/patroni.yml" list 2>&1 || true
+	ctl endpoint status -w table 2>&1 || true # --command-timeout bounds it
+	# bounded too: should etcd lose its quorum meanwhile, patronictl
+	# would wait for ever
+	timeout 20 patronictl -c "$dir/pg1/patroni.yml" list 2>&1 || true
 	print_how
 }
 
