@@ -475,6 +475,12 @@ admin_psql() { # SQL on the primary, as the superuser
 	    psql "$(uri postgres postgres)" -X -A -t -q -v ON_ERROR_STOP=1 "$@"
 }
 
+sync_streaming() {
+	n=$(admin_psql -c "SELECT count(*) FROM pg_stat_replication
+	    WHERE sync_state = 'sync' AND state = 'streaming'") || return 1
+	[ "$n" -ge 1 ] || { echo "no sync standby streaming yet"; return 1; }
+}
+
 # The database privd's nodes use, owned by the privd role (which Patroni
 # made at bootstrap, from bootstrap.users).
 make_database() {
@@ -559,6 +565,10 @@ do_start() {
 	# shellcheck disable=SC2046
 	wait_until "Patroni leader and sync standby" \
 	    "$py" "$here/state.py" ready $(rest_urls)
+	# Patroni's view comes from etcd, where a member that was not stopped
+	# cleanly is still listed as it was until its key expires: ask the
+	# primary itself (the read-write URI) for its streaming sync standby.
+	wait_until "primary with a streaming sync standby" sync_streaming
 	make_database
 	say "PostgreSQL is up:"
 	# shellcheck disable=SC2046
