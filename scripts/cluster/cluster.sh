@@ -231,8 +231,11 @@ secret() {
 #   comes back as a standby by itself. basebackup with a fast checkpoint:
 #   a new standby does not wait for a spread one.
 # - Sized for 2 cores / 24 GiB shared by 3 instances: shared_buffers
-#   256MB each, 100 connections (2 privd nodes' pools), at most 1 parallel
-#   worker per query.
+#   256MB each, at most 1 parallel worker per query, 200 connections: a
+#   privd node holds one for its writer, one per worker (as many as
+#   cores) and keeps up to 32 idle ones for other reads (store_pg's
+#   POOL_MAX), so two nodes take about 70 here, with room for more cores
+#   and for psql.
 # - pg_hba: loopback only, scram-sha-256 for everything (replication too).
 #   While Patroni bootstraps the first member, before it has set the
 #   passwords, initdb's pg_hba trusts only the unix socket, which is in
@@ -289,7 +292,7 @@ bootstrap:
         wal_level: replica
         hot_standby: 'on'
         wal_log_hints: 'on'
-        max_connections: 100
+        max_connections: 200
         max_wal_senders: 10
         max_replication_slots: 10
         wal_keep_size: 256MB
