@@ -48,10 +48,12 @@ static const struct {
                   "WHERE k = $1 AND NOT EXISTS (SELECT 1 FROM ins)",
         "bb"},
     /* Queued, so its failure must be an error: a key that does not sort
-     * after every key gets a NULL value, refused by NOT NULL (23502). */
-    [Q_APPEND] = {"INSERT INTO @ (k, v) VALUES ($1, CASE WHEN EXISTS "
-                  "(SELECT 1 FROM @ WHERE k >= $1) THEN NULL ELSE "
-                  "$2::bytea END)",
+     * after every key gets a NULL value, refused by NOT NULL (23502).
+     * Compared with the last key (a backward index scan), not EXISTS (k
+     * >= $1), which a generic plan ran as a scan of the whole table. */
+    [Q_APPEND] = {"INSERT INTO @ (k, v) VALUES ($1, CASE WHEN "
+                  "(SELECT k FROM @ ORDER BY k DESC LIMIT 1) >= $1 "
+                  "THEN NULL ELSE $2::bytea END)",
         "bb"},
     [Q_DEL] = {"DELETE FROM @ WHERE k = $1", "b"},
     [Q_DROP] = {"DELETE FROM @", ""},
