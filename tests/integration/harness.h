@@ -106,7 +106,8 @@ bool h_store_pg(void);
 void h_store_check(void);
 /* A fresh database's conninfo into spec (PostgreSQL mode; the server is
  * started at the first call; log_all: log_statement = all for it). 0 or
- * -1. Exits 77 if PostgreSQL is not installed. */
+ * -1. Exits 77 if PostgreSQL is not installed. PRIVD_TEST_PG_LOG_ALL set:
+ * log_all for every database. */
 int h_store_new(char *spec, size_t len, bool log_all);
 /* The private server's directory (its log: DIR/server.log) and the
  * directory of its binaries (pg_dump), or NULL before h_store_new. */

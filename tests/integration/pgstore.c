@@ -95,6 +95,8 @@ h_store_new(char *spec, size_t len, bool log_all)
 	char why[512], sql[128], db[32];
 	int rc;
 
+	if (getenv("PRIVD_TEST_PG_LOG_ALL") != NULL)
+		log_all = true;
 	if (!started) {
 		if ((rc = pgtmp_start(&server, why, sizeof(why))) != 0) {
 			pgtmp_stop(&server);
