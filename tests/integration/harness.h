@@ -113,6 +113,12 @@ int h_store_new(char *spec, size_t len, bool log_all);
  * directory of its binaries (pg_dump), or NULL before h_store_new. */
 const char *h_store_server_dir(void);
 const char *h_store_bindir(void);
+/* Stop the private server (fast shutdown) and start it again: 0 or -1. */
+int h_store_halt(void);
+int h_store_resume(void);
+/* End every connection to h's database (pg_terminate_backend), as a
+ * failover ends them: 0 or -1. */
+int h_store_drop_connections(const harness *h);
 
 /*
  * Pieces of the policy templates that several tests share, to put together
