@@ -6,11 +6,19 @@
 #                                    minutes), figures in build/bench-DATE.json;
 #                                    BENCH_ARGS="--quick" etc. passes options
 #   make bench-compare A.json B.json two runs side by side (or A=... B=...)
+# and the loopback cluster of issue 12 (tests/cluster runs its own):
+#   make cluster          start etcd x3 + Patroni/PostgreSQL x3 under var/cluster
+#                         on 127.0.0.1:7710-7759 (CLUSTER_PORT_BASE=N moves the
+#                         block, CLUSTER_DIR=DIR the directory) and print how to
+#                         connect; scripts/cluster/cluster.sh says more
+#   make cluster-stop     stop it all (the data stays: rm -rf var/cluster after
+#                         it to start over)
+#   make cluster-status   patronictl list, etcd's members, the processes
 BUILD ?= build
 MESON_OPTS ?= -Dwerror=true
 
 .PHONY: all deps run-deps test-deps bench-deps build run test bench \
-	bench-compare clean
+	bench-compare clean cluster-deps cluster cluster-stop cluster-status
 
 all: build
 
@@ -72,6 +80,18 @@ bench-compare:
 	@[ -n "$(A)" ] && [ -n "$(B)" ] || \
 	    { echo "usage: make bench-compare A.json B.json" >&2; exit 2; }
 	@/usr/bin/python3 scripts/bench_compare.py $(A) $(B)
+
+cluster-deps:
+	@sh scripts/deps.sh cluster
+
+cluster: cluster-deps
+	@sh scripts/cluster/cluster.sh start
+
+cluster-stop:
+	@sh scripts/cluster/cluster.sh stop
+
+cluster-status:
+	@sh scripts/cluster/cluster.sh status
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -14,6 +14,9 @@
 #   scripts/deps.sh fuzz    clang and its libFuzzer runtime (for .ci/run)
 #   scripts/deps.sh bench   PostgreSQL (server, pgcrypto, libpq) for the
 #                           benchmark's alternative (make bench)
+#   scripts/deps.sh cluster etcd, Patroni and PostgreSQL's server for the
+#                           loopback cluster (make cluster); test mode
+#                           installs them too, for tests/cluster
 # Checks with pkg-config / command -v / an import, so an already set-up
 # machine is left alone and nothing needs the network.
 set -eu
@@ -45,6 +48,20 @@ need_pkg libsodium libsodium-dev
 need_pkg libprotobuf-c libprotobuf-c-dev
 need_pkg libzmq libzmq3-dev
 need_pkg jansson libjansson-dev
+
+# The loopback cluster (scripts/cluster/cluster.sh): etcd (etcd-server;
+# etcdctl is in etcd-client), Patroni (Debian's patroni brings python3-etcd,
+# through which it speaks etcd's v3 API, and psycopg2), PostgreSQL's server
+# (whose binaries are not on PATH: look where postgresql-NN puts them).
+need_cluster() {
+	need_cmd etcd etcd-server
+	need_cmd etcdctl etcd-client
+	need_cmd patroni patroni
+	need_cmd /usr/bin/python3 python3
+	if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+		missing="$missing postgresql"
+	fi
+}
 
 if [ "$mode" = run ]; then
 	need_cmd /usr/bin/python3 python3
@@ -110,6 +127,16 @@ if [ "$mode" = bench ]; then
 	    >/dev/null 2>&1; then
 		missing="$missing postgresql-contrib"
 	fi
+fi
+
+# tests/cluster (suite cluster) needs the cluster's packages.
+if [ "$mode" = test ]; then
+	need_cluster
+fi
+
+if [ "$mode" = cluster ]; then
+	missing=""
+	need_cluster
 fi
 
 [ -z "$missing" ] && exit 0

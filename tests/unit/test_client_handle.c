@@ -351,9 +351,11 @@ test_connect_keyfile_bad(void **state)
 	char path[128], text[256], missing[128], nokey[48];
 
 	expect_connect("udp://x", e->server_file, e->key_file, PRIVD_EINVAL,
-	    "ipc://PATH or tcp://HOST:PORT", NULL);
+	    "neither ipc://PATH nor tcp://HOST:PORT", "udp");
 	expect_connect(NULL, e->server_file, e->key_file, PRIVD_EINVAL,
-	    "ipc://PATH or tcp://HOST:PORT", NULL);
+	    "no endpoint given", NULL);
+	expect_connect("tcp://a:1,,tcp://b:2", e->server_file, e->key_file,
+	    PRIVD_EINVAL, "endpoint 2 of 3 is empty", "tcp://");
 	expect_connect(e->endpoint, NULL, e->key_file, PRIVD_EKEY,
 	    "no server key given", NULL);
 	expect_connect(e->endpoint, e->server_file, "", PRIVD_EKEY,
