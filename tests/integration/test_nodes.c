@@ -289,8 +289,8 @@ test_index_covers_both(void **state)
 	expect_rc(c, privd_put(c, REG, "ix-a", PURPOSE, &fld, 1), PRIVD_OK,
 	    "put on A");
 	privd_close(&c);
-	assert_int_equal(h_stop(p->b, H_STOP_TIMEOUT_MS, NULL), 0);
-	assert_int_equal(h_stop(p->a, H_STOP_TIMEOUT_MS, NULL), 0);
+	stop_clean(p->b);
+	stop_clean(p->a);
 	assert_int_equal(h_start(p->a, NULL), 0);
 	aud = node_client(p->a, "auditor");
 	f.ops = ops;
@@ -299,6 +299,7 @@ test_index_covers_both(void **state)
 	f.subject = "ix-b";
 	collect(aud, &f, &l);
 	assert_int_equal(l.n, 1);
+	evlist_free(&l); /* collect overwrites */
 	f.subject = "ix-a";
 	collect(aud, &f, &l);
 	assert_int_equal(l.n, 1);
@@ -430,8 +431,8 @@ test_sweeper_lease(void **state)
 	size_t from_a, from_b;
 	int64_t waited;
 
-	assert_int_equal(h_stop(p->b, H_STOP_TIMEOUT_MS, NULL), 0);
-	assert_int_equal(h_stop(p->a, H_STOP_TIMEOUT_MS, NULL), 0);
+	stop_clean(p->b);
+	stop_clean(p->a);
 	from_a = log_mark(p->a);
 	assert_int_equal(h_start(p->a, sweep), 0);
 	if (wait_lease(p->a, from_a, LEASE_WAIT_MS) < 0)
@@ -440,7 +441,7 @@ test_sweeper_lease(void **state)
 	assert_int_equal(h_start(p->b, sweep), 0);
 	/* a negative: B is given a few of its one-second tries */
 	assert_int_equal(wait_lease(p->b, from_b, LEASE_QUIET_MS), -1);
-	assert_int_equal(h_stop(p->a, H_STOP_TIMEOUT_MS, NULL), 0);
+	stop_clean(p->a);
 	if ((waited = wait_lease(p->b, from_b, LEASE_WAIT_MS)) < 0)
 		fail_msg("node B did not take the sweeper lease over");
 	printf("# node B holds the sweeper lease %lld ms after A stopped\n",
