@@ -38,6 +38,11 @@
  * times every wait. It may also grow the map. And it runs retention
  * between batches, one bounded step at a time: the sweeps and the
  * re-planning after a policy change (writer_sweep.c).
+ *
+ * On a store shared by several privd nodes (PostgreSQL), every write
+ * transaction first re-reads what this writer caches if another node
+ * committed since (writer_nodes_sync), and between batches the writer
+ * takes other nodes' policy versions (writer_nodes_tick): writer_nodes.c.
  */
 #include <errno.h>
 #include <stdlib.h>
