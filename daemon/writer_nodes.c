@@ -18,7 +18,7 @@
  *              take the same seq and the chain stays one.
  *   ix         the index mark another node may have flushed past ours,
  *              and the events past what we collected (another node's):
- *              audit_ix_resync makes the next flush read them from the
+ *              ix_resync makes the next flush read them from the
  *              log, so every event is indexed, whoever wrote it.
  *   keep       the audit pruning pause and the floor (retain_load); the
  *              clock watch's samples are this host's and stay.
@@ -209,6 +209,35 @@ policy_take(writer *wr, store_txn *txn)
 	return 0;
 }
 
+/*
+ * Another privd node wrote (store_txn_gen said so): its
+ * events interleave with ours in the one log, and it may have flushed
+ * the index past our mark. Take the committed mark, drop the entries it
+ * covers, and if the log's head is past what we collected, the events
+ * in between are another node's: the next flush reads them from the log
+ * (from_log), so every event is indexed by whichever node flushes next,
+ * even a node that stopped before it flushed its own.
+ */
+static void
+ix_resync(audit_ix *ix, uint64_t mark, uint64_t head, uint64_t mono_us)
+{
+	if (mark > ix->mark) {
+		audit_ix_flushed(ix, mark);
+	} else if (mark < ix->mark) {
+		/* our flush did not commit after all (a lost answer) */
+		ix->mark = mark;
+		ix->from_log = true;
+		ix->n = 0;
+	}
+	if (head > ix->last) {
+		if (ix->last == ix->mark)
+			ix->since_us = mono_us;
+		ix->last = head;
+		ix->from_log = true;
+		ix->n = 0;
+	}
+}
+
 int
 writer_nodes_sync(writer *wr, store_txn *txn)
 {
@@ -227,7 +256,7 @@ writer_nodes_sync(writer *wr, store_txn *txn)
 	    (rc = retain_load(st, txn, &keep)) != 0 ||
 	    (rc = policy_take(wr, txn)) != 0)
 		return rc;
-	audit_ix_resync(&wr->ix, mark, wr->audit.seq, clock_mono_us());
+	ix_resync(&wr->ix, mark, wr->audit.seq, clock_mono_us());
 	wr->keep.floor_s = keep.floor_s;
 	wr->keep.hold_at_us = keep.hold_at_us;
 	wr->keep.hold_jump_s = keep.hold_jump_s;
