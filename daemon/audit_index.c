@@ -152,6 +152,35 @@ audit_ix_flushed(audit_ix *ix, uint64_t upto)
 	}
 }
 
+/*
+ * Another privd node wrote (store_txn_gen said so; writer_nodes.c): its
+ * events interleave with ours in the one log, and it may have flushed
+ * the index past our mark. Take the committed mark, drop the entries it
+ * covers, and if the log's head is past what we collected, the events
+ * in between are another node's: the next flush reads them from the log
+ * (from_log), so every event is indexed by whichever node flushes next,
+ * even a node that stopped before it flushed its own.
+ */
+void
+audit_ix_resync(audit_ix *ix, uint64_t mark, uint64_t head, uint64_t mono_us)
+{
+	if (mark > ix->mark) {
+		audit_ix_flushed(ix, mark);
+	} else if (mark < ix->mark) {
+		/* our flush did not commit after all (a lost answer) */
+		ix->mark = mark;
+		ix->from_log = true;
+		ix->n = 0;
+	}
+	if (head > ix->last) {
+		if (ix->last == ix->mark)
+			ix->since_us = mono_us;
+		ix->last = head;
+		ix->from_log = true;
+		ix->n = 0;
+	}
+}
+
 static int
 item_cmp(const void *a, const void *b)
 {

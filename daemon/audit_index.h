@@ -114,6 +114,11 @@ int audit_ix_flush(
     store *st, store_txn *txn, audit_ix *ix, uint64_t max, uint64_t *upto);
 void audit_ix_flushed(audit_ix *ix, uint64_t upto);
 
+/* Another node wrote: the mark and the log's head as a write transaction
+ * reads them (writer_nodes.c). */
+void audit_ix_resync(
+    audit_ix *ix, uint64_t mark, uint64_t head, uint64_t mono_us);
+
 /* Index the whole log past the mark, in transactions of its own (before
  * privd serves). *indexed receives the number of events indexed. */
 int audit_ix_catch_up(store *st, uint64_t *indexed);

@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "datadir.h"
 #include "server.h"
+#include "writer_nodes.h"
 
 #define ST(x)          PRIVD__V1__STATUS__##x
 #define MAX_GROW_TRIES 8
@@ -101,7 +102,8 @@ set_txn(store *st, store_txn *txn, set_args *sa)
 	}
 	sa->version = cur.version + 1;
 	if ((rc = store_policy_put(st, txn, sa->version, clock_wall_us(),
-	         SET_PRINCIPAL, sa->json, sa->len)) != 0)
+	         SET_PRINCIPAL, sa->json, sa->len)) != 0 ||
+	    (rc = writer_nodes_policy_stored(txn, sa->version)) != 0)
 		return rc;
 	return audit_set(st, txn, sa, cur.version);
 }

@@ -269,6 +269,89 @@ store_cur_del(store_cur *c)
 }
 
 /*
+ * Several nodes on one store: each answers, for a backend without the
+ * op (LMDB: one node), what one node means (store_kv.h).
+ */
+int
+store_txn_gen(store_txn *t, uint64_t *gen, bool *moved)
+{
+	if (t->ops->txn_gen != NULL)
+		return t->ops->txn_gen(t, gen, moved);
+	*gen = 0;
+	if (moved != NULL)
+		*moved = false;
+	return 0;
+}
+
+int
+store_gen(store *s, uint64_t *gen)
+{
+	if (s->ops->gen != NULL)
+		return s->ops->gen(s, gen);
+	*gen = 0;
+	return 0;
+}
+
+int
+store_notify(store_txn *t, const char *channel, const char *payload)
+{
+	return t->ops->notify != NULL ? t->ops->notify(t, channel, payload) : 0;
+}
+
+int
+store_listen(
+    store *s, const char *const *channels, size_t n, store_listener **l)
+{
+	*l = NULL;
+	return s->ops->listen != NULL ? s->ops->listen(s, channels, n, l)
+	                              : ENOTSUP;
+}
+
+int
+store_listen_fd(const store_listener *l)
+{
+	return l->ops->listen_fd(l);
+}
+
+int
+store_listen_drain(
+    store_listener *l, store_notify_fn *fn, void *arg, bool *missed)
+{
+	return l->ops->listen_drain(l, fn, arg, missed);
+}
+
+void
+store_listen_close(store_listener **lp)
+{
+	if (lp == NULL || *lp == NULL)
+		return;
+	(*lp)->ops->listen_close(*lp);
+	*lp = NULL;
+}
+
+int
+store_lease_take(store *s, int which, bool *got)
+{
+	if (s->ops->lease_take != NULL)
+		return s->ops->lease_take(s, which, got);
+	*got = true;
+	return 0;
+}
+
+bool
+store_lease_held(store *s, int which)
+{
+	return s->ops->lease_held != NULL ? s->ops->lease_held(s, which) : true;
+}
+
+void
+store_lease_release(store *s, int which)
+{
+	if (s->ops->lease_release != NULL)
+		s->ops->lease_release(s, which);
+}
+
+/*
  * A worker keeps one read transaction handle for its lifetime and renews it
  * per request: cheaper than begin/abort, and it holds no snapshot (so does
  * not pin old pages) between requests.

@@ -70,6 +70,23 @@ struct store_ops {
 	 * replies. */
 	int (*meta_sync)(store *s, bool on);
 	int (*sync)(store *s); /* make every commit durable now: 0 */
+
+	/* Several nodes on one store (store_kv.h's comments say what each
+	 * does). NULL: one node, as LMDB (the data directory's lock makes
+	 * privd the only writer); store.c answers as each comment says. */
+	int (*txn_gen)(store_txn *t, uint64_t *gen, bool *moved); /* 0, no */
+	int (*gen)(store *s, uint64_t *gen);                      /* 0 */
+	int (*notify)(store_txn *t, const char *channel,
+	    const char *payload); /* 0: nothing to tell */
+	int (*listen)(store *s, const char *const *channels, size_t n,
+	    store_listener **l); /* ENOTSUP */
+	int (*listen_fd)(const store_listener *l);
+	int (*listen_drain)(
+	    store_listener *l, store_notify_fn *fn, void *arg, bool *missed);
+	void (*listen_close)(store_listener *l);
+	int (*lease_take)(store *s, int which, bool *got); /* got */
+	bool (*lease_held)(store *s, int which);           /* true */
+	void (*lease_release)(store *s, int which);        /* nothing */
 };
 
 /* The heads. A backend's store, transaction and cursor begin with these. */
@@ -85,6 +102,10 @@ struct store_txn {
 struct store_cur {
 	const struct store_ops *ops;
 	store_txn *t;
+};
+struct store_listener {
+	const struct store_ops *ops;
+	store *s;
 };
 
 /* The backends' open functions (store_open_spec picks one). */

@@ -138,4 +138,59 @@ int store_cur_put_current(store_cur *c, const store_val *k, store_val *v);
  * that followed it. */
 int store_cur_del(store_cur *c);
 
+/*
+ * Several privd nodes on one store (PostgreSQL; README "Beyond one
+ * host"). A backend of one node (LMDB: the data directory's lock makes
+ * privd its only writer) answers as the comments say, and the callers
+ * then do nothing more than they did before.
+ */
+
+/* A write transaction's generation: the one it commits as, and *moved:
+ * whether a write transaction of another node committed since this
+ * store's last committed one (or none of ours is known to have: the
+ * first, or after a failed commit); then what the writer keeps in memory
+ * is stale and must be re-read in this transaction. A read transaction:
+ * the generation of its snapshot, *moved false. One node: *gen 0, *moved
+ * false. moved may be NULL. */
+int store_txn_gen(store_txn *t, uint64_t *gen, bool *moved);
+/* The generation last committed, read now (one round trip on
+ * PostgreSQL). One node: 0, always. */
+int store_gen(store *s, uint64_t *gen);
+
+/* Queue a notification on channel ([a-z0-9_], 1-63 bytes) delivered to
+ * every node's listener when write transaction t commits, never if it
+ * does not. payload (NULL: "") is short ASCII and passes through the
+ * server's log: never a value, a subject id or a key. One node: 0,
+ * nothing (the writer applies what it commits itself). */
+int store_notify(store_txn *t, const char *channel, const char *payload);
+
+typedef struct store_listener store_listener;
+typedef void store_notify_fn(
+    void *arg, const char *channel, const char *payload);
+/* A listener on channels, on a connection of its own: ENOTSUP on a
+ * store of one node (nobody else commits: nothing to listen for). */
+int store_listen(
+    store *s, const char *const *channels, size_t n, store_listener **l);
+/* The descriptor to poll for reading; -1 while disconnected (drain on a
+ * timer then). It changes when the listener reconnects: ask after every
+ * drain. */
+int store_listen_fd(const store_listener *l);
+/* Calls fn for each notification received, in commit order, without
+ * waiting; reconnects a lost connection, and *missed then says some may
+ * have been lost (reload). 0 or STORE_UNAVAILABLE. */
+int store_listen_drain(
+    store_listener *l, store_notify_fn *fn, void *arg, bool *missed);
+void store_listen_close(store_listener **l);
+
+/* Leases: one node at a time does a job. take never waits; *got says
+ * whether this store holds lease which now. held: whether it still does
+ * as far as can be seen without waiting. A lease only chooses who does
+ * a job; it must never be what makes the job correct (after a failover
+ * two nodes may each believe they hold it for a moment). One node: got,
+ * held always. */
+#define STORE_LEASE_SWEEPER 0 /* the retention sweeper */
+int store_lease_take(store *s, int which, bool *got);
+bool store_lease_held(store *s, int which);
+void store_lease_release(store *s, int which);
+
 #endif

@@ -458,6 +458,17 @@ static const struct store_ops pg_ops = {
     .cur_put_current = store_pg_cur_put_current,
     .cur_del = store_pg_cur_del,
     .disk_full = store_pg_disk_full,
+    /* several nodes (store_pg_node.c) */
+    .txn_gen = store_pg_txn_gen,
+    .gen = store_pg_gen,
+    .notify = store_pg_notify,
+    .listen = pg_op_listen,
+    .listen_fd = pg_op_listen_fd,
+    .listen_drain = pg_op_listen_drain,
+    .listen_close = pg_op_listen_close,
+    .lease_take = store_pg_lease_take,
+    .lease_held = store_pg_lease_held,
+    .lease_release = store_pg_lease_release,
 };
 
 /* Runs sql (no pipeline) and returns its result, or NULL with err. */

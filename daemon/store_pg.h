@@ -5,8 +5,9 @@
  * store_pg_cursor.c (cursors) and store_pg_node.c (what several nodes
  * need: the generation, notifications, leases). The daemon reaches the
  * backend through store_kv.h and store_backend.h's table; only the
- * multi-node hooks at the end are for it to call, until they become
- * optional ops of that table.
+ * multi-node hooks at the end are the optional ops of that table that
+ * say how several nodes share the store (store_kv.h's store_txn_gen,
+ * store_notify, store_listen*, store_lease_*).
  */
 #ifndef PRIVD_STORE_PG_H
 #define PRIVD_STORE_PG_H
@@ -167,6 +168,13 @@ int pg_gen_send(pg_txn *t);
 int pg_gen_take(pg_txn *t);
 void pg_gen_committed(pg_txn *t, bool ok);
 void pg_leases_close(pg_store *s);
+/* the listener's ops, over store_pg_listen* (the head first) */
+int pg_op_listen(
+    store *s, const char *const *channels, size_t n, store_listener **out);
+int pg_op_listen_fd(const store_listener *l);
+int pg_op_listen_drain(
+    store_listener *l, store_notify_fn *fn, void *arg, bool *missed);
+void pg_op_listen_close(store_listener *l);
 
 /* store_pg_cursor.c */
 int store_pg_cur_open(store_txn *t, store_tbl tb, store_cur **c);
@@ -177,10 +185,9 @@ int store_pg_cur_del(store_cur *c);
 void pg_cur_end_txn(pg_txn *t, bool detach);
 
 /*
- * The multi-node hooks (store_pg_node.c has their design). The daemon
- * calls them only on a PostgreSQL store (PRIVD_HAVE_PG, and the store's
- * ops name "postgresql"); store-dispatch.md proposes them as optional
- * ops of store_backend.h.
+ * The multi-node hooks (store_pg_node.c has their design): the ops
+ * txn_gen, gen, notify, listen*, lease_* of store_backend.h; the daemon
+ * calls them through store_kv.h's store_txn_gen etc.
  */
 
 /* A write transaction's generation: the one it commits as, and whether a
@@ -204,8 +211,7 @@ int store_pg_gen(store *s, uint64_t *gen);
 int store_pg_notify(store_txn *t, const char *channel, const char *payload);
 
 typedef struct store_pg_listener store_pg_listener;
-typedef void store_pg_notify_fn(
-    void *arg, const char *channel, const char *payload);
+typedef store_notify_fn store_pg_notify_fn;
 /* A listener on its own connection, LISTENing to channels (as above).
  * Fails only on bad arguments (EINVAL) or ENOMEM: a listener that cannot
  * connect yet says so at its first drain. */

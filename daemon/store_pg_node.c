@@ -56,6 +56,7 @@
 #define MAX_PAYLOAD  7999 /* the server's limit is 8000 with the NUL */
 
 struct store_pg_listener {
+	struct store_listener base; /* store_backend.h's head */
 	pg_store *s;
 	PGconn *pc; /* NULL while disconnected */
 	char chan[MAX_CHANNELS][64];
@@ -262,6 +263,8 @@ store_pg_listen(
 			return EINVAL;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return ENOMEM;
+	l->base.ops = s->ops;
+	l->base.s = s;
 	l->s = (pg_store *)s;
 	for (size_t i = 0; i < n; i++)
 		snprintf(l->chan[i], sizeof(l->chan[i]), "%s", channels[i]);
@@ -319,6 +322,38 @@ store_pg_listen_close(store_pg_listener *l)
 		return;
 	PQfinish(l->pc);
 	free(l);
+}
+
+/* The listener's ops (store_backend.h): the head is its first member. */
+int
+pg_op_listen(
+    store *s, const char *const *channels, size_t n, store_listener **out)
+{
+	store_pg_listener *l;
+	int rc;
+
+	rc = store_pg_listen(s, channels, n, &l);
+	*out = rc == 0 ? &l->base : NULL;
+	return rc;
+}
+
+int
+pg_op_listen_fd(const store_listener *l)
+{
+	return store_pg_listen_fd((const store_pg_listener *)l);
+}
+
+int
+pg_op_listen_drain(
+    store_listener *l, store_notify_fn *fn, void *arg, bool *missed)
+{
+	return store_pg_listen_drain((store_pg_listener *)l, fn, arg, missed);
+}
+
+void
+pg_op_listen_close(store_listener *l)
+{
+	store_pg_listen_close((store_pg_listener *)l);
 }
 
 /* ---- leases ---------------------------------------------------------- */

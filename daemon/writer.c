@@ -54,6 +54,7 @@
 #include "server.h"
 #include "sweep.h"
 #include "writer_internal.h"
+#include "writer_nodes.h"
 
 #define ST(x)                PRIVD__V1__STATUS__##x
 #define MAX_GROW_RETRIES     16
@@ -86,7 +87,9 @@ writer_in_write_txn(
 	for (attempt = 0;; attempt++) {
 		if ((rc = store_txn_begin(st, 0, &txn)) != 0)
 			return rc;
-		if ((rc = fn(wr, txn, arg)) == 0)
+		/* another node's commits first (writer_nodes.c) */
+		if ((rc = writer_nodes_sync(wr, txn)) == 0 &&
+		    (rc = fn(wr, txn, arg)) == 0)
 			rc = store_txn_commit(txn);
 		else
 			store_txn_abort(txn);
@@ -143,6 +146,10 @@ apply_batch(writer *wr, store_txn *txn, void *arg)
 			j->kind = JOB_ANSWERED;
 			rc = 0;
 		}
+		/* the other nodes load a new version at this commit */
+		if (rc == 0 && j->kind == JOB_POLICY && j->status == ST(OK) &&
+		    !j->policy_same)
+			rc = writer_nodes_policy_stored(txn, j->policy_version);
 	}
 	return rc != 0 ? rc : append_events(wr, txn, bt, now);
 }
@@ -436,6 +443,11 @@ checkpoint_now(writer *wr, store_txn *txn, void *arg)
 {
 	audit_state *a = arg;
 
+	/* the head as this transaction reads it (another node may have
+	 * appended, or signed it already) */
+	*a = wr->audit;
+	if (a->seq <= a->ckpt_seq)
+		return 0;
 	return audit_checkpoint(wr->srv->st, txn, a, wr->srv->sign_sk);
 }
 
@@ -570,6 +582,12 @@ writer_new(server *srv)
 		return NULL;
 	}
 	store_txn_abort(txn);
+	if ((rc = writer_nodes_start(wr)) != 0) {
+		log_err("cannot listen for other privd nodes: %s",
+		    store_strerror(rc));
+		writer_free(&wr);
+		return NULL;
+	}
 	wr->legacy_subjects = marked == 0;
 	/* an index left incomplete (an upgrade, a policy change) is built
 	 * on between batches (writer_blind_work) */
@@ -588,6 +606,7 @@ writer_free(writer **wp)
 	/* the last commit's meta page, whoever waits for it */
 	store_sync(wr->srv->st);
 	writer_meta_sync(wr, false);
+	writer_nodes_stop(wr);
 	audit_ix_release(&wr->ix);
 	sodium_free(wr->dk);
 	free(wr);
@@ -611,7 +630,7 @@ writer_main(void *arg)
 {
 	struct timespec deadline;
 	bool closed = false, more = true, sweeping = false;
-	uint64_t unsigned_since = 0, t;
+	uint64_t unsigned_since = 0, t, tick;
 	writer *wr;
 	job *batch;
 
@@ -634,6 +653,8 @@ writer_main(void *arg)
 		/* a backup about to copy asks for room first (store.h) */
 		store_grow_wanted(wr->srv->st);
 		housekeeping(wr, &unsigned_since, &more);
+		/* other nodes' policy versions (writer_nodes.c) */
+		tick = writer_nodes_tick(wr);
 		sweeping = writer_sweep_work(wr, &unsigned_since);
 		sweeping = writer_replan_work(wr) || sweeping;
 		sweeping = writer_blind_work(wr) || sweeping;
@@ -656,6 +677,8 @@ writer_main(void *arg)
 		if (audit_ix_pending(&wr->ix) > 0 &&
 		    t > wr->ix.since_us + AUDIT_IX_IDLE_US)
 			t = wr->ix.since_us + AUDIT_IX_IDLE_US;
+		if (t > tick)
+			t = tick;
 		if (wr->held != NULL)
 			t = 0; /* the next batch now, or flush the held one */
 		deadline = clock_mono_ts(t);

@@ -42,6 +42,8 @@ typedef struct writer {
 	bool blind_filling;      /* the lookup index may be incomplete */
 	uint64_t blind_subjects; /* indexed by the fill under way */
 	unsigned blind_damaged;
+	struct writer_nodes *nodes; /* other nodes on the store
+	                               (writer_nodes.c) */
 } writer;
 
 /* writer.c, for the other writer files: run fn in one write transaction

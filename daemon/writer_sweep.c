@@ -13,6 +13,7 @@
 #include "log.h"
 #include "sweep.h"
 #include "writer_internal.h"
+#include "writer_nodes.h"
 
 #define ST(x) PRIVD__V1__STATUS__##x
 
@@ -81,6 +82,9 @@ sweep_start(writer *wr, uint64_t mono)
 	if (wr->srv->cfg.retention_interval_s == 0 || mono < wr->next_sweep)
 		return;
 	wr->next_sweep = mono + wr->srv->cfg.retention_interval_s * 1000000;
+	/* the timer's sweeps: one node of a shared store (writer_nodes.c) */
+	if (!writer_nodes_sweeper(wr))
+		return;
 	wr->sw = sweep_new(clock_wall_us(), false, NULL, 0);
 }
 
@@ -133,6 +137,12 @@ writer_sweep_work(writer *wr, uint64_t *unsigned_since)
 		sweep_start(wr, clock_mono_us());
 	if (wr->sw == NULL)
 		return false;
+	if (wr->sweep_job == NULL && !writer_nodes_sweeper(wr)) {
+		/* the lease went to another node: it sweeps now (what
+		 * this sweep did stays done, and audited) */
+		sweep_free(&wr->sw);
+		return wr->sweep_queue != NULL;
+	}
 	if (writer_yield(wr))
 		return true;
 	/* this commit's flush covers the meta page of a held batch */
@@ -190,6 +200,8 @@ writer_replan_work(writer *wr)
 
 	if (!wr->replan_more)
 		return false;
+	if (!writer_nodes_sweeper(wr))
+		return false; /* the lease's holder re-plans */
 	if (writer_yield(wr))
 		return true;
 	if ((rc = writer_in_write_txn(wr, replan_txn, &ra)) != 0) {
