@@ -1,7 +1,7 @@
 #!/bin/sh
 # The loopback cluster of issue 12: a 3-member etcd, 3 PostgreSQL instances
-# under Patroni with synchronous replication, and (later) 2 privd nodes,
-# each in its own directory under var/cluster/.
+# under Patroni with synchronous replication, and 2 privd nodes on the one
+# store, each in its own directory under var/cluster/.
 #
 #   scripts/cluster/cluster.sh start    make cluster: start what is not
 #                                       running, wait for a leader and a
@@ -13,6 +13,14 @@
 #                                       etcd's members, the processes
 #   scripts/cluster/cluster.sh uri      print the libpq URI of the privd
 #                                       database (for scripts)
+#   scripts/cluster/cluster.sh ready    exit 0 when there is a leader with
+#                                       a streaming sync standby and every
+#                                       member runs, else say what is
+#                                       missing and exit 1 (for scripts)
+#   scripts/cluster/cluster.sh kill-primary
+#                                       kill -9 the primary's postmaster
+#                                       (a failover drill; the tests use
+#                                       it) and print the member's name
 #
 # Environment:
 #   CLUSTER_DIR        the cluster's directory (default: var/cluster of the
@@ -24,10 +32,12 @@
 #                      leader and sync standby (default 180 each)
 #   PG_BINDIR          PostgreSQL's bin directory (default: the newest
 #                      /usr/lib/postgresql/NN/bin)
+#   PRIVD_BUILD        the build directory privd and privctl are taken from
+#                      (default: build of the source tree)
 #
 # Ports, all on 127.0.0.1, member N = 1..3, B = CLUSTER_PORT_BASE:
 #   B+N      etcd client (7711-7713)     B+30+N  Patroni REST API (7741-7743)
-#   B+10+N   etcd peer   (7721-7723)     B+40+N  privd nodes (7751-7752, later)
+#   B+10+N   etcd peer   (7721-7723)     B+40+N  privd nodes (7751-7752)
 #   B+20+N   PostgreSQL  (7731-7733)
 # so the block is B..B+49 (7710-7759): clear of privd's demo (7700) and of
 # the etcd (2379/2380) and PostgreSQL (5432) that Debian's packages start
@@ -48,7 +58,10 @@
 #   pgN/               patroni.yml (0600: holds passwords), patroni.log,
 #                      pid, data/ (PGDATA), log/ (PostgreSQL's logs), and
 #                      PostgreSQL's unix socket
-#   privdN/            (later) the privd nodes
+#   privd/             policy.json (the example policy) and keys/NAME.key,
+#                      a key pair per principal (0600)
+#   privdN/            privd node N's data directory: master.key, server.pub,
+#                      store (the URI), privd.log, pid
 #
 # Why the settings: see patroni_yml below.
 set -eu
@@ -496,26 +509,180 @@ make_database() {
 }
 
 # ---------------------------------------------------------------------
-# privd nodes: NOT STARTED YET.
-# Issue 12's cluster also runs 2 privd nodes, privd1 and privd2, on
-# tcp://127.0.0.1:B+41 and B+42, each in $dir/privdN/, both with
-# `privd serve --store "$(uri privd privd)"` (password from $dir/pgpass
-# through PGPASSFILE) and the same master key and server key (init once,
-# copy the keys), and prints PRIVD_ENDPOINT with both endpoints. That
-# waits for privd's PostgreSQL backend (--store postgresql://...). Put
-# their start here, their stop in stop_privd_nodes, their status in
-# status, and make `make cluster` build privd first.
-start_privd_nodes() {
-	say "privd nodes: not started yet (privd has no --store" \
-	    "postgresql://... yet); ports $(port 4 1) and $(port 4 2) are" \
-	    "kept for them"
+# privd nodes: privd1 and privd2, on tcp://127.0.0.1:B+41 and B+42, each
+# with its own data directory $dir/privdN/ (master.key, server.pub, the
+# file `store` naming the database, privd.log, pid) and both serving the
+# one store in the privd database through the multi-host URI, so that
+# each finds the new primary after a failover. The password is not in
+# the URI: libpq takes it from $dir/pgpass (PGPASSFILE), so it is in no
+# command line and in no file of privd's.
+#   - node 1: `privd init --store URI` makes the store's keys and schema,
+#     with the example policy (policy/examples/aktiivitieto.json) whose
+#     principals' placeholder keys are replaced by keys generated into
+#     $dir/privd/keys/NAME.key (0600), as `make run` does for its demo;
+#   - node 2: no init (the store is there): a copy of node 1's master.key
+#     (and server.pub, for clients), and the spec in privd2/store - what
+#     privd(8) says a further node needs;
+# both share the server's CURVE key, which is in the store.
+# privd runs as the user running this script (privd has no reason to
+# refuse root, unlike PostgreSQL). Its programs come from the build
+# directory PRIVD_BUILD (default: build/ of the source tree; make cluster
+# builds them first).
+bld=${PRIVD_BUILD:-$top/build}
+case $bld in /*) ;; *) bld=$top/$bld ;; esac
+nodes="1 2"
+
+# The URI the privd nodes use: a host that hangs is given up after 3 s
+# (connect_timeout) so a node reaches the new primary quickly.
+privd_spec() {
+	echo "$(uri privd privd)&connect_timeout=3"
 }
+
+privd_endpoints() {
+	echo "tcp://127.0.0.1:$(port 4 1),tcp://127.0.0.1:$(port 4 2)"
+}
+
+privd_tools() {
+	privd=$bld/daemon/privd
+	privctl=$bld/client/privctl
+	[ -x "$privd" ] && [ -x "$privctl" ] ||
+	    die "no privd in $bld (make cluster builds it; or set" \
+	        "PRIVD_BUILD to a build directory)"
+}
+
+# The example policy with a fresh key pair per principal (demo.sh's way).
+privd_policy() {
+	k=$dir/privd/keys
+	[ -f "$dir/privd/policy.json" ] && return 0
+	mkdir -p "$k"
+	example=$top/policy/examples/aktiivitieto.json
+	names=$("$py" -c 'import json,sys
+print(" ".join(json.load(open(sys.argv[1]))["principals"]))' "$example") ||
+	    die "cannot read $example"
+	for p in $names; do
+		[ -f "$k/$p.key" ] ||
+		    "$privctl" keygen --out "$k/$p.key" >/dev/null ||
+		    die "privctl keygen failed"
+	done
+	"$py" - "$example" "$k" "$dir/privd/policy.json.new" <<'EOP' ||
+import json, sys
+src, keydir, out = sys.argv[1:4]
+pol = json.load(open(src))
+for name, p in pol["principals"].items():
+    for line in open(f"{keydir}/{name}.key"):
+        k, _, v = line.partition("=")
+        if k.strip() == "public-key":
+            p["key"] = v.strip()
+json.dump(pol, open(out, "w"), indent=2)
+EOP
+	    die "cannot write the policy"
+	mv "$dir/privd/policy.json.new" "$dir/privd/policy.json"
+}
+
+# First start of the nodes: node 1 initialises the store, node 2 gets a
+# copy of its master key.
+privd_layout() {
+	if [ ! -f "$dir/privd1/master.key" ]; then
+		privd_policy
+		rm -rf "$dir/privd1"
+		mkdir -p "$dir/privd1"
+		PGPASSFILE=$dir/pgpass "$privd" init --data-dir "$dir/privd1" \
+		    --store "$(privd_spec)" --policy "$dir/privd/policy.json" \
+		    >/dev/null 2>"$dir/privd/init.err" || {
+			cat "$dir/privd/init.err" >&2
+			rm -rf "$dir/privd1"
+			die "privd init on the cluster's database failed" \
+			    "(privd built without libpq? then install" \
+			    "libpq-dev and set the build up again)"
+		}
+		say "privd1 initialised the store in the privd database"
+	fi
+	if [ ! -f "$dir/privd2/master.key" ]; then
+		rm -rf "$dir/privd2"
+		mkdir -p "$dir/privd2"
+		cp "$dir/privd1/master.key" "$dir/privd1/server.pub" \
+		    "$dir/privd2/"
+		cp "$dir/privd1/store" "$dir/privd2/store"
+		chmod 600 "$dir/privd2/master.key" "$dir/privd2/store"
+	fi
+}
+
+start_privd() {
+	i=$1
+	n=$dir/privd$i
+	setsid env PGPASSFILE="$dir/pgpass" "$privd" serve --data-dir "$n" \
+	    --listen "tcp://127.0.0.1:$(port 4 "$i")" \
+	    --listen "ipc://$n/privd.sock" \
+	    </dev/null >>"$n/privd.log" 2>&1 &
+	echo $! >"$n/pid"
+}
+
+# privctl ping as the CRM service, through node $1 only.
+privd_ping() {
+	PRIVD_ENDPOINT=tcp://127.0.0.1:$(port 4 "$1") \
+	    PRIVD_SERVER_KEY=$dir/privd1/server.pub \
+	    PRIVD_KEY=$dir/privd/keys/crm.key "$privctl" ping
+}
+
+privd_check() {
+	for j in $nodes; do
+		alive "$dir/privd$j/pid" privd >/dev/null ||
+		    die "privd$j exited; the end of $dir/privd$j/privd.log:
+$(tail -n 5 "$dir/privd$j/privd.log")"
+	done
+}
+
+start_privd_nodes() {
+	privd_tools
+	privd_layout
+	topids=""
+	for i in $nodes; do
+		alive "$dir/privd$i/pid" privd >/dev/null ||
+		    topids="$topids $(port 4 "$i")"
+	done
+	# shellcheck disable=SC2086
+	[ -z "$topids" ] || check_ports $topids
+	for i in $nodes; do
+		alive "$dir/privd$i/pid" privd >/dev/null || start_privd "$i"
+	done
+	for i in $nodes; do
+		deadline=$(($(date +%s) + wait_s))
+		while ! privd_ping "$i" >"$dir/.wait" 2>&1; do
+			privd_check
+			if [ "$(date +%s)" -ge "$deadline" ]; then
+				die "privd$i does not answer within $wait_s s:" \
+				    "$(tail -n 3 "$dir/.wait")"
+			fi
+			sleep 0.5
+		done
+	done
+	rm -f "$dir/.wait"
+	say "privd nodes are up: $(privd_endpoints)"
+}
+
 stop_privd_nodes() {
-	:
+	# privd finishes the requests in flight on SIGTERM
+	stop_all privd TERM "$dir/privd1/pid" "$dir/privd2/pid"
 }
 # ---------------------------------------------------------------------
 
 print_how() {
+	if [ -f "$dir/privd1/server.pub" ]; then
+		k=$dir/privd/keys
+		cat <<EOF
+
+privd, 2 nodes on the one store (the example policy, its principals' keys
+in $k/NAME.key):
+  export PRIVD_ENDPOINT=$(privd_endpoints)
+  export PRIVD_SERVER_KEY=$dir/privd1/server.pub
+  export PRIVD_KEY=$k/crm.key
+  $bld/client/privctl ping
+  $bld/client/privctl put customers c-1001 --purpose orders name='Maija Meikäläinen'
+  $bld/client/privctl get customers c-1001 --purpose orders
+  PRIVD_KEY=$k/auditor.key $bld/client/privctl audit verify
+  logs:     $dir/privd1/privd.log, $dir/privd2/privd.log
+EOF
+	fi
 	cat <<EOF
 
 PostgreSQL (Patroni scope "privd", synchronous replication, strict):
@@ -658,7 +825,11 @@ do_status() {
 		pid=$(alive "$dir/pg$i/pid" patroni) && p="running (pid $pid)"
 		echo "etcd$i: $e    patroni pg$i: $p"
 	done
-	echo "privd nodes: not started yet (no PostgreSQL backend in privd yet)"
+	for i in 1 2; do
+		d=stopped
+		pid=$(alive "$dir/privd$i/pid" privd) && d="running (pid $pid)"
+		echo "privd$i: $d on tcp://127.0.0.1:$(port 4 "$i")"
+	done
 	if [ "$etcds" -lt 2 ]; then
 		# patronictl waits for etcd for ever
 		echo "etcd has no quorum (2 of 3 members): make cluster starts it"
@@ -672,8 +843,30 @@ do_status() {
 	print_how
 }
 
+# The cluster is whole: a leader with a streaming sync standby, all
+# members running.
+do_ready() {
+	set_base
+	# shellcheck disable=SC2046
+	"$py" "$here/state.py" ready $(rest_urls) || return 1
+	sync_streaming
+}
+
+do_kill_primary() {
+	set_base
+	# shellcheck disable=SC2046
+	leader=$("$py" "$here/state.py" members $(rest_urls) |
+	    awk '$2 == "leader" { print $1 }')
+	[ -n "$leader" ] || die "no leader"
+	pm=$(postmaster "${leader#pg}") || die "$leader's postmaster is not running"
+	kill -KILL "$pm" || die "cannot kill $leader's postmaster"
+	echo "$leader"
+}
+
 case $cmd in
 start) do_start ;;
+ready) do_ready ;;
+kill-primary) do_kill_primary ;;
 stop) do_stop ;;
 status) do_status ;;
 uri)
@@ -681,7 +874,7 @@ uri)
 	uri privd privd
 	;;
 *)
-	echo "usage: $0 start|stop|status|uri" >&2
+	echo "usage: $0 start|stop|status|uri|ready|kill-primary" >&2
 	exit 2
 	;;
 esac
