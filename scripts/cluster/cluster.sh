@@ -17,10 +17,9 @@
 #                                       a streaming sync standby and every
 #                                       member runs, else say what is
 #                                       missing and exit 1 (for scripts)
-#   scripts/cluster/cluster.sh kill-primary
-#                                       kill -9 the primary's postmaster
-#                                       (a failover drill; the tests use
-#                                       it) and print the member's name
+#   scripts/cluster/cluster.sh primary  print the primary's member name
+#                                       and its postmaster's pid (for
+#                                       failover drills: kill -9 it)
 #
 # Environment:
 #   CLUSTER_DIR        the cluster's directory (default: var/cluster of the
@@ -852,21 +851,21 @@ do_ready() {
 	sync_streaming
 }
 
-do_kill_primary() {
+do_primary() {
 	set_base
 	# shellcheck disable=SC2046
 	leader=$("$py" "$here/state.py" members $(rest_urls) |
 	    awk '$2 == "leader" { print $1 }')
 	[ -n "$leader" ] || die "no leader"
-	pm=$(postmaster "${leader#pg}") || die "$leader's postmaster is not running"
-	kill -KILL "$pm" || die "cannot kill $leader's postmaster"
-	echo "$leader"
+	pm=$(postmaster "${leader#pg}") ||
+	    die "$leader's postmaster is not running"
+	echo "$leader $pm"
 }
 
 case $cmd in
 start) do_start ;;
 ready) do_ready ;;
-kill-primary) do_kill_primary ;;
+primary) do_primary ;;
 stop) do_stop ;;
 status) do_status ;;
 uri)
@@ -874,7 +873,7 @@ uri)
 	uri privd privd
 	;;
 *)
-	echo "usage: $0 start|stop|status|uri|ready|kill-primary" >&2
+	echo "usage: $0 start|stop|status|uri|ready|primary" >&2
 	exit 2
 	;;
 esac
