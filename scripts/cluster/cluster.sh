@@ -544,9 +544,10 @@ privd_endpoints() {
 privd_tools() {
 	privd=$bld/daemon/privd
 	privctl=$bld/client/privctl
-	[ -x "$privd" ] && [ -x "$privctl" ] ||
-	    die "no privd in $bld (make cluster builds it; or set" \
-	        "PRIVD_BUILD to a build directory)"
+	if [ ! -x "$privd" ] || [ ! -x "$privctl" ]; then
+		die "no privd in $bld (make cluster builds it; or set" \
+		    "PRIVD_BUILD to a build directory)"
+	fi
 }
 
 # The example policy with a fresh key pair per principal (demo.sh's way).

@@ -59,8 +59,9 @@ if [ "$(id -u)" -eq 0 ] && ! getent passwd postgres >/dev/null; then
 	skip "running as root and there is no 'postgres' user to run" \
 	    "PostgreSQL as"
 fi
-[ -x "$bld/daemon/privd" ] && [ -x "$bld/client/privctl" ] ||
-    fail "no privd or privctl in $bld"
+if [ ! -x "$bld/daemon/privd" ] || [ ! -x "$bld/client/privctl" ]; then
+	fail "no privd or privctl in $bld"
+fi
 
 free_block() {
 	"$py" - "$@" <<'PY'
