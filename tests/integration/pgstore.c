@@ -95,6 +95,8 @@ h_store_new(char *spec, size_t len, bool log_all)
 	char why[512], sql[128], db[32];
 	int rc;
 
+	if (getenv("PRIVD_TEST_PG_LOG_ALL") != NULL)
+		log_all = true;
 	if (!started) {
 		if ((rc = pgtmp_start(&server, why, sizeof(why))) != 0) {
 			pgtmp_stop(&server);
@@ -148,5 +150,63 @@ h_store_bindir(void)
 	return started ? server.bindir : NULL;
 #else
 	return NULL;
+#endif
+}
+
+int
+h_store_halt(void)
+{
+#ifdef PRIVD_TEST_HAVE_PG
+	return started ? pgtmp_halt(&server) : -1;
+#else
+	return -1;
+#endif
+}
+
+int
+h_store_resume(void)
+{
+#ifdef PRIVD_TEST_HAVE_PG
+	char why[256];
+
+	if (!started || pgtmp_restart(&server, why, sizeof(why)) != 0) {
+		fprintf(
+		    stderr, "harness: PostgreSQL: %s\n", started ? why : "");
+		return -1;
+	}
+	return 0;
+#else
+	return -1;
+#endif
+}
+
+int
+h_store_drop_connections(const harness *h)
+{
+#ifdef PRIVD_TEST_HAVE_PG
+	const char *db = strstr(h->store_spec, "dbname=");
+	char sql[256];
+	size_t n;
+
+	if (!started || db == NULL)
+		return -1;
+	db += 7;
+	n = strcspn(db, " ");
+	snprintf(sql, sizeof(sql),
+	    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+	    "datname = '%.*s' AND pid <> pg_backend_pid()",
+	    (int)n, db);
+	{
+		PGconn *c = PQconnectdb(server.conninfo);
+		PGresult *r = PQexec(c, sql);
+		int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+
+		PQclear(r);
+		PQfinish(c);
+		return rc;
+	}
+#else
+	(void)h;
+	return -1;
 #endif
 }
