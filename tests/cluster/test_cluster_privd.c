@@ -69,7 +69,7 @@ struct writer {
 	privd_client *c;
 	struct ack *acks;
 	size_t nacks, cap;
-	uint64_t failed[NSTATUS]; /* by status */
+	atomic_uint_fast64_t failed[NSTATUS]; /* by status */
 	atomic_uint_fast64_t nok;
 	/* the first acknowledgement of a put sent at or after mark_ms */
 	atomic_uint_fast64_t mark_ms, resumed_ms;
@@ -157,7 +157,7 @@ writer_main(void *arg)
 		sent = now_ms();
 		rc = privd_put(w->c, "customers", subject, "orders", &f, 1);
 		if (rc != PRIVD_OK) {
-			w->failed[rc < NSTATUS ? rc : 0]++;
+			atomic_fetch_add(&w->failed[rc < NSTATUS ? rc : 0], 1);
 			nap_ms(50);
 			continue;
 		}
@@ -205,8 +205,7 @@ failed_snapshot(uint64_t out[NSTATUS])
 	memset(out, 0, NSTATUS * sizeof(*out));
 	for (int i = 0; i < NWRITERS; i++)
 		for (int s = 0; s < NSTATUS; s++)
-			out[s] +=
-			    writers[i].failed[s]; /* racy read: figures only */
+			out[s] += atomic_load(&writers[i].failed[s]);
 }
 
 static void
