@@ -33,6 +33,8 @@
 #                      /usr/lib/postgresql/NN/bin)
 #   PRIVD_BUILD        the build directory privd and privctl are taken from
 #                      (default: build of the source tree)
+#   CLUSTER_PRIVD      0: start no privd nodes, only etcd and PostgreSQL
+#                      (tests/cluster/test_cluster.sh; default 1)
 #
 # Ports, all on 127.0.0.1, member N = 1..3, B = CLUSTER_PORT_BASE:
 #   B+N      etcd client (7711-7713)     B+30+N  Patroni REST API (7741-7743)
@@ -633,6 +635,10 @@ $(tail -n 5 "$dir/privd$j/privd.log")"
 }
 
 start_privd_nodes() {
+	if [ "${CLUSTER_PRIVD:-1}" = 0 ]; then
+		say "privd nodes: not started (CLUSTER_PRIVD=0)"
+		return 0
+	fi
 	privd_tools
 	privd_layout
 	topids=""
@@ -667,7 +673,7 @@ stop_privd_nodes() {
 # ---------------------------------------------------------------------
 
 print_how() {
-	if [ -f "$dir/privd1/server.pub" ]; then
+	if [ -f "$dir/privd1/server.pub" ] && [ "${CLUSTER_PRIVD:-1}" != 0 ]; then
 		k=$dir/privd/keys
 		cat <<EOF
 
