@@ -509,6 +509,23 @@ make_database() {
 	fi
 }
 
+# Whether every member has the privd database. A standby has it once it
+# has replayed the CREATE DATABASE, which synchronous replication does not
+# wait for (it waits for the flush). Until then libpq, trying the hosts of
+# the URI in turn, may reach a standby that answers "database does not
+# exist" - an error of the connection's start, after which libpq tries no
+# other host: privd's first connection would fail.
+db_everywhere() {
+	for i in $members; do
+		n=$(PGPASSFILE=$dir/secrets/pgpass.admin PGCONNECT_TIMEOUT=5 \
+		    psql "postgresql://postgres@127.0.0.1:$(port 2 "$i")/postgres" \
+		    -X -A -t -q -c \
+		    "SELECT count(*) FROM pg_database WHERE datname = 'privd'") ||
+		    return 1
+		[ "$n" = 1 ] || { echo "pg$i has no privd database yet"; return 1; }
+	done
+}
+
 # ---------------------------------------------------------------------
 # privd nodes: privd1 and privd2, on tcp://127.0.0.1:B+41 and B+42, each
 # with its own data directory $dir/privdN/ (master.key, server.pub, the
@@ -594,8 +611,8 @@ privd_layout() {
 			cat "$dir/privd/init.err" >&2
 			rm -rf "$dir/privd1"
 			die "privd init on the cluster's database failed" \
-			    "(privd built without libpq? then install" \
-			    "libpq-dev and set the build up again)"
+			    "(if privd says it has no PostgreSQL backend:" \
+			    "install libpq-dev and set the build up again)"
 		}
 		say "privd1 initialised the store in the privd database"
 	fi
@@ -746,6 +763,7 @@ do_start() {
 	# primary itself (the read-write URI) for its streaming sync standby.
 	wait_until "primary with a streaming sync standby" sync_streaming
 	make_database
+	wait_until "privd database on every member" db_everywhere
 	say "PostgreSQL is up:"
 	# shellcheck disable=SC2046
 	"$py" "$here/state.py" members $(rest_urls) | sed 's/^/  /'
