@@ -119,6 +119,10 @@ int h_store_resume(void);
 /* End every connection to h's database (pg_terminate_backend), as a
  * failover ends them: 0 or -1. */
 int h_store_drop_connections(const harness *h);
+/* PostgreSQL: give to (a copy of from's data directory, privd stopped) a
+ * copy of from's database, so the two are independent stores with the
+ * same keys, as two copied LMDB directories are. 0 or -1. */
+int h_store_clone(const harness *from, harness *to);
 
 /*
  * Pieces of the policy templates that several tests share, to put together

@@ -7,7 +7,7 @@
  * refused and leaves nothing behind, a second node is a directory with a
  * copy of master.key (server-key show and serve --check with --store),
  * rekey and restore refuse a PostgreSQL store, and no connection string
- * is ever printed.
+ * is ever printed; privd's online backup answers UNAVAILABLE there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -202,6 +202,41 @@ test_pg_nodes(void **state)
 	}
 }
 
+/* PostgreSQL: privd's backup (an LMDB image) answers UNAVAILABLE,
+ * saying to use PostgreSQL's own; no file is made. */
+static void
+test_pg_backup_refused(void **state)
+{
+	static const char pol[] =
+	    H_POL_CONTROLLER H_POL_CUSTOMERS H_POL_PRINCIPALS H_POL_SVC_RW
+	    ",\n"
+	    "  \"operator\": {\"key\": \"@KEY:operator@\", \"roles\": "
+	    "[\"operator\"]}" H_POL_END;
+	harness *h = *state;
+	char file[SEL_PATH];
+	privd_backup_info info;
+	privd_client *c;
+	struct stat st;
+
+	if (!h_store_pg()) {
+		printf("# skipped: LMDB's backups are the backup tests' (it "
+		       "runs on the test setup pg)\n");
+		skip();
+	}
+	assert_non_null(h_key_new(h, "operator"));
+	assert_int_equal(h_policy_write(h, pol), 0);
+	assert_int_equal(h_init(h, NULL), 0);
+	assert_int_equal(h_start(h, NULL), 0);
+	assert_int_equal(h_connect(h, "operator", &c), 0);
+	path(file, h->root, "backup.privd");
+	assert_int_equal(
+	    privd_backup(c, file, NULL, NULL, &info), PRIVD_EUNAVAILABLE);
+	assert_non_null(strstr(privd_errmsg(c), "PostgreSQL"));
+	assert_int_not_equal(stat(file, &st), 0);
+	privd_close(&c);
+	assert_true(h_running(h));
+}
+
 int
 main(void)
 {
@@ -209,6 +244,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_lmdb_elsewhere, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pg_nodes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_pg_backup_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name(
