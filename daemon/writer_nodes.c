@@ -81,7 +81,9 @@
  *
  * The sweeper lease (STORE_LEASE_SWEEPER): the timer's sweeps and the
  * re-planning run only on the node holding it; a node tries to take it
- * at most every NODES_GEN_US. A RetentionRun request runs on the node it
+ * at most every NODES_GEN_US. A node without a sweep timer
+ * (retention-interval 0) takes it only to re-plan and lets it go when
+ * that is done. A RetentionRun request runs on the node it
  * was sent to, holder or not: the lease only chooses who sweeps on the
  * timer, and correctness never rests on it (sweep steps re-read).
  */
@@ -107,6 +109,7 @@ struct writer_nodes {
 	uint64_t gen;        /* the generation last checked */
 	uint64_t next_take;  /* monotonic: the next try for the lease */
 	bool leased;         /* held the sweeper lease at the last look */
+	bool other;          /* the last take found another node holding it */
 	uint64_t resyncs;    /* caches re-read (writer_nodes_sync) */
 };
 
@@ -307,9 +310,13 @@ writer_nodes_sweeper(writer *wr)
 	if (now < n->next_take)
 		return false;
 	n->next_take = now + NODES_GEN_US;
-	if (store_lease_take(wr->srv->st, STORE_LEASE_SWEEPER, &got) != 0 ||
-	    !got)
+	n->other = false;
+	if (store_lease_take(wr->srv->st, STORE_LEASE_SWEEPER, &got) != 0)
 		return false;
+	if (!got) {
+		n->other = true;
+		return false;
+	}
 	n->leased = true;
 	/* what the last holder left is ours now: re-plan the waiting
 	 * registers from their start (idempotent) */
@@ -317,6 +324,28 @@ writer_nodes_sweeper(writer *wr)
 	wr->replan.len = 0;
 	log_info("retention: this node holds the sweeper lease");
 	return true;
+}
+
+bool
+writer_nodes_other_sweeps(const writer *wr)
+{
+	return wr->nodes != NULL && wr->nodes->other;
+}
+
+void
+writer_nodes_replanned(writer *wr)
+{
+	struct writer_nodes *n = wr->nodes;
+
+	/* a node that does not sweep on a timer lets the lease go once
+	 * its re-planning is done, so that one that does can sweep */
+	if (n == NULL || !n->on || !n->leased ||
+	    wr->srv->cfg.retention_interval_s != 0)
+		return;
+	store_lease_release(wr->srv->st, STORE_LEASE_SWEEPER);
+	n->leased = false;
+	log_info("retention: re-planning done; the sweeper lease is let go "
+	         "(this node sweeps on request only)");
 }
 
 uint64_t

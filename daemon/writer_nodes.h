@@ -42,6 +42,14 @@ uint64_t writer_nodes_tick(writer *wr);
  * just took, the sweeper lease)? Always on a store of one node. */
 bool writer_nodes_sweeper(writer *wr);
 
+/* Did the last try for the lease find another node holding it (then that
+ * node re-plans, and this one need not keep asking)? */
+bool writer_nodes_other_sweeps(const writer *wr);
+
+/* The re-planning is done (nothing waits): a node without a sweep timer
+ * lets the lease go. */
+void writer_nodes_replanned(writer *wr);
+
 /* How many times the writer re-read its caches (tests, logs). */
 uint64_t writer_nodes_resyncs(const writer *wr);
 

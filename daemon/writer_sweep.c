@@ -200,8 +200,13 @@ writer_replan_work(writer *wr)
 
 	if (!wr->replan_more)
 		return false;
-	if (!writer_nodes_sweeper(wr))
-		return false; /* the lease's holder re-plans */
+	if (!writer_nodes_sweeper(wr)) {
+		/* the lease's holder re-plans (it loads the new policy
+		 * too); a node taking the lease later starts afresh */
+		if (writer_nodes_other_sweeps(wr))
+			wr->replan_more = false;
+		return false;
+	}
 	if (writer_yield(wr))
 		return true;
 	if ((rc = writer_in_write_txn(wr, replan_txn, &ra)) != 0) {
@@ -217,6 +222,8 @@ writer_replan_work(writer *wr)
 		log_info("retention: stored data re-planned under the policy "
 		         "in force");
 	wr->replan_busy = wr->replan_more = ra.more;
+	if (!ra.more)
+		writer_nodes_replanned(wr);
 	return ra.more;
 }
 
