@@ -7,11 +7,12 @@
 #                                    BENCH_ARGS="--quick" etc. passes options
 #   make bench-compare A.json B.json two runs side by side (or A=... B=...)
 # and the loopback cluster of issue 12 (tests/cluster runs its own):
-#   make cluster          start etcd x3 + Patroni/PostgreSQL x3 under var/cluster
+#   make cluster          start etcd x3 + Patroni/PostgreSQL x3 + 2 privd nodes
+#                         under var/cluster
 #                         on 127.0.0.1:7710-7759 (CLUSTER_PORT_BASE=N moves the
 #                         block, CLUSTER_DIR=DIR the directory) and print how to
 #                         connect; scripts/cluster/cluster.sh says more
-#   make cluster-stop     stop it all (the data stays: rm -rf var/cluster after
+#   make cluster-stop     stop it all, privd first (the data stays: rm -rf var/cluster after
 #                         it to start over)
 #   make cluster-status   patronictl list, etcd's members, the processes
 BUILD ?= build
@@ -84,14 +85,17 @@ bench-compare:
 cluster-deps:
 	@sh scripts/deps.sh cluster
 
-cluster: cluster-deps
-	@sh scripts/cluster/cluster.sh start
+# privd (with libpq, which cluster-deps installs, found by meson) first:
+# the cluster runs two privd nodes from $(BUILD).
+cluster: deps cluster-deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) daemon/privd client/privctl
+	@PRIVD_BUILD=$(BUILD) sh scripts/cluster/cluster.sh start
 
 cluster-stop:
-	@sh scripts/cluster/cluster.sh stop
+	@PRIVD_BUILD=$(BUILD) sh scripts/cluster/cluster.sh stop
 
 cluster-status:
-	@sh scripts/cluster/cluster.sh status
+	@PRIVD_BUILD=$(BUILD) sh scripts/cluster/cluster.sh status
 
 clean:
 	rm -rf $(BUILD) build-asan

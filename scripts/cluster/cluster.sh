@@ -1,7 +1,7 @@
 #!/bin/sh
 # The loopback cluster of issue 12: a 3-member etcd, 3 PostgreSQL instances
-# under Patroni with synchronous replication, and (later) 2 privd nodes,
-# each in its own directory under var/cluster/.
+# under Patroni with synchronous replication, and 2 privd nodes on the one
+# store, each in its own directory under var/cluster/.
 #
 #   scripts/cluster/cluster.sh start    make cluster: start what is not
 #                                       running, wait for a leader and a
@@ -13,6 +13,13 @@
 #                                       etcd's members, the processes
 #   scripts/cluster/cluster.sh uri      print the libpq URI of the privd
 #                                       database (for scripts)
+#   scripts/cluster/cluster.sh ready    exit 0 when there is a leader with
+#                                       a streaming sync standby and every
+#                                       member runs, else say what is
+#                                       missing and exit 1 (for scripts)
+#   scripts/cluster/cluster.sh primary  print the primary's member name
+#                                       and its postmaster's pid (for
+#                                       failover drills: kill -9 it)
 #
 # Environment:
 #   CLUSTER_DIR        the cluster's directory (default: var/cluster of the
@@ -24,10 +31,14 @@
 #                      leader and sync standby (default 180 each)
 #   PG_BINDIR          PostgreSQL's bin directory (default: the newest
 #                      /usr/lib/postgresql/NN/bin)
+#   PRIVD_BUILD        the build directory privd and privctl are taken from
+#                      (default: build of the source tree)
+#   CLUSTER_PRIVD      0: start no privd nodes, only etcd and PostgreSQL
+#                      (tests/cluster/test_cluster.sh; default 1)
 #
 # Ports, all on 127.0.0.1, member N = 1..3, B = CLUSTER_PORT_BASE:
 #   B+N      etcd client (7711-7713)     B+30+N  Patroni REST API (7741-7743)
-#   B+10+N   etcd peer   (7721-7723)     B+40+N  privd nodes (7751-7752, later)
+#   B+10+N   etcd peer   (7721-7723)     B+40+N  privd nodes (7751-7752)
 #   B+20+N   PostgreSQL  (7731-7733)
 # so the block is B..B+49 (7710-7759): clear of privd's demo (7700) and of
 # the etcd (2379/2380) and PostgreSQL (5432) that Debian's packages start
@@ -48,7 +59,10 @@
 #   pgN/               patroni.yml (0600: holds passwords), patroni.log,
 #                      pid, data/ (PGDATA), log/ (PostgreSQL's logs), and
 #                      PostgreSQL's unix socket
-#   privdN/            (later) the privd nodes
+#   privd/             policy.json (the example policy) and keys/NAME.key,
+#                      a key pair per principal (0600)
+#   privdN/            privd node N's data directory: master.key, server.pub,
+#                      store (the URI), privd.log, pid
 #
 # Why the settings: see patroni_yml below.
 set -eu
@@ -495,27 +509,45 @@ make_database() {
 	fi
 }
 
-# ---------------------------------------------------------------------
-# privd nodes: NOT STARTED YET.
-# Issue 12's cluster also runs 2 privd nodes, privd1 and privd2, on
-# tcp://127.0.0.1:B+41 and B+42, each in $dir/privdN/, both with
-# `privd serve --store "$(uri privd privd)"` (password from $dir/pgpass
-# through PGPASSFILE) and the same master key and server key (init once,
-# copy the keys), and prints PRIVD_ENDPOINT with both endpoints. That
-# waits for privd's PostgreSQL backend (--store postgresql://...). Put
-# their start here, their stop in stop_privd_nodes, their status in
-# status, and make `make cluster` build privd first.
-start_privd_nodes() {
-	say "privd nodes: not started yet (privd has no --store" \
-	    "postgresql://... yet); ports $(port 4 1) and $(port 4 2) are" \
-	    "kept for them"
+# Whether every member has the privd database. A standby has it once it
+# has replayed the CREATE DATABASE, which synchronous replication does not
+# wait for (it waits for the flush). Until then libpq, trying the hosts of
+# the URI in turn, may reach a standby that answers "database does not
+# exist" - an error of the connection's start, after which libpq tries no
+# other host: privd's first connection would fail.
+db_everywhere() {
+	for i in $members; do
+		n=$(PGPASSFILE=$dir/secrets/pgpass.admin PGCONNECT_TIMEOUT=5 \
+		    psql "postgresql://postgres@127.0.0.1:$(port 2 "$i")/postgres" \
+		    -X -A -t -q -c \
+		    "SELECT count(*) FROM pg_database WHERE datname = 'privd'") ||
+		    return 1
+		[ "$n" = 1 ] || { echo "pg$i has no privd database yet"; return 1; }
+	done
 }
-stop_privd_nodes() {
-	:
-}
-# ---------------------------------------------------------------------
+
+# The privd nodes (start_privd_nodes, stop_privd_nodes, privd_endpoints,
+# $bld): scripts/cluster/privd_nodes.sh.
+# shellcheck source=scripts/cluster/privd_nodes.sh
+. "$here/privd_nodes.sh"
 
 print_how() {
+	if [ -f "$dir/privd1/server.pub" ] && [ "${CLUSTER_PRIVD:-1}" != 0 ]; then
+		k=$dir/privd/keys
+		cat <<EOF
+
+privd, 2 nodes on the one store (the example policy, its principals' keys
+in $k/NAME.key):
+  export PRIVD_ENDPOINT=$(privd_endpoints)
+  export PRIVD_SERVER_KEY=$dir/privd1/server.pub
+  export PRIVD_KEY=$k/crm.key
+  $bld/client/privctl ping
+  $bld/client/privctl put customers c-1001 --purpose orders name='Maija Meikäläinen'
+  $bld/client/privctl get customers c-1001 --purpose orders
+  PRIVD_KEY=$k/auditor.key $bld/client/privctl audit verify
+  logs:     $dir/privd1/privd.log, $dir/privd2/privd.log
+EOF
+	fi
 	cat <<EOF
 
 PostgreSQL (Patroni scope "privd", synchronous replication, strict):
@@ -573,6 +605,7 @@ do_start() {
 	# primary itself (the read-write URI) for its streaming sync standby.
 	wait_until "primary with a streaming sync standby" sync_streaming
 	make_database
+	wait_until "privd database on every member" db_everywhere
 	say "PostgreSQL is up:"
 	# shellcheck disable=SC2046
 	"$py" "$here/state.py" members $(rest_urls) | sed 's/^/  /'
@@ -658,7 +691,11 @@ do_status() {
 		pid=$(alive "$dir/pg$i/pid" patroni) && p="running (pid $pid)"
 		echo "etcd$i: $e    patroni pg$i: $p"
 	done
-	echo "privd nodes: not started yet (no PostgreSQL backend in privd yet)"
+	for i in 1 2; do
+		d=stopped
+		pid=$(alive "$dir/privd$i/pid" privd) && d="running (pid $pid)"
+		echo "privd$i: $d on tcp://127.0.0.1:$(port 4 "$i")"
+	done
 	if [ "$etcds" -lt 2 ]; then
 		# patronictl waits for etcd for ever
 		echo "etcd has no quorum (2 of 3 members): make cluster starts it"
@@ -672,8 +709,30 @@ do_status() {
 	print_how
 }
 
+# The cluster is whole: a leader with a streaming sync standby, all
+# members running.
+do_ready() {
+	set_base
+	# shellcheck disable=SC2046
+	"$py" "$here/state.py" ready $(rest_urls) || return 1
+	sync_streaming
+}
+
+do_primary() {
+	set_base
+	# shellcheck disable=SC2046
+	leader=$("$py" "$here/state.py" members $(rest_urls) |
+	    awk '$2 == "leader" { print $1 }')
+	[ -n "$leader" ] || die "no leader"
+	pm=$(postmaster "${leader#pg}") ||
+	    die "$leader's postmaster is not running"
+	echo "$leader $pm"
+}
+
 case $cmd in
 start) do_start ;;
+ready) do_ready ;;
+primary) do_primary ;;
 stop) do_stop ;;
 status) do_status ;;
 uri)
@@ -681,7 +740,7 @@ uri)
 	uri privd privd
 	;;
 *)
-	echo "usage: $0 start|stop|status|uri" >&2
+	echo "usage: $0 start|stop|status|uri|ready|primary" >&2
 	exit 2
 	;;
 esac

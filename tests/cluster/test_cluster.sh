@@ -119,7 +119,9 @@ fi
 # reach $TMPDIR; the socket paths stay short too.
 tmp=$(mktemp -d /tmp/privd-cluster.XXXXXX) || fail "mktemp"
 chmod 711 "$tmp"
+# PostgreSQL's failover only: no privd nodes (cluster_privd has them)
 export CLUSTER_DIR="$tmp/c" CLUSTER_PORT_BASE="$base" CLUSTER_WAIT=80
+export CLUSTER_PRIVD=0
 cleanup() {
 	t=$(now_ms)
 	sh "$cluster" stop >"$tmp/stop.out" 2>&1 ||
