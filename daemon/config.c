@@ -33,6 +33,7 @@ typedef struct setting {
 
 enum {
 	S_DATA_DIR,
+	S_STORE,
 	S_LISTEN,
 	S_WORKERS,
 	S_MAX_REQUEST,
@@ -46,6 +47,7 @@ enum {
 
 static const setting settings[S_N] = {
     [S_DATA_DIR] = {"data-dir", K_STRING, 0, 0, 0, NULL},
+    [S_STORE] = {"store", K_STRING, 0, 0, 0, NULL},
     [S_LISTEN] = {"listen", K_LISTEN, 0, 0, 0, NULL},
     [S_WORKERS] = {"workers", K_INT, 1, 256, 0,
         "worker threads (default: cores)"},
@@ -327,6 +329,7 @@ serve_config_load(int argc, char **argv, int first, serve_config *c)
 			usage(stderr);
 		return EXIT_USAGE;
 	}
+	c->store = fl.set[S_STORE] ? fl.str[S_STORE] : fv.str[S_STORE];
 	lv = fl.nlisten > 0 ? &fl : &fv;
 	for (i = 0; i < lv->nlisten; i++)
 		c->srv.listen[i] = lv->listen[i];
@@ -360,6 +363,15 @@ serve_config_print(const serve_config *c, FILE *f)
 	size_t i;
 
 	fprintf(f, "data-dir = %s\n", sc->datadir);
+	/* a connection string may hold a password: never printed */
+	if (c->store == NULL)
+		fprintf(f, "# store: none given, %s/%s or lmdb:DATA-DIR\n",
+		    sc->datadir, DATADIR_STORE_FILE);
+	else if (datadir_spec_is_pg(c->store))
+		fprintf(f, "# store = (a PostgreSQL connection string, not "
+		           "shown: it may hold a password)\n");
+	else
+		fprintf(f, "store = %s\n", c->store);
 	for (i = 0; i < sc->nlisten; i++)
 		fprintf(f, "listen = %s\n", sc->listen[i]);
 	if (sc->nlisten == 0)

@@ -3,7 +3,7 @@
  * `--config FILE` names (/etc/privd/privd.conf under systemd).
  *
  * The file has one setting a line, "key = value", the keys being the
- * flags' names without "--" (data-dir, listen, workers, max-request,
+ * flags' names without "--" (data-dir, store, listen, workers, max-request,
  * map-size, log-level, audit-checkpoint-every, retention-interval,
  * clock-behind-ok = yes|no); listen may be given several times; blank
  * lines and lines starting with '#' are ignored. An unknown key, a bad
@@ -26,6 +26,7 @@ typedef struct serve_config {
 	                      argv or into text */
 	int log_level;     /* LOG_ERR..LOG_DEBUG */
 	bool check;        /* --check: print the settings, do not serve */
+	const char *store; /* --store / store: NULL: datadir.h's default */
 	char *text;        /* the file's text (NULL: no file) */
 } serve_config;
 

@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "log.h"
 
@@ -104,20 +107,134 @@ datadir_load_policy(const char *path, char **json, size_t *len)
 	return pol;
 }
 
+/* the --store of this command (main.c); NULL: none given */
+static const char *store_override;
+
+void
+datadir_set_store(const char *spec)
+{
+	store_override = spec;
+}
+
+bool
+datadir_spec_is_pg(const char *spec)
+{
+	return strncmp(spec, "postgresql://", 13) == 0 ||
+	       strncmp(spec, "postgres://", 11) == 0 ||
+	       (strncmp(spec, "lmdb:", 5) != 0 && strchr(spec, '=') != NULL);
+}
+
+/*
+ * The spec: the override, else dir/store's first line, else "lmdb:dir".
+ * Messages name the file, never what it holds (a password, maybe).
+ */
+int
+datadir_store_spec(const char *dir, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	FILE *f;
+	size_t n;
+	int fd;
+
+	if (store_override != NULL) {
+		if (snprintf(buf, len, "%s", store_override) >= (int)len) {
+			log_err("--store is too long");
+			return -1;
+		}
+		return 0;
+	}
+	if (datadir_path(path, sizeof(path), dir, DATADIR_STORE_FILE) != 0)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		if (errno != ENOENT) {
+			log_err("cannot open %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (snprintf(buf, len, "lmdb:%s", dir) >= (int)len) {
+			log_err("path too long: %s", dir);
+			return -1;
+		}
+		return 0;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_mode & 077) != 0) {
+		log_err("%s must be a regular file that only its owner can "
+		        "read (mode 0600): it may hold a password",
+		    path);
+		close(fd);
+		return -1;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		log_err("cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fgets(buf, (int)len, f) == NULL) {
+		fclose(f);
+		log_err("%s is empty", path);
+		return -1;
+	}
+	fclose(f);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (n == 0 || n + 1 >= len) {
+		log_err("%s must hold one store spec on its first line", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+datadir_store_record(const char *dir, const char *spec)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int fd;
+
+	if (datadir_path(path, sizeof(path), dir, DATADIR_STORE_FILE) != 0)
+		return -1;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
+	        0 ||
+	    (f = fdopen(fd, "w")) == NULL) {
+		log_err("cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fprintf(f, "%s\n", spec) < 0 || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0) {
+		log_err("cannot write %s: %s", path, strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f) != 0) {
+		log_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 datadir_open(const char *dir, size_t mapsize, crypto_keys **keys, store **st)
 {
-	char path[PATH_MAX], err[PATH_MAX + 160];
+	char path[PATH_MAX], err[PATH_MAX + 160], spec[DATADIR_MAX_SPEC];
 	store_txn *txn;
 	int rc;
 
 	*keys = NULL;
 	*st = NULL;
-	if (datadir_path(path, sizeof(path), dir, "master.key") != 0)
+	if (datadir_path(path, sizeof(path), dir, "master.key") != 0 ||
+	    datadir_store_spec(dir, spec, sizeof(spec)) != 0)
 		return -1;
+	/* err never holds spec: store_open_spec's errors do not quote it */
 	if (crypto_keys_load(path, keys, err, sizeof(err)) != 0 ||
-	    store_open(dir, mapsize, false, st, err, sizeof(err)) != 0)
+	    store_open_spec(spec, mapsize, false, st, err, sizeof(err)) != 0) {
+		sodium_memzero(spec, sizeof(spec));
 		goto fail;
+	}
+	sodium_memzero(spec, sizeof(spec));
 	if ((rc = store_txn_begin((*st), STORE_RDONLY, &txn)) != 0) {
 		snprintf(err, sizeof(err), "%s", store_strerror(rc));
 		goto fail;

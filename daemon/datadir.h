@@ -6,6 +6,7 @@
 #ifndef PRIVD_DATADIR_H
 #define PRIVD_DATADIR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,8 +38,29 @@ char *datadir_read_file(const char *path, size_t max, size_t *len);
  * check` does: file, JSON path, reason. *json (malloc'd) holds its text. */
 pol_policy *datadir_load_policy(const char *path, char **json, size_t *len);
 
+/*
+ * Which store a data directory's commands open (DESIGN): the --store
+ * argument given to this privd command (datadir_set_store), else the
+ * spec `privd init --store` recorded in DIR/store (DATADIR_STORE_FILE,
+ * 0600: a connection string may hold a password), else LMDB in DIR. So a
+ * node of a PostgreSQL store keeps in its directory the master key, the
+ * lock, server.pub and that file, and every command (serve, policy set,
+ * audit rotate-key, server-key) finds the database by itself. A spec may
+ * hold a password: it is never logged nor put into an error message.
+ */
+#define DATADIR_STORE_FILE "store"
+#define DATADIR_MAX_SPEC   4096
+void datadir_set_store(const char *spec);
+/* The spec for dir into buf: 0, or -1 (said on stderr). */
+int datadir_store_spec(const char *dir, char *buf, size_t len);
+/* Whether spec names a PostgreSQL store (store.c's rule). */
+bool datadir_spec_is_pg(const char *spec);
+/* Record spec in dir/store (0600) for the later commands: 0 or -1. */
+int datadir_store_record(const char *dir, const char *spec);
+
 /* Open the master key (with its permission and owner checks) and the
- * store, and check the store's format. 0, or -1 (said on stderr). */
+ * store (datadir_store_spec), and check the store's format. 0, or -1
+ * (said on stderr). */
 int datadir_open(
     const char *dir, size_t mapsize, crypto_keys **keys, store **st);
 

@@ -2,8 +2,9 @@
  * main.c - the privd program: `privd init` and `privd serve` (the other
  * commands: commands.h, restore.h).
  *
- * init creates a data directory: master key, LMDB store, the server's CURVE
- * key pair and the audit signing key (both sealed under the master key), and
+ * init creates a data directory: master key, the store (LMDB in the
+ * directory, or PostgreSQL: --store, datadir.h), the server's CURVE key
+ * pair and the audit signing key (both sealed under the master key), and
  * the first policy. serve opens it, starts the threads of server.h and runs
  * the frontend until SIGTERM/SIGINT.
  */
@@ -44,10 +45,10 @@ void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: privd init --data-dir DIR --policy FILE "
+	    "usage: privd init --data-dir DIR [--store SPEC] --policy FILE "
 	    "[--audit-retention-min DURATION]\n"
-	    "       privd serve --data-dir DIR [--listen ENDPOINT]... "
-	    "[--workers N]\n"
+	    "       privd serve --data-dir DIR [--store SPEC] "
+	    "[--listen ENDPOINT]... [--workers N]\n"
 	    "                   [--max-request BYTES] [--map-size BYTES] "
 	    "[--log-level LEVEL]\n"
 	    "                   [--audit-checkpoint-every N] "
@@ -68,6 +69,11 @@ usage(FILE *f)
 	    "log is kept at\n"
 	    "            least DURATION (default 1 year) whatever the "
 	    "policy says.\n"
+	    "            --store SPEC: the store in lmdb:DIR2 or a "
+	    "PostgreSQL database\n"
+	    "            (postgresql://... or host=...); DIR keeps the "
+	    "master key and SPEC\n"
+	    "            (DIR/store); any command takes --store SPEC too\n"
 	    "serve       serve DIR until SIGTERM/SIGINT; default endpoint "
 	    "ipc://DIR/privd.sock\n"
 	    "            --config FILE: the same settings as \"key = value\" "
@@ -127,7 +133,7 @@ static int
 check_fresh_dir(const char *dir)
 {
 	static const char *const files[] = {
-	    "master.key", "data.mdb", "lock.mdb"};
+	    "master.key", "data.mdb", "lock.mdb", DATADIR_STORE_FILE};
 	char path[PATH_MAX];
 	struct stat st;
 	size_t i;
@@ -218,11 +224,37 @@ init_policy_check(const pol_policy *pol, uint64_t floor_s)
 	return 0;
 }
 
+/*
+ * In a write transaction of a store being initialised: whether it already
+ * holds a privd store (0: fresh; -1 said). On PostgreSQL, init's schema
+ * is made IF NOT EXISTS, so this is what refuses a second init; the
+ * writers' lock the transaction took makes two inits at once take turns,
+ * and the second then sees the first's format row.
+ */
+static int
+check_fresh_store(store *st, store_txn *txn, const char *dir)
+{
+	store_val v;
+	int rc;
+
+	if ((rc = store_meta_get(st, txn, "format", &v)) == STORE_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		log_err("cannot read the store: %s", store_strerror(rc));
+		return -1;
+	}
+	log_err("the store already holds a privd store; a further node needs "
+	        "no init: put a copy of the first node's master.key in %s "
+	        "and run privd serve --data-dir %s --store ... (privd(8))",
+	    dir, dir);
+	return -1;
+}
+
 static int
 cmd_init(int argc, char **argv)
 {
-	const char *dir = NULL, *policy = NULL, *floor = "1 year";
-	char keypath[PATH_MAX], z85[41], *json = NULL;
+	const char *dir = NULL, *policy = NULL, *floor = "1 year", *spec = NULL;
+	char keypath[PATH_MAX], z85[41], *json = NULL, lspec[PATH_MAX + 8];
 	crypto_keys *keys = NULL;
 	pol_policy *pol = NULL;
 	store *st = NULL;
@@ -240,6 +272,9 @@ cmd_init(int argc, char **argv)
 		else if (strcmp(argv[i], "--audit-retention-min") == 0 &&
 		         i + 1 < argc)
 			floor = argv[++i];
+		else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc &&
+		         *argv[i + 1] != '\0')
+			spec = argv[++i];
 		else {
 			usage(stderr);
 			return EXIT_USAGE;
@@ -265,12 +300,18 @@ cmd_init(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
-	if (store_open(
-	        dir, STORE_DEFAULT_MAPSIZE, true, &st, err, sizeof(err)) != 0) {
+	if (spec == NULL) {
+		snprintf(lspec, sizeof(lspec), "lmdb:%s", dir);
+		spec = lspec;
+	}
+	/* err never holds the spec (it may hold a password): store.h */
+	if (store_open_spec(spec, STORE_DEFAULT_MAPSIZE, true, &st, err,
+	        sizeof(err)) != 0) {
 		log_err("%s", err);
 		goto undo;
 	}
 	if (store_txn_begin(st, 0, &txn) != 0 ||
+	    check_fresh_store(st, txn, dir) != 0 ||
 	    init_keys(st, txn, keys, z85) != 0 ||
 	    retain_floor_put(st, txn, (uint64_t)floor_s) != 0 ||
 	    store_policy_put(
@@ -284,9 +325,17 @@ cmd_init(int argc, char **argv)
 		log_err("cannot commit the new store");
 		goto undo;
 	}
+	/* the later commands in dir find the store by this file */
+	if (spec != lspec && datadir_store_record(dir, spec) != 0)
+		goto out;
 	if (write_pubkey_file(dir, z85) != 0)
 		goto out;
-	log_info("initialised %s with policy version 1", dir);
+	if (spec != lspec && datadir_spec_is_pg(spec))
+		log_info("initialised the PostgreSQL store with policy "
+		         "version 1; %s holds this node's master key",
+		    dir);
+	else
+		log_info("initialised %s with policy version 1", dir);
 	printf("%s\n", z85);
 	rc = 0;
 	goto out;
@@ -297,6 +346,9 @@ undo:
 	if (datadir_path(keypath, sizeof(keypath), dir, "data.mdb") == 0)
 		unlink(keypath);
 	if (datadir_path(keypath, sizeof(keypath), dir, "lock.mdb") == 0)
+		unlink(keypath);
+	if (datadir_path(keypath, sizeof(keypath), dir, DATADIR_STORE_FILE) ==
+	    0)
 		unlink(keypath);
 out:
 	store_close(&st);
@@ -475,6 +527,8 @@ cmd_serve(int argc, char **argv)
 	}
 	rc = 1;
 	srv.cfg = conf.srv;
+	if (conf.store != NULL)
+		datadir_set_store(conf.store);
 	log_set_level(conf.log_level);
 	if (conf.check) {
 		serve_config_print(&conf, stdout);
@@ -572,9 +626,68 @@ out:
 	return rc;
 }
 
+/*
+ * `--store SPEC` for the commands that open a data directory's store
+ * (policy set, audit rotate-key, server-key, pubkey, rekey, restore):
+ * taken out of argv here, so that each command parses what it always
+ * did, and handed to datadir_open. init and serve read it themselves.
+ */
+static int
+take_store_arg(int *argc, char **argv)
+{
+	int i, j;
+
+	for (i = 2; i < *argc; i++) {
+		if (strcmp(argv[i], "--store") != 0)
+			continue;
+		if (i + 1 >= *argc || *argv[i + 1] == '\0') {
+			usage(stderr);
+			return -1;
+		}
+		datadir_set_store(argv[i + 1]);
+		for (j = i; j + 2 <= *argc; j++)
+			argv[j] = argv[j + 2];
+		*argc -= 2;
+		i--;
+	}
+	return 0;
+}
+
+/*
+ * rekey and restore work on LMDB's files (restore swaps the store's file;
+ * rekey opens it directly): on a PostgreSQL store they refuse, before
+ * anything is touched. 0: go on; else the exit code.
+ */
+static int
+refuse_on_pg(int argc, char **argv, const char *what, const char *instead)
+{
+	char spec[DATADIR_MAX_SPEC];
+	const char *dir = NULL;
+	bool pg;
+	int i;
+
+	for (i = 2; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--data-dir") == 0)
+			dir = argv[i + 1];
+	if (dir == NULL)
+		return 0; /* the command's own usage message */
+	if (datadir_store_spec(dir, spec, sizeof(spec)) != 0)
+		return 1;
+	pg = datadir_spec_is_pg(spec);
+	sodium_memzero(spec, sizeof(spec));
+	if (!pg)
+		return 0;
+	log_err("%s works on an LMDB store only; this data directory's store "
+	        "is in PostgreSQL: %s",
+	    what, instead);
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
+	int rc;
+
 	/* privd's commands report as a command line tool; privd serve logs
 	 * as a daemon (log.h) */
 	log_set_style(LOG_STYLE_PLAIN);
@@ -591,10 +704,16 @@ main(int argc, char **argv)
 		return cmd_init(argc, argv);
 	if (strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc, argv);
+	if (take_store_arg(&argc, argv) != 0)
+		return EXIT_USAGE;
 	if (strcmp(argv[1], "pubkey") == 0)
 		return cmd_pubkey(argc, argv);
 	if (strcmp(argv[1], "restore") == 0)
-		return cmd_restore(argc, argv);
+		return (rc = refuse_on_pg(argc, argv, "privd restore",
+		            "restore the database with PostgreSQL's own tools "
+		            "(pg_dump/pg_restore, a base backup)")) != 0
+		           ? rc
+		           : cmd_restore(argc, argv);
 	if (strcmp(argv[1], "policy") == 0 && argc > 2 &&
 	    strcmp(argv[2], "set") == 0)
 		return cmd_policy_set(argc, argv);
@@ -602,7 +721,10 @@ main(int argc, char **argv)
 	    strcmp(argv[2], "rotate-key") == 0)
 		return cmd_audit_rotate_key(argc, argv);
 	if (strcmp(argv[1], "rekey") == 0)
-		return cmd_rekey(argc, argv);
+		return (rc = refuse_on_pg(argc, argv, "privd rekey",
+		            "not supported there yet")) != 0
+		           ? rc
+		           : cmd_rekey(argc, argv);
 	if (strcmp(argv[1], "server-key") == 0)
 		return cmd_server_key(argc, argv);
 	if (strcmp(argv[1], "--version") == 0) {

@@ -155,7 +155,7 @@ subject_state(worker *w, job *j, const char *reg, const char *subject,
 	crypto_subject_id(
 	    w->srv->keys, r->name, (const uint8_t *)subject, len, sid);
 	if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		worker_store_fail(j, rc);
 		return -1;
 	}
 	rc = substate_get(w->srv->st, w->rtxn, w->srv->keys, sid, &ss);
@@ -167,12 +167,28 @@ subject_state(worker *w, job *j, const char *reg, const char *subject,
 		memset(&ss, 0, sizeof(ss));
 		ss.restricted = true;
 	} else if (rc != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		worker_store_fail(j, rc);
 		return -1;
 	}
 	substate_decide(&ss, r, out);
 	*have = out->restricted || out->objected != 0;
 	return 0;
+}
+
+/*
+ * A database store that went away (STORE_UNAVAILABLE) is not damage: the
+ * request is answered UNAVAILABLE, the client may retry (the read
+ * transaction's next begin connects again, store_pg.c), and nothing is
+ * logged as an integrity failure.
+ */
+void
+worker_store_fail(job *j, int rc)
+{
+	if (WORKER_STORE_GONE(rc))
+		job_fail(j, ST(UNAVAILABLE), 0,
+		    "the store's database is unavailable; retry");
+	else
+		job_fail(j, ST(INTERNAL), 0, "store unavailable");
 }
 
 int
@@ -330,6 +346,10 @@ subject_key(worker *w, job *j, const char *subj, store_subject *sub)
 	if (rc == 0 &&
 	    subject_unwrap(srv->keys, j->reg->name, subj, sub, w->dk) == 0)
 		return 0;
+	if (WORKER_STORE_GONE(rc)) {
+		worker_store_fail(j, rc);
+		return -1;
+	}
 	log_err("register %s: a subject key record is damaged (%s)",
 	    j->reg->name, rc ? store_strerror(rc) : "does not authenticate");
 	job_fail(j, ST(INTERNAL), 0, "stored data failed an integrity check");
@@ -378,7 +398,7 @@ do_get(worker *w, job *j)
 	    strlen(g->subject), j->sid);
 	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
 		log_err("read transaction: %s", store_strerror(rc));
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		worker_store_fail(j, rc);
 		return;
 	}
 	if ((rc = subject_key(w, j, g->subject, &sub)) != 0) {
@@ -450,6 +470,10 @@ do_get(worker *w, job *j)
 	job_ok(j, &resp);
 	goto out;
 damaged:
+	if (WORKER_STORE_GONE(rc)) {
+		worker_store_fail(j, rc);
+		goto out;
+	}
 	log_err("register %s: a stored value is damaged or does not "
 	        "authenticate",
 	    j->reg->name);
@@ -626,7 +650,7 @@ do_put(worker *w, job *j)
 	    strlen(pr->subject), j->sid);
 	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
 		log_err("read transaction: %s", store_strerror(rc));
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		worker_store_fail(j, rc);
 		return;
 	}
 	rc = subject_key(w, j, pr->subject, &j->subject);

@@ -36,6 +36,13 @@ int worker_decide(worker *w, job *j, const char *reg, const char *subject,
 
 /* Name the subject in the request's audit event, by pseudonym only. */
 void ev_subject(worker *w, job *j, const char *subject, size_t len);
+/* Fail j for a store error rc that is not damage: UNAVAILABLE when a
+ * database store went away or failed over (STORE_UNAVAILABLE, or a
+ * lost serialisation race), INTERNAL otherwise. */
+void worker_store_fail(job *j, int rc);
+/* Whether rc says the store's database is gone for now (not damage). */
+#define WORKER_STORE_GONE(rc)                                                  \
+	((rc) == STORE_UNAVAILABLE || (rc) == STORE_CONFLICT)
 
 /* Handlers of the data operations (worker.c). */
 void do_ping(worker *w, job *j);

@@ -116,7 +116,7 @@ do_audit(worker *w, job *j)
 	    check_query(w, j, &slen) != 0)
 		return;
 	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		worker_store_fail(j, rc);
 		return;
 	}
 	if (j->req->op_case == PRIVD__V1__REQUEST__OP_AUDIT_QUERY)

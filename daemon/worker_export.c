@@ -485,7 +485,7 @@ do_subject_export(worker *w, job *j)
 	jb_init(&ex->doc, EXPORT_MAX_BYTES);
 	if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
 		free(ex);
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		worker_store_fail(j, rc);
 		return;
 	}
 	/* by name: the document lists the registers so */

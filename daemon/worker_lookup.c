@@ -194,14 +194,14 @@ do_subject_lookup(worker *w, job *j)
 		j->ev.n_fields = 1;
 	}
 	if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		worker_store_fail(j, rc);
 		return;
 	}
 	if ((rc = blind_ready(w->srv->st, w->rtxn, &ready)) != 0 || !ready) {
 		/* half an index would answer "nobody" for people it has not
 		 * reached yet: a rights request must not be told that */
 		if (rc != 0)
-			job_fail(j, ST(INTERNAL), 0, "store unavailable");
+			worker_store_fail(j, rc);
 		else
 			job_fail(j, ST(UNAVAILABLE), 0,
 			    "the lookup index is being built (after an upgrade "

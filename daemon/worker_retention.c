@@ -278,7 +278,7 @@ do_hold_list(worker *w, job *j)
 	if (rq->register_[0] != '\0' && declared(j, rq->register_) == NULL)
 		return;
 	if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		worker_store_fail(j, rc);
 		return;
 	}
 	rc = hold_list(w, j, j->reg != NULL ? j->reg->name : NULL, &hl);
@@ -347,7 +347,7 @@ preview(worker *w, job *j, uint64_t as_of)
 	do {
 		if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
 			sweep_free(&sw);
-			job_fail(j, ST(INTERNAL), 0, "store unavailable");
+			worker_store_fail(j, rc);
 			return;
 		}
 		rc = sweep_step(&e, w->rtxn, sw, NULL, as_of);

@@ -18,7 +18,12 @@
  * the batch happened: every job is answered UNAVAILABLE (disk full) or
  * INTERNAL, and those outcomes are recorded first in a second transaction
  * that holds only their events. If even that fails, the batch is not
- * answered at all (clients time out): no reply without its event.
+ * answered at all (clients time out): no reply without its event. On a
+ * database store, a batch whose commit fails because the server went
+ * away or failed over (STORE_UNAVAILABLE) is answered UNAVAILABLE, never
+ * OK (the commit may have landed: the reply says so), its events written
+ * from the chain's head read again from the store, on the new primary;
+ * a lost serialisation race (STORE_CONFLICT) is retried.
  *
  * The changes each kind of job makes are in writer_apply.c (retention's in
  * writer_retention.c).
@@ -37,6 +42,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "audit_follow.h"
@@ -51,18 +57,31 @@
 
 #define ST(x)                PRIVD__V1__STATUS__##x
 #define MAX_GROW_RETRIES     16
+#define MAX_CONFLICT_RETRIES 8
+/* a failed batch's events after the database went away: tries, and the
+ * first wait (doubled each time: 0.25 + 0.5 + 1 s, a failover's time) */
+#define UNAVAIL_TRIES        4
+#define UNAVAIL_WAIT_MS      250
 #define PRUNE_INTERVAL_US    (3600ULL * 1000000)
 #define CKPT_MAX_UNSIGNED_US 1000000 /* sign the head within 1 s */
 
-/* Run fn in one write transaction and commit; if the map is full, abort,
- * grow the map and run it again: clients see only a slower commit. */
+/*
+ * Run fn in one write transaction and commit; if the map is full, abort,
+ * grow the map and run it again: clients see only a slower commit. A
+ * transaction that lost a serialisation race (STORE_CONFLICT, a database
+ * backend) is run again too, a bounded number of times: fn starts from
+ * what the writer last committed each time. STORE_UNAVAILABLE (the
+ * database went away or failed over) is returned at once: the next
+ * transaction's begin connects again (store_pg.c) and finds the new
+ * primary. Neither is damage: nothing here stops privd for them.
+ */
 int
 writer_in_write_txn(
     writer *wr, int (*fn)(writer *, store_txn *, void *), void *arg)
 {
 	store *st = wr->srv->st;
 	store_txn *txn;
-	int rc, attempt;
+	int rc, attempt, conflicts = 0;
 
 	for (attempt = 0;; attempt++) {
 		if ((rc = store_txn_begin(st, 0, &txn)) != 0)
@@ -73,6 +92,8 @@ writer_in_write_txn(
 			store_txn_abort(txn);
 		if (rc == STORE_MAP_FULL && attempt < MAX_GROW_RETRIES &&
 		    store_grow(st) == 0)
+			continue;
+		if (rc == STORE_CONFLICT && ++conflicts <= MAX_CONFLICT_RETRIES)
 			continue;
 		return rc;
 	}
@@ -137,6 +158,47 @@ apply_events_only(writer *wr, store_txn *txn, void *arg)
 }
 
 /*
+ * The events of a batch whose commit failed because the database went
+ * away (STORE_UNAVAILABLE). That commit may have landed before the
+ * connection broke, so the chain's head is read again from the store in
+ * the same transaction rather than taken from memory; and the database
+ * may need a moment to fail over, so this is tried a few times, waiting
+ * between tries (the writer has nothing else it could do meanwhile).
+ */
+static int
+reload_events_only(writer *wr, store_txn *txn, void *arg)
+{
+	audit_state a;
+	int rc;
+
+	if ((rc = audit_load(wr->srv->st, txn, &a)) != 0)
+		return rc;
+	if (a.seq != wr->audit.seq)
+		log_warn("the audit log's head moved during the database's "
+		         "failure: the failed commit may have landed; "
+		         "continuing from the store's head");
+	wr->audit = a;
+	return apply_events_only(wr, txn, arg);
+}
+
+static int
+events_after_unavailable(writer *wr, batch_txn *bt)
+{
+	struct timespec ts;
+	int rc, i, wait_ms = UNAVAIL_WAIT_MS;
+
+	for (i = 0;; i++) {
+		rc = writer_in_write_txn(wr, reload_events_only, bt);
+		if (rc != STORE_UNAVAILABLE || i + 1 >= UNAVAIL_TRIES)
+			return rc;
+		ts.tv_sec = wait_ms / 1000;
+		ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
+		nanosleep(&ts, NULL);
+		wait_ms *= 2;
+	}
+}
+
+/*
  * A batch that could not commit: nothing of it happened. Each job is
  * answered with what happened to it - UNAVAILABLE when the disk is full
  * (the client may retry later), INTERNAL otherwise - and those outcomes
@@ -150,6 +212,7 @@ batch_failed(writer *wr, job *batch, int rc)
 	static log_limit failed_lim, unrecorded_lim;
 	batch_txn bt = {.batch = batch};
 	bool full = store_disk_full(wr->srv->st, rc);
+	bool gone = rc == STORE_UNAVAILABLE || rc == STORE_CONFLICT;
 	job *j;
 
 	/* LMDB reports a write cut short by a full disk as EIO: say what
@@ -157,6 +220,10 @@ batch_failed(writer *wr, job *batch, int rc)
 	if (full && !wr->disk_full)
 		log_err("the store's disk is full: requests are answered "
 		        "UNAVAILABLE until there is room again");
+	else if (gone)
+		log_limited(&failed_lim, LOG_ERR,
+		    "commit failed (%s): the batch is answered UNAVAILABLE",
+		    store_strerror(rc));
 	else if (!full)
 		log_limited(&failed_lim, LOG_ERR,
 		    "commit failed, batch not applied: %s", store_strerror(rc));
@@ -173,11 +240,21 @@ batch_failed(writer *wr, job *batch, int rc)
 		if (full)
 			job_fail(j, ST(UNAVAILABLE), 0,
 			    "the store's disk is full; retry later");
+		else if (gone)
+			/* a commit cut off may still have landed: no
+			 * promise either way, and never an OK */
+			job_fail(j, ST(UNAVAILABLE), 0,
+			    "the store's database is unavailable (a "
+			    "failover?); a change may or may not have been "
+			    "applied: read back before repeating it");
 		else
 			job_fail(j, ST(INTERNAL), 0,
 			    "the request could not be carried out");
 	}
-	if ((rc = writer_in_write_txn(wr, apply_events_only, &bt)) == 0) {
+	rc = rc == STORE_UNAVAILABLE
+	         ? events_after_unavailable(wr, &bt)
+	         : writer_in_write_txn(wr, apply_events_only, &bt);
+	if (rc == 0) {
 		wr->audit = bt.a;
 		return 0;
 	}

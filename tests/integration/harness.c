@@ -104,6 +104,7 @@ h_new(void)
 		                "with meson test)\n");
 		return NULL;
 	}
+	h_store_check(); /* exits 77: not a test of this store */
 	/* The ipc socket lives in the temporary directory and ipc paths are
 	 * limited to about 107 bytes: use /tmp if $TMPDIR is too deep. */
 	if (tmp == NULL || *tmp == '\0' || strlen(tmp) > 64)
@@ -318,6 +319,14 @@ h_init(harness *h, h_result *res)
 		if (n >= sizeof(args) / sizeof(args[0]) - 1)
 			return -1;
 		args[n++] = h->init_extra[i];
+	}
+	if (h_store_pg()) {
+		if (n + 2 >= sizeof(args) / sizeof(args[0]) ||
+		    h_store_new(h->store_spec, sizeof(h->store_spec),
+		        h->pg_log_all) != 0)
+			return -1;
+		args[n++] = "--store";
+		args[n++] = h->store_spec;
 	}
 	args[n] = NULL;
 	if (res == NULL)

@@ -86,7 +86,32 @@ typedef struct harness {
 	/* RLIMIT_FSIZE of privd serve children (0: none) */
 	uint64_t fsize_limit;
 	pid_t bg_pid; /* privctl in the background (h_privctl_start), or -1 */
+	/* the store privd init was given (PostgreSQL: its conninfo), or "" */
+	char store_spec[H_PATH_MAX];
+	bool pg_log_all; /* set before h_init: log_statement = all */
 } harness;
+
+/*
+ * Store (pgstore.c): the suite runs privd on LMDB in the data directory,
+ * or, with PRIVD_TEST_STORE=postgresql (meson test --setup pg), on a
+ * private PostgreSQL server per test process with a fresh database per
+ * h_init (privd init --store; DIR/store then names it for every later
+ * command, so a copied data directory is a second node on the same
+ * store). A test that is LMDB's only (it reads data.mdb, backs up or
+ * restores, grows the map, fills the disk) is given PRIVD_TEST_LMDB_ONLY
+ * (the reason) by meson, and h_new exits 77 (skipped) saying it.
+ */
+bool h_store_pg(void);
+/* Exit 77 with the reason if this test cannot run on the store asked. */
+void h_store_check(void);
+/* A fresh database's conninfo into spec (PostgreSQL mode; the server is
+ * started at the first call; log_all: log_statement = all for it). 0 or
+ * -1. Exits 77 if PostgreSQL is not installed. */
+int h_store_new(char *spec, size_t len, bool log_all);
+/* The private server's directory (its log: DIR/server.log) and the
+ * directory of its binaries (pg_dump), or NULL before h_store_new. */
+const char *h_store_server_dir(void);
+const char *h_store_bindir(void);
 
 /*
  * Pieces of the policy templates that several tests share, to put together
