@@ -647,6 +647,21 @@ phases_ratios(bench_run *run)
 	    ">= 0.7");
 	ratio(rep, "get_8x16_vs_pg", "GET 8x16 / PostgreSQL GET 8x16", fresh,
 	    rps_of(rep, "pg/get/8x16"), ">= 10");
+	/* the PostgreSQL backend (pgstore) against LMDB and the pgcrypto
+	 * alternative: context, no target */
+	ratio(rep, "pgstore_get_8x16_vs_lmdb",
+	    "GET 8x16 on the PostgreSQL backend / on LMDB",
+	    rps_of(rep, "privd-pg/get/8x16"), fresh, "");
+	ratio(rep, "pgstore_put_8x16_vs_lmdb",
+	    "PUT 8x16 on the PostgreSQL backend / on LMDB",
+	    rps_of(rep, "privd-pg/put/8x16"), rps_of(rep, "privd/put/8x16"),
+	    "");
+	ratio(rep, "pgstore_get_8x16_vs_pg",
+	    "GET 8x16 on the PostgreSQL backend / pgcrypto alternative",
+	    rps_of(rep, "privd-pg/get/8x16"), rps_of(rep, "pg/get/8x16"), "");
+	ratio(rep, "pgstore_put_8x16_vs_pg",
+	    "PUT 8x16 on the PostgreSQL backend / pgcrypto alternative",
+	    rps_of(rep, "privd-pg/put/8x16"), rps_of(rep, "pg/put/8x16"), "");
 	if (g != NULL && g->store_bytes_per_req >= 0)
 		report_ratio(rep, "store_bytes_per_get",
 		    "store bytes per audited GET (GET 8x16)",
