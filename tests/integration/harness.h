@@ -106,12 +106,23 @@ bool h_store_pg(void);
 void h_store_check(void);
 /* A fresh database's conninfo into spec (PostgreSQL mode; the server is
  * started at the first call; log_all: log_statement = all for it). 0 or
- * -1. Exits 77 if PostgreSQL is not installed. */
+ * -1. Exits 77 if PostgreSQL is not installed. PRIVD_TEST_PG_LOG_ALL set:
+ * log_all for every database. */
 int h_store_new(char *spec, size_t len, bool log_all);
 /* The private server's directory (its log: DIR/server.log) and the
  * directory of its binaries (pg_dump), or NULL before h_store_new. */
 const char *h_store_server_dir(void);
 const char *h_store_bindir(void);
+/* Stop the private server (fast shutdown) and start it again: 0 or -1. */
+int h_store_halt(void);
+int h_store_resume(void);
+/* End every connection to h's database (pg_terminate_backend), as a
+ * failover ends them: 0 or -1. */
+int h_store_drop_connections(const harness *h);
+/* PostgreSQL: give to (a copy of from's data directory, privd stopped) a
+ * copy of from's database, so the two are independent stores with the
+ * same keys, as two copied LMDB directories are. 0 or -1. */
+int h_store_clone(const harness *from, harness *to);
 
 /*
  * Pieces of the policy templates that several tests share, to put together

@@ -95,6 +95,8 @@ h_store_new(char *spec, size_t len, bool log_all)
 	char why[512], sql[128], db[32];
 	int rc;
 
+	if (getenv("PRIVD_TEST_PG_LOG_ALL") != NULL)
+		log_all = true;
 	if (!started) {
 		if ((rc = pgtmp_start(&server, why, sizeof(why))) != 0) {
 			pgtmp_stop(&server);
@@ -148,5 +150,105 @@ h_store_bindir(void)
 	return started ? server.bindir : NULL;
 #else
 	return NULL;
+#endif
+}
+
+int
+h_store_halt(void)
+{
+#ifdef PRIVD_TEST_HAVE_PG
+	return started ? pgtmp_halt(&server) : -1;
+#else
+	return -1;
+#endif
+}
+
+int
+h_store_resume(void)
+{
+#ifdef PRIVD_TEST_HAVE_PG
+	char why[256];
+
+	if (!started || pgtmp_restart(&server, why, sizeof(why)) != 0) {
+		fprintf(
+		    stderr, "harness: PostgreSQL: %s\n", started ? why : "");
+		return -1;
+	}
+	return 0;
+#else
+	return -1;
+#endif
+}
+
+int
+h_store_drop_connections(const harness *h)
+{
+#ifdef PRIVD_TEST_HAVE_PG
+	const char *db = strstr(h->store_spec, "dbname=");
+	char sql[256];
+	size_t n;
+
+	if (!started || db == NULL)
+		return -1;
+	db += 7;
+	n = strcspn(db, " ");
+	snprintf(sql, sizeof(sql),
+	    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+	    "datname = '%.*s' AND pid <> pg_backend_pid()",
+	    (int)n, db);
+	{
+		PGconn *c = PQconnectdb(server.conninfo);
+		PGresult *r = PQexec(c, sql);
+		int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+
+		PQclear(r);
+		PQfinish(c);
+		return rc;
+	}
+#else
+	(void)h;
+	return -1;
+#endif
+}
+
+/*
+ * to's data directory (a copy of from's, privd stopped) on a database of
+ * its own: a copy of from's (CREATE DATABASE ... TEMPLATE), named in
+ * to's DIR/store. Two independent stores with the same keys, as a copied
+ * LMDB directory is. 0, or -1 (said).
+ */
+int
+h_store_clone(const harness *from, harness *to)
+{
+#ifdef PRIVD_TEST_HAVE_PG
+	const char *db = strstr(from->store_spec, "dbname=");
+	char sql[160], name[32], path[H_PATH_MAX + 16];
+	size_t n;
+
+	if (!started || db == NULL)
+		return -1;
+	db += 7;
+	n = strcspn(db, " ");
+	snprintf(name, sizeof(name), "privd_%u", ++ndb);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE %.*s", name,
+	    (int)n, db);
+	if (admin(sql) != 0)
+		return -1;
+	if (snprintf(to->store_spec, sizeof(to->store_spec),
+	        "host=%s port=5432 dbname=%s user=postgres", server.dir,
+	        name) >= (int)sizeof(to->store_spec) ||
+	    snprintf(path, sizeof(path), "%s/store", to->data_dir) >=
+	        (int)sizeof(path))
+		return -1;
+	{
+		char line[H_PATH_MAX + 2];
+		int len = snprintf(line, sizeof(line), "%s\n", to->store_spec);
+
+		return h_write_file(path, line, (size_t)len, 0600);
+	}
+#else
+	(void)from;
+	(void)to;
+	return -1;
 #endif
 }

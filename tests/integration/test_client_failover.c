@@ -73,6 +73,9 @@ setup(void **state)
 		fprintf(stderr, "cannot copy the data directory: %s\n", r.err);
 		goto bad;
 	}
+	/* on PostgreSQL, B gets a copy of A's database (harness.h) */
+	if (h_store_pg() && h_store_clone(p->a, p->b) != 0)
+		goto bad;
 	memcpy(p->b->keys, p->a->keys, sizeof(p->a->keys));
 	p->b->nkeys = p->a->nkeys;
 	memcpy(p->b->server_key, p->a->server_key, sizeof(p->a->server_key));
