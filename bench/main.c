@@ -385,6 +385,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* the test suite's store switch (tests/integration/pgstore.c) would
+	 * put every privd of the run on a test server with fsync off: the
+	 * bench picks its stores itself (--store, pgstore) */
+	unsetenv("PRIVD_TEST_STORE");
 	if (getenv("PRIVD_BIN") == NULL)
 		setenv("PRIVD_BIN", BENCH_PRIVD_BIN, 1);
 	memset(&sa, 0, sizeof(sa));

@@ -78,9 +78,9 @@ phase_store_spec(bench_run *run, const char **spec)
 	if (st == NULL || strcmp(st, "lmdb") == 0)
 		return 0;
 	if (strcmp(st, "postgresql") != 0) {
-		*spec = st; /* a conninfo: never printed */
-		report_note(&run->rep, "privd's store: the PostgreSQL "
-		                       "database given with --store");
+		*spec = st; /* a conninfo (or lmdb:DIR): never printed */
+		report_note(&run->rep, "privd's store: the one given with "
+		                       "--store");
 		return 0;
 	}
 	if ((rc = pg_up(run, why, sizeof(why))) != 0) {
