@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,36 @@
 
 struct bench_pgstore {
 	pgb_server srv;
+	bool stmts; /* pg_stat_statements is there */
 };
+
+/*
+ * pg_stat_statements counts the statements privd sends (their text with
+ * $n for the parameters: no value reaches it). It costs the server a
+ * little per statement; the alternative's server runs without it.
+ */
+static const char stmts_conf[] =
+    "shared_preload_libraries = 'pg_stat_statements'\n"
+    "pg_stat_statements.track = all\n"
+    "pg_stat_statements.max = 1000\n";
+
+/* Runs sql on the server's database "postgres"; true if it succeeded. */
+static bool
+admin(const bench_pgstore *p, const char *sql)
+{
+	PGconn *c = pgb_connect(&p->srv, "postgres");
+	PGresult *r;
+	bool ok;
+
+	if (c == NULL)
+		return false;
+	r = PQexec(c, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	     PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	PQfinish(c);
+	return ok;
+}
 
 /* pg_server.c's clock; privd-bench-pg has its own in pg.c. */
 int64_t
@@ -47,8 +77,11 @@ pgstore_start(
 	}
 	if (pgb_server_find(&p->srv, why, wlen) != 0)
 		return 1;
+	p->srv.extra_conf = stmts_conf;
 	if (pgb_server_start(&p->srv, why, wlen) != 0)
 		return -1;
+	p->stmts = admin(p, "CREATE EXTENSION IF NOT EXISTS "
+	                    "pg_stat_statements");
 	if ((c = pgb_connect(&p->srv, "postgres")) == NULL) {
 		snprintf(why, wlen, "cannot connect to the private server");
 		return -1;
@@ -131,6 +164,71 @@ pgstore_cpu_us(const bench_pgstore *p)
 	return (double)total * 1e6 / (double)hz;
 }
 
+void
+pgstore_stmts_reset(bench_pgstore *p)
+{
+	if (p != NULL && p->stmts)
+		admin(p, "SELECT pg_stat_statements_reset()");
+}
+
+/* Appends to out (len bytes in all, used so far *n) like snprintf. */
+static void
+add(char *out, size_t len, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (*n >= len)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(out + *n, len - *n, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*n += (size_t)w < len - *n ? (size_t)w : len - *n - 1;
+}
+
+int
+pgstore_stmts(
+    bench_pgstore *p, uint64_t requests, int top, char *out, size_t len)
+{
+	static const char sql[] =
+	    "SELECT s.calls, regexp_replace(s.query, '\\s+', ' ', 'g') "
+	    "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+	    "WHERE d.datname = 'privd' ORDER BY s.calls DESC";
+	PGconn *c;
+	PGresult *r;
+	double total = 0;
+	size_t n = 0;
+	int rows;
+
+	if (p == NULL || !p->stmts || requests == 0 || len == 0 ||
+	    (c = pgb_connect(&p->srv, "postgres")) == NULL)
+		return -1;
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		PQfinish(c);
+		return -1;
+	}
+	rows = PQntuples(r);
+	for (int i = 0; i < rows; i++)
+		total += strtod(PQgetvalue(r, i, 0), NULL);
+	out[0] = '\0';
+	add(out, len, &n, "%.1f stmts/req", total / (double)requests);
+	for (int i = 0; i < rows && i < top; i++) {
+		double per =
+		    strtod(PQgetvalue(r, i, 0), NULL) / (double)requests;
+
+		if (per < 0.05)
+			break;
+		add(out, len, &n, "%s %.2f %.*s", i == 0 ? ":" : ";", per,
+		    top > 5 ? 72 : 30, PQgetvalue(r, i, 1));
+	}
+	PQclear(r);
+	PQfinish(c);
+	return 0;
+}
+
 #else /* !BENCH_HAVE_PG */
 
 int
@@ -154,6 +252,24 @@ double
 pgstore_cpu_us(const bench_pgstore *p)
 {
 	(void)p;
+	return -1;
+}
+
+void
+pgstore_stmts_reset(bench_pgstore *p)
+{
+	(void)p;
+}
+
+int
+pgstore_stmts(
+    bench_pgstore *p, uint64_t requests, int top, char *out, size_t len)
+{
+	(void)p;
+	(void)requests;
+	(void)top;
+	(void)out;
+	(void)len;
 	return -1;
 }
 

@@ -33,4 +33,17 @@ void pgstore_stop(bench_pgstore **p);
  */
 double pgstore_cpu_us(const bench_pgstore *p);
 
+/*
+ * The statements privd sent (pg_stat_statements, in the server the bench
+ * starts): pgstore_stmts_reset forgets them; pgstore_stmts writes into out
+ * the statements per request over requests and the top most frequent ones
+ * with their share (their text cut short unless top > 5), e.g. "7.1
+ * statements/req: 4.00 SELECT v FROM privd_values WHERE k = $1; ...".
+ * Statements queued in libpq's pipeline count as one each, though they share a
+ * round trip. 0, or -1 where unknown.
+ */
+void pgstore_stmts_reset(bench_pgstore *p);
+int pgstore_stmts(
+    bench_pgstore *p, uint64_t requests, int top, char *out, size_t len);
+
 #endif

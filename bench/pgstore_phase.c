@@ -30,7 +30,7 @@ static const struct {
 
 /* The server's CPU around a timed part (load_spec hooks). */
 typedef struct pg_cpu {
-	const bench_pgstore *pg;
+	bench_pgstore *pg;
 	double t0, t1;
 } pg_cpu;
 
@@ -39,6 +39,7 @@ cpu_start(void *arg)
 {
 	pg_cpu *c = arg;
 
+	pgstore_stmts_reset(c->pg);
 	c->t0 = pgstore_cpu_us(c->pg);
 }
 
@@ -105,6 +106,7 @@ pgstore_levels(
 	                   !bench_interrupted;
 	     i++) {
 		pg_cpu cpu = {.pg = run->pg, .t0 = -1, .t1 = -1};
+		char stmts[2048];
 		load_result r;
 		load_spec s;
 
@@ -125,6 +127,17 @@ pgstore_levels(
 			    PGS_GROUP, phase, pgs_levels[i].clients,
 			    pgs_levels[i].inflight,
 			    (cpu.t1 - cpu.t0) / (double)r.requests);
+		/* every statement on stderr, the first few in the report */
+		if (pgstore_stmts(
+		        run->pg, r.requests, 24, stmts, sizeof(stmts)) == 0)
+			fprintf(stderr, "privd-bench: %s %s %dx%d: %s\n",
+			    PGS_GROUP, phase, pgs_levels[i].clients,
+			    pgs_levels[i].inflight, stmts);
+		if (pgstore_stmts(
+		        run->pg, r.requests, 4, stmts, sizeof(stmts)) == 0)
+			report_note(&run->rep, "%s %s %dx%d: %s", PGS_GROUP,
+			    phase, pgs_levels[i].clients,
+			    pgs_levels[i].inflight, stmts);
 	}
 	return 0;
 }
