@@ -67,6 +67,7 @@ pgstore_start(
     bench_pgstore **out, char *spec, size_t len, char *why, size_t wlen)
 {
 	bench_pgstore *p;
+	char lib[320];
 	PGconn *c;
 	PGresult *r;
 	bool ok;
@@ -77,10 +78,16 @@ pgstore_start(
 	}
 	if (pgb_server_find(&p->srv, why, wlen) != 0)
 		return 1;
-	p->srv.extra_conf = stmts_conf;
+	/* Debian's layout (bindir/../lib); a server without the module
+	 * would not start with it preloaded: then no statement counts */
+	if (snprintf(lib, sizeof(lib), "%s/../lib/pg_stat_statements.so",
+	        p->srv.bindir) < (int)sizeof(lib) &&
+	    access(lib, R_OK) == 0)
+		p->srv.extra_conf = stmts_conf;
 	if (pgb_server_start(&p->srv, why, wlen) != 0)
 		return -1;
-	p->stmts = admin(p, "CREATE EXTENSION IF NOT EXISTS "
+	p->stmts = p->srv.extra_conf != NULL &&
+	           admin(p, "CREATE EXTENSION IF NOT EXISTS "
 	                    "pg_stat_statements");
 	if ((c = pgb_connect(&p->srv, "postgres")) == NULL) {
 		snprintf(why, wlen, "cannot connect to the private server");
