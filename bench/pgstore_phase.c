@@ -9,7 +9,9 @@
  * loads the subjects as the LMDB store was loaded, and runs GET and PUT at
  * 1x1 and 8x16 as rows "privd-pg/...". Each row's cpu/req is privd's; the
  * PostgreSQL server's CPU per request (postmaster and backends) is a note,
- * since on this backend a good part of a request's work moves there.
+ * since on this backend a good part of a request's work moves there, and
+ * so are the statements privd sent per request (pg_store.h), which say
+ * how many round trips a request costs and where they go.
  * `--store postgresql` instead runs every privd phase of the run on such a
  * server (and this group then has nothing to add: it is skipped).
  */
