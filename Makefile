@@ -6,6 +6,9 @@
 #                                    minutes), figures in build/bench-DATE.json;
 #                                    BENCH_ARGS="--quick" etc. passes options
 #   make bench-compare A.json B.json two runs side by side (or A=... B=...)
+#   make bench-stores                audited GETs and PUTs on LMDB, on the
+#                                    PostgreSQL backend and on the pgcrypto
+#                                    alternative, in one run (--compare-stores)
 # and the loopback cluster of issue 12 (tests/cluster runs its own):
 #   make cluster          start etcd x3 + Patroni/PostgreSQL x3 + 2 privd nodes
 #                         under var/cluster
@@ -19,7 +22,7 @@ BUILD ?= build
 MESON_OPTS ?= -Dwerror=true
 
 .PHONY: all deps run-deps test-deps bench-deps build run test bench \
-	bench-compare clean cluster-deps cluster cluster-stop cluster-status
+	bench-compare bench-stores clean cluster-deps cluster cluster-stop cluster-status
 
 all: build
 
@@ -64,6 +67,15 @@ bench: deps test-deps bench-deps $(BUILD)/build.ninja
 	@meson configure $(BUILD) -Dtests=true >/dev/null
 	ninja -C $(BUILD)
 	$(BUILD)/bench/privd-bench --json $(BENCH_JSON) $(BENCH_ARGS)
+
+# The three stores side by side (issue 12): LMDB, privd's PostgreSQL
+# backend and the pgcrypto alternative, each on a private store of its own,
+# one after another; 20,000 subjects unless BENCH_ARGS says otherwise.
+bench-stores: deps test-deps bench-deps $(BUILD)/build.ninja
+	@meson configure $(BUILD) -Dtests=true >/dev/null
+	ninja -C $(BUILD)
+	$(BUILD)/bench/privd-bench --compare-stores --subjects 20000 \
+	    --json $(BENCH_JSON) $(BENCH_ARGS)
 
 # `make bench-compare A.json B.json`: the two file names are goals of their
 # own, made into no-ops here so that make does not try to build them.

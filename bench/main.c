@@ -44,7 +44,7 @@ static const struct {
 } groups[] = {{"get", PH_GET}, {"put", PH_PUT}, {"mixed", PH_MIXED},
     {"echo", PH_ECHO}, {"store", PH_STORE}, {"pg", PH_PG}, {"aged", PH_AGED},
     {"audit", PH_AUDIT}, {"big", PH_BIG}, {"soak", PH_SOAK},
-    {"sweep", PH_SWEEP}};
+    {"sweep", PH_SWEEP}, {"pgstore", PH_PGSTORE}};
 
 static bench_run *the_run; /* for the clean-up at exit */
 
@@ -63,8 +63,25 @@ usage(FILE *f)
 	    "floor),\n"
 	    "                       store (store floor), pg (PostgreSQL), "
 	    "aged,\n"
-	    "                       audit, big, soak, sweep (default: all)\n"
+	    "                       audit, big, soak, sweep, pgstore (privd "
+	    "on its\n"
+	    "                       PostgreSQL backend) (default: all)\n"
 	    "  --quick              get,put,mixed,echo,store only\n"
+	    "  --compare-stores     get,put,pg,pgstore: audited GETs and PUTs "
+	    "on LMDB,\n"
+	    "                       on the PostgreSQL backend and on the "
+	    "pgcrypto\n"
+	    "                       alternative, in one run (with --quick: "
+	    "on 10000\n"
+	    "                       subjects)\n"
+	    "  --store STORE        the store of the privd under test: lmdb "
+	    "(default),\n"
+	    "                       postgresql (a private server the bench "
+	    "starts),\n"
+	    "                       or a libpq conninfo naming an empty "
+	    "database\n"
+	    "                       (what the run writes stays there)\n"
+	    "                       (big and sweep then skipped)\n"
 	    "  --aged-events N      audit events before the aged GET phase "
 	    "(2000000)\n"
 	    "  --audit-events N     audit events before the audit query "
@@ -165,7 +182,7 @@ parse_fields(char *arg, bench_opts *o)
 static int
 parse_args(int argc, char **argv, bench_opts *o, char *pg_default)
 {
-	bool quick = false, subjects_given = false;
+	bool quick = false, compare = false, subjects_given = false;
 	uint64_t v;
 
 	memset(o, 0, sizeof(*o));
@@ -193,6 +210,11 @@ parse_args(int argc, char **argv, bench_opts *o, char *pg_default)
 		} else if (strcmp(a, "--quick") == 0) {
 			quick = true;
 			used = 0;
+		} else if (strcmp(a, "--compare-stores") == 0) {
+			compare = true;
+			used = 0;
+		} else if (arg != NULL && strcmp(a, "--store") == 0) {
+			o->store = arg;
 		} else if (strcmp(a, "--tcp") == 0) {
 			o->tcp = true;
 			used = 0;
@@ -268,8 +290,11 @@ parse_args(int argc, char **argv, bench_opts *o, char *pg_default)
 		}
 		i += used;
 	}
+	if (compare)
+		o->phases &= PH_COMPARE;
 	if (quick) {
-		o->phases &= PH_QUICK;
+		/* with --compare-stores, quick means fewer subjects only */
+		o->phases &= PH_QUICK | (compare ? PH_COMPARE : 0);
 		if (!subjects_given)
 			o->subjects = QUICK_SUBJECTS;
 	}
@@ -310,6 +335,8 @@ cleanup(void)
 	server_stop(&run->srv);
 	server_stop(&run->big);
 	server_stop(&run->swp);
+	server_stop(&run->pgs);
+	pgstore_stop(&run->pg); /* after every privd on it */
 	if (run->workdir[0] != '\0') {
 		nftw(run->workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 		run->workdir[0] = '\0';
@@ -324,8 +351,12 @@ options_text(int argc, char **argv, char *out, size_t len)
 
 	out[0] = '\0';
 	for (int i = 1; i < argc && n + 1 < len; i++) {
-		int w = snprintf(
-		    out + n, len - n, "%s%s", i > 1 ? " " : "", argv[i]);
+		/* a conninfo may hold a password: only its kind is shown */
+		bool spec = i > 1 && strcmp(argv[i - 1], "--store") == 0 &&
+		            strcmp(argv[i], "lmdb") != 0 &&
+		            strcmp(argv[i], "postgresql") != 0;
+		int w = snprintf(out + n, len - n, "%s%s", i > 1 ? " " : "",
+		    spec ? "(a conninfo)" : argv[i]);
 		if (w < 0)
 			break;
 		n += (size_t)w;
@@ -354,6 +385,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* the test suite's store switch (tests/integration/pgstore.c) would
+	 * put every privd of the run on a test server with fsync off: the
+	 * bench picks its stores itself (--store, pgstore) */
+	unsetenv("PRIVD_TEST_STORE");
 	if (getenv("PRIVD_BIN") == NULL)
 		setenv("PRIVD_BIN", BENCH_PRIVD_BIN, 1);
 	memset(&sa, 0, sizeof(sa));

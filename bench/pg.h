@@ -46,6 +46,8 @@ typedef struct pgb_server {
 	gid_t gid;
 	pid_t pid; /* the postmaster; 0 when not running */
 	char shared_buffers[16];
+	/* more postgresql.conf lines (privd-bench's pg_store.c), or NULL */
+	const char *extra_conf;
 } pgb_server;
 
 /* The two secrets of a run: random, held by the client only, sent with

@@ -266,6 +266,8 @@ write_settings(pgb_server *s, char *why, size_t len)
 	fprintf(f, "unix_socket_directories = '%s'\n", s->dir);
 	fprintf(f, "listen_addresses = '%s'\n", s->tcp ? "127.0.0.1" : "");
 	fprintf(f, "port = %s\n", s->port);
+	if (s->extra_conf != NULL)
+		fputs(s->extra_conf, f);
 	if (fclose(f) != 0) {
 		snprintf(why, len, "cannot write postgresql.conf");
 		return -1;

@@ -245,8 +245,9 @@ phase_spec(bench_run *run, bench_server *srv, load_spec *s, load_kind kind,
 }
 
 /* Load subjects 0..n-1 with pipelined PUTs of all five fields. */
-static int
-fill(bench_run *run, bench_server *srv, uint64_t n)
+int
+phase_fill(bench_run *run, bench_server *srv, uint64_t n, const char *group,
+    const char *phase)
 {
 	load_spec s;
 
@@ -257,8 +258,14 @@ fill(bench_run *run, bench_server *srv, uint64_t n)
 	s.nsubjects = n;
 	fprintf(stderr, "privd-bench: loading %llu subjects\n",
 	    (unsigned long long)n);
-	return measure(run, srv, &s, srv->pid, "privd",
-	    srv == &run->big ? "load-big" : "load", true);
+	return measure(run, srv, &s, srv->pid, group, phase, true);
+}
+
+static int
+fill(bench_run *run, bench_server *srv, uint64_t n)
+{
+	return phase_fill(
+	    run, srv, n, "privd", srv == &run->big ? "load-big" : "load");
 }
 
 /*
@@ -441,8 +448,8 @@ big_store(bench_run *run)
 	for (i = 0; i < run->o->nprivd_args; i++)
 		extra[i] = run->o->privd_args[i];
 	extra[i] = NULL;
-	if (server_start(
-	        &run->big, run->o->policy, run->o->tcp, extra, false) != 0) {
+	if (server_start(&run->big, run->o->policy, run->o->tcp, extra, false,
+	        NULL) != 0) {
 		run->failed = 1;
 		return -1;
 	}
@@ -521,7 +528,8 @@ int
 phases_run(bench_run *run)
 {
 	const bench_opts *o = run->o;
-	const char *extra[17];
+	const char *extra[17], *spec = NULL;
+	bool lmdb = o->store == NULL || strcmp(o->store, "lmdb") == 0;
 	size_t i;
 
 	run->rep.store_file_bytes = run->rep.store_used_bytes = -1;
@@ -532,17 +540,19 @@ phases_run(bench_run *run)
 		return -1;
 	if (o->phases & PH_PG)
 		alternative_run(&run->rep, o->pg_prog, o->subjects, o->seconds,
-		    "get:1x1,get:8x16,put:8x16");
+		    "get:1x1,get:8x16,put:1x1,put:8x16");
 	if ((o->phases & PH_PRIVD) != 0) {
 		for (i = 0; i < o->nprivd_args; i++)
 			extra[i] = o->privd_args[i];
 		extra[i] = NULL;
+		if (o->endpoint == NULL && phase_store_spec(run, &spec) != 0)
+			return -1;
 		if (o->endpoint != NULL
 		        ? server_external(&run->srv, o->endpoint, o->server_key,
 		              o->key_file, o->auditor_file, o->pid,
 		              o->data_dir) != 0
 		        : server_start(&run->srv, o->policy, o->tcp, extra,
-		              false) != 0) {
+		              false, spec) != 0) {
 			run->failed = 1;
 			return -1;
 		}
@@ -581,9 +591,16 @@ phases_run(bench_run *run)
 		return -1;
 	if (o->phases & PH_PRIVD)
 		store_figures(run);
-	if ((o->phases & PH_BIG) && big_store(run) != 0)
+	if ((o->phases & PH_PGSTORE) && pgstore_phase(run) != 0)
 		return -1;
-	if ((o->phases & PH_SWEEP) && sweep_phase(run) != 0)
+	/* one private PostgreSQL per store: these two need stores of their
+	 * own, which only LMDB gives them today */
+	if ((o->phases & (PH_BIG | PH_SWEEP)) && !lmdb)
+		report_note(&run->rep, "big store and sweep phases skipped: "
+		                       "they run on LMDB only (--store)");
+	if ((o->phases & PH_BIG) && lmdb && big_store(run) != 0)
+		return -1;
+	if ((o->phases & PH_SWEEP) && lmdb && sweep_phase(run) != 0)
 		return -1;
 	return bench_interrupted ? -1 : 0;
 }
@@ -630,6 +647,21 @@ phases_ratios(bench_run *run)
 	    ">= 0.7");
 	ratio(rep, "get_8x16_vs_pg", "GET 8x16 / PostgreSQL GET 8x16", fresh,
 	    rps_of(rep, "pg/get/8x16"), ">= 10");
+	/* the PostgreSQL backend (pgstore) against LMDB and the pgcrypto
+	 * alternative: context, no target */
+	ratio(rep, "pgstore_get_8x16_vs_lmdb",
+	    "GET 8x16 on the PostgreSQL backend / on LMDB",
+	    rps_of(rep, "privd-pg/get/8x16"), fresh, "");
+	ratio(rep, "pgstore_put_8x16_vs_lmdb",
+	    "PUT 8x16 on the PostgreSQL backend / on LMDB",
+	    rps_of(rep, "privd-pg/put/8x16"), rps_of(rep, "privd/put/8x16"),
+	    "");
+	ratio(rep, "pgstore_get_8x16_vs_pg",
+	    "GET 8x16 on the PostgreSQL backend / pgcrypto alternative",
+	    rps_of(rep, "privd-pg/get/8x16"), rps_of(rep, "pg/get/8x16"), "");
+	ratio(rep, "pgstore_put_8x16_vs_pg",
+	    "PUT 8x16 on the PostgreSQL backend / pgcrypto alternative",
+	    rps_of(rep, "privd-pg/put/8x16"), rps_of(rep, "pg/put/8x16"), "");
 	if (g != NULL && g->store_bytes_per_req >= 0)
 		report_ratio(rep, "store_bytes_per_get",
 		    "store bytes per audited GET (GET 8x16)",

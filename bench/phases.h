@@ -6,6 +6,7 @@
 
 #include "bench.h"
 #include "floors.h"
+#include "pg_store.h"
 #include "server.h"
 
 /* Phase groups (--phases). */
@@ -21,9 +22,13 @@ enum {
 	PH_BIG = 1 << 8,
 	PH_SOAK = 1 << 9,
 	PH_SWEEP = 1 << 10,
+	PH_PGSTORE = 1 << 11, /* GET and PUT on privd's PostgreSQL backend */
 };
 #define PH_QUICK (PH_GET | PH_PUT | PH_MIXED | PH_ECHO | PH_STORE)
-#define PH_ALL   0x7ff
+#define PH_ALL   0xfff
+/* --compare-stores: 8x16 audited GETs and PUTs on LMDB, on the PostgreSQL
+ * backend and on the pgcrypto alternative, one after another */
+#define PH_COMPARE (PH_GET | PH_PUT | PH_PG | PH_PGSTORE)
 /* the groups that need the fresh privd */
 #define PH_PRIVD (PH_GET | PH_PUT | PH_MIXED | PH_AGED | PH_AUDIT | PH_SOAK)
 
@@ -41,6 +46,9 @@ typedef struct bench_opts {
 	const char *pg_prog;
 	const char *privd_args[16]; /* more `privd serve` arguments */
 	size_t nprivd_args;
+	/* the store of the privd under test: NULL or "lmdb" (the data
+	 * directory), "postgresql" (a private server), or a conninfo */
+	const char *store;
 	/* an external privd */
 	const char *endpoint, *server_key, *key_file, *auditor_file;
 	const char *data_dir;
@@ -51,9 +59,12 @@ typedef struct bench_opts {
 typedef struct bench_run {
 	const bench_opts *o;
 	bench_report rep;
-	bench_server srv; /* the fresh store (or --endpoint) */
-	bench_server big; /* the big store */
-	bench_server swp; /* the sweep phase's store */
+	bench_server srv;             /* the fresh store (or --endpoint) */
+	bench_server big;             /* the big store */
+	bench_server swp;             /* the sweep phase's store */
+	bench_server pgs;             /* the pgstore phases' privd */
+	bench_pgstore *pg;            /* the private PostgreSQL privd runs on */
+	char pg_spec[BENCH_PATH_MAX]; /* its conninfo */
 	echo_server echo;
 	char workdir[BENCH_PATH_MAX]; /* floors' files, echo socket */
 	int failed;                   /* a phase failed: exit status 1 */
@@ -87,6 +98,22 @@ void phase_spec(bench_run *run, bench_server *srv, load_spec *s, load_kind kind,
 /* Mark the run failed and say why (the load's first error, privd's log). */
 void phase_failed(
     bench_run *run, bench_server *srv, const char *what, const load_result *r);
+
+/* Load subjects 0..n-1 into srv with pipelined PUTs (8x16) and add the
+ * row group/phase. 0 or -1. */
+int phase_fill(bench_run *run, bench_server *srv, uint64_t n, const char *group,
+    const char *phase);
+
+/*
+ * The store spec for `privd init` of the privd under test (--store): NULL
+ * for LMDB; a private PostgreSQL started (run->pg) for "postgresql"; else
+ * the conninfo given. 0, or -1 (said why; the run failed).
+ */
+int phase_store_spec(bench_run *run, const char **spec);
+
+/* The pgstore phases (pgstore_phase.c): a privd on the PostgreSQL
+ * backend, loaded, then GET 1x1, GET 8x16, PUT 1x1, PUT 8x16. 0 or -1. */
+int pgstore_phase(bench_run *run);
 
 /* The sweep phase (sweep_phase.c); 0 or -1. */
 int sweep_phase(bench_run *run);

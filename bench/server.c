@@ -114,7 +114,7 @@ optional_key(harness *h, char **doc, const char *name)
 
 int
 server_start(bench_server *s, const char *policy_path, bool tcp,
-    const char *const *serve_extra, bool test_clock)
+    const char *const *serve_extra, bool test_clock, const char *store_spec)
 {
 	const h_key *crm, *aud, *acis, *adm;
 	char *doc = NULL, *t1 = NULL, *t2 = NULL;
@@ -144,6 +144,13 @@ server_start(bench_server *s, const char *policy_path, bool tcp,
 	}
 	acis = optional_key(h, &t2, "acis");
 	adm = optional_key(h, &t2, "dpo");
+	if (store_spec != NULL) {
+		/* the spec may hold a password: never printed here */
+		s->init_extra[0] = "--store";
+		s->init_extra[1] = store_spec;
+		s->init_extra[2] = NULL;
+		h->init_extra = s->init_extra;
+	}
 	if (h_policy_write(h, t2) != 0 || h_init(h, NULL) != 0)
 		goto fail;
 	if (test_clock && h_clock_set(h, 0) != 0)
@@ -336,8 +343,9 @@ server_store_size(
 	if (s->data_dir[0] == '\0')
 		return;
 	snprintf(path, sizeof(path), "%s/data.mdb", s->data_dir);
-	if (stat(path, &sb) == 0)
-		*file_bytes = (long long)sb.st_size;
+	if (stat(path, &sb) != 0)
+		return; /* not an LMDB store */
+	*file_bytes = (long long)sb.st_size;
 	if (mdb_env_create(&env) != 0)
 		return;
 	if (mdb_env_open(env, s->data_dir, MDB_RDONLY, 0600) == 0 &&

@@ -27,6 +27,7 @@ typedef struct bench_server {
 	pid_t pid;                     /* for /proc; 0: unknown */
 	char data_dir[BENCH_PATH_MAX]; /* for the store's size; "": unknown */
 	char root[BENCH_PATH_MAX];     /* the harness's directory, or "" */
+	const char *init_extra[3];     /* --store SPEC for privd init */
 } bench_server;
 
 /*
@@ -36,11 +37,13 @@ typedef struct bench_server {
  * `privd init`, `privd serve` (on ipc in the directory, or tcp on a free
  * port of 127.0.0.1) with serve_extra (NULL-terminated, or NULL). With
  * test_clock, privd's wall clock follows server_clock_set (the test clock
- * file, daemon/clock.h). 0, or -1 (said why on stderr; nothing left
- * running).
+ * file, daemon/clock.h). store_spec NULL: the store is LMDB in the data
+ * directory; else `privd init --store store_spec` (a PostgreSQL conninfo
+ * naming an empty database; privd serve finds it through the data
+ * directory). 0, or -1 (said why on stderr; nothing left running).
  */
 int server_start(bench_server *s, const char *policy_path, bool tcp,
-    const char *const *serve_extra, bool test_clock);
+    const char *const *serve_extra, bool test_clock, const char *store_spec);
 
 /* Shift the wall clock of a privd started with test_clock by offset_s
  * seconds from the real one, and wait until privd has seen it. 0 or -1. */
@@ -73,7 +76,7 @@ int server_last_seq(bench_server *s, uint64_t *seq);
  * The store's size: the file data.mdb, and what LMDB uses of it
  * ((last page + 1) * page size), read through a read-only environment
  * opened beside privd's, as LMDB allows another process to. -1 where
- * unknown.
+ * unknown (also for a store that is not LMDB: no data.mdb).
  */
 void server_store_size(
     const bench_server *s, long long *file_bytes, long long *used_bytes);

@@ -459,7 +459,7 @@ sweep_phase(bench_run *run)
 	extra[i++] = "--retention-interval";
 	extra[i++] = "0";
 	extra[i] = NULL;
-	if (server_start(srv, o->policy, o->tcp, extra, true) != 0) {
+	if (server_start(srv, o->policy, o->tcp, extra, true, NULL) != 0) {
 		run->failed = 1;
 		return -1;
 	}
