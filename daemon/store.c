@@ -115,6 +115,12 @@ store_backend(const store *s)
 	return s->ops->name;
 }
 
+uint64_t
+store_step_us(const store *s, uint64_t us)
+{
+	return s->ops->step_scale > 1 ? us * s->ops->step_scale : us;
+}
+
 int
 store_copy(store *s, int fd)
 {

@@ -89,6 +89,11 @@ int store_open_spec(const char *spec, size_t mapsize, bool create, store **out,
     char *err, size_t errlen);
 /* The backend's name: "lmdb", "postgresql". */
 const char *store_backend(const store *s);
+/* The time a step of housekeeping given us on LMDB may take on this
+ * store: on PostgreSQL every read is a round trip, and a sweep step of
+ * 2 ms would end between the fields of one subject (two events for one
+ * action). */
+uint64_t store_step_us(const store *s, uint64_t us);
 
 /* A consistent, compact copy of the whole store into fd (a backup):
  * 0, an error code, or ENOTSUP for a backend that has no such copy.

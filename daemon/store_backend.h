@@ -28,6 +28,10 @@
 
 struct store_ops {
 	const char *name; /* "lmdb", "postgresql" */
+	/* How many times longer than on LMDB a step of housekeeping (a
+	 * sweep's) may take to do as much: every read is a round trip to a
+	 * server. 0 means 1. */
+	unsigned step_scale;
 
 	/* Required: the functions of store_kv.h. commit and abort free the
 	 * transaction whatever happens; reset and renew are only called on

@@ -441,6 +441,7 @@ store_pg_close(store *st)
 
 static const struct store_ops pg_ops = {
     .name = "postgresql",
+    .step_scale = 50,
     .close = store_pg_close,
     .txn_begin = store_pg_txn_begin,
     .txn_commit = store_pg_txn_commit,

@@ -44,7 +44,8 @@ sweep_txn(writer *wr, store_txn *txn, void *arg)
 {
 	snapshot *snap = snapshot_acquire(&wr->srv->policy);
 	sweep_env e = {wr->srv->st, wr->srv->keys, snap->pol, snap->version,
-	    wr->dk, clock_mono_us() + SWEEP_STEP_US};
+	    wr->dk,
+	    clock_mono_us() + store_step_us(wr->srv->st, SWEEP_STEP_US)};
 	audit_state *a = arg;
 	int rc;
 
