@@ -693,11 +693,49 @@ rekey_run(rekey *r)
 	return 0;
 }
 
+/*
+ * The data directory's store, wherever it is (datadir.h: LMDB in the
+ * directory, or the PostgreSQL database its store file names), with its
+ * format checked. Not datadir_open: which master key opens the store is
+ * what rekey_run and recover find out. On PostgreSQL the directory's lock
+ * says only that this node is stopped: the operator stops every node
+ * (privd.8); a node started later with the old key refuses the store
+ * (datadir_open: its keyring does not open).
+ */
+static int
+open_store(rekey *r)
+{
+	char err[PATH_MAX + 160], spec[DATADIR_MAX_SPEC];
+	store_txn *txn;
+	int rc;
+
+	if (datadir_store_spec(r->dir, spec, sizeof(spec)) != 0)
+		return -1;
+	/* err never holds spec: store_open_spec's errors do not quote it */
+	rc = store_open_spec(
+	    spec, STORE_DEFAULT_MAPSIZE, false, &r->st, err, sizeof(err));
+	sodium_memzero(spec, sizeof(spec));
+	if (rc != 0) {
+		fprintf(stderr, "privd: %s\n", err);
+		return -1;
+	}
+	if ((rc = store_txn_begin(r->st, STORE_RDONLY, &txn)) != 0) {
+		fprintf(stderr, "privd: %s\n", store_strerror(rc));
+		return -1;
+	}
+	rc = store_format_check(r->st, txn, err, sizeof(err));
+	store_txn_abort(txn);
+	if (rc != 0) {
+		fprintf(stderr, "privd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 int
 cmd_rekey(int argc, char **argv)
 {
 	rekey r;
-	char err[PATH_MAX + 160];
 	struct stat sb;
 	int i, lockfd = -1, rc, ret = 1;
 
@@ -720,11 +758,8 @@ cmd_rekey(int argc, char **argv)
 	/* the lock also says that privd is not running */
 	if ((lockfd = datadir_lock_for(r.dir, "stop it before rekeying")) < 0)
 		return 1;
-	if (store_open(r.dir, STORE_DEFAULT_MAPSIZE, false, &r.st, err,
-	        sizeof(err)) != 0) {
-		fprintf(stderr, "privd: %s\n", err);
+	if (open_store(&r) != 0)
 		goto out;
-	}
 	if ((r.sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL) {
 		fprintf(stderr, "privd: out of secure memory\n");
 		goto out;
