@@ -24,6 +24,15 @@
  * finishes 3 and stops), or neither (a key file was changed since: it
  * refuses, saying what to put back). privd serve refuses a store whose
  * keys do not open under master.key, saying to run the rekey again.
+ *
+ * On PostgreSQL step 2 is the database's commit (synchronous_commit on:
+ * durable, on the synchronous standby too, before it returns), so the
+ * order holds as on LMDB. One case is PostgreSQL's own: a connection lost
+ * during the commit leaves its outcome unknown (STORE_UNAVAILABLE); the
+ * run stops with master.key.new in place and the next one finds out, as
+ * above. The data directory's lock says only that this node is stopped:
+ * every other node of the store must be stopped too (privd.8), and is
+ * refused when started again with the old master.key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -668,7 +677,18 @@ rekey_run(rekey *r)
 	}
 	test_stop("key-written");
 	r->when_us = clock_wall_us();
-	if ((rc = rekey_commit(r)) != 0) {
+	if ((rc = rekey_commit(r)) == STORE_UNAVAILABLE) {
+		/* PostgreSQL: the connection was lost, perhaps on the commit,
+		 * whose outcome is then unknown; master.key.new stays, and the
+		 * next run finds which key opens the store (recover) */
+		fprintf(stderr,
+		    "privd: cannot rekey the store: %s; the transaction may "
+		    "or may not have been committed: run privd rekey again "
+		    "(it finds out which, and finishes or starts over)\n",
+		    store_strerror(rc));
+		return -1;
+	}
+	if (rc != 0) {
 		fprintf(stderr, "privd: cannot rekey the store: %s%s\n",
 		    rc == STORE_CORRUPTED ? "a daemon key does not open"
 		                          : store_strerror(rc),
@@ -694,13 +714,9 @@ rekey_run(rekey *r)
 }
 
 /*
- * The data directory's store, wherever it is (datadir.h: LMDB in the
- * directory, or the PostgreSQL database its store file names), with its
- * format checked. Not datadir_open: which master key opens the store is
- * what rekey_run and recover find out. On PostgreSQL the directory's lock
- * says only that this node is stopped: the operator stops every node
- * (privd.8); a node started later with the old key refuses the store
- * (datadir_open: its keyring does not open).
+ * The data directory's store, LMDB or PostgreSQL (datadir.h), its format
+ * checked. Not datadir_open: which key opens it is for rekey_run and
+ * recover to find out.
  */
 static int
 open_store(rekey *r)
