@@ -654,9 +654,9 @@ take_store_arg(int *argc, char **argv)
 }
 
 /*
- * rekey and restore work on LMDB's files (restore swaps the store's file;
- * rekey opens it directly): on a PostgreSQL store they refuse, before
- * anything is touched. 0: go on; else the exit code.
+ * restore works on LMDB's files (it swaps the store's file): on a
+ * PostgreSQL store it refuses, before anything is touched. 0: go on; else
+ * the exit code. (rekey opens the directory's store, either backend.)
  */
 static int
 refuse_on_pg(int argc, char **argv, const char *what, const char *instead)
@@ -721,10 +721,7 @@ main(int argc, char **argv)
 	    strcmp(argv[2], "rotate-key") == 0)
 		return cmd_audit_rotate_key(argc, argv);
 	if (strcmp(argv[1], "rekey") == 0)
-		return (rc = refuse_on_pg(argc, argv, "privd rekey",
-		            "not supported there yet")) != 0
-		           ? rc
-		           : cmd_rekey(argc, argv);
+		return cmd_rekey(argc, argv);
 	if (strcmp(argv[1], "server-key") == 0)
 		return cmd_server_key(argc, argv);
 	if (strcmp(argv[1], "--version") == 0) {

@@ -24,6 +24,15 @@
  * finishes 3 and stops), or neither (a key file was changed since: it
  * refuses, saying what to put back). privd serve refuses a store whose
  * keys do not open under master.key, saying to run the rekey again.
+ *
+ * On PostgreSQL step 2 is the database's commit (synchronous_commit on:
+ * durable, on the synchronous standby too, before it returns), so the
+ * order holds as on LMDB. One case is PostgreSQL's own: a connection lost
+ * during the commit leaves its outcome unknown (STORE_UNAVAILABLE); the
+ * run stops with master.key.new in place and the next one finds out, as
+ * above. The data directory's lock says only that this node is stopped:
+ * every other node of the store must be stopped too (privd.8), and is
+ * refused when started again with the old master.key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -668,7 +677,18 @@ rekey_run(rekey *r)
 	}
 	test_stop("key-written");
 	r->when_us = clock_wall_us();
-	if ((rc = rekey_commit(r)) != 0) {
+	if ((rc = rekey_commit(r)) == STORE_UNAVAILABLE) {
+		/* PostgreSQL: the connection was lost, perhaps on the commit,
+		 * whose outcome is then unknown; master.key.new stays, and the
+		 * next run finds which key opens the store (recover) */
+		fprintf(stderr,
+		    "privd: cannot rekey the store: %s; the transaction may "
+		    "or may not have been committed: run privd rekey again "
+		    "(it finds out which, and finishes or starts over)\n",
+		    store_strerror(rc));
+		return -1;
+	}
+	if (rc != 0) {
 		fprintf(stderr, "privd: cannot rekey the store: %s%s\n",
 		    rc == STORE_CORRUPTED ? "a daemon key does not open"
 		                          : store_strerror(rc),
@@ -693,11 +713,45 @@ rekey_run(rekey *r)
 	return 0;
 }
 
+/*
+ * The data directory's store, LMDB or PostgreSQL (datadir.h), its format
+ * checked. Not datadir_open: which key opens it is for rekey_run and
+ * recover to find out.
+ */
+static int
+open_store(rekey *r)
+{
+	char err[PATH_MAX + 160], spec[DATADIR_MAX_SPEC];
+	store_txn *txn;
+	int rc;
+
+	if (datadir_store_spec(r->dir, spec, sizeof(spec)) != 0)
+		return -1;
+	/* err never holds spec: store_open_spec's errors do not quote it */
+	rc = store_open_spec(
+	    spec, STORE_DEFAULT_MAPSIZE, false, &r->st, err, sizeof(err));
+	sodium_memzero(spec, sizeof(spec));
+	if (rc != 0) {
+		fprintf(stderr, "privd: %s\n", err);
+		return -1;
+	}
+	if ((rc = store_txn_begin(r->st, STORE_RDONLY, &txn)) != 0) {
+		fprintf(stderr, "privd: %s\n", store_strerror(rc));
+		return -1;
+	}
+	rc = store_format_check(r->st, txn, err, sizeof(err));
+	store_txn_abort(txn);
+	if (rc != 0) {
+		fprintf(stderr, "privd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 int
 cmd_rekey(int argc, char **argv)
 {
 	rekey r;
-	char err[PATH_MAX + 160];
 	struct stat sb;
 	int i, lockfd = -1, rc, ret = 1;
 
@@ -720,11 +774,8 @@ cmd_rekey(int argc, char **argv)
 	/* the lock also says that privd is not running */
 	if ((lockfd = datadir_lock_for(r.dir, "stop it before rekeying")) < 0)
 		return 1;
-	if (store_open(r.dir, STORE_DEFAULT_MAPSIZE, false, &r.st, err,
-	        sizeof(err)) != 0) {
-		fprintf(stderr, "privd: %s\n", err);
+	if (open_store(&r) != 0)
 		goto out;
-	}
 	if ((r.sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL) {
 		fprintf(stderr, "privd: out of secure memory\n");
 		goto out;

@@ -14,6 +14,9 @@
  *    linked aside), a second run finishes or starts over, and says which;
  *    privd refuses to start in between, saying to run it again; with a
  *    key file changed meanwhile, it refuses and says what to put back.
+ * 3. PostgreSQL (meson test --setup pg; every case runs there): a second
+ *    node still holding the old master key is refused after the rekey,
+ *    harmlessly, and serves once given the new one.
  *
  * The example policy on the test clock (retention_common.h,
  * rights_common.h).
@@ -380,6 +383,73 @@ test_rekey_interrupted(void **state)
 	expect_same(h, &s);
 }
 
+/*
+ * PostgreSQL: a second node, its data directory copied from the first
+ * before the rekey (so with the old master.key, and DIR/store naming the
+ * same database), is refused when started after the rekey, and its
+ * attempt changes nothing; with the new master.key copied in, it serves
+ * the same store. On LMDB a copied directory is a store of its own, not
+ * a second node: nothing to test there.
+ */
+static void
+test_rekey_second_node(void **state)
+{
+	harness *h = *state, *b;
+	const char *cp[5];
+	char path[H_PATH_MAX + 64], oldname[256];
+	uint8_t *key;
+	size_t len;
+	h_result r;
+	seen s;
+
+	if (!h_store_pg()) {
+		print_message("skipped: on LMDB a copied data directory is "
+		              "another store, not a second node\n");
+		skip();
+	}
+	populate(h, &s);
+	stop_clean(h);
+	assert_non_null(b = h_new());
+	cp[0] = "/bin/cp";
+	cp[1] = "-a";
+	cp[2] = h->data_dir;
+	cp[3] = b->data_dir;
+	cp[4] = NULL;
+	assert_int_equal(h_run(h, cp, H_RUN_TIMEOUT_MS, &r), 0);
+	assert_int_equal(exit_status(&r), 0);
+	memcpy(b->keys, h->keys, sizeof(h->keys));
+	b->nkeys = h->nkeys;
+	memcpy(b->server_key, h->server_key, sizeof(h->server_key));
+
+	/* the rekey on the first node; the second still has the old key */
+	rekey(h, NULL, 0, &r);
+	serve_refused(b, "do not open with", &r);
+	assert_non_null(strstr(r.err, "run it again"));
+
+	/* its attempt changed nothing: the first node serves as before */
+	assert_int_equal(h_start(h, ret_serve_args), 0);
+	expect_same(h, &s);
+	assert_int_equal(rekey_events(h), 1);
+
+	/* the procedure: the new master.key copied to the second node */
+	assert_non_null(key = read_key(h, "master.key", &len));
+	assert_int_equal(len, 32);
+	snprintf(path, sizeof(path), "%s/master.key", b->data_dir);
+	assert_int_equal(h_write_file(path, key, len, 0600), 0);
+	free(key);
+	assert_int_equal(old_keys(b, oldname, sizeof(oldname)), 0);
+	/* the nodes share the test clock, as real nodes share the time */
+	assert_int_equal(h_clock_set(b, h->clock_offset_s), 0);
+	if (h_start(b, ret_serve_args) != 0) {
+		h_dump_log(b, 30);
+		fail_msg("the second node does not start with the new key");
+	}
+	expect_hold(b);
+	expect_get(b, "crm", CUST, CR, "bob", PRIVD_EDENIED, R_RESTRICTED);
+	assert_int_equal(rekey_events(b), 1);
+	h_destroy(&b);
+}
+
 int
 main(void)
 {
@@ -388,6 +458,8 @@ main(void)
 	        test_rekey_with_clients, ret_setup_example, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_rekey_interrupted, ret_setup_example, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_rekey_second_node, ret_setup_example, h_teardown),
 	};
 
 	if (sodium_init() < 0)
