@@ -320,11 +320,6 @@ test_next_offline_and_at_start(void **state)
 	sk_event ev[4];
 	h_result r;
 
-	if (h_store_pg()) {
-		printf("# skipped on PostgreSQL: it runs privd rekey, which "
-		       "works on LMDB's store only\n");
-		skip();
-	}
 	stop_clean(h);
 	server_key(h, "rotate", 1, &r);
 	assert_non_null(strstr(r.err, "no next server key"));
