@@ -11,7 +11,11 @@
  * PostgreSQL server's CPU per request (postmaster and backends) is a note,
  * since on this backend a good part of a request's work moves there, and
  * so are the statements privd sent per request (pg_store.h), which say
- * how many round trips a request costs and where they go.
+ * how many round trips a request costs and where they go. Then a second
+ * privd node joins the first on the same database and GET and PUT 8x16
+ * run with half the clients on each, as rows "privd-pg-2nodes/...": every
+ * write transaction of either node takes the writers' advisory lock, so
+ * these rows against the one-node ones say what that lock costs.
  * `--store postgresql` instead runs every privd phase of the run on such a
  * server (and this group then has nothing to add: it is skipped).
  */
@@ -174,6 +178,9 @@ second_node(bench_run *run, const char *const *extra, harness **out)
 		    stderr, "privd-bench: cannot copy the data directory\n");
 		goto fail;
 	}
+	/* A's client keys too: h_start waits for privd with a ping */
+	memcpy(b->keys, a->keys, sizeof(a->keys));
+	b->nkeys = a->nkeys;
 	memcpy(b->server_key, a->server_key, sizeof(a->server_key));
 	if (h_start(a, extra) != 0 || h_start(b, extra) != 0)
 		goto fail;
