@@ -111,6 +111,9 @@ typedef enum load_kind {
 typedef struct load_spec {
 	load_kind kind;
 	const char *endpoint;
+	/* non-NULL: the odd-numbered clients connect here instead (a second
+	 * privd node on the same store, same server key and policy) */
+	const char *endpoint2;
 	const char *server_key; /* Z85 */
 	const char *pub, *sec;  /* the client's key pair, Z85 */
 	int clients;

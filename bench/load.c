@@ -487,7 +487,9 @@ client_open(client *c)
 	        strlen(s->pub) + 1) != 0 ||
 	    zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, s->sec,
 	        strlen(s->sec) + 1) != 0 ||
-	    zmq_connect(c->sock, s->endpoint) != 0)
+	    zmq_connect(c->sock, s->endpoint2 != NULL && c->index % 2 == 1
+	                             ? s->endpoint2
+	                             : s->endpoint) != 0)
 		return -1;
 	return 0;
 }

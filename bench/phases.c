@@ -662,6 +662,16 @@ phases_ratios(bench_run *run)
 	ratio(rep, "pgstore_put_8x16_vs_pg",
 	    "PUT 8x16 on the PostgreSQL backend / pgcrypto alternative",
 	    rps_of(rep, "privd-pg/put/8x16"), rps_of(rep, "pg/put/8x16"), "");
+	/* two privd nodes on the one database against one node: what the
+	 * writers' lock's hand-over costs (context, no target) */
+	ratio(rep, "pgstore_2nodes_get_8x16",
+	    "GET 8x16 through two nodes on one PostgreSQL / through one",
+	    rps_of(rep, "privd-pg-2nodes/get/8x16"),
+	    rps_of(rep, "privd-pg/get/8x16"), "");
+	ratio(rep, "pgstore_2nodes_put_8x16",
+	    "PUT 8x16 through two nodes on one PostgreSQL / through one",
+	    rps_of(rep, "privd-pg-2nodes/put/8x16"),
+	    rps_of(rep, "privd-pg/put/8x16"), "");
 	if (g != NULL && g->store_bytes_per_req >= 0)
 		report_ratio(rep, "store_bytes_per_get",
 		    "store bytes per audited GET (GET 8x16)",
