@@ -75,7 +75,8 @@ static const char policy_fmt[] =
     "      \"fields\": [\"*\"], \"ops\": [\"read\", \"write\", "
     "\"delete\"]}]},"
     "   \"auditor\": {\"key\": \"%s\", \"roles\": [\"auditor\"]},"
-    "   \"admin\": {\"key\": \"%s\", \"roles\": [\"policy_admin\", \"subject_rights\"]}}}";
+    "   \"admin\": {\"key\": \"%s\", \"roles\": [\"policy_admin\", "
+    "\"subject_rights\"]}}}";
 
 static server srv;
 static worker *wk;
@@ -99,7 +100,7 @@ store_make(void)
 	char err[256], path[128];
 	pol_policy *pol;
 	pol_error perr;
-	MDB_txn *txn;
+	store_txn *txn;
 
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	unlink(path);
@@ -108,13 +109,16 @@ store_make(void)
 	if (store_open(
 	        dir, STORE_MIN_MAPSIZE, true, &srv.st, err, sizeof(err)) != 0)
 		die(err);
+	/* LMDB's own flag: this target always runs on LMDB (store_lmdb.h's
+	 * struct, visible here as the target is built without
+	 * PRIVD_STORE_NEUTRAL) */
 	mdb_env_set_flags(srv.st->env, MDB_NOSYNC, 1);
-	if (mdb_txn_begin(srv.st->env, NULL, 0, &txn) != 0 ||
+	if (store_txn_begin(srv.st, 0, &txn) != 0 ||
 	    store_format_put(srv.st, txn) != 0 ||
 	    retain_floor_put(srv.st, txn, 1) != 0 ||
 	    store_policy_put(
 	        srv.st, txn, 1, 1, "privd init", policy, strlen(policy)) != 0 ||
-	    mdb_txn_commit(txn) != 0)
+	    store_txn_commit(txn) != 0)
 		die("cannot initialise the store");
 	if (pol_parse(policy, strlen(policy), &pol, &perr) != 0)
 		die(perr.reason);
@@ -124,7 +128,7 @@ store_make(void)
 		die("cannot make the worker or the writer");
 }
 
-static void store_drop(void);
+static void store_discard(void);
 
 /* At exit: leave no store behind in /tmp. */
 static void
@@ -132,7 +136,7 @@ cleanup(void)
 {
 	char path[128];
 
-	store_drop();
+	store_discard();
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
@@ -141,7 +145,7 @@ cleanup(void)
 }
 
 static void
-store_drop(void)
+store_discard(void)
 {
 	worker_free(&wk);
 	writer_free(&wr);
@@ -212,7 +216,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	if (++inputs % RESET_EVERY == 0) {
-		store_drop();
+		store_discard();
 		store_make();
 	}
 	who = data[0] % 3;
