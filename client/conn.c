@@ -526,14 +526,16 @@ call_once(privd_client *c, Privd__V1__Request *req, int64_t deadline, int *sent,
 		sock_close(c);
 		return rc;
 	}
-	/* privd stopping (or overloaded): the request had no effect, and
-	 * with several endpoints another node may take it */
+	/* UNAVAILABLE: privd stopping or overloaded (no effect), or on a
+	 * PostgreSQL store a commit the database did not confirm (it may
+	 * have landed): with several endpoints another node may take a
+	 * read, and a change is in doubt (*sent 2: answered; endpoints.c) */
 	if (c->nnodes > 1 && (*r)->status == PRIVD__V1__STATUS__UNAVAILABLE) {
 		cl_set_server_message(c, (*r)->message);
 		cl_response_free(*r);
 		*r = NULL;
 		sock_close(c);
-		*sent = 0;
+		*sent = 2;
 		return PRIVD_EUNAVAILABLE;
 	}
 	return PRIVD_OK;

@@ -19,14 +19,17 @@
  * connection with a completed handshake within the attempt's time; the
  * CURVE handshake failing), that takes a request and does not answer
  * within the attempt's time (or loses the connection before answering),
- * or that answers UNAVAILABLE (stopping; the request had no effect).
+ * or that answers UNAVAILABLE (stopping or overloaded, when the request
+ * had no effect; or, on a PostgreSQL store, a commit the database did not
+ * confirm, which may have landed).
  * Every other outcome is privd's answer (or the client's own failure) and
  * ends the call as it is: a denial, a conflict, a malformed request are
  * the same on every node.
  *
  * Whether the request moves with it. A request that was never sent (no
- * connection, or privd answered UNAVAILABLE) goes to the next node,
- * whatever it is. One that was sent and not answered goes on only if
+ * connection) goes to the next node, whatever it is. One that was sent
+ * and not answered, or answered UNAVAILABLE (privd cannot say which of
+ * the two UNAVAILABLEs it was), goes on only if
  * repeating it cannot change anything: ops[] below says which, from
  * proto/privd.proto. Reads are safe (a read repeated is audited twice,
  * with the same request id: that is what happened). A change is not: it
@@ -599,12 +602,20 @@ cl_ep_failover(
 		if (next == c->nnodes)
 			next = next_node(c, now, 0);
 		o = op_find(req);
-		*rc = cl_fail(c, PRIVD_EINDOUBT,
-		    "privd at %s took the %s request and did not answer it "
-		    "(in time, or before dropping the connection); later "
-		    "calls go to %s",
-		    failed, o != NULL ? o->name : "change",
-		    c->nodes[next].endpoint);
+		if (sent == 2)
+			*rc = cl_fail(c, PRIVD_EINDOUBT,
+			    "privd at %s answered the %s request UNAVAILABLE: "
+			    "it may or may not have been applied (read back "
+			    "before repeating it); later calls go to %s",
+			    failed, o != NULL ? o->name : "change",
+			    c->nodes[next].endpoint);
+		else
+			*rc = cl_fail(c, PRIVD_EINDOUBT,
+			    "privd at %s took the %s request and did not "
+			    "answer it (in time, or before dropping the "
+			    "connection); later calls go to %s",
+			    failed, o != NULL ? o->name : "change",
+			    c->nodes[next].endpoint);
 		use_node(c, next);
 		return 0;
 	}

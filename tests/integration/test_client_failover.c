@@ -35,6 +35,7 @@
 
 #include "checks.h"
 #include "harness.h"
+#include "privd.pb-c.h"
 
 /* The deadline of the two-endpoint handles: each attempt gets at most half
  * of it while the other node is untried. */
@@ -481,6 +482,91 @@ test_node_dies_in_flight(void **state)
 	}
 }
 
+/*
+ * A node that answers UNAVAILABLE, as privd on a PostgreSQL store answers
+ * a batch whose commit the database did not confirm (the change may have
+ * landed): a thread takes the first request and answers it UNAVAILABLE,
+ * with its request id.
+ */
+static void *
+black_hole_unavailable(void *arg)
+{
+	struct black_hole *bh = arg;
+	Privd__V1__Response resp = PRIVD__V1__RESPONSE__INIT;
+	Privd__V1__Request *req;
+	zmq_msg_t id, body;
+	uint8_t out[256];
+	size_t n;
+
+	zmq_msg_init(&id);
+	zmq_msg_init(&body);
+	if (zmq_msg_recv(&id, bh->sock, 0) >= 0 &&
+	    zmq_msg_recv(&body, bh->sock, 0) >= 0 &&
+	    (req = privd__v1__request__unpack(
+	         NULL, zmq_msg_size(&body), zmq_msg_data(&body))) != NULL) {
+		resp.request_id = req->request_id;
+		resp.status = PRIVD__V1__STATUS__UNAVAILABLE;
+		resp.message = "the database server is unavailable";
+		n = privd__v1__response__pack(&resp, out);
+		zmq_send(bh->sock, zmq_msg_data(&id), zmq_msg_size(&id),
+		    ZMQ_SNDMORE);
+		zmq_send(bh->sock, out, n, 0);
+		privd__v1__request__free_unpacked(req, NULL);
+	}
+	zmq_msg_close(&id);
+	zmq_msg_close(&body);
+	return NULL;
+}
+
+/* A change answered UNAVAILABLE is in doubt, not sent again to the next
+ * node: on a PostgreSQL store that answer may follow a commit that landed
+ * (cluster_privd once saw such a put applied on both nodes). A read
+ * answered UNAVAILABLE goes on. */
+static void
+test_unavailable_put_is_in_doubt(void **state)
+{
+	struct pair *p = *state;
+	const h_key *k = h_key_get(p->a, "svc");
+	char list[2 * H_PATH_MAX + 16];
+	privd_field f = h_field("name", "Cecilia");
+	struct black_hole bh;
+	privd_client *c = NULL;
+	pthread_t t;
+	int rc, i;
+
+	for (i = 0; i < 2; i++) {
+		black_hole_open(p, &bh);
+		snprintf(
+		    list, sizeof(list), "%s,%s", bh.endpoint, p->b->endpoint);
+		/* the black hole's key, so that a request that went on to B
+		 * fails its handshake there: what matters is where it went */
+		assert_int_equal(
+		    privd_connect(&c, list, bh.pub, k->pub, k->sec), PRIVD_OK);
+		expect_rc(c, privd_set_timeout(c, 20000), PRIVD_OK, "timeout");
+		assert_int_equal(
+		    pthread_create(&t, NULL, black_hole_unavailable, &bh), 0);
+		if (i == 0) {
+			rc = privd_put(
+			    c, "customers", "c-9", "invoicing", &f, 1);
+			printf("# put answered UNAVAILABLE: %s (%s)\n",
+			    privd_strerror(rc), privd_errmsg(c));
+			expect_rc(c, rc, PRIVD_EINDOUBT, "put, UNAVAILABLE");
+			assert_non_null(strstr(privd_errmsg(c), "UNAVAILABLE"));
+		} else {
+			rc = privd_ping(c, NULL);
+			printf("# ping answered UNAVAILABLE: %s (%s)\n",
+			    privd_strerror(rc), privd_errmsg(c));
+			/* it went on to B (whose handshake fails: bh's key) */
+			assert_int_equal(rc, PRIVD_EHANDSHAKE);
+			assert_non_null(
+			    strstr(privd_errmsg(c), p->b->endpoint));
+		}
+		pthread_join(t, NULL);
+		privd_close(&c);
+		black_hole_close(&bh);
+	}
+}
+
 /* A comes back: the handle keeps working throughout and its calls return
  * to A, the first node of the list. */
 static void
@@ -646,6 +732,7 @@ main(void)
 	    T(test_hung_a_put_is_in_doubt),
 	    T(test_unsent_put_moves_on),
 	    T(test_node_dies_in_flight),
+	    T(test_unavailable_put_is_in_doubt),
 	    T(test_a_comes_back),
 	    T(test_all_dead),
 	    T(test_privctl),

@@ -98,10 +98,11 @@
  *   refused, the CURVE handshake fails (PRIVD_EHANDSHAKE), no connection
  *   is made in time, the node takes the request and does not answer in
  *   time or drops the connection, or it answers PRIVD_EUNAVAILABLE
- *   (stopping; the request had no effect). Any other answer ends the call
- *   as it is. A request that was never sent, or that privd answered
- *   PRIVD_EUNAVAILABLE, goes to the next node whatever it is. A request
- *   that was sent and not answered goes to the next node only if it is
+ *   (stopping or overloaded; or, on a PostgreSQL store, a commit the
+ *   database did not confirm, which may have landed). Any other answer
+ *   ends the call as it is. A request that was never sent goes to the
+ *   next node whatever it is. A request that was sent and not answered,
+ *   or answered PRIVD_EUNAVAILABLE, goes to the next node only if it is
  *   safe to repeat - it only reads: ping, get, policy get (any version),
  *   policy history, audit query, audit checkpoints, audit pubkey, audit
  *   prune without confirm, hold list, retention run with preview,

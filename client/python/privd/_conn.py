@@ -19,9 +19,10 @@ same in C; its comments say why each piece is there, in short:
   use, and moves on to the next when that node fails (connection refused,
   handshake failing, no connection or no answer within the attempt's share
   of the deadline, connection lost, privd answering UNAVAILABLE). A request
-  that was never sent, or that privd answered UNAVAILABLE, goes on
-  whatever it is; one that was sent and not answered goes on only if it
-  only reads (REDO below), else it raises InDoubtError. Node order, time
+  that was never sent goes on whatever it is; one that was sent and not
+  answered, or answered UNAVAILABLE (on a PostgreSQL store that may be a
+  commit that landed), goes on only if it only reads (REDO below), else it
+  raises InDoubtError. Node order, time
   shares, back-off and the background probe of earlier nodes are
   client/endpoints.c's, which says why.
 - Given privd's key and its next key (client/serverkey.c does the same),
@@ -459,10 +460,13 @@ class Connection:
                 e.sent = sent
             raise
         if len(self.nodes) > 1 and resp.status == pb.UNAVAILABLE:
-            # stopping or overloaded: no effect; another node may take it
+            # stopping or overloaded (no effect), or on a PostgreSQL
+            # store a commit the database did not confirm (it may have
+            # landed): another node may take a read; a change is in doubt
             self.close_socket()
             e = from_response(resp)
-            e.sent = False
+            e.sent = True
+            e.answered = True
             raise e
         return resp
 
@@ -590,6 +594,13 @@ class Connection:
             if nxt is None:
                 nxt = self._next(now, False)
             self._use(nxt)
+            if getattr(e, "answered", False):
+                raise InDoubtError(
+                    "privd at %s answered the %s request UNAVAILABLE: it "
+                    "may or may not have been applied (read back before "
+                    "repeating it); later calls go to %s" % (
+                        failed, req.WhichOneof("op").replace("_", " "),
+                        self.endpoint)) from None
             raise InDoubtError(
                 "privd at %s took the %s request and did not answer it (in "
                 "time, or before dropping the connection); later calls go "
