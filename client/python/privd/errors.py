@@ -122,7 +122,9 @@ class TooLargeError(PrivdError):
 
 class UnavailableError(PrivdError, ConnectionError):
     """privd could not be reached, or answered UNAVAILABLE (stopping,
-    overloaded, disk full). The request had no effect; retry later."""
+    overloaded, disk full: the request had no effect; or, on a PostgreSQL
+    store, a change whose commit the database did not confirm: it may
+    have landed, read back before repeating it). Retry later."""
 
     status = pb.UNAVAILABLE
 
