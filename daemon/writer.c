@@ -130,11 +130,37 @@ append_events(writer *wr, store_txn *txn, batch_txn *bt, uint64_t now)
 	return 0;
 }
 
+/* Is a change of the batch (a job still to be carried out) past its
+ * deadline at now? */
+static bool
+batch_late(const job *batch, uint64_t now)
+{
+	const job *j;
+
+	for (j = batch; j != NULL; j = j->next)
+		if (j->kind != JOB_ANSWERED && j->deadline_us != 0 &&
+		    now > j->deadline_us)
+			return true;
+	return false;
+}
+
 /*
  * One attempt at a batch: apply every change, append the audit event of
  * every job, sign a checkpoint when one is due. Starts again from the last
  * committed head each time, so a retried attempt leaves no trace of the
  * aborted one.
+ *
+ * Deadlines (proto: Request.deadline_ms): a change whose deadline has
+ * passed is not applied but answered EXPIRED, with its event, in this
+ * same transaction. Its client has stopped waiting and was told the
+ * change is in doubt; it may have done it again elsewhere since, and a
+ * node that hung (SIGSTOP, a stall, a partition) and woke up must not
+ * write the old change over the new one. The check is made once the
+ * transaction has begun (on PostgreSQL: after the writers' lock), and
+ * made again once everything is applied: a change whose deadline passed
+ * meanwhile (round trips, a stall) makes the attempt start over, which
+ * expires it. What remains is the commit itself: one begun before the
+ * deadline may land after it.
  */
 static int
 apply_batch(writer *wr, store_txn *txn, void *arg)
@@ -145,6 +171,9 @@ apply_batch(writer *wr, store_txn *txn, void *arg)
 	job *j;
 
 	bt->a = wr->audit;
+	for (j = bt->batch; j != NULL; j = j->next)
+		if (j->kind != JOB_ANSWERED)
+			(void)job_expired(j, now);
 	for (j = bt->batch; j != NULL && rc == 0; j = j->next) {
 		rc = writer_apply(wr, txn, j, now);
 		if (rc == JOB_FAILED) {
@@ -156,7 +185,12 @@ apply_batch(writer *wr, store_txn *txn, void *arg)
 		    !j->policy_same)
 			rc = writer_nodes_policy_stored(txn, j->policy_version);
 	}
-	return rc != 0 ? rc : append_events(wr, txn, bt, now);
+	if (rc == 0 && (rc = append_events(wr, txn, bt, now)) == 0 &&
+	    batch_late(bt->batch, clock_wall_us()))
+		/* run the attempt again (writer_in_write_txn): its first
+		 * loop above expires the late change */
+		rc = STORE_CONFLICT;
+	return rc;
 }
 
 /* The second transaction of a failed batch: only its events. */
