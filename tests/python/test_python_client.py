@@ -289,6 +289,7 @@ class Errors(Case):
                 pb.TOO_LARGE: privd.TooLargeError,
                 pb.UNAVAILABLE: privd.UnavailableError,
                 pb.INTERNAL: privd.InternalError,
+                pb.EXPIRED: privd.ExpiredError,
                 pb.STATUS_UNSPECIFIED: privd.ProtocolError,
                 99: privd.ProtocolError}
         for status, cls in want.items():
