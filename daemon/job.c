@@ -265,9 +265,21 @@ job_fail(job *j, int status, int reason, const char *fmt, ...)
 }
 
 bool
-job_expired(job *j, uint64_t now)
+job_late(const job *j)
 {
-	if (j->deadline_us == 0 || now <= j->deadline_us)
+	struct timespec ts;
+
+	if (j->deadline_us == 0)
+		return false;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 >
+	       j->deadline_us;
+}
+
+bool
+job_expired(job *j)
+{
+	if (!job_late(j))
 		return false;
 	/* never the deadline itself in the message: only that it passed */
 	job_fail(j, PRIVD__V1__STATUS__EXPIRED, 0,

@@ -185,11 +185,15 @@ void job_pack(job *j, Privd__V1__Response *resp);
  * whose outcome could not be made durable). */
 void job_drop_reply(job *j);
 /*
- * Has the job's deadline passed at now (wall-clock microseconds)? If so it
- * is failed with status EXPIRED (an answer with an audit event like any
- * other) and true is returned: the caller must not carry it out.
+ * Has the job's deadline passed? It is compared with the system's wall
+ * clock (CLOCK_REALTIME), the one the client's deadline was read from,
+ * never with clock.h's privd clock, which a test may shift by days.
  */
-bool job_expired(job *j, uint64_t now);
+bool job_late(const job *j);
+/* If job_late(j), fail it with status EXPIRED (an answer with an audit
+ * event like any other) and return true: the caller must not carry it
+ * out. */
+bool job_expired(job *j);
 /* Finish a job with status OK and the caller's payload. */
 void job_ok(job *j, Privd__V1__Response *resp);
 /* Finish a job with an error status and message (no payload). */

@@ -131,15 +131,14 @@ append_events(writer *wr, store_txn *txn, batch_txn *bt, uint64_t now)
 }
 
 /* Is a change of the batch (a job still to be carried out) past its
- * deadline at now? */
+ * deadline? */
 static bool
-batch_late(const job *batch, uint64_t now)
+batch_late(const job *batch)
 {
 	const job *j;
 
 	for (j = batch; j != NULL; j = j->next)
-		if (j->kind != JOB_ANSWERED && j->deadline_us != 0 &&
-		    now > j->deadline_us)
+		if (j->kind != JOB_ANSWERED && job_late(j))
 			return true;
 	return false;
 }
@@ -173,7 +172,7 @@ apply_batch(writer *wr, store_txn *txn, void *arg)
 	bt->a = wr->audit;
 	for (j = bt->batch; j != NULL; j = j->next)
 		if (j->kind != JOB_ANSWERED)
-			(void)job_expired(j, now);
+			(void)job_expired(j);
 	for (j = bt->batch; j != NULL && rc == 0; j = j->next) {
 		rc = writer_apply(wr, txn, j, now);
 		if (rc == JOB_FAILED) {
@@ -186,7 +185,7 @@ apply_batch(writer *wr, store_txn *txn, void *arg)
 			rc = writer_nodes_policy_stored(txn, j->policy_version);
 	}
 	if (rc == 0 && (rc = append_events(wr, txn, bt, now)) == 0 &&
-	    batch_late(bt->batch, clock_wall_us()))
+	    batch_late(bt->batch))
 		/* run the attempt again (writer_in_write_txn): its first
 		 * loop above expires the late change */
 		rc = STORE_CONFLICT;
@@ -652,12 +651,30 @@ writer_free(writer **wp)
 	*wp = NULL;
 }
 
+/*
+ * Take a batch's RetentionRun jobs aside for their sweeps, but those past
+ * their deadline, which are answered EXPIRED with the rest of the batch
+ * instead. A sweep taken in time runs however long it waits behind
+ * another: what it does, retention due by the policy, is the same run
+ * later (by the timer's sweep too).
+ */
+static job *
+sweep_take(writer *wr, job *batch)
+{
+	job *j;
+
+	for (j = batch; j != NULL; j = j->next)
+		if (j->kind == JOB_SWEEP)
+			(void)job_expired(j);
+	return writer_sweep_take(wr, batch);
+}
+
 void
 writer_commit(writer *wr, job *batch)
 {
 	uint64_t unsigned_since = 0;
 
-	if ((batch = writer_sweep_take(wr, batch)) != NULL)
+	if ((batch = sweep_take(wr, batch)) != NULL)
 		writer_commit_batch(wr, batch);
 	while (wr->sweep_queue != NULL || wr->sw != NULL)
 		(void)writer_sweep_work(wr, &unsigned_since);
@@ -728,7 +745,7 @@ writer_main(void *arg)
 			continue;
 		}
 		if (batch != NULL)
-			batch = writer_sweep_take(wr, batch);
+			batch = sweep_take(wr, batch);
 		if (batch != NULL) {
 			writer_commit_batch(wr, batch);
 			if (wr->audit.seq == wr->audit.ckpt_seq)
