@@ -19,7 +19,8 @@
  *   writer, not applied, and its event names the subject.
  * - Raw requests (h_dealer_call): a deadline already past is answered
  *   EXPIRED, not applied, audited (a put and a get); deadline 0 (none),
- *   one far in the future and UINT64_MAX are served as usual.
+ *   one far in the future and UINT64_MAX are served as usual;
+ *   --deadline-grace stretches every deadline.
  *
  * Nothing is timed for pass or fail: waits poll with a bound.
  */
@@ -462,8 +463,11 @@ test_writer_expires_late_change(void **state)
 	char sql[96];
 	evlist l = {0};
 
-	if (!h_store_pg())
-		skip(); /* the writers' lock is PostgreSQL's */
+	if (!h_store_pg()) {
+		printf("# skipped: it holds PostgreSQL's writers' lock (run "
+		       "it with meson test --setup pg)\n");
+		skip();
+	}
 	put_name(c, "w-1", "Original");
 	pc = PQconnectdb(h->store_spec);
 	if (PQstatus(pc) != CONNECTION_OK)
@@ -516,7 +520,8 @@ test_writer_expires_late_change(void **state)
 	privd_close(&c);
 #else
 	(void)state;
-	skip(); /* built without libpq */
+	printf("# skipped: built without libpq\n");
+	skip();
 #endif
 }
 
@@ -528,7 +533,38 @@ setup_one(void **state)
 	return h_setup(state, keys, 2, POLICY, NULL);
 }
 
+/* privd serve --deadline-grace 60000: a minute's allowance */
+static int
+setup_grace(void **state)
+{
+	static const char *const keys[] = {"svc", "auditor"};
+	static const char *const args[] = {"--deadline-grace", "60000", NULL};
+
+	return h_setup(state, keys, 2, POLICY, args);
+}
+
+/* The grace stretches every deadline: a second late is in time, an hour
+ * late is not. */
+static void
+test_grace(void **state)
+{
+	harness *h = *state;
+	privd_client *c = client(h, "svc");
+	uint64_t rid;
+
+	assert_int_equal(raw_put(h, "g-1", "Second", wall_ms() - 1000, &rid),
+	    PRIVD__V1__STATUS__OK);
+	get_name_ok(c, "g-1", "Second");
+	assert_int_equal(
+	    raw_put(h, "g-1", "Hour", wall_ms() - 3600 * 1000, &rid),
+	    PRIVD__V1__STATUS__EXPIRED);
+	expect_expired_event(h, rid, "put");
+	get_name_ok(c, "g-1", "Second");
+	privd_close(&c);
+}
+
 #define T1(fn) cmocka_unit_test_setup_teardown(fn, setup_one, h_teardown)
+#define TG(fn) cmocka_unit_test_setup_teardown(fn, setup_grace, h_teardown)
 #define T2(fn) cmocka_unit_test_setup_teardown(fn, setup_pair, teardown_pair)
 
 int
@@ -538,6 +574,7 @@ main(void)
 	    T1(test_past_deadline_is_expired),
 	    T1(test_deadline_inputs),
 	    T1(test_writer_expires_late_change),
+	    TG(test_grace),
 	    T2(test_hung_node_put_expires),
 	};
 
