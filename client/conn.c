@@ -476,8 +476,7 @@ call_once(privd_client *c, Privd__V1__Request *req, int64_t deadline, int *sent,
 	int rc;
 
 	*sent = 0;
-	/* privd carries the request out only before the attempt's end:
-	 * after it the call may have moved on, or reported it in doubt */
+	/* never carried out after the attempt's end (internal.h) */
 	req->deadline_ms = cl_wall_deadline_ms(deadline);
 	len = privd__v1__request__get_packed_size(req);
 	/*
