@@ -449,7 +449,7 @@ test_writer_expires_late_change(void **state)
 {
 #ifdef HAVE_LIBPQ
 	harness *h = *state;
-	privd_client *c = client(h, "svc"), *aud;
+	privd_client *c, *aud;
 	privd_audit_filter f = {0};
 	const uint64_t rid = 0x0dead11e;
 	uint64_t deadline;
@@ -468,6 +468,7 @@ test_writer_expires_late_change(void **state)
 		       "it with meson test --setup pg)\n");
 		skip();
 	}
+	c = client(h, "svc");
 	put_name(c, "w-1", "Original");
 	pc = PQconnectdb(h->store_spec);
 	if (PQstatus(pc) != CONNECTION_OK)
