@@ -4,7 +4,9 @@
  * the daemon that includes <lmdb.h> (store_lmdb.h, its struct, is private
  * to it save for the benchmark's store floor).
  *
- * DESIGN: each store_kv.h call is the LMDB call of the same name. The
+ * DESIGN: each store_kv.h call is the LMDB call of the same name (a read
+ * transaction's begin and renew also check that LMDB's snapshot is not
+ * newer than the commit it registered: read_settle). The
  * codes, flags, cursor operations and store_val are LMDB's own (checked
  * below at compile time), so values, keys and codes pass through without
  * a copy or a translation. A transaction is a small wrapper that carries
