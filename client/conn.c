@@ -451,6 +451,8 @@ map_status(Privd__V1__Status s)
 		return PRIVD_EUNAVAILABLE;
 	case PRIVD__V1__STATUS__INTERNAL:
 		return PRIVD_EINTERNAL;
+	case PRIVD__V1__STATUS__EXPIRED:
+		return PRIVD_EEXPIRED;
 	default:
 		return PRIVD_EPROTO;
 	}
@@ -470,10 +472,13 @@ call_once(privd_client *c, Privd__V1__Request *req, int64_t deadline, int *sent,
 {
 	zmq_msg_t m;
 	uint8_t *buf;
-	size_t len = privd__v1__request__get_packed_size(req);
+	size_t len;
 	int rc;
 
 	*sent = 0;
+	/* never carried out after the attempt's end (internal.h) */
+	req->deadline_ms = cl_wall_deadline_ms(deadline);
+	len = privd__v1__request__get_packed_size(req);
 	/*
 	 * A socket without its monitor that cannot send right now lost its
 	 * connection since its first request: start over with a fresh,
@@ -564,16 +569,18 @@ cl_call_keep(privd_client *c, Privd__V1__Request *req,
 	*out = NULL;
 	if (!cl_same_process(c))
 		return cl_fail(c, PRIVD_EINVAL, "%s", cl_other_process);
-	/* the id is part of the packed size (a varint): set it first */
+	/* the id and the deadline are part of the packed size (varints):
+	 * set them first (each attempt sets its own deadline, as long) */
 	req->request_id = c->next_id++;
 	if (c->next_id == 0)
 		c->next_id = 1;
+	deadline = cl_now_ms() + c->timeout_ms;
+	req->deadline_ms = cl_wall_deadline_ms(deadline);
 	len = privd__v1__request__get_packed_size(req);
 	if (len > c->max_request)
 		return cl_fail(c, PRIVD_ETOOBIG,
 		    "request of %zu bytes exceeds the limit of %zu bytes", len,
 		    c->max_request);
-	deadline = cl_now_ms() + c->timeout_ms;
 
 	cl_ep_begin(c, req);
 	do

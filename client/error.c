@@ -130,6 +130,9 @@ privd_strerror(int status)
 	case PRIVD_EINDOUBT:
 		return "failed-unknown: the request may or may not have been "
 		       "applied; read back before repeating";
+	case PRIVD_EEXPIRED:
+		return "privd got the request after its deadline and did not "
+		       "carry it out (are the clocks in step?)";
 	default:
 		return "unknown status";
 	}
@@ -178,7 +181,8 @@ _Static_assert(
         PRIVD_AUDIT_STATUS_RETAINED == PRIVD__V1__STATUS__RETAINED &&
         PRIVD_AUDIT_STATUS_TOO_LARGE == PRIVD__V1__STATUS__TOO_LARGE &&
         PRIVD_AUDIT_STATUS_UNAVAILABLE == PRIVD__V1__STATUS__UNAVAILABLE &&
-        PRIVD_AUDIT_STATUS_INTERNAL == PRIVD__V1__STATUS__INTERNAL,
+        PRIVD_AUDIT_STATUS_INTERNAL == PRIVD__V1__STATUS__INTERNAL &&
+        PRIVD_AUDIT_STATUS_EXPIRED == PRIVD__V1__STATUS__EXPIRED,
     "PRIVD_AUDIT_STATUS_* differ from privd.v1.Status");
 
 /* Names as privd.proto spells them, without the prefix, and as privctl
@@ -201,7 +205,7 @@ privd_audit_status_name(int status)
 {
 	static const char *const names[] = {"unspecified", "ok", "invalid",
 	    "denied", "not_found", "conflict", "retained", "too_large",
-	    "unavailable", "internal"};
+	    "unavailable", "internal", "expired"};
 
 	if (status < 0 || (size_t)status >= sizeof(names) / sizeof(names[0]))
 		return "unknown";

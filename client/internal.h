@@ -211,6 +211,13 @@ void cl_msg_wipe_close(void *msg);
  * processes (not a secret). */
 uint64_t cl_random_id(void);
 
+/* wire.c: a deadline on the monotonic clock (cl_now_ms()) as the wall-clock
+ * time a request carries to privd (Request.deadline_ms: milliseconds since
+ * the Unix epoch); a deadline already past is now. Each attempt carries
+ * its own end: privd does not carry a request out after it, when the call
+ * may have moved on to another node or reported a change in doubt. */
+uint64_t cl_wall_deadline_ms(int64_t deadline);
+
 /* conn.c: a new DEALER with the handle's keys and socket options, not
  * yet connected (for endpoints.c's probe); a status. */
 int cl_dealer_new(privd_client *c, void **out);

@@ -114,3 +114,21 @@ cl_random_id(void)
 		    (uint64_t)(uintptr_t)&v ^ (uint64_t)getpid() << 32;
 	return v;
 }
+
+/*
+ * The wall clock says when the deadline falls for privd, which compares it
+ * with its own wall clock: the clocks of different hosts agree (NTP) where
+ * their monotonic clocks do not. The attempt itself is timed on the
+ * monotonic clock, so a step of the wall clock during a call moves only
+ * what privd is told, never how long the client waits.
+ */
+uint64_t
+cl_wall_deadline_ms(int64_t deadline)
+{
+	struct timespec ts;
+	int64_t left = deadline - cl_now_ms();
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
+	       (uint64_t)(left > 0 ? left : 0);
+}

@@ -128,6 +128,8 @@ decision_of(int status)
 		return DEC(REFUSED);
 	case ST(INVALID):
 	case ST(TOO_LARGE):
+	/* not carried out because of the request itself: its deadline */
+	case ST(EXPIRED):
 		return DEC(REJECTED);
 	default:
 		return DEC(FAILED);

@@ -42,6 +42,7 @@ enum {
 	S_CKPT_EVERY,
 	S_RETENTION_INTERVAL,
 	S_CLOCK_BEHIND_OK,
+	S_DEADLINE_GRACE,
 	S_N
 };
 
@@ -61,6 +62,11 @@ static const setting settings[S_N] = {
     [S_RETENTION_INTERVAL] = {"retention-interval", K_INT, 0, 7LL * 86400, 60,
         "seconds between retention sweeps (0: only on demand)"},
     [S_CLOCK_BEHIND_OK] = {"clock-behind-ok", K_BOOL, 0, 0, 0, NULL},
+    /* 0 by default: any grace lets a change land that much after its
+     * client gave up on it; an attempt lasts seconds, so ordinary NTP
+     * skew expires nothing early without one */
+    [S_DEADLINE_GRACE] = {"deadline-grace", K_INT, 0, 60000, 0,
+        "milliseconds a request's deadline is stretched for clock skew"},
 };
 
 /* The settings one source (the flags, or the file) gives. */
@@ -345,6 +351,8 @@ serve_config_load(int argc, char **argv, int first, serve_config *c)
 	c->srv.retention_interval_s =
 	    (uint64_t)pick_num(&fl, &fv, S_RETENTION_INTERVAL);
 	c->srv.clock_behind_ok = pick_num(&fl, &fv, S_CLOCK_BEHIND_OK) != 0;
+	c->srv.deadline_grace_ms =
+	    (uint64_t)pick_num(&fl, &fv, S_DEADLINE_GRACE);
 	c->log_level = (int)pick_num(&fl, &fv, S_LOG_LEVEL);
 	return 0;
 }
@@ -386,4 +394,6 @@ serve_config_print(const serve_config *c, FILE *f)
 	    (unsigned long long)sc->retention_interval_s);
 	fprintf(
 	    f, "clock-behind-ok = %s\n", sc->clock_behind_ok ? "yes" : "no");
+	fprintf(f, "deadline-grace = %llu\n",
+	    (unsigned long long)sc->deadline_grace_ms);
 }

@@ -145,5 +145,14 @@ decode_request(job *j, size_t max_request)
 		    bad->name);
 		return -1;
 	}
+	/* The deadline, with the grace for clock skew; one too far to
+	 * represent (UINT64_MAX, say: half a million years) is none. A
+	 * request already late on arrival is answered at once: its client
+	 * has stopped waiting, and a change must not happen after that. */
+	if (req->deadline_ms != 0 &&
+	    req->deadline_ms <= (UINT64_MAX - j->grace_us) / 1000)
+		j->deadline_us = req->deadline_ms * 1000 + j->grace_us;
+	if (job_expired(j))
+		return -1;
 	return 0;
 }

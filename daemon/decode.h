@@ -21,8 +21,10 @@
  * frame larger than max_request (TOO_LARGE), a frame that is not a
  * privd.v1.Request or decodes into too much memory (INVALID), and a
  * request with a string field that holds a NUL byte or is not valid UTF-8
- * (INVALID, naming the field by its name in the .proto). Sets
- * j->request_id as soon as it is known. Returns 0, or -1 if the job failed.
+ * (INVALID, naming the field by its name in the .proto), and a request
+ * whose deadline_ms (plus j->grace_us) has passed already (EXPIRED). Sets
+ * j->request_id as soon as it is known, and j->deadline_us. Returns 0, or
+ * -1 if the job failed.
  */
 int decode_request(job *j, size_t max_request);
 

@@ -481,6 +481,7 @@ frontend_run(server *srv, int sigfd)
 					break;
 				fe.inflight++;
 				j->frame_bytes = zmq_msg_size(&j->frame);
+				j->grace_us = srv->cfg.deadline_grace_ms * 1000;
 				fe.inflight_bytes += j->frame_bytes;
 				if (last != NULL)
 					last->next = j;

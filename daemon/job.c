@@ -176,6 +176,8 @@ job_clear(job *j)
 	j->multipart = false;
 	j->follow = false;
 	j->no_event = false;
+	j->grace_us = 0;
+	j->deadline_us = 0;
 	j->next = NULL;
 	if (j->reccap > 64 * 1024) { /* do not pin a huge request's buffer */
 		sodium_memzero(j->recbuf, j->reccap);
@@ -260,6 +262,31 @@ job_fail(job *j, int status, int reason, const char *fmt, ...)
 	vsnprintf(j->message, sizeof(j->message), fmt, ap);
 	va_end(ap);
 	job_pack(j, NULL);
+}
+
+bool
+job_late(const job *j)
+{
+	struct timespec ts;
+
+	if (j->deadline_us == 0)
+		return false;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 >
+	       j->deadline_us;
+}
+
+bool
+job_expired(job *j)
+{
+	if (!job_late(j))
+		return false;
+	/* never the deadline itself in the message: only that it passed */
+	job_fail(j, PRIVD__V1__STATUS__EXPIRED, 0,
+	    "the request's deadline passed before privd could carry it "
+	    "out: it had no effect (if this is unexpected, check that the "
+	    "client's and privd's clocks are synchronised)");
+	return true;
 }
 
 int

@@ -105,6 +105,12 @@ typedef struct job {
 	bool follow;        /* an audit follow poll (its auditing is limited) */
 	bool no_event;      /* writer: a follow poll already covered by an
 	                       audit_follow event of this minute */
+	uint64_t grace_us;  /* the deadline-grace setting, for decode */
+
+	/* decode: the request's deadline_ms plus the grace, in wall-clock
+	 * microseconds; 0: none (or too far to matter). A change is not
+	 * carried out after it (job_expired). */
+	uint64_t deadline_us;
 
 	/* worker */
 	arena ar;
@@ -178,6 +184,16 @@ void job_pack(job *j, Privd__V1__Response *resp);
 /* Drop the job's reply: the frontend then answers nothing (for a request
  * whose outcome could not be made durable). */
 void job_drop_reply(job *j);
+/*
+ * Has the job's deadline passed? It is compared with the system's wall
+ * clock (CLOCK_REALTIME), the one the client's deadline was read from,
+ * never with clock.h's privd clock, which a test may shift by days.
+ */
+bool job_late(const job *j);
+/* If job_late(j), fail it with status EXPIRED (an answer with an audit
+ * event like any other) and return true: the caller must not carry it
+ * out. */
+bool job_expired(job *j);
 /* Finish a job with status OK and the caller's payload. */
 void job_ok(job *j, Privd__V1__Response *resp);
 /* Finish a job with an error status and message (no payload). */

@@ -45,6 +45,7 @@ typedef struct server_config {
 	uint64_t ckpt_every;  /* sign an audit checkpoint every N events */
 	bool clock_behind_ok; /* start with the clock behind the newest event */
 	uint64_t retention_interval_s; /* sweep every N s; 0: on demand only */
+	uint64_t deadline_grace_ms; /* allowance for clocks behind a client's */
 } server_config;
 
 typedef struct server {

@@ -130,11 +130,36 @@ append_events(writer *wr, store_txn *txn, batch_txn *bt, uint64_t now)
 	return 0;
 }
 
+/* Is a change of the batch (a job still to be carried out) past its
+ * deadline? */
+static bool
+batch_late(const job *batch)
+{
+	const job *j;
+
+	for (j = batch; j != NULL; j = j->next)
+		if (j->kind != JOB_ANSWERED && job_late(j))
+			return true;
+	return false;
+}
+
 /*
  * One attempt at a batch: apply every change, append the audit event of
  * every job, sign a checkpoint when one is due. Starts again from the last
  * committed head each time, so a retried attempt leaves no trace of the
  * aborted one.
+ *
+ * Deadlines (proto: Request.deadline_ms): a change whose deadline has
+ * passed is not applied but answered EXPIRED, with its event, in this
+ * same transaction. Its client has stopped waiting and was told the
+ * change is in doubt; it may have done it again elsewhere since, and a
+ * node that hung (SIGSTOP, a stall, a partition) and woke up must not
+ * write the old change over the new one. The check is made once the
+ * transaction has begun (on PostgreSQL: after the writers' lock), and
+ * made again once everything is applied: a change whose deadline passed
+ * meanwhile (round trips, a stall) makes the attempt start over, which
+ * expires it. What remains is the commit itself: one begun before the
+ * deadline may land after it.
  */
 static int
 apply_batch(writer *wr, store_txn *txn, void *arg)
@@ -145,6 +170,9 @@ apply_batch(writer *wr, store_txn *txn, void *arg)
 	job *j;
 
 	bt->a = wr->audit;
+	for (j = bt->batch; j != NULL; j = j->next)
+		if (j->kind != JOB_ANSWERED)
+			(void)job_expired(j);
 	for (j = bt->batch; j != NULL && rc == 0; j = j->next) {
 		rc = writer_apply(wr, txn, j, now);
 		if (rc == JOB_FAILED) {
@@ -156,7 +184,12 @@ apply_batch(writer *wr, store_txn *txn, void *arg)
 		    !j->policy_same)
 			rc = writer_nodes_policy_stored(txn, j->policy_version);
 	}
-	return rc != 0 ? rc : append_events(wr, txn, bt, now);
+	if (rc == 0 && (rc = append_events(wr, txn, bt, now)) == 0 &&
+	    batch_late(bt->batch))
+		/* run the attempt again (writer_in_write_txn): its first
+		 * loop above expires the late change */
+		rc = STORE_CONFLICT;
+	return rc;
 }
 
 /* The second transaction of a failed batch: only its events. */
@@ -618,12 +651,30 @@ writer_free(writer **wp)
 	*wp = NULL;
 }
 
+/*
+ * Take a batch's RetentionRun jobs aside for their sweeps, but those past
+ * their deadline, which are answered EXPIRED with the rest of the batch
+ * instead. A sweep taken in time runs however long it waits behind
+ * another: what it does, retention due by the policy, is the same run
+ * later (by the timer's sweep too).
+ */
+static job *
+sweep_take(writer *wr, job *batch)
+{
+	job *j;
+
+	for (j = batch; j != NULL; j = j->next)
+		if (j->kind == JOB_SWEEP)
+			(void)job_expired(j);
+	return writer_sweep_take(wr, batch);
+}
+
 void
 writer_commit(writer *wr, job *batch)
 {
 	uint64_t unsigned_since = 0;
 
-	if ((batch = writer_sweep_take(wr, batch)) != NULL)
+	if ((batch = sweep_take(wr, batch)) != NULL)
 		writer_commit_batch(wr, batch);
 	while (wr->sweep_queue != NULL || wr->sw != NULL)
 		(void)writer_sweep_work(wr, &unsigned_since);
@@ -694,7 +745,7 @@ writer_main(void *arg)
 			continue;
 		}
 		if (batch != NULL)
-			batch = writer_sweep_take(wr, batch);
+			batch = sweep_take(wr, batch);
 		if (batch != NULL) {
 			writer_commit_batch(wr, batch);
 			if (wr->audit.seq == wr->audit.ckpt_seq)

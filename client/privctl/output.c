@@ -124,7 +124,7 @@ status_name(int status)
 	static const char *const names[] = {"ok", "invalid", "denied",
 	    "not_found", "conflict", "retained", "too_large", "unavailable",
 	    "timeout", "protocol", "internal", "no_memory", "bad_key",
-	    "tampered", "handshake", "in_doubt"};
+	    "tampered", "handshake", "in_doubt", "expired"};
 
 	if (status < 0 || (size_t)status >= sizeof(names) / sizeof(names[0]))
 		return "unknown";

@@ -289,6 +289,7 @@ class Errors(Case):
                 pb.TOO_LARGE: privd.TooLargeError,
                 pb.UNAVAILABLE: privd.UnavailableError,
                 pb.INTERNAL: privd.InternalError,
+                pb.EXPIRED: privd.ExpiredError,
                 pb.STATUS_UNSPECIFIED: privd.ProtocolError,
                 99: privd.ProtocolError}
         for status, cls in want.items():
@@ -334,7 +335,8 @@ class Connection(Case):
     def test_no_answer_is_a_timeout_and_the_next_call_recovers(self):
         """privd stopped (SIGSTOP) after the handshake: TimeoutError; once
         it runs again, the next call gets its own answer, not the late
-        one."""
+        one, and the put it woke up to is not carried out: it carried its
+        deadline, now past (Request.deadline_ms)."""
         self.svc.ping()
         self.svc.timeout = 0.5
         os.kill(self.d.proc.pid, signal.SIGSTOP)
@@ -346,6 +348,7 @@ class Connection(Case):
         self.svc.timeout = 5
         self.assertEqual(self.svc.ping().principal, "svc")
         self.assertEqual(self.svc.put("customers", "py-9", {"notes": "n"}), 1)
+        self.assertEqual(self.svc.get("customers", "py-9"), {"notes": b"n"})
 
     def test_interrupted_call_leaves_no_answer_behind(self):
         """A call interrupted while it waits (KeyboardInterrupt from a

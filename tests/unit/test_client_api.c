@@ -36,6 +36,7 @@ static const struct {
     {"PRIVD_ETAMPERED", PRIVD_ETAMPERED},
     {"PRIVD_EHANDSHAKE", PRIVD_EHANDSHAKE},
     {"PRIVD_EINDOUBT", PRIVD_EINDOUBT},
+    {"PRIVD_EEXPIRED", PRIVD_EEXPIRED},
 };
 #define NSTATUSES (sizeof(statuses) / sizeof(statuses[0]))
 
@@ -108,6 +109,7 @@ test_names(void **state)
 	    {PRIVD_AUDIT_STATUS_TOO_LARGE, "too_large"},
 	    {PRIVD_AUDIT_STATUS_UNAVAILABLE, "unavailable"},
 	    {PRIVD_AUDIT_STATUS_INTERNAL, "internal"},
+	    {PRIVD_AUDIT_STATUS_EXPIRED, "expired"},
 	};
 	size_t i;
 
@@ -124,7 +126,7 @@ test_names(void **state)
 		assert_string_equal(
 		    privd_audit_status_name(audit[i].status), audit[i].name);
 	}
-	assert_string_equal(privd_audit_status_name(10), "unknown");
+	assert_string_equal(privd_audit_status_name(11), "unknown");
 	assert_string_equal(privd_audit_status_name(-1), "unknown");
 
 	assert_string_equal(privd_audit_decision_name(0), "unspecified");

@@ -366,6 +366,46 @@ class WireTest(WireCase):
         self.assertEqual([(f.name, f.value) for f in resp.get.fields],
                          [("notes", "ääkköset ok".encode())])
 
+    def test_deadline_passed_is_expired_and_audited(self):
+        """Request.deadline_ms (ms since the epoch): a put whose deadline
+        has passed is answered EXPIRED and not carried out, with an audit
+        event saying so; one in the future, or 0 (none), is carried out."""
+        def put_late(deadline_ms, value):
+            req = pb.Request()
+            req.purpose = "invoicing"
+            req.deadline_ms = deadline_ms
+            req.put.register = "customers"
+            req.put.subject = "wire-dl"
+            f = req.put.fields.add()
+            f.name = "name"
+            f.value = value
+            resp = self.client.call(req)
+            self.assertIsNotNone(resp, "no reply to put")
+            return req, resp
+
+        now_ms = int(time.time() * 1000)
+        late, resp = put_late(now_ms - 1000, b"Late")
+        self.assertEqual(resp.status, pb.EXPIRED, resp.message)
+        self.assertEqual(resp.WhichOneof("payload"), None)
+        _, resp = self.get("wire-dl")
+        self.assertEqual(resp.status, pb.NOT_FOUND, resp.message)
+
+        _, resp = put_late(now_ms + 60000, b"In time")
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        _, resp = put_late(0, b"No deadline")
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        _, resp = self.get("wire-dl")
+        self.assertEqual(resp.status, pb.OK, resp.message)
+        self.assertEqual([(f.name, f.value) for f in resp.get.fields],
+                         [("name", b"No deadline")])
+
+        recs = self.audit_records(self.connect("auditor"),
+                                  request_id=late.request_id)
+        self.assertEqual(len(recs), 1)
+        ev = recs[0][1]
+        self.assertEqual((ev.op, ev.status, ev.decision),
+                         ("put", pb.EXPIRED, pb.REJECTED))
+
     def test_unknown_field_denied(self):
         req, resp = self.put("wire-2", [("shoe_size", b"42")])
         self.assertIsNotNone(resp, "no reply to put")

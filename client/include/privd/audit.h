@@ -42,16 +42,17 @@ extern "C" {
  * from the library's PRIVD_E* codes (a library status also covers what
  * happens in the client). privd_audit_status_name() names them.
  */
-#define PRIVD_AUDIT_STATUS_UNSPECIFIED 0 /* never recorded by privd */
-#define PRIVD_AUDIT_STATUS_OK          1 /* carried out */
-#define PRIVD_AUDIT_STATUS_INVALID     2 /* malformed, or a value failed */
-#define PRIVD_AUDIT_STATUS_DENIED      3 /* denied: see the event's reason */
-#define PRIVD_AUDIT_STATUS_NOT_FOUND   4 /* no such subject or field */
-#define PRIVD_AUDIT_STATUS_CONFLICT    5 /* a precondition did not hold */
-#define PRIVD_AUDIT_STATUS_RETAINED    6 /* kept by a legal minimum or hold */
-#define PRIVD_AUDIT_STATUS_TOO_LARGE   7 /* over a size limit */
-#define PRIVD_AUDIT_STATUS_UNAVAILABLE 8 /* stopping, overloaded, disk full */
-#define PRIVD_AUDIT_STATUS_INTERNAL    9 /* privd failed */
+#define PRIVD_AUDIT_STATUS_UNSPECIFIED 0  /* never recorded by privd */
+#define PRIVD_AUDIT_STATUS_OK          1  /* carried out */
+#define PRIVD_AUDIT_STATUS_INVALID     2  /* malformed, or a value failed */
+#define PRIVD_AUDIT_STATUS_DENIED      3  /* denied: see the event's reason */
+#define PRIVD_AUDIT_STATUS_NOT_FOUND   4  /* no such subject or field */
+#define PRIVD_AUDIT_STATUS_CONFLICT    5  /* a precondition did not hold */
+#define PRIVD_AUDIT_STATUS_RETAINED    6  /* kept by a legal minimum or hold */
+#define PRIVD_AUDIT_STATUS_TOO_LARGE   7  /* over a size limit */
+#define PRIVD_AUDIT_STATUS_UNAVAILABLE 8  /* stopping, overloaded, disk full */
+#define PRIVD_AUDIT_STATUS_INTERNAL    9  /* privd failed */
+#define PRIVD_AUDIT_STATUS_EXPIRED     10 /* past its deadline: not done */
 
 /* The name of an audit event's status as privd.proto spells it, lower
  * case ("ok", "not_found", ...; "unspecified" for 0); "unknown" for a

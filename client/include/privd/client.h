@@ -76,6 +76,21 @@
  *   transient (privd stopping meanwhile), so fewer failures before the deadline
  *   give PRIVD_EUNAVAILABLE, whose message then says that a handshake failed. A
  *   stopped privd accepts no connection: PRIVD_EUNAVAILABLE at the deadline.
+ * - Every request carries its attempt's deadline as wall-clock time
+ *   (privd.proto's Request.deadline_ms: now, by the system clock, plus what
+ *   is left of the attempt's time). privd never carries out a request after
+ *   it: a change that reaches privd late, or whose transaction would begin
+ *   late (a node that hung and woke up, say), has no effect and is answered
+ *   PRIVD_EEXPIRED (audited as status "expired"). So a change that ended
+ *   PRIVD_ETIMEOUT or PRIVD_EINDOUBT is not carried out afterwards by a node
+ *   that wakes up after its deadline, except for a commit that privd began
+ *   before it (which lands within moments) - read back before repeating it
+ *   all the same. This needs the client's and privd's clocks in step (NTP):
+ *   privd's clock running behind by S lets such a change land up to S (plus
+ *   privd's --deadline-grace, default 0) after the deadline; running ahead,
+ *   it answers PRIVD_EEXPIRED that much early. PRIVD_EEXPIRED in an answer
+ *   means the clocks differ by about the timeout or more. A privd too old
+ *   to know deadlines ignores them.
  * - A handle given two server keys (privd's key and its next key, see
  *   privd_set_server_keys()) tries the other key on a fresh connection at
  *   once whenever a handshake fails, and keeps the key that worked; it
@@ -198,6 +213,7 @@ extern "C" {
 #define PRIVD_ETAMPERED    13 /* the audit log does not verify */
 #define PRIVD_EHANDSHAKE   14 /* connected, but the CURVE handshake failed */
 #define PRIVD_EINDOUBT     15 /* failed-unknown: read back before repeating */
+#define PRIVD_EEXPIRED     16 /* privd got it after its deadline: no effect */
 
 /* The version of this header (see "Versions"). */
 #define PRIVD_VERSION_MAJOR 2

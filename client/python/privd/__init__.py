@@ -15,7 +15,8 @@ Ed25519 from libsodium or python3-cryptography).
 
 Errors: every status of privd's answer has its exception (InvalidError,
 DeniedError with .reason and .reason_name, NotFoundError, ConflictError,
-RetainedError, TooLargeError, UnavailableError, InternalError), and the
+RetainedError, TooLargeError, UnavailableError, InternalError,
+ExpiredError), and the
 client's own failures theirs (TimeoutError and its InDoubtError for a
 change sent to a node that did not answer, HandshakeError, ProtocolError,
 KeyFileError, TamperedError); all derive from PrivdError.
@@ -28,8 +29,8 @@ from ._pb import pb
 from ._rights import NOW, RetentionCount, RetentionReport
 from .audit import ChainVerifier, checkpoint_message
 from .client import Client
-from .errors import (ConflictError, DeniedError, HandshakeError,
-                     InDoubtError, InternalError, InvalidError, KeyFileError,
+from .errors import (ConflictError, DeniedError, ExpiredError,
+                     HandshakeError, InDoubtError, InternalError, InvalidError, KeyFileError,
                      NotFoundError, PrivdError, ProtocolError, RetainedError,
                      TamperedError, TimeoutError, TooLargeError,
                      UnavailableError, error_class, reason_name)
@@ -48,7 +49,7 @@ __all__ = [
     "PrivdError", "InvalidError", "DeniedError", "NotFoundError",
     "ConflictError", "RetainedError", "TooLargeError", "UnavailableError",
     "TimeoutError", "InDoubtError", "InternalError", "ProtocolError",
-    "HandshakeError",
+    "HandshakeError", "ExpiredError",
     "KeyFileError", "TamperedError", "error_class", "reason_name",
     "KeyPair", "is_z85_key", "keygen", "load_audit_pubkey", "load_keypair",
     "public_of", "read_server_key", "read_server_keys", "save_audit_pubkey",

@@ -30,6 +30,13 @@ same in C; its comments say why each piece is there, in short:
   fresh socket, and the key that works stays in use: privd restarting
   onto its next key costs one failed handshake. HandshakeError once each
   key has failed HS_FAILS_MAX times in a row.
+- Every attempt's request carries its deadline as wall-clock time
+  (Request.deadline_ms: the system clock now plus what is left of the
+  attempt): privd answers EXPIRED (ExpiredError), with no effect, rather
+  than carry a request out after it, so a node that hung and wakes up does
+  not apply a change its caller was told is in doubt (client.h,
+  "Deadlines", says what remains: a commit begun before the deadline, and
+  clocks out of step).
 """
 
 import os
@@ -86,6 +93,15 @@ REDO = {
     "backup_read": "node",
     "backup_end": "node",
 }
+
+
+def wall_deadline_ms(deadline):
+    """A deadline on the monotonic clock as the wall-clock time a request
+    carries (Request.deadline_ms, ms since the epoch): privd compares it
+    with its own wall clock (clocks of hosts agree through NTP; monotonic
+    ones do not). A deadline already past is now."""
+    left = max(0.0, deadline - time.monotonic())
+    return int((time.time() + left) * 1000)
 
 
 def redo_of(req):
@@ -479,16 +495,21 @@ class Connection:
         to another node (see the module's notes)."""
         req.request_id = self.next_id
         self.next_id = (self.next_id + 1) & 0xFFFFFFFFFFFFFFFF or 1
+        deadline = time.monotonic() + self.timeout_ms / 1000.0
+        # the deadline is part of the size (a varint): each attempt's is
+        # as long as this one
+        req.deadline_ms = wall_deadline_ms(deadline)
         data = req.SerializeToString()
         if len(data) > self.max_request:
             raise TooLargeError("request of %d bytes exceeds the limit of %d "
                                 "bytes" % (len(data), self.max_request))
-        deadline = time.monotonic() + self.timeout_ms / 1000.0
         self._begin(req)
         while True:
             try:
-                resp = self._attempt(data, req.request_id,
-                                     self._attempt_deadline(deadline))
+                attempt_deadline = self._attempt_deadline(deadline)
+                req.deadline_ms = wall_deadline_ms(attempt_deadline)
+                resp = self._attempt(req.SerializeToString(), req.request_id,
+                                     attempt_deadline)
                 self.nodes[self.cur].ok()
                 break
             except (UnavailableError, TimeoutError, HandshakeError) as e:

@@ -142,6 +142,15 @@ class InDoubtError(TimeoutError):
     which says the same of a call to one endpoint."""
 
 
+class ExpiredError(PrivdError):
+    """privd got the request after its deadline (the request carries one:
+    the attempt's end by the client's clock) and did not carry it out: it
+    had no effect (EXPIRED). Seen at once, it says privd's clock is ahead of
+    the client's by about the timeout or more: check NTP."""
+
+    status = pb.EXPIRED
+
+
 class InternalError(PrivdError):
     """privd failed; the request had no effect (INTERNAL)."""
 
@@ -182,6 +191,7 @@ _BY_STATUS = {
     pb.TOO_LARGE: TooLargeError,
     pb.UNAVAILABLE: UnavailableError,
     pb.INTERNAL: InternalError,
+    pb.EXPIRED: ExpiredError,
 }
 
 
