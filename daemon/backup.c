@@ -28,6 +28,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "log.h"
+#include "store_image.h"
 #include "substate.h"
 
 #define COPY_CHUNK        (1u << 20)
@@ -192,7 +193,9 @@ backup_clean_dir(const char *datadir, size_t *removed)
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path) == 0)
+		/* a directory: an image's work store (store_image.h) */
+		if (unlink(path) == 0 ||
+		    (errno == EISDIR && store_image_clean(path) == 0))
 			(*removed)++;
 		else
 			log_warn("cannot remove %s: %s", path, strerror(errno));
@@ -202,14 +205,15 @@ backup_clean_dir(const char *datadir, size_t *removed)
 }
 
 /*
- * What the compacted copy will hold: the pages of every database (free
- * pages are left out) and the two meta pages, and the trailer. An
- * estimate for the progress only: the store changes while it is copied.
+ * What the image will hold (LMDB: the pages of every database, free pages
+ * left out; PostgreSQL: about its tables' size) and the trailer. An
+ * estimate for the progress and the free-space check only: the store
+ * changes while it is copied.
  */
 static uint64_t
 estimate_size(store *st)
 {
-	return store_copy_size(st) + BACKUP_TRAILER_BYTES;
+	return store_image_estimate(st) + BACKUP_TRAILER_BYTES;
 }
 
 /* Copy the store into the pipe (its writing end); store_copy holds
@@ -359,20 +363,17 @@ fsync_dir(const char *dir)
 }
 
 /*
- * Make the backup's file: the copy, its trailer, fsync, rename. 0 with
- * *bi, or an error (errno or LMDB) with a message for the client in msg.
- * The file descriptor stays open in b->fd (the thread's until READY).
+ * LMDB's image: its compacted copy through a pipe into the file, hashed
+ * and counted on the way.
  */
 static int
-make_backup(backup_ctl *b, backup_info *bi, char *msg, size_t msglen)
+copy_native(backup_ctl *b, backup_info *bi, crypto_generichash_state *h,
+    char *msg, size_t msglen)
 {
-	uint8_t tr[BACKUP_TRAILER_BYTES];
-	crypto_generichash_state h;
 	pthread_t ct;
 	copier c = {b->st, -1, 0};
 	int p[2], rc;
 
-	memset(bi, 0, sizeof(*bi));
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		rc = errno;
 		snprintf(msg, msglen, "cannot make a pipe: %s", strerror(rc));
@@ -394,7 +395,6 @@ make_backup(backup_ctl *b, backup_info *bi, char *msg, size_t msglen)
 			         "ahead of the copy; if it fills during the "
 			         "copy, requests wait for the copy to end");
 	}
-	backup_digest_init(&h);
 	/* the copy's read transaction begins just after this */
 	bi->time_us = clock_wall_us();
 	if ((rc = pthread_create(&ct, NULL, copier_main, &c)) != 0) {
@@ -404,7 +404,7 @@ make_backup(backup_ctl *b, backup_info *bi, char *msg, size_t msglen)
 		    msg, msglen, "cannot start the copy: %s", strerror(rc));
 		return rc;
 	}
-	rc = pump(b, p[0], b->fd, &h);
+	rc = pump(b, p[0], b->fd, h);
 	/* a copy still writing gets EPIPE and stops */
 	close(p[0]);
 	pthread_join(ct, NULL);
@@ -417,6 +417,98 @@ make_backup(backup_ctl *b, backup_info *bi, char *msg, size_t msglen)
 		return rc;
 	}
 	bi->image_bytes = atomic_load(&b->copied);
+	return 0;
+}
+
+/*
+ * Any other store's image (store_image.h): every table walked in one read
+ * transaction (PostgreSQL: one REPEATABLE READ snapshot) into an LMDB
+ * image that takes the .part's place; then the file is read through for
+ * its digest. copied counts the records' bytes while they are copied,
+ * and the image's length once it is made.
+ */
+static int
+copy_image(backup_ctl *b, backup_info *bi, crypto_generichash_state *h,
+    char *msg, size_t msglen)
+{
+	store_txn *txn;
+	struct stat sb;
+	uint8_t *buf;
+	uint64_t at = 0;
+	ssize_t n;
+	int fd, rc;
+
+	/* the snapshot is taken at the transaction's first read, after this */
+	bi->time_us = clock_wall_us();
+	if ((rc = store_txn_begin(b->st, STORE_RDONLY, &txn)) != 0) {
+		snprintf(msg, msglen, "cannot read the store: %s",
+		    store_strerror(rc));
+		return rc;
+	}
+	rc = store_image_write(
+	    txn, b->part, b->estimate, &b->cancel, &b->copied, msg, msglen);
+	store_txn_abort(txn);
+	if (rc != 0)
+		return rc;
+	/* the image was renamed over the .part the start made */
+	if ((fd = open(b->part, O_RDWR | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &sb) != 0) {
+		rc = errno;
+		if (fd >= 0)
+			close(fd);
+		snprintf(
+		    msg, msglen, "cannot open the image: %s", strerror(rc));
+		return rc;
+	}
+	pthread_mutex_lock(&b->mu);
+	close(b->fd);
+	b->fd = fd;
+	pthread_mutex_unlock(&b->mu);
+	if ((buf = malloc(COPY_CHUNK)) == NULL)
+		return ENOMEM;
+	while (at < (uint64_t)sb.st_size) {
+		if (atomic_load(&b->cancel)) {
+			rc = ECANCELED;
+			break;
+		}
+		if ((n = pread(fd, buf, COPY_CHUNK, (off_t)at)) <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			rc = n < 0 ? errno : EIO;
+			snprintf(msg, msglen, "cannot read the image: %s",
+			    strerror(rc));
+			break;
+		}
+		backup_digest_update(h, buf, (size_t)n);
+		at += (uint64_t)n;
+	}
+	free(buf);
+	if (rc != 0)
+		return rc;
+	bi->image_bytes = at;
+	atomic_store(&b->copied, at);
+	return lseek(fd, 0, SEEK_END) < 0 ? errno : 0;
+}
+
+/*
+ * Make the backup's file: the image, its trailer, fsync, rename. 0 with
+ * *bi, or an error (errno or a store code) with a message for the client
+ * in msg. The file descriptor stays open in b->fd (the thread's until
+ * READY).
+ */
+static int
+make_backup(backup_ctl *b, backup_info *bi, char *msg, size_t msglen)
+{
+	uint8_t tr[BACKUP_TRAILER_BYTES];
+	crypto_generichash_state h;
+	int rc;
+
+	memset(bi, 0, sizeof(*bi));
+	backup_digest_init(&h);
+	rc = store_image_native(b->st) ? copy_native(b, bi, &h, msg, msglen)
+	                               : copy_image(b, bi, &h, msg, msglen);
+	if (rc != 0)
+		return rc;
 	if ((rc = image_heads(b->part, bi, msg, msglen)) != 0)
 		return rc;
 	backup_trailer_encode(bi, tr);

@@ -45,15 +45,6 @@ do_backup_start(worker *w, job *j)
 
 	if ((b = backups_of(w, j)) == NULL)
 		return;
-	/* a backup is an LMDB image (store_copy); a database store has its
-	 * own backups, which hold the same sealed bytes */
-	if (strcmp(store_backend(w->srv->st), "lmdb") != 0) {
-		job_fail(j, ST(UNAVAILABLE), 0,
-		    "privd's backups are LMDB images; this privd's store is "
-		    "in PostgreSQL: back it up with PostgreSQL's own tools "
-		    "(pg_basebackup, pg_dump)");
-		return;
-	}
 	if ((id = arena_alloc(&j->ar, BACKUP_IDBYTES)) == NULL) {
 		job_fail(j, ST(INTERNAL), 0, "out of memory");
 		return;
