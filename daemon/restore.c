@@ -280,7 +280,7 @@ rst_load_journal(rst *r)
 		    "%s holds no store to read the erasure journal from: give "
 		    "the journal exported before it was lost with --journal "
 		    "FILE (privctl erasures export)",
-		    r->dir);
+		    r->db ? "the database" : r->dir);
 	if (r->has_old) {
 		if (rst_journal_from_store(r->old, r->otxn, after, &r->j,
 		        r->why, sizeof(r->why)) != 0)
