@@ -12,7 +12,8 @@
  *     restored into a new PostgreSQL database (no privd schema in it),
  *     an erasure made after the backup re-applied; privd then serves the
  *     database: the data is readable, the erased person stays erased, and
- *     the audit log verifies across the restore.
+ *     the audit log verifies across the restore; and back: the
+ *     database's backup restored into LMDB in the same directory.
  *
  * PostgreSQL whatever the setup (PRIVD_TEST_STORE=postgresql from meson,
  * like test_nodes); the move's first privd is on LMDB.
@@ -296,6 +297,22 @@ test_lmdb_to_pg(void **state)
 	assert_string_equal(l.ev[0]->fields[0], "lmdb.bak");
 	assert_string_equal(l.ev[0]->fields[1], "reapplied=1");
 	evlist_free(&l);
+
+	/* and back: the database's backup into LMDB in the directory */
+	snprintf(path, sizeof(path), "%s/pg.bak", h->root);
+	bk_fetch(h, "operator", path, &bi);
+	assert_int_equal(bi.journal_head, 1);
+	stop_clean(h);
+	snprintf(jpath, sizeof(jpath), "lmdb:%s", h->data_dir);
+	restore_into(h, h->data_dir, jpath, path, NULL, &r);
+	expect_exit(&r, 0, "privd restore of the database's backup into LMDB");
+	assert_int_equal(h_start(h, NULL), 0);
+	c = client(h, "svc");
+	bk_expect_name(c, "m-0", "v-m-0");
+	bk_expect_name(c, "after-1", "v-after-1");
+	bk_expect_name(c, "m-7", NULL);
+	privd_close(&c);
+	bk_verify_ok(h);
 }
 
 int
