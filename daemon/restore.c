@@ -13,6 +13,7 @@
  * the replaced data file is linked to data.mdb.replaced-<time> first and
  * the restored one renamed over data.mdb, so DIR never lacks a data.mdb.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -31,6 +32,7 @@
 #include "commands.h"
 #include "datadir.h"
 #include "restore.h"
+#include "store_image.h"
 #include "substate.h"
 
 #define ST(x)          PRIVD__V1__STATUS__##x
@@ -78,16 +80,43 @@ rst_clean_tmp(const char *tmp)
 	rmdir(tmp);
 }
 
+/* The work directories of replaced stores' images (restore_db.c) that a
+ * restore stopped during left in DIR: removed, 1 if any was there. */
+static int
+clean_image_work(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	size_t n;
+	DIR *d;
+	int found = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (strncmp(de->d_name, "store.replaced-", 15) != 0 || n < 6 ||
+		    strcmp(de->d_name + n - 6, ".mdb.d") != 0 ||
+		    datadir_path(path, sizeof(path), dir, de->d_name) != 0)
+			continue;
+		(void)store_image_clean(path);
+		found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
 int
 restore_clean_tmp(const char *dir)
 {
 	char tmp[PATH_MAX];
 	struct stat sb;
+	int found = clean_image_work(dir);
 
 	if (datadir_path(tmp, sizeof(tmp), dir, TMP_DIR) != 0)
 		return -1;
 	if (lstat(tmp, &sb) != 0)
-		return 0;
+		return found;
 	rst_clean_tmp(tmp);
 	return 1;
 }
@@ -240,107 +269,6 @@ close_old(rst *r)
 		store_txn_abort(r->otxn);
 	r->otxn = NULL;
 	store_close(&r->old);
-}
-
-/* Do two journal entries (of the same seq) record the same deletion? */
-static bool
-same_entry(const rst_entry *a, const rst_entry *b)
-{
-	size_t i;
-
-	if (a->seq != b->seq || a->kind != b->kind ||
-	    memcmp(a->sid, b->sid, sizeof(a->sid)) != 0 ||
-	    strcmp(a->reg, b->reg) != 0 || a->nfields != b->nfields)
-		return false;
-	for (i = 0; i < a->nfields; i++)
-		if (strcmp(a->fields[i], b->fields[i]) != 0)
-			return false;
-	return true;
-}
-
-/*
- * The journal to apply again, checked to reach back to the backup: the
- * replaced store's, the file's (--journal), or, with both, the longer of
- * the two once they agree where they overlap. Both are read whenever both
- * exist: a file exported before the last erasures must not hide them
- * while the store that recorded them is at hand (its audit events, copied
- * below, would say the person was erased while the data came back).
- */
-int
-rst_load_journal(rst *r)
-{
-	uint64_t after = r->bi.journal_head;
-	rst_journal fj;
-	size_t i, n;
-
-	memset(&fj, 0, sizeof(fj));
-	r->jsource = r->jpath;
-	if (!r->has_old && r->jpath == NULL)
-		return rst_refuse(r,
-		    "%s holds no store to read the erasure journal from: give "
-		    "the journal exported before it was lost with --journal "
-		    "FILE (privctl erasures export)",
-		    r->db ? "the database" : r->dir);
-	if (r->has_old) {
-		if (rst_journal_from_store(r->old, r->otxn, after, &r->j,
-		        r->why, sizeof(r->why)) != 0)
-			return -1;
-		r->jsource = "the replaced store";
-		if (r->j.head < after && r->jpath == NULL)
-			return rst_refuse(r,
-			    "the store in %s is older than the backup: its "
-			    "erasure journal ends at seq %llu, the backup's at "
-			    "%llu; restore a backup older than it, or give the "
-			    "journal with --journal",
-			    r->dir, (unsigned long long)r->j.head,
-			    (unsigned long long)after);
-		if (r->jpath == NULL)
-			return rst_journal_check(
-			    &r->j, after, r->why, sizeof(r->why));
-		if (r->j.head < after || rst_journal_check(&r->j, after, r->why,
-		                             sizeof(r->why)) != 0) {
-			/* an older or damaged store: the file alone */
-			rst_journal_free(&r->j);
-			r->has_old_journal = false;
-		} else {
-			r->has_old_journal = true;
-		}
-	}
-	if (rst_journal_from_file(
-	        r->jpath, after, &fj, r->why, sizeof(r->why)) != 0 ||
-	    rst_journal_check(&fj, after, r->why, sizeof(r->why)) != 0) {
-		rst_journal_free(&fj);
-		return -1;
-	}
-	if (!r->has_old_journal) {
-		rst_journal_free(&r->j);
-		r->j = fj;
-		r->jsource = r->jpath;
-		return 0;
-	}
-	n = r->j.n < fj.n ? r->j.n : fj.n;
-	for (i = 0; i < n; i++)
-		if (!same_entry(&r->j.e[i], &fj.e[i])) {
-			rst_journal_free(&fj);
-			return rst_refuse(r,
-			    "the journal in %s and the erasure journal of the "
-			    "store in %s differ at seq %llu: they are not of "
-			    "the same store",
-			    r->jpath, r->dir,
-			    (unsigned long long)r->j.e[i].seq);
-		}
-	if (fj.head > r->j.head) {
-		rst_journal_free(&r->j);
-		r->j = fj;
-		r->jsource = r->jpath;
-	} else {
-		rst_journal_free(&fj);
-		r->jsource = fj.head == r->j.head
-		                 ? "the replaced store (the same as the file)"
-		                 : "the replaced store (it goes further than "
-		                   "the file)";
-	}
-	return 0;
 }
 
 /* A data subject's restriction and objections as a journal entry left

@@ -27,8 +27,9 @@
 int cmd_restore(int argc, char **argv);
 
 /* Remove what a restore that stopped before its swap left in DIR (at
- * privd serve's start: it holds sealed personal data). 1 if something
- * was there, 0 if not, -1 if the path is too long. */
+ * privd serve's start: it holds sealed personal data): restore.tmp, and
+ * the work directory of a replaced store's image. 1 if something was
+ * there, 0 if not, -1 if the path is too long. */
 int restore_clean_tmp(const char *dir);
 
 /* One erasure journal entry to apply again. */

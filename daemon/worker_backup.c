@@ -116,8 +116,12 @@ do_backup_read(worker *w, job *j)
 		return;
 	}
 	if (v.phase == BACKUP_FAILED) {
+		/* a full disk, or a database that went away (the copy
+		 * failed; nothing is damaged): try again later */
 		job_fail(j,
-		    v.err == ENOSPC || v.err == EDQUOT || v.err == EFBIG
+		    v.err == ENOSPC || v.err == EDQUOT || v.err == EFBIG ||
+		            v.err == STORE_UNAVAILABLE ||
+		            v.err == STORE_CONFLICT
 		        ? ST(UNAVAILABLE)
 		        : ST(INTERNAL),
 		    0, "%s", v.msg);
