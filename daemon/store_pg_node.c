@@ -45,7 +45,8 @@
  *
  * The serving lock (store_image.h): a listener is a serving node's
  * (writer_nodes.c), so its connection also holds LOCK_SERVING shared,
- * taken right after its LISTENs, for as long as it lives: every node
+ * taken before its LISTENs (the connection's last statement stays its
+ * LISTEN, which tools look for), for as long as it lives: every node
  * that serves and is connected to the primary shows in pg_locks. `privd
  * restore` takes it exclusive, without waiting, on a connection of its
  * own: it cannot while a node serves, and while it holds it a starting
@@ -247,20 +248,6 @@ listen_connect(store_pg_listener *l)
 		    "store: cannot connect to PostgreSQL to listen: %s", err);
 		return false;
 	}
-	for (size_t i = 0; i < l->nchan; i++) {
-		snprintf(sql, sizeof(sql), "LISTEN %s", l->chan[i]);
-		r = PQexec(l->pc, sql);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			/* LISTEN on a standby fails: not the primary */
-			log_limited(&node_limit, LOG_WARN,
-			    "store: cannot listen for notifications");
-			PQclear(r);
-			PQfinish(l->pc);
-			l->pc = NULL;
-			return false;
-		}
-		PQclear(r);
-	}
 	/* this node serves (the header); a restore holding the lock
 	 * exclusive refuses it until it ends */
 	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock_shared(%lld)",
@@ -281,6 +268,20 @@ listen_connect(store_pg_listener *l)
 		return false;
 	}
 	PQclear(r);
+	for (size_t i = 0; i < l->nchan; i++) {
+		snprintf(sql, sizeof(sql), "LISTEN %s", l->chan[i]);
+		r = PQexec(l->pc, sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			/* LISTEN on a standby fails: not the primary */
+			log_limited(&node_limit, LOG_WARN,
+			    "store: cannot listen for notifications");
+			PQclear(r);
+			PQfinish(l->pc);
+			l->pc = NULL;
+			return false;
+		}
+		PQclear(r);
+	}
 	return true;
 }
 
