@@ -177,9 +177,8 @@ write_db(rst *r, rdb *d, bool *landed)
 		if (store_open_spec(
 		        d->spec, 0, true, &d->db, err, sizeof(err)) != 0)
 			return rst_refuse(r,
-			    "%s; and the database holds no privd schema it "
-			    "could make: %s; nothing was changed",
-			    d->open_err, err);
+			    "cannot make privd's schema in the database: %s",
+			    err);
 		if (hold_serving(r, d) != 0)
 			return -1;
 		if ((rc = store_gen(d->db, &d->gen0)) != 0)
@@ -233,13 +232,21 @@ rst_into_db(rst *r, int fd, const char *spec)
 
 	memset(&d, 0, sizeof(d));
 	d.spec = spec;
-	/* no schema (or no server) is told apart at the write; every other
-	 * check comes first */
+	/* a database without privd's schema is a new one (its schema is
+	 * made at the write, once every check has passed: store_pg.c says
+	 * "holds no privd store"); any other failure to open it (no
+	 * server, another schema version) is refused */
 	if (store_open_spec(
-	        spec, 0, false, &d.db, d.open_err, sizeof(d.open_err)) != 0)
+	        spec, 0, false, &d.db, d.open_err, sizeof(d.open_err)) != 0) {
 		d.db = NULL;
-	else if (hold_serving(r, &d) != 0)
+		if (strstr(d.open_err, "holds no privd store") == NULL) {
+			rc =
+			    rst_refuse(r, "the database store: %s", d.open_err);
+			goto out;
+		}
+	} else if (hold_serving(r, &d) != 0) {
 		goto out;
+	}
 	if (rst_check_backup(r, fd) != 0 || rst_copy_image(r, fd) != 0 ||
 	    rst_open_restored(r) != 0 || open_db_old(r, &d) != 0 ||
 	    rst_load_journal(r) != 0)

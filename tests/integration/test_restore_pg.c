@@ -6,8 +6,9 @@
  *     directory (a copy of the serving one's) asks for the restore; it is
  *     refused, nothing is kept or left behind, no restore event; once the
  *     node stops, the same restore goes through;
- *   - a damaged or truncated backup is refused with every table of the
- *     database unchanged (a digest of all of them, read with libpq);
+ *   - a damaged or truncated backup, or the database server down, is
+ *     refused with every table of the database unchanged (a digest of
+ *     all of them, read with libpq);
  *   - a move from LMDB: an LMDB privd's backup and exported journal
  *     restored into a new PostgreSQL database (no privd schema in it),
  *     an erasure made after the backup re-applied; privd then serves the
@@ -238,6 +239,15 @@ test_damaged_refused(void **state)
 	restore_into(h, h->data_dir, NULL, bad, NULL, &r);
 	expect_exit(&r, 1, "privd restore of a truncated backup");
 	free(buf);
+
+	/* the database server down: refused, saying so */
+	assert_int_equal(h_store_halt(), 0);
+	restore_into(h, h->data_dir, NULL, path, NULL, &r);
+	assert_int_equal(h_store_resume(), 0);
+	expect_exit(&r, 1, "privd restore with the database down");
+	assert_non_null(strstr(r.err, "the database store: "));
+	assert_non_null(strstr(r.err, "nothing was changed"));
+	assert_null(strstr(r.err, "dbname="));
 
 	db_digest(h->store_spec, after, sizeof(after));
 	assert_string_equal(before, after);
