@@ -132,7 +132,7 @@ keep_replaced(rst *r, rdb *d)
 		return rst_refuse(r, "path too long");
 	if (access(r->kept, F_OK) == 0) {
 		r->kept[0] = '\0';
-		return rst_refuse(r, "DIR already holds %s", name);
+		return rst_refuse(r, "%s already holds %s", r->dir, name);
 	}
 	if ((rc = store_image_write(r->otxn, r->kept,
 	         store_image_estimate(d->db), NULL, NULL, err, sizeof(err))) !=

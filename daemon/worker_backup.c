@@ -277,8 +277,8 @@ do_erasures_export(worker *w, job *j)
 		    EXPORT_MAX, EXPORT_DEFAULT);
 		return;
 	}
-	if (store_read_begin(w->srv->st, &w->rtxn) != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+	if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
+		worker_store_fail(j, rc); /* a database gone: UNAVAILABLE */
 		return;
 	}
 	rc = export_entries(w, j, rq->after, limit, &ee, &bad);
@@ -294,6 +294,8 @@ do_erasures_export(worker *w, job *j)
 		    "the erasure journal's record %llu is damaged; a restore "
 		    "must not go without it",
 		    (unsigned long long)bad);
+	} else if (rc == STORE_UNAVAILABLE || rc == STORE_CONFLICT) {
+		worker_store_fail(j, rc); /* retry later; nothing is damaged */
 	} else {
 		log_err("erasure journal export: %s", store_strerror(rc));
 		job_fail(j, ST(INTERNAL), 0, "cannot read the erasure journal");
