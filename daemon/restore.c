@@ -641,6 +641,20 @@ prepare(rst *r, int fd)
 	return 0;
 }
 
+/* Is the LMDB store spec names the one in dir (whose data.mdb the
+ * restore swaps)? An LMDB store elsewhere (init --store lmdb:DIR2) is
+ * not restored in place: it is refused rather than left as it was. */
+static bool
+lmdb_in_dir(const char *dir, const char *spec)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	const char *sdir = strncmp(spec, "lmdb:", 5) == 0 ? spec + 5 : spec;
+
+	if (realpath(dir, a) == NULL || realpath(sdir, b) == NULL)
+		return strcmp(dir, sdir) == 0;
+	return strcmp(a, b) == 0;
+}
+
 int
 cmd_restore(int argc, char **argv)
 {
@@ -675,6 +689,16 @@ cmd_restore(int argc, char **argv)
 			fprintf(stderr, "privd: restore refused: %s\n", r.why);
 		else
 			rst_report(&r);
+		goto out;
+	}
+	if (!lmdb_in_dir(r.dir, spec)) {
+		fprintf(stderr,
+		    "privd: restore refused: the store of %s is LMDB in "
+		    "another directory (%s names it); a restore replaces "
+		    "%s/data.mdb: give --store lmdb:%s, or restore with the "
+		    "store's directory as --data-dir (with master.key in it); "
+		    "nothing was changed\n",
+		    r.dir, DATADIR_STORE_FILE, r.dir, r.dir);
 		goto out;
 	}
 	sodium_memzero(spec, sizeof(spec));

@@ -15,7 +15,8 @@
  *   - refusals leave data.mdb byte for byte as it was: privd running, a
  *     truncated or damaged backup, a backup of another privd (another
  *     master key), a journal with a gap or a malformed line, a store older
- *     than the backup.
+ *     than the backup, a store that is LMDB in another directory (a
+ *     restore swaps DIR/data.mdb).
  *
  * On the test setup "pg" (issue 12) the restore goes into the database:
  * the tests that need no LMDB file run there too (the replaced store is
@@ -493,6 +494,22 @@ test_restore_refusals(void **state)
 	copy_file(good, bad, 0, 5000);
 	refused(h, bad, NULL, "damaged", want, len);
 	refused(h, jfull, NULL, "not a privd backup", want, len);
+	/* an LMDB store in another directory than DIR is not DIR/data.mdb */
+	{
+		char spec[H_PATH_MAX + 16];
+		h_result r;
+
+		snprintf(spec, sizeof(spec), "lmdb:%s", h->root);
+		assert_int_equal(
+		    h_run_privd(h,
+		        (const char *const[]){"restore", "--data-dir",
+		            h->data_dir, "--store", spec, "--from", good, NULL},
+		        60000, &r),
+		    0);
+		expect_exit(&r, 1, "a restore of an LMDB store elsewhere");
+		assert_non_null(strstr(r.err, "LMDB in another directory"));
+		expect_untouched(h, want, len);
+	}
 
 	/* a backup of another privd: another master key */
 	assert_int_equal(bk_setup(&other), 0);
