@@ -1,6 +1,6 @@
 /*
- * backup.c - online backups: the backup's state, its copy thread and its
- * timer; see backup.h.
+ * backup.c - online backups: the backup's state, its thread and its
+ * timer; see backup.h. The thread's copy is backup_copy.c's.
  *
  * A backup goes NONE -> COPYING -> READY -> NONE (ended or abandoned), or
  * COPYING -> FAILED (its file is gone; the next read reports why and ends
@@ -8,8 +8,7 @@
  * copy ran). The thread owns the copy; whoever ends the backup removes
  * its file under the mutex, so that a read never sees a closed fd.
  */
-#define _GNU_SOURCE /* pipe2 */
-#include "backup.h"
+#include "backup_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,53 +24,13 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "audit.h"
 #include "clock.h"
 #include "log.h"
-#include "substate.h"
+#include "store_image.h"
 
-#define COPY_CHUNK        (1u << 20)
-#define PIPE_BYTES        (1 << 20) /* fewer, larger reads of the copy */
-#define WRITEBACK_BYTES   (8ull << 20)
 #define RELEASE_STEP      (16 << 20)
 #define TICK_US           1000000 /* the timer looks at the idle time this often */
 #define BACKUP_DISK_SLACK (256ull << 20) /* left free for the store */
-#define MAP_SLACK_BYTES   (64ull << 20)  /* room for the writes during a copy */
-#define MAP_WAIT_MS       5000           /* for the writer to grow the map */
-
-typedef enum bstate {
-	B_NONE,
-	B_COPYING,
-	B_READY,
-	B_FAILED,
-	B_CANCEL, /* ended while copying: the thread removes the file */
-} bstate;
-
-struct backup_ctl {
-	store *st;
-	char dir[PATH_MAX];      /* DATADIR/backup */
-	char datadir[PATH_MAX];  /* DATADIR: its file system holds the copy */
-	pthread_mutex_t startmu; /* one start at a time: it may join */
-	pthread_mutex_t mu;      /* everything below */
-	pthread_cond_t cv;       /* on CLOCK_MONOTONIC: the timer's */
-	bstate state;
-	uint8_t id[BACKUP_IDBYTES];
-	char tag[9]; /* the id's first bytes in hex, for the log */
-	char part[PATH_MAX], bak[PATH_MAX];
-	int fd;    /* the file (READY), for reads; -1 if none */
-	int trash; /* a removed file's fd, for the thread to release */
-	atomic_bool cancel;
-	bool stopping; /* backup_ctl_free */
-	bool live;     /* thr has been started and not joined */
-	pthread_t thr;
-	atomic_uint_fast64_t copied;
-	uint64_t estimate;
-	backup_info info;
-	uint64_t size;
-	int err;
-	char msg[160];
-	uint64_t used_mono, used_wall; /* the last start or read */
-};
 
 /*
  * Free a removed backup's blocks a little at a time, then close it. A
@@ -192,7 +151,9 @@ backup_clean_dir(const char *datadir, size_t *removed)
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path) == 0)
+		/* a directory: an image's work store (store_image.h) */
+		if (unlink(path) == 0 ||
+		    (errno == EISDIR && store_image_clean(path) == 0))
 			(*removed)++;
 		else
 			log_warn("cannot remove %s: %s", path, strerror(errno));
@@ -202,240 +163,15 @@ backup_clean_dir(const char *datadir, size_t *removed)
 }
 
 /*
- * What the compacted copy will hold: the pages of every database (free
- * pages are left out) and the two meta pages, and the trailer. An
- * estimate for the progress only: the store changes while it is copied.
+ * What the image will hold (LMDB: the pages of every database, free pages
+ * left out; PostgreSQL: about its tables' size) and the trailer. An
+ * estimate for the progress and the free-space check only: the store
+ * changes while it is copied.
  */
 static uint64_t
 estimate_size(store *st)
 {
-	return store_copy_size(st) + BACKUP_TRAILER_BYTES;
-}
-
-/* Copy the store into the pipe (its writing end); store_copy holds
- * maplock shared for the whole read transaction of the copy. */
-typedef struct copier {
-	store *st;
-	int fd;
-	int rc;
-} copier;
-
-static void *
-copier_main(void *arg)
-{
-	copier *c = arg;
-
-	c->rc = store_copy(c->st, c->fd);
-	close(c->fd);
-	return NULL;
-}
-
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/*
- * Write back what the copy wrote so far, one WRITEBACK_BYTES window at a
- * time, waiting for the window before: a few hundred MB left dirty for
- * the final fsync would queue the writer's commit flushes behind them
- * (measured: puts waited up to 170 ms); this keeps them waiting for a
- * window at most.
- */
-static void
-write_back(int fd, uint64_t *synced, uint64_t written)
-{
-	const unsigned wait = SYNC_FILE_RANGE_WAIT_BEFORE |
-	                      SYNC_FILE_RANGE_WRITE |
-	                      SYNC_FILE_RANGE_WAIT_AFTER;
-
-	while (written - *synced >= WRITEBACK_BYTES) {
-		sync_file_range(
-		    fd, (off_t)*synced, WRITEBACK_BYTES, SYNC_FILE_RANGE_WRITE);
-		if (*synced >= WRITEBACK_BYTES)
-			sync_file_range(fd, (off_t)(*synced - WRITEBACK_BYTES),
-			    WRITEBACK_BYTES, wait);
-		*synced += WRITEBACK_BYTES;
-	}
-}
-
-/* Move the copy from the pipe into the file, hashing and counting. 0, an
- * errno, or ECANCELED. */
-static int
-pump(backup_ctl *b, int in, int out, crypto_generichash_state *h)
-{
-	uint64_t written = 0, synced = 0;
-	uint8_t *buf;
-	ssize_t n;
-	int rc = 0;
-
-	if ((buf = malloc(COPY_CHUNK)) == NULL)
-		return ENOMEM;
-	for (;;) {
-		if (atomic_load(&b->cancel)) {
-			rc = ECANCELED;
-			break;
-		}
-		if ((n = read(in, buf, COPY_CHUNK)) == -1) {
-			if (errno == EINTR)
-				continue;
-			rc = errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		backup_digest_update(h, buf, (size_t)n);
-		if ((rc = write_all(out, buf, (size_t)n)) != 0)
-			break;
-		atomic_fetch_add(&b->copied, (uint64_t)n);
-		written += (uint64_t)n;
-		write_back(out, &synced, written);
-	}
-	free(buf); /* sealed values and keys only: nothing to wipe */
-	return rc;
-}
-
-/*
- * Read from the finished image what its trailer says of it: its format,
- * the erasure journal's head, the audit log's head and chain hash. The
- * image is opened read-only without a lock file: nobody else opens it.
- */
-static int
-image_heads(const char *path, backup_info *bi, char *msg, size_t msglen)
-{
-	store *s = NULL;
-	store_txn *txn = NULL;
-	audit_state a;
-	char err[200];
-	int rc;
-
-	if ((rc = store_open_image(path, true, &s)) != 0 ||
-	    (rc = store_txn_begin(s, STORE_RDONLY, &txn)) != 0)
-		goto out;
-	if (store_format_check(s, txn, err, sizeof(err)) != 0) {
-		snprintf(msg, msglen, "the copy is not readable: %.120s", err);
-		rc = STORE_INCOMPATIBLE;
-		goto out;
-	}
-	if ((rc = journal_head(s, txn, &bi->journal_head)) != 0 ||
-	    (rc = audit_load(s, txn, &a)) != 0)
-		goto out;
-	bi->store_format = STORE_FORMAT;
-	bi->audit_head = a.seq;
-	memcpy(bi->audit_hash, a.hash, sizeof(bi->audit_hash));
-out:
-	if (rc != 0 && msg[0] == '\0')
-		snprintf(msg, msglen, "the copy cannot be read back: %s",
-		    store_strerror(rc));
-	if (txn != NULL)
-		store_txn_abort(txn);
-	store_close(&s);
-	return rc;
-}
-
-static int
-fsync_dir(const char *dir)
-{
-	int fd, rc = 0;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return errno;
-	if (fsync(fd) != 0)
-		rc = errno;
-	close(fd);
-	return rc;
-}
-
-/*
- * Make the backup's file: the copy, its trailer, fsync, rename. 0 with
- * *bi, or an error (errno or LMDB) with a message for the client in msg.
- * The file descriptor stays open in b->fd (the thread's until READY).
- */
-static int
-make_backup(backup_ctl *b, backup_info *bi, char *msg, size_t msglen)
-{
-	uint8_t tr[BACKUP_TRAILER_BYTES];
-	crypto_generichash_state h;
-	pthread_t ct;
-	copier c = {b->st, -1, 0};
-	int p[2], rc;
-
-	memset(bi, 0, sizeof(*bi));
-	if (pipe2(p, O_CLOEXEC) != 0) {
-		rc = errno;
-		snprintf(msg, msglen, "cannot make a pipe: %s", strerror(rc));
-		return rc;
-	}
-	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_BYTES); /* best effort */
-	c.fd = p[1];
-	/* While the copy holds its read transaction, freed pages are not
-	 * reused and the map cannot grow without waiting for the copy (and
-	 * every reader behind it): make room first, as much again as the
-	 * store uses. The writer grows the map (store.h); it wakes for this
-	 * backup's own start request at the latest. */
-	{
-		size_t used = store_used_bytes(b->st);
-
-		if (!store_want_map(
-		        b->st, 2 * used + MAP_SLACK_BYTES, MAP_WAIT_MS))
-			log_warn("backup: the store map could not be grown "
-			         "ahead of the copy; if it fills during the "
-			         "copy, requests wait for the copy to end");
-	}
-	backup_digest_init(&h);
-	/* the copy's read transaction begins just after this */
-	bi->time_us = clock_wall_us();
-	if ((rc = pthread_create(&ct, NULL, copier_main, &c)) != 0) {
-		close(p[0]);
-		close(p[1]);
-		snprintf(
-		    msg, msglen, "cannot start the copy: %s", strerror(rc));
-		return rc;
-	}
-	rc = pump(b, p[0], b->fd, &h);
-	/* a copy still writing gets EPIPE and stops */
-	close(p[0]);
-	pthread_join(ct, NULL);
-	if (rc == 0 && c.rc != 0)
-		rc = c.rc;
-	if (rc != 0) {
-		if (rc != ECANCELED)
-			snprintf(msg, msglen, "the copy failed: %s",
-			    store_strerror(rc));
-		return rc;
-	}
-	bi->image_bytes = atomic_load(&b->copied);
-	if ((rc = image_heads(b->part, bi, msg, msglen)) != 0)
-		return rc;
-	backup_trailer_encode(bi, tr);
-	backup_digest_final(&h, tr, bi->digest);
-	backup_trailer_encode(bi, tr);
-	if ((rc = write_all(b->fd, tr, sizeof(tr))) != 0 ||
-	    (fsync(b->fd) != 0 && (rc = errno) != 0) ||
-	    (rename(b->part, b->bak) != 0 && (rc = errno) != 0)) {
-		snprintf(
-		    msg, msglen, "cannot write the backup: %s", strerror(rc));
-		return rc;
-	}
-	b->part[0] = '\0';
-	if ((rc = fsync_dir(b->dir)) != 0) {
-		snprintf(
-		    msg, msglen, "cannot write the backup: %s", strerror(rc));
-		return rc;
-	}
-	return 0;
+	return store_image_estimate(st) + BACKUP_TRAILER_BYTES;
 }
 
 /* The time since the backup was last used: the larger of the monotonic
@@ -496,7 +232,7 @@ backup_main(void *arg)
 	int rc, trash;
 
 	memcpy(id, b->id, sizeof(id)); /* set before the thread started */
-	rc = make_backup(b, &bi, msg, sizeof(msg));
+	rc = backup_make(b, &bi, msg, sizeof(msg));
 	pthread_mutex_lock(&b->mu);
 	if (b->stopping) {
 		/* backup_ctl_free removes the file */

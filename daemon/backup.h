@@ -3,10 +3,14 @@
  * and restore"; the file format is backupfmt.h).
  *
  * DESIGN. One backup at a time. A worker starts it (BackupStart) and
- * answers at once; a thread of the backup's own makes the copy: LMDB's
- * compacted copy (mdb_env_copyfd2, MDB_CP_COMPACT) in one read transaction,
- * through a pipe, so that the bytes are counted and hashed as they go into
- * DATADIR/backup/<id>.part; then it reads the journal and audit heads from
+ * answers at once; a thread of the backup's own makes the copy: on LMDB,
+ * LMDB's compacted copy (mdb_env_copyfd2, MDB_CP_COMPACT) in one read
+ * transaction, through a pipe, so that the bytes are counted and hashed
+ * as they go into DATADIR/backup/<id>.part; on any other store (issue 12:
+ * PostgreSQL), an LMDB image of every table walked in one read
+ * transaction, one snapshot (store_image.h), made in <id>.part.d/ and
+ * renamed to <id>.part, then read through for its digest. The file format
+ * is the same either way. Then it reads the journal and audit heads from
  * the finished image, appends the trailer, fsyncs and renames the file to
  * <id>.bak. The writer is never involved: the copy is one more reader, and
  * requests go on. Workers answer BackupRead from the file and BackupEnd by

@@ -56,7 +56,7 @@ usage(FILE *f)
 	    "                   [--clock-behind-ok] [--config FILE] [--check]\n"
 	    "       privd policy set --data-dir DIR [--force] FILE\n"
 	    "       privd pubkey --data-dir DIR\n"
-	    "       privd restore --data-dir DIR --from FILE "
+	    "       privd restore --data-dir DIR [--store SPEC] --from FILE "
 	    "[--journal FILE]\n"
 	    "       privd audit rotate-key --data-dir DIR\n"
 	    "       privd rekey --data-dir DIR\n"
@@ -85,8 +85,10 @@ usage(FILE *f)
 	    "            path when no admin can apply one); audited as "
 	    "principal privd\n"
 	    "pubkey      print the server's public key (Z85)\n"
-	    "restore     with privd stopped, replace DIR's store by the "
-	    "backup FILE, applying\n"
+	    "restore     with privd stopped (every node of a database "
+	    "store), replace DIR's\n"
+	    "            store (LMDB or PostgreSQL) by the backup FILE, "
+	    "applying\n"
 	    "            again the erasures made since (from DIR's store, "
 	    "or the journal\n"
 	    "            FILE that `privctl erasures export` wrote)\n"
@@ -653,41 +655,9 @@ take_store_arg(int *argc, char **argv)
 	return 0;
 }
 
-/*
- * restore works on LMDB's files (it swaps the store's file): on a
- * PostgreSQL store it refuses, before anything is touched. 0: go on; else
- * the exit code. (rekey opens the directory's store, either backend.)
- */
-static int
-refuse_on_pg(int argc, char **argv, const char *what, const char *instead)
-{
-	char spec[DATADIR_MAX_SPEC];
-	const char *dir = NULL;
-	bool pg;
-	int i;
-
-	for (i = 2; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--data-dir") == 0)
-			dir = argv[i + 1];
-	if (dir == NULL)
-		return 0; /* the command's own usage message */
-	if (datadir_store_spec(dir, spec, sizeof(spec)) != 0)
-		return 1;
-	pg = datadir_spec_is_pg(spec);
-	sodium_memzero(spec, sizeof(spec));
-	if (!pg)
-		return 0;
-	log_err("%s works on an LMDB store only; this data directory's store "
-	        "is in PostgreSQL: %s",
-	    what, instead);
-	return 1;
-}
-
 int
 main(int argc, char **argv)
 {
-	int rc;
-
 	/* privd's commands report as a command line tool; privd serve logs
 	 * as a daemon (log.h) */
 	log_set_style(LOG_STYLE_PLAIN);
@@ -709,11 +679,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "pubkey") == 0)
 		return cmd_pubkey(argc, argv);
 	if (strcmp(argv[1], "restore") == 0)
-		return (rc = refuse_on_pg(argc, argv, "privd restore",
-		            "restore the database with PostgreSQL's own tools "
-		            "(pg_dump/pg_restore, a base backup)")) != 0
-		           ? rc
-		           : cmd_restore(argc, argv);
+		return cmd_restore(argc, argv);
 	if (strcmp(argv[1], "policy") == 0 && argc > 2 &&
 	    strcmp(argv[2], "set") == 0)
 		return cmd_policy_set(argc, argv);

@@ -13,6 +13,7 @@
  * the replaced data file is linked to data.mdb.replaced-<time> first and
  * the restored one renamed over data.mdb, so DIR never lacks a data.mdb.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -31,6 +32,7 @@
 #include "commands.h"
 #include "datadir.h"
 #include "restore.h"
+#include "store_image.h"
 #include "substate.h"
 
 #define ST(x)          PRIVD__V1__STATUS__##x
@@ -38,34 +40,8 @@
 #define MAX_GROW_TRIES 8
 #define COPY_BUF       (1u << 20)
 
-typedef struct rst {
-	const char *dir, *from, *jpath;
-	char tmp[PATH_MAX];
-	backup_info bi;
-	crypto_keys *keys;
-	uint8_t *sign_sk;
-	store *st; /* the restored store, in tmp */
-	/* the store in DIR, read-only, if there is one */
-	bool has_old;
-	bool has_old_journal; /* its journal reaches back to the backup */
-	store *old;
-	store_txn *otxn;
-	rst_journal j;
-	const char *jsource; /* where j came from, for the report */
-	/* what was done */
-	uint64_t nkind[JOURNAL_KINDS]; /* entries re-applied, by kind */
-	bool continues;   /* the replaced store's later events were copied */
-	uint64_t ncopied; /* how many */
-	audit_state head; /* the restored log's head, the restore event */
-	char kept[PATH_MAX];
-	char why[400];
-} rst;
-
-static int refuse(rst *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-refuse(rst *r, const char *fmt, ...)
+int
+rst_refuse(rst *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -90,8 +66,8 @@ fsync_path(const char *path)
 
 /* Remove what an earlier restore left in DIR/restore.tmp (it stopped
  * before its swap). */
-static void
-clean_tmp(const char *tmp)
+void
+rst_clean_tmp(const char *tmp)
 {
 	static const char *const names[] = {"data.mdb", "lock.mdb"};
 	char path[PATH_MAX];
@@ -104,24 +80,51 @@ clean_tmp(const char *tmp)
 	rmdir(tmp);
 }
 
+/* The work directories of replaced stores' images (restore_db.c) that a
+ * restore stopped during left in DIR: removed, 1 if any was there. */
+static int
+clean_image_work(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	size_t n;
+	DIR *d;
+	int found = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (strncmp(de->d_name, "store.replaced-", 15) != 0 || n < 6 ||
+		    strcmp(de->d_name + n - 6, ".mdb.d") != 0 ||
+		    datadir_path(path, sizeof(path), dir, de->d_name) != 0)
+			continue;
+		(void)store_image_clean(path);
+		found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
 int
 restore_clean_tmp(const char *dir)
 {
 	char tmp[PATH_MAX];
 	struct stat sb;
+	int found = clean_image_work(dir);
 
 	if (datadir_path(tmp, sizeof(tmp), dir, TMP_DIR) != 0)
 		return -1;
 	if (lstat(tmp, &sb) != 0)
-		return 0;
-	clean_tmp(tmp);
+		return found;
+	rst_clean_tmp(tmp);
 	return 1;
 }
 
 /* Copy the backup's image (its first image_bytes bytes) to
  * tmp/data.mdb, and make it durable. */
-static int
-copy_image(rst *r, int in)
+int
+rst_copy_image(rst *r, int in)
 {
 	char path[PATH_MAX];
 	uint64_t left = r->bi.image_bytes;
@@ -131,20 +134,21 @@ copy_image(rst *r, int in)
 	int out, rc = -1;
 
 	if (datadir_path(path, sizeof(path), r->tmp, "data.mdb") != 0)
-		return refuse(r, "path too long");
+		return rst_refuse(r, "path too long");
 	if ((buf = malloc(COPY_BUF)) == NULL)
-		return refuse(r, "out of memory");
+		return rst_refuse(r, "out of memory");
 	if ((out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) <
 	    0) {
 		free(buf);
-		return refuse(r, "cannot create %s: %s", path, strerror(errno));
+		return rst_refuse(
+		    r, "cannot create %s: %s", path, strerror(errno));
 	}
 	while (left > 0) {
 		n = pread(in, buf, left < COPY_BUF ? left : COPY_BUF, at);
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
-			refuse(r, "cannot read %s: %s", r->from,
+			rst_refuse(r, "cannot read %s: %s", r->from,
 			    n < 0 ? strerror(errno) : "it got shorter");
 			goto out;
 		}
@@ -154,7 +158,7 @@ copy_image(rst *r, int in)
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k < 0) {
-				refuse(r, "cannot write %s: %s", path,
+				rst_refuse(r, "cannot write %s: %s", path,
 				    strerror(errno));
 				goto out;
 			}
@@ -164,7 +168,7 @@ copy_image(rst *r, int in)
 		left -= (uint64_t)n;
 	}
 	if (fsync(out) != 0) {
-		refuse(r, "cannot write %s: %s", path, strerror(errno));
+		rst_refuse(r, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -180,8 +184,8 @@ out:
  * file whose digest matches but whose image says otherwise was not made
  * by privd).
  */
-static int
-open_restored(rst *r)
+int
+rst_open_restored(rst *r)
 {
 	uint8_t *curve;
 	audit_state a;
@@ -192,21 +196,21 @@ open_restored(rst *r)
 
 	if (store_open(r->tmp, STORE_DEFAULT_MAPSIZE, false, &r->st, err,
 	        sizeof(err)) != 0)
-		return refuse(
+		return rst_refuse(
 		    r, "the backup does not open as a store: %s", err);
 	if (store_txn_begin(r->st, STORE_RDONLY, &txn) != 0)
-		return refuse(r, "the backup does not open as a store");
+		return rst_refuse(r, "the backup does not open as a store");
 	if ((curve = sodium_malloc(crypto_box_SECRETKEYBYTES)) == NULL) {
-		refuse(r, "out of secure memory");
+		rst_refuse(r, "out of secure memory");
 		goto out;
 	}
 	if (store_format_check(r->st, txn, err, sizeof(err)) != 0) {
-		refuse(r, "the backup's store: %s", err);
+		rst_refuse(r, "the backup's store: %s", err);
 	} else if (datadir_secret(r->st, txn, r->keys, META_CURVE_SECRET, curve,
 	               crypto_box_SECRETKEYBYTES) != 0 ||
 	           datadir_secret(r->st, txn, r->keys, META_SIGN_SECRET,
 	               r->sign_sk, crypto_sign_SECRETKEYBYTES) != 0) {
-		refuse(r,
+		rst_refuse(r,
 		    "the backup was made under another master key than "
 		    "%s's (a backup of another privd), or its keys are "
 		    "damaged",
@@ -217,9 +221,9 @@ open_restored(rst *r)
 	           sodium_memcmp(a.hash, r->bi.audit_hash, sizeof(a.hash)) !=
 	               0 ||
 	           jh != r->bi.journal_head) {
-		refuse(r, "the backup's store does not match its trailer "
-		          "(audit or erasure journal head): not a backup "
-		          "privd made");
+		rst_refuse(r, "the backup's store does not match its trailer "
+		              "(audit or erasure journal head): not a backup "
+		              "privd made");
 	} else {
 		rc = 0;
 	}
@@ -242,14 +246,14 @@ open_old(rst *r)
 		return -1;
 	if (stat(path, &sb) != 0) {
 		if (errno != ENOENT)
-			return refuse(r, "%s: %s", path, strerror(errno));
+			return rst_refuse(r, "%s: %s", path, strerror(errno));
 		return 0;
 	}
 	if ((rc = store_open_image(r->dir, false, &r->old)) != 0 ||
 	    (rc = store_txn_begin(r->old, STORE_RDONLY, &r->otxn)) != 0) {
 		r->otxn = NULL;
 		store_close(&r->old);
-		return refuse(r,
+		return rst_refuse(r,
 		    "the store in %s does not open (%s): give the erasure "
 		    "journal with --journal, and move its data.mdb away",
 		    r->dir, store_strerror(rc));
@@ -265,107 +269,6 @@ close_old(rst *r)
 		store_txn_abort(r->otxn);
 	r->otxn = NULL;
 	store_close(&r->old);
-}
-
-/* Do two journal entries (of the same seq) record the same deletion? */
-static bool
-same_entry(const rst_entry *a, const rst_entry *b)
-{
-	size_t i;
-
-	if (a->seq != b->seq || a->kind != b->kind ||
-	    memcmp(a->sid, b->sid, sizeof(a->sid)) != 0 ||
-	    strcmp(a->reg, b->reg) != 0 || a->nfields != b->nfields)
-		return false;
-	for (i = 0; i < a->nfields; i++)
-		if (strcmp(a->fields[i], b->fields[i]) != 0)
-			return false;
-	return true;
-}
-
-/*
- * The journal to apply again, checked to reach back to the backup: the
- * replaced store's, the file's (--journal), or, with both, the longer of
- * the two once they agree where they overlap. Both are read whenever both
- * exist: a file exported before the last erasures must not hide them
- * while the store that recorded them is at hand (its audit events, copied
- * below, would say the person was erased while the data came back).
- */
-static int
-load_journal(rst *r)
-{
-	uint64_t after = r->bi.journal_head;
-	rst_journal fj;
-	size_t i, n;
-
-	memset(&fj, 0, sizeof(fj));
-	r->jsource = r->jpath;
-	if (!r->has_old && r->jpath == NULL)
-		return refuse(r,
-		    "%s holds no store to read the erasure journal from: give "
-		    "the journal exported before it was lost with --journal "
-		    "FILE (privctl erasures export)",
-		    r->dir);
-	if (r->has_old) {
-		if (rst_journal_from_store(r->old, r->otxn, after, &r->j,
-		        r->why, sizeof(r->why)) != 0)
-			return -1;
-		r->jsource = "the replaced store";
-		if (r->j.head < after && r->jpath == NULL)
-			return refuse(r,
-			    "the store in %s is older than the backup: its "
-			    "erasure journal ends at seq %llu, the backup's at "
-			    "%llu; restore a backup older than it, or give the "
-			    "journal with --journal",
-			    r->dir, (unsigned long long)r->j.head,
-			    (unsigned long long)after);
-		if (r->jpath == NULL)
-			return rst_journal_check(
-			    &r->j, after, r->why, sizeof(r->why));
-		if (r->j.head < after || rst_journal_check(&r->j, after, r->why,
-		                             sizeof(r->why)) != 0) {
-			/* an older or damaged store: the file alone */
-			rst_journal_free(&r->j);
-			r->has_old_journal = false;
-		} else {
-			r->has_old_journal = true;
-		}
-	}
-	if (rst_journal_from_file(
-	        r->jpath, after, &fj, r->why, sizeof(r->why)) != 0 ||
-	    rst_journal_check(&fj, after, r->why, sizeof(r->why)) != 0) {
-		rst_journal_free(&fj);
-		return -1;
-	}
-	if (!r->has_old_journal) {
-		rst_journal_free(&r->j);
-		r->j = fj;
-		r->jsource = r->jpath;
-		return 0;
-	}
-	n = r->j.n < fj.n ? r->j.n : fj.n;
-	for (i = 0; i < n; i++)
-		if (!same_entry(&r->j.e[i], &fj.e[i])) {
-			rst_journal_free(&fj);
-			return refuse(r,
-			    "the journal in %s and the erasure journal of the "
-			    "store in %s differ at seq %llu: they are not of "
-			    "the same store",
-			    r->jpath, r->dir,
-			    (unsigned long long)r->j.e[i].seq);
-		}
-	if (fj.head > r->j.head) {
-		rst_journal_free(&r->j);
-		r->j = fj;
-		r->jsource = r->jpath;
-	} else {
-		rst_journal_free(&fj);
-		r->jsource = fj.head == r->j.head
-		                 ? "the replaced store (the same as the file)"
-		                 : "the replaced store (it goes further than "
-		                   "the file)";
-	}
-	return 0;
 }
 
 /* A data subject's restriction and objections as a journal entry left
@@ -540,8 +443,8 @@ audit_restore(rst *r, store_txn *txn)
 
 /* Everything the restored store gets, in one write transaction, growing
  * the map if it is full (nothing else has the store open). */
-static int
-apply(rst *r)
+int
+rst_apply(rst *r)
 {
 	store_txn *txn;
 	int rc, tries;
@@ -563,8 +466,8 @@ apply(rst *r)
 }
 
 /* A UTC time, RFC 3339 (compact: for a file name). */
-static void
-utc(uint64_t us, char *out, size_t len, bool compact)
+void
+rst_utc(uint64_t us, char *out, size_t len, bool compact)
 {
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
@@ -591,39 +494,44 @@ swap_in(rst *r)
 	if (datadir_path(cur, sizeof(cur), r->dir, "data.mdb") != 0 ||
 	    datadir_path(neu, sizeof(neu), r->tmp, "data.mdb") != 0 ||
 	    datadir_path(lock, sizeof(lock), r->dir, "lock.mdb") != 0)
-		return refuse(r, "path too long");
+		return rst_refuse(r, "path too long");
 	r->kept[0] = '\0';
 	if (r->has_old) {
-		utc(clock_wall_us(), stamp, sizeof(stamp), true);
+		rst_utc(clock_wall_us(), stamp, sizeof(stamp), true);
 		if (snprintf(r->kept, sizeof(r->kept), "%s.replaced-%s", cur,
 		        stamp) >= (int)sizeof(r->kept))
-			return refuse(r, "path too long");
+			return rst_refuse(r, "path too long");
 		if (link(cur, r->kept) != 0)
-			return refuse(r, "cannot keep %s as %s: %s", cur,
+			return rst_refuse(r, "cannot keep %s as %s: %s", cur,
 			    r->kept, strerror(errno));
 		chmod(r->kept, 0600);
 	}
 	if (rename(neu, cur) != 0) {
 		if (r->kept[0] != '\0')
 			unlink(r->kept);
-		return refuse(r, "cannot move the restored store to %s: %s",
+		return rst_refuse(r, "cannot move the restored store to %s: %s",
 		    cur, strerror(errno));
 	}
 	unlink(lock);
 	if (fsync_path(r->dir) != 0)
 		fprintf(stderr, "privd: warning: cannot fsync %s: %s\n", r->dir,
 		    strerror(errno));
-	clean_tmp(r->tmp);
+	rst_clean_tmp(r->tmp);
 	return 0;
 }
 
-static void
-report(const rst *r)
+void
+rst_report(const rst *r)
 {
 	char when[32];
 
-	utc(r->bi.time_us, when, sizeof(when), false);
-	printf("restored %s from %s\n", r->dir, r->from);
+	rst_utc(r->bi.time_us, when, sizeof(when), false);
+	if (r->db)
+		printf("restored the database store of %s from %s (%llu "
+		       "records)\n",
+		    r->dir, r->from, (unsigned long long)r->db_rows);
+	else
+		printf("restored %s from %s\n", r->dir, r->from);
 	printf("  backup taken %s: audit head %llu, erasure journal head "
 	       "%llu\n",
 	    when, (unsigned long long)r->bi.audit_head,
@@ -690,44 +598,67 @@ parse_args(rst *r, int argc, char **argv)
 	return r->dir == NULL || r->from == NULL ? -1 : 0;
 }
 
-/* Everything up to the swap; -1 with r->why if refused. */
-static int
-prepare(rst *r, int fd)
+int
+rst_check_backup(rst *r, int fd)
 {
 	char path[PATH_MAX], err[200];
-	int rc;
 
 	if (backup_check_fd(fd, &r->bi, err, sizeof(err)) != 0)
-		return refuse(r, "%s: %s", r->from, err);
+		return rst_refuse(r, "%s: %s", r->from, err);
 	if (r->bi.store_format != STORE_FORMAT)
-		return refuse(r,
+		return rst_refuse(r,
 		    "%s holds a store in format %u; this privd reads format %u",
 		    r->from, (unsigned)r->bi.store_format,
 		    (unsigned)STORE_FORMAT);
 	if (datadir_path(path, sizeof(path), r->dir, "master.key") != 0)
-		return refuse(r, "path too long");
+		return rst_refuse(r, "path too long");
 	if (crypto_keys_load(path, &r->keys, err, sizeof(err)) != 0)
-		return refuse(r, "%s", err);
+		return rst_refuse(r, "%s", err);
 	if ((r->sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
-		return refuse(r, "out of secure memory");
+		return rst_refuse(r, "out of secure memory");
 	if (datadir_path(r->tmp, sizeof(r->tmp), r->dir, TMP_DIR) != 0)
-		return refuse(r, "path too long");
-	clean_tmp(r->tmp);
+		return rst_refuse(r, "path too long");
+	rst_clean_tmp(r->tmp);
 	if (mkdir(r->tmp, 0700) != 0)
-		return refuse(
+		return rst_refuse(
 		    r, "cannot create %s: %s", r->tmp, strerror(errno));
-	if (copy_image(r, fd) != 0 || open_restored(r) != 0 ||
-	    open_old(r) != 0 || load_journal(r) != 0)
+	return 0;
+}
+
+/* Everything up to the swap; -1 with r->why if refused. */
+static int
+prepare(rst *r, int fd)
+{
+	int rc;
+
+	if (rst_check_backup(r, fd) != 0 || rst_copy_image(r, fd) != 0 ||
+	    rst_open_restored(r) != 0 || open_old(r) != 0 ||
+	    rst_load_journal(r) != 0)
 		return -1;
-	if ((rc = apply(r)) != 0)
-		return refuse(r, "cannot write the restored store: %s",
+	if ((rc = rst_apply(r)) != 0)
+		return rst_refuse(r, "cannot write the restored store: %s",
 		    store_strerror(rc));
 	return 0;
+}
+
+/* Is the LMDB store spec names the one in dir (whose data.mdb the
+ * restore swaps)? An LMDB store elsewhere (init --store lmdb:DIR2) is
+ * not restored in place: it is refused rather than left as it was. */
+static bool
+lmdb_in_dir(const char *dir, const char *spec)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	const char *sdir = strncmp(spec, "lmdb:", 5) == 0 ? spec + 5 : spec;
+
+	if (realpath(dir, a) == NULL || realpath(sdir, b) == NULL)
+		return strcmp(dir, sdir) == 0;
+	return strcmp(a, b) == 0;
 }
 
 int
 cmd_restore(int argc, char **argv)
 {
+	char spec[DATADIR_MAX_SPEC];
 	rst r;
 	int lockfd, fd = -1, ret = 1;
 
@@ -747,6 +678,30 @@ cmd_restore(int argc, char **argv)
 		    r.from, strerror(errno));
 		goto out;
 	}
+	/* --store, DIR/store, or LMDB in DIR (datadir.h) */
+	if (datadir_store_spec(r.dir, spec, sizeof(spec)) != 0)
+		goto out;
+	if (datadir_spec_is_pg(spec)) {
+		r.db = true;
+		ret = rst_into_db(&r, fd, spec) == 0 ? 0 : 1;
+		sodium_memzero(spec, sizeof(spec));
+		if (ret != 0)
+			fprintf(stderr, "privd: restore refused: %s\n", r.why);
+		else
+			rst_report(&r);
+		goto out;
+	}
+	if (!lmdb_in_dir(r.dir, spec)) {
+		fprintf(stderr,
+		    "privd: restore refused: the store of %s is LMDB in "
+		    "another directory (%s names it); a restore replaces "
+		    "%s/data.mdb: give --store lmdb:%s, or restore with the "
+		    "store's directory as --data-dir (with master.key in it); "
+		    "nothing was changed\n",
+		    r.dir, DATADIR_STORE_FILE, r.dir, r.dir);
+		goto out;
+	}
+	sodium_memzero(spec, sizeof(spec));
 	if (prepare(&r, fd) != 0) {
 		fprintf(stderr,
 		    "privd: restore refused: %s; nothing in %s was "
@@ -755,7 +710,7 @@ cmd_restore(int argc, char **argv)
 		close_old(&r);
 		store_close(&r.st);
 		if (r.tmp[0] != '\0')
-			clean_tmp(r.tmp);
+			rst_clean_tmp(r.tmp);
 		goto out;
 	}
 	close_old(&r);
@@ -765,10 +720,10 @@ cmd_restore(int argc, char **argv)
 		    "privd: restore failed: %s; %s still holds the "
 		    "store it held\n",
 		    r.why, r.dir);
-		clean_tmp(r.tmp);
+		rst_clean_tmp(r.tmp);
 		goto out;
 	}
-	report(&r);
+	rst_report(&r);
 	ret = 0;
 out:
 	rst_journal_free(&r.j);

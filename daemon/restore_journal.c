@@ -10,7 +10,8 @@
  *    "subject_hash":"<64 hex>","register":"R","fields":["f",...]}
  * A restore trusts nothing in it it can check: every line is parsed
  * completely, and the first one that is not right stops the restore
- * (named by its number) before anything is changed.
+ * (named by its number) before anything is changed. rst_load_journal
+ * chooses between the replaced store's journal and the file.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -356,6 +357,107 @@ rst_journal_check(
 		    (unsigned long long)(want - 1),
 		    (unsigned long long)j->head);
 		return -1;
+	}
+	return 0;
+}
+
+/* Do two journal entries (of the same seq) record the same deletion? */
+static bool
+same_entry(const rst_entry *a, const rst_entry *b)
+{
+	size_t i;
+
+	if (a->seq != b->seq || a->kind != b->kind ||
+	    memcmp(a->sid, b->sid, sizeof(a->sid)) != 0 ||
+	    strcmp(a->reg, b->reg) != 0 || a->nfields != b->nfields)
+		return false;
+	for (i = 0; i < a->nfields; i++)
+		if (strcmp(a->fields[i], b->fields[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * The journal to apply again, checked to reach back to the backup: the
+ * replaced store's, the file's (--journal), or, with both, the longer of
+ * the two once they agree where they overlap. Both are read whenever both
+ * exist: a file exported before the last erasures must not hide them
+ * while the store that recorded them is at hand (its audit events, copied
+ * below, would say the person was erased while the data came back).
+ */
+int
+rst_load_journal(rst *r)
+{
+	uint64_t after = r->bi.journal_head;
+	rst_journal fj;
+	size_t i, n;
+
+	memset(&fj, 0, sizeof(fj));
+	r->jsource = r->jpath;
+	if (!r->has_old && r->jpath == NULL)
+		return rst_refuse(r,
+		    "%s holds no store to read the erasure journal from: give "
+		    "the journal exported before it was lost with --journal "
+		    "FILE (privctl erasures export)",
+		    r->db ? "the database" : r->dir);
+	if (r->has_old) {
+		if (rst_journal_from_store(r->old, r->otxn, after, &r->j,
+		        r->why, sizeof(r->why)) != 0)
+			return -1;
+		r->jsource = "the replaced store";
+		if (r->j.head < after && r->jpath == NULL)
+			return rst_refuse(r,
+			    "the store in %s is older than the backup: its "
+			    "erasure journal ends at seq %llu, the backup's at "
+			    "%llu; restore a backup older than it, or give the "
+			    "journal with --journal",
+			    r->dir, (unsigned long long)r->j.head,
+			    (unsigned long long)after);
+		if (r->jpath == NULL)
+			return rst_journal_check(
+			    &r->j, after, r->why, sizeof(r->why));
+		if (r->j.head < after || rst_journal_check(&r->j, after, r->why,
+		                             sizeof(r->why)) != 0) {
+			/* an older or damaged store: the file alone */
+			rst_journal_free(&r->j);
+			r->has_old_journal = false;
+		} else {
+			r->has_old_journal = true;
+		}
+	}
+	if (rst_journal_from_file(
+	        r->jpath, after, &fj, r->why, sizeof(r->why)) != 0 ||
+	    rst_journal_check(&fj, after, r->why, sizeof(r->why)) != 0) {
+		rst_journal_free(&fj);
+		return -1;
+	}
+	if (!r->has_old_journal) {
+		rst_journal_free(&r->j);
+		r->j = fj;
+		r->jsource = r->jpath;
+		return 0;
+	}
+	n = r->j.n < fj.n ? r->j.n : fj.n;
+	for (i = 0; i < n; i++)
+		if (!same_entry(&r->j.e[i], &fj.e[i])) {
+			rst_journal_free(&fj);
+			return rst_refuse(r,
+			    "the journal in %s and the erasure journal of the "
+			    "store in %s differ at seq %llu: they are not of "
+			    "the same store",
+			    r->jpath, r->dir,
+			    (unsigned long long)r->j.e[i].seq);
+		}
+	if (fj.head > r->j.head) {
+		rst_journal_free(&r->j);
+		r->j = fj;
+		r->jsource = r->jpath;
+	} else {
+		rst_journal_free(&fj);
+		r->jsource = fj.head == r->j.head
+		                 ? "the replaced store (the same as the file)"
+		                 : "the replaced store (it goes further than "
+		                   "the file)";
 	}
 	return 0;
 }

@@ -42,6 +42,18 @@
  * what makes the job correct: a sweep step must be a write transaction
  * (under the writers' lock) that re-reads what is due, so that two
  * sweepers for a moment still do each thing once.
+ *
+ * The serving lock (store_image.h): a listener is a serving node's
+ * (writer_nodes.c), so its connection also holds LOCK_SERVING shared,
+ * taken before its LISTENs (the connection's last statement stays its
+ * LISTEN, which tools look for), for as long as it lives: every node
+ * that serves and is connected to the primary shows in pg_locks. `privd
+ * restore` takes it exclusive, without waiting, on a connection of its
+ * own: it cannot while a node serves, and while it holds it a starting
+ * node's listener is refused (and retried at each drain), so the node
+ * says a restore is under way. A node whose listener is between
+ * connections (a failover) holds no lock for that moment: the restore's
+ * check is as good as the primary's view of who is connected.
  */
 #include "store_pg.h"
 
@@ -51,9 +63,13 @@
 #include <string.h>
 
 #include "log.h"
+#include "store_image.h"
 
 #define MAX_CHANNELS 8
 #define MAX_PAYLOAD  7999 /* the server's limit is 8000 with the NUL */
+/* The serving lock's key: past the leases' (STORE_PG_LOCK_WRITER + 1 +
+ * lease), clear of any number of them. */
+#define LOCK_SERVING (STORE_PG_LOCK_WRITER + 0x100)
 
 struct store_pg_listener {
 	struct store_listener base; /* store_backend.h's head */
@@ -232,6 +248,26 @@ listen_connect(store_pg_listener *l)
 		    "store: cannot connect to PostgreSQL to listen: %s", err);
 		return false;
 	}
+	/* this node serves (the header); a restore holding the lock
+	 * exclusive refuses it until it ends */
+	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock_shared(%lld)",
+	    (long long)LOCK_SERVING);
+	r = PQexec(l->pc, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
+	    PQgetvalue(r, 0, 0)[0] != 't') {
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			log_limited(&node_limit, LOG_WARN,
+			    "store: a privd restore is under way on the "
+			    "database; waiting for it to end");
+		else
+			log_limited(&node_limit, LOG_WARN,
+			    "store: cannot take the serving lock");
+		PQclear(r);
+		PQfinish(l->pc);
+		l->pc = NULL;
+		return false;
+	}
+	PQclear(r);
 	for (size_t i = 0; i < l->nchan; i++) {
 		snprintf(sql, sizeof(sql), "LISTEN %s", l->chan[i]);
 		r = PQexec(l->pc, sql);
@@ -445,4 +481,80 @@ pg_leases_close(pg_store *s)
 {
 	for (int i = 0; i < STORE_PG_NLEASES; i++)
 		store_pg_lease_release(&s->base, i);
+}
+
+/* ---- backups and restore (store_image.h) ------------------------------ */
+
+uint64_t
+store_pg_image_bytes(store *st)
+{
+	pg_store *s = (pg_store *)st;
+	char err[256];
+	uint64_t n = 0;
+	PGconn *pc;
+	PGresult *r;
+
+	if ((pc = pg_dial(s, false, err, sizeof(err))) == NULL)
+		return 0;
+	/* the heap and TOAST of privd's tables (their indexes are not in
+	 * an image): about what the image holds, rather more */
+	r = PQexec(pc, "SELECT coalesce(sum(pg_table_size(c.oid)), 0) "
+	               "FROM pg_catalog.pg_class c WHERE c.relkind = 'r' "
+	               "AND c.relnamespace = current_schema()::regnamespace "
+	               "AND c.relname LIKE 'privd\\_%'");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		n = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	PQfinish(pc);
+	return n;
+}
+
+struct store_pg_serving {
+	PGconn *pc; /* holds LOCK_SERVING exclusive while it lives */
+};
+
+int
+store_pg_serving_take(store *st, bool *got, store_pg_serving **out)
+{
+	pg_store *s = (pg_store *)st;
+	store_pg_serving *sv;
+	char err[256], sql[96];
+	PGresult *r;
+	int rc = 0;
+
+	*got = false;
+	*out = NULL;
+	if ((sv = calloc(1, sizeof(*sv))) == NULL)
+		return ENOMEM;
+	if ((sv->pc = pg_dial(s, false, err, sizeof(err))) == NULL) {
+		free(sv);
+		return STORE_UNAVAILABLE;
+	}
+	/* a standby's locks are its own: the primary's only */
+	snprintf(sql, sizeof(sql),
+	    "SELECT pg_try_advisory_lock(%lld) WHERE NOT pg_is_in_recovery()",
+	    (long long)LOCK_SERVING);
+	r = PQexec(sv->pc, sql);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		*got = PQgetvalue(r, 0, 0)[0] == 't';
+	else
+		rc = STORE_UNAVAILABLE;
+	PQclear(r);
+	if (rc != 0 || !*got) {
+		PQfinish(sv->pc);
+		free(sv);
+		return rc;
+	}
+	*out = sv;
+	return 0;
+}
+
+void
+store_pg_serving_end(store_pg_serving **p)
+{
+	if (p == NULL || *p == NULL)
+		return;
+	PQfinish((*p)->pc); /* the server drops the session's lock */
+	free(*p);
+	*p = NULL;
 }

@@ -45,15 +45,6 @@ do_backup_start(worker *w, job *j)
 
 	if ((b = backups_of(w, j)) == NULL)
 		return;
-	/* a backup is an LMDB image (store_copy); a database store has its
-	 * own backups, which hold the same sealed bytes */
-	if (strcmp(store_backend(w->srv->st), "lmdb") != 0) {
-		job_fail(j, ST(UNAVAILABLE), 0,
-		    "privd's backups are LMDB images; this privd's store is "
-		    "in PostgreSQL: back it up with PostgreSQL's own tools "
-		    "(pg_basebackup, pg_dump)");
-		return;
-	}
 	if ((id = arena_alloc(&j->ar, BACKUP_IDBYTES)) == NULL) {
 		job_fail(j, ST(INTERNAL), 0, "out of memory");
 		return;
@@ -125,8 +116,12 @@ do_backup_read(worker *w, job *j)
 		return;
 	}
 	if (v.phase == BACKUP_FAILED) {
+		/* a full disk, or a database that went away (the copy
+		 * failed; nothing is damaged): try again later */
 		job_fail(j,
-		    v.err == ENOSPC || v.err == EDQUOT || v.err == EFBIG
+		    v.err == ENOSPC || v.err == EDQUOT || v.err == EFBIG ||
+		            v.err == STORE_UNAVAILABLE ||
+		            v.err == STORE_CONFLICT
 		        ? ST(UNAVAILABLE)
 		        : ST(INTERNAL),
 		    0, "%s", v.msg);
@@ -282,8 +277,8 @@ do_erasures_export(worker *w, job *j)
 		    EXPORT_MAX, EXPORT_DEFAULT);
 		return;
 	}
-	if (store_read_begin(w->srv->st, &w->rtxn) != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+	if ((rc = store_read_begin(w->srv->st, &w->rtxn)) != 0) {
+		worker_store_fail(j, rc); /* a database gone: UNAVAILABLE */
 		return;
 	}
 	rc = export_entries(w, j, rq->after, limit, &ee, &bad);
@@ -299,6 +294,8 @@ do_erasures_export(worker *w, job *j)
 		    "the erasure journal's record %llu is damaged; a restore "
 		    "must not go without it",
 		    (unsigned long long)bad);
+	} else if (rc == STORE_UNAVAILABLE || rc == STORE_CONFLICT) {
+		worker_store_fail(j, rc); /* retry later; nothing is damaged */
 	} else {
 		log_err("erasure journal export: %s", store_strerror(rc));
 		job_fail(j, ST(INTERNAL), 0, "cannot read the erasure journal");

@@ -10,14 +10,17 @@
  *     can start;
  *   - a backup nobody reads for 10 minutes (privd's clock) is abandoned
  *     and its file removed; so is one privd stops with, and what a privd
- *     that died left in DATA/backup is removed at start;
+ *     that died left in DATA/backup (an image's work directory too) is
+ *     removed at start;
  *   - values are sealed in a backup: a canary value is in no file of it,
  *     nor the master key;
  *   - every backup request is an audit event of its own;
  *   - ErasuresExport lists erasures and deletes oldest first, in pages,
  *     with the journal's head; a limit over 10000 is INVALID.
  *
- * The requests are spoken raw (test_backup_common.c).
+ * The requests are spoken raw (test_backup_common.c). On the test setup
+ * "pg" the same cases run on a PostgreSQL store (issue 12): the backup
+ * is then an image of every table read in one snapshot.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -225,7 +228,13 @@ test_abandoned(void **state)
 	assert_int_equal(h_write_file(path, "left", 4, 0600), 0);
 	snprintf(path, sizeof(path), "%s/backup/0012.bak", h->data_dir);
 	assert_int_equal(h_write_file(path, "over", 4, 0600), 0);
-	assert_int_equal(bk_files(h), 2);
+	/* an image's work directory (a store without a copy of its own) */
+	snprintf(path, sizeof(path), "%s/backup/0013.part.d", h->data_dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(
+	    path, sizeof(path), "%s/backup/0013.part.d/data.mdb", h->data_dir);
+	assert_int_equal(h_write_file(path, "work", 4, 0600), 0);
+	assert_int_equal(bk_files(h), 3);
 	assert_int_equal(h_start(h, NULL), 0);
 	assert_int_equal(bk_files(h), 0);
 	expect_refused(bk_read(h, "operator", id, 16, 0, 0), ST(NOT_FOUND), 0,
