@@ -275,6 +275,9 @@ watch_down(
 			/* ReadyForQuery's body is its status, one byte */
 			if (ps->type == 'Z' && n > 0) {
 				c->zseq++;
+				pthread_mutex_lock(&p->mu);
+				p->st.rts++;
+				pthread_mutex_unlock(&p->mu);
 				if (c->wt && c->zseq > c->wt_base) {
 					c->wt_rts++;
 					if (b[i] == 'I')

@@ -33,7 +33,8 @@ typedef struct delayproxy delayproxy;
 typedef struct dp_stats {
 	uint64_t conns;                /* connections accepted */
 	uint64_t bytes_up, bytes_down; /* to the server, to the clients */
-	uint64_t wtxns;                /* write transactions ended */
+	uint64_t rts;       /* ReadyForQuery: round trips of every connection */
+	uint64_t wtxns;     /* write transactions ended */
 	uint64_t wrts;      /* round trips (syncs answered) within them */
 	double hold_us_sum; /* the lock held, summed */
 	double wait_us_sum; /* waited for it, summed */

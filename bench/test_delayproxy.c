@@ -361,6 +361,7 @@ test_watch_times_write_transactions(void **state)
 	dp_stats_get(f->p, &st);
 	assert_int_equal(st.wtxns, 1);
 	assert_int_equal(st.wrts, 2);
+	assert_int_equal(st.rts, 4); /* the read transaction's two too */
 	/* held across one round trip through the proxy: two delays */
 	assert_true(st.hold_us_sum >= 2.0 * d);
 	assert_true(st.hold_p50_us >= 2.0 * d);
