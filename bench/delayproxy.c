@@ -42,7 +42,8 @@
 #define DP_QUEUE_MAX  (8u << 20)
 #define DP_SAMPLES    (1u << 17)
 #define DP_LOCK_TEXT  "pg_advisory_xact_lock"
-#define DP_PREFIX_LEN 96 /* of a Parse or Query body, searched for it */
+#define DP_PREFIX_LEN 96 /* of a Parse, Bind or Query body: its names */
+#define DP_NAMED      4  /* prepared statements of the lock, a connection */
 
 typedef struct chunk {
 	struct chunk *next;
@@ -61,7 +62,7 @@ typedef struct parser {
 	size_t nhdr;
 	uint32_t left; /* body bytes still to come */
 	unsigned char type;
-	char prefix[DP_PREFIX_LEN + 1]; /* Parse or Query: the body's start */
+	char prefix[DP_PREFIX_LEN + 1]; /* Parse, Bind, Query: the start */
 	size_t nprefix;
 } parser;
 
@@ -81,6 +82,10 @@ typedef struct conn {
 	uint64_t syncs;  /* messages sent that a ReadyForQuery answers */
 	uint64_t zseq;   /* ReadyForQuery received */
 	unsigned single; /* one-byte answers (SSL, GSS requests) to come */
+	/* names of statements prepared with the lock's text: a Bind of one
+	 * runs it (an unnamed Parse is run by the Bind after it) */
+	char named[DP_NAMED][DP_PREFIX_LEN + 1];
+	int nnamed;
 	/* the write transaction under way */
 	bool wt;
 	uint64_t wt_start_ns, wt_base, wt_rts;
@@ -186,16 +191,51 @@ up_header(conn *c, parser *ps)
 		c->syncs++; /* each answered by one ReadyForQuery */
 }
 
-/* The end of a Parse or Query body's prefix: the lock statement? */
-static bool
-up_is_lock(parser *ps)
+/* The first NUL-terminated string of the body's prefix from off, or
+ * NULL if the prefix ends first. */
+static const char *
+prefix_str(const parser *ps, size_t off)
 {
-	const char *q = ps->prefix;
+	if (off >= ps->nprefix ||
+	    memchr(ps->prefix + off, '\0', ps->nprefix - off) == NULL)
+		return NULL;
+	return ps->prefix + off;
+}
+
+/*
+ * A whole Parse, Bind or Query message: does it run the lock statement?
+ * Query: its text holds it. Parse: an unnamed statement with it (libpq's
+ * PQsendQueryParams: Parse, Bind, Execute); a named one is remembered.
+ * Bind: of a remembered statement (PQsendQueryPrepared).
+ */
+static bool
+up_runs_lock(conn *c, parser *ps)
+{
+	const char *name, *q;
 
 	ps->prefix[ps->nprefix] = '\0';
-	if (ps->type == 'P') /* statement name, then the query */
-		q += strnlen(q, ps->nprefix) + 1;
-	return q < ps->prefix + ps->nprefix && strstr(q, DP_LOCK_TEXT) != NULL;
+	if (ps->type == 'Q')
+		return strstr(ps->prefix, DP_LOCK_TEXT) != NULL;
+	if ((name = prefix_str(ps, 0)) == NULL)
+		return false;
+	if (ps->type == 'P') {
+		q = ps->prefix + strlen(name) + 1;
+		if (q > ps->prefix + ps->nprefix || !strstr(q, DP_LOCK_TEXT))
+			return false;
+		if (name[0] == '\0')
+			return true;
+		if (c->nnamed < DP_NAMED)
+			strcpy(c->named[c->nnamed++], name);
+		return false;
+	}
+	/* Bind: the portal's name, then the statement's */
+	if ((name = prefix_str(ps, strlen(name) + 1)) == NULL ||
+	    name[0] == '\0')
+		return false;
+	for (int k = 0; k < c->nnamed; k++)
+		if (strcmp(c->named[k], name) == 0)
+			return true;
+	return false;
 }
 
 /* Bytes from the client; marks ch when it holds the lock statement. */
@@ -215,7 +255,8 @@ watch_up(conn *c, chunk *ch)
 			ps->nhdr = 0;
 		} else {
 			n = ch->len - i < ps->left ? ch->len - i : ps->left;
-			if ((ps->type == 'P' || ps->type == 'Q') &&
+			if ((ps->type == 'P' || ps->type == 'Q' ||
+			        ps->type == 'B') &&
 			    ps->nprefix < DP_PREFIX_LEN) {
 				size_t k = DP_PREFIX_LEN - ps->nprefix;
 
@@ -228,8 +269,9 @@ watch_up(conn *c, chunk *ch)
 			ps->left -= (uint32_t)n;
 		}
 		if (ps->body && ps->left == 0) { /* a whole message */
-			if ((ps->type == 'P' || ps->type == 'Q') &&
-			    up_is_lock(ps) && !ch->lock) {
+			if ((ps->type == 'P' || ps->type == 'Q' ||
+			        ps->type == 'B') &&
+			    up_runs_lock(c, ps) && !ch->lock) {
 				ch->lock = true;
 				/* answers up to here are before the lock;
 				 * a Query's own answer is its end */

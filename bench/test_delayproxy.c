@@ -3,7 +3,8 @@
  * forwards bytes intact both ways and passes on an end of file; it
  * delivers nothing before its delay; its protocol watch counts a write
  * transaction (one that sends the writers' lock statement) with its round
- * trips and a hold of at least the round trip inside it, and no other.
+ * trips and a hold of at least the round trip inside it, and no other,
+ * also when the lock statement is a prepared one.
  *
  * The far end is a unix socket the test listens on itself, as the bench's
  * PostgreSQL is. Times are checked only from below (the proxy must not
@@ -276,19 +277,45 @@ msg(unsigned char *buf, size_t *len, char t, const void *body, size_t n)
 	*len += 4 + n;
 }
 
-/* A Parse of sql (unnamed, no parameter types), as libpq sends it. */
+/* A Parse of sql as statement name, no parameter types. */
 static void
-parse_msg(unsigned char *buf, size_t *len, const char *sql)
+parse_named(unsigned char *buf, size_t *len, const char *name, const char *sql)
 {
 	unsigned char body[256];
 	size_t n = 0;
 
-	body[n++] = '\0'; /* the unnamed statement */
+	memcpy(body + n, name, strlen(name) + 1);
+	n += strlen(name) + 1;
 	memcpy(body + n, sql, strlen(sql) + 1);
 	n += strlen(sql) + 1;
 	body[n++] = 0;
 	body[n++] = 0;
 	msg(buf, len, 'P', body, n);
+}
+
+/* A Parse of sql (the unnamed statement), as PQsendQueryParams sends. */
+static void
+parse_msg(unsigned char *buf, size_t *len, const char *sql)
+{
+	parse_named(buf, len, "", sql);
+}
+
+/* Bind (no parameters) of statement name to the unnamed portal, then
+ * Execute, as PQsendQueryPrepared sends. */
+static void
+bind_exec(unsigned char *buf, size_t *len, const char *name)
+{
+	unsigned char body[128];
+	size_t n = 0;
+
+	body[n++] = '\0'; /* the unnamed portal */
+	memcpy(body + n, name, strlen(name) + 1);
+	n += strlen(name) + 1;
+	memset(body + n, 0, 6); /* no formats, parameters, result formats */
+	n += 6;
+	msg(buf, len, 'B', body, n);
+	memset(body, 0, 5); /* the unnamed portal, no row limit */
+	msg(buf, len, 'E', body, 5);
 }
 
 /* The client sends buf; the far end reads it all. */
@@ -381,6 +408,34 @@ test_watch_times_write_transactions(void **state)
 	dp_stats_get(f->p, &st);
 	assert_int_equal(st.wtxns, 2);
 	assert_int_equal(st.wrts, 3);
+	/* a statement prepared with the lock's text: its Parse alone runs
+	 * nothing; each Bind of it runs the lock */
+	for (int i = 0; i < 2; i++) {
+		len = 0;
+		parse_msg(buf, &len, "BEGIN");
+		if (i == 0)
+			parse_named(
+			    buf, &len, "q7", "SELECT pg_advisory_xact_lock(1)");
+		bind_exec(buf, &len, "q7");
+		msg(buf, &len, 'S', NULL, 0);
+		to_far(cli, far, buf, len);
+		ready(cli, far, 'T');
+		len = 0;
+		parse_msg(buf, &len, "COMMIT");
+		msg(buf, &len, 'S', NULL, 0);
+		to_far(cli, far, buf, len);
+		ready(cli, far, 'I');
+	}
+	/* and a Bind of another statement does not */
+	len = 0;
+	parse_named(buf, &len, "q8", "SELECT 1");
+	bind_exec(buf, &len, "q8");
+	msg(buf, &len, 'S', NULL, 0);
+	to_far(cli, far, buf, len);
+	ready(cli, far, 'I');
+	dp_stats_get(f->p, &st);
+	assert_int_equal(st.wtxns, 4);
+	assert_int_equal(st.wrts, 7);
 	close(cli);
 	close(far);
 }
