@@ -9,6 +9,9 @@
 #   make bench-stores                audited GETs and PUTs on LMDB, on the
 #                                    PostgreSQL backend and on the pgcrypto
 #                                    alternative, in one run (--compare-stores)
+#   make bench-lockcost              one privd node and two on PostgreSQL behind
+#                                    a proxy adding 0, 0.5, 1, 2 ms round trips:
+#                                    what the writers' lock costs across hosts
 # and the loopback cluster of issue 12 (tests/cluster runs its own):
 #   make cluster          start etcd x3 + Patroni/PostgreSQL x3 + 2 privd nodes
 #                         under var/cluster
@@ -22,7 +25,7 @@ BUILD ?= build
 MESON_OPTS ?= -Dwerror=true
 
 .PHONY: all deps run-deps test-deps bench-deps build run test bench \
-	bench-compare bench-stores clean cluster-deps cluster cluster-stop cluster-status
+	bench-compare bench-stores bench-lockcost clean cluster-deps cluster cluster-stop cluster-status
 
 all: build
 
@@ -75,6 +78,15 @@ bench-stores: deps test-deps bench-deps $(BUILD)/build.ninja
 	@meson configure $(BUILD) -Dtests=true >/dev/null
 	ninja -C $(BUILD)
 	$(BUILD)/bench/privd-bench --compare-stores --subjects 20000 \
+	    --json $(BENCH_JSON) $(BENCH_ARGS)
+
+# The writers' lock across hosts (issue 12): privd's PostgreSQL backend
+# reached through bench/delayproxy.c at several round-trip times, one node
+# against two; 20,000 subjects unless BENCH_ARGS says otherwise.
+bench-lockcost: deps test-deps bench-deps $(BUILD)/build.ninja
+	@meson configure $(BUILD) -Dtests=true >/dev/null
+	ninja -C $(BUILD)
+	$(BUILD)/bench/privd-bench --phases lockcost --subjects 20000 \
 	    --json $(BENCH_JSON) $(BENCH_ARGS)
 
 # `make bench-compare A.json B.json`: the two file names are goals of their

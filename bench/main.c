@@ -44,7 +44,7 @@ static const struct {
 } groups[] = {{"get", PH_GET}, {"put", PH_PUT}, {"mixed", PH_MIXED},
     {"echo", PH_ECHO}, {"store", PH_STORE}, {"pg", PH_PG}, {"aged", PH_AGED},
     {"audit", PH_AUDIT}, {"big", PH_BIG}, {"soak", PH_SOAK},
-    {"sweep", PH_SWEEP}, {"pgstore", PH_PGSTORE}};
+    {"sweep", PH_SWEEP}, {"pgstore", PH_PGSTORE}, {"lockcost", PH_LOCKCOST}};
 
 static bench_run *the_run; /* for the clean-up at exit */
 
@@ -66,8 +66,12 @@ usage(FILE *f)
 	    "                       audit, big, soak, sweep, pgstore (privd "
 	    "on its\n"
 	    "                       PostgreSQL backend, then two privd nodes "
-	    "on it)\n"
-	    "                       (default: all)\n"
+	    "on it),\n"
+	    "                       lockcost (one privd node and two on a "
+	    "PostgreSQL\n"
+	    "                       reached through a proxy that adds "
+	    "latency)\n"
+	    "                       (default: all but lockcost)\n"
 	    "  --quick              get,put,mixed,echo,store only\n"
 	    "  --compare-stores     get,put,pg,pgstore: audited GETs and PUTs "
 	    "on LMDB,\n"
@@ -84,6 +88,12 @@ usage(FILE *f)
 	    "database\n"
 	    "                       (what the run writes stays there)\n"
 	    "                       (big and sweep then skipped)\n"
+	    "  --pg-rtts LIST       lockcost: round-trip times to PostgreSQL "
+	    "in us,\n"
+	    "                       comma-separated (0,500,1000,2000)\n"
+	    "  --lockcost-inflight F  lockcost: requests in flight of each "
+	    "of its 16\n"
+	    "                       clients (8)\n"
 	    "  --aged-events N      audit events before the aged GET phase "
 	    "(2000000)\n"
 	    "  --audit-events N     audit events before the audit query "
@@ -165,6 +175,34 @@ parse_phases(const char *arg, unsigned *out)
 	return *out != 0 ? 0 : -1;
 }
 
+/* --pg-rtts: up to BENCH_MAX_RTTS round-trip times in us (0 to 1 s). */
+static int
+parse_rtts(const char *arg, bench_opts *o)
+{
+	char buf[256], *tok, *save, *end;
+
+	o->npg_rtts = 0;
+	if (arg == NULL || strlen(arg) >= sizeof(buf))
+		return -1;
+	memcpy(buf, arg, strlen(arg) + 1);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		unsigned long v = strtoul(tok, &end, 10);
+
+		if (end == tok || *end != '\0' || v > 1000000 ||
+		    o->npg_rtts == BENCH_MAX_RTTS) {
+			fprintf(stderr,
+			    "privd-bench: --pg-rtts needs up to %d "
+			    "round-trip times in us (at most "
+			    "1000000), comma-separated\n",
+			    BENCH_MAX_RTTS);
+			return -1;
+		}
+		o->pg_rtts_us[o->npg_rtts++] = (unsigned)v;
+	}
+	return o->npg_rtts > 0 ? 0 : -1;
+}
+
 /* Split a comma-separated list in place. */
 static int
 parse_fields(char *arg, bench_opts *o)
@@ -198,6 +236,12 @@ parse_args(int argc, char **argv, bench_opts *o, char *pg_default)
 	o->phases = PH_ALL;
 	o->policy = BENCH_POLICY_EXAMPLE;
 	o->pg_prog = pg_default;
+	o->pg_rtts_us[0] = 0;
+	o->pg_rtts_us[1] = 500;
+	o->pg_rtts_us[2] = 1000;
+	o->pg_rtts_us[3] = 2000;
+	o->npg_rtts = 4;
+	o->lockcost_inflight = 8;
 	for (size_t i = 0; i < 4; i++)
 		o->get_fields[i] = default_get_fields[i];
 	o->nget = 4;
@@ -253,6 +297,14 @@ parse_args(int argc, char **argv, bench_opts *o, char *pg_default)
 		} else if (strcmp(a, "--phases") == 0) {
 			if (arg == NULL || parse_phases(arg, &o->phases) != 0)
 				return -1;
+		} else if (strcmp(a, "--pg-rtts") == 0) {
+			if (parse_rtts(arg, o) != 0)
+				return -1;
+		} else if (strcmp(a, "--lockcost-inflight") == 0) {
+			if (parse_u64(a, arg, 1, &v) != 0 ||
+			    v > BENCH_MAX_INFLIGHT)
+				return -1;
+			o->lockcost_inflight = (int)v;
 		} else if (strcmp(a, "--get-fields") == 0) {
 			/* cut a copy: argv goes into the report whole */
 			static char fields[512];
@@ -338,6 +390,7 @@ cleanup(void)
 	server_stop(&run->big);
 	server_stop(&run->swp);
 	server_stop(&run->pgs);
+	lockcost_cleanup(run);
 	pgstore_stop(&run->pg); /* after every privd on it */
 	if (run->workdir[0] != '\0') {
 		nftw(run->workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

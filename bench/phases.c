@@ -593,6 +593,8 @@ phases_run(bench_run *run)
 		store_figures(run);
 	if ((o->phases & PH_PGSTORE) && pgstore_phase(run) != 0)
 		return -1;
+	if ((o->phases & PH_LOCKCOST) && lockcost_phase(run) != 0)
+		return -1;
 	/* one private PostgreSQL per store: these two need stores of their
 	 * own, which only LMDB gives them today */
 	if ((o->phases & (PH_BIG | PH_SWEEP)) && !lmdb)

@@ -23,6 +23,8 @@ enum {
 	PH_SOAK = 1 << 9,
 	PH_SWEEP = 1 << 10,
 	PH_PGSTORE = 1 << 11, /* GET and PUT on privd's PostgreSQL backend */
+	/* the writers' lock with network latency; not in PH_ALL */
+	PH_LOCKCOST = 1 << 12,
 };
 #define PH_QUICK (PH_GET | PH_PUT | PH_MIXED | PH_ECHO | PH_STORE)
 #define PH_ALL   0xfff
@@ -31,6 +33,8 @@ enum {
 #define PH_COMPARE (PH_GET | PH_PUT | PH_PG | PH_PGSTORE)
 /* the groups that need the fresh privd */
 #define PH_PRIVD (PH_GET | PH_PUT | PH_MIXED | PH_AGED | PH_AUDIT | PH_SOAK)
+
+#define BENCH_MAX_RTTS 8 /* --pg-rtts */
 
 typedef struct bench_opts {
 	uint64_t subjects, big_subjects, aged_events, audit_events;
@@ -53,6 +57,11 @@ typedef struct bench_opts {
 	const char *endpoint, *server_key, *key_file, *auditor_file;
 	const char *data_dir;
 	pid_t pid;
+	/* lockcost: round-trip times to PostgreSQL (us), requests in flight
+	 * of each of its 16 clients */
+	unsigned pg_rtts_us[BENCH_MAX_RTTS];
+	size_t npg_rtts;
+	int lockcost_inflight;
 } bench_opts;
 
 /* What a run holds, for the clean-up on any way out. */
@@ -68,6 +77,10 @@ typedef struct bench_run {
 	echo_server echo;
 	char workdir[BENCH_PATH_MAX]; /* floors' files, echo socket */
 	int failed;                   /* a phase failed: exit status 1 */
+	/* lockcost: node A, node B, the proxy between them and run->pg */
+	bench_server lcs;
+	struct harness *lcb;
+	struct delayproxy *proxy;
 } bench_run;
 
 /* Run every selected phase; 0, or -1 when a phase failed (said why). */
@@ -114,6 +127,13 @@ int phase_store_spec(bench_run *run, const char **spec);
 /* The pgstore phases (pgstore_phase.c): a privd on the PostgreSQL
  * backend, loaded, then GET 1x1, GET 8x16, PUT 1x1, PUT 8x16. 0 or -1. */
 int pgstore_phase(bench_run *run);
+
+/* The lockcost phases (lockcost_phase.c): one privd node and two on a
+ * PostgreSQL reached through a delaying proxy, GET and PUT at each
+ * --pg-rtts. 0 or -1. lockcost_cleanup stops what they started (not
+ * run->pg); safe to repeat. */
+int lockcost_phase(bench_run *run);
+void lockcost_cleanup(bench_run *run);
 
 /* The sweep phase (sweep_phase.c); 0 or -1. */
 int sweep_phase(bench_run *run);
