@@ -217,10 +217,10 @@ extern "C" {
 
 /* The version of this header (see "Versions"). */
 #define PRIVD_VERSION_MAJOR 2
-#define PRIVD_VERSION_MINOR 2
+#define PRIVD_VERSION_MINOR 3
 #define PRIVD_VERSION_PATCH 0
-/* One number for comparisons (as LMDB's MDB_VERSION_FULL): 2.2.0 is
- * 20200. */
+/* One number for comparisons (as LMDB's MDB_VERSION_FULL): 2.3.0 is
+ * 20300. */
 #define PRIVD_MAKE_VERSION(major, minor, patch)                                \
 	((major)*10000 + (minor)*100 + (patch))
 #define PRIVD_VERSION_FULL                                                     \
