@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "datadir.h"
 #include "log.h"
+#include "startwait.h"
 #include "store.h"
 
 #define CONFIG_MAX_BYTES (64 * 1024) /* larger is not a privd.conf */
@@ -42,6 +43,7 @@ enum {
 	S_CKPT_EVERY,
 	S_RETENTION_INTERVAL,
 	S_CLOCK_BEHIND_OK,
+	S_STORE_WAIT,
 	S_N
 };
 
@@ -61,6 +63,10 @@ static const setting settings[S_N] = {
     [S_RETENTION_INTERVAL] = {"retention-interval", K_INT, 0, 7LL * 86400, 60,
         "seconds between retention sweeps (0: only on demand)"},
     [S_CLOCK_BEHIND_OK] = {"clock-behind-ok", K_BOOL, 0, 0, 0, NULL},
+    [S_STORE_WAIT] = {"store-wait", K_INT, 0, STARTWAIT_MAX_S,
+        STARTWAIT_DEFAULT_S,
+        "seconds to wait at start for a PostgreSQL store's database (0: "
+        "none)"},
 };
 
 /* The settings one source (the flags, or the file) gives. */
@@ -346,6 +352,7 @@ serve_config_load(int argc, char **argv, int first, serve_config *c)
 	    (uint64_t)pick_num(&fl, &fv, S_RETENTION_INTERVAL);
 	c->srv.clock_behind_ok = pick_num(&fl, &fv, S_CLOCK_BEHIND_OK) != 0;
 	c->log_level = (int)pick_num(&fl, &fv, S_LOG_LEVEL);
+	c->store_wait_s = (unsigned)pick_num(&fl, &fv, S_STORE_WAIT);
 	return 0;
 }
 
@@ -386,4 +393,5 @@ serve_config_print(const serve_config *c, FILE *f)
 	    (unsigned long long)sc->retention_interval_s);
 	fprintf(
 	    f, "clock-behind-ok = %s\n", sc->clock_behind_ok ? "yes" : "no");
+	fprintf(f, "store-wait = %u\n", c->store_wait_s);
 }
