@@ -11,8 +11,8 @@
  * lookup, hold list, retention preview, aggregate, policy get and
  * history): its connection ended in the middle of the read (the test
  * holds a lock on the table the read needs, waits until privd's read
- * waits for it, ends every connection of privd's database, then lets
- * go) is answered UNAVAILABLE, never INTERNAL; with the server down, it
+ * waits for it, ends that connection, then lets go) is answered
+ * UNAVAILABLE, never INTERNAL; with the server down, it
  * is answered UNAVAILABLE or not at all (privd answers nothing whose
  * audit event it cannot record); nothing is logged as damaged; and after
  * each, every kind works again.
@@ -447,10 +447,9 @@ backend_alive(PGconn *pc, int pid)
 
 /*
  * Read kind k with its connection ended in the middle: lock the table it
- * reads, start it, wait until privd's read waits for the lock, end every
- * connection of privd's database (the waiting read's gets the error a
- * failover gives), wait until that backend is gone, let go of the lock.
- * The read's status.
+ * reads, start it, wait until privd's read waits for the lock, end that
+ * read's connection (it gets the error a failover or a restart gives),
+ * wait until its backend is gone, let go of the lock. The read's status.
  */
 static int
 read_cut(harness *h, PGconn *pc, size_t k)
@@ -474,9 +473,10 @@ read_cut(harness *h, PGconn *pc, size_t k)
 		fail_msg("%s: privd's read never waited for the lock on %s",
 		    kinds[k].name, kinds[k].table);
 	}
-	PQclear(sql(pc,
-	    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-	    "datname = current_database() AND pid <> pg_backend_pid()"));
+	/* that connection only: the writer's stays, so the answer is the
+	 * read's own, not a failed commit's */
+	snprintf(q, sizeof(q), "SELECT pg_terminate_backend(%d)", pid);
+	PQclear(sql(pc, q));
 	for (t0 = h_now_ms(); backend_alive(pc, pid); h_sleep_ms(10))
 		if (h_now_ms() - t0 > WAIT_MS) {
 			PQclear(sql(pc, "ROLLBACK"));
