@@ -201,7 +201,8 @@ do_subject_lookup(worker *w, job *j)
 		/* half an index would answer "nobody" for people it has not
 		 * reached yet: a rights request must not be told that */
 		if (rc != 0)
-			worker_store_fail(j, rc);
+			worker_read_fail(
+			    j, rc, "lookup", "cannot read the lookup index");
 		else
 			job_fail(j, ST(UNAVAILABLE), 0,
 			    "the lookup index is being built (after an upgrade "
