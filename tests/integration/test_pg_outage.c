@@ -23,6 +23,7 @@
  *
  * Runs only on the test setup "pg" (PRIVD_TEST_STORE=postgresql).
  */
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -593,8 +596,47 @@ spawn_privd(harness *h, const char *const *extra)
 	assert_true(h->pid > 0);
 }
 
+/* A service manager's notify socket (sd_notify(3)) at root/notify, in
+ * NOTIFY_SOCKET for the privd started next; its fd. */
+static int
+notify_open(harness *h)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	assert_true(snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify",
+	                h->root) < (int)sizeof(sa.sun_path));
+	assert_true((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(setenv("NOTIFY_SOCKET", sa.sun_path, 1), 0);
+	return fd;
+}
+
+/* Whether READY=1 came on fd within timeout_ms (0: already). */
+static bool
+notify_ready_seen(int fd, int timeout_ms)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	int64_t t0 = h_now_ms();
+	char buf[512];
+	ssize_t n;
+	int left;
+
+	for (;;) {
+		left = timeout_ms - (int)(h_now_ms() - t0);
+		if (poll(&p, 1, left > 0 ? left : 0) <= 0)
+			return false;
+		if ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
+			buf[n] = '\0';
+			if (strstr(buf, "READY=1") != NULL)
+				return true;
+		}
+	}
+}
+
 /* privd started while the server is down waits for it, answering
- * nobody, and serves once it is back. */
+ * nobody and telling systemd nothing, and serves (READY=1) once it is
+ * back. */
 static void
 test_start_waits(void **state)
 {
@@ -603,12 +645,15 @@ test_start_waits(void **state)
 	privd_client *c;
 	size_t off;
 	int64_t t0;
+	int fd;
 
 	put_subject(h);
 	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, NULL), 0);
 	assert_int_equal(h_store_halt(), 0);
 	off = h_log_size(h);
+	fd = notify_open(h);
 	spawn_privd(h, extra);
+	unsetenv("NOTIFY_SOCKET");
 	assert_int_equal(
 	    h_log_wait(h, off, "store's database does not answer", 1, WAIT_MS),
 	    1);
@@ -618,10 +663,13 @@ test_start_waits(void **state)
 	privd_set_timeout(c, 300);
 	assert_int_not_equal(privd_ping(c, NULL), PRIVD_OK);
 	privd_close(&c);
+	assert_false(notify_ready_seen(fd, 0));
 	assert_true(h_running(h));
 	t0 = h_now_ms();
 	assert_int_equal(h_store_resume(), 0);
 	assert_int_equal(h_wait_ready(h, 60000), 0);
+	assert_true(notify_ready_seen(fd, WAIT_MS));
+	close(fd);
 	printf("# privd served %lld ms after the database was started again\n",
 	    (long long)(h_now_ms() - t0));
 	assert_int_equal(
