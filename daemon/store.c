@@ -54,13 +54,26 @@ store_tbl_name(store_tbl tb)
 const char *
 store_strerror(int rc)
 {
+	/* store_kv.h's codes are any backend's: their text names no
+	 * backend (they are LMDB's numbers, and LMDB's own text would say
+	 * "MDB_CORRUPTED: Located page was wrong type" of a malformed row
+	 * in PostgreSQL) */
 	switch (rc) {
 	case STORE_UNAVAILABLE:
 		return "the database server is unavailable";
 	case STORE_CONFLICT:
 		return "the transaction lost a serialisation race";
+	case STORE_KEYEXIST:
+		return "the key exists already";
+	case STORE_NOTFOUND:
+		return "no such key";
+	case STORE_CORRUPTED:
+		return "a stored record or page is malformed";
+	case STORE_INCOMPATIBLE:
+		return "a table's layout is not the one this privd expects";
 	default:
-		/* LMDB's names its own codes and errno values alike */
+		/* LMDB's own codes (map full, map resized) and errno values:
+		 * LMDB names them alike */
 		return store_lmdb_strerror(rc);
 	}
 }

@@ -4,7 +4,9 @@
  * the daemon that includes <lmdb.h> (store_lmdb.h, its struct, is private
  * to it save for the benchmark's store floor).
  *
- * DESIGN: each store_kv.h call is the LMDB call of the same name. The
+ * DESIGN: each store_kv.h call is the LMDB call of the same name (a read
+ * transaction's begin and renew also check that LMDB's snapshot is not
+ * newer than the commit it registered: read_settle). The
  * codes, flags, cursor operations and store_val are LMDB's own (checked
  * below at compile time), so values, keys and codes pass through without
  * a copy or a translation. A transaction is a small wrapper that carries
@@ -340,6 +342,47 @@ lmdb_map_adopt(store *s)
 	return rc;
 }
 
+/*
+ * LMDB 0.9.24 (and every 0.9 release since, up to 0.9.31) starts a read
+ * transaction by publishing the last committed txnid N in its reader slot
+ * and only then copying the meta page N & 1 (mdb_txn_renew0). A reader
+ * delayed between the two can copy that page after the writer has
+ * rewritten it for N + 2, a commit whose meta page was written but whose
+ * commit has not returned yet (its meta page's O_DSYNC write may still be
+ * under way, or fail). Such a read sees a commit newer than it
+ * registered, not yet acknowledged, and the next read, registering N + 1,
+ * goes back in time. Its pages are safe (the slot's N keeps them).
+ *
+ * The copy is made before this check, and meta pages only move forward:
+ * if neither meta page holds a txnid past N + 1 now, page N & 1 still held
+ * N when it was copied. Otherwise take a new snapshot. Each retry needs a
+ * whole commit and the next one's meta write to pass in a few hundred
+ * nanoseconds, so a bound only guards against a livelock; past it the
+ * snapshot is still consistent, just possibly newer than acknowledged.
+ * A meta page copied while the writer's pwrite() is mid-copy is not
+ * caught; that window is the kernel's copy of ~100 bytes.
+ */
+#define SETTLE_TRIES 100
+
+static int
+read_settle(store *s, MDB_txn *mt)
+{
+	MDB_envinfo info;
+	int rc, i;
+
+	for (i = 0; i < SETTLE_TRIES; i++) {
+		/* the meta pages are read after the snapshot's copy */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (mdb_env_info(s->env, &info) != 0 ||
+		    info.me_last_txnid <= mdb_txn_id(mt) + 1)
+			return 0;
+		mdb_txn_reset(mt);
+		if ((rc = mdb_txn_renew(mt)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 txn_begin(store *s, unsigned flags, store_txn **t, bool adopt)
 {
@@ -355,6 +398,9 @@ txn_begin(store *s, unsigned flags, store_txn **t, bool adopt)
 	rc = mdb_txn_begin(s->env, NULL, flags, &lt->mt);
 	if (rc == MDB_MAP_RESIZED && adopt && (rc = lmdb_map_adopt(s)) == 0)
 		rc = mdb_txn_begin(s->env, NULL, flags, &lt->mt);
+	if (rc == 0 && (flags & MDB_RDONLY) &&
+	    (rc = read_settle(s, lt->mt)) != 0)
+		mdb_txn_abort(lt->mt);
 	if (rc != 0) {
 		free(lt);
 		return rc;
@@ -397,7 +443,11 @@ lmdb_txn_reset(store_txn *t)
 static int
 lmdb_txn_renew(store_txn *t)
 {
-	return mdb_txn_renew(LT(t)->mt);
+	int rc;
+
+	if ((rc = mdb_txn_renew(LT(t)->mt)) != 0)
+		return rc;
+	return read_settle(t->s, LT(t)->mt);
 }
 
 static int
@@ -503,7 +553,7 @@ lmdb_read_begin(store *s, store_txn **t)
 	if (*t == NULL)
 		rc = txn_begin(s, MDB_RDONLY, t, false);
 	else
-		rc = mdb_txn_renew(LT(*t)->mt);
+		rc = lmdb_txn_renew(*t);
 	if (rc != 0)
 		pthread_rwlock_unlock(&s->maplock);
 	return rc;

@@ -29,7 +29,8 @@
 #   8. stops the cluster and starts it again (make cluster-stop, make
 #      cluster): every row is there, synchronous replication on;
 # and stops the cluster and removes the directory, also on failure or
-# timeout (a trap, and a reaper for when meson kills the test).
+# timeout (common.sh, shared with cluster_privd: a trap, and a reaper for
+# when meson kills the test).
 #
 # Skips (77) saying why when etcd, Patroni, PostgreSQL's server or psql is
 # not installed (scripts/deps.sh test installs them). Deadlines only bound
@@ -40,106 +41,22 @@
 set -u
 
 src=${PRIVD_SOURCE_ROOT:?}
-cluster="$src/scripts/cluster/cluster.sh"
-state="$src/scripts/cluster/state.py"
-py=/usr/bin/python3
 name=cluster_failover
+# shellcheck source=tests/cluster/common.sh
+. "$src/tests/cluster/common.sh"
+state="$src/scripts/cluster/state.py"
 
-fail() {
-	echo "$name: FAIL: $*" >&2
-	exit 1
-}
-skip() {
-	echo "$name: SKIP: $*"
-	exit 77
-}
-note() {
-	echo "$name: $*"
-}
-
-for tool in etcd:etcd-server etcdctl:etcd-client patroni:patroni \
-    patronictl:patroni psql:postgresql-client setpriv:util-linux \
-    timeout:coreutils; do
-	command -v "${tool%%:*}" >/dev/null 2>&1 ||
-	    skip "${tool%%:*} is not installed (Debian package ${tool#*:};" \
-	        "scripts/deps.sh test installs it)"
-done
-[ -x "$py" ] || skip "$py is not installed (Debian package python3)"
-ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 ||
-    skip "PostgreSQL's server is not installed (Debian package" \
-        "postgresql; scripts/deps.sh test installs it)"
-if [ "$(id -u)" -eq 0 ] && ! getent passwd postgres >/dev/null; then
-	skip "running as root and there is no 'postgres' user to run" \
-	    "PostgreSQL as"
-fi
-
-# Milliseconds since the epoch.
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-secs() { # milliseconds -> seconds with one decimal
-	echo "$(($1 / 1000)).$(($1 % 1000 / 100))"
-}
-
-# A block of 50 free ports.
-free_block() {
-	"$py" - "$@" <<'PY'
-import socket, sys
-for base in map(int, sys.argv[1:]):
-    ok = True
-    for p in range(base, base + 50):
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", p))
-        except OSError:
-            ok = False
-        finally:
-            s.close()
-        if not ok:
-            break
-    if ok:
-        print(base)
-        sys.exit(0)
-sys.exit(1)
-PY
-}
+cluster_tools
 rounds=${PRIVD_CLUSTER_TEST_ROUNDS:-1}
 case $rounds in
 '' | 0 | *[!0-9]*) fail "PRIVD_CLUSTER_TEST_ROUNDS: a number, 1 or more" ;;
 esac
-if [ -n "${PRIVD_CLUSTER_TEST_PORT_BASE:-}" ]; then
-	base=$PRIVD_CLUSTER_TEST_PORT_BASE
-else
-	base=$(free_block 27710 28710 29710 30710 31710) ||
-	    fail "no free block of 50 ports at 27710, 28710, ... 31710"
-fi
-
-# /tmp, not $TMPDIR: as root the cluster runs as postgres, which may not
-# reach $TMPDIR; the socket paths stay short too.
-tmp=$(mktemp -d /tmp/privd-cluster.XXXXXX) || fail "mktemp"
-chmod 711 "$tmp"
+cluster_ports 27710 28710 29710 30710 31710
+cluster_tmp
 # PostgreSQL's failover only: no privd nodes (cluster_privd has them)
 export CLUSTER_DIR="$tmp/c" CLUSTER_PORT_BASE="$base" CLUSTER_WAIT=80
 export CLUSTER_PRIVD=0
-cleanup() {
-	t=$(now_ms)
-	sh "$cluster" stop >"$tmp/stop.out" 2>&1 ||
-	    { echo "$name: cluster.sh stop failed:"; cat "$tmp/stop.out"; }
-	note "stopped the cluster in $(secs $(($(now_ms) - t))) s"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-# meson ends a test that overruns its timeout (or is interrupted) with
-# SIGKILL half a second after SIGTERM: too soon for the trap to stop the
-# cluster, whose processes run in sessions of their own. So a reaper, in a
-# session of its own too, stops it when this shell is gone without.
-# shellcheck disable=SC2016 # the reaper's own arguments
-setsid sh -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
-	[ -d "$3" ] || exit 0
-	sh "$2" stop
-	rm -rf "$3"' reaper "$$" "$cluster" "$tmp" </dev/null >/dev/null 2>&1 &
+cluster_guard
 
 # Every wait below ends by this deadline, so that the test fails by itself
 # (and cleans up) well before meson's timeout of 300 s (give meson a

@@ -2,8 +2,8 @@
  * test_nodes.c - two privd nodes on one PostgreSQL store (issue 12,
  * README "Beyond one host"): the writers take turns and keep one audit
  * chain, a policy applied on one node is in force on the other within
- * about a second, and one node at a time holds the retention sweeper's
- * lease.
+ * about a second (also when its notification is lost), and one node at
+ * a time holds the retention sweeper's lease.
  *
  * The store is a private PostgreSQL server (pgstore.c, tests/unit/pgtmp.c)
  * whatever the test setup: meson gives this test PRIVD_TEST_STORE=
@@ -23,10 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <setjmp.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "auditlog.h"
 #include "checks.h"
@@ -375,6 +377,116 @@ test_policy_on_both(void **state)
 	privd_close(&svc_b);
 }
 
+/*
+ * The pids of the server processes LISTENing on h's database (privd's
+ * listeners: their last query was the LISTEN), into pids; how many, or -1.
+ */
+static int
+listener_pids(const harness *h, int *pids, int max)
+{
+	PGconn *c = PQconnectdb(h->store_spec);
+	PGresult *r = NULL;
+	int n = -1;
+
+	if (PQstatus(c) == CONNECTION_OK)
+		r = PQexec(c,
+		    "SELECT pid FROM pg_stat_activity WHERE datname = "
+		    "current_database() AND pid <> pg_backend_pid() "
+		    "AND query LIKE 'LISTEN %'");
+	if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK)
+		for (n = 0; n < PQntuples(r) && n < max; n++)
+			pids[n] = atoi(PQgetvalue(r, n, 0));
+	PQclear(r);
+	PQfinish(c);
+	return n;
+}
+
+/* Node B's listener: the one that is not A's (B restarted, A's taken
+ * before); 0 if it does not show within TIMEOUT_MS. */
+static int
+b_listener(struct pair *p)
+{
+	int a[8], now[8], na, n;
+	int64_t t0;
+
+	stop_clean(p->b);
+	assert_true((na = listener_pids(p->a, a, 8)) >= 1);
+	assert_int_equal(h_start(p->b, NULL), 0);
+	for (t0 = h_now_ms(); h_now_ms() - t0 < TIMEOUT_MS; h_sleep_ms(20)) {
+		if ((n = listener_pids(p->a, now, 8)) < 0)
+			continue;
+		for (int i = 0; i < n; i++) {
+			bool known = false;
+
+			for (int j = 0; j < na; j++)
+				known = known || now[i] == a[j];
+			if (!known)
+				return now[i];
+		}
+	}
+	return 0;
+}
+
+/*
+ * B's notification is lost: the server process of B's LISTEN connection
+ * is stopped (SIGSTOP), so A's NOTIFY never reaches B, whose listener
+ * just finds nothing to read. With no request sent to B meanwhile (its
+ * first write would re-read the policy at its begin: writer_nodes_sync),
+ * B still puts the version A applied in force by its generation check,
+ * every NODES_GEN_US (1 s): within about a second. The time is printed;
+ * NODES_POLICY_MS is the bound.
+ */
+static void
+test_policy_notification_lost(void **state)
+{
+	struct pair *p = *state;
+	privd_client *adm_a, *svc_b;
+	char json[8192];
+	uint64_t v = 0;
+	int64_t t0, waited;
+	size_t n, from;
+	FILE *fp;
+	pid_t pid;
+	int found, rc;
+
+	if ((pid = b_listener(p)) <= 0)
+		fail_msg("node B's listener connection did not show in "
+		         "pg_stat_activity");
+	assert_int_equal(h_policy_write(p->a, POL_V2), 0);
+	assert_non_null(fp = fopen(p->a->policy, "r"));
+	n = fread(json, 1, sizeof(json) - 1, fp);
+	fclose(fp);
+	json[n] = '\0';
+
+	adm_a = node_client(p->a, "admin");
+	from = h_log_size(p->b);
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	t0 = h_now_ms();
+	rc = privd_policy_apply(adm_a, 1, json, &v);
+	found = rc != PRIVD_OK
+	            ? 0
+	            : h_log_wait(p->b, from, "policy version 2 in force", 1,
+	                  NODES_POLICY_MS);
+	waited = h_now_ms() - t0;
+	/* before any assertion: a stopped backend would hang the server's
+	 * shutdown */
+	(void)kill(pid, SIGCONT);
+	expect_rc(adm_a, rc, PRIVD_OK, "apply on A");
+	privd_close(&adm_a);
+	if (found < 1) {
+		h_dump_log(p->b, 20);
+		fail_msg("policy version 2 applied on A is not in force on B "
+		         "%d ms after, its notification lost",
+		    NODES_POLICY_MS);
+	}
+	printf("# notification lost: policy version 2 in force on B %lld ms "
+	       "after A's apply (generation check)\n",
+	    (long long)waited);
+	svc_b = node_client(p->b, "svc");
+	assert_true(delete_allowed(svc_b));
+	privd_close(&svc_b);
+}
+
 /* The length of node h's log now: what it says later starts there. */
 static size_t
 log_mark(const harness *h)
@@ -459,6 +571,8 @@ main(void)
 	        test_policy_on_both, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_sweeper_lease, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_policy_notification_lost, setup, teardown),
 	};
 
 	h_store_check();

@@ -192,6 +192,79 @@ class Failover(unittest.TestCase):
         self.assertLess(took, 10.0)
         self.assertEqual(self.node(c), self.b.endpoint)
 
+    def unavailable_node(self, name):
+        """An in-process node answering its first request UNAVAILABLE, as
+        privd on a PostgreSQL store answers a batch whose commit the
+        database did not confirm (the change may have landed): a CURVE
+        ROUTER of a key of its own, so that a request that goes on to B
+        fails its handshake there. Returns its endpoint, its public key
+        and the thread that answers."""
+        import threading
+        import zmq
+        pb = privd.pb
+        pub, sec = zmq.curve_keypair()
+        ctx = zmq.Context()
+        self.addCleanup(ctx.term)
+        node = ctx.socket(zmq.ROUTER)
+        node.setsockopt(zmq.LINGER, 0)
+        node.setsockopt(zmq.CURVE_SERVER, 1)
+        node.setsockopt(zmq.CURVE_SECRETKEY, sec)
+        ep = "ipc://" + os.path.join(self.a.root, name)
+        node.bind(ep)
+        # open until the test ends: closed at once, it would drop its
+        # answer (LINGER 0); closed after the thread is done with it
+        self.addCleanup(node.close, 0)
+
+        def answer():
+            # bounded: a test that failed before its request still ends
+            if not node.poll(30000):
+                return
+            peer, body = node.recv_multipart()
+            req = pb.Request.FromString(body)
+            resp = pb.Response(
+                request_id=req.request_id, status=pb.UNAVAILABLE,
+                message="the database server is unavailable")
+            node.send_multipart([peer, resp.SerializeToString()])
+        t = threading.Thread(target=answer)
+        t.start()
+        self.addCleanup(t.join, 35)
+        return ep, pub.decode(), t
+
+    def test_unavailable_put_is_in_doubt(self):
+        """A change answered UNAVAILABLE by one of several nodes is in
+        doubt, not sent again to the next node (libprivd's counterpart:
+        test_client_failover's test_unavailable_put_is_in_doubt); a read
+        answered UNAVAILABLE goes on to the next node."""
+        ep, pub, t = self.unavailable_node("unavailable-put")
+        c = privd.Client("%s,%s" % (ep, self.b.endpoint), server_key=pub,
+                         key_file=self.a.key_files["svc"],
+                         purpose="invoicing", timeout=20.0)
+        self.addCleanup(c.close)
+        with self.assertRaises(InDoubtError) as cm:
+            c.put("customers", "py-6", {"name": "Cecilia"})
+        t.join(10)
+        print("# put answered UNAVAILABLE: %s" % cm.exception)
+        self.assertIn("UNAVAILABLE", str(cm.exception))
+        self.assertIn(ep, str(cm.exception))
+        # not re-sent: B never saw it (its handshake would have failed
+        # with the fake node's key, and the error would say so)
+        self.assertNotIsInstance(cm.exception, privd.HandshakeError)
+        with self.assertRaises(privd.NotFoundError):
+            self.direct(self.b).get("customers", "py-6")
+
+        ep, pub, t = self.unavailable_node("unavailable-get")
+        c2 = privd.Client("%s,%s" % (ep, self.b.endpoint), server_key=pub,
+                          key_file=self.a.key_files["svc"],
+                          purpose="invoicing", timeout=20.0)
+        self.addCleanup(c2.close)
+        with self.assertRaises(privd.PrivdError) as cm:
+            c2.ping()
+        t.join(10)
+        print("# ping answered UNAVAILABLE: %s" % cm.exception)
+        # it went on to B, whose handshake fails (the fake node's key)
+        self.assertIsInstance(cm.exception, privd.HandshakeError)
+        self.assertIn(self.b.endpoint, str(cm.exception))
+
     def test_a_comes_back(self):
         self.put_both("py-3", "Ada")
         c = self.both()

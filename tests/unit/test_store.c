@@ -3,6 +3,7 @@
  * directory: growing the map while readers keep coming.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -261,6 +262,31 @@ test_open_spec_lmdb(void **state)
 	assert_non_null(strstr(err, "/nonexistent-privd-dir"));
 }
 
+/* store_kv.h's codes are every backend's: their text names none (a
+ * malformed row in PostgreSQL is not "MDB_CORRUPTED"); LMDB's own codes
+ * and errno values keep LMDB's text. */
+static void
+test_strerror_neutral(void **state)
+{
+	static const int codes[] = {STORE_KEYEXIST, STORE_NOTFOUND,
+	    STORE_CORRUPTED, STORE_INCOMPATIBLE, STORE_UNAVAILABLE,
+	    STORE_CONFLICT};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		const char *t = store_strerror(codes[i]);
+
+		assert_non_null(t);
+		assert_true(t[0] != '\0');
+		assert_null(strstr(t, "MDB"));
+		assert_null(strstr(t, "LMDB"));
+		assert_null(strstr(t, "page was wrong type"));
+	}
+	assert_non_null(strstr(store_strerror(STORE_CORRUPTED), "malformed"));
+	assert_non_null(strstr(store_strerror(STORE_MAP_FULL), "MDB_MAP_FULL"));
+	assert_string_equal(store_strerror(ENOSPC), strerror(ENOSPC));
+}
+
 int
 main(void)
 {
@@ -268,6 +294,7 @@ main(void)
 	    cmocka_unit_test(test_grow_not_starved_by_readers),
 	    cmocka_unit_test(test_map_grown_elsewhere),
 	    cmocka_unit_test(test_open_spec_lmdb),
+	    cmocka_unit_test(test_strerror_neutral),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
