@@ -32,6 +32,7 @@
 
 #include "audit_index.h"
 #include "log.h"
+#include "worker.h"
 
 #define ST(x)  PRIVD__V1__STATUS__##x
 #define DEC(x) PRIVD__V1__DECISION__##x
@@ -573,11 +574,14 @@ walk_page(store *st, store_txn *txn, const Privd__V1__AuditQueryRequest *q,
 	return 0;
 }
 
+/* A store error is no answer: the database gone is UNAVAILABLE (retry),
+ * anything else INTERNAL; never a page that stops short without saying
+ * so, nor "damaged" (worker.h). */
 static void
 query_fail(job *j, int rc)
 {
-	log_err("audit query failed: %s", store_strerror(rc));
-	job_fail(j, ST(INTERNAL), 0, "the audit log cannot be read");
+	worker_read_fail(
+	    j, rc, "audit query failed", "the audit log cannot be read");
 }
 
 /*
@@ -702,11 +706,18 @@ audit_checkpoints(store *st, store_txn *txn, job *j)
 		query_fail(j, rc);
 		return;
 	}
-	if (store_cur_get(c, &k, &v, STORE_FIRST) == 0)
+	/* an empty log has neither; a failed read is no answer (a
+	 * first_seq of 0 would tell the verifier nothing was pruned) */
+	if ((rc = store_cur_get(c, &k, &v, STORE_FIRST)) == 0)
 		cr.first_seq = store_get_be64(k.data);
-	if (store_cur_get(c, &k, &v, STORE_LAST) == 0)
+	if ((rc == 0 || rc == STORE_NOTFOUND) &&
+	    (rc = store_cur_get(c, &k, &v, STORE_LAST)) == 0)
 		cr.last_seq = store_get_be64(k.data);
 	store_cur_close(c);
+	if (rc != 0 && rc != STORE_NOTFOUND) {
+		query_fail(j, rc);
+		return;
+	}
 	if ((rc = store_cur_open(txn, STORE_AUDIT_CKPT, &c)) != 0) {
 		query_fail(j, rc);
 		return;
@@ -717,6 +728,8 @@ audit_checkpoints(store *st, store_txn *txn, job *j)
 	for (rc = store_cur_get(c, &k, &v, STORE_SET_RANGE);
 	     rc == 0 && n < CKPT_MAX_LIST;
 	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		if (k.size != 8)
+			continue; /* not a key privd writes */
 		seq = store_get_be64(k.data);
 		if (seq > hi)
 			break;
@@ -726,19 +739,29 @@ audit_checkpoints(store *st, store_txn *txn, job *j)
 		ptrs[n] = &items[n];
 		n++;
 	}
+	/* the list stops at its end, at hi, or at CKPT_MAX_LIST: never at a
+	 * failed read, which would look like a shorter list */
+	if (rc == STORE_NOTFOUND)
+		rc = 0;
 	/* After pruning, the checkpoint just before the oldest event starts
 	 * the chain. */
-	if (cr.first_seq > 1) {
+	if (rc == 0 && cr.first_seq > 1) {
 		store_be64(kb, cr.first_seq - 1);
 		k.size = 8;
 		k.data = kb;
-		if (store_cur_get(c, &k, &v, STORE_SET_KEY) == 0 &&
-		    v.size == AUDIT_CKPT_RECBYTES) {
+		rc = store_cur_get(c, &k, &v, STORE_SET_KEY);
+		if (rc == 0 && v.size == AUDIT_CKPT_RECBYTES) {
 			ckpt_msg(cr.first_seq - 1, &v, &base);
 			cr.prune_checkpoint = &base;
 		}
+		if (rc == STORE_NOTFOUND)
+			rc = 0;
 	}
 	store_cur_close(c);
+	if (rc != 0) {
+		query_fail(j, rc);
+		return;
+	}
 	cr.n_checkpoints = n;
 	cr.checkpoints = ptrs;
 	resp.payload_case = PRIVD__V1__RESPONSE__PAYLOAD_AUDIT_CHECKPOINTS;

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "datadir.h"
 #include "log.h"
+#include "startwait.h"
 #include "store.h"
 
 #define CONFIG_MAX_BYTES (64 * 1024) /* larger is not a privd.conf */
@@ -43,6 +44,7 @@ enum {
 	S_RETENTION_INTERVAL,
 	S_CLOCK_BEHIND_OK,
 	S_DEADLINE_GRACE,
+	S_STORE_WAIT,
 	S_N
 };
 
@@ -67,6 +69,10 @@ static const setting settings[S_N] = {
      * skew expires nothing early without one */
     [S_DEADLINE_GRACE] = {"deadline-grace", K_INT, 0, 60000, 0,
         "milliseconds a request's deadline is stretched for clock skew"},
+    [S_STORE_WAIT] = {"store-wait", K_INT, 0, STARTWAIT_MAX_S,
+        STARTWAIT_DEFAULT_S,
+        "seconds to wait at start for a PostgreSQL store's database (0: "
+        "none)"},
 };
 
 /* The settings one source (the flags, or the file) gives. */
@@ -354,6 +360,7 @@ serve_config_load(int argc, char **argv, int first, serve_config *c)
 	c->srv.deadline_grace_ms =
 	    (uint64_t)pick_num(&fl, &fv, S_DEADLINE_GRACE);
 	c->log_level = (int)pick_num(&fl, &fv, S_LOG_LEVEL);
+	c->store_wait_s = (unsigned)pick_num(&fl, &fv, S_STORE_WAIT);
 	return 0;
 }
 
@@ -396,4 +403,5 @@ serve_config_print(const serve_config *c, FILE *f)
 	    f, "clock-behind-ok = %s\n", sc->clock_behind_ok ? "yes" : "no");
 	fprintf(f, "deadline-grace = %llu\n",
 	    (unsigned long long)sc->deadline_grace_ms);
+	fprintf(f, "store-wait = %u\n", c->store_wait_s);
 }

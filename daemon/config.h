@@ -5,8 +5,8 @@
  * The file has one setting a line, "key = value", the keys being the
  * flags' names without "--" (data-dir, store, listen, workers, max-request,
  * map-size, log-level, audit-checkpoint-every, retention-interval,
- * clock-behind-ok = yes|no); listen may be given several times; blank
- * lines and lines starting with '#' are ignored. An unknown key, a bad
+ * clock-behind-ok = yes|no, store-wait); listen may be given several times;
+ * blank lines and lines starting with '#' are ignored. An unknown key, a bad
  * value, a key given twice or a line without '=' is an error naming the
  * file and the line, and privd does not start. A flag overrides the
  * file's setting of the same name (the --listen flags, all of the file's
@@ -28,6 +28,9 @@ typedef struct serve_config {
 	bool check;        /* --check: print the settings, do not serve */
 	const char *store; /* --store / store: NULL: datadir.h's default */
 	char *text;        /* the file's text (NULL: no file) */
+	/* store-wait: how long privd waits at start for a PostgreSQL
+	 * store's database, in seconds (startwait.h) */
+	unsigned store_wait_s;
 } serve_config;
 
 /*

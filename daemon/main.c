@@ -36,6 +36,7 @@
 #include "rekey.h"
 #include "restore.h"
 #include "server.h"
+#include "startwait.h"
 #include "substate.h"
 
 #define META_CURVE_PUBLIC "curve_public"
@@ -53,7 +54,9 @@ usage(FILE *f)
 	    "[--log-level LEVEL]\n"
 	    "                   [--audit-checkpoint-every N] "
 	    "[--retention-interval SECONDS]\n"
-	    "                   [--clock-behind-ok] [--config FILE] [--check]\n"
+	    "                   [--clock-behind-ok] [--store-wait SECONDS] "
+	    "[--deadline-grace MS]\n"
+	    "                   [--config FILE] [--check]\n"
 	    "       privd policy set --data-dir DIR [--force] FILE\n"
 	    "       privd pubkey --data-dir DIR\n"
 	    "       privd restore --data-dir DIR [--store SPEC] --from FILE "
@@ -456,6 +459,23 @@ out:
 	return rc;
 }
 
+/* open_datadir for startwait_open, and what it undoes after a failure
+ * before the next try (a database that went away part way). */
+static int
+open_datadir_cb(void *arg)
+{
+	return open_datadir(arg);
+}
+
+static void
+open_datadir_undo(void *arg)
+{
+	server *srv = arg;
+
+	store_close(&srv->st);
+	crypto_keys_free(&srv->keys);
+}
+
 /*
  * Backups: what a privd that stopped during one left in DATADIR/backup is
  * removed (nobody can end it any more, and it holds sealed personal
@@ -564,7 +584,10 @@ cmd_serve(int argc, char **argv)
 	if ((srv.curve_secret = sodium_malloc(32)) == NULL ||
 	    (srv.sign_sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
 		fatal("out of secure memory");
-	if (open_datadir(&srv) != 0 || start_backups(&srv) != 0)
+	/* a PostgreSQL store: wait for its database first (startwait.c) */
+	if (startwait_open(srv.cfg.datadir, conf.store_wait_s, open_datadir_cb,
+	        open_datadir_undo, &srv) != 0 ||
+	    start_backups(&srv) != 0)
 		goto out;
 
 	/* Signals: delivered to the frontend's poll through a signalfd; every

@@ -13,6 +13,7 @@
  * before it is used, and an error reply names at most a register, purpose or
  * field, never a value or a subject id.
  */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,16 +180,43 @@ subject_state(worker *w, job *j, const char *reg, const char *subject,
  * A database store that went away (STORE_UNAVAILABLE) is not damage: the
  * request is answered UNAVAILABLE, the client may retry (the read
  * transaction's next begin connects again, store_pg.c), and nothing is
- * logged as an integrity failure.
+ * logged as an integrity failure. While the database is down every
+ * request comes here: the log says so at most a few lines a second.
  */
 void
 worker_store_fail(job *j, int rc)
 {
-	if (WORKER_STORE_GONE(rc))
+	static log_limit lim;
+
+	if (WORKER_STORE_GONE(rc)) {
+		log_limited(&lim, LOG_WARN,
+		    "the store's database is unavailable (%s): requests that "
+		    "read it are answered UNAVAILABLE",
+		    store_strerror(rc));
 		job_fail(j, ST(UNAVAILABLE), 0,
 		    "the store's database is unavailable; retry");
-	else
+	} else {
 		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+	}
+}
+
+/*
+ * A read that failed part way: the database gone (worker_store_fail),
+ * want of memory, or a store error that is logged with what failed. Only
+ * the last is privd's own failure; none is called damage here, the
+ * callers say so where a record did not decode or authenticate.
+ */
+void
+worker_read_fail(job *j, int rc, const char *what, const char *msg)
+{
+	if (WORKER_STORE_GONE(rc)) {
+		worker_store_fail(j, rc);
+	} else if (rc == ENOMEM) {
+		job_fail(j, ST(INTERNAL), 0, "out of memory");
+	} else {
+		log_err("%s: %s", what, store_strerror(rc));
+		job_fail(j, ST(INTERNAL), 0, "%s", msg);
+	}
 }
 
 int
@@ -397,8 +425,8 @@ do_get(worker *w, job *j)
 	crypto_subject_id(srv->keys, j->reg->name, (const uint8_t *)g->subject,
 	    strlen(g->subject), j->sid);
 	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
-		log_err("read transaction: %s", store_strerror(rc));
-		worker_store_fail(j, rc);
+		worker_read_fail(
+		    j, rc, "read transaction", "store unavailable");
 		return;
 	}
 	if ((rc = subject_key(w, j, g->subject, &sub)) != 0) {
@@ -569,6 +597,10 @@ put_created_times(worker *w, job *j)
 		    w->srv->st, w->rtxn, j->sid, jv->field, &sv);
 		if (rc == STORE_NOTFOUND)
 			continue;
+		if (WORKER_STORE_GONE(rc)) {
+			worker_store_fail(j, rc);
+			return -1;
+		}
 		if (rc != 0 ||
 		    value_authentic(w->dk, j, subj, jv->field, &sv) != 0) {
 			log_err(
@@ -649,8 +681,8 @@ do_put(worker *w, job *j)
 	crypto_subject_id(srv->keys, j->reg->name, (const uint8_t *)pr->subject,
 	    strlen(pr->subject), j->sid);
 	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
-		log_err("read transaction: %s", store_strerror(rc));
-		worker_store_fail(j, rc);
+		worker_read_fail(
+		    j, rc, "read transaction", "store unavailable");
 		return;
 	}
 	rc = subject_key(w, j, pr->subject, &j->subject);

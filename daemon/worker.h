@@ -40,6 +40,12 @@ void ev_subject(worker *w, job *j, const char *subject, size_t len);
  * database store went away or failed over (STORE_UNAVAILABLE, or a
  * lost serialisation race), INTERNAL otherwise. */
 void worker_store_fail(job *j, int rc);
+/* Fail j for the store error rc met while reading: the database gone is
+ * worker_store_fail's UNAVAILABLE; ENOMEM is INTERNAL "out of memory";
+ * anything else is logged as "what: error" and answered INTERNAL with
+ * msg. Never an integrity failure: a caller that found a damaged record
+ * says so itself. */
+void worker_read_fail(job *j, int rc, const char *what, const char *msg);
 /* Whether rc says the store's database is gone for now (not damage). */
 #define WORKER_STORE_GONE(rc)                                                  \
 	((rc) == STORE_UNAVAILABLE || (rc) == STORE_CONFLICT)

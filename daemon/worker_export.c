@@ -506,9 +506,9 @@ do_subject_export(worker *w, job *j)
 	if (rc == 0)
 		rc = write_doc(ex, w->rtxn);
 	if (rc != 0) {
-		log_err("subject export: %s",
-		    rc == ENOMEM ? "out of memory" : store_strerror(rc));
-		job_fail(j, ST(INTERNAL), 0, "the export failed");
+		/* a database gone part way: UNAVAILABLE, never a partial
+		 * document nor damage (the records read so far were fine) */
+		worker_read_fail(j, rc, "subject export", "the export failed");
 	} else if (jb_over(&ex->doc)) {
 		too_large(ex);
 	} else {

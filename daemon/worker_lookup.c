@@ -8,6 +8,7 @@
  * (retstore.h); a match whose record is missing or does not open is left
  * out and logged, without any id.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,12 +135,11 @@ search(lookup *lk, const ProtobufCBinaryData *value)
 		rc = blind_find(
 		    lk->w->srv->st, lk->w->rtxn, tags[ntags++], match_add, lk);
 		if (rc != 0) {
-			if (lk->nomem)
-				job_fail(
-				    lk->j, ST(INTERNAL), 0, "out of memory");
-			else
-				job_fail(lk->j, ST(INTERNAL), 0,
-				    "cannot read the lookup index");
+			/* the database gone part way: UNAVAILABLE, not a
+			 * shorter list of matches */
+			sodium_memzero(tags, sizeof(tags));
+			worker_read_fail(lk->j, lk->nomem ? ENOMEM : rc,
+			    "lookup", "cannot read the lookup index");
 			return -1;
 		}
 	}
@@ -201,7 +201,8 @@ do_subject_lookup(worker *w, job *j)
 		/* half an index would answer "nobody" for people it has not
 		 * reached yet: a rights request must not be told that */
 		if (rc != 0)
-			worker_store_fail(j, rc);
+			worker_read_fail(
+			    j, rc, "lookup", "cannot read the lookup index");
 		else
 			job_fail(j, ST(UNAVAILABLE), 0,
 			    "the lookup index is being built (after an upgrade "

@@ -8,6 +8,7 @@
  * in the snapshot it will become; the writer only checks the version it
  * replaces, stores it and swaps it in, so nothing can fail after the commit.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -73,7 +74,8 @@ do_policy_get(worker *w, job *j)
 	if (version == 0)
 		version = j->snap->version;
 	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		worker_read_fail(
+		    j, rc, "read transaction", "store unavailable");
 		return;
 	}
 	rc = store_policy_get(srv->st, w->rtxn, version, &sp);
@@ -90,10 +92,8 @@ do_policy_get(worker *w, job *j)
 		resp.policy_get = &pg;
 		job_ok(j, &resp);
 	} else {
-		log_err("policy version %llu cannot be read: %s",
-		    (unsigned long long)version,
-		    rc ? store_strerror(rc) : "out of memory");
-		job_fail(j, ST(INTERNAL), 0, "the policy cannot be read");
+		worker_read_fail(j, rc ? rc : ENOMEM, "policy get",
+		    "the policy cannot be read");
 	}
 	store_read_end(srv->st, w->rtxn);
 }
@@ -116,7 +116,8 @@ do_policy_history(worker *w, job *j)
 	if (require_role(j, POL_ROLE_POLICY_ADMIN, "policy_admin") == NULL)
 		return;
 	if ((rc = store_read_begin(srv->st, &w->rtxn)) != 0) {
-		job_fail(j, ST(INTERNAL), 0, "store unavailable");
+		worker_read_fail(
+		    j, rc, "read transaction", "store unavailable");
 		return;
 	}
 	if ((rc = store_count(w->rtxn, STORE_POLICY, &nver)) != 0 ||
@@ -143,9 +144,8 @@ do_policy_history(worker *w, job *j)
 	job_ok(j, &resp);
 	goto out;
 fail:
-	log_err("policy history cannot be read: %s",
-	    rc ? store_strerror(rc) : "out of memory");
-	job_fail(j, ST(INTERNAL), 0, "the policy history cannot be read");
+	worker_read_fail(j, rc ? rc : ENOMEM, "policy history",
+	    "the policy history cannot be read");
 out:
 	if (cur != NULL)
 		store_cur_close(cur);

@@ -179,11 +179,18 @@ live_one(worker *w, report *rp, const store_val *k)
 			return rc;
 	}
 
-	if (ret_sub_get(st, w->rtxn, w->srv->keys, rp->reg->name, sid, &rs) !=
-	        0 ||
-	    store_subject_get(st, w->rtxn, sid, &sub) != 0 ||
-	    subject_unwrap(
-	        w->srv->keys, rp->reg->name, rs.subject, &sub, w->dk) != 0) {
+	/* a read that failed is no count: only a record that is there and
+	 * does not open is left out (a database gone part way would
+	 * otherwise give a report that silently counts fewer) */
+	rc = ret_sub_get(st, w->rtxn, w->srv->keys, rp->reg->name, sid, &rs);
+	if (rc == 0)
+		rc = store_subject_get(st, w->rtxn, sid, &sub);
+	if (rc != 0 && rc != STORE_NOTFOUND && rc != STORE_CORRUPTED) {
+		sodium_memzero(&rs, sizeof(rs));
+		return rc;
+	}
+	if (rc != 0 || subject_unwrap(w->srv->keys, rp->reg->name, rs.subject,
+	                   &sub, w->dk) != 0) {
 		sodium_memzero(&rs, sizeof(rs));
 		log_limited(&lim, LOG_WARN,
 		    "report: a subject of register %s does not open; it is not "
@@ -451,8 +458,7 @@ do_aggregate(worker *w, job *j)
 	if (rc == 0)
 		rc = scan(w, &rp, STORE_ANON, RET_ANON_IDBYTES);
 	if (rc != 0) {
-		log_err("report: %s", store_strerror(rc));
-		job_fail(j, ST(INTERNAL), 0, "the report failed");
+		worker_read_fail(j, rc, "report", "the report failed");
 	} else if (rp.too_many) {
 		job_fail(j, ST(INVALID), 0,
 		    "field %s has more than %d distinct values: too many "

@@ -287,7 +287,7 @@ do_hold_list(worker *w, job *j)
 		resp.hold_list = &hl;
 		job_ok(j, &resp);
 	} else {
-		job_fail(j, ST(INTERNAL), 0, "cannot read the holds");
+		worker_read_fail(j, rc, "hold list", "cannot read the holds");
 	}
 	store_read_end(w->srv->st, w->rtxn);
 }
@@ -354,8 +354,8 @@ preview(worker *w, job *j, uint64_t as_of)
 		store_read_end(w->srv->st, w->rtxn);
 	} while (rc == 0 && !sw->done);
 	if (rc != 0) {
-		log_err("retention preview: %s", store_strerror(rc));
-		job_fail(j, ST(INTERNAL), 0, "the preview failed");
+		worker_read_fail(
+		    j, rc, "retention preview", "the preview failed");
 	} else {
 		sweep_finish(sw);
 		if (sweep_response(j, sw, &rr) != 0) {
