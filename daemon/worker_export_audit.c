@@ -111,7 +111,7 @@ status_name(int st)
 {
 	static const char *const names[] = {"unspecified", "ok", "invalid",
 	    "denied", "not_found", "conflict", "retained", "too_large",
-	    "unavailable", "internal"};
+	    "unavailable", "internal", "expired"};
 
 	if (st < 0 || (size_t)st >= sizeof(names) / sizeof(names[0]))
 		return "unspecified";
