@@ -464,7 +464,16 @@ out:
 static int
 open_datadir_cb(void *arg)
 {
-	return open_datadir(arg);
+	server *srv = arg;
+
+	/* the writer's first reads (the audit log's head, the other nodes'
+	 * notifications) too: a database that goes away between the open
+	 * and the writer's start is waited for like one that was not there */
+	if (open_datadir(srv) != 0)
+		return -1;
+	if ((srv->writer = writer_new(srv)) == NULL)
+		return -1;
+	return 0;
 }
 
 static void
@@ -472,6 +481,11 @@ open_datadir_undo(void *arg)
 {
 	server *srv = arg;
 
+	writer_free(&srv->writer);
+	if (srv->policy.cur != NULL) { /* open_datadir's last step */
+		snapshot_cell_destroy(&srv->policy);
+		memset(&srv->policy, 0, sizeof(srv->policy));
+	}
 	store_close(&srv->st);
 	crypto_keys_free(&srv->keys);
 }
@@ -641,6 +655,7 @@ out:
 	if (sigfd >= 0)
 		close(sigfd);
 	backup_ctl_free(&srv.backup);
+	writer_free(&srv.writer); /* made, but its thread never started */
 	store_close(&srv.st);
 	crypto_keys_free(&srv.keys);
 	sodium_free(srv.curve_secret);

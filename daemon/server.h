@@ -62,12 +62,16 @@ typedef struct server {
 	/* some subject has a restriction or an objection on record: workers
 	 * look states up only then (set at start and by the writer) */
 	atomic_bool subj_states;
-	jobq work;              /* frontend -> workers */
-	jobq commit;            /* workers -> writer */
-	jobq replies;           /* writer -> frontend (eventfd) */
+	jobq work;    /* frontend -> workers */
+	jobq commit;  /* workers -> writer */
+	jobq replies; /* writer -> frontend (eventfd) */
 	/* the online backup (backup.h); NULL: none can be made (a server
 	 * that is not privd serve, such as the fuzz target's) */
 	struct backup_ctl *backup;
+	/* the writer privd serve made before starting the threads (its
+	 * reads are part of the start's wait for the store: startwait.c);
+	 * writer_main takes it, or makes one when NULL */
+	struct writer *writer;
 } server;
 
 /* Worker and writer thread bodies (arg: server *). */

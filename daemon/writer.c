@@ -690,7 +690,9 @@ writer_main(void *arg)
 	writer *wr;
 	job *batch;
 
-	if ((wr = writer_new(arg)) == NULL)
+	wr = ((server *)arg)->writer;
+	((server *)arg)->writer = NULL;
+	if (wr == NULL && (wr = writer_new(arg)) == NULL)
 		fatal("writer: cannot start (out of memory, or the audit log's "
 		      "head cannot be read)");
 	log_info("audit log at event %llu", (unsigned long long)wr->audit.seq);
