@@ -131,6 +131,8 @@ test_every_key(void **state)
 	    "log-level = debug\n"
 	    "audit-checkpoint-every = 7\n"
 	    "retention-interval = 0\n"
+	    "deadline-grace = 250\n"
+	    "store-wait = 30\n"
 	    "clock-behind-ok = yes",
 	    path, sizeof(path));
 	check_run(h, path, NULL, &res);
@@ -145,6 +147,8 @@ test_every_key(void **state)
 	has_line(res.out, "audit-checkpoint-every = 7");
 	has_line(res.out, "retention-interval = 0");
 	has_line(res.out, "clock-behind-ok = yes");
+	has_line(res.out, "deadline-grace = 250");
+	has_line(res.out, "store-wait = 30");
 }
 
 /* A flag overrides its line; --listen flags replace every listen line. */
