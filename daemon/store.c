@@ -708,3 +708,9 @@ store_value_del(store *s, store_txn *txn,
 		return rc;
 	return blind_del(s, txn, sid, field);
 }
+
+int
+store_prefetch(store_txn *t, store_tbl tb, const store_val *keys, size_t n)
+{
+	return t->ops->prefetch != NULL ? t->ops->prefetch(t, tb, keys, n) : 0;
+}

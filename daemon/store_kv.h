@@ -193,4 +193,16 @@ int store_lease_take(store *s, int which, bool *got);
 bool store_lease_held(store *s, int which);
 void store_lease_release(store *s, int which);
 
+/*
+ * Read-ahead: the records at keys[0..n) of table tb, which this
+ * transaction is about to get, fetched together instead of one get at a
+ * time (PostgreSQL: all in the round trip of the transaction's next
+ * call that waits, rather than one round trip each). A hint: the gets
+ * that follow answer exactly as they would have, and writes in the
+ * transaction are seen by them as always. 0, or an error the next call
+ * would give too (the transaction is dead). LMDB: 0, nothing (a get is
+ * a B-tree lookup in memory).
+ */
+int store_prefetch(store_txn *t, store_tbl tb, const store_val *keys, size_t n);
+
 #endif

@@ -68,6 +68,7 @@ struct pg_pend {
 	uint8_t tb;   /* PEND_PREP: which statement it prepares */
 	uint8_t q;
 	bool quiet; /* of a transaction that has ended: errors are moot */
+	int32_t pf; /* a read-ahead's entry its result fills, or -1 */
 };
 
 /* A connection, always in pipeline mode once set up. */
@@ -79,8 +80,9 @@ typedef struct pg_conn {
 	int npend;
 	struct pg_pend pend[PG_MAXPEND];
 	uint8_t prep[STORE_NTABLES][Q_NQ]; /* PREP_* */
-	int keep;       /* item whose result goes to kept, or -1 */
-	PGresult *kept; /* (pg_keep_last) */
+	int keep;           /* item whose result goes to kept, or -1 */
+	PGresult *kept;     /* (pg_keep_last) */
+	struct pg_txn *pft; /* the transaction whose read-ahead is queued */
 } pg_conn;
 
 typedef struct pg_store {
@@ -104,6 +106,17 @@ typedef struct pg_store {
 } pg_store;
 
 typedef struct pg_cur pg_cur;
+
+/* A key read ahead (store_pg_cursor.c's read-ahead), or written after. */
+#define PF_KEYMAX 128 /* longer keys are not read ahead */
+struct pg_pf {
+	uint8_t st; /* PF_* of store_pg_cursor.c */
+	uint8_t tb;
+	uint8_t klen;
+	uint8_t k[PF_KEYMAX];
+	size_t vlen;
+	const void *v; /* in a result or a copy the transaction keeps */
+};
 
 typedef struct pg_txn {
 	struct store_txn base;
@@ -135,6 +148,14 @@ typedef struct pg_txn {
 	bool gen_have;
 	bool moved; /* another node committed since our last commit */
 	uint64_t gen;
+	/* Records read ahead (store_prefetch): npf entries (their places
+	 * never change: a queued fetch names its entry's), found by key
+	 * through ix, an open-addressed index of nix slots (a power of two,
+	 * or 0) holding entry + 1, 0 if free. */
+	struct pg_pf *pf;
+	size_t npf, cappf;
+	uint32_t *ix;
+	size_t nix;
 } pg_txn;
 
 #define PGT(t) ((pg_txn *)(t))
@@ -183,6 +204,21 @@ int store_pg_cur_get(store_cur *c, store_val *k, store_val *v, store_op op);
 int store_pg_cur_put_current(store_cur *c, const store_val *k, store_val *v);
 int store_pg_cur_del(store_cur *c);
 void pg_cur_end_txn(pg_txn *t, bool detach);
+/* The read-ahead (store_kv.h's store_prefetch): queue the gets; what a
+ * get finds there (0 with v, STORE_NOTFOUND, PF_ASK: ask the server, or
+ * the error of the wait); whether a key is there (1), not (0) or not
+ * known (-1); a write to a key (v NULL: deleted; gone true: no longer
+ * known) or to a whole table; a result arriving; the end. */
+#define PF_ASK (-1)
+int store_pg_prefetch(
+    store_txn *t, store_tbl tb, const store_val *keys, size_t n);
+int pg_pf_get(pg_txn *t, store_tbl tb, const store_val *k, store_val *v);
+int pg_pf_present(pg_txn *t, store_tbl tb, const store_val *k);
+void pg_pf_wrote(
+    pg_txn *t, store_tbl tb, const store_val *k, const store_val *v, bool gone);
+void pg_pf_table(pg_txn *t, store_tbl tb);
+void pg_pf_fill(pg_txn *t, int slot, PGresult *r);
+void pg_pf_end(pg_txn *t);
 
 /*
  * The multi-node hooks (store_pg_node.c has their design): the ops

@@ -263,6 +263,7 @@ push(pg_conn *c, int kind, store_tbl tb, enum pg_q q)
 	p->tb = (uint8_t)tb;
 	p->q = (uint8_t)q;
 	p->quiet = false;
+	p->pf = -1;
 	if (kind == PEND_SYNC)
 		c->unsynced = 0;
 	else
@@ -337,6 +338,10 @@ pg_conn_wait(pg_conn *c, int want, PGresult **out)
 		} else if (i == c->keep && rc == 0) {
 			PQclear(c->kept);
 			c->kept = r;
+		} else if (p->pf >= 0 && !p->quiet && c->pft != NULL) {
+			pg_pf_fill(c->pft, p->pf, rc == 0 ? r : NULL);
+			if (rc != 0)
+				PQclear(r);
 		} else {
 			PQclear(r);
 		}

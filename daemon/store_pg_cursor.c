@@ -1,6 +1,8 @@
 /*
  * store_pg_cursor.c - store_kv.h's cursors over PostgreSQL: a walk in
- * key order (either way) over batches of rows.
+ * key order (either way) over batches of rows; and the read-ahead
+ * (store_prefetch, at the end): records fetched before they are asked
+ * for, answered from memory.
  *
  * DESIGN: a cursor holds the batch it is in (a PGresult the transaction
  * keeps, so records handed out stay valid until it ends), the row it is
@@ -287,6 +289,7 @@ store_pg_cur_put_current(store_cur *cur, const store_val *k, store_val *v)
 		return t->err = ENOMEM;
 	if ((rc = pg_exec(t, Q_PUT, c->tb, &c->k, v, 0, NULL)) != 0)
 		return rc;
+	pg_pf_wrote(t, c->tb, &c->k, v, false);
 	own_write(c);
 	c->v.size = v->size;
 	c->v.data = copy;
@@ -312,7 +315,259 @@ store_pg_cur_del(store_cur *cur)
 		return rc;
 	if ((rc = pg_exec(t, Q_DEL, c->tb, &c->k, NULL, 0, NULL)) != 0)
 		return rc;
+	pg_pf_wrote(t, c->tb, &c->k, NULL, false);
 	own_write(c);
 	c->st = C_DEL;
 	return 0;
+}
+
+/*
+ * The read-ahead (store_kv.h's store_prefetch). A writer about to apply
+ * a batch of jobs knows most of the keys its jobs will get (each put's
+ * subject, its values, its register's end); asking for them one get at a
+ * time costs a round trip each, while the writers' lock is held. So
+ * store_prefetch queues a get for each key in the pipeline, without
+ * waiting, and notes the key here as awaited; whichever call waits next
+ * reads their results with its own (pg_conn_wait fills the entries), and
+ * a get of a key found here is answered from memory. A record handed out
+ * lives in a result or a copy the transaction keeps, until it ends.
+ *
+ * What is here stays true for the transaction: a read transaction sees
+ * one snapshot, and a write transaction holds the writers' lock (no other
+ * privd writes), so only its own writes change what it would read, and
+ * each of them updates this: a put sets the value (a copy), a del marks
+ * the key absent; a put whose value is not known yet (STORE_RESERVE, or
+ * a put that may fail: NOOVERWRITE, APPEND), a cursor's write or a drop
+ * makes the key (the table) unknown, asked of the server again. A write
+ * that was queued before its key's fetch was answered wins: the fetch's
+ * result is dropped when it comes. Only keys read ahead are kept: a key
+ * never read ahead costs nothing here.
+ */
+enum { PF_WAIT = 1, PF_HAVE, PF_NONE, PF_UNKNOWN };
+
+#define PF_MAX 16384 /* entries; a read-ahead past it is not made */
+
+static uint32_t
+pf_hash(store_tbl tb, const store_val *k)
+{
+	const uint8_t *p = k->data;
+	uint32_t h = 2166136261u ^ (uint32_t)tb;
+
+	for (size_t i = 0; i < k->size; i++)
+		h = (h ^ p[i]) * 16777619u; /* FNV-1a */
+	return h;
+}
+
+/* The index slot of key k of tb: its entry's, or the free one where it
+ * would go. nix > 0. */
+static size_t
+pf_slot(const pg_txn *t, store_tbl tb, const store_val *k)
+{
+	size_t m = t->nix - 1, i = pf_hash(tb, k) & m;
+	const struct pg_pf *e;
+
+	for (; t->ix[i] != 0; i = (i + 1) & m) {
+		e = &t->pf[t->ix[i] - 1];
+		if (e->tb == tb && e->klen == k->size &&
+		    memcmp(e->k, k->data, k->size) == 0)
+			break;
+	}
+	return i;
+}
+
+static struct pg_pf *
+pf_find(const pg_txn *t, store_tbl tb, const store_val *k)
+{
+	size_t i;
+
+	if (t->nix == 0 || k->size > PF_KEYMAX)
+		return NULL;
+	i = pf_slot(t, tb, k);
+	return t->ix[i] != 0 ? &t->pf[t->ix[i] - 1] : NULL;
+}
+
+/* Room for one entry more, the index at most half full. */
+static int
+pf_room(pg_txn *t)
+{
+	if (t->npf == t->cappf) {
+		size_t n = t->cappf ? t->cappf * 2 : 64;
+		struct pg_pf *p = realloc(t->pf, n * sizeof(*p));
+
+		if (p == NULL)
+			return ENOMEM;
+		t->pf = p;
+		t->cappf = n;
+	}
+	if (2 * (t->npf + 1) > t->nix) {
+		size_t n = t->nix ? t->nix * 2 : 128;
+		uint32_t *ix = calloc(n, sizeof(*ix));
+		uint32_t *old = t->ix;
+
+		if (ix == NULL)
+			return ENOMEM;
+		t->ix = ix;
+		t->nix = n;
+		for (size_t e = 0; e < t->npf; e++) {
+			store_val k = {t->pf[e].klen, t->pf[e].k};
+
+			t->ix[pf_slot(t, t->pf[e].tb, &k)] = (uint32_t)e + 1;
+		}
+		free(old);
+	}
+	return 0;
+}
+
+/*
+ * Queues a get of each key not read ahead yet. A hint: keys too long, or
+ * past PF_MAX, are left to their gets; out of memory leaves the rest.
+ * Only an error of the pipeline (the connection) is returned.
+ */
+int
+store_pg_prefetch(store_txn *tx, store_tbl tb, const store_val *keys, size_t n)
+{
+	pg_txn *t = PGT(tx);
+	struct pg_pf *e;
+	size_t i, slot;
+	int rc;
+
+	if ((rc = pg_begin_call(t)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (keys[i].size == 0 || keys[i].size > PF_KEYMAX ||
+		    t->npf >= PF_MAX)
+			continue;
+		if (pf_room(t) != 0)
+			return 0;
+		slot = pf_slot(t, tb, &keys[i]);
+		if (t->ix[slot] != 0)
+			continue; /* read ahead already, or written */
+		if ((rc = pg_exec(t, Q_GET, tb, &keys[i], NULL, 0, NULL)) != 0)
+			return rc;
+		e = &t->pf[t->npf];
+		e->st = PF_WAIT;
+		e->tb = (uint8_t)tb;
+		e->klen = (uint8_t)keys[i].size;
+		memcpy(e->k, keys[i].data, keys[i].size);
+		e->vlen = 0;
+		e->v = NULL;
+		t->ix[slot] = (uint32_t)++t->npf;
+		t->c->pend[t->c->npend - 1].pf = (int32_t)(t->npf - 1);
+		t->c->pft = t;
+	}
+	return 0;
+}
+
+/* A queued fetch's result (NULL: it failed), from pg_conn_wait. */
+void
+pg_pf_fill(pg_txn *t, int slot, PGresult *r)
+{
+	struct pg_pf *e;
+	int err = t->err;
+
+	if (slot < 0 || (size_t)slot >= t->npf) { /* cannot be */
+		PQclear(r);
+		return;
+	}
+	e = &t->pf[slot];
+	if (e->st != PF_WAIT) { /* written since it was queued */
+		PQclear(r);
+		return;
+	}
+	if (r == NULL) {
+		e->st = PF_UNKNOWN;
+		return;
+	}
+	if (pg_keep_res(t, r) != 0) { /* freed it */
+		e->st = PF_UNKNOWN;
+		t->err = err; /* only a hint was lost */
+		return;
+	}
+	if (PQntuples(r) == 0) {
+		e->st = PF_NONE;
+	} else {
+		e->st = PF_HAVE;
+		e->vlen = (size_t)PQgetlength(r, 0, 0);
+		e->v = PQgetvalue(r, 0, 0);
+	}
+}
+
+int
+pg_pf_get(pg_txn *t, store_tbl tb, const store_val *k, store_val *v)
+{
+	struct pg_pf *e = pf_find(t, tb, k);
+	int rc;
+
+	if (e != NULL && e->st == PF_WAIT &&
+	    (rc = pg_conn_wait(t->c, -1, NULL)) != 0)
+		return t->err = rc;
+	if (e == NULL || (e->st != PF_HAVE && e->st != PF_NONE))
+		return PF_ASK;
+	if (e->st == PF_NONE)
+		return STORE_NOTFOUND;
+	v->size = e->vlen;
+	v->data = (void *)e->v;
+	return 0;
+}
+
+/* Waits for a key still awaited (it costs the round trip the caller's
+ * own statement would, and answers every key awaited with it); a failed
+ * wait is the transaction's error (t->err), the answer -1. */
+int
+pg_pf_present(pg_txn *t, store_tbl tb, const store_val *k)
+{
+	struct pg_pf *e = pf_find(t, tb, k);
+	int rc;
+
+	if (e != NULL && e->st == PF_WAIT &&
+	    (rc = pg_conn_wait(t->c, -1, NULL)) != 0) {
+		t->err = rc; /* the transaction's, as any wait's */
+		return -1;
+	}
+	if (e == NULL || (e->st != PF_HAVE && e->st != PF_NONE))
+		return -1;
+	return e->st == PF_HAVE;
+}
+
+void
+pg_pf_wrote(
+    pg_txn *t, store_tbl tb, const store_val *k, const store_val *v, bool gone)
+{
+	struct pg_pf *e = pf_find(t, tb, k);
+	void *copy;
+
+	if (e == NULL)
+		return;
+	if (gone) {
+		e->st = PF_UNKNOWN;
+	} else if (v == NULL) {
+		e->st = PF_NONE;
+	} else if ((copy = pg_keep_copy(t, v->data, v->size)) == NULL) {
+		e->st = PF_UNKNOWN;
+	} else {
+		e->st = PF_HAVE;
+		e->vlen = v->size;
+		e->v = copy;
+	}
+}
+
+void
+pg_pf_table(pg_txn *t, store_tbl tb)
+{
+	for (size_t i = 0; i < t->npf; i++)
+		if (t->pf[i].tb == tb)
+			t->pf[i].st = PF_UNKNOWN;
+}
+
+/* The transaction ends or resets: results still queued are dropped. */
+void
+pg_pf_end(pg_txn *t)
+{
+	if (t->c != NULL && t->c->pft == t)
+		t->c->pft = NULL;
+	free(t->pf);
+	free(t->ix);
+	t->pf = NULL;
+	t->ix = NULL;
+	t->npf = t->cappf = t->nix = 0;
 }

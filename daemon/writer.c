@@ -145,6 +145,8 @@ apply_batch(writer *wr, store_txn *txn, void *arg)
 	job *j;
 
 	bt->a = wr->audit;
+	if ((rc = writer_prefetch(wr, txn, bt->batch)) != 0)
+		return rc;
 	for (j = bt->batch; j != NULL && rc == 0; j = j->next) {
 		rc = writer_apply(wr, txn, j, now);
 		if (rc == JOB_FAILED) {

@@ -110,6 +110,111 @@ nomem:
 	return JOB_FAILED;
 }
 
+/* Reads ahead one key (store_prefetch). */
+static int
+ahead(store_txn *txn, store_tbl tb, const void *key, size_t len)
+{
+	store_val k = {len, (void *)key};
+
+	return store_prefetch(txn, tb, &k, 1);
+}
+
+/*
+ * A lookup field whose value changes deletes its old index entry
+ * (blind_put), and the delete's answer (was it there?) would cost a round
+ * trip each: read ahead whether it is there, from the tags read ahead
+ * before. The entry's key is blind.c's entry_key, tag || sid || field
+ * (were they to differ, only the round trips would come back).
+ */
+static int
+ahead_entries(store_txn *txn, job *batch)
+{
+	uint8_t key[STORE_VALUE_KEYMAX],
+	    ek[BLIND_TAGBYTES + STORE_VALUE_KEYMAX];
+	store_val k, v;
+	size_t i;
+	job *j;
+	int rc;
+
+	for (j = batch; j != NULL; j = j->next) {
+		if (j->kind != JOB_PUT || j->reg == NULL)
+			continue;
+		for (i = 0; i < j->nvalues; i++) {
+			if (!j->values[i].lookup)
+				continue;
+			k.size =
+			    store_value_key(key, j->sid, j->values[i].field);
+			k.data = key;
+			rc = store_get(txn, STORE_BLIND_OF, &k, &v);
+			if (rc == STORE_NOTFOUND)
+				continue;
+			if (rc != 0)
+				return rc;
+			if (v.size != BLIND_TAGBYTES ||
+			    memcmp(v.data, j->values[i].tag, BLIND_TAGBYTES) ==
+			        0)
+				continue; /* blind_put deletes nothing */
+			memcpy(ek, v.data, BLIND_TAGBYTES);
+			memcpy(ek + BLIND_TAGBYTES, key, k.size);
+			if ((rc = ahead(txn, STORE_BLIND, ek,
+			         BLIND_TAGBYTES + k.size)) != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Before a batch is applied: read ahead what its puts will read, so that
+ * on a database store the reads of the whole batch take two round trips,
+ * not several a put, while the writers' lock is held (store_kv.h's
+ * store_prefetch; on LMDB, where a get is a lookup in memory, nothing).
+ * A put reads its register's contract end (ret_put_check), its subject
+ * (put_reconcile), each field's record (put_reconcile), a lookup field's
+ * tag (blind_put) and a planned field's plan (ret_put_plan): the last
+ * three have the record's key (subject id || field name); then a changed
+ * lookup value's old index entry (ahead_entries). The rest it reads,
+ * rarely, on its own.
+ */
+int
+writer_prefetch(writer *wr, store_txn *txn, job *batch)
+{
+	uint8_t key[STORE_VALUE_KEYMAX];
+	const pol_field *f;
+	bool lookups = false;
+	size_t i, n;
+	job *j;
+	int rc;
+
+	if (strcmp(store_backend(wr->srv->st), "lmdb") == 0)
+		return 0;
+	for (j = batch; j != NULL; j = j->next) {
+		if (j->kind != JOB_PUT || j->reg == NULL)
+			continue;
+		if ((rc = ahead(txn, STORE_RET_REG, j->reg->name,
+		         strlen(j->reg->name))) != 0 ||
+		    (rc = ahead(txn, STORE_SUBJECTS, j->sid,
+		         CRYPTO_SUBJECT_IDBYTES)) != 0)
+			return rc;
+		for (i = 0; i < j->nvalues; i++) {
+			n = store_value_key(key, j->sid, j->values[i].field);
+			if ((rc = ahead(txn, STORE_VALUES, key, n)) != 0)
+				return rc;
+			if (j->values[i].lookup) {
+				lookups = true;
+				if ((rc = ahead(txn, STORE_BLIND_OF, key, n)) !=
+				    0)
+					return rc;
+			}
+			f = pol_field_find(j->reg, j->values[i].field);
+			if (f != NULL && pol_field_planned(j->reg, f) &&
+			    (rc = ahead(txn, STORE_RET_PLAN, key, n)) != 0)
+				return rc;
+		}
+	}
+	return lookups ? ahead_entries(txn, batch) : 0;
+}
+
 static int
 apply_put(writer *wr, store_txn *txn, job *j, uint64_t now)
 {

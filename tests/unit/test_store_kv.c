@@ -633,6 +633,9 @@ static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup(test_big_and_empty_values, clear_all),
     cmocka_unit_test_setup(test_many_puts, clear_all),
     cmocka_unit_test_setup(test_concurrent_readers, clear_all),
+    cmocka_unit_test_setup(test_prefetch, clear_all),
+    cmocka_unit_test_setup(test_prefetch_snapshot, clear_all),
+    cmocka_unit_test_setup(test_prefetch_many, clear_all),
 };
 
 int

@@ -63,5 +63,8 @@ void test_cursors(void **state);
 void test_cursor_del(void **state);
 void test_cursor_put_current(void **state);
 void test_cursor_sees_writes(void **state);
+void test_prefetch(void **state);
+void test_prefetch_snapshot(void **state);
+void test_prefetch_many(void **state);
 
 #endif
