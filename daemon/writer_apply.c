@@ -15,6 +15,7 @@
 #include "server.h"
 #include "worker.h"
 #include "writer_internal.h"
+#include "writer_nodes.h"
 
 #define ST(x) PRIVD__V1__STATUS__##x
 
@@ -266,7 +267,7 @@ apply_policy(writer *wr, store_txn *txn, job *j, uint64_t now)
 	size_t i;
 	int rc;
 
-	if ((rc = store_policy_latest(st, txn, &cur)) != 0)
+	if ((rc = writer_nodes_policy_latest(wr, txn, &cur)) != 0)
 		return rc;
 	if (cur.version != pa->replaces_version) {
 		job_fail(j, ST(CONFLICT), 0,
