@@ -95,6 +95,8 @@ struct store_ops {
 	/* Read-ahead (store_kv.h's store_prefetch). NULL: 0, nothing. */
 	int (*prefetch)(
 	    store_txn *t, store_tbl tb, const store_val *keys, size_t n);
+	/* store_kv.h's store_del_any. NULL: del, STORE_NOTFOUND as 0. */
+	int (*del_any)(store_txn *t, store_tbl tb, const store_val *k);
 };
 
 /* The heads. A backend's store, transaction and cursor begin with these. */

@@ -205,4 +205,14 @@ void store_lease_release(store *s, int which);
  */
 int store_prefetch(store_txn *t, store_tbl tb, const store_val *keys, size_t n);
 
+/*
+ * Delete key k if it is there, without asking whether it was: 0 or an
+ * error, never STORE_NOTFOUND. For the many callers to whom a missing
+ * key is no different from a deleted one: a backend may then only queue
+ * the delete (PostgreSQL: no round trip; an error of it fails the
+ * transaction's next call or its commit, as a put's does), where
+ * store_del waits for its answer. LMDB: store_del.
+ */
+int store_del_any(store_txn *t, store_tbl tb, const store_val *k);
+
 #endif

@@ -21,12 +21,13 @@
  * that needs an answer sends a sync and reads every queued result in
  * order. So a write transaction of puts costs one round trip, at COMMIT;
  * a get, a del (its answer says whether the key was there), a put with
- * NOOVERWRITE and a cursor's fetch each cost one. A caller that knows
+ * NOOVERWRITE and a cursor's fetch each cost one (store_del_any's
+ * delete is only queued). A caller that knows
  * which keys it will get reads them ahead (store_prefetch,
  * store_pg_cursor.c): one round trip for all, then gets, and dels of
- * those keys, are answered from memory (the writer's batch of puts). A queued statement's
- * error is kept and returned by the next call that waits (and by every
- * call after it): after an error the transaction is dead, as an LMDB
+ * those keys, are answered from memory (the writer's batch of puts). A queued
+ * statement's error is kept and returned by the next call that waits (and by
+ * every call after it): after an error the transaction is dead, as an LMDB
  * transaction is after a failed write. So a put with STORE_APPEND whose
  * key does not sort last fails (STORE_KEYEXIST) at that later call or at
  * commit rather than at the put, and nothing of the transaction lands.
@@ -304,10 +305,13 @@ store_pg_get(store_txn *tx, store_tbl tb, const store_val *k, store_val *v)
 		return rc;
 	if ((rc = pg_exec(t, Q_GET, tb, k, NULL, 0, &r)) != 0)
 		return rc;
-	if (PQntuples(r) == 0)
+	if (PQntuples(r) == 0) {
+		pg_pf_note(t, tb, k, NULL);
 		return STORE_NOTFOUND;
+	}
 	v->size = (size_t)PQgetlength(r, 0, 0);
 	v->data = PQgetvalue(r, 0, 0);
+	pg_pf_note(t, tb, k, v);
 	return 0;
 }
 
@@ -395,6 +399,24 @@ store_pg_del(store_txn *tx, store_tbl tb, const store_val *k)
 		return rc;
 	pg_pf_wrote(t, tb, k, NULL, false);
 	return strcmp(PQcmdTuples(r), "0") == 0 ? STORE_NOTFOUND : 0;
+}
+
+/* Only queued: nobody waits for whether the key was there. */
+static int
+store_pg_del_any(store_txn *tx, store_tbl tb, const store_val *k)
+{
+	pg_txn *t = PGT(tx);
+	int rc;
+
+	if ((rc = pg_begin_call(t)) != 0 || (rc = check_key(k)) != 0)
+		return rc;
+	if (t->rdonly)
+		return EACCES;
+	t->wgen[tb]++;
+	if ((rc = pg_exec(t, Q_DEL, tb, k, NULL, 0, NULL)) != 0)
+		return rc;
+	pg_pf_wrote(t, tb, k, NULL, false);
+	return 0;
 }
 
 /* DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe (a concurrent read
@@ -486,6 +508,7 @@ static const struct store_ops pg_ops = {
     .cur_del = store_pg_cur_del,
     .disk_full = store_pg_disk_full,
     .prefetch = store_pg_prefetch,
+    .del_any = store_pg_del_any,
     /* several nodes (store_pg_node.c) */
     .txn_gen = store_pg_txn_gen,
     .gen = store_pg_gen,

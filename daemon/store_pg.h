@@ -208,7 +208,8 @@ void pg_cur_end_txn(pg_txn *t, bool detach);
  * get finds there (0 with v, STORE_NOTFOUND, PF_ASK: ask the server, or
  * the error of the wait); whether a key is there (1), not (0) or not
  * known (-1); a write to a key (v NULL: deleted; gone true: no longer
- * known) or to a whole table; a result arriving; the end. */
+ * known) or to a whole table; a result arriving; a write transaction's
+ * get the server answered (v NULL: absent); the end. */
 #define PF_ASK (-1)
 int store_pg_prefetch(
     store_txn *t, store_tbl tb, const store_val *keys, size_t n);
@@ -218,6 +219,8 @@ void pg_pf_wrote(
     pg_txn *t, store_tbl tb, const store_val *k, const store_val *v, bool gone);
 void pg_pf_table(pg_txn *t, store_tbl tb);
 void pg_pf_fill(pg_txn *t, int slot, PGresult *r);
+void pg_pf_note(
+    pg_txn *t, store_tbl tb, const store_val *k, const store_val *v);
 void pg_pf_end(pg_txn *t);
 
 /*

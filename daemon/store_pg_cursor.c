@@ -458,6 +458,35 @@ store_pg_prefetch(store_txn *tx, store_tbl tb, const store_val *keys, size_t n)
 	return 0;
 }
 
+/*
+ * A write transaction's get answered by the server is kept too (r: its
+ * result, kept by the transaction; NULL: the key is absent): a del of a
+ * key the transaction read is then answered without waiting, as one read
+ * ahead is (a hold lifted, a lookup field's tag removed). A hint: a key
+ * that finds no room is not kept.
+ */
+void
+pg_pf_note(pg_txn *t, store_tbl tb, const store_val *k, const store_val *v)
+{
+	struct pg_pf *e;
+	size_t slot;
+
+	if (t->rdonly || k->size > PF_KEYMAX || t->npf >= PF_MAX ||
+	    pf_room(t) != 0)
+		return;
+	slot = pf_slot(t, tb, k);
+	if (t->ix[slot] != 0)
+		return; /* a get of a key awaited, or unknown: as it is */
+	e = &t->pf[t->npf];
+	e->st = v != NULL ? PF_HAVE : PF_NONE;
+	e->tb = (uint8_t)tb;
+	e->klen = (uint8_t)k->size;
+	memcpy(e->k, k->data, k->size);
+	e->vlen = v != NULL ? v->size : 0;
+	e->v = v != NULL ? v->data : NULL;
+	t->ix[slot] = (uint32_t)++t->npf;
+}
+
 /* A queued fetch's result (NULL: it failed), from pg_conn_wait. */
 void
 pg_pf_fill(pg_txn *t, int slot, PGresult *r)

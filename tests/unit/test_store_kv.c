@@ -636,6 +636,8 @@ static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup(test_prefetch, clear_all),
     cmocka_unit_test_setup(test_prefetch_snapshot, clear_all),
     cmocka_unit_test_setup(test_prefetch_many, clear_all),
+    cmocka_unit_test_setup(test_del_any, clear_all),
+    cmocka_unit_test_setup(test_get_then_del, clear_all),
 };
 
 int

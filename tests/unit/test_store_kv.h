@@ -66,5 +66,7 @@ void test_cursor_sees_writes(void **state);
 void test_prefetch(void **state);
 void test_prefetch_snapshot(void **state);
 void test_prefetch_many(void **state);
+void test_del_any(void **state);
+void test_get_then_del(void **state);
 
 #endif

@@ -3,7 +3,9 @@
  * (test_store_kv.c runs them on every backend): key order, walks both
  * ways across batches with SET_RANGE, SET_KEY and LAST, deletes and
  * rewrites at the cursor during a walk, and the transaction's own
- * writes seen by an open cursor.
+ * writes seen by an open cursor. Then the read-ahead (store_prefetch)
+ * and store_del_any, whose answers must be those of plain gets and dels
+ * whatever the transaction wrote in between.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -457,4 +459,81 @@ test_prefetch_many(void **state)
 		expect(t, STORE_VALUES, names[i], i < 500 ? want : NULL);
 	}
 	assert_int_equal(store_txn_commit(t), 0);
+}
+
+/* store_del_any: the key is gone whether it was there or not; never
+ * STORE_NOTFOUND; the transaction's gets (read ahead, read before, or
+ * not) and a cursor see it gone; an abort brings it back. */
+void
+test_del_any(void **state)
+{
+	static const char *const a[] = {"a", NULL};
+	store_txn *t = wbegin();
+	store_cur *c;
+	store_val k, v;
+
+	put(t, STORE_META, "a", "1");
+	put(t, STORE_META, "b", "2");
+	put(t, STORE_META, "c", "3");
+	assert_int_equal(store_txn_commit(t), 0);
+
+	t = wbegin();
+	prefetch(t, STORE_META, a);
+	k = sv("a");
+	assert_int_equal(store_del_any(t, STORE_META, &k), 0);
+	expect(t, STORE_META, "a", NULL);
+	expect(t, STORE_META, "b", "2"); /* read before the delete */
+	k = sv("b");
+	assert_int_equal(store_del_any(t, STORE_META, &k), 0);
+	expect(t, STORE_META, "b", NULL);
+	assert_int_equal(store_del(t, STORE_META, &k), STORE_NOTFOUND);
+	k = sv("nothing");
+	assert_int_equal(store_del_any(t, STORE_META, &k), 0);
+	k = sv("c"); /* never read */
+	assert_int_equal(store_del_any(t, STORE_META, &k), 0);
+	assert_int_equal(store_cur_open(t, STORE_META, &c), 0);
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_FIRST), STORE_NOTFOUND);
+	store_cur_close(c);
+	store_txn_abort(t);
+
+	t = wbegin();
+	expect(t, STORE_META, "a", "1");
+	k = sv("c");
+	assert_int_equal(store_del_any(t, STORE_META, &k), 0);
+	assert_int_equal(store_txn_commit(t), 0);
+	t = rbegin();
+	expect(t, STORE_META, "b", "2");
+	expect(t, STORE_META, "c", NULL);
+	store_txn_abort(t);
+}
+
+/* A write transaction's gets answer its dels too (PostgreSQL keeps what
+ * the server answered): a get, then a put or a del of the key elsewhere
+ * in the transaction, then a del, each answers as the store now is. */
+void
+test_get_then_del(void **state)
+{
+	store_txn *t = wbegin();
+	store_val k;
+
+	put(t, STORE_META, "a", "1");
+	assert_int_equal(store_txn_commit(t), 0);
+
+	t = wbegin();
+	expect(t, STORE_META, "a", "1");
+	expect(t, STORE_META, "b", NULL);
+	k = sv("a");
+	assert_int_equal(store_del(t, STORE_META, &k), 0);
+	assert_int_equal(store_del(t, STORE_META, &k), STORE_NOTFOUND);
+	put(t, STORE_META, "b", "2");
+	k = sv("b");
+	assert_int_equal(store_del(t, STORE_META, &k), 0);
+	expect(t, STORE_META, "b", NULL);
+	put(t, STORE_META, "a", "again");
+	expect(t, STORE_META, "a", "again");
+	assert_int_equal(store_txn_commit(t), 0);
+	t = rbegin();
+	expect(t, STORE_META, "a", "again");
+	expect(t, STORE_META, "b", NULL);
+	store_txn_abort(t);
 }
