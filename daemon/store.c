@@ -725,3 +725,10 @@ store_del_any(store_txn *t, store_tbl tb, const store_val *k)
 	rc = t->ops->del(t, tb, k);
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }
+
+void
+store_cur_stream(store_cur *c)
+{
+	if (c->ops->cur_stream != NULL)
+		c->ops->cur_stream(c);
+}

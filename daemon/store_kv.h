@@ -215,4 +215,14 @@ int store_prefetch(store_txn *t, store_tbl tb, const store_val *keys, size_t n);
  */
 int store_del_any(store_txn *t, store_tbl tb, const store_val *k);
 
+/*
+ * For a long walk: from now on, a record cursor c returns is valid only
+ * until c moves again or closes, not until the transaction ends (the
+ * rule of the records above). Then a backend that fetches batches may
+ * free each when it fetches the next (PostgreSQL: a walk across a whole
+ * table holds one batch, not the table). A caller keeping a record past
+ * the next move copies it. LMDB: nothing changes.
+ */
+void store_cur_stream(store_cur *c);
+
 #endif

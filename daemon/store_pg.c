@@ -509,6 +509,7 @@ static const struct store_ops pg_ops = {
     .disk_full = store_pg_disk_full,
     .prefetch = store_pg_prefetch,
     .del_any = store_pg_del_any,
+    .cur_stream = store_pg_cur_stream,
     /* several nodes (store_pg_node.c) */
     .txn_gen = store_pg_txn_gen,
     .gen = store_pg_gen,

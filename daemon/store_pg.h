@@ -203,6 +203,7 @@ void store_pg_cur_close(store_cur *c);
 int store_pg_cur_get(store_cur *c, store_val *k, store_val *v, store_op op);
 int store_pg_cur_put_current(store_cur *c, const store_val *k, store_val *v);
 int store_pg_cur_del(store_cur *c);
+void store_pg_cur_stream(store_cur *c);
 void pg_cur_end_txn(pg_txn *t, bool detach);
 /* The read-ahead (store_kv.h's store_prefetch): queue the gets; what a
  * get finds there (0 with v, STORE_NOTFOUND, PF_ASK: ask the server, or

@@ -12,6 +12,11 @@
  * walk goes on: most walks are a prefix scan of a few records (a
  * subject's values), some cross a whole table (an audit export).
  *
+ * A streaming cursor (store_cur_stream: the caller needs a record only
+ * until the cursor moves) frees each batch when it fetches the next, so
+ * a walk across a whole table (an export, a backup's copy) holds one
+ * batch of at most BATCH_MAX rows, not every row it passed.
+ *
  * The batch is a copy of the table at the time of the fetch. A write to
  * the table in the transaction (any put, del or drop: t->wgen) makes
  * every open cursor's batch stale; the cursor then fetches again from
@@ -43,6 +48,8 @@ struct pg_cur {
 	bool desc;   /* the batch is in descending key order */
 	uint32_t gen;
 	int64_t want; /* the next batch's size */
+	bool stream;  /* store_cur_stream: drop a batch once past it */
+	size_t bix;   /* b's place in the transaction's results */
 	int st;
 	store_val k, v; /* the current record */
 };
@@ -103,6 +110,28 @@ pg_cur_end_txn(pg_txn *t, bool detach)
 		t->curs = NULL;
 }
 
+/*
+ * The cursor's batch becomes r, which pg_exec has just kept (the last of
+ * the transaction's results). A streaming cursor (store_cur_stream) frees
+ * the batch it leaves, so a long walk holds one batch, not the table; an
+ * empty r leaves it, since the current key points into it.
+ */
+static void
+set_batch(pg_cur *c, PGresult *r)
+{
+	pg_txn *t = PGT(c->base.t);
+
+	if (c->stream && c->b != NULL && PQntuples(r) > 0 && c->bix < t->nres &&
+	    t->res[c->bix] == c->b) {
+		PQclear(c->b);
+		t->res[c->bix] = NULL; /* PQclear(NULL) at the end: nothing */
+	}
+	if (PQntuples(r) > 0 || c->b == NULL || !c->stream) {
+		c->b = r;
+		c->bix = t->nres - 1;
+	}
+}
+
 static void
 set_row(pg_cur *c, int i)
 {
@@ -127,7 +156,7 @@ fetch(pg_cur *c, enum pg_q q, const store_val *from, int64_t lim)
 		return rc;
 	if (lim == c->want && c->want < BATCH_MAX)
 		c->want *= 2;
-	c->b = r;
+	set_batch(c, r);
 	c->n = c->hi = PQntuples(r);
 	c->lo = 0;
 	c->desc = q == Q_LAST || q == Q_LT;
@@ -185,7 +214,7 @@ current(pg_cur *c)
 	if (PQntuples(r) == 0 || (size_t)PQgetlength(r, 0, 0) != c->k.size ||
 	    memcmp(PQgetvalue(r, 0, 0), c->k.data, c->k.size) != 0)
 		return STORE_NOTFOUND;
-	c->b = r;
+	set_batch(c, r);
 	c->n = 1;
 	c->lo = 0;
 	c->hi = 1;
@@ -245,6 +274,13 @@ store_pg_cur_get(store_cur *cur, store_val *k, store_val *v, store_op op)
 	if (v != NULL)
 		*v = c->v;
 	return 0;
+}
+
+/* store_kv.h's store_cur_stream. */
+void
+store_pg_cur_stream(store_cur *cur)
+{
+	((pg_cur *)cur)->stream = true;
 }
 
 /* After the cursor's own write to the current row: the rows behind it

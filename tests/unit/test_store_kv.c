@@ -638,6 +638,7 @@ static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup(test_prefetch_many, clear_all),
     cmocka_unit_test_setup(test_del_any, clear_all),
     cmocka_unit_test_setup(test_get_then_del, clear_all),
+    cmocka_unit_test_setup(test_cursor_stream, clear_all),
 };
 
 int

@@ -68,5 +68,6 @@ void test_prefetch_snapshot(void **state);
 void test_prefetch_many(void **state);
 void test_del_any(void **state);
 void test_get_then_del(void **state);
+void test_cursor_stream(void **state);
 
 #endif
