@@ -55,6 +55,7 @@ enum pg_q {
 	Q_GEN,     /* store_pg_node.c: advance the generation */
 	Q_GENREAD, /* the generation of the snapshot */
 	Q_NOTIFY,  /* pg_notify(channel, payload) */
+	Q_GETMANY, /* (k, v) of each key of a bytea[] (the read-ahead) */
 	Q_NQ
 };
 
@@ -110,7 +111,8 @@ typedef struct pg_cur pg_cur;
 /* A key read ahead (store_pg_cursor.c's read-ahead), or written after. */
 #define PF_KEYMAX 128 /* longer keys are not read ahead */
 struct pg_pf {
-	uint8_t st; /* PF_* of store_pg_cursor.c */
+	uint8_t st;     /* PF_* of store_pg_cursor.c */
+	uint32_t batch; /* the read-ahead statement fetching it, or 0 */
 	uint8_t tb;
 	uint8_t klen;
 	uint8_t k[PF_KEYMAX];
@@ -156,6 +158,7 @@ typedef struct pg_txn {
 	size_t npf, cappf;
 	uint32_t *ix;
 	size_t nix;
+	uint32_t pfbatch; /* the last read-ahead statement's number */
 } pg_txn;
 
 #define PGT(t) ((pg_txn *)(t))
@@ -219,7 +222,7 @@ int pg_pf_present(pg_txn *t, store_tbl tb, const store_val *k);
 void pg_pf_wrote(
     pg_txn *t, store_tbl tb, const store_val *k, const store_val *v, bool gone);
 void pg_pf_table(pg_txn *t, store_tbl tb);
-void pg_pf_fill(pg_txn *t, int slot, PGresult *r);
+void pg_pf_fill(pg_txn *t, store_tbl tb, int batch, PGresult *r);
 void pg_pf_note(
     pg_txn *t, store_tbl tb, const store_val *k, const store_val *v);
 void pg_pf_end(pg_txn *t);

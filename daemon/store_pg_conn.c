@@ -26,9 +26,10 @@
 #define PREP_SENT 1 /* queued; usable by statements queued after it */
 #define PREP_OK   2
 
-#define OID_BYTEA 17
-#define OID_INT8  20
-#define OID_TEXT  25
+#define OID_BYTEA       17
+#define OID_INT8        20
+#define OID_TEXT        25
+#define OID_BYTEA_ARRAY 1001
 
 #define POOL_MAX         32    /* idle read connections kept */
 #define IDLE_TXN_TIMEOUT "60s" /* a silent writer loses its lock */
@@ -72,6 +73,8 @@ static const struct {
         "b"},
     [Q_GENREAD] = {"SELECT gen FROM privd_gen", ""},
     [Q_NOTIFY] = {"SELECT pg_notify($1, $2)", "tt"},
+    /* a: a bytea[] in binary format (store_pg_cursor.c builds it) */
+    [Q_GETMANY] = {"SELECT k, v FROM @ WHERE k = ANY($1)", "a"},
 };
 
 static log_limit connect_limit, sqlstate_limit;
@@ -339,7 +342,8 @@ pg_conn_wait(pg_conn *c, int want, PGresult **out)
 			PQclear(c->kept);
 			c->kept = r;
 		} else if (p->pf >= 0 && !p->quiet && c->pft != NULL) {
-			pg_pf_fill(c->pft, p->pf, rc == 0 ? r : NULL);
+			pg_pf_fill(c->pft, (store_tbl)p->tb, p->pf,
+			    rc == 0 ? r : NULL);
 			if (rc != 0)
 				PQclear(r);
 		} else {
@@ -467,9 +471,11 @@ pg_exec(pg_txn *t, enum pg_q q, store_tbl tb, const store_val *a,
 	for (pp = qs[q].params; *pp != '\0'; pp++, np++) {
 		const store_val *v = np == 0 ? a : b;
 
-		if (*pp == 'b' || *pp == 't') {
+		if (*pp == 'b' || *pp == 't' || *pp == 'a') {
 			/* text in binary format is its bytes */
-			types[np] = *pp == 'b' ? OID_BYTEA : OID_TEXT;
+			types[np] = *pp == 'b'   ? OID_BYTEA
+			            : *pp == 't' ? OID_TEXT
+			                         : OID_BYTEA_ARRAY;
 			vals[np] = v->size > 0 ? v->data : "";
 			lens[np] = (int)v->size;
 		} else {

@@ -362,11 +362,13 @@ store_pg_cur_del(store_cur *cur)
  * a batch of jobs knows most of the keys its jobs will get (each put's
  * subject, its values, its register's end); asking for them one get at a
  * time costs a round trip each, while the writers' lock is held. So
- * store_prefetch queues a get for each key in the pipeline, without
- * waiting, and notes the key here as awaited; whichever call waits next
- * reads their results with its own (pg_conn_wait fills the entries), and
- * a get of a key found here is answered from memory. A record handed out
- * lives in a result or a copy the transaction keeps, until it ends.
+ * store_prefetch queues one statement for all the keys of a table (k =
+ * ANY($1)) in the pipeline, without waiting, and notes each key here as
+ * awaited; whichever call waits next reads its result with its own
+ * (pg_conn_wait fills the entries: a key it did not return is absent),
+ * and a get of a key found here is answered from memory. A record
+ * handed out lives in a result or a copy the transaction keeps, until
+ * it ends.
  *
  * What is here stays true for the transaction: a read transaction sees
  * one snapshot, and a write transaction holds the writers' lock (no other
@@ -376,8 +378,8 @@ store_pg_cur_del(store_cur *cur)
  * a put that may fail: NOOVERWRITE, APPEND), a cursor's write or a drop
  * makes the key (the table) unknown, asked of the server again. A write
  * that was queued before its key's fetch was answered wins: the fetch's
- * result is dropped when it comes. Only keys read ahead are kept: a key
- * never read ahead costs nothing here.
+ * result is dropped when it comes. Only keys read ahead (and a write
+ * transaction's gets: pg_pf_note) are kept: others cost nothing here.
  */
 enum { PF_WAIT = 1, PF_HAVE, PF_NONE, PF_UNKNOWN };
 
@@ -454,9 +456,21 @@ pf_room(pg_txn *t)
 	return 0;
 }
 
+static uint8_t *
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
 /*
- * Queues a get of each key not read ahead yet. A hint: keys too long, or
- * past PF_MAX, are left to their gets; out of memory leaves the rest.
+ * Queues one statement that fetches every key not read ahead yet (k =
+ * ANY of a bytea[], sent in binary: PostgreSQL's array_send layout), so
+ * the server runs one statement, not one per key. A hint: keys too long,
+ * or past PF_MAX, are left to their gets; out of memory leaves the rest.
  * Only an error of the pipeline (the connection) is returned.
  */
 int
@@ -464,33 +478,63 @@ store_pg_prefetch(store_txn *tx, store_tbl tb, const store_val *keys, size_t n)
 {
 	pg_txn *t = PGT(tx);
 	struct pg_pf *e;
-	size_t i, slot;
+	size_t i, slot, first, len = 20;
+	uint32_t id, nk = 0;
+	uint8_t *arr, *p;
+	store_val a;
 	int rc;
 
 	if ((rc = pg_begin_call(t)) != 0)
 		return rc;
+	id = ++t->pfbatch;
+	first = t->npf;
 	for (i = 0; i < n; i++) {
 		if (keys[i].size == 0 || keys[i].size > PF_KEYMAX ||
-		    t->npf >= PF_MAX)
+		    t->npf >= PF_MAX || pf_room(t) != 0)
 			continue;
-		if (pf_room(t) != 0)
-			return 0;
 		slot = pf_slot(t, tb, &keys[i]);
 		if (t->ix[slot] != 0)
-			continue; /* read ahead already, or written */
-		if ((rc = pg_exec(t, Q_GET, tb, &keys[i], NULL, 0, NULL)) != 0)
-			return rc;
+			continue; /* read ahead already, read, or written */
 		e = &t->pf[t->npf];
 		e->st = PF_WAIT;
+		e->batch = id;
 		e->tb = (uint8_t)tb;
 		e->klen = (uint8_t)keys[i].size;
 		memcpy(e->k, keys[i].data, keys[i].size);
 		e->vlen = 0;
 		e->v = NULL;
 		t->ix[slot] = (uint32_t)++t->npf;
-		t->c->pend[t->c->npend - 1].pf = (int32_t)(t->npf - 1);
-		t->c->pft = t;
+		len += 4 + keys[i].size;
+		nk++;
 	}
+	if (nk == 0)
+		return 0;
+	if ((arr = malloc(len)) == NULL) {
+		for (i = first; i < t->npf; i++)
+			t->pf[i].st = PF_UNKNOWN;
+		return 0;
+	}
+	p = put_be32(arr, 1); /* dimensions */
+	p = put_be32(p, 0);   /* no NULLs */
+	p = put_be32(p, 17);  /* bytea */
+	p = put_be32(p, nk);  /* elements */
+	p = put_be32(p, 1);   /* lower bound */
+	for (i = first; i < t->npf; i++) {
+		p = put_be32(p, t->pf[i].klen);
+		memcpy(p, t->pf[i].k, t->pf[i].klen);
+		p += t->pf[i].klen;
+	}
+	a.size = len;
+	a.data = arr;
+	rc = pg_exec(t, Q_GETMANY, tb, &a, NULL, 0, NULL);
+	free(arr);
+	if (rc != 0) {
+		for (i = first; i < t->npf; i++)
+			t->pf[i].st = PF_UNKNOWN;
+		return rc;
+	}
+	t->c->pend[t->c->npend - 1].pf = (int32_t)id;
+	t->c->pft = t;
 	return 0;
 }
 
@@ -515,6 +559,7 @@ pg_pf_note(pg_txn *t, store_tbl tb, const store_val *k, const store_val *v)
 		return; /* a get of a key awaited, or unknown: as it is */
 	e = &t->pf[t->npf];
 	e->st = v != NULL ? PF_HAVE : PF_NONE;
+	e->batch = 0;
 	e->tb = (uint8_t)tb;
 	e->klen = (uint8_t)k->size;
 	memcpy(e->k, k->data, k->size);
@@ -523,38 +568,39 @@ pg_pf_note(pg_txn *t, store_tbl tb, const store_val *k, const store_val *v)
 	t->ix[slot] = (uint32_t)++t->npf;
 }
 
-/* A queued fetch's result (NULL: it failed), from pg_conn_wait. */
+/* A read-ahead statement's result (NULL: it failed), from pg_conn_wait:
+ * the keys it returned are there, the others of its batch are not. */
 void
-pg_pf_fill(pg_txn *t, int slot, PGresult *r)
+pg_pf_fill(pg_txn *t, store_tbl tb, int batch, PGresult *r)
 {
 	struct pg_pf *e;
-	int err = t->err;
+	store_val k;
+	int err = t->err, i, n;
+	uint8_t to = PF_NONE;
 
-	if (slot < 0 || (size_t)slot >= t->npf) { /* cannot be */
-		PQclear(r);
-		return;
-	}
-	e = &t->pf[slot];
-	if (e->st != PF_WAIT) { /* written since it was queued */
-		PQclear(r);
-		return;
+	if (r != NULL && pg_keep_res(t, r) != 0) { /* freed it */
+		t->err = err;                      /* only a hint lost */
+		r = NULL;
 	}
 	if (r == NULL) {
-		e->st = PF_UNKNOWN;
-		return;
-	}
-	if (pg_keep_res(t, r) != 0) { /* freed it */
-		e->st = PF_UNKNOWN;
-		t->err = err; /* only a hint was lost */
-		return;
-	}
-	if (PQntuples(r) == 0) {
-		e->st = PF_NONE;
+		to = PF_UNKNOWN;
 	} else {
-		e->st = PF_HAVE;
-		e->vlen = (size_t)PQgetlength(r, 0, 0);
-		e->v = PQgetvalue(r, 0, 0);
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			k.size = (size_t)PQgetlength(r, i, 0);
+			k.data = PQgetvalue(r, i, 0);
+			e = pf_find(t, tb, &k);
+			if (e == NULL || e->st != PF_WAIT ||
+			    e->batch != (uint32_t)batch)
+				continue; /* written since it was queued */
+			e->st = PF_HAVE;
+			e->vlen = (size_t)PQgetlength(r, i, 1);
+			e->v = PQgetvalue(r, i, 1);
+		}
 	}
+	for (size_t j = 0; j < t->npf; j++)
+		if (t->pf[j].st == PF_WAIT && t->pf[j].batch == (uint32_t)batch)
+			t->pf[j].st = to;
 }
 
 int
@@ -635,4 +681,5 @@ pg_pf_end(pg_txn *t)
 	t->pf = NULL;
 	t->ix = NULL;
 	t->npf = t->cappf = t->nix = 0;
+	t->pfbatch = 0;
 }

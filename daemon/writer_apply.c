@@ -5,6 +5,7 @@
  * effect after the commit, and the replies of the jobs the writer
  * finishes. The group commit around them is writer.c.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,13 +112,56 @@ nomem:
 	return JOB_FAILED;
 }
 
-/* Reads ahead one key (store_prefetch). */
-static int
-ahead(store_txn *txn, store_tbl tb, const void *key, size_t len)
-{
-	store_val k = {len, (void *)key};
+/* Keys to read ahead in one table, in one store_prefetch (PostgreSQL:
+ * one statement for them all). Room for n keys of up to max bytes. */
+typedef struct ahead {
+	store_val *k;
+	uint8_t *buf;
+	size_t n, cap, max;
+} ahead;
 
-	return store_prefetch(txn, tb, &k, 1);
+static int
+ahead_init(ahead *a, size_t cap, size_t max)
+{
+	a->n = 0;
+	a->cap = cap;
+	a->max = max;
+	a->k = calloc(cap ? cap : 1, sizeof(*a->k));
+	a->buf = malloc((cap ? cap : 1) * max);
+	return a->k != NULL && a->buf != NULL ? 0 : ENOMEM;
+}
+
+/* Room for the next key (max bytes), or NULL. */
+static uint8_t *
+ahead_room(ahead *a)
+{
+	return a->n < a->cap ? a->buf + a->n * a->max : NULL;
+}
+
+static void
+ahead_add(ahead *a, const void *key, size_t len)
+{
+	uint8_t *p = ahead_room(a);
+
+	if (p == NULL || len > a->max)
+		return;
+	if (p != key)
+		memcpy(p, key, len);
+	a->k[a->n].size = len;
+	a->k[a->n].data = p;
+	a->n++;
+}
+
+static int
+ahead_send(store_txn *txn, store_tbl tb, ahead *a)
+{
+	int rc = a->n > 0 ? store_prefetch(txn, tb, a->k, a->n) : 0;
+
+	free(a->k);
+	free(a->buf);
+	a->k = NULL;
+	a->buf = NULL;
+	return rc;
 }
 
 /*
@@ -128,15 +172,20 @@ ahead(store_txn *txn, store_tbl tb, const void *key, size_t len)
  * (were they to differ, only the round trips would come back).
  */
 static int
-ahead_entries(store_txn *txn, job *batch)
+ahead_entries(store_txn *txn, job *batch, size_t nlookups)
 {
-	uint8_t key[STORE_VALUE_KEYMAX],
-	    ek[BLIND_TAGBYTES + STORE_VALUE_KEYMAX];
+	uint8_t key[STORE_VALUE_KEYMAX], *p;
 	store_val k, v;
+	ahead en;
 	size_t i;
 	job *j;
 	int rc;
 
+	if (ahead_init(&en, nlookups, BLIND_TAGBYTES + STORE_VALUE_KEYMAX) !=
+	    0) {
+		(void)ahead_send(txn, STORE_BLIND, &en);
+		return 0; /* a hint */
+	}
 	for (j = batch; j != NULL; j = j->next) {
 		if (j->kind != JOB_PUT || j->reg == NULL)
 			continue;
@@ -149,71 +198,89 @@ ahead_entries(store_txn *txn, job *batch)
 			rc = store_get(txn, STORE_BLIND_OF, &k, &v);
 			if (rc == STORE_NOTFOUND)
 				continue;
-			if (rc != 0)
+			if (rc != 0) {
+				(void)ahead_send(txn, STORE_BLIND, &en);
 				return rc;
+			}
 			if (v.size != BLIND_TAGBYTES ||
 			    memcmp(v.data, j->values[i].tag, BLIND_TAGBYTES) ==
-			        0)
+			        0 ||
+			    (p = ahead_room(&en)) == NULL)
 				continue; /* blind_put deletes nothing */
-			memcpy(ek, v.data, BLIND_TAGBYTES);
-			memcpy(ek + BLIND_TAGBYTES, key, k.size);
-			if ((rc = ahead(txn, STORE_BLIND, ek,
-			         BLIND_TAGBYTES + k.size)) != 0)
-				return rc;
+			memcpy(p, v.data, BLIND_TAGBYTES);
+			memcpy(p + BLIND_TAGBYTES, key, k.size);
+			ahead_add(&en, p, BLIND_TAGBYTES + k.size);
 		}
 	}
-	return 0;
+	return ahead_send(txn, STORE_BLIND, &en);
 }
 
 /*
  * Before a batch is applied: read ahead what its puts will read, so that
- * on a database store the reads of the whole batch take two round trips,
- * not several a put, while the writers' lock is held (store_kv.h's
- * store_prefetch; on LMDB, where a get is a lookup in memory, nothing).
- * A put reads its register's contract end (ret_put_check), its subject
- * (put_reconcile), each field's record (put_reconcile), a lookup field's
- * tag (blind_put) and a planned field's plan (ret_put_plan): the last
- * three have the record's key (subject id || field name); then a changed
- * lookup value's old index entry (ahead_entries). The rest it reads,
- * rarely, on its own.
+ * on a database store the reads of the whole batch take one round trip
+ * or two, not several a put, while the writers' lock is held, and one
+ * statement a table (store_kv.h's store_prefetch; on LMDB, where a get
+ * is a lookup in memory, nothing). A put reads its register's contract
+ * end (ret_put_check), its subject (put_reconcile), each field's record
+ * (put_reconcile), a lookup field's tag (blind_put) and a planned field's
+ * plan (ret_put_plan): the last three have the record's key (subject id
+ * || field name); then a changed lookup value's old index entry
+ * (ahead_entries). The rest it reads, rarely, on its own. A hint: out
+ * of memory reads nothing ahead.
  */
 int
 writer_prefetch(writer *wr, store_txn *txn, job *batch)
 {
+	enum { A_REG, A_SUBJ, A_VAL, A_BLIND, A_PLAN, A_N };
+	static const store_tbl tbs[A_N] = {STORE_RET_REG, STORE_SUBJECTS,
+	    STORE_VALUES, STORE_BLIND_OF, STORE_RET_PLAN};
 	uint8_t key[STORE_VALUE_KEYMAX];
 	const pol_field *f;
-	bool lookups = false;
-	size_t i, n;
+	ahead a[A_N];
+	size_t i, n, njobs = 0, nvals = 0, nlookups = 0;
 	job *j;
-	int rc;
+	int rc = 0, sent, x, ok = 1;
 
 	if (strcmp(store_backend(wr->srv->st), "lmdb") == 0)
 		return 0;
 	for (j = batch; j != NULL; j = j->next) {
 		if (j->kind != JOB_PUT || j->reg == NULL)
 			continue;
-		if ((rc = ahead(txn, STORE_RET_REG, j->reg->name,
-		         strlen(j->reg->name))) != 0 ||
-		    (rc = ahead(txn, STORE_SUBJECTS, j->sid,
-		         CRYPTO_SUBJECT_IDBYTES)) != 0)
-			return rc;
+		njobs++;
+		nvals += j->nvalues;
+	}
+	if (njobs == 0)
+		return 0;
+	for (x = 0; x < A_N; x++)
+		if (ahead_init(&a[x], x <= A_SUBJ ? njobs : nvals,
+		        x == A_REG ? POL_MAX_NAME : STORE_VALUE_KEYMAX) != 0)
+			ok = 0;
+	for (j = batch; ok && j != NULL; j = j->next) {
+		if (j->kind != JOB_PUT || j->reg == NULL)
+			continue;
+		ahead_add(&a[A_REG], j->reg->name, strlen(j->reg->name));
+		ahead_add(&a[A_SUBJ], j->sid, CRYPTO_SUBJECT_IDBYTES);
 		for (i = 0; i < j->nvalues; i++) {
 			n = store_value_key(key, j->sid, j->values[i].field);
-			if ((rc = ahead(txn, STORE_VALUES, key, n)) != 0)
-				return rc;
+			ahead_add(&a[A_VAL], key, n);
 			if (j->values[i].lookup) {
-				lookups = true;
-				if ((rc = ahead(txn, STORE_BLIND_OF, key, n)) !=
-				    0)
-					return rc;
+				ahead_add(&a[A_BLIND], key, n);
+				nlookups++;
 			}
 			f = pol_field_find(j->reg, j->values[i].field);
-			if (f != NULL && pol_field_planned(j->reg, f) &&
-			    (rc = ahead(txn, STORE_RET_PLAN, key, n)) != 0)
-				return rc;
+			if (f != NULL && pol_field_planned(j->reg, f))
+				ahead_add(&a[A_PLAN], key, n);
 		}
 	}
-	return lookups ? ahead_entries(txn, batch) : 0;
+	for (x = 0; x < A_N; x++) {
+		if (!ok)
+			a[x].n = 0; /* only freed */
+		if ((sent = ahead_send(txn, tbs[x], &a[x])) != 0 && rc == 0)
+			rc = sent;
+	}
+	if (rc != 0 || nlookups == 0)
+		return rc;
+	return ahead_entries(txn, batch, nlookups);
 }
 
 static int
