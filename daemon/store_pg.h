@@ -56,6 +56,7 @@ enum pg_q {
 	Q_GENREAD, /* the generation of the snapshot */
 	Q_NOTIFY,  /* pg_notify(channel, payload) */
 	Q_GETMANY, /* (k, v) of each key of a bytea[] (the read-ahead) */
+	Q_GETONE,  /* (k, v) of one key (the read-ahead of one) */
 	Q_NQ
 };
 

@@ -76,6 +76,7 @@ static const struct {
     /* a: a bytea[] in binary format (store_pg_cursor.c builds it);
      * never prepared (pg_exec) */
     [Q_GETMANY] = {"SELECT k, v FROM @ WHERE k = ANY($1)", "a"},
+    [Q_GETONE] = {"SELECT k, v FROM @ WHERE k = $1", "b"},
 };
 
 static log_limit connect_limit, sqlstate_limit;

@@ -509,6 +509,12 @@ store_pg_prefetch(store_txn *tx, store_tbl tb, const store_val *keys, size_t n)
 	}
 	if (nk == 0)
 		return 0;
+	if (nk == 1) { /* prepared, no array, no planning */
+		a.size = t->pf[first].klen;
+		a.data = t->pf[first].k;
+		arr = NULL;
+		goto send;
+	}
 	if ((arr = malloc(len)) == NULL) {
 		for (i = first; i < t->npf; i++)
 			t->pf[i].st = PF_UNKNOWN;
@@ -526,7 +532,8 @@ store_pg_prefetch(store_txn *tx, store_tbl tb, const store_val *keys, size_t n)
 	}
 	a.size = len;
 	a.data = arr;
-	rc = pg_exec(t, Q_GETMANY, tb, &a, NULL, 0, NULL);
+send:
+	rc = pg_exec(t, nk == 1 ? Q_GETONE : Q_GETMANY, tb, &a, NULL, 0, NULL);
 	free(arr);
 	if (rc != 0) {
 		for (i = first; i < t->npf; i++)
