@@ -721,3 +721,27 @@ store_value_del(store *s, store_txn *txn,
 		return rc;
 	return blind_del(s, txn, sid, field);
 }
+
+int
+store_prefetch(store_txn *t, store_tbl tb, const store_val *keys, size_t n)
+{
+	return t->ops->prefetch != NULL ? t->ops->prefetch(t, tb, keys, n) : 0;
+}
+
+int
+store_del_any(store_txn *t, store_tbl tb, const store_val *k)
+{
+	int rc;
+
+	if (t->ops->del_any != NULL)
+		return t->ops->del_any(t, tb, k);
+	rc = t->ops->del(t, tb, k);
+	return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+void
+store_cur_stream(store_cur *c)
+{
+	if (c->ops->cur_stream != NULL)
+		c->ops->cur_stream(c);
+}

@@ -91,6 +91,14 @@ struct store_ops {
 	int (*lease_take)(store *s, int which, bool *got); /* got */
 	bool (*lease_held)(store *s, int which);           /* true */
 	void (*lease_release)(store *s, int which);        /* nothing */
+
+	/* Read-ahead (store_kv.h's store_prefetch). NULL: 0, nothing. */
+	int (*prefetch)(
+	    store_txn *t, store_tbl tb, const store_val *keys, size_t n);
+	/* store_kv.h's store_del_any. NULL: del, STORE_NOTFOUND as 0. */
+	int (*del_any)(store_txn *t, store_tbl tb, const store_val *k);
+	/* store_kv.h's store_cur_stream. NULL: nothing. */
+	void (*cur_stream)(store_cur *c);
 };
 
 /* The heads. A backend's store, transaction and cursor begin with these. */

@@ -193,4 +193,36 @@ int store_lease_take(store *s, int which, bool *got);
 bool store_lease_held(store *s, int which);
 void store_lease_release(store *s, int which);
 
+/*
+ * Read-ahead: the records at keys[0..n) of table tb, which this
+ * transaction is about to get, fetched together instead of one get at a
+ * time (PostgreSQL: all in the round trip of the transaction's next
+ * call that waits, rather than one round trip each). A hint: the gets
+ * that follow answer exactly as they would have, and writes in the
+ * transaction are seen by them as always. 0, or an error the next call
+ * would give too (the transaction is dead). LMDB: 0, nothing (a get is
+ * a B-tree lookup in memory).
+ */
+int store_prefetch(store_txn *t, store_tbl tb, const store_val *keys, size_t n);
+
+/*
+ * Delete key k if it is there, without asking whether it was: 0 or an
+ * error, never STORE_NOTFOUND. For the many callers to whom a missing
+ * key is no different from a deleted one: a backend may then only queue
+ * the delete (PostgreSQL: no round trip; an error of it fails the
+ * transaction's next call or its commit, as a put's does), where
+ * store_del waits for its answer. LMDB: store_del.
+ */
+int store_del_any(store_txn *t, store_tbl tb, const store_val *k);
+
+/*
+ * For a long walk: from now on, a record cursor c returns is valid only
+ * until c moves again or closes, not until the transaction ends (the
+ * rule of the records above). Then a backend that fetches batches may
+ * free each when it fetches the next (PostgreSQL: a walk across a whole
+ * table holds one batch, not the table). A caller keeping a record past
+ * the next move copies it. LMDB: nothing changes.
+ */
+void store_cur_stream(store_cur *c);
+
 #endif

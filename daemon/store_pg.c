@@ -21,9 +21,13 @@
  * that needs an answer sends a sync and reads every queued result in
  * order. So a write transaction of puts costs one round trip, at COMMIT;
  * a get, a del (its answer says whether the key was there), a put with
- * NOOVERWRITE and a cursor's fetch each cost one. A queued statement's
- * error is kept and returned by the next call that waits (and by every
- * call after it): after an error the transaction is dead, as an LMDB
+ * NOOVERWRITE and a cursor's fetch each cost one (store_del_any's
+ * delete is only queued). A caller that knows
+ * which keys it will get reads them ahead (store_prefetch,
+ * store_pg_cursor.c): one round trip for all, then gets, and dels of
+ * those keys, are answered from memory (the writer's batch of puts). A queued
+ * statement's error is kept and returned by the next call that waits (and by
+ * every call after it): after an error the transaction is dead, as an LMDB
  * transaction is after a failed write. So a put with STORE_APPEND whose
  * key does not sort last fails (STORE_KEYEXIST) at that later call or at
  * commit rather than at the put, and nothing of the transaction lands.
@@ -190,6 +194,7 @@ txn_free(pg_txn *t)
 	pg_store *s = (pg_store *)t->base.s;
 
 	pg_cur_end_txn(t, true);
+	pg_pf_end(t);
 	free_kept(t);
 	if (t->rdonly) {
 		pg_pool_put(s, t->c);
@@ -256,6 +261,7 @@ store_pg_txn_reset(store_txn *tx)
 		pg_end_quietly(t->c, "COMMIT");
 	t->live = false;
 	pg_cur_end_txn(t, false);
+	pg_pf_end(t);
 	free_kept(t);
 }
 
@@ -293,13 +299,19 @@ store_pg_get(store_txn *tx, store_tbl tb, const store_val *k, store_val *v)
 	PGresult *r;
 	int rc;
 
-	if ((rc = pg_begin_call(t)) != 0 || (rc = check_key(k)) != 0 ||
-	    (rc = pg_exec(t, Q_GET, tb, k, NULL, 0, &r)) != 0)
+	if ((rc = pg_begin_call(t)) != 0 || (rc = check_key(k)) != 0)
 		return rc;
-	if (PQntuples(r) == 0)
+	if ((rc = pg_pf_get(t, tb, k, v)) != PF_ASK) /* read ahead */
+		return rc;
+	if ((rc = pg_exec(t, Q_GET, tb, k, NULL, 0, &r)) != 0)
+		return rc;
+	if (PQntuples(r) == 0) {
+		pg_pf_note(t, tb, k, NULL);
 		return STORE_NOTFOUND;
+	}
 	v->size = (size_t)PQgetlength(r, 0, 0);
 	v->data = PQgetvalue(r, 0, 0);
+	pg_pf_note(t, tb, k, v);
 	return 0;
 }
 
@@ -333,8 +345,10 @@ store_pg_put(store_txn *tx, store_tbl tb, const store_val *k, store_val *v,
 			v->data = PQgetvalue(r, 0, 0);
 			return STORE_KEYEXIST;
 		}
-		if (!(flags & STORE_RESERVE))
+		if (!(flags & STORE_RESERVE)) {
+			pg_pf_wrote(t, tb, k, v, false);
 			return 0;
+		}
 	}
 	if (flags & STORE_RESERVE) {
 		if ((t->rsv.k = malloc(k->size)) == NULL ||
@@ -349,10 +363,15 @@ store_pg_put(store_txn *tx, store_tbl tb, const store_val *k, store_val *v,
 		t->rsv.flags = flags;
 		t->rsv.on = true;
 		v->data = t->rsv.v;
+		pg_pf_wrote(t, tb, k, NULL, true); /* the bytes come later */
 		return 0;
 	}
-	return pg_exec(
-	    t, flags & STORE_APPEND ? Q_APPEND : Q_PUT, tb, k, v, 0, NULL);
+	if ((rc = pg_exec(t, flags & STORE_APPEND ? Q_APPEND : Q_PUT, tb, k, v,
+	         0, NULL)) != 0)
+		return rc;
+	/* an APPEND's failure shows later and fails the transaction */
+	pg_pf_wrote(t, tb, k, v, false);
+	return 0;
 }
 
 static int
@@ -360,6 +379,33 @@ store_pg_del(store_txn *tx, store_tbl tb, const store_val *k)
 {
 	pg_txn *t = PGT(tx);
 	PGresult *r;
+	int rc, there;
+
+	if ((rc = pg_begin_call(t)) != 0 || (rc = check_key(k)) != 0)
+		return rc;
+	if (t->rdonly)
+		return EACCES;
+	t->wgen[tb]++;
+	if ((there = pg_pf_present(t, tb, k)) < 0 && t->err != 0)
+		return t->err;
+	if (there >= 0) {
+		/* read ahead: the answer is known, the delete only queued */
+		if ((rc = pg_exec(t, Q_DEL, tb, k, NULL, 0, NULL)) != 0)
+			return rc;
+		pg_pf_wrote(t, tb, k, NULL, false);
+		return there ? 0 : STORE_NOTFOUND;
+	}
+	if ((rc = pg_exec(t, Q_DEL, tb, k, NULL, 0, &r)) != 0)
+		return rc;
+	pg_pf_wrote(t, tb, k, NULL, false);
+	return strcmp(PQcmdTuples(r), "0") == 0 ? STORE_NOTFOUND : 0;
+}
+
+/* Only queued: nobody waits for whether the key was there. */
+static int
+store_pg_del_any(store_txn *tx, store_tbl tb, const store_val *k)
+{
+	pg_txn *t = PGT(tx);
 	int rc;
 
 	if ((rc = pg_begin_call(t)) != 0 || (rc = check_key(k)) != 0)
@@ -367,9 +413,10 @@ store_pg_del(store_txn *tx, store_tbl tb, const store_val *k)
 	if (t->rdonly)
 		return EACCES;
 	t->wgen[tb]++;
-	if ((rc = pg_exec(t, Q_DEL, tb, k, NULL, 0, &r)) != 0)
+	if ((rc = pg_exec(t, Q_DEL, tb, k, NULL, 0, NULL)) != 0)
 		return rc;
-	return strcmp(PQcmdTuples(r), "0") == 0 ? STORE_NOTFOUND : 0;
+	pg_pf_wrote(t, tb, k, NULL, false);
+	return 0;
 }
 
 /* DELETE, not TRUNCATE: TRUNCATE is not MVCC-safe (a concurrent read
@@ -386,6 +433,7 @@ store_pg_drop(store_txn *tx, store_tbl tb)
 	if (t->rdonly)
 		return EACCES;
 	t->wgen[tb]++;
+	pg_pf_table(t, tb);
 	return pg_exec(t, Q_DROP, tb, NULL, NULL, 0, NULL);
 }
 
@@ -459,6 +507,9 @@ static const struct store_ops pg_ops = {
     .cur_put_current = store_pg_cur_put_current,
     .cur_del = store_pg_cur_del,
     .disk_full = store_pg_disk_full,
+    .prefetch = store_pg_prefetch,
+    .del_any = store_pg_del_any,
+    .cur_stream = store_pg_cur_stream,
     /* several nodes (store_pg_node.c) */
     .txn_gen = store_pg_txn_gen,
     .gen = store_pg_gen,

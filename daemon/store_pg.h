@@ -55,6 +55,8 @@ enum pg_q {
 	Q_GEN,     /* store_pg_node.c: advance the generation */
 	Q_GENREAD, /* the generation of the snapshot */
 	Q_NOTIFY,  /* pg_notify(channel, payload) */
+	Q_GETMANY, /* (k, v) of each key of a bytea[] (the read-ahead) */
+	Q_GETONE,  /* (k, v) of one key (the read-ahead of one) */
 	Q_NQ
 };
 
@@ -68,6 +70,7 @@ struct pg_pend {
 	uint8_t tb;   /* PEND_PREP: which statement it prepares */
 	uint8_t q;
 	bool quiet; /* of a transaction that has ended: errors are moot */
+	int32_t pf; /* a read-ahead's entry its result fills, or -1 */
 };
 
 /* A connection, always in pipeline mode once set up. */
@@ -79,8 +82,9 @@ typedef struct pg_conn {
 	int npend;
 	struct pg_pend pend[PG_MAXPEND];
 	uint8_t prep[STORE_NTABLES][Q_NQ]; /* PREP_* */
-	int keep;       /* item whose result goes to kept, or -1 */
-	PGresult *kept; /* (pg_keep_last) */
+	int keep;           /* item whose result goes to kept, or -1 */
+	PGresult *kept;     /* (pg_keep_last) */
+	struct pg_txn *pft; /* the transaction whose read-ahead is queued */
 } pg_conn;
 
 typedef struct pg_store {
@@ -104,6 +108,18 @@ typedef struct pg_store {
 } pg_store;
 
 typedef struct pg_cur pg_cur;
+
+/* A key read ahead (store_pg_cursor.c's read-ahead), or written after. */
+#define PF_KEYMAX 128 /* longer keys are not read ahead */
+struct pg_pf {
+	uint8_t st;     /* PF_* of store_pg_cursor.c */
+	uint32_t batch; /* the read-ahead statement fetching it, or 0 */
+	uint8_t tb;
+	uint8_t klen;
+	uint8_t k[PF_KEYMAX];
+	size_t vlen;
+	const void *v; /* in a result or a copy the transaction keeps */
+};
 
 typedef struct pg_txn {
 	struct store_txn base;
@@ -135,6 +151,15 @@ typedef struct pg_txn {
 	bool gen_have;
 	bool moved; /* another node committed since our last commit */
 	uint64_t gen;
+	/* Records read ahead (store_prefetch): npf entries (their places
+	 * never change: a queued fetch names its entry's), found by key
+	 * through ix, an open-addressed index of nix slots (a power of two,
+	 * or 0) holding entry + 1, 0 if free. */
+	struct pg_pf *pf;
+	size_t npf, cappf;
+	uint32_t *ix;
+	size_t nix;
+	uint32_t pfbatch; /* the last read-ahead statement's number */
 } pg_txn;
 
 #define PGT(t) ((pg_txn *)(t))
@@ -182,7 +207,26 @@ void store_pg_cur_close(store_cur *c);
 int store_pg_cur_get(store_cur *c, store_val *k, store_val *v, store_op op);
 int store_pg_cur_put_current(store_cur *c, const store_val *k, store_val *v);
 int store_pg_cur_del(store_cur *c);
+void store_pg_cur_stream(store_cur *c);
 void pg_cur_end_txn(pg_txn *t, bool detach);
+/* The read-ahead (store_kv.h's store_prefetch): queue the gets; what a
+ * get finds there (0 with v, STORE_NOTFOUND, PF_ASK: ask the server, or
+ * the error of the wait); whether a key is there (1), not (0) or not
+ * known (-1); a write to a key (v NULL: deleted; gone true: no longer
+ * known) or to a whole table; a result arriving; a write transaction's
+ * get the server answered (v NULL: absent); the end. */
+#define PF_ASK (-1)
+int store_pg_prefetch(
+    store_txn *t, store_tbl tb, const store_val *keys, size_t n);
+int pg_pf_get(pg_txn *t, store_tbl tb, const store_val *k, store_val *v);
+int pg_pf_present(pg_txn *t, store_tbl tb, const store_val *k);
+void pg_pf_wrote(
+    pg_txn *t, store_tbl tb, const store_val *k, const store_val *v, bool gone);
+void pg_pf_table(pg_txn *t, store_tbl tb);
+void pg_pf_fill(pg_txn *t, store_tbl tb, int batch, PGresult *r);
+void pg_pf_note(
+    pg_txn *t, store_tbl tb, const store_val *k, const store_val *v);
+void pg_pf_end(pg_txn *t);
 
 /*
  * The multi-node hooks (store_pg_node.c has their design): the ops

@@ -1,6 +1,8 @@
 /*
  * store_pg_cursor.c - store_kv.h's cursors over PostgreSQL: a walk in
- * key order (either way) over batches of rows.
+ * key order (either way) over batches of rows; and the read-ahead
+ * (store_prefetch, at the end): records fetched before they are asked
+ * for, answered from memory.
  *
  * DESIGN: a cursor holds the batch it is in (a PGresult the transaction
  * keeps, so records handed out stay valid until it ends), the row it is
@@ -9,6 +11,11 @@
  * ascending, k < cur descending). Batches grow from 8 rows to 256 as a
  * walk goes on: most walks are a prefix scan of a few records (a
  * subject's values), some cross a whole table (an audit export).
+ *
+ * A streaming cursor (store_cur_stream: the caller needs a record only
+ * until the cursor moves) frees each batch when it fetches the next, so
+ * a walk across a whole table (an export, a backup's copy) holds one
+ * batch of at most BATCH_MAX rows, not every row it passed.
  *
  * The batch is a copy of the table at the time of the fetch. A write to
  * the table in the transaction (any put, del or drop: t->wgen) makes
@@ -41,6 +48,8 @@ struct pg_cur {
 	bool desc;   /* the batch is in descending key order */
 	uint32_t gen;
 	int64_t want; /* the next batch's size */
+	bool stream;  /* store_cur_stream: drop a batch once past it */
+	size_t bix;   /* b's place in the transaction's results */
 	int st;
 	store_val k, v; /* the current record */
 };
@@ -101,6 +110,28 @@ pg_cur_end_txn(pg_txn *t, bool detach)
 		t->curs = NULL;
 }
 
+/*
+ * The cursor's batch becomes r, which pg_exec has just kept (the last of
+ * the transaction's results). A streaming cursor (store_cur_stream) frees
+ * the batch it leaves, so a long walk holds one batch, not the table; an
+ * empty r leaves it, since the current key points into it.
+ */
+static void
+set_batch(pg_cur *c, PGresult *r)
+{
+	pg_txn *t = PGT(c->base.t);
+
+	if (c->stream && c->b != NULL && PQntuples(r) > 0 && c->bix < t->nres &&
+	    t->res[c->bix] == c->b) {
+		PQclear(c->b);
+		t->res[c->bix] = NULL; /* PQclear(NULL) at the end: nothing */
+	}
+	if (PQntuples(r) > 0 || c->b == NULL || !c->stream) {
+		c->b = r;
+		c->bix = t->nres - 1;
+	}
+}
+
 static void
 set_row(pg_cur *c, int i)
 {
@@ -125,7 +156,7 @@ fetch(pg_cur *c, enum pg_q q, const store_val *from, int64_t lim)
 		return rc;
 	if (lim == c->want && c->want < BATCH_MAX)
 		c->want *= 2;
-	c->b = r;
+	set_batch(c, r);
 	c->n = c->hi = PQntuples(r);
 	c->lo = 0;
 	c->desc = q == Q_LAST || q == Q_LT;
@@ -183,7 +214,7 @@ current(pg_cur *c)
 	if (PQntuples(r) == 0 || (size_t)PQgetlength(r, 0, 0) != c->k.size ||
 	    memcmp(PQgetvalue(r, 0, 0), c->k.data, c->k.size) != 0)
 		return STORE_NOTFOUND;
-	c->b = r;
+	set_batch(c, r);
 	c->n = 1;
 	c->lo = 0;
 	c->hi = 1;
@@ -245,6 +276,13 @@ store_pg_cur_get(store_cur *cur, store_val *k, store_val *v, store_op op)
 	return 0;
 }
 
+/* store_kv.h's store_cur_stream. */
+void
+store_pg_cur_stream(store_cur *cur)
+{
+	((pg_cur *)cur)->stream = true;
+}
+
 /* After the cursor's own write to the current row: the rows behind it
  * and the row itself leave the batch; the rest stays fresh. */
 static void
@@ -287,6 +325,7 @@ store_pg_cur_put_current(store_cur *cur, const store_val *k, store_val *v)
 		return t->err = ENOMEM;
 	if ((rc = pg_exec(t, Q_PUT, c->tb, &c->k, v, 0, NULL)) != 0)
 		return rc;
+	pg_pf_wrote(t, c->tb, &c->k, v, false);
 	own_write(c);
 	c->v.size = v->size;
 	c->v.data = copy;
@@ -312,7 +351,342 @@ store_pg_cur_del(store_cur *cur)
 		return rc;
 	if ((rc = pg_exec(t, Q_DEL, c->tb, &c->k, NULL, 0, NULL)) != 0)
 		return rc;
+	pg_pf_wrote(t, c->tb, &c->k, NULL, false);
 	own_write(c);
 	c->st = C_DEL;
 	return 0;
+}
+
+/*
+ * The read-ahead (store_kv.h's store_prefetch). A writer about to apply
+ * a batch of jobs knows most of the keys its jobs will get (each put's
+ * subject, its values, its register's end); asking for them one get at a
+ * time costs a round trip each, while the writers' lock is held. So
+ * store_prefetch queues one statement for all the keys of a table (k =
+ * ANY($1)) in the pipeline, without waiting, and notes each key here as
+ * awaited; whichever call waits next reads its result with its own
+ * (pg_conn_wait fills the entries: a key it did not return is absent),
+ * and a get of a key found here is answered from memory. A record
+ * handed out lives in a result or a copy the transaction keeps, until
+ * it ends.
+ *
+ * What is here stays true for the transaction: a read transaction sees
+ * one snapshot, and a write transaction holds the writers' lock (no other
+ * privd writes), so only its own writes change what it would read, and
+ * each of them updates this: a put sets the value (a copy), a del marks
+ * the key absent; a put whose value is not known yet (STORE_RESERVE, or
+ * a put that may fail: NOOVERWRITE, APPEND), a cursor's write or a drop
+ * makes the key (the table) unknown, asked of the server again. A write
+ * that was queued before its key's fetch was answered wins: the fetch's
+ * result is dropped when it comes. Only keys read ahead (and a write
+ * transaction's gets: pg_pf_note) are kept: others cost nothing here.
+ */
+enum { PF_WAIT = 1, PF_HAVE, PF_NONE, PF_UNKNOWN };
+
+#define PF_MAX 16384 /* entries; a read-ahead past it is not made */
+
+static uint32_t
+pf_hash(store_tbl tb, const store_val *k)
+{
+	const uint8_t *p = k->data;
+	uint32_t h = 2166136261u ^ (uint32_t)tb;
+
+	for (size_t i = 0; i < k->size; i++)
+		h = (h ^ p[i]) * 16777619u; /* FNV-1a */
+	return h;
+}
+
+/* The index slot of key k of tb: its entry's, or the free one where it
+ * would go. nix > 0. */
+static size_t
+pf_slot(const pg_txn *t, store_tbl tb, const store_val *k)
+{
+	size_t m = t->nix - 1, i = pf_hash(tb, k) & m;
+	const struct pg_pf *e;
+
+	for (; t->ix[i] != 0; i = (i + 1) & m) {
+		e = &t->pf[t->ix[i] - 1];
+		if (e->tb == tb && e->klen == k->size &&
+		    memcmp(e->k, k->data, k->size) == 0)
+			break;
+	}
+	return i;
+}
+
+static struct pg_pf *
+pf_find(const pg_txn *t, store_tbl tb, const store_val *k)
+{
+	size_t i;
+
+	if (t->nix == 0 || k->size > PF_KEYMAX)
+		return NULL;
+	i = pf_slot(t, tb, k);
+	return t->ix[i] != 0 ? &t->pf[t->ix[i] - 1] : NULL;
+}
+
+/* Room for one entry more, the index at most half full. */
+static int
+pf_room(pg_txn *t)
+{
+	if (t->npf == t->cappf) {
+		size_t n = t->cappf ? t->cappf * 2 : 64;
+		struct pg_pf *p = realloc(t->pf, n * sizeof(*p));
+
+		if (p == NULL)
+			return ENOMEM;
+		t->pf = p;
+		t->cappf = n;
+	}
+	if (2 * (t->npf + 1) > t->nix) {
+		size_t n = t->nix ? t->nix * 2 : 128;
+		uint32_t *ix = calloc(n, sizeof(*ix));
+		uint32_t *old = t->ix;
+
+		if (ix == NULL)
+			return ENOMEM;
+		t->ix = ix;
+		t->nix = n;
+		for (size_t e = 0; e < t->npf; e++) {
+			store_val k = {t->pf[e].klen, t->pf[e].k};
+
+			t->ix[pf_slot(t, t->pf[e].tb, &k)] = (uint32_t)e + 1;
+		}
+		free(old);
+	}
+	return 0;
+}
+
+static uint8_t *
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
+/*
+ * Queues one statement that fetches every key not read ahead yet (k =
+ * ANY of a bytea[], sent in binary: PostgreSQL's array_send layout), so
+ * the server runs one statement, not one per key. A hint: keys too long,
+ * or past PF_MAX, are left to their gets; out of memory leaves the rest.
+ * Only an error of the pipeline (the connection) is returned.
+ */
+int
+store_pg_prefetch(store_txn *tx, store_tbl tb, const store_val *keys, size_t n)
+{
+	pg_txn *t = PGT(tx);
+	struct pg_pf *e;
+	size_t i, slot, first, len = 20;
+	uint32_t id, nk = 0;
+	uint8_t *arr, *p;
+	store_val a;
+	int rc;
+
+	if ((rc = pg_begin_call(t)) != 0)
+		return rc;
+	id = ++t->pfbatch;
+	first = t->npf;
+	for (i = 0; i < n; i++) {
+		if (keys[i].size == 0 || keys[i].size > PF_KEYMAX ||
+		    t->npf >= PF_MAX || pf_room(t) != 0)
+			continue;
+		slot = pf_slot(t, tb, &keys[i]);
+		if (t->ix[slot] != 0)
+			continue; /* read ahead already, read, or written */
+		e = &t->pf[t->npf];
+		e->st = PF_WAIT;
+		e->batch = id;
+		e->tb = (uint8_t)tb;
+		e->klen = (uint8_t)keys[i].size;
+		memcpy(e->k, keys[i].data, keys[i].size);
+		e->vlen = 0;
+		e->v = NULL;
+		t->ix[slot] = (uint32_t)++t->npf;
+		len += 4 + keys[i].size;
+		nk++;
+	}
+	if (nk == 0)
+		return 0;
+	if (nk == 1) { /* prepared, no array, no planning */
+		a.size = t->pf[first].klen;
+		a.data = t->pf[first].k;
+		arr = NULL;
+		goto send;
+	}
+	if ((arr = malloc(len)) == NULL) {
+		for (i = first; i < t->npf; i++)
+			t->pf[i].st = PF_UNKNOWN;
+		return 0;
+	}
+	p = put_be32(arr, 1); /* dimensions */
+	p = put_be32(p, 0);   /* no NULLs */
+	p = put_be32(p, 17);  /* bytea */
+	p = put_be32(p, nk);  /* elements */
+	p = put_be32(p, 1);   /* lower bound */
+	for (i = first; i < t->npf; i++) {
+		p = put_be32(p, t->pf[i].klen);
+		memcpy(p, t->pf[i].k, t->pf[i].klen);
+		p += t->pf[i].klen;
+	}
+	a.size = len;
+	a.data = arr;
+send:
+	rc = pg_exec(t, nk == 1 ? Q_GETONE : Q_GETMANY, tb, &a, NULL, 0, NULL);
+	free(arr);
+	if (rc != 0) {
+		for (i = first; i < t->npf; i++)
+			t->pf[i].st = PF_UNKNOWN;
+		return rc;
+	}
+	t->c->pend[t->c->npend - 1].pf = (int32_t)id;
+	t->c->pft = t;
+	return 0;
+}
+
+/*
+ * A write transaction's get answered by the server is kept too (r: its
+ * result, kept by the transaction; NULL: the key is absent): a del of a
+ * key the transaction read is then answered without waiting, as one read
+ * ahead is (a hold lifted, a lookup field's tag removed). A hint: a key
+ * that finds no room is not kept.
+ */
+void
+pg_pf_note(pg_txn *t, store_tbl tb, const store_val *k, const store_val *v)
+{
+	struct pg_pf *e;
+	size_t slot;
+
+	if (t->rdonly || k->size > PF_KEYMAX || t->npf >= PF_MAX ||
+	    pf_room(t) != 0)
+		return;
+	slot = pf_slot(t, tb, k);
+	if (t->ix[slot] != 0)
+		return; /* a get of a key awaited, or unknown: as it is */
+	e = &t->pf[t->npf];
+	e->st = v != NULL ? PF_HAVE : PF_NONE;
+	e->batch = 0;
+	e->tb = (uint8_t)tb;
+	e->klen = (uint8_t)k->size;
+	memcpy(e->k, k->data, k->size);
+	e->vlen = v != NULL ? v->size : 0;
+	e->v = v != NULL ? v->data : NULL;
+	t->ix[slot] = (uint32_t)++t->npf;
+}
+
+/* A read-ahead statement's result (NULL: it failed), from pg_conn_wait:
+ * the keys it returned are there, the others of its batch are not. */
+void
+pg_pf_fill(pg_txn *t, store_tbl tb, int batch, PGresult *r)
+{
+	struct pg_pf *e;
+	store_val k;
+	int err = t->err, i, n;
+	uint8_t to = PF_NONE;
+
+	if (r != NULL && pg_keep_res(t, r) != 0) { /* freed it */
+		t->err = err;                      /* only a hint lost */
+		r = NULL;
+	}
+	if (r == NULL) {
+		to = PF_UNKNOWN;
+	} else {
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			k.size = (size_t)PQgetlength(r, i, 0);
+			k.data = PQgetvalue(r, i, 0);
+			e = pf_find(t, tb, &k);
+			if (e == NULL || e->st != PF_WAIT ||
+			    e->batch != (uint32_t)batch)
+				continue; /* written since it was queued */
+			e->st = PF_HAVE;
+			e->vlen = (size_t)PQgetlength(r, i, 1);
+			e->v = PQgetvalue(r, i, 1);
+		}
+	}
+	for (size_t j = 0; j < t->npf; j++)
+		if (t->pf[j].st == PF_WAIT && t->pf[j].batch == (uint32_t)batch)
+			t->pf[j].st = to;
+}
+
+int
+pg_pf_get(pg_txn *t, store_tbl tb, const store_val *k, store_val *v)
+{
+	struct pg_pf *e = pf_find(t, tb, k);
+	int rc;
+
+	if (e != NULL && e->st == PF_WAIT &&
+	    (rc = pg_conn_wait(t->c, -1, NULL)) != 0)
+		return t->err = rc;
+	if (e == NULL || (e->st != PF_HAVE && e->st != PF_NONE))
+		return PF_ASK;
+	if (e->st == PF_NONE)
+		return STORE_NOTFOUND;
+	v->size = e->vlen;
+	v->data = (void *)e->v;
+	return 0;
+}
+
+/* Waits for a key still awaited (it costs the round trip the caller's
+ * own statement would, and answers every key awaited with it); a failed
+ * wait is the transaction's error (t->err), the answer -1. */
+int
+pg_pf_present(pg_txn *t, store_tbl tb, const store_val *k)
+{
+	struct pg_pf *e = pf_find(t, tb, k);
+	int rc;
+
+	if (e != NULL && e->st == PF_WAIT &&
+	    (rc = pg_conn_wait(t->c, -1, NULL)) != 0) {
+		t->err = rc; /* the transaction's, as any wait's */
+		return -1;
+	}
+	if (e == NULL || (e->st != PF_HAVE && e->st != PF_NONE))
+		return -1;
+	return e->st == PF_HAVE;
+}
+
+void
+pg_pf_wrote(
+    pg_txn *t, store_tbl tb, const store_val *k, const store_val *v, bool gone)
+{
+	struct pg_pf *e = pf_find(t, tb, k);
+	void *copy;
+
+	if (e == NULL)
+		return;
+	if (gone) {
+		e->st = PF_UNKNOWN;
+	} else if (v == NULL) {
+		e->st = PF_NONE;
+	} else if ((copy = pg_keep_copy(t, v->data, v->size)) == NULL) {
+		e->st = PF_UNKNOWN;
+	} else {
+		e->st = PF_HAVE;
+		e->vlen = v->size;
+		e->v = copy;
+	}
+}
+
+void
+pg_pf_table(pg_txn *t, store_tbl tb)
+{
+	for (size_t i = 0; i < t->npf; i++)
+		if (t->pf[i].tb == tb)
+			t->pf[i].st = PF_UNKNOWN;
+}
+
+/* The transaction ends or resets: results still queued are dropped. */
+void
+pg_pf_end(pg_txn *t)
+{
+	if (t->c != NULL && t->c->pft == t)
+		t->c->pft = NULL;
+	free(t->pf);
+	free(t->ix);
+	t->pf = NULL;
+	t->ix = NULL;
+	t->npf = t->cappf = t->nix = 0;
+	t->pfbatch = 0;
 }

@@ -5,6 +5,7 @@
  * effect after the commit, and the replies of the jobs the writer
  * finishes. The group commit around them is writer.c.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "server.h"
 #include "worker.h"
 #include "writer_internal.h"
+#include "writer_nodes.h"
 
 #define ST(x) PRIVD__V1__STATUS__##x
 
@@ -110,6 +112,177 @@ nomem:
 	return JOB_FAILED;
 }
 
+/* Keys to read ahead in one table, in one store_prefetch (PostgreSQL:
+ * one statement for them all). Room for n keys of up to max bytes. */
+typedef struct ahead {
+	store_val *k;
+	uint8_t *buf;
+	size_t n, cap, max;
+} ahead;
+
+static int
+ahead_init(ahead *a, size_t cap, size_t max)
+{
+	a->n = 0;
+	a->cap = cap;
+	a->max = max;
+	a->k = calloc(cap ? cap : 1, sizeof(*a->k));
+	a->buf = malloc((cap ? cap : 1) * max);
+	return a->k != NULL && a->buf != NULL ? 0 : ENOMEM;
+}
+
+/* Room for the next key (max bytes), or NULL. */
+static uint8_t *
+ahead_room(ahead *a)
+{
+	return a->n < a->cap ? a->buf + a->n * a->max : NULL;
+}
+
+static void
+ahead_add(ahead *a, const void *key, size_t len)
+{
+	uint8_t *p = ahead_room(a);
+
+	if (p == NULL || len > a->max)
+		return;
+	if (p != key)
+		memcpy(p, key, len);
+	a->k[a->n].size = len;
+	a->k[a->n].data = p;
+	a->n++;
+}
+
+static int
+ahead_send(store_txn *txn, store_tbl tb, ahead *a)
+{
+	int rc = a->n > 0 ? store_prefetch(txn, tb, a->k, a->n) : 0;
+
+	free(a->k);
+	free(a->buf);
+	a->k = NULL;
+	a->buf = NULL;
+	return rc;
+}
+
+/*
+ * A lookup field whose value changes deletes its old index entry
+ * (blind_put), and the delete's answer (was it there?) would cost a round
+ * trip each: read ahead whether it is there, from the tags read ahead
+ * before. The entry's key is blind.c's entry_key, tag || sid || field
+ * (were they to differ, only the round trips would come back).
+ */
+static int
+ahead_entries(store_txn *txn, job *batch, size_t nlookups)
+{
+	uint8_t key[STORE_VALUE_KEYMAX], *p;
+	store_val k, v;
+	ahead en;
+	size_t i;
+	job *j;
+	int rc;
+
+	if (ahead_init(&en, nlookups, BLIND_TAGBYTES + STORE_VALUE_KEYMAX) !=
+	    0) {
+		(void)ahead_send(txn, STORE_BLIND, &en);
+		return 0; /* a hint */
+	}
+	for (j = batch; j != NULL; j = j->next) {
+		if (j->kind != JOB_PUT || j->reg == NULL)
+			continue;
+		for (i = 0; i < j->nvalues; i++) {
+			if (!j->values[i].lookup)
+				continue;
+			k.size =
+			    store_value_key(key, j->sid, j->values[i].field);
+			k.data = key;
+			rc = store_get(txn, STORE_BLIND_OF, &k, &v);
+			if (rc == STORE_NOTFOUND)
+				continue;
+			if (rc != 0) {
+				(void)ahead_send(txn, STORE_BLIND, &en);
+				return rc;
+			}
+			if (v.size != BLIND_TAGBYTES ||
+			    memcmp(v.data, j->values[i].tag, BLIND_TAGBYTES) ==
+			        0 ||
+			    (p = ahead_room(&en)) == NULL)
+				continue; /* blind_put deletes nothing */
+			memcpy(p, v.data, BLIND_TAGBYTES);
+			memcpy(p + BLIND_TAGBYTES, key, k.size);
+			ahead_add(&en, p, BLIND_TAGBYTES + k.size);
+		}
+	}
+	return ahead_send(txn, STORE_BLIND, &en);
+}
+
+/*
+ * Before a batch is applied: read ahead what its puts will read, so that
+ * on a database store the reads of the whole batch take one round trip
+ * or two, not several a put, while the writers' lock is held, and one
+ * statement a table (store_kv.h's store_prefetch; on LMDB, where a get
+ * is a lookup in memory, nothing). A put reads its register's contract
+ * end (ret_put_check), its subject (put_reconcile), each field's record
+ * (put_reconcile), a lookup field's tag (blind_put) and a planned field's
+ * plan (ret_put_plan): the last three have the record's key (subject id
+ * || field name); then a changed lookup value's old index entry
+ * (ahead_entries). The rest it reads, rarely, on its own. A hint: out
+ * of memory reads nothing ahead.
+ */
+int
+writer_prefetch(writer *wr, store_txn *txn, job *batch)
+{
+	enum { A_REG, A_SUBJ, A_VAL, A_BLIND, A_PLAN, A_N };
+	static const store_tbl tbs[A_N] = {STORE_RET_REG, STORE_SUBJECTS,
+	    STORE_VALUES, STORE_BLIND_OF, STORE_RET_PLAN};
+	uint8_t key[STORE_VALUE_KEYMAX];
+	const pol_field *f;
+	ahead a[A_N];
+	size_t i, n, njobs = 0, nvals = 0, nlookups = 0;
+	job *j;
+	int rc = 0, sent, x, ok = 1;
+
+	if (strcmp(store_backend(wr->srv->st), "lmdb") == 0)
+		return 0;
+	for (j = batch; j != NULL; j = j->next) {
+		if (j->kind != JOB_PUT || j->reg == NULL)
+			continue;
+		njobs++;
+		nvals += j->nvalues;
+	}
+	if (njobs == 0)
+		return 0;
+	for (x = 0; x < A_N; x++)
+		if (ahead_init(&a[x], x <= A_SUBJ ? njobs : nvals,
+		        x == A_REG ? POL_MAX_NAME : STORE_VALUE_KEYMAX) != 0)
+			ok = 0;
+	for (j = batch; ok && j != NULL; j = j->next) {
+		if (j->kind != JOB_PUT || j->reg == NULL)
+			continue;
+		ahead_add(&a[A_REG], j->reg->name, strlen(j->reg->name));
+		ahead_add(&a[A_SUBJ], j->sid, CRYPTO_SUBJECT_IDBYTES);
+		for (i = 0; i < j->nvalues; i++) {
+			n = store_value_key(key, j->sid, j->values[i].field);
+			ahead_add(&a[A_VAL], key, n);
+			if (j->values[i].lookup) {
+				ahead_add(&a[A_BLIND], key, n);
+				nlookups++;
+			}
+			f = pol_field_find(j->reg, j->values[i].field);
+			if (f != NULL && pol_field_planned(j->reg, f))
+				ahead_add(&a[A_PLAN], key, n);
+		}
+	}
+	for (x = 0; x < A_N; x++) {
+		if (!ok)
+			a[x].n = 0; /* only freed */
+		if ((sent = ahead_send(txn, tbs[x], &a[x])) != 0 && rc == 0)
+			rc = sent;
+	}
+	if (rc != 0 || nlookups == 0)
+		return rc;
+	return ahead_entries(txn, batch, nlookups);
+}
+
 static int
 apply_put(writer *wr, store_txn *txn, job *j, uint64_t now)
 {
@@ -161,7 +334,7 @@ apply_policy(writer *wr, store_txn *txn, job *j, uint64_t now)
 	size_t i;
 	int rc;
 
-	if ((rc = store_policy_latest(st, txn, &cur)) != 0)
+	if ((rc = writer_nodes_policy_latest(wr, txn, &cur)) != 0)
 		return rc;
 	if (cur.version != pa->replaces_version) {
 		job_fail(j, ST(CONFLICT), 0,

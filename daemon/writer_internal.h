@@ -71,6 +71,9 @@ bool writer_replan_work(writer *wr);
 /* Apply job j's change in txn: 0, JOB_FAILED (j failed and is answered;
  * the transaction is fine), or a store error (the transaction fails). */
 int writer_apply(writer *wr, store_txn *txn, job *j, uint64_t now);
+/* Read ahead what the batch's jobs will read (writer_apply.c): 0 or a
+ * store error (the transaction fails). */
+int writer_prefetch(writer *wr, store_txn *txn, job *batch);
 
 /* After a commit: make each new policy of the batch current, in order, and
  * take the effects of prune confirmations. Neither can fail. */

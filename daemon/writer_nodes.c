@@ -164,6 +164,44 @@ writer_nodes_stop(writer *wr)
 }
 
 /*
+ * The latest stored policy version, found from the version in force (the
+ * snapshot's): a walk of the versions from it on, which is that one
+ * record, or two when another is newer, where store_policy_latest reads a
+ * cursor's first batch backwards from the last (on PostgreSQL up to 8
+ * documents, on every generation move and every policy apply). A store
+ * whose latest is older than the one in force (none from it on) is read
+ * from its last, as before.
+ */
+int
+writer_nodes_policy_latest(writer *wr, store_txn *txn, store_policy *out)
+{
+	store *st = wr->srv->st;
+	snapshot *cur = snapshot_acquire(&wr->srv->policy);
+	uint8_t kb[8];
+	store_val k = {8, kb}, v, lk, lv;
+	store_cur *c;
+	bool any = false;
+	int rc;
+
+	store_be64(kb, cur->version);
+	snapshot_release(&cur);
+	if ((rc = store_cur_open(txn, STORE_POLICY, &c)) != 0)
+		return rc;
+	for (rc = store_cur_get(c, &k, &v, STORE_SET_RANGE); rc == 0;
+	     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		lk = k; /* valid until the transaction ends (store_kv.h) */
+		lv = v;
+		any = true;
+	}
+	if (rc == STORE_NOTFOUND && !any) /* none from it on */
+		rc = store_policy_latest(st, txn, out);
+	else if (rc == STORE_NOTFOUND)
+		rc = store_policy_decode(&lk, &lv, out);
+	store_cur_close(c);
+	return rc;
+}
+
+/*
  * Make the latest version (read in txn) the policy in force, if it is
  * not yet.
  * A stored version that does not parse is left out (logged): the one in
@@ -179,7 +217,7 @@ policy_take(writer *wr, store_txn *txn)
 	uint64_t have;
 	int rc;
 
-	if ((rc = store_policy_latest(wr->srv->st, txn, &sp)) != 0)
+	if ((rc = writer_nodes_policy_latest(wr, txn, &sp)) != 0)
 		return rc;
 	cur = snapshot_acquire(&wr->srv->policy);
 	have = cur->version;

@@ -50,6 +50,10 @@ bool writer_nodes_other_sweeps(const writer *wr);
  * lets the lease go. */
 void writer_nodes_replanned(writer *wr);
 
+/* The latest stored policy version, read from the one in force on
+ * (usually one record, not a batch of documents). */
+int writer_nodes_policy_latest(writer *wr, store_txn *txn, store_policy *out);
+
 /* How many times the writer re-read its caches (tests, logs). */
 uint64_t writer_nodes_resyncs(const writer *wr);
 

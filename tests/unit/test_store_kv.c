@@ -633,6 +633,12 @@ static const struct CMUnitTest contract[] = {
     cmocka_unit_test_setup(test_big_and_empty_values, clear_all),
     cmocka_unit_test_setup(test_many_puts, clear_all),
     cmocka_unit_test_setup(test_concurrent_readers, clear_all),
+    cmocka_unit_test_setup(test_prefetch, clear_all),
+    cmocka_unit_test_setup(test_prefetch_snapshot, clear_all),
+    cmocka_unit_test_setup(test_prefetch_many, clear_all),
+    cmocka_unit_test_setup(test_del_any, clear_all),
+    cmocka_unit_test_setup(test_get_then_del, clear_all),
+    cmocka_unit_test_setup(test_cursor_stream, clear_all),
 };
 
 int

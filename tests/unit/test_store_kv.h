@@ -63,5 +63,11 @@ void test_cursors(void **state);
 void test_cursor_del(void **state);
 void test_cursor_put_current(void **state);
 void test_cursor_sees_writes(void **state);
+void test_prefetch(void **state);
+void test_prefetch_snapshot(void **state);
+void test_prefetch_many(void **state);
+void test_del_any(void **state);
+void test_get_then_del(void **state);
+void test_cursor_stream(void **state);
 
 #endif

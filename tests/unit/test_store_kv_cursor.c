@@ -3,7 +3,9 @@
  * (test_store_kv.c runs them on every backend): key order, walks both
  * ways across batches with SET_RANGE, SET_KEY and LAST, deletes and
  * rewrites at the cursor during a walk, and the transaction's own
- * writes seen by an open cursor.
+ * writes seen by an open cursor. Then the read-ahead (store_prefetch)
+ * and store_del_any, whose answers must be those of plain gets and dels
+ * whatever the transaction wrote in between.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -298,4 +300,295 @@ test_cursor_sees_writes(void **state)
 	expect_val(&v, "55");
 	store_cur_close(c);
 	assert_int_equal(store_txn_commit(t), 0);
+}
+
+/* Reads ahead the keys of names (NULL-terminated) in table tb. */
+static void
+prefetch(store_txn *t, store_tbl tb, const char *const *names)
+{
+	store_val keys[16];
+	size_t n = 0;
+
+	for (; names[n] != NULL; n++)
+		keys[n] = sv(names[n]);
+	assert_int_equal(store_prefetch(t, tb, keys, n), 0);
+}
+
+/*
+ * store_prefetch is only a hint: the gets after it answer as without it,
+ * present or absent, and the transaction's own writes after it (put,
+ * del, RESERVE, NOOVERWRITE, a cursor's writes, drop) are what the gets
+ * and dels see; a key read ahead twice, or in another table, is its own.
+ */
+void
+test_prefetch(void **state)
+{
+	static const char *const abcx[] = {"a", "b", "c", "d", "e", "x", NULL};
+	store_txn *t = wbegin();
+	store_cur *c;
+	store_val k, v;
+
+	put(t, STORE_META, "a", "1");
+	put(t, STORE_META, "b", "2");
+	put(t, STORE_META, "d", "4");
+	put(t, STORE_META, "e", "5");
+	put(t, STORE_POLICY, "a", "other table");
+	assert_int_equal(store_txn_commit(t), 0);
+
+	t = wbegin();
+	prefetch(t, STORE_META, abcx);
+	prefetch(t, STORE_META, abcx); /* twice: the same */
+	expect(t, STORE_META, "a", "1");
+	expect(t, STORE_META, "x", NULL);
+	expect(t, STORE_POLICY, "a", "other table");
+	/* a put after the read-ahead, before its results were read */
+	put(t, STORE_META, "b", "2'");
+	expect(t, STORE_META, "b", "2'");
+	put(t, STORE_META, "x", "new");
+	expect(t, STORE_META, "x", "new");
+	k = sv("a");
+	assert_int_equal(store_del(t, STORE_META, &k), 0);
+	assert_int_equal(store_del(t, STORE_META, &k), STORE_NOTFOUND);
+	expect(t, STORE_META, "a", NULL);
+	k = sv("c");
+	assert_int_equal(store_del(t, STORE_META, &k), STORE_NOTFOUND);
+	/* NOOVERWRITE: answered by the store, then seen */
+	v = sv("no");
+	k = sv("b");
+	assert_int_equal(store_put(t, STORE_META, &k, &v, STORE_NOOVERWRITE),
+	    STORE_KEYEXIST);
+	expect_val(&v, "2'");
+	v = sv("3");
+	k = sv("c");
+	assert_int_equal(
+	    store_put(t, STORE_META, &k, &v, STORE_NOOVERWRITE), 0);
+	expect(t, STORE_META, "c", "3");
+	/* RESERVE: the bytes written after the put are the value */
+	k = sv("d");
+	v.size = 2;
+	assert_int_equal(store_put(t, STORE_META, &k, &v, STORE_RESERVE), 0);
+	memcpy(v.data, "4'", 2);
+	expect(t, STORE_META, "d", "4'");
+	/* a cursor's writes */
+	assert_int_equal(store_cur_open(t, STORE_META, &c), 0);
+	k = sv("e");
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_SET_KEY), 0);
+	k = sv("e"); /* not LMDB's page: the size changes (as above) */
+	v = sv("5'");
+	assert_int_equal(store_cur_put_current(c, &k, &v), 0);
+	store_cur_close(c);
+	expect(t, STORE_META, "e", "5'");
+	assert_int_equal(store_cur_open(t, STORE_META, &c), 0);
+	k = sv("e");
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_SET_KEY), 0);
+	assert_int_equal(store_cur_del(c), 0);
+	store_cur_close(c);
+	expect(t, STORE_META, "e", NULL);
+	assert_int_equal(store_txn_commit(t), 0);
+
+	t = rbegin();
+	expect(t, STORE_META, "a", NULL);
+	expect(t, STORE_META, "b", "2'");
+	expect(t, STORE_META, "c", "3");
+	expect(t, STORE_META, "d", "4'");
+	expect(t, STORE_META, "e", NULL);
+	expect(t, STORE_META, "x", "new");
+	store_txn_abort(t);
+
+	/* drop, and an abort leaves nothing of it behind */
+	t = wbegin();
+	prefetch(t, STORE_META, abcx);
+	expect(t, STORE_META, "b", "2'");
+	assert_int_equal(store_drop(t, STORE_META), 0);
+	expect(t, STORE_META, "b", NULL);
+	expect(t, STORE_META, "x", NULL);
+	store_txn_abort(t);
+	t = wbegin();
+	expect(t, STORE_META, "b", "2'");
+	store_txn_abort(t);
+}
+
+/* A read transaction's read-ahead is of its snapshot, kept across a
+ * commit made meanwhile; a reset and renew forgets it. */
+void
+test_prefetch_snapshot(void **state)
+{
+	static const char *const ab[] = {"a", "b", NULL};
+	store_txn *r, *t = wbegin();
+
+	put(t, STORE_META, "a", "1");
+	assert_int_equal(store_txn_commit(t), 0);
+
+	r = rbegin();
+	prefetch(r, STORE_META, ab);
+	expect(r, STORE_META, "a", "1");
+	t = wbegin();
+	put(t, STORE_META, "a", "2");
+	put(t, STORE_META, "b", "new");
+	assert_int_equal(store_txn_commit(t), 0);
+	expect(r, STORE_META, "a", "1");
+	expect(r, STORE_META, "b", NULL);
+	store_txn_reset(r);
+	assert_int_equal(store_txn_renew(r), 0);
+	expect(r, STORE_META, "a", "2");
+	expect(r, STORE_META, "b", "new");
+	prefetch(r, STORE_META, ab);
+	expect(r, STORE_META, "b", "new");
+	store_txn_abort(r);
+}
+
+/* Many keys, more than the pipeline's queue holds at once: every one
+ * answered, present or not. */
+void
+test_prefetch_many(void **state)
+{
+	store_val keys[600];
+	char names[600][8], want[8];
+	store_txn *t;
+	int i;
+
+	fill(STORE_VALUES, 500);
+	for (i = 0; i < 600; i++) {
+		snprintf(names[i], sizeof(names[i]), "k%04d", i);
+		keys[i] = sv(names[i]);
+	}
+	t = wbegin();
+	assert_int_equal(store_prefetch(t, STORE_VALUES, keys, 600), 0);
+	for (i = 0; i < 600; i++) {
+		snprintf(want, sizeof(want), "v%d", i);
+		expect(t, STORE_VALUES, names[i], i < 500 ? want : NULL);
+	}
+	assert_int_equal(store_txn_commit(t), 0);
+}
+
+/* store_del_any: the key is gone whether it was there or not; never
+ * STORE_NOTFOUND; the transaction's gets (read ahead, read before, or
+ * not) and a cursor see it gone; an abort brings it back. */
+void
+test_del_any(void **state)
+{
+	static const char *const a[] = {"a", NULL};
+	store_txn *t = wbegin();
+	store_cur *c;
+	store_val k, v;
+
+	put(t, STORE_META, "a", "1");
+	put(t, STORE_META, "b", "2");
+	put(t, STORE_META, "c", "3");
+	assert_int_equal(store_txn_commit(t), 0);
+
+	t = wbegin();
+	prefetch(t, STORE_META, a);
+	k = sv("a");
+	assert_int_equal(store_del_any(t, STORE_META, &k), 0);
+	expect(t, STORE_META, "a", NULL);
+	expect(t, STORE_META, "b", "2"); /* read before the delete */
+	k = sv("b");
+	assert_int_equal(store_del_any(t, STORE_META, &k), 0);
+	expect(t, STORE_META, "b", NULL);
+	assert_int_equal(store_del(t, STORE_META, &k), STORE_NOTFOUND);
+	k = sv("nothing");
+	assert_int_equal(store_del_any(t, STORE_META, &k), 0);
+	k = sv("c"); /* never read */
+	assert_int_equal(store_del_any(t, STORE_META, &k), 0);
+	assert_int_equal(store_cur_open(t, STORE_META, &c), 0);
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_FIRST), STORE_NOTFOUND);
+	store_cur_close(c);
+	store_txn_abort(t);
+
+	t = wbegin();
+	expect(t, STORE_META, "a", "1");
+	k = sv("c");
+	assert_int_equal(store_del_any(t, STORE_META, &k), 0);
+	assert_int_equal(store_txn_commit(t), 0);
+	t = rbegin();
+	expect(t, STORE_META, "b", "2");
+	expect(t, STORE_META, "c", NULL);
+	store_txn_abort(t);
+}
+
+/* A write transaction's gets answer its dels too (PostgreSQL keeps what
+ * the server answered): a get, then a put or a del of the key elsewhere
+ * in the transaction, then a del, each answers as the store now is. */
+void
+test_get_then_del(void **state)
+{
+	store_txn *t = wbegin();
+	store_val k;
+
+	put(t, STORE_META, "a", "1");
+	assert_int_equal(store_txn_commit(t), 0);
+
+	t = wbegin();
+	expect(t, STORE_META, "a", "1");
+	expect(t, STORE_META, "b", NULL);
+	k = sv("a");
+	assert_int_equal(store_del(t, STORE_META, &k), 0);
+	assert_int_equal(store_del(t, STORE_META, &k), STORE_NOTFOUND);
+	put(t, STORE_META, "b", "2");
+	k = sv("b");
+	assert_int_equal(store_del(t, STORE_META, &k), 0);
+	expect(t, STORE_META, "b", NULL);
+	put(t, STORE_META, "a", "again");
+	expect(t, STORE_META, "a", "again");
+	assert_int_equal(store_txn_commit(t), 0);
+	t = rbegin();
+	expect(t, STORE_META, "a", "again");
+	expect(t, STORE_META, "b", NULL);
+	store_txn_abort(t);
+}
+
+/* A streaming cursor walks as any other: every record in order both
+ * ways across many batches, past the end and back, and rewrites at the
+ * cursor on the way (store_cur_stream only shortens how long a record
+ * it returned stays valid). */
+void
+test_cursor_stream(void **state)
+{
+	store_txn *t;
+	store_cur *c;
+	store_val k, v;
+	char want[16];
+	int i, rc;
+
+	fill(STORE_AUDIT, 1200);
+	t = rbegin();
+	assert_int_equal(store_cur_open(t, STORE_AUDIT, &c), 0);
+	store_cur_stream(c);
+	for (i = 0; i < 1200; i++) {
+		assert_int_equal(
+		    store_cur_get(c, &k, &v, i == 0 ? STORE_FIRST : STORE_NEXT),
+		    0);
+		snprintf(want, sizeof(want), "k%04d", i);
+		expect_val(&k, want);
+		snprintf(want, sizeof(want), "v%d", i);
+		expect_val(&v, want);
+	}
+	assert_int_equal(store_cur_get(c, &k, &v, STORE_NEXT), STORE_NOTFOUND);
+	for (i = 1199; i >= 0; i--) {
+		assert_int_equal(store_cur_get(c, &k, &v,
+		                     i == 1199 ? STORE_LAST : STORE_PREV),
+		    0);
+		snprintf(want, sizeof(want), "k%04d", i);
+		expect_val(&k, want);
+	}
+	store_cur_close(c);
+	store_txn_abort(t);
+
+	t = wbegin();
+	assert_int_equal(store_cur_open(t, STORE_AUDIT, &c), 0);
+	store_cur_stream(c);
+	k = sv("k0100");
+	for (i = 0, rc = store_cur_get(c, &k, &v, STORE_SET_RANGE); rc == 0;
+	     i++, rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
+		snprintf(want, sizeof(want), "k%04d", 100 + i);
+		expect_val(&k, want);
+		if (i % 2 == 0)
+			assert_int_equal(store_cur_del(c), 0);
+	}
+	assert_int_equal(rc, STORE_NOTFOUND);
+	assert_int_equal(i, 1100);
+	store_cur_close(c);
+	assert_int_equal(store_txn_commit(t), 0);
+	assert_int_equal(count(STORE_AUDIT), 650);
 }

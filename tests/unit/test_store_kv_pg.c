@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
+#include "store_pg.h"
 #include "test_store_kv.h"
 
 #define POLL_DEADLINE_MS 20000
@@ -458,12 +459,57 @@ failover_teardown(void **state)
 	return 0;
 }
 
+/* The results a transaction holds (store_pg.h's pg_txn): what a walk
+ * keeps in memory. */
+static size_t
+results_held(store_txn *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < PGT(t)->nres; i++)
+		n += PGT(t)->res[i] != NULL;
+	return n;
+}
+
+/* A streaming cursor's walk across a table holds a batch or two, where
+ * a plain one holds every batch it fetched until the transaction ends. */
+static void
+test_stream_frees_batches(void **state)
+{
+	store_txn *t;
+	store_cur *c;
+	store_val k, v;
+	size_t plain;
+	int rc;
+
+	fill(STORE_AUDIT, 3000);
+	for (int stream = 0; stream <= 1; stream++) {
+		t = rbegin();
+		assert_int_equal(store_cur_open(t, STORE_AUDIT, &c), 0);
+		if (stream)
+			store_cur_stream(c);
+		for (rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
+		     rc = store_cur_get(c, &k, &v, STORE_NEXT))
+			;
+		assert_int_equal(rc, STORE_NOTFOUND);
+		if (!stream) {
+			plain = results_held(t);
+			assert_true(plain >= 3000 / 256);
+		} else {
+			assert_true(results_held(t) <= 3);
+		}
+		store_cur_close(c);
+		store_txn_abort(t);
+	}
+}
+
 static const struct CMUnitTest pg_own[] = {
     cmocka_unit_test_setup(test_server_goes_away, clear_all),
     cmocka_unit_test_setup(test_schema_check, clear_all),
     cmocka_unit_test_setup(test_writers_take_turns, clear_all),
     cmocka_unit_test_setup(test_silent_writer_loses_lock, clear_all),
     cmocka_unit_test_setup(test_lock_timeout_is_conflict, clear_all),
+    cmocka_unit_test_setup(test_stream_frees_batches, clear_all),
     /* the last */
     cmocka_unit_test_setup_teardown(
         test_failover, clear_all, failover_teardown),
