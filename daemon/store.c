@@ -128,6 +128,12 @@ store_backend(const store *s)
 	return s->ops->name;
 }
 
+bool
+store_reads_ahead(const store *s)
+{
+	return s->ops->prefetch != NULL;
+}
+
 uint64_t
 store_step_us(const store *s, uint64_t us)
 {

@@ -204,6 +204,9 @@ void store_lease_release(store *s, int which);
  * a B-tree lookup in memory).
  */
 int store_prefetch(store_txn *t, store_tbl tb, const store_val *keys, size_t n);
+/* Does store_prefetch do anything on s (a caller spares building its
+ * keys when not)? */
+bool store_reads_ahead(const store *s);
 
 /*
  * Delete key k if it is there, without asking whether it was: 0 or an

@@ -241,7 +241,7 @@ writer_prefetch(writer *wr, store_txn *txn, job *batch)
 	job *j;
 	int rc = 0, sent, x, ok = 1;
 
-	if (strcmp(store_backend(wr->srv->st), "lmdb") == 0)
+	if (!store_reads_ahead(wr->srv->st))
 		return 0;
 	for (j = batch; j != NULL; j = j->next) {
 		if (j->kind != JOB_PUT || j->reg == NULL)
