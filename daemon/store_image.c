@@ -144,6 +144,10 @@ fill_chunk(store_txn *src, store_txn *dst, const img_pos *at, img_pos *next,
 	for (tb = at->tb; tb < STORE_NTABLES; tb++) {
 		if ((rc = store_cur_open(src, (store_tbl)tb, &c)) != 0)
 			return rc;
+		/* a record is used before the next move (its key kept by
+		 * pos_set's copy): a database store holds one batch of the
+		 * walk, not the whole table, until the transaction ends */
+		store_cur_stream(c);
 		rc = tb == at->tb ? seek(c, at, &k, &v)
 		                  : store_cur_get(c, &k, &v, STORE_FIRST);
 		for (; rc == 0; rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
@@ -299,6 +303,7 @@ store_image_replace(store_txn *src, store_txn *dst, uint64_t *n)
 		if ((rc = store_drop(dst, (store_tbl)tb)) != 0 ||
 		    (rc = store_cur_open(src, (store_tbl)tb, &c)) != 0)
 			return rc;
+		store_cur_stream(c);
 		for (rc = store_cur_get(c, &k, &v, STORE_FIRST); rc == 0;
 		     rc = store_cur_get(c, &k, &v, STORE_NEXT)) {
 			w = v;
