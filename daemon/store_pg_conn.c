@@ -232,9 +232,12 @@ map_error(pg_conn *c, const PGresult *r)
 	if (PQstatus(c->pc) != CONNECTION_OK || st == NULL ||
 	    strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 ||
 	    strcmp(st, "25006") == 0 || strcmp(st, "25P03") == 0 ||
-	    strcmp(st, "53300") == 0) {
+	    strcmp(st, "53300") == 0 || strcmp(st, "57014") == 0) {
 		/* gone, shutting down, no longer the primary, silent too
-		 * long inside a transaction, or full */
+		 * long inside a transaction, full, or a statement cancelled
+		 * (a statement_timeout, an administrator's
+		 * pg_cancel_backend): nothing is damaged, and a fresh
+		 * connection is the simplest state to go on from */
 		c->broken = true;
 		return STORE_UNAVAILABLE;
 	}
