@@ -1,11 +1,11 @@
 /*
  * internal.h - what the files of libprivd share; not installed.
  *
- * conn.c owns the handle's socket and carries one request at a time
- * (cl_call); wire.c has its request ids and the (wiped) buffers of what
- * it sends and receives; endpoints.c keeps the list of privd nodes a
- * handle may use and decides when a call moves to the next one; error.c
- * keeps the handle's last error and the names of codes; keyfile.c
+ * handle.c makes, sets and closes the handle; conn.c owns its socket and
+ * carries one request at a time (cl_call); wire.c has its request ids and the
+ * (wiped) buffers of what it sends and receives; endpoints.c keeps the list of
+ * privd nodes a handle may use and decides when a call moves to the next one;
+ * error.c keeps the handle's last error and the names of codes; keyfile.c
  * decodes keys, reads key files and connects from them; serverkey.c
  * keeps privd's key and its next one and switches between them
  * (serverkey.h); data.c, policy.c, audit.c, retention.c, rights.c and
@@ -145,7 +145,7 @@ cl_empty(const char *s)
 /*
  * Is this the process that made c? A child after fork() has a copy of the
  * handle but not libzmq's I/O thread behind it: calls there fail, and
- * privd_close() frees only the handle's own memory (see conn.c).
+ * privd_close() frees only the handle's own memory (see handle.c).
  */
 static inline int
 cl_same_process(const privd_client *c)
@@ -225,6 +225,8 @@ int cl_dealer_new(privd_client *c, void **out);
 /* conn.c: close the handle's socket and its monitor (the next call opens
  * a fresh one). */
 void cl_sock_close(privd_client *c);
+/* Open the handle's socket to the node in use (conn.c). */
+int cl_sock_open(privd_client *c);
 
 /*
  * endpoints.c: parse a comma-separated endpoint list (blanks around each
