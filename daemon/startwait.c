@@ -13,7 +13,11 @@
  * answers. Only then is the store opened and read (main.c's
  * open_datadir); if that fails while the database does not answer (it
  * went away between the probe and the open), privd waits again within
- * the same bound. A failure while the database answers is not its
+ * the same bound. A privd restore under way on the database (it holds
+ * the serving lock: store_pg_node.c) counts as not answering: a node
+ * does not start serving a database whose tables are being replaced,
+ * and its listener refuses the lock if the restore began after the
+ * probe. A failure while the database answers is not its
  * absence (another master key, a schema of another privd, a damaged
  * store) and ends the start at once, as before, with open's own message.
  * Past the bound privd exits (status 1) saying so and naming the
@@ -45,6 +49,8 @@
 
 #ifdef PRIVD_HAVE_PG
 #include <libpq-fe.h>
+
+#include "store_pg.h"
 #endif
 
 #define PROBE_TIMEOUT_S "5"         /* libpq's connect_timeout per probe */
@@ -66,6 +72,32 @@ first_line(char *why, size_t len, const char *msg)
 		return;
 	}
 	snprintf(why, len, "%.*s", (int)n, msg);
+}
+
+/*
+ * May a node serve the database now? Not while a privd restore holds the
+ * serving lock exclusive (store_pg_node.c): the restore replaces every
+ * table and ends by checking that nobody wrote meanwhile. The probe's
+ * shared hold ends with its connection.
+ */
+static int
+serving_free(PGconn *c, char *why, size_t len)
+{
+	char sql[64];
+	PGresult *r;
+	int rc = PROBE_DOWN;
+
+	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock_shared(%lld)",
+	    (long long)STORE_PG_LOCK_SERVING);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		first_line(why, len, PQerrorMessage(c));
+	else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+		snprintf(why, len, "a privd restore is under way on it");
+	else
+		rc = PROBE_UP;
+	PQclear(r);
+	return rc;
 }
 
 /*
@@ -96,7 +128,7 @@ probe(const char *spec, char *why, size_t len)
 			snprintf(why, len,
 			    "the server is a standby: no primary yet");
 		else
-			rc = PROBE_UP;
+			rc = serving_free(c, why, len);
 		PQclear(r);
 	}
 	PQfinish(c);
@@ -199,8 +231,8 @@ startwait_open(const char *dir, unsigned wait_s, int (*open)(void *),
 			continue;
 		}
 		answered_fail = 0;
-		log_warn("the store's database went away while privd "
-		         "started (%s): waiting for it again",
+		log_warn("the store's database went away, or became busy, "
+		         "while privd started (%s): waiting for it again",
 		    why);
 	}
 	sodium_memzero(spec, sizeof(spec));

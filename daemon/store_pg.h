@@ -34,6 +34,10 @@
  * lease n is STORE_PG_LOCK_WRITER + 1 + n. */
 #define STORE_PG_LEASE_SWEEPER 0 /* the retention sweeper */
 #define STORE_PG_NLEASES       1
+/* The serving lock (store_pg_node.c): every serving node's listener
+ * connection holds it shared, a restore exclusive; past the leases'
+ * numbers, clear of any number of them. */
+#define STORE_PG_LOCK_SERVING (STORE_PG_LOCK_WRITER + 0x100)
 /* The schema this privd writes and reads (privd_schema.version). */
 #define STORE_PG_SCHEMA 1
 

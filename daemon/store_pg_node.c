@@ -67,9 +67,7 @@
 
 #define MAX_CHANNELS 8
 #define MAX_PAYLOAD  7999 /* the server's limit is 8000 with the NUL */
-/* The serving lock's key: past the leases' (STORE_PG_LOCK_WRITER + 1 +
- * lease), clear of any number of them. */
-#define LOCK_SERVING (STORE_PG_LOCK_WRITER + 0x100)
+#define LOCK_SERVING STORE_PG_LOCK_SERVING
 
 struct store_pg_listener {
 	struct store_listener base; /* store_backend.h's head */
@@ -77,7 +75,8 @@ struct store_pg_listener {
 	PGconn *pc; /* NULL while disconnected */
 	char chan[MAX_CHANNELS][64];
 	size_t nchan;
-	bool missed; /* connected anew since the last successful drain */
+	bool missed;  /* connected anew since the last successful drain */
+	bool restore; /* the last connect was refused: a restore under way */
 };
 
 static log_limit node_limit;
@@ -243,6 +242,7 @@ listen_connect(store_pg_listener *l)
 
 	PQfinish(l->pc);
 	l->missed = true;
+	l->restore = false;
 	if ((l->pc = pg_dial(l->s, false, err, sizeof(err))) == NULL) {
 		log_limited(&node_limit, LOG_WARN,
 		    "store: cannot connect to PostgreSQL to listen: %s", err);
@@ -255,11 +255,12 @@ listen_connect(store_pg_listener *l)
 	r = PQexec(l->pc, sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
 	    PQgetvalue(r, 0, 0)[0] != 't') {
-		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+			l->restore = true;
 			log_limited(&node_limit, LOG_WARN,
 			    "store: a privd restore is under way on the "
 			    "database; waiting for it to end");
-		else
+		} else
 			log_limited(&node_limit, LOG_WARN,
 			    "store: cannot take the serving lock");
 		PQclear(r);
@@ -306,7 +307,13 @@ store_pg_listen(
 		snprintf(l->chan[i], sizeof(l->chan[i]), "%s", channels[i]);
 	l->nchan = n;
 	(void)listen_connect(l); /* or at the first drain */
-	l->missed = false;       /* the caller loads what it needs now */
+	if (l->restore) {
+		/* a node does not start serving during a restore: its start
+		 * waits (startwait.c) and tries again */
+		free(l);
+		return STORE_UNAVAILABLE;
+	}
+	l->missed = false; /* the caller loads what it needs now */
 	if (l->pc == NULL)
 		l->missed = true;
 	*out = l;

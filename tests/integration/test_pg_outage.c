@@ -679,6 +679,50 @@ test_start_waits(void **state)
 	verify_audit(h);
 }
 
+/* A privd restore under way on the database (it holds the serving lock
+ * exclusive: store_pg_node.c; the test holds it as a restore does) keeps
+ * a starting node from serving: it waits, saying why, and serves once
+ * the lock is released. The key is the daemon's (store_pg.h), written
+ * out here as a stranger's tool would see it. */
+static void
+test_start_waits_for_restore(void **state)
+{
+#ifdef HAVE_LIBPQ
+	static const char *const extra[] = {"--store-wait", "300", NULL};
+	harness *h = *state;
+	privd_client *c;
+	PGconn *pc;
+	size_t off;
+
+	put_subject(h);
+	assert_int_equal(h_stop(h, H_STOP_TIMEOUT_MS, NULL), 0);
+	pc = PQconnectdb(h->store_spec);
+	if (PQstatus(pc) != CONNECTION_OK)
+		fail_msg("cannot connect to privd's database: %s",
+		    PQerrorMessage(pc));
+	/* 0x7072697664000001 + 0x100 */
+	PQclear(sql(pc, "SELECT pg_advisory_lock(8102654636797722625 + 256)"));
+	off = h_log_size(h);
+	spawn_privd(h, extra);
+	assert_int_equal(
+	    h_log_wait(h, off, "a privd restore is under way", 1, WAIT_MS), 1);
+	assert_true(h_running(h));
+	assert_int_equal(h_connect(h, "svc", &c), 0);
+	privd_set_timeout(c, 300);
+	assert_int_not_equal(privd_ping(c, NULL), PRIVD_OK);
+	privd_close(&c);
+	PQclear(
+	    sql(pc, "SELECT pg_advisory_unlock(8102654636797722625 + 256)"));
+	assert_int_equal(h_wait_ready(h, 60000), 0);
+	PQfinish(pc);
+	reads_ok(h);
+	log_clean(h, off);
+	verify_audit(h);
+#else
+	skip(); /* built without libpq's header: it cannot hold the lock */
+#endif
+}
+
 /* With a short store-wait and the server down, privd gives up: exit 1,
  * and the log says why, naming the setting. */
 static void
@@ -719,6 +763,8 @@ main(void)
 	        test_reads_server_down, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_start_waits, setup, h_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_start_waits_for_restore, setup, h_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_start_gives_up, setup, h_teardown),
 	};
