@@ -65,6 +65,12 @@
 #define ST(x)                PRIVD__V1__STATUS__##x
 #define MAX_GROW_RETRIES     16
 #define MAX_CONFLICT_RETRIES 8
+/* apply_batch's "a change went past its deadline during this attempt:
+ * run it again" (each restart expires at least one more change, so it
+ * ends: a bound only against a clock stepping back and forth), counted
+ * apart from the database's serialisation races */
+#define BATCH_LATE       (-30720) /* writer.c's own, outside store_kv.h's */
+#define MAX_LATE_RETRIES 64
 /* a failed batch's events after the database went away: tries, and the
  * first wait (doubled each time: 0.25 + 0.5 + 1 s, a failover's time) */
 #define UNAVAIL_TRIES        4
@@ -90,7 +96,7 @@ writer_in_write_txn(
 {
 	store *st = wr->srv->st;
 	store_txn *txn;
-	int rc, attempt, conflicts = 0;
+	int rc, attempt, conflicts = 0, late = 0;
 
 	for (attempt = 0;; attempt++) {
 		if ((rc = store_txn_begin(st, 0, &txn)) != 0)
@@ -110,6 +116,11 @@ writer_in_write_txn(
 			continue;
 		if (rc == STORE_CONFLICT && ++conflicts <= MAX_CONFLICT_RETRIES)
 			continue;
+		if (rc == BATCH_LATE) {
+			if (++late <= MAX_LATE_RETRIES)
+				continue;
+			rc = STORE_CONFLICT; /* as a race lost too often */
+		}
 		return rc;
 	}
 }
@@ -196,7 +207,7 @@ apply_batch(writer *wr, store_txn *txn, void *arg)
 	    batch_late(bt->batch))
 		/* run the attempt again (writer_in_write_txn): its first
 		 * loop above expires the late change */
-		rc = STORE_CONFLICT;
+		rc = BATCH_LATE;
 	return rc;
 }
 
