@@ -369,8 +369,10 @@ store_pg_put(store_txn *tx, store_tbl tb, const store_val *k, store_val *v,
 	if ((rc = pg_exec(t, flags & STORE_APPEND ? Q_APPEND : Q_PUT, tb, k, v,
 	         0, NULL)) != 0)
 		return rc;
-	/* an APPEND's failure shows later and fails the transaction */
-	pg_pf_wrote(t, tb, k, v, false);
+	/* an APPEND may fail (its key not the last), which shows later and
+	 * fails the transaction: until then its key is unknown here, so a
+	 * get waits for the server as it would without the read-ahead */
+	pg_pf_wrote(t, tb, k, v, (flags & STORE_APPEND) != 0);
 	return 0;
 }
 
