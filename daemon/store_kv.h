@@ -224,7 +224,9 @@ int store_del_any(store_txn *t, store_tbl tb, const store_val *k);
  * rule of the records above). Then a backend that fetches batches may
  * free each when it fetches the next (PostgreSQL: a walk across a whole
  * table holds one batch, not the table). A caller keeping a record past
- * the next move copies it. LMDB: nothing changes.
+ * the next move copies it, and never gives the cursor's own record as
+ * the key of a move (STORE_SET_KEY, STORE_SET_RANGE): copy it first.
+ * LMDB: nothing changes.
  */
 void store_cur_stream(store_cur *c);
 

@@ -544,8 +544,9 @@ store_pg_serving_take(store *st, bool *got, store_pg_serving **out)
 	r = PQexec(sv->pc, sql);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
 		*got = PQgetvalue(r, 0, 0)[0] == 't';
-	else
+	else if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		rc = STORE_UNAVAILABLE;
+	/* no row: a standby, not taken (the caller says so) */
 	PQclear(r);
 	if (rc != 0 || !*got) {
 		PQfinish(sv->pc);
