@@ -273,7 +273,8 @@ msg(unsigned char *buf, size_t *len, char t, const void *body, size_t n)
 
 	buf[(*len)++] = (unsigned char)t;
 	memcpy(buf + *len, &l, 4);
-	memcpy(buf + *len + 4, body, n);
+	if (n > 0) /* body may be NULL then: memcpy must not see it */
+		memcpy(buf + *len + 4, body, n);
 	*len += 4 + n;
 }
 
