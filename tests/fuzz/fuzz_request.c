@@ -197,7 +197,7 @@ check_reply(job *j)
 	    (j->req == NULL || r->request_id != j->req->request_id))
 		die("a reply carries another request's id");
 	if (r->status < PRIVD__V1__STATUS__OK ||
-	    r->status > PRIVD__V1__STATUS__INTERNAL)
+	    r->status > PRIVD__V1__STATUS__EXPIRED)
 		die("a reply's status is not one of the protocol's");
 	if (r->payload_case == PRIVD__V1__RESPONSE__PAYLOAD_GET)
 		for (i = 1; i < r->get->n_fields; i++)
