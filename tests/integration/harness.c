@@ -371,6 +371,23 @@ h_running(harness *h)
 }
 
 int
+h_node_copy(harness *a, harness *b)
+{
+	const char *cp[] = {"/bin/cp", "-a", a->data_dir, b->data_dir, NULL};
+	h_result r;
+
+	if (h_run(a, cp, H_RUN_TIMEOUT_MS, &r) != 0 || r.timed_out ||
+	    !WIFEXITED(r.wstatus) || WEXITSTATUS(r.wstatus) != 0) {
+		fprintf(stderr, "cannot copy the data directory: %s\n", r.err);
+		return -1;
+	}
+	memcpy(b->keys, a->keys, sizeof(a->keys));
+	b->nkeys = a->nkeys;
+	memcpy(b->server_key, a->server_key, sizeof(a->server_key));
+	return 0;
+}
+
+int
 h_start(harness *h, const char *const *extra)
 {
 	const char *argv[40];

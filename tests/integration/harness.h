@@ -233,6 +233,14 @@ int h_init(harness *h, h_result *res);
 int h_start(harness *h, const char *const *extra);
 
 /*
+ * Make b a second node of a's store: b's data directory becomes a copy of
+ * a's (privd stopped; on PostgreSQL its DIR/store names the same database:
+ * one store, two nodes; on LMDB another store with the same keys), and b
+ * takes a's client keys and server key. 0, or -1 said on stderr.
+ */
+int h_node_copy(harness *a, harness *b);
+
+/*
  * Ping privd with the first registered key until it answers, the child
  * exits, or timeout_ms passes. 0 when privd answered.
  */

@@ -72,8 +72,6 @@ setup_pair(void **state)
 {
 	static const char *const keys[] = {"svc", "auditor"};
 	struct pair *p = calloc(1, sizeof(*p));
-	const char *cp[5];
-	h_result r;
 	size_t i;
 
 	if (p == NULL || (p->a = h_new()) == NULL || (p->b = h_new()) == NULL)
@@ -85,19 +83,8 @@ setup_pair(void **state)
 		goto bad;
 	/* B: a copy of A's stopped directory (on PostgreSQL its DIR/store
 	 * names the same database: one store, two nodes), A's keys */
-	cp[0] = "/bin/cp";
-	cp[1] = "-a";
-	cp[2] = p->a->data_dir;
-	cp[3] = p->b->data_dir;
-	cp[4] = NULL;
-	if (h_run(p->a, cp, H_RUN_TIMEOUT_MS, &r) != 0 ||
-	    exit_status(&r) != 0) {
-		fprintf(stderr, "cannot copy the data directory: %s\n", r.err);
+	if (h_node_copy(p->a, p->b) != 0)
 		goto bad;
-	}
-	memcpy(p->b->keys, p->a->keys, sizeof(p->a->keys));
-	p->b->nkeys = p->a->nkeys;
-	memcpy(p->b->server_key, p->a->server_key, sizeof(p->a->server_key));
 	if (h_start(p->a, NULL) != 0 || h_start(p->b, NULL) != 0)
 		goto bad;
 	snprintf(

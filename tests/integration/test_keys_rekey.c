@@ -395,7 +395,6 @@ static void
 test_rekey_second_node(void **state)
 {
 	harness *h = *state, *b;
-	const char *cp[5];
 	char path[H_PATH_MAX + 64], oldname[256];
 	uint8_t *key;
 	size_t len;
@@ -410,16 +409,7 @@ test_rekey_second_node(void **state)
 	populate(h, &s);
 	stop_clean(h);
 	assert_non_null(b = h_new());
-	cp[0] = "/bin/cp";
-	cp[1] = "-a";
-	cp[2] = h->data_dir;
-	cp[3] = b->data_dir;
-	cp[4] = NULL;
-	assert_int_equal(h_run(h, cp, H_RUN_TIMEOUT_MS, &r), 0);
-	assert_int_equal(exit_status(&r), 0);
-	memcpy(b->keys, h->keys, sizeof(h->keys));
-	b->nkeys = h->nkeys;
-	memcpy(b->server_key, h->server_key, sizeof(h->server_key));
+	assert_int_equal(h_node_copy(h, b), 0);
 
 	/* the rekey on the first node; the second still has the old key */
 	rekey(h, NULL, 0, &r);
